@@ -1,0 +1,72 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { AcquireLeaseRequest as _switchyard_v1_AcquireLeaseRequest, AcquireLeaseRequest__Output as _switchyard_v1_AcquireLeaseRequest__Output } from './switchyard/v1/AcquireLeaseRequest.js';
+import type { ConfigurationTable as _switchyard_v1_ConfigurationTable, ConfigurationTable__Output as _switchyard_v1_ConfigurationTable__Output } from './switchyard/v1/ConfigurationTable.js';
+import type { CopyAreaRequest as _switchyard_v1_CopyAreaRequest, CopyAreaRequest__Output as _switchyard_v1_CopyAreaRequest__Output } from './switchyard/v1/CopyAreaRequest.js';
+import type { CopyAreaResponse as _switchyard_v1_CopyAreaResponse, CopyAreaResponse__Output as _switchyard_v1_CopyAreaResponse__Output } from './switchyard/v1/CopyAreaResponse.js';
+import type { CopyProgressRow as _switchyard_v1_CopyProgressRow, CopyProgressRow__Output as _switchyard_v1_CopyProgressRow__Output } from './switchyard/v1/CopyProgressRow.js';
+import type { DeviceClient as _switchyard_v1_DeviceClient, DeviceDefinition as _switchyard_v1_DeviceDefinition } from './switchyard/v1/Device.js';
+import type { DifferenceTable as _switchyard_v1_DifferenceTable, DifferenceTable__Output as _switchyard_v1_DifferenceTable__Output } from './switchyard/v1/DifferenceTable.js';
+import type { ExtentColumns as _switchyard_v1_ExtentColumns, ExtentColumns__Output as _switchyard_v1_ExtentColumns__Output } from './switchyard/v1/ExtentColumns.js';
+import type { ExtentRow as _switchyard_v1_ExtentRow, ExtentRow__Output as _switchyard_v1_ExtentRow__Output } from './switchyard/v1/ExtentRow.js';
+import type { ExternalDevice as _switchyard_v1_ExternalDevice, ExternalDevice__Output as _switchyard_v1_ExternalDevice__Output } from './switchyard/v1/ExternalDevice.js';
+import type { FenceRequest as _switchyard_v1_FenceRequest, FenceRequest__Output as _switchyard_v1_FenceRequest__Output } from './switchyard/v1/FenceRequest.js';
+import type { FenceResponse as _switchyard_v1_FenceResponse, FenceResponse__Output as _switchyard_v1_FenceResponse__Output } from './switchyard/v1/FenceResponse.js';
+import type { GetInventoryRequest as _switchyard_v1_GetInventoryRequest, GetInventoryRequest__Output as _switchyard_v1_GetInventoryRequest__Output } from './switchyard/v1/GetInventoryRequest.js';
+import type { Inventory as _switchyard_v1_Inventory, Inventory__Output as _switchyard_v1_Inventory__Output } from './switchyard/v1/Inventory.js';
+import type { JournalEntry as _switchyard_v1_JournalEntry, JournalEntry__Output as _switchyard_v1_JournalEntry__Output } from './switchyard/v1/JournalEntry.js';
+import type { Lease as _switchyard_v1_Lease, Lease__Output as _switchyard_v1_Lease__Output } from './switchyard/v1/Lease.js';
+import type { LogicalUnit as _switchyard_v1_LogicalUnit, LogicalUnit__Output as _switchyard_v1_LogicalUnit__Output } from './switchyard/v1/LogicalUnit.js';
+import type { LogicalUnitInventory as _switchyard_v1_LogicalUnitInventory, LogicalUnitInventory__Output as _switchyard_v1_LogicalUnitInventory__Output } from './switchyard/v1/LogicalUnitInventory.js';
+import type { ReadStoreRequest as _switchyard_v1_ReadStoreRequest, ReadStoreRequest__Output as _switchyard_v1_ReadStoreRequest__Output } from './switchyard/v1/ReadStoreRequest.js';
+import type { RegisterKeyRequest as _switchyard_v1_RegisterKeyRequest, RegisterKeyRequest__Output as _switchyard_v1_RegisterKeyRequest__Output } from './switchyard/v1/RegisterKeyRequest.js';
+import type { RegisterKeyResponse as _switchyard_v1_RegisterKeyResponse, RegisterKeyResponse__Output as _switchyard_v1_RegisterKeyResponse__Output } from './switchyard/v1/RegisterKeyResponse.js';
+import type { RenewLeaseRequest as _switchyard_v1_RenewLeaseRequest, RenewLeaseRequest__Output as _switchyard_v1_RenewLeaseRequest__Output } from './switchyard/v1/RenewLeaseRequest.js';
+import type { StoreSnapshot as _switchyard_v1_StoreSnapshot, StoreSnapshot__Output as _switchyard_v1_StoreSnapshot__Output } from './switchyard/v1/StoreSnapshot.js';
+import type { StoreState as _switchyard_v1_StoreState, StoreState__Output as _switchyard_v1_StoreState__Output } from './switchyard/v1/StoreState.js';
+import type { VolumeShape as _switchyard_v1_VolumeShape, VolumeShape__Output as _switchyard_v1_VolumeShape__Output } from './switchyard/v1/VolumeShape.js';
+import type { VolumeTable as _switchyard_v1_VolumeTable, VolumeTable__Output as _switchyard_v1_VolumeTable__Output } from './switchyard/v1/VolumeTable.js';
+import type { WriteStoreRequest as _switchyard_v1_WriteStoreRequest, WriteStoreRequest__Output as _switchyard_v1_WriteStoreRequest__Output } from './switchyard/v1/WriteStoreRequest.js';
+import type { WriteStoreResponse as _switchyard_v1_WriteStoreResponse, WriteStoreResponse__Output as _switchyard_v1_WriteStoreResponse__Output } from './switchyard/v1/WriteStoreResponse.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  switchyard: {
+    v1: {
+      AcquireLeaseRequest: MessageTypeDefinition<_switchyard_v1_AcquireLeaseRequest, _switchyard_v1_AcquireLeaseRequest__Output>
+      ChangeState: EnumTypeDefinition
+      ConfigurationTable: MessageTypeDefinition<_switchyard_v1_ConfigurationTable, _switchyard_v1_ConfigurationTable__Output>
+      CopyAreaRequest: MessageTypeDefinition<_switchyard_v1_CopyAreaRequest, _switchyard_v1_CopyAreaRequest__Output>
+      CopyAreaResponse: MessageTypeDefinition<_switchyard_v1_CopyAreaResponse, _switchyard_v1_CopyAreaResponse__Output>
+      CopyProgressRow: MessageTypeDefinition<_switchyard_v1_CopyProgressRow, _switchyard_v1_CopyProgressRow__Output>
+      Device: SubtypeConstructor<typeof grpc.Client, _switchyard_v1_DeviceClient> & { service: _switchyard_v1_DeviceDefinition }
+      DifferenceTable: MessageTypeDefinition<_switchyard_v1_DifferenceTable, _switchyard_v1_DifferenceTable__Output>
+      ExtentColumns: MessageTypeDefinition<_switchyard_v1_ExtentColumns, _switchyard_v1_ExtentColumns__Output>
+      ExtentRow: MessageTypeDefinition<_switchyard_v1_ExtentRow, _switchyard_v1_ExtentRow__Output>
+      ExternalDevice: MessageTypeDefinition<_switchyard_v1_ExternalDevice, _switchyard_v1_ExternalDevice__Output>
+      FenceRequest: MessageTypeDefinition<_switchyard_v1_FenceRequest, _switchyard_v1_FenceRequest__Output>
+      FenceResponse: MessageTypeDefinition<_switchyard_v1_FenceResponse, _switchyard_v1_FenceResponse__Output>
+      GetInventoryRequest: MessageTypeDefinition<_switchyard_v1_GetInventoryRequest, _switchyard_v1_GetInventoryRequest__Output>
+      Inventory: MessageTypeDefinition<_switchyard_v1_Inventory, _switchyard_v1_Inventory__Output>
+      JournalEntry: MessageTypeDefinition<_switchyard_v1_JournalEntry, _switchyard_v1_JournalEntry__Output>
+      Lease: MessageTypeDefinition<_switchyard_v1_Lease, _switchyard_v1_Lease__Output>
+      LogicalUnit: MessageTypeDefinition<_switchyard_v1_LogicalUnit, _switchyard_v1_LogicalUnit__Output>
+      LogicalUnitInventory: MessageTypeDefinition<_switchyard_v1_LogicalUnitInventory, _switchyard_v1_LogicalUnitInventory__Output>
+      ReadStoreRequest: MessageTypeDefinition<_switchyard_v1_ReadStoreRequest, _switchyard_v1_ReadStoreRequest__Output>
+      RegisterKeyRequest: MessageTypeDefinition<_switchyard_v1_RegisterKeyRequest, _switchyard_v1_RegisterKeyRequest__Output>
+      RegisterKeyResponse: MessageTypeDefinition<_switchyard_v1_RegisterKeyResponse, _switchyard_v1_RegisterKeyResponse__Output>
+      RenewLeaseRequest: MessageTypeDefinition<_switchyard_v1_RenewLeaseRequest, _switchyard_v1_RenewLeaseRequest__Output>
+      StoreSnapshot: MessageTypeDefinition<_switchyard_v1_StoreSnapshot, _switchyard_v1_StoreSnapshot__Output>
+      StoreState: MessageTypeDefinition<_switchyard_v1_StoreState, _switchyard_v1_StoreState__Output>
+      VolumeShape: MessageTypeDefinition<_switchyard_v1_VolumeShape, _switchyard_v1_VolumeShape__Output>
+      VolumeTable: MessageTypeDefinition<_switchyard_v1_VolumeTable, _switchyard_v1_VolumeTable__Output>
+      WriteStoreRequest: MessageTypeDefinition<_switchyard_v1_WriteStoreRequest, _switchyard_v1_WriteStoreRequest__Output>
+      WriteStoreResponse: MessageTypeDefinition<_switchyard_v1_WriteStoreResponse, _switchyard_v1_WriteStoreResponse__Output>
+    }
+  }
+}
+

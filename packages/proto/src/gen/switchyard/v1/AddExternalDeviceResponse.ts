@@ -1,0 +1,11 @@
+// Original file: proto/switchyard/v1/controller.proto
+
+import type { DeviceStatus as _switchyard_v1_DeviceStatus, DeviceStatus__Output as _switchyard_v1_DeviceStatus__Output } from '../../switchyard/v1/DeviceStatus.js';
+
+export interface AddExternalDeviceResponse {
+  'device'?: (_switchyard_v1_DeviceStatus | null);
+}
+
+export interface AddExternalDeviceResponse__Output {
+  'device': (_switchyard_v1_DeviceStatus__Output | null);
+}

@@ -1,0 +1,26 @@
+// Original file: proto/switchyard/v1/store.proto
+
+export const ChangeState = {
+  CHANGE_STATE_UNSPECIFIED: 'CHANGE_STATE_UNSPECIFIED',
+  CHANGE_STATE_RUNNING: 'CHANGE_STATE_RUNNING',
+  CHANGE_STATE_COMMITTED: 'CHANGE_STATE_COMMITTED',
+  CHANGE_STATE_ABORTED: 'CHANGE_STATE_ABORTED',
+  CHANGE_STATE_CANCELLED: 'CHANGE_STATE_CANCELLED',
+  CHANGE_STATE_FAILED: 'CHANGE_STATE_FAILED',
+} as const;
+
+export type ChangeState =
+  | 'CHANGE_STATE_UNSPECIFIED'
+  | 0
+  | 'CHANGE_STATE_RUNNING'
+  | 1
+  | 'CHANGE_STATE_COMMITTED'
+  | 2
+  | 'CHANGE_STATE_ABORTED'
+  | 3
+  | 'CHANGE_STATE_CANCELLED'
+  | 4
+  | 'CHANGE_STATE_FAILED'
+  | 5
+
+export type ChangeState__Output = typeof ChangeState[keyof typeof ChangeState]

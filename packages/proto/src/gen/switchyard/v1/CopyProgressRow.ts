@@ -1,0 +1,25 @@
+// Original file: proto/switchyard/v1/store.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface CopyProgressRow {
+  'volume'?: (string);
+  'extent_index'?: (number);
+  'source_lu_id'?: (string);
+  'source_area_index'?: (number);
+  'destination_lu_id'?: (string);
+  'destination_area_index'?: (number);
+  'watermark_bytes'?: (number | string | Long);
+  'state'?: (string);
+}
+
+export interface CopyProgressRow__Output {
+  'volume': (string);
+  'extent_index': (number);
+  'source_lu_id': (string);
+  'source_area_index': (number);
+  'destination_lu_id': (string);
+  'destination_area_index': (number);
+  'watermark_bytes': (number);
+  'state': (string);
+}

@@ -1,0 +1,124 @@
+// Original file: proto/switchyard/v1/device.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AcquireLeaseRequest as _switchyard_v1_AcquireLeaseRequest, AcquireLeaseRequest__Output as _switchyard_v1_AcquireLeaseRequest__Output } from '../../switchyard/v1/AcquireLeaseRequest.js';
+import type { CopyAreaRequest as _switchyard_v1_CopyAreaRequest, CopyAreaRequest__Output as _switchyard_v1_CopyAreaRequest__Output } from '../../switchyard/v1/CopyAreaRequest.js';
+import type { CopyAreaResponse as _switchyard_v1_CopyAreaResponse, CopyAreaResponse__Output as _switchyard_v1_CopyAreaResponse__Output } from '../../switchyard/v1/CopyAreaResponse.js';
+import type { FenceRequest as _switchyard_v1_FenceRequest, FenceRequest__Output as _switchyard_v1_FenceRequest__Output } from '../../switchyard/v1/FenceRequest.js';
+import type { FenceResponse as _switchyard_v1_FenceResponse, FenceResponse__Output as _switchyard_v1_FenceResponse__Output } from '../../switchyard/v1/FenceResponse.js';
+import type { GetInventoryRequest as _switchyard_v1_GetInventoryRequest, GetInventoryRequest__Output as _switchyard_v1_GetInventoryRequest__Output } from '../../switchyard/v1/GetInventoryRequest.js';
+import type { Inventory as _switchyard_v1_Inventory, Inventory__Output as _switchyard_v1_Inventory__Output } from '../../switchyard/v1/Inventory.js';
+import type { Lease as _switchyard_v1_Lease, Lease__Output as _switchyard_v1_Lease__Output } from '../../switchyard/v1/Lease.js';
+import type { ReadStoreRequest as _switchyard_v1_ReadStoreRequest, ReadStoreRequest__Output as _switchyard_v1_ReadStoreRequest__Output } from '../../switchyard/v1/ReadStoreRequest.js';
+import type { RegisterKeyRequest as _switchyard_v1_RegisterKeyRequest, RegisterKeyRequest__Output as _switchyard_v1_RegisterKeyRequest__Output } from '../../switchyard/v1/RegisterKeyRequest.js';
+import type { RegisterKeyResponse as _switchyard_v1_RegisterKeyResponse, RegisterKeyResponse__Output as _switchyard_v1_RegisterKeyResponse__Output } from '../../switchyard/v1/RegisterKeyResponse.js';
+import type { RenewLeaseRequest as _switchyard_v1_RenewLeaseRequest, RenewLeaseRequest__Output as _switchyard_v1_RenewLeaseRequest__Output } from '../../switchyard/v1/RenewLeaseRequest.js';
+import type { StoreSnapshot as _switchyard_v1_StoreSnapshot, StoreSnapshot__Output as _switchyard_v1_StoreSnapshot__Output } from '../../switchyard/v1/StoreSnapshot.js';
+import type { WriteStoreRequest as _switchyard_v1_WriteStoreRequest, WriteStoreRequest__Output as _switchyard_v1_WriteStoreRequest__Output } from '../../switchyard/v1/WriteStoreRequest.js';
+import type { WriteStoreResponse as _switchyard_v1_WriteStoreResponse, WriteStoreResponse__Output as _switchyard_v1_WriteStoreResponse__Output } from '../../switchyard/v1/WriteStoreResponse.js';
+
+export interface DeviceClient extends grpc.Client {
+  AcquireLease(argument: _switchyard_v1_AcquireLeaseRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
+  AcquireLease(argument: _switchyard_v1_AcquireLeaseRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
+  AcquireLease(argument: _switchyard_v1_AcquireLeaseRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
+  AcquireLease(argument: _switchyard_v1_AcquireLeaseRequest, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
+  acquireLease(argument: _switchyard_v1_AcquireLeaseRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
+  acquireLease(argument: _switchyard_v1_AcquireLeaseRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
+  acquireLease(argument: _switchyard_v1_AcquireLeaseRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
+  acquireLease(argument: _switchyard_v1_AcquireLeaseRequest, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
+  
+  CopyArea(argument: _switchyard_v1_CopyAreaRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
+  CopyArea(argument: _switchyard_v1_CopyAreaRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
+  CopyArea(argument: _switchyard_v1_CopyAreaRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
+  CopyArea(argument: _switchyard_v1_CopyAreaRequest, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
+  copyArea(argument: _switchyard_v1_CopyAreaRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
+  copyArea(argument: _switchyard_v1_CopyAreaRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
+  copyArea(argument: _switchyard_v1_CopyAreaRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
+  copyArea(argument: _switchyard_v1_CopyAreaRequest, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
+  
+  Fence(argument: _switchyard_v1_FenceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_FenceResponse__Output>): grpc.ClientUnaryCall;
+  Fence(argument: _switchyard_v1_FenceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_FenceResponse__Output>): grpc.ClientUnaryCall;
+  Fence(argument: _switchyard_v1_FenceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_FenceResponse__Output>): grpc.ClientUnaryCall;
+  Fence(argument: _switchyard_v1_FenceRequest, callback: grpc.requestCallback<_switchyard_v1_FenceResponse__Output>): grpc.ClientUnaryCall;
+  fence(argument: _switchyard_v1_FenceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_FenceResponse__Output>): grpc.ClientUnaryCall;
+  fence(argument: _switchyard_v1_FenceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_FenceResponse__Output>): grpc.ClientUnaryCall;
+  fence(argument: _switchyard_v1_FenceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_FenceResponse__Output>): grpc.ClientUnaryCall;
+  fence(argument: _switchyard_v1_FenceRequest, callback: grpc.requestCallback<_switchyard_v1_FenceResponse__Output>): grpc.ClientUnaryCall;
+  
+  GetInventory(argument: _switchyard_v1_GetInventoryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Inventory__Output>): grpc.ClientUnaryCall;
+  GetInventory(argument: _switchyard_v1_GetInventoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_Inventory__Output>): grpc.ClientUnaryCall;
+  GetInventory(argument: _switchyard_v1_GetInventoryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Inventory__Output>): grpc.ClientUnaryCall;
+  GetInventory(argument: _switchyard_v1_GetInventoryRequest, callback: grpc.requestCallback<_switchyard_v1_Inventory__Output>): grpc.ClientUnaryCall;
+  getInventory(argument: _switchyard_v1_GetInventoryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Inventory__Output>): grpc.ClientUnaryCall;
+  getInventory(argument: _switchyard_v1_GetInventoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_Inventory__Output>): grpc.ClientUnaryCall;
+  getInventory(argument: _switchyard_v1_GetInventoryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Inventory__Output>): grpc.ClientUnaryCall;
+  getInventory(argument: _switchyard_v1_GetInventoryRequest, callback: grpc.requestCallback<_switchyard_v1_Inventory__Output>): grpc.ClientUnaryCall;
+  
+  ReadStore(argument: _switchyard_v1_ReadStoreRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_StoreSnapshot__Output>): grpc.ClientUnaryCall;
+  ReadStore(argument: _switchyard_v1_ReadStoreRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_StoreSnapshot__Output>): grpc.ClientUnaryCall;
+  ReadStore(argument: _switchyard_v1_ReadStoreRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_StoreSnapshot__Output>): grpc.ClientUnaryCall;
+  ReadStore(argument: _switchyard_v1_ReadStoreRequest, callback: grpc.requestCallback<_switchyard_v1_StoreSnapshot__Output>): grpc.ClientUnaryCall;
+  readStore(argument: _switchyard_v1_ReadStoreRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_StoreSnapshot__Output>): grpc.ClientUnaryCall;
+  readStore(argument: _switchyard_v1_ReadStoreRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_StoreSnapshot__Output>): grpc.ClientUnaryCall;
+  readStore(argument: _switchyard_v1_ReadStoreRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_StoreSnapshot__Output>): grpc.ClientUnaryCall;
+  readStore(argument: _switchyard_v1_ReadStoreRequest, callback: grpc.requestCallback<_switchyard_v1_StoreSnapshot__Output>): grpc.ClientUnaryCall;
+  
+  RegisterKey(argument: _switchyard_v1_RegisterKeyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_RegisterKeyResponse__Output>): grpc.ClientUnaryCall;
+  RegisterKey(argument: _switchyard_v1_RegisterKeyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_RegisterKeyResponse__Output>): grpc.ClientUnaryCall;
+  RegisterKey(argument: _switchyard_v1_RegisterKeyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_RegisterKeyResponse__Output>): grpc.ClientUnaryCall;
+  RegisterKey(argument: _switchyard_v1_RegisterKeyRequest, callback: grpc.requestCallback<_switchyard_v1_RegisterKeyResponse__Output>): grpc.ClientUnaryCall;
+  registerKey(argument: _switchyard_v1_RegisterKeyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_RegisterKeyResponse__Output>): grpc.ClientUnaryCall;
+  registerKey(argument: _switchyard_v1_RegisterKeyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_RegisterKeyResponse__Output>): grpc.ClientUnaryCall;
+  registerKey(argument: _switchyard_v1_RegisterKeyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_RegisterKeyResponse__Output>): grpc.ClientUnaryCall;
+  registerKey(argument: _switchyard_v1_RegisterKeyRequest, callback: grpc.requestCallback<_switchyard_v1_RegisterKeyResponse__Output>): grpc.ClientUnaryCall;
+  
+  RenewLease(argument: _switchyard_v1_RenewLeaseRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
+  RenewLease(argument: _switchyard_v1_RenewLeaseRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
+  RenewLease(argument: _switchyard_v1_RenewLeaseRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
+  RenewLease(argument: _switchyard_v1_RenewLeaseRequest, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
+  renewLease(argument: _switchyard_v1_RenewLeaseRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
+  renewLease(argument: _switchyard_v1_RenewLeaseRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
+  renewLease(argument: _switchyard_v1_RenewLeaseRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
+  renewLease(argument: _switchyard_v1_RenewLeaseRequest, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
+  
+  WriteStore(argument: _switchyard_v1_WriteStoreRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
+  WriteStore(argument: _switchyard_v1_WriteStoreRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
+  WriteStore(argument: _switchyard_v1_WriteStoreRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
+  WriteStore(argument: _switchyard_v1_WriteStoreRequest, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
+  writeStore(argument: _switchyard_v1_WriteStoreRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
+  writeStore(argument: _switchyard_v1_WriteStoreRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
+  writeStore(argument: _switchyard_v1_WriteStoreRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
+  writeStore(argument: _switchyard_v1_WriteStoreRequest, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface DeviceHandlers extends grpc.UntypedServiceImplementation {
+  AcquireLease: grpc.handleUnaryCall<_switchyard_v1_AcquireLeaseRequest__Output, _switchyard_v1_Lease>;
+  
+  CopyArea: grpc.handleUnaryCall<_switchyard_v1_CopyAreaRequest__Output, _switchyard_v1_CopyAreaResponse>;
+  
+  Fence: grpc.handleUnaryCall<_switchyard_v1_FenceRequest__Output, _switchyard_v1_FenceResponse>;
+  
+  GetInventory: grpc.handleUnaryCall<_switchyard_v1_GetInventoryRequest__Output, _switchyard_v1_Inventory>;
+  
+  ReadStore: grpc.handleUnaryCall<_switchyard_v1_ReadStoreRequest__Output, _switchyard_v1_StoreSnapshot>;
+  
+  RegisterKey: grpc.handleUnaryCall<_switchyard_v1_RegisterKeyRequest__Output, _switchyard_v1_RegisterKeyResponse>;
+  
+  RenewLease: grpc.handleUnaryCall<_switchyard_v1_RenewLeaseRequest__Output, _switchyard_v1_Lease>;
+  
+  WriteStore: grpc.handleUnaryCall<_switchyard_v1_WriteStoreRequest__Output, _switchyard_v1_WriteStoreResponse>;
+  
+}
+
+export interface DeviceDefinition extends grpc.ServiceDefinition {
+  AcquireLease: MethodDefinition<_switchyard_v1_AcquireLeaseRequest, _switchyard_v1_Lease, _switchyard_v1_AcquireLeaseRequest__Output, _switchyard_v1_Lease__Output>
+  CopyArea: MethodDefinition<_switchyard_v1_CopyAreaRequest, _switchyard_v1_CopyAreaResponse, _switchyard_v1_CopyAreaRequest__Output, _switchyard_v1_CopyAreaResponse__Output>
+  Fence: MethodDefinition<_switchyard_v1_FenceRequest, _switchyard_v1_FenceResponse, _switchyard_v1_FenceRequest__Output, _switchyard_v1_FenceResponse__Output>
+  GetInventory: MethodDefinition<_switchyard_v1_GetInventoryRequest, _switchyard_v1_Inventory, _switchyard_v1_GetInventoryRequest__Output, _switchyard_v1_Inventory__Output>
+  ReadStore: MethodDefinition<_switchyard_v1_ReadStoreRequest, _switchyard_v1_StoreSnapshot, _switchyard_v1_ReadStoreRequest__Output, _switchyard_v1_StoreSnapshot__Output>
+  RegisterKey: MethodDefinition<_switchyard_v1_RegisterKeyRequest, _switchyard_v1_RegisterKeyResponse, _switchyard_v1_RegisterKeyRequest__Output, _switchyard_v1_RegisterKeyResponse__Output>
+  RenewLease: MethodDefinition<_switchyard_v1_RenewLeaseRequest, _switchyard_v1_Lease, _switchyard_v1_RenewLeaseRequest__Output, _switchyard_v1_Lease__Output>
+  WriteStore: MethodDefinition<_switchyard_v1_WriteStoreRequest, _switchyard_v1_WriteStoreResponse, _switchyard_v1_WriteStoreRequest__Output, _switchyard_v1_WriteStoreResponse__Output>
+}

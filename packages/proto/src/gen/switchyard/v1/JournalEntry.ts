@@ -1,0 +1,31 @@
+// Original file: proto/switchyard/v1/store.proto
+
+import type { ChangeState as _switchyard_v1_ChangeState, ChangeState__Output as _switchyard_v1_ChangeState__Output } from '../../switchyard/v1/ChangeState.js';
+import type { DifferenceTable as _switchyard_v1_DifferenceTable, DifferenceTable__Output as _switchyard_v1_DifferenceTable__Output } from '../../switchyard/v1/DifferenceTable.js';
+import type { Long } from '@grpc/proto-loader';
+
+export interface JournalEntry {
+  'change_id'?: (string);
+  'kind'?: (string);
+  'summary'?: (string);
+  'state'?: (_switchyard_v1_ChangeState);
+  'base_generation'?: (number | string | Long);
+  'epoch'?: (number | string | Long);
+  'started_at_ms'?: (number | string | Long);
+  'ended_at_ms'?: (number | string | Long);
+  'diff'?: (_switchyard_v1_DifferenceTable | null);
+  'message'?: (string);
+}
+
+export interface JournalEntry__Output {
+  'change_id': (string);
+  'kind': (string);
+  'summary': (string);
+  'state': (_switchyard_v1_ChangeState__Output);
+  'base_generation': (number);
+  'epoch': (number);
+  'started_at_ms': (number);
+  'ended_at_ms': (number);
+  'diff': (_switchyard_v1_DifferenceTable__Output | null);
+  'message': (string);
+}
