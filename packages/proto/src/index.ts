@@ -90,3 +90,4 @@ export function decodeStoreState(bytes: Uint8Array): StoreState__Output {
 }
 
 export * from "./messages.js";
+export * from "./rpc.js";

@@ -1,0 +1,18 @@
+/**
+ * @switchyard/apparatus: a virtualization apparatus. It serves host I/O over
+ * NBD to virtual volumes through a two-faced configuration table, and takes
+ * changes to that table from the controller over gRPC.
+ */
+export { VirtualizationApparatus, drainTimeoutMs } from "./apparatus.js";
+export type { ApparatusOptions } from "./apparatus.js";
+export { apparatusHandlers } from "./apparatus-service.js";
+export { LocalBackendSet } from "./backend.js";
+export type { AreaBackend, BackendSet } from "./backend.js";
+export { ConfigurationFaces, TableFace } from "./configuration-faces.js";
+export { ApparatusError } from "./errors.js";
+export type { ApparatusErrorCode } from "./errors.js";
+export { ExtentMap, extentsPerVolumeMax } from "./extent-map.js";
+export { IoPath } from "./io-path.js";
+export { bindGrpc, grpcShutdownGraceMs, serveApparatus, stopGrpc } from "./serve.js";
+export type { ServeApparatusOptions, ServedApparatus } from "./serve.js";
+export { VolumeExport } from "./volume-export.js";

@@ -1,0 +1,125 @@
+/**
+ * The host I/O path of one apparatus (DESIGN.md "The I/O path"):
+ * admission, mapping by the active face, backend I/O. A request that spans
+ * extents is split at extent boundaries and its parts run concurrently.
+ */
+import assert from "node:assert/strict";
+import { NbdError } from "@switchyard/device/nbd";
+import type { AreaBackend, BackendSet } from "./backend.js";
+import type { ConfigurationFaces } from "./configuration-faces.js";
+import type { ExtentMap } from "./extent-map.js";
+
+/** The part of a host request that falls in one extent. */
+type PartOperation = (backend: AreaBackend, luOffsetBytes: number, requestOffsetBytes: number, lengthBytes: number) => Promise<void>;
+
+export class IoPath {
+  private readonly faces: ConfigurationFaces;
+  private readonly backends: BackendSet;
+  private readonly inFlightByVolume = new Map<string, number>();
+  private fencedReason: string | undefined;
+
+  constructor(faces: ConfigurationFaces, backends: BackendSet) {
+    this.faces = faces;
+    this.backends = backends;
+  }
+
+  /** Requests admitted and not yet finished, per volume. */
+  inFlight(volume: string): number {
+    return this.inFlightByVolume.get(volume) ?? 0;
+  }
+
+  /** Every request from now on fails with ESHUTDOWN (claim 3: removed from the control range). */
+  fence(reason: string): void {
+    this.fencedReason = reason;
+  }
+
+  unfence(): void {
+    this.fencedReason = undefined;
+  }
+
+  get fenced(): boolean {
+    return this.fencedReason !== undefined;
+  }
+
+  async read(volume: string, offsetBytes: number, into: Buffer): Promise<void> {
+    await this.run(volume, offsetBytes, into.length, (backend, luOffset, requestOffset, length) =>
+      backend.read(luOffset, into.subarray(requestOffset, requestOffset + length)),
+    );
+  }
+
+  async write(volume: string, offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
+    await this.run(volume, offsetBytes, data.length, (backend, luOffset, requestOffset, length) =>
+      backend.write(luOffset, data.subarray(requestOffset, requestOffset + length), fua),
+    );
+  }
+
+  async writeZeroes(volume: string, offsetBytes: number, lengthBytes: number, fua: boolean): Promise<void> {
+    await this.run(volume, offsetBytes, lengthBytes, (backend, luOffset, _requestOffset, length) =>
+      backend.writeZeroes(luOffset, length),
+    );
+    if (fua) await this.backends.flushAll();
+  }
+
+  /** TRIM is advisory (NBD proto.md): the range is checked and left as it is. */
+  async trim(volume: string, offsetBytes: number, lengthBytes: number): Promise<void> {
+    await this.run(volume, offsetBytes, lengthBytes, () => Promise.resolve());
+  }
+
+  /** NBD proto.md: FLUSH makes durable every write completed before it, on any connection. */
+  async flush(): Promise<void> {
+    this.assertServing();
+    await this.backends.flushAll();
+  }
+
+  private assertServing(): void {
+    if (this.fencedReason !== undefined) throw new NbdError("ESHUTDOWN", `apparatus fenced: ${this.fencedReason}`);
+  }
+
+  private async run(volume: string, offsetBytes: number, lengthBytes: number, operation: PartOperation): Promise<void> {
+    this.assertServing();
+    const map = this.faces.active.volumes.get(volume);
+    if (map === undefined) throw new NbdError("ESHUTDOWN", `volume ${volume} is no longer served`);
+    if (offsetBytes + lengthBytes > map.sizeBytes) {
+      throw new NbdError("EINVAL", `range ${offsetBytes}+${lengthBytes} is past the end of ${volume} (${map.sizeBytes} bytes)`);
+    }
+    this.inFlightByVolume.set(volume, this.inFlight(volume) + 1);
+    try {
+      await this.forEachPart(map, offsetBytes, lengthBytes, operation);
+    } finally {
+      this.inFlightByVolume.set(volume, this.inFlight(volume) - 1);
+    }
+  }
+
+  private async forEachPart(map: ExtentMap, offsetBytes: number, lengthBytes: number, operation: PartOperation): Promise<void> {
+    if (lengthBytes === 0) return;
+    const extentSize = map.extentSizeBytes;
+    const first = Math.floor(offsetBytes / extentSize);
+    const last = Math.floor((offsetBytes + lengthBytes - 1) / extentSize);
+    if (first === last) {
+      await operation(this.backendOf(map, first), this.luOffset(map, first, offsetBytes % extentSize), 0, lengthBytes);
+      return;
+    }
+    const parts: Promise<void>[] = [];
+    for (let extent = first; extent <= last; extent += 1) {
+      const partStart = Math.max(offsetBytes, extent * extentSize);
+      const partEnd = Math.min(offsetBytes + lengthBytes, (extent + 1) * extentSize);
+      const luOffset = this.luOffset(map, extent, partStart - extent * extentSize);
+      parts.push(operation(this.backendOf(map, extent), luOffset, partStart - offsetBytes, partEnd - partStart));
+    }
+    await Promise.all(parts);
+  }
+
+  private backendOf(map: ExtentMap, extent: number): AreaBackend {
+    const luIndex = map.luIndex[extent];
+    assert.ok(luIndex !== undefined, `extent ${extent} out of range in ${map.name}`);
+    const lu = this.faces.active.lus.get(luIndex);
+    assert.ok(lu !== undefined, `LU index ${luIndex} unknown`);
+    return this.backends.backend(lu);
+  }
+
+  private luOffset(map: ExtentMap, extent: number, offsetInExtentBytes: number): number {
+    const area = map.areaIndex[extent];
+    assert.ok(area !== undefined);
+    return area * map.extentSizeBytes + offsetInExtentBytes;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Puts an apparatus on the network: an NBD server for hosts and a gRPC server
+ * for control (the Apparatus service, the standard health service, and any
+ * other service the caller adds, such as the Controller).
+ */
+import * as grpc from "@grpc/grpc-js";
+import { loadGrpc } from "@switchyard/proto";
+import { healthHandlers } from "@switchyard/device";
+import { NbdServer } from "@switchyard/device/nbd";
+import type { VirtualizationApparatus } from "./apparatus.js";
+import { apparatusHandlers } from "./apparatus-service.js";
+
+export interface ServeApparatusOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly nbdPort: number;
+  readonly grpcPort: number;
+  /** Adds more services to the apparatus's gRPC server before it starts. */
+  readonly addServices?: (server: grpc.Server) => void;
+}
+
+export interface ServedApparatus {
+  readonly apparatus: VirtualizationApparatus;
+  readonly nbdAddress: string;
+  readonly grpcAddress: string;
+  readonly nbdServer: NbdServer;
+  close(): Promise<void>;
+}
+
+/** Binds a gRPC server, resolving to the port it got. */
+export function bindGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
+      if (error !== null) {
+        reject(error);
+        return;
+      }
+      resolve(boundPort);
+    });
+  });
+}
+
+/** Stops a gRPC server, cutting calls still open after `graceMs`. */
+export function stopGrpc(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** How long a closing gRPC server lets calls in progress finish. */
+export const grpcShutdownGraceMs = 1_000;
+
+export async function serveApparatus(apparatus: VirtualizationApparatus, options: ServeApparatusOptions): Promise<ServedApparatus> {
+  const v1 = loadGrpc().switchyard.v1;
+  const grpcServer = new grpc.Server();
+  grpcServer.addService(v1.Apparatus.service, apparatusHandlers(apparatus));
+  grpcServer.addService(loadGrpc().grpc.health.v1.Health.service, healthHandlers(["switchyard.v1.Apparatus", "switchyard.v1.Controller"]));
+  options.addServices?.(grpcServer);
+  const grpcPort = await bindGrpc(grpcServer, options.host, options.grpcPort);
+  const nbdServer = new NbdServer({ provider: apparatus.exports(), host: options.host, port: options.nbdPort });
+  const nbd = await nbdServer.listen();
+  apparatus.nbdAddress = `${options.host}:${nbd.port}`;
+  apparatus.grpcAddress = `${options.host}:${grpcPort}`;
+  return {
+    apparatus,
+    nbdAddress: apparatus.nbdAddress,
+    grpcAddress: apparatus.grpcAddress,
+    nbdServer,
+    async close() {
+      await nbdServer.close();
+      await stopGrpc(grpcServer, grpcShutdownGraceMs);
+      await apparatus.close();
+    },
+  };
+}

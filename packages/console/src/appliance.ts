@@ -1,0 +1,125 @@
+/**
+ * The embedded default appliance (claim 15): one storage device in a data
+ * folder, N apparatuses and a controller, all in this process and on
+ * loopback. Built only from the packages' public APIs, as an appliance
+ * builder would compose their own.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { loadGrpc } from "@switchyard/proto";
+import { StorageDevice, deviceServiceHandlers, deviceServiceName, healthHandlers, logicalUnitExports } from "@switchyard/device";
+import { NbdServer } from "@switchyard/device/nbd";
+import {
+  LocalBackendSet,
+  VirtualizationApparatus,
+  bindGrpc,
+  grpcShutdownGraceMs,
+  serveApparatus,
+  stopGrpc,
+  type AreaBackend,
+  type ServedApparatus,
+} from "@switchyard/apparatus";
+import { ClusterController, ControllerError, controllerHandlers } from "@switchyard/controller";
+import type { EndpointFile } from "./endpoints.js";
+
+export interface ApplianceOptions {
+  readonly dir: string;
+  readonly host: string;
+  readonly apparatusCount: number;
+  /** Apparatus i serves NBD on nbdPort + i; 0 picks free ports. */
+  readonly nbdPort: number;
+  /** The device's gRPC port; apparatus i serves gRPC on grpcPort + 1 + i; 0 picks free ports. */
+  readonly grpcPort: number;
+  /** Where the device serves its LUs to apparatuses in other processes. */
+  readonly deviceNbdPort: number;
+  readonly luCount: number;
+  readonly luSizeBytes: number;
+  readonly extentSizeBytes: number;
+}
+
+export interface Appliance {
+  readonly endpoints: EndpointFile;
+  readonly device: StorageDevice;
+  readonly apparatuses: readonly ServedApparatus[];
+  readonly controller: ClusterController;
+  close(): Promise<void>;
+}
+
+/** Ports in a run of consecutive ones stay 0 when the base is 0. */
+function portAt(base: number, offset: number): number {
+  return base === 0 ? 0 : base + offset;
+}
+
+async function serveDevice(device: StorageDevice, options: ApplianceOptions): Promise<{ grpcServer: grpc.Server; nbdServer: NbdServer; grpc: string; nbd: string }> {
+  const nbdServer = new NbdServer({ provider: logicalUnitExports(device), host: options.host, port: options.deviceNbdPort });
+  const nbd = await nbdServer.listen();
+  const nbdAddress = `${options.host}:${nbd.port}`;
+  const grpcServer = new grpc.Server();
+  // The handlers read the addresses when asked, so the gRPC address can be filled in once bound.
+  // The arbiter's clock: monotonic, expressed as wall-clock milliseconds for display.
+  const addresses = { nbdAddress, grpcAddress: "", now: () => performance.timeOrigin + performance.now() };
+  grpcServer.addService(loadGrpc().switchyard.v1.Device.service, deviceServiceHandlers(device, addresses));
+  grpcServer.addService(loadGrpc().grpc.health.v1.Health.service, healthHandlers([deviceServiceName]));
+  const port = await bindGrpc(grpcServer, options.host, options.grpcPort);
+  addresses.grpcAddress = `${options.host}:${port}`;
+  return { grpcServer, nbdServer, grpc: addresses.grpcAddress, nbd: nbdAddress };
+}
+
+export async function startAppliance(options: ApplianceOptions): Promise<Appliance> {
+  const device = await StorageDevice.open({
+    dir: options.dir,
+    create: { deviceId: "dev0", luCount: options.luCount, luSizeBytes: options.luSizeBytes, extentSizeBytes: options.extentSizeBytes },
+  });
+  const served = await serveDevice(device, options);
+  const backends = new Map<string, AreaBackend>(device.lus.map((lu) => [lu.id, lu]));
+  // Filled once the apparatuses' addresses are known; their Controller services wait for it.
+  const slot: { controller?: ClusterController } = {};
+  const apparatuses: ServedApparatus[] = [];
+  for (let index = 0; index < options.apparatusCount; index += 1) {
+    const apparatus = new VirtualizationApparatus({ id: `a${index}`, backends: new LocalBackendSet(backends) });
+    apparatuses.push(
+      await serveApparatus(apparatus, {
+        host: options.host,
+        nbdPort: portAt(options.nbdPort, index),
+        grpcPort: portAt(options.grpcPort, 1 + index),
+        // Every apparatus answers console requests; in this process they share one controller.
+        addServices: (server) => {
+          server.addService(loadGrpc().switchyard.v1.Controller.service, controllerHandlers(() => startedController(slot.controller)));
+        },
+      }),
+    );
+  }
+  const first = apparatuses[0];
+  if (first === undefined) throw new Error("an appliance needs at least one apparatus");
+  const controller = new ClusterController({
+    id: first.apparatus.id,
+    address: first.grpcAddress,
+    deviceAddress: served.grpc,
+    apparatuses: apparatuses.map((entry) => ({ id: entry.apparatus.id, grpc: entry.grpcAddress, nbd: entry.nbdAddress })),
+  });
+  slot.controller = controller;
+  await controller.start();
+  return {
+    endpoints: {
+      pid: process.pid,
+      device: { id: device.id, grpc: served.grpc, nbd: served.nbd },
+      controller: { grpc: first.grpcAddress },
+      apparatuses: apparatuses.map((entry) => ({ id: entry.apparatus.id, nbd: entry.nbdAddress, grpc: entry.grpcAddress })),
+    },
+    device,
+    apparatuses,
+    controller,
+    async close() {
+      controller.close();
+      for (const entry of apparatuses) await entry.close();
+      await served.nbdServer.close();
+      await stopGrpc(served.grpcServer, grpcShutdownGraceMs);
+      await device.close();
+    },
+  };
+}
+
+/** The controller starts after the apparatuses' servers (it needs their addresses); until then its service answers UNAVAILABLE. */
+function startedController(controller: ClusterController | undefined): ClusterController {
+  if (controller === undefined) throw new ControllerError("UNAVAILABLE", "the controller is starting; try again in a moment");
+  return controller;
+}

@@ -1,0 +1,36 @@
+/** The shape of every console command, and the options every client command shares. */
+import { ConsoleClient } from "./controller-client.js";
+import { controllerAddress } from "./endpoints.js";
+import type { Io } from "./output.js";
+import { stringOption, type Options, type Parsed } from "./usage.js";
+
+export interface Command {
+  /** Words after `switchyard`: ["volume", "create"]. */
+  readonly words: readonly string[];
+  readonly summary: string;
+  /** The --help text: usage, options, and at least one example. */
+  readonly help: string;
+  run(argv: readonly string[], io: Io): Promise<number>;
+}
+
+/** Where the appliance is, and how to print: every client command takes these. */
+export const clientOptions: Options = {
+  dir: { type: "string" },
+  endpoint: { type: "string" },
+  json: { type: "boolean" },
+};
+
+export const clientOptionsHelp = `  --dir DIR             data folder of a running 'switchyard up' (default ./switchyard-data)
+  --endpoint HOST:PORT  a controller's gRPC address instead of --dir
+  --json                print JSON for scripts`;
+
+/** Runs `body` with a client of the appliance that --dir or --endpoint names. */
+export async function withClient<T>(parsed: Parsed, body: (client: ConsoleClient) => Promise<T>): Promise<T> {
+  const address = await controllerAddress(stringOption(parsed, "endpoint"), stringOption(parsed, "dir"));
+  const client = new ConsoleClient(address);
+  try {
+    return await body(client);
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,127 @@
+/** `switchyard up`: the embedded default appliance, serving until interrupted. */
+import { mkdir, rm } from "node:fs/promises";
+import { startAppliance, type Appliance } from "../appliance.js";
+import type { Command } from "../command.js";
+import { ConsoleClient } from "../controller-client.js";
+import { defaultDataDir, endpointFilePath, writeEndpointFile } from "../endpoints.js";
+import { printJson, type Io } from "../output.js";
+import { formatBytes } from "../sizes.js";
+import { flag, integerOption, parse, portOption, sizeOption, stringOption, UsageError } from "../usage.js";
+
+/** Apparatuses one `up` may start: each takes an NBD port and a gRPC port. */
+export const apparatusesMax = 16;
+export const nbdPortDefault = 10_809;
+export const grpcPortDefault = 50_051;
+export const deviceNbdPortDefault = 10_899;
+const luSizeDefaultBytes = 1024 ** 3;
+const extentSizeDefaultBytes = 4 * 1024 ** 2;
+const extentSizeMinBytes = 1024 ** 2;
+const extentSizeMaxBytes = 1024 ** 3;
+/** Two LUs: enough to move extents between them. */
+const luCount = 2;
+
+const options = {
+  dir: { type: "string" },
+  host: { type: "string" },
+  apparatuses: { type: "string" },
+  "nbd-port": { type: "string" },
+  "grpc-port": { type: "string" },
+  "device-nbd-port": { type: "string" },
+  "lu-size": { type: "string" },
+  "extent-size": { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+function checkExtentSize(bytes: number): number {
+  const powerOfTwo = (bytes & (bytes - 1)) === 0;
+  if (!powerOfTwo || bytes < extentSizeMinBytes || bytes > extentSizeMaxBytes) {
+    throw new UsageError(`--extent-size must be a power of two from 1MiB to 1GiB, not ${bytes} bytes`);
+  }
+  return bytes;
+}
+
+async function printEndpoints(io: Io, appliance: Appliance, json: boolean): Promise<void> {
+  const client = new ConsoleClient(appliance.endpoints.controller.grpc);
+  const volumes = await client.listVolumes().finally(() => {
+    client.close();
+  });
+  const { endpoints } = appliance;
+  if (json) {
+    printJson(io, { ...endpoints, volumes: volumes.map((volume) => volume.name) });
+    return;
+  }
+  io.stdout.write(`switchyard up: serving from ${appliance.device.dir} (pid ${endpoints.pid})\n`);
+  io.stdout.write(`  device ${endpoints.device.id}: gRPC ${endpoints.device.grpc}, LUs over NBD at ${endpoints.device.nbd}\n`);
+  for (const lu of appliance.device.lus) io.stdout.write(`    ${lu.id}: ${formatBytes(lu.sizeBytes)}\n`);
+  io.stdout.write(`  controller: gRPC ${endpoints.controller.grpc}\n`);
+  for (const apparatus of endpoints.apparatuses) {
+    io.stdout.write(`  apparatus ${apparatus.id}: NBD ${apparatus.nbd}, gRPC ${apparatus.grpc}\n`);
+    for (const volume of volumes) io.stdout.write(`    nbd://${apparatus.nbd}/${volume.name}\n`);
+  }
+  if (volumes.length === 0) io.stdout.write(`  no volumes yet: switchyard volume create NAME --size 1GiB --dir ${appliance.device.dir}\n`);
+  io.stdout.write("Press Ctrl-C to stop.\n");
+}
+
+/** Resolves on SIGINT or SIGTERM. */
+function interrupted(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once("SIGINT", () => {
+      resolve("SIGINT");
+    });
+    process.once("SIGTERM", () => {
+      resolve("SIGTERM");
+    });
+  });
+}
+
+export const up: Command = {
+  words: ["up"],
+  summary: "start the embedded appliance: a device, apparatuses and a controller",
+  help: `Usage: switchyard up [--dir DIR] [--apparatuses N] [--nbd-port P] [--grpc-port P]
+                     [--device-nbd-port P] [--lu-size SIZE] [--extent-size SIZE] [--host H] [--json]
+
+Starts one storage device in DIR with two LUs, N apparatuses and an elected
+controller, all in this process, prints every endpoint, and serves until
+Ctrl-C. Starting again with the same DIR brings back every volume and its data.
+
+Options:
+  --dir DIR              data folder (default ./${defaultDataDir})
+  --apparatuses N        apparatuses to start, 1 to ${apparatusesMax} (default 2)
+  --nbd-port P           apparatus i serves NBD on P+i (default ${nbdPortDefault}; 0: free ports)
+  --grpc-port P          the device's gRPC port; apparatus i uses P+1+i (default ${grpcPortDefault}; 0: free ports)
+  --device-nbd-port P    where the device serves its LUs over NBD (default ${deviceNbdPortDefault}; 0: a free port)
+  --lu-size SIZE         size of each LU when DIR is new (default 1GiB; sparse files)
+  --extent-size SIZE     storage area size when DIR is new, a power of two from 1MiB to 1GiB (default 4MiB)
+  --host H               address to listen on (default 127.0.0.1)
+  --json                 print the endpoints as JSON
+
+Example:
+  switchyard up --dir ./switchyard-data
+  switchyard volume create vm1 --size 1GiB
+  nbdinfo nbd://127.0.0.1:10809/vm1`,
+  async run(argv, io) {
+    const parsed = parse(argv, options, 0);
+    const dir = stringOption(parsed, "dir") ?? defaultDataDir;
+    const settings = {
+      dir,
+      host: stringOption(parsed, "host") ?? "127.0.0.1",
+      apparatusCount: integerOption(parsed, "apparatuses", 2, 1, apparatusesMax),
+      nbdPort: portOption(parsed, "nbd-port", nbdPortDefault),
+      grpcPort: portOption(parsed, "grpc-port", grpcPortDefault),
+      deviceNbdPort: portOption(parsed, "device-nbd-port", deviceNbdPortDefault),
+      luCount,
+      luSizeBytes: sizeOption(parsed, "lu-size") ?? luSizeDefaultBytes,
+      extentSizeBytes: checkExtentSize(sizeOption(parsed, "extent-size") ?? extentSizeDefaultBytes),
+    };
+    await mkdir(dir, { recursive: true });
+    await rm(endpointFilePath(dir), { force: true });
+    const appliance = await startAppliance(settings);
+    await writeEndpointFile(dir, appliance.endpoints);
+    await printEndpoints(io, appliance, flag(parsed, "json"));
+    const signal = await interrupted();
+    io.stderr.write(`switchyard up: ${signal}, stopping\n`);
+    await rm(endpointFilePath(dir), { force: true });
+    await appliance.close();
+    return 0;
+  },
+};

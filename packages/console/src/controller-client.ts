@@ -1,0 +1,50 @@
+/** The console's view of the Controller service: one promise per call, each with a deadline. */
+import * as grpc from "@grpc/grpc-js";
+import {
+  callUnary,
+  deadlineAfter,
+  loadGrpc,
+  type ClusterStatus__Output,
+  type ControllerClient,
+  type VolumeInfo__Output,
+} from "@switchyard/proto";
+
+/** A console call waits this long: volume creation may flush the store and reach every apparatus. */
+export const consoleCallTimeoutMs = 15_000;
+
+export class ConsoleClient {
+  private readonly client: ControllerClient;
+
+  constructor(address: string) {
+    this.client = new (loadGrpc().switchyard.v1.Controller)(address, grpc.credentials.createInsecure());
+  }
+
+  private options(): grpc.CallOptions {
+    return { deadline: deadlineAfter(consoleCallTimeoutMs) };
+  }
+
+  clusterStatus(): Promise<ClusterStatus__Output> {
+    return callUnary((done) => this.client.GetClusterStatus({}, this.options(), done));
+  }
+
+  createVolume(name: string, sizeBytes: number, lu: string): Promise<VolumeInfo__Output> {
+    return callUnary((done) => this.client.CreateVolume({ name, size_bytes: sizeBytes, lu }, this.options(), done));
+  }
+
+  async deleteVolume(name: string): Promise<void> {
+    await callUnary((done) => this.client.DeleteVolume({ name }, this.options(), done));
+  }
+
+  async listVolumes(): Promise<VolumeInfo__Output[]> {
+    const response = await callUnary<{ volumes: VolumeInfo__Output[] }>((done) => this.client.ListVolumes({}, this.options(), done));
+    return response.volumes;
+  }
+
+  getVolume(name: string): Promise<VolumeInfo__Output> {
+    return callUnary((done) => this.client.GetVolume({ name }, this.options(), done));
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

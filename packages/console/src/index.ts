@@ -1,0 +1,10 @@
+/**
+ * @switchyard/console: the `switchyard` command and the embedded appliance
+ * it starts with `switchyard up`.
+ */
+export { startAppliance } from "./appliance.js";
+export type { Appliance, ApplianceOptions } from "./appliance.js";
+export { main, commands, exitDone, exitFailed, exitUsage } from "./main.js";
+export { readEndpointFile, writeEndpointFile, endpointFilePath } from "./endpoints.js";
+export type { EndpointFile } from "./endpoints.js";
+export { parseSize, formatBytes } from "./sizes.js";

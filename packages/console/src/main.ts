@@ -1,0 +1,79 @@
+/**
+ * The `switchyard` command: finds the command named by the first words,
+ * runs it, and turns what went wrong into one line and an exit code:
+ * 0 done, 1 the operation failed, 2 bad usage.
+ */
+import { isRpcError } from "@switchyard/proto";
+import { status } from "@grpc/grpc-js";
+import type { Command } from "./command.js";
+import { clusterStatus } from "./commands/cluster.js";
+import { up } from "./commands/up.js";
+import { volumeCreate, volumeDelete, volumeList, volumeShow } from "./commands/volume.js";
+import type { Io } from "./output.js";
+import { UsageError } from "./usage.js";
+
+export const commands: readonly Command[] = [up, clusterStatus, volumeCreate, volumeList, volumeShow, volumeDelete];
+
+export const exitDone = 0;
+export const exitFailed = 1;
+export const exitUsage = 2;
+
+function overview(): string {
+  const width = Math.max(...commands.map((command) => command.words.join(" ").length));
+  const lines = commands.map((command) => `  ${command.words.join(" ").padEnd(width)}  ${command.summary}`);
+  return `Usage: switchyard COMMAND [options]   (switchyard COMMAND --help for its options)
+
+Switchyard serves virtual volumes over NBD through several virtualization
+apparatuses, and changes which storage areas back them while hosts do I/O.
+
+Commands:
+${lines.join("\n")}
+
+Example:
+  switchyard up                       # in one terminal
+  switchyard volume create vm1 --size 1GiB
+  qemu-img info nbd://127.0.0.1:10809/vm1`;
+}
+
+function findCommand(argv: readonly string[]): { command: Command; rest: readonly string[] } | undefined {
+  for (const command of commands) {
+    if (command.words.every((word, index) => argv[index] === word)) return { command, rest: argv.slice(command.words.length) };
+  }
+  return undefined;
+}
+
+/** gRPC statuses that mean the request itself was wrong: the user fixes the command, exit 2. */
+const usageStatuses: ReadonlySet<number> = new Set([status.INVALID_ARGUMENT, status.OUT_OF_RANGE, status.NOT_FOUND, status.ALREADY_EXISTS]);
+
+function failureLine(error: unknown): { line: string; code: number } {
+  if (error instanceof UsageError) return { line: error.message, code: exitUsage };
+  if (isRpcError(error)) {
+    const code = usageStatuses.has(error.code) ? exitUsage : exitFailed;
+    if (error.code === status.UNAVAILABLE) return { line: `the appliance did not answer (${error.details}); is 'switchyard up' running?`, code };
+    return { line: error.details, code };
+  }
+  return { line: error instanceof Error ? error.message : String(error), code: exitFailed };
+}
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
+    (argv.length === 0 ? io.stderr : io.stdout).write(`${overview()}\n`);
+    return argv.length === 0 ? exitUsage : exitDone;
+  }
+  const found = findCommand(argv);
+  if (found === undefined) {
+    io.stderr.write(`switchyard: unknown command ${JSON.stringify(argv.join(" "))}; run 'switchyard --help' for the list\n`);
+    return exitUsage;
+  }
+  if (found.rest.includes("--help") || found.rest.includes("-h")) {
+    io.stdout.write(`${found.command.help}\n`);
+    return exitDone;
+  }
+  try {
+    return await found.command.run(found.rest, io);
+  } catch (error) {
+    const failure = failureLine(error);
+    io.stderr.write(`switchyard ${found.command.words.join(" ")}: ${failure.line}\n`);
+    return failure.code;
+  }
+}

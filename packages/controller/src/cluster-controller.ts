@@ -1,0 +1,275 @@
+/**
+ * The configuration change controller, as far as volumes go: it holds the
+ * controller lease from the quorum device's arbiter (claim 12), keeps the
+ * configuration table in the device's configuration store, and brings every
+ * apparatus to the committed table. Every store write and every message to an
+ * apparatus carries its epoch, so a deposed controller can change nothing.
+ */
+import assert from "node:assert/strict";
+import * as grpc from "@grpc/grpc-js";
+import {
+  callUnary,
+  deadlineAfter,
+  loadGrpc,
+  type ApparatusClient,
+  type ApparatusState__Output,
+  type ClusterStatus,
+  type ConfigurationTable,
+  type DeviceClient,
+  type Lease__Output,
+  type StoreSnapshot__Output,
+  type StoreState,
+  type StoreState__Output,
+  type VolumeInfo,
+} from "@switchyard/proto";
+import { allocateAreas, areasTotal, freeAreaCount, usedAreaMaps } from "./allocation.js";
+import { ControllerError } from "./errors.js";
+import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./volumes.js";
+
+/** How long one call to a device or an apparatus may take before it counts as unanswered. */
+export const callTimeoutMs = 2_000;
+/** The controller lease asked of the arbiter; renewed every third of it. */
+export const leaseMsDefault = 6_000;
+/** Volumes a cluster may hold: each is an NBD export on every apparatus. */
+export const volumesMax = 1_024;
+
+export interface ApparatusEndpoint {
+  readonly id: string;
+  readonly grpc: string;
+  readonly nbd: string;
+}
+
+export interface ClusterControllerOptions {
+  readonly id: string;
+  /** This controller's own gRPC address, registered with the lease for consoles to find. */
+  readonly address: string;
+  readonly deviceAddress: string;
+  readonly apparatuses: readonly ApparatusEndpoint[];
+  readonly leaseMs?: number;
+  readonly now?: () => number;
+}
+
+interface ApparatusPeer extends ApparatusEndpoint {
+  readonly client: ApparatusClient;
+}
+
+export class ClusterController {
+  readonly id: string;
+  private readonly address: string;
+  private readonly device: DeviceClient;
+  private readonly deviceAddress: string;
+  private readonly peers: ApparatusPeer[];
+  private readonly leaseMs: number;
+  private readonly now: () => number;
+  private lease: Lease__Output | undefined;
+  /** On this controller's clock: past it, the lease may be another's, so it must not act. */
+  private leaseValidUntilMs = 0;
+  private renewTimer: NodeJS.Timeout | undefined;
+  /** Operations that change the table run one at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ClusterControllerOptions) {
+    const v1 = loadGrpc().switchyard.v1;
+    const credentials = grpc.credentials.createInsecure();
+    this.id = options.id;
+    this.address = options.address;
+    this.deviceAddress = options.deviceAddress;
+    this.device = new v1.Device(options.deviceAddress, credentials);
+    this.peers = options.apparatuses.map((endpoint) => ({ ...endpoint, client: new v1.Apparatus(endpoint.grpc, credentials) }));
+    this.leaseMs = options.leaseMs ?? leaseMsDefault;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Takes the controller lease and keeps renewing it, then brings every apparatus to the stored table. */
+  async start(): Promise<void> {
+    await this.acquireLease();
+    this.renewTimer = setInterval(() => {
+      this.renewLease().catch((error: unknown) => {
+        process.emitWarning(`controller ${this.id} could not renew its lease: ${String(error)}`);
+      });
+    }, Math.floor(this.leaseMs / 3));
+    this.renewTimer.unref();
+    const snapshot = await this.readStore();
+    await this.pushTable(snapshot.state);
+  }
+
+  get epoch(): number {
+    const lease = this.lease;
+    if (lease === undefined || this.now() >= this.leaseValidUntilMs) {
+      throw new ControllerError("NOT_CONTROLLER", `${this.id} does not hold the controller lease`);
+    }
+    return lease.epoch;
+  }
+
+  private async acquireLease(): Promise<void> {
+    const askedAtMs = this.now();
+    const lease = await callUnary<Lease__Output>((done) =>
+      this.device.AcquireLease(
+        { candidate_id: this.id, candidate_address: this.address, lease_ms: this.leaseMs },
+        { deadline: deadlineAfter(callTimeoutMs) },
+        done,
+      ),
+    );
+    if (!lease.granted) {
+      throw new ControllerError("NOT_CONTROLLER", `the lease is held by ${lease.holder_id} (epoch ${lease.epoch})`);
+    }
+    this.lease = lease;
+    // Counted from when we asked: the arbiter's clock started no earlier.
+    this.leaseValidUntilMs = askedAtMs + lease.lease_ms;
+  }
+
+  private async renewLease(): Promise<void> {
+    const lease = this.lease;
+    if (lease === undefined) return;
+    const askedAtMs = this.now();
+    const renewed = await callUnary<Lease__Output>((done) =>
+      this.device.RenewLease(
+        { holder_id: this.id, epoch: lease.epoch, lease_ms: this.leaseMs },
+        { deadline: deadlineAfter(callTimeoutMs) },
+        done,
+      ),
+    );
+    if (!renewed.granted) {
+      this.lease = undefined;
+      return;
+    }
+    this.lease = renewed;
+    this.leaseValidUntilMs = askedAtMs + renewed.lease_ms;
+  }
+
+  private serialized<T>(operation: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(operation, operation);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async readStore(): Promise<{ state: StoreState__Output; sequence: number }> {
+    const snapshot = await callUnary<StoreSnapshot__Output>((done) =>
+      this.device.ReadStore({}, { deadline: deadlineAfter(callTimeoutMs) }, done),
+    );
+    assert.ok(snapshot.state !== null, "the device answered ReadStore without a state");
+    return { state: snapshot.state, sequence: snapshot.sequence };
+  }
+
+  private async writeStore(state: StoreState, expectedSequence: number): Promise<void> {
+    await callUnary((done) =>
+      this.device.WriteStore(
+        { epoch: this.epoch, expected_sequence: expectedSequence, state },
+        { deadline: deadlineAfter(callTimeoutMs) },
+        done,
+      ),
+    );
+  }
+
+  /**
+   * Sends the whole table to every apparatus. A volume create or delete
+   * changes no mapping that host I/O is using, so it needs no hold: the
+   * apparatus drains I/O of a deleted volume itself before it answers.
+   */
+  private async pushTable(state: StoreState__Output): Promise<void> {
+    const table: ConfigurationTable = { generation: state.generation, lus: state.lus, volumes: state.volumes };
+    const epoch = this.epoch;
+    const results = await Promise.allSettled(
+      this.peers.map((peer) =>
+        callUnary((done) => peer.client.LoadTable({ epoch, table }, { deadline: deadlineAfter(callTimeoutMs) }, done)),
+      ),
+    );
+    results.forEach((result, index) => {
+      if (result.status === "rejected") {
+        process.emitWarning(`apparatus ${this.peers[index]?.id ?? "?"} did not load generation ${state.generation}: ${String(result.reason)}`);
+      }
+    });
+  }
+
+  createVolume(name: string, sizeBytes: number, luId: string): Promise<VolumeInfo> {
+    return this.serialized(async () => {
+      checkVolumeName(name);
+      const { state, sequence } = await this.readStore();
+      if (state.volumes.some((volume) => volume.name === name)) {
+        throw new ControllerError("ALREADY_EXISTS", `volume ${name} already exists`);
+      }
+      if (state.volumes.length >= volumesMax) {
+        throw new ControllerError("LIMIT", `the cluster already has ${volumesMax} volumes, the most it may hold`);
+      }
+      const onlyLu = luId === "" ? undefined : state.lus.find((lu) => lu.id === luId);
+      if (luId !== "" && onlyLu === undefined) {
+        throw new ControllerError("NOT_FOUND", `no LU ${luId}; LUs are ${state.lus.map((lu) => lu.id).join(", ")}`);
+      }
+      const extentSizeBytes = (onlyLu ?? state.lus[0])?.extent_size_bytes ?? 0;
+      if (extentSizeBytes === 0) throw new ControllerError("UNAVAILABLE", "the device has no LUs yet");
+      const extentCount = checkVolumeSize(sizeBytes, extentSizeBytes);
+      const areas = allocateAreas(state, extentCount, onlyLu);
+      const table = volumeTable(name, sizeBytes, extentSizeBytes, areas);
+      const next: StoreState = { ...state, generation: state.generation + 1, volumes: [...state.volumes, table] };
+      await this.writeStore(next, sequence);
+      const committed = await this.readStore();
+      await this.pushTable(committed.state);
+      return volumeInfo(table, state.lus);
+    });
+  }
+
+  deleteVolume(name: string): Promise<void> {
+    return this.serialized(async () => {
+      const { state, sequence } = await this.readStore();
+      if (!state.volumes.some((volume) => volume.name === name)) {
+        throw new ControllerError("NOT_FOUND", `no volume ${name}`);
+      }
+      const volumes = state.volumes.filter((volume) => volume.name !== name);
+      await this.writeStore({ ...state, generation: state.generation + 1, volumes }, sequence);
+      const committed = await this.readStore();
+      await this.pushTable(committed.state);
+    });
+  }
+
+  async listVolumes(): Promise<VolumeInfo[]> {
+    const { state } = await this.readStore();
+    return state.volumes.map((volume) => volumeInfo(volume, state.lus));
+  }
+
+  async getVolume(name: string): Promise<VolumeInfo> {
+    const { state } = await this.readStore();
+    const volume = state.volumes.find((candidate) => candidate.name === name);
+    if (volume === undefined) throw new ControllerError("NOT_FOUND", `no volume ${name}`);
+    return volumeInfo(volume, state.lus);
+  }
+
+  async clusterStatus(): Promise<ClusterStatus> {
+    const { state } = await this.readStore();
+    const used = usedAreaMaps(state);
+    const lus = state.lus.map((lu) => ({
+      id: lu.id,
+      size_bytes: lu.size_bytes,
+      extent_size_bytes: lu.extent_size_bytes,
+      areas_total: areasTotal(lu),
+      areas_free: freeAreaCount(used.get(lu.index) ?? new Uint8Array()),
+    }));
+    const deviceId = state.lus[0]?.device_id ?? "";
+    const apparatuses = await Promise.all(this.peers.map((peer) => this.apparatusSummary(peer)));
+    const lease = this.lease;
+    return {
+      devices: [{ id: deviceId, grpc: this.deviceAddress, lus }],
+      apparatuses,
+      controller:
+        lease === undefined ? null : { id: this.id, epoch: lease.epoch, lease_expires_at_ms: lease.expires_at_ms },
+      generation: state.generation,
+    };
+  }
+
+  private async apparatusSummary(peer: ApparatusPeer): Promise<ClusterStatus["apparatuses"] extends (infer T)[] | undefined ? T : never> {
+    try {
+      const state = await callUnary<ApparatusState__Output>((done) =>
+        peer.client.GetState({}, { deadline: deadlineAfter(callTimeoutMs) }, done),
+      );
+      return { id: peer.id, nbd: peer.nbd, grpc: peer.grpc, pid: state.pid, state: state.status, generation: state.generation };
+    } catch {
+      // An apparatus that does not answer is shown as down, not as an error of the whole status.
+      return { id: peer.id, nbd: peer.nbd, grpc: peer.grpc, pid: 0, state: "APPARATUS_STATUS_DOWN", generation: 0 };
+    }
+  }
+
+  close(): void {
+    if (this.renewTimer !== undefined) clearInterval(this.renewTimer);
+    this.device.close();
+    for (const peer of this.peers) peer.client.close();
+  }
+}

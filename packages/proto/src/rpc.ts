@@ -1,0 +1,66 @@
+/**
+ * gRPC plumbing shared by every service and client: promise-returning calls
+ * with a deadline, and unary handlers that answer their callback exactly once
+ * with the status the service's own error mapping chose. No domain logic.
+ */
+import * as grpc from "@grpc/grpc-js";
+
+/** A gRPC error as a handler answers it: a status code and a message that says what was wrong. */
+export interface RpcFailure {
+  readonly code: grpc.status;
+  readonly details: string;
+}
+
+/** Maps an error thrown by a handler body to the status it answers; one switch per service. */
+export type ErrorMapper = (error: unknown) => RpcFailure;
+
+/** Wraps an async body as a unary handler; the callback is answered exactly once. */
+export function unaryHandler<Request, Response>(
+  body: (request: Request) => Promise<Response> | Response,
+  mapError: ErrorMapper,
+): grpc.handleUnaryCall<Request, Response> {
+  return (call, callback) => {
+    Promise.resolve()
+      .then(() => body(call.request))
+      .then(
+        (response) => {
+          callback(null, response);
+        },
+        (error: unknown) => {
+          const failure = mapError(error);
+          callback({ code: failure.code, details: failure.details });
+        },
+      );
+  };
+}
+
+/** The deadline `timeoutMs` from now, as grpc-js takes it. */
+export function deadlineAfter(timeoutMs: number): Date {
+  return new Date(Date.now() + timeoutMs);
+}
+
+/**
+ * Turns one callback-style client call into a promise:
+ * `callUnary<Out>((done) => client.Method(request, { deadline }, done))`.
+ */
+export function callUnary<Response>(start: (done: grpc.requestCallback<Response>) => unknown): Promise<Response> {
+  return new Promise<Response>((resolve, reject) => {
+    start((error, response) => {
+      if (error !== null) {
+        reject(error);
+        return;
+      }
+      if (response === undefined) {
+        reject(new Error("gRPC call answered without a message"));
+        return;
+      }
+      resolve(response);
+    });
+  });
+}
+
+/** True for a gRPC error of the given status code. */
+export function isRpcError(error: unknown, code?: grpc.status): error is grpc.ServiceError {
+  if (!(error instanceof Error) || !("code" in error) || typeof error.code !== "number") return false;
+  return code === undefined || error.code === code;
+}
