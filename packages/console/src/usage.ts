@@ -25,7 +25,9 @@ export function parse(argv: readonly string[], options: Options, positionalsMax:
   try {
     parsed = parseArgs({ args: [...argv], options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    // Node's messages can run to several lines; the console prints one.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError(message.split("\n")[0] ?? message);
   }
   if (parsed.positionals.length > positionalsMax) {
     throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[positionalsMax])}`);

@@ -22,7 +22,7 @@ import {
   type StoreState__Output,
   type VolumeInfo,
 } from "@switchyard/proto";
-import { allocateAreas, areasTotal, freeAreaCount, usedAreaMaps } from "./allocation.js";
+import { allocateAreas, areasTotal, freeAreaCount, usedAreaMaps, type AreaRef } from "./allocation.js";
 import { ControllerError } from "./errors.js";
 import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./volumes.js";
 
@@ -30,6 +30,8 @@ import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./vol
 export const callTimeoutMs = 2_000;
 /** The controller lease asked of the arbiter; renewed every third of it. */
 export const leaseMsDefault = 6_000;
+/** Zeroing areas reads them all and may write them all: a gibibyte takes seconds on a slow disk. */
+export const scrubTimeoutMs = 120_000;
 /** Volumes a cluster may hold: each is an NBD export on every apparatus. */
 export const volumesMax = 1_024;
 
@@ -181,6 +183,22 @@ export class ClusterController {
     });
   }
 
+  /**
+   * Zeroes the areas before they join a volume: until the store commits, they
+   * are free, so a crash here leaves nothing to undo.
+   */
+  private async scrubAreas(state: StoreState__Output, areas: readonly AreaRef[]): Promise<void> {
+    const byLu = new Map<number, number[]>();
+    for (const area of areas) byLu.set(area.luIndex, [...(byLu.get(area.luIndex) ?? []), area.areaIndex]);
+    for (const [luIndex, areaIndexes] of byLu) {
+      const lu = state.lus.find((candidate) => candidate.index === luIndex);
+      assert.ok(lu !== undefined);
+      await callUnary((done) =>
+        this.device.ScrubAreas({ epoch: this.epoch, lu_id: lu.id, area_indexes: areaIndexes }, { deadline: deadlineAfter(scrubTimeoutMs) }, done),
+      );
+    }
+  }
+
   createVolume(name: string, sizeBytes: number, luId: string): Promise<VolumeInfo> {
     return this.serialized(async () => {
       checkVolumeName(name);
@@ -199,6 +217,7 @@ export class ClusterController {
       if (extentSizeBytes === 0) throw new ControllerError("UNAVAILABLE", "the device has no LUs yet");
       const extentCount = checkVolumeSize(sizeBytes, extentSizeBytes);
       const areas = allocateAreas(state, extentCount, onlyLu);
+      await this.scrubAreas(state, areas);
       const table = volumeTable(name, sizeBytes, extentSizeBytes, areas);
       const next: StoreState = { ...state, generation: state.generation + 1, volumes: [...state.volumes, table] };
       await this.writeStore(next, sequence);

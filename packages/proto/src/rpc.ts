@@ -60,7 +60,7 @@ export function callUnary<Response>(start: (done: grpc.requestCallback<Response>
 }
 
 /** True for a gRPC error of the given status code. */
-export function isRpcError(error: unknown, code?: grpc.status): error is grpc.ServiceError {
+export function isRpcError(error: unknown, code?: number): error is grpc.ServiceError {
   if (!(error instanceof Error) || !("code" in error) || typeof error.code !== "number") return false;
   return code === undefined || error.code === code;
 }

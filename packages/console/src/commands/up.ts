@@ -116,9 +116,11 @@ Example:
     await mkdir(dir, { recursive: true });
     await rm(endpointFilePath(dir), { force: true });
     const appliance = await startAppliance(settings);
+    // Listen for the signal before announcing the endpoints: a script may send it as soon as it sees them.
+    const stop = interrupted();
     await writeEndpointFile(dir, appliance.endpoints);
     await printEndpoints(io, appliance, flag(parsed, "json"));
-    const signal = await interrupted();
+    const signal = await stop;
     io.stderr.write(`switchyard up: ${signal}, stopping\n`);
     await rm(endpointFilePath(dir), { force: true });
     await appliance.close();

@@ -23,6 +23,8 @@ import type { ReadStoreRequest as _switchyard_v1_ReadStoreRequest, ReadStoreRequ
 import type { RegisterKeyRequest as _switchyard_v1_RegisterKeyRequest, RegisterKeyRequest__Output as _switchyard_v1_RegisterKeyRequest__Output } from './switchyard/v1/RegisterKeyRequest.js';
 import type { RegisterKeyResponse as _switchyard_v1_RegisterKeyResponse, RegisterKeyResponse__Output as _switchyard_v1_RegisterKeyResponse__Output } from './switchyard/v1/RegisterKeyResponse.js';
 import type { RenewLeaseRequest as _switchyard_v1_RenewLeaseRequest, RenewLeaseRequest__Output as _switchyard_v1_RenewLeaseRequest__Output } from './switchyard/v1/RenewLeaseRequest.js';
+import type { ScrubAreasRequest as _switchyard_v1_ScrubAreasRequest, ScrubAreasRequest__Output as _switchyard_v1_ScrubAreasRequest__Output } from './switchyard/v1/ScrubAreasRequest.js';
+import type { ScrubAreasResponse as _switchyard_v1_ScrubAreasResponse, ScrubAreasResponse__Output as _switchyard_v1_ScrubAreasResponse__Output } from './switchyard/v1/ScrubAreasResponse.js';
 import type { StoreSnapshot as _switchyard_v1_StoreSnapshot, StoreSnapshot__Output as _switchyard_v1_StoreSnapshot__Output } from './switchyard/v1/StoreSnapshot.js';
 import type { StoreState as _switchyard_v1_StoreState, StoreState__Output as _switchyard_v1_StoreState__Output } from './switchyard/v1/StoreState.js';
 import type { VolumeShape as _switchyard_v1_VolumeShape, VolumeShape__Output as _switchyard_v1_VolumeShape__Output } from './switchyard/v1/VolumeShape.js';
@@ -60,6 +62,8 @@ export interface ProtoGrpcType {
       RegisterKeyRequest: MessageTypeDefinition<_switchyard_v1_RegisterKeyRequest, _switchyard_v1_RegisterKeyRequest__Output>
       RegisterKeyResponse: MessageTypeDefinition<_switchyard_v1_RegisterKeyResponse, _switchyard_v1_RegisterKeyResponse__Output>
       RenewLeaseRequest: MessageTypeDefinition<_switchyard_v1_RenewLeaseRequest, _switchyard_v1_RenewLeaseRequest__Output>
+      ScrubAreasRequest: MessageTypeDefinition<_switchyard_v1_ScrubAreasRequest, _switchyard_v1_ScrubAreasRequest__Output>
+      ScrubAreasResponse: MessageTypeDefinition<_switchyard_v1_ScrubAreasResponse, _switchyard_v1_ScrubAreasResponse__Output>
       StoreSnapshot: MessageTypeDefinition<_switchyard_v1_StoreSnapshot, _switchyard_v1_StoreSnapshot__Output>
       StoreState: MessageTypeDefinition<_switchyard_v1_StoreState, _switchyard_v1_StoreState__Output>
       VolumeShape: MessageTypeDefinition<_switchyard_v1_VolumeShape, _switchyard_v1_VolumeShape__Output>

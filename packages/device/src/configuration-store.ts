@@ -1,0 +1,367 @@
+/**
+ * The configuration store (claim 12) in the device's metadata area: one file
+ * of two fixed-size slots written alternately. Each slot holds a header
+ * (magic, format version, slot index and size, sequence number, payload
+ * length, payload crc32, header crc32) and the protobuf-encoded StoreState.
+ *
+ * A write goes to the slot that does not hold the newest valid state and is
+ * fsynced before its sequence becomes the current one, so a crash or torn
+ * write leaves the older slot intact and valid. On open, the valid slot with
+ * the highest sequence wins; when neither slot is valid the store refuses to
+ * open (StoreCorruptError) instead of starting empty.
+ */
+import assert from "node:assert/strict";
+import fs from "node:fs/promises";
+import { dirname } from "node:path";
+import zlib from "node:zlib";
+import { decodeStoreState, encodeStoreState, type StoreState, type StoreState__Output } from "@switchyard/proto";
+import {
+  ClosedError,
+  type DeviceError,
+  InvalidArgumentError,
+  LimitExceededError,
+  StaleSequenceError,
+  StoreCorruptError,
+  errnoOf,
+  ioError,
+} from "./errors.js";
+import { syncFolder, temporarySuffix } from "./durable-file.js";
+
+/** 64 MiB per slot: room for a table of millions of extents plus the journal; sparse until used. */
+export const slotSizeDefaultBytes = 64 << 20;
+/**
+ * Slots are whole 4 KiB pages, so writing one never rewrites a sector of the
+ * other: a torn write can only damage the slot being written.
+ */
+export const slotAlignmentBytes: number = 4096;
+export const slotSizeMinBytes = slotAlignmentBytes;
+/** 1 GiB: the slot size is recorded in a uint32 header field, and a state that big is a bug. */
+export const slotSizeMaxBytes = 1 << 30;
+export const slotHeaderSizeBytes: number = 64;
+/** Writes waiting for the one in progress; beyond this the caller is told to back off. */
+export const storeWritesQueuedMax = 64;
+
+const magic = Buffer.from("SWYDSTOR", "latin1");
+const formatVersion = 1;
+const headerChecksumOffset = slotHeaderSizeBytes - 4;
+
+assert.equal(magic.length, 8);
+assert.ok(slotSizeMinBytes > slotHeaderSizeBytes);
+assert.ok(slotSizeMaxBytes <= 2 ** 32 - 1);
+assert.equal(slotSizeDefaultBytes % slotAlignmentBytes, 0);
+
+export interface ConfigurationStoreOptions {
+  /** Used only when the file is created; an existing file's size decides its slot size. */
+  readonly slotSizeBytes?: number;
+}
+
+export interface StoreSnapshot {
+  readonly state: StoreState__Output;
+  readonly sequence: number;
+}
+
+interface SlotHeader {
+  readonly sequence: number;
+  readonly payloadLengthBytes: number;
+  readonly payloadCrc32: number;
+}
+
+/** One slot as found on disk: valid with its contents, or why not. */
+type SlotReading =
+  | { readonly valid: true; readonly header: SlotHeader; readonly payload: Buffer }
+  | { readonly valid: false; readonly reason: string };
+
+export class ConfigurationStore {
+  readonly path: string;
+  readonly slotSizeBytes: number;
+  readonly payloadSizeMaxBytes: number;
+
+  private readonly handle: fs.FileHandle;
+  private currentSequence: number;
+  /** The slot holding the current sequence. */
+  private currentSlotIndex: number;
+  private currentPayload: Buffer;
+  private writeTail: Promise<unknown> = Promise.resolve();
+  private writesQueued = 0;
+  private closed = false;
+  private failure: DeviceError | undefined;
+
+  private constructor(path: string, handle: fs.FileHandle, slotSizeBytes: number, found: CurrentSlot) {
+    this.path = path;
+    this.handle = handle;
+    this.slotSizeBytes = slotSizeBytes;
+    this.payloadSizeMaxBytes = slotSizeBytes - slotHeaderSizeBytes;
+    this.currentSequence = found.sequence;
+    this.currentSlotIndex = found.slotIndex;
+    this.currentPayload = found.payload;
+  }
+
+  /** Opens the store at `path`, creating it (empty state, sequence 0) when there is no file. */
+  static async open(path: string, options: ConfigurationStoreOptions = {}): Promise<ConfigurationStore> {
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(path, "r+");
+    } catch (error) {
+      if (errnoOf(error) !== "ENOENT") throw ioError(`opening ${path}`, error);
+      await createStoreFile(path, options.slotSizeBytes ?? slotSizeDefaultBytes);
+      handle = await fs.open(path, "r+").catch((reopenError: unknown) => {
+        throw ioError(`opening ${path}`, reopenError);
+      });
+    }
+    try {
+      const slotSizeBytes = await slotSizeOf(handle, path);
+      const found = await readCurrentSlot(handle, path, slotSizeBytes);
+      return new ConfigurationStore(path, handle, slotSizeBytes, found);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  get sequence(): number {
+    return this.currentSequence;
+  }
+
+  /** The current state, decoded afresh: callers may change it without touching the store. */
+  read(): StoreSnapshot {
+    this.checkOpen();
+    return { state: decodeStoreState(this.currentPayload), sequence: this.currentSequence };
+  }
+
+  /**
+   * Persists `state` as sequence `expectedSequence + 1`, if `expectedSequence`
+   * is still the current one when the write's turn comes (optimistic
+   * concurrency: a writer that read an older state must read again).
+   * `options.guard` runs in the same turn, just before the write, and may
+   * throw to refuse it (the device checks the writer's epoch there).
+   */
+  async write(state: StoreState, expectedSequence: number, options: { guard?: () => void } = {}): Promise<number> {
+    this.checkOpen();
+    if (!Number.isSafeInteger(expectedSequence) || expectedSequence < 0) {
+      throw new InvalidArgumentError(`expected sequence ${expectedSequence} is not a sequence number`);
+    }
+    const payload = encodeState(state);
+    if (payload.length > this.payloadSizeMaxBytes) {
+      throw new LimitExceededError(
+        `store state of ${payload.length} bytes exceeds the slot payload limit of ${this.payloadSizeMaxBytes} bytes`,
+      );
+    }
+    if (this.writesQueued >= storeWritesQueuedMax) {
+      throw new LimitExceededError(`${this.writesQueued} store writes are already queued (limit ${storeWritesQueuedMax})`);
+    }
+    this.writesQueued += 1;
+    const written = this.writeTail.then(() => this.writeInTurn(payload, expectedSequence, options.guard));
+    this.writeTail = written.then(
+      () => { this.writesQueued -= 1; },
+      () => { this.writesQueued -= 1; },
+    );
+    return await written;
+  }
+
+  private async writeInTurn(payload: Buffer, expectedSequence: number, guard: (() => void) | undefined): Promise<number> {
+    this.checkOpen();
+    guard?.();
+    if (expectedSequence !== this.currentSequence) {
+      throw new StaleSequenceError(expectedSequence, this.currentSequence);
+    }
+    const sequence = this.currentSequence + 1;
+    const slotIndex = 1 - this.currentSlotIndex;
+    const slot = encodeSlot(slotIndex, this.slotSizeBytes, sequence, payload);
+    try {
+      await writeFully(this.handle, slot, slotIndex * this.slotSizeBytes);
+      await this.handle.sync();
+    } catch (error) {
+      // The slot's contents are unknown now, and after a failed fsync the
+      // kernel may report later ones as durable when they are not.
+      this.failure = ioError(`writing slot ${slotIndex} of ${this.path} (reopen the store)`, error);
+      throw this.failure;
+    }
+    // Only a durable slot becomes the current one.
+    this.currentSequence = sequence;
+    this.currentSlotIndex = slotIndex;
+    this.currentPayload = payload;
+    return sequence;
+  }
+
+  /** Waits for queued writes and closes the file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writeTail;
+    await this.handle.close();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ClosedError(`the configuration store ${this.path} is closed`);
+    if (this.failure !== undefined) throw this.failure;
+  }
+}
+
+interface CurrentSlot {
+  readonly slotIndex: number;
+  readonly sequence: number;
+  readonly payload: Buffer;
+}
+
+function encodeState(state: StoreState): Buffer {
+  try {
+    const bytes = encodeStoreState(state);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  } catch (error) {
+    throw new InvalidArgumentError(`the store state cannot be encoded: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Header followed by payload, ready for one positioned write. */
+function encodeSlot(slotIndex: number, slotSizeBytes: number, sequence: number, payload: Buffer): Buffer {
+  assert.ok(slotIndex === 0 || slotIndex === 1);
+  assert.ok(Number.isSafeInteger(sequence) && sequence >= 0);
+  assert.ok(payload.length <= slotSizeBytes - slotHeaderSizeBytes);
+  const slot = Buffer.alloc(slotHeaderSizeBytes + payload.length);
+  magic.copy(slot, 0);
+  slot.writeUInt32LE(formatVersion, 8);
+  slot.writeUInt32LE(slotIndex, 12);
+  slot.writeBigUInt64LE(BigInt(sequence), 16);
+  slot.writeUInt32LE(payload.length, 24);
+  slot.writeUInt32LE(zlib.crc32(payload), 28);
+  slot.writeUInt32LE(slotSizeBytes, 32);
+  slot.writeUInt32LE(zlib.crc32(slot.subarray(0, headerChecksumOffset)), headerChecksumOffset);
+  payload.copy(slot, slotHeaderSizeBytes);
+  // Pair the assertion: what goes to disk parses back to what was meant.
+  const parsed = parseHeader(slot.subarray(0, slotHeaderSizeBytes), slotIndex, slotSizeBytes);
+  assert.ok(typeof parsed !== "string" && parsed.sequence === sequence && parsed.payloadLengthBytes === payload.length);
+  return slot;
+}
+
+/** The header's fields, or why the header is not valid. */
+function parseHeader(header: Buffer, slotIndex: number, slotSizeBytes: number): SlotHeader | string {
+  assert.equal(header.length, slotHeaderSizeBytes);
+  if (!header.subarray(0, magic.length).equals(magic)) {
+    return header.every((byte) => byte === 0) ? "never written" : "bad magic";
+  }
+  if (zlib.crc32(header.subarray(0, headerChecksumOffset)) !== header.readUInt32LE(headerChecksumOffset)) {
+    return "header checksum mismatch";
+  }
+  const version = header.readUInt32LE(8);
+  if (version !== formatVersion) {
+    // A whole header in a format we do not know is not a torn write: do not
+    // fall back to an older state over it.
+    throw new StoreCorruptError(`slot ${slotIndex} has format version ${version}; this software reads ${formatVersion}`);
+  }
+  if (header.readUInt32LE(12) !== slotIndex) return `header names slot ${header.readUInt32LE(12)}`;
+  if (header.readUInt32LE(32) !== slotSizeBytes) return `header names slot size ${header.readUInt32LE(32)}`;
+  const sequence = header.readBigUInt64LE(16);
+  if (sequence > BigInt(Number.MAX_SAFE_INTEGER)) return `sequence ${sequence} out of range`;
+  const payloadLengthBytes = header.readUInt32LE(24);
+  if (payloadLengthBytes > slotSizeBytes - slotHeaderSizeBytes) return `payload length ${payloadLengthBytes} too large`;
+  return { sequence: Number(sequence), payloadLengthBytes, payloadCrc32: header.readUInt32LE(28) };
+}
+
+async function readSlot(handle: fs.FileHandle, slotIndex: number, slotSizeBytes: number): Promise<SlotReading> {
+  const slotOffsetBytes = slotIndex * slotSizeBytes;
+  const headerBytes = Buffer.alloc(slotHeaderSizeBytes);
+  await readFully(handle, headerBytes, slotOffsetBytes);
+  const header = parseHeader(headerBytes, slotIndex, slotSizeBytes);
+  if (typeof header === "string") return { valid: false, reason: header };
+  const payload = Buffer.alloc(header.payloadLengthBytes);
+  await readFully(handle, payload, slotOffsetBytes + slotHeaderSizeBytes);
+  if (zlib.crc32(payload) !== header.payloadCrc32) return { valid: false, reason: "payload checksum mismatch" };
+  return { valid: true, header, payload };
+}
+
+/** The valid slot with the highest sequence, decoded once to prove it parses. */
+async function readCurrentSlot(handle: fs.FileHandle, path: string, slotSizeBytes: number): Promise<CurrentSlot> {
+  const readings: SlotReading[] = [];
+  try {
+    readings.push(await readSlot(handle, 0, slotSizeBytes), await readSlot(handle, 1, slotSizeBytes));
+  } catch (error) {
+    if (error instanceof StoreCorruptError) throw new StoreCorruptError(`${path}: ${error.message}`);
+    throw ioError(`reading ${path}`, error);
+  }
+  let best: CurrentSlot | undefined;
+  readings.forEach((reading, slotIndex) => {
+    if (!reading.valid) return;
+    if (best !== undefined && best.sequence === reading.header.sequence) {
+      throw new StoreCorruptError(`${path}: both slots claim sequence ${best.sequence}`);
+    }
+    if (best === undefined || reading.header.sequence > best.sequence) {
+      best = { slotIndex, sequence: reading.header.sequence, payload: reading.payload };
+    }
+  });
+  if (best === undefined) {
+    const reasons = readings.map((reading, slotIndex) => `slot ${slotIndex}: ${reading.valid ? "valid" : reading.reason}`);
+    throw new StoreCorruptError(`${path}: no valid slot (${reasons.join("; ")}); refusing to start from an empty state`);
+  }
+  try {
+    decodeStoreState(best.payload);
+  } catch (error) {
+    // The checksum matched, so these are the bytes we wrote: not a torn write.
+    throw new StoreCorruptError(`${path}: slot ${best.slotIndex} (sequence ${best.sequence}) does not decode`, {
+      cause: error,
+    });
+  }
+  return best;
+}
+
+async function slotSizeOf(handle: fs.FileHandle, path: string): Promise<number> {
+  const stats = await handle.stat().catch((error: unknown) => { throw ioError(`examining ${path}`, error); });
+  const slotSizeBytes = stats.size / 2;
+  if (!validSlotSize(slotSizeBytes)) {
+    throw new StoreCorruptError(`${path} is ${stats.size} bytes: not two slots of a valid slot size`);
+  }
+  return slotSizeBytes;
+}
+
+function validSlotSize(slotSizeBytes: number): boolean {
+  return Number.isSafeInteger(slotSizeBytes) && slotSizeBytes % slotAlignmentBytes === 0 &&
+    slotSizeBytes >= slotSizeMinBytes && slotSizeBytes <= slotSizeMaxBytes;
+}
+
+/**
+ * A new store holds the empty state as sequence 0 in slot 0 before it gets
+ * its name, so an existing store file always had a valid slot: "no valid
+ * slot" then always means corruption, never "new".
+ */
+async function createStoreFile(path: string, slotSizeBytes: number): Promise<void> {
+  if (!validSlotSize(slotSizeBytes)) {
+    throw new InvalidArgumentError(
+      `slot size ${slotSizeBytes} bytes must be a multiple of ${slotAlignmentBytes} from ${slotSizeMinBytes} to ${slotSizeMaxBytes}`,
+    );
+  }
+  const temporaryPath = path + temporarySuffix;
+  try {
+    const handle = await fs.open(temporaryPath, "w");
+    try {
+      await handle.truncate(2 * slotSizeBytes);
+      await writeFully(handle, encodeSlot(0, slotSizeBytes, 0, Buffer.alloc(0)), 0);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temporaryPath, path);
+  } catch (error) {
+    throw ioError(`creating ${path}`, error);
+  }
+  await syncFolder(dirname(path));
+}
+
+async function readFully(handle: fs.FileHandle, into: Buffer, positionBytes: number): Promise<void> {
+  for (let doneBytes = 0; doneBytes < into.length;) {
+    const { bytesRead } = await handle.read(into, doneBytes, into.length - doneBytes, positionBytes + doneBytes);
+    // Past the end of a short file: the missing bytes read as zeroes, which
+    // parse as "never written" or fail a checksum.
+    if (bytesRead === 0) {
+      into.fill(0, doneBytes);
+      return;
+    }
+    doneBytes += bytesRead;
+  }
+}
+
+async function writeFully(handle: fs.FileHandle, data: Buffer, positionBytes: number): Promise<void> {
+  for (let doneBytes = 0; doneBytes < data.length;) {
+    const { bytesWritten } = await handle.write(data, doneBytes, data.length - doneBytes, positionBytes + doneBytes);
+    assert.ok(bytesWritten > 0, "a positioned write to a regular file wrote nothing");
+    doneBytes += bytesWritten;
+  }
+}

@@ -1,0 +1,205 @@
+// Goal: the Device service answers over real gRPC with the device's numbers,
+// maps every typed error to the agreed status code with a message saying
+// what was wrong, leaves the store untouched when it refuses a write, and
+// the health service reports SERVING.
+// Method: a grpc-js server on 127.0.0.1:0 over a device in a temporary
+// folder, a real client from the proto package, a clock the test sets;
+// server, client and folder are torn down after each test.
+import * as grpc from "@grpc/grpc-js";
+import {
+  loadGrpc,
+  type CopyAreaResponse__Output,
+  type DeviceClient,
+  type FenceResponse__Output,
+  type HealthCheckResponse__Output,
+  type HealthClient,
+  type HealthListResponse__Output,
+  type Inventory__Output,
+  type Lease__Output,
+  type RegisterKeyResponse__Output,
+  type StoreSnapshot__Output,
+  type WriteStoreResponse__Output,
+} from "@switchyard/proto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { deviceServiceHandlers, deviceServiceName, grpcStatusOf } from "./device-service.js";
+import { DeviceError, type DeviceErrorCode } from "./errors.js";
+import { HealthService } from "./health.js";
+import type { StorageDevice } from "./storage-device.js";
+import { openTestDevice, temporaryFolder, type TemporaryFolder } from "./testing.js";
+
+const mebibyte = 1 << 20;
+let folder: TemporaryFolder;
+let device: StorageDevice;
+let server: grpc.Server;
+let client: DeviceClient;
+let health: HealthClient;
+let healthService: HealthService;
+let nowMs = 1_000_000;
+
+beforeEach(async () => {
+  folder = await temporaryFolder();
+  device = await openTestDevice(folder.path, { storeSlotSizeBytes: 64 * 1024 });
+  server = new grpc.Server();
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
+      if (error === null) resolve(boundPort);
+      else reject(error);
+    });
+  });
+  const grpcAddress = `127.0.0.1:${port}`;
+  const { switchyard, grpc: grpcServices } = loadGrpc();
+  // Services can be added after binding, once the bound port is known.
+  server.addService(switchyard.v1.Device.service, deviceServiceHandlers(device, { grpcAddress, nbdAddress: "127.0.0.1:10809", now: () => nowMs }));
+  healthService = new HealthService([deviceServiceName]);
+  server.addService(grpcServices.health.v1.Health.service, healthService.handlers);
+  client = new switchyard.v1.Device(grpcAddress, grpc.credentials.createInsecure());
+  health = new grpcServices.health.v1.Health(grpcAddress, grpc.credentials.createInsecure());
+});
+
+afterEach(async () => {
+  client.close();
+  health.close();
+  server.forceShutdown();
+  await device.close();
+  await folder.remove();
+});
+
+/** A unary call as a promise. */
+function call<Response>(invoke: (callback: grpc.requestCallback<Response>) => void): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    invoke((error, response) => {
+      if (error !== null) reject(error);
+      else if (response === undefined) reject(new Error("no response"));
+      else resolve(response);
+    });
+  });
+}
+
+describe("deviceServiceHandlers", () => {
+  it("reports the inventory: LUs, areas total and free, export names", async () => {
+    const inventory = await call<Inventory__Output>((callback) => client.GetInventory({}, callback));
+    expect(inventory).toEqual({
+      device_id: "test-device",
+      grpc_address: expect.stringMatching(/^127\.0\.0\.1:\d+$/) as unknown,
+      nbd_address: "127.0.0.1:10809",
+      lus: [
+        { id: "lu0", size_bytes: 16 * mebibyte, extent_size_bytes: mebibyte, areas_total: 16, areas_free: 16, export_name: "lu0" },
+        { id: "lu1", size_bytes: 16 * mebibyte, extent_size_bytes: mebibyte, areas_total: 16, areas_free: 16, export_name: "lu1" },
+      ],
+    });
+    const lease = await call<Lease__Output>((callback) => client.AcquireLease({ candidate_id: "c1", lease_ms: 1000 }, callback));
+    const { state, sequence } = await call<StoreSnapshot__Output>((callback) => client.ReadStore({}, callback));
+    const volume = { name: "v", size_bytes: 2 * mebibyte, extent_size_bytes: mebibyte, extents: { lu_index: [1, 1], area_index: [4, 5] } };
+    await call<WriteStoreResponse__Output>((callback) => client.WriteStore({ epoch: lease.epoch, expected_sequence: sequence, state: { ...state, volumes: [volume] } }, callback));
+    const after = await call<Inventory__Output>((callback) => client.GetInventory({}, callback));
+    expect(after.lus.map((lu) => lu.areas_free)).toEqual([16, 14]);
+  });
+
+  it("grants, denies and renews leases on the device's clock", async () => {
+    const granted = await call<Lease__Output>((callback) => client.AcquireLease({ candidate_id: "c1", candidate_address: "h1:1", lease_ms: 1000 }, callback));
+    expect(granted).toEqual({ holder_id: "c1", holder_address: "h1:1", epoch: 1, expires_at_ms: nowMs + 1000, lease_ms: 1000, granted: true });
+    const denied = await call<Lease__Output>((callback) => client.AcquireLease({ candidate_id: "c2", lease_ms: 1000 }, callback));
+    expect(denied).toMatchObject({ granted: false, holder_id: "c1", epoch: 1 });
+    nowMs += 500;
+    expect(await call<Lease__Output>((callback) => client.RenewLease({ holder_id: "c1", epoch: 1, lease_ms: 1000 }, callback)))
+      .toMatchObject({ granted: true, expires_at_ms: nowMs + 1000 });
+    await expect(call<Lease__Output>((callback) => client.RenewLease({ holder_id: "c2", epoch: 1, lease_ms: 1000 }, callback)))
+      .rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION, details: expect.stringMatching(/does not hold the lease/) as unknown });
+    await expect(call<Lease__Output>((callback) => client.AcquireLease({ candidate_id: "c2", lease_ms: 5 }, callback)))
+      .rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+  });
+
+  it("refuses a store write with a stale epoch (FAILED_PRECONDITION) and leaves the store unchanged", async () => {
+    await call<Lease__Output>((callback) => client.AcquireLease({ candidate_id: "c1", lease_ms: 1000 }, callback));
+    nowMs += 2000;
+    await call<Lease__Output>((callback) => client.AcquireLease({ candidate_id: "c2", lease_ms: 1000 }, callback));
+    const before = await call<StoreSnapshot__Output>((callback) => client.ReadStore({}, callback));
+    const write = call<WriteStoreResponse__Output>((callback) => client.WriteStore({ epoch: 1, expected_sequence: before.sequence, state: { generation: 9 } }, callback));
+    await expect(write).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION, details: "stale epoch 1 < 2" });
+    expect(await call<StoreSnapshot__Output>((callback) => client.ReadStore({}, callback))).toEqual(before);
+  });
+
+  it("maps a stale sequence to ABORTED, an oversized state to RESOURCE_EXHAUSTED, a missing state to INVALID_ARGUMENT", async () => {
+    const { epoch } = await call<Lease__Output>((callback) => client.AcquireLease({ candidate_id: "c1", lease_ms: 1000 }, callback));
+    const { state, sequence } = await call<StoreSnapshot__Output>((callback) => client.ReadStore({}, callback));
+    await expect(call<WriteStoreResponse__Output>((callback) => client.WriteStore({ epoch, expected_sequence: sequence + 5, state }, callback)))
+      .rejects.toMatchObject({ code: grpc.status.ABORTED, details: expect.stringMatching(/current sequence is/) as unknown });
+    const huge = { ...state, volumes: [{ name: "x".repeat(128 * 1024) }] };
+    await expect(call<WriteStoreResponse__Output>((callback) => client.WriteStore({ epoch, expected_sequence: sequence, state: huge }, callback)))
+      .rejects.toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, details: expect.stringMatching(/exceeds the slot payload limit/) as unknown });
+    await expect(call<WriteStoreResponse__Output>((callback) => client.WriteStore({ epoch, expected_sequence: sequence }, callback)))
+      .rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+    expect((await call<StoreSnapshot__Output>((callback) => client.ReadStore({}, callback))).sequence).toBe(sequence);
+  });
+
+  it("registers keys, fences, and copies areas with validated indexes", async () => {
+    const { epoch } = await call<Lease__Output>((callback) => client.AcquireLease({ candidate_id: "c1", lease_ms: 1000 }, callback));
+    await call<RegisterKeyResponse__Output>((callback) => client.RegisterKey({ epoch, apparatus_id: "a1", registration_key: "k1" }, callback));
+    expect(device.isAllowed("k1")).toBe(true);
+    await call<FenceResponse__Output>((callback) => client.Fence({ epoch, apparatus_id: "a1" }, callback));
+    expect(device.isAllowed("k1")).toBe(false);
+    await device.lu("lu0").write(3 * mebibyte, Buffer.alloc(mebibyte, 9), false);
+    const copy = { epoch, source_lu_id: "lu0", source_area_index: 3, destination_lu_id: "lu1", destination_area_index: 0, offset_bytes: 0, length_bytes: mebibyte };
+    expect(await call<CopyAreaResponse__Output>((callback) => client.CopyArea(copy, callback))).toEqual({ copied_bytes: mebibyte });
+    const into = Buffer.alloc(mebibyte);
+    await device.lu("lu1").read(0, into);
+    expect(into.every((byte) => byte === 9)).toBe(true);
+    await expect(call<CopyAreaResponse__Output>((callback) => client.CopyArea({ ...copy, destination_area_index: 16 }, callback)))
+      .rejects.toMatchObject({ code: grpc.status.OUT_OF_RANGE, details: "lu1 has areas 0..15, not 16" });
+    await expect(call<CopyAreaResponse__Output>((callback) => client.CopyArea({ ...copy, source_lu_id: "lu7" }, callback)))
+      .rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    await expect(call<FenceResponse__Output>((callback) => client.Fence({ epoch: epoch + 1, apparatus_id: "a1" }, callback)))
+      .rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
+  });
+
+  it("maps every device error code to a status, INTERNAL for none", () => {
+    const codes: Record<DeviceErrorCode, grpc.status> = {
+      INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
+      OUT_OF_RANGE: grpc.status.OUT_OF_RANGE,
+      NOT_FOUND: grpc.status.NOT_FOUND,
+      STALE_EPOCH: grpc.status.FAILED_PRECONDITION,
+      LEASE_NOT_HELD: grpc.status.FAILED_PRECONDITION,
+      DEVICE_FOLDER_CONFLICT: grpc.status.FAILED_PRECONDITION,
+      STALE_SEQUENCE: grpc.status.ABORTED,
+      LIMIT_EXCEEDED: grpc.status.RESOURCE_EXHAUSTED,
+      NO_SPACE: grpc.status.RESOURCE_EXHAUSTED,
+      STORE_CORRUPT: grpc.status.DATA_LOSS,
+      DEVICE_CORRUPT: grpc.status.DATA_LOSS,
+      IO_FAILED: grpc.status.UNAVAILABLE,
+      CLOSED: grpc.status.UNAVAILABLE,
+    };
+    for (const [code, status] of Object.entries(codes)) {
+      expect(grpcStatusOf(new DeviceError(code as DeviceErrorCode, "x"))).toBe(status);
+    }
+  });
+});
+
+describe("HealthService", () => {
+  it("answers Check and List with SERVING for the server and its services, NOT_FOUND otherwise", async () => {
+    expect(await call<HealthCheckResponse__Output>((callback) => health.Check({ service: "" }, callback))).toEqual({ status: "SERVING" });
+    expect(await call<HealthCheckResponse__Output>((callback) => health.Check({ service: deviceServiceName }, callback))).toEqual({ status: "SERVING" });
+    await expect(call<HealthCheckResponse__Output>((callback) => health.Check({ service: "nope" }, callback))).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    expect(await call<HealthListResponse__Output>((callback) => health.List({}, callback))).toEqual({
+      statuses: { "": { status: "SERVING" }, [deviceServiceName]: { status: "SERVING" } },
+    });
+  });
+
+  it("streams the current status and its changes to a watcher until it cancels", async () => {
+    const stream = health.Watch({ service: deviceServiceName });
+    const statuses: string[] = [];
+    const ended = new Promise<unknown>((resolve) => {
+      stream.on("error", resolve);
+      stream.on("end", resolve);
+    });
+    await new Promise<void>((resolve) => {
+      stream.on("data", (response: { status: string }) => {
+        statuses.push(response.status);
+        if (statuses.length === 1) healthService.setStatus(deviceServiceName, "NOT_SERVING");
+        if (statuses.length === 2) resolve();
+      });
+    });
+    stream.cancel();
+    expect(await ended).toMatchObject({ code: grpc.status.CANCELLED });
+    expect(statuses).toEqual(["SERVING", "NOT_SERVING"]);
+  });
+});

@@ -1,0 +1,147 @@
+/**
+ * The gRPC Device service over a StorageDevice: inventory, the arbiter's
+ * lease, the configuration store, fencing by registration keys, and copy
+ * offload. Every handler validates, delegates to the device, and maps the
+ * device's typed errors to gRPC status codes in one switch (grpcStatusOf).
+ */
+import * as grpc from "@grpc/grpc-js";
+import type { DeviceHandlers, Lease } from "@switchyard/proto";
+import type { LeaseState } from "./arbiter.js";
+import { DeviceError, InvalidArgumentError } from "./errors.js";
+import type { StorageDevice } from "./storage-device.js";
+
+/** The full name of the service, for health checks. */
+export const deviceServiceName = "switchyard.v1.Device";
+
+export interface DeviceServiceOptions {
+  /** host:port of the device's NBD server (reported in the inventory). */
+  readonly nbdAddress: string;
+  /** host:port of this gRPC server (reported in the inventory). */
+  readonly grpcAddress: string;
+  /** The arbiter's clock in milliseconds; a monotonic one is best (leases are measured on it). */
+  readonly now: () => number;
+  /**
+   * Called with an error that is not a DeviceError: a broken invariant. The
+   * call is answered INTERNAL first. Default: rethrown outside the promise
+   * chain, which crashes the process (assertions stay on).
+   */
+  readonly onBrokenInvariant?: (error: unknown) => void;
+}
+
+/** The gRPC status for each device error code: the one place they are mapped. */
+export function grpcStatusOf(error: DeviceError): grpc.status {
+  switch (error.code) {
+    case "INVALID_ARGUMENT":
+      return grpc.status.INVALID_ARGUMENT;
+    case "OUT_OF_RANGE":
+      return grpc.status.OUT_OF_RANGE;
+    case "NOT_FOUND":
+      return grpc.status.NOT_FOUND;
+    case "STALE_EPOCH":
+    case "LEASE_NOT_HELD":
+    case "DEVICE_FOLDER_CONFLICT":
+      return grpc.status.FAILED_PRECONDITION;
+    case "STALE_SEQUENCE":
+      return grpc.status.ABORTED;
+    case "LIMIT_EXCEEDED":
+    case "NO_SPACE":
+      return grpc.status.RESOURCE_EXHAUSTED;
+    case "STORE_CORRUPT":
+    case "DEVICE_CORRUPT":
+      return grpc.status.DATA_LOSS;
+    case "IO_FAILED":
+    case "CLOSED":
+      return grpc.status.UNAVAILABLE;
+    default: {
+      const unhandled: never = error.code;
+      throw new Error(`no gRPC status for device error code ${String(unhandled)}`);
+    }
+  }
+}
+
+export function deviceServiceHandlers(device: StorageDevice, options: DeviceServiceOptions): DeviceHandlers {
+  const unary = unaryWith(options.onBrokenInvariant ?? crash);
+  return {
+    GetInventory: unary(() => ({
+      device_id: device.id,
+      grpc_address: options.grpcAddress,
+      nbd_address: options.nbdAddress,
+      lus: device.inventory().map((lu) => ({
+        id: lu.id,
+        size_bytes: lu.sizeBytes,
+        extent_size_bytes: lu.extentSizeBytes,
+        areas_total: lu.areasTotal,
+        areas_free: lu.areasFree,
+        export_name: lu.id,
+      })),
+    })),
+    AcquireLease: unary(async (request) =>
+      toLease(await device.arbiter.acquire(request.candidate_id, request.candidate_address, request.lease_ms, options.now()))),
+    RenewLease: unary((request) =>
+      toLease(device.arbiter.renew(request.holder_id, request.epoch, request.lease_ms, options.now()))),
+    ReadStore: unary(() => device.readStore()),
+    WriteStore: unary(async (request) => {
+      if (request.state === null) throw new InvalidArgumentError("WriteStore needs a state");
+      return { sequence: await device.writeStore(request.state, request.expected_sequence, request.epoch) };
+    }),
+    RegisterKey: unary((request) => {
+      device.registerKey(request.apparatus_id, request.registration_key, request.epoch);
+      return {};
+    }),
+    Fence: unary((request) => {
+      device.fence(request.apparatus_id, request.epoch);
+      return {};
+    }),
+    CopyArea: unary(async (request) => ({
+      copied_bytes: await device.copyArea({
+        epoch: request.epoch,
+        sourceLuId: request.source_lu_id,
+        sourceAreaIndex: request.source_area_index,
+        destinationLuId: request.destination_lu_id,
+        destinationAreaIndex: request.destination_area_index,
+        offsetBytes: request.offset_bytes,
+        lengthBytes: request.length_bytes,
+      }),
+    })),
+    ScrubAreas: unary(async (request) => ({
+      zeroed_bytes: await device.scrubAreas(request.epoch, request.lu_id, request.area_indexes),
+    })),
+  };
+}
+
+function toLease(lease: LeaseState): Lease {
+  return {
+    holder_id: lease.holderId,
+    holder_address: lease.holderAddress,
+    epoch: lease.epoch,
+    expires_at_ms: lease.expiresAtMs,
+    lease_ms: lease.leaseMs,
+    granted: lease.granted,
+  };
+}
+
+/** A unary handler from a function of the request; thrown DeviceErrors become statuses. */
+function unaryWith(onBrokenInvariant: (error: unknown) => void) {
+  return <Request, Response>(work: (request: Request) => Response | Promise<Response>): grpc.handleUnaryCall<Request, Response> =>
+    (call, callback) => {
+      // Inside then(), a synchronous throw from `work` becomes a rejection too.
+      Promise.resolve(call.request).then(work).then(
+        (response) => { callback(null, response); },
+        (error: unknown) => {
+          if (error instanceof DeviceError) {
+            callback({ code: grpcStatusOf(error), details: error.message });
+            return;
+          }
+          callback({ code: grpc.status.INTERNAL, details: `broken invariant: ${String(error)}` });
+          onBrokenInvariant(error);
+        },
+      );
+    };
+}
+
+/** Assertions stay on: a broken invariant ends the process, outside any promise that could swallow it. */
+function crash(error: unknown): void {
+  setImmediate(() => {
+    throw error;
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * @switchyard/device: a storage device — logical units cut into storage
+ * areas, the configuration store, the arbiter (claim 12), fencing keys, and
+ * the gRPC Device service and NBD exports that serve them. The NBD server
+ * itself is on the "./nbd" subpath.
+ */
+export {
+  LogicalUnit,
+  type LogicalUnitOptions,
+  extentSizeDefaultBytes,
+  extentSizeMaxBytes,
+  extentSizeMinBytes,
+  ioChunkSizeBytes,
+  luSizeMaxBytes,
+  requestsPooledMax,
+  validateExtentSize,
+  validateLuSize,
+} from "./logical-unit.js";
+export {
+  ConfigurationStore,
+  type ConfigurationStoreOptions,
+  type StoreSnapshot,
+  slotAlignmentBytes,
+  slotHeaderSizeBytes,
+  slotSizeDefaultBytes,
+  slotSizeMaxBytes,
+  slotSizeMinBytes,
+  storeWritesQueuedMax,
+} from "./configuration-store.js";
+export {
+  Arbiter,
+  type ArbiterOptions,
+  type LeaseState,
+  holderAddressLengthMax,
+  holderIdLengthMax,
+  leaseMaxMs,
+  leaseMinMs,
+} from "./arbiter.js";
+export {
+  StorageDevice,
+  type CopyAreaRequest,
+  type DeviceCreateOptions,
+  type DeviceOpenOptions,
+  type LogicalUnitInventory,
+  arbiterFileName,
+  deviceFileName,
+  deviceIdPattern,
+  luCountMax,
+  registrationKeyLengthMax,
+  registrationsMax,
+  storeFileName,
+  storeRetriesMax,
+} from "./storage-device.js";
+export { deviceServiceHandlers, deviceServiceName, grpcStatusOf, type DeviceServiceOptions } from "./device-service.js";
+export { HealthService, healthHandlers, healthWatchersMax, overallServiceName, type ServingStatus } from "./health.js";
+export { logicalUnitExports, toNbdError } from "./lu-exports.js";
+export {
+  ClosedError,
+  DeviceCorruptError,
+  DeviceError,
+  DeviceFolderConflictError,
+  InvalidArgumentError,
+  LeaseNotHeldError,
+  LimitExceededError,
+  NotFoundError,
+  OutOfRangeError,
+  StaleEpochError,
+  StaleSequenceError,
+  StoreCorruptError,
+  type DeviceErrorCode,
+} from "./errors.js";

@@ -1,0 +1,188 @@
+// Goal: a logical unit reads back what was written, zeroes and copies ranges
+// in chunks, refuses every range past its end with a typed error, and shares
+// fdatasyncs only among callers whose writes they cover.
+// Method: real sparse files in a temporary folder, removed after each test;
+// fdatasync calls are counted by spying on node:fs.
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { LogicalUnit, ioChunkSizeBytes, validateExtentSize } from "./logical-unit.js";
+import { temporaryFolder, type TemporaryFolder } from "./testing.js";
+
+const mebibyte = 1 << 20;
+let folder: TemporaryFolder;
+const opened: LogicalUnit[] = [];
+
+beforeEach(async () => {
+  folder = await temporaryFolder();
+});
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await Promise.allSettled(opened.splice(0).map((lu) => lu.close()));
+  await folder.remove();
+});
+
+async function createLu(id = "lu0", sizeBytes = 8 * mebibyte): Promise<LogicalUnit> {
+  const lu = await LogicalUnit.create({ id, path: path.join(folder.path, `${id}.img`), sizeBytes, extentSizeBytes: mebibyte });
+  opened.push(lu);
+  return lu;
+}
+
+function pattern(lengthBytes: number, seed: number): Buffer {
+  const buffer = Buffer.alloc(lengthBytes);
+  for (let index = 0; index < lengthBytes; index += 1) buffer[index] = (index * 31 + seed) & 0xff;
+  return buffer;
+}
+
+describe("LogicalUnit", () => {
+  it("creates a sparse file cut into areas", async () => {
+    const lu = await createLu();
+    expect(lu.areaCount).toBe(8);
+    expect(lu.areaOffsetBytes(3)).toBe(3 * mebibyte);
+    const stats = fs.statSync(lu.path);
+    expect(stats.size).toBe(8 * mebibyte);
+    expect(stats.blocks * 512).toBeLessThan(mebibyte);
+  });
+
+  it("reads back writes, with and without FUA, and zeroes where nothing was written", async () => {
+    const lu = await createLu();
+    const data = pattern(3 * 4096, 7);
+    await lu.write(4096, data, false);
+    await lu.write(mebibyte - 100, pattern(200, 9), true);
+    const into = Buffer.alloc(data.length);
+    await lu.read(4096, into);
+    expect(into.equals(data)).toBe(true);
+    const straddling = Buffer.alloc(200);
+    await lu.read(mebibyte - 100, straddling);
+    expect(straddling.equals(pattern(200, 9))).toBe(true);
+    const untouched = Buffer.alloc(4096, 0xff);
+    await lu.read(5 * mebibyte, untouched);
+    expect(untouched.every((byte) => byte === 0)).toBe(true);
+  });
+
+  it("keeps data across close and open", async () => {
+    const lu = await createLu();
+    await lu.write(12345, pattern(5000, 3), false);
+    await lu.close();
+    const reopened = await LogicalUnit.open({ id: "lu0", path: lu.path, sizeBytes: lu.sizeBytes, extentSizeBytes: mebibyte });
+    opened.push(reopened);
+    const into = Buffer.alloc(5000);
+    await reopened.read(12345, into);
+    expect(into.equals(pattern(5000, 3))).toBe(true);
+  });
+
+  it("serves many concurrent reads and writes (request objects are reused)", async () => {
+    const lu = await createLu();
+    const count = 300;
+    await Promise.all(Array.from({ length: count }, (_, index) => lu.write(index * 4096, pattern(4096, index), false)));
+    const buffers = Array.from({ length: count }, () => Buffer.alloc(4096));
+    await Promise.all(buffers.map((buffer, index) => lu.read(index * 4096, buffer)));
+    buffers.forEach((buffer, index) => { expect(buffer.equals(pattern(4096, index))).toBe(true); });
+  });
+
+  it("writes zeroes over a range of several chunks, and nothing else", async () => {
+    const lu = await createLu();
+    const lengthBytes = 3 * ioChunkSizeBytes + 12345;
+    await lu.write(0, pattern(lu.sizeBytes, 1), false);
+    await lu.writeZeroes(4096, lengthBytes, true);
+    const all = Buffer.alloc(lu.sizeBytes);
+    await lu.read(0, all);
+    expect(all.subarray(0, 4096).equals(pattern(lu.sizeBytes, 1).subarray(0, 4096))).toBe(true);
+    expect(all.subarray(4096, 4096 + lengthBytes).every((byte) => byte === 0)).toBe(true);
+    expect(all.subarray(4096 + lengthBytes).equals(pattern(lu.sizeBytes, 1).subarray(4096 + lengthBytes))).toBe(true);
+  });
+
+  it("copies ranges of several chunks to another LU and within one LU", async () => {
+    const source = await createLu("lu0");
+    const destination = await createLu("lu1");
+    const lengthBytes = 2 * ioChunkSizeBytes + 777;
+    await source.write(mebibyte, pattern(lengthBytes, 5), false);
+    await source.copy(mebibyte, destination, 4 * mebibyte, lengthBytes);
+    await source.copy(mebibyte, source, 5 * mebibyte, lengthBytes);
+    for (const [lu, offset] of [[destination, 4 * mebibyte], [source, 5 * mebibyte]] as const) {
+      const into = Buffer.alloc(lengthBytes);
+      await lu.read(offset, into);
+      expect(into.equals(pattern(lengthBytes, 5))).toBe(true);
+    }
+    await expect(source.copy(0, source, 1000, 4096)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+  });
+
+  it("refuses ranges past the end or not in whole bytes, and changes nothing", async () => {
+    const lu = await createLu();
+    await expect(lu.read(lu.sizeBytes - 10, Buffer.alloc(11))).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
+    await expect(lu.write(lu.sizeBytes, Buffer.alloc(1), false)).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
+    await expect(lu.write(-1, Buffer.alloc(1), false)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(lu.read(0.5, Buffer.alloc(1))).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(lu.writeZeroes(lu.sizeBytes - 1, 2)).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
+    const other = await createLu("lu1", mebibyte);
+    await expect(lu.copy(0, other, 0, 2 * mebibyte)).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
+    expect(() => lu.areaOffsetBytes(8)).toThrow(expect.objectContaining({ code: "OUT_OF_RANGE" }));
+    await lu.read(lu.sizeBytes, Buffer.alloc(0));
+    expect(fs.statSync(lu.path).size).toBe(lu.sizeBytes);
+  });
+
+  it("validates extent sizes and LU sizes with typed errors", async () => {
+    for (const extentSizeBytes of [0, 3 * mebibyte, mebibyte / 2, 2 ** 31, 1.5]) {
+      expect(() => { validateExtentSize(extentSizeBytes); }).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    }
+    validateExtentSize(4 * mebibyte);
+    const lu = LogicalUnit.create({ id: "odd", path: path.join(folder.path, "odd.img"), sizeBytes: mebibyte + 1, extentSizeBytes: mebibyte });
+    await expect(lu).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+  });
+
+  it("refuses to create over an existing file, and to open a file of another size", async () => {
+    const lu = await createLu();
+    await expect(LogicalUnit.create({ id: "lu0", path: lu.path, sizeBytes: lu.sizeBytes, extentSizeBytes: mebibyte }))
+      .rejects.toMatchObject({ code: "DEVICE_FOLDER_CONFLICT" });
+    await expect(LogicalUnit.open({ id: "lu0", path: lu.path, sizeBytes: 2 * lu.sizeBytes, extentSizeBytes: mebibyte }))
+      .rejects.toMatchObject({ code: "DEVICE_CORRUPT" });
+  });
+
+  it("reports a file shortened behind its back instead of returning short data", async () => {
+    const lu = await createLu();
+    fs.truncateSync(lu.path, mebibyte);
+    await expect(lu.read(2 * mebibyte, Buffer.alloc(4096))).rejects.toMatchObject({ code: "DEVICE_CORRUPT" });
+  });
+
+  it("shares one fdatasync among concurrent flushes, but never one that started before the call", async () => {
+    const lu = await createLu();
+    const fdatasync = vi.spyOn(fs, "fdatasync");
+    await Promise.all(Array.from({ length: 20 }, () => lu.flush()));
+    // The first starts at once; the other 19 arrive while it runs and share the next.
+    expect(fdatasync).toHaveBeenCalledTimes(2);
+    fdatasync.mockClear();
+    const first = lu.flush();
+    await lu.write(0, pattern(4096, 1), false);
+    const second = lu.flush();
+    await Promise.all([first, second]);
+    expect(fdatasync).toHaveBeenCalledTimes(2);
+  });
+
+  it("makes FUA writes durable with shared flushes", async () => {
+    const lu = await createLu();
+    const fdatasync = vi.spyOn(fs, "fdatasync");
+    await Promise.all(Array.from({ length: 32 }, (_, index) => lu.write(index * 4096, pattern(4096, index), true)));
+    expect(fdatasync.mock.calls.length).toBeGreaterThanOrEqual(1);
+    expect(fdatasync.mock.calls.length).toBeLessThan(32);
+  });
+
+  it("fails every later call after a failed fdatasync, until reopened", async () => {
+    const lu = await createLu();
+    vi.spyOn(fs, "fdatasync").mockImplementationOnce((_fd, callback) => {
+      callback(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }));
+    });
+    await expect(lu.flush()).rejects.toMatchObject({ code: "IO_FAILED" });
+    await expect(lu.write(0, Buffer.alloc(4096), false)).rejects.toMatchObject({ code: "IO_FAILED" });
+    await expect(lu.flush()).rejects.toMatchObject({ code: "IO_FAILED" });
+  });
+
+  it("waits for I/O in flight on close, then refuses new I/O", async () => {
+    const lu = await createLu();
+    const reads = Array.from({ length: 50 }, (_, index) => lu.read(index * 4096, Buffer.alloc(4096)));
+    await lu.close();
+    await Promise.all(reads);
+    await expect(lu.read(0, Buffer.alloc(1))).rejects.toMatchObject({ code: "CLOSED" });
+    await expect(lu.flush()).rejects.toMatchObject({ code: "CLOSED" });
+  });
+});

@@ -1,0 +1,413 @@
+/**
+ * A logical unit (LU): a sparse file cut into storage areas of one extent
+ * size. This is the hot path behind the device's NBD exports and every
+ * in-process apparatus, so reads and writes go through the `fs` callback API
+ * with pooled request objects: measured on 4 KiB random I/O it does 1.2-3x
+ * the IOPS of FileHandle at queue depths 1-32 (see README.md), and a pooled
+ * request avoids a closure per I/O.
+ */
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import {
+  ClosedError,
+  DeviceError,
+  InvalidArgumentError,
+  OutOfRangeError,
+  DeviceCorruptError,
+  DeviceFolderConflictError,
+  errnoOf,
+  ioError,
+} from "./errors.js";
+
+/** A storage area is at least 1 MiB: smaller ones make extent maps too long. */
+export const extentSizeMinBytes = 1 << 20;
+/** At most 1 GiB: a migration copies one area at a time, and must finish in minutes. */
+export const extentSizeMaxBytes = 1 << 30;
+export const extentSizeDefaultBytes = 4 << 20;
+/**
+ * 16 TiB, the largest file ext4 holds with 4 KiB blocks. It keeps byte
+ * offsets far below 2^53, area indexes inside uint32, and a bitmap of used
+ * areas (inventory) at most 2 MiB.
+ */
+export const luSizeMaxBytes = 2 ** 44;
+/** Chunk of writeZeroes and copy: large enough for sequential speed, small enough to share the disk. */
+export const ioChunkSizeBytes = 1 << 20;
+/**
+ * Request objects kept for reuse per LU: above any sane number of I/Os in
+ * flight (NBD in-flight limit times connections); extra ones are garbage.
+ */
+export const requestsPooledMax = 1024;
+
+assert.ok(extentSizeMinBytes <= extentSizeDefaultBytes && extentSizeDefaultBytes <= extentSizeMaxBytes);
+assert.ok(luSizeMaxBytes / extentSizeMinBytes <= 2 ** 32, "area indexes must fit uint32");
+assert.ok(Number.isSafeInteger(luSizeMaxBytes + extentSizeMaxBytes));
+assert.ok(ioChunkSizeBytes <= extentSizeMinBytes);
+
+/** Shared, never written: the source of every writeZeroes. */
+const zeroChunk = Buffer.alloc(ioChunkSizeBytes);
+
+export interface LogicalUnitOptions {
+  /** Like "lu0": the NBD export name and the id in the store's LU list. */
+  readonly id: string;
+  readonly path: string;
+  readonly sizeBytes: number;
+  readonly extentSizeBytes: number;
+}
+
+/** Throws a typed error unless `extentSizeBytes` is a power of two within the limits. */
+export function validateExtentSize(extentSizeBytes: number): void {
+  const powerOfTwo = Number.isSafeInteger(extentSizeBytes) && extentSizeBytes > 0 &&
+    2 ** Math.round(Math.log2(extentSizeBytes)) === extentSizeBytes;
+  if (!powerOfTwo || extentSizeBytes < extentSizeMinBytes || extentSizeBytes > extentSizeMaxBytes) {
+    throw new InvalidArgumentError(
+      `extent size ${extentSizeBytes} bytes must be a power of two from ${extentSizeMinBytes} to ${extentSizeMaxBytes}`,
+    );
+  }
+}
+
+/** Throws a typed error unless `sizeBytes` is a positive whole number of areas within the limit. */
+export function validateLuSize(sizeBytes: number, extentSizeBytes: number): void {
+  if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes > luSizeMaxBytes ||
+    sizeBytes % extentSizeBytes !== 0) {
+    throw new InvalidArgumentError(
+      `LU size ${sizeBytes} bytes must be a positive multiple of the extent size ${extentSizeBytes}, at most ${luSizeMaxBytes}`,
+    );
+  }
+}
+
+/**
+ * One read or write in flight, reused: its callbacks are bound once, so an
+ * I/O costs one Promise and libuv's own request, no closures.
+ */
+class Request {
+  readonly lu: LogicalUnit;
+  writing = false;
+  buffer: Buffer = zeroChunk;
+  doneBytes = 0;
+  positionBytes = 0;
+  resolve: () => void = noop;
+  reject: (error: unknown) => void = noop;
+
+  constructor(lu: LogicalUnit) {
+    this.lu = lu;
+  }
+
+  readonly executor = (resolve: () => void, reject: (error: unknown) => void): void => {
+    this.resolve = resolve;
+    this.reject = reject;
+    this.issue();
+  };
+
+  issue(): void {
+    const length = this.buffer.length - this.doneBytes;
+    const position = this.positionBytes + this.doneBytes;
+    if (this.writing) fs.write(this.lu.fd, this.buffer, this.doneBytes, length, position, this.onDone);
+    else fs.read(this.lu.fd, this.buffer, this.doneBytes, length, position, this.onDone);
+  }
+
+  // Regular files return short counts only at the end of the file or on a
+  // full disk: loop, and the next call reports the cause.
+  readonly onDone = (error: NodeJS.ErrnoException | null, bytes: number): void => {
+    if (error === null && bytes > 0 && this.doneBytes + bytes < this.buffer.length) {
+      this.doneBytes += bytes;
+      this.issue();
+      return;
+    }
+    const { resolve, reject } = this;
+    if (error === null && bytes > 0) {
+      this.lu.release(this);
+      resolve();
+      return;
+    }
+    const failure = error === null ? this.nothingDone() : this.failed(error);
+    this.lu.release(this);
+    reject(failure);
+  };
+
+  private failed(error: NodeJS.ErrnoException): DeviceError {
+    const position = this.positionBytes + this.doneBytes;
+    return ioError(`${this.writing ? "writing" : "reading"} ${this.lu.id} at ${position}`, error);
+  }
+
+  /** A read of 0 bytes inside the checked range: the file was shortened behind our back. */
+  private nothingDone(): DeviceError {
+    if (this.writing) return new DeviceError("IO_FAILED", `${this.lu.id}: a write to ${this.lu.path} wrote nothing`);
+    return new DeviceCorruptError(`${this.lu.id}: ${this.lu.path} ends before ${this.lu.sizeBytes} bytes`);
+  }
+}
+
+function noop(): void {
+  // The placeholder of a pooled request's resolve/reject between uses.
+}
+
+export class LogicalUnit {
+  readonly id: string;
+  readonly path: string;
+  readonly sizeBytes: number;
+  readonly extentSizeBytes: number;
+  readonly areaCount: number;
+  /** The open file; read by pooled requests. */
+  readonly fd: number;
+
+  private readonly pool: Request[] = [];
+  private inFlightCount = 0;
+  private closing: (() => void) | undefined;
+  private closed = false;
+  /** Set by a failed fdatasync: the kernel may have dropped dirty pages, so nothing after is trusted. */
+  private failure: DeviceError | undefined;
+  private flushRunning: Promise<void> | undefined;
+  private flushNext: Promise<void> | undefined;
+
+  private constructor(options: LogicalUnitOptions, fd: number) {
+    this.id = options.id;
+    this.path = options.path;
+    this.sizeBytes = options.sizeBytes;
+    this.extentSizeBytes = options.extentSizeBytes;
+    this.areaCount = options.sizeBytes / options.extentSizeBytes;
+    this.fd = fd;
+    assert.ok(Number.isSafeInteger(this.areaCount) && this.areaCount > 0);
+  }
+
+  /** Creates a new sparse file of `sizeBytes`; refuses an existing file (it may hold data). */
+  static async create(options: LogicalUnitOptions): Promise<LogicalUnit> {
+    validateOptions(options);
+    let fd: number;
+    try {
+      fd = await fsCall<number>((callback) => { fs.open(options.path, "wx+", 0o600, callback); });
+    } catch (error) {
+      if (errnoOf(error) === "EEXIST") {
+        throw new DeviceFolderConflictError(`${options.path} already exists: refusing to overwrite it`);
+      }
+      throw ioError(`creating ${options.path}`, error);
+    }
+    try {
+      await fsCall((callback) => { fs.ftruncate(fd, options.sizeBytes, callback); });
+      await fsCall((callback) => { fs.fsync(fd, callback); });
+    } catch (error) {
+      fs.closeSync(fd);
+      throw ioError(`sizing ${options.path} to ${options.sizeBytes} bytes`, error);
+    }
+    return new LogicalUnit(options, fd);
+  }
+
+  /** Opens an existing LU file; its size must be the recorded one. */
+  static async open(options: LogicalUnitOptions): Promise<LogicalUnit> {
+    validateOptions(options);
+    let fd: number;
+    try {
+      fd = await fsCall<number>((callback) => { fs.open(options.path, "r+", callback); });
+    } catch (error) {
+      throw ioError(`opening ${options.path}`, error);
+    }
+    const stats = await fsCall<fs.Stats>((callback) => { fs.fstat(fd, callback); }).catch((error: unknown) => {
+      fs.closeSync(fd);
+      throw ioError(`examining ${options.path}`, error);
+    });
+    if (stats.size !== options.sizeBytes) {
+      fs.closeSync(fd);
+      throw new DeviceCorruptError(
+        `${options.path} is ${stats.size} bytes, but ${options.id} was created with ${options.sizeBytes}`,
+      );
+    }
+    return new LogicalUnit(options, fd);
+  }
+
+  /** The byte offset where storage area `areaIndex` starts. */
+  areaOffsetBytes(areaIndex: number): number {
+    if (!Number.isSafeInteger(areaIndex) || areaIndex < 0 || areaIndex >= this.areaCount) {
+      throw new OutOfRangeError(`${this.id} has areas 0..${this.areaCount - 1}, not ${areaIndex}`);
+    }
+    return areaIndex * this.extentSizeBytes;
+  }
+
+  /** Throws a typed error unless [offsetBytes, offsetBytes + lengthBytes) lies within the LU. */
+  checkRange(offsetBytes: number, lengthBytes: number): void {
+    const problem = this.rangeProblem(offsetBytes, lengthBytes);
+    if (problem !== undefined) throw problem;
+  }
+
+  /** Why the range is not within the LU, or undefined; returned, not thrown, on the hot path. */
+  rangeProblem(offsetBytes: number, lengthBytes: number): DeviceError | undefined {
+    if (!Number.isSafeInteger(offsetBytes) || !Number.isSafeInteger(lengthBytes) || offsetBytes < 0 ||
+      lengthBytes < 0) {
+      return new InvalidArgumentError(`${this.id}: offset ${offsetBytes} and length ${lengthBytes} must be whole bytes`);
+    }
+    if (offsetBytes + lengthBytes > this.sizeBytes) {
+      return new OutOfRangeError(
+        `${this.id}: ${lengthBytes} bytes at ${offsetBytes} end past its size of ${this.sizeBytes} bytes`,
+      );
+    }
+    return undefined;
+  }
+
+  /** Fills all of `into` from `offsetBytes`. */
+  read(offsetBytes: number, into: Buffer): Promise<void> {
+    return this.start(offsetBytes, into, false);
+  }
+
+  /** Writes all of `data` at `offsetBytes`; with `fua`, durable before it resolves. */
+  write(offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
+    const written = this.start(offsetBytes, data, true);
+    // NBD proto.md: FUA = the write is on stable storage before the reply; a
+    // shared flush started after the write completed covers it.
+    return fua ? written.then(() => this.flush()) : written;
+  }
+
+  private start(offsetBytes: number, buffer: Buffer, writing: boolean): Promise<void> {
+    const problem = this.openProblem() ?? this.rangeProblem(offsetBytes, buffer.length);
+    if (problem !== undefined) return Promise.reject(problem);
+    if (buffer.length === 0) return Promise.resolve();
+    const request = this.pool.pop() ?? new Request(this);
+    request.writing = writing;
+    request.buffer = buffer;
+    request.positionBytes = offsetBytes;
+    request.doneBytes = 0;
+    this.inFlightCount += 1;
+    return new Promise<void>(request.executor);
+  }
+
+  /** Returns a finished request to the pool; called by the request itself. */
+  release(request: Request): void {
+    assert.ok(this.inFlightCount > 0);
+    this.inFlightCount -= 1;
+    request.buffer = zeroChunk;
+    request.resolve = noop;
+    request.reject = noop;
+    if (this.pool.length < requestsPooledMax) this.pool.push(request);
+    if (this.inFlightCount === 0 && this.closing !== undefined) this.closing();
+  }
+
+  /**
+   * Makes every write completed before the call durable (fdatasync).
+   * Concurrent callers share one fdatasync that started after they called:
+   * one running now may have started before their writes completed, so they
+   * join the next one instead.
+   */
+  flush(): Promise<void> {
+    const problem = this.openProblem();
+    if (problem !== undefined) return Promise.reject(problem);
+    if (this.flushRunning === undefined) return this.startFlush();
+    this.flushNext ??= this.flushRunning.then(
+      () => this.startFlush(),
+      () => this.startFlush(),
+    );
+    return this.flushNext;
+  }
+
+  private startFlush(): Promise<void> {
+    this.flushNext = undefined;
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const running = fsCall((callback) => { fs.fdatasync(this.fd, callback); }).then(
+      () => {
+        if (this.flushRunning === running) this.flushRunning = undefined;
+      },
+      (error: unknown) => {
+        if (this.flushRunning === running) this.flushRunning = undefined;
+        // After a failed fdatasync Linux may mark the lost pages clean, and a
+        // retry would succeed without them: fail this LU until reopened.
+        this.failure = ioError(`fdatasync of ${this.id} (reopen the device)`, error);
+        throw this.failure;
+      },
+    );
+    this.flushRunning = running;
+    return running;
+  }
+
+  /** Writes zeroes over the range, in bounded chunks from one shared zero buffer. */
+  async writeZeroes(offsetBytes: number, lengthBytes: number, fua = false): Promise<void> {
+    this.checkOpen();
+    this.checkRange(offsetBytes, lengthBytes);
+    for (let doneBytes = 0; doneBytes < lengthBytes; doneBytes += ioChunkSizeBytes) {
+      const chunkBytes = Math.min(ioChunkSizeBytes, lengthBytes - doneBytes);
+      await this.write(offsetBytes + doneBytes, zeroChunk.subarray(0, chunkBytes), false);
+    }
+    if (fua) await this.flush();
+  }
+
+  /**
+   * Zeroes the range where it holds data, chunk by chunk: a chunk that
+   * already reads as zeroes is not written, so holes of the sparse file stay
+   * holes. Not durable by itself. Returns the bytes overwritten.
+   */
+  async scrub(offsetBytes: number, lengthBytes: number): Promise<number> {
+    this.checkOpen();
+    this.checkRange(offsetBytes, lengthBytes);
+    const chunk = Buffer.allocUnsafe(Math.min(ioChunkSizeBytes, lengthBytes));
+    let zeroedBytes = 0;
+    for (let doneBytes = 0; doneBytes < lengthBytes; doneBytes += ioChunkSizeBytes) {
+      const piece = chunk.subarray(0, Math.min(ioChunkSizeBytes, lengthBytes - doneBytes));
+      await this.read(offsetBytes + doneBytes, piece);
+      if (piece.equals(zeroChunk.subarray(0, piece.length))) continue;
+      await this.write(offsetBytes + doneBytes, zeroChunk.subarray(0, piece.length), false);
+      zeroedBytes += piece.length;
+    }
+    return zeroedBytes;
+  }
+
+  /**
+   * Copies `lengthBytes` from this LU to `destination` (possibly this LU) in
+   * bounded chunks, for copy offload (claim 14). Not durable by itself: the
+   * caller flushes the destination before it records progress.
+   */
+  async copy(sourceOffsetBytes: number, destination: LogicalUnit, destinationOffsetBytes: number,
+    lengthBytes: number): Promise<void> {
+    this.checkOpen();
+    this.checkRange(sourceOffsetBytes, lengthBytes);
+    destination.checkRange(destinationOffsetBytes, lengthBytes);
+    // Chunks go front to back, so overlapping ranges would copy copied bytes.
+    if (destination === this && sourceOffsetBytes < destinationOffsetBytes + lengthBytes &&
+      destinationOffsetBytes < sourceOffsetBytes + lengthBytes && lengthBytes > 0) {
+      throw new InvalidArgumentError(
+        `${this.id}: copy of ${lengthBytes} bytes from ${sourceOffsetBytes} to ${destinationOffsetBytes} overlaps itself`,
+      );
+    }
+    const chunk = Buffer.allocUnsafe(Math.min(ioChunkSizeBytes, lengthBytes));
+    for (let doneBytes = 0; doneBytes < lengthBytes; doneBytes += chunk.length) {
+      const piece = chunk.subarray(0, Math.min(chunk.length, lengthBytes - doneBytes));
+      await this.read(sourceOffsetBytes + doneBytes, piece);
+      await destination.write(destinationOffsetBytes + doneBytes, piece, false);
+    }
+  }
+
+  /** Waits for I/O in flight, makes it durable, and closes the file. Later calls fail with CLOSED. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.inFlightCount > 0) {
+      await new Promise<void>((resolve) => { this.closing = resolve; });
+    }
+    await Promise.allSettled([this.flushRunning, this.flushNext]);
+    try {
+      if (this.failure === undefined) await fsCall((callback) => { fs.fdatasync(this.fd, callback); });
+    } finally {
+      await fsCall((callback) => { fs.close(this.fd, callback); });
+    }
+  }
+
+  private checkOpen(): void {
+    const problem = this.openProblem();
+    if (problem !== undefined) throw problem;
+  }
+
+  private openProblem(): DeviceError | undefined {
+    if (this.closed) return new ClosedError(`${this.id} is closed`);
+    return this.failure;
+  }
+}
+
+function validateOptions(options: LogicalUnitOptions): void {
+  validateExtentSize(options.extentSizeBytes);
+  validateLuSize(options.sizeBytes, options.extentSizeBytes);
+}
+
+/** Promise over a callback-style fs call (off the hot path). */
+function fsCall<T = undefined>(
+  call: (callback: (error: NodeJS.ErrnoException | null, result?: T) => void) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    call((error, result) => {
+      if (error === null) resolve(result as T);
+      else reject(error);
+    });
+  });
+}

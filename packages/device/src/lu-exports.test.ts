@@ -1,0 +1,73 @@
+// Goal: each LU is an NBD export named by its id, advertised multi-conn,
+// whose operations reach the LU file, and whose errors are the spec's errnos
+// (EINVAL past the end, ESHUTDOWN once closed).
+// Method: the export provider over a real device in a temporary folder,
+// called directly as the NBD server would; removed after each test.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { logicalUnitExports, toNbdError } from "./lu-exports.js";
+import { DeviceError } from "./errors.js";
+import { NbdError } from "./nbd/export.js";
+import type { StorageDevice } from "./storage-device.js";
+import { openTestDevice, temporaryFolder, type TemporaryFolder } from "./testing.js";
+
+const mebibyte = 1 << 20;
+let folder: TemporaryFolder;
+let device: StorageDevice;
+
+beforeEach(async () => {
+  folder = await temporaryFolder();
+  device = await openTestDevice(folder.path);
+});
+
+afterEach(async () => {
+  await device.close().catch(() => undefined);
+  await folder.remove();
+});
+
+describe("logicalUnitExports", () => {
+  it("lists one export per LU and opens them by id", () => {
+    const provider = logicalUnitExports(device);
+    expect(provider.list().map((listing) => listing.name)).toEqual(["lu0", "lu1"]);
+    const lu1 = provider.open("lu1");
+    expect(lu1).toMatchObject({ name: "lu1", sizeBytes: 16 * mebibyte, readOnly: false, multiConn: true });
+    expect(provider.open("lu2")).toBeUndefined();
+  });
+
+  it("reads, writes, zeroes, trims and flushes through to the LU", async () => {
+    const lu0 = logicalUnitExports(device).open("lu0");
+    if (lu0 === undefined) throw new Error("lu0 is not exported");
+    await lu0.write(8192, Buffer.alloc(8192, 0x33), true);
+    await lu0.writeZeroes(12288, 1024, { fua: false, noHole: true });
+    await lu0.trim(0, mebibyte, false);
+    await lu0.flush();
+    const into = Buffer.alloc(8192);
+    await lu0.read(8192, into);
+    expect(into.subarray(0, 4096).every((byte) => byte === 0x33)).toBe(true);
+    expect(into.subarray(4096, 5120).every((byte) => byte === 0)).toBe(true);
+    expect(into.subarray(5120).every((byte) => byte === 0x33)).toBe(true);
+    const direct = Buffer.alloc(8192);
+    await device.lu("lu0").read(8192, direct);
+    expect(direct.equals(into)).toBe(true);
+    lu0.close();
+  });
+
+  it("answers EINVAL past the end and ESHUTDOWN after the device closed", async () => {
+    const lu0 = logicalUnitExports(device).open("lu0");
+    if (lu0 === undefined) throw new Error("lu0 is not exported");
+    const end = 16 * mebibyte;
+    await expect(lu0.read(end - 1, Buffer.alloc(2))).rejects.toMatchObject({ name: "NbdError", code: "EINVAL" });
+    await expect(lu0.write(end, Buffer.alloc(1), false)).rejects.toMatchObject({ code: "EINVAL" });
+    await expect(lu0.trim(end, 1, false)).rejects.toMatchObject({ code: "EINVAL" });
+    await expect(lu0.writeZeroes(end - 1, 4096, { fua: true, noHole: false })).rejects.toMatchObject({ code: "EINVAL" });
+    await device.close();
+    await expect(lu0.read(0, Buffer.alloc(512))).rejects.toMatchObject({ code: "ESHUTDOWN" });
+  });
+
+  it("maps a full disk to ENOSPC and anything unknown to EIO", () => {
+    expect(toNbdError(new DeviceError("NO_SPACE", "full"))).toMatchObject({ code: "ENOSPC" });
+    expect(toNbdError(new DeviceError("IO_FAILED", "bad sector"))).toMatchObject({ code: "EIO" });
+    const unknown = toNbdError(new TypeError("bug"));
+    expect(unknown).toBeInstanceOf(NbdError);
+    expect(unknown.code).toBe("EIO");
+  });
+});

@@ -1,0 +1,26 @@
+/**
+ * @switchyard/device/nbd: the NBD protocol library (server, client, spec
+ * constants) and the export interface every NBD server here serves.
+ */
+export * from "./constants.js";
+export { NbdError, type NbdErrorCode, type NbdExport, type NbdExportListing, type NbdExportProvider, type WriteZeroesFlags } from "./export.js";
+export { NbdServer, nbdPortDefault, type NbdServerAddress, type NbdServerOptions } from "./server.js";
+export { nbdServerLimitsDefault, blockSizeMinimumBytes, blockSizePreferredBytes, type NbdServerLimits } from "./limits.js";
+export {
+  NbdClient,
+  NbdClientError,
+  listExports,
+  nbdClientReadBufferBytesDefault,
+  nbdClientTimeoutMsDefault,
+  type NbdClientConnectOptions,
+  type NbdClientErrorCode,
+  type NbdExportEntry,
+  type NbdListOptions,
+} from "./client.js";
+export {
+  MemoryExportProvider,
+  type MemoryExportOptions,
+  type MemoryOperation,
+  type MemoryOperationGate,
+  type MemoryOperationInfo,
+} from "./memory-export.js";

@@ -1,0 +1,236 @@
+/**
+ * NbdServer: a fixed newstyle NBD server over TCP serving the exports of an
+ * NbdExportProvider. Each connection runs the handshake
+ * (server-handshake.ts), then the transmission phase
+ * (server-transmission.ts). A misbehaving client loses its own connection
+ * only; nothing a peer sends can throw out of a socket callback.
+ */
+import assert from "node:assert/strict";
+import net from "node:net";
+import type { NbdExportProvider } from "./export.js";
+import { resolveServerLimits, type NbdServerLimits } from "./limits.js";
+import { ServerHandshake, type HandshakeOutcome } from "./server-handshake.js";
+import { ServerTransmission } from "./server-transmission.js";
+
+/** Default NBD port (IANA-reserved for newstyle negotiation). */
+export const nbdPortDefault = 10809;
+
+export interface NbdServerOptions {
+  readonly provider: NbdExportProvider;
+  /** Address to listen on; loopback unless told otherwise. */
+  readonly host?: string;
+  /** 0 picks an ephemeral port; default 10809. */
+  readonly port?: number;
+  readonly limits?: Partial<NbdServerLimits>;
+  /**
+   * Unexpected errors: an export operation failing with something other
+   * than an NbdError (answered EIO), or a provider throwing.
+   */
+  readonly onError?: (error: unknown) => void;
+  /** Why a client was disconnected for breaking the protocol (debug logging). */
+  readonly onDisconnect?: (reason: string) => void;
+}
+
+export interface NbdServerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** One accepted socket, in the handshake or the transmission phase. */
+class ServerConnection {
+  private handshake: ServerHandshake | undefined;
+  private transmission: ServerTransmission | undefined;
+  private readonly handshakeTimer: NodeJS.Timeout;
+  private disconnectTimer: NodeJS.Timeout | undefined;
+  readonly closed: Promise<void>;
+
+  constructor(
+    private readonly socket: net.Socket,
+    provider: NbdExportProvider,
+    private readonly limits: NbdServerLimits,
+    private readonly onError: (error: unknown) => void,
+    private readonly onDisconnect: (reason: string) => void,
+  ) {
+    this.handshake = new ServerHandshake(socket, provider, limits, {
+      onTransmission: (outcome) => {
+        this.startTransmission(outcome);
+      },
+      onDisconnect: (reason) => {
+        this.onDisconnect(reason);
+      },
+      onError,
+    });
+    this.handshakeTimer = setTimeout(() => {
+      this.onDisconnect(`handshake not finished within ${limits.handshakeTimeoutMs} ms`);
+      socket.destroy();
+    }, limits.handshakeTimeoutMs);
+    this.closed = new Promise((resolve) => {
+      socket.once("close", () => {
+        this.onClose();
+        resolve();
+      });
+    });
+    socket.on("data", (chunk: Buffer) => {
+      this.onData(chunk);
+    });
+    socket.on("end", () => {
+      this.onEnd();
+    });
+    socket.on("drain", () => {
+      this.transmission?.onDrain();
+    });
+    // Resets and broken pipes are a peer leaving; 'close' follows.
+    socket.on("error", () => undefined);
+    this.handshake.start();
+  }
+
+  get inTransmission(): boolean {
+    return this.transmission !== undefined;
+  }
+
+  /** Server close: a handshake is cut; transmission finishes in-flight requests. */
+  shutdown(): void {
+    if (this.transmission === undefined) {
+      this.socket.destroy();
+      return;
+    }
+    this.transmission.stop();
+    this.armDisconnectTimer();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.transmission !== undefined) this.transmission.onData(chunk);
+    else this.handshake?.onData(chunk);
+  }
+
+  private onEnd(): void {
+    if (this.transmission === undefined) {
+      this.socket.destroy();
+      return;
+    }
+    this.transmission.onEnd();
+    this.armDisconnectTimer();
+  }
+
+  private startTransmission(outcome: HandshakeOutcome): void {
+    clearTimeout(this.handshakeTimer);
+    this.handshake = undefined;
+    const transmission = new ServerTransmission(this.socket, outcome.nbdExport, outcome.structuredReplies, this.limits, {
+      onError: this.onError,
+      onDisconnect: this.onDisconnect,
+    });
+    this.transmission = transmission;
+    if (this.socket.destroyed) {
+      transmission.onClose();
+      return;
+    }
+    if (outcome.leftover.length > 0) transmission.onData(outcome.leftover);
+  }
+
+  /** After DISC, end of input or shutdown: a bounded wait, then destroy. */
+  private armDisconnectTimer(): void {
+    if (this.disconnectTimer !== undefined) return;
+    this.disconnectTimer = setTimeout(() => {
+      this.socket.destroy();
+    }, this.limits.disconnectTimeoutMs);
+  }
+
+  private onClose(): void {
+    clearTimeout(this.handshakeTimer);
+    if (this.disconnectTimer !== undefined) clearTimeout(this.disconnectTimer);
+    this.transmission?.onClose();
+  }
+}
+
+export class NbdServer {
+  private readonly provider: NbdExportProvider;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly limits: NbdServerLimits;
+  private readonly onError: (error: unknown) => void;
+  private readonly onDisconnect: (reason: string) => void;
+  private readonly connections = new Set<ServerConnection>();
+  private readonly server: net.Server;
+  private listening = false;
+
+  constructor(options: NbdServerOptions) {
+    this.provider = options.provider;
+    this.host = options.host ?? "127.0.0.1";
+    this.port = options.port ?? nbdPortDefault;
+    assert.ok(Number.isInteger(this.port) && this.port >= 0 && this.port <= 65535, `invalid port ${this.port}`);
+    this.limits = resolveServerLimits(options.limits);
+    this.onError = options.onError ?? (() => undefined);
+    this.onDisconnect = options.onDisconnect ?? (() => undefined);
+    // allowHalfOpen: a client may shut down its sending side right after
+    // NBD_CMD_DISC; the replies to its earlier requests must still go out.
+    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      this.accept(socket);
+    });
+    this.server.on("error", (error) => {
+      if (this.listening) this.onError(error);
+    });
+  }
+
+  /** Open connections, in either phase. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Connections in the transmission phase. */
+  get transmissionCount(): number {
+    let count = 0;
+    for (const connection of this.connections) if (connection.inTransmission) count += 1;
+    return count;
+  }
+
+  async listen(): Promise<NbdServerAddress> {
+    assert.ok(!this.listening, "NbdServer.listen called twice");
+    await new Promise<void>((resolve, reject) => {
+      const onListenError = (error: Error): void => {
+        reject(error);
+      };
+      this.server.once("error", onListenError);
+      this.server.listen({ host: this.host, port: this.port, exclusive: true }, () => {
+        this.server.off("error", onListenError);
+        resolve();
+      });
+    });
+    this.listening = true;
+    const address = this.server.address();
+    assert.ok(address !== null && typeof address === "object");
+    return { host: address.address, port: address.port };
+  }
+
+  /**
+   * Stops listening and ends every connection: handshakes are cut, and
+   * connections in transmission finish their in-flight requests first
+   * (proto.md: the server SHOULD wait for them), within the disconnect
+   * timeout.
+   */
+  async close(): Promise<void> {
+    const stopped = new Promise<void>((resolve) => {
+      if (!this.listening) {
+        resolve();
+        return;
+      }
+      this.server.close(() => {
+        resolve();
+      });
+    });
+    this.listening = false;
+    const closing = [...this.connections].map((connection) => {
+      connection.shutdown();
+      return connection.closed;
+    });
+    await Promise.all([stopped, ...closing]);
+  }
+
+  private accept(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    const connection = new ServerConnection(socket, this.provider, this.limits, this.onError, this.onDisconnect);
+    this.connections.add(connection);
+    void connection.closed.then(() => {
+      this.connections.delete(connection);
+    });
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Output batching shared by the NBD server and client: every message produced
+ * in one turn of the event loop leaves in one socket write (a writev when it
+ * holds separate data buffers), and small headers are carved out of a slab
+ * instead of allocating a Buffer each.
+ */
+import assert from "node:assert/strict";
+import type { Socket } from "node:net";
+
+/**
+ * Size of one slab of small messages (headers). Big enough that a full queue
+ * of replies (128 × 16 bytes) fits many times over; small enough that one
+ * slab kept alive by a slow socket write costs little.
+ */
+const headerSlabBytes = 64 * 1024;
+
+/**
+ * Carves buffers out of big slabs so that small allocations (a read reply of
+ * a few KiB with its header) do not each allocate an ArrayBuffer. A slab is
+ * never written twice: once carved, a region belongs to its user until
+ * garbage-collected, so a pending socket write can never see it change.
+ */
+export class BufferSlab {
+  private slab: Buffer;
+  private usedBytes = 0;
+
+  constructor(
+    private readonly slabBytes: number,
+    /** Allocations larger than this get a Buffer of their own. */
+    private readonly carveMaxBytes: number,
+  ) {
+    assert.ok(carveMaxBytes <= slabBytes);
+    this.slab = Buffer.allocUnsafe(slabBytes);
+  }
+
+  allocate(byteCount: number): Buffer {
+    if (byteCount > this.carveMaxBytes) return Buffer.allocUnsafe(byteCount);
+    if (this.usedBytes + byteCount > this.slabBytes) {
+      this.slab = Buffer.allocUnsafe(this.slabBytes);
+      this.usedBytes = 0;
+    }
+    const start = this.usedBytes;
+    // Keep every carved buffer 8-byte aligned, which the typed-array views
+    // of some export implementations need.
+    this.usedBytes += (byteCount + 7) & ~7;
+    return this.slab.subarray(start, start + byteCount);
+  }
+}
+
+/**
+ * Queues messages for one socket and writes them together at the end of the
+ * current event-loop turn (setImmediate: after every I/O callback of this
+ * turn, so completions from many sockets and disk reads coalesce).
+ */
+export class WriteBatch {
+  /** Current header slab; `reserve` returns offsets into it. */
+  slab: Buffer = Buffer.allocUnsafe(headerSlabBytes);
+  /** Start of the region of `slab` not yet queued for writing. */
+  private pendingStart = 0;
+  private pendingEnd = 0;
+  private readonly queued: Buffer[] = [];
+  private flushScheduled = false;
+  private readonly flushBound = (): void => {
+    this.flush();
+  };
+
+  constructor(private readonly socket: Socket) {}
+
+  /**
+   * Reserves `byteCount` contiguous bytes of `this.slab` for the caller to
+   * fill now, and queues them. Returns the offset of the region.
+   */
+  reserve(byteCount: number): number {
+    assert.ok(byteCount > 0 && byteCount <= headerSlabBytes);
+    if (this.pendingEnd + byteCount > headerSlabBytes) {
+      this.queuePendingRegion();
+      this.slab = Buffer.allocUnsafe(headerSlabBytes);
+      this.pendingStart = 0;
+      this.pendingEnd = 0;
+    }
+    const offset = this.pendingEnd;
+    this.pendingEnd += byteCount;
+    this.scheduleFlush();
+    return offset;
+  }
+
+  /** Queues a buffer the caller will not touch again (data, a whole message). */
+  push(buffer: Buffer): void {
+    this.queuePendingRegion();
+    this.queued.push(buffer);
+    this.scheduleFlush();
+  }
+
+  /** Writes everything queued now; a no-op when nothing is. */
+  flush(): void {
+    this.flushScheduled = false;
+    this.queuePendingRegion();
+    const count = this.queued.length;
+    if (count === 0) return;
+    if (this.socket.destroyed) {
+      this.queued.length = 0;
+      return;
+    }
+    if (count === 1) {
+      this.socket.write(this.queued[0] as Buffer);
+    } else {
+      // Corked writes leave in one writev, without concatenating data.
+      this.socket.cork();
+      for (const buffer of this.queued) this.socket.write(buffer);
+      this.socket.uncork();
+    }
+    this.queued.length = 0;
+  }
+
+  private queuePendingRegion(): void {
+    if (this.pendingEnd === this.pendingStart) return;
+    this.queued.push(this.slab.subarray(this.pendingStart, this.pendingEnd));
+    this.pendingStart = this.pendingEnd;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flushBound);
+  }
+}

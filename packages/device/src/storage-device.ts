@@ -1,0 +1,470 @@
+/**
+ * A storage device: one data folder holding its description (device.json),
+ * its logical units (lu0.img, ...), the configuration store (store.slots)
+ * and the arbiter's highest epoch (arbiter.json).
+ *
+ * device.json is written last, durably, when a device is created: it is the
+ * commit point of creation. A folder with LU or store files but no
+ * device.json is refused rather than overwritten, since those files may be
+ * all that is left of a device whose description was lost.
+ */
+import assert from "node:assert/strict";
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { LogicalUnit__Output, StoreState } from "@switchyard/proto";
+import { Arbiter } from "./arbiter.js";
+import { ConfigurationStore, type StoreSnapshot } from "./configuration-store.js";
+import { fileExists, readFileIfExists, writeFileDurably } from "./durable-file.js";
+import {
+  DeviceCorruptError,
+  DeviceError,
+  DeviceFolderConflictError,
+  InvalidArgumentError,
+  LeaseNotHeldError,
+  LimitExceededError,
+  NotFoundError,
+  OutOfRangeError,
+  StaleEpochError,
+  ioError,
+} from "./errors.js";
+import { LogicalUnit, extentSizeDefaultBytes, validateExtentSize, validateLuSize } from "./logical-unit.js";
+
+export const deviceFileName = "device.json";
+export const storeFileName = "store.slots";
+export const arbiterFileName = "arbiter.json";
+/** LUs per device: each is an open file, and LU indexes are shared by the whole cluster. */
+export const luCountMax = 256;
+/** Device ids appear in URIs and logs: short and plain. */
+export const deviceIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Apparatuses registered at once; far above any cluster this design serves. */
+export const registrationsMax = 1024;
+export const registrationKeyLengthMax = 256;
+/** Retries of the device's own read-modify-write of the store when a controller wrote in between. */
+export const storeRetriesMax = 3;
+
+const formatVersion = 1;
+
+export interface DeviceCreateOptions {
+  readonly deviceId: string;
+  readonly luCount: number;
+  readonly luSizeBytes: number;
+  /** Default 4 MiB. */
+  readonly extentSizeBytes?: number;
+  /** Default 64 MiB (sparse); smaller in tests. */
+  readonly storeSlotSizeBytes?: number;
+}
+
+export interface DeviceOpenOptions {
+  readonly dir: string;
+  /** Creates the device when the folder has none; ignored (and logged) when it has one. */
+  readonly create?: DeviceCreateOptions;
+}
+
+export interface LogicalUnitInventory {
+  readonly id: string;
+  /** The LU's position in the store's LU list, which extent rows refer to. */
+  readonly index: number;
+  readonly sizeBytes: number;
+  readonly extentSizeBytes: number;
+  readonly areasTotal: number;
+  readonly areasFree: number;
+}
+
+export interface CopyAreaRequest {
+  readonly epoch: number;
+  readonly sourceLuId: string;
+  readonly sourceAreaIndex: number;
+  readonly destinationLuId: string;
+  readonly destinationAreaIndex: number;
+  /** Within the area. */
+  readonly offsetBytes: number;
+  readonly lengthBytes: number;
+}
+
+/** What device.json records. */
+interface DeviceDescription {
+  readonly formatVersion: number;
+  readonly deviceId: string;
+  readonly extentSizeBytes: number;
+  readonly lus: readonly { readonly id: string; readonly file: string; readonly sizeBytes: number }[];
+}
+
+export class StorageDevice {
+  readonly id: string;
+  readonly dir: string;
+  readonly extentSizeBytes: number;
+  readonly lus: readonly LogicalUnit[];
+  readonly store: ConfigurationStore;
+  readonly arbiter: Arbiter;
+  /** True when this open created the device. */
+  readonly created: boolean;
+  /** What opening did, one line each (e.g. create parameters ignored on an existing device). */
+  readonly openLog: readonly string[];
+
+  private readonly lusById: ReadonlyMap<string, LogicalUnit>;
+  /**
+   * Registration keys (fencing), in memory only: after a device restart every
+   * apparatus registers again. Persisting them would let a fence survive a
+   * restart; until then the epoch checks are what a restart does not undo.
+   */
+  private readonly keysByApparatus = new Map<string, string>();
+  private readonly apparatusByKey = new Map<string, string>();
+
+  private constructor(parts: {
+    description: DeviceDescription; dir: string; lus: LogicalUnit[]; store: ConfigurationStore; arbiter: Arbiter;
+    created: boolean; openLog: string[];
+  }) {
+    this.id = parts.description.deviceId;
+    this.dir = parts.dir;
+    this.extentSizeBytes = parts.description.extentSizeBytes;
+    this.lus = parts.lus;
+    this.store = parts.store;
+    this.arbiter = parts.arbiter;
+    this.created = parts.created;
+    this.openLog = parts.openLog;
+    this.lusById = new Map(parts.lus.map((lu) => [lu.id, lu]));
+    assert.equal(this.lusById.size, this.lus.length);
+  }
+
+  /** Opens the device in `options.dir`, creating it when the folder has none and `create` is given. */
+  static async open(options: DeviceOpenOptions): Promise<StorageDevice> {
+    const dir = path.resolve(options.dir);
+    const descriptionBytes = await readFileIfExists(path.join(dir, deviceFileName));
+    const openLog: string[] = [];
+    let description: DeviceDescription;
+    if (descriptionBytes !== undefined) {
+      description = parseDescription(descriptionBytes, path.join(dir, deviceFileName));
+      if (options.create !== undefined) {
+        openLog.push(`${dir} already holds device ${description.deviceId}: create parameters ignored`);
+      }
+      openLog.push(`opened device ${description.deviceId} with ${description.lus.length} LUs`);
+    } else if (options.create !== undefined) {
+      description = describeNew(options.create);
+      await createFiles(dir, description, options.create.storeSlotSizeBytes);
+      openLog.push(`created device ${description.deviceId} with ${description.lus.length} LUs in ${dir}`);
+    } else {
+      throw new NotFoundError(`${dir} holds no ${deviceFileName}, and no create parameters were given`);
+    }
+    const device = await StorageDevice.openParts(dir, description, descriptionBytes === undefined, openLog);
+    try {
+      if (await device.listLusInStore()) openLog.push(`listed the LUs of ${device.id} in the configuration store`);
+      // Creation commits only when every file exists and the store lists the LUs.
+      if (device.created) await writeFileDurably(path.join(dir, deviceFileName), JSON.stringify(description, null, 2) + "\n");
+    } catch (error) {
+      // The open's own failure is the one to report; closing is best effort.
+      await device.close().catch(() => undefined);
+      throw error;
+    }
+    return device;
+  }
+
+  private static async openParts(dir: string, description: DeviceDescription, created: boolean,
+    openLog: string[]): Promise<StorageDevice> {
+    const lus: LogicalUnit[] = [];
+    try {
+      for (const entry of description.lus) {
+        lus.push(await LogicalUnit.open({
+          id: entry.id, path: path.join(dir, entry.file), sizeBytes: entry.sizeBytes,
+          extentSizeBytes: description.extentSizeBytes,
+        }));
+      }
+      const store = await ConfigurationStore.open(path.join(dir, storeFileName));
+      const arbiter = await Arbiter.open(path.join(dir, arbiterFileName)).catch(async (error: unknown) => {
+        await store.close();
+        throw error;
+      });
+      return new StorageDevice({ description, dir, lus, store, arbiter, created, openLog });
+    } catch (error) {
+      await Promise.allSettled(lus.map((lu) => lu.close()));
+      throw error;
+    }
+  }
+
+  /** The LU with this id; NOT_FOUND when the device has none. */
+  lu(id: string): LogicalUnit {
+    const lu = this.lusById.get(id);
+    if (lu === undefined) throw new NotFoundError(`device ${this.id} has no LU ${JSON.stringify(id)}`);
+    return lu;
+  }
+
+  /** Makes every completed write on every LU durable. */
+  async flushAll(): Promise<void> {
+    await Promise.all(this.lus.map((lu) => lu.flush()));
+  }
+
+  /**
+   * Areas total and free per LU. An area is used when any volume's extent
+   * row, or its mirror (online migration), refers to it through the store's
+   * LU list; rows for other devices' LUs are not ours to count.
+   */
+  inventory(): LogicalUnitInventory[] {
+    const { state } = this.store.read();
+    const used = new Map<number, { lu: LogicalUnit; areas: Uint32Array }>();
+    for (const entry of state.lus) {
+      if (entry.device_id !== this.id) continue;
+      const lu = this.lusById.get(entry.id);
+      if (lu !== undefined) used.set(entry.index, { lu, areas: new Uint32Array(Math.ceil(lu.areaCount / 32)) });
+    }
+    const mark = (luIndex: number, areaIndex: number): void => {
+      const entry = used.get(luIndex);
+      // An index past the LU's end is the table's problem, reported by whoever validates it.
+      if (entry === undefined || areaIndex >= entry.lu.areaCount) return;
+      entry.areas[areaIndex >>> 5] = (entry.areas[areaIndex >>> 5] ?? 0) | (1 << (areaIndex & 31));
+    };
+    for (const volume of state.volumes) {
+      const extents = volume.extents;
+      if (extents === null) continue;
+      extents.lu_index.forEach((luIndex, row) => { mark(luIndex, extents.area_index[row] ?? Infinity); });
+      extents.mirror_lu_index_plus_one.forEach((plusOne, row) => {
+        if (plusOne > 0) mark(plusOne - 1, extents.mirror_area_index[row] ?? Infinity);
+      });
+    }
+    return [...used].map(([index, { lu, areas }]) => ({
+      id: lu.id, index, sizeBytes: lu.sizeBytes, extentSizeBytes: lu.extentSizeBytes,
+      areasTotal: lu.areaCount, areasFree: lu.areaCount - countBits(areas),
+    }));
+  }
+
+  readStore(): StoreSnapshot {
+    return this.store.read();
+  }
+
+  /**
+   * Writes the store on behalf of the controller holding `epoch` (claim 12):
+   * refused when the epoch is stale, checked again in the write's turn so a
+   * lease granted meanwhile wins.
+   */
+  async writeStore(state: StoreState, expectedSequence: number, epoch: number): Promise<number> {
+    this.checkEpoch(epoch);
+    return this.store.write(state, expectedSequence, { guard: () => { this.checkEpoch(epoch); } });
+  }
+
+  /**
+   * Throws unless `epoch` is the highest granted one: STALE_EPOCH below it,
+   * LEASE_NOT_HELD for an epoch never granted.
+   */
+  checkEpoch(epoch: number): void {
+    if (!Number.isSafeInteger(epoch) || epoch < 0) throw new InvalidArgumentError(`epoch ${epoch} is not an epoch`);
+    const highest = this.arbiter.highestEpoch;
+    if (epoch < highest) throw new StaleEpochError(epoch, highest);
+    if (epoch === 0 || epoch > highest) {
+      throw new LeaseNotHeldError(`epoch ${epoch} was never granted (highest ${highest}): acquire the lease first`);
+    }
+  }
+
+  /** Registers (or replaces) the key `apparatusId` presents on I/O; a fenced apparatus rejoins this way. */
+  registerKey(apparatusId: string, key: string, epoch: number): void {
+    this.checkEpoch(epoch);
+    if (apparatusId.length === 0 || key.length === 0 || key.length > registrationKeyLengthMax) {
+      throw new InvalidArgumentError(`apparatus id and a key of 1 to ${registrationKeyLengthMax} characters are required`);
+    }
+    const holder = this.apparatusByKey.get(key);
+    if (holder !== undefined && holder !== apparatusId) {
+      throw new InvalidArgumentError(`registration key is already registered by apparatus ${holder}`);
+    }
+    if (!this.keysByApparatus.has(apparatusId) && this.keysByApparatus.size >= registrationsMax) {
+      throw new LimitExceededError(`${registrationsMax} apparatuses are registered already (limit)`);
+    }
+    const previous = this.keysByApparatus.get(apparatusId);
+    if (previous !== undefined) this.apparatusByKey.delete(previous);
+    this.keysByApparatus.set(apparatusId, key);
+    this.apparatusByKey.set(key, apparatusId);
+  }
+
+  /** Removes the apparatus's key: I/O presenting it is refused until it registers again (claim 3). */
+  fence(apparatusId: string, epoch: number): void {
+    this.checkEpoch(epoch);
+    const key = this.keysByApparatus.get(apparatusId);
+    if (key === undefined) return;
+    this.keysByApparatus.delete(apparatusId);
+    this.apparatusByKey.delete(key);
+  }
+
+  isAllowed(key: string): boolean {
+    return this.apparatusByKey.has(key);
+  }
+
+  /**
+   * Copies bytes between two areas of this device (copy offload, claim 14)
+   * and makes them durable before returning, since the caller records copy
+   * progress next. Returns the bytes copied.
+   */
+  async copyArea(request: CopyAreaRequest): Promise<number> {
+    this.checkEpoch(request.epoch);
+    const source = this.lu(request.sourceLuId);
+    const destination = this.lu(request.destinationLuId);
+    const sourceAreaBytes = source.areaOffsetBytes(request.sourceAreaIndex);
+    const destinationAreaBytes = destination.areaOffsetBytes(request.destinationAreaIndex);
+    const { offsetBytes, lengthBytes } = request;
+    if (!Number.isSafeInteger(offsetBytes) || !Number.isSafeInteger(lengthBytes) || offsetBytes < 0 || lengthBytes <= 0) {
+      throw new InvalidArgumentError(`copy of ${lengthBytes} bytes at ${offsetBytes}: need a positive length and an offset >= 0`);
+    }
+    if (offsetBytes + lengthBytes > this.extentSizeBytes) {
+      throw new OutOfRangeError(`copy of ${lengthBytes} bytes at ${offsetBytes} ends past the area size ${this.extentSizeBytes}`);
+    }
+    if (source === destination && request.sourceAreaIndex === request.destinationAreaIndex) {
+      throw new InvalidArgumentError(`copy from ${source.id} area ${request.sourceAreaIndex} to itself`);
+    }
+    await source.copy(sourceAreaBytes + offsetBytes, destination, destinationAreaBytes + offsetBytes, lengthBytes);
+    await destination.flush();
+    return lengthBytes;
+  }
+
+  /**
+   * Zeroes areas about to be given to a volume (where they hold data) and
+   * makes that durable, so a new volume never shows an old volume's bytes.
+   * Returns the bytes overwritten.
+   */
+  async scrubAreas(epoch: number, luId: string, areaIndexes: readonly number[]): Promise<number> {
+    this.checkEpoch(epoch);
+    const lu = this.lu(luId);
+    const offsets = areaIndexes.map((areaIndex) => lu.areaOffsetBytes(areaIndex));
+    let zeroedBytes = 0;
+    for (const offsetBytes of offsets) zeroedBytes += await lu.scrub(offsetBytes, this.extentSizeBytes);
+    if (zeroedBytes > 0) await lu.flush();
+    return zeroedBytes;
+  }
+
+  /**
+   * Records in the store where other processes reach each LU over NBD
+   * (nbd://address/luId), once the NBD server is listening.
+   */
+  async publishNbdAddress(nbdAddress: string): Promise<void> {
+    await this.updateStoreLus((entry) => {
+      const uri = `nbd://${nbdAddress}/${entry.id}`;
+      if (entry.nbd_uri === uri) return false;
+      entry.nbd_uri = uri;
+      return true;
+    });
+  }
+
+  /** Closes every LU (after making it durable) and the store. */
+  async close(): Promise<void> {
+    const results = await Promise.allSettled([...this.lus.map((lu) => lu.close()), this.store.close()]);
+    const failure = results.find((result) => result.status === "rejected");
+    if (failure !== undefined) throw failure.reason;
+  }
+
+  /** Adds this device's LUs to the store's LU list when missing; true when it wrote. */
+  private async listLusInStore(): Promise<boolean> {
+    const { state } = this.store.read();
+    for (const entry of state.lus) {
+      if (entry.device_id !== this.id) continue;
+      const lu = this.lusById.get(entry.id);
+      if (lu !== undefined && (entry.size_bytes !== lu.sizeBytes || entry.extent_size_bytes !== lu.extentSizeBytes)) {
+        throw new DeviceCorruptError(
+          `the store lists ${this.id}/${lu.id} with ${entry.size_bytes} bytes in ${entry.extent_size_bytes}-byte areas, ` +
+          `but the LU has ${lu.sizeBytes} in ${lu.extentSizeBytes}-byte areas`,
+        );
+      }
+    }
+    return this.updateStoreLus(() => false);
+  }
+
+  /**
+   * Read-modify-write of this device's entries in the store's LU list:
+   * missing LUs are appended with the next free index; `change` edits an
+   * entry in place and says whether it did. Retries when a controller wrote
+   * in between.
+   */
+  private async updateStoreLus(change: (entry: LogicalUnit__Output) => boolean): Promise<boolean> {
+    for (let attempt = 1; ; attempt += 1) {
+      const { state, sequence } = this.store.read();
+      let changed = false;
+      for (const lu of this.lus) {
+        let entry = state.lus.find((candidate) => candidate.device_id === this.id && candidate.id === lu.id);
+        if (entry === undefined) {
+          const index = state.lus.reduce((highest, candidate) => Math.max(highest, candidate.index + 1), 0);
+          entry = { index, id: lu.id, device_id: this.id, size_bytes: lu.sizeBytes, extent_size_bytes: lu.extentSizeBytes, nbd_uri: "" };
+          state.lus.push(entry);
+          changed = true;
+        }
+        changed = change(entry) || changed;
+      }
+      if (!changed) return false;
+      try {
+        await this.store.write(state, sequence);
+        return true;
+      } catch (error) {
+        if (!(error instanceof DeviceError && error.code === "STALE_SEQUENCE") || attempt >= storeRetriesMax) throw error;
+      }
+    }
+  }
+}
+
+function describeNew(create: DeviceCreateOptions): DeviceDescription {
+  const extentSizeBytes = create.extentSizeBytes ?? extentSizeDefaultBytes;
+  if (!deviceIdPattern.test(create.deviceId)) {
+    throw new InvalidArgumentError(`device id ${JSON.stringify(create.deviceId)} must match ${String(deviceIdPattern)}`);
+  }
+  if (!Number.isSafeInteger(create.luCount) || create.luCount < 1 || create.luCount > luCountMax) {
+    throw new InvalidArgumentError(`LU count ${create.luCount} must be from 1 to ${luCountMax}`);
+  }
+  validateExtentSize(extentSizeBytes);
+  validateLuSize(create.luSizeBytes, extentSizeBytes);
+  const lus = Array.from({ length: create.luCount }, (_, index) => ({
+    id: `lu${index}`, file: `lu${index}.img`, sizeBytes: create.luSizeBytes,
+  }));
+  return { formatVersion, deviceId: create.deviceId, extentSizeBytes, lus };
+}
+
+/** Creates the LU files and the store; refuses any that already exist. */
+async function createFiles(dir: string, description: DeviceDescription, storeSlotSizeBytes: number | undefined): Promise<void> {
+  await fs.mkdir(dir, { recursive: true }).catch((error: unknown) => { throw ioError(`creating ${dir}`, error); });
+  for (const name of [storeFileName, arbiterFileName, ...description.lus.map((lu) => lu.file)]) {
+    if (await fileExists(path.join(dir, name))) {
+      throw new DeviceFolderConflictError(
+        `${path.join(dir, name)} exists but ${deviceFileName} does not: refusing to overwrite it (remove it to create a new device)`,
+      );
+    }
+  }
+  for (const entry of description.lus) {
+    const lu = await LogicalUnit.create({
+      id: entry.id, path: path.join(dir, entry.file), sizeBytes: entry.sizeBytes, extentSizeBytes: description.extentSizeBytes,
+    });
+    await lu.close();
+  }
+  const store = await ConfigurationStore.open(path.join(dir, storeFileName), { slotSizeBytes: storeSlotSizeBytes });
+  await store.close();
+}
+
+function parseDescription(bytes: Buffer, filePath: string): DeviceDescription {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString("utf8"));
+  } catch (error) {
+    throw new DeviceCorruptError(`${filePath} is not JSON`, { cause: error });
+  }
+  const invalid = (what: string): DeviceCorruptError => new DeviceCorruptError(`${filePath}: ${what}`);
+  if (!isRecord(parsed) || parsed.formatVersion !== formatVersion) throw invalid(`not format version ${formatVersion}`);
+  const { deviceId, extentSizeBytes, lus } = parsed;
+  if (typeof deviceId !== "string" || !deviceIdPattern.test(deviceId)) throw invalid("bad deviceId");
+  if (typeof extentSizeBytes !== "number" || !Array.isArray(lus) || lus.length < 1 || lus.length > luCountMax) {
+    throw invalid("bad extentSizeBytes or lus");
+  }
+  const entries = lus.map((entry: unknown) => {
+    if (!isRecord(entry) || typeof entry.id !== "string" || typeof entry.file !== "string" ||
+      typeof entry.sizeBytes !== "number" || entry.file.includes("/") || entry.file.startsWith(".")) {
+      throw invalid("bad LU entry");
+    }
+    return { id: entry.id, file: entry.file, sizeBytes: entry.sizeBytes };
+  });
+  if (new Set(entries.map((entry) => entry.id)).size !== entries.length) throw invalid("duplicate LU ids");
+  return { formatVersion, deviceId, extentSizeBytes, lus: entries };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function countBits(words: Uint32Array): number {
+  let count = 0;
+  for (const word of words) {
+    let rest = word;
+    while (rest !== 0) {
+      rest &= rest - 1;
+      count += 1;
+    }
+  }
+  return count;
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Runs every check CI runs, in order, and ends with one line
+# "N passed, N failed, N skipped" summed over every package's vitest run.
+#   1. scripts/setup.sh (Debian tools, pinned pnpm, install, generate, build)
+#   2. the NBD tools the interop tests and benchmark drive are on PATH
+#   3. regenerating the protobuf code changes nothing that is committed
+#   4. typecheck and lint
+#   5. every package's tests, one package at a time
+# A missing tool is a failure, never a skip. Steps 3-5 all run even when an
+# earlier one fails, so one run reports everything; the exit code is non-zero
+# if anything failed.
+set -euo pipefail
+
+export TURBO_TELEMETRY_DISABLED=1
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+
+failures=()
+
+step() {
+  echo
+  echo "==> $*"
+}
+
+step "setup"
+if ! bash scripts/setup.sh; then
+  # Nothing can be tested without an install and a build.
+  echo "test.sh: setup (install, generate, build) failed; no tests ran" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+step "required tools"
+required_tools=(qemu-io qemu-img qemu-nbd nbdinfo nbdcopy nbdkit fio)
+missing_tools=()
+for tool in "${required_tools[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || missing_tools+=("$tool")
+done
+if ((${#missing_tools[@]} > 0)); then
+  echo "test.sh: error: required tools missing from PATH: ${missing_tools[*]}" >&2
+  echo "0 passed, ${#missing_tools[@]} failed"
+  exit 1
+fi
+echo "all present: ${required_tools[*]}"
+
+step "generated protobuf code is up to date"
+generated_dir=packages/proto/src/gen
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  if ! pnpm turbo run generate --force --output-logs=errors-only; then
+    failures+=("generate")
+  elif ! git diff --exit-code --stat -- "$generated_dir" ||
+    [[ -n "$(git ls-files --others --exclude-standard -- "$generated_dir")" ]]; then
+    git ls-files --others --exclude-standard -- "$generated_dir"
+    echo "test.sh: regenerating $generated_dir changed it: run 'pnpm generate' and commit the result" >&2
+    failures+=("generated code")
+  else
+    echo "unchanged"
+  fi
+else
+  echo "skipped: not a git checkout, so there is nothing to compare the regenerated code with"
+fi
+
+step "typecheck and lint"
+pnpm turbo run typecheck lint --continue=dependencies-successful --output-logs=errors-only || failures+=("typecheck/lint")
+
+step "tests"
+# Each package's vitest also writes a JSON report (the path is relative to the
+# package, in the git-ignored test-artifacts/); summarize-tests.mjs sums them.
+node scripts/summarize-tests.mjs --clean
+test_status=0
+pnpm turbo run test --concurrency=1 --continue=dependencies-successful -- \
+  --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest-report.json || test_status=$?
+((test_status == 0)) || failures+=("tests")
+
+echo
+if ((${#failures[@]} > 0)); then
+  echo "test.sh: failed steps: ${failures[*]}" >&2
+fi
+summary_status=0
+node scripts/summarize-tests.mjs --runner-exit-code "$test_status" || summary_status=$?
+if ((${#failures[@]} > 0 || summary_status != 0)); then
+  exit 1
+fi

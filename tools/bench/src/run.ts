@@ -1,0 +1,283 @@
+// `pnpm bench`: measures a Switchyard apparatus against nbdkit and qemu-nbd
+// with one client (fio's nbd engine) and the same workloads, and prints the
+// median of K runs for each plus the ratios Switchyard/nbdkit and
+// Switchyard/qemu-nbd. Benchmarks are not tests: this prints figures; it
+// fails only when a server could not be measured.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { open, readFile, writeFile } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { median, parseFioReport, ratio, singleJobFigures } from "./fio.js";
+import { runTool, runToolChecked } from "./processes.js";
+import { startNbdkit, startQemuNbd, startSwitchyard, type StartedServer } from "./servers.js";
+import { fioArguments, workloads, type Workload, type WorkloadName } from "./workloads.js";
+
+const mebibyte = 1024 * 1024;
+// Defaults keep the whole benchmark near 2.5 minutes on 2 cores:
+// 3 servers x 4 workloads x 3 runs x 3 s, plus start-up and prefill.
+const runsDefault = 3;
+const runSecondsDefault = 3;
+const sizeMebibytesDefault = 256;
+// Upper bounds so a typo cannot start an hour-long run or fill the disk.
+const runsMax = 25;
+const runSecondsMax = 60;
+const sizeMebibytesMax = 8192;
+// fio runs for its --runtime plus connection set-up; past this it is hung.
+const fioTimeoutMarginMs = 30_000;
+const prefillChunkBytes = mebibyte;
+
+type ServerName = "nbdkit" | "qemu-nbd" | "switchyard";
+const serverNames: readonly ServerName[] = ["nbdkit", "qemu-nbd", "switchyard"];
+
+interface Options {
+  readonly runs: number;
+  readonly runSeconds: number;
+  readonly sizeBytes: number;
+  readonly jsonPath: string | null;
+  readonly servers: readonly ServerName[];
+  readonly cliPath: string;
+}
+
+const usage = "usage: node dist/run.js [--runs K] [--seconds S] [--size-mib N] [--servers nbdkit,qemu-nbd,switchyard] [--json FILE] [--switchyard-cli PATH]";
+
+class UsageError extends Error {
+  readonly code = "BENCH_USAGE";
+}
+
+function boundedInteger(text: string | undefined, fallback: number, maximum: number, flag: string): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > maximum) throw new UsageError(`${flag} must be an integer from 1 to ${maximum}, got '${text}'`);
+  return value;
+}
+
+function isServerName(value: string): value is ServerName {
+  return (serverNames as readonly string[]).includes(value);
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      runs: { type: "string" },
+      seconds: { type: "string" },
+      "size-mib": { type: "string" },
+      servers: { type: "string" },
+      json: { type: "string" },
+      "switchyard-cli": { type: "string" },
+    },
+  });
+  const servers = (values.servers ?? serverNames.join(",")).split(",").map((name) => name.trim());
+  for (const name of servers) if (!isServerName(name)) throw new UsageError(`unknown server '${name}'; choose from ${serverNames.join(", ")}`);
+  return {
+    runs: boundedInteger(values.runs, runsDefault, runsMax, "--runs"),
+    runSeconds: boundedInteger(values.seconds, runSecondsDefault, runSecondsMax, "--seconds"),
+    sizeBytes: boundedInteger(values["size-mib"], sizeMebibytesDefault, sizeMebibytesMax, "--size-mib") * mebibyte,
+    jsonPath: values.json ?? null,
+    servers: servers.filter(isServerName),
+    cliPath: values["switchyard-cli"] ?? fileURLToPath(new URL("../../../packages/console/dist/cli.js", import.meta.url)),
+  };
+}
+
+interface WorkloadResult {
+  readonly workload: WorkloadName;
+  readonly description: string;
+  readonly unit: "MiB/s" | "IOPS";
+  /** The primary figure of each run, in `unit`. */
+  readonly runs: readonly number[];
+  readonly median: number;
+  readonly medianCompletionLatencyP99Us: number | null;
+}
+
+interface ServerResult {
+  readonly name: ServerName;
+  readonly status: "ok" | "failed";
+  readonly error: string | null;
+  readonly settings: string;
+  readonly version: string;
+  readonly workloads: readonly WorkloadResult[];
+}
+
+async function writeRandomFile(path: string, sizeBytes: number): Promise<void> {
+  const file = await open(path, "w");
+  try {
+    for (let offsetBytes = 0; offsetBytes < sizeBytes; offsetBytes += prefillChunkBytes) {
+      await file.write(randomBytes(prefillChunkBytes), 0, prefillChunkBytes, offsetBytes);
+    }
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+async function runFio(workload: Workload, server: StartedServer, options: Options, workDir: string): Promise<{ primary: number; p99Ns: number | null }> {
+  const outputPath = join(workDir, `fio-${server.name}-${workload.name}.json`);
+  const args = fioArguments(workload, { uri: server.uri, sizeBytes: options.sizeBytes, runtimeSeconds: options.runSeconds, outputPath });
+  await runToolChecked("fio", args, options.runSeconds * 1000 + fioTimeoutMarginMs, workDir);
+  const figures = singleJobFigures(parseFioReport(await readFile(outputPath, "utf8")), workload.direction);
+  const primary = workload.primaryMetric === "bandwidth" ? figures.bandwidthBytesPerSecond / mebibyte : figures.iops;
+  return { primary, p99Ns: figures.completionLatencyP99Ns };
+}
+
+/** K rounds; each round runs every workload once, so slow drift spreads evenly. */
+async function measure(server: StartedServer, options: Options, workDir: string): Promise<WorkloadResult[]> {
+  const primaries = new Map<WorkloadName, number[]>(workloads.map((workload) => [workload.name, []]));
+  const latencies = new Map<WorkloadName, number[]>(workloads.map((workload) => [workload.name, []]));
+  for (let round = 0; round < options.runs; round += 1) {
+    for (const workload of workloads) {
+      const { primary, p99Ns } = await runFio(workload, server, options, workDir);
+      primaries.get(workload.name)?.push(primary);
+      if (p99Ns !== null) latencies.get(workload.name)?.push(p99Ns / 1000);
+      process.stderr.write(`  ${server.name} round ${round + 1}/${options.runs} ${workload.name}: ${primary.toFixed(1)}\n`);
+    }
+  }
+  return workloads.map((workload) => {
+    const runs = primaries.get(workload.name) ?? [];
+    const p99s = latencies.get(workload.name) ?? [];
+    return {
+      workload: workload.name,
+      description: workload.description,
+      unit: workload.primaryMetric === "bandwidth" ? "MiB/s" : "IOPS",
+      runs,
+      median: median(runs),
+      medianCompletionLatencyP99Us: p99s.length === 0 ? null : median(p99s),
+    };
+  });
+}
+
+async function startServer(name: ServerName, options: Options, backingPath: string, workDir: string): Promise<StartedServer> {
+  switch (name) {
+    case "nbdkit":
+      return startNbdkit(backingPath);
+    case "qemu-nbd":
+      return startQemuNbd(backingPath);
+    case "switchyard":
+      return startSwitchyard({ cliPath: options.cliPath, workDir, sizeBytes: options.sizeBytes, prefillPath: backingPath });
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function benchServer(name: ServerName, options: Options, backingPath: string, workDir: string): Promise<ServerResult> {
+  process.stderr.write(`${name}: starting\n`);
+  let server: StartedServer | null = null;
+  try {
+    server = await startServer(name, options, backingPath, workDir);
+    process.stderr.write(`${name}: serving ${server.uri}\n`);
+    const results = await measure(server, options, workDir);
+    return { name, status: "ok", error: null, settings: server.settings, version: server.version, workloads: results };
+  } catch (error) {
+    process.stderr.write(`${name}: FAILED: ${errorText(error)}\n`);
+    return { name, status: "failed", error: errorText(error), settings: server?.settings ?? "", version: server?.version ?? "", workloads: [] };
+  } finally {
+    await server?.process.stop();
+  }
+}
+
+function formatFigure(value: number | null | undefined): string {
+  if (value === null || value === undefined) return "n/a";
+  return value >= 100 ? value.toFixed(0) : value.toFixed(2);
+}
+
+function ratioFor(results: readonly ServerResult[], subject: ServerName, baseline: ServerName, workload: WorkloadName): number | null {
+  const find = (name: ServerName): number | undefined =>
+    results.find((result) => result.name === name)?.workloads.find((entry) => entry.workload === workload)?.median;
+  const subjectMedian = find(subject);
+  const baselineMedian = find(baseline);
+  return subjectMedian === undefined || baselineMedian === undefined ? null : ratio(subjectMedian, baselineMedian);
+}
+
+function renderTable(results: readonly ServerResult[]): string {
+  const header = ["workload", "unit", ...results.map((result) => result.name), "switchyard/nbdkit", "switchyard/qemu-nbd"];
+  const rows = workloads.map((workload) => [
+    workload.name,
+    workload.primaryMetric === "bandwidth" ? "MiB/s" : "IOPS",
+    ...results.map((result) => {
+      if (result.status === "failed") return "FAILED";
+      const entry = result.workloads.find((candidate) => candidate.workload === workload.name);
+      if (entry === undefined) return "n/a";
+      // The spread beside the median says how far to trust a ratio.
+      const spread = entry.runs.length > 1 ? ` (${formatFigure(Math.min(...entry.runs))}–${formatFigure(Math.max(...entry.runs))})` : "";
+      return `${formatFigure(entry.median)}${spread}`;
+    }),
+    formatFigure(ratioFor(results, "switchyard", "nbdkit", workload.name)),
+    formatFigure(ratioFor(results, "switchyard", "qemu-nbd", workload.name)),
+  ]);
+  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column]?.length ?? 0)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((cell, column) => (column < 2 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  ");
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+async function main(): Promise<number> {
+  let options: Options;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`bench: ${errorText(error)}\n${usage}\n`);
+    return 2;
+  }
+  const workDir = mkdtempSync(join(tmpdir(), "switchyard-bench-"));
+  // Ctrl-C: the exit handlers in processes.ts SIGKILL the servers; this one
+  // removes the scratch data.
+  process.once("exit", () => { rmSync(workDir, { recursive: true, force: true }); });
+  process.once("SIGINT", () => { process.exit(130); });
+  process.once("SIGTERM", () => { process.exit(143); });
+
+  const fioVersion = (await runToolChecked("fio", ["--version"], 10_000)).trim();
+  const backingPath = join(workDir, "backing.img");
+  await writeRandomFile(backingPath, options.sizeBytes);
+
+  const results: ServerResult[] = [];
+  for (const name of options.servers) results.push(await benchServer(name, options, backingPath, workDir));
+
+  const lines = [
+    "",
+    `Switchyard NBD benchmark — ${new Date().toISOString()}, ${cpus().length} CPUs, Node ${process.version}`,
+    `client: ${fioVersion}, nbd engine, one connection; median of ${options.runs} runs of ${options.runSeconds} s each; ${options.sizeBytes / mebibyte} MiB of random data`,
+    "nbdkit and qemu-nbd serve the same backing file; the Switchyard volume is backed by its own LU file, of the same size and prefilled with the same bytes.",
+    "Each cell: median (lowest–highest run). Ratios divide medians.",
+    "",
+    renderTable(results),
+    "",
+    ...workloads.map((workload) => `${workload.name}: ${workload.description}`),
+    ...results.map((result) => `${result.name}: ${result.status === "ok" ? `${result.version}; ${result.settings}` : `FAILED: ${result.error ?? ""}`}`),
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+
+  if (options.jsonPath !== null) {
+    const report = {
+      generatedAt: new Date().toISOString(),
+      machine: { cpus: cpus().length, node: process.version },
+      client: fioVersion,
+      runs: options.runs,
+      runSeconds: options.runSeconds,
+      sizeBytes: options.sizeBytes,
+      servers: results,
+      ratios: workloads.map((workload) => ({
+        workload: workload.name,
+        switchyardOverNbdkit: ratioFor(results, "switchyard", "nbdkit", workload.name),
+        switchyardOverQemuNbd: ratioFor(results, "switchyard", "qemu-nbd", workload.name),
+      })),
+    };
+    await writeFile(options.jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`JSON written to ${options.jsonPath}\n`);
+  }
+  return results.every((result) => result.status === "ok") ? 0 : 1;
+}
+
+// A check that fio exists before anything starts: without it nothing can be measured.
+const fioCheck = await runTool("sh", ["-c", "command -v fio"], 5_000);
+if (fioCheck.exitCode !== 0) {
+  process.stderr.write("bench: fio is not on PATH; run scripts/setup.sh\n");
+  process.exitCode = 1;
+} else {
+  process.exitCode = await main();
+}
