@@ -45,14 +45,14 @@ fi
 echo "all present: ${required_tools[*]}"
 
 step "generated protobuf code is up to date"
-generated_dir=packages/proto/src/gen
+generated_paths=(packages/proto/src/gen packages/proto/src/messages.ts)
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   if ! pnpm turbo run generate --force --output-logs=errors-only; then
     failures+=("generate")
-  elif ! git diff --exit-code --stat -- "$generated_dir" ||
-    [[ -n "$(git ls-files --others --exclude-standard -- "$generated_dir")" ]]; then
-    git ls-files --others --exclude-standard -- "$generated_dir"
-    echo "test.sh: regenerating $generated_dir changed it: run 'pnpm generate' and commit the result" >&2
+  elif ! git diff --exit-code --stat -- "${generated_paths[@]}" ||
+    [[ -n "$(git ls-files --others --exclude-standard -- "${generated_paths[@]}")" ]]; then
+    git ls-files --others --exclude-standard -- "${generated_paths[@]}"
+    echo "test.sh: regenerating ${generated_paths[*]} changed it: run 'pnpm generate' and commit the result" >&2
     failures+=("generated code")
   else
     echo "unchanged"

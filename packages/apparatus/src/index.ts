@@ -7,6 +7,7 @@ export { VirtualizationApparatus, drainTimeoutMs } from "./apparatus.js";
 export type { ApparatusOptions } from "./apparatus.js";
 export { apparatusHandlers } from "./apparatus-service.js";
 export { LocalBackendSet } from "./backend.js";
+export { NbdBackendSet, deviceNbdTimeoutMs, parseNbdUri } from "./nbd-backend.js";
 export type { AreaBackend, BackendSet } from "./backend.js";
 export { ConfigurationFaces, TableFace } from "./configuration-faces.js";
 export { ApparatusError } from "./errors.js";

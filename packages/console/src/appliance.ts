@@ -53,6 +53,8 @@ async function serveDevice(device: StorageDevice, options: ApplianceOptions): Pr
   const nbdServer = new NbdServer({ provider: logicalUnitExports(device), host: options.host, port: options.deviceNbdPort });
   const nbd = await nbdServer.listen();
   const nbdAddress = `${options.host}:${nbd.port}`;
+  // Apparatuses in other processes find each LU at the address the store records.
+  await device.publishNbdAddress(nbdAddress);
   const grpcServer = new grpc.Server();
   // The handlers read the addresses when asked, so the gRPC address can be filled in once bound.
   // The arbiter's clock: monotonic, expressed as wall-clock milliseconds for display.

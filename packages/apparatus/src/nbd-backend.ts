@@ -1,0 +1,99 @@
+/**
+ * Backends for an apparatus outside the device's process: each LU is reached
+ * as the device's NBD export of it (nbd://host:port/luId). One pipelined
+ * connection per LU carries every request; a connection that fails is
+ * dropped, and the next request opens a new one, so an apparatus rides over a
+ * device restart (requests in flight at the time fail with EIO).
+ */
+import { NbdClient, NbdError } from "@switchyard/device/nbd";
+import type { LogicalUnit__Output } from "@switchyard/proto";
+import type { AreaBackend, BackendSet } from "./backend.js";
+
+/** Bound on connecting to the device and on each request to it. */
+export const deviceNbdTimeoutMs = 10_000;
+
+interface NbdUri {
+  readonly host: string;
+  readonly port: number;
+  readonly exportName: string;
+}
+
+export function parseNbdUri(uri: string): NbdUri {
+  const match = /^nbd:\/\/([^/:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})\/(.+)$/.exec(uri);
+  if (match === null) throw new NbdError("EIO", `LU address ${JSON.stringify(uri)} is not nbd://host:port/export`);
+  const [, host = "", port = "", exportName = ""] = match;
+  return { host: host.replace(/^\[|\]$/g, ""), port: Number(port), exportName };
+}
+
+class NbdAreaBackend implements AreaBackend {
+  private readonly uri: NbdUri;
+  private connection: Promise<NbdClient> | undefined;
+
+  constructor(uri: NbdUri) {
+    this.uri = uri;
+  }
+
+  private client(): Promise<NbdClient> {
+    this.connection ??= NbdClient.connect({ ...this.uri, timeoutMs: deviceNbdTimeoutMs });
+    return this.connection;
+  }
+
+  /** Runs one request; if the connection broke, forgets it so the next request reconnects. */
+  private async run(operation: (client: NbdClient) => Promise<void>): Promise<void> {
+    const connecting = this.client();
+    try {
+      await operation(await connecting);
+    } catch (error) {
+      const connectionLost = !(error instanceof NbdError) || error.code === "EIO" || error.code === "ESHUTDOWN";
+      if (connectionLost && this.connection === connecting) this.connection = undefined;
+      throw error instanceof NbdError ? error : new NbdError("EIO", `device LU ${this.uri.exportName}: ${String(error)}`, { cause: error });
+    }
+  }
+
+  read(offsetBytes: number, into: Buffer): Promise<void> {
+    return this.run((client) => client.read(offsetBytes, into));
+  }
+
+  write(offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
+    return this.run((client) => client.write(offsetBytes, data, fua));
+  }
+
+  writeZeroes(offsetBytes: number, lengthBytes: number): Promise<void> {
+    return this.run((client) => client.writeZeroes(offsetBytes, lengthBytes, true));
+  }
+
+  flush(): Promise<void> {
+    return this.run((client) => client.flush());
+  }
+
+  async close(): Promise<void> {
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection === undefined) return;
+    const client = await connection.catch(() => undefined);
+    await client?.close();
+  }
+}
+
+export class NbdBackendSet implements BackendSet {
+  private readonly backends = new Map<string, NbdAreaBackend>();
+
+  backend(lu: LogicalUnit__Output): AreaBackend {
+    let backend = this.backends.get(lu.nbd_uri);
+    if (backend === undefined) {
+      backend = new NbdAreaBackend(parseNbdUri(lu.nbd_uri));
+      this.backends.set(lu.nbd_uri, backend);
+    }
+    return backend;
+  }
+
+  /** The device's FLUSH covers every write it completed on the LU, from any connection. */
+  async flushAll(): Promise<void> {
+    await Promise.all(Array.from(this.backends.values(), (backend) => backend.flush()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(Array.from(this.backends.values(), (backend) => backend.close()));
+    this.backends.clear();
+  }
+}
