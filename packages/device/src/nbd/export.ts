@@ -39,6 +39,7 @@ export interface NbdExport {
   readonly multiConn: boolean;
   /** Fills `into` (its whole length) from `offsetBytes`. */
   read(offsetBytes: number, into: Buffer): Promise<void>;
+  /** `data` is lent until the promise settles: the server reuses it for later requests. */
   write(offsetBytes: number, data: Buffer, fua: boolean): Promise<void>;
   /** Makes every write completed before it durable. */
   flush(): Promise<void>;

@@ -11,6 +11,7 @@
  * callbacks; a read reply is one buffer carved from a slab, header and data
  * together.
  */
+import { PayloadPool } from "./payload-pool.js";
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import {
@@ -82,6 +83,8 @@ class RequestSlot {
   offsetBytes = 0;
   lengthBytes = 0;
   payload: Buffer | undefined = undefined;
+  /** True when `payload` came from the connection's PayloadPool and goes back to it. */
+  payloadPooled = false;
   /** Read reply: header room followed by the data the export fills. */
   replyBuffer: Buffer | undefined = undefined;
   readonly onSuccess: () => void;
@@ -116,6 +119,7 @@ export class ServerTransmission {
   private discardHandleHigh = 0;
   private discardHandleLow = 0;
   private readonly freeSlots: RequestSlot[] = [];
+  private readonly payloads = new PayloadPool();
   private slotCount = 0;
   private inFlightCount = 0;
   private inFlightBytes = 0;
@@ -365,7 +369,8 @@ export class ServerTransmission {
       this.dispatch(slot);
       return;
     }
-    slot.payload = Buffer.allocUnsafe(lengthBytes);
+    slot.payload = this.payloads.take(lengthBytes);
+    slot.payloadPooled = true;
     this.payloadSlot = slot;
     this.payloadFilledBytes = 0;
     this.state = ParseState.Payload;
@@ -479,6 +484,8 @@ export class ServerTransmission {
     this.inFlightCount -= 1;
     this.inFlightBytes -= dataBytesOf(slot.command, slot.lengthBytes);
     assert.ok(this.inFlightCount >= 0 && this.inFlightBytes >= 0);
+    if (slot.payloadPooled && slot.payload !== undefined) this.payloads.give(slot.payload);
+    slot.payloadPooled = false;
     slot.payload = undefined;
     slot.replyBuffer = undefined;
     this.freeSlots.push(slot);
