@@ -10,5 +10,11 @@
 const threadPoolSize = 4;
 process.env.UV_THREADPOOL_SIZE ??= String(threadPoolSize);
 
+// A reader that stops early (`switchyard volume list | head`) is not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(0);
+});
+
 const { main } = await import("./main.js");
 process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });

@@ -1,17 +1,21 @@
 // `pnpm bench`: measures a Switchyard apparatus against nbdkit and qemu-nbd
 // with one client (fio's nbd engine) and the same workloads, and prints the
 // median of K runs for each plus the ratios Switchyard/nbdkit and
-// Switchyard/qemu-nbd. Benchmarks are not tests: this prints figures; it
-// fails only when a server could not be measured.
+// Switchyard/qemu-nbd. All servers are started once; in each run every
+// workload is measured on every server back to back, in an order that turns
+// each run, so drifting load on a shared machine falls on all of them alike.
+// Benchmarks are not tests: this prints figures; it fails only when a server
+// could not be measured.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { open, readFile, writeFile } from "node:fs/promises";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { median, parseFioReport, ratio, singleJobFigures } from "./fio.js";
 import { runTool, runToolChecked } from "./processes.js";
+import { runOrder } from "./schedule.js";
 import { startNbdkit, startQemuNbd, startSwitchyard, type StartedServer } from "./servers.js";
 import { fioArguments, workloads, type Workload, type WorkloadName } from "./workloads.js";
 
@@ -124,32 +128,6 @@ async function runFio(workload: Workload, server: StartedServer, options: Option
   return { primary, p99Ns: figures.completionLatencyP99Ns };
 }
 
-/** K rounds; each round runs every workload once, so slow drift spreads evenly. */
-async function measure(server: StartedServer, options: Options, workDir: string): Promise<WorkloadResult[]> {
-  const primaries = new Map<WorkloadName, number[]>(workloads.map((workload) => [workload.name, []]));
-  const latencies = new Map<WorkloadName, number[]>(workloads.map((workload) => [workload.name, []]));
-  for (let round = 0; round < options.runs; round += 1) {
-    for (const workload of workloads) {
-      const { primary, p99Ns } = await runFio(workload, server, options, workDir);
-      primaries.get(workload.name)?.push(primary);
-      if (p99Ns !== null) latencies.get(workload.name)?.push(p99Ns / 1000);
-      process.stderr.write(`  ${server.name} round ${round + 1}/${options.runs} ${workload.name}: ${primary.toFixed(1)}\n`);
-    }
-  }
-  return workloads.map((workload) => {
-    const runs = primaries.get(workload.name) ?? [];
-    const p99s = latencies.get(workload.name) ?? [];
-    return {
-      workload: workload.name,
-      description: workload.description,
-      unit: workload.primaryMetric === "bandwidth" ? "MiB/s" : "IOPS",
-      runs,
-      median: median(runs),
-      medianCompletionLatencyP99Us: p99s.length === 0 ? null : median(p99s),
-    };
-  });
-}
-
 async function startServer(name: ServerName, options: Options, backingPath: string, workDir: string): Promise<StartedServer> {
   switch (name) {
     case "nbdkit":
@@ -165,20 +143,106 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function benchServer(name: ServerName, options: Options, backingPath: string, workDir: string): Promise<ServerResult> {
-  process.stderr.write(`${name}: starting\n`);
-  let server: StartedServer | null = null;
-  try {
-    server = await startServer(name, options, backingPath, workDir);
-    process.stderr.write(`${name}: serving ${server.uri}\n`);
-    const results = await measure(server, options, workDir);
-    return { name, status: "ok", error: null, settings: server.settings, version: server.version, workloads: results };
-  } catch (error) {
-    process.stderr.write(`${name}: FAILED: ${errorText(error)}\n`);
-    return { name, status: "failed", error: errorText(error), settings: server?.settings ?? "", version: server?.version ?? "", workloads: [] };
-  } finally {
-    await server?.process.stop();
+/** One server under measurement: its process while it serves, or why it stopped counting. */
+interface ServerSlot {
+  readonly name: ServerName;
+  readonly server: StartedServer | null;
+  /** Set when the server failed to start or a run on it failed; it is then measured no more. */
+  error: string | null;
+  /** Per workload, the primary figure of each run, in run order. */
+  readonly primaries: Map<WorkloadName, number[]>;
+  /** Per workload, the p99 completion latency of each run that reported one, in µs. */
+  readonly latenciesUs: Map<WorkloadName, number[]>;
+}
+
+function emptyFigures(): Map<WorkloadName, number[]> {
+  return new Map<WorkloadName, number[]>(workloads.map((workload) => [workload.name, []]));
+}
+
+/** Starts every server once, one after another; a server that fails to start is recorded, not fatal. */
+async function startServers(options: Options, backingPath: string, workDir: string): Promise<ServerSlot[]> {
+  const slots: ServerSlot[] = [];
+  for (const name of options.servers) {
+    process.stderr.write(`${name}: starting\n`);
+    let server: StartedServer | null = null;
+    let error: string | null = null;
+    try {
+      server = await startServer(name, options, backingPath, workDir);
+      process.stderr.write(`${name}: serving ${server.uri}\n`);
+    } catch (startError) {
+      error = errorText(startError);
+      process.stderr.write(`${name}: FAILED to start: ${error}\n`);
+    }
+    slots.push({ name, server, error, primaries: emptyFigures(), latenciesUs: emptyFigures() });
   }
+  return slots;
+}
+
+/** One fio run of `workload` on the slot's server; a failure marks the slot failed instead of ending the benchmark. */
+async function measureOnce(slot: ServerSlot, workload: Workload, options: Options, workDir: string, label: string): Promise<void> {
+  const server = slot.server;
+  if (server === null || slot.error !== null) return;
+  try {
+    if (server.process.hasExited) throw new Error(server.process.describeExit());
+    const { primary, p99Ns } = await runFio(workload, server, options, workDir);
+    slot.primaries.get(workload.name)?.push(primary);
+    if (p99Ns !== null) slot.latenciesUs.get(workload.name)?.push(p99Ns / 1000);
+    process.stderr.write(`  ${label} ${workload.name} ${slot.name}: ${primary.toFixed(1)}\n`);
+  } catch (error) {
+    slot.error = errorText(error);
+    process.stderr.write(`  ${label} ${workload.name} ${slot.name}: FAILED: ${slot.error}\n`);
+  }
+}
+
+/**
+ * K runs; in each, every workload is measured on every server back to back,
+ * in the run's order (rotated each run), so a swing in the machine's load
+ * lands on all servers within seconds of each other instead of on one.
+ */
+async function measureInterleaved(slots: readonly ServerSlot[], options: Options, workDir: string): Promise<ServerName[][]> {
+  const orders: ServerName[][] = [];
+  for (let runIndex = 0; runIndex < options.runs; runIndex += 1) {
+    const order = runOrder(slots, runIndex);
+    orders.push(order.map((slot) => slot.name));
+    const label = `run ${runIndex + 1}/${options.runs}`;
+    process.stderr.write(`${label}: order ${order.map((slot) => slot.name).join(", ")}\n`);
+    for (const workload of workloads) {
+      for (const slot of order) await measureOnce(slot, workload, options, workDir, label);
+    }
+  }
+  return orders;
+}
+
+/** Stops every started server; a server that will not stop is reported and fails the benchmark. */
+async function stopServers(slots: readonly ServerSlot[]): Promise<boolean> {
+  const stops = await Promise.allSettled(slots.map(async (slot) => { await slot.server?.process.stop(); }));
+  let allStopped = true;
+  stops.forEach((stop, index) => {
+    if (stop.status === "rejected") {
+      allStopped = false;
+      process.stderr.write(`${slots[index]?.name ?? "?"}: could not be stopped: ${errorText(stop.reason)}\n`);
+    }
+  });
+  return allStopped;
+}
+
+function resultOf(slot: ServerSlot): ServerResult {
+  const settings = slot.server?.settings ?? "";
+  const version = slot.server?.version ?? "";
+  if (slot.error !== null) return { name: slot.name, status: "failed", error: slot.error, settings, version, workloads: [] };
+  const results = workloads.map((workload): WorkloadResult => {
+    const runs = slot.primaries.get(workload.name) ?? [];
+    const p99s = slot.latenciesUs.get(workload.name) ?? [];
+    return {
+      workload: workload.name,
+      description: workload.description,
+      unit: workload.primaryMetric === "bandwidth" ? "MiB/s" : "IOPS",
+      runs,
+      median: median(runs),
+      medianCompletionLatencyP99Us: p99s.length === 0 ? null : median(p99s),
+    };
+  });
+  return { name: slot.name, status: "ok", error: null, settings, version, workloads: results };
 }
 
 function formatFigure(value: number | null | undefined): string {
@@ -216,6 +280,63 @@ function renderTable(results: readonly ServerResult[]): string {
   return [line(header), ...rows.map(line)].join("\n");
 }
 
+/** The 1, 5 and 15 minute load averages, as `uptime` prints them. */
+function formatLoad(load: readonly number[]): string {
+  return load.map((value) => value.toFixed(2)).join(" ");
+}
+
+interface Report {
+  readonly fioVersion: string;
+  readonly results: readonly ServerResult[];
+  readonly orders: readonly (readonly ServerName[])[];
+  /** os.loadavg() before anything started and after the last fio run. */
+  readonly loadAtStart: readonly number[];
+  readonly loadAtEnd: readonly number[];
+}
+
+function printReport(report: Report, options: Options): void {
+  const { results } = report;
+  const lines = [
+    "",
+    `Switchyard NBD benchmark — ${new Date().toISOString()}, ${cpus().length} CPUs, Node ${process.version}`,
+    `client: ${report.fioVersion}, nbd engine, one connection; median of ${options.runs} runs of ${options.runSeconds} s each; ${options.sizeBytes / mebibyte} MiB of random data`,
+    "nbdkit and qemu-nbd serve the same backing file; the Switchyard volume is backed by its own LU file, of the same size and prefilled with the same bytes.",
+    "All servers run at once; each run measures every workload on every server back to back, the order rotated each run.",
+    // The end figure includes the benchmark's own fio and servers; a start figure near the CPU count means other work shared the machine.
+    `load average (1, 5, 15 min): at start ${formatLoad(report.loadAtStart)}; at end ${formatLoad(report.loadAtEnd)} (includes this benchmark's own load)`,
+    "Each cell: median (lowest–highest run). Ratios divide medians.",
+    "",
+    renderTable(results),
+    "",
+    ...workloads.map((workload) => `${workload.name}: ${workload.description}`),
+    ...results.map((result) => `${result.name}: ${result.status === "ok" ? `${result.version}; ${result.settings}` : `FAILED: ${result.error ?? ""}`}`),
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+async function writeJsonReport(path: string, report: Report, options: Options): Promise<void> {
+  const { results } = report;
+  const json = {
+    generatedAt: new Date().toISOString(),
+    machine: { cpus: cpus().length, node: process.version },
+    loadAverage: { start: report.loadAtStart, end: report.loadAtEnd },
+    client: report.fioVersion,
+    runs: options.runs,
+    runSeconds: options.runSeconds,
+    sizeBytes: options.sizeBytes,
+    schedule: "interleaved: all servers started once; in each run every workload is measured on every server back to back",
+    orderByRun: report.orders,
+    servers: results,
+    ratios: workloads.map((workload) => ({
+      workload: workload.name,
+      switchyardOverNbdkit: ratioFor(results, "switchyard", "nbdkit", workload.name),
+      switchyardOverQemuNbd: ratioFor(results, "switchyard", "qemu-nbd", workload.name),
+    })),
+  };
+  await writeFile(path, `${JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`JSON written to ${path}\n`);
+}
+
 async function main(): Promise<number> {
   let options: Options;
   try {
@@ -224,6 +345,7 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: ${errorText(error)}\n${usage}\n`);
     return 2;
   }
+  const loadAtStart = loadavg();
   const workDir = mkdtempSync(join(tmpdir(), "switchyard-bench-"));
   // Ctrl-C: the exit handlers in processes.ts SIGKILL the servers; this one
   // removes the scratch data.
@@ -235,42 +357,20 @@ async function main(): Promise<number> {
   const backingPath = join(workDir, "backing.img");
   await writeRandomFile(backingPath, options.sizeBytes);
 
-  const results: ServerResult[] = [];
-  for (const name of options.servers) results.push(await benchServer(name, options, backingPath, workDir));
-
-  const lines = [
-    "",
-    `Switchyard NBD benchmark — ${new Date().toISOString()}, ${cpus().length} CPUs, Node ${process.version}`,
-    `client: ${fioVersion}, nbd engine, one connection; median of ${options.runs} runs of ${options.runSeconds} s each; ${options.sizeBytes / mebibyte} MiB of random data`,
-    "nbdkit and qemu-nbd serve the same backing file; the Switchyard volume is backed by its own LU file, of the same size and prefilled with the same bytes.",
-    "Each cell: median (lowest–highest run). Ratios divide medians.",
-    "",
-    renderTable(results),
-    "",
-    ...workloads.map((workload) => `${workload.name}: ${workload.description}`),
-    ...results.map((result) => `${result.name}: ${result.status === "ok" ? `${result.version}; ${result.settings}` : `FAILED: ${result.error ?? ""}`}`),
-  ];
-  process.stdout.write(`${lines.join("\n")}\n`);
-
-  if (options.jsonPath !== null) {
-    const report = {
-      generatedAt: new Date().toISOString(),
-      machine: { cpus: cpus().length, node: process.version },
-      client: fioVersion,
-      runs: options.runs,
-      runSeconds: options.runSeconds,
-      sizeBytes: options.sizeBytes,
-      servers: results,
-      ratios: workloads.map((workload) => ({
-        workload: workload.name,
-        switchyardOverNbdkit: ratioFor(results, "switchyard", "nbdkit", workload.name),
-        switchyardOverQemuNbd: ratioFor(results, "switchyard", "qemu-nbd", workload.name),
-      })),
-    };
-    await writeFile(options.jsonPath, `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(`JSON written to ${options.jsonPath}\n`);
+  const slots = await startServers(options, backingPath, workDir);
+  let orders: ServerName[][];
+  let loadAtEnd: number[];
+  let allStopped: boolean;
+  try {
+    orders = await measureInterleaved(slots, options, workDir);
+    loadAtEnd = loadavg();
+  } finally {
+    allStopped = await stopServers(slots);
   }
-  return results.every((result) => result.status === "ok") ? 0 : 1;
+  const report: Report = { fioVersion, results: slots.map(resultOf), orders, loadAtStart, loadAtEnd };
+  printReport(report, options);
+  if (options.jsonPath !== null) await writeJsonReport(options.jsonPath, report, options);
+  return allStopped && report.results.every((result) => result.status === "ok") ? 0 : 1;
 }
 
 // A check that fio exists before anything starts: without it nothing can be measured.
