@@ -4,10 +4,7 @@
  * extents cost 24 bytes each, about 24 MB per face, and no object per extent.
  */
 import assert from "node:assert/strict";
-import type { ExtentColumns, VolumeTable, VolumeTable__Output } from "@switchyard/proto";
-
-/** A volume may not have more extents than this: 2^22 extents of 4 MiB is 16 TiB. */
-export const extentsPerVolumeMax = 1 << 22;
+import { extentsPerVolumeMax, type ExtentColumns, type VolumeTable, type VolumeTable__Output } from "@switchyard/proto";
 
 /** Marks "no mirror" in the mirror LU column, whose values are LU index + 1. */
 export const noMirror = 0;

@@ -12,7 +12,7 @@ export type { AreaBackend, BackendSet } from "./backend.js";
 export { ConfigurationFaces, TableFace } from "./configuration-faces.js";
 export { ApparatusError } from "./errors.js";
 export type { ApparatusErrorCode } from "./errors.js";
-export { ExtentMap, extentsPerVolumeMax } from "./extent-map.js";
+export { ExtentMap } from "./extent-map.js";
 export { IoPath } from "./io-path.js";
 export { bindGrpc, grpcShutdownGraceMs, serveApparatus, stopGrpc } from "./serve.js";
 export type { ServeApparatusOptions, ServedApparatus } from "./serve.js";

@@ -1,6 +1,6 @@
 /** Volume names, sizes and their table rows: the checks every volume request passes first. */
 import assert from "node:assert/strict";
-import type { LogicalUnit__Output, VolumeInfo, VolumeTable, VolumeTable__Output } from "@switchyard/proto";
+import { extentsPerVolumeMax, type LogicalUnit__Output, type VolumeInfo, type VolumeTable, type VolumeTable__Output } from "@switchyard/proto";
 import type { AreaRef } from "./allocation.js";
 import { ControllerError } from "./errors.js";
 
@@ -8,8 +8,6 @@ import { ControllerError } from "./errors.js";
 const volumeNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Volume sizes are whole sectors: NBD clients and qemu address 512-byte blocks. */
 export const volumeSizeAlignmentBytes = 512;
-/** The most extents one volume may have; the apparatus's extent map has the same limit. */
-export const extentsPerVolumeMax = 1 << 22;
 
 export function checkVolumeName(name: string): void {
   if (!volumeNamePattern.test(name)) {

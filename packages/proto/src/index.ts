@@ -91,3 +91,4 @@ export function decodeStoreState(bytes: Uint8Array): StoreState__Output {
 
 export * from "./messages.js";
 export * from "./rpc.js";
+export * from "./limits.js";
