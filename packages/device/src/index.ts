@@ -16,6 +16,7 @@ export {
   validateExtentSize,
   validateLuSize,
 } from "./logical-unit.js";
+export { SyncIoValve, syncIoBackoffMs, syncIoMaxBytes, syncIoSlowMs } from "./sync-io-valve.js";
 export {
   ConfigurationStore,
   type ConfigurationStoreOptions,

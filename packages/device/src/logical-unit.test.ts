@@ -2,7 +2,9 @@
 // in chunks, refuses every range past its end with a typed error, and shares
 // fdatasyncs only among callers whose writes they cover.
 // Method: real sparse files in a temporary folder, removed after each test;
-// fdatasync calls are counted by spying on node:fs.
+// fdatasync calls are counted by spying on node:fs. Every case runs twice:
+// with small requests done synchronously (the default) and all through the
+// thread pool, so both I/O paths are held to the same behaviour.
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -12,6 +14,7 @@ import { temporaryFolder, type TemporaryFolder } from "./testing.js";
 const mebibyte = 1 << 20;
 let folder: TemporaryFolder;
 const opened: LogicalUnit[] = [];
+let syncIo = true;
 
 beforeEach(async () => {
   folder = await temporaryFolder();
@@ -24,7 +27,7 @@ afterEach(async () => {
 });
 
 async function createLu(id = "lu0", sizeBytes = 8 * mebibyte): Promise<LogicalUnit> {
-  const lu = await LogicalUnit.create({ id, path: path.join(folder.path, `${id}.img`), sizeBytes, extentSizeBytes: mebibyte });
+  const lu = await LogicalUnit.create({ id, path: path.join(folder.path, `${id}.img`), sizeBytes, extentSizeBytes: mebibyte, syncIo });
   opened.push(lu);
   return lu;
 }
@@ -35,7 +38,11 @@ function pattern(lengthBytes: number, seed: number): Buffer {
   return buffer;
 }
 
-describe("LogicalUnit", () => {
+describe.each([true, false])("LogicalUnit (synchronous small I/O: %s)", (synchronous) => {
+  beforeEach(() => {
+    syncIo = synchronous;
+  });
+
   it("creates a sparse file cut into areas", async () => {
     const lu = await createLu();
     expect(lu.areaCount).toBe(8);

@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import { SyncIoValve } from "./sync-io-valve.js";
 import {
   ClosedError,
   DeviceError,
@@ -52,6 +53,8 @@ export interface LogicalUnitOptions {
   readonly path: string;
   readonly sizeBytes: number;
   readonly extentSizeBytes: number;
+  /** Small requests may run on the event loop while they are fast (SyncIoValve); default true. */
+  readonly syncIo?: boolean;
 }
 
 /** Throws a typed error unless `extentSizeBytes` is a power of two within the limits. */
@@ -103,6 +106,28 @@ class Request {
     const position = this.positionBytes + this.doneBytes;
     if (this.writing) fs.write(this.lu.fd, this.buffer, this.doneBytes, length, position, this.onDone);
     else fs.read(this.lu.fd, this.buffer, this.doneBytes, length, position, this.onDone);
+  }
+
+  /**
+   * Does the whole request now, on this thread; returns the failure, if any.
+   * The same loop and the same errors as the asynchronous path.
+   */
+  runSync(): DeviceError | undefined {
+    while (this.doneBytes < this.buffer.length) {
+      const length = this.buffer.length - this.doneBytes;
+      const position = this.positionBytes + this.doneBytes;
+      let bytes: number;
+      try {
+        bytes = this.writing
+          ? fs.writeSync(this.lu.fd, this.buffer, this.doneBytes, length, position)
+          : fs.readSync(this.lu.fd, this.buffer, this.doneBytes, length, position);
+      } catch (error) {
+        return this.failed(error as NodeJS.ErrnoException);
+      }
+      if (bytes === 0) return this.nothingDone();
+      this.doneBytes += bytes;
+    }
+    return undefined;
   }
 
   // Regular files return short counts only at the end of the file or on a
@@ -157,8 +182,12 @@ export class LogicalUnit {
   private failure: DeviceError | undefined;
   private flushRunning: Promise<void> | undefined;
   private flushNext: Promise<void> | undefined;
+  private readonly readValve: SyncIoValve;
+  private readonly writeValve: SyncIoValve;
 
   private constructor(options: LogicalUnitOptions, fd: number) {
+    this.readValve = new SyncIoValve(options.syncIo ?? true);
+    this.writeValve = new SyncIoValve(options.syncIo ?? true);
     this.id = options.id;
     this.path = options.path;
     this.sizeBytes = options.sizeBytes;
@@ -263,7 +292,14 @@ export class LogicalUnit {
     request.positionBytes = offsetBytes;
     request.doneBytes = 0;
     this.inFlightCount += 1;
-    return new Promise<void>(request.executor);
+    const valve = writing ? this.writeValve : this.readValve;
+    const startMs = performance.now();
+    if (!valve.allowsSync(buffer.length, startMs)) return new Promise<void>(request.executor);
+    const failure = request.runSync();
+    const endMs = performance.now();
+    valve.record(endMs - startMs, endMs);
+    this.release(request);
+    return failure === undefined ? Promise.resolve() : Promise.reject(failure);
   }
 
   /** Returns a finished request to the pool; called by the request itself. */
