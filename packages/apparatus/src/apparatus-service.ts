@@ -19,7 +19,7 @@ function unary<Request, Response>(body: (request: Request) => Promise<Response> 
 
 function notYet(method: string): grpc.handleUnaryCall<unknown, never> {
   return (_call, callback) => {
-    callback({ code: grpc.status.UNIMPLEMENTED, details: `Apparatus.${method} arrives with the change protocol` });
+    callback({ code: grpc.status.UNIMPLEMENTED, details: `Apparatus.${method} (taking an apparatus into the control range with a registration key) is not available yet` });
   };
 }
 
@@ -31,10 +31,10 @@ export function apparatusHandlers(apparatus: VirtualizationApparatus): Apparatus
       await apparatus.loadTable(request.epoch, request.table);
       return { apparatus_id: apparatus.id, generation: apparatus.generation };
     }),
-    Hold: notYet("Hold"),
-    Apply: notYet("Apply"),
-    Release: notYet("Release"),
-    Abort: notYet("Abort"),
+    Hold: unary((request) => apparatus.hold(request)),
+    Apply: unary((request) => apparatus.apply(request)),
+    Release: unary((request) => apparatus.release(request)),
+    Abort: unary((request) => apparatus.abort(request)),
     Register: notYet("Register"),
   };
 }

@@ -3,8 +3,22 @@
  * its configuration table, and takes table changes from the controller.
  */
 import assert from "node:assert/strict";
-import { setTimeout as sleep } from "node:timers/promises";
-import type { ApparatusState, ConfigurationTable__Output } from "@switchyard/proto";
+import type {
+  ApparatusState,
+  ApparatusStatus,
+  ApplyReport,
+  ConfigurationTable__Output,
+  DifferenceTable__Output,
+  HoldReport,
+  HoldRequest__Output,
+  ApplyRequest__Output,
+  ReleaseRequest__Output,
+  ReleaseReport,
+  AbortRequest__Output,
+  AbortReport,
+} from "@switchyard/proto";
+import { applyDifference, checkDifference } from "./difference.js";
+import { heldRanges } from "./held-ranges.js";
 import type { NbdExport, NbdExportListing, NbdExportProvider } from "@switchyard/device/nbd";
 import type { BackendSet } from "./backend.js";
 import { ConfigurationFaces } from "./configuration-faces.js";
@@ -12,10 +26,22 @@ import { ApparatusError } from "./errors.js";
 import { IoPath } from "./io-path.js";
 import { VolumeExport } from "./volume-export.js";
 
-/** How long a table load waits for I/O on removed volumes to finish before it reports failure. */
+/** How long a Hold, or a table load, waits for I/O in flight to finish before it reports failure. */
 export const drainTimeoutMs = 5_000;
-/** How often a drain looks again at the in-flight count: short, drains last microseconds to milliseconds. */
-const drainPollMs = 1;
+
+interface PendingChange {
+  readonly changeId: string;
+  phase: "held" | "applied";
+  readonly holdReport: HoldReport;
+  diff: DifferenceTable__Output | undefined;
+  applyReport: ApplyReport | undefined;
+}
+
+interface FinishedChange {
+  readonly changeId: string;
+  readonly outcome: "released" | "aborted";
+  readonly releasedRequests: number;
+}
 
 export interface ApparatusOptions {
   readonly id: string;
@@ -33,6 +59,10 @@ export class VirtualizationApparatus {
   grpcAddress: string;
   private readonly backends: BackendSet;
   private epochSeen = 0;
+  /** The change between Hold and Release (or Abort), if any. */
+  private pending: PendingChange | undefined;
+  /** Reports of the last finished change, to answer a repeated Release or Abort as before. */
+  private finished: FinishedChange | undefined;
 
   constructor(options: ApparatusOptions) {
     assert.ok(options.id.length > 0);
@@ -70,52 +100,167 @@ export class VirtualizationApparatus {
     this.epochSeen = epoch;
   }
 
+  private statusWord(): ApparatusStatus {
+    if (this.io.fenced) return "APPARATUS_STATUS_FENCED";
+    return this.io.gate.empty ? "APPARATUS_STATUS_SERVING" : "APPARATUS_STATUS_HELD";
+  }
+
+  /**
+   * Hold (claims 1, 4, 6): stop admitting I/O that touches the ranges, wait
+   * for the I/O admitted before, and report drained. A repeated Hold of the
+   * pending change is answered as before.
+   */
+  async hold(request: HoldRequest__Output): Promise<HoldReport> {
+    this.checkEpoch(request.epoch);
+    const pending = this.pending;
+    if (pending?.changeId === request.change_id) return pending.holdReport;
+    if (pending !== undefined) throw new ApparatusError("CHANGE_IN_PROGRESS", `change ${pending.changeId} is between Hold and Release`);
+    if (request.base_generation !== this.generation) {
+      throw new ApparatusError("WRONG_GENERATION", `Hold for generation ${request.base_generation}, but apparatus ${this.id} is at ${this.generation}`);
+    }
+    const ranges = heldRanges(this.faces.active, request);
+    this.io.gate.install(request.change_id, ranges, request.mode === "HOLD_MODE_WRITES" ? "writes" : "all");
+    const startedMs = performance.now();
+    let drained: number;
+    try {
+      drained = await this.drain();
+    } catch (error) {
+      this.io.gate.release(request.change_id);
+      throw error;
+    }
+    const holdReport: HoldReport = {
+      apparatus_id: this.id,
+      change_id: request.change_id,
+      drained_requests: drained,
+      drain_ms: Math.round(performance.now() - startedMs),
+    };
+    this.pending = { changeId: request.change_id, phase: "held", holdReport, diff: undefined, applyReport: undefined };
+    return holdReport;
+  }
+
+  /**
+   * Apply (claims 2, 13): write the diff into the standby face and flip.
+   * Held I/O stays held until Release.
+   */
+  apply(request: ApplyRequest__Output): ApplyReport {
+    this.checkEpoch(request.epoch);
+    const pending = this.pendingChange(request.change_id, "Apply");
+    if (pending.applyReport !== undefined) return pending.applyReport;
+    const diff = request.diff;
+    if (diff === null) throw new ApparatusError("INVALID_DIFF", "malformed diff: Apply carries no difference table");
+    if (diff.base_generation !== this.generation) {
+      throw new ApparatusError("WRONG_GENERATION", `diff from generation ${diff.base_generation}, but apparatus ${this.id} is at ${this.generation}`);
+    }
+    checkDifference(this.faces.standby, diff);
+    applyDifference(this.faces.standby, diff);
+    this.faces.flip();
+    pending.phase = "applied";
+    pending.diff = diff;
+    pending.applyReport = { apparatus_id: this.id, change_id: request.change_id, generation: this.generation, active_face: this.faces.activeFaceIndex };
+    return pending.applyReport;
+  }
+
+  /** Release (claim 1): held I/O runs through the new face; then the old face catches up. */
+  release(request: ReleaseRequest__Output): ReleaseReport {
+    this.checkEpoch(request.epoch);
+    const repeated = this.repeatedFinish(request.change_id, "released");
+    if (repeated !== undefined) return repeated;
+    const pending = this.pendingChange(request.change_id, "Release");
+    const releasedRequests = this.io.gate.release(pending.changeId);
+    if (pending.diff !== undefined) applyDifference(this.faces.standby, pending.diff);
+    return this.finish(pending.changeId, "released", releasedRequests);
+  }
+
+  /** Abort, before the commit point: flip back (no I/O ran on the new face) and release. */
+  abort(request: AbortRequest__Output): AbortReport {
+    this.checkEpoch(request.epoch);
+    const repeated = this.repeatedFinish(request.change_id, "aborted");
+    if (repeated !== undefined) return { apparatus_id: this.id, change_id: request.change_id, generation: this.generation };
+    const pending = this.pendingChange(request.change_id, "Abort");
+    if (pending.phase === "applied") {
+      this.faces.flip();
+      this.faces.installStandby(this.faces.active.clone());
+    }
+    this.finish(pending.changeId, "aborted", this.io.gate.release(pending.changeId));
+    return { apparatus_id: this.id, change_id: request.change_id, generation: this.generation };
+  }
+
+  private pendingChange(changeId: string, what: string): PendingChange {
+    const pending = this.pending;
+    if (pending?.changeId !== changeId) {
+      throw new ApparatusError("UNKNOWN_CHANGE", `${what} for change ${changeId}, but the pending change is ${pending?.changeId ?? "none"}`);
+    }
+    return pending;
+  }
+
+  private repeatedFinish(changeId: string, outcome: FinishedChange["outcome"]): ReleaseReport | undefined {
+    const finished = this.finished;
+    if (finished?.changeId !== changeId) return undefined;
+    if (finished.outcome !== outcome) {
+      throw new ApparatusError("UNKNOWN_CHANGE", `change ${changeId} was already ${finished.outcome}`);
+    }
+    return { apparatus_id: this.id, change_id: changeId, released_requests: finished.releasedRequests };
+  }
+
+  private finish(changeId: string, outcome: FinishedChange["outcome"], releasedRequests: number): ReleaseReport {
+    this.pending = undefined;
+    this.finished = { changeId, outcome, releasedRequests };
+    return { apparatus_id: this.id, change_id: changeId, released_requests: releasedRequests };
+  }
+
   /**
    * Loads a whole table (start, rejoin, volume create or delete). I/O on a
    * volume the new table no longer has is refused from the flip on; the load
-   * returns once the I/O already running on it has finished, so its areas can
-   * be given to another volume.
+   * returns once the I/O admitted before it has finished, so the areas of a
+   * deleted volume can be given to another.
    */
   async loadTable(epoch: number, table: ConfigurationTable__Output): Promise<void> {
     this.checkEpoch(epoch);
-    const before = new Set(this.faces.active.volumes.keys());
+    if (this.pending !== undefined) {
+      throw new ApparatusError("CHANGE_IN_PROGRESS", `change ${this.pending.changeId} is between Hold and Release`);
+    }
     try {
       this.faces.load(table);
     } catch (error) {
       throw new ApparatusError("INVALID_TABLE", `table refused: ${String(error)}`, { cause: error });
     }
-    const removed = [...before].filter((name) => !this.faces.active.volumes.has(name));
-    await this.drainVolumes(removed);
+    await this.drain();
   }
 
-  private async drainVolumes(volumes: readonly string[]): Promise<void> {
-    const deadline = Date.now() + drainTimeoutMs;
-    for (const volume of volumes) {
-      while (this.io.inFlight(volume) > 0) {
-        if (Date.now() > deadline) {
-          throw new ApparatusError("DRAIN_TIMEOUT", `I/O on removed volume ${volume} did not finish within ${drainTimeoutMs} ms`);
-        }
-        await sleep(drainPollMs);
-      }
+  /** Waits for the I/O admitted so far; returns how many requests that was. */
+  private async drain(): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(new ApparatusError("DRAIN_TIMEOUT", `I/O in flight on apparatus ${this.id} did not finish within ${drainTimeoutMs} ms`));
+      }, drainTimeoutMs);
+    });
+    try {
+      return await Promise.race([this.io.admission.barrier(), timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   state(): ApparatusState {
-    let inFlight = 0;
-    for (const name of this.faces.active.volumes.keys()) inFlight += this.io.inFlight(name);
     return {
       apparatus_id: this.id,
       generation: this.generation,
       active_face: this.faces.activeFaceIndex,
-      holds: [],
-      pending_change_id: "",
-      pending_phase: "",
+      holds: this.io.gate.summaries().map((hold) => ({
+        change_id: hold.changeId,
+        ranges: hold.ranges.map((range) => ({ volume: range.volume, offset_bytes: range.startBytes, length_bytes: range.endBytes - range.startBytes })),
+        mode: hold.scope === "writes" ? "HOLD_MODE_WRITES" : "HOLD_MODE_ALL",
+        held_requests: hold.heldRequests,
+      })),
+      pending_change_id: this.pending?.changeId ?? "",
+      pending_phase: this.pending?.phase ?? "",
       epoch_seen: this.epochSeen,
-      status: this.io.fenced ? "APPARATUS_STATUS_FENCED" : "APPARATUS_STATUS_SERVING",
+      status: this.statusWord(),
       pid: process.pid,
       nbd_address: this.nbdAddress,
       grpc_address: this.grpcAddress,
-      requests_in_flight: inFlight,
+      requests_in_flight: this.io.inFlight,
     };
   }
 

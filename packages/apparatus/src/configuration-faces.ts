@@ -8,13 +8,16 @@ import assert from "node:assert/strict";
 import type { ConfigurationTable__Output, LogicalUnit__Output } from "@switchyard/proto";
 import { ExtentMap } from "./extent-map.js";
 
-/** One face: every volume's extent map at one generation. */
+/**
+ * One face: every volume's extent map at one generation. Only the standby
+ * face is ever changed (by a difference table); the faces share no map.
+ */
 export class TableFace {
-  readonly generation: number;
-  readonly lus: ReadonlyMap<number, LogicalUnit__Output>;
-  readonly volumes: ReadonlyMap<string, ExtentMap>;
+  generation: number;
+  readonly lus: Map<number, LogicalUnit__Output>;
+  readonly volumes: Map<string, ExtentMap>;
 
-  constructor(generation: number, lus: ReadonlyMap<number, LogicalUnit__Output>, volumes: ReadonlyMap<string, ExtentMap>) {
+  constructor(generation: number, lus: Map<number, LogicalUnit__Output>, volumes: Map<string, ExtentMap>) {
     assert.ok(Number.isSafeInteger(generation) && generation >= 0);
     this.generation = generation;
     this.lus = lus;

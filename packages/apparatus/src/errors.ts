@@ -8,6 +8,8 @@ export type ApparatusErrorCode =
   | "STALE_EPOCH"
   | "WRONG_GENERATION"
   | "INVALID_TABLE"
+  | "INVALID_DIFF"
+  | "INVALID_HOLD"
   | "UNKNOWN_CHANGE"
   | "CHANGE_IN_PROGRESS"
   | "DRAIN_TIMEOUT"
@@ -30,6 +32,8 @@ export function grpcStatusOf(code: ApparatusErrorCode): status {
     case "FENCED":
       return status.FAILED_PRECONDITION;
     case "INVALID_TABLE":
+    case "INVALID_DIFF":
+    case "INVALID_HOLD":
       return status.INVALID_ARGUMENT;
     case "UNKNOWN_CHANGE":
       return status.NOT_FOUND;

@@ -8,6 +8,7 @@ import { NbdError } from "@switchyard/device/nbd";
 import type { AreaBackend, BackendSet } from "./backend.js";
 import type { ConfigurationFaces } from "./configuration-faces.js";
 import type { ExtentMap } from "./extent-map.js";
+import { Admission, HoldGate } from "./hold-gate.js";
 
 /** The part of a host request that falls in one extent. */
 type PartOperation = (backend: AreaBackend, luOffsetBytes: number, requestOffsetBytes: number, lengthBytes: number) => Promise<void>;
@@ -15,7 +16,8 @@ type PartOperation = (backend: AreaBackend, luOffsetBytes: number, requestOffset
 export class IoPath {
   private readonly faces: ConfigurationFaces;
   private readonly backends: BackendSet;
-  private readonly inFlightByVolume = new Map<string, number>();
+  readonly gate = new HoldGate();
+  readonly admission = new Admission();
   private fencedReason: string | undefined;
 
   constructor(faces: ConfigurationFaces, backends: BackendSet) {
@@ -23,9 +25,9 @@ export class IoPath {
     this.backends = backends;
   }
 
-  /** Requests admitted and not yet finished, per volume. */
-  inFlight(volume: string): number {
-    return this.inFlightByVolume.get(volume) ?? 0;
+  /** Requests admitted and not yet finished. */
+  get inFlight(): number {
+    return this.admission.inFlight;
   }
 
   /** Every request from now on fails with ESHUTDOWN (claim 3: removed from the control range). */
@@ -42,19 +44,19 @@ export class IoPath {
   }
 
   async read(volume: string, offsetBytes: number, into: Buffer): Promise<void> {
-    await this.run(volume, offsetBytes, into.length, (backend, luOffset, requestOffset, length) =>
+    await this.run(volume, offsetBytes, into.length, false, (backend, luOffset, requestOffset, length) =>
       backend.read(luOffset, into.subarray(requestOffset, requestOffset + length)),
     );
   }
 
   async write(volume: string, offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
-    await this.run(volume, offsetBytes, data.length, (backend, luOffset, requestOffset, length) =>
+    await this.run(volume, offsetBytes, data.length, true, (backend, luOffset, requestOffset, length) =>
       backend.write(luOffset, data.subarray(requestOffset, requestOffset + length), fua),
     );
   }
 
   async writeZeroes(volume: string, offsetBytes: number, lengthBytes: number, fua: boolean): Promise<void> {
-    await this.run(volume, offsetBytes, lengthBytes, (backend, luOffset, _requestOffset, length) =>
+    await this.run(volume, offsetBytes, lengthBytes, true, (backend, luOffset, _requestOffset, length) =>
       backend.writeZeroes(luOffset, length),
     );
     if (fua) await this.backends.flushAll();
@@ -62,7 +64,7 @@ export class IoPath {
 
   /** TRIM is advisory (NBD proto.md): the range is checked and left as it is. */
   async trim(volume: string, offsetBytes: number, lengthBytes: number): Promise<void> {
-    await this.run(volume, offsetBytes, lengthBytes, () => Promise.resolve());
+    await this.run(volume, offsetBytes, lengthBytes, true, () => Promise.resolve());
   }
 
   /** NBD proto.md: FLUSH makes durable every write completed before it, on any connection. */
@@ -75,18 +77,26 @@ export class IoPath {
     if (this.fencedReason !== undefined) throw new NbdError("ESHUTDOWN", `apparatus fenced: ${this.fencedReason}`);
   }
 
-  private async run(volume: string, offsetBytes: number, lengthBytes: number, operation: PartOperation): Promise<void> {
+  private async run(volume: string, offsetBytes: number, lengthBytes: number, isWrite: boolean, operation: PartOperation): Promise<void> {
     this.assertServing();
+    if (!this.gate.empty) {
+      // claim 4: held only where a change remaps; asked again after each release.
+      for (let held = this.gate.wait(volume, offsetBytes, lengthBytes, isWrite); held !== undefined; held = this.gate.wait(volume, offsetBytes, lengthBytes, isWrite)) {
+        await held;
+      }
+      this.assertServing();
+    }
+    // From here to begin() nothing awaits: the face that maps the request is the one it is admitted under.
     const map = this.faces.active.volumes.get(volume);
     if (map === undefined) throw new NbdError("ESHUTDOWN", `volume ${volume} is no longer served`);
     if (offsetBytes + lengthBytes > map.sizeBytes) {
       throw new NbdError("EINVAL", `range ${offsetBytes}+${lengthBytes} is past the end of ${volume} (${map.sizeBytes} bytes)`);
     }
-    this.inFlightByVolume.set(volume, this.inFlight(volume) + 1);
+    const tick = this.admission.begin();
     try {
       await this.forEachPart(map, offsetBytes, lengthBytes, operation);
     } finally {
-      this.inFlightByVolume.set(volume, this.inFlight(volume) - 1);
+      this.admission.end(tick);
     }
   }
 

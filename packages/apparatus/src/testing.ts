@@ -1,0 +1,73 @@
+/**
+ * Test helpers (the "./testing" subpath): in-memory LUs as backends, whose
+ * operations a test can stop at a gate to keep them in flight.
+ */
+import type { ConfigurationTable__Output, LogicalUnit__Output } from "@switchyard/proto";
+import { LocalBackendSet, type AreaBackend } from "./backend.js";
+
+/** An LU in memory. While `gate` is set, every read and write waits for it. */
+export class MemoryLu implements AreaBackend {
+  readonly bytes: Buffer;
+  flushes = 0;
+  gate: Promise<void> | undefined;
+
+  constructor(sizeBytes: number) {
+    this.bytes = Buffer.alloc(sizeBytes);
+  }
+
+  async read(offsetBytes: number, into: Buffer): Promise<void> {
+    if (this.gate !== undefined) await this.gate;
+    this.bytes.copy(into, 0, offsetBytes, offsetBytes + into.length);
+  }
+
+  async write(offsetBytes: number, data: Buffer): Promise<void> {
+    if (this.gate !== undefined) await this.gate;
+    data.copy(this.bytes, offsetBytes);
+  }
+
+  writeZeroes(offsetBytes: number, lengthBytes: number): Promise<void> {
+    this.bytes.fill(0, offsetBytes, offsetBytes + lengthBytes);
+    return Promise.resolve();
+  }
+
+  flush(): Promise<void> {
+    this.flushes += 1;
+    return Promise.resolve();
+  }
+}
+
+/** A promise and the function that resolves it. */
+export function opening(): { promise: Promise<void>; open: () => void } {
+  let open = (): void => undefined;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
+export function memoryLuDescription(index: number, sizeBytes: number, extentSizeBytes: number): LogicalUnit__Output {
+  return { index, id: `lu${index}`, device_id: "memory", size_bytes: sizeBytes, extent_size_bytes: extentSizeBytes, nbd_uri: "" };
+}
+
+/** Backends for LUs lu0, lu1, ... in memory. */
+export function memoryBackends(lus: readonly MemoryLu[]): LocalBackendSet {
+  return new LocalBackendSet(new Map(lus.map((lu, index) => [`lu${index}`, lu])));
+}
+
+/** A table with one volume `name` whose extent i is on LU luIndex[i], area areaIndex[i]. */
+export function oneVolumeTable(
+  generation: number,
+  luCount: number,
+  luSizeBytes: number,
+  extentSizeBytes: number,
+  name: string,
+  luIndex: number[],
+  areaIndex: number[],
+): ConfigurationTable__Output {
+  const columns = { lu_index: luIndex, area_index: areaIndex, mirror_lu_index_plus_one: [], mirror_area_index: [], mirror_watermark_bytes: [] };
+  return {
+    generation,
+    lus: Array.from({ length: luCount }, (_, index) => memoryLuDescription(index, luSizeBytes, extentSizeBytes)),
+    volumes: [{ name, size_bytes: luIndex.length * extentSizeBytes, extent_size_bytes: extentSizeBytes, extents: columns }],
+  };
+}
