@@ -43,9 +43,18 @@ interface FinishedChange {
   readonly releasedRequests: number;
 }
 
+/**
+ * Deliberate bugs, for proving that checkers and the conformance suite catch
+ * them; never set in production. "drain-early": Hold reports drained without
+ * waiting for I/O in flight. "hold-nothing": Hold installs no gate, so I/O it
+ * should hold runs before Apply.
+ */
+export type ApparatusFault = "drain-early" | "hold-nothing";
+
 export interface ApparatusOptions {
   readonly id: string;
   readonly backends: BackendSet;
+  readonly fault?: ApparatusFault;
   /** Where this apparatus is reached, for GetState. */
   readonly nbdAddress?: string;
   readonly grpcAddress?: string;
@@ -58,6 +67,7 @@ export class VirtualizationApparatus {
   nbdAddress: string;
   grpcAddress: string;
   private readonly backends: BackendSet;
+  private readonly fault: ApparatusFault | undefined;
   private epochSeen = 0;
   /** The change between Hold and Release (or Abort), if any. */
   private pending: PendingChange | undefined;
@@ -68,6 +78,7 @@ export class VirtualizationApparatus {
     assert.ok(options.id.length > 0);
     this.id = options.id;
     this.backends = options.backends;
+    this.fault = options.fault;
     this.io = new IoPath(this.faces, options.backends);
     this.nbdAddress = options.nbdAddress ?? "";
     this.grpcAddress = options.grpcAddress ?? "";
@@ -119,11 +130,11 @@ export class VirtualizationApparatus {
       throw new ApparatusError("WRONG_GENERATION", `Hold for generation ${request.base_generation}, but apparatus ${this.id} is at ${this.generation}`);
     }
     const ranges = heldRanges(this.faces.active, request);
-    this.io.gate.install(request.change_id, ranges, request.mode === "HOLD_MODE_WRITES" ? "writes" : "all");
+    if (this.fault !== "hold-nothing") this.io.gate.install(request.change_id, ranges, request.mode === "HOLD_MODE_WRITES" ? "writes" : "all");
     const startedMs = performance.now();
     let drained: number;
     try {
-      drained = await this.drain();
+      drained = this.fault === "drain-early" ? 0 : await this.drain();
     } catch (error) {
       this.io.gate.release(request.change_id);
       throw error;

@@ -4,7 +4,7 @@
  * changes to that table from the controller over gRPC.
  */
 export { VirtualizationApparatus, drainTimeoutMs } from "./apparatus.js";
-export type { ApparatusOptions } from "./apparatus.js";
+export type { ApparatusFault, ApparatusOptions } from "./apparatus.js";
 export { apparatusHandlers } from "./apparatus-service.js";
 export { LocalBackendSet } from "./backend.js";
 export { NbdBackendSet, deviceNbdTimeoutMs, parseNbdUri } from "./nbd-backend.js";

@@ -15,6 +15,7 @@ import {
   grpcShutdownGraceMs,
   serveApparatus,
   stopGrpc,
+  type ApparatusFault,
   type AreaBackend,
   type ServedApparatus,
 } from "@switchyard/apparatus";
@@ -34,6 +35,8 @@ export interface ApplianceOptions {
   readonly luCount: number;
   readonly luSizeBytes: number;
   readonly extentSizeBytes: number;
+  /** A deliberate bug in every apparatus, for testing checkers only. */
+  readonly fault?: ApparatusFault;
 }
 
 export interface Appliance {
@@ -77,7 +80,11 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
   const slot: { controller?: ClusterController } = {};
   const apparatuses: ServedApparatus[] = [];
   for (let index = 0; index < options.apparatusCount; index += 1) {
-    const apparatus = new VirtualizationApparatus({ id: `a${index}`, backends: new LocalBackendSet(backends) });
+    const apparatus = new VirtualizationApparatus({
+      id: `a${index}`,
+      backends: new LocalBackendSet(backends),
+      ...(options.fault === undefined ? {} : { fault: options.fault }),
+    });
     apparatuses.push(
       await serveApparatus(apparatus, {
         host: options.host,

@@ -4,6 +4,7 @@ import {
   callUnary,
   deadlineAfter,
   loadGrpc,
+  type ChangeInfo__Output,
   type ClusterStatus__Output,
   type ControllerClient,
   type VolumeInfo__Output,
@@ -42,6 +43,23 @@ export class ConsoleClient {
 
   getVolume(name: string): Promise<VolumeInfo__Output> {
     return callUnary((done) => this.client.GetVolume({ name }, this.options(), done));
+  }
+
+  submitMove(volume: string, extentIndex: number, toLu: string): Promise<ChangeInfo__Output> {
+    return callUnary((done) => this.client.SubmitChange({ move: { volume, extent_index: extentIndex, to_lu: toLu } }, this.options(), done));
+  }
+
+  submitResize(volume: string, sizeBytes: number): Promise<ChangeInfo__Output> {
+    return callUnary((done) => this.client.SubmitChange({ resize: { volume, size_bytes: sizeBytes } }, this.options(), done));
+  }
+
+  async listChanges(): Promise<ChangeInfo__Output[]> {
+    const response = await callUnary<{ changes: ChangeInfo__Output[] }>((done) => this.client.ListChanges({}, this.options(), done));
+    return response.changes;
+  }
+
+  getChange(id: string): Promise<ChangeInfo__Output> {
+    return callUnary((done) => this.client.GetChange({ id }, this.options(), done));
   }
 
   close(): void {

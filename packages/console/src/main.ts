@@ -6,13 +6,25 @@
 import { isRpcError } from "@switchyard/proto";
 import { status } from "@grpc/grpc-js";
 import type { Command } from "./command.js";
+import { changeList, changeShow, volumeMove, volumeResize } from "./commands/change.js";
 import { clusterStatus } from "./commands/cluster.js";
 import { up } from "./commands/up.js";
 import { volumeCreate, volumeDelete, volumeList, volumeShow } from "./commands/volume.js";
 import type { Io } from "./output.js";
 import { UsageError } from "./usage.js";
 
-export const commands: readonly Command[] = [up, clusterStatus, volumeCreate, volumeList, volumeShow, volumeDelete];
+export const commands: readonly Command[] = [
+  up,
+  clusterStatus,
+  volumeCreate,
+  volumeList,
+  volumeShow,
+  volumeMove,
+  volumeResize,
+  volumeDelete,
+  changeList,
+  changeShow,
+];
 
 export const exitDone = 0;
 export const exitFailed = 1;

@@ -21,7 +21,10 @@ import {
   type StoreState,
   type StoreState__Output,
   type VolumeInfo,
+  type ChangeInfo,
 } from "@switchyard/proto";
+import { ChangeExecutor, infoOf, phaseTimeoutMsDefault } from "./change-executor.js";
+import { planMove, planResize } from "./change-plans.js";
 import { allocateAreas, areasTotal, freeAreaCount, usedAreaMaps, type AreaRef } from "./allocation.js";
 import { ControllerError } from "./errors.js";
 import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./volumes.js";
@@ -48,6 +51,8 @@ export interface ClusterControllerOptions {
   readonly deviceAddress: string;
   readonly apparatuses: readonly ApparatusEndpoint[];
   readonly leaseMs?: number;
+  /** An apparatus silent this long in one phase of a change is fenced (default 2 s). */
+  readonly phaseTimeoutMs?: number;
   readonly now?: () => number;
 }
 
@@ -61,6 +66,9 @@ export class ClusterController {
   private readonly device: DeviceClient;
   private readonly deviceAddress: string;
   private readonly peers: ApparatusPeer[];
+  /** Apparatuses removed from the control range (claim 3); they rejoin by loading the whole table. */
+  private readonly fenced = new Set<string>();
+  private readonly changes: ChangeExecutor;
   private readonly leaseMs: number;
   private readonly now: () => number;
   private lease: Lease__Output | undefined;
@@ -80,6 +88,16 @@ export class ClusterController {
     this.peers = options.apparatuses.map((endpoint) => ({ ...endpoint, client: new v1.Apparatus(endpoint.grpc, credentials) }));
     this.leaseMs = options.leaseMs ?? leaseMsDefault;
     this.now = options.now ?? Date.now;
+    this.changes = new ChangeExecutor({
+      device: this.device,
+      phaseTimeoutMs: options.phaseTimeoutMs ?? phaseTimeoutMsDefault,
+      controlRange: () => this.peers.filter((peer) => !this.fenced.has(peer.id)),
+      fence: (apparatusId, epoch) => {
+        this.fenceApparatus(apparatusId, epoch);
+      },
+      writeStore: (state, expectedSequence) => this.writeStore(state, expectedSequence),
+      readStore: () => this.readStore(),
+    });
   }
 
   /** Takes the controller lease and keeps renewing it, then brings every apparatus to the stored table. */
@@ -172,7 +190,7 @@ export class ClusterController {
     const table: ConfigurationTable = { generation: state.generation, lus: state.lus, volumes: state.volumes };
     const epoch = this.epoch;
     const results = await Promise.allSettled(
-      this.peers.map((peer) =>
+      this.peers.filter((peer) => !this.fenced.has(peer.id)).map((peer) =>
         callUnary((done) => peer.client.LoadTable({ epoch, table }, { deadline: deadlineAfter(callTimeoutMs) }, done)),
       ),
     );
@@ -240,6 +258,61 @@ export class ClusterController {
     });
   }
 
+  /** `volume move`: copy one extent to a free area of another LU, then switch every apparatus to it. */
+  submitMove(volume: string, extentIndex: number, toLu: string): Promise<ChangeInfo> {
+    return this.serialized(async () => {
+      const { state, sequence } = await this.readStore();
+      const plan = planMove(state, volume, extentIndex, toLu);
+      await this.scrubAreas(state, plan.newAreas);
+      return this.changes.run(plan, state, sequence, this.epoch);
+    });
+  }
+
+  /** `volume resize`: grow onto new areas or shrink and free the tail, under a hold of the tail. */
+  submitResize(volume: string, sizeBytes: number): Promise<ChangeInfo> {
+    return this.serialized(async () => {
+      const { state, sequence } = await this.readStore();
+      const plan = planResize(state, volume, sizeBytes);
+      await this.scrubAreas(state, plan.newAreas);
+      return this.changes.run(plan, state, sequence, this.epoch);
+    });
+  }
+
+  async listChanges(): Promise<ChangeInfo[]> {
+    const { state } = await this.readStore();
+    const running = this.changes.runningChanges();
+    const finished = state.journal.map(infoOf).filter((info) => !running.some((change) => change.id === info.id));
+    return [...finished, ...running];
+  }
+
+  async getChange(id: string): Promise<ChangeInfo> {
+    const found = (await this.listChanges()).find((change) => change.id === id);
+    if (found === undefined) throw new ControllerError("NOT_FOUND", `no change ${id}; 'switchyard change list' shows them`);
+    return found;
+  }
+
+  /** Removes an apparatus from the control range and asks the device to refuse its key (claim 3). */
+  private fenceApparatus(apparatusId: string, epoch: number): void {
+    this.fenced.add(apparatusId);
+    callUnary((done) => this.device.Fence({ epoch, apparatus_id: apparatusId }, { deadline: deadlineAfter(callTimeoutMs) }, done)).catch(
+      (error: unknown) => {
+        process.emitWarning(`the device did not record the fencing of ${apparatusId}: ${String(error)}`);
+      },
+    );
+  }
+
+  /** A fenced apparatus rejoins by loading the whole current table. */
+  rejoinApparatus(apparatusId: string): Promise<void> {
+    return this.serialized(async () => {
+      const peer = this.peers.find((candidate) => candidate.id === apparatusId);
+      if (peer === undefined) throw new ControllerError("NOT_FOUND", `no apparatus ${apparatusId}`);
+      const { state } = await this.readStore();
+      const table: ConfigurationTable = { generation: state.generation, lus: state.lus, volumes: state.volumes };
+      await callUnary((done) => peer.client.LoadTable({ epoch: this.epoch, table }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+      this.fenced.delete(apparatusId);
+    });
+  }
+
   async listVolumes(): Promise<VolumeInfo[]> {
     const { state } = await this.readStore();
     return state.volumes.map((volume) => volumeInfo(volume, state.lus));
@@ -279,7 +352,9 @@ export class ClusterController {
       const state = await callUnary<ApparatusState__Output>((done) =>
         peer.client.GetState({}, { deadline: deadlineAfter(callTimeoutMs) }, done),
       );
-      return { id: peer.id, nbd: peer.nbd, grpc: peer.grpc, pid: state.pid, state: state.status, generation: state.generation };
+      // Fenced is the controller's word: the apparatus itself may not know it yet.
+      const status = this.fenced.has(peer.id) ? "APPARATUS_STATUS_FENCED" : state.status;
+      return { id: peer.id, nbd: peer.nbd, grpc: peer.grpc, pid: state.pid, state: status, generation: state.generation };
     } catch {
       // An apparatus that does not answer is shown as down, not as an error of the whole status.
       return { id: peer.id, nbd: peer.nbd, grpc: peer.grpc, pid: 0, state: "APPARATUS_STATUS_DOWN", generation: 0 };

@@ -33,15 +33,33 @@ export function controllerHandlers(current: () => ClusterController): Controller
     }),
     ListVolumes: unary(async () => ({ volumes: await current().listVolumes() })),
     GetVolume: unary((request) => current().getVolume(request.name)),
-    SubmitChange: unary(notYet("changing a volume's mapping under I/O")),
-    GetChange: unary(notYet("the change journal")),
-    ListChanges: unary(notYet("the change journal")),
+    SubmitChange: unary((request) => {
+      switch (request.change) {
+        case "move":
+          if (request.move === null || request.move === undefined) break;
+          return current().submitMove(request.move.volume, request.move.extent_index, request.move.to_lu);
+        case "resize":
+          if (request.resize === null || request.resize === undefined) break;
+          return current().submitResize(request.resize.volume, request.resize.size_bytes);
+        case "migrate":
+          throw new ControllerError("NOT_IMPLEMENTED", "online migration is not available yet in this Switchyard version");
+        case undefined:
+          break;
+      }
+      throw new ControllerError("INVALID_ARGUMENT", "SubmitChange needs one of move, resize or migrate");
+    }),
+    GetChange: unary((request) => current().getChange(request.id)),
+    ListChanges: unary(async () => ({ changes: await current().listChanges() })),
     WatchChange: (call) => {
       call.destroy(new Error("watching changes is not available yet in this Switchyard version"));
     },
     CancelChange: unary(notYet("cancelling a change")),
     FenceApparatus: unary(notYet("fencing an apparatus by hand")),
-    RejoinApparatus: unary(notYet("rejoining an apparatus by hand")),
+    RejoinApparatus: unary(async (request) => {
+      await current().rejoinApparatus(request.apparatus_id);
+      const status = await current().clusterStatus();
+      return { apparatus: status.apparatuses?.find((apparatus) => apparatus.id === request.apparatus_id) ?? null };
+    }),
     AddExternalDevice: unary(notYet("external devices")),
   };
 }

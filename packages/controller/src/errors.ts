@@ -8,6 +8,8 @@ import { isRpcError, type RpcFailure } from "@switchyard/proto";
 export type ControllerErrorCode =
   | "INVALID_ARGUMENT"
   | "NOT_FOUND"
+  | "OUT_OF_RANGE"
+  | "FAILED_PRECONDITION"
   | "ALREADY_EXISTS"
   | "NO_SPACE"
   | "LIMIT"
@@ -31,6 +33,10 @@ function grpcStatusOf(code: ControllerErrorCode): grpc.status {
       return grpc.status.INVALID_ARGUMENT;
     case "NOT_FOUND":
       return grpc.status.NOT_FOUND;
+    case "OUT_OF_RANGE":
+      return grpc.status.OUT_OF_RANGE;
+    case "FAILED_PRECONDITION":
+      return grpc.status.FAILED_PRECONDITION;
     case "ALREADY_EXISTS":
       return grpc.status.ALREADY_EXISTS;
     case "NO_SPACE":

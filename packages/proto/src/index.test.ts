@@ -23,6 +23,11 @@ describe("proto", () => {
     expect(state.journal).toEqual([]);
   });
 
+  it("takes enums by name, as gRPC messages carry them", () => {
+    const bytes = encodeStoreState({ journal: [{ change_id: "c", state: "CHANGE_STATE_COMMITTED" }] });
+    expect(decodeStoreState(bytes).journal[0]?.state).toBe("CHANGE_STATE_COMMITTED");
+  });
+
   it("refuses a state that does not fit the schema", () => {
     expect(() => encodeStoreState({ generation: "x" })).toThrow(/schema/);
   });

@@ -71,7 +71,14 @@ function storeType(): protobuf.Type {
 /** Encodes the configuration store's state for one metadata slot. */
 export function encodeStoreState(state: StoreState): Uint8Array {
   const type = storeType();
-  const problem = type.verify(state);
+  // verify() wants enums as numbers; messages carry them by name (the
+  // loader's convention). JournalEntry.state is StoreState's only enum.
+  const changeStates = type.lookupEnum("switchyard.v1.ChangeState").values;
+  const numbered = {
+    ...state,
+    journal: state.journal?.map((entry) => ({ ...entry, state: typeof entry.state === "string" ? (changeStates[entry.state] ?? entry.state) : entry.state })),
+  };
+  const problem = type.verify(numbered);
   if (problem !== null) throw new TypeError(`StoreState does not fit its schema: ${problem}`);
   return type.encode(type.fromObject(state)).finish();
 }

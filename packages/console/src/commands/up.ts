@@ -1,6 +1,7 @@
 /** `switchyard up`: the embedded default appliance, serving until interrupted. */
 import { mkdir, rm } from "node:fs/promises";
 import { startAppliance, type Appliance } from "../appliance.js";
+import type { ApparatusFault } from "@switchyard/apparatus";
 import type { Command } from "../command.js";
 import { ConsoleClient } from "../controller-client.js";
 import { defaultDataDir, endpointFilePath, writeEndpointFile } from "../endpoints.js";
@@ -30,7 +31,18 @@ const options = {
   "lu-size": { type: "string" },
   "extent-size": { type: "string" },
   json: { type: "boolean" },
+  "test-fault": { type: "string" },
 } as const;
+
+/** Deliberate apparatus bugs `--test-fault` can plant, to prove a checker catches them. */
+const testFaults: readonly ApparatusFault[] = ["drain-early", "hold-nothing"];
+
+function faultOption(text: string | undefined): ApparatusFault | undefined {
+  if (text === undefined) return undefined;
+  const fault = testFaults.find((candidate) => candidate === text);
+  if (fault === undefined) throw new UsageError(`--test-fault must be one of ${testFaults.join(", ")}`);
+  return fault;
+}
 
 function checkExtentSize(bytes: number): number {
   const powerOfTwo = (bytes & (bytes - 1)) === 0;
@@ -94,6 +106,8 @@ Options:
   --extent-size SIZE     storage area size when DIR is new, a power of two from 1MiB to 1GiB (default 4MiB)
   --host H               address to listen on (default 127.0.0.1)
   --json                 print the endpoints as JSON
+  --test-fault F         plant a deliberate apparatus bug (${testFaults.join(", ")}) to test a checker;
+                         never for real data
 
 Example:
   switchyard up --dir ./switchyard-data
@@ -112,6 +126,7 @@ Example:
       luCount,
       luSizeBytes: sizeOption(parsed, "lu-size") ?? luSizeDefaultBytes,
       extentSizeBytes: checkExtentSize(sizeOption(parsed, "extent-size") ?? extentSizeDefaultBytes),
+      fault: faultOption(stringOption(parsed, "test-fault")),
     };
     await mkdir(dir, { recursive: true });
     await rm(endpointFilePath(dir), { force: true });

@@ -19,6 +19,8 @@ import type { JournalEntry as _switchyard_v1_JournalEntry, JournalEntry__Output 
 import type { Lease as _switchyard_v1_Lease, Lease__Output as _switchyard_v1_Lease__Output } from './switchyard/v1/Lease.js';
 import type { LogicalUnit as _switchyard_v1_LogicalUnit, LogicalUnit__Output as _switchyard_v1_LogicalUnit__Output } from './switchyard/v1/LogicalUnit.js';
 import type { LogicalUnitInventory as _switchyard_v1_LogicalUnitInventory, LogicalUnitInventory__Output as _switchyard_v1_LogicalUnitInventory__Output } from './switchyard/v1/LogicalUnitInventory.js';
+import type { PhaseReport as _switchyard_v1_PhaseReport, PhaseReport__Output as _switchyard_v1_PhaseReport__Output } from './switchyard/v1/PhaseReport.js';
+import type { PhaseTiming as _switchyard_v1_PhaseTiming, PhaseTiming__Output as _switchyard_v1_PhaseTiming__Output } from './switchyard/v1/PhaseTiming.js';
 import type { ReadStoreRequest as _switchyard_v1_ReadStoreRequest, ReadStoreRequest__Output as _switchyard_v1_ReadStoreRequest__Output } from './switchyard/v1/ReadStoreRequest.js';
 import type { RegisterKeyRequest as _switchyard_v1_RegisterKeyRequest, RegisterKeyRequest__Output as _switchyard_v1_RegisterKeyRequest__Output } from './switchyard/v1/RegisterKeyRequest.js';
 import type { RegisterKeyResponse as _switchyard_v1_RegisterKeyResponse, RegisterKeyResponse__Output as _switchyard_v1_RegisterKeyResponse__Output } from './switchyard/v1/RegisterKeyResponse.js';
@@ -58,6 +60,8 @@ export interface ProtoGrpcType {
       Lease: MessageTypeDefinition<_switchyard_v1_Lease, _switchyard_v1_Lease__Output>
       LogicalUnit: MessageTypeDefinition<_switchyard_v1_LogicalUnit, _switchyard_v1_LogicalUnit__Output>
       LogicalUnitInventory: MessageTypeDefinition<_switchyard_v1_LogicalUnitInventory, _switchyard_v1_LogicalUnitInventory__Output>
+      PhaseReport: MessageTypeDefinition<_switchyard_v1_PhaseReport, _switchyard_v1_PhaseReport__Output>
+      PhaseTiming: MessageTypeDefinition<_switchyard_v1_PhaseTiming, _switchyard_v1_PhaseTiming__Output>
       ReadStoreRequest: MessageTypeDefinition<_switchyard_v1_ReadStoreRequest, _switchyard_v1_ReadStoreRequest__Output>
       RegisterKeyRequest: MessageTypeDefinition<_switchyard_v1_RegisterKeyRequest, _switchyard_v1_RegisterKeyRequest__Output>
       RegisterKeyResponse: MessageTypeDefinition<_switchyard_v1_RegisterKeyResponse, _switchyard_v1_RegisterKeyResponse__Output>

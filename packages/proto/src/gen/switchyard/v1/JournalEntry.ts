@@ -2,6 +2,8 @@
 
 import type { ChangeState as _switchyard_v1_ChangeState, ChangeState__Output as _switchyard_v1_ChangeState__Output } from '../../switchyard/v1/ChangeState.js';
 import type { DifferenceTable as _switchyard_v1_DifferenceTable, DifferenceTable__Output as _switchyard_v1_DifferenceTable__Output } from '../../switchyard/v1/DifferenceTable.js';
+import type { PhaseTiming as _switchyard_v1_PhaseTiming, PhaseTiming__Output as _switchyard_v1_PhaseTiming__Output } from '../../switchyard/v1/PhaseTiming.js';
+import type { PhaseReport as _switchyard_v1_PhaseReport, PhaseReport__Output as _switchyard_v1_PhaseReport__Output } from '../../switchyard/v1/PhaseReport.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface JournalEntry {
@@ -15,6 +17,12 @@ export interface JournalEntry {
   'ended_at_ms'?: (number | string | Long);
   'diff'?: (_switchyard_v1_DifferenceTable | null);
   'message'?: (string);
+  'phases'?: (_switchyard_v1_PhaseTiming)[];
+  'reports'?: (_switchyard_v1_PhaseReport)[];
+  /**
+   * Apparatuses removed from the control range during the change (claim 3).
+   */
+  'fenced'?: (string)[];
 }
 
 export interface JournalEntry__Output {
@@ -28,4 +36,10 @@ export interface JournalEntry__Output {
   'ended_at_ms': (number);
   'diff': (_switchyard_v1_DifferenceTable__Output | null);
   'message': (string);
+  'phases': (_switchyard_v1_PhaseTiming__Output)[];
+  'reports': (_switchyard_v1_PhaseReport__Output)[];
+  /**
+   * Apparatuses removed from the control range during the change (claim 3).
+   */
+  'fenced': (string)[];
 }

@@ -1,6 +1,9 @@
-// Original file: proto/switchyard/v1/controller.proto
+// Original file: proto/switchyard/v1/store.proto
 
 
+/**
+ * One apparatus's answer to one phase of a change.
+ */
 export interface PhaseReport {
   'phase'?: (string);
   'apparatus_id'?: (string);
@@ -9,6 +12,9 @@ export interface PhaseReport {
   'elapsed_ms'?: (number);
 }
 
+/**
+ * One apparatus's answer to one phase of a change.
+ */
 export interface PhaseReport__Output {
   'phase': (string);
   'apparatus_id': (string);

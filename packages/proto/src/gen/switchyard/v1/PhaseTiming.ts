@@ -1,4 +1,4 @@
-// Original file: proto/switchyard/v1/controller.proto
+// Original file: proto/switchyard/v1/store.proto
 
 import type { Long } from '@grpc/proto-loader';
 

@@ -1,0 +1,162 @@
+/** `switchyard volume move | resize` and `switchyard change list | show`. */
+import type { ChangeInfo__Output, ChangeState__Output } from "@switchyard/proto";
+import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
+import { printJson, printTable, type Io } from "../output.js";
+import { flag, integerOption, parse, positional, requiredString, sizeOption, UsageError } from "../usage.js";
+
+function stateWord(state: ChangeState__Output): string {
+  switch (state) {
+    case "CHANGE_STATE_RUNNING":
+      return "running";
+    case "CHANGE_STATE_COMMITTED":
+      return "committed";
+    case "CHANGE_STATE_ABORTED":
+      return "aborted";
+    case "CHANGE_STATE_CANCELLED":
+      return "cancelled";
+    case "CHANGE_STATE_FAILED":
+      return "failed";
+    case "CHANGE_STATE_UNSPECIFIED":
+      return "unknown";
+  }
+}
+
+/** The JSON shape of a change, for scripts. */
+export function changeJson(change: ChangeInfo__Output): unknown {
+  return {
+    id: change.id,
+    kind: change.kind,
+    summary: change.summary,
+    state: stateWord(change.state),
+    message: change.message,
+    base_generation: change.base_generation,
+    epoch: change.epoch,
+    started_at: new Date(change.started_at_ms).toISOString(),
+    ended_at: change.ended_at_ms === 0 ? null : new Date(change.ended_at_ms).toISOString(),
+    phases: change.phases.map((phase) => ({ phase: phase.phase, elapsed_ms: phase.elapsed_ms })),
+    reports: change.reports.map((report) => ({ phase: report.phase, apparatus: report.apparatus_id, ok: report.ok, message: report.message, elapsed_ms: report.elapsed_ms })),
+    fenced: change.fenced,
+  };
+}
+
+function printChange(io: Io, change: ChangeInfo__Output): void {
+  io.stdout.write(`change ${change.id}: ${stateWord(change.state)} — ${change.summary}\n`);
+  if (change.message !== "") io.stdout.write(`  ${change.message}\n`);
+  io.stdout.write(`  phases: ${change.phases.map((phase) => `${phase.phase} ${phase.elapsed_ms} ms`).join(", ")}\n`);
+  if (change.fenced.length > 0) io.stdout.write(`  fenced: ${change.fenced.join(", ")}\n`);
+  printTable(
+    io,
+    ["PHASE", "APPARATUS", "OK", "MS", "MESSAGE"],
+    change.reports.map((report) => [report.phase, report.apparatus_id, report.ok ? "yes" : "no", String(report.elapsed_ms), report.message]),
+  );
+}
+
+/** Prints a finished change and returns its exit code: 1 unless it committed. */
+function reportChange(io: Io, change: ChangeInfo__Output, json: boolean): number {
+  if (json) printJson(io, changeJson(change));
+  else printChange(io, change);
+  if (change.state === "CHANGE_STATE_COMMITTED") return 0;
+  if (!json) io.stderr.write(`switchyard: change ${change.id} did not commit: ${change.message}\n`);
+  return 1;
+}
+
+export const volumeMove: Command = {
+  words: ["volume", "move"],
+  summary: "move one extent of a volume to another LU while hosts do I/O",
+  help: `Usage: switchyard volume move NAME --extent I --to LU [--dir DIR | --endpoint HOST:PORT] [--json]
+
+Copies virtual extent I to a free area of LU while writes to that extent are
+held (reads go on), switches every apparatus to the new area, and frees the
+old one. Prints the change with its phases and each apparatus's reports;
+exits 1 if the change was aborted.
+
+Options:
+  --extent I            the extent's index (0 is the first 4 MiB with default extents)
+  --to LU               the LU to move it to
+${clientOptionsHelp}
+
+Example:
+  switchyard volume move vm1 --extent 0 --to lu1`,
+  async run(argv, io) {
+    const parsed = parse(argv, { ...clientOptions, extent: { type: "string" }, to: { type: "string" } }, 1);
+    const name = positional(parsed, 0, "volume NAME");
+    const extentIndex = integerOption(parsed, "extent", -1, 0, 2 ** 32 - 1);
+    if (extentIndex < 0) throw new UsageError("--extent is required (for example --extent 0)");
+    const toLu = requiredString(parsed, "to");
+    const change = await withClient(parsed, (client) => client.submitMove(name, extentIndex, toLu));
+    return reportChange(io, change, flag(parsed, "json"));
+  },
+};
+
+export const volumeResize: Command = {
+  words: ["volume", "resize"],
+  summary: "grow or shrink a volume while hosts do I/O",
+  help: `Usage: switchyard volume resize NAME --size SIZE [--dir DIR | --endpoint HOST:PORT] [--json]
+
+Grows a volume onto new (zeroed) areas, or shrinks it and frees the areas
+past its new end. I/O on the changing tail is held during the change.
+Hosts see the new size when they connect again.
+
+Options:
+  --size SIZE           the new size (512MiB, 2GiB, ...; a multiple of 512)
+${clientOptionsHelp}
+
+Example:
+  switchyard volume resize vm1 --size 2GiB`,
+  async run(argv, io) {
+    const parsed = parse(argv, { ...clientOptions, size: { type: "string" } }, 1);
+    const name = positional(parsed, 0, "volume NAME");
+    const sizeBytes = sizeOption(parsed, "size");
+    if (sizeBytes === undefined) throw new UsageError("--size is required (for example --size 2GiB)");
+    const change = await withClient(parsed, (client) => client.submitResize(name, sizeBytes));
+    return reportChange(io, change, flag(parsed, "json"));
+  },
+};
+
+export const changeList: Command = {
+  words: ["change", "list"],
+  summary: "list configuration changes, newest last",
+  help: `Usage: switchyard change list [--dir DIR | --endpoint HOST:PORT] [--json]
+
+Lists the changes in the journal and those running, with their state.
+
+Options:
+${clientOptionsHelp}
+
+Example:
+  switchyard change list --json`,
+  async run(argv, io) {
+    const parsed = parse(argv, clientOptions, 0);
+    const changes = await withClient(parsed, (client) => client.listChanges());
+    if (flag(parsed, "json")) {
+      printJson(io, changes.map(changeJson));
+      return 0;
+    }
+    printTable(
+      io,
+      ["ID", "STATE", "MS", "SUMMARY"],
+      changes.map((change) => [change.id, stateWord(change.state), change.ended_at_ms === 0 ? "" : String(change.ended_at_ms - change.started_at_ms), change.summary]),
+    );
+    return 0;
+  },
+};
+
+export const changeShow: Command = {
+  words: ["change", "show"],
+  summary: "show one change: each phase with its timing, each apparatus's reports, the fenced ones",
+  help: `Usage: switchyard change show ID [--dir DIR | --endpoint HOST:PORT] [--json]
+
+Options:
+${clientOptionsHelp}
+
+Example:
+  switchyard change show move-2-a1b2c3`,
+  async run(argv, io) {
+    const parsed = parse(argv, clientOptions, 1);
+    const id = positional(parsed, 0, "change ID");
+    const change = await withClient(parsed, (client) => client.getChange(id));
+    if (flag(parsed, "json")) printJson(io, changeJson(change));
+    else printChange(io, change);
+    return 0;
+  },
+};

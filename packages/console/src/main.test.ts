@@ -1,0 +1,41 @@
+// Goal: every command documents itself (usage and an example under --help),
+// and usage mistakes exit 2 with one line. Method: run main() in-process with
+// captured output; no appliance is needed for these paths.
+import { Writable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { commands, exitUsage, main } from "./main.js";
+
+function capture(): { io: { stdout: Writable; stderr: Writable }; out: () => string; err: () => string } {
+  let out = "";
+  let err = "";
+  const sink = (append: (text: string) => void): Writable =>
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        append(chunk.toString());
+        done();
+      },
+    });
+  return { io: { stdout: sink((text) => (out += text)), stderr: sink((text) => (err += text)) }, out: () => out, err: () => err };
+}
+
+describe("switchyard", () => {
+  it.each(commands.map((command) => command.words.join(" ")))("%s --help shows usage and an example", async (words) => {
+    const { io, out } = capture();
+    expect(await main([...words.split(" "), "--help"], io)).toBe(0);
+    expect(out()).toMatch(/^Usage: switchyard /);
+    expect(out()).toMatch(/Example:\n {2}switchyard /);
+  });
+
+  it.each([
+    [["frobnicate"], /unknown command/],
+    [["volume", "move", "v", "--to", "lu1", "--endpoint", "127.0.0.1:1"], /--extent is required/],
+    [["volume", "resize", "v", "--size", "12XB", "--endpoint", "127.0.0.1:1"], /is not a size/],
+    [["volume", "create", "v", "--size", "-1MiB", "--endpoint", "127.0.0.1:1"], /size/],
+    [["change", "show", "--endpoint", "nowhere"], /missing change ID/],
+  ])("%j exits 2 with one line", async (argv, message) => {
+    const { io, err } = capture();
+    expect(await main(argv, io)).toBe(exitUsage);
+    expect(err()).toMatch(message);
+    expect(err().trimEnd().split("\n")).toHaveLength(1);
+  });
+});

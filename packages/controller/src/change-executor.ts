@@ -1,0 +1,204 @@
+/**
+ * Runs planned changes: zeroes new areas, drives the change-control core
+ * (ChangeRun) over the Apparatus gRPC service, copies with the device's copy
+ * offload, commits to the configuration store (the commit point), and keeps
+ * the change journal. One change at a time: the caller serializes.
+ */
+import { randomBytes } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import {
+  callUnary,
+  deadlineAfter,
+  isRpcError,
+  type ApparatusClient,
+  type ChangeInfo,
+  type ChangeState,
+  type DeviceClient,
+  type JournalEntry,
+  type JournalEntry__Output,
+  type StoreState,
+  type StoreState__Output,
+} from "@switchyard/proto";
+import type { ChangePlan } from "./change-plans.js";
+import { ChangeRun, type MessagePhase } from "./change-run.js";
+import { driveChange, type PhaseAnswer } from "./change-driver.js";
+
+/** Default phase timeout: an apparatus silent this long in one phase is fenced (claim 3). */
+export const phaseTimeoutMsDefault = 2_000;
+/** Journal entries the store keeps: the newest, for `change list`. */
+export const journalEntriesMax = 256;
+/** A copy of one area through the device: a gibibyte area on a slow disk takes many seconds. */
+export const copyTimeoutMs = 120_000;
+
+export interface ControlledApparatus {
+  readonly id: string;
+  readonly client: ApparatusClient;
+}
+
+export interface ChangeExecutorOptions {
+  readonly device: DeviceClient;
+  readonly phaseTimeoutMs: number;
+  /** The apparatuses in the control range now (not fenced). */
+  readonly controlRange: () => readonly ControlledApparatus[];
+  readonly fence: (apparatusId: string, epoch: number) => void;
+  readonly writeStore: (state: StoreState, expectedSequence: number) => Promise<void>;
+  readonly readStore: () => Promise<{ state: StoreState__Output; sequence: number }>;
+}
+
+/** Wall-clock milliseconds that never go backwards. */
+function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** gRPC failures that mean "did not answer": the phase timeout decides, not a refusal. */
+const silentStatuses: ReadonlySet<number> = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.CANCELLED]);
+
+export class ChangeExecutor {
+  private readonly options: ChangeExecutorOptions;
+  private readonly running = new Map<string, { run: ChangeRun; plan: ChangePlan; epoch: number; startedAtMs: number }>();
+
+  constructor(options: ChangeExecutorOptions) {
+    this.options = options;
+  }
+
+  async run(plan: ChangePlan, state: StoreState__Output, sequence: number, epoch: number): Promise<ChangeInfo> {
+    const changeId = `${plan.kind}-${plan.baseGeneration + 1}-${randomBytes(3).toString("hex")}`;
+    const range = this.options.controlRange();
+    const run = new ChangeRun(changeId, range.map((peer) => peer.id), this.options.phaseTimeoutMs, plan.copy !== undefined);
+    const startedAtMs = nowMs();
+    this.running.set(changeId, { run, plan, epoch, startedAtMs });
+    const peers = new Map(range.map((peer) => [peer.id, peer]));
+    let committed: JournalEntry | undefined;
+    const result = await driveChange(run, {
+      now: nowMs,
+      send: (phase, apparatusId) => this.send(peers.get(apparatusId), phase, changeId, epoch, plan),
+      effect: async (effect) => {
+        if (effect === "copy") {
+          await this.copy(plan, epoch);
+          return;
+        }
+        committed = this.entry(changeId, plan, run, epoch, startedAtMs, "CHANGE_STATE_COMMITTED", "");
+        // claim 1 / DESIGN step 3: the commit point is this one store write.
+        await this.options.writeStore(
+          { ...state, generation: plan.baseGeneration + 1, volumes: [...plan.volumesAfter], journal: [...state.journal, committed].slice(-journalEntriesMax) },
+          sequence,
+        );
+      },
+      fence: (apparatusId) => {
+        this.options.fence(apparatusId, epoch);
+      },
+    });
+    this.running.delete(changeId);
+    const outcome: ChangeState = result.outcome === "committed" ? "CHANGE_STATE_COMMITTED" : "CHANGE_STATE_ABORTED";
+    const final = this.entry(changeId, plan, run, epoch, startedAtMs, outcome, result.message);
+    final.ended_at_ms = Math.round(nowMs());
+    await this.record(final);
+    return infoOf(final);
+  }
+
+  /** Rewrites (or appends) the change's journal entry with its final phases; best effort, the commit already stands. */
+  private async record(entry: JournalEntry): Promise<void> {
+    try {
+      const { state, sequence } = await this.options.readStore();
+      const journal = state.journal.filter((existing) => existing.change_id !== entry.change_id);
+      await this.options.writeStore({ ...state, journal: [...journal, entry].slice(-journalEntriesMax) }, sequence);
+    } catch (error) {
+      process.emitWarning(`change ${entry.change_id ?? ""}: could not record its journal entry: ${String(error)}`);
+    }
+  }
+
+  private entry(changeId: string, plan: ChangePlan, run: ChangeRun, epoch: number, startedAtMs: number, state: ChangeState, message: string): JournalEntry {
+    return {
+      change_id: changeId,
+      kind: plan.kind,
+      summary: plan.summary,
+      state,
+      base_generation: plan.baseGeneration,
+      epoch,
+      started_at_ms: Math.round(startedAtMs),
+      ended_at_ms: 0,
+      diff: plan.diff,
+      message,
+      phases: run.phases.map((phase) => ({
+        phase: phase.phase,
+        started_at_ms: Math.round(phase.startedAtMs),
+        elapsed_ms: phase.endedAtMs === undefined ? 0 : Math.round(phase.endedAtMs - phase.startedAtMs),
+      })),
+      reports: run.reports.map((report) => ({ phase: report.phase, apparatus_id: report.apparatusId, ok: report.ok, message: report.message, elapsed_ms: Math.round(report.elapsedMs) })),
+      fenced: [...run.fenced],
+    };
+  }
+
+  /** Changes in progress, as the console shows them. */
+  runningChanges(): ChangeInfo[] {
+    return Array.from(this.running.entries(), ([changeId, entry]) =>
+      infoOf(this.entry(changeId, entry.plan, entry.run, entry.epoch, entry.startedAtMs, "CHANGE_STATE_RUNNING", `in phase ${entry.run.phase}`)),
+    );
+  }
+
+  private async copy(plan: ChangePlan, epoch: number): Promise<void> {
+    const step = plan.copy;
+    if (step === undefined) return;
+    await callUnary((done) =>
+      this.options.device.CopyArea(
+        {
+          epoch,
+          source_lu_id: step.sourceLuId,
+          source_area_index: step.sourceAreaIndex,
+          destination_lu_id: step.destinationLuId,
+          destination_area_index: step.destinationAreaIndex,
+          offset_bytes: 0,
+          length_bytes: step.lengthBytes,
+        },
+        { deadline: deadlineAfter(copyTimeoutMs) },
+        done,
+      ),
+    );
+  }
+
+  private async send(peer: ControlledApparatus | undefined, phase: MessagePhase, changeId: string, epoch: number, plan: ChangePlan): Promise<PhaseAnswer> {
+    if (peer === undefined) return undefined;
+    const options = { deadline: deadlineAfter(this.options.phaseTimeoutMs) };
+    const client = peer.client;
+    try {
+      switch (phase) {
+        case "hold":
+          await callUnary((done) =>
+            client.Hold({ change_id: changeId, epoch, base_generation: plan.baseGeneration, ranges: [...plan.holdRanges], mode: plan.holdMode }, options, done),
+          );
+          break;
+        case "apply":
+          await callUnary((done) => client.Apply({ change_id: changeId, epoch, diff: plan.diff }, options, done));
+          break;
+        case "release":
+          await callUnary((done) => client.Release({ change_id: changeId, epoch }, options, done));
+          break;
+        case "abort":
+          await callUnary((done) => client.Abort({ change_id: changeId, epoch }, options, done));
+          break;
+      }
+      return { ok: true };
+    } catch (error) {
+      if (isRpcError(error) && silentStatuses.has(error.code)) return undefined;
+      return { ok: false, message: isRpcError(error) ? error.details : String(error) };
+    }
+  }
+}
+
+/** A journal entry as the console sees a change. */
+export function infoOf(entry: JournalEntry | JournalEntry__Output): ChangeInfo {
+  return {
+    id: entry.change_id ?? "",
+    kind: entry.kind ?? "",
+    summary: entry.summary ?? "",
+    state: entry.state ?? "CHANGE_STATE_UNSPECIFIED",
+    base_generation: entry.base_generation ?? 0,
+    epoch: entry.epoch ?? 0,
+    started_at_ms: entry.started_at_ms ?? 0,
+    ended_at_ms: entry.ended_at_ms ?? 0,
+    phases: entry.phases ?? [],
+    reports: entry.reports ?? [],
+    fenced: entry.fenced ?? [],
+    message: entry.message ?? "",
+  };
+}
