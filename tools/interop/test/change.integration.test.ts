@@ -1,15 +1,15 @@
 // Goal: extents move between LUs while hosts write and read through every
 // apparatus, and no acknowledged write is lost or read stale (DESIGN.md
 // invariants, claims 1-5). Method: one `switchyard up` with 3 apparatuses;
-// three writers (one per apparatus, each the only writer of its own 4 KiB
-// blocks, stamping every write with a rising sequence number) and readers on
-// the other apparatuses run while the CLI moves extents back and forth. A
-// read must return a stamp no older than the block's last acknowledged write
-// when the read began and no newer than the last one issued; at the end every
-// block reads back its last acknowledged stamp through every apparatus. The
-// same check run against apparatuses with a planted bug (Hold that holds
-// nothing) must find violations, or the check proves nothing.
+// a writer and a reader on each apparatus hit random 4 KiB blocks (every
+// write stamped with a value of its own) while the CLI moves extents back and
+// forth. Every operation goes into the history checker (tools/checker) with
+// its start and end time; at the end every block is read back through every
+// apparatus and must hold a write that was not superseded. The same run
+// against apparatuses with a planted bug (Hold that holds nothing) must find
+// violations, or the check proves nothing.
 import { describe, expect, it } from "vitest";
+import { History } from "@switchyard/checker";
 import { NbdClient } from "@switchyard/device/nbd";
 import { Appliance, assertSucceeded, createVolume, describeResult, extentSizeBytes, mebibyte } from "./appliance.js";
 
@@ -35,32 +35,36 @@ async function connectAll(appliance: Appliance): Promise<NbdClient[]> {
   return clients;
 }
 
-/** Sequence s is stored as s + 1, so that no stamp reads like a never-written (zero) block. */
-function stamp(sequence: number): Buffer {
-  const buffer = Buffer.alloc(blockBytes, (sequence + 1) & 0xff);
-  buffer.writeUInt32BE(sequence + 1, 0);
+/** A block whose first 4 bytes name the write; the rest is filler that moves with it. */
+function stamp(value: number): Buffer {
+  const buffer = Buffer.alloc(blockBytes, value & 0xff);
+  buffer.writeUInt32BE(value, 0);
   return buffer;
 }
 
-function sequenceOf(block: Buffer): number {
-  return block.readUInt32BE(0) - 1;
+function valueOf(block: Buffer): number {
+  return block.readUInt32BE(0);
 }
 
-/** Writers and readers on every apparatus while the CLI moves extents; the history is checked as it goes and at the end. */
+/** Writers and readers on every apparatus while the CLI moves extents; every operation goes into the history. */
 async function movesUnderLoad(appliance: Appliance, clients: readonly NbdClient[]): Promise<LoadResult> {
-  const acked = new Int32Array(blockCount).fill(-1);
-  const issued = new Int32Array(blockCount).fill(-1);
-  const violations: string[] = [];
+  const history = new History();
   let stop = false;
   let writes = 0;
   let reads = 0;
   const writer = async (index: number): Promise<void> => {
     const client = clients[index] as NbdClient;
-    for (let sequence = 0; !stop; sequence += 1) {
-      const block = Math.floor(Math.random() * Math.floor(blockCount / apparatusCount)) * apparatusCount + index;
-      issued[block] = sequence;
-      await client.write(block * blockBytes, stamp(sequence), false);
-      acked[block] = sequence;
+    for (let sequence = 1; !stop; sequence += 1) {
+      const block = Math.floor(Math.random() * blockCount);
+      const value = sequence * apparatusCount + index;
+      const startMs = performance.now();
+      let acknowledged = false;
+      try {
+        await client.write(block * blockBytes, stamp(value), false);
+        acknowledged = true;
+      } finally {
+        history.write(block, value, startMs, performance.now(), acknowledged);
+      }
       writes += 1;
     }
   };
@@ -69,15 +73,13 @@ async function movesUnderLoad(appliance: Appliance, clients: readonly NbdClient[
     const into = Buffer.alloc(blockBytes);
     while (!stop) {
       const block = Math.floor(Math.random() * blockCount);
-      const floor = acked[block] ?? -1;
+      const startMs = performance.now();
       await client.read(block * blockBytes, into);
-      const ceiling = issued[block] ?? -1;
-      const seen = sequenceOf(into);
-      if (seen < floor || seen > ceiling) violations.push(`block ${block} via a${index}: read ${seen}, acked ${floor}, issued ${ceiling}`);
+      history.read(block, valueOf(into), startMs, performance.now());
       reads += 1;
     }
   };
-  const load = [0, 1, 2].flatMap((index) => [writer(index), reader((index + 1) % apparatusCount)]);
+const load = [0, 1, 2].flatMap((index) => [writer(index), reader((index + 1) % apparatusCount)]);
   const moveResults: LoadResult["moveResults"] = [];
   const writesDuringMoves: number[] = [];
   for (let move = 0; move < movesCount; move += 1) {
@@ -90,14 +92,13 @@ async function movesUnderLoad(appliance: Appliance, clients: readonly NbdClient[
   stop = true;
   await Promise.all(load);
   const into = Buffer.alloc(blockBytes);
-  for (const [index, client] of clients.entries()) {
-    for (let block = 0; block < blockCount; block += 1) {
-      const expected = acked[block] ?? -1;
-      if (expected < 0) continue;
+  for (const client of clients) {
+    for (const block of history.writtenBlocks()) {
       await client.read(block * blockBytes, into);
-      if (!into.equals(stamp(expected))) violations.push(`block ${block} via a${index}: lost write ${expected}, reads ${sequenceOf(into)}`);
+      history.final(block, valueOf(into));
     }
   }
+  const violations = history.found().map((violation) => `block ${violation.block}: ${violation.kind}: ${violation.detail}`);
   return { violations, moveResults, writesDuringMoves, reads };
 }
 
