@@ -17,12 +17,6 @@ function unary<Request, Response>(body: (request: Request) => Promise<Response> 
   return unaryHandler(body, mapError);
 }
 
-function notYet(method: string): grpc.handleUnaryCall<unknown, never> {
-  return (_call, callback) => {
-    callback({ code: grpc.status.UNIMPLEMENTED, details: `Apparatus.${method} (taking an apparatus into the control range with a registration key) is not available yet` });
-  };
-}
-
 export function apparatusHandlers(apparatus: VirtualizationApparatus): ApparatusHandlers {
   return {
     GetState: unary(() => apparatus.state()),
@@ -35,6 +29,6 @@ export function apparatusHandlers(apparatus: VirtualizationApparatus): Apparatus
     Apply: unary((request) => apparatus.apply(request)),
     Release: unary((request) => apparatus.release(request)),
     Abort: unary((request) => apparatus.abort(request)),
-    Register: notYet("Register"),
+    Register: unary((request) => apparatus.register(request)),
   };
 }

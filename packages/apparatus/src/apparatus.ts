@@ -16,9 +16,12 @@ import type {
   ReleaseReport,
   AbortRequest__Output,
   AbortReport,
+  RegisterRequest__Output,
+  RegisterReport,
 } from "@switchyard/proto";
 import { applyDifference, checkDifference } from "./difference.js";
 import { heldRanges } from "./held-ranges.js";
+import { ContactLease, leaseMaxMs, leaseMinMs } from "./contact-lease.js";
 import type { NbdExport, NbdExportListing, NbdExportProvider } from "@switchyard/device/nbd";
 import type { BackendSet } from "./backend.js";
 import { ConfigurationFaces } from "./configuration-faces.js";
@@ -69,6 +72,7 @@ export class VirtualizationApparatus {
   private readonly backends: BackendSet;
   private readonly fault: ApparatusFault | undefined;
   private epochSeen = 0;
+  private readonly contact: ContactLease;
   /** The change between Hold and Release (or Abort), if any. */
   private pending: PendingChange | undefined;
   /** Reports of the last finished change, to answer a repeated Release or Abort as before. */
@@ -80,6 +84,10 @@ export class VirtualizationApparatus {
     this.backends = options.backends;
     this.fault = options.fault;
     this.io = new IoPath(this.faces, options.backends);
+    this.contact = new ContactLease((reason) => {
+      this.io.fence(reason);
+    });
+    this.io.lease = this.contact;
     this.nbdAddress = options.nbdAddress ?? "";
     this.grpcAddress = options.grpcAddress ?? "";
   }
@@ -220,6 +228,24 @@ export class VirtualizationApparatus {
   }
 
   /**
+   * Register: the controller takes this apparatus into its control range (at
+   * start, or on rejoin after LoadTable). It serves again, and renews its
+   * registration with the device from now on (contact-lease.ts).
+   */
+  register(request: RegisterRequest__Output): RegisterReport {
+    this.checkEpoch(request.epoch);
+    if (request.registration_key === "" || request.device_address === "") {
+      throw new ApparatusError("INVALID_REGISTRATION", "Register needs a registration_key and a device_address");
+    }
+    if (request.lease_ms < leaseMinMs || request.lease_ms > leaseMaxMs) {
+      throw new ApparatusError("INVALID_REGISTRATION", `lease_ms ${request.lease_ms} is not within ${leaseMinMs} to ${leaseMaxMs}`);
+    }
+    this.contact.start(this.id, request.registration_key, request.lease_ms, request.device_address);
+    this.io.unfence();
+    return { apparatus_id: this.id, generation: this.generation };
+  }
+
+  /**
    * Loads a whole table (start, rejoin, volume create or delete). I/O on a
    * volume the new table no longer has is refused from the flip on; the load
    * returns once the I/O admitted before it has finished, so the areas of a
@@ -276,6 +302,7 @@ export class VirtualizationApparatus {
   }
 
   async close(): Promise<void> {
+    this.contact.close();
     await this.backends.close();
   }
 }

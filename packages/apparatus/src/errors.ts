@@ -10,6 +10,7 @@ export type ApparatusErrorCode =
   | "INVALID_TABLE"
   | "INVALID_DIFF"
   | "INVALID_HOLD"
+  | "INVALID_REGISTRATION"
   | "UNKNOWN_CHANGE"
   | "CHANGE_IN_PROGRESS"
   | "DRAIN_TIMEOUT"
@@ -34,6 +35,7 @@ export function grpcStatusOf(code: ApparatusErrorCode): status {
     case "INVALID_TABLE":
     case "INVALID_DIFF":
     case "INVALID_HOLD":
+    case "INVALID_REGISTRATION":
       return status.INVALID_ARGUMENT;
     case "UNKNOWN_CHANGE":
       return status.NOT_FOUND;

@@ -17,6 +17,8 @@ export { IoPath } from "./io-path.js";
 export { Admission, HoldGate, holdsMax, rangesPerHoldMax } from "./hold-gate.js";
 export type { HeldRange, HoldScope, HoldSummary } from "./hold-gate.js";
 export { applyDifference, checkDifference } from "./difference.js";
+export { ContactLease, leaseMaxMs, leaseMinMs } from "./contact-lease.js";
+export type { ContactOutcome } from "./contact-lease.js";
 export { bindGrpc, grpcShutdownGraceMs, serveApparatus, stopGrpc } from "./serve.js";
 export type { ServeApparatusOptions, ServedApparatus } from "./serve.js";
 export { VolumeExport } from "./volume-export.js";

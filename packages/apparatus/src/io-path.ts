@@ -19,6 +19,8 @@ export class IoPath {
   readonly gate = new HoldGate();
   readonly admission = new Admission();
   private fencedReason: string | undefined;
+  /** Host I/O is served until `lease.deadlineMs` (performance.now()); the contact lease moves it. */
+  lease: { readonly deadlineMs: number } | undefined;
 
   constructor(faces: ConfigurationFaces, backends: BackendSet) {
     this.faces = faces;
@@ -74,6 +76,9 @@ export class IoPath {
   }
 
   private assertServing(): void {
+    if (this.lease !== undefined && performance.now() > this.lease.deadlineMs) {
+      this.fence("no renewal of its registration within its lease");
+    }
     if (this.fencedReason !== undefined) throw new NbdError("ESHUTDOWN", `apparatus fenced: ${this.fencedReason}`);
   }
 

@@ -5,6 +5,7 @@
  * the change journal. One change at a time: the caller serializes.
  */
 import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import {
   callUnary,
@@ -40,7 +41,10 @@ export interface ChangeExecutorOptions {
   readonly phaseTimeoutMs: number;
   /** The apparatuses in the control range now (not fenced). */
   readonly controlRange: () => readonly ControlledApparatus[];
-  readonly fence: (apparatusId: string, epoch: number) => void;
+  /** Removes an apparatus from the control range; resolves once the device refuses its renewals. */
+  readonly fence: (apparatusId: string, epoch: number) => Promise<void>;
+  /** The lease apparatuses hold: a fenced one has stopped serving this long after its fence. */
+  readonly apparatusLeaseMs: number;
   readonly writeStore: (state: StoreState, expectedSequence: number) => Promise<void>;
   readonly readStore: () => Promise<{ state: StoreState__Output; sequence: number }>;
 }
@@ -69,6 +73,7 @@ export class ChangeExecutor {
     this.running.set(changeId, { run, plan, epoch, startedAtMs });
     const peers = new Map(range.map((peer) => [peer.id, peer]));
     let committed: JournalEntry | undefined;
+    const fences: Promise<void>[] = [];
     const result = await driveChange(run, {
       now: nowMs,
       send: (phase, apparatusId) => this.send(peers.get(apparatusId), phase, changeId, epoch, plan),
@@ -76,6 +81,13 @@ export class ChangeExecutor {
         if (effect === "copy") {
           await this.copy(plan, epoch);
           return;
+        }
+        if (fences.length > 0) {
+          // claim 3: commit only once every fenced apparatus has stopped serving
+          // the old mapping: the device refuses its renewals, and a lease later
+          // its own lease has run out (contact-lease.ts in the apparatus).
+          await Promise.all(fences);
+          await sleep(this.options.apparatusLeaseMs);
         }
         committed = this.entry(changeId, plan, run, epoch, startedAtMs, "CHANGE_STATE_COMMITTED", "");
         // claim 1 / DESIGN step 3: the commit point is this one store write.
@@ -85,7 +97,12 @@ export class ChangeExecutor {
         );
       },
       fence: (apparatusId) => {
-        this.options.fence(apparatusId, epoch);
+        const fenced = this.options.fence(apparatusId, epoch);
+        // A fence after the commit point has no commit to hold back: still say when it failed.
+        fenced.catch((error: unknown) => {
+          process.emitWarning(`change ${changeId}: the device did not record the fencing of ${apparatusId}: ${String(error)}`);
+        });
+        fences.push(fenced);
       },
     });
     this.running.delete(changeId);

@@ -6,6 +6,7 @@
  * apparatus carries its epoch, so a deposed controller can change nothing.
  */
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import {
   callUnary,
@@ -35,6 +36,8 @@ export const callTimeoutMs = 2_000;
 export const leaseMsDefault = 6_000;
 /** Zeroing areas reads them all and may write them all: a gibibyte takes seconds on a slow disk. */
 export const scrubTimeoutMs = 120_000;
+/** The lease apparatuses get: they renew it with the device every quarter of it, and stop serving when it runs out. */
+export const apparatusLeaseMsDefault = 3_000;
 /** Volumes a cluster may hold: each is an NBD export on every apparatus. */
 export const volumesMax = 1_024;
 
@@ -53,6 +56,8 @@ export interface ClusterControllerOptions {
   readonly leaseMs?: number;
   /** An apparatus silent this long in one phase of a change is fenced (default 2 s). */
   readonly phaseTimeoutMs?: number;
+  /** The lease apparatuses hold (default 3 s). */
+  readonly apparatusLeaseMs?: number;
   readonly now?: () => number;
 }
 
@@ -69,6 +74,9 @@ export class ClusterController {
   /** Apparatuses removed from the control range (claim 3); they rejoin by loading the whole table. */
   private readonly fenced = new Set<string>();
   private readonly changes: ChangeExecutor;
+  private readonly apparatusLeaseMs: number;
+  /** The registration key the device knows each apparatus in the control range by. */
+  private readonly keys = new Map<string, string>();
   private readonly leaseMs: number;
   private readonly now: () => number;
   private lease: Lease__Output | undefined;
@@ -88,13 +96,13 @@ export class ClusterController {
     this.peers = options.apparatuses.map((endpoint) => ({ ...endpoint, client: new v1.Apparatus(endpoint.grpc, credentials) }));
     this.leaseMs = options.leaseMs ?? leaseMsDefault;
     this.now = options.now ?? Date.now;
+    this.apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
     this.changes = new ChangeExecutor({
       device: this.device,
       phaseTimeoutMs: options.phaseTimeoutMs ?? phaseTimeoutMsDefault,
       controlRange: () => this.peers.filter((peer) => !this.fenced.has(peer.id)),
-      fence: (apparatusId, epoch) => {
-        this.fenceApparatus(apparatusId, epoch);
-      },
+      fence: (apparatusId, epoch) => this.fenceApparatus(apparatusId, epoch),
+      apparatusLeaseMs: this.apparatusLeaseMs,
       writeStore: (state, expectedSequence) => this.writeStore(state, expectedSequence),
       readStore: () => this.readStore(),
     });
@@ -104,13 +112,48 @@ export class ClusterController {
   async start(): Promise<void> {
     await this.acquireLease();
     this.renewTimer = setInterval(() => {
-      this.renewLease().catch((error: unknown) => {
+      this.renewLease().then(() => this.refreshKeys()).catch((error: unknown) => {
         process.emitWarning(`controller ${this.id} could not renew its lease: ${String(error)}`);
       });
     }, Math.floor(this.leaseMs / 3));
     this.renewTimer.unref();
     const snapshot = await this.readStore();
     await this.pushTable(snapshot.state);
+    await Promise.all(this.peers.map((peer) => this.register(peer).catch((error: unknown) => {
+      process.emitWarning(`apparatus ${peer.id} was not registered: ${String(error)}`);
+    })));
+  }
+
+  /**
+   * Takes an apparatus into the control range: a fresh key at the device,
+   * then Register, after which the apparatus renews it with the device.
+   */
+  private async register(peer: ApparatusPeer): Promise<void> {
+    const key = `${peer.id}:${randomBytes(8).toString("hex")}`;
+    const epoch = this.epoch;
+    await callUnary((done) => this.device.RegisterKey({ epoch, apparatus_id: peer.id, registration_key: key }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+    this.keys.set(peer.id, key);
+    await callUnary((done) =>
+      peer.client.Register(
+        { epoch, registration_key: key, lease_ms: this.apparatusLeaseMs, device_address: this.deviceAddress },
+        { deadline: deadlineAfter(callTimeoutMs) },
+        done,
+      ),
+    );
+  }
+
+  /** Registers the keys again: a device that restarted forgot them, and apparatuses could not renew. */
+  private async refreshKeys(): Promise<void> {
+    const epoch = this.epoch;
+    await Promise.all(
+      this.peers
+        .filter((peer) => !this.fenced.has(peer.id) && this.keys.has(peer.id))
+        .map((peer) =>
+          callUnary((done) =>
+            this.device.RegisterKey({ epoch, apparatus_id: peer.id, registration_key: this.keys.get(peer.id) ?? "" }, { deadline: deadlineAfter(callTimeoutMs) }, done),
+          ),
+        ),
+    );
   }
 
   get epoch(): number {
@@ -291,14 +334,11 @@ export class ClusterController {
     return found;
   }
 
-  /** Removes an apparatus from the control range and asks the device to refuse its key (claim 3). */
-  private fenceApparatus(apparatusId: string, epoch: number): void {
+  /** Removes an apparatus from the control range and has the device refuse its renewals (claim 3). */
+  private async fenceApparatus(apparatusId: string, epoch: number): Promise<void> {
     this.fenced.add(apparatusId);
-    callUnary((done) => this.device.Fence({ epoch, apparatus_id: apparatusId }, { deadline: deadlineAfter(callTimeoutMs) }, done)).catch(
-      (error: unknown) => {
-        process.emitWarning(`the device did not record the fencing of ${apparatusId}: ${String(error)}`);
-      },
-    );
+    this.keys.delete(apparatusId);
+    await callUnary((done) => this.device.Fence({ epoch, apparatus_id: apparatusId }, { deadline: deadlineAfter(callTimeoutMs) }, done));
   }
 
   /** A fenced apparatus rejoins by loading the whole current table. */
@@ -309,6 +349,7 @@ export class ClusterController {
       const { state } = await this.readStore();
       const table: ConfigurationTable = { generation: state.generation, lus: state.lus, volumes: state.volumes };
       await callUnary((done) => peer.client.LoadTable({ epoch: this.epoch, table }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+      await this.register(peer);
       this.fenced.delete(apparatusId);
     });
   }

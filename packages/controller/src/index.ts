@@ -2,7 +2,7 @@
  * @switchyard/controller: the configuration change controller. It talks to
  * devices and apparatuses only through their gRPC services.
  */
-export { ClusterController, callTimeoutMs, leaseMsDefault, volumesMax } from "./cluster-controller.js";
+export { ClusterController, apparatusLeaseMsDefault, callTimeoutMs, leaseMsDefault, volumesMax } from "./cluster-controller.js";
 export type { ApparatusEndpoint, ClusterControllerOptions } from "./cluster-controller.js";
 export { controllerHandlers } from "./controller-service.js";
 export { ControllerError, mapControllerError } from "./errors.js";

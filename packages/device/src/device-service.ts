@@ -103,6 +103,10 @@ export function deviceServiceHandlers(device: StorageDevice, options: DeviceServ
         lengthBytes: request.length_bytes,
       }),
     })),
+    RenewRegistration: unary((request) => {
+      const status = device.registrationStatus(request.apparatus_id, request.registration_key);
+      return { status: status === "granted" ? "REGISTRATION_STATUS_GRANTED" : status === "fenced" ? "REGISTRATION_STATUS_FENCED" : "REGISTRATION_STATUS_UNKNOWN" };
+    }),
     ScrubAreas: unary(async (request) => ({
       zeroed_bytes: await device.scrubAreas(request.epoch, request.lu_id, request.area_indexes),
     })),

@@ -109,6 +109,8 @@ export class StorageDevice {
    */
   private readonly keysByApparatus = new Map<string, string>();
   private readonly apparatusByKey = new Map<string, string>();
+  /** Fenced since their last registration; in memory, like the keys. */
+  private readonly fencedApparatuses = new Set<string>();
 
   private constructor(parts: {
     description: DeviceDescription; dir: string; lus: LogicalUnit[]; store: ConfigurationStore; arbiter: Arbiter;
@@ -269,15 +271,26 @@ export class StorageDevice {
     if (previous !== undefined) this.apparatusByKey.delete(previous);
     this.keysByApparatus.set(apparatusId, key);
     this.apparatusByKey.set(key, apparatusId);
+    this.fencedApparatuses.delete(apparatusId);
   }
 
   /** Removes the apparatus's key: I/O presenting it is refused until it registers again (claim 3). */
   fence(apparatusId: string, epoch: number): void {
     this.checkEpoch(epoch);
+    if (!this.fencedApparatuses.has(apparatusId) && this.fencedApparatuses.size >= registrationsMax) {
+      throw new LimitExceededError(`${registrationsMax} apparatuses are fenced already (limit)`);
+    }
+    this.fencedApparatuses.add(apparatusId);
     const key = this.keysByApparatus.get(apparatusId);
     if (key === undefined) return;
     this.keysByApparatus.delete(apparatusId);
     this.apparatusByKey.delete(key);
+  }
+
+  /** Whether `apparatusId` may renew its registration under `key` (see RenewRegistration). */
+  registrationStatus(apparatusId: string, key: string): "granted" | "fenced" | "unknown" {
+    if (this.apparatusByKey.get(key) === apparatusId) return "granted";
+    return this.fencedApparatuses.has(apparatusId) ? "fenced" : "unknown";
   }
 
   isAllowed(key: string): boolean {

@@ -58,6 +58,16 @@ describe("History", () => {
     expect(history.found()).toEqual([]);
   });
 
+  it("counts a write in flight as concurrent with reads that see it before its reply", () => {
+    const history = new History();
+    const inFlight = history.beginWrite(1, 70, 0);
+    history.read(1, 70, 1, 2);
+    history.read(1, 0, 1, 2);
+    history.endWrite(inFlight, 3, true);
+    history.read(1, 0, 4, 5);
+    expect(history.found().map((violation) => violation.kind)).toEqual(["stale-read"]);
+  });
+
   it("refuses a value written twice: values must name writes", () => {
     const history = new History();
     history.write(1, 60, 0, 1, true);

@@ -20,8 +20,8 @@ export interface WriteRecord {
   readonly block: number;
   readonly value: number;
   readonly startMs: number;
-  /** Infinity when the write failed or never answered. */
-  readonly endMs: number;
+  /** Infinity while the write is in flight, and when it failed or never answered. */
+  endMs: number;
 }
 
 export interface Violation {
@@ -36,14 +36,30 @@ export class History {
   private readonly violations: Violation[] = [];
   private operations = 0;
 
-  /** Records a write of `value` to `block`; `acknowledged` false when it failed or timed out. */
-  write(block: number, value: number, startMs: number, endMs: number, acknowledged: boolean): void {
+  /**
+   * Records a write as it is sent: until endWrite, it is concurrent with
+   * every read, so a read that sees it before its reply arrives is no
+   * violation.
+   */
+  beginWrite(block: number, value: number, startMs: number): WriteRecord {
     this.count();
     if (value <= 0 || this.values.has(value)) throw new Error(`write values must be distinct and positive: ${value}`);
     this.values.add(value);
+    const record: WriteRecord = { block, value, startMs, endMs: Infinity };
     const writes = this.writesByBlock.get(block) ?? [];
-    writes.push({ block, value, startMs, endMs: acknowledged ? endMs : Infinity });
+    writes.push(record);
     this.writesByBlock.set(block, writes);
+    return record;
+  }
+
+  /** The write's reply came at `endMs`; one that failed or timed out stays possibly done forever. */
+  endWrite(record: WriteRecord, endMs: number, acknowledged: boolean): void {
+    if (acknowledged) record.endMs = endMs;
+  }
+
+  /** beginWrite and endWrite at once, for histories written after the fact. */
+  write(block: number, value: number, startMs: number, endMs: number, acknowledged: boolean): void {
+    this.endWrite(this.beginWrite(block, value, startMs), endMs, acknowledged);
   }
 
   /** Records and checks a read of `block` that returned `value`. */

@@ -57,13 +57,13 @@ async function movesUnderLoad(appliance: Appliance, clients: readonly NbdClient[
     for (let sequence = 1; !stop; sequence += 1) {
       const block = Math.floor(Math.random() * blockCount);
       const value = sequence * apparatusCount + index;
-      const startMs = performance.now();
+      const record = history.beginWrite(block, value, performance.now());
       let acknowledged = false;
       try {
         await client.write(block * blockBytes, stamp(value), false);
         acknowledged = true;
       } finally {
-        history.write(block, value, startMs, performance.now(), acknowledged);
+        history.endWrite(record, performance.now(), acknowledged);
       }
       writes += 1;
     }

@@ -25,6 +25,8 @@ import type { ReadStoreRequest as _switchyard_v1_ReadStoreRequest, ReadStoreRequ
 import type { RegisterKeyRequest as _switchyard_v1_RegisterKeyRequest, RegisterKeyRequest__Output as _switchyard_v1_RegisterKeyRequest__Output } from './switchyard/v1/RegisterKeyRequest.js';
 import type { RegisterKeyResponse as _switchyard_v1_RegisterKeyResponse, RegisterKeyResponse__Output as _switchyard_v1_RegisterKeyResponse__Output } from './switchyard/v1/RegisterKeyResponse.js';
 import type { RenewLeaseRequest as _switchyard_v1_RenewLeaseRequest, RenewLeaseRequest__Output as _switchyard_v1_RenewLeaseRequest__Output } from './switchyard/v1/RenewLeaseRequest.js';
+import type { RenewRegistrationRequest as _switchyard_v1_RenewRegistrationRequest, RenewRegistrationRequest__Output as _switchyard_v1_RenewRegistrationRequest__Output } from './switchyard/v1/RenewRegistrationRequest.js';
+import type { RenewRegistrationResponse as _switchyard_v1_RenewRegistrationResponse, RenewRegistrationResponse__Output as _switchyard_v1_RenewRegistrationResponse__Output } from './switchyard/v1/RenewRegistrationResponse.js';
 import type { ScrubAreasRequest as _switchyard_v1_ScrubAreasRequest, ScrubAreasRequest__Output as _switchyard_v1_ScrubAreasRequest__Output } from './switchyard/v1/ScrubAreasRequest.js';
 import type { ScrubAreasResponse as _switchyard_v1_ScrubAreasResponse, ScrubAreasResponse__Output as _switchyard_v1_ScrubAreasResponse__Output } from './switchyard/v1/ScrubAreasResponse.js';
 import type { StoreSnapshot as _switchyard_v1_StoreSnapshot, StoreSnapshot__Output as _switchyard_v1_StoreSnapshot__Output } from './switchyard/v1/StoreSnapshot.js';
@@ -65,7 +67,10 @@ export interface ProtoGrpcType {
       ReadStoreRequest: MessageTypeDefinition<_switchyard_v1_ReadStoreRequest, _switchyard_v1_ReadStoreRequest__Output>
       RegisterKeyRequest: MessageTypeDefinition<_switchyard_v1_RegisterKeyRequest, _switchyard_v1_RegisterKeyRequest__Output>
       RegisterKeyResponse: MessageTypeDefinition<_switchyard_v1_RegisterKeyResponse, _switchyard_v1_RegisterKeyResponse__Output>
+      RegistrationStatus: EnumTypeDefinition
       RenewLeaseRequest: MessageTypeDefinition<_switchyard_v1_RenewLeaseRequest, _switchyard_v1_RenewLeaseRequest__Output>
+      RenewRegistrationRequest: MessageTypeDefinition<_switchyard_v1_RenewRegistrationRequest, _switchyard_v1_RenewRegistrationRequest__Output>
+      RenewRegistrationResponse: MessageTypeDefinition<_switchyard_v1_RenewRegistrationResponse, _switchyard_v1_RenewRegistrationResponse__Output>
       ScrubAreasRequest: MessageTypeDefinition<_switchyard_v1_ScrubAreasRequest, _switchyard_v1_ScrubAreasRequest__Output>
       ScrubAreasResponse: MessageTypeDefinition<_switchyard_v1_ScrubAreasResponse, _switchyard_v1_ScrubAreasResponse__Output>
       StoreSnapshot: MessageTypeDefinition<_switchyard_v1_StoreSnapshot, _switchyard_v1_StoreSnapshot__Output>

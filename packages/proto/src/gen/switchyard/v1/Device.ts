@@ -14,6 +14,8 @@ import type { ReadStoreRequest as _switchyard_v1_ReadStoreRequest, ReadStoreRequ
 import type { RegisterKeyRequest as _switchyard_v1_RegisterKeyRequest, RegisterKeyRequest__Output as _switchyard_v1_RegisterKeyRequest__Output } from '../../switchyard/v1/RegisterKeyRequest.js';
 import type { RegisterKeyResponse as _switchyard_v1_RegisterKeyResponse, RegisterKeyResponse__Output as _switchyard_v1_RegisterKeyResponse__Output } from '../../switchyard/v1/RegisterKeyResponse.js';
 import type { RenewLeaseRequest as _switchyard_v1_RenewLeaseRequest, RenewLeaseRequest__Output as _switchyard_v1_RenewLeaseRequest__Output } from '../../switchyard/v1/RenewLeaseRequest.js';
+import type { RenewRegistrationRequest as _switchyard_v1_RenewRegistrationRequest, RenewRegistrationRequest__Output as _switchyard_v1_RenewRegistrationRequest__Output } from '../../switchyard/v1/RenewRegistrationRequest.js';
+import type { RenewRegistrationResponse as _switchyard_v1_RenewRegistrationResponse, RenewRegistrationResponse__Output as _switchyard_v1_RenewRegistrationResponse__Output } from '../../switchyard/v1/RenewRegistrationResponse.js';
 import type { ScrubAreasRequest as _switchyard_v1_ScrubAreasRequest, ScrubAreasRequest__Output as _switchyard_v1_ScrubAreasRequest__Output } from '../../switchyard/v1/ScrubAreasRequest.js';
 import type { ScrubAreasResponse as _switchyard_v1_ScrubAreasResponse, ScrubAreasResponse__Output as _switchyard_v1_ScrubAreasResponse__Output } from '../../switchyard/v1/ScrubAreasResponse.js';
 import type { StoreSnapshot as _switchyard_v1_StoreSnapshot, StoreSnapshot__Output as _switchyard_v1_StoreSnapshot__Output } from '../../switchyard/v1/StoreSnapshot.js';
@@ -84,6 +86,15 @@ export interface DeviceClient extends grpc.Client {
   renewLease(argument: _switchyard_v1_RenewLeaseRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
   renewLease(argument: _switchyard_v1_RenewLeaseRequest, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
   
+  RenewRegistration(argument: _switchyard_v1_RenewRegistrationRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_RenewRegistrationResponse__Output>): grpc.ClientUnaryCall;
+  RenewRegistration(argument: _switchyard_v1_RenewRegistrationRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_RenewRegistrationResponse__Output>): grpc.ClientUnaryCall;
+  RenewRegistration(argument: _switchyard_v1_RenewRegistrationRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_RenewRegistrationResponse__Output>): grpc.ClientUnaryCall;
+  RenewRegistration(argument: _switchyard_v1_RenewRegistrationRequest, callback: grpc.requestCallback<_switchyard_v1_RenewRegistrationResponse__Output>): grpc.ClientUnaryCall;
+  renewRegistration(argument: _switchyard_v1_RenewRegistrationRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_RenewRegistrationResponse__Output>): grpc.ClientUnaryCall;
+  renewRegistration(argument: _switchyard_v1_RenewRegistrationRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_RenewRegistrationResponse__Output>): grpc.ClientUnaryCall;
+  renewRegistration(argument: _switchyard_v1_RenewRegistrationRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_RenewRegistrationResponse__Output>): grpc.ClientUnaryCall;
+  renewRegistration(argument: _switchyard_v1_RenewRegistrationRequest, callback: grpc.requestCallback<_switchyard_v1_RenewRegistrationResponse__Output>): grpc.ClientUnaryCall;
+  
   ScrubAreas(argument: _switchyard_v1_ScrubAreasRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ScrubAreasResponse__Output>): grpc.ClientUnaryCall;
   ScrubAreas(argument: _switchyard_v1_ScrubAreasRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_ScrubAreasResponse__Output>): grpc.ClientUnaryCall;
   ScrubAreas(argument: _switchyard_v1_ScrubAreasRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ScrubAreasResponse__Output>): grpc.ClientUnaryCall;
@@ -119,6 +130,8 @@ export interface DeviceHandlers extends grpc.UntypedServiceImplementation {
   
   RenewLease: grpc.handleUnaryCall<_switchyard_v1_RenewLeaseRequest__Output, _switchyard_v1_Lease>;
   
+  RenewRegistration: grpc.handleUnaryCall<_switchyard_v1_RenewRegistrationRequest__Output, _switchyard_v1_RenewRegistrationResponse>;
+  
   ScrubAreas: grpc.handleUnaryCall<_switchyard_v1_ScrubAreasRequest__Output, _switchyard_v1_ScrubAreasResponse>;
   
   WriteStore: grpc.handleUnaryCall<_switchyard_v1_WriteStoreRequest__Output, _switchyard_v1_WriteStoreResponse>;
@@ -133,6 +146,7 @@ export interface DeviceDefinition extends grpc.ServiceDefinition {
   ReadStore: MethodDefinition<_switchyard_v1_ReadStoreRequest, _switchyard_v1_StoreSnapshot, _switchyard_v1_ReadStoreRequest__Output, _switchyard_v1_StoreSnapshot__Output>
   RegisterKey: MethodDefinition<_switchyard_v1_RegisterKeyRequest, _switchyard_v1_RegisterKeyResponse, _switchyard_v1_RegisterKeyRequest__Output, _switchyard_v1_RegisterKeyResponse__Output>
   RenewLease: MethodDefinition<_switchyard_v1_RenewLeaseRequest, _switchyard_v1_Lease, _switchyard_v1_RenewLeaseRequest__Output, _switchyard_v1_Lease__Output>
+  RenewRegistration: MethodDefinition<_switchyard_v1_RenewRegistrationRequest, _switchyard_v1_RenewRegistrationResponse, _switchyard_v1_RenewRegistrationRequest__Output, _switchyard_v1_RenewRegistrationResponse__Output>
   ScrubAreas: MethodDefinition<_switchyard_v1_ScrubAreasRequest, _switchyard_v1_ScrubAreasResponse, _switchyard_v1_ScrubAreasRequest__Output, _switchyard_v1_ScrubAreasResponse__Output>
   WriteStore: MethodDefinition<_switchyard_v1_WriteStoreRequest, _switchyard_v1_WriteStoreResponse, _switchyard_v1_WriteStoreRequest__Output, _switchyard_v1_WriteStoreResponse__Output>
 }
