@@ -85,7 +85,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Apparatus a0's NBD address from endpoints.json, once it names `pid`. */
-async function readApparatusAddress(endpointsPath: string, pid: number): Promise<string | null> {
+export async function readApparatusAddress(endpointsPath: string, pid: number): Promise<string | null> {
   let text: string;
   try {
     text = await readFile(endpointsPath, "utf8");
