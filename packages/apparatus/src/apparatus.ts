@@ -58,6 +58,11 @@ export interface ApparatusOptions {
   readonly id: string;
   readonly backends: BackendSet;
   readonly fault?: ApparatusFault;
+  /**
+   * Serve no host I/O until a controller registers it (an apparatus started
+   * on its own, which may not have the current table yet).
+   */
+  readonly fencedUntilRegistered?: boolean;
   /** Where this apparatus is reached, for GetState. */
   readonly nbdAddress?: string;
   readonly grpcAddress?: string;
@@ -88,6 +93,7 @@ export class VirtualizationApparatus {
       this.io.fence(reason);
     });
     this.io.lease = this.contact;
+    if (options.fencedUntilRegistered === true) this.io.fence("not registered by a controller yet");
     this.nbdAddress = options.nbdAddress ?? "";
     this.grpcAddress = options.grpcAddress ?? "";
   }
@@ -246,20 +252,25 @@ export class VirtualizationApparatus {
   }
 
   /**
-   * Loads a whole table (start, rejoin, volume create or delete). I/O on a
+   * Loads a whole table (start, rejoin, volume create or delete), replacing
+   * any change in progress. I/O on a
    * volume the new table no longer has is refused from the flip on; the load
    * returns once the I/O admitted before it has finished, so the areas of a
    * deleted volume can be given to another.
    */
   async loadTable(epoch: number, table: ConfigurationTable__Output): Promise<void> {
     this.checkEpoch(epoch);
-    if (this.pending !== undefined) {
-      throw new ApparatusError("CHANGE_IN_PROGRESS", `change ${this.pending.changeId} is between Hold and Release`);
-    }
     try {
       this.faces.load(table);
     } catch (error) {
       throw new ApparatusError("INVALID_TABLE", `table refused: ${String(error)}`, { cause: error });
+    }
+    // The whole table supersedes a change this apparatus was left holding
+    // (fenced in the middle of it): its held I/O goes on under the new table.
+    const abandoned = this.pending;
+    if (abandoned !== undefined) {
+      this.pending = undefined;
+      this.io.gate.release(abandoned.changeId);
     }
     await this.drain();
   }

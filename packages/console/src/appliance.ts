@@ -52,7 +52,18 @@ function portAt(base: number, offset: number): number {
   return base === 0 ? 0 : base + offset;
 }
 
-async function serveDevice(device: StorageDevice, options: ApplianceOptions): Promise<{ grpcServer: grpc.Server; nbdServer: NbdServer; grpc: string; nbd: string }> {
+export interface ServedDevice {
+  readonly grpcServer: grpc.Server;
+  readonly nbdServer: NbdServer;
+  readonly grpc: string;
+  readonly nbd: string;
+}
+
+/** Puts a device on the network: its LUs over NBD, its Device and health services over gRPC. */
+export async function serveDevice(
+  device: StorageDevice,
+  options: { readonly host: string; readonly grpcPort: number; readonly deviceNbdPort: number },
+): Promise<ServedDevice> {
   const nbdServer = new NbdServer({ provider: logicalUnitExports(device), host: options.host, port: options.deviceNbdPort });
   const nbd = await nbdServer.listen();
   const nbdAddress = `${options.host}:${nbd.port}`;

@@ -8,6 +8,7 @@ import { status } from "@grpc/grpc-js";
 import type { Command } from "./command.js";
 import { changeList, changeShow, volumeMove, volumeResize } from "./commands/change.js";
 import { clusterStatus } from "./commands/cluster.js";
+import { apparatusServe, deviceServe } from "./commands/serve.js";
 import { up } from "./commands/up.js";
 import { volumeCreate, volumeDelete, volumeList, volumeShow } from "./commands/volume.js";
 import type { Io } from "./output.js";
@@ -24,6 +25,8 @@ export const commands: readonly Command[] = [
   volumeDelete,
   changeList,
   changeShow,
+  deviceServe,
+  apparatusServe,
 ];
 
 export const exitDone = 0;

@@ -38,6 +38,8 @@ export const leaseMsDefault = 6_000;
 export const scrubTimeoutMs = 120_000;
 /** The lease apparatuses get: they renew it with the device every quarter of it, and stop serving when it runs out. */
 export const apparatusLeaseMsDefault = 3_000;
+/** How long a fenced apparatus has to answer before the controller tries to take it back. */
+export const probeTimeoutMs = 300;
 /** Volumes a cluster may hold: each is an NBD export on every apparatus. */
 export const volumesMax = 1_024;
 
@@ -112,7 +114,7 @@ export class ClusterController {
   async start(): Promise<void> {
     await this.acquireLease();
     this.renewTimer = setInterval(() => {
-      this.renewLease().then(() => this.refreshKeys()).catch((error: unknown) => {
+      this.renewLease().then(() => this.refreshKeys()).then(() => this.joinApparatuses()).catch((error: unknown) => {
         process.emitWarning(`controller ${this.id} could not renew its lease: ${String(error)}`);
       });
     }, Math.floor(this.leaseMs / 3));
@@ -122,6 +124,7 @@ export class ClusterController {
     await Promise.all(this.peers.map((peer) => this.register(peer).catch((error: unknown) => {
       process.emitWarning(`apparatus ${peer.id} was not registered: ${String(error)}`);
     })));
+    await this.joinApparatuses();
   }
 
   /**
@@ -140,6 +143,33 @@ export class ClusterController {
         done,
       ),
     );
+  }
+
+  /**
+   * Takes into the control range the apparatuses that enrolled with the
+   * device since, and those fenced earlier that answer again: each loads the
+   * whole current table and is registered (a rejoin). Until then it is out
+   * of the range, and fenced apparatuses do not serve.
+   */
+  private async joinApparatuses(): Promise<void> {
+    const { state } = await this.readStore();
+    const credentials = grpc.credentials.createInsecure();
+    for (const record of state.apparatuses) {
+      if (this.peers.some((peer) => peer.id === record.id)) continue;
+      this.peers.push({ ...record, client: new (loadGrpc().switchyard.v1.Apparatus)(record.grpc, credentials) });
+      this.fenced.add(record.id);
+    }
+    for (const peer of this.peers.filter((candidate) => this.fenced.has(candidate.id))) {
+      // A short probe first, outside the queue of changes: one that is still away must not delay them.
+      const alive = await callUnary((done) => peer.client.GetState({}, { deadline: deadlineAfter(probeTimeoutMs) }, done)).then(
+        () => true,
+        () => false,
+      );
+      if (!alive) continue;
+      await this.rejoinApparatus(peer.id).catch((error: unknown) => {
+        process.emitWarning(`apparatus ${peer.id} could not rejoin: ${String(error)}`);
+      });
+    }
   }
 
   /** Registers the keys again: a device that restarted forgot them, and apparatuses could not renew. */
@@ -398,7 +428,8 @@ export class ClusterController {
       return { id: peer.id, nbd: peer.nbd, grpc: peer.grpc, pid: state.pid, state: status, generation: state.generation };
     } catch {
       // An apparatus that does not answer is shown as down, not as an error of the whole status.
-      return { id: peer.id, nbd: peer.nbd, grpc: peer.grpc, pid: 0, state: "APPARATUS_STATUS_DOWN", generation: 0 };
+      const status = this.fenced.has(peer.id) ? "APPARATUS_STATUS_FENCED" : "APPARATUS_STATUS_DOWN";
+      return { id: peer.id, nbd: peer.nbd, grpc: peer.grpc, pid: 0, state: status, generation: 0 };
     }
   }
 

@@ -107,6 +107,11 @@ export function deviceServiceHandlers(device: StorageDevice, options: DeviceServ
       const status = device.registrationStatus(request.apparatus_id, request.registration_key);
       return { status: status === "granted" ? "REGISTRATION_STATUS_GRANTED" : status === "fenced" ? "REGISTRATION_STATUS_FENCED" : "REGISTRATION_STATUS_UNKNOWN" };
     }),
+    Enroll: unary(async (request) => {
+      if (request.apparatus === null) throw new InvalidArgumentError("Enroll needs an apparatus");
+      await device.enroll(request.apparatus);
+      return {};
+    }),
     ScrubAreas: unary(async (request) => ({
       zeroed_bytes: await device.scrubAreas(request.epoch, request.lu_id, request.area_indexes),
     })),

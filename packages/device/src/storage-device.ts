@@ -338,6 +338,24 @@ export class StorageDevice {
     return zeroedBytes;
   }
 
+  /** Records (or updates) where an apparatus is reached, for the controller to find it. */
+  async enroll(record: { readonly id: string; readonly nbd: string; readonly grpc: string }): Promise<void> {
+    if (!deviceIdPattern.test(record.id) || record.nbd === "" || record.grpc === "") {
+      throw new InvalidArgumentError(`an apparatus enrolls with an id matching ${String(deviceIdPattern)}, an NBD and a gRPC address`);
+    }
+    for (let attempt = 1; ; attempt += 1) {
+      const { state, sequence } = this.store.read();
+      const others = state.apparatuses.filter((existing) => existing.id !== record.id);
+      if (others.length >= registrationsMax) throw new LimitExceededError(`${registrationsMax} apparatuses are enrolled already (limit)`);
+      try {
+        await this.store.write({ ...state, apparatuses: [...others, { id: record.id, nbd: record.nbd, grpc: record.grpc }] }, sequence);
+        return;
+      } catch (error) {
+        if (!(error instanceof DeviceError && error.code === "STALE_SEQUENCE") || attempt >= storeRetriesMax) throw error;
+      }
+    }
+  }
+
   /**
    * Records in the store where other processes reach each LU over NBD
    * (nbd://address/luId), once the NBD server is listening.

@@ -22,14 +22,14 @@ let stuckServer: grpc.Server;
 let controller: ClusterController;
 const stuckCalls: string[] = [];
 
-/** An apparatus that takes tables and registrations but never answers Hold. */
+/** An apparatus that takes tables and registrations, then never answers again from the first Hold on. */
 function stuckHandlers(): ApparatusHandlers {
   const fail = (method: string): grpc.handleUnaryCall<unknown, never> => (_call, callback) => {
     callback({ code: grpc.status.FAILED_PRECONDITION, details: `${method} on a stuck apparatus` });
   };
   return {
     GetState: (_call, callback) => {
-      callback(null, { apparatus_id: "stuck", status: "APPARATUS_STATUS_SERVING" });
+      if (stuckCalls.length === 0) callback(null, { apparatus_id: "stuck", status: "APPARATUS_STATUS_SERVING" });
     },
     LoadTable: (_call, callback) => {
       callback(null, { apparatus_id: "stuck" });

@@ -14,12 +14,12 @@ export const apparatusesMax = 16;
 export const nbdPortDefault = 10_809;
 export const grpcPortDefault = 50_051;
 export const deviceNbdPortDefault = 10_899;
-const luSizeDefaultBytes = 1024 ** 3;
-const extentSizeDefaultBytes = 4 * 1024 ** 2;
+export const luSizeDefaultBytes = 1024 ** 3;
+export const extentSizeDefaultBytes = 4 * 1024 ** 2;
 const extentSizeMinBytes = 1024 ** 2;
 const extentSizeMaxBytes = 1024 ** 3;
 /** Two LUs: enough to move extents between them. */
-const luCount = 2;
+export const luCount = 2;
 
 const options = {
   dir: { type: "string" },
@@ -44,7 +44,7 @@ function faultOption(text: string | undefined): ApparatusFault | undefined {
   return fault;
 }
 
-function checkExtentSize(bytes: number): number {
+export function checkExtentSize(bytes: number): number {
   const powerOfTwo = (bytes & (bytes - 1)) === 0;
   if (!powerOfTwo || bytes < extentSizeMinBytes || bytes > extentSizeMaxBytes) {
     throw new UsageError(`--extent-size must be a power of two from 1MiB to 1GiB, not ${bytes} bytes`);
@@ -75,7 +75,7 @@ async function printEndpoints(io: Io, appliance: Appliance, json: boolean): Prom
 }
 
 /** Resolves on SIGINT or SIGTERM. */
-function interrupted(): Promise<string> {
+export function interrupted(): Promise<string> {
   return new Promise((resolve) => {
     process.once("SIGINT", () => {
       resolve("SIGINT");

@@ -7,6 +7,7 @@ import type { AddExternalDeviceRequest as _switchyard_v1_AddExternalDeviceReques
 import type { AddExternalDeviceResponse as _switchyard_v1_AddExternalDeviceResponse, AddExternalDeviceResponse__Output as _switchyard_v1_AddExternalDeviceResponse__Output } from './switchyard/v1/AddExternalDeviceResponse.js';
 import type { ApparatusClient as _switchyard_v1_ApparatusClient, ApparatusDefinition as _switchyard_v1_ApparatusDefinition } from './switchyard/v1/Apparatus.js';
 import type { ApparatusActionResponse as _switchyard_v1_ApparatusActionResponse, ApparatusActionResponse__Output as _switchyard_v1_ApparatusActionResponse__Output } from './switchyard/v1/ApparatusActionResponse.js';
+import type { ApparatusRecord as _switchyard_v1_ApparatusRecord, ApparatusRecord__Output as _switchyard_v1_ApparatusRecord__Output } from './switchyard/v1/ApparatusRecord.js';
 import type { ApparatusState as _switchyard_v1_ApparatusState, ApparatusState__Output as _switchyard_v1_ApparatusState__Output } from './switchyard/v1/ApparatusState.js';
 import type { ApparatusSummary as _switchyard_v1_ApparatusSummary, ApparatusSummary__Output as _switchyard_v1_ApparatusSummary__Output } from './switchyard/v1/ApparatusSummary.js';
 import type { ApplyReport as _switchyard_v1_ApplyReport, ApplyReport__Output as _switchyard_v1_ApplyReport__Output } from './switchyard/v1/ApplyReport.js';
@@ -75,6 +76,7 @@ export interface ProtoGrpcType {
       AddExternalDeviceResponse: MessageTypeDefinition<_switchyard_v1_AddExternalDeviceResponse, _switchyard_v1_AddExternalDeviceResponse__Output>
       Apparatus: SubtypeConstructor<typeof grpc.Client, _switchyard_v1_ApparatusClient> & { service: _switchyard_v1_ApparatusDefinition }
       ApparatusActionResponse: MessageTypeDefinition<_switchyard_v1_ApparatusActionResponse, _switchyard_v1_ApparatusActionResponse__Output>
+      ApparatusRecord: MessageTypeDefinition<_switchyard_v1_ApparatusRecord, _switchyard_v1_ApparatusRecord__Output>
       ApparatusState: MessageTypeDefinition<_switchyard_v1_ApparatusState, _switchyard_v1_ApparatusState__Output>
       ApparatusStatus: EnumTypeDefinition
       ApparatusSummary: MessageTypeDefinition<_switchyard_v1_ApparatusSummary, _switchyard_v1_ApparatusSummary__Output>

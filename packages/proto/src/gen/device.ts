@@ -2,12 +2,15 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AcquireLeaseRequest as _switchyard_v1_AcquireLeaseRequest, AcquireLeaseRequest__Output as _switchyard_v1_AcquireLeaseRequest__Output } from './switchyard/v1/AcquireLeaseRequest.js';
+import type { ApparatusRecord as _switchyard_v1_ApparatusRecord, ApparatusRecord__Output as _switchyard_v1_ApparatusRecord__Output } from './switchyard/v1/ApparatusRecord.js';
 import type { ConfigurationTable as _switchyard_v1_ConfigurationTable, ConfigurationTable__Output as _switchyard_v1_ConfigurationTable__Output } from './switchyard/v1/ConfigurationTable.js';
 import type { CopyAreaRequest as _switchyard_v1_CopyAreaRequest, CopyAreaRequest__Output as _switchyard_v1_CopyAreaRequest__Output } from './switchyard/v1/CopyAreaRequest.js';
 import type { CopyAreaResponse as _switchyard_v1_CopyAreaResponse, CopyAreaResponse__Output as _switchyard_v1_CopyAreaResponse__Output } from './switchyard/v1/CopyAreaResponse.js';
 import type { CopyProgressRow as _switchyard_v1_CopyProgressRow, CopyProgressRow__Output as _switchyard_v1_CopyProgressRow__Output } from './switchyard/v1/CopyProgressRow.js';
 import type { DeviceClient as _switchyard_v1_DeviceClient, DeviceDefinition as _switchyard_v1_DeviceDefinition } from './switchyard/v1/Device.js';
 import type { DifferenceTable as _switchyard_v1_DifferenceTable, DifferenceTable__Output as _switchyard_v1_DifferenceTable__Output } from './switchyard/v1/DifferenceTable.js';
+import type { EnrollRequest as _switchyard_v1_EnrollRequest, EnrollRequest__Output as _switchyard_v1_EnrollRequest__Output } from './switchyard/v1/EnrollRequest.js';
+import type { EnrollResponse as _switchyard_v1_EnrollResponse, EnrollResponse__Output as _switchyard_v1_EnrollResponse__Output } from './switchyard/v1/EnrollResponse.js';
 import type { ExtentColumns as _switchyard_v1_ExtentColumns, ExtentColumns__Output as _switchyard_v1_ExtentColumns__Output } from './switchyard/v1/ExtentColumns.js';
 import type { ExtentRow as _switchyard_v1_ExtentRow, ExtentRow__Output as _switchyard_v1_ExtentRow__Output } from './switchyard/v1/ExtentRow.js';
 import type { ExternalDevice as _switchyard_v1_ExternalDevice, ExternalDevice__Output as _switchyard_v1_ExternalDevice__Output } from './switchyard/v1/ExternalDevice.js';
@@ -44,6 +47,7 @@ export interface ProtoGrpcType {
   switchyard: {
     v1: {
       AcquireLeaseRequest: MessageTypeDefinition<_switchyard_v1_AcquireLeaseRequest, _switchyard_v1_AcquireLeaseRequest__Output>
+      ApparatusRecord: MessageTypeDefinition<_switchyard_v1_ApparatusRecord, _switchyard_v1_ApparatusRecord__Output>
       ChangeState: EnumTypeDefinition
       ConfigurationTable: MessageTypeDefinition<_switchyard_v1_ConfigurationTable, _switchyard_v1_ConfigurationTable__Output>
       CopyAreaRequest: MessageTypeDefinition<_switchyard_v1_CopyAreaRequest, _switchyard_v1_CopyAreaRequest__Output>
@@ -51,6 +55,8 @@ export interface ProtoGrpcType {
       CopyProgressRow: MessageTypeDefinition<_switchyard_v1_CopyProgressRow, _switchyard_v1_CopyProgressRow__Output>
       Device: SubtypeConstructor<typeof grpc.Client, _switchyard_v1_DeviceClient> & { service: _switchyard_v1_DeviceDefinition }
       DifferenceTable: MessageTypeDefinition<_switchyard_v1_DifferenceTable, _switchyard_v1_DifferenceTable__Output>
+      EnrollRequest: MessageTypeDefinition<_switchyard_v1_EnrollRequest, _switchyard_v1_EnrollRequest__Output>
+      EnrollResponse: MessageTypeDefinition<_switchyard_v1_EnrollResponse, _switchyard_v1_EnrollResponse__Output>
       ExtentColumns: MessageTypeDefinition<_switchyard_v1_ExtentColumns, _switchyard_v1_ExtentColumns__Output>
       ExtentRow: MessageTypeDefinition<_switchyard_v1_ExtentRow, _switchyard_v1_ExtentRow__Output>
       ExternalDevice: MessageTypeDefinition<_switchyard_v1_ExternalDevice, _switchyard_v1_ExternalDevice__Output>

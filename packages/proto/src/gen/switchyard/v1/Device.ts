@@ -5,6 +5,8 @@ import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AcquireLeaseRequest as _switchyard_v1_AcquireLeaseRequest, AcquireLeaseRequest__Output as _switchyard_v1_AcquireLeaseRequest__Output } from '../../switchyard/v1/AcquireLeaseRequest.js';
 import type { CopyAreaRequest as _switchyard_v1_CopyAreaRequest, CopyAreaRequest__Output as _switchyard_v1_CopyAreaRequest__Output } from '../../switchyard/v1/CopyAreaRequest.js';
 import type { CopyAreaResponse as _switchyard_v1_CopyAreaResponse, CopyAreaResponse__Output as _switchyard_v1_CopyAreaResponse__Output } from '../../switchyard/v1/CopyAreaResponse.js';
+import type { EnrollRequest as _switchyard_v1_EnrollRequest, EnrollRequest__Output as _switchyard_v1_EnrollRequest__Output } from '../../switchyard/v1/EnrollRequest.js';
+import type { EnrollResponse as _switchyard_v1_EnrollResponse, EnrollResponse__Output as _switchyard_v1_EnrollResponse__Output } from '../../switchyard/v1/EnrollResponse.js';
 import type { FenceRequest as _switchyard_v1_FenceRequest, FenceRequest__Output as _switchyard_v1_FenceRequest__Output } from '../../switchyard/v1/FenceRequest.js';
 import type { FenceResponse as _switchyard_v1_FenceResponse, FenceResponse__Output as _switchyard_v1_FenceResponse__Output } from '../../switchyard/v1/FenceResponse.js';
 import type { GetInventoryRequest as _switchyard_v1_GetInventoryRequest, GetInventoryRequest__Output as _switchyard_v1_GetInventoryRequest__Output } from '../../switchyard/v1/GetInventoryRequest.js';
@@ -40,6 +42,15 @@ export interface DeviceClient extends grpc.Client {
   copyArea(argument: _switchyard_v1_CopyAreaRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
   copyArea(argument: _switchyard_v1_CopyAreaRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
   copyArea(argument: _switchyard_v1_CopyAreaRequest, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
+  
+  Enroll(argument: _switchyard_v1_EnrollRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
+  Enroll(argument: _switchyard_v1_EnrollRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
+  Enroll(argument: _switchyard_v1_EnrollRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
+  Enroll(argument: _switchyard_v1_EnrollRequest, callback: grpc.requestCallback<_switchyard_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
+  enroll(argument: _switchyard_v1_EnrollRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
+  enroll(argument: _switchyard_v1_EnrollRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
+  enroll(argument: _switchyard_v1_EnrollRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
+  enroll(argument: _switchyard_v1_EnrollRequest, callback: grpc.requestCallback<_switchyard_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
   
   Fence(argument: _switchyard_v1_FenceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_FenceResponse__Output>): grpc.ClientUnaryCall;
   Fence(argument: _switchyard_v1_FenceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_FenceResponse__Output>): grpc.ClientUnaryCall;
@@ -120,6 +131,8 @@ export interface DeviceHandlers extends grpc.UntypedServiceImplementation {
   
   CopyArea: grpc.handleUnaryCall<_switchyard_v1_CopyAreaRequest__Output, _switchyard_v1_CopyAreaResponse>;
   
+  Enroll: grpc.handleUnaryCall<_switchyard_v1_EnrollRequest__Output, _switchyard_v1_EnrollResponse>;
+  
   Fence: grpc.handleUnaryCall<_switchyard_v1_FenceRequest__Output, _switchyard_v1_FenceResponse>;
   
   GetInventory: grpc.handleUnaryCall<_switchyard_v1_GetInventoryRequest__Output, _switchyard_v1_Inventory>;
@@ -141,6 +154,7 @@ export interface DeviceHandlers extends grpc.UntypedServiceImplementation {
 export interface DeviceDefinition extends grpc.ServiceDefinition {
   AcquireLease: MethodDefinition<_switchyard_v1_AcquireLeaseRequest, _switchyard_v1_Lease, _switchyard_v1_AcquireLeaseRequest__Output, _switchyard_v1_Lease__Output>
   CopyArea: MethodDefinition<_switchyard_v1_CopyAreaRequest, _switchyard_v1_CopyAreaResponse, _switchyard_v1_CopyAreaRequest__Output, _switchyard_v1_CopyAreaResponse__Output>
+  Enroll: MethodDefinition<_switchyard_v1_EnrollRequest, _switchyard_v1_EnrollResponse, _switchyard_v1_EnrollRequest__Output, _switchyard_v1_EnrollResponse__Output>
   Fence: MethodDefinition<_switchyard_v1_FenceRequest, _switchyard_v1_FenceResponse, _switchyard_v1_FenceRequest__Output, _switchyard_v1_FenceResponse__Output>
   GetInventory: MethodDefinition<_switchyard_v1_GetInventoryRequest, _switchyard_v1_Inventory, _switchyard_v1_GetInventoryRequest__Output, _switchyard_v1_Inventory__Output>
   ReadStore: MethodDefinition<_switchyard_v1_ReadStoreRequest, _switchyard_v1_StoreSnapshot, _switchyard_v1_ReadStoreRequest__Output, _switchyard_v1_StoreSnapshot__Output>

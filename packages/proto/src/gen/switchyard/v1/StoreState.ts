@@ -5,6 +5,7 @@ import type { VolumeTable as _switchyard_v1_VolumeTable, VolumeTable__Output as 
 import type { JournalEntry as _switchyard_v1_JournalEntry, JournalEntry__Output as _switchyard_v1_JournalEntry__Output } from '../../switchyard/v1/JournalEntry.js';
 import type { CopyProgressRow as _switchyard_v1_CopyProgressRow, CopyProgressRow__Output as _switchyard_v1_CopyProgressRow__Output } from '../../switchyard/v1/CopyProgressRow.js';
 import type { ExternalDevice as _switchyard_v1_ExternalDevice, ExternalDevice__Output as _switchyard_v1_ExternalDevice__Output } from '../../switchyard/v1/ExternalDevice.js';
+import type { ApparatusRecord as _switchyard_v1_ApparatusRecord, ApparatusRecord__Output as _switchyard_v1_ApparatusRecord__Output } from '../../switchyard/v1/ApparatusRecord.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface StoreState {
@@ -14,6 +15,7 @@ export interface StoreState {
   'journal'?: (_switchyard_v1_JournalEntry)[];
   'copy_progress'?: (_switchyard_v1_CopyProgressRow)[];
   'external_devices'?: (_switchyard_v1_ExternalDevice)[];
+  'apparatuses'?: (_switchyard_v1_ApparatusRecord)[];
 }
 
 export interface StoreState__Output {
@@ -23,4 +25,5 @@ export interface StoreState__Output {
   'journal': (_switchyard_v1_JournalEntry__Output)[];
   'copy_progress': (_switchyard_v1_CopyProgressRow__Output)[];
   'external_devices': (_switchyard_v1_ExternalDevice__Output)[];
+  'apparatuses': (_switchyard_v1_ApparatusRecord__Output)[];
 }

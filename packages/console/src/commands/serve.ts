@@ -1,0 +1,147 @@
+/**
+ * `switchyard device serve` and `switchyard apparatus serve`: the parts of
+ * the appliance as separate processes, for several machines. An apparatus
+ * reaches the device's LUs over NBD, enrolls itself with the device, and
+ * serves no host I/O until the controller has given it the current table and
+ * registered it. The apparatus started with --controller runs the controller
+ * (the next version elects it among the apparatuses).
+ */
+import * as grpc from "@grpc/grpc-js";
+import { StorageDevice } from "@switchyard/device";
+import { NbdBackendSet, VirtualizationApparatus, serveApparatus } from "@switchyard/apparatus";
+import { ClusterController, ControllerError, controllerHandlers } from "@switchyard/controller";
+import { callUnary, deadlineAfter, loadGrpc } from "@switchyard/proto";
+import { serveDevice } from "../appliance.js";
+import type { Command } from "../command.js";
+import { checkAddress, defaultDataDir } from "../endpoints.js";
+import { printJson, type Io } from "../output.js";
+import { flag, parse, portOption, requiredString, sizeOption, stringOption } from "../usage.js";
+import { checkExtentSize, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
+
+/** How long an apparatus waits for the device to take its enrollment. */
+const enrollTimeoutMs = 10_000;
+
+function announce(io: Io, json: boolean, endpoints: Record<string, unknown>, lines: readonly string[]): void {
+  if (json) printJson(io, endpoints);
+  else io.stdout.write(`${lines.join("\n")}\nPress Ctrl-C to stop.\n`);
+}
+
+export const deviceServe: Command = {
+  words: ["device", "serve"],
+  summary: "serve a storage device on its own: its LUs over NBD, its store and arbiter over gRPC",
+  help: `Usage: switchyard device serve [--dir DIR] [--host H] [--grpc-port P] [--nbd-port P]
+                               [--lu-size SIZE] [--extent-size SIZE] [--json]
+
+Opens (or creates, with two LUs) the device in DIR and serves it until Ctrl-C:
+the Device gRPC service (inventory, arbiter, configuration store, fencing,
+copy offload) and each LU as an NBD export for apparatuses.
+
+Options:
+  --dir DIR              data folder (default ./${defaultDataDir})
+  --host H               address to listen on (default 127.0.0.1)
+  --grpc-port P          gRPC port (default ${grpcPortDefault}; 0: a free port)
+  --nbd-port P           NBD port of the LUs (default ${deviceNbdPortDefault}; 0: a free port)
+  --lu-size SIZE         size of each LU when DIR is new (default 1GiB)
+  --extent-size SIZE     storage area size when DIR is new (default 4MiB)
+  --json                 print the endpoints as JSON
+
+Example:
+  switchyard device serve --dir ./dev0 --grpc-port 50051`,
+  async run(argv, io) {
+    const parsed = parse(argv, {
+      dir: { type: "string" }, host: { type: "string" }, "grpc-port": { type: "string" }, "nbd-port": { type: "string" },
+      "lu-size": { type: "string" }, "extent-size": { type: "string" }, json: { type: "boolean" },
+    }, 0);
+    const host = stringOption(parsed, "host") ?? "127.0.0.1";
+    const grpcPort = portOption(parsed, "grpc-port", grpcPortDefault);
+    const deviceNbdPort = portOption(parsed, "nbd-port", deviceNbdPortDefault);
+    const luSizeBytes = sizeOption(parsed, "lu-size") ?? luSizeDefaultBytes;
+    const extentSizeBytes = checkExtentSize(sizeOption(parsed, "extent-size") ?? extentSizeDefaultBytes);
+    const dir = stringOption(parsed, "dir") ?? defaultDataDir;
+    const device = await StorageDevice.open({ dir, create: { deviceId: "dev0", luCount, luSizeBytes, extentSizeBytes } });
+    const served = await serveDevice(device, { host, grpcPort, deviceNbdPort });
+    const stop = interrupted();
+    announce(io, flag(parsed, "json"), { pid: process.pid, device: { id: device.id, grpc: served.grpc, nbd: served.nbd } }, [
+      `switchyard device serve: ${device.id} from ${device.dir} (pid ${process.pid})`,
+      `  gRPC ${served.grpc}, LUs over NBD at ${served.nbd}`,
+    ]);
+    io.stderr.write(`switchyard device serve: ${await stop}, stopping\n`);
+    await served.nbdServer.close();
+    served.grpcServer.forceShutdown();
+    await device.close();
+    return 0;
+  },
+};
+
+async function enroll(deviceAddress: string, record: { id: string; nbd: string; grpc: string }): Promise<void> {
+  const device = new (loadGrpc().switchyard.v1.Device)(deviceAddress, grpc.credentials.createInsecure());
+  try {
+    await callUnary((done) => device.Enroll({ apparatus: record }, { deadline: deadlineAfter(enrollTimeoutMs) }, done));
+  } finally {
+    device.close();
+  }
+}
+
+export const apparatusServe: Command = {
+  words: ["apparatus", "serve"],
+  summary: "serve one virtualization apparatus on its own, against a device",
+  help: `Usage: switchyard apparatus serve --id ID --device HOST:PORT [--host H] [--nbd-port P]
+                                  [--grpc-port P] [--controller] [--json]
+
+Serves the volumes over NBD through a configuration table kept up to date by
+the controller, reaching the device's LUs over NBD. It enrolls with the
+device and serves host I/O once the controller has registered it. With
+--controller, this apparatus also runs the controller (console commands take
+--endpoint with its gRPC address).
+
+Options:
+  --id ID                the apparatus's name (letters, digits, '.', '_', '-')
+  --device HOST:PORT     the device's gRPC address
+  --host H               address to listen on (default 127.0.0.1)
+  --nbd-port P           NBD port for hosts (default ${nbdPortDefault}; 0: a free port)
+  --grpc-port P          gRPC port (default 0: a free port)
+  --controller           also run the configuration change controller here
+  --json                 print the endpoints as JSON
+
+Example:
+  switchyard apparatus serve --id a1 --device 127.0.0.1:50051 --controller --grpc-port 50060
+  switchyard volume create vm1 --size 1GiB --endpoint 127.0.0.1:50060`,
+  async run(argv, io) {
+    const parsed = parse(argv, {
+      id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "nbd-port": { type: "string" },
+      "grpc-port": { type: "string" }, controller: { type: "boolean" }, json: { type: "boolean" },
+    }, 0);
+    const id = requiredString(parsed, "id");
+    const deviceAddress = checkAddress(requiredString(parsed, "device"), "--device");
+    const host = stringOption(parsed, "host") ?? "127.0.0.1";
+    const runsController = flag(parsed, "controller");
+    const apparatus = new VirtualizationApparatus({ id, backends: new NbdBackendSet(), fencedUntilRegistered: true });
+    const slot: { controller?: ClusterController } = {};
+    const served = await serveApparatus(apparatus, {
+      host,
+      nbdPort: portOption(parsed, "nbd-port", nbdPortDefault),
+      grpcPort: portOption(parsed, "grpc-port", 0),
+      addServices: (server) => {
+        if (!runsController) return;
+        server.addService(loadGrpc().switchyard.v1.Controller.service, controllerHandlers(() => {
+          if (slot.controller === undefined) throw new ControllerError("UNAVAILABLE", "the controller is starting; try again in a moment");
+          return slot.controller;
+        }));
+      },
+    });
+    await enroll(deviceAddress, { id, nbd: served.nbdAddress, grpc: served.grpcAddress });
+    if (runsController) {
+      slot.controller = new ClusterController({ id, address: served.grpcAddress, deviceAddress, apparatuses: [] });
+      await slot.controller.start();
+    }
+    const stop = interrupted();
+    announce(io, flag(parsed, "json"), { pid: process.pid, id, nbd: served.nbdAddress, grpc: served.grpcAddress, controller: runsController }, [
+      `switchyard apparatus serve: ${id} (pid ${process.pid})${runsController ? ", running the controller" : ""}`,
+      `  NBD ${served.nbdAddress}, gRPC ${served.grpcAddress}, device ${deviceAddress}`,
+    ]);
+    io.stderr.write(`switchyard apparatus serve: ${await stop}, stopping\n`);
+    slot.controller?.close();
+    await served.close();
+    return 0;
+  },
+};

@@ -1,0 +1,190 @@
+// Goal: the change protocol across real processes (issue 3): a device, three
+// apparatuses (one running the controller) each its own process, host I/O
+// through all of them, extents moved meanwhile, and one apparatus stopped
+// with SIGSTOP during a move. It is fenced, the move commits on the others,
+// and once resumed it serves nothing stale: every read through any apparatus
+// is checked by the history checker, and it serves the new table after it
+// rejoins. Method: `switchyard device serve` and `apparatus serve` children
+// on ephemeral ports, our NBD client as the hosts, the CLI for the changes.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { History } from "@switchyard/checker";
+import { NbdClient, NbdError } from "@switchyard/device/nbd";
+import { assertSucceeded, cliPath, describeResult, runCli } from "./appliance.js";
+
+const blockBytes = 4096;
+const extentBytes = 4 << 20;
+const volumeBytes = 8 * extentBytes;
+const blockCount = volumeBytes / blockBytes;
+const startTimeoutMs = 20_000;
+/** Pause after a refused request before the next one. */
+const refusedPauseMs = 20;
+const children: ChildProcess[] = [];
+let dir: string;
+let controller: string;
+const nbd = new Map<string, string>();
+const pids = new Map<string, number>();
+
+/** Starts `switchyard ARGS --json` and resolves with the JSON it prints once serving. */
+function startServing(args: readonly string[]): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, [cliPath, ...args, "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    const timer = setTimeout(() => {
+      reject(new Error(`${args.join(" ")}: nothing within ${startTimeoutMs} ms\n${err}`));
+    }, startTimeoutMs);
+    child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      try {
+        const parsed = JSON.parse(out) as Record<string, unknown>;
+        clearTimeout(timer);
+        resolve(parsed);
+      } catch {
+        // Not all of it yet.
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args.join(" ")} exited ${code}\n${err}`));
+    });
+  });
+}
+
+async function apparatusStates(): Promise<Map<string, string>> {
+  const result = await runCli(["cluster", "status", "--json", "--endpoint", controller]);
+  assertSucceeded(result);
+  const status = JSON.parse(result.stdout) as { apparatuses: { id: string; state: string }[] };
+  return new Map(status.apparatuses.map((apparatus) => [apparatus.id, apparatus.state]));
+}
+
+async function waitUntilServing(ids: readonly string[]): Promise<void> {
+  const deadline = Date.now() + startTimeoutMs;
+  for (;;) {
+    const states = await apparatusStates();
+    if (ids.every((id) => states.get(id) === "serving")) return;
+    if (Date.now() > deadline) throw new Error(`not all serving: ${JSON.stringify([...states])}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "switchyard-processes-"));
+  const device = (await startServing(["device", "serve", "--dir", join(dir, "dev"), "--grpc-port", "0", "--nbd-port", "0", "--lu-size", "128MiB"])) as { device: { grpc: string } };
+  for (const id of ["a1", "a2", "a3"]) {
+    const args = ["apparatus", "serve", "--id", id, "--device", device.device.grpc, "--nbd-port", "0", "--grpc-port", "0", ...(id === "a1" ? ["--controller"] : [])];
+    const started = (await startServing(args)) as { nbd: string; grpc: string; pid: number };
+    nbd.set(id, started.nbd);
+    pids.set(id, started.pid);
+    if (id === "a1") controller = started.grpc;
+  }
+  await waitUntilServing(["a1", "a2", "a3"]);
+  assertSucceeded(await runCli(["volume", "create", "p", "--size", `${volumeBytes >> 20}MiB`, "--lu", "lu0", "--endpoint", controller]));
+});
+
+afterAll(async () => {
+  for (const child of children) {
+    if (child.pid !== undefined && child.exitCode === null) {
+      child.kill("SIGCONT");
+      child.kill("SIGKILL");
+    }
+  }
+  await rm(dir, { recursive: true, force: true });
+});
+
+function stamp(value: number): Buffer {
+  const buffer = Buffer.alloc(blockBytes, value & 0xff);
+  buffer.writeUInt32BE(value, 0);
+  return buffer;
+}
+
+async function connect(id: string): Promise<NbdClient> {
+  const [host = "", port = ""] = (nbd.get(id) ?? "").split(":");
+  return NbdClient.connect({ host, port: Number(port), exportName: "p", timeoutMs: 30_000 });
+}
+
+describe("separate processes", () => {
+  it("fence a stopped apparatus, go on without it, and never serve stale data", async () => {
+    const history = new History();
+    const clients = new Map<string, NbdClient>();
+    for (const id of ["a1", "a2", "a3"]) clients.set(id, await connect(id));
+    let stop = false;
+    let refused = 0;
+    /** After a refusal: a pause (a fenced apparatus answers at once), and a new connection if this one broke. */
+    const recover = async (id: string): Promise<void> => {
+      refused += 1;
+      await new Promise((resolve) => setTimeout(resolve, refusedPauseMs));
+      const client = clients.get(id) as NbdClient;
+      if (client.requestsInFlight === 0) {
+        await client.close().catch(() => undefined);
+        clients.set(id, await connect(id));
+      }
+    };
+    let nextValue = 1;
+    const writer = async (id: string): Promise<void> => {
+      while (!stop) {
+        const client = clients.get(id) as NbdClient;
+        const block = Math.floor(Math.random() * blockCount);
+        const value = nextValue++;
+        const record = history.beginWrite(block, value, performance.now());
+        let acknowledged = false;
+        try {
+          await client.write(block * blockBytes, stamp(value), false);
+          acknowledged = true;
+        } catch (error) {
+          if (!(error instanceof NbdError)) throw error;
+        } finally {
+          history.endWrite(record, performance.now(), acknowledged);
+        }
+        if (!acknowledged) await recover(id);
+      }
+    };
+    const reader = async (id: string): Promise<void> => {
+      const into = Buffer.alloc(blockBytes);
+      while (!stop) {
+        const client = clients.get(id) as NbdClient;
+        const block = Math.floor(Math.random() * blockCount);
+        const startMs = performance.now();
+        try {
+          await client.read(block * blockBytes, into);
+        } catch (error) {
+          // A fenced apparatus refuses (ESHUTDOWN): no data, so nothing to check.
+          if (!(error instanceof NbdError)) throw error;
+          await recover(id);
+          continue;
+        }
+        history.read(block, into.readUInt32BE(0), startMs, performance.now());
+      }
+    };
+    const load = [writer("a1"), writer("a3"), reader("a2"), reader("a3"), reader("a1")];
+    const fencedByMove: string[][] = [];
+    for (let move = 0; move < 6; move += 1) {
+      const stopped = move === 2;
+      if (stopped) process.kill(pids.get("a2") ?? 0, "SIGSTOP");
+      const result = await runCli(["volume", "move", "p", "--extent", String(move), "--to", "lu1", "--json", "--endpoint", controller], 30_000);
+      if (stopped) process.kill(pids.get("a2") ?? 0, "SIGCONT");
+      assertSucceeded(result);
+      const change = JSON.parse(result.stdout) as { state: string; fenced: string[] };
+      expect(change.state, describeResult(result)).toBe("committed");
+      fencedByMove.push(change.fenced);
+    }
+    expect(fencedByMove).toEqual([[], [], ["a2"], [], [], []]);
+    await waitUntilServing(["a1", "a2", "a3"]);
+    stop = true;
+    await Promise.all(load);
+    const into = Buffer.alloc(blockBytes);
+    for (const client of clients.values()) {
+      for (const block of history.writtenBlocks()) {
+        await client.read(block * blockBytes, into);
+        history.final(block, into.readUInt32BE(0));
+      }
+    }
+    await Promise.all([...clients.values()].map((client) => client.close()));
+    expect(history.found(), `${refused} requests were refused along the way`).toEqual([]);
+  });
+});
