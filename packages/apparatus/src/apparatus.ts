@@ -50,9 +50,10 @@ interface FinishedChange {
  * Deliberate bugs, for proving that checkers and the conformance suite catch
  * them; never set in production. "drain-early": Hold reports drained without
  * waiting for I/O in flight. "hold-nothing": Hold installs no gate, so I/O it
- * should hold runs before Apply.
+ * should hold runs before Apply. "ignore-fencing": it goes on serving when
+ * fenced or when its lease runs out.
  */
-export type ApparatusFault = "drain-early" | "hold-nothing";
+export type ApparatusFault = "drain-early" | "hold-nothing" | "ignore-fencing";
 
 export interface ApparatusOptions {
   readonly id: string;
@@ -89,10 +90,11 @@ export class VirtualizationApparatus {
     this.backends = options.backends;
     this.fault = options.fault;
     this.io = new IoPath(this.faces, options.backends);
+    const ignoresFencing = options.fault === "ignore-fencing";
     this.contact = new ContactLease((reason) => {
-      this.io.fence(reason);
+      if (!ignoresFencing) this.io.fence(reason);
     });
-    this.io.lease = this.contact;
+    if (!ignoresFencing) this.io.lease = this.contact;
     if (options.fencedUntilRegistered === true) this.io.fence("not registered by a controller yet");
     this.nbdAddress = options.nbdAddress ?? "";
     this.grpcAddress = options.grpcAddress ?? "";

@@ -40,6 +40,12 @@ export const scrubTimeoutMs = 120_000;
 export const apparatusLeaseMsDefault = 3_000;
 /** How long a fenced apparatus has to answer before the controller tries to take it back. */
 export const probeTimeoutMs = 300;
+/**
+ * Probes in a row a fenced apparatus must answer before it is taken back: one
+ * that just woke up (or flaps) stays out for a renewal period first. A newly
+ * enrolled apparatus joins at its first answer.
+ */
+export const rejoinProbesMin = 2;
 /** Volumes a cluster may hold: each is an NBD export on every apparatus. */
 export const volumesMax = 1_024;
 
@@ -79,6 +85,8 @@ export class ClusterController {
   private readonly apparatusLeaseMs: number;
   /** The registration key the device knows each apparatus in the control range by. */
   private readonly keys = new Map<string, string>();
+  /** Probes answered in a row by each fenced apparatus (joinApparatuses). */
+  private readonly answeredProbes = new Map<string, number>();
   private readonly leaseMs: number;
   private readonly now: () => number;
   private lease: Lease__Output | undefined;
@@ -158,6 +166,7 @@ export class ClusterController {
       if (this.peers.some((peer) => peer.id === record.id)) continue;
       this.peers.push({ ...record, client: new (loadGrpc().switchyard.v1.Apparatus)(record.grpc, credentials) });
       this.fenced.add(record.id);
+      this.answeredProbes.set(record.id, rejoinProbesMin);
     }
     for (const peer of this.peers.filter((candidate) => this.fenced.has(candidate.id))) {
       // A short probe first, outside the queue of changes: one that is still away must not delay them.
@@ -165,7 +174,10 @@ export class ClusterController {
         () => true,
         () => false,
       );
-      if (!alive) continue;
+      const answered = alive ? (this.answeredProbes.get(peer.id) ?? 0) + 1 : 0;
+      this.answeredProbes.set(peer.id, answered);
+      if (answered < rejoinProbesMin) continue;
+      this.answeredProbes.delete(peer.id);
       await this.rejoinApparatus(peer.id).catch((error: unknown) => {
         process.emitWarning(`apparatus ${peer.id} could not rejoin: ${String(error)}`);
       });

@@ -4,13 +4,15 @@
 // with SIGSTOP during a move. It is fenced, the move commits on the others,
 // and once resumed it serves nothing stale: every read through any apparatus
 // is checked by the history checker, and it serves the new table after it
-// rejoins. Method: `switchyard device serve` and `apparatus serve` children
-// on ephemeral ports, our NBD client as the hosts, the CLI for the changes.
+// rejoins. The same run with the stopped apparatus built to ignore fencing
+// (a planted bug) must be caught serving stale data. Method: `switchyard
+// device serve` and `apparatus serve` children on ephemeral ports, our NBD
+// client as the hosts, the CLI for the changes.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { History } from "@switchyard/checker";
 import { NbdClient, NbdError } from "@switchyard/device/nbd";
 import { assertSucceeded, cliPath, describeResult, runCli } from "./appliance.js";
@@ -20,9 +22,11 @@ const extentBytes = 4 << 20;
 const volumeBytes = 8 * extentBytes;
 const blockCount = volumeBytes / blockBytes;
 const startTimeoutMs = 20_000;
+/** Write-then-read probes right after the stopped apparatus resumes. */
+const probesAfterResume = 20;
 /** Pause after a refused request before the next one. */
 const refusedPauseMs = 20;
-const children: ChildProcess[] = [];
+let children: ChildProcess[] = [];
 let dir: string;
 let controller: string;
 const nbd = new Map<string, string>();
@@ -73,11 +77,17 @@ async function waitUntilServing(ids: readonly string[]): Promise<void> {
   }
 }
 
-beforeAll(async () => {
+/** Starts a device and apparatuses a1 (the controller), a2 and a3; a2 may carry a planted fault. */
+async function startCluster(a2Fault: string | undefined): Promise<void> {
+  children = [];
   dir = await mkdtemp(join(tmpdir(), "switchyard-processes-"));
   const device = (await startServing(["device", "serve", "--dir", join(dir, "dev"), "--grpc-port", "0", "--nbd-port", "0", "--lu-size", "128MiB"])) as { device: { grpc: string } };
   for (const id of ["a1", "a2", "a3"]) {
-    const args = ["apparatus", "serve", "--id", id, "--device", device.device.grpc, "--nbd-port", "0", "--grpc-port", "0", ...(id === "a1" ? ["--controller"] : [])];
+    const args = [
+      "apparatus", "serve", "--id", id, "--device", device.device.grpc, "--nbd-port", "0", "--grpc-port", "0",
+      ...(id === "a1" ? ["--controller"] : []),
+      ...(id === "a2" && a2Fault !== undefined ? ["--test-fault", a2Fault] : []),
+    ];
     const started = (await startServing(args)) as { nbd: string; grpc: string; pid: number };
     nbd.set(id, started.nbd);
     pids.set(id, started.pid);
@@ -85,9 +95,9 @@ beforeAll(async () => {
   }
   await waitUntilServing(["a1", "a2", "a3"]);
   assertSucceeded(await runCli(["volume", "create", "p", "--size", `${volumeBytes >> 20}MiB`, "--lu", "lu0", "--endpoint", controller]));
-});
+}
 
-afterAll(async () => {
+async function stopCluster(): Promise<void> {
   for (const child of children) {
     if (child.pid !== undefined && child.exitCode === null) {
       child.kill("SIGCONT");
@@ -95,7 +105,9 @@ afterAll(async () => {
     }
   }
   await rm(dir, { recursive: true, force: true });
-});
+}
+
+afterEach(stopCluster);
 
 function stamp(value: number): Buffer {
   const buffer = Buffer.alloc(blockBytes, value & 0xff);
@@ -108,8 +120,14 @@ async function connect(id: string): Promise<NbdClient> {
   return NbdClient.connect({ host, port: Number(port), exportName: "p", timeoutMs: 30_000 });
 }
 
-describe("separate processes", () => {
-  it("fence a stopped apparatus, go on without it, and never serve stale data", async () => {
+interface RunResult {
+  readonly history: History;
+  readonly fencedByMove: string[][];
+  readonly refused: number;
+}
+
+/** Host load through every apparatus while six moves run, a2 stopped during the third; every operation checked. */
+async function movesWithStoppedApparatus(): Promise<RunResult> {
     const history = new History();
     const clients = new Map<string, NbdClient>();
     for (const id of ["a1", "a2", "a3"]) clients.set(id, await connect(id));
@@ -161,19 +179,44 @@ describe("separate processes", () => {
         history.read(block, into.readUInt32BE(0), startMs, performance.now());
       }
     };
+    /**
+     * Right after a2 resumes: write through a1 to the extent just moved, then
+     * read the block through a2. A fenced a2 must refuse; one serving its old
+     * table would return the old area's stale bytes.
+     */
+    const writeThenReadElsewhere = async (extent: number): Promise<void> => {
+      const into = Buffer.alloc(blockBytes);
+      for (let probe = 0; probe < probesAfterResume; probe += 1) {
+        const block = extent * (extentBytes / blockBytes) + probe;
+        const value = nextValue++;
+        const record = history.beginWrite(block, value, performance.now());
+        await (clients.get("a1") as NbdClient).write(block * blockBytes, stamp(value), false);
+        history.endWrite(record, performance.now(), true);
+        const startMs = performance.now();
+        try {
+          await (clients.get("a2") as NbdClient).read(block * blockBytes, into);
+          history.read(block, into.readUInt32BE(0), startMs, performance.now());
+        } catch (error) {
+          if (!(error instanceof NbdError)) throw error;
+          await recover("a2");
+        }
+      }
+    };
     const load = [writer("a1"), writer("a3"), reader("a2"), reader("a3"), reader("a1")];
     const fencedByMove: string[][] = [];
     for (let move = 0; move < 6; move += 1) {
       const stopped = move === 2;
       if (stopped) process.kill(pids.get("a2") ?? 0, "SIGSTOP");
       const result = await runCli(["volume", "move", "p", "--extent", String(move), "--to", "lu1", "--json", "--endpoint", controller], 30_000);
-      if (stopped) process.kill(pids.get("a2") ?? 0, "SIGCONT");
+      if (stopped) {
+        process.kill(pids.get("a2") ?? 0, "SIGCONT");
+        await writeThenReadElsewhere(move);
+      }
       assertSucceeded(result);
       const change = JSON.parse(result.stdout) as { state: string; fenced: string[] };
-      expect(change.state, describeResult(result)).toBe("committed");
+      if (change.state !== "committed") throw new Error(`move did not commit: ${describeResult(result)}`);
       fencedByMove.push(change.fenced);
     }
-    expect(fencedByMove).toEqual([[], [], ["a2"], [], [], []]);
     await waitUntilServing(["a1", "a2", "a3"]);
     stop = true;
     await Promise.all(load);
@@ -185,6 +228,21 @@ describe("separate processes", () => {
       }
     }
     await Promise.all([...clients.values()].map((client) => client.close()));
-    expect(history.found(), `${refused} requests were refused along the way`).toEqual([]);
+    return { history, fencedByMove, refused };
+}
+
+describe("separate processes", () => {
+  it("fence a stopped apparatus, go on without it, and never serve stale data", async () => {
+    await startCluster(undefined);
+    const result = await movesWithStoppedApparatus();
+    expect(result.fencedByMove).toEqual([[], [], ["a2"], [], [], []]);
+    expect(result.history.found(), `${result.refused} requests were refused along the way`).toEqual([]);
+  });
+
+  it("are caught serving stale data when the stopped apparatus ignores fencing (a planted bug)", async () => {
+    await startCluster("ignore-fencing");
+    const result = await movesWithStoppedApparatus();
+    expect(result.fencedByMove[2]).toEqual(["a2"]);
+    expect(result.history.found().length).toBeGreaterThan(0);
   });
 });

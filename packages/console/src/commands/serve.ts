@@ -16,7 +16,7 @@ import type { Command } from "../command.js";
 import { checkAddress, defaultDataDir } from "../endpoints.js";
 import { printJson, type Io } from "../output.js";
 import { flag, parse, portOption, requiredString, sizeOption, stringOption } from "../usage.js";
-import { checkExtentSize, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
+import { checkExtentSize, faultOption, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
 
 /** How long an apparatus waits for the device to take its enrollment. */
 const enrollTimeoutMs = 10_000;
@@ -102,6 +102,7 @@ Options:
   --grpc-port P          gRPC port (default 0: a free port)
   --controller           also run the configuration change controller here
   --json                 print the endpoints as JSON
+  --test-fault F         plant a deliberate bug (drain-early, hold-nothing, ignore-fencing) to test a checker
 
 Example:
   switchyard apparatus serve --id a1 --device 127.0.0.1:50051 --controller --grpc-port 50060
@@ -109,13 +110,19 @@ Example:
   async run(argv, io) {
     const parsed = parse(argv, {
       id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "nbd-port": { type: "string" },
-      "grpc-port": { type: "string" }, controller: { type: "boolean" }, json: { type: "boolean" },
+      "grpc-port": { type: "string" }, controller: { type: "boolean" }, json: { type: "boolean" }, "test-fault": { type: "string" },
     }, 0);
+    const fault = faultOption(stringOption(parsed, "test-fault"));
     const id = requiredString(parsed, "id");
     const deviceAddress = checkAddress(requiredString(parsed, "device"), "--device");
     const host = stringOption(parsed, "host") ?? "127.0.0.1";
     const runsController = flag(parsed, "controller");
-    const apparatus = new VirtualizationApparatus({ id, backends: new NbdBackendSet(), fencedUntilRegistered: true });
+    const apparatus = new VirtualizationApparatus({
+      id,
+      backends: new NbdBackendSet(),
+      fencedUntilRegistered: true,
+      ...(fault === undefined ? {} : { fault }),
+    });
     const slot: { controller?: ClusterController } = {};
     const served = await serveApparatus(apparatus, {
       host,

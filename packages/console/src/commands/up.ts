@@ -35,9 +35,9 @@ const options = {
 } as const;
 
 /** Deliberate apparatus bugs `--test-fault` can plant, to prove a checker catches them. */
-const testFaults: readonly ApparatusFault[] = ["drain-early", "hold-nothing"];
+const testFaults: readonly ApparatusFault[] = ["drain-early", "hold-nothing", "ignore-fencing"];
 
-function faultOption(text: string | undefined): ApparatusFault | undefined {
+export function faultOption(text: string | undefined): ApparatusFault | undefined {
   if (text === undefined) return undefined;
   const fault = testFaults.find((candidate) => candidate === text);
   if (fault === undefined) throw new UsageError(`--test-fault must be one of ${testFaults.join(", ")}`);
