@@ -142,6 +142,9 @@ export class VirtualizationApparatus {
     const pending = this.pending;
     if (pending?.changeId === request.change_id) return pending.holdReport;
     if (pending !== undefined) throw new ApparatusError("CHANGE_IN_PROGRESS", `change ${pending.changeId} is between Hold and Release`);
+    if (this.finished?.changeId === request.change_id) {
+      throw new ApparatusError("CHANGE_IN_PROGRESS", `change ${request.change_id} was already ${this.finished.outcome}: a new change needs a new id`);
+    }
     if (request.base_generation !== this.generation) {
       throw new ApparatusError("WRONG_GENERATION", `Hold for generation ${request.base_generation}, but apparatus ${this.id} is at ${this.generation}`);
     }

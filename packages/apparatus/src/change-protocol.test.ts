@@ -126,6 +126,14 @@ describe("change protocol on one apparatus", () => {
     expect(apparatus.faces.active.volumes.get("v")?.luIndex[0]).toBe(1);
   });
 
+  it("refuses a Hold that reuses the id of a finished change", async () => {
+    const { apparatus } = await setup();
+    await apparatus.hold(holdExtent0());
+    apparatus.release({ change_id: "c1", epoch: 1 });
+    await expect(apparatus.hold(holdExtent0())).rejects.toMatchObject({ code: "CHANGE_IN_PROGRESS", message: expect.stringMatching(/already released/) as string });
+    expect(apparatus.io.gate.empty).toBe(true);
+  });
+
   it("refuses stale epochs and wrong generations with nothing changed", async () => {
     const { apparatus } = await setup();
     await apparatus.loadTable(5, oneVolumeTable(1, 2, luSizeBytes, extentSizeBytes, "v", [0, 0], [0, 1]));

@@ -128,107 +128,107 @@ interface RunResult {
 
 /** Host load through every apparatus while six moves run, a2 stopped during the third; every operation checked. */
 async function movesWithStoppedApparatus(): Promise<RunResult> {
-    const history = new History();
-    const clients = new Map<string, NbdClient>();
-    for (const id of ["a1", "a2", "a3"]) clients.set(id, await connect(id));
-    let stop = false;
-    let refused = 0;
-    /** After a refusal: a pause (a fenced apparatus answers at once), and a new connection if this one broke. */
-    const recover = async (id: string): Promise<void> => {
-      refused += 1;
-      await new Promise((resolve) => setTimeout(resolve, refusedPauseMs));
+  const history = new History();
+  const clients = new Map<string, NbdClient>();
+  for (const id of ["a1", "a2", "a3"]) clients.set(id, await connect(id));
+  let stop = false;
+  let refused = 0;
+  /** After a refusal: a pause (a fenced apparatus answers at once), and a new connection if this one broke. */
+  const recover = async (id: string): Promise<void> => {
+    refused += 1;
+    await new Promise((resolve) => setTimeout(resolve, refusedPauseMs));
+    const client = clients.get(id) as NbdClient;
+    if (client.requestsInFlight === 0) {
+      await client.close().catch(() => undefined);
+      clients.set(id, await connect(id));
+    }
+  };
+  let nextValue = 1;
+  const writer = async (id: string): Promise<void> => {
+    while (!stop) {
       const client = clients.get(id) as NbdClient;
-      if (client.requestsInFlight === 0) {
-        await client.close().catch(() => undefined);
-        clients.set(id, await connect(id));
+      const block = Math.floor(Math.random() * blockCount);
+      const value = nextValue++;
+      const record = history.beginWrite(block, value, performance.now());
+      let acknowledged = false;
+      try {
+        await client.write(block * blockBytes, stamp(value), false);
+        acknowledged = true;
+      } catch (error) {
+        if (!(error instanceof NbdError)) throw error;
+      } finally {
+        history.endWrite(record, performance.now(), acknowledged);
       }
-    };
-    let nextValue = 1;
-    const writer = async (id: string): Promise<void> => {
-      while (!stop) {
-        const client = clients.get(id) as NbdClient;
-        const block = Math.floor(Math.random() * blockCount);
-        const value = nextValue++;
-        const record = history.beginWrite(block, value, performance.now());
-        let acknowledged = false;
-        try {
-          await client.write(block * blockBytes, stamp(value), false);
-          acknowledged = true;
-        } catch (error) {
-          if (!(error instanceof NbdError)) throw error;
-        } finally {
-          history.endWrite(record, performance.now(), acknowledged);
-        }
-        if (!acknowledged) await recover(id);
-      }
-    };
-    const reader = async (id: string): Promise<void> => {
-      const into = Buffer.alloc(blockBytes);
-      while (!stop) {
-        const client = clients.get(id) as NbdClient;
-        const block = Math.floor(Math.random() * blockCount);
-        const startMs = performance.now();
-        try {
-          await client.read(block * blockBytes, into);
-        } catch (error) {
-          // A fenced apparatus refuses (ESHUTDOWN): no data, so nothing to check.
-          if (!(error instanceof NbdError)) throw error;
-          await recover(id);
-          continue;
-        }
-        history.read(block, into.readUInt32BE(0), startMs, performance.now());
-      }
-    };
-    /**
-     * Right after a2 resumes: write through a1 to the extent just moved, then
-     * read the block through a2. A fenced a2 must refuse; one serving its old
-     * table would return the old area's stale bytes.
-     */
-    const writeThenReadElsewhere = async (extent: number): Promise<void> => {
-      const into = Buffer.alloc(blockBytes);
-      for (let probe = 0; probe < probesAfterResume; probe += 1) {
-        const block = extent * (extentBytes / blockBytes) + probe;
-        const value = nextValue++;
-        const record = history.beginWrite(block, value, performance.now());
-        await (clients.get("a1") as NbdClient).write(block * blockBytes, stamp(value), false);
-        history.endWrite(record, performance.now(), true);
-        const startMs = performance.now();
-        try {
-          await (clients.get("a2") as NbdClient).read(block * blockBytes, into);
-          history.read(block, into.readUInt32BE(0), startMs, performance.now());
-        } catch (error) {
-          if (!(error instanceof NbdError)) throw error;
-          await recover("a2");
-        }
-      }
-    };
-    const load = [writer("a1"), writer("a3"), reader("a2"), reader("a3"), reader("a1")];
-    const fencedByMove: string[][] = [];
-    for (let move = 0; move < 6; move += 1) {
-      const stopped = move === 2;
-      if (stopped) process.kill(pids.get("a2") ?? 0, "SIGSTOP");
-      const result = await runCli(["volume", "move", "p", "--extent", String(move), "--to", "lu1", "--json", "--endpoint", controller], 30_000);
-      if (stopped) {
-        process.kill(pids.get("a2") ?? 0, "SIGCONT");
-        await writeThenReadElsewhere(move);
-      }
-      assertSucceeded(result);
-      const change = JSON.parse(result.stdout) as { state: string; fenced: string[] };
-      if (change.state !== "committed") throw new Error(`move did not commit: ${describeResult(result)}`);
-      fencedByMove.push(change.fenced);
+      if (!acknowledged) await recover(id);
     }
-    await waitUntilServing(["a1", "a2", "a3"]);
-    stop = true;
-    await Promise.all(load);
+  };
+  const reader = async (id: string): Promise<void> => {
     const into = Buffer.alloc(blockBytes);
-    for (const client of clients.values()) {
-      for (const block of history.writtenBlocks()) {
+    while (!stop) {
+      const client = clients.get(id) as NbdClient;
+      const block = Math.floor(Math.random() * blockCount);
+      const startMs = performance.now();
+      try {
         await client.read(block * blockBytes, into);
-        history.final(block, into.readUInt32BE(0));
+      } catch (error) {
+        // A fenced apparatus refuses (ESHUTDOWN): no data, so nothing to check.
+        if (!(error instanceof NbdError)) throw error;
+        await recover(id);
+        continue;
+      }
+      history.read(block, into.readUInt32BE(0), startMs, performance.now());
+    }
+  };
+  /**
+   * Right after a2 resumes: write through a1 to the extent just moved, then
+   * read the block through a2. A fenced a2 must refuse; one serving its old
+   * table would return the old area's stale bytes.
+   */
+  const writeThenReadElsewhere = async (extent: number): Promise<void> => {
+    const into = Buffer.alloc(blockBytes);
+    for (let probe = 0; probe < probesAfterResume; probe += 1) {
+      const block = extent * (extentBytes / blockBytes) + probe;
+      const value = nextValue++;
+      const record = history.beginWrite(block, value, performance.now());
+      await (clients.get("a1") as NbdClient).write(block * blockBytes, stamp(value), false);
+      history.endWrite(record, performance.now(), true);
+      const startMs = performance.now();
+      try {
+        await (clients.get("a2") as NbdClient).read(block * blockBytes, into);
+        history.read(block, into.readUInt32BE(0), startMs, performance.now());
+      } catch (error) {
+        if (!(error instanceof NbdError)) throw error;
+        await recover("a2");
       }
     }
-    await Promise.all([...clients.values()].map((client) => client.close()));
-    return { history, fencedByMove, refused };
+  };
+  const load = [writer("a1"), writer("a3"), reader("a2"), reader("a3"), reader("a1")];
+  const fencedByMove: string[][] = [];
+  for (let move = 0; move < 6; move += 1) {
+    const stopped = move === 2;
+    if (stopped) process.kill(pids.get("a2") ?? 0, "SIGSTOP");
+    const result = await runCli(["volume", "move", "p", "--extent", String(move), "--to", "lu1", "--json", "--endpoint", controller], 30_000);
+    if (stopped) {
+      process.kill(pids.get("a2") ?? 0, "SIGCONT");
+      await writeThenReadElsewhere(move);
+    }
+    assertSucceeded(result);
+    const change = JSON.parse(result.stdout) as { state: string; fenced: string[] };
+    if (change.state !== "committed") throw new Error(`move did not commit: ${describeResult(result)}`);
+    fencedByMove.push(change.fenced);
+  }
+  await waitUntilServing(["a1", "a2", "a3"]);
+  stop = true;
+  await Promise.all(load);
+  const into = Buffer.alloc(blockBytes);
+  for (const client of clients.values()) {
+    for (const block of history.writtenBlocks()) {
+      await client.read(block * blockBytes, into);
+      history.final(block, into.readUInt32BE(0));
+    }
+  }
+  await Promise.all([...clients.values()].map((client) => client.close()));
+  return { history, fencedByMove, refused };
 }
 
 describe("separate processes", () => {
