@@ -19,6 +19,6 @@ export type { HeldRange, HoldScope, HoldSummary } from "./hold-gate.js";
 export { applyDifference, checkDifference } from "./difference.js";
 export { ContactLease, leaseMaxMs, leaseMinMs } from "./contact-lease.js";
 export type { ContactOutcome } from "./contact-lease.js";
-export { bindGrpc, grpcShutdownGraceMs, serveApparatus, stopGrpc } from "./serve.js";
+export { serveApparatus } from "./serve.js";
 export type { ServeApparatusOptions, ServedApparatus } from "./serve.js";
 export { VolumeExport } from "./volume-export.js";

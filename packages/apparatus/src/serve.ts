@@ -4,7 +4,7 @@
  * other service the caller adds, such as the Controller).
  */
 import * as grpc from "@grpc/grpc-js";
-import { loadGrpc } from "@switchyard/proto";
+import { bindGrpc, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { healthHandlers } from "@switchyard/device";
 import { NbdServer } from "@switchyard/device/nbd";
 import type { VirtualizationApparatus } from "./apparatus.js";
@@ -26,36 +26,6 @@ export interface ServedApparatus {
   readonly nbdServer: NbdServer;
   close(): Promise<void>;
 }
-
-/** Binds a gRPC server, resolving to the port it got. */
-export function bindGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
-      if (error !== null) {
-        reject(error);
-        return;
-      }
-      resolve(boundPort);
-    });
-  });
-}
-
-/** Stops a gRPC server, cutting calls still open after `graceMs`. */
-export function stopGrpc(server: grpc.Server, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, graceMs);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-/** How long a closing gRPC server lets calls in progress finish. */
-export const grpcShutdownGraceMs = 1_000;
 
 export async function serveApparatus(apparatus: VirtualizationApparatus, options: ServeApparatusOptions): Promise<ServedApparatus> {
   const v1 = loadGrpc().switchyard.v1;

@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { deviceServiceHandlers } from "@switchyard/device";
 import { openTestDevice, temporaryFolder } from "@switchyard/device/testing";
 import { loadGrpc } from "@switchyard/proto";
-import { VirtualizationApparatus, bindGrpc, grpcShutdownGraceMs, stopGrpc } from "../src/index.js";
+import { bindGrpc, grpcShutdownGraceMs, stopGrpc } from "@switchyard/proto";
+import { VirtualizationApparatus } from "../src/index.js";
 import { MemoryLu, memoryBackends, oneVolumeTable } from "../src/testing.js";
 
 const extentSizeBytes = 1 << 20;

@@ -8,18 +8,9 @@ import * as grpc from "@grpc/grpc-js";
 import { loadGrpc } from "@switchyard/proto";
 import { StorageDevice, deviceServiceHandlers, deviceServiceName, healthHandlers, logicalUnitExports } from "@switchyard/device";
 import { NbdServer } from "@switchyard/device/nbd";
-import {
-  LocalBackendSet,
-  VirtualizationApparatus,
-  bindGrpc,
-  grpcShutdownGraceMs,
-  serveApparatus,
-  stopGrpc,
-  type ApparatusFault,
-  type AreaBackend,
-  type ServedApparatus,
-} from "@switchyard/apparatus";
-import { ClusterController, ControllerError, controllerHandlers } from "@switchyard/controller";
+import { bindGrpc, grpcShutdownGraceMs, stopGrpc } from "@switchyard/proto";
+import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ApparatusFault, type AreaBackend, type ServedApparatus } from "@switchyard/apparatus";
+import { controllerForwarder, startController, type ControllerThreadMode, type ServedController } from "@switchyard/controller";
 import type { EndpointFile } from "./endpoints.js";
 
 export interface ApplianceOptions {
@@ -35,6 +26,8 @@ export interface ApplianceOptions {
   readonly luCount: number;
   readonly luSizeBytes: number;
   readonly extentSizeBytes: number;
+  /** The controller's own thread (the default), or the apparatuses' thread. */
+  readonly controllerThread: ControllerThreadMode;
   /** A deliberate bug in every apparatus, for testing checkers only. */
   readonly fault?: ApparatusFault;
 }
@@ -43,7 +36,7 @@ export interface Appliance {
   readonly endpoints: EndpointFile;
   readonly device: StorageDevice;
   readonly apparatuses: readonly ServedApparatus[];
-  readonly controller: ClusterController;
+  readonly controller: ServedController;
   close(): Promise<void>;
 }
 
@@ -87,8 +80,9 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
   });
   const served = await serveDevice(device, options);
   const backends = new Map<string, AreaBackend>(device.lus.map((lu) => [lu.id, lu]));
-  // Filled once the apparatuses' addresses are known; their Controller services wait for it.
-  const slot: { controller?: ClusterController } = {};
+  // Every apparatus answers console requests by passing them to the controller, once it listens.
+  const slot: { controllerAddress?: string } = {};
+  const forwarder = controllerForwarder(() => slot.controllerAddress);
   const apparatuses: ServedApparatus[] = [];
   for (let index = 0; index < options.apparatusCount; index += 1) {
     const apparatus = new VirtualizationApparatus({
@@ -101,45 +95,42 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
         host: options.host,
         nbdPort: portAt(options.nbdPort, index),
         grpcPort: portAt(options.grpcPort, 1 + index),
-        // Every apparatus answers console requests; in this process they share one controller.
         addServices: (server) => {
-          server.addService(loadGrpc().switchyard.v1.Controller.service, controllerHandlers(() => startedController(slot.controller)));
+          server.addService(forwarder.service, forwarder.handlers);
         },
       }),
     );
   }
   const first = apparatuses[0];
   if (first === undefined) throw new Error("an appliance needs at least one apparatus");
-  const controller = new ClusterController({
-    id: first.apparatus.id,
-    address: first.grpcAddress,
-    deviceAddress: served.grpc,
-    apparatuses: apparatuses.map((entry) => ({ id: entry.apparatus.id, grpc: entry.grpcAddress, nbd: entry.nbdAddress })),
-  });
-  slot.controller = controller;
-  await controller.start();
+  const controller = await startController(
+    {
+      id: first.apparatus.id,
+      host: options.host,
+      grpcPort: portAt(options.grpcPort, 1 + options.apparatusCount),
+      deviceAddress: served.grpc,
+      apparatuses: apparatuses.map((entry) => ({ id: entry.apparatus.id, grpc: entry.grpcAddress, nbd: entry.nbdAddress })),
+    },
+    options.controllerThread,
+  );
+  slot.controllerAddress = controller.address;
   return {
     endpoints: {
       pid: process.pid,
       device: { id: device.id, grpc: served.grpc, nbd: served.nbd },
-      controller: { grpc: first.grpcAddress },
+      controller: { grpc: controller.address },
       apparatuses: apparatuses.map((entry) => ({ id: entry.apparatus.id, nbd: entry.nbdAddress, grpc: entry.grpcAddress })),
     },
     device,
     apparatuses,
     controller,
     async close() {
-      controller.close();
+      await controller.close();
+      forwarder.close();
       for (const entry of apparatuses) await entry.close();
       await served.nbdServer.close();
       await stopGrpc(served.grpcServer, grpcShutdownGraceMs);
       await device.close();
     },
   };
-}
-
-/** The controller starts after the apparatuses' servers (it needs their addresses); until then its service answers UNAVAILABLE. */
-function startedController(controller: ClusterController | undefined): ClusterController {
-  if (controller === undefined) throw new ControllerError("UNAVAILABLE", "the controller is starting; try again in a moment");
-  return controller;
 }

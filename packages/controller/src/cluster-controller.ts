@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { threadId } from "node:worker_threads";
 import * as grpc from "@grpc/grpc-js";
 import {
   callUnary,
@@ -425,7 +426,9 @@ export class ClusterController {
       devices: [{ id: deviceId, grpc: this.deviceAddress, lus }],
       apparatuses,
       controller:
-        lease === undefined ? null : { id: this.id, epoch: lease.epoch, lease_expires_at_ms: lease.expires_at_ms },
+        lease === undefined
+          ? null
+          : { id: this.id, epoch: lease.epoch, lease_expires_at_ms: lease.expires_at_ms, pid: process.pid, thread_id: threadId },
       generation: state.generation,
     };
   }

@@ -16,3 +16,9 @@ export type { ChangeEffects, ChangeResult, PhaseAnswer } from "./change-driver.j
 export { ChangeExecutor, copyTimeoutMs, infoOf, journalEntriesMax, phaseTimeoutMsDefault } from "./change-executor.js";
 export { planMove, planResize } from "./change-plans.js";
 export type { ChangePlan, CopyStep } from "./change-plans.js";
+export { serveController } from "./controller-serve.js";
+export type { ServeControllerOptions, ServedController } from "./controller-serve.js";
+export { controllerThreadModes, startController, threadStopTimeoutMs } from "./controller-thread.js";
+export type { ControllerThreadMode } from "./controller-thread.js";
+export { controllerForwarder } from "./controller-forward.js";
+export type { ControllerForwarder } from "./controller-forward.js";

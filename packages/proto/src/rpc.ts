@@ -64,3 +64,33 @@ export function isRpcError(error: unknown, code?: number): error is grpc.Service
   if (!(error instanceof Error) || !("code" in error) || typeof error.code !== "number") return false;
   return code === undefined || error.code === code;
 }
+
+/** Binds a gRPC server, resolving to the port it got. */
+export function bindGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
+      if (error !== null) {
+        reject(error);
+        return;
+      }
+      resolve(boundPort);
+    });
+  });
+}
+
+/** Stops a gRPC server, cutting calls still open after `graceMs`. */
+export function stopGrpc(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** How long a closing gRPC server lets calls in progress finish. */
+export const grpcShutdownGraceMs = 1_000;

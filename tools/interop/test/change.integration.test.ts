@@ -79,7 +79,7 @@ async function movesUnderLoad(appliance: Appliance, clients: readonly NbdClient[
       reads += 1;
     }
   };
-const load = [0, 1, 2].flatMap((index) => [writer(index), reader((index + 1) % apparatusCount)]);
+  const load = [0, 1, 2].flatMap((index) => [writer(index), reader((index + 1) % apparatusCount)]);
   const moveResults: LoadResult["moveResults"] = [];
   const writesDuringMoves: number[] = [];
   for (let move = 0; move < movesCount; move += 1) {
@@ -116,9 +116,27 @@ async function withLiveVolume<T>(extraArgs: readonly string[], body: (appliance:
   }
 }
 
+/** The controller's process and thread, as `cluster status` reports them. */
+async function controllerPlace(appliance: Appliance): Promise<{ pid: number; thread_id: number }> {
+  const result = await appliance.cli(["cluster", "status", "--json"]);
+  assertSucceeded(result);
+  const status = JSON.parse(result.stdout) as { controller: { pid: number; thread_id: number } };
+  return status.controller;
+}
+
 describe("moves under host I/O", () => {
-  it("lose no write and serve no stale read", async () => {
-    const result = await withLiveVolume([], (appliance, clients) => movesUnderLoad(appliance, clients));
+  // Claims 10-11: the change-control loop on a worker thread of its own (the
+  // default) or on the apparatuses' thread; the protocol must hold either way.
+  it.each([
+    { mode: "worker", onMainThread: false },
+    { mode: "shared", onMainThread: true },
+  ])("lose no write and serve no stale read, controller thread $mode", async ({ mode, onMainThread }) => {
+    const result = await withLiveVolume(["--controller-thread", mode], async (appliance, clients) => {
+      const place = await controllerPlace(appliance);
+      expect(place.pid).toBe(appliance.endpoints.pid);
+      expect(place.thread_id === 0).toBe(onMainThread);
+      return movesUnderLoad(appliance, clients);
+    });
     for (const move of result.moveResults) assertSucceeded(move);
     // I/O kept flowing around the held extent while each change ran.
     for (const count of result.writesDuringMoves) expect(count).toBeGreaterThan(0);

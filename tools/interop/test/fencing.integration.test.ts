@@ -8,9 +8,9 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StorageDevice, deviceServiceHandlers } from "@switchyard/device";
 import { temporaryFolder, type TemporaryFolder } from "@switchyard/device/testing";
-import { LocalBackendSet, VirtualizationApparatus, bindGrpc, grpcShutdownGraceMs, serveApparatus, stopGrpc, type AreaBackend, type ServedApparatus } from "@switchyard/apparatus";
+import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type AreaBackend, type ServedApparatus } from "@switchyard/apparatus";
 import { ClusterController } from "@switchyard/controller";
-import { loadGrpc, type ApparatusHandlers } from "@switchyard/proto";
+import { bindGrpc, grpcShutdownGraceMs, loadGrpc, stopGrpc, type ApparatusHandlers } from "@switchyard/proto";
 
 const phaseTimeoutMs = 300;
 const apparatusLeaseMs = 400;

@@ -52,12 +52,21 @@ export function clusterStatusJson(status: ClusterStatus__Output): unknown {
             id: status.controller.id,
             epoch: status.controller.epoch,
             lease_expires_at: new Date(status.controller.lease_expires_at_ms).toISOString(),
+            pid: status.controller.pid,
+            thread_id: status.controller.thread_id,
           },
   };
 }
 
+function threadWords(threadId: number): string {
+  return threadId === 0 ? "main thread" : `worker thread ${threadId}`;
+}
+
 function printStatus(io: Io, status: ClusterStatus__Output): void {
-  const controller = status.controller === null ? "none" : `${status.controller.id} (epoch ${status.controller.epoch})`;
+  const controller =
+    status.controller === null
+      ? "none"
+      : `${status.controller.id} (epoch ${status.controller.epoch}, pid ${status.controller.pid}, ${threadWords(status.controller.thread_id)})`;
   io.stdout.write(`controller: ${controller}   table generation: ${status.generation}\n\n`);
   const luRows = status.devices.flatMap((device) =>
     device.lus.map((lu) => [device.id, lu.id, formatBytes(lu.size_bytes), formatBytes(lu.extent_size_bytes), `${lu.areas_free}/${lu.areas_total}`]),

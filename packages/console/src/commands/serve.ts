@@ -9,14 +9,14 @@
 import * as grpc from "@grpc/grpc-js";
 import { StorageDevice } from "@switchyard/device";
 import { NbdBackendSet, VirtualizationApparatus, serveApparatus } from "@switchyard/apparatus";
-import { ClusterController, ControllerError, controllerHandlers } from "@switchyard/controller";
+import { controllerForwarder, startController, type ServedController } from "@switchyard/controller";
 import { callUnary, deadlineAfter, loadGrpc } from "@switchyard/proto";
 import { serveDevice } from "../appliance.js";
 import type { Command } from "../command.js";
 import { checkAddress, defaultDataDir } from "../endpoints.js";
 import { printJson, type Io } from "../output.js";
 import { flag, parse, portOption, requiredString, sizeOption, stringOption } from "../usage.js";
-import { checkExtentSize, faultOption, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
+import { checkExtentSize, controllerThreadHelp, controllerThreadOption, faultOption, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
 
 /** How long an apparatus waits for the device to take its enrollment. */
 const enrollTimeoutMs = 10_000;
@@ -86,13 +86,14 @@ export const apparatusServe: Command = {
   words: ["apparatus", "serve"],
   summary: "serve one virtualization apparatus on its own, against a device",
   help: `Usage: switchyard apparatus serve --id ID --device HOST:PORT [--host H] [--nbd-port P]
-                                  [--grpc-port P] [--controller] [--json]
+                                  [--grpc-port P] [--controller [--controller-thread T]] [--json]
 
 Serves the volumes over NBD through a configuration table kept up to date by
 the controller, reaching the device's LUs over NBD. It enrolls with the
 device and serves host I/O once the controller has registered it. With
---controller, this apparatus also runs the controller (console commands take
---endpoint with its gRPC address).
+--controller, this apparatus also runs the controller, on a worker thread of
+its own with its own gRPC port; console commands take --endpoint with the gRPC
+address of any apparatus, which passes them on to the controller.
 
 Options:
   --id ID                the apparatus's name (letters, digits, '.', '_', '-')
@@ -101,6 +102,7 @@ Options:
   --nbd-port P           NBD port for hosts (default ${nbdPortDefault}; 0: a free port)
   --grpc-port P          gRPC port (default 0: a free port)
   --controller           also run the configuration change controller here
+${controllerThreadHelp}
   --json                 print the endpoints as JSON
   --test-fault F         plant a deliberate bug (drain-early, hold-nothing, ignore-fencing) to test a checker
 
@@ -111,7 +113,9 @@ Example:
     const parsed = parse(argv, {
       id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "nbd-port": { type: "string" },
       "grpc-port": { type: "string" }, controller: { type: "boolean" }, json: { type: "boolean" }, "test-fault": { type: "string" },
+      "controller-thread": { type: "string" },
     }, 0);
+    const controllerThread = controllerThreadOption(stringOption(parsed, "controller-thread"));
     const fault = faultOption(stringOption(parsed, "test-fault"));
     const id = requiredString(parsed, "id");
     const deviceAddress = checkAddress(requiredString(parsed, "device"), "--device");
@@ -123,31 +127,28 @@ Example:
       fencedUntilRegistered: true,
       ...(fault === undefined ? {} : { fault }),
     });
-    const slot: { controller?: ClusterController } = {};
+    const slot: { controller?: ServedController } = {};
+    const forwarder = controllerForwarder(() => slot.controller?.address);
     const served = await serveApparatus(apparatus, {
       host,
       nbdPort: portOption(parsed, "nbd-port", nbdPortDefault),
       grpcPort: portOption(parsed, "grpc-port", 0),
       addServices: (server) => {
-        if (!runsController) return;
-        server.addService(loadGrpc().switchyard.v1.Controller.service, controllerHandlers(() => {
-          if (slot.controller === undefined) throw new ControllerError("UNAVAILABLE", "the controller is starting; try again in a moment");
-          return slot.controller;
-        }));
+        if (runsController) server.addService(forwarder.service, forwarder.handlers);
       },
     });
     await enroll(deviceAddress, { id, nbd: served.nbdAddress, grpc: served.grpcAddress });
     if (runsController) {
-      slot.controller = new ClusterController({ id, address: served.grpcAddress, deviceAddress, apparatuses: [] });
-      await slot.controller.start();
+      slot.controller = await startController({ id, host, grpcPort: 0, deviceAddress, apparatuses: [] }, controllerThread);
     }
     const stop = interrupted();
-    announce(io, flag(parsed, "json"), { pid: process.pid, id, nbd: served.nbdAddress, grpc: served.grpcAddress, controller: runsController }, [
+    announce(io, flag(parsed, "json"), { pid: process.pid, id, nbd: served.nbdAddress, grpc: served.grpcAddress, controller: slot.controller?.address ?? null }, [
       `switchyard apparatus serve: ${id} (pid ${process.pid})${runsController ? ", running the controller" : ""}`,
-      `  NBD ${served.nbdAddress}, gRPC ${served.grpcAddress}, device ${deviceAddress}`,
+      `  NBD ${served.nbdAddress}, gRPC ${served.grpcAddress}, device ${deviceAddress}${slot.controller === undefined ? "" : `, controller ${slot.controller.address}`}`,
     ]);
     io.stderr.write(`switchyard apparatus serve: ${await stop}, stopping\n`);
-    slot.controller?.close();
+    await slot.controller?.close();
+    forwarder.close();
     await served.close();
     return 0;
   },

@@ -2,6 +2,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import { startAppliance, type Appliance } from "../appliance.js";
 import type { ApparatusFault } from "@switchyard/apparatus";
+import { controllerThreadModes, type ControllerThreadMode } from "@switchyard/controller";
 import type { Command } from "../command.js";
 import { ConsoleClient } from "../controller-client.js";
 import { defaultDataDir, endpointFilePath, writeEndpointFile } from "../endpoints.js";
@@ -32,6 +33,7 @@ const options = {
   "extent-size": { type: "string" },
   json: { type: "boolean" },
   "test-fault": { type: "string" },
+  "controller-thread": { type: "string" },
 } as const;
 
 /** Deliberate apparatus bugs `--test-fault` can plant, to prove a checker catches them. */
@@ -43,6 +45,17 @@ export function faultOption(text: string | undefined): ApparatusFault | undefine
   if (fault === undefined) throw new UsageError(`--test-fault must be one of ${testFaults.join(", ")}`);
   return fault;
 }
+
+export function controllerThreadOption(text: string | undefined): ControllerThreadMode {
+  if (text === undefined) return "worker";
+  const mode = controllerThreadModes.find((candidate) => candidate === text);
+  if (mode === undefined) throw new UsageError(`--controller-thread must be one of ${controllerThreadModes.join(", ")}`);
+  return mode;
+}
+
+/** Help text for --controller-thread, shared by every command that can run the controller. */
+export const controllerThreadHelp = `  --controller-thread T  worker: the controller's change-control loop runs on a worker thread of
+                         its own (default); shared: on the thread of the apparatuses' loops`;
 
 export function checkExtentSize(bytes: number): number {
   const powerOfTwo = (bytes & (bytes - 1)) === 0;
@@ -90,7 +103,8 @@ export const up: Command = {
   words: ["up"],
   summary: "start the embedded appliance: a device, apparatuses and a controller",
   help: `Usage: switchyard up [--dir DIR] [--apparatuses N] [--nbd-port P] [--grpc-port P]
-                     [--device-nbd-port P] [--lu-size SIZE] [--extent-size SIZE] [--host H] [--json]
+                     [--device-nbd-port P] [--lu-size SIZE] [--extent-size SIZE] [--host H]
+                     [--controller-thread worker|shared] [--json]
 
 Starts one storage device in DIR with two LUs, N apparatuses and an elected
 controller, all in this process, prints every endpoint, and serves until
@@ -100,12 +114,14 @@ Options:
   --dir DIR              data folder (default ./${defaultDataDir})
   --apparatuses N        apparatuses to start, 1 to ${apparatusesMax} (default 2)
   --nbd-port P           apparatus i serves NBD on P+i (default ${nbdPortDefault}; 0: free ports)
-  --grpc-port P          the device's gRPC port; apparatus i uses P+1+i (default ${grpcPortDefault}; 0: free ports)
+  --grpc-port P          the device's gRPC port; apparatus i uses P+1+i and the controller
+                         P+1+N (default ${grpcPortDefault}; 0: free ports)
   --device-nbd-port P    where the device serves its LUs over NBD (default ${deviceNbdPortDefault}; 0: a free port)
   --lu-size SIZE         size of each LU when DIR is new (default 1GiB; sparse files)
   --extent-size SIZE     storage area size when DIR is new, a power of two from 1MiB to 1GiB (default 4MiB)
   --host H               address to listen on (default 127.0.0.1)
   --json                 print the endpoints as JSON
+${controllerThreadHelp}
   --test-fault F         plant a deliberate apparatus bug (${testFaults.join(", ")}) to test a checker;
                          never for real data
 
@@ -127,6 +143,7 @@ Example:
       luSizeBytes: sizeOption(parsed, "lu-size") ?? luSizeDefaultBytes,
       extentSizeBytes: checkExtentSize(sizeOption(parsed, "extent-size") ?? extentSizeDefaultBytes),
       fault: faultOption(stringOption(parsed, "test-fault")),
+      controllerThread: controllerThreadOption(stringOption(parsed, "controller-thread")),
     };
     await mkdir(dir, { recursive: true });
     await rm(endpointFilePath(dir), { force: true });

@@ -1,0 +1,54 @@
+/**
+ * Puts a controller on the network: its own gRPC server with the Controller
+ * service, in whichever thread calls this. The controller reaches devices and
+ * apparatuses only through their gRPC services, so it may run on a worker
+ * thread of its own (claim 10) or share a thread with apparatuses (claim 11)
+ * without anything else changing.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { bindGrpc, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { ClusterController, type ClusterControllerOptions } from "./cluster-controller.js";
+import { controllerHandlers } from "./controller-service.js";
+import { ControllerError } from "./errors.js";
+
+/** What a controller needs to start anywhere: plain data, so it can be handed to a worker thread. */
+export interface ServeControllerOptions extends Omit<ClusterControllerOptions, "address" | "now"> {
+  /** Address the Controller service listens on. */
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly grpcPort: number;
+}
+
+export interface ServedController {
+  /** The Controller service's gRPC address. */
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+export async function serveController(options: ServeControllerOptions): Promise<ServedController> {
+  const server = new grpc.Server();
+  const slot: { controller?: ClusterController } = {};
+  server.addService(loadGrpc().switchyard.v1.Controller.service, controllerHandlers(() => {
+    // The service listens before the controller has its lease: until then it answers UNAVAILABLE.
+    if (slot.controller === undefined) throw new ControllerError("UNAVAILABLE", "the controller is starting; try again in a moment");
+    return slot.controller;
+  }));
+  const port = await bindGrpc(server, options.host, options.grpcPort);
+  const address = `${options.host}:${port}`;
+  const controller = new ClusterController({ ...options, address });
+  try {
+    await controller.start();
+  } catch (error: unknown) {
+    controller.close();
+    server.forceShutdown();
+    throw error;
+  }
+  slot.controller = controller;
+  return {
+    address,
+    async close() {
+      controller.close();
+      await stopGrpc(server, grpcShutdownGraceMs);
+    },
+  };
+}
