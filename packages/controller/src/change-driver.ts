@@ -6,7 +6,8 @@
 import type { ChangeRun, Command, EffectKind, MessagePhase, Outcome } from "./change-run.js";
 
 /** An apparatus's answer: ok, a refusal (it answered and said no), or silence (undefined). */
-export type PhaseAnswer = { readonly ok: true } | { readonly ok: false; readonly message: string } | undefined;
+/** An apparatus's answer to one phase, with what it reported (how much a Hold drained) or why it refused; undefined: no answer. */
+export type PhaseAnswer = { readonly ok: boolean; readonly message: string } | undefined;
 
 export interface ChangeEffects {
   /** Never rejects; undefined when the apparatus could not be reached (the phase timeout decides). */
@@ -40,7 +41,7 @@ export function driveChange(run: ChangeRun, effects: ChangeEffects): Promise<Cha
           for (const apparatusId of command.apparatusIds) {
             void effects.send(command.phase, apparatusId).then((answer) => {
               if (answer === undefined) return;
-              execute(run.onReport(apparatusId, command.phase, answer.ok, answer.ok ? "" : answer.message, effects.now()));
+              execute(run.onReport(apparatusId, command.phase, answer.ok, answer.message, effects.now()));
             });
           }
           return;

@@ -15,6 +15,7 @@ import {
   type ChangeInfo,
   type ChangeState,
   type DeviceClient,
+  type HoldReport__Output,
   type JournalEntry,
   type JournalEntry__Output,
   type StoreState,
@@ -179,11 +180,12 @@ export class ChangeExecutor {
     const client = peer.client;
     try {
       switch (phase) {
-        case "hold":
-          await callUnary((done) =>
+        case "hold": {
+          const report = await callUnary<HoldReport__Output>((done) =>
             client.Hold({ change_id: changeId, epoch, base_generation: plan.baseGeneration, ranges: [...plan.holdRanges], mode: plan.holdMode }, options, done),
           );
-          break;
+          return { ok: true, message: `drained ${report.drained_requests} requests in ${report.drain_ms} ms` };
+        }
         case "apply":
           await callUnary((done) => client.Apply({ change_id: changeId, epoch, diff: plan.diff }, options, done));
           break;
@@ -194,7 +196,7 @@ export class ChangeExecutor {
           await callUnary((done) => client.Abort({ change_id: changeId, epoch }, options, done));
           break;
       }
-      return { ok: true };
+      return { ok: true, message: "" };
     } catch (error) {
       if (isRpcError(error) && silentStatuses.has(error.code)) return undefined;
       return { ok: false, message: isRpcError(error) ? error.details : String(error) };

@@ -8,116 +8,36 @@
 // (a planted bug) must be caught serving stale data. Method: `switchyard
 // device serve` and `apparatus serve` children on ephemeral ports, our NBD
 // client as the hosts, the CLI for the changes.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { History } from "@switchyard/checker";
 import { NbdClient, NbdError } from "@switchyard/device/nbd";
-import { assertSucceeded, cliPath, describeResult, runCli } from "./appliance.js";
+import { assertSucceeded, describeResult, runCli } from "./appliance.js";
+import { ProcessCluster, stamp as stampBlock, type ApparatusId } from "./cluster.js";
 
 const blockBytes = 4096;
 const extentBytes = 4 << 20;
 const volumeBytes = 8 * extentBytes;
 const blockCount = volumeBytes / blockBytes;
-const startTimeoutMs = 20_000;
 /** Write-then-read probes right after the stopped apparatus resumes. */
 const probesAfterResume = 20;
 /** Pause after a refused request before the next one. */
 const refusedPauseMs = 20;
-let children: ChildProcess[] = [];
-let dir: string;
-let controller: string;
-const nbd = new Map<string, string>();
-const pids = new Map<string, number>();
+let cluster: ProcessCluster | undefined;
 
-/** Starts `switchyard ARGS --json` and resolves with the JSON it prints once serving. */
-function startServing(args: readonly string[]): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, [cliPath, ...args, "--json"], { stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => {
-      reject(new Error(`${args.join(" ")}: nothing within ${startTimeoutMs} ms\n${err}`));
-    }, startTimeoutMs);
-    child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      try {
-        const parsed = JSON.parse(out) as Record<string, unknown>;
-        clearTimeout(timer);
-        resolve(parsed);
-      } catch {
-        // Not all of it yet.
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${args.join(" ")} exited ${code}\n${err}`));
-    });
-  });
+/** A device and apparatuses a1 (the controller), a2 and a3, with volume p on lu0; a2 may carry a planted fault. */
+async function startCluster(a2Fault: string | undefined): Promise<ProcessCluster> {
+  cluster = await ProcessCluster.start(a2Fault === undefined ? {} : { faults: { a2: a2Fault } });
+  assertSucceeded(await runCli(["volume", "create", "p", "--size", `${volumeBytes >> 20}MiB`, "--lu", "lu0", "--endpoint", cluster.controller]));
+  return cluster;
 }
 
-async function apparatusStates(): Promise<Map<string, string>> {
-  const result = await runCli(["cluster", "status", "--json", "--endpoint", controller]);
-  assertSucceeded(result);
-  const status = JSON.parse(result.stdout) as { apparatuses: { id: string; state: string }[] };
-  return new Map(status.apparatuses.map((apparatus) => [apparatus.id, apparatus.state]));
-}
-
-async function waitUntilServing(ids: readonly string[]): Promise<void> {
-  const deadline = Date.now() + startTimeoutMs;
-  for (;;) {
-    const states = await apparatusStates();
-    if (ids.every((id) => states.get(id) === "serving")) return;
-    if (Date.now() > deadline) throw new Error(`not all serving: ${JSON.stringify([...states])}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-/** Starts a device and apparatuses a1 (the controller), a2 and a3; a2 may carry a planted fault. */
-async function startCluster(a2Fault: string | undefined): Promise<void> {
-  children = [];
-  dir = await mkdtemp(join(tmpdir(), "switchyard-processes-"));
-  const device = (await startServing(["device", "serve", "--dir", join(dir, "dev"), "--grpc-port", "0", "--nbd-port", "0", "--lu-size", "128MiB"])) as { device: { grpc: string } };
-  for (const id of ["a1", "a2", "a3"]) {
-    const args = [
-      "apparatus", "serve", "--id", id, "--device", device.device.grpc, "--nbd-port", "0", "--grpc-port", "0",
-      ...(id === "a1" ? ["--controller"] : []),
-      ...(id === "a2" && a2Fault !== undefined ? ["--test-fault", a2Fault] : []),
-    ];
-    const started = (await startServing(args)) as { nbd: string; grpc: string; pid: number };
-    nbd.set(id, started.nbd);
-    pids.set(id, started.pid);
-    if (id === "a1") controller = started.grpc;
-  }
-  await waitUntilServing(["a1", "a2", "a3"]);
-  assertSucceeded(await runCli(["volume", "create", "p", "--size", `${volumeBytes >> 20}MiB`, "--lu", "lu0", "--endpoint", controller]));
-}
-
-async function stopCluster(): Promise<void> {
-  for (const child of children) {
-    if (child.pid !== undefined && child.exitCode === null) {
-      child.kill("SIGCONT");
-      child.kill("SIGKILL");
-    }
-  }
-  await rm(dir, { recursive: true, force: true });
-}
-
-afterEach(stopCluster);
+afterEach(async () => {
+  await cluster?.stop();
+  cluster = undefined;
+});
 
 function stamp(value: number): Buffer {
-  const buffer = Buffer.alloc(blockBytes, value & 0xff);
-  buffer.writeUInt32BE(value, 0);
-  return buffer;
-}
-
-async function connect(id: string): Promise<NbdClient> {
-  const [host = "", port = ""] = (nbd.get(id) ?? "").split(":");
-  return NbdClient.connect({ host, port: Number(port), exportName: "p", timeoutMs: 30_000 });
+  return stampBlock(value, blockBytes);
 }
 
 interface RunResult {
@@ -127,14 +47,15 @@ interface RunResult {
 }
 
 /** Host load through every apparatus while six moves run, a2 stopped during the third; every operation checked. */
-async function movesWithStoppedApparatus(): Promise<RunResult> {
+async function movesWithStoppedApparatus(cluster: ProcessCluster): Promise<RunResult> {
   const history = new History();
-  const clients = new Map<string, NbdClient>();
-  for (const id of ["a1", "a2", "a3"]) clients.set(id, await connect(id));
+  const clients = new Map<ApparatusId, NbdClient>();
+  const connect = (id: ApparatusId): Promise<NbdClient> => cluster.connect(id, "p");
+  for (const id of ["a1", "a2", "a3"] as const) clients.set(id, await connect(id));
   let stop = false;
   let refused = 0;
   /** After a refusal: a pause (a fenced apparatus answers at once), and a new connection if this one broke. */
-  const recover = async (id: string): Promise<void> => {
+  const recover = async (id: ApparatusId): Promise<void> => {
     refused += 1;
     await new Promise((resolve) => setTimeout(resolve, refusedPauseMs));
     const client = clients.get(id) as NbdClient;
@@ -144,7 +65,7 @@ async function movesWithStoppedApparatus(): Promise<RunResult> {
     }
   };
   let nextValue = 1;
-  const writer = async (id: string): Promise<void> => {
+  const writer = async (id: ApparatusId): Promise<void> => {
     while (!stop) {
       const client = clients.get(id) as NbdClient;
       const block = Math.floor(Math.random() * blockCount);
@@ -162,7 +83,7 @@ async function movesWithStoppedApparatus(): Promise<RunResult> {
       if (!acknowledged) await recover(id);
     }
   };
-  const reader = async (id: string): Promise<void> => {
+  const reader = async (id: ApparatusId): Promise<void> => {
     const into = Buffer.alloc(blockBytes);
     while (!stop) {
       const client = clients.get(id) as NbdClient;
@@ -206,10 +127,10 @@ async function movesWithStoppedApparatus(): Promise<RunResult> {
   const fencedByMove: string[][] = [];
   for (let move = 0; move < 6; move += 1) {
     const stopped = move === 2;
-    if (stopped) process.kill(pids.get("a2") ?? 0, "SIGSTOP");
-    const result = await runCli(["volume", "move", "p", "--extent", String(move), "--to", "lu1", "--json", "--endpoint", controller], 30_000);
+    if (stopped) process.kill(cluster.pid("a2"), "SIGSTOP");
+    const result = await runCli(["volume", "move", "p", "--extent", String(move), "--to", "lu1", "--json", "--endpoint", cluster.controller], 30_000);
     if (stopped) {
-      process.kill(pids.get("a2") ?? 0, "SIGCONT");
+      process.kill(cluster.pid("a2"), "SIGCONT");
       await writeThenReadElsewhere(move);
     }
     assertSucceeded(result);
@@ -217,7 +138,7 @@ async function movesWithStoppedApparatus(): Promise<RunResult> {
     if (change.state !== "committed") throw new Error(`move did not commit: ${describeResult(result)}`);
     fencedByMove.push(change.fenced);
   }
-  await waitUntilServing(["a1", "a2", "a3"]);
+  await cluster.waitUntilServing(["a1", "a2", "a3"]);
   stop = true;
   await Promise.all(load);
   const into = Buffer.alloc(blockBytes);
@@ -233,15 +154,13 @@ async function movesWithStoppedApparatus(): Promise<RunResult> {
 
 describe("separate processes", () => {
   it("fence a stopped apparatus, go on without it, and never serve stale data", async () => {
-    await startCluster(undefined);
-    const result = await movesWithStoppedApparatus();
+    const result = await movesWithStoppedApparatus(await startCluster(undefined));
     expect(result.fencedByMove).toEqual([[], [], ["a2"], [], [], []]);
     expect(result.history.found(), `${result.refused} requests were refused along the way`).toEqual([]);
   });
 
   it("are caught serving stale data when the stopped apparatus ignores fencing (a planted bug)", async () => {
-    await startCluster("ignore-fencing");
-    const result = await movesWithStoppedApparatus();
+    const result = await movesWithStoppedApparatus(await startCluster("ignore-fencing"));
     expect(result.fencedByMove[2]).toEqual(["a2"]);
     expect(result.history.found().length).toBeGreaterThan(0);
   });
