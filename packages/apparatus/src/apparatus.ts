@@ -51,7 +51,8 @@ interface FinishedChange {
  * them; never set in production. "drain-early": Hold reports drained without
  * waiting for I/O in flight. "hold-nothing": Hold installs no gate, so I/O it
  * should hold runs before Apply. "ignore-fencing": it goes on serving when
- * fenced or when its lease runs out.
+ * fenced or when its lease runs out, and never presents its identity to the
+ * device, so the device cannot refuse it either.
  */
 export type ApparatusFault = "drain-early" | "hold-nothing" | "ignore-fencing";
 
@@ -252,6 +253,8 @@ export class VirtualizationApparatus {
       throw new ApparatusError("INVALID_REGISTRATION", `lease_ms ${request.lease_ms} is not within ${leaseMinMs} to ${leaseMaxMs}`);
     }
     this.contact.start(this.id, request.registration_key, request.lease_ms, request.device_address);
+    // The planted bug ignores fencing altogether: no lease, and no identity for the device to refuse.
+    if (this.fault !== "ignore-fencing") this.backends.identify({ apparatusId: this.id, key: request.registration_key });
     this.io.unfence();
     return { apparatus_id: this.id, generation: this.generation };
   }

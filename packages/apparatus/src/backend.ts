@@ -6,6 +6,7 @@
  * every apparatus sees one volume coherently.
  */
 import type { LogicalUnit__Output } from "@switchyard/proto";
+import type { ApparatusIdentity } from "@switchyard/device";
 
 /** Byte-addressed I/O on one logical unit. */
 export interface AreaBackend {
@@ -20,6 +21,11 @@ export interface AreaBackend {
 export interface BackendSet {
   /** The backend of `lu`, opened on first use. */
   backend(lu: LogicalUnit__Output): AreaBackend;
+  /**
+   * Who this apparatus is to the device, from its registration on (claim 3):
+   * the device refuses I/O presenting a fenced or replaced identity.
+   */
+  identify(identity: ApparatusIdentity): void;
   /** Flushes every backend opened so far: a volume FLUSH covers all its LUs. */
   flushAll(): Promise<void>;
   close(): Promise<void>;
@@ -37,6 +43,11 @@ export class LocalBackendSet implements BackendSet {
     const found = this.backends.get(lu.id);
     if (found === undefined) throw new Error(`LU ${lu.id} is not in this process`);
     return found;
+  }
+
+  /** In the device's own process the apparatus is fenced by its lease alone: it cannot be stopped apart from the device. */
+  identify(): void {
+    // Nothing to present: no connection to the device.
   }
 
   async flushAll(): Promise<void> {

@@ -3,8 +3,11 @@
  * as the device's NBD export of it (nbd://host:port/luId). One pipelined
  * connection per LU carries every request; a connection that fails is
  * dropped, and the next request opens a new one, so an apparatus rides over a
- * device restart (requests in flight at the time fail with EIO).
+ * device restart (requests in flight at the time fail with EIO). Once
+ * registered, the apparatus opens each LU under a name that presents its
+ * identity, which the device checks on every request (fencing).
  */
+import { apparatusExportName, type ApparatusIdentity } from "@switchyard/device";
 import { NbdClient, NbdError } from "@switchyard/device/nbd";
 import type { LogicalUnit__Output } from "@switchyard/proto";
 import type { AreaBackend, BackendSet } from "./backend.js";
@@ -77,14 +80,26 @@ class NbdAreaBackend implements AreaBackend {
 
 export class NbdBackendSet implements BackendSet {
   private readonly backends = new Map<string, NbdAreaBackend>();
+  private identity: ApparatusIdentity | undefined;
 
   backend(lu: LogicalUnit__Output): AreaBackend {
     let backend = this.backends.get(lu.nbd_uri);
     if (backend === undefined) {
-      backend = new NbdAreaBackend(parseNbdUri(lu.nbd_uri));
+      const uri = parseNbdUri(lu.nbd_uri);
+      const exportName = this.identity === undefined ? uri.exportName : apparatusExportName(uri.exportName, this.identity);
+      backend = new NbdAreaBackend({ ...uri, exportName });
       this.backends.set(lu.nbd_uri, backend);
     }
     return backend;
+  }
+
+  /** A new identity (a rejoin brings a new key): connections under the old one are closed, and reopen under it. */
+  identify(identity: ApparatusIdentity): void {
+    if (this.identity?.apparatusId === identity.apparatusId && this.identity.key === identity.key) return;
+    this.identity = identity;
+    const previous = [...this.backends.values()];
+    this.backends.clear();
+    for (const backend of previous) void backend.close();
   }
 
   /** The device's FLUSH covers every write it completed on the LU, from any connection. */

@@ -1,6 +1,7 @@
 // Goal: an apparatus outside the device's process reaches the LUs over the
 // device's NBD exports, with the same bytes as the LU files, and rides over a
-// restart of the device's NBD server. Method: a real device in a temporary
+// restart of the device's NBD server; once it has presented its identity,
+// the device refuses its I/O from the moment it is fenced. Method: a real device in a temporary
 // folder, its LUs served by NbdServer on loopback, an apparatus with an
 // NbdBackendSet, and a real NBD client (our own) against the apparatus.
 import { afterEach, describe, expect, it } from "vitest";
@@ -99,5 +100,27 @@ describe("apparatus with NBD backends", () => {
     const back = Buffer.alloc(512);
     await apparatus.io.read("v", 0, back);
     expect(back.every((byte) => byte === 0x11)).toBe(true);
+  });
+
+  it("is refused by the device once fenced, whatever the apparatus itself believes", async () => {
+    const folder = await temporaryFolder();
+    cleanups.push(() => folder.remove());
+    const { device, server, port } = await startDevice(folder);
+    cleanups.push(async () => {
+      await server.close();
+      await device.close();
+    });
+    const lease = await device.arbiter.acquire("controller", "", 60_000, 0);
+    device.registerKey("remote", "key-1", lease.epoch);
+    const backends = new NbdBackendSet();
+    backends.identify({ apparatusId: "remote", key: "key-1" });
+    cleanups.push(() => backends.close());
+    const lu0 = backends.backend(table(`127.0.0.1:${port}`).lus[0] as ConfigurationTable__Output["lus"][number]);
+    await lu0.write(0, Buffer.alloc(4096, 0x11), false);
+    device.fence("remote", lease.epoch);
+    await expect(lu0.write(0, Buffer.alloc(4096, 0x22), false)).rejects.toMatchObject({ code: "EPERM" });
+    const onDevice = Buffer.alloc(4096);
+    await device.lu("lu0").read(0, onDevice);
+    expect(onDevice.every((byte) => byte === 0x11)).toBe(true);
   });
 });

@@ -54,7 +54,8 @@ export {
 } from "./storage-device.js";
 export { deviceServiceHandlers, deviceServiceName, grpcStatusOf, type DeviceServiceOptions } from "./device-service.js";
 export { HealthService, healthHandlers, healthWatchersMax, overallServiceName, type ServingStatus } from "./health.js";
-export { logicalUnitExports, toNbdError } from "./lu-exports.js";
+export { apparatusExportName, logicalUnitExports, toNbdError } from "./lu-exports.js";
+export type { ApparatusIdentity } from "./lu-exports.js";
 export {
   ClosedError,
   DeviceCorruptError,

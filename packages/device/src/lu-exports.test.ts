@@ -1,10 +1,12 @@
 // Goal: each LU is an NBD export named by its id, advertised multi-conn,
 // whose operations reach the LU file, and whose errors are the spec's errnos
-// (EINVAL past the end, ESHUTDOWN once closed).
+// (EINVAL past the end, ESHUTDOWN once closed); an apparatus that names
+// itself is refused (EPERM) once fenced or once its key was replaced, on
+// connections already open too.
 // Method: the export provider over a real device in a temporary folder,
 // called directly as the NBD server would; removed after each test.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { logicalUnitExports, toNbdError } from "./lu-exports.js";
+import { apparatusExportName, logicalUnitExports, toNbdError } from "./lu-exports.js";
 import { DeviceError } from "./errors.js";
 import { NbdError } from "./nbd/export.js";
 import type { StorageDevice } from "./storage-device.js";
@@ -49,6 +51,31 @@ describe("logicalUnitExports", () => {
     await device.lu("lu0").read(8192, direct);
     expect(direct.equals(into)).toBe(true);
     lu0.close();
+  });
+
+  it("refuses an apparatus's requests from its fence on, and under a replaced key", async () => {
+    const lease = await device.arbiter.acquire("controller", "", 1000, 0);
+    device.registerKey("a1", "k1", lease.epoch);
+    const provider = logicalUnitExports(device);
+    const open = (key: string) => {
+      const lu = provider.open(apparatusExportName("lu0", { apparatusId: "a1", key }));
+      if (lu === undefined) throw new Error("lu0 is not exported under an identity");
+      return lu;
+    };
+    const current = open("k1");
+    const stale = open("k0");
+    await current.write(0, Buffer.alloc(512, 1), false);
+    await expect(stale.write(0, Buffer.alloc(512, 2), false)).rejects.toMatchObject({ code: "EPERM", message: expect.stringContaining("replaced") as unknown });
+    device.fence("a1", lease.epoch);
+    await expect(current.write(0, Buffer.alloc(512, 3), false)).rejects.toMatchObject({ code: "EPERM", message: expect.stringContaining("fenced") as unknown });
+    await expect(current.read(0, Buffer.alloc(512))).rejects.toMatchObject({ code: "EPERM" });
+    await expect(current.flush()).rejects.toMatchObject({ code: "EPERM" });
+    // Nothing a refused request sent reached the LU; an administrator's plain connection still works.
+    const plain = provider.open("lu0");
+    const into = Buffer.alloc(512);
+    await plain?.read(0, into);
+    expect(into.every((byte) => byte === 1)).toBe(true);
+    expect(provider.open("lu0;apparatus=a1")).toBeUndefined();
   });
 
   it("answers EINVAL past the end and ESHUTDOWN after the device closed", async () => {

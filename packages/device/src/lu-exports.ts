@@ -5,8 +5,12 @@
  * FLUSH on one connection covers writes completed on all of them:
  * multi-conn is safe (NBD proto.md, NBD_FLAG_CAN_MULTI_CONN).
  *
- * Registration keys (fencing) are not checked here yet: NBD carries no key,
- * and how a connection presents one (export name, TLS identity) is still open.
+ * Fencing (claim 3): an apparatus names itself and its registration key in
+ * the export name, `lu0;apparatus=a1;key=K`, and every request it sends is
+ * checked against the device's registrations, so a fenced apparatus cannot
+ * touch an area whatever its own state (a process resumed after SIGSTOP
+ * with writes still queued, say). A plain `lu0` is an administrator's
+ * connection (tools, tests) and is not checked.
  */
 import { DeviceError } from "./errors.js";
 import type { LogicalUnit } from "./logical-unit.js";
@@ -21,47 +25,85 @@ export function logicalUnitExports(device: StorageDevice): NbdExportProvider {
   return {
     list: () => listing,
     open: (name) => {
-      const lu = device.lus.find((candidate) => candidate.id === name);
-      return lu === undefined ? undefined : new LogicalUnitExport(lu);
+      const parsed = parseExportName(name);
+      if (parsed === undefined) return undefined;
+      const lu = device.lus.find((candidate) => candidate.id === parsed.luId);
+      if (lu === undefined) return undefined;
+      const identity = parsed.identity;
+      const admit = identity === undefined ? admitAll : () => device.ioRefusal(identity.apparatusId, identity.key);
+      return new LogicalUnitExport(lu, admit);
     },
   };
 }
 
-/** One connection's view of an LU: delegates, and maps device errors to NBD errnos. */
+export interface ApparatusIdentity {
+  readonly apparatusId: string;
+  readonly key: string;
+}
+
+/** The export name an apparatus opens `luId` by, presenting who it is. */
+export function apparatusExportName(luId: string, identity: ApparatusIdentity): string {
+  return `${luId};apparatus=${identity.apparatusId};key=${identity.key}`;
+}
+
+/** `lu0` or `lu0;apparatus=ID;key=K`; undefined for anything else. */
+function parseExportName(name: string): { luId: string; identity: ApparatusIdentity | undefined } | undefined {
+  const [luId = "", ...parameters] = name.split(";");
+  if (parameters.length === 0) return { luId, identity: undefined };
+  const values = new Map(parameters.map((parameter) => [parameter.slice(0, parameter.indexOf("=")), parameter.slice(parameter.indexOf("=") + 1)]));
+  const apparatusId = values.get("apparatus");
+  const key = values.get("key");
+  if (parameters.length !== 2 || apparatusId === undefined || apparatusId === "" || key === undefined || key === "") return undefined;
+  return { luId, identity: { apparatusId, key } };
+}
+
+const admitAll = (): undefined => undefined;
+
+/** One connection's view of an LU: checks who may send, delegates, and maps device errors to NBD errnos. */
 class LogicalUnitExport implements NbdExport {
   readonly name: string;
   readonly sizeBytes: number;
   readonly readOnly = false;
   readonly multiConn = true;
   private readonly lu: LogicalUnit;
+  /** Why this connection's requests are refused now, if they are. */
+  private readonly refusal: () => string | undefined;
 
-  constructor(lu: LogicalUnit) {
+  constructor(lu: LogicalUnit, refusal: () => string | undefined) {
     this.lu = lu;
     this.name = lu.id;
     this.sizeBytes = lu.sizeBytes;
+    this.refusal = refusal;
+  }
+
+  /** Checked at each request, not at connect: a fence must stop the connections already open. */
+  private refused(): Promise<never> | undefined {
+    const reason = this.refusal();
+    return reason === undefined ? undefined : Promise.reject(new NbdError("EPERM", reason));
   }
 
   read(offsetBytes: number, into: Buffer): Promise<void> {
-    return this.lu.read(offsetBytes, into).catch(rethrowAsNbd);
+    return this.refused() ?? this.lu.read(offsetBytes, into).catch(rethrowAsNbd);
   }
 
   write(offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
-    return this.lu.write(offsetBytes, data, fua).catch(rethrowAsNbd);
+    return this.refused() ?? this.lu.write(offsetBytes, data, fua).catch(rethrowAsNbd);
   }
 
   flush(): Promise<void> {
-    return this.lu.flush().catch(rethrowAsNbd);
+    return this.refused() ?? this.lu.flush().catch(rethrowAsNbd);
   }
 
   /** NBD proto.md: trim is advisory; nothing is freed, so there is nothing to make durable. */
   trim(offsetBytes: number, lengthBytes: number): Promise<void> {
     const problem = this.lu.rangeProblem(offsetBytes, lengthBytes);
-    return problem === undefined ? Promise.resolve() : Promise.reject(toNbdError(problem));
+    if (problem !== undefined) return Promise.reject(toNbdError(problem));
+    return this.refused() ?? Promise.resolve();
   }
 
   /** Zeroes are written, never punched, so NO_HOLE is always honoured. */
   writeZeroes(offsetBytes: number, lengthBytes: number, flags: WriteZeroesFlags): Promise<void> {
-    return this.lu.writeZeroes(offsetBytes, lengthBytes, flags.fua).catch(rethrowAsNbd);
+    return this.refused() ?? this.lu.writeZeroes(offsetBytes, lengthBytes, flags.fua).catch(rethrowAsNbd);
   }
 
   close(): void {
