@@ -32,8 +32,8 @@ describe("switchyard", () => {
     [["volume", "resize", "v", "--size", "12XB", "--endpoint", "127.0.0.1:1"], /is not a size/],
     [["volume", "create", "v", "--size", "-1MiB", "--endpoint", "127.0.0.1:1"], /size/],
     [["change", "show", "--endpoint", "nowhere"], /missing change ID/],
-    [["up", "--controller-thread", "both"], /--controller-thread must be one of worker, shared/],
-    [["apparatus", "serve", "--id", "a1", "--device", "127.0.0.1:1", "--controller", "--controller-thread", "main"], /--controller-thread must be one of/],
+    [["up", "--processors", "3"], /--processors must be 1 or 2, not 3/],
+    [["apparatus", "serve", "--id", "a1", "--device", "127.0.0.1:1", "--controller", "--processors", "two"], /--processors must be 1 or 2/],
   ])("%j exits 2 with one line", async (argv, message) => {
     const { io, err } = capture();
     expect(await main(argv, io)).toBe(exitUsage);

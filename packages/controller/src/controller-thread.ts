@@ -9,7 +9,6 @@ import { Worker } from "node:worker_threads";
 import { serveController, type ServeControllerOptions, type ServedController } from "./controller-serve.js";
 
 export type ControllerThreadMode = "worker" | "shared";
-export const controllerThreadModes: readonly ControllerThreadMode[] = ["worker", "shared"];
 
 /** A closing controller thread gets this long to stop its lease renewals and gRPC server before it is terminated. */
 export const threadStopTimeoutMs = 5_000;

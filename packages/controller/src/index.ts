@@ -18,7 +18,7 @@ export { planMove, planResize } from "./change-plans.js";
 export type { ChangePlan, CopyStep } from "./change-plans.js";
 export { serveController } from "./controller-serve.js";
 export type { ServeControllerOptions, ServedController } from "./controller-serve.js";
-export { controllerThreadModes, startController, threadStopTimeoutMs } from "./controller-thread.js";
+export { startController, threadStopTimeoutMs } from "./controller-thread.js";
 export type { ControllerThreadMode } from "./controller-thread.js";
 export { controllerForwarder } from "./controller-forward.js";
 export type { ControllerForwarder } from "./controller-forward.js";

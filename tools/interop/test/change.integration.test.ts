@@ -128,10 +128,10 @@ describe("moves under host I/O", () => {
   // Claims 10-11: the change-control loop on a worker thread of its own (the
   // default) or on the apparatuses' thread; the protocol must hold either way.
   it.each([
-    { mode: "worker", onMainThread: false },
-    { mode: "shared", onMainThread: true },
-  ])("lose no write and serve no stale read, controller thread $mode", async ({ mode, onMainThread }) => {
-    const result = await withLiveVolume(["--controller-thread", mode], async (appliance, clients) => {
+    { processors: "2", onMainThread: false },
+    { processors: "1", onMainThread: true },
+  ])("lose no write and serve no stale read, with --processors $processors", async ({ processors, onMainThread }) => {
+    const result = await withLiveVolume(["--processors", processors], async (appliance, clients) => {
       const place = await controllerPlace(appliance);
       expect(place.pid).toBe(appliance.endpoints.pid);
       expect(place.thread_id === 0).toBe(onMainThread);

@@ -16,7 +16,7 @@ import type { Command } from "../command.js";
 import { checkAddress, defaultDataDir } from "../endpoints.js";
 import { printJson, type Io } from "../output.js";
 import { flag, parse, portOption, requiredString, sizeOption, stringOption } from "../usage.js";
-import { checkExtentSize, controllerThreadHelp, controllerThreadOption, faultOption, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
+import { checkExtentSize, processorsHelp, processorsOption, faultOption, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
 
 /** How long an apparatus waits for the device to take its enrollment. */
 const enrollTimeoutMs = 10_000;
@@ -86,7 +86,7 @@ export const apparatusServe: Command = {
   words: ["apparatus", "serve"],
   summary: "serve one virtualization apparatus on its own, against a device",
   help: `Usage: switchyard apparatus serve --id ID --device HOST:PORT [--host H] [--nbd-port P]
-                                  [--grpc-port P] [--controller [--controller-thread T]] [--json]
+                                  [--grpc-port P] [--controller [--processors 1|2]] [--json]
 
 Serves the volumes over NBD through a configuration table kept up to date by
 the controller, reaching the device's LUs over NBD. It enrolls with the
@@ -102,7 +102,7 @@ Options:
   --nbd-port P           NBD port for hosts (default ${nbdPortDefault}; 0: a free port)
   --grpc-port P          gRPC port (default 0: a free port)
   --controller           also run the configuration change controller here
-${controllerThreadHelp}
+${processorsHelp}
   --json                 print the endpoints as JSON
   --test-fault F         plant a deliberate bug (drain-early, hold-nothing, ignore-fencing) to test a checker
 
@@ -113,9 +113,9 @@ Example:
     const parsed = parse(argv, {
       id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "nbd-port": { type: "string" },
       "grpc-port": { type: "string" }, controller: { type: "boolean" }, json: { type: "boolean" }, "test-fault": { type: "string" },
-      "controller-thread": { type: "string" },
+      processors: { type: "string" },
     }, 0);
-    const controllerThread = controllerThreadOption(stringOption(parsed, "controller-thread"));
+    const controllerThread = processorsOption(stringOption(parsed, "processors"));
     const fault = faultOption(stringOption(parsed, "test-fault"));
     const id = requiredString(parsed, "id");
     const deviceAddress = checkAddress(requiredString(parsed, "device"), "--device");

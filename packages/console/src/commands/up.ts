@@ -2,7 +2,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import { startAppliance, type Appliance } from "../appliance.js";
 import type { ApparatusFault } from "@switchyard/apparatus";
-import { controllerThreadModes, type ControllerThreadMode } from "@switchyard/controller";
+import type { ControllerThreadMode } from "@switchyard/controller";
 import type { Command } from "../command.js";
 import { ConsoleClient } from "../controller-client.js";
 import { defaultDataDir, endpointFilePath, writeEndpointFile } from "../endpoints.js";
@@ -33,7 +33,7 @@ const options = {
   "extent-size": { type: "string" },
   json: { type: "boolean" },
   "test-fault": { type: "string" },
-  "controller-thread": { type: "string" },
+  processors: { type: "string" },
 } as const;
 
 /** Deliberate apparatus bugs `--test-fault` can plant, to prove a checker catches them. */
@@ -46,16 +46,22 @@ export function faultOption(text: string | undefined): ApparatusFault | undefine
   return fault;
 }
 
-export function controllerThreadOption(text: string | undefined): ControllerThreadMode {
-  if (text === undefined) return "worker";
-  const mode = controllerThreadModes.find((candidate) => candidate === text);
-  if (mode === undefined) throw new UsageError(`--controller-thread must be one of ${controllerThreadModes.join(", ")}`);
-  return mode;
+/** `--processors 1|2` (claims 10-11): the threads the change-control and configuration-management loops run on. */
+export function processorsOption(text: string | undefined): ControllerThreadMode {
+  switch (text) {
+    case undefined:
+    case "2":
+      return "worker";
+    case "1":
+      return "shared";
+    default:
+      throw new UsageError(`--processors must be 1 or 2, not ${text}`);
+  }
 }
 
-/** Help text for --controller-thread, shared by every command that can run the controller. */
-export const controllerThreadHelp = `  --controller-thread T  worker: the controller's change-control loop runs on a worker thread of
-                         its own (default); shared: on the thread of the apparatuses' loops`;
+/** Help text for --processors, shared by every command that can run the controller. */
+export const processorsHelp = `  --processors 1|2       2: the controller's change-control loop runs on a worker thread of its
+                         own (default); 1: on the thread of the apparatuses' configuration loops`;
 
 export function checkExtentSize(bytes: number): number {
   const powerOfTwo = (bytes & (bytes - 1)) === 0;
@@ -104,7 +110,7 @@ export const up: Command = {
   summary: "start the embedded appliance: a device, apparatuses and a controller",
   help: `Usage: switchyard up [--dir DIR] [--apparatuses N] [--nbd-port P] [--grpc-port P]
                      [--device-nbd-port P] [--lu-size SIZE] [--extent-size SIZE] [--host H]
-                     [--controller-thread worker|shared] [--json]
+                     [--processors 1|2] [--json]
 
 Starts one storage device in DIR with two LUs, N apparatuses and an elected
 controller, all in this process, prints every endpoint, and serves until
@@ -121,7 +127,7 @@ Options:
   --extent-size SIZE     storage area size when DIR is new, a power of two from 1MiB to 1GiB (default 4MiB)
   --host H               address to listen on (default 127.0.0.1)
   --json                 print the endpoints as JSON
-${controllerThreadHelp}
+${processorsHelp}
   --test-fault F         plant a deliberate apparatus bug (${testFaults.join(", ")}) to test a checker;
                          never for real data
 
@@ -143,7 +149,7 @@ Example:
       luSizeBytes: sizeOption(parsed, "lu-size") ?? luSizeDefaultBytes,
       extentSizeBytes: checkExtentSize(sizeOption(parsed, "extent-size") ?? extentSizeDefaultBytes),
       fault: faultOption(stringOption(parsed, "test-fault")),
-      controllerThread: controllerThreadOption(stringOption(parsed, "controller-thread")),
+      controllerThread: processorsOption(stringOption(parsed, "processors")),
     };
     await mkdir(dir, { recursive: true });
     await rm(endpointFilePath(dir), { force: true });
