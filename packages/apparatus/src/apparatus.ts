@@ -317,6 +317,7 @@ export class VirtualizationApparatus {
       nbd_address: this.nbdAddress,
       grpc_address: this.grpcAddress,
       requests_in_flight: this.io.inFlight,
+      registration_key: this.contact.registrationKey,
     };
   }
 

@@ -35,6 +35,11 @@ export class ContactLease {
     this.onFenced = onFenced;
   }
 
+  /** The key renewals present; "" until the first registration. */
+  get registrationKey(): string {
+    return this.key;
+  }
+
   /** Starts (or restarts) renewing under `key`, granting one lease from now. */
   start(apparatusId: string, key: string, leaseMs: number, deviceAddress: string): void {
     this.stop();

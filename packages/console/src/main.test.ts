@@ -33,7 +33,7 @@ describe("switchyard", () => {
     [["volume", "create", "v", "--size", "-1MiB", "--endpoint", "127.0.0.1:1"], /size/],
     [["change", "show", "--endpoint", "nowhere"], /missing change ID/],
     [["up", "--processors", "3"], /--processors must be 1 or 2, not 3/],
-    [["apparatus", "serve", "--id", "a1", "--device", "127.0.0.1:1", "--controller", "--processors", "two"], /--processors must be 1 or 2/],
+    [["apparatus", "serve", "--id", "a1", "--device", "127.0.0.1:1", "--processors", "two"], /--processors must be 1 or 2/],
   ])("%j exits 2 with one line", async (argv, message) => {
     const { io, err } = capture();
     expect(await main(argv, io)).toBe(exitUsage);

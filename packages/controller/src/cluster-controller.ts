@@ -25,7 +25,8 @@ import {
   type VolumeInfo,
   type ChangeInfo,
 } from "@switchyard/proto";
-import { ChangeExecutor, infoOf, phaseTimeoutMsDefault } from "./change-executor.js";
+import { ChangeExecutor, infoOf, journalEntriesMax, phaseTimeoutMsDefault } from "./change-executor.js";
+import { rolledBackEntries, type PendingReport } from "./recovery.js";
 import { planMove, planResize } from "./change-plans.js";
 import { allocateAreas, areasTotal, freeAreaCount, usedAreaMaps, type AreaRef } from "./allocation.js";
 import { ControllerError } from "./errors.js";
@@ -68,6 +69,8 @@ export interface ClusterControllerOptions {
   /** The lease apparatuses hold (default 3 s). */
   readonly apparatusLeaseMs?: number;
   readonly now?: () => number;
+  /** Told the address of the controller whenever it changes: this one's own, or another's. */
+  readonly onLeader?: (address: string) => void;
 }
 
 interface ApparatusPeer extends ApparatusEndpoint {
@@ -94,6 +97,11 @@ export class ClusterController {
   /** On this controller's clock: past it, the lease may be another's, so it must not act. */
   private leaseValidUntilMs = 0;
   private renewTimer: NodeJS.Timeout | undefined;
+  /** A campaign step is running (tick). */
+  private ticking = false;
+  /** The controller's address as the arbiter last named it ("" while nobody holds the lease). */
+  private leaderAddress = "";
+  private readonly onLeader: (address: string) => void;
   /** Operations that change the table run one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -108,6 +116,7 @@ export class ClusterController {
     this.leaseMs = options.leaseMs ?? leaseMsDefault;
     this.now = options.now ?? Date.now;
     this.apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
+    this.onLeader = options.onLeader ?? (() => undefined);
     this.changes = new ChangeExecutor({
       device: this.device,
       phaseTimeoutMs: options.phaseTimeoutMs ?? phaseTimeoutMsDefault,
@@ -119,21 +128,120 @@ export class ClusterController {
     });
   }
 
-  /** Takes the controller lease and keeps renewing it, then brings every apparatus to the stored table. */
+  /**
+   * Campaigns for the controller lease (claim 12) and keeps at it: while it
+   * holds the lease it acts and renews; otherwise it follows, learning who
+   * holds it, and takes over when that one stops renewing. Resolves after
+   * the first attempt, holder or not.
+   */
   async start(): Promise<void> {
-    await this.acquireLease();
-    this.renewTimer = setInterval(() => {
-      this.renewLease().then(() => this.refreshKeys()).then(() => this.joinApparatuses()).catch((error: unknown) => {
-        process.emitWarning(`controller ${this.id} could not renew its lease: ${String(error)}`);
-      });
-    }, Math.floor(this.leaseMs / 3));
+    this.renewTimer = setInterval(() => void this.tick(), Math.floor(this.leaseMs / 3));
     this.renewTimer.unref();
-    const snapshot = await this.readStore();
-    await this.pushTable(snapshot.state);
-    await Promise.all(this.peers.map((peer) => this.register(peer).catch((error: unknown) => {
-      process.emitWarning(`apparatus ${peer.id} was not registered: ${String(error)}`);
-    })));
-    await this.joinApparatuses();
+    await this.tick();
+  }
+
+  /** True while this controller holds an unexpired lease. */
+  get isLeader(): boolean {
+    return this.lease !== undefined && this.now() < this.leaseValidUntilMs;
+  }
+
+  /** One step of the campaign: acquire, or renew and look after the apparatuses. Steps never overlap. */
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      if (!this.isLeader) {
+        this.lease = undefined;
+        await this.campaign();
+        return;
+      }
+      await this.renewLease();
+      await this.refreshKeys();
+      await this.joinApparatuses();
+    } catch (error: unknown) {
+      process.emitWarning(`controller ${this.id}: ${String(error)}`);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async campaign(): Promise<void> {
+    const askedAtMs = this.now();
+    const lease = await callUnary<Lease__Output>((done) =>
+      this.device.AcquireLease(
+        { candidate_id: this.id, candidate_address: this.address, lease_ms: this.leaseMs },
+        { deadline: deadlineAfter(callTimeoutMs) },
+        done,
+      ),
+    );
+    this.announceLeader(lease.holder_address);
+    if (!lease.granted) return;
+    this.lease = lease;
+    // Counted from when we asked: the arbiter's clock started no earlier.
+    this.leaseValidUntilMs = askedAtMs + lease.lease_ms;
+    await this.serialized(() => this.takeOver());
+  }
+
+  private announceLeader(address: string): void {
+    if (address === this.leaderAddress) return;
+    this.leaderAddress = address;
+    this.onLeader(address);
+  }
+
+  /**
+   * Brings every apparatus to the committed table under this controller's
+   * epoch: one that answers loads the whole table (ending whatever change a
+   * predecessor left, and every hold) and keeps its registration; one that
+   * does not is fenced, so it cannot go on serving a table nobody controls.
+   */
+  private async takeOver(): Promise<void> {
+    const { state, sequence } = await this.readStore();
+    this.addEnrolled(state);
+    const epoch = this.epoch;
+    const pending: PendingReport[] = [];
+    await Promise.all(
+      this.peers.map(async (peer) => {
+        try {
+          const status = await callUnary<ApparatusState__Output>((done) => peer.client.GetState({}, { deadline: deadlineAfter(callTimeoutMs) }, done));
+          pending.push({ apparatusId: peer.id, changeId: status.pending_change_id, phase: status.pending_phase });
+          await this.loadTableInto(peer, state, epoch);
+          await this.keepRegistration(peer, status, epoch);
+          this.fenced.delete(peer.id);
+        } catch (error: unknown) {
+          process.emitWarning(`apparatus ${peer.id} did not answer the new controller ${this.id}: fencing it (${String(error)})`);
+          await this.fenceApparatus(peer.id, epoch).catch(() => undefined);
+        }
+      }),
+    );
+    const rolledBack = rolledBackEntries(state, pending, { controllerId: this.id, epoch, nowMs: this.now() });
+    if (rolledBack.length > 0) await this.writeStore({ ...state, journal: [...state.journal, ...rolledBack].slice(-journalEntriesMax) }, sequence);
+  }
+
+  private async loadTableInto(peer: ApparatusPeer, state: StoreState__Output, epoch: number): Promise<void> {
+    const table: ConfigurationTable = { generation: state.generation, lus: state.lus, volumes: state.volumes };
+    await callUnary((done) => peer.client.LoadTable({ epoch, table }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+  }
+
+  /** A serving apparatus keeps the key it has (the device is told it again); any other gets a fresh one. */
+  private async keepRegistration(peer: ApparatusPeer, status: ApparatusState__Output, epoch: number): Promise<void> {
+    const key = status.registration_key;
+    if (key === "" || status.status === "APPARATUS_STATUS_FENCED") {
+      await this.register(peer);
+      return;
+    }
+    await callUnary((done) => this.device.RegisterKey({ epoch, apparatus_id: peer.id, registration_key: key }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+    this.keys.set(peer.id, key);
+  }
+
+  /** Apparatuses that enrolled with the device and this controller does not know yet: fenced until they join. */
+  private addEnrolled(state: StoreState__Output): void {
+    const credentials = grpc.credentials.createInsecure();
+    for (const record of state.apparatuses) {
+      if (this.peers.some((peer) => peer.id === record.id)) continue;
+      this.peers.push({ ...record, client: new (loadGrpc().switchyard.v1.Apparatus)(record.grpc, credentials) });
+      this.fenced.add(record.id);
+      this.answeredProbes.set(record.id, rejoinProbesMin);
+    }
   }
 
   /**
@@ -162,13 +270,7 @@ export class ClusterController {
    */
   private async joinApparatuses(): Promise<void> {
     const { state } = await this.readStore();
-    const credentials = grpc.credentials.createInsecure();
-    for (const record of state.apparatuses) {
-      if (this.peers.some((peer) => peer.id === record.id)) continue;
-      this.peers.push({ ...record, client: new (loadGrpc().switchyard.v1.Apparatus)(record.grpc, credentials) });
-      this.fenced.add(record.id);
-      this.answeredProbes.set(record.id, rejoinProbesMin);
-    }
+    this.addEnrolled(state);
     for (const peer of this.peers.filter((candidate) => this.fenced.has(candidate.id))) {
       // A short probe first, outside the queue of changes: one that is still away must not delay them.
       const alive = await callUnary((done) => peer.client.GetState({}, { deadline: deadlineAfter(probeTimeoutMs) }, done)).then(
@@ -205,23 +307,6 @@ export class ClusterController {
       throw new ControllerError("NOT_CONTROLLER", `${this.id} does not hold the controller lease`);
     }
     return lease.epoch;
-  }
-
-  private async acquireLease(): Promise<void> {
-    const askedAtMs = this.now();
-    const lease = await callUnary<Lease__Output>((done) =>
-      this.device.AcquireLease(
-        { candidate_id: this.id, candidate_address: this.address, lease_ms: this.leaseMs },
-        { deadline: deadlineAfter(callTimeoutMs) },
-        done,
-      ),
-    );
-    if (!lease.granted) {
-      throw new ControllerError("NOT_CONTROLLER", `the lease is held by ${lease.holder_id} (epoch ${lease.epoch})`);
-    }
-    this.lease = lease;
-    // Counted from when we asked: the arbiter's clock started no earlier.
-    this.leaseValidUntilMs = askedAtMs + lease.lease_ms;
   }
 
   private async renewLease(): Promise<void> {

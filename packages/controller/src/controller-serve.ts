@@ -25,7 +25,8 @@ export interface ServedController {
   close(): Promise<void>;
 }
 
-export async function serveController(options: ServeControllerOptions): Promise<ServedController> {
+/** `onLeader` hears the controller's address whenever the arbiter names another holder (this one's own when it wins). */
+export async function serveController(options: ServeControllerOptions, onLeader?: (address: string) => void): Promise<ServedController> {
   const server = new grpc.Server();
   const slot: { controller?: ClusterController } = {};
   server.addService(loadGrpc().switchyard.v1.Controller.service, controllerHandlers(() => {
@@ -35,7 +36,9 @@ export async function serveController(options: ServeControllerOptions): Promise<
   }));
   const port = await bindGrpc(server, options.host, options.grpcPort);
   const address = `${options.host}:${port}`;
-  const controller = new ClusterController({ ...options, address });
+  const controller = new ClusterController({ ...options, address, ...(onLeader === undefined ? {} : { onLeader }) });
+  // Console calls may arrive as soon as it campaigns; while it follows, they say who leads.
+  slot.controller = controller;
   try {
     await controller.start();
   } catch (error: unknown) {
@@ -43,7 +46,6 @@ export async function serveController(options: ServeControllerOptions): Promise<
     server.forceShutdown();
     throw error;
   }
-  slot.controller = controller;
   return {
     address,
     async close() {

@@ -17,26 +17,34 @@ export const threadStopTimeoutMs = 5_000;
 export type ThreadMessage =
   | { readonly kind: "ready"; readonly address: string }
   | { readonly kind: "failed"; readonly message: string }
+  | { readonly kind: "leader"; readonly address: string }
   | { readonly kind: "closed" };
 
 function isThreadMessage(value: unknown): value is ThreadMessage {
   return typeof value === "object" && value !== null && "kind" in value;
 }
 
-export function startController(options: ServeControllerOptions, mode: ControllerThreadMode): Promise<ServedController> {
-  return mode === "worker" ? startControllerThread(options) : serveController(options);
+/** Starts a controller candidate in `mode`; `onLeader` hears who the controller is whenever that changes. */
+export function startController(options: ServeControllerOptions, mode: ControllerThreadMode, onLeader?: (address: string) => void): Promise<ServedController> {
+  return mode === "worker" ? startControllerThread(options, onLeader ?? (() => undefined)) : serveController(options, onLeader);
 }
 
-async function startControllerThread(options: ServeControllerOptions): Promise<ServedController> {
+async function startControllerThread(options: ServeControllerOptions, onLeader: (address: string) => void): Promise<ServedController> {
   const worker = new Worker(new URL("./controller-worker.js", import.meta.url), { workerData: options });
   const exited = new Promise<number>((resolve) => {
     worker.once("exit", resolve);
   });
+  worker.on("message", (message: unknown) => {
+    if (isThreadMessage(message) && message.kind === "leader") onLeader(message.address);
+  });
   const address = await new Promise<string>((resolve, reject) => {
-    worker.once("message", (message: unknown) => {
-      if (isThreadMessage(message) && message.kind === "ready") resolve(message.address);
-      else reject(new Error(`the controller thread did not start: ${isThreadMessage(message) && message.kind === "failed" ? message.message : String(message)}`));
-    });
+    const started = (message: unknown): void => {
+      if (!isThreadMessage(message) || message.kind === "leader") return;
+      worker.off("message", started);
+      if (message.kind === "ready") resolve(message.address);
+      else reject(new Error(`the controller thread did not start: ${message.kind === "failed" ? message.message : message.kind}`));
+    };
+    worker.on("message", started);
     worker.once("error", reject);
     void exited.then((code) => {
       reject(new Error(`the controller thread exited with code ${code} before it served`));

@@ -20,7 +20,9 @@ async function main(): Promise<void> {
     port.postMessage(message);
   };
   try {
-    const served = await serveController(options);
+    const served = await serveController(options, (address) => {
+      tell({ kind: "leader", address });
+    });
     port.once("message", () => {
       void served.close().then(() => {
         tell({ kind: "closed" });

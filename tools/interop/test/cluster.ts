@@ -1,7 +1,7 @@
 // The parts of the appliance as separate processes, for the tests that need
 // the protocol to cross process boundaries: `switchyard device serve` and
-// three `switchyard apparatus serve` children (a1 runs the controller) on
-// ephemeral ports. Every child is ended through the cluster that started it.
+// three `switchyard apparatus serve` children on ephemeral ports (a1, started
+// first, wins the controller lease; the others are candidates). Every child is ended through the cluster that started it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -53,7 +53,6 @@ export class ProcessCluster {
       const fault = options.faults?.[id];
       const args = [
         "apparatus", "serve", "--id", id, "--device", device.device.grpc, "--nbd-port", "0", "--grpc-port", "0",
-        ...(id === "a1" ? ["--controller"] : []),
         ...(fault === undefined ? [] : ["--test-fault", fault]),
       ];
       this.served.set(id, (await this.startServing(args)) as Served);
@@ -95,7 +94,7 @@ export class ProcessCluster {
     return served;
   }
 
-  /** The gRPC address of a1, which runs the controller (any apparatus would pass console calls on). */
+  /** The gRPC address of a1, which wins the first election (any apparatus passes console calls on to the controller). */
   get controller(): string {
     return this.apparatus("a1").grpc;
   }

@@ -3,8 +3,10 @@
  * the appliance as separate processes, for several machines. An apparatus
  * reaches the device's LUs over NBD, enrolls itself with the device, and
  * serves no host I/O until the controller has given it the current table and
- * registered it. The apparatus started with --controller runs the controller
- * (the next version elects it among the apparatuses).
+ * registered it. Every apparatus runs a controller candidate (claim 12): the
+ * one the device's arbiter grants the lease to acts, the others follow and
+ * take over when it stops renewing; console calls to any apparatus are passed
+ * on to whichever leads.
  */
 import * as grpc from "@grpc/grpc-js";
 import { StorageDevice } from "@switchyard/device";
@@ -86,14 +88,16 @@ export const apparatusServe: Command = {
   words: ["apparatus", "serve"],
   summary: "serve one virtualization apparatus on its own, against a device",
   help: `Usage: switchyard apparatus serve --id ID --device HOST:PORT [--host H] [--nbd-port P]
-                                  [--grpc-port P] [--controller [--processors 1|2]] [--json]
+                                  [--grpc-port P] [--processors 1|2] [--json]
 
 Serves the volumes over NBD through a configuration table kept up to date by
 the controller, reaching the device's LUs over NBD. It enrolls with the
-device and serves host I/O once the controller has registered it. With
---controller, this apparatus also runs the controller, on a worker thread of
-its own with its own gRPC port; console commands take --endpoint with the gRPC
-address of any apparatus, which passes them on to the controller.
+device and serves host I/O once the controller has registered it. Every
+apparatus also runs a candidate for the controller role (by default on a
+worker thread of its own, with its own gRPC port): the one the device's
+arbiter grants the lease acts, the others take over if it stops renewing.
+Console commands take --endpoint with the gRPC address of any apparatus,
+which passes them on to the controller.
 
 Options:
   --id ID                the apparatus's name (letters, digits, '.', '_', '-')
@@ -101,18 +105,17 @@ Options:
   --host H               address to listen on (default 127.0.0.1)
   --nbd-port P           NBD port for hosts (default ${nbdPortDefault}; 0: a free port)
   --grpc-port P          gRPC port (default 0: a free port)
-  --controller           also run the configuration change controller here
 ${processorsHelp}
   --json                 print the endpoints as JSON
   --test-fault F         plant a deliberate bug (drain-early, hold-nothing, ignore-fencing) to test a checker
 
 Example:
-  switchyard apparatus serve --id a1 --device 127.0.0.1:50051 --controller --grpc-port 50060
+  switchyard apparatus serve --id a1 --device 127.0.0.1:50051 --grpc-port 50060
   switchyard volume create vm1 --size 1GiB --endpoint 127.0.0.1:50060`,
   async run(argv, io) {
     const parsed = parse(argv, {
       id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "nbd-port": { type: "string" },
-      "grpc-port": { type: "string" }, controller: { type: "boolean" }, json: { type: "boolean" }, "test-fault": { type: "string" },
+      "grpc-port": { type: "string" }, json: { type: "boolean" }, "test-fault": { type: "string" },
       processors: { type: "string" },
     }, 0);
     const controllerThread = processorsOption(stringOption(parsed, "processors"));
@@ -120,34 +123,34 @@ Example:
     const id = requiredString(parsed, "id");
     const deviceAddress = checkAddress(requiredString(parsed, "device"), "--device");
     const host = stringOption(parsed, "host") ?? "127.0.0.1";
-    const runsController = flag(parsed, "controller");
     const apparatus = new VirtualizationApparatus({
       id,
       backends: new NbdBackendSet(),
       fencedUntilRegistered: true,
       ...(fault === undefined ? {} : { fault }),
     });
-    const slot: { controller?: ServedController } = {};
-    const forwarder = controllerForwarder(() => slot.controller?.address);
+    const slot: { controller?: ServedController; leader?: string } = {};
+    // Console calls go to the controller the arbiter named last, or to our own candidate until one is named.
+    const forwarder = controllerForwarder(() => (slot.leader === undefined || slot.leader === "" ? slot.controller?.address : slot.leader));
     const served = await serveApparatus(apparatus, {
       host,
       nbdPort: portOption(parsed, "nbd-port", nbdPortDefault),
       grpcPort: portOption(parsed, "grpc-port", 0),
       addServices: (server) => {
-        if (runsController) server.addService(forwarder.service, forwarder.handlers);
+        server.addService(forwarder.service, forwarder.handlers);
       },
     });
     await enroll(deviceAddress, { id, nbd: served.nbdAddress, grpc: served.grpcAddress });
-    if (runsController) {
-      slot.controller = await startController({ id, host, grpcPort: 0, deviceAddress, apparatuses: [] }, controllerThread);
-    }
+    slot.controller = await startController({ id, host, grpcPort: 0, deviceAddress, apparatuses: [] }, controllerThread, (address) => {
+      slot.leader = address;
+    });
     const stop = interrupted();
-    announce(io, flag(parsed, "json"), { pid: process.pid, id, nbd: served.nbdAddress, grpc: served.grpcAddress, controller: slot.controller?.address ?? null }, [
-      `switchyard apparatus serve: ${id} (pid ${process.pid})${runsController ? ", running the controller" : ""}`,
-      `  NBD ${served.nbdAddress}, gRPC ${served.grpcAddress}, device ${deviceAddress}${slot.controller === undefined ? "" : `, controller ${slot.controller.address}`}`,
+    announce(io, flag(parsed, "json"), { pid: process.pid, id, nbd: served.nbdAddress, grpc: served.grpcAddress, controller: slot.controller.address }, [
+      `switchyard apparatus serve: ${id} (pid ${process.pid})`,
+      `  NBD ${served.nbdAddress}, gRPC ${served.grpcAddress}, device ${deviceAddress}, controller candidate ${slot.controller.address}`,
     ]);
     io.stderr.write(`switchyard apparatus serve: ${await stop}, stopping\n`);
-    await slot.controller?.close();
+    await slot.controller.close();
     forwarder.close();
     await served.close();
     return 0;

@@ -23,6 +23,12 @@ export interface ApparatusState {
   'nbd_address'?: (string);
   'grpc_address'?: (string);
   'requests_in_flight'?: (number);
+  /**
+   * The key it presents to the device now; "" until registered. A new
+   * controller adopts it, so that a failover does not re-key (and so
+   * interrupt) an apparatus that is serving.
+   */
+  'registration_key'?: (string);
 }
 
 export interface ApparatusState__Output {
@@ -44,4 +50,10 @@ export interface ApparatusState__Output {
   'nbd_address': (string);
   'grpc_address': (string);
   'requests_in_flight': (number);
+  /**
+   * The key it presents to the device now; "" until registered. A new
+   * controller adopts it, so that a failover does not re-key (and so
+   * interrupt) an apparatus that is serving.
+   */
+  'registration_key': (string);
 }
