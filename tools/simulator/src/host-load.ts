@@ -12,7 +12,7 @@ import type { Random } from "./prng.js";
 import { DeviceRefusedError } from "./simulated-device.js";
 import type { VirtualWorld } from "./virtual-world.js";
 
-export const blockSizeBytes = 512;
+export const blockSizeBytes: number = 512;
 const wordBytes = 4;
 
 export interface LoadModel {
@@ -27,7 +27,7 @@ export class HostLoad {
   readonly history: History;
   readonly violations: string[] = [];
   operations = 0;
-  stopped = false;
+  private stopped = false;
   private nextValue = 1;
   private readonly world: VirtualWorld;
   private readonly random: Random;
@@ -42,14 +42,23 @@ export class HostLoad {
 
   /** One host connection: operations one at a time until the load stops. */
   async client(apparatus: VirtualizationApparatus): Promise<void> {
-    while (!this.stopped) {
+    while (this.running()) {
       await this.world.sleep(this.random.between(0, this.model.thinkMaxMs));
-      if (this.stopped) return;
+      if (!this.running()) return;
       const block = this.random.below(this.model.blockCount);
       this.operations += 1;
       if (this.random.chance(this.model.writeProbability)) await this.write(apparatus, block);
       else await this.read(apparatus, block, false);
     }
+  }
+
+  /** Clients finish the operation they are in and start no other. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private running(): boolean {
+    return !this.stopped;
   }
 
   /** Reads `block` through `apparatus`; `final` checks it as the block's content after the load. */

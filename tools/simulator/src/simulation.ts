@@ -26,7 +26,7 @@ import { VirtualWorld } from "./virtual-world.js";
 
 const volumeName = "v";
 /** Small extents and few areas: hosts hit the moved extent often, and moves run out of nothing. */
-const extentSizeBytes = 4_096;
+const extentSizeBytes: number = 4_096;
 const volumeExtentCount = 4;
 const luCount = 3;
 const areasPerLu = 8;
@@ -229,7 +229,7 @@ async function scenario(simulation: Simulation): Promise<void> {
   }
   await runMoves(simulation);
   await simulation.world.sleep(loadTailMs);
-  simulation.load.stopped = true;
+  simulation.load.stop();
   // Clients of fenced apparatuses may wait at a hold forever; those in the control range must finish.
   await Promise.all(clients.filter((client) => simulation.controlRange.has(client.apparatusId)).map((client) => client.done));
   await simulation.world.sleep(latency.slowMaxMs);
@@ -247,16 +247,17 @@ function checkEnd(simulation: Simulation): void {
     if (durationMs > changeDurationMaxMs) violations.push(`progress: change ${change.changeId} took ${durationMs.toFixed(3)} ms, bound ${changeDurationMaxMs} ms`);
   }
   for (const apparatusId of simulation.controlRange) {
-    const state = simulation.apparatusOf(apparatusId).state();
-    if (state.generation !== store.generation) violations.push(`${apparatusId} is in the control range at generation ${state.generation}, the store at ${store.generation}`);
-    if (state.pending_change_id !== "" || (state.holds ?? []).length > 0) violations.push(`progress: ${apparatusId} still holds for change ${state.pending_change_id}`);
+    const apparatus = simulation.apparatusOf(apparatusId);
+    if (apparatus.generation !== store.generation) violations.push(`${apparatusId} is in the control range at generation ${apparatus.generation}, the store at ${store.generation}`);
+    const pending = apparatus.state().pending_change_id ?? "";
+    if (pending !== "" || !apparatus.io.gate.empty) violations.push(`progress: ${apparatusId} still holds (pending change "${pending}")`);
   }
 }
 
 function describeStuck(simulation: Simulation): string {
   const states = [...simulation.apparatuses.values()].map((apparatus) => {
     const state = apparatus.state();
-    return `${apparatus.id}: generation ${state.generation}, pending ${state.pending_change_id || "none"}, in flight ${state.requests_in_flight}, ${state.status}`;
+    return `${apparatus.id}: generation ${apparatus.generation}, pending ${state.pending_change_id ?? ""}, in flight ${apparatus.io.inFlight}, ${state.status ?? ""}`;
   });
   return `progress: the run stopped with the scenario unfinished (${simulation.changes.length} changes done); ${states.join("; ")}`;
 }
@@ -265,16 +266,16 @@ function describeStuck(simulation: Simulation): string {
 export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
   assert.ok(Number.isInteger(options.moves) && options.moves >= 0);
   const simulation = new Simulation(options);
-  let finished = false;
-  let failure: unknown;
+  // Settled by the scenario's promise while the world runs: read only after runUntilIdle.
+  const ending: { finished: boolean; failure: Error | undefined } = { finished: false, failure: undefined };
   scenario(simulation).then(
-    () => { finished = true; },
-    (error: unknown) => { failure = error; },
+    () => { ending.finished = true; },
+    (error: unknown) => { ending.failure = error instanceof Error ? error : new Error(String(error)); },
   );
   await simulation.world.runUntilIdle();
-  if (failure !== undefined) throw failure;
+  if (ending.failure !== undefined) throw ending.failure;
   const violations = simulation.violations;
-  if (!finished) violations.push(describeStuck(simulation));
+  if (!ending.finished) violations.push(describeStuck(simulation));
   else checkEnd(simulation);
   violations.push(...simulation.link.internalErrors, ...simulation.load.violations);
   violations.push(...simulation.load.history.found().map((violation) => `${violation.kind} of block ${violation.block}: ${violation.detail}`));
