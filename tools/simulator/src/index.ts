@@ -4,7 +4,7 @@
  * apparatuses on virtual time.
  */
 export { simulate, describeFailure, changeDurationMaxMs, phaseTimeoutMs } from "./simulation.js";
-export type { SimulationOptions, SimulationResult } from "./simulation.js";
+export type { FencingModel, SimulationOptions, SimulationResult } from "./simulation.js";
 export type { ChangeRecord } from "./simulated-change.js";
 export { Random } from "./prng.js";
 export { VirtualWorld, eventsPerRunMax } from "./virtual-world.js";

@@ -34,6 +34,13 @@ export interface ChangeContext {
   readonly effects: EffectModel;
   readonly epoch: number;
   readonly phaseTimeoutMs: number;
+  /**
+   * How long the copy and the commit wait when the change fenced someone:
+   * until every fenced apparatus has surely stopped writing, under lease-only
+   * fencing (change-executor.ts waits one apparatus lease before the commit).
+   */
+  readonly copyWaitAfterFenceMs: number;
+  readonly commitWaitAfterFenceMs: number;
   /** Called when the core fences an apparatus: it leaves the control range. */
   readonly onFence: (apparatusId: string) => void;
 }
@@ -72,7 +79,7 @@ export function runChange(context: ChangeContext, plan: ChangePlan, changeId: st
           for (const apparatusId of command.apparatusIds) send(command.phase, apparatusId);
           return;
         case "effect":
-          effect(context, plan, command.effect, (ok, message) => {
+          effect(context, plan, command.effect, run.fenced.length > 0, (ok, message) => {
             execute(run.onEffect(command.effect, ok, message, world.nowMs));
           });
           return;
@@ -99,10 +106,11 @@ export function runChange(context: ChangeContext, plan: ChangePlan, changeId: st
 }
 
 /** The copy (device copy offload) or the commit (the store write), after a seeded delay; sometimes it fails. */
-function effect(context: ChangeContext, plan: ChangePlan, kind: EffectKind, done: (ok: boolean, message: string) => void): void {
+function effect(context: ChangeContext, plan: ChangePlan, kind: EffectKind, fencedSomeone: boolean, done: (ok: boolean, message: string) => void): void {
   const { random, effects } = context;
   const copying = kind === "copy";
-  const delayMs = copying ? random.between(effects.copyMinMs, effects.copyMaxMs) : random.between(effects.commitMinMs, effects.commitMaxMs);
+  const waitMs = fencedSomeone ? (copying ? context.copyWaitAfterFenceMs : context.commitWaitAfterFenceMs) : 0;
+  const delayMs = waitMs + (copying ? random.between(effects.copyMinMs, effects.copyMaxMs) : random.between(effects.commitMinMs, effects.commitMaxMs));
   const fails = random.chance(copying ? effects.copyFailureProbability : effects.commitFailureProbability);
   context.world.schedule(delayMs, () => {
     if (fails) {

@@ -31,12 +31,19 @@ export class DeviceRefusedError extends Error {
 
 export class SimulatedDevice {
   readonly lus: readonly MemoryLu[];
+  /**
+   * Whether the device refuses I/O under a removed key. True is DESIGN.md's
+   * fencing; false is the device today (lu-exports.ts: NBD carries no key
+   * yet), where only the apparatus's own lease stops it.
+   */
+  readonly refusesFencedIo: boolean;
   /** Current key per apparatus; absent while fenced. */
   private readonly keys = new Map<string, number>();
   private keysIssued = 0;
 
-  constructor(lus: readonly MemoryLu[]) {
+  constructor(lus: readonly MemoryLu[], refusesFencedIo: boolean) {
     this.lus = lus;
+    this.refusesFencedIo = refusesFencedIo;
   }
 
   /** Registers (or registers again) an apparatus under a new key: I/O issued under an older one stays refused. */
@@ -56,6 +63,7 @@ export class SimulatedDevice {
   }
 
   allows(apparatusId: string, key: number | undefined): boolean {
+    if (!this.refusesFencedIo) return true;
     return key !== undefined && this.keys.get(apparatusId) === key;
   }
 

@@ -41,20 +41,26 @@ export const phaseTimeoutMs = 40;
 const lateMessageMaxMs = 3 * phaseTimeoutMs;
 /** Backend latency: usually under 3 ms, sometimes a slow disk at up to 25 ms. */
 const latency: LatencyModel = { fastMinMs: 0.05, fastMaxMs: 3, slowMaxMs: 25, slowProbability: 0.05 };
-/** A fenced apparatus notices (its lease renewal is refused) within this long, and stops serving. */
-const fenceNoticeMaxMs = 30;
+/**
+ * The apparatus lease: a fenced apparatus stops serving by itself within this
+ * long (its renewal is refused, or its last granted one runs out).
+ */
+const apparatusLeaseMs = 30;
 /**
  * A fenced apparatus rejoins only this long after its fence: every message of
  * the change that fenced it has arrived or is lost by then, so no stale Hold
  * reaches it after it loaded the new table (see the report: not modelled).
  */
-const rejoinAfterMs = 2 * lateMessageMaxMs + fenceNoticeMaxMs + latency.slowMaxMs;
+const rejoinAfterMs = 2 * lateMessageMaxMs + apparatusLeaseMs + latency.slowMaxMs;
 const effects: EffectModel = { copyMinMs: 0.5, copyMaxMs: 5, commitMinMs: 0.5, commitMaxMs: 3, copyFailureProbability: 0.05, commitFailureProbability: 0.03 };
 /**
  * Progress bound: at most three message phases (hold, apply, release or
- * abort), each ended by its timeout at the latest, plus the copy and the commit.
+ * abort), each ended by its timeout at the latest, plus the copy and the
+ * commit, each of which may wait out a fenced apparatus's lease first.
  */
-export const changeDurationMaxMs = 3 * phaseTimeoutMs + effects.copyMaxMs + effects.commitMaxMs;
+export const changeDurationMaxMs = 3 * phaseTimeoutMs + effects.copyMaxMs + effects.commitMaxMs + 2 * (apparatusLeaseMs + latency.slowMaxMs);
+/** How long the commit waits after a fence, per fencing model. */
+const fenceWaitBeforeCommitMs: Readonly<Record<FencingModel, number>> = { device: 0, lease: apparatusLeaseMs, "lease-and-io": apparatusLeaseMs + latency.slowMaxMs };
 /** Pause between changes, during which hosts keep going. */
 const changeGapMaxMs = 20;
 /** After the last change, hosts run this long more before the load stops. */
@@ -65,16 +71,30 @@ assert.ok(blockSizeBytes <= extentSizeBytes && extentSizeBytes % blockSizeBytes 
 assert.ok(lateMessageMaxMs > phaseTimeoutMs, "late messages must be able to miss the phase timeout");
 assert.ok(latency.slowMaxMs < phaseTimeoutMs, "a drain on a slow disk must fit a phase, or every slow disk fences");
 
+/**
+ * What stops a fenced apparatus from writing. "device": the device refuses
+ * its I/O from the fence on (DESIGN.md, like SCSI persistent reservations).
+ * "lease": the device refuses nothing; the apparatus stops when its lease
+ * runs out, and the commit waits one lease after a fence, as
+ * change-executor.ts does today. "lease-and-io": the device refuses nothing,
+ * and both the copy and the commit wait a lease plus the longest backend
+ * I/O after a fence (I/O admitted just before the lease ran out still lands).
+ */
+export type FencingModel = "device" | "lease" | "lease-and-io";
+
 export interface SimulationOptions {
   readonly seed: number;
   /** Changes to attempt. */
   readonly moves: number;
   /** A planted bug in every apparatus, to prove the simulator catches it. */
   readonly fault?: ApparatusFault;
+  /** Default "device". */
+  readonly fencing?: FencingModel;
 }
 
 export interface SimulationResult {
   readonly seed: number;
+  readonly options: SimulationOptions;
   readonly violations: readonly string[];
   readonly trace: readonly string[];
   readonly changes: readonly ChangeRecord[];
@@ -118,7 +138,8 @@ function initialStore(): StoreState {
 class Simulation {
   readonly world = new VirtualWorld();
   readonly random: Random;
-  readonly device = new SimulatedDevice(Array.from({ length: luCount }, () => new MemoryLu(luSizeBytes)));
+  readonly fencing: FencingModel;
+  readonly device: SimulatedDevice;
   readonly store = new SimulatedStore(initialStore());
   readonly apparatuses = new Map<string, VirtualizationApparatus>();
   /** Apparatuses the controller has not fenced (the control range), with when the others were fenced. */
@@ -133,6 +154,8 @@ class Simulation {
 
   constructor(readonly options: SimulationOptions) {
     this.random = new Random(options.seed);
+    this.fencing = options.fencing ?? "device";
+    this.device = new SimulatedDevice(Array.from({ length: luCount }, () => new MemoryLu(luSizeBytes)), this.fencing === "device");
     this.link = new ControlLink(this.world, this.random, networkOf(this.random));
     const blockCount = (volumeExtentCount * extentSizeBytes) / blockSizeBytes;
     this.load = new HostLoad(this.world, this.random, { volume: volumeName, blockCount, thinkMaxMs, writeProbability: 0.5 }, new History());
@@ -148,17 +171,19 @@ class Simulation {
     return {
       world: this.world, random: this.random, link: this.link, device: this.device, store: this.store,
       apparatuses: this.apparatuses, effects, epoch, phaseTimeoutMs,
+      copyWaitAfterFenceMs: this.fencing === "lease-and-io" ? apparatusLeaseMs + latency.slowMaxMs : 0,
+      commitWaitAfterFenceMs: fenceWaitBeforeCommitMs[this.fencing],
       onFence: (apparatusId) => { this.fence(apparatusId); },
     };
   }
 
-  /** claim 3: out of the control range, refused by the device now; the apparatus itself stops serving when it notices. */
+  /** claim 3: out of the control range, refused by the device now (if it refuses); the apparatus stops serving within a lease. */
   fence(apparatusId: string): void {
     this.fencings += 1;
     this.controlRange.delete(apparatusId);
     this.fencedAtMs.set(apparatusId, this.world.nowMs);
     this.device.fence(apparatusId);
-    this.world.schedule(this.random.between(0, fenceNoticeMaxMs), () => {
+    this.world.schedule(this.random.between(0, apparatusLeaseMs), () => {
       if (this.device.keyOf(apparatusId) !== undefined) return; // registered again meanwhile
       this.apparatusOf(apparatusId).io.fence("its registration renewal was refused");
     });
@@ -282,6 +307,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   simulation.world.note(`end: generation ${simulation.store.generation}, ${simulation.load.operations} host operations, ${violations.length} violations`);
   return {
     seed: options.seed,
+    options,
     violations,
     trace: simulation.world.trace,
     changes: simulation.changes,
@@ -293,7 +319,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   };
 }
 
+/** Violations one failure line shows: the first few say what broke; the rest are usually its echoes. */
+const violationsShownMax = 5;
+
 /** One line for a failing run: the seed first, so it can be replayed. */
 export function describeFailure(result: SimulationResult, what: string): string {
-  return `${what}: seed ${result.seed} (replay: simulate({ seed: ${result.seed}, ... })): ${result.violations.slice(0, 5).join(" | ")}`;
+  return `${what}: seed ${result.seed} (replay: simulate(${JSON.stringify(result.options)})): ${result.violations.slice(0, violationsShownMax).join(" | ")}`;
 }
