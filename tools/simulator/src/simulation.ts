@@ -48,8 +48,9 @@ const latency: LatencyModel = { fastMinMs: 0.05, fastMaxMs: 3, slowMaxMs: 25, sl
 const apparatusLeaseMs = 30;
 /**
  * A fenced apparatus rejoins only this long after its fence: every message of
- * the change that fenced it has arrived or is lost by then, so no stale Hold
- * reaches it after it loaded the new table (see the report: not modelled).
+ * the change that fenced it has arrived or is lost by then. A stale Hold
+ * that reaches an apparatus after it rejoined at the same generation would
+ * install a hold nobody releases; that case is left out, not checked.
  */
 const rejoinAfterMs = 2 * lateMessageMaxMs + apparatusLeaseMs + latency.slowMaxMs;
 const effects: EffectModel = { copyMinMs: 0.5, copyMaxMs: 5, commitMinMs: 0.5, commitMaxMs: 3, copyFailureProbability: 0.05, commitFailureProbability: 0.03 };
