@@ -1,0 +1,42 @@
+/**
+ * The configuration store as the simulator keeps it: the state the real
+ * planners read, and the commit point (DESIGN step 3) as one replacement of
+ * that state, through the store's own binary codec so that what the
+ * planners see next is exactly what the real store would give back.
+ */
+import assert from "node:assert/strict";
+import type { ChangePlan } from "@switchyard/controller";
+import { decodeStoreState, encodeStoreState, type ConfigurationTable__Output, type StoreState, type StoreState__Output } from "@switchyard/proto";
+
+export class SimulatedStore {
+  private current: StoreState__Output;
+
+  constructor(initial: StoreState) {
+    this.current = decodeStoreState(encodeStoreState(initial));
+  }
+
+  get state(): StoreState__Output {
+    return this.current;
+  }
+
+  get generation(): number {
+    return this.current.generation;
+  }
+
+  /** The commit point of a planned change: the store moves to the plan's generation. */
+  commit(plan: ChangePlan): void {
+    assert.equal(plan.baseGeneration, this.current.generation, "a plan committed on a generation it was not planned from");
+    this.current = decodeStoreState(encodeStoreState({ ...this.current, generation: plan.baseGeneration + 1, volumes: [...plan.volumesAfter] }));
+  }
+
+  /** The whole table, as a rejoining apparatus loads it. */
+  table(): ConfigurationTable__Output {
+    return { generation: this.current.generation, lus: this.current.lus, volumes: this.current.volumes };
+  }
+
+  luIndexOf(luId: string): number {
+    const lu = this.current.lus.find((candidate) => candidate.id === luId);
+    assert.ok(lu !== undefined, `no LU ${luId} in the store`);
+    return lu.index;
+  }
+}

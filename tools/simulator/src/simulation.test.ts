@@ -1,0 +1,102 @@
+// Goal: the change protocol keeps its invariants under every seeded schedule
+// the simulator makes (no stale read, no lost write, progress, the control
+// range at the committed generation), and the simulator is itself tested: a
+// planted bug in the apparatus must make it fail, and a seed must replay the
+// same run. It also shows what fencing needs: with the device refusing a
+// fenced apparatus (DESIGN.md) or with the copy and the commit waiting a
+// lease plus the longest I/O, every seed passes; with only the commit waiting
+// a lease (change-executor.ts today, where the device checks no key on NBD),
+// writes are lost. Method: simulate() runs the real ChangeRun and real
+// apparatuses on virtual time; every failure message starts with the seed.
+import { describe, expect, it } from "vitest";
+import { describeFailure, simulate, type SimulationOptions, type SimulationResult } from "./simulation.js";
+
+/** Seeds of the main sweep, and moves per run: 200 short runs cover more schedules than a few long ones. */
+const sweepSeedCount = 200;
+const movesPerRun = 4;
+/** Seeds a planted bug gets to show itself in; each has been caught well within this many. */
+const plantedSeedCount = 20;
+/** Seeds of the lease-and-io sweep: a second fencing model, checked less deeply than the first. */
+const leaseSweepSeedCount = 60;
+/** Vitest's per-test limit, in real milliseconds: the sweep takes a few seconds on a shared machine. */
+const sweepTimeoutMs = 60_000;
+
+/** The runs among seeds 1 to `seedCount` that broke an invariant. */
+async function failingRuns(seedCount: number, options: Omit<SimulationOptions, "seed">): Promise<SimulationResult[]> {
+  const failing: SimulationResult[] = [];
+  for (let seed = 1; seed <= seedCount; seed += 1) {
+    const result = await simulate({ seed, ...options });
+    if (result.violations.length > 0) failing.push(result);
+  }
+  return failing;
+}
+
+/** Asserts that a bug shows in some seed, and prints which seeds and the first failure. */
+function expectCaught(caught: readonly SimulationResult[], what: string, seedCount: number): void {
+  console.log(`${what}: caught by seeds ${caught.map((result) => result.seed).join(", ")} of 1-${seedCount}`);
+  const first = caught[0];
+  expect(first, `${what} went unnoticed over seeds 1-${seedCount}`).toBeDefined();
+  if (first !== undefined) console.log(describeFailure(first, what));
+}
+
+describe("seeded simulation of the change protocol", () => {
+  it(`keeps every invariant over ${sweepSeedCount} seeds of ${movesPerRun} moves`, async () => {
+    const startedMs = performance.now();
+    const failures: string[] = [];
+    const totals = { fencings: 0, rejoins: 0, committed: 0, aborted: 0, hostOperations: 0, events: 0 };
+    for (let seed = 1; seed <= sweepSeedCount; seed += 1) {
+      const result = await simulate({ seed, moves: movesPerRun });
+      if (result.violations.length > 0) failures.push(describeFailure(result, "invariant broken"));
+      totals.fencings += result.fencings;
+      totals.rejoins += result.rejoins;
+      totals.hostOperations += result.hostOperations;
+      totals.events += result.events;
+      for (const change of result.changes) totals[change.outcome] += 1;
+    }
+    console.log(`${sweepSeedCount} runs in ${Math.round(performance.now() - startedMs)} ms:`, totals);
+    expect(failures).toEqual([]);
+    // Not a vacuous pass: the sweep fenced, rejoined, aborted and committed.
+    expect(totals.fencings).toBeGreaterThan(0);
+    expect(totals.rejoins).toBeGreaterThan(0);
+    expect(totals.aborted).toBeGreaterThan(0);
+    expect(totals.committed).toBeGreaterThan(sweepSeedCount);
+  }, sweepTimeoutMs);
+
+  it.each(["drain-early", "hold-nothing"] as const)("catches the planted %s bug", async (fault) => {
+    expectCaught(await failingRuns(plantedSeedCount, { moves: movesPerRun, fault }), fault, plantedSeedCount);
+  }, sweepTimeoutMs);
+
+  it("keeps every invariant when fencing is a lease that the copy and the commit both wait out, with the I/O admitted before it ran out", async () => {
+    const failing = await failingRuns(leaseSweepSeedCount, { moves: movesPerRun, fencing: "lease-and-io" });
+    expect(failing.map((result) => describeFailure(result, "invariant broken"))).toEqual([]);
+  }, sweepTimeoutMs);
+
+  it("catches a copy that runs before a fenced apparatus has stopped writing (lease-only fencing, commit-only wait)", async () => {
+    expectCaught(await failingRuns(plantedSeedCount, { moves: movesPerRun, fencing: "lease" }), "lease-only fencing", plantedSeedCount);
+  }, sweepTimeoutMs);
+
+  // Known bug, found by this simulator (seeds 1617 and 2853 of 6 moves): a
+  // move holds writes only, so after Apply an apparatus reads the new area;
+  // when the change then aborts, the first apparatus to get Abort lets held
+  // writes go to the old area while one that has not got it yet still reads
+  // the new area (a copy now out of date): a stale read. "Abort is safe, no
+  // I/O ran on the new face" (DESIGN.md) does not hold for reads. Pinned as
+  // an expected failure: when the protocol is fixed, this starts failing and
+  // becomes an ordinary test.
+  it.fails("abort after Apply under a writes-only hold serves no stale read (known bug)", async () => {
+    for (const seed of [1617, 2853]) {
+      const result = await simulate({ seed, moves: 6 });
+      expect(result.violations.map((violation) => `seed ${seed}: ${violation}`)).toEqual([]);
+    }
+  });
+
+  it("replays the same run from the same seed", async () => {
+    const first = await simulate({ seed: 42, moves: movesPerRun });
+    const again = await simulate({ seed: 42, moves: movesPerRun });
+    const other = await simulate({ seed: 43, moves: movesPerRun });
+    expect(again.trace).toEqual(first.trace);
+    expect(again.hostOperations).toBe(first.hostOperations);
+    expect(again.events).toBe(first.events);
+    expect(other.trace).not.toEqual(first.trace);
+  });
+});
