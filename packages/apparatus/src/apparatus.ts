@@ -34,7 +34,8 @@ export const drainTimeoutMs = 5_000;
 
 interface PendingChange {
   readonly changeId: string;
-  phase: "held" | "applied";
+  /** "aborted": flipped back, still holding until Release. */
+  phase: "held" | "applied" | "aborted";
   readonly holdReport: HoldReport;
   diff: DifferenceTable__Output | undefined;
   applyReport: ApplyReport | undefined;
@@ -176,6 +177,8 @@ export class VirtualizationApparatus {
   apply(request: ApplyRequest__Output): ApplyReport {
     this.checkEpoch(request.epoch);
     const pending = this.pendingChange(request.change_id, "Apply");
+    // A late Apply must not flip an apparatus that was told to abort.
+    if (pending.phase === "aborted") throw new ApparatusError("CHANGE_IN_PROGRESS", `change ${pending.changeId} was aborted: waiting for its Release`);
     if (pending.applyReport !== undefined) return pending.applyReport;
     const diff = request.diff;
     if (diff === null) throw new ApparatusError("INVALID_DIFF", "malformed diff: Apply carries no difference table");
@@ -191,18 +194,28 @@ export class VirtualizationApparatus {
     return pending.applyReport;
   }
 
-  /** Release (claim 1): held I/O runs through the new face; then the old face catches up. */
+  /**
+   * Release (claim 1): held I/O runs through the active face; then the old
+   * face catches up. After an Abort the active face is the old one again,
+   * and nothing needs catching up.
+   */
   release(request: ReleaseRequest__Output): ReleaseReport {
     this.checkEpoch(request.epoch);
-    const repeated = this.repeatedFinish(request.change_id, "released");
-    if (repeated !== undefined) return repeated;
+    const finished = this.finished;
+    if (finished?.changeId === request.change_id) return { apparatus_id: this.id, change_id: finished.changeId, released_requests: finished.releasedRequests };
     const pending = this.pendingChange(request.change_id, "Release");
     const releasedRequests = this.io.gate.release(pending.changeId);
     if (pending.diff !== undefined) applyDifference(this.faces.standby, pending.diff);
-    return this.finish(pending.changeId, "released", releasedRequests);
+    return this.finish(pending.changeId, pending.phase === "aborted" ? "aborted" : "released", releasedRequests);
   }
 
-  /** Abort, before the commit point: flip back (no I/O ran on the new face) and release. */
+  /**
+   * Abort, before the commit point: flip back to the old face, and keep
+   * holding until Release. Releasing here would be unsafe: under a
+   * writes-only hold, an apparatus that has not got its Abort yet still reads
+   * the new area, and must not miss writes this one lets through to the old
+   * area. The controller sends Release once every apparatus has flipped back.
+   */
   abort(request: AbortRequest__Output): AbortReport {
     this.checkEpoch(request.epoch);
     const repeated = this.repeatedFinish(request.change_id, "aborted");
@@ -212,7 +225,8 @@ export class VirtualizationApparatus {
       this.faces.flip();
       this.faces.installStandby(this.faces.active.clone());
     }
-    this.finish(pending.changeId, "aborted", this.io.gate.release(pending.changeId));
+    pending.phase = "aborted";
+    pending.diff = undefined;
     return { apparatus_id: this.id, change_id: request.change_id, generation: this.generation };
   }
 

@@ -115,6 +115,12 @@ describe("change protocol on one apparatus", () => {
     const held = apparatus.io.write("v", 0, Buffer.alloc(512, 0x33), false);
     apparatus.apply({ change_id: "c1", epoch: 1, diff: moveExtent0() });
     apparatus.abort({ change_id: "c1", epoch: 1 });
+    // Flipped back but still holding: writes wait for Release, so no apparatus still reading the new area can miss them.
+    expect(apparatus.generation).toBe(1);
+    expect(apparatus.io.gate.empty).toBe(false);
+    expect(() => apparatus.apply({ change_id: "c1", epoch: 1, diff: moveExtent0() })).toThrow(/was aborted/);
+    expect(lus[0]?.bytes[0]).toBe(0);
+    expect(apparatus.release({ change_id: "c1", epoch: 1 })).toMatchObject({ released_requests: 1 });
     await held;
     expect(apparatus.generation).toBe(1);
     expect(lus[0]?.bytes[0]).toBe(0x33);

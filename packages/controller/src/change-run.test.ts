@@ -47,7 +47,10 @@ describe("ChangeRun", () => {
     refused.onReport("a", "apply", false, "wrong generation", 2);
     expect(sends(refused.onReport("b", "apply", true, "", 3))).toEqual([{ phase: "abort", apparatusIds: ["a", "b"] }]);
     refused.onReport("a", "abort", true, "", 4);
-    expect(refused.onReport("b", "abort", true, "", 5)).toEqual([
+    // Held writes run only once every apparatus has flipped back.
+    expect(sends(refused.onReport("b", "abort", true, "", 5))).toEqual([{ phase: "release", apparatusIds: ["a", "b"] }]);
+    refused.onReport("a", "release", true, "", 6);
+    expect(refused.onReport("b", "release", true, "", 7)).toEqual([
       { kind: "finished", outcome: "aborted", message: "a refused apply: wrong generation" },
     ]);
 

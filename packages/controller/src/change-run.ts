@@ -6,7 +6,10 @@
  * tests and in a seeded simulator.
  *
  * hold -> (copy) -> apply -> commit -> release -> committed
- *   any refusal or failure before commit -> abort -> aborted
+ *   any refusal or failure before commit -> abort -> release -> aborted
+ * Abort flips every apparatus back but keeps its holds; only when all have
+ * flipped back does Release let held writes run, on the old areas, so that
+ * no apparatus still reading a new area misses them.
  * An apparatus that does not report within the phase timeout is removed from
  * the control range (fenced) and the change goes on without it (claim 3).
  */
@@ -121,9 +124,9 @@ export class ChangeRun {
         if (this.failure !== "") return this.enterMessagePhase("abort", nowMs);
         return this.enterEffect("commit", nowMs);
       case "release":
-        return this.finish("committed", "", nowMs);
+        return this.failure === "" ? this.finish("committed", "", nowMs) : this.finish("aborted", this.failure, nowMs);
       case "abort":
-        return this.finish("aborted", this.failure, nowMs);
+        return this.enterMessagePhase("release", nowMs);
       case "copy":
       case "commit":
       case "done":

@@ -55,11 +55,12 @@ const apparatusLeaseMs = 30;
 const rejoinAfterMs = 2 * lateMessageMaxMs + apparatusLeaseMs + latency.slowMaxMs;
 const effects: EffectModel = { copyMinMs: 0.5, copyMaxMs: 5, commitMinMs: 0.5, commitMaxMs: 3, copyFailureProbability: 0.05, commitFailureProbability: 0.03 };
 /**
- * Progress bound: at most three message phases (hold, apply, release or
- * abort), each ended by its timeout at the latest, plus the copy and the
- * commit, each of which may wait out a fenced apparatus's lease first.
+ * Progress bound: at most four message phases (hold, apply, abort and
+ * release on the longest path), each ended by its timeout at the latest,
+ * plus the copy and the commit, each of which may wait out a fenced
+ * apparatus's lease first.
  */
-export const changeDurationMaxMs = 3 * phaseTimeoutMs + effects.copyMaxMs + effects.commitMaxMs + 2 * (apparatusLeaseMs + latency.slowMaxMs);
+export const changeDurationMaxMs = 4 * phaseTimeoutMs + effects.copyMaxMs + effects.commitMaxMs + 2 * (apparatusLeaseMs + latency.slowMaxMs);
 /** How long the commit waits after a fence, per fencing model. */
 const fenceWaitBeforeCommitMs: Readonly<Record<FencingModel, number>> = { device: 0, lease: apparatusLeaseMs, "lease-and-io": apparatusLeaseMs + latency.slowMaxMs };
 /** Pause between changes, during which hosts keep going. */
