@@ -32,9 +32,10 @@ export class DeviceRefusedError extends Error {
 export class SimulatedDevice {
   readonly lus: readonly MemoryLu[];
   /**
-   * Whether the device refuses I/O under a removed key. True is DESIGN.md's
-   * fencing; false is the device today (lu-exports.ts: NBD carries no key
-   * yet), where only the apparatus's own lease stops it.
+   * Whether the device refuses I/O under a removed key. True is the device
+   * as built (lu-exports.ts checks the identity an apparatus presents on
+   * every request); false is the device before that, where only the
+   * apparatus's own lease stopped it.
    */
   readonly refusesFencedIo: boolean;
   /** Current key per apparatus; absent while fenced. */

@@ -78,7 +78,7 @@ assert.ok(latency.slowMaxMs < phaseTimeoutMs, "a drain on a slow disk must fit a
  * its I/O from the fence on (DESIGN.md, like SCSI persistent reservations).
  * "lease": the device refuses nothing; the apparatus stops when its lease
  * runs out, and the commit waits one lease after a fence, as
- * change-executor.ts does today. "lease-and-io": the device refuses nothing,
+ * change-executor.ts does (before the device checked keys, that was all). "lease-and-io": the device refuses nothing,
  * and both the copy and the commit wait a lease plus the longest backend
  * I/O after a fence (I/O admitted just before the lease ran out still lands).
  */
