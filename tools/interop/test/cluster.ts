@@ -103,22 +103,26 @@ export class ProcessCluster {
     return this.apparatus(id).pid;
   }
 
+  grpc(id: ApparatusId): string {
+    return this.apparatus(id).grpc;
+  }
+
   connect(id: ApparatusId, exportName: string): Promise<NbdClient> {
     const [host = "", port = ""] = this.apparatus(id).nbd.split(":");
     return NbdClient.connect({ host, port: Number(port), exportName, timeoutMs: hostTimeoutMs });
   }
 
-  async apparatusStates(): Promise<Map<string, string>> {
-    const result = await runCli(["cluster", "status", "--json", "--endpoint", this.controller]);
+  async apparatusStates(via: ApparatusId = "a1"): Promise<Map<string, string>> {
+    const result = await runCli(["cluster", "status", "--json", "--endpoint", this.grpc(via)]);
     assertSucceeded(result);
     const status = JSON.parse(result.stdout) as { apparatuses: { id: string; state: string }[] };
     return new Map(status.apparatuses.map((apparatus) => [apparatus.id, apparatus.state]));
   }
 
-  async waitUntilServing(ids: readonly ApparatusId[]): Promise<void> {
+  async waitUntilServing(ids: readonly ApparatusId[], via: ApparatusId = "a1"): Promise<void> {
     const deadline = Date.now() + startTimeoutMs;
     for (;;) {
-      const states = await this.apparatusStates();
+      const states = await this.apparatusStates(via);
       if (ids.every((id) => states.get(id) === "serving")) return;
       if (Date.now() > deadline) throw new Error(`not all serving: ${JSON.stringify([...states])}`);
       await new Promise((resolve) => setTimeout(resolve, servingPollMs));

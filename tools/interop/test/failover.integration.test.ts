@@ -1,0 +1,166 @@
+// Goal: the controller is elected among the apparatuses, and its loss stops
+// nothing for long (issue 4, claims 9-12): killing the apparatus process that
+// holds the lease, idle or in the middle of a move, lets another take over
+// within seconds; the interrupted change ends the same way on every
+// apparatus, no hold is left behind, later changes commit, and hosts writing
+// and reading through the survivors see no stale read and lose no write.
+// Method: `device serve` and three `apparatus serve` children (every one a
+// candidate; a1 wins first), our NBD client as the hosts on a2 and a3 under
+// the history checker, changes sent to the Controller service through a2.
+import * as grpc from "@grpc/grpc-js";
+import { afterEach, describe, expect, it } from "vitest";
+import { History } from "@switchyard/checker";
+import { NbdError, type NbdClient } from "@switchyard/device/nbd";
+import { callUnary, deadlineAfter, loadGrpc, type ClusterStatus__Output, type ControllerClient } from "@switchyard/proto";
+import { assertSucceeded, runCli } from "./appliance.js";
+import { ProcessCluster, stamp, type ApparatusId } from "./cluster.js";
+
+const blockBytes = 4096;
+const extentBytes = 4 << 20;
+const extents = 8;
+const blockCount = (extents * extentBytes) / blockBytes;
+const survivors = ["a2", "a3"] as const;
+/** A successor must act within this: the lease (6 s) runs out, then the next campaign step (2 s) takes it. */
+const takeoverMaxMs = 15_000;
+const callTimeoutMs = 10_000;
+/** Between attempts to reach a controller while none holds the lease. */
+const retryPauseMs = 100;
+/** Delays after sending a move at which its controller is killed: the move is then in Hold, the copy or later. */
+const killDelaysMs = [2, 15, 40] as const;
+
+let cluster: ProcessCluster | undefined;
+afterEach(async () => {
+  await cluster?.stop();
+  cluster = undefined;
+});
+
+function controllerVia(running: ProcessCluster, id: ApparatusId): ControllerClient {
+  return new (loadGrpc().switchyard.v1.Controller)(running.grpc(id), grpc.credentials.createInsecure());
+}
+
+function status(client: ControllerClient): Promise<ClusterStatus__Output> {
+  return callUnary((done) => client.GetClusterStatus({}, { deadline: deadlineAfter(callTimeoutMs) }, done));
+}
+
+/** Polls until a controller other than `deposed` answers through `client`; resolves with how long that took. */
+async function waitForSuccessor(client: ControllerClient, deposed: string): Promise<{ elapsedMs: number; status: ClusterStatus__Output }> {
+  const startedMs = performance.now();
+  for (;;) {
+    const answer = await status(client).catch(() => undefined);
+    if (answer?.controller != null && answer.controller.id !== deposed) return { elapsedMs: performance.now() - startedMs, status: answer };
+    if (performance.now() - startedMs > takeoverMaxMs) throw new Error(`no controller took over from ${deposed} within ${takeoverMaxMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, retryPauseMs));
+  }
+}
+
+interface HostLoad {
+  readonly history: History;
+  stop(): Promise<void>;
+}
+
+/** A writer and a reader on each survivor, every operation in the history. */
+async function hostLoad(running: ProcessCluster): Promise<HostLoad> {
+  const history = new History();
+  const clients = new Map<ApparatusId, NbdClient>();
+  for (const id of survivors) clients.set(id, await running.connect(id, "p"));
+  let stopped = false;
+  let nextValue = 1;
+  const writer = async (client: NbdClient): Promise<void> => {
+    while (!stopped) {
+      const block = Math.floor(Math.random() * blockCount);
+      const value = nextValue++;
+      const record = history.beginWrite(block, value, performance.now());
+      let acknowledged = false;
+      try {
+        await client.write(block * blockBytes, stamp(value, blockBytes), false);
+        acknowledged = true;
+      } catch (error) {
+        if (!(error instanceof NbdError)) throw error;
+      } finally {
+        history.endWrite(record, performance.now(), acknowledged);
+      }
+    }
+  };
+  const reader = async (client: NbdClient): Promise<void> => {
+    const into = Buffer.alloc(blockBytes);
+    while (!stopped) {
+      const block = Math.floor(Math.random() * blockCount);
+      const startMs = performance.now();
+      try {
+        await client.read(block * blockBytes, into);
+      } catch (error) {
+        if (!(error instanceof NbdError)) throw error;
+        continue;
+      }
+      history.read(block, into.readUInt32BE(0), startMs, performance.now());
+    }
+  };
+  const load = [...clients.values()].flatMap((client) => [writer(client), reader(client)]);
+  return {
+    history,
+    async stop() {
+      stopped = true;
+      await Promise.all(load);
+      const into = Buffer.alloc(blockBytes);
+      for (const client of clients.values()) {
+        for (const block of history.writtenBlocks()) {
+          await client.read(block * blockBytes, into);
+          history.final(block, into.readUInt32BE(0));
+        }
+        await client.close();
+      }
+    },
+  };
+}
+
+async function startWithVolume(): Promise<ProcessCluster> {
+  cluster = await ProcessCluster.start();
+  assertSucceeded(await runCli(["volume", "create", "p", "--size", `${(extents * extentBytes) >> 20}MiB`, "--lu", "lu0", "--endpoint", cluster.grpc("a2")]));
+  return cluster;
+}
+
+/** After a takeover: every survivor serves the committed generation with no hold, and a move through a survivor commits. */
+async function expectSettled(client: ControllerClient, settled: ClusterStatus__Output, extent: number): Promise<void> {
+  for (const id of survivors) {
+    const apparatus = settled.apparatuses.find((candidate) => candidate.id === id);
+    expect(apparatus, `${id} in ${JSON.stringify(settled.apparatuses)}`).toMatchObject({ state: "APPARATUS_STATUS_SERVING", generation: settled.generation });
+  }
+  const move = await callUnary((done) => client.SubmitChange({ move: { volume: "p", extent_index: extent, to_lu: "lu1" } }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+  expect(move).toMatchObject({ state: "CHANGE_STATE_COMMITTED" });
+}
+
+describe("controller failover across apparatus processes", () => {
+  it("elects a successor within seconds of the controller's apparatus being killed, and changes go on", async () => {
+    const running = await startWithVolume();
+    const client = controllerVia(running, "a2");
+    const before = await status(client);
+    expect(before.controller?.id).toBe("a1");
+    const load = await hostLoad(running);
+    process.kill(running.pid("a1"), "SIGKILL");
+    const { elapsedMs, status: after } = await waitForSuccessor(client, "a1");
+    console.log(`takeover after SIGKILL of the idle controller: ${Math.round(elapsedMs)} ms (epoch ${before.controller?.epoch} -> ${after.controller?.epoch})`);
+    expect(after.controller?.epoch).toBeGreaterThan(before.controller?.epoch ?? 0);
+    await running.waitUntilServing(survivors, "a2");
+    await expectSettled(client, await status(client), 0);
+    await load.stop();
+    client.close();
+    expect(load.history.found()).toEqual([]);
+  });
+
+  it.each(killDelaysMs)("ends a move whose controller is killed %i ms in the same way everywhere, with no hold left", async (delayMs) => {
+    const running = await startWithVolume();
+    const client = controllerVia(running, "a2");
+    const load = await hostLoad(running);
+    const interrupted = callUnary((done) => client.SubmitChange({ move: { volume: "p", extent_index: 1, to_lu: "lu1" } }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    process.kill(running.pid("a1"), "SIGKILL");
+    await interrupted.catch(() => undefined);
+    const { elapsedMs } = await waitForSuccessor(client, "a1");
+    console.log(`takeover after SIGKILL ${delayMs} ms into a move: ${Math.round(elapsedMs)} ms`);
+    await running.waitUntilServing(survivors, "a2");
+    await expectSettled(client, await status(client), 2);
+    await load.stop();
+    client.close();
+    expect(load.history.found()).toEqual([]);
+  });
+});
