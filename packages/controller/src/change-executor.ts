@@ -24,6 +24,7 @@ import {
 import type { ChangePlan } from "./change-plans.js";
 import { ChangeRun, type MessagePhase } from "./change-run.js";
 import { driveChange, type PhaseAnswer } from "./change-driver.js";
+import { crashNow, sendWithCrash, type CrashPoint } from "./test-crash.js";
 
 /** Default phase timeout: an apparatus silent this long in one phase is fenced (claim 3). */
 export const phaseTimeoutMsDefault = 2_000;
@@ -48,6 +49,10 @@ export interface ChangeExecutorOptions {
   readonly apparatusLeaseMs: number;
   readonly writeStore: (state: StoreState, expectedSequence: number) => Promise<void>;
   readonly readStore: () => Promise<{ state: StoreState__Output; sequence: number }>;
+  /** The controller's own apparatus, if it runs in one (a test crash spares it as the apparatus that gets the message). */
+  readonly selfId?: string;
+  /** Test hook: the process kills itself at this point of the next change (test-crash.ts). */
+  readonly crashAt?: CrashPoint;
 }
 
 /** Wall-clock milliseconds that never go backwards. */
@@ -75,9 +80,12 @@ export class ChangeExecutor {
     const peers = new Map(range.map((peer) => [peer.id, peer]));
     let committed: JournalEntry | undefined;
     const fences: Promise<void>[] = [];
+    const crashAt = this.options.crashAt;
+    if (crashAt === "before-hold") crashNow(`before the Hold of ${changeId}`);
+    const victim = range.find((peer) => peer.id !== this.options.selfId)?.id;
     const result = await driveChange(run, {
       now: nowMs,
-      send: (phase, apparatusId) => this.send(peers.get(apparatusId), phase, changeId, epoch, plan),
+      send: sendWithCrash(crashAt, victim, (phase, apparatusId) => this.send(peers.get(apparatusId), phase, changeId, epoch, plan)),
       effect: async (effect) => {
         if (effect === "copy") {
           await this.copy(plan, epoch);
@@ -96,6 +104,7 @@ export class ChangeExecutor {
           { ...state, generation: plan.baseGeneration + 1, volumes: [...plan.volumesAfter], journal: [...state.journal, committed].slice(-journalEntriesMax) },
           sequence,
         );
+        if (crashAt === "after-commit") crashNow(`right after the commit of ${changeId}`);
       },
       fence: (apparatusId) => {
         const fenced = this.options.fence(apparatusId, epoch);

@@ -12,7 +12,7 @@ import { controllerHandlers } from "./controller-service.js";
 import { ControllerError } from "./errors.js";
 
 /** What a controller needs to start anywhere: plain data, so it can be handed to a worker thread. */
-export interface ServeControllerOptions extends Omit<ClusterControllerOptions, "address" | "now"> {
+export interface ServeControllerOptions extends Omit<ClusterControllerOptions, "address" | "now" | "onLeader"> {
   /** Address the Controller service listens on. */
   readonly host: string;
   /** 0 picks a free port. */

@@ -22,3 +22,5 @@ export { startController, threadStopTimeoutMs } from "./controller-thread.js";
 export type { ControllerThreadMode } from "./controller-thread.js";
 export { controllerForwarder } from "./controller-forward.js";
 export type { ControllerForwarder } from "./controller-forward.js";
+export { crashPoints } from "./test-crash.js";
+export type { CrashPoint } from "./test-crash.js";

@@ -21,6 +21,8 @@ export type ApparatusId = (typeof apparatusIds)[number];
 export interface ClusterOptions {
   /** A planted bug (`--test-fault`) per apparatus. */
   readonly faults?: Partial<Record<ApparatusId, string>>;
+  /** More arguments for one apparatus's `apparatus serve`. */
+  readonly extraArgs?: Partial<Record<ApparatusId, readonly string[]>>;
   readonly luSize?: string;
 }
 
@@ -54,6 +56,7 @@ export class ProcessCluster {
       const args = [
         "apparatus", "serve", "--id", id, "--device", device.device.grpc, "--nbd-port", "0", "--grpc-port", "0",
         ...(fault === undefined ? [] : ["--test-fault", fault]),
+        ...(options.extraArgs?.[id] ?? []),
       ];
       this.served.set(id, (await this.startServing(args)) as Served);
     }

@@ -25,8 +25,18 @@ const takeoverMaxMs = 15_000;
 const callTimeoutMs = 10_000;
 /** Between attempts to reach a controller while none holds the lease. */
 const retryPauseMs = 100;
-/** Delays after sending a move at which its controller is killed: the move is then in Hold, the copy or later. */
-const killDelaysMs = [2, 15, 40] as const;
+/**
+ * Where a1's controller kills its own process during a move
+ * (`--test-crash-at`), and whether the move had committed by then: a
+ * successor must roll it back before the commit and forward after it.
+ */
+const crashes = [
+  { point: "before-hold", committed: false, leftOn: "" },
+  { point: "after-hold", committed: false, leftOn: "a2 was held" },
+  { point: "after-apply", committed: false, leftOn: "a2 was applied" },
+  { point: "after-commit", committed: true, leftOn: "" },
+  { point: "during-release", committed: true, leftOn: "" },
+] as const;
 
 let cluster: ProcessCluster | undefined;
 afterEach(async () => {
@@ -113,8 +123,8 @@ async function hostLoad(running: ProcessCluster): Promise<HostLoad> {
   };
 }
 
-async function startWithVolume(): Promise<ProcessCluster> {
-  cluster = await ProcessCluster.start();
+async function startWithVolume(a1Args: readonly string[] = []): Promise<ProcessCluster> {
+  cluster = await ProcessCluster.start({ extraArgs: { a1: a1Args } });
   assertSucceeded(await runCli(["volume", "create", "p", "--size", `${(extents * extentBytes) >> 20}MiB`, "--lu", "lu0", "--endpoint", cluster.grpc("a2")]));
   return cluster;
 }
@@ -147,18 +157,30 @@ describe("controller failover across apparatus processes", () => {
     expect(load.history.found()).toEqual([]);
   });
 
-  it.each(killDelaysMs)("ends a move whose controller is killed %i ms in the same way everywhere, with no hold left", async (delayMs) => {
-    const running = await startWithVolume();
+  it.each(crashes)("ends a move whose controller dies $point the same way everywhere, with no hold left", async ({ point, committed, leftOn }) => {
+    const running = await startWithVolume(["--test-crash-at", point]);
     const client = controllerVia(running, "a2");
+    const before = await status(client);
     const load = await hostLoad(running);
-    const interrupted = callUnary((done) => client.SubmitChange({ move: { volume: "p", extent_index: 1, to_lu: "lu1" } }, { deadline: deadlineAfter(callTimeoutMs) }, done));
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
-    process.kill(running.pid("a1"), "SIGKILL");
-    await interrupted.catch(() => undefined);
+    const interrupted = await callUnary((done) => client.SubmitChange({ move: { volume: "p", extent_index: 1, to_lu: "lu1" } }, { deadline: deadlineAfter(callTimeoutMs) }, done)).then(
+      () => "answered",
+      (error: unknown) => String(error),
+    );
+    expect(interrupted, "the controller's process should have died before answering").not.toBe("answered");
     const { elapsedMs } = await waitForSuccessor(client, "a1");
-    console.log(`takeover after SIGKILL ${delayMs} ms into a move: ${Math.round(elapsedMs)} ms`);
+    console.log(`takeover after the controller died ${point}: ${Math.round(elapsedMs)} ms`);
     await running.waitUntilServing(survivors, "a2");
-    await expectSettled(client, await status(client), 2);
+    const settled = await status(client);
+    // Rolled forward after the commit point, back before it: the committed generation is the truth.
+    expect(settled.generation).toBe(before.generation + (committed ? 1 : 0));
+    const volume = await callUnary<{ extents: { index: number; lu: string }[] }>((done) => client.GetVolume({ name: "p" }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+    expect(volume.extents[1]?.lu).toBe(committed ? "lu1" : "lu0");
+    // A change an apparatus was left in, never committed, is journaled as rolled back by the successor.
+    const journal = await callUnary<{ changes: { state: string; message: string }[] }>((done) => client.ListChanges({}, { deadline: deadlineAfter(callTimeoutMs) }, done));
+    const rolledBack = journal.changes.filter((change) => change.message.includes("rolled back"));
+    if (leftOn === "") expect(rolledBack).toEqual([]);
+    else expect(rolledBack).toMatchObject([{ state: "CHANGE_STATE_ABORTED", message: expect.stringContaining(leftOn) as unknown }]);
+    await expectSettled(client, settled, 2);
     await load.stop();
     client.close();
     expect(load.history.found()).toEqual([]);

@@ -11,13 +11,13 @@
 import * as grpc from "@grpc/grpc-js";
 import { StorageDevice } from "@switchyard/device";
 import { NbdBackendSet, VirtualizationApparatus, serveApparatus } from "@switchyard/apparatus";
-import { controllerForwarder, startController, type ServedController } from "@switchyard/controller";
+import { controllerForwarder, crashPoints, startController, type CrashPoint, type ServedController } from "@switchyard/controller";
 import { callUnary, deadlineAfter, loadGrpc } from "@switchyard/proto";
 import { serveDevice } from "../appliance.js";
 import type { Command } from "../command.js";
 import { checkAddress, defaultDataDir } from "../endpoints.js";
 import { printJson, type Io } from "../output.js";
-import { flag, parse, portOption, requiredString, sizeOption, stringOption } from "../usage.js";
+import { flag, parse, portOption, requiredString, sizeOption, stringOption, UsageError } from "../usage.js";
 import { checkExtentSize, processorsHelp, processorsOption, faultOption, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
 
 /** How long an apparatus waits for the device to take its enrollment. */
@@ -75,6 +75,13 @@ Example:
   },
 };
 
+function crashPointOption(text: string | undefined): CrashPoint | undefined {
+  if (text === undefined) return undefined;
+  const point = crashPoints.find((candidate) => candidate === text);
+  if (point === undefined) throw new UsageError(`--test-crash-at must be one of ${crashPoints.join(", ")}`);
+  return point;
+}
+
 async function enroll(deviceAddress: string, record: { id: string; nbd: string; grpc: string }): Promise<void> {
   const device = new (loadGrpc().switchyard.v1.Device)(deviceAddress, grpc.credentials.createInsecure());
   try {
@@ -108,6 +115,8 @@ Options:
 ${processorsHelp}
   --json                 print the endpoints as JSON
   --test-fault F         plant a deliberate bug (drain-early, hold-nothing, ignore-fencing) to test a checker
+  --test-crash-at P      if this apparatus's controller leads, kill this process at point P of its next
+                         change (${crashPoints.join(", ")}), to test failover
 
 Example:
   switchyard apparatus serve --id a1 --device 127.0.0.1:50051 --grpc-port 50060
@@ -116,8 +125,9 @@ Example:
     const parsed = parse(argv, {
       id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "nbd-port": { type: "string" },
       "grpc-port": { type: "string" }, json: { type: "boolean" }, "test-fault": { type: "string" },
-      processors: { type: "string" },
+      processors: { type: "string" }, "test-crash-at": { type: "string" },
     }, 0);
+    const crashAt = crashPointOption(stringOption(parsed, "test-crash-at"));
     const controllerThread = processorsOption(stringOption(parsed, "processors"));
     const fault = faultOption(stringOption(parsed, "test-fault"));
     const id = requiredString(parsed, "id");
@@ -141,7 +151,8 @@ Example:
       },
     });
     await enroll(deviceAddress, { id, nbd: served.nbdAddress, grpc: served.grpcAddress });
-    slot.controller = await startController({ id, host, grpcPort: 0, deviceAddress, apparatuses: [] }, controllerThread, (address) => {
+    const candidate = { id, host, grpcPort: 0, deviceAddress, apparatuses: [], ...(crashAt === undefined ? {} : { crashAt }) };
+    slot.controller = await startController(candidate, controllerThread, (address) => {
       slot.leader = address;
     });
     const stop = interrupted();
