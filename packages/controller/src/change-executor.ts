@@ -24,7 +24,7 @@ import {
 import type { ChangePlan } from "./change-plans.js";
 import { ChangeRun, type MessagePhase } from "./change-run.js";
 import { driveChange, type PhaseAnswer } from "./change-driver.js";
-import { crashNow, sendWithCrash, type CrashPoint } from "./test-crash.js";
+import { crashNow, sendWithCrash, type TestCrash } from "./test-crash.js";
 
 /** Default phase timeout: an apparatus silent this long in one phase is fenced (claim 3). */
 export const phaseTimeoutMsDefault = 2_000;
@@ -51,8 +51,8 @@ export interface ChangeExecutorOptions {
   readonly readStore: () => Promise<{ state: StoreState__Output; sequence: number }>;
   /** The controller's own apparatus, if it runs in one (a test crash spares it as the apparatus that gets the message). */
   readonly selfId?: string;
-  /** Test hook: the process kills itself at this point of the next change (test-crash.ts). */
-  readonly crashAt?: CrashPoint;
+  /** Test hook: the process signals itself at this point of its changes (test-crash.ts). */
+  readonly crash?: TestCrash;
 }
 
 /** Wall-clock milliseconds that never go backwards. */
@@ -80,12 +80,12 @@ export class ChangeExecutor {
     const peers = new Map(range.map((peer) => [peer.id, peer]));
     let committed: JournalEntry | undefined;
     const fences: Promise<void>[] = [];
-    const crashAt = this.options.crashAt;
-    if (crashAt === "before-hold") crashNow(`before the Hold of ${changeId}`);
+    const crash = this.options.crash;
+    if (crash?.point === "before-hold") crashNow(crash, `before the Hold of ${changeId}`);
     const victim = range.find((peer) => peer.id !== this.options.selfId)?.id;
     const result = await driveChange(run, {
       now: nowMs,
-      send: sendWithCrash(crashAt, victim, (phase, apparatusId) => this.send(peers.get(apparatusId), phase, changeId, epoch, plan)),
+      send: sendWithCrash(crash, victim, (phase, apparatusId) => this.send(peers.get(apparatusId), phase, changeId, epoch, plan)),
       effect: async (effect) => {
         if (effect === "copy") {
           await this.copy(plan, epoch);
@@ -104,7 +104,7 @@ export class ChangeExecutor {
           { ...state, generation: plan.baseGeneration + 1, volumes: [...plan.volumesAfter], journal: [...state.journal, committed].slice(-journalEntriesMax) },
           sequence,
         );
-        if (crashAt === "after-commit") crashNow(`right after the commit of ${changeId}`);
+        if (crash?.point === "after-commit") crashNow(crash, `right after the commit of ${changeId}`);
       },
       fence: (apparatusId) => {
         const fenced = this.options.fence(apparatusId, epoch);

@@ -27,7 +27,7 @@ import {
 } from "@switchyard/proto";
 import { ChangeExecutor, infoOf, journalEntriesMax, phaseTimeoutMsDefault } from "./change-executor.js";
 import { rolledBackEntries, type PendingReport } from "./recovery.js";
-import type { CrashPoint } from "./test-crash.js";
+import type { TestCrash } from "./test-crash.js";
 import { planMove, planResize } from "./change-plans.js";
 import { allocateAreas, areasTotal, freeAreaCount, usedAreaMaps, type AreaRef } from "./allocation.js";
 import { ControllerError } from "./errors.js";
@@ -72,8 +72,8 @@ export interface ClusterControllerOptions {
   readonly now?: () => number;
   /** Told the address of the controller whenever it changes: this one's own, or another's. */
   readonly onLeader?: (address: string) => void;
-  /** Test hook: the process kills itself at this point of the next change (test-crash.ts). */
-  readonly crashAt?: CrashPoint;
+  /** Test hook: the process signals itself at this point of its changes (test-crash.ts). */
+  readonly testCrash?: TestCrash;
 }
 
 interface ApparatusPeer extends ApparatusEndpoint {
@@ -129,7 +129,7 @@ export class ClusterController {
       writeStore: (state, expectedSequence) => this.writeStore(state, expectedSequence),
       readStore: () => this.readStore(),
       selfId: options.id,
-      ...(options.crashAt === undefined ? {} : { crashAt: options.crashAt }),
+      ...(options.testCrash === undefined ? {} : { crash: options.testCrash }),
     });
   }
 

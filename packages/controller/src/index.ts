@@ -23,4 +23,4 @@ export type { ControllerThreadMode } from "./controller-thread.js";
 export { controllerForwarder } from "./controller-forward.js";
 export type { ControllerForwarder } from "./controller-forward.js";
 export { crashPoints } from "./test-crash.js";
-export type { CrashPoint } from "./test-crash.js";
+export type { CrashPoint, TestCrash } from "./test-crash.js";

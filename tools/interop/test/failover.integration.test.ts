@@ -11,7 +11,7 @@ import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { History } from "@switchyard/checker";
 import { NbdError, type NbdClient } from "@switchyard/device/nbd";
-import { callUnary, deadlineAfter, loadGrpc, type ClusterStatus__Output, type ControllerClient } from "@switchyard/proto";
+import { callUnary, deadlineAfter, loadGrpc, type ChangeInfo__Output, type ClusterStatus__Output, type ControllerClient } from "@switchyard/proto";
 import { assertSucceeded, runCli } from "./appliance.js";
 import { ProcessCluster, stamp, type ApparatusId } from "./cluster.js";
 
@@ -23,6 +23,8 @@ const survivors = ["a2", "a3"] as const;
 /** A successor must act within this: the lease (6 s) runs out, then the next campaign step (2 s) takes it. */
 const takeoverMaxMs = 15_000;
 const callTimeoutMs = 10_000;
+/** A deposed controller answers its change once resumed: after the takeover and a phase timeout. */
+const deposedAnswerMs = 40_000;
 /** Between attempts to reach a controller while none holds the lease. */
 const retryPauseMs = 100;
 /**
@@ -180,6 +182,31 @@ describe("controller failover across apparatus processes", () => {
     const rolledBack = journal.changes.filter((change) => change.message.includes("rolled back"));
     if (leftOn === "") expect(rolledBack).toEqual([]);
     else expect(rolledBack).toMatchObject([{ state: "CHANGE_STATE_ABORTED", message: expect.stringContaining(leftOn) as unknown }]);
+    await expectSettled(client, settled, 2);
+    await load.stop();
+    client.close();
+    expect(load.history.found()).toEqual([]);
+  });
+
+  it("refuses a deposed controller that wakes up: its commit and messages carry a stale epoch", async () => {
+    const running = await startWithVolume(["--test-stop-at", "after-apply"]);
+    const client = controllerVia(running, "a2");
+    const before = await status(client);
+    const load = await hostLoad(running);
+    // a1 stops itself once a2 has applied; the answer comes only after it resumes.
+    const pending = callUnary<ChangeInfo__Output>((done) =>
+      client.SubmitChange({ move: { volume: "p", extent_index: 1, to_lu: "lu1" } }, { deadline: deadlineAfter(deposedAnswerMs) }, done),
+    );
+    const { status: successor } = await waitForSuccessor(client, "a1");
+    expect(successor.controller?.epoch).toBeGreaterThan(before.controller?.epoch ?? 0);
+    process.kill(running.pid("a1"), "SIGCONT");
+    const late = await pending;
+    expect(late.state).toBe("CHANGE_STATE_ABORTED");
+    expect(late.message).toMatch(/epoch/);
+    await running.waitUntilServing(survivors, "a2");
+    const settled = await status(client);
+    expect(settled.controller?.id).toBe(successor.controller?.id);
+    expect(settled.generation).toBe(before.generation);
     await expectSettled(client, settled, 2);
     await load.stop();
     client.close();

@@ -11,7 +11,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { StorageDevice } from "@switchyard/device";
 import { NbdBackendSet, VirtualizationApparatus, serveApparatus } from "@switchyard/apparatus";
-import { controllerForwarder, crashPoints, startController, type CrashPoint, type ServedController } from "@switchyard/controller";
+import { controllerForwarder, crashPoints, startController, type CrashPoint, type ServedController, type TestCrash } from "@switchyard/controller";
 import { callUnary, deadlineAfter, loadGrpc } from "@switchyard/proto";
 import { serveDevice } from "../appliance.js";
 import type { Command } from "../command.js";
@@ -75,11 +75,17 @@ Example:
   },
 };
 
-function crashPointOption(text: string | undefined): CrashPoint | undefined {
-  if (text === undefined) return undefined;
+function crashPointOption(text: string, option: string): CrashPoint {
   const point = crashPoints.find((candidate) => candidate === text);
-  if (point === undefined) throw new UsageError(`--test-crash-at must be one of ${crashPoints.join(", ")}`);
+  if (point === undefined) throw new UsageError(`${option} must be one of ${crashPoints.join(", ")}`);
   return point;
+}
+
+function testCrashOption(killAt: string | undefined, stopAt: string | undefined): TestCrash | undefined {
+  if (killAt !== undefined && stopAt !== undefined) throw new UsageError("give --test-crash-at or --test-stop-at, not both");
+  if (killAt !== undefined) return { point: crashPointOption(killAt, "--test-crash-at"), signal: "SIGKILL" };
+  if (stopAt !== undefined) return { point: crashPointOption(stopAt, "--test-stop-at"), signal: "SIGSTOP" };
+  return undefined;
 }
 
 async function enroll(deviceAddress: string, record: { id: string; nbd: string; grpc: string }): Promise<void> {
@@ -115,8 +121,9 @@ Options:
 ${processorsHelp}
   --json                 print the endpoints as JSON
   --test-fault F         plant a deliberate bug (drain-early, hold-nothing, ignore-fencing) to test a checker
-  --test-crash-at P      if this apparatus's controller leads, kill this process at point P of its next
-                         change (${crashPoints.join(", ")}), to test failover
+  --test-crash-at P      if this apparatus's controller leads, kill this process (SIGKILL) at point P
+                         of a change (${crashPoints.join(", ")}), to test failover
+  --test-stop-at P       the same with SIGSTOP: the process pauses there until sent SIGCONT
 
 Example:
   switchyard apparatus serve --id a1 --device 127.0.0.1:50051 --grpc-port 50060
@@ -125,9 +132,9 @@ Example:
     const parsed = parse(argv, {
       id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "nbd-port": { type: "string" },
       "grpc-port": { type: "string" }, json: { type: "boolean" }, "test-fault": { type: "string" },
-      processors: { type: "string" }, "test-crash-at": { type: "string" },
+      processors: { type: "string" }, "test-crash-at": { type: "string" }, "test-stop-at": { type: "string" },
     }, 0);
-    const crashAt = crashPointOption(stringOption(parsed, "test-crash-at"));
+    const testCrash = testCrashOption(stringOption(parsed, "test-crash-at"), stringOption(parsed, "test-stop-at"));
     const controllerThread = processorsOption(stringOption(parsed, "processors"));
     const fault = faultOption(stringOption(parsed, "test-fault"));
     const id = requiredString(parsed, "id");
@@ -151,7 +158,7 @@ Example:
       },
     });
     await enroll(deviceAddress, { id, nbd: served.nbdAddress, grpc: served.grpcAddress });
-    const candidate = { id, host, grpcPort: 0, deviceAddress, apparatuses: [], ...(crashAt === undefined ? {} : { crashAt }) };
+    const candidate = { id, host, grpcPort: 0, deviceAddress, apparatuses: [], ...(testCrash === undefined ? {} : { testCrash }) };
     slot.controller = await startController(candidate, controllerThread, (address) => {
       slot.leader = address;
     });
