@@ -41,8 +41,13 @@ export class IoPath {
     this.fencedReason = undefined;
   }
 
+  /** Fenced, or out of contact with the device for longer than its lease. */
   get fenced(): boolean {
-    return this.fencedReason !== undefined;
+    return this.fencedReason !== undefined || this.outOfContact();
+  }
+
+  private outOfContact(): boolean {
+    return this.lease !== undefined && performance.now() > this.lease.deadlineMs;
   }
 
   async read(volume: string, offsetBytes: number, into: Buffer): Promise<void> {
@@ -75,11 +80,15 @@ export class IoPath {
     await this.backends.flushAll();
   }
 
+  /**
+   * A fence lasts until the controller registers the apparatus again. Being
+   * out of contact lasts only until a renewal is granted: the device grants
+   * one only under a key the controller registered and never fenced (a
+   * restarted device, say), so this apparatus's table is still the current one.
+   */
   private assertServing(): void {
-    if (this.lease !== undefined && performance.now() > this.lease.deadlineMs) {
-      this.fence("no renewal of its registration within its lease");
-    }
     if (this.fencedReason !== undefined) throw new NbdError("ESHUTDOWN", `apparatus fenced: ${this.fencedReason}`);
+    if (this.outOfContact()) throw new NbdError("ESHUTDOWN", "apparatus out of contact: no renewal of its registration within its lease");
   }
 
   private async run(volume: string, offsetBytes: number, lengthBytes: number, isWrite: boolean, operation: PartOperation): Promise<void> {

@@ -6,7 +6,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NbdClient } from "@switchyard/device/nbd";
+import { History } from "@switchyard/checker";
+import { NbdClient, NbdError } from "@switchyard/device/nbd";
 import { assertSucceeded, cliPath, runCli } from "./appliance.js";
 
 /** How long a child may take to print its endpoints, and the cluster to have every apparatus serving. */
@@ -15,6 +16,7 @@ export const startTimeoutMs = 20_000;
 const servingPollMs = 250;
 /** A host connection waits this long for one answer before it counts as broken. */
 const hostTimeoutMs = 30_000;
+const stderrTailBytes = 4096;
 export const apparatusIds = ["a1", "a2", "a3"] as const;
 export type ApparatusId = (typeof apparatusIds)[number];
 
@@ -34,7 +36,10 @@ interface Served {
 
 export class ProcessCluster {
   private readonly children: ChildProcess[] = [];
+  /** The last of what each child wrote on stderr, for failure messages. */
+  private readonly stderrTails = new Map<string, string>();
   private readonly served = new Map<ApparatusId, Served>();
+  private device: { child: ChildProcess; args: readonly string[]; grpc: string; nbd: string } | undefined;
   private constructor(readonly dir: string) {}
 
   static async start(options: ClusterOptions = {}): Promise<ProcessCluster> {
@@ -49,8 +54,10 @@ export class ProcessCluster {
   }
 
   private async startChildren(options: ClusterOptions): Promise<void> {
-    const deviceArgs = ["device", "serve", "--dir", join(this.dir, "dev"), "--grpc-port", "0", "--nbd-port", "0", "--lu-size", options.luSize ?? "128MiB"];
-    const device = (await this.startServing(deviceArgs)) as { device: { grpc: string } };
+    const deviceArgs = ["device", "serve", "--dir", join(this.dir, "dev"), "--lu-size", options.luSize ?? "128MiB"];
+    const started = await this.startServing([...deviceArgs, "--grpc-port", "0", "--nbd-port", "0"]);
+    const device = started.json as { device: { grpc: string; nbd: string } };
+    this.device = { child: started.child, args: deviceArgs, ...device.device };
     for (const id of apparatusIds) {
       const fault = options.faults?.[id];
       const args = [
@@ -58,13 +65,30 @@ export class ProcessCluster {
         ...(fault === undefined ? [] : ["--test-fault", fault]),
         ...(options.extraArgs?.[id] ?? []),
       ];
-      this.served.set(id, (await this.startServing(args)) as Served);
+      this.served.set(id, (await this.startServing(args)).json as Served);
     }
     await this.waitUntilServing(apparatusIds);
   }
 
+  /**
+   * Kills the device process (SIGKILL: what it had not written is lost, as in
+   * a crash), leaves it down `downMs`, and starts it again from its folder on
+   * the same ports, where the apparatuses look for it.
+   */
+  async restartDevice(downMs: number): Promise<void> {
+    const device = this.device;
+    if (device === undefined) throw new Error("no device was started");
+    const exited = new Promise((resolve) => device.child.once("exit", resolve));
+    device.child.kill("SIGKILL");
+    await exited;
+    await new Promise((resolve) => setTimeout(resolve, downMs));
+    const ports = ["--grpc-port", device.grpc.split(":")[1] ?? "", "--nbd-port", device.nbd.split(":")[1] ?? ""];
+    const started = await this.startServing([...device.args, ...ports]);
+    this.device = { ...device, child: started.child };
+  }
+
   /** Starts `switchyard ARGS --json` and resolves with the JSON it prints once serving. */
-  private startServing(args: readonly string[]): Promise<unknown> {
+  private startServing(args: readonly string[]): Promise<{ child: ChildProcess; json: unknown }> {
     const child = spawn(process.execPath, [cliPath, ...args, "--json"], { stdio: ["ignore", "pipe", "pipe"] });
     this.children.push(child);
     return new Promise((resolve, reject) => {
@@ -73,13 +97,16 @@ export class ProcessCluster {
       const timer = setTimeout(() => {
         reject(new Error(`${args.join(" ")}: nothing within ${startTimeoutMs} ms\n${err}`));
       }, startTimeoutMs);
-      child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => {
+        err += chunk.toString();
+        this.stderrTails.set(args.slice(0, 4).join(" "), err.slice(-stderrTailBytes));
+      });
       child.stdout.on("data", (chunk: Buffer) => {
         out += chunk.toString();
         try {
-          const parsed: unknown = JSON.parse(out);
+          const json: unknown = JSON.parse(out);
           clearTimeout(timer);
-          resolve(parsed);
+          resolve({ child, json });
         } catch {
           // Not all of it yet.
         }
@@ -125,11 +152,17 @@ export class ProcessCluster {
   async waitUntilServing(ids: readonly ApparatusId[], via: ApparatusId = "a1"): Promise<void> {
     const deadline = Date.now() + startTimeoutMs;
     for (;;) {
-      const states = await this.apparatusStates(via);
+      // A cluster recovering (a device restarting, a controller taking over) may not answer yet.
+      const states = await this.apparatusStates(via).catch(() => new Map<string, string>());
       if (ids.every((id) => states.get(id) === "serving")) return;
       if (Date.now() > deadline) throw new Error(`not all serving: ${JSON.stringify([...states])}`);
       await new Promise((resolve) => setTimeout(resolve, servingPollMs));
     }
+  }
+
+  /** What the children said on stderr lately: for a failing test's message. */
+  stderr(): string {
+    return [...this.stderrTails].map(([name, tail]) => `--- ${name}\n${tail}`).join("\n");
   }
 
   /** Ends every child this cluster started (a stopped one is resumed first) and removes its folder. */
@@ -142,6 +175,87 @@ export class ProcessCluster {
     }
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The hosts' block: every write stamps one. */
+export const hostBlockBytes = 4096;
+/** A request that failed is retried after this pause, so an apparatus that refuses does not spin the loop. */
+const failedPauseMs = 10;
+
+export interface HostLoad {
+  readonly history: History;
+  /** Requests answered with an error so far (each counted as possibly done). */
+  readonly failedRequests: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A writer and a reader of 4 KiB blocks through each of `ids`, every
+ * operation in the history. A request that fails (an apparatus or the device
+ * away) is recorded as possibly done and the loop goes on.
+ */
+export async function startHostLoad(running: ProcessCluster, ids: readonly ApparatusId[], exportName: string, blockCount: number): Promise<HostLoad> {
+  const history = new History();
+  const clients = new Map<ApparatusId, NbdClient>();
+  for (const id of ids) clients.set(id, await running.connect(id, exportName));
+  let stopped = false;
+  let nextValue = 1;
+  let failed = 0;
+  const pause = async (): Promise<void> => {
+    failed += 1;
+    await new Promise((resolve) => setTimeout(resolve, failedPauseMs));
+  };
+  const writer = async (client: NbdClient): Promise<void> => {
+    while (!stopped) {
+      const block = Math.floor(Math.random() * blockCount);
+      const value = nextValue++;
+      const record = history.beginWrite(block, value, performance.now());
+      let acknowledged = false;
+      try {
+        await client.write(block * hostBlockBytes, stamp(value, hostBlockBytes), false);
+        acknowledged = true;
+      } catch (error) {
+        if (!(error instanceof NbdError)) throw error;
+      } finally {
+        history.endWrite(record, performance.now(), acknowledged);
+      }
+      if (!acknowledged) await pause();
+    }
+  };
+  const reader = async (client: NbdClient): Promise<void> => {
+    const into = Buffer.alloc(hostBlockBytes);
+    while (!stopped) {
+      const block = Math.floor(Math.random() * blockCount);
+      const startMs = performance.now();
+      try {
+        await client.read(block * hostBlockBytes, into);
+      } catch (error) {
+        if (!(error instanceof NbdError)) throw error;
+        await pause();
+        continue;
+      }
+      history.read(block, into.readUInt32BE(0), startMs, performance.now());
+    }
+  };
+  const load = [...clients.values()].flatMap((client) => [writer(client), reader(client)]);
+  return {
+    history,
+    get failedRequests() {
+      return failed;
+    },
+    async stop() {
+      stopped = true;
+      await Promise.all(load);
+      const into = Buffer.alloc(hostBlockBytes);
+      for (const client of clients.values()) {
+        for (const block of history.writtenBlocks()) {
+          await client.read(block * hostBlockBytes, into);
+          history.final(block, into.readUInt32BE(0));
+        }
+        await client.close();
+      }
+    },
+  };
 }
 
 /** A block whose first 4 bytes name the write that put it there; the rest is filler. */

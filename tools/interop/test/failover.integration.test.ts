@@ -9,11 +9,9 @@
 // the history checker, changes sent to the Controller service through a2.
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
-import { History } from "@switchyard/checker";
-import { NbdError, type NbdClient } from "@switchyard/device/nbd";
 import { callUnary, deadlineAfter, loadGrpc, type ChangeInfo__Output, type ClusterStatus__Output, type ControllerClient } from "@switchyard/proto";
 import { assertSucceeded, runCli } from "./appliance.js";
-import { ProcessCluster, stamp, type ApparatusId } from "./cluster.js";
+import { ProcessCluster, startHostLoad, type ApparatusId } from "./cluster.js";
 
 const blockBytes = 4096;
 const extentBytes = 4 << 20;
@@ -65,66 +63,6 @@ async function waitForSuccessor(client: ControllerClient, deposed: string): Prom
   }
 }
 
-interface HostLoad {
-  readonly history: History;
-  stop(): Promise<void>;
-}
-
-/** A writer and a reader on each survivor, every operation in the history. */
-async function hostLoad(running: ProcessCluster): Promise<HostLoad> {
-  const history = new History();
-  const clients = new Map<ApparatusId, NbdClient>();
-  for (const id of survivors) clients.set(id, await running.connect(id, "p"));
-  let stopped = false;
-  let nextValue = 1;
-  const writer = async (client: NbdClient): Promise<void> => {
-    while (!stopped) {
-      const block = Math.floor(Math.random() * blockCount);
-      const value = nextValue++;
-      const record = history.beginWrite(block, value, performance.now());
-      let acknowledged = false;
-      try {
-        await client.write(block * blockBytes, stamp(value, blockBytes), false);
-        acknowledged = true;
-      } catch (error) {
-        if (!(error instanceof NbdError)) throw error;
-      } finally {
-        history.endWrite(record, performance.now(), acknowledged);
-      }
-    }
-  };
-  const reader = async (client: NbdClient): Promise<void> => {
-    const into = Buffer.alloc(blockBytes);
-    while (!stopped) {
-      const block = Math.floor(Math.random() * blockCount);
-      const startMs = performance.now();
-      try {
-        await client.read(block * blockBytes, into);
-      } catch (error) {
-        if (!(error instanceof NbdError)) throw error;
-        continue;
-      }
-      history.read(block, into.readUInt32BE(0), startMs, performance.now());
-    }
-  };
-  const load = [...clients.values()].flatMap((client) => [writer(client), reader(client)]);
-  return {
-    history,
-    async stop() {
-      stopped = true;
-      await Promise.all(load);
-      const into = Buffer.alloc(blockBytes);
-      for (const client of clients.values()) {
-        for (const block of history.writtenBlocks()) {
-          await client.read(block * blockBytes, into);
-          history.final(block, into.readUInt32BE(0));
-        }
-        await client.close();
-      }
-    },
-  };
-}
-
 async function startWithVolume(a1Args: readonly string[] = []): Promise<ProcessCluster> {
   cluster = await ProcessCluster.start({ extraArgs: { a1: a1Args } });
   assertSucceeded(await runCli(["volume", "create", "p", "--size", `${(extents * extentBytes) >> 20}MiB`, "--lu", "lu0", "--endpoint", cluster.grpc("a2")]));
@@ -147,7 +85,7 @@ describe("controller failover across apparatus processes", () => {
     const client = controllerVia(running, "a2");
     const before = await status(client);
     expect(before.controller?.id).toBe("a1");
-    const load = await hostLoad(running);
+    const load = await startHostLoad(running, survivors, "p", blockCount);
     process.kill(running.pid("a1"), "SIGKILL");
     const { elapsedMs, status: after } = await waitForSuccessor(client, "a1");
     console.log(`takeover after SIGKILL of the idle controller: ${Math.round(elapsedMs)} ms (epoch ${before.controller?.epoch} -> ${after.controller?.epoch})`);
@@ -163,7 +101,7 @@ describe("controller failover across apparatus processes", () => {
     const running = await startWithVolume(["--test-crash-at", point]);
     const client = controllerVia(running, "a2");
     const before = await status(client);
-    const load = await hostLoad(running);
+    const load = await startHostLoad(running, survivors, "p", blockCount);
     const interrupted = await callUnary((done) => client.SubmitChange({ move: { volume: "p", extent_index: 1, to_lu: "lu1" } }, { deadline: deadlineAfter(callTimeoutMs) }, done)).then(
       () => "answered",
       (error: unknown) => String(error),
@@ -192,7 +130,7 @@ describe("controller failover across apparatus processes", () => {
     const running = await startWithVolume(["--test-stop-at", "after-apply"]);
     const client = controllerVia(running, "a2");
     const before = await status(client);
-    const load = await hostLoad(running);
+    const load = await startHostLoad(running, survivors, "p", blockCount);
     // a1 stops itself once a2 has applied; the answer comes only after it resumes.
     const pending = callUnary<ChangeInfo__Output>((done) =>
       client.SubmitChange({ move: { volume: "p", extent_index: 1, to_lu: "lu1" } }, { deadline: deadlineAfter(deposedAnswerMs) }, done),
