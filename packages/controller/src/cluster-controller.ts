@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import {
   callUnary,
+  controlChannelOptions,
   deadlineAfter,
   loadGrpc,
   type ApparatusClient,
@@ -102,8 +103,8 @@ export class ClusterController {
     this.id = options.id;
     this.address = options.address;
     this.deviceAddress = options.deviceAddress;
-    this.device = new v1.Device(options.deviceAddress, credentials);
-    this.peers = options.apparatuses.map((endpoint) => ({ ...endpoint, client: new v1.Apparatus(endpoint.grpc, credentials) }));
+    this.device = new v1.Device(options.deviceAddress, credentials, controlChannelOptions);
+    this.peers = options.apparatuses.map((endpoint) => ({ ...endpoint, client: new v1.Apparatus(endpoint.grpc, credentials, controlChannelOptions) }));
     this.leaseMs = options.leaseMs ?? leaseMsDefault;
     this.now = options.now ?? Date.now;
     this.apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
@@ -164,7 +165,7 @@ export class ClusterController {
     const credentials = grpc.credentials.createInsecure();
     for (const record of state.apparatuses) {
       if (this.peers.some((peer) => peer.id === record.id)) continue;
-      this.peers.push({ ...record, client: new (loadGrpc().switchyard.v1.Apparatus)(record.grpc, credentials) });
+      this.peers.push({ ...record, client: new (loadGrpc().switchyard.v1.Apparatus)(record.grpc, credentials, controlChannelOptions) });
       this.fenced.add(record.id);
       this.answeredProbes.set(record.id, rejoinProbesMin);
     }
@@ -292,7 +293,12 @@ export class ClusterController {
    */
   private async scrubAreas(state: StoreState__Output, areas: readonly AreaRef[]): Promise<void> {
     const byLu = new Map<number, number[]>();
-    for (const area of areas) byLu.set(area.luIndex, [...(byLu.get(area.luIndex) ?? []), area.areaIndex]);
+    // Push in place: copying the list per area is quadratic, minutes for a million-extent volume.
+    for (const area of areas) {
+      const list = byLu.get(area.luIndex) ?? [];
+      if (list.length === 0) byLu.set(area.luIndex, list);
+      list.push(area.areaIndex);
+    }
     for (const [luIndex, areaIndexes] of byLu) {
       const lu = state.lus.find((candidate) => candidate.index === luIndex);
       assert.ok(lu !== undefined);

@@ -332,6 +332,7 @@ export class StorageDevice {
     this.checkEpoch(epoch);
     const lu = this.lu(luId);
     const offsets = areaIndexes.map((areaIndex) => lu.areaOffsetBytes(areaIndex));
+    if (await lu.holdsNoData()) return 0;
     let zeroedBytes = 0;
     for (const offsetBytes of offsets) zeroedBytes += await lu.scrub(offsetBytes, this.extentSizeBytes);
     if (zeroedBytes > 0) await lu.flush();
