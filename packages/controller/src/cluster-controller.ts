@@ -19,6 +19,7 @@ import {
   type ConfigurationTable,
   type DeviceClient,
   type Lease__Output,
+  type StoreDelta,
   type StoreSnapshot__Output,
   type StoreState,
   type StoreState__Output,
@@ -114,8 +115,7 @@ export class ClusterController {
       controlRange: () => this.peers.filter((peer) => !this.fenced.has(peer.id)),
       fence: (apparatusId, epoch) => this.fenceApparatus(apparatusId, epoch),
       apparatusLeaseMs: this.apparatusLeaseMs,
-      writeStore: (state, expectedSequence) => this.writeStore(state, expectedSequence),
-      readStore: () => this.readStore(),
+      commitDelta: (delta) => this.commitDelta(delta),
     });
   }
 
@@ -267,6 +267,12 @@ export class ClusterController {
     );
   }
 
+  private async commitDelta(delta: StoreDelta): Promise<void> {
+    await callUnary((done) =>
+      this.device.CommitDelta({ epoch: this.epoch, delta }, { deadline: deadlineAfter(callTimeoutMs) }, done),
+    );
+  }
+
   /**
    * Sends the whole table to every apparatus. A volume create or delete
    * changes no mapping that host I/O is using, so it needs no hold: the
@@ -352,20 +358,20 @@ export class ClusterController {
   /** `volume move`: copy one extent to a free area of another LU, then switch every apparatus to it. */
   submitMove(volume: string, extentIndex: number, toLu: string): Promise<ChangeInfo> {
     return this.serialized(async () => {
-      const { state, sequence } = await this.readStore();
+      const { state } = await this.readStore();
       const plan = planMove(state, volume, extentIndex, toLu);
       await this.scrubAreas(state, plan.newAreas);
-      return this.changes.run(plan, state, sequence, this.epoch);
+      return this.changes.run(plan, this.epoch);
     });
   }
 
   /** `volume resize`: grow onto new areas or shrink and free the tail, under a hold of the tail. */
   submitResize(volume: string, sizeBytes: number): Promise<ChangeInfo> {
     return this.serialized(async () => {
-      const { state, sequence } = await this.readStore();
+      const { state } = await this.readStore();
       const plan = planResize(state, volume, sizeBytes);
       await this.scrubAreas(state, plan.newAreas);
-      return this.changes.run(plan, state, sequence, this.epoch);
+      return this.changes.run(plan, this.epoch);
     });
   }
 

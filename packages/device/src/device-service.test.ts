@@ -161,6 +161,7 @@ describe("deviceServiceHandlers", () => {
       LEASE_NOT_HELD: grpc.status.FAILED_PRECONDITION,
       DEVICE_FOLDER_CONFLICT: grpc.status.FAILED_PRECONDITION,
       STALE_SEQUENCE: grpc.status.ABORTED,
+      STALE_GENERATION: grpc.status.FAILED_PRECONDITION,
       LIMIT_EXCEEDED: grpc.status.RESOURCE_EXHAUSTED,
       NO_SPACE: grpc.status.RESOURCE_EXHAUSTED,
       STORE_CORRUPT: grpc.status.DATA_LOSS,

@@ -20,3 +20,6 @@ export const controlChannelOptions = {
   "grpc.max_receive_message_length": controlMessageBytesMax,
   "grpc.max_send_message_length": controlMessageBytesMax,
 } as const;
+
+/** Change journal entries the configuration store keeps, the newest: enough for `change list`, small beside the table. */
+export const journalEntriesMax = 256;

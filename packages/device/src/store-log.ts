@@ -1,0 +1,137 @@
+/**
+ * The configuration store's log: StoreDelta records appended one at a time,
+ * each fsynced before its commit is answered. A record is a 32-byte header
+ * (magic, sequence, payload length, payload crc32, reserved, header crc32)
+ * and its payload. Only the last record can be torn, since each is durable
+ * before the next is written: at open the first invalid record ends the log
+ * and is cut off.
+ */
+import assert from "node:assert/strict";
+import fs from "node:fs/promises";
+import { dirname } from "node:path";
+import zlib from "node:zlib";
+import { decodeStoreDelta, type StoreDelta__Output } from "@switchyard/proto";
+import { StoreCorruptError, errnoOf, ioError } from "./errors.js";
+import { syncFolder } from "./durable-file.js";
+
+export const logRecordHeaderSizeBytes = 32;
+/** 1 GiB: checkpoints empty the log long before; a bigger log is not ours. */
+export const logSizeMaxBytes = 1 << 30;
+
+const logMagic = Buffer.from("SWYDLOG1", "latin1");
+const headerChecksumOffset = logRecordHeaderSizeBytes - 4;
+
+assert.equal(logMagic.length, 8);
+
+export interface StoreLog {
+  readonly path: string;
+  readonly handle: fs.FileHandle;
+  /** Where the next record goes: the end of the last valid one. */
+  endBytes: number;
+  /** Valid records in the log, replayed or not: the checkpoint cadence counts them. */
+  recordCount: number;
+}
+
+export function encodeLogRecord(sequence: number, payload: Buffer): Buffer {
+  assert.ok(Number.isSafeInteger(sequence) && sequence > 0);
+  const record = Buffer.alloc(logRecordHeaderSizeBytes + payload.length);
+  logMagic.copy(record, 0);
+  record.writeBigUInt64LE(BigInt(sequence), 8);
+  record.writeUInt32LE(payload.length, 16);
+  record.writeUInt32LE(zlib.crc32(payload), 20);
+  record.writeUInt32LE(zlib.crc32(record.subarray(0, headerChecksumOffset)), headerChecksumOffset);
+  payload.copy(record, logRecordHeaderSizeBytes);
+  return record;
+}
+
+/** The record at `offsetBytes`: its sequence and payload, or undefined where the log ends (or is torn). */
+function parseLogRecord(bytes: Buffer, offsetBytes: number): { sequence: number; payload: Buffer } | undefined {
+  if (bytes.length - offsetBytes < logRecordHeaderSizeBytes) return undefined;
+  const header = bytes.subarray(offsetBytes, offsetBytes + logRecordHeaderSizeBytes);
+  if (!header.subarray(0, logMagic.length).equals(logMagic)) return undefined;
+  if (zlib.crc32(header.subarray(0, headerChecksumOffset)) !== header.readUInt32LE(headerChecksumOffset)) return undefined;
+  const payloadStart = offsetBytes + logRecordHeaderSizeBytes;
+  const payloadLengthBytes = header.readUInt32LE(16);
+  if (bytes.length - payloadStart < payloadLengthBytes) return undefined;
+  const payload = bytes.subarray(payloadStart, payloadStart + payloadLengthBytes);
+  if (zlib.crc32(payload) !== header.readUInt32LE(20)) return undefined;
+  return { sequence: Number(header.readBigUInt64LE(8)), payload };
+}
+
+async function openOrCreate(path: string): Promise<fs.FileHandle> {
+  try {
+    return await fs.open(path, "r+");
+  } catch (error) {
+    if (errnoOf(error) !== "ENOENT") throw ioError(`opening ${path}`, error);
+  }
+  // A log lost with its folder entry before this sync was empty: nothing is lost.
+  const handle = await fs.open(path, "w+").catch((error: unknown) => { throw ioError(`creating ${path}`, error); });
+  await syncFolder(dirname(path));
+  return handle;
+}
+
+/**
+ * Opens the log and hands `replay` every record above `baseSequence` (the
+ * checkpoint's), in order. Records at or below it were folded into the
+ * checkpoint already. A gap in the sequence is corruption, not a torn write.
+ */
+export async function openLog(path: string, baseSequence: number, replay: (delta: StoreDelta__Output) => void): Promise<StoreLog> {
+  const handle = await openOrCreate(path);
+  try {
+    const bytes = await handle.readFile();
+    if (bytes.length > logSizeMaxBytes) throw new StoreCorruptError(`${path} is ${bytes.length} bytes, more than a log ever holds`);
+    let offsetBytes = 0;
+    let recordCount = 0;
+    let expected = baseSequence + 1;
+    for (let record = parseLogRecord(bytes, 0); record !== undefined; record = parseLogRecord(bytes, offsetBytes)) {
+      if (record.sequence === expected) {
+        replay(decodeRecord(path, record.payload, record.sequence));
+        expected += 1;
+      } else if (record.sequence > baseSequence || expected > baseSequence + 1) {
+        throw new StoreCorruptError(`${path}: record ${record.sequence} where ${expected} was due`);
+      }
+      offsetBytes += logRecordHeaderSizeBytes + record.payload.length;
+      recordCount += 1;
+    }
+    if (offsetBytes < bytes.length) {
+      // The torn tail of an append whose commit was never answered.
+      await handle.truncate(offsetBytes);
+      await handle.datasync();
+    }
+    return { path, handle, endBytes: offsetBytes, recordCount };
+  } catch (error) {
+    await handle.close();
+    if (error instanceof StoreCorruptError) throw error;
+    throw ioError(`reading ${path}`, error);
+  }
+}
+
+function decodeRecord(path: string, payload: Buffer, sequence: number): StoreDelta__Output {
+  try {
+    return decodeStoreDelta(payload);
+  } catch (error) {
+    // The checksum matched, so these are the bytes we wrote: not a torn write.
+    throw new StoreCorruptError(`${path}: record ${sequence} does not decode`, { cause: error });
+  }
+}
+
+/** Appends one record and makes it durable. */
+export async function appendLogRecord(log: StoreLog, sequence: number, payload: Buffer): Promise<void> {
+  const record = encodeLogRecord(sequence, payload);
+  for (let doneBytes = 0; doneBytes < record.length;) {
+    const { bytesWritten } = await log.handle.write(record, doneBytes, record.length - doneBytes, log.endBytes + doneBytes);
+    assert.ok(bytesWritten > 0, "a positioned write to a regular file wrote nothing");
+    doneBytes += bytesWritten;
+  }
+  await log.handle.datasync();
+  log.endBytes += record.length;
+  log.recordCount += 1;
+}
+
+/** Empties the log once a checkpoint covers every record in it. */
+export async function emptyLog(log: StoreLog): Promise<void> {
+  await log.handle.truncate(0);
+  await log.handle.datasync();
+  log.endBytes = 0;
+  log.recordCount = 0;
+}
