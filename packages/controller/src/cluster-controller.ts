@@ -161,7 +161,8 @@ export class ClusterController {
    * of the range, and fenced apparatuses do not serve.
    */
   private async joinApparatuses(): Promise<void> {
-    const { state } = await this.readStore();
+    // Every few seconds: without the extent maps, which would cost a million-extent table each time.
+    const { state } = await this.readStore({ omitExtents: true });
     const credentials = grpc.credentials.createInsecure();
     for (const record of state.apparatuses) {
       if (this.peers.some((peer) => peer.id === record.id)) continue;
@@ -249,9 +250,9 @@ export class ClusterController {
     return next;
   }
 
-  private async readStore(): Promise<{ state: StoreState__Output; sequence: number }> {
+  private async readStore(options: { omitExtents?: boolean } = {}): Promise<{ state: StoreState__Output; sequence: number }> {
     const snapshot = await callUnary<StoreSnapshot__Output>((done) =>
-      this.device.ReadStore({}, { deadline: deadlineAfter(callTimeoutMs) }, done),
+      this.device.ReadStore({ omit_extents: options.omitExtents ?? false }, { deadline: deadlineAfter(callTimeoutMs) }, done),
     );
     assert.ok(snapshot.state !== null, "the device answered ReadStore without a state");
     return { state: snapshot.state, sequence: snapshot.sequence };

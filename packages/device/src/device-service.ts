@@ -80,7 +80,11 @@ export function deviceServiceHandlers(device: StorageDevice, options: DeviceServ
       toLease(await device.arbiter.acquire(request.candidate_id, request.candidate_address, request.lease_ms, options.now()))),
     RenewLease: unary((request) =>
       toLease(device.arbiter.renew(request.holder_id, request.epoch, request.lease_ms, options.now()))),
-    ReadStore: unary(() => device.viewStore()),
+    ReadStore: unary((request) => {
+      const snapshot = device.viewStore();
+      if (!request.omit_extents) return snapshot;
+      return { ...snapshot, state: { ...snapshot.state, volumes: snapshot.state.volumes.map((volume) => ({ ...volume, extents: null })) } };
+    }),
     WriteStore: unary(async (request) => {
       if (request.state === null) throw new InvalidArgumentError("WriteStore needs a state");
       return { sequence: await device.writeStore(request.state, request.expected_sequence, request.epoch) };
