@@ -162,7 +162,7 @@ export class ClusterController {
    */
   private async joinApparatuses(): Promise<void> {
     // Every few seconds: without the extent maps, which would cost a million-extent table each time.
-    const { state } = await this.readStore({ omitExtents: true });
+    const { state } = await this.readStore({ omitExtents: true, omitJournal: true });
     const credentials = grpc.credentials.createInsecure();
     for (const record of state.apparatuses) {
       if (this.peers.some((peer) => peer.id === record.id)) continue;
@@ -250,9 +250,11 @@ export class ClusterController {
     return next;
   }
 
-  private async readStore(options: { omitExtents?: boolean } = {}): Promise<{ state: StoreState__Output; sequence: number }> {
+  /** The stored state; parts left out come back empty, so a state read so must never be written back whole. */
+  private async readStore(options: { omitExtents?: boolean; omitJournal?: boolean } = {}): Promise<{ state: StoreState__Output; sequence: number }> {
+    const request = { omit_extents: options.omitExtents ?? false, omit_journal: options.omitJournal ?? false };
     const snapshot = await callUnary<StoreSnapshot__Output>((done) =>
-      this.device.ReadStore({ omit_extents: options.omitExtents ?? false }, { deadline: deadlineAfter(callTimeoutMs) }, done),
+      this.device.ReadStore(request, { deadline: deadlineAfter(callTimeoutMs) }, done),
     );
     assert.ok(snapshot.state !== null, "the device answered ReadStore without a state");
     return { state: snapshot.state, sequence: snapshot.sequence };
@@ -359,7 +361,8 @@ export class ClusterController {
   /** `volume move`: copy one extent to a free area of another LU, then switch every apparatus to it. */
   submitMove(volume: string, extentIndex: number, toLu: string): Promise<ChangeInfo> {
     return this.serialized(async () => {
-      const { state } = await this.readStore();
+      // A change commits a delta, never this state: the journal is not needed.
+      const { state } = await this.readStore({ omitJournal: true });
       const plan = planMove(state, volume, extentIndex, toLu);
       await this.scrubAreas(state, plan.newAreas);
       return this.changes.run(plan, this.epoch);
@@ -369,7 +372,8 @@ export class ClusterController {
   /** `volume resize`: grow onto new areas or shrink and free the tail, under a hold of the tail. */
   submitResize(volume: string, sizeBytes: number): Promise<ChangeInfo> {
     return this.serialized(async () => {
-      const { state } = await this.readStore();
+      // A change commits a delta, never this state: the journal is not needed.
+      const { state } = await this.readStore({ omitJournal: true });
       const plan = planResize(state, volume, sizeBytes);
       await this.scrubAreas(state, plan.newAreas);
       return this.changes.run(plan, this.epoch);

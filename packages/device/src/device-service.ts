@@ -82,8 +82,16 @@ export function deviceServiceHandlers(device: StorageDevice, options: DeviceServ
       toLease(device.arbiter.renew(request.holder_id, request.epoch, request.lease_ms, options.now()))),
     ReadStore: unary((request) => {
       const snapshot = device.viewStore();
-      if (!request.omit_extents) return snapshot;
-      return { ...snapshot, state: { ...snapshot.state, volumes: snapshot.state.volumes.map((volume) => ({ ...volume, extents: null })) } };
+      if (!request.omit_extents && !request.omit_journal) return snapshot;
+      const { volumes, journal } = snapshot.state;
+      return {
+        ...snapshot,
+        state: {
+          ...snapshot.state,
+          volumes: request.omit_extents ? volumes.map((volume) => ({ ...volume, extents: null })) : volumes,
+          journal: request.omit_journal ? [] : journal,
+        },
+      };
     }),
     WriteStore: unary(async (request) => {
       if (request.state === null) throw new InvalidArgumentError("WriteStore needs a state");

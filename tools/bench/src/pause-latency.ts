@@ -7,13 +7,15 @@
  * of back-to-back moves of 4 MiB extents. Each write is classified:
  * - moved: to the extent being moved, overlapping its change (Hold sent to
  *   Release acknowledged, from the change's own phase timings);
- * - elsewhere: any other write issued during the move phases;
+ * - elsewhere: any other write overlapping a change (of any extent);
+ * - between moves: writes of the move phases that overlap no change;
  * - baseline: every write of the phases without moves.
+ * Moves run back to back by default, the worst case; --move-gap-ms spaces them.
  * It prints p50, p99 and max latency of each, the ratios, and the targets:
  * elsewhere p99 within 10% of baseline p99; moved p99 under 50 ms.
  *
  * Run: pnpm --filter @switchyard/bench run bench:pause
- *      (options: --apparatuses 4 --extents 16 --rate 2000 --seconds 10 --rounds 2)
+ *      (options: --apparatuses 4 --extents 16 --rate 2000 --seconds 10 --rounds 2 --move-gap-ms 0)
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -113,8 +115,10 @@ async function writeLoad(clients: readonly NbdClient[], extentCount: number, rat
 }
 
 /** Back-to-back moves, each extent in turn to the other LU, until `state.stop` or the phase ends. */
-async function moveLoop(cluster: Cluster, extentCount: number, untilMs: number, windows: MoveWindow[]): Promise<void> {
-  for (let move = windows.length; wallNowMs() < untilMs; move += 1) {
+async function moveLoop(cluster: Cluster, extentCount: number, untilMs: number, gapMs: number, windows: MoveWindow[]): Promise<void> {
+  const firstMove = windows.length;
+  for (let move = firstMove; wallNowMs() < untilMs; move += 1) {
+    if (gapMs > 0 && move > firstMove) await sleep(gapMs);
     const extentIndex = move % extentCount;
     // Extents start on lu0; each round of moves takes them all across, the next brings them back.
     const toLu = Math.floor(move / extentCount) % 2 === 0 ? "lu1" : "lu0";
@@ -130,13 +134,12 @@ interface Classified {
   readonly baseline: number[];
   readonly moved: number[];
   readonly elsewhere: number[];
+  readonly between: number[];
   readonly unanswered: number;
 }
 
 function classify(log: WriteLog, windows: readonly MoveWindow[]): Classified {
-  const result: Classified & { unanswered: number } = { baseline: [], moved: [], elsewhere: [], unanswered: 0 };
-  const byExtent = new Map<number, MoveWindow[]>();
-  for (const window of windows) byExtent.set(window.extentIndex, [...(byExtent.get(window.extentIndex) ?? []), window]);
+  const result: Classified & { unanswered: number } = { baseline: [], moved: [], elsewhere: [], between: [], unanswered: 0 };
   for (let index = 0; index < log.count; index += 1) {
     const latencyMs = log.latencyMs[index] ?? Number.NaN;
     const phase = log.phase[index];
@@ -151,8 +154,10 @@ function classify(log: WriteLog, windows: readonly MoveWindow[]): Classified {
     }
     const startMs = log.startMs[index] ?? 0;
     const endMs = startMs + latencyMs;
-    const overlapsItsMove = (byExtent.get(log.extentIndex[index] ?? -1) ?? []).some((window) => startMs < window.endMs && endMs > window.startMs);
-    (overlapsItsMove ? result.moved : result.elsewhere).push(latencyMs);
+    const overlapped = windows.filter((window) => startMs < window.endMs && endMs > window.startMs);
+    const bucket = overlapped.length === 0 ? result.between
+      : overlapped.some((window) => window.extentIndex === log.extentIndex[index]) ? result.moved : result.elsewhere;
+    bucket.push(latencyMs);
   }
   return result;
 }
@@ -163,19 +168,22 @@ function line(name: string, values: readonly number[]): string {
   return `${name.padEnd(30)}${figures.join("")}${String(values.length).padStart(9)}\n`;
 }
 
-function options(): { apparatuses: number; extents: number; rate: number; seconds: number; rounds: number } {
+function options(): { apparatuses: number; extents: number; rate: number; seconds: number; rounds: number; moveGapMs: number } {
   const { values } = parseArgs({
     options: {
       apparatuses: { type: "string", default: "4" }, extents: { type: "string", default: "16" }, rate: { type: "string", default: "2000" },
-      seconds: { type: "string", default: "10" }, rounds: { type: "string", default: "2" },
+      seconds: { type: "string", default: "10" }, rounds: { type: "string", default: "2" }, "move-gap-ms": { type: "string", default: "0" },
     },
   });
-  const positive = (text: string): number => {
+  const whole = (text: string, least: number): number => {
     const value = Number(text);
-    if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`not a positive whole number: ${text}`);
+    if (!Number.isSafeInteger(value) || value < least) throw new Error(`not a whole number of at least ${least}: ${text}`);
     return value;
   };
-  return { apparatuses: positive(values.apparatuses), extents: positive(values.extents), rate: positive(values.rate), seconds: positive(values.seconds), rounds: positive(values.rounds) };
+  return {
+    apparatuses: whole(values.apparatuses, 1), extents: whole(values.extents, 2), rate: whole(values.rate, 1), seconds: whole(values.seconds, 1),
+    rounds: whole(values.rounds, 1), moveGapMs: whole(values["move-gap-ms"], 0),
+  };
 }
 
 async function connectAll(cluster: Cluster): Promise<NbdClient[]> {
@@ -199,7 +207,7 @@ async function run(cluster: Cluster, settings: ReturnType<typeof options>): Prom
       state.phase = "baseline";
       await sleep(phaseMs);
       state.phase = "moves";
-      await moveLoop(cluster, settings.extents, wallNowMs() + phaseMs, windows);
+      await moveLoop(cluster, settings.extents, wallNowMs() + phaseMs, settings.moveGapMs, windows);
     }
   } finally {
     state.stop = true;
@@ -213,11 +221,12 @@ function report(settings: ReturnType<typeof options>, result: Awaited<ReturnType
   const { classified, windows } = result;
   const out = process.stdout;
   out.write(`${settings.apparatuses} apparatuses (separate processes), volume of ${settings.extents} x 4 MiB extents, ${settings.rate} writes/s of 4 KiB at random through all of them\n`);
-  out.write(`${settings.rounds} rounds of ${settings.seconds} s without moves and ${settings.seconds} s of back-to-back moves; ${windows.length} moves\n`);
+  out.write(`${settings.rounds} rounds of ${settings.seconds} s without moves and ${settings.seconds} s of moves (${settings.moveGapMs === 0 ? "back to back" : `${settings.moveGapMs} ms apart`}); ${windows.length} moves\n`);
   out.write(`${"write latency, ms".padEnd(30)}${"p50".padStart(9)}${"p99".padStart(9)}${"max".padStart(9)}${"writes".padStart(9)}\n`);
   out.write(line("no moves (baseline)", classified.baseline));
   out.write(line("during moves, elsewhere", classified.elsewhere));
   out.write(line("during moves, moved extent", classified.moved));
+  out.write(line("between moves", classified.between));
   out.write(line("move, Hold to Release", windows.map((window) => window.holdToReleaseMs)));
   const phaseNames = [...new Set(windows.flatMap((window) => [...window.phaseMs.keys()]))];
   out.write(`move phases, median / p99 ms: ${phaseNames.map((name) => {

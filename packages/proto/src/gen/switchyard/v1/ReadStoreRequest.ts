@@ -8,6 +8,11 @@ export interface ReadStoreRequest {
    * few seconds) leaves them out, and gets every volume with no extents.
    */
   'omit_extents'?: (boolean);
+  /**
+   * The change journal grows to hundreds of entries, each with its phases
+   * and reports: planning a change does not need it.
+   */
+  'omit_journal'?: (boolean);
 }
 
 export interface ReadStoreRequest__Output {
@@ -17,4 +22,9 @@ export interface ReadStoreRequest__Output {
    * few seconds) leaves them out, and gets every volume with no extents.
    */
   'omit_extents': (boolean);
+  /**
+   * The change journal grows to hundreds of entries, each with its phases
+   * and reports: planning a change does not need it.
+   */
+  'omit_journal': (boolean);
 }
