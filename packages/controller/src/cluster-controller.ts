@@ -36,6 +36,12 @@ import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./vol
 export const callTimeoutMs = 2_000;
 /** The controller lease asked of the arbiter; renewed every third of it. */
 export const leaseMsDefault = 6_000;
+/**
+ * A whole table sent to an apparatus (LoadTable): a million-extent table is
+ * several megabytes to decode and build into typed arrays, several at once
+ * on a loaded machine, which takes seconds rather than callTimeoutMs.
+ */
+export const loadTableTimeoutMs = 30_000;
 /** Zeroing areas reads them all and may write them all: a gibibyte takes seconds on a slow disk. */
 export const scrubTimeoutMs = 120_000;
 /** The lease apparatuses get: they renew it with the device every quarter of it, and stop serving when it runs out. */
@@ -286,7 +292,7 @@ export class ClusterController {
     const epoch = this.epoch;
     const results = await Promise.allSettled(
       this.peers.filter((peer) => !this.fenced.has(peer.id)).map((peer) =>
-        callUnary((done) => peer.client.LoadTable({ epoch, table }, { deadline: deadlineAfter(callTimeoutMs) }, done)),
+        callUnary((done) => peer.client.LoadTable({ epoch, table }, { deadline: deadlineAfter(loadTableTimeoutMs) }, done)),
       ),
     );
     results.forEach((result, index) => {
@@ -407,7 +413,7 @@ export class ClusterController {
       if (peer === undefined) throw new ControllerError("NOT_FOUND", `no apparatus ${apparatusId}`);
       const { state } = await this.readStore();
       const table: ConfigurationTable = { generation: state.generation, lus: state.lus, volumes: state.volumes };
-      await callUnary((done) => peer.client.LoadTable({ epoch: this.epoch, table }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+      await callUnary((done) => peer.client.LoadTable({ epoch: this.epoch, table }, { deadline: deadlineAfter(loadTableTimeoutMs) }, done));
       await this.register(peer);
       this.fenced.delete(apparatusId);
     });

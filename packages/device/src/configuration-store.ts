@@ -44,7 +44,7 @@ import {
   ioError,
 } from "./errors.js";
 import { syncFolder, temporarySuffix } from "./durable-file.js";
-import { appendLogRecord, emptyLog, openLog, type StoreLog } from "./store-log.js";
+import { appendLogRecord, emptyLog, logSizeMaxBytes, openLog, type StoreLog } from "./store-log.js";
 import { applyStoreDelta, checkStoreDelta } from "./store-delta.js";
 
 /** 64 MiB per slot: room for a table of millions of extents plus the journal; sparse until used. */
@@ -67,6 +67,12 @@ export const storeWritesQueuedMax = 64;
  * checkpoint every four minutes.
  */
 export const checkpointLogRecordsMax = 256;
+/**
+ * Log bytes that also call for a checkpoint: journal updates carry phases
+ * and reports, and a big resize carries many rows. With one more record of
+ * at most a slot's payload, the log stays below logSizeMaxBytes.
+ */
+export const checkpointLogBytesMax = 64 << 20;
 
 const magic = Buffer.from("SWYDSTOR", "latin1");
 const formatVersion = 1;
@@ -76,6 +82,8 @@ assert.equal(magic.length, 8);
 assert.ok(slotSizeMinBytes > slotHeaderSizeBytes);
 assert.ok(slotSizeMaxBytes <= 2 ** 32 - 1);
 assert.equal(slotSizeDefaultBytes % slotAlignmentBytes, 0);
+// The log may hold the checkpoint's worth of bytes plus one record as big as a slot.
+assert.ok(checkpointLogBytesMax + slotSizeMaxBytes <= logSizeMaxBytes);
 
 export interface ConfigurationStoreOptions {
   /** Used only when the file is created; an existing file's size decides its slot size. */
@@ -217,7 +225,7 @@ export class ConfigurationStore {
       await this.guarded(`appending to ${this.log.path}`, () => appendLogRecord(this.log, sequence, payload));
       applyStoreDelta(this.currentState, decoded);
       this.currentSequence = sequence;
-      if (this.log.recordCount >= checkpointLogRecordsMax) this.scheduleCheckpoint();
+      if (this.log.recordCount >= checkpointLogRecordsMax || this.log.endBytes >= checkpointLogBytesMax) this.scheduleCheckpoint();
       return sequence;
     });
   }

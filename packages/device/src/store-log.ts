@@ -15,8 +15,8 @@ import { StoreCorruptError, errnoOf, ioError } from "./errors.js";
 import { syncFolder } from "./durable-file.js";
 
 export const logRecordHeaderSizeBytes = 32;
-/** 1 GiB: checkpoints empty the log long before; a bigger log is not ours. */
-export const logSizeMaxBytes = 1 << 30;
+/** 2 GiB: a checkpoint empties the log at 64 MiB, plus one record of at most a 1 GiB slot; a bigger log is not ours. */
+export const logSizeMaxBytes = 2 ** 31;
 
 const logMagic = Buffer.from("SWYDLOG1", "latin1");
 const headerChecksumOffset = logRecordHeaderSizeBytes - 4;

@@ -9,7 +9,8 @@
  * No host load: this isolates what the table's size costs a change.
  * Target: the median with a million extents within 2x of a thousand.
  *
- * Run: pnpm --filter @switchyard/bench run bench:change
+ * Run: pnpm bench:change   (from the root; builds first)
+ *  or: pnpm --filter @switchyard/bench run bench:change   (already built)
  *      (options: --counts 1,2,4,8 --extents 1000,1000000 --moves 15)
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -39,15 +40,17 @@ async function measure(dir: string, apparatusCount: number, extentCount: number,
   const cluster = await Cluster.start({ dir, apparatusCount, luSize, extentSize });
   try {
     await cluster.console.createVolume("bench", extentCount * extentSizeMebibytes * 2 ** 20, "lu0");
+    await cluster.waitUntilCurrent();
     const measured: Measured = { holdToReleaseMs: [], callMs: [] };
     for (let move = 0; move < warmUpMoves + moves; move += 1) {
       // Each extent goes to lu1 and then back, so areas are reused and LUs never fill.
       const extentIndex = Math.floor(move / 2) % movedExtentsMax * Math.floor(extentCount / movedExtentsMax);
       const startedMs = performance.now();
       const change = await cluster.console.submitMove("bench", extentIndex, move % 2 === 0 ? "lu1" : "lu0");
+      const changeMs = holdToReleaseMs(change);
       if (move < warmUpMoves) continue;
       measured.callMs.push(performance.now() - startedMs);
-      measured.holdToReleaseMs.push(holdToReleaseMs(change));
+      measured.holdToReleaseMs.push(changeMs);
     }
     return measured;
   } finally {

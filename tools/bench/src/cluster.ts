@@ -97,6 +97,22 @@ export class Cluster {
     }
   }
 
+  /**
+   * Waits until every apparatus serves the controller's generation: a
+   * whole table (after a volume create) takes a while to load, and a change
+   * sent before would find an apparatus behind and abort.
+   */
+  async waitUntilCurrent(): Promise<void> {
+    const deadlineMs = Date.now() + clusterReadyTimeoutMs;
+    for (;;) {
+      const status = await this.console.clusterStatus();
+      const behind = status.apparatuses.filter((apparatus) => apparatus.state !== "APPARATUS_STATUS_SERVING" || apparatus.generation !== status.generation);
+      if (behind.length === 0) return;
+      if (Date.now() > deadlineMs) throw new Error(`not at generation ${status.generation}: ${behind.map((apparatus) => `${apparatus.id} ${apparatus.state} ${apparatus.generation}`).join(", ")}`);
+      await sleep(pollIntervalMs);
+    }
+  }
+
   async stop(): Promise<void> {
     this.console.close();
     await Promise.allSettled([...this.apparatuses.map((apparatus) => apparatus.process.stop()), this.device.stop()]);

@@ -14,7 +14,8 @@
  * It prints p50, p99 and max latency of each, the ratios, and the targets:
  * elsewhere p99 within 10% of baseline p99; moved p99 under 50 ms.
  *
- * Run: pnpm --filter @switchyard/bench run bench:pause
+ * Run: pnpm bench:pause   (from the root; builds first)
+ *  or: pnpm --filter @switchyard/bench run bench:pause   (already built)
  *      (options: --apparatuses 4 --extents 16 --rate 2000 --seconds 10 --rounds 2 --move-gap-ms 0)
  */
 import assert from "node:assert/strict";
@@ -251,6 +252,7 @@ async function main(): Promise<number> {
     const cluster = await Cluster.start({ dir: workDir, apparatusCount: settings.apparatuses, luSize, extentSize: "4MiB" });
     try {
       await cluster.console.createVolume("bench", settings.extents * extentBytes, "lu0");
+      await cluster.waitUntilCurrent();
       report(settings, await run(cluster, settings));
     } finally {
       await cluster.stop();
