@@ -14,7 +14,8 @@ const processStartTimeoutMs = 30_000;
 /** Until the controller has taken every apparatus into the control range: it probes every 2 s. */
 const clusterReadyTimeoutMs = 60_000;
 
-export const cliPath = fileURLToPath(new URL("../../../packages/console/dist/cli.js", import.meta.url));
+/** This checkout's CLI, or another build's (SWITCHYARD_BENCH_CLI=/path/to/cli.js) to compare before and after a change. */
+export const cliPath = process.env.SWITCHYARD_BENCH_CLI ?? fileURLToPath(new URL("../../../packages/console/dist/cli.js", import.meta.url));
 
 export interface ClusterOptions {
   readonly dir: string;
