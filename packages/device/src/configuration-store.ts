@@ -44,7 +44,7 @@ import {
   ioError,
 } from "./errors.js";
 import { syncFolder, temporarySuffix } from "./durable-file.js";
-import { appendLogRecord, emptyLog, logSizeMaxBytes, openLog, type StoreLog } from "./store-log.js";
+import { appendLogRecord, emptyLog, logPreallocatedBytesMax, logSizeMaxBytes, openLog, type StoreLog } from "./store-log.js";
 import { applyStoreDelta, checkStoreDelta } from "./store-delta.js";
 
 /** 64 MiB per slot: room for a table of millions of extents plus the journal; sparse until used. */
@@ -149,7 +149,8 @@ export class ConfigurationStore {
     try {
       const slotSizeBytes = await slotSizeOf(handle, path);
       const found = await readCurrentSlot(handle, path, slotSizeBytes);
-      const log = await openLog(logPathOf(path), found.sequence, (delta) => {
+      // A log as big as a slot: its records are diffs of a table that fits one.
+      const log = await openLog(logPathOf(path), found.sequence, Math.min(slotSizeBytes, logPreallocatedBytesMax), (delta) => {
         replayDelta(path, found, delta);
       });
       return new ConfigurationStore(path, handle, slotSizeBytes, found, log);

@@ -49,11 +49,19 @@ function move(generation: number, extentIndex: number, areaIndex: number): Store
   };
 }
 
-/** Where each record of the log starts, and its end. */
+const logMagic = Buffer.from("SWYDLOG1", "latin1");
+
+/** Where each record of the log starts, and the end of the last one; the zeroes after them are not records. */
 function recordStarts(bytes: Buffer): number[] {
   const starts = [0];
-  for (let offset = 0; offset < bytes.length; starts.push(offset)) offset += logRecordHeaderSizeBytes + bytes.readUInt32LE(offset + 16);
+  for (let offset = 0; bytes.subarray(offset, offset + logMagic.length).equals(logMagic); starts.push(offset)) {
+    offset += logRecordHeaderSizeBytes + bytes.readUInt32LE(offset + 16);
+  }
   return starts;
+}
+
+function logRecordCount(): number {
+  return recordStarts(fs.readFileSync(logPathOf(storePath))).length - 1;
 }
 
 async function storeWithMoves(count: number): Promise<void> {
@@ -91,7 +99,7 @@ describe("ConfigurationStore log", () => {
     await expect(store.append(move(5, 0, 10))).rejects.toMatchObject({ code: "STALE_GENERATION" });
     await expect(store.append(move(1, extentCount, 10))).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     expect(store.read()).toEqual(before);
-    expect(fs.statSync(logPathOf(storePath)).size).toBe(0);
+    expect(logRecordCount()).toBe(0);
   });
 
   it("drops a torn last record, and only it, wherever it was cut", async () => {
@@ -99,7 +107,7 @@ describe("ConfigurationStore log", () => {
     const pristine = fs.readFileSync(logPathOf(storePath));
     const starts = recordStarts(pristine);
     expect(starts).toHaveLength(4);
-    for (let cut = starts[2] ?? 0; cut < pristine.length; cut += 5) {
+    for (let cut = starts[2] ?? 0; cut < (starts[3] ?? 0); cut += 5) {
       fs.writeFileSync(logPathOf(storePath), pristine.subarray(0, cut));
       const store = await ConfigurationStore.open(storePath);
       const { state, sequence } = store.read();
@@ -110,6 +118,27 @@ describe("ConfigurationStore log", () => {
       expect(reopened.read().state.volumes[0]?.extents?.area_index[7]).toBe(20);
       await reopened.close();
     }
+  });
+
+  it("keeps the log's preallocated size, and never reads what a longer torn record left behind the next one", async () => {
+    await storeWithMoves(1);
+    expect(fs.statSync(logPathOf(storePath)).size).toBe(slotSizeBytes);
+    const bytes = fs.readFileSync(logPathOf(storePath));
+    const [, end = 0] = recordStarts(bytes);
+    // A torn append of a big record, with a valid record of the next sequence inside it exactly where the next small append ends.
+    const small: StoreDelta = { journal_entry: { change_id: "small", kind: "test" } };
+    const smallBytes = encodeLogRecord(3, Buffer.from(encodeStoreDelta(small))).length;
+    const planted = encodeLogRecord(4, Buffer.from(encodeStoreDelta(move(3, 5, 30))));
+    bytes.fill(0x77, end, end + smallBytes + planted.length + 100);
+    planted.copy(bytes, end + smallBytes);
+    fs.writeFileSync(logPathOf(storePath), bytes);
+    const store = await open();
+    expect(store.read().sequence).toBe(2);
+    await store.append(small);
+    await store.close();
+    const { state, sequence } = (await open()).read();
+    expect(sequence).toBe(3);
+    expect(state.volumes[0]?.extents?.area_index[5]).toBe(5);
   });
 
   it("refuses a log with a gap in its sequence instead of skipping records", async () => {
@@ -128,14 +157,15 @@ describe("ConfigurationStore log", () => {
     const logBeforeCheckpoint = fs.readFileSync(logPathOf(storePath));
     await store.append(entry(checkpointLogRecordsMax - 1));
     await store.close();
-    expect(fs.statSync(logPathOf(storePath)).size).toBe(0);
+    expect(logRecordCount()).toBe(0);
     const lastSequence = checkpointLogRecordsMax + 1;
     const checkpointed = await open();
     expect(checkpointed.read().sequence).toBe(lastSequence);
     await checkpointed.close();
     // The crash: the checkpoint's slot (slot 0; the whole write went to slot 1) torn, the log not yet emptied.
     const lastRecord = encodeLogRecord(lastSequence, Buffer.from(encodeStoreDelta(entry(checkpointLogRecordsMax - 1))));
-    fs.writeFileSync(logPathOf(storePath), Buffer.concat([logBeforeCheckpoint, lastRecord]));
+    const recordsBeforeCheckpoint = logBeforeCheckpoint.subarray(0, recordStarts(logBeforeCheckpoint).at(-1));
+    fs.writeFileSync(logPathOf(storePath), Buffer.concat([recordsBeforeCheckpoint, lastRecord]));
     const slots = fs.readFileSync(storePath);
     slots.fill(0, 100, slotSizeBytes);
     fs.writeFileSync(storePath, slots);
