@@ -4,7 +4,7 @@
  * other service the caller adds, such as the Controller).
  */
 import * as grpc from "@grpc/grpc-js";
-import { bindGrpc, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { healthHandlers } from "@switchyard/device";
 import { NbdServer } from "@switchyard/device/nbd";
 import type { VirtualizationApparatus } from "./apparatus.js";
@@ -29,7 +29,7 @@ export interface ServedApparatus {
 
 export async function serveApparatus(apparatus: VirtualizationApparatus, options: ServeApparatusOptions): Promise<ServedApparatus> {
   const v1 = loadGrpc().switchyard.v1;
-  const grpcServer = new grpc.Server();
+  const grpcServer = new grpc.Server(controlChannelOptions);
   grpcServer.addService(v1.Apparatus.service, apparatusHandlers(apparatus));
   grpcServer.addService(loadGrpc().grpc.health.v1.Health.service, healthHandlers(["switchyard.v1.Apparatus", "switchyard.v1.Controller"]));
   options.addServices?.(grpcServer);

@@ -5,10 +5,9 @@
  * builder would compose their own.
  */
 import * as grpc from "@grpc/grpc-js";
-import { loadGrpc } from "@switchyard/proto";
 import { StorageDevice, deviceServiceHandlers, deviceServiceName, healthHandlers, logicalUnitExports } from "@switchyard/device";
 import { NbdServer } from "@switchyard/device/nbd";
-import { bindGrpc, grpcShutdownGraceMs, stopGrpc } from "@switchyard/proto";
+import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ApparatusFault, type AreaBackend, type ServedApparatus } from "@switchyard/apparatus";
 import { controllerForwarder, startController, type ControllerThreadMode, type ServedController } from "@switchyard/controller";
 import type { EndpointFile } from "./endpoints.js";
@@ -62,7 +61,7 @@ export async function serveDevice(
   const nbdAddress = `${options.host}:${nbd.port}`;
   // Apparatuses in other processes find each LU at the address the store records.
   await device.publishNbdAddress(nbdAddress);
-  const grpcServer = new grpc.Server();
+  const grpcServer = new grpc.Server(controlChannelOptions);
   // The handlers read the addresses when asked, so the gRPC address can be filled in once bound.
   // The arbiter's clock: monotonic, expressed as wall-clock milliseconds for display.
   const addresses = { nbdAddress, grpcAddress: "", now: () => performance.timeOrigin + performance.now() };

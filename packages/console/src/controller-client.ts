@@ -2,6 +2,7 @@
 import * as grpc from "@grpc/grpc-js";
 import {
   callUnary,
+  controlChannelOptions,
   deadlineAfter,
   loadGrpc,
   type ChangeInfo__Output,
@@ -17,7 +18,7 @@ export class ConsoleClient {
   private readonly client: ControllerClient;
 
   constructor(address: string) {
-    this.client = new (loadGrpc().switchyard.v1.Controller)(address, grpc.credentials.createInsecure());
+    this.client = new (loadGrpc().switchyard.v1.Controller)(address, grpc.credentials.createInsecure(), controlChannelOptions);
   }
 
   private options(): grpc.CallOptions {

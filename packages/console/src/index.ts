@@ -8,3 +8,4 @@ export { main, commands, exitDone, exitFailed, exitUsage } from "./main.js";
 export { readEndpointFile, writeEndpointFile, endpointFilePath } from "./endpoints.js";
 export type { EndpointFile } from "./endpoints.js";
 export { parseSize, formatBytes } from "./sizes.js";
+export { ConsoleClient, consoleCallTimeoutMs } from "./controller-client.js";

@@ -18,8 +18,7 @@ import {
   type HoldReport__Output,
   type JournalEntry,
   type JournalEntry__Output,
-  type StoreState,
-  type StoreState__Output,
+  type StoreDelta,
 } from "@switchyard/proto";
 import type { ChangePlan } from "./change-plans.js";
 import { ChangeRun, type MessagePhase } from "./change-run.js";
@@ -28,8 +27,8 @@ import { crashNow, sendWithCrash, type TestCrash } from "./test-crash.js";
 
 /** Default phase timeout: an apparatus silent this long in one phase is fenced (claim 3). */
 export const phaseTimeoutMsDefault = 2_000;
-/** Journal entries the store keeps: the newest, for `change list`. */
-export const journalEntriesMax = 256;
+/** Journal entries the store keeps: the newest, for `change list`. The store trims to it. */
+export { journalEntriesMax } from "@switchyard/proto";
 /** A copy of one area through the device: a gibibyte area on a slow disk takes many seconds. */
 export const copyTimeoutMs = 120_000;
 
@@ -47,8 +46,8 @@ export interface ChangeExecutorOptions {
   readonly fence: (apparatusId: string, epoch: number) => Promise<void>;
   /** The lease apparatuses hold: a fenced one has stopped serving this long after its fence. */
   readonly apparatusLeaseMs: number;
-  readonly writeStore: (state: StoreState, expectedSequence: number) => Promise<void>;
-  readonly readStore: () => Promise<{ state: StoreState__Output; sequence: number }>;
+  /** Appends to the configuration store: a commit (diff and journal entry) or a journal update. */
+  readonly commitDelta: (delta: StoreDelta) => Promise<void>;
   /** The controller's own apparatus, if it runs in one (a test crash spares it as the apparatus that gets the message). */
   readonly selfId?: string;
   /** Test hook: the process signals itself at this point of its changes (test-crash.ts). */
@@ -71,7 +70,7 @@ export class ChangeExecutor {
     this.options = options;
   }
 
-  async run(plan: ChangePlan, state: StoreState__Output, sequence: number, epoch: number): Promise<ChangeInfo> {
+  async run(plan: ChangePlan, epoch: number): Promise<ChangeInfo> {
     const changeId = `${plan.kind}-${plan.baseGeneration + 1}-${randomBytes(3).toString("hex")}`;
     const range = this.options.controlRange();
     const run = new ChangeRun(changeId, range.map((peer) => peer.id), this.options.phaseTimeoutMs, plan.copy !== undefined);
@@ -100,10 +99,10 @@ export class ChangeExecutor {
         }
         committed = this.entry(changeId, plan, run, epoch, startedAtMs, "CHANGE_STATE_COMMITTED", "");
         // claim 1 / DESIGN step 3: the commit point is this one store write.
-        await this.options.writeStore(
-          { ...state, generation: plan.baseGeneration + 1, volumes: [...plan.volumesAfter], journal: [...state.journal, committed].slice(-journalEntriesMax) },
-          sequence,
-        );
+        // claim 2: it carries the diff, so its cost does not grow with the
+        // table; the store refuses it unless the stored generation is still
+        // the plan's base.
+        await this.options.commitDelta({ diff: plan.diff, journal_entry: committed });
         if (crash?.point === "after-commit") crashNow(crash, `right after the commit of ${changeId}`);
       },
       fence: (apparatusId) => {
@@ -126,9 +125,7 @@ export class ChangeExecutor {
   /** Rewrites (or appends) the change's journal entry with its final phases; best effort, the commit already stands. */
   private async record(entry: JournalEntry): Promise<void> {
     try {
-      const { state, sequence } = await this.options.readStore();
-      const journal = state.journal.filter((existing) => existing.change_id !== entry.change_id);
-      await this.options.writeStore({ ...state, journal: [...journal, entry].slice(-journalEntriesMax) }, sequence);
+      await this.options.commitDelta({ journal_entry: entry });
     } catch (error) {
       process.emitWarning(`change ${entry.change_id ?? ""}: could not record its journal entry: ${String(error)}`);
     }

@@ -11,6 +11,7 @@ import { threadId } from "node:worker_threads";
 import * as grpc from "@grpc/grpc-js";
 import {
   callUnary,
+  controlChannelOptions,
   deadlineAfter,
   loadGrpc,
   type ApparatusClient,
@@ -19,6 +20,7 @@ import {
   type ConfigurationTable,
   type DeviceClient,
   type Lease__Output,
+  type StoreDelta,
   type StoreSnapshot__Output,
   type StoreState,
   type StoreState__Output,
@@ -37,6 +39,12 @@ import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./vol
 export const callTimeoutMs = 2_000;
 /** The controller lease asked of the arbiter; renewed every third of it. */
 export const leaseMsDefault = 6_000;
+/**
+ * A whole table sent to an apparatus (LoadTable): a million-extent table is
+ * several megabytes to decode and build into typed arrays, several at once
+ * on a loaded machine, which takes seconds rather than callTimeoutMs.
+ */
+export const loadTableTimeoutMs = 30_000;
 /** Zeroing areas reads them all and may write them all: a gibibyte takes seconds on a slow disk. */
 export const scrubTimeoutMs = 120_000;
 /** The lease apparatuses get: they renew it with the device every quarter of it, and stop serving when it runs out. */
@@ -114,8 +122,8 @@ export class ClusterController {
     this.id = options.id;
     this.address = options.address;
     this.deviceAddress = options.deviceAddress;
-    this.device = new v1.Device(options.deviceAddress, credentials);
-    this.peers = options.apparatuses.map((endpoint) => ({ ...endpoint, client: new v1.Apparatus(endpoint.grpc, credentials) }));
+    this.device = new v1.Device(options.deviceAddress, credentials, controlChannelOptions);
+    this.peers = options.apparatuses.map((endpoint) => ({ ...endpoint, client: new v1.Apparatus(endpoint.grpc, credentials, controlChannelOptions) }));
     this.leaseMs = options.leaseMs ?? leaseMsDefault;
     this.now = options.now ?? Date.now;
     this.apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
@@ -126,8 +134,7 @@ export class ClusterController {
       controlRange: () => this.peers.filter((peer) => !this.fenced.has(peer.id)),
       fence: (apparatusId, epoch) => this.fenceApparatus(apparatusId, epoch),
       apparatusLeaseMs: this.apparatusLeaseMs,
-      writeStore: (state, expectedSequence) => this.writeStore(state, expectedSequence),
-      readStore: () => this.readStore(),
+      commitDelta: (delta) => this.commitDelta(delta),
       selfId: options.id,
       ...(options.testCrash === undefined ? {} : { crash: options.testCrash }),
     });
@@ -243,7 +250,7 @@ export class ClusterController {
     const credentials = grpc.credentials.createInsecure();
     for (const record of state.apparatuses) {
       if (this.peers.some((peer) => peer.id === record.id)) continue;
-      this.peers.push({ ...record, client: new (loadGrpc().switchyard.v1.Apparatus)(record.grpc, credentials) });
+      this.peers.push({ ...record, client: new (loadGrpc().switchyard.v1.Apparatus)(record.grpc, credentials, controlChannelOptions) });
       this.fenced.add(record.id);
       this.answeredProbes.set(record.id, rejoinProbesMin);
     }
@@ -274,7 +281,8 @@ export class ClusterController {
    * of the range, and fenced apparatuses do not serve.
    */
   private async joinApparatuses(): Promise<void> {
-    const { state } = await this.readStore();
+    // Every few seconds: without the extent maps, which would cost a million-extent table each time.
+    const { state } = await this.readStore({ omitExtents: true, omitJournal: true });
     this.addEnrolled(state);
     for (const peer of this.peers.filter((candidate) => this.fenced.has(candidate.id))) {
       // A short probe first, outside the queue of changes: one that is still away must not delay them.
@@ -339,9 +347,11 @@ export class ClusterController {
     return next;
   }
 
-  private async readStore(): Promise<{ state: StoreState__Output; sequence: number }> {
+  /** The stored state; parts left out come back empty, so a state read so must never be written back whole. */
+  private async readStore(options: { omitExtents?: boolean; omitJournal?: boolean } = {}): Promise<{ state: StoreState__Output; sequence: number }> {
+    const request = { omit_extents: options.omitExtents ?? false, omit_journal: options.omitJournal ?? false };
     const snapshot = await callUnary<StoreSnapshot__Output>((done) =>
-      this.device.ReadStore({}, { deadline: deadlineAfter(callTimeoutMs) }, done),
+      this.device.ReadStore(request, { deadline: deadlineAfter(callTimeoutMs) }, done),
     );
     assert.ok(snapshot.state !== null, "the device answered ReadStore without a state");
     return { state: snapshot.state, sequence: snapshot.sequence };
@@ -357,6 +367,12 @@ export class ClusterController {
     );
   }
 
+  private async commitDelta(delta: StoreDelta): Promise<void> {
+    await callUnary((done) =>
+      this.device.CommitDelta({ epoch: this.epoch, delta }, { deadline: deadlineAfter(callTimeoutMs) }, done),
+    );
+  }
+
   /**
    * Sends the whole table to every apparatus. A volume create or delete
    * changes no mapping that host I/O is using, so it needs no hold: the
@@ -367,7 +383,7 @@ export class ClusterController {
     const epoch = this.epoch;
     const results = await Promise.allSettled(
       this.peers.filter((peer) => !this.fenced.has(peer.id)).map((peer) =>
-        callUnary((done) => peer.client.LoadTable({ epoch, table }, { deadline: deadlineAfter(callTimeoutMs) }, done)),
+        callUnary((done) => peer.client.LoadTable({ epoch, table }, { deadline: deadlineAfter(loadTableTimeoutMs) }, done)),
       ),
     );
     results.forEach((result, index) => {
@@ -383,7 +399,12 @@ export class ClusterController {
    */
   private async scrubAreas(state: StoreState__Output, areas: readonly AreaRef[]): Promise<void> {
     const byLu = new Map<number, number[]>();
-    for (const area of areas) byLu.set(area.luIndex, [...(byLu.get(area.luIndex) ?? []), area.areaIndex]);
+    // Push in place: copying the list per area is quadratic, minutes for a million-extent volume.
+    for (const area of areas) {
+      const list = byLu.get(area.luIndex) ?? [];
+      if (list.length === 0) byLu.set(area.luIndex, list);
+      list.push(area.areaIndex);
+    }
     for (const [luIndex, areaIndexes] of byLu) {
       const lu = state.lus.find((candidate) => candidate.index === luIndex);
       assert.ok(lu !== undefined);
@@ -437,20 +458,22 @@ export class ClusterController {
   /** `volume move`: copy one extent to a free area of another LU, then switch every apparatus to it. */
   submitMove(volume: string, extentIndex: number, toLu: string): Promise<ChangeInfo> {
     return this.serialized(async () => {
-      const { state, sequence } = await this.readStore();
+      // A change commits a delta, never this state: the journal is not needed.
+      const { state } = await this.readStore({ omitJournal: true });
       const plan = planMove(state, volume, extentIndex, toLu);
       await this.scrubAreas(state, plan.newAreas);
-      return this.changes.run(plan, state, sequence, this.epoch);
+      return this.changes.run(plan, this.epoch);
     });
   }
 
   /** `volume resize`: grow onto new areas or shrink and free the tail, under a hold of the tail. */
   submitResize(volume: string, sizeBytes: number): Promise<ChangeInfo> {
     return this.serialized(async () => {
-      const { state, sequence } = await this.readStore();
+      // A change commits a delta, never this state: the journal is not needed.
+      const { state } = await this.readStore({ omitJournal: true });
       const plan = planResize(state, volume, sizeBytes);
       await this.scrubAreas(state, plan.newAreas);
-      return this.changes.run(plan, state, sequence, this.epoch);
+      return this.changes.run(plan, this.epoch);
     });
   }
 
@@ -481,7 +504,7 @@ export class ClusterController {
       if (peer === undefined) throw new ControllerError("NOT_FOUND", `no apparatus ${apparatusId}`);
       const { state } = await this.readStore();
       const table: ConfigurationTable = { generation: state.generation, lus: state.lus, volumes: state.volumes };
-      await callUnary((done) => peer.client.LoadTable({ epoch: this.epoch, table }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+      await callUnary((done) => peer.client.LoadTable({ epoch: this.epoch, table }, { deadline: deadlineAfter(loadTableTimeoutMs) }, done));
       await this.register(peer);
       this.fenced.delete(apparatusId);
     });

@@ -5,7 +5,7 @@
  * design asks, without a second copy of the controller's logic.
  */
 import * as grpc from "@grpc/grpc-js";
-import { loadGrpc } from "@switchyard/proto";
+import { controlChannelOptions, loadGrpc } from "@switchyard/proto";
 
 function passBytes(bytes: Buffer): Buffer {
   return bytes;
@@ -31,7 +31,7 @@ export function controllerForwarder(target: () => string | undefined): Controlle
     if (address === undefined) return undefined;
     if (client?.address !== address) {
       client?.channel.close();
-      client = { address, channel: new grpc.Client(address, grpc.credentials.createInsecure()) };
+      client = { address, channel: new grpc.Client(address, grpc.credentials.createInsecure(), controlChannelOptions) };
     }
     return client.channel;
   };

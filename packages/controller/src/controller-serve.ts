@@ -6,7 +6,7 @@
  * without anything else changing.
  */
 import * as grpc from "@grpc/grpc-js";
-import { bindGrpc, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { ClusterController, type ClusterControllerOptions } from "./cluster-controller.js";
 import { controllerHandlers } from "./controller-service.js";
 import { ControllerError } from "./errors.js";
@@ -27,7 +27,7 @@ export interface ServedController {
 
 /** `onLeader` hears the controller's address whenever the arbiter names another holder (this one's own when it wins). */
 export async function serveController(options: ServeControllerOptions, onLeader?: (address: string) => void): Promise<ServedController> {
-  const server = new grpc.Server();
+  const server = new grpc.Server(controlChannelOptions);
   const slot: { controller?: ClusterController } = {};
   server.addService(loadGrpc().switchyard.v1.Controller.service, controllerHandlers(() => {
     // The service listens before the controller has its lease: until then it answers UNAVAILABLE.

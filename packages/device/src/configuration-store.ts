@@ -1,20 +1,38 @@
 /**
  * The configuration store (claim 12) in the device's metadata area: one file
- * of two fixed-size slots written alternately. Each slot holds a header
- * (magic, format version, slot index and size, sequence number, payload
- * length, payload crc32, header crc32) and the protobuf-encoded StoreState.
+ * of two fixed-size slots written alternately, and a log of deltas beside it.
+ * Each slot holds a header (magic, format version, slot index and size,
+ * sequence number, payload length, payload crc32, header crc32) and the
+ * protobuf-encoded StoreState: a checkpoint.
  *
- * A write goes to the slot that does not hold the newest valid state and is
- * fsynced before its sequence becomes the current one, so a crash or torn
- * write leaves the older slot intact and valid. On open, the valid slot with
- * the highest sequence wins; when neither slot is valid the store refuses to
- * open (StoreCorruptError) instead of starting empty.
+ * A whole-state write goes to the slot that does not hold the newest valid
+ * checkpoint and is fsynced before its sequence becomes the current one, so a
+ * crash or torn write leaves the older slot intact and valid. A change's
+ * commit is a delta instead (claim 2: its cost grows with the diff, not the
+ * table): one checksummed record appended to the log and fsynced, sequence
+ * current + 1. Every checkpointLogRecordsMax records the state is folded into
+ * the other slot, after the commit was answered, and the log emptied.
+ *
+ * On open, the valid slot with the highest sequence wins, then the log's
+ * records above that sequence are replayed in order; the first invalid
+ * record ends the log (a torn append that was never acknowledged) and is cut
+ * off. When neither slot is valid the store refuses to open
+ * (StoreCorruptError) instead of starting empty.
  */
 import assert from "node:assert/strict";
 import fs from "node:fs/promises";
 import { dirname } from "node:path";
 import zlib from "node:zlib";
-import { decodeStoreState, encodeStoreState, type StoreState, type StoreState__Output } from "@switchyard/proto";
+import {
+  decodeStoreDelta,
+  decodeStoreState,
+  encodeStoreDelta,
+  encodeStoreState,
+  type StoreDelta,
+  type StoreDelta__Output,
+  type StoreState,
+  type StoreState__Output,
+} from "@switchyard/proto";
 import {
   ClosedError,
   type DeviceError,
@@ -26,6 +44,8 @@ import {
   ioError,
 } from "./errors.js";
 import { syncFolder, temporarySuffix } from "./durable-file.js";
+import { appendLogRecord, emptyLog, logPreallocatedBytesMax, logSizeMaxBytes, openLog, type StoreLog } from "./store-log.js";
+import { applyStoreDelta, checkStoreDelta } from "./store-delta.js";
 
 /** 64 MiB per slot: room for a table of millions of extents plus the journal; sparse until used. */
 export const slotSizeDefaultBytes = 64 << 20;
@@ -40,6 +60,19 @@ export const slotSizeMaxBytes = 1 << 30;
 export const slotHeaderSizeBytes: number = 64;
 /** Writes waiting for the one in progress; beyond this the caller is told to back off. */
 export const storeWritesQueuedMax = 64;
+/**
+ * Log records between checkpoints. A checkpoint costs what the whole table
+ * costs (about 100 ms for a million extents) and replay at open costs what
+ * the records cost, so one in 256 keeps both small: at a change a second, a
+ * checkpoint every four minutes.
+ */
+export const checkpointLogRecordsMax = 256;
+/**
+ * Log bytes that also call for a checkpoint: journal updates carry phases
+ * and reports, and a big resize carries many rows. With one more record of
+ * at most a slot's payload, the log stays below logSizeMaxBytes.
+ */
+export const checkpointLogBytesMax = 64 << 20;
 
 const magic = Buffer.from("SWYDSTOR", "latin1");
 const formatVersion = 1;
@@ -49,6 +82,8 @@ assert.equal(magic.length, 8);
 assert.ok(slotSizeMinBytes > slotHeaderSizeBytes);
 assert.ok(slotSizeMaxBytes <= 2 ** 32 - 1);
 assert.equal(slotSizeDefaultBytes % slotAlignmentBytes, 0);
+// The log may hold the checkpoint's worth of bytes plus one record as big as a slot.
+assert.ok(checkpointLogBytesMax + slotSizeMaxBytes <= logSizeMaxBytes);
 
 export interface ConfigurationStoreOptions {
   /** Used only when the file is created; an existing file's size decides its slot size. */
@@ -77,23 +112,26 @@ export class ConfigurationStore {
   readonly payloadSizeMaxBytes: number;
 
   private readonly handle: fs.FileHandle;
+  private readonly log: StoreLog;
   private currentSequence: number;
-  /** The slot holding the current sequence. */
+  /** The slot holding the newest checkpoint: the next checkpoint or whole write goes to the other one. */
   private currentSlotIndex: number;
-  private currentPayload: Buffer;
+  /** The state at currentSequence: the newest checkpoint with the log replayed on it. */
+  private readonly currentState: StoreState__Output;
   private writeTail: Promise<unknown> = Promise.resolve();
   private writesQueued = 0;
   private closed = false;
   private failure: DeviceError | undefined;
 
-  private constructor(path: string, handle: fs.FileHandle, slotSizeBytes: number, found: CurrentSlot) {
+  private constructor(path: string, handle: fs.FileHandle, slotSizeBytes: number, found: CurrentSlot, log: StoreLog) {
     this.path = path;
     this.handle = handle;
+    this.log = log;
     this.slotSizeBytes = slotSizeBytes;
     this.payloadSizeMaxBytes = slotSizeBytes - slotHeaderSizeBytes;
     this.currentSequence = found.sequence;
     this.currentSlotIndex = found.slotIndex;
-    this.currentPayload = found.payload;
+    this.currentState = found.state;
   }
 
   /** Opens the store at `path`, creating it (empty state, sequence 0) when there is no file. */
@@ -111,7 +149,11 @@ export class ConfigurationStore {
     try {
       const slotSizeBytes = await slotSizeOf(handle, path);
       const found = await readCurrentSlot(handle, path, slotSizeBytes);
-      return new ConfigurationStore(path, handle, slotSizeBytes, found);
+      // A log as big as a slot: its records are diffs of a table that fits one.
+      const log = await openLog(logPathOf(path), found.sequence, Math.min(slotSizeBytes, logPreallocatedBytesMax), (delta) => {
+        replayDelta(path, found, delta);
+      });
+      return new ConfigurationStore(path, handle, slotSizeBytes, found, log);
     } catch (error) {
       await handle.close();
       throw error;
@@ -122,10 +164,20 @@ export class ConfigurationStore {
     return this.currentSequence;
   }
 
-  /** The current state, decoded afresh: callers may change it without touching the store. */
+  /** The current state, copied: callers may change it without touching the store. */
   read(): StoreSnapshot {
     this.checkOpen();
-    return { state: decodeStoreState(this.currentPayload), sequence: this.currentSequence };
+    return { state: structuredClone(this.currentState), sequence: this.currentSequence };
+  }
+
+  /**
+   * The current state itself, not a copy, for encoding into a reply: a
+   * million-extent table is not copied for every read. Never changed by the
+   * caller, and good only until the next write.
+   */
+  view(): StoreSnapshot {
+    this.checkOpen();
+    return { state: this.currentState, sequence: this.currentSequence };
   }
 
   /**
@@ -141,46 +193,115 @@ export class ConfigurationStore {
       throw new InvalidArgumentError(`expected sequence ${expectedSequence} is not a sequence number`);
     }
     const payload = encodeState(state);
+    this.checkPayloadSize(payload);
+    return this.enqueue(async () => {
+      options.guard?.();
+      if (expectedSequence !== this.currentSequence) {
+        throw new StaleSequenceError(expectedSequence, this.currentSequence);
+      }
+      const decoded = decodeStoreState(payload);
+      await this.writeCheckpoint(payload, this.currentSequence + 1);
+      Object.assign(this.currentState, decoded);
+      return this.currentSequence;
+    });
+  }
+
+  /**
+   * Persists `delta` as sequence current + 1 by appending it to the log: the
+   * commit of a change (claim 1) without rewriting the table (claim 2). It
+   * applies to whatever state is current in its turn; a diff not based on the
+   * stored generation is refused (STALE_GENERATION), and `options.guard` runs
+   * in the same turn, as for write().
+   */
+  async append(delta: StoreDelta, options: { guard?: () => void } = {}): Promise<number> {
+    this.checkOpen();
+    const payload = encodeDelta(delta);
+    this.checkPayloadSize(payload);
+    // Applied as decoded from its own bytes, so that replay at open does exactly what is done now.
+    const decoded = decodeStoreDelta(payload);
+    return this.enqueue(async () => {
+      options.guard?.();
+      checkStoreDelta(this.currentState, decoded);
+      const sequence = this.currentSequence + 1;
+      await this.guarded(`appending to ${this.log.path}`, () => appendLogRecord(this.log, sequence, payload));
+      applyStoreDelta(this.currentState, decoded);
+      this.currentSequence = sequence;
+      if (this.log.recordCount >= checkpointLogRecordsMax || this.log.endBytes >= checkpointLogBytesMax) this.scheduleCheckpoint();
+      return sequence;
+    });
+  }
+
+  private checkPayloadSize(payload: Buffer): void {
     if (payload.length > this.payloadSizeMaxBytes) {
       throw new LimitExceededError(
-        `store state of ${payload.length} bytes exceeds the slot payload limit of ${this.payloadSizeMaxBytes} bytes`,
+        `store payload of ${payload.length} bytes exceeds the slot payload limit of ${this.payloadSizeMaxBytes} bytes`,
       );
     }
+  }
+
+  /** Runs `operation` after every write queued before it, one at a time. */
+  private enqueue<T>(operation: () => Promise<T>): Promise<T> {
     if (this.writesQueued >= storeWritesQueuedMax) {
       throw new LimitExceededError(`${this.writesQueued} store writes are already queued (limit ${storeWritesQueuedMax})`);
     }
     this.writesQueued += 1;
-    const written = this.writeTail.then(() => this.writeInTurn(payload, expectedSequence, options.guard));
-    this.writeTail = written.then(
+    const done = this.writeTail.then(() => {
+      this.checkOpen();
+      return operation();
+    });
+    this.writeTail = done.then(
       () => { this.writesQueued -= 1; },
       () => { this.writesQueued -= 1; },
     );
-    return await written;
+    return done;
   }
 
-  private async writeInTurn(payload: Buffer, expectedSequence: number, guard: (() => void) | undefined): Promise<number> {
-    this.checkOpen();
-    guard?.();
-    if (expectedSequence !== this.currentSequence) {
-      throw new StaleSequenceError(expectedSequence, this.currentSequence);
-    }
-    const sequence = this.currentSequence + 1;
+  /**
+   * Folds the log into a slot after the commit that filled it was answered:
+   * the next write waits for it, but no commit pays for it within its hold.
+   */
+  private scheduleCheckpoint(): void {
+    this.writeTail = this.writeTail.then(async () => {
+      if (this.closed || this.failure !== undefined || this.log.recordCount === 0) return;
+      await this.writeCheckpoint(encodeState(this.currentState), this.currentSequence);
+    }).catch((error: unknown) => {
+      // writeCheckpoint recorded the failure: the next write reports it.
+      assert.ok(this.failure !== undefined, String(error));
+    });
+  }
+
+  /**
+   * Writes `payload` as sequence `sequence` into the slot that does not hold
+   * the newest checkpoint, then empties the log it covers. A crash between
+   * the two leaves log records at or below the slot's sequence: replay skips
+   * them.
+   */
+  private async writeCheckpoint(payload: Buffer, sequence: number): Promise<void> {
+    this.checkPayloadSize(payload);
     const slotIndex = 1 - this.currentSlotIndex;
     const slot = encodeSlot(slotIndex, this.slotSizeBytes, sequence, payload);
-    try {
+    await this.guarded(`writing slot ${slotIndex} of ${this.path}`, async () => {
       await writeFully(this.handle, slot, slotIndex * this.slotSizeBytes);
       await this.handle.sync();
-    } catch (error) {
-      // The slot's contents are unknown now, and after a failed fsync the
-      // kernel may report later ones as durable when they are not.
-      this.failure = ioError(`writing slot ${slotIndex} of ${this.path} (reopen the store)`, error);
-      throw this.failure;
-    }
+    });
     // Only a durable slot becomes the current one.
     this.currentSequence = sequence;
     this.currentSlotIndex = slotIndex;
-    this.currentPayload = payload;
-    return sequence;
+    await this.guarded(`emptying ${this.log.path}`, () => emptyLog(this.log));
+  }
+
+  /**
+   * Runs an I/O step; on failure the store refuses everything after: the
+   * bytes written are unknown, and after a failed fsync the kernel may report
+   * later ones as durable when they are not.
+   */
+  private async guarded(what: string, step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      this.failure = ioError(`${what} (reopen the store)`, error);
+      throw this.failure;
+    }
   }
 
   /** Waits for queued writes and closes the file. */
@@ -188,7 +309,7 @@ export class ConfigurationStore {
     if (this.closed) return;
     this.closed = true;
     await this.writeTail;
-    await this.handle.close();
+    await Promise.all([this.handle.close(), this.log.handle.close()]);
   }
 
   private checkOpen(): void {
@@ -199,8 +320,34 @@ export class ConfigurationStore {
 
 interface CurrentSlot {
   readonly slotIndex: number;
-  readonly sequence: number;
-  readonly payload: Buffer;
+  /** The slot's sequence, then (while the log is replayed) the state's. */
+  sequence: number;
+  readonly state: StoreState__Output;
+}
+
+/** The log beside the slots file. */
+export function logPathOf(storePath: string): string {
+  return `${storePath}.log`;
+}
+
+/** One record replayed at open: checked as when it was appended; it was, so a failure is corruption. */
+function replayDelta(path: string, found: CurrentSlot, delta: StoreDelta__Output): void {
+  try {
+    checkStoreDelta(found.state, delta);
+  } catch (error) {
+    throw new StoreCorruptError(`${path}: log record ${found.sequence + 1} does not apply: ${String(error)}`, { cause: error });
+  }
+  applyStoreDelta(found.state, delta);
+  found.sequence += 1;
+}
+
+function encodeDelta(delta: StoreDelta): Buffer {
+  try {
+    const bytes = encodeStoreDelta(delta);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  } catch (error) {
+    throw new InvalidArgumentError(`the store delta cannot be encoded: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 function encodeState(state: StoreState): Buffer {
@@ -278,7 +425,7 @@ async function readCurrentSlot(handle: fs.FileHandle, path: string, slotSizeByte
     if (error instanceof StoreCorruptError) throw new StoreCorruptError(`${path}: ${error.message}`);
     throw ioError(`reading ${path}`, error);
   }
-  let best: CurrentSlot | undefined;
+  let best: { slotIndex: number; sequence: number; payload: Buffer } | undefined;
   readings.forEach((reading, slotIndex) => {
     if (!reading.valid) return;
     if (best !== undefined && best.sequence === reading.header.sequence) {
@@ -293,14 +440,13 @@ async function readCurrentSlot(handle: fs.FileHandle, path: string, slotSizeByte
     throw new StoreCorruptError(`${path}: no valid slot (${reasons.join("; ")}); refusing to start from an empty state`);
   }
   try {
-    decodeStoreState(best.payload);
+    return { slotIndex: best.slotIndex, sequence: best.sequence, state: decodeStoreState(best.payload) };
   } catch (error) {
     // The checksum matched, so these are the bytes we wrote: not a torn write.
     throw new StoreCorruptError(`${path}: slot ${best.slotIndex} (sequence ${best.sequence}) does not decode`, {
       cause: error,
     });
   }
-  return best;
 }
 
 async function slotSizeOf(handle: fs.FileHandle, path: string): Promise<number> {

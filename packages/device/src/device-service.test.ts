@@ -95,6 +95,27 @@ describe("deviceServiceHandlers", () => {
     expect(after.lus.map((lu) => lu.areas_free)).toEqual([16, 14]);
   });
 
+  it("commits a delta with the epoch and base generation checked, and reads the store without extents or journal", async () => {
+    const lease = await call<Lease__Output>((callback) => client.AcquireLease({ candidate_id: "c1", lease_ms: 1000 }, callback));
+    const { state, sequence } = await call<StoreSnapshot__Output>((callback) => client.ReadStore({}, callback));
+    const volume = { name: "v", size_bytes: 2 * mebibyte, extent_size_bytes: mebibyte, extents: { lu_index: [1, 1], area_index: [4, 5] } };
+    await call<WriteStoreResponse__Output>((callback) => client.WriteStore({ epoch: lease.epoch, expected_sequence: sequence, state: { ...state, generation: 1, volumes: [volume] } }, callback));
+    const delta = {
+      diff: { base_generation: 1, generation: 2, rows: [{ volume: "v", extent_index: 1, lu_index: 0, area_index: 7 }] },
+      journal_entry: { change_id: "move-2", kind: "move", state: "CHANGE_STATE_COMMITTED" as const },
+    };
+    await expect(call<WriteStoreResponse__Output>((callback) => client.CommitDelta({ epoch: lease.epoch - 1, delta }, callback)))
+      .rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
+    expect(await call<WriteStoreResponse__Output>((callback) => client.CommitDelta({ epoch: lease.epoch, delta }, callback))).toEqual({ sequence: sequence + 2 });
+    await expect(call<WriteStoreResponse__Output>((callback) => client.CommitDelta({ epoch: lease.epoch, delta }, callback)))
+      .rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION, details: expect.stringMatching(/generation 1 does not apply to stored generation 2/) as unknown });
+    const full = await call<StoreSnapshot__Output>((callback) => client.ReadStore({}, callback));
+    expect(full.state?.volumes[0]?.extents).toMatchObject({ lu_index: [1, 0], area_index: [4, 7] });
+    expect(full.state?.journal.map((entry) => entry.change_id)).toEqual(["move-2"]);
+    const slim = await call<StoreSnapshot__Output>((callback) => client.ReadStore({ omit_extents: true, omit_journal: true }, callback));
+    expect(slim.state).toMatchObject({ generation: 2, journal: [], volumes: [{ name: "v", extents: null }] });
+  });
+
   it("grants, denies and renews leases on the device's clock", async () => {
     const granted = await call<Lease__Output>((callback) => client.AcquireLease({ candidate_id: "c1", candidate_address: "h1:1", lease_ms: 1000 }, callback));
     expect(granted).toEqual({ holder_id: "c1", holder_address: "h1:1", epoch: 1, expires_at_ms: nowMs + 1000, lease_ms: 1000, granted: true });
@@ -161,6 +182,7 @@ describe("deviceServiceHandlers", () => {
       LEASE_NOT_HELD: grpc.status.FAILED_PRECONDITION,
       DEVICE_FOLDER_CONFLICT: grpc.status.FAILED_PRECONDITION,
       STALE_SEQUENCE: grpc.status.ABORTED,
+      STALE_GENERATION: grpc.status.FAILED_PRECONDITION,
       LIMIT_EXCEEDED: grpc.status.RESOURCE_EXHAUSTED,
       NO_SPACE: grpc.status.RESOURCE_EXHAUSTED,
       STORE_CORRUPT: grpc.status.DATA_LOSS,

@@ -40,6 +40,7 @@ export function grpcStatusOf(error: DeviceError): grpc.status {
     case "STALE_EPOCH":
     case "LEASE_NOT_HELD":
     case "DEVICE_FOLDER_CONFLICT":
+    case "STALE_GENERATION":
       return grpc.status.FAILED_PRECONDITION;
     case "STALE_SEQUENCE":
       return grpc.status.ABORTED;
@@ -79,10 +80,26 @@ export function deviceServiceHandlers(device: StorageDevice, options: DeviceServ
       toLease(await device.arbiter.acquire(request.candidate_id, request.candidate_address, request.lease_ms, options.now()))),
     RenewLease: unary((request) =>
       toLease(device.arbiter.renew(request.holder_id, request.epoch, request.lease_ms, options.now()))),
-    ReadStore: unary(() => device.readStore()),
+    ReadStore: unary((request) => {
+      const snapshot = device.viewStore();
+      if (!request.omit_extents && !request.omit_journal) return snapshot;
+      const { volumes, journal } = snapshot.state;
+      return {
+        ...snapshot,
+        state: {
+          ...snapshot.state,
+          volumes: request.omit_extents ? volumes.map((volume) => ({ ...volume, extents: null })) : volumes,
+          journal: request.omit_journal ? [] : journal,
+        },
+      };
+    }),
     WriteStore: unary(async (request) => {
       if (request.state === null) throw new InvalidArgumentError("WriteStore needs a state");
       return { sequence: await device.writeStore(request.state, request.expected_sequence, request.epoch) };
+    }),
+    CommitDelta: unary(async (request) => {
+      if (request.delta === null) throw new InvalidArgumentError("CommitDelta needs a delta");
+      return { sequence: await device.commitDelta(request.delta, request.epoch) };
     }),
     RegisterKey: unary((request) => {
       device.registerKey(request.apparatus_id, request.registration_key, request.epoch);

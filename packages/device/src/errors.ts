@@ -18,6 +18,8 @@ export type DeviceErrorCode =
   | "LEASE_NOT_HELD"
   /** A store write based on a sequence that is no longer the current one. */
   | "STALE_SEQUENCE"
+  /** A store delta whose diff is not based on the stored generation. */
+  | "STALE_GENERATION"
   /** A named limit was exceeded (payload size, queue length, registrations). */
   | "LIMIT_EXCEEDED"
   /** The file system has no space left for a write. */
@@ -92,6 +94,13 @@ export class StaleSequenceError extends DeviceError {
     this.name = "StaleSequenceError";
     this.expectedSequence = expectedSequence;
     this.currentSequence = currentSequence;
+  }
+}
+
+export class StaleGenerationError extends DeviceError {
+  constructor(baseGeneration: number, storedGeneration: number) {
+    super("STALE_GENERATION", `a diff from generation ${baseGeneration} does not apply to stored generation ${storedGeneration}`);
+    this.name = "StaleGenerationError";
   }
 }
 

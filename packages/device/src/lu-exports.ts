@@ -136,6 +136,7 @@ function nbdErrnoOf(error: DeviceError): NbdErrorCode {
       return "EPERM";
     case "NOT_FOUND":
     case "STALE_SEQUENCE":
+    case "STALE_GENERATION":
     case "STORE_CORRUPT":
     case "DEVICE_CORRUPT":
     case "DEVICE_FOLDER_CONFLICT":

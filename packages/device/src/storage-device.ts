@@ -11,9 +11,9 @@
 import assert from "node:assert/strict";
 import fs from "node:fs/promises";
 import path from "node:path";
-import type { LogicalUnit__Output, StoreState } from "@switchyard/proto";
+import type { LogicalUnit__Output, StoreDelta, StoreState } from "@switchyard/proto";
 import { Arbiter } from "./arbiter.js";
-import { ConfigurationStore, type StoreSnapshot } from "./configuration-store.js";
+import { ConfigurationStore, logPathOf, type StoreSnapshot } from "./configuration-store.js";
 import { fileExists, readFileIfExists, writeFileDurably } from "./durable-file.js";
 import {
   DeviceCorruptError,
@@ -227,8 +227,24 @@ export class StorageDevice {
     }));
   }
 
+  /** The stored state, copied: the caller may change it. */
   readStore(): StoreSnapshot {
     return this.store.read();
+  }
+
+  /** The stored state itself, for a ReadStore reply: not copied, since gRPC only encodes it before the next write. */
+  viewStore(): StoreSnapshot {
+    return this.store.view();
+  }
+
+  /**
+   * Appends a change's commit or journal update (a delta) on behalf of the
+   * controller holding `epoch`, with the same epoch checks as writeStore:
+   * the commit point of a change costs its diff, not the table (claim 2).
+   */
+  async commitDelta(delta: StoreDelta, epoch: number): Promise<number> {
+    this.checkEpoch(epoch);
+    return this.store.append(delta, { guard: () => { this.checkEpoch(epoch); } });
   }
 
   /**
@@ -347,6 +363,7 @@ export class StorageDevice {
     this.checkEpoch(epoch);
     const lu = this.lu(luId);
     const offsets = areaIndexes.map((areaIndex) => lu.areaOffsetBytes(areaIndex));
+    if (await lu.holdsNoData()) return 0;
     let zeroedBytes = 0;
     for (const offsetBytes of offsets) zeroedBytes += await lu.scrub(offsetBytes, this.extentSizeBytes);
     if (zeroedBytes > 0) await lu.flush();
@@ -457,7 +474,7 @@ function describeNew(create: DeviceCreateOptions): DeviceDescription {
 /** Creates the LU files and the store; refuses any that already exist. */
 async function createFiles(dir: string, description: DeviceDescription, storeSlotSizeBytes: number | undefined): Promise<void> {
   await fs.mkdir(dir, { recursive: true }).catch((error: unknown) => { throw ioError(`creating ${dir}`, error); });
-  for (const name of [storeFileName, arbiterFileName, ...description.lus.map((lu) => lu.file)]) {
+  for (const name of [storeFileName, logPathOf(storeFileName), arbiterFileName, ...description.lus.map((lu) => lu.file)]) {
     if (await fileExists(path.join(dir, name))) {
       throw new DeviceFolderConflictError(
         `${path.join(dir, name)} exists but ${deviceFileName} does not: refusing to overwrite it (remove it to create a new device)`,

@@ -14,6 +14,7 @@ import type { ProtoGrpcType as ControllerProto } from "./gen/controller.js";
 import type { ProtoGrpcType as DeviceProto } from "./gen/device.js";
 import type { ProtoGrpcType as HealthProto } from "./gen/health.js";
 import type { StoreState, StoreState__Output } from "./gen/switchyard/v1/StoreState.js";
+import type { StoreDelta, StoreDelta__Output } from "./gen/switchyard/v1/StoreDelta.js";
 
 /** The folder holding the `.proto` files, shipped with the package. */
 export const protoIncludeDir = fileURLToPath(new URL("../proto", import.meta.url));
@@ -55,45 +56,58 @@ export function loadGrpc(): SwitchyardGrpc {
   return loaded;
 }
 
-let storeStateType: protobuf.Type | undefined;
+let storeRoot: protobuf.Root | undefined;
 
-function storeType(): protobuf.Type {
-  if (storeStateType === undefined) {
+function storeType(name: "StoreState" | "StoreDelta"): protobuf.Type {
+  if (storeRoot === undefined) {
     const root = new protobuf.Root();
     root.resolvePath = (_origin: string, target: string) =>
       target.startsWith("/") ? target : `${protoIncludeDir}/${target}`;
     root.loadSync("switchyard/v1/store.proto", { keepCase: true });
-    storeStateType = root.lookupType("switchyard.v1.StoreState");
+    storeRoot = root;
   }
-  return storeStateType;
+  return storeRoot.lookupType(`switchyard.v1.${name}`);
 }
+
+/** Journal entries with their enum by number, as verify() wants them; messages carry it by name (the loader's convention). */
+function numberedJournalState<Entry extends { state?: unknown }>(type: protobuf.Type, entry: Entry): Entry {
+  const changeStates = type.lookupEnum("switchyard.v1.ChangeState").values;
+  return { ...entry, state: typeof entry.state === "string" ? (changeStates[entry.state] ?? entry.state) : entry.state };
+}
+
+function encodeVerified(type: protobuf.Type, numbered: object, message: object): Uint8Array {
+  const problem = type.verify(numbered);
+  if (problem !== null) throw new TypeError(`${type.name} does not fit its schema: ${problem}`);
+  return type.encode(type.fromObject(message)).finish();
+}
+
+const decodeOptions: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, arrays: true, oneofs: true };
 
 /** Encodes the configuration store's state for one metadata slot. */
 export function encodeStoreState(state: StoreState): Uint8Array {
-  const type = storeType();
-  // verify() wants enums as numbers; messages carry them by name (the
-  // loader's convention). JournalEntry.state is StoreState's only enum.
-  const changeStates = type.lookupEnum("switchyard.v1.ChangeState").values;
-  const numbered = {
-    ...state,
-    journal: state.journal?.map((entry) => ({ ...entry, state: typeof entry.state === "string" ? (changeStates[entry.state] ?? entry.state) : entry.state })),
-  };
-  const problem = type.verify(numbered);
-  if (problem !== null) throw new TypeError(`StoreState does not fit its schema: ${problem}`);
-  return type.encode(type.fromObject(state)).finish();
+  const type = storeType("StoreState");
+  const numbered = { ...state, journal: state.journal?.map((entry) => numberedJournalState(type, entry)) };
+  return encodeVerified(type, numbered, state);
 }
 
 /** Decodes a metadata slot's payload, with the same conventions as gRPC messages. */
 export function decodeStoreState(bytes: Uint8Array): StoreState__Output {
-  const type = storeType();
-  const message = type.decode(bytes);
-  return type.toObject(message, {
-    longs: Number,
-    enums: String,
-    defaults: true,
-    arrays: true,
-    oneofs: true,
-  }) as StoreState__Output;
+  const type = storeType("StoreState");
+  return type.toObject(type.decode(bytes), decodeOptions) as StoreState__Output;
+}
+
+/** Encodes one delta for the store's log. */
+export function encodeStoreDelta(delta: StoreDelta): Uint8Array {
+  const type = storeType("StoreDelta");
+  const entry = delta.journal_entry;
+  const numbered = { ...delta, journal_entry: entry === undefined || entry === null ? entry : numberedJournalState(type, entry) };
+  return encodeVerified(type, numbered, delta);
+}
+
+/** Decodes one record of the store's log. */
+export function decodeStoreDelta(bytes: Uint8Array): StoreDelta__Output {
+  const type = storeType("StoreDelta");
+  return type.toObject(type.decode(bytes), decodeOptions) as StoreDelta__Output;
 }
 
 export * from "./messages.js";

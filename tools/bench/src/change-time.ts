@@ -1,98 +1,111 @@
 /**
- * Change-time benchmark (issue 3): how long one `volume move` of a 4 MiB
- * extent takes from Hold sent to Release acknowledged, with 1, 2, 4 and 8
- * apparatuses, while fio writes 4 KiB blocks at random through apparatus a0.
- * The figures come from each change's own phase timings (`volume move
- * --json`), so the CLI's start-up is not counted. Apparatuses run inside the
- * `switchyard up` process (separate apparatus processes are not built yet);
- * say so when quoting these figures.
+ * Change-time benchmark (issue 3, Speed): how long one `volume move` of a
+ * 4 MiB extent takes from Hold sent to Release acknowledged, with 1, 2, 4
+ * and 8 apparatuses, each its own process (`switchyard device serve` and
+ * `switchyard apparatus serve` on loopback), and with a volume of a thousand
+ * and of a million extents. The figures are each change's own phase timings
+ * (hold, copy, apply, commit, release), so neither the submission nor the
+ * planning before the hold is counted; the whole call is shown beside them.
+ * No host load: this isolates what the table's size costs a change.
+ * Target: the median with a million extents within 2x of a thousand.
  *
- * Run: pnpm --filter @switchyard/bench run bench:change
+ * Run: pnpm bench:change   (from the root; builds first)
+ *  or: pnpm --filter @switchyard/bench run bench:change   (already built)
+ *      (options: --counts 1,2,4,8 --extents 1000,1000000 --moves 15)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { median } from "./fio.js";
-import { ServerProcess, runTool, runToolChecked, sleep } from "./processes.js";
-import { readApparatusAddress } from "./servers.js";
+import { Cluster, holdToReleaseMs, percentile } from "./cluster.js";
 
-const apparatusCounts = [1, 2, 4, 8] as const;
-/** Moves per apparatus count: enough for a median and a high percentile in under a minute. */
-const movesPerCount = 30;
-/** 1000 extents of 4 MiB. */
-const volumeExtents = 1000;
-const startTimeoutMs = 20_000;
-const cliTimeoutMs = 60_000;
-const pollMs = 100;
+/** 4 MiB extents, as hosts' volumes use by default; 4 TiB sparse LUs hold a million of them. */
+const extentSize = "4MiB";
+const extentSizeMebibytes = 4;
+const luSize = "4TiB";
+/** Moves before the measured ones: the first ones pay for lazily loaded code and fresh LU files. */
+const warmUpMoves = 2;
+/** Extents the moves cycle through: spread over the volume, never the same area twice in a row. */
+const movedExtentsMax = 64;
+/** Change time at a million extents may be at most this multiple of a thousand (issue 3). */
+const tableSizeRatioTarget = 2;
 
-interface PhaseJson {
-  readonly phase: string;
-  readonly elapsed_ms: number;
+interface Measured {
+  readonly holdToReleaseMs: number[];
+  readonly callMs: number[];
 }
 
-function isPhaseList(value: unknown): value is PhaseJson[] {
-  return Array.isArray(value) && value.every((entry: unknown) => typeof entry === "object" && entry !== null && "elapsed_ms" in entry && "phase" in entry);
-}
-
-function changeMs(json: string): { totalMs: number; holdToReleaseMs: number } {
-  const parsed: unknown = JSON.parse(json);
-  if (typeof parsed !== "object" || parsed === null || !("phases" in parsed) || !isPhaseList(parsed.phases)) throw new Error(`not a change: ${json}`);
-  if (!("state" in parsed) || parsed.state !== "committed") throw new Error(`the move did not commit: ${json}`);
-  const totalMs = parsed.phases.reduce((sum, phase) => sum + phase.elapsed_ms, 0);
-  return { totalMs, holdToReleaseMs: totalMs };
-}
-
-function percentile(values: readonly number[], fraction: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? Number.NaN;
-}
-
-async function measure(cliPath: string, apparatusCount: number, workDir: string): Promise<number[]> {
-  const dir = join(workDir, `n${apparatusCount}`);
-  const server = await ServerProcess.start(
-    "switchyard",
-    process.execPath,
-    [cliPath, "up", "--dir", dir, "--apparatuses", String(apparatusCount), "--nbd-port", "0", "--grpc-port", "0", "--device-nbd-port", "0", "--lu-size", "8GiB"],
-    { ownGroup: true },
-  );
+async function measure(dir: string, apparatusCount: number, extentCount: number, moves: number): Promise<Measured> {
+  const cluster = await Cluster.start({ dir, apparatusCount, luSize, extentSize });
   try {
-    let address: string | null = null;
-    const deadlineMs = Date.now() + startTimeoutMs;
-    while (address === null) {
-      if (Date.now() > deadlineMs) throw new Error(`switchyard up did not start: ${server.output}`);
-      address = await readApparatusAddress(join(dir, "endpoints.json"), server.pid);
-      if (address === null) await sleep(pollMs);
+    await cluster.console.createVolume("bench", extentCount * extentSizeMebibytes * 2 ** 20, "lu0");
+    await cluster.waitUntilCurrent();
+    const measured: Measured = { holdToReleaseMs: [], callMs: [] };
+    for (let move = 0; move < warmUpMoves + moves; move += 1) {
+      // Each extent goes to lu1 and then back, so areas are reused and LUs never fill.
+      const extentIndex = Math.floor(move / 2) % movedExtentsMax * Math.floor(extentCount / movedExtentsMax);
+      const startedMs = performance.now();
+      const change = await cluster.console.submitMove("bench", extentIndex, move % 2 === 0 ? "lu1" : "lu0");
+      const changeMs = holdToReleaseMs(change);
+      if (move < warmUpMoves) continue;
+      measured.callMs.push(performance.now() - startedMs);
+      measured.holdToReleaseMs.push(changeMs);
     }
-    const cli = (args: readonly string[]): Promise<string> => runToolChecked(process.execPath, [cliPath, ...args, "--dir", dir], cliTimeoutMs);
-    await cli(["volume", "create", "bench", "--size", `${volumeExtents * 4}MiB`, "--lu", "lu0"]);
-    const load = runTool("fio", ["--name=load", "--ioengine=nbd", `--uri=nbd://${address}/bench`, "--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=512M", "--time_based", `--runtime=${movesPerCount * 2}`], (movesPerCount * 2 + 30) * 1000);
-    const times: number[] = [];
-    for (let move = 0; move < movesPerCount; move += 1) {
-      const to = move % 2 === 0 ? "lu1" : "lu0";
-      times.push(changeMs(await cli(["volume", "move", "bench", "--extent", String(Math.floor(move / 2) % 64), "--to", to, "--json"])).holdToReleaseMs);
-    }
-    await server.stop();
-    await load;
-    return times;
+    return measured;
   } finally {
-    await server.stop();
+    await cluster.stop();
   }
 }
 
+function row(cells: readonly (string | number)[]): string {
+  return cells.map((cell) => (typeof cell === "number" ? cell.toFixed(0) : cell).padStart(11)).join(" ") + "\n";
+}
+
+function numbers(text: string): number[] {
+  return text.split(",").map((word) => {
+    const value = Number(word);
+    if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`not a positive whole number: ${word}`);
+    return value;
+  });
+}
+
 async function main(): Promise<number> {
-  const cliPath = fileURLToPath(new URL("../../../packages/console/dist/cli.js", import.meta.url));
+  const { values } = parseArgs({ options: { counts: { type: "string", default: "1,2,4,8" }, extents: { type: "string", default: "1000,1000000" }, moves: { type: "string", default: "15" } } });
+  const counts = numbers(values.counts);
+  const extentCounts = numbers(values.extents);
+  const [moves = 1] = numbers(values.moves);
   const workDir = mkdtempSync(join(tmpdir(), "switchyard-change-bench-"));
+  const medians = new Map<string, number>();
   try {
-    process.stdout.write(`volume move of a 4 MiB extent under fio 4 KiB random writes (QD16) through a0; ${movesPerCount} moves each; apparatuses in one process\n`);
-    process.stdout.write("apparatuses  median ms  p90 ms  max ms\n");
-    for (const count of apparatusCounts) {
-      const times = await measure(cliPath, count, workDir);
-      process.stdout.write(`${String(count).padStart(11)}  ${median(times).toFixed(0).padStart(9)}  ${percentile(times, 0.9).toFixed(0).padStart(6)}  ${Math.max(...times).toFixed(0).padStart(6)}\n`);
+    process.stdout.write(`volume move of a ${extentSize} extent, ${moves} moves each after ${warmUpMoves} warm-up; device and apparatuses as separate processes; no host load\n`);
+    process.stdout.write(row(["apparatuses", "extents", "median ms", "p90 ms", "max ms", "call med ms"]));
+    for (const count of counts) {
+      for (const extentCount of extentCounts) {
+        const measured = await measure(join(workDir, `n${count}-e${extentCount}`), count, extentCount, moves);
+        const times = measured.holdToReleaseMs;
+        medians.set(`${count}/${extentCount}`, median(times));
+        process.stdout.write(row([count, extentCount, median(times), percentile(times, 0.9), Math.max(...times), median(measured.callMs)]));
+      }
     }
+    printRatios(counts, extentCounts, medians);
     return 0;
   } finally {
     rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/** The largest table against the smallest, per apparatus count, against the target. */
+function printRatios(counts: readonly number[], extentCounts: readonly number[], medians: ReadonlyMap<string, number>): void {
+  const smallest = Math.min(...extentCounts);
+  const largest = Math.max(...extentCounts);
+  if (smallest === largest) return;
+  process.stdout.write(`median change time, ${largest} extents / ${smallest} extents (target <= ${tableSizeRatioTarget}x):\n`);
+  for (const count of counts) {
+    const small = medians.get(`${count}/${smallest}`) ?? Number.NaN;
+    const large = medians.get(`${count}/${largest}`) ?? Number.NaN;
+    const ratio = small > 0 ? large / small : Number.NaN;
+    process.stdout.write(`  ${count} apparatuses: ${ratio.toFixed(2)}x ${ratio <= tableSizeRatioTarget ? "met" : "NOT met"}\n`);
   }
 }
 

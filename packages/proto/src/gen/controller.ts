@@ -55,6 +55,7 @@ import type { RejoinApparatusRequest as _switchyard_v1_RejoinApparatusRequest, R
 import type { ReleaseReport as _switchyard_v1_ReleaseReport, ReleaseReport__Output as _switchyard_v1_ReleaseReport__Output } from './switchyard/v1/ReleaseReport.js';
 import type { ReleaseRequest as _switchyard_v1_ReleaseRequest, ReleaseRequest__Output as _switchyard_v1_ReleaseRequest__Output } from './switchyard/v1/ReleaseRequest.js';
 import type { ResizeVolume as _switchyard_v1_ResizeVolume, ResizeVolume__Output as _switchyard_v1_ResizeVolume__Output } from './switchyard/v1/ResizeVolume.js';
+import type { StoreDelta as _switchyard_v1_StoreDelta, StoreDelta__Output as _switchyard_v1_StoreDelta__Output } from './switchyard/v1/StoreDelta.js';
 import type { StoreState as _switchyard_v1_StoreState, StoreState__Output as _switchyard_v1_StoreState__Output } from './switchyard/v1/StoreState.js';
 import type { SubmitChangeRequest as _switchyard_v1_SubmitChangeRequest, SubmitChangeRequest__Output as _switchyard_v1_SubmitChangeRequest__Output } from './switchyard/v1/SubmitChangeRequest.js';
 import type { VolumeInfo as _switchyard_v1_VolumeInfo, VolumeInfo__Output as _switchyard_v1_VolumeInfo__Output } from './switchyard/v1/VolumeInfo.js';
@@ -127,6 +128,7 @@ export interface ProtoGrpcType {
       ReleaseReport: MessageTypeDefinition<_switchyard_v1_ReleaseReport, _switchyard_v1_ReleaseReport__Output>
       ReleaseRequest: MessageTypeDefinition<_switchyard_v1_ReleaseRequest, _switchyard_v1_ReleaseRequest__Output>
       ResizeVolume: MessageTypeDefinition<_switchyard_v1_ResizeVolume, _switchyard_v1_ResizeVolume__Output>
+      StoreDelta: MessageTypeDefinition<_switchyard_v1_StoreDelta, _switchyard_v1_StoreDelta__Output>
       StoreState: MessageTypeDefinition<_switchyard_v1_StoreState, _switchyard_v1_StoreState__Output>
       SubmitChangeRequest: MessageTypeDefinition<_switchyard_v1_SubmitChangeRequest, _switchyard_v1_SubmitChangeRequest__Output>
       VolumeInfo: MessageTypeDefinition<_switchyard_v1_VolumeInfo, _switchyard_v1_VolumeInfo__Output>

@@ -3,6 +3,7 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 
 import type { AcquireLeaseRequest as _switchyard_v1_AcquireLeaseRequest, AcquireLeaseRequest__Output as _switchyard_v1_AcquireLeaseRequest__Output } from './switchyard/v1/AcquireLeaseRequest.js';
 import type { ApparatusRecord as _switchyard_v1_ApparatusRecord, ApparatusRecord__Output as _switchyard_v1_ApparatusRecord__Output } from './switchyard/v1/ApparatusRecord.js';
+import type { CommitDeltaRequest as _switchyard_v1_CommitDeltaRequest, CommitDeltaRequest__Output as _switchyard_v1_CommitDeltaRequest__Output } from './switchyard/v1/CommitDeltaRequest.js';
 import type { ConfigurationTable as _switchyard_v1_ConfigurationTable, ConfigurationTable__Output as _switchyard_v1_ConfigurationTable__Output } from './switchyard/v1/ConfigurationTable.js';
 import type { CopyAreaRequest as _switchyard_v1_CopyAreaRequest, CopyAreaRequest__Output as _switchyard_v1_CopyAreaRequest__Output } from './switchyard/v1/CopyAreaRequest.js';
 import type { CopyAreaResponse as _switchyard_v1_CopyAreaResponse, CopyAreaResponse__Output as _switchyard_v1_CopyAreaResponse__Output } from './switchyard/v1/CopyAreaResponse.js';
@@ -32,6 +33,7 @@ import type { RenewRegistrationRequest as _switchyard_v1_RenewRegistrationReques
 import type { RenewRegistrationResponse as _switchyard_v1_RenewRegistrationResponse, RenewRegistrationResponse__Output as _switchyard_v1_RenewRegistrationResponse__Output } from './switchyard/v1/RenewRegistrationResponse.js';
 import type { ScrubAreasRequest as _switchyard_v1_ScrubAreasRequest, ScrubAreasRequest__Output as _switchyard_v1_ScrubAreasRequest__Output } from './switchyard/v1/ScrubAreasRequest.js';
 import type { ScrubAreasResponse as _switchyard_v1_ScrubAreasResponse, ScrubAreasResponse__Output as _switchyard_v1_ScrubAreasResponse__Output } from './switchyard/v1/ScrubAreasResponse.js';
+import type { StoreDelta as _switchyard_v1_StoreDelta, StoreDelta__Output as _switchyard_v1_StoreDelta__Output } from './switchyard/v1/StoreDelta.js';
 import type { StoreSnapshot as _switchyard_v1_StoreSnapshot, StoreSnapshot__Output as _switchyard_v1_StoreSnapshot__Output } from './switchyard/v1/StoreSnapshot.js';
 import type { StoreState as _switchyard_v1_StoreState, StoreState__Output as _switchyard_v1_StoreState__Output } from './switchyard/v1/StoreState.js';
 import type { VolumeShape as _switchyard_v1_VolumeShape, VolumeShape__Output as _switchyard_v1_VolumeShape__Output } from './switchyard/v1/VolumeShape.js';
@@ -49,6 +51,7 @@ export interface ProtoGrpcType {
       AcquireLeaseRequest: MessageTypeDefinition<_switchyard_v1_AcquireLeaseRequest, _switchyard_v1_AcquireLeaseRequest__Output>
       ApparatusRecord: MessageTypeDefinition<_switchyard_v1_ApparatusRecord, _switchyard_v1_ApparatusRecord__Output>
       ChangeState: EnumTypeDefinition
+      CommitDeltaRequest: MessageTypeDefinition<_switchyard_v1_CommitDeltaRequest, _switchyard_v1_CommitDeltaRequest__Output>
       ConfigurationTable: MessageTypeDefinition<_switchyard_v1_ConfigurationTable, _switchyard_v1_ConfigurationTable__Output>
       CopyAreaRequest: MessageTypeDefinition<_switchyard_v1_CopyAreaRequest, _switchyard_v1_CopyAreaRequest__Output>
       CopyAreaResponse: MessageTypeDefinition<_switchyard_v1_CopyAreaResponse, _switchyard_v1_CopyAreaResponse__Output>
@@ -79,6 +82,7 @@ export interface ProtoGrpcType {
       RenewRegistrationResponse: MessageTypeDefinition<_switchyard_v1_RenewRegistrationResponse, _switchyard_v1_RenewRegistrationResponse__Output>
       ScrubAreasRequest: MessageTypeDefinition<_switchyard_v1_ScrubAreasRequest, _switchyard_v1_ScrubAreasRequest__Output>
       ScrubAreasResponse: MessageTypeDefinition<_switchyard_v1_ScrubAreasResponse, _switchyard_v1_ScrubAreasResponse__Output>
+      StoreDelta: MessageTypeDefinition<_switchyard_v1_StoreDelta, _switchyard_v1_StoreDelta__Output>
       StoreSnapshot: MessageTypeDefinition<_switchyard_v1_StoreSnapshot, _switchyard_v1_StoreSnapshot__Output>
       StoreState: MessageTypeDefinition<_switchyard_v1_StoreState, _switchyard_v1_StoreState__Output>
       VolumeShape: MessageTypeDefinition<_switchyard_v1_VolumeShape, _switchyard_v1_VolumeShape__Output>

@@ -3,6 +3,7 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AcquireLeaseRequest as _switchyard_v1_AcquireLeaseRequest, AcquireLeaseRequest__Output as _switchyard_v1_AcquireLeaseRequest__Output } from '../../switchyard/v1/AcquireLeaseRequest.js';
+import type { CommitDeltaRequest as _switchyard_v1_CommitDeltaRequest, CommitDeltaRequest__Output as _switchyard_v1_CommitDeltaRequest__Output } from '../../switchyard/v1/CommitDeltaRequest.js';
 import type { CopyAreaRequest as _switchyard_v1_CopyAreaRequest, CopyAreaRequest__Output as _switchyard_v1_CopyAreaRequest__Output } from '../../switchyard/v1/CopyAreaRequest.js';
 import type { CopyAreaResponse as _switchyard_v1_CopyAreaResponse, CopyAreaResponse__Output as _switchyard_v1_CopyAreaResponse__Output } from '../../switchyard/v1/CopyAreaResponse.js';
 import type { EnrollRequest as _switchyard_v1_EnrollRequest, EnrollRequest__Output as _switchyard_v1_EnrollRequest__Output } from '../../switchyard/v1/EnrollRequest.js';
@@ -33,6 +34,15 @@ export interface DeviceClient extends grpc.Client {
   acquireLease(argument: _switchyard_v1_AcquireLeaseRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
   acquireLease(argument: _switchyard_v1_AcquireLeaseRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
   acquireLease(argument: _switchyard_v1_AcquireLeaseRequest, callback: grpc.requestCallback<_switchyard_v1_Lease__Output>): grpc.ClientUnaryCall;
+  
+  CommitDelta(argument: _switchyard_v1_CommitDeltaRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
+  CommitDelta(argument: _switchyard_v1_CommitDeltaRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
+  CommitDelta(argument: _switchyard_v1_CommitDeltaRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
+  CommitDelta(argument: _switchyard_v1_CommitDeltaRequest, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
+  commitDelta(argument: _switchyard_v1_CommitDeltaRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
+  commitDelta(argument: _switchyard_v1_CommitDeltaRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
+  commitDelta(argument: _switchyard_v1_CommitDeltaRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
+  commitDelta(argument: _switchyard_v1_CommitDeltaRequest, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
   
   CopyArea(argument: _switchyard_v1_CopyAreaRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
   CopyArea(argument: _switchyard_v1_CopyAreaRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
@@ -129,6 +139,8 @@ export interface DeviceClient extends grpc.Client {
 export interface DeviceHandlers extends grpc.UntypedServiceImplementation {
   AcquireLease: grpc.handleUnaryCall<_switchyard_v1_AcquireLeaseRequest__Output, _switchyard_v1_Lease>;
   
+  CommitDelta: grpc.handleUnaryCall<_switchyard_v1_CommitDeltaRequest__Output, _switchyard_v1_WriteStoreResponse>;
+  
   CopyArea: grpc.handleUnaryCall<_switchyard_v1_CopyAreaRequest__Output, _switchyard_v1_CopyAreaResponse>;
   
   Enroll: grpc.handleUnaryCall<_switchyard_v1_EnrollRequest__Output, _switchyard_v1_EnrollResponse>;
@@ -153,6 +165,7 @@ export interface DeviceHandlers extends grpc.UntypedServiceImplementation {
 
 export interface DeviceDefinition extends grpc.ServiceDefinition {
   AcquireLease: MethodDefinition<_switchyard_v1_AcquireLeaseRequest, _switchyard_v1_Lease, _switchyard_v1_AcquireLeaseRequest__Output, _switchyard_v1_Lease__Output>
+  CommitDelta: MethodDefinition<_switchyard_v1_CommitDeltaRequest, _switchyard_v1_WriteStoreResponse, _switchyard_v1_CommitDeltaRequest__Output, _switchyard_v1_WriteStoreResponse__Output>
   CopyArea: MethodDefinition<_switchyard_v1_CopyAreaRequest, _switchyard_v1_CopyAreaResponse, _switchyard_v1_CopyAreaRequest__Output, _switchyard_v1_CopyAreaResponse__Output>
   Enroll: MethodDefinition<_switchyard_v1_EnrollRequest, _switchyard_v1_EnrollResponse, _switchyard_v1_EnrollRequest__Output, _switchyard_v1_EnrollResponse__Output>
   Fence: MethodDefinition<_switchyard_v1_FenceRequest, _switchyard_v1_FenceResponse, _switchyard_v1_FenceRequest__Output, _switchyard_v1_FenceResponse__Output>

@@ -1,0 +1,133 @@
+// A Switchyard cluster of separate processes on loopback for the change
+// benchmarks: one `switchyard device serve` and N `switchyard apparatus
+// serve`, the first running the controller, each started and stopped through
+// its own ServerProcess handle. Changes are submitted over the controller's
+// gRPC service (no CLI start-up per change).
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConsoleClient } from "@switchyard/console";
+import { ServerProcess, pollIntervalMs, sleep } from "./processes.js";
+
+/** Start-up of one process: it creates sparse LU files and the store, or enrolls with the device. */
+const processStartTimeoutMs = 30_000;
+/** Until the controller has taken every apparatus into the control range: it probes every 2 s. */
+const clusterReadyTimeoutMs = 60_000;
+
+/** This checkout's CLI, or another build's (SWITCHYARD_BENCH_CLI=/path/to/cli.js) to compare before and after a change. */
+export const cliPath = process.env.SWITCHYARD_BENCH_CLI ?? fileURLToPath(new URL("../../../packages/console/dist/cli.js", import.meta.url));
+
+export interface ClusterOptions {
+  readonly dir: string;
+  readonly apparatusCount: number;
+  readonly luSize: string;
+  readonly extentSize: string;
+}
+
+export interface ApparatusProcess {
+  readonly id: string;
+  readonly nbd: string;
+  readonly grpc: string;
+  readonly process: ServerProcess;
+}
+
+/** The first JSON object a `--json` server prints once it serves. */
+async function announcement(server: ServerProcess): Promise<Record<string, unknown>> {
+  const deadlineMs = Date.now() + processStartTimeoutMs;
+  for (;;) {
+    if (server.hasExited) throw new Error(server.describeExit());
+    const start = server.output.indexOf("{");
+    const end = server.output.indexOf("\n}");
+    if (start >= 0 && end > start) return JSON.parse(server.output.slice(start, end + 2)) as Record<string, unknown>;
+    if (Date.now() > deadlineMs) throw new Error(`${server.name} did not announce itself: ${server.output}`);
+    await sleep(pollIntervalMs);
+  }
+}
+
+function field(object: unknown, key: string): string {
+  assert.ok(typeof object === "object" && object !== null && key in object, `no ${key} in ${JSON.stringify(object)}`);
+  const value: unknown = (object as Record<string, unknown>)[key];
+  assert.ok(typeof value === "string", `${key} is not a string`);
+  return value;
+}
+
+export class Cluster {
+  private constructor(
+    readonly device: ServerProcess,
+    readonly apparatuses: readonly ApparatusProcess[],
+    readonly console: ConsoleClient,
+  ) {}
+
+  static async start(options: ClusterOptions): Promise<Cluster> {
+    const started: ServerProcess[] = [];
+    try {
+      const device = await ServerProcess.start("device", process.execPath, [
+        cliPath, "device", "serve", "--dir", join(options.dir, "device"), "--grpc-port", "0", "--nbd-port", "0",
+        "--lu-size", options.luSize, "--extent-size", options.extentSize, "--json",
+      ], { ownGroup: false });
+      started.push(device);
+      const deviceGrpc = field((await announcement(device)).device, "grpc");
+      const apparatuses: ApparatusProcess[] = [];
+      for (let index = 0; index < options.apparatusCount; index += 1) {
+        const id = `a${index}`;
+        const server = await ServerProcess.start(id, process.execPath, [
+          cliPath, "apparatus", "serve", "--id", id, "--device", deviceGrpc, "--nbd-port", "0", "--grpc-port", "0",
+          ...(index === 0 ? ["--controller"] : []), "--json",
+        ], { ownGroup: false });
+        started.push(server);
+        const announced = await announcement(server);
+        apparatuses.push({ id, nbd: field(announced, "nbd"), grpc: field(announced, "grpc"), process: server });
+      }
+      const cluster = new Cluster(device, apparatuses, new ConsoleClient(apparatuses[0]?.grpc ?? ""));
+      await cluster.waitUntilServing();
+      return cluster;
+    } catch (error) {
+      await Promise.allSettled(started.map((server) => server.stop()));
+      throw error;
+    }
+  }
+
+  private async waitUntilServing(): Promise<void> {
+    const deadlineMs = Date.now() + clusterReadyTimeoutMs;
+    for (;;) {
+      const status = await this.console.clusterStatus().catch(() => undefined);
+      const serving = status?.apparatuses.filter((apparatus) => apparatus.state === "APPARATUS_STATUS_SERVING").length ?? 0;
+      if (serving === this.apparatuses.length) return;
+      if (Date.now() > deadlineMs) throw new Error(`${serving} of ${this.apparatuses.length} apparatuses serving after ${clusterReadyTimeoutMs} ms`);
+      await sleep(pollIntervalMs * 5);
+    }
+  }
+
+  /**
+   * Waits until every apparatus serves the controller's generation: a
+   * whole table (after a volume create) takes a while to load, and a change
+   * sent before would find an apparatus behind and abort.
+   */
+  async waitUntilCurrent(): Promise<void> {
+    const deadlineMs = Date.now() + clusterReadyTimeoutMs;
+    for (;;) {
+      const status = await this.console.clusterStatus();
+      const behind = status.apparatuses.filter((apparatus) => apparatus.state !== "APPARATUS_STATUS_SERVING" || apparatus.generation !== status.generation);
+      if (behind.length === 0) return;
+      if (Date.now() > deadlineMs) throw new Error(`not at generation ${status.generation}: ${behind.map((apparatus) => `${apparatus.id} ${apparatus.state} ${apparatus.generation}`).join(", ")}`);
+      await sleep(pollIntervalMs);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.console.close();
+    await Promise.allSettled([...this.apparatuses.map((apparatus) => apparatus.process.stop()), this.device.stop()]);
+  }
+}
+
+/** Hold sent to Release acknowledged: the change's own phase timings, summed. */
+export function holdToReleaseMs(change: { readonly state: string; readonly phases: readonly { readonly phase: string; readonly elapsed_ms: number }[] }): number {
+  if (change.state !== "CHANGE_STATE_COMMITTED") throw new Error(`the change did not commit: ${JSON.stringify(change)}`);
+  return change.phases.reduce((sum, phase) => sum + phase.elapsed_ms, 0);
+}
+
+export function percentile(values: readonly number[], fraction: number): number {
+  assert.ok(values.length > 0 && fraction >= 0 && fraction <= 1);
+  const sorted = [...values].sort((left, right) => left - right);
+  return sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1))] ?? Number.NaN;
+}

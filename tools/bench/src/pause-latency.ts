@@ -1,0 +1,288 @@
+/**
+ * Pause benchmark (issue 3, Speed): what a host sees of `volume move` under a
+ * steady 4 KiB random write load. A device and N apparatuses (default 4) run
+ * as separate processes; this process writes through every apparatus at a
+ * fixed rate (open loop: a held write does not slow the others' issue),
+ * timestamping every write, while phases without moves alternate with phases
+ * of back-to-back moves of 4 MiB extents. Each write is classified:
+ * - moved: to the extent being moved, overlapping its change (Hold sent to
+ *   Release acknowledged, from the change's own phase timings);
+ * - elsewhere: any other write overlapping a change (of any extent);
+ * - between moves: writes of the move phases that overlap no change;
+ * - baseline: every write of the phases without moves.
+ * Moves run back to back by default, the worst case; --move-gap-ms spaces them.
+ * The volume is written whole and every extent moved there and back first,
+ * so that no measured I/O allocates blocks in the sparse LU files.
+ * It prints p50, p99 and max latency of each, the ratios, and the targets:
+ * elsewhere p99 within 10% of baseline p99; moved p99 under 50 ms.
+ *
+ * Run: pnpm bench:pause   (from the root; builds first)
+ *  or: pnpm --filter @switchyard/bench run bench:pause   (already built)
+ *      (options: --apparatuses 4 --extents 16 --rate 2000 --seconds 10 --rounds 2 --move-gap-ms 0)
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { NbdClient } from "@switchyard/device/nbd";
+import { Cluster, holdToReleaseMs, percentile } from "./cluster.js";
+import { sleep } from "./processes.js";
+
+const blockBytes = 4096;
+const extentBytes = 4 << 20;
+const luSize = "1GiB";
+/** Writes issued but not answered, per connection: a stuck server shows up as skipped writes, not as unbounded memory. */
+const inFlightPerConnectionMax = 256;
+/** How often the open-loop issuer catches up with its schedule; Node's timers are no finer than a millisecond. */
+const issueTickMs = 2;
+/** Load before the first measured phase, so that connections and page cache are warm. */
+const warmUpMs = 2_000;
+/** Prefill writes: big, so that filling the volume takes well under a second. */
+const prefillWriteBytes = 1 << 20;
+/** Targets of issue 3. */
+const elsewhereP99RatioTarget = 1.1;
+const movedP99TargetMs = 50;
+const nbdTimeoutMs = 30_000;
+
+type Phase = "baseline" | "moves";
+
+/** Every write's start (wall-clock ms, as the controller stamps phases), latency, extent and phase; preallocated. */
+class WriteLog {
+  readonly startMs: Float64Array;
+  readonly latencyMs: Float64Array;
+  readonly extentIndex: Int32Array;
+  readonly phase: Uint8Array;
+  count = 0;
+  skipped = 0;
+
+  constructor(capacity: number) {
+    this.startMs = new Float64Array(capacity);
+    this.latencyMs = new Float64Array(capacity).fill(Number.NaN);
+    this.extentIndex = new Int32Array(capacity);
+    this.phase = new Uint8Array(capacity);
+  }
+
+  get full(): boolean {
+    return this.count >= this.startMs.length;
+  }
+}
+
+interface MoveWindow {
+  readonly extentIndex: number;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly holdToReleaseMs: number;
+  /** Each phase's elapsed time, by name: where a long hold went. */
+  readonly phaseMs: ReadonlyMap<string, number>;
+}
+
+function wallNowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Issues writes at `rate` per second, round robin over `clients`, until `stop` is set. */
+async function writeLoad(clients: readonly NbdClient[], extentCount: number, rate: number, log: WriteLog, state: { phase: Phase | undefined; stop: boolean }): Promise<void> {
+  const data = Buffer.alloc(blockBytes, 0x5a);
+  const blocksPerExtent = extentBytes / blockBytes;
+  const startedMs = performance.now();
+  let issued = 0;
+  let next = 0;
+  const pending = new Set<Promise<void>>();
+  // A function, not a condition on the fields: they change while this loop awaits.
+  const running = (): boolean => !state.stop && !log.full;
+  while (running()) {
+    const due = Math.floor(((performance.now() - startedMs) * rate) / 1000);
+    for (; issued < due && !log.full; issued += 1) {
+      const client = clients[next % clients.length];
+      next += 1;
+      assert.ok(client !== undefined);
+      if (client.requestsInFlight >= inFlightPerConnectionMax) {
+        log.skipped += 1;
+        continue;
+      }
+      const index = log.count;
+      log.count += 1;
+      const extentIndex = Math.floor(Math.random() * extentCount);
+      log.extentIndex[index] = extentIndex;
+      log.phase[index] = state.phase === undefined ? 0 : state.phase === "baseline" ? 1 : 2;
+      log.startMs[index] = wallNowMs();
+      const offsetBytes = extentIndex * extentBytes + Math.floor(Math.random() * blocksPerExtent) * blockBytes;
+      const write = client.write(offsetBytes, data).then(() => {
+        log.latencyMs[index] = wallNowMs() - (log.startMs[index] ?? 0);
+      });
+      pending.add(write);
+      void write.finally(() => pending.delete(write));
+    }
+    await sleep(issueTickMs);
+  }
+  await Promise.all(pending);
+}
+
+/** Back-to-back moves, each extent in turn to the other LU, until `state.stop` or the phase ends. */
+async function moveLoop(cluster: Cluster, extentCount: number, untilMs: number, gapMs: number, windows: MoveWindow[]): Promise<void> {
+  const firstMove = windows.length;
+  for (let move = firstMove; wallNowMs() < untilMs; move += 1) {
+    if (gapMs > 0 && move > firstMove) await sleep(gapMs);
+    const extentIndex = move % extentCount;
+    // Extents start on lu0; each round of moves takes them all across, the next brings them back.
+    const toLu = Math.floor(move / extentCount) % 2 === 0 ? "lu1" : "lu0";
+    const change = await cluster.console.submitMove("bench", extentIndex, toLu);
+    const first = change.phases[0];
+    const last = change.phases.at(-1);
+    assert.ok(first !== undefined && last !== undefined);
+    windows.push({ extentIndex, startMs: first.started_at_ms, endMs: last.started_at_ms + last.elapsed_ms, holdToReleaseMs: holdToReleaseMs(change), phaseMs: new Map(change.phases.map((phase) => [phase.phase, phase.elapsed_ms])) });
+  }
+}
+
+interface Classified {
+  readonly baseline: number[];
+  readonly moved: number[];
+  readonly elsewhere: number[];
+  readonly between: number[];
+  readonly unanswered: number;
+}
+
+function classify(log: WriteLog, windows: readonly MoveWindow[]): Classified {
+  const result: Classified & { unanswered: number } = { baseline: [], moved: [], elsewhere: [], between: [], unanswered: 0 };
+  for (let index = 0; index < log.count; index += 1) {
+    const latencyMs = log.latencyMs[index] ?? Number.NaN;
+    const phase = log.phase[index];
+    if (phase === 0) continue;
+    if (Number.isNaN(latencyMs)) {
+      result.unanswered += 1;
+      continue;
+    }
+    if (phase === 1) {
+      result.baseline.push(latencyMs);
+      continue;
+    }
+    const startMs = log.startMs[index] ?? 0;
+    const endMs = startMs + latencyMs;
+    const overlapped = windows.filter((window) => startMs < window.endMs && endMs > window.startMs);
+    const bucket = overlapped.length === 0 ? result.between
+      : overlapped.some((window) => window.extentIndex === log.extentIndex[index]) ? result.moved : result.elsewhere;
+    bucket.push(latencyMs);
+  }
+  return result;
+}
+
+function line(name: string, values: readonly number[]): string {
+  if (values.length === 0) return `${name.padEnd(30)} no writes\n`;
+  const figures = [percentile(values, 0.5), percentile(values, 0.99), Math.max(...values)].map((value) => value.toFixed(2).padStart(9));
+  return `${name.padEnd(30)}${figures.join("")}${String(values.length).padStart(9)}\n`;
+}
+
+function options(): { apparatuses: number; extents: number; rate: number; seconds: number; rounds: number; moveGapMs: number } {
+  const { values } = parseArgs({
+    options: {
+      apparatuses: { type: "string", default: "4" }, extents: { type: "string", default: "16" }, rate: { type: "string", default: "2000" },
+      seconds: { type: "string", default: "10" }, rounds: { type: "string", default: "2" }, "move-gap-ms": { type: "string", default: "0" },
+    },
+  });
+  const whole = (text: string, least: number): number => {
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value < least) throw new Error(`not a whole number of at least ${least}: ${text}`);
+    return value;
+  };
+  return {
+    apparatuses: whole(values.apparatuses, 1), extents: whole(values.extents, 2), rate: whole(values.rate, 1), seconds: whole(values.seconds, 1),
+    rounds: whole(values.rounds, 1), moveGapMs: whole(values["move-gap-ms"], 0),
+  };
+}
+
+async function connectAll(cluster: Cluster): Promise<NbdClient[]> {
+  return Promise.all(cluster.apparatuses.map((apparatus) => {
+    const [host = "", port = ""] = apparatus.nbd.split(":");
+    return NbdClient.connect({ host, port: Number(port), exportName: "bench", timeoutMs: nbdTimeoutMs });
+  }));
+}
+
+/**
+ * Writes the whole volume once and moves every extent to lu1 and back, so
+ * that no measured write or copy allocates blocks in the sparse LU files:
+ * allocation commits the file system's journal, which stalls every writer
+ * for a moment and would be charged to whichever phase it fell in.
+ */
+async function prefill(cluster: Cluster, client: NbdClient, extentCount: number): Promise<void> {
+  const data = Buffer.alloc(prefillWriteBytes, 0xa5);
+  for (let offsetBytes = 0; offsetBytes < extentCount * extentBytes; offsetBytes += prefillWriteBytes) await client.write(offsetBytes, data);
+  await client.flush();
+  for (let move = 0; move < 2 * extentCount; move += 1) {
+    holdToReleaseMs(await cluster.console.submitMove("bench", move % extentCount, move < extentCount ? "lu1" : "lu0"));
+  }
+}
+
+/** Prefill and warm-up, then `rounds` of (no moves, moves), each `seconds` long, under one continuous load. */
+async function run(cluster: Cluster, settings: ReturnType<typeof options>): Promise<{ classified: Classified; windows: MoveWindow[]; skipped: number }> {
+  const clients = await connectAll(cluster);
+  const [first] = clients;
+  assert.ok(first !== undefined);
+  await prefill(cluster, first, settings.extents);
+  const phaseMs = settings.seconds * 1000;
+  const log = new WriteLog(Math.ceil(settings.rate * ((warmUpMs + 2 * settings.rounds * phaseMs) / 1000) * 1.2));
+  const state: { phase: Phase | undefined; stop: boolean } = { phase: undefined, stop: false };
+  const windows: MoveWindow[] = [];
+  const load = writeLoad(clients, settings.extents, settings.rate, log, state);
+  try {
+    await sleep(warmUpMs);
+    for (let round = 0; round < settings.rounds; round += 1) {
+      state.phase = "baseline";
+      await sleep(phaseMs);
+      state.phase = "moves";
+      await moveLoop(cluster, settings.extents, wallNowMs() + phaseMs, settings.moveGapMs, windows);
+    }
+  } finally {
+    state.stop = true;
+    await load;
+    await Promise.all(clients.map((client) => client.close()));
+  }
+  return { classified: classify(log, windows), windows, skipped: log.skipped };
+}
+
+function report(settings: ReturnType<typeof options>, result: Awaited<ReturnType<typeof run>>): void {
+  const { classified, windows } = result;
+  const out = process.stdout;
+  out.write(`${settings.apparatuses} apparatuses (separate processes), volume of ${settings.extents} x 4 MiB extents, ${settings.rate} writes/s of 4 KiB at random through all of them\n`);
+  out.write(`${settings.rounds} rounds of ${settings.seconds} s without moves and ${settings.seconds} s of moves (${settings.moveGapMs === 0 ? "back to back" : `${settings.moveGapMs} ms apart`}); ${windows.length} moves\n`);
+  out.write(`${"write latency, ms".padEnd(30)}${"p50".padStart(9)}${"p99".padStart(9)}${"max".padStart(9)}${"writes".padStart(9)}\n`);
+  out.write(line("no moves (baseline)", classified.baseline));
+  out.write(line("during moves, elsewhere", classified.elsewhere));
+  out.write(line("during moves, moved extent", classified.moved));
+  out.write(line("between moves", classified.between));
+  out.write(line("move, Hold to Release", windows.map((window) => window.holdToReleaseMs)));
+  const phaseNames = [...new Set(windows.flatMap((window) => [...window.phaseMs.keys()]))];
+  out.write(`move phases, median / p99 ms: ${phaseNames.map((name) => {
+    const times = windows.map((window) => window.phaseMs.get(name) ?? 0);
+    return `${name} ${percentile(times, 0.5).toFixed(0)} / ${percentile(times, 0.99).toFixed(0)}`;
+  }).join(", ")}\n`);
+  out.write(`writes skipped (connection full): ${result.skipped}; unanswered: ${classified.unanswered}\n`);
+  if (classified.baseline.length === 0 || classified.elsewhere.length === 0) return;
+  const baselineP99 = percentile(classified.baseline, 0.99);
+  const elsewhereRatio = percentile(classified.elsewhere, 0.99) / baselineP99;
+  out.write(`elsewhere p99 / baseline p99: ${elsewhereRatio.toFixed(2)}x (target <= ${elsewhereP99RatioTarget}x) ${elsewhereRatio <= elsewhereP99RatioTarget ? "met" : "NOT met"}\n`);
+  out.write(`elsewhere p50 / baseline p50: ${(percentile(classified.elsewhere, 0.5) / percentile(classified.baseline, 0.5)).toFixed(2)}x\n`);
+  if (classified.moved.length === 0) return;
+  const movedP99 = percentile(classified.moved, 0.99);
+  out.write(`moved-extent p99: ${movedP99.toFixed(1)} ms (target < ${movedP99TargetMs} ms) ${movedP99 < movedP99TargetMs ? "met" : "NOT met"}; moved p99 / baseline p99: ${(movedP99 / baselineP99).toFixed(1)}x\n`);
+}
+
+async function main(): Promise<number> {
+  const settings = options();
+  const workDir = mkdtempSync(join(tmpdir(), "switchyard-pause-bench-"));
+  try {
+    const cluster = await Cluster.start({ dir: workDir, apparatusCount: settings.apparatuses, luSize, extentSize: "4MiB" });
+    try {
+      await cluster.console.createVolume("bench", settings.extents * extentBytes, "lu0");
+      await cluster.waitUntilCurrent();
+      report(settings, await run(cluster, settings));
+    } finally {
+      await cluster.stop();
+    }
+    return 0;
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main();
