@@ -101,12 +101,14 @@ export function deviceServiceHandlers(device: StorageDevice, options: DeviceServ
       if (request.delta === null) throw new InvalidArgumentError("CommitDelta needs a delta");
       return { sequence: await device.commitDelta(request.delta, request.epoch) };
     }),
-    RegisterKey: unary((request) => {
+    RegisterKey: unary(async (request) => {
       device.registerKey(request.apparatus_id, request.registration_key, request.epoch);
+      await device.saveRegistrations();
       return {};
     }),
-    Fence: unary((request) => {
+    Fence: unary(async (request) => {
       device.fence(request.apparatus_id, request.epoch);
+      await device.saveRegistrations();
       return {};
     }),
     CopyArea: unary(async (request) => ({

@@ -179,6 +179,23 @@ describe("StorageDevice", () => {
     expect(device.isAllowed("key-2")).toBe(true);
   });
 
+  it("keeps registrations and fences across a restart once saved, and refuses a corrupt registrations file", async () => {
+    const device = await open();
+    const { epoch } = await device.arbiter.acquire("c1", "", 1000, 0);
+    device.registerKey("a1", "key-1", epoch);
+    device.registerKey("a2", "key-2", epoch);
+    device.fence("a2", epoch);
+    await device.saveRegistrations();
+    await closeAll();
+    const again = await open();
+    expect(again.registrationStatus("a1", "key-1")).toBe("granted");
+    expect(again.registrationStatus("a2", "key-2")).toBe("fenced");
+    expect(again.ioRefusal("a2", "key-2")).toMatch(/fenced/);
+    await closeAll();
+    await fs.promises.writeFile(path.join(folder.path, "registrations.json"), "{\"keys\": 3}");
+    await expect(open()).rejects.toMatchObject({ code: "DEVICE_CORRUPT" });
+  });
+
   it("copies between areas durably, and validates the areas and range", async () => {
     const device = await open();
     const { epoch } = await device.arbiter.acquire("c1", "", 1000, 0);

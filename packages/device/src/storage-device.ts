@@ -15,6 +15,7 @@ import type { LogicalUnit__Output, StoreDelta, StoreState } from "@switchyard/pr
 import { Arbiter } from "./arbiter.js";
 import { ConfigurationStore, logPathOf, type StoreSnapshot } from "./configuration-store.js";
 import { fileExists, readFileIfExists, writeFileDurably } from "./durable-file.js";
+import { loadRegistrations, registrationsFileName, saveRegistrations, type Registrations } from "./registrations-file.js";
 import {
   DeviceCorruptError,
   DeviceError,
@@ -103,17 +104,19 @@ export class StorageDevice {
 
   private readonly lusById: ReadonlyMap<string, LogicalUnit>;
   /**
-   * Registration keys (fencing), in memory only: after a device restart every
-   * apparatus registers again. Persisting them would let a fence survive a
-   * restart; until then the epoch checks are what a restart does not undo.
+   * Registration keys (fencing), kept in registrations.json by
+   * saveRegistrations so that a restart changes nothing: a fenced apparatus
+   * stays fenced, a registered one is not refused.
    */
-  private readonly keysByApparatus = new Map<string, string>();
-  private readonly apparatusByKey = new Map<string, string>();
-  /** Fenced since their last registration; in memory, like the keys. */
-  private readonly fencedApparatuses = new Set<string>();
+  private readonly keysByApparatus: Map<string, string>;
+  private readonly apparatusByKey: Map<string, string>;
+  /** Fenced since their last registration. */
+  private readonly fencedApparatuses: Set<string>;
+  /** The last registrations write; writes run one after another. */
+  private registrationsSaved: Promise<void> = Promise.resolve();
 
   private constructor(parts: {
-    description: DeviceDescription; dir: string; lus: LogicalUnit[]; store: ConfigurationStore; arbiter: Arbiter;
+    description: DeviceDescription; dir: string; lus: LogicalUnit[]; store: ConfigurationStore; arbiter: Arbiter; registrations: Registrations;
     created: boolean; openLog: string[];
   }) {
     this.id = parts.description.deviceId;
@@ -126,6 +129,9 @@ export class StorageDevice {
     this.openLog = parts.openLog;
     this.lusById = new Map(parts.lus.map((lu) => [lu.id, lu]));
     assert.equal(this.lusById.size, this.lus.length);
+    this.keysByApparatus = new Map(parts.registrations.keys);
+    this.apparatusByKey = new Map([...parts.registrations.keys].map(([apparatusId, key]) => [key, apparatusId]));
+    this.fencedApparatuses = new Set(parts.registrations.fenced);
   }
 
   /** Opens the device in `options.dir`, creating it when the folder has none and `create` is given. */
@@ -175,7 +181,11 @@ export class StorageDevice {
         await store.close();
         throw error;
       });
-      return new StorageDevice({ description, dir, lus, store, arbiter, created, openLog });
+      const registrations = await loadRegistrations(path.join(dir, registrationsFileName)).catch(async (error: unknown) => {
+        await store.close();
+        throw error;
+      });
+      return new StorageDevice({ description, dir, lus, store, arbiter, registrations, created, openLog });
     } catch (error) {
       await Promise.allSettled(lus.map((lu) => lu.close()));
       throw error;
@@ -307,6 +317,18 @@ export class StorageDevice {
   registrationStatus(apparatusId: string, key: string): "granted" | "fenced" | "unknown" {
     if (this.apparatusByKey.get(key) === apparatusId) return "granted";
     return this.fencedApparatuses.has(apparatusId) ? "fenced" : "unknown";
+  }
+
+  /**
+   * Makes the registrations as they are now durable: the Device service
+   * answers RegisterKey and Fence only after this, so a fence a controller
+   * was told of survives a restart of the device.
+   */
+  saveRegistrations(): Promise<void> {
+    const filePath = path.join(this.dir, registrationsFileName);
+    const save = (): Promise<void> => saveRegistrations(filePath, { keys: this.keysByApparatus, fenced: this.fencedApparatuses });
+    this.registrationsSaved = this.registrationsSaved.then(save, save);
+    return this.registrationsSaved;
   }
 
   /**

@@ -201,43 +201,52 @@ export async function startHostLoad(running: ProcessCluster, ids: readonly Appar
   let stopped = false;
   let nextValue = 1;
   let failed = 0;
-  const pause = async (): Promise<void> => {
+  /**
+   * After a failed request: a pause, and a new connection if this one is
+   * over (a client answered ESHUTDOWN disconnects, as the NBD spec says).
+   */
+  const recover = async (id: ApparatusId): Promise<void> => {
     failed += 1;
     await new Promise((resolve) => setTimeout(resolve, failedPauseMs));
+    const broken = clients.get(id);
+    if (broken === undefined || broken.requestsInFlight > 0 || !broken.isOver) return;
+    const fresh = await running.connect(id, exportName).catch(() => undefined);
+    if (fresh !== undefined && clients.get(id) === broken) clients.set(id, fresh);
   };
-  const writer = async (client: NbdClient): Promise<void> => {
+  const client = (id: ApparatusId): NbdClient => clients.get(id) as NbdClient;
+  const writer = async (id: ApparatusId): Promise<void> => {
     while (!stopped) {
       const block = Math.floor(Math.random() * blockCount);
       const value = nextValue++;
       const record = history.beginWrite(block, value, performance.now());
       let acknowledged = false;
       try {
-        await client.write(block * hostBlockBytes, stamp(value, hostBlockBytes), false);
+        await client(id).write(block * hostBlockBytes, stamp(value, hostBlockBytes), false);
         acknowledged = true;
       } catch (error) {
         if (!(error instanceof NbdError)) throw error;
       } finally {
         history.endWrite(record, performance.now(), acknowledged);
       }
-      if (!acknowledged) await pause();
+      if (!acknowledged) await recover(id);
     }
   };
-  const reader = async (client: NbdClient): Promise<void> => {
+  const reader = async (id: ApparatusId): Promise<void> => {
     const into = Buffer.alloc(hostBlockBytes);
     while (!stopped) {
       const block = Math.floor(Math.random() * blockCount);
       const startMs = performance.now();
       try {
-        await client.read(block * hostBlockBytes, into);
+        await client(id).read(block * hostBlockBytes, into);
       } catch (error) {
         if (!(error instanceof NbdError)) throw error;
-        await pause();
+        await recover(id);
         continue;
       }
       history.read(block, into.readUInt32BE(0), startMs, performance.now());
     }
   };
-  const load = [...clients.values()].flatMap((client) => [writer(client), reader(client)]);
+  const load = ids.flatMap((id) => [writer(id), reader(id)]);
   return {
     history,
     get failedRequests() {

@@ -213,6 +213,11 @@ export class NbdClient {
     return (this.transmissionFlags & NBD_FLAG_READ_ONLY) !== 0;
   }
 
+  /** True once the connection is closed or broken: every request from now on fails, and a new client is needed. */
+  get isOver(): boolean {
+    return this.failure !== undefined || this.closing;
+  }
+
   get requestsInFlight(): number {
     return this.pending.size;
   }
