@@ -245,12 +245,22 @@ export class ClusterController {
     this.keys.set(peer.id, key);
   }
 
-  /** Apparatuses that enrolled with the device and this controller does not know yet: fenced until they join. */
+  /**
+   * Apparatuses that enrolled with the device and this controller does not
+   * know yet, or knows at another address (restarted: a new incarnation with
+   * an empty table): fenced until they join, which they do at their first
+   * answer.
+   */
   private addEnrolled(state: StoreState__Output): void {
     const credentials = grpc.credentials.createInsecure();
     for (const record of state.apparatuses) {
-      if (this.peers.some((peer) => peer.id === record.id)) continue;
-      this.peers.push({ ...record, client: new (loadGrpc().switchyard.v1.Apparatus)(record.grpc, credentials, controlChannelOptions) });
+      const index = this.peers.findIndex((peer) => peer.id === record.id);
+      const known = this.peers[index];
+      if (known !== undefined && known.grpc === record.grpc && known.nbd === record.nbd) continue;
+      known?.client.close();
+      const peer = { ...record, client: new (loadGrpc().switchyard.v1.Apparatus)(record.grpc, credentials, controlChannelOptions) };
+      if (known === undefined) this.peers.push(peer);
+      else this.peers[index] = peer;
       this.fenced.add(record.id);
       this.answeredProbes.set(record.id, rejoinProbesMin);
     }
@@ -381,14 +391,13 @@ export class ClusterController {
   private async pushTable(state: StoreState__Output): Promise<void> {
     const table: ConfigurationTable = { generation: state.generation, lus: state.lus, volumes: state.volumes };
     const epoch = this.epoch;
+    const inRange = this.peers.filter((peer) => !this.fenced.has(peer.id));
     const results = await Promise.allSettled(
-      this.peers.filter((peer) => !this.fenced.has(peer.id)).map((peer) =>
-        callUnary((done) => peer.client.LoadTable({ epoch, table }, { deadline: deadlineAfter(loadTableTimeoutMs) }, done)),
-      ),
+      inRange.map((peer) => callUnary((done) => peer.client.LoadTable({ epoch, table }, { deadline: deadlineAfter(loadTableTimeoutMs) }, done))),
     );
     results.forEach((result, index) => {
       if (result.status === "rejected") {
-        process.emitWarning(`apparatus ${this.peers[index]?.id ?? "?"} did not load generation ${state.generation}: ${String(result.reason)}`);
+        process.emitWarning(`apparatus ${inRange[index]?.id ?? "?"} did not load generation ${state.generation}: ${String(result.reason)}`);
       }
     });
   }

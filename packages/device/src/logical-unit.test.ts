@@ -115,6 +115,19 @@ describe.each([true, false])("LogicalUnit (synchronous small I/O: %s)", (synchro
     await expect(source.copy(0, source, 1000, 4096)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
   });
 
+  it("copies without a flush of the whole LU: the copy's own writes are durable, dirty pages elsewhere stay dirty", async () => {
+    const source = await createLu("lu0");
+    const destination = await createLu("lu1");
+    await source.write(0, pattern(mebibyte, 9), false);
+    const flush = vi.spyOn(destination, "flush");
+    await source.copy(0, destination, 2 * mebibyte, mebibyte);
+    expect(flush).not.toHaveBeenCalled();
+    const into = Buffer.alloc(mebibyte);
+    await destination.read(2 * mebibyte, into);
+    expect(into.equals(pattern(mebibyte, 9))).toBe(true);
+    await expect(destination.writeThrough(8 * mebibyte - 10, Buffer.alloc(20))).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
+  });
+
   it("refuses ranges past the end or not in whole bytes, and changes nothing", async () => {
     const lu = await createLu();
     await expect(lu.read(lu.sizeBytes - 10, Buffer.alloc(11))).rejects.toMatchObject({ code: "OUT_OF_RANGE" });

@@ -184,6 +184,8 @@ export class LogicalUnit {
   private flushNext: Promise<void> | undefined;
   private readonly readValve: SyncIoValve;
   private readonly writeValve: SyncIoValve;
+  /** A second descriptor opened O_DSYNC on first use, for writes that must be durable on their own (writeThrough). */
+  private throughFd: Promise<number> | undefined;
 
   private constructor(options: LogicalUnitOptions, fd: number) {
     this.readValve = new SyncIoValve(options.syncIo ?? true);
@@ -414,7 +416,40 @@ export class LogicalUnit {
     for (let doneBytes = 0; doneBytes < lengthBytes; doneBytes += chunk.length) {
       const piece = chunk.subarray(0, Math.min(chunk.length, lengthBytes - doneBytes));
       await this.read(sourceOffsetBytes + doneBytes, piece);
-      await destination.write(destinationOffsetBytes + doneBytes, piece, false);
+      await destination.writeThrough(destinationOffsetBytes + doneBytes, piece);
+    }
+  }
+
+  /**
+   * Writes `data` durably by itself (O_DSYNC): unlike write and flush, it
+   * makes no other write of the file durable, so a copy does not make the
+   * kernel write back every dirty page of the LU while hosts write elsewhere
+   * in it (a host write to a page under writeback waits for it).
+   */
+  async writeThrough(offsetBytes: number, data: Buffer): Promise<void> {
+    this.checkOpen();
+    this.checkRange(offsetBytes, data.length);
+    this.throughFd ??= fsCall<number>((callback) => {
+      fs.open(this.path, fs.constants.O_RDWR | fs.constants.O_DSYNC, callback);
+    });
+    const fd = await this.throughFd.catch((error: unknown) => {
+      this.throughFd = undefined;
+      throw ioError(`opening ${this.path} for durable writes`, error);
+    });
+    this.inFlightCount += 1;
+    try {
+      for (let doneBytes = 0; doneBytes < data.length;) {
+        const written = await fsCall<number>((callback) => {
+          fs.write(fd, data, doneBytes, data.length - doneBytes, offsetBytes + doneBytes, callback);
+        }).catch((error: unknown) => {
+          throw ioError(`durable write of ${data.length} bytes at ${offsetBytes} to ${this.id}`, error);
+        });
+        if (written === 0) throw new DeviceError("IO_FAILED", `${this.id}: a durable write to ${this.path} wrote nothing`);
+        doneBytes += written;
+      }
+    } finally {
+      this.inFlightCount -= 1;
+      if (this.inFlightCount === 0 && this.closing !== undefined) this.closing();
     }
   }
 
@@ -426,10 +461,12 @@ export class LogicalUnit {
       await new Promise<void>((resolve) => { this.closing = resolve; });
     }
     await Promise.allSettled([this.flushRunning, this.flushNext]);
+    const throughFd = await this.throughFd?.catch(() => undefined);
     try {
       if (this.failure === undefined) await fsCall((callback) => { fs.fdatasync(this.fd, callback); });
     } finally {
       await fsCall((callback) => { fs.close(this.fd, callback); });
+      if (throughFd !== undefined) await fsCall((callback) => { fs.close(throughFd, callback); });
     }
   }
 

@@ -371,8 +371,8 @@ export class StorageDevice {
     if (source === destination && request.sourceAreaIndex === request.destinationAreaIndex) {
       throw new InvalidArgumentError(`copy from ${source.id} area ${request.sourceAreaIndex} to itself`);
     }
+    // The copy's writes are durable one by one (writeThrough): no flush of the whole destination LU.
     await source.copy(sourceAreaBytes + offsetBytes, destination, destinationAreaBytes + offsetBytes, lengthBytes);
-    await destination.flush();
     return lengthBytes;
   }
 

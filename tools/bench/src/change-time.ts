@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { median } from "./fio.js";
 import { Cluster, holdToReleaseMs, percentile } from "./cluster.js";
+import { benchArguments } from "./processes.js";
 
 /** 4 MiB extents, as hosts' volumes use by default; 4 TiB sparse LUs hold a million of them. */
 const extentSize = "4MiB";
@@ -71,7 +72,7 @@ function numbers(text: string): number[] {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { counts: { type: "string", default: "1,2,4,8" }, extents: { type: "string", default: "1000,1000000" }, moves: { type: "string", default: "15" } } });
+  const { values } = parseArgs({ args: benchArguments(), options: { counts: { type: "string", default: "1,2,4,8" }, extents: { type: "string", default: "1000,1000000" }, moves: { type: "string", default: "15" } } });
   const counts = numbers(values.counts);
   const extentCounts = numbers(values.extents);
   const [moves = 1] = numbers(values.moves);

@@ -1,7 +1,7 @@
 // A Switchyard cluster of separate processes on loopback for the change
 // benchmarks: one `switchyard device serve` and N `switchyard apparatus
-// serve`, the first running the controller, each started and stopped through
-// its own ServerProcess handle. Changes are submitted over the controller's
+// serve` (every one a controller candidate; the first started wins the lease),
+// each started and stopped through its own ServerProcess handle. Changes are submitted over the controller's
 // gRPC service (no CLI start-up per change).
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -72,7 +72,7 @@ export class Cluster {
         const id = `a${index}`;
         const server = await ServerProcess.start(id, process.execPath, [
           cliPath, "apparatus", "serve", "--id", id, "--device", deviceGrpc, "--nbd-port", "0", "--grpc-port", "0",
-          ...(index === 0 ? ["--controller"] : []), "--json",
+          "--json",
         ], { ownGroup: false });
         started.push(server);
         const announced = await announcement(server);

@@ -27,7 +27,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { NbdClient } from "@switchyard/device/nbd";
 import { Cluster, holdToReleaseMs, percentile } from "./cluster.js";
-import { sleep } from "./processes.js";
+import { benchArguments, sleep } from "./processes.js";
 
 const blockBytes = 4096;
 const extentBytes = 4 << 20;
@@ -175,6 +175,7 @@ function line(name: string, values: readonly number[]): string {
 
 function options(): { apparatuses: number; extents: number; rate: number; seconds: number; rounds: number; moveGapMs: number } {
   const { values } = parseArgs({
+    args: benchArguments(),
     options: {
       apparatuses: { type: "string", default: "4" }, extents: { type: "string", default: "16" }, rate: { type: "string", default: "2000" },
       seconds: { type: "string", default: "10" }, rounds: { type: "string", default: "2" }, "move-gap-ms": { type: "string", default: "0" },

@@ -193,3 +193,12 @@ export async function waitForNbd(server: ServerProcess, uri: string, timeoutMs: 
     await sleep(pollIntervalMs);
   }
 }
+
+/**
+ * The benchmark's own arguments: `pnpm run SCRIPT -- --flag` hands the
+ * script a literal "--" first, which would end the options before they begin.
+ */
+export function benchArguments(): string[] {
+  const args = process.argv.slice(2);
+  return args[0] === "--" ? args.slice(1) : args;
+}

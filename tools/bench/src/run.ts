@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { median, parseFioReport, ratio, singleJobFigures } from "./fio.js";
-import { runTool, runToolChecked } from "./processes.js";
+import { benchArguments, runTool, runToolChecked } from "./processes.js";
 import { runOrder } from "./schedule.js";
 import { startNbdkit, startQemuNbd, startSwitchyard, type StartedServer } from "./servers.js";
 import { fioArguments, workloads, type Workload, type WorkloadName } from "./workloads.js";
@@ -340,7 +340,7 @@ async function writeJsonReport(path: string, report: Report, options: Options): 
 async function main(): Promise<number> {
   let options: Options;
   try {
-    options = parseOptions(process.argv.slice(2));
+    options = parseOptions(benchArguments());
   } catch (error) {
     process.stderr.write(`bench: ${errorText(error)}\n${usage}\n`);
     return 2;

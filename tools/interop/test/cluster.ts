@@ -23,6 +23,8 @@ export type ApparatusId = (typeof apparatusIds)[number];
 export interface ClusterOptions {
   /** A planted bug (`--test-fault`) per apparatus. */
   readonly faults?: Partial<Record<ApparatusId, string>>;
+  /** Start the three apparatuses at once, so that their candidates race for the lease. */
+  readonly startTogether?: boolean;
   /** More arguments for one apparatus's `apparatus serve`. */
   readonly extraArgs?: Partial<Record<ApparatusId, readonly string[]>>;
   readonly luSize?: string;
@@ -58,16 +60,43 @@ export class ProcessCluster {
     const started = await this.startServing([...deviceArgs, "--grpc-port", "0", "--nbd-port", "0"]);
     const device = started.json as { device: { grpc: string; nbd: string } };
     this.device = { child: started.child, args: deviceArgs, ...device.device };
-    for (const id of apparatusIds) {
+    await this.startApparatuses(options);
+  }
+
+  /** Starts a1, a2 and a3 one after another (a1 then wins the first election) or all at once, and waits until all serve. */
+  private async startApparatuses(options: ClusterOptions): Promise<void> {
+    const deviceGrpc = this.device?.grpc ?? "";
+    const start = async (id: ApparatusId): Promise<void> => {
       const fault = options.faults?.[id];
       const args = [
-        "apparatus", "serve", "--id", id, "--device", device.device.grpc, "--nbd-port", "0", "--grpc-port", "0",
+        "apparatus", "serve", "--id", id, "--device", deviceGrpc, "--nbd-port", "0", "--grpc-port", "0",
         ...(fault === undefined ? [] : ["--test-fault", fault]),
         ...(options.extraArgs?.[id] ?? []),
       ];
       this.served.set(id, (await this.startServing(args)).json as Served);
-    }
+    };
+    if (options.startTogether === true) await Promise.all(apparatusIds.map(start));
+    else for (const id of apparatusIds) await start(id);
     await this.waitUntilServing(apparatusIds);
+  }
+
+  /**
+   * The whole cluster loses power: every process is killed (SIGKILL), then
+   * the device comes back from its folder on its ports and the apparatuses
+   * start afresh (new ports, nothing planted), as after a site power cut.
+   */
+  async restartAll(): Promise<void> {
+    const device = this.device;
+    if (device === undefined) throw new Error("no device was started");
+    const exits = this.children.filter((child) => child.exitCode === null && child.signalCode === null).map((child) => {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGKILL");
+      return exited;
+    });
+    await Promise.all(exits);
+    const ports = ["--grpc-port", device.grpc.split(":")[1] ?? "", "--nbd-port", device.nbd.split(":")[1] ?? ""];
+    this.device = { ...device, child: (await this.startServing([...device.args, ...ports])).child };
+    await this.startApparatuses({});
   }
 
   /**

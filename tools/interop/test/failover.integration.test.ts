@@ -21,6 +21,8 @@ const survivors = ["a2", "a3"] as const;
 /** A successor must act within this: the lease (6 s) runs out, then the next campaign step (2 s) takes it. */
 const takeoverMaxMs = 15_000;
 const callTimeoutMs = 10_000;
+/** Long enough for a1 to have stopped itself in the middle of a move. */
+const stoppedMidChangeMs = 1_500;
 /** A deposed controller answers its change once resumed: after the takeover and a phase timeout. */
 const deposedAnswerMs = 40_000;
 /** Between attempts to reach a controller while none holds the lease. */
@@ -80,6 +82,22 @@ async function expectSettled(client: ControllerClient, settled: ClusterStatus__O
 }
 
 describe("controller failover across apparatus processes", () => {
+  it("elects exactly one controller when three candidates start at once, and every apparatus names the same", async () => {
+    const running = await ProcessCluster.start({ startTogether: true });
+    cluster = running;
+    const seen = await Promise.all(
+      ["a1", "a2", "a3"].map(async (id) => {
+        const client = controllerVia(running, id as ApparatusId);
+        const answer = await status(client);
+        client.close();
+        return answer.controller;
+      }),
+    );
+    const [first] = seen;
+    expect(first).toBeDefined();
+    for (const controller of seen) expect(controller).toMatchObject({ id: first?.id, epoch: first?.epoch });
+  });
+
   it("elects a successor within seconds of the controller's apparatus being killed, and changes go on", async () => {
     const running = await startWithVolume();
     const client = controllerVia(running, "a2");
@@ -148,6 +166,30 @@ describe("controller failover across apparatus processes", () => {
     await expectSettled(client, settled, 2);
     await load.stop();
     client.close();
+    expect(load.history.found()).toEqual([]);
+  });
+
+  it("comes back consistent when the whole cluster loses power in the middle of a change", async () => {
+    const running = await startWithVolume(["--test-stop-at", "after-apply"]);
+    const client = controllerVia(running, "a2");
+    const before = await status(client);
+    const load = await startHostLoad(running, ["a1", "a2", "a3"], "p", blockCount);
+    // a1 stops itself with a2 applied and a3 only holding; then every process dies at once.
+    const pending = callUnary((done) => client.SubmitChange({ move: { volume: "p", extent_index: 1, to_lu: "lu1" } }, { deadline: deadlineAfter(callTimeoutMs) }, done)).catch(
+      () => undefined,
+    );
+    await new Promise((resolve) => setTimeout(resolve, stoppedMidChangeMs));
+    client.close();
+    await running.restartAll();
+    await pending;
+    const after = controllerVia(running, "a2");
+    const settled = await status(after);
+    expect(settled.generation).toBe(before.generation);
+    const volume = await callUnary<{ extents: { index: number; lu: string }[] }>((done) => after.GetVolume({ name: "p" }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+    expect(volume.extents[1]?.lu).toBe("lu0");
+    await expectSettled(after, settled, 2);
+    await load.stop();
+    after.close();
     expect(load.history.found()).toEqual([]);
   });
 });
