@@ -32,7 +32,7 @@ export interface ApparatusProcess {
 }
 
 /** The first JSON object a `--json` server prints once it serves. */
-async function announcement(server: ServerProcess): Promise<Record<string, unknown>> {
+export async function announcement(server: ServerProcess): Promise<Record<string, unknown>> {
   const deadlineMs = Date.now() + processStartTimeoutMs;
   for (;;) {
     if (server.hasExited) throw new Error(server.describeExit());
@@ -44,7 +44,7 @@ async function announcement(server: ServerProcess): Promise<Record<string, unkno
   }
 }
 
-function field(object: unknown, key: string): string {
+export function field(object: unknown, key: string): string {
   assert.ok(typeof object === "object" && object !== null && key in object, `no ${key} in ${JSON.stringify(object)}`);
   const value: unknown = (object as Record<string, unknown>)[key];
   assert.ok(typeof value === "string", `${key} is not a string`);
