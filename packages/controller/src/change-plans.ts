@@ -27,7 +27,7 @@ export interface ChangePlan {
   readonly holdRanges: readonly VolumeRange[];
   readonly holdMode: HoldMode;
   readonly copy: CopyStep | undefined;
-  /** Areas the change gives to a volume: zeroed before anything is held. */
+  /** Areas the change gives to a volume and nothing else fills: zeroed before anything is held. */
   readonly newAreas: readonly AreaRef[];
   /** The store's volumes once the change commits. */
   readonly volumesAfter: readonly VolumeTable[];
@@ -105,7 +105,8 @@ export function planMove(state: StoreState__Output, name: string, extentIndex: n
     // Reads go on during the copy: the source stays valid until the switch.
     holdMode: "HOLD_MODE_WRITES",
     copy: { sourceLuId: luIdOf(state, sourceLu), sourceAreaIndex: sourceArea, destinationLuId: toLuId, destinationAreaIndex: destination.areaIndex, lengthBytes: extentSize },
-    newAreas: [destination],
+    // The copy writes the whole destination area: zeroing it first would be work thrown away.
+    newAreas: [],
     volumesAfter: replaceVolume(state, volumeAfter(volume, volume.size_bytes, extentCount, rows)),
   };
 }
