@@ -8,7 +8,7 @@
 // apparatus under the history checker.
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
-import { callUnary, deadlineAfter, loadGrpc } from "@switchyard/proto";
+import { callUnary, deadlineAfter, loadGrpc, type ClusterStatus__Output, type ControllerClient } from "@switchyard/proto";
 import { assertSucceeded, runCli } from "./appliance.js";
 import { ProcessCluster, apparatusIds, hostBlockBytes, startHostLoad, type HostLoad } from "./cluster.js";
 
@@ -27,6 +27,21 @@ const quietMs = 500;
 const recoveryMaxMs = 20_000;
 
 let cluster: ProcessCluster | undefined;
+
+function status(client: ControllerClient): Promise<ClusterStatus__Output> {
+  return callUnary((done) => client.GetClusterStatus({}, { deadline: deadlineAfter(callTimeoutMs) }, done));
+}
+
+/** Resolves once a controller with an epoch above `epoch` has taken over. */
+async function untilNewTerm(client: ControllerClient, epoch: number, running: ProcessCluster): Promise<void> {
+  const startedMs = performance.now();
+  for (;;) {
+    const answer = await status(client).catch(() => undefined);
+    if ((answer?.controller?.epoch ?? 0) > epoch) return;
+    if (performance.now() - startedMs > recoveryMaxMs) throw new Error(`no controller took a new term within ${recoveryMaxMs} ms\n${running.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+  }
+}
 
 /** Resolves (with the time) once no host request has failed for quietMs. */
 async function untilNoFailures(load: HostLoad, running: ProcessCluster): Promise<number> {
@@ -48,17 +63,20 @@ describe("a device process that crashes and comes back", () => {
     const running = await ProcessCluster.start();
     cluster = running;
     assertSucceeded(await runCli(["volume", "create", "p", "--size", `${(extents * extentBytes) >> 20}MiB`, "--lu", "lu0", "--endpoint", running.grpc("a1")]));
+    const controller = new (loadGrpc().switchyard.v1.Controller)(running.grpc("a2"), grpc.credentials.createInsecure());
+    const epochBefore = (await status(controller)).controller?.epoch ?? 0;
     const load = await startHostLoad(running, apparatusIds, "p", blockCount);
     await new Promise((resolve) => setTimeout(resolve, loadMs));
     const restartedMs = performance.now();
     await running.restartDevice(downMs);
+    // The restarted arbiter knows no holder: a controller takes a new term and reloads every apparatus.
+    await untilNewTerm(controller, epochBefore, running);
     await running.waitUntilServing(apparatusIds);
     const recoveredMs = await untilNoFailures(load, running);
     const failedWhileDown = load.failedRequests;
     await new Promise((resolve) => setTimeout(resolve, loadMs));
     // I/O flows again: nothing more fails once every apparatus has reconnected.
     expect(load.failedRequests, running.stderr()).toBe(failedWhileDown);
-    const controller = new (loadGrpc().switchyard.v1.Controller)(running.grpc("a2"), grpc.credentials.createInsecure());
     const move = await callUnary((done) => controller.SubmitChange({ move: { volume: "p", extent_index: 3, to_lu: "lu1" } }, { deadline: deadlineAfter(callTimeoutMs) }, done));
     controller.close();
     expect(move).toMatchObject({ state: "CHANGE_STATE_COMMITTED" });
