@@ -27,7 +27,7 @@ import {
   type VolumeInfo,
   type ChangeInfo,
 } from "@switchyard/proto";
-import { ChangeExecutor, infoOf, journalEntriesMax, phaseTimeoutMsDefault } from "./change-executor.js";
+import { ChangeExecutor, infoOf, phaseTimeoutMsDefault } from "./change-executor.js";
 import { rolledBackEntries, type PendingReport } from "./recovery.js";
 import type { TestCrash } from "./test-crash.js";
 import { planMove, planResize } from "./change-plans.js";
@@ -207,7 +207,8 @@ export class ClusterController {
    * does not is fenced, so it cannot go on serving a table nobody controls.
    */
   private async takeOver(): Promise<void> {
-    const { state, sequence } = await this.readStore();
+    // The journal too: it tells a change that committed from one left behind.
+    const { state } = await this.readStore();
     this.addEnrolled(state);
     const epoch = this.epoch;
     const pending: PendingReport[] = [];
@@ -225,13 +226,14 @@ export class ClusterController {
         }
       }),
     );
-    const rolledBack = rolledBackEntries(state, pending, { controllerId: this.id, epoch, nowMs: this.now() });
-    if (rolledBack.length > 0) await this.writeStore({ ...state, journal: [...state.journal, ...rolledBack].slice(-journalEntriesMax) }, sequence);
+    for (const entry of rolledBackEntries(state, pending, { controllerId: this.id, epoch, nowMs: this.now() })) {
+      await this.commitDelta({ journal_entry: entry });
+    }
   }
 
   private async loadTableInto(peer: ApparatusPeer, state: StoreState__Output, epoch: number): Promise<void> {
     const table: ConfigurationTable = { generation: state.generation, lus: state.lus, volumes: state.volumes };
-    await callUnary((done) => peer.client.LoadTable({ epoch, table }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+    await callUnary((done) => peer.client.LoadTable({ epoch, table }, { deadline: deadlineAfter(loadTableTimeoutMs) }, done));
   }
 
   /** A serving apparatus keeps the key it has (the device is told it again); any other gets a fresh one. */
@@ -511,9 +513,8 @@ export class ClusterController {
     return this.serialized(async () => {
       const peer = this.peers.find((candidate) => candidate.id === apparatusId);
       if (peer === undefined) throw new ControllerError("NOT_FOUND", `no apparatus ${apparatusId}`);
-      const { state } = await this.readStore();
-      const table: ConfigurationTable = { generation: state.generation, lus: state.lus, volumes: state.volumes };
-      await callUnary((done) => peer.client.LoadTable({ epoch: this.epoch, table }, { deadline: deadlineAfter(loadTableTimeoutMs) }, done));
+      const { state } = await this.readStore({ omitJournal: true });
+      await this.loadTableInto(peer, state, this.epoch);
       await this.register(peer);
       this.fenced.delete(apparatusId);
     });

@@ -215,25 +215,39 @@ export interface HostLoad {
   readonly history: History;
   /** Requests answered with an error so far (each counted as possibly done). */
   readonly failedRequests: number;
+  /** Writes one stamped block through `id`, into the history; true when acknowledged. */
+  writeBlock(id: ApparatusId, block: number): Promise<boolean>;
+  /** Reads one block through `id` and checks it in the history; false when refused. */
+  readBlock(id: ApparatusId, block: number): Promise<boolean>;
+  /** Ends the loops, reads back every written block through every apparatus, and closes. */
   stop(): Promise<void>;
 }
 
+/** Which apparatuses carry a writer loop and which a reader loop. */
+export interface HostRoles {
+  readonly writers: readonly ApparatusId[];
+  readonly readers: readonly ApparatusId[];
+}
+
+/** A writer and a reader through each of `ids`. */
+export function writersAndReaders(ids: readonly ApparatusId[]): HostRoles {
+  return { writers: ids, readers: ids };
+}
+
 /**
- * A writer and a reader of 4 KiB blocks through each of `ids`, every
- * operation in the history. A request that fails (an apparatus or the device
- * away) is recorded as possibly done and the loop goes on.
+ * Writer and reader loops of 4 KiB blocks through the apparatuses `roles`
+ * names, every operation in the history. A request that fails (an apparatus
+ * fenced, or the device away) is recorded as possibly done and the loop goes
+ * on after a pause, on a new connection if the old one is over.
  */
-export async function startHostLoad(running: ProcessCluster, ids: readonly ApparatusId[], exportName: string, blockCount: number): Promise<HostLoad> {
+export async function startHostLoad(running: ProcessCluster, roles: HostRoles, exportName: string, blockCount: number): Promise<HostLoad> {
   const history = new History();
   const clients = new Map<ApparatusId, NbdClient>();
-  for (const id of ids) clients.set(id, await running.connect(id, exportName));
+  for (const id of new Set([...roles.writers, ...roles.readers])) clients.set(id, await running.connect(id, exportName));
   let stopped = false;
   let nextValue = 1;
   let failed = 0;
-  /**
-   * After a failed request: a pause, and a new connection if this one is
-   * over (a client answered ESHUTDOWN disconnects, as the NBD spec says).
-   */
+  /** A client answered ESHUTDOWN disconnects (the NBD spec says it must): the next request needs a new one. */
   const recover = async (id: ApparatusId): Promise<void> => {
     failed += 1;
     await new Promise((resolve) => setTimeout(resolve, failedPauseMs));
@@ -243,54 +257,59 @@ export async function startHostLoad(running: ProcessCluster, ids: readonly Appar
     if (fresh !== undefined && clients.get(id) === broken) clients.set(id, fresh);
   };
   const client = (id: ApparatusId): NbdClient => clients.get(id) as NbdClient;
-  const writer = async (id: ApparatusId): Promise<void> => {
-    while (!stopped) {
-      const block = Math.floor(Math.random() * blockCount);
-      const value = nextValue++;
-      const record = history.beginWrite(block, value, performance.now());
-      let acknowledged = false;
-      try {
-        await client(id).write(block * hostBlockBytes, stamp(value, hostBlockBytes), false);
-        acknowledged = true;
-      } catch (error) {
-        if (!(error instanceof NbdError)) throw error;
-      } finally {
-        history.endWrite(record, performance.now(), acknowledged);
-      }
-      if (!acknowledged) await recover(id);
+  const writeBlock = async (id: ApparatusId, block: number): Promise<boolean> => {
+    const value = nextValue++;
+    const record = history.beginWrite(block, value, performance.now());
+    let acknowledged = false;
+    try {
+      await client(id).write(block * hostBlockBytes, stamp(value, hostBlockBytes), false);
+      acknowledged = true;
+    } catch (error) {
+      if (!(error instanceof NbdError)) throw error;
+    } finally {
+      history.endWrite(record, performance.now(), acknowledged);
     }
+    if (!acknowledged) await recover(id);
+    return acknowledged;
   };
-  const reader = async (id: ApparatusId): Promise<void> => {
-    const into = Buffer.alloc(hostBlockBytes);
-    while (!stopped) {
-      const block = Math.floor(Math.random() * blockCount);
-      const startMs = performance.now();
-      try {
-        await client(id).read(block * hostBlockBytes, into);
-      } catch (error) {
-        if (!(error instanceof NbdError)) throw error;
-        await recover(id);
-        continue;
-      }
-      history.read(block, into.readUInt32BE(0), startMs, performance.now());
+  const into = Buffer.alloc(hostBlockBytes);
+  const readBlock = async (id: ApparatusId, block: number): Promise<boolean> => {
+    const buffer = Buffer.alloc(hostBlockBytes);
+    const startMs = performance.now();
+    try {
+      await client(id).read(block * hostBlockBytes, buffer);
+    } catch (error) {
+      if (!(error instanceof NbdError)) throw error;
+      await recover(id);
+      return false;
     }
+    history.read(block, buffer.readUInt32BE(0), startMs, performance.now());
+    return true;
   };
-  const load = ids.flatMap((id) => [writer(id), reader(id)]);
+  const randomBlock = (): number => Math.floor(Math.random() * blockCount);
+  const loop = async (step: () => Promise<boolean>): Promise<void> => {
+    while (!stopped) await step();
+  };
+  const load = [
+    ...roles.writers.map((id) => loop(() => writeBlock(id, randomBlock()))),
+    ...roles.readers.map((id) => loop(() => readBlock(id, randomBlock()))),
+  ];
   return {
     history,
     get failedRequests() {
       return failed;
     },
+    writeBlock,
+    readBlock,
     async stop() {
       stopped = true;
       await Promise.all(load);
-      const into = Buffer.alloc(hostBlockBytes);
-      for (const client of clients.values()) {
+      for (const reader of clients.values()) {
         for (const block of history.writtenBlocks()) {
-          await client.read(block * hostBlockBytes, into);
+          await reader.read(block * hostBlockBytes, into);
           history.final(block, into.readUInt32BE(0));
         }
-        await client.close();
+        await reader.close();
       }
     },
   };

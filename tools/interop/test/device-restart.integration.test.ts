@@ -10,7 +10,7 @@ import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { callUnary, deadlineAfter, loadGrpc, type ClusterStatus__Output, type ControllerClient } from "@switchyard/proto";
 import { assertSucceeded, runCli } from "./appliance.js";
-import { ProcessCluster, apparatusIds, hostBlockBytes, startHostLoad, type HostLoad } from "./cluster.js";
+import { ProcessCluster, apparatusIds, hostBlockBytes, startHostLoad, writersAndReaders, type HostLoad } from "./cluster.js";
 
 const extentBytes = 4 << 20;
 const extents = 8;
@@ -65,7 +65,7 @@ describe("a device process that crashes and comes back", () => {
     assertSucceeded(await runCli(["volume", "create", "p", "--size", `${(extents * extentBytes) >> 20}MiB`, "--lu", "lu0", "--endpoint", running.grpc("a1")]));
     const controller = new (loadGrpc().switchyard.v1.Controller)(running.grpc("a2"), grpc.credentials.createInsecure());
     const epochBefore = (await status(controller)).controller?.epoch ?? 0;
-    const load = await startHostLoad(running, apparatusIds, "p", blockCount);
+    const load = await startHostLoad(running, writersAndReaders(apparatusIds), "p", blockCount);
     await new Promise((resolve) => setTimeout(resolve, loadMs));
     const restartedMs = performance.now();
     await running.restartDevice(downMs);

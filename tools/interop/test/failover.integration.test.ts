@@ -11,7 +11,7 @@ import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { callUnary, deadlineAfter, loadGrpc, type ChangeInfo__Output, type ClusterStatus__Output, type ControllerClient } from "@switchyard/proto";
 import { assertSucceeded, runCli } from "./appliance.js";
-import { ProcessCluster, startHostLoad, type ApparatusId } from "./cluster.js";
+import { ProcessCluster, startHostLoad, writersAndReaders, type ApparatusId } from "./cluster.js";
 
 const blockBytes = 4096;
 const extentBytes = 4 << 20;
@@ -103,7 +103,7 @@ describe("controller failover across apparatus processes", () => {
     const client = controllerVia(running, "a2");
     const before = await status(client);
     expect(before.controller?.id).toBe("a1");
-    const load = await startHostLoad(running, survivors, "p", blockCount);
+    const load = await startHostLoad(running, writersAndReaders(survivors), "p", blockCount);
     process.kill(running.pid("a1"), "SIGKILL");
     const { elapsedMs, status: after } = await waitForSuccessor(client, "a1");
     console.log(`takeover after SIGKILL of the idle controller: ${Math.round(elapsedMs)} ms (epoch ${before.controller?.epoch} -> ${after.controller?.epoch})`);
@@ -119,7 +119,7 @@ describe("controller failover across apparatus processes", () => {
     const running = await startWithVolume(["--test-crash-at", point]);
     const client = controllerVia(running, "a2");
     const before = await status(client);
-    const load = await startHostLoad(running, survivors, "p", blockCount);
+    const load = await startHostLoad(running, writersAndReaders(survivors), "p", blockCount);
     const interrupted = await callUnary((done) => client.SubmitChange({ move: { volume: "p", extent_index: 1, to_lu: "lu1" } }, { deadline: deadlineAfter(callTimeoutMs) }, done)).then(
       () => "answered",
       (error: unknown) => String(error),
@@ -148,7 +148,7 @@ describe("controller failover across apparatus processes", () => {
     const running = await startWithVolume(["--test-stop-at", "after-apply"]);
     const client = controllerVia(running, "a2");
     const before = await status(client);
-    const load = await startHostLoad(running, survivors, "p", blockCount);
+    const load = await startHostLoad(running, writersAndReaders(survivors), "p", blockCount);
     // a1 stops itself once a2 has applied; the answer comes only after it resumes.
     const pending = callUnary<ChangeInfo__Output>((done) =>
       client.SubmitChange({ move: { volume: "p", extent_index: 1, to_lu: "lu1" } }, { deadline: deadlineAfter(deposedAnswerMs) }, done),
@@ -173,7 +173,7 @@ describe("controller failover across apparatus processes", () => {
     const running = await startWithVolume(["--test-stop-at", "after-apply"]);
     const client = controllerVia(running, "a2");
     const before = await status(client);
-    const load = await startHostLoad(running, ["a1", "a2", "a3"], "p", blockCount);
+    const load = await startHostLoad(running, writersAndReaders(["a1", "a2", "a3"]), "p", blockCount);
     // a1 stops itself with a2 applied and a3 only holding; then every process dies at once.
     const pending = callUnary((done) => client.SubmitChange({ move: { volume: "p", extent_index: 1, to_lu: "lu1" } }, { deadline: deadlineAfter(callTimeoutMs) }, done)).catch(
       () => undefined,

@@ -91,12 +91,12 @@ async function changesUnderLoad(running: ProcessCluster, changeCount: number): P
   let refused = 0;
   let nextValue = 1;
   const client = (id: ApparatusId): NbdClient => clients.get(id) as NbdClient;
-  /** After a refusal: pause, and reconnect once nothing else uses a broken connection. */
+  /** After a refusal: pause, and reconnect once a connection is over and nothing else uses it. */
   const recover = async (id: ApparatusId): Promise<void> => {
     refused += 1;
     await new Promise((resolve) => setTimeout(resolve, refusedPauseMs));
     const broken = client(id);
-    if (broken.requestsInFlight === 0 && clients.get(id) === broken) {
+    if (broken.isOver && broken.requestsInFlight === 0 && clients.get(id) === broken) {
       clients.set(id, await running.connect(id, "p"));
       await broken.close().catch(() => undefined);
     }
