@@ -7,6 +7,7 @@
  */
 import type { LogicalUnit__Output } from "@switchyard/proto";
 import type { ApparatusIdentity } from "@switchyard/device";
+import { NbdError } from "@switchyard/device/nbd";
 
 /** Byte-addressed I/O on one logical unit. */
 export interface AreaBackend {
@@ -31,27 +32,72 @@ export interface BackendSet {
   close(): Promise<void>;
 }
 
-/** A backend set over backends that already exist, keyed by LU id (the device's own process). */
+/**
+ * Why the device refuses an apparatus's I/O now, or undefined: the device's
+ * own check (`StorageDevice.ioRefusal`), the one its LU exports make on every
+ * request.
+ */
+export type IoRefusal = (apparatusId: string, key: string) => string | undefined;
+
+/**
+ * A backend set over backends that already exist, keyed by LU id (the
+ * device's own process). Once the apparatus is identified, every request
+ * asks the device first, as a request over NBD would: a fence takes effect
+ * on the next request, not when the apparatus's lease runs out.
+ */
 export class LocalBackendSet implements BackendSet {
   private readonly backends: ReadonlyMap<string, AreaBackend>;
+  private readonly guarded = new Map<string, AreaBackend>();
+  private readonly refusal: IoRefusal | undefined;
+  private identity: ApparatusIdentity | undefined;
 
-  constructor(backends: ReadonlyMap<string, AreaBackend>) {
+  constructor(backends: ReadonlyMap<string, AreaBackend>, refusal?: IoRefusal) {
     this.backends = backends;
+    this.refusal = refusal;
   }
 
   backend(lu: LogicalUnit__Output): AreaBackend {
+    const cached = this.guarded.get(lu.id);
+    if (cached !== undefined) return cached;
     const found = this.backends.get(lu.id);
     if (found === undefined) throw new Error(`LU ${lu.id} is not in this process`);
-    return found;
+    const guarded = this.refusal === undefined ? found : this.guard(found);
+    this.guarded.set(lu.id, guarded);
+    return guarded;
   }
 
-  /** In the device's own process the apparatus is fenced by its lease alone: it cannot be stopped apart from the device. */
-  identify(): void {
-    // Nothing to present: no connection to the device.
+  identify(identity: ApparatusIdentity): void {
+    this.identity = identity;
+  }
+
+  private guard(backend: AreaBackend): AreaBackend {
+    const check = (): void => {
+      const identity = this.identity;
+      const refused = identity === undefined ? undefined : this.refusal?.(identity.apparatusId, identity.key);
+      if (refused !== undefined) throw new NbdError("EPERM", refused);
+    };
+    return {
+      read: async (offsetBytes, into) => {
+        check();
+        await backend.read(offsetBytes, into);
+      },
+      write: async (offsetBytes, data, fua) => {
+        check();
+        await backend.write(offsetBytes, data, fua);
+      },
+      writeZeroes: async (offsetBytes, lengthBytes) => {
+        check();
+        await backend.writeZeroes(offsetBytes, lengthBytes);
+      },
+      flush: async () => {
+        check();
+        await backend.flush();
+      },
+    };
   }
 
   async flushAll(): Promise<void> {
-    await Promise.all(Array.from(this.backends.values(), (backend) => backend.flush()));
+    await Promise.all(Array.from(this.backends, ([luId, backend]) => (this.guarded.get(luId) ?? backend).flush()));
   }
 
   async close(): Promise<void> {

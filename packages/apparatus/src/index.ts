@@ -6,7 +6,7 @@
 export { VirtualizationApparatus, drainTimeoutMs } from "./apparatus.js";
 export type { ApparatusFault, ApparatusOptions } from "./apparatus.js";
 export { apparatusHandlers } from "./apparatus-service.js";
-export { LocalBackendSet } from "./backend.js";
+export { LocalBackendSet, type IoRefusal } from "./backend.js";
 export { NbdBackendSet, deviceNbdTimeoutMs, parseNbdUri } from "./nbd-backend.js";
 export type { AreaBackend, BackendSet } from "./backend.js";
 export { ConfigurationFaces, TableFace } from "./configuration-faces.js";

@@ -86,7 +86,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
   for (let index = 0; index < options.apparatusCount; index += 1) {
     const apparatus = new VirtualizationApparatus({
       id: `a${index}`,
-      backends: new LocalBackendSet(backends),
+      backends: new LocalBackendSet(backends, (apparatusId, key) => device.ioRefusal(apparatusId, key)),
       ...(options.fault === undefined ? {} : { fault: options.fault }),
     });
     apparatuses.push(

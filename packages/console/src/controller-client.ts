@@ -5,6 +5,8 @@ import {
   controlChannelOptions,
   deadlineAfter,
   loadGrpc,
+  type ApparatusActionResponse__Output,
+  type ApparatusSummary__Output,
   type ChangeInfo__Output,
   type ClusterStatus__Output,
   type ControllerClient,
@@ -61,6 +63,22 @@ export class ConsoleClient {
 
   getChange(id: string): Promise<ChangeInfo__Output> {
     return callUnary((done) => this.client.GetChange({ id }, this.options(), done));
+  }
+
+  async fenceApparatus(apparatusId: string): Promise<ApparatusSummary__Output | null> {
+    const response = await callUnary<ApparatusActionResponse__Output>((done) => this.client.FenceApparatus({ apparatus_id: apparatusId }, this.options(), done));
+    return response.apparatus;
+  }
+
+  async rejoinApparatus(apparatusId: string): Promise<ApparatusSummary__Output | null> {
+    const response = await callUnary<ApparatusActionResponse__Output>((done) => this.client.RejoinApparatus({ apparatus_id: apparatusId }, this.options(), done));
+    return response.apparatus;
+  }
+
+  /** The change now and at every update until it ends; no deadline, as a migration may take hours. */
+  async *watchChange(id: string): AsyncGenerator<ChangeInfo__Output> {
+    const stream = this.client.WatchChange({ id });
+    for await (const info of stream as AsyncIterable<ChangeInfo__Output>) yield info;
   }
 
   close(): void {

@@ -6,8 +6,9 @@
 import { isRpcError } from "@switchyard/proto";
 import { status } from "@grpc/grpc-js";
 import type { Command } from "./command.js";
-import { changeList, changeShow, volumeMove, volumeResize } from "./commands/change.js";
-import { clusterStatus } from "./commands/cluster.js";
+import { apparatusFence, apparatusList, apparatusRejoin } from "./commands/apparatus.js";
+import { changeList, changeShow, changeWatch, volumeMove, volumeResize } from "./commands/change.js";
+import { clusterStatus, deviceList } from "./commands/cluster.js";
 import { apparatusServe, deviceServe } from "./commands/serve.js";
 import { up } from "./commands/up.js";
 import { volumeCreate, volumeDelete, volumeList, volumeShow } from "./commands/volume.js";
@@ -17,6 +18,7 @@ import { UsageError } from "./usage.js";
 export const commands: readonly Command[] = [
   up,
   clusterStatus,
+  deviceList,
   volumeCreate,
   volumeList,
   volumeShow,
@@ -25,6 +27,10 @@ export const commands: readonly Command[] = [
   volumeDelete,
   changeList,
   changeShow,
+  changeWatch,
+  apparatusList,
+  apparatusFence,
+  apparatusRejoin,
   deviceServe,
   apparatusServe,
 ];

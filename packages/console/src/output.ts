@@ -18,3 +18,13 @@ export function printTable(io: Io, header: readonly string[], rows: readonly (re
   io.stdout.write(`${line(header)}\n`);
   for (const row of rows) io.stdout.write(`${line(row)}\n`);
 }
+
+/** Cells of a progress bar. */
+export const progressBarCells = 30;
+
+/** "[#########.....................]  30%": a text bar of `fraction`, clamped to 0..1. */
+export function progressBar(fraction: number): string {
+  const clamped = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+  const filled = Math.round(clamped * progressBarCells);
+  return `[${"#".repeat(filled)}${".".repeat(progressBarCells - filled)}] ${String(Math.floor(clamped * 100)).padStart(3)}%`;
+}

@@ -21,6 +21,7 @@ function state(volumeAreas: { lu: number[]; area: number[] }[]): StoreState__Out
     journal: [],
     copy_progress: [],
     external_devices: [],
+    fenced_by_operator: [],
     apparatuses: [],
   };
 }

@@ -22,6 +22,7 @@ function state(): StoreState__Output {
     journal: [],
     copy_progress: [],
     external_devices: [],
+    fenced_by_operator: [],
     apparatuses: [],
   };
 }

@@ -100,6 +100,8 @@ export class ClusterController {
   private readonly apparatusLeaseMs: number;
   /** The registration key the device knows each apparatus in the control range by. */
   private readonly keys = new Map<string, string>();
+  /** Fenced by an operator, as the store records it: no automatic rejoin takes these back. */
+  private operatorFenced = new Set<string>();
   /** Probes answered in a row by each fenced apparatus (joinApparatuses). */
   private readonly answeredProbes = new Map<string, number>();
   private readonly leaseMs: number;
@@ -214,6 +216,11 @@ export class ClusterController {
     const pending: PendingReport[] = [];
     await Promise.all(
       this.peers.map(async (peer) => {
+        if (this.operatorFenced.has(peer.id)) {
+          // The device refuses it already (its fence is persistent); only an operator's rejoin lifts it.
+          this.fenced.add(peer.id);
+          return;
+        }
         try {
           const status = await callUnary<ApparatusState__Output>((done) => peer.client.GetState({}, { deadline: deadlineAfter(callTimeoutMs) }, done));
           pending.push({ apparatusId: peer.id, changeId: status.pending_change_id, phase: status.pending_phase });
@@ -254,6 +261,7 @@ export class ClusterController {
    * answer.
    */
   private addEnrolled(state: StoreState__Output): void {
+    this.operatorFenced = new Set(state.fenced_by_operator);
     const credentials = grpc.credentials.createInsecure();
     for (const record of state.apparatuses) {
       const index = this.peers.findIndex((peer) => peer.id === record.id);
@@ -296,7 +304,7 @@ export class ClusterController {
     // Every few seconds: without the extent maps, which would cost a million-extent table each time.
     const { state } = await this.readStore({ omitExtents: true, omitJournal: true });
     this.addEnrolled(state);
-    for (const peer of this.peers.filter((candidate) => this.fenced.has(candidate.id))) {
+    for (const peer of this.peers.filter((candidate) => this.fenced.has(candidate.id) && !this.operatorFenced.has(candidate.id))) {
       // A short probe first, outside the queue of changes: one that is still away must not delay them.
       const alive = await callUnary((done) => peer.client.GetState({}, { deadline: deadlineAfter(probeTimeoutMs) }, done)).then(
         () => true,
@@ -489,7 +497,8 @@ export class ClusterController {
   }
 
   async listChanges(): Promise<ChangeInfo[]> {
-    const { state } = await this.readStore();
+    // The journal alone: `change watch` asks often, and extent maps may be a million rows.
+    const { state } = await this.readStore({ omitExtents: true });
     const running = this.changes.runningChanges();
     const finished = state.journal.map(infoOf).filter((info) => !running.some((change) => change.id === info.id));
     return [...finished, ...running];
@@ -508,11 +517,46 @@ export class ClusterController {
     await callUnary((done) => this.device.Fence({ epoch, apparatus_id: apparatusId }, { deadline: deadlineAfter(callTimeoutMs) }, done));
   }
 
-  /** A fenced apparatus rejoins by loading the whole current table. */
+  /**
+   * `apparatus fence`: an operator takes an apparatus out of the control
+   * range (claim 3's fence, by hand): the device refuses its I/O at once, and
+   * the store remembers, so no controller takes it back until `apparatus
+   * rejoin`, across restarts and failovers.
+   */
+  fenceByOperator(apparatusId: string): Promise<void> {
+    return this.serialized(async () => {
+      const peer = this.peerNamed(apparatusId);
+      if (this.operatorFenced.has(peer.id)) {
+        throw new ControllerError("FAILED_PRECONDITION", `apparatus ${peer.id} is fenced already; 'switchyard apparatus rejoin ${peer.id}' takes it back`);
+      }
+      await this.recordOperatorFence(peer, true);
+      await this.fenceApparatus(peer.id, this.epoch);
+    });
+  }
+
+  private peerNamed(apparatusId: string): ApparatusPeer {
+    const peer = this.peers.find((candidate) => candidate.id === apparatusId);
+    if (peer === undefined) {
+      throw new ControllerError("NOT_FOUND", `no apparatus ${JSON.stringify(apparatusId)}; apparatuses are ${this.peers.map((candidate) => candidate.id).join(", ")}`);
+    }
+    return peer;
+  }
+
+  /** Records in the store whether an operator fenced `peer`; it writes the whole state, so it reads it whole. */
+  private async recordOperatorFence(peer: ApparatusPeer, fenced: boolean): Promise<void> {
+    const { state, sequence } = await this.readStore();
+    const others = state.fenced_by_operator.filter((apparatusId) => apparatusId !== peer.id);
+    await this.writeStore({ ...state, fenced_by_operator: fenced ? [...others, peer.id] : others }, sequence);
+    if (fenced) this.operatorFenced.add(peer.id);
+    else this.operatorFenced.delete(peer.id);
+  }
+
+  /** A fenced apparatus rejoins by loading the whole current table; an operator's fence is lifted first. */
   rejoinApparatus(apparatusId: string): Promise<void> {
     return this.serialized(async () => {
-      const peer = this.peers.find((candidate) => candidate.id === apparatusId);
-      if (peer === undefined) throw new ControllerError("NOT_FOUND", `no apparatus ${apparatusId}`);
+      const peer = this.peerNamed(apparatusId);
+      if (!this.fenced.has(peer.id)) throw new ControllerError("FAILED_PRECONDITION", `apparatus ${peer.id} is not fenced: there is nothing to rejoin`);
+      if (this.operatorFenced.has(peer.id)) await this.recordOperatorFence(peer, false);
       const { state } = await this.readStore({ omitJournal: true });
       await this.loadTableInto(peer, state, this.epoch);
       await this.register(peer);

@@ -3,13 +3,50 @@
  * Changes of mapping under host I/O (move, resize, migrate) arrive with the
  * change protocol; until then they answer UNIMPLEMENTED and say so.
  */
+import { Metadata, type ServerWritableStream } from "@grpc/grpc-js";
 import type * as grpc from "@grpc/grpc-js";
-import { unaryHandler, type ControllerHandlers } from "@switchyard/proto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { unaryHandler, type ApparatusSummary, type ChangeInfo, type ControllerHandlers, type WatchChangeRequest__Output } from "@switchyard/proto";
 import type { ClusterController } from "./cluster-controller.js";
 import { ControllerError, mapControllerError } from "./errors.js";
 
+/** How often `change watch` looks at a running change. */
+export const watchIntervalMs = 200;
+
 function unary<Request, Response>(body: (request: Request) => Promise<Response> | Response): grpc.handleUnaryCall<Request, Response> {
   return unaryHandler(body, mapControllerError);
+}
+
+async function apparatusSummary(controller: ClusterController, apparatusId: string): Promise<ApparatusSummary | null> {
+  const status = await controller.clusterStatus();
+  return status.apparatuses?.find((apparatus) => apparatus.id === apparatusId) ?? null;
+}
+
+/**
+ * `change watch`: the change as it is now, then again whenever it differs,
+ * until it ends (or the watcher goes). Polling the controller's own view
+ * keeps one source of truth; a phase is milliseconds, a copy minutes, so a
+ * few looks a second show both.
+ */
+async function watchChange(current: () => ClusterController, call: ServerWritableStream<WatchChangeRequest__Output, ChangeInfo>): Promise<void> {
+  let shown = "";
+  try {
+    for (;;) {
+      const info = await current().getChange(call.request.id);
+      const text = JSON.stringify(info);
+      if (text !== shown) call.write(info);
+      shown = text;
+      if (info.state !== "CHANGE_STATE_RUNNING") break;
+      await sleep(watchIntervalMs);
+      // The watcher went away (Ctrl-C): nobody to tell.
+      if (call.cancelled) return;
+    }
+    call.end();
+  } catch (error) {
+    const failure = mapControllerError(error);
+    // A server stream ends with a status by an 'error' event carrying code and details.
+    call.emit("error", { code: failure.code, details: failure.details, metadata: new Metadata() });
+  }
 }
 
 function notYet(what: string): () => never {
@@ -51,14 +88,16 @@ export function controllerHandlers(current: () => ClusterController): Controller
     GetChange: unary((request) => current().getChange(request.id)),
     ListChanges: unary(async () => ({ changes: await current().listChanges() })),
     WatchChange: (call) => {
-      call.destroy(new Error("watching changes is not available yet in this Switchyard version"));
+      void watchChange(current, call);
     },
     CancelChange: unary(notYet("cancelling a change")),
-    FenceApparatus: unary(notYet("fencing an apparatus by hand")),
+    FenceApparatus: unary(async (request) => {
+      await current().fenceByOperator(request.apparatus_id);
+      return { apparatus: await apparatusSummary(current(), request.apparatus_id) };
+    }),
     RejoinApparatus: unary(async (request) => {
       await current().rejoinApparatus(request.apparatus_id);
-      const status = await current().clusterStatus();
-      return { apparatus: status.apparatuses?.find((apparatus) => apparatus.id === request.apparatus_id) ?? null };
+      return { apparatus: await apparatusSummary(current(), request.apparatus_id) };
     }),
     AddExternalDevice: unary(notYet("external devices")),
   };

@@ -14,6 +14,17 @@ const processStartTimeoutMs = 30_000;
 /** Until the controller has taken every apparatus into the control range: it probes every 2 s. */
 const clusterReadyTimeoutMs = 60_000;
 
+/**
+ * Node flags for every server process, from SWITCHYARD_BENCH_NODE_FLAGS
+ * (space-separated), for profiling a benchmark's servers: Node refuses
+ * --cpu-prof in NODE_OPTIONS. For example
+ * SWITCHYARD_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+ */
+function serverNodeFlags(): string[] {
+  const flags = process.env.SWITCHYARD_BENCH_NODE_FLAGS ?? "";
+  return flags.split(" ").filter((flag) => flag !== "");
+}
+
 /** This checkout's CLI, or another build's (SWITCHYARD_BENCH_CLI=/path/to/cli.js) to compare before and after a change. */
 export const cliPath = process.env.SWITCHYARD_BENCH_CLI ?? fileURLToPath(new URL("../../../packages/console/dist/cli.js", import.meta.url));
 
@@ -62,7 +73,7 @@ export class Cluster {
     const started: ServerProcess[] = [];
     try {
       const device = await ServerProcess.start("device", process.execPath, [
-        cliPath, "device", "serve", "--dir", join(options.dir, "device"), "--grpc-port", "0", "--nbd-port", "0",
+        ...serverNodeFlags(), cliPath, "device", "serve", "--dir", join(options.dir, "device"), "--grpc-port", "0", "--nbd-port", "0",
         "--lu-size", options.luSize, "--extent-size", options.extentSize, "--json",
       ], { ownGroup: false });
       started.push(device);
@@ -71,7 +82,7 @@ export class Cluster {
       for (let index = 0; index < options.apparatusCount; index += 1) {
         const id = `a${index}`;
         const server = await ServerProcess.start(id, process.execPath, [
-          cliPath, "apparatus", "serve", "--id", id, "--device", deviceGrpc, "--nbd-port", "0", "--grpc-port", "0",
+          ...serverNodeFlags(), cliPath, "apparatus", "serve", "--id", id, "--device", deviceGrpc, "--nbd-port", "0", "--grpc-port", "0",
           "--json",
         ], { ownGroup: false });
         started.push(server);

@@ -75,6 +75,8 @@ interface MoveWindow {
   readonly holdToReleaseMs: number;
   /** Each phase's elapsed time, by name: where a long hold went. */
   readonly phaseMs: ReadonlyMap<string, number>;
+  /** Each phase's span, in order: which phase a slow write elsewhere began in. */
+  readonly phaseSpans: readonly { readonly phase: string; readonly startMs: number; readonly endMs: number }[];
 }
 
 function wallNowMs(): number {
@@ -131,7 +133,9 @@ async function moveLoop(cluster: Cluster, extentCount: number, untilMs: number, 
     const first = change.phases[0];
     const last = change.phases.at(-1);
     assert.ok(first !== undefined && last !== undefined);
-    windows.push({ extentIndex, startMs: first.started_at_ms, endMs: last.started_at_ms + last.elapsed_ms, holdToReleaseMs: holdToReleaseMs(change), phaseMs: new Map(change.phases.map((phase) => [phase.phase, phase.elapsed_ms])) });
+    windows.push({ extentIndex, startMs: first.started_at_ms, endMs: last.started_at_ms + last.elapsed_ms, holdToReleaseMs: holdToReleaseMs(change), phaseMs: new Map(change.phases.map((phase) => [phase.phase, phase.elapsed_ms])),
+      phaseSpans: change.phases.map((phase) => ({ phase: phase.phase, startMs: phase.started_at_ms, endMs: phase.started_at_ms + phase.elapsed_ms })),
+    });
   }
 }
 
@@ -139,12 +143,24 @@ interface Classified {
   readonly baseline: number[];
   readonly moved: number[];
   readonly elsewhere: number[];
+  /** Where each write elsewhere began: the name of the phase in progress, or "between phases". */
+  readonly elsewhereBeganIn: string[];
   readonly between: number[];
   readonly unanswered: number;
 }
 
+/** The phase of `windows` in progress at `timeMs`. */
+function phaseAt(windows: readonly MoveWindow[], timeMs: number): string {
+  for (const window of windows) {
+    if (timeMs < window.startMs || timeMs >= window.endMs) continue;
+    const span = window.phaseSpans.find((candidate) => timeMs >= candidate.startMs && timeMs < candidate.endMs);
+    return span?.phase ?? "between phases";
+  }
+  return "before the change";
+}
+
 function classify(log: WriteLog, windows: readonly MoveWindow[]): Classified {
-  const result: Classified & { unanswered: number } = { baseline: [], moved: [], elsewhere: [], between: [], unanswered: 0 };
+  const result: Classified & { unanswered: number } = { baseline: [], moved: [], elsewhere: [], elsewhereBeganIn: [], between: [], unanswered: 0 };
   for (let index = 0; index < log.count; index += 1) {
     const latencyMs = log.latencyMs[index] ?? Number.NaN;
     const phase = log.phase[index];
@@ -163,6 +179,7 @@ function classify(log: WriteLog, windows: readonly MoveWindow[]): Classified {
     const bucket = overlapped.length === 0 ? result.between
       : overlapped.some((window) => window.extentIndex === log.extentIndex[index]) ? result.moved : result.elsewhere;
     bucket.push(latencyMs);
+    if (bucket === result.elsewhere) result.elsewhereBeganIn.push(phaseAt(overlapped, startMs));
   }
   return result;
 }
@@ -171,6 +188,19 @@ function line(name: string, values: readonly number[]): string {
   if (values.length === 0) return `${name.padEnd(30)} no writes\n`;
   const figures = [percentile(values, 0.5), percentile(values, 0.99), Math.max(...values)].map((value) => value.toFixed(2).padStart(9));
   return `${name.padEnd(30)}${figures.join("")}${String(values.length).padStart(9)}\n`;
+}
+
+/** "hold 3/120 (2.5%), copy …": how many writes elsewhere that began in each phase were slower than `thresholdMs`. */
+function slowByPhase(classified: Classified, thresholdMs: number): string {
+  const counts = new Map<string, { slow: number; all: number }>();
+  classified.elsewhere.forEach((latencyMs, index) => {
+    const phase = classified.elsewhereBeganIn[index] ?? "?";
+    const count = counts.get(phase) ?? { slow: 0, all: 0 };
+    count.all += 1;
+    if (latencyMs > thresholdMs) count.slow += 1;
+    counts.set(phase, count);
+  });
+  return [...counts].map(([phase, count]) => `${phase} ${count.slow}/${count.all} (${((100 * count.slow) / count.all).toFixed(1)}%)`).join(", ");
 }
 
 function options(): { apparatuses: number; extents: number; rate: number; seconds: number; rounds: number; moveGapMs: number } {
@@ -260,6 +290,7 @@ function report(settings: ReturnType<typeof options>, result: Awaited<ReturnType
   out.write(`writes skipped (connection full): ${result.skipped}; unanswered: ${classified.unanswered}\n`);
   if (classified.baseline.length === 0 || classified.elsewhere.length === 0) return;
   const baselineP99 = percentile(classified.baseline, 0.99);
+  out.write(`writes elsewhere slower than baseline p99, by the phase they began in: ${slowByPhase(classified, baselineP99)}\n`);
   const elsewhereRatio = percentile(classified.elsewhere, 0.99) / baselineP99;
   out.write(`elsewhere p99 / baseline p99: ${elsewhereRatio.toFixed(2)}x (target <= ${elsewhereP99RatioTarget}x) ${elsewhereRatio <= elsewhereP99RatioTarget ? "met" : "NOT met"}\n`);
   out.write(`elsewhere p50 / baseline p50: ${(percentile(classified.elsewhere, 0.5) / percentile(classified.baseline, 0.5)).toFixed(2)}x\n`);

@@ -1,7 +1,8 @@
 /** `switchyard volume move | resize` and `switchyard change list | show`. */
 import type { ChangeInfo__Output, ChangeState__Output } from "@switchyard/proto";
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
-import { printJson, printTable, type Io } from "../output.js";
+import { printJson, printTable, progressBar, type Io } from "../output.js";
+import { formatBytes } from "../sizes.js";
 import { flag, integerOption, parse, positional, requiredString, sizeOption, UsageError } from "../usage.js";
 
 function stateWord(state: ChangeState__Output): string {
@@ -158,5 +159,48 @@ Example:
     if (flag(parsed, "json")) printJson(io, changeJson(change));
     else printChange(io, change);
     return 0;
+  },
+};
+
+/** One line of `change watch`: the state, where the change is, its reports so far, and a bar when it copies. */
+function watchLine(change: ChangeInfo__Output): string {
+  const done = change.phases.filter((phase) => phase.elapsed_ms > 0 || change.state !== "CHANGE_STATE_RUNNING").map((phase) => `${phase.phase} ${phase.elapsed_ms} ms`);
+  const where = change.message;
+  const copy = change.total_bytes > 0 ? `  ${progressBar(change.copied_bytes / change.total_bytes)} ${formatBytes(change.copied_bytes)} of ${formatBytes(change.total_bytes)}` : "";
+  const fenced = change.fenced.length > 0 ? `  fenced: ${change.fenced.join(", ")}` : "";
+  return `${stateWord(change.state)}${where === "" ? "" : ` (${where})`}  phases: ${done.join(", ") || "none yet"}  reports: ${change.reports.length}${copy}${fenced}`;
+}
+
+export const changeWatch: Command = {
+  words: ["change", "watch"],
+  summary: "follow a change live until it ends: phases, reports, copy progress",
+  help: `Usage: switchyard change watch ID [--dir DIR | --endpoint HOST:PORT] [--json]
+
+Prints the change now and a new line whenever it moves on (a phase ends, an
+apparatus reports, a copy progresses), until it ends. Exits 0 when it
+committed, 1 when it aborted, failed or was cancelled. With --json, one JSON
+object per line (the shape of 'change show --json').
+
+Options:
+${clientOptionsHelp}
+
+Example:
+  switchyard change watch move-2-a1b2c3`,
+  async run(argv, io) {
+    const parsed = parse(argv, clientOptions, 1);
+    const id = positional(parsed, 0, "change ID");
+    const json = flag(parsed, "json");
+    const last = await withClient(parsed, async (client) => {
+      let latest: ChangeInfo__Output | undefined;
+      for await (const change of client.watchChange(id)) {
+        latest = change;
+        io.stdout.write(json ? `${JSON.stringify(changeJson(change))}\n` : `${new Date().toISOString().slice(11, 23)}  ${change.id}  ${watchLine(change)}\n`);
+      }
+      return latest;
+    });
+    if (last === undefined) throw new Error(`the controller ended the watch of ${id} without a word; try 'switchyard change show ${id}'`);
+    if (last.state === "CHANGE_STATE_COMMITTED") return 0;
+    io.stderr.write(`switchyard: change ${last.id} did not commit: ${last.message}\n`);
+    return 1;
   },
 };

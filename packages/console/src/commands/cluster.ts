@@ -1,5 +1,5 @@
-/** `switchyard cluster status`. */
-import type { ApparatusStatus__Output, ClusterStatus__Output } from "@switchyard/proto";
+/** `switchyard cluster status` and `switchyard device list`. */
+import type { ApparatusStatus__Output, ApparatusSummary__Output, ClusterStatus__Output } from "@switchyard/proto";
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
 import { printJson, printTable, type Io } from "../output.js";
 import { formatBytes } from "../sizes.js";
@@ -7,7 +7,7 @@ import { flag, parse } from "../usage.js";
 
 type ApparatusStateWord = "serving" | "held" | "fenced" | "down" | "unknown";
 
-function stateWord(state: ApparatusStatus__Output): ApparatusStateWord {
+export function stateWord(state: ApparatusStatus__Output): ApparatusStateWord {
   switch (state) {
     case "APPARATUS_STATUS_SERVING":
       return "serving";
@@ -22,29 +22,29 @@ function stateWord(state: ApparatusStatus__Output): ApparatusStateWord {
   }
 }
 
+/** Devices and their LUs as `device list --json` and `cluster status --json` show them. */
+function devicesJson(status: ClusterStatus__Output): unknown[] {
+  return status.devices.map((device) => ({
+    id: device.id,
+    grpc: device.grpc,
+    lus: device.lus.map((lu) => ({
+      id: lu.id,
+      size_bytes: lu.size_bytes,
+      extent_size_bytes: lu.extent_size_bytes,
+      areas_total: lu.areas_total,
+      areas_free: lu.areas_free,
+      used_bytes: (lu.areas_total - lu.areas_free) * lu.extent_size_bytes,
+      free_bytes: lu.areas_free * lu.extent_size_bytes,
+    })),
+  }));
+}
+
 /** The JSON contract of `cluster status --json`, for scripts. */
 export function clusterStatusJson(status: ClusterStatus__Output): unknown {
   return {
     generation: status.generation,
-    devices: status.devices.map((device) => ({
-      id: device.id,
-      grpc: device.grpc,
-      lus: device.lus.map((lu) => ({
-        id: lu.id,
-        size_bytes: lu.size_bytes,
-        extent_size_bytes: lu.extent_size_bytes,
-        areas_total: lu.areas_total,
-        areas_free: lu.areas_free,
-      })),
-    })),
-    apparatuses: status.apparatuses.map((apparatus) => ({
-      id: apparatus.id,
-      nbd: apparatus.nbd,
-      grpc: apparatus.grpc,
-      pid: apparatus.pid,
-      state: stateWord(apparatus.state),
-      generation: apparatus.generation,
-    })),
+    devices: devicesJson(status),
+    apparatuses: status.apparatuses.map(apparatusJson),
     controller:
       status.controller === null
         ? null
@@ -62,21 +62,38 @@ function threadWords(threadId: number): string {
   return threadId === 0 ? "main thread" : `worker thread ${threadId}`;
 }
 
+function luRows(status: ClusterStatus__Output): string[][] {
+  return status.devices.flatMap((device) =>
+    device.lus.map((lu) => [
+      device.id,
+      lu.id,
+      formatBytes(lu.size_bytes),
+      formatBytes(lu.extent_size_bytes),
+      formatBytes((lu.areas_total - lu.areas_free) * lu.extent_size_bytes),
+      formatBytes(lu.areas_free * lu.extent_size_bytes),
+      `${lu.areas_free}/${lu.areas_total}`,
+    ]),
+  );
+}
+
+const luHeader = ["DEVICE", "LU", "SIZE", "EXTENT", "USED", "FREE", "FREE AREAS"];
+
 function printStatus(io: Io, status: ClusterStatus__Output): void {
   const controller =
     status.controller === null
       ? "none"
       : `${status.controller.id} (epoch ${status.controller.epoch}, pid ${status.controller.pid}, ${threadWords(status.controller.thread_id)})`;
   io.stdout.write(`controller: ${controller}   table generation: ${status.generation}\n\n`);
-  const luRows = status.devices.flatMap((device) =>
-    device.lus.map((lu) => [device.id, lu.id, formatBytes(lu.size_bytes), formatBytes(lu.extent_size_bytes), `${lu.areas_free}/${lu.areas_total}`]),
-  );
-  printTable(io, ["DEVICE", "LU", "SIZE", "EXTENT", "FREE AREAS"], luRows);
+  printTable(io, luHeader, luRows(status));
   io.stdout.write("\n");
+  printApparatuses(io, status.apparatuses);
+}
+
+export function printApparatuses(io: Io, apparatuses: readonly ApparatusSummary__Output[]): void {
   printTable(
     io,
     ["APPARATUS", "STATE", "NBD", "GRPC", "PID", "GENERATION"],
-    status.apparatuses.map((apparatus) => [
+    apparatuses.map((apparatus) => [
       apparatus.id,
       stateWord(apparatus.state),
       apparatus.nbd,
@@ -85,6 +102,11 @@ function printStatus(io: Io, status: ClusterStatus__Output): void {
       String(apparatus.generation),
     ]),
   );
+}
+
+/** One apparatus as `apparatus list --json` and `cluster status --json` show it. */
+export function apparatusJson(apparatus: ApparatusSummary__Output): unknown {
+  return { id: apparatus.id, nbd: apparatus.nbd, grpc: apparatus.grpc, pid: apparatus.pid, state: stateWord(apparatus.state), generation: apparatus.generation };
 }
 
 export const clusterStatus: Command = {
@@ -106,6 +128,28 @@ Example:
     const status = await withClient(parsed, (client) => client.clusterStatus());
     if (flag(parsed, "json")) printJson(io, clusterStatusJson(status));
     else printStatus(io, status);
+    return 0;
+  },
+};
+
+export const deviceList: Command = {
+  words: ["device", "list"],
+  summary: "list storage devices and their LUs with used and free space",
+  help: `Usage: switchyard device list [--dir DIR | --endpoint HOST:PORT] [--json]
+
+Lists each storage device with its LUs: size, storage area (extent) size,
+bytes used by volumes and free, and free areas out of all.
+
+Options:
+${clientOptionsHelp}
+
+Example:
+  switchyard device list --json`,
+  async run(argv, io) {
+    const parsed = parse(argv, clientOptions, 0);
+    const status = await withClient(parsed, (client) => client.clusterStatus());
+    if (flag(parsed, "json")) printJson(io, devicesJson(status));
+    else printTable(io, luHeader, luRows(status));
     return 0;
   },
 };

@@ -16,6 +16,12 @@ export interface StoreState {
   'copy_progress'?: (_switchyard_v1_CopyProgressRow)[];
   'external_devices'?: (_switchyard_v1_ExternalDevice)[];
   'apparatuses'?: (_switchyard_v1_ApparatusRecord)[];
+  /**
+   * Apparatuses an operator fenced (`switchyard apparatus fence`): no
+   * controller takes them back until an operator rejoins them, across
+   * restarts and failovers.
+   */
+  'fenced_by_operator'?: (string)[];
 }
 
 export interface StoreState__Output {
@@ -26,4 +32,10 @@ export interface StoreState__Output {
   'copy_progress': (_switchyard_v1_CopyProgressRow__Output)[];
   'external_devices': (_switchyard_v1_ExternalDevice__Output)[];
   'apparatuses': (_switchyard_v1_ApparatusRecord__Output)[];
+  /**
+   * Apparatuses an operator fenced (`switchyard apparatus fence`): no
+   * controller takes them back until an operator rejoins them, across
+   * restarts and failovers.
+   */
+  'fenced_by_operator': (string)[];
 }
