@@ -20,17 +20,25 @@ export interface Parsed {
   readonly positionals: readonly string[];
 }
 
+/** One line for what node:util's parseArgs refused, saying where the fix is; its own messages run to several lines. */
+function parseProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof Error && "code" in error ? error.code : undefined;
+  const option = /'(-[^']*)'/.exec(message)?.[1] ?? "";
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option ${option}; --help lists the options`;
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") return `${(message.split("\n")[0] ?? message).replace(/\.$/, "")}; --help shows the usage`;
+  return message.split("\n")[0] ?? message;
+}
+
 export function parse(argv: readonly string[], options: Options, positionalsMax: number): Parsed {
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
   } catch (error) {
-    // Node's messages can run to several lines; the console prints one.
-    const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(message.split("\n")[0] ?? message);
+    throw new UsageError(parseProblem(error));
   }
   if (parsed.positionals.length > positionalsMax) {
-    throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[positionalsMax])}`);
+    throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[positionalsMax])}; --help shows the usage`);
   }
   const values: Record<string, string | boolean | undefined> = {};
   for (const [key, value] of Object.entries(parsed.values)) {

@@ -81,6 +81,34 @@ describe("switchyard console commands", () => {
     });
   });
 
+  it("refuses bad input to every client command with exit 2 and one line that says what was wrong, changing nothing", async () => {
+    const before = await appliance.cli(["volume", "list", "--json"]);
+    const cases: readonly (readonly [readonly string[], RegExp])[] = [
+      [["volume", "show"], /missing volume NAME/],
+      [["volume", "show", "nosuch"], /no volume nosuch/],
+      [["volume", "create", "x", "--size", "4MiB", "--lu", "lu9"], /no LU lu9; LUs are lu0, lu1/],
+      [["volume", "create", "BAD/NAME", "--size", "4MiB"], /volume name "BAD\/NAME" must be/],
+      [["volume", "create", "x", "--size"], /--size.*argument.*; --help shows the usage/],
+      [["volume", "move", "c1", "--extent", "x", "--to", "lu1"], /--extent "x" must be a whole number/],
+      [["volume", "move", "c1", "--extent", "99", "--to", "lu1"], /volume c1 has extents 0 to 1, not 99/],
+      [["volume", "move", "c1", "--extent", "0", "--to", "lu9"], /no LU lu9/],
+      [["volume", "move", "c1", "--to", "lu1"], /--extent is required/],
+      [["volume", "resize", "c1", "--size", "3"], /not a multiple of 512 bytes/],
+      [["volume", "delete", "nosuch"], /no volume nosuch/],
+      [["change", "show", "nosuch"], /no change nosuch; 'switchyard change list' shows them/],
+      [["change", "list", "extra"], /unexpected argument "extra"; --help shows the usage/],
+      [["device", "list", "--bogus"], /unknown option --bogus; --help lists the options/],
+      [["apparatus", "list", "--json=3"], /does not take an argument/],
+      [["apparatus", "rejoin"], /missing apparatus ID/],
+      [["cluster", "status", "extra"], /unexpected argument/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => appliance.cli([...args])));
+    results.forEach((result, index) => {
+      expectOneLineFailure(result, 2, cases[index]?.[1] ?? /never/);
+    });
+    expect((await appliance.cli(["volume", "list", "--json"])).stdout).toBe(before.stdout);
+  });
+
   it("lists devices with used and free bytes that agree with cluster status", async () => {
     const devices = records(jsonOf(await appliance.cli(["device", "list", "--json"])), "device list");
     const status = jsonOf(await appliance.cli(["cluster", "status", "--json"]));
