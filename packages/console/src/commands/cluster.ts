@@ -2,6 +2,7 @@
 import type { ApparatusStatus__Output, ClusterStatus__Output } from "@switchyard/proto";
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
 import { printJson, printTable, type Io } from "../output.js";
+import type { ClusterSnapshot } from "../web/snapshot-types.js";
 import { formatBytes } from "../sizes.js";
 import { flag, parse } from "../usage.js";
 
@@ -23,7 +24,7 @@ function stateWord(state: ApparatusStatus__Output): ApparatusStateWord {
 }
 
 /** The JSON contract of `cluster status --json`, for scripts. */
-export function clusterStatusJson(status: ClusterStatus__Output): unknown {
+export function clusterStatusJson(status: ClusterStatus__Output): ClusterSnapshot {
   return {
     generation: status.generation,
     devices: status.devices.map((device) => ({
