@@ -101,38 +101,39 @@ export class IoPath {
     if (this.outOfContact()) throw new NbdError("ESHUTDOWN", "apparatus out of contact: no renewal of its registration within its lease");
   }
 
-  /** Runs one host request and counts it, failed or not, with the time it took from arrival. */
+  /**
+   * Runs one host request and counts it, failed or not, with the time it
+   * took from arrival (one async frame per request: the count is taken in
+   * its finally, not in a wrapper).
+   */
   private async run(volume: string, kind: IoOperation, offsetBytes: number, lengthBytes: number, operation: PartOperation): Promise<void> {
     const startedMs = performance.now();
     let failed = true;
     try {
-      await this.admitAndRun(volume, offsetBytes, lengthBytes, kind !== "read", operation);
+      this.assertServing();
+      if (!this.gate.empty) {
+        const isWrite = kind !== "read";
+        // claim 4: held only where a change remaps; asked again after each release.
+        for (let held = this.gate.wait(volume, offsetBytes, lengthBytes, isWrite); held !== undefined; held = this.gate.wait(volume, offsetBytes, lengthBytes, isWrite)) {
+          await held;
+        }
+        this.assertServing();
+      }
+      // From here to begin() nothing awaits: the face that maps the request is the one it is admitted under.
+      const map = this.faces.active.volumes.get(volume);
+      if (map === undefined) throw new NbdError("ESHUTDOWN", `volume ${volume} is no longer served`);
+      if (offsetBytes + lengthBytes > map.sizeBytes) {
+        throw new NbdError("EINVAL", `range ${offsetBytes}+${lengthBytes} is past the end of ${volume} (${map.sizeBytes} bytes)`);
+      }
+      const tick = this.admission.begin();
+      try {
+        await this.forEachPart(map, offsetBytes, lengthBytes, operation);
+      } finally {
+        this.admission.end(tick);
+      }
       failed = false;
     } finally {
       this.stats.record(volume, kind, lengthBytes, startedMs, failed);
-    }
-  }
-
-  private async admitAndRun(volume: string, offsetBytes: number, lengthBytes: number, isWrite: boolean, operation: PartOperation): Promise<void> {
-    this.assertServing();
-    if (!this.gate.empty) {
-      // claim 4: held only where a change remaps; asked again after each release.
-      for (let held = this.gate.wait(volume, offsetBytes, lengthBytes, isWrite); held !== undefined; held = this.gate.wait(volume, offsetBytes, lengthBytes, isWrite)) {
-        await held;
-      }
-      this.assertServing();
-    }
-    // From here to begin() nothing awaits: the face that maps the request is the one it is admitted under.
-    const map = this.faces.active.volumes.get(volume);
-    if (map === undefined) throw new NbdError("ESHUTDOWN", `volume ${volume} is no longer served`);
-    if (offsetBytes + lengthBytes > map.sizeBytes) {
-      throw new NbdError("EINVAL", `range ${offsetBytes}+${lengthBytes} is past the end of ${volume} (${map.sizeBytes} bytes)`);
-    }
-    const tick = this.admission.begin();
-    try {
-      await this.forEachPart(map, offsetBytes, lengthBytes, operation);
-    } finally {
-      this.admission.end(tick);
     }
   }
 
