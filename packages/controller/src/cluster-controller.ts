@@ -493,7 +493,8 @@ export class ClusterController {
   }
 
   async listChanges(): Promise<ChangeInfo[]> {
-    const { state } = await this.readStore();
+    // The journal only: the web console asks for it on every poll and every /metrics scrape.
+    const { state } = await this.readStore({ omitExtents: true });
     const running = this.changes.runningChanges();
     const finished = state.journal.map(infoOf).filter((info) => !running.some((change) => change.id === info.id));
     return [...finished, ...running];
