@@ -4,9 +4,12 @@
 // move form commits a change under the new controller. Method: `device
 // serve` and three `apparatus serve` children (a1 wins the lease; a2 serves
 // the console with --http-port 0), headless Debian Chromium on a2's page,
-// SIGKILL to a1's process. A missing Chromium fails the test.
+// SIGKILL to a1's process; a screenshot is left in test-artifacts/. A
+// missing Chromium fails the test.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { assertSucceeded, runCli } from "./appliance.js";
@@ -16,6 +19,7 @@ const chromiumPath = "/usr/bin/chromium";
 /** The lease (6 s) runs out, the next campaign step (2 s) takes it, and the page's next poll shows it. */
 const takeoverShownMaxMs = 20_000;
 const uiWaitTimeoutMs = 15_000;
+const artifactsDir = fileURLToPath(new URL("../test-artifacts/", import.meta.url));
 
 describe("web console across a controller failover", () => {
   let cluster: ProcessCluster | undefined;
@@ -53,5 +57,7 @@ describe("web console across a controller failover", () => {
     await page.waitForSelector("#move-result[data-ok='true']");
     await page.waitForSelector(".strip[data-volume='failover'] > div[data-first-extent='0'][data-lu='lu1']");
     expect(await page.locator("#history tr[data-state='committed']").count()).toBeGreaterThanOrEqual(1);
+    await mkdir(artifactsDir, { recursive: true });
+    await page.screenshot({ path: `${artifactsDir}web-console-failover.png`, fullPage: true });
   });
 });

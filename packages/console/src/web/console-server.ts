@@ -13,7 +13,7 @@ import type { VirtualizationApparatus } from "@switchyard/apparatus";
 import { ConsoleClient } from "../controller-client.js";
 import { ChangeMetrics, renderMetrics } from "./metrics.js";
 import { prometheusContentType } from "./prometheus-text.js";
-import { SnapshotFeed } from "./snapshot-feed.js";
+import { SnapshotFeed, snapshotCallTimeoutMs } from "./snapshot-feed.js";
 import { readSnapshot } from "./snapshot.js";
 import { createVolumeFromForm, moveExtentFromForm, readJsonBody, FormError } from "./forms.js";
 
@@ -65,7 +65,10 @@ function sendJson(response: ServerResponse, statusCode: number, value: unknown):
 }
 
 interface Context {
+  /** For the forms: a command's deadline. */
   readonly client: ConsoleClient;
+  /** For reads (snapshots, the journal for /metrics): a short deadline. */
+  readonly reader: ConsoleClient;
   readonly feed: SnapshotFeed;
   readonly changeMetrics: ChangeMetrics;
   readonly apparatuses: readonly VirtualizationApparatus[];
@@ -75,7 +78,7 @@ interface Context {
 async function metrics(context: Context, response: ServerResponse): Promise<void> {
   let journalReadable = true;
   try {
-    context.changeMetrics.observe(await context.client.listChanges());
+    context.changeMetrics.observe(await context.reader.listChanges());
   } catch {
     journalReadable = false;
   }
@@ -107,7 +110,7 @@ async function route(context: Context, request: IncomingMessage, response: Serve
   }
   if (method === "GET" && path === "/metrics") return metrics(context, response);
   if (method === "GET" && path === "/api/snapshot") {
-    sendJson(response, 200, await readSnapshot(context.client));
+    sendJson(response, 200, await readSnapshot(context.reader));
     return;
   }
   if (method === "GET" && path === "/events") {
@@ -119,10 +122,14 @@ async function route(context: Context, request: IncomingMessage, response: Serve
 }
 
 export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
+  // Forms may wait as long as a command does; the page's reads give up sooner, so a
+  // controller that stopped answering shows as unavailable within a few polls.
   const client = new ConsoleClient(options.controllerAddress);
+  const reader = new ConsoleClient(options.controllerAddress, snapshotCallTimeoutMs);
   const context: Context = {
     client,
-    feed: new SnapshotFeed(client),
+    reader,
+    feed: new SnapshotFeed(reader),
     changeMetrics: new ChangeMetrics(),
     apparatuses: options.apparatuses,
     files: await loadStaticFiles(),
@@ -151,6 +158,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => { resolve(); }));
       client.close();
+      reader.close();
     },
   };
 }

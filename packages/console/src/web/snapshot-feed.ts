@@ -17,6 +17,12 @@ import { readSnapshot } from "./snapshot.js";
  * device one store read, so it runs only while a page listens.
  */
 export const snapshotPollMs = 500;
+/**
+ * A read of the cluster that takes longer than this counts as the controller
+ * not answering: a stopped controller process would otherwise freeze the page
+ * for a command's whole deadline. A healthy read takes milliseconds.
+ */
+export const snapshotCallTimeoutMs = 3_000;
 /** Pages listening at once; one more is refused (503) rather than add a poll's worth of sends each. */
 export const eventStreamsMax = 64;
 /**
