@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine (Node 20 already installed) to build and test
 # Switchyard, and is safe to run again: each step checks before it acts.
-#   1. Debian packages for the NBD interop tests and the benchmark, if missing.
+#   1. Debian packages for the NBD interop tests, the browser test and the
+#      benchmark, if missing.
 #   2. pnpm at exactly the version pinned by package.json "packageManager".
 #   3. pnpm install --frozen-lockfile.
 #   4. pnpm turbo run generate build.
@@ -17,9 +18,10 @@ cd "$repo_root"
 
 # Debian packages the tests and the benchmark drive: qemu-img/qemu-io/qemu-nbd
 # (qemu-utils), nbdinfo/nbdcopy (libnbd-bin), nbdkit, fio, and the Python
-# libnbd bindings for scripted NBD checks. The web console's browser tests will
-# add chromium and chromium-driver here when they exist.
-debian_packages=(qemu-utils libnbd-bin nbdkit fio python3-libnbd)
+# libnbd bindings for scripted NBD checks, and Chromium for the web console's
+# browser test (driven by playwright-core at /usr/bin/chromium: no browser is
+# downloaded).
+debian_packages=(qemu-utils libnbd-bin nbdkit fio python3-libnbd chromium)
 
 die() {
   echo "setup.sh: error: $*" >&2

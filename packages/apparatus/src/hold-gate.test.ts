@@ -20,6 +20,8 @@ describe("HoldGate", () => {
     await Promise.all([first, second]);
     expect(order).toEqual([1, 2]);
     expect(gate.empty).toBe(true);
+    expect({ installed: gate.stats.holdsInstalled, active: gate.stats.holdsActive, held: gate.stats.heldRequests }).toEqual({ installed: 1, active: 0, held: 2 });
+    expect(gate.stats.duration.count).toBe(1);
   });
 });
 

@@ -5,6 +5,7 @@
  * costs one check per request.
  */
 import assert from "node:assert/strict";
+import { HoldStats } from "./io-stats.js";
 
 /** Holds one apparatus keeps at once: one change holds at a time, a few ranges each. */
 export const holdsMax = 64;
@@ -29,6 +30,8 @@ interface Hold {
   readonly ranges: readonly HeldRange[];
   readonly scope: HoldScope;
   readonly waiters: Waiter[];
+  /** performance.now() when installed, for the hold's duration. */
+  readonly installedAtMs: number;
 }
 
 export interface HoldSummary {
@@ -40,6 +43,7 @@ export interface HoldSummary {
 
 export class HoldGate {
   private readonly holds: Hold[] = [];
+  readonly stats = new HoldStats();
 
   get empty(): boolean {
     return this.holds.length === 0;
@@ -66,7 +70,8 @@ export class HoldGate {
     if (this.holds.some((hold) => hold.changeId === changeId)) return;
     assert.ok(this.holds.length < holdsMax, `more than ${holdsMax} holds`);
     assert.ok(ranges.length > 0 && ranges.length <= rangesPerHoldMax);
-    this.holds.push({ changeId, ranges, scope, waiters: [] });
+    this.holds.push({ changeId, ranges, scope, waiters: [], installedAtMs: performance.now() });
+    this.stats.installed();
   }
 
   /** Lifts a change's hold and lets its requests go in arrival order; returns how many were held. */
@@ -76,6 +81,7 @@ export class HoldGate {
     const [hold] = this.holds.splice(index, 1);
     assert.ok(hold !== undefined);
     for (const waiter of hold.waiters) waiter.resolve();
+    this.stats.released(hold.installedAtMs, hold.waiters.length);
     return hold.waiters.length;
   }
 

@@ -14,6 +14,8 @@ export { ApparatusError } from "./errors.js";
 export type { ApparatusErrorCode } from "./errors.js";
 export { ExtentMap } from "./extent-map.js";
 export { IoPath } from "./io-path.js";
+export { HoldStats, Histogram, IoStats, OperationStats, VolumeIoStats, holdDurationBucketsSeconds, ioLatencyBucketsSeconds, ioOperations, volumesCountedMax } from "./io-stats.js";
+export type { IoOperation } from "./io-stats.js";
 export { Admission, HoldGate, holdsMax, rangesPerHoldMax } from "./hold-gate.js";
 export type { HeldRange, HoldScope, HoldSummary } from "./hold-gate.js";
 export { applyDifference, checkDifference } from "./difference.js";

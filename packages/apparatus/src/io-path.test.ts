@@ -75,8 +75,22 @@ describe("IoPath", () => {
     expect(lus[0]?.bytes[5 * extentSizeBytes]).toBe(0);
     expect(lus.map((memory) => memory.flushes)).toEqual([1, 1]);
     io.fence("test");
-    await expect(io.flush()).rejects.toMatchObject({ code: "ESHUTDOWN" });
+    await expect(io.flush("v")).rejects.toMatchObject({ code: "ESHUTDOWN" });
     await expect(io.write("v", 0, Buffer.alloc(1), false)).rejects.toMatchObject({ code: "ESHUTDOWN" });
+  });
+
+  it("counts requests, bytes, failures and latency per volume and operation", async () => {
+    const { io } = setup();
+    await io.write("v", 0, Buffer.alloc(4096), false);
+    await io.read("v", 0, Buffer.alloc(512));
+    await expect(io.read("v", 64 * extentSizeBytes, Buffer.alloc(512))).rejects.toMatchObject({ code: "EINVAL" });
+    const [volume] = io.stats.snapshot();
+    const [read, write] = volume?.operations ?? [];
+    expect(volume?.volume).toBe("v");
+    expect({ requests: write?.requests, bytes: write?.bytes, errors: write?.errors }).toEqual({ requests: 1, bytes: 4096, errors: 0 });
+    expect({ requests: read?.requests, bytes: read?.bytes, errors: read?.errors }).toEqual({ requests: 2, bytes: 512, errors: 1 });
+    expect(read?.latency.count).toBe(2);
+    expect(Array.from(read?.latency.counts ?? []).reduce((sum, count) => sum + count, 0)).toBe(2);
   });
 
   it("counts requests in flight", async () => {

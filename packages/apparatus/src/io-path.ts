@@ -9,6 +9,7 @@ import type { AreaBackend, BackendSet } from "./backend.js";
 import type { ConfigurationFaces } from "./configuration-faces.js";
 import type { ExtentMap } from "./extent-map.js";
 import { Admission, HoldGate } from "./hold-gate.js";
+import { IoStats, type IoOperation } from "./io-stats.js";
 
 /** The part of a host request that falls in one extent. */
 type PartOperation = (backend: AreaBackend, luOffsetBytes: number, requestOffsetBytes: number, lengthBytes: number) => Promise<void>;
@@ -18,6 +19,8 @@ export class IoPath {
   private readonly backends: BackendSet;
   readonly gate = new HoldGate();
   readonly admission = new Admission();
+  /** Requests, bytes and latency per volume and operation, for /metrics. */
+  readonly stats = new IoStats();
   private fencedReason: string | undefined;
   /** Host I/O is served until `lease.deadlineMs` (performance.now()); the contact lease moves it. */
   lease: { readonly deadlineMs: number } | undefined;
@@ -51,19 +54,19 @@ export class IoPath {
   }
 
   async read(volume: string, offsetBytes: number, into: Buffer): Promise<void> {
-    await this.run(volume, offsetBytes, into.length, false, (backend, luOffset, requestOffset, length) =>
+    await this.run(volume, "read", offsetBytes, into.length, (backend, luOffset, requestOffset, length) =>
       backend.read(luOffset, into.subarray(requestOffset, requestOffset + length)),
     );
   }
 
   async write(volume: string, offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
-    await this.run(volume, offsetBytes, data.length, true, (backend, luOffset, requestOffset, length) =>
+    await this.run(volume, "write", offsetBytes, data.length, (backend, luOffset, requestOffset, length) =>
       backend.write(luOffset, data.subarray(requestOffset, requestOffset + length), fua),
     );
   }
 
   async writeZeroes(volume: string, offsetBytes: number, lengthBytes: number, fua: boolean): Promise<void> {
-    await this.run(volume, offsetBytes, lengthBytes, true, (backend, luOffset, _requestOffset, length) =>
+    await this.run(volume, "write_zeroes", offsetBytes, lengthBytes, (backend, luOffset, _requestOffset, length) =>
       backend.writeZeroes(luOffset, length),
     );
     if (fua) await this.backends.flushAll();
@@ -71,13 +74,20 @@ export class IoPath {
 
   /** TRIM is advisory (NBD proto.md): the range is checked and left as it is. */
   async trim(volume: string, offsetBytes: number, lengthBytes: number): Promise<void> {
-    await this.run(volume, offsetBytes, lengthBytes, true, () => Promise.resolve());
+    await this.run(volume, "trim", offsetBytes, lengthBytes, () => Promise.resolve());
   }
 
   /** NBD proto.md: FLUSH makes durable every write completed before it, on any connection. */
-  async flush(): Promise<void> {
-    this.assertServing();
-    await this.backends.flushAll();
+  async flush(volume: string): Promise<void> {
+    const startedMs = performance.now();
+    let failed = true;
+    try {
+      this.assertServing();
+      await this.backends.flushAll();
+      failed = false;
+    } finally {
+      this.stats.record(volume, "flush", 0, startedMs, failed);
+    }
   }
 
   /**
@@ -91,26 +101,39 @@ export class IoPath {
     if (this.outOfContact()) throw new NbdError("ESHUTDOWN", "apparatus out of contact: no renewal of its registration within its lease");
   }
 
-  private async run(volume: string, offsetBytes: number, lengthBytes: number, isWrite: boolean, operation: PartOperation): Promise<void> {
-    this.assertServing();
-    if (!this.gate.empty) {
-      // claim 4: held only where a change remaps; asked again after each release.
-      for (let held = this.gate.wait(volume, offsetBytes, lengthBytes, isWrite); held !== undefined; held = this.gate.wait(volume, offsetBytes, lengthBytes, isWrite)) {
-        await held;
-      }
-      this.assertServing();
-    }
-    // From here to begin() nothing awaits: the face that maps the request is the one it is admitted under.
-    const map = this.faces.active.volumes.get(volume);
-    if (map === undefined) throw new NbdError("ESHUTDOWN", `volume ${volume} is no longer served`);
-    if (offsetBytes + lengthBytes > map.sizeBytes) {
-      throw new NbdError("EINVAL", `range ${offsetBytes}+${lengthBytes} is past the end of ${volume} (${map.sizeBytes} bytes)`);
-    }
-    const tick = this.admission.begin();
+  /**
+   * Runs one host request and counts it, failed or not, with the time it
+   * took from arrival (one async frame per request: the count is taken in
+   * its finally, not in a wrapper).
+   */
+  private async run(volume: string, kind: IoOperation, offsetBytes: number, lengthBytes: number, operation: PartOperation): Promise<void> {
+    const startedMs = performance.now();
+    let failed = true;
     try {
-      await this.forEachPart(map, offsetBytes, lengthBytes, operation);
+      this.assertServing();
+      if (!this.gate.empty) {
+        const isWrite = kind !== "read";
+        // claim 4: held only where a change remaps; asked again after each release.
+        for (let held = this.gate.wait(volume, offsetBytes, lengthBytes, isWrite); held !== undefined; held = this.gate.wait(volume, offsetBytes, lengthBytes, isWrite)) {
+          await held;
+        }
+        this.assertServing();
+      }
+      // From here to begin() nothing awaits: the face that maps the request is the one it is admitted under.
+      const map = this.faces.active.volumes.get(volume);
+      if (map === undefined) throw new NbdError("ESHUTDOWN", `volume ${volume} is no longer served`);
+      if (offsetBytes + lengthBytes > map.sizeBytes) {
+        throw new NbdError("EINVAL", `range ${offsetBytes}+${lengthBytes} is past the end of ${volume} (${map.sizeBytes} bytes)`);
+      }
+      const tick = this.admission.begin();
+      try {
+        await this.forEachPart(map, offsetBytes, lengthBytes, operation);
+      } finally {
+        this.admission.end(tick);
+      }
+      failed = false;
     } finally {
-      this.admission.end(tick);
+      this.stats.record(volume, kind, lengthBytes, startedMs, failed);
     }
   }
 

@@ -32,7 +32,7 @@ export class VolumeExport implements NbdExport {
   }
 
   flush(): Promise<void> {
-    return this.io.flush();
+    return this.io.flush(this.name);
   }
 
   trim(offsetBytes: number, lengthBytes: number): Promise<void> {

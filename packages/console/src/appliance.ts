@@ -11,6 +11,7 @@ import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrp
 import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ApparatusFault, type AreaBackend, type ServedApparatus } from "@switchyard/apparatus";
 import { controllerForwarder, startController, type ControllerThreadMode, type ServedController } from "@switchyard/controller";
 import type { EndpointFile } from "./endpoints.js";
+import { startConsoleServer, type ConsoleServer } from "./web/console-server.js";
 
 export interface ApplianceOptions {
   readonly dir: string;
@@ -29,6 +30,8 @@ export interface ApplianceOptions {
   readonly controllerThread: ControllerThreadMode;
   /** A deliberate bug in every apparatus, for testing checkers only. */
   readonly fault?: ApparatusFault;
+  /** Where the web console and /metrics listen (0: a free port); none if absent. */
+  readonly httpPort?: number;
 }
 
 export interface Appliance {
@@ -36,6 +39,8 @@ export interface Appliance {
   readonly device: StorageDevice;
   readonly apparatuses: readonly ServedApparatus[];
   readonly controller: ServedController;
+  /** The web console, if options.httpPort was given. */
+  readonly console: ConsoleServer | undefined;
   close(): Promise<void>;
 }
 
@@ -113,17 +118,25 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     options.controllerThread,
   );
   slot.controllerAddress = controller.address;
+  // The console asks through apparatus a0's forwarding, as it would in a cluster of processes.
+  const web =
+    options.httpPort === undefined
+      ? undefined
+      : await startConsoleServer({ host: options.host, port: options.httpPort, controllerAddress: first.grpcAddress, apparatuses: apparatuses.map((entry) => entry.apparatus) });
   return {
     endpoints: {
       pid: process.pid,
       device: { id: device.id, grpc: served.grpc, nbd: served.nbd },
       controller: { grpc: controller.address },
       apparatuses: apparatuses.map((entry) => ({ id: entry.apparatus.id, nbd: entry.nbdAddress, grpc: entry.grpcAddress })),
+      ...(web === undefined ? {} : { console: { http: web.address, url: web.url } }),
     },
     device,
     apparatuses,
     controller,
+    console: web,
     async close() {
+      await web?.close();
       await controller.close();
       forwarder.close();
       for (const entry of apparatuses) await entry.close();

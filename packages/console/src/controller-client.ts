@@ -18,13 +18,16 @@ export const consoleCallTimeoutMs = 15_000;
 
 export class ConsoleClient {
   private readonly client: ControllerClient;
+  private readonly callTimeoutMs: number;
 
-  constructor(address: string) {
+  /** `callTimeoutMs`: each call's deadline (a reader that polls wants a shorter one than a command). */
+  constructor(address: string, callTimeoutMs: number = consoleCallTimeoutMs) {
     this.client = new (loadGrpc().switchyard.v1.Controller)(address, grpc.credentials.createInsecure(), controlChannelOptions);
+    this.callTimeoutMs = callTimeoutMs;
   }
 
   private options(): grpc.CallOptions {
-    return { deadline: deadlineAfter(consoleCallTimeoutMs) };
+    return { deadline: deadlineAfter(this.callTimeoutMs) };
   }
 
   clusterStatus(): Promise<ClusterStatus__Output> {

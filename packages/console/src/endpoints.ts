@@ -15,6 +15,8 @@ export interface EndpointFile {
   readonly device: { readonly id: string; readonly grpc: string; readonly nbd: string };
   readonly controller: { readonly grpc: string };
   readonly apparatuses: readonly { readonly id: string; readonly nbd: string; readonly grpc: string }[];
+  /** The web console and /metrics (`up --http-port`), when served. */
+  readonly console?: { readonly http: string; readonly url: string };
 }
 
 export function endpointFilePath(dir: string): string {

@@ -9,3 +9,8 @@ export { readEndpointFile, writeEndpointFile, endpointFilePath } from "./endpoin
 export type { EndpointFile } from "./endpoints.js";
 export { parseSize, formatBytes } from "./sizes.js";
 export { ConsoleClient, consoleCallTimeoutMs } from "./controller-client.js";
+export { startConsoleServer } from "./web/console-server.js";
+export type { ConsoleServer, ConsoleServerOptions } from "./web/console-server.js";
+export { parsePrometheusText, prometheusContentType } from "./web/prometheus-text.js";
+export type { ParsedSample } from "./web/prometheus-text.js";
+export type { Snapshot } from "./web/snapshot-types.js";

@@ -33,6 +33,8 @@ describe("switchyard", () => {
     [["volume", "create", "v", "--size", "-1MiB", "--endpoint", "127.0.0.1:1"], /size/],
     [["change", "show", "--endpoint", "nowhere"], /missing change ID/],
     [["up", "--processors", "3"], /--processors must be 1 or 2, not 3/],
+    [["up", "--http-port", "80800"], /--http-port "80800" is not a port/],
+    [["apparatus", "serve", "--id", "a1", "--device", "127.0.0.1:1", "--http-port", "web"], /--http-port "web" is not a port/],
     [["apparatus", "serve", "--id", "a1", "--device", "127.0.0.1:1", "--processors", "two"], /--processors must be 1 or 2/],
   ])("%j exits 2 with one line", async (argv, message) => {
     const { io, err } = capture();

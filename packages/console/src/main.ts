@@ -3,8 +3,6 @@
  * runs it, and turns what went wrong into one line and an exit code:
  * 0 done, 1 the operation failed, 2 bad usage.
  */
-import { isRpcError } from "@switchyard/proto";
-import { status } from "@grpc/grpc-js";
 import type { Command } from "./command.js";
 import { apparatusFence, apparatusList, apparatusRejoin } from "./commands/apparatus.js";
 import { changeList, changeShow, changeWatch, volumeMove, volumeResize } from "./commands/change.js";
@@ -13,7 +11,7 @@ import { apparatusServe, deviceServe } from "./commands/serve.js";
 import { up } from "./commands/up.js";
 import { volumeCreate, volumeDelete, volumeList, volumeShow } from "./commands/volume.js";
 import type { Io } from "./output.js";
-import { UsageError } from "./usage.js";
+import { exitDone, exitFailed, exitUsage, failureLine } from "./failure.js";
 
 export const commands: readonly Command[] = [
   up,
@@ -35,9 +33,7 @@ export const commands: readonly Command[] = [
   apparatusServe,
 ];
 
-export const exitDone = 0;
-export const exitFailed = 1;
-export const exitUsage = 2;
+export { exitDone, exitFailed, exitUsage };
 
 function overview(): string {
   const width = Math.max(...commands.map((command) => command.words.join(" ").length));
@@ -61,19 +57,6 @@ function findCommand(argv: readonly string[]): { command: Command; rest: readonl
     if (command.words.every((word, index) => argv[index] === word)) return { command, rest: argv.slice(command.words.length) };
   }
   return undefined;
-}
-
-/** gRPC statuses that mean the request itself was wrong: the user fixes the command, exit 2. */
-const usageStatuses: ReadonlySet<number> = new Set([status.INVALID_ARGUMENT, status.OUT_OF_RANGE, status.NOT_FOUND, status.ALREADY_EXISTS]);
-
-function failureLine(error: unknown): { line: string; code: number } {
-  if (error instanceof UsageError) return { line: error.message, code: exitUsage };
-  if (isRpcError(error)) {
-    const code = usageStatuses.has(error.code) ? exitUsage : exitFailed;
-    if (error.code === status.UNAVAILABLE) return { line: `the appliance did not answer (${error.details}); is 'switchyard up' running?`, code };
-    return { line: error.details, code };
-  }
-  return { line: error instanceof Error ? error.message : String(error), code: exitFailed };
 }
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {

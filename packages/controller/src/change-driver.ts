@@ -15,6 +15,8 @@ export interface ChangeEffects {
   effect(effect: EffectKind): Promise<void>;
   fence(apparatusId: string): void;
   now(): number;
+  /** Called after every step of the core, to follow the change as it goes (the phase log). */
+  stepped?(): void;
 }
 
 export interface ChangeResult {
@@ -26,6 +28,7 @@ export function driveChange(run: ChangeRun, effects: ChangeEffects): Promise<Cha
   return new Promise<ChangeResult>((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     const execute = (commands: readonly Command[]): void => {
+      effects.stepped?.();
       for (const command of commands) perform(command);
       if (timer !== undefined) clearTimeout(timer);
       const deadline = run.deadlineMs;

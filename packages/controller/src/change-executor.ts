@@ -24,6 +24,7 @@ import type { ChangePlan } from "./change-plans.js";
 import { ChangeRun, type MessagePhase } from "./change-run.js";
 import { driveChange, type PhaseAnswer } from "./change-driver.js";
 import { crashNow, sendWithCrash, type TestCrash } from "./test-crash.js";
+import { ChangePhaseLog, type ChangeLogger } from "./change-log.js";
 
 /** Default phase timeout: an apparatus silent this long in one phase is fenced (claim 3). */
 export const phaseTimeoutMsDefault = 2_000;
@@ -52,6 +53,8 @@ export interface ChangeExecutorOptions {
   readonly selfId?: string;
   /** Test hook: the process signals itself at this point of its changes (test-crash.ts). */
   readonly crash?: TestCrash;
+  /** Where each change's phases are logged, one line each (change-log.ts); none if absent. */
+  readonly logger?: ChangeLogger;
 }
 
 /** Wall-clock milliseconds that never go backwards. */
@@ -82,8 +85,10 @@ export class ChangeExecutor {
     const crash = this.options.crash;
     if (crash?.point === "before-hold") crashNow(crash, `before the Hold of ${changeId}`);
     const victim = range.find((peer) => peer.id !== this.options.selfId)?.id;
+    const log = this.options.logger === undefined ? undefined : new ChangePhaseLog(this.options.logger, run, { kind: plan.kind, summary: plan.summary, epoch, baseGeneration: plan.baseGeneration });
     const result = await driveChange(run, {
       now: nowMs,
+      stepped: () => log?.stepped(),
       send: sendWithCrash(crash, victim, (phase, apparatusId) => this.send(peers.get(apparatusId), phase, changeId, epoch, plan)),
       effect: async (effect) => {
         if (effect === "copy") {
@@ -115,6 +120,7 @@ export class ChangeExecutor {
       },
     });
     this.running.delete(changeId);
+    log?.finished(result.outcome, result.message, nowMs() - startedAtMs);
     const outcome: ChangeState = result.outcome === "committed" ? "CHANGE_STATE_COMMITTED" : "CHANGE_STATE_ABORTED";
     const final = this.entry(changeId, plan, run, epoch, startedAtMs, outcome, result.message);
     final.ended_at_ms = Math.round(nowMs());

@@ -30,6 +30,7 @@ import {
 import { ChangeExecutor, infoOf, phaseTimeoutMsDefault } from "./change-executor.js";
 import { rolledBackEntries, type PendingReport } from "./recovery.js";
 import type { TestCrash } from "./test-crash.js";
+import type { ChangeLogger } from "./change-log.js";
 import { planMove, planResize } from "./change-plans.js";
 import { allocateAreas, areasTotal, freeAreaCount, usedAreaMaps, type AreaRef } from "./allocation.js";
 import { ControllerError } from "./errors.js";
@@ -82,6 +83,8 @@ export interface ClusterControllerOptions {
   readonly onLeader?: (address: string) => void;
   /** Test hook: the process signals itself at this point of its changes (test-crash.ts). */
   readonly testCrash?: TestCrash;
+  /** Where changes log their phases (change-log.ts). */
+  readonly logger?: ChangeLogger;
 }
 
 interface ApparatusPeer extends ApparatusEndpoint {
@@ -139,6 +142,7 @@ export class ClusterController {
       commitDelta: (delta) => this.commitDelta(delta),
       selfId: options.id,
       ...(options.testCrash === undefined ? {} : { crash: options.testCrash }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
   }
 
@@ -497,7 +501,7 @@ export class ClusterController {
   }
 
   async listChanges(): Promise<ChangeInfo[]> {
-    // The journal alone: `change watch` asks often, and extent maps may be a million rows.
+    // The journal only: `change watch`, the web console and /metrics ask often, and extent maps may be a million rows.
     const { state } = await this.readStore({ omitExtents: true });
     const running = this.changes.runningChanges();
     const finished = state.journal.map(infoOf).filter((info) => !running.some((change) => change.id === info.id));

@@ -10,9 +10,10 @@ import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrp
 import { ClusterController, type ClusterControllerOptions } from "./cluster-controller.js";
 import { controllerHandlers } from "./controller-service.js";
 import { ControllerError } from "./errors.js";
+import { controllerLogger } from "./change-log.js";
 
 /** What a controller needs to start anywhere: plain data, so it can be handed to a worker thread. */
-export interface ServeControllerOptions extends Omit<ClusterControllerOptions, "address" | "now" | "onLeader"> {
+export interface ServeControllerOptions extends Omit<ClusterControllerOptions, "address" | "now" | "onLeader" | "logger"> {
   /** Address the Controller service listens on. */
   readonly host: string;
   /** 0 picks a free port. */
@@ -36,7 +37,9 @@ export async function serveController(options: ServeControllerOptions, onLeader?
   }));
   const port = await bindGrpc(server, options.host, options.grpcPort);
   const address = `${options.host}:${port}`;
-  const controller = new ClusterController({ ...options, address, ...(onLeader === undefined ? {} : { onLeader }) });
+  // The logger is made here, in the thread the controller runs on: a logger cannot cross to a worker.
+  const logger = controllerLogger(options.id);
+  const controller = new ClusterController({ ...options, address, logger, ...(onLeader === undefined ? {} : { onLeader }) });
   // Console calls may arrive as soon as it campaigns; while it follows, they say who leads.
   slot.controller = controller;
   try {

@@ -12,6 +12,8 @@ export { checkVolumeName, checkVolumeSize, volumeSizeAlignmentBytes } from "./vo
 export { ChangeRun } from "./change-run.js";
 export type { Command, EffectKind, MessagePhase, Outcome, PhaseRecord, ReportRecord } from "./change-run.js";
 export { driveChange } from "./change-driver.js";
+export { ChangePhaseLog, controllerLogger } from "./change-log.js";
+export type { ChangeLogger } from "./change-log.js";
 export type { ChangeEffects, ChangeResult, PhaseAnswer } from "./change-driver.js";
 export { ChangeExecutor, copyTimeoutMs, infoOf, journalEntriesMax, phaseTimeoutMsDefault } from "./change-executor.js";
 export { planMove, planResize } from "./change-plans.js";

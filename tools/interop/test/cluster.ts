@@ -34,6 +34,8 @@ interface Served {
   readonly nbd: string;
   readonly grpc: string;
   readonly pid: number;
+  /** Present when started with --http-port: the web console. */
+  readonly console?: { readonly url: string };
 }
 
 export class ProcessCluster {
@@ -164,6 +166,13 @@ export class ProcessCluster {
 
   grpc(id: ApparatusId): string {
     return this.apparatus(id).grpc;
+  }
+
+  /** The web console's URL of an apparatus started with --http-port. */
+  consoleUrl(id: ApparatusId): string {
+    const url = this.apparatus(id).console?.url;
+    if (url === undefined) throw new Error(`apparatus ${id} serves no web console: start it with --http-port`);
+    return url;
   }
 
   connect(id: ApparatusId, exportName: string): Promise<NbdClient> {

@@ -3,7 +3,8 @@ import type { ChangeInfo__Output, ChangeState__Output } from "@switchyard/proto"
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
 import { printJson, printTable, progressBar, type Io } from "../output.js";
 import { formatBytes } from "../sizes.js";
-import { flag, integerOption, parse, positional, requiredString, sizeOption, UsageError } from "../usage.js";
+import type { ChangeJson } from "../web/snapshot-types.js";
+import { flag, integerOption, parse, positional, requiredString, sizeOption, UsageError, type Parsed } from "../usage.js";
 
 function stateWord(state: ChangeState__Output): string {
   switch (state) {
@@ -23,7 +24,7 @@ function stateWord(state: ChangeState__Output): string {
 }
 
 /** The JSON shape of a change, for scripts. */
-export function changeJson(change: ChangeInfo__Output): unknown {
+export function changeJson(change: ChangeInfo__Output): ChangeJson {
   return {
     id: change.id,
     kind: change.kind,
@@ -61,6 +62,14 @@ function reportChange(io: Io, change: ChangeInfo__Output, json: boolean): number
   return 1;
 }
 
+/** The checks of `volume move`'s arguments, shared with the web console's form so both say the same. */
+export function volumeMoveArguments(parsed: Parsed): { name: string; extentIndex: number; toLu: string } {
+  const name = positional(parsed, 0, "volume NAME");
+  const extentIndex = integerOption(parsed, "extent", -1, 0, 2 ** 32 - 1);
+  if (extentIndex < 0) throw new UsageError("--extent is required (for example --extent 0)");
+  return { name, extentIndex, toLu: requiredString(parsed, "to") };
+}
+
 export const volumeMove: Command = {
   words: ["volume", "move"],
   summary: "move one extent of a volume to another LU while hosts do I/O",
@@ -80,10 +89,7 @@ Example:
   switchyard volume move vm1 --extent 0 --to lu1`,
   async run(argv, io) {
     const parsed = parse(argv, { ...clientOptions, extent: { type: "string" }, to: { type: "string" } }, 1);
-    const name = positional(parsed, 0, "volume NAME");
-    const extentIndex = integerOption(parsed, "extent", -1, 0, 2 ** 32 - 1);
-    if (extentIndex < 0) throw new UsageError("--extent is required (for example --extent 0)");
-    const toLu = requiredString(parsed, "to");
+    const { name, extentIndex, toLu } = volumeMoveArguments(parsed);
     const change = await withClient(parsed, (client) => client.submitMove(name, extentIndex, toLu));
     return reportChange(io, change, flag(parsed, "json"));
   },

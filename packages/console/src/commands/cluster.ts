@@ -2,6 +2,7 @@
 import type { ApparatusStatus__Output, ApparatusSummary__Output, ClusterStatus__Output } from "@switchyard/proto";
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
 import { printJson, printTable, type Io } from "../output.js";
+import type { ApparatusSnapshot, ClusterSnapshot, DeviceSnapshot } from "../web/snapshot-types.js";
 import { formatBytes } from "../sizes.js";
 import { flag, parse } from "../usage.js";
 
@@ -23,7 +24,7 @@ export function stateWord(state: ApparatusStatus__Output): ApparatusStateWord {
 }
 
 /** Devices and their LUs as `device list --json` and `cluster status --json` show them. */
-function devicesJson(status: ClusterStatus__Output): unknown[] {
+function devicesJson(status: ClusterStatus__Output): DeviceSnapshot[] {
   return status.devices.map((device) => ({
     id: device.id,
     grpc: device.grpc,
@@ -40,7 +41,7 @@ function devicesJson(status: ClusterStatus__Output): unknown[] {
 }
 
 /** The JSON contract of `cluster status --json`, for scripts. */
-export function clusterStatusJson(status: ClusterStatus__Output): unknown {
+export function clusterStatusJson(status: ClusterStatus__Output): ClusterSnapshot {
   return {
     generation: status.generation,
     devices: devicesJson(status),
@@ -105,7 +106,7 @@ export function printApparatuses(io: Io, apparatuses: readonly ApparatusSummary_
 }
 
 /** One apparatus as `apparatus list --json` and `cluster status --json` show it. */
-export function apparatusJson(apparatus: ApparatusSummary__Output): unknown {
+export function apparatusJson(apparatus: ApparatusSummary__Output): ApparatusSnapshot {
   return { id: apparatus.id, nbd: apparatus.nbd, grpc: apparatus.grpc, pid: apparatus.pid, state: stateWord(apparatus.state), generation: apparatus.generation };
 }
 

@@ -14,6 +14,7 @@ import { NbdBackendSet, VirtualizationApparatus, serveApparatus } from "@switchy
 import { controllerForwarder, crashPoints, startController, type CrashPoint, type ServedController, type TestCrash } from "@switchyard/controller";
 import { callUnary, deadlineAfter, loadGrpc } from "@switchyard/proto";
 import { serveDevice } from "../appliance.js";
+import { startConsoleServer } from "../web/console-server.js";
 import type { Command } from "../command.js";
 import { checkAddress, defaultDataDir } from "../endpoints.js";
 import { printJson, type Io } from "../output.js";
@@ -101,7 +102,7 @@ export const apparatusServe: Command = {
   words: ["apparatus", "serve"],
   summary: "serve one virtualization apparatus on its own, against a device",
   help: `Usage: switchyard apparatus serve --id ID --device HOST:PORT [--host H] [--nbd-port P]
-                                  [--grpc-port P] [--processors 1|2] [--json]
+                                  [--grpc-port P] [--http-port P] [--processors 1|2] [--json]
 
 Serves the volumes over NBD through a configuration table kept up to date by
 the controller, reaching the device's LUs over NBD. It enrolls with the
@@ -118,6 +119,8 @@ Options:
   --host H               address to listen on (default 127.0.0.1)
   --nbd-port P           NBD port for hosts (default ${nbdPortDefault}; 0: a free port)
   --grpc-port P          gRPC port (default 0: a free port)
+  --http-port P          serve the web console and this process's /metrics on P (0: a free port);
+                         the page asks whichever apparatus leads through this one (default: none)
 ${processorsHelp}
   --json                 print the endpoints as JSON
   --test-fault F         plant a deliberate bug (drain-early, hold-nothing, ignore-fencing) to test a checker
@@ -133,7 +136,9 @@ Example:
       id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "nbd-port": { type: "string" },
       "grpc-port": { type: "string" }, json: { type: "boolean" }, "test-fault": { type: "string" },
       processors: { type: "string" }, "test-crash-at": { type: "string" }, "test-stop-at": { type: "string" },
+      "http-port": { type: "string" },
     }, 0);
+    const httpPort = stringOption(parsed, "http-port") === undefined ? undefined : portOption(parsed, "http-port", 0);
     const testCrash = testCrashOption(stringOption(parsed, "test-crash-at"), stringOption(parsed, "test-stop-at"));
     const controllerThread = processorsOption(stringOption(parsed, "processors"));
     const fault = faultOption(stringOption(parsed, "test-fault"));
@@ -162,12 +167,17 @@ Example:
     slot.controller = await startController(candidate, controllerThread, (address) => {
       slot.leader = address;
     });
+    // Through this apparatus's own Controller forwarding: it follows the lease wherever it goes.
+    const web = httpPort === undefined ? undefined : await startConsoleServer({ host, port: httpPort, controllerAddress: served.grpcAddress, apparatuses: [apparatus] });
     const stop = interrupted();
-    announce(io, flag(parsed, "json"), { pid: process.pid, id, nbd: served.nbdAddress, grpc: served.grpcAddress, controller: slot.controller.address }, [
+    const endpoints = { pid: process.pid, id, nbd: served.nbdAddress, grpc: served.grpcAddress, controller: slot.controller.address };
+    announce(io, flag(parsed, "json"), web === undefined ? endpoints : { ...endpoints, console: { http: web.address, url: web.url } }, [
       `switchyard apparatus serve: ${id} (pid ${process.pid})`,
       `  NBD ${served.nbdAddress}, gRPC ${served.grpcAddress}, device ${deviceAddress}, controller candidate ${slot.controller.address}`,
+      ...(web === undefined ? [] : [`  web console: ${web.url} (Prometheus metrics at ${web.url}metrics)`]),
     ]);
     io.stderr.write(`switchyard apparatus serve: ${await stop}, stopping\n`);
+    await web?.close();
     await slot.controller.close();
     forwarder.close();
     await served.close();

@@ -8,13 +8,14 @@ import { ConsoleClient } from "../controller-client.js";
 import { defaultDataDir, endpointFilePath, writeEndpointFile } from "../endpoints.js";
 import { printJson, type Io } from "../output.js";
 import { formatBytes } from "../sizes.js";
-import { flag, integerOption, parse, portOption, sizeOption, stringOption, UsageError } from "../usage.js";
+import { flag, integerOption, parse, portOption, sizeOption, stringOption, UsageError, type Parsed } from "../usage.js";
 
 /** Apparatuses one `up` may start: each takes an NBD port and a gRPC port. */
 export const apparatusesMax = 16;
 export const nbdPortDefault = 10_809;
 export const grpcPortDefault = 50_051;
 export const deviceNbdPortDefault = 10_899;
+export const httpPortDefault = 8_080;
 export const luSizeDefaultBytes = 1024 ** 3;
 export const extentSizeDefaultBytes = 4 * 1024 ** 2;
 const extentSizeMinBytes = 1024 ** 2;
@@ -29,6 +30,7 @@ const options = {
   "nbd-port": { type: "string" },
   "grpc-port": { type: "string" },
   "device-nbd-port": { type: "string" },
+  "http-port": { type: "string" },
   "lu-size": { type: "string" },
   "extent-size": { type: "string" },
   json: { type: "boolean" },
@@ -85,12 +87,23 @@ async function printEndpoints(io: Io, appliance: Appliance, json: boolean): Prom
   io.stdout.write(`  device ${endpoints.device.id}: gRPC ${endpoints.device.grpc}, LUs over NBD at ${endpoints.device.nbd}\n`);
   for (const lu of appliance.device.lus) io.stdout.write(`    ${lu.id}: ${formatBytes(lu.sizeBytes)}\n`);
   io.stdout.write(`  controller: gRPC ${endpoints.controller.grpc}\n`);
+  if (endpoints.console !== undefined) io.stdout.write(`  web console: ${endpoints.console.url} (Prometheus metrics at ${endpoints.console.url}metrics)\n`);
   for (const apparatus of endpoints.apparatuses) {
     io.stdout.write(`  apparatus ${apparatus.id}: NBD ${apparatus.nbd}, gRPC ${apparatus.grpc}\n`);
     for (const volume of volumes) io.stdout.write(`    nbd://${apparatus.nbd}/${volume.name}\n`);
   }
   if (volumes.length === 0) io.stdout.write(`  no volumes yet: switchyard volume create NAME --size 1GiB --dir ${appliance.device.dir}\n`);
   io.stdout.write("Press Ctrl-C to stop.\n");
+}
+
+/**
+ * The web console's port. Asking for free gRPC ports (tests, benchmarks, a
+ * second appliance on one machine) asks for a free HTTP port too, so such a
+ * run never fails on, or takes, the well-known 8080.
+ */
+function httpPortOption(parsed: Parsed): number {
+  const grpcEphemeral = portOption(parsed, "grpc-port", grpcPortDefault) === 0;
+  return portOption(parsed, "http-port", grpcEphemeral ? 0 : httpPortDefault);
 }
 
 /** Resolves on SIGINT or SIGTERM. */
@@ -109,12 +122,12 @@ export const up: Command = {
   words: ["up"],
   summary: "start the embedded appliance: a device, apparatuses and a controller",
   help: `Usage: switchyard up [--dir DIR] [--apparatuses N] [--nbd-port P] [--grpc-port P]
-                     [--device-nbd-port P] [--lu-size SIZE] [--extent-size SIZE] [--host H]
+                     [--device-nbd-port P] [--http-port P] [--lu-size SIZE] [--extent-size SIZE] [--host H]
                      [--processors 1|2] [--json]
 
 Starts one storage device in DIR with two LUs, N apparatuses and an elected
-controller, all in this process, prints every endpoint, and serves until
-Ctrl-C. Starting again with the same DIR brings back every volume and its data.
+controller, all in this process, prints every endpoint (the web console's
+URL too), and serves until Ctrl-C. Starting again with the same DIR brings back every volume and its data.
 
 Options:
   --dir DIR              data folder (default ./${defaultDataDir})
@@ -123,6 +136,7 @@ Options:
   --grpc-port P          the device's gRPC port; apparatus i uses P+1+i and the controller
                          P+1+N (default ${grpcPortDefault}; 0: free ports)
   --device-nbd-port P    where the device serves its LUs over NBD (default ${deviceNbdPortDefault}; 0: a free port)
+  --http-port P          the web console and /metrics (default ${httpPortDefault}, or a free port when --grpc-port is 0)
   --lu-size SIZE         size of each LU when DIR is new (default 1GiB; sparse files)
   --extent-size SIZE     storage area size when DIR is new, a power of two from 1MiB to 1GiB (default 4MiB)
   --host H               address to listen on (default 127.0.0.1)
@@ -134,7 +148,8 @@ ${processorsHelp}
 Example:
   switchyard up --dir ./switchyard-data
   switchyard volume create vm1 --size 1GiB
-  nbdinfo nbd://127.0.0.1:10809/vm1`,
+  nbdinfo nbd://127.0.0.1:10809/vm1
+  xdg-open http://127.0.0.1:8080/`,
   async run(argv, io) {
     const parsed = parse(argv, options, 0);
     const dir = stringOption(parsed, "dir") ?? defaultDataDir;
@@ -145,6 +160,7 @@ Example:
       nbdPort: portOption(parsed, "nbd-port", nbdPortDefault),
       grpcPort: portOption(parsed, "grpc-port", grpcPortDefault),
       deviceNbdPort: portOption(parsed, "device-nbd-port", deviceNbdPortDefault),
+      httpPort: httpPortOption(parsed),
       luCount,
       luSizeBytes: sizeOption(parsed, "lu-size") ?? luSizeDefaultBytes,
       extentSizeBytes: checkExtentSize(sizeOption(parsed, "extent-size") ?? extentSizeDefaultBytes),

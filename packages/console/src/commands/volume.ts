@@ -3,7 +3,7 @@ import type { VolumeInfo__Output } from "@switchyard/proto";
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
 import { printJson, printTable, type Io } from "../output.js";
 import { formatBytes } from "../sizes.js";
-import { flag, parse, positional, sizeOption, stringOption, UsageError } from "../usage.js";
+import { flag, parse, positional, sizeOption, stringOption, UsageError, type Parsed } from "../usage.js";
 
 /** Extents of a volume as runs of consecutive areas on one LU: "lu0:0-255, lu1:3". */
 function placementSummary(volume: VolumeInfo__Output): string {
@@ -31,6 +31,14 @@ function printVolumes(io: Io, volumes: readonly VolumeInfo__Output[]): void {
   );
 }
 
+/** The checks of `volume create`'s arguments, shared with the web console's form so both say the same. */
+export function volumeCreateArguments(parsed: Parsed): { name: string; sizeBytes: number; lu: string } {
+  const name = positional(parsed, 0, "volume NAME");
+  const sizeBytes = sizeOption(parsed, "size");
+  if (sizeBytes === undefined) throw new UsageError("--size is required (for example --size 1GiB)");
+  return { name, sizeBytes, lu: stringOption(parsed, "lu") ?? "" };
+}
+
 export const volumeCreate: Command = {
   words: ["volume", "create"],
   summary: "create a virtual volume on free storage areas",
@@ -50,10 +58,8 @@ Example:
   qemu-img info nbd://127.0.0.1:10809/vm1`,
   async run(argv, io) {
     const parsed = parse(argv, { ...clientOptions, size: { type: "string" }, lu: { type: "string" } }, 1);
-    const name = positional(parsed, 0, "volume NAME");
-    const sizeBytes = sizeOption(parsed, "size");
-    if (sizeBytes === undefined) throw new UsageError("--size is required (for example --size 1GiB)");
-    const volume = await withClient(parsed, (client) => client.createVolume(name, sizeBytes, stringOption(parsed, "lu") ?? ""));
+    const { name, sizeBytes, lu } = volumeCreateArguments(parsed);
+    const volume = await withClient(parsed, (client) => client.createVolume(name, sizeBytes, lu));
     if (flag(parsed, "json")) printJson(io, volume);
     else io.stdout.write(`created volume ${volume.name}: ${formatBytes(volume.size_bytes)} in ${volume.extents.length} extents (${placementSummary(volume)})\n`);
     return 0;

@@ -1,0 +1,164 @@
+/**
+ * The web console (claims 8, 19): an HTTP server with the page (static
+ * files built from web/, nothing loaded from elsewhere), its live feed
+ * (/events), its forms (/api/…), and /metrics. It has no protocol logic: it
+ * reads and asks the Controller service at `controllerAddress`, an
+ * apparatus's gRPC port that passes calls on to whichever apparatus holds the
+ * controller lease, so the page goes on working when the controller moves.
+ */
+import { readFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { VirtualizationApparatus } from "@switchyard/apparatus";
+import { ConsoleClient } from "../controller-client.js";
+import { ChangeMetrics, renderMetrics } from "./metrics.js";
+import { prometheusContentType } from "./prometheus-text.js";
+import { SnapshotFeed, snapshotCallTimeoutMs } from "./snapshot-feed.js";
+import { readSnapshot } from "./snapshot.js";
+import { createVolumeFromForm, moveExtentFromForm, readJsonBody, FormError } from "./forms.js";
+
+export interface ConsoleServerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** A gRPC address that answers Controller calls: an apparatus's (which forwards) or the controller's own. */
+  readonly controllerAddress: string;
+  /** The apparatuses in this process, whose I/O and holds /metrics shows. */
+  readonly apparatuses: readonly VirtualizationApparatus[];
+}
+
+export interface ConsoleServer {
+  /** host:port */
+  readonly address: string;
+  /** http://host:port/ */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** The page's files, built by `tsc -p web/tsconfig.json` and copied beside it (package.json "build"). */
+const staticFiles: Readonly<Record<string, { readonly file: string; readonly type: string }>> = {
+  "/": { file: "index.html", type: "text/html; charset=utf-8" },
+  "/index.html": { file: "index.html", type: "text/html; charset=utf-8" },
+  "/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
+  "/style.css": { file: "style.css", type: "text/css; charset=utf-8" },
+};
+const staticDir = new URL("../public/web/", import.meta.url);
+/** Requests may take this long to send their headers; a slow client cannot hold a socket longer. */
+const headersTimeoutMs = 10_000;
+
+async function loadStaticFiles(): Promise<Map<string, Buffer>> {
+  const contents = new Map<string, Buffer>();
+  for (const { file } of Object.values(staticFiles)) {
+    if (contents.has(file)) continue;
+    try {
+      contents.set(file, await readFile(new URL(file, staticDir)));
+    } catch (error: unknown) {
+      throw new Error(`the web console's ${file} is missing from ${staticDir.pathname}: build @switchyard/console first`, { cause: error });
+    }
+  }
+  return contents;
+}
+
+function sendJson(response: ServerResponse, statusCode: number, value: unknown): void {
+  response.writeHead(statusCode, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+  response.end(JSON.stringify(value));
+}
+
+interface Context {
+  /** For the forms: a command's deadline. */
+  readonly client: ConsoleClient;
+  /** For reads (snapshots, the journal for /metrics): a short deadline. */
+  readonly reader: ConsoleClient;
+  readonly feed: SnapshotFeed;
+  readonly changeMetrics: ChangeMetrics;
+  readonly apparatuses: readonly VirtualizationApparatus[];
+  readonly files: Map<string, Buffer>;
+}
+
+async function metrics(context: Context, response: ServerResponse): Promise<void> {
+  let journalReadable = true;
+  try {
+    context.changeMetrics.observe(await context.reader.listChanges());
+  } catch {
+    journalReadable = false;
+  }
+  response.writeHead(200, { "content-type": prometheusContentType, "cache-control": "no-store" });
+  response.end(renderMetrics(context.apparatuses, context.changeMetrics, journalReadable));
+}
+
+async function postForm(context: Context, request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+  try {
+    const body = await readJsonBody(request);
+    const answer = path === "/api/volumes" ? await createVolumeFromForm(context.client, body) : await moveExtentFromForm(context.client, body);
+    sendJson(response, 200, answer);
+  } catch (error: unknown) {
+    if (!(error instanceof FormError)) throw error;
+    sendJson(response, error.httpStatus, { ok: false, error: error.message });
+  } finally {
+    context.feed.refresh();
+  }
+}
+
+async function route(context: Context, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const path = new URL(request.url ?? "/", "http://console").pathname;
+  const method = request.method ?? "GET";
+  const file = staticFiles[path];
+  if (method === "GET" && file !== undefined) {
+    response.writeHead(200, { "content-type": file.type, "cache-control": "no-cache" });
+    response.end(context.files.get(file.file));
+    return;
+  }
+  if (method === "GET" && path === "/metrics") return metrics(context, response);
+  if (method === "GET" && path === "/api/snapshot") {
+    sendJson(response, 200, await readSnapshot(context.reader));
+    return;
+  }
+  if (method === "GET" && path === "/events") {
+    if (!context.feed.add(response)) sendJson(response, 503, { ok: false, error: "too many console pages are open; close one and reload" });
+    return;
+  }
+  if (method === "POST" && (path === "/api/volumes" || path === "/api/moves")) return postForm(context, request, response, path);
+  sendJson(response, 404, { ok: false, error: `no ${method} ${path} here` });
+}
+
+export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
+  // Forms may wait as long as a command does; the page's reads give up sooner, so a
+  // controller that stopped answering shows as unavailable within a few polls.
+  const client = new ConsoleClient(options.controllerAddress);
+  const reader = new ConsoleClient(options.controllerAddress, snapshotCallTimeoutMs);
+  const context: Context = {
+    client,
+    reader,
+    feed: new SnapshotFeed(reader),
+    changeMetrics: new ChangeMetrics(),
+    apparatuses: options.apparatuses,
+    files: await loadStaticFiles(),
+  };
+  const server: Server = createServer({ headersTimeout: headersTimeoutMs }, (request, response) => {
+    route(context, request, response).catch((error: unknown) => {
+      // The controller did not answer a read (/api/snapshot): the page says so and tries again.
+      if (!response.headersSent) sendJson(response, 503, { ok: false, error: error instanceof Error ? error.message : String(error) });
+      else response.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const address = options.host.includes(":") ? `[${options.host}]:${port}` : `${options.host}:${port}`;
+  return {
+    address,
+    url: `http://${address}/`,
+    async close() {
+      context.feed.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+      client.close();
+      reader.close();
+    },
+  };
+}

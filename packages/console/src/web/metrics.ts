@@ -1,0 +1,125 @@
+/**
+ * /metrics: what this process knows, in the Prometheus text format.
+ *
+ * Host I/O and holds are counted by each apparatus in the process that runs
+ * it, and served by that process's console (per-process metrics, as
+ * Prometheus scrapes any fleet): `switchyard up` runs every apparatus in one
+ * process, so its /metrics covers them all; `apparatus serve --http-port P`
+ * serves its own. Gathering them through the controller instead would add a
+ * fan-out RPC per scrape on the I/O processes and would lose every series
+ * exactly when the controller fails over, which is when they are wanted.
+ *
+ * Change phase durations come from the change journal, read through the
+ * Controller service like the page reads it: the controller may be on a
+ * worker thread or in another process, and the journal outlives it, so any
+ * console shows the same cluster-wide change history.
+ */
+import { Histogram, ioOperations, type VirtualizationApparatus } from "@switchyard/apparatus";
+import type { ChangeInfo__Output } from "@switchyard/proto";
+import { PrometheusText, type HistogramSeries, type Sample } from "./prometheus-text.js";
+
+/** Phases last from a millisecond (hold of an idle volume) to a minute (a copy of a gibibyte area on a slow disk). */
+export const changePhaseBucketsSeconds: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+/**
+ * Counts each finished change of the journal once: phase durations per
+ * change kind and phase, and changes per kind and outcome. It remembers only
+ * the ids still in the journal, so its memory is bounded by the journal's.
+ */
+export class ChangeMetrics {
+  private seen = new Set<string>();
+  private readonly phases = new Map<string, { readonly kind: string; readonly phase: string; readonly histogram: Histogram }>();
+  private readonly outcomes = new Map<string, { readonly kind: string; readonly state: string; count: number }>();
+
+  observe(changes: readonly ChangeInfo__Output[]): void {
+    const present = new Set<string>();
+    for (const change of changes) {
+      if (change.state === "CHANGE_STATE_RUNNING") continue;
+      present.add(change.id);
+      if (this.seen.has(change.id)) continue;
+      for (const phase of change.phases) this.phaseHistogram(change.kind, phase.phase).observe(phase.elapsed_ms / 1000);
+      const state = change.state.replace("CHANGE_STATE_", "").toLowerCase();
+      const key = `${change.kind}\u0000${state}`;
+      const outcome = this.outcomes.get(key) ?? { kind: change.kind, state, count: 0 };
+      outcome.count += 1;
+      this.outcomes.set(key, outcome);
+    }
+    this.seen = present;
+  }
+
+  private phaseHistogram(kind: string, phase: string): Histogram {
+    const key = `${kind}\u0000${phase}`;
+    const known = this.phases.get(key);
+    if (known !== undefined) return known.histogram;
+    const histogram = new Histogram(changePhaseBucketsSeconds);
+    this.phases.set(key, { kind, phase, histogram });
+    return histogram;
+  }
+
+  write(text: PrometheusText): void {
+    text.counter(
+      "switchyard_changes_total",
+      "Configuration changes finished, by kind and outcome (from the change journal).",
+      [...this.outcomes.values()].map((entry) => ({ labels: { kind: entry.kind, state: entry.state }, value: entry.count })),
+    );
+    text.histogram(
+      "switchyard_change_phase_duration_seconds",
+      "Duration of each phase of finished configuration changes (hold, copy, apply, commit, release, abort).",
+      [...this.phases.values()].map((entry) => ({ labels: { kind: entry.kind, phase: entry.phase }, histogram: entry.histogram })),
+    );
+  }
+}
+
+function ioFamilies(text: PrometheusText, apparatuses: readonly VirtualizationApparatus[]): void {
+  const requests: Sample[] = [];
+  const bytes: Sample[] = [];
+  const errors: Sample[] = [];
+  const latency: HistogramSeries[] = [];
+  for (const apparatus of apparatuses) {
+    for (const volume of apparatus.io.stats.snapshot()) {
+      volume.operations.forEach((counters, index) => {
+        if (counters.requests === 0) return;
+        const labels = { apparatus: apparatus.id, volume: volume.volume, operation: ioOperations[index] ?? "" };
+        requests.push({ labels, value: counters.requests });
+        bytes.push({ labels, value: counters.bytes });
+        errors.push({ labels, value: counters.errors });
+        latency.push({ labels, histogram: counters.latency });
+      });
+    }
+  }
+  text.counter("switchyard_io_requests_total", "Host requests served over NBD, by apparatus, volume and operation.", requests);
+  text.counter("switchyard_io_bytes_total", "Bytes read or written by host requests that succeeded.", bytes);
+  text.counter("switchyard_io_errors_total", "Host requests that failed (refused, fenced, out of range or an I/O error).", errors);
+  text.histogram("switchyard_io_latency_seconds", "Host request latency from arrival to reply, including any wait at a hold.", latency);
+  text.gauge(
+    "switchyard_io_requests_in_flight",
+    "Host requests admitted and not yet finished.",
+    apparatuses.map((apparatus) => ({ labels: { apparatus: apparatus.id }, value: apparatus.io.inFlight })),
+  );
+}
+
+function holdFamilies(text: PrometheusText, apparatuses: readonly VirtualizationApparatus[]): void {
+  const byApparatus = (value: (apparatus: VirtualizationApparatus) => number): Sample[] =>
+    apparatuses.map((apparatus) => ({ labels: { apparatus: apparatus.id }, value: value(apparatus) }));
+  text.counter("switchyard_holds_total", "Holds installed by configuration changes (claim 4).", byApparatus((apparatus) => apparatus.io.gate.stats.holdsInstalled));
+  text.gauge("switchyard_holds_active", "Holds in force now.", byApparatus((apparatus) => apparatus.io.gate.stats.holdsActive));
+  text.counter("switchyard_held_requests_total", "Host requests that waited at a hold until it was released.", byApparatus((apparatus) => apparatus.io.gate.stats.heldRequests));
+  text.histogram(
+    "switchyard_hold_duration_seconds",
+    "How long each hold lasted, from Hold to Release (or to a whole-table load that ended it).",
+    apparatuses.map((apparatus) => ({ labels: { apparatus: apparatus.id }, histogram: apparatus.io.gate.stats.duration })),
+  );
+  text.gauge("switchyard_table_generation", "The configuration table generation of each apparatus's active face.", byApparatus((apparatus) => apparatus.generation));
+}
+
+/** The whole /metrics page. A controller that does not answer shows as switchyard_change_journal_up 0 rather than failing the scrape: the I/O series are still good. */
+export function renderMetrics(apparatuses: readonly VirtualizationApparatus[], changes: ChangeMetrics, journalReadable: boolean): string {
+  const text = new PrometheusText();
+  ioFamilies(text, apparatuses);
+  holdFamilies(text, apparatuses);
+  changes.write(text);
+  text.gauge("switchyard_change_journal_up", "1 if this scrape read the change journal from the controller, 0 if the controller did not answer.", [
+    { labels: {}, value: journalReadable ? 1 : 0 },
+  ]);
+  return text.toString();
+}

@@ -1,0 +1,114 @@
+/**
+ * What the web console's server sends the page: one snapshot of the cluster,
+ * as JSON, on every change (server-sent events) and on request. Types only,
+ * so the page's code (web/app.ts, compiled for the browser) shares them.
+ * Field names follow the CLI's --json output, which the snapshot reuses.
+ */
+
+export interface LuSnapshot {
+  readonly id: string;
+  readonly size_bytes: number;
+  readonly extent_size_bytes: number;
+  readonly areas_total: number;
+  readonly areas_free: number;
+  readonly used_bytes: number;
+  readonly free_bytes: number;
+}
+
+export interface DeviceSnapshot {
+  readonly id: string;
+  readonly grpc: string;
+  readonly lus: readonly LuSnapshot[];
+}
+
+export interface ApparatusSnapshot {
+  readonly id: string;
+  readonly nbd: string;
+  readonly grpc: string;
+  readonly pid: number;
+  readonly state: string;
+  readonly generation: number;
+}
+
+/** The cluster as `switchyard cluster status --json` prints it. */
+export interface ClusterSnapshot {
+  readonly generation: number;
+  readonly devices: readonly DeviceSnapshot[];
+  readonly apparatuses: readonly ApparatusSnapshot[];
+  readonly controller: {
+    readonly id: string;
+    readonly epoch: number;
+    readonly lease_expires_at: string;
+    readonly pid: number;
+    readonly thread_id: number;
+  } | null;
+}
+
+/** Consecutive extents on consecutive areas of one LU: the strip draws one block per run. */
+export interface ExtentRun {
+  readonly lu: string;
+  readonly first_extent: number;
+  readonly extent_count: number;
+  readonly first_area: number;
+}
+
+export interface VolumeSnapshot {
+  readonly name: string;
+  readonly size_bytes: number;
+  readonly extent_size_bytes: number;
+  readonly extent_count: number;
+  readonly runs: readonly ExtentRun[];
+  /** True when the volume has more runs than the strip draws (stripRunsMax); the rest are left out. */
+  readonly runs_truncated: boolean;
+}
+
+/** A change as `switchyard change show --json` prints it. */
+export interface ChangeJson {
+  readonly id: string;
+  readonly kind: string;
+  readonly summary: string;
+  readonly state: string;
+  readonly message: string;
+  readonly base_generation: number;
+  readonly epoch: number;
+  readonly started_at: string;
+  readonly ended_at: string | null;
+  readonly phases: readonly { readonly phase: string; readonly elapsed_ms: number }[];
+  readonly reports: readonly { readonly phase: string; readonly apparatus: string; readonly ok: boolean; readonly message: string; readonly elapsed_ms: number }[];
+  readonly fenced: readonly string[];
+}
+
+export interface ChangeSnapshot extends ChangeJson {
+  /** The phase it is in while running ("" once finished). */
+  readonly phase: string;
+  /** Bytes copied so far and to copy in all; 0 of 0 for a change with no copy. */
+  readonly copied_bytes: number;
+  readonly total_bytes: number;
+}
+
+export interface Snapshot {
+  /** When the server read it (ISO 8601). */
+  readonly at: string;
+  readonly cluster: ClusterSnapshot;
+  readonly volumes: readonly VolumeSnapshot[];
+  /** Oldest first, as the journal keeps them; running ones last. */
+  readonly changes: readonly ChangeSnapshot[];
+}
+
+/** The page's forms post these as JSON; the fields are the CLI's option values, as text. */
+export interface CreateVolumeForm {
+  readonly name: string;
+  readonly size: string;
+  readonly lu: string;
+}
+
+export interface MoveExtentForm {
+  readonly volume: string;
+  readonly extent: string;
+  readonly to: string;
+}
+
+/** A form's answer: an error is the line the CLI would print for the same input. */
+export type FormAnswer =
+  | { readonly ok: true; readonly message: string; readonly change?: ChangeSnapshot }
+  | { readonly ok: false; readonly error: string };

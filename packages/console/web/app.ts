@@ -1,0 +1,265 @@
+/**
+ * The web console page (claims 8, 19): draws each snapshot the server sends
+ * over server-sent events, and posts the forms. Nothing is loaded from
+ * anywhere but the appliance. EventSource reconnects by itself when the
+ * server drops; while the controller does not answer (it is moving to
+ * another apparatus) the server says so and the page keeps the last
+ * snapshot on screen until a new one comes.
+ */
+import type { ChangeSnapshot, FormAnswer, LuSnapshot, Snapshot, VolumeSnapshot } from "../src/web/snapshot-types.js";
+
+/** LU colours, from style.css (--lu0 …); LUs past the palette reuse it. */
+const luColoursCount = 8;
+/** History rows shown, newest first: the journal keeps more than a screen needs. */
+const historyRowsMax = 50;
+
+function byId(id: string): HTMLElement {
+  const found = document.getElementById(id);
+  if (found === null) throw new Error(`the page has no #${id}`);
+  return found;
+}
+
+/** An element of the page that must be of `type` (a table, a select, a form). */
+function byIdOf<T extends HTMLElement>(id: string, type: new () => T): T {
+  const found = byId(id);
+  if (!(found instanceof type)) throw new Error(`#${id} is not a ${type.name}`);
+  return found;
+}
+
+/** Creates an element with text and attributes; text is always text, never HTML. */
+function element(tag: string, text = "", attributes: Record<string, string> = {}): HTMLElement {
+  const created = document.createElement(tag);
+  created.textContent = text;
+  for (const [name, value] of Object.entries(attributes)) created.setAttribute(name, value);
+  return created;
+}
+
+function row(cells: readonly (string | HTMLElement)[]): HTMLTableRowElement {
+  const tr = document.createElement("tr");
+  for (const cell of cells) {
+    const td = document.createElement("td");
+    if (typeof cell === "string") td.textContent = cell;
+    else td.append(cell);
+    tr.append(td);
+  }
+  return tr;
+}
+
+function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${Number.isInteger(value) ? String(value) : value.toFixed(1)} ${units[unit] ?? "B"}`;
+}
+
+function bar(fraction: number, className = "bar"): HTMLElement {
+  const outer = element("div", "", { class: className });
+  const inner = element("div");
+  inner.style.width = `${Math.round(Math.min(1, Math.max(0, fraction)) * 100)}%`;
+  outer.append(inner);
+  return outer;
+}
+
+function stateBadge(state: string): HTMLElement {
+  return element("span", state, { class: "state", "data-state": state });
+}
+
+/** Every LU in the cluster, in order: its position picks its colour. */
+function allLus(snapshot: Snapshot): { readonly device: string; readonly lu: LuSnapshot }[] {
+  return snapshot.cluster.devices.flatMap((device) => device.lus.map((lu) => ({ device: device.id, lu })));
+}
+
+function luColour(luIds: readonly string[], lu: string): string {
+  const index = luIds.indexOf(lu);
+  return `var(--lu${(index < 0 ? luColoursCount - 1 : index) % luColoursCount})`;
+}
+
+function renderCluster(snapshot: Snapshot): void {
+  const controller = snapshot.cluster.controller;
+  byId("controller").textContent =
+    controller === null
+      ? `no controller   table generation ${snapshot.cluster.generation}`
+      : `controller ${controller.id}, epoch ${controller.epoch}   table generation ${snapshot.cluster.generation}`;
+  const lus = byIdOf("lus", HTMLTableElement).tBodies[0];
+  lus?.replaceChildren(
+    ...allLus(snapshot).map(({ device, lu }) => {
+      const used = lu.areas_total - lu.areas_free;
+      return row([device, lu.id, formatBytes(lu.size_bytes), `${formatBytes(used * lu.extent_size_bytes)} / ${formatBytes(lu.areas_free * lu.extent_size_bytes)}`, bar(lu.areas_total === 0 ? 0 : used / lu.areas_total)]);
+    }),
+  );
+  const apparatuses = byIdOf("apparatuses", HTMLTableElement).tBodies[0];
+  apparatuses?.replaceChildren(
+    ...snapshot.cluster.apparatuses.map((apparatus) =>
+      row([apparatus.id, stateBadge(apparatus.state), apparatus.nbd, apparatus.grpc, String(apparatus.pid), String(apparatus.generation)]),
+    ),
+  );
+}
+
+function strip(volume: VolumeSnapshot, luIds: readonly string[]): HTMLElement {
+  const container = element("div", "", { class: "strip", "data-volume": volume.name });
+  for (const run of volume.runs) {
+    const last = run.first_extent + run.extent_count - 1;
+    const extents = run.extent_count === 1 ? `extent ${run.first_extent}` : `extents ${run.first_extent}-${last}`;
+    const block = element("div", "", {
+      "data-lu": run.lu,
+      "data-first-extent": String(run.first_extent),
+      "data-extent-count": String(run.extent_count),
+      title: `${extents}: ${run.lu} area ${run.first_area}${run.extent_count === 1 ? "" : `-${run.first_area + run.extent_count - 1}`}`,
+    });
+    block.style.flexGrow = String(run.extent_count);
+    block.style.background = luColour(luIds, run.lu);
+    container.append(block);
+  }
+  return container;
+}
+
+function renderVolumes(snapshot: Snapshot): void {
+  const luIds = allLus(snapshot).map(({ lu }) => lu.id);
+  byId("legend").replaceChildren(
+    ...luIds.map((id) => {
+      const entry = element("span", id);
+      const swatch = element("span", "", { class: "swatch" });
+      swatch.style.background = luColour(luIds, id);
+      entry.prepend(swatch);
+      return entry;
+    }),
+  );
+  const volumes = byId("volumes");
+  if (snapshot.volumes.length === 0) {
+    volumes.replaceChildren(element("p", "no volumes yet", { class: "empty" }));
+    return;
+  }
+  volumes.replaceChildren(
+    ...snapshot.volumes.map((volume) => {
+      const truncated = volume.runs_truncated ? " (the map is too scattered to draw whole; the first runs are shown)" : "";
+      const title = element("div", `${volume.name}: ${formatBytes(volume.size_bytes)}, ${volume.extent_count} extents of ${formatBytes(volume.extent_size_bytes)}${truncated}`, { class: "volume-title" });
+      const box = element("div", "", { class: "volume" });
+      box.append(title, strip(volume, luIds));
+      return box;
+    }),
+  );
+}
+
+/** Keeps a select's choice across updates, when the choice still exists. */
+function setOptions(select: HTMLSelectElement, values: readonly string[], keepFirst: boolean): void {
+  const chosen = select.value;
+  const fixed = keepFirst ? Array.from(select.options).slice(0, 1) : [];
+  select.replaceChildren(...fixed, ...values.map((value) => element("option", value, { value })));
+  if ([...fixed.map((option) => option.value), ...values].includes(chosen)) select.value = chosen;
+}
+
+function renderFormChoices(snapshot: Snapshot): void {
+  const luIds = allLus(snapshot).map(({ lu }) => lu.id);
+  setOptions(byIdOf("create-lu", HTMLSelectElement), luIds, true);
+  setOptions(byIdOf("move-to", HTMLSelectElement), luIds, false);
+  setOptions(byIdOf("move-volume", HTMLSelectElement), snapshot.volumes.map((volume) => volume.name), false);
+}
+
+/** A copy's progress: by bytes when the controller reports them, else by whether its copy phase has ended. */
+function copyProgress(change: ChangeSnapshot): HTMLElement | undefined {
+  if (change.total_bytes > 0) return bar(change.copied_bytes / change.total_bytes, "bar progress");
+  const copyIndex = change.phases.findIndex((phase) => phase.phase === "copy");
+  if (copyIndex < 0) return undefined;
+  return change.phase === "copy" ? bar(0, "bar progress indeterminate") : bar(1, "bar progress");
+}
+
+function runningChange(change: ChangeSnapshot): HTMLElement {
+  const box = element("div", "", { class: "change", "data-change-id": change.id, "data-state": change.state });
+  box.append(element("div", `${change.id}: ${change.summary} (epoch ${change.epoch}, from generation ${change.base_generation})`));
+  const phases = element("div", "", { class: "phases" });
+  for (const phase of change.phases) {
+    const current = phase.phase === change.phase;
+    phases.append(element("span", current ? `${phase.phase}…` : `${phase.phase} ${phase.elapsed_ms} ms`, current ? { class: "current" } : {}));
+  }
+  box.append(phases);
+  const progress = copyProgress(change);
+  if (progress !== undefined) box.append(element("div", "copy", { class: "note" }), progress);
+  const reports = element("table");
+  reports.append(row(["phase", "apparatus", "ok", "ms", "report"]));
+  for (const report of change.reports) reports.append(row([report.phase, report.apparatus, report.ok ? "yes" : "no", String(report.elapsed_ms), report.message]));
+  box.append(reports);
+  return box;
+}
+
+function renderChanges(snapshot: Snapshot): void {
+  const running = snapshot.changes.filter((change) => change.state === "running");
+  byId("running").replaceChildren(...(running.length === 0 ? [element("p", "none", { class: "empty" })] : running.map(runningChange)));
+  const finished = snapshot.changes.filter((change) => change.state !== "running").reverse().slice(0, historyRowsMax);
+  byIdOf("history", HTMLTableElement).tBodies[0]?.replaceChildren(
+    ...finished.map((change) => {
+      const took = change.ended_at === null ? "" : `${Date.parse(change.ended_at) - Date.parse(change.started_at)} ms`;
+      const phases = change.phases.map((phase) => `${phase.phase} ${phase.elapsed_ms}`).join(", ");
+      const tr = row([change.id, stateBadge(change.state), change.message === "" ? change.summary : `${change.summary}: ${change.message}`, new Date(change.started_at).toLocaleTimeString(), took, phases, change.fenced.join(", ")]);
+      tr.dataset.changeId = change.id;
+      tr.dataset.state = change.state;
+      return tr;
+    }),
+  );
+}
+
+function render(snapshot: Snapshot): void {
+  renderCluster(snapshot);
+  renderVolumes(snapshot);
+  renderFormChoices(snapshot);
+  renderChanges(snapshot);
+}
+
+function setConnection(state: "connecting" | "live" | "unavailable", text: string): void {
+  const indicator = byId("connection");
+  indicator.dataset.state = state;
+  indicator.textContent = text;
+}
+
+function follow(): void {
+  const events = new EventSource("events");
+  events.addEventListener("snapshot", (event) => {
+    setConnection("live", "live");
+    render(JSON.parse((event as MessageEvent<string>).data) as Snapshot);
+  });
+  events.addEventListener("unavailable", (event) => {
+    const { message } = JSON.parse((event as MessageEvent<string>).data) as { message: string };
+    setConnection("unavailable", `controller unavailable, reconnecting… (${message})`);
+  });
+  events.addEventListener("error", () => {
+    setConnection("connecting", "console server unreachable, reconnecting…");
+  });
+}
+
+async function post(path: string, fields: Record<string, string>): Promise<FormAnswer> {
+  try {
+    const response = await fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(fields) });
+    return (await response.json()) as FormAnswer;
+  } catch (error: unknown) {
+    return { ok: false, error: `the console server did not answer: ${String(error)}` };
+  }
+}
+
+function wireForm(formId: string, resultId: string, path: string): void {
+  const form = byIdOf(formId, HTMLFormElement);
+  const result = byId(resultId);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const fields: Record<string, string> = {};
+    for (const [name, value] of new FormData(form)) if (typeof value === "string") fields[name] = value;
+    const button = form.querySelector("button");
+    if (button !== null) button.disabled = true;
+    result.dataset.ok = "";
+    result.textContent = "working…";
+    void post(path, fields).then((answer) => {
+      if (button !== null) button.disabled = false;
+      result.dataset.ok = String(answer.ok && (answer.change === undefined || answer.change.state === "committed"));
+      result.textContent = answer.ok ? answer.message : answer.error;
+    });
+  });
+}
+
+wireForm("create-form", "create-result", "api/volumes");
+wireForm("move-form", "move-result", "api/moves");
+byIdOf("migrate-form", HTMLFormElement).addEventListener("submit", (event) => {
+  event.preventDefault();
+});
+follow();
