@@ -7,6 +7,8 @@
  * change protocol's messages with a deadline each.
  */
 import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { leaseMinMs } from "@switchyard/device";
 import * as grpc from "@grpc/grpc-js";
 import {
   callUnary,
@@ -37,6 +39,10 @@ export const callTimeoutMs = 8_000;
 const leaseMs = 10_000;
 /** The lease the apparatus gets: short, so that a fenced apparatus notices within a second. */
 export const apparatusLeaseMs = 1_000;
+/** The lowest epoch the stale-epoch case sends: a real term, not the "no epoch" 0. */
+export const staleEpochMin = 1;
+/** Past a lease's end by this much, the arbiter (on its own clock) has surely let it lapse. */
+const leaseLapseSlackMs = 50;
 /** The suite's name at the arbiter. */
 const candidateId = "switchyard-conformance";
 
@@ -61,10 +67,9 @@ export class SuiteController {
     this.health = new (loadGrpc().grpc.health.v1.Health)(apparatusAddress, credentials);
   }
 
-  /** Takes the controller lease; refuses to go on if another controller holds it. */
-  async takeLease(): Promise<void> {
+  private async acquire(durationMs: number): Promise<Lease__Output> {
     const lease = await callUnary<Lease__Output>((done) =>
-      this.device.AcquireLease({ candidate_id: candidateId, candidate_address: "", lease_ms: leaseMs }, { deadline: deadlineAfter(callTimeoutMs) }, done),
+      this.device.AcquireLease({ candidate_id: candidateId, candidate_address: "", lease_ms: durationMs }, { deadline: deadlineAfter(callTimeoutMs) }, done),
     );
     if (!lease.granted) {
       throw new CheckFailure(
@@ -72,6 +77,20 @@ export class SuiteController {
           "(start the apparatus with --no-candidate, and no other controller)",
       );
     }
+    return lease;
+  }
+
+  /**
+   * Takes the controller lease; refuses to go on if another controller
+   * holds it. On a fresh device the first term is epoch 1, and the only
+   * stale epoch below it would be 0, which an apparatus may refuse as
+   * malformed rather than stale; so the suite lets a short first term lapse
+   * and takes the next, leaving epoch 1 as a deposed controller's.
+   */
+  async takeLease(): Promise<void> {
+    const first = await this.acquire(leaseMinMs);
+    if (first.epoch < staleEpochMin + 1) await sleep(leaseMinMs + leaseLapseSlackMs);
+    const lease = await this.acquire(leaseMs);
     this.lease = lease;
     this.renewTimer = setInterval(() => void this.renew(), Math.floor(leaseMs / 3));
     this.renewTimer.unref();
