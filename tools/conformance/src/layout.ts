@@ -38,8 +38,9 @@ export function planLayout(state: StoreState__Output): Layout {
   if (first === undefined) throw new CheckFailure("the device's store lists no LUs: the suite has nowhere to put its volumes");
   if (state.lus.some((lu) => lu.nbd_uri === "")) throw new CheckFailure("the device's store gives no nbd_uri for its LUs: apparatuses cannot reach them");
   const extentSizeBytes = first.extent_size_bytes;
-  const sameSize = state.lus.filter((lu) => lu.extent_size_bytes === extentSizeBytes);
-  const picked = allocateAreas({ ...state, lus: sameSize }, volumeAExtents + volumeBExtents + 1);
+  // A move between LUs of different extent sizes is no move at all: one size keeps every diff valid.
+  if (state.lus.some((lu) => lu.extent_size_bytes !== extentSizeBytes)) throw new CheckFailure("the suite needs a device whose LUs share one extent size");
+  const picked = allocateAreas(state, volumeAExtents + volumeBExtents + 1);
   const areaA = picked.slice(0, volumeAExtents);
   const areaB = picked.slice(volumeAExtents, volumeAExtents + volumeBExtents);
   const spare = picked[volumeAExtents + volumeBExtents];
