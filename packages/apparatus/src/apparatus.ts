@@ -24,7 +24,7 @@ import { heldRanges } from "./held-ranges.js";
 import { ContactLease, leaseMaxMs, leaseMinMs } from "./contact-lease.js";
 import type { NbdExport, NbdExportListing, NbdExportProvider } from "@switchyard/device/nbd";
 import type { BackendSet } from "./backend.js";
-import { ConfigurationFaces } from "./configuration-faces.js";
+import { ConfigurationFaces, type TableFace } from "./configuration-faces.js";
 import { ApparatusError } from "./errors.js";
 import { IoPath } from "./io-path.js";
 import { VolumeExport } from "./volume-export.js";
@@ -53,9 +53,32 @@ interface FinishedChange {
  * waiting for I/O in flight. "hold-nothing": Hold installs no gate, so I/O it
  * should hold runs before Apply. "ignore-fencing": it goes on serving when
  * fenced or when its lease runs out, and never presents its identity to the
- * device, so the device cannot refuse it either.
+ * device, so the device cannot refuse it either. "release-early": Apply lets
+ * the held I/O go (through the new face) before Release. "hold-whole-volume":
+ * Hold ignores the byte ranges and holds every volume it names whole.
+ * "accept-stale-epoch": a message below the highest epoch seen is obeyed.
+ * "apply-whole-table": Apply takes the diff for the whole table, so volumes
+ * it does not name vanish and rows it does not name map to area 0 of LU 0.
  */
-export type ApparatusFault = "drain-early" | "hold-nothing" | "ignore-fencing";
+export type ApparatusFault =
+  | "drain-early"
+  | "hold-nothing"
+  | "ignore-fencing"
+  | "release-early"
+  | "hold-whole-volume"
+  | "accept-stale-epoch"
+  | "apply-whole-table";
+
+/** Every planted bug, for option parsers. */
+export const apparatusFaults: readonly ApparatusFault[] = [
+  "drain-early",
+  "hold-nothing",
+  "ignore-fencing",
+  "release-early",
+  "hold-whole-volume",
+  "accept-stale-epoch",
+  "apply-whole-table",
+];
 
 export interface ApparatusOptions {
   readonly id: string;
@@ -69,6 +92,20 @@ export interface ApparatusOptions {
   /** Where this apparatus is reached, for GetState. */
   readonly nbdAddress?: string;
   readonly grpcAddress?: string;
+}
+
+/** The planted bug "apply-whole-table": the face keeps only what the diff names, every other row reset to area 0 of LU 0. */
+function keepOnlyRowsOf(face: TableFace, diff: DifferenceTable__Output): void {
+  const named = new Set(diff.rows.map((row) => row.volume));
+  for (const [name, map] of face.volumes) {
+    if (!named.has(name)) {
+      face.volumes.delete(name);
+      continue;
+    }
+    map.luIndex.fill(0);
+    map.areaIndex.fill(0);
+    map.mirrorLuIndexPlusOne.fill(0);
+  }
 }
 
 export class VirtualizationApparatus {
@@ -123,10 +160,10 @@ export class VirtualizationApparatus {
 
   /** Refuses a message from a controller older than one already heard (DESIGN.md: fencing token). */
   checkEpoch(epoch: number): void {
-    if (epoch < this.epochSeen) {
+    if (epoch < this.epochSeen && this.fault !== "accept-stale-epoch") {
       throw new ApparatusError("STALE_EPOCH", `stale epoch ${epoch}: apparatus ${this.id} has seen epoch ${this.epochSeen}`);
     }
-    this.epochSeen = epoch;
+    this.epochSeen = Math.max(this.epochSeen, epoch);
   }
 
   private statusWord(): ApparatusStatus {
@@ -150,7 +187,8 @@ export class VirtualizationApparatus {
     if (request.base_generation !== this.generation) {
       throw new ApparatusError("WRONG_GENERATION", `Hold for generation ${request.base_generation}, but apparatus ${this.id} is at ${this.generation}`);
     }
-    const ranges = heldRanges(this.faces.active, request);
+    const asked = heldRanges(this.faces.active, request);
+    const ranges = this.fault === "hold-whole-volume" ? asked.map((range) => ({ volume: range.volume, startBytes: 0, endBytes: Number.MAX_SAFE_INTEGER })) : asked;
     if (this.fault !== "hold-nothing") this.io.gate.install(request.change_id, ranges, request.mode === "HOLD_MODE_WRITES" ? "writes" : "all");
     const startedMs = performance.now();
     let drained: number;
@@ -186,8 +224,10 @@ export class VirtualizationApparatus {
       throw new ApparatusError("WRONG_GENERATION", `diff from generation ${diff.base_generation}, but apparatus ${this.id} is at ${this.generation}`);
     }
     checkDifference(this.faces.standby, diff);
+    if (this.fault === "apply-whole-table") keepOnlyRowsOf(this.faces.standby, diff);
     applyDifference(this.faces.standby, diff);
     this.faces.flip();
+    if (this.fault === "release-early") this.io.gate.release(request.change_id);
     pending.phase = "applied";
     pending.diff = diff;
     pending.applyReport = { apparatus_id: this.id, change_id: request.change_id, generation: this.generation, active_face: this.faces.activeFaceIndex };

@@ -3,7 +3,7 @@
  * NBD to virtual volumes through a two-faced configuration table, and takes
  * changes to that table from the controller over gRPC.
  */
-export { VirtualizationApparatus, drainTimeoutMs } from "./apparatus.js";
+export { VirtualizationApparatus, apparatusFaults, drainTimeoutMs } from "./apparatus.js";
 export type { ApparatusFault, ApparatusOptions } from "./apparatus.js";
 export { apparatusHandlers } from "./apparatus-service.js";
 export { LocalBackendSet, type IoRefusal } from "./backend.js";

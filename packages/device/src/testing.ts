@@ -34,3 +34,6 @@ export const testDeviceCreateOptions: DeviceCreateOptions = {
 export function openTestDevice(dir: string, overrides: Partial<DeviceCreateOptions> = {}): Promise<StorageDevice> {
   return StorageDevice.open({ dir, create: { ...testDeviceCreateOptions, ...overrides } });
 }
+
+/** A raw NBD peer that sends exact bytes, for spec-level checks of any NBD server (the conformance suite's). */
+export { RawPeer, encodeRequest, goData, type RawChunk, type RawOptionReply, type RawRequest } from "./nbd/raw-peer.js";

@@ -19,7 +19,7 @@ import type { Command } from "../command.js";
 import { checkAddress, defaultDataDir } from "../endpoints.js";
 import { printJson, type Io } from "../output.js";
 import { flag, parse, portOption, requiredString, sizeOption, stringOption, UsageError } from "../usage.js";
-import { checkExtentSize, processorsHelp, processorsOption, faultOption, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
+import { checkExtentSize, processorsHelp, processorsOption, faultOption, testFaults, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
 
 /** How long an apparatus waits for the device to take its enrollment. */
 const enrollTimeoutMs = 10_000;
@@ -102,7 +102,7 @@ export const apparatusServe: Command = {
   words: ["apparatus", "serve"],
   summary: "serve one virtualization apparatus on its own, against a device",
   help: `Usage: switchyard apparatus serve --id ID --device HOST:PORT [--host H] [--nbd-port P]
-                                  [--grpc-port P] [--http-port P] [--processors 1|2] [--json]
+                                  [--grpc-port P] [--http-port P] [--processors 1|2] [--no-candidate] [--json]
 
 Serves the volumes over NBD through a configuration table kept up to date by
 the controller, reaching the device's LUs over NBD. It enrolls with the
@@ -122,8 +122,10 @@ Options:
   --http-port P          serve the web console and this process's /metrics on P (0: a free port);
                          the page asks whichever apparatus leads through this one (default: none)
 ${processorsHelp}
+  --no-candidate         never campaign for the controller role: another process (a controller
+                         elsewhere, or a conformance suite) must drive this apparatus
   --json                 print the endpoints as JSON
-  --test-fault F         plant a deliberate bug (drain-early, hold-nothing, ignore-fencing) to test a checker
+  --test-fault F         plant a deliberate bug (${testFaults.join(", ")}) to test a checker
   --test-crash-at P      if this apparatus's controller leads, kill this process (SIGKILL) at point P
                          of a change (${crashPoints.join(", ")}), to test failover
   --test-stop-at P       the same with SIGSTOP: the process pauses there until sent SIGCONT
@@ -136,7 +138,7 @@ Example:
       id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "nbd-port": { type: "string" },
       "grpc-port": { type: "string" }, json: { type: "boolean" }, "test-fault": { type: "string" },
       processors: { type: "string" }, "test-crash-at": { type: "string" }, "test-stop-at": { type: "string" },
-      "http-port": { type: "string" },
+      "http-port": { type: "string" }, "no-candidate": { type: "boolean" },
     }, 0);
     const httpPort = stringOption(parsed, "http-port") === undefined ? undefined : portOption(parsed, "http-port", 0);
     const testCrash = testCrashOption(stringOption(parsed, "test-crash-at"), stringOption(parsed, "test-stop-at"));
@@ -163,22 +165,27 @@ Example:
       },
     });
     await enroll(deviceAddress, { id, nbd: served.nbdAddress, grpc: served.grpcAddress });
-    const candidate = { id, host, grpcPort: 0, deviceAddress, apparatuses: [], ...(testCrash === undefined ? {} : { testCrash }) };
-    slot.controller = await startController(candidate, controllerThread, (address) => {
-      slot.leader = address;
-    });
+    // A conformance run needs its suite to be the only controller: with --no-candidate this process never asks for the lease.
+    if (!flag(parsed, "no-candidate")) {
+      const candidate = { id, host, grpcPort: 0, deviceAddress, apparatuses: [], ...(testCrash === undefined ? {} : { testCrash }) };
+      slot.controller = await startController(candidate, controllerThread, (address) => {
+        slot.leader = address;
+      });
+    }
     // Through this apparatus's own Controller forwarding: it follows the lease wherever it goes.
     const web = httpPort === undefined ? undefined : await startConsoleServer({ host, port: httpPort, controllerAddress: served.grpcAddress, apparatuses: [apparatus] });
     const stop = interrupted();
-    const endpoints = { pid: process.pid, id, nbd: served.nbdAddress, grpc: served.grpcAddress, controller: slot.controller.address };
+    const controllerAddress = slot.controller?.address ?? "";
+    const endpoints = { pid: process.pid, id, nbd: served.nbdAddress, grpc: served.grpcAddress, controller: controllerAddress };
     announce(io, flag(parsed, "json"), web === undefined ? endpoints : { ...endpoints, console: { http: web.address, url: web.url } }, [
       `switchyard apparatus serve: ${id} (pid ${process.pid})`,
-      `  NBD ${served.nbdAddress}, gRPC ${served.grpcAddress}, device ${deviceAddress}, controller candidate ${slot.controller.address}`,
+      `  NBD ${served.nbdAddress}, gRPC ${served.grpcAddress}, device ${deviceAddress}, ` +
+        (controllerAddress === "" ? "no controller candidate" : `controller candidate ${controllerAddress}`),
       ...(web === undefined ? [] : [`  web console: ${web.url} (Prometheus metrics at ${web.url}metrics)`]),
     ]);
     io.stderr.write(`switchyard apparatus serve: ${await stop}, stopping\n`);
     await web?.close();
-    await slot.controller.close();
+    await slot.controller?.close();
     forwarder.close();
     await served.close();
     return 0;

@@ -1,7 +1,7 @@
 /** `switchyard up`: the embedded default appliance, serving until interrupted. */
 import { mkdir, rm } from "node:fs/promises";
 import { startAppliance, type Appliance } from "../appliance.js";
-import type { ApparatusFault } from "@switchyard/apparatus";
+import { apparatusFaults, type ApparatusFault } from "@switchyard/apparatus";
 import type { ControllerThreadMode } from "@switchyard/controller";
 import type { Command } from "../command.js";
 import { ConsoleClient } from "../controller-client.js";
@@ -39,7 +39,7 @@ const options = {
 } as const;
 
 /** Deliberate apparatus bugs `--test-fault` can plant, to prove a checker catches them. */
-const testFaults: readonly ApparatusFault[] = ["drain-early", "hold-nothing", "ignore-fencing"];
+export const testFaults: readonly ApparatusFault[] = apparatusFaults;
 
 export function faultOption(text: string | undefined): ApparatusFault | undefined {
   if (text === undefined) return undefined;

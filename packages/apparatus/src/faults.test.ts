@@ -1,0 +1,85 @@
+// Goal: each planted bug added for the conformance suite does the one wrong
+// thing its name says and nothing else, so that a suite failing against it
+// proves the suite checks that behaviour. Method: an apparatus over
+// in-memory LUs with the fault set, driven like change-protocol.test.ts.
+import { describe, expect, it } from "vitest";
+import type { DifferenceTable__Output, HoldRequest__Output } from "@switchyard/proto";
+import { VirtualizationApparatus, type ApparatusFault } from "./apparatus.js";
+import { ApparatusError } from "./errors.js";
+import { MemoryLu, memoryBackends, oneVolumeTable } from "./testing.js";
+
+const extentSizeBytes = 1 << 20;
+const luSizeBytes = 8 * extentSizeBytes;
+/** Held I/O is watched this long to see that it stays held. */
+const heldWindowMs = 20;
+
+async function setup(fault: ApparatusFault): Promise<{ apparatus: VirtualizationApparatus; lus: MemoryLu[] }> {
+  const lus = [new MemoryLu(luSizeBytes), new MemoryLu(luSizeBytes)];
+  const apparatus = new VirtualizationApparatus({ id: "a", backends: memoryBackends(lus), fault });
+  // Volume v: extents 0 and 1 on lu0 areas 0 and 1.
+  await apparatus.loadTable(2, oneVolumeTable(1, 2, luSizeBytes, extentSizeBytes, "v", [0, 0], [0, 1]));
+  return { apparatus, lus };
+}
+
+const holdExtent0: HoldRequest__Output = {
+  change_id: "c1",
+  epoch: 2,
+  base_generation: 1,
+  ranges: [{ volume: "v", offset_bytes: 0, length_bytes: extentSizeBytes }],
+  mode: "HOLD_MODE_ALL",
+};
+
+/** Moves extent 0 of v to lu1 area 4. */
+const moveExtent0: DifferenceTable__Output = {
+  base_generation: 1,
+  generation: 2,
+  shapes: [],
+  rows: [{ volume: "v", extent_index: 0, lu_index: 1, area_index: 4, mirror_lu_index_plus_one: 0, mirror_area_index: 0, mirror_watermark_bytes: 0 }],
+  lus_added: [],
+};
+
+function settledWithin(work: Promise<unknown>, timeoutMs: number): Promise<boolean> {
+  return Promise.race([work.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => { resolve(false); }, timeoutMs))]);
+}
+
+describe("planted apparatus bugs", () => {
+  it("release-early lets held I/O run at Apply, through the new face", async () => {
+    const { apparatus, lus } = await setup("release-early");
+    await apparatus.hold(holdExtent0);
+    const held = apparatus.io.write("v", 0, Buffer.alloc(512, 0x55), false);
+    expect(await settledWithin(held, heldWindowMs)).toBe(false);
+    apparatus.apply({ change_id: "c1", epoch: 2, diff: moveExtent0 });
+    expect(await settledWithin(held, heldWindowMs)).toBe(true);
+    expect(lus[1]?.bytes[4 * extentSizeBytes]).toBe(0x55);
+  });
+
+  it("hold-whole-volume holds I/O outside the asked range", async () => {
+    const { apparatus } = await setup("hold-whole-volume");
+    await apparatus.hold(holdExtent0);
+    const outside = apparatus.io.write("v", extentSizeBytes, Buffer.alloc(512, 1), false);
+    expect(await settledWithin(outside, heldWindowMs)).toBe(false);
+    apparatus.release({ change_id: "c1", epoch: 2 });
+    await outside;
+  });
+
+  it("accept-stale-epoch obeys a stale epoch but keeps the highest seen", async () => {
+    const { apparatus } = await setup("accept-stale-epoch");
+    await apparatus.hold({ ...holdExtent0, epoch: 1 });
+    expect(apparatus.state().pending_change_id).toBe("c1");
+    expect(apparatus.state().epoch_seen).toBe(2);
+  });
+
+  it("apply-whole-table loses the rows and volumes the diff does not name, and still refuses a malformed diff", async () => {
+    const lus = [new MemoryLu(luSizeBytes), new MemoryLu(luSizeBytes)];
+    const apparatus = new VirtualizationApparatus({ id: "a", backends: memoryBackends(lus), fault: "apply-whole-table" });
+    const table = oneVolumeTable(1, 2, luSizeBytes, extentSizeBytes, "v", [0, 0], [2, 3]);
+    const other = { ...table.volumes[0], name: "w" } as (typeof table.volumes)[number];
+    await apparatus.loadTable(2, { ...table, volumes: [...table.volumes, other] });
+    await apparatus.hold(holdExtent0);
+    expect(() => apparatus.apply({ change_id: "c1", epoch: 2, diff: { ...moveExtent0, generation: 3 } })).toThrow(ApparatusError);
+    apparatus.apply({ change_id: "c1", epoch: 2, diff: moveExtent0 });
+    const map = apparatus.faces.active.volumes.get("v");
+    expect(map?.areaIndex[1]).toBe(0);
+    expect(apparatus.faces.active.volumes.has("w")).toBe(false);
+  });
+});

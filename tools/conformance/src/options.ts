@@ -1,0 +1,132 @@
+/**
+ * The command line of `switchyard-conformance`: parsed strictly, and every
+ * mistake a UsageError (exit 2, one line on stderr).
+ */
+import { parseArgs } from "node:util";
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** How the apparatus under test is reached. */
+export type Target =
+  | { readonly kind: "launch"; readonly command: string; readonly deviceAddress: string | undefined }
+  | { readonly kind: "running"; readonly grpcAddress: string; readonly nbdAddress: string; readonly deviceAddress: string };
+
+export interface SuiteOptions {
+  readonly target: Target;
+  readonly junitPath: string | undefined;
+  readonly only: RegExp | undefined;
+  /** How long each write waits at the suite's own device while the drain case runs. */
+  readonly writeDelayMs: number;
+}
+
+export type ParsedCommand = { readonly kind: "help" } | { readonly kind: "list" } | { readonly kind: "run"; readonly options: SuiteOptions };
+
+/** The slow disk's default: long beside a loopback round trip, short beside the suite's run time. */
+export const writeDelayMsDefault = 300;
+const writeDelayMsMax = 5_000;
+
+export const helpText = `Usage: switchyard-conformance --launch "COMMAND" [--device HOST:PORT] [options]
+       switchyard-conformance --apparatus HOST:PORT --nbd HOST:PORT --device HOST:PORT [options]
+
+Checks a virtualization apparatus against the Switchyard protocol: the
+Apparatus gRPC service (Hold, Apply, Release, Abort, GetState, LoadTable,
+Register), the grpc.health.v1 service, and its NBD server. The suite is the
+controller (it takes the device's controller lease) and the host.
+
+  --launch "COMMAND"    start the apparatus under test with sh -c COMMAND, after
+                        replacing {device} (the device's gRPC address), {nbd_port}
+                        and {grpc_port} (free ports the apparatus must listen on);
+                        without --device the suite starts a device of its own
+  --apparatus HOST:PORT the gRPC address of an apparatus already running
+  --nbd HOST:PORT       its NBD address
+  --device HOST:PORT    the storage device it uses (a Switchyard Device service);
+                        the suite takes the controller lease there and writes to
+                        free storage areas: use a scratch device with no controller
+  --only PATTERN        run only the cases whose id matches this regular expression
+  --junit FILE          also write the results as JUnit XML to FILE
+  --write-delay-ms N    how long the suite's own device delays writes during the
+                        drain case (default ${writeDelayMsDefault})
+  --list                list the cases and what each checks, and exit
+  -h, --help            this text
+
+Output is TAP on stdout, ending with a line "N passed, N failed". Exit code 0
+when nothing failed, 1 when a case failed, 2 on bad usage.
+
+Example:
+  switchyard-conformance --launch "switchyard apparatus serve --id under-test --no-candidate --device {device} --nbd-port {nbd_port} --grpc-port {grpc_port}"
+  switchyard-conformance --apparatus 127.0.0.1:50060 --nbd 127.0.0.1:10810 --device 127.0.0.1:50051 --only '^hold' --junit results.xml`;
+
+const addressPattern = /^[^\s:]+:\d{1,5}$/;
+
+function address(value: string | undefined, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (!addressPattern.test(value)) throw new UsageError(`${option} ${JSON.stringify(value)} is not HOST:PORT`);
+  return value;
+}
+
+function pattern(value: string | undefined): RegExp | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return new RegExp(value);
+  } catch {
+    throw new UsageError(`--only ${JSON.stringify(value)} is not a regular expression`);
+  }
+}
+
+function delay(value: string | undefined): number {
+  if (value === undefined) return writeDelayMsDefault;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > writeDelayMsMax) {
+    throw new UsageError(`--write-delay-ms must be a whole number from 0 to ${writeDelayMsMax}`);
+  }
+  return parsed;
+}
+
+function target(values: Readonly<Record<string, string | boolean | undefined>>): Target {
+  const text = (name: string): string | undefined => (typeof values[name] === "string" ? values[name] : undefined);
+  const launch = text("launch");
+  const apparatus = address(text("apparatus"), "--apparatus");
+  const nbd = address(text("nbd"), "--nbd");
+  const device = address(text("device"), "--device");
+  if (launch !== undefined) {
+    if (apparatus !== undefined || nbd !== undefined) throw new UsageError("give --launch, or --apparatus with --nbd, not both");
+    if (launch.trim() === "") throw new UsageError("--launch needs a command");
+    return { kind: "launch", command: launch, deviceAddress: device };
+  }
+  if (apparatus === undefined) throw new UsageError("give --launch \"COMMAND\" or --apparatus HOST:PORT (see --help)");
+  if (nbd === undefined) throw new UsageError("--apparatus needs --nbd HOST:PORT");
+  if (device === undefined) throw new UsageError("--apparatus needs --device HOST:PORT");
+  return { kind: "running", grpcAddress: apparatus, nbdAddress: nbd, deviceAddress: device };
+}
+
+export function parseCommandLine(argv: readonly string[]): ParsedCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        launch: { type: "string" }, apparatus: { type: "string" }, nbd: { type: "string" }, device: { type: "string" },
+        only: { type: "string" }, junit: { type: "string" }, "write-delay-ms": { type: "string" },
+        list: { type: "boolean" }, help: { type: "boolean", short: "h" },
+      },
+      allowPositionals: false,
+      strict: true,
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError(message.split("\n")[0] ?? message);
+  }
+  const values = parsed.values;
+  if (values.help === true) return { kind: "help" };
+  if (values.list === true) return { kind: "list" };
+  if (values.junit === "") throw new UsageError("--junit needs a file name");
+  return {
+    kind: "run",
+    options: { target: target(values), junitPath: values.junit, only: pattern(values.only), writeDelayMs: delay(values["write-delay-ms"]) },
+  };
+}

@@ -1,0 +1,117 @@
+// Goal: the suite passes Switchyard's own apparatus, and each deliberately
+// faulty build of it (packages/apparatus ApparatusFault, planted with
+// --test-fault) fails the case that checks that behaviour and only the
+// cases that depend on it. Also: the --apparatus mode against an apparatus
+// already running on a device the tester started, and a launch that never
+// comes up. Method: main() in-process, launching the real `switchyard
+// apparatus serve --no-candidate` (the built CLI; SWITCHYARD_CLI overrides
+// it) against the suite's own device; two runs at a time.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { exitFailed, exitPassed, main } from "../src/main.js";
+import { allCases } from "../src/cases/index.js";
+import { capture, failedIds } from "./io.js";
+
+const cliPath = process.env.SWITCHYARD_CLI ?? fileURLToPath(new URL("../../../packages/console/dist/cli.js", import.meta.url));
+/** A process start and its first line of JSON, on a loaded 2-core machine. */
+const announceTimeoutMs = 20_000;
+
+function serveCommand(fault: string | undefined): string {
+  const faultOption = fault === undefined ? "" : ` --test-fault ${fault}`;
+  return `'${process.execPath}' '${cliPath}' apparatus serve --id under-test --no-candidate${faultOption} --device {device} --nbd-port {nbd_port} --grpc-port {grpc_port}`;
+}
+
+/** Each planted bug and the cases that must fail because of it: no more, no fewer. */
+const faults: readonly (readonly [string, readonly string[]])[] = [
+  ["drain-early", ["hold-drains"]],
+  ["release-early", ["hold-until-release", "abort-keeps-holds"]],
+  ["hold-whole-volume", ["hold-range-only"]],
+  ["accept-stale-epoch", ["stale-epoch"]],
+  ["apply-whole-table", ["apply-diff-only"]],
+  ["ignore-fencing", ["fenced-no-io"]],
+  // No gate at all: everything that needs I/O held fails, and GetState shows no hold.
+  ["hold-nothing", ["hold-until-release", "release-new-mapping", "hold-writes-only", "abort-keeps-holds", "idempotent", "get-state"]],
+];
+
+const children: ChildProcess[] = [];
+const folders: string[] = [];
+
+afterAll(async () => {
+  for (const child of children) {
+    child.kill("SIGTERM");
+    if (child.exitCode === null) await new Promise((resolve) => child.once("exit", resolve));
+  }
+  for (const folder of folders) await rm(folder, { recursive: true, force: true });
+});
+
+/** Starts a CLI process and resolves with the JSON it prints once it serves. */
+function serve(argv: readonly string[]): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, [cliPath, ...argv, "--json"], { stdio: ["ignore", "pipe", "inherit"] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const timer = setTimeout(() => {
+      reject(new Error(`${argv.join(" ")}: no endpoints within ${announceTimeoutMs} ms`));
+    }, announceTimeoutMs);
+    child.stdout.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      try {
+        const parsed: unknown = JSON.parse(text);
+        clearTimeout(timer);
+        resolve(parsed as Record<string, unknown>);
+      } catch {
+        // Not the whole object yet: wait for more output.
+      }
+    });
+  });
+}
+
+function lastLine(text: string): string {
+  return text.trimEnd().split("\n").at(-1) ?? "";
+}
+
+describe.concurrent("switchyard-conformance", () => {
+  it("passes Switchyard's apparatus, in TAP and JUnit", async () => {
+    const folder = await mkdtemp(path.join(os.tmpdir(), "conformance-junit-"));
+    folders.push(folder);
+    const junit = path.join(folder, "results.xml");
+    const captured = capture();
+    const code = await main(["--launch", serveCommand(undefined), "--junit", junit], captured.io);
+    expect(failedIds(captured.out())).toEqual([]);
+    expect(code).toBe(exitPassed);
+    expect(lastLine(captured.out())).toBe(`${allCases.length} passed, 0 failed`);
+    expect(await readFile(junit, "utf8")).toContain(`tests="${allCases.length}" failures="0"`);
+  });
+
+  it.each(faults)("an apparatus with the planted bug %s fails exactly %j", async (fault, expected) => {
+    const captured = capture();
+    const code = await main(["--launch", serveCommand(fault)], captured.io);
+    expect(failedIds(captured.out()).sort()).toEqual([...expected].sort());
+    expect(code).toBe(exitFailed);
+    expect(lastLine(captured.out())).toBe(`${allCases.length - expected.length} passed, ${expected.length} failed`);
+  });
+
+  it("checks an apparatus already running against the tester's device (--apparatus)", async () => {
+    const folder = await mkdtemp(path.join(os.tmpdir(), "conformance-device-"));
+    folders.push(folder);
+    const device = await serve(["device", "serve", "--dir", folder, "--grpc-port", "0", "--nbd-port", "0", "--lu-size", "16MiB", "--extent-size", "1MiB"]);
+    const deviceAddress = (device.device as { grpc: string }).grpc;
+    const apparatus = await serve(["apparatus", "serve", "--id", "running", "--device", deviceAddress, "--nbd-port", "0", "--no-candidate"]);
+    const captured = capture();
+    const code = await main(["--apparatus", String(apparatus.grpc), "--nbd", String(apparatus.nbd), "--device", deviceAddress], captured.io);
+    expect(failedIds(captured.out())).toEqual([]);
+    expect(code).toBe(exitPassed);
+  });
+
+  it("bails out, counting the cases as failed, when the launched apparatus never answers", async () => {
+    const captured = capture();
+    const code = await main(["--launch", "echo no apparatus here; exit 3", "--only", "^health$"], captured.io);
+    expect(code).toBe(exitFailed);
+    expect(captured.out()).toMatch(/^Bail out! setup failed: the launched apparatus ended \(exit code 3\).*no apparatus here/m);
+    expect(lastLine(captured.out())).toBe("0 passed, 1 failed");
+  });
+});

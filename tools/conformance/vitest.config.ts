@@ -1,0 +1,17 @@
+// The suite's own tests: unit tests of its parts, and runs of the whole
+// suite against real apparatus processes (good and deliberately faulty).
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // One run launches an apparatus process and checks every case: a few
+    // seconds, more on a loaded 2-core machine.
+    testTimeout: 60_000,
+    // Runs of the suite start processes of their own; one file at a time.
+    fileParallelism: false,
+    // Two suite runs at a time: each is an apparatus process and a few seconds of mostly waiting.
+    maxConcurrency: 2,
+    pool: "forks",
+  },
+});
