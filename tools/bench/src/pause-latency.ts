@@ -27,6 +27,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { NbdClient } from "@switchyard/device/nbd";
 import { Cluster, holdToReleaseMs, percentile } from "./cluster.js";
+import { addCpuBetween, cpuSnapshot } from "./process-cpu.js";
 import { benchArguments, sleep } from "./processes.js";
 
 const blockBytes = 4096;
@@ -190,6 +191,21 @@ function line(name: string, values: readonly number[]): string {
   return `${name.padEnd(30)}${figures.join("")}${String(values.length).padStart(9)}\n`;
 }
 
+/**
+ * "CPU per move above the phases without moves, ms: device 4.1, a0 9.8, …":
+ * what a move costs each process, from the rate of each phase. The machine's
+ * cores are what host I/O and moves share.
+ */
+function cpuLine(cpu: CpuUse, moveCount: number): string {
+  const perMove = Array.from(cpu.moves, ([name, movesCpuMs]) => {
+    const baselineRate = (cpu.baseline.get(name) ?? 0) / cpu.baselineMs;
+    const extraMs = movesCpuMs - baselineRate * cpu.movesMs;
+    return `${name} ${(extraMs / Math.max(1, moveCount)).toFixed(1)}`;
+  });
+  const busy = (use: Map<string, number>, elapsedMs: number): string => `${((100 * [...use.values()].reduce((sum, value) => sum + value, 0)) / elapsedMs).toFixed(0)}%`;
+  return `CPU per move above the phases without moves, ms: ${perMove.join(", ")}; all processes busy ${busy(cpu.baseline, cpu.baselineMs)} of one core without moves, ${busy(cpu.moves, cpu.movesMs)} with`;
+}
+
 /** "hold 3/120 (2.5%), copy …": how many writes elsewhere that began in each phase were slower than `thresholdMs`. */
 function slowByPhase(classified: Classified, thresholdMs: number): string {
   const counts = new Map<string, { slow: number; all: number }>();
@@ -245,7 +261,19 @@ async function prefill(cluster: Cluster, client: NbdClient, extentCount: number)
 }
 
 /** Prefill and warm-up, then `rounds` of (no moves, moves), each `seconds` long, under one continuous load. */
-async function run(cluster: Cluster, settings: ReturnType<typeof options>): Promise<{ classified: Classified; windows: MoveWindow[]; skipped: number }> {
+/** CPU rates (ms per s) of each process, summed over the phases without moves and over those with. */
+interface CpuUse {
+  readonly baseline: Map<string, number>;
+  readonly moves: Map<string, number>;
+  baselineMs: number;
+  movesMs: number;
+}
+
+function serverPids(cluster: Cluster): Map<string, number> {
+  return new Map([["device", cluster.device.pid], ...cluster.apparatuses.map((apparatus) => [apparatus.id, apparatus.process.pid] as const), ["bench (hosts and console)", process.pid]]);
+}
+
+async function run(cluster: Cluster, settings: ReturnType<typeof options>): Promise<{ classified: Classified; windows: MoveWindow[]; skipped: number; cpu: CpuUse }> {
   const clients = await connectAll(cluster);
   const [first] = clients;
   assert.ok(first !== undefined);
@@ -255,20 +283,28 @@ async function run(cluster: Cluster, settings: ReturnType<typeof options>): Prom
   const state: { phase: Phase | undefined; stop: boolean } = { phase: undefined, stop: false };
   const windows: MoveWindow[] = [];
   const load = writeLoad(clients, settings.extents, settings.rate, log, state);
+  const pids = serverPids(cluster);
+  const cpu: CpuUse = { baseline: new Map(), moves: new Map(), baselineMs: 0, movesMs: 0 };
   try {
     await sleep(warmUpMs);
     for (let round = 0; round < settings.rounds; round += 1) {
       state.phase = "baseline";
+      const baselineStart = { cpu: cpuSnapshot(pids), atMs: performance.now() };
       await sleep(phaseMs);
+      const movesStart = { cpu: cpuSnapshot(pids), atMs: performance.now() };
+      addCpuBetween(cpu.baseline, baselineStart.cpu, movesStart.cpu);
+      cpu.baselineMs += movesStart.atMs - baselineStart.atMs;
       state.phase = "moves";
       await moveLoop(cluster, settings.extents, wallNowMs() + phaseMs, settings.moveGapMs, windows);
+      addCpuBetween(cpu.moves, movesStart.cpu, cpuSnapshot(pids));
+      cpu.movesMs += performance.now() - movesStart.atMs;
     }
   } finally {
     state.stop = true;
     await load;
     await Promise.all(clients.map((client) => client.close()));
   }
-  return { classified: classify(log, windows), windows, skipped: log.skipped };
+  return { classified: classify(log, windows), windows, skipped: log.skipped, cpu };
 }
 
 function report(settings: ReturnType<typeof options>, result: Awaited<ReturnType<typeof run>>): void {
@@ -288,6 +324,7 @@ function report(settings: ReturnType<typeof options>, result: Awaited<ReturnType
     return `${name} ${percentile(times, 0.5).toFixed(0)} / ${percentile(times, 0.99).toFixed(0)}`;
   }).join(", ")}\n`);
   out.write(`writes skipped (connection full): ${result.skipped}; unanswered: ${classified.unanswered}\n`);
+  out.write(`${cpuLine(result.cpu, windows.length)}\n`);
   if (classified.baseline.length === 0 || classified.elsewhere.length === 0) return;
   const baselineP99 = percentile(classified.baseline, 0.99);
   out.write(`writes elsewhere slower than baseline p99, by the phase they began in: ${slowByPhase(classified, baselineP99)}\n`);
