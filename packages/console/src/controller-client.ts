@@ -68,6 +68,15 @@ export class ConsoleClient {
     return callUnary((done) => this.client.GetChange({ id }, this.options(), done));
   }
 
+  submitMigrate(request: { volume: string; toLu: string; firstExtent: number; endExtent: number; rateBytesPerSecond: number }): Promise<ChangeInfo__Output> {
+    const migrate = { volume: request.volume, to_lu: request.toLu, first_extent: request.firstExtent, end_extent: request.endExtent, rate_bytes_per_second: request.rateBytesPerSecond };
+    return callUnary((done) => this.client.SubmitChange({ migrate }, this.options(), done));
+  }
+
+  cancelChange(id: string): Promise<ChangeInfo__Output> {
+    return callUnary((done) => this.client.CancelChange({ id }, this.options(), done));
+  }
+
   async fenceApparatus(apparatusId: string): Promise<ApparatusSummary__Output | null> {
     const response = await callUnary<ApparatusActionResponse__Output>((done) => this.client.FenceApparatus({ apparatus_id: apparatusId }, this.options(), done));
     return response.apparatus;

@@ -7,6 +7,7 @@ import type { Command } from "./command.js";
 import { apparatusFence, apparatusList, apparatusRejoin } from "./commands/apparatus.js";
 import { changeList, changeShow, changeWatch, volumeMove, volumeResize } from "./commands/change.js";
 import { clusterStatus, deviceList } from "./commands/cluster.js";
+import { migrate, migrateCancel } from "./commands/migrate.js";
 import { apparatusServe, deviceServe } from "./commands/serve.js";
 import { up } from "./commands/up.js";
 import { volumeCreate, volumeDelete, volumeList, volumeShow } from "./commands/volume.js";
@@ -26,6 +27,9 @@ export const commands: readonly Command[] = [
   changeList,
   changeShow,
   changeWatch,
+  // "migrate cancel" before "migrate": the first command whose words match wins.
+  migrateCancel,
+  migrate,
   apparatusList,
   apparatusFence,
   apparatusRejoin,

@@ -58,7 +58,7 @@ export interface ChangeExecutorOptions {
 }
 
 /** Wall-clock milliseconds that never go backwards. */
-function nowMs(): number {
+export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
@@ -231,5 +231,8 @@ export function infoOf(entry: JournalEntry | JournalEntry__Output): ChangeInfo {
     reports: entry.reports ?? [],
     fenced: entry.fenced ?? [],
     message: entry.message ?? "",
+    copy_progress: entry.copy_progress ?? [],
+    copied_bytes: (entry.copy_progress ?? []).reduce((sum, row) => sum + Number(row.watermark_bytes ?? 0), 0),
+    total_bytes: Number(entry.total_bytes ?? 0),
   };
 }

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { threadId } from "node:worker_threads";
 import * as grpc from "@grpc/grpc-js";
 import {
@@ -26,8 +27,10 @@ import {
   type StoreState__Output,
   type VolumeInfo,
   type ChangeInfo,
+  type CopyProgressRow,
+  type JournalEntry,
 } from "@switchyard/proto";
-import { ChangeExecutor, infoOf, phaseTimeoutMsDefault } from "./change-executor.js";
+import { ChangeExecutor, infoOf, nowMs as wallNowMs, phaseTimeoutMsDefault } from "./change-executor.js";
 import { rolledBackEntries, type PendingReport } from "./recovery.js";
 import type { TestCrash } from "./test-crash.js";
 import type { ChangeLogger } from "./change-log.js";
@@ -35,6 +38,7 @@ import { planMove, planResize } from "./change-plans.js";
 import { allocateAreas, areasTotal, freeAreaCount, usedAreaMaps, type AreaRef } from "./allocation.js";
 import { ControllerError } from "./errors.js";
 import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./volumes.js";
+import { MigrationRun, planMigration, type MigrationRequest } from "./migration.js";
 
 /** How long one call to a device or an apparatus may take before it counts as unanswered. */
 export const callTimeoutMs = 2_000;
@@ -105,6 +109,8 @@ export class ClusterController {
   private readonly keys = new Map<string, string>();
   /** Fenced by an operator, as the store records it: no automatic rejoin takes these back. */
   private operatorFenced = new Set<string>();
+  /** Migrations this controller is running, by change id. */
+  private readonly migrations = new Map<string, { readonly run: MigrationRun; readonly done: Promise<void> }>();
   /** Probes answered in a row by each fenced apparatus (joinApparatuses). */
   private readonly answeredProbes = new Map<string, number>();
   private readonly leaseMs: number;
@@ -240,6 +246,94 @@ export class ClusterController {
     for (const entry of rolledBackEntries(state, pending, { controllerId: this.id, epoch, nowMs: this.now() })) {
       await this.commitDelta({ journal_entry: entry });
     }
+    this.resumeMigrations(state);
+  }
+
+  /**
+   * Migrations the journal shows running go on from their copy progress
+   * table: an extent the table shows pending but the committed table shows
+   * on the target already was moved by a predecessor that died before it
+   * recorded so.
+   */
+  private resumeMigrations(state: StoreState__Output): void {
+    for (const journaled of state.journal) {
+      if (journaled.kind !== "migrate" || journaled.state !== "CHANGE_STATE_RUNNING" || this.migrations.has(journaled.change_id)) continue;
+      const target = state.lus.find((lu) => lu.id === journaled.target_lu_id);
+      const rows = journaled.copy_progress.map((row) => {
+        const volume = state.volumes.find((candidate) => candidate.name === row.volume);
+        const onTarget = target !== undefined && volume?.extents?.lu_index[row.extent_index] === target.index;
+        if (!onTarget) return { ...row, state: row.state === "done" ? "done" : "pending" };
+        return { ...row, state: "done", destination_area_index: volume.extents?.area_index[row.extent_index] ?? 0, watermark_bytes: target.extent_size_bytes };
+      });
+      this.startMigration({ ...journaled, copy_progress: rows }, target?.extent_size_bytes ?? 0);
+    }
+  }
+
+  /** `migrate`: starts moving a volume's extents to another LU, and answers at once with the migration's id and progress table. */
+  submitMigrate(request: MigrationRequest): Promise<ChangeInfo> {
+    return this.serialized(async () => {
+      const { state } = await this.readStore({ omitJournal: true });
+      const { rows, extentSizeBytes } = planMigration(state, request);
+      const entry = {
+        change_id: `migrate-${state.generation}-${randomBytes(3).toString("hex")}`,
+        kind: "migrate",
+        summary: `migrate ${rows.length} extent${rows.length === 1 ? "" : "s"} of ${request.volume} to ${request.toLuId}`,
+        state: "CHANGE_STATE_RUNNING" as const,
+        base_generation: state.generation,
+        epoch: this.epoch,
+        started_at_ms: Math.round(wallNowMs()),
+        ended_at_ms: 0,
+        message: "",
+        phases: [],
+        reports: [],
+        fenced: [],
+        copy_progress: rows,
+        target_lu_id: request.toLuId,
+        rate_bytes_per_second: request.rateBytesPerSecond,
+        total_bytes: rows.length * extentSizeBytes,
+      };
+      // Recorded before the first extent moves: a controller that dies now leaves a migration its successor resumes.
+      await this.commitDelta({ journal_entry: entry });
+      return this.startMigration(entry, extentSizeBytes).info();
+    });
+  }
+
+  private startMigration(entry: JournalEntry & { copy_progress: CopyProgressRow[] }, extentSizeBytes: number): MigrationRun {
+    const run = new MigrationRun(entry, extentSizeBytes, {
+      moveExtent: (volume, extentIndex, toLuId) => this.moveExtent(volume, extentIndex, toLuId),
+      persist: (journaled) => this.commitDelta({ journal_entry: journaled }),
+      sleep: (ms) => sleep(ms),
+      now: wallNowMs,
+    });
+    const done = run.run().catch((error: unknown) => {
+      process.emitWarning(`migration ${run.id} stopped: ${String(error)}`);
+    });
+    this.migrations.set(run.id, { run, done });
+    void done.finally(() => this.migrations.delete(run.id));
+    return run;
+  }
+
+  /** One extent of a migration: a move like `volume move`, queued with the other changes. */
+  private moveExtent(volume: string, extentIndex: number, toLuId: string): Promise<{ info: ChangeInfo; destinationAreaIndex: number }> {
+    return this.serialized(async () => {
+      const { state } = await this.readStore({ omitJournal: true });
+      const plan = planMove(state, volume, extentIndex, toLuId);
+      const info = await this.changes.run(plan, this.epoch);
+      return { info, destinationAreaIndex: plan.copy?.destinationAreaIndex ?? 0 };
+    });
+  }
+
+  /** `migrate cancel`: the migration stops after the extent it is moving; the others stay on their sources. */
+  async cancelChange(id: string): Promise<ChangeInfo> {
+    const migration = this.migrations.get(id);
+    if (migration === undefined) {
+      const change = await this.getChange(id);
+      const state = String(change.state ?? "").replace("CHANGE_STATE_", "").toLowerCase();
+      throw new ControllerError("FAILED_PRECONDITION", `change ${id} is not a running migration (a ${change.kind ?? ""}, ${state}); only those can be cancelled`);
+    }
+    migration.run.cancel();
+    await migration.done;
+    return migration.run.info();
   }
 
   private async loadTableInto(peer: ApparatusPeer, state: StoreState__Output, epoch: number): Promise<void> {
@@ -503,7 +597,7 @@ export class ClusterController {
   async listChanges(): Promise<ChangeInfo[]> {
     // The journal only: `change watch`, the web console and /metrics ask often, and extent maps may be a million rows.
     const { state } = await this.readStore({ omitExtents: true });
-    const running = this.changes.runningChanges();
+    const running = [...this.changes.runningChanges(), ...Array.from(this.migrations.values(), (migration) => migration.run.info())];
     const finished = state.journal.map(infoOf).filter((info) => !running.some((change) => change.id === info.id));
     return [...finished, ...running];
   }

@@ -78,8 +78,20 @@ export function controllerHandlers(current: () => ClusterController): Controller
         case "resize":
           if (request.resize === null || request.resize === undefined) break;
           return current().submitResize(request.resize.volume, request.resize.size_bytes);
-        case "migrate":
-          throw new ControllerError("NOT_IMPLEMENTED", "online migration is not available yet in this Switchyard version");
+        case "migrate": {
+          const migrate = request.migrate;
+          if (migrate === null || migrate === undefined) break;
+          if (migrate.to_lu.includes(":")) {
+            throw new ControllerError("NOT_IMPLEMENTED", `migrating to another device (${migrate.to_lu}) is not available yet in this Switchyard version; give an LU of this device`);
+          }
+          return current().submitMigrate({
+            volume: migrate.volume,
+            toLuId: migrate.to_lu,
+            firstExtent: migrate.first_extent,
+            endExtent: migrate.end_extent,
+            rateBytesPerSecond: migrate.rate_bytes_per_second,
+          });
+        }
         case undefined:
           break;
       }
@@ -90,7 +102,7 @@ export function controllerHandlers(current: () => ClusterController): Controller
     WatchChange: (call) => {
       void watchChange(current, call);
     },
-    CancelChange: unary(notYet("cancelling a change")),
+    CancelChange: unary((request) => current().cancelChange(request.id)),
     FenceApparatus: unary(async (request) => {
       await current().fenceByOperator(request.apparatus_id);
       return { apparatus: await apparatusSummary(current(), request.apparatus_id) };

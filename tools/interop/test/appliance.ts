@@ -5,7 +5,8 @@
 // the child's own stderr so a red test says why without a rerun.
 import assert from "node:assert/strict";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, open, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -482,4 +483,28 @@ export function qemuIo(uri: string, commands: readonly string[]): Promise<Comman
 export function assertQemuIoClean(result: CommandResult): void {
   assertSucceeded(result);
   assert.doesNotMatch(result.stdout + result.stderr, /verification failed|error|failed/i, describeResult(result));
+}
+
+/** Random data is written in pieces this big. */
+const randomChunkBytes = 1024 * 1024;
+
+/** Writes `sizeBytes` of random data to `path`; its SHA-256, hex. */
+export async function writeRandomFile(path: string, sizeBytes: number): Promise<string> {
+  assert.equal(sizeBytes % randomChunkBytes, 0, "random files are whole mebibytes");
+  const hash = createHash("sha256");
+  const file = await open(path, "w");
+  try {
+    for (let offsetBytes = 0; offsetBytes < sizeBytes; offsetBytes += randomChunkBytes) {
+      const chunk = randomBytes(randomChunkBytes);
+      hash.update(chunk);
+      await file.write(chunk, 0, chunk.length, offsetBytes);
+    }
+  } finally {
+    await file.close();
+  }
+  return hash.digest("hex");
+}
+
+export async function sha256OfFile(path: string): Promise<string> {
+  return createHash("sha256").update(await readFile(path)).digest("hex");
 }

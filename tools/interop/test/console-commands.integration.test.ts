@@ -101,6 +101,13 @@ describe("switchyard console commands", () => {
       [["apparatus", "list", "--json=3"], /does not take an argument/],
       [["apparatus", "rejoin"], /missing apparatus ID/],
       [["cluster", "status", "extra"], /unexpected argument/],
+      [["migrate", "c1"], /--to is required/],
+      [["migrate", "c1", "--to", "lu9"], /no LU lu9/],
+      [["migrate", "c1", "--to", "lu1", "--extents", "3-1"], /--extents "3-1" must be an extent index or a range like 4-9/],
+      [["migrate", "c1", "--to", "lu1", "--extents", "5-9"], /volume c1 has extents 0 to 1; 5-9 is not a range of them/],
+      [["migrate", "c1", "--to", "lu1", "--rate", "fast"], /--rate "fast" must be a size per second/],
+      [["migrate", "nosuch", "--to", "lu1"], /no volume nosuch/],
+      [["migrate", "cancel", "nosuch"], /no change nosuch/],
     ];
     const results = await Promise.all(cases.map(([args]) => appliance.cli([...args])));
     results.forEach((result, index) => {

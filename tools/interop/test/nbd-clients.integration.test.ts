@@ -5,8 +5,7 @@
 // clients as child processes on loopback, and compare what comes back with
 // what went in: byte patterns checked by qemu-io, sha256 of whole images,
 // fio's own crc32c verification.
-import { createHash, randomBytes } from "node:crypto";
-import { open, readFile, rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -24,6 +23,8 @@ import {
   qemuIo,
   requireTools,
   runTool,
+  sha256OfFile,
+  writeRandomFile,
 } from "./appliance.js";
 
 // Copying 64 MiB over loopback takes about a second; a minute means hung.
@@ -31,7 +32,6 @@ const copyTimeoutMs = 60_000;
 // The fio run below is bounded by size (32 MiB of 4 KiB writes, then the same
 // read back); this caps it if the server stalls.
 const fioTimeoutMs = 90_000;
-const randomChunkBytes = mebibyte;
 
 let appliance: Appliance;
 let scratchDir: string;
@@ -53,26 +53,6 @@ afterAll(async () => {
 });
 
 /** Writes `sizeBytes` of random data to a new file and returns its sha256. */
-async function writeRandomFile(path: string, sizeBytes: number): Promise<string> {
-  expect(sizeBytes % randomChunkBytes).toBe(0);
-  const hash = createHash("sha256");
-  const file = await open(path, "w");
-  try {
-    for (let offsetBytes = 0; offsetBytes < sizeBytes; offsetBytes += randomChunkBytes) {
-      const chunk = randomBytes(randomChunkBytes);
-      hash.update(chunk);
-      await file.write(chunk, 0, chunk.length, offsetBytes);
-    }
-  } finally {
-    await file.close();
-  }
-  return hash.digest("hex");
-}
-
-async function sha256OfFile(path: string): Promise<string> {
-  return createHash("sha256").update(await readFile(path)).digest("hex");
-}
-
 interface NbdinfoExport {
   readonly name: unknown;
   readonly sizeBytes: unknown;

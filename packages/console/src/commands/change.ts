@@ -1,6 +1,7 @@
 /** `switchyard volume move | resize` and `switchyard change list | show`. */
 import type { ChangeInfo__Output, ChangeState__Output } from "@switchyard/proto";
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
+import type { ConsoleClient } from "../controller-client.js";
 import { printJson, printTable, progressBar, type Io } from "../output.js";
 import { formatBytes } from "../sizes.js";
 import type { ChangeJson } from "../web/snapshot-types.js";
@@ -38,6 +39,17 @@ export function changeJson(change: ChangeInfo__Output): ChangeJson {
     phases: change.phases.map((phase) => ({ phase: phase.phase, elapsed_ms: phase.elapsed_ms })),
     reports: change.reports.map((report) => ({ phase: report.phase, apparatus: report.apparatus_id, ok: report.ok, message: report.message, elapsed_ms: report.elapsed_ms })),
     fenced: change.fenced,
+    copied_bytes: change.copied_bytes,
+    total_bytes: change.total_bytes,
+    copy_progress: change.copy_progress.map((row) => ({
+      volume: row.volume,
+      extent_index: row.extent_index,
+      source: `${row.source_lu_id}:${row.source_area_index}`,
+      // Where it goes is known once its area is taken, when it is moved.
+      destination: row.state === "done" ? `${row.destination_lu_id}:${row.destination_area_index}` : row.destination_lu_id,
+      watermark_bytes: row.watermark_bytes,
+      state: row.state,
+    })),
   };
 }
 
@@ -168,13 +180,34 @@ Example:
   },
 };
 
+/** "[####....]  40% 16 MiB of 40 MiB, 52 MiB/s, 0.5 s left": a copy's progress, its rate and what remains. */
+function copyProgress(change: ChangeInfo__Output, nowMs: number): string {
+  const elapsedSeconds = Math.max(0.001, ((change.ended_at_ms === 0 ? nowMs : change.ended_at_ms) - change.started_at_ms) / 1000);
+  const rateBytesPerSecond = change.copied_bytes / elapsedSeconds;
+  const left = rateBytesPerSecond > 0 && change.state === "CHANGE_STATE_RUNNING" ? `, ${((change.total_bytes - change.copied_bytes) / rateBytesPerSecond).toFixed(1)} s left` : "";
+  return `${progressBar(change.copied_bytes / change.total_bytes)} ${formatBytes(change.copied_bytes)} of ${formatBytes(change.total_bytes)}, ${formatBytes(Math.round(rateBytesPerSecond))}/s${left}`;
+}
+
 /** One line of `change watch`: the state, where the change is, its reports so far, and a bar when it copies. */
 function watchLine(change: ChangeInfo__Output): string {
+  const where = change.message === "" ? "" : ` (${change.message})`;
+  if (change.total_bytes > 0) return `${stateWord(change.state)}${where}  ${copyProgress(change, Date.now())}`;
   const done = change.phases.filter((phase) => phase.elapsed_ms > 0 || change.state !== "CHANGE_STATE_RUNNING").map((phase) => `${phase.phase} ${phase.elapsed_ms} ms`);
-  const where = change.message;
-  const copy = change.total_bytes > 0 ? `  ${progressBar(change.copied_bytes / change.total_bytes)} ${formatBytes(change.copied_bytes)} of ${formatBytes(change.total_bytes)}` : "";
   const fenced = change.fenced.length > 0 ? `  fenced: ${change.fenced.join(", ")}` : "";
-  return `${stateWord(change.state)}${where === "" ? "" : ` (${where})`}  phases: ${done.join(", ") || "none yet"}  reports: ${change.reports.length}${copy}${fenced}`;
+  return `${stateWord(change.state)}${where}  phases: ${done.join(", ") || "none yet"}  reports: ${change.reports.length}${fenced}`;
+}
+
+/** Prints the change at every update until it ends (JSON lines with `json`); its exit code: 0 when it committed. */
+export async function followChange(client: ConsoleClient, id: string, io: Io, json: boolean): Promise<number> {
+  let last: ChangeInfo__Output | undefined;
+  for await (const change of client.watchChange(id)) {
+    last = change;
+    io.stdout.write(json ? `${JSON.stringify(changeJson(change))}\n` : `${new Date().toISOString().slice(11, 23)}  ${change.id}  ${watchLine(change)}\n`);
+  }
+  if (last === undefined) throw new Error(`the controller ended the watch of ${id} without a word; try 'switchyard change show ${id}'`);
+  if (last.state === "CHANGE_STATE_COMMITTED") return 0;
+  io.stderr.write(`switchyard: change ${last.id} did not commit: ${last.message}\n`);
+  return 1;
 }
 
 export const changeWatch: Command = {
@@ -195,18 +228,6 @@ Example:
   async run(argv, io) {
     const parsed = parse(argv, clientOptions, 1);
     const id = positional(parsed, 0, "change ID");
-    const json = flag(parsed, "json");
-    const last = await withClient(parsed, async (client) => {
-      let latest: ChangeInfo__Output | undefined;
-      for await (const change of client.watchChange(id)) {
-        latest = change;
-        io.stdout.write(json ? `${JSON.stringify(changeJson(change))}\n` : `${new Date().toISOString().slice(11, 23)}  ${change.id}  ${watchLine(change)}\n`);
-      }
-      return latest;
-    });
-    if (last === undefined) throw new Error(`the controller ended the watch of ${id} without a word; try 'switchyard change show ${id}'`);
-    if (last.state === "CHANGE_STATE_COMMITTED") return 0;
-    io.stderr.write(`switchyard: change ${last.id} did not commit: ${last.message}\n`);
-    return 1;
+    return withClient(parsed, (client) => followChange(client, id, io, flag(parsed, "json")));
   },
 };

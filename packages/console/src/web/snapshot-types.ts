@@ -76,6 +76,20 @@ export interface ChangeJson {
   readonly phases: readonly { readonly phase: string; readonly elapsed_ms: number }[];
   readonly reports: readonly { readonly phase: string; readonly apparatus: string; readonly ok: boolean; readonly message: string; readonly elapsed_ms: number }[];
   readonly fenced: readonly string[];
+  /** A migration's progress: bytes moved of the total, and per extent where it goes and how far it is. */
+  readonly copied_bytes: number;
+  readonly total_bytes: number;
+  readonly copy_progress: readonly CopyProgressJson[];
+}
+
+export interface CopyProgressJson {
+  readonly volume: string;
+  readonly extent_index: number;
+  /** "lu0:3": LU and area. */
+  readonly source: string;
+  readonly destination: string;
+  readonly watermark_bytes: number;
+  readonly state: string;
 }
 
 export interface ChangeSnapshot extends ChangeJson {

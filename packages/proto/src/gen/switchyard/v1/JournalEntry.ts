@@ -4,6 +4,7 @@ import type { ChangeState as _switchyard_v1_ChangeState, ChangeState__Output as 
 import type { DifferenceTable as _switchyard_v1_DifferenceTable, DifferenceTable__Output as _switchyard_v1_DifferenceTable__Output } from '../../switchyard/v1/DifferenceTable.js';
 import type { PhaseTiming as _switchyard_v1_PhaseTiming, PhaseTiming__Output as _switchyard_v1_PhaseTiming__Output } from '../../switchyard/v1/PhaseTiming.js';
 import type { PhaseReport as _switchyard_v1_PhaseReport, PhaseReport__Output as _switchyard_v1_PhaseReport__Output } from '../../switchyard/v1/PhaseReport.js';
+import type { CopyProgressRow as _switchyard_v1_CopyProgressRow, CopyProgressRow__Output as _switchyard_v1_CopyProgressRow__Output } from '../../switchyard/v1/CopyProgressRow.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface JournalEntry {
@@ -23,6 +24,20 @@ export interface JournalEntry {
    * Apparatuses removed from the control range during the change (claim 3).
    */
   'fenced'?: (string)[];
+  /**
+   * A migration's copy progress table (claim 14), one row per extent it
+   * moves, persisted as it goes: a new controller resumes from it.
+   */
+  'copy_progress'?: (_switchyard_v1_CopyProgressRow)[];
+  /**
+   * A migration's target LU and rate limit (0: none), to resume it as asked.
+   */
+  'target_lu_id'?: (string);
+  'rate_bytes_per_second'?: (number | string | Long);
+  /**
+   * Bytes a migration moves in all; its rows' watermarks say how many are moved.
+   */
+  'total_bytes'?: (number | string | Long);
 }
 
 export interface JournalEntry__Output {
@@ -42,4 +57,18 @@ export interface JournalEntry__Output {
    * Apparatuses removed from the control range during the change (claim 3).
    */
   'fenced': (string)[];
+  /**
+   * A migration's copy progress table (claim 14), one row per extent it
+   * moves, persisted as it goes: a new controller resumes from it.
+   */
+  'copy_progress': (_switchyard_v1_CopyProgressRow__Output)[];
+  /**
+   * A migration's target LU and rate limit (0: none), to resume it as asked.
+   */
+  'target_lu_id': (string);
+  'rate_bytes_per_second': (number);
+  /**
+   * Bytes a migration moves in all; its rows' watermarks say how many are moved.
+   */
+  'total_bytes': (number);
 }

@@ -1,0 +1,93 @@
+/** `switchyard migrate` and `switchyard migrate cancel`. */
+import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
+import { printJson } from "../output.js";
+import { parseSize } from "../sizes.js";
+import { flag, parse, positional, requiredString, stringOption, UsageError } from "../usage.js";
+import { changeJson, followChange } from "./change.js";
+
+/** "--extents 4-9": the first extent and the end (exclusive); none given: every extent (end 0). */
+export function extentRange(text: string | undefined): { firstExtent: number; endExtent: number } {
+  if (text === undefined) return { firstExtent: 0, endExtent: 0 };
+  const match = /^(\d+)(?:-(\d+))?$/.exec(text.trim());
+  const first = Number(match?.[1]);
+  const last = Number(match?.[2] ?? match?.[1]);
+  if (match === null || !Number.isSafeInteger(first) || !Number.isSafeInteger(last) || last < first || last >= 2 ** 32 - 1) {
+    throw new UsageError(`--extents ${JSON.stringify(text)} must be an extent index or a range like 4-9`);
+  }
+  return { firstExtent: first, endExtent: last + 1 };
+}
+
+/** "200MiB/s" (or "200MiB"): bytes per second; none given: no limit (0). */
+export function rateOption(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const bytes = parseSize(text.replace(/\/s$/i, ""));
+  if (bytes === undefined || bytes <= 0) throw new UsageError(`--rate ${JSON.stringify(text)} must be a size per second, like 200MiB/s`);
+  return bytes;
+}
+
+export const migrate: Command = {
+  words: ["migrate"],
+  summary: "move a volume's extents to another LU while hosts do I/O, with progress",
+  help: `Usage: switchyard migrate NAME --to LU [--extents A-B] [--rate 200MiB/s] [--watch] [--dir DIR | --endpoint HOST:PORT] [--json]
+
+Moves the volume's extents (all, or A to B) that are not on LU yet, one
+extent at a time, each by a change of the change protocol: its writes are
+held while the device copies it, then every apparatus switches to the copy.
+Hosts go on reading and writing through every apparatus. The copy progress
+table is kept in the configuration store after each extent, so a new
+controller resumes the migration where the old one stopped.
+
+Without --watch it returns as soon as the migration has started and prints
+its change id ({"id": ...} with --json); 'switchyard change show ID' shows its
+progress table. With --watch it shows a progress bar (bytes, rate, time left)
+until the migration ends, and exits 0 only if it completed.
+
+Options:
+  --to LU               the LU to move the extents to
+  --extents A-B         only extents A to B (0 is the first); default: all
+  --rate R              at most R per second on average (200MiB/s); default: no limit
+  --watch               follow the migration until it ends
+${clientOptionsHelp}
+
+Example:
+  switchyard migrate vm1 --to lu1 --rate 200MiB/s --watch`,
+  async run(argv, io) {
+    const parsed = parse(argv, { ...clientOptions, to: { type: "string" }, extents: { type: "string" }, rate: { type: "string" }, watch: { type: "boolean" } }, 1);
+    const volume = positional(parsed, 0, "volume NAME");
+    const toLu = requiredString(parsed, "to");
+    const range = extentRange(stringOption(parsed, "extents"));
+    const rateBytesPerSecond = rateOption(stringOption(parsed, "rate"));
+    const json = flag(parsed, "json");
+    return withClient(parsed, async (client) => {
+      const started = await client.submitMigrate({ volume, toLu, ...range, rateBytesPerSecond });
+      if (flag(parsed, "watch")) return followChange(client, started.id, io, json);
+      if (json) printJson(io, { id: started.id });
+      else io.stdout.write(`${started.id}\n`);
+      return 0;
+    });
+  },
+};
+
+export const migrateCancel: Command = {
+  words: ["migrate", "cancel"],
+  summary: "stop a running migration: extents not yet moved stay on their sources",
+  help: `Usage: switchyard migrate cancel ID [--dir DIR | --endpoint HOST:PORT] [--json]
+
+Stops the migration after the extent it is moving; the extents it has not
+moved stay where they were, and the volume goes on working. Prints the
+migration's final state and progress table.
+
+Options:
+${clientOptionsHelp}
+
+Example:
+  switchyard migrate cancel migrate-3-a1b2c3`,
+  async run(argv, io) {
+    const parsed = parse(argv, clientOptions, 1);
+    const id = positional(parsed, 0, "migration ID");
+    const change = await withClient(parsed, (client) => client.cancelChange(id));
+    if (flag(parsed, "json")) printJson(io, changeJson(change));
+    else io.stdout.write(`${change.id}: ${change.copied_bytes} of ${change.total_bytes} bytes moved; ${change.message}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,115 @@
+// Goal: the migration engine moves each pending extent once, in order,
+// persists its progress table after each, keeps under its rate limit, stops
+// after the extent in hand when cancelled, marks a failed extent and stops,
+// and leaves a migration whose lease was lost running for the next controller.
+// Method: MigrationRun with effects that record calls, on a fake clock.
+import { describe, expect, it } from "vitest";
+import type { ChangeInfo, CopyProgressRow, JournalEntry } from "@switchyard/proto";
+import { ControllerError } from "./errors.js";
+import { MigrationRun, type MigrationEffects } from "./migration.js";
+
+const extentBytes = 4 * 1024 * 1024;
+
+function rows(count: number): CopyProgressRow[] {
+  return Array.from({ length: count }, (_, index) => ({
+    volume: "v", extent_index: index, source_lu_id: "lu0", source_area_index: index, destination_lu_id: "lu1", destination_area_index: 0, watermark_bytes: 0, state: "pending",
+  }));
+}
+
+function entry(count: number, rateBytesPerSecond = 0): JournalEntry & { copy_progress: CopyProgressRow[] } {
+  return { change_id: "migrate-1-abc", kind: "migrate", state: "CHANGE_STATE_RUNNING", copy_progress: rows(count), rate_bytes_per_second: rateBytesPerSecond, total_bytes: count * extentBytes };
+}
+
+class Recorder implements MigrationEffects {
+  nowMs = 1_000;
+  moved: number[] = [];
+  persisted: { state: string; done: number }[] = [];
+  slept: number[] = [];
+  moveMs = 10;
+  failAt: number | undefined;
+  loseLeaseAt: number | undefined;
+  onMove: ((extentIndex: number) => void) | undefined;
+
+  moveExtent(_volume: string, extentIndex: number): Promise<{ info: ChangeInfo; destinationAreaIndex: number }> {
+    this.onMove?.(extentIndex);
+    if (extentIndex === this.loseLeaseAt) return Promise.reject(new ControllerError("NOT_CONTROLLER", "lease lost"));
+    this.nowMs += this.moveMs;
+    this.moved.push(extentIndex);
+    const state = extentIndex === this.failAt ? "CHANGE_STATE_ABORTED" : "CHANGE_STATE_COMMITTED";
+    return Promise.resolve({ info: { id: `move-${extentIndex}`, state, message: "an apparatus refused" }, destinationAreaIndex: 100 + extentIndex });
+  }
+
+  persist(journaled: JournalEntry): Promise<void> {
+    this.persisted.push({ state: String(journaled.state ?? ""), done: (journaled.copy_progress ?? []).filter((row) => row.state === "done").length });
+    return Promise.resolve();
+  }
+
+  sleep(ms: number): Promise<void> {
+    this.slept.push(ms);
+    this.nowMs += ms;
+    return Promise.resolve();
+  }
+
+  now(): number {
+    return this.nowMs;
+  }
+}
+
+describe("MigrationRun", () => {
+  it("moves every pending extent once, in order, persisting the table after each", async () => {
+    const effects = new Recorder();
+    const started = entry(3);
+    started.copy_progress[1] = { ...started.copy_progress[1], state: "done", watermark_bytes: extentBytes };
+    const run = new MigrationRun(started, extentBytes, effects);
+    await run.run();
+    expect(effects.moved).toEqual([0, 2]);
+    expect(effects.persisted).toEqual([{ state: "CHANGE_STATE_RUNNING", done: 2 }, { state: "CHANGE_STATE_RUNNING", done: 3 }, { state: "CHANGE_STATE_COMMITTED", done: 3 }]);
+    const info = run.info();
+    expect([info.copied_bytes, info.total_bytes]).toEqual([3 * extentBytes, 3 * extentBytes]);
+    expect(info.copy_progress?.map((row) => row.destination_area_index)).toEqual([100, 0, 102]);
+  });
+
+  it("keeps its average rate under the limit", async () => {
+    const effects = new Recorder();
+    const rate = 40 * 1024 * 1024;
+    await new MigrationRun(entry(4, rate), extentBytes, effects).run();
+    // 4 MiB at 40 MiB/s is 100 ms per extent; each move itself took 10 ms.
+    expect(effects.slept.map((ms) => Math.round(ms))).toEqual([90, 90, 90, 90]);
+    expect(effects.nowMs - 1_000).toBe(400);
+  });
+
+  it("stops after the extent in hand when cancelled, and says which stay on their sources", async () => {
+    const effects = new Recorder();
+    const run = new MigrationRun(entry(4), extentBytes, effects);
+    effects.onMove = (extentIndex) => {
+      if (extentIndex === 1) run.cancel();
+    };
+    await run.run();
+    expect(effects.moved).toEqual([0, 1]);
+    const info = run.info();
+    expect(info.state).toBe("CHANGE_STATE_CANCELLED");
+    expect(info.copy_progress?.map((row) => row.state)).toEqual(["done", "done", "pending", "pending"]);
+    expect(info.message).toMatch(/stay on their sources/);
+  });
+
+  it("marks the extent whose move did not commit as failed and stops there", async () => {
+    const effects = new Recorder();
+    effects.failAt = 1;
+    const run = new MigrationRun(entry(3), extentBytes, effects);
+    await run.run();
+    expect(effects.moved).toEqual([0, 1]);
+    expect(run.info().state).toBe("CHANGE_STATE_FAILED");
+    expect(run.info().copy_progress?.map((row) => row.state)).toEqual(["done", "failed", "pending"]);
+    expect(run.info().message).toMatch(/extent 1: its move move-1 did not commit: an apparatus refused/);
+  });
+
+  it("leaves the migration running, unrecorded, when this controller loses its lease", async () => {
+    const effects = new Recorder();
+    effects.loseLeaseAt = 1;
+    const run = new MigrationRun(entry(3), extentBytes, effects);
+    await run.run();
+    expect(effects.moved).toEqual([0]);
+    expect(effects.persisted.at(-1)?.state).toBe("CHANGE_STATE_RUNNING");
+    expect(run.info().state).toBe("CHANGE_STATE_RUNNING");
+  });
+});

@@ -1,0 +1,155 @@
+/**
+ * Online migration of a volume's extents to another LU (claims 5, 14, 17),
+ * first form: each extent moves by one change of the change protocol (its
+ * writes held while the device copies it, then every apparatus switched), one
+ * extent after another under a rate limit, while hosts go on. The copy
+ * progress table (claim 14) is the migration's journal entry: one row per
+ * extent, persisted after each one, so a new controller resumes where the old
+ * one stopped. Later work copies inside an extent in chunks under a moving
+ * watermark; the table and the engine's shape stay.
+ */
+import { ControllerError } from "./errors.js";
+import { freeAreaCount, usedAreaMaps } from "./allocation.js";
+import type { ChangeInfo, CopyProgressRow, JournalEntry, StoreState__Output } from "@switchyard/proto";
+import { infoOf } from "./change-executor.js";
+
+/** Row states of the copy progress table. */
+export type CopyRowState = "pending" | "copying" | "done" | "failed";
+
+export interface MigrationRequest {
+  readonly volume: string;
+  readonly toLuId: string;
+  readonly firstExtent: number;
+  /** Exclusive; 0 means to the last extent. */
+  readonly endExtent: number;
+  /** 0: no limit. */
+  readonly rateBytesPerSecond: number;
+}
+
+/** The rows a migration of `request` starts with: the extents in range not on the target yet. */
+export function planMigration(state: StoreState__Output, request: MigrationRequest): { rows: CopyProgressRow[]; extentSizeBytes: number } {
+  const volume = state.volumes.find((candidate) => candidate.name === request.volume);
+  if (volume?.extents === null || volume === undefined) throw new ControllerError("NOT_FOUND", `no volume ${request.volume}`);
+  const target = state.lus.find((lu) => lu.id === request.toLuId);
+  if (target === undefined) throw new ControllerError("NOT_FOUND", `no LU ${request.toLuId}; LUs are ${state.lus.map((lu) => lu.id).join(", ")}`);
+  if (target.extent_size_bytes !== volume.extent_size_bytes) {
+    throw new ControllerError("FAILED_PRECONDITION", `${target.id} has ${target.extent_size_bytes}-byte areas; ${volume.name} has ${volume.extent_size_bytes}-byte extents`);
+  }
+  const extentCount = volume.extents.lu_index.length;
+  const end = request.endExtent === 0 ? extentCount : request.endExtent;
+  if (request.firstExtent >= end || end > extentCount) {
+    throw new ControllerError("OUT_OF_RANGE", `volume ${volume.name} has extents 0 to ${extentCount - 1}; ${request.firstExtent}-${end - 1} is not a range of them`);
+  }
+  const luId = (index: number): string => state.lus.find((lu) => lu.index === index)?.id ?? `#${index}`;
+  const rows: CopyProgressRow[] = [];
+  for (let extent = request.firstExtent; extent < end; extent += 1) {
+    const luIndex = volume.extents.lu_index[extent] ?? 0;
+    if (luIndex === target.index) continue;
+    rows.push({
+      volume: volume.name,
+      extent_index: extent,
+      source_lu_id: luId(luIndex),
+      source_area_index: volume.extents.area_index[extent] ?? 0,
+      destination_lu_id: target.id,
+      destination_area_index: 0,
+      watermark_bytes: 0,
+      state: "pending",
+    });
+  }
+  if (rows.length === 0) throw new ControllerError("FAILED_PRECONDITION", `every extent of ${volume.name} in that range is on ${target.id} already`);
+  const free = freeAreaCount(usedAreaMaps(state).get(target.index) ?? new Uint8Array());
+  if (free < rows.length) {
+    throw new ControllerError("NO_SPACE", `${target.id} has ${free} free areas; moving ${rows.length} extents of ${volume.name} needs ${rows.length}`);
+  }
+  return { rows, extentSizeBytes: volume.extent_size_bytes };
+}
+
+/** What a migration needs from the controller: one extent moved by a change, the progress persisted, time. */
+export interface MigrationEffects {
+  /** Moves one extent by a change; its destination area when it committed. */
+  moveExtent(volume: string, extentIndex: number, toLuId: string): Promise<{ info: ChangeInfo; destinationAreaIndex: number }>;
+  persist(entry: JournalEntry): Promise<void>;
+  sleep(ms: number): Promise<void>;
+  now(): number;
+}
+
+/** Thrown by `moveExtent` when this controller lost the lease: the migration stops and its successor resumes it. */
+export function isLeaseLost(error: unknown): boolean {
+  return error instanceof ControllerError && error.code === "NOT_CONTROLLER";
+}
+
+/** One running migration: its journal entry (with the progress table) and the loop that moves its extents. */
+export class MigrationRun {
+  readonly entry: JournalEntry & { copy_progress: CopyProgressRow[] };
+  private readonly extentSizeBytes: number;
+  private cancelRequested = false;
+  /** Bytes moved by this run (not by a predecessor's), and when it began: the rate limit's account. */
+  private movedBytes = 0;
+  private readonly startedMs: number;
+
+  constructor(entry: JournalEntry & { copy_progress: CopyProgressRow[] }, extentSizeBytes: number, private readonly effects: MigrationEffects) {
+    this.entry = entry;
+    this.extentSizeBytes = extentSizeBytes;
+    this.startedMs = effects.now();
+  }
+
+  get id(): string {
+    return this.entry.change_id ?? "";
+  }
+
+  cancel(): void {
+    this.cancelRequested = true;
+  }
+
+  /** The migration as the console shows it, with its progress table. */
+  info(): ChangeInfo {
+    return infoOf(this.entry);
+  }
+
+  /** Moves every pending extent; resolves when the migration ended, failed, was cancelled, or the lease was lost. */
+  async run(): Promise<void> {
+    for (const row of this.entry.copy_progress) {
+      if (row.state === "done") continue;
+      if (this.cancelRequested) return this.finish("CHANGE_STATE_CANCELLED", "cancelled: extents not yet moved stay on their sources");
+      try {
+        await this.moveRow(row);
+      } catch (error) {
+        if (isLeaseLost(error)) return;
+        row.state = "failed";
+        return this.finish("CHANGE_STATE_FAILED", `extent ${row.extent_index}: ${error instanceof Error ? error.message : String(error)}; the extents not moved stay on their sources`);
+      }
+      await this.effects.persist(this.entry);
+      await this.keepRate();
+    }
+    if (this.cancelRequested && this.entry.copy_progress.some((row) => row.state !== "done")) {
+      return this.finish("CHANGE_STATE_CANCELLED", "cancelled: extents not yet moved stay on their sources");
+    }
+    return this.finish("CHANGE_STATE_COMMITTED", "");
+  }
+
+  private async moveRow(row: CopyProgressRow): Promise<void> {
+    row.state = "copying";
+    const { info, destinationAreaIndex } = await this.effects.moveExtent(row.volume ?? "", row.extent_index ?? 0, row.destination_lu_id ?? "");
+    if (info.state !== "CHANGE_STATE_COMMITTED") throw new ControllerError("FAILED_PRECONDITION", `its move ${info.id ?? ""} did not commit: ${info.message ?? ""}`);
+    row.state = "done";
+    row.destination_area_index = destinationAreaIndex;
+    row.watermark_bytes = this.extentSizeBytes;
+    this.movedBytes += this.extentSizeBytes;
+  }
+
+  /** Sleeps until this run's average rate is back under the limit. */
+  private async keepRate(): Promise<void> {
+    const rate = Number(this.entry.rate_bytes_per_second ?? 0);
+    if (rate <= 0) return;
+    const dueMs = this.startedMs + (this.movedBytes * 1000) / rate;
+    const waitMs = dueMs - this.effects.now();
+    if (waitMs > 0) await this.effects.sleep(waitMs);
+  }
+
+  private async finish(state: "CHANGE_STATE_COMMITTED" | "CHANGE_STATE_CANCELLED" | "CHANGE_STATE_FAILED", message: string): Promise<void> {
+    this.entry.state = state;
+    this.entry.message = message;
+    this.entry.ended_at_ms = Math.round(this.effects.now());
+    await this.effects.persist(this.entry);
+  }
+}

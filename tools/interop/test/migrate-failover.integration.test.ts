@@ -1,0 +1,74 @@
+// Goal: a migration survives its controller's death (issue 5): after SIGKILL
+// of the apparatus process that leads, in the middle of a migration, the
+// successor resumes it from the persisted copy progress table and completes
+// it; every extent ends on the target, and hosts writing and reading through
+// the survivors the whole time see no stale read and lose no write.
+// Method: `device serve` and three `apparatus serve` children (a1 leads
+// first), the history checker's host load on a2 and a3, a rate-limited
+// migration sent through a2, a1 killed once a few extents have moved.
+import * as grpc from "@grpc/grpc-js";
+import { afterEach, describe, expect, it } from "vitest";
+import { callUnary, deadlineAfter, loadGrpc, type ChangeInfo__Output, type ControllerClient } from "@switchyard/proto";
+import { assertSucceeded, runCli } from "./appliance.js";
+import { ProcessCluster, startHostLoad, writersAndReaders } from "./cluster.js";
+
+const blockBytes = 4096;
+const extentBytes = 4 << 20;
+const extents = 16;
+const blockCount = (extents * extentBytes) / blockBytes;
+const survivors = ["a2", "a3"] as const;
+/** Slow enough that the migration is still running when its controller dies, and after the takeover. */
+const rateBytesPerSecond = 8 << 20;
+const callTimeoutMs = 10_000;
+/** The lease (6 s) runs out, a successor takes over, and the rest of the 64 MiB moves at the rate limit. */
+const migrationEndMs = 60_000;
+const pollMs = 100;
+
+let cluster: ProcessCluster | undefined;
+afterEach(async () => {
+  await cluster?.stop();
+  cluster = undefined;
+});
+
+function getChange(client: ControllerClient, id: string): Promise<ChangeInfo__Output> {
+  return callUnary((done) => client.GetChange({ id }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+}
+
+/** Polls `id` through `client` until `done` says so; errors while no controller leads are waited out. */
+async function waitForChange(client: ControllerClient, id: string, done: (change: ChangeInfo__Output) => boolean, timeoutMs: number): Promise<ChangeInfo__Output> {
+  const startedMs = performance.now();
+  for (;;) {
+    const change = await getChange(client, id).catch(() => undefined);
+    if (change !== undefined && done(change)) return change;
+    if (performance.now() - startedMs > timeoutMs) throw new Error(`change ${id} did not get there within ${timeoutMs} ms: ${JSON.stringify(change)}`);
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+describe("migration across a controller failover", () => {
+  it("is resumed by the successor from its progress table and completes, with no violation seen by hosts", async () => {
+    const running = await ProcessCluster.start();
+    cluster = running;
+    assertSucceeded(await runCli(["volume", "create", "m", "--size", `${(extents * extentBytes) >> 20}MiB`, "--lu", "lu0", "--endpoint", running.grpc("a2")]));
+    const client = new (loadGrpc().switchyard.v1.Controller)(running.grpc("a2"), grpc.credentials.createInsecure());
+    const load = await startHostLoad(running, writersAndReaders(survivors), "m", blockCount);
+    const started = await callUnary<ChangeInfo__Output>((done) =>
+      client.SubmitChange({ migrate: { volume: "m", to_lu: "lu1", rate_bytes_per_second: rateBytesPerSecond } }, { deadline: deadlineAfter(callTimeoutMs) }, done),
+    );
+    expect(started).toMatchObject({ kind: "migrate", state: "CHANGE_STATE_RUNNING", total_bytes: extents * extentBytes });
+    const before = await waitForChange(client, started.id, (change) => change.copied_bytes >= 2 * extentBytes, migrationEndMs);
+    expect(before.state).toBe("CHANGE_STATE_RUNNING");
+
+    process.kill(running.pid("a1"), "SIGKILL");
+    const finished = await waitForChange(client, started.id, (change) => change.state !== "CHANGE_STATE_RUNNING", migrationEndMs);
+    console.log(`migration killed at ${before.copied_bytes >> 20} MiB moved; finished ${finished.state} after the takeover`);
+
+    expect(finished).toMatchObject({ state: "CHANGE_STATE_COMMITTED", copied_bytes: extents * extentBytes });
+    expect(finished.copy_progress.every((row) => row.state === "done" && row.destination_lu_id === "lu1")).toBe(true);
+    const volume = await callUnary<{ extents: { lu: string }[] }>((done) => client.GetVolume({ name: "m" }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+    expect(new Set(volume.extents.map((extent) => extent.lu))).toEqual(new Set(["lu1"]));
+    await load.stop();
+    client.close();
+    expect(load.history.found()).toEqual([]);
+  }, 2 * migrationEndMs);
+});
