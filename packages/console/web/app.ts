@@ -57,9 +57,10 @@ function formatBytes(bytes: number): string {
 }
 
 function bar(fraction: number, className = "bar"): HTMLElement {
-  const outer = element("div", "", { class: className });
+  const percent = String(Math.round(Math.min(1, Math.max(0, fraction)) * 100));
+  const outer = element("div", "", { class: className, role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": percent });
   const inner = element("div");
-  inner.style.width = `${Math.round(Math.min(1, Math.max(0, fraction)) * 100)}%`;
+  inner.style.width = `${percent}%`;
   outer.append(inner);
   return outer;
 }
@@ -157,6 +158,11 @@ function renderFormChoices(snapshot: Snapshot): void {
   setOptions(byIdOf("create-lu", HTMLSelectElement), luIds, true);
   setOptions(byIdOf("move-to", HTMLSelectElement), luIds, false);
   setOptions(byIdOf("move-volume", HTMLSelectElement), snapshot.volumes.map((volume) => volume.name), false);
+  setOptions(byIdOf("migrate-to", HTMLSelectElement), luIds, false);
+  setOptions(byIdOf("migrate-volume", HTMLSelectElement), snapshot.volumes.map((volume) => volume.name), false);
+  // Cancel stays offered while the migration this page started runs.
+  const started = byIdOf("migrate-id", HTMLInputElement).value;
+  byIdOf("migrate-cancel", HTMLButtonElement).disabled = !snapshot.changes.some((change) => change.id === started && change.state === "running");
 }
 
 /** A copy's progress: by bytes when the controller reports them, else by whether its copy phase has ended. */
@@ -238,28 +244,44 @@ async function post(path: string, fields: Record<string, string>): Promise<FormA
   }
 }
 
-function wireForm(formId: string, resultId: string, path: string): void {
+/** A form's answer is good when the request was taken and its change, if any, committed or is under way. */
+function answeredWell(answer: FormAnswer): boolean {
+  return answer.ok && (answer.change === undefined || answer.change.state === "committed" || answer.change.state === "running");
+}
+
+/** Posts `form`'s fields to `path` on `trigger`, shows the answer, and hands it to `then`. */
+function wireForm(formId: string, resultId: string, path: string, then: (answer: FormAnswer) => void = () => undefined, trigger?: HTMLButtonElement): void {
   const form = byIdOf(formId, HTMLFormElement);
   const result = byId(resultId);
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
+  const send = (button: HTMLButtonElement | null): void => {
     const fields: Record<string, string> = {};
     for (const [name, value] of new FormData(form)) if (typeof value === "string") fields[name] = value;
-    const button = form.querySelector("button");
     if (button !== null) button.disabled = true;
     result.dataset.ok = "";
     result.textContent = "working…";
     void post(path, fields).then((answer) => {
       if (button !== null) button.disabled = false;
-      result.dataset.ok = String(answer.ok && (answer.change === undefined || answer.change.state === "committed"));
+      result.dataset.ok = String(answeredWell(answer));
       result.textContent = answer.ok ? answer.message : answer.error;
+      then(answer);
     });
+  };
+  if (trigger !== undefined) {
+    trigger.addEventListener("click", () => {
+      send(trigger);
+    });
+    return;
+  }
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    send(form.querySelector("button"));
   });
 }
 
 wireForm("create-form", "create-result", "api/volumes");
 wireForm("move-form", "move-result", "api/moves");
-byIdOf("migrate-form", HTMLFormElement).addEventListener("submit", (event) => {
-  event.preventDefault();
+wireForm("migrate-form", "migrate-result", "api/migrations", (answer) => {
+  if (answer.ok && answer.change !== undefined) byIdOf("migrate-id", HTMLInputElement).value = answer.change.id;
 });
+wireForm("migrate-form", "migrate-result", "api/migrations/cancel", () => undefined, byIdOf("migrate-cancel", HTMLButtonElement));
 follow();

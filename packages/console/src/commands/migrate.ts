@@ -2,7 +2,7 @@
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
 import { printJson } from "../output.js";
 import { parseSize } from "../sizes.js";
-import { flag, parse, positional, requiredString, stringOption, UsageError } from "../usage.js";
+import { flag, parse, positional, requiredString, stringOption, UsageError, type Parsed } from "../usage.js";
 import { changeJson, followChange } from "./change.js";
 
 /** "--extents 4-9": the first extent and the end (exclusive); none given: every extent (end 0). */
@@ -23,6 +23,13 @@ export function rateOption(text: string | undefined): number {
   const bytes = parseSize(text.replace(/\/s$/i, ""));
   if (bytes === undefined || bytes <= 0) throw new UsageError(`--rate ${JSON.stringify(text)} must be a size per second, like 200MiB/s`);
   return bytes;
+}
+
+/** The arguments of `migrate`, checked as the command line and the web console's form both give them. */
+export function migrateArguments(parsed: Parsed): { volume: string; toLu: string; firstExtent: number; endExtent: number; rateBytesPerSecond: number } {
+  const volume = positional(parsed, 0, "volume NAME");
+  const toLu = requiredString(parsed, "to");
+  return { volume, toLu, ...extentRange(stringOption(parsed, "extents")), rateBytesPerSecond: rateOption(stringOption(parsed, "rate")) };
 }
 
 export const migrate: Command = {
@@ -53,13 +60,10 @@ Example:
   switchyard migrate vm1 --to lu1 --rate 200MiB/s --watch`,
   async run(argv, io) {
     const parsed = parse(argv, { ...clientOptions, to: { type: "string" }, extents: { type: "string" }, rate: { type: "string" }, watch: { type: "boolean" } }, 1);
-    const volume = positional(parsed, 0, "volume NAME");
-    const toLu = requiredString(parsed, "to");
-    const range = extentRange(stringOption(parsed, "extents"));
-    const rateBytesPerSecond = rateOption(stringOption(parsed, "rate"));
+    const request = migrateArguments(parsed);
     const json = flag(parsed, "json");
     return withClient(parsed, async (client) => {
-      const started = await client.submitMigrate({ volume, toLu, ...range, rateBytesPerSecond });
+      const started = await client.submitMigrate(request);
       if (flag(parsed, "watch")) return followChange(client, started.id, io, json);
       if (json) printJson(io, { id: started.id });
       else io.stdout.write(`${started.id}\n`);

@@ -6,6 +6,7 @@
  * apparatus's gRPC port that passes calls on to whichever apparatus holds the
  * controller lease, so the page goes on working when the controller moves.
  */
+import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -15,7 +16,7 @@ import { ChangeMetrics, renderMetrics } from "./metrics.js";
 import { prometheusContentType } from "./prometheus-text.js";
 import { SnapshotFeed, snapshotCallTimeoutMs } from "./snapshot-feed.js";
 import { readSnapshot } from "./snapshot.js";
-import { createVolumeFromForm, moveExtentFromForm, readJsonBody, FormError } from "./forms.js";
+import { cancelMigrationFromForm, createVolumeFromForm, migrateFromForm, moveExtentFromForm, readJsonBody, FormError, type FormAction } from "./forms.js";
 
 export interface ConsoleServerOptions {
   readonly host: string;
@@ -86,10 +87,20 @@ async function metrics(context: Context, response: ServerResponse): Promise<void
   response.end(renderMetrics(context.apparatuses, context.changeMetrics, journalReadable));
 }
 
+/** Each form's path and what it does: the same checks and calls as its CLI command. */
+const formActions: ReadonlyMap<string, FormAction> = new Map([
+  ["/api/volumes", createVolumeFromForm],
+  ["/api/moves", moveExtentFromForm],
+  ["/api/migrations", migrateFromForm],
+  ["/api/migrations/cancel", cancelMigrationFromForm],
+]);
+
 async function postForm(context: Context, request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
   try {
     const body = await readJsonBody(request);
-    const answer = path === "/api/volumes" ? await createVolumeFromForm(context.client, body) : await moveExtentFromForm(context.client, body);
+    const action = formActions.get(path);
+    assert.ok(action !== undefined, `no form at ${path}`);
+    const answer = await action(context.client, body);
     sendJson(response, 200, answer);
   } catch (error: unknown) {
     if (!(error instanceof FormError)) throw error;
@@ -117,7 +128,7 @@ async function route(context: Context, request: IncomingMessage, response: Serve
     if (!context.feed.add(response)) sendJson(response, 503, { ok: false, error: "too many console pages are open; close one and reload" });
     return;
   }
-  if (method === "POST" && (path === "/api/volumes" || path === "/api/moves")) return postForm(context, request, response, path);
+  if (method === "POST" && formActions.has(path)) return postForm(context, request, response, path);
   sendJson(response, 404, { ok: false, error: `no ${method} ${path} here` });
 }
 

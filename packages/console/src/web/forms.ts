@@ -7,11 +7,12 @@
  */
 import type { IncomingMessage } from "node:http";
 import { volumeMoveArguments } from "../commands/change.js";
+import { migrateArguments } from "../commands/migrate.js";
 import { volumeCreateArguments } from "../commands/volume.js";
 import type { ConsoleClient } from "../controller-client.js";
 import { exitUsage, failureLine } from "../failure.js";
 import { formatBytes } from "../sizes.js";
-import type { Parsed } from "../usage.js";
+import { positional, type Parsed } from "../usage.js";
 import { changeSnapshot } from "./snapshot.js";
 import type { FormAnswer } from "./snapshot-types.js";
 
@@ -82,6 +83,9 @@ async function answer(command: string, action: () => Promise<FormAnswer>): Promi
   }
 }
 
+/** A form's action: its fields in, the answer the page shows out. */
+export type FormAction = (client: ConsoleClient, fields: Readonly<Record<string, string>>) => Promise<FormAnswer>;
+
 export function createVolumeFromForm(client: ConsoleClient, fields: Readonly<Record<string, string>>): Promise<FormAnswer> {
   return answer("volume create", async () => {
     const { name, sizeBytes, lu } = volumeCreateArguments(asParsed(fields, "name", ["size", "lu"]));
@@ -96,5 +100,20 @@ export function moveExtentFromForm(client: ConsoleClient, fields: Readonly<Recor
     const change = changeSnapshot(await client.submitMove(name, extentIndex, toLu));
     const committed = change.state === "committed";
     return { ok: true, message: committed ? `change ${change.id} committed` : `change ${change.id} did not commit: ${change.message}`, change };
+  });
+}
+
+export function migrateFromForm(client: ConsoleClient, fields: Readonly<Record<string, string>>): Promise<FormAnswer> {
+  return answer("migrate", async () => {
+    const change = changeSnapshot(await client.submitMigrate(migrateArguments(asParsed(fields, "volume", ["to", "extents", "rate"]))));
+    return { ok: true, message: `migration ${change.id} started: ${change.summary}`, change };
+  });
+}
+
+export function cancelMigrationFromForm(client: ConsoleClient, fields: Readonly<Record<string, string>>): Promise<FormAnswer> {
+  return answer("migrate cancel", async () => {
+    const id = positional(asParsed(fields, "id", []), 0, "migration ID");
+    const change = changeSnapshot(await client.cancelChange(id));
+    return { ok: true, message: `migration ${change.id} cancelled: ${change.message}`, change };
   });
 }

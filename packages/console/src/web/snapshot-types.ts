@@ -76,7 +76,7 @@ export interface ChangeJson {
   readonly phases: readonly { readonly phase: string; readonly elapsed_ms: number }[];
   readonly reports: readonly { readonly phase: string; readonly apparatus: string; readonly ok: boolean; readonly message: string; readonly elapsed_ms: number }[];
   readonly fenced: readonly string[];
-  /** A migration's progress: bytes moved of the total, and per extent where it goes and how far it is. */
+  /** A migration's progress: bytes moved of the total (0 of 0 for a change that copies no table), and per extent where it goes and how far it is. */
   readonly copied_bytes: number;
   readonly total_bytes: number;
   readonly copy_progress: readonly CopyProgressJson[];
@@ -95,9 +95,6 @@ export interface CopyProgressJson {
 export interface ChangeSnapshot extends ChangeJson {
   /** The phase it is in while running ("" once finished). */
   readonly phase: string;
-  /** Bytes copied so far and to copy in all; 0 of 0 for a change with no copy. */
-  readonly copied_bytes: number;
-  readonly total_bytes: number;
 }
 
 export interface Snapshot {
@@ -120,6 +117,15 @@ export interface MoveExtentForm {
   readonly volume: string;
   readonly extent: string;
   readonly to: string;
+}
+
+export interface MigrateForm {
+  readonly volume: string;
+  readonly to: string;
+  readonly extents: string;
+  readonly rate: string;
+  /** Set by the page to the migration it started: what its cancel button cancels. */
+  readonly id: string;
 }
 
 /** A form's answer: an error is the line the CLI would print for the same input. */

@@ -48,8 +48,6 @@ export function changeSnapshot(change: ChangeInfo__Output): ChangeSnapshot {
     ...changeJson(change),
     // A running change's last phase is the one it is in (its time is not known until it ends).
     phase: running ? (change.phases.at(-1)?.phase ?? "") : "",
-    copied_bytes: change.copied_bytes,
-    total_bytes: change.total_bytes,
   };
 }
 
