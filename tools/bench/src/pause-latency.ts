@@ -25,18 +25,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { NbdClient } from "@switchyard/device/nbd";
+import type { NbdClient } from "@switchyard/device/nbd";
+import { WriteLog, connectAll, wallNowMs, writeLoad, type Phase } from "./host-writes.js";
 import { Cluster, holdToReleaseMs, percentile } from "./cluster.js";
 import { addCpuBetween, cpuSnapshot } from "./process-cpu.js";
 import { benchArguments, sleep } from "./processes.js";
 
-const blockBytes = 4096;
 const extentBytes = 4 << 20;
 const luSize = "1GiB";
-/** Writes issued but not answered, per connection: a stuck server shows up as skipped writes, not as unbounded memory. */
-const inFlightPerConnectionMax = 256;
-/** How often the open-loop issuer catches up with its schedule; Node's timers are no finer than a millisecond. */
-const issueTickMs = 2;
 /** Load before the first measured phase, so that connections and page cache are warm. */
 const warmUpMs = 2_000;
 /** Prefill writes: big, so that filling the volume takes well under a second. */
@@ -44,30 +40,7 @@ const prefillWriteBytes = 1 << 20;
 /** Targets of issue 3. */
 const elsewhereP99RatioTarget = 1.1;
 const movedP99TargetMs = 50;
-const nbdTimeoutMs = 30_000;
 
-type Phase = "baseline" | "moves";
-
-/** Every write's start (wall-clock ms, as the controller stamps phases), latency, extent and phase; preallocated. */
-class WriteLog {
-  readonly startMs: Float64Array;
-  readonly latencyMs: Float64Array;
-  readonly extentIndex: Int32Array;
-  readonly phase: Uint8Array;
-  count = 0;
-  skipped = 0;
-
-  constructor(capacity: number) {
-    this.startMs = new Float64Array(capacity);
-    this.latencyMs = new Float64Array(capacity).fill(Number.NaN);
-    this.extentIndex = new Int32Array(capacity);
-    this.phase = new Uint8Array(capacity);
-  }
-
-  get full(): boolean {
-    return this.count >= this.startMs.length;
-  }
-}
 
 interface MoveWindow {
   readonly extentIndex: number;
@@ -78,48 +51,6 @@ interface MoveWindow {
   readonly phaseMs: ReadonlyMap<string, number>;
   /** Each phase's span, in order: which phase a slow write elsewhere began in. */
   readonly phaseSpans: readonly { readonly phase: string; readonly startMs: number; readonly endMs: number }[];
-}
-
-function wallNowMs(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-/** Issues writes at `rate` per second, round robin over `clients`, until `stop` is set. */
-async function writeLoad(clients: readonly NbdClient[], extentCount: number, rate: number, log: WriteLog, state: { phase: Phase | undefined; stop: boolean }): Promise<void> {
-  const data = Buffer.alloc(blockBytes, 0x5a);
-  const blocksPerExtent = extentBytes / blockBytes;
-  const startedMs = performance.now();
-  let issued = 0;
-  let next = 0;
-  const pending = new Set<Promise<void>>();
-  // A function, not a condition on the fields: they change while this loop awaits.
-  const running = (): boolean => !state.stop && !log.full;
-  while (running()) {
-    const due = Math.floor(((performance.now() - startedMs) * rate) / 1000);
-    for (; issued < due && !log.full; issued += 1) {
-      const client = clients[next % clients.length];
-      next += 1;
-      assert.ok(client !== undefined);
-      if (client.requestsInFlight >= inFlightPerConnectionMax) {
-        log.skipped += 1;
-        continue;
-      }
-      const index = log.count;
-      log.count += 1;
-      const extentIndex = Math.floor(Math.random() * extentCount);
-      log.extentIndex[index] = extentIndex;
-      log.phase[index] = state.phase === undefined ? 0 : state.phase === "baseline" ? 1 : 2;
-      log.startMs[index] = wallNowMs();
-      const offsetBytes = extentIndex * extentBytes + Math.floor(Math.random() * blocksPerExtent) * blockBytes;
-      const write = client.write(offsetBytes, data).then(() => {
-        log.latencyMs[index] = wallNowMs() - (log.startMs[index] ?? 0);
-      });
-      pending.add(write);
-      void write.finally(() => pending.delete(write));
-    }
-    await sleep(issueTickMs);
-  }
-  await Promise.all(pending);
 }
 
 /** Back-to-back moves, each extent in turn to the other LU, until `state.stop` or the phase ends. */
@@ -236,13 +167,6 @@ function options(): { apparatuses: number; extents: number; rate: number; second
     apparatuses: whole(values.apparatuses, 1), extents: whole(values.extents, 2), rate: whole(values.rate, 1), seconds: whole(values.seconds, 1),
     rounds: whole(values.rounds, 1), moveGapMs: whole(values["move-gap-ms"], 0),
   };
-}
-
-async function connectAll(cluster: Cluster): Promise<NbdClient[]> {
-  return Promise.all(cluster.apparatuses.map((apparatus) => {
-    const [host = "", port = ""] = apparatus.nbd.split(":");
-    return NbdClient.connect({ host, port: Number(port), exportName: "bench", timeoutMs: nbdTimeoutMs });
-  }));
 }
 
 /**
