@@ -6,19 +6,16 @@
 // comes up. Method: main() in-process, launching the real `switchyard
 // apparatus serve --no-candidate` (the built CLI; SWITCHYARD_CLI overrides
 // it) against the suite's own device; two runs at a time.
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { CliServers, cliPath as builtCliPath } from "@switchyard/console/testing";
 import { exitFailed, exitPassed, main } from "../src/main.js";
 import { allCases } from "../src/cases/index.js";
 import { capture, failedIds } from "./io.js";
 
-const cliPath = process.env.SWITCHYARD_CLI ?? fileURLToPath(new URL("../../../packages/console/dist/cli.js", import.meta.url));
-/** A process start and its first line of JSON, on a loaded 2-core machine. */
-const announceTimeoutMs = 20_000;
+const cliPath = process.env.SWITCHYARD_CLI ?? builtCliPath;
 
 function serveCommand(fault: string | undefined): string {
   const faultOption = fault === undefined ? "" : ` --test-fault ${fault}`;
@@ -37,38 +34,14 @@ const faults: readonly (readonly [string, readonly string[]])[] = [
   ["hold-nothing", ["hold-until-release", "release-new-mapping", "hold-writes-only", "abort-keeps-holds", "idempotent", "get-state"]],
 ];
 
-const children: ChildProcess[] = [];
+const servers = new CliServers(cliPath);
 const folders: string[] = [];
 
 afterAll(async () => {
-  for (const child of children) {
-    child.kill("SIGTERM");
-    if (child.exitCode === null) await new Promise((resolve) => child.once("exit", resolve));
-  }
+  await servers.stopAll();
   for (const folder of folders) await rm(folder, { recursive: true, force: true });
 });
 
-/** Starts a CLI process and resolves with the JSON it prints once it serves. */
-function serve(argv: readonly string[]): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, [cliPath, ...argv, "--json"], { stdio: ["ignore", "pipe", "inherit"] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let text = "";
-    const timer = setTimeout(() => {
-      reject(new Error(`${argv.join(" ")}: no endpoints within ${announceTimeoutMs} ms`));
-    }, announceTimeoutMs);
-    child.stdout.on("data", (chunk: Buffer) => {
-      text += chunk.toString();
-      try {
-        const parsed: unknown = JSON.parse(text);
-        clearTimeout(timer);
-        resolve(parsed as Record<string, unknown>);
-      } catch {
-        // Not the whole object yet: wait for more output.
-      }
-    });
-  });
-}
 
 function lastLine(text: string): string {
   return text.trimEnd().split("\n").at(-1) ?? "";
@@ -98,9 +71,9 @@ describe.concurrent("switchyard-conformance", () => {
   it("checks an apparatus already running against the tester's device (--apparatus)", async () => {
     const folder = await mkdtemp(path.join(os.tmpdir(), "conformance-device-"));
     folders.push(folder);
-    const device = await serve(["device", "serve", "--dir", folder, "--grpc-port", "0", "--nbd-port", "0", "--lu-size", "16MiB", "--extent-size", "1MiB"]);
+    const device = await servers.serve(["device", "serve", "--dir", folder, "--grpc-port", "0", "--nbd-port", "0", "--lu-size", "16MiB", "--extent-size", "1MiB"]);
     const deviceAddress = (device.device as { grpc: string }).grpc;
-    const apparatus = await serve(["apparatus", "serve", "--id", "running", "--device", deviceAddress, "--nbd-port", "0", "--no-candidate"]);
+    const apparatus = await servers.serve(["apparatus", "serve", "--id", "running", "--device", deviceAddress, "--nbd-port", "0", "--no-candidate"]);
     const captured = capture();
     const code = await main(["--apparatus", String(apparatus.grpc), "--nbd", String(apparatus.nbd), "--device", deviceAddress], captured.io);
     expect(failedIds(captured.out())).toEqual([]);

@@ -1,0 +1,53 @@
+/**
+ * For tests of other packages (`@switchyard/console/testing`): the built
+ * `switchyard` CLI's servers (`device serve`, `apparatus serve`) started as
+ * child processes, each resolved once it has printed its endpoints as JSON,
+ * and all stopped together.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/** The built CLI, beside this file in dist/. */
+export const cliPath = fileURLToPath(new URL("./cli.js", import.meta.url));
+/** A process start and its first JSON, on a loaded 2-core machine. */
+export const announceTimeoutMs = 20_000;
+
+export class CliServers {
+  private readonly children: ChildProcess[] = [];
+
+  constructor(private readonly cli: string = cliPath) {}
+
+  /** Starts `switchyard ARGV --json` and resolves with the JSON object it prints once it serves. */
+  serve(argv: readonly string[]): Promise<Record<string, unknown>> {
+    const child = spawn(process.execPath, [this.cli, ...argv, "--json"], { stdio: ["ignore", "pipe", "inherit"] });
+    this.children.push(child);
+    return new Promise((resolve, reject) => {
+      let text = "";
+      const timer = setTimeout(() => {
+        reject(new Error(`${argv.join(" ")}: no endpoints within ${announceTimeoutMs} ms`));
+      }, announceTimeoutMs);
+      child.stdout.on("data", (chunk: Buffer) => {
+        text += chunk.toString();
+        try {
+          const parsed: unknown = JSON.parse(text);
+          clearTimeout(timer);
+          resolve(parsed as Record<string, unknown>);
+        } catch {
+          // Not the whole object yet: wait for more output.
+        }
+      });
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${argv.join(" ")} exited with ${String(code)}`));
+      });
+    });
+  }
+
+  /** SIGTERM to every server started so far, and waits for each to exit. */
+  async stopAll(): Promise<void> {
+    for (const child of this.children.splice(0)) {
+      child.kill("SIGTERM");
+      if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once("exit", resolve));
+    }
+  }
+}
