@@ -118,8 +118,9 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
       strict: true,
     });
   } catch (error) {
+    // Node's messages run to several lines; one, with where to look next.
     const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(message.split("\n")[0] ?? message);
+    throw new UsageError(`${(message.split("\n")[0] ?? message).replace(/\.$/, "")}; --help lists the options`);
   }
   const values = parsed.values;
   if (values.help === true) return { kind: "help" };
