@@ -313,10 +313,19 @@ export class ClusterController {
     return run;
   }
 
-  /** One extent of a migration: a move like `volume move`, queued with the other changes. */
+  /**
+   * One extent of a migration: a move like `volume move`, queued with the
+   * other changes. An extent already on the target counts as moved: a try
+   * whose answer was lost may have committed.
+   */
   private moveExtent(volume: string, extentIndex: number, toLuId: string): Promise<{ info: ChangeInfo; destinationAreaIndex: number }> {
     return this.serialized(async () => {
       const { state } = await this.readStore({ omitJournal: true });
+      const columns = state.volumes.find((candidate) => candidate.name === volume)?.extents;
+      const target = state.lus.find((lu) => lu.id === toLuId);
+      if (columns != null && target !== undefined && columns.lu_index[extentIndex] === target.index) {
+        return { info: { id: "", state: "CHANGE_STATE_COMMITTED", message: `extent ${extentIndex} is on ${toLuId} already` }, destinationAreaIndex: columns.area_index[extentIndex] ?? 0 };
+      }
       const plan = planMove(state, volume, extentIndex, toLuId);
       const info = await this.changes.run(plan, this.epoch);
       return { info, destinationAreaIndex: plan.copy?.destinationAreaIndex ?? 0 };

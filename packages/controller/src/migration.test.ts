@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import type { ChangeInfo, CopyProgressRow, JournalEntry } from "@switchyard/proto";
 import { ControllerError } from "./errors.js";
-import { MigrationRun, type MigrationEffects } from "./migration.js";
+import { MigrationRun, moveAttemptsMax, moveRetryPauseMs, type MigrationEffects } from "./migration.js";
 
 const extentBytes = 4 * 1024 * 1024;
 
@@ -28,11 +28,13 @@ class Recorder implements MigrationEffects {
   moveMs = 10;
   failAt: number | undefined;
   loseLeaseAt: number | undefined;
+  refuseAt: number | undefined;
   onMove: ((extentIndex: number) => void) | undefined;
 
   moveExtent(_volume: string, extentIndex: number): Promise<{ info: ChangeInfo; destinationAreaIndex: number }> {
     this.onMove?.(extentIndex);
     if (extentIndex === this.loseLeaseAt) return Promise.reject(new ControllerError("NOT_CONTROLLER", "lease lost"));
+    if (extentIndex === this.refuseAt) return Promise.reject(new ControllerError("NO_SPACE", "lu1 has 0 free areas"));
     this.nowMs += this.moveMs;
     this.moved.push(extentIndex);
     const state = extentIndex === this.failAt ? "CHANGE_STATE_ABORTED" : "CHANGE_STATE_COMMITTED";
@@ -92,15 +94,38 @@ describe("MigrationRun", () => {
     expect(info.message).toMatch(/stay on their sources/);
   });
 
-  it("marks the extent whose move did not commit as failed and stops there", async () => {
+  it("tries a move that did not commit again, and fails the migration there after the last try", async () => {
     const effects = new Recorder();
     effects.failAt = 1;
     const run = new MigrationRun(entry(3), extentBytes, effects);
     await run.run();
-    expect(effects.moved).toEqual([0, 1]);
+    expect(effects.moved).toEqual([0, ...Array<number>(moveAttemptsMax).fill(1)]);
+    expect(effects.slept).toEqual(Array<number>(moveAttemptsMax - 1).fill(moveRetryPauseMs));
     expect(run.info().state).toBe("CHANGE_STATE_FAILED");
     expect(run.info().copy_progress?.map((row) => row.state)).toEqual(["done", "failed", "pending"]);
     expect(run.info().message).toMatch(/extent 1: its move move-1 did not commit: an apparatus refused/);
+  });
+
+  it("goes on when a retried move commits", async () => {
+    const effects = new Recorder();
+    effects.failAt = 1;
+    effects.onMove = (extentIndex) => {
+      if (extentIndex === 1 && effects.moved.filter((moved) => moved === 1).length === 2) effects.failAt = undefined;
+    };
+    const run = new MigrationRun(entry(3), extentBytes, effects);
+    await run.run();
+    expect(effects.moved).toEqual([0, 1, 1, 1, 2]);
+    expect(run.info().state).toBe("CHANGE_STATE_COMMITTED");
+  });
+
+  it("fails at once on a refusal no retry changes", async () => {
+    const effects = new Recorder();
+    effects.refuseAt = 1;
+    const run = new MigrationRun(entry(3), extentBytes, effects);
+    await run.run();
+    expect(effects.slept).toEqual([]);
+    expect(run.info().state).toBe("CHANGE_STATE_FAILED");
+    expect(run.info().message).toMatch(/extent 1: lu1 has 0 free areas/);
   });
 
   it("leaves the migration running, unrecorded, when this controller loses its lease", async () => {

@@ -73,6 +73,18 @@ export interface MigrationEffects {
   now(): number;
 }
 
+/** Tries of one extent's move before the migration fails: a device restart takes a few seconds. */
+export const moveAttemptsMax = 5;
+/** Pause between tries of one extent's move. */
+export const moveRetryPauseMs = 1_000;
+
+/** Refusals that no retry changes: the request itself is wrong for the cluster as it is. */
+const permanentCodes: ReadonlySet<string> = new Set(["INVALID_ARGUMENT", "NOT_FOUND", "OUT_OF_RANGE", "FAILED_PRECONDITION", "NO_SPACE", "LIMIT"]);
+
+function isPermanent(error: unknown): boolean {
+  return error instanceof ControllerError && permanentCodes.has(error.code);
+}
+
 /** Thrown by `moveExtent` when this controller lost the lease: the migration stops and its successor resumes it. */
 export function isLeaseLost(error: unknown): boolean {
   return error instanceof ControllerError && error.code === "NOT_CONTROLLER";
@@ -127,10 +139,27 @@ export class MigrationRun {
     return this.finish("CHANGE_STATE_COMMITTED", "");
   }
 
+  /**
+   * Moves one extent, again after a failure that may pass (a device or
+   * apparatus restarting aborts the change), up to `moveAttemptsMax` times;
+   * a refusal that cannot pass (no space, no such LU) fails at once.
+   */
   private async moveRow(row: CopyProgressRow): Promise<void> {
     row.state = "copying";
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.moveOnce(row);
+        return;
+      } catch (error) {
+        if (isLeaseLost(error) || isPermanent(error) || attempt >= moveAttemptsMax || this.cancelRequested) throw error;
+        await this.effects.sleep(moveRetryPauseMs);
+      }
+    }
+  }
+
+  private async moveOnce(row: CopyProgressRow): Promise<void> {
     const { info, destinationAreaIndex } = await this.effects.moveExtent(row.volume ?? "", row.extent_index ?? 0, row.destination_lu_id ?? "");
-    if (info.state !== "CHANGE_STATE_COMMITTED") throw new ControllerError("FAILED_PRECONDITION", `its move ${info.id ?? ""} did not commit: ${info.message ?? ""}`);
+    if (info.state !== "CHANGE_STATE_COMMITTED") throw new Error(`its move ${info.id ?? ""} did not commit: ${info.message ?? ""}`);
     row.state = "done";
     row.destination_area_index = destinationAreaIndex;
     row.watermark_bytes = this.extentSizeBytes;

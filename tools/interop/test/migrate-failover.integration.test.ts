@@ -1,8 +1,9 @@
-// Goal: a migration survives its controller's death (issue 5): after SIGKILL
-// of the apparatus process that leads, in the middle of a migration, the
-// successor resumes it from the persisted copy progress table and completes
-// it; every extent ends on the target, and hosts writing and reading through
-// the survivors the whole time see no stale read and lose no write.
+// Goal: a migration survives the death of any part (issue 5): after SIGKILL
+// of the apparatus process that leads, the successor resumes it from the
+// persisted copy progress table; after SIGKILL of another apparatus, it goes
+// on without it (fenced); after the device crashes and comes back, it goes
+// on. Each time it completes, every extent ends on the target, and hosts
+// writing and reading the whole time see no stale read and lose no write.
 // Method: `device serve` and three `apparatus serve` children (a1 leads
 // first), the history checker's host load on a2 and a3, a rate-limited
 // migration sent through a2, a1 killed once a few extents have moved.
@@ -23,6 +24,8 @@ const callTimeoutMs = 10_000;
 /** The lease (6 s) runs out, a successor takes over, and the rest of the 64 MiB moves at the rate limit. */
 const migrationEndMs = 60_000;
 const pollMs = 100;
+/** How long the device stays down in the middle of a copy. */
+const deviceDownMs = 1_000;
 
 let cluster: ProcessCluster | undefined;
 afterEach(async () => {
@@ -65,6 +68,49 @@ describe("migration across a controller failover", () => {
 
     expect(finished).toMatchObject({ state: "CHANGE_STATE_COMMITTED", copied_bytes: extents * extentBytes });
     expect(finished.copy_progress.every((row) => row.state === "done" && row.destination_lu_id === "lu1")).toBe(true);
+    const volume = await callUnary<{ extents: { lu: string }[] }>((done) => client.GetVolume({ name: "m" }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+    expect(new Set(volume.extents.map((extent) => extent.lu))).toEqual(new Set(["lu1"]));
+    await load.stop();
+    client.close();
+    expect(load.history.found()).toEqual([]);
+  }, 2 * migrationEndMs);
+
+  it("goes on without an apparatus killed mid-copy (fenced), and completes with no violation", async () => {
+    const running = await ProcessCluster.start();
+    cluster = running;
+    assertSucceeded(await runCli(["volume", "create", "m", "--size", `${(extents * extentBytes) >> 20}MiB`, "--lu", "lu0", "--endpoint", running.grpc("a2")]));
+    const client = new (loadGrpc().switchyard.v1.Controller)(running.grpc("a2"), grpc.credentials.createInsecure());
+    const load = await startHostLoad(running, writersAndReaders(["a2"]), "m", blockCount);
+    const started = await callUnary<ChangeInfo__Output>((done) =>
+      client.SubmitChange({ migrate: { volume: "m", to_lu: "lu1", rate_bytes_per_second: rateBytesPerSecond } }, { deadline: deadlineAfter(callTimeoutMs) }, done),
+    );
+    await waitForChange(client, started.id, (change) => change.copied_bytes >= 2 * extentBytes, migrationEndMs);
+    process.kill(running.pid("a3"), "SIGKILL");
+    const finished = await waitForChange(client, started.id, (change) => change.state !== "CHANGE_STATE_RUNNING", migrationEndMs);
+
+    expect(finished).toMatchObject({ state: "CHANGE_STATE_COMMITTED", copied_bytes: extents * extentBytes });
+    const changes = await callUnary<{ changes: ChangeInfo__Output[] }>((done) => client.ListChanges({}, { deadline: deadlineAfter(callTimeoutMs) }, done));
+    expect(changes.changes.some((change) => change.fenced.includes("a3")), "a move of the migration fenced the killed apparatus").toBe(true);
+    await load.stop();
+    client.close();
+    expect(load.history.found()).toEqual([]);
+  }, 2 * migrationEndMs);
+
+  it("goes on after the device crashes and comes back mid-copy, and completes with no violation", async () => {
+    const running = await ProcessCluster.start();
+    cluster = running;
+    assertSucceeded(await runCli(["volume", "create", "m", "--size", `${(extents * extentBytes) >> 20}MiB`, "--lu", "lu0", "--endpoint", running.grpc("a2")]));
+    const client = new (loadGrpc().switchyard.v1.Controller)(running.grpc("a2"), grpc.credentials.createInsecure());
+    const load = await startHostLoad(running, writersAndReaders(survivors), "m", blockCount);
+    const started = await callUnary<ChangeInfo__Output>((done) =>
+      client.SubmitChange({ migrate: { volume: "m", to_lu: "lu1", rate_bytes_per_second: rateBytesPerSecond } }, { deadline: deadlineAfter(callTimeoutMs) }, done),
+    );
+    const before = await waitForChange(client, started.id, (change) => change.copied_bytes >= 2 * extentBytes, migrationEndMs);
+    await running.restartDevice(deviceDownMs);
+    const finished = await waitForChange(client, started.id, (change) => change.state !== "CHANGE_STATE_RUNNING", migrationEndMs);
+    console.log(`device restarted at ${before.copied_bytes >> 20} MiB moved; the migration ended ${finished.state}: ${finished.message}`);
+
+    expect(finished).toMatchObject({ state: "CHANGE_STATE_COMMITTED", copied_bytes: extents * extentBytes });
     const volume = await callUnary<{ extents: { lu: string }[] }>((done) => client.GetVolume({ name: "m" }, { deadline: deadlineAfter(callTimeoutMs) }, done));
     expect(new Set(volume.extents.map((extent) => extent.lu))).toEqual(new Set(["lu1"]));
     await load.stop();
