@@ -59,7 +59,7 @@ export function planMigration(state: StoreState__Output, request: MigrationReque
   if (rows.length === 0) throw new ControllerError("FAILED_PRECONDITION", `every extent of ${volume.name} in that range is on ${target.id} already`);
   const free = freeAreaCount(usedAreaMaps(state).get(target.index) ?? new Uint8Array());
   if (free < rows.length) {
-    throw new ControllerError("NO_SPACE", `${target.id} has ${free} free areas; moving ${rows.length} extents of ${volume.name} needs ${rows.length}`);
+    throw new ControllerError("NO_SPACE", `${target.id} has ${free} free area${free === 1 ? "" : "s"}; moving ${rows.length} extents of ${volume.name} needs ${rows.length}: free some, or migrate fewer with --extents`);
   }
   return { rows, extentSizeBytes: volume.extent_size_bytes };
 }

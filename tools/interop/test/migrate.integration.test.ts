@@ -142,4 +142,17 @@ describe("switchyard migrate", () => {
     expect(again.exitCode, describeResult(again)).toBe(1);
     expect(again.stderr).toMatch(/not a running migration \(a migrate, cancelled\)/);
   }, 3 * copyTimeoutMs);
+
+  it("refuses a migration the target has no room for, with a clear line, and changes nothing", async () => {
+    await createVolume(appliance, "small", "8MiB", ["--lu", "lu1"]);
+    const devices = JSON.parse((await appliance.cli(["device", "list", "--json"])).stdout) as { lus: { id: string; areas_free: number }[] }[];
+    const freeOnLu0 = devices[0]?.lus.find((lu) => lu.id === "lu0")?.areas_free ?? 0;
+    // Leave lu0 one free area: the two extents of "small" do not fit.
+    await createVolume(appliance, "filler", `${(freeOnLu0 - 1) * 4}MiB`, ["--lu", "lu0"]);
+    const refused = await appliance.cli(["migrate", "small", "--to", "lu0"]);
+    expect(refused.exitCode, describeResult(refused)).toBe(1);
+    expect(refused.stderr.trim()).toBe("switchyard migrate: lu0 has 1 free area; moving 2 extents of small needs 2: free some, or migrate fewer with --extents");
+    const small = (await listVolumes(appliance)).find((volume) => volume.name === "small");
+    expect(small?.extents.map((extent) => extent.lu)).toEqual(["lu1", "lu1"]);
+  });
 });
