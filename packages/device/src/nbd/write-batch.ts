@@ -59,6 +59,8 @@ export class WriteBatch {
   private pendingStart = 0;
   private pendingEnd = 0;
   private readonly queued: Buffer[] = [];
+  /** For each queued buffer, what to call once the socket has taken it (undefined: nothing). */
+  private readonly whenWritten: (((error?: Error | null) => void) | undefined)[] = [];
   private flushScheduled = false;
   private readonly flushBound = (): void => {
     this.flush();
@@ -84,10 +86,15 @@ export class WriteBatch {
     return offset;
   }
 
-  /** Queues a buffer the caller will not touch again (data, a whole message). */
-  push(buffer: Buffer): void {
+  /**
+   * Queues a buffer the caller will not touch again (data, a whole message);
+   * `whenWritten` hears when the socket no longer needs it, so that it can be
+   * used again. It is not called for a socket destroyed before the write.
+   */
+  push(buffer: Buffer, whenWritten?: (error?: Error | null) => void): void {
     this.queuePendingRegion();
     this.queued.push(buffer);
+    this.whenWritten.push(whenWritten);
     this.scheduleFlush();
   }
 
@@ -99,22 +106,25 @@ export class WriteBatch {
     if (count === 0) return;
     if (this.socket.destroyed) {
       this.queued.length = 0;
+      this.whenWritten.length = 0;
       return;
     }
     if (count === 1) {
-      this.socket.write(this.queued[0] as Buffer);
+      this.socket.write(this.queued[0] as Buffer, this.whenWritten[0]);
     } else {
       // Corked writes leave in one writev, without concatenating data.
       this.socket.cork();
-      for (const buffer of this.queued) this.socket.write(buffer);
+      this.queued.forEach((buffer, index) => this.socket.write(buffer, this.whenWritten[index]));
       this.socket.uncork();
     }
     this.queued.length = 0;
+    this.whenWritten.length = 0;
   }
 
   private queuePendingRegion(): void {
     if (this.pendingEnd === this.pendingStart) return;
     this.queued.push(this.slab.subarray(this.pendingStart, this.pendingEnd));
+    this.whenWritten.push(undefined);
     this.pendingStart = this.pendingEnd;
   }
 
