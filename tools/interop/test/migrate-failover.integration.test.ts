@@ -11,7 +11,7 @@ import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { callUnary, deadlineAfter, loadGrpc, type ChangeInfo__Output, type ControllerClient } from "@switchyard/proto";
 import { assertSucceeded, runCli } from "./appliance.js";
-import { ProcessCluster, startHostLoad, writersAndReaders } from "./cluster.js";
+import { ProcessCluster, startHostLoad, writersAndReaders, type ApparatusId } from "./cluster.js";
 
 const blockBytes = 4096;
 const extentBytes = 4 << 20;
@@ -48,73 +48,58 @@ async function waitForChange(client: ControllerClient, id: string, done: (change
   }
 }
 
-describe("migration across a controller failover", () => {
-  it("is resumed by the successor from its progress table and completes, with no violation seen by hosts", async () => {
-    const running = await ProcessCluster.start();
-    cluster = running;
-    assertSucceeded(await runCli(["volume", "create", "m", "--size", `${(extents * extentBytes) >> 20}MiB`, "--lu", "lu0", "--endpoint", running.grpc("a2")]));
-    const client = new (loadGrpc().switchyard.v1.Controller)(running.grpc("a2"), grpc.credentials.createInsecure());
-    const load = await startHostLoad(running, writersAndReaders(survivors), "m", blockCount);
-    const started = await callUnary<ChangeInfo__Output>((done) =>
-      client.SubmitChange({ migrate: { volume: "m", to_lu: "lu1", rate_bytes_per_second: rateBytesPerSecond } }, { deadline: deadlineAfter(callTimeoutMs) }, done),
-    );
-    expect(started).toMatchObject({ kind: "migrate", state: "CHANGE_STATE_RUNNING", total_bytes: extents * extentBytes });
-    const before = await waitForChange(client, started.id, (change) => change.copied_bytes >= 2 * extentBytes, migrationEndMs);
-    expect(before.state).toBe("CHANGE_STATE_RUNNING");
+/**
+ * Starts the cluster, hosts on `hostIds` under the history checker and a
+ * rate-limited migration of volume m to lu1; once two extents have moved it
+ * does `fault`, then waits for the migration's end and checks what every
+ * case checks: it completed, every extent is on lu1, no violation.
+ */
+async function migrateThrough(hostIds: readonly ApparatusId[], fault: (running: ProcessCluster) => Promise<void>): Promise<{ client: ControllerClient; finished: ChangeInfo__Output }> {
+  const running = await ProcessCluster.start();
+  cluster = running;
+  assertSucceeded(await runCli(["volume", "create", "m", "--size", `${(extents * extentBytes) >> 20}MiB`, "--lu", "lu0", "--endpoint", running.grpc("a2")]));
+  const client = new (loadGrpc().switchyard.v1.Controller)(running.grpc("a2"), grpc.credentials.createInsecure());
+  const load = await startHostLoad(running, writersAndReaders(hostIds), "m", blockCount);
+  const started = await callUnary<ChangeInfo__Output>((done) =>
+    client.SubmitChange({ migrate: { volume: "m", to_lu: "lu1", rate_bytes_per_second: rateBytesPerSecond } }, { deadline: deadlineAfter(callTimeoutMs) }, done),
+  );
+  expect(started).toMatchObject({ kind: "migrate", state: "CHANGE_STATE_RUNNING", total_bytes: extents * extentBytes });
+  const before = await waitForChange(client, started.id, (change) => change.copied_bytes >= 2 * extentBytes, migrationEndMs);
+  expect(before.state).toBe("CHANGE_STATE_RUNNING");
+  await fault(running);
+  const finished = await waitForChange(client, started.id, (change) => change.state !== "CHANGE_STATE_RUNNING", migrationEndMs);
+  console.log(`fault at ${before.copied_bytes >> 20} MiB moved; the migration ended ${finished.state} ${finished.message}`);
 
-    process.kill(running.pid("a1"), "SIGKILL");
-    const finished = await waitForChange(client, started.id, (change) => change.state !== "CHANGE_STATE_RUNNING", migrationEndMs);
-    console.log(`migration killed at ${before.copied_bytes >> 20} MiB moved; finished ${finished.state} after the takeover`);
+  expect(finished).toMatchObject({ state: "CHANGE_STATE_COMMITTED", copied_bytes: extents * extentBytes });
+  expect(finished.copy_progress.every((row) => row.state === "done" && row.destination_lu_id === "lu1")).toBe(true);
+  const volume = await callUnary<{ extents: { lu: string }[] }>((done) => client.GetVolume({ name: "m" }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+  expect(new Set(volume.extents.map((extent) => extent.lu))).toEqual(new Set(["lu1"]));
+  await load.stop();
+  expect(load.history.found()).toEqual([]);
+  return { client, finished };
+}
 
-    expect(finished).toMatchObject({ state: "CHANGE_STATE_COMMITTED", copied_bytes: extents * extentBytes });
-    expect(finished.copy_progress.every((row) => row.state === "done" && row.destination_lu_id === "lu1")).toBe(true);
-    const volume = await callUnary<{ extents: { lu: string }[] }>((done) => client.GetVolume({ name: "m" }, { deadline: deadlineAfter(callTimeoutMs) }, done));
-    expect(new Set(volume.extents.map((extent) => extent.lu))).toEqual(new Set(["lu1"]));
-    await load.stop();
+describe("a migration when a part dies", () => {
+  it("is resumed by the successor from its progress table when the controller's process is killed", async () => {
+    const { client } = await migrateThrough(survivors, (running) => {
+      process.kill(running.pid("a1"), "SIGKILL");
+      return Promise.resolve();
+    });
     client.close();
-    expect(load.history.found()).toEqual([]);
   }, 2 * migrationEndMs);
 
-  it("goes on without an apparatus killed mid-copy (fenced), and completes with no violation", async () => {
-    const running = await ProcessCluster.start();
-    cluster = running;
-    assertSucceeded(await runCli(["volume", "create", "m", "--size", `${(extents * extentBytes) >> 20}MiB`, "--lu", "lu0", "--endpoint", running.grpc("a2")]));
-    const client = new (loadGrpc().switchyard.v1.Controller)(running.grpc("a2"), grpc.credentials.createInsecure());
-    const load = await startHostLoad(running, writersAndReaders(["a2"]), "m", blockCount);
-    const started = await callUnary<ChangeInfo__Output>((done) =>
-      client.SubmitChange({ migrate: { volume: "m", to_lu: "lu1", rate_bytes_per_second: rateBytesPerSecond } }, { deadline: deadlineAfter(callTimeoutMs) }, done),
-    );
-    await waitForChange(client, started.id, (change) => change.copied_bytes >= 2 * extentBytes, migrationEndMs);
-    process.kill(running.pid("a3"), "SIGKILL");
-    const finished = await waitForChange(client, started.id, (change) => change.state !== "CHANGE_STATE_RUNNING", migrationEndMs);
-
-    expect(finished).toMatchObject({ state: "CHANGE_STATE_COMMITTED", copied_bytes: extents * extentBytes });
+  it("goes on without another apparatus killed mid-copy: a move fences it", async () => {
+    const { client } = await migrateThrough(["a2"], (running) => {
+      process.kill(running.pid("a3"), "SIGKILL");
+      return Promise.resolve();
+    });
     const changes = await callUnary<{ changes: ChangeInfo__Output[] }>((done) => client.ListChanges({}, { deadline: deadlineAfter(callTimeoutMs) }, done));
     expect(changes.changes.some((change) => change.fenced.includes("a3")), "a move of the migration fenced the killed apparatus").toBe(true);
-    await load.stop();
     client.close();
-    expect(load.history.found()).toEqual([]);
   }, 2 * migrationEndMs);
 
-  it("goes on after the device crashes and comes back mid-copy, and completes with no violation", async () => {
-    const running = await ProcessCluster.start();
-    cluster = running;
-    assertSucceeded(await runCli(["volume", "create", "m", "--size", `${(extents * extentBytes) >> 20}MiB`, "--lu", "lu0", "--endpoint", running.grpc("a2")]));
-    const client = new (loadGrpc().switchyard.v1.Controller)(running.grpc("a2"), grpc.credentials.createInsecure());
-    const load = await startHostLoad(running, writersAndReaders(survivors), "m", blockCount);
-    const started = await callUnary<ChangeInfo__Output>((done) =>
-      client.SubmitChange({ migrate: { volume: "m", to_lu: "lu1", rate_bytes_per_second: rateBytesPerSecond } }, { deadline: deadlineAfter(callTimeoutMs) }, done),
-    );
-    const before = await waitForChange(client, started.id, (change) => change.copied_bytes >= 2 * extentBytes, migrationEndMs);
-    await running.restartDevice(deviceDownMs);
-    const finished = await waitForChange(client, started.id, (change) => change.state !== "CHANGE_STATE_RUNNING", migrationEndMs);
-    console.log(`device restarted at ${before.copied_bytes >> 20} MiB moved; the migration ended ${finished.state}: ${finished.message}`);
-
-    expect(finished).toMatchObject({ state: "CHANGE_STATE_COMMITTED", copied_bytes: extents * extentBytes });
-    const volume = await callUnary<{ extents: { lu: string }[] }>((done) => client.GetVolume({ name: "m" }, { deadline: deadlineAfter(callTimeoutMs) }, done));
-    expect(new Set(volume.extents.map((extent) => extent.lu))).toEqual(new Set(["lu1"]));
-    await load.stop();
+  it("goes on after the device crashes and comes back mid-copy", async () => {
+    const { client } = await migrateThrough(survivors, (running) => running.restartDevice(deviceDownMs));
     client.close();
-    expect(load.history.found()).toEqual([]);
   }, 2 * migrationEndMs);
 });
