@@ -1,22 +1,10 @@
 // Goal: every command documents itself (usage and an example under --help),
 // and usage mistakes exit 2 with one line. Method: run main() in-process with
 // captured output; no appliance is needed for these paths.
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { commands, exitUsage, main } from "./main.js";
+import { captureIo as capture } from "./testing.js";
 
-function capture(): { io: { stdout: Writable; stderr: Writable }; out: () => string; err: () => string } {
-  let out = "";
-  let err = "";
-  const sink = (append: (text: string) => void): Writable =>
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        append(chunk.toString());
-        done();
-      },
-    });
-  return { io: { stdout: sink((text) => (out += text)), stderr: sink((text) => (err += text)) }, out: () => out, err: () => err };
-}
 
 describe("switchyard", () => {
   it.each(commands.map((command) => command.words.join(" ")))("%s --help shows usage and an example", async (words) => {

@@ -2,9 +2,10 @@
  * For tests of other packages (`@switchyard/console/testing`): the built
  * `switchyard` CLI's servers (`device serve`, `apparatus serve`) started as
  * child processes, each resolved once it has printed its endpoints as JSON,
- * and all stopped together.
+ * and all stopped together; and output captured from a command run in-process.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 
 /** The built CLI, beside this file in dist/. */
@@ -50,4 +51,24 @@ export class CliServers {
       if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once("exit", resolve));
     }
   }
+}
+
+/** A command's two output streams, captured as text, for running a `main` in-process. */
+export interface CapturedIo {
+  readonly io: { readonly stdout: Writable; readonly stderr: Writable };
+  readonly out: () => string;
+  readonly err: () => string;
+}
+
+export function captureIo(): CapturedIo {
+  let out = "";
+  let err = "";
+  const sink = (append: (text: string) => void): Writable =>
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        append(chunk.toString());
+        done();
+      },
+    });
+  return { io: { stdout: sink((text) => (out += text)), stderr: sink((text) => (err += text)) }, out: () => out, err: () => err };
 }

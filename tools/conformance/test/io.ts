@@ -1,25 +1,5 @@
-/** Captured output for running main() in-process. */
-import { Writable } from "node:stream";
-import type { Io } from "../src/main.js";
-
-export interface Captured {
-  readonly io: Io;
-  out(): string;
-  err(): string;
-}
-
-export function capture(): Captured {
-  let out = "";
-  let err = "";
-  const sink = (append: (text: string) => void): Writable =>
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        append(chunk.toString());
-        done();
-      },
-    });
-  return { io: { stdout: sink((text) => (out += text)), stderr: sink((text) => (err += text)) }, out: () => out, err: () => err };
-}
+/** Captured output for running main() in-process: the console's own helper. */
+export { captureIo as capture } from "@switchyard/console/testing";
 
 /** The ids of the cases a TAP run reported as failed. */
 export function failedIds(tap: string): string[] {

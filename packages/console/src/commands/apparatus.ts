@@ -1,6 +1,7 @@
 /** `switchyard apparatus list | fence | rejoin`. */
 import type { ApparatusSummary__Output } from "@switchyard/proto";
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
+import type { ConsoleClient } from "../controller-client.js";
 import { printJson, type Io } from "../output.js";
 import { flag, parse, positional } from "../usage.js";
 import { apparatusJson, printApparatuses } from "./cluster.js";
@@ -28,9 +29,16 @@ Example:
   },
 };
 
-function printOne(io: Io, apparatus: ApparatusSummary__Output | null, json: boolean): void {
-  if (json) printJson(io, apparatus === null ? null : apparatusJson(apparatus));
-  else if (apparatus !== null) printApparatuses(io, [apparatus]);
+/** `apparatus fence | rejoin ID`: one call about one apparatus, then the apparatus as it is after it. */
+function onOneApparatus(call: (client: ConsoleClient, id: string) => Promise<ApparatusSummary__Output | null>): (argv: readonly string[], io: Io) => Promise<number> {
+  return async (argv, io) => {
+    const parsed = parse(argv, clientOptions, 1);
+    const id = positional(parsed, 0, "apparatus ID");
+    const apparatus = await withClient(parsed, (client) => call(client, id));
+    if (flag(parsed, "json")) printJson(io, apparatus === null ? null : apparatusJson(apparatus));
+    else if (apparatus !== null) printApparatuses(io, [apparatus]);
+    return 0;
+  };
 }
 
 export const apparatusFence: Command = {
@@ -49,12 +57,7 @@ ${clientOptionsHelp}
 
 Example:
   switchyard apparatus fence a1`,
-  async run(argv, io) {
-    const parsed = parse(argv, clientOptions, 1);
-    const id = positional(parsed, 0, "apparatus ID");
-    printOne(io, await withClient(parsed, (client) => client.fenceApparatus(id)), flag(parsed, "json"));
-    return 0;
-  },
+  run: onOneApparatus((client, id) => client.fenceApparatus(id)),
 };
 
 export const apparatusRejoin: Command = {
@@ -71,10 +74,5 @@ ${clientOptionsHelp}
 
 Example:
   switchyard apparatus rejoin a1`,
-  async run(argv, io) {
-    const parsed = parse(argv, clientOptions, 1);
-    const id = positional(parsed, 0, "apparatus ID");
-    printOne(io, await withClient(parsed, (client) => client.rejoinApparatus(id)), flag(parsed, "json"));
-    return 0;
-  },
+  run: onOneApparatus((client, id) => client.rejoinApparatus(id)),
 };

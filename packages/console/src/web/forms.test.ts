@@ -3,10 +3,10 @@
 // consecutive areas on one LU. Method: run the CLI in-process (main) and the
 // form handlers with the same values against an address nothing listens on
 // (the checks run before any call), and compare.
-import { Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConsoleClient } from "../controller-client.js";
 import { main } from "../main.js";
+import { captureIo } from "../testing.js";
 import { createVolumeFromForm, FormError, moveExtentFromForm } from "./forms.js";
 import { extentRuns } from "./snapshot.js";
 
@@ -17,11 +17,10 @@ afterAll(() => {
 });
 
 async function cliError(argv: readonly string[]): Promise<string> {
-  let stderr = "";
-  const sink = (write: (text: string) => void): Writable => new Writable({ write(chunk: Buffer, _encoding, done) { write(chunk.toString()); done(); } });
-  const code = await main([...argv, "--endpoint", nowhere], { stdout: sink(() => undefined), stderr: sink((text) => { stderr += text; }) });
+  const captured = captureIo();
+  const code = await main([...argv, "--endpoint", nowhere], captured.io);
   expect(code).toBe(2);
-  return stderr.trim();
+  return captured.err().trim();
 }
 
 async function formError(action: Promise<unknown>): Promise<string> {
