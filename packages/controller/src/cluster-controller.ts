@@ -251,21 +251,15 @@ export class ClusterController {
 
   /**
    * Migrations the journal shows running go on from their copy progress
-   * table: an extent the table shows pending but the committed table shows
-   * on the target already was moved by a predecessor that died before it
-   * recorded so.
+   * table. A row a predecessor was moving starts again; if its move had
+   * committed, moveExtent finds the extent on the target and counts it moved.
    */
   private resumeMigrations(state: StoreState__Output): void {
     for (const journaled of state.journal) {
       if (journaled.kind !== "migrate" || journaled.state !== "CHANGE_STATE_RUNNING" || this.migrations.has(journaled.change_id)) continue;
-      const target = state.lus.find((lu) => lu.id === journaled.target_lu_id);
-      const rows = journaled.copy_progress.map((row) => {
-        const volume = state.volumes.find((candidate) => candidate.name === row.volume);
-        const onTarget = target !== undefined && volume?.extents?.lu_index[row.extent_index] === target.index;
-        if (!onTarget) return { ...row, state: row.state === "done" ? "done" : "pending" };
-        return { ...row, state: "done", destination_area_index: volume.extents?.area_index[row.extent_index] ?? 0, watermark_bytes: target.extent_size_bytes };
-      });
-      this.startMigration({ ...journaled, copy_progress: rows }, target?.extent_size_bytes ?? 0);
+      const extentSizeBytes = state.lus.find((lu) => lu.id === journaled.target_lu_id)?.extent_size_bytes ?? 0;
+      const rows = journaled.copy_progress.map((row) => (row.state === "done" ? row : { ...row, state: "pending" }));
+      this.startMigration({ ...journaled, copy_progress: rows }, extentSizeBytes);
     }
   }
 

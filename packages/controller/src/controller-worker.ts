@@ -6,7 +6,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { serveController, type ServeControllerOptions } from "./controller-serve.js";
 import type { ThreadMessage } from "./controller-thread.js";
-import { controllerThreadNice, lowerThreadPriority } from "./thread-priority.js";
 
 function isServeControllerOptions(value: unknown): value is ServeControllerOptions {
   return typeof value === "object" && value !== null && "deviceAddress" in value && "host" in value && "grpcPort" in value;
@@ -17,7 +16,6 @@ async function main(): Promise<void> {
   if (port === null) throw new Error("controller-worker.js runs only as a worker thread");
   const options: unknown = workerData;
   if (!isServeControllerOptions(options)) throw new Error("controller-worker.js was started without controller options");
-  lowerThreadPriority(controllerThreadNice);
   const tell = (message: ThreadMessage): void => {
     port.postMessage(message);
   };
