@@ -5,11 +5,14 @@
  * reply of one event-loop turn into one socket write.
  *
  * Hot-path rules: a request header is parsed in place from the chunk it
- * arrived in (copied only when it straddles two chunks); a WRITE payload that
- * lies within one chunk is passed to the export as a view of it; request
- * state lives in a pool of preallocated slots with pre-bound completion
- * callbacks; a read reply is one buffer carved from a slab, header and data
- * together.
+ * arrived in (copied only when it straddles two chunks); a big WRITE payload
+ * is received straight into its own pooled buffer (payloadReceiveBuffer), a
+ * small one copied into one from the chunk; request state lives in a pool of
+ * preallocated slots with pre-bound completion callbacks; a read reply is one
+ * buffer carved from a slab, header and data together.
+ *
+ * Chunks given to onData are the connection's reused receive buffer: nothing
+ * here keeps a view of one past the call.
  */
 import { PayloadPool } from "./payload-pool.js";
 import assert from "node:assert/strict";
@@ -58,6 +61,11 @@ export interface TransmissionHooks {
 const readReplyCarveMaxBytes = 128 * 1024;
 /** One slab of read replies: 8 carve-max replies, a few hundred 4 KiB ones. */
 const readReplySlabBytes = 1024 * 1024;
+/**
+ * A WRITE payload still missing at least this much is received straight into
+ * its buffer; a smaller rest comes with the next header in one read instead.
+ */
+const directPayloadMinBytes = 64 * 1024;
 
 const enum ParseState {
   /** Expecting (the rest of) a 28-byte request header. */
@@ -158,6 +166,24 @@ export class ServerTransmission {
     this.pump();
   }
 
+  /** The buffer the next socket read should fill: the rest of a big WRITE payload, or undefined. */
+  payloadReceiveBuffer(): Buffer | undefined {
+    if (this.state !== ParseState.Payload || this.input !== undefined) return undefined;
+    const payload = (this.payloadSlot as RequestSlot).payload as Buffer;
+    if (payload.length - this.payloadFilledBytes < directPayloadMinBytes) return undefined;
+    return payload.subarray(this.payloadFilledBytes);
+  }
+
+  /** `bytes` arrived in the buffer payloadReceiveBuffer gave. */
+  onPayloadReceived(bytes: number): void {
+    // Stopped meanwhile: the payload's slot is gone, and so are its bytes.
+    if (this.state !== ParseState.Payload) return;
+    const payload = (this.payloadSlot as RequestSlot).payload as Buffer;
+    this.payloadFilledBytes += bytes;
+    assert.ok(this.payloadFilledBytes <= payload.length, "a read ran past the WRITE payload it was given");
+    if (this.payloadFilledBytes === payload.length) this.finishPayload();
+  }
+
   /** The client will send nothing more: finish what is in flight, then end. */
   onEnd(): void {
     this.stop();
@@ -197,6 +223,9 @@ export class ServerTransmission {
         case ParseState.Header:
           if (!this.admissible()) {
             this.pauseReading();
+            // The chunk is the reused receive buffer: keep a copy of the rest.
+            this.input = Buffer.from(this.input.subarray(this.inputOffset));
+            this.inputOffset = 0;
             return;
           }
           if (this.takeHeader()) this.handleHeader();
@@ -362,14 +391,11 @@ export class ServerTransmission {
       return;
     }
     const slot = this.acquireSlot(NBD_CMD_WRITE, flags, handleHigh, handleLow, offsetBytes, lengthBytes);
-    const input = this.input as Buffer;
-    if (input.length - this.inputOffset >= lengthBytes) {
-      // The whole payload is in this chunk: hand the export a view of it.
-      slot.payload = input.subarray(this.inputOffset, this.inputOffset + lengthBytes);
-      this.inputOffset += lengthBytes;
+    if (lengthBytes === 0) {
       this.dispatch(slot);
       return;
     }
+    // The export may keep the payload until its promise settles, longer than the chunk lives.
     slot.payload = this.payloads.take(lengthBytes);
     slot.payloadPooled = true;
     this.payloadSlot = slot;
@@ -378,14 +404,17 @@ export class ServerTransmission {
   }
 
   private takePayload(): void {
-    const slot = this.payloadSlot as RequestSlot;
-    const payload = slot.payload as Buffer;
+    const payload = (this.payloadSlot as RequestSlot).payload as Buffer;
     const input = this.input as Buffer;
     const copyBytes = Math.min(payload.length - this.payloadFilledBytes, input.length - this.inputOffset);
     input.copy(payload, this.payloadFilledBytes, this.inputOffset, this.inputOffset + copyBytes);
     this.payloadFilledBytes += copyBytes;
     this.inputOffset += copyBytes;
-    if (this.payloadFilledBytes < payload.length) return;
+    if (this.payloadFilledBytes === payload.length) this.finishPayload();
+  }
+
+  private finishPayload(): void {
+    const slot = this.payloadSlot as RequestSlot;
     this.payloadSlot = undefined;
     this.state = ParseState.Header;
     this.dispatch(slot);

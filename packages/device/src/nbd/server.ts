@@ -11,6 +11,7 @@ import type { NbdExportProvider } from "./export.js";
 import { resolveServerLimits, type NbdServerLimits } from "./limits.js";
 import { ServerHandshake, type HandshakeOutcome } from "./server-handshake.js";
 import { ServerTransmission } from "./server-transmission.js";
+import { receiveDirectly, type ReceiveTarget } from "./direct-receive.js";
 
 /** Default NBD port (IANA-reserved for newstyle negotiation). */
 export const nbdPortDefault = 10809;
@@ -36,21 +37,34 @@ export interface NbdServerAddress {
   readonly port: number;
 }
 
+/**
+ * Bytes one socket read takes when no WRITE payload wants them directly:
+ * a queue depth of 16 random 4 KiB writes arrives in one read.
+ */
+const receiveChunkBytes = 256 * 1024;
+
 /** One accepted socket, in the handshake or the transmission phase. */
-class ServerConnection {
+class ServerConnection implements ReceiveTarget {
   private handshake: ServerHandshake | undefined;
   private transmission: ServerTransmission | undefined;
   private readonly handshakeTimer: NodeJS.Timeout;
   private disconnectTimer: NodeJS.Timeout | undefined;
+  /** Where reads land unless a WRITE payload takes them; reused, so whoever keeps bytes copies them. */
+  private readonly staging = Buffer.allocUnsafe(receiveChunkBytes);
+  private readonly socket: net.Socket;
   readonly closed: Promise<void>;
 
   constructor(
-    private readonly socket: net.Socket,
+    accepted: net.Socket,
     provider: NbdExportProvider,
     private readonly limits: NbdServerLimits,
     private readonly onError: (error: unknown) => void,
     private readonly onDisconnect: (reason: string) => void,
   ) {
+    // allowHalfOpen: a client may shut down its sending side right after
+    // NBD_CMD_DISC; the replies to its earlier requests must still go out.
+    const socket = receiveDirectly(accepted, this, true);
+    this.socket = socket;
     this.handshake = new ServerHandshake(socket, provider, limits, {
       onTransmission: (outcome) => {
         this.startTransmission(outcome);
@@ -69,9 +83,6 @@ class ServerConnection {
         this.onClose();
         resolve();
       });
-    });
-    socket.on("data", (chunk: Buffer) => {
-      this.onData(chunk);
     });
     socket.on("end", () => {
       this.onEnd();
@@ -98,9 +109,19 @@ class ServerConnection {
     this.armDisconnectTimer();
   }
 
-  private onData(chunk: Buffer): void {
+  nextBuffer(): Buffer {
+    return this.transmission?.payloadReceiveBuffer() ?? this.staging;
+  }
+
+  received(bytes: number, into: Buffer): void {
+    if (into !== this.staging) {
+      this.transmission?.onPayloadReceived(bytes);
+      return;
+    }
+    const chunk = this.staging.subarray(0, bytes);
     if (this.transmission !== undefined) this.transmission.onData(chunk);
-    else this.handshake?.onData(chunk);
+    // The handshake keeps partial messages across reads: it gets its own copy.
+    else this.handshake?.onData(Buffer.from(chunk));
   }
 
   private onEnd(): void {
@@ -161,9 +182,9 @@ export class NbdServer {
     this.limits = resolveServerLimits(options.limits);
     this.onError = options.onError ?? (() => undefined);
     this.onDisconnect = options.onDisconnect ?? (() => undefined);
-    // allowHalfOpen: a client may shut down its sending side right after
-    // NBD_CMD_DISC; the replies to its earlier requests must still go out.
-    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    // pauseOnConnect: each connection reads into buffers of its own choosing
+    // (direct-receive.ts), so nothing may be read before it takes the socket.
+    this.server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => {
       this.accept(socket);
     });
     this.server.on("error", (error) => {
@@ -226,7 +247,6 @@ export class NbdServer {
   }
 
   private accept(socket: net.Socket): void {
-    socket.setNoDelay(true);
     const connection = new ServerConnection(socket, this.provider, this.limits, this.onError, this.onDisconnect);
     this.connections.add(connection);
     void connection.closed.then(() => {
