@@ -54,6 +54,11 @@ assert.ok(ioChunkSizeBytes <= extentSizeMinBytes);
 /** Shared, never written: the source of every writeZeroes. */
 const zeroChunk = Buffer.alloc(ioChunkSizeBytes);
 
+/** Takes the writes that touch a mirrored area; undefined leaves a write to the LU. */
+export interface WriteInterceptor {
+  write(lu: LogicalUnit, offsetBytes: number, data: Buffer, fua: boolean): Promise<void> | undefined;
+}
+
 export interface LogicalUnitOptions {
   /** Like "lu0": the NBD export name and the id in the store's LU list. */
   readonly id: string;
@@ -189,6 +194,7 @@ export class LogicalUnit {
   private failure: DeviceError | undefined;
   private flushRunning: Promise<void> | undefined;
   private flushNext: Promise<void> | undefined;
+  private interceptor: WriteInterceptor | undefined = undefined;
   private readonly readValve: SyncIoValve;
   private readonly writeValve: SyncIoValve;
   /** A second descriptor opened O_DSYNC on first use, for writes that must be durable on their own (writeThrough). */
@@ -296,8 +302,22 @@ export class LogicalUnit {
     return this.start(offsetBytes, into, false);
   }
 
-  /** Writes all of `data` at `offsetBytes`; with `fua`, durable before it resolves. */
+  /**
+   * Writes all of `data` at `offsetBytes`; with `fua`, durable before it
+   * resolves. A write touching an area in mirror state goes through the
+   * mirror (area-mirror.ts), which writes with writeDirect.
+   */
   write(offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
+    return this.interceptor?.write(this, offsetBytes, data, fua) ?? this.writeDirect(offsetBytes, data, fua);
+  }
+
+  /** Sends writes touching mirrored areas to their mirrors; one per device. */
+  interceptWrites(interceptor: WriteInterceptor | undefined): void {
+    this.interceptor = interceptor;
+  }
+
+  /** write, past any mirror: for the mirror itself. */
+  writeDirect(offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
     const written = this.start(offsetBytes, data, true);
     // NBD proto.md: FUA = the write is on stable storage before the reply; a
     // shared flush started after the write completed covers it.

@@ -16,6 +16,7 @@ import { Arbiter } from "./arbiter.js";
 import { ConfigurationStore, logPathOf, type StoreSnapshot } from "./configuration-store.js";
 import { fileExists, readFileIfExists, writeFileDurably } from "./durable-file.js";
 import { loadRegistrations, registrationsFileName, saveRegistrations, type Registrations } from "./registrations-file.js";
+import { DeviceMirrors, mapsToSource, type MirrorStatus, type StartMirrorRequest } from "./device-mirrors.js";
 import {
   DeviceCorruptError,
   DeviceError,
@@ -97,6 +98,8 @@ export class StorageDevice {
   readonly lus: readonly LogicalUnit[];
   readonly store: ConfigurationStore;
   readonly arbiter: Arbiter;
+  /** Areas in mirror state for migrations, and their copies (claim 5). */
+  readonly mirrors: DeviceMirrors;
   /** True when this open created the device. */
   readonly created: boolean;
   /** What opening did, one line each (e.g. create parameters ignored on an existing device). */
@@ -117,8 +120,9 @@ export class StorageDevice {
 
   private constructor(parts: {
     description: DeviceDescription; dir: string; lus: LogicalUnit[]; store: ConfigurationStore; arbiter: Arbiter; registrations: Registrations;
-    created: boolean; openLog: string[];
+    mirrors: DeviceMirrors; created: boolean; openLog: string[];
   }) {
+    this.mirrors = parts.mirrors;
     this.id = parts.description.deviceId;
     this.dir = parts.dir;
     this.extentSizeBytes = parts.description.extentSizeBytes;
@@ -185,7 +189,18 @@ export class StorageDevice {
         await store.close();
         throw error;
       });
-      return new StorageDevice({ description, dir, lus, store, arbiter, registrations, created, openLog });
+      const luById = new Map(lus.map((lu) => [lu.id, lu]));
+      const mirrors = await DeviceMirrors.open(dir, (id) => {
+        const lu = luById.get(id);
+        if (lu === undefined) throw new NotFoundError(`no LU ${id} on this device`);
+        return lu;
+      }).catch(async (error: unknown) => {
+        await store.close();
+        throw error;
+      });
+      // A crash between a commit and saving the mirrors leaves some that the commit ended.
+      await mirrors.afterCommit(store.read().state);
+      return new StorageDevice({ description, dir, lus, store, arbiter, registrations, mirrors, created, openLog });
     } catch (error) {
       await Promise.allSettled(lus.map((lu) => lu.close()));
       throw error;
@@ -254,7 +269,9 @@ export class StorageDevice {
    */
   async commitDelta(delta: StoreDelta, epoch: number): Promise<number> {
     this.checkEpoch(epoch);
-    return this.store.append(delta, { guard: () => { this.checkEpoch(epoch); } });
+    const sequence = await this.store.append(delta, { guard: () => { this.checkEpoch(epoch); } });
+    await this.mirrors.afterCommit(this.store.view().state);
+    return sequence;
   }
 
   /**
@@ -264,7 +281,24 @@ export class StorageDevice {
    */
   async writeStore(state: StoreState, expectedSequence: number, epoch: number): Promise<number> {
     this.checkEpoch(epoch);
-    return this.store.write(state, expectedSequence, { guard: () => { this.checkEpoch(epoch); } });
+    const sequence = await this.store.write(state, expectedSequence, { guard: () => { this.checkEpoch(epoch); } });
+    await this.mirrors.afterCommit(this.store.view().state);
+    return sequence;
+  }
+
+  /** Puts an extent's source area in mirror state for the controller holding `epoch` (device-mirrors.ts). */
+  async startMirror(epoch: number, request: StartMirrorRequest): Promise<MirrorStatus> {
+    this.checkEpoch(epoch);
+    if (!mapsToSource(this.store.view().state, request)) {
+      throw new InvalidArgumentError(`the committed table does not map extent ${request.extentIndex} of ${request.volume} to ${request.sourceLuId} area ${request.sourceAreaIndex}`);
+    }
+    return this.mirrors.start(request);
+  }
+
+  /** Ends an extent's mirror for the controller holding `epoch`; true when there was one. */
+  async stopMirror(epoch: number, volume: string, extentIndex: number): Promise<boolean> {
+    this.checkEpoch(epoch);
+    return this.mirrors.stop(volume, extentIndex);
   }
 
   /**
@@ -425,6 +459,7 @@ export class StorageDevice {
 
   /** Closes every LU (after making it durable) and the store. */
   async close(): Promise<void> {
+    await this.mirrors.close();
     const results = await Promise.allSettled([...this.lus.map((lu) => lu.close()), this.store.close()]);
     const failure = results.find((result) => result.status === "rejected");
     if (failure !== undefined) throw failure.reason;

@@ -1,0 +1,149 @@
+/**
+ * A storage area in mirror state (DESIGN.md "Online migration"), kept by the
+ * device itself when source and destination are its own areas: every write
+ * to the source area passes through here, so the device, not each
+ * apparatus, applies the watermark. Below the watermark a write goes to both
+ * areas; above it to the source only. The copy goes chunk by chunk: only
+ * writes overlapping the chunk being copied wait, for one chunk's copy, and
+ * the copy waits for the writes already in flight there. Because no message
+ * crosses a process per chunk, the copy runs at disk speed.
+ *
+ * Overlapping writes to a mirrored area run one after another: two at once
+ * could land in one order on the source and the other on the destination.
+ */
+import type { LogicalUnit } from "./logical-unit.js";
+
+/** Where a mirror copies from and to, and how far it has come. */
+export interface MirrorSpec {
+  /** The extent the areas back, so that the device can tell when the mirror ends. */
+  readonly volume: string;
+  readonly extentIndex: number;
+  readonly sourceLuId: string;
+  readonly sourceAreaIndex: number;
+  readonly destinationLuId: string;
+  readonly destinationAreaIndex: number;
+  /** Bytes from the area's start already copied; writes below go to both areas. */
+  readonly watermarkBytes: number;
+}
+
+/** A byte range within the area, [startBytes, endBytes). */
+interface Span {
+  readonly startBytes: number;
+  readonly endBytes: number;
+}
+
+function overlaps(a: Span, b: Span): boolean {
+  return a.startBytes < b.endBytes && b.startBytes < a.endBytes;
+}
+
+/** A write in flight, which later overlapping writes and chunk copies wait for. */
+interface InFlight extends Span {
+  readonly done: Promise<void>;
+}
+
+export class AreaMirror {
+  readonly spec: Omit<MirrorSpec, "watermarkBytes">;
+  readonly areaBytes: number;
+  private watermark: number;
+  private readonly sourceBaseBytes: number;
+  private readonly destinationBaseBytes: number;
+  private readonly inFlight = new Set<InFlight>();
+  /** The chunk being copied, and when its copy ends. */
+  private copying: (Span & { readonly done: Promise<void> }) | undefined = undefined;
+
+  constructor(spec: MirrorSpec, readonly source: LogicalUnit, readonly destination: LogicalUnit) {
+    const { watermarkBytes, ...where } = spec;
+    this.spec = where;
+    this.areaBytes = source.extentSizeBytes;
+    this.watermark = watermarkBytes;
+    this.sourceBaseBytes = source.areaOffsetBytes(spec.sourceAreaIndex);
+    this.destinationBaseBytes = destination.areaOffsetBytes(spec.destinationAreaIndex);
+  }
+
+  get watermarkBytes(): number {
+    return this.watermark;
+  }
+
+  get synced(): boolean {
+    return this.watermark >= this.areaBytes;
+  }
+
+  /** The source LU byte range this mirror watches. */
+  get sourceSpan(): Span {
+    return { startBytes: this.sourceBaseBytes, endBytes: this.sourceBaseBytes + this.areaBytes };
+  }
+
+  /** A host write of `data` at `areaOffsetBytes` within the source area. */
+  async write(areaOffsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
+    const span = { startBytes: areaOffsetBytes, endBytes: areaOffsetBytes + data.length };
+    await this.waitUntilClear(span);
+    let finish = (): void => undefined;
+    const record: InFlight = { ...span, done: new Promise<void>((resolve) => { finish = resolve; }) };
+    this.inFlight.add(record);
+    try {
+      const toSource = this.source.writeDirect(this.sourceBaseBytes + areaOffsetBytes, data, fua);
+      const mirroredBytes = Math.min(span.endBytes, this.watermark) - areaOffsetBytes;
+      if (mirroredBytes <= 0) {
+        await toSource;
+        return;
+      }
+      const toDestination = this.destination.writeDirect(this.destinationBaseBytes + areaOffsetBytes, data.subarray(0, mirroredBytes), fua);
+      await Promise.all([toSource, toDestination]);
+    } finally {
+      this.inFlight.delete(record);
+      finish();
+    }
+  }
+
+  /**
+   * Copies the next chunk of at most `chunkBytes` from the source to the
+   * destination, durably, and moves the watermark past it.
+   */
+  async copyNextChunk(chunkBytes: number, buffer: Buffer): Promise<void> {
+    if (this.synced) return;
+    const chunk = { startBytes: this.watermark, endBytes: Math.min(this.areaBytes, this.watermark + chunkBytes) };
+    let finish = (): void => undefined;
+    this.copying = { ...chunk, done: new Promise<void>((resolve) => { finish = resolve; }) };
+    try {
+      await this.waitForWrites(chunk);
+      const piece = buffer.subarray(0, chunk.endBytes - chunk.startBytes);
+      await this.source.read(this.sourceBaseBytes + chunk.startBytes, piece);
+      // Durable before the watermark passes it: the progress table may record it next.
+      await this.destination.writeThrough(this.destinationBaseBytes + chunk.startBytes, piece);
+      this.watermark = chunk.endBytes;
+    } finally {
+      this.copying = undefined;
+      finish();
+    }
+  }
+
+  /** Resolves once no chunk is being copied. */
+  idle(): Promise<void> {
+    return this.copying?.done ?? Promise.resolve();
+  }
+
+  /** Waits until no copy and no other write overlaps `span`. */
+  private async waitUntilClear(span: Span): Promise<void> {
+    for (;;) {
+      if (this.copying !== undefined && overlaps(this.copying, span)) {
+        await this.copying.done;
+        continue;
+      }
+      const writing = this.overlappingWrite(span);
+      if (writing === undefined) return;
+      await writing.done;
+    }
+  }
+
+  /** Waits until no write in flight overlaps `span` (new ones wait for the copy). */
+  private async waitForWrites(span: Span): Promise<void> {
+    for (let writing = this.overlappingWrite(span); writing !== undefined; writing = this.overlappingWrite(span)) {
+      await writing.done;
+    }
+  }
+
+  private overlappingWrite(span: Span): InFlight | undefined {
+    for (const writing of this.inFlight) if (overlaps(writing, span)) return writing;
+    return undefined;
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * The device's mirrors (area-mirror.ts): which areas are in mirror state,
+ * the copy that brings each destination up to date, and mirrors.json, which
+ * keeps them across a restart of the device so that a copy resumes from its
+ * last saved watermark and mirroring starts again before any write is served.
+ *
+ * A mirror lives while the committed table maps its extent to its source
+ * area: the commit that switches the extent to the destination (or moves it
+ * elsewhere, or deletes it) ends it in the same step, so a source area freed
+ * by the commit is never mirrored into an area that now belongs to a volume.
+ */
+import assert from "node:assert/strict";
+import path from "node:path";
+import type { StoreState__Output } from "@switchyard/proto";
+import { AreaMirror, type MirrorSpec } from "./area-mirror.js";
+import { readFileIfExists, writeFileDurably } from "./durable-file.js";
+import { DeviceCorruptError, InvalidArgumentError, LimitExceededError } from "./errors.js";
+import type { LogicalUnit, WriteInterceptor } from "./logical-unit.js";
+
+export const mirrorsFileName = "mirrors.json";
+/** A chunk of a mirror's copy: the range whose writes wait while it is copied. */
+export const mirrorChunkBytes = 1 << 20;
+/** Mirrors copying at once; more wait their turn. */
+export const mirrorCopiesMax = 4;
+/** Mirrors at once on one device. */
+export const mirrorsMax = 4096;
+/** The watermarks are saved after this many chunks copied (and when a mirror is in sync). */
+export const mirrorSaveEveryChunks = 8;
+
+/** A mirror as the Device service reports it. */
+export interface MirrorStatus extends MirrorSpec {
+  readonly synced: boolean;
+  /** Bytes per second this mirror's group copies at; 0 for no limit. */
+  readonly rateBytesPerSecond: number;
+  readonly group: string;
+  /** Why the copy stopped, or "" while it goes on or is done. */
+  readonly failure: string;
+}
+
+export interface StartMirrorRequest extends MirrorSpec {
+  /** Mirrors of one group (a migration) share its rate limit. */
+  readonly group: string;
+  readonly rateBytesPerSecond: number;
+}
+
+interface MirrorEntry {
+  readonly mirror: AreaMirror;
+  readonly group: string;
+  readonly rateBytesPerSecond: number;
+  /** Why its copy stopped (a read error on the source, say); the mirror goes on mirroring. */
+  failure: string | undefined;
+}
+
+const keyOf = (volume: string, extentIndex: number): string => `${volume}\u0000${extentIndex}`;
+
+export class DeviceMirrors implements WriteInterceptor {
+  private readonly entries = new Map<string, MirrorEntry>();
+  /** Per group, when its next chunk may start under its rate limit. */
+  private readonly nextChunkAtMs = new Map<string, number>();
+  /** Mirrors a copier is working on. */
+  private readonly busy = new Set<MirrorEntry>();
+  private copiers = 0;
+  private chunksSinceSave = 0;
+  private saved: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(private readonly filePath: string, private readonly luById: (id: string) => LogicalUnit) {}
+
+  /** The mirrors saved in `dir`, mirroring again and copying on from their watermarks. */
+  static async open(dir: string, luById: (id: string) => LogicalUnit): Promise<DeviceMirrors> {
+    const mirrors = new DeviceMirrors(path.join(dir, mirrorsFileName), luById);
+    const bytes = await readFileIfExists(mirrors.filePath);
+    if (bytes !== undefined) for (const request of parseMirrorsFile(bytes, mirrors.filePath)) mirrors.add(request);
+    mirrors.startCopiers();
+    return mirrors;
+  }
+
+  list(): MirrorStatus[] {
+    return [...this.entries.values()].map(({ mirror, group, rateBytesPerSecond, failure }) => ({
+      ...mirror.spec, watermarkBytes: mirror.watermarkBytes, synced: mirror.synced, group, rateBytesPerSecond, failure: failure ?? "",
+    }));
+  }
+
+  /**
+   * Puts an extent's source area in mirror state and starts copying, from
+   * `watermarkBytes` (a resumed migration's saved progress). Asking again
+   * for the same mirror answers its status; a different one for the extent
+   * is refused. Saved before it returns.
+   */
+  async start(request: StartMirrorRequest): Promise<MirrorStatus> {
+    const existing = this.entries.get(keyOf(request.volume, request.extentIndex));
+    if (existing === undefined) {
+      this.add(request);
+      await this.save();
+      this.startCopiers();
+    } else if (!sameAreas(existing.mirror.spec, request)) {
+      throw new InvalidArgumentError(`extent ${request.extentIndex} of ${request.volume} is being mirrored to ${existing.mirror.spec.destinationLuId} area ${existing.mirror.spec.destinationAreaIndex} already`);
+    }
+    return this.statusOf(request.volume, request.extentIndex);
+  }
+
+  /** Ends an extent's mirror (a cancelled migration); true when there was one. Saved before it returns. */
+  async stop(volume: string, extentIndex: number): Promise<boolean> {
+    if (!this.remove(keyOf(volume, extentIndex))) return false;
+    await this.save();
+    return true;
+  }
+
+  /**
+   * After a commit: ends every mirror whose extent the committed table no
+   * longer maps to its source area. Runs before the commit is answered.
+   */
+  async afterCommit(state: StoreState__Output): Promise<void> {
+    const ended: AreaMirror[] = [];
+    for (const [key, { mirror }] of this.entries) {
+      if (mapsToSource(state, mirror.spec)) continue;
+      this.remove(key);
+      ended.push(mirror);
+    }
+    if (ended.length === 0) return;
+    // A chunk still being copied would land in an area the commit may have given away.
+    await Promise.all(ended.map((mirror) => mirror.idle()));
+    await this.save();
+  }
+
+  write(lu: LogicalUnit, offsetBytes: number, data: Buffer, fua: boolean): Promise<void> | undefined {
+    const end = offsetBytes + data.length;
+    const touched = [...this.entries.values()].filter(({ mirror }) =>
+      mirror.source === lu && mirror.sourceSpan.startBytes < end && offsetBytes < mirror.sourceSpan.endBytes);
+    if (touched.length === 0) return undefined;
+    const parts: Promise<void>[] = [];
+    let at = offsetBytes;
+    for (const { mirror } of touched.sort((a, b) => a.mirror.sourceSpan.startBytes - b.mirror.sourceSpan.startBytes)) {
+      const span = mirror.sourceSpan;
+      if (at < span.startBytes) parts.push(lu.writeDirect(at, data.subarray(at - offsetBytes, span.startBytes - offsetBytes), fua));
+      const partEnd = Math.min(end, span.endBytes);
+      const partStart = Math.max(at, span.startBytes);
+      parts.push(mirror.write(partStart - span.startBytes, data.subarray(partStart - offsetBytes, partEnd - offsetBytes), fua));
+      at = partEnd;
+    }
+    if (at < end) parts.push(lu.writeDirect(at, data.subarray(at - offsetBytes), fua));
+    return Promise.all(parts).then(() => undefined);
+  }
+
+  /** Stops copying and saves where each copy got to, for the next open. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.entries.values()].map(({ mirror }) => mirror.idle()));
+    await this.save();
+  }
+
+  /** Read through a call: a copy's awaits may close the device meanwhile. */
+  private isClosed(): boolean {
+    return this.closed;
+  }
+
+  private statusOf(volume: string, extentIndex: number): MirrorStatus {
+    const status = this.list().find((entry) => entry.volume === volume && entry.extentIndex === extentIndex);
+    assert.ok(status !== undefined);
+    return status;
+  }
+
+  private add(request: StartMirrorRequest): void {
+    if (this.entries.size >= mirrorsMax) throw new LimitExceededError(`the device keeps at most ${mirrorsMax} mirrors`);
+    const source = this.luById(request.sourceLuId);
+    const destination = this.luById(request.destinationLuId);
+    if (!Number.isSafeInteger(request.watermarkBytes) || request.watermarkBytes < 0 || request.watermarkBytes > source.extentSizeBytes) {
+      throw new InvalidArgumentError(`watermark ${request.watermarkBytes} is not within an area of ${source.extentSizeBytes} bytes`);
+    }
+    if (!Number.isSafeInteger(request.rateBytesPerSecond) || request.rateBytesPerSecond < 0) {
+      throw new InvalidArgumentError(`copy rate ${request.rateBytesPerSecond} bytes per second is not a whole number >= 0`);
+    }
+    if (source === destination && request.sourceAreaIndex === request.destinationAreaIndex) {
+      throw new InvalidArgumentError(`a mirror of ${source.id} area ${request.sourceAreaIndex} onto itself`);
+    }
+    for (const { mirror } of this.entries.values()) {
+      const areas = [[mirror.spec.sourceLuId, mirror.spec.sourceAreaIndex], [mirror.spec.destinationLuId, mirror.spec.destinationAreaIndex]];
+      const taken = areas.some(([luId, area]) => (luId === request.sourceLuId && area === request.sourceAreaIndex) || (luId === request.destinationLuId && area === request.destinationAreaIndex));
+      if (taken) throw new InvalidArgumentError(`${request.sourceLuId} area ${request.sourceAreaIndex} or ${request.destinationLuId} area ${request.destinationAreaIndex} is in another mirror`);
+    }
+    const mirror = new AreaMirror(request, source, destination);
+    this.entries.set(keyOf(request.volume, request.extentIndex), { mirror, group: request.group, rateBytesPerSecond: request.rateBytesPerSecond, failure: undefined });
+    source.interceptWrites(this);
+  }
+
+  private remove(key: string): boolean {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return false;
+    this.entries.delete(key);
+    const source = entry.mirror.source;
+    if (![...this.entries.values()].some(({ mirror }) => mirror.source === source)) source.interceptWrites(undefined);
+    return true;
+  }
+
+  /** Saves every mirror's watermark; saves run one after another. */
+  private save(): Promise<void> {
+    this.chunksSinceSave = 0;
+    const requests: StartMirrorRequest[] = [...this.entries.values()].map(({ mirror, group, rateBytesPerSecond }) => ({
+      ...mirror.spec, watermarkBytes: mirror.watermarkBytes, group, rateBytesPerSecond,
+    }));
+    const text = JSON.stringify({ formatVersion: 1, mirrors: requests }, null, 2) + "\n";
+    const write = (): Promise<void> => writeFileDurably(this.filePath, text);
+    this.saved = this.saved.then(write, write);
+    return this.saved;
+  }
+
+  private startCopiers(): void {
+    while (!this.closed && this.copiers < mirrorCopiesMax && this.copiers < this.unsyncedCount()) {
+      this.copiers += 1;
+      void this.copyLoop().finally(() => { this.copiers -= 1; });
+    }
+  }
+
+  private unsyncedCount(): number {
+    let count = 0;
+    for (const { mirror, failure } of this.entries.values()) if (!mirror.synced && failure === undefined) count += 1;
+    return count;
+  }
+
+  /** One copier: takes the next mirror no other copier has, and copies it chunk by chunk. */
+  private async copyLoop(): Promise<void> {
+    const buffer = Buffer.allocUnsafe(mirrorChunkBytes);
+    for (let entry = this.takeMirror(); entry !== undefined && !this.closed; entry = this.takeMirror()) {
+      try {
+        await this.copyMirror(entry, buffer);
+      } catch (error) {
+        // Closing fails the copy's I/O; that is no failure of the mirror.
+        if (!this.isClosed()) entry.failure = error instanceof Error ? error.message : String(error);
+      } finally {
+        this.busy.delete(entry);
+      }
+    }
+  }
+
+  private async copyMirror(entry: MirrorEntry, buffer: Buffer): Promise<void> {
+    const { mirror } = entry;
+    const key = keyOf(mirror.spec.volume, mirror.spec.extentIndex);
+    while (!mirror.synced && !this.isClosed() && this.entries.get(key) === entry) {
+      await this.waitForRate(entry);
+      await mirror.copyNextChunk(mirrorChunkBytes, buffer);
+      this.chunksSinceSave += 1;
+      const inSync = mirror.watermarkBytes >= mirror.areaBytes;
+      if (inSync || this.chunksSinceSave >= mirrorSaveEveryChunks) await this.save();
+    }
+  }
+
+  private takeMirror(): MirrorEntry | undefined {
+    for (const entry of this.entries.values()) {
+      if (entry.mirror.synced || entry.failure !== undefined || this.busy.has(entry)) continue;
+      this.busy.add(entry);
+      return entry;
+    }
+    return undefined;
+  }
+
+  private async waitForRate(entry: MirrorEntry): Promise<void> {
+    if (entry.rateBytesPerSecond === 0) return;
+    const nowMs = performance.now();
+    const startAtMs = Math.max(nowMs, this.nextChunkAtMs.get(entry.group) ?? nowMs);
+    this.nextChunkAtMs.set(entry.group, startAtMs + (1000 * mirrorChunkBytes) / entry.rateBytesPerSecond);
+    if (startAtMs > nowMs) await new Promise((resolve) => setTimeout(resolve, startAtMs - nowMs));
+  }
+}
+
+function sameAreas(a: Omit<MirrorSpec, "watermarkBytes">, b: MirrorSpec): boolean {
+  return a.sourceLuId === b.sourceLuId && a.sourceAreaIndex === b.sourceAreaIndex &&
+    a.destinationLuId === b.destinationLuId && a.destinationAreaIndex === b.destinationAreaIndex;
+}
+
+/** True when the committed table maps the mirror's extent to its source area. */
+export function mapsToSource(state: StoreState__Output, spec: Omit<MirrorSpec, "watermarkBytes">): boolean {
+  const volume = state.volumes.find((candidate) => candidate.name === spec.volume);
+  const luIndex = state.lus.find((lu) => lu.id === spec.sourceLuId)?.index;
+  if (volume === undefined || volume.extents === null || luIndex === undefined) return false;
+  return volume.extents.lu_index[spec.extentIndex] === luIndex && volume.extents.area_index[spec.extentIndex] === spec.sourceAreaIndex;
+}
+
+function parseMirrorsFile(bytes: Buffer, filePath: string): StartMirrorRequest[] {
+  const corrupt = (why: string): DeviceCorruptError => new DeviceCorruptError(`${filePath}: ${why}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    throw corrupt("not JSON");
+  }
+  if (typeof value !== "object" || value === null || !("mirrors" in value) || !Array.isArray(value.mirrors)) throw corrupt("no mirrors list");
+  return value.mirrors.map((entry: unknown, index) => {
+    if (typeof entry !== "object" || entry === null) throw corrupt(`mirror ${index} is not an object`);
+    const field = (name: string, type: "string" | "number"): unknown => {
+      const found: unknown = (entry as Record<string, unknown>)[name];
+      if (typeof found !== type) throw corrupt(`mirror ${index} has no ${type} ${name}`);
+      return found;
+    };
+    return {
+      volume: field("volume", "string") as string, extentIndex: field("extentIndex", "number") as number,
+      sourceLuId: field("sourceLuId", "string") as string, sourceAreaIndex: field("sourceAreaIndex", "number") as number,
+      destinationLuId: field("destinationLuId", "string") as string, destinationAreaIndex: field("destinationAreaIndex", "number") as number,
+      watermarkBytes: field("watermarkBytes", "number") as number, group: field("group", "string") as string,
+      rateBytesPerSecond: field("rateBytesPerSecond", "number") as number,
+    };
+  });
+}
