@@ -5,10 +5,11 @@
  * device's typed errors to gRPC status codes in one switch (grpcStatusOf).
  */
 import * as grpc from "@grpc/grpc-js";
-import type { DeviceHandlers, Lease } from "@switchyard/proto";
+import type { DeviceHandlers, Lease, Mirror } from "@switchyard/proto";
 import type { LeaseState } from "./arbiter.js";
 import { DeviceError, InvalidArgumentError } from "./errors.js";
 import type { StorageDevice } from "./storage-device.js";
+import type { MirrorStatus } from "./device-mirrors.js";
 
 /** The full name of the service, for health checks. */
 export const deviceServiceName = "switchyard.v1.Device";
@@ -134,6 +135,18 @@ export function deviceServiceHandlers(device: StorageDevice, options: DeviceServ
     ScrubAreas: unary(async (request) => ({
       zeroed_bytes: await device.scrubAreas(request.epoch, request.lu_id, request.area_indexes),
     })),
+    StartMirror: unary(async (request) => {
+      const mirror = request.mirror;
+      if (mirror === null) throw new InvalidArgumentError("StartMirror needs a mirror");
+      return mirrorMessage(await device.startMirror(request.epoch, {
+        volume: mirror.volume, extentIndex: mirror.extent_index,
+        sourceLuId: mirror.source_lu_id, sourceAreaIndex: mirror.source_area_index,
+        destinationLuId: mirror.destination_lu_id, destinationAreaIndex: mirror.destination_area_index,
+        watermarkBytes: mirror.watermark_bytes, group: mirror.group, rateBytesPerSecond: mirror.rate_bytes_per_second,
+      }));
+    }),
+    StopMirror: unary(async (request) => ({ stopped: await device.stopMirror(request.epoch, request.volume, request.extent_index) })),
+    ListMirrors: unary(() => ({ mirrors: device.mirrors.list().map(mirrorMessage) })),
   };
 }
 
@@ -172,4 +185,14 @@ function crash(error: unknown): void {
   setImmediate(() => {
     throw error;
   });
+}
+
+function mirrorMessage(status: MirrorStatus): Mirror {
+  return {
+    volume: status.volume, extent_index: status.extentIndex,
+    source_lu_id: status.sourceLuId, source_area_index: status.sourceAreaIndex,
+    destination_lu_id: status.destinationLuId, destination_area_index: status.destinationAreaIndex,
+    watermark_bytes: status.watermarkBytes, group: status.group, rate_bytes_per_second: status.rateBytesPerSecond,
+    synced: status.synced, failure: status.failure,
+  };
 }

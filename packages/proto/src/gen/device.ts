@@ -21,8 +21,11 @@ import type { GetInventoryRequest as _switchyard_v1_GetInventoryRequest, GetInve
 import type { Inventory as _switchyard_v1_Inventory, Inventory__Output as _switchyard_v1_Inventory__Output } from './switchyard/v1/Inventory.js';
 import type { JournalEntry as _switchyard_v1_JournalEntry, JournalEntry__Output as _switchyard_v1_JournalEntry__Output } from './switchyard/v1/JournalEntry.js';
 import type { Lease as _switchyard_v1_Lease, Lease__Output as _switchyard_v1_Lease__Output } from './switchyard/v1/Lease.js';
+import type { ListMirrorsRequest as _switchyard_v1_ListMirrorsRequest, ListMirrorsRequest__Output as _switchyard_v1_ListMirrorsRequest__Output } from './switchyard/v1/ListMirrorsRequest.js';
+import type { ListMirrorsResponse as _switchyard_v1_ListMirrorsResponse, ListMirrorsResponse__Output as _switchyard_v1_ListMirrorsResponse__Output } from './switchyard/v1/ListMirrorsResponse.js';
 import type { LogicalUnit as _switchyard_v1_LogicalUnit, LogicalUnit__Output as _switchyard_v1_LogicalUnit__Output } from './switchyard/v1/LogicalUnit.js';
 import type { LogicalUnitInventory as _switchyard_v1_LogicalUnitInventory, LogicalUnitInventory__Output as _switchyard_v1_LogicalUnitInventory__Output } from './switchyard/v1/LogicalUnitInventory.js';
+import type { Mirror as _switchyard_v1_Mirror, Mirror__Output as _switchyard_v1_Mirror__Output } from './switchyard/v1/Mirror.js';
 import type { PhaseReport as _switchyard_v1_PhaseReport, PhaseReport__Output as _switchyard_v1_PhaseReport__Output } from './switchyard/v1/PhaseReport.js';
 import type { PhaseTiming as _switchyard_v1_PhaseTiming, PhaseTiming__Output as _switchyard_v1_PhaseTiming__Output } from './switchyard/v1/PhaseTiming.js';
 import type { ReadStoreRequest as _switchyard_v1_ReadStoreRequest, ReadStoreRequest__Output as _switchyard_v1_ReadStoreRequest__Output } from './switchyard/v1/ReadStoreRequest.js';
@@ -33,6 +36,9 @@ import type { RenewRegistrationRequest as _switchyard_v1_RenewRegistrationReques
 import type { RenewRegistrationResponse as _switchyard_v1_RenewRegistrationResponse, RenewRegistrationResponse__Output as _switchyard_v1_RenewRegistrationResponse__Output } from './switchyard/v1/RenewRegistrationResponse.js';
 import type { ScrubAreasRequest as _switchyard_v1_ScrubAreasRequest, ScrubAreasRequest__Output as _switchyard_v1_ScrubAreasRequest__Output } from './switchyard/v1/ScrubAreasRequest.js';
 import type { ScrubAreasResponse as _switchyard_v1_ScrubAreasResponse, ScrubAreasResponse__Output as _switchyard_v1_ScrubAreasResponse__Output } from './switchyard/v1/ScrubAreasResponse.js';
+import type { StartMirrorRequest as _switchyard_v1_StartMirrorRequest, StartMirrorRequest__Output as _switchyard_v1_StartMirrorRequest__Output } from './switchyard/v1/StartMirrorRequest.js';
+import type { StopMirrorRequest as _switchyard_v1_StopMirrorRequest, StopMirrorRequest__Output as _switchyard_v1_StopMirrorRequest__Output } from './switchyard/v1/StopMirrorRequest.js';
+import type { StopMirrorResponse as _switchyard_v1_StopMirrorResponse, StopMirrorResponse__Output as _switchyard_v1_StopMirrorResponse__Output } from './switchyard/v1/StopMirrorResponse.js';
 import type { StoreDelta as _switchyard_v1_StoreDelta, StoreDelta__Output as _switchyard_v1_StoreDelta__Output } from './switchyard/v1/StoreDelta.js';
 import type { StoreSnapshot as _switchyard_v1_StoreSnapshot, StoreSnapshot__Output as _switchyard_v1_StoreSnapshot__Output } from './switchyard/v1/StoreSnapshot.js';
 import type { StoreState as _switchyard_v1_StoreState, StoreState__Output as _switchyard_v1_StoreState__Output } from './switchyard/v1/StoreState.js';
@@ -69,8 +75,11 @@ export interface ProtoGrpcType {
       Inventory: MessageTypeDefinition<_switchyard_v1_Inventory, _switchyard_v1_Inventory__Output>
       JournalEntry: MessageTypeDefinition<_switchyard_v1_JournalEntry, _switchyard_v1_JournalEntry__Output>
       Lease: MessageTypeDefinition<_switchyard_v1_Lease, _switchyard_v1_Lease__Output>
+      ListMirrorsRequest: MessageTypeDefinition<_switchyard_v1_ListMirrorsRequest, _switchyard_v1_ListMirrorsRequest__Output>
+      ListMirrorsResponse: MessageTypeDefinition<_switchyard_v1_ListMirrorsResponse, _switchyard_v1_ListMirrorsResponse__Output>
       LogicalUnit: MessageTypeDefinition<_switchyard_v1_LogicalUnit, _switchyard_v1_LogicalUnit__Output>
       LogicalUnitInventory: MessageTypeDefinition<_switchyard_v1_LogicalUnitInventory, _switchyard_v1_LogicalUnitInventory__Output>
+      Mirror: MessageTypeDefinition<_switchyard_v1_Mirror, _switchyard_v1_Mirror__Output>
       PhaseReport: MessageTypeDefinition<_switchyard_v1_PhaseReport, _switchyard_v1_PhaseReport__Output>
       PhaseTiming: MessageTypeDefinition<_switchyard_v1_PhaseTiming, _switchyard_v1_PhaseTiming__Output>
       ReadStoreRequest: MessageTypeDefinition<_switchyard_v1_ReadStoreRequest, _switchyard_v1_ReadStoreRequest__Output>
@@ -82,6 +91,9 @@ export interface ProtoGrpcType {
       RenewRegistrationResponse: MessageTypeDefinition<_switchyard_v1_RenewRegistrationResponse, _switchyard_v1_RenewRegistrationResponse__Output>
       ScrubAreasRequest: MessageTypeDefinition<_switchyard_v1_ScrubAreasRequest, _switchyard_v1_ScrubAreasRequest__Output>
       ScrubAreasResponse: MessageTypeDefinition<_switchyard_v1_ScrubAreasResponse, _switchyard_v1_ScrubAreasResponse__Output>
+      StartMirrorRequest: MessageTypeDefinition<_switchyard_v1_StartMirrorRequest, _switchyard_v1_StartMirrorRequest__Output>
+      StopMirrorRequest: MessageTypeDefinition<_switchyard_v1_StopMirrorRequest, _switchyard_v1_StopMirrorRequest__Output>
+      StopMirrorResponse: MessageTypeDefinition<_switchyard_v1_StopMirrorResponse, _switchyard_v1_StopMirrorResponse__Output>
       StoreDelta: MessageTypeDefinition<_switchyard_v1_StoreDelta, _switchyard_v1_StoreDelta__Output>
       StoreSnapshot: MessageTypeDefinition<_switchyard_v1_StoreSnapshot, _switchyard_v1_StoreSnapshot__Output>
       StoreState: MessageTypeDefinition<_switchyard_v1_StoreState, _switchyard_v1_StoreState__Output>

@@ -13,6 +13,9 @@ import type { FenceResponse as _switchyard_v1_FenceResponse, FenceResponse__Outp
 import type { GetInventoryRequest as _switchyard_v1_GetInventoryRequest, GetInventoryRequest__Output as _switchyard_v1_GetInventoryRequest__Output } from '../../switchyard/v1/GetInventoryRequest.js';
 import type { Inventory as _switchyard_v1_Inventory, Inventory__Output as _switchyard_v1_Inventory__Output } from '../../switchyard/v1/Inventory.js';
 import type { Lease as _switchyard_v1_Lease, Lease__Output as _switchyard_v1_Lease__Output } from '../../switchyard/v1/Lease.js';
+import type { ListMirrorsRequest as _switchyard_v1_ListMirrorsRequest, ListMirrorsRequest__Output as _switchyard_v1_ListMirrorsRequest__Output } from '../../switchyard/v1/ListMirrorsRequest.js';
+import type { ListMirrorsResponse as _switchyard_v1_ListMirrorsResponse, ListMirrorsResponse__Output as _switchyard_v1_ListMirrorsResponse__Output } from '../../switchyard/v1/ListMirrorsResponse.js';
+import type { Mirror as _switchyard_v1_Mirror, Mirror__Output as _switchyard_v1_Mirror__Output } from '../../switchyard/v1/Mirror.js';
 import type { ReadStoreRequest as _switchyard_v1_ReadStoreRequest, ReadStoreRequest__Output as _switchyard_v1_ReadStoreRequest__Output } from '../../switchyard/v1/ReadStoreRequest.js';
 import type { RegisterKeyRequest as _switchyard_v1_RegisterKeyRequest, RegisterKeyRequest__Output as _switchyard_v1_RegisterKeyRequest__Output } from '../../switchyard/v1/RegisterKeyRequest.js';
 import type { RegisterKeyResponse as _switchyard_v1_RegisterKeyResponse, RegisterKeyResponse__Output as _switchyard_v1_RegisterKeyResponse__Output } from '../../switchyard/v1/RegisterKeyResponse.js';
@@ -21,6 +24,9 @@ import type { RenewRegistrationRequest as _switchyard_v1_RenewRegistrationReques
 import type { RenewRegistrationResponse as _switchyard_v1_RenewRegistrationResponse, RenewRegistrationResponse__Output as _switchyard_v1_RenewRegistrationResponse__Output } from '../../switchyard/v1/RenewRegistrationResponse.js';
 import type { ScrubAreasRequest as _switchyard_v1_ScrubAreasRequest, ScrubAreasRequest__Output as _switchyard_v1_ScrubAreasRequest__Output } from '../../switchyard/v1/ScrubAreasRequest.js';
 import type { ScrubAreasResponse as _switchyard_v1_ScrubAreasResponse, ScrubAreasResponse__Output as _switchyard_v1_ScrubAreasResponse__Output } from '../../switchyard/v1/ScrubAreasResponse.js';
+import type { StartMirrorRequest as _switchyard_v1_StartMirrorRequest, StartMirrorRequest__Output as _switchyard_v1_StartMirrorRequest__Output } from '../../switchyard/v1/StartMirrorRequest.js';
+import type { StopMirrorRequest as _switchyard_v1_StopMirrorRequest, StopMirrorRequest__Output as _switchyard_v1_StopMirrorRequest__Output } from '../../switchyard/v1/StopMirrorRequest.js';
+import type { StopMirrorResponse as _switchyard_v1_StopMirrorResponse, StopMirrorResponse__Output as _switchyard_v1_StopMirrorResponse__Output } from '../../switchyard/v1/StopMirrorResponse.js';
 import type { StoreSnapshot as _switchyard_v1_StoreSnapshot, StoreSnapshot__Output as _switchyard_v1_StoreSnapshot__Output } from '../../switchyard/v1/StoreSnapshot.js';
 import type { WriteStoreRequest as _switchyard_v1_WriteStoreRequest, WriteStoreRequest__Output as _switchyard_v1_WriteStoreRequest__Output } from '../../switchyard/v1/WriteStoreRequest.js';
 import type { WriteStoreResponse as _switchyard_v1_WriteStoreResponse, WriteStoreResponse__Output as _switchyard_v1_WriteStoreResponse__Output } from '../../switchyard/v1/WriteStoreResponse.js';
@@ -80,6 +86,15 @@ export interface DeviceClient extends grpc.Client {
   getInventory(argument: _switchyard_v1_GetInventoryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Inventory__Output>): grpc.ClientUnaryCall;
   getInventory(argument: _switchyard_v1_GetInventoryRequest, callback: grpc.requestCallback<_switchyard_v1_Inventory__Output>): grpc.ClientUnaryCall;
   
+  ListMirrors(argument: _switchyard_v1_ListMirrorsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ListMirrorsResponse__Output>): grpc.ClientUnaryCall;
+  ListMirrors(argument: _switchyard_v1_ListMirrorsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_ListMirrorsResponse__Output>): grpc.ClientUnaryCall;
+  ListMirrors(argument: _switchyard_v1_ListMirrorsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ListMirrorsResponse__Output>): grpc.ClientUnaryCall;
+  ListMirrors(argument: _switchyard_v1_ListMirrorsRequest, callback: grpc.requestCallback<_switchyard_v1_ListMirrorsResponse__Output>): grpc.ClientUnaryCall;
+  listMirrors(argument: _switchyard_v1_ListMirrorsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ListMirrorsResponse__Output>): grpc.ClientUnaryCall;
+  listMirrors(argument: _switchyard_v1_ListMirrorsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_ListMirrorsResponse__Output>): grpc.ClientUnaryCall;
+  listMirrors(argument: _switchyard_v1_ListMirrorsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ListMirrorsResponse__Output>): grpc.ClientUnaryCall;
+  listMirrors(argument: _switchyard_v1_ListMirrorsRequest, callback: grpc.requestCallback<_switchyard_v1_ListMirrorsResponse__Output>): grpc.ClientUnaryCall;
+  
   ReadStore(argument: _switchyard_v1_ReadStoreRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_StoreSnapshot__Output>): grpc.ClientUnaryCall;
   ReadStore(argument: _switchyard_v1_ReadStoreRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_StoreSnapshot__Output>): grpc.ClientUnaryCall;
   ReadStore(argument: _switchyard_v1_ReadStoreRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_StoreSnapshot__Output>): grpc.ClientUnaryCall;
@@ -125,6 +140,24 @@ export interface DeviceClient extends grpc.Client {
   scrubAreas(argument: _switchyard_v1_ScrubAreasRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ScrubAreasResponse__Output>): grpc.ClientUnaryCall;
   scrubAreas(argument: _switchyard_v1_ScrubAreasRequest, callback: grpc.requestCallback<_switchyard_v1_ScrubAreasResponse__Output>): grpc.ClientUnaryCall;
   
+  StartMirror(argument: _switchyard_v1_StartMirrorRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Mirror__Output>): grpc.ClientUnaryCall;
+  StartMirror(argument: _switchyard_v1_StartMirrorRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_Mirror__Output>): grpc.ClientUnaryCall;
+  StartMirror(argument: _switchyard_v1_StartMirrorRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Mirror__Output>): grpc.ClientUnaryCall;
+  StartMirror(argument: _switchyard_v1_StartMirrorRequest, callback: grpc.requestCallback<_switchyard_v1_Mirror__Output>): grpc.ClientUnaryCall;
+  startMirror(argument: _switchyard_v1_StartMirrorRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Mirror__Output>): grpc.ClientUnaryCall;
+  startMirror(argument: _switchyard_v1_StartMirrorRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_Mirror__Output>): grpc.ClientUnaryCall;
+  startMirror(argument: _switchyard_v1_StartMirrorRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Mirror__Output>): grpc.ClientUnaryCall;
+  startMirror(argument: _switchyard_v1_StartMirrorRequest, callback: grpc.requestCallback<_switchyard_v1_Mirror__Output>): grpc.ClientUnaryCall;
+  
+  StopMirror(argument: _switchyard_v1_StopMirrorRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_StopMirrorResponse__Output>): grpc.ClientUnaryCall;
+  StopMirror(argument: _switchyard_v1_StopMirrorRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_StopMirrorResponse__Output>): grpc.ClientUnaryCall;
+  StopMirror(argument: _switchyard_v1_StopMirrorRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_StopMirrorResponse__Output>): grpc.ClientUnaryCall;
+  StopMirror(argument: _switchyard_v1_StopMirrorRequest, callback: grpc.requestCallback<_switchyard_v1_StopMirrorResponse__Output>): grpc.ClientUnaryCall;
+  stopMirror(argument: _switchyard_v1_StopMirrorRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_StopMirrorResponse__Output>): grpc.ClientUnaryCall;
+  stopMirror(argument: _switchyard_v1_StopMirrorRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_StopMirrorResponse__Output>): grpc.ClientUnaryCall;
+  stopMirror(argument: _switchyard_v1_StopMirrorRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_StopMirrorResponse__Output>): grpc.ClientUnaryCall;
+  stopMirror(argument: _switchyard_v1_StopMirrorRequest, callback: grpc.requestCallback<_switchyard_v1_StopMirrorResponse__Output>): grpc.ClientUnaryCall;
+  
   WriteStore(argument: _switchyard_v1_WriteStoreRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
   WriteStore(argument: _switchyard_v1_WriteStoreRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
   WriteStore(argument: _switchyard_v1_WriteStoreRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
@@ -149,6 +182,8 @@ export interface DeviceHandlers extends grpc.UntypedServiceImplementation {
   
   GetInventory: grpc.handleUnaryCall<_switchyard_v1_GetInventoryRequest__Output, _switchyard_v1_Inventory>;
   
+  ListMirrors: grpc.handleUnaryCall<_switchyard_v1_ListMirrorsRequest__Output, _switchyard_v1_ListMirrorsResponse>;
+  
   ReadStore: grpc.handleUnaryCall<_switchyard_v1_ReadStoreRequest__Output, _switchyard_v1_StoreSnapshot>;
   
   RegisterKey: grpc.handleUnaryCall<_switchyard_v1_RegisterKeyRequest__Output, _switchyard_v1_RegisterKeyResponse>;
@@ -158,6 +193,10 @@ export interface DeviceHandlers extends grpc.UntypedServiceImplementation {
   RenewRegistration: grpc.handleUnaryCall<_switchyard_v1_RenewRegistrationRequest__Output, _switchyard_v1_RenewRegistrationResponse>;
   
   ScrubAreas: grpc.handleUnaryCall<_switchyard_v1_ScrubAreasRequest__Output, _switchyard_v1_ScrubAreasResponse>;
+  
+  StartMirror: grpc.handleUnaryCall<_switchyard_v1_StartMirrorRequest__Output, _switchyard_v1_Mirror>;
+  
+  StopMirror: grpc.handleUnaryCall<_switchyard_v1_StopMirrorRequest__Output, _switchyard_v1_StopMirrorResponse>;
   
   WriteStore: grpc.handleUnaryCall<_switchyard_v1_WriteStoreRequest__Output, _switchyard_v1_WriteStoreResponse>;
   
@@ -170,10 +209,13 @@ export interface DeviceDefinition extends grpc.ServiceDefinition {
   Enroll: MethodDefinition<_switchyard_v1_EnrollRequest, _switchyard_v1_EnrollResponse, _switchyard_v1_EnrollRequest__Output, _switchyard_v1_EnrollResponse__Output>
   Fence: MethodDefinition<_switchyard_v1_FenceRequest, _switchyard_v1_FenceResponse, _switchyard_v1_FenceRequest__Output, _switchyard_v1_FenceResponse__Output>
   GetInventory: MethodDefinition<_switchyard_v1_GetInventoryRequest, _switchyard_v1_Inventory, _switchyard_v1_GetInventoryRequest__Output, _switchyard_v1_Inventory__Output>
+  ListMirrors: MethodDefinition<_switchyard_v1_ListMirrorsRequest, _switchyard_v1_ListMirrorsResponse, _switchyard_v1_ListMirrorsRequest__Output, _switchyard_v1_ListMirrorsResponse__Output>
   ReadStore: MethodDefinition<_switchyard_v1_ReadStoreRequest, _switchyard_v1_StoreSnapshot, _switchyard_v1_ReadStoreRequest__Output, _switchyard_v1_StoreSnapshot__Output>
   RegisterKey: MethodDefinition<_switchyard_v1_RegisterKeyRequest, _switchyard_v1_RegisterKeyResponse, _switchyard_v1_RegisterKeyRequest__Output, _switchyard_v1_RegisterKeyResponse__Output>
   RenewLease: MethodDefinition<_switchyard_v1_RenewLeaseRequest, _switchyard_v1_Lease, _switchyard_v1_RenewLeaseRequest__Output, _switchyard_v1_Lease__Output>
   RenewRegistration: MethodDefinition<_switchyard_v1_RenewRegistrationRequest, _switchyard_v1_RenewRegistrationResponse, _switchyard_v1_RenewRegistrationRequest__Output, _switchyard_v1_RenewRegistrationResponse__Output>
   ScrubAreas: MethodDefinition<_switchyard_v1_ScrubAreasRequest, _switchyard_v1_ScrubAreasResponse, _switchyard_v1_ScrubAreasRequest__Output, _switchyard_v1_ScrubAreasResponse__Output>
+  StartMirror: MethodDefinition<_switchyard_v1_StartMirrorRequest, _switchyard_v1_Mirror, _switchyard_v1_StartMirrorRequest__Output, _switchyard_v1_Mirror__Output>
+  StopMirror: MethodDefinition<_switchyard_v1_StopMirrorRequest, _switchyard_v1_StopMirrorResponse, _switchyard_v1_StopMirrorRequest__Output, _switchyard_v1_StopMirrorResponse__Output>
   WriteStore: MethodDefinition<_switchyard_v1_WriteStoreRequest, _switchyard_v1_WriteStoreResponse, _switchyard_v1_WriteStoreRequest__Output, _switchyard_v1_WriteStoreResponse__Output>
 }
