@@ -138,18 +138,19 @@ describe("DeviceMirrors", () => {
     expect((await readArea(second.lu1, 2)).equals(await readArea(second.lu0, 1))).toBe(true);
   });
 
-  it("ends a mirror when a commit no longer maps its extent to the source, and refuses a second one for the extent", async () => {
+  it("ends a mirror when a commit takes its extent out of mirror state, and refuses a second one for the extent", async () => {
     const { lu0, byId } = await openLus();
     const mirrors = await openMirrors(byId);
     await mirrors.start(request);
     await expect(mirrors.start({ ...request, destinationAreaIndex: 3 })).rejects.toThrow(/being mirrored/);
-    const state = (luIndex: number, areaIndex: number): StoreState__Output => ({
+    const state = (luIndex: number, areaIndex: number, mirrorLuPlusOne: number): StoreState__Output => ({
       lus: [{ id: "lu0", index: 0 }, { id: "lu1", index: 1 }],
-      volumes: [{ name: "v", extents: { lu_index: [luIndex], area_index: [areaIndex] } }],
+      volumes: [{ name: "v", extents: { lu_index: [luIndex], area_index: [areaIndex], mirror_lu_index_plus_one: [mirrorLuPlusOne], mirror_area_index: [2] } }],
     }) as unknown as StoreState__Output;
-    await mirrors.afterCommit(state(0, 1));
+    await mirrors.afterCommit(state(0, 1, 2));
     expect(mirrors.list()).toHaveLength(1);
-    await mirrors.afterCommit(state(1, 2));
+    // The switch: on the destination, no mirror.
+    await mirrors.afterCommit(state(1, 2, 0));
     expect(mirrors.list()).toHaveLength(0);
     // Writes to the old source go to the LU alone again.
     await lu0.write(lu0.areaOffsetBytes(1), Buffer.alloc(4096, 1), false);

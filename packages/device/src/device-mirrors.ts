@@ -4,10 +4,11 @@
  * keeps them across a restart of the device so that a copy resumes from its
  * last saved watermark and mirroring starts again before any write is served.
  *
- * A mirror lives while the committed table maps its extent to its source
- * area: the commit that switches the extent to the destination (or moves it
- * elsewhere, or deletes it) ends it in the same step, so a source area freed
- * by the commit is never mirrored into an area that now belongs to a volume.
+ * A mirror lives while the committed table has its extent in mirror state
+ * from its source area to its destination: the commit that switches the
+ * extent to the destination (or cancels the mirror, moves the extent
+ * elsewhere, or deletes it) ends it in the same step, so an area freed by the
+ * commit is never written by a mirror once it may belong to a volume.
  */
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -107,13 +108,13 @@ export class DeviceMirrors implements WriteInterceptor {
   }
 
   /**
-   * After a commit: ends every mirror whose extent the committed table no
-   * longer maps to its source area. Runs before the commit is answered.
+   * After a commit: ends every mirror the committed table no longer has.
+   * Runs before the commit is answered.
    */
   async afterCommit(state: StoreState__Output): Promise<void> {
     const ended: AreaMirror[] = [];
     for (const [key, { mirror }] of this.entries) {
-      if (mapsToSource(state, mirror.spec)) continue;
+      if (tableHasMirror(state, mirror.spec)) continue;
       this.remove(key);
       ended.push(mirror);
     }
@@ -268,12 +269,20 @@ function sameAreas(a: Omit<MirrorSpec, "watermarkBytes">, b: MirrorSpec): boolea
     a.destinationLuId === b.destinationLuId && a.destinationAreaIndex === b.destinationAreaIndex;
 }
 
-/** True when the committed table maps the mirror's extent to its source area. */
-export function mapsToSource(state: StoreState__Output, spec: Omit<MirrorSpec, "watermarkBytes">): boolean {
+/**
+ * True when the committed table has the mirror's extent in mirror state from
+ * its source area to its destination (DESIGN.md: a change puts the extent in
+ * mirror state; the device only carries it out).
+ */
+export function tableHasMirror(state: StoreState__Output, spec: Omit<MirrorSpec, "watermarkBytes">): boolean {
   const volume = state.volumes.find((candidate) => candidate.name === spec.volume);
-  const luIndex = state.lus.find((lu) => lu.id === spec.sourceLuId)?.index;
-  if (volume === undefined || volume.extents === null || luIndex === undefined) return false;
-  return volume.extents.lu_index[spec.extentIndex] === luIndex && volume.extents.area_index[spec.extentIndex] === spec.sourceAreaIndex;
+  const sourceLu = state.lus.find((lu) => lu.id === spec.sourceLuId)?.index;
+  const destinationLu = state.lus.find((lu) => lu.id === spec.destinationLuId)?.index;
+  if (volume === undefined || volume.extents === null || sourceLu === undefined || destinationLu === undefined) return false;
+  const columns = volume.extents;
+  const at = spec.extentIndex;
+  return columns.lu_index[at] === sourceLu && columns.area_index[at] === spec.sourceAreaIndex &&
+    columns.mirror_lu_index_plus_one[at] === destinationLu + 1 && columns.mirror_area_index[at] === spec.destinationAreaIndex;
 }
 
 function parseMirrorsFile(bytes: Buffer, filePath: string): StartMirrorRequest[] {

@@ -101,7 +101,9 @@ describe("deviceServiceHandlers", () => {
   it("mirrors an extent: refuses a stale epoch or an unmapped source, copies it, and the commit switching the extent ends the mirror", async () => {
     const lease = await call<Lease__Output>((callback) => client.AcquireLease({ candidate_id: "c1", lease_ms: 1000 }, callback));
     const { state, sequence } = await call<StoreSnapshot__Output>((callback) => client.ReadStore({}, callback));
-    const volume = { name: "v", size_bytes: 2 * mebibyte, extent_size_bytes: mebibyte, extents: { lu_index: [0, 0], area_index: [4, 5] } };
+    // Extent 1 in mirror state from lu0 area 5 to lu1 area 9, as a migration's first change leaves it.
+    const extents = { lu_index: [0, 0], area_index: [4, 5], mirror_lu_index_plus_one: [0, 2], mirror_area_index: [0, 9], mirror_watermark_bytes: [0, 0] };
+    const volume = { name: "v", size_bytes: 2 * mebibyte, extent_size_bytes: mebibyte, extents };
     await call<WriteStoreResponse__Output>((callback) => client.WriteStore({ epoch: lease.epoch, expected_sequence: sequence, state: { ...state, generation: 1, volumes: [volume] } }, callback));
     const data = Buffer.alloc(mebibyte, 0x5a);
     await device.lu("lu0").write(5 * mebibyte, data, false);
@@ -109,7 +111,7 @@ describe("deviceServiceHandlers", () => {
     await expect(call<Mirror__Output>((callback) => client.StartMirror({ epoch: lease.epoch - 1, mirror }, callback)))
       .rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
     await expect(call<Mirror__Output>((callback) => client.StartMirror({ epoch: lease.epoch, mirror: { ...mirror, source_area_index: 6 } }, callback)))
-      .rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/does not map extent 1 of v to lu0 area 6/) as unknown });
+      .rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/does not have extent 1 of v in mirror state from lu0 area 6/) as unknown });
     await call<Mirror__Output>((callback) => client.StartMirror({ epoch: lease.epoch, mirror }, callback));
     for (let listed = await call<ListMirrorsResponse__Output>((callback) => client.ListMirrors({}, callback)); listed.mirrors[0]?.synced !== true;) {
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -118,7 +120,8 @@ describe("deviceServiceHandlers", () => {
     const copied = Buffer.alloc(mebibyte);
     await device.lu("lu1").read(9 * mebibyte, copied);
     expect(copied.equals(data)).toBe(true);
-    const delta = { diff: { base_generation: 1, generation: 2, rows: [{ volume: "v", extent_index: 1, lu_index: 1, area_index: 9 }] } };
+    // The switch: extent 1 on lu1 area 9, no longer mirrored.
+    const delta = { diff: { base_generation: 1, generation: 2, rows: [{ volume: "v", extent_index: 1, lu_index: 1, area_index: 9, mirror_lu_index_plus_one: 0 }] } };
     await call<WriteStoreResponse__Output>((callback) => client.CommitDelta({ epoch: lease.epoch, delta }, callback));
     expect((await call<ListMirrorsResponse__Output>((callback) => client.ListMirrors({}, callback))).mirrors).toEqual([]);
     expect(await call<StopMirrorResponse__Output>((callback) => client.StopMirror({ epoch: lease.epoch, volume: "v", extent_index: 1 }, callback))).toEqual({ stopped: false });

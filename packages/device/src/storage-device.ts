@@ -16,7 +16,7 @@ import { Arbiter } from "./arbiter.js";
 import { ConfigurationStore, logPathOf, type StoreSnapshot } from "./configuration-store.js";
 import { fileExists, readFileIfExists, writeFileDurably } from "./durable-file.js";
 import { loadRegistrations, registrationsFileName, saveRegistrations, type Registrations } from "./registrations-file.js";
-import { DeviceMirrors, mapsToSource, type MirrorStatus, type StartMirrorRequest } from "./device-mirrors.js";
+import { DeviceMirrors, tableHasMirror, type MirrorStatus, type StartMirrorRequest } from "./device-mirrors.js";
 import {
   DeviceCorruptError,
   DeviceError,
@@ -289,8 +289,8 @@ export class StorageDevice {
   /** Puts an extent's source area in mirror state for the controller holding `epoch` (device-mirrors.ts). */
   async startMirror(epoch: number, request: StartMirrorRequest): Promise<MirrorStatus> {
     this.checkEpoch(epoch);
-    if (!mapsToSource(this.store.view().state, request)) {
-      throw new InvalidArgumentError(`the committed table does not map extent ${request.extentIndex} of ${request.volume} to ${request.sourceLuId} area ${request.sourceAreaIndex}`);
+    if (!tableHasMirror(this.store.view().state, request)) {
+      throw new InvalidArgumentError(`the committed table does not have extent ${request.extentIndex} of ${request.volume} in mirror state from ${request.sourceLuId} area ${request.sourceAreaIndex} to ${request.destinationLuId} area ${request.destinationAreaIndex}`);
     }
     return this.mirrors.start(request);
   }
