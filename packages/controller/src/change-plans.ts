@@ -20,7 +20,7 @@ export interface CopyStep {
 }
 
 export interface ChangePlan {
-  readonly kind: "move" | "resize";
+  readonly kind: "move" | "resize" | "mirror" | "switch" | "unmirror";
   readonly summary: string;
   readonly baseGeneration: number;
   readonly diff: DifferenceTable;
@@ -138,4 +138,79 @@ export function planResize(state: StoreState__Output, name: string, sizeBytes: n
     newAreas,
     volumesAfter: replaceVolume(state, volumeAfter(volume, sizeBytes, extentCount, rows)),
   };
+}
+
+/** Write holds on each of `extents` of `volume`, contiguous ones merged. */
+function extentRanges(volume: VolumeTable__Output, extents: readonly number[]): VolumeRange[] {
+  const size = volume.extent_size_bytes;
+  const ranges: VolumeRange[] = [];
+  for (const extent of [...extents].sort((a, b) => a - b)) {
+    const start = extent * size;
+    const length = Math.min(size, volume.size_bytes - start);
+    const last = ranges.at(-1);
+    if (last !== undefined && Number(last.offset_bytes) + Number(last.length_bytes) === start) last.length_bytes = Number(last.length_bytes) + length;
+    else ranges.push({ volume: volume.name, offset_bytes: start, length_bytes: length });
+  }
+  return ranges;
+}
+
+/** A plan of migration rows of one volume: writes to those extents held while every apparatus switches. */
+function migrationPlan(state: StoreState__Output, volume: VolumeTable__Output, kind: "mirror" | "switch" | "unmirror", summary: string, rows: readonly ExtentRow[]): ChangePlan {
+  const columns = volume.extents;
+  assert.ok(columns !== null);
+  return {
+    kind,
+    summary,
+    baseGeneration: state.generation,
+    diff: { base_generation: state.generation, generation: state.generation + 1, rows: [...rows] },
+    holdRanges: extentRanges(volume, rows.map((changed) => changed.extent_index ?? 0)),
+    holdMode: "HOLD_MODE_WRITES",
+    copy: undefined,
+    newAreas: [],
+    volumesAfter: replaceVolume(state, volumeAfter(volume, volume.size_bytes, columns.lu_index.length, rows)),
+  };
+}
+
+/**
+ * A migration's first change for `extents` (DESIGN.md "Online migration"):
+ * each into mirror state from its area to a free area of the target, which
+ * the table's mirror columns then reserve. The device mirrors and copies.
+ */
+export function planMirror(state: StoreState__Output, name: string, extents: readonly number[], toLuId: string): ChangePlan {
+  const volume = findVolume(state, name);
+  const columns = volume.extents;
+  assert.ok(columns !== null && extents.length > 0);
+  const target = state.lus.find((lu) => lu.id === toLuId);
+  if (target === undefined) throw new ControllerError("NOT_FOUND", `no LU ${toLuId}; LUs are ${state.lus.map((lu) => lu.id).join(", ")}`);
+  const destinations = allocateAreas(state, extents.length, target);
+  const rows = extents.map((extent, at) => {
+    if ((columns.mirror_lu_index_plus_one[extent] ?? 0) !== 0) throw new ControllerError("FAILED_PRECONDITION", `extent ${extent} of ${name} is being mirrored already`);
+    const destination = destinations[at];
+    assert.ok(destination !== undefined);
+    return {
+      volume: name, extent_index: extent, lu_index: columns.lu_index[extent] ?? 0, area_index: columns.area_index[extent] ?? 0,
+      mirror_lu_index_plus_one: destination.luIndex + 1, mirror_area_index: destination.areaIndex, mirror_watermark_bytes: 0,
+    };
+  });
+  return migrationPlan(state, volume, "mirror", `mirror ${extents.length} extent${extents.length === 1 ? "" : "s"} of ${name} to ${toLuId}`, rows);
+}
+
+/** Each of `extents` from mirror state onto its destination (switch) or back to its source alone (unmirror). */
+export function planMirrorEnd(state: StoreState__Output, name: string, extents: readonly number[], outcome: "switch" | "unmirror"): ChangePlan {
+  const volume = findVolume(state, name);
+  const columns = volume.extents;
+  assert.ok(columns !== null && extents.length > 0);
+  const rows = extents.map((extent) => {
+    const mirrorLuPlusOne = columns.mirror_lu_index_plus_one[extent] ?? 0;
+    if (mirrorLuPlusOne === 0) throw new ControllerError("FAILED_PRECONDITION", `extent ${extent} of ${name} is not in mirror state`);
+    const onDestination = outcome === "switch";
+    return {
+      volume: name, extent_index: extent,
+      lu_index: onDestination ? mirrorLuPlusOne - 1 : columns.lu_index[extent] ?? 0,
+      area_index: onDestination ? columns.mirror_area_index[extent] ?? 0 : columns.area_index[extent] ?? 0,
+      mirror_lu_index_plus_one: 0, mirror_area_index: 0, mirror_watermark_bytes: 0,
+    };
+  });
+  const what = outcome === "switch" ? "switch" : "end the mirror of";
+  return migrationPlan(state, volume, outcome, `${what} ${extents.length} extent${extents.length === 1 ? "" : "s"} of ${name}`, rows);
 }

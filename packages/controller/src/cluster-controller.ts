@@ -21,6 +21,8 @@ import {
   type ConfigurationTable,
   type DeviceClient,
   type Lease__Output,
+  type ListMirrorsResponse__Output,
+  type Mirror__Output,
   type StoreDelta,
   type StoreSnapshot__Output,
   type StoreState,
@@ -34,11 +36,12 @@ import { ChangeExecutor, infoOf, nowMs as wallNowMs, phaseTimeoutMsDefault } fro
 import { rolledBackEntries, type PendingReport } from "./recovery.js";
 import type { TestCrash } from "./test-crash.js";
 import type { ChangeLogger } from "./change-log.js";
-import { planMove, planResize } from "./change-plans.js";
+import { planMirror, planMirrorEnd, planMove, planResize } from "./change-plans.js";
 import { allocateAreas, areasTotal, freeAreaCount, usedAreaMaps, type AreaRef } from "./allocation.js";
 import { ControllerError } from "./errors.js";
 import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./volumes.js";
-import { MigrationRun, planMigration, type MigrationRequest } from "./migration.js";
+import { MigrationRun, planMigration, type DeviceMirrorEffects, type MigrationRequest } from "./migration.js";
+import type { MirrorReport, Placement } from "./mirrored-copy.js";
 
 /** How long one call to a device or an apparatus may take before it counts as unanswered. */
 export const callTimeoutMs = 2_000;
@@ -258,8 +261,8 @@ export class ClusterController {
     for (const journaled of state.journal) {
       if (journaled.kind !== "migrate" || journaled.state !== "CHANGE_STATE_RUNNING" || this.migrations.has(journaled.change_id)) continue;
       const extentSizeBytes = state.lus.find((lu) => lu.id === journaled.target_lu_id)?.extent_size_bytes ?? 0;
-      const rows = journaled.copy_progress.map((row) => (row.state === "done" ? row : { ...row, state: "pending" }));
-      this.startMigration({ ...journaled, copy_progress: rows }, extentSizeBytes);
+      // Rows left copying stay so: the engine asks the table where each extent is.
+      this.startMigration({ ...journaled, copy_progress: journaled.copy_progress.map((row) => ({ ...row })) }, extentSizeBytes);
     }
   }
 
@@ -294,6 +297,8 @@ export class ClusterController {
 
   private startMigration(entry: JournalEntry & { copy_progress: CopyProgressRow[] }, extentSizeBytes: number): MigrationRun {
     const run = new MigrationRun(entry, extentSizeBytes, {
+      // Every LU is the device's: it mirrors and copies itself.
+      mirrors: this.mirrorEffects(),
       moveExtent: (volume, extentIndex, toLuId) => this.moveExtent(volume, extentIndex, toLuId),
       persist: (journaled) => this.commitDelta({ journal_entry: journaled }),
       sleep: (ms) => sleep(ms),
@@ -305,6 +310,31 @@ export class ClusterController {
     this.migrations.set(run.id, { run, done });
     void done.finally(() => this.migrations.delete(run.id));
     return run;
+  }
+
+  /** A migration's changes and the device's mirrors (mirrored-copy.ts). */
+  private mirrorEffects(): DeviceMirrorEffects {
+    return {
+      change: (kind, volume, extents, toLuId) => this.serialized(async () => {
+        const { state } = await this.readStore({ omitJournal: true });
+        const plan = kind === "mirror" ? planMirror(state, volume, extents, toLuId) : planMirrorEnd(state, volume, extents, kind);
+        const info = await this.changes.run(plan, this.epoch);
+        return { info, rows: plan.diff.rows ?? [] };
+      }),
+      startMirror: async (row, group, rateBytesPerSecond) => {
+        const mirror = {
+          volume: row.volume, extent_index: row.extent_index, source_lu_id: row.source_lu_id, source_area_index: row.source_area_index,
+          destination_lu_id: row.destination_lu_id, destination_area_index: row.destination_area_index,
+          watermark_bytes: row.watermark_bytes, group, rate_bytes_per_second: rateBytesPerSecond,
+        };
+        return mirrorReport(await callUnary<Mirror__Output>((done) => this.device.StartMirror({ epoch: this.epoch, mirror }, { deadline: deadlineAfter(callTimeoutMs) }, done)));
+      },
+      listMirrors: async () => {
+        const listed = await callUnary<ListMirrorsResponse__Output>((done) => this.device.ListMirrors({}, { deadline: deadlineAfter(callTimeoutMs) }, done));
+        return listed.mirrors.map(mirrorReport);
+      },
+      placement: async (volume, extentIndex) => placementOf((await this.readStore({ omitJournal: true })).state, volume, extentIndex),
+    };
   }
 
   /**
@@ -721,4 +751,21 @@ export class ClusterController {
     this.device.close();
     for (const peer of this.peers) peer.client.close();
   }
+}
+
+function mirrorReport(mirror: Mirror__Output): MirrorReport {
+  return { volume: mirror.volume, extentIndex: mirror.extent_index, watermarkBytes: mirror.watermark_bytes, synced: mirror.synced, failure: mirror.failure };
+}
+
+/** Where the committed table has extent `extentIndex` of `volume`. */
+function placementOf(state: StoreState__Output, volume: string, extentIndex: number): Placement {
+  const columns = state.volumes.find((candidate) => candidate.name === volume)?.extents;
+  if (columns === null || columns === undefined) throw new ControllerError("NOT_FOUND", `no volume ${volume}`);
+  const luId = (index: number): string => state.lus.find((lu) => lu.index === index)?.id ?? `#${index}`;
+  const mirrorPlusOne = columns.mirror_lu_index_plus_one[extentIndex] ?? 0;
+  return {
+    luId: luId(columns.lu_index[extentIndex] ?? 0),
+    areaIndex: columns.area_index[extentIndex] ?? 0,
+    mirror: mirrorPlusOne === 0 ? undefined : { luId: luId(mirrorPlusOne - 1), areaIndex: columns.mirror_area_index[extentIndex] ?? 0 },
+  };
 }

@@ -12,6 +12,7 @@ import { ControllerError } from "./errors.js";
 import { freeAreaCount, usedAreaMaps } from "./allocation.js";
 import type { ChangeInfo, CopyProgressRow, JournalEntry, StoreState__Output } from "@switchyard/proto";
 import { infoOf } from "./change-executor.js";
+import { MigrationFailure, MirroredCopy, type MirrorEffects } from "./mirrored-copy.js";
 
 /** Row states of the copy progress table. */
 export type CopyRowState = "pending" | "copying" | "done" | "failed";
@@ -64,8 +65,17 @@ export function planMigration(state: StoreState__Output, request: MigrationReque
   return { rows, extentSizeBytes: volume.extent_size_bytes };
 }
 
-/** What a migration needs from the controller: one extent moved by a change, the progress persisted, time. */
+/** The device's part of a copy in mirror state (mirrored-copy.ts); the rest comes from the migration. */
+export type DeviceMirrorEffects = Pick<MirrorEffects, "change" | "startMirror" | "listMirrors" | "placement">;
+
+/**
+ * What a migration needs from the controller: the progress persisted, time,
+ * and a way to move extents. With `mirrors`, the target is on the source's
+ * device, which mirrors and copies (offload); without, each extent moves by
+ * one change whose copy holds its writes.
+ */
 export interface MigrationEffects {
+  readonly mirrors?: DeviceMirrorEffects;
   /** Moves one extent by a change; its destination area when it committed. */
   moveExtent(volume: string, extentIndex: number, toLuId: string): Promise<{ info: ChangeInfo; destinationAreaIndex: number }>;
   persist(entry: JournalEntry): Promise<void>;
@@ -120,6 +130,7 @@ export class MigrationRun {
 
   /** Moves every pending extent; resolves when the migration ended, failed, was cancelled, or the lease was lost. */
   async run(): Promise<void> {
+    if (this.effects.mirrors !== undefined) return this.runMirrored(this.effects.mirrors);
     for (const row of this.entry.copy_progress) {
       if (row.state === "done") continue;
       if (this.cancelRequested) return this.finish("CHANGE_STATE_CANCELLED", "cancelled: extents not yet moved stay on their sources");
@@ -137,6 +148,26 @@ export class MigrationRun {
       return this.finish("CHANGE_STATE_CANCELLED", "cancelled: extents not yet moved stay on their sources");
     }
     return this.finish("CHANGE_STATE_COMMITTED", "");
+  }
+
+  private async runMirrored(mirrors: DeviceMirrorEffects): Promise<void> {
+    const copy = new MirroredCopy(this.entry.copy_progress, this.id, Number(this.entry.rate_bytes_per_second ?? 0), this.extentSizeBytes, {
+      ...mirrors,
+      persist: () => this.effects.persist(this.entry),
+      sleep: (ms) => this.effects.sleep(ms),
+      now: () => this.effects.now(),
+      isCancelled: () => this.cancelRequested,
+    });
+    try {
+      const outcome = await copy.run();
+      if (outcome === "cancelled") await this.finish("CHANGE_STATE_CANCELLED", "cancelled: extents not yet switched stay on their sources");
+      else await this.finish("CHANGE_STATE_COMMITTED", "");
+    } catch (error) {
+      if (isLeaseLost(error)) return;
+      if (!(error instanceof MigrationFailure)) throw error;
+      await copy.abandon();
+      return this.finish("CHANGE_STATE_FAILED", `${error.message}; the extents not switched stay on their sources`);
+    }
   }
 
   /**

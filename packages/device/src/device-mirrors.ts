@@ -25,8 +25,12 @@ export const mirrorChunkBytes = 1 << 20;
 export const mirrorCopiesMax = 4;
 /** Mirrors at once on one device. */
 export const mirrorsMax = 4096;
-/** The watermarks are saved after this many chunks copied (and when a mirror is in sync). */
-export const mirrorSaveEveryChunks = 8;
+/**
+ * Copied chunks are made durable (one flush of each destination LU) and the
+ * watermarks saved at most this long after the first chunk since the last
+ * flush: every few chunks, not each one.
+ */
+export const mirrorFlushDelayMs = 50;
 
 /** A mirror as the Device service reports it. */
 export interface MirrorStatus extends MirrorSpec {
@@ -52,17 +56,23 @@ interface MirrorEntry {
   failure: string | undefined;
 }
 
+const noop = (): void => undefined;
 const keyOf = (volume: string, extentIndex: number): string => `${volume}\u0000${extentIndex}`;
 
 export class DeviceMirrors implements WriteInterceptor {
   private readonly entries = new Map<string, MirrorEntry>();
   /** Per group, when its next chunk may start under its rate limit. */
   private readonly nextChunkAtMs = new Map<string, number>();
+  /** Mirrors by source LU and area: a write finds its mirror without a scan. */
+  private readonly bySourceArea = new Map<LogicalUnit, Map<number, AreaMirror>>();
   /** Mirrors a copier is working on. */
   private readonly busy = new Set<MirrorEntry>();
   private copiers = 0;
-  private chunksSinceSave = 0;
+  private flushTimer: NodeJS.Timeout | undefined = undefined;
+  private flushing: Promise<void> = Promise.resolve();
   private saved: Promise<void> = Promise.resolve();
+  /** The save that has not begun yet, which any new request joins. */
+  private saveQueued: Promise<void> | undefined = undefined;
   private closed = false;
 
   private constructor(private readonly filePath: string, private readonly luById: (id: string) => LogicalUnit) {}
@@ -126,12 +136,18 @@ export class DeviceMirrors implements WriteInterceptor {
 
   write(lu: LogicalUnit, offsetBytes: number, data: Buffer, fua: boolean): Promise<void> | undefined {
     const end = offsetBytes + data.length;
-    const touched = [...this.entries.values()].filter(({ mirror }) =>
-      mirror.source === lu && mirror.sourceSpan.startBytes < end && offsetBytes < mirror.sourceSpan.endBytes);
+    const byArea = this.bySourceArea.get(lu);
+    if (byArea === undefined || data.length === 0) return undefined;
+    // A host write lies within one area (apparatuses split at extents); an administrator's may span a few.
+    const touched: AreaMirror[] = [];
+    for (let area = Math.floor(offsetBytes / lu.extentSizeBytes); area * lu.extentSizeBytes < end; area += 1) {
+      const mirror = byArea.get(area);
+      if (mirror !== undefined) touched.push(mirror);
+    }
     if (touched.length === 0) return undefined;
     const parts: Promise<void>[] = [];
     let at = offsetBytes;
-    for (const { mirror } of touched.sort((a, b) => a.mirror.sourceSpan.startBytes - b.mirror.sourceSpan.startBytes)) {
+    for (const mirror of touched) {
       const span = mirror.sourceSpan;
       if (at < span.startBytes) parts.push(lu.writeDirect(at, data.subarray(at - offsetBytes, span.startBytes - offsetBytes), fua));
       const partEnd = Math.min(end, span.endBytes);
@@ -147,8 +163,10 @@ export class DeviceMirrors implements WriteInterceptor {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.flushTimer);
     await Promise.all([...this.entries.values()].map(({ mirror }) => mirror.idle()));
-    await this.save();
+    await this.flushing;
+    await this.flushCopies();
   }
 
   /** Read through a call: a copy's awaits may close the device meanwhile. */
@@ -182,6 +200,12 @@ export class DeviceMirrors implements WriteInterceptor {
     }
     const mirror = new AreaMirror(request, source, destination);
     this.entries.set(keyOf(request.volume, request.extentIndex), { mirror, group: request.group, rateBytesPerSecond: request.rateBytesPerSecond, failure: undefined });
+    let byArea = this.bySourceArea.get(source);
+    if (byArea === undefined) {
+      byArea = new Map();
+      this.bySourceArea.set(source, byArea);
+    }
+    byArea.set(request.sourceAreaIndex, mirror);
     source.interceptWrites(this);
   }
 
@@ -190,32 +214,48 @@ export class DeviceMirrors implements WriteInterceptor {
     if (entry === undefined) return false;
     this.entries.delete(key);
     const source = entry.mirror.source;
-    if (![...this.entries.values()].some(({ mirror }) => mirror.source === source)) source.interceptWrites(undefined);
+    const byArea = this.bySourceArea.get(source);
+    byArea?.delete(entry.mirror.spec.sourceAreaIndex);
+    if (byArea?.size === 0) {
+      this.bySourceArea.delete(source);
+      source.interceptWrites(undefined);
+    }
     return true;
   }
 
-  /** Saves every mirror's watermark; saves run one after another. */
+  /**
+   * Saves every mirror's durable watermark. Saves run one after another, and
+   * the requests made while one runs share the next: starting 64 mirrors at
+   * once writes the file twice, not 64 times.
+   */
   private save(): Promise<void> {
-    this.chunksSinceSave = 0;
+    if (this.saveQueued !== undefined) return this.saveQueued;
+    const next = this.saved.then(noop, noop).then(() => {
+      this.saveQueued = undefined;
+      return this.writeFile();
+    });
+    this.saveQueued = next;
+    this.saved = next;
+    return next;
+  }
+
+  private writeFile(): Promise<void> {
     const requests: StartMirrorRequest[] = [...this.entries.values()].map(({ mirror, group, rateBytesPerSecond }) => ({
       ...mirror.spec, watermarkBytes: mirror.watermarkBytes, group, rateBytesPerSecond,
     }));
-    const text = JSON.stringify({ formatVersion: 1, mirrors: requests }, null, 2) + "\n";
-    const write = (): Promise<void> => writeFileDurably(this.filePath, text);
-    this.saved = this.saved.then(write, write);
-    return this.saved;
+    return writeFileDurably(this.filePath, JSON.stringify({ formatVersion: 1, mirrors: requests }, null, 2) + "\n");
   }
 
   private startCopiers(): void {
-    while (!this.closed && this.copiers < mirrorCopiesMax && this.copiers < this.unsyncedCount()) {
+    while (!this.closed && this.copiers < mirrorCopiesMax && this.copiers < this.uncopiedCount()) {
       this.copiers += 1;
       void this.copyLoop().finally(() => { this.copiers -= 1; });
     }
   }
 
-  private unsyncedCount(): number {
+  private uncopiedCount(): number {
     let count = 0;
-    for (const { mirror, failure } of this.entries.values()) if (!mirror.synced && failure === undefined) count += 1;
+    for (const { mirror, failure } of this.entries.values()) if (!mirror.copied && failure === undefined) count += 1;
     return count;
   }
 
@@ -237,18 +277,43 @@ export class DeviceMirrors implements WriteInterceptor {
   private async copyMirror(entry: MirrorEntry, buffer: Buffer): Promise<void> {
     const { mirror } = entry;
     const key = keyOf(mirror.spec.volume, mirror.spec.extentIndex);
-    while (!mirror.synced && !this.isClosed() && this.entries.get(key) === entry) {
+    while (!mirror.copied && !this.isClosed() && this.entries.get(key) === entry) {
       await this.waitForRate(entry);
       await mirror.copyNextChunk(mirrorChunkBytes, buffer);
-      this.chunksSinceSave += 1;
-      const inSync = mirror.watermarkBytes >= mirror.areaBytes;
-      if (inSync || this.chunksSinceSave >= mirrorSaveEveryChunks) await this.save();
+      this.scheduleFlush();
     }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer !== undefined || this.closed) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flushing = this.flushing.then(() => this.flushCopies());
+    }, mirrorFlushDelayMs);
+  }
+
+  /**
+   * Makes what the copies wrote durable (one flush per destination LU), then
+   * moves each mirror's durable watermark to where its copy was before the
+   * flush began, and saves. A failed flush fails those mirrors' copies.
+   */
+  private async flushCopies(): Promise<void> {
+    const behind = [...this.entries.values()].filter(({ mirror }) => mirror.copiedBytes > mirror.watermarkBytes);
+    if (behind.length === 0) return;
+    const reached = behind.map(({ mirror }) => mirror.copiedBytes);
+    try {
+      await Promise.all([...new Set(behind.map(({ mirror }) => mirror.destination))].map((lu) => lu.flush()));
+    } catch (error) {
+      for (const entry of behind) entry.failure = `flushing the copy to ${entry.mirror.spec.destinationLuId}: ${error instanceof Error ? error.message : String(error)}`;
+      return;
+    }
+    behind.forEach(({ mirror }, at) => { mirror.markDurable(reached[at] ?? 0); });
+    await this.save();
   }
 
   private takeMirror(): MirrorEntry | undefined {
     for (const entry of this.entries.values()) {
-      if (entry.mirror.synced || entry.failure !== undefined || this.busy.has(entry)) continue;
+      if (entry.mirror.copied || entry.failure !== undefined || this.busy.has(entry)) continue;
       this.busy.add(entry);
       return entry;
     }

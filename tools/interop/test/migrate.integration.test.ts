@@ -120,10 +120,10 @@ describe("switchyard migrate", () => {
     const started = await appliance.cli(["migrate", "mig", "--to", "lu0", "--rate", "32MiB/s", "--json"]);
     assertSucceeded(started);
     const id = (JSON.parse(started.stdout) as { id: string }).id;
-    // Wait for a few extents to move, then cancel.
-    for (let attempt = 0; attempt < 100; attempt += 1) {
+    // Wait for a few extents to be switched, then cancel.
+    for (let attempt = 0; attempt < 200; attempt += 1) {
       const shown = asChange((await appliance.cli(["change", "show", id, "--json"])).stdout);
-      if (shown.copied_bytes >= 8 * mebibyte) break;
+      if (shown.copy_progress.filter((row) => row.state === "done").length >= 2) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const cancelled = await appliance.cli(["migrate", "cancel", id, "--json"]);

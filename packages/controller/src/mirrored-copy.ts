@@ -1,0 +1,264 @@
+/**
+ * A migration's extents copied in mirror state (DESIGN.md "Online
+ * migration"), when source and target areas are on one device:
+ * 1. a change puts a batch of extents into mirror state, each towards a free
+ *    area of the target, which the table's mirror columns reserve;
+ * 2. the device mirrors their writes and copies them chunk by chunk itself
+ *    (copy offload), under the migration's rate limit, saving watermarks;
+ * 3. each extent in sync is switched to its destination by a change that
+ *    holds its writes only for the switch, not for a copy;
+ * 4. cancel or failure: a change takes the extents still copying out of
+ *    mirror state, back on their sources alone.
+ * The progress table (rows with destination, watermark and state) is
+ * persisted after every change and, while copies run, every
+ * `progressPersistIntervalMs`.
+ */
+import type { ChangeInfo, CopyProgressRow, ExtentRow } from "@switchyard/proto";
+import { ControllerError } from "./errors.js";
+
+/** Tries of one step (a change, a call to the device) before the migration fails: a restart takes a few seconds. */
+export const stepAttemptsMax = 5;
+/** Pause between tries of one step. */
+export const stepRetryPauseMs = 1_000;
+/** Refusals that no retry changes. */
+const permanentCodes: ReadonlySet<string> = new Set(["INVALID_ARGUMENT", "NOT_FOUND", "OUT_OF_RANGE", "FAILED_PRECONDITION", "NO_SPACE", "LIMIT", "NOT_CONTROLLER"]);
+
+/**
+ * Extents in mirror state at once per migration (the device copies a few of
+ * them at a time): one change puts them all in, so fewer, larger batches
+ * spend less of the migration in changes.
+ */
+export const mirroredExtentsMax = 64;
+/**
+ * Extents in sync switched by one change, unless every extent copying is in
+ * sync: each change holds the writes of the extents it switches briefly, and
+ * one per extent would be most of a migration's time.
+ */
+export const switchBatchMin = 16;
+/** Nor does an extent in sync wait longer than this for its switch (a rate-limited copy syncs them slowly). */
+export const switchWaitMaxMs = 500;
+/** How often the device's copy progress is asked while copies run. */
+export const mirrorPollIntervalMs = 20;
+/** How often running copies' watermarks are written to the journal. */
+export const progressPersistIntervalMs = 1_000;
+/** How long the device may stay unreachable (a restart) before the migration fails. */
+export const deviceAbsenceMaxMs = 60_000;
+
+/** What the device reports of one mirror. */
+export interface MirrorReport {
+  readonly volume: string;
+  readonly extentIndex: number;
+  readonly watermarkBytes: number;
+  readonly synced: boolean;
+  readonly failure: string;
+}
+
+/** Where the committed table has an extent. */
+export interface Placement {
+  readonly luId: string;
+  readonly areaIndex: number;
+  /** Its mirror's destination, when in mirror state. */
+  readonly mirror: { readonly luId: string; readonly areaIndex: number } | undefined;
+}
+
+export interface MirrorEffects {
+  /** Runs a mirror, switch or unmirror change of `extents`; the diff's rows, valid when it committed. */
+  change(kind: "mirror" | "switch" | "unmirror", volume: string, extents: readonly number[], toLuId: string): Promise<{ info: ChangeInfo; rows: readonly ExtentRow[] }>;
+  startMirror(row: CopyProgressRow, group: string, rateBytesPerSecond: number): Promise<MirrorReport>;
+  listMirrors(): Promise<MirrorReport[]>;
+  placement(volume: string, extentIndex: number): Promise<Placement>;
+  persist(): Promise<void>;
+  sleep(ms: number): Promise<void>;
+  now(): number;
+  isCancelled(): boolean;
+}
+
+/** Thrown when the migration cannot go on; its message is the migration's. */
+export class MigrationFailure extends Error {}
+
+export class MirroredCopy {
+  /** Rows whose copy the device reports in sync, to be switched. */
+  private readonly synced = new Set<CopyProgressRow>();
+  /** When the oldest extent in `synced` was found in sync. */
+  private syncedSinceMs = 0;
+  private lastPersistMs: number;
+  private deviceLostSinceMs: number | undefined = undefined;
+
+  constructor(
+    private readonly rows: CopyProgressRow[],
+    private readonly group: string,
+    private readonly rateBytesPerSecond: number,
+    private readonly extentSizeBytes: number,
+    private readonly effects: MirrorEffects,
+  ) {
+    this.lastPersistMs = effects.now();
+  }
+
+  /** Copies and switches every row not done; "cancelled" when asked to stop. Throws MigrationFailure. */
+  async run(): Promise<"done" | "cancelled"> {
+    await this.resumeCopying();
+    for (;;) {
+      if (this.effects.isCancelled()) {
+        await this.unmirrorCopying();
+        return "cancelled";
+      }
+      await this.mirrorMore();
+      if (this.rowsIn("copying").length === 0) return "done";
+      await this.effects.sleep(mirrorPollIntervalMs);
+      await this.poll();
+      await this.switchSynced();
+      if (this.effects.now() - this.lastPersistMs >= progressPersistIntervalMs) await this.persist();
+    }
+  }
+
+  /** Takes the extents still copying out of mirror state, after a failure; best effort. */
+  async abandon(): Promise<void> {
+    await this.unmirrorCopying().catch(() => undefined);
+  }
+
+  private rowsIn(state: string): CopyProgressRow[] {
+    return this.rows.filter((row) => row.state === state);
+  }
+
+  private get volume(): string {
+    return this.rows[0]?.volume ?? "";
+  }
+
+  /**
+   * Rows a predecessor left copying: the table says where each extent is.
+   * Switched already: done. Still mirrored: the device is told again (it
+   * keeps its own watermark if it has the mirror). Neither: pending again.
+   */
+  private async resumeCopying(): Promise<void> {
+    for (const row of this.rowsIn("copying")) {
+      const placement = await this.effects.placement(this.volume, row.extent_index ?? 0);
+      if (placement.luId === row.destination_lu_id && placement.areaIndex === row.destination_area_index) {
+        this.markDone(row);
+      } else if (placement.mirror !== undefined) {
+        row.destination_lu_id = placement.mirror.luId;
+        row.destination_area_index = placement.mirror.areaIndex;
+        await this.startMirror(row);
+      } else {
+        row.state = "pending";
+      }
+    }
+  }
+
+  /** Puts the next pending extents into mirror state, up to the limit, and starts their copies. */
+  private async mirrorMore(): Promise<void> {
+    const room = mirroredExtentsMax - this.rowsIn("copying").length;
+    const next = this.rowsIn("pending").slice(0, Math.max(0, room));
+    if (next.length === 0) return;
+    const target = next[0]?.destination_lu_id ?? "";
+    const rows = await this.committedChange("mirror", next, target, "put extents in mirror state");
+    for (const row of next) {
+      const mirrored = rows.find((changed) => changed.extent_index === row.extent_index);
+      row.destination_area_index = mirrored?.mirror_area_index ?? 0;
+      row.watermark_bytes = 0;
+      row.state = "copying";
+    }
+    await this.persist();
+    // At once: the device saves its mirrors once for all of them.
+    await Promise.all(next.map((row) => this.startMirror(row)));
+  }
+
+  /** The device's watermarks into the rows; a copy that failed fails the migration. */
+  private async poll(): Promise<void> {
+    let reports: MirrorReport[];
+    try {
+      reports = await this.effects.listMirrors();
+      this.deviceLostSinceMs = undefined;
+    } catch (error) {
+      this.deviceLostSinceMs ??= this.effects.now();
+      if (this.effects.now() - this.deviceLostSinceMs > deviceAbsenceMaxMs) {
+        throw new MigrationFailure(`the device has not answered for ${deviceAbsenceMaxMs / 1000} s: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      return;
+    }
+    for (const row of this.rowsIn("copying")) {
+      const report = reports.find((candidate) => candidate.volume === row.volume && candidate.extentIndex === row.extent_index);
+      // A restarted device may not have it yet; it is told again when the table still mirrors.
+      if (report === undefined) {
+        await this.resumeRow(row);
+        continue;
+      }
+      if (report.failure !== "") throw new MigrationFailure(`extent ${row.extent_index ?? 0}: the copy from ${row.source_lu_id ?? ""} failed: ${report.failure}`);
+      // Shown progress never goes back: a restarted device may copy again what it had not saved.
+      row.watermark_bytes = Math.max(Number(row.watermark_bytes ?? 0), report.watermarkBytes);
+      if (!report.synced || this.synced.has(row)) continue;
+      if (this.synced.size === 0) this.syncedSinceMs = this.effects.now();
+      this.synced.add(row);
+    }
+  }
+
+  private async resumeRow(row: CopyProgressRow): Promise<void> {
+    const placement = await this.effects.placement(this.volume, row.extent_index ?? 0);
+    if (placement.mirror === undefined) throw new MigrationFailure(`extent ${row.extent_index ?? 0} left mirror state without being switched`);
+    await this.startMirror(row);
+  }
+
+  /** Switches every extent in sync to its destination, in one change. */
+  private async switchSynced(): Promise<void> {
+    const synced = [...this.synced];
+    const everyCopyInSync = synced.length === this.rowsIn("copying").length;
+    const waitedLong = this.effects.now() - this.syncedSinceMs >= switchWaitMaxMs;
+    if (synced.length === 0 || (synced.length < switchBatchMin && !everyCopyInSync && !waitedLong)) return;
+    await this.committedChange("switch", synced, "", "switch extents in sync to their destinations");
+    for (const row of synced) this.markDone(row);
+    this.synced.clear();
+    await this.persist();
+  }
+
+  private async unmirrorCopying(): Promise<void> {
+    const copying = this.rowsIn("copying");
+    if (copying.length > 0) {
+      await this.committedChange("unmirror", copying, "", "take extents out of mirror state");
+      for (const row of copying) {
+        row.state = "pending";
+        row.watermark_bytes = 0;
+      }
+      this.synced.clear();
+    }
+    await this.persist();
+  }
+
+  /** A change of `rows`, tried again while it aborts or fails in a way that may pass. */
+  private async committedChange(kind: "mirror" | "switch" | "unmirror", rows: readonly CopyProgressRow[], toLuId: string, what: string): Promise<readonly ExtentRow[]> {
+    const extents = rows.map((row) => row.extent_index ?? 0);
+    return this.retried(what, async () => {
+      const { info, rows: changed } = await this.effects.change(kind, this.volume, extents, toLuId);
+      if (info.state !== "CHANGE_STATE_COMMITTED") {
+        throw new ControllerError("UNAVAILABLE", `change ${info.id ?? ""} ended ${String(info.state ?? "").replace("CHANGE_STATE_", "").toLowerCase()}: ${info.message ?? ""}`);
+      }
+      return changed;
+    });
+  }
+
+  /** `step`, again after a failure that may pass, up to `stepAttemptsMax` times. */
+  private async retried<T>(what: string, step: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await step();
+      } catch (error) {
+        const permanent = error instanceof ControllerError && permanentCodes.has(error.code);
+        if (error instanceof ControllerError && error.code === "NOT_CONTROLLER") throw error;
+        if (permanent || attempt >= stepAttemptsMax) throw new MigrationFailure(`could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
+        await this.effects.sleep(stepRetryPauseMs);
+      }
+    }
+  }
+
+  private async startMirror(row: CopyProgressRow): Promise<void> {
+    await this.retried(`start copying extent ${row.extent_index ?? 0}`, () => this.effects.startMirror(row, this.group, this.rateBytesPerSecond));
+  }
+
+  private markDone(row: CopyProgressRow): void {
+    row.state = "done";
+    row.watermark_bytes = this.extentSizeBytes;
+  }
+
+  private async persist(): Promise<void> {
+    this.lastPersistMs = this.effects.now();
+    await this.effects.persist();
+  }
+}
