@@ -8,6 +8,7 @@
 import type { LogicalUnit__Output } from "@switchyard/proto";
 import type { ApparatusIdentity } from "@switchyard/device";
 import { NbdError } from "@switchyard/device/nbd";
+import { ExternalBackends } from "./nbd-backend.js";
 
 /** Byte-addressed I/O on one logical unit. */
 export interface AreaBackend {
@@ -48,6 +49,8 @@ export type IoRefusal = (apparatusId: string, key: string) => string | undefined
 export class LocalBackendSet implements BackendSet {
   private readonly backends: ReadonlyMap<string, AreaBackend>;
   private readonly guarded = new Map<string, AreaBackend>();
+  /** External devices' LUs are not files of this process: they are reached over NBD, as from anywhere. */
+  private readonly external = new ExternalBackends();
   private readonly refusal: IoRefusal | undefined;
   private identity: ApparatusIdentity | undefined;
 
@@ -59,7 +62,8 @@ export class LocalBackendSet implements BackendSet {
   backend(lu: LogicalUnit__Output): AreaBackend {
     const cached = this.guarded.get(lu.id);
     if (cached !== undefined) return cached;
-    const found = this.backends.get(lu.id);
+    // The device's check guards an external LU too: in this process a fence reaches it on the next request.
+    const found = lu.external ? this.external.backend(lu) : this.backends.get(lu.id);
     if (found === undefined) throw new Error(`LU ${lu.id} is not in this process`);
     const guarded = this.refusal === undefined ? found : this.guard(found);
     this.guarded.set(lu.id, guarded);
@@ -97,10 +101,11 @@ export class LocalBackendSet implements BackendSet {
   }
 
   async flushAll(): Promise<void> {
-    await Promise.all(Array.from(this.backends, ([luId, backend]) => (this.guarded.get(luId) ?? backend).flush()));
+    await Promise.all([...Array.from(this.backends, ([luId, backend]) => (this.guarded.get(luId) ?? backend).flush()), this.external.flushAll()]);
   }
 
   async close(): Promise<void> {
-    // The LU files belong to the device, which closes them.
+    // The LU files belong to the device, which closes them; the connections to external servers are ours.
+    await this.external.close();
   }
 }

@@ -22,13 +22,14 @@ interface NbdUri {
 }
 
 export function parseNbdUri(uri: string): NbdUri {
-  const match = /^nbd:\/\/([^/:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})\/(.+)$/.exec(uri);
+  // An external server's default export has no name: nbd://host:port or nbd://host:port/.
+  const match = /^nbd:\/\/([^/:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})(?:\/(.*))?$/.exec(uri);
   if (match === null) throw new NbdError("EIO", `LU address ${JSON.stringify(uri)} is not nbd://host:port/export`);
   const [, host = "", port = "", exportName = ""] = match;
   return { host: host.replace(/^\[|\]$/g, ""), port: Number(port), exportName };
 }
 
-class NbdAreaBackend implements AreaBackend {
+export class NbdAreaBackend implements AreaBackend {
   private readonly uri: NbdUri;
   private connection: Promise<NbdClient> | undefined;
 
@@ -49,7 +50,7 @@ class NbdAreaBackend implements AreaBackend {
     } catch (error) {
       const connectionLost = !(error instanceof NbdError) || error.code === "EIO" || error.code === "ESHUTDOWN";
       if (connectionLost && this.connection === connecting) this.connection = undefined;
-      throw error instanceof NbdError ? error : new NbdError("EIO", `device LU ${this.uri.exportName}: ${String(error)}`, { cause: error });
+      throw error instanceof NbdError ? error : new NbdError("EIO", `LU ${this.uri.exportName} at ${this.uri.host}:${this.uri.port}: ${String(error)}`, { cause: error });
     }
   }
 
@@ -78,11 +79,42 @@ class NbdAreaBackend implements AreaBackend {
   }
 }
 
+/**
+ * The LUs of external devices (`device add-external`): any NBD server, opened
+ * under its plain export name, since it knows no registration keys. What
+ * keeps a fenced apparatus off them is its own lease (contact-lease.ts), not
+ * the server: docs/design-notes.md says how far that goes.
+ */
+export class ExternalBackends {
+  private readonly backends = new Map<string, NbdAreaBackend>();
+
+  backend(lu: LogicalUnit__Output): AreaBackend {
+    let backend = this.backends.get(lu.nbd_uri);
+    if (backend === undefined) {
+      backend = new NbdAreaBackend(parseNbdUri(lu.nbd_uri));
+      this.backends.set(lu.nbd_uri, backend);
+    }
+    return backend;
+  }
+
+  /** Each server's FLUSH covers every write it completed (the file plugin's fdatasync, for nbdkit). */
+  async flushAll(): Promise<void> {
+    await Promise.all(Array.from(this.backends.values(), (backend) => backend.flush()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(Array.from(this.backends.values(), (backend) => backend.close()));
+    this.backends.clear();
+  }
+}
+
 export class NbdBackendSet implements BackendSet {
   private readonly backends = new Map<string, NbdAreaBackend>();
+  private readonly external = new ExternalBackends();
   private identity: ApparatusIdentity | undefined;
 
   backend(lu: LogicalUnit__Output): AreaBackend {
+    if (lu.external) return this.external.backend(lu);
     let backend = this.backends.get(lu.nbd_uri);
     if (backend === undefined) {
       const uri = parseNbdUri(lu.nbd_uri);
@@ -104,11 +136,11 @@ export class NbdBackendSet implements BackendSet {
 
   /** The device's FLUSH covers every write it completed on the LU, from any connection. */
   async flushAll(): Promise<void> {
-    await Promise.all(Array.from(this.backends.values(), (backend) => backend.flush()));
+    await Promise.all([...Array.from(this.backends.values(), (backend) => backend.flush()), this.external.flushAll()]);
   }
 
   async close(): Promise<void> {
-    await Promise.all(Array.from(this.backends.values(), (backend) => backend.close()));
+    await Promise.all([...Array.from(this.backends.values(), (backend) => backend.close()), this.external.close()]);
     this.backends.clear();
   }
 }
