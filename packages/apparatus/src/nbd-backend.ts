@@ -32,13 +32,30 @@ export function parseNbdUri(uri: string): NbdUri {
 export class NbdAreaBackend implements AreaBackend {
   private readonly uri: NbdUri;
   private connection: Promise<NbdClient> | undefined;
+  /** The client `connection` resolved to, once it has. */
+  private connected: NbdClient | undefined;
 
   constructor(uri: NbdUri) {
     this.uri = uri;
   }
 
   private client(): Promise<NbdClient> {
-    this.connection ??= NbdClient.connect({ ...this.uri, timeoutMs: deviceNbdTimeoutMs });
+    // A connection that broke while idle (the server restarted between requests) is replaced
+    // before use: otherwise the first request after the server is back would fail for nothing.
+    if (this.connected?.isOver === true) {
+      this.connection = undefined;
+      this.connected = undefined;
+    }
+    if (this.connection === undefined) {
+      const connecting = NbdClient.connect({ ...this.uri, timeoutMs: deviceNbdTimeoutMs });
+      this.connection = connecting;
+      void connecting.then(
+        (client) => {
+          if (this.connection === connecting) this.connected = client;
+        },
+        () => undefined,
+      );
+    }
     return this.connection;
   }
 
@@ -49,7 +66,10 @@ export class NbdAreaBackend implements AreaBackend {
       await operation(await connecting);
     } catch (error) {
       const connectionLost = !(error instanceof NbdError) || error.code === "EIO" || error.code === "ESHUTDOWN";
-      if (connectionLost && this.connection === connecting) this.connection = undefined;
+      if (connectionLost && this.connection === connecting) {
+        this.connection = undefined;
+        this.connected = undefined;
+      }
       throw error instanceof NbdError ? error : new NbdError("EIO", `LU ${this.uri.exportName} at ${this.uri.host}:${this.uri.port}: ${String(error)}`, { cause: error });
     }
   }
@@ -73,6 +93,7 @@ export class NbdAreaBackend implements AreaBackend {
   async close(): Promise<void> {
     const connection = this.connection;
     this.connection = undefined;
+    this.connected = undefined;
     if (connection === undefined) return;
     const client = await connection.catch(() => undefined);
     await client?.close();

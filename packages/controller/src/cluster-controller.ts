@@ -36,7 +36,7 @@ import { rolledBackEntries, type PendingReport } from "./recovery.js";
 import type { TestCrash } from "./test-crash.js";
 import type { ChangeLogger } from "./change-log.js";
 import { planMove, planResize } from "./change-plans.js";
-import { allocateAreas, areasTotal, freeAreaCount, usedAreaMaps, type AreaRef } from "./allocation.js";
+import { allocateAreas, type AreaRef } from "./allocation.js";
 import { ControllerError } from "./errors.js";
 import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./volumes.js";
 import { MigrationRun, planMigration, type MigrationRequest } from "./migration.js";
