@@ -28,7 +28,11 @@ export interface BackendSet {
    * the device refuses I/O presenting a fenced or replaced identity.
    */
   identify(identity: ApparatusIdentity): void;
-  /** Flushes every backend opened so far: a volume FLUSH covers all its LUs. */
+  /**
+   * Flushes every backend of a device opened so far: a volume FLUSH covers
+   * all its LUs. External devices' LUs are left out: the I/O path flushes
+   * those a volume maps (IoPath.flush).
+   */
   flushAll(): Promise<void>;
   close(): Promise<void>;
 }
@@ -101,7 +105,8 @@ export class LocalBackendSet implements BackendSet {
   }
 
   async flushAll(): Promise<void> {
-    await Promise.all([...Array.from(this.backends, ([luId, backend]) => (this.guarded.get(luId) ?? backend).flush()), this.external.flushAll()]);
+    // External LUs are flushed per volume by the I/O path: a server that is down must not fail every volume's FLUSH.
+    await Promise.all(Array.from(this.backends, ([luId, backend]) => (this.guarded.get(luId) ?? backend).flush()));
   }
 
   async close(): Promise<void> {

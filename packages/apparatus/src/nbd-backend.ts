@@ -118,11 +118,6 @@ export class ExternalBackends {
     return backend;
   }
 
-  /** Each server's FLUSH covers every write it completed (the file plugin's fdatasync, for nbdkit). */
-  async flushAll(): Promise<void> {
-    await Promise.all(Array.from(this.backends.values(), (backend) => backend.flush()));
-  }
-
   async close(): Promise<void> {
     await Promise.all(Array.from(this.backends.values(), (backend) => backend.close()));
     this.backends.clear();
@@ -157,7 +152,8 @@ export class NbdBackendSet implements BackendSet {
 
   /** The device's FLUSH covers every write it completed on the LU, from any connection. */
   async flushAll(): Promise<void> {
-    await Promise.all([...Array.from(this.backends.values(), (backend) => backend.flush()), this.external.flushAll()]);
+    // External LUs are flushed per volume by the I/O path: a server that is down must not fail every volume's FLUSH.
+    await Promise.all(Array.from(this.backends.values(), (backend) => backend.flush()));
   }
 
   async close(): Promise<void> {

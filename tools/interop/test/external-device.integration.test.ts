@@ -4,7 +4,8 @@
 // a 256 MiB volume migrates onto it and back identical byte for byte while
 // hosts write and read through every apparatus; when the server dies in the
 // middle of a migration, the migration fails with a line naming the device,
-// the volume keeps working on its sources, and nothing is lost.
+// the volume keeps working on its sources (other volumes flush as ever), and
+// nothing is lost.
 // Method: nbdkit (file plugin, a sparse file in the test's folder) and a
 // cluster of processes (`device serve`, three `apparatus serve`, which reach
 // the server with their own NBD clients); the CLI as a child process; the
@@ -199,6 +200,7 @@ describe("an external device (nbdkit)", () => {
   }, 3 * migrationTimeoutMs);
 
   it("fails a migration whose target is killed, naming the device; the volume works on its sources and loses nothing", async () => {
+    assertSucceeded(await cli(["volume", "create", "side", "--size", "8MiB", "--lu", "lu0"]));
     const started = jsonOf(await cli(["migrate", "pat", "--to", "ext1", "--rate", `${slowRateBytesPerSecond / mebibyte}MiB/s`, "--json"]));
     const id = isRecord(started) ? String(started.id) : "";
     await waitForChange(id, (change) => change.copied_bytes >= 2 * extentBytes, failureTimeoutMs);
@@ -225,6 +227,16 @@ describe("an external device (nbdkit)", () => {
       await reader.close();
       expect(back.equals(expected.subarray(onSource * extentBytes, (onSource + 1) * extentBytes)), `extent ${onSource} through ${via}`).toBe(true);
     }
+
+    // A FLUSH of a volume with no extent on the server succeeds while it is away; one of the volume
+    // with extents there cannot be made durable, and says so.
+    const side = await cluster.connect("a2", "side");
+    await side.write(0, Buffer.alloc(hostBlockBytes, 7));
+    await side.flush();
+    await side.close();
+    const onServer = await cluster.connect("a2", "pat");
+    await expect(onServer.flush()).rejects.toMatchObject({ code: "EIO" });
+    await onServer.close();
 
     // The server back on the same file: the extents it holds are all there, and the migration can be done again.
     await nbdkit.restart();
