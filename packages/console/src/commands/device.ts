@@ -40,8 +40,10 @@ Options:
   --extent-size SIZE    storage area size (default: the cluster's, 4MiB unless 'up' was told otherwise)
 ${clientOptionsHelp}
 
+The example registers a file that 'nbdkit --port 10900 file /srv/disk.img'
+serves, and moves volume vm1 onto it.
+
 Example:
-  nbdkit --port 10900 file /srv/disk.img
   switchyard device add-external ext1 nbd://127.0.0.1:10900/disk
   switchyard migrate vm1 --to ext1:disk --watch`,
   async run(argv, io) {
