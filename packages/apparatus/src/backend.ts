@@ -8,6 +8,7 @@
 import type { LogicalUnit__Output } from "@switchyard/proto";
 import type { ApparatusIdentity } from "@switchyard/device";
 import { NbdError } from "@switchyard/device/nbd";
+import { ExternalBackends } from "./nbd-backend.js";
 
 /** Byte-addressed I/O on one logical unit. */
 export interface AreaBackend {
@@ -27,7 +28,11 @@ export interface BackendSet {
    * the device refuses I/O presenting a fenced or replaced identity.
    */
   identify(identity: ApparatusIdentity): void;
-  /** Flushes every backend opened so far: a volume FLUSH covers all its LUs. */
+  /**
+   * Flushes every backend of a device opened so far: a volume FLUSH covers
+   * all its LUs. External devices' LUs are left out: the I/O path flushes
+   * those a volume maps (IoPath.flush).
+   */
   flushAll(): Promise<void>;
   close(): Promise<void>;
 }
@@ -48,6 +53,8 @@ export type IoRefusal = (apparatusId: string, key: string) => string | undefined
 export class LocalBackendSet implements BackendSet {
   private readonly backends: ReadonlyMap<string, AreaBackend>;
   private readonly guarded = new Map<string, AreaBackend>();
+  /** External devices' LUs are not files of this process: they are reached over NBD, as from anywhere. */
+  private readonly external = new ExternalBackends();
   private readonly refusal: IoRefusal | undefined;
   private identity: ApparatusIdentity | undefined;
 
@@ -59,7 +66,8 @@ export class LocalBackendSet implements BackendSet {
   backend(lu: LogicalUnit__Output): AreaBackend {
     const cached = this.guarded.get(lu.id);
     if (cached !== undefined) return cached;
-    const found = this.backends.get(lu.id);
+    // The device's check guards an external LU too: in this process a fence reaches it on the next request.
+    const found = lu.external ? this.external.backend(lu) : this.backends.get(lu.id);
     if (found === undefined) throw new Error(`LU ${lu.id} is not in this process`);
     const guarded = this.refusal === undefined ? found : this.guard(found);
     this.guarded.set(lu.id, guarded);
@@ -97,10 +105,12 @@ export class LocalBackendSet implements BackendSet {
   }
 
   async flushAll(): Promise<void> {
+    // External LUs are flushed per volume by the I/O path: a server that is down must not fail every volume's FLUSH.
     await Promise.all(Array.from(this.backends, ([luId, backend]) => (this.guarded.get(luId) ?? backend).flush()));
   }
 
   async close(): Promise<void> {
-    // The LU files belong to the device, which closes them.
+    // The LU files belong to the device, which closes them; the connections to external servers are ours.
+    await this.external.close();
   }
 }

@@ -15,7 +15,7 @@ const areasPerLu = 8;
 
 function lu(index: number): ConfigurationTable__Output["lus"][number] {
   const size = extentSizeBytes * areasPerLu;
-  return { index, id: `lu${index}`, device_id: "dev0", size_bytes: size, extent_size_bytes: extentSizeBytes, nbd_uri: "" };
+  return { index, id: `lu${index}`, device_id: "dev0", size_bytes: size, extent_size_bytes: extentSizeBytes, nbd_uri: "", external: false };
 }
 
 function table(generation: number, luIndex: number[], areaIndex: number[]): ConfigurationTable__Output {

@@ -69,7 +69,7 @@ export class IoPath {
     await this.run(volume, "write_zeroes", offsetBytes, lengthBytes, (backend, luOffset, _requestOffset, length) =>
       backend.writeZeroes(luOffset, length),
     );
-    if (fua) await this.backends.flushAll();
+    if (fua) await this.flushVolume(volume);
   }
 
   /** TRIM is advisory (NBD proto.md): the range is checked and left as it is. */
@@ -83,11 +83,26 @@ export class IoPath {
     let failed = true;
     try {
       this.assertServing();
-      await this.backends.flushAll();
+      await this.flushVolume(volume);
       failed = false;
     } finally {
       this.stats.record(volume, "flush", 0, startedMs, failed);
     }
+  }
+
+  /**
+   * The devices' LUs, and the external LUs that `volume` maps now. An
+   * external server (one NBD server per LU) is flushed only for the volumes
+   * it holds: while it is down, a FLUSH of a volume that has no extent there
+   * still succeeds. Its FLUSH covers writes from every apparatus's connection
+   * (NBD proto.md), so one apparatus's FLUSH covers the others' writes too.
+   */
+  private async flushVolume(volume: string): Promise<void> {
+    const face = this.faces.active;
+    const map = face.volumes.get(volume);
+    const external = Array.from(face.lus.values()).filter((lu) => lu.external);
+    const mapped = map === undefined || external.length === 0 ? [] : external.filter((lu) => map.luIndex.includes(lu.index) || map.mirrorLuIndexPlusOne.includes(lu.index + 1));
+    await Promise.all([this.backends.flushAll(), ...mapped.map((lu) => this.backends.backend(lu).flush())]);
   }
 
   /**

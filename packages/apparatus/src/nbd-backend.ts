@@ -22,22 +22,40 @@ interface NbdUri {
 }
 
 export function parseNbdUri(uri: string): NbdUri {
-  const match = /^nbd:\/\/([^/:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})\/(.+)$/.exec(uri);
+  // An external server's default export has no name: nbd://host:port or nbd://host:port/.
+  const match = /^nbd:\/\/([^/:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})(?:\/(.*))?$/.exec(uri);
   if (match === null) throw new NbdError("EIO", `LU address ${JSON.stringify(uri)} is not nbd://host:port/export`);
   const [, host = "", port = "", exportName = ""] = match;
   return { host: host.replace(/^\[|\]$/g, ""), port: Number(port), exportName };
 }
 
-class NbdAreaBackend implements AreaBackend {
+export class NbdAreaBackend implements AreaBackend {
   private readonly uri: NbdUri;
   private connection: Promise<NbdClient> | undefined;
+  /** The client `connection` resolved to, once it has. */
+  private connected: NbdClient | undefined;
 
   constructor(uri: NbdUri) {
     this.uri = uri;
   }
 
   private client(): Promise<NbdClient> {
-    this.connection ??= NbdClient.connect({ ...this.uri, timeoutMs: deviceNbdTimeoutMs });
+    // A connection that broke while idle (the server restarted between requests) is replaced
+    // before use: otherwise the first request after the server is back would fail for nothing.
+    if (this.connected?.isOver === true) {
+      this.connection = undefined;
+      this.connected = undefined;
+    }
+    if (this.connection === undefined) {
+      const connecting = NbdClient.connect({ ...this.uri, timeoutMs: deviceNbdTimeoutMs });
+      this.connection = connecting;
+      void connecting.then(
+        (client) => {
+          if (this.connection === connecting) this.connected = client;
+        },
+        () => undefined,
+      );
+    }
     return this.connection;
   }
 
@@ -48,8 +66,11 @@ class NbdAreaBackend implements AreaBackend {
       await operation(await connecting);
     } catch (error) {
       const connectionLost = !(error instanceof NbdError) || error.code === "EIO" || error.code === "ESHUTDOWN";
-      if (connectionLost && this.connection === connecting) this.connection = undefined;
-      throw error instanceof NbdError ? error : new NbdError("EIO", `device LU ${this.uri.exportName}: ${String(error)}`, { cause: error });
+      if (connectionLost && this.connection === connecting) {
+        this.connection = undefined;
+        this.connected = undefined;
+      }
+      throw error instanceof NbdError ? error : new NbdError("EIO", `LU ${this.uri.exportName} at ${this.uri.host}:${this.uri.port}: ${String(error)}`, { cause: error });
     }
   }
 
@@ -72,17 +93,44 @@ class NbdAreaBackend implements AreaBackend {
   async close(): Promise<void> {
     const connection = this.connection;
     this.connection = undefined;
+    this.connected = undefined;
     if (connection === undefined) return;
     const client = await connection.catch(() => undefined);
     await client?.close();
   }
 }
 
+/**
+ * The LUs of external devices (`device add-external`): any NBD server, opened
+ * under its plain export name, since it knows no registration keys. What
+ * keeps a fenced apparatus off them is its own lease (contact-lease.ts), not
+ * the server: docs/design-notes.md says how far that goes.
+ */
+export class ExternalBackends {
+  private readonly backends = new Map<string, NbdAreaBackend>();
+
+  backend(lu: LogicalUnit__Output): AreaBackend {
+    let backend = this.backends.get(lu.nbd_uri);
+    if (backend === undefined) {
+      backend = new NbdAreaBackend(parseNbdUri(lu.nbd_uri));
+      this.backends.set(lu.nbd_uri, backend);
+    }
+    return backend;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(Array.from(this.backends.values(), (backend) => backend.close()));
+    this.backends.clear();
+  }
+}
+
 export class NbdBackendSet implements BackendSet {
   private readonly backends = new Map<string, NbdAreaBackend>();
+  private readonly external = new ExternalBackends();
   private identity: ApparatusIdentity | undefined;
 
   backend(lu: LogicalUnit__Output): AreaBackend {
+    if (lu.external) return this.external.backend(lu);
     let backend = this.backends.get(lu.nbd_uri);
     if (backend === undefined) {
       const uri = parseNbdUri(lu.nbd_uri);
@@ -104,11 +152,12 @@ export class NbdBackendSet implements BackendSet {
 
   /** The device's FLUSH covers every write it completed on the LU, from any connection. */
   async flushAll(): Promise<void> {
+    // External LUs are flushed per volume by the I/O path: a server that is down must not fail every volume's FLUSH.
     await Promise.all(Array.from(this.backends.values(), (backend) => backend.flush()));
   }
 
   async close(): Promise<void> {
-    await Promise.all(Array.from(this.backends.values(), (backend) => backend.close()));
+    await Promise.all([...Array.from(this.backends.values(), (backend) => backend.close()), this.external.close()]);
     this.backends.clear();
   }
 }

@@ -46,7 +46,7 @@ export function opening(): { promise: Promise<void>; open: () => void } {
 }
 
 export function memoryLuDescription(index: number, sizeBytes: number, extentSizeBytes: number): LogicalUnit__Output {
-  return { index, id: `lu${index}`, device_id: "memory", size_bytes: sizeBytes, extent_size_bytes: extentSizeBytes, nbd_uri: "" };
+  return { index, id: `lu${index}`, device_id: "memory", size_bytes: sizeBytes, extent_size_bytes: extentSizeBytes, nbd_uri: "", external: false };
 }
 
 /** Backends for LUs lu0, lu1, ... in memory. */

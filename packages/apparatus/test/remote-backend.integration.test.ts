@@ -26,6 +26,7 @@ function table(nbdAddress: string): ConfigurationTable__Output {
     size_bytes: 16 * mebibyte,
     extent_size_bytes: mebibyte,
     nbd_uri: `nbd://${nbdAddress}/lu${index}`,
+    external: false,
   });
   return {
     generation: 1,

@@ -9,6 +9,7 @@ import {
   type ApparatusSummary__Output,
   type ChangeInfo__Output,
   type ClusterStatus__Output,
+  type DeviceStatus__Output,
   type ControllerClient,
   type VolumeInfo__Output,
 } from "@switchyard/proto";
@@ -85,6 +86,14 @@ export class ConsoleClient {
   async rejoinApparatus(apparatusId: string): Promise<ApparatusSummary__Output | null> {
     const response = await callUnary<ApparatusActionResponse__Output>((done) => this.client.RejoinApparatus({ apparatus_id: apparatusId }, this.options(), done));
     return response.apparatus;
+  }
+
+  /** `device add-external`: the device as registered; `extentSizeBytes` 0 takes the cluster's. */
+  async addExternalDevice(name: string, nbdUri: string, extentSizeBytes: number): Promise<DeviceStatus__Output | null> {
+    const response = await callUnary<{ device: DeviceStatus__Output | null }>((done) =>
+      this.client.AddExternalDevice({ name, nbd_uri: nbdUri, extent_size_bytes: extentSizeBytes }, this.options(), done),
+    );
+    return response.device;
   }
 
   /** The change now and at every update until it ends; no deadline, as a migration may take hours. */

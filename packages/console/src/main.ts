@@ -7,6 +7,7 @@ import type { Command } from "./command.js";
 import { apparatusFence, apparatusList, apparatusRejoin } from "./commands/apparatus.js";
 import { changeList, changeShow, changeWatch, volumeMove, volumeResize } from "./commands/change.js";
 import { clusterStatus, deviceList } from "./commands/cluster.js";
+import { deviceAddExternal } from "./commands/device.js";
 import { migrate, migrateCancel } from "./commands/migrate.js";
 import { apparatusServe, deviceServe } from "./commands/serve.js";
 import { up } from "./commands/up.js";
@@ -18,6 +19,7 @@ export const commands: readonly Command[] = [
   up,
   clusterStatus,
   deviceList,
+  deviceAddExternal,
   volumeCreate,
   volumeList,
   volumeShow,

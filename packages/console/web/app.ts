@@ -71,7 +71,8 @@ function stateBadge(state: string): HTMLElement {
 
 /** Every LU in the cluster, in order: its position picks its colour. */
 function allLus(snapshot: Snapshot): { readonly device: string; readonly lu: LuSnapshot }[] {
-  return snapshot.cluster.devices.flatMap((device) => device.lus.map((lu) => ({ device: device.id, lu })));
+  // An external device (an NBD server) says so, and where it is, beside its name.
+  return snapshot.cluster.devices.flatMap((device) => device.lus.map((lu) => ({ device: device.external ? `${device.id} (external, ${device.nbd_uri})` : device.id, lu })));
 }
 
 function luColour(luIds: readonly string[], lu: string): string {

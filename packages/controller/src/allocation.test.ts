@@ -11,7 +11,7 @@ const mebibyte = 1 << 20;
 function state(volumeAreas: { lu: number[]; area: number[] }[]): StoreState__Output {
   return {
     generation: 1,
-    lus: [0, 1].map((index) => ({ index, id: `lu${index}`, device_id: "dev0", size_bytes: 4 * mebibyte, extent_size_bytes: mebibyte, nbd_uri: "" })),
+    lus: [0, 1].map((index) => ({ index, id: `lu${index}`, device_id: "dev0", size_bytes: 4 * mebibyte, extent_size_bytes: mebibyte, nbd_uri: "", external: false })),
     volumes: volumeAreas.map((areas, index) => ({
       name: `v${index}`,
       size_bytes: areas.lu.length * mebibyte,

@@ -71,7 +71,13 @@ export function allocateAreas(state: StoreState__Output, count: number, onlyLu?:
   return picked;
 }
 
+/**
+ * LUs to allocate from when none is named: the devices' own. An external
+ * device gets extents only when asked by name (move, migrate), since new
+ * areas are zeroed by the device that owns them and an external server has
+ * no device to ask.
+ */
 function lusByFreeAreas(state: StoreState__Output, used: Map<number, Uint8Array>): LogicalUnit__Output[] {
   const free = (lu: LogicalUnit__Output): number => freeAreaCount(used.get(lu.index) ?? new Uint8Array());
-  return [...state.lus].sort((a, b) => free(b) - free(a) || a.index - b.index);
+  return state.lus.filter((lu) => !lu.external).sort((a, b) => free(b) - free(a) || a.index - b.index);
 }

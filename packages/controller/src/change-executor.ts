@@ -21,6 +21,7 @@ import {
   type StoreDelta,
 } from "@switchyard/proto";
 import type { ChangePlan } from "./change-plans.js";
+import { streamAreaCopy } from "./area-copy.js";
 import { ChangeRun, type MessagePhase } from "./change-run.js";
 import { driveChange, type PhaseAnswer } from "./change-driver.js";
 import { crashNow, sendWithCrash, type TestCrash } from "./test-crash.js";
@@ -169,6 +170,11 @@ export class ChangeExecutor {
   private async copy(plan: ChangePlan, epoch: number): Promise<void> {
     const step = plan.copy;
     if (step === undefined) return;
+    if (step.stream !== undefined) {
+      // Across devices: the controller streams the bytes (DESIGN "Online migration" step 2).
+      await streamAreaCopy(step.stream.source, step.stream.destination, step.stream.extentSizeBytes, step.lengthBytes);
+      return;
+    }
     await callUnary((done) =>
       this.options.device.CopyArea(
         {

@@ -10,7 +10,7 @@ const mebibyte = 1 << 20;
 function state(): StoreState__Output {
   return {
     generation: 7,
-    lus: [0, 1].map((index) => ({ index, id: `lu${index}`, device_id: "dev0", size_bytes: 8 * mebibyte, extent_size_bytes: mebibyte, nbd_uri: "" })),
+    lus: [0, 1].map((index) => ({ index, id: `lu${index}`, device_id: "dev0", size_bytes: 8 * mebibyte, extent_size_bytes: mebibyte, nbd_uri: "", external: false })),
     volumes: [
       {
         name: "v",

@@ -6,9 +6,11 @@
  * is held.
  */
 import assert from "node:assert/strict";
-import type { DifferenceTable, ExtentRow, HoldMode, StoreState__Output, VolumeRange, VolumeTable, VolumeTable__Output } from "@switchyard/proto";
+import type { DifferenceTable, ExtentRow, HoldMode, LogicalUnit__Output, StoreState__Output, VolumeRange, VolumeTable, VolumeTable__Output } from "@switchyard/proto";
 import { allocateAreas, type AreaRef } from "./allocation.js";
+import type { CopyEnd } from "./area-copy.js";
 import { ControllerError } from "./errors.js";
+import { requireLu } from "./external-devices.js";
 import { checkVolumeSize } from "./volumes.js";
 
 export interface CopyStep {
@@ -17,6 +19,11 @@ export interface CopyStep {
   readonly destinationLuId: string;
   readonly destinationAreaIndex: number;
   readonly lengthBytes: number;
+  /**
+   * Set when the copy crosses devices (an external device at either end):
+   * the controller streams it over NBD instead of asking the device to copy.
+   */
+  readonly stream?: { readonly source: CopyEnd; readonly destination: CopyEnd; readonly extentSizeBytes: number } | undefined;
 }
 
 export interface ChangePlan {
@@ -39,10 +46,24 @@ function findVolume(state: StoreState__Output, name: string): VolumeTable__Outpu
   return volume;
 }
 
-function luIdOf(state: StoreState__Output, luIndex: number): string {
+function luOf(state: StoreState__Output, luIndex: number): LogicalUnit__Output {
   const lu = state.lus.find((candidate) => candidate.index === luIndex);
   assert.ok(lu !== undefined, `LU index ${luIndex} is not in the store`);
-  return lu.id;
+  return lu;
+}
+
+function luIdOf(state: StoreState__Output, luIndex: number): string {
+  return luOf(state, luIndex).id;
+}
+
+function copyEnd(lu: LogicalUnit__Output, areaIndex: number): CopyEnd {
+  return { luId: lu.id, deviceId: lu.device_id, external: lu.external, nbdUri: lu.nbd_uri, areaIndex };
+}
+
+/** The device copies within itself (offload); anything else is streamed by the controller. */
+function streamFor(source: CopyEnd, destination: CopyEnd, extentSizeBytes: number): CopyStep["stream"] {
+  const sameDevice = !source.external && !destination.external && source.deviceId === destination.deviceId;
+  return sameDevice ? undefined : { source, destination, extentSizeBytes };
 }
 
 function row(volume: string, extentIndex: number, area: AreaRef): ExtentRow {
@@ -82,15 +103,14 @@ export function planMove(state: StoreState__Output, name: string, extentIndex: n
   if (!Number.isInteger(extentIndex) || extentIndex < 0 || extentIndex >= extentCount) {
     throw new ControllerError("OUT_OF_RANGE", `volume ${name} has extents 0 to ${extentCount - 1}, not ${extentIndex}`);
   }
-  const target = state.lus.find((lu) => lu.id === toLuId);
-  if (target === undefined) throw new ControllerError("NOT_FOUND", `no LU ${toLuId}; LUs are ${state.lus.map((lu) => lu.id).join(", ")}`);
+  const target = requireLu(state, toLuId);
   const sourceLu = columns.lu_index[extentIndex] ?? 0;
   const sourceArea = columns.area_index[extentIndex] ?? 0;
   if (sourceLu === target.index) {
-    throw new ControllerError("FAILED_PRECONDITION", `extent ${extentIndex} of ${name} is already on ${toLuId} (area ${sourceArea})`);
+    throw new ControllerError("FAILED_PRECONDITION", `extent ${extentIndex} of ${name} is already on ${target.id} (area ${sourceArea})`);
   }
   if (target.extent_size_bytes !== volume.extent_size_bytes) {
-    throw new ControllerError("FAILED_PRECONDITION", `${toLuId} has ${target.extent_size_bytes}-byte areas; ${name} has ${volume.extent_size_bytes}-byte extents`);
+    throw new ControllerError("FAILED_PRECONDITION", `${target.id} has ${target.extent_size_bytes}-byte areas; ${name} has ${volume.extent_size_bytes}-byte extents`);
   }
   const [destination] = allocateAreas(state, 1, target);
   assert.ok(destination !== undefined);
@@ -98,13 +118,20 @@ export function planMove(state: StoreState__Output, name: string, extentIndex: n
   const rows = [row(name, extentIndex, destination)];
   return {
     kind: "move",
-    summary: `move extent ${extentIndex} of ${name} from ${luIdOf(state, sourceLu)}:${sourceArea} to ${toLuId}:${destination.areaIndex}`,
+    summary: `move extent ${extentIndex} of ${name} from ${luIdOf(state, sourceLu)}:${sourceArea} to ${target.id}:${destination.areaIndex}`,
     baseGeneration: state.generation,
     diff: { base_generation: state.generation, generation: state.generation + 1, rows },
     holdRanges: [{ volume: name, offset_bytes: extentIndex * extentSize, length_bytes: Math.min(extentSize, volume.size_bytes - extentIndex * extentSize) }],
     // Reads go on during the copy: the source stays valid until the switch.
     holdMode: "HOLD_MODE_WRITES",
-    copy: { sourceLuId: luIdOf(state, sourceLu), sourceAreaIndex: sourceArea, destinationLuId: toLuId, destinationAreaIndex: destination.areaIndex, lengthBytes: extentSize },
+    copy: {
+      sourceLuId: luIdOf(state, sourceLu),
+      sourceAreaIndex: sourceArea,
+      destinationLuId: target.id,
+      destinationAreaIndex: destination.areaIndex,
+      lengthBytes: extentSize,
+      stream: streamFor(copyEnd(luOf(state, sourceLu), sourceArea), copyEnd(target, destination.areaIndex), extentSize),
+    },
     // The copy writes the whole destination area: zeroing it first would be work thrown away.
     newAreas: [],
     volumesAfter: replaceVolume(state, volumeAfter(volume, volume.size_bytes, extentCount, rows)),

@@ -18,6 +18,7 @@ import {
   type ApparatusClient,
   type ApparatusState__Output,
   type ClusterStatus,
+  type DeviceStatus,
   type ConfigurationTable,
   type DeviceClient,
   type Lease__Output,
@@ -37,11 +38,13 @@ import { rolledBackEntries, type PendingReport } from "./recovery.js";
 import type { TestCrash } from "./test-crash.js";
 import type { ChangeLogger } from "./change-log.js";
 import { planMirror, planMirrorEnd, planMove, planResize } from "./change-plans.js";
-import { allocateAreas, areasTotal, freeAreaCount, usedAreaMaps, type AreaRef } from "./allocation.js";
+import { allocateAreas, type AreaRef } from "./allocation.js";
 import { ControllerError } from "./errors.js";
 import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./volumes.js";
 import { MigrationRun, planMigration, type DeviceMirrorEffects, type MigrationRequest } from "./migration.js";
 import type { MirrorReport, Placement } from "./mirrored-copy.js";
+import { addExternalDevice, devicesStatus, type ExternalRegistration } from "./external-registration.js";
+import { requireLu } from "./external-devices.js";
 
 /** How long one call to a device or an apparatus may take before it counts as unanswered. */
 export const callTimeoutMs = 2_000;
@@ -262,7 +265,7 @@ export class ClusterController {
       if (journaled.kind !== "migrate" || journaled.state !== "CHANGE_STATE_RUNNING" || this.migrations.has(journaled.change_id)) continue;
       const extentSizeBytes = state.lus.find((lu) => lu.id === journaled.target_lu_id)?.extent_size_bytes ?? 0;
       // Rows left copying stay so: the engine asks the table where each extent is.
-      this.startMigration({ ...journaled, copy_progress: journaled.copy_progress.map((row) => ({ ...row })) }, extentSizeBytes);
+      this.startMigration({ ...journaled, copy_progress: journaled.copy_progress.map((row) => ({ ...row })) }, extentSizeBytes, state);
     }
   }
 
@@ -270,11 +273,12 @@ export class ClusterController {
   submitMigrate(request: MigrationRequest): Promise<ChangeInfo> {
     return this.serialized(async () => {
       const { state } = await this.readStore({ omitJournal: true });
-      const { rows, extentSizeBytes } = planMigration(state, request);
+      // The LU as the store names it: `ext1` or `dev0:lu1` given, `ext1:disk` or `lu1` kept.
+      const { rows, extentSizeBytes, targetLuId } = planMigration(state, request);
       const entry = {
         change_id: `migrate-${state.generation}-${randomBytes(3).toString("hex")}`,
         kind: "migrate",
-        summary: `migrate ${rows.length} extent${rows.length === 1 ? "" : "s"} of ${request.volume} to ${request.toLuId}`,
+        summary: `migrate ${rows.length} extent${rows.length === 1 ? "" : "s"} of ${request.volume} to ${targetLuId}`,
         state: "CHANGE_STATE_RUNNING" as const,
         base_generation: state.generation,
         epoch: this.epoch,
@@ -285,20 +289,22 @@ export class ClusterController {
         reports: [],
         fenced: [],
         copy_progress: rows,
-        target_lu_id: request.toLuId,
+        target_lu_id: targetLuId,
         rate_bytes_per_second: request.rateBytesPerSecond,
         total_bytes: rows.length * extentSizeBytes,
       };
       // Recorded before the first extent moves: a controller that dies now leaves a migration its successor resumes.
       await this.commitDelta({ journal_entry: entry });
-      return this.startMigration(entry, extentSizeBytes).info();
+      return this.startMigration(entry, extentSizeBytes, state).info();
     });
   }
 
-  private startMigration(entry: JournalEntry & { copy_progress: CopyProgressRow[] }, extentSizeBytes: number): MigrationRun {
+  private startMigration(entry: JournalEntry & { copy_progress: CopyProgressRow[] }, extentSizeBytes: number, state: StoreState__Output): MigrationRun {
+    // Between LUs of the device, it mirrors and copies itself; an external device's extents are streamed by moves.
+    const external = (luId: string | undefined): boolean => state.lus.find((lu) => lu.id === luId)?.external === true;
+    const offload = !external(entry.target_lu_id) && !entry.copy_progress.some((row) => external(row.source_lu_id));
     const run = new MigrationRun(entry, extentSizeBytes, {
-      // Every LU is the device's: it mirrors and copies itself.
-      mirrors: this.mirrorEffects(),
+      ...(offload ? { mirrors: this.mirrorEffects() } : {}),
       moveExtent: (volume, extentIndex, toLuId) => this.moveExtent(volume, extentIndex, toLuId),
       persist: (journaled) => this.commitDelta({ journal_entry: journaled }),
       sleep: (ms) => sleep(ms),
@@ -574,9 +580,10 @@ export class ClusterController {
       if (state.volumes.length >= volumesMax) {
         throw new ControllerError("LIMIT", `the cluster already has ${volumesMax} volumes, the most it may hold`);
       }
-      const onlyLu = luId === "" ? undefined : state.lus.find((lu) => lu.id === luId);
-      if (luId !== "" && onlyLu === undefined) {
-        throw new ControllerError("NOT_FOUND", `no LU ${luId}; LUs are ${state.lus.map((lu) => lu.id).join(", ")}`);
+      const onlyLu = luId === "" ? undefined : requireLu(state, luId);
+      if (onlyLu?.external === true) {
+        // New areas are zeroed by their device (ScrubAreas); an external server has none to ask.
+        throw new ControllerError("FAILED_PRECONDITION", `${onlyLu.id} is on external device ${onlyLu.device_id}: create the volume on a device LU, then 'switchyard migrate ${name} --to ${onlyLu.id}'`);
       }
       const extentSizeBytes = (onlyLu ?? state.lus[0])?.extent_size_bytes ?? 0;
       if (extentSizeBytes === 0) throw new ControllerError("UNAVAILABLE", "the device has no LUs yet");
@@ -695,6 +702,24 @@ export class ClusterController {
     });
   }
 
+  /**
+   * `device add-external`: registers an NBD server as a device with one LU.
+   * The server is asked for its size before anything is written; the new
+   * table (a generation up, listing the LU) goes to every apparatus, which
+   * opens the server on the first I/O to an extent there.
+   */
+  addExternalDevice(registration: ExternalRegistration): Promise<DeviceStatus> {
+    return this.serialized(async () => {
+      // The whole state: it is written back whole.
+      const { state, sequence } = await this.readStore();
+      const added = await addExternalDevice(state, registration);
+      await this.writeStore(added.state, sequence);
+      const committed = await this.readStore({ omitJournal: true });
+      await this.pushTable(committed.state);
+      return added.device;
+    });
+  }
+
   async listVolumes(): Promise<VolumeInfo[]> {
     const { state } = await this.readStore();
     return state.volumes.map((volume) => volumeInfo(volume, state.lus));
@@ -709,19 +734,10 @@ export class ClusterController {
 
   async clusterStatus(): Promise<ClusterStatus> {
     const { state } = await this.readStore();
-    const used = usedAreaMaps(state);
-    const lus = state.lus.map((lu) => ({
-      id: lu.id,
-      size_bytes: lu.size_bytes,
-      extent_size_bytes: lu.extent_size_bytes,
-      areas_total: areasTotal(lu),
-      areas_free: freeAreaCount(used.get(lu.index) ?? new Uint8Array()),
-    }));
-    const deviceId = state.lus[0]?.device_id ?? "";
     const apparatuses = await Promise.all(this.peers.map((peer) => this.apparatusSummary(peer)));
     const lease = this.lease;
     return {
-      devices: [{ id: deviceId, grpc: this.deviceAddress, lus }],
+      devices: devicesStatus(state, this.deviceAddress),
       apparatuses,
       controller:
         lease === undefined

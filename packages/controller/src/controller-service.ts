@@ -1,7 +1,7 @@
 /**
  * The Controller gRPC service, for the management console (claims 8, 19).
- * Changes of mapping under host I/O (move, resize, migrate) arrive with the
- * change protocol; until then they answer UNIMPLEMENTED and say so.
+ * Each call passes to the controller that answers now (`current`), whose
+ * typed errors become gRPC statuses in one place (errors.ts).
  */
 import { Metadata, type ServerWritableStream } from "@grpc/grpc-js";
 import type * as grpc from "@grpc/grpc-js";
@@ -49,12 +49,6 @@ async function watchChange(current: () => ClusterController, call: ServerWritabl
   }
 }
 
-function notYet(what: string): () => never {
-  return () => {
-    throw new ControllerError("NOT_IMPLEMENTED", `${what} is not available yet in this Switchyard version`);
-  };
-}
-
 /**
  * `current` gives the controller that answers now: it throws a
  * ControllerError (UNAVAILABLE) while there is none, for example while it
@@ -81,9 +75,6 @@ export function controllerHandlers(current: () => ClusterController): Controller
         case "migrate": {
           const migrate = request.migrate;
           if (migrate === null || migrate === undefined) break;
-          if (migrate.to_lu.includes(":")) {
-            throw new ControllerError("NOT_IMPLEMENTED", `migrating to another device (${migrate.to_lu}) is not available yet in this Switchyard version; give an LU of this device`);
-          }
           return current().submitMigrate({
             volume: migrate.volume,
             toLuId: migrate.to_lu,
@@ -111,6 +102,8 @@ export function controllerHandlers(current: () => ClusterController): Controller
       await current().rejoinApparatus(request.apparatus_id);
       return { apparatus: await apparatusSummary(current(), request.apparatus_id) };
     }),
-    AddExternalDevice: unary(notYet("external devices")),
+    AddExternalDevice: unary(async (request) => ({
+      device: await current().addExternalDevice({ name: request.name, nbdUri: request.nbd_uri, extentSizeBytes: request.extent_size_bytes }),
+    })),
   };
 }

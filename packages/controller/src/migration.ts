@@ -13,6 +13,7 @@ import { freeAreaCount, usedAreaMaps } from "./allocation.js";
 import type { ChangeInfo, CopyProgressRow, JournalEntry, StoreState__Output } from "@switchyard/proto";
 import { infoOf } from "./change-executor.js";
 import { MigrationFailure, MirroredCopy, type MirrorEffects } from "./mirrored-copy.js";
+import { requireLu } from "./external-devices.js";
 
 /** Row states of the copy progress table. */
 export type CopyRowState = "pending" | "copying" | "done" | "failed";
@@ -28,11 +29,10 @@ export interface MigrationRequest {
 }
 
 /** The rows a migration of `request` starts with: the extents in range not on the target yet. */
-export function planMigration(state: StoreState__Output, request: MigrationRequest): { rows: CopyProgressRow[]; extentSizeBytes: number } {
+export function planMigration(state: StoreState__Output, request: MigrationRequest): { rows: CopyProgressRow[]; extentSizeBytes: number; targetLuId: string } {
   const volume = state.volumes.find((candidate) => candidate.name === request.volume);
   if (volume?.extents === null || volume === undefined) throw new ControllerError("NOT_FOUND", `no volume ${request.volume}`);
-  const target = state.lus.find((lu) => lu.id === request.toLuId);
-  if (target === undefined) throw new ControllerError("NOT_FOUND", `no LU ${request.toLuId}; LUs are ${state.lus.map((lu) => lu.id).join(", ")}`);
+  const target = requireLu(state, request.toLuId);
   if (target.extent_size_bytes !== volume.extent_size_bytes) {
     throw new ControllerError("FAILED_PRECONDITION", `${target.id} has ${target.extent_size_bytes}-byte areas; ${volume.name} has ${volume.extent_size_bytes}-byte extents`);
   }
@@ -62,7 +62,7 @@ export function planMigration(state: StoreState__Output, request: MigrationReque
   if (free < rows.length) {
     throw new ControllerError("NO_SPACE", `${target.id} has ${free} free area${free === 1 ? "" : "s"}; moving ${rows.length} extents of ${volume.name} needs ${rows.length}: free some, or migrate fewer with --extents`);
   }
-  return { rows, extentSizeBytes: volume.extent_size_bytes };
+  return { rows, extentSizeBytes: volume.extent_size_bytes, targetLuId: target.id };
 }
 
 /** The device's part of a copy in mirror state (mirrored-copy.ts); the rest comes from the migration. */

@@ -63,8 +63,8 @@ describe("StorageDevice", () => {
     const description: unknown = JSON.parse(fs.readFileSync(path.join(folder.path, "device.json"), "utf8"));
     expect(description).toMatchObject({ deviceId: "test-device", extentSizeBytes: mebibyte, lus: [{ id: "lu0", file: "lu0.img", sizeBytes: 16 * mebibyte }, { id: "lu1" }] });
     expect(device.readStore().state.lus).toEqual([
-      { index: 0, id: "lu0", device_id: "test-device", size_bytes: 16 * mebibyte, extent_size_bytes: mebibyte, nbd_uri: "" },
-      { index: 1, id: "lu1", device_id: "test-device", size_bytes: 16 * mebibyte, extent_size_bytes: mebibyte, nbd_uri: "" },
+      { index: 0, id: "lu0", device_id: "test-device", size_bytes: 16 * mebibyte, extent_size_bytes: mebibyte, nbd_uri: "", external: false },
+      { index: 1, id: "lu1", device_id: "test-device", size_bytes: 16 * mebibyte, extent_size_bytes: mebibyte, nbd_uri: "", external: false },
     ]);
   });
 

@@ -495,7 +495,7 @@ export class StorageDevice {
         let entry = state.lus.find((candidate) => candidate.device_id === this.id && candidate.id === lu.id);
         if (entry === undefined) {
           const index = state.lus.reduce((highest, candidate) => Math.max(highest, candidate.index + 1), 0);
-          entry = { index, id: lu.id, device_id: this.id, size_bytes: lu.sizeBytes, extent_size_bytes: lu.extentSizeBytes, nbd_uri: "" };
+          entry = { index, id: lu.id, device_id: this.id, size_bytes: lu.sizeBytes, extent_size_bytes: lu.extentSizeBytes, nbd_uri: "", external: false };
           state.lus.push(entry);
           changed = true;
         }

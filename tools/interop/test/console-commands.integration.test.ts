@@ -1,12 +1,15 @@
 // Goal: the console's commands keep their contract (issue 6): every command
 // answers --help with an example; `device list`, `apparatus list | fence |
-// rejoin` and `change watch` print tables or the documented JSON, exit 0 on
+// rejoin`, `change watch` and `device add-external` (an nbdkit export, which
+// the appliance's in-process apparatuses then serve extents from) print
+// tables or the documented JSON, exit 0 on
 // success, 1 when the operation fails and 2 with one line on bad input; a
 // fence by an operator stops I/O through that apparatus at once and lasts
 // across a restart of the appliance until `apparatus rejoin`.
 // Method: the real CLI as child processes against `switchyard up` (ephemeral
 // ports, fresh folder); host I/O with qemu-io; JSON checked field by field.
-import { rm } from "node:fs/promises";
+import { rm, truncate, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   Appliance,
@@ -21,6 +24,7 @@ import {
   runCli,
   type CommandResult,
 } from "./appliance.js";
+import { Nbdkit } from "./nbdkit.js";
 
 let appliance: Appliance;
 /** Ours, not the appliance's: the test restarts the appliance in it. */
@@ -73,7 +77,7 @@ describe("switchyard console commands", () => {
     const listed = overview.stdout.slice(overview.stdout.indexOf("Commands:"), overview.stdout.indexOf("Example:"));
     const commandLines = listed.split("\n").filter((line) => /^ {2}[a-z]+( [a-z-]+)? {2,}/.test(line));
     const commands = commandLines.map((line) => line.trim().split(/ {2,}/)[0]?.split(" ") ?? []);
-    expect(commands.map((words) => words.join(" "))).toEqual(expect.arrayContaining(["device list", "apparatus list", "apparatus fence", "apparatus rejoin", "change watch"]));
+    expect(commands.map((words) => words.join(" "))).toEqual(expect.arrayContaining(["device list", "device add-external", "apparatus list", "apparatus fence", "apparatus rejoin", "change watch"]));
     const helps = await Promise.all(commands.map((words) => runCli([...words, "--help"])));
     helps.forEach((help, index) => {
       assertSucceeded(help);
@@ -108,6 +112,13 @@ describe("switchyard console commands", () => {
       [["migrate", "c1", "--to", "lu1", "--rate", "fast"], /--rate "fast" must be a size per second/],
       [["migrate", "nosuch", "--to", "lu1"], /no volume nosuch/],
       [["migrate", "cancel", "nosuch"], /no change nosuch/],
+      [["migrate", "c1", "--to", "nosuch:lu0"], /no LU nosuch:lu0; LUs are lu0, lu1/],
+      [["device", "add-external"], /missing device NAME/],
+      [["device", "add-external", "x"], /missing nbd:\/\/HOST:PORT\/EXPORT/],
+      [["device", "add-external", "x", "http://127.0.0.1:10900/disk"], /is not an NBD URI; give nbd:\/\/HOST:PORT\/EXPORT/],
+      [["device", "add-external", "x", "nbd://127.0.0.1/disk"], /is not an NBD URI/],
+      [["device", "add-external", "x", "nbd://127.0.0.1:10900/disk", "--extent-size", "big"], /--extent-size "big" is not a size/],
+      [["device", "add-external", "lu0", "nbd://127.0.0.1:10900/disk"], /a device or LU named lu0 exists already/],
     ];
     const results = await Promise.all(cases.map(([args]) => appliance.cli([...args])));
     results.forEach((result, index) => {
@@ -176,5 +187,30 @@ describe("switchyard console commands", () => {
     assertSucceeded(human);
     expect(human.stdout).toMatch(new RegExp(`${String(id)}\\s+committed\\s+phases: hold \\d+ ms, copy`));
     expectOneLineFailure(await appliance.cli(["change", "watch", "nosuch"]), 2, /no change nosuch/);
+  });
+
+  it("registers an nbdkit export as a device and moves an extent onto it and back through the in-process apparatuses", async () => {
+    await requireTools(["nbdkit"]);
+    const disk = join(dir, "external.img");
+    await writeFile(disk, "");
+    await truncate(disk, 64 * 1024 * 1024);
+    const nbdkit = await Nbdkit.start(disk);
+    try {
+      const added = jsonOf(await appliance.cli(["device", "add-external", "ext9", nbdkit.uri("disk"), "--json"]));
+      expect(isRecord(added) ? [added.id, added.external, added.nbd_uri] : added).toEqual(["ext9", true, nbdkit.uri("disk")]);
+      assertQemuIoClean(await qemuIo(appliance.nbdUri("c1", 0), ["write -P 0x61 1M 64k"]));
+      // A device with one LU is named by the device; DEVICE:LU names any LU.
+      const onto = jsonOf(await appliance.cli(["volume", "move", "c1", "--extent", "0", "--to", "ext9", "--json"]));
+      expect(isRecord(onto) ? [onto.state, onto.summary] : onto).toEqual(["committed", expect.stringMatching(/to ext9:disk:0$/)]);
+      assertQemuIoClean(await qemuIo(appliance.nbdUri("c1", 1), ["read -P 0x61 1M 64k"]));
+      const devices = records(jsonOf(await appliance.cli(["device", "list", "--json"])), "device list");
+      expect(records(devices.find((device) => device.id === "ext9")?.lus, "ext9 lus")[0]?.used_bytes).toBe(4 * 1024 * 1024);
+      const back = jsonOf(await appliance.cli(["volume", "move", "c1", "--extent", "0", "--to", "dev0:lu0", "--json"]));
+      expect(isRecord(back) ? back.state : back).toBe("committed");
+      assertQemuIoClean(await qemuIo(appliance.nbdUri("c1", 0), ["read -P 0x61 1M 64k"]));
+      expectOneLineFailure(await appliance.cli(["volume", "create", "onext", "--size", "4MiB", "--lu", "ext9:disk"]), 1, /on external device ext9: create the volume on a device LU, then 'switchyard migrate onext --to ext9:disk'/);
+    } finally {
+      await nbdkit.kill();
+    }
   });
 });

@@ -85,16 +85,17 @@ export function volumeMoveArguments(parsed: Parsed): { name: string; extentIndex
 export const volumeMove: Command = {
   words: ["volume", "move"],
   summary: "move one extent of a volume to another LU while hosts do I/O",
-  help: `Usage: switchyard volume move NAME --extent I --to LU [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard volume move NAME --extent I --to LU|DEVICE:LU [--dir DIR | --endpoint HOST:PORT] [--json]
 
 Copies virtual extent I to a free area of LU while writes to that extent are
 held (reads go on), switches every apparatus to the new area, and frees the
-old one. Prints the change with its phases and each apparatus's reports;
+old one. Within one device the device copies; onto or off an external device
+(switchyard device add-external) the controller streams the bytes. Prints the change with its phases and each apparatus's reports;
 exits 1 if the change was aborted.
 
 Options:
   --extent I            the extent's index (0 is the first 4 MiB with default extents)
-  --to LU               the LU to move it to
+  --to LU               the LU to move it to: lu1, dev0:lu1, ext1:disk, or ext1 (a device with one LU)
 ${clientOptionsHelp}
 
 Example:

@@ -1,5 +1,5 @@
 /** `switchyard cluster status` and `switchyard device list`. */
-import type { ApparatusStatus__Output, ApparatusSummary__Output, ClusterStatus__Output } from "@switchyard/proto";
+import type { ApparatusStatus__Output, ApparatusSummary__Output, ClusterStatus__Output, DeviceStatus__Output } from "@switchyard/proto";
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
 import { printJson, printTable, type Io } from "../output.js";
 import type { ApparatusSnapshot, ClusterSnapshot, DeviceSnapshot } from "../web/snapshot-types.js";
@@ -23,11 +23,13 @@ export function stateWord(state: ApparatusStatus__Output): ApparatusStateWord {
   }
 }
 
-/** Devices and their LUs as `device list --json` and `cluster status --json` show them. */
-function devicesJson(status: ClusterStatus__Output): DeviceSnapshot[] {
-  return status.devices.map((device) => ({
+/** One device and its LUs as `device list --json`, `cluster status --json` and `device add-external --json` show it. */
+export function deviceJson(device: DeviceStatus__Output): DeviceSnapshot {
+  return {
     id: device.id,
     grpc: device.grpc,
+    external: device.external,
+    nbd_uri: device.nbd_uri,
     lus: device.lus.map((lu) => ({
       id: lu.id,
       size_bytes: lu.size_bytes,
@@ -37,7 +39,11 @@ function devicesJson(status: ClusterStatus__Output): DeviceSnapshot[] {
       used_bytes: (lu.areas_total - lu.areas_free) * lu.extent_size_bytes,
       free_bytes: lu.areas_free * lu.extent_size_bytes,
     })),
-  }));
+  };
+}
+
+function devicesJson(status: ClusterStatus__Output): DeviceSnapshot[] {
+  return status.devices.map(deviceJson);
 }
 
 /** The JSON contract of `cluster status --json`, for scripts. */
@@ -63,8 +69,9 @@ function threadWords(threadId: number): string {
   return threadId === 0 ? "main thread" : `worker thread ${threadId}`;
 }
 
-function luRows(status: ClusterStatus__Output): string[][] {
-  return status.devices.flatMap((device) =>
+/** The table rows of devices' LUs; an external device's row ends with where it is served. */
+export function luRows(devices: readonly DeviceStatus__Output[]): string[][] {
+  return devices.flatMap((device) =>
     device.lus.map((lu) => [
       device.id,
       lu.id,
@@ -73,11 +80,12 @@ function luRows(status: ClusterStatus__Output): string[][] {
       formatBytes((lu.areas_total - lu.areas_free) * lu.extent_size_bytes),
       formatBytes(lu.areas_free * lu.extent_size_bytes),
       `${lu.areas_free}/${lu.areas_total}`,
+      device.external ? device.nbd_uri : "-",
     ]),
   );
 }
 
-const luHeader = ["DEVICE", "LU", "SIZE", "EXTENT", "USED", "FREE", "FREE AREAS"];
+export const luHeader = ["DEVICE", "LU", "SIZE", "EXTENT", "USED", "FREE", "FREE AREAS", "EXTERNAL NBD"];
 
 function printStatus(io: Io, status: ClusterStatus__Output): void {
   const controller =
@@ -85,7 +93,7 @@ function printStatus(io: Io, status: ClusterStatus__Output): void {
       ? "none"
       : `${status.controller.id} (epoch ${status.controller.epoch}, pid ${status.controller.pid}, ${threadWords(status.controller.thread_id)})`;
   io.stdout.write(`controller: ${controller}   table generation: ${status.generation}\n\n`);
-  printTable(io, luHeader, luRows(status));
+  printTable(io, luHeader, luRows(status.devices));
   io.stdout.write("\n");
   printApparatuses(io, status.apparatuses);
 }
@@ -139,7 +147,8 @@ export const deviceList: Command = {
   help: `Usage: switchyard device list [--dir DIR | --endpoint HOST:PORT] [--json]
 
 Lists each storage device with its LUs: size, storage area (extent) size,
-bytes used by volumes and free, and free areas out of all.
+bytes used by volumes and free, and free areas out of all. An external
+device (switchyard device add-external) shows the NBD server it is.
 
 Options:
 ${clientOptionsHelp}
@@ -150,7 +159,7 @@ Example:
     const parsed = parse(argv, clientOptions, 0);
     const status = await withClient(parsed, (client) => client.clusterStatus());
     if (flag(parsed, "json")) printJson(io, devicesJson(status));
-    else printTable(io, luHeader, luRows(status));
+    else printTable(io, luHeader, luRows(status.devices));
     return 0;
   },
 };

@@ -35,11 +35,13 @@ export function migrateArguments(parsed: Parsed): { volume: string; toLu: string
 export const migrate: Command = {
   words: ["migrate"],
   summary: "move a volume's extents to another LU while hosts do I/O, with progress",
-  help: `Usage: switchyard migrate NAME --to LU [--extents A-B] [--rate 200MiB/s] [--watch] [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard migrate NAME --to LU|DEVICE:LU [--extents A-B] [--rate 200MiB/s] [--watch] [--dir DIR | --endpoint HOST:PORT] [--json]
 
 Moves the volume's extents (all, or A to B) that are not on LU yet, one
 extent at a time, each by a change of the change protocol: its writes are
-held while the device copies it, then every apparatus switches to the copy.
+held while it is copied (by the device within itself; streamed by the
+controller onto or off an external device), then every apparatus switches
+to the copy.
 Hosts go on reading and writing through every apparatus. The copy progress
 table is kept in the configuration store after each extent, so a new
 controller resumes the migration where the old one stopped.
@@ -50,14 +52,15 @@ progress table. With --watch it shows a progress bar (bytes, rate, time left)
 until the migration ends, and exits 0 only if it completed.
 
 Options:
-  --to LU               the LU to move the extents to
+  --to LU               the LU to move the extents to: lu1, dev0:lu1, ext1:disk, or ext1 (a device with one LU)
   --extents A-B         only extents A to B (0 is the first); default: all
   --rate R              at most R per second on average (200MiB/s); default: no limit
   --watch               follow the migration until it ends
 ${clientOptionsHelp}
 
 Example:
-  switchyard migrate vm1 --to lu1 --rate 200MiB/s --watch`,
+  switchyard migrate vm1 --to lu1 --rate 200MiB/s --watch
+  switchyard migrate vm1 --to ext1:disk --watch`,
   async run(argv, io) {
     const parsed = parse(argv, { ...clientOptions, to: { type: "string" }, extents: { type: "string" }, rate: { type: "string" }, watch: { type: "boolean" } }, 1);
     const request = migrateArguments(parsed);

@@ -17,7 +17,12 @@ export interface LuSnapshot {
 
 export interface DeviceSnapshot {
   readonly id: string;
+  /** "" for an external device: it has no Device service. */
   readonly grpc: string;
+  /** A third-party NBD server registered with `device add-external`. */
+  readonly external: boolean;
+  /** Where an external device is served (nbd://host:port/export); "" otherwise. */
+  readonly nbd_uri: string;
   readonly lus: readonly LuSnapshot[];
 }
 

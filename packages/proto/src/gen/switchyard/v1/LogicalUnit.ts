@@ -18,6 +18,13 @@ export interface LogicalUnit {
    * nbd://host:port/export.
    */
   'nbd_uri'?: (string);
+  /**
+   * Served by a third-party NBD server (`device add-external`), not by a
+   * Switchyard device: apparatuses open its plain export name (the server
+   * knows no registration keys), and the controller streams copies to and
+   * from it instead of asking a device to copy.
+   */
+  'external'?: (boolean);
 }
 
 /**
@@ -36,4 +43,11 @@ export interface LogicalUnit__Output {
    * nbd://host:port/export.
    */
   'nbd_uri': (string);
+  /**
+   * Served by a third-party NBD server (`device add-external`), not by a
+   * Switchyard device: apparatuses open its plain export name (the server
+   * knows no registration keys), and the controller streams copies to and
+   * from it instead of asking a device to copy.
+   */
+  'external': (boolean);
 }

@@ -1,0 +1,114 @@
+// Goal: registering an external device checks everything before the store
+// changes (URI, names, duplicates, limits, size against areas), LUs are found
+// by every name the console accepts, automatic allocation leaves external
+// LUs alone, and a move onto one is streamed while a move within a device is
+// not. Method: store states in memory; the server's answer is given as data.
+import { describe, expect, it } from "vitest";
+import type { LogicalUnit__Output, StoreState__Output } from "@switchyard/proto";
+import { allocateAreas } from "./allocation.js";
+import { planMove } from "./change-plans.js";
+import { checkRegistration, externalDevicesMax, findLu, parseExternalUri, planExternalDevice } from "./external-devices.js";
+
+const mebibyte = 1024 * 1024;
+const externalUri = "nbd://127.0.0.1:10900/disk";
+
+function lu(index: number, id: string, deviceId: string, external = false): LogicalUnit__Output {
+  return { index, id, device_id: deviceId, size_bytes: 8 * mebibyte, extent_size_bytes: mebibyte, nbd_uri: external ? externalUri : `nbd://127.0.0.1:1/${id}`, external };
+}
+
+function state(lus: LogicalUnit__Output[] = [lu(0, "lu0", "dev0"), lu(1, "lu1", "dev0")]): StoreState__Output {
+  return {
+    generation: 3,
+    lus,
+    volumes: [{ name: "v", size_bytes: 2 * mebibyte, extent_size_bytes: mebibyte, extents: { lu_index: [0, 0], area_index: [0, 1], mirror_lu_index_plus_one: [], mirror_area_index: [], mirror_watermark_bytes: [] } }],
+    journal: [],
+    copy_progress: [],
+    external_devices: lus.filter((entry) => entry.external).map((entry) => ({ id: entry.device_id, nbd_uri: entry.nbd_uri })),
+    apparatuses: [],
+    fenced_by_operator: [],
+  };
+}
+
+const withExternal = (): StoreState__Output => state([lu(0, "lu0", "dev0"), lu(1, "lu1", "dev0"), lu(2, "ext1:disk", "ext1", true)]);
+
+describe("parseExternalUri", () => {
+  it("takes nbd://HOST:PORT with or without an export", () => {
+    expect(parseExternalUri("nbd://127.0.0.1:10900/disk")).toEqual({ host: "127.0.0.1", port: 10900, exportName: "disk" });
+    expect(parseExternalUri("nbd://storage.example:10809")).toEqual({ host: "storage.example", port: 10809, exportName: "" });
+    expect(parseExternalUri("nbd://[::1]:10809/a.b-c_d")).toEqual({ host: "::1", port: 10809, exportName: "a.b-c_d" });
+  });
+
+  it.each([
+    ["http://127.0.0.1:10900/disk", /is not an NBD URI/],
+    ["nbd://127.0.0.1/disk", /is not an NBD URI/],
+    ["nbd://127.0.0.1:0/disk", /is not an NBD URI/],
+    ["nbd://127.0.0.1:65536/disk", /is not an NBD URI/],
+    ["nbd://127.0.0.1:10900/a/b", /export name "a\/b" must be/],
+    ["nbd://127.0.0.1:10900/a:b", /export name "a:b" must be/],
+  ])("refuses %s", (text, message) => {
+    expect(() => parseExternalUri(text)).toThrow(message);
+  });
+});
+
+describe("registering an external device", () => {
+  const registration = { name: "ext1", nbdUri: externalUri, extentSizeBytes: 0 };
+
+  it("adds one external LU at the next index, cut into the cluster's areas", () => {
+    const current = state();
+    const uri = checkRegistration(current, registration);
+    const { lu: added, device } = planExternalDevice(current, registration, uri, { sizeBytes: 16 * mebibyte, readOnly: false });
+    expect(added).toEqual({ index: 2, id: "ext1:disk", device_id: "ext1", size_bytes: 16 * mebibyte, extent_size_bytes: mebibyte, nbd_uri: externalUri, external: true });
+    expect(device).toEqual({ id: "ext1", nbd_uri: externalUri });
+    const unnamed = { ...registration, nbdUri: "nbd://127.0.0.1:10900" };
+    expect(planExternalDevice(current, unnamed, checkRegistration(current, unnamed), { sizeBytes: mebibyte, readOnly: false }).lu.id).toBe("ext1:default");
+  });
+
+  it("refuses names and URIs taken, and more devices than the limit", () => {
+    expect(() => checkRegistration(withExternal(), registration)).toThrow(/a device or LU named ext1 exists already/);
+    expect(() => checkRegistration(withExternal(), { ...registration, name: "lu0" })).toThrow(/exists already/);
+    expect(() => checkRegistration(withExternal(), { ...registration, name: "ext2" })).toThrow(/is registered already, as device ext1/);
+    expect(() => checkRegistration(state(), { ...registration, name: "a:b" })).toThrow(/device name "a:b" must be/);
+    const full = state();
+    full.external_devices = Array.from({ length: externalDevicesMax }, (_, index) => ({ id: `x${index}`, nbd_uri: `nbd://h:1/${index}` }));
+    expect(() => checkRegistration(full, registration)).toThrow(new RegExp(`already has ${externalDevicesMax} external devices`));
+  });
+
+  it("refuses an export that is read-only or not a whole number of areas", () => {
+    const current = state();
+    const uri = checkRegistration(current, registration);
+    expect(() => planExternalDevice(current, registration, uri, { sizeBytes: 16 * mebibyte, readOnly: true })).toThrow(/is read-only/);
+    expect(() => planExternalDevice(current, registration, uri, { sizeBytes: 16 * mebibyte + 512, readOnly: false })).toThrow(/not a whole number of 1048576-byte areas/);
+    expect(() => planExternalDevice(current, registration, uri, { sizeBytes: 512 * 1024, readOnly: false })).toThrow(/not a whole number/);
+    expect(() => planExternalDevice(current, { ...registration, extentSizeBytes: 1000 }, uri, { sizeBytes: 16 * mebibyte, readOnly: false })).toThrow(/not a multiple of 512/);
+  });
+});
+
+describe("LUs by name", () => {
+  it("finds an LU by id, by DEVICE:LU, and by a device with one LU", () => {
+    const current = withExternal();
+    expect(findLu(current, "lu1")?.index).toBe(1);
+    expect(findLu(current, "dev0:lu1")?.index).toBe(1);
+    expect(findLu(current, "ext1:disk")?.index).toBe(2);
+    expect(findLu(current, "ext1")?.index).toBe(2);
+    // dev0 has two LUs: its name alone says not which.
+    expect(findLu(current, "dev0")).toBeUndefined();
+    expect(findLu(current, "nosuch:lu0")).toBeUndefined();
+  });
+
+  it("allocates new areas on the devices' own LUs only", () => {
+    const areas = allocateAreas(withExternal(), 14);
+    expect(new Set(areas.map((area) => area.luIndex))).toEqual(new Set([0, 1]));
+    expect(() => allocateAreas(withExternal(), 15)).toThrow(/needs 15 free areas/);
+  });
+
+  it("streams a move onto an external device and offloads one within a device", () => {
+    const onto = planMove(withExternal(), "v", 1, "ext1");
+    expect(onto.copy?.destinationLuId).toBe("ext1:disk");
+    expect(onto.copy?.stream).toEqual({
+      source: { luId: "lu0", deviceId: "dev0", external: false, nbdUri: "nbd://127.0.0.1:1/lu0", areaIndex: 1 },
+      destination: { luId: "ext1:disk", deviceId: "ext1", external: true, nbdUri: externalUri, areaIndex: 0 },
+      extentSizeBytes: mebibyte,
+    });
+    expect(planMove(withExternal(), "v", 1, "dev0:lu1").copy?.stream).toBeUndefined();
+  });
+});

@@ -1,0 +1,147 @@
+/**
+ * External devices (issue 5): any NBD server (nbdkit, qemu-nbd, another
+ * vendor's target) registered as a storage device with one LU, its export.
+ * Such a server has no metadata area, so its area allocation lives in the
+ * configuration store with every other LU's: the LU is one more row of the
+ * store's LU list, marked `external`, and extents map to its areas like any
+ * other. This module checks a registration (pure, given what the server
+ * said) and finds LUs by the names the console accepts.
+ */
+import assert from "node:assert/strict";
+import type { ExternalDevice, LogicalUnit, LogicalUnit__Output, StoreState__Output } from "@switchyard/proto";
+import { ControllerError } from "./errors.js";
+
+/** External devices a cluster may hold: each is an NBD connection from every apparatus. */
+export const externalDevicesMax = 16;
+/** Bound on reaching an external server to register it: well under the console's 15 s call deadline. */
+export const externalProbeTimeoutMs = 5_000;
+/** A name (device or export) is at most this long: it appears in every table and every error line. */
+export const externalNameBytesMax = 64;
+/** The LU name of an external device whose URI names no export (the server's default export). */
+export const defaultExportLuName = "default";
+
+const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export interface ExternalUri {
+  readonly host: string;
+  readonly port: number;
+  /** "" for the server's default export. */
+  readonly exportName: string;
+}
+
+/** nbd://HOST:PORT[/EXPORT], as `device add-external` takes it; anything else is INVALID_ARGUMENT. */
+export function parseExternalUri(text: string): ExternalUri {
+  const match = /^nbd:\/\/([^/:[\]]+|\[[0-9a-fA-F:]+\]):(\d{1,5})(?:\/(.*))?$/.exec(text);
+  const port = Number(match?.[2]);
+  if (match === null || !Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new ControllerError("INVALID_ARGUMENT", `${JSON.stringify(text)} is not an NBD URI; give nbd://HOST:PORT/EXPORT, e.g. nbd://127.0.0.1:10900/disk`);
+  }
+  const exportName = match[3] ?? "";
+  if (exportName !== "" && (!namePattern.test(exportName) || exportName.length > externalNameBytesMax)) {
+    throw new ControllerError("INVALID_ARGUMENT", `export name ${JSON.stringify(exportName)} must be 1 to ${externalNameBytesMax} letters, digits, '.', '_' or '-'`);
+  }
+  return { host: (match[1] ?? "").replace(/^\[|\]$/g, ""), port, exportName };
+}
+
+export function checkDeviceName(name: string): void {
+  if (!namePattern.test(name) || name.length > externalNameBytesMax) {
+    throw new ControllerError("INVALID_ARGUMENT", `device name ${JSON.stringify(name)} must be 1 to ${externalNameBytesMax} letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  }
+}
+
+/** What the server said when the controller connected to it. */
+export interface ExternalProbe {
+  readonly sizeBytes: number;
+  readonly readOnly: boolean;
+}
+
+export interface ExternalRegistration {
+  readonly name: string;
+  readonly nbdUri: string;
+  /** 0: the cluster's extent size. */
+  readonly extentSizeBytes: number;
+}
+
+/** Names and limits, checked before the server is contacted: a refusal here costs no connection. */
+export function checkRegistration(state: StoreState__Output, registration: ExternalRegistration): ExternalUri {
+  checkDeviceName(registration.name);
+  const uri = parseExternalUri(registration.nbdUri);
+  const deviceIds = new Set(state.lus.map((lu) => lu.device_id));
+  if (deviceIds.has(registration.name) || state.lus.some((lu) => lu.id === registration.name)) {
+    throw new ControllerError("ALREADY_EXISTS", `a device or LU named ${registration.name} exists already; devices are ${[...deviceIds].join(", ")}`);
+  }
+  const taken = state.lus.find((lu) => lu.external && lu.nbd_uri === registration.nbdUri);
+  if (taken !== undefined) {
+    throw new ControllerError("ALREADY_EXISTS", `${registration.nbdUri} is registered already, as device ${taken.device_id}`);
+  }
+  if (state.external_devices.length >= externalDevicesMax) {
+    throw new ControllerError("LIMIT", `the cluster already has ${externalDevicesMax} external devices, the most it may hold`);
+  }
+  return uri;
+}
+
+/** The extent size an external LU is cut into: the one asked for, else the cluster's. */
+export function extentSizeFor(state: StoreState__Output, asked: number): number {
+  const clusterBytes = state.lus.find((lu) => !lu.external)?.extent_size_bytes ?? 0;
+  if (clusterBytes === 0) throw new ControllerError("UNAVAILABLE", "the device has no LUs yet");
+  if (asked === 0) return clusterBytes;
+  if (!Number.isSafeInteger(asked) || asked % 512 !== 0) {
+    throw new ControllerError("INVALID_ARGUMENT", `--extent-size ${asked} is not a multiple of 512 bytes`);
+  }
+  return asked;
+}
+
+/** The store rows a registration adds, given what the server said; refuses an export no area fits. */
+export function planExternalDevice(
+  state: StoreState__Output,
+  registration: ExternalRegistration,
+  uri: ExternalUri,
+  probe: ExternalProbe,
+): { lu: LogicalUnit; device: ExternalDevice } {
+  const extentSizeBytes = extentSizeFor(state, registration.extentSizeBytes);
+  const where = `${registration.nbdUri} (device ${registration.name})`;
+  if (probe.readOnly) throw new ControllerError("FAILED_PRECONDITION", `${where} is read-only; volumes need a writable export`);
+  if (probe.sizeBytes < extentSizeBytes || probe.sizeBytes % extentSizeBytes !== 0) {
+    throw new ControllerError(
+      "FAILED_PRECONDITION",
+      `${where} is ${probe.sizeBytes} bytes, not a whole number of ${extentSizeBytes}-byte areas; resize the export or give --extent-size that divides it`,
+    );
+  }
+  const index = state.lus.reduce((highest, lu) => Math.max(highest, lu.index + 1), 0);
+  const luName = uri.exportName === "" ? defaultExportLuName : uri.exportName;
+  const lu: LogicalUnit = {
+    index,
+    id: `${registration.name}:${luName}`,
+    device_id: registration.name,
+    size_bytes: probe.sizeBytes,
+    extent_size_bytes: extentSizeBytes,
+    nbd_uri: registration.nbdUri,
+    external: true,
+  };
+  return { lu, device: { id: registration.name, nbd_uri: registration.nbdUri } };
+}
+
+/**
+ * The LU a console names: its id (`lu0`, `ext1:disk`), DEVICE:LU (`dev0:lu0`,
+ * `ext1:disk`), or a device with one LU by the device's name (`ext1`).
+ */
+export function findLu(state: StoreState__Output, name: string): LogicalUnit__Output | undefined {
+  const exact = state.lus.find((lu) => lu.id === name);
+  if (exact !== undefined) return exact;
+  const colon = name.indexOf(":");
+  if (colon > 0) {
+    const deviceId = name.slice(0, colon);
+    const luName = name.slice(colon + 1);
+    return state.lus.find((lu) => lu.device_id === deviceId && lu.id === luName);
+  }
+  const ofDevice = state.lus.filter((lu) => lu.device_id === name);
+  return ofDevice.length === 1 ? ofDevice[0] : undefined;
+}
+
+/** `findLu`, or NOT_FOUND with the LUs there are. */
+export function requireLu(state: StoreState__Output, name: string): LogicalUnit__Output {
+  const lu = findLu(state, name);
+  if (lu === undefined) throw new ControllerError("NOT_FOUND", `no LU ${name}; LUs are ${state.lus.map((candidate) => candidate.id).join(", ")}`);
+  assert.ok(lu.extent_size_bytes > 0);
+  return lu;
+}

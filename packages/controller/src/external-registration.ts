@@ -1,0 +1,73 @@
+/**
+ * `device add-external` against the world: the registration is checked
+ * (external-devices.ts), then the server is asked for its export's size over
+ * NBD, and only then does the store change. Also the devices as the console
+ * shows them, external ones among them.
+ */
+import { NbdClient } from "@switchyard/device/nbd";
+import type { DeviceStatus, StoreState, StoreState__Output } from "@switchyard/proto";
+import { areasTotal, freeAreaCount, usedAreaMaps } from "./allocation.js";
+import { ControllerError } from "./errors.js";
+import { checkRegistration, externalProbeTimeoutMs, planExternalDevice, type ExternalProbe, type ExternalRegistration, type ExternalUri } from "./external-devices.js";
+
+export type { ExternalRegistration } from "./external-devices.js";
+
+/** Connects to the server as an apparatus will, and reads what it serves. */
+async function probeExternal(registration: ExternalRegistration, uri: ExternalUri): Promise<ExternalProbe> {
+  let client: NbdClient;
+  try {
+    client = await NbdClient.connect({ ...uri, timeoutMs: externalProbeTimeoutMs });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ControllerError("FAILED_PRECONDITION", `cannot reach ${registration.nbdUri} for device ${registration.name}: ${reason}; is the NBD server running?`, { cause: error });
+  }
+  const probe = { sizeBytes: client.sizeBytes, readOnly: client.readOnly };
+  await client.close();
+  return probe;
+}
+
+/**
+ * The store with the external device added (the next generation, so every
+ * apparatus loads a table that lists its LU), and the device as the console
+ * shows it. Nothing is written here: the caller writes the state.
+ */
+export async function addExternalDevice(state: StoreState__Output, registration: ExternalRegistration): Promise<{ state: StoreState; device: DeviceStatus }> {
+  const uri = checkRegistration(state, registration);
+  const probe = await probeExternal(registration, uri);
+  const { lu, device } = planExternalDevice(state, registration, uri, probe);
+  const next: StoreState = { ...state, generation: state.generation + 1, lus: [...state.lus, lu], external_devices: [...state.external_devices, device] };
+  const extentSizeBytes = Number(lu.extent_size_bytes);
+  const areas = Math.floor(probe.sizeBytes / extentSizeBytes);
+  const status: DeviceStatus = {
+    id: registration.name,
+    grpc: "",
+    external: true,
+    nbd_uri: registration.nbdUri,
+    lus: [{ id: lu.id, size_bytes: probe.sizeBytes, extent_size_bytes: extentSizeBytes, areas_total: areas, areas_free: areas }],
+  };
+  return { state: next, device: status };
+}
+
+/**
+ * Every device with its LUs and free areas, in the store's LU order: the
+ * Switchyard device (reached at `deviceAddress`) and the external ones.
+ */
+export function devicesStatus(state: StoreState__Output, deviceAddress: string): DeviceStatus[] {
+  const used = usedAreaMaps(state);
+  const devices = new Map<string, DeviceStatus & { lus: NonNullable<DeviceStatus["lus"]> }>();
+  for (const lu of state.lus) {
+    let device = devices.get(lu.device_id);
+    if (device === undefined) {
+      device = { id: lu.device_id, grpc: lu.external ? "" : deviceAddress, external: lu.external, nbd_uri: lu.external ? lu.nbd_uri : "", lus: [] };
+      devices.set(lu.device_id, device);
+    }
+    device.lus.push({
+      id: lu.id,
+      size_bytes: lu.size_bytes,
+      extent_size_bytes: lu.extent_size_bytes,
+      areas_total: areasTotal(lu),
+      areas_free: freeAreaCount(used.get(lu.index) ?? new Uint8Array()),
+    });
+  }
+  return [...devices.values()];
+}

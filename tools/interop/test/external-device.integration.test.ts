@@ -1,0 +1,249 @@
+// Goal: an NBD server registered with `switchyard device add-external`
+// (issue 5's external storage, issue 6's command) holds volumes like a
+// device's LU: bad registrations are refused in one line and change nothing;
+// a 256 MiB volume migrates onto it and back identical byte for byte while
+// hosts write and read through every apparatus; when the server dies in the
+// middle of a migration, the migration fails with a line naming the device,
+// the volume keeps working on its sources (other volumes flush as ever), and
+// nothing is lost.
+// Method: nbdkit (file plugin, a sparse file in the test's folder) and a
+// cluster of processes (`device serve`, three `apparatus serve`, which reach
+// the server with their own NBD clients); the CLI as a child process; the
+// history checker's hosts on a2 and a3; the volume written and read back
+// whole over NBD through a1 and compared with what was written.
+import { randomBytes } from "node:crypto";
+import { rm, truncate, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertSucceeded, describeResult, isRecord, makeScratchDir, mebibyte, requireTools, runCli, type CommandResult } from "./appliance.js";
+import { ProcessCluster, hostBlockBytes, startHostLoad, writersAndReaders, type ApparatusId } from "./cluster.js";
+import { Nbdkit } from "./nbdkit.js";
+
+const volumeBytes = 256 * mebibyte;
+const extentBytes = 4 * mebibyte;
+/** The external export: room for the whole volume and more, sparse until written. */
+const externalBytes = 512 * mebibyte;
+/** A migration of 256 MiB onto nbdkit on a loaded 2-core machine, with hosts writing. */
+const migrationTimeoutMs = 180_000;
+/** Slow enough that nbdkit dies with the migration well under way. */
+const slowRateBytesPerSecond = 16 * mebibyte;
+/** Five tries of the extent in hand (a second apart) before the migration gives up. */
+const failureTimeoutMs = 60_000;
+const pollMs = 100;
+/** Volume I/O in pieces this big: under the NBD request limit, few round trips. */
+const ioChunkBytes = 4 * mebibyte;
+
+let cluster: ProcessCluster;
+let nbdkit: Nbdkit;
+let scratchDir: string;
+/** What the volume must hold: the pattern, then what the hosts wrote. */
+let expected: Buffer;
+
+beforeAll(async () => {
+  await requireTools(["nbdkit"]);
+  scratchDir = await makeScratchDir();
+  const disk = join(scratchDir, "external.img");
+  await writeFile(disk, "");
+  await truncate(disk, externalBytes);
+  nbdkit = await Nbdkit.start(disk);
+  cluster = await ProcessCluster.start({ luSize: "512MiB" });
+}, 60_000);
+
+afterAll(async () => {
+  await (cluster as ProcessCluster | undefined)?.stop();
+  await (nbdkit as Nbdkit | undefined)?.kill();
+  await rm(scratchDir, { recursive: true, force: true });
+});
+
+function cli(args: readonly string[], timeoutMs?: number): Promise<CommandResult> {
+  return runCli([...args, "--endpoint", cluster.grpc("a2")], timeoutMs);
+}
+
+function expectOneLineFailure(result: CommandResult, exitCode: number, pattern: RegExp): void {
+  expect(result.exitCode, describeResult(result)).toBe(exitCode);
+  const lines = result.stderr.split("\n").filter((line) => line.trim() !== "");
+  expect(lines, describeResult(result)).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+}
+
+function jsonOf(result: CommandResult): unknown {
+  assertSucceeded(result);
+  return JSON.parse(result.stdout) as unknown;
+}
+
+async function extentLus(volume: string): Promise<string[]> {
+  const shown = jsonOf(await cli(["volume", "show", volume, "--json"]));
+  if (!isRecord(shown) || !Array.isArray(shown.extents)) throw new Error(`volume show ${volume}: ${JSON.stringify(shown)}`);
+  return shown.extents.map((extent) => (isRecord(extent) ? String(extent.lu) : "?"));
+}
+
+async function writeVolume(via: ApparatusId, volume: string, data: Buffer): Promise<void> {
+  const client = await cluster.connect(via, volume);
+  for (let offset = 0; offset < data.length; offset += ioChunkBytes) await client.write(offset, data.subarray(offset, offset + ioChunkBytes));
+  await client.flush();
+  await client.close();
+}
+
+/** The first chunk of the volume that differs from `expected`, read through `via`, or undefined. */
+async function firstDifference(via: ApparatusId, volume: string): Promise<number | undefined> {
+  const client = await cluster.connect(via, volume);
+  const chunk = Buffer.alloc(ioChunkBytes);
+  try {
+    for (let offset = 0; offset < expected.length; offset += ioChunkBytes) {
+      await client.read(offset, chunk);
+      if (!chunk.equals(expected.subarray(offset, offset + ioChunkBytes))) return offset;
+    }
+    return undefined;
+  } finally {
+    await client.close();
+  }
+}
+
+interface ChangeJson {
+  readonly id: string;
+  readonly state: string;
+  readonly message: string;
+  readonly copied_bytes: number;
+}
+
+async function changeOf(id: string): Promise<ChangeJson> {
+  const value = jsonOf(await cli(["change", "show", id, "--json"]));
+  if (!isRecord(value) || typeof value.state !== "string") throw new Error(`change show ${id}: ${JSON.stringify(value)}`);
+  return value as unknown as ChangeJson;
+}
+
+async function waitForChange(id: string, done: (change: ChangeJson) => boolean, timeoutMs: number): Promise<ChangeJson> {
+  const startedMs = performance.now();
+  for (;;) {
+    const change = await changeOf(id);
+    if (done(change)) return change;
+    if (performance.now() - startedMs > timeoutMs) throw new Error(`change ${id} did not get there within ${timeoutMs} ms: ${JSON.stringify(change)}`);
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+describe("an external device (nbdkit)", () => {
+  it("is refused in one line for bad input, changing nothing, then registered, shown in --json and in device list", async () => {
+    const before = (await cli(["device", "list", "--json"])).stdout;
+    const uri = nbdkit.uri("disk");
+    const usage: readonly (readonly [readonly string[], RegExp])[] = [
+      [["device", "add-external"], /missing device NAME/],
+      [["device", "add-external", "x"], /missing nbd:\/\/HOST:PORT\/EXPORT/],
+      [["device", "add-external", "x", "http://127.0.0.1/disk"], /"http:\/\/127.0.0.1\/disk" is not an NBD URI; give nbd:\/\/HOST:PORT\/EXPORT/],
+      [["device", "add-external", "x", "nbd://127.0.0.1/disk"], /is not an NBD URI/],
+      [["device", "add-external", "x", "nbd://127.0.0.1:99999/disk"], /is not an NBD URI/],
+      [["device", "add-external", "x", `${uri}/sub`], /export name "disk\/sub" must be/],
+      [["device", "add-external", "bad/name", uri], /device name "bad\/name" must be/],
+      [["device", "add-external", "dev0", uri], /a device or LU named dev0 exists already/],
+      [["device", "add-external", "x", uri, "--extent-size", "lots"], /--extent-size "lots" is not a size/],
+      [["device", "add-external", "x", uri, "--extent-size", "1000"], /--extent-size 1000 is not a multiple of 512 bytes/],
+      [["device", "add-external", "x", uri, "extra"], /unexpected argument "extra"/],
+    ];
+    const failed: readonly (readonly [readonly string[], RegExp])[] = [
+      // Port 1: nothing listens there on a test machine, so the connection is refused at once.
+      [["device", "add-external", "x", "nbd://127.0.0.1:1/disk"], /cannot reach nbd:\/\/127.0.0.1:1\/disk for device x: .*ECONNREFUSED.*is the NBD server running\?/],
+      [["device", "add-external", "x", uri, "--extent-size", "3MiB"], /is 536870912 bytes, not a whole number of 3145728-byte areas/],
+    ];
+    for (const [args, pattern] of usage) expectOneLineFailure(await cli(args), 2, pattern);
+    for (const [args, pattern] of failed) expectOneLineFailure(await cli(args), 1, pattern);
+    expect((await cli(["device", "list", "--json"])).stdout).toBe(before);
+
+    const added = jsonOf(await cli(["device", "add-external", "ext1", uri, "--json"]));
+    expect(added).toEqual({
+      id: "ext1",
+      grpc: "",
+      external: true,
+      nbd_uri: uri,
+      lus: [{ id: "ext1:disk", size_bytes: externalBytes, extent_size_bytes: extentBytes, areas_total: 128, areas_free: 128, used_bytes: 0, free_bytes: externalBytes }],
+    });
+    expectOneLineFailure(await cli(["device", "add-external", "ext1", uri]), 2, /a device or LU named ext1 exists already/);
+    expectOneLineFailure(await cli(["device", "add-external", "ext2", uri]), 2, /is registered already, as device ext1/);
+
+    const devices = jsonOf(await cli(["device", "list", "--json"]));
+    expect(Array.isArray(devices) ? devices.map((device) => (isRecord(device) ? [device.id, device.external] : [])) : devices).toEqual([["dev0", false], ["ext1", true]]);
+    const status = jsonOf(await cli(["cluster", "status", "--json"]));
+    expect(isRecord(status) ? status.devices : undefined).toEqual(devices);
+    const table = await cli(["device", "list"]);
+    assertSucceeded(table);
+    expect(table.stdout).toMatch(new RegExp(`^ext1\\s+ext1:disk\\s+512 MiB\\s+4 MiB\\s+0 B\\s+512 MiB\\s+128/128\\s+${uri}$`, "m"));
+  });
+
+  it("takes a 256 MiB volume and gives it back identical byte for byte, while hosts write and read through every apparatus", async () => {
+    assertSucceeded(await cli(["volume", "create", "pat", "--size", "256MiB", "--lu", "lu0"]));
+    expected = randomBytes(volumeBytes);
+    // The checker takes a block's first 4 bytes for the write that put it there, 0 before any: the pattern keeps them 0.
+    for (let offset = 0; offset < volumeBytes; offset += hostBlockBytes) expected.writeUInt32BE(0, offset);
+    await writeVolume("a1", "pat", expected);
+    const load = await startHostLoad(cluster, writersAndReaders(["a2", "a3"]), "pat", volumeBytes / hostBlockBytes);
+
+    const onto = await cli(["migrate", "pat", "--to", "ext1:disk", "--watch", "--json"], migrationTimeoutMs);
+    assertSucceeded(onto);
+    expect(JSON.parse(onto.stdout.trim().split("\n").at(-1) ?? "{}")).toMatchObject({ state: "committed", copied_bytes: volumeBytes });
+    expect(new Set(await extentLus("pat"))).toEqual(new Set(["ext1:disk"]));
+    const back = await cli(["migrate", "pat", "--to", "lu0", "--watch", "--json"], migrationTimeoutMs);
+    assertSucceeded(back);
+    expect(new Set(await extentLus("pat"))).toEqual(new Set(["lu0"]));
+
+    await load.stop();
+    expect(load.history.found().slice(0, 5)).toEqual([]);
+    expect(load.history.writtenBlocks().length).toBeGreaterThan(0);
+    // The hosts' last writes are part of what the volume must hold now; the checker vouched for them.
+    const block = Buffer.alloc(hostBlockBytes);
+    const reader = await cluster.connect("a1", "pat");
+    for (const index of load.history.writtenBlocks()) {
+      await reader.read(index * hostBlockBytes, block);
+      block.copy(expected, index * hostBlockBytes);
+    }
+    await reader.close();
+    expect(await firstDifference("a1", "pat")).toBeUndefined();
+    expect(await firstDifference("a3", "pat")).toBeUndefined();
+  }, 3 * migrationTimeoutMs);
+
+  it("fails a migration whose target is killed, naming the device; the volume works on its sources and loses nothing", async () => {
+    assertSucceeded(await cli(["volume", "create", "side", "--size", "8MiB", "--lu", "lu0"]));
+    const started = jsonOf(await cli(["migrate", "pat", "--to", "ext1", "--rate", `${slowRateBytesPerSecond / mebibyte}MiB/s`, "--json"]));
+    const id = isRecord(started) ? String(started.id) : "";
+    await waitForChange(id, (change) => change.copied_bytes >= 2 * extentBytes, failureTimeoutMs);
+    await nbdkit.kill();
+    const failed = await waitForChange(id, (change) => change.state !== "running", failureTimeoutMs);
+    expect(failed.state).toBe("failed");
+    expect(failed.message).toContain(`external device ext1 (${nbdkit.uri("disk")})`);
+    expect(failed.message).toMatch(/the extents not moved stay on their sources/);
+
+    // The extents still on lu0 serve reads and writes through every apparatus while the server is away.
+    const lus = await extentLus("pat");
+    const onSource = lus.lastIndexOf("lu0");
+    expect(lus.includes("ext1:disk") && onSource >= 0, JSON.stringify(lus)).toBe(true);
+    const offset = onSource * extentBytes + 8 * hostBlockBytes;
+    const written = Buffer.alloc(hostBlockBytes, 0x5a);
+    const writer = await cluster.connect("a1", "pat");
+    await writer.write(offset, written, true);
+    await writer.close();
+    written.copy(expected, offset);
+    for (const via of ["a2", "a3"] as const) {
+      const reader = await cluster.connect(via, "pat");
+      const back = Buffer.alloc(extentBytes);
+      await reader.read(onSource * extentBytes, back);
+      await reader.close();
+      expect(back.equals(expected.subarray(onSource * extentBytes, (onSource + 1) * extentBytes)), `extent ${onSource} through ${via}`).toBe(true);
+    }
+
+    // A FLUSH of a volume with no extent on the server succeeds while it is away; one of the volume
+    // with extents there cannot be made durable, and says so.
+    const side = await cluster.connect("a2", "side");
+    await side.write(0, Buffer.alloc(hostBlockBytes, 7));
+    await side.flush();
+    await side.close();
+    const onServer = await cluster.connect("a2", "pat");
+    await expect(onServer.flush()).rejects.toMatchObject({ code: "EIO" });
+    await onServer.close();
+
+    // The server back on the same file: the extents it holds are all there, and the migration can be done again.
+    await nbdkit.restart();
+    expect(await firstDifference("a2", "pat")).toBeUndefined();
+    const again = await cli(["migrate", "pat", "--to", "ext1:disk", "--watch", "--json"], migrationTimeoutMs);
+    assertSucceeded(again);
+    expect(new Set(await extentLus("pat"))).toEqual(new Set(["ext1:disk"]));
+    expect(await firstDifference("a3", "pat")).toBeUndefined();
+  }, failureTimeoutMs * 2 + migrationTimeoutMs);
+});
