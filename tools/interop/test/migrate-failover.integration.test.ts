@@ -6,7 +6,9 @@
 // writing and reading the whole time see no stale read and lose no write.
 // Method: `device serve` and three `apparatus serve` children (a1 leads
 // first), the history checker's host load on a2 and a3, a rate-limited
-// migration sent through a2, a1 killed once a few extents have moved.
+// migration sent through a2, a1 killed once a few extents have moved; and a
+// seeded random run of kills of a1 and crashes of the device (SWITCHYARD_SEED
+// replays one).
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { callUnary, deadlineAfter, loadGrpc, type ChangeInfo__Output, type ControllerClient } from "@switchyard/proto";
@@ -79,7 +81,46 @@ async function migrateThrough(hostIds: readonly ApparatusId[], fault: (running: 
   return { client, finished };
 }
 
+/** A small deterministic generator: a failing seed replays. */
+function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+}
+
+/** Faults of the random-kill case: each ends with the cluster able to go on. */
+const randomFaultsCount = 3;
+/** Longest pause before each fault, so that they fall anywhere in the copy. */
+const randomFaultGapMaxMs = 2_000;
+
 describe("a migration when a part dies", () => {
+  it("completes whatever dies at random points: the leader's process, the device, several times", async () => {
+    // SWITCHYARD_SEED replays a run; otherwise each run picks its own points.
+    const seed = Number(process.env.SWITCHYARD_SEED ?? Date.now() % 1_000_000);
+    const next = seededRandom(seed);
+    const faults: string[] = [];
+    const { client } = await migrateThrough(survivors, async (running) => {
+      for (let fault = 0; fault < randomFaultsCount; fault += 1) {
+        const gapMs = Math.floor(next() * randomFaultGapMaxMs);
+        await new Promise((resolve) => setTimeout(resolve, gapMs));
+        // a1 leads first and has no hosts; once killed it stays down, and the device takes the rest.
+        if (!faults.some((done) => done.endsWith("kill a1")) && next() < 0.5) {
+          process.kill(running.pid("a1"), "SIGKILL");
+          faults.push(`after ${gapMs} ms kill a1`);
+        } else {
+          const downMs = 200 + Math.floor(next() * 1_000);
+          await running.restartDevice(downMs);
+          faults.push(`after ${gapMs} ms device down ${downMs} ms`);
+        }
+      }
+      console.log(`seed ${seed}: ${faults.join(", ")}`);
+    });
+    client.close();
+  }, 3 * migrationEndMs);
+
+
   it("is resumed by the successor from its progress table when the controller's process is killed", async () => {
     const { client } = await migrateThrough(survivors, (running) => {
       process.kill(running.pid("a1"), "SIGKILL");
