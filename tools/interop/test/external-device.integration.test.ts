@@ -246,4 +246,23 @@ describe("an external device (nbdkit)", () => {
     expect(new Set(await extentLus("pat"))).toEqual(new Set(["ext1:disk"]));
     expect(await firstDifference("a3", "pat")).toBeUndefined();
   }, failureTimeoutMs * 2 + migrationTimeoutMs);
+
+  it("fails a migration off a source that cannot be read, naming it; the extents stay where they were and serve again once it reads", async () => {
+    // nbdkit again on the same file, now failing every read with EIO while `inject` exists.
+    const inject = join(scratchDir, "reads-fail");
+    await nbdkit.kill();
+    await nbdkit.restart({ readErrorsWhile: inject });
+    expect(await firstDifference("a2", "pat")).toBeUndefined();
+    await writeFile(inject, "");
+    const started = jsonOf(await cli(["migrate", "pat", "--to", "lu0", "--json"]));
+    const id = isRecord(started) ? String(started.id) : "";
+    const failed = await waitForChange(id, (change) => change.state !== "running", failureTimeoutMs);
+    expect(failed.state).toBe("failed");
+    expect(failed.message).toMatch(new RegExp(`external device ext1 \\(${nbdkit.uri("disk").replaceAll(".", "\\.")}\\) failed a read: .*EIO`));
+    expect(failed.message).toMatch(/the extents not moved stay on their sources/);
+    expect(new Set(await extentLus("pat"))).toEqual(new Set(["ext1:disk"]));
+    // The disk reads again: every byte is where it was.
+    await rm(inject);
+    expect(await firstDifference("a3", "pat")).toBeUndefined();
+  }, failureTimeoutMs * 2);
 });

@@ -51,10 +51,17 @@ export class Nbdkit {
     return this.child?.pid ?? 0;
   }
 
-  /** Starts it (again) on the same file and port, and waits until it accepts connections. */
-  async restart(): Promise<void> {
+  /**
+   * Starts it (again) on the same file and port, and waits until it accepts
+   * connections. With `readErrorsWhile`, nbdkit's error filter fails every
+   * read with EIO while that file exists: a disk going bad, on demand.
+   */
+  async restart(options: { readErrorsWhile?: string } = {}): Promise<void> {
     await rm(this.pidFile, { force: true });
-    const child = spawn("nbdkit", ["-f", "-i", "127.0.0.1", "--port", String(this.port), "--pidfile", this.pidFile, "file", this.file], { stdio: ["ignore", "ignore", "pipe"] });
+    const errorFilter = options.readErrorsWhile === undefined ? [] : ["--filter=error"];
+    const errorSettings = options.readErrorsWhile === undefined ? [] : ["error-pread=EIO", "error-pread-rate=100%", `error-pread-file=${options.readErrorsWhile}`];
+    const args = ["-f", "-i", "127.0.0.1", "--port", String(this.port), "--pidfile", this.pidFile, ...errorFilter, "file", this.file, ...errorSettings];
+    const child = spawn("nbdkit", args, { stdio: ["ignore", "ignore", "pipe"] });
     this.child = child;
     child.stderr.on("data", (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-2_000);
