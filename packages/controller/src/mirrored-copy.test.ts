@@ -1,0 +1,153 @@
+// Goal: a copy in mirror state puts pending extents in mirror state by one
+// change, starts their device copies, switches those in sync by a change and
+// marks them done; a failed device copy fails the migration and the rest go
+// back to their sources; cancel does the same; a successor sorts rows left
+// copying by where the table has them.
+// Method: MirroredCopy with effects that stand for the controller and the
+// device: a table of placements, a device whose copies progress per poll,
+// and a fake clock.
+import { describe, expect, it } from "vitest";
+import type { ChangeInfo, CopyProgressRow, ExtentRow } from "@switchyard/proto";
+import { MigrationFailure, MirroredCopy, switchBatchMin, type MirrorEffects, type MirrorReport, type Placement } from "./mirrored-copy.js";
+
+const extentBytes = 4 << 20;
+
+function pendingRows(count: number): CopyProgressRow[] {
+  return Array.from({ length: count }, (_, index) => ({
+    volume: "v", extent_index: index, source_lu_id: "lu0", source_area_index: index, destination_lu_id: "lu1", destination_area_index: 0, watermark_bytes: 0, state: "pending",
+  }));
+}
+
+class FakeCluster implements MirrorEffects {
+  nowMs = 0;
+  readonly changes: { kind: string; extents: readonly number[] }[] = [];
+  readonly placements = new Map<number, Placement>();
+  /** Per extent being copied by the device: its watermark. */
+  readonly copying = new Map<number, number>();
+  persisted = 0;
+  cancelled = false;
+  /** The device's copy of this extent fails. */
+  failingExtent: number | undefined;
+  /** Bytes each device copy moves per poll. */
+  stepBytes = extentBytes;
+
+  constructor(extentCount: number) {
+    for (let extent = 0; extent < extentCount; extent += 1) this.placements.set(extent, { luId: "lu0", areaIndex: extent, mirror: undefined });
+  }
+
+  change(kind: "mirror" | "switch" | "unmirror", _volume: string, extents: readonly number[]): Promise<{ info: ChangeInfo; rows: readonly ExtentRow[] }> {
+    this.changes.push({ kind, extents });
+    const rows = extents.map((extent) => {
+      const placement = this.placements.get(extent);
+      if (placement === undefined) throw new Error(`no extent ${extent}`);
+      if (kind === "mirror") this.placements.set(extent, { ...placement, mirror: { luId: "lu1", areaIndex: 100 + extent } });
+      else if (kind === "switch" && placement.mirror !== undefined) this.placements.set(extent, { ...placement.mirror, mirror: undefined });
+      else this.placements.set(extent, { ...placement, mirror: undefined });
+      if (kind !== "mirror") this.copying.delete(extent);
+      return { volume: "v", extent_index: extent, mirror_area_index: 100 + extent };
+    });
+    return Promise.resolve({ info: { id: `${kind}-1`, state: "CHANGE_STATE_COMMITTED" }, rows });
+  }
+
+  startMirror(row: CopyProgressRow): Promise<MirrorReport> {
+    const extent = row.extent_index ?? 0;
+    if (!this.copying.has(extent)) this.copying.set(extent, Number(row.watermark_bytes ?? 0));
+    return Promise.resolve(this.report(extent));
+  }
+
+  listMirrors(): Promise<MirrorReport[]> {
+    for (const [extent, watermark] of this.copying) this.copying.set(extent, Math.min(extentBytes, watermark + this.stepBytes));
+    return Promise.resolve([...this.copying.keys()].map((extent) => this.report(extent)));
+  }
+
+  placement(_volume: string, extentIndex: number): Promise<Placement> {
+    const placement = this.placements.get(extentIndex);
+    if (placement === undefined) throw new Error(`no extent ${extentIndex}`);
+    return Promise.resolve(placement);
+  }
+
+  persist(): Promise<void> {
+    this.persisted += 1;
+    return Promise.resolve();
+  }
+
+  sleep(ms: number): Promise<void> {
+    this.nowMs += ms;
+    return Promise.resolve();
+  }
+
+  now(): number {
+    return this.nowMs;
+  }
+
+  isCancelled(): boolean {
+    return this.cancelled;
+  }
+
+  private report(extent: number): MirrorReport {
+    const watermarkBytes = this.copying.get(extent) ?? 0;
+    const failure = extent === this.failingExtent ? "reading lu0 failed: EIO" : "";
+    return { volume: "v", extentIndex: extent, watermarkBytes, synced: failure === "" && watermarkBytes >= extentBytes, failure };
+  }
+}
+
+describe("MirroredCopy", () => {
+  it("mirrors the pending extents by one change, switches them once in sync, and marks them done", async () => {
+    const cluster = new FakeCluster(3);
+    const rows = pendingRows(3);
+    expect(await new MirroredCopy(rows, "m", 0, extentBytes, cluster).run()).toBe("done");
+    expect(cluster.changes).toEqual([{ kind: "mirror", extents: [0, 1, 2] }, { kind: "switch", extents: [0, 1, 2] }]);
+    expect(rows.map((row) => [row.state, row.destination_area_index, row.watermark_bytes])).toEqual([0, 1, 2].map((extent) => ["done", 100 + extent, extentBytes]));
+    expect([...cluster.placements.values()].every((placement) => placement.luId === "lu1" && placement.mirror === undefined)).toBe(true);
+    expect(cluster.persisted).toBeGreaterThanOrEqual(2);
+  });
+
+  it("reports progress that never goes back, and switches in batches while others still copy", async () => {
+    const cluster = new FakeCluster(switchBatchMin + 1);
+    cluster.stepBytes = extentBytes / 4;
+    const rows = pendingRows(switchBatchMin + 1);
+    const copy = new MirroredCopy(rows, "m", 0, extentBytes, cluster);
+    await copy.run();
+    expect(cluster.changes.filter((change) => change.kind === "switch").flatMap((change) => change.extents).sort((a, b) => a - b)).toEqual(rows.map((row) => row.extent_index));
+    expect(rows.every((row) => row.state === "done")).toBe(true);
+  });
+
+  it("fails when the device's copy fails, and abandon takes the extents still copying back to their sources", async () => {
+    const cluster = new FakeCluster(2);
+    cluster.failingExtent = 1;
+    const rows = pendingRows(2);
+    const copy = new MirroredCopy(rows, "m", 0, extentBytes, cluster);
+    await expect(copy.run()).rejects.toThrow(new MigrationFailure("extent 1: the copy from lu0 failed: reading lu0 failed: EIO"));
+    await copy.abandon();
+    expect(cluster.changes.at(-1)).toEqual({ kind: "unmirror", extents: [0, 1] });
+    expect([...cluster.placements.values()].every((placement) => placement.luId === "lu0" && placement.mirror === undefined)).toBe(true);
+  });
+
+  it("on cancel, takes the extents copying out of mirror state and leaves them pending", async () => {
+    const cluster = new FakeCluster(2);
+    cluster.stepBytes = extentBytes / 8;
+    const rows = pendingRows(2);
+    const copy = new MirroredCopy(rows, "m", 0, extentBytes, cluster);
+    const listed = cluster.listMirrors.bind(cluster);
+    cluster.listMirrors = () => {
+      cluster.cancelled = true;
+      return listed();
+    };
+    expect(await copy.run()).toBe("cancelled");
+    expect(cluster.changes.map((change) => change.kind)).toEqual(["mirror", "unmirror"]);
+    expect(rows.map((row) => row.state)).toEqual(["pending", "pending"]);
+  });
+
+  it("resumes rows a predecessor left copying from where the table has them", async () => {
+    const cluster = new FakeCluster(3);
+    // 0: switched before the predecessor died; 1: still mirrored, half copied; 2: its mirror change never committed.
+    cluster.placements.set(0, { luId: "lu1", areaIndex: 100, mirror: undefined });
+    cluster.placements.set(1, { luId: "lu0", areaIndex: 1, mirror: { luId: "lu1", areaIndex: 101 } });
+    const rows: CopyProgressRow[] = pendingRows(3).map((row) => ({
+      ...row, state: "copying", destination_area_index: 100 + (row.extent_index ?? 0), watermark_bytes: row.extent_index === 1 ? extentBytes / 2 : 0,
+    }));
+    expect(await new MirroredCopy(rows, "m", 0, extentBytes, cluster).run()).toBe("done");
+    expect(cluster.changes).toEqual([{ kind: "mirror", extents: [2] }, { kind: "switch", extents: [1, 2] }]);
+    expect(rows.every((row) => row.state === "done")).toBe(true);
+  });
+});
