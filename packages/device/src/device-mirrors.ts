@@ -131,7 +131,8 @@ export class DeviceMirrors implements WriteInterceptor {
     if (ended.length === 0) return;
     // A chunk still being copied would land in an area the commit may have given away.
     await Promise.all(ended.map((mirror) => mirror.idle()));
-    await this.save();
+    // Saved later, not waited for: a restart drops what the table no longer has anyway (open).
+    this.save().catch(() => undefined);
   }
 
   write(lu: LogicalUnit, offsetBytes: number, data: Buffer, fua: boolean): Promise<void> | undefined {
