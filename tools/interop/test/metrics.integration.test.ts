@@ -71,4 +71,16 @@ describe("/metrics", () => {
     expect(after.value("switchyard_changes_total", { kind: "move", state: "committed" }) - before.value("switchyard_changes_total", { kind: "move", state: "committed" })).toBe(1);
     expect(after.value("switchyard_change_journal_up")).toBe(1);
   });
+
+  it("shows a migration's bytes copied, bytes in all and average rate", async () => {
+    const migrated = await appliance.cli(["migrate", "metered", "--to", "lu1", "--watch", "--json"]);
+    assertSucceeded(migrated);
+    const id = (JSON.parse(migrated.stdout.trim().split("\n").at(-1) ?? "{}") as { id?: string }).id ?? "";
+    const after = (await scrape(url)).scrape;
+    // Extent 1 is on lu1 already (the move above): the other 3 of 4 MiB each move.
+    const labels = { migration: id, volume: "metered", state: "committed" };
+    expect(after.value("switchyard_migration_copied_bytes", labels)).toBe(3 * 4 * 1024 * 1024);
+    expect(after.value("switchyard_migration_total_bytes", labels)).toBe(3 * 4 * 1024 * 1024);
+    expect(after.value("switchyard_migration_rate_bytes_per_second", labels)).toBeGreaterThan(0);
+  });
 });

@@ -27,11 +27,14 @@ export const changePhaseBucketsSeconds: readonly number[] = [0.001, 0.0025, 0.00
  * the ids still in the journal, so its memory is bounded by the journal's.
  */
 export class ChangeMetrics {
+  /** The migrations in the journal, running or ended, as the last scrape read them. */
+  private migrations: readonly ChangeInfo__Output[] = [];
   private seen = new Set<string>();
   private readonly phases = new Map<string, { readonly kind: string; readonly phase: string; readonly histogram: Histogram }>();
   private readonly outcomes = new Map<string, { readonly kind: string; readonly state: string; count: number }>();
 
   observe(changes: readonly ChangeInfo__Output[]): void {
+    this.migrations = changes.filter((change) => change.kind === "migrate");
     const present = new Set<string>();
     for (const change of changes) {
       if (change.state === "CHANGE_STATE_RUNNING") continue;
@@ -67,6 +70,25 @@ export class ChangeMetrics {
       "Duration of each phase of finished configuration changes (hold, copy, apply, commit, release, abort).",
       [...this.phases.values()].map((entry) => ({ labels: { kind: entry.kind, phase: entry.phase }, histogram: entry.histogram })),
     );
+    this.writeMigrations(text, Date.now());
+  }
+
+  /** Each migration's bytes copied and to copy, and its average rate from start to end (or to now while it runs). */
+  private writeMigrations(text: PrometheusText, nowMs: number): void {
+    const labelsOf = (migration: ChangeInfo__Output): Record<string, string> => ({
+      migration: migration.id, volume: migration.copy_progress[0]?.volume ?? "", state: migration.state.replace("CHANGE_STATE_", "").toLowerCase(),
+    });
+    const rate = (migration: ChangeInfo__Output): number => {
+      const endMs = migration.state === "CHANGE_STATE_RUNNING" ? nowMs : migration.ended_at_ms;
+      const seconds = (endMs - migration.started_at_ms) / 1000;
+      return seconds > 0 ? migration.copied_bytes / seconds : 0;
+    };
+    text.gauge("switchyard_migration_copied_bytes", "Bytes a migration has copied to its target (from its copy progress table).",
+      this.migrations.map((migration) => ({ labels: labelsOf(migration), value: migration.copied_bytes })));
+    text.gauge("switchyard_migration_total_bytes", "Bytes a migration has to copy in all.",
+      this.migrations.map((migration) => ({ labels: labelsOf(migration), value: migration.total_bytes })));
+    text.gauge("switchyard_migration_rate_bytes_per_second", "A migration's average copy rate, from its start to its end or to now while it runs.",
+      this.migrations.map((migration) => ({ labels: labelsOf(migration), value: rate(migration) })));
   }
 }
 
