@@ -27,6 +27,14 @@ import { driveChange, type PhaseAnswer } from "./change-driver.js";
 import { crashNow, sendWithCrash, type TestCrash } from "./test-crash.js";
 import { ChangePhaseLog, type ChangeLogger } from "./change-log.js";
 
+/**
+ * How long a commit whose answer was lost is asked about and tried again (a
+ * device restart takes seconds) before the change gives up on it.
+ */
+export const commitOutcomeWaitMs = 30_000;
+/** Pause between those tries. */
+export const commitRetryPauseMs = 250;
+
 /** Default phase timeout: an apparatus silent this long in one phase is fenced (claim 3). */
 export const phaseTimeoutMsDefault = 2_000;
 /** Journal entries the store keeps: the newest, for `change list`. The store trims to it. */
@@ -50,6 +58,8 @@ export interface ChangeExecutorOptions {
   readonly apparatusLeaseMs: number;
   /** Appends to the configuration store: a commit (diff and journal entry) or a journal update. */
   readonly commitDelta: (delta: StoreDelta) => Promise<void>;
+  /** The stored table's generation: whether a commit whose answer was lost took place. */
+  readonly storeGeneration: () => Promise<number>;
   /** The controller's own apparatus, if it runs in one (a test crash spares it as the apparatus that gets the message). */
   readonly selfId?: string;
   /** Test hook: the process signals itself at this point of its changes (test-crash.ts). */
@@ -65,6 +75,11 @@ export function nowMs(): number {
 
 /** gRPC failures that mean "did not answer": the phase timeout decides, not a refusal. */
 const silentStatuses: ReadonlySet<number> = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.CANCELLED]);
+
+/** True for a call that got no answer (the device down or restarting), not a refusal. */
+function isSilence(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "number" && silentStatuses.has(error.code);
+}
 
 export class ChangeExecutor {
   private readonly options: ChangeExecutorOptions;
@@ -108,7 +123,7 @@ export class ChangeExecutor {
         // claim 2: it carries the diff, so its cost does not grow with the
         // table; the store refuses it unless the stored generation is still
         // the plan's base.
-        await this.options.commitDelta({ diff: plan.diff, journal_entry: committed });
+        await this.commit({ diff: plan.diff, journal_entry: committed }, plan);
         if (crash?.point === "after-commit") crashNow(crash, `right after the commit of ${changeId}`);
       },
       fence: (apparatusId) => {
@@ -127,6 +142,31 @@ export class ChangeExecutor {
     final.ended_at_ms = Math.round(nowMs());
     await this.record(final);
     return infoOf(final);
+  }
+
+  /**
+   * The commit point. When the device does not answer (it crashed, say), the
+   * record may still have been made durable: aborting then would put the
+   * apparatuses back on the old mapping while the store holds the new one,
+   * and a later load of the table would lose every write made meanwhile. So
+   * the store is asked which happened, and the commit tried again while it
+   * did not, until the device answers or `commitOutcomeWaitMs` passes.
+   */
+  private async commit(delta: StoreDelta, plan: ChangePlan): Promise<void> {
+    const deadlineMs = nowMs() + commitOutcomeWaitMs;
+    for (;;) {
+      try {
+        await this.options.commitDelta(delta);
+        return;
+      } catch (error) {
+        const generation = await this.options.storeGeneration().catch(() => undefined);
+        if (generation === Number(plan.diff.generation)) return;
+        // A table that moved on without this change, or a refusal (a stale epoch, say): it did not commit.
+        if (generation !== undefined && generation !== plan.baseGeneration) throw error;
+        if (!isSilence(error) || nowMs() > deadlineMs) throw error;
+        await sleep(commitRetryPauseMs);
+      }
+    }
   }
 
   /** Rewrites (or appends) the change's journal entry with its final phases; best effort, the commit already stands. */

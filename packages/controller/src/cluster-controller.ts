@@ -152,6 +152,7 @@ export class ClusterController {
       fence: (apparatusId, epoch) => this.fenceApparatus(apparatusId, epoch),
       apparatusLeaseMs: this.apparatusLeaseMs,
       commitDelta: (delta) => this.commitDelta(delta),
+      storeGeneration: async () => (await this.readStore({ omitExtents: true, omitJournal: true })).state.generation,
       selfId: options.id,
       ...(options.testCrash === undefined ? {} : { crash: options.testCrash }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),

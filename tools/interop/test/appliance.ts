@@ -70,6 +70,20 @@ export function assertSucceeded(result: CommandResult): void {
   assert.equal(result.exitCode, 0, describeResult(result));
 }
 
+/** Asserts how the CLI refuses: exit code `exitCode` and exactly one line on stderr, matching `pattern`. */
+export function assertOneLineFailure(result: CommandResult, exitCode: number, pattern: RegExp): void {
+  assert.equal(result.exitCode, exitCode, describeResult(result));
+  const lines = result.stderr.split("\n").filter((line) => line.trim() !== "");
+  assert.equal(lines.length, 1, describeResult(result));
+  assert.match(lines[0] ?? "", pattern, describeResult(result));
+}
+
+/** What a command that succeeded printed, parsed as JSON. */
+export function jsonOfSuccess(result: CommandResult): unknown {
+  assertSucceeded(result);
+  return JSON.parse(result.stdout) as unknown;
+}
+
 /**
  * Runs a program without a shell and resolves with its exit status and output
  * whatever the status is; callers assert on it. A program missing from PATH

@@ -14,15 +14,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   Appliance,
   assertQemuIoClean,
+  assertOneLineFailure,
   assertSucceeded,
   createVolume,
   describeResult,
   isRecord,
+  jsonOfSuccess,
   makeScratchDir,
   qemuIo,
   requireTools,
   runCli,
-  type CommandResult,
 } from "./appliance.js";
 import { Nbdkit } from "./nbdkit.js";
 
@@ -42,17 +43,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function expectOneLineFailure(result: CommandResult, exitCode: number, pattern: RegExp): void {
-  expect(result.exitCode, describeResult(result)).toBe(exitCode);
-  const lines = result.stderr.split("\n").filter((line) => line.trim() !== "");
-  expect(lines, describeResult(result)).toHaveLength(1);
-  expect(lines[0]).toMatch(pattern);
-}
 
-function jsonOf(result: CommandResult): unknown {
-  assertSucceeded(result);
-  return JSON.parse(result.stdout) as unknown;
-}
 
 function records(value: unknown, where: string): Record<string, unknown>[] {
   if (!Array.isArray(value)) throw new Error(`${where} is not an array: ${JSON.stringify(value)}`);
@@ -63,7 +54,7 @@ function records(value: unknown, where: string): Record<string, unknown>[] {
 }
 
 async function apparatusStates(): Promise<Map<string, unknown>> {
-  const listed = records(jsonOf(await appliance.cli(["apparatus", "list", "--json"])), "apparatus list");
+  const listed = records(jsonOfSuccess(await appliance.cli(["apparatus", "list", "--json"])), "apparatus list");
   for (const apparatus of listed) {
     expect(Object.keys(apparatus).sort()).toEqual(["generation", "grpc", "id", "nbd", "pid", "state"]);
   }
@@ -122,14 +113,14 @@ describe("switchyard console commands", () => {
     ];
     const results = await Promise.all(cases.map(([args]) => appliance.cli([...args])));
     results.forEach((result, index) => {
-      expectOneLineFailure(result, 2, cases[index]?.[1] ?? /never/);
+      assertOneLineFailure(result, 2, cases[index]?.[1] ?? /never/);
     });
     expect((await appliance.cli(["volume", "list", "--json"])).stdout).toBe(before.stdout);
   });
 
   it("lists devices with used and free bytes that agree with cluster status", async () => {
-    const devices = records(jsonOf(await appliance.cli(["device", "list", "--json"])), "device list");
-    const status = jsonOf(await appliance.cli(["cluster", "status", "--json"]));
+    const devices = records(jsonOfSuccess(await appliance.cli(["device", "list", "--json"])), "device list");
+    const status = jsonOfSuccess(await appliance.cli(["cluster", "status", "--json"]));
     expect(isRecord(status) ? status.devices : undefined).toEqual(devices);
     const lus = records(devices[0]?.lus, "device list[0].lus");
     for (const lu of lus) {
@@ -149,7 +140,7 @@ describe("switchyard console commands", () => {
     expect(await apparatusStates()).toEqual(new Map([["a0", "serving"], ["a1", "serving"]]));
     assertQemuIoClean(await qemuIo(appliance.nbdUri("c1", 1), ["write -P 0x31 0 64k"]));
 
-    const fenced = jsonOf(await appliance.cli(["apparatus", "fence", "a1", "--json"]));
+    const fenced = jsonOfSuccess(await appliance.cli(["apparatus", "fence", "a1", "--json"]));
     expect(isRecord(fenced) ? fenced.state : undefined).toBe("fenced");
     expect(await apparatusStates()).toEqual(new Map([["a0", "serving"], ["a1", "fenced"]]));
     const refused = await qemuIo(appliance.nbdUri("c1", 1), ["read 0 4k"]);
@@ -157,23 +148,23 @@ describe("switchyard console commands", () => {
     // The other apparatus serves on, and sees what was written through the fenced one before.
     assertQemuIoClean(await qemuIo(appliance.nbdUri("c1", 0), ["read -P 0x31 0 64k"]));
 
-    expectOneLineFailure(await appliance.cli(["apparatus", "fence", "a1"]), 1, /fenced already.*apparatus rejoin a1/);
-    expectOneLineFailure(await appliance.cli(["apparatus", "fence", "nosuch"]), 2, /no apparatus "nosuch"; apparatuses are a0, a1/);
-    expectOneLineFailure(await appliance.cli(["apparatus", "fence"]), 2, /apparatus ID/);
+    assertOneLineFailure(await appliance.cli(["apparatus", "fence", "a1"]), 1, /fenced already.*apparatus rejoin a1/);
+    assertOneLineFailure(await appliance.cli(["apparatus", "fence", "nosuch"]), 2, /no apparatus "nosuch"; apparatuses are a0, a1/);
+    assertOneLineFailure(await appliance.cli(["apparatus", "fence"]), 2, /apparatus ID/);
 
     // A restart brings a new controller: the store's record keeps a1 out.
     await appliance.stop();
     appliance = await Appliance.start({ dir });
     expect((await apparatusStates()).get("a1")).toBe("fenced");
 
-    const rejoined = jsonOf(await appliance.cli(["apparatus", "rejoin", "a1", "--json"]));
+    const rejoined = jsonOfSuccess(await appliance.cli(["apparatus", "rejoin", "a1", "--json"]));
     expect(isRecord(rejoined) ? rejoined.state : undefined).toBe("serving");
     assertQemuIoClean(await qemuIo(appliance.nbdUri("c1", 1), ["read -P 0x31 0 64k"]));
-    expectOneLineFailure(await appliance.cli(["apparatus", "rejoin", "a1"]), 1, /not fenced/);
+    assertOneLineFailure(await appliance.cli(["apparatus", "rejoin", "a1"]), 1, /not fenced/);
   });
 
   it("watches a change to its end, in lines for people and JSON lines for scripts", async () => {
-    const moved = jsonOf(await appliance.cli(["volume", "move", "c1", "--extent", "1", "--to", "lu1", "--json"]));
+    const moved = jsonOfSuccess(await appliance.cli(["volume", "move", "c1", "--extent", "1", "--to", "lu1", "--json"]));
     const id = isRecord(moved) ? moved.id : undefined;
     expect(typeof id).toBe("string");
     const watched = await appliance.cli(["change", "watch", String(id), "--json"]);
@@ -186,7 +177,7 @@ describe("switchyard console commands", () => {
     const human = await appliance.cli(["change", "watch", String(id)]);
     assertSucceeded(human);
     expect(human.stdout).toMatch(new RegExp(`${String(id)}\\s+committed\\s+phases: hold \\d+ ms, copy`));
-    expectOneLineFailure(await appliance.cli(["change", "watch", "nosuch"]), 2, /no change nosuch/);
+    assertOneLineFailure(await appliance.cli(["change", "watch", "nosuch"]), 2, /no change nosuch/);
   });
 
   it("registers an nbdkit export as a device and moves an extent onto it and back through the in-process apparatuses", async () => {
@@ -196,19 +187,19 @@ describe("switchyard console commands", () => {
     await truncate(disk, 64 * 1024 * 1024);
     const nbdkit = await Nbdkit.start(disk);
     try {
-      const added = jsonOf(await appliance.cli(["device", "add-external", "ext9", nbdkit.uri("disk"), "--json"]));
+      const added = jsonOfSuccess(await appliance.cli(["device", "add-external", "ext9", nbdkit.uri("disk"), "--json"]));
       expect(isRecord(added) ? [added.id, added.external, added.nbd_uri] : added).toEqual(["ext9", true, nbdkit.uri("disk")]);
       assertQemuIoClean(await qemuIo(appliance.nbdUri("c1", 0), ["write -P 0x61 1M 64k"]));
       // A device with one LU is named by the device; DEVICE:LU names any LU.
-      const onto = jsonOf(await appliance.cli(["volume", "move", "c1", "--extent", "0", "--to", "ext9", "--json"]));
+      const onto = jsonOfSuccess(await appliance.cli(["volume", "move", "c1", "--extent", "0", "--to", "ext9", "--json"]));
       expect(isRecord(onto) ? [onto.state, onto.summary] : onto).toEqual(["committed", expect.stringMatching(/to ext9:disk:0$/)]);
       assertQemuIoClean(await qemuIo(appliance.nbdUri("c1", 1), ["read -P 0x61 1M 64k"]));
-      const devices = records(jsonOf(await appliance.cli(["device", "list", "--json"])), "device list");
+      const devices = records(jsonOfSuccess(await appliance.cli(["device", "list", "--json"])), "device list");
       expect(records(devices.find((device) => device.id === "ext9")?.lus, "ext9 lus")[0]?.used_bytes).toBe(4 * 1024 * 1024);
-      const back = jsonOf(await appliance.cli(["volume", "move", "c1", "--extent", "0", "--to", "dev0:lu0", "--json"]));
+      const back = jsonOfSuccess(await appliance.cli(["volume", "move", "c1", "--extent", "0", "--to", "dev0:lu0", "--json"]));
       expect(isRecord(back) ? back.state : back).toBe("committed");
       assertQemuIoClean(await qemuIo(appliance.nbdUri("c1", 0), ["read -P 0x61 1M 64k"]));
-      expectOneLineFailure(await appliance.cli(["volume", "create", "onext", "--size", "4MiB", "--lu", "ext9:disk"]), 1, /on external device ext9: create the volume on a device LU, then 'switchyard migrate onext --to ext9:disk'/);
+      assertOneLineFailure(await appliance.cli(["volume", "create", "onext", "--size", "4MiB", "--lu", "ext9:disk"]), 1, /on external device ext9: create the volume on a device LU, then 'switchyard migrate onext --to ext9:disk'/);
     } finally {
       await nbdkit.kill();
     }

@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import { rm, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertSucceeded, describeResult, isRecord, makeScratchDir, mebibyte, requireTools, runCli, type CommandResult } from "./appliance.js";
+import { assertOneLineFailure, assertSucceeded, jsonOfSuccess, isRecord, makeScratchDir, mebibyte, requireTools, runCli, type CommandResult } from "./appliance.js";
 import { ProcessCluster, hostBlockBytes, startHostLoad, writersAndReaders, type ApparatusId } from "./cluster.js";
 import { Nbdkit } from "./nbdkit.js";
 
@@ -59,20 +59,10 @@ function cli(args: readonly string[], timeoutMs?: number): Promise<CommandResult
   return runCli([...args, "--endpoint", cluster.grpc("a2")], timeoutMs);
 }
 
-function expectOneLineFailure(result: CommandResult, exitCode: number, pattern: RegExp): void {
-  expect(result.exitCode, describeResult(result)).toBe(exitCode);
-  const lines = result.stderr.split("\n").filter((line) => line.trim() !== "");
-  expect(lines, describeResult(result)).toHaveLength(1);
-  expect(lines[0]).toMatch(pattern);
-}
 
-function jsonOf(result: CommandResult): unknown {
-  assertSucceeded(result);
-  return JSON.parse(result.stdout) as unknown;
-}
 
 async function extentLus(volume: string): Promise<string[]> {
-  const shown = jsonOf(await cli(["volume", "show", volume, "--json"]));
+  const shown = jsonOfSuccess(await cli(["volume", "show", volume, "--json"]));
   if (!isRecord(shown) || !Array.isArray(shown.extents)) throw new Error(`volume show ${volume}: ${JSON.stringify(shown)}`);
   return shown.extents.map((extent) => (isRecord(extent) ? String(extent.lu) : "?"));
 }
@@ -107,7 +97,7 @@ interface ChangeJson {
 }
 
 async function changeOf(id: string): Promise<ChangeJson> {
-  const value = jsonOf(await cli(["change", "show", id, "--json"]));
+  const value = jsonOfSuccess(await cli(["change", "show", id, "--json"]));
   if (!isRecord(value) || typeof value.state !== "string") throw new Error(`change show ${id}: ${JSON.stringify(value)}`);
   return value as unknown as ChangeJson;
 }
@@ -144,11 +134,11 @@ describe("an external device (nbdkit)", () => {
       [["device", "add-external", "x", "nbd://127.0.0.1:1/disk"], /cannot reach nbd:\/\/127.0.0.1:1\/disk for device x: .*ECONNREFUSED.*is the NBD server running\?/],
       [["device", "add-external", "x", uri, "--extent-size", "3MiB"], /is 536870912 bytes, not a whole number of 3145728-byte areas/],
     ];
-    for (const [args, pattern] of usage) expectOneLineFailure(await cli(args), 2, pattern);
-    for (const [args, pattern] of failed) expectOneLineFailure(await cli(args), 1, pattern);
+    for (const [args, pattern] of usage) assertOneLineFailure(await cli(args), 2, pattern);
+    for (const [args, pattern] of failed) assertOneLineFailure(await cli(args), 1, pattern);
     expect((await cli(["device", "list", "--json"])).stdout).toBe(before);
 
-    const added = jsonOf(await cli(["device", "add-external", "ext1", uri, "--json"]));
+    const added = jsonOfSuccess(await cli(["device", "add-external", "ext1", uri, "--json"]));
     expect(added).toEqual({
       id: "ext1",
       grpc: "",
@@ -156,12 +146,12 @@ describe("an external device (nbdkit)", () => {
       nbd_uri: uri,
       lus: [{ id: "ext1:disk", size_bytes: externalBytes, extent_size_bytes: extentBytes, areas_total: 128, areas_free: 128, used_bytes: 0, free_bytes: externalBytes }],
     });
-    expectOneLineFailure(await cli(["device", "add-external", "ext1", uri]), 2, /a device or LU named ext1 exists already/);
-    expectOneLineFailure(await cli(["device", "add-external", "ext2", uri]), 2, /is registered already, as device ext1/);
+    assertOneLineFailure(await cli(["device", "add-external", "ext1", uri]), 2, /a device or LU named ext1 exists already/);
+    assertOneLineFailure(await cli(["device", "add-external", "ext2", uri]), 2, /is registered already, as device ext1/);
 
-    const devices = jsonOf(await cli(["device", "list", "--json"]));
+    const devices = jsonOfSuccess(await cli(["device", "list", "--json"]));
     expect(Array.isArray(devices) ? devices.map((device) => (isRecord(device) ? [device.id, device.external] : [])) : devices).toEqual([["dev0", false], ["ext1", true]]);
-    const status = jsonOf(await cli(["cluster", "status", "--json"]));
+    const status = jsonOfSuccess(await cli(["cluster", "status", "--json"]));
     expect(isRecord(status) ? status.devices : undefined).toEqual(devices);
     const table = await cli(["device", "list"]);
     assertSucceeded(table);
@@ -201,7 +191,7 @@ describe("an external device (nbdkit)", () => {
 
   it("fails a migration whose target is killed, naming the device; the volume works on its sources and loses nothing", async () => {
     assertSucceeded(await cli(["volume", "create", "side", "--size", "8MiB", "--lu", "lu0"]));
-    const started = jsonOf(await cli(["migrate", "pat", "--to", "ext1", "--rate", `${slowRateBytesPerSecond / mebibyte}MiB/s`, "--json"]));
+    const started = jsonOfSuccess(await cli(["migrate", "pat", "--to", "ext1", "--rate", `${slowRateBytesPerSecond / mebibyte}MiB/s`, "--json"]));
     const id = isRecord(started) ? String(started.id) : "";
     await waitForChange(id, (change) => change.copied_bytes >= 2 * extentBytes, failureTimeoutMs);
     await nbdkit.kill();
@@ -254,7 +244,7 @@ describe("an external device (nbdkit)", () => {
     await nbdkit.restart({ readErrorsWhile: inject });
     expect(await firstDifference("a2", "pat")).toBeUndefined();
     await writeFile(inject, "");
-    const started = jsonOf(await cli(["migrate", "pat", "--to", "lu0", "--json"]));
+    const started = jsonOfSuccess(await cli(["migrate", "pat", "--to", "lu0", "--json"]));
     const id = isRecord(started) ? String(started.id) : "";
     const failed = await waitForChange(id, (change) => change.state !== "running", failureTimeoutMs);
     expect(failed.state).toBe("failed");
