@@ -39,6 +39,7 @@ import { allocateAreas, areasTotal, freeAreaCount, usedAreaMaps, type AreaRef } 
 import { ControllerError } from "./errors.js";
 import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./volumes.js";
 import { MigrationRun, planMigration, type MigrationRequest } from "./migration.js";
+import { ControlStream } from "./control-stream.js";
 
 /** How long one call to a device or an apparatus may take before it counts as unanswered. */
 export const callTimeoutMs = 2_000;
@@ -93,6 +94,13 @@ export interface ClusterControllerOptions {
 
 interface ApparatusPeer extends ApparatusEndpoint {
   readonly client: ApparatusClient;
+  /** The change protocol's messages to it (control-stream.ts); other calls are unary on `client`. */
+  readonly control: ControlStream;
+}
+
+function apparatusPeer(endpoint: ApparatusEndpoint, credentials: grpc.ChannelCredentials): ApparatusPeer {
+  const client = new (loadGrpc().switchyard.v1.Apparatus)(endpoint.grpc, credentials, controlChannelOptions);
+  return { id: endpoint.id, grpc: endpoint.grpc, nbd: endpoint.nbd, client, control: new ControlStream(client) };
 }
 
 export class ClusterController {
@@ -134,7 +142,7 @@ export class ClusterController {
     this.address = options.address;
     this.deviceAddress = options.deviceAddress;
     this.device = new v1.Device(options.deviceAddress, credentials, controlChannelOptions);
-    this.peers = options.apparatuses.map((endpoint) => ({ ...endpoint, client: new v1.Apparatus(endpoint.grpc, credentials, controlChannelOptions) }));
+    this.peers = options.apparatuses.map((endpoint) => apparatusPeer(endpoint, credentials));
     this.leaseMs = options.leaseMs ?? leaseMsDefault;
     this.now = options.now ?? Date.now;
     this.apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
@@ -368,8 +376,9 @@ export class ClusterController {
       const index = this.peers.findIndex((peer) => peer.id === record.id);
       const known = this.peers[index];
       if (known !== undefined && known.grpc === record.grpc && known.nbd === record.nbd) continue;
+      known?.control.close();
       known?.client.close();
-      const peer = { ...record, client: new (loadGrpc().switchyard.v1.Apparatus)(record.grpc, credentials, controlChannelOptions) };
+      const peer = apparatusPeer(record, credentials);
       if (known === undefined) this.peers.push(peer);
       else this.peers[index] = peer;
       this.fenced.add(record.id);
@@ -719,6 +728,9 @@ export class ClusterController {
   close(): void {
     if (this.renewTimer !== undefined) clearInterval(this.renewTimer);
     this.device.close();
-    for (const peer of this.peers) peer.client.close();
+    for (const peer of this.peers) {
+      peer.control.close();
+      peer.client.close();
+    }
   }
 }
