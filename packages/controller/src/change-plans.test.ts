@@ -3,7 +3,7 @@
 // refuse bad requests before anything is held. Method: store states in memory.
 import { describe, expect, it } from "vitest";
 import type { StoreState__Output } from "@switchyard/proto";
-import { planMove, planResize } from "./change-plans.js";
+import { applyMoveRows, planMove, planResize } from "./change-plans.js";
 
 const mebibyte = 1 << 20;
 
@@ -35,6 +35,17 @@ describe("planMove", () => {
     expect(plan.copy).toEqual({ sourceLuId: "lu0", sourceAreaIndex: 1, destinationLuId: "lu1", destinationAreaIndex: 0, lengthBytes: mebibyte });
     expect(plan.diff).toMatchObject({ base_generation: 7, generation: 8, rows: [{ volume: "v", extent_index: 1, lu_index: 1, area_index: 0 }] });
     expect(plan.volumesAfter[0]?.extents).toEqual({ lu_index: [0, 1, 0], area_index: [0, 0, 2] });
+  });
+
+  it("applied to the table it was planned from, gives the table the store has after the commit", () => {
+    const table = state();
+    const plan = planMove(table, "v", 1, "lu1");
+    applyMoveRows(table, plan.diff);
+    expect(table.generation).toBe(8);
+    expect(table.volumes[0]?.extents).toMatchObject(plan.volumesAfter[0]?.extents ?? {});
+    // The next move plans from it: extent 2 goes to the next free area of lu1.
+    expect(planMove(table, "v", 2, "lu1").diff.rows).toEqual([{ volume: "v", extent_index: 2, lu_index: 1, area_index: 1 }]);
+    expect(() => { applyMoveRows(table, plan.diff); }).toThrow(/generation/);
   });
 
   it.each([

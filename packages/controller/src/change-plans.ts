@@ -111,6 +111,26 @@ export function planMove(state: StoreState__Output, name: string, extentIndex: n
   };
 }
 
+/**
+ * Brings a table to the generation after a committed move, in place, as the
+ * store does with the move's diff: each row maps one extent to its new area.
+ * A move's rows carry no mirror, and the extent map's columns stay as long.
+ */
+export function applyMoveRows(state: StoreState__Output, diff: DifferenceTable): void {
+  assert.equal(diff.base_generation, state.generation, "a move's diff applies to the generation it was planned from");
+  assert.ok((diff.shapes ?? []).length === 0 && (diff.lus_added ?? []).length === 0, "a move changes no volume shape and adds no LU");
+  for (const changed of diff.rows ?? []) {
+    const columns = state.volumes.find((volume) => volume.name === changed.volume)?.extents;
+    const index = changed.extent_index ?? -1;
+    assert.ok(columns != null && index >= 0 && index < columns.lu_index.length, `a move's row names extent ${index} of ${changed.volume ?? ""}`);
+    assert.ok((changed.mirror_lu_index_plus_one ?? 0) === 0, "a move's row carries no mirror");
+    columns.lu_index[index] = changed.lu_index ?? 0;
+    columns.area_index[index] = changed.area_index ?? 0;
+  }
+  assert.equal(diff.generation, state.generation + 1);
+  state.generation += 1;
+}
+
 /** `volume resize NAME --size SIZE`: grow onto new areas, or shrink and free the tail's areas. */
 export function planResize(state: StoreState__Output, name: string, sizeBytes: number): ChangePlan {
   const volume = findVolume(state, name);
