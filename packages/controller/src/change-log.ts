@@ -29,14 +29,23 @@ export const changeLogFlushIntervalMs = 100;
  * thread exits: a crash loses at most that much.
  */
 export function controllerLogger(controllerId: string): Logger {
+  return pino(
+    { name: "switchyard-controller", base: { controller: controllerId, pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+    stderrDestination(),
+  );
+}
+
+/** One destination per thread for every controller logger in it, so one exit listener flushes them all. */
+let stderrLines: ReturnType<typeof pino.destination> | undefined;
+
+function stderrDestination(): ReturnType<typeof pino.destination> {
+  if (stderrLines !== undefined) return stderrLines;
   const destination = pino.destination({ fd: 2, sync: true, minLength: changeLogBufferBytes, periodicFlush: changeLogFlushIntervalMs });
   process.on("exit", () => {
     destination.flushSync();
   });
-  return pino(
-    { name: "switchyard-controller", base: { controller: controllerId, pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
-    destination,
-  );
+  stderrLines = destination;
+  return destination;
 }
 
 /** Follows one change and logs each phase once, in order, as soon as it has ended. */
