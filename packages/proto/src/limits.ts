@@ -19,9 +19,6 @@ export const controlMessageBytesMax = 128 << 20;
 export const controlChannelOptions = {
   "grpc.max_receive_message_length": controlMessageBytesMax,
   "grpc.max_send_message_length": controlMessageBytesMax,
-  // Channelz keeps per-call statistics for a debugging service nobody here
-  // serves; it was a measurable part of every call's CPU on the device.
-  "grpc.enable_channelz": 0,
 } as const;
 
 /** Change journal entries the configuration store keeps, the newest: enough for `change list`, small beside the table. */
