@@ -4,7 +4,7 @@
  * invariant and is answered INTERNAL.
  */
 import * as grpc from "@grpc/grpc-js";
-import { type ApparatusHandlers, type RpcFailure, unaryHandler } from "@switchyard/proto";
+import { type ApparatusHandlers, type ControlReply, type ControlRequest__Output, type RpcFailure, unaryHandler } from "@switchyard/proto";
 import type { VirtualizationApparatus } from "./apparatus.js";
 import { ApparatusError, grpcStatusOf } from "./errors.js";
 
@@ -30,5 +30,44 @@ export function apparatusHandlers(apparatus: VirtualizationApparatus): Apparatus
     Release: unary((request) => apparatus.release(request)),
     Abort: unary((request) => apparatus.abort(request)),
     Register: unary((request) => apparatus.register(request)),
+    Control: (call) => {
+      call.on("data", (message: ControlRequest__Output) => {
+        // Each message is answered when it is done, not in turn: a Hold that drains must not delay another's answer.
+        void controlReply(apparatus, message).then((reply) => {
+          if (!call.destroyed && call.writable) call.write(reply);
+        });
+      });
+      call.on("end", () => call.end());
+      // The controller went away (or cancelled): its messages in progress finish; their answers have nowhere to go.
+      call.on("error", () => undefined);
+    },
   };
+}
+
+/** The answer to one Control message: what its unary call returns, or the status it fails with. Never rejects. */
+async function controlReply(apparatus: VirtualizationApparatus, message: ControlRequest__Output): Promise<ControlReply> {
+  const sequence = message.sequence;
+  try {
+    switch (message.request) {
+      case "hold":
+        return { sequence, hold: await apparatus.hold(present(message.hold)) };
+      case "apply":
+        return { sequence, apply: apparatus.apply(present(message.apply)) };
+      case "release":
+        return { sequence, release: apparatus.release(present(message.release)) };
+      case "abort":
+        return { sequence, abort: apparatus.abort(present(message.abort)) };
+      case undefined:
+        throw new ApparatusError("INVALID_CONTROL", "a Control message carries no request");
+    }
+  } catch (error) {
+    const failure = mapError(error);
+    return { sequence, failure: { code: failure.code, details: failure.details } };
+  }
+}
+
+/** The request a Control message's oneof names; the decoder never leaves it null. */
+function present<Request>(request: Request | null | undefined): Request {
+  if (request == null) throw new ApparatusError("INVALID_CONTROL", "a Control message names a request it does not carry");
+  return request;
 }

@@ -11,6 +11,7 @@ export type ApparatusErrorCode =
   | "INVALID_DIFF"
   | "INVALID_HOLD"
   | "INVALID_REGISTRATION"
+  | "INVALID_CONTROL"
   | "UNKNOWN_CHANGE"
   | "CHANGE_IN_PROGRESS"
   | "DRAIN_TIMEOUT"
@@ -36,6 +37,7 @@ export function grpcStatusOf(code: ApparatusErrorCode): status {
     case "INVALID_DIFF":
     case "INVALID_HOLD":
     case "INVALID_REGISTRATION":
+    case "INVALID_CONTROL":
       return status.INVALID_ARGUMENT;
     case "UNKNOWN_CHANGE":
       return status.NOT_FOUND;

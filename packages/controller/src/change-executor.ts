@@ -11,11 +11,9 @@ import {
   callUnary,
   deadlineAfter,
   isRpcError,
-  type ApparatusClient,
   type ChangeInfo,
   type ChangeState,
   type DeviceClient,
-  type HoldReport__Output,
   type JournalEntry,
   type JournalEntry__Output,
   type StoreDelta,
@@ -26,6 +24,7 @@ import { ChangeRun, type MessagePhase } from "./change-run.js";
 import { driveChange, type PhaseAnswer } from "./change-driver.js";
 import { crashNow, sendWithCrash, type TestCrash } from "./test-crash.js";
 import { ChangePhaseLog, type ChangeLogger } from "./change-log.js";
+import type { ControlStream } from "./control-stream.js";
 
 /**
  * How long a commit whose answer was lost is asked about and tried again (a
@@ -44,7 +43,8 @@ export const copyTimeoutMs = 120_000;
 
 export interface ControlledApparatus {
   readonly id: string;
-  readonly client: ApparatusClient;
+  /** Hold, Apply, Release and Abort go on its Control stream. */
+  readonly control: ControlStream;
 }
 
 export interface ChangeExecutorOptions {
@@ -234,24 +234,23 @@ export class ChangeExecutor {
 
   private async send(peer: ControlledApparatus | undefined, phase: MessagePhase, changeId: string, epoch: number, plan: ChangePlan): Promise<PhaseAnswer> {
     if (peer === undefined) return undefined;
-    const options = { deadline: deadlineAfter(this.options.phaseTimeoutMs) };
-    const client = peer.client;
+    // The phase timeout bounds each message, as the unary call's deadline did.
+    const timeoutMs = this.options.phaseTimeoutMs;
+    const control = peer.control;
     try {
       switch (phase) {
         case "hold": {
-          const report = await callUnary<HoldReport__Output>((done) =>
-            client.Hold({ change_id: changeId, epoch, base_generation: plan.baseGeneration, ranges: [...plan.holdRanges], mode: plan.holdMode }, options, done),
-          );
+          const report = await control.hold({ change_id: changeId, epoch, base_generation: plan.baseGeneration, ranges: [...plan.holdRanges], mode: plan.holdMode }, timeoutMs);
           return { ok: true, message: `drained ${report.drained_requests} requests in ${report.drain_ms} ms` };
         }
         case "apply":
-          await callUnary((done) => client.Apply({ change_id: changeId, epoch, diff: plan.diff }, options, done));
+          await control.apply({ change_id: changeId, epoch, diff: plan.diff }, timeoutMs);
           break;
         case "release":
-          await callUnary((done) => client.Release({ change_id: changeId, epoch }, options, done));
+          await control.release({ change_id: changeId, epoch }, timeoutMs);
           break;
         case "abort":
-          await callUnary((done) => client.Abort({ change_id: changeId, epoch }, options, done));
+          await control.abort({ change_id: changeId, epoch }, timeoutMs);
           break;
       }
       return { ok: true, message: "" };

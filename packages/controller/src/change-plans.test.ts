@@ -3,7 +3,7 @@
 // refuse bad requests before anything is held. Method: store states in memory.
 import { describe, expect, it } from "vitest";
 import type { StoreState__Output } from "@switchyard/proto";
-import { planMove, planResize } from "./change-plans.js";
+import { applyExtentRows, planMirror, planMirrorEnd, planMove, planResize } from "./change-plans.js";
 
 const mebibyte = 1 << 20;
 
@@ -27,6 +27,24 @@ function state(): StoreState__Output {
   };
 }
 
+describe("planMirror and planMirrorEnd", () => {
+  it("put extents in mirror state towards free areas (held for the change), then switch them, and keep the table in step", () => {
+    const table = state();
+    const mirror = planMirror(table, "v", [0, 2], "lu1");
+    expect(mirror.holdRanges).toEqual([{ volume: "v", offset_bytes: 0, length_bytes: mebibyte }, { volume: "v", offset_bytes: 2 * mebibyte, length_bytes: mebibyte }]);
+    expect(mirror.copy).toBeUndefined();
+    applyExtentRows(table, mirror.diff);
+    expect(table.volumes[0]?.extents).toMatchObject({ lu_index: [0, 0, 0], area_index: [0, 1, 2], mirror_lu_index_plus_one: [2, 0, 2], mirror_area_index: [0, 0, 1] });
+    // The mirrors' destinations are taken: a move of extent 1 goes to the next free area.
+    expect(planMove(table, "v", 1, "lu1").diff.rows).toEqual([{ volume: "v", extent_index: 1, lu_index: 1, area_index: 2 }]);
+    expect(() => planMirror(table, "v", [0], "lu1")).toThrow(/being mirrored already/);
+    applyExtentRows(table, planMirrorEnd(table, "v", [0, 2], "switch").diff);
+    expect(table.volumes[0]?.extents).toMatchObject({ lu_index: [1, 0, 1], area_index: [0, 1, 1], mirror_lu_index_plus_one: [0, 0, 0] });
+    expect(table.generation).toBe(9);
+    expect(() => planMirrorEnd(table, "v", [0], "unmirror")).toThrow(/not in mirror state/);
+  });
+});
+
 describe("planMove", () => {
   it("holds writes on the one extent, copies it to a free area, and switches that row only", () => {
     const plan = planMove(state(), "v", 1, "lu1");
@@ -35,6 +53,17 @@ describe("planMove", () => {
     expect(plan.copy).toEqual({ sourceLuId: "lu0", sourceAreaIndex: 1, destinationLuId: "lu1", destinationAreaIndex: 0, lengthBytes: mebibyte });
     expect(plan.diff).toMatchObject({ base_generation: 7, generation: 8, rows: [{ volume: "v", extent_index: 1, lu_index: 1, area_index: 0 }] });
     expect(plan.volumesAfter[0]?.extents).toEqual({ lu_index: [0, 1, 0], area_index: [0, 0, 2] });
+  });
+
+  it("applied to the table it was planned from, gives the table the store has after the commit", () => {
+    const table = state();
+    const plan = planMove(table, "v", 1, "lu1");
+    applyExtentRows(table, plan.diff);
+    expect(table.generation).toBe(8);
+    expect(table.volumes[0]?.extents).toMatchObject(plan.volumesAfter[0]?.extents ?? {});
+    // The next move plans from it: extent 2 goes to the next free area of lu1.
+    expect(planMove(table, "v", 2, "lu1").diff.rows).toEqual([{ volume: "v", extent_index: 2, lu_index: 1, area_index: 1 }]);
+    expect(() => { applyExtentRows(table, plan.diff); }).toThrow(/generation/);
   });
 
   it.each([

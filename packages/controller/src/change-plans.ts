@@ -138,6 +138,35 @@ export function planMove(state: StoreState__Output, name: string, extentIndex: n
   };
 }
 
+/**
+ * Brings a table to the generation after a committed move, mirror, switch or
+ * unmirror, in place, as the store does with the diff (store-delta.ts): each
+ * row maps one extent to its area and mirror; the extent count stays.
+ */
+export function applyExtentRows(state: StoreState__Output, diff: DifferenceTable): void {
+  assert.equal(diff.base_generation, state.generation, "a diff applies to the generation it was planned from");
+  assert.ok((diff.shapes ?? []).length === 0 && (diff.lus_added ?? []).length === 0, "rows only: no volume shape, no LU added");
+  for (const changed of diff.rows ?? []) {
+    const columns = state.volumes.find((volume) => volume.name === changed.volume)?.extents;
+    const index = changed.extent_index ?? -1;
+    assert.ok(columns != null && index >= 0 && index < columns.lu_index.length, `a row names extent ${index} of ${changed.volume ?? ""}`);
+    columns.lu_index[index] = changed.lu_index ?? 0;
+    columns.area_index[index] = changed.area_index ?? 0;
+    const mirrorLuPlusOne = changed.mirror_lu_index_plus_one ?? 0;
+    // Mirror columns stay empty until a row of the volume has a mirror, as the store keeps them.
+    if (mirrorLuPlusOne === 0 && columns.mirror_lu_index_plus_one.length === 0) continue;
+    const count = columns.lu_index.length;
+    for (const column of [columns.mirror_lu_index_plus_one, columns.mirror_area_index, columns.mirror_watermark_bytes]) {
+      while (column.length < count) column.push(0);
+    }
+    columns.mirror_lu_index_plus_one[index] = mirrorLuPlusOne;
+    columns.mirror_area_index[index] = changed.mirror_area_index ?? 0;
+    columns.mirror_watermark_bytes[index] = Number(changed.mirror_watermark_bytes ?? 0);
+  }
+  assert.equal(diff.generation, state.generation + 1);
+  state.generation += 1;
+}
+
 /** `volume resize NAME --size SIZE`: grow onto new areas, or shrink and free the tail's areas. */
 export function planResize(state: StoreState__Output, name: string, sizeBytes: number): ChangePlan {
   const volume = findVolume(state, name);

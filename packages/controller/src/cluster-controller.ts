@@ -37,7 +37,7 @@ import { ChangeExecutor, infoOf, nowMs as wallNowMs, phaseTimeoutMsDefault } fro
 import { rolledBackEntries, type PendingReport } from "./recovery.js";
 import type { TestCrash } from "./test-crash.js";
 import type { ChangeLogger } from "./change-log.js";
-import { planMirror, planMirrorEnd, planMove, planResize } from "./change-plans.js";
+import { applyExtentRows, planMirror, planMirrorEnd, planMove, planResize, type ChangePlan } from "./change-plans.js";
 import { allocateAreas, type AreaRef } from "./allocation.js";
 import { ControllerError } from "./errors.js";
 import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./volumes.js";
@@ -45,6 +45,7 @@ import { MigrationRun, planMigration, type DeviceMirrorEffects, type MigrationRe
 import type { MirrorReport, Placement } from "./mirrored-copy.js";
 import { addExternalDevice, devicesStatus, type ExternalRegistration } from "./external-registration.js";
 import { requireLu } from "./external-devices.js";
+import { ControlStream } from "./control-stream.js";
 
 /** How long one call to a device or an apparatus may take before it counts as unanswered. */
 export const callTimeoutMs = 2_000;
@@ -99,6 +100,13 @@ export interface ClusterControllerOptions {
 
 interface ApparatusPeer extends ApparatusEndpoint {
   readonly client: ApparatusClient;
+  /** The change protocol's messages to it (control-stream.ts); other calls are unary on `client`. */
+  readonly control: ControlStream;
+}
+
+function apparatusPeer(endpoint: ApparatusEndpoint, credentials: grpc.ChannelCredentials): ApparatusPeer {
+  const client = new (loadGrpc().switchyard.v1.Apparatus)(endpoint.grpc, credentials, controlChannelOptions);
+  return { id: endpoint.id, grpc: endpoint.grpc, nbd: endpoint.nbd, client, control: new ControlStream(client) };
 }
 
 export class ClusterController {
@@ -132,6 +140,8 @@ export class ClusterController {
   private readonly onLeader: (address: string) => void;
   /** Operations that change the table run one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The committed table as this controller last knew it, under one epoch (committedTable). */
+  private cachedTable: { readonly epoch: number; readonly state: StoreState__Output } | undefined;
 
   constructor(options: ClusterControllerOptions) {
     const v1 = loadGrpc().switchyard.v1;
@@ -140,7 +150,7 @@ export class ClusterController {
     this.address = options.address;
     this.deviceAddress = options.deviceAddress;
     this.device = new v1.Device(options.deviceAddress, credentials, controlChannelOptions);
-    this.peers = options.apparatuses.map((endpoint) => ({ ...endpoint, client: new v1.Apparatus(endpoint.grpc, credentials, controlChannelOptions) }));
+    this.peers = options.apparatuses.map((endpoint) => apparatusPeer(endpoint, credentials));
     this.leaseMs = options.leaseMs ?? leaseMsDefault;
     this.now = options.now ?? Date.now;
     this.apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
@@ -323,9 +333,9 @@ export class ClusterController {
   private mirrorEffects(): DeviceMirrorEffects {
     return {
       change: (kind, volume, extents, toLuId) => this.serialized(async () => {
-        const { state } = await this.readStore({ omitJournal: true });
+        const state = await this.committedTable();
         const plan = kind === "mirror" ? planMirror(state, volume, extents, toLuId) : planMirrorEnd(state, volume, extents, kind);
-        const info = await this.changes.run(plan, this.epoch);
+        const info = await this.runChange(state, plan);
         return { info, rows: plan.diff.rows ?? [] };
       }),
       startMirror: async (row, group, rateBytesPerSecond) => {
@@ -351,14 +361,14 @@ export class ClusterController {
    */
   private moveExtent(volume: string, extentIndex: number, toLuId: string): Promise<{ info: ChangeInfo; destinationAreaIndex: number }> {
     return this.serialized(async () => {
-      const { state } = await this.readStore({ omitJournal: true });
+      const state = await this.committedTable();
       const columns = state.volumes.find((candidate) => candidate.name === volume)?.extents;
       const target = state.lus.find((lu) => lu.id === toLuId);
       if (columns != null && target !== undefined && columns.lu_index[extentIndex] === target.index) {
         return { info: { id: "", state: "CHANGE_STATE_COMMITTED", message: `extent ${extentIndex} is on ${toLuId} already` }, destinationAreaIndex: columns.area_index[extentIndex] ?? 0 };
       }
       const plan = planMove(state, volume, extentIndex, toLuId);
-      const info = await this.changes.run(plan, this.epoch);
+      const info = await this.runChange(state, plan);
       return { info, destinationAreaIndex: plan.copy?.destinationAreaIndex ?? 0 };
     });
   }
@@ -405,8 +415,9 @@ export class ClusterController {
       const index = this.peers.findIndex((peer) => peer.id === record.id);
       const known = this.peers[index];
       if (known !== undefined && known.grpc === record.grpc && known.nbd === record.nbd) continue;
+      known?.control.close();
       known?.client.close();
-      const peer = { ...record, client: new (loadGrpc().switchyard.v1.Apparatus)(record.grpc, credentials, controlChannelOptions) };
+      const peer = apparatusPeer(record, credentials);
       if (known === undefined) this.peers.push(peer);
       else this.peers[index] = peer;
       this.fenced.add(record.id);
@@ -505,6 +516,36 @@ export class ClusterController {
     return next;
   }
 
+  /**
+   * The committed table (generation, LUs, volumes; the journal left out) to
+   * plan a change from. While this controller holds the lease at one epoch
+   * it is the table's only writer (the store refuses every write of an older
+   * epoch), so it reads the store once and then keeps its copy in step with
+   * the moves it commits (runChange): no whole-store read per change. Any
+   * other table write, a change that did not commit, and a new epoch make it
+   * read the store again.
+   */
+  private async committedTable(): Promise<StoreState__Output> {
+    const epoch = this.epoch;
+    if (this.cachedTable?.epoch === epoch) return this.cachedTable.state;
+    const { state } = await this.readStore({ omitJournal: true });
+    this.cachedTable = { epoch, state };
+    return state;
+  }
+
+  /** Runs a change planned from `state` (committedTable's) and brings the cached table up to it. */
+  private async runChange(state: StoreState__Output, plan: ChangePlan): Promise<ChangeInfo> {
+    const epoch = this.epoch;
+    // Until the change is known to have committed, the store's table is not known here.
+    this.cachedTable = undefined;
+    const info = await this.changes.run(plan, epoch);
+    if (info.state === "CHANGE_STATE_COMMITTED" && plan.kind !== "resize" && state.generation === plan.baseGeneration) {
+      applyExtentRows(state, plan.diff);
+      this.cachedTable = { epoch, state };
+    }
+    return info;
+  }
+
   /** The stored state; parts left out come back empty, so a state read so must never be written back whole. */
   private async readStore(options: { omitExtents?: boolean; omitJournal?: boolean } = {}): Promise<{ state: StoreState__Output; sequence: number }> {
     const request = { omit_extents: options.omitExtents ?? false, omit_journal: options.omitJournal ?? false };
@@ -516,6 +557,8 @@ export class ClusterController {
   }
 
   private async writeStore(state: StoreState, expectedSequence: number): Promise<void> {
+    // The table may change under any whole write: the next change reads it again.
+    this.cachedTable = undefined;
     await callUnary((done) =>
       this.device.WriteStore(
         { epoch: this.epoch, expected_sequence: expectedSequence, state },
@@ -616,22 +659,20 @@ export class ClusterController {
   /** `volume move`: copy one extent to a free area of another LU, then switch every apparatus to it. */
   submitMove(volume: string, extentIndex: number, toLu: string): Promise<ChangeInfo> {
     return this.serialized(async () => {
-      // A change commits a delta, never this state: the journal is not needed.
-      const { state } = await this.readStore({ omitJournal: true });
+      const state = await this.committedTable();
       const plan = planMove(state, volume, extentIndex, toLu);
       await this.scrubAreas(state, plan.newAreas);
-      return this.changes.run(plan, this.epoch);
+      return this.runChange(state, plan);
     });
   }
 
   /** `volume resize`: grow onto new areas or shrink and free the tail, under a hold of the tail. */
   submitResize(volume: string, sizeBytes: number): Promise<ChangeInfo> {
     return this.serialized(async () => {
-      // A change commits a delta, never this state: the journal is not needed.
-      const { state } = await this.readStore({ omitJournal: true });
+      const state = await this.committedTable();
       const plan = planResize(state, volume, sizeBytes);
       await this.scrubAreas(state, plan.newAreas);
-      return this.changes.run(plan, this.epoch);
+      return this.runChange(state, plan);
     });
   }
 
@@ -766,7 +807,10 @@ export class ClusterController {
   close(): void {
     if (this.renewTimer !== undefined) clearInterval(this.renewTimer);
     this.device.close();
-    for (const peer of this.peers) peer.client.close();
+    for (const peer of this.peers) {
+      peer.control.close();
+      peer.client.close();
+    }
   }
 }
 

@@ -15,6 +15,7 @@ export { driveChange } from "./change-driver.js";
 export { ChangePhaseLog, controllerLogger } from "./change-log.js";
 export type { ChangeLogger } from "./change-log.js";
 export type { ChangeEffects, ChangeResult, PhaseAnswer } from "./change-driver.js";
+export { ControlCallError, ControlStream, controlMessagesInFlightMax } from "./control-stream.js";
 export { ChangeExecutor, copyTimeoutMs, infoOf, journalEntriesMax, phaseTimeoutMsDefault } from "./change-executor.js";
 export { planMove, planResize } from "./change-plans.js";
 export type { ChangePlan, CopyStep } from "./change-plans.js";

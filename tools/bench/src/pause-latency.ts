@@ -4,7 +4,9 @@
  * as separate processes; this process writes through every apparatus at a
  * fixed rate (open loop: a held write does not slow the others' issue),
  * timestamping every write, while phases without moves alternate with phases
- * of back-to-back moves of 4 MiB extents. Each write is classified:
+ * of back-to-back moves of 4 MiB extents, submitted through the console from
+ * a worker thread (move-worker.ts), so that the operator's calls do not delay
+ * the timing of host writes. Each write is classified:
  * - moved: to the extent being moved, overlapping its change (Hold sent to
  *   Release acknowledged, from the change's own phase timings);
  * - elsewhere: any other write overlapping a change (of any extent);
@@ -30,6 +32,7 @@ import { WriteLog, connectAll, wallNowMs, writeLoad, type Phase } from "./host-w
 import { Cluster, holdToReleaseMs, percentile } from "./cluster.js";
 import { addCpuBetween, cpuSnapshot } from "./process-cpu.js";
 import { benchArguments, sleep } from "./processes.js";
+import { MoveWorker, type MoveWindow } from "./move-worker.js";
 
 const extentBytes = 4 << 20;
 const luSize = "1GiB";
@@ -41,35 +44,6 @@ const prefillWriteBytes = 1 << 20;
 const elsewhereP99RatioTarget = 1.1;
 const movedP99TargetMs = 50;
 
-
-interface MoveWindow {
-  readonly extentIndex: number;
-  readonly startMs: number;
-  readonly endMs: number;
-  readonly holdToReleaseMs: number;
-  /** Each phase's elapsed time, by name: where a long hold went. */
-  readonly phaseMs: ReadonlyMap<string, number>;
-  /** Each phase's span, in order: which phase a slow write elsewhere began in. */
-  readonly phaseSpans: readonly { readonly phase: string; readonly startMs: number; readonly endMs: number }[];
-}
-
-/** Back-to-back moves, each extent in turn to the other LU, until `state.stop` or the phase ends. */
-async function moveLoop(cluster: Cluster, extentCount: number, untilMs: number, gapMs: number, windows: MoveWindow[]): Promise<void> {
-  const firstMove = windows.length;
-  for (let move = firstMove; wallNowMs() < untilMs; move += 1) {
-    if (gapMs > 0 && move > firstMove) await sleep(gapMs);
-    const extentIndex = move % extentCount;
-    // Extents start on lu0; each round of moves takes them all across, the next brings them back.
-    const toLu = Math.floor(move / extentCount) % 2 === 0 ? "lu1" : "lu0";
-    const change = await cluster.console.submitMove("bench", extentIndex, toLu);
-    const first = change.phases[0];
-    const last = change.phases.at(-1);
-    assert.ok(first !== undefined && last !== undefined);
-    windows.push({ extentIndex, startMs: first.started_at_ms, endMs: last.started_at_ms + last.elapsed_ms, holdToReleaseMs: holdToReleaseMs(change), phaseMs: new Map(change.phases.map((phase) => [phase.phase, phase.elapsed_ms])),
-      phaseSpans: change.phases.map((phase) => ({ phase: phase.phase, startMs: phase.started_at_ms, endMs: phase.started_at_ms + phase.elapsed_ms })),
-    });
-  }
-}
 
 interface Classified {
   readonly baseline: number[];
@@ -209,6 +183,7 @@ async function run(cluster: Cluster, settings: ReturnType<typeof options>): Prom
   const load = writeLoad(clients, settings.extents, settings.rate, log, state);
   const pids = serverPids(cluster);
   const cpu: CpuUse = { baseline: new Map(), moves: new Map(), baselineMs: 0, movesMs: 0 };
+  const operator = new MoveWorker(cluster.apparatuses[0]?.grpc ?? "");
   try {
     await sleep(warmUpMs);
     for (let round = 0; round < settings.rounds; round += 1) {
@@ -219,12 +194,14 @@ async function run(cluster: Cluster, settings: ReturnType<typeof options>): Prom
       addCpuBetween(cpu.baseline, baselineStart.cpu, movesStart.cpu);
       cpu.baselineMs += movesStart.atMs - baselineStart.atMs;
       state.phase = "moves";
-      await moveLoop(cluster, settings.extents, wallNowMs() + phaseMs, settings.moveGapMs, windows);
+      const moved = await operator.run({ volume: "bench", extentCount: settings.extents, firstMove: windows.length, untilMs: wallNowMs() + phaseMs, gapMs: settings.moveGapMs });
+      windows.push(...moved);
       addCpuBetween(cpu.moves, movesStart.cpu, cpuSnapshot(pids));
       cpu.movesMs += performance.now() - movesStart.atMs;
     }
   } finally {
     state.stop = true;
+    await operator.close();
     await load;
     await Promise.all(clients.map((client) => client.close()));
   }

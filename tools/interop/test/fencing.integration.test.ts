@@ -22,8 +22,12 @@ let stuckServer: grpc.Server;
 let controller: ClusterController;
 const stuckCalls: string[] = [];
 
-/** An apparatus that takes tables and registrations, then never answers again from the first Hold on. */
-function stuckHandlers(): ApparatusHandlers {
+/**
+ * An apparatus that takes tables and registrations, then never answers again
+ * from the first Hold on. It serves no Control stream, as another
+ * implementation may not: the controller sends it unary calls.
+ */
+function stuckHandlers(): Pick<ApparatusHandlers, "GetState" | "LoadTable" | "Register" | "Hold" | "Apply" | "Release" | "Abort"> {
   const fail = (method: string): grpc.handleUnaryCall<unknown, never> => (_call, callback) => {
     callback({ code: grpc.status.FAILED_PRECONDITION, details: `${method} on a stuck apparatus` });
   };

@@ -16,6 +16,9 @@ import type { CancelChangeRequest as _switchyard_v1_CancelChangeRequest, CancelC
 import type { ChangeInfo as _switchyard_v1_ChangeInfo, ChangeInfo__Output as _switchyard_v1_ChangeInfo__Output } from './switchyard/v1/ChangeInfo.js';
 import type { ClusterStatus as _switchyard_v1_ClusterStatus, ClusterStatus__Output as _switchyard_v1_ClusterStatus__Output } from './switchyard/v1/ClusterStatus.js';
 import type { ConfigurationTable as _switchyard_v1_ConfigurationTable, ConfigurationTable__Output as _switchyard_v1_ConfigurationTable__Output } from './switchyard/v1/ConfigurationTable.js';
+import type { ControlFailure as _switchyard_v1_ControlFailure, ControlFailure__Output as _switchyard_v1_ControlFailure__Output } from './switchyard/v1/ControlFailure.js';
+import type { ControlReply as _switchyard_v1_ControlReply, ControlReply__Output as _switchyard_v1_ControlReply__Output } from './switchyard/v1/ControlReply.js';
+import type { ControlRequest as _switchyard_v1_ControlRequest, ControlRequest__Output as _switchyard_v1_ControlRequest__Output } from './switchyard/v1/ControlRequest.js';
 import type { ControllerClient as _switchyard_v1_ControllerClient, ControllerDefinition as _switchyard_v1_ControllerDefinition } from './switchyard/v1/Controller.js';
 import type { ControllerSummary as _switchyard_v1_ControllerSummary, ControllerSummary__Output as _switchyard_v1_ControllerSummary__Output } from './switchyard/v1/ControllerSummary.js';
 import type { CopyProgressRow as _switchyard_v1_CopyProgressRow, CopyProgressRow__Output as _switchyard_v1_CopyProgressRow__Output } from './switchyard/v1/CopyProgressRow.js';
@@ -88,6 +91,9 @@ export interface ProtoGrpcType {
       ChangeState: EnumTypeDefinition
       ClusterStatus: MessageTypeDefinition<_switchyard_v1_ClusterStatus, _switchyard_v1_ClusterStatus__Output>
       ConfigurationTable: MessageTypeDefinition<_switchyard_v1_ConfigurationTable, _switchyard_v1_ConfigurationTable__Output>
+      ControlFailure: MessageTypeDefinition<_switchyard_v1_ControlFailure, _switchyard_v1_ControlFailure__Output>
+      ControlReply: MessageTypeDefinition<_switchyard_v1_ControlReply, _switchyard_v1_ControlReply__Output>
+      ControlRequest: MessageTypeDefinition<_switchyard_v1_ControlRequest, _switchyard_v1_ControlRequest__Output>
       Controller: SubtypeConstructor<typeof grpc.Client, _switchyard_v1_ControllerClient> & { service: _switchyard_v1_ControllerDefinition }
       ControllerSummary: MessageTypeDefinition<_switchyard_v1_ControllerSummary, _switchyard_v1_ControllerSummary__Output>
       CopyProgressRow: MessageTypeDefinition<_switchyard_v1_CopyProgressRow, _switchyard_v1_CopyProgressRow__Output>

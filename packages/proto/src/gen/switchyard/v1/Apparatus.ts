@@ -7,6 +7,8 @@ import type { AbortRequest as _switchyard_v1_AbortRequest, AbortRequest__Output 
 import type { ApparatusState as _switchyard_v1_ApparatusState, ApparatusState__Output as _switchyard_v1_ApparatusState__Output } from '../../switchyard/v1/ApparatusState.js';
 import type { ApplyReport as _switchyard_v1_ApplyReport, ApplyReport__Output as _switchyard_v1_ApplyReport__Output } from '../../switchyard/v1/ApplyReport.js';
 import type { ApplyRequest as _switchyard_v1_ApplyRequest, ApplyRequest__Output as _switchyard_v1_ApplyRequest__Output } from '../../switchyard/v1/ApplyRequest.js';
+import type { ControlReply as _switchyard_v1_ControlReply, ControlReply__Output as _switchyard_v1_ControlReply__Output } from '../../switchyard/v1/ControlReply.js';
+import type { ControlRequest as _switchyard_v1_ControlRequest, ControlRequest__Output as _switchyard_v1_ControlRequest__Output } from '../../switchyard/v1/ControlRequest.js';
 import type { GetStateRequest as _switchyard_v1_GetStateRequest, GetStateRequest__Output as _switchyard_v1_GetStateRequest__Output } from '../../switchyard/v1/GetStateRequest.js';
 import type { HoldReport as _switchyard_v1_HoldReport, HoldReport__Output as _switchyard_v1_HoldReport__Output } from '../../switchyard/v1/HoldReport.js';
 import type { HoldRequest as _switchyard_v1_HoldRequest, HoldRequest__Output as _switchyard_v1_HoldRequest__Output } from '../../switchyard/v1/HoldRequest.js';
@@ -35,6 +37,23 @@ export interface ApparatusClient extends grpc.Client {
   apply(argument: _switchyard_v1_ApplyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_ApplyReport__Output>): grpc.ClientUnaryCall;
   apply(argument: _switchyard_v1_ApplyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ApplyReport__Output>): grpc.ClientUnaryCall;
   apply(argument: _switchyard_v1_ApplyRequest, callback: grpc.requestCallback<_switchyard_v1_ApplyReport__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Hold, Apply, Release and Abort on one long-lived stream per controller,
+   * each handled exactly as its unary call (epochs, generations, repeats),
+   * answered in whatever order they finish. It spares a controller a new
+   * HTTP/2 stream per message; the unary calls stay for every other client.
+   */
+  Control(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_switchyard_v1_ControlRequest, _switchyard_v1_ControlReply__Output>;
+  Control(options?: grpc.CallOptions): grpc.ClientDuplexStream<_switchyard_v1_ControlRequest, _switchyard_v1_ControlReply__Output>;
+  /**
+   * Hold, Apply, Release and Abort on one long-lived stream per controller,
+   * each handled exactly as its unary call (epochs, generations, repeats),
+   * answered in whatever order they finish. It spares a controller a new
+   * HTTP/2 stream per message; the unary calls stay for every other client.
+   */
+  control(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_switchyard_v1_ControlRequest, _switchyard_v1_ControlReply__Output>;
+  control(options?: grpc.CallOptions): grpc.ClientDuplexStream<_switchyard_v1_ControlRequest, _switchyard_v1_ControlReply__Output>;
   
   GetState(argument: _switchyard_v1_GetStateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ApparatusState__Output>): grpc.ClientUnaryCall;
   GetState(argument: _switchyard_v1_GetStateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_ApparatusState__Output>): grpc.ClientUnaryCall;
@@ -88,6 +107,14 @@ export interface ApparatusHandlers extends grpc.UntypedServiceImplementation {
   
   Apply: grpc.handleUnaryCall<_switchyard_v1_ApplyRequest__Output, _switchyard_v1_ApplyReport>;
   
+  /**
+   * Hold, Apply, Release and Abort on one long-lived stream per controller,
+   * each handled exactly as its unary call (epochs, generations, repeats),
+   * answered in whatever order they finish. It spares a controller a new
+   * HTTP/2 stream per message; the unary calls stay for every other client.
+   */
+  Control: grpc.handleBidiStreamingCall<_switchyard_v1_ControlRequest__Output, _switchyard_v1_ControlReply>;
+  
   GetState: grpc.handleUnaryCall<_switchyard_v1_GetStateRequest__Output, _switchyard_v1_ApparatusState>;
   
   Hold: grpc.handleUnaryCall<_switchyard_v1_HoldRequest__Output, _switchyard_v1_HoldReport>;
@@ -103,6 +130,7 @@ export interface ApparatusHandlers extends grpc.UntypedServiceImplementation {
 export interface ApparatusDefinition extends grpc.ServiceDefinition {
   Abort: MethodDefinition<_switchyard_v1_AbortRequest, _switchyard_v1_AbortReport, _switchyard_v1_AbortRequest__Output, _switchyard_v1_AbortReport__Output>
   Apply: MethodDefinition<_switchyard_v1_ApplyRequest, _switchyard_v1_ApplyReport, _switchyard_v1_ApplyRequest__Output, _switchyard_v1_ApplyReport__Output>
+  Control: MethodDefinition<_switchyard_v1_ControlRequest, _switchyard_v1_ControlReply, _switchyard_v1_ControlRequest__Output, _switchyard_v1_ControlReply__Output>
   GetState: MethodDefinition<_switchyard_v1_GetStateRequest, _switchyard_v1_ApparatusState, _switchyard_v1_GetStateRequest__Output, _switchyard_v1_ApparatusState__Output>
   Hold: MethodDefinition<_switchyard_v1_HoldRequest, _switchyard_v1_HoldReport, _switchyard_v1_HoldRequest__Output, _switchyard_v1_HoldReport__Output>
   LoadTable: MethodDefinition<_switchyard_v1_LoadTableRequest, _switchyard_v1_LoadTableReport, _switchyard_v1_LoadTableRequest__Output, _switchyard_v1_LoadTableReport__Output>

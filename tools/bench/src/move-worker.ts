@@ -1,0 +1,128 @@
+/**
+ * The pause benchmark's operator: back-to-back moves through the console's
+ * gRPC client, on a worker thread of its own. On the thread that times host
+ * writes, each move's call and its answer (a change with every phase and
+ * report) delayed the completions of host writes that happened to be due
+ * then, and the bench counted that delay as the cluster's. An operator's
+ * console is not the host; its CPU still counts on the same two cores, only
+ * not on the host's timer.
+ */
+import assert from "node:assert/strict";
+import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+import { ConsoleClient } from "@switchyard/console";
+import { holdToReleaseMs } from "./cluster.js";
+import { sleep } from "./processes.js";
+
+/** One phase of moves: from move number `firstMove` on until `untilMs` (wall clock), each extent in turn. */
+export interface MoveOrders {
+  readonly volume: string;
+  readonly extentCount: number;
+  readonly firstMove: number;
+  readonly untilMs: number;
+  readonly gapMs: number;
+}
+
+/** One committed move as the host side classifies writes by it. */
+export interface MoveWindow {
+  readonly extentIndex: number;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly holdToReleaseMs: number;
+  /** Each phase's elapsed time, by name: where a long hold went. */
+  readonly phaseMs: ReadonlyMap<string, number>;
+  /** Each phase's span, in order: which phase a slow write elsewhere began in. */
+  readonly phaseSpans: readonly { readonly phase: string; readonly startMs: number; readonly endMs: number }[];
+}
+
+/** What the worker posts: each move's window, then the end of the phase (or why it failed). */
+type MoveMessage =
+  | { readonly kind: "window"; readonly window: MoveWindow }
+  | { readonly kind: "done" }
+  | { readonly kind: "failed"; readonly message: string };
+
+/** Wall-clock ms, as the controller stamps phases. */
+function wallNowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+async function moveLoop(consoleClient: ConsoleClient, orders: MoveOrders, report: (window: MoveWindow) => void): Promise<void> {
+  for (let move = orders.firstMove; wallNowMs() < orders.untilMs; move += 1) {
+    if (orders.gapMs > 0 && move > orders.firstMove) await sleep(orders.gapMs);
+    const extentIndex = move % orders.extentCount;
+    // Extents start on lu0; each round of moves takes them all across, the next brings them back.
+    const toLu = Math.floor(move / orders.extentCount) % 2 === 0 ? "lu1" : "lu0";
+    const change = await consoleClient.submitMove(orders.volume, extentIndex, toLu);
+    const first = change.phases[0];
+    const last = change.phases.at(-1);
+    assert.ok(first !== undefined && last !== undefined);
+    report({
+      extentIndex, startMs: first.started_at_ms, endMs: last.started_at_ms + last.elapsed_ms, holdToReleaseMs: holdToReleaseMs(change),
+      phaseMs: new Map(change.phases.map((phase) => [phase.phase, phase.elapsed_ms])),
+      phaseSpans: change.phases.map((phase) => ({ phase: phase.phase, startMs: phase.started_at_ms, endMs: phase.started_at_ms + phase.elapsed_ms })),
+    });
+  }
+}
+
+/**
+ * The operator's thread, started once (loading its modules costs CPU that
+ * must not fall into a measured phase) and given one phase of moves at a time.
+ */
+export class MoveWorker {
+  private readonly worker: Worker;
+  private windows: MoveWindow[] = [];
+  private settle: { resolve: (windows: MoveWindow[]) => void; reject: (error: Error) => void } | undefined;
+
+  constructor(consoleAddress: string) {
+    this.worker = new Worker(new URL(import.meta.url), { workerData: consoleAddress });
+    this.worker.on("message", (message: MoveMessage) => {
+      this.onMessage(message);
+    });
+    this.worker.on("error", (error) => {
+      this.settle?.reject(error);
+      this.settle = undefined;
+    });
+  }
+
+  /** Moves until `orders.untilMs`; resolves with each move's window. */
+  run(orders: MoveOrders): Promise<MoveWindow[]> {
+    assert.ok(this.settle === undefined, "one phase of moves at a time");
+    this.windows = [];
+    return new Promise((resolve, reject) => {
+      this.settle = { resolve, reject };
+      this.worker.postMessage(orders);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  private onMessage(message: MoveMessage): void {
+    switch (message.kind) {
+      case "window":
+        this.windows.push(message.window);
+        return;
+      case "done":
+        this.settle?.resolve(this.windows);
+        break;
+      case "failed":
+        this.settle?.reject(new Error(message.message));
+        break;
+    }
+    this.settle = undefined;
+  }
+}
+
+if (!isMainThread) {
+  const port = parentPort;
+  assert.ok(port !== null);
+  const consoleClient = new ConsoleClient(workerData as string);
+  port.on("message", (orders: MoveOrders) => {
+    void moveLoop(consoleClient, orders, (window) => {
+      port.postMessage({ kind: "window", window } satisfies MoveMessage);
+    }).then(
+      () => { port.postMessage({ kind: "done" } satisfies MoveMessage); },
+      (error: unknown) => { port.postMessage({ kind: "failed", message: String(error) } satisfies MoveMessage); },
+    );
+  });
+}
