@@ -373,7 +373,7 @@ export class ClusterController {
     });
   }
 
-  /** `migrate cancel`: the migration stops after the extent it is moving; the others stay on their sources. */
+  /** `migrate cancel`: extents already switched stay on the target; the others go back to their sources alone. */
   async cancelChange(id: string): Promise<ChangeInfo> {
     const migration = this.migrations.get(id);
     if (migration === undefined) {

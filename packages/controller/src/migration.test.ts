@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest";
 import type { ChangeInfo, CopyProgressRow, JournalEntry } from "@switchyard/proto";
 import { ControllerError } from "./errors.js";
-import { MigrationRun, moveAttemptsMax, moveRetryPauseMs, type MigrationEffects } from "./migration.js";
+import { MigrationRun, type MigrationEffects } from "./migration.js";
+import { stepAttemptsMax, stepRetryPauseMs } from "./migration-retry.js";
 
 const extentBytes = 4 * 1024 * 1024;
 
@@ -99,8 +100,8 @@ describe("MigrationRun", () => {
     effects.failAt = 1;
     const run = new MigrationRun(entry(3), extentBytes, effects);
     await run.run();
-    expect(effects.moved).toEqual([0, ...Array<number>(moveAttemptsMax).fill(1)]);
-    expect(effects.slept).toEqual(Array<number>(moveAttemptsMax - 1).fill(moveRetryPauseMs));
+    expect(effects.moved).toEqual([0, ...Array<number>(stepAttemptsMax).fill(1)]);
+    expect(effects.slept).toEqual(Array<number>(stepAttemptsMax - 1).fill(stepRetryPauseMs));
     expect(run.info().state).toBe("CHANGE_STATE_FAILED");
     expect(run.info().copy_progress?.map((row) => row.state)).toEqual(["done", "failed", "pending"]);
     expect(run.info().message).toMatch(/extent 1: its move move-1 did not commit: an apparatus refused/);

@@ -1,14 +1,15 @@
 /**
  * Online migration of a volume's extents to another LU (claims 5, 14, 17),
- * first form: each extent moves by one change of the change protocol (its
- * writes held while the device copies it, then every apparatus switched), one
- * extent after another under a rate limit, while hosts go on. The copy
- * progress table (claim 14) is the migration's journal entry: one row per
- * extent, persisted after each one, so a new controller resumes where the old
- * one stopped. Later work copies inside an extent in chunks under a moving
- * watermark; the table and the engine's shape stay.
+ * while hosts go on. Between LUs of one device the copy runs in mirror state
+ * (mirrored-copy.ts: the device mirrors and copies, changes switch batches);
+ * onto or off an external device each extent moves by one change whose copy
+ * the controller streams while the extent's writes are held, one extent
+ * after another under a rate limit. The copy progress table (claim 14) is the
+ * migration's journal entry: one row per extent, persisted as it goes, so a
+ * new controller resumes where the old one stopped.
  */
 import { ControllerError } from "./errors.js";
+import { isLeaseLost, isPermanentRefusal, stepAttemptsMax, stepRetryPauseMs } from "./migration-retry.js";
 import { freeAreaCount, usedAreaMaps } from "./allocation.js";
 import type { ChangeInfo, CopyProgressRow, JournalEntry, StoreState__Output } from "@switchyard/proto";
 import { infoOf } from "./change-executor.js";
@@ -83,23 +84,6 @@ export interface MigrationEffects {
   now(): number;
 }
 
-/** Tries of one extent's move before the migration fails: a device restart takes a few seconds. */
-export const moveAttemptsMax = 5;
-/** Pause between tries of one extent's move. */
-export const moveRetryPauseMs = 1_000;
-
-/** Refusals that no retry changes: the request itself is wrong for the cluster as it is. */
-const permanentCodes: ReadonlySet<string> = new Set(["INVALID_ARGUMENT", "NOT_FOUND", "OUT_OF_RANGE", "FAILED_PRECONDITION", "NO_SPACE", "LIMIT"]);
-
-function isPermanent(error: unknown): boolean {
-  return error instanceof ControllerError && permanentCodes.has(error.code);
-}
-
-/** Thrown by `moveExtent` when this controller lost the lease: the migration stops and its successor resumes it. */
-export function isLeaseLost(error: unknown): boolean {
-  return error instanceof ControllerError && error.code === "NOT_CONTROLLER";
-}
-
 /** One running migration: its journal entry (with the progress table) and the loop that moves its extents. */
 export class MigrationRun {
   readonly entry: JournalEntry & { copy_progress: CopyProgressRow[] };
@@ -172,7 +156,7 @@ export class MigrationRun {
 
   /**
    * Moves one extent, again after a failure that may pass (a device or
-   * apparatus restarting aborts the change), up to `moveAttemptsMax` times;
+   * apparatus restarting aborts the change), up to `stepAttemptsMax` times;
    * a refusal that cannot pass (no space, no such LU) fails at once.
    */
   private async moveRow(row: CopyProgressRow): Promise<void> {
@@ -182,8 +166,8 @@ export class MigrationRun {
         await this.moveOnce(row);
         return;
       } catch (error) {
-        if (isLeaseLost(error) || isPermanent(error) || attempt >= moveAttemptsMax || this.cancelRequested) throw error;
-        await this.effects.sleep(moveRetryPauseMs);
+        if (isLeaseLost(error) || isPermanentRefusal(error) || attempt >= stepAttemptsMax || this.cancelRequested) throw error;
+        await this.effects.sleep(stepRetryPauseMs);
       }
     }
   }

@@ -15,13 +15,8 @@
  */
 import type { ChangeInfo, CopyProgressRow, ExtentRow } from "@switchyard/proto";
 import { ControllerError } from "./errors.js";
+import { isLeaseLost, isPermanentRefusal, stepAttemptsMax, stepRetryPauseMs } from "./migration-retry.js";
 
-/** Tries of one step (a change, a call to the device) before the migration fails: a restart takes a few seconds. */
-export const stepAttemptsMax = 5;
-/** Pause between tries of one step. */
-export const stepRetryPauseMs = 1_000;
-/** Refusals that no retry changes. */
-const permanentCodes: ReadonlySet<string> = new Set(["INVALID_ARGUMENT", "NOT_FOUND", "OUT_OF_RANGE", "FAILED_PRECONDITION", "NO_SPACE", "LIMIT", "NOT_CONTROLLER"]);
 
 /**
  * Extents in mirror state at once per migration (the device copies a few of
@@ -240,9 +235,8 @@ export class MirroredCopy {
       try {
         return await step();
       } catch (error) {
-        const permanent = error instanceof ControllerError && permanentCodes.has(error.code);
-        if (error instanceof ControllerError && error.code === "NOT_CONTROLLER") throw error;
-        if (permanent || attempt >= stepAttemptsMax) throw new MigrationFailure(`could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
+        if (isLeaseLost(error)) throw error;
+        if (isPermanentRefusal(error) || attempt >= stepAttemptsMax) throw new MigrationFailure(`could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
         await this.effects.sleep(stepRetryPauseMs);
       }
     }

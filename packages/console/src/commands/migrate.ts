@@ -37,14 +37,15 @@ export const migrate: Command = {
   summary: "move a volume's extents to another LU while hosts do I/O, with progress",
   help: `Usage: switchyard migrate NAME --to LU|DEVICE:LU [--extents A-B] [--rate 200MiB/s] [--watch] [--dir DIR | --endpoint HOST:PORT] [--json]
 
-Moves the volume's extents (all, or A to B) that are not on LU yet, one
-extent at a time, each by a change of the change protocol: its writes are
-held while it is copied (by the device within itself; streamed by the
-controller onto or off an external device), then every apparatus switches
-to the copy.
+Moves the volume's extents (all, or A to B) that are not on LU yet. Between
+LUs of one device, extents go into mirror state in batches: the device
+writes below each one's watermark to both areas and copies it chunk by
+chunk itself, holding only the chunk being copied, and changes switch the
+extents in sync to their copies. Onto or off an external device, the
+controller streams one extent at a time while its writes are held.
 Hosts go on reading and writing through every apparatus. The copy progress
-table is kept in the configuration store after each extent, so a new
-controller resumes the migration where the old one stopped.
+table is kept in the configuration store, and the device keeps its
+watermarks, so the migration resumes after a crash of any part.
 
 Without --watch it returns as soon as the migration has started and prints
 its change id ({"id": ...} with --json); 'switchyard change show ID' shows its
@@ -77,11 +78,11 @@ Example:
 
 export const migrateCancel: Command = {
   words: ["migrate", "cancel"],
-  summary: "stop a running migration: extents not yet moved stay on their sources",
+  summary: "stop a running migration: extents not yet switched stay on their sources",
   help: `Usage: switchyard migrate cancel ID [--dir DIR | --endpoint HOST:PORT] [--json]
 
-Stops the migration after the extent it is moving; the extents it has not
-moved stay where they were, and the volume goes on working. Prints the
+Stops the migration: extents already switched stay on the target, the
+others go back to their sources alone, and the volume goes on working. Prints the
 migration's final state and progress table.
 
 Options:
