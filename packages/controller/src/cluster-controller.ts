@@ -346,9 +346,10 @@ export class ClusterController {
         };
         return mirrorReport(await callUnary<Mirror__Output>((done) => this.device.StartMirror({ epoch: this.epoch, mirror }, { deadline: deadlineAfter(callTimeoutMs) }, done)));
       },
-      listMirrors: async () => {
-        const listed = await callUnary<ListMirrorsResponse__Output>((done) => this.device.ListMirrors({}, { deadline: deadlineAfter(callTimeoutMs) }, done));
-        return listed.mirrors.map(mirrorReport);
+      listMirrors: async (afterProgress, waitMs) => {
+        const request = { after_progress: afterProgress, wait_ms: waitMs };
+        const listed = await callUnary<ListMirrorsResponse__Output>((done) => this.device.ListMirrors(request, { deadline: deadlineAfter(callTimeoutMs + waitMs) }, done));
+        return { reports: listed.mirrors.map(mirrorReport), progress: listed.progress };
       },
       placement: async (volume, extentIndex) => placementOf((await this.readStore({ omitJournal: true })).state, volume, extentIndex),
     };
@@ -679,15 +680,23 @@ export class ClusterController {
   async listChanges(): Promise<ChangeInfo[]> {
     // The journal only: `change watch`, the web console and /metrics ask often, and extent maps may be a million rows.
     const { state } = await this.readStore({ omitExtents: true });
-    const running = [...this.changes.runningChanges(), ...Array.from(this.migrations.values(), (migration) => migration.run.info())];
+    const running = this.runningChanges();
     const finished = state.journal.map(infoOf).filter((info) => !running.some((change) => change.id === info.id));
     return [...finished, ...running];
   }
 
   async getChange(id: string): Promise<ChangeInfo> {
+    // A running change is answered from memory: watchers ask every few tens of ms, and reading
+    // the journal each time cost the device and this controller CPU the copy was using.
+    const running = this.runningChanges().find((change) => change.id === id);
+    if (running !== undefined) return running;
     const found = (await this.listChanges()).find((change) => change.id === id);
     if (found === undefined) throw new ControllerError("NOT_FOUND", `no change ${id}; 'switchyard change list' shows them`);
     return found;
+  }
+
+  private runningChanges(): ChangeInfo[] {
+    return [...this.changes.runningChanges(), ...Array.from(this.migrations.values(), (migration) => migration.run.info())];
   }
 
   /** Removes an apparatus from the control range and has the device refuse its renewals (claim 3). */

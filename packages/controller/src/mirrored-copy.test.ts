@@ -8,9 +8,10 @@
 // and a fake clock.
 import { describe, expect, it } from "vitest";
 import type { ChangeInfo, CopyProgressRow, ExtentRow } from "@switchyard/proto";
-import { MigrationFailure, MirroredCopy, switchBatchMin, type MirrorEffects, type MirrorReport, type Placement } from "./mirrored-copy.js";
+import { MigrationFailure, MirroredCopy, mirroredExtentsMax, switchBatchMin, type MirrorEffects, type MirrorList, type MirrorReport, type Placement } from "./mirrored-copy.js";
 
 const extentBytes = 4 << 20;
+const pollStepMs = 20;
 
 function pendingRows(count: number): CopyProgressRow[] {
   return Array.from({ length: count }, (_, index) => ({
@@ -26,10 +27,13 @@ class FakeCluster implements MirrorEffects {
   readonly copying = new Map<number, number>();
   persisted = 0;
   cancelled = false;
+  progress = 0;
   /** The device's copy of this extent fails. */
   failingExtent: number | undefined;
   /** Bytes each device copy moves per poll. */
   stepBytes = extentBytes;
+  /** Extents whose copies move half as fast. */
+  slowExtents: (extent: number) => boolean = () => false;
 
   constructor(extentCount: number) {
     for (let extent = 0; extent < extentCount; extent += 1) this.placements.set(extent, { luId: "lu0", areaIndex: extent, mirror: undefined });
@@ -55,9 +59,14 @@ class FakeCluster implements MirrorEffects {
     return Promise.resolve(this.report(extent));
   }
 
-  listMirrors(): Promise<MirrorReport[]> {
-    for (const [extent, watermark] of this.copying) this.copying.set(extent, Math.min(extentBytes, watermark + this.stepBytes));
-    return Promise.resolve([...this.copying.keys()].map((extent) => this.report(extent)));
+  /** Each ask is answered after one step of every copy, which takes `pollStepMs` of the fake clock. */
+  listMirrors(): Promise<MirrorList> {
+    this.nowMs += pollStepMs;
+    this.progress += 1;
+    for (const [extent, watermark] of this.copying) {
+      this.copying.set(extent, Math.min(extentBytes, watermark + (this.slowExtents(extent) ? this.stepBytes / 2 : this.stepBytes)));
+    }
+    return Promise.resolve({ reports: [...this.copying.keys()].map((extent) => this.report(extent)), progress: this.progress });
   }
 
   placement(_volume: string, extentIndex: number): Promise<Placement> {
@@ -102,14 +111,25 @@ describe("MirroredCopy", () => {
     expect(cluster.persisted).toBeGreaterThanOrEqual(2);
   });
 
-  it("reports progress that never goes back, and switches in batches while others still copy", async () => {
-    const cluster = new FakeCluster(switchBatchMin + 1);
+  it("switches in batches while others still copy when extents wait for room, and all at once otherwise", async () => {
+    const rowCount = mirroredExtentsMax + switchBatchMin;
+    const cluster = new FakeCluster(rowCount);
     cluster.stepBytes = extentBytes / 4;
-    const rows = pendingRows(switchBatchMin + 1);
-    const copy = new MirroredCopy(rows, "m", 0, extentBytes, cluster);
-    await copy.run();
-    expect(cluster.changes.filter((change) => change.kind === "switch").flatMap((change) => change.extents).sort((a, b) => a - b)).toEqual(rows.map((row) => row.extent_index));
+    cluster.slowExtents = (extent) => extent % 2 === 1;
+    const rows = pendingRows(rowCount);
+    await new MirroredCopy(rows, "m", 0, extentBytes, cluster).run();
+    const switches = cluster.changes.filter((change) => change.kind === "switch");
+    expect(switches.flatMap((change) => change.extents).sort((a, b) => a - b)).toEqual(rows.map((row) => row.extent_index));
+    // The first switch made room: the fast half of the first batch, while the slow half still copied.
+    expect(switches[0]?.extents).toEqual(Array.from({ length: mirroredExtentsMax / 2 }, (_, index) => 2 * index));
     expect(rows.every((row) => row.state === "done")).toBe(true);
+
+    // More than a batch syncs first, and still no early switch: nothing waits for room.
+    const small = new FakeCluster(2 * switchBatchMin + 1);
+    small.stepBytes = extentBytes / 4;
+    small.slowExtents = (extent) => extent % 2 === 1;
+    await new MirroredCopy(pendingRows(2 * switchBatchMin + 1), "m", 0, extentBytes, small).run();
+    expect(small.changes.map((change) => change.kind)).toEqual(["mirror", "switch"]);
   });
 
   it("fails when the device's copy fails, and abandon takes the extents still copying back to their sources", async () => {

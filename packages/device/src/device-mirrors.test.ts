@@ -8,7 +8,7 @@
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { StoreState__Output } from "@switchyard/proto";
-import { DeviceMirrors, mirrorChunkBytes, type StartMirrorRequest } from "./device-mirrors.js";
+import { DeviceMirrors, mirrorChunkBytes, mirrorListWaitMaxMs, type StartMirrorRequest } from "./device-mirrors.js";
 import { LogicalUnit } from "./logical-unit.js";
 import { temporaryFolder, type TemporaryFolder } from "./testing.js";
 
@@ -154,5 +154,28 @@ describe("DeviceMirrors", () => {
     expect(mirrors.list()).toHaveLength(0);
     // Writes to the old source go to the LU alone again.
     await lu0.write(lu0.areaOffsetBytes(1), Buffer.alloc(4096, 1), false);
+  });
+
+  it("answers a long poll when a copy's durable watermark moves, at once when it has moved already, and after the wait when nothing moves", async () => {
+    const { byId } = await openLus();
+    const mirrors = await openMirrors(byId);
+    const before = mirrors.progress;
+    // Nothing to copy yet: the wait runs out.
+    const idleStartMs = performance.now();
+    await mirrors.waitForProgress(before, 100);
+    expect(performance.now() - idleStartMs).toBeGreaterThanOrEqual(95);
+    expect(mirrors.progress).toBe(before);
+    // A slow copy, 4 chunks a second: the poll is answered when the first flush moves the watermark.
+    const waiting = mirrors.waitForProgress(before, mirrorListWaitMaxMs);
+    await mirrors.start({ ...request, rateBytesPerSecond: 4 * mirrorChunkBytes });
+    await waiting;
+    const started = mirrors.progress;
+    expect(started).toBeGreaterThan(before);
+    await mirrors.waitForProgress(started, mirrorListWaitMaxMs);
+    expect(mirrors.list()[0]?.watermarkBytes).toBeGreaterThan(0);
+    const answeredStartMs = performance.now();
+    await mirrors.waitForProgress(before, mirrorListWaitMaxMs);
+    expect(performance.now() - answeredStartMs).toBeLessThan(50);
+    await expect(mirrors.waitForProgress(0, mirrorListWaitMaxMs + 1)).rejects.toThrow(/wait of 5001 ms/);
   });
 });

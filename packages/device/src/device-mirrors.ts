@@ -25,12 +25,8 @@ export const mirrorChunkBytes = 1 << 20;
 export const mirrorCopiesMax = 4;
 /** Mirrors at once on one device. */
 export const mirrorsMax = 4096;
-/**
- * Copied chunks are made durable (one flush of each destination LU) and the
- * watermarks saved at most this long after the first chunk since the last
- * flush: every few chunks, not each one.
- */
-export const mirrorFlushDelayMs = 50;
+/** The longest a ListMirrors long poll may wait for progress. */
+export const mirrorListWaitMaxMs = 5_000;
 
 /** A mirror as the Device service reports it. */
 export interface MirrorStatus extends MirrorSpec {
@@ -68,12 +64,16 @@ export class DeviceMirrors implements WriteInterceptor {
   /** Mirrors a copier is working on. */
   private readonly busy = new Set<MirrorEntry>();
   private copiers = 0;
-  private flushTimer: NodeJS.Timeout | undefined = undefined;
+  /** The flush loop (flushWhileAhead), while it runs. */
   private flushing: Promise<void> = Promise.resolve();
+  private flushLoopRunning = false;
   private saved: Promise<void> = Promise.resolve();
   /** The save that has not begun yet, which any new request joins. */
   private saveQueued: Promise<void> | undefined = undefined;
   private closed = false;
+  /** Rises whenever what list() reports changes in a way a migration waits for (see bumpProgress). */
+  private progressCount = 0;
+  private readonly progressWaiters = new Set<() => void>();
 
   private constructor(private readonly filePath: string, private readonly luById: (id: string) => LogicalUnit) {}
 
@@ -92,6 +92,32 @@ export class DeviceMirrors implements WriteInterceptor {
     }));
   }
 
+  /** How many times the mirrors' reported state has moved on; see waitForProgress. */
+  get progress(): number {
+    return this.progressCount;
+  }
+
+  /**
+   * Resolves once progress is above `afterProgress`, or after `waitMs`, or
+   * when the mirrors close: a long poll, so a migration hears of a copy in
+   * sync as soon as it is, without asking over and over.
+   */
+  waitForProgress(afterProgress: number, waitMs: number): Promise<void> {
+    if (!Number.isSafeInteger(waitMs) || waitMs < 0 || waitMs > mirrorListWaitMaxMs) {
+      return Promise.reject(new InvalidArgumentError(`wait of ${waitMs} ms is not a whole number of ms from 0 to ${mirrorListWaitMaxMs}`));
+    }
+    if (this.progressCount > afterProgress || waitMs === 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.progressWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      this.progressWaiters.add(done);
+    });
+  }
+
   /**
    * Puts an extent's source area in mirror state and starts copying, from
    * `watermarkBytes` (a resumed migration's saved progress). Asking again
@@ -103,6 +129,7 @@ export class DeviceMirrors implements WriteInterceptor {
     if (existing === undefined) {
       this.add(request);
       await this.save();
+      this.bumpProgress();
       this.startCopiers();
     } else if (!sameAreas(existing.mirror.spec, request)) {
       throw new InvalidArgumentError(`extent ${request.extentIndex} of ${request.volume} is being mirrored to ${existing.mirror.spec.destinationLuId} area ${existing.mirror.spec.destinationAreaIndex} already`);
@@ -114,6 +141,7 @@ export class DeviceMirrors implements WriteInterceptor {
   async stop(volume: string, extentIndex: number): Promise<boolean> {
     if (!this.remove(keyOf(volume, extentIndex))) return false;
     await this.save();
+    this.bumpProgress();
     return true;
   }
 
@@ -129,6 +157,7 @@ export class DeviceMirrors implements WriteInterceptor {
       ended.push(mirror);
     }
     if (ended.length === 0) return;
+    this.bumpProgress();
     // A chunk still being copied would land in an area the commit may have given away.
     await Promise.all(ended.map((mirror) => mirror.idle()));
     // Saved later, not waited for: a restart drops what the table no longer has anyway (open).
@@ -164,7 +193,7 @@ export class DeviceMirrors implements WriteInterceptor {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.flushTimer);
+    for (const wake of [...this.progressWaiters]) wake();
     await Promise.all([...this.entries.values()].map(({ mirror }) => mirror.idle()));
     await this.flushing;
     await this.flushCopies();
@@ -268,7 +297,10 @@ export class DeviceMirrors implements WriteInterceptor {
         await this.copyMirror(entry, buffer);
       } catch (error) {
         // Closing fails the copy's I/O; that is no failure of the mirror.
-        if (!this.isClosed()) entry.failure = error instanceof Error ? error.message : String(error);
+        if (!this.isClosed()) {
+          entry.failure = error instanceof Error ? error.message : String(error);
+          this.bumpProgress();
+        }
       } finally {
         this.busy.delete(entry);
       }
@@ -286,11 +318,30 @@ export class DeviceMirrors implements WriteInterceptor {
   }
 
   private scheduleFlush(): void {
-    if (this.flushTimer !== undefined || this.closed) return;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = undefined;
-      this.flushing = this.flushing.then(() => this.flushCopies());
-    }, mirrorFlushDelayMs);
+    if (this.flushLoopRunning || this.closed) return;
+    this.flushLoopRunning = true;
+    this.flushing = this.flushWhileAhead();
+  }
+
+  /**
+   * Flushes back to back while some copy is ahead of its durable watermark:
+   * each flush covers the chunks copied during the one before, so the disk
+   * writes while the copy goes on rather than all at its end (Linux would
+   * not start writing back by itself for seconds). A flush per chunk, or one
+   * every 50 ms, copied at a half to two thirds of this speed.
+   */
+  private async flushWhileAhead(): Promise<void> {
+    try {
+      while (!this.closed && this.copiesAhead().length > 0) await this.flushCopies();
+    } finally {
+      // In the same turn as the last check: a chunk copied after it starts a new loop.
+      this.flushLoopRunning = false;
+    }
+  }
+
+  /** Mirrors copied past their durable watermark, and not failed (a failed flush is not tried again). */
+  private copiesAhead(): MirrorEntry[] {
+    return [...this.entries.values()].filter(({ mirror, failure }) => failure === undefined && mirror.copiedBytes > mirror.watermarkBytes);
   }
 
   /**
@@ -299,17 +350,28 @@ export class DeviceMirrors implements WriteInterceptor {
    * flush began, and saves. A failed flush fails those mirrors' copies.
    */
   private async flushCopies(): Promise<void> {
-    const behind = [...this.entries.values()].filter(({ mirror }) => mirror.copiedBytes > mirror.watermarkBytes);
+    const behind = this.copiesAhead();
     if (behind.length === 0) return;
     const reached = behind.map(({ mirror }) => mirror.copiedBytes);
     try {
       await Promise.all([...new Set(behind.map(({ mirror }) => mirror.destination))].map((lu) => lu.flush()));
     } catch (error) {
       for (const entry of behind) entry.failure = `flushing the copy to ${entry.mirror.spec.destinationLuId}: ${error instanceof Error ? error.message : String(error)}`;
+      this.bumpProgress();
       return;
     }
     behind.forEach(({ mirror }, at) => { mirror.markDurable(reached[at] ?? 0); });
-    await this.save();
+    // Told before the save: the watermarks are durable in the LU already, and the
+    // table, not mirrors.json, decides a switch; the file only lets a restart resume.
+    this.bumpProgress();
+    // A failed save leaves older watermarks in the file, from which a restart copies again; the next save writes them all.
+    await this.save().catch(noop);
+  }
+
+  /** Wakes every long poll (waitForProgress). */
+  private bumpProgress(): void {
+    this.progressCount += 1;
+    for (const wake of [...this.progressWaiters]) wake();
   }
 
   private takeMirror(): MirrorEntry | undefined {

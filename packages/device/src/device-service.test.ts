@@ -113,10 +113,16 @@ describe("deviceServiceHandlers", () => {
     await expect(call<Mirror__Output>((callback) => client.StartMirror({ epoch: lease.epoch, mirror: { ...mirror, source_area_index: 6 } }, callback)))
       .rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/does not have extent 1 of v in mirror state from lu0 area 6/) as unknown });
     await call<Mirror__Output>((callback) => client.StartMirror({ epoch: lease.epoch, mirror }, callback));
-    for (let listed = await call<ListMirrorsResponse__Output>((callback) => client.ListMirrors({}, callback)); listed.mirrors[0]?.synced !== true;) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      listed = await call<ListMirrorsResponse__Output>((callback) => client.ListMirrors({}, callback));
+    await expect(call<ListMirrorsResponse__Output>((callback) => client.ListMirrors({ wait_ms: 5001 }, callback)))
+      .rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/wait of 5001 ms/) as unknown });
+    // A long poll: each answer comes when the progress count passes the last one seen.
+    let asks = 0;
+    for (let listed = await call<ListMirrorsResponse__Output>((callback) => client.ListMirrors({}, callback)); listed.mirrors[0]?.synced !== true; asks += 1) {
+      const seen = listed.progress;
+      listed = await call<ListMirrorsResponse__Output>((callback) => client.ListMirrors({ after_progress: seen, wait_ms: 5000 }, callback));
+      expect(listed.progress).toBeGreaterThan(seen);
     }
+    expect(asks).toBeLessThan(5);
     const copied = Buffer.alloc(mebibyte);
     await device.lu("lu1").read(9 * mebibyte, copied);
     expect(copied.equals(data)).toBe(true);

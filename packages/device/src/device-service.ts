@@ -146,7 +146,10 @@ export function deviceServiceHandlers(device: StorageDevice, options: DeviceServ
       }));
     }),
     StopMirror: unary(async (request) => ({ stopped: await device.stopMirror(request.epoch, request.volume, request.extent_index) })),
-    ListMirrors: unary(() => ({ mirrors: device.mirrors.list().map(mirrorMessage) })),
+    ListMirrors: unary(async (request) => {
+      await device.mirrors.waitForProgress(request.after_progress, request.wait_ms);
+      return { mirrors: device.mirrors.list().map(mirrorMessage), progress: device.mirrors.progress };
+    }),
   };
 }
 

@@ -15,7 +15,7 @@
  *
  * Run: pnpm bench:migration   (from the root; builds first)
  *  or: pnpm --filter @switchyard/bench run bench:migration   (already built)
- *      (options: --apparatuses 2 --size-mib 256 --rate 2000 --seconds 5)
+ *      (options: --apparatuses 2 --size-mib 256 --rate 2000 --seconds 5 --rounds 5)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,10 +37,13 @@ const migrationTimeoutMs = 600_000;
 /** Target of issue 5. */
 const throughputRatioTarget = 0.7;
 
-function options(): { apparatuses: number; sizeMebibytes: number; rate: number; seconds: number } {
+function options(): { apparatuses: number; sizeMebibytes: number; rate: number; seconds: number; rounds: number } {
   const { values } = parseArgs({
     args: benchArguments(),
-    options: { apparatuses: { type: "string", default: "2" }, "size-mib": { type: "string", default: "256" }, rate: { type: "string", default: "2000" }, seconds: { type: "string", default: "5" } },
+    options: {
+      apparatuses: { type: "string", default: "2" }, "size-mib": { type: "string", default: "256" }, rate: { type: "string", default: "2000" },
+      seconds: { type: "string", default: "5" }, rounds: { type: "string", default: "5" },
+    },
   });
   const whole = (text: string, least: number): number => {
     const value = Number(text);
@@ -49,22 +52,25 @@ function options(): { apparatuses: number; sizeMebibytes: number; rate: number; 
   };
   const sizeMebibytes = whole(values["size-mib"], 4);
   if (sizeMebibytes % 4 !== 0) throw new Error(`--size-mib must be a multiple of the 4 MiB extent: ${sizeMebibytes}`);
-  return { apparatuses: whole(values.apparatuses, 1), sizeMebibytes, rate: whole(values.rate, 1), seconds: whole(values.seconds, 1) };
+  return {
+    apparatuses: whole(values.apparatuses, 1), sizeMebibytes, rate: whole(values.rate, 1), seconds: whole(values.seconds, 1), rounds: whole(values.rounds, 1),
+  };
 }
 
 /** Seconds a durable plain copy of `sizeBytes` takes: cp of a file written first, then sync of the copy. */
-async function plainCopySeconds(workDir: string, sizeBytes: number): Promise<number> {
-  const source = join(workDir, "plain-source.bin");
-  const copy = join(workDir, "plain-copy.bin");
-  await runToolChecked("dd", ["if=/dev/urandom", `of=${source}`, `bs=${mebibyte}`, `count=${sizeBytes / mebibyte}`, "status=none"], toolTimeoutMs);
-  await runToolChecked("sync", [source], toolTimeoutMs);
+async function plainCopySeconds(source: string, copy: string): Promise<number> {
   const startedMs = performance.now();
   await runToolChecked("cp", [source, copy], toolTimeoutMs);
   await runToolChecked("sync", [copy], toolTimeoutMs);
-  const seconds = (performance.now() - startedMs) / 1000;
-  rmSync(source);
-  rmSync(copy);
-  return seconds;
+  return (performance.now() - startedMs) / 1000;
+}
+
+/** A file of `sizeBytes` random bytes, on disk, for the plain copies to read. */
+async function plainSource(workDir: string, sizeBytes: number): Promise<string> {
+  const source = join(workDir, "plain-source.bin");
+  await runToolChecked("dd", ["if=/dev/urandom", `of=${source}`, `bs=${mebibyte}`, `count=${sizeBytes / mebibyte}`, "status=none"], toolTimeoutMs);
+  await runToolChecked("sync", [source], toolTimeoutMs);
+  return source;
 }
 
 /** Starts a migration of the whole volume to `toLu` and waits for its end; its seconds from start to end. */
@@ -88,8 +94,8 @@ function latencyLine(name: string, values: readonly number[]): string {
   return `${name.padEnd(34)}${figures.join("")}${String(values.length).padStart(9)}\n`;
 }
 
-/** The migration back to lu0 under the write load, after a phase of the same load alone. */
-async function underLoad(cluster: Cluster, settings: ReturnType<typeof options>): Promise<{ seconds: number; baseline: number[]; during: number[] }> {
+/** A migration to `toLu` under the write load, after a phase of the same load alone. */
+async function underLoad(cluster: Cluster, settings: ReturnType<typeof options>, toLu: string): Promise<{ seconds: number; baseline: number[]; during: number[] }> {
   const clients = await connectAll(cluster);
   const extentCount = (settings.sizeMebibytes * mebibyte) / extentBytes;
   const log = new WriteLog(settings.rate * (2 * settings.seconds + 600));
@@ -99,7 +105,7 @@ async function underLoad(cluster: Cluster, settings: ReturnType<typeof options>)
   try {
     await sleep(settings.seconds * 1000);
     state.phase = "moves";
-    seconds = (await migrationSeconds(cluster, "lu0")).seconds;
+    seconds = (await migrationSeconds(cluster, toLu)).seconds;
   } finally {
     state.stop = true;
     await load;
@@ -124,27 +130,54 @@ async function prefill(cluster: Cluster, sizeBytes: number): Promise<void> {
   await client.close();
 }
 
+interface Round {
+  readonly plainSeconds: number;
+  readonly migrationSeconds: number;
+  readonly extents: number;
+}
+
+/** Rounds of a plain copy and then a migration to the other LU; the volume ends where it began when `rounds` is even. */
+async function idleRounds(cluster: Cluster, workDir: string, settings: ReturnType<typeof options>): Promise<Round[]> {
+  const source = await plainSource(workDir, settings.sizeMebibytes * mebibyte);
+  const rounds: Round[] = [];
+  for (let round = 0; round < settings.rounds; round += 1) {
+    // Each copy is a new file, as each migration writes areas it did not use last round; deleting
+    // the copies only at the end keeps the file system's discards out of the rounds.
+    const plainSeconds = await plainCopySeconds(source, join(workDir, `plain-copy-${round}.bin`));
+    const migration = await migrationSeconds(cluster, round % 2 === 0 ? "lu1" : "lu0");
+    rounds.push({ plainSeconds, migrationSeconds: migration.seconds, extents: migration.extents });
+  }
+  return rounds;
+}
+
+function median(values: readonly number[]): number {
+  return percentile(values, 0.5);
+}
+
 async function main(): Promise<number> {
   const settings = options();
   const sizeBytes = settings.sizeMebibytes * mebibyte;
   const workDir = mkdtempSync(join(tmpdir(), "switchyard-migration-bench-"));
   try {
-    const plainSeconds = await plainCopySeconds(workDir, sizeBytes);
     const cluster = await Cluster.start({ dir: workDir, apparatusCount: settings.apparatuses, luSize, extentSize: "4MiB" });
     try {
       await cluster.console.createVolume("bench", sizeBytes, "lu0");
       await cluster.waitUntilCurrent();
       await prefill(cluster, sizeBytes);
-      const idle = await migrationSeconds(cluster, "lu1");
-      const loaded = await underLoad(cluster, settings);
-      const rate = (seconds: number): number => sizeBytes / mebibyte / seconds;
+      const rounds = await idleRounds(cluster, workDir, settings);
+      const loaded = await underLoad(cluster, settings, rounds.length % 2 === 0 ? "lu1" : "lu0");
+      const rate = (seconds: number): number => settings.sizeMebibytes / seconds;
       const out = process.stdout;
       out.write(`${settings.apparatuses} apparatuses (separate processes); a ${settings.sizeMebibytes} MiB volume of 4 MiB extents moved between two LUs of one device\n`);
-      out.write(`plain durable copy (cp, then sync of the copy): ${rate(plainSeconds).toFixed(0)} MiB/s\n`);
-      out.write(`migration, no host load: ${rate(idle.seconds).toFixed(0)} MiB/s (${idle.extents} extents in ${idle.seconds.toFixed(2)} s)\n`);
+      out.write(`${"round".padEnd(8)}${"cp+sync MiB/s".padStart(15)}${"migration MiB/s".padStart(17)}${"ratio".padStart(8)}\n`);
+      rounds.forEach((round, index) => {
+        const figures = [rate(round.plainSeconds).toFixed(0).padStart(15), rate(round.migrationSeconds).toFixed(0).padStart(17), (round.plainSeconds / round.migrationSeconds).toFixed(2).padStart(8)];
+        out.write(`${String(index + 1).padEnd(8)}${figures.join("")}\n`);
+      });
+      const ratio = median(rounds.map((round) => round.plainSeconds / round.migrationSeconds));
+      out.write(`median plain copy ${rate(median(rounds.map((round) => round.plainSeconds))).toFixed(0)} MiB/s; median migration ${rate(median(rounds.map((round) => round.migrationSeconds))).toFixed(0)} MiB/s (${rounds[0]?.extents ?? 0} extents)\n`);
       out.write(`migration under ${settings.rate} writes/s of 4 KiB: ${rate(loaded.seconds).toFixed(0)} MiB/s\n`);
-      const ratio = plainSeconds / idle.seconds;
-      out.write(`migration / plain copy, no load: ${ratio.toFixed(2)} (target >= ${throughputRatioTarget}) ${ratio >= throughputRatioTarget ? "met" : "NOT met"}\n`);
+      out.write(`migration / plain copy, no load, median of ${rounds.length} rounds: ${ratio.toFixed(2)} (target >= ${throughputRatioTarget}) ${ratio >= throughputRatioTarget ? "met" : "NOT met"}\n`);
       out.write(`${"host write latency, ms".padEnd(34)}${"p50".padStart(9)}${"p99".padStart(9)}${"max".padStart(9)}${"writes".padStart(9)}\n`);
       out.write(latencyLine("no migration", loaded.baseline));
       out.write(latencyLine("during the migration", loaded.during));
