@@ -25,6 +25,8 @@ export class WriteLog {
   readonly latencyMs: Float64Array;
   readonly extentIndex: Int32Array;
   readonly phase: Uint8Array;
+  /** Which client (apparatus) the write went through. */
+  readonly client: Uint8Array;
   count = 0;
   skipped = 0;
 
@@ -33,6 +35,7 @@ export class WriteLog {
     this.latencyMs = new Float64Array(capacity).fill(Number.NaN);
     this.extentIndex = new Int32Array(capacity);
     this.phase = new Uint8Array(capacity);
+    this.client = new Uint8Array(capacity);
   }
 
   get full(): boolean {
@@ -57,7 +60,8 @@ export async function writeLoad(clients: readonly NbdClient[], extentCount: numb
   while (running()) {
     const due = Math.floor(((performance.now() - startedMs) * rate) / 1000);
     for (; issued < due && !log.full; issued += 1) {
-      const client = clients[next % clients.length];
+      const clientIndex = next % clients.length;
+      const client = clients[clientIndex];
       next += 1;
       assert.ok(client !== undefined);
       if (client.requestsInFlight >= inFlightPerConnectionMax) {
@@ -68,6 +72,7 @@ export async function writeLoad(clients: readonly NbdClient[], extentCount: numb
       log.count += 1;
       const extentIndex = Math.floor(Math.random() * extentCount);
       log.extentIndex[index] = extentIndex;
+      log.client[index] = clientIndex;
       log.phase[index] = state.phase === undefined ? 0 : state.phase === "baseline" ? 1 : 2;
       log.startMs[index] = wallNowMs();
       const offsetBytes = extentIndex * extentBytes + Math.floor(Math.random() * blocksPerExtent) * blockBytes;

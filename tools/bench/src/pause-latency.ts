@@ -51,6 +51,10 @@ interface Classified {
   readonly elsewhere: number[];
   /** Where each write elsewhere began: the name of the phase in progress, or "between phases". */
   readonly elsewhereBeganIn: string[];
+  /** Through which client (apparatus index) each write elsewhere went. */
+  readonly elsewhereClient: number[];
+  /** Baseline latencies per client. */
+  readonly baselineByClient: number[][];
   readonly between: number[];
   readonly unanswered: number;
 }
@@ -66,7 +70,7 @@ function phaseAt(windows: readonly MoveWindow[], timeMs: number): string {
 }
 
 function classify(log: WriteLog, windows: readonly MoveWindow[]): Classified {
-  const result: Classified & { unanswered: number } = { baseline: [], moved: [], elsewhere: [], elsewhereBeganIn: [], between: [], unanswered: 0 };
+  const result: Classified & { unanswered: number } = { baseline: [], moved: [], elsewhere: [], elsewhereBeganIn: [], elsewhereClient: [], baselineByClient: [], between: [], unanswered: 0 };
   for (let index = 0; index < log.count; index += 1) {
     const latencyMs = log.latencyMs[index] ?? Number.NaN;
     const phase = log.phase[index];
@@ -77,6 +81,8 @@ function classify(log: WriteLog, windows: readonly MoveWindow[]): Classified {
     }
     if (phase === 1) {
       result.baseline.push(latencyMs);
+      const client = log.client[index] ?? 0;
+      (result.baselineByClient[client] ??= []).push(latencyMs);
       continue;
     }
     const startMs = log.startMs[index] ?? 0;
@@ -85,7 +91,10 @@ function classify(log: WriteLog, windows: readonly MoveWindow[]): Classified {
     const bucket = overlapped.length === 0 ? result.between
       : overlapped.some((window) => window.extentIndex === log.extentIndex[index]) ? result.moved : result.elsewhere;
     bucket.push(latencyMs);
-    if (bucket === result.elsewhere) result.elsewhereBeganIn.push(phaseAt(overlapped, startMs));
+    if (bucket === result.elsewhere) {
+      result.elsewhereBeganIn.push(phaseAt(overlapped, startMs));
+      result.elsewhereClient.push(log.client[index] ?? 0);
+    }
   }
   return result;
 }
@@ -109,6 +118,16 @@ function cpuLine(cpu: CpuUse, moveCount: number): string {
   });
   const busy = (use: Map<string, number>, elapsedMs: number): string => `${((100 * [...use.values()].reduce((sum, value) => sum + value, 0)) / elapsedMs).toFixed(0)}%`;
   return `CPU per move above the phases without moves, ms: ${perMove.join(", ")}; all processes busy ${busy(cpu.baseline, cpu.baselineMs)} of one core without moves, ${busy(cpu.moves, cpu.movesMs)} with`;
+}
+
+/** "a0 1.2/4.5 of 0.6/4.1, …": p99 of writes elsewhere through each apparatus, against its baseline p99. */
+function byApparatus(classified: Classified, names: readonly string[]): string {
+  return names.map((name, client) => {
+    const elsewhere = classified.elsewhere.filter((_, index) => classified.elsewhereClient[index] === client);
+    const baseline = classified.baselineByClient[client] ?? [];
+    if (elsewhere.length === 0 || baseline.length === 0) return `${name} no writes`;
+    return `${name} ${(percentile(elsewhere, 0.99) / percentile(baseline, 0.99)).toFixed(2)}x`;
+  }).join(", ");
 }
 
 /** "hold 3/120 (2.5%), copy …": how many writes elsewhere that began in each phase were slower than `thresholdMs`. */
@@ -208,7 +227,7 @@ async function run(cluster: Cluster, settings: ReturnType<typeof options>): Prom
   return { classified: classify(log, windows), windows, skipped: log.skipped, cpu };
 }
 
-function report(settings: ReturnType<typeof options>, result: Awaited<ReturnType<typeof run>>): void {
+function report(settings: ReturnType<typeof options>, result: Awaited<ReturnType<typeof run>>, apparatusNames: readonly string[]): void {
   const { classified, windows } = result;
   const out = process.stdout;
   out.write(`${settings.apparatuses} apparatuses (separate processes), volume of ${settings.extents} x 4 MiB extents, ${settings.rate} writes/s of 4 KiB at random through all of them\n`);
@@ -229,6 +248,7 @@ function report(settings: ReturnType<typeof options>, result: Awaited<ReturnType
   if (classified.baseline.length === 0 || classified.elsewhere.length === 0) return;
   const baselineP99 = percentile(classified.baseline, 0.99);
   out.write(`writes elsewhere slower than baseline p99, by the phase they began in: ${slowByPhase(classified, baselineP99)}\n`);
+  out.write(`elsewhere p99 / baseline p99 through each apparatus (a0 runs the controller): ${byApparatus(classified, apparatusNames)}\n`);
   const elsewhereRatio = percentile(classified.elsewhere, 0.99) / baselineP99;
   out.write(`elsewhere p99 / baseline p99: ${elsewhereRatio.toFixed(2)}x (target <= ${elsewhereP99RatioTarget}x) ${elsewhereRatio <= elsewhereP99RatioTarget ? "met" : "NOT met"}\n`);
   out.write(`elsewhere p50 / baseline p50: ${(percentile(classified.elsewhere, 0.5) / percentile(classified.baseline, 0.5)).toFixed(2)}x\n`);
@@ -245,7 +265,7 @@ async function main(): Promise<number> {
     try {
       await cluster.console.createVolume("bench", settings.extents * extentBytes, "lu0");
       await cluster.waitUntilCurrent();
-      report(settings, await run(cluster, settings));
+      report(settings, await run(cluster, settings), cluster.apparatuses.map((apparatus) => apparatus.id));
     } finally {
       await cluster.stop();
     }
