@@ -311,9 +311,10 @@ export class ClusterController {
   }
 
   private startMigration(entry: JournalEntry & { copy_progress: CopyProgressRow[] }, extentSizeBytes: number, state: StoreState__Output): MigrationRun {
-    // Between LUs of the device, it mirrors and copies itself; an external device's extents are streamed by moves.
+    // The device that has every source mirrors and copies them, onto its own LUs or an external device's;
+    // extents on an external device are streamed by moves, since no device of ours sees their writes.
     const external = (luId: string | undefined): boolean => state.lus.find((lu) => lu.id === luId)?.external === true;
-    const offload = !external(entry.target_lu_id) && !entry.copy_progress.some((row) => external(row.source_lu_id));
+    const offload = !entry.copy_progress.some((row) => external(row.source_lu_id));
     const run = new MigrationRun(entry, extentSizeBytes, {
       ...(offload ? { mirrors: this.mirrorEffects() } : {}),
       moveExtent: (volume, extentIndex, toLuId) => this.moveExtent(volume, extentIndex, toLuId),

@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import type { ExternalDevice, LogicalUnit, LogicalUnit__Output, StoreState__Output } from "@switchyard/proto";
+import { parseNbdUri, type NbdUri } from "@switchyard/device/nbd";
 import { ControllerError } from "./errors.js";
 
 /** External devices a cluster may hold: each is an NBD connection from every apparatus. */
@@ -22,25 +23,19 @@ export const defaultExportLuName = "default";
 
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-export interface ExternalUri {
-  readonly host: string;
-  readonly port: number;
-  /** "" for the server's default export. */
-  readonly exportName: string;
-}
+export type ExternalUri = NbdUri;
 
 /** nbd://HOST:PORT[/EXPORT], as `device add-external` takes it; anything else is INVALID_ARGUMENT. */
 export function parseExternalUri(text: string): ExternalUri {
-  const match = /^nbd:\/\/([^/:[\]]+|\[[0-9a-fA-F:]+\]):(\d{1,5})(?:\/(.*))?$/.exec(text);
-  const port = Number(match?.[2]);
-  if (match === null || !Number.isInteger(port) || port < 1 || port > 65_535) {
+  const uri = parseNbdUri(text);
+  if (uri === undefined) {
     throw new ControllerError("INVALID_ARGUMENT", `${JSON.stringify(text)} is not an NBD URI; give nbd://HOST:PORT/EXPORT, e.g. nbd://127.0.0.1:10900/disk`);
   }
-  const exportName = match[3] ?? "";
+  const { exportName } = uri;
   if (exportName !== "" && (!namePattern.test(exportName) || exportName.length > externalNameBytesMax)) {
     throw new ControllerError("INVALID_ARGUMENT", `export name ${JSON.stringify(exportName)} must be 1 to ${externalNameBytesMax} letters, digits, '.', '_' or '-'`);
   }
-  return { host: (match[1] ?? "").replace(/^\[|\]$/g, ""), port, exportName };
+  return uri;
 }
 
 export function checkDeviceName(name: string): void {

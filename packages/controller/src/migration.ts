@@ -1,10 +1,11 @@
 /**
  * Online migration of a volume's extents to another LU (claims 5, 14, 17),
- * while hosts go on. Between LUs of one device the copy runs in mirror state
- * (mirrored-copy.ts: the device mirrors and copies, changes switch batches);
- * onto or off an external device each extent moves by one change whose copy
- * the controller streams while the extent's writes are held, one extent
- * after another under a rate limit. The copy progress table (claim 14) is the
+ * while hosts go on. When a device of ours has the sources, the copy runs
+ * in mirror state (mirrored-copy.ts: that device mirrors and copies, onto its
+ * own LU or an external device's, and changes switch batches); off an
+ * external device each extent moves by one change whose copy the controller
+ * streams while the extent's writes are held, one extent after another under
+ * a rate limit. The copy progress table (claim 14) is the
  * migration's journal entry: one row per extent, persisted as it goes, so a
  * new controller resumes where the old one stopped.
  */
@@ -71,8 +72,8 @@ export type DeviceMirrorEffects = Pick<MirrorEffects, "change" | "startMirror" |
 
 /**
  * What a migration needs from the controller: the progress persisted, time,
- * and a way to move extents. With `mirrors`, the target is on the source's
- * device, which mirrors and copies (offload); without, each extent moves by
+ * and a way to move extents. With `mirrors`, the device that has the
+ * sources mirrors and copies them (offload); without, each extent moves by
  * one change whose copy holds its writes.
  */
 export interface MigrationEffects {

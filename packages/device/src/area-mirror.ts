@@ -11,6 +11,7 @@
  * Overlapping writes to a mirrored area run one after another: two at once
  * could land in one order on the source and the other on the destination.
  */
+import type { MirrorDestination } from "./external-lu.js";
 import type { LogicalUnit } from "./logical-unit.js";
 
 /** Where a mirror copies from and to, and how far it has come. */
@@ -54,14 +55,18 @@ export class AreaMirror {
   /** The chunk being copied, and when its copy ends. */
   private copying: (Span & { readonly done: Promise<void> }) | undefined = undefined;
 
-  constructor(spec: MirrorSpec, readonly source: LogicalUnit, readonly destination: LogicalUnit) {
+  /** Why mirroring a write to the destination failed; from then on the mirror only writes the source, and is never in sync. */
+  private writeFailure: string | undefined = undefined;
+
+  constructor(spec: MirrorSpec, readonly source: LogicalUnit, readonly destination: MirrorDestination) {
     const { watermarkBytes, ...where } = spec;
     this.spec = where;
     this.areaBytes = source.extentSizeBytes;
+    // Checked before anything is mirrored: an area past the destination's end is refused, not failed later.
+    this.destinationBaseBytes = destination.areaOffsetBytes(spec.destinationAreaIndex);
     this.watermark = watermarkBytes;
     this.durableWatermark = watermarkBytes;
     this.sourceBaseBytes = source.areaOffsetBytes(spec.sourceAreaIndex);
-    this.destinationBaseBytes = destination.areaOffsetBytes(spec.destinationAreaIndex);
   }
 
   /** The durable watermark. */
@@ -79,9 +84,14 @@ export class AreaMirror {
     return this.watermark >= this.areaBytes;
   }
 
-  /** Every byte copied and durable: the extent may be switched. */
+  /** Every byte copied and durable, and every write mirrored: the extent may be switched. */
   get synced(): boolean {
-    return this.durableWatermark >= this.areaBytes;
+    return this.durableWatermark >= this.areaBytes && this.writeFailure === undefined;
+  }
+
+  /** Why a mirrored write failed at the destination, if one did. */
+  get failure(): string | undefined {
+    return this.writeFailure;
   }
 
   /** The destination was made durable after the copy reached `watermarkBytes`. */
@@ -104,11 +114,14 @@ export class AreaMirror {
     try {
       const toSource = this.source.writeDirect(this.sourceBaseBytes + areaOffsetBytes, data, fua);
       const mirroredBytes = Math.min(span.endBytes, this.watermark) - areaOffsetBytes;
-      if (mirroredBytes <= 0) {
+      if (mirroredBytes <= 0 || this.writeFailure !== undefined) {
         await toSource;
         return;
       }
-      const toDestination = this.destination.writeDirect(this.destinationBaseBytes + areaOffsetBytes, data.subarray(0, mirroredBytes), fua);
+      // The host's write stands on the source alone: a destination that fails (an external
+      // server gone) fails the migration, which leaves the extent on its source, not the host.
+      const toDestination = this.destination.writeDirect(this.destinationBaseBytes + areaOffsetBytes, data.subarray(0, mirroredBytes), fua)
+        .catch((error: unknown) => { this.writeFailure ??= error instanceof Error ? error.message : String(error); });
       await Promise.all([toSource, toDestination]);
     } finally {
       this.inFlight.delete(record);

@@ -9,7 +9,9 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { StoreState__Output } from "@switchyard/proto";
 import { DeviceMirrors, mirrorChunkBytes, mirrorListWaitMaxMs, type StartMirrorRequest } from "./device-mirrors.js";
+import { ExternalLus } from "./external-lu.js";
 import { LogicalUnit } from "./logical-unit.js";
+import { MemoryExportProvider, NbdError, NbdServer } from "./nbd/index.js";
 import { temporaryFolder, type TemporaryFolder } from "./testing.js";
 
 const areaBytes = 8 << 20;
@@ -40,7 +42,7 @@ async function openLus(): Promise<{ lu0: LogicalUnit; lu1: LogicalUnit; byId: (i
 }
 
 async function openMirrors(byId: (id: string) => LogicalUnit): Promise<DeviceMirrors> {
-  const mirrors = await DeviceMirrors.open(folder.path, byId);
+  const mirrors = await DeviceMirrors.open(folder.path, { source: byId, destination: byId });
   opened.push(mirrors);
   return mirrors;
 }
@@ -177,5 +179,72 @@ describe("DeviceMirrors", () => {
     await mirrors.waitForProgress(before, mirrorListWaitMaxMs);
     expect(performance.now() - answeredStartMs).toBeLessThan(50);
     await expect(mirrors.waitForProgress(0, mirrorListWaitMaxMs + 1)).rejects.toThrow(/wait of 5001 ms/);
+  });
+
+  describe("onto an external device (a real NBD server, in memory)", () => {
+    const externalId = "ext1:disk";
+
+    async function external(failWrites: () => boolean): Promise<{ provider: MemoryExportProvider; lus: ExternalLus }> {
+      const provider = new MemoryExportProvider([{ name: "disk", sizeBytes: luBytes }], (info) =>
+        info.operation === "write" && failWrites() ? Promise.reject(new NbdError("EIO", "injected write failure")) : undefined);
+      const server = new NbdServer({ provider, port: 0 });
+      const { port } = await server.listen();
+      opened.push(server);
+      const lus = new ExternalLus(() => [{
+        index: 2, id: externalId, device_id: "ext1", nbd_uri: `nbd://127.0.0.1:${port}/disk`, size_bytes: luBytes, extent_size_bytes: areaBytes, external: true,
+      }]);
+      opened.push(lus);
+      return { provider, lus };
+    }
+
+    async function mirrorsOnto(lus: ExternalLus, byId: (id: string) => LogicalUnit): Promise<DeviceMirrors> {
+      const mirrors = await DeviceMirrors.open(folder.path, { source: byId, destination: (id) => (id === externalId ? lus.get(id) : byId(id)) });
+      opened.push(mirrors);
+      return mirrors;
+    }
+
+    const onto = { ...request, destinationLuId: externalId, destinationAreaIndex: 3 };
+    const tableWith = (luIndex: number, areaIndex: number): StoreState__Output => ({
+      lus: [{ id: "lu0", index: 0 }, { id: "lu1", index: 1 }, { id: externalId, index: 2 }],
+      volumes: [{ name: "v", extents: { lu_index: [luIndex], area_index: [areaIndex], mirror_lu_index_plus_one: [3], mirror_area_index: [3] } }],
+    }) as unknown as StoreState__Output;
+
+    it("copies the area there under racing writes and lets the switch commit", async () => {
+      const { lu0, byId } = await openLus();
+      await lu0.write(0, filled(3 * areaBytes, random(5)), false);
+      const { provider, lus } = await external(() => false);
+      const mirrors = await mirrorsOnto(lus, byId);
+      let stop = false;
+      const load = writeLoad(lu0, 6, () => stop);
+      await mirrors.start(onto);
+      await until(() => mirrors.list()[0]?.synced === true, "the mirror to be in sync");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      stop = true;
+      expect(await load).toBeGreaterThan(20);
+      const copy = provider.dataOf("disk").subarray(3 * areaBytes, 4 * areaBytes);
+      expect(copy.equals(await readArea(lu0, 1))).toBe(true);
+      // The switch: the extent on the destination.
+      expect(() => { mirrors.checkSwitches(tableWith(0, 1), [{ volume: "v", extent_index: 0, lu_index: 2, area_index: 3 }]); }).not.toThrow();
+    });
+
+    it("keeps a host write whose mirror fails on the source, reports the failure, and refuses the switch", async () => {
+      const { lu0, byId } = await openLus();
+      let failing = false;
+      const { lus } = await external(() => failing);
+      const mirrors = await mirrorsOnto(lus, byId);
+      await mirrors.start(onto);
+      await until(() => mirrors.list()[0]?.synced === true, "the mirror to be in sync");
+      failing = true;
+      const data = filled(4096, random(7));
+      await lu0.write(lu0.areaOffsetBytes(1) + 8192, data, true);
+      const back = Buffer.alloc(4096);
+      await lu0.read(lu0.areaOffsetBytes(1) + 8192, back);
+      expect(back.equals(data)).toBe(true);
+      expect(mirrors.list()[0]).toMatchObject({ synced: false, failure: expect.stringMatching(/writing to external device ext1 \(nbd:\/\/127\.0\.0\.1:\d+\/disk\) failed/) as unknown });
+      expect(() => { mirrors.checkSwitches(tableWith(0, 1), [{ volume: "v", extent_index: 0, lu_index: 2, area_index: 3 }]); })
+        .toThrow(/extent 0 of v cannot switch to ext1:disk area 3: its mirror is not in sync \(writing to external device ext1/);
+      // Taking the extent out of mirror state, back on its source, is no switch.
+      expect(() => { mirrors.checkSwitches(tableWith(0, 1), [{ volume: "v", extent_index: 0, lu_index: 0, area_index: 1 }]); }).not.toThrow();
+    });
   });
 });

@@ -12,10 +12,11 @@
  */
 import assert from "node:assert/strict";
 import path from "node:path";
-import type { StoreState__Output } from "@switchyard/proto";
+import type { ExtentRow, StoreState__Output } from "@switchyard/proto";
 import { AreaMirror, type MirrorSpec } from "./area-mirror.js";
 import { readFileIfExists, writeFileDurably } from "./durable-file.js";
-import { DeviceCorruptError, InvalidArgumentError, LimitExceededError } from "./errors.js";
+import { DeviceCorruptError, InvalidArgumentError, LimitExceededError, MirrorNotInSyncError } from "./errors.js";
+import type { MirrorDestination } from "./external-lu.js";
 import type { LogicalUnit, WriteInterceptor } from "./logical-unit.js";
 
 export const mirrorsFileName = "mirrors.json";
@@ -27,6 +28,14 @@ export const mirrorCopiesMax = 4;
 export const mirrorsMax = 4096;
 /** The longest a ListMirrors long poll may wait for progress. */
 export const mirrorListWaitMaxMs = 5_000;
+
+/** Where a mirror's areas are. */
+export interface MirrorEnds {
+  /** One of the device's own LUs, which sees every write: a mirror's source. NOT_FOUND otherwise. */
+  source(luId: string): LogicalUnit;
+  /** Any LU the store lists, the device's own or an external device's: a mirror's destination. */
+  destination(luId: string): MirrorDestination;
+}
 
 /** A mirror as the Device service reports it. */
 export interface MirrorStatus extends MirrorSpec {
@@ -75,11 +84,11 @@ export class DeviceMirrors implements WriteInterceptor {
   private progressCount = 0;
   private readonly progressWaiters = new Set<() => void>();
 
-  private constructor(private readonly filePath: string, private readonly luById: (id: string) => LogicalUnit) {}
+  private constructor(private readonly filePath: string, private readonly ends: MirrorEnds) {}
 
   /** The mirrors saved in `dir`, mirroring again and copying on from their watermarks. */
-  static async open(dir: string, luById: (id: string) => LogicalUnit): Promise<DeviceMirrors> {
-    const mirrors = new DeviceMirrors(path.join(dir, mirrorsFileName), luById);
+  static async open(dir: string, ends: MirrorEnds): Promise<DeviceMirrors> {
+    const mirrors = new DeviceMirrors(path.join(dir, mirrorsFileName), ends);
     const bytes = await readFileIfExists(mirrors.filePath);
     if (bytes !== undefined) for (const request of parseMirrorsFile(bytes, mirrors.filePath)) mirrors.add(request);
     mirrors.startCopiers();
@@ -87,9 +96,11 @@ export class DeviceMirrors implements WriteInterceptor {
   }
 
   list(): MirrorStatus[] {
-    return [...this.entries.values()].map(({ mirror, group, rateBytesPerSecond, failure }) => ({
-      ...mirror.spec, watermarkBytes: mirror.watermarkBytes, synced: mirror.synced, group, rateBytesPerSecond, failure: failure ?? "",
-    }));
+    return [...this.entries.values()].map((entry) => {
+      const { mirror, group, rateBytesPerSecond } = entry;
+      const failure = failureOf(entry);
+      return { ...mirror.spec, watermarkBytes: mirror.watermarkBytes, synced: mirror.synced && failure === undefined, group, rateBytesPerSecond, failure: failure ?? "" };
+    });
   }
 
   /** How many times the mirrors' reported state has moved on; see waitForProgress. */
@@ -143,6 +154,26 @@ export class DeviceMirrors implements WriteInterceptor {
     await this.save();
     this.bumpProgress();
     return true;
+  }
+
+  /**
+   * Before a commit, in its turn: refuses rows that would put an extent on
+   * its mirror's destination while the mirror is not in sync, for example
+   * because a mirrored write failed there after the controller saw it in
+   * sync. A switch then can never lose a write the host was told is done.
+   */
+  checkSwitches(state: StoreState__Output, rows: readonly ExtentRow[]): void {
+    for (const row of rows) {
+      const entry = this.entries.get(keyOf(row.volume ?? "", row.extent_index ?? 0));
+      if (entry === undefined) continue;
+      const { spec } = entry.mirror;
+      const destinationIndex = state.lus.find((lu) => lu.id === spec.destinationLuId)?.index;
+      if ((row.lu_index ?? 0) !== destinationIndex || (row.area_index ?? 0) !== spec.destinationAreaIndex) continue;
+      const failure = failureOf(entry);
+      if (failure === undefined && entry.mirror.synced) continue;
+      const why = failure ?? `${entry.mirror.watermarkBytes} of ${entry.mirror.areaBytes} bytes copied and durable`;
+      throw new MirrorNotInSyncError(`extent ${spec.extentIndex} of ${spec.volume} cannot switch to ${spec.destinationLuId} area ${spec.destinationAreaIndex}: its mirror is not in sync (${why})`);
+    }
   }
 
   /**
@@ -212,15 +243,15 @@ export class DeviceMirrors implements WriteInterceptor {
 
   private add(request: StartMirrorRequest): void {
     if (this.entries.size >= mirrorsMax) throw new LimitExceededError(`the device keeps at most ${mirrorsMax} mirrors`);
-    const source = this.luById(request.sourceLuId);
-    const destination = this.luById(request.destinationLuId);
+    const source = this.ends.source(request.sourceLuId);
+    const destination = this.ends.destination(request.destinationLuId);
     if (!Number.isSafeInteger(request.watermarkBytes) || request.watermarkBytes < 0 || request.watermarkBytes > source.extentSizeBytes) {
       throw new InvalidArgumentError(`watermark ${request.watermarkBytes} is not within an area of ${source.extentSizeBytes} bytes`);
     }
     if (!Number.isSafeInteger(request.rateBytesPerSecond) || request.rateBytesPerSecond < 0) {
       throw new InvalidArgumentError(`copy rate ${request.rateBytesPerSecond} bytes per second is not a whole number >= 0`);
     }
-    if (source === destination && request.sourceAreaIndex === request.destinationAreaIndex) {
+    if (source.id === destination.id && request.sourceAreaIndex === request.destinationAreaIndex) {
       throw new InvalidArgumentError(`a mirror of ${source.id} area ${request.sourceAreaIndex} onto itself`);
     }
     for (const { mirror } of this.entries.values()) {
@@ -285,7 +316,7 @@ export class DeviceMirrors implements WriteInterceptor {
 
   private uncopiedCount(): number {
     let count = 0;
-    for (const { mirror, failure } of this.entries.values()) if (!mirror.copied && failure === undefined) count += 1;
+    for (const entry of this.entries.values()) if (!entry.mirror.copied && failureOf(entry) === undefined) count += 1;
     return count;
   }
 
@@ -341,7 +372,7 @@ export class DeviceMirrors implements WriteInterceptor {
 
   /** Mirrors copied past their durable watermark, and not failed (a failed flush is not tried again). */
   private copiesAhead(): MirrorEntry[] {
-    return [...this.entries.values()].filter(({ mirror, failure }) => failure === undefined && mirror.copiedBytes > mirror.watermarkBytes);
+    return [...this.entries.values()].filter((entry) => failureOf(entry) === undefined && entry.mirror.copiedBytes > entry.mirror.watermarkBytes);
   }
 
   /**
@@ -376,7 +407,7 @@ export class DeviceMirrors implements WriteInterceptor {
 
   private takeMirror(): MirrorEntry | undefined {
     for (const entry of this.entries.values()) {
-      if (entry.mirror.copied || entry.failure !== undefined || this.busy.has(entry)) continue;
+      if (entry.mirror.copied || failureOf(entry) !== undefined || this.busy.has(entry)) continue;
       this.busy.add(entry);
       return entry;
     }
@@ -390,6 +421,11 @@ export class DeviceMirrors implements WriteInterceptor {
     this.nextChunkAtMs.set(entry.group, startAtMs + (1000 * mirrorChunkBytes) / entry.rateBytesPerSecond);
     if (startAtMs > nowMs) await new Promise((resolve) => setTimeout(resolve, startAtMs - nowMs));
   }
+}
+
+/** Why a mirror's copy stopped, or a mirrored write failed at its destination. */
+function failureOf(entry: MirrorEntry): string | undefined {
+  return entry.failure ?? entry.mirror.failure;
 }
 
 function sameAreas(a: Omit<MirrorSpec, "watermarkBytes">, b: MirrorSpec): boolean {

@@ -219,6 +219,7 @@ describe("deviceServiceHandlers", () => {
       STALE_EPOCH: grpc.status.FAILED_PRECONDITION,
       LEASE_NOT_HELD: grpc.status.FAILED_PRECONDITION,
       DEVICE_FOLDER_CONFLICT: grpc.status.FAILED_PRECONDITION,
+      MIRROR_NOT_IN_SYNC: grpc.status.FAILED_PRECONDITION,
       STALE_SEQUENCE: grpc.status.ABORTED,
       STALE_GENERATION: grpc.status.FAILED_PRECONDITION,
       LIMIT_EXCEEDED: grpc.status.RESOURCE_EXHAUSTED,

@@ -42,6 +42,7 @@ export function grpcStatusOf(error: DeviceError): grpc.status {
     case "LEASE_NOT_HELD":
     case "DEVICE_FOLDER_CONFLICT":
     case "STALE_GENERATION":
+    case "MIRROR_NOT_IN_SYNC":
       return grpc.status.FAILED_PRECONDITION;
     case "STALE_SEQUENCE":
       return grpc.status.ABORTED;

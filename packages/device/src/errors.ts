@@ -33,7 +33,9 @@ export type DeviceErrorCode =
   /** An I/O call failed; the errno is in `cause`. */
   | "IO_FAILED"
   /** The object was closed, or failed earlier and must be reopened. */
-  | "CLOSED";
+  | "CLOSED"
+  /** A commit would switch an extent to a mirror destination that does not hold all its bytes. */
+  | "MIRROR_NOT_IN_SYNC";
 
 export class DeviceError extends Error {
   readonly code: DeviceErrorCode;
@@ -101,6 +103,13 @@ export class StaleGenerationError extends DeviceError {
   constructor(baseGeneration: number, storedGeneration: number) {
     super("STALE_GENERATION", `a diff from generation ${baseGeneration} does not apply to stored generation ${storedGeneration}`);
     this.name = "StaleGenerationError";
+  }
+}
+
+export class MirrorNotInSyncError extends DeviceError {
+  constructor(message: string) {
+    super("MIRROR_NOT_IN_SYNC", message);
+    this.name = "MirrorNotInSyncError";
   }
 }
 

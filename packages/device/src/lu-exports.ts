@@ -137,6 +137,7 @@ function nbdErrnoOf(error: DeviceError): NbdErrorCode {
     case "NOT_FOUND":
     case "STALE_SEQUENCE":
     case "STALE_GENERATION":
+    case "MIRROR_NOT_IN_SYNC":
     case "STORE_CORRUPT":
     case "DEVICE_CORRUPT":
     case "DEVICE_FOLDER_CONFLICT":

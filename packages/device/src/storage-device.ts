@@ -16,6 +16,7 @@ import { Arbiter } from "./arbiter.js";
 import { ConfigurationStore, logPathOf, type StoreSnapshot } from "./configuration-store.js";
 import { fileExists, readFileIfExists, writeFileDurably } from "./durable-file.js";
 import { loadRegistrations, registrationsFileName, saveRegistrations, type Registrations } from "./registrations-file.js";
+import { ExternalLus } from "./external-lu.js";
 import { DeviceMirrors, tableHasMirror, type MirrorStatus, type StartMirrorRequest } from "./device-mirrors.js";
 import {
   DeviceCorruptError,
@@ -106,6 +107,8 @@ export class StorageDevice {
   readonly openLog: readonly string[];
 
   private readonly lusById: ReadonlyMap<string, LogicalUnit>;
+  /** External devices' LUs that mirrors copy onto. */
+  private readonly externals: ExternalLus;
   /**
    * Registration keys (fencing), kept in registrations.json by
    * saveRegistrations so that a restart changes nothing: a fenced apparatus
@@ -120,9 +123,10 @@ export class StorageDevice {
 
   private constructor(parts: {
     description: DeviceDescription; dir: string; lus: LogicalUnit[]; store: ConfigurationStore; arbiter: Arbiter; registrations: Registrations;
-    mirrors: DeviceMirrors; created: boolean; openLog: string[];
+    mirrors: DeviceMirrors; externals: ExternalLus; created: boolean; openLog: string[];
   }) {
     this.mirrors = parts.mirrors;
+    this.externals = parts.externals;
     this.id = parts.description.deviceId;
     this.dir = parts.dir;
     this.extentSizeBytes = parts.description.extentSizeBytes;
@@ -190,17 +194,22 @@ export class StorageDevice {
         throw error;
       });
       const luById = new Map(lus.map((lu) => [lu.id, lu]));
-      const mirrors = await DeviceMirrors.open(dir, (id) => {
+      const ownLu = (id: string): LogicalUnit => {
         const lu = luById.get(id);
         if (lu === undefined) throw new NotFoundError(`no LU ${id} on this device`);
         return lu;
+      };
+      const externals = new ExternalLus(() => store.view().state.lus);
+      const mirrors = await DeviceMirrors.open(dir, {
+        source: ownLu,
+        destination: (id) => luById.get(id) ?? externals.get(id),
       }).catch(async (error: unknown) => {
         await store.close();
         throw error;
       });
       // A crash between a commit and saving the mirrors leaves some that the commit ended.
       await mirrors.afterCommit(store.read().state);
-      return new StorageDevice({ description, dir, lus, store, arbiter, registrations, mirrors, created, openLog });
+      return new StorageDevice({ description, dir, lus, store, arbiter, registrations, mirrors, externals, created, openLog });
     } catch (error) {
       await Promise.allSettled(lus.map((lu) => lu.close()));
       throw error;
@@ -269,7 +278,11 @@ export class StorageDevice {
    */
   async commitDelta(delta: StoreDelta, epoch: number): Promise<number> {
     this.checkEpoch(epoch);
-    const sequence = await this.store.append(delta, { guard: () => { this.checkEpoch(epoch); } });
+    const guard = (): void => {
+      this.checkEpoch(epoch);
+      this.mirrors.checkSwitches(this.store.view().state, delta.diff?.rows ?? []);
+    };
+    const sequence = await this.store.append(delta, { guard });
     await this.mirrors.afterCommit(this.store.view().state);
     return sequence;
   }
@@ -460,6 +473,7 @@ export class StorageDevice {
   /** Closes every LU (after making it durable) and the store. */
   async close(): Promise<void> {
     await this.mirrors.close();
+    await this.externals.close();
     const results = await Promise.allSettled([...this.lus.map((lu) => lu.close()), this.store.close()]);
     const failure = results.find((result) => result.status === "rejected");
     if (failure !== undefined) throw failure.reason;

@@ -1,0 +1,123 @@
+/**
+ * An external device's LU (any NBD server the store lists, issue 5) as the
+ * destination of a mirror: the device copies an area of its own LU onto it
+ * and mirrors the area's writes there, so the bytes go from the device that
+ * has them straight to the target, with the same watermark and chunk holds
+ * as between its own LUs (docs/design-notes.md says why not through the
+ * controller).
+ *
+ * One connection per LU, opened on first use and shared by every mirror to
+ * it; a connection that broke is replaced on the next use, so a target that
+ * comes back serves the next migration.
+ */
+import { NbdClient } from "./nbd/client.js";
+import { parseNbdUri } from "./nbd/uri.js";
+import type { LogicalUnit__Output } from "@switchyard/proto";
+import { DeviceError, NotFoundError, OutOfRangeError } from "./errors.js";
+
+/** Bound on connecting and on each request: a server gone fails the copy, and the host write it mirrored keeps its source. */
+export const externalRequestTimeoutMs = 10_000;
+
+/** What a mirror needs of its destination: a LogicalUnit, or an ExternalLu. */
+export interface MirrorDestination {
+  readonly id: string;
+  areaOffsetBytes(areaIndex: number): number;
+  read(offsetBytes: number, into: Buffer): Promise<void>;
+  writeDirect(offsetBytes: number, data: Buffer, fua: boolean): Promise<void>;
+  flush(): Promise<void>;
+}
+
+/** An external LU as the store lists it. */
+export interface ExternalLuEntry {
+  readonly id: string;
+  readonly deviceId: string;
+  readonly nbdUri: string;
+  readonly sizeBytes: number;
+  readonly extentSizeBytes: number;
+}
+
+export class ExternalLu implements MirrorDestination {
+  readonly id: string;
+  private client: Promise<NbdClient> | undefined = undefined;
+  private closed = false;
+
+  constructor(readonly entry: ExternalLuEntry) {
+    this.id = entry.id;
+  }
+
+  areaOffsetBytes(areaIndex: number): number {
+    const areaCount = Math.floor(this.entry.sizeBytes / this.entry.extentSizeBytes);
+    if (!Number.isSafeInteger(areaIndex) || areaIndex < 0 || areaIndex >= areaCount) {
+      throw new OutOfRangeError(`${this.id} has areas 0..${areaCount - 1}, not ${areaIndex}`);
+    }
+    return areaIndex * this.entry.extentSizeBytes;
+  }
+
+  read(offsetBytes: number, into: Buffer): Promise<void> {
+    return this.call("reading from", (client) => client.read(offsetBytes, into));
+  }
+
+  writeDirect(offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
+    return this.call("writing to", (client) => client.write(offsetBytes, data, fua));
+  }
+
+  flush(): Promise<void> {
+    return this.call("flushing", (client) => client.flush());
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const client = await this.client?.catch(() => undefined);
+    this.client = undefined;
+    await client?.close();
+  }
+
+  /** Runs one request; any failure names the device, its address and what was being done. */
+  private async call(what: string, request: (client: NbdClient) => Promise<void>): Promise<void> {
+    try {
+      await request(await this.connected());
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new DeviceError("IO_FAILED", `${what} external device ${this.entry.deviceId} (${this.entry.nbdUri}) failed: ${reason}`, { cause: error });
+    }
+  }
+
+  private async connected(): Promise<NbdClient> {
+    if (this.closed) throw new Error("the device is closing");
+    const pending = this.client;
+    if (pending !== undefined) {
+      const current = await pending.catch(() => undefined);
+      // Another request replaced a broken connection meanwhile: use that one.
+      if (this.client !== pending) return this.connected();
+      if (current !== undefined && !current.isOver) return current;
+    }
+    const uri = parseNbdUri(this.entry.nbdUri);
+    if (uri === undefined) throw new Error(`${JSON.stringify(this.entry.nbdUri)} is not an NBD URI`);
+    // Set before awaiting: requests made meanwhile share this connection.
+    this.client = NbdClient.connect({ ...uri, timeoutMs: externalRequestTimeoutMs });
+    return this.client;
+  }
+}
+
+/** The external LUs the store lists, each opened when a mirror first needs it. */
+export class ExternalLus {
+  private readonly byId = new Map<string, ExternalLu>();
+
+  constructor(private readonly listed: () => readonly LogicalUnit__Output[]) {}
+
+  /** The external LU `luId`; NOT_FOUND when the store lists none by that id. */
+  get(luId: string): ExternalLu {
+    const entry = this.listed().find((lu) => lu.id === luId && lu.external);
+    if (entry === undefined) throw new NotFoundError(`no LU ${JSON.stringify(luId)} on this device or on an external device the store lists`);
+    const open = this.byId.get(luId);
+    if (open !== undefined && open.entry.nbdUri === entry.nbd_uri) return open;
+    void open?.close();
+    const lu = new ExternalLu({ id: entry.id, deviceId: entry.device_id, nbdUri: entry.nbd_uri, sizeBytes: entry.size_bytes, extentSizeBytes: entry.extent_size_bytes });
+    this.byId.set(luId, lu);
+    return lu;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.byId.values()].map((lu) => lu.close()));
+  }
+}
