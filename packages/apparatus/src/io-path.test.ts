@@ -51,6 +51,27 @@ describe("IoPath", () => {
     expect(back.equals(data)).toBe(true);
   });
 
+  it("sends I/O of an extent mirrored from an external device onto a device's own LU to that LU, and others to their source", async () => {
+    const { io, faces, lus } = setup();
+    // lu1 is an external device's; extent 0 is on it (area 3) in mirror state onto lu0 area 4;
+    // extent 1 is on lu0 area 2 in mirror state onto lu1 area 6; extent 2 is on lu0 area 7.
+    const mirrored = table(2, [1, 0, 0], [3, 2, 7]);
+    mirrored.lus = [lu(0), { ...lu(1), external: true }];
+    const columns = mirrored.volumes[0]?.extents;
+    if (columns == null) throw new Error("no extents");
+    Object.assign(columns, { mirror_lu_index_plus_one: [1, 2, 0], mirror_area_index: [4, 6, 0], mirror_watermark_bytes: [0, 0, 0] });
+    faces.load(mirrored);
+    await io.write("v", 4096, Buffer.alloc(4096, 0x21), false);
+    await io.write("v", extentSizeBytes + 4096, Buffer.alloc(4096, 0x22), false);
+    expect(lus[0]?.bytes[4 * extentSizeBytes + 4096]).toBe(0x21);
+    expect(lus[1]?.bytes[3 * extentSizeBytes + 4096]).toBe(0);
+    expect(lus[0]?.bytes[2 * extentSizeBytes + 4096]).toBe(0x22);
+    expect(lus[1]?.bytes[6 * extentSizeBytes + 4096]).toBe(0);
+    const back = Buffer.alloc(4096);
+    await io.read("v", 4096, back);
+    expect(back.every((byte) => byte === 0x21)).toBe(true);
+  });
+
   it("refuses a range past the end with EINVAL and an unknown volume with ESHUTDOWN", async () => {
     const { io } = setup();
     await expect(io.read("v", 3 * extentSizeBytes - 1, Buffer.alloc(2))).rejects.toMatchObject({ code: "EINVAL" });

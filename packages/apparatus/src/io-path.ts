@@ -158,30 +158,38 @@ export class IoPath {
     const first = Math.floor(offsetBytes / extentSize);
     const last = Math.floor((offsetBytes + lengthBytes - 1) / extentSize);
     if (first === last) {
-      await operation(this.backendOf(map, first), this.luOffset(map, first, offsetBytes % extentSize), 0, lengthBytes);
+      const { backend, areaIndex } = this.placeOf(map, first);
+      await operation(backend, areaIndex * extentSize + (offsetBytes % extentSize), 0, lengthBytes);
       return;
     }
     const parts: Promise<void>[] = [];
     for (let extent = first; extent <= last; extent += 1) {
       const partStart = Math.max(offsetBytes, extent * extentSize);
       const partEnd = Math.min(offsetBytes + lengthBytes, (extent + 1) * extentSize);
-      const luOffset = this.luOffset(map, extent, partStart - extent * extentSize);
-      parts.push(operation(this.backendOf(map, extent), luOffset, partStart - offsetBytes, partEnd - partStart));
+      const { backend, areaIndex } = this.placeOf(map, extent);
+      parts.push(operation(backend, areaIndex * extentSize + partStart - extent * extentSize, partStart - offsetBytes, partEnd - partStart));
     }
     await Promise.all(parts);
   }
 
-  private backendOf(map: ExtentMap, extent: number): AreaBackend {
+  /**
+   * Where an extent's I/O goes: its area; or, while it is in mirror state
+   * from an external device's area onto one of a device's own, that area:
+   * the device there passes writes on to the source and keeps the watermark
+   * (the external server cannot), and reads come from the source through it.
+   */
+  private placeOf(map: ExtentMap, extent: number): { backend: AreaBackend; areaIndex: number } {
+    const lus = this.faces.active.lus;
     const luIndex = map.luIndex[extent];
-    assert.ok(luIndex !== undefined, `extent ${extent} out of range in ${map.name}`);
-    const lu = this.faces.active.lus.get(luIndex);
+    const areaIndex = map.areaIndex[extent];
+    assert.ok(luIndex !== undefined && areaIndex !== undefined, `extent ${extent} out of range in ${map.name}`);
+    const lu = lus.get(luIndex);
     assert.ok(lu !== undefined, `LU index ${luIndex} unknown`);
-    return this.backends.backend(lu);
-  }
-
-  private luOffset(map: ExtentMap, extent: number, offsetInExtentBytes: number): number {
-    const area = map.areaIndex[extent];
-    assert.ok(area !== undefined);
-    return area * map.extentSizeBytes + offsetInExtentBytes;
+    const mirrorLuPlusOne = map.mirrorLuIndexPlusOne[extent] ?? 0;
+    const mirrorLu = mirrorLuPlusOne === 0 ? undefined : lus.get(mirrorLuPlusOne - 1);
+    if (lu.external && mirrorLu !== undefined && !mirrorLu.external) {
+      return { backend: this.backends.backend(mirrorLu), areaIndex: map.mirrorAreaIndex[extent] ?? 0 };
+    }
+    return { backend: this.backends.backend(lu), areaIndex };
   }
 }

@@ -210,17 +210,25 @@ function extentRanges(volume: VolumeTable__Output, extents: readonly number[]): 
   return ranges;
 }
 
-/** A plan of migration rows of one volume: writes to those extents held while every apparatus switches. */
+/**
+ * A plan of migration rows of one volume: writes to those extents held while
+ * every apparatus switches. Reads too when an extent's source is an external
+ * device's: putting it in mirror state or taking it out sends its reads to
+ * another place (io-path.ts), and a read already on its way to the old one
+ * must end first.
+ */
 function migrationPlan(state: StoreState__Output, volume: VolumeTable__Output, kind: "mirror" | "switch" | "unmirror", summary: string, rows: readonly ExtentRow[]): ChangePlan {
   const columns = volume.extents;
   assert.ok(columns !== null);
+  const external = new Set(state.lus.filter((lu) => lu.external).map((lu) => lu.index));
+  const reroutesReads = kind !== "switch" && rows.some((changed) => external.has(changed.lu_index ?? 0));
   return {
     kind,
     summary,
     baseGeneration: state.generation,
     diff: { base_generation: state.generation, generation: state.generation + 1, rows: [...rows] },
     holdRanges: extentRanges(volume, rows.map((changed) => changed.extent_index ?? 0)),
-    holdMode: "HOLD_MODE_WRITES",
+    holdMode: reroutesReads ? "HOLD_MODE_ALL" : "HOLD_MODE_WRITES",
     copy: undefined,
     newAreas: [],
     volumesAfter: replaceVolume(state, volumeAfter(volume, volume.size_bytes, columns.lu_index.length, rows)),

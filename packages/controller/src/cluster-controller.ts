@@ -311,10 +311,11 @@ export class ClusterController {
   }
 
   private startMigration(entry: JournalEntry & { copy_progress: CopyProgressRow[] }, extentSizeBytes: number, state: StoreState__Output): MigrationRun {
-    // The device that has every source mirrors and copies them, onto its own LUs or an external device's;
-    // extents on an external device are streamed by moves, since no device of ours sees their writes.
+    // The device mirrors and copies when one end of each extent is its own: from its LU onto another or an
+    // external device's, or from an external device's onto its LU (the apparatuses then send the extent's I/O
+    // to it). Between two external devices no device of ours sees the writes: extents are streamed by moves.
     const external = (luId: string | undefined): boolean => state.lus.find((lu) => lu.id === luId)?.external === true;
-    const offload = !entry.copy_progress.some((row) => external(row.source_lu_id));
+    const offload = !external(entry.target_lu_id) || !entry.copy_progress.some((row) => external(row.source_lu_id));
     const run = new MigrationRun(entry, extentSizeBytes, {
       ...(offload ? { mirrors: this.mirrorEffects() } : {}),
       moveExtent: (volume, extentIndex, toLuId) => this.moveExtent(volume, extentIndex, toLuId),

@@ -1,8 +1,9 @@
 /**
  * A storage area in mirror state (DESIGN.md "Online migration"), kept by the
- * device itself when source and destination are its own areas: every write
- * to the source area passes through here, so the device, not each
- * apparatus, applies the watermark. Below the watermark a write goes to both
+ * device itself when one of the two areas is its own (the other may be an
+ * external device's, external-lu.ts): every host write to the extent passes
+ * through here, so the device, not each apparatus, applies the watermark.
+ * Below the watermark a write goes to both
  * areas; above it to the source only. The copy goes chunk by chunk: only
  * writes overlapping the chunk being copied wait, for one chunk's copy, and
  * the copy waits for the writes already in flight there. Because no message
@@ -11,7 +12,7 @@
  * Overlapping writes to a mirrored area run one after another: two at once
  * could land in one order on the source and the other on the destination.
  */
-import type { MirrorDestination } from "./external-lu.js";
+import type { MirrorEnd } from "./external-lu.js";
 import type { LogicalUnit } from "./logical-unit.js";
 
 /** Where a mirror copies from and to, and how far it has come. */
@@ -51,6 +52,7 @@ export class AreaMirror {
   private durableWatermark: number;
   private readonly sourceBaseBytes: number;
   private readonly destinationBaseBytes: number;
+  private readonly watchedBaseBytes: number;
   private readonly inFlight = new Set<InFlight>();
   /** The chunk being copied, and when its copy ends. */
   private copying: (Span & { readonly done: Promise<void> }) | undefined = undefined;
@@ -58,15 +60,22 @@ export class AreaMirror {
   /** Why mirroring a write to the destination failed; from then on the mirror only writes the source, and is never in sync. */
   private writeFailure: string | undefined = undefined;
 
-  constructor(spec: MirrorSpec, readonly source: LogicalUnit, readonly destination: MirrorDestination) {
+  /**
+   * `watched` is the device's own LU whose area hosts' I/O reaches: the
+   * source, or, when the source is an external device's, the destination,
+   * to which the apparatuses then send the extent's I/O (reads then come
+   * from the source, which has every write).
+   */
+  constructor(spec: MirrorSpec, readonly source: MirrorEnd, readonly destination: MirrorEnd, readonly watched: LogicalUnit) {
     const { watermarkBytes, ...where } = spec;
     this.spec = where;
-    this.areaBytes = source.extentSizeBytes;
-    // Checked before anything is mirrored: an area past the destination's end is refused, not failed later.
+    this.areaBytes = watched.extentSizeBytes;
+    // Checked before anything is mirrored: an area past either end is refused, not failed later.
+    this.sourceBaseBytes = source.areaOffsetBytes(spec.sourceAreaIndex);
     this.destinationBaseBytes = destination.areaOffsetBytes(spec.destinationAreaIndex);
     this.watermark = watermarkBytes;
     this.durableWatermark = watermarkBytes;
-    this.sourceBaseBytes = source.areaOffsetBytes(spec.sourceAreaIndex);
+    this.watchedBaseBytes = watched === source ? this.sourceBaseBytes : this.destinationBaseBytes;
   }
 
   /** The durable watermark. */
@@ -99,12 +108,22 @@ export class AreaMirror {
     this.durableWatermark = Math.max(this.durableWatermark, Math.min(watermarkBytes, this.watermark));
   }
 
-  /** The source LU byte range this mirror watches. */
-  get sourceSpan(): Span {
-    return { startBytes: this.sourceBaseBytes, endBytes: this.sourceBaseBytes + this.areaBytes };
+  /** The byte range of the watched LU this mirror takes hosts' I/O for. */
+  get watchedSpan(): Span {
+    return { startBytes: this.watchedBaseBytes, endBytes: this.watchedBaseBytes + this.areaBytes };
   }
 
-  /** A host write of `data` at `areaOffsetBytes` within the source area. */
+  /** Reads arriving at the watched LU come from the source: true when the watched LU is the destination. */
+  get takesReads(): boolean {
+    return this.watched !== this.source;
+  }
+
+  /** A host read of `into.length` bytes at `areaOffsetBytes` within the area: the source has every write. */
+  read(areaOffsetBytes: number, into: Buffer): Promise<void> {
+    return this.source.read(this.sourceBaseBytes + areaOffsetBytes, into);
+  }
+
+  /** A host write of `data` at `areaOffsetBytes` within the area. */
   async write(areaOffsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
     const span = { startBytes: areaOffsetBytes, endBytes: areaOffsetBytes + data.length };
     await this.waitUntilClear(span);

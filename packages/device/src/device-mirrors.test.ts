@@ -42,7 +42,11 @@ async function openLus(): Promise<{ lu0: LogicalUnit; lu1: LogicalUnit; byId: (i
 }
 
 async function openMirrors(byId: (id: string) => LogicalUnit): Promise<DeviceMirrors> {
-  const mirrors = await DeviceMirrors.open(folder.path, { source: byId, destination: byId });
+  const mirrors = await DeviceMirrors.open(folder.path, {
+    own: byId,
+    external: (id) => { throw new Error(`no external LU ${id} here`); },
+    isExternal: () => false,
+  });
   opened.push(mirrors);
   return mirrors;
 }
@@ -198,7 +202,11 @@ describe("DeviceMirrors", () => {
     }
 
     async function mirrorsOnto(lus: ExternalLus, byId: (id: string) => LogicalUnit): Promise<DeviceMirrors> {
-      const mirrors = await DeviceMirrors.open(folder.path, { source: byId, destination: (id) => (id === externalId ? lus.get(id) : byId(id)) });
+      const mirrors = await DeviceMirrors.open(folder.path, {
+        own: (id) => (id === externalId ? undefined : byId(id)),
+        external: (id) => lus.get(id),
+        isExternal: (_state, id) => id === externalId,
+      });
       opened.push(mirrors);
       return mirrors;
     }
@@ -240,11 +248,69 @@ describe("DeviceMirrors", () => {
       const back = Buffer.alloc(4096);
       await lu0.read(lu0.areaOffsetBytes(1) + 8192, back);
       expect(back.equals(data)).toBe(true);
-      expect(mirrors.list()[0]).toMatchObject({ synced: false, failure: expect.stringMatching(/writing to external device ext1 \(nbd:\/\/127\.0\.0\.1:\d+\/disk\) failed/) as unknown });
+      expect(mirrors.list()[0]).toMatchObject({ synced: false, failure: expect.stringMatching(/external device ext1 \(nbd:\/\/127\.0\.0\.1:\d+\/disk\) failed a write: .*EIO/) as unknown });
       expect(() => { mirrors.checkSwitches(tableWith(0, 1), [{ volume: "v", extent_index: 0, lu_index: 2, area_index: 3 }]); })
-        .toThrow(/extent 0 of v cannot switch to ext1:disk area 3: its mirror is not in sync \(writing to external device ext1/);
+        .toThrow(/extent 0 of v cannot switch to ext1:disk area 3: its mirror is not in sync \(external device ext1 .* failed a write/);
       // Taking the extent out of mirror state, back on its source, is no switch.
       expect(() => { mirrors.checkSwitches(tableWith(0, 1), [{ volume: "v", extent_index: 0, lu_index: 0, area_index: 1 }]); }).not.toThrow();
+    });
+
+    it("fills an area of its own from an external source: set up at the commit, it takes the extent's I/O, and copies once started", async () => {
+      const { lu1, byId } = await openLus();
+      const flushes: string[] = [];
+      const provider = new MemoryExportProvider([{ name: "disk", sizeBytes: luBytes, contents: filled(luBytes, random(8)) }], (info) => {
+        if (info.operation === "flush") flushes.push(info.exportName);
+        return undefined;
+      });
+      const server = new NbdServer({ provider, port: 0 });
+      const { port } = await server.listen();
+      opened.push(server);
+      const lus = new ExternalLus(() => [{
+        index: 2, id: externalId, device_id: "ext1", nbd_uri: `nbd://127.0.0.1:${port}/disk`, size_bytes: luBytes, extent_size_bytes: areaBytes, external: true,
+      }]);
+      opened.push(lus);
+      const mirrors = await mirrorsOnto(lus, byId);
+      // Extent 0 of v is on ext1:disk area 1, in mirror state onto lu1 area 2.
+      const table = {
+        lus: [{ id: "lu0", index: 0 }, { id: "lu1", index: 1 }, { id: externalId, index: 2 }],
+        volumes: [{ name: "v", extents: { lu_index: [2], area_index: [1], mirror_lu_index_plus_one: [2], mirror_area_index: [2] } }],
+      } as unknown as StoreState__Output;
+      await mirrors.afterCommit(table, [{ volume: "v", extent_index: 0 }]);
+      // Not listed, not copying: the controller starts it.
+      expect(mirrors.list()).toEqual([]);
+      const source = (): Buffer => provider.dataOf("disk").subarray(areaBytes, 2 * areaBytes);
+      const atDestination = lu1.areaOffsetBytes(2);
+      const read = Buffer.alloc(65536);
+      await lu1.read(atDestination + 4096, read);
+      expect(read.equals(source().subarray(4096, 4096 + 65536))).toBe(true);
+      const written = filled(8192, random(9));
+      await lu1.write(atDestination + mirrorChunkBytes, written, false);
+      expect(source().subarray(mirrorChunkBytes, mirrorChunkBytes + 8192).equals(written)).toBe(true);
+      await lu1.flushForHost();
+      expect(flushes).toContain("disk");
+
+      const state = { stop: false };
+      const load = (async (): Promise<number> => {
+        const next = random(10);
+        let writes = 0;
+        // A field, not a local: the test sets it while this loop awaits.
+        while (!state.stop) {
+          const offsetBytes = Math.floor(next() * (areaBytes - 4096) / 512) * 512;
+          await lu1.write(atDestination + offsetBytes, filled(4096, next), false);
+          writes += 1;
+        }
+        return writes;
+      })();
+      await mirrors.start({ volume: "v", extentIndex: 0, sourceLuId: externalId, sourceAreaIndex: 1, destinationLuId: "lu1", destinationAreaIndex: 2, watermarkBytes: 0, group: "m", rateBytesPerSecond: 0 });
+      await until(() => mirrors.list()[0]?.synced === true, "the mirror to be in sync");
+      state.stop = true;
+      expect(await load).toBeGreaterThan(5);
+      expect((await readArea(lu1, 2)).equals(source())).toBe(true);
+      // The switch: extent 0 on lu1 area 2, no mirror; I/O there is the LU's own again.
+      await mirrors.afterCommit({ ...table, volumes: [{ name: "v", extents: { lu_index: [1], area_index: [2], mirror_lu_index_plus_one: [0], mirror_area_index: [0] } }] } as unknown as StoreState__Output, [{ volume: "v", extent_index: 0 }]);
+      expect(mirrors.list()).toEqual([]);
+      await lu1.write(atDestination, Buffer.alloc(4096, 3), false);
+      expect(source().subarray(0, 4096).equals(Buffer.alloc(4096, 3))).toBe(false);
     });
   });
 });

@@ -16,8 +16,8 @@ import type { ExtentRow, StoreState__Output } from "@switchyard/proto";
 import { AreaMirror, type MirrorSpec } from "./area-mirror.js";
 import { readFileIfExists, writeFileDurably } from "./durable-file.js";
 import { DeviceCorruptError, InvalidArgumentError, LimitExceededError, MirrorNotInSyncError } from "./errors.js";
-import type { MirrorDestination } from "./external-lu.js";
-import type { LogicalUnit, WriteInterceptor } from "./logical-unit.js";
+import type { MirrorEnd } from "./external-lu.js";
+import type { IoInterceptor, LogicalUnit } from "./logical-unit.js";
 
 export const mirrorsFileName = "mirrors.json";
 /** A chunk of a mirror's copy: the range whose writes wait while it is copied. */
@@ -31,10 +31,12 @@ export const mirrorListWaitMaxMs = 5_000;
 
 /** Where a mirror's areas are. */
 export interface MirrorEnds {
-  /** One of the device's own LUs, which sees every write: a mirror's source. NOT_FOUND otherwise. */
-  source(luId: string): LogicalUnit;
-  /** Any LU the store lists, the device's own or an external device's: a mirror's destination. */
-  destination(luId: string): MirrorDestination;
+  /** The device's own LU, or undefined when it has none by that id. */
+  own(luId: string): LogicalUnit | undefined;
+  /** An external device's LU the store lists; NOT_FOUND otherwise. */
+  external(luId: string): MirrorEnd;
+  /** True when the committed table lists `luId` as an external device's LU. */
+  isExternal(state: StoreState__Output, luId: string): boolean;
 }
 
 /** A mirror as the Device service reports it. */
@@ -55,8 +57,15 @@ export interface StartMirrorRequest extends MirrorSpec {
 
 interface MirrorEntry {
   readonly mirror: AreaMirror;
-  readonly group: string;
-  readonly rateBytesPerSecond: number;
+  group: string;
+  rateBytesPerSecond: number;
+  /**
+   * False for a mirror the device set up itself at the commit that put an
+   * external source's extent in mirror state: it mirrors at once (the
+   * apparatuses send that extent's I/O here from the release on) but copies,
+   * and is listed, only once StartMirror gives its group and rate.
+   */
+  started: boolean;
   /** Why its copy stopped (a read error on the source, say); the mirror goes on mirroring. */
   failure: string | undefined;
 }
@@ -64,12 +73,12 @@ interface MirrorEntry {
 const noop = (): void => undefined;
 const keyOf = (volume: string, extentIndex: number): string => `${volume}\u0000${extentIndex}`;
 
-export class DeviceMirrors implements WriteInterceptor {
+export class DeviceMirrors implements IoInterceptor {
   private readonly entries = new Map<string, MirrorEntry>();
   /** Per group, when its next chunk may start under its rate limit. */
   private readonly nextChunkAtMs = new Map<string, number>();
-  /** Mirrors by source LU and area: a write finds its mirror without a scan. */
-  private readonly bySourceArea = new Map<LogicalUnit, Map<number, AreaMirror>>();
+  /** Mirrors by watched LU and area: an I/O finds its mirror without a scan. */
+  private readonly byWatchedArea = new Map<LogicalUnit, Map<number, AreaMirror>>();
   /** Mirrors a copier is working on. */
   private readonly busy = new Set<MirrorEntry>();
   private copiers = 0;
@@ -90,13 +99,13 @@ export class DeviceMirrors implements WriteInterceptor {
   static async open(dir: string, ends: MirrorEnds): Promise<DeviceMirrors> {
     const mirrors = new DeviceMirrors(path.join(dir, mirrorsFileName), ends);
     const bytes = await readFileIfExists(mirrors.filePath);
-    if (bytes !== undefined) for (const request of parseMirrorsFile(bytes, mirrors.filePath)) mirrors.add(request);
+    if (bytes !== undefined) for (const request of parseMirrorsFile(bytes, mirrors.filePath)) mirrors.add(request, true);
     mirrors.startCopiers();
     return mirrors;
   }
 
   list(): MirrorStatus[] {
-    return [...this.entries.values()].map((entry) => {
+    return [...this.entries.values()].filter((entry) => entry.started).map((entry) => {
       const { mirror, group, rateBytesPerSecond } = entry;
       const failure = failureOf(entry);
       return { ...mirror.spec, watermarkBytes: mirror.watermarkBytes, synced: mirror.synced && failure === undefined, group, rateBytesPerSecond, failure: failure ?? "" };
@@ -137,13 +146,20 @@ export class DeviceMirrors implements WriteInterceptor {
    */
   async start(request: StartMirrorRequest): Promise<MirrorStatus> {
     const existing = this.entries.get(keyOf(request.volume, request.extentIndex));
-    if (existing === undefined) {
-      this.add(request);
+    if (existing !== undefined && !sameAreas(existing.mirror.spec, request)) {
+      throw new InvalidArgumentError(`extent ${request.extentIndex} of ${request.volume} is being mirrored to ${existing.mirror.spec.destinationLuId} area ${existing.mirror.spec.destinationAreaIndex} already`);
+    }
+    if (existing === undefined || !existing.started) {
+      checkRate(request.rateBytesPerSecond);
+      if (existing === undefined) {
+        this.add(request, true);
+      } else {
+        // Set up at its commit, mirroring since: it keeps its own watermark, from which nothing was copied yet.
+        Object.assign(existing, { started: true, group: request.group, rateBytesPerSecond: request.rateBytesPerSecond });
+      }
       await this.save();
       this.bumpProgress();
       this.startCopiers();
-    } else if (!sameAreas(existing.mirror.spec, request)) {
-      throw new InvalidArgumentError(`extent ${request.extentIndex} of ${request.volume} is being mirrored to ${existing.mirror.spec.destinationLuId} area ${existing.mirror.spec.destinationAreaIndex} already`);
     }
     return this.statusOf(request.volume, request.extentIndex);
   }
@@ -180,7 +196,8 @@ export class DeviceMirrors implements WriteInterceptor {
    * After a commit: ends every mirror the committed table no longer has.
    * Runs before the commit is answered.
    */
-  async afterCommit(state: StoreState__Output): Promise<void> {
+  async afterCommit(state: StoreState__Output, rows?: readonly ExtentRow[]): Promise<void> {
+    this.adoptExternalSources(state, rows);
     const ended: AreaMirror[] = [];
     for (const [key, { mirror }] of this.entries) {
       if (tableHasMirror(state, mirror.spec)) continue;
@@ -196,28 +213,75 @@ export class DeviceMirrors implements WriteInterceptor {
   }
 
   write(lu: LogicalUnit, offsetBytes: number, data: Buffer, fua: boolean): Promise<void> | undefined {
-    const end = offsetBytes + data.length;
-    const byArea = this.bySourceArea.get(lu);
-    if (byArea === undefined || data.length === 0) return undefined;
-    // A host write lies within one area (apparatuses split at extents); an administrator's may span a few.
+    return this.split(lu, offsetBytes, data, () => true,
+      (mirror, areaOffsetBytes, part) => mirror.write(areaOffsetBytes, part, fua),
+      (at, part) => lu.writeDirect(at, part, fua));
+  }
+
+  /** Reads of an area filled from an external source come from that source; others are left to the LU. */
+  read(lu: LogicalUnit, offsetBytes: number, into: Buffer): Promise<void> | undefined {
+    return this.split(lu, offsetBytes, into, (mirror) => mirror.takesReads,
+      (mirror, areaOffsetBytes, part) => mirror.read(areaOffsetBytes, part),
+      (at, part) => lu.readDirect(at, part));
+  }
+
+  /** A host's FLUSH of `lu` also flushes the other end of every mirror it is watched for. */
+  flush(lu: LogicalUnit): Promise<void> | undefined {
+    const byArea = this.byWatchedArea.get(lu);
+    if (byArea === undefined) return undefined;
+    const others = new Set<MirrorEnd>();
+    for (const mirror of byArea.values()) others.add(mirror.watched === mirror.source ? mirror.destination : mirror.source);
+    return Promise.all([...others].map((end) => end.flush())).then(() => undefined);
+  }
+
+  /**
+   * Splits an I/O on `lu` at the edges of the watched areas it touches:
+   * the parts in areas whose mirror `takes` go to it, the rest to the LU.
+   * A host I/O lies within one area (apparatuses split at extents); an
+   * administrator's may span a few. Undefined when no mirror takes a part.
+   */
+  private split(lu: LogicalUnit, offsetBytes: number, buffer: Buffer, takes: (mirror: AreaMirror) => boolean,
+    toMirror: (mirror: AreaMirror, areaOffsetBytes: number, part: Buffer) => Promise<void>,
+    toLu: (offsetBytes: number, part: Buffer) => Promise<void>): Promise<void> | undefined {
+    const end = offsetBytes + buffer.length;
+    const byArea = this.byWatchedArea.get(lu);
+    if (byArea === undefined || buffer.length === 0) return undefined;
     const touched: AreaMirror[] = [];
     for (let area = Math.floor(offsetBytes / lu.extentSizeBytes); area * lu.extentSizeBytes < end; area += 1) {
       const mirror = byArea.get(area);
-      if (mirror !== undefined) touched.push(mirror);
+      if (mirror !== undefined && takes(mirror)) touched.push(mirror);
     }
     if (touched.length === 0) return undefined;
     const parts: Promise<void>[] = [];
     let at = offsetBytes;
     for (const mirror of touched) {
-      const span = mirror.sourceSpan;
-      if (at < span.startBytes) parts.push(lu.writeDirect(at, data.subarray(at - offsetBytes, span.startBytes - offsetBytes), fua));
+      const span = mirror.watchedSpan;
+      if (at < span.startBytes) parts.push(toLu(at, buffer.subarray(at - offsetBytes, span.startBytes - offsetBytes)));
       const partEnd = Math.min(end, span.endBytes);
       const partStart = Math.max(at, span.startBytes);
-      parts.push(mirror.write(partStart - span.startBytes, data.subarray(partStart - offsetBytes, partEnd - offsetBytes), fua));
+      parts.push(toMirror(mirror, partStart - span.startBytes, buffer.subarray(partStart - offsetBytes, partEnd - offsetBytes)));
       at = partEnd;
     }
-    if (at < end) parts.push(lu.writeDirect(at, data.subarray(at - offsetBytes), fua));
+    if (at < end) parts.push(toLu(at, buffer.subarray(at - offsetBytes)));
     return Promise.all(parts).then(() => undefined);
+  }
+
+  /**
+   * Sets up, mirroring but not yet copying, every mirror the committed table
+   * has from an external device's area onto one of this device's: the
+   * apparatuses send such an extent's I/O here from the commit's release
+   * on, and a write must reach the source from the first. Only `rows` are
+   * looked at, so a commit costs its diff; the whole table on open.
+   */
+  private adoptExternalSources(state: StoreState__Output, rows: readonly ExtentRow[] | undefined): void {
+    const candidates = rows?.map((row) => ({ volume: row.volume ?? "", extentIndex: row.extent_index ?? 0 })) ??
+      state.volumes.flatMap((volume) => (volume.extents?.mirror_lu_index_plus_one ?? []).map((_, extentIndex) => ({ volume: volume.name, extentIndex })));
+    for (const { volume, extentIndex } of candidates) {
+      if (this.entries.has(keyOf(volume, extentIndex))) continue;
+      const spec = mirrorInTable(state, volume, extentIndex);
+      if (spec === undefined || !this.ends.isExternal(state, spec.sourceLuId) || this.ends.own(spec.destinationLuId) === undefined) continue;
+      this.add({ ...spec, watermarkBytes: 0, group: "", rateBytesPerSecond: 0 }, false);
+    }
   }
 
   /** Stops copying and saves where each copy got to, for the next open. */
@@ -241,16 +305,20 @@ export class DeviceMirrors implements WriteInterceptor {
     return status;
   }
 
-  private add(request: StartMirrorRequest): void {
+  private add(request: StartMirrorRequest, started: boolean): void {
     if (this.entries.size >= mirrorsMax) throw new LimitExceededError(`the device keeps at most ${mirrorsMax} mirrors`);
-    const source = this.ends.source(request.sourceLuId);
-    const destination = this.ends.destination(request.destinationLuId);
-    if (!Number.isSafeInteger(request.watermarkBytes) || request.watermarkBytes < 0 || request.watermarkBytes > source.extentSizeBytes) {
-      throw new InvalidArgumentError(`watermark ${request.watermarkBytes} is not within an area of ${source.extentSizeBytes} bytes`);
+    const ownSource = this.ends.own(request.sourceLuId);
+    const ownDestination = this.ends.own(request.destinationLuId);
+    const watched = ownSource ?? ownDestination;
+    if (watched === undefined) {
+      throw new InvalidArgumentError(`neither ${request.sourceLuId} nor ${request.destinationLuId} is an LU of this device: it would see none of the extent's I/O`);
     }
-    if (!Number.isSafeInteger(request.rateBytesPerSecond) || request.rateBytesPerSecond < 0) {
-      throw new InvalidArgumentError(`copy rate ${request.rateBytesPerSecond} bytes per second is not a whole number >= 0`);
+    const source = ownSource ?? this.ends.external(request.sourceLuId);
+    const destination = ownDestination ?? this.ends.external(request.destinationLuId);
+    if (!Number.isSafeInteger(request.watermarkBytes) || request.watermarkBytes < 0 || request.watermarkBytes > watched.extentSizeBytes) {
+      throw new InvalidArgumentError(`watermark ${request.watermarkBytes} is not within an area of ${watched.extentSizeBytes} bytes`);
     }
+    checkRate(request.rateBytesPerSecond);
     if (source.id === destination.id && request.sourceAreaIndex === request.destinationAreaIndex) {
       throw new InvalidArgumentError(`a mirror of ${source.id} area ${request.sourceAreaIndex} onto itself`);
     }
@@ -259,27 +327,27 @@ export class DeviceMirrors implements WriteInterceptor {
       const taken = areas.some(([luId, area]) => (luId === request.sourceLuId && area === request.sourceAreaIndex) || (luId === request.destinationLuId && area === request.destinationAreaIndex));
       if (taken) throw new InvalidArgumentError(`${request.sourceLuId} area ${request.sourceAreaIndex} or ${request.destinationLuId} area ${request.destinationAreaIndex} is in another mirror`);
     }
-    const mirror = new AreaMirror(request, source, destination);
-    this.entries.set(keyOf(request.volume, request.extentIndex), { mirror, group: request.group, rateBytesPerSecond: request.rateBytesPerSecond, failure: undefined });
-    let byArea = this.bySourceArea.get(source);
+    const mirror = new AreaMirror(request, source, destination, watched);
+    this.entries.set(keyOf(request.volume, request.extentIndex), { mirror, group: request.group, rateBytesPerSecond: request.rateBytesPerSecond, started, failure: undefined });
+    let byArea = this.byWatchedArea.get(watched);
     if (byArea === undefined) {
       byArea = new Map();
-      this.bySourceArea.set(source, byArea);
+      this.byWatchedArea.set(watched, byArea);
     }
-    byArea.set(request.sourceAreaIndex, mirror);
-    source.interceptWrites(this);
+    byArea.set(watched === source ? request.sourceAreaIndex : request.destinationAreaIndex, mirror);
+    watched.intercept(this);
   }
 
   private remove(key: string): boolean {
     const entry = this.entries.get(key);
     if (entry === undefined) return false;
     this.entries.delete(key);
-    const source = entry.mirror.source;
-    const byArea = this.bySourceArea.get(source);
-    byArea?.delete(entry.mirror.spec.sourceAreaIndex);
+    const { mirror } = entry;
+    const byArea = this.byWatchedArea.get(mirror.watched);
+    byArea?.delete(mirror.watched === mirror.source ? mirror.spec.sourceAreaIndex : mirror.spec.destinationAreaIndex);
     if (byArea?.size === 0) {
-      this.bySourceArea.delete(source);
-      source.interceptWrites(undefined);
+      this.byWatchedArea.delete(mirror.watched);
+      mirror.watched.intercept(undefined);
     }
     return true;
   }
@@ -301,7 +369,8 @@ export class DeviceMirrors implements WriteInterceptor {
   }
 
   private writeFile(): Promise<void> {
-    const requests: StartMirrorRequest[] = [...this.entries.values()].map(({ mirror, group, rateBytesPerSecond }) => ({
+    // A mirror not started yet is set up again from the table on open.
+    const requests: StartMirrorRequest[] = [...this.entries.values()].filter((entry) => entry.started).map(({ mirror, group, rateBytesPerSecond }) => ({
       ...mirror.spec, watermarkBytes: mirror.watermarkBytes, group, rateBytesPerSecond,
     }));
     return writeFileDurably(this.filePath, JSON.stringify({ formatVersion: 1, mirrors: requests }, null, 2) + "\n");
@@ -316,7 +385,7 @@ export class DeviceMirrors implements WriteInterceptor {
 
   private uncopiedCount(): number {
     let count = 0;
-    for (const entry of this.entries.values()) if (!entry.mirror.copied && failureOf(entry) === undefined) count += 1;
+    for (const entry of this.entries.values()) if (entry.started && !entry.mirror.copied && failureOf(entry) === undefined) count += 1;
     return count;
   }
 
@@ -407,7 +476,7 @@ export class DeviceMirrors implements WriteInterceptor {
 
   private takeMirror(): MirrorEntry | undefined {
     for (const entry of this.entries.values()) {
-      if (entry.mirror.copied || failureOf(entry) !== undefined || this.busy.has(entry)) continue;
+      if (!entry.started || entry.mirror.copied || failureOf(entry) !== undefined || this.busy.has(entry)) continue;
       this.busy.add(entry);
       return entry;
     }
@@ -431,6 +500,27 @@ function failureOf(entry: MirrorEntry): string | undefined {
 function sameAreas(a: Omit<MirrorSpec, "watermarkBytes">, b: MirrorSpec): boolean {
   return a.sourceLuId === b.sourceLuId && a.sourceAreaIndex === b.sourceAreaIndex &&
     a.destinationLuId === b.destinationLuId && a.destinationAreaIndex === b.destinationAreaIndex;
+}
+
+function checkRate(rateBytesPerSecond: number): void {
+  if (!Number.isSafeInteger(rateBytesPerSecond) || rateBytesPerSecond < 0) {
+    throw new InvalidArgumentError(`copy rate ${rateBytesPerSecond} bytes per second is not a whole number >= 0`);
+  }
+}
+
+/** The extent's mirror as the committed table has it, or undefined when it is in no mirror state. */
+function mirrorInTable(state: StoreState__Output, volumeName: string, extentIndex: number): Omit<MirrorSpec, "watermarkBytes"> | undefined {
+  const columns = state.volumes.find((candidate) => candidate.name === volumeName)?.extents;
+  const mirrorLuPlusOne = columns?.mirror_lu_index_plus_one[extentIndex] ?? 0;
+  if (columns == null || mirrorLuPlusOne === 0) return undefined;
+  const luId = (index: number | undefined): string | undefined => state.lus.find((lu) => lu.index === index)?.id;
+  const sourceLuId = luId(columns.lu_index[extentIndex]);
+  const destinationLuId = luId(mirrorLuPlusOne - 1);
+  if (sourceLuId === undefined || destinationLuId === undefined) return undefined;
+  return {
+    volume: volumeName, extentIndex, sourceLuId, sourceAreaIndex: columns.area_index[extentIndex] ?? 0,
+    destinationLuId, destinationAreaIndex: columns.mirror_area_index[extentIndex] ?? 0,
+  };
 }
 
 /**

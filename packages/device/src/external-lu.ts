@@ -1,10 +1,11 @@
 /**
- * An external device's LU (any NBD server the store lists, issue 5) as the
- * destination of a mirror: the device copies an area of its own LU onto it
- * and mirrors the area's writes there, so the bytes go from the device that
- * has them straight to the target, with the same watermark and chunk holds
- * as between its own LUs (docs/design-notes.md says why not through the
- * controller).
+ * An external device's LU (any NBD server the store lists, issue 5) as one
+ * end of a mirror: the device copies an area of its own LU onto it and
+ * mirrors the area's writes there, or fills an area of its own from it while
+ * the apparatuses send that extent's I/O through the device. Either way the
+ * bytes go straight between the device and the server, with the same
+ * watermark and chunk holds as between its own LUs (docs/design-notes.md
+ * says why not through the controller).
  *
  * One connection per LU, opened on first use and shared by every mirror to
  * it; a connection that broke is replaced on the next use, so a target that
@@ -18,8 +19,8 @@ import { DeviceError, NotFoundError, OutOfRangeError } from "./errors.js";
 /** Bound on connecting and on each request: a server gone fails the copy, and the host write it mirrored keeps its source. */
 export const externalRequestTimeoutMs = 10_000;
 
-/** What a mirror needs of its destination: a LogicalUnit, or an ExternalLu. */
-export interface MirrorDestination {
+/** What a mirror needs of either of its areas' LUs: a LogicalUnit, or an ExternalLu. */
+export interface MirrorEnd {
   readonly id: string;
   areaOffsetBytes(areaIndex: number): number;
   read(offsetBytes: number, into: Buffer): Promise<void>;
@@ -36,7 +37,7 @@ export interface ExternalLuEntry {
   readonly extentSizeBytes: number;
 }
 
-export class ExternalLu implements MirrorDestination {
+export class ExternalLu implements MirrorEnd {
   readonly id: string;
   private client: Promise<NbdClient> | undefined = undefined;
   private closed = false;
@@ -54,15 +55,15 @@ export class ExternalLu implements MirrorDestination {
   }
 
   read(offsetBytes: number, into: Buffer): Promise<void> {
-    return this.call("reading from", (client) => client.read(offsetBytes, into));
+    return this.call("failed a read", (client) => client.read(offsetBytes, into));
   }
 
   writeDirect(offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
-    return this.call("writing to", (client) => client.write(offsetBytes, data, fua));
+    return this.call("failed a write", (client) => client.write(offsetBytes, data, fua));
   }
 
   flush(): Promise<void> {
-    return this.call("flushing", (client) => client.flush());
+    return this.call("failed a flush", (client) => client.flush());
   }
 
   async close(): Promise<void> {
@@ -72,14 +73,24 @@ export class ExternalLu implements MirrorDestination {
     await client?.close();
   }
 
-  /** Runs one request; any failure names the device, its address and what was being done. */
-  private async call(what: string, request: (client: NbdClient) => Promise<void>): Promise<void> {
+  /** Runs one request; any failure names the device, its address and what failed, as the controller's copies do. */
+  private async call(failed: string, request: (client: NbdClient) => Promise<void>): Promise<void> {
+    let client: NbdClient;
     try {
-      await request(await this.connected());
+      client = await this.connected();
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new DeviceError("IO_FAILED", `${what} external device ${this.entry.deviceId} (${this.entry.nbdUri}) failed: ${reason}`, { cause: error });
+      throw this.failure("could not be reached", error);
     }
+    try {
+      await request(client);
+    } catch (error) {
+      throw this.failure(failed, error);
+    }
+  }
+
+  private failure(what: string, error: unknown): DeviceError {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new DeviceError("IO_FAILED", `external device ${this.entry.deviceId} (${this.entry.nbdUri}) ${what}: ${reason}`, { cause: error });
   }
 
   private async connected(): Promise<NbdClient> {

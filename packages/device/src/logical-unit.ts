@@ -73,9 +73,14 @@ function returnCopyBuffer(buffer: Buffer): void {
   if (copyBuffers.length < copyBuffersPooledMax) copyBuffers.push(buffer);
 }
 
-/** Takes the writes that touch a mirrored area; undefined leaves a write to the LU. */
-export interface WriteInterceptor {
+/** Takes the I/O that touches a mirrored area (device-mirrors.ts). */
+export interface IoInterceptor {
+  /** Takes a write, or undefined to leave it to the LU. */
   write(lu: LogicalUnit, offsetBytes: number, data: Buffer, fua: boolean): Promise<void> | undefined;
+  /** Takes a read, or undefined to leave it to the LU. */
+  read(lu: LogicalUnit, offsetBytes: number, into: Buffer): Promise<void> | undefined;
+  /** What else a host's FLUSH of the LU must make durable, or undefined for nothing. */
+  flush(lu: LogicalUnit): Promise<void> | undefined;
 }
 
 export interface LogicalUnitOptions {
@@ -213,7 +218,7 @@ export class LogicalUnit {
   private failure: DeviceError | undefined;
   private flushRunning: Promise<void> | undefined;
   private flushNext: Promise<void> | undefined;
-  private interceptor: WriteInterceptor | undefined = undefined;
+  private interceptor: IoInterceptor | undefined = undefined;
   private readonly readValve: SyncIoValve;
   private readonly writeValve: SyncIoValve;
   /** A second descriptor opened O_DSYNC on first use, for writes that must be durable on their own (writeThrough). */
@@ -316,8 +321,16 @@ export class LogicalUnit {
     return undefined;
   }
 
-  /** Fills all of `into` from `offsetBytes`. */
+  /**
+   * Fills all of `into` from `offsetBytes`. A read of an area that a mirror
+   * fills from an external source goes to that source (device-mirrors.ts).
+   */
   read(offsetBytes: number, into: Buffer): Promise<void> {
+    return this.interceptor?.read(this, offsetBytes, into) ?? this.start(offsetBytes, into, false);
+  }
+
+  /** read, past any mirror: for the mirror itself. */
+  readDirect(offsetBytes: number, into: Buffer): Promise<void> {
     return this.start(offsetBytes, into, false);
   }
 
@@ -330,8 +343,8 @@ export class LogicalUnit {
     return this.interceptor?.write(this, offsetBytes, data, fua) ?? this.writeDirect(offsetBytes, data, fua);
   }
 
-  /** Sends writes touching mirrored areas to their mirrors; one per device. */
-  interceptWrites(interceptor: WriteInterceptor | undefined): void {
+  /** Sends I/O touching mirrored areas to their mirrors; one per device. */
+  intercept(interceptor: IoInterceptor | undefined): void {
     this.interceptor = interceptor;
   }
 
@@ -372,6 +385,16 @@ export class LogicalUnit {
     request.reject = noop;
     if (this.pool.length < requestsPooledMax) this.pool.push(request);
     if (this.inFlightCount === 0 && this.closing !== undefined) this.closing();
+  }
+
+  /**
+   * A host's FLUSH: this LU, and wherever mirrors copied its writes (a
+   * mirror's destination, or an external source mirrored here), since either
+   * may be the one the extent lives on after the next commit.
+   */
+  flushForHost(): Promise<void> {
+    const others = this.interceptor?.flush(this);
+    return others === undefined ? this.flush() : Promise.all([this.flush(), others]).then(() => undefined);
   }
 
   /**

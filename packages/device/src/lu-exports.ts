@@ -91,7 +91,7 @@ class LogicalUnitExport implements NbdExport {
   }
 
   flush(): Promise<void> {
-    return this.refused() ?? this.lu.flush().catch(rethrowAsNbd);
+    return this.refused() ?? this.lu.flushForHost().catch(rethrowAsNbd);
   }
 
   /** NBD proto.md: trim is advisory; nothing is freed, so there is nothing to make durable. */

@@ -194,15 +194,11 @@ export class StorageDevice {
         throw error;
       });
       const luById = new Map(lus.map((lu) => [lu.id, lu]));
-      const ownLu = (id: string): LogicalUnit => {
-        const lu = luById.get(id);
-        if (lu === undefined) throw new NotFoundError(`no LU ${id} on this device`);
-        return lu;
-      };
       const externals = new ExternalLus(() => store.view().state.lus);
       const mirrors = await DeviceMirrors.open(dir, {
-        source: ownLu,
-        destination: (id) => luById.get(id) ?? externals.get(id),
+        own: (id) => luById.get(id),
+        external: (id) => externals.get(id),
+        isExternal: (state, id) => state.lus.some((lu) => lu.id === id && lu.external),
       }).catch(async (error: unknown) => {
         await store.close();
         throw error;
@@ -283,7 +279,7 @@ export class StorageDevice {
       this.mirrors.checkSwitches(this.store.view().state, delta.diff?.rows ?? []);
     };
     const sequence = await this.store.append(delta, { guard });
-    await this.mirrors.afterCommit(this.store.view().state);
+    await this.mirrors.afterCommit(this.store.view().state, delta.diff?.rows ?? []);
     return sequence;
   }
 

@@ -174,6 +174,11 @@ describe("an external device (nbdkit)", () => {
     const back = await cli(["migrate", "pat", "--to", "lu0", "--watch", "--json"], migrationTimeoutMs);
     assertSucceeded(back);
     expect(new Set(await extentLus("pat"))).toEqual(new Set(["lu0"]));
+    // Both ways in mirror state, by the device: onto the server, and off it with the extents' I/O through the device.
+    const changes = jsonOfSuccess(await cli(["change", "list", "--json"]));
+    const summaries = Array.isArray(changes) ? changes.map((change) => (isRecord(change) ? String(change.summary) : "")) : [];
+    expect(summaries.filter((summary) => /^mirror \d+ extents? of pat to (ext1:disk|lu0)$/.test(summary)).map((summary) => summary.split(" ").at(-1))).toEqual(["ext1:disk", "lu0"]);
+    expect(summaries.filter((summary) => summary.startsWith("move extent") && summary.includes(" of pat "))).toEqual([]);
 
     await load.stop();
     expect(load.history.found().slice(0, 5)).toEqual([]);

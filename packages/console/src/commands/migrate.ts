@@ -37,13 +37,13 @@ export const migrate: Command = {
   summary: "move a volume's extents to another LU while hosts do I/O, with progress",
   help: `Usage: switchyard migrate NAME --to LU|DEVICE:LU [--extents A-B] [--rate 200MiB/s] [--watch] [--dir DIR | --endpoint HOST:PORT] [--json]
 
-Moves the volume's extents (all, or A to B) that are not on LU yet. From
-the device's own LUs, onto another of them or an external device, extents
-go into mirror state in batches: the device writes below each one's
-watermark to both areas and copies it chunk by chunk itself, holding only
-the chunk being copied, and a change switches the extents in sync to their
-copies. Off an external device, the controller streams one extent at a
-time while its writes are held.
+Moves the volume's extents (all, or A to B) that are not on LU yet, in
+mirror state, in batches: the device writes below each one's watermark to
+both areas and copies it chunk by chunk itself, holding only the chunk
+being copied, and a change switches the extents in sync to their copies.
+That works between the device's LUs and onto or off an external device;
+only between two external devices does the controller stream one extent at
+a time while its writes are held.
 Hosts go on reading and writing through every apparatus. The copy progress
 table is kept in the configuration store, and the device keeps its
 watermarks, so the migration resumes after a crash of any part.
