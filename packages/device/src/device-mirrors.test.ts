@@ -45,7 +45,6 @@ async function openMirrors(byId: (id: string) => LogicalUnit): Promise<DeviceMir
   const mirrors = await DeviceMirrors.open(folder.path, {
     own: byId,
     external: (id) => { throw new Error(`no external LU ${id} here`); },
-    isExternal: () => false,
   });
   opened.push(mirrors);
   return mirrors;
@@ -205,7 +204,6 @@ describe("DeviceMirrors", () => {
       const mirrors = await DeviceMirrors.open(folder.path, {
         own: (id) => (id === externalId ? undefined : byId(id)),
         external: (id) => lus.get(id),
-        isExternal: (_state, id) => id === externalId,
       });
       opened.push(mirrors);
       return mirrors;
@@ -232,7 +230,7 @@ describe("DeviceMirrors", () => {
       const copy = provider.dataOf("disk").subarray(3 * areaBytes, 4 * areaBytes);
       expect(copy.equals(await readArea(lu0, 1))).toBe(true);
       // The switch: the extent on the destination.
-      expect(() => { mirrors.checkSwitches(tableWith(0, 1), [{ volume: "v", extent_index: 0, lu_index: 2, area_index: 3 }]); }).not.toThrow();
+      expect(() => { mirrors.checkCommit(tableWith(0, 1), [{ volume: "v", extent_index: 0, lu_index: 2, area_index: 3 }]); }).not.toThrow();
     });
 
     it("keeps a host write whose mirror fails on the source, reports the failure, and refuses the switch", async () => {
@@ -249,10 +247,10 @@ describe("DeviceMirrors", () => {
       await lu0.read(lu0.areaOffsetBytes(1) + 8192, back);
       expect(back.equals(data)).toBe(true);
       expect(mirrors.list()[0]).toMatchObject({ synced: false, failure: expect.stringMatching(/external device ext1 \(nbd:\/\/127\.0\.0\.1:\d+\/disk\) failed a write: .*EIO/) as unknown });
-      expect(() => { mirrors.checkSwitches(tableWith(0, 1), [{ volume: "v", extent_index: 0, lu_index: 2, area_index: 3 }]); })
+      expect(() => { mirrors.checkCommit(tableWith(0, 1), [{ volume: "v", extent_index: 0, lu_index: 2, area_index: 3 }]); })
         .toThrow(/extent 0 of v cannot switch to ext1:disk area 3: its mirror is not in sync \(external device ext1 .* failed a write/);
       // Taking the extent out of mirror state, back on its source, is no switch.
-      expect(() => { mirrors.checkSwitches(tableWith(0, 1), [{ volume: "v", extent_index: 0, lu_index: 0, area_index: 1 }]); }).not.toThrow();
+      expect(() => { mirrors.checkCommit(tableWith(0, 1), [{ volume: "v", extent_index: 0, lu_index: 0, area_index: 1 }]); }).not.toThrow();
     });
 
     it("fills an area of its own from an external source: set up at the commit, it takes the extent's I/O, and copies once started", async () => {
@@ -272,10 +270,14 @@ describe("DeviceMirrors", () => {
       const mirrors = await mirrorsOnto(lus, byId);
       // Extent 0 of v is on ext1:disk area 1, in mirror state onto lu1 area 2.
       const table = {
-        lus: [{ id: "lu0", index: 0 }, { id: "lu1", index: 1 }, { id: externalId, index: 2 }],
+        lus: [{ id: "lu0", index: 0 }, { id: "lu1", index: 1 }, { id: externalId, index: 2, external: true }],
         volumes: [{ name: "v", extents: { lu_index: [2], area_index: [1], mirror_lu_index_plus_one: [2], mirror_area_index: [2] } }],
       } as unknown as StoreState__Output;
-      await mirrors.afterCommit(table, [{ volume: "v", extent_index: 0 }]);
+      const mirrorRow = { volume: "v", extent_index: 0, lu_index: 2, area_index: 1, mirror_lu_index_plus_one: 2, mirror_area_index: 2 };
+      expect(() => { mirrors.checkCommit(table, [mirrorRow]); }).not.toThrow();
+      expect(() => { mirrors.checkCommit({ ...table, lus: [...table.lus, { id: "ext2:disk", index: 3, external: true }] } as unknown as StoreState__Output, [{ ...mirrorRow, lu_index: 3 }]); })
+        .toThrow(/no LU "ext2:disk"/);
+      await mirrors.afterCommit(table, [mirrorRow]);
       // Not listed, not copying: the controller starts it.
       expect(mirrors.list()).toEqual([]);
       const source = (): Buffer => provider.dataOf("disk").subarray(areaBytes, 2 * areaBytes);
@@ -307,7 +309,8 @@ describe("DeviceMirrors", () => {
       expect(await load).toBeGreaterThan(5);
       expect((await readArea(lu1, 2)).equals(source())).toBe(true);
       // The switch: extent 0 on lu1 area 2, no mirror; I/O there is the LU's own again.
-      await mirrors.afterCommit({ ...table, volumes: [{ name: "v", extents: { lu_index: [1], area_index: [2], mirror_lu_index_plus_one: [0], mirror_area_index: [0] } }] } as unknown as StoreState__Output, [{ volume: "v", extent_index: 0 }]);
+      await mirrors.afterCommit({ ...table, volumes: [{ name: "v", extents: { lu_index: [1], area_index: [2], mirror_lu_index_plus_one: [0], mirror_area_index: [0] } }] } as unknown as StoreState__Output,
+        [{ volume: "v", extent_index: 0, lu_index: 1, area_index: 2, mirror_lu_index_plus_one: 0 }]);
       expect(mirrors.list()).toEqual([]);
       await lu1.write(atDestination, Buffer.alloc(4096, 3), false);
       expect(source().subarray(0, 4096).equals(Buffer.alloc(4096, 3))).toBe(false);

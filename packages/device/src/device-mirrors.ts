@@ -35,8 +35,6 @@ export interface MirrorEnds {
   own(luId: string): LogicalUnit | undefined;
   /** An external device's LU the store lists; NOT_FOUND otherwise. */
   external(luId: string): MirrorEnd;
-  /** True when the committed table lists `luId` as an external device's LU. */
-  isExternal(state: StoreState__Output, luId: string): boolean;
 }
 
 /** A mirror as the Device service reports it. */
@@ -176,9 +174,24 @@ export class DeviceMirrors implements IoInterceptor {
    * Before a commit, in its turn: refuses rows that would put an extent on
    * its mirror's destination while the mirror is not in sync, for example
    * because a mirrored write failed there after the controller saw it in
-   * sync. A switch then can never lose a write the host was told is done.
+   * sync, so that a switch can never lose a write the host was told is
+   * done; and rows that put an external source's extent in mirror state
+   * onto this device when it could not set that mirror up (afterCommit).
    */
-  checkSwitches(state: StoreState__Output, rows: readonly ExtentRow[]): void {
+  checkCommit(state: StoreState__Output, rows: readonly ExtentRow[]): void {
+    this.checkSwitches(state, rows);
+    // A mirror from an external source must be set up once the commit lands; refused now if it cannot be.
+    let adopted = 0;
+    for (const row of rows) {
+      const spec = externalSourceMirror(state, row);
+      if (spec === undefined || this.entries.has(keyOf(spec.volume, spec.extentIndex))) continue;
+      this.ends.external(spec.sourceLuId);
+      adopted += 1;
+    }
+    if (this.entries.size + adopted > mirrorsMax) throw new LimitExceededError(`the device keeps at most ${mirrorsMax} mirrors`);
+  }
+
+  private checkSwitches(state: StoreState__Output, rows: readonly ExtentRow[]): void {
     for (const row of rows) {
       const entry = this.entries.get(keyOf(row.volume ?? "", row.extent_index ?? 0));
       if (entry === undefined) continue;
@@ -274,12 +287,15 @@ export class DeviceMirrors implements IoInterceptor {
    * looked at, so a commit costs its diff; the whole table on open.
    */
   private adoptExternalSources(state: StoreState__Output, rows: readonly ExtentRow[] | undefined): void {
-    const candidates = rows?.map((row) => ({ volume: row.volume ?? "", extentIndex: row.extent_index ?? 0 })) ??
-      state.volumes.flatMap((volume) => (volume.extents?.mirror_lu_index_plus_one ?? []).map((_, extentIndex) => ({ volume: volume.name, extentIndex })));
-    for (const { volume, extentIndex } of candidates) {
-      if (this.entries.has(keyOf(volume, extentIndex))) continue;
-      const spec = mirrorInTable(state, volume, extentIndex);
-      if (spec === undefined || !this.ends.isExternal(state, spec.sourceLuId) || this.ends.own(spec.destinationLuId) === undefined) continue;
+    const specs = rows?.map((row) => externalSourceMirror(state, row)) ?? state.volumes.flatMap((volume) => {
+      const columns = volume.extents;
+      return (columns?.mirror_lu_index_plus_one ?? []).map((_, extentIndex) => externalSourceMirror(state, {
+        volume: volume.name, extent_index: extentIndex, lu_index: columns?.lu_index[extentIndex], area_index: columns?.area_index[extentIndex],
+        mirror_lu_index_plus_one: columns?.mirror_lu_index_plus_one[extentIndex], mirror_area_index: columns?.mirror_area_index[extentIndex],
+      }));
+    });
+    for (const spec of specs) {
+      if (spec === undefined || this.entries.has(keyOf(spec.volume, spec.extentIndex)) || this.ends.own(spec.destinationLuId) === undefined) continue;
       this.add({ ...spec, watermarkBytes: 0, group: "", rateBytesPerSecond: 0 }, false);
     }
   }
@@ -508,18 +524,16 @@ function checkRate(rateBytesPerSecond: number): void {
   }
 }
 
-/** The extent's mirror as the committed table has it, or undefined when it is in no mirror state. */
-function mirrorInTable(state: StoreState__Output, volumeName: string, extentIndex: number): Omit<MirrorSpec, "watermarkBytes"> | undefined {
-  const columns = state.volumes.find((candidate) => candidate.name === volumeName)?.extents;
-  const mirrorLuPlusOne = columns?.mirror_lu_index_plus_one[extentIndex] ?? 0;
-  if (columns == null || mirrorLuPlusOne === 0) return undefined;
-  const luId = (index: number | undefined): string | undefined => state.lus.find((lu) => lu.index === index)?.id;
-  const sourceLuId = luId(columns.lu_index[extentIndex]);
-  const destinationLuId = luId(mirrorLuPlusOne - 1);
-  if (sourceLuId === undefined || destinationLuId === undefined) return undefined;
+/** The mirror a row puts its extent in when it is from an external device's area; undefined otherwise. */
+function externalSourceMirror(state: StoreState__Output, row: ExtentRow): Omit<MirrorSpec, "watermarkBytes"> | undefined {
+  const mirrorLuPlusOne = row.mirror_lu_index_plus_one ?? 0;
+  if (mirrorLuPlusOne === 0) return undefined;
+  const source = state.lus.find((lu) => lu.index === (row.lu_index ?? 0));
+  const destination = state.lus.find((lu) => lu.index === mirrorLuPlusOne - 1);
+  if (source?.external !== true || destination === undefined || destination.external) return undefined;
   return {
-    volume: volumeName, extentIndex, sourceLuId, sourceAreaIndex: columns.area_index[extentIndex] ?? 0,
-    destinationLuId, destinationAreaIndex: columns.mirror_area_index[extentIndex] ?? 0,
+    volume: row.volume ?? "", extentIndex: row.extent_index ?? 0, sourceLuId: source.id, sourceAreaIndex: row.area_index ?? 0,
+    destinationLuId: destination.id, destinationAreaIndex: row.mirror_area_index ?? 0,
   };
 }
 

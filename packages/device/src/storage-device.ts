@@ -198,7 +198,6 @@ export class StorageDevice {
       const mirrors = await DeviceMirrors.open(dir, {
         own: (id) => luById.get(id),
         external: (id) => externals.get(id),
-        isExternal: (state, id) => state.lus.some((lu) => lu.id === id && lu.external),
       }).catch(async (error: unknown) => {
         await store.close();
         throw error;
@@ -276,7 +275,7 @@ export class StorageDevice {
     this.checkEpoch(epoch);
     const guard = (): void => {
       this.checkEpoch(epoch);
-      this.mirrors.checkSwitches(this.store.view().state, delta.diff?.rows ?? []);
+      this.mirrors.checkCommit(this.store.view().state, delta.diff?.rows ?? []);
     };
     const sequence = await this.store.append(delta, { guard });
     await this.mirrors.afterCommit(this.store.view().state, delta.diff?.rows ?? []);
