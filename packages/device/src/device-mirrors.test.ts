@@ -11,7 +11,7 @@ import type { StoreState__Output } from "@switchyard/proto";
 import { DeviceMirrors, mirrorChunkBytes, mirrorListWaitMaxMs, type StartMirrorRequest } from "./device-mirrors.js";
 import { ExternalLus } from "./external-lu.js";
 import { LogicalUnit } from "./logical-unit.js";
-import { MemoryExportProvider, NbdError, NbdServer } from "./nbd/index.js";
+import { MemoryExportProvider, NbdError, NbdServer, type MemoryOperationGate } from "./nbd/index.js";
 import { temporaryFolder, type TemporaryFolder } from "./testing.js";
 
 const areaBytes = 8 << 20;
@@ -187,9 +187,9 @@ describe("DeviceMirrors", () => {
   describe("onto an external device (a real NBD server, in memory)", () => {
     const externalId = "ext1:disk";
 
-    async function external(failWrites: () => boolean): Promise<{ provider: MemoryExportProvider; lus: ExternalLus }> {
-      const provider = new MemoryExportProvider([{ name: "disk", sizeBytes: luBytes }], (info) =>
-        info.operation === "write" && failWrites() ? Promise.reject(new NbdError("EIO", "injected write failure")) : undefined);
+    /** The server's one export, "disk", as the store would list it; `gate` sees (and may fail) each request. */
+    async function external(gate: MemoryOperationGate, contents?: Buffer): Promise<{ provider: MemoryExportProvider; lus: ExternalLus }> {
+      const provider = new MemoryExportProvider([{ name: "disk", sizeBytes: luBytes, ...(contents === undefined ? {} : { contents }) }], gate);
       const server = new NbdServer({ provider, port: 0 });
       const { port } = await server.listen();
       opened.push(server);
@@ -218,7 +218,7 @@ describe("DeviceMirrors", () => {
     it("copies the area there under racing writes and lets the switch commit", async () => {
       const { lu0, byId } = await openLus();
       await lu0.write(0, filled(3 * areaBytes, random(5)), false);
-      const { provider, lus } = await external(() => false);
+      const { provider, lus } = await external(() => undefined);
       const mirrors = await mirrorsOnto(lus, byId);
       let stop = false;
       const load = writeLoad(lu0, 6, () => stop);
@@ -236,7 +236,7 @@ describe("DeviceMirrors", () => {
     it("keeps a host write whose mirror fails on the source, reports the failure, and refuses the switch", async () => {
       const { lu0, byId } = await openLus();
       let failing = false;
-      const { lus } = await external(() => failing);
+      const { lus } = await external((info) => (info.operation === "write" && failing ? Promise.reject(new NbdError("EIO", "injected write failure")) : undefined));
       const mirrors = await mirrorsOnto(lus, byId);
       await mirrors.start(onto);
       await until(() => mirrors.list()[0]?.synced === true, "the mirror to be in sync");
@@ -256,17 +256,10 @@ describe("DeviceMirrors", () => {
     it("fills an area of its own from an external source: set up at the commit, it takes the extent's I/O, and copies once started", async () => {
       const { lu1, byId } = await openLus();
       const flushes: string[] = [];
-      const provider = new MemoryExportProvider([{ name: "disk", sizeBytes: luBytes, contents: filled(luBytes, random(8)) }], (info) => {
+      const { provider, lus } = await external((info) => {
         if (info.operation === "flush") flushes.push(info.exportName);
         return undefined;
-      });
-      const server = new NbdServer({ provider, port: 0 });
-      const { port } = await server.listen();
-      opened.push(server);
-      const lus = new ExternalLus(() => [{
-        index: 2, id: externalId, device_id: "ext1", nbd_uri: `nbd://127.0.0.1:${port}/disk`, size_bytes: luBytes, extent_size_bytes: areaBytes, external: true,
-      }]);
-      opened.push(lus);
+      }, filled(luBytes, random(8)));
       const mirrors = await mirrorsOnto(lus, byId);
       // Extent 0 of v is on ext1:disk area 1, in mirror state onto lu1 area 2.
       const table = {
