@@ -30,6 +30,8 @@ class Recorder implements MigrationEffects {
   failAt: number | undefined;
   loseLeaseAt: number | undefined;
   refuseAt: number | undefined;
+  /** Journal writes of an ended migration are refused (this controller was deposed). */
+  refuseEnd = false;
   onMove: ((extentIndex: number) => void) | undefined;
 
   moveExtent(_volume: string, extentIndex: number): Promise<{ info: ChangeInfo; destinationAreaIndex: number }> {
@@ -43,6 +45,7 @@ class Recorder implements MigrationEffects {
   }
 
   persist(journaled: JournalEntry): Promise<void> {
+    if (this.refuseEnd && journaled.state !== "CHANGE_STATE_RUNNING") return Promise.reject(new ControllerError("FAILED_PRECONDITION", "epoch 3 is below the arbiter's 4"));
     this.persisted.push({ state: String(journaled.state ?? ""), done: (journaled.copy_progress ?? []).filter((row) => row.state === "done").length });
     return Promise.resolve();
   }
@@ -138,4 +141,14 @@ describe("MigrationRun", () => {
     expect(effects.persisted.at(-1)?.state).toBe("CHANGE_STATE_RUNNING");
     expect(run.info().state).toBe("CHANGE_STATE_RUNNING");
   });
+
+  it("shows no outcome the journal refused: a deposed controller's failure stays its own", async () => {
+    const effects = new Recorder();
+    effects.refuseAt = 1;
+    effects.refuseEnd = true;
+    const run = new MigrationRun(entry(3), extentBytes, effects);
+    await expect(run.run()).rejects.toThrow(/epoch 3 is below/);
+    expect(run.info().state).toBe("CHANGE_STATE_RUNNING");
+  });
 });
+

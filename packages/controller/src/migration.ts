@@ -191,10 +191,16 @@ export class MigrationRun {
     if (waitMs > 0) await this.effects.sleep(waitMs);
   }
 
+  /**
+   * Ends the migration in the journal, and only then here. A controller
+   * deposed meanwhile (a device restart gives the lease to another at once)
+   * may see a table its successor moved on and conclude a failure; its
+   * journal write is refused, and its console must not show an outcome the
+   * successor, still running the migration, does not share.
+   */
   private async finish(state: "CHANGE_STATE_COMMITTED" | "CHANGE_STATE_CANCELLED" | "CHANGE_STATE_FAILED", message: string): Promise<void> {
-    this.entry.state = state;
-    this.entry.message = message;
-    this.entry.ended_at_ms = Math.round(this.effects.now());
-    await this.effects.persist(this.entry);
+    const ended = { state, message, ended_at_ms: Math.round(this.effects.now()) };
+    await this.effects.persist({ ...this.entry, ...ended });
+    Object.assign(this.entry, ended);
   }
 }

@@ -6,7 +6,8 @@
 // middle of a migration, the migration fails with a line naming the device,
 // the volume keeps working on its sources (other volumes flush as ever), and
 // nothing is lost; a migration off the server, whose extents' I/O goes
-// through the device meanwhile, resumes after the device crashes.
+// through the device meanwhile, resumes after the device crashes; and a
+// volume moves between two such servers, streamed by the controller.
 // Method: nbdkit (file plugin, a sparse file in the test's folder) and a
 // cluster of processes (`device serve`, three `apparatus serve`, which reach
 // the server with their own NBD clients); the CLI as a child process; the
@@ -289,5 +290,41 @@ describe("an external device (nbdkit)", () => {
     await reader.close();
     expect(await firstDifference("a1", "pat")).toBeUndefined();
   }, failureTimeoutMs + migrationTimeoutMs);
+
+  it("moves a volume from one external device to another, streamed by the controller, identical byte for byte under host I/O", async () => {
+    const disk = join(scratchDir, "second.img");
+    await writeFile(disk, "");
+    await truncate(disk, externalBytes);
+    const second = await Nbdkit.start(disk);
+    try {
+      assertSucceeded(await cli(["device", "add-external", "ext2", second.uri("disk")]));
+      for (let offset = 0; offset < volumeBytes; offset += hostBlockBytes) expected.writeUInt32BE(0, offset);
+      await writeVolume("a1", "pat", expected);
+      assertSucceeded(await cli(["migrate", "pat", "--to", "ext1", "--watch", "--json"], migrationTimeoutMs));
+      const load = await startHostLoad(cluster, writersAndReaders(["a2", "a3"]), "pat", volumeBytes / hostBlockBytes);
+      const across = await cli(["migrate", "pat", "--to", "ext2:disk", "--watch", "--json"], migrationTimeoutMs);
+      assertSucceeded(across);
+      expect(new Set(await extentLus("pat"))).toEqual(new Set(["ext2:disk"]));
+      // No device of ours sees the writes there: each extent moved by a change whose copy the controller streamed.
+      const changes = jsonOfSuccess(await cli(["change", "list", "--json"]));
+      const summaries = Array.isArray(changes) ? changes.map((change) => (isRecord(change) ? String(change.summary) : "")) : [];
+      expect(summaries.filter((summary) => /^move extent \d+ of pat from ext1:disk:\d+ to ext2:disk:\d+$/.test(summary))).toHaveLength(volumeBytes / extentBytes);
+      await load.stop();
+      expect(load.history.found().slice(0, 5)).toEqual([]);
+      const block = Buffer.alloc(hostBlockBytes);
+      const reader = await cluster.connect("a1", "pat");
+      for (const index of load.history.writtenBlocks()) {
+        await reader.read(index * hostBlockBytes, block);
+        block.copy(expected, index * hostBlockBytes);
+      }
+      await reader.close();
+      expect(await firstDifference("a3", "pat")).toBeUndefined();
+      // Back to the device, so that the volume does not outlive the server.
+      assertSucceeded(await cli(["migrate", "pat", "--to", "lu0", "--watch", "--json"], migrationTimeoutMs));
+      expect(await firstDifference("a2", "pat")).toBeUndefined();
+    } finally {
+      await second.kill();
+    }
+  }, 3 * migrationTimeoutMs);
 });
 
