@@ -18,7 +18,7 @@ import { rm, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertOneLineFailure, assertSucceeded, jsonOfSuccess, isRecord, makeScratchDir, mebibyte, requireTools, runCli, type CommandResult } from "./appliance.js";
-import { ProcessCluster, hostBlockBytes, startHostLoad, writersAndReaders, type ApparatusId } from "./cluster.js";
+import { ProcessCluster, hostBlockBytes, startHostLoad, writersAndReaders, type ApparatusId, type HostLoad } from "./cluster.js";
 import { Nbdkit } from "./nbdkit.js";
 
 const volumeBytes = 256 * mebibyte;
@@ -64,6 +64,34 @@ function cli(args: readonly string[], timeoutMs?: number): Promise<CommandResult
 }
 
 
+
+/** The volume written whole with `expected`, its checker tags cleared, and the history checker's hosts started on a2 and a3. */
+async function startCheckedLoad(): Promise<HostLoad> {
+  // The checker takes a block's first 4 bytes for the write that put it there, 0 before any.
+  for (let offset = 0; offset < volumeBytes; offset += hostBlockBytes) expected.writeUInt32BE(0, offset);
+  await writeVolume("a1", "pat", expected);
+  return startHostLoad(cluster, writersAndReaders(["a2", "a3"]), "pat", volumeBytes / hostBlockBytes);
+}
+
+/** Stops the hosts, requires the checker to find nothing, and takes their last writes into `expected`: the checker vouched for them. */
+async function stopCheckedLoad(load: HostLoad): Promise<void> {
+  await load.stop();
+  expect(load.history.found().slice(0, 5)).toEqual([]);
+  expect(load.history.writtenBlocks().length).toBeGreaterThan(0);
+  const block = Buffer.alloc(hostBlockBytes);
+  const reader = await cluster.connect("a1", "pat");
+  for (const index of load.history.writtenBlocks()) {
+    await reader.read(index * hostBlockBytes, block);
+    block.copy(expected, index * hostBlockBytes);
+  }
+  await reader.close();
+}
+
+/** The summaries of the changes in the journal, oldest first. */
+async function changeSummaries(): Promise<string[]> {
+  const changes = jsonOfSuccess(await cli(["change", "list", "--json"]));
+  return Array.isArray(changes) ? changes.map((change) => (isRecord(change) ? String(change.summary) : "")) : [];
+}
 
 async function extentLus(volume: string): Promise<string[]> {
   const shown = jsonOfSuccess(await cli(["volume", "show", volume, "--json"]));
@@ -166,10 +194,7 @@ describe("an external device (nbdkit)", () => {
   it("takes a 256 MiB volume and gives it back identical byte for byte, while hosts write and read through every apparatus", async () => {
     assertSucceeded(await cli(["volume", "create", "pat", "--size", "256MiB", "--lu", "lu0"]));
     expected = randomBytes(volumeBytes);
-    // The checker takes a block's first 4 bytes for the write that put it there, 0 before any: the pattern keeps them 0.
-    for (let offset = 0; offset < volumeBytes; offset += hostBlockBytes) expected.writeUInt32BE(0, offset);
-    await writeVolume("a1", "pat", expected);
-    const load = await startHostLoad(cluster, writersAndReaders(["a2", "a3"]), "pat", volumeBytes / hostBlockBytes);
+    const load = await startCheckedLoad();
 
     const onto = await cli(["migrate", "pat", "--to", "ext1:disk", "--watch", "--json"], migrationTimeoutMs);
     assertSucceeded(onto);
@@ -179,22 +204,11 @@ describe("an external device (nbdkit)", () => {
     assertSucceeded(back);
     expect(new Set(await extentLus("pat"))).toEqual(new Set(["lu0"]));
     // Both ways in mirror state, by the device: onto the server, and off it with the extents' I/O through the device.
-    const changes = jsonOfSuccess(await cli(["change", "list", "--json"]));
-    const summaries = Array.isArray(changes) ? changes.map((change) => (isRecord(change) ? String(change.summary) : "")) : [];
+    const summaries = await changeSummaries();
     expect(summaries.filter((summary) => /^mirror \d+ extents? of pat to (ext1:disk|lu0)$/.test(summary)).map((summary) => summary.split(" ").at(-1))).toEqual(["ext1:disk", "lu0"]);
     expect(summaries.filter((summary) => summary.startsWith("move extent") && summary.includes(" of pat "))).toEqual([]);
 
-    await load.stop();
-    expect(load.history.found().slice(0, 5)).toEqual([]);
-    expect(load.history.writtenBlocks().length).toBeGreaterThan(0);
-    // The hosts' last writes are part of what the volume must hold now; the checker vouched for them.
-    const block = Buffer.alloc(hostBlockBytes);
-    const reader = await cluster.connect("a1", "pat");
-    for (const index of load.history.writtenBlocks()) {
-      await reader.read(index * hostBlockBytes, block);
-      block.copy(expected, index * hostBlockBytes);
-    }
-    await reader.close();
+    await stopCheckedLoad(load);
     expect(await firstDifference("a1", "pat")).toBeUndefined();
     expect(await firstDifference("a3", "pat")).toBeUndefined();
   }, 3 * migrationTimeoutMs);
@@ -268,10 +282,7 @@ describe("an external device (nbdkit)", () => {
   }, failureTimeoutMs * 2);
 
   it("resumes a migration off the server after the device crashes mid-copy, the extents' I/O going through it, and loses nothing", async () => {
-    // A new checker starts from blocks that no write has tagged: the earlier hosts' tags are cleared first.
-    for (let offset = 0; offset < volumeBytes; offset += hostBlockBytes) expected.writeUInt32BE(0, offset);
-    await writeVolume("a1", "pat", expected);
-    const load = await startHostLoad(cluster, writersAndReaders(["a2", "a3"]), "pat", volumeBytes / hostBlockBytes);
+    const load = await startCheckedLoad();
     const started = jsonOfSuccess(await cli(["migrate", "pat", "--to", "lu0", "--rate", `${(2 * slowRateBytesPerSecond) / mebibyte}MiB/s`, "--json"]));
     const id = isRecord(started) ? String(started.id) : "";
     await waitForChange(id, (change) => change.copied_bytes >= 2 * extentBytes, failureTimeoutMs);
@@ -279,15 +290,7 @@ describe("an external device (nbdkit)", () => {
     const finished = await waitForChange(id, (change) => change.state !== "running", migrationTimeoutMs);
     expect(finished).toMatchObject({ state: "committed", copied_bytes: volumeBytes });
     expect(new Set(await extentLus("pat"))).toEqual(new Set(["lu0"]));
-    await load.stop();
-    expect(load.history.found().slice(0, 5)).toEqual([]);
-    const block = Buffer.alloc(hostBlockBytes);
-    const reader = await cluster.connect("a1", "pat");
-    for (const index of load.history.writtenBlocks()) {
-      await reader.read(index * hostBlockBytes, block);
-      block.copy(expected, index * hostBlockBytes);
-    }
-    await reader.close();
+    await stopCheckedLoad(load);
     expect(await firstDifference("a1", "pat")).toBeUndefined();
   }, failureTimeoutMs + migrationTimeoutMs);
 
@@ -298,26 +301,14 @@ describe("an external device (nbdkit)", () => {
     const second = await Nbdkit.start(disk);
     try {
       assertSucceeded(await cli(["device", "add-external", "ext2", second.uri("disk")]));
-      for (let offset = 0; offset < volumeBytes; offset += hostBlockBytes) expected.writeUInt32BE(0, offset);
-      await writeVolume("a1", "pat", expected);
       assertSucceeded(await cli(["migrate", "pat", "--to", "ext1", "--watch", "--json"], migrationTimeoutMs));
-      const load = await startHostLoad(cluster, writersAndReaders(["a2", "a3"]), "pat", volumeBytes / hostBlockBytes);
+      const load = await startCheckedLoad();
       const across = await cli(["migrate", "pat", "--to", "ext2:disk", "--watch", "--json"], migrationTimeoutMs);
       assertSucceeded(across);
       expect(new Set(await extentLus("pat"))).toEqual(new Set(["ext2:disk"]));
       // No device of ours sees the writes there: each extent moved by a change whose copy the controller streamed.
-      const changes = jsonOfSuccess(await cli(["change", "list", "--json"]));
-      const summaries = Array.isArray(changes) ? changes.map((change) => (isRecord(change) ? String(change.summary) : "")) : [];
-      expect(summaries.filter((summary) => /^move extent \d+ of pat from ext1:disk:\d+ to ext2:disk:\d+$/.test(summary))).toHaveLength(volumeBytes / extentBytes);
-      await load.stop();
-      expect(load.history.found().slice(0, 5)).toEqual([]);
-      const block = Buffer.alloc(hostBlockBytes);
-      const reader = await cluster.connect("a1", "pat");
-      for (const index of load.history.writtenBlocks()) {
-        await reader.read(index * hostBlockBytes, block);
-        block.copy(expected, index * hostBlockBytes);
-      }
-      await reader.close();
+      expect((await changeSummaries()).filter((summary) => /^move extent \d+ of pat from ext1:disk:\d+ to ext2:disk:\d+$/.test(summary))).toHaveLength(volumeBytes / extentBytes);
+      await stopCheckedLoad(load);
       expect(await firstDifference("a3", "pat")).toBeUndefined();
       // Back to the device, so that the volume does not outlive the server.
       assertSucceeded(await cli(["migrate", "pat", "--to", "lu0", "--watch", "--json"], migrationTimeoutMs));
