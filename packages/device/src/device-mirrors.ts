@@ -148,11 +148,11 @@ export class DeviceMirrors implements IoInterceptor {
       throw new InvalidArgumentError(`extent ${request.extentIndex} of ${request.volume} is being mirrored to ${existing.mirror.spec.destinationLuId} area ${existing.mirror.spec.destinationAreaIndex} already`);
     }
     if (existing === undefined || !existing.started) {
-      checkRate(request.rateBytesPerSecond);
       if (existing === undefined) {
         this.add(request, true);
       } else {
         // Set up at its commit, mirroring since: it keeps its own watermark, from which nothing was copied yet.
+        checkRate(request.rateBytesPerSecond);
         Object.assign(existing, { started: true, group: request.group, rateBytesPerSecond: request.rateBytesPerSecond });
       }
       await this.save();

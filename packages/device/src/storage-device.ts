@@ -107,7 +107,7 @@ export class StorageDevice {
   readonly openLog: readonly string[];
 
   private readonly lusById: ReadonlyMap<string, LogicalUnit>;
-  /** External devices' LUs that mirrors copy onto. */
+  /** External devices' LUs that mirrors copy onto or from. */
   private readonly externals: ExternalLus;
   /**
    * Registration keys (fencing), kept in registrations.json by
