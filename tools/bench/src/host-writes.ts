@@ -16,8 +16,21 @@ const inFlightPerConnectionMax = 256;
 const issueTickMs = 2;
 const nbdTimeoutMs = 30_000;
 
-/** What the benchmark is doing while a write is issued: before the first measured phase (undefined), a quiet phase, or one of changes. */
-export type Phase = "baseline" | "moves";
+/**
+ * What the benchmark is doing while a write is issued: before the first
+ * measured phase (undefined), a quiet phase, one of changes, or one with a
+ * lowest-priority busy loop beside the load (pause-latency.ts --idle-load).
+ */
+export type Phase = "baseline" | "moves" | "idle-load";
+/** How each phase is logged in WriteLog.phase; 0 is before the first measured phase. */
+export const phaseCodes: Readonly<Record<Phase, number>> = { baseline: 1, moves: 2, "idle-load": 3 };
+
+/** What the benchmark tells the load as it goes: the phase and round now, and when to stop. */
+export interface LoadState {
+  phase: Phase | undefined;
+  round: number;
+  stop: boolean;
+}
 
 /** Every write's start (wall-clock ms, as the controller stamps phases), latency, extent and phase; preallocated. */
 export class WriteLog {
@@ -27,6 +40,8 @@ export class WriteLog {
   readonly phase: Uint8Array;
   /** Which client (apparatus) the write went through. */
   readonly client: Uint8Array;
+  /** The round of phases it was issued in (state.round). */
+  readonly round: Uint16Array;
   count = 0;
   skipped = 0;
 
@@ -36,6 +51,7 @@ export class WriteLog {
     this.extentIndex = new Int32Array(capacity);
     this.phase = new Uint8Array(capacity);
     this.client = new Uint8Array(capacity);
+    this.round = new Uint16Array(capacity);
   }
 
   get full(): boolean {
@@ -48,7 +64,7 @@ export function wallNowMs(): number {
 }
 
 /** Issues writes at `rate` per second, round robin over `clients`, until `stop` is set. */
-export async function writeLoad(clients: readonly NbdClient[], extentCount: number, rate: number, log: WriteLog, state: { phase: Phase | undefined; stop: boolean }): Promise<void> {
+export async function writeLoad(clients: readonly NbdClient[], extentCount: number, rate: number, log: WriteLog, state: LoadState): Promise<void> {
   const data = Buffer.alloc(blockBytes, 0x5a);
   const blocksPerExtent = extentBytes / blockBytes;
   const startedMs = performance.now();
@@ -73,7 +89,8 @@ export async function writeLoad(clients: readonly NbdClient[], extentCount: numb
       const extentIndex = Math.floor(Math.random() * extentCount);
       log.extentIndex[index] = extentIndex;
       log.client[index] = clientIndex;
-      log.phase[index] = state.phase === undefined ? 0 : state.phase === "baseline" ? 1 : 2;
+      log.phase[index] = state.phase === undefined ? 0 : phaseCodes[state.phase];
+      log.round[index] = state.round;
       log.startMs[index] = wallNowMs();
       const offsetBytes = extentIndex * extentBytes + Math.floor(Math.random() * blocksPerExtent) * blockBytes;
       const write = client.write(offsetBytes, data).then(() => {

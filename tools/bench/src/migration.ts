@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Cluster, percentile } from "./cluster.js";
-import { WriteLog, connectAll, writeLoad, type Phase } from "./host-writes.js";
+import { WriteLog, connectAll, writeLoad, type LoadState } from "./host-writes.js";
 import { benchArguments, runToolChecked, sleep } from "./processes.js";
 
 const mebibyte = 1 << 20;
@@ -99,7 +99,7 @@ async function underLoad(cluster: Cluster, settings: ReturnType<typeof options>,
   const clients = await connectAll(cluster);
   const extentCount = (settings.sizeMebibytes * mebibyte) / extentBytes;
   const log = new WriteLog(settings.rate * (2 * settings.seconds + 600));
-  const state: { phase: Phase | undefined; stop: boolean } = { phase: "baseline", stop: false };
+  const state: LoadState = { phase: "baseline", round: 0, stop: false };
   const load = writeLoad(clients, extentCount, settings.rate, log, state);
   let seconds: number;
   try {
