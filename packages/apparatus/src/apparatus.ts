@@ -335,6 +335,7 @@ export class VirtualizationApparatus {
       this.io.gate.release(abandoned.changeId);
     }
     await this.drain();
+    this.backends.retainExternal(table.lus);
   }
 
   /** Waits for the I/O admitted so far; returns how many requests that was. */

@@ -34,6 +34,13 @@ export interface BackendSet {
    * those a volume maps (IoPath.flush).
    */
   flushAll(): Promise<void>;
+  /**
+   * Closes the connections to external servers that `lus` (a newly loaded
+   * table's) no longer lists: a removed external device is not kept open.
+   * Called once the I/O admitted under the old table has drained; the
+   * connections close in the background.
+   */
+  retainExternal(lus: readonly LogicalUnit__Output[]): void;
   close(): Promise<void>;
 }
 
@@ -53,6 +60,8 @@ export type IoRefusal = (apparatusId: string, key: string) => string | undefined
 export class LocalBackendSet implements BackendSet {
   private readonly backends: ReadonlyMap<string, AreaBackend>;
   private readonly guarded = new Map<string, AreaBackend>();
+  /** The server each external LU in `guarded` was opened on, by LU id. */
+  private readonly guardedExternal = new Map<string, string>();
   /** External devices' LUs are not files of this process: they are reached over NBD, as from anywhere. */
   private readonly external = new ExternalBackends();
   private readonly refusal: IoRefusal | undefined;
@@ -71,6 +80,7 @@ export class LocalBackendSet implements BackendSet {
     if (found === undefined) throw new Error(`LU ${lu.id} is not in this process`);
     const guarded = this.refusal === undefined ? found : this.guard(found);
     this.guarded.set(lu.id, guarded);
+    if (lu.external) this.guardedExternal.set(lu.id, lu.nbd_uri);
     return guarded;
   }
 
@@ -107,6 +117,17 @@ export class LocalBackendSet implements BackendSet {
   async flushAll(): Promise<void> {
     // External LUs are flushed per volume by the I/O path: a server that is down must not fail every volume's FLUSH.
     await Promise.all(Array.from(this.backends, ([luId, backend]) => (this.guarded.get(luId) ?? backend).flush()));
+  }
+
+  retainExternal(lus: readonly LogicalUnit__Output[]): void {
+    const listed = new Set(lus.filter((lu) => lu.external).map((lu) => lu.id));
+    for (const [luId, uri] of this.guardedExternal) {
+      if (listed.has(luId) && lus.some((lu) => lu.id === luId && lu.nbd_uri === uri)) continue;
+      // A device added again under the same name may be another server: look it up afresh.
+      this.guarded.delete(luId);
+      this.guardedExternal.delete(luId);
+    }
+    this.external.retain(lus);
   }
 
   async close(): Promise<void> {

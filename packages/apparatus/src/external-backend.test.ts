@@ -2,9 +2,12 @@
 // the device's own process too, under the device's fencing check there; a
 // server that restarts between requests costs no failed request; and the
 // backend set's FLUSH of the devices' LUs does not depend on external
-// servers (the I/O path flushes those a volume maps).
+// servers (the I/O path flushes those a volume maps); a table without an
+// external device's LU closes its connection, and a device added again under
+// the same name on another server is reached there.
 // Method: the project's NBD server on loopback serving memory, stopped and
 // started again on the same port.
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryExportProvider, NbdServer } from "@switchyard/device/nbd";
 import type { LogicalUnit__Output } from "@switchyard/proto";
@@ -23,6 +26,14 @@ async function serve(provider: MemoryExportProvider, port = 0): Promise<{ server
   const address = await server.listen();
   servers.push(server);
   return { server, port: address.port };
+}
+
+/** Until `server` has `count` connections open; closing happens in the background. */
+async function untilConnections(server: NbdServer, count: number): Promise<void> {
+  for (let tries = 0; server.connectionCount !== count; tries += 1) {
+    if (tries > 200) throw new Error(`${server.connectionCount} connections open, not ${count}`);
+    await sleep(10);
+  }
 }
 
 function externalLu(port: number): LogicalUnit__Output {
@@ -57,6 +68,32 @@ describe("external LUs in a backend set", () => {
     const back = Buffer.alloc(6);
     await set.backend(lu).read(0, back);
     expect(back.toString()).toBe("before");
+    await set.close();
+  });
+});
+
+describe("retainExternal", () => {
+  it.each([
+    ["in the device's process", (): LocalBackendSet | NbdBackendSet => new LocalBackendSet(new Map(), () => undefined)],
+    ["over NBD", (): LocalBackendSet | NbdBackendSet => new NbdBackendSet()],
+  ])("closes the connection to a removed device and reaches a new server under the same LU id (%s)", async (_where, makeSet) => {
+    const firstProvider = new MemoryExportProvider([{ name: "disk", sizeBytes: exportBytes }]);
+    const secondProvider = new MemoryExportProvider([{ name: "disk", sizeBytes: exportBytes }]);
+    const first = await serve(firstProvider);
+    const second = await serve(secondProvider);
+    const set = makeSet();
+    set.identify({ apparatusId: "a0", key: "k" });
+    const lu = externalLu(first.port);
+    await set.backend(lu).write(0, Buffer.from("first"), false);
+    set.retainExternal([lu]);
+    expect(first.server.connectionCount).toBe(1);
+    set.retainExternal([]);
+    await untilConnections(first.server, 0);
+    const again = externalLu(second.port);
+    set.retainExternal([again]);
+    await set.backend(again).write(0, Buffer.from("second"), false);
+    expect(secondProvider.dataOf("disk").subarray(0, 6).toString()).toBe("second");
+    expect(firstProvider.dataOf("disk").subarray(0, 6).toString()).toBe("first\0");
     await set.close();
   });
 });

@@ -118,6 +118,19 @@ export class ExternalBackends {
     return backend;
   }
 
+  /**
+   * Closes the connections to servers no external LU of `lus` is on, in the
+   * background: a table load does not wait for a server's goodbye.
+   */
+  retain(lus: readonly LogicalUnit__Output[]): void {
+    const listed = new Set(lus.filter((lu) => lu.external).map((lu) => lu.nbd_uri));
+    for (const [uri, backend] of this.backends) {
+      if (listed.has(uri)) continue;
+      this.backends.delete(uri);
+      void backend.close();
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.all(Array.from(this.backends.values(), (backend) => backend.close()));
     this.backends.clear();
@@ -154,6 +167,10 @@ export class NbdBackendSet implements BackendSet {
   async flushAll(): Promise<void> {
     // External LUs are flushed per volume by the I/O path: a server that is down must not fail every volume's FLUSH.
     await Promise.all(Array.from(this.backends.values(), (backend) => backend.flush()));
+  }
+
+  retainExternal(lus: readonly LogicalUnit__Output[]): void {
+    this.external.retain(lus);
   }
 
   async close(): Promise<void> {

@@ -96,6 +96,12 @@ export class ConsoleClient {
     return response.device;
   }
 
+  /** `device remove-external`: the device as it was listed before its removal. */
+  async removeExternalDevice(name: string): Promise<DeviceStatus__Output | null> {
+    const response = await callUnary<{ device: DeviceStatus__Output | null }>((done) => this.client.RemoveExternalDevice({ name }, this.options(), done));
+    return response.device;
+  }
+
   /** The change now and at every update until it ends; no deadline, as a migration may take hours. */
   async *watchChange(id: string): AsyncGenerator<ChangeInfo__Output> {
     const stream = this.client.WatchChange({ id });

@@ -7,7 +7,7 @@ import type { Command } from "./command.js";
 import { apparatusFence, apparatusList, apparatusRejoin } from "./commands/apparatus.js";
 import { changeList, changeShow, changeWatch, volumeMove, volumeResize } from "./commands/change.js";
 import { clusterStatus, deviceList } from "./commands/cluster.js";
-import { deviceAddExternal } from "./commands/device.js";
+import { deviceAddExternal, deviceRemoveExternal } from "./commands/device.js";
 import { migrate, migrateCancel } from "./commands/migrate.js";
 import { apparatusServe, deviceServe } from "./commands/serve.js";
 import { up } from "./commands/up.js";
@@ -20,6 +20,7 @@ export const commands: readonly Command[] = [
   clusterStatus,
   deviceList,
   deviceAddExternal,
+  deviceRemoveExternal,
   volumeCreate,
   volumeList,
   volumeShow,

@@ -43,7 +43,7 @@ import { ControllerError } from "./errors.js";
 import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./volumes.js";
 import { MigrationRun, planMigration, type DeviceMirrorEffects, type MigrationRequest } from "./migration.js";
 import type { MirrorReport, Placement } from "./mirrored-copy.js";
-import { addExternalDevice, devicesStatus, type ExternalRegistration } from "./external-registration.js";
+import { addExternalDevice, devicesStatus, removeExternalDevice, type ExternalRegistration } from "./external-registration.js";
 import { requireLu } from "./external-devices.js";
 import { ControlStream } from "./control-stream.js";
 
@@ -770,6 +770,23 @@ export class ClusterController {
       const committed = await this.readStore({ omitJournal: true });
       await this.pushTable(committed.state);
       return added.device;
+    });
+  }
+
+  /**
+   * `device remove-external`: forgets an external device nothing uses any
+   * more. The new table (a generation up, without its LU) goes to every
+   * apparatus, which closes its connection to the server.
+   */
+  removeExternalDevice(name: string): Promise<DeviceStatus> {
+    return this.serialized(async () => {
+      // With the journal: a running migration onto the device refuses the removal.
+      const { state, sequence } = await this.readStore();
+      const removed = removeExternalDevice(state, name);
+      await this.writeStore(removed.state, sequence);
+      const committed = await this.readStore({ omitJournal: true });
+      await this.pushTable(committed.state);
+      return removed.device;
     });
   }
 

@@ -105,5 +105,6 @@ export function controllerHandlers(current: () => ClusterController): Controller
     AddExternalDevice: unary(async (request) => ({
       device: await current().addExternalDevice({ name: request.name, nbdUri: request.nbd_uri, extentSizeBytes: request.extent_size_bytes }),
     })),
+    RemoveExternalDevice: unary(async (request) => ({ device: await current().removeExternalDevice(request.name) })),
   };
 }

@@ -1,13 +1,14 @@
 // Goal: registering an external device checks everything before the store
 // changes (URI, names, duplicates, limits, size against areas), LUs are found
 // by every name the console accepts, automatic allocation leaves external
-// LUs alone, and a move onto one is streamed while a move within a device is
-// not. Method: store states in memory; the server's answer is given as data.
+// LUs alone, a move onto one is streamed while a move within a device is
+// not, and a device is removed only when nothing uses it. Method: store states in memory; the server's answer is given as data.
 import { describe, expect, it } from "vitest";
 import type { LogicalUnit__Output, StoreState__Output } from "@switchyard/proto";
 import { allocateAreas } from "./allocation.js";
 import { planMove } from "./change-plans.js";
-import { checkRegistration, externalDevicesMax, findLu, parseExternalUri, planExternalDevice } from "./external-devices.js";
+import { checkRegistration, checkRemoval, externalDevicesMax, findLu, parseExternalUri, planExternalDevice } from "./external-devices.js";
+import { removeExternalDevice } from "./external-registration.js";
 
 const mebibyte = 1024 * 1024;
 const externalUri = "nbd://127.0.0.1:10900/disk";
@@ -110,5 +111,53 @@ describe("LUs by name", () => {
       extentSizeBytes: mebibyte,
     });
     expect(planMove(withExternal(), "v", 1, "dev0:lu1").copy?.stream).toBeUndefined();
+  });
+});
+
+describe("checkRemoval", () => {
+  /** withExternal, with extent `row` of v on ext1:disk (its LU index 2), or mirrored there. */
+  const onExternal = (how: "lives" | "mirrors"): StoreState__Output => {
+    const base = withExternal();
+    const [volume] = base.volumes;
+    if (volume?.extents == null) throw new Error("no volume");
+    const extents = how === "lives"
+      ? { ...volume.extents, lu_index: [0, 2], area_index: [0, 0] }
+      : { ...volume.extents, mirror_lu_index_plus_one: [0, 3], mirror_area_index: [0, 0], mirror_watermark_bytes: [0, 0] };
+    return { ...base, volumes: [{ ...volume, extents }] };
+  };
+
+  it("removes an unused external device, its LU and its row, a generation up", () => {
+    const before = withExternal();
+    expect(checkRemoval(before, "ext1").map((entry) => entry.id)).toEqual(["ext1:disk"]);
+    const { state: after, device } = removeExternalDevice(before, "ext1");
+    expect(device.id).toBe("ext1");
+    expect(device.nbd_uri).toBe(externalUri);
+    expect(after.generation).toBe(before.generation + 1);
+    expect(after.lus?.map((entry) => entry.id)).toEqual(["lu0", "lu1"]);
+    expect(after.external_devices).toEqual([]);
+  });
+
+  it.each([
+    ["ext2", /^no external device ext2; external devices are ext1$/],
+    ["dev0", /dev0 is the Switchyard device, not an external one/],
+    ["bad name!", /device name "bad name!" must be/],
+  ])("refuses %s", (name, message) => {
+    expect(() => checkRemoval(withExternal(), name)).toThrow(message);
+  });
+
+  it("says there are none when no external device is registered", () => {
+    expect(() => checkRemoval(state(), "ext1")).toThrow(/no external device ext1; none is registered/);
+  });
+
+  it.each([["lives" as const], ["mirrors" as const]])("refuses while an extent %s on it, naming the volume", (how) => {
+    expect(() => checkRemoval(onExternal(how), "ext1")).toThrow(/device ext1 still holds extents of volume v \(1\); move them off first, e\.g\. 'switchyard migrate v --to LU'/);
+  });
+
+  it("refuses while a running migration moves extents onto it, and not once it ended", () => {
+    const migration = { change_id: "migrate-3-abc", kind: "migrate", state: "CHANGE_STATE_RUNNING" as const, target_lu_id: "ext1:disk" };
+    const running = { ...withExternal(), journal: [migration as StoreState__Output["journal"][number]] };
+    expect(() => checkRemoval(running, "ext1")).toThrow(/migration migrate-3-abc is moving extents onto ext1:disk; wait for it or 'switchyard migrate cancel migrate-3-abc'/);
+    const ended = { ...running, journal: [{ ...migration, state: "CHANGE_STATE_COMMITTED" } as StoreState__Output["journal"][number]] };
+    expect(checkRemoval(ended, "ext1")).toHaveLength(1);
   });
 });

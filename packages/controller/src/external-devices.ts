@@ -140,3 +140,55 @@ export function requireLu(state: StoreState__Output, name: string): LogicalUnit_
   assert.ok(lu.extent_size_bytes > 0);
   return lu;
 }
+
+/** Volumes named in a refusal before "and N more": the line stays one line. */
+const volumesNamedMax = 3;
+
+/** How many extents of each volume an LU of `luIndexes` backs, or mirrors to. */
+function extentsOn(state: StoreState__Output, luIndexes: ReadonlySet<number>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const volume of state.volumes) {
+    const columns = volume.extents;
+    if (columns === null) continue;
+    let count = 0;
+    columns.lu_index.forEach((luIndex, row) => {
+      const mirror = (columns.mirror_lu_index_plus_one[row] ?? 0) - 1;
+      if (luIndexes.has(luIndex) || luIndexes.has(mirror)) count += 1;
+    });
+    if (count > 0) counts.set(volume.name, count);
+  }
+  return counts;
+}
+
+/**
+ * The LUs of external device `name`, checked for removal: refused unless no
+ * extent lives on them or is mirrored to them, and no running migration is
+ * moving a volume onto them. `state` must include the journal.
+ */
+export function checkRemoval(state: StoreState__Output, name: string): LogicalUnit__Output[] {
+  checkDeviceName(name);
+  const lus = state.lus.filter((lu) => lu.device_id === name);
+  const externals = state.external_devices.map((device) => device.id);
+  if (lus.length === 0) {
+    throw new ControllerError("NOT_FOUND", `no external device ${name}; ${externals.length === 0 ? "none is registered" : `external devices are ${externals.join(", ")}`}`);
+  }
+  if (lus.some((lu) => !lu.external)) {
+    throw new ControllerError("FAILED_PRECONDITION", `${name} is the Switchyard device, not an external one; only devices added with 'device add-external' can be removed`);
+  }
+  const counts = extentsOn(state, new Set(lus.map((lu) => lu.index)));
+  if (counts.size > 0) {
+    const named = [...counts].slice(0, volumesNamedMax).map(([volume, count]) => `${volume} (${count})`);
+    const more = counts.size > volumesNamedMax ? ` and ${counts.size - volumesNamedMax} more` : "";
+    const [first] = counts.keys();
+    throw new ControllerError(
+      "FAILED_PRECONDITION",
+      `device ${name} still holds extents of volume ${named.join(", ")}${more}; move them off first, e.g. 'switchyard migrate ${first ?? ""} --to LU'`,
+    );
+  }
+  const luIds = new Set(lus.map((lu) => lu.id));
+  const incoming = state.journal.find((entry) => entry.kind === "migrate" && entry.state === "CHANGE_STATE_RUNNING" && luIds.has(entry.target_lu_id));
+  if (incoming !== undefined) {
+    throw new ControllerError("FAILED_PRECONDITION", `migration ${incoming.change_id} is moving extents onto ${incoming.target_lu_id}; wait for it or 'switchyard migrate cancel ${incoming.change_id}'`);
+  }
+  return lus;
+}

@@ -4,11 +4,12 @@
  * NBD, and only then does the store change. Also the devices as the console
  * shows them, external ones among them.
  */
+import assert from "node:assert/strict";
 import { NbdClient } from "@switchyard/device/nbd";
 import type { DeviceStatus, StoreState, StoreState__Output } from "@switchyard/proto";
 import { areasTotal, freeAreaCount, usedAreaMaps } from "./allocation.js";
 import { ControllerError } from "./errors.js";
-import { checkRegistration, externalProbeTimeoutMs, planExternalDevice, type ExternalProbe, type ExternalRegistration, type ExternalUri } from "./external-devices.js";
+import { checkRegistration, checkRemoval, externalProbeTimeoutMs, planExternalDevice, type ExternalProbe, type ExternalRegistration, type ExternalUri } from "./external-devices.js";
 
 export type { ExternalRegistration } from "./external-devices.js";
 
@@ -46,6 +47,25 @@ export async function addExternalDevice(state: StoreState__Output, registration:
     lus: [{ id: lu.id, size_bytes: probe.sizeBytes, extent_size_bytes: extentSizeBytes, areas_total: areas, areas_free: areas }],
   };
   return { state: next, device: status };
+}
+
+/**
+ * The store without external device `name` (the next generation, so every
+ * apparatus loads a table without its LU and closes its connection), and the
+ * device as the console showed it. Refused while anything still uses it
+ * (checkRemoval). `state` must include the journal; nothing is written here.
+ */
+export function removeExternalDevice(state: StoreState__Output, name: string): { state: StoreState; device: DeviceStatus } {
+  const lus = new Set(checkRemoval(state, name));
+  const device = devicesStatus(state, "").find((candidate) => candidate.id === name);
+  assert.ok(device !== undefined);
+  const next: StoreState = {
+    ...state,
+    generation: state.generation + 1,
+    lus: state.lus.filter((lu) => !lus.has(lu)),
+    external_devices: state.external_devices.filter((candidate) => candidate.id !== name),
+  };
+  return { state: next, device };
 }
 
 /**

@@ -78,6 +78,8 @@ export type * from "./gen/switchyard/v1/RegistrationStatus.js";
 export type * from "./gen/switchyard/v1/RejoinApparatusRequest.js";
 export type * from "./gen/switchyard/v1/ReleaseReport.js";
 export type * from "./gen/switchyard/v1/ReleaseRequest.js";
+export type * from "./gen/switchyard/v1/RemoveExternalDeviceRequest.js";
+export type * from "./gen/switchyard/v1/RemoveExternalDeviceResponse.js";
 export type * from "./gen/switchyard/v1/RenewLeaseRequest.js";
 export type * from "./gen/switchyard/v1/RenewRegistrationRequest.js";
 export type * from "./gen/switchyard/v1/RenewRegistrationResponse.js";

@@ -8,7 +8,7 @@
 // across a restart of the appliance until `apparatus rejoin`.
 // Method: the real CLI as child processes against `switchyard up` (ephemeral
 // ports, fresh folder); host I/O with qemu-io; JSON checked field by field.
-import { rm, truncate, writeFile } from "node:fs/promises";
+import { readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -110,6 +110,8 @@ describe("switchyard console commands", () => {
       [["device", "add-external", "x", "nbd://127.0.0.1/disk"], /is not an NBD URI/],
       [["device", "add-external", "x", "nbd://127.0.0.1:10900/disk", "--extent-size", "big"], /--extent-size "big" is not a size/],
       [["device", "add-external", "lu0", "nbd://127.0.0.1:10900/disk"], /a device or LU named lu0 exists already/],
+      [["device", "remove-external"], /missing device NAME/],
+      [["device", "remove-external", "nosuch"], /no external device nosuch/],
     ];
     const results = await Promise.all(cases.map(([args]) => appliance.cli([...args])));
     results.forEach((result, index) => {
@@ -202,6 +204,49 @@ describe("switchyard console commands", () => {
       assertOneLineFailure(await appliance.cli(["volume", "create", "onext", "--size", "4MiB", "--lu", "ext9:disk"]), 1, /on external device ext9: create the volume on a device LU, then 'switchyard migrate onext --to ext9:disk'/);
     } finally {
       await nbdkit.kill();
+    }
+  });
+
+  it("removes an external device only once nothing is on it, and takes the name back for another server", async () => {
+    await requireTools(["nbdkit"]);
+    const disks = [join(dir, "first.img"), join(dir, "second.img")];
+    for (const disk of disks) {
+      await writeFile(disk, "");
+      await truncate(disk, 64 * 1024 * 1024);
+    }
+    const [first, second] = await Promise.all([Nbdkit.start(disks[0] ?? ""), Nbdkit.start(disks[1] ?? "")]);
+    try {
+      assertSucceeded(await appliance.cli(["device", "add-external", "ext8", first.uri("disk")]));
+      assertQemuIoClean(await qemuIo(appliance.nbdUri("c1", 0), ["write -P 0x62 1M 64k"]));
+      assertSucceeded(await appliance.cli(["volume", "move", "c1", "--extent", "0", "--to", "ext8"]));
+      const deviceIds = async (): Promise<unknown[]> => records(jsonOfSuccess(await appliance.cli(["device", "list", "--json"])), "device list").map((device) => device.id);
+      const generation = async (): Promise<unknown> => {
+        const status = jsonOfSuccess(await appliance.cli(["cluster", "status", "--json"]));
+        return isRecord(status) ? status.generation : status;
+      };
+      const before = await generation();
+      assertOneLineFailure(await appliance.cli(["device", "remove-external", "ext8"]), 1, /device ext8 still holds extents of volume c1 \(1\); move them off first/);
+      assertOneLineFailure(await appliance.cli(["device", "remove-external", "dev0"]), 1, /dev0 is the Switchyard device, not an external one/);
+      expect(await generation()).toBe(before);
+      expect(await deviceIds()).toContain("ext8");
+      assertSucceeded(await appliance.cli(["volume", "move", "c1", "--extent", "0", "--to", "dev0:lu0"]));
+      const removed = jsonOfSuccess(await appliance.cli(["device", "remove-external", "ext8", "--json"]));
+      expect(isRecord(removed) ? [removed.id, removed.nbd_uri] : removed).toEqual(["ext8", first.uri("disk")]);
+      expect(await deviceIds()).not.toContain("ext8");
+      // The same name on another server: the apparatuses must reach the new one, not a connection kept from the old.
+      assertSucceeded(await appliance.cli(["device", "add-external", "ext8", second.uri("disk")]));
+      assertSucceeded(await appliance.cli(["volume", "move", "c1", "--extent", "0", "--to", "ext8"]));
+      assertQemuIoClean(await qemuIo(appliance.nbdUri("c1", 1), ["read -P 0x62 1M 64k"]));
+      // A host write through each apparatus lands in the second server's file.
+      assertQemuIoClean(await qemuIo(appliance.nbdUri("c1", 0), ["write -P 0x63 1M 64k"]));
+      assertQemuIoClean(await qemuIo(appliance.nbdUri("c1", 1), ["write -P 0x64 2M 64k"]));
+      const onSecond = await readFile(disks[1] ?? "");
+      expect(onSecond.subarray(1024 * 1024, 1024 * 1024 + 65536).every((byte) => byte === 0x63)).toBe(true);
+      expect(onSecond.subarray(2 * 1024 * 1024, 2 * 1024 * 1024 + 65536).every((byte) => byte === 0x64)).toBe(true);
+      assertSucceeded(await appliance.cli(["volume", "move", "c1", "--extent", "0", "--to", "dev0:lu0"]));
+      assertSucceeded(await appliance.cli(["device", "remove-external", "ext8"]));
+    } finally {
+      await Promise.all([first.kill(), second.kill()]);
     }
   });
 });

@@ -1,4 +1,4 @@
-/** `switchyard device add-external`: any NBD server as a storage device (issue 5, "External storage"). */
+/** `switchyard device add-external` and `device remove-external`: any NBD server as a storage device (issue 5, "External storage"). */
 import type { DeviceStatus__Output } from "@switchyard/proto";
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
 import { printJson, type Io } from "../output.js";
@@ -56,6 +56,32 @@ Example:
     if (device === null) throw new Error("the controller answered add-external without the device");
     if (flag(parsed, "json")) printJson(io, deviceJson(device));
     else printAdded(io, device);
+    return 0;
+  },
+};
+
+export const deviceRemoveExternal: Command = {
+  words: ["device", "remove-external"],
+  summary: "forget an external device that no volume uses any more",
+  help: `Usage: switchyard device remove-external NAME [--dir DIR | --endpoint HOST:PORT] [--json]
+
+Forgets external device NAME: its LU leaves the configuration table, and
+every apparatus closes its connection to the server. The server and its data
+are left as they are. Refused, with nothing changed, while an extent of any
+volume lives on the device or is being copied onto it: migrate those volumes
+off first, or cancel the migration that moves one on.
+${clientOptionsHelp}
+
+Example:
+  switchyard migrate vm1 --to lu0 --watch
+  switchyard device remove-external ext1`,
+  async run(argv, io) {
+    const parsed = parse(argv, clientOptions, 1);
+    const name = positional(parsed, 0, "device NAME");
+    const device = await withClient(parsed, (client) => client.removeExternalDevice(name));
+    if (device === null) throw new Error("the controller answered remove-external without the device");
+    if (flag(parsed, "json")) printJson(io, deviceJson(device));
+    else io.stdout.write(`removed external device ${device.id} (${device.nbd_uri}); the server and its data are untouched\n`);
     return 0;
   },
 };

@@ -57,6 +57,8 @@ import type { RegisterRequest as _switchyard_v1_RegisterRequest, RegisterRequest
 import type { RejoinApparatusRequest as _switchyard_v1_RejoinApparatusRequest, RejoinApparatusRequest__Output as _switchyard_v1_RejoinApparatusRequest__Output } from './switchyard/v1/RejoinApparatusRequest.js';
 import type { ReleaseReport as _switchyard_v1_ReleaseReport, ReleaseReport__Output as _switchyard_v1_ReleaseReport__Output } from './switchyard/v1/ReleaseReport.js';
 import type { ReleaseRequest as _switchyard_v1_ReleaseRequest, ReleaseRequest__Output as _switchyard_v1_ReleaseRequest__Output } from './switchyard/v1/ReleaseRequest.js';
+import type { RemoveExternalDeviceRequest as _switchyard_v1_RemoveExternalDeviceRequest, RemoveExternalDeviceRequest__Output as _switchyard_v1_RemoveExternalDeviceRequest__Output } from './switchyard/v1/RemoveExternalDeviceRequest.js';
+import type { RemoveExternalDeviceResponse as _switchyard_v1_RemoveExternalDeviceResponse, RemoveExternalDeviceResponse__Output as _switchyard_v1_RemoveExternalDeviceResponse__Output } from './switchyard/v1/RemoveExternalDeviceResponse.js';
 import type { ResizeVolume as _switchyard_v1_ResizeVolume, ResizeVolume__Output as _switchyard_v1_ResizeVolume__Output } from './switchyard/v1/ResizeVolume.js';
 import type { StoreDelta as _switchyard_v1_StoreDelta, StoreDelta__Output as _switchyard_v1_StoreDelta__Output } from './switchyard/v1/StoreDelta.js';
 import type { StoreState as _switchyard_v1_StoreState, StoreState__Output as _switchyard_v1_StoreState__Output } from './switchyard/v1/StoreState.js';
@@ -133,6 +135,8 @@ export interface ProtoGrpcType {
       RejoinApparatusRequest: MessageTypeDefinition<_switchyard_v1_RejoinApparatusRequest, _switchyard_v1_RejoinApparatusRequest__Output>
       ReleaseReport: MessageTypeDefinition<_switchyard_v1_ReleaseReport, _switchyard_v1_ReleaseReport__Output>
       ReleaseRequest: MessageTypeDefinition<_switchyard_v1_ReleaseRequest, _switchyard_v1_ReleaseRequest__Output>
+      RemoveExternalDeviceRequest: MessageTypeDefinition<_switchyard_v1_RemoveExternalDeviceRequest, _switchyard_v1_RemoveExternalDeviceRequest__Output>
+      RemoveExternalDeviceResponse: MessageTypeDefinition<_switchyard_v1_RemoveExternalDeviceResponse, _switchyard_v1_RemoveExternalDeviceResponse__Output>
       ResizeVolume: MessageTypeDefinition<_switchyard_v1_ResizeVolume, _switchyard_v1_ResizeVolume__Output>
       StoreDelta: MessageTypeDefinition<_switchyard_v1_StoreDelta, _switchyard_v1_StoreDelta__Output>
       StoreState: MessageTypeDefinition<_switchyard_v1_StoreState, _switchyard_v1_StoreState__Output>

@@ -20,6 +20,8 @@ import type { ListChangesResponse as _switchyard_v1_ListChangesResponse, ListCha
 import type { ListVolumesRequest as _switchyard_v1_ListVolumesRequest, ListVolumesRequest__Output as _switchyard_v1_ListVolumesRequest__Output } from '../../switchyard/v1/ListVolumesRequest.js';
 import type { ListVolumesResponse as _switchyard_v1_ListVolumesResponse, ListVolumesResponse__Output as _switchyard_v1_ListVolumesResponse__Output } from '../../switchyard/v1/ListVolumesResponse.js';
 import type { RejoinApparatusRequest as _switchyard_v1_RejoinApparatusRequest, RejoinApparatusRequest__Output as _switchyard_v1_RejoinApparatusRequest__Output } from '../../switchyard/v1/RejoinApparatusRequest.js';
+import type { RemoveExternalDeviceRequest as _switchyard_v1_RemoveExternalDeviceRequest, RemoveExternalDeviceRequest__Output as _switchyard_v1_RemoveExternalDeviceRequest__Output } from '../../switchyard/v1/RemoveExternalDeviceRequest.js';
+import type { RemoveExternalDeviceResponse as _switchyard_v1_RemoveExternalDeviceResponse, RemoveExternalDeviceResponse__Output as _switchyard_v1_RemoveExternalDeviceResponse__Output } from '../../switchyard/v1/RemoveExternalDeviceResponse.js';
 import type { SubmitChangeRequest as _switchyard_v1_SubmitChangeRequest, SubmitChangeRequest__Output as _switchyard_v1_SubmitChangeRequest__Output } from '../../switchyard/v1/SubmitChangeRequest.js';
 import type { VolumeInfo as _switchyard_v1_VolumeInfo, VolumeInfo__Output as _switchyard_v1_VolumeInfo__Output } from '../../switchyard/v1/VolumeInfo.js';
 import type { WatchChangeRequest as _switchyard_v1_WatchChangeRequest, WatchChangeRequest__Output as _switchyard_v1_WatchChangeRequest__Output } from '../../switchyard/v1/WatchChangeRequest.js';
@@ -124,6 +126,23 @@ export interface ControllerClient extends grpc.Client {
   rejoinApparatus(argument: _switchyard_v1_RejoinApparatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ApparatusActionResponse__Output>): grpc.ClientUnaryCall;
   rejoinApparatus(argument: _switchyard_v1_RejoinApparatusRequest, callback: grpc.requestCallback<_switchyard_v1_ApparatusActionResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Forgets an external device that holds no extent and no running migration
+   * is moving onto; FAILED_PRECONDITION says what still uses it.
+   */
+  RemoveExternalDevice(argument: _switchyard_v1_RemoveExternalDeviceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_RemoveExternalDeviceResponse__Output>): grpc.ClientUnaryCall;
+  RemoveExternalDevice(argument: _switchyard_v1_RemoveExternalDeviceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_RemoveExternalDeviceResponse__Output>): grpc.ClientUnaryCall;
+  RemoveExternalDevice(argument: _switchyard_v1_RemoveExternalDeviceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_RemoveExternalDeviceResponse__Output>): grpc.ClientUnaryCall;
+  RemoveExternalDevice(argument: _switchyard_v1_RemoveExternalDeviceRequest, callback: grpc.requestCallback<_switchyard_v1_RemoveExternalDeviceResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Forgets an external device that holds no extent and no running migration
+   * is moving onto; FAILED_PRECONDITION says what still uses it.
+   */
+  removeExternalDevice(argument: _switchyard_v1_RemoveExternalDeviceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_RemoveExternalDeviceResponse__Output>): grpc.ClientUnaryCall;
+  removeExternalDevice(argument: _switchyard_v1_RemoveExternalDeviceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_RemoveExternalDeviceResponse__Output>): grpc.ClientUnaryCall;
+  removeExternalDevice(argument: _switchyard_v1_RemoveExternalDeviceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_RemoveExternalDeviceResponse__Output>): grpc.ClientUnaryCall;
+  removeExternalDevice(argument: _switchyard_v1_RemoveExternalDeviceRequest, callback: grpc.requestCallback<_switchyard_v1_RemoveExternalDeviceResponse__Output>): grpc.ClientUnaryCall;
+  
   SubmitChange(argument: _switchyard_v1_SubmitChangeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ChangeInfo__Output>): grpc.ClientUnaryCall;
   SubmitChange(argument: _switchyard_v1_SubmitChangeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_ChangeInfo__Output>): grpc.ClientUnaryCall;
   SubmitChange(argument: _switchyard_v1_SubmitChangeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ChangeInfo__Output>): grpc.ClientUnaryCall;
@@ -163,6 +182,12 @@ export interface ControllerHandlers extends grpc.UntypedServiceImplementation {
   
   RejoinApparatus: grpc.handleUnaryCall<_switchyard_v1_RejoinApparatusRequest__Output, _switchyard_v1_ApparatusActionResponse>;
   
+  /**
+   * Forgets an external device that holds no extent and no running migration
+   * is moving onto; FAILED_PRECONDITION says what still uses it.
+   */
+  RemoveExternalDevice: grpc.handleUnaryCall<_switchyard_v1_RemoveExternalDeviceRequest__Output, _switchyard_v1_RemoveExternalDeviceResponse>;
+  
   SubmitChange: grpc.handleUnaryCall<_switchyard_v1_SubmitChangeRequest__Output, _switchyard_v1_ChangeInfo>;
   
   WatchChange: grpc.handleServerStreamingCall<_switchyard_v1_WatchChangeRequest__Output, _switchyard_v1_ChangeInfo>;
@@ -181,6 +206,7 @@ export interface ControllerDefinition extends grpc.ServiceDefinition {
   ListChanges: MethodDefinition<_switchyard_v1_ListChangesRequest, _switchyard_v1_ListChangesResponse, _switchyard_v1_ListChangesRequest__Output, _switchyard_v1_ListChangesResponse__Output>
   ListVolumes: MethodDefinition<_switchyard_v1_ListVolumesRequest, _switchyard_v1_ListVolumesResponse, _switchyard_v1_ListVolumesRequest__Output, _switchyard_v1_ListVolumesResponse__Output>
   RejoinApparatus: MethodDefinition<_switchyard_v1_RejoinApparatusRequest, _switchyard_v1_ApparatusActionResponse, _switchyard_v1_RejoinApparatusRequest__Output, _switchyard_v1_ApparatusActionResponse__Output>
+  RemoveExternalDevice: MethodDefinition<_switchyard_v1_RemoveExternalDeviceRequest, _switchyard_v1_RemoveExternalDeviceResponse, _switchyard_v1_RemoveExternalDeviceRequest__Output, _switchyard_v1_RemoveExternalDeviceResponse__Output>
   SubmitChange: MethodDefinition<_switchyard_v1_SubmitChangeRequest, _switchyard_v1_ChangeInfo, _switchyard_v1_SubmitChangeRequest__Output, _switchyard_v1_ChangeInfo__Output>
   WatchChange: MethodDefinition<_switchyard_v1_WatchChangeRequest, _switchyard_v1_ChangeInfo, _switchyard_v1_WatchChangeRequest__Output, _switchyard_v1_ChangeInfo__Output>
 }
