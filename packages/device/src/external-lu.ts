@@ -128,6 +128,20 @@ export class ExternalLus {
     return lu;
   }
 
+  /**
+   * Closes, in the background, the LUs the store no longer lists as they
+   * were opened: a removed external device (`device remove-external`) is not
+   * kept open, and one added again under its name is opened afresh.
+   */
+  retainListed(): void {
+    const listed = this.listed();
+    for (const [luId, lu] of this.byId) {
+      if (listed.some((entry) => entry.external && entry.id === luId && entry.nbd_uri === lu.entry.nbdUri)) continue;
+      this.byId.delete(luId);
+      void lu.close();
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.byId.values()].map((lu) => lu.close()));
   }

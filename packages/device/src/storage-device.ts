@@ -291,6 +291,7 @@ export class StorageDevice {
     this.checkEpoch(epoch);
     const sequence = await this.store.write(state, expectedSequence, { guard: () => { this.checkEpoch(epoch); } });
     await this.mirrors.afterCommit(this.store.view().state);
+    this.externals.retainListed();
     return sequence;
   }
 

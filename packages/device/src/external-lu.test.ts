@@ -1,0 +1,52 @@
+// Goal: the device keeps open only the external LUs the store lists: a
+// removed external device's connection closes, and the same LU id on another
+// server is opened there. Method: two of the project's NBD servers on
+// loopback, serving memory, and a store LU list changed in place.
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import type { LogicalUnit__Output } from "@switchyard/proto";
+import { ExternalLus } from "./external-lu.js";
+import { MemoryExportProvider, NbdServer } from "./nbd/index.js";
+
+const exportBytes = 1024 * 1024;
+const servers: NbdServer[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function serve(): Promise<{ server: NbdServer; provider: MemoryExportProvider; lu: LogicalUnit__Output }> {
+  const provider = new MemoryExportProvider([{ name: "disk", sizeBytes: exportBytes }]);
+  const server = new NbdServer({ provider, port: 0, host: "127.0.0.1" });
+  const { port } = await server.listen();
+  servers.push(server);
+  const lu = { index: 2, id: "ext1:disk", device_id: "ext1", size_bytes: exportBytes, extent_size_bytes: exportBytes, nbd_uri: `nbd://127.0.0.1:${port}/disk`, external: true };
+  return { server, provider, lu };
+}
+
+async function untilConnections(server: NbdServer, count: number): Promise<void> {
+  for (let tries = 0; server.connectionCount !== count; tries += 1) {
+    if (tries > 200) throw new Error(`${server.connectionCount} connections open, not ${count}`);
+    await sleep(10);
+  }
+}
+
+describe("ExternalLus.retainListed", () => {
+  it("closes an LU the store stopped listing, and opens the same id on its new server", async () => {
+    const first = await serve();
+    const second = await serve();
+    let listed: LogicalUnit__Output[] = [first.lu];
+    const lus = new ExternalLus(() => listed);
+    await lus.get("ext1:disk").writeDirect(0, Buffer.from("first"), false);
+    lus.retainListed();
+    expect(first.server.connectionCount).toBe(1);
+    listed = [];
+    lus.retainListed();
+    await untilConnections(first.server, 0);
+    expect(() => lus.get("ext1:disk")).toThrow(/no LU "ext1:disk"/);
+    listed = [second.lu];
+    await lus.get("ext1:disk").writeDirect(0, Buffer.from("second"), false);
+    expect(second.provider.dataOf("disk").subarray(0, 6).toString()).toBe("second");
+    await lus.close();
+  });
+});
