@@ -682,23 +682,25 @@ export class ClusterController {
   async listChanges(): Promise<ChangeInfo[]> {
     // The journal only: `change watch`, the web console and /metrics ask often, and extent maps may be a million rows.
     const { state } = await this.readStore({ omitExtents: true });
-    const running = this.runningChanges();
-    const finished = state.journal.map(infoOf).filter((info) => !running.some((change) => change.id === info.id));
-    return [...finished, ...running];
+    const inMemory = this.changesInMemory();
+    const finished = state.journal.map(infoOf).filter((info) => !inMemory.some((change) => change.id === info.id));
+    return [...finished, ...inMemory];
   }
 
   async getChange(id: string): Promise<ChangeInfo> {
     // A running change is answered from memory: watchers ask every few tens of ms, and reading
-    // the journal each time cost the device and this controller CPU the copy was using.
-    const running = this.runningChanges().find((change) => change.id === id);
-    if (running !== undefined) return running;
+    // the journal each time cost the device and this controller CPU the copy was using. So is
+    // one that ended lately: the store may not have its final record yet.
+    const inMemory = this.changesInMemory().find((change) => change.id === id);
+    if (inMemory !== undefined) return inMemory;
     const found = (await this.listChanges()).find((change) => change.id === id);
     if (found === undefined) throw new ControllerError("NOT_FOUND", `no change ${id}; 'switchyard change list' shows them`);
     return found;
   }
 
-  private runningChanges(): ChangeInfo[] {
-    return [...this.changes.runningChanges(), ...Array.from(this.migrations.values(), (migration) => migration.run.info())];
+  /** Changes answered from memory: those running, and those whose final records the store does not have yet. */
+  private changesInMemory(): ChangeInfo[] {
+    return [...this.changes.unrecordedChanges(), ...this.changes.runningChanges(), ...Array.from(this.migrations.values(), (migration) => migration.run.info())];
   }
 
   /** Removes an apparatus from the control range and has the device refuse its renewals (claim 3). */
@@ -832,7 +834,13 @@ export class ClusterController {
     }
   }
 
+  /** Writes the final journal records of changes that ended lately (change-executor.ts): before close, to keep them. */
+  flushJournal(): Promise<void> {
+    return this.changes.flushFinalRecords();
+  }
+
   close(): void {
+    this.changes.close();
     if (this.renewTimer !== undefined) clearInterval(this.renewTimer);
     this.device.close();
     for (const peer of this.peers) {

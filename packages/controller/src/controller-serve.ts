@@ -52,6 +52,8 @@ export async function serveController(options: ServeControllerOptions, onLeader?
   return {
     address,
     async close() {
+      // Never rejects: a device that does not answer costs the records, not the close.
+      await controller.flushJournal();
       controller.close();
       await stopGrpc(server, grpcShutdownGraceMs);
     },

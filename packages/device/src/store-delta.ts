@@ -130,6 +130,10 @@ export function checkStoreDelta(state: StoreState__Output, delta: StoreDelta__Ou
   if (delta.diff === null && delta.journal_entry === null) throw invalid("neither a diff nor a journal entry");
   if (delta.diff !== null) checkDifference(state, delta.diff);
   if (delta.journal_entry !== null && delta.journal_entry.change_id === "") throw invalid("a journal entry without a change id");
+  if (delta.earlier_journal_entries.length > journalEntriesMax) {
+    throw invalid(`${delta.earlier_journal_entries.length} earlier journal entries, more than the journal keeps (${journalEntriesMax})`);
+  }
+  if (delta.earlier_journal_entries.some((entry) => entry.change_id === "")) throw invalid("an earlier journal entry without a change id");
 }
 
 /** Folds a checked delta into `state`. */
@@ -141,5 +145,6 @@ export function applyStoreDelta(state: StoreState__Output, delta: StoreDelta__Ou
     applyRows(state, diff);
     state.generation = diff.generation;
   }
+  for (const entry of delta.earlier_journal_entries) upsertJournal(state, entry);
   if (delta.journal_entry !== null) upsertJournal(state, delta.journal_entry);
 }

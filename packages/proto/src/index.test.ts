@@ -1,7 +1,8 @@
 // Goal: the proto package loads every service and round-trips the store
-// codec. Method: load the real .proto files; encode and decode a StoreState.
+// codec. Method: load the real .proto files; encode and decode a StoreState
+// and a StoreDelta.
 import { describe, expect, it } from "vitest";
-import { decodeStoreState, encodeStoreState, loadGrpc } from "./index.js";
+import { decodeStoreDelta, decodeStoreState, encodeStoreDelta, encodeStoreState, loadGrpc } from "./index.js";
 
 describe("proto", () => {
   it("loads every service with its methods", () => {
@@ -26,6 +27,15 @@ describe("proto", () => {
   it("takes enums by name, as gRPC messages carry them", () => {
     const bytes = encodeStoreState({ journal: [{ change_id: "c", state: "CHANGE_STATE_COMMITTED" }] });
     expect(decodeStoreState(bytes).journal[0]?.state).toBe("CHANGE_STATE_COMMITTED");
+  });
+
+  it("takes enums by name in every journal entry of a store delta", () => {
+    const bytes = encodeStoreDelta({
+      journal_entry: { change_id: "c2", state: "CHANGE_STATE_COMMITTED" },
+      earlier_journal_entries: [{ change_id: "c1", state: "CHANGE_STATE_COMMITTED" }],
+    });
+    const delta = decodeStoreDelta(bytes);
+    expect([delta.journal_entry?.state, delta.earlier_journal_entries.map((entry) => entry.state)]).toEqual(["CHANGE_STATE_COMMITTED", ["CHANGE_STATE_COMMITTED"]]);
   });
 
   it("refuses a state that does not fit the schema", () => {

@@ -100,7 +100,11 @@ export function decodeStoreState(bytes: Uint8Array): StoreState__Output {
 export function encodeStoreDelta(delta: StoreDelta): Uint8Array {
   const type = storeType("StoreDelta");
   const entry = delta.journal_entry;
-  const numbered = { ...delta, journal_entry: entry === undefined || entry === null ? entry : numberedJournalState(type, entry) };
+  const numbered = {
+    ...delta,
+    journal_entry: entry === undefined || entry === null ? entry : numberedJournalState(type, entry),
+    earlier_journal_entries: delta.earlier_journal_entries?.map((earlier) => numberedJournalState(type, earlier)),
+  };
   return encodeVerified(type, numbered, delta);
 }
 

@@ -20,6 +20,12 @@ export interface StoreDelta {
    * appended; the oldest entries beyond the journal limit go.
    */
   'journal_entry'?: (_switchyard_v1_JournalEntry | null);
+  /**
+   * Upserted like journal_entry, in order, before it: the final records of
+   * changes that ended since the controller's last append, carried by the
+   * next one instead of costing an append and an fdatasync each.
+   */
+  'earlier_journal_entries'?: (_switchyard_v1_JournalEntry)[];
 }
 
 /**
@@ -39,4 +45,10 @@ export interface StoreDelta__Output {
    * appended; the oldest entries beyond the journal limit go.
    */
   'journal_entry': (_switchyard_v1_JournalEntry__Output | null);
+  /**
+   * Upserted like journal_entry, in order, before it: the final records of
+   * changes that ended since the controller's last append, carried by the
+   * next one instead of costing an append and an fdatasync each.
+   */
+  'earlier_journal_entries': (_switchyard_v1_JournalEntry__Output)[];
 }
