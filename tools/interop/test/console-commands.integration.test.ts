@@ -219,6 +219,8 @@ describe("switchyard console commands", () => {
       assertSucceeded(await appliance.cli(["device", "add-external", "ext8", first.uri("disk")]));
       assertQemuIoClean(await qemuIo(appliance.nbdUri("c1", 0), ["write -P 0x62 1M 64k"]));
       assertSucceeded(await appliance.cli(["volume", "move", "c1", "--extent", "0", "--to", "ext8"]));
+      // Both apparatuses open the first server, so a stale connection would show later.
+      for (const apparatus of [0, 1]) assertQemuIoClean(await qemuIo(appliance.nbdUri("c1", apparatus), ["read -P 0x62 1M 64k"]));
       const deviceIds = async (): Promise<unknown[]> => records(jsonOfSuccess(await appliance.cli(["device", "list", "--json"])), "device list").map((device) => device.id);
       const generation = async (): Promise<unknown> => {
         const status = jsonOfSuccess(await appliance.cli(["cluster", "status", "--json"]));
