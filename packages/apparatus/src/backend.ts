@@ -59,9 +59,11 @@ export type IoRefusal = (apparatusId: string, key: string) => string | undefined
  */
 export class LocalBackendSet implements BackendSet {
   private readonly backends: ReadonlyMap<string, AreaBackend>;
+  /**
+   * By LU id for the device's LUs, by server for external ones: a device
+   * removed and added again under its name may be another server.
+   */
   private readonly guarded = new Map<string, AreaBackend>();
-  /** The server each external LU in `guarded` was opened on, by LU id. */
-  private readonly guardedExternal = new Map<string, string>();
   /** External devices' LUs are not files of this process: they are reached over NBD, as from anywhere. */
   private readonly external = new ExternalBackends();
   private readonly refusal: IoRefusal | undefined;
@@ -73,14 +75,14 @@ export class LocalBackendSet implements BackendSet {
   }
 
   backend(lu: LogicalUnit__Output): AreaBackend {
-    const cached = this.guarded.get(lu.id);
+    const key = lu.external ? lu.nbd_uri : lu.id;
+    const cached = this.guarded.get(key);
     if (cached !== undefined) return cached;
     // The device's check guards an external LU too: in this process a fence reaches it on the next request.
     const found = lu.external ? this.external.backend(lu) : this.backends.get(lu.id);
     if (found === undefined) throw new Error(`LU ${lu.id} is not in this process`);
     const guarded = this.refusal === undefined ? found : this.guard(found);
-    this.guarded.set(lu.id, guarded);
-    if (lu.external) this.guardedExternal.set(lu.id, lu.nbd_uri);
+    this.guarded.set(key, guarded);
     return guarded;
   }
 
@@ -120,12 +122,9 @@ export class LocalBackendSet implements BackendSet {
   }
 
   retainExternal(lus: readonly LogicalUnit__Output[]): void {
-    const listed = new Set(lus.filter((lu) => lu.external).map((lu) => lu.id));
-    for (const [luId, uri] of this.guardedExternal) {
-      if (listed.has(luId) && lus.some((lu) => lu.id === luId && lu.nbd_uri === uri)) continue;
-      // A device added again under the same name may be another server: look it up afresh.
-      this.guarded.delete(luId);
-      this.guardedExternal.delete(luId);
+    const listed = new Set(lus.filter((lu) => lu.external).map((lu) => lu.nbd_uri));
+    for (const key of this.guarded.keys()) {
+      if (!this.backends.has(key) && !listed.has(key)) this.guarded.delete(key);
     }
     this.external.retain(lus);
   }

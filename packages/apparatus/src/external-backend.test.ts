@@ -7,8 +7,8 @@
 // the same name on another server is reached there.
 // Method: the project's NBD server on loopback serving memory, stopped and
 // started again on the same port.
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
+import { waitForConnections } from "@switchyard/device/testing";
 import { MemoryExportProvider, NbdServer } from "@switchyard/device/nbd";
 import type { LogicalUnit__Output } from "@switchyard/proto";
 import { LocalBackendSet } from "./backend.js";
@@ -28,13 +28,6 @@ async function serve(provider: MemoryExportProvider, port = 0): Promise<{ server
   return { server, port: address.port };
 }
 
-/** Until `server` has `count` connections open; closing happens in the background. */
-async function untilConnections(server: NbdServer, count: number): Promise<void> {
-  for (let tries = 0; server.connectionCount !== count; tries += 1) {
-    if (tries > 200) throw new Error(`${server.connectionCount} connections open, not ${count}`);
-    await sleep(10);
-  }
-}
 
 function externalLu(port: number): LogicalUnit__Output {
   return { index: 2, id: "ext1:disk", device_id: "ext1", size_bytes: exportBytes, extent_size_bytes: exportBytes, nbd_uri: `nbd://127.0.0.1:${port}/disk`, external: true };
@@ -88,7 +81,7 @@ describe("retainExternal", () => {
     set.retainExternal([lu]);
     expect(first.server.connectionCount).toBe(1);
     set.retainExternal([]);
-    await untilConnections(first.server, 0);
+    await waitForConnections(first.server, 0);
     const again = externalLu(second.port);
     set.retainExternal([again]);
     await set.backend(again).write(0, Buffer.from("second"), false);

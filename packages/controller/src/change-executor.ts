@@ -134,13 +134,7 @@ export class ChangeExecutor {
         // claim 2: it carries the diff, so its cost does not grow with the
         // table; the store refuses it unless the stored generation is still
         // the plan's base. It also carries earlier changes' final records.
-        const earlier = this.unrecorded.splice(0);
-        try {
-          await this.commit({ diff: plan.diff, journal_entry: committed, earlier_journal_entries: earlier }, plan);
-        } catch (error) {
-          this.unrecorded.unshift(...earlier);
-          throw error;
-        }
+        await this.carryingWaiting((earlier) => this.commit({ diff: plan.diff, journal_entry: committed, earlier_journal_entries: earlier }, plan));
         if (crash?.point === "after-commit") crashNow(crash, `right after the commit of ${changeId}`);
       },
       fence: (apparatusId) => {
@@ -172,13 +166,25 @@ export class ChangeExecutor {
   async flushFinalRecords(): Promise<void> {
     clearTimeout(this.finalRecordTimer);
     this.finalRecordTimer = undefined;
-    const waiting = this.unrecorded.splice(0);
-    const last = waiting.pop();
-    if (last === undefined) return;
+    if (this.unrecorded.length === 0) return;
     try {
-      await this.options.commitDelta({ journal_entry: last, earlier_journal_entries: waiting });
+      await this.carryingWaiting((waiting) => this.options.commitDelta({ journal_entry: waiting.at(-1), earlier_journal_entries: waiting.slice(0, -1) }));
     } catch (error) {
-      process.emitWarning(`could not record the final journal entries of ${[...waiting, last].map((entry) => entry.change_id ?? "").join(", ")}: ${String(error)}`);
+      process.emitWarning(`could not record the final journal entries of ${this.unrecorded.map((entry) => entry.change_id ?? "").join(", ")}: ${String(error)}`);
+    }
+  }
+
+  /**
+   * Runs `write` with every final record waiting, for it to carry; gives them
+   * back if it fails, so the next commit or record carries them instead.
+   */
+  private async carryingWaiting(write: (waiting: JournalEntry[]) => Promise<void>): Promise<void> {
+    const waiting = this.unrecorded.splice(0);
+    try {
+      await write(waiting);
+    } catch (error) {
+      this.unrecorded.unshift(...waiting);
+      throw error;
     }
   }
 
@@ -230,11 +236,9 @@ export class ChangeExecutor {
 
   /** Rewrites (or appends) the change's journal entry with its final phases, and any waiting; best effort, the commit already stands. */
   private async record(entry: JournalEntry): Promise<void> {
-    const earlier = this.unrecorded.splice(0);
     try {
-      await this.options.commitDelta({ journal_entry: entry, earlier_journal_entries: earlier });
+      await this.carryingWaiting((earlier) => this.options.commitDelta({ journal_entry: entry, earlier_journal_entries: earlier }));
     } catch (error) {
-      this.unrecorded.unshift(...earlier);
       process.emitWarning(`change ${entry.change_id ?? ""}: could not record its journal entry: ${String(error)}`);
     }
   }

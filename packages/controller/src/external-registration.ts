@@ -56,13 +56,13 @@ export async function addExternalDevice(state: StoreState__Output, registration:
  * (checkRemoval). `state` must include the journal; nothing is written here.
  */
 export function removeExternalDevice(state: StoreState__Output, name: string): { state: StoreState; device: DeviceStatus } {
-  const lus = new Set(checkRemoval(state, name));
+  checkRemoval(state, name);
   const device = devicesStatus(state, "").find((candidate) => candidate.id === name);
   assert.ok(device !== undefined);
   const next: StoreState = {
     ...state,
     generation: state.generation + 1,
-    lus: state.lus.filter((lu) => !lus.has(lu)),
+    lus: state.lus.filter((lu) => lu.device_id !== name),
     external_devices: state.external_devices.filter((candidate) => candidate.id !== name),
   };
   return { state: next, device };

@@ -2,10 +2,10 @@
 // removed external device's connection closes, and the same LU id on another
 // server is opened there. Method: two of the project's NBD servers on
 // loopback, serving memory, and a store LU list changed in place.
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { LogicalUnit__Output } from "@switchyard/proto";
 import { ExternalLus } from "./external-lu.js";
+import { waitForConnections } from "./testing.js";
 import { MemoryExportProvider, NbdServer } from "./nbd/index.js";
 
 const exportBytes = 1024 * 1024;
@@ -24,12 +24,6 @@ async function serve(): Promise<{ server: NbdServer; provider: MemoryExportProvi
   return { server, provider, lu };
 }
 
-async function untilConnections(server: NbdServer, count: number): Promise<void> {
-  for (let tries = 0; server.connectionCount !== count; tries += 1) {
-    if (tries > 200) throw new Error(`${server.connectionCount} connections open, not ${count}`);
-    await sleep(10);
-  }
-}
 
 describe("ExternalLus.retainListed", () => {
   it("closes an LU the store stopped listing, and opens the same id on its new server", async () => {
@@ -42,7 +36,7 @@ describe("ExternalLus.retainListed", () => {
     expect(first.server.connectionCount).toBe(1);
     listed = [];
     lus.retainListed();
-    await untilConnections(first.server, 0);
+    await waitForConnections(first.server, 0);
     expect(() => lus.get("ext1:disk")).toThrow(/no LU "ext1:disk"/);
     listed = [second.lu];
     await lus.get("ext1:disk").writeDirect(0, Buffer.from("second"), false);

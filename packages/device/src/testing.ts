@@ -1,11 +1,27 @@
 /**
  * Test helpers for this package and its dependents (the "./testing"
- * subpath): temporary folders that are always removed, and small devices.
+ * subpath): temporary folders that are always removed, small devices, and
+ * waiting for an NBD server's connections to close.
  */
 import fs from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import os from "node:os";
 import path from "node:path";
 import { StorageDevice, type DeviceCreateOptions } from "./storage-device.js";
+import type { NbdServer } from "./nbd/index.js";
+
+/** How long waitForConnections waits for connections that close in the background. */
+const connectionsWaitMs = 2_000;
+const connectionsPollMs = 10;
+
+/** Resolves once `server` has `count` connections open; closing ones go in the background. */
+export async function waitForConnections(server: NbdServer, count: number): Promise<void> {
+  const deadlineMs = performance.now() + connectionsWaitMs;
+  while (server.connectionCount !== count) {
+    if (performance.now() > deadlineMs) throw new Error(`${server.connectionCount} connections open after ${connectionsWaitMs} ms, not ${count}`);
+    await sleep(connectionsPollMs);
+  }
+}
 
 export interface TemporaryFolder {
   readonly path: string;
