@@ -1,6 +1,7 @@
 // Goal: a committed change's final record (its release and end) is not an
 // append of its own: the next commit carries it, or it is written by itself
-// finalRecordDelayMs later, or at close; until then the controller answers
+// finalRecordDelayMs later (in its turn among the controller's store
+// writes), or at close; until then the controller answers
 // for the change from memory; a commit that fails gives the records back.
 // Method: the executor with no apparatus in its control range and a store
 // that records the deltas it is sent.
@@ -22,7 +23,7 @@ function plan(baseGeneration: number): ChangePlan {
 /** A client of no device: no plan here copies, so it is never called (gRPC connects lazily). */
 const nowhere: DeviceClient = new (loadGrpc().switchyard.v1.Device)("127.0.0.1:1", grpc.credentials.createInsecure());
 
-function executor(commitDelta: (delta: StoreDelta) => Promise<void>): ChangeExecutor {
+function executor(commitDelta: (delta: StoreDelta) => Promise<void>, serialize = (work: () => Promise<void>): Promise<void> => work()): ChangeExecutor {
   return new ChangeExecutor({
     device: nowhere,
     phaseTimeoutMs: 1_000,
@@ -30,6 +31,7 @@ function executor(commitDelta: (delta: StoreDelta) => Promise<void>): ChangeExec
     fence: () => Promise.resolve(),
     apparatusLeaseMs: 0,
     commitDelta,
+    serialize,
     storeGeneration: () => Promise.resolve(0),
   });
 }
@@ -64,17 +66,22 @@ describe("final records", () => {
     changes.close();
   });
 
-  it("are written by themselves after finalRecordDelayMs, and all at once at close", async () => {
+  it("are written by themselves after finalRecordDelayMs, in their turn among store writes, and all at once at close", async () => {
     const deltas: StoreDelta[] = [];
+    let turnsTaken = 0;
     const changes = executor((delta) => {
       deltas.push(delta);
       return Promise.resolve();
+    }, (work) => {
+      turnsTaken += 1;
+      return work();
     });
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     const first = await changes.run(plan(0), 1);
     vi.advanceTimersByTime(finalRecordDelayMs - 1);
     expect(deltas).toHaveLength(1);
     vi.advanceTimersByTime(1);
+    expect(turnsTaken).toBe(1);
     expect(deltas.map((delta) => [delta.diff === undefined, delta.journal_entry?.change_id])).toEqual([[false, first.id], [true, first.id]]);
     expect(changes.unrecordedChanges()).toEqual([]);
     vi.useRealTimers();

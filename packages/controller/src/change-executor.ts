@@ -66,6 +66,13 @@ export interface ChangeExecutorOptions {
   readonly apparatusLeaseMs: number;
   /** Appends to the configuration store: a commit (diff and journal entry) or a journal update. */
   readonly commitDelta: (delta: StoreDelta) => Promise<void>;
+  /**
+   * Runs `work` in its turn among the controller's store writes. The timed
+   * write of waiting final records goes through it: appended between the
+   * read and the write of a whole-store update (`device add-external`, say),
+   * it would make that write's sequence stale.
+   */
+  readonly serialize: (work: () => Promise<void>) => Promise<void>;
   /** The stored table's generation: whether a commit whose answer was lost took place. */
   readonly storeGeneration: () => Promise<number>;
   /** The controller's own apparatus, if it runs in one (a test crash spares it as the apparatus that gets the message). */
@@ -197,7 +204,7 @@ export class ChangeExecutor {
     this.unrecorded.push(final);
     this.finalRecordTimer ??= setTimeout(() => {
       this.finalRecordTimer = undefined;
-      void this.flushFinalRecords();
+      void this.options.serialize(() => this.flushFinalRecords());
     }, finalRecordDelayMs);
     // A controller closing without flushFinalRecords loses them; it must not be kept alive for them.
     this.finalRecordTimer.unref();

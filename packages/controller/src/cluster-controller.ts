@@ -162,6 +162,7 @@ export class ClusterController {
       fence: (apparatusId, epoch) => this.fenceApparatus(apparatusId, epoch),
       apparatusLeaseMs: this.apparatusLeaseMs,
       commitDelta: (delta) => this.commitDelta(delta),
+      serialize: (work) => this.serialized(work),
       storeGeneration: async () => (await this.readStore({ omitExtents: true, omitJournal: true })).state.generation,
       selfId: options.id,
       ...(options.testCrash === undefined ? {} : { crash: options.testCrash }),
