@@ -1,8 +1,10 @@
 // A Switchyard cluster of separate processes on loopback for the change
 // benchmarks: one `switchyard device serve` and N `switchyard apparatus
 // serve` (every one a controller candidate; the first started wins the lease),
-// each started and stopped through its own ServerProcess handle. Changes are submitted over the controller's
-// gRPC service (no CLI start-up per change).
+// each started and stopped through its own ServerProcess handle; or, for the
+// pause benchmark, the embedded appliance (`switchyard up`, one process).
+// Changes are submitted over the controller's gRPC service (no CLI start-up
+// per change).
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -69,6 +71,35 @@ export class Cluster {
     readonly console: ConsoleClient,
   ) {}
 
+  /**
+   * The embedded appliance, as `switchyard up` runs it: the device, N
+   * apparatuses and the controller in one process. `device` and every
+   * apparatus's `process` are that one process.
+   */
+  static async startEmbedded(options: ClusterOptions): Promise<Cluster> {
+    const appliance = await ServerProcess.start("appliance", process.execPath, [
+      ...serverNodeFlags(), cliPath, "up", "--dir", join(options.dir, "appliance"), "--apparatuses", String(options.apparatusCount),
+      "--grpc-port", "0", "--nbd-port", "0", "--device-nbd-port", "0", "--lu-size", options.luSize, "--extent-size", options.extentSize, "--json",
+    ], { ownGroup: false });
+    try {
+      const announced = (await announcement(appliance)).apparatuses;
+      assert.ok(Array.isArray(announced), "switchyard up --json names no apparatuses");
+      const apparatuses = announced.map((entry: unknown) => ({ id: field(entry, "id"), nbd: field(entry, "nbd"), grpc: field(entry, "grpc"), process: appliance }));
+      const cluster = new Cluster(appliance, apparatuses, new ConsoleClient(apparatuses[0]?.grpc ?? ""));
+      await cluster.waitUntilServing();
+      return cluster;
+    } catch (error) {
+      await appliance.stop();
+      throw error;
+    }
+  }
+
+  /** Each server process by name ("device", "a0", ...; "appliance" when embedded), for CPU accounting. */
+  serverPids(): Map<string, number> {
+    if (this.apparatuses.every((apparatus) => apparatus.process === this.device)) return new Map([["appliance", this.device.pid]]);
+    return new Map([["device", this.device.pid], ...this.apparatuses.map((apparatus) => [apparatus.id, apparatus.process.pid] as const)]);
+  }
+
   static async start(options: ClusterOptions): Promise<Cluster> {
     const started: ServerProcess[] = [];
     try {
@@ -127,7 +158,8 @@ export class Cluster {
 
   async stop(): Promise<void> {
     this.console.close();
-    await Promise.allSettled([...this.apparatuses.map((apparatus) => apparatus.process.stop()), this.device.stop()]);
+    const processes = new Set([...this.apparatuses.map((apparatus) => apparatus.process), this.device]);
+    await Promise.allSettled([...processes].map((server) => server.stop()));
   }
 }
 

@@ -18,12 +18,13 @@ const nbdTimeoutMs = 30_000;
 
 /**
  * What the benchmark is doing while a write is issued: before the first
- * measured phase (undefined), a quiet phase, one of changes, or one with a
- * lowest-priority busy loop beside the load (pause-latency.ts --idle-load).
+ * measured phase (undefined), a quiet phase, one of changes, or a
+ * calibration: a lowest-priority busy loop beside the load (pause-latency.ts
+ * --idle-load), or bursts of CPU the size of the moves' (--cpu-bursts).
  */
-export type Phase = "baseline" | "moves" | "idle-load";
+export type Phase = "baseline" | "moves" | "idle-load" | "cpu-bursts";
 /** How each phase is logged in WriteLog.phase; 0 is before the first measured phase. */
-export const phaseCodes: Readonly<Record<Phase, number>> = { baseline: 1, moves: 2, "idle-load": 3 };
+export const phaseCodes: Readonly<Record<Phase, number>> = { baseline: 1, moves: 2, "idle-load": 3, "cpu-bursts": 4 };
 
 /** What the benchmark tells the load as it goes: the phase and round now, and when to stop. */
 export interface LoadState {

@@ -55,6 +55,7 @@ describe("classify", () => {
       ["moves", 0, 3, 106, 9],
       ["moves", 0, 5, 115, 1],
       ["idle-load", 0, 5, 200, 3],
+      ["cpu-bursts", 0, 5, 210, 7],
     ]);
     const classified = classify(log, [window(3, 100, 110)]);
     expect(classified.baseline).toEqual([1, 2]);
@@ -63,6 +64,7 @@ describe("classify", () => {
     expect(classified.elsewhereBeganIn).toEqual(["hold", "copy"]);
     expect(classified.moved).toEqual([9]);
     expect(classified.idleLoad).toEqual([3]);
+    expect(classified.cpuBursts).toEqual([7]);
   });
 
   it("counts unanswered writes apart", () => {

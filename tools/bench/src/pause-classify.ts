@@ -13,6 +13,7 @@ export interface RoundWrites {
   readonly baseline: number[];
   readonly elsewhere: number[];
   readonly idleLoad: number[];
+  readonly cpuBursts: number[];
 }
 
 export interface Classified {
@@ -28,6 +29,8 @@ export interface Classified {
   readonly between: number[];
   /** Writes of the phases with a lowest-priority busy loop (--idle-load). */
   readonly idleLoad: number[];
+  /** Writes of the phases with bursts of CPU the size of the moves' (--cpu-bursts). */
+  readonly cpuBursts: number[];
   /** By round, so that each round's moves are weighed against the quiet phase just before them. */
   readonly rounds: RoundWrites[];
   readonly unanswered: number;
@@ -64,7 +67,7 @@ export function windowAt(windows: readonly MoveWindow[], timeMs: number): MoveWi
 export function classify(log: WriteLog, windows: readonly MoveWindow[]): Classified {
   const sorted = [...windows].sort((first, second) => first.startMs - second.startMs);
   const result: Classified & { unanswered: number } = {
-    baseline: [], moved: [], elsewhere: [], elsewhereBeganIn: [], elsewhereClient: [], baselineByClient: [], between: [], idleLoad: [], rounds: [], unanswered: 0,
+    baseline: [], moved: [], elsewhere: [], elsewhereBeganIn: [], elsewhereClient: [], baselineByClient: [], between: [], idleLoad: [], cpuBursts: [], rounds: [], unanswered: 0,
   };
   for (let index = 0; index < log.count; index += 1) {
     const latencyMs = log.latencyMs[index] ?? Number.NaN;
@@ -74,11 +77,12 @@ export function classify(log: WriteLog, windows: readonly MoveWindow[]): Classif
       result.unanswered += 1;
       continue;
     }
-    const round = (result.rounds[log.round[index] ?? 0] ??= { baseline: [], elsewhere: [], idleLoad: [] });
+    const round = (result.rounds[log.round[index] ?? 0] ??= { baseline: [], elsewhere: [], idleLoad: [], cpuBursts: [] });
     const client = log.client[index] ?? 0;
-    if (phase === phaseCodes["idle-load"]) {
-      result.idleLoad.push(latencyMs);
-      round.idleLoad.push(latencyMs);
+    const calibration = phase === phaseCodes["idle-load"] ? "idleLoad" : phase === phaseCodes["cpu-bursts"] ? "cpuBursts" : undefined;
+    if (calibration !== undefined) {
+      result[calibration].push(latencyMs);
+      round[calibration].push(latencyMs);
       continue;
     }
     if (phase === phaseCodes.baseline) {
@@ -102,7 +106,7 @@ export function classify(log: WriteLog, windows: readonly MoveWindow[]): Classif
 }
 
 /** Each round's p99 of `which` writes over its own baseline p99, in round order; rounds without both are left out. */
-export function roundRatios(classified: Classified, which: "elsewhere" | "idleLoad"): number[] {
+export function roundRatios(classified: Classified, which: "elsewhere" | "idleLoad" | "cpuBursts"): number[] {
   return classified.rounds
     .filter((round) => round.baseline.length > 0 && round[which].length > 0)
     .map((round) => percentile(round[which], 0.99) / percentile(round.baseline, 0.99));

@@ -24,7 +24,11 @@
  *
  * Run: pnpm bench:pause   (from the root; builds first)
  *  or: pnpm --filter @switchyard/bench run bench:pause   (already built)
- *      (options: --apparatuses 4 --extents 16 --rate 2000 --seconds 5 --rounds 6 --move-gap-ms 0 --idle-load)
+ *      (options: --apparatuses 4 --extents 16 --rate 2000 --seconds 5 --rounds 6 --move-gap-ms 0 --idle-load --cpu-bursts 1 --embedded)
+ * Two calibrations add a phase to each round, under the same load: a busy
+ * loop at the lowest priority (--idle-load), and bursts of CPU standing in
+ * for each process's CPU per move in that round, at the same rate, with no
+ * change at all (--cpu-bursts F spins F times that CPU, cpu-bursts.ts).
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -37,6 +41,7 @@ import { WriteLog, connectAll, wallNowMs, writeLoad, type LoadState } from "./ho
 import { classify, roundRatios, type Classified } from "./pause-classify.js";
 import { Cluster, holdToReleaseMs, percentile } from "./cluster.js";
 import { addCpuBetween, cpuSnapshot } from "./process-cpu.js";
+import { burstSpecs, startCpuBursts } from "./cpu-bursts.js";
 import { benchArguments, sleep } from "./processes.js";
 import { median } from "./fio.js";
 import { MoveWorker, type MoveWindow } from "./move-worker.js";
@@ -100,13 +105,28 @@ function slowByPhase(classified: Classified, thresholdMs: number): string {
   return [...counts].map(([phase, count]) => `${phase} ${count.slow}/${count.all} (${((100 * count.slow) / count.all).toFixed(1)}%)`).join(", ");
 }
 
-function options(): { apparatuses: number; extents: number; rate: number; seconds: number; rounds: number; moveGapMs: number; idleLoad: boolean } {
+interface Settings {
+  readonly apparatuses: number;
+  readonly extents: number;
+  readonly rate: number;
+  readonly seconds: number;
+  readonly rounds: number;
+  readonly moveGapMs: number;
+  readonly idleLoad: boolean;
+  /** The stand-ins spin this fraction of the moves' CPU; 0 leaves the phase out. */
+  readonly cpuBursts: number;
+  /** The embedded appliance (`switchyard up`, one process) instead of a process per part. */
+  readonly embedded: boolean;
+}
+
+function options(): Settings {
   const { values } = parseArgs({
     args: benchArguments(),
     options: {
       apparatuses: { type: "string", default: "4" }, extents: { type: "string", default: "16" }, rate: { type: "string", default: "2000" },
       seconds: { type: "string", default: "5" }, rounds: { type: "string", default: "6" }, "move-gap-ms": { type: "string", default: "0" },
-      "idle-load": { type: "boolean", default: false },
+      "idle-load": { type: "boolean", default: false }, "cpu-bursts": { type: "string", default: "0" },
+      embedded: { type: "boolean", default: false },
     },
   });
   const whole = (text: string, least: number): number => {
@@ -114,9 +134,14 @@ function options(): { apparatuses: number; extents: number; rate: number; second
     if (!Number.isSafeInteger(value) || value < least) throw new Error(`not a whole number of at least ${least}: ${text}`);
     return value;
   };
+  const fraction = (text: string): number => {
+    const value = Number(text);
+    if (text.trim() === "" || !Number.isFinite(value) || value < 0) throw new Error(`not a fraction of at least 0: ${text}`);
+    return value;
+  };
   return {
     apparatuses: whole(values.apparatuses, 1), extents: whole(values.extents, 2), rate: whole(values.rate, 1), seconds: whole(values.seconds, 1),
-    rounds: whole(values.rounds, 1), moveGapMs: whole(values["move-gap-ms"], 0), idleLoad: values["idle-load"],
+    rounds: whole(values.rounds, 1), moveGapMs: whole(values["move-gap-ms"], 0), idleLoad: values["idle-load"], cpuBursts: fraction(values["cpu-bursts"]), embedded: values.embedded,
   };
 }
 
@@ -154,29 +179,36 @@ function idleBusyLoop(): ChildProcess {
   return spawn("chrt", ["--idle", "0", process.execPath, "-e", "for (;;) {}"], { stdio: "ignore" });
 }
 
-/** Lets `child` run for `durationMs`, then ends it; fails if it ended by itself (chrt missing, say). */
-async function beside(child: ChildProcess, durationMs: number): Promise<void> {
-  const exited = new Promise<string>((resolve) => {
+/** Lets `children` run for `durationMs`, then ends them; fails if one ended by itself (chrt missing, say). */
+async function beside(what: string, children: readonly ChildProcess[], durationMs: number): Promise<void> {
+  const exits = children.map((child) => new Promise<string>((resolve) => {
     child.once("error", (error) => { resolve(error.message); });
     child.once("exit", (code, signal) => { resolve(`exit ${String(code ?? signal)}`); });
-  });
-  const early = await Promise.race([exited, sleep(durationMs).then(() => undefined)]);
-  if (early !== undefined) throw new Error(`the idle-priority busy loop ended early: ${early}`);
-  child.kill("SIGKILL");
-  await exited;
+  }));
+  const early = await Promise.race([...exits, sleep(durationMs).then(() => undefined)]);
+  for (const child of children) child.kill("SIGKILL");
+  await Promise.all(exits);
+  if (early !== undefined) throw new Error(`${what} ended early: ${early}`);
+}
+
+function addCpuUse(into: CpuUse, quiet: { cpuMs: Map<string, number>; elapsedMs: number }, moves: { cpuMs: Map<string, number>; elapsedMs: number }): void {
+  for (const [name, cpuMs] of quiet.cpuMs) into.baseline.set(name, (into.baseline.get(name) ?? 0) + cpuMs);
+  for (const [name, cpuMs] of moves.cpuMs) into.moves.set(name, (into.moves.get(name) ?? 0) + cpuMs);
+  into.baselineMs += quiet.elapsedMs;
+  into.movesMs += moves.elapsedMs;
 }
 
 function serverPids(cluster: Cluster): Map<string, number> {
-  return new Map([["device", cluster.device.pid], ...cluster.apparatuses.map((apparatus) => [apparatus.id, apparatus.process.pid] as const), ["bench (hosts and console)", process.pid]]);
+  return new Map([...cluster.serverPids(), ["bench (hosts and console)", process.pid]]);
 }
 
-async function run(cluster: Cluster, settings: ReturnType<typeof options>): Promise<{ classified: Classified; windows: MoveWindow[]; skipped: number; cpu: CpuUse }> {
+async function run(cluster: Cluster, settings: Settings): Promise<{ classified: Classified; windows: MoveWindow[]; skipped: number; cpu: CpuUse }> {
   const clients = await connectAll(cluster);
   const [first] = clients;
   assert.ok(first !== undefined);
   await prefill(cluster, first, settings.extents);
   const phaseMs = settings.seconds * 1000;
-  const phasesPerRound = settings.idleLoad ? 3 : 2;
+  const phasesPerRound = 2 + Number(settings.idleLoad) + Number(settings.cpuBursts > 0);
   const log = new WriteLog(Math.ceil(settings.rate * ((2 * warmUpMs + phasesPerRound * settings.rounds * phaseMs) / 1000) * 1.2));
   const state: LoadState = { phase: undefined, round: 0, stop: false };
   const windows: MoveWindow[] = [];
@@ -193,17 +225,23 @@ async function run(cluster: Cluster, settings: ReturnType<typeof options>): Prom
       const baselineStart = { cpu: cpuSnapshot(pids), atMs: performance.now() };
       await sleep(phaseMs);
       const movesStart = { cpu: cpuSnapshot(pids), atMs: performance.now() };
-      addCpuBetween(cpu.baseline, baselineStart.cpu, movesStart.cpu);
-      cpu.baselineMs += movesStart.atMs - baselineStart.atMs;
+      const quiet = { cpuMs: new Map<string, number>(), elapsedMs: movesStart.atMs - baselineStart.atMs };
+      addCpuBetween(quiet.cpuMs, baselineStart.cpu, movesStart.cpu);
       state.phase = "moves";
       const moved = await operator.run({ volume: "bench", extentCount: settings.extents, firstMove: movesDone, untilMs: wallNowMs() + phaseMs, gapMs: settings.moveGapMs });
       windows.push(...moved);
       movesDone += moved.length;
-      addCpuBetween(cpu.moves, movesStart.cpu, cpuSnapshot(pids));
-      cpu.movesMs += performance.now() - movesStart.atMs;
+      const medianChangeMs = moved.length === 0 ? 0 : percentile(moved.map((window) => window.holdToReleaseMs), 0.5);
+      const moves = { cpuMs: new Map<string, number>(), elapsedMs: performance.now() - movesStart.atMs, count: moved.length, medianChangeMs };
+      addCpuBetween(moves.cpuMs, movesStart.cpu, cpuSnapshot(pids));
+      addCpuUse(cpu, quiet, moves);
       if (settings.idleLoad) {
         state.phase = "idle-load";
-        await beside(idleBusyLoop(), phaseMs);
+        await beside("the idle-priority busy loop", [idleBusyLoop()], phaseMs);
+      }
+      if (settings.cpuBursts > 0) {
+        state.phase = "cpu-bursts";
+        await beside("a CPU burst stand-in", startCpuBursts(burstSpecs(quiet, moves).map((spec) => ({ ...spec, spinMs: spec.spinMs * settings.cpuBursts }))), phaseMs);
       }
     }
   } finally {
@@ -215,11 +253,11 @@ async function run(cluster: Cluster, settings: ReturnType<typeof options>): Prom
   return { classified: classify(log, windows), windows, skipped: log.skipped, cpu };
 }
 
-function report(settings: ReturnType<typeof options>, result: Awaited<ReturnType<typeof run>>, apparatusNames: readonly string[]): void {
+function report(settings: Settings, result: Awaited<ReturnType<typeof run>>, apparatusNames: readonly string[]): void {
   const { classified, windows } = result;
   const out = process.stdout;
-  out.write(`${settings.apparatuses} apparatuses (separate processes), volume of ${settings.extents} x 4 MiB extents, ${settings.rate} writes/s of 4 KiB at random through all of them\n`);
-  out.write(`${settings.rounds} rounds of ${settings.seconds} s without moves and ${settings.seconds} s of moves (${settings.moveGapMs === 0 ? "back to back" : `${settings.moveGapMs} ms apart`})${settings.idleLoad ? `, and ${settings.seconds} s beside an idle-priority busy loop` : ""}; ${windows.length} moves\n`);
+  out.write(`${settings.apparatuses} apparatuses (${settings.embedded ? "embedded: switchyard up, one process" : "separate processes"}), volume of ${settings.extents} x 4 MiB extents, ${settings.rate} writes/s of 4 KiB at random through all of them\n`);
+  out.write(`${settings.rounds} rounds of ${settings.seconds} s without moves and ${settings.seconds} s of moves (${settings.moveGapMs === 0 ? "back to back" : `${settings.moveGapMs} ms apart`})${settings.idleLoad ? `, ${settings.seconds} s beside an idle-priority busy loop` : ""}${settings.cpuBursts > 0 ? `, ${settings.seconds} s beside bursts of ${settings.cpuBursts} times the moves' CPU` : ""}; ${windows.length} moves\n`);
   out.write(`${"write latency, ms".padEnd(30)}${"p50".padStart(9)}${"p99".padStart(9)}${"max".padStart(9)}${"writes".padStart(9)}\n`);
   out.write(line("no moves (baseline)", classified.baseline));
   out.write(line("during moves, elsewhere", classified.elsewhere));
@@ -247,6 +285,11 @@ function report(settings: ReturnType<typeof options>, result: Awaited<ReturnType
     out.write(line("beside an idle-priority loop", classified.idleLoad));
     out.write(`with a SCHED_IDLE busy loop instead of moves, p99 / baseline p99, median of the rounds: ${median(roundRatios(classified, "idleLoad")).toFixed(2)}x (what any CPU use beside the load costs on this machine)\n`);
   }
+  if (classified.cpuBursts.length > 0) {
+    const burstRatio = median(roundRatios(classified, "cpuBursts"));
+    out.write(line("beside CPU bursts, no moves", classified.cpuBursts));
+    out.write(`with ${settings.cpuBursts} times each process's CPU per move spun in bursts at the moves' rate instead of moves, p99 / baseline p99, median of the rounds: ${burstRatio.toFixed(2)}x; moves' elsewhere ratio / this: ${(elsewhereRatio / burstRatio).toFixed(2)}x (above 1: what moves cost I/O elsewhere beyond their CPU)\n`);
+  }
   out.write(`elsewhere p50 / baseline p50: ${(percentile(classified.elsewhere, 0.5) / percentile(classified.baseline, 0.5)).toFixed(2)}x\n`);
   if (classified.moved.length === 0) return;
   const movedP99 = percentile(classified.moved, 0.99);
@@ -257,7 +300,8 @@ async function main(): Promise<number> {
   const settings = options();
   const workDir = mkdtempSync(join(tmpdir(), "switchyard-pause-bench-"));
   try {
-    const cluster = await Cluster.start({ dir: workDir, apparatusCount: settings.apparatuses, luSize, extentSize: "4MiB" });
+    const clusterOptions = { dir: workDir, apparatusCount: settings.apparatuses, luSize, extentSize: "4MiB" };
+    const cluster = await (settings.embedded ? Cluster.startEmbedded(clusterOptions) : Cluster.start(clusterOptions));
     try {
       await cluster.console.createVolume("bench", settings.extents * extentBytes, "lu0");
       await cluster.waitUntilCurrent();
