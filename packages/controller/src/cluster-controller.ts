@@ -320,7 +320,11 @@ export class ClusterController {
     const run = new MigrationRun(entry, extentSizeBytes, {
       ...(offload ? { mirrors: this.mirrorEffects() } : {}),
       moveExtent: (volume, extentIndex, toLuId) => this.moveExtent(volume, extentIndex, toLuId),
-      persist: (journaled) => this.commitDelta({ journal_entry: journaled }),
+      // In turn with the other store writes: appended between a whole-store read and write (a volume create
+      // during a migration), a progress record made that write's sequence stale. No queued operation awaits
+      // a migration (submitMigrate and takeOver start it; cancelChange waits outside the queue), so this
+      // cannot wait on itself.
+      persist: (journaled) => this.serialized(() => this.commitDelta({ journal_entry: journaled })),
       sleep: (ms) => sleep(ms),
       now: wallNowMs,
     });

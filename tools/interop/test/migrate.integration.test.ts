@@ -8,6 +8,7 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConsoleClient } from "@switchyard/console";
 import {
   Appliance,
   assertSucceeded,
@@ -141,6 +142,31 @@ describe("switchyard migrate", () => {
     const again = await appliance.cli(["migrate", "cancel", id]);
     expect(again.exitCode, describeResult(again)).toBe(1);
     expect(again.stderr).toMatch(/not a running migration \(a migrate, cancelled\)/);
+  }, 3 * copyTimeoutMs);
+
+  it("serves whole-table commands while a migration writes its progress: none meets a stale store", async () => {
+    // A create reads the whole store, scrubs its areas (freed ones hold data) and writes the store back,
+    // expecting the sequence it read: a progress record appended in between would make that write stale.
+    // Creates and deletes go back to back over gRPC (no CLI start-up between them), so that the
+    // migration's timed progress records fall inside one, as they would with a person at a console.
+    const client = new ConsoleClient(appliance.endpoints.controller.grpc);
+    try {
+      const started = await appliance.cli(["migrate", "mig", "--to", "lu0", "--rate", "32MiB/s", "--json"]);
+      assertSucceeded(started);
+      const id = (JSON.parse(started.stdout) as { id: string }).id;
+      let commands = 0;
+      while ((await client.getChange(id)).state === "CHANGE_STATE_RUNNING") {
+        await client.createVolume(`side${commands}`, 16 * mebibyte, "lu1");
+        await client.deleteVolume(`side${commands}`);
+        commands += 1;
+      }
+      expect(commands, "creates and deletes run while the migration ran").toBeGreaterThanOrEqual(10);
+      expect((await client.getChange(id)).state).toBe("CHANGE_STATE_COMMITTED");
+    } finally {
+      client.close();
+    }
+    expect(new Set(await extentLus())).toEqual(new Set(["lu0"]));
+    expect(await volumeSha256(1)).toBe(expectedSha256);
   }, 3 * copyTimeoutMs);
 
   it("refuses a migration the target has no room for, with a clear line, and changes nothing", async () => {
