@@ -165,6 +165,8 @@ async function prefill(cluster: Cluster, client: NbdClient, extentCount: number)
 interface CpuUse {
   readonly baseline: Map<string, number>;
   readonly moves: Map<string, number>;
+  /** What the CPU burst stand-ins used, all together, in each phase of them (ms per s). */
+  readonly standIns: number[];
   baselineMs: number;
   movesMs: number;
 }
@@ -191,6 +193,27 @@ async function beside(what: string, children: readonly ChildProcess[], durationM
   if (early !== undefined) throw new Error(`${what} ended early: ${early}`);
 }
 
+/** Stand-ins' start-up is left out of their CPU, and the reading ends before they are killed. */
+const standInSettleMs = 1_000;
+const standInReadMarginMs = 200;
+
+/** CPU ms per s that `pids` use together over most of the next `phaseMs`. */
+async function cpuRate(pids: ReadonlyMap<string, number>, phaseMs: number): Promise<number> {
+  const windowMs = phaseMs - standInSettleMs - standInReadMarginMs;
+  await sleep(standInSettleMs);
+  const before = cpuSnapshot(pids);
+  await sleep(windowMs);
+  const used = new Map<string, number>();
+  addCpuBetween(used, before, cpuSnapshot(pids));
+  return ([...used.values()].reduce((sum, value) => sum + value, 0) * 1000) / windowMs;
+}
+
+/** CPU ms per s that moves added, all processes together, above the quiet phases' rate. */
+function movesCpuRate(cpu: CpuUse): number {
+  const extraMs = Array.from(cpu.moves, ([name, movesCpuMs]) => movesCpuMs - ((cpu.baseline.get(name) ?? 0) / cpu.baselineMs) * cpu.movesMs);
+  return (extraMs.reduce((sum, value) => sum + value, 0) * 1000) / cpu.movesMs;
+}
+
 function addCpuUse(into: CpuUse, quiet: { cpuMs: Map<string, number>; elapsedMs: number }, moves: { cpuMs: Map<string, number>; elapsedMs: number }): void {
   for (const [name, cpuMs] of quiet.cpuMs) into.baseline.set(name, (into.baseline.get(name) ?? 0) + cpuMs);
   for (const [name, cpuMs] of moves.cpuMs) into.moves.set(name, (into.moves.get(name) ?? 0) + cpuMs);
@@ -214,7 +237,7 @@ async function run(cluster: Cluster, settings: Settings): Promise<{ classified: 
   const windows: MoveWindow[] = [];
   const load = writeLoad(clients, settings.extents, settings.rate, log, state);
   const pids = serverPids(cluster);
-  const cpu: CpuUse = { baseline: new Map(), moves: new Map(), baselineMs: 0, movesMs: 0 };
+  const cpu: CpuUse = { baseline: new Map(), moves: new Map(), standIns: [], baselineMs: 0, movesMs: 0 };
   const operator = new MoveWorker(cluster.apparatuses[0]?.grpc ?? "");
   try {
     await sleep(warmUpMs);
@@ -241,7 +264,10 @@ async function run(cluster: Cluster, settings: Settings): Promise<{ classified: 
       }
       if (settings.cpuBursts > 0) {
         state.phase = "cpu-bursts";
-        await beside("a CPU burst stand-in", startCpuBursts(burstSpecs(quiet, moves).map((spec) => ({ ...spec, spinMs: spec.spinMs * settings.cpuBursts }))), phaseMs);
+        const standIns = startCpuBursts(burstSpecs(quiet, moves).map((spec) => ({ ...spec, spinMs: spec.spinMs * settings.cpuBursts })));
+        const used = cpuRate(new Map(standIns.map((child, index) => [String(index), child.pid ?? 0])), phaseMs);
+        await beside("a CPU burst stand-in", standIns, phaseMs);
+        cpu.standIns.push(await used);
       }
     }
   } finally {
@@ -288,6 +314,7 @@ function report(settings: Settings, result: Awaited<ReturnType<typeof run>>, app
   if (classified.cpuBursts.length > 0) {
     const burstRatio = median(roundRatios(classified, "cpuBursts"));
     out.write(line("beside CPU bursts, no moves", classified.cpuBursts));
+    out.write(`the stand-ins used ${median(result.cpu.standIns).toFixed(0)} ms of CPU per s (median of the rounds), their wake-ups included; moves added ${movesCpuRate(result.cpu).toFixed(0)}\n`);
     out.write(`with ${settings.cpuBursts} times each process's CPU per move spun in bursts at the moves' rate instead of moves, p99 / baseline p99, median of the rounds: ${burstRatio.toFixed(2)}x; moves' elsewhere ratio / this: ${(elsewhereRatio / burstRatio).toFixed(2)}x (above 1: what moves cost I/O elsewhere beyond their CPU)\n`);
   }
   out.write(`elsewhere p50 / baseline p50: ${(percentile(classified.elsewhere, 0.5) / percentile(classified.baseline, 0.5)).toFixed(2)}x\n`);
