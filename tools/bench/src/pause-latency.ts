@@ -193,14 +193,18 @@ async function beside(what: string, children: readonly ChildProcess[], durationM
   if (early !== undefined) throw new Error(`${what} ended early: ${early}`);
 }
 
-/** Stand-ins' start-up is left out of their CPU, and the reading ends before they are killed. */
-const standInSettleMs = 1_000;
-const standInReadMarginMs = 200;
+/**
+ * Stand-ins' start-up (the first fifth of the phase, at most a second) is
+ * left out of their CPU, and the reading ends a tenth of the phase before
+ * they are killed.
+ */
+const standInSettleMsMax = 1_000;
 
 /** CPU ms per s that `pids` use together over most of the next `phaseMs`. */
 async function cpuRate(pids: ReadonlyMap<string, number>, phaseMs: number): Promise<number> {
-  const windowMs = phaseMs - standInSettleMs - standInReadMarginMs;
-  await sleep(standInSettleMs);
+  const settleMs = Math.min(standInSettleMsMax, phaseMs / 5);
+  const windowMs = phaseMs - settleMs - phaseMs / 10;
+  await sleep(settleMs);
   const before = cpuSnapshot(pids);
   await sleep(windowMs);
   const used = new Map<string, number>();
@@ -265,9 +269,11 @@ async function run(cluster: Cluster, settings: Settings): Promise<{ classified: 
       if (settings.cpuBursts > 0) {
         state.phase = "cpu-bursts";
         const standIns = startCpuBursts(burstSpecs(quiet, moves).map((spec) => ({ ...spec, spinMs: spec.spinMs * settings.cpuBursts })));
-        const used = cpuRate(new Map(standIns.map((child, index) => [String(index), child.pid ?? 0])), phaseMs);
-        await beside("a CPU burst stand-in", standIns, phaseMs);
-        cpu.standIns.push(await used);
+        const [used] = await Promise.all([
+          cpuRate(new Map(standIns.map((child, index) => [String(index), child.pid ?? 0])), phaseMs),
+          beside("a CPU burst stand-in", standIns, phaseMs),
+        ]);
+        cpu.standIns.push(used);
       }
     }
   } finally {

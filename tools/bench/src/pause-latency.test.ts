@@ -1,0 +1,53 @@
+// Goal: the pause benchmark, which issue 3's closing figures come from, runs
+// end to end in both of its shapes (a process per part, and the embedded
+// appliance) with every calibration phase, and reports each figure it
+// promises from writes it really made. Method: the built benchmark, run as a
+// person runs it but with one short round; its report is read line by line.
+// The figures themselves are not judged here: this machine's timings are
+// the benchmark's subject, not a test's.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const benchPath = fileURLToPath(new URL("../dist/pause-latency.js", import.meta.url));
+/** Set-up (prefill, warm-up) and one round of four 1 s phases take about 20 s; the margin is for a loaded CI machine. */
+const runTimeoutMs = 120_000;
+
+function runBench(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [benchPath, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => { stdout += chunk.toString(); });
+    child.stderr.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.once("error", reject);
+    child.once("exit", (code) => { resolve({ code, stdout, stderr }); });
+  });
+}
+
+/** The write count at the end of a latency line such as "during moves, elsewhere  1.14  6.66  21.80  28989". */
+function writesIn(report: string, name: string): number {
+  const row = report.split("\n").find((candidate) => candidate.startsWith(name));
+  const count = Number(row?.trim().split(/\s+/).at(-1));
+  return Number.isInteger(count) ? count : 0;
+}
+
+describe.each([
+  { shape: "a process per part", extra: [] as string[], cpuNames: /device [\d.]+, a0 [\d.]+, a1 [\d.]+/ },
+  { shape: "the embedded appliance", extra: ["--embedded"], cpuNames: /appliance [\d.]+/ },
+])("pnpm bench:pause, $shape", ({ extra, cpuNames }) => {
+  it("measures writes in every phase and prints every figure", async () => {
+    const result = await runBench(["--", "--apparatuses", "2", "--rounds", "1", "--seconds", "1", "--rate", "500", "--idle-load", "--cpu-bursts", "0.01", ...extra]);
+    const report = result.stdout;
+    expect(result.code, `${report}\n${result.stderr}`).toBe(0);
+    for (const name of ["no moves (baseline)", "during moves, elsewhere", "beside an idle-priority loop", "beside CPU bursts, no moves"]) {
+      expect(writesIn(report, name), `${name} in\n${report}`).toBeGreaterThan(0);
+    }
+    expect(report).toMatch(/; [1-9]\d* moves\n/);
+    expect(report).toMatch(/unanswered: 0\n/);
+    expect(report).toMatch(cpuNames);
+    expect(report).toMatch(/the stand-ins used \d+ ms of CPU per s .*; moves added \d+/);
+    expect(report).toMatch(/elsewhere p99 \/ baseline p99, median of the rounds: [\d.]+x \(target <= 1\.1x\) (met|NOT met)/);
+    expect(report).toMatch(/moved-extent p99: [\d.]+ ms \(target < 50 ms\) (met|NOT met)/);
+  }, runTimeoutMs);
+});
