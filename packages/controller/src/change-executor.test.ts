@@ -16,7 +16,7 @@ function plan(baseGeneration: number): ChangePlan {
   return {
     kind: "switch", summary: `switch ${baseGeneration}`, baseGeneration,
     diff: { base_generation: baseGeneration, generation: baseGeneration + 1 },
-    holdRanges: [], holdMode: "HOLD_MODE_WRITES", copy: undefined, newAreas: [], volumesAfter: [],
+    holdRanges: [], holdMode: "HOLD_MODE_WRITES", copy: undefined, newAreas: [], volumesAfter: () => [],
   };
 }
 

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { StoreState__Output } from "@switchyard/proto";
 import { applyExtentRows, planMirror, planMirrorEnd, planMove, planResize } from "./change-plans.js";
+import { usedAreaMaps } from "./allocation.js";
 
 const mebibyte = 1 << 20;
 
@@ -45,6 +46,31 @@ describe("planMirror and planMirrorEnd", () => {
   });
 });
 
+describe("applyExtentRows and the table's kept area maps", () => {
+  it("keeps them equal to maps built afresh, change after change", () => {
+    const table = state();
+    const fresh = (): number[][] => [...usedAreaMaps(structuredClone(table)).values()].map((map) => [...map]);
+    const kept = (): number[][] => [...usedAreaMaps(table).values()].map((map) => [...map]);
+    expect(kept()).toEqual(fresh());
+    const maps = usedAreaMaps(table);
+    const plans = [
+      () => planMirror(table, "v", [0, 2], "lu1"),
+      () => planMirrorEnd(table, "v", [0], "switch"),
+      () => planMirrorEnd(table, "v", [2], "unmirror"),
+      () => planMove(table, "v", 1, "lu1"),
+      () => planMove(table, "v", 0, "lu0"),
+    ];
+    for (const plan of plans) {
+      applyExtentRows(table, plan().diff);
+      expect(kept(), `generation ${table.generation}`).toEqual(fresh());
+    }
+    // Brought along, not built again: a million-extent table would pay for that on every move.
+    expect(usedAreaMaps(table)).toBe(maps);
+    // Extent 0 went back to lu0 area 0, freed by its switch to lu1: the maps hold what the store would.
+    expect(table.volumes[0]?.extents).toMatchObject({ lu_index: [0, 1, 0], area_index: [0, 1, 2] });
+  });
+});
+
 describe("planMove", () => {
   it("holds writes on the one extent, copies it to a free area, and switches that row only", () => {
     const plan = planMove(state(), "v", 1, "lu1");
@@ -52,7 +78,7 @@ describe("planMove", () => {
     expect(plan.holdMode).toBe("HOLD_MODE_WRITES");
     expect(plan.copy).toEqual({ sourceLuId: "lu0", sourceAreaIndex: 1, destinationLuId: "lu1", destinationAreaIndex: 0, lengthBytes: mebibyte });
     expect(plan.diff).toMatchObject({ base_generation: 7, generation: 8, rows: [{ volume: "v", extent_index: 1, lu_index: 1, area_index: 0 }] });
-    expect(plan.volumesAfter[0]?.extents).toEqual({ lu_index: [0, 1, 0], area_index: [0, 0, 2] });
+    expect(plan.volumesAfter()[0]?.extents).toEqual({ lu_index: [0, 1, 0], area_index: [0, 0, 2] });
   });
 
   it("applied to the table it was planned from, gives the table the store has after the commit", () => {
@@ -60,7 +86,7 @@ describe("planMove", () => {
     const plan = planMove(table, "v", 1, "lu1");
     applyExtentRows(table, plan.diff);
     expect(table.generation).toBe(8);
-    expect(table.volumes[0]?.extents).toMatchObject(plan.volumesAfter[0]?.extents ?? {});
+    expect(table.volumes[0]?.extents).toMatchObject(plan.volumesAfter()[0]?.extents ?? {});
     // The next move plans from it: extent 2 goes to the next free area of lu1.
     expect(planMove(table, "v", 2, "lu1").diff.rows).toEqual([{ volume: "v", extent_index: 2, lu_index: 1, area_index: 1 }]);
     expect(() => { applyExtentRows(table, plan.diff); }).toThrow(/generation/);
@@ -83,14 +109,14 @@ describe("planResize", () => {
     expect(plan.diff.shapes).toEqual([{ name: "v", size_bytes: 5 * mebibyte, extent_size_bytes: mebibyte, extent_count: 5, deleted: false }]);
     expect(plan.diff.rows).toHaveLength(2);
     expect(plan.newAreas).toEqual([{ luIndex: 1, areaIndex: 0 }, { luIndex: 1, areaIndex: 1 }]);
-    expect(plan.volumesAfter[0]?.extents?.lu_index).toEqual([0, 0, 0, 1, 1]);
+    expect(plan.volumesAfter()[0]?.extents?.lu_index).toEqual([0, 0, 0, 1, 1]);
   });
 
   it("shrinks without rows, and the store keeps only the first extents", () => {
     const plan = planResize(state(), "v", mebibyte);
     expect(plan.diff.rows).toEqual([]);
     expect(plan.holdRanges[0]?.offset_bytes).toBe(mebibyte);
-    expect(plan.volumesAfter[0]).toMatchObject({ size_bytes: mebibyte, extents: { lu_index: [0], area_index: [0] } });
+    expect(plan.volumesAfter()[0]).toMatchObject({ size_bytes: mebibyte, extents: { lu_index: [0], area_index: [0] } });
   });
 
   it("refuses the same size and sizes that are not whole sectors", () => {

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import type { DifferenceTable, ExtentRow, HoldMode, LogicalUnit__Output, StoreState__Output, VolumeRange, VolumeTable, VolumeTable__Output } from "@switchyard/proto";
-import { allocateAreas, type AreaRef } from "./allocation.js";
+import { allocateAreas, keepMapsThrough, type AreaRef } from "./allocation.js";
 import type { CopyEnd } from "./area-copy.js";
 import { ControllerError } from "./errors.js";
 import { requireLu } from "./external-devices.js";
@@ -36,8 +36,13 @@ export interface ChangePlan {
   readonly copy: CopyStep | undefined;
   /** Areas the change gives to a volume and nothing else fills: zeroed before anything is held. */
   readonly newAreas: readonly AreaRef[];
-  /** The store's volumes once the change commits. */
-  readonly volumesAfter: readonly VolumeTable[];
+  /**
+   * The store's volumes once the change commits, copied whole when asked:
+   * the controller commits the diff and never asks (a copy per move cost a
+   * million-extent volume tens of milliseconds and its garbage); a model of
+   * the store does (tools/simulator). Ask before the state planned from changes.
+   */
+  readonly volumesAfter: () => readonly VolumeTable[];
 }
 
 function findVolume(state: StoreState__Output, name: string): VolumeTable__Output {
@@ -134,7 +139,7 @@ export function planMove(state: StoreState__Output, name: string, extentIndex: n
     },
     // The copy writes the whole destination area: zeroing it first would be work thrown away.
     newAreas: [],
-    volumesAfter: replaceVolume(state, volumeAfter(volume, volume.size_bytes, extentCount, rows)),
+    volumesAfter: () => replaceVolume(state, volumeAfter(volume, volume.size_bytes, extentCount, rows)),
   };
 }
 
@@ -146,25 +151,29 @@ export function planMove(state: StoreState__Output, name: string, extentIndex: n
 export function applyExtentRows(state: StoreState__Output, diff: DifferenceTable): void {
   assert.equal(diff.base_generation, state.generation, "a diff applies to the generation it was planned from");
   assert.ok((diff.shapes ?? []).length === 0 && (diff.lus_added ?? []).length === 0, "rows only: no volume shape, no LU added");
-  for (const changed of diff.rows ?? []) {
-    const columns = state.volumes.find((volume) => volume.name === changed.volume)?.extents;
-    const index = changed.extent_index ?? -1;
-    assert.ok(columns != null && index >= 0 && index < columns.lu_index.length, `a row names extent ${index} of ${changed.volume ?? ""}`);
-    columns.lu_index[index] = changed.lu_index ?? 0;
-    columns.area_index[index] = changed.area_index ?? 0;
-    const mirrorLuPlusOne = changed.mirror_lu_index_plus_one ?? 0;
-    // Mirror columns stay empty until a row of the volume has a mirror, as the store keeps them.
-    if (mirrorLuPlusOne === 0 && columns.mirror_lu_index_plus_one.length === 0) continue;
-    const count = columns.lu_index.length;
-    for (const column of [columns.mirror_lu_index_plus_one, columns.mirror_area_index, columns.mirror_watermark_bytes]) {
-      while (column.length < count) column.push(0);
-    }
-    columns.mirror_lu_index_plus_one[index] = mirrorLuPlusOne;
-    columns.mirror_area_index[index] = changed.mirror_area_index ?? 0;
-    columns.mirror_watermark_bytes[index] = Number(changed.mirror_watermark_bytes ?? 0);
+  keepMapsThrough(state, diff.rows ?? [], () => {
+    for (const changed of diff.rows ?? []) applyExtentRow(state, changed);
+    assert.equal(diff.generation, state.generation + 1);
+    state.generation += 1;
+  });
+}
+
+function applyExtentRow(state: StoreState__Output, changed: ExtentRow): void {
+  const columns = state.volumes.find((volume) => volume.name === changed.volume)?.extents;
+  const index = changed.extent_index ?? -1;
+  assert.ok(columns != null && index >= 0 && index < columns.lu_index.length, `a row names extent ${index} of ${changed.volume ?? ""}`);
+  columns.lu_index[index] = changed.lu_index ?? 0;
+  columns.area_index[index] = changed.area_index ?? 0;
+  const mirrorLuPlusOne = changed.mirror_lu_index_plus_one ?? 0;
+  // Mirror columns stay empty until a row of the volume has a mirror, as the store keeps them.
+  if (mirrorLuPlusOne === 0 && columns.mirror_lu_index_plus_one.length === 0) return;
+  const count = columns.lu_index.length;
+  for (const column of [columns.mirror_lu_index_plus_one, columns.mirror_area_index, columns.mirror_watermark_bytes]) {
+    while (column.length < count) column.push(0);
   }
-  assert.equal(diff.generation, state.generation + 1);
-  state.generation += 1;
+  columns.mirror_lu_index_plus_one[index] = mirrorLuPlusOne;
+  columns.mirror_area_index[index] = changed.mirror_area_index ?? 0;
+  columns.mirror_watermark_bytes[index] = Number(changed.mirror_watermark_bytes ?? 0);
 }
 
 /** `volume resize NAME --size SIZE`: grow onto new areas, or shrink and free the tail's areas. */
@@ -192,7 +201,7 @@ export function planResize(state: StoreState__Output, name: string, sizeBytes: n
     holdMode: "HOLD_MODE_ALL",
     copy: undefined,
     newAreas,
-    volumesAfter: replaceVolume(state, volumeAfter(volume, sizeBytes, extentCount, rows)),
+    volumesAfter: () => replaceVolume(state, volumeAfter(volume, sizeBytes, extentCount, rows)),
   };
 }
 
@@ -231,7 +240,7 @@ function migrationPlan(state: StoreState__Output, volume: VolumeTable__Output, k
     holdMode: reroutesReads ? "HOLD_MODE_ALL" : "HOLD_MODE_WRITES",
     copy: undefined,
     newAreas: [],
-    volumesAfter: replaceVolume(state, volumeAfter(volume, volume.size_bytes, columns.lu_index.length, rows)),
+    volumesAfter: () => replaceVolume(state, volumeAfter(volume, volume.size_bytes, columns.lu_index.length, rows)),
   };
 }
 

@@ -26,7 +26,7 @@ export class SimulatedStore {
   /** The commit point of a planned change: the store moves to the plan's generation. */
   commit(plan: ChangePlan): void {
     assert.equal(plan.baseGeneration, this.current.generation, "a plan committed on a generation it was not planned from");
-    this.current = decodeStoreState(encodeStoreState({ ...this.current, generation: plan.baseGeneration + 1, volumes: [...plan.volumesAfter] }));
+    this.current = decodeStoreState(encodeStoreState({ ...this.current, generation: plan.baseGeneration + 1, volumes: [...plan.volumesAfter()] }));
   }
 
   /** The whole table, as a rejoining apparatus loads it. */
