@@ -13,6 +13,7 @@
  * anything else (a hold wider than its range, say).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { cpuAboveQuiet } from "./process-cpu.js";
 
 /** One stand-in: spins `spinMs` in every `periodMs` of the wall clock, in slices spread over its first `spreadMs`. */
 export interface BurstSpec {
@@ -62,7 +63,7 @@ export function burstSpecs(
   if (moves.count === 0) return [];
   const periodMs = moves.elapsedMs / moves.count;
   return Array.from(moves.cpuMs, ([name, movesCpuMs]) => {
-    const quietRate = (quiet.cpuMs.get(name) ?? 0) / quiet.elapsedMs;
-    return { spinMs: Math.max(0, movesCpuMs - quietRate * moves.elapsedMs) / moves.count, periodMs, spreadMs: moves.medianChangeMs };
+    const extraMs = cpuAboveQuiet(movesCpuMs, moves.elapsedMs, quiet.cpuMs.get(name) ?? 0, quiet.elapsedMs);
+    return { spinMs: Math.max(0, extraMs) / moves.count, periodMs, spreadMs: moves.medianChangeMs };
   });
 }

@@ -29,6 +29,8 @@
  * loop at the lowest priority (--idle-load), and bursts of CPU standing in
  * for each process's CPU per move in that round, at the same rate, with no
  * change at all (--cpu-bursts F spins F times that CPU, cpu-bursts.ts).
+ * --embedded measures `switchyard up` (device, apparatuses and controller in
+ * one process) instead of a process per part.
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -40,7 +42,7 @@ import type { NbdClient } from "@switchyard/device/nbd";
 import { WriteLog, connectAll, wallNowMs, writeLoad, type LoadState } from "./host-writes.js";
 import { classify, roundRatios, type Classified } from "./pause-classify.js";
 import { Cluster, holdToReleaseMs, percentile } from "./cluster.js";
-import { addCpuBetween, cpuSnapshot } from "./process-cpu.js";
+import { addCpuBetween, cpuAboveQuiet, cpuSnapshot } from "./process-cpu.js";
 import { burstSpecs, startCpuBursts } from "./cpu-bursts.js";
 import { benchArguments, sleep } from "./processes.js";
 import { median } from "./fio.js";
@@ -74,8 +76,7 @@ function line(name: string, values: readonly number[]): string {
  */
 function cpuLine(cpu: CpuUse, moveCount: number): string {
   const perMove = Array.from(cpu.moves, ([name, movesCpuMs]) => {
-    const baselineRate = (cpu.baseline.get(name) ?? 0) / cpu.baselineMs;
-    const extraMs = movesCpuMs - baselineRate * cpu.movesMs;
+    const extraMs = cpuAboveQuiet(movesCpuMs, cpu.movesMs, cpu.baseline.get(name) ?? 0, cpu.baselineMs);
     return `${name} ${(extraMs / Math.max(1, moveCount)).toFixed(1)}`;
   });
   const busy = (use: Map<string, number>, elapsedMs: number): string => `${((100 * [...use.values()].reduce((sum, value) => sum + value, 0)) / elapsedMs).toFixed(0)}%`;
@@ -214,7 +215,7 @@ async function cpuRate(pids: ReadonlyMap<string, number>, phaseMs: number): Prom
 
 /** CPU ms per s that moves added, all processes together, above the quiet phases' rate. */
 function movesCpuRate(cpu: CpuUse): number {
-  const extraMs = Array.from(cpu.moves, ([name, movesCpuMs]) => movesCpuMs - ((cpu.baseline.get(name) ?? 0) / cpu.baselineMs) * cpu.movesMs);
+  const extraMs = Array.from(cpu.moves, ([name, movesCpuMs]) => cpuAboveQuiet(movesCpuMs, cpu.movesMs, cpu.baseline.get(name) ?? 0, cpu.baselineMs));
   return (extraMs.reduce((sum, value) => sum + value, 0) * 1000) / cpu.movesMs;
 }
 

@@ -28,3 +28,11 @@ export function cpuSnapshot(pids: ReadonlyMap<string, number>): Map<string, numb
 export function addCpuBetween(into: Map<string, number>, before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): void {
   for (const [name, cpuMs] of after) into.set(name, (into.get(name) ?? 0) + cpuMs - (before.get(name) ?? cpuMs));
 }
+
+/**
+ * The CPU a process spent in a phase of moves beyond what it spends at its
+ * rate in quiet phases: what the moves cost it, in ms.
+ */
+export function cpuAboveQuiet(movesCpuMs: number, movesElapsedMs: number, quietCpuMs: number, quietElapsedMs: number): number {
+  return movesCpuMs - (quietCpuMs / quietElapsedMs) * movesElapsedMs;
+}
