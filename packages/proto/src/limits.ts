@@ -15,10 +15,22 @@ export const extentsPerVolumeMax = 1 << 22;
  */
 export const controlMessageBytesMax = 128 << 20;
 
-/** Channel and server options carrying controlMessageBytesMax, for every gRPC client and server. */
+/**
+ * How soon, and at most how long after, a channel tries again to connect to
+ * a peer that refused it. gRPC's defaults (1 s, doubling to 2 minutes) left
+ * a controller or apparatus failing calls for seconds after a restarted
+ * device was back: calls fail at once while a channel waits to reconnect.
+ * On loopback or a LAN a try is cheap.
+ */
+export const reconnectBackoffInitialMs = 100;
+export const reconnectBackoffMaxMs = 1_000;
+
+/** Channel and server options carrying controlMessageBytesMax and the reconnect backoff, for every gRPC client and server. */
 export const controlChannelOptions = {
   "grpc.max_receive_message_length": controlMessageBytesMax,
   "grpc.max_send_message_length": controlMessageBytesMax,
+  "grpc.initial_reconnect_backoff_ms": reconnectBackoffInitialMs,
+  "grpc.max_reconnect_backoff_ms": reconnectBackoffMaxMs,
 } as const;
 
 /** Change journal entries the configuration store keeps, the newest: enough for `change list`, small beside the table. */
