@@ -100,6 +100,10 @@ describe("switchyard migrate", () => {
     expect([last?.copied_bytes, last?.total_bytes]).toEqual([volumeBytes, volumeBytes]);
     expect(last?.copy_progress.every((row) => row.state === "done" && row.destination.startsWith("lu1:") && row.watermark_bytes > 0)).toBe(true);
     expect(new Set(await extentLus())).toEqual(new Set(["lu1"]));
+    // Without --json: the copy and its extents by state, not an empty table of phases a migration does not have.
+    const shown = await appliance.cli(["change", "show", last?.id ?? ""]);
+    assertSucceeded(shown);
+    expect(shown.stdout).toMatch(/\n {2}copied: \[#+\] 100% 256 MiB of 256 MiB, [\d.]+ MiB\/s\n {2}64 extents: 64 done\n$/);
     expect(await volumeSha256(1)).toBe(expectedSha256);
   }, 3 * copyTimeoutMs);
 
@@ -139,6 +143,12 @@ describe("switchyard migrate", () => {
       expect(lu, `extent ${extent}`).toBe(extent < 16 || done.includes(extent) ? "lu0" : "lu1");
     });
     expect(await volumeSha256(1)).toBe(expectedSha256);
+    // Without --json: the extents left behind, listed up to a limit.
+    const shown = (await appliance.cli(["change", "show", id])).stdout;
+    const notDone = 48 - done.length;
+    expect(shown).toMatch(new RegExp(`\\n {2}48 extents: (${done.length} done, ${notDone} pending|${notDone} pending, ${done.length} done)\\n`));
+    expect(shown.split("\n").filter((row) => /^\d+\s+lu1:\d+\s+lu0\s+0 B\s+pending$/.test(row))).toHaveLength(Math.min(notDone, 20));
+    if (notDone > 20) expect(shown).toContain(`… and ${notDone - 20} more not done; --json lists every extent`);
     const again = await appliance.cli(["migrate", "cancel", id]);
     expect(again.exitCode, describeResult(again)).toBe(1);
     expect(again.stderr).toMatch(/not a running migration \(a migrate, cancelled\)/);

@@ -53,16 +53,38 @@ export function changeJson(change: ChangeInfo__Output): ChangeJson {
   };
 }
 
+/** Rows of a migration's copy progress table `change show` lists; --json has them all. */
+export const progressRowsShownMax = 20;
+
 function printChange(io: Io, change: ChangeInfo__Output): void {
   io.stdout.write(`change ${change.id}: ${stateWord(change.state)} — ${change.summary}\n`);
   if (change.message !== "") io.stdout.write(`  ${change.message}\n`);
-  io.stdout.write(`  phases: ${change.phases.map((phase) => `${phase.phase} ${phase.elapsed_ms} ms`).join(", ")}\n`);
   if (change.fenced.length > 0) io.stdout.write(`  fenced: ${change.fenced.join(", ")}\n`);
+  // A migration has no phases of its own (its moves and switches do, each a change of its own): its copy instead.
+  if (change.total_bytes > 0) printCopy(io, change);
+  if (change.phases.length === 0 && change.reports.length === 0) return;
+  io.stdout.write(`  phases: ${change.phases.map((phase) => `${phase.phase} ${phase.elapsed_ms} ms`).join(", ")}\n`);
   printTable(
     io,
     ["PHASE", "APPARATUS", "OK", "MS", "MESSAGE"],
     change.reports.map((report) => [report.phase, report.apparatus_id, report.ok ? "yes" : "no", String(report.elapsed_ms), report.message]),
   );
+}
+
+/** "copied: [###…] 100% …", the extents by state, and those not done, the first progressRowsShownMax of them. */
+function printCopy(io: Io, change: ChangeInfo__Output): void {
+  io.stdout.write(`  copied: ${copyProgress(change, Date.now())}\n`);
+  const byState = new Map<string, number>();
+  for (const row of change.copy_progress) byState.set(row.state, (byState.get(row.state) ?? 0) + 1);
+  io.stdout.write(`  ${change.copy_progress.length} extents: ${[...byState].map(([state, count]) => `${count} ${state}`).join(", ")}\n`);
+  const notDone = changeJson(change).copy_progress.filter((row) => row.state !== "done");
+  if (notDone.length === 0) return;
+  printTable(
+    io,
+    ["EXTENT", "SOURCE", "DESTINATION", "COPIED", "STATE"],
+    notDone.slice(0, progressRowsShownMax).map((row) => [String(row.extent_index), row.source, row.destination, formatBytes(row.watermark_bytes), row.state]),
+  );
+  if (notDone.length > progressRowsShownMax) io.stdout.write(`  … and ${notDone.length - progressRowsShownMax} more not done; --json lists every extent\n`);
 }
 
 /** Prints a finished change and returns its exit code: 1 unless it committed. */
