@@ -1,16 +1,16 @@
 /**
  * A calibration for the pause benchmark (pause-latency.ts --cpu-bursts):
- * the CPU that moves cost, without the moves. Each process that a move made
- * busier gets a stand-in process that, every move period, spins for that
- * process's CPU per move, in one slice per phase of a change spread over a
- * change's median duration, all stand-ins together, as a change's messages
- * wake the apparatuses and the device phase after phase. (Spun in one piece
- * at the start of each period, the same CPU raised the load's p99 about
- * twice as much as the moves did.) Nothing is held, nothing copied, no table
- * changes. The load's p99 beside these bursts,
- * against its p99 beside real moves, says how much of the moves' cost to
- * I/O elsewhere is the CPU they use on this machine's cores and how much is
- * anything else (a hold wider than its range, say).
+ * the wake-ups and CPU of moves, without the moves. Each process that moves
+ * made busier gets a stand-in process. Every move period, all stand-ins
+ * together spin for their process's CPU per move (times a fraction), in one
+ * slice per phase of a change spread over a change's median duration, as a
+ * change's messages wake the apparatuses and the device phase after phase.
+ * (Spun in one piece at the start of each period, the same CPU raised the
+ * load's p99 about twice as much as the moves did.) Nothing is held or
+ * copied and no table changes, so the load's p99 beside the stand-ins,
+ * against its p99 beside real moves, tells what merely waking these
+ * processes costs host I/O on this machine from what anything else in a
+ * move does (a hold wider than its range, say).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { cpuAboveQuiet } from "./process-cpu.js";

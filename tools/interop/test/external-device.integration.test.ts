@@ -130,10 +130,11 @@ interface ChangeJson {
 }
 
 /**
- * `change show ID --json`, or undefined when the controller did not answer:
- * for a moment after the device restarts, a controller that lost its lease
- * has handed the migration back and cannot read the journal yet. Any other
- * failure throws, with the servers' own account from stderr.
+ * `change show ID --json`, or undefined when the controller did not answer.
+ * Right after the device restarts that may happen for a moment (a controller
+ * whose lease lapsed no longer holds the migration in memory, and its
+ * channel to the device may still be waiting to reconnect); a wait bounds
+ * it. Any other failure throws, with the servers' own account from stderr.
  */
 async function changeOf(id: string): Promise<ChangeJson | undefined> {
   const shown = await cli(["change", "show", id, "--json"]);
