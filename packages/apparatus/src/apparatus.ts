@@ -22,7 +22,7 @@ import type {
 import { applyDifference, checkDifference } from "./difference.js";
 import { heldRanges } from "./held-ranges.js";
 import { ContactLease, leaseMaxMs, leaseMinMs } from "./contact-lease.js";
-import type { NbdExport, NbdExportListing, NbdExportProvider } from "@switchyard/device/nbd";
+import type { NbdExport, NbdExportListing, NbdExportProvider } from "@switchyard/nbd";
 import type { BackendSet } from "./backend.js";
 import { ConfigurationFaces, type TableFace } from "./configuration-faces.js";
 import { ApparatusError } from "./errors.js";

@@ -5,9 +5,8 @@
  * apparatus caches no data: every read and write goes to the backend, so
  * every apparatus sees one volume coherently.
  */
-import type { LogicalUnit__Output } from "@switchyard/proto";
-import type { ApparatusIdentity } from "@switchyard/device";
-import { NbdError } from "@switchyard/device/nbd";
+import type { ApparatusIdentity, LogicalUnit__Output } from "@switchyard/proto";
+import { NbdError } from "@switchyard/nbd";
 import { ExternalBackends } from "./nbd-backend.js";
 
 /** Byte-addressed I/O on one logical unit. */

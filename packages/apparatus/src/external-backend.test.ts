@@ -8,8 +8,8 @@
 // Method: the project's NBD server on loopback serving memory, stopped and
 // started again on the same port.
 import { afterEach, describe, expect, it } from "vitest";
-import { waitForConnections } from "@switchyard/device/testing";
-import { MemoryExportProvider, NbdServer } from "@switchyard/device/nbd";
+import { NbdServer } from "@switchyard/nbd";
+import { MemoryExportProvider, waitForConnections } from "@switchyard/nbd/testing";
 import type { LogicalUnit__Output } from "@switchyard/proto";
 import { LocalBackendSet } from "./backend.js";
 import { NbdBackendSet } from "./nbd-backend.js";

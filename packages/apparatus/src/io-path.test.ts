@@ -3,7 +3,7 @@
 // a face flip is seen by the next request. Method: two in-memory LUs as
 // backends, a table loaded through ConfigurationFaces, bytes checked in the LUs.
 import { describe, expect, it } from "vitest";
-import { NbdError } from "@switchyard/device/nbd";
+import { NbdError } from "@switchyard/nbd";
 import type { ConfigurationTable__Output } from "@switchyard/proto";
 import { LocalBackendSet } from "./backend.js";
 import { ConfigurationFaces } from "./configuration-faces.js";

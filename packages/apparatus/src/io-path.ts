@@ -4,7 +4,7 @@
  * extents is split at extent boundaries and its parts run concurrently.
  */
 import assert from "node:assert/strict";
-import { NbdError } from "@switchyard/device/nbd";
+import { NbdError } from "@switchyard/nbd";
 import type { AreaBackend, BackendSet } from "./backend.js";
 import type { ConfigurationFaces } from "./configuration-faces.js";
 import type { ExtentMap } from "./extent-map.js";

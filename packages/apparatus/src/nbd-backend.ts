@@ -7,9 +7,8 @@
  * registered, the apparatus opens each LU under a name that presents its
  * identity, which the device checks on every request (fencing).
  */
-import { apparatusExportName, type ApparatusIdentity } from "@switchyard/device";
-import { NbdClient, NbdError } from "@switchyard/device/nbd";
-import type { LogicalUnit__Output } from "@switchyard/proto";
+import { NbdClient, NbdError } from "@switchyard/nbd";
+import { apparatusExportName, type ApparatusIdentity, type LogicalUnit__Output } from "@switchyard/proto";
 import type { AreaBackend, BackendSet } from "./backend.js";
 
 /** Bound on connecting to the device and on each request to it. */

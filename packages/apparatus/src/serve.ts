@@ -4,9 +4,8 @@
  * other service the caller adds, such as the Controller).
  */
 import * as grpc from "@grpc/grpc-js";
-import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
-import { healthHandlers } from "@switchyard/device";
-import { NbdServer } from "@switchyard/device/nbd";
+import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, healthHandlers, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { NbdServer } from "@switchyard/nbd";
 import type { VirtualizationApparatus } from "./apparatus.js";
 import { apparatusHandlers } from "./apparatus-service.js";
 

@@ -3,7 +3,7 @@
  * Every operation goes through the apparatus's I/O path, which maps it by the
  * active face at the moment it is admitted.
  */
-import type { NbdExport, WriteZeroesFlags } from "@switchyard/device/nbd";
+import type { NbdExport, WriteZeroesFlags } from "@switchyard/nbd";
 import type { IoPath } from "./io-path.js";
 
 export class VolumeExport implements NbdExport {

@@ -6,7 +6,7 @@
 // NbdBackendSet, and a real NBD client (our own) against the apparatus.
 import { afterEach, describe, expect, it } from "vitest";
 import { logicalUnitExports } from "@switchyard/device";
-import { NbdClient, NbdServer } from "@switchyard/device/nbd";
+import { NbdClient, NbdServer } from "@switchyard/nbd";
 import { openTestDevice, temporaryFolder, type TemporaryFolder } from "@switchyard/device/testing";
 import type { ConfigurationTable__Output } from "@switchyard/proto";
 import { NbdBackendSet, VirtualizationApparatus, serveApparatus, type ServedApparatus } from "../src/index.js";

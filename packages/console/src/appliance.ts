@@ -5,9 +5,9 @@
  * builder would compose their own.
  */
 import * as grpc from "@grpc/grpc-js";
-import { StorageDevice, deviceServiceHandlers, deviceServiceName, healthHandlers, logicalUnitExports } from "@switchyard/device";
-import { NbdServer } from "@switchyard/device/nbd";
-import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { StorageDevice, deviceServiceHandlers, deviceServiceName, logicalUnitExports } from "@switchyard/device";
+import { NbdServer } from "@switchyard/nbd";
+import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, healthHandlers, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ApparatusFault, type AreaBackend, type ServedApparatus } from "@switchyard/apparatus";
 import { controllerForwarder, startController, type ControllerThreadMode, type ServedController } from "@switchyard/controller";
 import type { EndpointFile } from "./endpoints.js";

@@ -3,7 +3,8 @@
 // names the device at the end that failed. Method: two real NBD servers on
 // loopback (the project's own, serving memory), one of them failing writes.
 import { afterEach, describe, expect, it } from "vitest";
-import { MemoryExportProvider, NbdError, NbdServer, type MemoryOperationGate } from "@switchyard/device/nbd";
+import { NbdError, NbdServer } from "@switchyard/nbd";
+import { MemoryExportProvider, type MemoryOperationGate } from "@switchyard/nbd/testing";
 import { streamAreaCopy, streamChunkBytes, type CopyEnd } from "./area-copy.js";
 
 const areaBytes = 3 * streamChunkBytes + 4096;

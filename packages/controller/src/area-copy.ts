@@ -12,7 +12,7 @@
  * at the commit.
  */
 import assert from "node:assert/strict";
-import { NbdClient } from "@switchyard/device/nbd";
+import { NbdClient } from "@switchyard/nbd";
 import { ControllerError } from "./errors.js";
 import { parseExternalUri } from "./external-devices.js";
 

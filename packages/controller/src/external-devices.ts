@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import type { ExternalDevice, LogicalUnit, LogicalUnit__Output, StoreState__Output } from "@switchyard/proto";
-import { parseNbdUri, type NbdUri } from "@switchyard/device/nbd";
+import { parseNbdUri, type NbdUri } from "@switchyard/nbd";
 import { ControllerError } from "./errors.js";
 
 /** External devices a cluster may hold: each is an NBD connection from every apparatus. */

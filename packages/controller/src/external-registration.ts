@@ -5,7 +5,7 @@
  * shows them, external ones among them.
  */
 import assert from "node:assert/strict";
-import { NbdClient } from "@switchyard/device/nbd";
+import { NbdClient } from "@switchyard/nbd";
 import type { DeviceStatus, StoreState, StoreState__Output } from "@switchyard/proto";
 import { areasTotal, freeAreaCount, usedAreaMaps } from "./allocation.js";
 import { ControllerError } from "./errors.js";

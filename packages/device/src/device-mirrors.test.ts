@@ -11,7 +11,8 @@ import type { StoreState__Output } from "@switchyard/proto";
 import { DeviceMirrors, mirrorChunkBytes, mirrorListWaitMaxMs, type StartMirrorRequest } from "./device-mirrors.js";
 import { ExternalLus } from "./external-lu.js";
 import { LogicalUnit } from "./logical-unit.js";
-import { MemoryExportProvider, NbdError, NbdServer, type MemoryOperationGate } from "./nbd/index.js";
+import { NbdError, NbdServer } from "@switchyard/nbd";
+import { MemoryExportProvider, type MemoryOperationGate } from "@switchyard/nbd/testing";
 import { temporaryFolder, type TemporaryFolder } from "./testing.js";
 
 const areaBytes = 8 << 20;

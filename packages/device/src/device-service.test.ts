@@ -26,7 +26,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { deviceServiceHandlers, deviceServiceName, grpcStatusOf } from "./device-service.js";
 import { DeviceError, type DeviceErrorCode } from "./errors.js";
-import { HealthService } from "./health.js";
+import { HealthService } from "@switchyard/proto";
 import type { StorageDevice } from "./storage-device.js";
 import { openTestDevice, temporaryFolder, type TemporaryFolder } from "./testing.js";
 

@@ -5,8 +5,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { LogicalUnit__Output } from "@switchyard/proto";
 import { ExternalLus } from "./external-lu.js";
-import { waitForConnections } from "./testing.js";
-import { MemoryExportProvider, NbdServer } from "./nbd/index.js";
+import { NbdServer } from "@switchyard/nbd";
+import { MemoryExportProvider, waitForConnections } from "@switchyard/nbd/testing";
 
 const exportBytes = 1024 * 1024;
 const servers: NbdServer[] = [];

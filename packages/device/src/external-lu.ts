@@ -11,8 +11,7 @@
  * it; a connection that broke is replaced on the next use, so a target that
  * comes back serves the next migration.
  */
-import { NbdClient } from "./nbd/client.js";
-import { parseNbdUri } from "./nbd/uri.js";
+import { NbdClient, parseNbdUri } from "@switchyard/nbd";
 import type { LogicalUnit__Output } from "@switchyard/proto";
 import { DeviceError, NotFoundError, OutOfRangeError } from "./errors.js";
 

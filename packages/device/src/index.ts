@@ -1,8 +1,8 @@
 /**
  * @switchyard/device: a storage device — logical units cut into storage
  * areas, the configuration store, the arbiter (claim 12), fencing keys, and
- * the gRPC Device service and NBD exports that serve them. The NBD server
- * itself is on the "./nbd" subpath.
+ * the gRPC Device service and NBD exports that serve them. The NBD protocol
+ * is the package @switchyard/nbd.
  */
 export {
   LogicalUnit,
@@ -53,9 +53,7 @@ export {
   storeRetriesMax,
 } from "./storage-device.js";
 export { deviceServiceHandlers, deviceServiceName, grpcStatusOf, type DeviceServiceOptions } from "./device-service.js";
-export { HealthService, healthHandlers, healthWatchersMax, overallServiceName, type ServingStatus } from "./health.js";
-export { apparatusExportName, logicalUnitExports, toNbdError } from "./lu-exports.js";
-export type { ApparatusIdentity } from "./lu-exports.js";
+export { logicalUnitExports, toNbdError } from "./lu-exports.js";
 export {
   ClosedError,
   DeviceCorruptError,

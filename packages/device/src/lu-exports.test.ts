@@ -6,9 +6,10 @@
 // Method: the export provider over a real device in a temporary folder,
 // called directly as the NBD server would; removed after each test.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { apparatusExportName, logicalUnitExports, toNbdError } from "./lu-exports.js";
+import { apparatusExportName } from "@switchyard/proto";
+import { logicalUnitExports, toNbdError } from "./lu-exports.js";
 import { DeviceError } from "./errors.js";
-import { NbdError } from "./nbd/export.js";
+import { NbdError } from "@switchyard/nbd";
 import type { StorageDevice } from "./storage-device.js";
 import { openTestDevice, temporaryFolder, type TemporaryFolder } from "./testing.js";
 

@@ -14,8 +14,9 @@
  */
 import { DeviceError } from "./errors.js";
 import type { LogicalUnit } from "./logical-unit.js";
-import { NbdError, type NbdErrorCode, type NbdExport, type NbdExportListing, type NbdExportProvider, type WriteZeroesFlags } from "./nbd/export.js";
+import { NbdError, type NbdErrorCode, type NbdExport, type NbdExportListing, type NbdExportProvider, type WriteZeroesFlags } from "@switchyard/nbd";
 import type { StorageDevice } from "./storage-device.js";
+import { parseExportName } from "@switchyard/proto";
 
 export function logicalUnitExports(device: StorageDevice): NbdExportProvider {
   const listing: readonly NbdExportListing[] = device.lus.map((lu) => ({
@@ -34,27 +35,6 @@ export function logicalUnitExports(device: StorageDevice): NbdExportProvider {
       return new LogicalUnitExport(lu, admit);
     },
   };
-}
-
-export interface ApparatusIdentity {
-  readonly apparatusId: string;
-  readonly key: string;
-}
-
-/** The export name an apparatus opens `luId` by, presenting who it is. */
-export function apparatusExportName(luId: string, identity: ApparatusIdentity): string {
-  return `${luId};apparatus=${identity.apparatusId};key=${identity.key}`;
-}
-
-/** `lu0` or `lu0;apparatus=ID;key=K`; undefined for anything else. */
-function parseExportName(name: string): { luId: string; identity: ApparatusIdentity | undefined } | undefined {
-  const [luId = "", ...parameters] = name.split(";");
-  if (parameters.length === 0) return { luId, identity: undefined };
-  const values = new Map(parameters.map((parameter) => [parameter.slice(0, parameter.indexOf("=")), parameter.slice(parameter.indexOf("=") + 1)]));
-  const apparatusId = values.get("apparatus");
-  const key = values.get("key");
-  if (parameters.length !== 2 || apparatusId === undefined || apparatusId === "" || key === undefined || key === "") return undefined;
-  return { luId, identity: { apparatusId, key } };
 }
 
 const admitAll = (): undefined => undefined;

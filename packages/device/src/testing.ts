@@ -1,27 +1,11 @@
 /**
  * Test helpers for this package and its dependents (the "./testing"
- * subpath): temporary folders that are always removed, small devices, and
- * waiting for an NBD server's connections to close.
+ * subpath): temporary folders that are always removed, and small devices.
  */
 import fs from "node:fs/promises";
-import { setTimeout as sleep } from "node:timers/promises";
 import os from "node:os";
 import path from "node:path";
 import { StorageDevice, type DeviceCreateOptions } from "./storage-device.js";
-import type { NbdServer } from "./nbd/index.js";
-
-/** How long waitForConnections waits for connections that close in the background. */
-const connectionsWaitMs = 2_000;
-const connectionsPollMs = 10;
-
-/** Resolves once `server` has `count` connections open; closing ones go in the background. */
-export async function waitForConnections(server: NbdServer, count: number): Promise<void> {
-  const deadlineMs = performance.now() + connectionsWaitMs;
-  while (server.connectionCount !== count) {
-    if (performance.now() > deadlineMs) throw new Error(`${server.connectionCount} connections open after ${connectionsWaitMs} ms, not ${count}`);
-    await sleep(connectionsPollMs);
-  }
-}
 
 export interface TemporaryFolder {
   readonly path: string;
@@ -51,5 +35,3 @@ export function openTestDevice(dir: string, overrides: Partial<DeviceCreateOptio
   return StorageDevice.open({ dir, create: { ...testDeviceCreateOptions, ...overrides } });
 }
 
-/** A raw NBD peer that sends exact bytes, for spec-level checks of any NBD server (the conformance suite's). */
-export { RawPeer, encodeRequest, goData, type RawChunk, type RawOptionReply, type RawRequest } from "./nbd/raw-peer.js";

@@ -2,8 +2,9 @@
  * @switchyard/proto: the only place that touches protobufjs and
  * proto-loader. It loads the `.proto` files (the single source of truth of
  * every control message), and exports their typed gRPC service constructors,
- * the generated message types, and the binary codec of the configuration
- * store. No logic lives here.
+ * the generated message types, the binary codec of the configuration store,
+ * the standard health service, and the shape of the export name an apparatus
+ * opens a device's LU by. No protocol logic lives here.
  */
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
@@ -117,3 +118,5 @@ export function decodeStoreDelta(bytes: Uint8Array): StoreDelta__Output {
 export * from "./messages.js";
 export * from "./rpc.js";
 export * from "./limits.js";
+export { HealthService, healthHandlers, healthWatchersMax, overallServiceName, type ServingStatus } from "./health.js";
+export { apparatusExportName, parseExportName, type ApparatusIdentity } from "./export-name.js";

@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ConsoleClient } from "@switchyard/console";
-import { NbdClient } from "@switchyard/device/nbd";
+import { NbdClient } from "@switchyard/nbd";
 import { announcement, cliPath, field, percentile } from "./cluster.js";
 import { ServerProcess, benchArguments, sleep } from "./processes.js";
 

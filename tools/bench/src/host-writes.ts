@@ -4,7 +4,7 @@
  * slow the others' issue), each one's start, latency and extent logged.
  */
 import assert from "node:assert/strict";
-import { NbdClient } from "@switchyard/device/nbd";
+import { NbdClient } from "@switchyard/nbd";
 import type { Cluster } from "./cluster.js";
 import { sleep } from "./processes.js";
 

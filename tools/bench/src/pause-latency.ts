@@ -38,7 +38,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { NbdClient } from "@switchyard/device/nbd";
+import type { NbdClient } from "@switchyard/nbd";
 import { WriteLog, connectAll, wallNowMs, writeLoad, type LoadState } from "./host-writes.js";
 import { classify, roundRatios, type Classified } from "./pause-classify.js";
 import { Cluster, holdToReleaseMs, percentile } from "./cluster.js";

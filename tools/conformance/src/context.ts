@@ -6,7 +6,7 @@
  * brings the apparatus back to the baseline table between cases, so that
  * one failing case leaves nothing behind for the next.
  */
-import { NbdClient } from "@switchyard/device/nbd";
+import { NbdClient } from "@switchyard/nbd";
 import { callUnary, deadlineAfter, type Inventory__Output } from "@switchyard/proto";
 import { CheckFailure } from "./check.js";
 import { baselineTable, blockBytes, planLayout, stamp, stampValue, type Area, type Layout, type TestVolume } from "./layout.js";

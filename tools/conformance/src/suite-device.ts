@@ -12,9 +12,9 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
-import { StorageDevice, deviceServiceHandlers, deviceServiceName, healthHandlers, logicalUnitExports } from "@switchyard/device";
-import { NbdServer, type NbdExport, type NbdExportProvider, type WriteZeroesFlags } from "@switchyard/device/nbd";
-import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { StorageDevice, deviceServiceHandlers, deviceServiceName, logicalUnitExports } from "@switchyard/device";
+import { NbdServer, type NbdExport, type NbdExportProvider, type WriteZeroesFlags } from "@switchyard/nbd";
+import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, healthHandlers, loadGrpc, stopGrpc } from "@switchyard/proto";
 
 /** Small and quick to create: 2 LUs of 16 areas of 1 MiB (the smallest extent a device allows). */
 const luSizeBytes = 16 << 20;

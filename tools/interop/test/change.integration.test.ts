@@ -10,7 +10,7 @@
 // violations, or the check proves nothing.
 import { describe, expect, it } from "vitest";
 import { History } from "@switchyard/checker";
-import { NbdClient } from "@switchyard/device/nbd";
+import { NbdClient } from "@switchyard/nbd";
 import { Appliance, assertSucceeded, createVolume, describeResult, extentSizeBytes, mebibyte } from "./appliance.js";
 
 const blockBytes = 4096;

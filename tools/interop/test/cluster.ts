@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { History } from "@switchyard/checker";
-import { NbdClient, NbdError } from "@switchyard/device/nbd";
+import { NbdClient, NbdError } from "@switchyard/nbd";
 import { assertSucceeded, cliPath, runCli } from "./appliance.js";
 
 /** How long a child may take to print its endpoints, and the cluster to have every apparatus serving. */

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { History } from "@switchyard/checker";
 import { StorageDevice, deviceServiceHandlers } from "@switchyard/device";
-import { NbdClient } from "@switchyard/device/nbd";
+import { NbdClient } from "@switchyard/nbd";
 import { temporaryFolder } from "@switchyard/device/testing";
 import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ApparatusFault, type AreaBackend, type ServedApparatus } from "@switchyard/apparatus";
 import { ClusterController } from "@switchyard/controller";

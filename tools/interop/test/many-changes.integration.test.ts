@@ -10,7 +10,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { History } from "@switchyard/checker";
-import { NbdError, type NbdClient } from "@switchyard/device/nbd";
+import { NbdError, type NbdClient } from "@switchyard/nbd";
 import { callUnary, deadlineAfter, loadGrpc, type ChangeInfo__Output, type ControllerClient } from "@switchyard/proto";
 import { assertSucceeded, runCli } from "./appliance.js";
 import { ProcessCluster, apparatusIds, stamp, type ApparatusId } from "./cluster.js";

@@ -5,7 +5,7 @@
 // with the project's NBD client, move an extent with the CLI, scrape again,
 // and compare the parsed samples.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NbdClient } from "@switchyard/device/nbd";
+import { NbdClient } from "@switchyard/nbd";
 import { Appliance, assertSucceeded, createVolume, mebibyte } from "./appliance.js";
 import { consoleUrl, scrape } from "./console-helpers.js";
 

@@ -7,7 +7,7 @@
  */
 import type { VirtualizationApparatus } from "@switchyard/apparatus";
 import type { History } from "@switchyard/checker";
-import { NbdError } from "@switchyard/device/nbd";
+import { NbdError } from "@switchyard/nbd";
 import type { Random } from "./prng.js";
 import { DeviceRefusedError } from "./simulated-device.js";
 import type { VirtualWorld } from "./virtual-world.js";

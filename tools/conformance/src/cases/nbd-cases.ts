@@ -34,8 +34,8 @@ import {
   NBD_SIMPLE_REPLY_MAGIC,
   NbdError,
   type NbdClient,
-} from "@switchyard/device/nbd";
-import { RawPeer, goData, type RawOptionReply } from "@switchyard/device/testing";
+} from "@switchyard/nbd";
+import { RawPeer, goData, type RawOptionReply } from "@switchyard/nbd/testing";
 import { expectThat } from "../check.js";
 import type { CaseContext } from "../context.js";
 import { blockBytes, stamp } from "../layout.js";

@@ -4,7 +4,9 @@
  * change, until the client cancels).
  */
 import * as grpc from "@grpc/grpc-js";
-import type { HealthCheckRequest__Output, HealthCheckResponse, HealthHandlers } from "@switchyard/proto";
+import type { HealthHandlers } from "./gen/grpc/health/v1/Health.js";
+import type { HealthCheckRequest__Output } from "./gen/grpc/health/v1/HealthCheckRequest.js";
+import type { HealthCheckResponse } from "./gen/grpc/health/v1/HealthCheckResponse.js";
 
 export type ServingStatus = "SERVING" | "NOT_SERVING";
 

@@ -1,6 +1,8 @@
 /**
- * @switchyard/device/nbd: the NBD protocol library (server, client, spec
- * constants) and the export interface every NBD server here serves.
+ * @switchyard/nbd: the NBD protocol library (server, client, spec
+ * constants) and the export interface every NBD server here serves. It
+ * depends on no other Switchyard package; its in-memory export and raw
+ * peer are on the "./testing" subpath.
  */
 export * from "./constants.js";
 export { NbdError, type NbdErrorCode, type NbdExport, type NbdExportListing, type NbdExportProvider, type WriteZeroesFlags } from "./export.js";
@@ -18,10 +20,3 @@ export {
   type NbdExportEntry,
   type NbdListOptions,
 } from "./client.js";
-export {
-  MemoryExportProvider,
-  type MemoryExportOptions,
-  type MemoryOperation,
-  type MemoryOperationGate,
-  type MemoryOperationInfo,
-} from "./memory-export.js";

@@ -1,0 +1,30 @@
+/**
+ * Test helpers of the NBD package (the "./testing" subpath): an in-memory
+ * export whose operations a test can gate, fail or stall, a raw peer that
+ * sends exact bytes for spec-level checks of any NBD server, and a wait for
+ * a server's connections to settle.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { NbdServer } from "./server.js";
+
+export {
+  MemoryExportProvider,
+  type MemoryExportOptions,
+  type MemoryOperation,
+  type MemoryOperationGate,
+  type MemoryOperationInfo,
+} from "./memory-export.js";
+export { RawPeer, encodeRequest, goData, type RawChunk, type RawOptionReply, type RawRequest } from "./raw-peer.js";
+
+/** How long waitForConnections waits for connections that close in the background. */
+const connectionsWaitMs = 2_000;
+const connectionsPollMs = 10;
+
+/** Resolves once `server` has `count` connections open; closing ones go in the background. */
+export async function waitForConnections(server: NbdServer, count: number): Promise<void> {
+  const deadlineMs = performance.now() + connectionsWaitMs;
+  while (server.connectionCount !== count) {
+    if (performance.now() > deadlineMs) throw new Error(`${server.connectionCount} connections open after ${connectionsWaitMs} ms, not ${count}`);
+    await sleep(connectionsPollMs);
+  }
+}
