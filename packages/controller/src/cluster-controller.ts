@@ -89,6 +89,8 @@ export interface ClusterControllerOptions {
   readonly phaseTimeoutMs?: number;
   /** The lease apparatuses hold (default 3 s). */
   readonly apparatusLeaseMs?: number;
+  /** An apparatus that has not loaded a whole table this long after it was sent is fenced (default loadTableTimeoutMs). */
+  readonly loadTableTimeoutMs?: number;
   readonly now?: () => number;
   /** Told the address of the controller whenever it changes: this one's own, or another's. */
   readonly onLeader?: (address: string) => void;
@@ -119,6 +121,7 @@ export class ClusterController {
   private readonly fenced = new Set<string>();
   private readonly changes: ChangeExecutor;
   private readonly apparatusLeaseMs: number;
+  private readonly loadTableTimeoutMs: number;
   /** The registration key the device knows each apparatus in the control range by. */
   private readonly keys = new Map<string, string>();
   /** Fenced by an operator, as the store records it: no automatic rejoin takes these back. */
@@ -154,6 +157,7 @@ export class ClusterController {
     this.leaseMs = options.leaseMs ?? leaseMsDefault;
     this.now = options.now ?? Date.now;
     this.apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
+    this.loadTableTimeoutMs = options.loadTableTimeoutMs ?? loadTableTimeoutMs;
     this.onLeader = options.onLeader ?? (() => undefined);
     this.changes = new ChangeExecutor({
       device: this.device,
@@ -396,7 +400,7 @@ export class ClusterController {
 
   private async loadTableInto(peer: ApparatusPeer, state: StoreState__Output, epoch: number): Promise<void> {
     const table: ConfigurationTable = { generation: state.generation, lus: state.lus, volumes: state.volumes };
-    await callUnary((done) => peer.client.LoadTable({ epoch, table }, { deadline: deadlineAfter(loadTableTimeoutMs) }, done));
+    await callUnary((done) => peer.client.LoadTable({ epoch, table }, { deadline: deadlineAfter(this.loadTableTimeoutMs) }, done));
   }
 
   /** A serving apparatus keeps the key it has (the device is told it again); any other gets a fresh one. */
@@ -585,20 +589,32 @@ export class ClusterController {
   /**
    * Sends the whole table to every apparatus. A volume create or delete
    * changes no mapping that host I/O is using, so it needs no hold: the
-   * apparatus drains I/O of a deleted volume itself before it answers.
+   * apparatus drains I/O of a deleted volume itself before it answers. An
+   * apparatus that does not load the new generation is fenced, as an
+   * apparatus silent in a change's phase is (claim 3): left on the old
+   * generation it would answer every later Hold WRONG_GENERATION, and after
+   * a delete it could still write areas the next create hands out. So the
+   * push returns only once a fenced apparatus has stopped serving (the
+   * device refuses its I/O, and its own lease has run out).
    */
   private async pushTable(state: StoreState__Output): Promise<void> {
     const table: ConfigurationTable = { generation: state.generation, lus: state.lus, volumes: state.volumes };
     const epoch = this.epoch;
     const inRange = this.peers.filter((peer) => !this.fenced.has(peer.id));
     const results = await Promise.allSettled(
-      inRange.map((peer) => callUnary((done) => peer.client.LoadTable({ epoch, table }, { deadline: deadlineAfter(loadTableTimeoutMs) }, done))),
+      inRange.map((peer) => callUnary((done) => peer.client.LoadTable({ epoch, table }, { deadline: deadlineAfter(this.loadTableTimeoutMs) }, done))),
     );
+    const behind: ApparatusPeer[] = [];
     results.forEach((result, index) => {
-      if (result.status === "rejected") {
-        process.emitWarning(`apparatus ${inRange[index]?.id ?? "?"} did not load generation ${state.generation}: ${String(result.reason)}`);
-      }
+      const peer = inRange[index];
+      assert.ok(peer !== undefined);
+      if (result.status === "fulfilled") return;
+      process.emitWarning(`apparatus ${peer.id} did not load generation ${state.generation}, so it is fenced: ${String(result.reason)}`);
+      behind.push(peer);
     });
+    if (behind.length === 0) return;
+    await Promise.all(behind.map((peer) => this.fenceApparatus(peer.id, epoch)));
+    await sleep(this.apparatusLeaseMs);
   }
 
   /**

@@ -1,9 +1,12 @@
 // Goal: an apparatus that does not answer a phase is removed from the control
 // range and fenced, and the change goes on without it (claim 3); the commit
 // waits until the fenced apparatus can no longer serve (the device refuses
-// its renewals, then its lease runs out). Method: in one process, a real
+// its renewals, then its lease runs out). So is an apparatus that does not
+// load the whole table a volume create or delete sends, instead of being
+// left behind on the old generation. Method: in one process, a real
 // device with its gRPC service, one real apparatus, one apparatus whose Hold
-// never answers (a stuck peer), and a controller with short timeouts.
+// (or, later, LoadTable) never answers (a stuck peer), and a controller with
+// short timeouts.
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StorageDevice, deviceServiceHandlers } from "@switchyard/device";
@@ -14,6 +17,7 @@ import { bindGrpc, grpcShutdownGraceMs, loadGrpc, stopGrpc, type ApparatusHandle
 
 const phaseTimeoutMs = 300;
 const apparatusLeaseMs = 400;
+const loadTableTimeoutMs = 300;
 let folder: TemporaryFolder;
 let device: StorageDevice;
 let deviceServer: grpc.Server;
@@ -21,6 +25,8 @@ let served: ServedApparatus;
 let stuckServer: grpc.Server;
 let controller: ClusterController;
 const stuckCalls: string[] = [];
+/** Whether the stuck apparatus still answers LoadTable; once false, it never answers one again. */
+let stuckLoadsTables = true;
 
 /**
  * An apparatus that takes tables and registrations, then never answers again
@@ -36,7 +42,8 @@ function stuckHandlers(): Pick<ApparatusHandlers, "GetState" | "LoadTable" | "Re
       if (stuckCalls.length === 0) callback(null, { apparatus_id: "stuck", status: "APPARATUS_STATUS_SERVING" });
     },
     LoadTable: (_call, callback) => {
-      callback(null, { apparatus_id: "stuck" });
+      if (stuckLoadsTables) callback(null, { apparatus_id: "stuck" });
+      else stuckCalls.push("LoadTable");
     },
     Register: (_call, callback) => {
       callback(null, { apparatus_id: "stuck" });
@@ -71,6 +78,7 @@ beforeAll(async () => {
     ],
     phaseTimeoutMs,
     apparatusLeaseMs,
+    loadTableTimeoutMs,
   });
   await controller.start();
   await controller.createVolume("v", 8 << 20, "lu0");
@@ -106,5 +114,26 @@ describe("a stuck apparatus", () => {
     const next = await controller.submitMove("v", 1, "lu1");
     expect(next).toMatchObject({ state: "CHANGE_STATE_COMMITTED", fenced: [] });
     expect(stuckCalls).toEqual(["Hold"]);
+  });
+
+  it("is fenced when it does not load the table of a volume create or delete, which go on without it", async () => {
+    await controller.rejoinApparatus("stuck");
+    expect(device.registrationStatus("stuck", "any")).not.toBe("fenced");
+    stuckCalls.length = 0;
+    stuckLoadsTables = false;
+    const startedMs = performance.now();
+    await controller.createVolume("w", 8 << 20, "lu0");
+    const elapsedMs = performance.now() - startedMs;
+    expect(stuckCalls).toEqual(["LoadTable"]);
+    // Fenced, and the create returned only once its lease had run out: it is no longer serving the old table.
+    expect(device.registrationStatus("stuck", "any")).toBe("fenced");
+    expect(elapsedMs).toBeGreaterThanOrEqual(loadTableTimeoutMs + apparatusLeaseMs);
+    const status = await controller.clusterStatus();
+    expect(status.apparatuses?.find((apparatus) => apparatus.id === "stuck")?.state).toBe("APPARATUS_STATUS_FENCED");
+    expect(served.apparatus.faces.active.volumes.has("w")).toBe(true);
+    // Out of the control range: the delete neither waits for it nor sends it the table.
+    await controller.deleteVolume("w");
+    expect(stuckCalls).toEqual(["LoadTable"]);
+    expect(served.apparatus.faces.active.volumes.has("w")).toBe(false);
   });
 });
