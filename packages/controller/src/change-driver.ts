@@ -1,11 +1,13 @@
 /**
  * Runs a ChangeRun against the world: sends each phase's message to the
  * apparatuses, performs the copy and the commit, fences, and calls the
- * core's timer. Everything the core decides stays in the core.
+ * core's timer. Everything the core decides stays in the core; everything
+ * it touches is a port (the effects and the scheduler), so production and
+ * the simulator (tools/simulator) run this one driver.
  */
 import type { ChangeRun, Command, EffectKind, MessagePhase, Outcome } from "./change-run.js";
+import type { CancelTimer, Scheduler } from "./scheduler.js";
 
-/** An apparatus's answer: ok, a refusal (it answered and said no), or silence (undefined). */
 /** An apparatus's answer to one phase, with what it reported (how much a Hold drained) or why it refused; undefined: no answer. */
 export type PhaseAnswer = { readonly ok: boolean; readonly message: string } | undefined;
 
@@ -14,7 +16,6 @@ export interface ChangeEffects {
   send(phase: MessagePhase, apparatusId: string): Promise<PhaseAnswer>;
   effect(effect: EffectKind): Promise<void>;
   fence(apparatusId: string): void;
-  now(): number;
   /** Called after every step of the core, to follow the change as it goes (the phase log). */
   stepped?(): void;
 }
@@ -24,19 +25,25 @@ export interface ChangeResult {
   readonly message: string;
 }
 
-export function driveChange(run: ChangeRun, effects: ChangeEffects): Promise<ChangeResult> {
+export function driveChange(run: ChangeRun, effects: ChangeEffects, scheduler: Scheduler): Promise<ChangeResult> {
   return new Promise<ChangeResult>((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
+    let cancelTimer: CancelTimer | undefined;
+    let timerAtMs: number | undefined;
     const execute = (commands: readonly Command[]): void => {
       effects.stepped?.();
       for (const command of commands) perform(command);
-      if (timer !== undefined) clearTimeout(timer);
-      const deadline = run.deadlineMs;
-      if (deadline !== undefined && !run.done) {
-        timer = setTimeout(() => {
-          execute(run.onTick(effects.now()));
-        }, Math.max(0, deadline - effects.now()));
-      }
+      const deadline = run.done ? undefined : run.deadlineMs;
+      // One timer at the core's deadline; a new deadline replaces it.
+      if (deadline === timerAtMs) return;
+      cancelTimer?.();
+      cancelTimer = undefined;
+      timerAtMs = deadline;
+      if (deadline === undefined) return;
+      cancelTimer = scheduler.at(deadline, () => {
+        cancelTimer = undefined;
+        timerAtMs = undefined;
+        execute(run.onTick(scheduler.now()));
+      });
     };
     const perform = (command: Command): void => {
       switch (command.kind) {
@@ -44,17 +51,17 @@ export function driveChange(run: ChangeRun, effects: ChangeEffects): Promise<Cha
           for (const apparatusId of command.apparatusIds) {
             void effects.send(command.phase, apparatusId).then((answer) => {
               if (answer === undefined) return;
-              execute(run.onReport(apparatusId, command.phase, answer.ok, answer.message, effects.now()));
+              execute(run.onReport(apparatusId, command.phase, answer.ok, answer.message, scheduler.now()));
             });
           }
           return;
         case "effect":
           effects.effect(command.effect).then(
             () => {
-              execute(run.onEffect(command.effect, true, "", effects.now()));
+              execute(run.onEffect(command.effect, true, "", scheduler.now()));
             },
             (error: unknown) => {
-              execute(run.onEffect(command.effect, false, error instanceof Error ? error.message : String(error), effects.now()));
+              execute(run.onEffect(command.effect, false, error instanceof Error ? error.message : String(error), scheduler.now()));
             },
           );
           return;
@@ -62,11 +69,12 @@ export function driveChange(run: ChangeRun, effects: ChangeEffects): Promise<Cha
           effects.fence(command.apparatusId);
           return;
         case "finished":
-          if (timer !== undefined) clearTimeout(timer);
+          cancelTimer?.();
+          cancelTimer = undefined;
           resolve({ outcome: command.outcome, message: command.message });
           return;
       }
     };
-    execute(run.start(effects.now()));
+    execute(run.start(scheduler.now()));
   });
 }

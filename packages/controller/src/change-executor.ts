@@ -22,6 +22,7 @@ import type { ChangePlan } from "./change-plans.js";
 import { streamAreaCopy } from "./area-copy.js";
 import { ChangeRun, type MessagePhase } from "./change-run.js";
 import { driveChange, type PhaseAnswer } from "./change-driver.js";
+import { systemScheduler } from "./scheduler.js";
 import { crashNow, sendWithCrash, type TestCrash } from "./test-crash.js";
 import { ChangePhaseLog, type ChangeLogger } from "./change-log.js";
 import type { ControlStream } from "./control-stream.js";
@@ -83,9 +84,9 @@ export interface ChangeExecutorOptions {
   readonly logger?: ChangeLogger;
 }
 
-/** Wall-clock milliseconds that never go backwards. */
+/** Wall-clock milliseconds that never go backwards: the system scheduler's clock. */
 export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
+  return systemScheduler.now();
 }
 
 /** gRPC failures that mean "did not answer": the phase timeout decides, not a refusal. */
@@ -121,7 +122,6 @@ export class ChangeExecutor {
     const victim = range.find((peer) => peer.id !== this.options.selfId)?.id;
     const log = this.options.logger === undefined ? undefined : new ChangePhaseLog(this.options.logger, run, { kind: plan.kind, summary: plan.summary, epoch, baseGeneration: plan.baseGeneration });
     const result = await driveChange(run, {
-      now: nowMs,
       stepped: () => log?.stepped(),
       send: sendWithCrash(crash, victim, (phase, apparatusId) => this.send(peers.get(apparatusId), phase, changeId, epoch, plan)),
       effect: async (effect) => {
@@ -152,7 +152,7 @@ export class ChangeExecutor {
         });
         fences.push(fenced);
       },
-    });
+    }, systemScheduler);
     this.running.delete(changeId);
     log?.finished(result.outcome, result.message, nowMs() - startedAtMs);
     const outcome: ChangeState = result.outcome === "committed" ? "CHANGE_STATE_COMMITTED" : "CHANGE_STATE_ABORTED";

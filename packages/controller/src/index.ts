@@ -12,6 +12,7 @@ export { checkVolumeName, checkVolumeSize, volumeSizeAlignmentBytes } from "./vo
 export { ChangeRun } from "./change-run.js";
 export type { Command, EffectKind, MessagePhase, Outcome, PhaseRecord, ReportRecord } from "./change-run.js";
 export { driveChange } from "./change-driver.js";
+export { systemScheduler, type CancelTimer, type Scheduler } from "./scheduler.js";
 export { ChangePhaseLog, controllerLogger } from "./change-log.js";
 export type { ChangeLogger } from "./change-log.js";
 export type { ChangeEffects, ChangeResult, PhaseAnswer } from "./change-driver.js";

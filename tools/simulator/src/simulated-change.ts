@@ -1,13 +1,11 @@
 /**
- * One change driven through the real change-control core (ChangeRun) on
- * virtual time: its commands become messages on the control link, a copy
- * and a commit on the simulated device and store, and fences at the device;
- * its timer is an event at the exact deadline it asks for. It does what
- * change-driver.ts does in production, with the world's clock instead of
- * setTimeout.
+ * One change run by the real change-control core (ChangeRun) and the real
+ * driver (driveChange) on virtual time: the driver's ports are the control
+ * link, the simulated device and store, and the virtual world's scheduler,
+ * whose timers are events at the exact deadline the core asks for.
  */
 import type { VirtualizationApparatus } from "@switchyard/apparatus";
-import { ChangeRun, type ChangePlan, type Command, type EffectKind, type MessagePhase, type Outcome } from "@switchyard/controller";
+import { ChangeRun, driveChange, type ChangePlan, type EffectKind, type MessagePhase, type Outcome, type PhaseAnswer, type Scheduler } from "@switchyard/controller";
 import type { ControlLink } from "./control-link.js";
 import type { Random } from "./prng.js";
 import type { SimulatedDevice } from "./simulated-device.js";
@@ -55,53 +53,60 @@ export interface ChangeRecord {
   readonly fenced: readonly string[];
 }
 
-/** Runs one planned change to its end; resolves with what happened. */
-export function runChange(context: ChangeContext, plan: ChangePlan, changeId: string, range: readonly string[]): Promise<ChangeRecord> {
+/** The virtual world's clock and events as the controller's scheduler port. */
+export function worldScheduler(world: VirtualWorld): Scheduler {
+  return {
+    now: () => world.nowMs,
+    at: (atMs, fire) => {
+      let cancelled = false;
+      // A cancelled timer's event still comes up in the queue, and does nothing.
+      world.scheduleAt(Math.max(atMs, world.nowMs), () => {
+        if (!cancelled) fire();
+      });
+      return () => {
+        cancelled = true;
+      };
+    },
+  };
+}
+
+/**
+ * Runs one planned change to its end through the controller's own driver
+ * (driveChange): its sends become messages on the control link, its copy
+ * and commit effects the simulated device's and store's, its fences the
+ * simulation's; resolves with what happened.
+ */
+export async function runChange(context: ChangeContext, plan: ChangePlan, changeId: string, range: readonly string[]): Promise<ChangeRecord> {
   const { world } = context;
   const run = new ChangeRun(changeId, range, context.phaseTimeoutMs, plan.copy !== undefined);
   const startedAtMs = world.nowMs;
-  let tickAtMs: number | undefined;
   world.note(`change ${changeId} starts: ${plan.summary}; range ${range.join(",")}`);
-  return new Promise<ChangeRecord>((resolve) => {
-    const execute = (commands: readonly Command[]): void => {
-      for (const command of commands) perform(command);
-      const deadline = run.deadlineMs;
-      if (deadline !== undefined && !run.done && deadline !== tickAtMs) {
-        tickAtMs = deadline;
-        world.scheduleAt(deadline, () => {
-          execute(run.onTick(world.nowMs));
-        });
-      }
-    };
-    const perform = (command: Command): void => {
-      switch (command.kind) {
-        case "send":
-          for (const apparatusId of command.apparatusIds) send(command.phase, apparatusId);
-          return;
-        case "effect":
-          effect(context, plan, command.effect, run.fenced.length > 0, (ok, message) => {
-            execute(run.onEffect(command.effect, ok, message, world.nowMs));
-          });
-          return;
-        case "fence":
-          world.note(`fence ${command.apparatusId} in ${command.phase} of ${changeId}`);
-          context.onFence(command.apparatusId);
-          return;
-        case "finished":
-          world.note(`change ${changeId} ${command.outcome}${command.message === "" ? "" : `: ${command.message}`}`);
-          resolve({ changeId, summary: plan.summary, outcome: command.outcome, message: command.message, startedAtMs, endedAtMs: world.nowMs, fenced: [...run.fenced] });
-          return;
-      }
-    };
-    const send = (phase: MessagePhase, apparatusId: string): void => {
-      const apparatus = context.apparatuses.get(apparatusId);
-      if (apparatus === undefined) throw new Error(`no apparatus ${apparatusId}`);
-      context.link.send(phase, apparatus, changeId, context.epoch, plan, (reply) => {
-        world.note(`${phase} ${reply.ok ? "report" : "refusal"} from ${apparatusId}: ${reply.message}`);
-        execute(run.onReport(apparatusId, phase, reply.ok, reply.message, world.nowMs));
+  const result = await driveChange(run, {
+    send: (phase, apparatusId) => send(context, plan, changeId, phase, apparatusId),
+    effect: (kind) => new Promise<void>((resolve, reject) => {
+      effect(context, plan, kind, run.fenced.length > 0, (ok, message) => {
+        if (ok) resolve();
+        else reject(new Error(message));
       });
-    };
-    execute(run.start(world.nowMs));
+    }),
+    fence: (apparatusId) => {
+      world.note(`fence ${apparatusId} in ${run.phase} of ${changeId}`);
+      context.onFence(apparatusId);
+    },
+  }, worldScheduler(world));
+  world.note(`change ${changeId} ${result.outcome}${result.message === "" ? "" : `: ${result.message}`}`);
+  return { changeId, summary: plan.summary, outcome: result.outcome, message: result.message, startedAtMs, endedAtMs: world.nowMs, fenced: [...run.fenced] };
+}
+
+/** One phase message on the control link; a message the link loses is never answered (the phase timeout decides). */
+function send(context: ChangeContext, plan: ChangePlan, changeId: string, phase: MessagePhase, apparatusId: string): Promise<PhaseAnswer> {
+  const apparatus = context.apparatuses.get(apparatusId);
+  if (apparatus === undefined) throw new Error(`no apparatus ${apparatusId}`);
+  return new Promise<PhaseAnswer>((resolve) => {
+    context.link.send(phase, apparatus, changeId, context.epoch, plan, (reply) => {
+      context.world.note(`${phase} ${reply.ok ? "report" : "refusal"} from ${apparatusId}: ${reply.message}`);
+      resolve(reply);
+    });
   });
 }
 
