@@ -46,6 +46,8 @@ import type { MirrorReport, Placement } from "./mirrored-copy.js";
 import { addExternalDevice, devicesStatus, removeExternalDevice, type ExternalRegistration } from "./external-registration.js";
 import { requireLu } from "./external-devices.js";
 import { ControlStream } from "./control-stream.js";
+import { LeaseCore, type LeaseCommand } from "./lease-core.js";
+import { systemScheduler, type CancelTimer, type Scheduler } from "./scheduler.js";
 
 /** How long one call to a device or an apparatus may take before it counts as unanswered. */
 export const callTimeoutMs = 2_000;
@@ -91,7 +93,8 @@ export interface ClusterControllerOptions {
   readonly apparatusLeaseMs?: number;
   /** An apparatus that has not loaded a whole table this long after it was sent is fenced (default loadTableTimeoutMs). */
   readonly loadTableTimeoutMs?: number;
-  readonly now?: () => number;
+  /** The clock and timers of the lease (default: the system's). */
+  readonly scheduler?: Scheduler;
   /** Told the address of the controller whenever it changes: this one's own, or another's. */
   readonly onLeader?: (address: string) => void;
   /** Test hook: the process signals itself at this point of its changes (test-crash.ts). */
@@ -130,16 +133,15 @@ export class ClusterController {
   private readonly migrations = new Map<string, { readonly run: MigrationRun; readonly done: Promise<void> }>();
   /** Probes answered in a row by each fenced apparatus (joinApparatuses). */
   private readonly answeredProbes = new Map<string, number>();
-  private readonly leaseMs: number;
-  private readonly now: () => number;
-  private lease: Lease__Output | undefined;
-  /** On this controller's clock: past it, the lease may be another's, so it must not act. */
-  private leaseValidUntilMs = 0;
-  private renewTimer: NodeJS.Timeout | undefined;
-  /** A campaign step is running (tick). */
-  private ticking = false;
-  /** The controller's address as the arbiter last named it ("" while nobody holds the lease). */
-  private leaderAddress = "";
+  /** Whether this controller holds the lease, and at which epoch (claim 12). */
+  private readonly leaseCore: LeaseCore;
+  private readonly scheduler: Scheduler;
+  private cancelLeaseTimer: CancelTimer | undefined;
+  /** The arbiter's last grant, for the status (its expiry); only the core says whether this controller may act. */
+  private grantedLease: Lease__Output | undefined;
+  /** A takeover or a look-after under way (care). */
+  private caring: Promise<void> | undefined;
+  private closed = false;
   private readonly onLeader: (address: string) => void;
   /** Operations that change the table run one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -154,8 +156,8 @@ export class ClusterController {
     this.deviceAddress = options.deviceAddress;
     this.device = new v1.Device(options.deviceAddress, credentials, controlChannelOptions);
     this.peers = options.apparatuses.map((endpoint) => apparatusPeer(endpoint, credentials));
-    this.leaseMs = options.leaseMs ?? leaseMsDefault;
-    this.now = options.now ?? Date.now;
+    this.leaseCore = new LeaseCore(options.leaseMs ?? leaseMsDefault);
+    this.scheduler = options.scheduler ?? systemScheduler;
     this.apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
     this.loadTableTimeoutMs = options.loadTableTimeoutMs ?? loadTableTimeoutMs;
     this.onLeader = options.onLeader ?? (() => undefined);
@@ -177,61 +179,98 @@ export class ClusterController {
   /**
    * Campaigns for the controller lease (claim 12) and keeps at it: while it
    * holds the lease it acts and renews; otherwise it follows, learning who
-   * holds it, and takes over when that one stops renewing. Resolves after
-   * the first attempt, holder or not.
+   * holds it, and takes over when that one stops renewing. The decisions are
+   * the lease core's (lease-core.ts); this drives it over the Device
+   * service and the scheduler. Resolves after the first attempt, holder or
+   * not, and after the takeover if it won.
    */
-  async start(): Promise<void> {
-    this.renewTimer = setInterval(() => void this.tick(), Math.floor(this.leaseMs / 3));
-    this.renewTimer.unref();
-    await this.tick();
+  start(): Promise<void> {
+    return this.leaseTick();
+  }
+
+  private now(): number {
+    return this.scheduler.now();
   }
 
   /** True while this controller holds an unexpired lease. */
   get isLeader(): boolean {
-    return this.lease !== undefined && this.now() < this.leaseValidUntilMs;
+    return this.leaseCore.epochAt(this.now()) !== undefined;
   }
 
-  /** One step of the campaign: acquire, or renew and look after the apparatuses. Steps never overlap. */
-  private async tick(): Promise<void> {
-    if (this.ticking) return;
-    this.ticking = true;
-    try {
-      if (!this.isLeader) {
-        this.lease = undefined;
-        await this.campaign();
-        return;
+  /** One step of the campaign; the next is due at a third of the lease whatever this one waits for. */
+  private leaseTick(): Promise<void> {
+    const commands = this.leaseCore.onTick(this.now());
+    if (!this.closed) this.cancelLeaseTimer = this.scheduler.at(this.leaseCore.nextTickMs, () => void this.leaseTick());
+    return this.performLease(commands);
+  }
+
+  private async performLease(commands: readonly LeaseCommand[]): Promise<void> {
+    for (const command of commands) {
+      switch (command.kind) {
+        case "acquire":
+          await this.askArbiter(() => callUnary<Lease__Output>((done) =>
+            this.device.AcquireLease({ candidate_id: this.id, candidate_address: this.address, lease_ms: this.leaseCore.leaseMs }, { deadline: deadlineAfter(callTimeoutMs) }, done),
+          ));
+          break;
+        case "renew":
+          await this.askArbiter(() => callUnary<Lease__Output>((done) =>
+            this.device.RenewLease({ holder_id: this.id, epoch: command.epoch, lease_ms: this.leaseCore.leaseMs }, { deadline: deadlineAfter(callTimeoutMs) }, done),
+          ));
+          break;
+        case "lead":
+          await this.care("lead");
+          break;
+        case "look-after":
+          void this.care("look-after");
+          break;
+        case "step-down":
+          this.grantedLease = undefined;
+          this.cachedTable = undefined;
+          process.emitWarning(`controller ${this.id} stops acting: ${command.reason}`);
+          break;
+        case "leader":
+          this.onLeader(command.address);
+          break;
       }
-      await this.renewLease();
-      await this.refreshKeys();
-      await this.joinApparatuses();
-    } catch (error: unknown) {
-      process.emitWarning(`controller ${this.id}: ${String(error)}`);
-    } finally {
-      this.ticking = false;
     }
   }
 
-  private async campaign(): Promise<void> {
-    const askedAtMs = this.now();
-    const lease = await callUnary<Lease__Output>((done) =>
-      this.device.AcquireLease(
-        { candidate_id: this.id, candidate_address: this.address, lease_ms: this.leaseMs },
-        { deadline: deadlineAfter(callTimeoutMs) },
-        done,
-      ),
-    );
-    this.announceLeader(lease.holder_address);
-    if (!lease.granted) return;
-    this.lease = lease;
-    // Counted from when we asked: the arbiter's clock started no earlier.
-    this.leaseValidUntilMs = askedAtMs + lease.lease_ms;
-    await this.serialized(() => this.takeOver());
+  /** Sends a lease request and gives the core its answer, or its silence. */
+  private async askArbiter(request: () => Promise<Lease__Output>): Promise<void> {
+    let lease: Lease__Output;
+    try {
+      lease = await request();
+    } catch (error: unknown) {
+      process.emitWarning(`controller ${this.id}: the arbiter did not answer: ${String(error)}`);
+      await this.performLease(this.leaseCore.onSilence(this.now()));
+      return;
+    }
+    if (lease.granted) this.grantedLease = lease;
+    await this.performLease(this.leaseCore.onAnswer({ granted: lease.granted, epoch: lease.epoch, holderAddress: lease.holder_address, leaseMs: lease.lease_ms }, this.now()));
   }
 
-  private announceLeader(address: string): void {
-    if (address === this.leaderAddress) return;
-    this.leaderAddress = address;
-    this.onLeader(address);
+  /**
+   * Takes over on winning the lease, and looks after the apparatuses (keys,
+   * rejoins) after each renewal; never two at once. A look-after finding
+   * one under way is skipped; a takeover waits for it.
+   */
+  private async care(kind: "lead" | "look-after"): Promise<void> {
+    if (kind === "look-after" && this.caring !== undefined) return;
+    const work = (this.caring ?? Promise.resolve()).then(() =>
+      kind === "lead" ? this.serialized(() => this.takeOver()) : this.lookAfter(),
+    );
+    const settled: Promise<void> = work.catch((error: unknown) => {
+      process.emitWarning(`controller ${this.id}: ${String(error)}`);
+    }).finally(() => {
+      if (this.caring === settled) this.caring = undefined;
+    });
+    this.caring = settled;
+    await settled;
+  }
+
+  private async lookAfter(): Promise<void> {
+    await this.refreshKeys();
+    await this.joinApparatuses();
   }
 
   /**
@@ -496,30 +535,9 @@ export class ClusterController {
   }
 
   get epoch(): number {
-    const lease = this.lease;
-    if (lease === undefined || this.now() >= this.leaseValidUntilMs) {
-      throw new ControllerError("NOT_CONTROLLER", `${this.id} does not hold the controller lease`);
-    }
-    return lease.epoch;
-  }
-
-  private async renewLease(): Promise<void> {
-    const lease = this.lease;
-    if (lease === undefined) return;
-    const askedAtMs = this.now();
-    const renewed = await callUnary<Lease__Output>((done) =>
-      this.device.RenewLease(
-        { holder_id: this.id, epoch: lease.epoch, lease_ms: this.leaseMs },
-        { deadline: deadlineAfter(callTimeoutMs) },
-        done,
-      ),
-    );
-    if (!renewed.granted) {
-      this.lease = undefined;
-      return;
-    }
-    this.lease = renewed;
-    this.leaseValidUntilMs = askedAtMs + renewed.lease_ms;
+    const epoch = this.leaseCore.epochAt(this.now());
+    if (epoch === undefined) throw new ControllerError("NOT_CONTROLLER", `${this.id} does not hold the controller lease`);
+    return epoch;
   }
 
   private serialized<T>(operation: () => Promise<T>): Promise<T> {
@@ -828,7 +846,7 @@ export class ClusterController {
   async clusterStatus(): Promise<ClusterStatus> {
     const { state } = await this.readStore();
     const apparatuses = await Promise.all(this.peers.map((peer) => this.apparatusSummary(peer)));
-    const lease = this.lease;
+    const lease = this.isLeader ? this.grantedLease : undefined;
     return {
       devices: devicesStatus(state, this.deviceAddress),
       apparatuses,
@@ -862,7 +880,8 @@ export class ClusterController {
 
   close(): void {
     this.changes.close();
-    if (this.renewTimer !== undefined) clearInterval(this.renewTimer);
+    this.closed = true;
+    this.cancelLeaseTimer?.();
     this.device.close();
     for (const peer of this.peers) {
       peer.control.close();

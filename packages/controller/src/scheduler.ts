@@ -19,6 +19,8 @@ export const systemScheduler: Scheduler = {
   now: () => performance.timeOrigin + performance.now(),
   at: (atMs, fire) => {
     const timer = setTimeout(fire, Math.max(0, atMs - (performance.timeOrigin + performance.now())));
+    // A timer alone never keeps the process up: the calls and sockets it waits on do.
+    timer.unref();
     return () => {
       clearTimeout(timer);
     };
