@@ -1,7 +1,6 @@
 // Goal: the Device service answers over real gRPC with the device's numbers,
 // maps every typed error to the agreed status code with a message saying
-// what was wrong, leaves the store untouched when it refuses a write, and
-// the health service reports SERVING.
+// what was wrong, and leaves the store untouched when it refuses a write.
 // Method: a grpc-js server on 127.0.0.1:0 over a device in a temporary
 // folder, a real client from the proto package, a clock the test sets;
 // server, client and folder are torn down after each test.
@@ -11,9 +10,6 @@ import {
   type CopyAreaResponse__Output,
   type DeviceClient,
   type FenceResponse__Output,
-  type HealthCheckResponse__Output,
-  type HealthClient,
-  type HealthListResponse__Output,
   type Inventory__Output,
   type Lease__Output,
   type ListMirrorsResponse__Output,
@@ -24,9 +20,8 @@ import {
   type WriteStoreResponse__Output,
 } from "@switchyard/proto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { deviceServiceHandlers, deviceServiceName, grpcStatusOf } from "./device-service.js";
+import { deviceServiceHandlers, grpcStatusOf } from "./device-service.js";
 import { DeviceError, type DeviceErrorCode } from "./errors.js";
-import { HealthService } from "@switchyard/proto";
 import type { StorageDevice } from "./storage-device.js";
 import { openTestDevice, temporaryFolder, type TemporaryFolder } from "./testing.js";
 
@@ -35,8 +30,6 @@ let folder: TemporaryFolder;
 let device: StorageDevice;
 let server: grpc.Server;
 let client: DeviceClient;
-let health: HealthClient;
-let healthService: HealthService;
 let nowMs = 1_000_000;
 
 beforeEach(async () => {
@@ -50,18 +43,14 @@ beforeEach(async () => {
     });
   });
   const grpcAddress = `127.0.0.1:${port}`;
-  const { switchyard, grpc: grpcServices } = loadGrpc();
+  const { switchyard } = loadGrpc();
   // Services can be added after binding, once the bound port is known.
   server.addService(switchyard.v1.Device.service, deviceServiceHandlers(device, { grpcAddress, nbdAddress: "127.0.0.1:10809", now: () => nowMs }));
-  healthService = new HealthService([deviceServiceName]);
-  server.addService(grpcServices.health.v1.Health.service, healthService.handlers);
   client = new switchyard.v1.Device(grpcAddress, grpc.credentials.createInsecure());
-  health = new grpcServices.health.v1.Health(grpcAddress, grpc.credentials.createInsecure());
 });
 
 afterEach(async () => {
   client.close();
-  health.close();
   server.forceShutdown();
   await device.close();
   await folder.remove();
@@ -232,35 +221,5 @@ describe("deviceServiceHandlers", () => {
     for (const [code, status] of Object.entries(codes)) {
       expect(grpcStatusOf(new DeviceError(code as DeviceErrorCode, "x"))).toBe(status);
     }
-  });
-});
-
-describe("HealthService", () => {
-  it("answers Check and List with SERVING for the server and its services, NOT_FOUND otherwise", async () => {
-    expect(await call<HealthCheckResponse__Output>((callback) => health.Check({ service: "" }, callback))).toEqual({ status: "SERVING" });
-    expect(await call<HealthCheckResponse__Output>((callback) => health.Check({ service: deviceServiceName }, callback))).toEqual({ status: "SERVING" });
-    await expect(call<HealthCheckResponse__Output>((callback) => health.Check({ service: "nope" }, callback))).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
-    expect(await call<HealthListResponse__Output>((callback) => health.List({}, callback))).toEqual({
-      statuses: { "": { status: "SERVING" }, [deviceServiceName]: { status: "SERVING" } },
-    });
-  });
-
-  it("streams the current status and its changes to a watcher until it cancels", async () => {
-    const stream = health.Watch({ service: deviceServiceName });
-    const statuses: string[] = [];
-    const ended = new Promise<unknown>((resolve) => {
-      stream.on("error", resolve);
-      stream.on("end", resolve);
-    });
-    await new Promise<void>((resolve) => {
-      stream.on("data", (response: { status: string }) => {
-        statuses.push(response.status);
-        if (statuses.length === 1) healthService.setStatus(deviceServiceName, "NOT_SERVING");
-        if (statuses.length === 2) resolve();
-      });
-    });
-    stream.cancel();
-    expect(await ended).toMatchObject({ code: grpc.status.CANCELLED });
-    expect(statuses).toEqual(["SERVING", "NOT_SERVING"]);
   });
 });
