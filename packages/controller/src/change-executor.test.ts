@@ -7,9 +7,10 @@
 // that records the deltas it is sent.
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import * as grpc from "@grpc/grpc-js";
-import { loadGrpc, type DeviceClient, type StoreDelta } from "@switchyard/proto";
+import type { StoreDelta } from "@switchyard/proto";
 import type { ChangePlan } from "./change-plans.js";
 import { ChangeExecutor, finalRecordDelayMs } from "./change-executor.js";
+import { grpcDevicePort } from "./device-port.js";
 
 /** A change that remaps nothing: it goes through every phase but the copy. */
 function plan(baseGeneration: number): ChangePlan {
@@ -21,7 +22,7 @@ function plan(baseGeneration: number): ChangePlan {
 }
 
 /** A client of no device: no plan here copies, so it is never called (gRPC connects lazily). */
-const nowhere: DeviceClient = new (loadGrpc().switchyard.v1.Device)("127.0.0.1:1", grpc.credentials.createInsecure());
+const nowhere = grpcDevicePort("127.0.0.1:1", grpc.credentials.createInsecure());
 
 function executor(commitDelta: (delta: StoreDelta) => Promise<void>, serialize = (work: () => Promise<void>): Promise<void> => work()): ChangeExecutor {
   return new ChangeExecutor({

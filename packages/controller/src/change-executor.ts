@@ -8,12 +8,9 @@ import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import {
-  callUnary,
-  deadlineAfter,
   isRpcError,
   type ChangeInfo,
   type ChangeState,
-  type DeviceClient,
   type JournalEntry,
   type JournalEntry__Output,
   type StoreDelta,
@@ -23,6 +20,7 @@ import { streamAreaCopy } from "./area-copy.js";
 import { ChangeRun, type MessagePhase } from "./change-run.js";
 import { driveChange, type PhaseAnswer } from "./change-driver.js";
 import { systemScheduler } from "./scheduler.js";
+import type { DevicePort } from "./device-port.js";
 import { crashNow, sendWithCrash, type TestCrash } from "./test-crash.js";
 import { ChangePhaseLog, type ChangeLogger } from "./change-log.js";
 import type { ControlStream } from "./control-stream.js";
@@ -39,8 +37,6 @@ export const commitRetryPauseMs = 250;
 export const phaseTimeoutMsDefault = 2_000;
 /** Journal entries the store keeps: the newest, for `change list`. The store trims to it. */
 export { journalEntriesMax } from "@switchyard/proto";
-/** A copy of one area through the device: a gibibyte area on a slow disk takes many seconds. */
-export const copyTimeoutMs = 120_000;
 /**
  * A committed change's final record (its release and end) waits this long
  * for the next commit to carry it, and is written by itself after that.
@@ -57,7 +53,7 @@ export interface ControlledApparatus {
 }
 
 export interface ChangeExecutorOptions {
-  readonly device: DeviceClient;
+  readonly device: DevicePort;
   readonly phaseTimeoutMs: number;
   /** The apparatuses in the control range now (not fenced). */
   readonly controlRange: () => readonly ControlledApparatus[];
@@ -287,21 +283,15 @@ export class ChangeExecutor {
       await streamAreaCopy(step.stream.source, step.stream.destination, step.stream.extentSizeBytes, step.lengthBytes);
       return;
     }
-    await callUnary((done) =>
-      this.options.device.CopyArea(
-        {
-          epoch,
-          source_lu_id: step.sourceLuId,
-          source_area_index: step.sourceAreaIndex,
-          destination_lu_id: step.destinationLuId,
-          destination_area_index: step.destinationAreaIndex,
-          offset_bytes: 0,
-          length_bytes: step.lengthBytes,
-        },
-        { deadline: deadlineAfter(copyTimeoutMs) },
-        done,
-      ),
-    );
+    await this.options.device.copyArea({
+      epoch,
+      source_lu_id: step.sourceLuId,
+      source_area_index: step.sourceAreaIndex,
+      destination_lu_id: step.destinationLuId,
+      destination_area_index: step.destinationAreaIndex,
+      offset_bytes: 0,
+      length_bytes: step.lengthBytes,
+    });
   }
 
   private async send(peer: ControlledApparatus | undefined, phase: MessagePhase, changeId: string, epoch: number, plan: ChangePlan): Promise<PhaseAnswer> {

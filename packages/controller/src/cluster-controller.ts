@@ -20,12 +20,9 @@ import {
   type ClusterStatus,
   type DeviceStatus,
   type ConfigurationTable,
-  type DeviceClient,
   type Lease__Output,
-  type ListMirrorsResponse__Output,
   type Mirror__Output,
   type StoreDelta,
-  type StoreSnapshot__Output,
   type StoreState,
   type StoreState__Output,
   type VolumeInfo,
@@ -47,10 +44,9 @@ import { addExternalDevice, devicesStatus, removeExternalDevice, type ExternalRe
 import { requireLu } from "./external-devices.js";
 import { ControlStream } from "./control-stream.js";
 import { LeaseCore, type LeaseCommand } from "./lease-core.js";
+import { callTimeoutMs, grpcDevicePort, type DevicePort } from "./device-port.js";
 import { systemScheduler, type CancelTimer, type Scheduler } from "./scheduler.js";
 
-/** How long one call to a device or an apparatus may take before it counts as unanswered. */
-export const callTimeoutMs = 2_000;
 /** The controller lease asked of the arbiter; renewed every third of it. */
 export const leaseMsDefault = 6_000;
 /**
@@ -59,8 +55,6 @@ export const leaseMsDefault = 6_000;
  * on a loaded machine, which takes seconds rather than callTimeoutMs.
  */
 export const loadTableTimeoutMs = 30_000;
-/** Zeroing areas reads them all and may write them all: a gibibyte takes seconds on a slow disk. */
-export const scrubTimeoutMs = 120_000;
 /** The lease apparatuses get: they renew it with the device every quarter of it, and stop serving when it runs out. */
 export const apparatusLeaseMsDefault = 3_000;
 /** How long a fenced apparatus has to answer before the controller tries to take it back. */
@@ -93,6 +87,8 @@ export interface ClusterControllerOptions {
   readonly apparatusLeaseMs?: number;
   /** An apparatus that has not loaded a whole table this long after it was sent is fenced (default loadTableTimeoutMs). */
   readonly loadTableTimeoutMs?: number;
+  /** The device's calls (default: its gRPC service at deviceAddress). */
+  readonly device?: DevicePort;
   /** The clock and timers of the lease (default: the system's). */
   readonly scheduler?: Scheduler;
   /** Told the address of the controller whenever it changes: this one's own, or another's. */
@@ -117,7 +113,7 @@ function apparatusPeer(endpoint: ApparatusEndpoint, credentials: grpc.ChannelCre
 export class ClusterController {
   readonly id: string;
   private readonly address: string;
-  private readonly device: DeviceClient;
+  private readonly device: DevicePort;
   private readonly deviceAddress: string;
   private readonly peers: ApparatusPeer[];
   /** Apparatuses removed from the control range (claim 3); they rejoin by loading the whole table. */
@@ -149,12 +145,11 @@ export class ClusterController {
   private cachedTable: { readonly epoch: number; readonly state: StoreState__Output } | undefined;
 
   constructor(options: ClusterControllerOptions) {
-    const v1 = loadGrpc().switchyard.v1;
     const credentials = grpc.credentials.createInsecure();
     this.id = options.id;
     this.address = options.address;
     this.deviceAddress = options.deviceAddress;
-    this.device = new v1.Device(options.deviceAddress, credentials, controlChannelOptions);
+    this.device = options.device ?? grpcDevicePort(options.deviceAddress, credentials);
     this.peers = options.apparatuses.map((endpoint) => apparatusPeer(endpoint, credentials));
     this.leaseCore = new LeaseCore(options.leaseMs ?? leaseMsDefault);
     this.scheduler = options.scheduler ?? systemScheduler;
@@ -208,14 +203,10 @@ export class ClusterController {
     for (const command of commands) {
       switch (command.kind) {
         case "acquire":
-          await this.askArbiter(() => callUnary<Lease__Output>((done) =>
-            this.device.AcquireLease({ candidate_id: this.id, candidate_address: this.address, lease_ms: this.leaseCore.leaseMs }, { deadline: deadlineAfter(callTimeoutMs) }, done),
-          ));
+          await this.askArbiter(() => this.device.acquireLease({ candidate_id: this.id, candidate_address: this.address, lease_ms: this.leaseCore.leaseMs }));
           break;
         case "renew":
-          await this.askArbiter(() => callUnary<Lease__Output>((done) =>
-            this.device.RenewLease({ holder_id: this.id, epoch: command.epoch, lease_ms: this.leaseCore.leaseMs }, { deadline: deadlineAfter(callTimeoutMs) }, done),
-          ));
+          await this.askArbiter(() => this.device.renewLease({ holder_id: this.id, epoch: command.epoch, lease_ms: this.leaseCore.leaseMs }));
           break;
         case "lead":
           await this.care("lead");
@@ -394,11 +385,11 @@ export class ClusterController {
           destination_lu_id: row.destination_lu_id, destination_area_index: row.destination_area_index,
           watermark_bytes: row.watermark_bytes, group, rate_bytes_per_second: rateBytesPerSecond,
         };
-        return mirrorReport(await callUnary<Mirror__Output>((done) => this.device.StartMirror({ epoch: this.epoch, mirror }, { deadline: deadlineAfter(callTimeoutMs) }, done)));
+        return mirrorReport(await this.device.startMirror({ epoch: this.epoch, mirror }));
       },
       listMirrors: async (afterProgress, waitMs) => {
         const request = { after_progress: afterProgress, wait_ms: waitMs };
-        const listed = await callUnary<ListMirrorsResponse__Output>((done) => this.device.ListMirrors(request, { deadline: deadlineAfter(callTimeoutMs + waitMs) }, done));
+        const listed = await this.device.listMirrors(request);
         return { reports: listed.mirrors.map(mirrorReport), progress: listed.progress };
       },
       placement: async (volume, extentIndex) => placementOf((await this.readStore({ omitJournal: true })).state, volume, extentIndex),
@@ -449,7 +440,7 @@ export class ClusterController {
       await this.register(peer);
       return;
     }
-    await callUnary((done) => this.device.RegisterKey({ epoch, apparatus_id: peer.id, registration_key: key }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+    await this.device.registerKey({ epoch, apparatus_id: peer.id, registration_key: key });
     this.keys.set(peer.id, key);
   }
 
@@ -483,7 +474,7 @@ export class ClusterController {
   private async register(peer: ApparatusPeer): Promise<void> {
     const key = `${peer.id}:${randomBytes(8).toString("hex")}`;
     const epoch = this.epoch;
-    await callUnary((done) => this.device.RegisterKey({ epoch, apparatus_id: peer.id, registration_key: key }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+    await this.device.registerKey({ epoch, apparatus_id: peer.id, registration_key: key });
     this.keys.set(peer.id, key);
     await callUnary((done) =>
       peer.client.Register(
@@ -527,9 +518,7 @@ export class ClusterController {
       this.peers
         .filter((peer) => !this.fenced.has(peer.id) && this.keys.has(peer.id))
         .map((peer) =>
-          callUnary((done) =>
-            this.device.RegisterKey({ epoch, apparatus_id: peer.id, registration_key: this.keys.get(peer.id) ?? "" }, { deadline: deadlineAfter(callTimeoutMs) }, done),
-          ),
+          this.device.registerKey({ epoch, apparatus_id: peer.id, registration_key: this.keys.get(peer.id) ?? "" }),
         ),
     );
   }
@@ -579,9 +568,7 @@ export class ClusterController {
   /** The stored state; parts left out come back empty, so a state read so must never be written back whole. */
   private async readStore(options: { omitExtents?: boolean; omitJournal?: boolean } = {}): Promise<{ state: StoreState__Output; sequence: number }> {
     const request = { omit_extents: options.omitExtents ?? false, omit_journal: options.omitJournal ?? false };
-    const snapshot = await callUnary<StoreSnapshot__Output>((done) =>
-      this.device.ReadStore(request, { deadline: deadlineAfter(callTimeoutMs) }, done),
-    );
+    const snapshot = await this.device.readStore(request);
     assert.ok(snapshot.state !== null, "the device answered ReadStore without a state");
     return { state: snapshot.state, sequence: snapshot.sequence };
   }
@@ -589,19 +576,11 @@ export class ClusterController {
   private async writeStore(state: StoreState, expectedSequence: number): Promise<void> {
     // The table may change under any whole write: the next change reads it again.
     this.cachedTable = undefined;
-    await callUnary((done) =>
-      this.device.WriteStore(
-        { epoch: this.epoch, expected_sequence: expectedSequence, state },
-        { deadline: deadlineAfter(callTimeoutMs) },
-        done,
-      ),
-    );
+    await this.device.writeStore({ epoch: this.epoch, expected_sequence: expectedSequence, state });
   }
 
   private async commitDelta(delta: StoreDelta): Promise<void> {
-    await callUnary((done) =>
-      this.device.CommitDelta({ epoch: this.epoch, delta }, { deadline: deadlineAfter(callTimeoutMs) }, done),
-    );
+    await this.device.commitDelta({ epoch: this.epoch, delta });
   }
 
   /**
@@ -650,9 +629,7 @@ export class ClusterController {
     for (const [luIndex, areaIndexes] of byLu) {
       const lu = state.lus.find((candidate) => candidate.index === luIndex);
       assert.ok(lu !== undefined);
-      await callUnary((done) =>
-        this.device.ScrubAreas({ epoch: this.epoch, lu_id: lu.id, area_indexes: areaIndexes }, { deadline: deadlineAfter(scrubTimeoutMs) }, done),
-      );
+      await this.device.scrubAreas({ epoch: this.epoch, lu_id: lu.id, area_indexes: areaIndexes });
     }
   }
 
@@ -746,7 +723,7 @@ export class ClusterController {
   private async fenceApparatus(apparatusId: string, epoch: number): Promise<void> {
     this.fenced.add(apparatusId);
     this.keys.delete(apparatusId);
-    await callUnary((done) => this.device.Fence({ epoch, apparatus_id: apparatusId }, { deadline: deadlineAfter(callTimeoutMs) }, done));
+    await this.device.fence({ epoch, apparatus_id: apparatusId });
   }
 
   /**

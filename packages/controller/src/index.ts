@@ -2,7 +2,8 @@
  * @switchyard/controller: the configuration change controller. It talks to
  * devices and apparatuses only through their gRPC services.
  */
-export { ClusterController, apparatusLeaseMsDefault, callTimeoutMs, leaseMsDefault, volumesMax } from "./cluster-controller.js";
+export { ClusterController, apparatusLeaseMsDefault, leaseMsDefault, volumesMax } from "./cluster-controller.js";
+export { callTimeoutMs, copyTimeoutMs, grpcDevicePort, scrubTimeoutMs, type DevicePort } from "./device-port.js";
 export type { ApparatusEndpoint, ClusterControllerOptions } from "./cluster-controller.js";
 export { controllerHandlers } from "./controller-service.js";
 export { ControllerError, mapControllerError } from "./errors.js";
@@ -17,7 +18,7 @@ export { ChangePhaseLog, controllerLogger } from "./change-log.js";
 export type { ChangeLogger } from "./change-log.js";
 export type { ChangeEffects, ChangeResult, PhaseAnswer } from "./change-driver.js";
 export { ControlCallError, ControlStream, controlMessagesInFlightMax } from "./control-stream.js";
-export { ChangeExecutor, copyTimeoutMs, infoOf, journalEntriesMax, phaseTimeoutMsDefault } from "./change-executor.js";
+export { ChangeExecutor, infoOf, journalEntriesMax, phaseTimeoutMsDefault } from "./change-executor.js";
 export { planMove, planResize } from "./change-plans.js";
 export type { ChangePlan, CopyStep } from "./change-plans.js";
 export { serveController } from "./controller-serve.js";

@@ -1,0 +1,83 @@
+/**
+ * Every call the controller makes to a device, as a port: the arbiter
+ * (claim 12), the configuration store, registration keys and fences
+ * (claim 3), area scrubbing and the copy engine's mirrors (claims 5, 14).
+ * Production passes `grpcDevicePort`, which owns each call's deadline; the
+ * simulator passes its simulated device, so the controller's cores and
+ * driver run unchanged on virtual time. A call that gets no answer rejects
+ * (gRPC UNAVAILABLE or DEADLINE_EXCEEDED in production); a refusal rejects
+ * with the device's status.
+ */
+import type * as grpc from "@grpc/grpc-js";
+import {
+  callUnary,
+  controlChannelOptions,
+  deadlineAfter,
+  loadGrpc,
+  type AcquireLeaseRequest,
+  type CommitDeltaRequest,
+  type CopyAreaRequest,
+  type CopyAreaResponse__Output,
+  type DeviceClient,
+  type FenceRequest,
+  type FenceResponse__Output,
+  type Lease__Output,
+  type ListMirrorsRequest,
+  type ListMirrorsResponse__Output,
+  type Mirror__Output,
+  type ReadStoreRequest,
+  type RegisterKeyRequest,
+  type RegisterKeyResponse__Output,
+  type RenewLeaseRequest,
+  type ScrubAreasRequest,
+  type ScrubAreasResponse__Output,
+  type StartMirrorRequest,
+  type StoreSnapshot__Output,
+  type WriteStoreRequest,
+  type WriteStoreResponse__Output,
+} from "@switchyard/proto";
+
+/** How long one call to a device or an apparatus may take before it counts as unanswered. */
+export const callTimeoutMs = 2_000;
+/** A copy of one area through the device: a gibibyte area on a slow disk takes many seconds. */
+export const copyTimeoutMs = 120_000;
+/** Zeroing areas reads them all and may write them all: a gibibyte takes seconds on a slow disk. */
+export const scrubTimeoutMs = 120_000;
+
+export interface DevicePort {
+  acquireLease(request: AcquireLeaseRequest): Promise<Lease__Output>;
+  renewLease(request: RenewLeaseRequest): Promise<Lease__Output>;
+  readStore(request: ReadStoreRequest): Promise<StoreSnapshot__Output>;
+  writeStore(request: WriteStoreRequest): Promise<WriteStoreResponse__Output>;
+  commitDelta(request: CommitDeltaRequest): Promise<WriteStoreResponse__Output>;
+  registerKey(request: RegisterKeyRequest): Promise<RegisterKeyResponse__Output>;
+  fence(request: FenceRequest): Promise<FenceResponse__Output>;
+  scrubAreas(request: ScrubAreasRequest): Promise<ScrubAreasResponse__Output>;
+  copyArea(request: CopyAreaRequest): Promise<CopyAreaResponse__Output>;
+  startMirror(request: StartMirrorRequest): Promise<Mirror__Output>;
+  /** Long-polls: answers once progress passes `after_progress` or `wait_ms` has gone by. */
+  listMirrors(request: ListMirrorsRequest): Promise<ListMirrorsResponse__Output>;
+  close(): void;
+}
+
+/** The Device service at `address` over gRPC, each call with its deadline. */
+export function grpcDevicePort(address: string, credentials: grpc.ChannelCredentials): DevicePort {
+  const client: DeviceClient = new (loadGrpc().switchyard.v1.Device)(address, credentials, controlChannelOptions);
+  const within = (timeoutMs: number): grpc.CallOptions => ({ deadline: deadlineAfter(timeoutMs) });
+  return {
+    acquireLease: (request) => callUnary((done) => client.AcquireLease(request, within(callTimeoutMs), done)),
+    renewLease: (request) => callUnary((done) => client.RenewLease(request, within(callTimeoutMs), done)),
+    readStore: (request) => callUnary((done) => client.ReadStore(request, within(callTimeoutMs), done)),
+    writeStore: (request) => callUnary((done) => client.WriteStore(request, within(callTimeoutMs), done)),
+    commitDelta: (request) => callUnary((done) => client.CommitDelta(request, within(callTimeoutMs), done)),
+    registerKey: (request) => callUnary((done) => client.RegisterKey(request, within(callTimeoutMs), done)),
+    fence: (request) => callUnary((done) => client.Fence(request, within(callTimeoutMs), done)),
+    scrubAreas: (request) => callUnary((done) => client.ScrubAreas(request, within(scrubTimeoutMs), done)),
+    copyArea: (request) => callUnary((done) => client.CopyArea(request, within(copyTimeoutMs), done)),
+    startMirror: (request) => callUnary((done) => client.StartMirror(request, within(callTimeoutMs), done)),
+    listMirrors: (request) => callUnary((done) => client.ListMirrors(request, within(callTimeoutMs + (request.wait_ms ?? 0)), done)),
+    close: () => {
+      client.close();
+    },
+  };
+}
