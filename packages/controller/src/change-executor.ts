@@ -6,9 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import * as grpc from "@grpc/grpc-js";
 import {
-  isRpcError,
   type ChangeInfo,
   type ChangeState,
   type JournalEntry,
@@ -23,7 +21,8 @@ import { systemScheduler } from "./scheduler.js";
 import type { DevicePort } from "./device-port.js";
 import { crashNow, sendWithCrash, type TestCrash } from "./test-crash.js";
 import { ChangePhaseLog, type ChangeLogger } from "./change-log.js";
-import type { ControlStream } from "./control-stream.js";
+import type { ApparatusPort } from "./apparatus-port.js";
+import { isSilence, refusalMessage } from "./call-errors.js";
 
 /**
  * How long a commit whose answer was lost is asked about and tried again (a
@@ -48,8 +47,8 @@ export const finalRecordDelayMs = 1_000;
 
 export interface ControlledApparatus {
   readonly id: string;
-  /** Hold, Apply, Release and Abort go on its Control stream. */
-  readonly control: ControlStream;
+  /** Hold, Apply, Release and Abort go through it. */
+  readonly port: ApparatusPort;
 }
 
 export interface ChangeExecutorOptions {
@@ -83,14 +82,6 @@ export interface ChangeExecutorOptions {
 /** Wall-clock milliseconds that never go backwards: the system scheduler's clock. */
 export function nowMs(): number {
   return systemScheduler.now();
-}
-
-/** gRPC failures that mean "did not answer": the phase timeout decides, not a refusal. */
-const silentStatuses: ReadonlySet<number> = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.CANCELLED]);
-
-/** True for a call that got no answer (the device down or restarting), not a refusal. */
-function isSilence(error: unknown): boolean {
-  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "number" && silentStatuses.has(error.code);
 }
 
 export class ChangeExecutor {
@@ -298,7 +289,7 @@ export class ChangeExecutor {
     if (peer === undefined) return undefined;
     // The phase timeout bounds each message, as the unary call's deadline did.
     const timeoutMs = this.options.phaseTimeoutMs;
-    const control = peer.control;
+    const control = peer.port;
     try {
       switch (phase) {
         case "hold": {
@@ -317,8 +308,8 @@ export class ChangeExecutor {
       }
       return { ok: true, message: "" };
     } catch (error) {
-      if (isRpcError(error) && silentStatuses.has(error.code)) return undefined;
-      return { ok: false, message: isRpcError(error) ? error.details : String(error) };
+      if (isSilence(error)) return undefined;
+      return { ok: false, message: refusalMessage(error) };
     }
   }
 }

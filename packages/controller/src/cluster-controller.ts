@@ -11,11 +11,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { threadId } from "node:worker_threads";
 import * as grpc from "@grpc/grpc-js";
 import {
-  callUnary,
-  controlChannelOptions,
-  deadlineAfter,
-  loadGrpc,
-  type ApparatusClient,
   type ApparatusState__Output,
   type ClusterStatus,
   type DeviceStatus,
@@ -42,7 +37,7 @@ import { MigrationRun, planMigration, type DeviceMirrorEffects, type MigrationRe
 import type { MirrorReport, Placement } from "./mirrored-copy.js";
 import { addExternalDevice, devicesStatus, removeExternalDevice, type ExternalRegistration } from "./external-registration.js";
 import { requireLu } from "./external-devices.js";
-import { ControlStream } from "./control-stream.js";
+import { grpcApparatusPort, type ApparatusPortFactory, type ApparatusPort } from "./apparatus-port.js";
 import { LeaseCore, type LeaseCommand } from "./lease-core.js";
 import { callTimeoutMs, grpcDevicePort, type DevicePort } from "./device-port.js";
 import { systemScheduler, type CancelTimer, type Scheduler } from "./scheduler.js";
@@ -89,6 +84,8 @@ export interface ClusterControllerOptions {
   readonly loadTableTimeoutMs?: number;
   /** The device's calls (default: its gRPC service at deviceAddress). */
   readonly device?: DevicePort;
+  /** Each apparatus's calls, by its gRPC address (default: its gRPC service). */
+  readonly apparatusPort?: ApparatusPortFactory;
   /** The clock and timers of the lease (default: the system's). */
   readonly scheduler?: Scheduler;
   /** Told the address of the controller whenever it changes: this one's own, or another's. */
@@ -100,20 +97,15 @@ export interface ClusterControllerOptions {
 }
 
 interface ApparatusPeer extends ApparatusEndpoint {
-  readonly client: ApparatusClient;
-  /** The change protocol's messages to it (control-stream.ts); other calls are unary on `client`. */
-  readonly control: ControlStream;
-}
-
-function apparatusPeer(endpoint: ApparatusEndpoint, credentials: grpc.ChannelCredentials): ApparatusPeer {
-  const client = new (loadGrpc().switchyard.v1.Apparatus)(endpoint.grpc, credentials, controlChannelOptions);
-  return { id: endpoint.id, grpc: endpoint.grpc, nbd: endpoint.nbd, client, control: new ControlStream(client) };
+  /** Every call to it, the change protocol's messages included. */
+  readonly port: ApparatusPort;
 }
 
 export class ClusterController {
   readonly id: string;
   private readonly address: string;
   private readonly device: DevicePort;
+  private readonly apparatusPort: ApparatusPortFactory;
   private readonly deviceAddress: string;
   private readonly peers: ApparatusPeer[];
   /** Apparatuses removed from the control range (claim 3); they rejoin by loading the whole table. */
@@ -150,7 +142,8 @@ export class ClusterController {
     this.address = options.address;
     this.deviceAddress = options.deviceAddress;
     this.device = options.device ?? grpcDevicePort(options.deviceAddress, credentials);
-    this.peers = options.apparatuses.map((endpoint) => apparatusPeer(endpoint, credentials));
+    this.apparatusPort = options.apparatusPort ?? ((address) => grpcApparatusPort(address, credentials));
+    this.peers = options.apparatuses.map((endpoint) => this.apparatusPeer(endpoint));
     this.leaseCore = new LeaseCore(options.leaseMs ?? leaseMsDefault);
     this.scheduler = options.scheduler ?? systemScheduler;
     this.apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
@@ -169,6 +162,10 @@ export class ClusterController {
       ...(options.testCrash === undefined ? {} : { crash: options.testCrash }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
+  }
+
+  private apparatusPeer(endpoint: ApparatusEndpoint): ApparatusPeer {
+    return { id: endpoint.id, grpc: endpoint.grpc, nbd: endpoint.nbd, port: this.apparatusPort(endpoint.grpc) };
   }
 
   /**
@@ -284,7 +281,7 @@ export class ClusterController {
           return;
         }
         try {
-          const status = await callUnary<ApparatusState__Output>((done) => peer.client.GetState({}, { deadline: deadlineAfter(callTimeoutMs) }, done));
+          const status = await peer.port.getState(callTimeoutMs);
           pending.push({ apparatusId: peer.id, changeId: status.pending_change_id, phase: status.pending_phase });
           await this.loadTableInto(peer, state, epoch);
           await this.keepRegistration(peer, status, epoch);
@@ -430,7 +427,7 @@ export class ClusterController {
 
   private async loadTableInto(peer: ApparatusPeer, state: StoreState__Output, epoch: number): Promise<void> {
     const table: ConfigurationTable = { generation: state.generation, lus: state.lus, volumes: state.volumes };
-    await callUnary((done) => peer.client.LoadTable({ epoch, table }, { deadline: deadlineAfter(this.loadTableTimeoutMs) }, done));
+    await peer.port.loadTable({ epoch, table }, this.loadTableTimeoutMs);
   }
 
   /** A serving apparatus keeps the key it has (the device is told it again); any other gets a fresh one. */
@@ -452,14 +449,12 @@ export class ClusterController {
    */
   private addEnrolled(state: StoreState__Output): void {
     this.operatorFenced = new Set(state.fenced_by_operator);
-    const credentials = grpc.credentials.createInsecure();
     for (const record of state.apparatuses) {
       const index = this.peers.findIndex((peer) => peer.id === record.id);
       const known = this.peers[index];
       if (known !== undefined && known.grpc === record.grpc && known.nbd === record.nbd) continue;
-      known?.control.close();
-      known?.client.close();
-      const peer = apparatusPeer(record, credentials);
+      known?.port.close();
+      const peer = this.apparatusPeer(record);
       if (known === undefined) this.peers.push(peer);
       else this.peers[index] = peer;
       this.fenced.add(record.id);
@@ -476,13 +471,7 @@ export class ClusterController {
     const epoch = this.epoch;
     await this.device.registerKey({ epoch, apparatus_id: peer.id, registration_key: key });
     this.keys.set(peer.id, key);
-    await callUnary((done) =>
-      peer.client.Register(
-        { epoch, registration_key: key, lease_ms: this.apparatusLeaseMs, device_address: this.deviceAddress },
-        { deadline: deadlineAfter(callTimeoutMs) },
-        done,
-      ),
-    );
+    await peer.port.register({ epoch, registration_key: key, lease_ms: this.apparatusLeaseMs, device_address: this.deviceAddress }, callTimeoutMs);
   }
 
   /**
@@ -497,7 +486,7 @@ export class ClusterController {
     this.addEnrolled(state);
     for (const peer of this.peers.filter((candidate) => this.fenced.has(candidate.id) && !this.operatorFenced.has(candidate.id))) {
       // A short probe first, outside the queue of changes: one that is still away must not delay them.
-      const alive = await callUnary((done) => peer.client.GetState({}, { deadline: deadlineAfter(probeTimeoutMs) }, done)).then(
+      const alive = await peer.port.getState(probeTimeoutMs).then(
         () => true,
         () => false,
       );
@@ -599,7 +588,7 @@ export class ClusterController {
     const epoch = this.epoch;
     const inRange = this.peers.filter((peer) => !this.fenced.has(peer.id));
     const results = await Promise.allSettled(
-      inRange.map((peer) => callUnary((done) => peer.client.LoadTable({ epoch, table }, { deadline: deadlineAfter(this.loadTableTimeoutMs) }, done))),
+      inRange.map((peer) => peer.port.loadTable({ epoch, table }, this.loadTableTimeoutMs)),
     );
     const behind: ApparatusPeer[] = [];
     results.forEach((result, index) => {
@@ -837,9 +826,7 @@ export class ClusterController {
 
   private async apparatusSummary(peer: ApparatusPeer): Promise<ClusterStatus["apparatuses"] extends (infer T)[] | undefined ? T : never> {
     try {
-      const state = await callUnary<ApparatusState__Output>((done) =>
-        peer.client.GetState({}, { deadline: deadlineAfter(callTimeoutMs) }, done),
-      );
+      const state = await peer.port.getState(callTimeoutMs);
       // Fenced is the controller's word: the apparatus itself may not know it yet.
       const status = this.fenced.has(peer.id) ? "APPARATUS_STATUS_FENCED" : state.status;
       return { id: peer.id, nbd: peer.nbd, grpc: peer.grpc, pid: state.pid, state: status, generation: state.generation };
@@ -861,8 +848,7 @@ export class ClusterController {
     this.cancelLeaseTimer?.();
     this.device.close();
     for (const peer of this.peers) {
-      peer.control.close();
-      peer.client.close();
+      peer.port.close();
     }
   }
 }

@@ -4,6 +4,8 @@
  */
 export { ClusterController, apparatusLeaseMsDefault, leaseMsDefault, volumesMax } from "./cluster-controller.js";
 export { callTimeoutMs, copyTimeoutMs, grpcDevicePort, scrubTimeoutMs, type DevicePort } from "./device-port.js";
+export { grpcApparatusPort, type ApparatusPort, type ApparatusPortFactory } from "./apparatus-port.js";
+export { isSilence, refusalMessage } from "./call-errors.js";
 export type { ApparatusEndpoint, ClusterControllerOptions } from "./cluster-controller.js";
 export { controllerHandlers } from "./controller-service.js";
 export { ControllerError, mapControllerError } from "./errors.js";
