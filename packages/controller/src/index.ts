@@ -14,16 +14,14 @@ export type { Command, EffectKind, MessagePhase, Outcome, PhaseRecord, ReportRec
 export { driveChange } from "./change-driver.js";
 export { ChangePhaseLog, controllerLogger } from "./change-log.js";
 export type { ChangeLogger } from "./change-log.js";
-export type { ChangeEffects, ChangeResult, PhaseAnswer } from "./change-driver.js";
+export type { ChangeContext, ChangeEffects, ChangePortsDecorator, ChangeResult, PhaseAnswer } from "./change-driver.js";
 export { ControlCallError, ControlStream, controlMessagesInFlightMax } from "./control-stream.js";
 export { ChangeExecutor, copyTimeoutMs, infoOf, journalEntriesMax, phaseTimeoutMsDefault } from "./change-executor.js";
 export { planMove, planResize } from "./change-plans.js";
 export type { ChangePlan, CopyStep } from "./change-plans.js";
 export { serveController } from "./controller-serve.js";
-export type { ServeControllerOptions, ServedController } from "./controller-serve.js";
+export type { ChangePortsModule, ServeControllerOptions, ServedController } from "./controller-serve.js";
 export { startController, threadStopTimeoutMs } from "./controller-thread.js";
 export type { ControllerThreadMode } from "./controller-thread.js";
 export { controllerForwarder } from "./controller-forward.js";
 export type { ControllerForwarder } from "./controller-forward.js";
-export { crashPoints } from "./test-crash.js";
-export type { CrashPoint, TestCrash } from "./test-crash.js";
