@@ -1,10 +1,9 @@
 /**
  * The decisions an apparatus makes at each step of the change protocol, as
  * one object the apparatus calls at those steps. Production uses
- * `apparatusBehaviourDefault`, the protocol as DESIGN.md states it; another
- * behaviour (a planted bug that proves a checker catches it, on the
- * `./testing` subpath) is composed in by whoever builds the apparatus, so the
- * apparatus itself has one code path.
+ * `apparatusBehaviourDefault`, the protocol as DESIGN.md states it; whoever
+ * builds an apparatus may compose in another (tests do, from the `./testing`
+ * subpath), so the apparatus itself has one code path.
  */
 import type { DifferenceTable__Output } from "@switchyard/proto";
 import { applyDifference } from "./difference.js";

@@ -66,7 +66,7 @@ function findCommand(among: readonly Command[], argv: readonly string[]): { comm
   return undefined;
 }
 
-/** Runs the command `argv` names among `among` (a test build passes its own; see testing/cli.ts). */
+/** Runs the command `argv` names among `among` (another build passes its own: testing/cli.ts). */
 export async function main(argv: readonly string[], io: Io, among: readonly Command[] = commands): Promise<number> {
   if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
     (argv.length === 0 ? io.stderr : io.stdout).write(`${overview(among)}\n`);
