@@ -24,7 +24,8 @@ import { heldRanges } from "./held-ranges.js";
 import { ContactLease, leaseMaxMs, leaseMinMs } from "./contact-lease.js";
 import type { NbdExport, NbdExportListing, NbdExportProvider } from "@switchyard/nbd";
 import type { BackendSet } from "./backend.js";
-import { ConfigurationFaces, type TableFace } from "./configuration-faces.js";
+import { ConfigurationFaces } from "./configuration-faces.js";
+import { apparatusBehaviourDefault, type ApparatusBehaviour } from "./apparatus-behaviour.js";
 import { ApparatusError } from "./errors.js";
 import { IoPath } from "./io-path.js";
 import { VolumeExport } from "./volume-export.js";
@@ -47,43 +48,11 @@ interface FinishedChange {
   readonly releasedRequests: number;
 }
 
-/**
- * Deliberate bugs, for proving that checkers and the conformance suite catch
- * them; never set in production. "drain-early": Hold reports drained without
- * waiting for I/O in flight. "hold-nothing": Hold installs no gate, so I/O it
- * should hold runs before Apply. "ignore-fencing": it goes on serving when
- * fenced or when its lease runs out, and never presents its identity to the
- * device, so the device cannot refuse it either. "release-early": Apply lets
- * the held I/O go (through the new face) before Release. "hold-whole-volume":
- * Hold ignores the byte ranges and holds every volume it names whole.
- * "accept-stale-epoch": a message below the highest epoch seen is obeyed.
- * "apply-whole-table": Apply takes the diff for the whole table, so volumes
- * it does not name vanish and rows it does not name map to area 0 of LU 0.
- */
-export type ApparatusFault =
-  | "drain-early"
-  | "hold-nothing"
-  | "ignore-fencing"
-  | "release-early"
-  | "hold-whole-volume"
-  | "accept-stale-epoch"
-  | "apply-whole-table";
-
-/** Every planted bug, for option parsers. */
-export const apparatusFaults: readonly ApparatusFault[] = [
-  "drain-early",
-  "hold-nothing",
-  "ignore-fencing",
-  "release-early",
-  "hold-whole-volume",
-  "accept-stale-epoch",
-  "apply-whole-table",
-];
-
 export interface ApparatusOptions {
   readonly id: string;
   readonly backends: BackendSet;
-  readonly fault?: ApparatusFault;
+  /** How it decides at each protocol step (apparatus-behaviour.ts); the protocol as DESIGN.md states it if absent. */
+  readonly behaviour?: ApparatusBehaviour;
   /**
    * Serve no host I/O until a controller registers it (an apparatus started
    * on its own, which may not have the current table yet).
@@ -94,20 +63,6 @@ export interface ApparatusOptions {
   readonly grpcAddress?: string;
 }
 
-/** The planted bug "apply-whole-table": the face keeps only what the diff names, every other row reset to area 0 of LU 0. */
-function keepOnlyRowsOf(face: TableFace, diff: DifferenceTable__Output): void {
-  const named = new Set(diff.rows.map((row) => row.volume));
-  for (const [name, map] of face.volumes) {
-    if (!named.has(name)) {
-      face.volumes.delete(name);
-      continue;
-    }
-    map.luIndex.fill(0);
-    map.areaIndex.fill(0);
-    map.mirrorLuIndexPlusOne.fill(0);
-  }
-}
-
 export class VirtualizationApparatus {
   readonly id: string;
   readonly faces = new ConfigurationFaces();
@@ -115,7 +70,7 @@ export class VirtualizationApparatus {
   nbdAddress: string;
   grpcAddress: string;
   private readonly backends: BackendSet;
-  private readonly fault: ApparatusFault | undefined;
+  private readonly behaviour: ApparatusBehaviour;
   private epochSeen = 0;
   private readonly contact: ContactLease;
   /** The change between Hold and Release (or Abort), if any. */
@@ -127,13 +82,13 @@ export class VirtualizationApparatus {
     assert.ok(options.id.length > 0);
     this.id = options.id;
     this.backends = options.backends;
-    this.fault = options.fault;
+    const behaviour = options.behaviour ?? apparatusBehaviourDefault;
+    this.behaviour = behaviour;
     this.io = new IoPath(this.faces, options.backends);
-    const ignoresFencing = options.fault === "ignore-fencing";
     this.contact = new ContactLease((reason) => {
-      if (!ignoresFencing) this.io.fence(reason);
+      if (behaviour.submitsToFencing) this.io.fence(reason);
     });
-    if (!ignoresFencing) this.io.lease = this.contact;
+    if (behaviour.submitsToFencing) this.io.lease = this.contact;
     if (options.fencedUntilRegistered === true) this.io.fence("not registered by a controller yet");
     this.nbdAddress = options.nbdAddress ?? "";
     this.grpcAddress = options.grpcAddress ?? "";
@@ -160,7 +115,7 @@ export class VirtualizationApparatus {
 
   /** Refuses a message from a controller older than one already heard (DESIGN.md: fencing token). */
   checkEpoch(epoch: number): void {
-    if (epoch < this.epochSeen && this.fault !== "accept-stale-epoch") {
+    if (!this.behaviour.acceptsEpoch(epoch, this.epochSeen)) {
       throw new ApparatusError("STALE_EPOCH", `stale epoch ${epoch}: apparatus ${this.id} has seen epoch ${this.epochSeen}`);
     }
     this.epochSeen = Math.max(this.epochSeen, epoch);
@@ -187,13 +142,12 @@ export class VirtualizationApparatus {
     if (request.base_generation !== this.generation) {
       throw new ApparatusError("WRONG_GENERATION", `Hold for generation ${request.base_generation}, but apparatus ${this.id} is at ${this.generation}`);
     }
-    const asked = heldRanges(this.faces.active, request);
-    const ranges = this.fault === "hold-whole-volume" ? asked.map((range) => ({ volume: range.volume, startBytes: 0, endBytes: Number.MAX_SAFE_INTEGER })) : asked;
-    if (this.fault !== "hold-nothing") this.io.gate.install(request.change_id, ranges, request.mode === "HOLD_MODE_WRITES" ? "writes" : "all");
+    const ranges = this.behaviour.rangesToHold(heldRanges(this.faces.active, request));
+    if (ranges.length > 0) this.io.gate.install(request.change_id, ranges, request.mode === "HOLD_MODE_WRITES" ? "writes" : "all");
     const startedMs = performance.now();
     let drained: number;
     try {
-      drained = this.fault === "drain-early" ? 0 : await this.drain();
+      drained = this.behaviour.drainsAtHold ? await this.drain() : 0;
     } catch (error) {
       this.io.gate.release(request.change_id);
       throw error;
@@ -224,10 +178,9 @@ export class VirtualizationApparatus {
       throw new ApparatusError("WRONG_GENERATION", `diff from generation ${diff.base_generation}, but apparatus ${this.id} is at ${this.generation}`);
     }
     checkDifference(this.faces.standby, diff);
-    if (this.fault === "apply-whole-table") keepOnlyRowsOf(this.faces.standby, diff);
-    applyDifference(this.faces.standby, diff);
+    this.behaviour.applyToStandby(this.faces.standby, diff);
     this.faces.flip();
-    if (this.fault === "release-early") this.io.gate.release(request.change_id);
+    if (this.behaviour.releasesAtApply) this.io.gate.release(request.change_id);
     pending.phase = "applied";
     pending.diff = diff;
     pending.applyReport = { apparatus_id: this.id, change_id: request.change_id, generation: this.generation, active_face: this.faces.activeFaceIndex };
@@ -307,8 +260,8 @@ export class VirtualizationApparatus {
       throw new ApparatusError("INVALID_REGISTRATION", `lease_ms ${request.lease_ms} is not within ${leaseMinMs} to ${leaseMaxMs}`);
     }
     this.contact.start(this.id, request.registration_key, request.lease_ms, request.device_address);
-    // The planted bug ignores fencing altogether: no lease, and no identity for the device to refuse.
-    if (this.fault !== "ignore-fencing") this.backends.identify({ apparatusId: this.id, key: request.registration_key });
+    // The identity is what lets the device refuse this apparatus's I/O once it is fenced.
+    if (this.behaviour.submitsToFencing) this.backends.identify({ apparatusId: this.id, key: request.registration_key });
     this.io.unfence();
     return { apparatus_id: this.id, generation: this.generation };
   }

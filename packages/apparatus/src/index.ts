@@ -3,8 +3,10 @@
  * NBD to virtual volumes through a two-faced configuration table, and takes
  * changes to that table from the controller over gRPC.
  */
-export { VirtualizationApparatus, apparatusFaults, drainTimeoutMs } from "./apparatus.js";
-export type { ApparatusFault, ApparatusOptions } from "./apparatus.js";
+export { VirtualizationApparatus, drainTimeoutMs } from "./apparatus.js";
+export type { ApparatusOptions } from "./apparatus.js";
+export { apparatusBehaviourDefault } from "./apparatus-behaviour.js";
+export type { ApparatusBehaviour } from "./apparatus-behaviour.js";
 export { apparatusHandlers } from "./apparatus-service.js";
 export { LocalBackendSet, type IoRefusal } from "./backend.js";
 export { NbdBackendSet, deviceNbdTimeoutMs, parseNbdUri } from "./nbd-backend.js";

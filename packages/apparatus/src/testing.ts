@@ -1,9 +1,13 @@
 /**
  * Test helpers (the "./testing" subpath): in-memory LUs as backends, whose
- * operations a test can stop at a gate to keep them in flight.
+ * operations a test can stop at a gate to keep them in flight; and the
+ * planted bugs, as behaviours to build an apparatus with (testing/).
  */
 import type { ConfigurationTable__Output, LogicalUnit__Output } from "@switchyard/proto";
 import { LocalBackendSet, type AreaBackend } from "./backend.js";
+
+export { apparatusFaultBehaviours, apparatusFaultNamed, apparatusFaults } from "./testing/apparatus-faults.js";
+export type { ApparatusFault } from "./testing/apparatus-faults.js";
 
 /** An LU in memory. While `gate` is set, every read and write waits for it. */
 export class MemoryLu implements AreaBackend {

@@ -8,8 +8,9 @@ import * as grpc from "@grpc/grpc-js";
 import { StorageDevice, deviceServiceHandlers, deviceServiceName, logicalUnitExports } from "@switchyard/device";
 import { NbdServer } from "@switchyard/nbd";
 import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, healthHandlers, loadGrpc, stopGrpc } from "@switchyard/proto";
-import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ApparatusFault, type AreaBackend, type ServedApparatus } from "@switchyard/apparatus";
+import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type AreaBackend, type ServedApparatus } from "@switchyard/apparatus";
 import { controllerForwarder, startController, type ControllerThreadMode, type ServedController } from "@switchyard/controller";
+import type { Composition } from "./composition.js";
 import type { EndpointFile } from "./endpoints.js";
 import { startConsoleServer, type ConsoleServer } from "./web/console-server.js";
 
@@ -28,8 +29,8 @@ export interface ApplianceOptions {
   readonly extentSizeBytes: number;
   /** The controller's own thread (the default), or the apparatuses' thread. */
   readonly controllerThread: ControllerThreadMode;
-  /** A deliberate bug in every apparatus, for testing checkers only. */
-  readonly fault?: ApparatusFault;
+  /** The parts it is built with (composition.ts); the production parts if absent. */
+  readonly composition?: Composition;
   /** Where the web console and /metrics listen (0: a free port); none if absent. */
   readonly httpPort?: number;
 }
@@ -92,7 +93,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     const apparatus = new VirtualizationApparatus({
       id: `a${index}`,
       backends: new LocalBackendSet(backends, (apparatusId, key) => device.ioRefusal(apparatusId, key)),
-      ...(options.fault === undefined ? {} : { fault: options.fault }),
+      ...(options.composition?.apparatusBehaviour === undefined ? {} : { behaviour: options.composition.apparatusBehaviour }),
     });
     apparatuses.push(
       await serveApparatus(apparatus, {
@@ -114,6 +115,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       grpcPort: portAt(options.grpcPort, 1 + options.apparatusCount),
       deviceAddress: served.grpc,
       apparatuses: apparatuses.map((entry) => ({ id: entry.apparatus.id, grpc: entry.grpcAddress, nbd: entry.nbdAddress })),
+      ...(options.composition?.changePortsModule === undefined ? {} : { changePortsModule: options.composition.changePortsModule }),
     },
     options.controllerThread,
   );

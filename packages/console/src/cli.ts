@@ -1,20 +1,10 @@
 #!/usr/bin/env node
 /**
- * Entry point of the `switchyard` binary. It sizes libuv's thread pool, where
- * every LU read and write runs, before anything uses it. Measured on a 2-core
- * machine with fio at queue depth 16 over page-cached LUs, 4 threads did as
- * well as or better than 1, 2 or 16 on 4 KiB random and 1 MiB sequential I/O
- * (16 lost a third of random-write IOPS to context switches); an environment
- * value wins, for machines with more cores or slow disks.
+ * Entry point of the `switchyard` binary. The process is prepared
+ * (cli-process.ts) before main.js and everything it imports are loaded.
  */
-const threadPoolSize = 4;
-process.env.UV_THREADPOOL_SIZE ??= String(threadPoolSize);
+import { prepareCliProcess } from "./cli-process.js";
 
-// A reader that stops early (`switchyard volume list | head`) is not an error.
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code !== "EPIPE") throw error;
-  process.exit(0);
-});
-
+prepareCliProcess();
 const { main } = await import("./main.js");
 process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });

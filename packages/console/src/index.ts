@@ -4,6 +4,7 @@
  */
 export { startAppliance } from "./appliance.js";
 export type { Appliance, ApplianceOptions } from "./appliance.js";
+export type { Composition } from "./composition.js";
 export { main, commands, exitDone, exitFailed, exitUsage } from "./main.js";
 export { readEndpointFile, writeEndpointFile, endpointFilePath } from "./endpoints.js";
 export type { EndpointFile } from "./endpoints.js";

@@ -42,9 +42,9 @@ export const commands: readonly Command[] = [
 
 export { exitDone, exitFailed, exitUsage };
 
-function overview(): string {
-  const width = Math.max(...commands.map((command) => command.words.join(" ").length));
-  const lines = commands.map((command) => `  ${command.words.join(" ").padEnd(width)}  ${command.summary}`);
+function overview(among: readonly Command[]): string {
+  const width = Math.max(...among.map((command) => command.words.join(" ").length));
+  const lines = among.map((command) => `  ${command.words.join(" ").padEnd(width)}  ${command.summary}`);
   return `Usage: switchyard COMMAND [options]   (switchyard COMMAND --help for its options)
 
 Switchyard serves virtual volumes over NBD through several virtualization
@@ -59,19 +59,20 @@ Example:
   qemu-img info nbd://127.0.0.1:10809/vm1`;
 }
 
-function findCommand(argv: readonly string[]): { command: Command; rest: readonly string[] } | undefined {
-  for (const command of commands) {
+function findCommand(among: readonly Command[], argv: readonly string[]): { command: Command; rest: readonly string[] } | undefined {
+  for (const command of among) {
     if (command.words.every((word, index) => argv[index] === word)) return { command, rest: argv.slice(command.words.length) };
   }
   return undefined;
 }
 
-export async function main(argv: readonly string[], io: Io): Promise<number> {
+/** Runs the command `argv` names among `among` (another build passes its own: testing/cli.ts). */
+export async function main(argv: readonly string[], io: Io, among: readonly Command[] = commands): Promise<number> {
   if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
-    (argv.length === 0 ? io.stderr : io.stdout).write(`${overview()}\n`);
+    (argv.length === 0 ? io.stderr : io.stdout).write(`${overview(among)}\n`);
     return argv.length === 0 ? exitUsage : exitDone;
   }
-  const found = findCommand(argv);
+  const found = findCommand(among, argv);
   if (found === undefined) {
     io.stderr.write(`switchyard: unknown command ${JSON.stringify(argv.join(" "))}; run 'switchyard --help' for the list\n`);
     return exitUsage;

@@ -10,6 +10,8 @@ import { fileURLToPath } from "node:url";
 
 /** The built CLI, beside this file in dist/. */
 export const cliPath = fileURLToPath(new URL("./cli.js", import.meta.url));
+/** Its test build (testing/cli.ts): `up` and `apparatus serve` also take --test-fault, --test-crash-at, --test-stop-at. */
+export const testingCliPath = fileURLToPath(new URL("./testing/cli.js", import.meta.url));
 /** A process start and its first JSON, on a loaded 2-core machine. */
 export const announceTimeoutMs = 20_000;
 

@@ -20,6 +20,23 @@ export interface ChangeEffects {
   stepped?(): void;
 }
 
+/** The change a set of ports is made for, for a decorator to go by. */
+export interface ChangeContext {
+  readonly changeId: string;
+  /** The apparatuses in its control range when it starts. */
+  readonly apparatusIds: readonly string[];
+  /** The controller's own apparatus, if it runs in one. */
+  readonly selfId: string | undefined;
+}
+
+/**
+ * Wraps the ports one change runs over (its control transport, its copy and
+ * commit): whoever composes the controller may watch or alter what crosses
+ * them, as a test does to lose the controller at a chosen step, while the
+ * executor keeps one code path.
+ */
+export type ChangePortsDecorator = (ports: ChangeEffects, change: ChangeContext) => ChangeEffects;
+
 export interface ChangeResult {
   readonly outcome: Outcome;
   readonly message: string;

@@ -16,10 +16,9 @@ import {
 import type { ChangePlan } from "./change-plans.js";
 import { streamAreaCopy } from "./area-copy.js";
 import { ChangeRun, type MessagePhase } from "./change-run.js";
-import { driveChange, type PhaseAnswer } from "./change-driver.js";
+import { driveChange, type ChangeEffects, type ChangePortsDecorator, type PhaseAnswer } from "./change-driver.js";
 import { systemScheduler } from "./scheduler.js";
 import type { DevicePort } from "./device-port.js";
-import { crashNow, sendWithCrash, type TestCrash } from "./test-crash.js";
 import { ChangePhaseLog, type ChangeLogger } from "./change-log.js";
 import type { ApparatusPort } from "./apparatus-port.js";
 import { isSilence, refusalMessage } from "./call-errors.js";
@@ -71,10 +70,10 @@ export interface ChangeExecutorOptions {
   readonly serialize: (work: () => Promise<void>) => Promise<void>;
   /** The stored table's generation: whether a commit whose answer was lost took place. */
   readonly storeGeneration: () => Promise<number>;
-  /** The controller's own apparatus, if it runs in one (a test crash spares it as the apparatus that gets the message). */
+  /** The controller's own apparatus, if it runs in one: told to `decoratePorts`. */
   readonly selfId?: string;
-  /** Test hook: the process signals itself at this point of its changes (test-crash.ts). */
-  readonly crash?: TestCrash;
+  /** Wraps the ports each change runs over (change-driver.ts); the ports as they are if absent. */
+  readonly decoratePorts?: ChangePortsDecorator;
   /** Where each change's phases are logged, one line each (change-log.ts); none if absent. */
   readonly logger?: ChangeLogger;
 }
@@ -104,13 +103,10 @@ export class ChangeExecutor {
     const peers = new Map(range.map((peer) => [peer.id, peer]));
     let committed: JournalEntry | undefined;
     const fences: Promise<void>[] = [];
-    const crash = this.options.crash;
-    if (crash?.point === "before-hold") crashNow(crash, `before the Hold of ${changeId}`);
-    const victim = range.find((peer) => peer.id !== this.options.selfId)?.id;
     const log = this.options.logger === undefined ? undefined : new ChangePhaseLog(this.options.logger, run, { kind: plan.kind, summary: plan.summary, epoch, baseGeneration: plan.baseGeneration });
-    const result = await driveChange(run, {
+    const ports: ChangeEffects = {
       stepped: () => log?.stepped(),
-      send: sendWithCrash(crash, victim, (phase, apparatusId) => this.send(peers.get(apparatusId), phase, changeId, epoch, plan)),
+      send: (phase, apparatusId) => this.send(peers.get(apparatusId), phase, changeId, epoch, plan),
       effect: async (effect) => {
         if (effect === "copy") {
           await this.copy(plan, epoch);
@@ -129,7 +125,6 @@ export class ChangeExecutor {
         // table; the store refuses it unless the stored generation is still
         // the plan's base. It also carries earlier changes' final records.
         await this.carryingWaiting((earlier) => this.commit({ diff: plan.diff, journal_entry: committed, earlier_journal_entries: earlier }, plan));
-        if (crash?.point === "after-commit") crashNow(crash, `right after the commit of ${changeId}`);
       },
       fence: (apparatusId) => {
         const fenced = this.options.fence(apparatusId, epoch);
@@ -139,7 +134,10 @@ export class ChangeExecutor {
         });
         fences.push(fenced);
       },
-    }, systemScheduler);
+    };
+    const decorate = this.options.decoratePorts;
+    const context = { changeId, apparatusIds: range.map((peer) => peer.id), selfId: this.options.selfId };
+    const result = await driveChange(run, decorate === undefined ? ports : decorate(ports, context), systemScheduler);
     this.running.delete(changeId);
     log?.finished(result.outcome, result.message, nowMs() - startedAtMs);
     const outcome: ChangeState = result.outcome === "committed" ? "CHANGE_STATE_COMMITTED" : "CHANGE_STATE_ABORTED";

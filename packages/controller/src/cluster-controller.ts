@@ -27,7 +27,7 @@ import {
 } from "@switchyard/proto";
 import { ChangeExecutor, infoOf, nowMs as wallNowMs, phaseTimeoutMsDefault } from "./change-executor.js";
 import { rolledBackEntries, type PendingReport } from "./recovery.js";
-import type { TestCrash } from "./test-crash.js";
+import type { ChangePortsDecorator } from "./change-driver.js";
 import type { ChangeLogger } from "./change-log.js";
 import { applyExtentRows, planMirror, planMirrorEnd, planMove, planResize, type ChangePlan } from "./change-plans.js";
 import { allocateAreas, type AreaRef } from "./allocation.js";
@@ -90,8 +90,8 @@ export interface ClusterControllerOptions {
   readonly scheduler?: Scheduler;
   /** Told the address of the controller whenever it changes: this one's own, or another's. */
   readonly onLeader?: (address: string) => void;
-  /** Test hook: the process signals itself at this point of its changes (test-crash.ts). */
-  readonly testCrash?: TestCrash;
+  /** Wraps the ports each change runs over (change-driver.ts); the ports as they are if absent. */
+  readonly decorateChangePorts?: ChangePortsDecorator;
   /** Where changes log their phases (change-log.ts). */
   readonly logger?: ChangeLogger;
 }
@@ -159,7 +159,7 @@ export class ClusterController {
       serialize: (work) => this.serialized(work),
       storeGeneration: async () => (await this.readStore({ omitExtents: true, omitJournal: true })).state.generation,
       selfId: options.id,
-      ...(options.testCrash === undefined ? {} : { crash: options.testCrash }),
+      ...(options.decorateChangePorts === undefined ? {} : { decoratePorts: options.decorateChangePorts }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
   }

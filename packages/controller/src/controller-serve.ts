@@ -5,19 +5,51 @@
  * thread of its own (claim 10) or share a thread with apparatuses (claim 11)
  * without anything else changing.
  */
+import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { ClusterController, type ClusterControllerOptions } from "./cluster-controller.js";
 import { controllerHandlers } from "./controller-service.js";
 import { ControllerError } from "./errors.js";
 import { controllerLogger } from "./change-log.js";
+import type { ChangePortsDecorator } from "./change-driver.js";
+
+/**
+ * A decorator of the ports each change runs over, named as plain data: a
+ * function cannot be handed to a worker thread, so the thread the
+ * controller runs on imports the module itself. The module exports
+ * `changePortsDecorator(settings)`, which checks its settings and returns
+ * the decorator.
+ */
+export interface ChangePortsModule {
+  /** The module's URL (a file: URL, as `import.meta.url` gives). */
+  readonly url: string;
+  /** What to pass its `changePortsDecorator`: plain data, copied to a worker thread. */
+  readonly settings: unknown;
+}
 
 /** What a controller needs to start anywhere: plain data, so it can be handed to a worker thread. */
-export interface ServeControllerOptions extends Omit<ClusterControllerOptions, "address" | "now" | "onLeader" | "logger"> {
+export interface ServeControllerOptions extends Omit<ClusterControllerOptions, "address" | "now" | "onLeader" | "logger" | "decorateChangePorts"> {
   /** Address the Controller service listens on. */
   readonly host: string;
   /** 0 picks a free port. */
   readonly grpcPort: number;
+  /** Where the decorator of its changes' ports comes from; none if absent. */
+  readonly changePortsModule?: ChangePortsModule;
+}
+
+type ChangePortsFactory = (settings: unknown) => ChangePortsDecorator;
+
+function hasChangePortsFactory(value: unknown): value is { readonly changePortsDecorator: ChangePortsFactory } {
+  return typeof value === "object" && value !== null && "changePortsDecorator" in value && typeof value.changePortsDecorator === "function";
+}
+
+/** Imports the module named and builds its decorator, in the thread that calls this. */
+async function loadChangePortsDecorator(source: ChangePortsModule): Promise<ChangePortsDecorator> {
+  const loaded: unknown = await import(source.url);
+  // A composition that names a module without the factory is a broken build, not an operating error.
+  assert.ok(hasChangePortsFactory(loaded), `${source.url} exports no changePortsDecorator function`);
+  return loaded.changePortsDecorator(source.settings);
 }
 
 export interface ServedController {
@@ -28,6 +60,8 @@ export interface ServedController {
 
 /** `onLeader` hears the controller's address whenever the arbiter names another holder (this one's own when it wins). */
 export async function serveController(options: ServeControllerOptions, onLeader?: (address: string) => void): Promise<ServedController> {
+  const { changePortsModule, ...controllerOptions } = options;
+  const decorateChangePorts = changePortsModule === undefined ? undefined : await loadChangePortsDecorator(changePortsModule);
   const server = new grpc.Server(controlChannelOptions);
   const slot: { controller?: ClusterController } = {};
   server.addService(loadGrpc().switchyard.v1.Controller.service, controllerHandlers(() => {
@@ -39,7 +73,13 @@ export async function serveController(options: ServeControllerOptions, onLeader?
   const address = `${options.host}:${port}`;
   // The logger is made here, in the thread the controller runs on: a logger cannot cross to a worker.
   const logger = controllerLogger(options.id);
-  const controller = new ClusterController({ ...options, address, logger, ...(onLeader === undefined ? {} : { onLeader }) });
+  const controller = new ClusterController({
+    ...controllerOptions,
+    address,
+    logger,
+    ...(onLeader === undefined ? {} : { onLeader }),
+    ...(decorateChangePorts === undefined ? {} : { decorateChangePorts }),
+  });
   // Console calls may arrive as soon as it campaigns; while it follows, they say who leads.
   slot.controller = controller;
   try {

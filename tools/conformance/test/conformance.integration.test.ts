@@ -1,25 +1,30 @@
 // Goal: the suite passes Switchyard's own apparatus, and each deliberately
-// faulty build of it (packages/apparatus ApparatusFault, planted with
-// --test-fault) fails the case that checks that behaviour and only the
-// cases that depend on it. Also: the --apparatus mode against an apparatus
-// already running on a device the tester started, and a launch that never
-// comes up. Method: main() in-process, launching the real `switchyard
-// apparatus serve --no-candidate` (the built CLI; SWITCHYARD_CLI overrides
-// it) against the suite's own device; two runs at a time.
+// faulty build of it (a behaviour of @switchyard/apparatus/testing, composed
+// in by the console's test build with --test-fault) fails the case that
+// checks that behaviour and only the cases that depend on it. Also: the
+// --apparatus mode against an apparatus already running on a device the
+// tester started, and a launch that never comes up. Method: main()
+// in-process, launching the real `switchyard apparatus serve --no-candidate`
+// (the built CLI, or its test build for a faulty one; SWITCHYARD_CLI and
+// SWITCHYARD_TESTING_CLI override them) against the suite's own device; two
+// runs at a time.
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CliServers, cliPath as builtCliPath } from "@switchyard/console/testing";
+import { CliServers, cliPath as builtCliPath, testingCliPath as builtTestingCliPath } from "@switchyard/console/testing";
 import { exitFailed, exitPassed, main } from "../src/main.js";
 import { allCases } from "../src/cases/index.js";
 import { capture, failedIds } from "./io.js";
 
 const cliPath = process.env.SWITCHYARD_CLI ?? builtCliPath;
+const testingCliPath = process.env.SWITCHYARD_TESTING_CLI ?? builtTestingCliPath;
 
+/** The production build, or with `fault` the test build with that planted bug. */
 function serveCommand(fault: string | undefined): string {
+  const build = fault === undefined ? `'${cliPath}'` : `'${testingCliPath}'`;
   const faultOption = fault === undefined ? "" : ` --test-fault ${fault}`;
-  return `'${process.execPath}' '${cliPath}' apparatus serve --id under-test --no-candidate${faultOption} --device {device} --nbd-port {nbd_port} --grpc-port {grpc_port}`;
+  return `'${process.execPath}' ${build} apparatus serve --id under-test --no-candidate${faultOption} --device {device} --nbd-port {nbd_port} --grpc-port {grpc_port}`;
 }
 
 /** Each planted bug and the cases that must fail because of it: no more, no fewer. */

@@ -17,6 +17,12 @@ import { fileURLToPath } from "node:url";
  * (turbo's strict environment mode does not pass it through).
  */
 export const cliPath = process.env.SWITCHYARD_CLI ?? fileURLToPath(new URL("../../../packages/console/dist/cli.js", import.meta.url));
+/**
+ * Its test build (packages/console/src/testing/cli.ts), for the tests that
+ * plant a bug or a crash point with its test flags; SWITCHYARD_TESTING_CLI
+ * overrides it as SWITCHYARD_CLI does the CLI.
+ */
+export const testingCliPath = process.env.SWITCHYARD_TESTING_CLI ?? fileURLToPath(new URL("../../../packages/console/dist/testing/cli.js", import.meta.url));
 
 // `switchyard up` creates two sparse LU files and binds a handful of ports;
 // 20 s is generous on a loaded 2-core CI machine and still fails fast.
@@ -250,6 +256,8 @@ export interface ApplianceOptions {
   readonly apparatusCount?: number;
   /** Extra `switchyard up` arguments, e.g. ["--lu-size", "256MiB"]. */
   readonly extraArgs?: readonly string[];
+  /** Flags of the test build (["--test-fault", "hold-nothing"]): given any, the test build runs. */
+  readonly testFlags?: readonly string[];
 }
 
 export interface ExitStatus {
@@ -288,12 +296,14 @@ export class Appliance {
     const endpointsPath = join(dir, "endpoints.json");
     // A file left by a killed run names dead ports; never read it as ours.
     await rm(endpointsPath, { force: true });
+    const testFlags = options.testFlags ?? [];
     const args = [
-      cliPath, "up", "--dir", dir,
+      testFlags.length === 0 ? cliPath : testingCliPath, "up", "--dir", dir,
       "--apparatuses", String(options.apparatusCount ?? 2),
       "--nbd-port", "0", "--grpc-port", "0", "--device-nbd-port", "0",
       "--extent-size", `${extentSizeBytes / mebibyte}MiB`,
       ...(options.extraArgs ?? []),
+      ...testFlags,
     ];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
     const stdoutTail = new OutputTail();

@@ -103,8 +103,9 @@ async function movesUnderLoad(appliance: Appliance, clients: readonly NbdClient[
 }
 
 
-async function withLiveVolume<T>(extraArgs: readonly string[], body: (appliance: Appliance, clients: readonly NbdClient[]) => Promise<T>): Promise<T> {
-  const appliance = await Appliance.start({ apparatusCount, extraArgs: ["--lu-size", "128MiB", ...extraArgs] });
+/** `testFlags`: flags of the test build, which then runs (appliance.ts testingCliPath). */
+async function withLiveVolume<T>(extraArgs: readonly string[], body: (appliance: Appliance, clients: readonly NbdClient[]) => Promise<T>, testFlags: readonly string[] = []): Promise<T> {
+  const appliance = await Appliance.start({ apparatusCount, extraArgs: ["--lu-size", "128MiB", ...extraArgs], testFlags });
   let clients: NbdClient[] = [];
   try {
     await createVolume(appliance, "live", `${volumeBytes / mebibyte}MiB`, ["--lu", "lu0"]);
@@ -145,7 +146,7 @@ describe("moves under host I/O", () => {
   });
 
   it("are caught losing writes when Hold holds nothing (a planted bug)", async () => {
-    const result = await withLiveVolume(["--test-fault", "hold-nothing"], (appliance, clients) => movesUnderLoad(appliance, clients));
+    const result = await withLiveVolume([], (appliance, clients) => movesUnderLoad(appliance, clients), ["--test-fault", "hold-nothing"]);
     for (const move of result.moveResults) expect(move.exitCode, describeResult(move)).toBe(0);
     expect(result.violations.length).toBeGreaterThan(0);
   });

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { History } from "@switchyard/checker";
 import { NbdClient, NbdError } from "@switchyard/nbd";
-import { assertSucceeded, cliPath, runCli } from "./appliance.js";
+import { assertSucceeded, cliPath, runCli, testingCliPath } from "./appliance.js";
 
 /** How long a child may take to print its endpoints, and the cluster to have every apparatus serving. */
 export const startTimeoutMs = 20_000;
@@ -21,8 +21,10 @@ export const apparatusIds = ["a1", "a2", "a3"] as const;
 export type ApparatusId = (typeof apparatusIds)[number];
 
 export interface ClusterOptions {
-  /** A planted bug (`--test-fault`) per apparatus. */
+  /** A planted bug (the test build's `--test-fault`) per apparatus. */
   readonly faults?: Partial<Record<ApparatusId, string>>;
+  /** More flags of the test build for one apparatus (`--test-crash-at P`); an apparatus with any, or with a fault, runs the test build. */
+  readonly testFlags?: Partial<Record<ApparatusId, readonly string[]>>;
   /** Start the three apparatuses at once, so that their candidates race for the lease. */
   readonly startTogether?: boolean;
   /** More arguments for one apparatus's `apparatus serve`. */
@@ -70,12 +72,13 @@ export class ProcessCluster {
     const deviceGrpc = this.device?.grpc ?? "";
     const start = async (id: ApparatusId): Promise<void> => {
       const fault = options.faults?.[id];
+      const testFlags = [...(fault === undefined ? [] : ["--test-fault", fault]), ...(options.testFlags?.[id] ?? [])];
       const args = [
         "apparatus", "serve", "--id", id, "--device", deviceGrpc, "--nbd-port", "0", "--grpc-port", "0",
-        ...(fault === undefined ? [] : ["--test-fault", fault]),
         ...(options.extraArgs?.[id] ?? []),
+        ...testFlags,
       ];
-      this.served.set(id, (await this.startServing(args)).json as Served);
+      this.served.set(id, (await this.startServing(args, testFlags.length === 0 ? cliPath : testingCliPath)).json as Served);
     };
     if (options.startTogether === true) await Promise.all(apparatusIds.map(start));
     else for (const id of apparatusIds) await start(id);
@@ -118,9 +121,9 @@ export class ProcessCluster {
     this.device = { ...device, child: started.child };
   }
 
-  /** Starts `switchyard ARGS --json` and resolves with the JSON it prints once serving. */
-  private startServing(args: readonly string[]): Promise<{ child: ChildProcess; json: unknown }> {
-    const child = spawn(process.execPath, [cliPath, ...args, "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+  /** Starts `switchyard ARGS --json` (of the build `cli`) and resolves with the JSON it prints once serving. */
+  private startServing(args: readonly string[], cli: string = cliPath): Promise<{ child: ChildProcess; json: unknown }> {
+    const child = spawn(process.execPath, [cli, ...args, "--json"], { stdio: ["ignore", "pipe", "pipe"] });
     this.children.push(child);
     return new Promise((resolve, reject) => {
       let out = "";

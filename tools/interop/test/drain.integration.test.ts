@@ -14,7 +14,8 @@ import { History } from "@switchyard/checker";
 import { StorageDevice, deviceServiceHandlers } from "@switchyard/device";
 import { NbdClient } from "@switchyard/nbd";
 import { temporaryFolder } from "@switchyard/device/testing";
-import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ApparatusFault, type AreaBackend, type ServedApparatus } from "@switchyard/apparatus";
+import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type AreaBackend, type ServedApparatus } from "@switchyard/apparatus";
+import { apparatusFaultBehaviours, type ApparatusFault } from "@switchyard/apparatus/testing";
 import { ClusterController } from "@switchyard/controller";
 import { bindGrpc, loadGrpc } from "@switchyard/proto";
 import { stamp } from "./cluster.js";
@@ -117,7 +118,7 @@ async function withCluster(fault: ApparatusFault | undefined): Promise<Run> {
   let controller: ClusterController | undefined;
   try {
     for (const id of ["a0", "a1"]) {
-      const apparatus = new VirtualizationApparatus({ id, backends: new LocalBackendSet(slow), ...(fault === undefined ? {} : { fault }) });
+      const apparatus = new VirtualizationApparatus({ id, backends: new LocalBackendSet(slow), ...(fault === undefined ? {} : { behaviour: apparatusFaultBehaviours[fault] }) });
       apparatuses.push(await serveApparatus(apparatus, { host: "127.0.0.1", nbdPort: 0, grpcPort: 0 }));
     }
     controller = new ClusterController({

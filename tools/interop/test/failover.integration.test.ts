@@ -29,7 +29,7 @@ const deposedAnswerMs = 40_000;
 const retryPauseMs = 100;
 /**
  * Where a1's controller kills its own process during a move
- * (`--test-crash-at`), and whether the move had committed by then: a
+ * (the test build's `--test-crash-at`), and whether the move had committed by then: a
  * successor must roll it back before the commit and forward after it.
  */
 const crashes = [
@@ -65,8 +65,9 @@ async function waitForSuccessor(client: ControllerClient, deposed: string): Prom
   }
 }
 
-async function startWithVolume(a1Args: readonly string[] = []): Promise<ProcessCluster> {
-  cluster = await ProcessCluster.start({ extraArgs: { a1: a1Args } });
+/** `a1TestFlags`: flags of the test build for a1 (a crash point), which it then runs. */
+async function startWithVolume(a1TestFlags: readonly string[] = []): Promise<ProcessCluster> {
+  cluster = await ProcessCluster.start({ testFlags: { a1: a1TestFlags } });
   assertSucceeded(await runCli(["volume", "create", "p", "--size", `${(extents * extentBytes) >> 20}MiB`, "--lu", "lu0", "--endpoint", cluster.grpc("a2")]));
   return cluster;
 }

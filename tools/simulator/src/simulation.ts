@@ -11,8 +11,8 @@
  * control range at the committed generation.
  */
 import assert from "node:assert/strict";
-import { VirtualizationApparatus, type ApparatusFault } from "@switchyard/apparatus";
-import { MemoryLu, memoryLuDescription } from "@switchyard/apparatus/testing";
+import { VirtualizationApparatus } from "@switchyard/apparatus";
+import { MemoryLu, apparatusFaultBehaviours, memoryLuDescription, type ApparatusFault } from "@switchyard/apparatus/testing";
 import { History } from "@switchyard/checker";
 import { ControllerError, planMove, type ChangePlan } from "@switchyard/controller";
 import { loadGrpc, type StoreState } from "@switchyard/proto";
@@ -165,7 +165,7 @@ class Simulation {
     for (let index = 0; index < count; index += 1) {
       const id = `a${index}`;
       const backends = simulatedBackends(this.world, this.random, latency, this.device, id);
-      this.apparatuses.set(id, new VirtualizationApparatus({ id, backends, ...(options.fault === undefined ? {} : { fault: options.fault }) }));
+      this.apparatuses.set(id, new VirtualizationApparatus({ id, backends, ...(options.fault === undefined ? {} : { behaviour: apparatusFaultBehaviours[options.fault] }) }));
     }
   }
 

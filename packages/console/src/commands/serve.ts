@@ -11,15 +11,16 @@
 import * as grpc from "@grpc/grpc-js";
 import { StorageDevice } from "@switchyard/device";
 import { NbdBackendSet, VirtualizationApparatus, serveApparatus } from "@switchyard/apparatus";
-import { controllerForwarder, crashPoints, startController, type CrashPoint, type ServedController, type TestCrash } from "@switchyard/controller";
+import { controllerForwarder, startController, type ServedController } from "@switchyard/controller";
 import { callUnary, deadlineAfter, loadGrpc } from "@switchyard/proto";
 import { serveDevice } from "../appliance.js";
 import { startConsoleServer } from "../web/console-server.js";
 import type { Command } from "../command.js";
+import type { Composition } from "../composition.js";
 import { checkAddress, defaultDataDir } from "../endpoints.js";
 import { printJson, type Io } from "../output.js";
-import { flag, parse, portOption, requiredString, sizeOption, stringOption, UsageError } from "../usage.js";
-import { checkExtentSize, processorsHelp, processorsOption, faultOption, testFaults, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
+import { flag, parse, portOption, requiredString, sizeOption, stringOption } from "../usage.js";
+import { checkExtentSize, processorsHelp, processorsOption, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
 
 /** How long an apparatus waits for the device to take its enrollment. */
 const enrollTimeoutMs = 10_000;
@@ -76,19 +77,6 @@ Example:
   },
 };
 
-function crashPointOption(text: string, option: string): CrashPoint {
-  const point = crashPoints.find((candidate) => candidate === text);
-  if (point === undefined) throw new UsageError(`${option} must be one of ${crashPoints.join(", ")}`);
-  return point;
-}
-
-function testCrashOption(killAt: string | undefined, stopAt: string | undefined): TestCrash | undefined {
-  if (killAt !== undefined && stopAt !== undefined) throw new UsageError("give --test-crash-at or --test-stop-at, not both");
-  if (killAt !== undefined) return { point: crashPointOption(killAt, "--test-crash-at"), signal: "SIGKILL" };
-  if (stopAt !== undefined) return { point: crashPointOption(stopAt, "--test-stop-at"), signal: "SIGSTOP" };
-  return undefined;
-}
-
 async function enroll(deviceAddress: string, record: { id: string; nbd: string; grpc: string }): Promise<void> {
   const device = new (loadGrpc().switchyard.v1.Device)(deviceAddress, grpc.credentials.createInsecure());
   try {
@@ -98,10 +86,12 @@ async function enroll(deviceAddress: string, record: { id: string; nbd: string; 
   }
 }
 
-export const apparatusServe: Command = {
-  words: ["apparatus", "serve"],
-  summary: "serve one virtualization apparatus on its own, against a device",
-  help: `Usage: switchyard apparatus serve --id ID --device HOST:PORT [--host H] [--nbd-port P]
+/** `switchyard apparatus serve` built with `composition` (composition.ts). */
+export function apparatusServeCommand(composition: Composition): Command {
+  return {
+    words: ["apparatus", "serve"],
+    summary: "serve one virtualization apparatus on its own, against a device",
+    help: `Usage: switchyard apparatus serve --id ID --device HOST:PORT [--host H] [--nbd-port P]
                                   [--grpc-port P] [--http-port P] [--processors 1|2] [--no-candidate] [--json]
 
 Serves the volumes over NBD through a configuration table kept up to date by
@@ -125,69 +115,66 @@ ${processorsHelp}
   --no-candidate         never campaign for the controller role: another process (a controller
                          elsewhere, or a conformance suite) must drive this apparatus
   --json                 print the endpoints as JSON
-  --test-fault F         plant a deliberate bug (${testFaults.join(", ")}) to test a checker
-  --test-crash-at P      if this apparatus's controller leads, kill this process (SIGKILL) at point P
-                         of a change (${crashPoints.join(", ")}), to test failover
-  --test-stop-at P       the same with SIGSTOP: the process pauses there until sent SIGCONT
 
 Example:
   switchyard apparatus serve --id a1 --device 127.0.0.1:50051 --grpc-port 50060
   switchyard volume create vm1 --size 1GiB --endpoint 127.0.0.1:50060`,
-  async run(argv, io) {
-    const parsed = parse(argv, {
-      id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "nbd-port": { type: "string" },
-      "grpc-port": { type: "string" }, json: { type: "boolean" }, "test-fault": { type: "string" },
-      processors: { type: "string" }, "test-crash-at": { type: "string" }, "test-stop-at": { type: "string" },
-      "http-port": { type: "string" }, "no-candidate": { type: "boolean" },
-    }, 0);
-    const httpPort = stringOption(parsed, "http-port") === undefined ? undefined : portOption(parsed, "http-port", 0);
-    const testCrash = testCrashOption(stringOption(parsed, "test-crash-at"), stringOption(parsed, "test-stop-at"));
-    const controllerThread = processorsOption(stringOption(parsed, "processors"));
-    const fault = faultOption(stringOption(parsed, "test-fault"));
-    const id = requiredString(parsed, "id");
-    const deviceAddress = checkAddress(requiredString(parsed, "device"), "--device");
-    const host = stringOption(parsed, "host") ?? "127.0.0.1";
-    const apparatus = new VirtualizationApparatus({
-      id,
-      backends: new NbdBackendSet(),
-      fencedUntilRegistered: true,
-      ...(fault === undefined ? {} : { fault }),
-    });
-    const slot: { controller?: ServedController; leader?: string } = {};
-    // Console calls go to the controller the arbiter named last, or to our own candidate until one is named.
-    const forwarder = controllerForwarder(() => (slot.leader === undefined || slot.leader === "" ? slot.controller?.address : slot.leader));
-    const served = await serveApparatus(apparatus, {
-      host,
-      nbdPort: portOption(parsed, "nbd-port", nbdPortDefault),
-      grpcPort: portOption(parsed, "grpc-port", 0),
-      addServices: (server) => {
-        server.addService(forwarder.service, forwarder.handlers);
-      },
-    });
-    await enroll(deviceAddress, { id, nbd: served.nbdAddress, grpc: served.grpcAddress });
-    // A conformance run needs its suite to be the only controller: with --no-candidate this process never asks for the lease.
-    if (!flag(parsed, "no-candidate")) {
-      const candidate = { id, host, grpcPort: 0, deviceAddress, apparatuses: [], ...(testCrash === undefined ? {} : { testCrash }) };
-      slot.controller = await startController(candidate, controllerThread, (address) => {
-        slot.leader = address;
+    async run(argv, io) {
+      const parsed = parse(argv, {
+        id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "nbd-port": { type: "string" },
+        "grpc-port": { type: "string" }, json: { type: "boolean" }, processors: { type: "string" },
+        "http-port": { type: "string" }, "no-candidate": { type: "boolean" },
+      }, 0);
+      const httpPort = stringOption(parsed, "http-port") === undefined ? undefined : portOption(parsed, "http-port", 0);
+      const controllerThread = processorsOption(stringOption(parsed, "processors"));
+      const id = requiredString(parsed, "id");
+      const deviceAddress = checkAddress(requiredString(parsed, "device"), "--device");
+      const host = stringOption(parsed, "host") ?? "127.0.0.1";
+      const apparatus = new VirtualizationApparatus({
+        id,
+        backends: new NbdBackendSet(),
+        fencedUntilRegistered: true,
+        ...(composition.apparatusBehaviour === undefined ? {} : { behaviour: composition.apparatusBehaviour }),
       });
-    }
-    // Through this apparatus's own Controller forwarding: it follows the lease wherever it goes.
-    const web = httpPort === undefined ? undefined : await startConsoleServer({ host, port: httpPort, controllerAddress: served.grpcAddress, apparatuses: [apparatus] });
-    const stop = interrupted();
-    const controllerAddress = slot.controller?.address ?? "";
-    const endpoints = { pid: process.pid, id, nbd: served.nbdAddress, grpc: served.grpcAddress, controller: controllerAddress };
-    announce(io, flag(parsed, "json"), web === undefined ? endpoints : { ...endpoints, console: { http: web.address, url: web.url } }, [
-      `switchyard apparatus serve: ${id} (pid ${process.pid})`,
-      `  NBD ${served.nbdAddress}, gRPC ${served.grpcAddress}, device ${deviceAddress}, ` +
-        (controllerAddress === "" ? "no controller candidate" : `controller candidate ${controllerAddress}`),
-      ...(web === undefined ? [] : [`  web console: ${web.url} (Prometheus metrics at ${web.url}metrics)`]),
-    ]);
-    io.stderr.write(`switchyard apparatus serve: ${await stop}, stopping\n`);
-    await web?.close();
-    await slot.controller?.close();
-    forwarder.close();
-    await served.close();
-    return 0;
-  },
-};
+      const slot: { controller?: ServedController; leader?: string } = {};
+      // Console calls go to the controller the arbiter named last, or to our own candidate until one is named.
+      const forwarder = controllerForwarder(() => (slot.leader === undefined || slot.leader === "" ? slot.controller?.address : slot.leader));
+      const served = await serveApparatus(apparatus, {
+        host,
+        nbdPort: portOption(parsed, "nbd-port", nbdPortDefault),
+        grpcPort: portOption(parsed, "grpc-port", 0),
+        addServices: (server) => {
+          server.addService(forwarder.service, forwarder.handlers);
+        },
+      });
+      await enroll(deviceAddress, { id, nbd: served.nbdAddress, grpc: served.grpcAddress });
+      // A conformance run needs its suite to be the only controller: with --no-candidate this process never asks for the lease.
+      if (!flag(parsed, "no-candidate")) {
+        const changePortsModule = composition.changePortsModule;
+        const candidate = { id, host, grpcPort: 0, deviceAddress, apparatuses: [], ...(changePortsModule === undefined ? {} : { changePortsModule }) };
+        slot.controller = await startController(candidate, controllerThread, (address) => {
+          slot.leader = address;
+        });
+      }
+      // Through this apparatus's own Controller forwarding: it follows the lease wherever it goes.
+      const web = httpPort === undefined ? undefined : await startConsoleServer({ host, port: httpPort, controllerAddress: served.grpcAddress, apparatuses: [apparatus] });
+      const stop = interrupted();
+      const controllerAddress = slot.controller?.address ?? "";
+      const endpoints = { pid: process.pid, id, nbd: served.nbdAddress, grpc: served.grpcAddress, controller: controllerAddress };
+      announce(io, flag(parsed, "json"), web === undefined ? endpoints : { ...endpoints, console: { http: web.address, url: web.url } }, [
+        `switchyard apparatus serve: ${id} (pid ${process.pid})`,
+        `  NBD ${served.nbdAddress}, gRPC ${served.grpcAddress}, device ${deviceAddress}, ` +
+          (controllerAddress === "" ? "no controller candidate" : `controller candidate ${controllerAddress}`),
+        ...(web === undefined ? [] : [`  web console: ${web.url} (Prometheus metrics at ${web.url}metrics)`]),
+      ]);
+      io.stderr.write(`switchyard apparatus serve: ${await stop}, stopping\n`);
+      await web?.close();
+      await slot.controller?.close();
+      forwarder.close();
+      await served.close();
+      return 0;
+    },
+  };
+}
+
+export const apparatusServe: Command = apparatusServeCommand({});

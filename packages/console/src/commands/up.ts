@@ -1,9 +1,9 @@
 /** `switchyard up`: the embedded default appliance, serving until interrupted. */
 import { mkdir, rm } from "node:fs/promises";
 import { startAppliance, type Appliance } from "../appliance.js";
-import { apparatusFaults, type ApparatusFault } from "@switchyard/apparatus";
 import type { ControllerThreadMode } from "@switchyard/controller";
 import type { Command } from "../command.js";
+import type { Composition } from "../composition.js";
 import { ConsoleClient } from "../controller-client.js";
 import { defaultDataDir, endpointFilePath, writeEndpointFile } from "../endpoints.js";
 import { printJson, type Io } from "../output.js";
@@ -34,19 +34,8 @@ const options = {
   "lu-size": { type: "string" },
   "extent-size": { type: "string" },
   json: { type: "boolean" },
-  "test-fault": { type: "string" },
   processors: { type: "string" },
 } as const;
-
-/** Deliberate apparatus bugs `--test-fault` can plant, to prove a checker catches them. */
-export const testFaults: readonly ApparatusFault[] = apparatusFaults;
-
-export function faultOption(text: string | undefined): ApparatusFault | undefined {
-  if (text === undefined) return undefined;
-  const fault = testFaults.find((candidate) => candidate === text);
-  if (fault === undefined) throw new UsageError(`--test-fault must be one of ${testFaults.join(", ")}`);
-  return fault;
-}
 
 /** `--processors 1|2` (claims 10-11): the threads the change-control and configuration-management loops run on. */
 export function processorsOption(text: string | undefined): ControllerThreadMode {
@@ -118,10 +107,12 @@ export function interrupted(): Promise<string> {
   });
 }
 
-export const up: Command = {
-  words: ["up"],
-  summary: "start the embedded appliance: a device, apparatuses and a controller",
-  help: `Usage: switchyard up [--dir DIR] [--apparatuses N] [--nbd-port P] [--grpc-port P]
+/** `switchyard up` built with `composition` (composition.ts). */
+export function upCommand(composition: Composition): Command {
+  return {
+    words: ["up"],
+    summary: "start the embedded appliance: a device, apparatuses and a controller",
+    help: `Usage: switchyard up [--dir DIR] [--apparatuses N] [--nbd-port P] [--grpc-port P]
                      [--device-nbd-port P] [--http-port P] [--lu-size SIZE] [--extent-size SIZE] [--host H]
                      [--processors 1|2] [--json]
 
@@ -142,42 +133,43 @@ Options:
   --host H               address to listen on (default 127.0.0.1)
   --json                 print the endpoints as JSON
 ${processorsHelp}
-  --test-fault F         plant a deliberate apparatus bug (${testFaults.join(", ")}) to test a checker;
-                         never for real data
 
 Example:
   switchyard up --dir ./switchyard-data
   switchyard volume create vm1 --size 1GiB
   nbdinfo nbd://127.0.0.1:10809/vm1
   xdg-open http://127.0.0.1:8080/`,
-  async run(argv, io) {
-    const parsed = parse(argv, options, 0);
-    const dir = stringOption(parsed, "dir") ?? defaultDataDir;
-    const settings = {
-      dir,
-      host: stringOption(parsed, "host") ?? "127.0.0.1",
-      apparatusCount: integerOption(parsed, "apparatuses", 2, 1, apparatusesMax),
-      nbdPort: portOption(parsed, "nbd-port", nbdPortDefault),
-      grpcPort: portOption(parsed, "grpc-port", grpcPortDefault),
-      deviceNbdPort: portOption(parsed, "device-nbd-port", deviceNbdPortDefault),
-      httpPort: httpPortOption(parsed),
-      luCount,
-      luSizeBytes: sizeOption(parsed, "lu-size") ?? luSizeDefaultBytes,
-      extentSizeBytes: checkExtentSize(sizeOption(parsed, "extent-size") ?? extentSizeDefaultBytes),
-      fault: faultOption(stringOption(parsed, "test-fault")),
-      controllerThread: processorsOption(stringOption(parsed, "processors")),
-    };
-    await mkdir(dir, { recursive: true });
-    await rm(endpointFilePath(dir), { force: true });
-    const appliance = await startAppliance(settings);
-    // Listen for the signal before announcing the endpoints: a script may send it as soon as it sees them.
-    const stop = interrupted();
-    await writeEndpointFile(dir, appliance.endpoints);
-    await printEndpoints(io, appliance, flag(parsed, "json"));
-    const signal = await stop;
-    io.stderr.write(`switchyard up: ${signal}, stopping\n`);
-    await rm(endpointFilePath(dir), { force: true });
-    await appliance.close();
-    return 0;
-  },
-};
+    async run(argv, io) {
+      const parsed = parse(argv, options, 0);
+      const dir = stringOption(parsed, "dir") ?? defaultDataDir;
+      const settings = {
+        dir,
+        host: stringOption(parsed, "host") ?? "127.0.0.1",
+        apparatusCount: integerOption(parsed, "apparatuses", 2, 1, apparatusesMax),
+        nbdPort: portOption(parsed, "nbd-port", nbdPortDefault),
+        grpcPort: portOption(parsed, "grpc-port", grpcPortDefault),
+        deviceNbdPort: portOption(parsed, "device-nbd-port", deviceNbdPortDefault),
+        httpPort: httpPortOption(parsed),
+        luCount,
+        luSizeBytes: sizeOption(parsed, "lu-size") ?? luSizeDefaultBytes,
+        extentSizeBytes: checkExtentSize(sizeOption(parsed, "extent-size") ?? extentSizeDefaultBytes),
+        composition,
+        controllerThread: processorsOption(stringOption(parsed, "processors")),
+      };
+      await mkdir(dir, { recursive: true });
+      await rm(endpointFilePath(dir), { force: true });
+      const appliance = await startAppliance(settings);
+      // Listen for the signal before announcing the endpoints: a script may send it as soon as it sees them.
+      const stop = interrupted();
+      await writeEndpointFile(dir, appliance.endpoints);
+      await printEndpoints(io, appliance, flag(parsed, "json"));
+      const signal = await stop;
+      io.stderr.write(`switchyard up: ${signal}, stopping\n`);
+      await rm(endpointFilePath(dir), { force: true });
+      await appliance.close();
+      return 0;
+    },
+  };
+}
+
+export const up: Command = upCommand({});

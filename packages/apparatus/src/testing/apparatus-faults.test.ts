@@ -1,12 +1,13 @@
 // Goal: each planted bug added for the conformance suite does the one wrong
 // thing its name says and nothing else, so that a suite failing against it
 // proves the suite checks that behaviour. Method: an apparatus over
-// in-memory LUs with the fault set, driven like change-protocol.test.ts.
+// in-memory LUs with the fault's behaviour, driven like change-protocol.test.ts.
 import { describe, expect, it } from "vitest";
 import type { DifferenceTable__Output, HoldRequest__Output } from "@switchyard/proto";
-import { VirtualizationApparatus, type ApparatusFault } from "./apparatus.js";
-import { ApparatusError } from "./errors.js";
-import { MemoryLu, memoryBackends, oneVolumeTable } from "./testing.js";
+import { VirtualizationApparatus } from "../apparatus.js";
+import { ApparatusError } from "../errors.js";
+import { MemoryLu, memoryBackends, oneVolumeTable } from "../testing.js";
+import { apparatusFaultBehaviours, type ApparatusFault } from "./apparatus-faults.js";
 
 const extentSizeBytes = 1 << 20;
 const luSizeBytes = 8 * extentSizeBytes;
@@ -15,7 +16,7 @@ const heldWindowMs = 20;
 
 async function setup(fault: ApparatusFault): Promise<{ apparatus: VirtualizationApparatus; lus: MemoryLu[] }> {
   const lus = [new MemoryLu(luSizeBytes), new MemoryLu(luSizeBytes)];
-  const apparatus = new VirtualizationApparatus({ id: "a", backends: memoryBackends(lus), fault });
+  const apparatus = new VirtualizationApparatus({ id: "a", backends: memoryBackends(lus), behaviour: apparatusFaultBehaviours[fault] });
   // Volume v: extents 0 and 1 on lu0 areas 0 and 1.
   await apparatus.loadTable(2, oneVolumeTable(1, 2, luSizeBytes, extentSizeBytes, "v", [0, 0], [0, 1]));
   return { apparatus, lus };
@@ -71,7 +72,7 @@ describe("planted apparatus bugs", () => {
 
   it("apply-whole-table loses the rows and volumes the diff does not name, and still refuses a malformed diff", async () => {
     const lus = [new MemoryLu(luSizeBytes), new MemoryLu(luSizeBytes)];
-    const apparatus = new VirtualizationApparatus({ id: "a", backends: memoryBackends(lus), fault: "apply-whole-table" });
+    const apparatus = new VirtualizationApparatus({ id: "a", backends: memoryBackends(lus), behaviour: apparatusFaultBehaviours["apply-whole-table"] });
     const table = oneVolumeTable(1, 2, luSizeBytes, extentSizeBytes, "v", [0, 0], [2, 3]);
     const other = { ...table.volumes[0], name: "w" } as (typeof table.volumes)[number];
     await apparatus.loadTable(2, { ...table, volumes: [...table.volumes, other] });

@@ -1,0 +1,43 @@
+/**
+ * The decisions an apparatus makes at each step of the change protocol, as
+ * one object the apparatus calls at those steps. Production uses
+ * `apparatusBehaviourDefault`, the protocol as DESIGN.md states it; whoever
+ * builds an apparatus may compose in another (tests do, from the `./testing`
+ * subpath), so the apparatus itself has one code path.
+ */
+import type { DifferenceTable__Output } from "@switchyard/proto";
+import { applyDifference } from "./difference.js";
+import type { HeldRange } from "./hold-gate.js";
+import type { TableFace } from "./configuration-faces.js";
+
+export interface ApparatusBehaviour {
+  /** Whether a message at `epoch` is obeyed, `epochSeen` being the highest heard so far (DESIGN.md: fencing token). */
+  acceptsEpoch(epoch: number, epochSeen: number): boolean;
+  /** The ranges a Hold installs its gate on, from those it was asked for; none: no gate. */
+  rangesToHold(asked: readonly HeldRange[]): readonly HeldRange[];
+  /** Whether a Hold waits for the I/O admitted before it before it reports drained. */
+  readonly drainsAtHold: boolean;
+  /** Writes an Apply's diff into the standby face (checked already). */
+  applyToStandby(standby: TableFace, diff: DifferenceTable__Output): void;
+  /** Whether Apply lets held I/O go, instead of Release. */
+  readonly releasesAtApply: boolean;
+  /**
+   * Whether it submits to fencing: stops serving when fenced or out of
+   * contact past its lease, and presents its registration to the device so
+   * that the device can refuse its I/O.
+   */
+  readonly submitsToFencing: boolean;
+}
+
+/** The protocol as DESIGN.md states it. */
+export const apparatusBehaviourDefault: ApparatusBehaviour = {
+  acceptsEpoch: (epoch, epochSeen) => epoch >= epochSeen,
+  // claim 4: hold only the changed ranges.
+  rangesToHold: (asked) => asked,
+  // claim 6: drained means no I/O admitted before the hold still runs.
+  drainsAtHold: true,
+  applyToStandby: applyDifference,
+  // claim 1: held I/O runs only after the commit point, at Release.
+  releasesAtApply: false,
+  submitsToFencing: true,
+};

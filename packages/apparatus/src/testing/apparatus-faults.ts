@@ -1,0 +1,75 @@
+/**
+ * Deliberate bugs, each an ApparatusBehaviour that does one thing wrong and
+ * the rest as the protocol says, to prove that a checker, the simulator or
+ * the conformance suite catches that one thing. Test code only: an
+ * apparatus gets one when whoever builds it passes `behaviour`.
+ *
+ * "drain-early": Hold reports drained without waiting for I/O in flight.
+ * "hold-nothing": Hold installs no gate, so I/O it should hold runs before
+ * Apply. "ignore-fencing": it goes on serving when fenced or when its lease
+ * runs out, and never presents its identity to the device, so the device
+ * cannot refuse it either. "release-early": Apply lets the held I/O go
+ * (through the new face) before Release. "hold-whole-volume": Hold ignores
+ * the byte ranges and holds every volume it names whole.
+ * "accept-stale-epoch": a message below the highest epoch seen is obeyed.
+ * "apply-whole-table": Apply takes the diff for the whole table, so volumes
+ * it does not name vanish and rows it does not name map to area 0 of LU 0.
+ */
+import type { DifferenceTable__Output } from "@switchyard/proto";
+import { apparatusBehaviourDefault, type ApparatusBehaviour } from "../apparatus-behaviour.js";
+import type { TableFace } from "../configuration-faces.js";
+import { applyDifference } from "../difference.js";
+
+export type ApparatusFault =
+  | "drain-early"
+  | "hold-nothing"
+  | "ignore-fencing"
+  | "release-early"
+  | "hold-whole-volume"
+  | "accept-stale-epoch"
+  | "apply-whole-table";
+
+/** "apply-whole-table": the face keeps only what the diff names, every other row reset to area 0 of LU 0. */
+function applyAsWholeTable(face: TableFace, diff: DifferenceTable__Output): void {
+  const named = new Set(diff.rows.map((row) => row.volume));
+  for (const [name, map] of face.volumes) {
+    if (!named.has(name)) {
+      face.volumes.delete(name);
+      continue;
+    }
+    map.luIndex.fill(0);
+    map.areaIndex.fill(0);
+    map.mirrorLuIndexPlusOne.fill(0);
+  }
+  applyDifference(face, diff);
+}
+
+/** Each planted bug's behaviour: the default with the one decision it gets wrong. */
+export const apparatusFaultBehaviours: Readonly<Record<ApparatusFault, ApparatusBehaviour>> = {
+  "drain-early": { ...apparatusBehaviourDefault, drainsAtHold: false },
+  "hold-nothing": { ...apparatusBehaviourDefault, rangesToHold: () => [] },
+  "ignore-fencing": { ...apparatusBehaviourDefault, submitsToFencing: false },
+  "release-early": { ...apparatusBehaviourDefault, releasesAtApply: true },
+  "hold-whole-volume": {
+    ...apparatusBehaviourDefault,
+    rangesToHold: (asked) => asked.map((range) => ({ volume: range.volume, startBytes: 0, endBytes: Number.MAX_SAFE_INTEGER })),
+  },
+  "accept-stale-epoch": { ...apparatusBehaviourDefault, acceptsEpoch: () => true },
+  "apply-whole-table": { ...apparatusBehaviourDefault, applyToStandby: applyAsWholeTable },
+};
+
+/** Every planted bug, for option parsers. */
+export const apparatusFaults: readonly ApparatusFault[] = [
+  "drain-early",
+  "hold-nothing",
+  "ignore-fencing",
+  "release-early",
+  "hold-whole-volume",
+  "accept-stale-epoch",
+  "apply-whole-table",
+];
+
+/** The planted bug named `text`, or undefined for a name that is none. */
+export function apparatusFaultNamed(text: string): ApparatusFault | undefined {
+  return apparatusFaults.find((fault) => fault === text);
+}

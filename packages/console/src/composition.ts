@@ -1,0 +1,14 @@
+/**
+ * What the parts `switchyard` starts are built with beyond their options:
+ * empty, the production parts. A build for tests (testing/cli.ts) composes
+ * other parts in here; no production flag reaches them.
+ */
+import type { ApparatusBehaviour } from "@switchyard/apparatus";
+import type { ChangePortsModule } from "@switchyard/controller";
+
+export interface Composition {
+  /** How every apparatus decides at each protocol step; the protocol as DESIGN.md states it if absent. */
+  readonly apparatusBehaviour?: ApparatusBehaviour;
+  /** A decorator of the ports the controller runs each change over, loaded in the controller's own thread. */
+  readonly changePortsModule?: ChangePortsModule;
+}
