@@ -2,11 +2,13 @@
 // the next request, as it does over NBD: the local backends ask the device.
 import { describe, expect, it } from "vitest";
 import type { LogicalUnit__Output } from "@switchyard/proto";
-import { LocalBackendSet, type AreaBackend } from "./backend.js";
+import type { BlockIo } from "@switchyard/nbd";
+import { LocalBackendSet } from "./backend.js";
 
-function memoryBackend(): AreaBackend & { writes: number } {
+function memoryBackend(): BlockIo & { writes: number } {
   const bytes = Buffer.alloc(4096);
   return {
+    sizeBytes: bytes.length,
     writes: 0,
     read: (offsetBytes, into) => {
       bytes.copy(into, 0, offsetBytes, offsetBytes + into.length);

@@ -1,27 +1,19 @@
 /**
- * Where an apparatus sends the I/O it has mapped: one `AreaBackend` per
- * logical unit. In the device's own process that is the LU file itself;
- * elsewhere it is an NBD connection to the device's export of that LU. The
+ * Where an apparatus sends the I/O it has mapped: one backend per logical
+ * unit, a BlockIo (the one byte-I/O interface, @switchyard/nbd). In the
+ * device's own process that is the LU file itself; elsewhere it is an NBD
+ * connection to the device's export of that LU (nbd-backend.ts). The
  * apparatus caches no data: every read and write goes to the backend, so
  * every apparatus sees one volume coherently.
  */
 import type { ApparatusIdentity, LogicalUnit__Output } from "@switchyard/proto";
-import { NbdError } from "@switchyard/nbd";
+import { NbdError, type BlockIo } from "@switchyard/nbd";
 import { ExternalBackends } from "./nbd-backend.js";
-
-/** Byte-addressed I/O on one logical unit. */
-export interface AreaBackend {
-  read(offsetBytes: number, into: Buffer): Promise<void>;
-  write(offsetBytes: number, data: Buffer, fua: boolean): Promise<void>;
-  writeZeroes(offsetBytes: number, lengthBytes: number): Promise<void>;
-  /** Makes every write completed before it durable (fdatasync on the device). */
-  flush(): Promise<void>;
-}
 
 /** The backends of every LU of a table, found by the LU's description. */
 export interface BackendSet {
   /** The backend of `lu`, opened on first use. */
-  backend(lu: LogicalUnit__Output): AreaBackend;
+  backend(lu: LogicalUnit__Output): BlockIo;
   /**
    * Who this apparatus is to the device, from its registration on (claim 3):
    * the device refuses I/O presenting a fenced or replaced identity.
@@ -57,23 +49,23 @@ export type IoRefusal = (apparatusId: string, key: string) => string | undefined
  * on the next request, not when the apparatus's lease runs out.
  */
 export class LocalBackendSet implements BackendSet {
-  private readonly backends: ReadonlyMap<string, AreaBackend>;
+  private readonly backends: ReadonlyMap<string, BlockIo>;
   /**
    * By LU id for the device's LUs, by server for external ones: a device
    * removed and added again under its name may be another server.
    */
-  private readonly guarded = new Map<string, AreaBackend>();
+  private readonly guarded = new Map<string, BlockIo>();
   /** External devices' LUs are not files of this process: they are reached over NBD, as from anywhere. */
   private readonly external = new ExternalBackends();
   private readonly refusal: IoRefusal | undefined;
   private identity: ApparatusIdentity | undefined;
 
-  constructor(backends: ReadonlyMap<string, AreaBackend>, refusal?: IoRefusal) {
+  constructor(backends: ReadonlyMap<string, BlockIo>, refusal?: IoRefusal) {
     this.backends = backends;
     this.refusal = refusal;
   }
 
-  backend(lu: LogicalUnit__Output): AreaBackend {
+  backend(lu: LogicalUnit__Output): BlockIo {
     const key = lu.external ? lu.nbd_uri : lu.id;
     const cached = this.guarded.get(key);
     if (cached !== undefined) return cached;
@@ -89,13 +81,14 @@ export class LocalBackendSet implements BackendSet {
     this.identity = identity;
   }
 
-  private guard(backend: AreaBackend): AreaBackend {
+  private guard(backend: BlockIo): BlockIo {
     const check = (): void => {
       const identity = this.identity;
       const refused = identity === undefined ? undefined : this.refusal?.(identity.apparatusId, identity.key);
       if (refused !== undefined) throw new NbdError("EPERM", refused);
     };
     return {
+      sizeBytes: backend.sizeBytes,
       read: async (offsetBytes, into) => {
         check();
         await backend.read(offsetBytes, into);
@@ -104,9 +97,9 @@ export class LocalBackendSet implements BackendSet {
         check();
         await backend.write(offsetBytes, data, fua);
       },
-      writeZeroes: async (offsetBytes, lengthBytes) => {
+      writeZeroes: async (offsetBytes, lengthBytes, flags) => {
         check();
-        await backend.writeZeroes(offsetBytes, lengthBytes);
+        await backend.writeZeroes(offsetBytes, lengthBytes, flags);
       },
       flush: async () => {
         check();

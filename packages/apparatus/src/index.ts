@@ -10,7 +10,7 @@ export type { ApparatusBehaviour } from "./apparatus-behaviour.js";
 export { apparatusHandlers } from "./apparatus-service.js";
 export { LocalBackendSet, type IoRefusal } from "./backend.js";
 export { NbdBackendSet, deviceNbdTimeoutMs, parseNbdUri } from "./nbd-backend.js";
-export type { AreaBackend, BackendSet } from "./backend.js";
+export type { BackendSet } from "./backend.js";
 export { ConfigurationFaces, TableFace } from "./configuration-faces.js";
 export { ApparatusError } from "./errors.js";
 export type { ApparatusErrorCode } from "./errors.js";

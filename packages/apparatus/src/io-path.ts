@@ -4,15 +4,21 @@
  * extents is split at extent boundaries and its parts run concurrently.
  */
 import assert from "node:assert/strict";
-import { NbdError } from "@switchyard/nbd";
-import type { AreaBackend, BackendSet } from "./backend.js";
+import { NbdError, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
+import type { BackendSet } from "./backend.js";
 import type { ConfigurationFaces } from "./configuration-faces.js";
 import type { ExtentMap } from "./extent-map.js";
 import { Admission, HoldGate } from "./hold-gate.js";
 import { IoStats, type IoOperation } from "./io-stats.js";
 
 /** The part of a host request that falls in one extent. */
-type PartOperation = (backend: AreaBackend, luOffsetBytes: number, requestOffsetBytes: number, lengthBytes: number) => Promise<void>;
+type PartOperation = (backend: BlockIo, luOffsetBytes: number, requestOffsetBytes: number, lengthBytes: number) => Promise<void>;
+
+/**
+ * Each part of a host's WRITE_ZEROES: its FUA is one flush of the volume
+ * after every part, not one per part; the zeroes are written, not punched.
+ */
+const partZeroesFlags: WriteZeroesFlags = { fua: false, noHole: true };
 
 export class IoPath {
   private readonly faces: ConfigurationFaces;
@@ -67,7 +73,7 @@ export class IoPath {
 
   async writeZeroes(volume: string, offsetBytes: number, lengthBytes: number, fua: boolean): Promise<void> {
     await this.run(volume, "write_zeroes", offsetBytes, lengthBytes, (backend, luOffset, _requestOffset, length) =>
-      backend.writeZeroes(luOffset, length),
+      backend.writeZeroes(luOffset, length, partZeroesFlags),
     );
     if (fua) await this.flushVolume(volume);
   }
@@ -178,7 +184,7 @@ export class IoPath {
    * the device there passes writes on to the source and keeps the watermark
    * (the external server cannot), and reads come from the source through it.
    */
-  private placeOf(map: ExtentMap, extent: number): { backend: AreaBackend; areaIndex: number } {
+  private placeOf(map: ExtentMap, extent: number): { backend: BlockIo; areaIndex: number } {
     const lus = this.faces.active.lus;
     const luIndex = map.luIndex[extent];
     const areaIndex = map.areaIndex[extent];

@@ -1,15 +1,16 @@
 /**
  * Backends for an apparatus outside the device's process: each LU is reached
- * as the device's NBD export of it (nbd://host:port/luId). One pipelined
+ * as the device's NBD export of it (nbd://host:port/luId), and an external
+ * device's LU as its server's export, each an NbdBlockIo. One pipelined
  * connection per LU carries every request; a connection that fails is
  * dropped, and the next request opens a new one, so an apparatus rides over a
  * device restart (requests in flight at the time fail with EIO). Once
  * registered, the apparatus opens each LU under a name that presents its
  * identity, which the device checks on every request (fencing).
  */
-import { NbdClient, NbdError } from "@switchyard/nbd";
+import { NbdClient, NbdError, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
 import { apparatusExportName, type ApparatusIdentity, type LogicalUnit__Output } from "@switchyard/proto";
-import type { AreaBackend, BackendSet } from "./backend.js";
+import type { BackendSet } from "./backend.js";
 
 /** Bound on connecting to the device and on each request to it. */
 export const deviceNbdTimeoutMs = 10_000;
@@ -28,14 +29,22 @@ export function parseNbdUri(uri: string): NbdUri {
   return { host: host.replace(/^\[|\]$/g, ""), port: Number(port), exportName };
 }
 
-export class NbdAreaBackend implements AreaBackend {
+/**
+ * A BlockIo over NBD. Its errors are the server's (NbdError): a range past
+ * the end gets EINVAL for a read and ENOSPC for a write, a lost connection
+ * EIO; they pass through to the apparatus's own NBD server as they are.
+ */
+export class NbdBlockIo implements BlockIo {
   private readonly uri: NbdUri;
+  /** The size the table gives the LU; the server checks ranges against its export's. */
+  readonly sizeBytes: number;
   private connection: Promise<NbdClient> | undefined;
   /** The client `connection` resolved to, once it has. */
   private connected: NbdClient | undefined;
 
-  constructor(uri: NbdUri) {
+  constructor(uri: NbdUri, sizeBytes: number) {
     this.uri = uri;
+    this.sizeBytes = sizeBytes;
   }
 
   private client(): Promise<NbdClient> {
@@ -81,8 +90,8 @@ export class NbdAreaBackend implements AreaBackend {
     return this.run((client) => client.write(offsetBytes, data, fua));
   }
 
-  writeZeroes(offsetBytes: number, lengthBytes: number): Promise<void> {
-    return this.run((client) => client.writeZeroes(offsetBytes, lengthBytes, true));
+  writeZeroes(offsetBytes: number, lengthBytes: number, flags: WriteZeroesFlags): Promise<void> {
+    return this.run((client) => client.writeZeroes(offsetBytes, lengthBytes, flags.noHole, flags.fua));
   }
 
   flush(): Promise<void> {
@@ -106,12 +115,12 @@ export class NbdAreaBackend implements AreaBackend {
  * the server: docs/design-notes.md says how far that goes.
  */
 export class ExternalBackends {
-  private readonly backends = new Map<string, NbdAreaBackend>();
+  private readonly backends = new Map<string, NbdBlockIo>();
 
-  backend(lu: LogicalUnit__Output): AreaBackend {
+  backend(lu: LogicalUnit__Output): BlockIo {
     let backend = this.backends.get(lu.nbd_uri);
     if (backend === undefined) {
-      backend = new NbdAreaBackend(parseNbdUri(lu.nbd_uri));
+      backend = new NbdBlockIo(parseNbdUri(lu.nbd_uri), lu.size_bytes);
       this.backends.set(lu.nbd_uri, backend);
     }
     return backend;
@@ -137,17 +146,17 @@ export class ExternalBackends {
 }
 
 export class NbdBackendSet implements BackendSet {
-  private readonly backends = new Map<string, NbdAreaBackend>();
+  private readonly backends = new Map<string, NbdBlockIo>();
   private readonly external = new ExternalBackends();
   private identity: ApparatusIdentity | undefined;
 
-  backend(lu: LogicalUnit__Output): AreaBackend {
+  backend(lu: LogicalUnit__Output): BlockIo {
     if (lu.external) return this.external.backend(lu);
     let backend = this.backends.get(lu.nbd_uri);
     if (backend === undefined) {
       const uri = parseNbdUri(lu.nbd_uri);
       const exportName = this.identity === undefined ? uri.exportName : apparatusExportName(uri.exportName, this.identity);
-      backend = new NbdAreaBackend({ ...uri, exportName });
+      backend = new NbdBlockIo({ ...uri, exportName }, lu.size_bytes);
       this.backends.set(lu.nbd_uri, backend);
     }
     return backend;

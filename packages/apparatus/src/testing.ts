@@ -3,35 +3,55 @@
  * operations a test can stop at a gate to keep them in flight; and the
  * planted bugs, as behaviours to build an apparatus with (testing/).
  */
+import { NbdError, type BlockIo } from "@switchyard/nbd";
 import type { ConfigurationTable__Output, LogicalUnit__Output } from "@switchyard/proto";
-import { LocalBackendSet, type AreaBackend } from "./backend.js";
+import { LocalBackendSet } from "./backend.js";
 
 export { apparatusFaultBehaviours, apparatusFaultNamed, apparatusFaults } from "./testing/apparatus-faults.js";
 export type { ApparatusFault } from "./testing/apparatus-faults.js";
 
-/** An LU in memory. While `gate` is set, every read and write waits for it. */
-export class MemoryLu implements AreaBackend {
+/**
+ * An LU in memory, a BlockIo (it passes the shared suite, block-io.test.ts).
+ * While `gate` is set, every read and write waits for it. A range past the
+ * end is refused as an NBD server refuses it.
+ */
+export class MemoryLu implements BlockIo {
   readonly bytes: Buffer;
+  readonly sizeBytes: number;
   flushes = 0;
   gate: Promise<void> | undefined;
 
   constructor(sizeBytes: number) {
     this.bytes = Buffer.alloc(sizeBytes);
+    this.sizeBytes = sizeBytes;
   }
 
   async read(offsetBytes: number, into: Buffer): Promise<void> {
+    const refused = this.rangeError(offsetBytes, into.length, "EINVAL");
+    if (refused !== undefined) throw refused;
     if (this.gate !== undefined) await this.gate;
     this.bytes.copy(into, 0, offsetBytes, offsetBytes + into.length);
   }
 
+  // Memory is as durable as this LU gets: FUA needs nothing.
   async write(offsetBytes: number, data: Buffer): Promise<void> {
+    const refused = this.rangeError(offsetBytes, data.length, "ENOSPC");
+    if (refused !== undefined) throw refused;
     if (this.gate !== undefined) await this.gate;
     data.copy(this.bytes, offsetBytes);
   }
 
   writeZeroes(offsetBytes: number, lengthBytes: number): Promise<void> {
+    const refused = this.rangeError(offsetBytes, lengthBytes, "ENOSPC");
+    if (refused !== undefined) return Promise.reject(refused);
     this.bytes.fill(0, offsetBytes, offsetBytes + lengthBytes);
     return Promise.resolve();
+  }
+
+  /** NBD proto.md "Error values": ENOSPC for a write beyond the end, EINVAL otherwise. */
+  private rangeError(offsetBytes: number, lengthBytes: number, code: "EINVAL" | "ENOSPC"): NbdError | undefined {
+    if (offsetBytes + lengthBytes <= this.sizeBytes) return undefined;
+    return new NbdError(code, `${lengthBytes} bytes at ${offsetBytes} end past the ${this.sizeBytes} bytes of this memory LU`);
   }
 
   flush(): Promise<void> {

@@ -6,9 +6,9 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { StorageDevice, deviceServiceHandlers, deviceServiceName, logicalUnitExports } from "@switchyard/device";
-import { NbdServer } from "@switchyard/nbd";
+import { NbdServer, type BlockIo } from "@switchyard/nbd";
 import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, healthHandlers, loadGrpc, stopGrpc } from "@switchyard/proto";
-import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type AreaBackend, type ServedApparatus } from "@switchyard/apparatus";
+import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ServedApparatus } from "@switchyard/apparatus";
 import { controllerForwarder, startController, type ControllerThreadMode, type ServedController } from "@switchyard/controller";
 import type { Composition } from "./composition.js";
 import type { EndpointFile } from "./endpoints.js";
@@ -84,7 +84,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     create: { deviceId: "dev0", luCount: options.luCount, luSizeBytes: options.luSizeBytes, extentSizeBytes: options.extentSizeBytes },
   });
   const served = await serveDevice(device, options);
-  const backends = new Map<string, AreaBackend>(device.lus.map((lu) => [lu.id, lu]));
+  const backends = new Map<string, BlockIo>(device.lus.map((lu) => [lu.id, lu]));
   // Every apparatus answers console requests by passing them to the controller, once it listens.
   const slot: { controllerAddress?: string } = {};
   const forwarder = controllerForwarder(() => slot.controllerAddress);

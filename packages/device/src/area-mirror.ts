@@ -12,8 +12,7 @@
  * Overlapping writes to a mirrored area run one after another: two at once
  * could land in one order on the source and the other on the destination.
  */
-import type { MirrorEnd } from "./external-lu.js";
-import type { LogicalUnit } from "./logical-unit.js";
+import type { LogicalUnit, LuAreas } from "./logical-unit.js";
 
 /** Where a mirror copies from and to, and how far it has come. */
 export interface MirrorSpec {
@@ -66,7 +65,7 @@ export class AreaMirror {
    * to which the apparatuses then send the extent's I/O (reads then come
    * from the source, which has every write).
    */
-  constructor(spec: MirrorSpec, readonly source: MirrorEnd, readonly destination: MirrorEnd, readonly watched: LogicalUnit) {
+  constructor(spec: MirrorSpec, readonly source: LuAreas, readonly destination: LuAreas, readonly watched: LogicalUnit) {
     const { watermarkBytes, ...where } = spec;
     this.spec = where;
     this.areaBytes = watched.extentSizeBytes;
@@ -120,7 +119,7 @@ export class AreaMirror {
 
   /** A host read of `into.length` bytes at `areaOffsetBytes` within the area: the source has every write. */
   read(areaOffsetBytes: number, into: Buffer): Promise<void> {
-    return this.source.read(this.sourceBaseBytes + areaOffsetBytes, into);
+    return this.source.direct.read(this.sourceBaseBytes + areaOffsetBytes, into);
   }
 
   /** A host write of `data` at `areaOffsetBytes` within the area. */
@@ -131,7 +130,7 @@ export class AreaMirror {
     const record: InFlight = { ...span, done: new Promise<void>((resolve) => { finish = resolve; }) };
     this.inFlight.add(record);
     try {
-      const toSource = this.source.writeDirect(this.sourceBaseBytes + areaOffsetBytes, data, fua);
+      const toSource = this.source.direct.write(this.sourceBaseBytes + areaOffsetBytes, data, fua);
       const mirroredBytes = Math.min(span.endBytes, this.watermark) - areaOffsetBytes;
       if (mirroredBytes <= 0 || this.writeFailure !== undefined) {
         await toSource;
@@ -139,7 +138,7 @@ export class AreaMirror {
       }
       // The host's write stands on the source alone: a destination that fails (an external
       // server gone) fails the migration, which leaves the extent on its source, not the host.
-      const toDestination = this.destination.writeDirect(this.destinationBaseBytes + areaOffsetBytes, data.subarray(0, mirroredBytes), fua)
+      const toDestination = this.destination.direct.write(this.destinationBaseBytes + areaOffsetBytes, data.subarray(0, mirroredBytes), fua)
         .catch((error: unknown) => { this.writeFailure ??= error instanceof Error ? error.message : String(error); });
       await Promise.all([toSource, toDestination]);
     } finally {
@@ -164,8 +163,8 @@ export class AreaMirror {
     try {
       await this.waitForWrites(chunk);
       const piece = buffer.subarray(0, chunk.endBytes - chunk.startBytes);
-      await this.source.read(this.sourceBaseBytes + chunk.startBytes, piece);
-      await this.destination.writeDirect(this.destinationBaseBytes + chunk.startBytes, piece, false);
+      await this.source.direct.read(this.sourceBaseBytes + chunk.startBytes, piece);
+      await this.destination.direct.write(this.destinationBaseBytes + chunk.startBytes, piece, false);
       this.watermark = chunk.endBytes;
     } finally {
       this.copying = undefined;

@@ -16,8 +16,7 @@ import type { ExtentRow, StoreState__Output } from "@switchyard/proto";
 import { AreaMirror, type MirrorSpec } from "./area-mirror.js";
 import { readFileIfExists, writeFileDurably } from "./durable-file.js";
 import { DeviceCorruptError, InvalidArgumentError, LimitExceededError, MirrorNotInSyncError } from "./errors.js";
-import type { MirrorEnd } from "./external-lu.js";
-import type { IoInterceptor, LogicalUnit } from "./logical-unit.js";
+import type { IoInterceptor, LogicalUnit, LuAreas } from "./logical-unit.js";
 
 export const mirrorsFileName = "mirrors.json";
 /** A chunk of a mirror's copy: the range whose writes wait while it is copied. */
@@ -34,7 +33,7 @@ export interface MirrorEnds {
   /** The device's own LU, or undefined when it has none by that id. */
   own(luId: string): LogicalUnit | undefined;
   /** An external device's LU the store lists; NOT_FOUND otherwise. */
-  external(luId: string): MirrorEnd;
+  external(luId: string): LuAreas;
 }
 
 /** A mirror as the Device service reports it. */
@@ -242,9 +241,9 @@ export class DeviceMirrors implements IoInterceptor {
   flush(lu: LogicalUnit): Promise<void> | undefined {
     const byArea = this.byWatchedArea.get(lu);
     if (byArea === undefined) return undefined;
-    const others = new Set<MirrorEnd>();
+    const others = new Set<LuAreas>();
     for (const mirror of byArea.values()) others.add(mirror.watched === mirror.source ? mirror.destination : mirror.source);
-    return Promise.all([...others].map((end) => end.flush())).then(() => undefined);
+    return Promise.all([...others].map((end) => end.direct.flush())).then(() => undefined);
   }
 
   /**
@@ -470,7 +469,7 @@ export class DeviceMirrors implements IoInterceptor {
     if (behind.length === 0) return;
     const reached = behind.map(({ mirror }) => mirror.copiedBytes);
     try {
-      await Promise.all([...new Set(behind.map(({ mirror }) => mirror.destination))].map((lu) => lu.flush()));
+      await Promise.all([...new Set(behind.map(({ mirror }) => mirror.destination))].map((lu) => lu.direct.flush()));
     } catch (error) {
       for (const entry of behind) entry.failure = `flushing the copy to ${entry.mirror.spec.destinationLuId}: ${error instanceof Error ? error.message : String(error)}`;
       this.bumpProgress();

@@ -31,7 +31,7 @@ describe("ExternalLus.retainListed", () => {
     const second = await serve();
     let listed: LogicalUnit__Output[] = [first.lu];
     const lus = new ExternalLus(() => listed);
-    await lus.get("ext1:disk").writeDirect(0, Buffer.from("first"), false);
+    await lus.get("ext1:disk").write(0, Buffer.from("first"), false);
     lus.retainListed();
     expect(first.server.connectionCount).toBe(1);
     listed = [];
@@ -39,7 +39,7 @@ describe("ExternalLus.retainListed", () => {
     await waitForConnections(first.server, 0);
     expect(() => lus.get("ext1:disk")).toThrow(/no LU "ext1:disk"/);
     listed = [second.lu];
-    await lus.get("ext1:disk").writeDirect(0, Buffer.from("second"), false);
+    await lus.get("ext1:disk").write(0, Buffer.from("second"), false);
     expect(second.provider.dataOf("disk").subarray(0, 6).toString()).toBe("second");
     await lus.close();
   });

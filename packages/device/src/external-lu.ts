@@ -11,21 +11,13 @@
  * it; a connection that broke is replaced on the next use, so a target that
  * comes back serves the next migration.
  */
-import { NbdClient, parseNbdUri } from "@switchyard/nbd";
+import { NbdClient, parseNbdUri, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
 import type { LogicalUnit__Output } from "@switchyard/proto";
 import { DeviceError, NotFoundError, OutOfRangeError } from "./errors.js";
+import type { LuAreas } from "./logical-unit.js";
 
 /** Bound on connecting and on each request: a server gone fails the copy, and the host write it mirrored keeps its source. */
 export const externalRequestTimeoutMs = 10_000;
-
-/** What a mirror needs of either of its areas' LUs: a LogicalUnit, or an ExternalLu. */
-export interface MirrorEnd {
-  readonly id: string;
-  areaOffsetBytes(areaIndex: number): number;
-  read(offsetBytes: number, into: Buffer): Promise<void>;
-  writeDirect(offsetBytes: number, data: Buffer, fua: boolean): Promise<void>;
-  flush(): Promise<void>;
-}
 
 /** An external LU as the store lists it. */
 export interface ExternalLuEntry {
@@ -36,13 +28,22 @@ export interface ExternalLuEntry {
   readonly extentSizeBytes: number;
 }
 
-export class ExternalLu implements MirrorEnd {
+/**
+ * A BlockIo over one NBD connection to the server. Every failure, a range
+ * past the end included, is the device's IO_FAILED naming the external
+ * device, as a mirror reports it.
+ */
+export class ExternalLu implements BlockIo, LuAreas {
   readonly id: string;
+  readonly sizeBytes: number;
+  /** No mirror intercepts an external LU's I/O: its bytes are itself. */
+  readonly direct: BlockIo = this;
   private client: Promise<NbdClient> | undefined = undefined;
   private closed = false;
 
   constructor(readonly entry: ExternalLuEntry) {
     this.id = entry.id;
+    this.sizeBytes = entry.sizeBytes;
   }
 
   areaOffsetBytes(areaIndex: number): number {
@@ -57,8 +58,12 @@ export class ExternalLu implements MirrorEnd {
     return this.call("failed a read", (client) => client.read(offsetBytes, into));
   }
 
-  writeDirect(offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
+  write(offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
     return this.call("failed a write", (client) => client.write(offsetBytes, data, fua));
+  }
+
+  writeZeroes(offsetBytes: number, lengthBytes: number, flags: WriteZeroesFlags): Promise<void> {
+    return this.call("failed to write zeroes", (client) => client.writeZeroes(offsetBytes, lengthBytes, flags.noHole, flags.fua));
   }
 
   flush(): Promise<void> {

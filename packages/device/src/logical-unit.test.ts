@@ -92,7 +92,7 @@ describe.each([true, false])("LogicalUnit (synchronous small I/O: %s)", (synchro
     const lu = await createLu();
     const lengthBytes = 3 * ioChunkSizeBytes + 12345;
     await lu.write(0, pattern(lu.sizeBytes, 1), false);
-    await lu.writeZeroes(4096, lengthBytes, true);
+    await lu.writeZeroes(4096, lengthBytes, { fua: true, noHole: true });
     const all = Buffer.alloc(lu.sizeBytes);
     await lu.read(0, all);
     expect(all.subarray(0, 4096).equals(pattern(lu.sizeBytes, 1).subarray(0, 4096))).toBe(true);
@@ -134,7 +134,7 @@ describe.each([true, false])("LogicalUnit (synchronous small I/O: %s)", (synchro
     await expect(lu.write(lu.sizeBytes, Buffer.alloc(1), false)).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
     await expect(lu.write(-1, Buffer.alloc(1), false)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     await expect(lu.read(0.5, Buffer.alloc(1))).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
-    await expect(lu.writeZeroes(lu.sizeBytes - 1, 2)).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
+    await expect(lu.writeZeroes(lu.sizeBytes - 1, 2, { fua: false, noHole: false })).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
     const other = await createLu("lu1", mebibyte);
     await expect(lu.copy(0, other, 0, 2 * mebibyte)).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
     expect(() => lu.areaOffsetBytes(8)).toThrow(expect.objectContaining({ code: "OUT_OF_RANGE" }));

@@ -83,7 +83,7 @@ class LogicalUnitExport implements NbdExport {
 
   /** Zeroes are written, never punched, so NO_HOLE is always honoured. */
   writeZeroes(offsetBytes: number, lengthBytes: number, flags: WriteZeroesFlags): Promise<void> {
-    return this.refused() ?? this.lu.writeZeroes(offsetBytes, lengthBytes, flags.fua).catch(rethrowAsNbd);
+    return this.refused() ?? this.lu.writeZeroes(offsetBytes, lengthBytes, flags).catch(rethrowAsNbd);
   }
 
   close(): void {

@@ -1,8 +1,10 @@
 /**
  * What an NBD server serves: a provider of named exports. The device serves
  * its logical units this way, and each apparatus serves its virtual volumes
- * the same way, with one server implementation (`NbdServer`).
+ * the same way, with one server implementation (`NbdServer`). An export is a
+ * BlockIo (block-io.ts) plus what only a served export has.
  */
+import type { BlockIo } from "./block-io.js";
 
 /** The errnos NBD_proto.md allows on the wire, by name (NBD proto.md "Error values"). */
 export type NbdErrorCode = "EPERM" | "EIO" | "EINVAL" | "ENOSPC" | "EOVERFLOW" | "ENOTSUP" | "ESHUTDOWN";
@@ -20,32 +22,21 @@ export class NbdError extends Error {
   }
 }
 
-export interface WriteZeroesFlags {
-  /** NBD_CMD_FLAG_FUA: durable before the reply. */
-  readonly fua: boolean;
-  /** NBD_CMD_FLAG_NO_HOLE: the range must be allocated, not punched. */
-  readonly noHole: boolean;
-}
-
-/** One export as the server sees it, opened for one connection. */
-export interface NbdExport {
+/**
+ * One export as the server sees it, opened for one connection. The server
+ * checks every range against `sizeBytes` before it calls the export, so the
+ * export's own range errors are never seen on the wire.
+ */
+export interface NbdExport extends BlockIo {
   readonly name: string;
-  readonly sizeBytes: number;
   readonly readOnly: boolean;
   /**
    * True only when a FLUSH on any connection makes durable every write
    * completed on every connection to this export (NBD_FLAG_CAN_MULTI_CONN).
    */
   readonly multiConn: boolean;
-  /** Fills `into` (its whole length) from `offsetBytes`. */
-  read(offsetBytes: number, into: Buffer): Promise<void>;
-  /** `data` is lent until the promise settles: the server reuses it for later requests. */
-  write(offsetBytes: number, data: Buffer, fua: boolean): Promise<void>;
-  /** Makes every write completed before it durable. */
-  flush(): Promise<void>;
   /** Advisory (NBD proto.md: contents are unspecified until rewritten). */
   trim(offsetBytes: number, lengthBytes: number, fua: boolean): Promise<void>;
-  writeZeroes(offsetBytes: number, lengthBytes: number, flags: WriteZeroesFlags): Promise<void>;
   /** The connection that opened this export is gone. */
   close(): void;
 }

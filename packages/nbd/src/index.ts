@@ -1,11 +1,13 @@
 /**
  * @switchyard/nbd: the NBD protocol library (server, client, spec
- * constants) and the export interface every NBD server here serves. It
+ * constants), the byte-I/O interface of every backend (BlockIo), and the
+ * export interface every NBD server here serves (a BlockIo). It
  * depends on no other Switchyard package; its in-memory export and raw
  * peer are on the "./testing" subpath.
  */
 export * from "./constants.js";
-export { NbdError, type NbdErrorCode, type NbdExport, type NbdExportListing, type NbdExportProvider, type WriteZeroesFlags } from "./export.js";
+export type { BlockIo, WriteZeroesFlags } from "./block-io.js";
+export { NbdError, type NbdErrorCode, type NbdExport, type NbdExportListing, type NbdExportProvider } from "./export.js";
 export { parseNbdUri, type NbdUri } from "./uri.js";
 export { NbdServer, nbdPortDefault, type NbdServerAddress, type NbdServerOptions } from "./server.js";
 export { nbdServerLimitsDefault, blockSizeMinimumBytes, blockSizePreferredBytes, type NbdServerLimits } from "./limits.js";

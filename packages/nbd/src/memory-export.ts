@@ -1,12 +1,25 @@
 /**
  * An in-memory NbdExportProvider, for tests here and in other packages and
- * for benchmarks: each export is a Buffer. A test can make any operation
- * wait or fail through the `gate` hook, to reorder replies or inject errors.
+ * for benchmarks: each export is a Buffer, and the in-memory BlockIo
+ * (block-io.ts). A test can make any operation wait or fail through the
+ * `gate` hook, to reorder replies or inject errors.
  */
 import assert from "node:assert/strict";
-import type { NbdExport, NbdExportListing, NbdExportProvider } from "./export.js";
+import { NbdError, type NbdErrorCode, type NbdExport, type NbdExportListing, type NbdExportProvider } from "./export.js";
 
 export type MemoryOperation = "read" | "write" | "flush" | "trim" | "writeZeroes";
+
+/**
+ * What a range past the end gets, as the NBD server answers it (NBD proto.md
+ * "Error values": ENOSPC for a write beyond the end, EINVAL otherwise).
+ */
+const pastEndCodes: Readonly<Record<MemoryOperation, NbdErrorCode>> = {
+  read: "EINVAL",
+  write: "ENOSPC",
+  flush: "EINVAL",
+  trim: "EINVAL",
+  writeZeroes: "ENOSPC",
+};
 
 export interface MemoryOperationInfo {
   readonly exportName: string;
@@ -149,8 +162,11 @@ class MemoryExport implements NbdExport {
 
   private run(operation: MemoryOperation, offsetBytes: number, lengthBytes: number, apply: () => void): Promise<void> {
     assert.ok(!this.closed, `export ${this.name} used after close`);
-    // The server checks bounds before calling; an out-of-range call is a bug.
-    assert.ok(offsetBytes + lengthBytes <= this.sizeBytes, `${operation} past the end of ${this.name}`);
+    // The server checks bounds before calling, but a test may use the export
+    // as a BlockIo directly, which rejects a range past the end (block-io.ts).
+    if (offsetBytes + lengthBytes > this.sizeBytes) {
+      return Promise.reject(new NbdError(pastEndCodes[operation], `${operation} of ${lengthBytes} bytes at ${offsetBytes} ends past the ${this.sizeBytes} bytes of ${this.name}`));
+    }
     const gate = this.provider.gate;
     const wait = gate?.({ exportName: this.name, operation, offsetBytes, lengthBytes });
     if (wait === undefined) {

@@ -1,12 +1,23 @@
 /**
- * Test helpers of the NBD package (the "./testing" subpath): an in-memory
- * export whose operations a test can gate, fail or stall, a raw peer that
- * sends exact bytes for spec-level checks of any NBD server, and a wait for
- * a server's connections to settle.
+ * Test helpers of the NBD package (the "./testing" subpath): the shared
+ * suite every BlockIo passes, an in-memory export (a BlockIo too) whose
+ * operations a test can gate, fail or stall, a raw peer that sends exact
+ * bytes for spec-level checks of any NBD server, and a wait for a server's
+ * connections to settle.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { NbdServer } from "./server.js";
 
+export {
+  blockIoSuite,
+  blockIoCaseTimeoutMs,
+  blockIoSuiteSizeMaxBytes,
+  blockIoSuiteSizeMinBytes,
+  type BlockIoSuiteOptions,
+  type BlockIoSuiteRunner,
+  type OpenedBlockIo,
+  type PastEndCodes,
+} from "./block-io-suite.js";
 export {
   MemoryExportProvider,
   type MemoryExportOptions,

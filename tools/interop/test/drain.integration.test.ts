@@ -12,9 +12,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { History } from "@switchyard/checker";
 import { StorageDevice, deviceServiceHandlers } from "@switchyard/device";
-import { NbdClient } from "@switchyard/nbd";
+import { NbdClient, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
 import { temporaryFolder } from "@switchyard/device/testing";
-import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type AreaBackend, type ServedApparatus } from "@switchyard/apparatus";
+import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ServedApparatus } from "@switchyard/apparatus";
 import { apparatusFaultBehaviours, type ApparatusFault } from "@switchyard/apparatus/testing";
 import { ClusterController } from "@switchyard/controller";
 import { bindGrpc, loadGrpc } from "@switchyard/proto";
@@ -30,8 +30,11 @@ const writersPerApparatus = 4;
 const moves = 16;
 
 /** An LU whose writes land `writeLatencyMs` after they are sent; reads are not delayed. */
-class SlowWrites implements AreaBackend {
-  constructor(private readonly lu: AreaBackend) {}
+class SlowWrites implements BlockIo {
+  readonly sizeBytes: number;
+  constructor(private readonly lu: BlockIo) {
+    this.sizeBytes = lu.sizeBytes;
+  }
   read(offsetBytes: number, into: Buffer): Promise<void> {
     return this.lu.read(offsetBytes, into);
   }
@@ -39,9 +42,9 @@ class SlowWrites implements AreaBackend {
     await sleep(writeLatencyMs);
     await this.lu.write(offsetBytes, data, fua);
   }
-  async writeZeroes(offsetBytes: number, lengthBytes: number): Promise<void> {
+  async writeZeroes(offsetBytes: number, lengthBytes: number, flags: WriteZeroesFlags): Promise<void> {
     await sleep(writeLatencyMs);
-    await this.lu.writeZeroes(offsetBytes, lengthBytes);
+    await this.lu.writeZeroes(offsetBytes, lengthBytes, flags);
   }
   flush(): Promise<void> {
     return this.lu.flush();
@@ -113,7 +116,7 @@ async function withCluster(fault: ApparatusFault | undefined): Promise<Run> {
   const deviceServer = new grpc.Server();
   deviceServer.addService(loadGrpc().switchyard.v1.Device.service, deviceServiceHandlers(device, { nbdAddress: "", grpcAddress: "", now: () => performance.now() }));
   const devicePort = await bindGrpc(deviceServer, "127.0.0.1", 0);
-  const slow = new Map<string, AreaBackend>(device.lus.map((lu) => [lu.id, new SlowWrites(lu)]));
+  const slow = new Map<string, BlockIo>(device.lus.map((lu) => [lu.id, new SlowWrites(lu)]));
   const apparatuses: ServedApparatus[] = [];
   let controller: ClusterController | undefined;
   try {

@@ -11,7 +11,8 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StorageDevice, deviceServiceHandlers } from "@switchyard/device";
 import { temporaryFolder, type TemporaryFolder } from "@switchyard/device/testing";
-import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type AreaBackend, type ServedApparatus } from "@switchyard/apparatus";
+import type { BlockIo } from "@switchyard/nbd";
+import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ServedApparatus } from "@switchyard/apparatus";
 import { ClusterController } from "@switchyard/controller";
 import { bindGrpc, grpcShutdownGraceMs, loadGrpc, stopGrpc, type ApparatusHandlers } from "@switchyard/proto";
 
@@ -63,7 +64,7 @@ beforeAll(async () => {
   deviceServer = new grpc.Server();
   deviceServer.addService(loadGrpc().switchyard.v1.Device.service, deviceServiceHandlers(device, { nbdAddress: "", grpcAddress: "", now: () => performance.now() }));
   const devicePort = await bindGrpc(deviceServer, "127.0.0.1", 0);
-  const backends = new LocalBackendSet(new Map<string, AreaBackend>(device.lus.map((lu) => [lu.id, lu])));
+  const backends = new LocalBackendSet(new Map<string, BlockIo>(device.lus.map((lu) => [lu.id, lu])));
   served = await serveApparatus(new VirtualizationApparatus({ id: "a0", backends }), { host: "127.0.0.1", nbdPort: 0, grpcPort: 0 });
   stuckServer = new grpc.Server();
   stuckServer.addService(loadGrpc().switchyard.v1.Apparatus.service, stuckHandlers());

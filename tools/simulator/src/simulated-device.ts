@@ -8,7 +8,8 @@
  * the device checks the key the I/O was issued under at that moment.
  */
 import assert from "node:assert/strict";
-import { LocalBackendSet, type AreaBackend } from "@switchyard/apparatus";
+import { LocalBackendSet } from "@switchyard/apparatus";
+import type { BlockIo } from "@switchyard/nbd";
 import type { MemoryLu } from "@switchyard/apparatus/testing";
 import type { Random } from "./prng.js";
 import type { VirtualWorld } from "./virtual-world.js";
@@ -83,7 +84,9 @@ export class SimulatedDevice {
 }
 
 /** One apparatus's path to one LU: every operation lands after a seeded latency, under the key it was issued with. */
-class SimulatedBackend implements AreaBackend {
+class SimulatedBackend implements BlockIo {
+  readonly sizeBytes: number;
+
   constructor(
     private readonly world: VirtualWorld,
     private readonly random: Random,
@@ -91,7 +94,9 @@ class SimulatedBackend implements AreaBackend {
     private readonly device: SimulatedDevice,
     private readonly apparatusId: string,
     private readonly lu: MemoryLu,
-  ) {}
+  ) {
+    this.sizeBytes = lu.sizeBytes;
+  }
 
   read(offsetBytes: number, into: Buffer): Promise<void> {
     return this.land(() => {
@@ -136,7 +141,7 @@ class SimulatedBackend implements AreaBackend {
 
 /** The backends of one apparatus: one per LU, keyed by the LU ids the table uses (lu0, lu1, ...). */
 export function simulatedBackends(world: VirtualWorld, random: Random, latency: LatencyModel, device: SimulatedDevice, apparatusId: string): LocalBackendSet {
-  const backends = new Map<string, AreaBackend>();
+  const backends = new Map<string, BlockIo>();
   device.lus.forEach((lu, index) => {
     backends.set(`lu${index}`, new SimulatedBackend(world, random, latency, device, apparatusId, lu));
   });
