@@ -5,9 +5,8 @@
 // for the change from memory; a commit that fails gives the records back.
 // Method: the executor with no apparatus in its control range and a store
 // that records the deltas it is sent.
-import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import * as grpc from "@grpc/grpc-js";
-import { loadGrpc, type DeviceClient, type StoreDelta } from "@switchyard/proto";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { StoreDelta } from "@switchyard/proto";
 import type { ChangePlan } from "./change-plans.js";
 import { ChangeExecutor, finalRecordDelayMs } from "./change-executor.js";
 
@@ -20,12 +19,8 @@ function plan(baseGeneration: number): ChangePlan {
   };
 }
 
-/** A client of no device: no plan here copies, so it is never called (gRPC connects lazily). */
-const nowhere: DeviceClient = new (loadGrpc().switchyard.v1.Device)("127.0.0.1:1", grpc.credentials.createInsecure());
-
 function executor(commitDelta: (delta: StoreDelta) => Promise<void>, serialize = (work: () => Promise<void>): Promise<void> => work()): ChangeExecutor {
   return new ChangeExecutor({
-    device: nowhere,
     phaseTimeoutMs: 1_000,
     controlRange: () => [],
     fence: () => Promise.resolve(),
@@ -38,10 +33,6 @@ function executor(commitDelta: (delta: StoreDelta) => Promise<void>, serialize =
 
 afterEach(() => {
   vi.useRealTimers();
-});
-
-afterAll(() => {
-  nowhere.close();
 });
 
 describe("final records", () => {

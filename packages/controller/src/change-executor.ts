@@ -1,19 +1,16 @@
 /**
  * Runs planned changes: zeroes new areas, drives the change-control core
- * (ChangeRun) over the Apparatus gRPC service, copies with the device's copy
- * offload, commits to the configuration store (the commit point), and keeps
+ * (ChangeRun) over the Apparatus gRPC service, streams a move's copy between
+ * two external devices, commits to the configuration store (the commit point), and keeps
  * the change journal. One change at a time: the caller serializes.
  */
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import {
-  callUnary,
-  deadlineAfter,
   isRpcError,
   type ChangeInfo,
   type ChangeState,
-  type DeviceClient,
   type JournalEntry,
   type JournalEntry__Output,
   type StoreDelta,
@@ -38,8 +35,6 @@ export const commitRetryPauseMs = 250;
 export const phaseTimeoutMsDefault = 2_000;
 /** Journal entries the store keeps: the newest, for `change list`. The store trims to it. */
 export { journalEntriesMax } from "@switchyard/proto";
-/** A copy of one area through the device: a gibibyte area on a slow disk takes many seconds. */
-export const copyTimeoutMs = 120_000;
 /**
  * A committed change's final record (its release and end) waits this long
  * for the next commit to carry it, and is written by itself after that.
@@ -56,7 +51,6 @@ export interface ControlledApparatus {
 }
 
 export interface ChangeExecutorOptions {
-  readonly device: DeviceClient;
   readonly phaseTimeoutMs: number;
   /** The apparatuses in the control range now (not fenced). */
   readonly controlRange: () => readonly ControlledApparatus[];
@@ -126,7 +120,7 @@ export class ChangeExecutor {
       send: sendWithCrash(crash, victim, (phase, apparatusId) => this.send(peers.get(apparatusId), phase, changeId, epoch, plan)),
       effect: async (effect) => {
         if (effect === "copy") {
-          await this.copy(plan, epoch);
+          await this.copy(plan);
           return;
         }
         if (fences.length > 0) {
@@ -279,29 +273,11 @@ export class ChangeExecutor {
     );
   }
 
-  private async copy(plan: ChangePlan, epoch: number): Promise<void> {
+  /** Between two external devices: the controller streams the bytes (area-copy.ts); nothing else plans a copy. */
+  private async copy(plan: ChangePlan): Promise<void> {
     const step = plan.copy;
     if (step === undefined) return;
-    if (step.stream !== undefined) {
-      // Across devices: the controller streams the bytes (DESIGN "Online migration" step 2).
-      await streamAreaCopy(step.stream.source, step.stream.destination, step.stream.extentSizeBytes, step.lengthBytes);
-      return;
-    }
-    await callUnary((done) =>
-      this.options.device.CopyArea(
-        {
-          epoch,
-          source_lu_id: step.sourceLuId,
-          source_area_index: step.sourceAreaIndex,
-          destination_lu_id: step.destinationLuId,
-          destination_area_index: step.destinationAreaIndex,
-          offset_bytes: 0,
-          length_bytes: step.lengthBytes,
-        },
-        { deadline: deadlineAfter(copyTimeoutMs) },
-        done,
-      ),
-    );
+    await streamAreaCopy(step.stream.source, step.stream.destination, step.stream.extentSizeBytes, step.lengthBytes);
   }
 
   private async send(peer: ControlledApparatus | undefined, phase: MessagePhase, changeId: string, epoch: number, plan: ChangePlan): Promise<PhaseAnswer> {

@@ -41,7 +41,7 @@ import { applyExtentRows, planMirror, planMirrorEnd, planMove, planResize, type 
 import { allocateAreas, type AreaRef } from "./allocation.js";
 import { ControllerError } from "./errors.js";
 import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./volumes.js";
-import { MigrationRun, planMigration, type DeviceMirrorEffects, type MigrationRequest } from "./migration.js";
+import { MigrationRun, moveSummary, planMigration, planMoveMigration, type DeviceMirrorEffects, type MigrationRequest } from "./migration.js";
 import type { MirrorReport, Placement } from "./mirrored-copy.js";
 import { addExternalDevice, devicesStatus, removeExternalDevice, type ExternalRegistration } from "./external-registration.js";
 import { requireLu } from "./external-devices.js";
@@ -156,7 +156,6 @@ export class ClusterController {
     this.apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
     this.onLeader = options.onLeader ?? (() => undefined);
     this.changes = new ChangeExecutor({
-      device: this.device,
       phaseTimeoutMs: options.phaseTimeoutMs ?? phaseTimeoutMsDefault,
       controlRange: () => this.peers.filter((peer) => !this.fenced.has(peer.id)),
       fence: (apparatusId, epoch) => this.fenceApparatus(apparatusId, epoch),
@@ -274,7 +273,7 @@ export class ClusterController {
    */
   private resumeMigrations(state: StoreState__Output): void {
     for (const journaled of state.journal) {
-      if (journaled.kind !== "migrate" || journaled.state !== "CHANGE_STATE_RUNNING" || this.migrations.has(journaled.change_id)) continue;
+      if ((journaled.kind !== "migrate" && journaled.kind !== "move") || journaled.state !== "CHANGE_STATE_RUNNING" || this.migrations.has(journaled.change_id)) continue;
       const extentSizeBytes = state.lus.find((lu) => lu.id === journaled.target_lu_id)?.extent_size_bytes ?? 0;
       // Rows left copying stay so: the engine asks the table where each extent is.
       this.startMigration({ ...journaled, copy_progress: journaled.copy_progress.map((row) => ({ ...row })) }, extentSizeBytes, state);
@@ -287,28 +286,57 @@ export class ClusterController {
       const { state } = await this.readStore({ omitJournal: true });
       // The LU as the store names it: `ext1` or `dev0:lu1` given, `ext1:disk` or `lu1` kept.
       const { rows, extentSizeBytes, targetLuId } = planMigration(state, request);
-      const entry = {
-        change_id: `migrate-${state.generation}-${randomBytes(3).toString("hex")}`,
-        kind: "migrate",
-        summary: `migrate ${rows.length} extent${rows.length === 1 ? "" : "s"} of ${request.volume} to ${targetLuId}`,
-        state: "CHANGE_STATE_RUNNING" as const,
-        base_generation: state.generation,
-        epoch: this.epoch,
-        started_at_ms: Math.round(wallNowMs()),
-        ended_at_ms: 0,
-        message: "",
-        phases: [],
-        reports: [],
-        fenced: [],
-        copy_progress: rows,
-        target_lu_id: targetLuId,
-        rate_bytes_per_second: request.rateBytesPerSecond,
-        total_bytes: rows.length * extentSizeBytes,
-      };
+      const summary = `migrate ${rows.length} extent${rows.length === 1 ? "" : "s"} of ${request.volume} to ${targetLuId}`;
+      const entry = this.copyEntry(`migrate-${state.generation}`, "migrate", summary, state, rows, targetLuId, request.rateBytesPerSecond, extentSizeBytes);
       // Recorded before the first extent moves: a controller that dies now leaves a migration its successor resumes.
       await this.commitDelta({ journal_entry: entry });
       return this.startMigration(entry, extentSizeBytes, state).info();
     });
+  }
+
+  /**
+   * `volume move`: a migration of one extent (DESIGN.md "Online migration":
+   * one copy engine). A change puts it in mirror state, the device copies it
+   * chunk by chunk, holding only the writes to the chunk it copies, and a
+   * change switches it; no write waits for the whole extent's copy. Answers
+   * when the move has ended, as the move it is.
+   */
+  async submitMove(volume: string, extentIndex: number, toLu: string): Promise<ChangeInfo> {
+    const run = await this.serialized(async () => {
+      const state = await this.committedTable();
+      const { rows, extentSizeBytes, targetLuId } = planMoveMigration(state, volume, extentIndex, toLu);
+      const [row] = rows;
+      assert.ok(row !== undefined && rows.length === 1);
+      const entry = this.copyEntry(`move-${state.generation + 1}`, "move", moveSummary(row, false), state, rows, targetLuId, 0, extentSizeBytes);
+      // Journaled before it starts, as a migration is: a successor finishes a move its predecessor began.
+      await this.commitDelta({ journal_entry: entry });
+      return this.startMigration(entry, extentSizeBytes, state);
+    });
+    // Outside the queue: the move's own changes take their turns in it.
+    await this.migrations.get(run.id)?.done;
+    return run.info();
+  }
+
+  /** The journal entry of a migration or a move, with its copy progress table. */
+  private copyEntry(idPrefix: string, kind: "migrate" | "move", summary: string, state: StoreState__Output, rows: CopyProgressRow[], targetLuId: string, rateBytesPerSecond: number, extentSizeBytes: number): JournalEntry & { copy_progress: CopyProgressRow[] } {
+    return {
+      change_id: `${idPrefix}-${randomBytes(3).toString("hex")}`,
+      kind,
+      summary,
+      state: "CHANGE_STATE_RUNNING",
+      base_generation: state.generation,
+      epoch: this.epoch,
+      started_at_ms: Math.round(wallNowMs()),
+      ended_at_ms: 0,
+      message: "",
+      phases: [],
+      reports: [],
+      fenced: [],
+      copy_progress: rows,
+      target_lu_id: targetLuId,
+      rate_bytes_per_second: rateBytesPerSecond,
+      total_bytes: rows.length * extentSizeBytes,
+    };
   }
 
   private startMigration(entry: JournalEntry & { copy_progress: CopyProgressRow[] }, extentSizeBytes: number, state: StoreState__Output): MigrationRun {
@@ -661,16 +689,6 @@ export class ClusterController {
       await this.writeStore({ ...state, generation: state.generation + 1, volumes }, sequence);
       const committed = await this.readStore();
       await this.pushTable(committed.state);
-    });
-  }
-
-  /** `volume move`: copy one extent to a free area of another LU, then switch every apparatus to it. */
-  submitMove(volume: string, extentIndex: number, toLu: string): Promise<ChangeInfo> {
-    return this.serialized(async () => {
-      const state = await this.committedTable();
-      const plan = planMove(state, volume, extentIndex, toLu);
-      await this.scrubAreas(state, plan.newAreas);
-      return this.runChange(state, plan);
     });
   }
 

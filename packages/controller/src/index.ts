@@ -16,7 +16,7 @@ export { ChangePhaseLog, controllerLogger } from "./change-log.js";
 export type { ChangeLogger } from "./change-log.js";
 export type { ChangeEffects, ChangeResult, PhaseAnswer } from "./change-driver.js";
 export { ControlCallError, ControlStream, controlMessagesInFlightMax } from "./control-stream.js";
-export { ChangeExecutor, copyTimeoutMs, infoOf, journalEntriesMax, phaseTimeoutMsDefault } from "./change-executor.js";
+export { ChangeExecutor, infoOf, journalEntriesMax, phaseTimeoutMsDefault } from "./change-executor.js";
 export { planMove, planResize } from "./change-plans.js";
 export type { ChangePlan, CopyStep } from "./change-plans.js";
 export { serveController } from "./controller-serve.js";

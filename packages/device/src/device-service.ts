@@ -113,17 +113,6 @@ export function deviceServiceHandlers(device: StorageDevice, options: DeviceServ
       await device.saveRegistrations();
       return {};
     }),
-    CopyArea: unary(async (request) => ({
-      copied_bytes: await device.copyArea({
-        epoch: request.epoch,
-        sourceLuId: request.source_lu_id,
-        sourceAreaIndex: request.source_area_index,
-        destinationLuId: request.destination_lu_id,
-        destinationAreaIndex: request.destination_area_index,
-        offsetBytes: request.offset_bytes,
-        lengthBytes: request.length_bytes,
-      }),
-    })),
     RenewRegistration: unary((request) => {
       const status = device.registrationStatus(request.apparatus_id, request.registration_key);
       return { status: status === "granted" ? "REGISTRATION_STATUS_GRANTED" : status === "fenced" ? "REGISTRATION_STATUS_FENCED" : "REGISTRATION_STATUS_UNKNOWN" };

@@ -39,7 +39,6 @@ export {
 } from "./arbiter.js";
 export {
   StorageDevice,
-  type CopyAreaRequest,
   type DeviceCreateOptions,
   type DeviceOpenOptions,
   type LogicalUnitInventory,

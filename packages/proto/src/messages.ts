@@ -23,8 +23,6 @@ export type * from "./gen/switchyard/v1/ControlReply.js";
 export type * from "./gen/switchyard/v1/ControlRequest.js";
 export type * from "./gen/switchyard/v1/Controller.js";
 export type * from "./gen/switchyard/v1/ControllerSummary.js";
-export type * from "./gen/switchyard/v1/CopyAreaRequest.js";
-export type * from "./gen/switchyard/v1/CopyAreaResponse.js";
 export type * from "./gen/switchyard/v1/CopyProgressRow.js";
 export type * from "./gen/switchyard/v1/CreateVolumeRequest.js";
 export type * from "./gen/switchyard/v1/DeleteVolumeRequest.js";

@@ -5,8 +5,6 @@ import type { AcquireLeaseRequest as _switchyard_v1_AcquireLeaseRequest, Acquire
 import type { ApparatusRecord as _switchyard_v1_ApparatusRecord, ApparatusRecord__Output as _switchyard_v1_ApparatusRecord__Output } from './switchyard/v1/ApparatusRecord.js';
 import type { CommitDeltaRequest as _switchyard_v1_CommitDeltaRequest, CommitDeltaRequest__Output as _switchyard_v1_CommitDeltaRequest__Output } from './switchyard/v1/CommitDeltaRequest.js';
 import type { ConfigurationTable as _switchyard_v1_ConfigurationTable, ConfigurationTable__Output as _switchyard_v1_ConfigurationTable__Output } from './switchyard/v1/ConfigurationTable.js';
-import type { CopyAreaRequest as _switchyard_v1_CopyAreaRequest, CopyAreaRequest__Output as _switchyard_v1_CopyAreaRequest__Output } from './switchyard/v1/CopyAreaRequest.js';
-import type { CopyAreaResponse as _switchyard_v1_CopyAreaResponse, CopyAreaResponse__Output as _switchyard_v1_CopyAreaResponse__Output } from './switchyard/v1/CopyAreaResponse.js';
 import type { CopyProgressRow as _switchyard_v1_CopyProgressRow, CopyProgressRow__Output as _switchyard_v1_CopyProgressRow__Output } from './switchyard/v1/CopyProgressRow.js';
 import type { DeviceClient as _switchyard_v1_DeviceClient, DeviceDefinition as _switchyard_v1_DeviceDefinition } from './switchyard/v1/Device.js';
 import type { DifferenceTable as _switchyard_v1_DifferenceTable, DifferenceTable__Output as _switchyard_v1_DifferenceTable__Output } from './switchyard/v1/DifferenceTable.js';
@@ -59,8 +57,6 @@ export interface ProtoGrpcType {
       ChangeState: EnumTypeDefinition
       CommitDeltaRequest: MessageTypeDefinition<_switchyard_v1_CommitDeltaRequest, _switchyard_v1_CommitDeltaRequest__Output>
       ConfigurationTable: MessageTypeDefinition<_switchyard_v1_ConfigurationTable, _switchyard_v1_ConfigurationTable__Output>
-      CopyAreaRequest: MessageTypeDefinition<_switchyard_v1_CopyAreaRequest, _switchyard_v1_CopyAreaRequest__Output>
-      CopyAreaResponse: MessageTypeDefinition<_switchyard_v1_CopyAreaResponse, _switchyard_v1_CopyAreaResponse__Output>
       CopyProgressRow: MessageTypeDefinition<_switchyard_v1_CopyProgressRow, _switchyard_v1_CopyProgressRow__Output>
       Device: SubtypeConstructor<typeof grpc.Client, _switchyard_v1_DeviceClient> & { service: _switchyard_v1_DeviceDefinition }
       DifferenceTable: MessageTypeDefinition<_switchyard_v1_DifferenceTable, _switchyard_v1_DifferenceTable__Output>

@@ -4,8 +4,6 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AcquireLeaseRequest as _switchyard_v1_AcquireLeaseRequest, AcquireLeaseRequest__Output as _switchyard_v1_AcquireLeaseRequest__Output } from '../../switchyard/v1/AcquireLeaseRequest.js';
 import type { CommitDeltaRequest as _switchyard_v1_CommitDeltaRequest, CommitDeltaRequest__Output as _switchyard_v1_CommitDeltaRequest__Output } from '../../switchyard/v1/CommitDeltaRequest.js';
-import type { CopyAreaRequest as _switchyard_v1_CopyAreaRequest, CopyAreaRequest__Output as _switchyard_v1_CopyAreaRequest__Output } from '../../switchyard/v1/CopyAreaRequest.js';
-import type { CopyAreaResponse as _switchyard_v1_CopyAreaResponse, CopyAreaResponse__Output as _switchyard_v1_CopyAreaResponse__Output } from '../../switchyard/v1/CopyAreaResponse.js';
 import type { EnrollRequest as _switchyard_v1_EnrollRequest, EnrollRequest__Output as _switchyard_v1_EnrollRequest__Output } from '../../switchyard/v1/EnrollRequest.js';
 import type { EnrollResponse as _switchyard_v1_EnrollResponse, EnrollResponse__Output as _switchyard_v1_EnrollResponse__Output } from '../../switchyard/v1/EnrollResponse.js';
 import type { FenceRequest as _switchyard_v1_FenceRequest, FenceRequest__Output as _switchyard_v1_FenceRequest__Output } from '../../switchyard/v1/FenceRequest.js';
@@ -49,15 +47,6 @@ export interface DeviceClient extends grpc.Client {
   commitDelta(argument: _switchyard_v1_CommitDeltaRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
   commitDelta(argument: _switchyard_v1_CommitDeltaRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
   commitDelta(argument: _switchyard_v1_CommitDeltaRequest, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
-  
-  CopyArea(argument: _switchyard_v1_CopyAreaRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
-  CopyArea(argument: _switchyard_v1_CopyAreaRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
-  CopyArea(argument: _switchyard_v1_CopyAreaRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
-  CopyArea(argument: _switchyard_v1_CopyAreaRequest, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
-  copyArea(argument: _switchyard_v1_CopyAreaRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
-  copyArea(argument: _switchyard_v1_CopyAreaRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
-  copyArea(argument: _switchyard_v1_CopyAreaRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
-  copyArea(argument: _switchyard_v1_CopyAreaRequest, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
   
   Enroll(argument: _switchyard_v1_EnrollRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
   Enroll(argument: _switchyard_v1_EnrollRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
@@ -174,8 +163,6 @@ export interface DeviceHandlers extends grpc.UntypedServiceImplementation {
   
   CommitDelta: grpc.handleUnaryCall<_switchyard_v1_CommitDeltaRequest__Output, _switchyard_v1_WriteStoreResponse>;
   
-  CopyArea: grpc.handleUnaryCall<_switchyard_v1_CopyAreaRequest__Output, _switchyard_v1_CopyAreaResponse>;
-  
   Enroll: grpc.handleUnaryCall<_switchyard_v1_EnrollRequest__Output, _switchyard_v1_EnrollResponse>;
   
   Fence: grpc.handleUnaryCall<_switchyard_v1_FenceRequest__Output, _switchyard_v1_FenceResponse>;
@@ -205,7 +192,6 @@ export interface DeviceHandlers extends grpc.UntypedServiceImplementation {
 export interface DeviceDefinition extends grpc.ServiceDefinition {
   AcquireLease: MethodDefinition<_switchyard_v1_AcquireLeaseRequest, _switchyard_v1_Lease, _switchyard_v1_AcquireLeaseRequest__Output, _switchyard_v1_Lease__Output>
   CommitDelta: MethodDefinition<_switchyard_v1_CommitDeltaRequest, _switchyard_v1_WriteStoreResponse, _switchyard_v1_CommitDeltaRequest__Output, _switchyard_v1_WriteStoreResponse__Output>
-  CopyArea: MethodDefinition<_switchyard_v1_CopyAreaRequest, _switchyard_v1_CopyAreaResponse, _switchyard_v1_CopyAreaRequest__Output, _switchyard_v1_CopyAreaResponse__Output>
   Enroll: MethodDefinition<_switchyard_v1_EnrollRequest, _switchyard_v1_EnrollResponse, _switchyard_v1_EnrollRequest__Output, _switchyard_v1_EnrollResponse__Output>
   Fence: MethodDefinition<_switchyard_v1_FenceRequest, _switchyard_v1_FenceResponse, _switchyard_v1_FenceRequest__Output, _switchyard_v1_FenceResponse__Output>
   GetInventory: MethodDefinition<_switchyard_v1_GetInventoryRequest, _switchyard_v1_Inventory, _switchyard_v1_GetInventoryRequest__Output, _switchyard_v1_Inventory__Output>
