@@ -14,6 +14,7 @@ import {
   callUnary,
   controlChannelOptions,
   deadlineAfter,
+  isRpcError,
   loadGrpc,
   type ApparatusClient,
   type ApparatusState__Output,
@@ -23,6 +24,7 @@ import {
   type DeviceClient,
   type Lease__Output,
   type ListMirrorsResponse__Output,
+  type ProbeNbdExportResponse__Output,
   type Mirror__Output,
   type StoreDelta,
   type StoreSnapshot__Output,
@@ -44,7 +46,7 @@ import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./vol
 import { MigrationRun, moveSummary, planMigration, planMoveMigration, type DeviceMirrorEffects, type MigrationRequest } from "./migration.js";
 import type { MirrorReport, Placement } from "./mirrored-copy.js";
 import { addExternalDevice, devicesStatus, removeExternalDevice, type ExternalRegistration } from "./external-registration.js";
-import { requireLu } from "./external-devices.js";
+import { externalProbeCallTimeoutMs, requireLu, type ExternalProbe } from "./external-devices.js";
 import { ControlStream } from "./control-stream.js";
 
 /** How long one call to a device or an apparatus may take before it counts as unanswered. */
@@ -790,12 +792,31 @@ export class ClusterController {
     return this.serialized(async () => {
       // The whole state: it is written back whole.
       const { state, sequence } = await this.readStore();
-      const added = await addExternalDevice(state, registration);
+      const added = await addExternalDevice(state, registration, (asked) => this.probeExport(asked));
       await this.writeStore(added.state, sequence);
       const committed = await this.readStore({ omitJournal: true });
       await this.pushTable(committed.state);
       return added.device;
     });
+  }
+
+  /**
+   * The device connects to the server as an apparatus will and says what it
+   * serves. Its refusals keep their meaning: a URI it does not take is bad
+   * input, a server it cannot reach a state to fix first.
+   */
+  private async probeExport(registration: ExternalRegistration): Promise<ExternalProbe> {
+    try {
+      const probe = await callUnary<ProbeNbdExportResponse__Output>((done) =>
+        this.device.ProbeNbdExport({ nbd_uri: registration.nbdUri }, { deadline: deadlineAfter(externalProbeCallTimeoutMs) }, done),
+      );
+      return { sizeBytes: probe.size_bytes, readOnly: probe.read_only, exportName: probe.export_name };
+    } catch (error) {
+      if (!isRpcError(error)) throw error;
+      if (error.code === grpc.status.INVALID_ARGUMENT) throw new ControllerError("INVALID_ARGUMENT", error.details, { cause: error });
+      if (error.code !== grpc.status.FAILED_PRECONDITION) throw error;
+      throw new ControllerError("FAILED_PRECONDITION", `cannot reach ${registration.nbdUri} for device ${registration.name}: ${error.details}; is the NBD server running?`, { cause: error });
+    }
   }
 
   /**

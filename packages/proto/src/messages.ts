@@ -67,6 +67,8 @@ export type * from "./gen/switchyard/v1/Mirror.js";
 export type * from "./gen/switchyard/v1/MoveExtent.js";
 export type * from "./gen/switchyard/v1/PhaseReport.js";
 export type * from "./gen/switchyard/v1/PhaseTiming.js";
+export type * from "./gen/switchyard/v1/ProbeNbdExportRequest.js";
+export type * from "./gen/switchyard/v1/ProbeNbdExportResponse.js";
 export type * from "./gen/switchyard/v1/ReadStoreRequest.js";
 export type * from "./gen/switchyard/v1/RegisterKeyRequest.js";
 export type * from "./gen/switchyard/v1/RegisterKeyResponse.js";

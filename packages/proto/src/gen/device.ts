@@ -26,6 +26,8 @@ import type { LogicalUnitInventory as _switchyard_v1_LogicalUnitInventory, Logic
 import type { Mirror as _switchyard_v1_Mirror, Mirror__Output as _switchyard_v1_Mirror__Output } from './switchyard/v1/Mirror.js';
 import type { PhaseReport as _switchyard_v1_PhaseReport, PhaseReport__Output as _switchyard_v1_PhaseReport__Output } from './switchyard/v1/PhaseReport.js';
 import type { PhaseTiming as _switchyard_v1_PhaseTiming, PhaseTiming__Output as _switchyard_v1_PhaseTiming__Output } from './switchyard/v1/PhaseTiming.js';
+import type { ProbeNbdExportRequest as _switchyard_v1_ProbeNbdExportRequest, ProbeNbdExportRequest__Output as _switchyard_v1_ProbeNbdExportRequest__Output } from './switchyard/v1/ProbeNbdExportRequest.js';
+import type { ProbeNbdExportResponse as _switchyard_v1_ProbeNbdExportResponse, ProbeNbdExportResponse__Output as _switchyard_v1_ProbeNbdExportResponse__Output } from './switchyard/v1/ProbeNbdExportResponse.js';
 import type { ReadStoreRequest as _switchyard_v1_ReadStoreRequest, ReadStoreRequest__Output as _switchyard_v1_ReadStoreRequest__Output } from './switchyard/v1/ReadStoreRequest.js';
 import type { RegisterKeyRequest as _switchyard_v1_RegisterKeyRequest, RegisterKeyRequest__Output as _switchyard_v1_RegisterKeyRequest__Output } from './switchyard/v1/RegisterKeyRequest.js';
 import type { RegisterKeyResponse as _switchyard_v1_RegisterKeyResponse, RegisterKeyResponse__Output as _switchyard_v1_RegisterKeyResponse__Output } from './switchyard/v1/RegisterKeyResponse.js';
@@ -78,6 +80,8 @@ export interface ProtoGrpcType {
       Mirror: MessageTypeDefinition<_switchyard_v1_Mirror, _switchyard_v1_Mirror__Output>
       PhaseReport: MessageTypeDefinition<_switchyard_v1_PhaseReport, _switchyard_v1_PhaseReport__Output>
       PhaseTiming: MessageTypeDefinition<_switchyard_v1_PhaseTiming, _switchyard_v1_PhaseTiming__Output>
+      ProbeNbdExportRequest: MessageTypeDefinition<_switchyard_v1_ProbeNbdExportRequest, _switchyard_v1_ProbeNbdExportRequest__Output>
+      ProbeNbdExportResponse: MessageTypeDefinition<_switchyard_v1_ProbeNbdExportResponse, _switchyard_v1_ProbeNbdExportResponse__Output>
       ReadStoreRequest: MessageTypeDefinition<_switchyard_v1_ReadStoreRequest, _switchyard_v1_ReadStoreRequest__Output>
       RegisterKeyRequest: MessageTypeDefinition<_switchyard_v1_RegisterKeyRequest, _switchyard_v1_RegisterKeyRequest__Output>
       RegisterKeyResponse: MessageTypeDefinition<_switchyard_v1_RegisterKeyResponse, _switchyard_v1_RegisterKeyResponse__Output>

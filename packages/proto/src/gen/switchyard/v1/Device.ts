@@ -14,6 +14,8 @@ import type { Lease as _switchyard_v1_Lease, Lease__Output as _switchyard_v1_Lea
 import type { ListMirrorsRequest as _switchyard_v1_ListMirrorsRequest, ListMirrorsRequest__Output as _switchyard_v1_ListMirrorsRequest__Output } from '../../switchyard/v1/ListMirrorsRequest.js';
 import type { ListMirrorsResponse as _switchyard_v1_ListMirrorsResponse, ListMirrorsResponse__Output as _switchyard_v1_ListMirrorsResponse__Output } from '../../switchyard/v1/ListMirrorsResponse.js';
 import type { Mirror as _switchyard_v1_Mirror, Mirror__Output as _switchyard_v1_Mirror__Output } from '../../switchyard/v1/Mirror.js';
+import type { ProbeNbdExportRequest as _switchyard_v1_ProbeNbdExportRequest, ProbeNbdExportRequest__Output as _switchyard_v1_ProbeNbdExportRequest__Output } from '../../switchyard/v1/ProbeNbdExportRequest.js';
+import type { ProbeNbdExportResponse as _switchyard_v1_ProbeNbdExportResponse, ProbeNbdExportResponse__Output as _switchyard_v1_ProbeNbdExportResponse__Output } from '../../switchyard/v1/ProbeNbdExportResponse.js';
 import type { ReadStoreRequest as _switchyard_v1_ReadStoreRequest, ReadStoreRequest__Output as _switchyard_v1_ReadStoreRequest__Output } from '../../switchyard/v1/ReadStoreRequest.js';
 import type { RegisterKeyRequest as _switchyard_v1_RegisterKeyRequest, RegisterKeyRequest__Output as _switchyard_v1_RegisterKeyRequest__Output } from '../../switchyard/v1/RegisterKeyRequest.js';
 import type { RegisterKeyResponse as _switchyard_v1_RegisterKeyResponse, RegisterKeyResponse__Output as _switchyard_v1_RegisterKeyResponse__Output } from '../../switchyard/v1/RegisterKeyResponse.js';
@@ -83,6 +85,15 @@ export interface DeviceClient extends grpc.Client {
   listMirrors(argument: _switchyard_v1_ListMirrorsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_ListMirrorsResponse__Output>): grpc.ClientUnaryCall;
   listMirrors(argument: _switchyard_v1_ListMirrorsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ListMirrorsResponse__Output>): grpc.ClientUnaryCall;
   listMirrors(argument: _switchyard_v1_ListMirrorsRequest, callback: grpc.requestCallback<_switchyard_v1_ListMirrorsResponse__Output>): grpc.ClientUnaryCall;
+  
+  ProbeNbdExport(argument: _switchyard_v1_ProbeNbdExportRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ProbeNbdExportResponse__Output>): grpc.ClientUnaryCall;
+  ProbeNbdExport(argument: _switchyard_v1_ProbeNbdExportRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_ProbeNbdExportResponse__Output>): grpc.ClientUnaryCall;
+  ProbeNbdExport(argument: _switchyard_v1_ProbeNbdExportRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ProbeNbdExportResponse__Output>): grpc.ClientUnaryCall;
+  ProbeNbdExport(argument: _switchyard_v1_ProbeNbdExportRequest, callback: grpc.requestCallback<_switchyard_v1_ProbeNbdExportResponse__Output>): grpc.ClientUnaryCall;
+  probeNbdExport(argument: _switchyard_v1_ProbeNbdExportRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ProbeNbdExportResponse__Output>): grpc.ClientUnaryCall;
+  probeNbdExport(argument: _switchyard_v1_ProbeNbdExportRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_ProbeNbdExportResponse__Output>): grpc.ClientUnaryCall;
+  probeNbdExport(argument: _switchyard_v1_ProbeNbdExportRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ProbeNbdExportResponse__Output>): grpc.ClientUnaryCall;
+  probeNbdExport(argument: _switchyard_v1_ProbeNbdExportRequest, callback: grpc.requestCallback<_switchyard_v1_ProbeNbdExportResponse__Output>): grpc.ClientUnaryCall;
   
   ReadStore(argument: _switchyard_v1_ReadStoreRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_StoreSnapshot__Output>): grpc.ClientUnaryCall;
   ReadStore(argument: _switchyard_v1_ReadStoreRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_StoreSnapshot__Output>): grpc.ClientUnaryCall;
@@ -171,6 +182,8 @@ export interface DeviceHandlers extends grpc.UntypedServiceImplementation {
   
   ListMirrors: grpc.handleUnaryCall<_switchyard_v1_ListMirrorsRequest__Output, _switchyard_v1_ListMirrorsResponse>;
   
+  ProbeNbdExport: grpc.handleUnaryCall<_switchyard_v1_ProbeNbdExportRequest__Output, _switchyard_v1_ProbeNbdExportResponse>;
+  
   ReadStore: grpc.handleUnaryCall<_switchyard_v1_ReadStoreRequest__Output, _switchyard_v1_StoreSnapshot>;
   
   RegisterKey: grpc.handleUnaryCall<_switchyard_v1_RegisterKeyRequest__Output, _switchyard_v1_RegisterKeyResponse>;
@@ -196,6 +209,7 @@ export interface DeviceDefinition extends grpc.ServiceDefinition {
   Fence: MethodDefinition<_switchyard_v1_FenceRequest, _switchyard_v1_FenceResponse, _switchyard_v1_FenceRequest__Output, _switchyard_v1_FenceResponse__Output>
   GetInventory: MethodDefinition<_switchyard_v1_GetInventoryRequest, _switchyard_v1_Inventory, _switchyard_v1_GetInventoryRequest__Output, _switchyard_v1_Inventory__Output>
   ListMirrors: MethodDefinition<_switchyard_v1_ListMirrorsRequest, _switchyard_v1_ListMirrorsResponse, _switchyard_v1_ListMirrorsRequest__Output, _switchyard_v1_ListMirrorsResponse__Output>
+  ProbeNbdExport: MethodDefinition<_switchyard_v1_ProbeNbdExportRequest, _switchyard_v1_ProbeNbdExportResponse, _switchyard_v1_ProbeNbdExportRequest__Output, _switchyard_v1_ProbeNbdExportResponse__Output>
   ReadStore: MethodDefinition<_switchyard_v1_ReadStoreRequest, _switchyard_v1_StoreSnapshot, _switchyard_v1_ReadStoreRequest__Output, _switchyard_v1_StoreSnapshot__Output>
   RegisterKey: MethodDefinition<_switchyard_v1_RegisterKeyRequest, _switchyard_v1_RegisterKeyResponse, _switchyard_v1_RegisterKeyRequest__Output, _switchyard_v1_RegisterKeyResponse__Output>
   RenewLease: MethodDefinition<_switchyard_v1_RenewLeaseRequest, _switchyard_v1_Lease, _switchyard_v1_RenewLeaseRequest__Output, _switchyard_v1_Lease__Output>
