@@ -379,7 +379,10 @@ export class ClusterController {
         const mirror = {
           volume: row.volume, extent_index: row.extent_index, source_lu_id: row.source_lu_id, source_area_index: row.source_area_index,
           destination_lu_id: row.destination_lu_id, destination_area_index: row.destination_area_index,
-          watermark_bytes: row.watermark_bytes, group, rate_bytes_per_second: rateBytesPerSecond,
+          // The device owns the watermark: it keeps its own for a mirror it has, and one it has not
+          // (its mirrors.json lost) copies from the start, since writes below a reported watermark
+          // may have reached only the source since that report.
+          watermark_bytes: 0, group, rate_bytes_per_second: rateBytesPerSecond,
         };
         return mirrorReport(await callUnary<Mirror__Output>((done) => this.device.StartMirror({ epoch: this.epoch, mirror }, { deadline: deadlineAfter(callTimeoutMs) }, done)));
       },
