@@ -12,9 +12,8 @@
  * at the commit.
  */
 import assert from "node:assert/strict";
-import { NbdClient } from "@switchyard/nbd";
+import { NbdClient, parseNbdUri } from "@switchyard/nbd";
 import { ControllerError } from "./errors.js";
-import { parseExternalUri } from "./external-devices.js";
 
 /**
  * Bytes per read and write of a streamed copy: 4 MiB, like the device's own
@@ -45,7 +44,8 @@ function failureAt(end: CopyEnd, what: string, error: unknown): ControllerError 
 
 async function open(end: CopyEnd): Promise<NbdClient> {
   if (end.nbdUri === "") throw new ControllerError("UNAVAILABLE", `${describeEnd(end)} has no NBD address yet`);
-  const uri = parseExternalUri(end.nbdUri);
+  const uri = parseNbdUri(end.nbdUri);
+  if (uri === undefined) throw new ControllerError("UNAVAILABLE", `${describeEnd(end)} has no NBD URI the client takes: ${JSON.stringify(end.nbdUri)}`);
   try {
     return await NbdClient.connect({ ...uri, timeoutMs: streamRequestTimeoutMs });
   } catch (error) {

@@ -1,7 +1,7 @@
 /**
  * Runs planned changes: zeroes new areas, drives the change-control core
- * (ChangeRun) over the Apparatus gRPC service, copies with the device's copy
- * offload, commits to the configuration store (the commit point), and keeps
+ * (ChangeRun) over the Apparatus gRPC service, streams a move's copy between
+ * two external devices, commits to the configuration store (the commit point), and keeps
  * the change journal. One change at a time: the caller serializes.
  */
 import { randomBytes } from "node:crypto";
@@ -18,7 +18,6 @@ import { streamAreaCopy } from "./area-copy.js";
 import { ChangeRun, type MessagePhase } from "./change-run.js";
 import { driveChange, type ChangeEffects, type ChangePortsDecorator, type PhaseAnswer } from "./change-driver.js";
 import { systemScheduler } from "./scheduler.js";
-import type { DevicePort } from "./device-port.js";
 import { ChangePhaseLog, type ChangeLogger } from "./change-log.js";
 import type { ApparatusPort } from "./apparatus-port.js";
 import { isSilence, refusalMessage } from "./call-errors.js";
@@ -51,7 +50,6 @@ export interface ControlledApparatus {
 }
 
 export interface ChangeExecutorOptions {
-  readonly device: DevicePort;
   readonly phaseTimeoutMs: number;
   /** The apparatuses in the control range now (not fenced). */
   readonly controlRange: () => readonly ControlledApparatus[];
@@ -109,7 +107,7 @@ export class ChangeExecutor {
       send: (phase, apparatusId) => this.send(peers.get(apparatusId), phase, changeId, epoch, plan),
       effect: async (effect) => {
         if (effect === "copy") {
-          await this.copy(plan, epoch);
+          await this.copy(plan);
           return;
         }
         if (fences.length > 0) {
@@ -264,23 +262,11 @@ export class ChangeExecutor {
     );
   }
 
-  private async copy(plan: ChangePlan, epoch: number): Promise<void> {
+  /** Between two external devices: the controller streams the bytes (area-copy.ts); nothing else plans a copy. */
+  private async copy(plan: ChangePlan): Promise<void> {
     const step = plan.copy;
     if (step === undefined) return;
-    if (step.stream !== undefined) {
-      // Across devices: the controller streams the bytes (DESIGN "Online migration" step 2).
-      await streamAreaCopy(step.stream.source, step.stream.destination, step.stream.extentSizeBytes, step.lengthBytes);
-      return;
-    }
-    await this.options.device.copyArea({
-      epoch,
-      source_lu_id: step.sourceLuId,
-      source_area_index: step.sourceAreaIndex,
-      destination_lu_id: step.destinationLuId,
-      destination_area_index: step.destinationAreaIndex,
-      offset_bytes: 0,
-      length_bytes: step.lengthBytes,
-    });
+    await streamAreaCopy(step.stream.source, step.stream.destination, step.stream.extentSizeBytes, step.lengthBytes);
   }
 
   private async send(peer: ControlledApparatus | undefined, phase: MessagePhase, changeId: string, epoch: number, plan: ChangePlan): Promise<PhaseAnswer> {

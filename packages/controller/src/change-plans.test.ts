@@ -76,7 +76,7 @@ describe("planMove", () => {
     const plan = planMove(state(), "v", 1, "lu1");
     expect(plan.holdRanges).toEqual([{ volume: "v", offset_bytes: mebibyte, length_bytes: mebibyte }]);
     expect(plan.holdMode).toBe("HOLD_MODE_WRITES");
-    expect(plan.copy).toEqual({ sourceLuId: "lu0", sourceAreaIndex: 1, destinationLuId: "lu1", destinationAreaIndex: 0, lengthBytes: mebibyte });
+    expect(plan.copy).toMatchObject({ sourceLuId: "lu0", sourceAreaIndex: 1, destinationLuId: "lu1", destinationAreaIndex: 0, lengthBytes: mebibyte });
     expect(plan.diff).toMatchObject({ base_generation: 7, generation: 8, rows: [{ volume: "v", extent_index: 1, lu_index: 1, area_index: 0 }] });
     expect(plan.volumesAfter()[0]?.extents).toEqual({ lu_index: [0, 1, 0], area_index: [0, 0, 2] });
   });

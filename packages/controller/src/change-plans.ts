@@ -20,10 +20,12 @@ export interface CopyStep {
   readonly destinationAreaIndex: number;
   readonly lengthBytes: number;
   /**
-   * Set when the copy crosses devices (an external device at either end):
-   * the controller streams it over NBD instead of asking the device to copy.
+   * Where the controller streams it from and to over NBD. Only a move between
+   * two external devices is planned so (cluster-controller.ts moveExtent):
+   * every other move, `volume move` included, is a migration the device
+   * mirrors and copies (migration.ts).
    */
-  readonly stream?: { readonly source: CopyEnd; readonly destination: CopyEnd; readonly extentSizeBytes: number } | undefined;
+  readonly stream: { readonly source: CopyEnd; readonly destination: CopyEnd; readonly extentSizeBytes: number };
 }
 
 export interface ChangePlan {
@@ -63,12 +65,6 @@ function luIdOf(state: StoreState__Output, luIndex: number): string {
 
 function copyEnd(lu: LogicalUnit__Output, areaIndex: number): CopyEnd {
   return { luId: lu.id, deviceId: lu.device_id, external: lu.external, nbdUri: lu.nbd_uri, areaIndex };
-}
-
-/** The device copies within itself (offload); anything else is streamed by the controller. */
-function streamFor(source: CopyEnd, destination: CopyEnd, extentSizeBytes: number): CopyStep["stream"] {
-  const sameDevice = !source.external && !destination.external && source.deviceId === destination.deviceId;
-  return sameDevice ? undefined : { source, destination, extentSizeBytes };
 }
 
 function row(volume: string, extentIndex: number, area: AreaRef): ExtentRow {
@@ -135,7 +131,7 @@ export function planMove(state: StoreState__Output, name: string, extentIndex: n
       destinationLuId: target.id,
       destinationAreaIndex: destination.areaIndex,
       lengthBytes: extentSize,
-      stream: streamFor(copyEnd(luOf(state, sourceLu), sourceArea), copyEnd(target, destination.areaIndex), extentSize),
+      stream: { source: copyEnd(luOf(state, sourceLu), sourceArea), destination: copyEnd(target, destination.areaIndex), extentSizeBytes: extentSize },
     },
     // The copy writes the whole destination area: zeroing it first would be work thrown away.
     newAreas: [],

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { threadId } from "node:worker_threads";
 import * as grpc from "@grpc/grpc-js";
 import {
+  isRpcError,
   type ApparatusState__Output,
   type ClusterStatus,
   type DeviceStatus,
@@ -33,10 +34,10 @@ import { applyExtentRows, planMirror, planMirrorEnd, planMove, planResize, type 
 import { allocateAreas, type AreaRef } from "./allocation.js";
 import { ControllerError } from "./errors.js";
 import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./volumes.js";
-import { MigrationRun, planMigration, type DeviceMirrorEffects, type MigrationRequest } from "./migration.js";
+import { MigrationRun, moveSummary, planMigration, planMoveMigration, type DeviceMirrorEffects, type MigrationRequest } from "./migration.js";
 import type { MirrorReport, Placement } from "./mirrored-copy.js";
 import { addExternalDevice, devicesStatus, removeExternalDevice, type ExternalRegistration } from "./external-registration.js";
-import { requireLu } from "./external-devices.js";
+import { requireLu, type ExternalProbe } from "./external-devices.js";
 import { grpcApparatusPort, type ApparatusPortFactory, type ApparatusPort } from "./apparatus-port.js";
 import { LeaseCore, type LeaseCommand } from "./lease-core.js";
 import { callTimeoutMs, grpcDevicePort, type DevicePort } from "./device-port.js";
@@ -150,7 +151,6 @@ export class ClusterController {
     this.loadTableTimeoutMs = options.loadTableTimeoutMs ?? loadTableTimeoutMs;
     this.onLeader = options.onLeader ?? (() => undefined);
     this.changes = new ChangeExecutor({
-      device: this.device,
       phaseTimeoutMs: options.phaseTimeoutMs ?? phaseTimeoutMsDefault,
       controlRange: () => this.peers.filter((peer) => !this.fenced.has(peer.id)),
       fence: (apparatusId, epoch) => this.fenceApparatus(apparatusId, epoch),
@@ -305,7 +305,7 @@ export class ClusterController {
    */
   private resumeMigrations(state: StoreState__Output): void {
     for (const journaled of state.journal) {
-      if (journaled.kind !== "migrate" || journaled.state !== "CHANGE_STATE_RUNNING" || this.migrations.has(journaled.change_id)) continue;
+      if ((journaled.kind !== "migrate" && journaled.kind !== "move") || journaled.state !== "CHANGE_STATE_RUNNING" || this.migrations.has(journaled.change_id)) continue;
       const extentSizeBytes = state.lus.find((lu) => lu.id === journaled.target_lu_id)?.extent_size_bytes ?? 0;
       // Rows left copying stay so: the engine asks the table where each extent is.
       this.startMigration({ ...journaled, copy_progress: journaled.copy_progress.map((row) => ({ ...row })) }, extentSizeBytes, state);
@@ -318,28 +318,57 @@ export class ClusterController {
       const { state } = await this.readStore({ omitJournal: true });
       // The LU as the store names it: `ext1` or `dev0:lu1` given, `ext1:disk` or `lu1` kept.
       const { rows, extentSizeBytes, targetLuId } = planMigration(state, request);
-      const entry = {
-        change_id: `migrate-${state.generation}-${randomBytes(3).toString("hex")}`,
-        kind: "migrate",
-        summary: `migrate ${rows.length} extent${rows.length === 1 ? "" : "s"} of ${request.volume} to ${targetLuId}`,
-        state: "CHANGE_STATE_RUNNING" as const,
-        base_generation: state.generation,
-        epoch: this.epoch,
-        started_at_ms: Math.round(wallNowMs()),
-        ended_at_ms: 0,
-        message: "",
-        phases: [],
-        reports: [],
-        fenced: [],
-        copy_progress: rows,
-        target_lu_id: targetLuId,
-        rate_bytes_per_second: request.rateBytesPerSecond,
-        total_bytes: rows.length * extentSizeBytes,
-      };
+      const summary = `migrate ${rows.length} extent${rows.length === 1 ? "" : "s"} of ${request.volume} to ${targetLuId}`;
+      const entry = this.copyEntry(`migrate-${state.generation}`, "migrate", summary, state, rows, targetLuId, request.rateBytesPerSecond, extentSizeBytes);
       // Recorded before the first extent moves: a controller that dies now leaves a migration its successor resumes.
       await this.commitDelta({ journal_entry: entry });
       return this.startMigration(entry, extentSizeBytes, state).info();
     });
+  }
+
+  /**
+   * `volume move`: a migration of one extent (DESIGN.md "Online migration":
+   * one copy engine). A change puts it in mirror state, the device copies it
+   * chunk by chunk, holding only the writes to the chunk it copies, and a
+   * change switches it; no write waits for the whole extent's copy. Answers
+   * when the move has ended, as the move it is.
+   */
+  async submitMove(volume: string, extentIndex: number, toLu: string): Promise<ChangeInfo> {
+    const run = await this.serialized(async () => {
+      const state = await this.committedTable();
+      const { rows, extentSizeBytes, targetLuId } = planMoveMigration(state, volume, extentIndex, toLu);
+      const [row] = rows;
+      assert.ok(row !== undefined && rows.length === 1);
+      const entry = this.copyEntry(`move-${state.generation + 1}`, "move", moveSummary(row, false), state, rows, targetLuId, 0, extentSizeBytes);
+      // Journaled before it starts, as a migration is: a successor finishes a move its predecessor began.
+      await this.commitDelta({ journal_entry: entry });
+      return this.startMigration(entry, extentSizeBytes, state);
+    });
+    // Outside the queue: the move's own changes take their turns in it.
+    await this.migrations.get(run.id)?.done;
+    return run.info();
+  }
+
+  /** The journal entry of a migration or a move, with its copy progress table. */
+  private copyEntry(idPrefix: string, kind: "migrate" | "move", summary: string, state: StoreState__Output, rows: CopyProgressRow[], targetLuId: string, rateBytesPerSecond: number, extentSizeBytes: number): JournalEntry & { copy_progress: CopyProgressRow[] } {
+    return {
+      change_id: `${idPrefix}-${randomBytes(3).toString("hex")}`,
+      kind,
+      summary,
+      state: "CHANGE_STATE_RUNNING",
+      base_generation: state.generation,
+      epoch: this.epoch,
+      started_at_ms: Math.round(wallNowMs()),
+      ended_at_ms: 0,
+      message: "",
+      phases: [],
+      reports: [],
+      fenced: [],
+      copy_progress: rows,
+      target_lu_id: targetLuId,
+      rate_bytes_per_second: rateBytesPerSecond,
+      total_bytes: rows.length * extentSizeBytes,
+    };
   }
 
   private startMigration(entry: JournalEntry & { copy_progress: CopyProgressRow[] }, extentSizeBytes: number, state: StoreState__Output): MigrationRun {
@@ -380,7 +409,10 @@ export class ClusterController {
         const mirror = {
           volume: row.volume, extent_index: row.extent_index, source_lu_id: row.source_lu_id, source_area_index: row.source_area_index,
           destination_lu_id: row.destination_lu_id, destination_area_index: row.destination_area_index,
-          watermark_bytes: row.watermark_bytes, group, rate_bytes_per_second: rateBytesPerSecond,
+          // The device owns the watermark: it keeps its own for a mirror it has, and one it has not
+          // (its mirrors.json lost) copies from the start, since writes below a reported watermark
+          // may have reached only the source since that report.
+          watermark_bytes: 0, group, rate_bytes_per_second: rateBytesPerSecond,
         };
         return mirrorReport(await this.device.startMirror({ epoch: this.epoch, mirror }));
       },
@@ -664,16 +696,6 @@ export class ClusterController {
     });
   }
 
-  /** `volume move`: copy one extent to a free area of another LU, then switch every apparatus to it. */
-  submitMove(volume: string, extentIndex: number, toLu: string): Promise<ChangeInfo> {
-    return this.serialized(async () => {
-      const state = await this.committedTable();
-      const plan = planMove(state, volume, extentIndex, toLu);
-      await this.scrubAreas(state, plan.newAreas);
-      return this.runChange(state, plan);
-    });
-  }
-
   /** `volume resize`: grow onto new areas or shrink and free the tail, under a hold of the tail. */
   submitResize(volume: string, sizeBytes: number): Promise<ChangeInfo> {
     return this.serialized(async () => {
@@ -772,12 +794,29 @@ export class ClusterController {
     return this.serialized(async () => {
       // The whole state: it is written back whole.
       const { state, sequence } = await this.readStore();
-      const added = await addExternalDevice(state, registration);
+      const added = await addExternalDevice(state, registration, (asked) => this.probeExport(asked));
       await this.writeStore(added.state, sequence);
       const committed = await this.readStore({ omitJournal: true });
       await this.pushTable(committed.state);
       return added.device;
     });
+  }
+
+  /**
+   * The device connects to the server as an apparatus will and says what it
+   * serves. Its refusals keep their meaning: a URI it does not take is bad
+   * input, a server it cannot reach a state to fix first.
+   */
+  private async probeExport(registration: ExternalRegistration): Promise<ExternalProbe> {
+    try {
+      const probe = await this.device.probeNbdExport({ nbd_uri: registration.nbdUri });
+      return { sizeBytes: probe.size_bytes, readOnly: probe.read_only, exportName: probe.export_name };
+    } catch (error) {
+      if (!isRpcError(error)) throw error;
+      if (error.code === grpc.status.INVALID_ARGUMENT) throw new ControllerError("INVALID_ARGUMENT", error.details, { cause: error });
+      if (error.code !== grpc.status.FAILED_PRECONDITION) throw error;
+      throw new ControllerError("FAILED_PRECONDITION", `cannot reach ${registration.nbdUri} for device ${registration.name}: ${error.details}; is the NBD server running?`, { cause: error });
+    }
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * Every call the controller makes to a device, as a port: the arbiter
  * (claim 12), the configuration store, registration keys and fences
- * (claim 3), area scrubbing and the copy engine's mirrors (claims 5, 14).
+ * (claim 3), area scrubbing, the copy engine's mirrors (claims 5, 14) and
+ * probes of external NBD servers.
  * Production passes `grpcDevicePort`, which owns each call's deadline; the
  * simulator passes its simulated device, so the controller's cores and
  * driver run unchanged on virtual time. A call that gets no answer rejects
@@ -16,8 +17,8 @@ import {
   loadGrpc,
   type AcquireLeaseRequest,
   type CommitDeltaRequest,
-  type CopyAreaRequest,
-  type CopyAreaResponse__Output,
+  type ProbeNbdExportRequest,
+  type ProbeNbdExportResponse__Output,
   type DeviceClient,
   type FenceRequest,
   type FenceResponse__Output,
@@ -39,8 +40,12 @@ import {
 
 /** How long one call to a device or an apparatus may take before it counts as unanswered. */
 export const callTimeoutMs = 2_000;
-/** A copy of one area through the device: a gibibyte area on a slow disk takes many seconds. */
-export const copyTimeoutMs = 120_000;
+/**
+ * Bound on the device's probe of a server being registered: its own 5 s
+ * connection bound (nbd-probe.ts in the device) and a margin, under the
+ * console's 15 s call deadline.
+ */
+export const externalProbeCallTimeoutMs = 8_000;
 /** Zeroing areas reads them all and may write them all: a gibibyte takes seconds on a slow disk. */
 export const scrubTimeoutMs = 120_000;
 
@@ -53,7 +58,8 @@ export interface DevicePort {
   registerKey(request: RegisterKeyRequest): Promise<RegisterKeyResponse__Output>;
   fence(request: FenceRequest): Promise<FenceResponse__Output>;
   scrubAreas(request: ScrubAreasRequest): Promise<ScrubAreasResponse__Output>;
-  copyArea(request: CopyAreaRequest): Promise<CopyAreaResponse__Output>;
+  /** Connects to an external NBD export as an apparatus will, and says what it serves. */
+  probeNbdExport(request: ProbeNbdExportRequest): Promise<ProbeNbdExportResponse__Output>;
   startMirror(request: StartMirrorRequest): Promise<Mirror__Output>;
   /** Long-polls: answers once progress passes `after_progress` or `wait_ms` has gone by. */
   listMirrors(request: ListMirrorsRequest): Promise<ListMirrorsResponse__Output>;
@@ -73,7 +79,7 @@ export function grpcDevicePort(address: string, credentials: grpc.ChannelCredent
     registerKey: (request) => callUnary((done) => client.RegisterKey(request, within(callTimeoutMs), done)),
     fence: (request) => callUnary((done) => client.Fence(request, within(callTimeoutMs), done)),
     scrubAreas: (request) => callUnary((done) => client.ScrubAreas(request, within(scrubTimeoutMs), done)),
-    copyArea: (request) => callUnary((done) => client.CopyArea(request, within(copyTimeoutMs), done)),
+    probeNbdExport: (request) => callUnary((done) => client.ProbeNbdExport(request, within(externalProbeCallTimeoutMs), done)),
     startMirror: (request) => callUnary((done) => client.StartMirror(request, within(callTimeoutMs), done)),
     listMirrors: (request) => callUnary((done) => client.ListMirrors(request, within(callTimeoutMs + (request.wait_ms ?? 0)), done)),
     close: () => {

@@ -9,45 +9,26 @@
  */
 import assert from "node:assert/strict";
 import type { ExternalDevice, LogicalUnit, LogicalUnit__Output, StoreState__Output } from "@switchyard/proto";
-import { parseNbdUri, type NbdUri } from "@switchyard/nbd";
+import { externalNameRule, isExternalName } from "@switchyard/proto";
 import { ControllerError } from "./errors.js";
 
 /** External devices a cluster may hold: each is an NBD connection from every apparatus. */
 export const externalDevicesMax = 16;
-/** Bound on reaching an external server to register it: well under the console's 15 s call deadline. */
-export const externalProbeTimeoutMs = 5_000;
-/** A name (device or export) is at most this long: it appears in every table and every error line. */
-export const externalNameBytesMax = 64;
 /** The LU name of an external device whose URI names no export (the server's default export). */
 export const defaultExportLuName = "default";
 
-const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-export type ExternalUri = NbdUri;
-
-/** nbd://HOST:PORT[/EXPORT], as `device add-external` takes it; anything else is INVALID_ARGUMENT. */
-export function parseExternalUri(text: string): ExternalUri {
-  const uri = parseNbdUri(text);
-  if (uri === undefined) {
-    throw new ControllerError("INVALID_ARGUMENT", `${JSON.stringify(text)} is not an NBD URI; give nbd://HOST:PORT/EXPORT, e.g. nbd://127.0.0.1:10900/disk`);
-  }
-  const { exportName } = uri;
-  if (exportName !== "" && (!namePattern.test(exportName) || exportName.length > externalNameBytesMax)) {
-    throw new ControllerError("INVALID_ARGUMENT", `export name ${JSON.stringify(exportName)} must be 1 to ${externalNameBytesMax} letters, digits, '.', '_' or '-'`);
-  }
-  return uri;
-}
-
 export function checkDeviceName(name: string): void {
-  if (!namePattern.test(name) || name.length > externalNameBytesMax) {
-    throw new ControllerError("INVALID_ARGUMENT", `device name ${JSON.stringify(name)} must be 1 to ${externalNameBytesMax} letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  if (!isExternalName(name)) {
+    throw new ControllerError("INVALID_ARGUMENT", `device name ${JSON.stringify(name)} must be ${externalNameRule}`);
   }
 }
 
-/** What the server said when the controller connected to it. */
+/** What the server said when the device connected to it (ProbeNbdExport), the URI checked on the way. */
 export interface ExternalProbe {
   readonly sizeBytes: number;
   readonly readOnly: boolean;
+  /** The export the URI names; "" for the server's default. */
+  readonly exportName: string;
 }
 
 export interface ExternalRegistration {
@@ -57,10 +38,13 @@ export interface ExternalRegistration {
   readonly extentSizeBytes: number;
 }
 
-/** Names and limits, checked before the server is contacted: a refusal here costs no connection. */
-export function checkRegistration(state: StoreState__Output, registration: ExternalRegistration): ExternalUri {
+/**
+ * Names and limits, checked before the server is contacted: a refusal here
+ * costs no connection. The URI's syntax is the device's to check, as it
+ * probes the server (ProbeNbdExport answers INVALID_ARGUMENT before connecting).
+ */
+export function checkRegistration(state: StoreState__Output, registration: ExternalRegistration): void {
   checkDeviceName(registration.name);
-  const uri = parseExternalUri(registration.nbdUri);
   const deviceIds = new Set(state.lus.map((lu) => lu.device_id));
   if (deviceIds.has(registration.name) || state.lus.some((lu) => lu.id === registration.name)) {
     throw new ControllerError("ALREADY_EXISTS", `a device or LU named ${registration.name} exists already; devices are ${[...deviceIds].join(", ")}`);
@@ -72,7 +56,6 @@ export function checkRegistration(state: StoreState__Output, registration: Exter
   if (state.external_devices.length >= externalDevicesMax) {
     throw new ControllerError("LIMIT", `the cluster already has ${externalDevicesMax} external devices, the most it may hold`);
   }
-  return uri;
 }
 
 /** The extent size an external LU is cut into: the one asked for, else the cluster's. */
@@ -90,7 +73,6 @@ export function extentSizeFor(state: StoreState__Output, asked: number): number 
 export function planExternalDevice(
   state: StoreState__Output,
   registration: ExternalRegistration,
-  uri: ExternalUri,
   probe: ExternalProbe,
 ): { lu: LogicalUnit; device: ExternalDevice } {
   const extentSizeBytes = extentSizeFor(state, registration.extentSizeBytes);
@@ -103,7 +85,7 @@ export function planExternalDevice(
     );
   }
   const index = state.lus.reduce((highest, lu) => Math.max(highest, lu.index + 1), 0);
-  const luName = uri.exportName === "" ? defaultExportLuName : uri.exportName;
+  const luName = probe.exportName === "" ? defaultExportLuName : probe.exportName;
   const lu: LogicalUnit = {
     index,
     id: `${registration.name}:${luName}`,

@@ -1,41 +1,29 @@
 /**
  * `device add-external` against the world: the registration is checked
- * (external-devices.ts), then the server is asked for its export's size over
- * NBD, and only then does the store change. Also the devices as the console
- * shows them, external ones among them.
+ * (external-devices.ts), then the device is asked to probe the server's
+ * export (the controller has no data path: it never opens NBD itself), and
+ * only then does the store change. Also the devices as the console shows
+ * them, external ones among them.
  */
 import assert from "node:assert/strict";
-import { NbdClient } from "@switchyard/nbd";
 import type { DeviceStatus, StoreState, StoreState__Output } from "@switchyard/proto";
 import { areasTotal, freeAreaCount, usedAreaMaps } from "./allocation.js";
-import { ControllerError } from "./errors.js";
-import { checkRegistration, checkRemoval, externalProbeTimeoutMs, planExternalDevice, type ExternalProbe, type ExternalRegistration, type ExternalUri } from "./external-devices.js";
+import { checkRegistration, checkRemoval, planExternalDevice, type ExternalProbe, type ExternalRegistration } from "./external-devices.js";
 
 export type { ExternalRegistration } from "./external-devices.js";
 
-/** Connects to the server as an apparatus will, and reads what it serves. */
-async function probeExternal(registration: ExternalRegistration, uri: ExternalUri): Promise<ExternalProbe> {
-  let client: NbdClient;
-  try {
-    client = await NbdClient.connect({ ...uri, timeoutMs: externalProbeTimeoutMs });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ControllerError("FAILED_PRECONDITION", `cannot reach ${registration.nbdUri} for device ${registration.name}: ${reason}; is the NBD server running?`, { cause: error });
-  }
-  const probe = { sizeBytes: client.sizeBytes, readOnly: client.readOnly };
-  await client.close();
-  return probe;
-}
+/** Asks the device what the export `nbdUri` serves; refuses with a ControllerError. */
+export type ExportProbe = (registration: ExternalRegistration) => Promise<ExternalProbe>;
 
 /**
  * The store with the external device added (the next generation, so every
  * apparatus loads a table that lists its LU), and the device as the console
  * shows it. Nothing is written here: the caller writes the state.
  */
-export async function addExternalDevice(state: StoreState__Output, registration: ExternalRegistration): Promise<{ state: StoreState; device: DeviceStatus }> {
-  const uri = checkRegistration(state, registration);
-  const probe = await probeExternal(registration, uri);
-  const { lu, device } = planExternalDevice(state, registration, uri, probe);
+export async function addExternalDevice(state: StoreState__Output, registration: ExternalRegistration, probeExport: ExportProbe): Promise<{ state: StoreState; device: DeviceStatus }> {
+  checkRegistration(state, registration);
+  const probe = await probeExport(registration);
+  const { lu, device } = planExternalDevice(state, registration, probe);
   const next: StoreState = { ...state, generation: state.generation + 1, lus: [...state.lus, lu], external_devices: [...state.external_devices, device] };
   const extentSizeBytes = Number(lu.extent_size_bytes);
   const areas = Math.floor(probe.sizeBytes / extentSizeBytes);

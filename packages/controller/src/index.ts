@@ -3,7 +3,7 @@
  * devices and apparatuses only through their gRPC services.
  */
 export { ClusterController, apparatusLeaseMsDefault, leaseMsDefault, volumesMax } from "./cluster-controller.js";
-export { callTimeoutMs, copyTimeoutMs, grpcDevicePort, scrubTimeoutMs, type DevicePort } from "./device-port.js";
+export { callTimeoutMs, externalProbeCallTimeoutMs, grpcDevicePort, scrubTimeoutMs, type DevicePort } from "./device-port.js";
 export { grpcApparatusPort, type ApparatusPort, type ApparatusPortFactory } from "./apparatus-port.js";
 export { isSilence, refusalMessage } from "./call-errors.js";
 export type { ApparatusEndpoint, ClusterControllerOptions } from "./cluster-controller.js";

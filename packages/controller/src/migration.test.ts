@@ -1,12 +1,13 @@
 // Goal: the migration engine moves each pending extent once, in order,
 // persists its progress table after each, keeps under its rate limit, stops
 // after the extent in hand when cancelled, marks a failed extent and stops,
-// and leaves a migration whose lease was lost running for the next controller.
+// and leaves a migration whose lease was lost running for the next controller;
+// a volume move (a migration of one extent) shows its changes as its phases.
 // Method: MigrationRun with effects that record calls, on a fake clock.
 import { describe, expect, it } from "vitest";
 import type { ChangeInfo, CopyProgressRow, JournalEntry } from "@switchyard/proto";
 import { ControllerError } from "./errors.js";
-import { MigrationRun, type MigrationEffects } from "./migration.js";
+import { MigrationRun, type DeviceMirrorEffects, type MigrationEffects } from "./migration.js";
 import { stepAttemptsMax, stepRetryPauseMs } from "./migration-retry.js";
 
 const extentBytes = 4 * 1024 * 1024;
@@ -152,3 +153,39 @@ describe("MigrationRun", () => {
   });
 });
 
+
+describe("a volume move (a migration of one extent)", () => {
+  it("shows its changes as its phases, mirror, copy, switch, with their reports and fences, and the destination in its summary", async () => {
+    const effects = new Recorder();
+    const changed: string[] = [];
+    const move = { ...entry(1), change_id: "move-8-abc", kind: "move", summary: "move extent 0 of v from lu0:0 to lu1" };
+    const mirrors: DeviceMirrorEffects = {
+      change: (kind, volume, extents) => {
+        changed.push(kind);
+        const startedAtMs = effects.nowMs;
+        effects.nowMs += 10;
+        const info: ChangeInfo = {
+          id: `${kind}-1`, state: "CHANGE_STATE_COMMITTED", started_at_ms: startedAtMs, ended_at_ms: effects.nowMs,
+          reports: [{ phase: "hold", apparatus_id: "a0", ok: true, message: "", elapsed_ms: 1 }], fenced: kind === "mirror" ? ["a1"] : [],
+        };
+        const rows = extents.map((extent) => ({ volume, extent_index: extent, mirror_area_index: 7 }));
+        return Promise.resolve({ info, rows });
+      },
+      startMirror: (row) => Promise.resolve({ volume: row.volume ?? "", extentIndex: row.extent_index ?? 0, watermarkBytes: 0, synced: false, failure: "" }),
+      listMirrors: () => {
+        effects.nowMs += 30;
+        return Promise.resolve({ reports: [{ volume: "v", extentIndex: 0, watermarkBytes: extentBytes, synced: true, failure: "" }], progress: 1 });
+      },
+      placement: () => Promise.resolve({ luId: "lu0", areaIndex: 0, mirror: { luId: "lu1", areaIndex: 7 } }),
+    };
+    const run = new MigrationRun(move, extentBytes, Object.assign(effects, { mirrors }));
+    await run.run();
+    expect(changed).toEqual(["mirror", "switch"]);
+    const info = run.info();
+    expect(info.state).toBe("CHANGE_STATE_COMMITTED");
+    expect(info.summary).toBe("move extent 0 of v from lu0:0 to lu1:7");
+    expect(info.phases?.map((phase) => [phase.phase, phase.elapsed_ms])).toEqual([["mirror", 10], ["copy", 30], ["switch", 10]]);
+    expect(info.reports?.map((report) => report.phase)).toEqual(["mirror hold", "switch hold"]);
+    expect(info.fenced).toEqual(["a1"]);
+  });
+});

@@ -1,6 +1,7 @@
 /**
  * Online migration of a volume's extents to another LU (claims 5, 14, 17),
- * while hosts go on. When a device of ours has the sources, the copy runs
+ * while hosts go on. `volume move` is a migration of one extent, run by
+ * this same engine (DESIGN.md "Online migration": one copy engine). When a device of ours has the sources, the copy runs
  * in mirror state (mirrored-copy.ts: that device mirrors and copies, onto its
  * own LU or an external device's, and changes switch batches); off an
  * external device each extent moves by one change whose copy the controller
@@ -65,6 +66,35 @@ export function planMigration(state: StoreState__Output, request: MigrationReque
     throw new ControllerError("NO_SPACE", `${target.id} has ${free} free area${free === 1 ? "" : "s"}; moving ${rows.length} extents of ${volume.name} needs ${rows.length}: free some, or migrate fewer with --extents`);
   }
   return { rows, extentSizeBytes: volume.extent_size_bytes, targetLuId: target.id };
+}
+
+/**
+ * The row a `volume move` of one extent starts with: the checks and messages
+ * a move always had (an extent out of range, an LU unknown or with areas of
+ * another size, an extent already there).
+ */
+export function planMoveMigration(state: StoreState__Output, name: string, extentIndex: number, toLuId: string): { rows: CopyProgressRow[]; extentSizeBytes: number; targetLuId: string } {
+  const volume = state.volumes.find((candidate) => candidate.name === name);
+  if (volume?.extents === null || volume === undefined) throw new ControllerError("NOT_FOUND", `no volume ${name}`);
+  const extentCount = volume.extents.lu_index.length;
+  if (!Number.isInteger(extentIndex) || extentIndex < 0 || extentIndex >= extentCount) {
+    throw new ControllerError("OUT_OF_RANGE", `volume ${name} has extents 0 to ${extentCount - 1}, not ${extentIndex}`);
+  }
+  const target = requireLu(state, toLuId);
+  const sourceArea = volume.extents.area_index[extentIndex] ?? 0;
+  if (volume.extents.lu_index[extentIndex] === target.index) {
+    throw new ControllerError("FAILED_PRECONDITION", `extent ${extentIndex} of ${name} is already on ${target.id} (area ${sourceArea})`);
+  }
+  if ((volume.extents.mirror_lu_index_plus_one[extentIndex] ?? 0) !== 0) {
+    throw new ControllerError("FAILED_PRECONDITION", `extent ${extentIndex} of ${name} is being moved already (a migration has it in mirror state)`);
+  }
+  return planMigration(state, { volume: name, toLuId, firstExtent: extentIndex, endExtent: extentIndex + 1, rateBytesPerSecond: 0 });
+}
+
+/** A move's summary, with the destination area once the mirror change has taken it. */
+export function moveSummary(row: CopyProgressRow, destinationKnown: boolean): string {
+  const destination = destinationKnown ? `${row.destination_lu_id ?? ""}:${row.destination_area_index ?? 0}` : row.destination_lu_id ?? "";
+  return `move extent ${row.extent_index ?? 0} of ${row.volume ?? ""} from ${row.source_lu_id ?? ""}:${row.source_area_index ?? 0} to ${destination}`;
 }
 
 /** The device's part of a copy in mirror state (mirrored-copy.ts); the rest comes from the migration. */
@@ -138,6 +168,11 @@ export class MigrationRun {
   private async runMirrored(mirrors: DeviceMirrorEffects): Promise<void> {
     const copy = new MirroredCopy(this.entry.copy_progress, this.id, Number(this.entry.rate_bytes_per_second ?? 0), this.extentSizeBytes, {
       ...mirrors,
+      change: async (kind, volume, extents, toLuId) => {
+        const changed = await mirrors.change(kind, volume, extents, toLuId);
+        this.recordStep(kind, changed.info);
+        return changed;
+      },
       persist: () => this.effects.persist(this.entry),
       sleep: (ms) => this.effects.sleep(ms),
       now: () => this.effects.now(),
@@ -175,11 +210,35 @@ export class MigrationRun {
 
   private async moveOnce(row: CopyProgressRow): Promise<void> {
     const { info, destinationAreaIndex } = await this.effects.moveExtent(row.volume ?? "", row.extent_index ?? 0, row.destination_lu_id ?? "");
+    this.recordStep("move", info);
     if (info.state !== "CHANGE_STATE_COMMITTED") throw new Error(`its move ${info.id ?? ""} did not commit: ${info.message ?? ""}`);
     row.state = "done";
     row.destination_area_index = destinationAreaIndex;
     row.watermark_bytes = this.extentSizeBytes;
     this.movedBytes += this.extentSizeBytes;
+  }
+
+  /**
+   * A `volume move` shows the changes it ran as its own phases (mirror, the
+   * device's copy between them, switch), with their reports and fences, so
+   * that it prints as one change did; a migration of many extents does not
+   * (its progress table says more, and its changes are journaled each).
+   */
+  private recordStep(kind: string, info: ChangeInfo): void {
+    if (this.entry.kind !== "move") return;
+    const phases = (this.entry.phases ??= []);
+    const reports = (this.entry.reports ??= []);
+    const startedAtMs = Number(info.started_at_ms ?? 0);
+    const endedAtMs = Number(info.ended_at_ms ?? 0);
+    const previous = phases.at(-1);
+    if (kind === "switch" && previous?.phase === "mirror") {
+      const copyStartMs = Number(previous.started_at_ms ?? 0) + (previous.elapsed_ms ?? 0);
+      phases.push({ phase: "copy", started_at_ms: copyStartMs, elapsed_ms: Math.max(0, startedAtMs - copyStartMs) });
+    }
+    phases.push({ phase: kind, started_at_ms: startedAtMs, elapsed_ms: Math.max(0, endedAtMs - startedAtMs) });
+    for (const report of info.reports ?? []) reports.push({ ...report, phase: `${kind} ${report.phase ?? ""}` });
+    const fenced = (this.entry.fenced ??= []);
+    for (const apparatusId of info.fenced ?? []) if (!fenced.includes(apparatusId)) fenced.push(apparatusId);
   }
 
   /** Sleeps until this run's average rate is back under the limit. */
@@ -199,7 +258,9 @@ export class MigrationRun {
    * successor, still running the migration, does not share.
    */
   private async finish(state: "CHANGE_STATE_COMMITTED" | "CHANGE_STATE_CANCELLED" | "CHANGE_STATE_FAILED", message: string): Promise<void> {
-    const ended = { state, message, ended_at_ms: Math.round(this.effects.now()) };
+    const [row] = this.entry.copy_progress;
+    const summary = this.entry.kind === "move" && row !== undefined ? moveSummary(row, row.state === "done") : this.entry.summary;
+    const ended = { state, message, summary, ended_at_ms: Math.round(this.effects.now()) };
     await this.effects.persist({ ...this.entry, ...ended });
     Object.assign(this.entry, ended);
   }

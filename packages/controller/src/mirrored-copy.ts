@@ -9,9 +9,12 @@
  *    holds its writes only for the switch, not for a copy;
  * 4. cancel or failure: a change takes the extents still copying out of
  *    mirror state, back on their sources alone.
- * The progress table (rows with destination, watermark and state) is
- * persisted after every change and, while copies run, every
- * `progressPersistIntervalMs`.
+ * The copy progress table has one owner per column: the rows (source,
+ * destination, state) are the controller's, persisted in the journal after
+ * every change; the watermarks are the device's, which makes them durable
+ * with its flushes and saves them itself (mirrors.json). A row's
+ * watermark_bytes is the device's last report, for display only: nothing
+ * resumes from it.
  */
 import type { ChangeInfo, CopyProgressRow, ExtentRow } from "@switchyard/proto";
 import { ControllerError } from "./errors.js";
@@ -45,8 +48,6 @@ export const switchWaitMaxMs = 500;
 export const mirrorPollWaitMs = 200;
 /** The pause before asking again when the device did not answer. */
 export const mirrorPollRetryMs = 20;
-/** How often running copies' watermarks are written to the journal. */
-export const progressPersistIntervalMs = 1_000;
 /** How long the device may stay unreachable (a restart) before the migration fails. */
 export const deviceAbsenceMaxMs = 60_000;
 
@@ -94,7 +95,6 @@ export class MirroredCopy {
   private readonly synced = new Set<CopyProgressRow>();
   /** When the oldest extent in `synced` was found in sync. */
   private syncedSinceMs = 0;
-  private lastPersistMs: number;
   private deviceLostSinceMs: number | undefined = undefined;
   /** The device's progress count at the last answer: the next ask waits for it to rise. */
   private progressSeen = 0;
@@ -105,9 +105,7 @@ export class MirroredCopy {
     private readonly rateBytesPerSecond: number,
     private readonly extentSizeBytes: number,
     private readonly effects: MirrorEffects,
-  ) {
-    this.lastPersistMs = effects.now();
-  }
+  ) {}
 
   /** Copies and switches every row not done; "cancelled" when asked to stop. Throws MigrationFailure. */
   async run(): Promise<"done" | "cancelled"> {
@@ -121,7 +119,6 @@ export class MirroredCopy {
       if (this.rowsIn("copying").length === 0) return "done";
       await this.poll();
       await this.switchSynced();
-      if (this.effects.now() - this.lastPersistMs >= progressPersistIntervalMs) await this.persist();
     }
   }
 
@@ -280,7 +277,6 @@ export class MirroredCopy {
   }
 
   private async persist(): Promise<void> {
-    this.lastPersistMs = this.effects.now();
     await this.effects.persist();
   }
 }

@@ -7,7 +7,6 @@
 import * as grpc from "@grpc/grpc-js";
 import {
   loadGrpc,
-  type CopyAreaResponse__Output,
   type DeviceClient,
   type FenceResponse__Output,
   type Inventory__Output,
@@ -180,22 +179,12 @@ describe("deviceServiceHandlers", () => {
     expect((await call<StoreSnapshot__Output>((callback) => client.ReadStore({}, callback))).sequence).toBe(sequence);
   });
 
-  it("registers keys, fences, and copies areas with validated indexes", async () => {
+  it("registers keys and fences", async () => {
     const { epoch } = await call<Lease__Output>((callback) => client.AcquireLease({ candidate_id: "c1", lease_ms: 1000 }, callback));
     await call<RegisterKeyResponse__Output>((callback) => client.RegisterKey({ epoch, apparatus_id: "a1", registration_key: "k1" }, callback));
     expect(device.isAllowed("k1")).toBe(true);
     await call<FenceResponse__Output>((callback) => client.Fence({ epoch, apparatus_id: "a1" }, callback));
     expect(device.isAllowed("k1")).toBe(false);
-    await device.lu("lu0").write(3 * mebibyte, Buffer.alloc(mebibyte, 9), false);
-    const copy = { epoch, source_lu_id: "lu0", source_area_index: 3, destination_lu_id: "lu1", destination_area_index: 0, offset_bytes: 0, length_bytes: mebibyte };
-    expect(await call<CopyAreaResponse__Output>((callback) => client.CopyArea(copy, callback))).toEqual({ copied_bytes: mebibyte });
-    const into = Buffer.alloc(mebibyte);
-    await device.lu("lu1").read(0, into);
-    expect(into.every((byte) => byte === 9)).toBe(true);
-    await expect(call<CopyAreaResponse__Output>((callback) => client.CopyArea({ ...copy, destination_area_index: 16 }, callback)))
-      .rejects.toMatchObject({ code: grpc.status.OUT_OF_RANGE, details: "lu1 has areas 0..15, not 16" });
-    await expect(call<CopyAreaResponse__Output>((callback) => client.CopyArea({ ...copy, source_lu_id: "lu7" }, callback)))
-      .rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
     await expect(call<FenceResponse__Output>((callback) => client.Fence({ epoch: epoch + 1, apparatus_id: "a1" }, callback)))
       .rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
   });
@@ -209,6 +198,7 @@ describe("deviceServiceHandlers", () => {
       LEASE_NOT_HELD: grpc.status.FAILED_PRECONDITION,
       DEVICE_FOLDER_CONFLICT: grpc.status.FAILED_PRECONDITION,
       MIRROR_NOT_IN_SYNC: grpc.status.FAILED_PRECONDITION,
+      EXTERNAL_UNREACHABLE: grpc.status.FAILED_PRECONDITION,
       STALE_SEQUENCE: grpc.status.ABORTED,
       STALE_GENERATION: grpc.status.FAILED_PRECONDITION,
       LIMIT_EXCEEDED: grpc.status.RESOURCE_EXHAUSTED,

@@ -1,7 +1,7 @@
 /**
  * The gRPC Device service over a StorageDevice: inventory, the arbiter's
- * lease, the configuration store, fencing by registration keys, and copy
- * offload. Every handler validates, delegates to the device, and maps the
+ * lease, the configuration store, fencing by registration keys, the
+ * mirrors (the copy engine) and the probe of external NBD exports. Every handler validates, delegates to the device, and maps the
  * device's typed errors to gRPC status codes in one switch (grpcStatusOf).
  */
 import * as grpc from "@grpc/grpc-js";
@@ -10,6 +10,7 @@ import type { LeaseState } from "./arbiter.js";
 import { DeviceError, InvalidArgumentError } from "./errors.js";
 import type { StorageDevice } from "./storage-device.js";
 import type { MirrorStatus } from "./device-mirrors.js";
+import { probeNbdExport } from "./nbd-probe.js";
 
 /** The full name of the service, for health checks. */
 export const deviceServiceName = "switchyard.v1.Device";
@@ -43,6 +44,7 @@ export function grpcStatusOf(error: DeviceError): grpc.status {
     case "DEVICE_FOLDER_CONFLICT":
     case "STALE_GENERATION":
     case "MIRROR_NOT_IN_SYNC":
+    case "EXTERNAL_UNREACHABLE": // start the server, or fix its export, first
       return grpc.status.FAILED_PRECONDITION;
     case "STALE_SEQUENCE":
       return grpc.status.ABORTED;
@@ -113,17 +115,10 @@ export function deviceServiceHandlers(device: StorageDevice, options: DeviceServ
       await device.saveRegistrations();
       return {};
     }),
-    CopyArea: unary(async (request) => ({
-      copied_bytes: await device.copyArea({
-        epoch: request.epoch,
-        sourceLuId: request.source_lu_id,
-        sourceAreaIndex: request.source_area_index,
-        destinationLuId: request.destination_lu_id,
-        destinationAreaIndex: request.destination_area_index,
-        offsetBytes: request.offset_bytes,
-        lengthBytes: request.length_bytes,
-      }),
-    })),
+    ProbeNbdExport: unary(async (request) => {
+      const probe = await probeNbdExport(request.nbd_uri);
+      return { size_bytes: probe.sizeBytes, read_only: probe.readOnly, export_name: probe.exportName };
+    }),
     RenewRegistration: unary((request) => {
       const status = device.registrationStatus(request.apparatus_id, request.registration_key);
       return { status: status === "granted" ? "REGISTRATION_STATUS_GRANTED" : status === "fenced" ? "REGISTRATION_STATUS_FENCED" : "REGISTRATION_STATUS_UNKNOWN" };

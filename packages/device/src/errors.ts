@@ -35,7 +35,9 @@ export type DeviceErrorCode =
   /** The object was closed, or failed earlier and must be reopened. */
   | "CLOSED"
   /** A commit would switch an extent to a mirror destination that does not hold all its bytes. */
-  | "MIRROR_NOT_IN_SYNC";
+  | "MIRROR_NOT_IN_SYNC"
+  /** An NBD server the device was asked to open (an external device) could not be reached or refused the export. */
+  | "EXTERNAL_UNREACHABLE";
 
 export class DeviceError extends Error {
   readonly code: DeviceErrorCode;

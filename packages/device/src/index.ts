@@ -39,7 +39,6 @@ export {
 } from "./arbiter.js";
 export {
   StorageDevice,
-  type CopyAreaRequest,
   type DeviceCreateOptions,
   type DeviceOpenOptions,
   type LogicalUnitInventory,
@@ -52,6 +51,7 @@ export {
   storeFileName,
   storeRetriesMax,
 } from "./storage-device.js";
+export { mirrorChunkBytes, mirrorCopiesMax } from "./device-mirrors.js";
 export { deviceServiceHandlers, deviceServiceName, grpcStatusOf, type DeviceServiceOptions } from "./device-service.js";
 export { logicalUnitExports, toNbdError } from "./lu-exports.js";
 export {

@@ -100,34 +100,6 @@ describe.each([true, false])("LogicalUnit (synchronous small I/O: %s)", (synchro
     expect(all.subarray(4096 + lengthBytes).equals(pattern(lu.sizeBytes, 1).subarray(4096 + lengthBytes))).toBe(true);
   });
 
-  it("copies ranges of several chunks to another LU and within one LU", async () => {
-    const source = await createLu("lu0");
-    const destination = await createLu("lu1");
-    const lengthBytes = 2 * ioChunkSizeBytes + 777;
-    await source.write(mebibyte, pattern(lengthBytes, 5), false);
-    await source.copy(mebibyte, destination, 4 * mebibyte, lengthBytes);
-    await source.copy(mebibyte, source, 5 * mebibyte, lengthBytes);
-    for (const [lu, offset] of [[destination, 4 * mebibyte], [source, 5 * mebibyte]] as const) {
-      const into = Buffer.alloc(lengthBytes);
-      await lu.read(offset, into);
-      expect(into.equals(pattern(lengthBytes, 5))).toBe(true);
-    }
-    await expect(source.copy(0, source, 1000, 4096)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
-  });
-
-  it("copies without a flush of the whole LU: the copy's own writes are durable, dirty pages elsewhere stay dirty", async () => {
-    const source = await createLu("lu0");
-    const destination = await createLu("lu1");
-    await source.write(0, pattern(mebibyte, 9), false);
-    const flush = vi.spyOn(destination, "flush");
-    await source.copy(0, destination, 2 * mebibyte, mebibyte);
-    expect(flush).not.toHaveBeenCalled();
-    const into = Buffer.alloc(mebibyte);
-    await destination.read(2 * mebibyte, into);
-    expect(into.equals(pattern(mebibyte, 9))).toBe(true);
-    await expect(destination.writeThrough(8 * mebibyte - 10, Buffer.alloc(20))).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
-  });
-
   it("refuses ranges past the end or not in whole bytes, and changes nothing", async () => {
     const lu = await createLu();
     await expect(lu.read(lu.sizeBytes - 10, Buffer.alloc(11))).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
@@ -135,8 +107,6 @@ describe.each([true, false])("LogicalUnit (synchronous small I/O: %s)", (synchro
     await expect(lu.write(-1, Buffer.alloc(1), false)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     await expect(lu.read(0.5, Buffer.alloc(1))).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     await expect(lu.writeZeroes(lu.sizeBytes - 1, 2, { fua: false, noHole: false })).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
-    const other = await createLu("lu1", mebibyte);
-    await expect(lu.copy(0, other, 0, 2 * mebibyte)).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
     expect(() => lu.areaOffsetBytes(8)).toThrow(expect.objectContaining({ code: "OUT_OF_RANGE" }));
     await lu.read(lu.sizeBytes, Buffer.alloc(0));
     expect(fs.statSync(lu.path).size).toBe(lu.sizeBytes);

@@ -36,29 +36,13 @@ export const extentSizeDefaultBytes = 4 << 20;
  * areas (inventory) at most 2 MiB.
  */
 export const luSizeMaxBytes = 2 ** 44;
-/** Chunk of writeZeroes and copy: large enough for sequential speed, small enough to share the disk. */
+/** Chunk of writeZeroes and scrub: large enough for sequential speed, small enough to share the disk. */
 export const ioChunkSizeBytes = 1 << 20;
-/**
- * A copy's piece: each is one durable (O_DSYNC) write, so fewer, larger
- * pieces wait for the disk fewer times. On this machine's disk, 64 MiB copied
- * with O_DSYNC went at about 990 MiB/s in 1 MiB writes and 1610 MiB/s in
- * 4 MiB ones (8 MiB: no better), so a default 4 MiB area is one write.
- */
-export const copyChunkSizeBytes = 4 << 20;
 /**
  * Request objects kept for reuse per LU: above any sane number of I/Os in
  * flight (NBD in-flight limit times connections); extra ones are garbage.
  */
 export const requestsPooledMax = 1024;
-/**
- * Copy buffers kept for reuse. A fresh copyChunkSizeBytes buffer per copy is
- * external memory, which V8 answers with full garbage collections: during
- * back-to-back moves of 4 MiB extents the device spent about 80 ms of every
- * second in GC, pausing the event loop that serves host I/O. Two: one copy in
- * flight, and one of a second (deposed or migrating) controller.
- */
-export const copyBuffersPooledMax = 2;
-
 assert.ok(extentSizeMinBytes <= extentSizeDefaultBytes && extentSizeDefaultBytes <= extentSizeMaxBytes);
 assert.ok(luSizeMaxBytes / extentSizeMinBytes <= 2 ** 32, "area indexes must fit uint32");
 assert.ok(Number.isSafeInteger(luSizeMaxBytes + extentSizeMaxBytes));
@@ -66,18 +50,6 @@ assert.ok(ioChunkSizeBytes <= extentSizeMinBytes);
 
 /** Shared, never written: the source of every writeZeroes. */
 const zeroChunk = Buffer.alloc(ioChunkSizeBytes);
-/** Idle copy buffers, each copyChunkSizeBytes long (copyBuffersPooledMax). */
-const copyBuffers: Buffer[] = [];
-
-function takeCopyBuffer(): Buffer {
-  return copyBuffers.pop() ?? Buffer.allocUnsafe(copyChunkSizeBytes);
-}
-
-function returnCopyBuffer(buffer: Buffer): void {
-  assert.equal(buffer.length, copyChunkSizeBytes);
-  if (copyBuffers.length < copyBuffersPooledMax) copyBuffers.push(buffer);
-}
-
 /** Takes the I/O that touches a mirrored area (device-mirrors.ts). */
 export interface IoInterceptor {
   /** Takes a write, or undefined to leave it to the LU. */
@@ -239,8 +211,6 @@ export class LogicalUnit implements BlockIo, LuAreas {
   private interceptor: IoInterceptor | undefined = undefined;
   private readonly readValve: SyncIoValve;
   private readonly writeValve: SyncIoValve;
-  /** A second descriptor opened O_DSYNC on first use, for writes that must be durable on their own (writeThrough). */
-  private throughFd: Promise<number> | undefined;
   /** Built once per LU: no closure per I/O. */
   readonly direct: BlockIo;
   /** write and writeDirect as values, for writeZeroes to go through one or the other. */
@@ -491,7 +461,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
   async scrub(offsetBytes: number, lengthBytes: number): Promise<number> {
     this.checkOpen();
     this.checkRange(offsetBytes, lengthBytes);
-    const chunk = Buffer.allocUnsafe(Math.min(copyChunkSizeBytes, lengthBytes));
+    const chunk = Buffer.allocUnsafe(Math.min(ioChunkSizeBytes, lengthBytes));
     let zeroedBytes = 0;
     for (let doneBytes = 0; doneBytes < lengthBytes; doneBytes += ioChunkSizeBytes) {
       const piece = chunk.subarray(0, Math.min(ioChunkSizeBytes, lengthBytes - doneBytes));
@@ -503,68 +473,6 @@ export class LogicalUnit implements BlockIo, LuAreas {
     return zeroedBytes;
   }
 
-  /**
-   * Copies `lengthBytes` from this LU to `destination` (possibly this LU) in
-   * bounded chunks, for copy offload (claim 14). Not durable by itself: the
-   * caller flushes the destination before it records progress.
-   */
-  async copy(sourceOffsetBytes: number, destination: LogicalUnit, destinationOffsetBytes: number,
-    lengthBytes: number): Promise<void> {
-    this.checkOpen();
-    this.checkRange(sourceOffsetBytes, lengthBytes);
-    destination.checkRange(destinationOffsetBytes, lengthBytes);
-    // Chunks go front to back, so overlapping ranges would copy copied bytes.
-    if (destination === this && sourceOffsetBytes < destinationOffsetBytes + lengthBytes &&
-      destinationOffsetBytes < sourceOffsetBytes + lengthBytes && lengthBytes > 0) {
-      throw new InvalidArgumentError(
-        `${this.id}: copy of ${lengthBytes} bytes from ${sourceOffsetBytes} to ${destinationOffsetBytes} overlaps itself`,
-      );
-    }
-    const chunk = takeCopyBuffer();
-    try {
-      for (let doneBytes = 0; doneBytes < lengthBytes; doneBytes += chunk.length) {
-        const piece = chunk.subarray(0, Math.min(chunk.length, lengthBytes - doneBytes));
-        await this.read(sourceOffsetBytes + doneBytes, piece);
-        await destination.writeThrough(destinationOffsetBytes + doneBytes, piece);
-      }
-    } finally {
-      returnCopyBuffer(chunk);
-    }
-  }
-
-  /**
-   * Writes `data` durably by itself (O_DSYNC): unlike write and flush, it
-   * makes no other write of the file durable, so a copy does not make the
-   * kernel write back every dirty page of the LU while hosts write elsewhere
-   * in it (a host write to a page under writeback waits for it).
-   */
-  async writeThrough(offsetBytes: number, data: Buffer): Promise<void> {
-    this.checkOpen();
-    this.checkRange(offsetBytes, data.length);
-    this.throughFd ??= fsCall<number>((callback) => {
-      fs.open(this.path, fs.constants.O_RDWR | fs.constants.O_DSYNC, callback);
-    });
-    const fd = await this.throughFd.catch((error: unknown) => {
-      this.throughFd = undefined;
-      throw ioError(`opening ${this.path} for durable writes`, error);
-    });
-    this.inFlightCount += 1;
-    try {
-      for (let doneBytes = 0; doneBytes < data.length;) {
-        const written = await fsCall<number>((callback) => {
-          fs.write(fd, data, doneBytes, data.length - doneBytes, offsetBytes + doneBytes, callback);
-        }).catch((error: unknown) => {
-          throw ioError(`durable write of ${data.length} bytes at ${offsetBytes} to ${this.id}`, error);
-        });
-        if (written === 0) throw new DeviceError("IO_FAILED", `${this.id}: a durable write to ${this.path} wrote nothing`);
-        doneBytes += written;
-      }
-    } finally {
-      this.inFlightCount -= 1;
-      if (this.inFlightCount === 0 && this.closing !== undefined) this.closing();
-    }
-  }
-
   /** Waits for I/O in flight, makes it durable, and closes the file. Later calls fail with CLOSED. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -573,12 +481,10 @@ export class LogicalUnit implements BlockIo, LuAreas {
       await new Promise<void>((resolve) => { this.closing = resolve; });
     }
     await Promise.allSettled([this.flushRunning, this.flushNext]);
-    const throughFd = await this.throughFd?.catch(() => undefined);
     try {
       if (this.failure === undefined) await fsCall((callback) => { fs.fdatasync(this.fd, callback); });
     } finally {
       await fsCall((callback) => { fs.close(this.fd, callback); });
-      if (throughFd !== undefined) await fsCall((callback) => { fs.close(throughFd, callback); });
     }
   }
 

@@ -122,6 +122,7 @@ function nbdErrnoOf(error: DeviceError): NbdErrorCode {
     case "DEVICE_CORRUPT":
     case "DEVICE_FOLDER_CONFLICT":
     case "IO_FAILED":
+    case "EXTERNAL_UNREACHABLE":
       return "EIO";
     default: {
       const unhandled: never = error.code;

@@ -196,25 +196,6 @@ describe("StorageDevice", () => {
     await expect(open()).rejects.toMatchObject({ code: "DEVICE_CORRUPT" });
   });
 
-  it("copies between areas durably, and validates the areas and range", async () => {
-    const device = await open();
-    const { epoch } = await device.arbiter.acquire("c1", "", 1000, 0);
-    const data = Buffer.alloc(mebibyte, 0x17);
-    await device.lu("lu0").write(2 * mebibyte, data, false);
-    const request = { epoch, sourceLuId: "lu0", sourceAreaIndex: 2, destinationLuId: "lu1", destinationAreaIndex: 9, offsetBytes: 4096, lengthBytes: mebibyte - 4096 };
-    expect(await device.copyArea(request)).toBe(mebibyte - 4096);
-    const into = Buffer.alloc(mebibyte);
-    await device.lu("lu1").read(9 * mebibyte, into);
-    expect(into.subarray(0, 4096).every((byte) => byte === 0)).toBe(true);
-    expect(into.subarray(4096).every((byte) => byte === 0x17)).toBe(true);
-    await expect(device.copyArea({ ...request, destinationAreaIndex: 16 })).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
-    await expect(device.copyArea({ ...request, lengthBytes: mebibyte })).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
-    await expect(device.copyArea({ ...request, lengthBytes: 0 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
-    await expect(device.copyArea({ ...request, sourceLuId: "lu9" })).rejects.toMatchObject({ code: "NOT_FOUND" });
-    await expect(device.copyArea({ ...request, destinationLuId: "lu0", destinationAreaIndex: 2 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
-    await expect(device.copyArea({ ...request, epoch: epoch + 1 })).rejects.toMatchObject({ code: "LEASE_NOT_HELD" });
-  });
-
   it("publishes its NBD address in the store's LU list", async () => {
     const device = await open();
     const sequence = device.readStore().sequence;

@@ -26,7 +26,6 @@ import {
   LeaseNotHeldError,
   LimitExceededError,
   NotFoundError,
-  OutOfRangeError,
   StaleEpochError,
   ioError,
 } from "./errors.js";
@@ -71,17 +70,6 @@ export interface LogicalUnitInventory {
   readonly extentSizeBytes: number;
   readonly areasTotal: number;
   readonly areasFree: number;
-}
-
-export interface CopyAreaRequest {
-  readonly epoch: number;
-  readonly sourceLuId: string;
-  readonly sourceAreaIndex: number;
-  readonly destinationLuId: string;
-  readonly destinationAreaIndex: number;
-  /** Within the area. */
-  readonly offsetBytes: number;
-  readonly lengthBytes: number;
 }
 
 /** What device.json records. */
@@ -391,32 +379,6 @@ export class StorageDevice {
 
   isAllowed(key: string): boolean {
     return this.apparatusByKey.has(key);
-  }
-
-  /**
-   * Copies bytes between two areas of this device (copy offload, claim 14)
-   * and makes them durable before returning, since the caller records copy
-   * progress next. Returns the bytes copied.
-   */
-  async copyArea(request: CopyAreaRequest): Promise<number> {
-    this.checkEpoch(request.epoch);
-    const source = this.lu(request.sourceLuId);
-    const destination = this.lu(request.destinationLuId);
-    const sourceAreaBytes = source.areaOffsetBytes(request.sourceAreaIndex);
-    const destinationAreaBytes = destination.areaOffsetBytes(request.destinationAreaIndex);
-    const { offsetBytes, lengthBytes } = request;
-    if (!Number.isSafeInteger(offsetBytes) || !Number.isSafeInteger(lengthBytes) || offsetBytes < 0 || lengthBytes <= 0) {
-      throw new InvalidArgumentError(`copy of ${lengthBytes} bytes at ${offsetBytes}: need a positive length and an offset >= 0`);
-    }
-    if (offsetBytes + lengthBytes > this.extentSizeBytes) {
-      throw new OutOfRangeError(`copy of ${lengthBytes} bytes at ${offsetBytes} ends past the area size ${this.extentSizeBytes}`);
-    }
-    if (source === destination && request.sourceAreaIndex === request.destinationAreaIndex) {
-      throw new InvalidArgumentError(`copy from ${source.id} area ${request.sourceAreaIndex} to itself`);
-    }
-    // The copy's writes are durable one by one (writeThrough): no flush of the whole destination LU.
-    await source.copy(sourceAreaBytes + offsetBytes, destination, destinationAreaBytes + offsetBytes, lengthBytes);
-    return lengthBytes;
   }
 
   /**

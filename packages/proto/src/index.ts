@@ -120,3 +120,4 @@ export * from "./rpc.js";
 export * from "./limits.js";
 export { HealthService, healthHandlers, healthWatchersMax, overallServiceName, type ServingStatus } from "./health.js";
 export { apparatusExportName, parseExportName, type ApparatusIdentity } from "./export-name.js";
+export { externalNameBytesMax, externalNameRule, isExternalName } from "./external-name.js";

@@ -145,7 +145,12 @@ describe("moves under host I/O", () => {
     expect(result.violations).toEqual([]);
   });
 
-  it("are caught losing writes when Hold holds nothing (a planted bug)", async () => {
+  // Skipped since `volume move` copies in mirror state (every write reaches both areas until the commit
+  // that ends the mirror): a Hold that holds nothing now loses a write only if apparatuses disagree on the
+  // extent's area for the instant between their Applies, which this load does not reliably hit. The
+  // checker's own check stays in drain.integration.test.ts (drain-early); a planted copy-engine bug (a
+  // chunk copied without holding its writes) is what should replace this one.
+  it.skip("are caught losing writes when Hold holds nothing (a planted bug)", async () => {
     const result = await withLiveVolume([], (appliance, clients) => movesUnderLoad(appliance, clients), ["--test-fault", "hold-nothing"]);
     for (const move of result.moveResults) expect(move.exitCode, describeResult(move)).toBe(0);
     expect(result.violations.length).toBeGreaterThan(0);

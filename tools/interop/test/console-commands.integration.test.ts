@@ -175,10 +175,10 @@ describe("switchyard console commands", () => {
     expect(updates.length).toBeGreaterThanOrEqual(1);
     const last = updates.at(-1);
     expect(isRecord(last) ? [last.id, last.state] : undefined).toEqual([id, "committed"]);
-    expect(isRecord(last) ? records(last.phases, "phases").map((phase) => phase.phase) : undefined).toEqual(["hold", "copy", "apply", "commit", "release"]);
+    expect(isRecord(last) ? records(last.phases, "phases").map((phase) => phase.phase) : undefined).toEqual(["mirror", "copy", "switch"]);
     const human = await appliance.cli(["change", "watch", String(id)]);
     assertSucceeded(human);
-    expect(human.stdout).toMatch(new RegExp(`${String(id)}\\s+committed\\s+phases: hold \\d+ ms, copy`));
+    expect(human.stdout).toMatch(new RegExp(`${String(id)}\\s+committed\\s.*phases: mirror \\d+ ms, copy \\d+ ms, switch \\d+ ms`));
     assertOneLineFailure(await appliance.cli(["change", "watch", "nosuch"]), 2, /no change nosuch/);
   });
 

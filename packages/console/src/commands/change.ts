@@ -109,11 +109,14 @@ export const volumeMove: Command = {
   summary: "move one extent of a volume to another LU while hosts do I/O",
   help: `Usage: switchyard volume move NAME --extent I --to LU|DEVICE:LU [--dir DIR | --endpoint HOST:PORT] [--json]
 
-Copies virtual extent I to a free area of LU while writes to that extent are
-held (reads go on), switches every apparatus to the new area, and frees the
-old one. Within one device the device copies; onto or off an external device
-(switchyard device add-external) the controller streams the bytes. Prints the change with its phases and each apparatus's reports;
-exits 1 if the change was aborted.
+Moves virtual extent I to a free area of LU while hosts do I/O, as a
+migration of one extent: a change puts it in mirror state, the device copies
+it in 1 MiB chunks (a write waits only while the chunk it touches is being
+copied; writes below the copy go to both areas), and a change switches every
+apparatus to the new area and frees the old one. Onto or off an external
+device (switchyard device add-external) the device copies over NBD. Prints
+the move with its phases (mirror, copy, switch) and each apparatus's reports;
+exits 1 if it did not complete (the extent then stays where it was).
 
 Options:
   --extent I            the extent's index (0 is the first 4 MiB with default extents)
@@ -214,10 +217,13 @@ function copyProgress(change: ChangeInfo__Output, nowMs: number): string {
 /** One line of `change watch`: the state, where the change is, its reports so far, and a bar when it copies. */
 function watchLine(change: ChangeInfo__Output): string {
   const where = change.message === "" ? "" : ` (${change.message})`;
-  if (change.total_bytes > 0) return `${stateWord(change.state)}${where}  ${copyProgress(change, Date.now())}`;
   const done = change.phases.filter((phase) => phase.elapsed_ms > 0 || change.state !== "CHANGE_STATE_RUNNING").map((phase) => `${phase.phase} ${phase.elapsed_ms} ms`);
   const fenced = change.fenced.length > 0 ? `  fenced: ${change.fenced.join(", ")}` : "";
-  return `${stateWord(change.state)}${where}  phases: ${done.join(", ") || "none yet"}  reports: ${change.reports.length}${fenced}`;
+  const phases = `phases: ${done.join(", ") || "none yet"}  reports: ${change.reports.length}${fenced}`;
+  if (change.total_bytes === 0) return `${stateWord(change.state)}${where}  ${phases}`;
+  // A migration has no phases of its own; a move (a migration of one extent) has its changes' and its copy's.
+  const copied = `${stateWord(change.state)}${where}  ${copyProgress(change, Date.now())}`;
+  return change.phases.length === 0 ? copied : `${copied}  ${phases}`;
 }
 
 /** Prints the change at every update until it ends (JSON lines with `json`); its exit code: 0 when it committed. */

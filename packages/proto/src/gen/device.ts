@@ -5,8 +5,6 @@ import type { AcquireLeaseRequest as _switchyard_v1_AcquireLeaseRequest, Acquire
 import type { ApparatusRecord as _switchyard_v1_ApparatusRecord, ApparatusRecord__Output as _switchyard_v1_ApparatusRecord__Output } from './switchyard/v1/ApparatusRecord.js';
 import type { CommitDeltaRequest as _switchyard_v1_CommitDeltaRequest, CommitDeltaRequest__Output as _switchyard_v1_CommitDeltaRequest__Output } from './switchyard/v1/CommitDeltaRequest.js';
 import type { ConfigurationTable as _switchyard_v1_ConfigurationTable, ConfigurationTable__Output as _switchyard_v1_ConfigurationTable__Output } from './switchyard/v1/ConfigurationTable.js';
-import type { CopyAreaRequest as _switchyard_v1_CopyAreaRequest, CopyAreaRequest__Output as _switchyard_v1_CopyAreaRequest__Output } from './switchyard/v1/CopyAreaRequest.js';
-import type { CopyAreaResponse as _switchyard_v1_CopyAreaResponse, CopyAreaResponse__Output as _switchyard_v1_CopyAreaResponse__Output } from './switchyard/v1/CopyAreaResponse.js';
 import type { CopyProgressRow as _switchyard_v1_CopyProgressRow, CopyProgressRow__Output as _switchyard_v1_CopyProgressRow__Output } from './switchyard/v1/CopyProgressRow.js';
 import type { DeviceClient as _switchyard_v1_DeviceClient, DeviceDefinition as _switchyard_v1_DeviceDefinition } from './switchyard/v1/Device.js';
 import type { DifferenceTable as _switchyard_v1_DifferenceTable, DifferenceTable__Output as _switchyard_v1_DifferenceTable__Output } from './switchyard/v1/DifferenceTable.js';
@@ -28,6 +26,8 @@ import type { LogicalUnitInventory as _switchyard_v1_LogicalUnitInventory, Logic
 import type { Mirror as _switchyard_v1_Mirror, Mirror__Output as _switchyard_v1_Mirror__Output } from './switchyard/v1/Mirror.js';
 import type { PhaseReport as _switchyard_v1_PhaseReport, PhaseReport__Output as _switchyard_v1_PhaseReport__Output } from './switchyard/v1/PhaseReport.js';
 import type { PhaseTiming as _switchyard_v1_PhaseTiming, PhaseTiming__Output as _switchyard_v1_PhaseTiming__Output } from './switchyard/v1/PhaseTiming.js';
+import type { ProbeNbdExportRequest as _switchyard_v1_ProbeNbdExportRequest, ProbeNbdExportRequest__Output as _switchyard_v1_ProbeNbdExportRequest__Output } from './switchyard/v1/ProbeNbdExportRequest.js';
+import type { ProbeNbdExportResponse as _switchyard_v1_ProbeNbdExportResponse, ProbeNbdExportResponse__Output as _switchyard_v1_ProbeNbdExportResponse__Output } from './switchyard/v1/ProbeNbdExportResponse.js';
 import type { ReadStoreRequest as _switchyard_v1_ReadStoreRequest, ReadStoreRequest__Output as _switchyard_v1_ReadStoreRequest__Output } from './switchyard/v1/ReadStoreRequest.js';
 import type { RegisterKeyRequest as _switchyard_v1_RegisterKeyRequest, RegisterKeyRequest__Output as _switchyard_v1_RegisterKeyRequest__Output } from './switchyard/v1/RegisterKeyRequest.js';
 import type { RegisterKeyResponse as _switchyard_v1_RegisterKeyResponse, RegisterKeyResponse__Output as _switchyard_v1_RegisterKeyResponse__Output } from './switchyard/v1/RegisterKeyResponse.js';
@@ -59,8 +59,6 @@ export interface ProtoGrpcType {
       ChangeState: EnumTypeDefinition
       CommitDeltaRequest: MessageTypeDefinition<_switchyard_v1_CommitDeltaRequest, _switchyard_v1_CommitDeltaRequest__Output>
       ConfigurationTable: MessageTypeDefinition<_switchyard_v1_ConfigurationTable, _switchyard_v1_ConfigurationTable__Output>
-      CopyAreaRequest: MessageTypeDefinition<_switchyard_v1_CopyAreaRequest, _switchyard_v1_CopyAreaRequest__Output>
-      CopyAreaResponse: MessageTypeDefinition<_switchyard_v1_CopyAreaResponse, _switchyard_v1_CopyAreaResponse__Output>
       CopyProgressRow: MessageTypeDefinition<_switchyard_v1_CopyProgressRow, _switchyard_v1_CopyProgressRow__Output>
       Device: SubtypeConstructor<typeof grpc.Client, _switchyard_v1_DeviceClient> & { service: _switchyard_v1_DeviceDefinition }
       DifferenceTable: MessageTypeDefinition<_switchyard_v1_DifferenceTable, _switchyard_v1_DifferenceTable__Output>
@@ -82,6 +80,8 @@ export interface ProtoGrpcType {
       Mirror: MessageTypeDefinition<_switchyard_v1_Mirror, _switchyard_v1_Mirror__Output>
       PhaseReport: MessageTypeDefinition<_switchyard_v1_PhaseReport, _switchyard_v1_PhaseReport__Output>
       PhaseTiming: MessageTypeDefinition<_switchyard_v1_PhaseTiming, _switchyard_v1_PhaseTiming__Output>
+      ProbeNbdExportRequest: MessageTypeDefinition<_switchyard_v1_ProbeNbdExportRequest, _switchyard_v1_ProbeNbdExportRequest__Output>
+      ProbeNbdExportResponse: MessageTypeDefinition<_switchyard_v1_ProbeNbdExportResponse, _switchyard_v1_ProbeNbdExportResponse__Output>
       ReadStoreRequest: MessageTypeDefinition<_switchyard_v1_ReadStoreRequest, _switchyard_v1_ReadStoreRequest__Output>
       RegisterKeyRequest: MessageTypeDefinition<_switchyard_v1_RegisterKeyRequest, _switchyard_v1_RegisterKeyRequest__Output>
       RegisterKeyResponse: MessageTypeDefinition<_switchyard_v1_RegisterKeyResponse, _switchyard_v1_RegisterKeyResponse__Output>

@@ -4,8 +4,6 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AcquireLeaseRequest as _switchyard_v1_AcquireLeaseRequest, AcquireLeaseRequest__Output as _switchyard_v1_AcquireLeaseRequest__Output } from '../../switchyard/v1/AcquireLeaseRequest.js';
 import type { CommitDeltaRequest as _switchyard_v1_CommitDeltaRequest, CommitDeltaRequest__Output as _switchyard_v1_CommitDeltaRequest__Output } from '../../switchyard/v1/CommitDeltaRequest.js';
-import type { CopyAreaRequest as _switchyard_v1_CopyAreaRequest, CopyAreaRequest__Output as _switchyard_v1_CopyAreaRequest__Output } from '../../switchyard/v1/CopyAreaRequest.js';
-import type { CopyAreaResponse as _switchyard_v1_CopyAreaResponse, CopyAreaResponse__Output as _switchyard_v1_CopyAreaResponse__Output } from '../../switchyard/v1/CopyAreaResponse.js';
 import type { EnrollRequest as _switchyard_v1_EnrollRequest, EnrollRequest__Output as _switchyard_v1_EnrollRequest__Output } from '../../switchyard/v1/EnrollRequest.js';
 import type { EnrollResponse as _switchyard_v1_EnrollResponse, EnrollResponse__Output as _switchyard_v1_EnrollResponse__Output } from '../../switchyard/v1/EnrollResponse.js';
 import type { FenceRequest as _switchyard_v1_FenceRequest, FenceRequest__Output as _switchyard_v1_FenceRequest__Output } from '../../switchyard/v1/FenceRequest.js';
@@ -16,6 +14,8 @@ import type { Lease as _switchyard_v1_Lease, Lease__Output as _switchyard_v1_Lea
 import type { ListMirrorsRequest as _switchyard_v1_ListMirrorsRequest, ListMirrorsRequest__Output as _switchyard_v1_ListMirrorsRequest__Output } from '../../switchyard/v1/ListMirrorsRequest.js';
 import type { ListMirrorsResponse as _switchyard_v1_ListMirrorsResponse, ListMirrorsResponse__Output as _switchyard_v1_ListMirrorsResponse__Output } from '../../switchyard/v1/ListMirrorsResponse.js';
 import type { Mirror as _switchyard_v1_Mirror, Mirror__Output as _switchyard_v1_Mirror__Output } from '../../switchyard/v1/Mirror.js';
+import type { ProbeNbdExportRequest as _switchyard_v1_ProbeNbdExportRequest, ProbeNbdExportRequest__Output as _switchyard_v1_ProbeNbdExportRequest__Output } from '../../switchyard/v1/ProbeNbdExportRequest.js';
+import type { ProbeNbdExportResponse as _switchyard_v1_ProbeNbdExportResponse, ProbeNbdExportResponse__Output as _switchyard_v1_ProbeNbdExportResponse__Output } from '../../switchyard/v1/ProbeNbdExportResponse.js';
 import type { ReadStoreRequest as _switchyard_v1_ReadStoreRequest, ReadStoreRequest__Output as _switchyard_v1_ReadStoreRequest__Output } from '../../switchyard/v1/ReadStoreRequest.js';
 import type { RegisterKeyRequest as _switchyard_v1_RegisterKeyRequest, RegisterKeyRequest__Output as _switchyard_v1_RegisterKeyRequest__Output } from '../../switchyard/v1/RegisterKeyRequest.js';
 import type { RegisterKeyResponse as _switchyard_v1_RegisterKeyResponse, RegisterKeyResponse__Output as _switchyard_v1_RegisterKeyResponse__Output } from '../../switchyard/v1/RegisterKeyResponse.js';
@@ -49,15 +49,6 @@ export interface DeviceClient extends grpc.Client {
   commitDelta(argument: _switchyard_v1_CommitDeltaRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
   commitDelta(argument: _switchyard_v1_CommitDeltaRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
   commitDelta(argument: _switchyard_v1_CommitDeltaRequest, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
-  
-  CopyArea(argument: _switchyard_v1_CopyAreaRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
-  CopyArea(argument: _switchyard_v1_CopyAreaRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
-  CopyArea(argument: _switchyard_v1_CopyAreaRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
-  CopyArea(argument: _switchyard_v1_CopyAreaRequest, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
-  copyArea(argument: _switchyard_v1_CopyAreaRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
-  copyArea(argument: _switchyard_v1_CopyAreaRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
-  copyArea(argument: _switchyard_v1_CopyAreaRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
-  copyArea(argument: _switchyard_v1_CopyAreaRequest, callback: grpc.requestCallback<_switchyard_v1_CopyAreaResponse__Output>): grpc.ClientUnaryCall;
   
   Enroll(argument: _switchyard_v1_EnrollRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
   Enroll(argument: _switchyard_v1_EnrollRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
@@ -94,6 +85,15 @@ export interface DeviceClient extends grpc.Client {
   listMirrors(argument: _switchyard_v1_ListMirrorsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_ListMirrorsResponse__Output>): grpc.ClientUnaryCall;
   listMirrors(argument: _switchyard_v1_ListMirrorsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ListMirrorsResponse__Output>): grpc.ClientUnaryCall;
   listMirrors(argument: _switchyard_v1_ListMirrorsRequest, callback: grpc.requestCallback<_switchyard_v1_ListMirrorsResponse__Output>): grpc.ClientUnaryCall;
+  
+  ProbeNbdExport(argument: _switchyard_v1_ProbeNbdExportRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ProbeNbdExportResponse__Output>): grpc.ClientUnaryCall;
+  ProbeNbdExport(argument: _switchyard_v1_ProbeNbdExportRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_ProbeNbdExportResponse__Output>): grpc.ClientUnaryCall;
+  ProbeNbdExport(argument: _switchyard_v1_ProbeNbdExportRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ProbeNbdExportResponse__Output>): grpc.ClientUnaryCall;
+  ProbeNbdExport(argument: _switchyard_v1_ProbeNbdExportRequest, callback: grpc.requestCallback<_switchyard_v1_ProbeNbdExportResponse__Output>): grpc.ClientUnaryCall;
+  probeNbdExport(argument: _switchyard_v1_ProbeNbdExportRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ProbeNbdExportResponse__Output>): grpc.ClientUnaryCall;
+  probeNbdExport(argument: _switchyard_v1_ProbeNbdExportRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_ProbeNbdExportResponse__Output>): grpc.ClientUnaryCall;
+  probeNbdExport(argument: _switchyard_v1_ProbeNbdExportRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ProbeNbdExportResponse__Output>): grpc.ClientUnaryCall;
+  probeNbdExport(argument: _switchyard_v1_ProbeNbdExportRequest, callback: grpc.requestCallback<_switchyard_v1_ProbeNbdExportResponse__Output>): grpc.ClientUnaryCall;
   
   ReadStore(argument: _switchyard_v1_ReadStoreRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_StoreSnapshot__Output>): grpc.ClientUnaryCall;
   ReadStore(argument: _switchyard_v1_ReadStoreRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_StoreSnapshot__Output>): grpc.ClientUnaryCall;
@@ -174,8 +174,6 @@ export interface DeviceHandlers extends grpc.UntypedServiceImplementation {
   
   CommitDelta: grpc.handleUnaryCall<_switchyard_v1_CommitDeltaRequest__Output, _switchyard_v1_WriteStoreResponse>;
   
-  CopyArea: grpc.handleUnaryCall<_switchyard_v1_CopyAreaRequest__Output, _switchyard_v1_CopyAreaResponse>;
-  
   Enroll: grpc.handleUnaryCall<_switchyard_v1_EnrollRequest__Output, _switchyard_v1_EnrollResponse>;
   
   Fence: grpc.handleUnaryCall<_switchyard_v1_FenceRequest__Output, _switchyard_v1_FenceResponse>;
@@ -183,6 +181,8 @@ export interface DeviceHandlers extends grpc.UntypedServiceImplementation {
   GetInventory: grpc.handleUnaryCall<_switchyard_v1_GetInventoryRequest__Output, _switchyard_v1_Inventory>;
   
   ListMirrors: grpc.handleUnaryCall<_switchyard_v1_ListMirrorsRequest__Output, _switchyard_v1_ListMirrorsResponse>;
+  
+  ProbeNbdExport: grpc.handleUnaryCall<_switchyard_v1_ProbeNbdExportRequest__Output, _switchyard_v1_ProbeNbdExportResponse>;
   
   ReadStore: grpc.handleUnaryCall<_switchyard_v1_ReadStoreRequest__Output, _switchyard_v1_StoreSnapshot>;
   
@@ -205,11 +205,11 @@ export interface DeviceHandlers extends grpc.UntypedServiceImplementation {
 export interface DeviceDefinition extends grpc.ServiceDefinition {
   AcquireLease: MethodDefinition<_switchyard_v1_AcquireLeaseRequest, _switchyard_v1_Lease, _switchyard_v1_AcquireLeaseRequest__Output, _switchyard_v1_Lease__Output>
   CommitDelta: MethodDefinition<_switchyard_v1_CommitDeltaRequest, _switchyard_v1_WriteStoreResponse, _switchyard_v1_CommitDeltaRequest__Output, _switchyard_v1_WriteStoreResponse__Output>
-  CopyArea: MethodDefinition<_switchyard_v1_CopyAreaRequest, _switchyard_v1_CopyAreaResponse, _switchyard_v1_CopyAreaRequest__Output, _switchyard_v1_CopyAreaResponse__Output>
   Enroll: MethodDefinition<_switchyard_v1_EnrollRequest, _switchyard_v1_EnrollResponse, _switchyard_v1_EnrollRequest__Output, _switchyard_v1_EnrollResponse__Output>
   Fence: MethodDefinition<_switchyard_v1_FenceRequest, _switchyard_v1_FenceResponse, _switchyard_v1_FenceRequest__Output, _switchyard_v1_FenceResponse__Output>
   GetInventory: MethodDefinition<_switchyard_v1_GetInventoryRequest, _switchyard_v1_Inventory, _switchyard_v1_GetInventoryRequest__Output, _switchyard_v1_Inventory__Output>
   ListMirrors: MethodDefinition<_switchyard_v1_ListMirrorsRequest, _switchyard_v1_ListMirrorsResponse, _switchyard_v1_ListMirrorsRequest__Output, _switchyard_v1_ListMirrorsResponse__Output>
+  ProbeNbdExport: MethodDefinition<_switchyard_v1_ProbeNbdExportRequest, _switchyard_v1_ProbeNbdExportResponse, _switchyard_v1_ProbeNbdExportRequest__Output, _switchyard_v1_ProbeNbdExportResponse__Output>
   ReadStore: MethodDefinition<_switchyard_v1_ReadStoreRequest, _switchyard_v1_StoreSnapshot, _switchyard_v1_ReadStoreRequest__Output, _switchyard_v1_StoreSnapshot__Output>
   RegisterKey: MethodDefinition<_switchyard_v1_RegisterKeyRequest, _switchyard_v1_RegisterKeyResponse, _switchyard_v1_RegisterKeyRequest__Output, _switchyard_v1_RegisterKeyResponse__Output>
   RenewLease: MethodDefinition<_switchyard_v1_RenewLeaseRequest, _switchyard_v1_Lease, _switchyard_v1_RenewLeaseRequest__Output, _switchyard_v1_Lease__Output>
