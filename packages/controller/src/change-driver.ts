@@ -14,8 +14,14 @@ export type PhaseAnswer = { readonly ok: boolean; readonly message: string } | u
 export interface ChangeEffects {
   /** Never rejects; undefined when the apparatus could not be reached (the phase timeout decides). */
   send(phase: MessagePhase, apparatusId: string): Promise<PhaseAnswer>;
+  /** One try of the copy or the commit; rejects when it failed. */
   effect(effect: EffectKind): Promise<void>;
-  fence(apparatusId: string): void;
+  /** Whether an effect's failure was silence (it may still have happened) rather than a refusal. */
+  isSilence(error: unknown): boolean;
+  /** The stored table's generation, to tell whether a commit whose answer was lost took place. */
+  storedGeneration(): Promise<number>;
+  /** Has the device refuse the apparatus's I/O (claim 3); resolves once the device has recorded it. */
+  fence(apparatusId: string): Promise<void>;
   /** Called after every step of the core, to follow the change as it goes (the phase log). */
   stepped?(): void;
 }
@@ -78,13 +84,32 @@ export function driveChange(run: ChangeRun, effects: ChangeEffects, scheduler: S
               execute(run.onEffect(command.effect, true, "", scheduler.now()));
             },
             (error: unknown) => {
-              execute(run.onEffect(command.effect, false, error instanceof Error ? error.message : String(error), scheduler.now()));
+              execute(run.onEffect(command.effect, false, messageOf(error), scheduler.now(), effects.isSilence(error)));
             },
           );
           return;
-        case "fence":
-          effects.fence(command.apparatusId);
+        case "check-commit":
+          effects.storedGeneration().then(
+            (generation) => {
+              execute(run.onStoredGeneration(generation, scheduler.now()));
+            },
+            () => {
+              execute(run.onStoredGeneration(undefined, scheduler.now()));
+            },
+          );
           return;
+        case "fence": {
+          const apparatusId = command.apparatusId;
+          effects.fence(apparatusId).then(
+            () => {
+              execute(run.onFenced(apparatusId, true, "", scheduler.now()));
+            },
+            (error: unknown) => {
+              execute(run.onFenced(apparatusId, false, messageOf(error), scheduler.now()));
+            },
+          );
+          return;
+        }
         case "finished":
           cancelTimer?.();
           cancelTimer = undefined;
@@ -94,4 +119,8 @@ export function driveChange(run: ChangeRun, effects: ChangeEffects, scheduler: S
     };
     execute(run.start(scheduler.now()));
   });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

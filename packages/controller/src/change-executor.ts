@@ -5,7 +5,6 @@
  * the change journal. One change at a time: the caller serializes.
  */
 import { randomBytes } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   type ChangeInfo,
   type ChangeState,
@@ -95,12 +94,15 @@ export class ChangeExecutor {
   async run(plan: ChangePlan, epoch: number): Promise<ChangeInfo> {
     const changeId = `${plan.kind}-${plan.baseGeneration + 1}-${randomBytes(3).toString("hex")}`;
     const range = this.options.controlRange();
-    const run = new ChangeRun(changeId, range.map((peer) => peer.id), this.options.phaseTimeoutMs, plan.copy !== undefined);
+    const run = new ChangeRun(changeId, range.map((peer) => peer.id), this.options.phaseTimeoutMs, plan.copy !== undefined, {
+      // claim 3: a fenced apparatus stops serving a lease after the device refuses its renewals (contact-lease.ts).
+      fenceWaitMs: this.options.apparatusLeaseMs,
+      commit: { baseGeneration: plan.baseGeneration, generation: plan.baseGeneration + 1, outcomeWaitMs: commitOutcomeWaitMs, retryPauseMs: commitRetryPauseMs },
+    });
     const startedAtMs = nowMs();
     this.running.set(changeId, { run, plan, epoch, startedAtMs });
     const peers = new Map(range.map((peer) => [peer.id, peer]));
     let committed: JournalEntry | undefined;
-    const fences: Promise<void>[] = [];
     const log = this.options.logger === undefined ? undefined : new ChangePhaseLog(this.options.logger, run, { kind: plan.kind, summary: plan.summary, epoch, baseGeneration: plan.baseGeneration });
     const ports: ChangeEffects = {
       stepped: () => log?.stepped(),
@@ -110,27 +112,24 @@ export class ChangeExecutor {
           await this.copy(plan);
           return;
         }
-        if (fences.length > 0) {
-          // claim 3: commit only once every fenced apparatus has stopped serving
-          // the old mapping: the device refuses its renewals, and a lease later
-          // its own lease has run out (contact-lease.ts in the apparatus).
-          await Promise.all(fences);
-          await sleep(this.options.apparatusLeaseMs);
-        }
         committed = this.entry(changeId, plan, run, epoch, startedAtMs, "CHANGE_STATE_COMMITTED", "");
         // claim 1 / DESIGN step 3: the commit point is this one store write.
         // claim 2: it carries the diff, so its cost does not grow with the
         // table; the store refuses it unless the stored generation is still
         // the plan's base. It also carries earlier changes' final records.
-        await this.carryingWaiting((earlier) => this.commit({ diff: plan.diff, journal_entry: committed, earlier_journal_entries: earlier }, plan));
+        // The core waits out fences first and tries again when no answer came.
+        await this.carryingWaiting((earlier) => this.options.commitDelta({ diff: plan.diff, journal_entry: committed, earlier_journal_entries: earlier }));
       },
-      fence: (apparatusId) => {
-        const fenced = this.options.fence(apparatusId, epoch);
-        // A fence after the commit point has no commit to hold back: still say when it failed.
-        fenced.catch((error: unknown) => {
+      isSilence,
+      storedGeneration: () => this.options.storeGeneration(),
+      fence: async (apparatusId) => {
+        try {
+          await this.options.fence(apparatusId, epoch);
+        } catch (error: unknown) {
+          // Before the commit point the core aborts for it; after it, there is no commit to hold back: still say so.
           process.emitWarning(`change ${changeId}: the device did not record the fencing of ${apparatusId}: ${String(error)}`);
-        });
-        fences.push(fenced);
+          throw error;
+        }
       },
     };
     const decorate = this.options.decoratePorts;
@@ -197,31 +196,6 @@ export class ChangeExecutor {
   close(): void {
     clearTimeout(this.finalRecordTimer);
     this.finalRecordTimer = undefined;
-  }
-
-  /**
-   * The commit point. When the device does not answer (it crashed, say), the
-   * record may still have been made durable: aborting then would put the
-   * apparatuses back on the old mapping while the store holds the new one,
-   * and a later load of the table would lose every write made meanwhile. So
-   * the store is asked which happened, and the commit tried again while it
-   * did not, until the device answers or `commitOutcomeWaitMs` passes.
-   */
-  private async commit(delta: StoreDelta, plan: ChangePlan): Promise<void> {
-    const deadlineMs = nowMs() + commitOutcomeWaitMs;
-    for (;;) {
-      try {
-        await this.options.commitDelta(delta);
-        return;
-      } catch (error) {
-        const generation = await this.options.storeGeneration().catch(() => undefined);
-        if (generation === Number(plan.diff.generation)) return;
-        // A table that moved on without this change, or a refusal (a stale epoch, say): it did not commit.
-        if (generation !== undefined && generation !== plan.baseGeneration) throw error;
-        if (!isSilence(error) || nowMs() > deadlineMs) throw error;
-        await sleep(commitRetryPauseMs);
-      }
-    }
   }
 
   /** Rewrites (or appends) the change's journal entry with its final phases, and any waiting; best effort, the commit already stands. */

@@ -7,6 +7,15 @@
  *
  * hold -> (copy) -> apply -> commit -> release -> committed
  *   any refusal or failure before commit -> abort -> release -> aborted
+ * The commit phase has steps of its own, all timed by the core:
+ *   fence wait: when the change fenced anyone, the commit waits until the
+ *     device has recorded every fence and then one apparatus lease more, by
+ *     when each fenced apparatus has stopped serving the old mapping;
+ *   commit: one store write; a refusal aborts;
+ *   check: when the write got no answer it may still have landed, so the
+ *     stored generation is read: the new one means committed, the base one
+ *     (or no answer) means try again after a pause, until the outcome wait
+ *     has passed; anything else aborts.
  * Abort flips every apparatus back but keeps its holds; only when all have
  * flipped back does Release let held writes run, on the old areas, so that
  * no apparatus still reading a new area misses them.
@@ -22,6 +31,8 @@ export type Outcome = "committed" | "aborted";
 export type Command =
   | { readonly kind: "send"; readonly phase: MessagePhase; readonly apparatusIds: readonly string[] }
   | { readonly kind: "effect"; readonly effect: EffectKind }
+  /** Read the stored generation: whether a commit whose answer was lost took place. */
+  | { readonly kind: "check-commit" }
   | { readonly kind: "fence"; readonly apparatusId: string; readonly phase: MessagePhase }
   | { readonly kind: "finished"; readonly outcome: Outcome; readonly message: string };
 
@@ -40,6 +51,24 @@ export interface ReportRecord {
 }
 
 type State = MessagePhase | EffectKind | "done";
+/** Where the commit phase is (see the header). */
+type CommitStep = "fence-wait" | "writing" | "checking" | "pausing";
+
+/** The commit's own timing; without it a commit that gets no answer aborts. */
+export interface CommitTiming {
+  readonly baseGeneration: number;
+  readonly generation: number;
+  /** How long a commit whose answer was lost is asked about and tried again. */
+  readonly outcomeWaitMs: number;
+  /** Pause between those tries. */
+  readonly retryPauseMs: number;
+}
+
+export interface ChangeRunOptions {
+  /** After the device has recorded the last fence, how long the commit waits more: one apparatus lease (default 0). */
+  readonly fenceWaitMs?: number;
+  readonly commit?: CommitTiming;
+}
 
 export class ChangeRun {
   readonly changeId: string;
@@ -54,13 +83,31 @@ export class ChangeRun {
   private awaiting = new Set<string>();
   private phaseStartedMs = 0;
   private failure = "";
+  private readonly fenceWaitMs: number;
+  private readonly commitTiming: CommitTiming | undefined;
+  /** Fences sent and not yet recorded by the device, and when the last one was. */
+  private readonly fencesPending = new Set<string>();
+  private lastFenceRecordedMs = 0;
+  private fenceFailure = "";
+  private commitStep: CommitStep = "fence-wait";
+  private commitDeadlineMs = 0;
+  private pauseUntilMs = 0;
+  private lastCommitError = "";
 
-  constructor(changeId: string, apparatusIds: readonly string[], phaseTimeoutMs: number, hasCopy: boolean) {
+  constructor(changeId: string, apparatusIds: readonly string[], phaseTimeoutMs: number, hasCopy: boolean, options: ChangeRunOptions = {}) {
     assert.ok(phaseTimeoutMs > 0);
+    const fenceWaitMs = options.fenceWaitMs ?? 0;
+    assert.ok(Number.isFinite(fenceWaitMs) && fenceWaitMs >= 0);
+    if (options.commit !== undefined) {
+      assert.equal(options.commit.generation, options.commit.baseGeneration + 1);
+      assert.ok(options.commit.retryPauseMs > 0 && options.commit.outcomeWaitMs >= 0);
+    }
     this.changeId = changeId;
     this.inRange = new Set(apparatusIds);
     this.phaseTimeoutMs = phaseTimeoutMs;
     this.hasCopy = hasCopy;
+    this.fenceWaitMs = fenceWaitMs;
+    this.commitTiming = options.commit;
   }
 
   get done(): boolean {
@@ -71,9 +118,13 @@ export class ChangeRun {
     return this.state;
   }
 
-  /** When onTick must be called next, if a phase waits on apparatuses. */
+  /** When onTick must be called next: a phase's timeout, the end of the fence wait, or the end of a pause between commits. */
   get deadlineMs(): number | undefined {
-    return this.awaiting.size > 0 ? this.phaseStartedMs + this.phaseTimeoutMs : undefined;
+    if (this.awaiting.size > 0) return this.phaseStartedMs + this.phaseTimeoutMs;
+    if (this.state !== "commit") return undefined;
+    if (this.commitStep === "pausing") return this.pauseUntilMs;
+    if (this.commitStep === "fence-wait" && this.fencesPending.size === 0) return this.lastFenceRecordedMs + this.fenceWaitMs;
+    return undefined;
   }
 
   start(nowMs: number): Command[] {
@@ -88,25 +139,52 @@ export class ChangeRun {
     return this.awaiting.size === 0 ? this.afterPhase(nowMs) : [];
   }
 
-  onEffect(effect: EffectKind, ok: boolean, message: string, nowMs: number): Command[] {
+  /** An effect's result; `silent` when it got no answer (it may still have happened). */
+  onEffect(effect: EffectKind, ok: boolean, message: string, nowMs: number, silent = false): Command[] {
     assert.equal(this.state, effect, `effect ${effect} reported in phase ${this.state}`);
+    if (effect === "commit") return this.afterCommitWrite(ok, message, silent, nowMs);
     this.endPhase(nowMs);
     if (!ok) {
       this.failure = `${effect} failed: ${message}`;
       return this.enterMessagePhase("abort", nowMs);
     }
-    return effect === "copy" ? this.enterMessagePhase("apply", nowMs) : this.enterMessagePhase("release", nowMs);
+    return this.enterMessagePhase("apply", nowMs);
   }
 
-  /** Phase timeout: whoever has not reported leaves the control range (claim 3). */
+  /** The device recorded (ok) or refused a fence this change sent. */
+  onFenced(apparatusId: string, ok: boolean, message: string, nowMs: number): Command[] {
+    if (!this.fencesPending.delete(apparatusId)) return [];
+    this.lastFenceRecordedMs = Math.max(this.lastFenceRecordedMs, nowMs);
+    if (!ok) this.fenceFailure ||= `the device did not record the fencing of ${apparatusId}: ${message}`;
+    if (this.state !== "commit" || this.commitStep !== "fence-wait" || this.fencesPending.size > 0) return [];
+    return this.afterFences(nowMs);
+  }
+
+  /** The stored generation, read after a commit got no answer; undefined if that read got none either. */
+  onStoredGeneration(generation: number | undefined, nowMs: number): Command[] {
+    const timing = this.commitTiming;
+    assert.ok(this.state === "commit" && this.commitStep === "checking" && timing !== undefined, `a stored generation in phase ${this.state}`);
+    if (generation === timing.generation) return this.committed(nowMs);
+    if (generation !== undefined && generation !== timing.baseGeneration) {
+      return this.commitFailed(`${this.lastCommitError} (the table moved on to generation ${generation} without this change)`, nowMs);
+    }
+    if (nowMs >= this.commitDeadlineMs) return this.commitFailed(this.lastCommitError, nowMs);
+    this.commitStep = "pausing";
+    this.pauseUntilMs = nowMs + timing.retryPauseMs;
+    return [];
+  }
+
+  /** Phase timeout: whoever has not reported leaves the control range (claim 3). Also the commit's own timers. */
   onTick(nowMs: number): Command[] {
     const deadline = this.deadlineMs;
     if (deadline === undefined || nowMs < deadline) return [];
+    if (this.state === "commit") return this.commitStep === "fence-wait" ? this.afterFences(nowMs) : this.writeCommit(nowMs);
     const phase = this.state as MessagePhase;
     const commands: Command[] = [];
     for (const apparatusId of this.awaiting) {
       this.inRange.delete(apparatusId);
       this.fenced.push(apparatusId);
+      this.fencesPending.add(apparatusId);
       this.reports.push({ phase, apparatusId, ok: false, message: `no report within ${this.phaseTimeoutMs} ms: fenced`, elapsedMs: nowMs - this.phaseStartedMs });
       commands.push({ kind: "fence", apparatusId, phase });
     }
@@ -122,7 +200,7 @@ export class ChangeRun {
         return this.hasCopy ? this.enterEffect("copy", nowMs) : this.enterMessagePhase("apply", nowMs);
       case "apply":
         if (this.failure !== "") return this.enterMessagePhase("abort", nowMs);
-        return this.enterEffect("commit", nowMs);
+        return this.enterCommit(nowMs);
       case "release":
         return this.failure === "" ? this.finish("committed", "", nowMs) : this.finish("aborted", this.failure, nowMs);
       case "abort":
@@ -147,6 +225,50 @@ export class ChangeRun {
     this.state = effect;
     this.phases.push({ phase: effect, startedAtMs: nowMs, endedAtMs: undefined });
     return [{ kind: "effect", effect }];
+  }
+
+  /**
+   * claim 3: the commit waits until every apparatus this change fenced has
+   * stopped serving the old mapping; claim 1 / DESIGN step 3: then the one
+   * store write that is the commit point.
+   */
+  private enterCommit(nowMs: number): Command[] {
+    this.state = "commit";
+    this.phases.push({ phase: "commit", startedAtMs: nowMs, endedAtMs: undefined });
+    this.commitStep = "fence-wait";
+    if (this.fenced.length === 0) return this.writeCommit(nowMs);
+    return this.fencesPending.size === 0 ? this.afterFences(nowMs) : [];
+  }
+
+  private afterFences(nowMs: number): Command[] {
+    if (this.fenceFailure !== "") return this.commitFailed(this.fenceFailure, nowMs);
+    return nowMs >= this.lastFenceRecordedMs + this.fenceWaitMs ? this.writeCommit(nowMs) : [];
+  }
+
+  private writeCommit(nowMs: number): Command[] {
+    if (this.commitStep === "fence-wait") this.commitDeadlineMs = nowMs + (this.commitTiming?.outcomeWaitMs ?? 0);
+    this.commitStep = "writing";
+    return [{ kind: "effect", effect: "commit" }];
+  }
+
+  private afterCommitWrite(ok: boolean, message: string, silent: boolean, nowMs: number): Command[] {
+    assert.equal(this.commitStep, "writing", `a commit result while ${this.commitStep}`);
+    if (ok) return this.committed(nowMs);
+    this.lastCommitError = message;
+    if (!silent || this.commitTiming === undefined) return this.commitFailed(message, nowMs);
+    this.commitStep = "checking";
+    return [{ kind: "check-commit" }];
+  }
+
+  private committed(nowMs: number): Command[] {
+    this.endPhase(nowMs);
+    return this.enterMessagePhase("release", nowMs);
+  }
+
+  private commitFailed(message: string, nowMs: number): Command[] {
+    this.endPhase(nowMs);
+    this.failure = `commit failed: ${message}`;
+    return this.enterMessagePhase("abort", nowMs);
   }
 
   private endPhase(nowMs: number): void {

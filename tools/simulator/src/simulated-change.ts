@@ -33,9 +33,10 @@ export interface ChangeContext {
   readonly epoch: number;
   readonly phaseTimeoutMs: number;
   /**
-   * How long the copy and the commit wait when the change fenced someone:
-   * until every fenced apparatus has surely stopped writing, under lease-only
-   * fencing (change-executor.ts waits one apparatus lease before the commit).
+   * How long the copy, and the commit after the last fence, wait when the
+   * change fenced someone: until every fenced apparatus has surely stopped
+   * writing, under lease-only fencing (the change core waits one apparatus
+   * lease before the commit, change-run.ts).
    */
   readonly copyWaitAfterFenceMs: number;
   readonly commitWaitAfterFenceMs: number;
@@ -78,7 +79,8 @@ export function worldScheduler(world: VirtualWorld): Scheduler {
  */
 export async function runChange(context: ChangeContext, plan: ChangePlan, changeId: string, range: readonly string[]): Promise<ChangeRecord> {
   const { world } = context;
-  const run = new ChangeRun(changeId, range, context.phaseTimeoutMs, plan.copy !== undefined);
+  // The core waits out the fenced apparatuses' leases before the commit (change-run.ts), as in production.
+  const run = new ChangeRun(changeId, range, context.phaseTimeoutMs, plan.copy !== undefined, { fenceWaitMs: context.commitWaitAfterFenceMs });
   const startedAtMs = world.nowMs;
   world.note(`change ${changeId} starts: ${plan.summary}; range ${range.join(",")}`);
   const result = await driveChange(run, {
@@ -89,9 +91,13 @@ export async function runChange(context: ChangeContext, plan: ChangePlan, change
         else reject(new Error(message));
       });
     }),
+    // Simulated failures are refusals: a commit is never left unanswered.
+    isSilence: () => false,
+    storedGeneration: () => Promise.resolve(context.store.generation),
     fence: (apparatusId) => {
       world.note(`fence ${apparatusId} in ${run.phase} of ${changeId}`);
       context.onFence(apparatusId);
+      return Promise.resolve();
     },
   }, worldScheduler(world));
   world.note(`change ${changeId} ${result.outcome}${result.message === "" ? "" : `: ${result.message}`}`);
@@ -114,7 +120,7 @@ function send(context: ChangeContext, plan: ChangePlan, changeId: string, phase:
 function effect(context: ChangeContext, plan: ChangePlan, kind: EffectKind, fencedSomeone: boolean, done: (ok: boolean, message: string) => void): void {
   const { random, effects } = context;
   const copying = kind === "copy";
-  const waitMs = fencedSomeone ? (copying ? context.copyWaitAfterFenceMs : context.commitWaitAfterFenceMs) : 0;
+  const waitMs = fencedSomeone && copying ? context.copyWaitAfterFenceMs : 0;
   const delayMs = waitMs + (copying ? random.between(effects.copyMinMs, effects.copyMaxMs) : random.between(effects.commitMinMs, effects.commitMaxMs));
   const fails = random.chance(copying ? effects.copyFailureProbability : effects.commitFailureProbability);
   context.world.schedule(delayMs, () => {

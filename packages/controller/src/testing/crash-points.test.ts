@@ -14,7 +14,12 @@ let events: string[] = [];
 
 function fakePorts(): ChangeEffects {
   return {
-    fence: (apparatusId) => events.push(`fence ${apparatusId}`),
+    fence: (apparatusId) => {
+      events.push(`fence ${apparatusId}`);
+      return Promise.resolve();
+    },
+    isSilence: () => false,
+    storedGeneration: () => Promise.resolve(0),
     send: (phase: MessagePhase, apparatusId: string) => {
       events.push(`${phase} ${apparatusId}`);
       return Promise.resolve({ ok: true, message: "" });
@@ -79,7 +84,7 @@ describe("crash points", () => {
 
   it("passes fences and other phases through untouched", async () => {
     const ports = decorated({ point: "after-apply", signal: "SIGKILL" });
-    ports.fence("a3");
+    await ports.fence("a3");
     await ports.send("hold", "a1");
     await ports.send("abort", "a3");
     expect(events).toEqual(["fence a3", "hold a1", "abort a3"]);

@@ -60,10 +60,7 @@ export function crashingPorts(crash: TestCrash): ChangePortsDecorator {
     const send = phase === undefined || victim === undefined ? forward : sendWithCrash(crash, phase, victim, forward);
     let holdSent = false;
     return {
-      stepped: () => ports.stepped?.(),
-      fence: (apparatusId) => {
-        ports.fence(apparatusId);
-      },
+      ...ports,
       send: (sent, apparatusId) => {
         // The first Hold message is the first thing a change sends: nothing has left yet.
         if (crash.point === "before-hold" && sent === "hold" && !holdSent) crashNow(crash, `before the Hold of ${change.changeId}`);
