@@ -346,7 +346,10 @@ export class ClusterController {
     });
     // Outside the queue: the move's own changes take their turns in it.
     await this.migrations.get(run.id)?.done;
-    return run.info();
+    const info = run.info();
+    if (info.state !== "CHANGE_STATE_RUNNING") return info;
+    // This controller lost its lease mid-move: the journal has the move, and its successor finishes it.
+    return { ...info, message: `${this.id} lost the controller lease; the next controller finishes the move: 'switchyard change show ${run.id}'` };
   }
 
   /** The journal entry of a migration or a move, with its copy progress table. */

@@ -176,7 +176,7 @@ describe("a volume move (a migration of one extent)", () => {
         effects.nowMs += 30;
         return Promise.resolve({ reports: [{ volume: "v", extentIndex: 0, watermarkBytes: extentBytes, synced: true, failure: "" }], progress: 1 });
       },
-      placement: () => Promise.resolve({ luId: "lu0", areaIndex: 0, mirror: { luId: "lu1", areaIndex: 7 } }),
+      placement: () => Promise.resolve({ luId: "lu0", areaIndex: 0, mirror: changed.includes("mirror") ? { luId: "lu1", areaIndex: 7 } : undefined }),
     };
     const run = new MigrationRun(move, extentBytes, Object.assign(effects, { mirrors }));
     await run.run();

@@ -170,4 +170,14 @@ describe("MirroredCopy", () => {
     expect(cluster.changes).toEqual([{ kind: "mirror", extents: [2] }, { kind: "switch", extents: [1, 2] }]);
     expect(rows.every((row) => row.state === "done")).toBe(true);
   });
+
+  it("resumes rows a predecessor left pending after committing their mirror change, without mirroring them again", async () => {
+    const cluster = new FakeCluster(2);
+    // 0: its mirror change committed, then the predecessor died before persisting the row; 1: never mirrored.
+    cluster.placements.set(0, { luId: "lu0", areaIndex: 0, mirror: { luId: "lu1", areaIndex: 100 } });
+    const rows = pendingRows(2);
+    expect(await new MirroredCopy(rows, "m", 0, extentBytes, cluster).run()).toBe("done");
+    expect(cluster.changes).toEqual([{ kind: "mirror", extents: [1] }, { kind: "switch", extents: [0, 1] }]);
+    expect(rows.map((row) => [row.state, row.destination_area_index])).toEqual([["done", 100], ["done", 101]]);
+  });
 });

@@ -139,15 +139,20 @@ export class MirroredCopy {
    * Rows a predecessor left copying: the table says where each extent is.
    * Switched already: done. Still mirrored: the device is told again (it
    * keeps its own watermark if it has the mirror). Neither: pending again.
+   * The first pending rows too, as many as one mirror change takes: a
+   * predecessor that died after committing their mirror change but before
+   * persisting the rows left them pending with their extents mirrored.
    */
   private async resumeCopying(): Promise<void> {
-    for (const row of this.rowsIn("copying")) {
+    const maybeMirrored = this.rowsIn("pending").slice(0, mirroredExtentsMax);
+    for (const row of [...this.rowsIn("copying"), ...maybeMirrored]) {
       const placement = await this.effects.placement(this.volume, row.extent_index ?? 0);
       if (placement.luId === row.destination_lu_id && placement.areaIndex === row.destination_area_index) {
         this.markDone(row);
       } else if (placement.mirror !== undefined) {
         row.destination_lu_id = placement.mirror.luId;
         row.destination_area_index = placement.mirror.areaIndex;
+        row.state = "copying";
         await this.startMirror(row);
       } else {
         row.state = "pending";
