@@ -145,13 +145,14 @@ describe("moves under host I/O", () => {
     expect(result.violations).toEqual([]);
   });
 
-  // Skipped since `volume move` copies in mirror state (every write reaches both areas until the commit
-  // that ends the mirror): a Hold that holds nothing now loses a write only if apparatuses disagree on the
-  // extent's area for the instant between their Applies, which this load does not reliably hit. The
-  // checker's own check stays in drain.integration.test.ts (drain-early); a planted copy-engine bug (a
-  // chunk copied without holding its writes) is what should replace this one.
-  it.skip("are caught losing writes when Hold holds nothing (a planted bug)", async () => {
-    const result = await withLiveVolume([], (appliance, clients) => movesUnderLoad(appliance, clients), ["--test-fault", "hold-nothing"]);
+  // The planted bug here was Hold holding nothing until moves became migrations of one extent in
+  // mirror state: every write then reaches both areas until the change that ends the mirror, so a
+  // missing hold loses a write only in the instant between apparatuses' Applies, which no load hits
+  // reliably (the simulator, whose moves still copy under a hold, and the conformance suite still
+  // catch it). What this run must show is that the checker fails under this very load when an
+  // apparatus maps I/O wrongly: Apply taking the diff for the whole table does.
+  it("are caught serving the wrong areas when Apply takes the diff for the whole table (a planted bug)", async () => {
+    const result = await withLiveVolume([], (appliance, clients) => movesUnderLoad(appliance, clients), ["--test-fault", "apply-whole-table"]);
     for (const move of result.moveResults) expect(move.exitCode, describeResult(move)).toBe(0);
     expect(result.violations.length).toBeGreaterThan(0);
   });

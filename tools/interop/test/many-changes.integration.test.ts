@@ -195,10 +195,10 @@ describe("200 moves and resizes across three apparatus processes", () => {
     expect(result.violations, `${result.refused} requests were refused along the way`).toEqual([]);
   }, runTimeoutMs);
 
-  // Skipped since moves copy in mirror state: see change.integration.test.ts for why a Hold that holds
-  // nothing no longer loses writes reliably here, and what should replace this check.
-  it.skip("are caught losing writes when every apparatus holds nothing (a planted bug)", async () => {
-    const result = await changesUnderLoad(await startWithVolume("hold-nothing"), 50);
+  // A Hold that holds nothing was the planted bug here; see change.integration.test.ts for why moves
+  // in mirror state made it one no load hits reliably, and why this one replaces it.
+  it("are caught serving the wrong areas when every apparatus applies a diff as the whole table (a planted bug)", async () => {
+    const result = await changesUnderLoad(await startWithVolume("apply-whole-table"), 50);
     expect(result.violations.length).toBeGreaterThan(0);
   }, runTimeoutMs);
 });
