@@ -5,10 +5,19 @@
 // for the change from memory; a commit that fails gives the records back.
 // Method: the executor with no apparatus in its control range and a store
 // that records the deltas it is sent.
-import { afterEach, describe, expect, it, vi } from "vitest";
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import type { StoreDelta } from "@switchyard/proto";
 import type { ChangePlan } from "./change-plans.js";
 import { ChangeExecutor, finalRecordDelayMs } from "./change-executor.js";
+import { grpcDevicePort } from "./device-port.js";
+
+/** A device nobody listens for: no plan here copies, so it is never called (gRPC connects lazily). */
+const nowhere = grpcDevicePort("127.0.0.1:1", grpc.credentials.createInsecure());
+
+afterAll(() => {
+  nowhere.close();
+});
 
 /** A change that remaps nothing: it goes through every phase but the copy. */
 function plan(baseGeneration: number): ChangePlan {
@@ -21,6 +30,7 @@ function plan(baseGeneration: number): ChangePlan {
 
 function executor(commitDelta: (delta: StoreDelta) => Promise<void>, serialize = (work: () => Promise<void>): Promise<void> => work()): ChangeExecutor {
   return new ChangeExecutor({
+    device: nowhere,
     phaseTimeoutMs: 1_000,
     controlRange: () => [],
     fence: () => Promise.resolve(),

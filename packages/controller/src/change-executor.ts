@@ -13,7 +13,7 @@ import {
   type StoreDelta,
 } from "@switchyard/proto";
 import type { ChangePlan } from "./change-plans.js";
-import { streamAreaCopy } from "./area-copy.js";
+import type { DevicePort } from "./device-port.js";
 import { ChangeRun, type MessagePhase } from "./change-run.js";
 import { driveChange, type ChangeEffects, type ChangePortsDecorator, type PhaseAnswer } from "./change-driver.js";
 import { systemScheduler } from "./scheduler.js";
@@ -57,6 +57,8 @@ export interface ChangeExecutorOptions {
   /** The lease apparatuses hold: a fenced one has stopped serving this long after its fence. */
   readonly apparatusLeaseMs: number;
   /** Appends to the configuration store: a commit (diff and journal entry) or a journal update. */
+  /** The device that copies a move between two external devices. */
+  readonly device: DevicePort;
   readonly commitDelta: (delta: StoreDelta) => Promise<void>;
   /**
    * Runs `work` in its turn among the controller's store writes. The timed
@@ -109,7 +111,7 @@ export class ChangeExecutor {
       send: (phase, apparatusId) => this.send(peers.get(apparatusId), phase, changeId, epoch, plan),
       effect: async (effect) => {
         if (effect === "copy") {
-          await this.copy(plan);
+          await this.copy(plan, epoch);
           return;
         }
         committed = this.entry(changeId, plan, run, epoch, startedAtMs, "CHANGE_STATE_COMMITTED", "");
@@ -236,11 +238,17 @@ export class ChangeExecutor {
     );
   }
 
-  /** Between two external devices: the controller streams the bytes (area-copy.ts); nothing else plans a copy. */
-  private async copy(plan: ChangePlan): Promise<void> {
+  /** Between two external devices: a device carries the bytes (Device.CopyExternalArea); nothing else plans a copy. */
+  private async copy(plan: ChangePlan, epoch: number): Promise<void> {
     const step = plan.copy;
     if (step === undefined) return;
-    await streamAreaCopy(step.stream.source, step.stream.destination, step.stream.extentSizeBytes, step.lengthBytes);
+    await this.options.device.copyExternalArea({
+      epoch,
+      source: step.stream.source,
+      destination: step.stream.destination,
+      extent_size_bytes: step.stream.extentSizeBytes,
+      length_bytes: step.lengthBytes,
+    });
   }
 
   private async send(peer: ControlledApparatus | undefined, phase: MessagePhase, changeId: string, epoch: number, plan: ChangePlan): Promise<PhaseAnswer> {

@@ -6,9 +6,8 @@
  * is held.
  */
 import assert from "node:assert/strict";
-import type { DifferenceTable, ExtentRow, HoldMode, LogicalUnit__Output, StoreState__Output, VolumeRange, VolumeTable, VolumeTable__Output } from "@switchyard/proto";
+import type { AreaCopyEnd, DifferenceTable, ExtentRow, HoldMode, LogicalUnit__Output, StoreState__Output, VolumeRange, VolumeTable, VolumeTable__Output } from "@switchyard/proto";
 import { allocateAreas, keepMapsThrough, type AreaRef } from "./allocation.js";
-import type { CopyEnd } from "./area-copy.js";
 import { ControllerError } from "./errors.js";
 import { requireLu } from "./external-devices.js";
 import { checkVolumeSize } from "./volumes.js";
@@ -20,12 +19,13 @@ export interface CopyStep {
   readonly destinationAreaIndex: number;
   readonly lengthBytes: number;
   /**
-   * Where the controller streams it from and to over NBD. Only a move between
-   * two external devices is planned so (cluster-controller.ts moveExtent):
-   * every other move, `volume move` included, is a migration the device
-   * mirrors and copies (migration.ts).
+   * The two external servers a device copies between (Device.CopyExternalArea)
+   * while the extent's writes are held. Only a move between two external
+   * devices is planned so (cluster-controller.ts moveExtent): every other
+   * move, `volume move` included, is a migration the device mirrors and
+   * copies (migration.ts).
    */
-  readonly stream: { readonly source: CopyEnd; readonly destination: CopyEnd; readonly extentSizeBytes: number };
+  readonly stream: { readonly source: AreaCopyEnd; readonly destination: AreaCopyEnd; readonly extentSizeBytes: number };
 }
 
 export interface ChangePlan {
@@ -63,8 +63,8 @@ function luIdOf(state: StoreState__Output, luIndex: number): string {
   return luOf(state, luIndex).id;
 }
 
-function copyEnd(lu: LogicalUnit__Output, areaIndex: number): CopyEnd {
-  return { luId: lu.id, deviceId: lu.device_id, external: lu.external, nbdUri: lu.nbd_uri, areaIndex };
+function copyEnd(lu: LogicalUnit__Output, areaIndex: number): AreaCopyEnd {
+  return { lu_id: lu.id, device_id: lu.device_id, nbd_uri: lu.nbd_uri, area_index: areaIndex };
 }
 
 function row(volume: string, extentIndex: number, area: AreaRef): ExtentRow {

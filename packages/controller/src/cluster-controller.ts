@@ -151,6 +151,7 @@ export class ClusterController {
     this.loadTableTimeoutMs = options.loadTableTimeoutMs ?? loadTableTimeoutMs;
     this.onLeader = options.onLeader ?? (() => undefined);
     this.changes = new ChangeExecutor({
+      device: this.device,
       phaseTimeoutMs: options.phaseTimeoutMs ?? phaseTimeoutMsDefault,
       controlRange: () => this.peers.filter((peer) => !this.fenced.has(peer.id)),
       fence: (apparatusId, epoch) => this.fenceApparatus(apparatusId, epoch),

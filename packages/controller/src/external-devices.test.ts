@@ -83,12 +83,12 @@ describe("LUs by name", () => {
     expect(() => allocateAreas(withExternal(), 15)).toThrow(/needs 15 free areas/);
   });
 
-  it("streams a move onto an external device, the device reached at its NBD address", () => {
+  it("plans a move onto an external device as a copy between the two servers, each reached at its NBD address", () => {
     const onto = planMove(withExternal(), "v", 1, "ext1");
     expect(onto.copy?.destinationLuId).toBe("ext1:disk");
     expect(onto.copy?.stream).toEqual({
-      source: { luId: "lu0", deviceId: "dev0", external: false, nbdUri: "nbd://127.0.0.1:1/lu0", areaIndex: 1 },
-      destination: { luId: "ext1:disk", deviceId: "ext1", external: true, nbdUri: externalUri, areaIndex: 0 },
+      source: { lu_id: "lu0", device_id: "dev0", nbd_uri: "nbd://127.0.0.1:1/lu0", area_index: 1 },
+      destination: { lu_id: "ext1:disk", device_id: "ext1", nbd_uri: externalUri, area_index: 0 },
       extentSizeBytes: mebibyte,
     });
   });

@@ -305,7 +305,7 @@ describe("an external device (nbdkit)", () => {
     expect(await firstDifference("a1", "pat")).toBeUndefined();
   }, failureTimeoutMs + migrationTimeoutMs);
 
-  it("moves a volume from one external device to another, streamed by the controller, identical byte for byte under host I/O", async () => {
+  it("moves a volume from one external device to another, copied by the device between the two servers, identical byte for byte under host I/O", async () => {
     const disk = join(scratchDir, "second.img");
     await writeFile(disk, "");
     await truncate(disk, externalBytes);

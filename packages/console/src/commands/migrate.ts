@@ -42,8 +42,8 @@ mirror state, in batches: the device writes below each one's watermark to
 both areas and copies it chunk by chunk itself, holding only the chunk
 being copied, and a change switches the extents in sync to their copies.
 That works between the device's LUs and onto or off an external device;
-only between two external devices does the controller stream one extent at
-a time while its writes are held.
+only between two external devices does a device copy one extent at a time
+from one server to the other while its writes are held.
 Hosts go on reading and writing through every apparatus. The copy progress
 table is kept in the configuration store, and the device keeps its
 watermarks, so the migration resumes after a crash of any part.

@@ -1,19 +1,15 @@
 /**
- * Copies across devices (DESIGN "Online migration" step 2: "across devices
- * the controller streams them"): the controller reads the source area over
- * NBD and writes the destination area over NBD, each write with FUA, so the
- * copy is durable when the last write is answered, before the commit. Within
- * one Switchyard device the device copies by itself (CopyArea); this path
- * serves every copy with an external device at either end.
- *
- * A device's LU is opened under its plain export name, an administrator's
- * connection the device does not check against fencing: the controller
- * holds the writes to the extent while it copies, and its epoch is checked
- * at the commit.
+ * A move between two external devices (Device.CopyExternalArea): no device
+ * of ours sees the extent's writes, so its mirror engine cannot copy it; the
+ * controller holds the extent's writes while this device reads the source
+ * area over NBD and writes the destination area over NBD, each write with
+ * FUA, so the copy is durable when the last write is answered, before the
+ * commit. The device carries the bytes, so the controller has no data path
+ * (DESIGN.md "Packages").
  */
 import assert from "node:assert/strict";
 import { NbdClient, parseNbdUri } from "@switchyard/nbd";
-import { ControllerError } from "./errors.js";
+import { DeviceError } from "./errors.js";
 
 /**
  * Bytes per read and write of a streamed copy: 4 MiB, like the device's own
@@ -23,29 +19,28 @@ export const streamChunkBytes = 4 * 1024 * 1024;
 /** Bound on connecting to either end and on each request of a streamed copy: a server gone must fail the copy, not hang it. */
 export const streamRequestTimeoutMs = 10_000;
 
-/** One end of a copy: the LU's cluster id and device, and where it is served. */
+/** One end of a copy: the LU's cluster id and external device, and where it is served. */
 export interface CopyEnd {
   readonly luId: string;
   readonly deviceId: string;
-  readonly external: boolean;
   readonly nbdUri: string;
   readonly areaIndex: number;
 }
 
 function describeEnd(end: CopyEnd): string {
-  return end.external ? `external device ${end.deviceId} (${end.nbdUri})` : `device ${end.deviceId} (LU ${end.luId} at ${end.nbdUri})`;
+  return `external device ${end.deviceId} (${end.nbdUri})`;
 }
 
 /** Any failure at one end, as an operating error that names the device: a migration's failure line shows it. */
-function failureAt(end: CopyEnd, what: string, error: unknown): ControllerError {
+function failureAt(end: CopyEnd, what: string, error: unknown): DeviceError {
   const reason = error instanceof Error ? error.message : String(error);
-  return new ControllerError("UNAVAILABLE", `${describeEnd(end)} ${what}: ${reason}`, { cause: error });
+  return new DeviceError("EXTERNAL_UNREACHABLE", `${describeEnd(end)} ${what}: ${reason}`, { cause: error });
 }
 
 async function open(end: CopyEnd): Promise<NbdClient> {
-  if (end.nbdUri === "") throw new ControllerError("UNAVAILABLE", `${describeEnd(end)} has no NBD address yet`);
+  if (end.nbdUri === "") throw new DeviceError("EXTERNAL_UNREACHABLE", `${describeEnd(end)} has no NBD address yet`);
   const uri = parseNbdUri(end.nbdUri);
-  if (uri === undefined) throw new ControllerError("UNAVAILABLE", `${describeEnd(end)} has no NBD URI the client takes: ${JSON.stringify(end.nbdUri)}`);
+  if (uri === undefined) throw new DeviceError("INVALID_ARGUMENT", `${describeEnd(end)} has no NBD URI the client takes: ${JSON.stringify(end.nbdUri)}`);
   try {
     return await NbdClient.connect({ ...uri, timeoutMs: streamRequestTimeoutMs });
   } catch (error) {
@@ -85,7 +80,7 @@ interface ChunkPlan {
 async function copyChunks(reader: NbdClient, writer: NbdClient, plan: ChunkPlan): Promise<void> {
   const buffers = [Buffer.allocUnsafe(streamChunkBytes), Buffer.allocUnsafe(streamChunkBytes)];
   // A write's outcome as a value, never a rejection left waiting while the next read runs.
-  let pendingWrite: Promise<ControllerError | undefined> = Promise.resolve(undefined);
+  let pendingWrite: Promise<DeviceError | undefined> = Promise.resolve(undefined);
   for (let offset = 0, turn = 0; offset < plan.lengthBytes; offset += streamChunkBytes, turn += 1) {
     const whole = buffers[turn % 2];
     assert.ok(whole !== undefined);

@@ -1,11 +1,11 @@
-// Goal: a streamed copy moves exactly one area's bytes between two NBD
-// servers in 4 MiB pieces, touches nothing else, and fails with a line that
-// names the device at the end that failed. Method: two real NBD servers on
+// Goal: the device's copy between two external devices moves exactly one
+// area's bytes between two NBD servers in 4 MiB pieces, touches nothing
+// else, and fails with a line that names the device at the end that failed. Method: two real NBD servers on
 // loopback (the project's own, serving memory), one of them failing writes.
 import { afterEach, describe, expect, it } from "vitest";
 import { NbdError, NbdServer } from "@switchyard/nbd";
 import { MemoryExportProvider, type MemoryOperationGate } from "@switchyard/nbd/testing";
-import { streamAreaCopy, streamChunkBytes, type CopyEnd } from "./area-copy.js";
+import { streamAreaCopy, streamChunkBytes, type CopyEnd } from "./external-copy.js";
 
 const areaBytes = 3 * streamChunkBytes + 4096;
 const areasPerExport = 3;
@@ -23,8 +23,8 @@ async function serve(contents: Buffer, gate?: MemoryOperationGate): Promise<{ pr
   return { provider, uri: `nbd://127.0.0.1:${port}/disk` };
 }
 
-function end(deviceId: string, uri: string, areaIndex: number, external: boolean): CopyEnd {
-  return { luId: external ? `${deviceId}:disk` : "lu0", deviceId, external, nbdUri: uri, areaIndex };
+function end(deviceId: string, uri: string, areaIndex: number): CopyEnd {
+  return { luId: `${deviceId}:disk`, deviceId, nbdUri: uri, areaIndex };
 }
 
 function pattern(lengthBytes: number, seed: number): Buffer {
@@ -41,7 +41,7 @@ describe("streamAreaCopy", () => {
       if (info.operation === "write") writes.push(info.lengthBytes);
       return undefined;
     });
-    await streamAreaCopy(end("dev0", source.uri, 2, false), end("ext1", destination.uri, 1, true), areaBytes, areaBytes);
+    await streamAreaCopy(end("ext0", source.uri, 2), end("ext1", destination.uri, 1), areaBytes, areaBytes);
     const written = destination.provider.dataOf("disk");
     expect(written.subarray(areaBytes, 2 * areaBytes).equals(source.provider.dataOf("disk").subarray(2 * areaBytes, 3 * areaBytes))).toBe(true);
     expect(written.subarray(0, areaBytes).every((byte) => byte === 0)).toBe(true);
@@ -52,11 +52,11 @@ describe("streamAreaCopy", () => {
   it("names the external device when it fails a write, and when it cannot be reached", async () => {
     const source = await serve(pattern(areaBytes * areasPerExport, 2));
     const failing = await serve(Buffer.alloc(0), (info) => (info.operation === "write" ? Promise.reject(new NbdError("EIO", "disk gone")) : undefined));
-    await expect(streamAreaCopy(end("dev0", source.uri, 0, false), end("ext1", failing.uri, 0, true), areaBytes, areaBytes)).rejects.toThrow(
+    await expect(streamAreaCopy(end("ext0", source.uri, 0), end("ext1", failing.uri, 0), areaBytes, areaBytes)).rejects.toThrow(
       `external device ext1 (${failing.uri}) failed a write`,
     );
     // Port 1: nothing listens there, so the connection is refused at once.
-    await expect(streamAreaCopy(end("dev0", source.uri, 0, false), end("ext2", "nbd://127.0.0.1:1/disk", 0, true), areaBytes, areaBytes)).rejects.toThrow(
+    await expect(streamAreaCopy(end("ext0", source.uri, 0), end("ext2", "nbd://127.0.0.1:1/disk", 0), areaBytes, areaBytes)).rejects.toThrow(
       /external device ext2 \(nbd:\/\/127.0.0.1:1\/disk\) could not be reached/,
     );
   });
