@@ -9,7 +9,7 @@ import type { HealthClient } from "./gen/grpc/health/v1/Health.js";
 import type { HealthCheckResponse__Output } from "./gen/grpc/health/v1/HealthCheckResponse.js";
 import type { HealthListResponse__Output } from "./gen/grpc/health/v1/HealthListResponse.js";
 import { HealthService } from "./health.js";
-import { bindGrpc, loadGrpc } from "./index.js";
+import { bindGrpc, callUnary, loadGrpc } from "./index.js";
 
 const serviceName = "switchyard.v1.Device";
 let server: grpc.Server;
@@ -29,23 +29,12 @@ afterEach(() => {
   server.forceShutdown();
 });
 
-/** A unary call as a promise. */
-function call<Response>(invoke: (callback: grpc.requestCallback<Response>) => void): Promise<Response> {
-  return new Promise((resolve, reject) => {
-    invoke((error, response) => {
-      if (error !== null) reject(error);
-      else if (response === undefined) reject(new Error("no response"));
-      else resolve(response);
-    });
-  });
-}
-
 describe("HealthService", () => {
   it("answers Check and List with SERVING for the server and its services, NOT_FOUND otherwise", async () => {
-    expect(await call<HealthCheckResponse__Output>((callback) => health.Check({ service: "" }, callback))).toEqual({ status: "SERVING" });
-    expect(await call<HealthCheckResponse__Output>((callback) => health.Check({ service: serviceName }, callback))).toEqual({ status: "SERVING" });
-    await expect(call<HealthCheckResponse__Output>((callback) => health.Check({ service: "nope" }, callback))).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
-    expect(await call<HealthListResponse__Output>((callback) => health.List({}, callback))).toEqual({
+    expect(await callUnary<HealthCheckResponse__Output>((callback) => health.Check({ service: "" }, callback))).toEqual({ status: "SERVING" });
+    expect(await callUnary<HealthCheckResponse__Output>((callback) => health.Check({ service: serviceName }, callback))).toEqual({ status: "SERVING" });
+    await expect(callUnary<HealthCheckResponse__Output>((callback) => health.Check({ service: "nope" }, callback))).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    expect(await callUnary<HealthListResponse__Output>((callback) => health.List({}, callback))).toEqual({
       statuses: { "": { status: "SERVING" }, [serviceName]: { status: "SERVING" } },
     });
   });
