@@ -222,6 +222,12 @@ export class ProcessCluster {
 export const hostBlockBytes = 4096;
 /** A request that failed is retried after this pause, so an apparatus that refuses does not spin the loop. */
 const failedPauseMs = 10;
+/**
+ * Tries of one block's read-back after the load, failedPauseMs apart: over
+ * five seconds, more than an apparatus takes to renew with a device that
+ * came back (a quarter of its 3 s lease) or to rejoin.
+ */
+const finalReadAttemptsMax = 500;
 
 export interface HostLoad {
   readonly history: History;
@@ -298,6 +304,22 @@ export async function startHostLoad(running: ProcessCluster, roles: HostRoles, e
     history.read(block, buffer.readUInt32BE(0), startMs, performance.now());
     return true;
   };
+  /**
+   * The read-back after the load: an apparatus may still be out of contact
+   * (a device just restarted) or rejoining for a moment, and answer
+   * ESHUTDOWN; it is asked again on a new connection, a bounded number of times.
+   */
+  const finalRead = async (id: ApparatusId, block: number): Promise<void> => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await client(id).read(block * hostBlockBytes, into);
+        return;
+      } catch (error) {
+        if (!(error instanceof NbdError) || attempt >= finalReadAttemptsMax) throw error;
+        await recover(id);
+      }
+    }
+  };
   const randomBlock = (): number => Math.floor(Math.random() * blockCount);
   const loop = async (step: () => Promise<boolean>): Promise<void> => {
     while (!stopped) await step();
@@ -316,12 +338,12 @@ export async function startHostLoad(running: ProcessCluster, roles: HostRoles, e
     async stop() {
       stopped = true;
       await Promise.all(load);
-      for (const reader of clients.values()) {
+      for (const id of clients.keys()) {
         for (const block of history.writtenBlocks()) {
-          await reader.read(block * hostBlockBytes, into);
+          await finalRead(id, block);
           history.final(block, into.readUInt32BE(0));
         }
-        await reader.close();
+        await client(id).close();
       }
     },
   };
