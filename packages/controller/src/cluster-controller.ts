@@ -16,7 +16,6 @@ import {
   type ClusterStatus,
   type DeviceStatus,
   type ConfigurationTable,
-  type Lease__Output,
   type Mirror__Output,
   type StoreDelta,
   type StoreState,
@@ -39,9 +38,9 @@ import type { MirrorReport, Placement } from "./mirrored-copy.js";
 import { addExternalDevice, devicesStatus, removeExternalDevice, type ExternalRegistration } from "./external-registration.js";
 import { requireLu, type ExternalProbe } from "./external-devices.js";
 import { grpcApparatusPort, type ApparatusPortFactory, type ApparatusPort } from "./apparatus-port.js";
-import { LeaseCore, type LeaseCommand } from "./lease-core.js";
+import { LeaseDriver } from "./lease-driver.js";
 import { callTimeoutMs, grpcDevicePort, type DevicePort } from "./device-port.js";
-import { systemScheduler, type CancelTimer, type Scheduler } from "./scheduler.js";
+import { systemScheduler, type Scheduler } from "./scheduler.js";
 
 /** The controller lease asked of the arbiter; renewed every third of it. */
 export const leaseMsDefault = 6_000;
@@ -123,14 +122,8 @@ export class ClusterController {
   /** Probes answered in a row by each fenced apparatus (joinApparatuses). */
   private readonly answeredProbes = new Map<string, number>();
   /** Whether this controller holds the lease, and at which epoch (claim 12). */
-  private readonly leaseCore: LeaseCore;
+  private readonly lease: LeaseDriver;
   private readonly scheduler: Scheduler;
-  private cancelLeaseTimer: CancelTimer | undefined;
-  /** The arbiter's last grant, for the status (its expiry); only the core says whether this controller may act. */
-  private grantedLease: Lease__Output | undefined;
-  /** A takeover or a look-after under way (care). */
-  private caring: Promise<void> | undefined;
-  private closed = false;
   private readonly onLeader: (address: string) => void;
   /** Operations that change the table run one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -145,11 +138,28 @@ export class ClusterController {
     this.device = options.device ?? grpcDevicePort(options.deviceAddress, credentials);
     this.apparatusPort = options.apparatusPort ?? ((address) => grpcApparatusPort(address, credentials));
     this.peers = options.apparatuses.map((endpoint) => this.apparatusPeer(endpoint));
-    this.leaseCore = new LeaseCore(options.leaseMs ?? leaseMsDefault);
     this.scheduler = options.scheduler ?? systemScheduler;
     this.apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
     this.loadTableTimeoutMs = options.loadTableTimeoutMs ?? loadTableTimeoutMs;
     this.onLeader = options.onLeader ?? (() => undefined);
+    this.lease = new LeaseDriver({
+      id: options.id,
+      address: options.address,
+      leaseMs: options.leaseMs ?? leaseMsDefault,
+      device: this.device,
+      scheduler: this.scheduler,
+      duties: {
+        lead: () => this.serialized(() => this.takeOver()),
+        lookAfter: () => this.lookAfter(),
+        stepDown: (reason) => {
+          this.cachedTable = undefined;
+          process.emitWarning(`controller ${this.id} stops acting: ${reason}`);
+        },
+        leader: (address) => {
+          this.onLeader(address);
+        },
+      },
+    });
     this.changes = new ChangeExecutor({
       device: this.device,
       phaseTimeoutMs: options.phaseTimeoutMs ?? phaseTimeoutMsDefault,
@@ -173,12 +183,12 @@ export class ClusterController {
    * Campaigns for the controller lease (claim 12) and keeps at it: while it
    * holds the lease it acts and renews; otherwise it follows, learning who
    * holds it, and takes over when that one stops renewing. The decisions are
-   * the lease core's (lease-core.ts); this drives it over the Device
-   * service and the scheduler. Resolves after the first attempt, holder or
+   * the lease core's (lease-core.ts), driven over the Device service and
+   * the scheduler by lease-driver.ts. Resolves after the first attempt, holder or
    * not, and after the takeover if it won.
    */
   start(): Promise<void> {
-    return this.leaseTick();
+    return this.lease.start();
   }
 
   private now(): number {
@@ -187,74 +197,7 @@ export class ClusterController {
 
   /** True while this controller holds an unexpired lease. */
   get isLeader(): boolean {
-    return this.leaseCore.epochAt(this.now()) !== undefined;
-  }
-
-  /** One step of the campaign; the next is due at a third of the lease whatever this one waits for. */
-  private leaseTick(): Promise<void> {
-    const commands = this.leaseCore.onTick(this.now());
-    if (!this.closed) this.cancelLeaseTimer = this.scheduler.at(this.leaseCore.nextTickMs, () => void this.leaseTick());
-    return this.performLease(commands);
-  }
-
-  private async performLease(commands: readonly LeaseCommand[]): Promise<void> {
-    for (const command of commands) {
-      switch (command.kind) {
-        case "acquire":
-          await this.askArbiter(() => this.device.acquireLease({ candidate_id: this.id, candidate_address: this.address, lease_ms: this.leaseCore.leaseMs }));
-          break;
-        case "renew":
-          await this.askArbiter(() => this.device.renewLease({ holder_id: this.id, epoch: command.epoch, lease_ms: this.leaseCore.leaseMs }));
-          break;
-        case "lead":
-          await this.care("lead");
-          break;
-        case "look-after":
-          void this.care("look-after");
-          break;
-        case "step-down":
-          this.grantedLease = undefined;
-          this.cachedTable = undefined;
-          process.emitWarning(`controller ${this.id} stops acting: ${command.reason}`);
-          break;
-        case "leader":
-          this.onLeader(command.address);
-          break;
-      }
-    }
-  }
-
-  /** Sends a lease request and gives the core its answer, or its silence. */
-  private async askArbiter(request: () => Promise<Lease__Output>): Promise<void> {
-    let lease: Lease__Output;
-    try {
-      lease = await request();
-    } catch (error: unknown) {
-      process.emitWarning(`controller ${this.id}: the arbiter did not answer: ${String(error)}`);
-      await this.performLease(this.leaseCore.onSilence(this.now()));
-      return;
-    }
-    if (lease.granted) this.grantedLease = lease;
-    await this.performLease(this.leaseCore.onAnswer({ granted: lease.granted, epoch: lease.epoch, holderAddress: lease.holder_address, leaseMs: lease.lease_ms }, this.now()));
-  }
-
-  /**
-   * Takes over on winning the lease, and looks after the apparatuses (keys,
-   * rejoins) after each renewal; never two at once. A look-after finding
-   * one under way is skipped; a takeover waits for it.
-   */
-  private async care(kind: "lead" | "look-after"): Promise<void> {
-    if (kind === "look-after" && this.caring !== undefined) return;
-    const work = (this.caring ?? Promise.resolve()).then(() =>
-      kind === "lead" ? this.serialized(() => this.takeOver()) : this.lookAfter(),
-    );
-    const settled: Promise<void> = work.catch((error: unknown) => {
-      process.emitWarning(`controller ${this.id}: ${String(error)}`);
-    }).finally(() => {
-      if (this.caring === settled) this.caring = undefined;
-    });
-    this.caring = settled;
-    await settled;
+    return this.lease.epochNow() !== undefined;
   }
 
   private async lookAfter(): Promise<void> {
@@ -549,7 +492,7 @@ export class ClusterController {
   }
 
   get epoch(): number {
-    const epoch = this.leaseCore.epochAt(this.now());
+    const epoch = this.lease.epochNow();
     if (epoch === undefined) throw new ControllerError("NOT_CONTROLLER", `${this.id} does not hold the controller lease`);
     return epoch;
   }
@@ -855,7 +798,7 @@ export class ClusterController {
   async clusterStatus(): Promise<ClusterStatus> {
     const { state } = await this.readStore();
     const apparatuses = await Promise.all(this.peers.map((peer) => this.apparatusSummary(peer)));
-    const lease = this.isLeader ? this.grantedLease : undefined;
+    const lease = this.lease.lease;
     return {
       devices: devicesStatus(state, this.deviceAddress),
       apparatuses,
@@ -887,8 +830,7 @@ export class ClusterController {
 
   close(): void {
     this.changes.close();
-    this.closed = true;
-    this.cancelLeaseTimer?.();
+    this.lease.close();
     this.device.close();
     for (const peer of this.peers) {
       peer.port.close();

@@ -1,0 +1,137 @@
+/**
+ * Drives the lease core (lease-core.ts, claim 12) over the Device service
+ * and the scheduler: it sends the core's acquire and renew requests, gives
+ * it their answers or their silence, ticks it at a third of the lease, and
+ * hands what the core decides (lead, look after, step down, a new leader)
+ * to whoever composes it. The decisions stay in the core.
+ */
+import type { Lease__Output } from "@switchyard/proto";
+import type { DevicePort } from "./device-port.js";
+import { LeaseCore, type LeaseCommand } from "./lease-core.js";
+import type { CancelTimer, Scheduler } from "./scheduler.js";
+
+/** What the composition does when the core decides. */
+export interface LeaseDuties {
+  /** This controller leads at a new epoch: take over. */
+  lead(): Promise<void>;
+  /** Renewed: look after the apparatuses. */
+  lookAfter(): Promise<void>;
+  /** The lease is gone: forget what was kept under it. */
+  stepDown(reason: string): void;
+  /** The leader's address changed ("" for nobody). */
+  leader(address: string): void;
+}
+
+export interface LeaseDriverOptions {
+  readonly id: string;
+  /** Registered with the lease for consoles to find the controller. */
+  readonly address: string;
+  readonly leaseMs: number;
+  readonly device: DevicePort;
+  readonly scheduler: Scheduler;
+  readonly duties: LeaseDuties;
+}
+
+export class LeaseDriver {
+  private readonly options: LeaseDriverOptions;
+  private readonly core: LeaseCore;
+  private cancelTimer: CancelTimer | undefined;
+  /** The arbiter's last grant, for the status (its expiry); only the core says whether this controller may act. */
+  private granted: Lease__Output | undefined;
+  /** A takeover or a look-after under way (care). */
+  private caring: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(options: LeaseDriverOptions) {
+    this.options = options;
+    this.core = new LeaseCore(options.leaseMs);
+  }
+
+  /** The first step of the campaign; resolves after its answer, and after the takeover if it won. */
+  start(): Promise<void> {
+    return this.tick();
+  }
+
+  /** The epoch this controller may act under now, if it holds a valid lease. */
+  epochNow(): number | undefined {
+    return this.core.epochAt(this.options.scheduler.now());
+  }
+
+  /** The arbiter's grant while this controller leads. */
+  get lease(): Lease__Output | undefined {
+    return this.epochNow() === undefined ? undefined : this.granted;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.cancelTimer?.();
+  }
+
+  /** One step of the campaign; the next is due at a third of the lease whatever this one waits for. */
+  private tick(): Promise<void> {
+    const commands = this.core.onTick(this.options.scheduler.now());
+    if (!this.closed) this.cancelTimer = this.options.scheduler.at(this.core.nextTickMs, () => void this.tick());
+    return this.perform(commands);
+  }
+
+  private async perform(commands: readonly LeaseCommand[]): Promise<void> {
+    const { id, address, device, duties } = this.options;
+    const leaseMs = this.core.leaseMs;
+    for (const command of commands) {
+      switch (command.kind) {
+        case "acquire":
+          await this.ask(() => device.acquireLease({ candidate_id: id, candidate_address: address, lease_ms: leaseMs }));
+          break;
+        case "renew":
+          await this.ask(() => device.renewLease({ holder_id: id, epoch: command.epoch, lease_ms: leaseMs }));
+          break;
+        case "lead":
+          await this.care("lead");
+          break;
+        case "look-after":
+          void this.care("look-after");
+          break;
+        case "step-down":
+          this.granted = undefined;
+          duties.stepDown(command.reason);
+          break;
+        case "leader":
+          duties.leader(command.address);
+          break;
+      }
+    }
+  }
+
+  /** Sends a lease request and gives the core its answer, or its silence. */
+  private async ask(request: () => Promise<Lease__Output>): Promise<void> {
+    const now = (): number => this.options.scheduler.now();
+    let lease: Lease__Output;
+    try {
+      lease = await request();
+    } catch (error: unknown) {
+      process.emitWarning(`controller ${this.options.id}: the arbiter did not answer: ${String(error)}`);
+      await this.perform(this.core.onSilence(now()));
+      return;
+    }
+    if (lease.granted) this.granted = lease;
+    await this.perform(this.core.onAnswer({ granted: lease.granted, epoch: lease.epoch, holderAddress: lease.holder_address, leaseMs: lease.lease_ms }, now()));
+  }
+
+  /**
+   * Takes over on winning the lease, and looks after the apparatuses after
+   * each renewal; never two at once. A look-after finding one under way is
+   * skipped; a takeover waits for it.
+   */
+  private async care(kind: "lead" | "look-after"): Promise<void> {
+    if (kind === "look-after" && this.caring !== undefined) return;
+    const { duties } = this.options;
+    const work = (this.caring ?? Promise.resolve()).then(() => (kind === "lead" ? duties.lead() : duties.lookAfter()));
+    const settled: Promise<void> = work.catch((error: unknown) => {
+      process.emitWarning(`controller ${this.options.id}: ${String(error)}`);
+    }).finally(() => {
+      if (this.caring === settled) this.caring = undefined;
+    });
+    this.caring = settled;
+    await settled;
+  }
+}
