@@ -6,11 +6,13 @@
 // Method: the executor with no apparatus in its control range and a store
 // that records the deltas it is sent.
 import * as grpc from "@grpc/grpc-js";
-import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { StoreDelta } from "@switchyard/proto";
 import type { ChangePlan } from "./change-plans.js";
 import { ChangeExecutor, finalRecordDelayMs } from "./change-executor.js";
 import { grpcDevicePort } from "./device-port.js";
+import { processWarn, systemEntropy } from "./environment.js";
+import { systemScheduler, type Scheduler } from "./scheduler.js";
 
 /** A device nobody listens for: no plan here copies, so it is never called (gRPC connects lazily). */
 const nowhere = grpcDevicePort("127.0.0.1:1", grpc.credentials.createInsecure());
@@ -28,7 +30,32 @@ function plan(baseGeneration: number): ChangePlan {
   };
 }
 
-function executor(commitDelta: (delta: StoreDelta) => Promise<void>, serialize = (work: () => Promise<void>): Promise<void> => work()): ChangeExecutor {
+/** A clock that moves only when the test moves it, and its timers. */
+function manualClock(): { scheduler: Scheduler; advance(ms: number): void } {
+  let nowMs = 0;
+  const timers: { atMs: number; fire: () => void; live: boolean }[] = [];
+  return {
+    scheduler: {
+      now: () => nowMs,
+      at: (atMs, fire) => {
+        const timer = { atMs, fire, live: true };
+        timers.push(timer);
+        return () => {
+          timer.live = false;
+        };
+      },
+    },
+    advance: (ms) => {
+      nowMs += ms;
+      for (const timer of timers.filter((candidate) => candidate.live && candidate.atMs <= nowMs)) {
+        timer.live = false;
+        timer.fire();
+      }
+    },
+  };
+}
+
+function executor(commitDelta: (delta: StoreDelta) => Promise<void>, serialize = (work: () => Promise<void>): Promise<void> => work(), scheduler: Scheduler = systemScheduler): ChangeExecutor {
   return new ChangeExecutor({
     device: nowhere,
     phaseTimeoutMs: 1_000,
@@ -38,12 +65,11 @@ function executor(commitDelta: (delta: StoreDelta) => Promise<void>, serialize =
     commitDelta,
     serialize,
     storeGeneration: () => Promise.resolve(0),
+    scheduler,
+    entropy: systemEntropy,
+    warn: processWarn,
   });
 }
-
-afterEach(() => {
-  vi.useRealTimers();
-});
 
 describe("final records", () => {
   it("ride on the next commit, and are answered from memory until then", async () => {
@@ -70,22 +96,21 @@ describe("final records", () => {
   it("are written by themselves after finalRecordDelayMs, in their turn among store writes, and all at once at close", async () => {
     const deltas: StoreDelta[] = [];
     let turnsTaken = 0;
+    const clock = manualClock();
     const changes = executor((delta) => {
       deltas.push(delta);
       return Promise.resolve();
     }, (work) => {
       turnsTaken += 1;
       return work();
-    });
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    }, clock.scheduler);
     const first = await changes.run(plan(0), 1);
-    vi.advanceTimersByTime(finalRecordDelayMs - 1);
+    clock.advance(finalRecordDelayMs - 1);
     expect(deltas).toHaveLength(1);
-    vi.advanceTimersByTime(1);
+    clock.advance(1);
     expect(turnsTaken).toBe(1);
     expect(deltas.map((delta) => [delta.diff === undefined, delta.journal_entry?.change_id])).toEqual([[false, first.id], [true, first.id]]);
     expect(changes.unrecordedChanges()).toEqual([]);
-    vi.useRealTimers();
     const second = await changes.run(plan(1), 1);
     const third = await changes.run(plan(2), 1);
     // The third change's commit carried the second's final record; its own waits for the close.

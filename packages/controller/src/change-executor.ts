@@ -4,7 +4,6 @@
  * two external devices, commits to the configuration store (the commit point), and keeps
  * the change journal. One change at a time: the caller serializes.
  */
-import { randomBytes } from "node:crypto";
 import {
   type ChangeInfo,
   type ChangeState,
@@ -16,7 +15,8 @@ import type { ChangePlan } from "./change-plans.js";
 import type { DevicePort } from "./device-port.js";
 import { ChangeRun, type MessagePhase } from "./change-run.js";
 import { driveChange, type ChangeEffects, type ChangePortsDecorator, type PhaseAnswer } from "./change-driver.js";
-import { systemScheduler } from "./scheduler.js";
+import type { CancelTimer, Scheduler } from "./scheduler.js";
+import type { Entropy, Warn } from "./environment.js";
 import { ChangePhaseLog, type ChangeLogger } from "./change-log.js";
 import type { ApparatusPort } from "./apparatus-port.js";
 import { isSilence, refusalMessage } from "./call-errors.js";
@@ -75,11 +75,11 @@ export interface ChangeExecutorOptions {
   readonly decoratePorts?: ChangePortsDecorator;
   /** Where each change's phases are logged, one line each (change-log.ts); none if absent. */
   readonly logger?: ChangeLogger;
-}
-
-/** Wall-clock milliseconds that never go backwards: the system scheduler's clock. */
-export function nowMs(): number {
-  return systemScheduler.now();
+  /** The clock and timers of every change. */
+  readonly scheduler: Scheduler;
+  /** Where change ids get their random part. */
+  readonly entropy: Entropy;
+  readonly warn: Warn;
 }
 
 export class ChangeExecutor {
@@ -87,21 +87,21 @@ export class ChangeExecutor {
   private readonly running = new Map<string, { run: ChangeRun; plan: ChangePlan; epoch: number; startedAtMs: number }>();
   /** Final records of committed changes the store does not have yet, oldest first (recordLater). */
   private readonly unrecorded: JournalEntry[] = [];
-  private finalRecordTimer: NodeJS.Timeout | undefined;
+  private cancelFinalRecordTimer: CancelTimer | undefined;
 
   constructor(options: ChangeExecutorOptions) {
     this.options = options;
   }
 
   async run(plan: ChangePlan, epoch: number): Promise<ChangeInfo> {
-    const changeId = `${plan.kind}-${plan.baseGeneration + 1}-${randomBytes(3).toString("hex")}`;
+    const changeId = `${plan.kind}-${plan.baseGeneration + 1}-${this.options.entropy.hex(3)}`;
     const range = this.options.controlRange();
     const run = new ChangeRun(changeId, range.map((peer) => peer.id), this.options.phaseTimeoutMs, plan.copy !== undefined, {
       // claim 3: a fenced apparatus stops serving a lease after the device refuses its renewals (contact-lease.ts).
       fenceWaitMs: this.options.apparatusLeaseMs,
       commit: { baseGeneration: plan.baseGeneration, generation: plan.baseGeneration + 1, outcomeWaitMs: commitOutcomeWaitMs, retryPauseMs: commitRetryPauseMs },
     });
-    const startedAtMs = nowMs();
+    const startedAtMs = this.options.scheduler.now();
     this.running.set(changeId, { run, plan, epoch, startedAtMs });
     const peers = new Map(range.map((peer) => [peer.id, peer]));
     let committed: JournalEntry | undefined;
@@ -129,19 +129,19 @@ export class ChangeExecutor {
           await this.options.fence(apparatusId, epoch);
         } catch (error: unknown) {
           // Before the commit point the core aborts for it; after it, there is no commit to hold back: still say so.
-          process.emitWarning(`change ${changeId}: the device did not record the fencing of ${apparatusId}: ${String(error)}`);
+          this.options.warn(`change ${changeId}: the device did not record the fencing of ${apparatusId}: ${String(error)}`);
           throw error;
         }
       },
     };
     const decorate = this.options.decoratePorts;
     const context = { changeId, apparatusIds: range.map((peer) => peer.id), selfId: this.options.selfId };
-    const result = await driveChange(run, decorate === undefined ? ports : decorate(ports, context), systemScheduler);
+    const result = await driveChange(run, decorate === undefined ? ports : decorate(ports, context), this.options.scheduler);
     this.running.delete(changeId);
-    log?.finished(result.outcome, result.message, nowMs() - startedAtMs);
+    log?.finished(result.outcome, result.message, this.options.scheduler.now() - startedAtMs);
     const outcome: ChangeState = result.outcome === "committed" ? "CHANGE_STATE_COMMITTED" : "CHANGE_STATE_ABORTED";
     const final = this.entry(changeId, plan, run, epoch, startedAtMs, outcome, result.message);
-    final.ended_at_ms = Math.round(nowMs());
+    final.ended_at_ms = Math.round(this.options.scheduler.now());
     // An abort has no commit record: its final record is the only one, written now.
     if (outcome === "CHANGE_STATE_COMMITTED") this.recordLater(final);
     else await this.record(final);
@@ -155,13 +155,13 @@ export class ChangeExecutor {
 
   /** Writes the final records still waiting; at the controller's close. */
   async flushFinalRecords(): Promise<void> {
-    clearTimeout(this.finalRecordTimer);
-    this.finalRecordTimer = undefined;
+    this.cancelFinalRecordTimer?.();
+    this.cancelFinalRecordTimer = undefined;
     if (this.unrecorded.length === 0) return;
     try {
       await this.carryingWaiting((waiting) => this.options.commitDelta({ journal_entry: waiting.at(-1), earlier_journal_entries: waiting.slice(0, -1) }));
     } catch (error) {
-      process.emitWarning(`could not record the final journal entries of ${this.unrecorded.map((entry) => entry.change_id ?? "").join(", ")}: ${String(error)}`);
+      this.options.warn(`could not record the final journal entries of ${this.unrecorded.map((entry) => entry.change_id ?? "").join(", ")}: ${String(error)}`);
     }
   }
 
@@ -186,18 +186,18 @@ export class ChangeExecutor {
    */
   private recordLater(final: JournalEntry): void {
     this.unrecorded.push(final);
-    this.finalRecordTimer ??= setTimeout(() => {
-      this.finalRecordTimer = undefined;
+    // A controller closing without flushFinalRecords loses them; the system scheduler's timers keep no process up.
+    const { scheduler } = this.options;
+    this.cancelFinalRecordTimer ??= scheduler.at(scheduler.now() + finalRecordDelayMs, () => {
+      this.cancelFinalRecordTimer = undefined;
       void this.options.serialize(() => this.flushFinalRecords());
-    }, finalRecordDelayMs);
-    // A controller closing without flushFinalRecords loses them; it must not be kept alive for them.
-    this.finalRecordTimer.unref();
+    });
   }
 
   /** Stops the final-record timer; records still waiting are lost (flushFinalRecords first to keep them). */
   close(): void {
-    clearTimeout(this.finalRecordTimer);
-    this.finalRecordTimer = undefined;
+    this.cancelFinalRecordTimer?.();
+    this.cancelFinalRecordTimer = undefined;
   }
 
   /** Rewrites (or appends) the change's journal entry with its final phases, and any waiting; best effort, the commit already stands. */
@@ -205,7 +205,7 @@ export class ChangeExecutor {
     try {
       await this.carryingWaiting((earlier) => this.options.commitDelta({ journal_entry: entry, earlier_journal_entries: earlier }));
     } catch (error) {
-      process.emitWarning(`change ${entry.change_id ?? ""}: could not record its journal entry: ${String(error)}`);
+      this.options.warn(`change ${entry.change_id ?? ""}: could not record its journal entry: ${String(error)}`);
     }
   }
 

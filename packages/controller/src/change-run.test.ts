@@ -138,6 +138,21 @@ describe("ChangeRun's commit (claims 1, 3)", () => {
     expect(sends(run.onStoredGeneration(7, 1_020))).toEqual([{ phase: "abort", apparatusIds: ["a"] }]);
   });
 
+  // Found by the cluster simulation (seed 242): the first write landed unanswered, the store read went
+  // unanswered too, and the second write was refused as stale; aborting then flipped apparatuses back to a
+  // table the store had left, and a read saw an area the commit had retired.
+  it("asks the store again when a commit written after an unanswered one is refused", () => {
+    const run = new ChangeRun("c", ["a"], 100, false, { commit: commitTiming });
+    run.start(0);
+    run.onReport("a", "hold", true, "", 1);
+    run.onReport("a", "apply", true, "", 2);
+    run.onEffect("commit", false, "unavailable", 3, true);
+    expect(run.onStoredGeneration(undefined, 10)).toEqual([]);
+    expect(run.onTick(60)).toEqual([{ kind: "effect", effect: "commit" }]);
+    expect(run.onEffect("commit", false, "stale generation: the store is at 8", 70, false)).toEqual([{ kind: "check-commit" }]);
+    expect(sends(run.onStoredGeneration(8, 80))).toEqual([{ phase: "release", apparatusIds: ["a"] }]);
+  });
+
   it("aborts on a refused commit, and on a table that moved on without it", () => {
     const refused = new ChangeRun("c", ["a"], 100, false, { commit: commitTiming });
     refused.start(0);

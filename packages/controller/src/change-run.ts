@@ -90,6 +90,8 @@ export class ChangeRun {
   private lastFenceRecordedMs = 0;
   private fenceFailure = "";
   private commitStep: CommitStep = "fence-wait";
+  /** A commit write went unanswered: it may have landed, so no later refusal decides alone. */
+  private commitMayHaveLanded = false;
   private commitDeadlineMs = 0;
   private pauseUntilMs = 0;
   private lastCommitError = "";
@@ -255,7 +257,10 @@ export class ChangeRun {
     assert.equal(this.commitStep, "writing", `a commit result while ${this.commitStep}`);
     if (ok) return this.committed(nowMs);
     this.lastCommitError = message;
-    if (!silent || this.commitTiming === undefined) return this.commitFailed(message, nowMs);
+    // After a write nobody answered, a refusal may be the store turning away a second copy of a commit that
+    // landed (its base generation is gone): only the stored generation tells.
+    this.commitMayHaveLanded ||= silent;
+    if (!this.commitMayHaveLanded || this.commitTiming === undefined) return this.commitFailed(message, nowMs);
     this.commitStep = "checking";
     return [{ kind: "check-commit" }];
   }

@@ -6,8 +6,6 @@
  * apparatus carries its epoch, so a deposed controller can change nothing.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { threadId } from "node:worker_threads";
 import * as grpc from "@grpc/grpc-js";
 import {
@@ -25,7 +23,7 @@ import {
   type CopyProgressRow,
   type JournalEntry,
 } from "@switchyard/proto";
-import { ChangeExecutor, infoOf, nowMs as wallNowMs, phaseTimeoutMsDefault } from "./change-executor.js";
+import { ChangeExecutor, infoOf, phaseTimeoutMsDefault } from "./change-executor.js";
 import { rolledBackEntries, type PendingReport } from "./recovery.js";
 import type { ChangePortsDecorator } from "./change-driver.js";
 import type { ChangeLogger } from "./change-log.js";
@@ -40,7 +38,9 @@ import { requireLu, type ExternalProbe } from "./external-devices.js";
 import { grpcApparatusPort, type ApparatusPortFactory, type ApparatusPort } from "./apparatus-port.js";
 import { LeaseDriver } from "./lease-driver.js";
 import { callTimeoutMs, grpcDevicePort, type DevicePort } from "./device-port.js";
-import { systemScheduler, type Scheduler } from "./scheduler.js";
+import { isSilence } from "./call-errors.js";
+import { sleepOn, systemScheduler, type Scheduler } from "./scheduler.js";
+import { processWarn, systemEntropy, type Entropy, type Warn } from "./environment.js";
 
 /** The controller lease asked of the arbiter; renewed every third of it. */
 export const leaseMsDefault = 6_000;
@@ -86,8 +86,12 @@ export interface ClusterControllerOptions {
   readonly device?: DevicePort;
   /** Each apparatus's calls, by its gRPC address (default: its gRPC service). */
   readonly apparatusPort?: ApparatusPortFactory;
-  /** The clock and timers of the lease (default: the system's). */
+  /** The clock and timers of the lease, changes and migrations (default: the system's). */
   readonly scheduler?: Scheduler;
+  /** Where change ids and registration keys get their random part (default: the system's). */
+  readonly entropy?: Entropy;
+  /** Where warnings go (default: process.emitWarning). */
+  readonly warn?: Warn;
   /** Told the address of the controller whenever it changes: this one's own, or another's. */
   readonly onLeader?: (address: string) => void;
   /** Wraps the ports each change runs over (change-driver.ts); the ports as they are if absent. */
@@ -119,11 +123,19 @@ export class ClusterController {
   private operatorFenced = new Set<string>();
   /** Migrations this controller is running, by change id. */
   private readonly migrations = new Map<string, { readonly run: MigrationRun; readonly done: Promise<void> }>();
+  /** Records of changes a predecessor left, ended by the takeover, that the journal does not have yet. */
+  private recordsToWrite: JournalEntry[] = [];
+  /** Apparatuses out of the control range whose fence the device has not acknowledged (recordOwedFences). */
+  private readonly fencesOwed = new Set<string>();
+  /** A migration stopped on an error other than a lost lease: the next look-after resumes it from the journal. */
+  private migrationsStopped = false;
   /** Probes answered in a row by each fenced apparatus (joinApparatuses). */
   private readonly answeredProbes = new Map<string, number>();
   /** Whether this controller holds the lease, and at which epoch (claim 12). */
   private readonly lease: LeaseDriver;
   private readonly scheduler: Scheduler;
+  private readonly entropy: Entropy;
+  private readonly warn: Warn;
   private readonly onLeader: (address: string) => void;
   /** Operations that change the table run one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -139,6 +151,8 @@ export class ClusterController {
     this.apparatusPort = options.apparatusPort ?? ((address) => grpcApparatusPort(address, credentials));
     this.peers = options.apparatuses.map((endpoint) => this.apparatusPeer(endpoint));
     this.scheduler = options.scheduler ?? systemScheduler;
+    this.entropy = options.entropy ?? systemEntropy;
+    this.warn = options.warn ?? processWarn;
     this.apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
     this.loadTableTimeoutMs = options.loadTableTimeoutMs ?? loadTableTimeoutMs;
     this.onLeader = options.onLeader ?? (() => undefined);
@@ -148,12 +162,13 @@ export class ClusterController {
       leaseMs: options.leaseMs ?? leaseMsDefault,
       device: this.device,
       scheduler: this.scheduler,
+      warn: this.warn,
       duties: {
         lead: () => this.serialized(() => this.takeOver()),
         lookAfter: () => this.lookAfter(),
         stepDown: (reason) => {
           this.cachedTable = undefined;
-          process.emitWarning(`controller ${this.id} stops acting: ${reason}`);
+          this.warn(`controller ${this.id} stops acting: ${reason}`);
         },
         leader: (address) => {
           this.onLeader(address);
@@ -170,6 +185,9 @@ export class ClusterController {
       serialize: (work) => this.serialized(work),
       storeGeneration: async () => (await this.readStore({ omitExtents: true, omitJournal: true })).state.generation,
       selfId: options.id,
+      scheduler: this.scheduler,
+      entropy: this.entropy,
+      warn: this.warn,
       ...(options.decorateChangePorts === undefined ? {} : { decoratePorts: options.decorateChangePorts }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
@@ -201,8 +219,29 @@ export class ClusterController {
   }
 
   private async lookAfter(): Promise<void> {
+    // Owed work first: a failed key refresh must not keep a migration stopped.
+    if (this.fencesOwed.size > 0) await this.serialized(() => this.recordOwedFences());
+    if (this.migrationsStopped) await this.resumeStoppedMigrations();
+    if (this.recordsToWrite.length > 0) await this.serialized(() => this.writeRecords());
     await this.refreshKeys();
     await this.joinApparatuses();
+  }
+
+  /** Writes the journal records a takeover owes, oldest first; one left unwritten waits for the next look-after. */
+  private async writeRecords(): Promise<void> {
+    while (this.recordsToWrite[0] !== undefined) {
+      await this.commitDelta({ journal_entry: this.recordsToWrite[0] });
+      this.recordsToWrite.shift();
+    }
+  }
+
+  /** Migrations that stopped on an error while this controller kept the lease go on from the journal. */
+  private resumeStoppedMigrations(): Promise<void> {
+    return this.serialized(async () => {
+      const { state } = await this.readStore({ omitExtents: true });
+      this.migrationsStopped = false;
+      this.resumeMigrations(state);
+    });
   }
 
   /**
@@ -229,17 +268,17 @@ export class ClusterController {
           pending.push({ apparatusId: peer.id, changeId: status.pending_change_id, phase: status.pending_phase });
           await this.loadTableInto(peer, state, epoch);
           await this.keepRegistration(peer, status, epoch);
+          this.fencesOwed.delete(peer.id);
           this.fenced.delete(peer.id);
         } catch (error: unknown) {
-          process.emitWarning(`apparatus ${peer.id} did not answer the new controller ${this.id}: fencing it (${String(error)})`);
+          this.warn(`apparatus ${peer.id} did not answer the new controller ${this.id}: fencing it (${String(error)})`);
           await this.fenceApparatus(peer.id, epoch).catch(() => undefined);
         }
       }),
     );
-    for (const entry of rolledBackEntries(state, pending, { controllerId: this.id, epoch, nowMs: this.now() })) {
-      await this.commitDelta({ journal_entry: entry });
-    }
     this.resumeMigrations(state);
+    this.recordsToWrite = rolledBackEntries(state, pending, { controllerId: this.id, epoch, nowMs: this.now() });
+    await this.writeRecords();
   }
 
   /**
@@ -265,7 +304,7 @@ export class ClusterController {
       const summary = `migrate ${rows.length} extent${rows.length === 1 ? "" : "s"} of ${request.volume} to ${targetLuId}`;
       const entry = this.copyEntry(`migrate-${state.generation}`, "migrate", summary, state, rows, targetLuId, request.rateBytesPerSecond, extentSizeBytes);
       // Recorded before the first extent moves: a controller that dies now leaves a migration its successor resumes.
-      await this.commitDelta({ journal_entry: entry });
+      await this.journalStart(entry);
       return this.startMigration(entry, extentSizeBytes, state).info();
     });
   }
@@ -285,27 +324,44 @@ export class ClusterController {
       assert.ok(row !== undefined && rows.length === 1);
       const entry = this.copyEntry(`move-${state.generation + 1}`, "move", moveSummary(row, false), state, rows, targetLuId, 0, extentSizeBytes);
       // Journaled before it starts, as a migration is: a successor finishes a move its predecessor began.
-      await this.commitDelta({ journal_entry: entry });
+      await this.journalStart(entry);
       return this.startMigration(entry, extentSizeBytes, state);
     });
     // Outside the queue: the move's own changes take their turns in it.
     await this.migrations.get(run.id)?.done;
     const info = run.info();
     if (info.state !== "CHANGE_STATE_RUNNING") return info;
-    // This controller lost its lease mid-move: the journal has the move, and its successor finishes it.
-    return { ...info, message: `${this.id} lost the controller lease; the next controller finishes the move: 'switchyard change show ${run.id}'` };
+    const follow = `'switchyard change show ${run.id}'`;
+    // Stopped mid-move: the journal has it, and this controller (a journal write went unanswered) or its successor (the lease was lost) finishes it.
+    if (this.isLeader) return { ...info, message: `the move was interrupted (a store write went unanswered) and goes on: ${follow}` };
+    return { ...info, message: `${this.id} lost the controller lease; the next controller finishes the move: ${follow}` };
+  }
+
+  /**
+   * Writes a migration's first journal entry. Unanswered, it may have been
+   * written: the next look-after resumes it if so, and the console is told.
+   */
+  private async journalStart(entry: JournalEntry): Promise<void> {
+    try {
+      await this.commitDelta({ journal_entry: entry });
+    } catch (error) {
+      if (!isSilence(error)) throw error;
+      this.migrationsStopped = true;
+      const id = entry.change_id ?? "";
+      throw new ControllerError("UNAVAILABLE", `the device did not answer the journal write that starts ${id}; if it was written, ${id} goes on: 'switchyard change show ${id}'`, { cause: error });
+    }
   }
 
   /** The journal entry of a migration or a move, with its copy progress table. */
   private copyEntry(idPrefix: string, kind: "migrate" | "move", summary: string, state: StoreState__Output, rows: CopyProgressRow[], targetLuId: string, rateBytesPerSecond: number, extentSizeBytes: number): JournalEntry & { copy_progress: CopyProgressRow[] } {
     return {
-      change_id: `${idPrefix}-${randomBytes(3).toString("hex")}`,
+      change_id: `${idPrefix}-${this.entropy.hex(3)}`,
       kind,
       summary,
       state: "CHANGE_STATE_RUNNING",
       base_generation: state.generation,
       epoch: this.epoch,
-      started_at_ms: Math.round(wallNowMs()),
+      started_at_ms: Math.round(this.now()),
       ended_at_ms: 0,
       message: "",
       phases: [],
@@ -332,11 +388,13 @@ export class ClusterController {
       // a migration (submitMigrate and takeOver start it; cancelChange waits outside the queue), so this
       // cannot wait on itself.
       persist: (journaled) => this.serialized(() => this.commitDelta({ journal_entry: journaled })),
-      sleep: (ms) => sleep(ms),
-      now: wallNowMs,
+      sleep: (ms) => sleepOn(this.scheduler, ms),
+      now: () => this.now(),
     });
     const done = run.run().catch((error: unknown) => {
-      process.emitWarning(`migration ${run.id} stopped: ${String(error)}`);
+      // A journal write whose answer was lost, say: the journal still shows it running, and the next look-after resumes it.
+      this.warn(`migration ${run.id} stopped, to be resumed: ${String(error)}`);
+      this.migrationsStopped = true;
     });
     this.migrations.set(run.id, { run, done });
     void done.finally(() => this.migrations.delete(run.id));
@@ -409,10 +467,15 @@ export class ClusterController {
     await peer.port.loadTable({ epoch, table }, this.loadTableTimeoutMs);
   }
 
-  /** A serving apparatus keeps the key it has (the device is told it again); any other gets a fresh one. */
+  /**
+   * A serving apparatus keeps the key it has (the device is told it again);
+   * any other gets a fresh one, and so does one this controller fenced: it
+   * may have heard of the fence since it answered, and stopped renewing, and
+   * only a Register starts it again.
+   */
   private async keepRegistration(peer: ApparatusPeer, status: ApparatusState__Output, epoch: number): Promise<void> {
     const key = status.registration_key;
-    if (key === "" || status.status === "APPARATUS_STATUS_FENCED") {
+    if (key === "" || status.status === "APPARATUS_STATUS_FENCED" || this.fenced.has(peer.id)) {
       await this.register(peer);
       return;
     }
@@ -446,7 +509,7 @@ export class ClusterController {
    * then Register, after which the apparatus renews it with the device.
    */
   private async register(peer: ApparatusPeer): Promise<void> {
-    const key = `${peer.id}:${randomBytes(8).toString("hex")}`;
+    const key = `${peer.id}:${this.entropy.hex(8)}`;
     const epoch = this.epoch;
     await this.device.registerKey({ epoch, apparatus_id: peer.id, registration_key: key });
     this.keys.set(peer.id, key);
@@ -474,7 +537,7 @@ export class ClusterController {
       if (answered < rejoinProbesMin) continue;
       this.answeredProbes.delete(peer.id);
       await this.rejoinApparatus(peer.id).catch((error: unknown) => {
-        process.emitWarning(`apparatus ${peer.id} could not rejoin: ${String(error)}`);
+        this.warn(`apparatus ${peer.id} could not rejoin: ${String(error)}`);
       });
     }
   }
@@ -523,6 +586,7 @@ export class ClusterController {
   /** Runs a change planned from `state` (committedTable's) and brings the cached table up to it. */
   private async runChange(state: StoreState__Output, plan: ChangePlan): Promise<ChangeInfo> {
     const epoch = this.epoch;
+    await this.recordOwedFences();
     // Until the change is known to have committed, the store's table is not known here.
     this.cachedTable = undefined;
     const info = await this.changes.run(plan, epoch);
@@ -565,6 +629,7 @@ export class ClusterController {
   private async pushTable(state: StoreState__Output): Promise<void> {
     const table: ConfigurationTable = { generation: state.generation, lus: state.lus, volumes: state.volumes };
     const epoch = this.epoch;
+    await this.recordOwedFences();
     const inRange = this.peers.filter((peer) => !this.fenced.has(peer.id));
     const results = await Promise.allSettled(
       inRange.map((peer) => peer.port.loadTable({ epoch, table }, this.loadTableTimeoutMs)),
@@ -574,12 +639,12 @@ export class ClusterController {
       const peer = inRange[index];
       assert.ok(peer !== undefined);
       if (result.status === "fulfilled") return;
-      process.emitWarning(`apparatus ${peer.id} did not load generation ${state.generation}, so it is fenced: ${String(result.reason)}`);
+      this.warn(`apparatus ${peer.id} did not load generation ${state.generation}, so it is fenced: ${String(result.reason)}`);
       behind.push(peer);
     });
     if (behind.length === 0) return;
     await Promise.all(behind.map((peer) => this.fenceApparatus(peer.id, epoch)));
-    await sleep(this.apparatusLeaseMs);
+    await sleepOn(this.scheduler, this.apparatusLeaseMs);
   }
 
   /**
@@ -681,7 +746,19 @@ export class ClusterController {
   private async fenceApparatus(apparatusId: string, epoch: number): Promise<void> {
     this.fenced.add(apparatusId);
     this.keys.delete(apparatusId);
+    this.fencesOwed.add(apparatusId);
     await this.device.fence({ epoch, apparatus_id: apparatusId });
+    this.fencesOwed.delete(apparatusId);
+  }
+
+  /**
+   * Has the device record the fences it did not answer: until it has, an
+   * apparatus out of the control range may still serve under its key, and a
+   * change that left it out could let it read an area the change retired.
+   * Every change, table push and look-after first settles them.
+   */
+  private async recordOwedFences(): Promise<void> {
+    for (const apparatusId of [...this.fencesOwed]) await this.fenceApparatus(apparatusId, this.epoch);
   }
 
   /**
@@ -727,6 +804,8 @@ export class ClusterController {
       const { state } = await this.readStore({ omitJournal: true });
       await this.loadTableInto(peer, state, this.epoch);
       await this.register(peer);
+      // Its new key replaced the old one at the device: an owed fence of the old one is moot.
+      this.fencesOwed.delete(apparatusId);
       this.fenced.delete(apparatusId);
     });
   }

@@ -15,7 +15,8 @@ export { checkVolumeName, checkVolumeSize, volumeSizeAlignmentBytes } from "./vo
 export { ChangeRun } from "./change-run.js";
 export type { Command, EffectKind, MessagePhase, Outcome, PhaseRecord, ReportRecord } from "./change-run.js";
 export { driveChange } from "./change-driver.js";
-export { systemScheduler, type CancelTimer, type Scheduler } from "./scheduler.js";
+export { sleepOn, systemScheduler, type CancelTimer, type Scheduler } from "./scheduler.js";
+export { processWarn, systemEntropy, type Entropy, type Warn } from "./environment.js";
 export { ChangePhaseLog, controllerLogger } from "./change-log.js";
 export type { ChangeLogger } from "./change-log.js";
 export type { ChangeContext, ChangeEffects, ChangePortsDecorator, ChangeResult, PhaseAnswer } from "./change-driver.js";

@@ -9,6 +9,7 @@ import type { Lease__Output } from "@switchyard/proto";
 import type { DevicePort } from "./device-port.js";
 import { LeaseCore, type LeaseCommand } from "./lease-core.js";
 import type { CancelTimer, Scheduler } from "./scheduler.js";
+import type { Warn } from "./environment.js";
 
 /** What the composition does when the core decides. */
 export interface LeaseDuties {
@@ -29,6 +30,7 @@ export interface LeaseDriverOptions {
   readonly leaseMs: number;
   readonly device: DevicePort;
   readonly scheduler: Scheduler;
+  readonly warn: Warn;
   readonly duties: LeaseDuties;
 }
 
@@ -41,6 +43,8 @@ export class LeaseDriver {
   /** A takeover or a look-after under way (care). */
   private caring: Promise<void> | undefined;
   private closed = false;
+  /** The takeover at this epoch failed: the next renewal tries it again. */
+  private takeoverOwed = false;
 
   constructor(options: LeaseDriverOptions) {
     this.options = options;
@@ -93,6 +97,7 @@ export class LeaseDriver {
           break;
         case "step-down":
           this.granted = undefined;
+          this.takeoverOwed = false;
           duties.stepDown(command.reason);
           break;
         case "leader":
@@ -109,7 +114,7 @@ export class LeaseDriver {
     try {
       lease = await request();
     } catch (error: unknown) {
-      process.emitWarning(`controller ${this.options.id}: the arbiter did not answer: ${String(error)}`);
+      this.options.warn(`controller ${this.options.id}: the arbiter did not answer: ${String(error)}`);
       await this.perform(this.core.onSilence(now()));
       return;
     }
@@ -122,12 +127,18 @@ export class LeaseDriver {
    * each renewal; never two at once. A look-after finding one under way is
    * skipped; a takeover waits for it.
    */
-  private async care(kind: "lead" | "look-after"): Promise<void> {
-    if (kind === "look-after" && this.caring !== undefined) return;
+  private async care(asked: "lead" | "look-after"): Promise<void> {
+    if (asked === "look-after" && this.caring !== undefined) return;
     const { duties } = this.options;
+    // A takeover that failed (a store read unanswered, say) is tried again instead of the look-after:
+    // until it succeeds, holds a predecessor left are nobody's to end.
+    const kind = this.takeoverOwed ? "lead" : asked;
     const work = (this.caring ?? Promise.resolve()).then(() => (kind === "lead" ? duties.lead() : duties.lookAfter()));
-    const settled: Promise<void> = work.catch((error: unknown) => {
-      process.emitWarning(`controller ${this.options.id}: ${String(error)}`);
+    const settled: Promise<void> = work.then(() => {
+      if (kind === "lead") this.takeoverOwed = false;
+    }, (error: unknown) => {
+      if (kind === "lead") this.takeoverOwed = true;
+      this.options.warn(`controller ${this.options.id}: ${String(error)}`);
     }).finally(() => {
       if (this.caring === settled) this.caring = undefined;
     });

@@ -26,3 +26,10 @@ export const systemScheduler: Scheduler = {
     };
   },
 };
+
+/** Resolves `delayMs` from now on `scheduler`'s clock. */
+export function sleepOn(scheduler: Scheduler, delayMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    scheduler.at(scheduler.now() + delayMs, resolve);
+  });
+}

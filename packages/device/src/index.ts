@@ -52,6 +52,7 @@ export {
   storeRetriesMax,
 } from "./storage-device.js";
 export { mirrorChunkBytes, mirrorCopiesMax } from "./device-mirrors.js";
+export { applyStoreDelta, checkStoreDelta } from "./store-delta.js";
 export { deviceServiceHandlers, deviceServiceName, grpcStatusOf, type DeviceServiceOptions } from "./device-service.js";
 export { logicalUnitExports, toNbdError } from "./lu-exports.js";
 export {

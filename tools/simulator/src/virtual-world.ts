@@ -10,6 +10,8 @@ import assert from "node:assert/strict";
 
 /** Events one run may process: a runaway loop ends as a failure, not a hang. */
 export const eventsPerRunMax = 2_000_000;
+/** Trace lines a runaway run shows. */
+const traceTailLines = 40;
 
 interface ScheduledEvent {
   readonly atMs: number;
@@ -123,7 +125,7 @@ export class VirtualWorld {
     for (let event = this.queue.pop(); event !== undefined; event = this.queue.pop()) {
       assert.ok(event.atMs >= this.clockMs, "virtual time went backwards");
       this.processed += 1;
-      if (this.processed > eventsPerRunMax) throw new Error(`more than ${eventsPerRunMax} events in one run`);
+      if (this.processed > eventsPerRunMax) throw new Error(`more than ${eventsPerRunMax} events in one run, at ${this.clockMs.toFixed(3)} ms; the trace ends:\n${this.trace.slice(-traceTailLines).join("\n")}`);
       this.clockMs = event.atMs;
       event.action();
       await settleMicrotasks();

@@ -1,0 +1,338 @@
+/**
+ * The storage device of the cluster simulation, as the controllers and the
+ * apparatuses meet it: the real arbiter (claim 12) on the virtual clock, the
+ * configuration store folding deltas with the device's own code
+ * (store-delta.ts), the epoch checks of StorageDevice.checkEpoch,
+ * registration keys and fences (claim 3), and mirrors modelled at one chunk
+ * per extent: while an extent's copy runs, writes to its source area wait
+ * for it; once in sync, each write lands on both areas (device-mirrors.ts,
+ * with extents no larger than a chunk). A restart forgets the lease holder
+ * and the copies' progress, as the real device does, and keeps the store,
+ * the keys and the highest epoch.
+ */
+import assert from "node:assert/strict";
+import type { MemoryLu } from "@switchyard/apparatus/testing";
+import {
+  Arbiter,
+  InvalidArgumentError,
+  LeaseNotHeldError,
+  StaleEpochError,
+  StaleSequenceError,
+  applyStoreDelta,
+  checkStoreDelta,
+  type LeaseState,
+} from "@switchyard/device";
+import {
+  decodeStoreState,
+  encodeStoreState,
+  type AcquireLeaseRequest__Output,
+  type CommitDeltaRequest__Output,
+  type FenceRequest__Output,
+  type Lease,
+  type ListMirrorsRequest__Output,
+  type ListMirrorsResponse,
+  type Mirror,
+  type ReadStoreRequest__Output,
+  type RegisterKeyRequest__Output,
+  type RenewLeaseRequest__Output,
+  type ScrubAreasRequest__Output,
+  type StartMirrorRequest__Output,
+  type StoreSnapshot,
+  type StoreState,
+  type StoreState__Output,
+  type WriteStoreRequest__Output,
+} from "@switchyard/proto";
+import type { Random } from "./prng.js";
+import type { VirtualWorld } from "./virtual-world.js";
+
+/** How long one extent's copy takes on the virtual clock. */
+export interface CopyModel {
+  readonly copyMinMs: number;
+  readonly copyMaxMs: number;
+}
+
+interface AreaRef {
+  readonly luIndex: number;
+  readonly areaIndex: number;
+}
+
+interface SimulatedMirror {
+  readonly volume: string;
+  readonly extentIndex: number;
+  readonly source: AreaRef;
+  readonly destination: AreaRef;
+  readonly group: string;
+  synced: boolean;
+  /** Writes to the source area that wait for the copy, as a chunk's writes do. */
+  readonly waiting: (() => void)[];
+  /** Bumped when the mirror ends or a restart forgets its copy: a copy of an older incarnation lands nowhere. */
+  incarnation: number;
+}
+
+const mirrorKey = (volume: string, extentIndex: number): string => `${volume}\u0000${extentIndex}`;
+
+export class ClusterDevice {
+  private arbiter: Arbiter;
+  private highestEpoch = 0;
+  private store: StoreState__Output;
+  private sequence = 1;
+  /** The key each registered apparatus presents; absent while fenced. */
+  private readonly keys = new Map<string, string>();
+  private readonly mirrors = new Map<string, SimulatedMirror>();
+  private progress = 0;
+  private readonly progressWaiters = new Set<() => void>();
+  /** Whether the device answers calls at all (false during a restart). */
+  up = true;
+  restarts = 0;
+
+  constructor(
+    private readonly world: VirtualWorld,
+    private readonly random: Random,
+    readonly lus: readonly MemoryLu[],
+    initial: StoreState,
+    private readonly copy: CopyModel,
+  ) {
+    this.store = decodeStoreState(encodeStoreState(initial));
+    this.arbiter = this.newArbiter();
+  }
+
+  private newArbiter(): Arbiter {
+    return new Arbiter({
+      highestEpoch: this.highestEpoch,
+      saveHighestEpoch: (epoch) => {
+        this.highestEpoch = epoch;
+        return Promise.resolve();
+      },
+    });
+  }
+
+  get state(): StoreState__Output {
+    return this.store;
+  }
+
+  get epoch(): number {
+    return this.arbiter.highestEpoch;
+  }
+
+  keyOf(apparatusId: string): string | undefined {
+    return this.keys.get(apparatusId);
+  }
+
+  /** Down for `downMs`: the lease holder and the copies' progress are forgotten; store, keys and epoch stay. */
+  restart(downMs: number): void {
+    this.restarts += 1;
+    this.up = false;
+    this.world.note(`device restarts, down for ${downMs.toFixed(3)} ms`);
+    this.world.schedule(downMs, () => {
+      this.arbiter = this.newArbiter();
+      this.progress = 0;
+      for (const mirror of this.mirrors.values()) {
+        if (mirror.synced) continue;
+        mirror.incarnation += 1;
+        this.startCopy(mirror);
+      }
+      this.up = true;
+      this.world.note("device is back");
+    });
+  }
+
+  acquireLease(request: AcquireLeaseRequest__Output): Promise<Lease> {
+    return this.arbiter.acquire(request.candidate_id, request.candidate_address, request.lease_ms, this.world.nowMs).then(leaseOf);
+  }
+
+  renewLease(request: RenewLeaseRequest__Output): Lease {
+    return leaseOf(this.arbiter.renew(request.holder_id, request.epoch, request.lease_ms, this.world.nowMs));
+  }
+
+  readStore(request: ReadStoreRequest__Output): StoreSnapshot {
+    const state = this.store;
+    return {
+      sequence: this.sequence,
+      state: {
+        ...state,
+        volumes: request.omit_extents ? state.volumes.map((volume) => ({ ...volume, extents: null })) : state.volumes,
+        journal: request.omit_journal ? [] : state.journal,
+      },
+    };
+  }
+
+  writeStore(request: WriteStoreRequest__Output): { sequence: number } {
+    this.checkEpoch(request.epoch);
+    if (request.state === null) throw new InvalidArgumentError("WriteStore needs a state");
+    if (request.expected_sequence !== this.sequence) throw new StaleSequenceError(request.expected_sequence, this.sequence);
+    this.store = decodeStoreState(encodeStoreState(request.state));
+    return { sequence: this.committed() };
+  }
+
+  commitDelta(request: CommitDeltaRequest__Output): { sequence: number } {
+    this.checkEpoch(request.epoch);
+    if (request.delta === null) throw new InvalidArgumentError("CommitDelta needs a delta");
+    checkStoreDelta(this.store, request.delta);
+    applyStoreDelta(this.store, request.delta);
+    return { sequence: this.committed() };
+  }
+
+  registerKey(request: RegisterKeyRequest__Output): Record<string, never> {
+    this.checkEpoch(request.epoch);
+    if (this.keys.get(request.apparatus_id) !== request.registration_key) this.world.note(`device registers ${request.apparatus_id} under key ${request.registration_key} at epoch ${request.epoch}`);
+    this.keys.set(request.apparatus_id, request.registration_key);
+    return {};
+  }
+
+  fence(request: FenceRequest__Output): Record<string, never> {
+    this.checkEpoch(request.epoch);
+    this.keys.delete(request.apparatus_id);
+    this.world.note(`device fences ${request.apparatus_id}`);
+    return {};
+  }
+
+  scrubAreas(request: ScrubAreasRequest__Output): { zeroed_bytes: number } {
+    this.checkEpoch(request.epoch);
+    const lu = this.store.lus.find((candidate) => candidate.id === request.lu_id);
+    if (lu === undefined) throw new InvalidArgumentError(`no LU ${request.lu_id}`);
+    for (const areaIndex of request.area_indexes) this.area({ luIndex: lu.index, areaIndex }).fill(0);
+    return { zeroed_bytes: request.area_indexes.length * lu.extent_size_bytes };
+  }
+
+  startMirror(request: StartMirrorRequest__Output): Mirror {
+    this.checkEpoch(request.epoch);
+    const asked = request.mirror;
+    if (asked === null) throw new InvalidArgumentError("StartMirror needs a mirror");
+    const source = { luIndex: this.luIndexOf(asked.source_lu_id), areaIndex: asked.source_area_index };
+    const destination = { luIndex: this.luIndexOf(asked.destination_lu_id), areaIndex: asked.destination_area_index };
+    if (!this.tableMirrors(asked.volume, asked.extent_index, source, destination)) {
+      throw new InvalidArgumentError(`the committed table does not have extent ${asked.extent_index} of ${asked.volume} in mirror state to ${asked.destination_lu_id} area ${asked.destination_area_index}`);
+    }
+    const key = mirrorKey(asked.volume, asked.extent_index);
+    let mirror = this.mirrors.get(key);
+    if (mirror === undefined) {
+      mirror = { volume: asked.volume, extentIndex: asked.extent_index, source, destination, group: asked.group, synced: false, waiting: [], incarnation: 0 };
+      this.mirrors.set(key, mirror);
+      this.startCopy(mirror);
+    }
+    return this.report(mirror);
+  }
+
+  /** Answers at once when progress passed `after_progress`, else when it does or `wait_ms` has gone by. */
+  listMirrors(request: ListMirrorsRequest__Output): Promise<ListMirrorsResponse> {
+    const answer = (): ListMirrorsResponse => ({ mirrors: [...this.mirrors.values()].map((mirror) => this.report(mirror)), progress: this.progress });
+    if (this.progress !== request.after_progress) return Promise.resolve(answer());
+    return new Promise((resolve) => {
+      let answered = false;
+      const done = (): void => {
+        if (answered) return;
+        answered = true;
+        this.progressWaiters.delete(done);
+        resolve(answer());
+      };
+      this.progressWaiters.add(done);
+      this.world.schedule(request.wait_ms, done);
+    });
+  }
+
+  /**
+   * Where an apparatus's write to an LU lands: on the source, and on the
+   * destination of an extent in sync; after the copy, for an extent whose
+   * copy runs. Resolves once it has landed.
+   */
+  landWrite(luIndex: number, offsetBytes: number, land: (bytes: Buffer, offsetBytes: number) => void): Promise<void> {
+    const extentSizeBytes = this.extentSizeBytes();
+    const areaIndex = Math.floor(offsetBytes / extentSizeBytes);
+    const mirror = [...this.mirrors.values()].find((candidate) => candidate.source.luIndex === luIndex && candidate.source.areaIndex === areaIndex);
+    const apply = (): void => {
+      const lu = this.lus[luIndex];
+      assert.ok(lu !== undefined);
+      land(lu.bytes, offsetBytes);
+      const now = this.mirrors.get(mirrorKey(mirror?.volume ?? "", mirror?.extentIndex ?? 0));
+      if (mirror === undefined || now !== mirror || !mirror.synced) return;
+      land(this.area(mirror.destination), offsetBytes - areaIndex * extentSizeBytes);
+    };
+    if (mirror === undefined || mirror.synced) {
+      apply();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      mirror.waiting.push(() => {
+        apply();
+        resolve();
+      });
+    });
+  }
+
+  private startCopy(mirror: SimulatedMirror): void {
+    const incarnation = mirror.incarnation;
+    this.world.schedule(this.random.between(this.copy.copyMinMs, this.copy.copyMaxMs), () => {
+      if (mirror.incarnation !== incarnation) return;
+      this.area(mirror.source).copy(this.area(mirror.destination));
+      mirror.synced = true;
+      this.world.note(`device: extent ${mirror.extentIndex} of ${mirror.volume} in sync`);
+      this.bumpProgress();
+      for (const write of mirror.waiting.splice(0)) write();
+    });
+  }
+
+  /** After every store write: mirrors the table no longer has end, and their waiting writes land on the source alone. */
+  private committed(): number {
+    this.sequence += 1;
+    for (const [key, mirror] of this.mirrors) {
+      if (this.tableMirrors(mirror.volume, mirror.extentIndex, mirror.source, mirror.destination)) continue;
+      this.mirrors.delete(key);
+      mirror.incarnation += 1;
+      for (const write of mirror.waiting.splice(0)) write();
+      this.bumpProgress();
+    }
+    return this.sequence;
+  }
+
+  private bumpProgress(): void {
+    this.progress += 1;
+    for (const waiter of [...this.progressWaiters]) waiter();
+  }
+
+  private tableMirrors(volume: string, extentIndex: number, source: AreaRef, destination: AreaRef): boolean {
+    const columns = this.store.volumes.find((candidate) => candidate.name === volume)?.extents;
+    if (columns == null) return false;
+    return columns.lu_index[extentIndex] === source.luIndex && columns.area_index[extentIndex] === source.areaIndex &&
+      columns.mirror_lu_index_plus_one[extentIndex] === destination.luIndex + 1 && columns.mirror_area_index[extentIndex] === destination.areaIndex;
+  }
+
+  private report(mirror: SimulatedMirror): Mirror {
+    const lu = (index: number): string => this.store.lus.find((candidate) => candidate.index === index)?.id ?? "";
+    return {
+      volume: mirror.volume, extent_index: mirror.extentIndex,
+      source_lu_id: lu(mirror.source.luIndex), source_area_index: mirror.source.areaIndex,
+      destination_lu_id: lu(mirror.destination.luIndex), destination_area_index: mirror.destination.areaIndex,
+      watermark_bytes: mirror.synced ? this.extentSizeBytes() : 0, synced: mirror.synced, group: mirror.group, rate_bytes_per_second: 0, failure: "",
+    };
+  }
+
+  /** StorageDevice.checkEpoch: only the highest epoch granted may write. */
+  private checkEpoch(epoch: number): void {
+    const highest = this.arbiter.highestEpoch;
+    if (epoch < highest) throw new StaleEpochError(epoch, highest);
+    if (epoch === 0 || epoch > highest) throw new LeaseNotHeldError(`epoch ${epoch} was never granted (highest ${highest})`);
+  }
+
+  private luIndexOf(luId: string): number {
+    const lu = this.store.lus.find((candidate) => candidate.id === luId);
+    if (lu === undefined) throw new InvalidArgumentError(`no LU ${luId}`);
+    return lu.index;
+  }
+
+  private extentSizeBytes(): number {
+    const size = this.store.lus[0]?.extent_size_bytes;
+    assert.ok(size !== undefined);
+    return size;
+  }
+
+  private area(ref: AreaRef): Buffer {
+    const lu = this.lus[ref.luIndex];
+    assert.ok(lu !== undefined, `no LU index ${ref.luIndex}`);
+    const size = this.extentSizeBytes();
+    return lu.bytes.subarray(ref.areaIndex * size, (ref.areaIndex + 1) * size);
+  }
+}
+
+function leaseOf(lease: LeaseState): Lease {
+  return { holder_id: lease.holderId, holder_address: lease.holderAddress, epoch: lease.epoch, expires_at_ms: lease.expiresAtMs, lease_ms: lease.leaseMs, granted: lease.granted };
+}

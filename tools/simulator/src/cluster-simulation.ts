@@ -1,0 +1,391 @@
+/**
+ * One seeded run of the whole cluster (issue 16): two controller candidates
+ * running the real ClusterController (its lease, membership, table keeping,
+ * change and migration code, unchanged) on virtual ports, real
+ * VirtualizationApparatus instances serving hosts, and the simulated device
+ * (cluster-device.ts). A console asks the leader for `volume move`s, each a
+ * migration of one extent through the device's mirror; meanwhile the run
+ * crashes the leader (a successor takes over at a higher epoch and finishes
+ * its moves), loses commit answers, and restarts the device (every lease
+ * runs out). After the run it checks that no acknowledged write was lost and
+ * no read was stale (the history checker), that every move ended, and that
+ * every serving apparatus is at the committed generation with no hold left.
+ */
+import assert from "node:assert/strict";
+import { VirtualizationApparatus, LocalBackendSet } from "@switchyard/apparatus";
+import { MemoryLu, apparatusFaultBehaviours, memoryLuDescription, type ApparatusFault } from "@switchyard/apparatus/testing";
+import { History } from "@switchyard/checker";
+import { ClusterController, ControllerError, type Entropy } from "@switchyard/controller";
+import type { BlockIo } from "@switchyard/nbd";
+import type { StoreState } from "@switchyard/proto";
+import { ClusterDevice } from "./cluster-device.js";
+import { ControllerNode, simulatedApparatusPort, simulatedDevicePort, type WireModel } from "./cluster-ports.js";
+import { HostLoad, blockSizeBytes } from "./host-load.js";
+import { Random } from "./prng.js";
+import { DeviceRefusedError } from "./simulated-device.js";
+import { VirtualWorld } from "./virtual-world.js";
+
+const volumeName = "v";
+const extentSizeBytes = 4_096;
+const volumeExtentCount = 4;
+const luCount = 3;
+const areasPerLu = 8;
+const apparatusCount = 3;
+const clientsPerApparatus = 1;
+const candidateIds = ["c0", "c1"] as const;
+/** The controller lease: the arbiter's shortest (leaseMinMs), so a failover takes little virtual time. */
+const leaseMs = 100;
+const phaseTimeoutMs = 40;
+const apparatusLeaseMs = 100;
+const loadTableTimeoutMs = 200;
+/** Apparatuses renew their registration this often (contact-lease.ts: four per lease). */
+const renewIntervalMs = apparatusLeaseMs / 4;
+/** Backend I/O latency on the virtual clock. */
+const ioMinMs = 0.05;
+const ioMaxMs = 3;
+const wireOf = (random: Random): WireModel => ({
+  delayMinMs: 0.05,
+  delayMaxMs: random.pick([1, 3, 8]),
+  lossProbability: random.pick([0, 0.005, 0.02]),
+  commitAnswerLossProbability: random.pick([0, 0.1, 0.3]),
+  deviceCallTimeoutMs: 60,
+});
+/** A move the console asked for answers within this, or the console goes on and asks the journal later. */
+const consoleWaitMs = 5_000;
+const moveGapMaxMs = 150;
+/** After the last move, every move must have ended and the cluster settled within this. */
+const settleMaxMs = 60_000;
+const settlePollMs = 50;
+/**
+ * Settled means settled this long: a call sent before the network healed
+ * may still time out (GetState waits callTimeoutMs) and fence someone.
+ */
+const quietMs = 2_500;
+/** A crashed controller comes back this long after (a restarted process), as a candidate again. */
+const restartMinMs = 50;
+const restartMaxMs = 600;
+const deviceDownMinMs = 50;
+const deviceDownMaxMs = 400;
+/** Hosts pause up to this between requests: enough load to meet every change, few enough events for a thousand seeds. */
+const thinkMaxMs = 8;
+
+export interface ClusterSimulationOptions {
+  readonly seed: number;
+  readonly moves: number;
+  /** A planted bug in every apparatus, to prove the run catches it. */
+  readonly fault?: ApparatusFault;
+}
+
+export interface ClusterSimulationResult {
+  readonly seed: number;
+  readonly options: ClusterSimulationOptions;
+  readonly violations: readonly string[];
+  readonly trace: readonly string[];
+  readonly movesCommitted: number;
+  readonly movesFailed: number;
+  readonly crashes: number;
+  /** Terms granted after the first: every one a controller taking over. */
+  readonly failovers: number;
+  readonly highestEpoch: number;
+  readonly lostCommitAnswers: number;
+  readonly deviceRestarts: number;
+  readonly hostOperations: number;
+  readonly events: number;
+}
+
+/** Where an apparatus renews its registration (its contact lease, contact-lease.ts), on the virtual clock. */
+interface Contact {
+  key: string;
+  leaseMs: number;
+  grantedUntilMs: number;
+  generation: number;
+}
+
+function initialStore(): StoreState {
+  return {
+    generation: 1,
+    lus: Array.from({ length: luCount }, (_, index) => memoryLuDescription(index, areasPerLu * extentSizeBytes, extentSizeBytes)),
+    volumes: [{
+      name: volumeName,
+      size_bytes: volumeExtentCount * extentSizeBytes,
+      extent_size_bytes: extentSizeBytes,
+      extents: {
+        lu_index: Array.from({ length: volumeExtentCount }, (_, index) => index % luCount),
+        area_index: Array.from({ length: volumeExtentCount }, (_, index) => Math.floor(index / luCount)),
+      },
+    }],
+  };
+}
+
+class ClusterSimulation {
+  readonly world = new VirtualWorld();
+  readonly random: Random;
+  readonly device: ClusterDevice;
+  readonly apparatuses = new Map<string, VirtualizationApparatus>();
+  readonly contacts = new Map<string, Contact>();
+  readonly nodes = new Map<string, { node: ControllerNode; controller: ClusterController }>();
+  readonly load: HostLoad;
+  wire: WireModel;
+  readonly internalErrors: string[] = [];
+  readonly violations: string[] = [];
+  readonly moveIds: string[] = [];
+  crashes = 0;
+  lostCommitAnswers = 0;
+  /** Faults stop once the console is done, so the run can settle. */
+  faultsOn = true;
+  private readonly entropy: Entropy;
+
+  constructor(readonly options: ClusterSimulationOptions) {
+    this.random = new Random(options.seed);
+    this.wire = wireOf(this.random);
+    const lus = Array.from({ length: luCount }, () => new MemoryLu(areasPerLu * extentSizeBytes));
+    this.device = new ClusterDevice(this.world, this.random, lus, initialStore(), { copyMinMs: 1, copyMaxMs: 40 });
+    this.entropy = { hex: (bytes) => Array.from({ length: bytes }, () => this.random.below(256).toString(16).padStart(2, "0")).join("") };
+    const blockCount = (volumeExtentCount * extentSizeBytes) / blockSizeBytes;
+    this.load = new HostLoad(this.world, this.random, { volume: volumeName, blockCount, thinkMaxMs, writeProbability: 0.5 }, new History());
+    for (let index = 0; index < apparatusCount; index += 1) {
+      const id = `a${index}`;
+      const backends = new LocalBackendSet(new Map(lus.map((lu, luIndex) => [`lu${luIndex}`, this.backend(id, luIndex, lu.sizeBytes)])));
+      const behaviour = options.fault === undefined ? {} : { behaviour: apparatusFaultBehaviours[options.fault] };
+      // Fenced until a controller registers it, as `apparatus serve` starts.
+      this.apparatuses.set(id, new VirtualizationApparatus({ id, backends, fencedUntilRegistered: true, ...behaviour }));
+    }
+  }
+
+  /** One apparatus's path to one LU: I/O lands after a latency, refused if the device no longer has the key it was issued under. */
+  private backend(apparatusId: string, luIndex: number, sizeBytes: number): BlockIo {
+    const land = (offsetBytes: number, effect: (bytes: Buffer, offsetBytes: number) => void, write: boolean): Promise<void> => {
+      const key = this.contacts.get(apparatusId)?.key;
+      return new Promise<void>((resolve, reject) => {
+        this.world.schedule(this.random.between(ioMinMs, ioMaxMs), () => {
+          if (key === undefined || this.device.keyOf(apparatusId) !== key) {
+            reject(new DeviceRefusedError(`device refuses I/O of fenced apparatus ${apparatusId}`));
+            return;
+          }
+          if (!write) {
+            const lu = this.device.lus[luIndex];
+            assert.ok(lu !== undefined);
+            effect(lu.bytes, offsetBytes);
+            resolve();
+            return;
+          }
+          this.device.landWrite(luIndex, offsetBytes, effect).then(resolve, reject);
+        });
+      });
+    };
+    return {
+      sizeBytes,
+      read: (offsetBytes, into) => land(offsetBytes, (bytes, at) => { into.set(bytes.subarray(at, at + into.length)); }, false),
+      write: (offsetBytes, data) => land(offsetBytes, (bytes, at) => { bytes.set(data, at); }, true),
+      writeZeroes: (offsetBytes, lengthBytes) => land(offsetBytes, (bytes, at) => { bytes.fill(0, at, at + lengthBytes); }, true),
+      flush: () => land(0, () => undefined, false),
+    };
+  }
+
+  apparatusOf(id: string): VirtualizationApparatus {
+    const apparatus = this.apparatuses.get(id);
+    assert.ok(apparatus !== undefined, `no apparatus ${id}`);
+    return apparatus;
+  }
+
+  /** The apparatus's side of Register: it serves again and renews under the key from now on. */
+  register(apparatus: VirtualizationApparatus, key: string, leaseMsGiven: number): void {
+    const previous = this.contacts.get(apparatus.id);
+    const contact: Contact = { key, leaseMs: leaseMsGiven, grantedUntilMs: this.world.nowMs + leaseMsGiven, generation: (previous?.generation ?? 0) + 1 };
+    this.contacts.set(apparatus.id, contact);
+    apparatus.io.unfence();
+    this.world.note(`${apparatus.id} registered under key ${key}`);
+    this.renewLoop(apparatus, contact);
+  }
+
+  /** Renewals every quarter lease: refused (fenced) stops serving at once; no answer stops it when the lease runs out. */
+  private renewLoop(apparatus: VirtualizationApparatus, contact: Contact): void {
+    this.world.schedule(renewIntervalMs, () => {
+      if (this.contacts.get(apparatus.id) !== contact || !this.running) return;
+      if (this.device.up) {
+        if (this.device.keyOf(apparatus.id) !== contact.key) {
+          apparatus.io.fence("the controller fenced this apparatus");
+          this.world.note(`${apparatus.id} stops serving: its renewal was refused`);
+          return;
+        }
+        contact.grantedUntilMs = this.world.nowMs + contact.leaseMs;
+        if (apparatus.io.fenced) apparatus.io.unfence();
+      } else if (this.world.nowMs >= contact.grantedUntilMs && !apparatus.io.fenced) {
+        apparatus.io.fence("its lease ran out");
+        this.world.note(`${apparatus.id} stops serving: lease ran out`);
+      }
+      this.renewLoop(apparatus, contact);
+    });
+  }
+
+  running = true;
+
+  startController(id: string): void {
+    const node = new ControllerNode(id, this.world, this.random, () => this.wire, this.internalErrors);
+    const controller = new ClusterController({
+      id,
+      address: `sim:${id}`,
+      deviceAddress: "sim:device",
+      apparatuses: [...this.apparatuses.keys()].map((apparatusId) => ({ id: apparatusId, grpc: apparatusId, nbd: apparatusId })),
+      leaseMs,
+      phaseTimeoutMs,
+      apparatusLeaseMs,
+      loadTableTimeoutMs,
+      device: simulatedDevicePort(node, this.device),
+      apparatusPort: (address) => simulatedApparatusPort(node, this.apparatusOf(address), (apparatus, key, lease) => { this.register(apparatus, key, lease); }, (apparatusId) => this.contacts.get(apparatusId)?.key ?? ""),
+      scheduler: node.scheduler(),
+      entropy: this.entropy,
+      warn: (message) => { this.world.note(`${id} warns: ${message}`); },
+    });
+    this.nodes.set(id, { node, controller });
+    this.world.note(`controller ${id} starts`);
+    void controller.start();
+  }
+
+  crash(id: string): void {
+    const entry = this.nodes.get(id);
+    if (entry === undefined || !entry.node.alive) return;
+    entry.node.alive = false;
+    this.lostCommitAnswers += entry.node.lostCommitAnswers;
+    this.crashes += 1;
+    this.world.note(`controller ${id} crashes`);
+    this.world.schedule(this.random.between(restartMinMs, restartMaxMs), () => {
+      // Once: the end of the run may have started it again already.
+      if (this.running && this.nodes.get(id) === entry) this.startController(id);
+    });
+  }
+
+  leader(): ClusterController | undefined {
+    for (const { node, controller } of this.nodes.values()) if (node.alive && controller.isLeader) return controller;
+    return undefined;
+  }
+
+  /** Stops every controller and renewal loop, so the world runs out of events. */
+  stop(): void {
+    this.running = false;
+    for (const { node } of this.nodes.values()) {
+      this.lostCommitAnswers += node.lostCommitAnswers;
+      node.alive = false;
+    }
+  }
+}
+
+/** Asks whoever leads to move a random extent to another LU; a refusal (no space, not the leader) is part of the weather. */
+async function consoleMove(simulation: ClusterSimulation): Promise<void> {
+  const leader = simulation.leader();
+  if (leader === undefined) return;
+  const extentIndex = simulation.random.below(volumeExtentCount);
+  const columns = simulation.device.state.volumes[0]?.extents;
+  const here = columns?.lu_index[extentIndex] ?? 0;
+  const toLu = `lu${(here + 1 + simulation.random.below(luCount - 1)) % luCount}`;
+  simulation.world.note(`console: move extent ${extentIndex} to ${toLu}`);
+  const answered = leader.submitMove(volumeName, extentIndex, toLu).then(
+    (info) => { simulation.world.note(`console: ${info.id ?? ""} ${info.state ?? ""} ${info.message ?? ""}`); },
+    (error: unknown) => {
+      if (error instanceof ControllerError) simulation.world.note(`console: refused: ${error.code} ${error.message}`);
+      else simulation.world.note(`console: failed: ${String(error)}`);
+    },
+  );
+  // A leader that crashes never answers: the console goes on, and the journal tells how the move ended.
+  await Promise.race([answered, simulation.world.sleep(consoleWaitMs)]);
+}
+
+/** Faults between moves: a controller crash, a device restart. */
+function weather(simulation: ClusterSimulation): void {
+  const { random } = simulation;
+  if (random.chance(0.35)) {
+    const victim = simulation.leader()?.id ?? random.pick(candidateIds);
+    simulation.world.schedule(random.between(0, moveGapMaxMs), () => {
+      if (simulation.faultsOn) simulation.crash(victim);
+    });
+  }
+  if (random.chance(0.1) && simulation.device.up) simulation.device.restart(random.between(deviceDownMinMs, deviceDownMaxMs));
+}
+
+function runningMoves(simulation: ClusterSimulation): string[] {
+  return simulation.device.state.journal.filter((entry) => entry.state === "CHANGE_STATE_RUNNING").map((entry) => entry.change_id);
+}
+
+/** Every serving apparatus at the committed generation with nothing held, a leader, and no move running. */
+function settled(simulation: ClusterSimulation): boolean {
+  if (!simulation.device.up || simulation.leader() === undefined || runningMoves(simulation).length > 0) return false;
+  return [...simulation.apparatuses.values()].every((apparatus) =>
+    !apparatus.io.fenced && simulation.device.keyOf(apparatus.id) === simulation.contacts.get(apparatus.id)?.key && apparatus.generation === simulation.device.state.generation && apparatus.io.gate.empty && (apparatus.state().pending_change_id ?? "") === "");
+}
+
+async function scenario(simulation: ClusterSimulation): Promise<void> {
+  const { world } = simulation;
+  for (const id of candidateIds) simulation.startController(id);
+  const clients = [...simulation.apparatuses.values()].flatMap((apparatus) =>
+    Array.from({ length: clientsPerApparatus }, () => simulation.load.client(apparatus)));
+  for (let move = 0; move < simulation.options.moves; move += 1) {
+    await world.sleep(simulation.random.between(0, moveGapMaxMs));
+    weather(simulation);
+    await consoleMove(simulation);
+  }
+  simulation.faultsOn = false;
+  // The network heals too: a message lost after the run settled would fence an apparatus with nobody to notice.
+  simulation.wire = { ...simulation.wire, lossProbability: 0, commitAnswerLossProbability: 0 };
+  for (const id of candidateIds) if (!(simulation.nodes.get(id)?.node.alive ?? false)) simulation.startController(id);
+  const settleStartMs = world.nowMs;
+  let settledSinceMs: number | undefined;
+  while (world.nowMs - settleStartMs < settleMaxMs) {
+    settledSinceMs = settled(simulation) ? (settledSinceMs ?? world.nowMs) : undefined;
+    if (settledSinceMs !== undefined && world.nowMs - settledSinceMs >= quietMs) break;
+    await world.sleep(settlePollMs);
+  }
+  if (settledSinceMs === undefined) {
+    const states = [...simulation.apparatuses.values()].map((apparatus) => `${apparatus.id} generation ${apparatus.generation}${apparatus.io.fenced ? " fenced" : ""}${apparatus.io.gate.empty ? "" : " holding"}`);
+    simulation.violations.push(`progress: not settled ${settleMaxMs} ms after the last move: leader ${simulation.leader()?.id ?? "none"}, moves running ${runningMoves(simulation).join(",") || "none"}, store generation ${simulation.device.state.generation}; ${states.join("; ")}`);
+  }
+  simulation.load.stop();
+  await Promise.race([Promise.all(clients), world.sleep(settleMaxMs)]);
+  const blockCount = (volumeExtentCount * extentSizeBytes) / blockSizeBytes;
+  const readBack = async (): Promise<void> => {
+    for (const apparatus of simulation.apparatuses.values()) {
+      if (apparatus.io.fenced) continue;
+      for (let block = 0; block < blockCount; block += 1) await simulation.load.read(apparatus, block, true);
+    }
+  };
+  world.note("settled: reading every block back");
+  const readDone = await Promise.race([readBack().then(() => true), world.sleep(settleMaxMs).then(() => false)]);
+  if (!readDone) simulation.violations.push(`progress: the final read-back did not end within ${settleMaxMs} ms`);
+  simulation.stop();
+}
+
+/** Runs one seeded cluster simulation and checks it; a violation is returned, never thrown. */
+export async function simulateCluster(options: ClusterSimulationOptions): Promise<ClusterSimulationResult> {
+  const simulation = new ClusterSimulation(options);
+  const ending: { finished: boolean; failure: Error | undefined } = { finished: false, failure: undefined };
+  scenario(simulation).then(
+    () => { ending.finished = true; },
+    (error: unknown) => { ending.failure = error instanceof Error ? error : new Error(String(error)); },
+  );
+  await simulation.world.runUntilIdle();
+  if (ending.failure !== undefined) throw ending.failure;
+  const violations = [...simulation.violations];
+  if (!ending.finished) violations.push("progress: the scenario never finished (something waits for ever)");
+  violations.push(...simulation.internalErrors, ...simulation.load.violations);
+  violations.push(...simulation.load.history.found().map((violation) => `${violation.kind} of block ${violation.block}: ${violation.detail}`));
+  const moves = simulation.device.state.journal.filter((entry) => entry.kind === "move");
+  return {
+    seed: options.seed,
+    options,
+    violations,
+    trace: simulation.world.trace,
+    movesCommitted: moves.filter((entry) => entry.state === "CHANGE_STATE_COMMITTED").length,
+    movesFailed: moves.filter((entry) => entry.state !== "CHANGE_STATE_COMMITTED").length,
+    crashes: simulation.crashes,
+    failovers: Math.max(0, simulation.device.epoch - 1),
+    highestEpoch: simulation.device.epoch,
+    lostCommitAnswers: simulation.lostCommitAnswers,
+    deviceRestarts: simulation.device.restarts,
+    hostOperations: simulation.load.operations,
+    events: simulation.world.eventsProcessed,
+  };
+}
+
+/** One line for a failing run, the seed first so it can be replayed. */
+export function describeClusterFailure(result: ClusterSimulationResult, what: string): string {
+  return `${what}: seed ${result.seed} (replay: simulateCluster(${JSON.stringify(result.options)})): ${result.violations.slice(0, 5).join(" | ")}`;
+}
