@@ -56,6 +56,11 @@ export class LeaseDriver {
     return this.tick();
   }
 
+  /** The time on the scheduler's clock. */
+  now(): number {
+    return this.options.scheduler.now();
+  }
+
   /** The epoch this controller may act under now, if it holds a valid lease. */
   epochNow(): number | undefined {
     return this.core.epochAt(this.options.scheduler.now());
