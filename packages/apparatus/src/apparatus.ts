@@ -27,11 +27,22 @@ import type { BackendSet } from "./backend.js";
 import { ConfigurationFaces } from "./configuration-faces.js";
 import { apparatusBehaviourDefault, type ApparatusBehaviour } from "./apparatus-behaviour.js";
 import { ApparatusError } from "./errors.js";
+import { systemApparatusClock, type ApparatusClock, type CancelTimer } from "./apparatus-clock.js";
+import type { HeldRange } from "./hold-gate.js";
 import { IoPath } from "./io-path.js";
 import { VolumeExport } from "./volume-export.js";
 
 /** How long a Hold, or a table load, waits for I/O in flight to finish before it reports failure. */
 export const drainTimeoutMs = 5_000;
+/**
+ * A hold that lasts this long without Release, Abort or a whole table ends
+ * by itself: the apparatus stops serving the held volumes, failing their
+ * held and new requests with ESHUTDOWN, until a controller loads the table.
+ * Well above the phase timeout (2 s) and the apparatus lease (3 s), so only
+ * a controller gone with no successor reaches it; no host request waits
+ * longer than this (and one phase) at a hold.
+ */
+export const holdDeadlineMsDefault = 10_000;
 
 interface PendingChange {
   readonly changeId: string;
@@ -58,6 +69,12 @@ export interface ApparatusOptions {
    * on its own, which may not have the current table yet).
    */
   readonly fencedUntilRegistered?: boolean;
+  /** A hold's deadline (holdDeadlineMsDefault if absent). */
+  readonly holdDeadlineMs?: number;
+  /** Timers of hold deadlines (Node's if absent). */
+  readonly clock?: ApparatusClock;
+  /** Where it says what it did on its own (a hold that expired); process.emitWarning if absent. */
+  readonly warn?: (message: string) => void;
   /** Where this apparatus is reached, for GetState. */
   readonly nbdAddress?: string;
   readonly grpcAddress?: string;
@@ -77,6 +94,11 @@ export class VirtualizationApparatus {
   private pending: PendingChange | undefined;
   /** Reports of the last finished change, to answer a repeated Release or Abort as before. */
   private finished: FinishedChange | undefined;
+  private readonly holdDeadlineMs: number;
+  private readonly clock: ApparatusClock;
+  private readonly warn: (message: string) => void;
+  /** The deadline of the hold in force, if any. */
+  private holdDeadline: { readonly changeId: string; readonly cancel: CancelTimer } | undefined;
 
   constructor(options: ApparatusOptions) {
     assert.ok(options.id.length > 0);
@@ -90,6 +112,9 @@ export class VirtualizationApparatus {
     });
     if (behaviour.submitsToFencing) this.io.lease = this.contact;
     if (options.fencedUntilRegistered === true) this.io.fence("not registered by a controller yet");
+    this.holdDeadlineMs = options.holdDeadlineMs ?? holdDeadlineMsDefault;
+    this.clock = options.clock ?? systemApparatusClock;
+    this.warn = options.warn ?? ((message) => { process.emitWarning(message); });
     this.nbdAddress = options.nbdAddress ?? "";
     this.grpcAddress = options.grpcAddress ?? "";
   }
@@ -143,13 +168,16 @@ export class VirtualizationApparatus {
       throw new ApparatusError("WRONG_GENERATION", `Hold for generation ${request.base_generation}, but apparatus ${this.id} is at ${this.generation}`);
     }
     const ranges = this.behaviour.rangesToHold(heldRanges(this.faces.active, request));
-    if (ranges.length > 0) this.io.gate.install(request.change_id, ranges, request.mode === "HOLD_MODE_WRITES" ? "writes" : "all");
+    if (ranges.length > 0) {
+      this.io.gate.install(request.change_id, ranges, request.mode === "HOLD_MODE_WRITES" ? "writes" : "all");
+      this.armHoldDeadline(request.change_id, ranges);
+    }
     const startedMs = performance.now();
     let drained: number;
     try {
       drained = this.behaviour.drainsAtHold ? await this.drain() : 0;
     } catch (error) {
-      this.io.gate.release(request.change_id);
+      this.endHold(request.change_id);
       throw error;
     }
     const holdReport: HoldReport = {
@@ -180,7 +208,7 @@ export class VirtualizationApparatus {
     checkDifference(this.faces.standby, diff);
     this.behaviour.applyToStandby(this.faces.standby, diff);
     this.faces.flip();
-    if (this.behaviour.releasesAtApply) this.io.gate.release(request.change_id);
+    if (this.behaviour.releasesAtApply) this.endHold(request.change_id);
     pending.phase = "applied";
     pending.diff = diff;
     pending.applyReport = { apparatus_id: this.id, change_id: request.change_id, generation: this.generation, active_face: this.faces.activeFaceIndex };
@@ -197,7 +225,7 @@ export class VirtualizationApparatus {
     const finished = this.finished;
     if (finished?.changeId === request.change_id) return { apparatus_id: this.id, change_id: finished.changeId, released_requests: finished.releasedRequests };
     const pending = this.pendingChange(request.change_id, "Release");
-    const releasedRequests = this.io.gate.release(pending.changeId);
+    const releasedRequests = this.endHold(pending.changeId);
     if (pending.diff !== undefined) applyDifference(this.faces.standby, pending.diff);
     return this.finish(pending.changeId, pending.phase === "aborted" ? "aborted" : "released", releasedRequests);
   }
@@ -221,6 +249,42 @@ export class VirtualizationApparatus {
     pending.phase = "aborted";
     pending.diff = undefined;
     return { apparatus_id: this.id, change_id: request.change_id, generation: this.generation };
+  }
+
+  /** The hold's deadline (holdDeadlineMs): past it, the held volumes stop being served (expireHold). */
+  private armHoldDeadline(changeId: string, ranges: readonly HeldRange[]): void {
+    this.holdDeadline?.cancel();
+    const cancel = this.clock.after(this.holdDeadlineMs, () => {
+      this.expireHold(changeId, ranges);
+    });
+    this.holdDeadline = { changeId, cancel };
+  }
+
+  /** Lifts a change's hold and its deadline; returns how many requests it held. */
+  private endHold(changeId: string): number {
+    if (this.holdDeadline?.changeId === changeId) {
+      this.holdDeadline.cancel();
+      this.holdDeadline = undefined;
+    }
+    return this.io.gate.release(changeId);
+  }
+
+  /**
+   * No Release, Abort or table came within the deadline: the controller is
+   * gone and no successor has taken over. The held volumes stop being served
+   * (their held requests wake to ESHUTDOWN), so no host waits for ever, and
+   * stay so until a controller loads the table: this apparatus cannot know
+   * which face is the committed one.
+   */
+  private expireHold(changeId: string, ranges: readonly HeldRange[]): void {
+    if (this.holdDeadline?.changeId !== changeId) return;
+    this.holdDeadline = undefined;
+    const volumes = [...new Set(ranges.map((range) => range.volume))];
+    const reason = `the hold of change ${changeId} passed its ${this.holdDeadlineMs} ms deadline with no Release; a controller must load the table`;
+    for (const volume of volumes) this.io.shutVolume(volume, reason);
+    this.io.gate.stats.holdsExpired += 1;
+    const released = this.io.gate.release(changeId);
+    this.warn(`apparatus ${this.id}: ${reason}; ${released} held requests fail and ${volumes.join(", ")} is not served`);
   }
 
   private pendingChange(changeId: string, what: string): PendingChange {
@@ -285,8 +349,10 @@ export class VirtualizationApparatus {
     const abandoned = this.pending;
     if (abandoned !== undefined) {
       this.pending = undefined;
-      this.io.gate.release(abandoned.changeId);
+      this.endHold(abandoned.changeId);
     }
+    // The table is the controller's word on every volume: those a hold's deadline shut are served again.
+    this.io.reopenAll();
     await this.drain();
     this.backends.retainExternal(table.lus);
   }
@@ -325,6 +391,7 @@ export class VirtualizationApparatus {
       nbd_address: this.nbdAddress,
       grpc_address: this.grpcAddress,
       requests_in_flight: this.io.inFlight,
+      volumes_shut: this.io.volumesShut,
       registration_key: this.contact.registrationKey,
     };
   }

@@ -3,7 +3,8 @@
  * NBD to virtual volumes through a two-faced configuration table, and takes
  * changes to that table from the controller over gRPC.
  */
-export { VirtualizationApparatus, drainTimeoutMs } from "./apparatus.js";
+export { VirtualizationApparatus, drainTimeoutMs, holdDeadlineMsDefault } from "./apparatus.js";
+export { systemApparatusClock, type ApparatusClock, type CancelTimer } from "./apparatus-clock.js";
 export type { ApparatusOptions } from "./apparatus.js";
 export { apparatusBehaviourDefault } from "./apparatus-behaviour.js";
 export type { ApparatusBehaviour } from "./apparatus-behaviour.js";

@@ -28,6 +28,8 @@ export class IoPath {
   /** Requests, bytes and latency per volume and operation, for /metrics. */
   readonly stats = new IoStats();
   private fencedReason: string | undefined;
+  /** Volumes not served until the next whole table, and why (a hold that passed its deadline). */
+  private readonly shut = new Map<string, string>();
   /** Host I/O is served until `lease.deadlineMs` (performance.now()); the contact lease moves it. */
   lease: { readonly deadlineMs: number } | undefined;
 
@@ -48,6 +50,20 @@ export class IoPath {
 
   unfence(): void {
     this.fencedReason = undefined;
+  }
+
+  /** Every request to `volume` from now on fails with ESHUTDOWN, until reopenAll(). */
+  shutVolume(volume: string, reason: string): void {
+    this.shut.set(volume, reason);
+  }
+
+  /** A whole table was loaded: every volume it has is served again. */
+  reopenAll(): void {
+    this.shut.clear();
+  }
+
+  get volumesShut(): string[] {
+    return [...this.shut.keys()];
   }
 
   /** Fenced, or out of contact with the device for longer than its lease. */
@@ -88,7 +104,7 @@ export class IoPath {
     const startedMs = performance.now();
     let failed = true;
     try {
-      this.assertServing();
+      this.assertServing(volume);
       await this.flushVolume(volume);
       failed = false;
     } finally {
@@ -117,8 +133,10 @@ export class IoPath {
    * one only under a key the controller registered and never fenced (a
    * restarted device, say), so this apparatus's table is still the current one.
    */
-  private assertServing(): void {
+  private assertServing(volume: string): void {
     if (this.fencedReason !== undefined) throw new NbdError("ESHUTDOWN", `apparatus fenced: ${this.fencedReason}`);
+    const shut = this.shut.size === 0 ? undefined : this.shut.get(volume);
+    if (shut !== undefined) throw new NbdError("ESHUTDOWN", `volume ${volume} is not served: ${shut}`);
     if (this.outOfContact()) throw new NbdError("ESHUTDOWN", "apparatus out of contact: no renewal of its registration within its lease");
   }
 
@@ -131,14 +149,14 @@ export class IoPath {
     const startedMs = performance.now();
     let failed = true;
     try {
-      this.assertServing();
+      this.assertServing(volume);
       if (!this.gate.empty) {
         const isWrite = kind !== "read";
         // claim 4: held only where a change remaps; asked again after each release.
         for (let held = this.gate.wait(volume, offsetBytes, lengthBytes, isWrite); held !== undefined; held = this.gate.wait(volume, offsetBytes, lengthBytes, isWrite)) {
           await held;
         }
-        this.assertServing();
+        this.assertServing(volume);
       }
       // From here to begin() nothing awaits: the face that maps the request is the one it is admitted under.
       const map = this.faces.active.volumes.get(volume);

@@ -105,6 +105,8 @@ export class IoStats {
 export class HoldStats {
   holdsInstalled = 0;
   holdsActive = 0;
+  /** Holds that passed their deadline with no Release, Abort or whole table (apparatus.ts holdDeadlineMsDefault). */
+  holdsExpired = 0;
   /** Host requests that waited at a hold until its release. */
   heldRequests = 0;
   readonly duration = new Histogram(holdDurationBucketsSeconds);

@@ -201,6 +201,26 @@ export class ClusterController {
         this.warn(`apparatus ${apparatusId} could not rejoin: ${String(error)}`);
       });
     }
+    for (const apparatusId of await this.members.outOfStep()) await this.restore(apparatusId);
+  }
+
+  /**
+   * An apparatus in the range that stopped serving on its own (its lease ran
+   * out, or a hold passed its deadline) loads the table and registers again,
+   * in its turn among changes; one that cannot is fenced.
+   */
+  private restore(apparatusId: string): Promise<void> {
+    return this.serialized(async () => {
+      const epoch = this.epoch;
+      this.warn(`apparatus ${apparatusId} stopped serving on its own: it loads the table again`);
+      const { state } = await this.table.read({ omitJournal: true });
+      await this.members.rejoin(apparatusId, state, epoch).catch(async (error: unknown) => {
+        this.warn(`apparatus ${apparatusId} could not load the table, so it is fenced: ${String(error)}`);
+        await this.members.fence(apparatusId, epoch);
+      });
+    }).catch((error: unknown) => {
+      this.warn(`apparatus ${apparatusId} could not be restored: ${String(error)}`);
+    });
   }
 
   /** Writes the journal records a takeover owes, oldest first; one left unwritten waits for the next look-after. */

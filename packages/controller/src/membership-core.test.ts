@@ -70,4 +70,13 @@ describe("the membership core", () => {
     core.fence("a1");
     expect(core.keepsKey("a1", { key: "k1", fenced: false })).toBe(false);
   });
+
+  it("finds an apparatus in the range out of step when it says it is fenced or shut a volume, never one already fenced", () => {
+    const core = new MembershipCore(["a0", "a1"], 2);
+    expect(core.outOfStep("a0", { fenced: false, volumesShut: [] })).toBe(false);
+    expect(core.outOfStep("a0", { fenced: true, volumesShut: [] })).toBe(true);
+    expect(core.outOfStep("a0", { fenced: false, volumesShut: ["v"] })).toBe(true);
+    core.fence("a1");
+    expect(core.outOfStep("a1", { fenced: true, volumesShut: ["v"] })).toBe(false);
+  });
 });

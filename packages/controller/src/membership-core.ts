@@ -26,6 +26,14 @@ interface Member {
   probesAnswered: number;
 }
 
+/** What an apparatus in the range reported of its serving. */
+export interface ServingSeen {
+  /** It says it is fenced: its lease ran out or a renewal was refused, unknown to this controller. */
+  readonly fenced: boolean;
+  /** Volumes it stopped serving when a hold passed its deadline. */
+  readonly volumesShut: readonly string[];
+}
+
 /** What an apparatus reported of its registration when a new controller asked. */
 export interface RegistrationSeen {
   readonly key: string;
@@ -106,6 +114,15 @@ export class MembershipCore {
    */
   keepsKey(apparatusId: string, seen: RegistrationSeen): boolean {
     return seen.key !== "" && !seen.fenced && !this.isFenced(apparatusId);
+  }
+
+  /**
+   * Whether an apparatus in the range has fallen out of step on its own and
+   * must load the table and register again: it stopped serving (its lease ran
+   * out), or shut volumes when a hold passed its deadline.
+   */
+  outOfStep(apparatusId: string, seen: ServingSeen): boolean {
+    return !this.isFenced(apparatusId) && (seen.fenced || seen.volumesShut.length > 0);
   }
 
   /** It loaded the table and is registered under `key`: in the range; any fence owed is moot (its old key is gone). */

@@ -157,7 +157,22 @@ export class Membership {
     return ready;
   }
 
-  /** A fenced apparatus rejoins by loading the whole current table and registering under a fresh key. */
+  /**
+   * Asks every apparatus in the range how it serves, with the probes' short
+   * deadline; says which fell out of step on their own (membership-core.ts
+   * outOfStep). Silence says nothing: a change would fence it.
+   */
+  async outOfStep(): Promise<string[]> {
+    const found: string[] = [];
+    await Promise.all(this.controlRange().map(async (peer) => {
+      const state = await peer.port.getState(probeTimeoutMs).catch(() => undefined);
+      if (state === undefined) return;
+      if (this.core.outOfStep(peer.id, { fenced: state.status === "APPARATUS_STATUS_FENCED", volumesShut: state.volumes_shut })) found.push(peer.id);
+    }));
+    return found;
+  }
+
+  /** A fenced apparatus, or one out of step, rejoins by loading the whole current table and registering under a fresh key. */
   async rejoin(apparatusId: string, state: StoreState__Output, epoch: number): Promise<void> {
     const peer = this.peerOf(apparatusId);
     await this.loadTableInto(peer, state, epoch);

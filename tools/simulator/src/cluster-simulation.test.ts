@@ -1,13 +1,15 @@
 // Goal: the real ClusterController keeps DESIGN.md's invariants on the
 // simulator's virtual world across controller crashes and successors at
 // higher epochs, lost commit answers, device restarts (leases run out) and
-// migrations (every `volume move` is one), over at least 1,000 seeds; the
+// migrations (every `volume move` is one), and every controller down at once
+// (holds end at their deadline, so no host request waits past a bound), over
+// at least 1,000 seeds; the
 // run catches a planted bug; a seed replays the same run.
 // Method: simulateCluster() runs two controller candidates, three
 // apparatuses with hosts, and the simulated device; failures start with the
 // seed that replays them.
 import { describe, expect, it } from "vitest";
-import { describeClusterFailure, simulateCluster, type ClusterSimulationResult } from "./cluster-simulation.js";
+import { describeClusterFailure, hostWaitMaxMs, simulateCluster, type ClusterSimulationResult } from "./cluster-simulation.js";
 
 /** Seeds of the sweep (issue 16 asks for at least 1,000 in CI) and moves per run. */
 const sweepSeedCount = Number(process.env.SWITCHYARD_CLUSTER_SEEDS ?? 1_000);
@@ -20,7 +22,7 @@ describe("seeded simulation of the cluster", () => {
   it(`keeps every invariant over ${sweepSeedCount} seeds with failovers, lost commit answers and device restarts`, async () => {
     const startedMs = performance.now();
     const failures: string[] = [];
-    const totals = { movesCommitted: 0, movesFailed: 0, crashes: 0, failovers: 0, lostCommitAnswers: 0, deviceRestarts: 0, hostOperations: 0, events: 0, highestEpoch: 0 };
+    const totals = { movesCommitted: 0, movesFailed: 0, crashes: 0, failovers: 0, lostCommitAnswers: 0, deviceRestarts: 0, blackouts: 0, holdsExpired: 0, hostOperations: 0, events: 0, highestEpoch: 0, longestHostWaitMs: 0 };
     for (let seed = 1; seed <= sweepSeedCount; seed += 1) {
       const result = await simulateCluster({ seed, moves: movesPerRun });
       if (result.violations.length > 0) failures.push(describeClusterFailure(result, "invariant broken"));
@@ -30,6 +32,9 @@ describe("seeded simulation of the cluster", () => {
       totals.failovers += result.failovers;
       totals.lostCommitAnswers += result.lostCommitAnswers;
       totals.deviceRestarts += result.deviceRestarts;
+      totals.blackouts += result.blackouts;
+      totals.holdsExpired += result.holdsExpired;
+      totals.longestHostWaitMs = Math.max(totals.longestHostWaitMs, result.longestHostWaitMs);
       totals.hostOperations += result.hostOperations;
       totals.events += result.events;
       totals.highestEpoch = Math.max(totals.highestEpoch, result.highestEpoch);
@@ -43,6 +48,9 @@ describe("seeded simulation of the cluster", () => {
     expect(totals.highestEpoch).toBeGreaterThan(2);
     expect(totals.lostCommitAnswers).toBeGreaterThan(0);
     expect(totals.deviceRestarts).toBeGreaterThan(0);
+    // Holds met their deadline when no controller was left, and no host request waited past the bound.
+    expect(totals.holdsExpired).toBeGreaterThan(0);
+    expect(totals.longestHostWaitMs).toBeLessThanOrEqual(hostWaitMaxMs);
   }, sweepTimeoutMs);
 
   it("catches the planted apply-whole-table bug", async () => {

@@ -68,6 +68,17 @@ const deviceDownMinMs = 50;
 const deviceDownMaxMs = 400;
 /** Hosts pause up to this between requests: enough load to meet every change, few enough events for a thousand seeds. */
 const thinkMaxMs = 8;
+/** The apparatuses' hold deadline: above the phase timeout and the leases, and reached when no controller is left. */
+export const holdDeadlineMs = 400;
+/** The longest copy of one extent by the simulated device. */
+const copyMaxMs = 40;
+/**
+ * No host request may take longer (issue 19: every wait bounded): a hold's
+ * deadline and one phase, a copy the write waited for, and its own I/O.
+ */
+export const hostWaitMaxMs = holdDeadlineMs + phaseTimeoutMs + copyMaxMs + 2 * ioMaxMs;
+/** A blackout: every controller down this long, so holds meet their deadline. */
+const blackoutMs = 3 * holdDeadlineMs;
 
 export interface ClusterSimulationOptions {
   readonly seed: number;
@@ -89,6 +100,12 @@ export interface ClusterSimulationResult {
   readonly highestEpoch: number;
   readonly lostCommitAnswers: number;
   readonly deviceRestarts: number;
+  /** Times every controller was down at once. */
+  readonly blackouts: number;
+  /** Holds that passed their deadline, over every apparatus. */
+  readonly holdsExpired: number;
+  /** The longest one host request took, in virtual ms (hostWaitMaxMs bounds it). */
+  readonly longestHostWaitMs: number;
   readonly hostOperations: number;
   readonly events: number;
 }
@@ -130,6 +147,7 @@ class ClusterSimulation {
   readonly violations: string[] = [];
   readonly moveIds: string[] = [];
   crashes = 0;
+  blackouts = 0;
   lostCommitAnswers = 0;
   /** Faults stop once the console is done, so the run can settle. */
   faultsOn = true;
@@ -139,7 +157,7 @@ class ClusterSimulation {
     this.random = new Random(options.seed);
     this.wire = wireOf(this.random);
     const lus = Array.from({ length: luCount }, () => new MemoryLu(areasPerLu * extentSizeBytes));
-    this.device = new ClusterDevice(this.world, this.random, lus, initialStore(), { copyMinMs: 1, copyMaxMs: 40 });
+    this.device = new ClusterDevice(this.world, this.random, lus, initialStore(), { copyMinMs: 1, copyMaxMs });
     this.entropy = { hex: (bytes) => Array.from({ length: bytes }, () => this.random.below(256).toString(16).padStart(2, "0")).join("") };
     const blockCount = (volumeExtentCount * extentSizeBytes) / blockSizeBytes;
     this.load = new HostLoad(this.world, this.random, { volume: volumeName, blockCount, thinkMaxMs, writeProbability: 0.5 }, new History());
@@ -148,7 +166,9 @@ class ClusterSimulation {
       const backends = new LocalBackendSet(new Map(lus.map((lu, luIndex) => [`lu${luIndex}`, this.backend(id, luIndex, lu.sizeBytes)])));
       const behaviour = options.fault === undefined ? {} : { behaviour: apparatusFaultBehaviours[options.fault] };
       // Fenced until a controller registers it, as `apparatus serve` starts.
-      this.apparatuses.set(id, new VirtualizationApparatus({ id, backends, fencedUntilRegistered: true, ...behaviour }));
+      const clock = { after: (delayMs: number, fire: () => void) => this.world.timer(delayMs, fire) };
+      const warn = (message: string): void => { this.world.note(message); };
+      this.apparatuses.set(id, new VirtualizationApparatus({ id, backends, fencedUntilRegistered: true, clock, holdDeadlineMs, warn, ...behaviour }));
     }
   }
 
@@ -242,14 +262,14 @@ class ClusterSimulation {
     void controller.start();
   }
 
-  crash(id: string): void {
+  crash(id: string, downMs = this.random.between(restartMinMs, restartMaxMs)): void {
     const entry = this.nodes.get(id);
     if (entry === undefined || !entry.node.alive) return;
     entry.node.alive = false;
     this.lostCommitAnswers += entry.node.lostCommitAnswers;
     this.crashes += 1;
     this.world.note(`controller ${id} crashes`);
-    this.world.schedule(this.random.between(restartMinMs, restartMaxMs), () => {
+    this.world.schedule(downMs, () => {
       // Once: the end of the run may have started it again already.
       if (this.running && this.nodes.get(id) === entry) this.startController(id);
     });
@@ -300,6 +320,14 @@ function weather(simulation: ClusterSimulation): void {
     });
   }
   if (random.chance(0.1) && simulation.device.up) simulation.device.restart(random.between(deviceDownMinMs, deviceDownMaxMs));
+  if (random.chance(0.08)) {
+    // Every controller at once, mid-move: nobody releases the holds until the deadline ends them.
+    simulation.world.schedule(random.between(0, moveGapMaxMs), () => {
+      if (!simulation.faultsOn) return;
+      simulation.blackouts += 1;
+      for (const id of candidateIds) simulation.crash(id, blackoutMs);
+    });
+  }
 }
 
 function runningMoves(simulation: ClusterSimulation): string[] {
@@ -366,6 +394,7 @@ export async function simulateCluster(options: ClusterSimulationOptions): Promis
   const violations = [...simulation.violations];
   if (!ending.finished) violations.push("progress: the scenario never finished (something waits for ever)");
   violations.push(...simulation.internalErrors, ...simulation.load.violations);
+  if (simulation.load.longestMs > hostWaitMaxMs) violations.push(`progress: a host request took ${simulation.load.longestMs.toFixed(3)} ms, bound ${hostWaitMaxMs} ms`);
   violations.push(...simulation.load.history.found().map((violation) => `${violation.kind} of block ${violation.block}: ${violation.detail}`));
   const moves = simulation.device.state.journal.filter((entry) => entry.kind === "move");
   return {
@@ -380,6 +409,9 @@ export async function simulateCluster(options: ClusterSimulationOptions): Promis
     highestEpoch: simulation.device.epoch,
     lostCommitAnswers: simulation.lostCommitAnswers,
     deviceRestarts: simulation.device.restarts,
+    blackouts: simulation.blackouts,
+    holdsExpired: [...simulation.apparatuses.values()].reduce((sum, apparatus) => sum + apparatus.io.gate.stats.holdsExpired, 0),
+    longestHostWaitMs: simulation.load.longestMs,
     hostOperations: simulation.load.operations,
     events: simulation.world.eventsProcessed,
   };

@@ -27,6 +27,8 @@ export class HostLoad {
   readonly history: History;
   readonly violations: string[] = [];
   operations = 0;
+  /** The longest any one host request took, in virtual ms: every wait must be bounded. */
+  longestMs = 0;
   private stopped = false;
   private nextValue = 1;
   private readonly world: VirtualWorld;
@@ -72,6 +74,7 @@ export class HostLoad {
       if (final) this.violations.push(`final read of block ${block} via ${apparatus.id}, an apparatus in the control range, failed: ${String(error)}`);
       return;
     }
+    this.longestMs = Math.max(this.longestMs, this.world.nowMs - startMs);
     const value = into.readUInt32LE(0);
     for (let offset = wordBytes; offset < blockSizeBytes; offset += wordBytes) {
       if (into.readUInt32LE(offset) !== value) {
@@ -92,11 +95,13 @@ export class HostLoad {
     try {
       await apparatus.io.write(this.model.volume, block * blockSizeBytes, data, false);
     } catch (error) {
+      this.longestMs = Math.max(this.longestMs, this.world.nowMs - record.startMs);
       // Failed or refused: it may or may not have landed, and the checker treats it so.
       this.expectRefusal(error, `write of block ${block} via ${apparatus.id}`);
       this.history.endWrite(record, this.world.nowMs, false);
       return;
     }
+    this.longestMs = Math.max(this.longestMs, this.world.nowMs - record.startMs);
     this.history.endWrite(record, this.world.nowMs, true);
   }
 

@@ -105,6 +105,18 @@ export class VirtualWorld {
     this.queue.push({ atMs, sequence: this.sequence, action });
   }
 
+  /** Runs `action` `delayMs` from now unless the returned function is called first. */
+  timer(delayMs: number, action: () => void): () => void {
+    let cancelled = false;
+    // A cancelled timer's event still comes up in the queue, and does nothing.
+    this.schedule(delayMs, () => {
+      if (!cancelled) action();
+    });
+    return () => {
+      cancelled = true;
+    };
+  }
+
   /** Resolves `delayMs` from now on the virtual clock. */
   sleep(delayMs: number): Promise<void> {
     return new Promise<void>((resolve) => {

@@ -125,6 +125,7 @@ function holdFamilies(text: PrometheusText, apparatuses: readonly Virtualization
     apparatuses.map((apparatus) => ({ labels: { apparatus: apparatus.id }, value: value(apparatus) }));
   text.counter("switchyard_holds_total", "Holds installed by configuration changes (claim 4).", byApparatus((apparatus) => apparatus.io.gate.stats.holdsInstalled));
   text.gauge("switchyard_holds_active", "Holds in force now.", byApparatus((apparatus) => apparatus.io.gate.stats.holdsActive));
+  text.counter("switchyard_holds_expired_total", "Holds that passed their deadline with no Release: their volumes stop being served until a controller loads the table.", byApparatus((apparatus) => apparatus.io.gate.stats.holdsExpired));
   text.counter("switchyard_held_requests_total", "Host requests that waited at a hold until it was released.", byApparatus((apparatus) => apparatus.io.gate.stats.heldRequests));
   text.histogram(
     "switchyard_hold_duration_seconds",

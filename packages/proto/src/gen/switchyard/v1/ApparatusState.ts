@@ -29,6 +29,11 @@ export interface ApparatusState {
    * interrupt) an apparatus that is serving.
    */
   'registration_key'?: (string);
+  /**
+   * Volumes it stopped serving because a hold outlived its deadline with no
+   * Release, Abort or whole table: it serves them again after a LoadTable.
+   */
+  'volumes_shut'?: (string)[];
 }
 
 export interface ApparatusState__Output {
@@ -56,4 +61,9 @@ export interface ApparatusState__Output {
    * interrupt) an apparatus that is serving.
    */
   'registration_key': (string);
+  /**
+   * Volumes it stopped serving because a hold outlived its deadline with no
+   * Release, Abort or whole table: it serves them again after a LoadTable.
+   */
+  'volumes_shut': (string)[];
 }
