@@ -16,9 +16,20 @@ type PartOperation = (backend: BlockIo, luOffsetBytes: number, requestOffsetByte
 
 /**
  * Each part of a host's WRITE_ZEROES: its FUA is one flush of the volume
- * after every part, not one per part; the zeroes are written, not punched.
+ * after every part, not one per part; NO_HOLE is the host's.
  */
-const partZeroesFlags: WriteZeroesFlags = { fua: false, noHole: true };
+const partZeroesFlags: WriteZeroesFlags = { fua: false, noHole: false };
+const partZeroesNoHoleFlags: WriteZeroesFlags = { fua: false, noHole: true };
+
+/**
+ * Parts of one request run at most this many at a time. A READ or WRITE
+ * (32 MiB at most, extents of 1 MiB or more) has at most 33 parts and never
+ * waits; a WRITE_ZEROES or TRIM may be as long as the volume (NBD proto.md:
+ * the maximum block size bounds payloads only), up to 4 GiB in thousands of
+ * parts, and must not start them all at once: each zeroing part holds a
+ * chunk buffer on the device and a request slot of its connection.
+ */
+export const partsInFlightMax = 64;
 
 export class IoPath {
   private readonly faces: ConfigurationFaces;
@@ -71,10 +82,12 @@ export class IoPath {
     );
   }
 
-  async writeZeroes(volume: string, offsetBytes: number, lengthBytes: number, fua: boolean): Promise<void> {
+  async writeZeroes(volume: string, offsetBytes: number, lengthBytes: number, flags: WriteZeroesFlags): Promise<void> {
+    const partFlags = flags.noHole ? partZeroesNoHoleFlags : partZeroesFlags;
     await this.run(volume, "write_zeroes", offsetBytes, lengthBytes, (backend, luOffset, _requestOffset, length) =>
-      backend.writeZeroes(luOffset, length, partZeroesFlags),
+      backend.writeZeroes(luOffset, length, partFlags),
     );
+    const fua = flags.fua;
     if (fua) await this.flushVolume(volume);
   }
 
@@ -168,14 +181,19 @@ export class IoPath {
       await operation(backend, areaIndex * extentSize + (offsetBytes % extentSize), 0, lengthBytes);
       return;
     }
-    const parts: Promise<void>[] = [];
-    for (let extent = first; extent <= last; extent += 1) {
-      const partStart = Math.max(offsetBytes, extent * extentSize);
-      const partEnd = Math.min(offsetBytes + lengthBytes, (extent + 1) * extentSize);
-      const { backend, areaIndex } = this.placeOf(map, extent);
-      parts.push(operation(backend, areaIndex * extentSize + partStart - extent * extentSize, partStart - offsetBytes, partEnd - partStart));
+    for (let waveFirst = first; waveFirst <= last; waveFirst += partsInFlightMax) {
+      const waveLast = Math.min(last, waveFirst + partsInFlightMax - 1);
+      const parts: Promise<void>[] = [];
+      for (let extent = waveFirst; extent <= waveLast; extent += 1) {
+        const partStart = Math.max(offsetBytes, extent * extentSize);
+        const partEnd = Math.min(offsetBytes + lengthBytes, (extent + 1) * extentSize);
+        // A later wave maps after an await, still right: a change that remaps these
+        // extents holds them and drains this admitted request before it applies (claim 4).
+        const { backend, areaIndex } = this.placeOf(map, extent);
+        parts.push(operation(backend, areaIndex * extentSize + partStart - extent * extentSize, partStart - offsetBytes, partEnd - partStart));
+      }
+      await Promise.all(parts);
     }
-    await Promise.all(parts);
   }
 
   /**

@@ -40,7 +40,7 @@ export class VolumeExport implements NbdExport {
   }
 
   writeZeroes(offsetBytes: number, lengthBytes: number, flags: WriteZeroesFlags): Promise<void> {
-    return this.io.writeZeroes(this.name, offsetBytes, lengthBytes, flags.fua);
+    return this.io.writeZeroes(this.name, offsetBytes, lengthBytes, flags);
   }
 
   close(): void {

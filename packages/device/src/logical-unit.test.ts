@@ -100,6 +100,20 @@ describe.each([true, false])("LogicalUnit (synchronous small I/O: %s)", (synchro
     expect(all.subarray(4096 + lengthBytes).equals(pattern(lu.sizeBytes, 1).subarray(4096 + lengthBytes))).toBe(true);
   });
 
+  it("zeroes without NO_HOLE over holes and data: data chunks read zero, holes stay unallocated", async () => {
+    const lu = await createLu("lu0", 64 * mebibyte);
+    // One chunk of data in the middle of 64 MiB of holes, as a sparse image's import sends it.
+    await lu.write(32 * mebibyte, pattern(mebibyte, 2), false);
+    await lu.writeZeroes(0, lu.sizeBytes, { fua: true, noHole: false });
+    const back = Buffer.alloc(lu.sizeBytes);
+    await lu.read(0, back);
+    expect(back.every((byte) => byte === 0)).toBe(true);
+    // Written zeroes are allocated; only the chunk that held data was written.
+    expect(fs.statSync(lu.path).blocks * 512).toBeLessThanOrEqual(2 * mebibyte);
+    await lu.writeZeroes(0, 16 * mebibyte, { fua: true, noHole: true });
+    expect(fs.statSync(lu.path).blocks * 512).toBeGreaterThanOrEqual(16 * mebibyte);
+  });
+
   it("refuses ranges past the end or not in whole bytes, and changes nothing", async () => {
     const lu = await createLu();
     await expect(lu.read(lu.sizeBytes - 10, Buffer.alloc(11))).rejects.toMatchObject({ code: "OUT_OF_RANGE" });

@@ -435,11 +435,24 @@ export class LogicalUnit implements BlockIo, LuAreas {
 
   /**
    * Writes zeroes over the range, in bounded chunks from one shared zero
-   * buffer, through any mirror. Zeroes are written, never punched, so
-   * NO_HOLE is always honoured.
+   * buffer, through any mirror. Zeroes are written, never punched (Node has
+   * no fallocate), so NO_HOLE is always honoured. Without NO_HOLE, and with
+   * no mirror on the LU, a chunk that already reads as zeroes is left as it
+   * is: importing a sparse image turns its holes into WRITE_ZEROES, and they
+   * must stay holes of the LU file, not become gigabytes of written zeroes.
+   * A mirror is left out because its destination may not match a skipped
+   * source chunk yet.
    */
   writeZeroes(offsetBytes: number, lengthBytes: number, flags: WriteZeroesFlags): Promise<void> {
-    return this.zeroes(offsetBytes, lengthBytes, flags.fua, this.writeThroughMirrors);
+    if (flags.noHole || this.interceptor !== undefined) {
+      return this.zeroes(offsetBytes, lengthBytes, flags.fua, this.writeThroughMirrors);
+    }
+    return this.zeroesKeepingHoles(offsetBytes, lengthBytes, flags.fua);
+  }
+
+  private async zeroesKeepingHoles(offsetBytes: number, lengthBytes: number, fua: boolean): Promise<void> {
+    await this.scrub(offsetBytes, lengthBytes);
+    if (fua) await this.flush();
   }
 
   private async zeroes(offsetBytes: number, lengthBytes: number, fua: boolean,

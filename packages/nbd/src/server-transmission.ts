@@ -332,8 +332,9 @@ export class ServerTransmission {
    * The errno for a request, or 0 when it may run (proto.md "Error values"
    * and "Block size constraints"). Checks in order: unknown command or flag
    * (EINVAL), write to a read-only export (EPERM), length over the maximum
-   * block size (EINVAL), range past the end (ENOSPC for WRITE and
-   * WRITE_ZEROES, EINVAL for READ and TRIM, as proto.md says).
+   * block size for READ and WRITE, whose payload it bounds (EINVAL), range
+   * past the end (ENOSPC for WRITE and WRITE_ZEROES, EINVAL for READ and
+   * TRIM, as proto.md says).
    */
   private validate(command: number, flags: number, offsetBytes: number, lengthBytes: number): number {
     const sizeBytes = this.nbdExport.sizeBytes;
@@ -357,7 +358,8 @@ export class ServerTransmission {
         // FAST_ZERO is not advertised, so proto.md says EINVAL for it.
         if ((flags & ~(NBD_CMD_FLAG_FUA | NBD_CMD_FLAG_NO_HOLE)) !== 0) return NBD_EINVAL;
         if (readOnly) return NBD_EPERM;
-        if (overMax) return NBD_EINVAL;
+        // proto.md "Block size constraints": the maximum is a payload limit;
+        // WRITE_ZEROES carries none and may be as long as the export.
         return pastEnd ? NBD_ENOSPC : 0;
       case NBD_CMD_TRIM:
         // TRIM has no payload and no maximum block size (proto.md).
