@@ -6,7 +6,16 @@
  * peer are on the "./testing" subpath.
  */
 export * from "./constants.js";
-export type { BlockIo, WriteZeroesFlags } from "./block-io.js";
+export type { AllocationExtent, BlockIo, WriteZeroesFlags } from "./block-io.js";
+export {
+  AllocationList,
+  allocationDataState,
+  allocationGranuleBytes,
+  allocationZeroState,
+  appendAllocationOfBytes,
+  assertAllocation,
+  blockStatusDescriptorsMax,
+} from "./allocation.js";
 export { NbdError, type NbdErrorCode, type NbdExport, type NbdExportListing, type NbdExportProvider } from "./export.js";
 export { parseNbdUri, type NbdUri } from "./uri.js";
 export { NbdServer, nbdPortDefault, type NbdServerAddress, type NbdServerOptions } from "./server.js";
