@@ -3,7 +3,7 @@
 // a face flip is seen by the next request. Method: two in-memory LUs as
 // backends, a table loaded through ConfigurationFaces, bytes checked in the LUs.
 import { describe, expect, it } from "vitest";
-import { NbdError, type WriteZeroesFlags } from "@switchyard/nbd";
+import { NbdError, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
 import type { ConfigurationTable__Output } from "@switchyard/proto";
 import { LocalBackendSet } from "./backend.js";
 import { ConfigurationFaces } from "./configuration-faces.js";
@@ -146,6 +146,38 @@ describe("IoPath", () => {
     const endBytes = offsetBytes + (extentCount - 1) * smallExtentBytes;
     expect(back.subarray((extentCount - 32) * smallExtentBytes, endBytes).every((byte) => byte === 0)).toBe(true);
     expect(back.subarray(endBytes).every((byte) => byte === 0x33)).toBe(true);
+  });
+
+  it("answers block status from each extent's backend in volume order, data where a backend cannot tell, up to a short answer", async () => {
+    const { faces, lus } = setup();
+    const asked: [number, number][] = [];
+    // lu0 tells: a hole over the first half of what it is asked, data after; lu1 cannot tell.
+    const telling = {
+      sizeBytes: lus[0]?.sizeBytes ?? 0,
+      read: (offsetBytes: number, into: Buffer) => lus[0]?.read(offsetBytes, into) ?? Promise.resolve(),
+      write: (offsetBytes: number, data: Buffer) => lus[0]?.write(offsetBytes, data) ?? Promise.resolve(),
+      writeZeroes: (offsetBytes: number, lengthBytes: number) => lus[0]?.writeZeroes(offsetBytes, lengthBytes) ?? Promise.resolve(),
+      flush: () => Promise.resolve(),
+      allocation: (offsetBytes: number, lengthBytes: number) => {
+        asked.push([offsetBytes, lengthBytes]);
+        return Promise.resolve([{ lengthBytes: lengthBytes / 2, state: 3 }, { lengthBytes: lengthBytes / 2, state: 0 }]);
+      },
+    };
+    const io = new IoPath(faces, new LocalBackendSet(new Map<string, BlockIo>([["lu0", telling], ["lu1", lus[1] as MemoryLu]])));
+    // Extent 0 -> lu0 area 5, extent 1 -> lu1 area 2, extent 2 -> lu0 area 7.
+    const answer = await io.allocation("v", extentSizeBytes / 2, 2 * extentSizeBytes);
+    expect(asked).toEqual([[5.5 * extentSizeBytes, extentSizeBytes / 2], [7 * extentSizeBytes, extentSizeBytes / 2]]);
+    expect(answer).toEqual([
+      { lengthBytes: extentSizeBytes / 4, state: 3 },
+      // lu0's data quarter merges with lu1's whole extent of "data".
+      { lengthBytes: extentSizeBytes / 4 + extentSizeBytes, state: 0 },
+      { lengthBytes: extentSizeBytes / 4, state: 3 },
+      { lengthBytes: extentSizeBytes / 4, state: 0 },
+    ]);
+    // A part answered short ends the answer there: the next part would not start where it stops.
+    telling.allocation = (_offsetBytes: number, lengthBytes: number) => Promise.resolve([{ lengthBytes: lengthBytes / 4, state: 3 }]);
+    expect(await io.allocation("v", 0, 3 * extentSizeBytes)).toEqual([{ lengthBytes: extentSizeBytes / 4, state: 3 }]);
+    await expect(io.allocation("v", 3 * extentSizeBytes - 4096, 8192)).rejects.toMatchObject({ code: "EINVAL" });
   });
 
   it("counts requests, bytes, failures and latency per volume and operation", async () => {

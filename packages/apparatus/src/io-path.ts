@@ -4,7 +4,7 @@
  * extents is split at extent boundaries and its parts run concurrently.
  */
 import assert from "node:assert/strict";
-import { NbdError, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
+import { AllocationList, NbdError, assertAllocation, type AllocationExtent, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
 import type { BackendSet } from "./backend.js";
 import type { ConfigurationFaces } from "./configuration-faces.js";
 import type { ExtentMap } from "./extent-map.js";
@@ -30,6 +30,14 @@ const partZeroesNoHoleFlags: WriteZeroesFlags = { fua: false, noHole: true };
  * chunk buffer on the device and a request slot of its connection.
  */
 export const partsInFlightMax = 64;
+
+/**
+ * Most bytes one block status request looks at: each LU finds zero runs by
+ * reading (logical-unit.ts), so an answer for 4 GiB would read 4 GiB. A
+ * shorter answer is allowed (NBD proto.md BLOCK_STATUS); clients ask again
+ * from where it stopped.
+ */
+export const allocationAskMaxBytes = 256 * 1024 * 1024;
 
 export class IoPath {
   private readonly faces: ConfigurationFaces;
@@ -91,6 +99,30 @@ export class IoPath {
     if (fua) await this.flushVolume(volume);
   }
 
+  /**
+   * How a range of the volume is allocated: each extent's part asked of the
+   * backend its reads go to (one that cannot tell reports data), in volume
+   * order, up to the first part answered short. Held like a read.
+   */
+  async allocation(volume: string, offsetBytes: number, lengthBytes: number): Promise<readonly AllocationExtent[]> {
+    const askedBytes = Math.min(lengthBytes, allocationAskMaxBytes);
+    const answers = new Map<number, { lengthBytes: number; extents: readonly AllocationExtent[] }>();
+    await this.run(volume, "block_status", offsetBytes, askedBytes, async (backend, luOffset, requestOffset, length) => {
+      const extents = backend.allocation === undefined ? [{ lengthBytes: length, state: 0 }] : await backend.allocation(luOffset, length);
+      assertAllocation(extents, length);
+      answers.set(requestOffset, { lengthBytes: length, extents });
+    });
+    const list = new AllocationList();
+    for (const requestOffset of [...answers.keys()].sort((left, right) => left - right)) {
+      const answer = answers.get(requestOffset);
+      assert.ok(answer !== undefined && requestOffset === list.lengthBytes, "block status parts out of order");
+      list.appendAll(answer.extents);
+      // The next part starts where this one was asked to end, not where its answer stopped.
+      if (list.lengthBytes < requestOffset + answer.lengthBytes) break;
+    }
+    return list.toArray();
+  }
+
   /** TRIM is advisory (NBD proto.md): the range is checked and left as it is. */
   async trim(volume: string, offsetBytes: number, lengthBytes: number): Promise<void> {
     await this.run(volume, "trim", offsetBytes, lengthBytes, () => Promise.resolve());
@@ -146,7 +178,7 @@ export class IoPath {
     try {
       this.assertServing();
       if (!this.gate.empty) {
-        const isWrite = kind !== "read";
+        const isWrite = kind !== "read" && kind !== "block_status";
         // claim 4: held only where a change remaps; asked again after each release.
         for (let held = this.gate.wait(volume, offsetBytes, lengthBytes, isWrite); held !== undefined; held = this.gate.wait(volume, offsetBytes, lengthBytes, isWrite)) {
           await held;
