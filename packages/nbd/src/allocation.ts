@@ -29,7 +29,7 @@ export const blockStatusDescriptorsMax = 2 ** 20;
 /** A descriptor's 32-bit length field bounds each extent on the wire. */
 const descriptorLengthMaxBytes = 0xffffffff;
 /** Context id + descriptors of (32-bit length, 32-bit state). */
-const blockStatusPrefixBytes = 4;
+export const blockStatusPrefixBytes = 4;
 const blockStatusDescriptorBytes = 8;
 
 const zeroGranule = Buffer.alloc(allocationGranuleBytes);
@@ -114,4 +114,25 @@ export function encodeBlockStatus(contextId: number, extents: readonly Allocatio
     payload.writeUInt32BE(extent.state, at + 4);
   }
   return payload;
+}
+
+/**
+ * The extents of a BLOCK_STATUS chunk a server sent for a request of
+ * `lengthBytes` (the client side of encodeBlockStatus), or why the chunk
+ * breaks proto.md, as a string. The last extent may run past the request
+ * (proto.md allows it) and is cut there; state bits other than HOLE and
+ * ZERO are dropped, as they belong to no context we asked for.
+ */
+export function decodeBlockStatus(payload: Buffer, contextId: number, lengthBytes: number): readonly AllocationExtent[] | string {
+  if (payload.length < blockStatusPrefixBytes + blockStatusDescriptorBytes || (payload.length - blockStatusPrefixBytes) % blockStatusDescriptorBytes !== 0) {
+    return `BLOCK_STATUS chunk of ${payload.length} bytes`;
+  }
+  if (payload.readUInt32BE(0) !== contextId) return `BLOCK_STATUS for context ${payload.readUInt32BE(0)}, not ${contextId}`;
+  const list = new AllocationList();
+  for (let at = blockStatusPrefixBytes; at < payload.length && list.lengthBytes < lengthBytes; at += blockStatusDescriptorBytes) {
+    const extentBytes = payload.readUInt32BE(at);
+    if (extentBytes === 0) return "BLOCK_STATUS descriptor of length 0";
+    list.append(Math.min(extentBytes, lengthBytes - list.lengthBytes), payload.readUInt32BE(at + 4) & allocationZeroState);
+  }
+  return list.toArray();
 }

@@ -12,7 +12,8 @@
  * RawPeer.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { AllocationList, allocationZeroState, appendAllocationOfBytes, encodeBlockStatus } from "./allocation.js";
+import { AllocationList, allocationZeroState, appendAllocationOfBytes, decodeBlockStatus, encodeBlockStatus } from "./allocation.js";
+import { NbdAllocationClient } from "./allocation-client.js";
 import {
   NBD_CMD_BLOCK_STATUS,
   NBD_CMD_FLAG_FAST_ZERO,
@@ -91,6 +92,20 @@ describe("meta contexts and allocation, sans I/O", () => {
     expect(huge.length).toBe(12);
     expect(huge.readUInt32BE(4)).toBe(0xffffffff);
     expect(() => encodeBlockStatus(1, [{ lengthBytes: 4097, state: 0 }], 4096, false)).toThrow(/covers 4097 bytes/);
+  });
+
+  it("decodes what it encodes, cuts a last extent past the request, and refuses broken chunks", () => {
+    const extents = [{ lengthBytes: 8192, state: 3 }, { lengthBytes: 4096, state: 0 }];
+    expect(decodeBlockStatus(encodeBlockStatus(5, extents, 12288, false), 5, 12288)).toEqual(extents);
+    // proto.md: the final extent MAY run past the request; unknown state bits are dropped.
+    const long = encodeBlockStatus(5, [{ lengthBytes: 8192, state: 3 }, { lengthBytes: 65536, state: 0 }], 73728, false);
+    long.writeUInt32BE(0x10, 16);
+    expect(decodeBlockStatus(long, 5, 10000)).toEqual([{ lengthBytes: 8192, state: 3 }, { lengthBytes: 1808, state: 0 }]);
+    expect(decodeBlockStatus(long, 6, 10000)).toMatch(/context 5, not 6/);
+    expect(decodeBlockStatus(long.subarray(0, 10), 5, 10000)).toMatch(/chunk of 10 bytes/);
+    const empty = encodeBlockStatus(5, extents, 12288, false);
+    empty.writeUInt32BE(0, 4);
+    expect(decodeBlockStatus(empty, 5, 12288)).toMatch(/length 0/);
   });
 });
 
@@ -231,6 +246,23 @@ describe("block status and fast zero over the wire", () => {
   it("reports all data for an export that cannot tell", async () => {
     const { peer } = await transmitting("blind");
     expect(await blockStatus(peer, 1, 4096, 300 * kibibyte)).toEqual([[300 * kibibyte, 0]]);
+  });
+
+  it("NbdAllocationClient asks our server's block status, keeps the connection after a refused request, and closes", async () => {
+    const client = await NbdAllocationClient.connect({ host: "127.0.0.1", port, exportName: "disk", timeoutMs: 5000 });
+    expect(client.supported).toBe(true);
+    expect(await client.allocation(60 * kibibyte, 16 * kibibyte)).toEqual([
+      { lengthBytes: 4 * kibibyte, state: holeAndZero },
+      { lengthBytes: 8 * kibibyte, state: 0 },
+      { lengthBytes: 4 * kibibyte, state: holeAndZero },
+    ]);
+    await expect(client.allocation(exportSizeBytes, 4096)).rejects.toMatchObject({ code: "EINVAL" });
+    const [first, second] = await Promise.all([client.allocation(0, 4096), client.allocation(512 * kibibyte, 4096)]);
+    expect([first, second]).toEqual([[{ lengthBytes: 4096, state: holeAndZero }], [{ lengthBytes: 4096, state: 0 }]]);
+    expect(client.isOver).toBe(false);
+    await client.close();
+    expect(client.isOver).toBe(true);
+    await expect(NbdAllocationClient.connect({ host: "127.0.0.1", port, exportName: "nothing", timeoutMs: 5000 })).rejects.toMatchObject({ code: "UNKNOWN_EXPORT" });
   });
 
   it("advertises fast zero, answers ENOTSUP at once where zeroing is not fast, and zeroes where it is", async () => {

@@ -17,6 +17,7 @@ export {
   blockStatusDescriptorsMax,
 } from "./allocation.js";
 export { NbdError, type NbdErrorCode, type NbdExport, type NbdExportListing, type NbdExportProvider } from "./export.js";
+export { NbdAllocationClient, type NbdAllocationClientOptions } from "./allocation-client.js";
 export { parseNbdUri, type NbdUri } from "./uri.js";
 export { NbdServer, nbdPortDefault, type NbdServerAddress, type NbdServerOptions } from "./server.js";
 export { nbdServerLimitsDefault, blockSizeMinimumBytes, blockSizePreferredBytes, type NbdServerLimits } from "./limits.js";
