@@ -134,6 +134,19 @@ describe.each([true, false])("LogicalUnit (synchronous small I/O: %s)", (synchro
     await expect(lu.allocation(lu.sizeBytes - 4096, 8192)).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
   });
 
+  it("answers allocation through a mirror that takes its reads, even with no block of its own", async () => {
+    const lu = await createLu();
+    // A mirror filling this LU from an external source reads there (device-mirrors.ts).
+    lu.intercept({
+      read: (_lu, _offsetBytes, into) => { into.fill(9); return Promise.resolve(); },
+      write: () => undefined,
+      flush: () => undefined,
+    });
+    expect(await lu.allocation(0, mebibyte)).toEqual([{ lengthBytes: mebibyte, state: 0 }]);
+    lu.intercept(undefined);
+    expect(await lu.allocation(0, mebibyte)).toEqual([{ lengthBytes: mebibyte, state: holeAndZero }]);
+  });
+
   it("refuses ranges past the end or not in whole bytes, and changes nothing", async () => {
     const lu = await createLu();
     await expect(lu.read(lu.sizeBytes - 10, Buffer.alloc(11))).rejects.toMatchObject({ code: "OUT_OF_RANGE" });

@@ -477,13 +477,15 @@ export class LogicalUnit implements BlockIo, LuAreas {
    * zeroes are holes, the rest data, found by reading at most
    * allocationScanMaxBytes. Node has no SEEK_DATA or FIEMAP; reading is
    * exact about zeroes, and a zero run is never data to copy, which is what
-   * block status is asked for (docs/design-notes.md "Block status"). A file
-   * with no block allocated at all answers without reading.
+   * block status is asked for (docs/design-notes.md, "Zeroing and block status"). A file with
+   * no block allocated at all, and no mirror, answers without reading.
    */
   async allocation(offsetBytes: number, lengthBytes: number): Promise<readonly AllocationExtent[]> {
     this.checkOpen();
     this.checkRange(offsetBytes, lengthBytes);
-    if (await this.holdsNoData()) return [{ lengthBytes, state: allocationZeroState }];
+    // Not while a mirror takes reads: the area's bytes may then be another LU's (an external source's).
+    const empty = await this.holdsNoData();
+    if (empty && this.interceptor === undefined) return [{ lengthBytes, state: allocationZeroState }];
     const scanBytes = Math.min(lengthBytes, allocationScanMaxBytes);
     const chunk = Buffer.allocUnsafe(Math.min(ioChunkSizeBytes, scanBytes));
     const list = new AllocationList();

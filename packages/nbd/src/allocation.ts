@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import type { AllocationExtent } from "./block-io.js";
 import { NBD_STATE_HOLE, NBD_STATE_ZERO } from "./constants.js";
 
-/** What a run of bytes that reads as zeroes is reported as (docs/design-notes.md: "Block status"). */
+/** What a run of bytes that reads as zeroes is reported as (docs/design-notes.md, "Zeroing and block status"). */
 export const allocationZeroState = NBD_STATE_HOLE | NBD_STATE_ZERO;
 /** Data, or not known: always a true answer (NBD proto.md "base:allocation"). */
 export const allocationDataState = 0;
