@@ -87,7 +87,7 @@ export class LocalBackendSet implements BackendSet {
       const refused = identity === undefined ? undefined : this.refusal?.(identity.apparatusId, identity.key);
       if (refused !== undefined) throw new NbdError("EPERM", refused);
     };
-    return {
+    const guarded: BlockIo = {
       sizeBytes: backend.sizeBytes,
       read: async (offsetBytes, into) => {
         check();
@@ -104,6 +104,15 @@ export class LocalBackendSet implements BackendSet {
       flush: async () => {
         check();
         await backend.flush();
+      },
+    };
+    const allocation = backend.allocation?.bind(backend);
+    if (allocation === undefined) return guarded;
+    return {
+      ...guarded,
+      allocation: async (offsetBytes, lengthBytes) => {
+        check();
+        return await allocation(offsetBytes, lengthBytes);
       },
     };
   }

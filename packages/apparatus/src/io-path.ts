@@ -4,7 +4,7 @@
  * extents is split at extent boundaries and its parts run concurrently.
  */
 import assert from "node:assert/strict";
-import { NbdError, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
+import { AllocationList, NbdError, assertAllocation, type AllocationExtent, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
 import type { BackendSet } from "./backend.js";
 import type { ConfigurationFaces } from "./configuration-faces.js";
 import type { ExtentMap } from "./extent-map.js";
@@ -16,9 +16,28 @@ type PartOperation = (backend: BlockIo, luOffsetBytes: number, requestOffsetByte
 
 /**
  * Each part of a host's WRITE_ZEROES: its FUA is one flush of the volume
- * after every part, not one per part; the zeroes are written, not punched.
+ * after every part, not one per part; NO_HOLE is the host's.
  */
-const partZeroesFlags: WriteZeroesFlags = { fua: false, noHole: true };
+const partZeroesFlags: WriteZeroesFlags = { fua: false, noHole: false };
+const partZeroesNoHoleFlags: WriteZeroesFlags = { fua: false, noHole: true };
+
+/**
+ * Parts of one request run at most this many at a time. A READ or WRITE
+ * (32 MiB at most, extents of 1 MiB or more) has at most 33 parts and never
+ * waits; a WRITE_ZEROES or TRIM may be as long as the volume (NBD proto.md:
+ * the maximum block size bounds payloads only), up to 4 GiB in thousands of
+ * parts, and must not start them all at once: each zeroing part holds a
+ * chunk buffer on the device and a request slot of its connection.
+ */
+export const partsInFlightMax = 64;
+
+/**
+ * Most bytes one block status request looks at: each LU finds zero runs by
+ * reading (logical-unit.ts), so an answer for 4 GiB would read 4 GiB. A
+ * shorter answer is allowed (NBD proto.md BLOCK_STATUS); clients ask again
+ * from where it stopped.
+ */
+export const allocationAskMaxBytes = 256 * 1024 * 1024;
 
 export class IoPath {
   private readonly faces: ConfigurationFaces;
@@ -87,11 +106,37 @@ export class IoPath {
     );
   }
 
-  async writeZeroes(volume: string, offsetBytes: number, lengthBytes: number, fua: boolean): Promise<void> {
+  async writeZeroes(volume: string, offsetBytes: number, lengthBytes: number, flags: WriteZeroesFlags): Promise<void> {
+    const partFlags = flags.noHole ? partZeroesNoHoleFlags : partZeroesFlags;
     await this.run(volume, "write_zeroes", offsetBytes, lengthBytes, (backend, luOffset, _requestOffset, length) =>
-      backend.writeZeroes(luOffset, length, partZeroesFlags),
+      backend.writeZeroes(luOffset, length, partFlags),
     );
+    const fua = flags.fua;
     if (fua) await this.flushVolume(volume);
+  }
+
+  /**
+   * How a range of the volume is allocated: each extent's part asked of the
+   * backend its reads go to (one that cannot tell reports data), in volume
+   * order, up to the first part answered short. Held like a read.
+   */
+  async allocation(volume: string, offsetBytes: number, lengthBytes: number): Promise<readonly AllocationExtent[]> {
+    const askedBytes = Math.min(lengthBytes, allocationAskMaxBytes);
+    const answers = new Map<number, { lengthBytes: number; extents: readonly AllocationExtent[] }>();
+    await this.run(volume, "block_status", offsetBytes, askedBytes, async (backend, luOffset, requestOffset, length) => {
+      const extents = backend.allocation === undefined ? [{ lengthBytes: length, state: 0 }] : await backend.allocation(luOffset, length);
+      assertAllocation(extents, length);
+      answers.set(requestOffset, { lengthBytes: length, extents });
+    });
+    const list = new AllocationList();
+    for (const requestOffset of [...answers.keys()].sort((left, right) => left - right)) {
+      const answer = answers.get(requestOffset);
+      assert.ok(answer !== undefined && requestOffset === list.lengthBytes, "block status parts out of order");
+      list.appendAll(answer.extents);
+      // The next part starts where this one was asked to end, not where its answer stopped.
+      if (list.lengthBytes < requestOffset + answer.lengthBytes) break;
+    }
+    return list.toArray();
   }
 
   /** TRIM is advisory (NBD proto.md): the range is checked and left as it is. */
@@ -151,7 +196,7 @@ export class IoPath {
     try {
       this.assertServing(volume);
       if (!this.gate.empty) {
-        const isWrite = kind !== "read";
+        const isWrite = kind !== "read" && kind !== "block_status";
         // claim 4: held only where a change remaps; asked again after each release.
         for (let held = this.gate.wait(volume, offsetBytes, lengthBytes, isWrite); held !== undefined; held = this.gate.wait(volume, offsetBytes, lengthBytes, isWrite)) {
           await held;
@@ -186,14 +231,19 @@ export class IoPath {
       await operation(backend, areaIndex * extentSize + (offsetBytes % extentSize), 0, lengthBytes);
       return;
     }
-    const parts: Promise<void>[] = [];
-    for (let extent = first; extent <= last; extent += 1) {
-      const partStart = Math.max(offsetBytes, extent * extentSize);
-      const partEnd = Math.min(offsetBytes + lengthBytes, (extent + 1) * extentSize);
-      const { backend, areaIndex } = this.placeOf(map, extent);
-      parts.push(operation(backend, areaIndex * extentSize + partStart - extent * extentSize, partStart - offsetBytes, partEnd - partStart));
+    for (let waveFirst = first; waveFirst <= last; waveFirst += partsInFlightMax) {
+      const waveLast = Math.min(last, waveFirst + partsInFlightMax - 1);
+      const parts: Promise<void>[] = [];
+      for (let extent = waveFirst; extent <= waveLast; extent += 1) {
+        const partStart = Math.max(offsetBytes, extent * extentSize);
+        const partEnd = Math.min(offsetBytes + lengthBytes, (extent + 1) * extentSize);
+        // A later wave maps after an await, still right: a change that remaps these
+        // extents holds them and drains this admitted request before it applies (claim 4).
+        const { backend, areaIndex } = this.placeOf(map, extent);
+        parts.push(operation(backend, areaIndex * extentSize + partStart - extent * extentSize, partStart - offsetBytes, partEnd - partStart));
+      }
+      await Promise.all(parts);
     }
-    await Promise.all(parts);
   }
 
   /**

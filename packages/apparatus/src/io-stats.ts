@@ -7,8 +7,8 @@
  */
 import assert from "node:assert/strict";
 
-export type IoOperation = "read" | "write" | "write_zeroes" | "trim" | "flush";
-export const ioOperations: readonly IoOperation[] = ["read", "write", "write_zeroes", "trim", "flush"];
+export type IoOperation = "read" | "write" | "write_zeroes" | "trim" | "flush" | "block_status";
+export const ioOperations: readonly IoOperation[] = ["read", "write", "write_zeroes", "trim", "flush", "block_status"];
 
 /**
  * Upper bounds of the latency buckets, in seconds: from 50 µs (a page-cache
@@ -68,7 +68,7 @@ export class VolumeIoStats {
   }
 }
 
-const operationIndex: Readonly<Record<IoOperation, number>> = { read: 0, write: 1, write_zeroes: 2, trim: 3, flush: 4 };
+const operationIndex: Readonly<Record<IoOperation, number>> = { read: 0, write: 1, write_zeroes: 2, trim: 3, flush: 4, block_status: 5 };
 
 export class IoStats {
   private readonly volumes = new Map<string, VolumeIoStats>();

@@ -8,7 +8,7 @@
  * registered, the apparatus opens each LU under a name that presents its
  * identity, which the device checks on every request (fencing).
  */
-import { NbdClient, NbdError, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
+import { NbdAllocationClient, NbdClient, NbdError, type AllocationExtent, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
 import { apparatusExportName, type ApparatusIdentity, type LogicalUnit__Output } from "@switchyard/proto";
 import type { BackendSet } from "./backend.js";
 
@@ -41,6 +41,8 @@ export class NbdBlockIo implements BlockIo {
   private connection: Promise<NbdClient> | undefined;
   /** The client `connection` resolved to, once it has. */
   private connected: NbdClient | undefined;
+  /** Block status has a connection of its own (allocation-client.ts), opened on first use. */
+  private allocationConnection: Promise<NbdAllocationClient> | undefined;
 
   constructor(uri: NbdUri, sizeBytes: number) {
     this.uri = uri;
@@ -98,7 +100,28 @@ export class NbdBlockIo implements BlockIo {
     return this.run((client) => client.flush());
   }
 
+  /**
+   * The server's own block status (a device's LU: its zero runs; nbdkit,
+   * qemu-nbd: their SEEK_DATA), or all data from a server that offers none.
+   * A broken connection is forgotten, and the next call opens another.
+   */
+  async allocation(offsetBytes: number, lengthBytes: number): Promise<readonly AllocationExtent[]> {
+    const connecting = (this.allocationConnection ??= NbdAllocationClient.connect({ ...this.uri, timeoutMs: deviceNbdTimeoutMs }));
+    try {
+      const client = await connecting;
+      if (!client.supported) return [{ lengthBytes, state: 0 }];
+      return await client.allocation(offsetBytes, lengthBytes);
+    } catch (error) {
+      const client = await connecting.catch(() => undefined);
+      if ((client === undefined || client.isOver) && this.allocationConnection === connecting) this.allocationConnection = undefined;
+      throw error instanceof NbdError ? error : new NbdError("EIO", `LU ${this.uri.exportName} at ${this.uri.host}:${this.uri.port}: ${String(error)}`, { cause: error });
+    }
+  }
+
   async close(): Promise<void> {
+    const allocation = this.allocationConnection;
+    this.allocationConnection = undefined;
+    await (await allocation?.catch(() => undefined))?.close();
     const connection = this.connection;
     this.connection = undefined;
     this.connected = undefined;

@@ -3,7 +3,7 @@
  * Every operation goes through the apparatus's I/O path, which maps it by the
  * active face at the moment it is admitted.
  */
-import type { NbdExport, WriteZeroesFlags } from "@switchyard/nbd";
+import type { AllocationExtent, NbdExport, WriteZeroesFlags } from "@switchyard/nbd";
 import type { IoPath } from "./io-path.js";
 
 export class VolumeExport implements NbdExport {
@@ -40,7 +40,11 @@ export class VolumeExport implements NbdExport {
   }
 
   writeZeroes(offsetBytes: number, lengthBytes: number, flags: WriteZeroesFlags): Promise<void> {
-    return this.io.writeZeroes(this.name, offsetBytes, lengthBytes, flags.fua);
+    return this.io.writeZeroes(this.name, offsetBytes, lengthBytes, flags);
+  }
+
+  allocation(offsetBytes: number, lengthBytes: number): Promise<readonly AllocationExtent[]> {
+    return this.io.allocation(this.name, offsetBytes, lengthBytes);
   }
 
   close(): void {

@@ -47,6 +47,8 @@ export class AreaMirror {
   readonly areaBytes: number;
   /** Copied up to here (maybe only in the page cache): writes below go to both areas. */
   private watermark: number;
+  /** Bytes of the source that read as zeroes where the destination did too: nothing was written (holes skipped). */
+  private skippedBytes = 0;
   /** Copied and made durable up to here: what is reported and saved. */
   private durableWatermark: number;
   private readonly sourceBaseBytes: number;
@@ -85,6 +87,11 @@ export class AreaMirror {
   /** Copied up to here, durable or not. */
   get copiedBytes(): number {
     return this.watermark;
+  }
+
+  /** Copied bytes that were zero runs on both sides, so not written: a mostly empty area copies only its data. */
+  get holeBytesSkipped(): number {
+    return this.skippedBytes;
   }
 
   /** Every byte copied; durable only once synced. */
@@ -164,12 +171,31 @@ export class AreaMirror {
       await this.waitForWrites(chunk);
       const piece = buffer.subarray(0, chunk.endBytes - chunk.startBytes);
       await this.source.direct.read(this.sourceBaseBytes + chunk.startBytes, piece);
-      await this.destination.direct.write(this.destinationBaseBytes + chunk.startBytes, piece, false);
+      if (await this.holeOnBothSides(chunk.startBytes, piece)) {
+        this.skippedBytes += piece.length;
+      } else {
+        await this.destination.direct.write(this.destinationBaseBytes + chunk.startBytes, piece, false);
+      }
       this.watermark = chunk.endBytes;
     } finally {
       this.copying = undefined;
       finish();
     }
+  }
+
+  /**
+   * True when `piece`, just read from the source, is all zeroes and the
+   * destination reads as zeroes there too: writing would only allocate
+   * zeroes in the destination (the same zero runs block status reports as
+   * holes, allocation.ts). A destination chunk holding old data is zeroed
+   * by the write the caller then does, `piece` being zeroes still.
+   */
+  private async holeOnBothSides(startBytes: number, piece: Buffer): Promise<boolean> {
+    if (!isZero(piece)) return false;
+    await this.destination.direct.read(this.destinationBaseBytes + startBytes, piece);
+    if (isZero(piece)) return true;
+    piece.fill(0);
+    return false;
   }
 
   /** Resolves once no chunk is being copied. */
@@ -201,4 +227,15 @@ export class AreaMirror {
     for (const writing of this.inFlight) if (overlaps(writing, span)) return writing;
     return undefined;
   }
+}
+
+/** Compared against in slices: a chunk is at most this long (device-mirrors.ts mirrorChunkBytes). */
+const zeroes = Buffer.alloc(1 << 20);
+
+function isZero(data: Buffer): boolean {
+  for (let at = 0; at < data.length; at += zeroes.length) {
+    const end = Math.min(data.length, at + zeroes.length);
+    if (zeroes.compare(data, at, end, 0, end - at) !== 0) return false;
+  }
+  return true;
 }

@@ -1,10 +1,11 @@
 // Goal: an area in mirror state ends byte-identical to its source however
 // host writes race the chunked copy; the copy resumes from its saved
 // watermark after a reopen; a commit that remaps the extent ends the mirror;
-// writes elsewhere are not mirrored.
+// writes elsewhere are not mirrored; holes are not copied.
 // Method: real LU files in a temporary folder; seeded random writes of mixed
 // sizes, some across chunk boundaries and the area's edges, through
 // LogicalUnit.write while the device copies.
+import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { StoreState__Output } from "@switchyard/proto";
@@ -120,6 +121,21 @@ describe("DeviceMirrors", () => {
     expect((await readArea(lu1, 1)).equals(Buffer.alloc(areaBytes))).toBe(true);
     expect((await readArea(lu1, 3)).equals(Buffer.alloc(areaBytes))).toBe(true);
     expect(mirrors.list()[0]).toMatchObject({ watermarkBytes: areaBytes, failure: "" });
+  });
+
+  it("copies only the data of a mostly empty area: holes on both sides are not written, old data at the destination is zeroed", async () => {
+    const { lu0, lu1, byId } = await openLus();
+    const data = filled(mirrorChunkBytes / 2, random(3));
+    await lu0.write(lu0.areaOffsetBytes(1) + 3 * mirrorChunkBytes, data, false);
+    // Stale bytes in the destination area, where the source has a hole.
+    await lu1.write(lu1.areaOffsetBytes(2) + 5 * mirrorChunkBytes, Buffer.alloc(4096, 0xee), true);
+    const allocatedBefore = fs.statSync(lu1.path).blocks * 512;
+    const mirrors = await openMirrors(byId);
+    await mirrors.start(request);
+    await until(() => mirrors.list()[0]?.synced === true, "the mirror to be in sync");
+    expect((await readArea(lu1, 2)).equals(await readArea(lu0, 1))).toBe(true);
+    // One chunk of data was written, and the stale chunk zeroed; the other six chunks stay holes.
+    expect(fs.statSync(lu1.path).blocks * 512 - allocatedBefore).toBeLessThanOrEqual(2 * mirrorChunkBytes);
   });
 
   it("resumes a copy from its saved watermark after a reopen", async () => {

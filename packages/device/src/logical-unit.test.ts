@@ -8,10 +8,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { LogicalUnit, ioChunkSizeBytes, validateExtentSize } from "./logical-unit.js";
+import { LogicalUnit, allocationScanMaxBytes, ioChunkSizeBytes, validateExtentSize } from "./logical-unit.js";
 import { temporaryFolder, type TemporaryFolder } from "./testing.js";
 
 const mebibyte = 1 << 20;
+/** NBD_STATE_HOLE | NBD_STATE_ZERO: what a zero run is reported as. */
+const holeAndZero = 3;
 let folder: TemporaryFolder;
 const opened: LogicalUnit[] = [];
 let syncIo = true;
@@ -98,6 +100,51 @@ describe.each([true, false])("LogicalUnit (synchronous small I/O: %s)", (synchro
     expect(all.subarray(0, 4096).equals(pattern(lu.sizeBytes, 1).subarray(0, 4096))).toBe(true);
     expect(all.subarray(4096, 4096 + lengthBytes).every((byte) => byte === 0)).toBe(true);
     expect(all.subarray(4096 + lengthBytes).equals(pattern(lu.sizeBytes, 1).subarray(4096 + lengthBytes))).toBe(true);
+  });
+
+  it("zeroes without NO_HOLE over holes and data: data chunks read zero, holes stay unallocated", async () => {
+    const lu = await createLu("lu0", 64 * mebibyte);
+    // One chunk of data in the middle of 64 MiB of holes, as a sparse image's import sends it.
+    await lu.write(32 * mebibyte, pattern(mebibyte, 2), false);
+    await lu.writeZeroes(0, lu.sizeBytes, { fua: true, noHole: false });
+    const back = Buffer.alloc(lu.sizeBytes);
+    await lu.read(0, back);
+    expect(back.every((byte) => byte === 0)).toBe(true);
+    // Written zeroes are allocated; only the chunk that held data was written.
+    expect(fs.statSync(lu.path).blocks * 512).toBeLessThanOrEqual(2 * mebibyte);
+    await lu.writeZeroes(0, 16 * mebibyte, { fua: true, noHole: true });
+    expect(fs.statSync(lu.path).blocks * 512).toBeGreaterThanOrEqual(16 * mebibyte);
+  });
+
+  it("answers allocation from what the range reads: zero runs are holes, data is data, at most allocationScanMaxBytes a call", async () => {
+    const lu = await createLu("lu0", 128 * mebibyte);
+    // A fresh file has no block: all hole, at any length, without a scan limit.
+    expect(await lu.allocation(0, lu.sizeBytes)).toEqual([{ lengthBytes: lu.sizeBytes, state: holeAndZero }]);
+    await lu.write(mebibyte + 4096, Buffer.alloc(8192, 1), false);
+    await lu.write(100 * mebibyte, Buffer.alloc(4096, 2), false);
+    expect(await lu.allocation(0, 2 * mebibyte)).toEqual([
+      { lengthBytes: mebibyte + 4096, state: holeAndZero },
+      { lengthBytes: 8192, state: 0 },
+      { lengthBytes: mebibyte - 12288, state: holeAndZero },
+    ]);
+    const whole = await lu.allocation(0, lu.sizeBytes);
+    expect(whole.reduce((sum, extent) => sum + extent.lengthBytes, 0)).toBe(allocationScanMaxBytes);
+    const tail = await lu.allocation(allocationScanMaxBytes, lu.sizeBytes - allocationScanMaxBytes);
+    expect(tail.map((extent) => extent.state)).toEqual([holeAndZero, 0, holeAndZero]);
+    await expect(lu.allocation(lu.sizeBytes - 4096, 8192)).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
+  });
+
+  it("answers allocation through a mirror that takes its reads, even with no block of its own", async () => {
+    const lu = await createLu();
+    // A mirror filling this LU from an external source reads there (device-mirrors.ts).
+    lu.intercept({
+      read: (_lu, _offsetBytes, into) => { into.fill(9); return Promise.resolve(); },
+      write: () => undefined,
+      flush: () => undefined,
+    });
+    expect(await lu.allocation(0, mebibyte)).toEqual([{ lengthBytes: mebibyte, state: 0 }]);
+    lu.intercept(undefined);
+    expect(await lu.allocation(0, mebibyte)).toEqual([{ lengthBytes: mebibyte, state: holeAndZero }]);
   });
 
   it("refuses ranges past the end or not in whole bytes, and changes nothing", async () => {

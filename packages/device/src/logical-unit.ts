@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import type { BlockIo, WriteZeroesFlags } from "@switchyard/nbd";
+import { AllocationList, allocationZeroState, appendAllocationOfBytes, type AllocationExtent, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
 import { SyncIoValve } from "./sync-io-valve.js";
 import {
   ClosedError,
@@ -38,6 +38,12 @@ export const extentSizeDefaultBytes = 4 << 20;
 export const luSizeMaxBytes = 2 ** 44;
 /** Chunk of writeZeroes and scrub: large enough for sequential speed, small enough to share the disk. */
 export const ioChunkSizeBytes = 1 << 20;
+/**
+ * Most bytes one `allocation` call reads to find zero runs: 64 MiB is a few
+ * tens of milliseconds of reading, and an NBD client asks again from where
+ * a shorter answer stopped (proto.md BLOCK_STATUS).
+ */
+export const allocationScanMaxBytes = 64 << 20;
 /**
  * Request objects kept for reuse per LU: above any sane number of I/Os in
  * flight (NBD in-flight limit times connections); extra ones are garbage.
@@ -435,11 +441,24 @@ export class LogicalUnit implements BlockIo, LuAreas {
 
   /**
    * Writes zeroes over the range, in bounded chunks from one shared zero
-   * buffer, through any mirror. Zeroes are written, never punched, so
-   * NO_HOLE is always honoured.
+   * buffer, through any mirror. Zeroes are written, never punched (Node has
+   * no fallocate), so NO_HOLE is always honoured. Without NO_HOLE, and with
+   * no mirror on the LU, a chunk that already reads as zeroes is left as it
+   * is: importing a sparse image turns its holes into WRITE_ZEROES, and they
+   * must stay holes of the LU file, not become gigabytes of written zeroes.
+   * A mirror is left out because its destination may not match a skipped
+   * source chunk yet.
    */
   writeZeroes(offsetBytes: number, lengthBytes: number, flags: WriteZeroesFlags): Promise<void> {
-    return this.zeroes(offsetBytes, lengthBytes, flags.fua, this.writeThroughMirrors);
+    if (flags.noHole || this.interceptor !== undefined) {
+      return this.zeroes(offsetBytes, lengthBytes, flags.fua, this.writeThroughMirrors);
+    }
+    return this.zeroesKeepingHoles(offsetBytes, lengthBytes, flags.fua);
+  }
+
+  private async zeroesKeepingHoles(offsetBytes: number, lengthBytes: number, fua: boolean): Promise<void> {
+    await this.scrub(offsetBytes, lengthBytes);
+    if (fua) await this.flush();
   }
 
   private async zeroes(offsetBytes: number, lengthBytes: number, fua: boolean,
@@ -451,6 +470,32 @@ export class LogicalUnit implements BlockIo, LuAreas {
       await write(offsetBytes + doneBytes, zeroChunk.subarray(0, chunkBytes), false);
     }
     if (fua) await this.flush();
+  }
+
+  /**
+   * How the range is allocated (BlockIo.allocation): runs that read as
+   * zeroes are holes, the rest data, found by reading at most
+   * allocationScanMaxBytes. Node has no SEEK_DATA or FIEMAP; reading is
+   * exact about zeroes, and a zero run is never data to copy, which is what
+   * block status is asked for (docs/design-notes.md, "Zeroing and block status"). A file with
+   * no block allocated at all, and no mirror, answers without reading.
+   */
+  async allocation(offsetBytes: number, lengthBytes: number): Promise<readonly AllocationExtent[]> {
+    this.checkOpen();
+    this.checkRange(offsetBytes, lengthBytes);
+    // Not while a mirror takes reads: the area's bytes may then be another LU's (an external source's).
+    const empty = await this.holdsNoData();
+    if (empty && this.interceptor === undefined) return [{ lengthBytes, state: allocationZeroState }];
+    const scanBytes = Math.min(lengthBytes, allocationScanMaxBytes);
+    const chunk = Buffer.allocUnsafe(Math.min(ioChunkSizeBytes, scanBytes));
+    const list = new AllocationList();
+    for (let doneBytes = 0; doneBytes < scanBytes; doneBytes += ioChunkSizeBytes) {
+      const piece = chunk.subarray(0, Math.min(ioChunkSizeBytes, scanBytes - doneBytes));
+      // Through any mirror, as a host's read: what the range holds for the host.
+      await this.read(offsetBytes + doneBytes, piece);
+      appendAllocationOfBytes(list, piece);
+    }
+    return list.toArray();
   }
 
   /**

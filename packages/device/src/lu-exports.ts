@@ -14,7 +14,7 @@
  */
 import { DeviceError } from "./errors.js";
 import type { LogicalUnit } from "./logical-unit.js";
-import { NbdError, type NbdErrorCode, type NbdExport, type NbdExportListing, type NbdExportProvider, type WriteZeroesFlags } from "@switchyard/nbd";
+import { NbdError, type AllocationExtent, type NbdErrorCode, type NbdExport, type NbdExportListing, type NbdExportProvider, type WriteZeroesFlags } from "@switchyard/nbd";
 import type { StorageDevice } from "./storage-device.js";
 import { parseExportName } from "@switchyard/proto";
 
@@ -84,6 +84,10 @@ class LogicalUnitExport implements NbdExport {
   /** Zeroes are written, never punched, so NO_HOLE is always honoured. */
   writeZeroes(offsetBytes: number, lengthBytes: number, flags: WriteZeroesFlags): Promise<void> {
     return this.refused() ?? this.lu.writeZeroes(offsetBytes, lengthBytes, flags).catch(rethrowAsNbd);
+  }
+
+  allocation(offsetBytes: number, lengthBytes: number): Promise<readonly AllocationExtent[]> {
+    return this.refused() ?? this.lu.allocation(offsetBytes, lengthBytes).catch(rethrowAsNbd);
   }
 
   close(): void {

@@ -18,7 +18,9 @@ function planted(breakIo: (io: BlockIo) => Partial<BlockIo>): () => Promise<Open
     const provider = new MemoryExportProvider([{ name: "memory", sizeBytes: blockIoSuiteSizeMinBytes }]);
     const opened = provider.open("memory");
     assert.ok(opened !== undefined);
+    const allocation = opened.allocation?.bind(opened);
     const io: BlockIo = {
+      ...(allocation === undefined ? {} : { allocation }),
       sizeBytes: opened.sizeBytes,
       read: (offsetBytes, into) => opened.read(offsetBytes, into),
       write: (offsetBytes, data, fua) => opened.write(offsetBytes, data, fua),
@@ -86,6 +88,12 @@ const bugs: readonly (readonly [string, (io: BlockIo) => Partial<BlockIo>])[] = 
       },
     };
   }],
+  ["allocation claims zeroes for data", () => ({
+    allocation: (_offsetBytes, lengthBytes) => Promise.resolve([{ lengthBytes, state: 3 }]),
+  })],
+  ["allocation answers past the range asked", () => ({
+    allocation: (_offsetBytes, lengthBytes) => Promise.resolve([{ lengthBytes: lengthBytes + 512, state: 0 }]),
+  })],
 ];
 
 describe("the BlockIo suite", () => {

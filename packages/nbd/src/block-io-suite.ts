@@ -235,6 +235,32 @@ function blockIoCases(check: Expect, pastEndCodes: PastEndCodes): (readonly [str
       await expectImage(io, model);
     }],
 
+    ["allocation, where offered, answers from the start of each range asked and claims zeroes only where the bytes are zeroes", async (io, model) => {
+      await writeBoth(io, model, 4096, pattern(81, 8192), false);
+      await writeBoth(io, model, io.sizeBytes / 2 + 100, pattern(82, 300_000), false);
+      await io.writeZeroes(io.sizeBytes / 2 + 4096, 65_536, { fua: false, noHole: false });
+      model.fill(0, io.sizeBytes / 2 + 4096, io.sizeBytes / 2 + 4096 + 65_536);
+      const allocation = io.allocation?.bind(io);
+      // Without it every byte is data (block-io.ts), which cannot be wrong.
+      if (allocation === undefined) return;
+      const asked: readonly (readonly [number, number])[] = [[0, io.sizeBytes], [io.sizeBytes / 2 + 1, 70_000], [io.sizeBytes - 1, 1]];
+      for (const [startBytes, lengthBytes] of asked) {
+        // Asked again from where each answer stops, as an NBD client does, until the range is covered.
+        for (let atBytes = startBytes; atBytes < startBytes + lengthBytes;) {
+          const extents = await allocation(atBytes, startBytes + lengthBytes - atBytes);
+          check(extents.length, `extents answered at ${atBytes}`).toBeGreaterThan(0);
+          for (const extent of extents) {
+            check(extent.lengthBytes, `an extent at ${atBytes}`).toBeGreaterThan(0);
+            const zeroClaimed = (extent.state & 2) !== 0;
+            const zero = model.subarray(atBytes, atBytes + extent.lengthBytes).every((byte) => byte === 0);
+            check(!zeroClaimed || zero, `zeroes claimed for ${extent.lengthBytes} bytes at ${atBytes}, which hold data`).toBe(true);
+            atBytes += extent.lengthBytes;
+          }
+          check(atBytes, "the end of the answer").toBeLessThanOrEqual(startBytes + lengthBytes);
+        }
+      }
+    }],
+
     ["a range past the end is refused with the typed error and changes nothing", async (io, model) => {
       const end = io.sizeBytes;
       await writeBoth(io, model, end - 8192, pattern(71, 8192), false);

@@ -19,6 +19,15 @@ export interface WriteZeroesFlags {
 }
 
 /**
+ * A run of bytes with one allocation state: the NBD `base:allocation`
+ * status bits (NBD_STATE_HOLE, NBD_STATE_ZERO; 0 is "data, or not known").
+ */
+export interface AllocationExtent {
+  readonly lengthBytes: number;
+  readonly state: number;
+}
+
+/**
  * Byte-addressed I/O on `sizeBytes` bytes.
  *
  * A range that ends past `sizeBytes` is an operating error: the promise
@@ -42,4 +51,12 @@ export interface BlockIo {
   writeZeroes(offsetBytes: number, lengthBytes: number, flags: WriteZeroesFlags): Promise<void>;
   /** Makes every write completed before the call durable (NBD proto.md: FLUSH covers replied writes). */
   flush(): Promise<void>;
+  /**
+   * How the range is allocated: consecutive extents from `offsetBytes`, each
+   * longer than 0, together covering at least one byte and at most
+   * `lengthBytes` (less when finding out more would cost too much; callers
+   * ask again from where it stopped). Optional: without it, every byte is
+   * data (state 0), which is always true (NBD proto.md "base:allocation").
+   */
+  allocation?(offsetBytes: number, lengthBytes: number): Promise<readonly AllocationExtent[]>;
 }

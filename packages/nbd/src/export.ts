@@ -35,6 +35,12 @@ export interface NbdExport extends BlockIo {
    * completed on every connection to this export (NBD_FLAG_CAN_MULTI_CONN).
    */
   readonly multiConn: boolean;
+  /**
+   * True only when writeZeroes is always much faster than writing zeroes
+   * (NBD_CMD_FLAG_FAST_ZERO may then run it); otherwise a fast zero is
+   * answered ENOTSUP at once, as proto.md asks.
+   */
+  readonly fastZero?: boolean;
   /** Advisory (NBD proto.md: contents are unspecified until rewritten). */
   trim(offsetBytes: number, lengthBytes: number, fua: boolean): Promise<void>;
   /** The connection that opened this export is gone. */

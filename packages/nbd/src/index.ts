@@ -6,8 +6,18 @@
  * peer are on the "./testing" subpath.
  */
 export * from "./constants.js";
-export type { BlockIo, WriteZeroesFlags } from "./block-io.js";
+export type { AllocationExtent, BlockIo, WriteZeroesFlags } from "./block-io.js";
+export {
+  AllocationList,
+  allocationDataState,
+  allocationGranuleBytes,
+  allocationZeroState,
+  appendAllocationOfBytes,
+  assertAllocation,
+  blockStatusDescriptorsMax,
+} from "./allocation.js";
 export { NbdError, type NbdErrorCode, type NbdExport, type NbdExportListing, type NbdExportProvider } from "./export.js";
+export { NbdAllocationClient, type NbdAllocationClientOptions } from "./allocation-client.js";
 export { parseNbdUri, type NbdUri } from "./uri.js";
 export { NbdServer, nbdPortDefault, type NbdServerAddress, type NbdServerOptions } from "./server.js";
 export { nbdServerLimitsDefault, blockSizeMinimumBytes, blockSizePreferredBytes, type NbdServerLimits } from "./limits.js";

@@ -1,7 +1,8 @@
 /**
  * Goal: real NBD clients (libnbd's nbdinfo, nbdsh and nbdcopy; qemu-io)
  * negotiate with our server and move correct bytes through it, including
- * structured replies, multi-conn, and error replies.
+ * structured replies, multi-conn, error replies, block status (nbdinfo
+ * --map) and fast zero.
  *
  * Method: NbdServer on 127.0.0.1 (ephemeral port) over a
  * MemoryExportProvider; each tool runs as a child process (asynchronously,
@@ -29,6 +30,7 @@ beforeAll(async () => {
     { name: "disk", sizeBytes: 64 * mebibyte, description: "interop disk" },
     { name: "copy", sizeBytes: 64 * mebibyte },
     { name: "ro", sizeBytes: mebibyte, readOnly: true, multiConn: false },
+    { name: "sparse", sizeBytes: 8 * mebibyte, contents: sparseContents() },
   ]);
   server = new NbdServer({ provider, port: 0, onError: (error) => unexpectedErrors.push(error) });
   const { port } = await server.listen();
@@ -39,6 +41,14 @@ afterAll(async () => {
   await server.close();
   expect(unexpectedErrors).toEqual([]);
 });
+
+/** 64 KiB of data at 1 MiB and 4 KiB at 5 MiB; the rest zeroes. */
+function sparseContents(): Buffer {
+  const contents = Buffer.alloc(8 * mebibyte);
+  contents.fill(0x11, mebibyte, mebibyte + 65536);
+  contents.fill(0x22, 5 * mebibyte, 5 * mebibyte + 4096);
+  return contents;
+}
 
 interface NbdinfoExport {
   "export-name": string;
@@ -87,7 +97,7 @@ describe("interop with real NBD clients", () => {
   it("nbdinfo --list lists every export", { timeout: toolTimeoutMs }, async () => {
     const { stdout } = await run("nbdinfo", ["--list", "--json", base], { timeout: toolTimeoutMs });
     const listing = JSON.parse(stdout) as { exports: NbdinfoExport[] };
-    expect(listing.exports.map((entry) => entry["export-name"]).sort()).toEqual(["copy", "disk", "ro"]);
+    expect(listing.exports.map((entry) => entry["export-name"]).sort()).toEqual(["copy", "disk", "ro", "sparse"]);
     expect(listing.exports.find((entry) => entry["export-name"] === "disk")?.description).toBe("interop disk");
   });
 
@@ -130,6 +140,34 @@ describe("interop with real NBD clients", () => {
     const { stdout } = await run("/usr/bin/python3", ["-m", "nbd", "-u", `${base}/disk`, "-c", script], { timeout: toolTimeoutMs });
     expect(stdout).toContain("nbdsh ok");
     expect(provider.dataOf("disk").subarray(12345 + 4096, 12345 + 70000).every((byte) => byte === 0x5c)).toBe(true);
+  });
+
+  it("nbdinfo --map shows the holes and the data of an export, from base:allocation", { timeout: toolTimeoutMs }, async () => {
+    const { stdout } = await run("nbdinfo", ["--map", "--json", `${base}/sparse`], { timeout: toolTimeoutMs });
+    const map = (JSON.parse(stdout) as { offset: number; length: number; type: number }[]).map((entry) => [entry.offset, entry.length, entry.type]);
+    expect(map).toEqual([
+      [0, mebibyte, 3],
+      [mebibyte, 65536, 0],
+      [mebibyte + 65536, 4 * mebibyte - 65536, 3],
+      [5 * mebibyte, 4096, 0],
+      [5 * mebibyte + 4096, 3 * mebibyte - 4096, 3],
+    ]);
+  });
+
+  it("nbdsh: a fast zero gets ENOTSUP from an export that cannot zero fast, and changes nothing", { timeout: toolTimeoutMs }, async () => {
+    const script = [
+      "import errno",
+      "assert h.can_fast_zero()",
+      "try:",
+      "    h.zero(4096, " + String(mebibyte) + ", nbd.CMD_FLAG_FAST_ZERO)",
+      "    raise SystemExit('no error')",
+      "except nbd.Error as error:",
+      "    assert error.errnum == errno.ENOTSUP, error.errnum",
+      "print('fast zero ok')",
+    ].join("\n");
+    const { stdout } = await run("/usr/bin/python3", ["-m", "nbd", "-u", `${base}/sparse`, "-c", script], { timeout: toolTimeoutMs });
+    expect(stdout).toContain("fast zero ok");
+    expect(provider.dataOf("sparse")[mebibyte]).toBe(0x11);
   });
 
   it("nbdcopy copies an export over several connections", { timeout: toolTimeoutMs }, async () => {

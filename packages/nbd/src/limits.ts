@@ -7,8 +7,9 @@ import { NBD_PORTABLE_BLOCK_SIZE_MAX_BYTES, NBD_STRING_MAX_BYTES } from "./const
 
 export interface NbdServerLimits {
   /**
-   * Largest READ, WRITE or WRITE_ZEROES length, advertised as the maximum
-   * block size. proto.md: lengths below 2^25 SHOULD NOT be treated as an
+   * Largest READ or WRITE length, advertised as the maximum block size: a
+   * payload limit (proto.md "Block size constraints"), so TRIM and
+   * WRITE_ZEROES may be as long as the export. proto.md: lengths below 2^25 SHOULD NOT be treated as an
    * attack, so this is exactly what every portable client may send.
    */
   readonly requestSizeMaxBytes: number;

@@ -5,9 +5,11 @@
  * `gate` hook, to reorder replies or inject errors.
  */
 import assert from "node:assert/strict";
+import { AllocationList, appendAllocationOfBytes } from "./allocation.js";
+import type { AllocationExtent } from "./block-io.js";
 import { NbdError, type NbdErrorCode, type NbdExport, type NbdExportListing, type NbdExportProvider } from "./export.js";
 
-export type MemoryOperation = "read" | "write" | "flush" | "trim" | "writeZeroes";
+export type MemoryOperation = "read" | "write" | "flush" | "trim" | "writeZeroes" | "allocation";
 
 /**
  * What a range past the end gets, as the NBD server answers it (NBD proto.md
@@ -19,6 +21,7 @@ const pastEndCodes: Readonly<Record<MemoryOperation, NbdErrorCode>> = {
   flush: "EINVAL",
   trim: "EINVAL",
   writeZeroes: "ENOSPC",
+  allocation: "EINVAL",
 };
 
 export interface MemoryOperationInfo {
@@ -41,6 +44,13 @@ export interface MemoryExportOptions {
   readonly description?: string;
   readonly readOnly?: boolean;
   readonly multiConn?: boolean;
+  /** NbdExport.fastZero: memset is fast, but a test may want the ENOTSUP path; default false. */
+  readonly fastZero?: boolean;
+  /**
+   * Answers block status from the bytes (zero granules as holes); default
+   * true. False leaves `allocation` out, as a backend that cannot tell.
+   */
+  readonly allocation?: boolean;
   /** Initial contents; copied. Zeroes when absent. */
   readonly contents?: Buffer;
 }
@@ -73,6 +83,8 @@ export class MemoryExportProvider implements NbdExportProvider {
       description: options.description ?? "",
       readOnly: options.readOnly ?? false,
       multiConn: options.multiConn ?? true,
+      fastZero: options.fastZero ?? false,
+      allocation: options.allocation ?? true,
     };
     this.volumes.set(name, { options: resolved, data });
   }
@@ -97,9 +109,11 @@ export class MemoryExportProvider implements NbdExportProvider {
     const volume = this.volumes.get(name);
     if (volume === undefined) return undefined;
     this.openCounts.set(name, this.openCount(name) + 1);
-    return new MemoryExport(volume, this, () => {
+    const opened = new MemoryExport(volume, this, () => {
       this.openCounts.set(name, this.openCount(name) - 1);
     });
+    if (!volume.options.allocation) opened.allocation = undefined;
+    return opened;
   }
 }
 
@@ -108,6 +122,7 @@ class MemoryExport implements NbdExport {
   readonly sizeBytes: number;
   readonly readOnly: boolean;
   readonly multiConn: boolean;
+  readonly fastZero: boolean;
   private readonly data: Buffer;
   private closed = false;
 
@@ -120,6 +135,7 @@ class MemoryExport implements NbdExport {
     this.sizeBytes = volume.options.sizeBytes;
     this.readOnly = volume.options.readOnly;
     this.multiConn = volume.options.multiConn;
+    this.fastZero = volume.options.fastZero;
     this.data = volume.data;
   }
 
@@ -153,6 +169,14 @@ class MemoryExport implements NbdExport {
       this.data.fill(0, offsetBytes, offsetBytes + lengthBytes);
     });
   }
+
+  /** Zero granules are reported as holes, the rest as data: what the device's LUs report too. */
+  allocation: ((offsetBytes: number, lengthBytes: number) => Promise<readonly AllocationExtent[]>) | undefined = (offsetBytes, lengthBytes) => {
+    const list = new AllocationList();
+    return this.run("allocation", offsetBytes, lengthBytes, () => {
+      appendAllocationOfBytes(list, this.data.subarray(offsetBytes, offsetBytes + lengthBytes));
+    }).then(() => list.toArray());
+  };
 
   close(): void {
     assert.ok(!this.closed, `export ${this.name} closed twice`);

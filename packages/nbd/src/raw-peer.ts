@@ -223,6 +223,23 @@ export function goData(exportName: string, infoTypes: readonly number[]): Buffer
   return data;
 }
 
+/** NBD_OPT_LIST_META_CONTEXT / SET_META_CONTEXT data: the export's name, then each query (proto.md). */
+export function metaContextData(exportName: string, queries: readonly string[]): Buffer {
+  const strings = [exportName, ...queries].map((text) => Buffer.from(text, "utf8"));
+  const parts: Buffer[] = [];
+  strings.forEach((encoded, index) => {
+    const length = Buffer.allocUnsafe(4);
+    length.writeUInt32BE(encoded.length, 0);
+    parts.push(length, encoded);
+    if (index === 0) {
+      const count = Buffer.allocUnsafe(4);
+      count.writeUInt32BE(queries.length, 0);
+      parts.push(count);
+    }
+  });
+  return Buffer.concat(parts);
+}
+
 export function encodeRequest(request: RawRequest, payload?: Buffer): Buffer {
   const header = Buffer.allocUnsafe(NBD_REQUEST_BYTES);
   header.writeUInt32BE(request.magic ?? NBD_REQUEST_MAGIC, 0);

@@ -25,6 +25,7 @@ import {
   NBD_FLAG_NO_ZEROES,
   NBD_FLAG_READ_ONLY,
   NBD_FLAG_SEND_DF,
+  NBD_FLAG_SEND_FAST_ZERO,
   NBD_FLAG_SEND_FLUSH,
   NBD_FLAG_SEND_FUA,
   NBD_FLAG_SEND_TRIM,
@@ -37,11 +38,14 @@ import {
   NBD_INFO_NAME,
   NBD_INIT_PASSWD_HIGH,
   NBD_INIT_PASSWD_LOW,
+  NBD_META_CONTEXT_BASE_ALLOCATION,
   NBD_OPT_ABORT,
   NBD_OPT_EXPORT_NAME,
   NBD_OPT_GO,
   NBD_OPT_INFO,
   NBD_OPT_LIST,
+  NBD_OPT_LIST_META_CONTEXT,
+  NBD_OPT_SET_META_CONTEXT,
   NBD_OPT_STRUCTURED_REPLY,
   NBD_OPTION_HEADER_BYTES,
   NBD_OPTION_REPLY_HEADER_BYTES,
@@ -52,6 +56,7 @@ import {
   NBD_REP_ERR_UNKNOWN,
   NBD_REP_ERR_UNSUP,
   NBD_REP_INFO,
+  NBD_REP_META_CONTEXT,
   NBD_REP_MAGIC_HIGH,
   NBD_REP_MAGIC_LOW,
   NBD_REP_SERVER,
@@ -60,6 +65,7 @@ import {
 } from "./constants.js";
 import type { NbdExport, NbdExportProvider } from "./export.js";
 import { blockSizeMinimumBytes, blockSizePreferredBytes, errorMessageMaxBytes, type NbdServerLimits } from "./limits.js";
+import { baseAllocationContextId, listedContexts, parseMetaContextRequest, selectsBaseAllocation } from "./meta-context.js";
 import { exportSizeAssert, truncatedUtf8, writeUInt64 } from "./wire.js";
 
 /** What the handshake hands to the transmission phase. */
@@ -67,6 +73,11 @@ export interface HandshakeOutcome {
   readonly nbdExport: NbdExport;
   readonly structuredReplies: boolean;
   readonly transmissionFlags: number;
+  /**
+   * The id of `base:allocation` when the client selected it for this export
+   * (NBD_OPT_SET_META_CONTEXT), else undefined: NBD_CMD_BLOCK_STATUS is refused.
+   */
+  readonly baseAllocationContextId: number | undefined;
   /** Bytes the client sent after the final option, for the transmission parser. */
   readonly leftover: Buffer;
 }
@@ -86,7 +97,9 @@ export function transmissionFlagsOf(nbdExport: NbdExport, structuredReplies: boo
   // A read-only export advertises no write-side feature; writes still get
   // EPERM if a client sends them anyway.
   if (nbdExport.readOnly) flags |= NBD_FLAG_READ_ONLY;
-  else flags |= NBD_FLAG_SEND_FUA | NBD_FLAG_SEND_TRIM | NBD_FLAG_SEND_WRITE_ZEROES;
+  // SEND_FAST_ZERO: proto.md lets a server advertise it and answer ENOTSUP
+  // to every fast zero it cannot do quickly, which is what a client needs to know.
+  else flags |= NBD_FLAG_SEND_FUA | NBD_FLAG_SEND_TRIM | NBD_FLAG_SEND_WRITE_ZEROES | NBD_FLAG_SEND_FAST_ZERO;
   // proto.md: SEND_DF MUST be clear unless structured replies were negotiated.
   if (structuredReplies) flags |= NBD_FLAG_SEND_DF;
   if (nbdExport.multiConn) flags |= NBD_FLAG_CAN_MULTI_CONN;
@@ -98,6 +111,8 @@ export class ServerHandshake {
   private clientFlagsReceived = false;
   private noZeroes = false;
   private structuredReplies = false;
+  /** The export whose `base:allocation` the last SET_META_CONTEXT selected, if it did. */
+  private baseAllocationExport: string | undefined = undefined;
   private optionCount = 0;
   private finished = false;
 
@@ -177,6 +192,10 @@ export class ServerHandshake {
         this.socket.end();
         this.hooks.onDisconnect("client sent NBD_OPT_ABORT");
         return;
+      case NBD_OPT_LIST_META_CONTEXT:
+      case NBD_OPT_SET_META_CONTEXT:
+        this.handleMetaContext(option, payload);
+        return;
       case NBD_OPT_STRUCTURED_REPLY:
         if (payload.length !== 0) {
       this.sendError(option, NBD_REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY takes no data");
@@ -191,10 +210,42 @@ export class ServerHandshake {
         return;
       default:
         // Baseline: an unimplemented option gets NBD_REP_ERR_UNSUP, payload
-        // skipped (this includes STARTTLS: NOTLS mode, and meta contexts).
+        // skipped (this includes STARTTLS: NOTLS mode).
         this.sendError(option, NBD_REP_ERR_UNSUP, `option ${option} is not supported`);
         return;
     }
+  }
+
+  /**
+   * LIST or SET of metadata contexts (proto.md). A SET replaces the
+   * selection even when it fails, and needs structured replies first; a
+   * LIST is answered either way.
+   */
+  private handleMetaContext(option: number, payload: Buffer): void {
+    if (option === NBD_OPT_SET_META_CONTEXT) this.baseAllocationExport = undefined;
+    if (option === NBD_OPT_SET_META_CONTEXT && !this.structuredReplies) {
+      this.sendError(option, NBD_REP_ERR_INVALID, "NBD_OPT_SET_META_CONTEXT needs structured replies first");
+      return;
+    }
+    const request = parseMetaContextRequest(payload);
+    if (typeof request === "string") {
+      this.sendError(option, NBD_REP_ERR_INVALID, request);
+      return;
+    }
+    const nbdExport = this.openExport(request.exportName);
+    if (nbdExport === undefined) {
+      this.sendError(option, NBD_REP_ERR_UNKNOWN, `no export named "${request.exportName}"`);
+      return;
+    }
+    this.closeExport(nbdExport);
+    if (option === NBD_OPT_LIST_META_CONTEXT) {
+      // proto.md: the id in a LIST reply is reserved, SHOULD be zero.
+      for (const context of listedContexts(request.queries)) this.sendReply(option, NBD_REP_META_CONTEXT, metaContextReply(0, context));
+    } else if (selectsBaseAllocation(request.queries)) {
+      this.baseAllocationExport = request.exportName;
+      this.sendReply(option, NBD_REP_META_CONTEXT, metaContextReply(baseAllocationContextId, NBD_META_CONTEXT_BASE_ALLOCATION));
+    }
+    this.sendReply(option, NBD_REP_ACK);
   }
 
   private handleExportName(payload: Buffer): void {
@@ -215,7 +266,7 @@ export class ServerHandshake {
     writeUInt64(reply, nbdExport.sizeBytes, 0);
     reply.writeUInt16BE(flags, 8);
     this.socket.write(reply);
-    this.enterTransmission(nbdExport, flags);
+    this.enterTransmission(nbdExport, flags, payload.toString("utf8"));
   }
 
   private handleInfoOrGo(option: number, payload: Buffer): void {
@@ -233,7 +284,7 @@ export class ServerHandshake {
     this.sendInfoReplies(option, nbdExport, flags, request.infoTypes);
     this.sendReply(option, NBD_REP_ACK);
     if (option === NBD_OPT_GO) {
-      this.enterTransmission(nbdExport, flags);
+      this.enterTransmission(nbdExport, flags, request.name);
     } else {
       this.closeExport(nbdExport);
     }
@@ -302,11 +353,14 @@ export class ServerHandshake {
     }
   }
 
-  private enterTransmission(nbdExport: NbdExport, transmissionFlags: number): void {
+  /** `requestedName` is the name as the client sent it, compared with the one its SET_META_CONTEXT named. */
+  private enterTransmission(nbdExport: NbdExport, transmissionFlags: number, requestedName: string): void {
     this.finished = true;
     const leftover = this.pending;
     this.pending = Buffer.alloc(0);
-    this.hooks.onTransmission({ nbdExport, structuredReplies: this.structuredReplies, transmissionFlags, leftover });
+    // proto.md: BLOCK_STATUS only when the last SET named the export that was then chosen.
+    const contextId = this.structuredReplies && this.baseAllocationExport === requestedName ? baseAllocationContextId : undefined;
+    this.hooks.onTransmission({ nbdExport, structuredReplies: this.structuredReplies, transmissionFlags, baseAllocationContextId: contextId, leftover });
   }
 
   private sendError(option: number, replyType: number, message: string): void {
@@ -357,6 +411,15 @@ function parseInfoRequest(payload: Buffer): InfoRequest | string {
   const infoTypes = new Set<number>();
   for (let index = 0; index < count; index += 1) infoTypes.add(payload.readUInt16BE(4 + nameBytes + 2 + 2 * index));
   return { name: payload.toString("utf8", 4, 4 + nameBytes), infoTypes };
+}
+
+/** NBD_REP_META_CONTEXT data: 32-bit context id, then the context's name. */
+function metaContextReply(contextId: number, name: string): Buffer {
+  const encoded = Buffer.from(name, "utf8");
+  const data = Buffer.allocUnsafe(4 + encoded.length);
+  data.writeUInt32BE(contextId, 0);
+  encoded.copy(data, 4);
+  return data;
 }
 
 function infoString(infoType: number, text: string): Buffer {

@@ -17,11 +17,15 @@
 import { PayloadPool } from "./payload-pool.js";
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
+import { encodeBlockStatus } from "./allocation.js";
 import {
+  NBD_CMD_BLOCK_STATUS,
   NBD_CMD_DISC,
   NBD_CMD_FLAG_DF,
+  NBD_CMD_FLAG_FAST_ZERO,
   NBD_CMD_FLAG_FUA,
   NBD_CMD_FLAG_NO_HOLE,
+  NBD_CMD_FLAG_REQ_ONE,
   NBD_CMD_FLUSH,
   NBD_CMD_READ,
   NBD_CMD_TRIM,
@@ -30,11 +34,13 @@ import {
   NBD_EINVAL,
   NBD_EIO,
   NBD_ENOSPC,
+  NBD_ENOTSUP,
   NBD_EPERM,
   NBD_ERRNO_BY_CODE,
   NBD_ERROR_CHUNK_PREFIX_BYTES,
   NBD_OFFSET_DATA_PREFIX_BYTES,
   NBD_REPLY_FLAG_DONE,
+  NBD_REPLY_TYPE_BLOCK_STATUS,
   NBD_REPLY_TYPE_ERROR,
   NBD_REPLY_TYPE_NONE,
   NBD_REPLY_TYPE_OFFSET_DATA,
@@ -95,6 +101,8 @@ class RequestSlot {
   payloadPooled = false;
   /** Read reply: header room followed by the data the export fills. */
   replyBuffer: Buffer | undefined = undefined;
+  /** BLOCK_STATUS reply: the chunk's payload, once the export has answered. */
+  blockStatus: Buffer | undefined = undefined;
   readonly onSuccess: () => void;
   readonly onFailure: (error: unknown) => void;
 
@@ -141,6 +149,8 @@ export class ServerTransmission {
     private readonly socket: Socket,
     private readonly nbdExport: NbdExport,
     private readonly structuredReplies: boolean,
+    /** Set when the client selected `base:allocation` for this export (server-handshake.ts). */
+    private readonly baseAllocationContextId: number | undefined,
     private readonly limits: NbdServerLimits,
     private readonly hooks: TransmissionHooks,
   ) {
@@ -332,8 +342,9 @@ export class ServerTransmission {
    * The errno for a request, or 0 when it may run (proto.md "Error values"
    * and "Block size constraints"). Checks in order: unknown command or flag
    * (EINVAL), write to a read-only export (EPERM), length over the maximum
-   * block size (EINVAL), range past the end (ENOSPC for WRITE and
-   * WRITE_ZEROES, EINVAL for READ and TRIM, as proto.md says).
+   * block size for READ and WRITE, whose payload it bounds (EINVAL), range
+   * past the end (ENOSPC for WRITE and WRITE_ZEROES, EINVAL for READ and
+   * TRIM, as proto.md says).
    */
   private validate(command: number, flags: number, offsetBytes: number, lengthBytes: number): number {
     const sizeBytes = this.nbdExport.sizeBytes;
@@ -354,11 +365,18 @@ export class ServerTransmission {
         if (overMax) return NBD_EINVAL;
         return pastEnd ? NBD_ENOSPC : 0;
       case NBD_CMD_WRITE_ZEROES:
-        // FAST_ZERO is not advertised, so proto.md says EINVAL for it.
-        if ((flags & ~(NBD_CMD_FLAG_FUA | NBD_CMD_FLAG_NO_HOLE)) !== 0) return NBD_EINVAL;
+        if ((flags & ~(NBD_CMD_FLAG_FUA | NBD_CMD_FLAG_NO_HOLE | NBD_CMD_FLAG_FAST_ZERO)) !== 0) return NBD_EINVAL;
         if (readOnly) return NBD_EPERM;
-        if (overMax) return NBD_EINVAL;
-        return pastEnd ? NBD_ENOSPC : 0;
+        // proto.md "Block size constraints": the maximum is a payload limit;
+        // WRITE_ZEROES carries none and may be as long as the export.
+        if (pastEnd) return NBD_ENOSPC;
+        // proto.md: a fast zero that would be no faster than a WRITE MUST fail quickly with ENOTSUP.
+        return (flags & NBD_CMD_FLAG_FAST_ZERO) !== 0 && this.nbdExport.fastZero !== true ? NBD_ENOTSUP : 0;
+      case NBD_CMD_BLOCK_STATUS:
+        // proto.md: only after SET_META_CONTEXT selected a context for this
+        // export; a length of 0 is unspecified, refused like a range past the end.
+        if ((flags & ~NBD_CMD_FLAG_REQ_ONE) !== 0 || this.baseAllocationContextId === undefined) return NBD_EINVAL;
+        return lengthBytes === 0 || pastEnd ? NBD_EINVAL : 0;
       case NBD_CMD_TRIM:
         // TRIM has no payload and no maximum block size (proto.md).
         if ((flags & ~NBD_CMD_FLAG_FUA) !== 0) return NBD_EINVAL;
@@ -369,8 +387,8 @@ export class ServerTransmission {
         if ((flags & ~NBD_CMD_FLAG_FUA) !== 0 || offsetBytes !== 0 || lengthBytes !== 0) return NBD_EINVAL;
         return 0;
       default:
-        // Unknown commands, and CACHE and BLOCK_STATUS, which we do not
-        // advertise (proto.md: SHOULD return EINVAL).
+        // Unknown commands, and CACHE, which we do not advertise (proto.md:
+        // SHOULD return EINVAL).
         return NBD_EINVAL;
     }
   }
@@ -493,9 +511,26 @@ export class ServerTransmission {
         const noHole = (slot.flags & NBD_CMD_FLAG_NO_HOLE) !== 0;
         return nbdExport.writeZeroes(slot.offsetBytes, slot.lengthBytes, { fua, noHole });
       }
+      case NBD_CMD_BLOCK_STATUS:
+        return this.blockStatus(slot);
       default:
         assert.fail(`dispatch of command ${slot.command}, which validate refuses`);
     }
+  }
+
+  /**
+   * Asks the export how the range is allocated and keeps the encoded reply
+   * in the slot. An export that cannot tell reports data, always true
+   * (proto.md: a server MAY always report status 0).
+   */
+  private async blockStatus(slot: RequestSlot): Promise<void> {
+    const contextId = this.baseAllocationContextId;
+    assert.ok(contextId !== undefined, "BLOCK_STATUS dispatched without a selected context");
+    const requestOne = (slot.flags & NBD_CMD_FLAG_REQ_ONE) !== 0;
+    const extents = this.nbdExport.allocation === undefined
+      ? [{ lengthBytes: slot.lengthBytes, state: 0 }]
+      : await this.nbdExport.allocation(slot.offsetBytes, slot.lengthBytes);
+    slot.blockStatus = encodeBlockStatus(contextId, extents, slot.lengthBytes, requestOne);
   }
 
   /** Called once per dispatched request, from its promise callbacks. */
@@ -521,10 +556,18 @@ export class ServerTransmission {
     slot.payloadPooled = false;
     slot.payload = undefined;
     slot.replyBuffer = undefined;
+    slot.blockStatus = undefined;
     this.freeSlots.push(slot);
   }
 
   private replySuccess(slot: RequestSlot): void {
+    if (slot.command === NBD_CMD_BLOCK_STATUS) {
+      // proto.md: one BLOCK_STATUS chunk per selected context; ours is the only one, so it is DONE.
+      const payload = slot.blockStatus as Buffer;
+      this.writeChunkHeader(NBD_REPLY_TYPE_BLOCK_STATUS, slot.handleHigh, slot.handleLow, payload.length, false);
+      this.batch.push(payload);
+      return;
+    }
     if (slot.command !== NBD_CMD_READ) {
       this.writeSimpleReply(slot.handleHigh, slot.handleLow, 0);
       return;
@@ -609,9 +652,12 @@ export class ServerTransmission {
     slab.writeUInt32BE(handleLow, at + 12);
   }
 
-  /** Reserves a chunk header plus `payloadBytes` in the batch; returns its offset. */
-  private writeChunkHeader(replyType: number, handleHigh: number, handleLow: number, payloadBytes: number): number {
-    const at = this.batch.reserve(NBD_STRUCTURED_REPLY_HEADER_BYTES + payloadBytes);
+  /**
+   * Reserves a chunk header, plus `payloadBytes` in the batch unless the
+   * payload is pushed after it (`payloadInline` false); returns its offset.
+   */
+  private writeChunkHeader(replyType: number, handleHigh: number, handleLow: number, payloadBytes: number, payloadInline = true): number {
+    const at = this.batch.reserve(NBD_STRUCTURED_REPLY_HEADER_BYTES + (payloadInline ? payloadBytes : 0));
     const slab = this.batch.slab;
     slab.writeUInt32BE(NBD_STRUCTURED_REPLY_MAGIC, at);
     slab.writeUInt16BE(NBD_REPLY_FLAG_DONE, at + 4);
@@ -658,6 +704,8 @@ function errorMessageOf(errno: number, command: number): string {
       return "the export is read-only";
     case NBD_ENOSPC:
       return "write past the end of the export";
+    case NBD_ENOTSUP:
+      return "this export cannot zero faster than it writes: fast zero not supported";
     default:
       return `invalid request (command ${command}): unknown command or flag, length over the maximum block size, or range past the end`;
   }

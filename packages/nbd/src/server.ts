@@ -136,7 +136,7 @@ class ServerConnection implements ReceiveTarget {
   private startTransmission(outcome: HandshakeOutcome): void {
     clearTimeout(this.handshakeTimer);
     this.handshake = undefined;
-    const transmission = new ServerTransmission(this.socket, outcome.nbdExport, outcome.structuredReplies, this.limits, {
+    const transmission = new ServerTransmission(this.socket, outcome.nbdExport, outcome.structuredReplies, outcome.baseAllocationContextId, this.limits, {
       onError: this.onError,
       onDisconnect: this.onDisconnect,
     });

@@ -25,7 +25,7 @@ export {
   type MemoryOperationGate,
   type MemoryOperationInfo,
 } from "./memory-export.js";
-export { RawPeer, encodeRequest, goData, type RawChunk, type RawOptionReply, type RawRequest } from "./raw-peer.js";
+export { RawPeer, encodeRequest, goData, metaContextData, type RawChunk, type RawOptionReply, type RawRequest } from "./raw-peer.js";
 
 /** How long waitForConnections waits for connections that close in the background. */
 const connectionsWaitMs = 2_000;

@@ -178,6 +178,11 @@ export class ProcessCluster {
     return url;
   }
 
+  /** nbd://HOST:PORT/EXPORT of an apparatus, for external NBD clients. */
+  nbdUri(id: ApparatusId, exportName: string): string {
+    return `nbd://${this.apparatus(id).nbd}/${exportName}`;
+  }
+
   connect(id: ApparatusId, exportName: string): Promise<NbdClient> {
     const [host = "", port = ""] = this.apparatus(id).nbd.split(":");
     return NbdClient.connect({ host, port: Number(port), exportName, timeoutMs: hostTimeoutMs });
