@@ -123,7 +123,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
   const web =
     options.httpPort === undefined
       ? undefined
-      : await startConsoleServer({ host: options.host, port: options.httpPort, controllerAddress: first.grpcAddress, apparatuses: apparatuses.map((entry) => entry.apparatus) });
+      : await startConsoleServer({ host: options.host, port: options.httpPort, controllerAddress: first.grpcAddress, apparatuses: apparatuses.map((entry) => entry.apparatus), devices: [device] });
   return {
     endpoints: {
       pid: process.pid,

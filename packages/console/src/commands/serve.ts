@@ -157,7 +157,7 @@ Example:
         });
       }
       // Through this apparatus's own Controller forwarding: it follows the lease wherever it goes.
-      const web = httpPort === undefined ? undefined : await startConsoleServer({ host, port: httpPort, controllerAddress: served.grpcAddress, apparatuses: [apparatus] });
+      const web = httpPort === undefined ? undefined : await startConsoleServer({ host, port: httpPort, controllerAddress: served.grpcAddress, apparatuses: [apparatus], devices: [] });
       const stop = interrupted();
       const controllerAddress = slot.controller?.address ?? "";
       const endpoints = { pid: process.pid, id, nbd: served.nbdAddress, grpc: served.grpcAddress, controller: controllerAddress };
