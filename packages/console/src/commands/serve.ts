@@ -19,6 +19,7 @@ import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
 import { checkAddress, defaultDataDir } from "../endpoints.js";
 import { printJson, type Io } from "../output.js";
+import { checkPortsFree } from "../ports.js";
 import { flag, parse, portOption, requiredString, sizeOption, stringOption } from "../usage.js";
 import { checkExtentSize, processorsHelp, processorsOption, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
 
@@ -62,6 +63,10 @@ Example:
     const luSizeBytes = sizeOption(parsed, "lu-size") ?? luSizeDefaultBytes;
     const extentSizeBytes = checkExtentSize(sizeOption(parsed, "extent-size") ?? extentSizeDefaultBytes);
     const dir = stringOption(parsed, "dir") ?? defaultDataDir;
+    await checkPortsFree(host, [
+      { port: grpcPort, option: "--grpc-port", what: "the device's gRPC" },
+      { port: deviceNbdPort, option: "--nbd-port", what: "the device's LUs over NBD" },
+    ]);
     const device = await StorageDevice.open({ dir, create: { deviceId: "dev0", luCount, luSizeBytes, extentSizeBytes } });
     const served = await serveDevice(device, { host, grpcPort, deviceNbdPort });
     const stop = interrupted();
@@ -130,6 +135,13 @@ Example:
       const id = requiredString(parsed, "id");
       const deviceAddress = checkAddress(requiredString(parsed, "device"), "--device");
       const host = stringOption(parsed, "host") ?? "127.0.0.1";
+      const nbdPort = portOption(parsed, "nbd-port", nbdPortDefault);
+      const grpcPort = portOption(parsed, "grpc-port", 0);
+      await checkPortsFree(host, [
+        { port: nbdPort, option: "--nbd-port", what: `apparatus ${id}'s NBD` },
+        { port: grpcPort, option: "--grpc-port", what: `apparatus ${id}'s gRPC` },
+        { port: httpPort ?? 0, option: "--http-port", what: "the web console" },
+      ]);
       const apparatus = new VirtualizationApparatus({
         id,
         backends: new NbdBackendSet(),
@@ -141,8 +153,8 @@ Example:
       const forwarder = controllerForwarder(() => (slot.leader === undefined || slot.leader === "" ? slot.controller?.address : slot.leader));
       const served = await serveApparatus(apparatus, {
         host,
-        nbdPort: portOption(parsed, "nbd-port", nbdPortDefault),
-        grpcPort: portOption(parsed, "grpc-port", 0),
+        nbdPort,
+        grpcPort,
         addServices: (server) => {
           server.addService(forwarder.service, forwarder.handlers);
         },
