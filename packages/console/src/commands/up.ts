@@ -8,9 +8,9 @@ import type { Composition } from "../composition.js";
 import { ConsoleClient } from "../controller-client.js";
 import { defaultDataDir, endpointFilePath, readEndpointFile, writeEndpointFile } from "../endpoints.js";
 import { firstTakenPort, PortTakenError, type PortClaim } from "../ports.js";
-import { printJson, type Io } from "../output.js";
+import { dataFormat, outputOptions, outputOptionsHelp, printData, type DataFormat, type Io } from "../output.js";
 import { formatBytes } from "../sizes.js";
-import { flag, integerOption, parse, portOption, sizeOption, stringOption, UsageError, type Parsed } from "../usage.js";
+import { integerOption, parse, portOption, sizeOption, stringOption, UsageError, type Parsed } from "../usage.js";
 
 /** Apparatuses one `up` may start: each takes an NBD port and a gRPC port. */
 export const apparatusesMax: number = 16;
@@ -42,7 +42,7 @@ const options = {
   "http-port": { type: "string" },
   "lu-size": { type: "string" },
   "extent-size": { type: "string" },
-  json: { type: "boolean" },
+  ...outputOptions,
   processors: { type: "string" },
 } as const;
 
@@ -71,14 +71,14 @@ export function checkExtentSize(bytes: number): number {
   return bytes;
 }
 
-async function printEndpoints(io: Io, appliance: Appliance, json: boolean): Promise<void> {
+async function printEndpoints(io: Io, appliance: Appliance, format: DataFormat | undefined): Promise<void> {
   const client = new ConsoleClient(appliance.endpoints.controller.grpc);
   const volumes = await client.listVolumes().finally(() => {
     client.close();
   });
   const { endpoints } = appliance;
-  if (json) {
-    printJson(io, { ...endpoints, volumes: volumes.map((volume) => volume.name) });
+  if (format !== undefined) {
+    printData(io, format, { ...endpoints, volumes: volumes.map((volume) => volume.name) });
     return;
   }
   io.stdout.write(`switchyard up: serving from ${appliance.device.dir} (pid ${endpoints.pid})\n`);
@@ -188,7 +188,7 @@ export function upCommand(composition: Composition): Command {
     summary: "start the embedded appliance: a device, apparatuses and a controller",
     help: `Usage: switchyard up [--dir DIR] [--apparatuses N] [--nbd-port P] [--grpc-port P]
                      [--device-nbd-port P] [--http-port P] [--lu-size SIZE] [--extent-size SIZE] [--host H]
-                     [--processors 1|2] [--json]
+                     [--processors 1|2] [--output table|json|yaml]
 
 Starts one storage device in DIR with two LUs, N apparatuses and an elected
 controller, all in this process, prints every endpoint (the web console's
@@ -210,7 +210,7 @@ Options:
   --lu-size SIZE         size of each LU when DIR is new (default 1GiB; sparse files)
   --extent-size SIZE     storage area size when DIR is new, a power of two from 1MiB to 1GiB (default 4MiB)
   --host H               address to listen on (default 127.0.0.1)
-  --json                 print the endpoints as JSON
+${outputOptionsHelp} (the endpoints)
 ${processorsHelp}
 
 Example:
@@ -221,6 +221,7 @@ Example:
   xdg-open http://127.0.0.1:8080/`,
     async run(argv, io) {
       const parsed = parse(argv, options, 0);
+      const format = dataFormat(parsed);
       const dir = stringOption(parsed, "dir") ?? defaultDataDir;
       const host = stringOption(parsed, "host") ?? "127.0.0.1";
       const apparatusCount = integerOption(parsed, "apparatuses", 2, 1, apparatusesMax);
@@ -242,7 +243,7 @@ Example:
       // Listen for the signal before announcing the endpoints: a script may send it as soon as it sees them.
       const stop = interrupted();
       await writeEndpointFile(dir, appliance.endpoints);
-      await printEndpoints(io, appliance, flag(parsed, "json"));
+      await printEndpoints(io, appliance, format);
       const signal = await stop;
       io.stderr.write(`switchyard up: ${signal}, stopping\n`);
       await rm(endpointFilePath(dir), { force: true });
