@@ -22,8 +22,9 @@ cd "$repo_root"
 # browser test (driven by playwright-core at /usr/bin/chromium: no browser is
 # downloaded), and prometheus for promtool, which checks and unit-tests the
 # alert rules in deploy/prometheus (the package's own server is not used; on a
-# machine with systemd it starts one, which the tests do not need).
-debian_packages=(qemu-utils libnbd-bin nbdkit fio python3-libnbd chromium prometheus)
+# machine with systemd it starts one, which the tests do not need), and zsh,
+# whose completion script the CLI test loads (bash is there already).
+debian_packages=(qemu-utils libnbd-bin nbdkit fio python3-libnbd chromium prometheus zsh)
 
 die() {
   echo "setup.sh: error: $*" >&2
