@@ -1,6 +1,6 @@
 /** What commands print: aligned tables for people, JSON or YAML for scripts (--output). */
+import { createRequire } from "node:module";
 import type { Writable } from "node:stream";
-import { stringify as yamlStringify } from "yaml";
 import { flag, stringOption, UsageError, type Options, type Parsed } from "./usage.js";
 
 export interface Io {
@@ -41,11 +41,17 @@ export function dataFormat(parsed: Parsed): DataFormat | undefined {
   return format === "table" ? undefined : format;
 }
 
+/** The yaml package, loaded when YAML is first asked for: most commands never print any, and it costs a tenth of a second to load. */
+function yamlStringify(value: unknown): string {
+  const yaml = createRequire(import.meta.url)("yaml") as typeof import("yaml");
+  return yaml.stringify(value, { lineWidth: 0 });
+}
+
 /** One value as a JSON text or a YAML document, ending in a newline. */
 export function formatData(format: DataFormat, value: unknown): string {
   // JSON's own conversion first (a Date to its string, undefined fields dropped), so both formats hold the same data.
   const plain: unknown = JSON.parse(JSON.stringify(value));
-  return format === "json" ? `${JSON.stringify(plain, null, 2)}\n` : yamlStringify(plain, { lineWidth: 0 });
+  return format === "json" ? `${JSON.stringify(plain, null, 2)}\n` : yamlStringify(plain);
 }
 
 export function printData(io: Io, format: DataFormat, value: unknown): void {

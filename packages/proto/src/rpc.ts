@@ -71,8 +71,8 @@ export function isRpcError(error: unknown, code?: number): error is grpc.Service
  * standard services (server-services.ts: health and reflection), so add the
  * server's own services before binding it.
  */
-export function bindGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
-  addStandardServices(server);
+export async function bindGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
+  await addStandardServices(server);
   return new Promise((resolve, reject) => {
     server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
       if (error !== null) {

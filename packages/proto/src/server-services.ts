@@ -10,7 +10,6 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type * as protoLoader from "@grpc/proto-loader";
-import { ReflectionService } from "@grpc/reflection";
 import { loadGrpc, packageDefinition } from "./grpc-loader.js";
 import { HealthService } from "./health.js";
 
@@ -50,7 +49,9 @@ export function servedServiceNames(server: grpc.Server): string[] {
  * the server has a health service of its own) and reflection of exactly the
  * services it serves. Called once per server, before it binds.
  */
-export function addStandardServices(server: grpc.Server): void {
+export async function addStandardServices(server: grpc.Server): Promise<void> {
+  // Loaded by the first server only: every CLI command imports this package, and most start none.
+  const { ReflectionService } = await import("@grpc/reflection");
   const served = servedServiceNames(server);
   const own = served.filter((name) => name !== healthServiceName);
   if (!served.includes(healthServiceName)) {
