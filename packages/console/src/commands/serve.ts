@@ -18,7 +18,7 @@ import { startConsoleServer } from "../web/console-server.js";
 import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
 import { checkAddress, defaultDataDir } from "../endpoints.js";
-import { dataFormat, outputOptions, outputOptionsHelp, printData, type DataFormat, type Io } from "../output.js";
+import { dataFormat, outputOptions, printData, type DataFormat, type Io } from "../output.js";
 import { checkPortsFree } from "../ports.js";
 import { flag, parse, portOption, requiredString, sizeOption, stringOption } from "../usage.js";
 import { checkExtentSize, processorsHelp, processorsOption, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
@@ -48,7 +48,8 @@ Options:
   --nbd-port P           NBD port of the LUs (default ${deviceNbdPortDefault}; 0: a free port)
   --lu-size SIZE         size of each LU when DIR is new (default 1GiB)
   --extent-size SIZE     storage area size when DIR is new (default 4MiB)
-${outputOptionsHelp} (the endpoints)
+  --output FORMAT, -o    how to print the endpoints: table (default), json or yaml
+  --json                 the same as --output json
 
 Example:
   switchyard device serve --dir ./dev0 --grpc-port 50051`,
@@ -119,7 +120,8 @@ Options:
 ${processorsHelp}
   --no-candidate         never campaign for the controller role: another process (a controller
                          elsewhere, or a conformance suite) must drive this apparatus
-${outputOptionsHelp} (the endpoints)
+  --output FORMAT, -o    how to print the endpoints: table (default), json or yaml
+  --json                 the same as --output json
 
 Example:
   switchyard apparatus serve --id a1 --device 127.0.0.1:50051 --grpc-port 50060

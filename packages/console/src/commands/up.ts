@@ -8,7 +8,7 @@ import type { Composition } from "../composition.js";
 import { ConsoleClient } from "../controller-client.js";
 import { defaultDataDir, endpointFilePath, readEndpointFile, writeEndpointFile } from "../endpoints.js";
 import { firstTakenPort, PortTakenError, type PortClaim } from "../ports.js";
-import { dataFormat, outputOptions, outputOptionsHelp, printData, type DataFormat, type Io } from "../output.js";
+import { dataFormat, outputOptions, printData, type DataFormat, type Io } from "../output.js";
 import { formatBytes } from "../sizes.js";
 import { integerOption, parse, portOption, sizeOption, stringOption, UsageError, type Parsed } from "../usage.js";
 
@@ -205,12 +205,13 @@ Options:
   --grpc-port P          the device's gRPC port; apparatus i uses P+1+i and the controller
                          P+1+N (default ${grpcPortDefault}; 0: free ports)
   --device-nbd-port P    where the device serves its LUs over NBD (default: the NBD port + ${deviceNbdPortOffset},
-                         ${deviceNbdPortDefault}; 0 with --nbd-port 0: a free port)
+                         ${deviceNbdPortDefault}; with --nbd-port 0, a free port)
   --http-port P          the web console and /metrics (default ${httpPortDefault}, or a free port when --grpc-port is 0)
   --lu-size SIZE         size of each LU when DIR is new (default 1GiB; sparse files)
   --extent-size SIZE     storage area size when DIR is new, a power of two from 1MiB to 1GiB (default 4MiB)
   --host H               address to listen on (default 127.0.0.1)
-${outputOptionsHelp} (the endpoints)
+  --output FORMAT, -o    how to print the endpoints: table (default), json or yaml
+  --json                 the same as --output json
 ${processorsHelp}
 
 Example:
