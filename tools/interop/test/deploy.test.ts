@@ -52,7 +52,7 @@ describe("deploy/prometheus", () => {
   it("promtool accepts the alert rules", async () => {
     const result = await runTool("promtool", ["check", "rules", "alerts.yml"], { timeoutMs: promtoolTimeoutMs, cwd: `${deployDir}prometheus` });
     assertSucceeded(result);
-    expect(result.stdout).toMatch(/SUCCESS: 7 rules found/);
+    expect(result.stdout).toMatch(/SUCCESS: 8 rules found/);
   });
 
   it("promtool accepts the example configuration, which loads the rules", async () => {
@@ -69,7 +69,7 @@ describe("deploy/prometheus", () => {
     const rules = readFileSync(`${deployDir}prometheus/alerts.yml`, "utf8");
     const tests = readFileSync(`${deployDir}prometheus/alerts.test.yml`, "utf8");
     const alerts = [...rules.matchAll(/- alert: (\w+)/g)].map((match) => match[1]);
-    expect(alerts).toHaveLength(7);
+    expect(alerts).toHaveLength(8);
     for (const alert of alerts) expect(tests, alert).toContain(`alertname: ${alert}`);
   });
 });

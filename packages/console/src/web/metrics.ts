@@ -142,6 +142,8 @@ function holdFamilies(text: PrometheusText, apparatuses: readonly Virtualization
     "How long each hold lasted, from Hold to Release (or to a whole-table load that ended it).",
     apparatuses.map((apparatus) => ({ labels: { apparatus: apparatus.id }, histogram: apparatus.io.gate.stats.duration })),
   );
+  text.gauge("switchyard_hold_oldest_age_seconds", "How long the oldest hold in force has lasted, 0 with none (a hold never released never reaches the histogram).",
+    byApparatus((apparatus) => apparatus.io.gate.oldestHoldAgeMs() / 1000));
   text.gauge("switchyard_table_generation", "The configuration table generation of each apparatus's active face.", byApparatus((apparatus) => apparatus.generation));
 }
 
