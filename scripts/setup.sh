@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine (Node 20 already installed) to build and test
 # Switchyard, and is safe to run again: each step checks before it acts.
-#   1. Debian packages for the NBD interop tests, the browser test and the
-#      benchmark, if missing.
+#   1. Debian packages for the NBD interop tests, the browser test, the alert
+#      rule checks and the benchmark, if missing.
 #   2. pnpm at exactly the version pinned by package.json "packageManager".
 #   3. pnpm install --frozen-lockfile.
 #   4. pnpm turbo run generate build.
@@ -20,8 +20,11 @@ cd "$repo_root"
 # (qemu-utils), nbdinfo/nbdcopy (libnbd-bin), nbdkit, fio, and the Python
 # libnbd bindings for scripted NBD checks, and Chromium for the web console's
 # browser test (driven by playwright-core at /usr/bin/chromium: no browser is
-# downloaded).
-debian_packages=(qemu-utils libnbd-bin nbdkit fio python3-libnbd chromium)
+# downloaded), and prometheus for promtool, which checks and unit-tests the
+# alert rules in deploy/prometheus (the package's own server is not used; on a
+# machine with systemd it starts one, which the tests do not need), and zsh,
+# whose completion script the CLI test loads (bash is there already).
+debian_packages=(qemu-utils libnbd-bin nbdkit fio python3-libnbd chromium prometheus zsh)
 
 die() {
   echo "setup.sh: error: $*" >&2

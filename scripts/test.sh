@@ -2,8 +2,9 @@
 # Runs every check CI runs, in order, and ends with one line
 # "N passed, N failed, N skipped" summed over every package's vitest run.
 #   1. scripts/setup.sh (Debian tools, pinned pnpm, install, generate, build)
-#   2. the NBD tools the interop tests and benchmark drive, and Chromium for
-#      the web console's browser test, are on PATH
+#   2. the NBD tools the interop tests and benchmark drive, Chromium for the
+#      web console's browser test, promtool for deploy/prometheus, and zsh and
+#      script (a terminal for the CLI's progress) for the CLI test, are on PATH
 #   3. regenerating the protobuf code changes nothing that is committed
 #   4. typecheck and lint
 #   5. every package's tests, one package at a time
@@ -33,7 +34,7 @@ if ! bash scripts/setup.sh; then
 fi
 
 step "required tools"
-required_tools=(qemu-io qemu-img qemu-nbd nbdinfo nbdcopy nbdkit fio chromium)
+required_tools=(qemu-io qemu-img qemu-nbd nbdinfo nbdcopy nbdkit fio chromium promtool zsh script)
 missing_tools=()
 for tool in "${required_tools[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing_tools+=("$tool")

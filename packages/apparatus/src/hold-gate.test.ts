@@ -23,6 +23,19 @@ describe("HoldGate", () => {
     expect({ installed: gate.stats.holdsInstalled, active: gate.stats.holdsActive, held: gate.stats.heldRequests }).toEqual({ installed: 1, active: 0, held: 2 });
     expect(gate.stats.duration.count).toBe(1);
   });
+
+  it("tells how long the oldest hold in force has lasted, and 0 with none", () => {
+    const gate = new HoldGate();
+    expect(gate.oldestHoldAgeMs()).toBe(0);
+    const range = [{ volume: "v", startBytes: 0, endBytes: 10 }];
+    gate.install("first", range, "writes");
+    gate.install("second", range, "all");
+    const now = performance.now();
+    expect(gate.oldestHoldAgeMs(now + 1_000)).toBeGreaterThanOrEqual(1_000);
+    gate.release("first");
+    gate.release("second");
+    expect(gate.oldestHoldAgeMs(now + 1_000)).toBe(0);
+  });
 });
 
 describe("Admission", () => {

@@ -85,6 +85,17 @@ export class HoldGate {
     return hold.waiters.length;
   }
 
+  /**
+   * How long the oldest hold in force has lasted, 0 with none: a hold that
+   * is never released never reaches the duration histogram, so /metrics
+   * shows this for an alert to see it while it lasts. Holds are kept in the
+   * order they were installed, so the first is the oldest.
+   */
+  oldestHoldAgeMs(nowMs: number = performance.now()): number {
+    const oldest = this.holds[0];
+    return oldest === undefined ? 0 : Math.max(0, nowMs - oldest.installedAtMs);
+  }
+
   summaries(): HoldSummary[] {
     return this.holds.map((hold) => ({ changeId: hold.changeId, ranges: hold.ranges, scope: hold.scope, heldRequests: hold.waiters.length }));
   }

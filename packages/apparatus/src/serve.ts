@@ -1,10 +1,10 @@
 /**
  * Puts an apparatus on the network: an NBD server for hosts and a gRPC server
- * for control (the Apparatus service, the standard health service, and any
- * other service the caller adds, such as the Controller).
+ * for control (the Apparatus service and any other service the caller adds,
+ * such as the Controller; bindGrpc adds health and reflection of them all).
  */
 import * as grpc from "@grpc/grpc-js";
-import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, healthHandlers, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { NbdServer } from "@switchyard/nbd";
 import type { VirtualizationApparatus } from "./apparatus.js";
 import { apparatusHandlers } from "./apparatus-service.js";
@@ -30,7 +30,6 @@ export async function serveApparatus(apparatus: VirtualizationApparatus, options
   const v1 = loadGrpc().switchyard.v1;
   const grpcServer = new grpc.Server(controlChannelOptions);
   grpcServer.addService(v1.Apparatus.service, apparatusHandlers(apparatus));
-  grpcServer.addService(loadGrpc().grpc.health.v1.Health.service, healthHandlers(["switchyard.v1.Apparatus", "switchyard.v1.Controller"]));
   options.addServices?.(grpcServer);
   const grpcPort = await bindGrpc(grpcServer, options.host, options.grpcPort);
   const nbdServer = new NbdServer({ provider: apparatus.exports(), host: options.host, port: options.nbdPort });

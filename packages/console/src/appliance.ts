@@ -5,9 +5,9 @@
  * builder would compose their own.
  */
 import * as grpc from "@grpc/grpc-js";
-import { StorageDevice, deviceServiceHandlers, deviceServiceName, logicalUnitExports } from "@switchyard/device";
+import { StorageDevice, deviceServiceHandlers, logicalUnitExports } from "@switchyard/device";
 import { NbdServer, type BlockIo } from "@switchyard/nbd";
-import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, healthHandlers, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ServedApparatus } from "@switchyard/apparatus";
 import { controllerForwarder, startController, type ControllerThreadMode, type ServedController } from "@switchyard/controller";
 import type { Composition } from "./composition.js";
@@ -57,7 +57,7 @@ export interface ServedDevice {
   readonly nbd: string;
 }
 
-/** Puts a device on the network: its LUs over NBD, its Device and health services over gRPC. */
+/** Puts a device on the network: its LUs over NBD, its Device service over gRPC (with health and reflection, added by bindGrpc). */
 export async function serveDevice(
   device: StorageDevice,
   options: { readonly host: string; readonly grpcPort: number; readonly deviceNbdPort: number },
@@ -72,7 +72,6 @@ export async function serveDevice(
   // The arbiter's clock: monotonic, expressed as wall-clock milliseconds for display.
   const addresses = { nbdAddress, grpcAddress: "", now: () => performance.timeOrigin + performance.now() };
   grpcServer.addService(loadGrpc().switchyard.v1.Device.service, deviceServiceHandlers(device, addresses));
-  grpcServer.addService(loadGrpc().grpc.health.v1.Health.service, healthHandlers([deviceServiceName]));
   const port = await bindGrpc(grpcServer, options.host, options.grpcPort);
   addresses.grpcAddress = `${options.host}:${port}`;
   return { grpcServer, nbdServer, grpc: addresses.grpcAddress, nbd: nbdAddress };
@@ -124,7 +123,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
   const web =
     options.httpPort === undefined
       ? undefined
-      : await startConsoleServer({ host: options.host, port: options.httpPort, controllerAddress: first.grpcAddress, apparatuses: apparatuses.map((entry) => entry.apparatus) });
+      : await startConsoleServer({ host: options.host, port: options.httpPort, controllerAddress: first.grpcAddress, apparatuses: apparatuses.map((entry) => entry.apparatus), devices: [device] });
   return {
     endpoints: {
       pid: process.pid,

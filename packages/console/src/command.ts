@@ -1,7 +1,7 @@
 /** The shape of every console command, and the options every client command shares. */
 import { ConsoleClient } from "./controller-client.js";
 import { controllerAddress } from "./endpoints.js";
-import type { Io } from "./output.js";
+import { outputOptions, outputOptionsHelp, type Io } from "./output.js";
 import { stringOption, type Options, type Parsed } from "./usage.js";
 
 export interface Command {
@@ -17,12 +17,12 @@ export interface Command {
 export const clientOptions: Options = {
   dir: { type: "string" },
   endpoint: { type: "string" },
-  json: { type: "boolean" },
+  ...outputOptions,
 };
 
 export const clientOptionsHelp = `  --dir DIR             data folder of a running 'switchyard up' (default ./switchyard-data)
   --endpoint HOST:PORT  a controller's gRPC address instead of --dir
-  --json                print JSON for scripts`;
+${outputOptionsHelp}`;
 
 /** Runs `body` with a client of the appliance that --dir or --endpoint names. */
 export async function withClient<T>(parsed: Parsed, body: (client: ConsoleClient) => Promise<T>): Promise<T> {

@@ -9,8 +9,10 @@ import { changeList, changeShow, changeWatch, volumeMove, volumeResize } from ".
 import { clusterStatus, deviceList } from "./commands/cluster.js";
 import { deviceAddExternal, deviceRemoveExternal } from "./commands/device.js";
 import { migrate, migrateCancel } from "./commands/migrate.js";
+import { completionCommand } from "./commands/completion.js";
 import { apparatusServe, deviceServe } from "./commands/serve.js";
 import { up } from "./commands/up.js";
+import { version } from "./commands/version.js";
 import { volumeCreate, volumeDelete, volumeList, volumeShow } from "./commands/volume.js";
 import type { Io } from "./output.js";
 import { exitDone, exitFailed, exitUsage, failureLine } from "./failure.js";
@@ -38,6 +40,9 @@ export const commands: readonly Command[] = [
   apparatusRejoin,
   deviceServe,
   apparatusServe,
+  version,
+  // It completes this very list, read when it runs.
+  completionCommand(() => commands),
 ];
 
 export { exitDone, exitFailed, exitUsage };
@@ -72,7 +77,8 @@ export async function main(argv: readonly string[], io: Io, among: readonly Comm
     (argv.length === 0 ? io.stderr : io.stdout).write(`${overview(among)}\n`);
     return argv.length === 0 ? exitUsage : exitDone;
   }
-  const found = findCommand(among, argv);
+  // The habit of every other tool: --version is the version command.
+  const found = findCommand(among, argv[0] === "--version" ? ["version", ...argv.slice(1)] : argv);
   if (found === undefined) {
     io.stderr.write(`switchyard: unknown command ${JSON.stringify(argv.join(" "))}; run 'switchyard --help' for the list\n`);
     return exitUsage;

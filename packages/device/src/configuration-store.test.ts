@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import type { StoreState } from "@switchyard/proto";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConfigurationStore, slotHeaderSizeBytes } from "./configuration-store.js";
 import { temporaryFolder, type TemporaryFolder } from "./testing.js";
 
@@ -75,6 +75,24 @@ describe("ConfigurationStore", () => {
     const reopened = await open();
     expect(reopened.read().sequence).toBe(2);
     expect(reopened.read().state.volumes[0]?.name).toBe("v2");
+  });
+
+  it("counts a failed write of its file (an fsync failing with EIO) for /metrics, and refuses writes after it", async () => {
+    const store = await open();
+    await store.write(stateOf(1), 0);
+    expect(store.writeErrors).toBe(0);
+    // Every FileHandle shares one prototype: failing its next fsync is what a dying disk does.
+    const probe = await fs.promises.open(storePath, "r");
+    const fileHandlePrototype = Object.getPrototypeOf(probe) as { sync(): Promise<void> };
+    await probe.close();
+    const sync = vi.spyOn(fileHandlePrototype, "sync").mockRejectedValueOnce(Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" }));
+    try {
+      await expect(store.write(stateOf(2), 1)).rejects.toMatchObject({ message: expect.stringMatching(/reopen the store/) as unknown });
+    } finally {
+      sync.mockRestore();
+    }
+    expect(store.writeErrors).toBe(1);
+    await expect(store.write(stateOf(2), 1)).rejects.toThrow();
   });
 
   it("refuses a stale expected sequence, and serialises writes that chain", async () => {

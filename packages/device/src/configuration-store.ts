@@ -122,6 +122,7 @@ export class ConfigurationStore {
   private writesQueued = 0;
   private closed = false;
   private failure: DeviceError | undefined;
+  private writeErrorCount = 0;
 
   private constructor(path: string, handle: fs.FileHandle, slotSizeBytes: number, found: CurrentSlot, log: StoreLog) {
     this.path = path;
@@ -162,6 +163,15 @@ export class ConfigurationStore {
 
   get sequence(): number {
     return this.currentSequence;
+  }
+
+  /**
+   * Writes of the store's files (slot, log, fsync) that failed since it was
+   * opened, for /metrics: after the first the store refuses every write, so
+   * an operator must hear of it at once, not at the next change.
+   */
+  get writeErrors(): number {
+    return this.writeErrorCount;
   }
 
   /** The current state, copied: callers may change it without touching the store. */
@@ -299,6 +309,7 @@ export class ConfigurationStore {
     try {
       await step();
     } catch (error) {
+      this.writeErrorCount += 1;
       this.failure = ioError(`${what} (reopen the store)`, error);
       throw this.failure;
     }

@@ -6,56 +6,10 @@
  * the standard health service, and the shape of the export name an apparatus
  * opens a device's LU by. No protocol logic lives here.
  */
-import { fileURLToPath } from "node:url";
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import protobuf from "protobufjs";
-import type { ProtoGrpcType as ApparatusProto } from "./gen/apparatus.js";
-import type { ProtoGrpcType as ControllerProto } from "./gen/controller.js";
-import type { ProtoGrpcType as DeviceProto } from "./gen/device.js";
-import type { ProtoGrpcType as HealthProto } from "./gen/health.js";
+import { protoIncludeDir } from "./grpc-loader.js";
 import type { StoreState, StoreState__Output } from "./gen/switchyard/v1/StoreState.js";
 import type { StoreDelta, StoreDelta__Output } from "./gen/switchyard/v1/StoreDelta.js";
-
-/** The folder holding the `.proto` files, shipped with the package. */
-export const protoIncludeDir = fileURLToPath(new URL("../proto", import.meta.url));
-
-export const protoFiles = [
-  "switchyard/v1/table.proto",
-  "switchyard/v1/store.proto",
-  "switchyard/v1/apparatus.proto",
-  "switchyard/v1/device.proto",
-  "switchyard/v1/controller.proto",
-  "grpc/health/v1/health.proto",
-] as const;
-
-/**
- * Loader options, in one place: the `generate` script passes the same flags to
- * proto-loader-gen-types, so the generated types describe exactly what the
- * loader produces. uint64 fields become numbers: byte offsets and generations
- * stay below 2^53.
- */
-export const loaderOptions: protoLoader.Options = {
-  keepCase: true,
-  longs: Number,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-  includeDirs: [protoIncludeDir],
-};
-
-export type SwitchyardGrpc = ApparatusProto & ControllerProto & DeviceProto & HealthProto;
-
-let loaded: SwitchyardGrpc | undefined;
-
-/** The typed gRPC object of every Switchyard service, loaded once. */
-export function loadGrpc(): SwitchyardGrpc {
-  if (loaded === undefined) {
-    const definition = protoLoader.loadSync([...protoFiles], loaderOptions);
-    loaded = grpc.loadPackageDefinition(definition) as unknown as SwitchyardGrpc;
-  }
-  return loaded;
-}
 
 let storeRoot: protobuf.Root | undefined;
 
@@ -116,8 +70,10 @@ export function decodeStoreDelta(bytes: Uint8Array): StoreDelta__Output {
 }
 
 export * from "./messages.js";
+export { loadGrpc, loaderOptions, packageDefinition, protoFiles, protoIncludeDir, type SwitchyardGrpc } from "./grpc-loader.js";
 export * from "./rpc.js";
 export * from "./limits.js";
+export { addStandardServices, healthServiceName, servedServiceNames } from "./server-services.js";
 export { HealthService, healthHandlers, healthWatchersMax, overallServiceName, type ServingStatus } from "./health.js";
 export { apparatusExportName, parseExportName, type ApparatusIdentity } from "./export-name.js";
 export { externalNameBytesMax, externalNameRule, isExternalName } from "./external-name.js";

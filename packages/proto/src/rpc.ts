@@ -4,6 +4,7 @@
  * with the status the service's own error mapping chose. No domain logic.
  */
 import * as grpc from "@grpc/grpc-js";
+import { addStandardServices } from "./server-services.js";
 
 /** A gRPC error as a handler answers it: a status code and a message that says what was wrong. */
 export interface RpcFailure {
@@ -65,8 +66,13 @@ export function isRpcError(error: unknown, code?: number): error is grpc.Service
   return code === undefined || error.code === code;
 }
 
-/** Binds a gRPC server, resolving to the port it got. */
-export function bindGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
+/**
+ * Binds a gRPC server, resolving to the port it got. It first adds the
+ * standard services (server-services.ts: health and reflection), so add the
+ * server's own services before binding it.
+ */
+export async function bindGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
+  await addStandardServices(server);
   return new Promise((resolve, reject) => {
     server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
       if (error !== null) {

@@ -12,9 +12,9 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
-import { StorageDevice, deviceServiceHandlers, deviceServiceName, logicalUnitExports } from "@switchyard/device";
+import { StorageDevice, deviceServiceHandlers, logicalUnitExports } from "@switchyard/device";
 import { NbdServer, type NbdExport, type NbdExportProvider, type WriteZeroesFlags } from "@switchyard/nbd";
-import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, healthHandlers, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 
 /** Small and quick to create: 2 LUs of 16 areas of 1 MiB (the smallest extent a device allows). */
 const luSizeBytes = 16 << 20;
@@ -111,7 +111,6 @@ export async function startSuiteDevice(host: string): Promise<SuiteDevice> {
   const grpcServer = new grpc.Server(controlChannelOptions);
   const addresses = { nbdAddress, grpcAddress: "", now: () => performance.timeOrigin + performance.now() };
   grpcServer.addService(loadGrpc().switchyard.v1.Device.service, deviceServiceHandlers(device, addresses));
-  grpcServer.addService(loadGrpc().grpc.health.v1.Health.service, healthHandlers([deviceServiceName]));
   const port = await bindGrpc(grpcServer, host, 0);
   addresses.grpcAddress = `${host}:${port}`;
   return {

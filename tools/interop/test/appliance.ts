@@ -256,9 +256,14 @@ export interface ApplianceOptions {
   readonly apparatusCount?: number;
   /** Extra `switchyard up` arguments, e.g. ["--lu-size", "256MiB"]. */
   readonly extraArgs?: readonly string[];
+  /** The port options; by default every port is a free one (freePortArgs). */
+  readonly portArgs?: readonly string[];
   /** Flags of the test build (["--test-fault", "hold-nothing"]): given any, the test build runs. */
   readonly testFlags?: readonly string[];
 }
+
+/** Every port of `switchyard up` a free one, so tests never collide with each other or with 8080. */
+export const freePortArgs: readonly string[] = ["--nbd-port", "0", "--grpc-port", "0", "--device-nbd-port", "0"];
 
 export interface ExitStatus {
   readonly code: number | null;
@@ -300,7 +305,7 @@ export class Appliance {
     const args = [
       testFlags.length === 0 ? cliPath : testingCliPath, "up", "--dir", dir,
       "--apparatuses", String(options.apparatusCount ?? 2),
-      "--nbd-port", "0", "--grpc-port", "0", "--device-nbd-port", "0",
+      ...(options.portArgs ?? freePortArgs),
       "--extent-size", `${extentSizeBytes / mebibyte}MiB`,
       ...(options.extraArgs ?? []),
       ...testFlags,

@@ -2,14 +2,14 @@
 import type { ApparatusSummary__Output } from "@switchyard/proto";
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
 import type { ConsoleClient } from "../controller-client.js";
-import { printJson, type Io } from "../output.js";
-import { flag, parse, positional } from "../usage.js";
+import { dataFormat, printData, type Io } from "../output.js";
+import { parse, positional } from "../usage.js";
 import { apparatusJson, printApparatuses } from "./cluster.js";
 
 export const apparatusList: Command = {
   words: ["apparatus", "list"],
   summary: "list apparatuses: state, NBD and gRPC addresses, pid, table generation",
-  help: `Usage: switchyard apparatus list [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard apparatus list [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
 Lists every apparatus the controller knows, with its state: serving, held
 (a change holds some of its I/O), fenced (out of the control range; the
@@ -22,8 +22,9 @@ Example:
   switchyard apparatus list --json`,
   async run(argv, io) {
     const parsed = parse(argv, clientOptions, 0);
+    const format = dataFormat(parsed);
     const status = await withClient(parsed, (client) => client.clusterStatus());
-    if (flag(parsed, "json")) printJson(io, status.apparatuses.map(apparatusJson));
+    if (format !== undefined) printData(io, format, status.apparatuses.map(apparatusJson));
     else printApparatuses(io, status.apparatuses);
     return 0;
   },
@@ -33,9 +34,10 @@ Example:
 function onOneApparatus(call: (client: ConsoleClient, id: string) => Promise<ApparatusSummary__Output | null>): (argv: readonly string[], io: Io) => Promise<number> {
   return async (argv, io) => {
     const parsed = parse(argv, clientOptions, 1);
+    const format = dataFormat(parsed);
     const id = positional(parsed, 0, "apparatus ID");
     const apparatus = await withClient(parsed, (client) => call(client, id));
-    if (flag(parsed, "json")) printJson(io, apparatus === null ? null : apparatusJson(apparatus));
+    if (format !== undefined) printData(io, format, apparatus === null ? null : apparatusJson(apparatus));
     else if (apparatus !== null) printApparatuses(io, [apparatus]);
     return 0;
   };
@@ -44,7 +46,7 @@ function onOneApparatus(call: (client: ConsoleClient, id: string) => Promise<App
 export const apparatusFence: Command = {
   words: ["apparatus", "fence"],
   summary: "take an apparatus out of service: the device refuses its I/O until it rejoins",
-  help: `Usage: switchyard apparatus fence ID [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard apparatus fence ID [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
 Removes the apparatus from the control range, as the controller does with
 one that stops answering: the device refuses its I/O at once (hosts on it get
@@ -63,7 +65,7 @@ Example:
 export const apparatusRejoin: Command = {
   words: ["apparatus", "rejoin"],
   summary: "bring a fenced apparatus back: it loads the whole current table and serves again",
-  help: `Usage: switchyard apparatus rejoin ID [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard apparatus rejoin ID [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
 Lifts a fence (an operator's or the controller's): the apparatus loads the
 whole current configuration table, is registered with the device under a

@@ -2,10 +2,11 @@
 import type { ChangeInfo__Output, ChangeState__Output } from "@switchyard/proto";
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
 import type { ConsoleClient } from "../controller-client.js";
-import { printJson, printTable, progressBar, type Io } from "../output.js";
+import { dataFormat, formatDataUpdate, printData, printTable, progressBar, type DataFormat, type Io } from "../output.js";
+import { ProgressLine, whileWaiting } from "../progress.js";
 import { formatBytes } from "../sizes.js";
 import type { ChangeJson } from "../web/snapshot-types.js";
-import { flag, integerOption, parse, positional, requiredString, sizeOption, UsageError, type Parsed } from "../usage.js";
+import { integerOption, parse, positional, requiredString, sizeOption, UsageError, type Parsed } from "../usage.js";
 
 function stateWord(state: ChangeState__Output): string {
   switch (state) {
@@ -88,11 +89,11 @@ function printCopy(io: Io, change: ChangeInfo__Output): void {
 }
 
 /** Prints a finished change and returns its exit code: 1 unless it committed. */
-function reportChange(io: Io, change: ChangeInfo__Output, json: boolean): number {
-  if (json) printJson(io, changeJson(change));
+function reportChange(io: Io, change: ChangeInfo__Output, format: DataFormat | undefined): number {
+  if (format !== undefined) printData(io, format, changeJson(change));
   else printChange(io, change);
   if (change.state === "CHANGE_STATE_COMMITTED") return 0;
-  if (!json) io.stderr.write(`switchyard: change ${change.id} did not commit: ${change.message}\n`);
+  if (format === undefined) io.stderr.write(`switchyard: change ${change.id} did not commit: ${change.message}\n`);
   return 1;
 }
 
@@ -107,7 +108,7 @@ export function volumeMoveArguments(parsed: Parsed): { name: string; extentIndex
 export const volumeMove: Command = {
   words: ["volume", "move"],
   summary: "move one extent of a volume to another LU while hosts do I/O",
-  help: `Usage: switchyard volume move NAME --extent I --to LU|DEVICE:LU [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard volume move NAME --extent I --to LU|DEVICE:LU [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
 Moves virtual extent I to a free area of LU while hosts do I/O, as a
 migration of one extent: a change puts it in mirror state, the device copies
@@ -127,16 +128,17 @@ Example:
   switchyard volume move vm1 --extent 0 --to lu1`,
   async run(argv, io) {
     const parsed = parse(argv, { ...clientOptions, extent: { type: "string" }, to: { type: "string" } }, 1);
+    const format = dataFormat(parsed);
     const { name, extentIndex, toLu } = volumeMoveArguments(parsed);
-    const change = await withClient(parsed, (client) => client.submitMove(name, extentIndex, toLu));
-    return reportChange(io, change, flag(parsed, "json"));
+    const change = await withClient(parsed, (client) => whileWaiting(io, `moving extent ${extentIndex} of ${name} to ${toLu}`, client.submitMove(name, extentIndex, toLu)));
+    return reportChange(io, change, format);
   },
 };
 
 export const volumeResize: Command = {
   words: ["volume", "resize"],
   summary: "grow or shrink a volume while hosts do I/O",
-  help: `Usage: switchyard volume resize NAME --size SIZE [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard volume resize NAME --size SIZE [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
 Grows a volume onto new (zeroed) areas, or shrinks it and frees the areas
 past its new end. I/O on the changing tail is held during the change.
@@ -150,18 +152,19 @@ Example:
   switchyard volume resize vm1 --size 2GiB`,
   async run(argv, io) {
     const parsed = parse(argv, { ...clientOptions, size: { type: "string" } }, 1);
+    const format = dataFormat(parsed);
     const name = positional(parsed, 0, "volume NAME");
     const sizeBytes = sizeOption(parsed, "size");
     if (sizeBytes === undefined) throw new UsageError("--size is required (for example --size 2GiB)");
-    const change = await withClient(parsed, (client) => client.submitResize(name, sizeBytes));
-    return reportChange(io, change, flag(parsed, "json"));
+    const change = await withClient(parsed, (client) => whileWaiting(io, `resizing ${name} to ${formatBytes(sizeBytes)}`, client.submitResize(name, sizeBytes)));
+    return reportChange(io, change, format);
   },
 };
 
 export const changeList: Command = {
   words: ["change", "list"],
   summary: "list configuration changes, newest last",
-  help: `Usage: switchyard change list [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard change list [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
 Lists the changes in the journal and those running, with their state.
 
@@ -169,12 +172,14 @@ Options:
 ${clientOptionsHelp}
 
 Example:
-  switchyard change list --json`,
+  switchyard change list --json
+  switchyard change list -o yaml`,
   async run(argv, io) {
     const parsed = parse(argv, clientOptions, 0);
+    const format = dataFormat(parsed);
     const changes = await withClient(parsed, (client) => client.listChanges());
-    if (flag(parsed, "json")) {
-      printJson(io, changes.map(changeJson));
+    if (format !== undefined) {
+      printData(io, format, changes.map(changeJson));
       return 0;
     }
     printTable(
@@ -189,7 +194,7 @@ Example:
 export const changeShow: Command = {
   words: ["change", "show"],
   summary: "show one change: each phase with its timing, each apparatus's reports, the fenced ones",
-  help: `Usage: switchyard change show ID [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard change show ID [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
 Options:
 ${clientOptionsHelp}
@@ -198,9 +203,10 @@ Example:
   switchyard change show move-2-a1b2c3`,
   async run(argv, io) {
     const parsed = parse(argv, clientOptions, 1);
+    const format = dataFormat(parsed);
     const id = positional(parsed, 0, "change ID");
     const change = await withClient(parsed, (client) => client.getChange(id));
-    if (flag(parsed, "json")) printJson(io, changeJson(change));
+    if (format !== undefined) printData(io, format, changeJson(change));
     else printChange(io, change);
     return 0;
   },
@@ -226,13 +232,16 @@ function watchLine(change: ChangeInfo__Output): string {
   return change.phases.length === 0 ? copied : `${copied}  ${phases}`;
 }
 
-/** Prints the change at every update until it ends (JSON lines with `json`); its exit code: 0 when it committed. */
-export async function followChange(client: ConsoleClient, id: string, io: Io, json: boolean): Promise<number> {
+/** Prints the change at every update until it ends (a JSON line or a YAML document each with `format`); its exit code: 0 when it committed. */
+export async function followChange(client: ConsoleClient, id: string, io: Io, format: DataFormat | undefined): Promise<number> {
   let last: ChangeInfo__Output | undefined;
+  const line = new ProgressLine(io.stdout);
   for await (const change of client.watchChange(id)) {
     last = change;
-    io.stdout.write(json ? `${JSON.stringify(changeJson(change))}\n` : `${new Date().toISOString().slice(11, 23)}  ${change.id}  ${watchLine(change)}\n`);
+    if (format !== undefined) io.stdout.write(formatDataUpdate(format, changeJson(change)));
+    else line.update(`${new Date().toISOString().slice(11, 23)}  ${change.id}  ${watchLine(change)}`);
   }
+  line.finish();
   if (last === undefined) throw new Error(`the controller ended the watch of ${id} without a word; try 'switchyard change show ${id}'`);
   if (last.state === "CHANGE_STATE_COMMITTED") return 0;
   io.stderr.write(`switchyard: change ${last.id} did not commit: ${last.message}\n`);
@@ -242,12 +251,14 @@ export async function followChange(client: ConsoleClient, id: string, io: Io, js
 export const changeWatch: Command = {
   words: ["change", "watch"],
   summary: "follow a change live until it ends: phases, reports, copy progress",
-  help: `Usage: switchyard change watch ID [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard change watch ID [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
-Prints the change now and a new line whenever it moves on (a phase ends, an
-apparatus reports, a copy progresses), until it ends. Exits 0 when it
+Prints the change now and again whenever it moves on (a phase ends, an
+apparatus reports, a copy progresses), until it ends: on a terminal one line
+redrawn in place, piped a new line each time. Exits 0 when it
 committed, 1 when it aborted, failed or was cancelled. With --json, one JSON
-object per line (the shape of 'change show --json').
+object per line (the shape of 'change show --json'); with --output yaml, one
+YAML document per update, each opened by '---'.
 
 Options:
 ${clientOptionsHelp}
@@ -256,7 +267,8 @@ Example:
   switchyard change watch move-2-a1b2c3`,
   async run(argv, io) {
     const parsed = parse(argv, clientOptions, 1);
+    const format = dataFormat(parsed);
     const id = positional(parsed, 0, "change ID");
-    return withClient(parsed, (client) => followChange(client, id, io, flag(parsed, "json")));
+    return withClient(parsed, (client) => followChange(client, id, io, format));
   },
 };

@@ -1,10 +1,10 @@
 /** `switchyard cluster status` and `switchyard device list`. */
 import type { ApparatusStatus__Output, ApparatusSummary__Output, ClusterStatus__Output, DeviceStatus__Output } from "@switchyard/proto";
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
-import { printJson, printTable, type Io } from "../output.js";
+import { dataFormat, printData, printTable, type Io } from "../output.js";
 import type { ApparatusSnapshot, ClusterSnapshot, DeviceSnapshot } from "../web/snapshot-types.js";
 import { formatBytes } from "../sizes.js";
-import { flag, parse } from "../usage.js";
+import { parse } from "../usage.js";
 
 type ApparatusStateWord = "serving" | "held" | "fenced" | "down" | "unknown";
 
@@ -121,7 +121,7 @@ export function apparatusJson(apparatus: ApparatusSummary__Output): ApparatusSna
 export const clusterStatus: Command = {
   words: ["cluster", "status"],
   summary: "show devices, LUs, apparatuses and the controller",
-  help: `Usage: switchyard cluster status [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard cluster status [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
 Shows each device's LUs with free and total storage areas, each apparatus
 with its state (serving, held, fenced, down) and table generation, and the
@@ -131,11 +131,13 @@ Options:
 ${clientOptionsHelp}
 
 Example:
-  switchyard cluster status --json`,
+  switchyard cluster status --json
+  switchyard cluster status --output yaml`,
   async run(argv, io) {
     const parsed = parse(argv, clientOptions, 0);
+    const format = dataFormat(parsed);
     const status = await withClient(parsed, (client) => client.clusterStatus());
-    if (flag(parsed, "json")) printJson(io, clusterStatusJson(status));
+    if (format !== undefined) printData(io, format, clusterStatusJson(status));
     else printStatus(io, status);
     return 0;
   },
@@ -144,7 +146,7 @@ Example:
 export const deviceList: Command = {
   words: ["device", "list"],
   summary: "list storage devices and their LUs with used and free space",
-  help: `Usage: switchyard device list [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard device list [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
 Lists each storage device with its LUs: size, storage area (extent) size,
 bytes used by volumes and free, and free areas out of all. An external
@@ -157,8 +159,9 @@ Example:
   switchyard device list --json`,
   async run(argv, io) {
     const parsed = parse(argv, clientOptions, 0);
+    const format = dataFormat(parsed);
     const status = await withClient(parsed, (client) => client.clusterStatus());
-    if (flag(parsed, "json")) printJson(io, devicesJson(status));
+    if (format !== undefined) printData(io, format, devicesJson(status));
     else printTable(io, luHeader, luRows(status.devices));
     return 0;
   },

@@ -1,9 +1,9 @@
 /** `switchyard device add-external` and `device remove-external`: any NBD server as a storage device (issue 5, "External storage"). */
 import type { DeviceStatus__Output } from "@switchyard/proto";
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
-import { printJson, type Io } from "../output.js";
+import { dataFormat, printData, type Io } from "../output.js";
 import { formatBytes } from "../sizes.js";
-import { flag, parse, positional, sizeOption, UsageError } from "../usage.js";
+import { parse, positional, sizeOption, UsageError } from "../usage.js";
 import { deviceJson } from "./cluster.js";
 
 /** Caught here rather than by the controller: a URI that is not even nbd:// is a typing slip, said at once. */
@@ -23,7 +23,7 @@ function printAdded(io: Io, device: DeviceStatus__Output): void {
 export const deviceAddExternal: Command = {
   words: ["device", "add-external"],
   summary: "register an NBD server (nbdkit, qemu-nbd, ...) as a storage device",
-  help: `Usage: switchyard device add-external NAME nbd://HOST:PORT[/EXPORT] [--extent-size SIZE] [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard device add-external NAME nbd://HOST:PORT[/EXPORT] [--extent-size SIZE] [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
 Registers the NBD server's export as device NAME with one LU, NAME:EXPORT
 (NAME:default when the URI names no export). The controller connects to it
@@ -48,13 +48,14 @@ Example:
   switchyard migrate vm1 --to ext1:disk --watch`,
   async run(argv, io) {
     const parsed = parse(argv, { ...clientOptions, "extent-size": { type: "string" } }, 2);
+    const format = dataFormat(parsed);
     const name = positional(parsed, 0, "device NAME");
     const nbdUri = nbdUriArgument(positional(parsed, 1, "nbd://HOST:PORT/EXPORT of the NBD server"));
     const extentSizeBytes = sizeOption(parsed, "extent-size") ?? 0;
     if (parsed.values["extent-size"] !== undefined && extentSizeBytes <= 0) throw new UsageError("--extent-size must be more than 0 bytes");
     const device = await withClient(parsed, (client) => client.addExternalDevice(name, nbdUri, extentSizeBytes));
     if (device === null) throw new Error("the controller answered add-external without the device");
-    if (flag(parsed, "json")) printJson(io, deviceJson(device));
+    if (format !== undefined) printData(io, format, deviceJson(device));
     else printAdded(io, device);
     return 0;
   },
@@ -63,7 +64,7 @@ Example:
 export const deviceRemoveExternal: Command = {
   words: ["device", "remove-external"],
   summary: "forget an external device that no volume uses any more",
-  help: `Usage: switchyard device remove-external NAME [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard device remove-external NAME [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
 Forgets external device NAME: its LU leaves the configuration table, and
 every apparatus closes its connection to the server. The server and its data
@@ -77,10 +78,11 @@ Example:
   switchyard device remove-external ext1`,
   async run(argv, io) {
     const parsed = parse(argv, clientOptions, 1);
+    const format = dataFormat(parsed);
     const name = positional(parsed, 0, "device NAME");
     const device = await withClient(parsed, (client) => client.removeExternalDevice(name));
     if (device === null) throw new Error("the controller answered remove-external without the device");
-    if (flag(parsed, "json")) printJson(io, deviceJson(device));
+    if (format !== undefined) printData(io, format, deviceJson(device));
     else io.stdout.write(`removed external device ${device.id} (${device.nbd_uri}); the server and its data are untouched\n`);
     return 0;
   },

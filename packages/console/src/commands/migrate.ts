@@ -1,6 +1,6 @@
 /** `switchyard migrate` and `switchyard migrate cancel`. */
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
-import { printJson } from "../output.js";
+import { dataFormat, printData } from "../output.js";
 import { parseSize } from "../sizes.js";
 import { flag, parse, positional, requiredString, stringOption, UsageError, type Parsed } from "../usage.js";
 import { changeJson, followChange } from "./change.js";
@@ -35,7 +35,7 @@ export function migrateArguments(parsed: Parsed): { volume: string; toLu: string
 export const migrate: Command = {
   words: ["migrate"],
   summary: "move a volume's extents to another LU while hosts do I/O, with progress",
-  help: `Usage: switchyard migrate NAME --to LU|DEVICE:LU [--extents A-B] [--rate 200MiB/s] [--watch] [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard migrate NAME --to LU|DEVICE:LU [--extents A-B] [--rate 200MiB/s] [--watch] [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
 Moves the volume's extents (all, or A to B) that are not on LU yet, in
 mirror state, in batches: the device writes below each one's watermark to
@@ -51,7 +51,8 @@ watermarks, so the migration resumes after a crash of any part.
 Without --watch it returns as soon as the migration has started and prints
 its change id ({"id": ...} with --json); 'switchyard change show ID' shows its
 progress table. With --watch it shows a progress bar (bytes, rate, time left)
-until the migration ends, and exits 0 only if it completed.
+until the migration ends (redrawn in place on a terminal, a line per update
+when piped), and exits 0 only if it completed.
 
 Options:
   --to LU               the LU to move the extents to: lu1, dev0:lu1, ext1:disk, or ext1 (a device with one LU)
@@ -65,12 +66,12 @@ Example:
   switchyard migrate vm1 --to ext1:disk --watch`,
   async run(argv, io) {
     const parsed = parse(argv, { ...clientOptions, to: { type: "string" }, extents: { type: "string" }, rate: { type: "string" }, watch: { type: "boolean" } }, 1);
+    const format = dataFormat(parsed);
     const request = migrateArguments(parsed);
-    const json = flag(parsed, "json");
     return withClient(parsed, async (client) => {
       const started = await client.submitMigrate(request);
-      if (flag(parsed, "watch")) return followChange(client, started.id, io, json);
-      if (json) printJson(io, { id: started.id });
+      if (flag(parsed, "watch")) return followChange(client, started.id, io, format);
+      if (format !== undefined) printData(io, format, { id: started.id });
       else io.stdout.write(`${started.id}\n`);
       return 0;
     });
@@ -80,7 +81,7 @@ Example:
 export const migrateCancel: Command = {
   words: ["migrate", "cancel"],
   summary: "stop a running migration: extents not yet switched stay on their sources",
-  help: `Usage: switchyard migrate cancel ID [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard migrate cancel ID [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
 Stops the migration: extents already switched stay on the target, the
 others go back to their sources alone, and the volume goes on working. Prints the
@@ -93,9 +94,10 @@ Example:
   switchyard migrate cancel migrate-3-a1b2c3`,
   async run(argv, io) {
     const parsed = parse(argv, clientOptions, 1);
+    const format = dataFormat(parsed);
     const id = positional(parsed, 0, "migration ID");
     const change = await withClient(parsed, (client) => client.cancelChange(id));
-    if (flag(parsed, "json")) printJson(io, changeJson(change));
+    if (format !== undefined) printData(io, format, changeJson(change));
     else io.stdout.write(`${change.id}: ${change.copied_bytes} of ${change.total_bytes} bytes moved; ${change.message}\n`);
     return 0;
   },

@@ -18,15 +18,16 @@ import { startConsoleServer } from "../web/console-server.js";
 import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
 import { checkAddress, defaultDataDir } from "../endpoints.js";
-import { printJson, type Io } from "../output.js";
+import { dataFormat, outputOptions, printData, type DataFormat, type Io } from "../output.js";
+import { checkPortsFree } from "../ports.js";
 import { flag, parse, portOption, requiredString, sizeOption, stringOption } from "../usage.js";
 import { checkExtentSize, processorsHelp, processorsOption, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
 
 /** How long an apparatus waits for the device to take its enrollment. */
 const enrollTimeoutMs = 10_000;
 
-function announce(io: Io, json: boolean, endpoints: Record<string, unknown>, lines: readonly string[]): void {
-  if (json) printJson(io, endpoints);
+function announce(io: Io, format: DataFormat | undefined, endpoints: Record<string, unknown>, lines: readonly string[]): void {
+  if (format !== undefined) printData(io, format, endpoints);
   else io.stdout.write(`${lines.join("\n")}\nPress Ctrl-C to stop.\n`);
 }
 
@@ -34,7 +35,7 @@ export const deviceServe: Command = {
   words: ["device", "serve"],
   summary: "serve a storage device on its own: its LUs over NBD, its store and arbiter over gRPC",
   help: `Usage: switchyard device serve [--dir DIR] [--host H] [--grpc-port P] [--nbd-port P]
-                               [--lu-size SIZE] [--extent-size SIZE] [--json]
+                               [--lu-size SIZE] [--extent-size SIZE] [--output table|json|yaml]
 
 Opens (or creates, with two LUs) the device in DIR and serves it until Ctrl-C:
 the Device gRPC service (inventory, arbiter, configuration store, fencing,
@@ -47,14 +48,15 @@ Options:
   --nbd-port P           NBD port of the LUs (default ${deviceNbdPortDefault}; 0: a free port)
   --lu-size SIZE         size of each LU when DIR is new (default 1GiB)
   --extent-size SIZE     storage area size when DIR is new (default 4MiB)
-  --json                 print the endpoints as JSON
+  --output FORMAT, -o    how to print the endpoints: table (default), json or yaml
+  --json                 the same as --output json
 
 Example:
   switchyard device serve --dir ./dev0 --grpc-port 50051`,
   async run(argv, io) {
     const parsed = parse(argv, {
       dir: { type: "string" }, host: { type: "string" }, "grpc-port": { type: "string" }, "nbd-port": { type: "string" },
-      "lu-size": { type: "string" }, "extent-size": { type: "string" }, json: { type: "boolean" },
+      "lu-size": { type: "string" }, "extent-size": { type: "string" }, ...outputOptions,
     }, 0);
     const host = stringOption(parsed, "host") ?? "127.0.0.1";
     const grpcPort = portOption(parsed, "grpc-port", grpcPortDefault);
@@ -62,10 +64,14 @@ Example:
     const luSizeBytes = sizeOption(parsed, "lu-size") ?? luSizeDefaultBytes;
     const extentSizeBytes = checkExtentSize(sizeOption(parsed, "extent-size") ?? extentSizeDefaultBytes);
     const dir = stringOption(parsed, "dir") ?? defaultDataDir;
+    await checkPortsFree(host, [
+      { port: grpcPort, option: "--grpc-port", what: "the device's gRPC" },
+      { port: deviceNbdPort, option: "--nbd-port", what: "the device's LUs over NBD" },
+    ]);
     const device = await StorageDevice.open({ dir, create: { deviceId: "dev0", luCount, luSizeBytes, extentSizeBytes } });
     const served = await serveDevice(device, { host, grpcPort, deviceNbdPort });
     const stop = interrupted();
-    announce(io, flag(parsed, "json"), { pid: process.pid, device: { id: device.id, grpc: served.grpc, nbd: served.nbd } }, [
+    announce(io, dataFormat(parsed), { pid: process.pid, device: { id: device.id, grpc: served.grpc, nbd: served.nbd } }, [
       `switchyard device serve: ${device.id} from ${device.dir} (pid ${process.pid})`,
       `  gRPC ${served.grpc}, LUs over NBD at ${served.nbd}`,
     ]);
@@ -92,7 +98,7 @@ export function apparatusServeCommand(composition: Composition): Command {
     words: ["apparatus", "serve"],
     summary: "serve one virtualization apparatus on its own, against a device",
     help: `Usage: switchyard apparatus serve --id ID --device HOST:PORT [--host H] [--nbd-port P]
-                                  [--grpc-port P] [--http-port P] [--processors 1|2] [--no-candidate] [--json]
+                                  [--grpc-port P] [--http-port P] [--processors 1|2] [--no-candidate] [--output table|json|yaml]
 
 Serves the volumes over NBD through a configuration table kept up to date by
 the controller, reaching the device's LUs over NBD. It enrolls with the
@@ -114,7 +120,8 @@ Options:
 ${processorsHelp}
   --no-candidate         never campaign for the controller role: another process (a controller
                          elsewhere, or a conformance suite) must drive this apparatus
-  --json                 print the endpoints as JSON
+  --output FORMAT, -o    how to print the endpoints: table (default), json or yaml
+  --json                 the same as --output json
 
 Example:
   switchyard apparatus serve --id a1 --device 127.0.0.1:50051 --grpc-port 50060
@@ -122,7 +129,7 @@ Example:
     async run(argv, io) {
       const parsed = parse(argv, {
         id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "nbd-port": { type: "string" },
-        "grpc-port": { type: "string" }, json: { type: "boolean" }, processors: { type: "string" },
+        "grpc-port": { type: "string" }, ...outputOptions, processors: { type: "string" },
         "http-port": { type: "string" }, "no-candidate": { type: "boolean" },
       }, 0);
       const httpPort = stringOption(parsed, "http-port") === undefined ? undefined : portOption(parsed, "http-port", 0);
@@ -130,6 +137,13 @@ Example:
       const id = requiredString(parsed, "id");
       const deviceAddress = checkAddress(requiredString(parsed, "device"), "--device");
       const host = stringOption(parsed, "host") ?? "127.0.0.1";
+      const nbdPort = portOption(parsed, "nbd-port", nbdPortDefault);
+      const grpcPort = portOption(parsed, "grpc-port", 0);
+      await checkPortsFree(host, [
+        { port: nbdPort, option: "--nbd-port", what: `apparatus ${id}'s NBD` },
+        { port: grpcPort, option: "--grpc-port", what: `apparatus ${id}'s gRPC` },
+        { port: httpPort ?? 0, option: "--http-port", what: "the web console" },
+      ]);
       const apparatus = new VirtualizationApparatus({
         id,
         backends: new NbdBackendSet(),
@@ -141,8 +155,8 @@ Example:
       const forwarder = controllerForwarder(() => (slot.leader === undefined || slot.leader === "" ? slot.controller?.address : slot.leader));
       const served = await serveApparatus(apparatus, {
         host,
-        nbdPort: portOption(parsed, "nbd-port", nbdPortDefault),
-        grpcPort: portOption(parsed, "grpc-port", 0),
+        nbdPort,
+        grpcPort,
         addServices: (server) => {
           server.addService(forwarder.service, forwarder.handlers);
         },
@@ -157,11 +171,11 @@ Example:
         });
       }
       // Through this apparatus's own Controller forwarding: it follows the lease wherever it goes.
-      const web = httpPort === undefined ? undefined : await startConsoleServer({ host, port: httpPort, controllerAddress: served.grpcAddress, apparatuses: [apparatus] });
+      const web = httpPort === undefined ? undefined : await startConsoleServer({ host, port: httpPort, controllerAddress: served.grpcAddress, apparatuses: [apparatus], devices: [] });
       const stop = interrupted();
       const controllerAddress = slot.controller?.address ?? "";
       const endpoints = { pid: process.pid, id, nbd: served.nbdAddress, grpc: served.grpcAddress, controller: controllerAddress };
-      announce(io, flag(parsed, "json"), web === undefined ? endpoints : { ...endpoints, console: { http: web.address, url: web.url } }, [
+      announce(io, dataFormat(parsed), web === undefined ? endpoints : { ...endpoints, console: { http: web.address, url: web.url } }, [
         `switchyard apparatus serve: ${id} (pid ${process.pid})`,
         `  NBD ${served.nbdAddress}, gRPC ${served.grpcAddress}, device ${deviceAddress}, ` +
           (controllerAddress === "" ? "no controller candidate" : `controller candidate ${controllerAddress}`),

@@ -1,23 +1,32 @@
 /** `switchyard up`: the embedded default appliance, serving until interrupted. */
+import assert from "node:assert/strict";
 import { mkdir, rm } from "node:fs/promises";
 import { startAppliance, type Appliance } from "../appliance.js";
 import type { ControllerThreadMode } from "@switchyard/controller";
 import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
 import { ConsoleClient } from "../controller-client.js";
-import { defaultDataDir, endpointFilePath, writeEndpointFile } from "../endpoints.js";
-import { printJson, type Io } from "../output.js";
+import { defaultDataDir, endpointFilePath, readEndpointFile, writeEndpointFile } from "../endpoints.js";
+import { firstTakenPort, PortTakenError, type PortClaim } from "../ports.js";
+import { dataFormat, outputOptions, printData, type DataFormat, type Io } from "../output.js";
 import { formatBytes } from "../sizes.js";
-import { flag, integerOption, parse, portOption, sizeOption, stringOption, UsageError, type Parsed } from "../usage.js";
+import { integerOption, parse, portOption, sizeOption, stringOption, UsageError, type Parsed } from "../usage.js";
 
 /** Apparatuses one `up` may start: each takes an NBD port and a gRPC port. */
-export const apparatusesMax = 16;
+export const apparatusesMax: number = 16;
 export const nbdPortDefault = 10_809;
 export const grpcPortDefault = 50_051;
-export const deviceNbdPortDefault = 10_899;
+/**
+ * The device's LU export port follows --nbd-port at this offset (10809 + 90 =
+ * 10899, the port it always had), so two appliances given different NBD
+ * ports do not collide on it; past the apparatuses' run of NBD ports.
+ */
+export const deviceNbdPortOffset: number = 90;
+export const deviceNbdPortDefault = nbdPortDefault + deviceNbdPortOffset;
 export const httpPortDefault = 8_080;
 export const luSizeDefaultBytes = 1024 ** 3;
 export const extentSizeDefaultBytes = 4 * 1024 ** 2;
+assert.ok(deviceNbdPortOffset >= apparatusesMax, "the device's NBD port must not fall among the apparatuses' NBD ports");
 const extentSizeMinBytes = 1024 ** 2;
 const extentSizeMaxBytes = 1024 ** 3;
 /** Two LUs: enough to move extents between them. */
@@ -33,7 +42,7 @@ const options = {
   "http-port": { type: "string" },
   "lu-size": { type: "string" },
   "extent-size": { type: "string" },
-  json: { type: "boolean" },
+  ...outputOptions,
   processors: { type: "string" },
 } as const;
 
@@ -62,14 +71,14 @@ export function checkExtentSize(bytes: number): number {
   return bytes;
 }
 
-async function printEndpoints(io: Io, appliance: Appliance, json: boolean): Promise<void> {
+async function printEndpoints(io: Io, appliance: Appliance, format: DataFormat | undefined): Promise<void> {
   const client = new ConsoleClient(appliance.endpoints.controller.grpc);
   const volumes = await client.listVolumes().finally(() => {
     client.close();
   });
   const { endpoints } = appliance;
-  if (json) {
-    printJson(io, { ...endpoints, volumes: volumes.map((volume) => volume.name) });
+  if (format !== undefined) {
+    printData(io, format, { ...endpoints, volumes: volumes.map((volume) => volume.name) });
     return;
   }
   io.stdout.write(`switchyard up: serving from ${appliance.device.dir} (pid ${endpoints.pid})\n`);
@@ -85,14 +94,79 @@ async function printEndpoints(io: Io, appliance: Appliance, json: boolean): Prom
   io.stdout.write("Press Ctrl-C to stop.\n");
 }
 
+/** The ports `up` listens on; 0 is a free one. */
+export interface PortPlan {
+  readonly nbdPort: number;
+  readonly grpcPort: number;
+  readonly deviceNbdPort: number;
+  readonly httpPort: number;
+}
+
+const portOptionNames = ["nbd-port", "grpc-port", "device-nbd-port", "http-port"] as const;
+
+/** Every port free: what `up` falls back to when it was given no port option and a default is taken. */
+const freePortPlan: PortPlan = { nbdPort: 0, grpcPort: 0, deviceNbdPort: 0, httpPort: 0 };
+
 /**
- * The web console's port. Asking for free gRPC ports (tests, benchmarks, a
- * second appliance on one machine) asks for a free HTTP port too, so such a
- * run never fails on, or takes, the well-known 8080.
+ * The ports the options ask for. The device's NBD port follows --nbd-port
+ * (0 stays 0). Asking for free gRPC ports (tests, benchmarks) asks for a
+ * free HTTP port too, so such a run never fails on, or takes, 8080.
  */
-function httpPortOption(parsed: Parsed): number {
-  const grpcEphemeral = portOption(parsed, "grpc-port", grpcPortDefault) === 0;
-  return portOption(parsed, "http-port", grpcEphemeral ? 0 : httpPortDefault);
+export function portPlan(parsed: Parsed): PortPlan {
+  const nbdPort = portOption(parsed, "nbd-port", nbdPortDefault);
+  const grpcPort = portOption(parsed, "grpc-port", grpcPortDefault);
+  return {
+    nbdPort,
+    grpcPort,
+    deviceNbdPort: portOption(parsed, "device-nbd-port", nbdPort === 0 ? 0 : nbdPort + deviceNbdPortOffset),
+    httpPort: portOption(parsed, "http-port", grpcPort === 0 ? 0 : httpPortDefault),
+  };
+}
+
+/** Each port of the plan with the option that sets it (appliance.ts lays them out the same way). */
+export function portClaims(plan: PortPlan, apparatusCount: number): PortClaim[] {
+  const at = (base: number, offset: number): number => (base === 0 ? 0 : base + offset);
+  const apparatusIds = Array.from({ length: apparatusCount }, (_unused, index) => index);
+  return [
+    { port: plan.grpcPort, option: "--grpc-port", what: "the device's gRPC" },
+    ...apparatusIds.map((index) => ({ port: at(plan.grpcPort, 1 + index), option: "--grpc-port", what: `apparatus a${index}'s gRPC` })),
+    { port: at(plan.grpcPort, 1 + apparatusCount), option: "--grpc-port", what: "the controller's gRPC" },
+    ...apparatusIds.map((index) => ({ port: at(plan.nbdPort, index), option: "--nbd-port", what: `apparatus a${index}'s NBD` })),
+    { port: plan.deviceNbdPort, option: "--device-nbd-port", what: "the device's LUs over NBD" },
+    { port: plan.httpPort, option: "--http-port", what: "the web console" },
+  ];
+}
+
+/**
+ * The ports to listen on. A taken port is refused, naming it and its
+ * option, when any port option was given; with none, a taken default (a
+ * second appliance on this machine) makes every port a free one instead,
+ * said on stderr: the endpoints are printed and in DIR/endpoints.json.
+ */
+async function choosePorts(parsed: Parsed, host: string, apparatusCount: number, io: Io): Promise<PortPlan> {
+  const plan = portPlan(parsed);
+  const taken = await firstTakenPort(host, portClaims(plan, apparatusCount));
+  if (taken === undefined) return plan;
+  if (portOptionNames.some((name) => stringOption(parsed, name) !== undefined)) throw new PortTakenError(taken.claim, taken.problem);
+  io.stderr.write(`switchyard up: default port ${taken.claim.port} (${taken.claim.what}) is taken, so every port is a free one instead (printed below, and in endpoints.json); ${portOptionNames.map((name) => `--${name}`).join(", ")} choose them\n`);
+  return freePortPlan;
+}
+
+/** Two appliances on one data folder would write one store: refuse while endpoints.json names a live process. */
+async function refuseIfServed(dir: string): Promise<void> {
+  const running = await readEndpointFile(dir).catch(() => undefined);
+  if (running === undefined || running.pid === process.pid || !processAlive(running.pid)) return;
+  throw new UsageError(`${dir} is served already by pid ${running.pid}; stop it first, give another --dir, or remove ${endpointFilePath(dir)} if no appliance runs there`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, under another user.
+    return error instanceof Error && "code" in error && error.code === "EPERM";
+  }
 }
 
 /** Resolves on SIGINT or SIGTERM. */
@@ -114,11 +188,15 @@ export function upCommand(composition: Composition): Command {
     summary: "start the embedded appliance: a device, apparatuses and a controller",
     help: `Usage: switchyard up [--dir DIR] [--apparatuses N] [--nbd-port P] [--grpc-port P]
                      [--device-nbd-port P] [--http-port P] [--lu-size SIZE] [--extent-size SIZE] [--host H]
-                     [--processors 1|2] [--json]
+                     [--processors 1|2] [--output table|json|yaml]
 
 Starts one storage device in DIR with two LUs, N apparatuses and an elected
 controller, all in this process, prints every endpoint (the web console's
 URL too), and serves until Ctrl-C. Starting again with the same DIR brings back every volume and its data.
+
+Given no port option, when a default port is taken (another appliance on
+this machine) it serves on free ports instead and says so; given any, a
+port already taken is refused, naming the port and its option (exit 2).
 
 Options:
   --dir DIR              data folder (default ./${defaultDataDir})
@@ -126,30 +204,34 @@ Options:
   --nbd-port P           apparatus i serves NBD on P+i (default ${nbdPortDefault}; 0: free ports)
   --grpc-port P          the device's gRPC port; apparatus i uses P+1+i and the controller
                          P+1+N (default ${grpcPortDefault}; 0: free ports)
-  --device-nbd-port P    where the device serves its LUs over NBD (default ${deviceNbdPortDefault}; 0: a free port)
+  --device-nbd-port P    where the device serves its LUs over NBD (default: the NBD port + ${deviceNbdPortOffset},
+                         ${deviceNbdPortDefault}; with --nbd-port 0, a free port)
   --http-port P          the web console and /metrics (default ${httpPortDefault}, or a free port when --grpc-port is 0)
   --lu-size SIZE         size of each LU when DIR is new (default 1GiB; sparse files)
   --extent-size SIZE     storage area size when DIR is new, a power of two from 1MiB to 1GiB (default 4MiB)
   --host H               address to listen on (default 127.0.0.1)
-  --json                 print the endpoints as JSON
+  --output FORMAT, -o    how to print the endpoints: table (default), json or yaml
+  --json                 the same as --output json
 ${processorsHelp}
 
 Example:
   switchyard up --dir ./switchyard-data
+  switchyard up --dir ./second --nbd-port 11809 --grpc-port 51051 --http-port 8081   # another one beside it
   switchyard volume create vm1 --size 1GiB
   nbdinfo nbd://127.0.0.1:10809/vm1
   xdg-open http://127.0.0.1:8080/`,
     async run(argv, io) {
       const parsed = parse(argv, options, 0);
+      const format = dataFormat(parsed);
       const dir = stringOption(parsed, "dir") ?? defaultDataDir;
+      const host = stringOption(parsed, "host") ?? "127.0.0.1";
+      const apparatusCount = integerOption(parsed, "apparatuses", 2, 1, apparatusesMax);
+      await refuseIfServed(dir);
       const settings = {
         dir,
-        host: stringOption(parsed, "host") ?? "127.0.0.1",
-        apparatusCount: integerOption(parsed, "apparatuses", 2, 1, apparatusesMax),
-        nbdPort: portOption(parsed, "nbd-port", nbdPortDefault),
-        grpcPort: portOption(parsed, "grpc-port", grpcPortDefault),
-        deviceNbdPort: portOption(parsed, "device-nbd-port", deviceNbdPortDefault),
-        httpPort: httpPortOption(parsed),
+        host,
+        apparatusCount,
+        ...(await choosePorts(parsed, host, apparatusCount, io)),
         luCount,
         luSizeBytes: sizeOption(parsed, "lu-size") ?? luSizeDefaultBytes,
         extentSizeBytes: checkExtentSize(sizeOption(parsed, "extent-size") ?? extentSizeDefaultBytes),
@@ -162,7 +244,7 @@ Example:
       // Listen for the signal before announcing the endpoints: a script may send it as soon as it sees them.
       const stop = interrupted();
       await writeEndpointFile(dir, appliance.endpoints);
-      await printEndpoints(io, appliance, flag(parsed, "json"));
+      await printEndpoints(io, appliance, format);
       const signal = await stop;
       io.stderr.write(`switchyard up: ${signal}, stopping\n`);
       await rm(endpointFilePath(dir), { force: true });

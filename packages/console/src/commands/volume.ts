@@ -1,9 +1,9 @@
 /** `switchyard volume create | list | show | delete`. */
 import type { VolumeInfo__Output } from "@switchyard/proto";
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
-import { printJson, printTable, type Io } from "../output.js";
+import { dataFormat, printData, printTable, type Io } from "../output.js";
 import { formatBytes } from "../sizes.js";
-import { flag, parse, positional, sizeOption, stringOption, UsageError, type Parsed } from "../usage.js";
+import { parse, positional, sizeOption, stringOption, UsageError, type Parsed } from "../usage.js";
 
 /** Extents of a volume as runs of consecutive areas on one LU: "lu0:0-255, lu1:3". */
 function placementSummary(volume: VolumeInfo__Output): string {
@@ -42,7 +42,7 @@ export function volumeCreateArguments(parsed: Parsed): { name: string; sizeBytes
 export const volumeCreate: Command = {
   words: ["volume", "create"],
   summary: "create a virtual volume on free storage areas",
-  help: `Usage: switchyard volume create NAME --size SIZE [--lu LU] [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard volume create NAME --size SIZE [--lu LU] [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
 Creates a volume of SIZE bytes (512MiB, 1GiB, ...; a multiple of 512), on
 free areas of LU (default: the LU with the most free areas, then others).
@@ -58,9 +58,10 @@ Example:
   qemu-img info nbd://127.0.0.1:10809/vm1`,
   async run(argv, io) {
     const parsed = parse(argv, { ...clientOptions, size: { type: "string" }, lu: { type: "string" } }, 1);
+    const format = dataFormat(parsed);
     const { name, sizeBytes, lu } = volumeCreateArguments(parsed);
     const volume = await withClient(parsed, (client) => client.createVolume(name, sizeBytes, lu));
-    if (flag(parsed, "json")) printJson(io, volume);
+    if (format !== undefined) printData(io, format, volume);
     else io.stdout.write(`created volume ${volume.name}: ${formatBytes(volume.size_bytes)} in ${volume.extents.length} extents (${placementSummary(volume)})\n`);
     return 0;
   },
@@ -69,7 +70,7 @@ Example:
 export const volumeList: Command = {
   words: ["volume", "list"],
   summary: "list volumes and where their extents live",
-  help: `Usage: switchyard volume list [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard volume list [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
 Lists every volume with its size and the storage areas behind its extents.
 --json prints [{"name", "size_bytes", "extents": [{"index", "lu", "area"}]}].
@@ -81,8 +82,9 @@ Example:
   switchyard volume list --json`,
   async run(argv, io) {
     const parsed = parse(argv, clientOptions, 0);
+    const format = dataFormat(parsed);
     const volumes = await withClient(parsed, (client) => client.listVolumes());
-    if (flag(parsed, "json")) printJson(io, volumes);
+    if (format !== undefined) printData(io, format, volumes);
     else printVolumes(io, volumes);
     return 0;
   },
@@ -91,7 +93,7 @@ Example:
 export const volumeShow: Command = {
   words: ["volume", "show"],
   summary: "show one volume's extent map",
-  help: `Usage: switchyard volume show NAME [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard volume show NAME [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
 Shows a volume's size and, per extent, the LU and area behind it.
 
@@ -102,10 +104,11 @@ Example:
   switchyard volume show vm1`,
   async run(argv, io) {
     const parsed = parse(argv, clientOptions, 1);
+    const format = dataFormat(parsed);
     const name = positional(parsed, 0, "volume NAME");
     const volume = await withClient(parsed, (client) => client.getVolume(name));
-    if (flag(parsed, "json")) {
-      printJson(io, volume);
+    if (format !== undefined) {
+      printData(io, format, volume);
       return 0;
     }
     io.stdout.write(`volume ${volume.name}: ${formatBytes(volume.size_bytes)}, extents of ${formatBytes(volume.extent_size_bytes)}\n`);
@@ -117,7 +120,7 @@ Example:
 export const volumeDelete: Command = {
   words: ["volume", "delete"],
   summary: "delete a volume and free its areas",
-  help: `Usage: switchyard volume delete NAME [--dir DIR | --endpoint HOST:PORT] [--json]
+  help: `Usage: switchyard volume delete NAME [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
 Deletes a volume: every apparatus stops serving it (I/O in flight finishes
 first) and its storage areas become free. Its data is gone.
@@ -129,9 +132,10 @@ Example:
   switchyard volume delete vm1`,
   async run(argv, io) {
     const parsed = parse(argv, clientOptions, 1);
+    const format = dataFormat(parsed);
     const name = positional(parsed, 0, "volume NAME");
     await withClient(parsed, (client) => client.deleteVolume(name));
-    if (flag(parsed, "json")) printJson(io, { deleted: name });
+    if (format !== undefined) printData(io, format, { deleted: name });
     else io.stdout.write(`deleted volume ${name}\n`);
     return 0;
   },

@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { VirtualizationApparatus } from "@switchyard/apparatus";
 import { ConsoleClient } from "../controller-client.js";
-import { ChangeMetrics, renderMetrics } from "./metrics.js";
+import { ChangeMetrics, renderMetrics, type MeteredDevice } from "./metrics.js";
 import { prometheusContentType } from "./prometheus-text.js";
 import { SnapshotFeed, snapshotCallTimeoutMs } from "./snapshot-feed.js";
 import { readSnapshot } from "./snapshot.js";
@@ -26,6 +26,8 @@ export interface ConsoleServerOptions {
   readonly controllerAddress: string;
   /** The apparatuses in this process, whose I/O and holds /metrics shows. */
   readonly apparatuses: readonly VirtualizationApparatus[];
+  /** The devices in this process, whose store errors /metrics shows. */
+  readonly devices: readonly MeteredDevice[];
 }
 
 export interface ConsoleServer {
@@ -73,18 +75,22 @@ interface Context {
   readonly feed: SnapshotFeed;
   readonly changeMetrics: ChangeMetrics;
   readonly apparatuses: readonly VirtualizationApparatus[];
+  readonly devices: readonly MeteredDevice[];
   readonly files: Map<string, Buffer>;
 }
 
 async function metrics(context: Context, response: ServerResponse): Promise<void> {
-  let journalReadable = true;
-  try {
-    context.changeMetrics.observe(await context.reader.listChanges());
-  } catch {
-    journalReadable = false;
-  }
+  // Both reads are bounded by the reader's deadline; one that fails shows in the page, never fails the scrape.
+  const [changes, cluster] = await Promise.allSettled([context.reader.listChanges(), context.reader.clusterStatus()]);
+  if (changes.status === "fulfilled") context.changeMetrics.observe(changes.value);
   response.writeHead(200, { "content-type": prometheusContentType, "cache-control": "no-store" });
-  response.end(renderMetrics(context.apparatuses, context.changeMetrics, journalReadable));
+  response.end(renderMetrics({
+    apparatuses: context.apparatuses,
+    devices: context.devices,
+    changes: context.changeMetrics,
+    journalReadable: changes.status === "fulfilled",
+    cluster: cluster.status === "fulfilled" ? cluster.value : undefined,
+  }));
 }
 
 /** Each form's path and what it does: the same checks and calls as its CLI command. */
@@ -143,6 +149,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     feed: new SnapshotFeed(reader),
     changeMetrics: new ChangeMetrics(),
     apparatuses: options.apparatuses,
+    devices: options.devices,
     files: await loadStaticFiles(),
   };
   const server: Server = createServer({ headersTimeout: headersTimeoutMs }, (request, response) => {

@@ -15,11 +15,15 @@
  * console shows the same cluster-wide change history.
  */
 import { Histogram, ioOperations, type VirtualizationApparatus } from "@switchyard/apparatus";
-import type { ChangeInfo__Output } from "@switchyard/proto";
+import type { ChangeInfo__Output, ClusterStatus__Output } from "@switchyard/proto";
 import { PrometheusText, type HistogramSeries, type Sample } from "./prometheus-text.js";
 
 /** Phases last from a millisecond (hold of an idle volume) to a minute (a copy of a gibibyte area on a slow disk). */
 export const changePhaseBucketsSeconds: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+function outcomeKey(kind: string, state: string): string {
+  return `${kind}\u0000${state}`;
+}
 
 /**
  * Counts each finished change of the journal once: phase durations per
@@ -31,7 +35,14 @@ export class ChangeMetrics {
   private migrations: readonly ChangeInfo__Output[] = [];
   private seen = new Set<string>();
   private readonly phases = new Map<string, { readonly kind: string; readonly phase: string; readonly histogram: Histogram }>();
-  private readonly outcomes = new Map<string, { readonly kind: string; readonly state: string; count: number }>();
+  /**
+   * Failed migrations are written from 0 before the first one: Prometheus's
+   * increase() sees no rise in a series whose first sample is already 1, so
+   * the alert on them (deploy/prometheus/alerts.yml) would miss the first.
+   */
+  private readonly outcomes = new Map<string, { readonly kind: string; readonly state: string; count: number }>([
+    [outcomeKey("migrate", "failed"), { kind: "migrate", state: "failed", count: 0 }],
+  ]);
 
   observe(changes: readonly ChangeInfo__Output[]): void {
     this.migrations = changes.filter((change) => change.kind === "migrate");
@@ -42,7 +53,7 @@ export class ChangeMetrics {
       if (this.seen.has(change.id)) continue;
       for (const phase of change.phases) this.phaseHistogram(change.kind, phase.phase).observe(phase.elapsed_ms / 1000);
       const state = change.state.replace("CHANGE_STATE_", "").toLowerCase();
-      const key = `${change.kind}\u0000${state}`;
+      const key = outcomeKey(change.kind, state);
       const outcome = this.outcomes.get(key) ?? { kind: change.kind, state, count: 0 };
       outcome.count += 1;
       this.outcomes.set(key, outcome);
@@ -132,17 +143,56 @@ function holdFamilies(text: PrometheusText, apparatuses: readonly Virtualization
     "How long each hold lasted, from Hold to Release (or to a whole-table load that ended it).",
     apparatuses.map((apparatus) => ({ labels: { apparatus: apparatus.id }, histogram: apparatus.io.gate.stats.duration })),
   );
+  text.gauge("switchyard_hold_oldest_age_seconds", "How long the oldest hold in force has lasted, 0 with none (a hold never released never reaches the histogram).",
+    byApparatus((apparatus) => apparatus.io.gate.oldestHoldAgeMs() / 1000));
   text.gauge("switchyard_table_generation", "The configuration table generation of each apparatus's active face.", byApparatus((apparatus) => apparatus.generation));
 }
 
+/** What a device in this process shows: its id and its configuration store's failed writes. */
+export interface MeteredDevice {
+  readonly id: string;
+  readonly store: { readonly writeErrors: number };
+}
+
+/** Everything one scrape renders. */
+export interface MetricsSources {
+  /** The apparatuses in this process. */
+  readonly apparatuses: readonly VirtualizationApparatus[];
+  /** The devices in this process (the one of `switchyard up`; none for an apparatus process). */
+  readonly devices: readonly MeteredDevice[];
+  readonly changes: ChangeMetrics;
+  readonly journalReadable: boolean;
+  /** The cluster as the controller answered this scrape, or undefined if it did not. */
+  readonly cluster: ClusterStatus__Output | undefined;
+}
+
+/**
+ * The cluster as the controller sees it (every apparatus and LU, in this
+ * process or not): whether a controller answered, which apparatuses are
+ * fenced, and each LU's areas, for the alerts of deploy/prometheus.
+ */
+function clusterFamilies(text: PrometheusText, cluster: ClusterStatus__Output | undefined): void {
+  const controllerUp = cluster?.controller !== undefined && cluster.controller !== null;
+  text.gauge("switchyard_controller_up", "1 if a controller holding the lease answered this scrape, 0 if none did.", [{ labels: {}, value: controllerUp ? 1 : 0 }]);
+  const apparatuses = cluster?.apparatuses ?? [];
+  text.gauge("switchyard_apparatus_fenced", "1 if the controller has fenced the apparatus (out of the control range; the device refuses its I/O).",
+    apparatuses.map((apparatus) => ({ labels: { apparatus: apparatus.id }, value: apparatus.state === "APPARATUS_STATUS_FENCED" ? 1 : 0 })));
+  const lus = (cluster?.devices ?? []).flatMap((device) => device.lus.map((lu) => ({ labels: { device: device.id, lu: lu.id }, lu })));
+  text.gauge("switchyard_lu_areas", "Storage areas an LU is cut into.", lus.map(({ labels, lu }) => ({ labels, value: lu.areas_total })));
+  text.gauge("switchyard_lu_areas_free", "Storage areas of an LU that no volume uses.", lus.map(({ labels, lu }) => ({ labels, value: lu.areas_free })));
+}
+
 /** The whole /metrics page. A controller that does not answer shows as switchyard_change_journal_up 0 rather than failing the scrape: the I/O series are still good. */
-export function renderMetrics(apparatuses: readonly VirtualizationApparatus[], changes: ChangeMetrics, journalReadable: boolean): string {
+export function renderMetrics(sources: MetricsSources): string {
   const text = new PrometheusText();
-  ioFamilies(text, apparatuses);
-  holdFamilies(text, apparatuses);
-  changes.write(text);
+  ioFamilies(text, sources.apparatuses);
+  holdFamilies(text, sources.apparatuses);
+  sources.changes.write(text);
   text.gauge("switchyard_change_journal_up", "1 if this scrape read the change journal from the controller, 0 if the controller did not answer.", [
-    { labels: {}, value: journalReadable ? 1 : 0 },
+    { labels: {}, value: sources.journalReadable ? 1 : 0 },
   ]);
+  clusterFamilies(text, sources.cluster);
+  text.counter("switchyard_store_write_errors_total", "Failed writes of the configuration store's files (after one the store refuses every write until reopened).",
+    sources.devices.map((device) => ({ labels: { device: device.id }, value: device.store.writeErrors })));
   return text.toString();
 }

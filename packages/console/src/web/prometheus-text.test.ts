@@ -59,4 +59,18 @@ describe("ChangeMetrics", () => {
     expect(value("switchyard_change_phase_duration_seconds_sum", { phase: "hold" })).toBeCloseTo(2.01);
     expect(value("switchyard_change_phase_duration_seconds_bucket", { phase: "hold", le: "0.01" })).toBe(1);
   });
+
+  it("writes failed migrations from 0, before any, so that the first is an increase to Prometheus", () => {
+    const samplesOf = (metrics: ChangeMetrics): ReturnType<typeof parsePrometheusText> => {
+      const text = new PrometheusText();
+      metrics.write(text);
+      return parsePrometheusText(text.toString());
+    };
+    const failed = (metrics: ChangeMetrics): number | undefined => samplesOf(metrics)
+      .find((sample) => sample.name === "switchyard_changes_total" && sample.labels.kind === "migrate" && sample.labels.state === "failed")?.value;
+    const metrics = new ChangeMetrics();
+    expect(failed(metrics)).toBe(0);
+    metrics.observe([{ ...change("migrate-1", "CHANGE_STATE_FAILED", []), kind: "migrate" }]);
+    expect(failed(metrics)).toBe(1);
+  });
 });
