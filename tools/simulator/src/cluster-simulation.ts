@@ -13,7 +13,7 @@
  */
 import assert from "node:assert/strict";
 import { VirtualizationApparatus, LocalBackendSet } from "@switchyard/apparatus";
-import { MemoryLu, apparatusFaultBehaviours, memoryLuDescription, type ApparatusFault } from "@switchyard/apparatus/testing";
+import { MemoryLu, apparatusFaultBehaviours, type ApparatusFault } from "@switchyard/apparatus/testing";
 import { History } from "@switchyard/checker";
 import { ClusterController, ControllerError, type Entropy } from "@switchyard/controller";
 import type { BlockIo } from "@switchyard/nbd";
@@ -23,6 +23,7 @@ import { ControllerNode, simulatedApparatusPort, simulatedDevicePort, type WireM
 import { HostLoad, blockSizeBytes } from "./host-load.js";
 import { Random } from "./prng.js";
 import { DeviceRefusedError } from "./simulated-device.js";
+import { startingStore } from "./simulated-store.js";
 import { VirtualWorld } from "./virtual-world.js";
 
 const volumeName = "v";
@@ -119,19 +120,7 @@ interface Contact {
 }
 
 function initialStore(): StoreState {
-  return {
-    generation: 1,
-    lus: Array.from({ length: luCount }, (_, index) => memoryLuDescription(index, areasPerLu * extentSizeBytes, extentSizeBytes)),
-    volumes: [{
-      name: volumeName,
-      size_bytes: volumeExtentCount * extentSizeBytes,
-      extent_size_bytes: extentSizeBytes,
-      extents: {
-        lu_index: Array.from({ length: volumeExtentCount }, (_, index) => index % luCount),
-        area_index: Array.from({ length: volumeExtentCount }, (_, index) => Math.floor(index / luCount)),
-      },
-    }],
-  };
+  return startingStore({ volumeName, volumeExtentCount, luCount, luSizeBytes: areasPerLu * extentSizeBytes, extentSizeBytes });
 }
 
 class ClusterSimulation {

@@ -6,7 +6,35 @@
  */
 import assert from "node:assert/strict";
 import type { ChangePlan } from "@switchyard/controller";
+import { memoryLuDescription } from "@switchyard/apparatus/testing";
 import { decodeStoreState, encodeStoreState, type ConfigurationTable__Output, type StoreState, type StoreState__Output } from "@switchyard/proto";
+
+/** The table a run starts from: one volume spread over in-memory LUs. */
+export interface StartingLayout {
+  readonly volumeName: string;
+  readonly volumeExtentCount: number;
+  readonly luCount: number;
+  readonly luSizeBytes: number;
+  readonly extentSizeBytes: number;
+}
+
+/** Generation 1: extent i on LU i mod luCount, so every LU starts with some extents and some free areas. */
+export function startingStore(layout: StartingLayout): StoreState {
+  const { volumeName, volumeExtentCount, luCount, luSizeBytes, extentSizeBytes } = layout;
+  return {
+    generation: 1,
+    lus: Array.from({ length: luCount }, (_, index) => memoryLuDescription(index, luSizeBytes, extentSizeBytes)),
+    volumes: [{
+      name: volumeName,
+      size_bytes: volumeExtentCount * extentSizeBytes,
+      extent_size_bytes: extentSizeBytes,
+      extents: {
+        lu_index: Array.from({ length: volumeExtentCount }, (_, index) => index % luCount),
+        area_index: Array.from({ length: volumeExtentCount }, (_, index) => Math.floor(index / luCount)),
+      },
+    }],
+  };
+}
 
 export class SimulatedStore {
   private current: StoreState__Output;

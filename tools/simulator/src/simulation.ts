@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { VirtualizationApparatus } from "@switchyard/apparatus";
-import { MemoryLu, apparatusFaultBehaviours, memoryLuDescription, type ApparatusFault } from "@switchyard/apparatus/testing";
+import { MemoryLu, apparatusFaultBehaviours, type ApparatusFault } from "@switchyard/apparatus/testing";
 import { History } from "@switchyard/checker";
 import { ControllerError, planMove, type ChangePlan } from "@switchyard/controller";
 import { loadGrpc, type StoreState } from "@switchyard/proto";
@@ -21,7 +21,7 @@ import { HostLoad, blockSizeBytes } from "./host-load.js";
 import { Random } from "./prng.js";
 import { runChange, type ChangeContext, type ChangeRecord, type EffectModel } from "./simulated-change.js";
 import { SimulatedDevice, simulatedBackends, type LatencyModel } from "./simulated-device.js";
-import { SimulatedStore } from "./simulated-store.js";
+import { SimulatedStore, startingStore } from "./simulated-store.js";
 import { VirtualWorld } from "./virtual-world.js";
 
 const volumeName = "v";
@@ -120,20 +120,7 @@ function networkOf(random: Random): NetworkModel {
 }
 
 function initialStore(): StoreState {
-  return {
-    generation: 1,
-    lus: Array.from({ length: luCount }, (_, index) => memoryLuDescription(index, luSizeBytes, extentSizeBytes)),
-    volumes: [{
-      name: volumeName,
-      size_bytes: volumeExtentCount * extentSizeBytes,
-      extent_size_bytes: extentSizeBytes,
-      // Extent i on LU i mod luCount: every LU starts with some extents and some free areas.
-      extents: {
-        lu_index: Array.from({ length: volumeExtentCount }, (_, index) => index % luCount),
-        area_index: Array.from({ length: volumeExtentCount }, (_, index) => Math.floor(index / luCount)),
-      },
-    }],
-  };
+  return startingStore({ volumeName, volumeExtentCount, luCount, luSizeBytes: luSizeBytes, extentSizeBytes });
 }
 
 /** Everything one run holds. */
