@@ -104,6 +104,30 @@ describe("Arbiter", () => {
     expect(saved).toEqual([2]);
   });
 
+  // Issue 19: the epoch rose in memory before its save; the holder whose save failed, asking again
+  // before its lease ran out, was extended under an epoch never saved, which a restart grants again.
+  it("grants no epoch before it is saved, also to a holder asking again while or after its save fails", async () => {
+    let fail = true;
+    const saved: number[] = [];
+    const arbiter = new Arbiter({
+      highestEpoch: 0,
+      saveHighestEpoch: async (epoch) => {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        if (fail) throw new Error("disk full");
+        saved.push(epoch);
+      },
+    });
+    const first = arbiter.acquire("a1", "", 1000, 0);
+    const again = arbiter.acquire("a1", "", 1000, 5);
+    await expect(first).rejects.toThrow("disk full");
+    await expect(again).rejects.toThrow("disk full");
+    expect(arbiter.lease(100)).toBeUndefined();
+    fail = false;
+    const granted = await arbiter.acquire("a1", "", 1000, 100);
+    expect(granted.granted).toBe(true);
+    expect(saved).toEqual([granted.epoch]);
+  });
+
   describe("with arbiter.json", () => {
     let folder: TemporaryFolder;
     beforeEach(async () => { folder = await temporaryFolder(); });

@@ -47,6 +47,8 @@ interface Holder {
   readonly epoch: number;
   expiresAtMs: number;
   leaseMs: number;
+  /** The save of its epoch: until it has succeeded, the epoch is not granted. */
+  readonly saved: Promise<void>;
 }
 
 export class Arbiter {
@@ -102,14 +104,23 @@ export class Arbiter {
       holder.address = candidateAddress;
       holder.expiresAtMs = now + leaseMs;
       holder.leaseMs = leaseMs;
+      // Its epoch is granted only once durable: a holder asking again while the save runs waits for it too.
+      await holder.saved;
       return describe(holder, true);
     }
     // A new term, even for the previous holder after expiry: it was bound to
     // stop acting, and a new epoch tells its late messages apart.
     this.highest += 1;
-    const fresh: Holder = { id: candidateId, address: candidateAddress, epoch: this.highest, expiresAtMs: now + leaseMs, leaseMs };
+    const epoch = this.highest;
+    const fresh: Holder = { id: candidateId, address: candidateAddress, epoch, expiresAtMs: now + leaseMs, leaseMs, saved: this.save(epoch) };
     this.holder = fresh;
-    await this.save(fresh.epoch);
+    try {
+      await fresh.saved;
+    } catch (error) {
+      // Never granted: a restart would read the older epoch and could grant this one again.
+      if (this.holder === fresh) this.holder = undefined;
+      throw error;
+    }
     return describe(fresh, true);
   }
 
