@@ -242,7 +242,7 @@ export class IoPath {
         const { backend, areaIndex } = this.placeOf(map, extent);
         parts.push(operation(backend, areaIndex * extentSize + partStart - extent * extentSize, partStart - offsetBytes, partEnd - partStart));
       }
-      await Promise.all(parts);
+      await allSettledOrFirstError(parts);
     }
   }
 
@@ -266,4 +266,15 @@ export class IoPath {
     }
     return { backend: this.backends.backend(lu), areaIndex };
   }
+}
+
+/**
+ * Waits for every part, then fails with the first failure: a request whose
+ * part failed at once stays admitted while its siblings still write, or a
+ * drain could report drained with writes still landing.
+ */
+async function allSettledOrFirstError(parts: readonly Promise<void>[]): Promise<void> {
+  const outcomes = await Promise.allSettled(parts);
+  const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
 }
