@@ -191,6 +191,10 @@ describe("StorageDevice", () => {
     expect(again.registrationStatus("a1", "key-1")).toBe("granted");
     expect(again.registrationStatus("a2", "key-2")).toBe("fenced");
     expect(again.ioRefusal("a2", "key-2")).toMatch(/fenced/);
+    expect(again.ioRefusal("a1", "key-1")).toBeUndefined();
+    expect(again.ioRefusal("a1", "key-0")).toMatch(/replaced/);
+    // Issue 19 fencing gap: an id no controller registered was let through.
+    expect(again.ioRefusal("a9", "key-9")).toMatch(/no registration/);
     await closeAll();
     await fs.promises.writeFile(path.join(folder.path, "registrations.json"), "{\"keys\": 3}");
     await expect(open()).rejects.toMatchObject({ code: "DEVICE_CORRUPT" });

@@ -366,15 +366,16 @@ export class StorageDevice {
   /**
    * Why I/O from `apparatusId` presenting `key` is refused, or undefined when
    * it may go on (claim 3, as SCSI persistent reservations refuse a
-   * preempted initiator): a fenced apparatus, or one presenting a key that a
-   * newer registration replaced. A key the device does not know yet (it
-   * restarted and the controller has not registered the keys again) is let
-   * through: the apparatus's own lease stops it if the controller is gone.
+   * preempted initiator): a fenced apparatus, one presenting a key that a
+   * newer registration replaced, and one no controller has registered (the
+   * registrations survive a restart in registrations.json, so an unknown id
+   * is not one the device forgot).
    */
   ioRefusal(apparatusId: string, key: string): string | undefined {
     if (this.fencedApparatuses.has(apparatusId)) return `apparatus ${apparatusId} is fenced: the device refuses its I/O`;
     const registered = this.keysByApparatus.get(apparatusId);
-    if (registered !== undefined && registered !== key) return `apparatus ${apparatusId} presents a registration key that was replaced`;
+    if (registered === undefined) return `apparatus ${apparatusId} has no registration: no controller has taken it in`;
+    if (registered !== key) return `apparatus ${apparatusId} presents a registration key that was replaced`;
     return undefined;
   }
 
