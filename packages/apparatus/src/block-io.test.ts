@@ -48,6 +48,9 @@ async function withDevice(use: (device: StorageDevice) => Promise<OpenedBlockIo>
     await folder.remove();
     throw error;
   });
+  // Taken in by a controller, as an apparatus is before it does I/O: the device refuses an unregistered id.
+  const { epoch } = await device.arbiter.acquire("c1", "", 60_000, 0);
+  device.registerKey("a1", "k1", epoch);
   const opened = await use(device).catch(async (error: unknown) => {
     await teardown([() => device.close(), () => folder.remove()]);
     throw error;

@@ -170,12 +170,16 @@ export class ExternalBackends {
 
 export class NbdBackendSet implements BackendSet {
   private readonly backends = new Map<string, NbdBlockIo>();
+  /** Every device LU this set has reached, by URI: FLUSH covers them all, connected now or not. */
+  private readonly reached = new Map<string, LogicalUnit__Output>();
   private readonly external = new ExternalBackends();
   private identity: ApparatusIdentity | undefined;
 
   backend(lu: LogicalUnit__Output): BlockIo {
     if (lu.external) return this.external.backend(lu);
+    this.reached.set(lu.nbd_uri, lu);
     let backend = this.backends.get(lu.nbd_uri);
+    this.reached.set(lu.nbd_uri, lu);
     if (backend === undefined) {
       const uri = parseNbdUri(lu.nbd_uri);
       const exportName = this.identity === undefined ? uri.exportName : apparatusExportName(uri.exportName, this.identity);
@@ -194,10 +198,14 @@ export class NbdBackendSet implements BackendSet {
     for (const backend of previous) void backend.close();
   }
 
-  /** The device's FLUSH covers every write it completed on the LU, from any connection. */
+  /**
+   * The device's FLUSH covers every write it completed on the LU, from any
+   * connection, so one through a new connection covers writes acknowledged
+   * through one a new registration closed.
+   */
   async flushAll(): Promise<void> {
     // External LUs are flushed per volume by the I/O path: a server that is down must not fail every volume's FLUSH.
-    await Promise.all(Array.from(this.backends.values(), (backend) => backend.flush()));
+    await Promise.all(Array.from(this.reached.values(), (lu) => this.backend(lu).flush()));
   }
 
   retainExternal(lus: readonly LogicalUnit__Output[]): void {
