@@ -48,11 +48,18 @@ function dashboardProblems(dashboard: Dashboard): string[] {
   return problems;
 }
 
+/** The alerts alerts.yml defines, by name. */
+function alertNames(): string[] {
+  const rules = readFileSync(`${deployDir}prometheus/alerts.yml`, "utf8");
+  return [...rules.matchAll(/- alert: (\w+)/g)].map((match) => match[1] ?? "");
+}
+
 describe("deploy/prometheus", () => {
   it("promtool accepts the alert rules", async () => {
     const result = await runTool("promtool", ["check", "rules", "alerts.yml"], { timeoutMs: promtoolTimeoutMs, cwd: `${deployDir}prometheus` });
     assertSucceeded(result);
-    expect(result.stdout).toMatch(/SUCCESS: 8 rules found/);
+    // Every alert the file names is a rule promtool found: none was dropped as malformed.
+    expect(result.stdout).toContain(`SUCCESS: ${alertNames().length} rules found`);
   });
 
   it("promtool accepts the example configuration, which loads the rules", async () => {
@@ -66,10 +73,10 @@ describe("deploy/prometheus", () => {
   });
 
   it("every alert has a test case", () => {
-    const rules = readFileSync(`${deployDir}prometheus/alerts.yml`, "utf8");
     const tests = readFileSync(`${deployDir}prometheus/alerts.test.yml`, "utf8");
-    const alerts = [...rules.matchAll(/- alert: (\w+)/g)].map((match) => match[1]);
-    expect(alerts).toHaveLength(8);
+    const alerts = alertNames();
+    // The issue's list: fenced, no controller, long holds, failed migration, LU nearly full, store write errors.
+    expect(alerts).toEqual(expect.arrayContaining(["SwitchyardApparatusFenced", "SwitchyardNoController", "SwitchyardLongHolds", "SwitchyardMigrationFailed", "SwitchyardLuNearlyFull", "SwitchyardStoreWriteErrors"]));
     for (const alert of alerts) expect(tests, alert).toContain(`alertname: ${alert}`);
   });
 });
