@@ -341,6 +341,9 @@ async function scenario(simulation: ClusterSimulation): Promise<void> {
     await consoleMove(simulation);
   }
   simulation.faultsOn = false;
+  // Hosts stop with the faults: what follows is the cluster settling, then every block read back.
+  simulation.load.stop();
+  await Promise.race([Promise.all(clients), world.sleep(settleMaxMs)]);
   // The network heals too: a message lost after the run settled would fence an apparatus with nobody to notice.
   simulation.wire = { ...simulation.wire, lossProbability: 0, commitAnswerLossProbability: 0 };
   for (const id of candidateIds) if (!(simulation.nodes.get(id)?.node.alive ?? false)) simulation.startController(id);
@@ -355,8 +358,6 @@ async function scenario(simulation: ClusterSimulation): Promise<void> {
     const states = [...simulation.apparatuses.values()].map((apparatus) => `${apparatus.id} generation ${apparatus.generation}${apparatus.io.fenced ? " fenced" : ""}${apparatus.io.gate.empty ? "" : " holding"}`);
     simulation.violations.push(`progress: not settled ${settleMaxMs} ms after the last move: leader ${simulation.leader()?.id ?? "none"}, moves running ${runningMoves(simulation).join(",") || "none"}, store generation ${simulation.device.state.generation}; ${states.join("; ")}`);
   }
-  simulation.load.stop();
-  await Promise.race([Promise.all(clients), world.sleep(settleMaxMs)]);
   const blockCount = (volumeExtentCount * extentSizeBytes) / blockSizeBytes;
   const readBack = async (): Promise<void> => {
     for (const apparatus of simulation.apparatuses.values()) {
