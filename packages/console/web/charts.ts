@@ -12,7 +12,12 @@ import type { ChangeSnapshot, IoHistoryAnswer, IoSeriesJson } from "../src/web/s
 
 /** A chart's drawing size in CSS pixels: three fit side by side on a laptop screen. */
 const chartWidthPx = 300;
-const chartHeightPx = 110;
+/** Tall enough, under uPlot's two-line time labels, for three value ticks. */
+const chartHeightPx = 160;
+/** Room for a value label such as "1023.9 MiB/s" beside the plot. */
+const valueAxisWidthPx = 80;
+/** Pixels between value ticks: uPlot's default (30) leaves one tick on a chart this small. */
+const valueTickSpacePx = 20;
 /** Points kept per running migration: at the feed's 500 ms, ten minutes of its rate; older ones go first. */
 const migrationPointsMax = 1_200;
 /** The copy rate is measured over at least this long: two snapshots 500 ms apart give a jumpy rate. */
@@ -48,7 +53,7 @@ function makeChart(title: string, lines: readonly { label: string; colour: strin
     width: chartWidthPx,
     height: chartHeightPx,
     series,
-    axes: [{}, { size: 60, values: (_chart, ticks) => ticks.map(format) }],
+    axes: [{}, { size: valueAxisWidthPx, space: valueTickSpacePx, values: (_chart, ticks) => ticks.map(format) }],
     legend: { show: true, live: false },
     cursor: { show: false },
   };
