@@ -7,7 +7,7 @@
  * snapshot on screen until a new one comes.
  */
 import type { ChangeSnapshot, EventsAnswer, FormAnswer, IoHistoryAnswer, LuSnapshot, Snapshot, VolumeSnapshot } from "../src/web/snapshot-types.js";
-import { ChartBoard, MigrationCharts, renderHoldStrip } from "./charts.js";
+import { ChartBoard, element, MigrationCharts, renderHoldStrip } from "./charts.js";
 
 /** LU colours, from style.css (--lu0 …); LUs past the palette reuse it. */
 const luColoursCount = 8;
@@ -31,14 +31,6 @@ function byIdOf<T extends HTMLElement>(id: string, type: new () => T): T {
   const found = byId(id);
   if (!(found instanceof type)) throw new Error(`#${id} is not a ${type.name}`);
   return found;
-}
-
-/** Creates an element with text and attributes; text is always text, never HTML. */
-function element(tag: string, text = "", attributes: Record<string, string> = {}): HTMLElement {
-  const created = document.createElement(tag);
-  created.textContent = text;
-  for (const [name, value] of Object.entries(attributes)) created.setAttribute(name, value);
-  return created;
 }
 
 function row(cells: readonly (string | HTMLElement)[]): HTMLTableRowElement {

@@ -27,7 +27,8 @@ const holdStripChangesMax = 60;
 
 type Values = (number | null)[];
 
-function element(tag: string, text = "", attributes: Record<string, string> = {}): HTMLElement {
+/** Creates an element with text and attributes; text is always text, never HTML. */
+export function element(tag: string, text = "", attributes: Record<string, string> = {}): HTMLElement {
   const created = document.createElement(tag);
   created.textContent = text;
   for (const [name, value] of Object.entries(attributes)) created.setAttribute(name, value);

@@ -31,8 +31,9 @@ const chromiumPath = "/usr/bin/chromium";
 const chartWaitTimeoutMs = 40_000;
 /** fio runs at most this long; the test stops it sooner, this only bounds a test that failed before. */
 const fioRuntimeSeconds = 120;
-/** A page in the OS temp folder, named for this run, that the test prints. */
+/** Pages in the OS temp folder, named for this run, that the test prints: under load, and with the events. */
 const screenshotPath = join(tmpdir(), `switchyard-console-charts-${process.pid}.png`);
+const eventsScreenshotPath = join(tmpdir(), `switchyard-console-events-${process.pid}.png`);
 
 const volumeCard = "#volume-charts .chart-card[data-series='load']";
 const apparatusCard = "#apparatus-charts .chart-card[data-series='a0']";
@@ -130,6 +131,8 @@ describe("web console charts and events in Chromium", () => {
     expect((await appliance.cli(["apparatus", "rejoin", "a1"])).exitCode).toBe(0);
     const rejoin = await page.waitForSelector("#events tr[data-kind='rejoin']:has-text('a1')");
     expect(await rejoin.textContent()).toMatch(/a1 loaded the whole table and serves again/);
+    await page.screenshot({ path: eventsScreenshotPath, fullPage: true });
+    console.log(`web console with events: ${eventsScreenshotPath}`);
   });
 
   it("after a restart lists the events the journal holds, and not the ones only observed", async () => {
