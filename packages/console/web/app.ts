@@ -6,12 +6,19 @@
  * another apparatus) the server says so and the page keeps the last
  * snapshot on screen until a new one comes.
  */
-import type { ChangeSnapshot, FormAnswer, LuSnapshot, Snapshot, VolumeSnapshot } from "../src/web/snapshot-types.js";
+import type { ChangeSnapshot, EventsAnswer, FormAnswer, IoHistoryAnswer, LuSnapshot, Snapshot, VolumeSnapshot } from "../src/web/snapshot-types.js";
+import { ChartBoard, element, MigrationCharts, renderHoldStrip } from "./charts.js";
 
 /** LU colours, from style.css (--lu0 …); LUs past the palette reuse it. */
 const luColoursCount = 8;
 /** History rows shown, newest first: the journal keeps more than a screen needs. */
 const historyRowsMax = 50;
+/** Volume strips drawn per page: hundreds of volumes are searched and paged, not drawn at once. */
+const volumeStripsPageMax = 20;
+/** Between reads of the charts' data and the events: the server samples every 5 s (io-history.ts). */
+const chartsPollMs = 5_000;
+/** A poll that takes longer than this is given up; the next one tries again. */
+const pollTimeoutMs = 4_000;
 
 function byId(id: string): HTMLElement {
   const found = document.getElementById(id);
@@ -24,14 +31,6 @@ function byIdOf<T extends HTMLElement>(id: string, type: new () => T): T {
   const found = byId(id);
   if (!(found instanceof type)) throw new Error(`#${id} is not a ${type.name}`);
   return found;
-}
-
-/** Creates an element with text and attributes; text is always text, never HTML. */
-function element(tag: string, text = "", attributes: Record<string, string> = {}): HTMLElement {
-  const created = document.createElement(tag);
-  created.textContent = text;
-  for (const [name, value] of Object.entries(attributes)) created.setAttribute(name, value);
-  return created;
 }
 
 function row(cells: readonly (string | HTMLElement)[]): HTMLTableRowElement {
@@ -130,13 +129,18 @@ function renderVolumes(snapshot: Snapshot): void {
       return entry;
     }),
   );
+  const search = byIdOf("volume-search", HTMLInputElement).value.trim();
+  const matching = snapshot.volumes.filter((volume) => volume.name.includes(search));
+  volumesOffset = Math.max(0, Math.min(volumesOffset, Math.floor(Math.max(0, matching.length - 1) / volumeStripsPageMax) * volumeStripsPageMax));
+  const shown = matching.slice(volumesOffset, volumesOffset + volumeStripsPageMax);
+  byId("volumes-range").textContent = matching.length === 0 ? "" : `${volumesOffset + 1}-${volumesOffset + shown.length} of ${matching.length}${search === "" ? "" : ` matching "${search}"`} (${snapshot.volumes.length} in all)`;
   const volumes = byId("volumes");
-  if (snapshot.volumes.length === 0) {
-    volumes.replaceChildren(element("p", "no volumes yet", { class: "empty" }));
+  if (shown.length === 0) {
+    volumes.replaceChildren(element("p", snapshot.volumes.length === 0 ? "no volumes yet" : "no volume matches", { class: "empty" }));
     return;
   }
   volumes.replaceChildren(
-    ...snapshot.volumes.map((volume) => {
+    ...shown.map((volume) => {
       const truncated = volume.runs_truncated ? " (the map is too scattered to draw whole; the first runs are shown)" : "";
       const title = element("div", `${volume.name}: ${formatBytes(volume.size_bytes)}, ${volume.extent_count} extents of ${formatBytes(volume.extent_size_bytes)}${truncated}`, { class: "volume-title" });
       const box = element("div", "", { class: "volume" });
@@ -209,10 +213,90 @@ function renderChanges(snapshot: Snapshot): void {
 }
 
 function render(snapshot: Snapshot): void {
+  lastSnapshot = snapshot;
   renderCluster(snapshot);
   renderVolumes(snapshot);
   renderFormChoices(snapshot);
   renderChanges(snapshot);
+  migrationCharts.show(snapshot.changes, Date.parse(snapshot.at));
+  renderHoldStrip(byId("hold-strip"), snapshot.changes, holdDeadlineMs);
+}
+
+/** The first strip shown of the volumes that match the search. */
+let volumesOffset = 0;
+/** The first volume chart shown, as the server pages them. */
+let volumeChartsOffset = 0;
+/** Volume charts per page, as the server last said (io-history.ts volumeChartsPageMax). */
+let volumeChartsPageSize = 1;
+let lastSnapshot: Snapshot | undefined;
+/** Until the first charts answer says otherwise: the apparatus's default (apparatus.ts holdDeadlineMsDefault). */
+let holdDeadlineMs = 0;
+const apparatusCharts = new ChartBoard(byId("apparatus-charts"), "apparatus");
+const volumeCharts = new ChartBoard(byId("volume-charts"), "volume");
+const migrationCharts = new MigrationCharts(byId("migration-charts"));
+
+async function getJson<T>(path: string): Promise<T | undefined> {
+  try {
+    const response = await fetch(path, { signal: AbortSignal.timeout(pollTimeoutMs) });
+    return response.ok ? ((await response.json()) as T) : undefined;
+  } catch {
+    // The console server is restarting: the next poll tries again, and the connection line already says so.
+    return undefined;
+  }
+}
+
+async function pollCharts(): Promise<void> {
+  const search = byIdOf("volume-search", HTMLInputElement).value.trim();
+  const answer = await getJson<IoHistoryAnswer>(`api/io-history?search=${encodeURIComponent(search)}&offset=${volumeChartsOffset}`);
+  if (answer === undefined) return;
+  holdDeadlineMs = answer.hold_deadline_ms;
+  byId("hold-strip-note").textContent = `(red: held ${answer.hold_deadline_ms / 1000} s or more, the hold deadline)`;
+  apparatusCharts.show(answer, answer.apparatuses);
+  volumeChartsOffset = answer.volumes.offset;
+  volumeChartsPageSize = answer.volumes.page_size;
+  const { matched, offset, items } = answer.volumes;
+  byId("volume-charts-range").textContent = matched === 0 ? "" : `${offset + 1}-${offset + items.length} of ${matched} with I/O; one sample every ${answer.sample_interval_ms / 1000} s`;
+  volumeCharts.show(answer, items);
+}
+
+function eventRow(event: EventsAnswer["events"][number]): HTMLTableRowElement {
+  const tr = row([new Date(event.at).toLocaleString(), event.kind, event.subject, event.cause, event.source]);
+  tr.dataset.kind = event.kind;
+  tr.dataset.source = event.source;
+  return tr;
+}
+
+async function pollEvents(): Promise<void> {
+  const answer = await getJson<EventsAnswer>("api/events");
+  if (answer === undefined) return;
+  byId("events-note").textContent = answer.journal_readable ? "" : "the controller did not answer: only events this console observed are listed";
+  byIdOf("events", HTMLTableElement).tBodies[0]?.replaceChildren(...(answer.events.length === 0 ? [row(["", "none yet", "", "", ""])] : answer.events.map(eventRow)));
+}
+
+function pollEvery(): void {
+  void pollCharts();
+  void pollEvents();
+}
+
+/** The search and pager buttons: a new search starts from the first page of both strips and charts. */
+function wirePaging(): void {
+  byId("volume-search").addEventListener("input", () => {
+    volumesOffset = 0;
+    volumeChartsOffset = 0;
+    if (lastSnapshot !== undefined) render(lastSnapshot);
+    void pollCharts();
+  });
+  const step = (button: string, change: () => void): void => {
+    byId(button).addEventListener("click", () => {
+      change();
+      if (lastSnapshot !== undefined) render(lastSnapshot);
+      void pollCharts();
+    });
+  };
+  step("volumes-previous", () => { volumesOffset = Math.max(0, volumesOffset - volumeStripsPageMax); });
+  step("volumes-next", () => { volumesOffset += volumeStripsPageMax; });
+  step("volume-charts-previous", () => { volumeChartsOffset = Math.max(0, volumeChartsOffset - volumeChartsPageSize); });
+  step("volume-charts-next", () => { volumeChartsOffset += volumeChartsPageSize; });
 }
 
 function setConnection(state: "connecting" | "live" | "unavailable", text: string): void {
@@ -286,3 +370,6 @@ wireForm("migrate-form", "migrate-result", "api/migrations", (answer) => {
 });
 wireForm("migrate-form", "migrate-result", "api/migrations/cancel", () => undefined, byIdOf("migrate-cancel", HTMLButtonElement));
 follow();
+wirePaging();
+pollEvery();
+setInterval(pollEvery, chartsPollMs);

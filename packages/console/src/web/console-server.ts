@@ -16,6 +16,7 @@ import { ChangeMetrics, renderMetrics, type MeteredDevice } from "./metrics.js";
 import { prometheusContentType } from "./prometheus-text.js";
 import { SnapshotFeed, snapshotCallTimeoutMs } from "./snapshot-feed.js";
 import { readSnapshot } from "./snapshot.js";
+import { ConsoleSampler } from "./console-sampler.js";
 import { cancelMigrationFromForm, createVolumeFromForm, migrateFromForm, moveExtentFromForm, readJsonBody, FormError, type FormAction } from "./forms.js";
 
 export interface ConsoleServerOptions {
@@ -43,7 +44,11 @@ const staticFiles: Readonly<Record<string, { readonly file: string; readonly typ
   "/": { file: "index.html", type: "text/html; charset=utf-8" },
   "/index.html": { file: "index.html", type: "text/html; charset=utf-8" },
   "/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
+  "/charts.js": { file: "charts.js", type: "text/javascript; charset=utf-8" },
   "/style.css": { file: "style.css", type: "text/css; charset=utf-8" },
+  // The charting library, vendored from its npm package by the build (package.json "build"): nothing is loaded from elsewhere.
+  "/uPlot.esm.js": { file: "uPlot.esm.js", type: "text/javascript; charset=utf-8" },
+  "/uPlot.min.css": { file: "uPlot.min.css", type: "text/css; charset=utf-8" },
 };
 const staticDir = new URL("../public/web/", import.meta.url);
 /** Requests may take this long to send their headers; a slow client cannot hold a socket longer. */
@@ -74,6 +79,7 @@ interface Context {
   readonly reader: ConsoleClient;
   readonly feed: SnapshotFeed;
   readonly changeMetrics: ChangeMetrics;
+  readonly sampler: ConsoleSampler;
   readonly apparatuses: readonly VirtualizationApparatus[];
   readonly devices: readonly MeteredDevice[];
   readonly files: Map<string, Buffer>;
@@ -130,6 +136,16 @@ async function route(context: Context, request: IncomingMessage, response: Serve
     sendJson(response, 200, await readSnapshot(context.reader));
     return;
   }
+  if (method === "GET" && path === "/api/io-history") {
+    const query = new URL(request.url ?? "/", "http://console").searchParams;
+    const offset = Number.parseInt(query.get("offset") ?? "0", 10);
+    sendJson(response, 200, context.sampler.history.answer(query.get("search") ?? "", Number.isSafeInteger(offset) && offset >= 0 ? offset : 0));
+    return;
+  }
+  if (method === "GET" && path === "/api/events") {
+    sendJson(response, 200, await context.sampler.events());
+    return;
+  }
   if (method === "GET" && path === "/events") {
     if (!context.feed.add(response)) sendJson(response, 503, { ok: false, error: "too many console pages are open; close one and reload" });
     return;
@@ -148,6 +164,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     reader,
     feed: new SnapshotFeed(reader),
     changeMetrics: new ChangeMetrics(),
+    sampler: new ConsoleSampler(reader, options.apparatuses, options.devices),
     apparatuses: options.apparatuses,
     devices: options.devices,
     files: await loadStaticFiles(),
@@ -173,6 +190,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     url: `http://${address}/`,
     async close() {
       context.feed.close();
+      context.sampler.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => { resolve(); }));
       client.close();

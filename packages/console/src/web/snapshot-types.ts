@@ -137,3 +137,49 @@ export interface MigrateForm {
 export type FormAnswer =
   | { readonly ok: true; readonly message: string; readonly change?: ChangeSnapshot }
   | { readonly ok: false; readonly error: string };
+
+/** One chart's series, oldest sample first, aligned with IoHistoryAnswer.times_ms. */
+export interface IoSeriesJson {
+  /** The volume's name or the apparatus's id. */
+  readonly id: string;
+  readonly iops: readonly number[];
+  readonly bytes_per_second: readonly number[];
+  /** null: no request finished in that interval. */
+  readonly p50_ms: readonly (number | null)[];
+  readonly p99_ms: readonly (number | null)[];
+}
+
+/** GET /api/io-history?search=&offset=: the charts' data (io-history.ts). */
+export interface IoHistoryAnswer {
+  readonly sample_interval_ms: number;
+  readonly window_ms: number;
+  /** The apparatus's default hold deadline: the hold strip marks a change held this long. */
+  readonly hold_deadline_ms: number;
+  /** When each sample was taken (ms since the epoch), oldest first. */
+  readonly times_ms: readonly number[];
+  readonly apparatuses: readonly IoSeriesJson[];
+  /** One page of the volumes that have had I/O and whose name contains the search. */
+  readonly volumes: { readonly matched: number; readonly offset: number; readonly page_size: number; readonly items: readonly IoSeriesJson[] };
+}
+
+export type ClusterEventKind = "fence" | "rejoin" | "failover" | "hold-expired" | "migration-failed" | "change-aborted" | "disk-fault";
+
+/** One line of the events panel (cluster-events.ts). */
+export interface ClusterEventJson {
+  /** ISO 8601. */
+  readonly at: string;
+  readonly kind: ClusterEventKind;
+  /** The apparatus, change or device it is about. */
+  readonly subject: string;
+  /** One line: why. */
+  readonly cause: string;
+  /** "journal": derived from the persisted change journal (survives restarts); "observed": seen by this console while it ran. */
+  readonly source: "journal" | "observed";
+}
+
+/** GET /api/events: newest first. */
+export interface EventsAnswer {
+  readonly events: readonly ClusterEventJson[];
+  /** False when the controller did not answer: only observed events are listed. */
+  readonly journal_readable: boolean;
+}
