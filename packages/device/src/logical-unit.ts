@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { AllocationList, allocationZeroState, appendAllocationOfBytes, type AllocationExtent, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
 import { SyncIoValve } from "./sync-io-valve.js";
+import { LuRequest } from "./lu-request.js";
 import {
   ClosedError,
   DeviceError,
@@ -110,93 +111,6 @@ export function validateLuSize(sizeBytes: number, extentSizeBytes: number): void
   }
 }
 
-/**
- * One read or write in flight, reused: its callbacks are bound once, so an
- * I/O costs one Promise and libuv's own request, no closures.
- */
-class Request {
-  readonly lu: LogicalUnit;
-  writing = false;
-  buffer: Buffer = zeroChunk;
-  doneBytes = 0;
-  positionBytes = 0;
-  resolve: () => void = noop;
-  reject: (error: unknown) => void = noop;
-
-  constructor(lu: LogicalUnit) {
-    this.lu = lu;
-  }
-
-  readonly executor = (resolve: () => void, reject: (error: unknown) => void): void => {
-    this.resolve = resolve;
-    this.reject = reject;
-    this.issue();
-  };
-
-  issue(): void {
-    const length = this.buffer.length - this.doneBytes;
-    const position = this.positionBytes + this.doneBytes;
-    if (this.writing) fs.write(this.lu.fd, this.buffer, this.doneBytes, length, position, this.onDone);
-    else fs.read(this.lu.fd, this.buffer, this.doneBytes, length, position, this.onDone);
-  }
-
-  /**
-   * Does the whole request now, on this thread; returns the failure, if any.
-   * The same loop and the same errors as the asynchronous path.
-   */
-  runSync(): DeviceError | undefined {
-    while (this.doneBytes < this.buffer.length) {
-      const length = this.buffer.length - this.doneBytes;
-      const position = this.positionBytes + this.doneBytes;
-      let bytes: number;
-      try {
-        bytes = this.writing
-          ? fs.writeSync(this.lu.fd, this.buffer, this.doneBytes, length, position)
-          : fs.readSync(this.lu.fd, this.buffer, this.doneBytes, length, position);
-      } catch (error) {
-        return this.failed(error as NodeJS.ErrnoException);
-      }
-      if (bytes === 0) return this.nothingDone();
-      this.doneBytes += bytes;
-    }
-    return undefined;
-  }
-
-  // Regular files return short counts only at the end of the file or on a
-  // full disk: loop, and the next call reports the cause.
-  readonly onDone = (error: NodeJS.ErrnoException | null, bytes: number): void => {
-    if (error === null && bytes > 0 && this.doneBytes + bytes < this.buffer.length) {
-      this.doneBytes += bytes;
-      this.issue();
-      return;
-    }
-    const { resolve, reject } = this;
-    if (error === null && bytes > 0) {
-      this.lu.release(this);
-      resolve();
-      return;
-    }
-    const failure = error === null ? this.nothingDone() : this.failed(error);
-    this.lu.release(this);
-    reject(failure);
-  };
-
-  private failed(error: NodeJS.ErrnoException): DeviceError {
-    const position = this.positionBytes + this.doneBytes;
-    return ioError(`${this.writing ? "writing" : "reading"} ${this.lu.id} at ${position}`, error);
-  }
-
-  /** A read of 0 bytes inside the checked range: the file was shortened behind our back. */
-  private nothingDone(): DeviceError {
-    if (this.writing) return new DeviceError("IO_FAILED", `${this.lu.id}: a write to ${this.lu.path} wrote nothing`);
-    return new DeviceCorruptError(`${this.lu.id}: ${this.lu.path} ends before ${this.lu.sizeBytes} bytes`);
-  }
-}
-
-function noop(): void {
-  // The placeholder of a pooled request's resolve/reject between uses.
-}
-
 export class LogicalUnit implements BlockIo, LuAreas {
   readonly id: string;
   readonly path: string;
@@ -206,7 +120,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
   /** The open file; read by pooled requests. */
   readonly fd: number;
 
-  private readonly pool: Request[] = [];
+  private readonly pool: LuRequest[] = [];
   private inFlightCount = 0;
   private closing: (() => void) | undefined;
   private closed = false;
@@ -366,7 +280,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
     const problem = this.openProblem() ?? this.rangeProblem(offsetBytes, buffer.length);
     if (problem !== undefined) return Promise.reject(problem);
     if (buffer.length === 0) return Promise.resolve();
-    const request = this.pool.pop() ?? new Request(this);
+    const request = this.pool.pop() ?? new LuRequest(this);
     request.writing = writing;
     request.buffer = buffer;
     request.positionBytes = offsetBytes;
@@ -383,12 +297,10 @@ export class LogicalUnit implements BlockIo, LuAreas {
   }
 
   /** Returns a finished request to the pool; called by the request itself. */
-  release(request: Request): void {
+  release(request: LuRequest): void {
     assert.ok(this.inFlightCount > 0);
     this.inFlightCount -= 1;
-    request.buffer = zeroChunk;
-    request.resolve = noop;
-    request.reject = noop;
+    request.reset();
     if (this.pool.length < requestsPooledMax) this.pool.push(request);
     if (this.inFlightCount === 0 && this.closing !== undefined) this.closing();
   }

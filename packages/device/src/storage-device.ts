@@ -9,12 +9,11 @@
  * all that is left of a device whose description was lost.
  */
 import assert from "node:assert/strict";
-import fs from "node:fs/promises";
 import path from "node:path";
 import type { LogicalUnit__Output, StoreDelta, StoreState } from "@switchyard/proto";
 import { Arbiter } from "./arbiter.js";
-import { ConfigurationStore, logPathOf, type StoreSnapshot } from "./configuration-store.js";
-import { fileExists, readFileIfExists, writeFileDurably } from "./durable-file.js";
+import { ConfigurationStore, type StoreSnapshot } from "./configuration-store.js";
+import { readFileIfExists, writeFileDurably } from "./durable-file.js";
 import { loadRegistrations, registrationsFileName, saveRegistrations, type Registrations } from "./registrations-file.js";
 import { ExternalLus } from "./external-lu.js";
 import { streamAreaCopy, type CopyEnd } from "./external-copy.js";
@@ -22,40 +21,22 @@ import { DeviceMirrors, tableHasMirror, type MirrorStatus, type StartMirrorReque
 import {
   DeviceCorruptError,
   DeviceError,
-  DeviceFolderConflictError,
   InvalidArgumentError,
   LeaseNotHeldError,
   LimitExceededError,
   NotFoundError,
   StaleEpochError,
-  ioError,
 } from "./errors.js";
-import { LogicalUnit, extentSizeDefaultBytes, validateExtentSize, validateLuSize } from "./logical-unit.js";
+import { LogicalUnit } from "./logical-unit.js";
+import { arbiterFileName, createFiles, describeNew, deviceFileName, deviceIdPattern, parseDescription, storeFileName, type DeviceCreateOptions, type DeviceDescription } from "./device-folder.js";
 
-export const deviceFileName = "device.json";
-export const storeFileName = "store.slots";
-export const arbiterFileName = "arbiter.json";
-/** LUs per device: each is an open file, and LU indexes are shared by the whole cluster. */
-export const luCountMax = 256;
-/** Device ids appear in URIs and logs: short and plain. */
-export const deviceIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export { arbiterFileName, deviceFileName, deviceIdPattern, luCountMax, storeFileName, type DeviceCreateOptions } from "./device-folder.js";
+
 /** Apparatuses registered at once; far above any cluster this design serves. */
 export const registrationsMax = 1024;
 export const registrationKeyLengthMax = 256;
 /** Retries of the device's own read-modify-write of the store when a controller wrote in between. */
 export const storeRetriesMax = 3;
-
-const formatVersion = 1;
-
-export interface DeviceCreateOptions {
-  readonly deviceId: string;
-  readonly luCount: number;
-  readonly luSizeBytes: number;
-  /** Default 4 MiB. */
-  readonly extentSizeBytes?: number;
-  /** Default 64 MiB (sparse); smaller in tests. */
-  readonly storeSlotSizeBytes?: number;
-}
 
 export interface DeviceOpenOptions {
   readonly dir: string;
@@ -71,14 +52,6 @@ export interface LogicalUnitInventory {
   readonly extentSizeBytes: number;
   readonly areasTotal: number;
   readonly areasFree: number;
-}
-
-/** What device.json records. */
-interface DeviceDescription {
-  readonly formatVersion: number;
-  readonly deviceId: string;
-  readonly extentSizeBytes: number;
-  readonly lus: readonly { readonly id: string; readonly file: string; readonly sizeBytes: number }[];
 }
 
 export class StorageDevice {
@@ -495,71 +468,6 @@ export class StorageDevice {
       }
     }
   }
-}
-
-function describeNew(create: DeviceCreateOptions): DeviceDescription {
-  const extentSizeBytes = create.extentSizeBytes ?? extentSizeDefaultBytes;
-  if (!deviceIdPattern.test(create.deviceId)) {
-    throw new InvalidArgumentError(`device id ${JSON.stringify(create.deviceId)} must match ${String(deviceIdPattern)}`);
-  }
-  if (!Number.isSafeInteger(create.luCount) || create.luCount < 1 || create.luCount > luCountMax) {
-    throw new InvalidArgumentError(`LU count ${create.luCount} must be from 1 to ${luCountMax}`);
-  }
-  validateExtentSize(extentSizeBytes);
-  validateLuSize(create.luSizeBytes, extentSizeBytes);
-  const lus = Array.from({ length: create.luCount }, (_, index) => ({
-    id: `lu${index}`, file: `lu${index}.img`, sizeBytes: create.luSizeBytes,
-  }));
-  return { formatVersion, deviceId: create.deviceId, extentSizeBytes, lus };
-}
-
-/** Creates the LU files and the store; refuses any that already exist. */
-async function createFiles(dir: string, description: DeviceDescription, storeSlotSizeBytes: number | undefined): Promise<void> {
-  await fs.mkdir(dir, { recursive: true }).catch((error: unknown) => { throw ioError(`creating ${dir}`, error); });
-  for (const name of [storeFileName, logPathOf(storeFileName), arbiterFileName, ...description.lus.map((lu) => lu.file)]) {
-    if (await fileExists(path.join(dir, name))) {
-      throw new DeviceFolderConflictError(
-        `${path.join(dir, name)} exists but ${deviceFileName} does not: refusing to overwrite it (remove it to create a new device)`,
-      );
-    }
-  }
-  for (const entry of description.lus) {
-    const lu = await LogicalUnit.create({
-      id: entry.id, path: path.join(dir, entry.file), sizeBytes: entry.sizeBytes, extentSizeBytes: description.extentSizeBytes,
-    });
-    await lu.close();
-  }
-  const store = await ConfigurationStore.open(path.join(dir, storeFileName), { slotSizeBytes: storeSlotSizeBytes });
-  await store.close();
-}
-
-function parseDescription(bytes: Buffer, filePath: string): DeviceDescription {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString("utf8"));
-  } catch (error) {
-    throw new DeviceCorruptError(`${filePath} is not JSON`, { cause: error });
-  }
-  const invalid = (what: string): DeviceCorruptError => new DeviceCorruptError(`${filePath}: ${what}`);
-  if (!isRecord(parsed) || parsed.formatVersion !== formatVersion) throw invalid(`not format version ${formatVersion}`);
-  const { deviceId, extentSizeBytes, lus } = parsed;
-  if (typeof deviceId !== "string" || !deviceIdPattern.test(deviceId)) throw invalid("bad deviceId");
-  if (typeof extentSizeBytes !== "number" || !Array.isArray(lus) || lus.length < 1 || lus.length > luCountMax) {
-    throw invalid("bad extentSizeBytes or lus");
-  }
-  const entries = lus.map((entry: unknown) => {
-    if (!isRecord(entry) || typeof entry.id !== "string" || typeof entry.file !== "string" ||
-      typeof entry.sizeBytes !== "number" || entry.file.includes("/") || entry.file.startsWith(".")) {
-      throw invalid("bad LU entry");
-    }
-    return { id: entry.id, file: entry.file, sizeBytes: entry.sizeBytes };
-  });
-  if (new Set(entries.map((entry) => entry.id)).size !== entries.length) throw invalid("duplicate LU ids");
-  return { formatVersion, deviceId, extentSizeBytes, lus: entries };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function countBits(words: Uint32Array): number {

@@ -1,0 +1,113 @@
+/**
+ * One read or write of an LU file in flight, pooled by its LU (logical-unit.ts):
+ * the hot path's request object, split from the LU to keep each file to one job.
+ */
+import fs from "node:fs";
+import { DeviceCorruptError, DeviceError, ioError } from "./errors.js";
+
+/** What a request needs of its LU. */
+export interface RequestOwner {
+  readonly fd: number;
+  readonly id: string;
+  readonly path: string;
+  readonly sizeBytes: number;
+  /** Takes the request back once it finished. */
+  release(request: LuRequest): void;
+}
+
+/** What an idle request points at: no caller's buffer is kept alive by the pool. */
+const idleBuffer = Buffer.alloc(0);
+
+/**
+ * One read or write in flight, reused: its callbacks are bound once, so an
+ * I/O costs one Promise and libuv's own request, no closures.
+ */
+export class LuRequest {
+  readonly lu: RequestOwner;
+  writing = false;
+  buffer: Buffer = idleBuffer;
+  doneBytes = 0;
+  positionBytes = 0;
+  resolve: () => void = noop;
+  reject: (error: unknown) => void = noop;
+
+  constructor(lu: RequestOwner) {
+    this.lu = lu;
+  }
+
+  /** Back to idle, for the pool: it holds no buffer or promise between uses. */
+  reset(): void {
+    this.buffer = idleBuffer;
+    this.resolve = noop;
+    this.reject = noop;
+  }
+
+  readonly executor = (resolve: () => void, reject: (error: unknown) => void): void => {
+    this.resolve = resolve;
+    this.reject = reject;
+    this.issue();
+  };
+
+  issue(): void {
+    const length = this.buffer.length - this.doneBytes;
+    const position = this.positionBytes + this.doneBytes;
+    if (this.writing) fs.write(this.lu.fd, this.buffer, this.doneBytes, length, position, this.onDone);
+    else fs.read(this.lu.fd, this.buffer, this.doneBytes, length, position, this.onDone);
+  }
+
+  /**
+   * Does the whole request now, on this thread; returns the failure, if any.
+   * The same loop and the same errors as the asynchronous path.
+   */
+  runSync(): DeviceError | undefined {
+    while (this.doneBytes < this.buffer.length) {
+      const length = this.buffer.length - this.doneBytes;
+      const position = this.positionBytes + this.doneBytes;
+      let bytes: number;
+      try {
+        bytes = this.writing
+          ? fs.writeSync(this.lu.fd, this.buffer, this.doneBytes, length, position)
+          : fs.readSync(this.lu.fd, this.buffer, this.doneBytes, length, position);
+      } catch (error) {
+        return this.failed(error as NodeJS.ErrnoException);
+      }
+      if (bytes === 0) return this.nothingDone();
+      this.doneBytes += bytes;
+    }
+    return undefined;
+  }
+
+  // Regular files return short counts only at the end of the file or on a
+  // full disk: loop, and the next call reports the cause.
+  readonly onDone = (error: NodeJS.ErrnoException | null, bytes: number): void => {
+    if (error === null && bytes > 0 && this.doneBytes + bytes < this.buffer.length) {
+      this.doneBytes += bytes;
+      this.issue();
+      return;
+    }
+    const { resolve, reject } = this;
+    if (error === null && bytes > 0) {
+      this.lu.release(this);
+      resolve();
+      return;
+    }
+    const failure = error === null ? this.nothingDone() : this.failed(error);
+    this.lu.release(this);
+    reject(failure);
+  };
+
+  private failed(error: NodeJS.ErrnoException): DeviceError {
+    const position = this.positionBytes + this.doneBytes;
+    return ioError(`${this.writing ? "writing" : "reading"} ${this.lu.id} at ${position}`, error);
+  }
+
+  /** A read of 0 bytes inside the checked range: the file was shortened behind our back. */
+  private nothingDone(): DeviceError {
+    if (this.writing) return new DeviceError("IO_FAILED", `${this.lu.id}: a write to ${this.lu.path} wrote nothing`);
+    return new DeviceCorruptError(`${this.lu.id}: ${this.lu.path} ends before ${this.lu.sizeBytes} bytes`);
+  }
+}
+
+function noop(): void {
+  // The placeholder of a pooled request's resolve/reject between uses.
+}
