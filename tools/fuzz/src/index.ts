@@ -10,3 +10,5 @@ export { zeroExport, type NbdFuzzExport } from "./nbd-wire.js";
 export { allowedAnswers, type AllowedAnswers, type FuzzRequest } from "./nbd-transmission-fuzz.js";
 export type { TransmissionEntry } from "./nbd-handshake-fuzz.js";
 export { fuzzRunSettings, fuzzCaseSeedVariable, type FuzzRunSettings } from "./run-settings.js";
+export { fuzzMethods, randomMessage, mutatedBytes, type FuzzMethod } from "./grpc-messages.js";
+export { runGrpcFuzz, type GrpcFuzzOptions, type GrpcFuzzReport, type GrpcFuzzTarget } from "./grpc-fuzzer.js";
