@@ -18,7 +18,7 @@ import { SeededRandom, caseSeed } from "./seeded-random.js";
 export interface NbdFuzzOptions {
   readonly host: string;
   readonly port: number;
-  /** The server's exports as it was started; at least two, so the empty name is no default. */
+  /** The server's exports as it was started (with one, the empty name opens it). */
   readonly exports: readonly NbdFuzzExport[];
   /** The maximum READ/WRITE length the server was started with. */
   readonly requestSizeMaxBytes: number;
@@ -33,7 +33,7 @@ export interface NbdFuzzOptions {
 
 /** Runs cases until `inputsTarget` inputs were sent; never throws for a failed case. */
 export async function runNbdFuzz(options: NbdFuzzOptions): Promise<FuzzReport> {
-  assert.ok(options.exports.length >= 2, "the fuzzer needs two exports");
+  assert.ok(options.exports.length >= 1, "the fuzzer needs an export");
   const tally = new FuzzTally(options.runSeed);
   const crashes = watchCrashes();
   try {

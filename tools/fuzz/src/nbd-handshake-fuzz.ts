@@ -258,7 +258,7 @@ async function checkInfoOrGo(fuzzCase: NbdCase, state: HandshakeState, option: n
   fuzzCase.send(option === NBD_OPT_GO ? "NBD_OPT_GO" : "NBD_OPT_INFO", optionFrame(option, data));
   const request = parseInfoData(data);
   const replies = await readReplies(fuzzCase, option, [NBD_REP_INFO]);
-  const nbdExport = fuzzCase.exports.find((candidate) => candidate.name === request?.name);
+  const nbdExport = request === undefined ? undefined : fuzzCase.exportNamed(request.name);
   // proto.md: malformed data is NBD_REP_ERR_INVALID; an export that is not there, NBD_REP_ERR_UNKNOWN.
   const allowed = request === undefined ? [NBD_REP_ERR_INVALID] : nbdExport === undefined ? [NBD_REP_ERR_UNKNOWN, NBD_REP_ERR_INVALID] : [NBD_REP_ACK];
   expectFinal(fuzzCase, replies, allowed);
@@ -273,7 +273,7 @@ async function checkInfoOrGo(fuzzCase: NbdCase, state: HandshakeState, option: n
 
 async function checkExportName(fuzzCase: NbdCase, state: HandshakeState, exportName: string): Promise<TransmissionEntry | undefined> {
   fuzzCase.send("NBD_OPT_EXPORT_NAME", optionFrame(NBD_OPT_EXPORT_NAME, Buffer.from(exportName, "utf8")));
-  const nbdExport = fuzzCase.exports.find((candidate) => candidate.name === exportName);
+  const nbdExport = fuzzCase.exportNamed(exportName);
   // proto.md: an unknown export after EXPORT_NAME can only be answered by closing.
   if (nbdExport === undefined) {
     await fuzzCase.expectClose("NBD_OPT_EXPORT_NAME for an unknown export");
@@ -423,7 +423,7 @@ function pickName(fuzzCase: NbdCase): string {
 }
 
 function hasExport(fuzzCase: NbdCase, name: string): boolean {
-  return fuzzCase.exports.some((nbdExport) => nbdExport.name === name);
+  return fuzzCase.exportNamed(name) !== undefined;
 }
 
 export function optionFrame(option: number, data: Buffer): Buffer {

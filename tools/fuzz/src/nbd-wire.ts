@@ -37,6 +37,15 @@ export class NbdCase {
     private readonly limitBytes: number,
   ) {}
 
+  /**
+   * The export a name opens. The empty name is the only export when there is
+   * exactly one (our server's default, which proto.md leaves to the server).
+   */
+  exportNamed(name: string): NbdFuzzExport | undefined {
+    if (name === "" && this.exports.length === 1) return this.exports[0];
+    return this.exports.find((candidate) => candidate.name === name);
+  }
+
   /** The largest READ/WRITE the server advertises. */
   get requestSizeMaxBytes(): number {
     return this.limitBytes;

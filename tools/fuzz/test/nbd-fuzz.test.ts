@@ -17,12 +17,14 @@ import { NbdClient, NbdError, NBD_CMD_FLAG_FUA, NBD_CMD_TRIM, NBD_EINVAL, NBD_EN
 import type { MemoryOperationGate } from "@switchyard/nbd/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { allowedAnswers, fuzzRunSettings, nbdFuzzExportSizeBytes, nbdFuzzRequestSizeMaxBytes, runNbdFuzz, summarize, zeroExport, type FuzzReport } from "../src/index.js";
-import { readWriteExportName, startNbdTarget, type NbdTarget } from "./nbd-target.js";
+import { readWriteExportName, startApparatusNbdTarget, startNbdTarget, type NbdTarget } from "./nbd-target.js";
 
 /** The CI count the issue asks for. */
 const ciNbdInputs = 100_000;
 /** Measured about 2,800 inputs/s on 2 CPUs; the timeout assumes no worse than a fifth of it. */
 const nbdInputsPerSecondFloor = 500;
+/** The apparatus's volume gets a tenth of the CI inputs: same server code, a different export behind it. */
+const apparatusShare = 10;
 /** Inputs a planted-bug run may take to find its bug: the bugs fire on common inputs. */
 const plantedInputsMax = 20_000;
 /** Bound on nbdinfo: it connects, negotiates and prints in milliseconds. */
@@ -73,6 +75,24 @@ describe("NBD fuzzing", () => {
     await checkNbdClient(target.port);
     const { stdout } = await runFile("nbdinfo", [`nbd://127.0.0.1:${target.port}/${readWriteExportName}`], { timeout: nbdinfoTimeoutMs });
     expect(stdout).toMatch(new RegExp(`export-size: ${nbdFuzzExportSizeBytes}\\b`));
+  });
+
+  it(`answers ${Math.ceil(settings.inputsTarget / apparatusShare)} fuzzed inputs on an apparatus's volume export as proto.md says`, { timeout: settings.testTimeoutMs }, async () => {
+    const started = await startApparatusNbdTarget();
+    target = started;
+    const report = await fuzz(started, Math.ceil(settings.inputsTarget / apparatusShare), settings.runSeed + 1, false, settings.onlyCaseSeed);
+    console.log(summarize("NBD fuzz, apparatus volume", report));
+    expect(report.failures.map((failure) => failure.describe())).toEqual([]);
+    expect(started.serverErrors).toEqual([]);
+    const client = await NbdClient.connect({ host: "127.0.0.1", port: started.port, exportName: "v" });
+    const pattern = Buffer.alloc(4096, 0xa5);
+    // Across the boundary of the volume's two extents, on two LUs.
+    await client.write(nbdFuzzExportSizeBytes / 2 - 2048, pattern, true);
+    const back = Buffer.alloc(pattern.length);
+    await client.read(nbdFuzzExportSizeBytes / 2 - 2048, back);
+    await client.close();
+    expect(back.equals(pattern)).toBe(true);
+    await started.apparatus.close();
   });
 
   it("catches a planted wrong errno (an export that answers WRITE_ZEROES with ENOSPC inside the export) and prints seed and input", async () => {
