@@ -17,6 +17,7 @@ import { NbdAllocationClient } from "./allocation-client.js";
 import {
   NBD_CMD_BLOCK_STATUS,
   NBD_CMD_FLAG_FAST_ZERO,
+  NBD_CMD_FLAG_FUA,
   NBD_CMD_FLAG_REQ_ONE,
   NBD_CMD_READ,
   NBD_CMD_WRITE_ZEROES,
@@ -25,6 +26,7 @@ import {
   NBD_FLAG_C_FIXED_NEWSTYLE,
   NBD_FLAG_C_NO_ZEROES,
   NBD_FLAG_SEND_FAST_ZERO,
+  NBD_FLAG_SEND_FUA,
   NBD_OPT_GO,
   NBD_OPT_LIST_META_CONTEXT,
   NBD_OPT_SET_META_CONTEXT,
@@ -241,6 +243,13 @@ describe("block status and fast zero over the wire", () => {
     peer.sendRequest({ command: NBD_CMD_BLOCK_STATUS, handle: 5, lengthBytes: 0 });
     expect(await errnoOf(peer, 5)).toBe(NBD_EINVAL);
     expect(await blockStatus(peer, 6, 512 * kibibyte, 512)).toEqual([[512, 0]]);
+  });
+
+  it("accepts FUA on BLOCK_STATUS once SEND_FUA is negotiated (proto.md: the server MUST accept FUA on every command; found by tools/fuzz)", async () => {
+    const { peer, transmissionFlags } = await transmitting("disk");
+    expect(transmissionFlags & NBD_FLAG_SEND_FUA).toBe(NBD_FLAG_SEND_FUA);
+    expect(await blockStatus(peer, 1, 68 * kibibyte, 8 * kibibyte, NBD_CMD_FLAG_FUA)).toEqual([[4 * kibibyte, 0], [4 * kibibyte, holeAndZero]]);
+    expect(await blockStatus(peer, 2, 0, exportSizeBytes, NBD_CMD_FLAG_FUA | NBD_CMD_FLAG_REQ_ONE)).toEqual([[64 * kibibyte, holeAndZero]]);
   });
 
   it("reports all data for an export that cannot tell", async () => {

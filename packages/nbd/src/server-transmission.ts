@@ -375,7 +375,9 @@ export class ServerTransmission {
       case NBD_CMD_BLOCK_STATUS:
         // proto.md: only after SET_META_CONTEXT selected a context for this
         // export; a length of 0 is unspecified, refused like a range past the end.
-        if ((flags & ~NBD_CMD_FLAG_REQ_ONE) !== 0 || this.baseAllocationContextId === undefined) return NBD_EINVAL;
+        // FUA is valid on every command once SEND_FUA is negotiated and MUST be
+        // accepted (proto.md "Command flags"); block status writes nothing, so it is ignored.
+        if ((flags & ~(NBD_CMD_FLAG_REQ_ONE | NBD_CMD_FLAG_FUA)) !== 0 || this.baseAllocationContextId === undefined) return NBD_EINVAL;
         return lengthBytes === 0 || pastEnd ? NBD_EINVAL : 0;
       case NBD_CMD_TRIM:
         // TRIM has no payload and no maximum block size (proto.md).

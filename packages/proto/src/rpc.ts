@@ -46,7 +46,7 @@ export function deadlineAfter(timeoutMs: number): Date {
  */
 export function callUnary<Response>(start: (done: grpc.requestCallback<Response>) => unknown): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
-    start((error, response) => {
+    const done: grpc.requestCallback<Response> = (error, response) => {
       if (error !== null) {
         reject(error);
         return;
@@ -56,8 +56,31 @@ export function callUnary<Response>(start: (done: grpc.requestCallback<Response>
         return;
       }
       resolve(response);
-    });
+    };
+    try {
+      start(done);
+    } catch (error) {
+      // grpc-js throws, instead of calling back, on a client already closed
+      // (say, by a concurrent fence). For this caller the peer is gone: an
+      // operating error (retry the call), not a broken invariant.
+      if (!(error instanceof Error) || error.message !== closedChannelMessage) throw error;
+      reject(new ClosedChannelError(error));
+    }
   });
+}
+
+/** What grpc-js throws when a call starts on a closed client. */
+const closedChannelMessage = "Channel has been shut down";
+
+/** A call started on a closed client, as the UNAVAILABLE gRPC error every caller already handles. */
+export class ClosedChannelError extends Error implements grpc.ServiceError {
+  readonly code = grpc.status.UNAVAILABLE;
+  readonly details = "the gRPC client was closed before the call started";
+  readonly metadata = new grpc.Metadata();
+  constructor(cause: Error) {
+    super(`${grpc.status.UNAVAILABLE} UNAVAILABLE: the gRPC client was closed before the call started`, { cause });
+    this.name = "ClosedChannelError";
+  }
 }
 
 /** True for a gRPC error of the given status code. */
