@@ -156,6 +156,12 @@ async function waitForChange(id: string, done: (change: ChangeJson) => boolean, 
   }
 }
 
+/**
+ * The first case runs a dozen CLI processes one after another: under a busy
+ * CI machine each takes seconds to start (it timed out at vitest's 60 s once).
+ */
+const refusalsTimeoutMs = 180_000;
+
 describe("an external device (nbdkit)", () => {
   it("is refused in one line for bad input, changing nothing, then registered, shown in --json and in device list", async () => {
     const before = (await cli(["device", "list", "--json"])).stdout;
@@ -200,7 +206,7 @@ describe("an external device (nbdkit)", () => {
     const table = await cli(["device", "list"]);
     assertSucceeded(table);
     expect(table.stdout).toMatch(new RegExp(`^ext1\\s+ext1:disk\\s+512 MiB\\s+4 MiB\\s+0 B\\s+512 MiB\\s+128/128\\s+${uri}$`, "m"));
-  });
+  }, refusalsTimeoutMs);
 
   it("takes a 256 MiB volume and gives it back identical byte for byte, while hosts write and read through every apparatus", async () => {
     assertSucceeded(await cli(["volume", "create", "pat", "--size", "256MiB", "--lu", "lu0"]));
