@@ -5,28 +5,19 @@
 // for the change from memory; a commit that fails gives the records back.
 // Method: the executor with no apparatus in its control range and a store
 // that records the deltas it is sent.
-import * as grpc from "@grpc/grpc-js";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { StoreDelta } from "@switchyard/proto";
 import type { ChangePlan } from "./change-plans.js";
 import { ChangeExecutor, finalRecordDelayMs } from "./change-executor.js";
-import { grpcDevicePort } from "./device-port.js";
 import { processWarn, systemEntropy } from "./environment.js";
 import { systemScheduler, type Scheduler } from "./scheduler.js";
 
-/** A device nobody listens for: no plan here copies, so it is never called (gRPC connects lazily). */
-const nowhere = grpcDevicePort("127.0.0.1:1", grpc.credentials.createInsecure());
-
-afterAll(() => {
-  nowhere.close();
-});
-
-/** A change that remaps nothing: it goes through every phase but the copy. */
+/** A change that remaps nothing: it goes through every phase. */
 function plan(baseGeneration: number): ChangePlan {
   return {
     kind: "switch", summary: `switch ${baseGeneration}`, baseGeneration,
     diff: { base_generation: baseGeneration, generation: baseGeneration + 1 },
-    holdRanges: [], holdMode: "HOLD_MODE_WRITES", copy: undefined, newAreas: [], volumesAfter: () => [],
+    holdRanges: [], holdMode: "HOLD_MODE_WRITES", newAreas: [], volumesAfter: () => [],
   };
 }
 
@@ -57,7 +48,6 @@ function manualClock(): { scheduler: Scheduler; advance(ms: number): void } {
 
 function executor(commitDelta: (delta: StoreDelta) => Promise<void>, serialize = (work: () => Promise<void>): Promise<void> => work(), scheduler: Scheduler = systemScheduler): ChangeExecutor {
   return new ChangeExecutor({
-    device: nowhere,
     phaseTimeoutMs: 1_000,
     controlRange: () => [],
     fence: () => Promise.resolve(),

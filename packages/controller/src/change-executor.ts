@@ -1,7 +1,7 @@
 /**
  * Runs planned changes: zeroes new areas, drives the change-control core
- * (ChangeRun) over the Apparatus gRPC service, streams a move's copy between
- * two external devices, commits to the configuration store (the commit point), and keeps
+ * (ChangeRun) over the Apparatus gRPC service, commits to the configuration
+ * store (the commit point), and keeps
  * the change journal. One change at a time: the caller serializes.
  */
 import {
@@ -12,7 +12,6 @@ import {
   type StoreDelta,
 } from "@switchyard/proto";
 import type { ChangePlan } from "./change-plans.js";
-import type { DevicePort } from "./device-port.js";
 import { ChangeRun, type MessagePhase } from "./change-run.js";
 import { driveChange, type ChangeEffects, type ChangePortsDecorator, type PhaseAnswer } from "./change-driver.js";
 import type { CancelTimer, Scheduler } from "./scheduler.js";
@@ -57,8 +56,6 @@ export interface ChangeExecutorOptions {
   /** The lease apparatuses hold: a fenced one has stopped serving this long after its fence. */
   readonly apparatusLeaseMs: number;
   /** Appends to the configuration store: a commit (diff and journal entry) or a journal update. */
-  /** The device that copies a move between two external devices. */
-  readonly device: DevicePort;
   readonly commitDelta: (delta: StoreDelta) => Promise<void>;
   /**
    * Runs `work` in its turn among the controller's store writes. The timed
@@ -96,7 +93,7 @@ export class ChangeExecutor {
   async run(plan: ChangePlan, epoch: number): Promise<ChangeInfo> {
     const changeId = `${plan.kind}-${plan.baseGeneration + 1}-${this.options.entropy.hex(3)}`;
     const range = this.options.controlRange();
-    const run = new ChangeRun(changeId, range.map((peer) => peer.id), this.options.phaseTimeoutMs, plan.copy !== undefined, {
+    const run = new ChangeRun(changeId, range.map((peer) => peer.id), this.options.phaseTimeoutMs, {
       // claim 3: a fenced apparatus stops serving a lease after the device refuses its renewals (contact-lease.ts).
       fenceWaitMs: this.options.apparatusLeaseMs,
       commit: { baseGeneration: plan.baseGeneration, generation: plan.baseGeneration + 1, outcomeWaitMs: commitOutcomeWaitMs, retryPauseMs: commitRetryPauseMs },
@@ -109,11 +106,7 @@ export class ChangeExecutor {
     const ports: ChangeEffects = {
       stepped: () => log?.stepped(),
       send: (phase, apparatusId) => this.send(peers.get(apparatusId), phase, changeId, epoch, plan),
-      effect: async (effect) => {
-        if (effect === "copy") {
-          await this.copy(plan, epoch);
-          return;
-        }
+      effect: async () => {
         committed = this.entry(changeId, plan, run, epoch, startedAtMs, "CHANGE_STATE_COMMITTED", "");
         // claim 1 / DESIGN step 3: the commit point is this one store write.
         // claim 2: it carries the diff, so its cost does not grow with the
@@ -236,19 +229,6 @@ export class ChangeExecutor {
     return Array.from(this.running.entries(), ([changeId, entry]) =>
       infoOf(this.entry(changeId, entry.plan, entry.run, entry.epoch, entry.startedAtMs, "CHANGE_STATE_RUNNING", `in phase ${entry.run.phase}`)),
     );
-  }
-
-  /** Between two external devices: a device carries the bytes (Device.CopyExternalArea); nothing else plans a copy. */
-  private async copy(plan: ChangePlan, epoch: number): Promise<void> {
-    const step = plan.copy;
-    if (step === undefined) return;
-    await this.options.device.copyExternalArea({
-      epoch,
-      source: step.stream.source,
-      destination: step.stream.destination,
-      extent_size_bytes: step.stream.extentSizeBytes,
-      length_bytes: step.lengthBytes,
-    });
   }
 
   private async send(peer: ControlledApparatus | undefined, phase: MessagePhase, changeId: string, epoch: number, plan: ChangePlan): Promise<PhaseAnswer> {

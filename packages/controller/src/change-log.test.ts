@@ -14,7 +14,7 @@ function recorder(): { logger: ChangeLogger; lines: Record<string, unknown>[] } 
 describe("ChangePhaseLog", () => {
   it("logs each phase once as it ends, with the change id", () => {
     const { logger, lines } = recorder();
-    const run = new ChangeRun("move-3-abc", ["a", "b"], 2_000, false);
+    const run = new ChangeRun("move-3-abc", ["a", "b"], 2_000);
     const log = new ChangePhaseLog(logger, run, { kind: "move", summary: "move v extent 0", epoch: 4, baseGeneration: 2 });
     run.start(0);
     log.stepped();

@@ -3,7 +3,7 @@
 // refuse bad requests before anything is held. Method: store states in memory.
 import { describe, expect, it } from "vitest";
 import type { StoreState__Output } from "@switchyard/proto";
-import { applyExtentRows, planMirror, planMirrorEnd, planMove, planResize } from "./change-plans.js";
+import { applyExtentRows, planMirror, planMirrorEnd, planResize } from "./change-plans.js";
 import { usedAreaMaps } from "./allocation.js";
 
 const mebibyte = 1 << 20;
@@ -33,11 +33,13 @@ describe("planMirror and planMirrorEnd", () => {
     const table = state();
     const mirror = planMirror(table, "v", [0, 2], "lu1");
     expect(mirror.holdRanges).toEqual([{ volume: "v", offset_bytes: 0, length_bytes: mebibyte }, { volume: "v", offset_bytes: 2 * mebibyte, length_bytes: mebibyte }]);
-    expect(mirror.copy).toBeUndefined();
+    // Asked before the table moves on: what a model of the store commits (tools/simulator) is what the store has.
+    const modelled = mirror.volumesAfter()[0]?.extents;
     applyExtentRows(table, mirror.diff);
     expect(table.volumes[0]?.extents).toMatchObject({ lu_index: [0, 0, 0], area_index: [0, 1, 2], mirror_lu_index_plus_one: [2, 0, 2], mirror_area_index: [0, 0, 1] });
-    // The mirrors' destinations are taken: a move of extent 1 goes to the next free area.
-    expect(planMove(table, "v", 1, "lu1").diff.rows).toEqual([{ volume: "v", extent_index: 1, lu_index: 1, area_index: 2 }]);
+    expect(modelled).toEqual(table.volumes[0]?.extents);
+    // The mirrors' destinations are taken: a mirror of extent 1 goes to the next free area.
+    expect(planMirror(table, "v", [1], "lu1").diff.rows).toEqual([{ volume: "v", extent_index: 1, lu_index: 0, area_index: 1, mirror_lu_index_plus_one: 2, mirror_area_index: 2, mirror_watermark_bytes: 0 }]);
     expect(() => planMirror(table, "v", [0], "lu1")).toThrow(/being mirrored already/);
     applyExtentRows(table, planMirrorEnd(table, "v", [0, 2], "switch").diff);
     expect(table.volumes[0]?.extents).toMatchObject({ lu_index: [1, 0, 1], area_index: [0, 1, 1], mirror_lu_index_plus_one: [0, 0, 0] });
@@ -57,8 +59,10 @@ describe("applyExtentRows and the table's kept area maps", () => {
       () => planMirror(table, "v", [0, 2], "lu1"),
       () => planMirrorEnd(table, "v", [0], "switch"),
       () => planMirrorEnd(table, "v", [2], "unmirror"),
-      () => planMove(table, "v", 1, "lu1"),
-      () => planMove(table, "v", 0, "lu0"),
+      () => planMirror(table, "v", [1], "lu1"),
+      () => planMirrorEnd(table, "v", [1], "switch"),
+      () => planMirror(table, "v", [0], "lu0"),
+      () => planMirrorEnd(table, "v", [0], "switch"),
     ];
     for (const plan of plans) {
       applyExtentRows(table, plan().diff);
@@ -68,37 +72,6 @@ describe("applyExtentRows and the table's kept area maps", () => {
     expect(usedAreaMaps(table)).toBe(maps);
     // Extent 0 went back to lu0 area 0, freed by its switch to lu1: the maps hold what the store would.
     expect(table.volumes[0]?.extents).toMatchObject({ lu_index: [0, 1, 0], area_index: [0, 1, 2] });
-  });
-});
-
-describe("planMove", () => {
-  it("holds writes on the one extent, copies it to a free area, and switches that row only", () => {
-    const plan = planMove(state(), "v", 1, "lu1");
-    expect(plan.holdRanges).toEqual([{ volume: "v", offset_bytes: mebibyte, length_bytes: mebibyte }]);
-    expect(plan.holdMode).toBe("HOLD_MODE_WRITES");
-    expect(plan.copy).toMatchObject({ sourceLuId: "lu0", sourceAreaIndex: 1, destinationLuId: "lu1", destinationAreaIndex: 0, lengthBytes: mebibyte });
-    expect(plan.diff).toMatchObject({ base_generation: 7, generation: 8, rows: [{ volume: "v", extent_index: 1, lu_index: 1, area_index: 0 }] });
-    expect(plan.volumesAfter()[0]?.extents).toEqual({ lu_index: [0, 1, 0], area_index: [0, 0, 2] });
-  });
-
-  it("applied to the table it was planned from, gives the table the store has after the commit", () => {
-    const table = state();
-    const plan = planMove(table, "v", 1, "lu1");
-    applyExtentRows(table, plan.diff);
-    expect(table.generation).toBe(8);
-    expect(table.volumes[0]?.extents).toMatchObject(plan.volumesAfter()[0]?.extents ?? {});
-    // The next move plans from it: extent 2 goes to the next free area of lu1.
-    expect(planMove(table, "v", 2, "lu1").diff.rows).toEqual([{ volume: "v", extent_index: 2, lu_index: 1, area_index: 1 }]);
-    expect(() => { applyExtentRows(table, plan.diff); }).toThrow(/generation/);
-  });
-
-  it.each([
-    { volume: "nope", extent: 0, lu: "lu1", message: /no volume nope/ },
-    { volume: "v", extent: 3, lu: "lu1", message: /extents 0 to 2, not 3/ },
-    { volume: "v", extent: 0, lu: "lu9", message: /no LU lu9/ },
-    { volume: "v", extent: 0, lu: "lu0", message: /already on lu0/ },
-  ])("refuses extent $extent of $volume to $lu", ({ volume, extent, lu, message }) => {
-    expect(() => planMove(state(), volume, extent, lu)).toThrow(message);
   });
 });
 

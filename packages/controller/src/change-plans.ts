@@ -1,41 +1,24 @@
 /**
  * Turning a console request into a change: the difference table, the byte
- * ranges to hold (claim 4: only what is remapped), the copy to make first
- * (claim 5) and the volumes as the store keeps them after the commit. Pure:
+ * ranges to hold (claim 4: only what is remapped), the areas to zero first,
+ * and the volumes as the store keeps them after the commit. No plan copies:
+ * extents move in mirror state (claim 5, migration.ts). Pure:
  * the store state in, a plan out; every check happens here, before anything
  * is held.
  */
 import assert from "node:assert/strict";
-import type { AreaCopyEnd, DifferenceTable, ExtentRow, HoldMode, LogicalUnit__Output, StoreState__Output, VolumeRange, VolumeTable, VolumeTable__Output } from "@switchyard/proto";
+import type { DifferenceTable, ExtentRow, HoldMode, StoreState__Output, VolumeRange, VolumeTable, VolumeTable__Output } from "@switchyard/proto";
 import { allocateAreas, keepMapsThrough, type AreaRef } from "./allocation.js";
 import { ControllerError } from "./errors.js";
-import { requireLu } from "./external-devices.js";
 import { checkVolumeSize } from "./volumes.js";
 
-export interface CopyStep {
-  readonly sourceLuId: string;
-  readonly sourceAreaIndex: number;
-  readonly destinationLuId: string;
-  readonly destinationAreaIndex: number;
-  readonly lengthBytes: number;
-  /**
-   * The two external servers a device copies between (Device.CopyExternalArea)
-   * while the extent's writes are held. Only a move between two external
-   * devices is planned so (cluster-controller.ts moveExtent): every other
-   * move, `volume move` included, is a migration the device mirrors and
-   * copies (migration.ts).
-   */
-  readonly stream: { readonly source: AreaCopyEnd; readonly destination: AreaCopyEnd; readonly extentSizeBytes: number };
-}
-
 export interface ChangePlan {
-  readonly kind: "move" | "resize" | "mirror" | "switch" | "unmirror";
+  readonly kind: "resize" | "mirror" | "switch" | "unmirror";
   readonly summary: string;
   readonly baseGeneration: number;
   readonly diff: DifferenceTable;
   readonly holdRanges: readonly VolumeRange[];
   readonly holdMode: HoldMode;
-  readonly copy: CopyStep | undefined;
   /** Areas the change gives to a volume and nothing else fills: zeroed before anything is held. */
   readonly newAreas: readonly AreaRef[];
   /**
@@ -53,90 +36,39 @@ function findVolume(state: StoreState__Output, name: string): VolumeTable__Outpu
   return volume;
 }
 
-function luOf(state: StoreState__Output, luIndex: number): LogicalUnit__Output {
-  const lu = state.lus.find((candidate) => candidate.index === luIndex);
-  assert.ok(lu !== undefined, `LU index ${luIndex} is not in the store`);
-  return lu;
-}
-
-function luIdOf(state: StoreState__Output, luIndex: number): string {
-  return luOf(state, luIndex).id;
-}
-
-function copyEnd(lu: LogicalUnit__Output, areaIndex: number): AreaCopyEnd {
-  return { lu_id: lu.id, device_id: lu.device_id, nbd_uri: lu.nbd_uri, area_index: areaIndex };
-}
-
 function row(volume: string, extentIndex: number, area: AreaRef): ExtentRow {
   return { volume, extent_index: extentIndex, lu_index: area.luIndex, area_index: area.areaIndex };
 }
 
 /**
  * The store's copy of `volume` at `sizeBytes`: its first rows kept (as many
- * as both sizes have), then `rows` written in by extent index.
+ * as both sizes have), then `rows` written in by extent index, each with its
+ * area and its mirror (none when the row names none).
  */
 function volumeAfter(volume: VolumeTable__Output, sizeBytes: number, extentCount: number, rows: readonly ExtentRow[]): VolumeTable {
   const columns = volume.extents;
   assert.ok(columns !== null);
-  const luIndex = Array.from({ length: extentCount }, (_, index) => columns.lu_index[index] ?? 0);
-  const areaIndex = Array.from({ length: extentCount }, (_, index) => columns.area_index[index] ?? 0);
+  const kept = (column: readonly number[]): number[] => Array.from({ length: extentCount }, (_, index) => column[index] ?? 0);
+  const after = {
+    lu_index: kept(columns.lu_index), area_index: kept(columns.area_index),
+    mirror_lu_index_plus_one: kept(columns.mirror_lu_index_plus_one), mirror_area_index: kept(columns.mirror_area_index), mirror_watermark_bytes: kept(columns.mirror_watermark_bytes),
+  };
   const written = new Set<number>();
   for (const changed of rows) {
     const index = changed.extent_index ?? 0;
-    luIndex[index] = changed.lu_index ?? 0;
-    areaIndex[index] = changed.area_index ?? 0;
+    after.lu_index[index] = changed.lu_index ?? 0;
+    after.area_index[index] = changed.area_index ?? 0;
+    after.mirror_lu_index_plus_one[index] = changed.mirror_lu_index_plus_one ?? 0;
+    after.mirror_area_index[index] = changed.mirror_area_index ?? 0;
+    after.mirror_watermark_bytes[index] = Number(changed.mirror_watermark_bytes ?? 0);
     written.add(index);
   }
   for (let index = columns.lu_index.length; index < extentCount; index += 1) assert.ok(written.has(index), `new extent ${index} has no row`);
-  return { name: volume.name, size_bytes: sizeBytes, extent_size_bytes: volume.extent_size_bytes, extents: { lu_index: luIndex, area_index: areaIndex } };
+  return { name: volume.name, size_bytes: sizeBytes, extent_size_bytes: volume.extent_size_bytes, extents: after };
 }
 
 function replaceVolume(state: StoreState__Output, next: VolumeTable): VolumeTable[] {
   return state.volumes.map((volume) => (volume.name === next.name ? next : volume));
-}
-
-/** `volume move NAME --extent I --to LU`: copy extent I to a free area of LU under a write hold, then switch. */
-export function planMove(state: StoreState__Output, name: string, extentIndex: number, toLuId: string): ChangePlan {
-  const volume = findVolume(state, name);
-  const columns = volume.extents;
-  assert.ok(columns !== null);
-  const extentCount = columns.lu_index.length;
-  if (!Number.isInteger(extentIndex) || extentIndex < 0 || extentIndex >= extentCount) {
-    throw new ControllerError("OUT_OF_RANGE", `volume ${name} has extents 0 to ${extentCount - 1}, not ${extentIndex}`);
-  }
-  const target = requireLu(state, toLuId);
-  const sourceLu = columns.lu_index[extentIndex] ?? 0;
-  const sourceArea = columns.area_index[extentIndex] ?? 0;
-  if (sourceLu === target.index) {
-    throw new ControllerError("FAILED_PRECONDITION", `extent ${extentIndex} of ${name} is already on ${target.id} (area ${sourceArea})`);
-  }
-  if (target.extent_size_bytes !== volume.extent_size_bytes) {
-    throw new ControllerError("FAILED_PRECONDITION", `${target.id} has ${target.extent_size_bytes}-byte areas; ${name} has ${volume.extent_size_bytes}-byte extents`);
-  }
-  const [destination] = allocateAreas(state, 1, target);
-  assert.ok(destination !== undefined);
-  const extentSize = volume.extent_size_bytes;
-  const rows = [row(name, extentIndex, destination)];
-  return {
-    kind: "move",
-    summary: `move extent ${extentIndex} of ${name} from ${luIdOf(state, sourceLu)}:${sourceArea} to ${target.id}:${destination.areaIndex}`,
-    baseGeneration: state.generation,
-    diff: { base_generation: state.generation, generation: state.generation + 1, rows },
-    holdRanges: [{ volume: name, offset_bytes: extentIndex * extentSize, length_bytes: Math.min(extentSize, volume.size_bytes - extentIndex * extentSize) }],
-    // Reads go on during the copy: the source stays valid until the switch.
-    holdMode: "HOLD_MODE_WRITES",
-    copy: {
-      sourceLuId: luIdOf(state, sourceLu),
-      sourceAreaIndex: sourceArea,
-      destinationLuId: target.id,
-      destinationAreaIndex: destination.areaIndex,
-      lengthBytes: extentSize,
-      stream: { source: copyEnd(luOf(state, sourceLu), sourceArea), destination: copyEnd(target, destination.areaIndex), extentSizeBytes: extentSize },
-    },
-    // The copy writes the whole destination area: zeroing it first would be work thrown away.
-    newAreas: [],
-    volumesAfter: () => replaceVolume(state, volumeAfter(volume, volume.size_bytes, extentCount, rows)),
-  };
 }
 
 /**
@@ -195,7 +127,6 @@ export function planResize(state: StoreState__Output, name: string, sizeBytes: n
     },
     holdRanges: [{ volume: name, offset_bytes: heldFromBytes, length_bytes: 0 }],
     holdMode: "HOLD_MODE_ALL",
-    copy: undefined,
     newAreas,
     volumesAfter: () => replaceVolume(state, volumeAfter(volume, sizeBytes, extentCount, rows)),
   };
@@ -234,7 +165,6 @@ function migrationPlan(state: StoreState__Output, volume: VolumeTable__Output, k
     diff: { base_generation: state.generation, generation: state.generation + 1, rows: [...rows] },
     holdRanges: extentRanges(volume, rows.map((changed) => changed.extent_index ?? 0)),
     holdMode: reroutesReads ? "HOLD_MODE_ALL" : "HOLD_MODE_WRITES",
-    copy: undefined,
     newAreas: [],
     volumesAfter: () => replaceVolume(state, volumeAfter(volume, volume.size_bytes, columns.lu_index.length, rows)),
   };

@@ -11,23 +11,22 @@ function sends(commands: readonly Command[]): { phase: MessagePhase; apparatusId
 }
 
 describe("ChangeRun", () => {
-  it("runs hold, copy, apply, commit, release when everyone answers", () => {
-    const run = new ChangeRun("c", ["a", "b"], 2_000, true);
+  it("runs hold, apply, commit, release when everyone answers", () => {
+    const run = new ChangeRun("c", ["a", "b"], 2_000);
     expect(sends(run.start(0))).toEqual([{ phase: "hold", apparatusIds: ["a", "b"] }]);
     expect(run.onReport("a", "hold", true, "", 1)).toEqual([]);
-    expect(run.onReport("b", "hold", true, "", 2)).toEqual([{ kind: "effect", effect: "copy" }]);
-    expect(sends(run.onEffect("copy", true, "", 3))).toEqual([{ phase: "apply", apparatusIds: ["a", "b"] }]);
+    expect(sends(run.onReport("b", "hold", true, "", 2))).toEqual([{ phase: "apply", apparatusIds: ["a", "b"] }]);
     run.onReport("a", "apply", true, "", 4);
     expect(run.onReport("b", "apply", true, "", 5)).toEqual([{ kind: "effect", effect: "commit" }]);
     expect(sends(run.onEffect("commit", true, "", 6))).toEqual([{ phase: "release", apparatusIds: ["a", "b"] }]);
     run.onReport("a", "release", true, "", 7);
     expect(run.onReport("b", "release", true, "", 8)).toEqual([{ kind: "finished", outcome: "committed", message: "" }]);
-    expect(run.phases.map((phase) => phase.phase)).toEqual(["hold", "copy", "apply", "commit", "release"]);
+    expect(run.phases.map((phase) => phase.phase)).toEqual(["hold", "apply", "commit", "release"]);
     expect(run.done).toBe(true);
   });
 
   it("fences an apparatus that misses the phase timeout and goes on without it", () => {
-    const run = new ChangeRun("c", ["a", "b"], 2_000, false);
+    const run = new ChangeRun("c", ["a", "b"], 2_000);
     run.start(0);
     run.onReport("a", "hold", true, "", 5);
     expect(run.onTick(1_999)).toEqual([]);
@@ -40,7 +39,7 @@ describe("ChangeRun", () => {
   });
 
   it("aborts everyone on a refused apply, and on a failed commit", () => {
-    const refused = new ChangeRun("c", ["a", "b"], 2_000, false);
+    const refused = new ChangeRun("c", ["a", "b"], 2_000);
     refused.start(0);
     refused.onReport("a", "hold", true, "", 1);
     refused.onReport("b", "hold", true, "", 1);
@@ -54,7 +53,7 @@ describe("ChangeRun", () => {
       { kind: "finished", outcome: "aborted", message: "a refused apply: wrong generation" },
     ]);
 
-    const failed = new ChangeRun("d", ["a"], 2_000, false);
+    const failed = new ChangeRun("d", ["a"], 2_000);
     failed.start(0);
     failed.onReport("a", "hold", true, "", 1);
     failed.onReport("a", "apply", true, "", 2);
@@ -62,7 +61,7 @@ describe("ChangeRun", () => {
   });
 
   it("finishes at once when every apparatus has been fenced", () => {
-    const run = new ChangeRun("c", ["a"], 100, false);
+    const run = new ChangeRun("c", ["a"], 100);
     run.start(0);
     const commands = run.onTick(100);
     expect(commands.map((command) => command.kind)).toEqual(["fence"]);
@@ -74,8 +73,8 @@ describe("ChangeRun", () => {
 });
 
 /** A run of one change over "a" and "b" in which "b" misses the hold and is fenced at 100 ms; apply answered at 110 ms. */
-function fencedRun(options: ConstructorParameters<typeof ChangeRun>[4]): { run: ChangeRun; afterApply: Command[] } {
-  const run = new ChangeRun("c", ["a", "b"], 100, false, options);
+function fencedRun(options: ConstructorParameters<typeof ChangeRun>[3]): { run: ChangeRun; afterApply: Command[] } {
+  const run = new ChangeRun("c", ["a", "b"], 100, options);
   run.start(0);
   run.onReport("a", "hold", true, "", 5);
   expect(run.onTick(100).map((command) => command.kind)).toEqual(["fence", "send"]);
@@ -96,7 +95,7 @@ describe("ChangeRun's commit (claims 1, 3)", () => {
   });
 
   it("counts the lease from a fence recorded before the apply ended", () => {
-    const run = new ChangeRun("c", ["a", "b"], 100, false, { fenceWaitMs: 400 });
+    const run = new ChangeRun("c", ["a", "b"], 100, { fenceWaitMs: 400 });
     run.start(0);
     run.onReport("a", "hold", true, "", 5);
     run.onTick(100);
@@ -114,7 +113,7 @@ describe("ChangeRun's commit (claims 1, 3)", () => {
   });
 
   it("asks the store after a commit that got no answer, and goes on when it landed", () => {
-    const run = new ChangeRun("c", ["a"], 100, false, { commit: commitTiming });
+    const run = new ChangeRun("c", ["a"], 100, { commit: commitTiming });
     run.start(0);
     run.onReport("a", "hold", true, "", 1);
     run.onReport("a", "apply", true, "", 2);
@@ -123,7 +122,7 @@ describe("ChangeRun's commit (claims 1, 3)", () => {
   });
 
   it("tries again after a pause while the store is at the base generation or silent, until the outcome wait passes", () => {
-    const run = new ChangeRun("c", ["a"], 100, false, { commit: commitTiming });
+    const run = new ChangeRun("c", ["a"], 100, { commit: commitTiming });
     run.start(0);
     run.onReport("a", "hold", true, "", 1);
     run.onReport("a", "apply", true, "", 2);
@@ -142,7 +141,7 @@ describe("ChangeRun's commit (claims 1, 3)", () => {
   // unanswered too, and the second write was refused as stale; aborting then flipped apparatuses back to a
   // table the store had left, and a read saw an area the commit had retired.
   it("asks the store again when a commit written after an unanswered one is refused", () => {
-    const run = new ChangeRun("c", ["a"], 100, false, { commit: commitTiming });
+    const run = new ChangeRun("c", ["a"], 100, { commit: commitTiming });
     run.start(0);
     run.onReport("a", "hold", true, "", 1);
     run.onReport("a", "apply", true, "", 2);
@@ -154,12 +153,12 @@ describe("ChangeRun's commit (claims 1, 3)", () => {
   });
 
   it("aborts on a refused commit, and on a table that moved on without it", () => {
-    const refused = new ChangeRun("c", ["a"], 100, false, { commit: commitTiming });
+    const refused = new ChangeRun("c", ["a"], 100, { commit: commitTiming });
     refused.start(0);
     refused.onReport("a", "hold", true, "", 1);
     refused.onReport("a", "apply", true, "", 2);
     expect(sends(refused.onEffect("commit", false, "stale epoch", 3, false))).toEqual([{ phase: "abort", apparatusIds: ["a"] }]);
-    const movedOn = new ChangeRun("d", ["a"], 100, false, { commit: commitTiming });
+    const movedOn = new ChangeRun("d", ["a"], 100, { commit: commitTiming });
     movedOn.start(0);
     movedOn.onReport("a", "hold", true, "", 1);
     movedOn.onReport("a", "apply", true, "", 2);

@@ -5,7 +5,7 @@
  * driver (change-driver.ts), so the same core runs in production, in unit
  * tests and in a seeded simulator.
  *
- * hold -> (copy) -> apply -> commit -> release -> committed
+ * hold -> apply -> commit -> release -> committed
  *   any refusal or failure before commit -> abort -> release -> aborted
  * The commit phase has steps of its own, all timed by the core:
  *   fence wait: when the change fenced anyone, the commit waits until the
@@ -25,7 +25,8 @@
 import assert from "node:assert/strict";
 
 export type MessagePhase = "hold" | "apply" | "release" | "abort";
-export type EffectKind = "copy" | "commit";
+/** The one effect a change has: its store write. Copies happen before, in mirror state (mirrored-copy.ts). */
+export type EffectKind = "commit";
 export type Outcome = "committed" | "aborted";
 
 export type Command =
@@ -76,7 +77,6 @@ export class ChangeRun {
   readonly reports: ReportRecord[] = [];
   readonly fenced: string[] = [];
   private readonly phaseTimeoutMs: number;
-  private readonly hasCopy: boolean;
   /** The control range: apparatuses that take part. */
   private readonly inRange: Set<string>;
   private state: State = "hold";
@@ -96,7 +96,7 @@ export class ChangeRun {
   private pauseUntilMs = 0;
   private lastCommitError = "";
 
-  constructor(changeId: string, apparatusIds: readonly string[], phaseTimeoutMs: number, hasCopy: boolean, options: ChangeRunOptions = {}) {
+  constructor(changeId: string, apparatusIds: readonly string[], phaseTimeoutMs: number, options: ChangeRunOptions = {}) {
     assert.ok(phaseTimeoutMs > 0);
     const fenceWaitMs = options.fenceWaitMs ?? 0;
     assert.ok(Number.isFinite(fenceWaitMs) && fenceWaitMs >= 0);
@@ -107,7 +107,6 @@ export class ChangeRun {
     this.changeId = changeId;
     this.inRange = new Set(apparatusIds);
     this.phaseTimeoutMs = phaseTimeoutMs;
-    this.hasCopy = hasCopy;
     this.fenceWaitMs = fenceWaitMs;
     this.commitTiming = options.commit;
   }
@@ -144,13 +143,7 @@ export class ChangeRun {
   /** An effect's result; `silent` when it got no answer (it may still have happened). */
   onEffect(effect: EffectKind, ok: boolean, message: string, nowMs: number, silent = false): Command[] {
     assert.equal(this.state, effect, `effect ${effect} reported in phase ${this.state}`);
-    if (effect === "commit") return this.afterCommitWrite(ok, message, silent, nowMs);
-    this.endPhase(nowMs);
-    if (!ok) {
-      this.failure = `${effect} failed: ${message}`;
-      return this.enterMessagePhase("abort", nowMs);
-    }
-    return this.enterMessagePhase("apply", nowMs);
+    return this.afterCommitWrite(ok, message, silent, nowMs);
   }
 
   /** The device recorded (ok) or refused a fence this change sent. */
@@ -199,7 +192,7 @@ export class ChangeRun {
     switch (this.state) {
       case "hold":
         if (this.failure !== "") return this.enterMessagePhase("abort", nowMs);
-        return this.hasCopy ? this.enterEffect("copy", nowMs) : this.enterMessagePhase("apply", nowMs);
+        return this.enterMessagePhase("apply", nowMs);
       case "apply":
         if (this.failure !== "") return this.enterMessagePhase("abort", nowMs);
         return this.enterCommit(nowMs);
@@ -207,7 +200,6 @@ export class ChangeRun {
         return this.failure === "" ? this.finish("committed", "", nowMs) : this.finish("aborted", this.failure, nowMs);
       case "abort":
         return this.enterMessagePhase("release", nowMs);
-      case "copy":
       case "commit":
       case "done":
         assert.fail(`no apparatus reports are awaited in phase ${this.state}`);
@@ -221,12 +213,6 @@ export class ChangeRun {
     this.awaiting = new Set(this.inRange);
     if (this.awaiting.size === 0) return this.afterPhase(nowMs);
     return [{ kind: "send", phase, apparatusIds: [...this.awaiting] }];
-  }
-
-  private enterEffect(effect: EffectKind, nowMs: number): Command[] {
-    this.state = effect;
-    this.phases.push({ phase: effect, startedAtMs: nowMs, endedAtMs: undefined });
-    return [{ kind: "effect", effect }];
   }
 
   /**

@@ -131,7 +131,6 @@ export class ClusterController {
       },
     });
     this.changes = new ChangeExecutor({
-      device,
       phaseTimeoutMs: options.phaseTimeoutMs ?? phaseTimeoutMsDefault,
       controlRange: () => this.members.controlRange(),
       fence: (apparatusId, epoch) => this.members.fence(apparatusId, epoch),

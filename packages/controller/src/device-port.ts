@@ -17,8 +17,6 @@ import {
   loadGrpc,
   type AcquireLeaseRequest,
   type CommitDeltaRequest,
-  type CopyExternalAreaRequest,
-  type CopyExternalAreaResponse__Output,
   type ProbeNbdExportRequest,
   type ProbeNbdExportResponse__Output,
   type DeviceClient,
@@ -48,8 +46,6 @@ export const callTimeoutMs = 2_000;
  * console's 15 s call deadline.
  */
 export const externalProbeCallTimeoutMs = 8_000;
-/** One area copied between two external servers: a gibibyte area over a slow network takes many seconds. */
-export const copyTimeoutMs = 120_000;
 /** Zeroing areas reads them all and may write them all: a gibibyte takes seconds on a slow disk. */
 export const scrubTimeoutMs = 120_000;
 
@@ -62,8 +58,6 @@ export interface DevicePort {
   registerKey(request: RegisterKeyRequest): Promise<RegisterKeyResponse__Output>;
   fence(request: FenceRequest): Promise<FenceResponse__Output>;
   scrubAreas(request: ScrubAreasRequest): Promise<ScrubAreasResponse__Output>;
-  /** Copies one area between two external devices' servers, durably. */
-  copyExternalArea(request: CopyExternalAreaRequest): Promise<CopyExternalAreaResponse__Output>;
   /** Connects to an external NBD export as an apparatus will, and says what it serves. */
   probeNbdExport(request: ProbeNbdExportRequest): Promise<ProbeNbdExportResponse__Output>;
   startMirror(request: StartMirrorRequest): Promise<Mirror__Output>;
@@ -85,7 +79,6 @@ export function grpcDevicePort(address: string, credentials: grpc.ChannelCredent
     registerKey: (request) => callUnary((done) => client.RegisterKey(request, within(callTimeoutMs), done)),
     fence: (request) => callUnary((done) => client.Fence(request, within(callTimeoutMs), done)),
     scrubAreas: (request) => callUnary((done) => client.ScrubAreas(request, within(scrubTimeoutMs), done)),
-    copyExternalArea: (request) => callUnary((done) => client.CopyExternalArea(request, within(copyTimeoutMs), done)),
     probeNbdExport: (request) => callUnary((done) => client.ProbeNbdExport(request, within(externalProbeCallTimeoutMs), done)),
     startMirror: (request) => callUnary((done) => client.StartMirror(request, within(callTimeoutMs), done)),
     listMirrors: (request) => callUnary((done) => client.ListMirrors(request, within(callTimeoutMs + (request.wait_ms ?? 0)), done)),

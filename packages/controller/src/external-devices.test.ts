@@ -5,7 +5,6 @@
 import { describe, expect, it } from "vitest";
 import type { LogicalUnit__Output, StoreState__Output } from "@switchyard/proto";
 import { allocateAreas } from "./allocation.js";
-import { planMove } from "./change-plans.js";
 import { checkRegistration, checkRemoval, externalDevicesMax, findLu, planExternalDevice } from "./external-devices.js";
 import { removeExternalDevice } from "./external-registration.js";
 
@@ -81,16 +80,6 @@ describe("LUs by name", () => {
     const areas = allocateAreas(withExternal(), 14);
     expect(new Set(areas.map((area) => area.luIndex))).toEqual(new Set([0, 1]));
     expect(() => allocateAreas(withExternal(), 15)).toThrow(/needs 15 free areas/);
-  });
-
-  it("plans a move onto an external device as a copy between the two servers, each reached at its NBD address", () => {
-    const onto = planMove(withExternal(), "v", 1, "ext1");
-    expect(onto.copy?.destinationLuId).toBe("ext1:disk");
-    expect(onto.copy?.stream).toEqual({
-      source: { lu_id: "lu0", device_id: "dev0", nbd_uri: "nbd://127.0.0.1:1/lu0", area_index: 1 },
-      destination: { lu_id: "ext1:disk", device_id: "ext1", nbd_uri: externalUri, area_index: 0 },
-      extentSizeBytes: mebibyte,
-    });
   });
 });
 

@@ -4,16 +4,17 @@
  * a takeover, or after one stopped on an error), cancelling, and the
  * device's mirrors and changes they run over. One copy engine (DESIGN.md
  * "Online migration"): every extent goes mirror -> device copy -> switch,
- * except between two external devices, where a move's change copies it.
+ * between two external devices in two such hops through a device LU.
  */
 import assert from "node:assert/strict";
 import type { ChangeInfo, CopyProgressRow, JournalEntry, Mirror__Output, StoreState__Output } from "@switchyard/proto";
 import { isSilence } from "./call-errors.js";
-import { planMirror, planMirrorEnd, planMove, type ChangePlan } from "./change-plans.js";
+import { freeAreaCount, usedAreaMaps } from "./allocation.js";
+import { planMirror, planMirrorEnd, type ChangePlan } from "./change-plans.js";
 import type { DevicePort } from "./device-port.js";
 import type { Entropy, Warn } from "./environment.js";
 import { ControllerError } from "./errors.js";
-import { MigrationRun, moveSummary, planMigration, planMoveMigration, type DeviceMirrorEffects, type MigrationRequest } from "./migration.js";
+import { MigrationRun, moveSummary, planMigration, planMoveMigration, type DeviceMirrorEffects, type MigrationRequest, type StagingLu } from "./migration.js";
 import type { MirrorReport, Placement } from "./mirrored-copy.js";
 import { sleepOn, type Scheduler } from "./scheduler.js";
 import type { TableKeeper } from "./table-keeper.js";
@@ -98,7 +99,7 @@ export class MigrationRuns {
       const { rows, extentSizeBytes, targetLuId } = planMoveMigration(state, volume, extentIndex, toLu);
       const [row] = rows;
       assert.ok(row !== undefined && rows.length === 1);
-      const entry = this.entry(`move-${state.generation + 1}`, "move", moveSummary(row, false), state, rows, targetLuId, 0, extentSizeBytes);
+      const entry = this.entry(`move-${state.generation + 1}`, "move", moveSummary(row), state, rows, targetLuId, 0, extentSizeBytes);
       // Journaled before it starts, as a migration is: a successor finishes a move its predecessor began.
       await this.journalStart(entry);
       return this.start(entry, extentSizeBytes, state);
@@ -160,15 +161,12 @@ export class MigrationRuns {
   }
 
   private start(entry: MigrationEntry, extentSizeBytes: number, state: StoreState__Output): MigrationRun {
-    // The device mirrors and copies when one end of each extent is its own: from its LU onto another or an
-    // external device's, or from an external device's onto its LU (the apparatuses then send the extent's I/O
-    // to it). Between two external devices no device of ours sees the writes: extents are moved by changes.
-    const external = (luId: string | undefined): boolean => state.lus.find((lu) => lu.id === luId)?.external === true;
-    const offload = !external(entry.target_lu_id) || !entry.copy_progress.some((row) => external(row.source_lu_id));
     const { scheduler, serialized, table } = this.options;
+    const external = new Set(state.lus.filter((lu) => lu.external).map((lu) => lu.id));
     const run = new MigrationRun(entry, extentSizeBytes, {
-      ...(offload ? { mirrors: this.mirrorEffects() } : {}),
-      moveExtent: (volume, extentIndex, toLuId) => this.moveExtent(volume, extentIndex, toLuId),
+      mirrors: this.mirrorEffects(),
+      isExternal: (luId) => external.has(luId),
+      stagingLu: () => serialized(async () => stagingLuOf(await table.committed(), extentSizeBytes)),
       // In turn with the other store writes: appended between a whole-store read and write (a volume create
       // during a migration), a progress record made that write's sequence stale. No queued operation awaits
       // a migration (submitMigrate and a takeover start it; cancel waits outside the queue), so this
@@ -215,25 +213,6 @@ export class MigrationRuns {
       placement: async (volume, extentIndex) => placementOf((await table.read({ omitJournal: true })).state, volume, extentIndex),
     };
   }
-
-  /**
-   * One extent of a migration between two external devices: a move by one
-   * change, queued with the others. An extent already on the target counts
-   * as moved: a try whose answer was lost may have committed.
-   */
-  private moveExtent(volume: string, extentIndex: number, toLuId: string): Promise<{ info: ChangeInfo; destinationAreaIndex: number }> {
-    return this.options.serialized(async () => {
-      const state = await this.options.table.committed();
-      const columns = state.volumes.find((candidate) => candidate.name === volume)?.extents;
-      const target = state.lus.find((lu) => lu.id === toLuId);
-      if (columns != null && target !== undefined && columns.lu_index[extentIndex] === target.index) {
-        return { info: { id: "", state: "CHANGE_STATE_COMMITTED", message: `extent ${extentIndex} is on ${toLuId} already` }, destinationAreaIndex: columns.area_index[extentIndex] ?? 0 };
-      }
-      const plan = planMove(state, volume, extentIndex, toLuId);
-      const info = await this.options.runChange(state, plan);
-      return { info, destinationAreaIndex: plan.copy?.destinationAreaIndex ?? 0 };
-    });
-  }
 }
 
 function mirrorReport(mirror: Mirror__Output): MirrorReport {
@@ -251,4 +230,16 @@ function placementOf(state: StoreState__Output, volume: string, extentIndex: num
     areaIndex: columns.area_index[extentIndex] ?? 0,
     mirror: mirrorPlusOne === 0 ? undefined : { luId: luId(mirrorPlusOne - 1), areaIndex: columns.mirror_area_index[extentIndex] ?? 0 },
   };
+}
+
+/** The device LU (not an external device's) with the most free areas of `extentSizeBytes`: where an extent between two external devices passes. */
+function stagingLuOf(state: StoreState__Output, extentSizeBytes: number): StagingLu | undefined {
+  const used = usedAreaMaps(state);
+  let best: StagingLu | undefined;
+  for (const lu of state.lus) {
+    if (lu.external || lu.extent_size_bytes !== extentSizeBytes) continue;
+    const freeAreas = freeAreaCount(used.get(lu.index) ?? new Uint8Array());
+    if (best === undefined || freeAreas > best.freeAreas) best = { luId: lu.id, freeAreas };
+  }
+  return best;
 }

@@ -1,58 +1,78 @@
-// Goal: the migration engine moves each pending extent once, in order,
-// persists its progress table after each, keeps under its rate limit, stops
-// after the extent in hand when cancelled, marks a failed extent and stops,
-// and leaves a migration whose lease was lost running for the next controller;
-// a volume move (a migration of one extent) shows its changes as its phases.
-// Method: MigrationRun with effects that record calls, on a fake clock.
+// Goal: a migration moves every extent in mirror state (mirror, device copy,
+// switch) and ends committed with its rows on the target; between two
+// external devices each extent goes in two hops through a device LU, as many
+// at a time as that LU has room for, and a resumed migration goes on from the
+// hop its rows show; with no device LU to stage through it fails saying so;
+// cancelled, it says where the extents not moved are; a lost lease leaves it
+// running for the next controller; a volume move (a migration of one extent)
+// shows its changes as its phases.
+// Method: MigrationRun over a table kept in memory whose changes commit at
+// once and whose device reports every mirror in sync, on a fake clock.
 import { describe, expect, it } from "vitest";
-import type { ChangeInfo, CopyProgressRow, JournalEntry } from "@switchyard/proto";
+import type { ChangeInfo, CopyProgressRow, ExtentRow, JournalEntry } from "@switchyard/proto";
 import { ControllerError } from "./errors.js";
-import { MigrationRun, type DeviceMirrorEffects, type MigrationEffects } from "./migration.js";
-import { stepAttemptsMax, stepRetryPauseMs } from "./migration-retry.js";
+import { MigrationRun, type DeviceMirrorEffects, type MigrationEffects, type StagingLu } from "./migration.js";
+import type { Placement } from "./mirrored-copy.js";
 
 const extentBytes = 4 * 1024 * 1024;
+const externalLus: ReadonlySet<string> = new Set(["ext1:disk", "ext2:disk"]);
 
-function rows(count: number): CopyProgressRow[] {
-  return Array.from({ length: count }, (_, index) => ({
-    volume: "v", extent_index: index, source_lu_id: "lu0", source_area_index: index, destination_lu_id: "lu1", destination_area_index: 0, watermark_bytes: 0, state: "pending",
+type MigrationEntry = JournalEntry & { copy_progress: CopyProgressRow[] };
+
+function entry(count: number, from: string, to: string): MigrationEntry {
+  const copyProgress = Array.from({ length: count }, (_, index) => ({
+    volume: "v", extent_index: index, source_lu_id: from, source_area_index: index, destination_lu_id: to, destination_area_index: 0, watermark_bytes: 0, state: "pending",
   }));
+  return { change_id: "migrate-1-abc", kind: "migrate", state: "CHANGE_STATE_RUNNING", copy_progress: copyProgress, target_lu_id: to, total_bytes: count * extentBytes };
 }
 
-function entry(count: number, rateBytesPerSecond = 0): JournalEntry & { copy_progress: CopyProgressRow[] } {
-  return { change_id: "migrate-1-abc", kind: "migrate", state: "CHANGE_STATE_RUNNING", copy_progress: rows(count), rate_bytes_per_second: rateBytesPerSecond, total_bytes: count * extentBytes };
-}
-
-class Recorder implements MigrationEffects {
+/** The table as the store keeps it, and a device that copies every mirror at once. */
+class World implements MigrationEffects {
   nowMs = 1_000;
-  moved: number[] = [];
-  persisted: { state: string; done: number }[] = [];
-  slept: number[] = [];
-  moveMs = 10;
-  failAt: number | undefined;
-  loseLeaseAt: number | undefined;
-  refuseAt: number | undefined;
-  /** Journal writes of an ended migration are refused (this controller was deposed). */
-  refuseEnd = false;
-  onMove: ((extentIndex: number) => void) | undefined;
+  readonly changes: string[] = [];
+  readonly persisted: MigrationEntry[] = [];
+  stagingFreeAreas = 64;
+  loseLeaseOn: string | undefined;
+  onChange: ((kind: string) => void) | undefined;
+  private readonly placements = new Map<number, Placement>();
+  private readonly nextArea = new Map<string, number>();
+  readonly mirrors: DeviceMirrorEffects;
 
-  moveExtent(_volume: string, extentIndex: number): Promise<{ info: ChangeInfo; destinationAreaIndex: number }> {
-    this.onMove?.(extentIndex);
-    if (extentIndex === this.loseLeaseAt) return Promise.reject(new ControllerError("NOT_CONTROLLER", "lease lost"));
-    if (extentIndex === this.refuseAt) return Promise.reject(new ControllerError("NO_SPACE", "lu1 has 0 free areas"));
-    this.nowMs += this.moveMs;
-    this.moved.push(extentIndex);
-    const state = extentIndex === this.failAt ? "CHANGE_STATE_ABORTED" : "CHANGE_STATE_COMMITTED";
-    return Promise.resolve({ info: { id: `move-${extentIndex}`, state, message: "an apparatus refused" }, destinationAreaIndex: 100 + extentIndex });
+  constructor(count: number, luId: string) {
+    for (let extent = 0; extent < count; extent += 1) this.placements.set(extent, { luId, areaIndex: extent, mirror: undefined });
+    this.mirrors = {
+      change: (kind, volume, extents, toLuId) => this.change(kind, volume, extents, toLuId),
+      startMirror: (row) => Promise.resolve({ volume: row.volume ?? "", extentIndex: row.extent_index ?? 0, watermarkBytes: 0, synced: false, failure: "" }),
+      listMirrors: () => {
+        this.nowMs += 30;
+        const reports = [...this.placements].filter(([, placement]) => placement.mirror !== undefined)
+          .map(([extentIndex]) => ({ volume: "v", extentIndex, watermarkBytes: extentBytes, synced: true, failure: "" }));
+        return Promise.resolve({ reports, progress: this.nowMs });
+      },
+      placement: (_volume, extentIndex) => Promise.resolve(this.placementOf(extentIndex)),
+    };
+  }
+
+  placementOf(extentIndex: number): Placement {
+    const placement = this.placements.get(extentIndex);
+    if (placement === undefined) throw new Error(`no extent ${extentIndex}`);
+    return placement;
+  }
+
+  isExternal(luId: string): boolean {
+    return externalLus.has(luId);
+  }
+
+  stagingLu(): Promise<StagingLu | undefined> {
+    return Promise.resolve({ luId: "lu0", freeAreas: this.stagingFreeAreas });
   }
 
   persist(journaled: JournalEntry): Promise<void> {
-    if (this.refuseEnd && journaled.state !== "CHANGE_STATE_RUNNING") return Promise.reject(new ControllerError("FAILED_PRECONDITION", "epoch 3 is below the arbiter's 4"));
-    this.persisted.push({ state: String(journaled.state ?? ""), done: (journaled.copy_progress ?? []).filter((row) => row.state === "done").length });
+    this.persisted.push(structuredClone(journaled) as MigrationEntry);
     return Promise.resolve();
   }
 
   sleep(ms: number): Promise<void> {
-    this.slept.push(ms);
     this.nowMs += ms;
     return Promise.resolve();
   }
@@ -60,132 +80,137 @@ class Recorder implements MigrationEffects {
   now(): number {
     return this.nowMs;
   }
+
+  private change(kind: "mirror" | "switch" | "unmirror", volume: string, extents: readonly number[], toLuId: string): Promise<{ info: ChangeInfo; rows: readonly ExtentRow[] }> {
+    const label = kind === "mirror" ? `mirror ${extents.join(",")} to ${toLuId}` : `${kind} ${extents.join(",")}`;
+    this.onChange?.(kind);
+    if (label === this.loseLeaseOn) return Promise.reject(new ControllerError("NOT_CONTROLLER", "lease lost"));
+    this.changes.push(label);
+    const rows: ExtentRow[] = [];
+    for (const extent of extents) {
+      const placement = this.placementOf(extent);
+      if (kind === "mirror") {
+        const areaIndex = this.nextArea.get(toLuId) ?? 0;
+        this.nextArea.set(toLuId, areaIndex + 1);
+        this.placements.set(extent, { ...placement, mirror: { luId: toLuId, areaIndex } });
+        rows.push({ volume, extent_index: extent, mirror_area_index: areaIndex });
+      } else {
+        const { mirror } = placement;
+        if (mirror === undefined) throw new Error(`extent ${extent} is not in mirror state`);
+        this.placements.set(extent, kind === "switch" ? { luId: mirror.luId, areaIndex: mirror.areaIndex, mirror: undefined } : { ...placement, mirror: undefined });
+      }
+    }
+    const startedAtMs = this.nowMs;
+    this.nowMs += 10;
+    const info: ChangeInfo = {
+      id: `${kind}-1`, state: "CHANGE_STATE_COMMITTED", started_at_ms: startedAtMs, ended_at_ms: this.nowMs,
+      reports: [{ phase: "hold", apparatus_id: "a0", ok: true, message: "", elapsed_ms: 1 }], fenced: kind === "mirror" ? ["a1"] : [],
+    };
+    return Promise.resolve({ info, rows });
+  }
 }
 
 describe("MigrationRun", () => {
-  it("moves every pending extent once, in order, persisting the table after each", async () => {
-    const effects = new Recorder();
-    const started = entry(3);
-    started.copy_progress[1] = { ...started.copy_progress[1], state: "done", watermark_bytes: extentBytes };
-    const run = new MigrationRun(started, extentBytes, effects);
+  it("moves the extents between device LUs in mirror state and ends with every row on the target", async () => {
+    const world = new World(3, "lu0");
+    const run = new MigrationRun(entry(3, "lu0", "lu1"), extentBytes, world);
     await run.run();
-    expect(effects.moved).toEqual([0, 2]);
-    expect(effects.persisted).toEqual([{ state: "CHANGE_STATE_RUNNING", done: 2 }, { state: "CHANGE_STATE_RUNNING", done: 3 }, { state: "CHANGE_STATE_COMMITTED", done: 3 }]);
+    expect(world.changes).toEqual(["mirror 0,1,2 to lu1", "switch 0,1,2"]);
     const info = run.info();
-    expect([info.copied_bytes, info.total_bytes]).toEqual([3 * extentBytes, 3 * extentBytes]);
-    expect(info.copy_progress?.map((row) => row.destination_area_index)).toEqual([100, 0, 102]);
+    expect(info.state).toBe("CHANGE_STATE_COMMITTED");
+    expect(info.copy_progress?.map((row) => [row.state, row.destination_lu_id, row.destination_area_index])).toEqual([["done", "lu1", 0], ["done", "lu1", 1], ["done", "lu1", 2]]);
+    expect(world.persisted.at(-1)?.state).toBe("CHANGE_STATE_COMMITTED");
   });
 
-  it("keeps its average rate under the limit", async () => {
-    const effects = new Recorder();
-    const rate = 40 * 1024 * 1024;
-    await new MigrationRun(entry(4, rate), extentBytes, effects).run();
-    // 4 MiB at 40 MiB/s is 100 ms per extent; each move itself took 10 ms.
-    expect(effects.slept.map((ms) => Math.round(ms))).toEqual([90, 90, 90, 90]);
-    expect(effects.nowMs - 1_000).toBe(400);
-  });
-
-  it("stops after the extent in hand when cancelled, and says which stay on their sources", async () => {
-    const effects = new Recorder();
-    const run = new MigrationRun(entry(4), extentBytes, effects);
-    effects.onMove = (extentIndex) => {
-      if (extentIndex === 1) run.cancel();
-    };
+  it("moves extents between two external devices in two hops through a device LU, never by a copy under a hold", async () => {
+    const world = new World(2, "ext1:disk");
+    const run = new MigrationRun(entry(2, "ext1:disk", "ext2:disk"), extentBytes, world);
     await run.run();
-    expect(effects.moved).toEqual([0, 1]);
+    expect(world.changes).toEqual(["mirror 0,1 to lu0", "switch 0,1", "mirror 0,1 to ext2:disk", "switch 0,1"]);
+    expect([world.placementOf(0).luId, world.placementOf(1).luId]).toEqual(["ext2:disk", "ext2:disk"]);
     const info = run.info();
-    expect(info.state).toBe("CHANGE_STATE_CANCELLED");
-    expect(info.copy_progress?.map((row) => row.state)).toEqual(["done", "done", "pending", "pending"]);
-    expect(info.message).toMatch(/stay on their sources/);
+    expect(info.state).toBe("CHANGE_STATE_COMMITTED");
+    expect(info.copy_progress?.map((row) => [row.source_lu_id, row.destination_lu_id, row.state])).toEqual([["lu0", "ext2:disk", "done"], ["lu0", "ext2:disk", "done"]]);
+    // The journal showed the first hop's destination while it ran: a successor knows where each extent is bound.
+    expect(world.persisted.some((journaled) => journaled.copy_progress.every((row) => row.destination_lu_id === "lu0" && row.state === "copying"))).toBe(true);
   });
 
-  it("tries a move that did not commit again, and fails the migration there after the last try", async () => {
-    const effects = new Recorder();
-    effects.failAt = 1;
-    const run = new MigrationRun(entry(3), extentBytes, effects);
+  it("stages only as many extents at a time as the device LU has free areas", async () => {
+    const world = new World(3, "ext1:disk");
+    world.stagingFreeAreas = 2;
+    await new MigrationRun(entry(3, "ext1:disk", "ext2:disk"), extentBytes, world).run();
+    expect(world.changes).toEqual([
+      "mirror 0,1 to lu0", "switch 0,1", "mirror 0,1 to ext2:disk", "switch 0,1",
+      "mirror 2 to lu0", "switch 2", "mirror 2 to ext2:disk", "switch 2",
+    ]);
+  });
+
+  it("fails, moving nothing, when no device LU has a free area to stage through", async () => {
+    const world = new World(2, "ext1:disk");
+    world.stagingFreeAreas = 0;
+    const run = new MigrationRun(entry(2, "ext1:disk", "ext2:disk"), extentBytes, world);
     await run.run();
-    expect(effects.moved).toEqual([0, ...Array<number>(stepAttemptsMax).fill(1)]);
-    expect(effects.slept).toEqual(Array<number>(stepAttemptsMax - 1).fill(stepRetryPauseMs));
+    expect(world.changes).toEqual([]);
     expect(run.info().state).toBe("CHANGE_STATE_FAILED");
-    expect(run.info().copy_progress?.map((row) => row.state)).toEqual(["done", "failed", "pending"]);
-    expect(run.info().message).toMatch(/extent 1: its move move-1 did not commit: an apparatus refused/);
+    expect(run.info().message).toMatch(/through a free 4194304-byte area of a device LU, and no device LU has one; the extents not switched stay where they are \(2 on ext1:disk\)/);
   });
 
-  it("goes on when a retried move commits", async () => {
-    const effects = new Recorder();
-    effects.failAt = 1;
-    effects.onMove = (extentIndex) => {
-      if (extentIndex === 1 && effects.moved.filter((moved) => moved === 1).length === 2) effects.failAt = undefined;
-    };
-    const run = new MigrationRun(entry(3), extentBytes, effects);
+  it("resumed after its first hop, takes each extent on from the device LU without copying it there again", async () => {
+    const world = new World(1, "ext1:disk");
+    await world.mirrors.change("mirror", "v", [0], "lu0");
+    await world.mirrors.change("switch", "v", [0], "");
+    world.changes.length = 0;
+    const journaled = entry(1, "ext1:disk", "ext2:disk");
+    Object.assign(journaled.copy_progress[0] ?? {}, { destination_lu_id: "lu0", destination_area_index: 0, state: "done" });
+    const run = new MigrationRun(journaled, extentBytes, world);
     await run.run();
-    expect(effects.moved).toEqual([0, 1, 1, 1, 2]);
+    expect(world.changes).toEqual(["mirror 0 to ext2:disk", "switch 0"]);
     expect(run.info().state).toBe("CHANGE_STATE_COMMITTED");
   });
 
-  it("fails at once on a refusal no retry changes", async () => {
-    const effects = new Recorder();
-    effects.refuseAt = 1;
-    const run = new MigrationRun(entry(3), extentBytes, effects);
+  it("cancelled between the hops, says where the extents not moved are", async () => {
+    const world = new World(2, "ext1:disk");
+    const run = new MigrationRun(entry(2, "ext1:disk", "ext2:disk"), extentBytes, world);
+    world.onChange = (kind) => {
+      if (kind === "switch") run.cancel();
+    };
     await run.run();
-    expect(effects.slept).toEqual([]);
-    expect(run.info().state).toBe("CHANGE_STATE_FAILED");
-    expect(run.info().message).toMatch(/extent 1: lu1 has 0 free areas/);
+    expect(world.changes).toEqual(["mirror 0,1 to lu0", "switch 0,1"]);
+    expect(run.info().state).toBe("CHANGE_STATE_CANCELLED");
+    expect(run.info().message).toBe("cancelled: extents not yet switched stay where they are (2 on lu0)");
   });
 
   it("leaves the migration running, unrecorded, when this controller loses its lease", async () => {
-    const effects = new Recorder();
-    effects.loseLeaseAt = 1;
-    const run = new MigrationRun(entry(3), extentBytes, effects);
+    const world = new World(2, "ext1:disk");
+    world.loseLeaseOn = "mirror 0,1 to ext2:disk";
+    const run = new MigrationRun(entry(2, "ext1:disk", "ext2:disk"), extentBytes, world);
     await run.run();
-    expect(effects.moved).toEqual([0]);
-    expect(effects.persisted.at(-1)?.state).toBe("CHANGE_STATE_RUNNING");
-    expect(run.info().state).toBe("CHANGE_STATE_RUNNING");
-  });
-
-  it("shows no outcome the journal refused: a deposed controller's failure stays its own", async () => {
-    const effects = new Recorder();
-    effects.refuseAt = 1;
-    effects.refuseEnd = true;
-    const run = new MigrationRun(entry(3), extentBytes, effects);
-    await expect(run.run()).rejects.toThrow(/epoch 3 is below/);
+    expect(world.persisted.at(-1)?.state).toBe("CHANGE_STATE_RUNNING");
     expect(run.info().state).toBe("CHANGE_STATE_RUNNING");
   });
 });
 
-
 describe("a volume move (a migration of one extent)", () => {
   it("shows its changes as its phases, mirror, copy, switch, with their reports and fences, and the destination in its summary", async () => {
-    const effects = new Recorder();
-    const changed: string[] = [];
-    const move = { ...entry(1), change_id: "move-8-abc", kind: "move", summary: "move extent 0 of v from lu0:0 to lu1" };
-    const mirrors: DeviceMirrorEffects = {
-      change: (kind, volume, extents) => {
-        changed.push(kind);
-        const startedAtMs = effects.nowMs;
-        effects.nowMs += 10;
-        const info: ChangeInfo = {
-          id: `${kind}-1`, state: "CHANGE_STATE_COMMITTED", started_at_ms: startedAtMs, ended_at_ms: effects.nowMs,
-          reports: [{ phase: "hold", apparatus_id: "a0", ok: true, message: "", elapsed_ms: 1 }], fenced: kind === "mirror" ? ["a1"] : [],
-        };
-        const rows = extents.map((extent) => ({ volume, extent_index: extent, mirror_area_index: 7 }));
-        return Promise.resolve({ info, rows });
-      },
-      startMirror: (row) => Promise.resolve({ volume: row.volume ?? "", extentIndex: row.extent_index ?? 0, watermarkBytes: 0, synced: false, failure: "" }),
-      listMirrors: () => {
-        effects.nowMs += 30;
-        return Promise.resolve({ reports: [{ volume: "v", extentIndex: 0, watermarkBytes: extentBytes, synced: true, failure: "" }], progress: 1 });
-      },
-      placement: () => Promise.resolve({ luId: "lu0", areaIndex: 0, mirror: changed.includes("mirror") ? { luId: "lu1", areaIndex: 7 } : undefined }),
-    };
-    const run = new MigrationRun(move, extentBytes, Object.assign(effects, { mirrors }));
+    const world = new World(1, "lu0");
+    const move = { ...entry(1, "lu0", "lu1"), change_id: "move-8-abc", kind: "move", summary: "move extent 0 of v from lu0:0 to lu1" };
+    const run = new MigrationRun(move, extentBytes, world);
     await run.run();
-    expect(changed).toEqual(["mirror", "switch"]);
     const info = run.info();
     expect(info.state).toBe("CHANGE_STATE_COMMITTED");
-    expect(info.summary).toBe("move extent 0 of v from lu0:0 to lu1:7");
+    expect(info.summary).toBe("move extent 0 of v from lu0:0 to lu1:0");
     expect(info.phases?.map((phase) => [phase.phase, phase.elapsed_ms])).toEqual([["mirror", 10], ["copy", 30], ["switch", 10]]);
     expect(info.reports?.map((report) => report.phase)).toEqual(["mirror hold", "switch hold"]);
     expect(info.fenced).toEqual(["a1"]);
+  });
+
+  it("between two external devices, keeps its first source in its summary and shows both hops as phases", async () => {
+    const world = new World(1, "ext1:disk");
+    const move = { ...entry(1, "ext1:disk", "ext2:disk"), change_id: "move-9-abc", kind: "move", summary: "move extent 0 of v from ext1:disk:0 to ext2:disk" };
+    const run = new MigrationRun(move, extentBytes, world);
+    await run.run();
+    const info = run.info();
+    expect(info.summary).toBe("move extent 0 of v from ext1:disk:0 to ext2:disk:0");
+    expect(info.phases?.map((phase) => phase.phase)).toEqual(["mirror", "copy", "switch", "mirror", "copy", "switch"]);
   });
 });

@@ -1,21 +1,19 @@
 /**
  * Online migration of a volume's extents to another LU (claims 5, 14, 17),
  * while hosts go on. `volume move` is a migration of one extent, run by
- * this same engine (DESIGN.md "Online migration": one copy engine). When a device of ours has the sources, the copy runs
- * in mirror state (mirrored-copy.ts: that device mirrors and copies, onto its
- * own LU or an external device's, and changes switch batches); off an
- * external device each extent moves by one change whose copy the controller
- * streams while the extent's writes are held, one extent after another under
- * a rate limit. The copy progress table (claim 14) is the
- * migration's journal entry: one row per extent, persisted as it goes, so a
- * new controller resumes where the old one stopped.
+ * this same engine (DESIGN.md "Online migration": one copy engine): every
+ * extent goes mirror -> device copy in chunks -> switch (mirrored-copy.ts),
+ * through a device LU when both ends are external devices. The copy
+ * progress table (claim 14) is the migration's journal entry: one row per
+ * extent, persisted as it goes, so a new controller resumes where the old
+ * one stopped.
  */
 import { ControllerError } from "./errors.js";
-import { isLeaseLost, isPermanentRefusal, stepAttemptsMax, stepRetryPauseMs } from "./migration-retry.js";
+import { isLeaseLost } from "./migration-retry.js";
 import { freeAreaCount, usedAreaMaps } from "./allocation.js";
 import type { ChangeInfo, CopyProgressRow, JournalEntry, StoreState__Output } from "@switchyard/proto";
 import { infoOf } from "./change-executor.js";
-import { MigrationFailure, MirroredCopy, type MirrorEffects } from "./mirrored-copy.js";
+import { MigrationFailure, MirroredCopy, mirroredExtentsMax, type MirrorEffects } from "./mirrored-copy.js";
 import { requireLu } from "./external-devices.js";
 
 /** Row states of the copy progress table. */
@@ -91,43 +89,54 @@ export function planMoveMigration(state: StoreState__Output, name: string, exten
   return planMigration(state, { volume: name, toLuId, firstExtent: extentIndex, endExtent: extentIndex + 1, rateBytesPerSecond: 0 });
 }
 
-/** A move's summary, with the destination area once the mirror change has taken it. */
-export function moveSummary(row: CopyProgressRow, destinationKnown: boolean): string {
-  const destination = destinationKnown ? `${row.destination_lu_id ?? ""}:${row.destination_area_index ?? 0}` : row.destination_lu_id ?? "";
-  return `move extent ${row.extent_index ?? 0} of ${row.volume ?? ""} from ${row.source_lu_id ?? ""}:${row.source_area_index ?? 0} to ${destination}`;
+/** A move's summary as it starts: its destination area is added when it ends there. */
+export function moveSummary(row: CopyProgressRow): string {
+  return `move extent ${row.extent_index ?? 0} of ${row.volume ?? ""} from ${row.source_lu_id ?? ""}:${row.source_area_index ?? 0} to ${row.destination_lu_id ?? ""}`;
 }
 
 /** The device's part of a copy in mirror state (mirrored-copy.ts); the rest comes from the migration. */
 export type DeviceMirrorEffects = Pick<MirrorEffects, "change" | "startMirror" | "listMirrors" | "placement">;
 
+/** A device LU an extent can pass through, with its free areas. */
+export interface StagingLu {
+  readonly luId: string;
+  readonly freeAreas: number;
+}
+
 /**
- * What a migration needs from the controller: the progress persisted, time,
- * and a way to move extents. With `mirrors`, the device that has the
- * sources mirrors and copies them (offload); without, each extent moves by
- * one change whose copy holds its writes.
+ * What a migration needs from the controller: the device's mirrors and the
+ * changes around them, the progress persisted, time, and where an extent
+ * between two external devices can be staged.
  */
 export interface MigrationEffects {
-  readonly mirrors?: DeviceMirrorEffects;
-  /** Moves one extent by a change; its destination area when it committed. */
-  moveExtent(volume: string, extentIndex: number, toLuId: string): Promise<{ info: ChangeInfo; destinationAreaIndex: number }>;
+  readonly mirrors: DeviceMirrorEffects;
+  /** Whether the store lists `luId` as an external device's LU (no device of ours sees its writes). */
+  isExternal(luId: string): boolean;
+  /** The device LU with the most free areas of the migration's extent size, or undefined when none has one. */
+  stagingLu(): Promise<StagingLu | undefined>;
   persist(entry: JournalEntry): Promise<void>;
   sleep(ms: number): Promise<void>;
   now(): number;
 }
 
-/** One running migration: its journal entry (with the progress table) and the loop that moves its extents. */
+/**
+ * One running migration: its journal entry (with the progress table) and
+ * the copies in mirror state that move its extents. Between two external
+ * devices no device of ours sees an extent's writes, so it goes in two
+ * hops, each a copy in mirror state: onto a device LU (the staging LU; the
+ * apparatuses send its I/O to the device from the mirror change on), then
+ * from there onto the target. A row's destination is its current hop's:
+ * the staging LU during the first, the target during the second. No write
+ * ever waits for a whole extent's copy.
+ */
 export class MigrationRun {
   readonly entry: JournalEntry & { copy_progress: CopyProgressRow[] };
   private readonly extentSizeBytes: number;
   private cancelRequested = false;
-  /** Bytes moved by this run (not by a predecessor's), and when it began: the rate limit's account. */
-  private movedBytes = 0;
-  private readonly startedMs: number;
 
   constructor(entry: JournalEntry & { copy_progress: CopyProgressRow[] }, extentSizeBytes: number, private readonly effects: MigrationEffects) {
     this.entry = entry;
     this.extentSizeBytes = extentSizeBytes;
-    this.startedMs = effects.now();
   }
 
   get id(): string {
@@ -145,28 +154,75 @@ export class MigrationRun {
 
   /** Moves every pending extent; resolves when the migration ended, failed, was cancelled, or the lease was lost. */
   async run(): Promise<void> {
-    if (this.effects.mirrors !== undefined) return this.runMirrored(this.effects.mirrors);
-    for (const row of this.entry.copy_progress) {
-      if (row.state === "done") continue;
-      if (this.cancelRequested) return this.finish("CHANGE_STATE_CANCELLED", "cancelled: extents not yet moved stay on their sources");
-      try {
-        await this.moveRow(row);
-      } catch (error) {
-        if (isLeaseLost(error)) return;
-        row.state = "failed";
-        return this.finish("CHANGE_STATE_FAILED", `extent ${row.extent_index}: ${error instanceof Error ? error.message : String(error)}; the extents not moved stay on their sources`);
-      }
-      await this.effects.persist(this.entry);
-      await this.keepRate();
+    let outcome: "done" | "cancelled";
+    try {
+      outcome = await this.moveAll();
+    } catch (error) {
+      if (isLeaseLost(error)) return;
+      if (!(error instanceof MigrationFailure)) throw error;
+      await this.finish("CHANGE_STATE_FAILED", `${error.message}; the extents not switched stay where they are (${this.whereRowsAre()})`);
+      return;
     }
-    if (this.cancelRequested && this.entry.copy_progress.some((row) => row.state !== "done")) {
-      return this.finish("CHANGE_STATE_CANCELLED", "cancelled: extents not yet moved stay on their sources");
-    }
-    return this.finish("CHANGE_STATE_COMMITTED", "");
+    if (outcome === "cancelled") await this.finish("CHANGE_STATE_CANCELLED", `cancelled: extents not yet switched stay where they are (${this.whereRowsAre()})`);
+    else await this.finish("CHANGE_STATE_COMMITTED", "");
   }
 
-  private async runMirrored(mirrors: DeviceMirrorEffects): Promise<void> {
-    const copy = new MirroredCopy(this.entry.copy_progress, this.id, Number(this.entry.rate_bytes_per_second ?? 0), this.extentSizeBytes, {
+  /** One copy in mirror state after another, until every row is on the target or the migration is cancelled. */
+  private async moveAll(): Promise<"done" | "cancelled"> {
+    for (;;) {
+      if (this.cancelRequested) return "cancelled";
+      if (this.startSecondHops()) await this.effects.persist(this.entry);
+      const batch = this.rowsUnderWay() ?? (await this.stageNext());
+      if (batch === undefined) return "done";
+      if ((await this.copyInMirrorState(batch)) === "cancelled") return "cancelled";
+    }
+  }
+
+  /** Rows of one copy in mirror state: those not done whose hop needs no staging, one destination at a time. */
+  private rowsUnderWay(): CopyProgressRow[] | undefined {
+    const first = this.entry.copy_progress.find((row) => row.state !== "done" && !this.needsStaging(row));
+    if (first === undefined) return undefined;
+    return this.entry.copy_progress.filter((row) => row.state !== "done" && !this.needsStaging(row) && row.destination_lu_id === first.destination_lu_id);
+  }
+
+  /** An extent going from one external device to another, not yet on its way through a device LU. */
+  private needsStaging(row: CopyProgressRow): boolean {
+    return row.destination_lu_id === this.target && this.effects.isExternal(this.target) && this.effects.isExternal(row.source_lu_id ?? "");
+  }
+
+  private get target(): string {
+    return this.entry.target_lu_id ?? "";
+  }
+
+  /** Rows whose first hop ended on the staging LU go on from there to the target. */
+  private startSecondHops(): boolean {
+    const staged = this.entry.copy_progress.filter((row) => row.state === "done" && row.destination_lu_id !== this.target);
+    for (const row of staged) {
+      Object.assign(row, {
+        source_lu_id: row.destination_lu_id, source_area_index: row.destination_area_index,
+        destination_lu_id: this.target, destination_area_index: 0, watermark_bytes: 0, state: "pending",
+      });
+    }
+    return staged.length > 0;
+  }
+
+  /** The next extents needing a first hop, bound for the staging LU (as many as it has room for); undefined when none is left. */
+  private async stageNext(): Promise<CopyProgressRow[] | undefined> {
+    const waiting = this.entry.copy_progress.filter((row) => row.state !== "done" && this.needsStaging(row));
+    if (waiting.length === 0) return undefined;
+    const staging = await this.effects.stagingLu();
+    if (staging === undefined || staging.freeAreas === 0) {
+      throw new MigrationFailure(`an extent moves between two external devices through a free ${this.extentSizeBytes}-byte area of a device LU, and no device LU has one`);
+    }
+    const batch = waiting.slice(0, Math.min(staging.freeAreas, mirroredExtentsMax));
+    for (const row of batch) Object.assign(row, { destination_lu_id: staging.luId, destination_area_index: 0 });
+    await this.effects.persist(this.entry);
+    return batch;
+  }
+
+  private async copyInMirrorState(rows: CopyProgressRow[]): Promise<"done" | "cancelled"> {
+    const { mirrors } = this.effects;
+    const copy = new MirroredCopy(rows, this.id, Number(this.entry.rate_bytes_per_second ?? 0), this.extentSizeBytes, {
       ...mirrors,
       change: async (kind, volume, extents, toLuId) => {
         const changed = await mirrors.change(kind, volume, extents, toLuId);
@@ -179,43 +235,23 @@ export class MigrationRun {
       isCancelled: () => this.cancelRequested,
     });
     try {
-      const outcome = await copy.run();
-      if (outcome === "cancelled") await this.finish("CHANGE_STATE_CANCELLED", "cancelled: extents not yet switched stay on their sources");
-      else await this.finish("CHANGE_STATE_COMMITTED", "");
+      return await copy.run();
     } catch (error) {
-      if (isLeaseLost(error)) return;
-      if (!(error instanceof MigrationFailure)) throw error;
-      await copy.abandon();
-      return this.finish("CHANGE_STATE_FAILED", `${error.message}; the extents not switched stay on their sources`);
+      if (error instanceof MigrationFailure) await copy.abandon();
+      throw error;
     }
   }
 
-  /**
-   * Moves one extent, again after a failure that may pass (a device or
-   * apparatus restarting aborts the change), up to `stepAttemptsMax` times;
-   * a refusal that cannot pass (no space, no such LU) fails at once.
-   */
-  private async moveRow(row: CopyProgressRow): Promise<void> {
-    row.state = "copying";
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await this.moveOnce(row);
-        return;
-      } catch (error) {
-        if (isLeaseLost(error) || isPermanentRefusal(error) || attempt >= stepAttemptsMax || this.cancelRequested) throw error;
-        await this.effects.sleep(stepRetryPauseMs);
-      }
+  /** Where the rows not done are, by LU: "3 on ext1:disk, 1 on lu0". */
+  private whereRowsAre(): string {
+    const counts = new Map<string, number>();
+    for (const row of this.entry.copy_progress) {
+      if (row.state === "done" && row.destination_lu_id === this.target) continue;
+      const luId = (row.state === "done" ? row.destination_lu_id : row.source_lu_id) ?? "";
+      counts.set(luId, (counts.get(luId) ?? 0) + 1);
     }
-  }
-
-  private async moveOnce(row: CopyProgressRow): Promise<void> {
-    const { info, destinationAreaIndex } = await this.effects.moveExtent(row.volume ?? "", row.extent_index ?? 0, row.destination_lu_id ?? "");
-    this.recordStep("move", info);
-    if (info.state !== "CHANGE_STATE_COMMITTED") throw new Error(`its move ${info.id ?? ""} did not commit: ${info.message ?? ""}`);
-    row.state = "done";
-    row.destination_area_index = destinationAreaIndex;
-    row.watermark_bytes = this.extentSizeBytes;
-    this.movedBytes += this.extentSizeBytes;
+    if (counts.size === 0) return "none left";
+    return Array.from(counts, ([luId, count]) => `${count} on ${luId}`).join(", ");
   }
 
   /**
@@ -241,15 +277,6 @@ export class MigrationRun {
     for (const apparatusId of info.fenced ?? []) if (!fenced.includes(apparatusId)) fenced.push(apparatusId);
   }
 
-  /** Sleeps until this run's average rate is back under the limit. */
-  private async keepRate(): Promise<void> {
-    const rate = Number(this.entry.rate_bytes_per_second ?? 0);
-    if (rate <= 0) return;
-    const dueMs = this.startedMs + (this.movedBytes * 1000) / rate;
-    const waitMs = dueMs - this.effects.now();
-    if (waitMs > 0) await this.effects.sleep(waitMs);
-  }
-
   /**
    * Ends the migration in the journal, and only then here. A controller
    * deposed meanwhile (a device restart gives the lease to another at once)
@@ -258,10 +285,21 @@ export class MigrationRun {
    * successor, still running the migration, does not share.
    */
   private async finish(state: "CHANGE_STATE_COMMITTED" | "CHANGE_STATE_CANCELLED" | "CHANGE_STATE_FAILED", message: string): Promise<void> {
-    const [row] = this.entry.copy_progress;
-    const summary = this.entry.kind === "move" && row !== undefined ? moveSummary(row, row.state === "done") : this.entry.summary;
+    const summary = this.summaryAtEnd();
     const ended = { state, message, summary, ended_at_ms: Math.round(this.effects.now()) };
     await this.effects.persist({ ...this.entry, ...ended });
     Object.assign(this.entry, ended);
+  }
+
+  /**
+   * A move's summary names its destination area once it is there; the
+   * source stays the one it started from (after two hops, the row's source
+   * is the staging LU).
+   */
+  private summaryAtEnd(): string {
+    const summary = this.entry.summary ?? "";
+    const [row] = this.entry.copy_progress;
+    if (this.entry.kind !== "move" || row?.state !== "done" || row.destination_lu_id !== this.target || !summary.endsWith(` to ${this.target}`)) return summary;
+    return `${summary}:${row.destination_area_index ?? 0}`;
   }
 }

@@ -11,7 +11,6 @@ import { DeviceError, InvalidArgumentError } from "./errors.js";
 import type { StorageDevice } from "./storage-device.js";
 import type { MirrorStatus } from "./device-mirrors.js";
 import { probeNbdExport } from "./nbd-probe.js";
-import type { CopyEnd } from "./external-copy.js";
 
 /** The full name of the service, for health checks. */
 export const deviceServiceName = "switchyard.v1.Device";
@@ -114,13 +113,6 @@ export function deviceServiceHandlers(device: StorageDevice, options: DeviceServ
     Fence: unary(async (request) => {
       device.fence(request.apparatus_id, request.epoch);
       await device.saveRegistrations();
-      return {};
-    }),
-    CopyExternalArea: unary(async (request) => {
-      const { source, destination } = request;
-      if (source === null || destination === null) throw new InvalidArgumentError("CopyExternalArea needs a source and a destination");
-      const end = (copyEnd: typeof source): CopyEnd => ({ luId: copyEnd.lu_id, deviceId: copyEnd.device_id, nbdUri: copyEnd.nbd_uri, areaIndex: copyEnd.area_index });
-      await device.copyExternalArea(request.epoch, end(source), end(destination), request.extent_size_bytes, request.length_bytes);
       return {};
     }),
     ProbeNbdExport: unary(async (request) => {

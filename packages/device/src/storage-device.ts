@@ -16,7 +16,6 @@ import { ConfigurationStore, type StoreSnapshot } from "./configuration-store.js
 import { readFileIfExists, writeFileDurably } from "./durable-file.js";
 import { loadRegistrations, registrationsFileName, saveRegistrations, type Registrations } from "./registrations-file.js";
 import { ExternalLus } from "./external-lu.js";
-import { streamAreaCopy, type CopyEnd } from "./external-copy.js";
 import { DeviceMirrors, tableHasMirror, type MirrorStatus, type StartMirrorRequest } from "./device-mirrors.js";
 import {
   DeviceCorruptError,
@@ -370,17 +369,6 @@ export class StorageDevice {
     for (const offsetBytes of offsets) zeroedBytes += await lu.scrub(offsetBytes, this.extentSizeBytes);
     if (zeroedBytes > 0) await lu.flush();
     return zeroedBytes;
-  }
-
-  /**
-   * A move between two external devices: the controller holds the extent's
-   * writes, and this device carries the bytes (external-copy.ts), so that no
-   * controller has a data path.
-   */
-  async copyExternalArea(epoch: number, source: CopyEnd, destination: CopyEnd, extentSizeBytes: number, lengthBytes: number): Promise<void> {
-    this.checkEpoch(epoch);
-    if (lengthBytes <= 0 || lengthBytes > extentSizeBytes) throw new InvalidArgumentError(`a copy of ${lengthBytes} bytes of a ${extentSizeBytes}-byte area`);
-    await streamAreaCopy(source, destination, extentSizeBytes, lengthBytes);
   }
 
   /** Records (or updates) where an apparatus is reached, for the controller to find it. */

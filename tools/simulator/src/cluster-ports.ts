@@ -155,7 +155,6 @@ export function simulatedDevicePort(node: ControllerNode, device: ClusterDevice)
       if (!device.up) return new Promise<object>(() => undefined);
       return device.listMirrors(decoded as never);
     }, "Device.ListMirrors"),
-    copyExternalArea: () => notSimulated("CopyExternalArea"),
     probeNbdExport: () => notSimulated("ProbeNbdExport"),
     close: () => undefined,
   };

@@ -5,20 +5,16 @@
  * whose timers are events at the exact deadline the core asks for.
  */
 import type { VirtualizationApparatus } from "@switchyard/apparatus";
-import { ChangeRun, driveChange, type ChangePlan, type EffectKind, type MessagePhase, type Outcome, type PhaseAnswer, type Scheduler } from "@switchyard/controller";
+import { ChangeRun, driveChange, type ChangePlan, type MessagePhase, type Outcome, type PhaseAnswer, type Scheduler } from "@switchyard/controller";
 import type { ControlLink } from "./control-link.js";
 import type { Random } from "./prng.js";
-import type { SimulatedDevice } from "./simulated-device.js";
 import type { SimulatedStore } from "./simulated-store.js";
 import type { VirtualWorld } from "./virtual-world.js";
 
-export interface EffectModel {
-  readonly copyMinMs: number;
-  readonly copyMaxMs: number;
+/** The store write that commits a change: its seeded duration, and how often it is refused (the change must abort cleanly). */
+export interface CommitModel {
   readonly commitMinMs: number;
   readonly commitMaxMs: number;
-  /** Effects that fail before the commit point: the change must abort cleanly. */
-  readonly copyFailureProbability: number;
   readonly commitFailureProbability: number;
 }
 
@@ -26,19 +22,17 @@ export interface ChangeContext {
   readonly world: VirtualWorld;
   readonly random: Random;
   readonly link: ControlLink;
-  readonly device: SimulatedDevice;
   readonly store: SimulatedStore;
   readonly apparatuses: ReadonlyMap<string, VirtualizationApparatus>;
-  readonly effects: EffectModel;
+  readonly commits: CommitModel;
   readonly epoch: number;
   readonly phaseTimeoutMs: number;
   /**
-   * How long the copy, and the commit after the last fence, wait when the
-   * change fenced someone: until every fenced apparatus has surely stopped
-   * writing, under lease-only fencing (the change core waits one apparatus
-   * lease before the commit, change-run.ts).
+   * How long the commit waits after the last fence when the change fenced
+   * someone: until every fenced apparatus has surely stopped writing, under
+   * lease-only fencing (the change core waits one apparatus lease before
+   * the commit, change-run.ts).
    */
-  readonly copyWaitAfterFenceMs: number;
   readonly commitWaitAfterFenceMs: number;
   /** Called when the core fences an apparatus: it leaves the control range. */
   readonly onFence: (apparatusId: string) => void;
@@ -73,20 +67,20 @@ export function worldScheduler(world: VirtualWorld): Scheduler {
 
 /**
  * Runs one planned change to its end through the controller's own driver
- * (driveChange): its sends become messages on the control link, its copy
- * and commit effects the simulated device's and store's, its fences the
- * simulation's; resolves with what happened.
+ * (driveChange): its sends become messages on the control link, its commit
+ * the simulated store's, its fences the simulation's; resolves with what
+ * happened.
  */
 export async function runChange(context: ChangeContext, plan: ChangePlan, changeId: string, range: readonly string[]): Promise<ChangeRecord> {
   const { world } = context;
   // The core waits out the fenced apparatuses' leases before the commit (change-run.ts), as in production.
-  const run = new ChangeRun(changeId, range, context.phaseTimeoutMs, plan.copy !== undefined, { fenceWaitMs: context.commitWaitAfterFenceMs });
+  const run = new ChangeRun(changeId, range, context.phaseTimeoutMs, { fenceWaitMs: context.commitWaitAfterFenceMs });
   const startedAtMs = world.nowMs;
   world.note(`change ${changeId} starts: ${plan.summary}; range ${range.join(",")}`);
   const result = await driveChange(run, {
     send: (phase, apparatusId) => send(context, plan, changeId, phase, apparatusId),
-    effect: (kind) => new Promise<void>((resolve, reject) => {
-      effect(context, plan, kind, run.fenced.length > 0, (ok, message) => {
+    effect: () => new Promise<void>((resolve, reject) => {
+      commit(context, plan, (ok, message) => {
         if (ok) resolve();
         else reject(new Error(message));
       });
@@ -116,28 +110,18 @@ function send(context: ChangeContext, plan: ChangePlan, changeId: string, phase:
   });
 }
 
-/** The copy (device copy offload) or the commit (the store write), after a seeded delay; sometimes it fails. */
-function effect(context: ChangeContext, plan: ChangePlan, kind: EffectKind, fencedSomeone: boolean, done: (ok: boolean, message: string) => void): void {
-  const { random, effects } = context;
-  const copying = kind === "copy";
-  const waitMs = fencedSomeone && copying ? context.copyWaitAfterFenceMs : 0;
-  const delayMs = waitMs + (copying ? random.between(effects.copyMinMs, effects.copyMaxMs) : random.between(effects.commitMinMs, effects.commitMaxMs));
-  const fails = random.chance(copying ? effects.copyFailureProbability : effects.commitFailureProbability);
-  context.world.schedule(delayMs, () => {
+/** The commit (the store write), after a seeded delay; sometimes the store refuses it. */
+function commit(context: ChangeContext, plan: ChangePlan, done: (ok: boolean, message: string) => void): void {
+  const { random, commits } = context;
+  const fails = random.chance(commits.commitFailureProbability);
+  context.world.schedule(random.between(commits.commitMinMs, commits.commitMaxMs), () => {
     if (fails) {
-      context.world.note(`${kind} fails`);
-      done(false, `simulated ${kind} failure`);
+      context.world.note("commit fails");
+      done(false, "simulated commit failure");
       return;
     }
-    if (copying) {
-      const step = plan.copy;
-      if (step === undefined) throw new Error("a copy effect for a plan without a copy");
-      const { store } = context;
-      context.device.copyArea(store.luIndexOf(step.sourceLuId), step.sourceAreaIndex, store.luIndexOf(step.destinationLuId), step.destinationAreaIndex, step.lengthBytes);
-    } else {
-      context.store.commit(plan);
-    }
-    context.world.note(`${kind} done`);
+    context.store.commit(plan);
+    context.world.note("commit done");
     done(true, "");
   });
 }

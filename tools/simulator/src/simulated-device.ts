@@ -5,7 +5,9 @@
  * refused), and one backend per apparatus and LU whose reads and writes take
  * a seeded latency. A write copies its bytes into the LU only when its
  * completion event fires, so it is really in flight when a Hold arrives, and
- * the device checks the key the I/O was issued under at that moment.
+ * the device checks the key the I/O was issued under at that moment. An
+ * area the committed table has in mirror state gets every write landing on
+ * it written to its mirror too, as the real device's mirrors do.
  */
 import assert from "node:assert/strict";
 import { LocalBackendSet } from "@switchyard/apparatus";
@@ -21,6 +23,15 @@ export interface LatencyModel {
   readonly slowMaxMs: number;
   readonly slowProbability: number;
 }
+
+/** An area of an LU, by index. */
+export interface AreaPlace {
+  readonly luIndex: number;
+  readonly areaIndex: number;
+}
+
+/** Where the committed table mirrors an area to, if it does. */
+export type MirrorLookup = (area: AreaPlace) => AreaPlace | undefined;
 
 /** I/O refused by the device: the apparatus was fenced after it issued the request. */
 export class DeviceRefusedError extends Error {
@@ -43,9 +54,32 @@ export class SimulatedDevice {
   private readonly keys = new Map<string, number>();
   private keysIssued = 0;
 
-  constructor(lus: readonly MemoryLu[], refusesFencedIo: boolean) {
+  constructor(lus: readonly MemoryLu[], refusesFencedIo: boolean, private readonly extentSizeBytes: number, private readonly mirrorOf: MirrorLookup) {
     this.lus = lus;
     this.refusesFencedIo = refusesFencedIo;
+  }
+
+  /**
+   * Lands a write (or zeroes, for `data` undefined) of `lengthBytes` on an
+   * LU, and on the mirror of each area it touches.
+   */
+  land(luIndex: number, offsetBytes: number, lengthBytes: number, data: Buffer | undefined): void {
+    this.put(this.lu(luIndex).bytes, offsetBytes, lengthBytes, data, 0);
+    for (let start = offsetBytes; start < offsetBytes + lengthBytes;) {
+      const areaIndex = Math.floor(start / this.extentSizeBytes);
+      const end = Math.min(offsetBytes + lengthBytes, (areaIndex + 1) * this.extentSizeBytes);
+      const mirror = this.mirrorOf({ luIndex, areaIndex });
+      if (mirror !== undefined) {
+        const into = mirror.areaIndex * this.extentSizeBytes + (start - areaIndex * this.extentSizeBytes);
+        this.put(this.lu(mirror.luIndex).bytes, into, end - start, data, start - offsetBytes);
+      }
+      start = end;
+    }
+  }
+
+  private put(bytes: Buffer, atBytes: number, lengthBytes: number, data: Buffer | undefined, fromBytes: number): void {
+    if (data === undefined) bytes.fill(0, atBytes, atBytes + lengthBytes);
+    else bytes.set(data.subarray(fromBytes, fromBytes + lengthBytes), atBytes);
   }
 
   /** Registers (or registers again) an apparatus under a new key: I/O issued under an older one stays refused. */
@@ -75,11 +109,10 @@ export class SimulatedDevice {
     return lu;
   }
 
-  /** The copy offload: the device copies one area to another at once. */
-  copyArea(sourceLuIndex: number, sourceAreaIndex: number, destinationLuIndex: number, destinationAreaIndex: number, lengthBytes: number): void {
-    const source = this.lu(sourceLuIndex).bytes;
-    const from = sourceAreaIndex * lengthBytes;
-    source.copy(this.lu(destinationLuIndex).bytes, destinationAreaIndex * lengthBytes, from, from + lengthBytes);
+  /** The device's copy of a mirror's source onto its destination, at once (writes landing later are mirrored). */
+  copyArea(source: AreaPlace, destination: AreaPlace): void {
+    const from = source.areaIndex * this.extentSizeBytes;
+    this.lu(source.luIndex).bytes.copy(this.lu(destination.luIndex).bytes, destination.areaIndex * this.extentSizeBytes, from, from + this.extentSizeBytes);
   }
 }
 
@@ -93,26 +126,26 @@ class SimulatedBackend implements BlockIo {
     private readonly latency: LatencyModel,
     private readonly device: SimulatedDevice,
     private readonly apparatusId: string,
-    private readonly lu: MemoryLu,
+    private readonly luIndex: number,
   ) {
-    this.sizeBytes = lu.sizeBytes;
+    this.sizeBytes = device.lu(luIndex).sizeBytes;
   }
 
   read(offsetBytes: number, into: Buffer): Promise<void> {
     return this.land(() => {
-      into.set(this.lu.bytes.subarray(offsetBytes, offsetBytes + into.length));
+      into.set(this.device.lu(this.luIndex).bytes.subarray(offsetBytes, offsetBytes + into.length));
     });
   }
 
   write(offsetBytes: number, data: Buffer): Promise<void> {
     return this.land(() => {
-      this.lu.bytes.set(data, offsetBytes);
+      this.device.land(this.luIndex, offsetBytes, data.length, data);
     });
   }
 
   writeZeroes(offsetBytes: number, lengthBytes: number): Promise<void> {
     return this.land(() => {
-      this.lu.bytes.fill(0, offsetBytes, offsetBytes + lengthBytes);
+      this.device.land(this.luIndex, offsetBytes, lengthBytes, undefined);
     });
   }
 
@@ -142,8 +175,8 @@ class SimulatedBackend implements BlockIo {
 /** The backends of one apparatus: one per LU, keyed by the LU ids the table uses (lu0, lu1, ...). */
 export function simulatedBackends(world: VirtualWorld, random: Random, latency: LatencyModel, device: SimulatedDevice, apparatusId: string): LocalBackendSet {
   const backends = new Map<string, BlockIo>();
-  device.lus.forEach((lu, index) => {
-    backends.set(`lu${index}`, new SimulatedBackend(world, random, latency, device, apparatusId, lu));
+  device.lus.forEach((_lu, index) => {
+    backends.set(`lu${index}`, new SimulatedBackend(world, random, latency, device, apparatusId, index));
   });
   return new LocalBackendSet(backends);
 }

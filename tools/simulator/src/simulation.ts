@@ -1,7 +1,8 @@
 /**
  * One seeded run of the whole change protocol (issue 3): 2 to 4 real
  * VirtualizationApparatus instances over a simulated device, the real
- * ChangeRun core moving extents with plans from the real planMove, hosts
+ * ChangeRun core moving extents as the controller does (a mirror change
+ * planned by the real planMirror, the device's copy, a switch change), hosts
  * writing and reading through every apparatus, and a control network that
  * delays, loses and holds back messages so that apparatuses get fenced and
  * rejoin. Everything random comes from the seed; everything timed runs on
@@ -14,13 +15,13 @@ import assert from "node:assert/strict";
 import { VirtualizationApparatus } from "@switchyard/apparatus";
 import { MemoryLu, apparatusFaultBehaviours, type ApparatusFault } from "@switchyard/apparatus/testing";
 import { History } from "@switchyard/checker";
-import { ControllerError, planMove, type ChangePlan } from "@switchyard/controller";
+import { ControllerError, planMirror, planMirrorEnd, type ChangePlan } from "@switchyard/controller";
 import { loadGrpc, type StoreState } from "@switchyard/proto";
 import { ControlLink, type NetworkModel } from "./control-link.js";
 import { HostLoad, blockSizeBytes } from "./host-load.js";
 import { Random } from "./prng.js";
-import { runChange, type ChangeContext, type ChangeRecord, type EffectModel } from "./simulated-change.js";
-import { SimulatedDevice, simulatedBackends, type LatencyModel } from "./simulated-device.js";
+import { runChange, type ChangeContext, type ChangeRecord, type CommitModel } from "./simulated-change.js";
+import { SimulatedDevice, simulatedBackends, type AreaPlace, type LatencyModel } from "./simulated-device.js";
 import { SimulatedStore, startingStore } from "./simulated-store.js";
 import { VirtualWorld } from "./virtual-world.js";
 
@@ -41,6 +42,7 @@ export const phaseTimeoutMs = 40;
 const lateMessageMaxMs = 3 * phaseTimeoutMs;
 /** Backend latency: usually under 3 ms, sometimes a slow disk at up to 25 ms. */
 const latency: LatencyModel = { fastMinMs: 0.05, fastMaxMs: 3, slowMaxMs: 25, slowProbability: 0.05 };
+const slowDiskLatency: LatencyModel = { ...latency, slowProbability: 0.4 };
 /**
  * The apparatus lease: a fenced apparatus stops serving by itself within this
  * long (its renewal is refused, or its last granted one runs out).
@@ -53,14 +55,15 @@ const apparatusLeaseMs = 30;
  * install a hold nobody releases; that case is left out, not checked.
  */
 const rejoinAfterMs = 2 * lateMessageMaxMs + apparatusLeaseMs + latency.slowMaxMs;
-const effects: EffectModel = { copyMinMs: 0.5, copyMaxMs: 5, commitMinMs: 0.5, commitMaxMs: 3, copyFailureProbability: 0.05, commitFailureProbability: 0.03 };
+const commits: CommitModel = { commitMinMs: 0.5, commitMaxMs: 3, commitFailureProbability: 0.03 };
+/** The device's copy of a mirrored extent, between the mirror and the switch changes; sometimes it fails (a read error) and the extent is unmirrored. */
+const deviceCopy = { minMs: 0.5, maxMs: 5, failureProbability: 0.05 };
 /**
  * Progress bound: at most four message phases (hold, apply, abort and
  * release on the longest path), each ended by its timeout at the latest,
- * plus the copy and the commit, each of which may wait out a fenced
- * apparatus's lease first.
+ * plus the commit, which may wait out a fenced apparatus's lease first.
  */
-export const changeDurationMaxMs = 4 * phaseTimeoutMs + effects.copyMaxMs + effects.commitMaxMs + 2 * (apparatusLeaseMs + latency.slowMaxMs);
+export const changeDurationMaxMs = 4 * phaseTimeoutMs + commits.commitMaxMs + apparatusLeaseMs + latency.slowMaxMs;
 /** How long the commit waits after a fence, per fencing model. */
 const fenceWaitBeforeCommitMs: Readonly<Record<FencingModel, number>> = { device: 0, lease: apparatusLeaseMs, "lease-and-io": apparatusLeaseMs + latency.slowMaxMs };
 /** Pause between changes, during which hosts keep going. */
@@ -78,9 +81,10 @@ assert.ok(latency.slowMaxMs < phaseTimeoutMs, "a drain on a slow disk must fit a
  * its I/O from the fence on (DESIGN.md, like SCSI persistent reservations).
  * "lease": the device refuses nothing; the apparatus stops when its lease
  * runs out, and the commit waits one lease after a fence, as
- * change-executor.ts does (before the device checked keys, that was all). "lease-and-io": the device refuses nothing,
- * and both the copy and the commit wait a lease plus the longest backend
- * I/O after a fence (I/O admitted just before the lease ran out still lands).
+ * change-executor.ts does (before the device checked keys, that was all).
+ * "lease-and-io": the device refuses nothing, and the commit waits a lease
+ * plus the longest backend I/O after a fence (I/O admitted just before the
+ * lease ran out still lands).
  */
 export type FencingModel = "device" | "lease" | "lease-and-io";
 
@@ -92,6 +96,8 @@ export interface SimulationOptions {
   readonly fault?: ApparatusFault;
   /** Default "device". */
   readonly fencing?: FencingModel;
+  /** Disks slow to answer far more often: I/O admitted before a fence lands long after it. */
+  readonly slowDisks?: boolean;
 }
 
 export interface SimulationResult {
@@ -134,6 +140,8 @@ class Simulation {
   /** Apparatuses the controller has not fenced (the control range), with when the others were fenced. */
   readonly controlRange = new Set<string>();
   readonly fencedAtMs = new Map<string, number>();
+  /** When the latest fence was sent, by any change (one fenced in a release phase fences after its commit). */
+  lastFenceAtMs = Number.NEGATIVE_INFINITY;
   readonly link: ControlLink;
   readonly load: HostLoad;
   readonly changes: ChangeRecord[] = [];
@@ -144,23 +152,39 @@ class Simulation {
   constructor(readonly options: SimulationOptions) {
     this.random = new Random(options.seed);
     this.fencing = options.fencing ?? "device";
-    this.device = new SimulatedDevice(Array.from({ length: luCount }, () => new MemoryLu(luSizeBytes)), this.fencing === "device");
+    const lus = Array.from({ length: luCount }, () => new MemoryLu(luSizeBytes));
+    this.device = new SimulatedDevice(lus, this.fencing === "device", extentSizeBytes, (area) => this.mirrorOf(area));
     this.link = new ControlLink(this.world, this.random, networkOf(this.random));
     const blockCount = (volumeExtentCount * extentSizeBytes) / blockSizeBytes;
     this.load = new HostLoad(this.world, this.random, { volume: volumeName, blockCount, thinkMaxMs, writeProbability: 0.5 }, new History());
     const count = apparatusCountMin + this.random.below(apparatusCountMax - apparatusCountMin + 1);
     for (let index = 0; index < count; index += 1) {
       const id = `a${index}`;
-      const backends = simulatedBackends(this.world, this.random, latency, this.device, id);
-      this.apparatuses.set(id, new VirtualizationApparatus({ id, backends, ...(options.fault === undefined ? {} : { behaviour: apparatusFaultBehaviours[options.fault] }) }));
+      const backends = simulatedBackends(this.world, this.random, options.slowDisks === true ? slowDiskLatency : latency, this.device, id);
+      // Hold deadlines on the virtual clock: a run's outcome depends on its seed alone, never on how fast the machine is.
+      const clock = { after: (delayMs: number, fire: () => void) => this.world.timer(delayMs, fire) };
+      const warn = (message: string): void => { this.world.note(message); };
+      this.apparatuses.set(id, new VirtualizationApparatus({ id, backends, clock, warn, ...(options.fault === undefined ? {} : { behaviour: apparatusFaultBehaviours[options.fault] }) }));
     }
+  }
+
+  /** Where the committed table mirrors an area to: the device mirrors from the commit of the mirror change to the commit that ends it. */
+  mirrorOf(area: AreaPlace): AreaPlace | undefined {
+    const columns = this.store.state.volumes.find((volume) => volume.name === volumeName)?.extents;
+    if (columns == null) return undefined;
+    for (let extent = 0; extent < columns.lu_index.length; extent += 1) {
+      const mirrorPlusOne = columns.mirror_lu_index_plus_one[extent] ?? 0;
+      if (mirrorPlusOne !== 0 && columns.lu_index[extent] === area.luIndex && columns.area_index[extent] === area.areaIndex) {
+        return { luIndex: mirrorPlusOne - 1, areaIndex: columns.mirror_area_index[extent] ?? 0 };
+      }
+    }
+    return undefined;
   }
 
   changeContext(): ChangeContext {
     return {
-      world: this.world, random: this.random, link: this.link, device: this.device, store: this.store,
-      apparatuses: this.apparatuses, effects, epoch, phaseTimeoutMs,
-      copyWaitAfterFenceMs: this.fencing === "lease-and-io" ? apparatusLeaseMs + latency.slowMaxMs : 0,
+      world: this.world, random: this.random, link: this.link, store: this.store,
+      apparatuses: this.apparatuses, commits, epoch, phaseTimeoutMs,
       commitWaitAfterFenceMs: fenceWaitBeforeCommitMs[this.fencing],
       onFence: (apparatusId) => { this.fence(apparatusId); },
     };
@@ -171,6 +195,7 @@ class Simulation {
     this.fencings += 1;
     this.controlRange.delete(apparatusId);
     this.fencedAtMs.set(apparatusId, this.world.nowMs);
+    this.lastFenceAtMs = this.world.nowMs;
     this.device.fence(apparatusId);
     this.world.schedule(this.random.between(0, apparatusLeaseMs), () => {
       if (this.device.keyOf(apparatusId) !== undefined) return; // registered again meanwhile
@@ -197,18 +222,66 @@ class Simulation {
   }
 }
 
-/** A move of a random extent to a random other LU, planned by the real planner; undefined when it refuses. */
-function planRandomMove(simulation: Simulation): ChangePlan | undefined {
-  const extentIndex = simulation.random.below(volumeExtentCount);
-  const toLuId = `lu${simulation.random.below(luCount)}`;
+/** A plan from the real planner; undefined when it refuses (before anything is held). */
+function planned(simulation: Simulation, what: string, plan: () => ChangePlan): ChangePlan | undefined {
   try {
-    return planMove(simulation.store.state, volumeName, extentIndex, toLuId);
+    return plan();
   } catch (error) {
-    // Already there, or no free area: the planner refuses before anything is held.
+    // Already there, being mirrored, or no free area.
     if (!(error instanceof ControllerError)) throw error;
-    simulation.world.note(`planner refuses extent ${extentIndex} to ${toLuId}: ${error.code}`);
+    simulation.world.note(`planner refuses ${what}: ${error.code}`);
     return undefined;
   }
+}
+
+/**
+ * Runs one planned change through the real core with the control range as
+ * it is now. Under the lease models, a change also starts only once the
+ * latest fence is as old as its commit would wait: an apparatus fenced in
+ * the release phase of the change before is fenced after that commit, and
+ * the next one must not commit while it may still write.
+ */
+async function change(simulation: Simulation, plan: ChangePlan, move: number): Promise<ChangeRecord> {
+  const quietMs = fenceWaitBeforeCommitMs[simulation.fencing] - (simulation.world.nowMs - simulation.lastFenceAtMs);
+  if (quietMs > 0) await simulation.world.sleep(quietMs);
+  const record = await runChange(simulation.changeContext(), plan, `${plan.kind}-${plan.baseGeneration + 1}-${move}`, [...simulation.controlRange]);
+  simulation.changes.push(record);
+  return record;
+}
+
+/**
+ * A move of a random extent to a random other LU, as a migration makes it:
+ * a mirror change, the device's copy, then a switch change; when the copy
+ * or the switch fails, an unmirror change leaves the extent on its source.
+ */
+async function moveRandomExtent(simulation: Simulation, move: number): Promise<void> {
+  const { random, store, world } = simulation;
+  const extentIndex = random.below(volumeExtentCount);
+  const toLuId = `lu${random.below(luCount)}`;
+  const mirror = planned(simulation, `extent ${extentIndex} to ${toLuId}`, () => planMirror(store.state, volumeName, [extentIndex], toLuId));
+  if (mirror === undefined || (await change(simulation, mirror, move)).outcome !== "committed") return;
+  await world.sleep(random.between(deviceCopy.minMs, deviceCopy.maxMs));
+  const copied = !random.chance(deviceCopy.failureProbability);
+  if (copied) {
+    const columns = columnsOf(simulation);
+    const source = { luIndex: columns.lu_index[extentIndex] ?? 0, areaIndex: columns.area_index[extentIndex] ?? 0 };
+    const destination = simulation.mirrorOf(source);
+    assert.ok(destination !== undefined, `extent ${extentIndex} left mirror state before its copy`);
+    simulation.device.copyArea(source, destination);
+    world.note(`device copies extent ${extentIndex} to lu${destination.luIndex}:${destination.areaIndex}`);
+    const switched = planned(simulation, `switch of extent ${extentIndex}`, () => planMirrorEnd(store.state, volumeName, [extentIndex], "switch"));
+    if (switched !== undefined && (await change(simulation, switched, move)).outcome === "committed") return;
+  } else {
+    world.note(`device copy of extent ${extentIndex} fails`);
+  }
+  const unmirror = planned(simulation, `unmirror of extent ${extentIndex}`, () => planMirrorEnd(store.state, volumeName, [extentIndex], "unmirror"));
+  if (unmirror !== undefined) await change(simulation, unmirror, move);
+}
+
+function columnsOf(simulation: Simulation): { readonly lu_index: readonly number[]; readonly area_index: readonly number[] } {
+  const columns = simulation.store.state.volumes.find((volume) => volume.name === volumeName)?.extents;
+  assert.ok(columns != null);
+  return columns;
 }
 
 /** Fenced apparatuses whose quiet time has passed rejoin, each on a coin toss, so some runs keep one out. */
@@ -227,10 +300,7 @@ async function runMoves(simulation: Simulation): Promise<void> {
     await world.sleep(simulation.random.between(0, changeGapMaxMs));
     if (simulation.fencedAtMs.size > 0) await world.sleep(rejoinAfterMs);
     await rejoinFenced(simulation);
-    const plan = planRandomMove(simulation);
-    if (plan === undefined) continue;
-    const changeId = `move-${plan.baseGeneration + 1}-${move}`;
-    simulation.changes.push(await runChange(simulation.changeContext(), plan, changeId, [...simulation.controlRange]));
+    await moveRandomExtent(simulation, move);
   }
 }
 

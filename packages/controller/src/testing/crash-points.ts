@@ -69,7 +69,7 @@ export function crashingPorts(crash: TestCrash): ChangePortsDecorator {
       },
       effect: async (kind) => {
         await ports.effect(kind);
-        if (crash.point === "after-commit" && kind === "commit") crashNow(crash, `right after the commit of ${change.changeId}`);
+        if (crash.point === "after-commit") crashNow(crash, `right after the commit of ${change.changeId}`);
       },
     };
   };

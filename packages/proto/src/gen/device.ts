@@ -3,11 +3,8 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 
 import type { AcquireLeaseRequest as _switchyard_v1_AcquireLeaseRequest, AcquireLeaseRequest__Output as _switchyard_v1_AcquireLeaseRequest__Output } from './switchyard/v1/AcquireLeaseRequest.js';
 import type { ApparatusRecord as _switchyard_v1_ApparatusRecord, ApparatusRecord__Output as _switchyard_v1_ApparatusRecord__Output } from './switchyard/v1/ApparatusRecord.js';
-import type { AreaCopyEnd as _switchyard_v1_AreaCopyEnd, AreaCopyEnd__Output as _switchyard_v1_AreaCopyEnd__Output } from './switchyard/v1/AreaCopyEnd.js';
 import type { CommitDeltaRequest as _switchyard_v1_CommitDeltaRequest, CommitDeltaRequest__Output as _switchyard_v1_CommitDeltaRequest__Output } from './switchyard/v1/CommitDeltaRequest.js';
 import type { ConfigurationTable as _switchyard_v1_ConfigurationTable, ConfigurationTable__Output as _switchyard_v1_ConfigurationTable__Output } from './switchyard/v1/ConfigurationTable.js';
-import type { CopyExternalAreaRequest as _switchyard_v1_CopyExternalAreaRequest, CopyExternalAreaRequest__Output as _switchyard_v1_CopyExternalAreaRequest__Output } from './switchyard/v1/CopyExternalAreaRequest.js';
-import type { CopyExternalAreaResponse as _switchyard_v1_CopyExternalAreaResponse, CopyExternalAreaResponse__Output as _switchyard_v1_CopyExternalAreaResponse__Output } from './switchyard/v1/CopyExternalAreaResponse.js';
 import type { CopyProgressRow as _switchyard_v1_CopyProgressRow, CopyProgressRow__Output as _switchyard_v1_CopyProgressRow__Output } from './switchyard/v1/CopyProgressRow.js';
 import type { DeviceClient as _switchyard_v1_DeviceClient, DeviceDefinition as _switchyard_v1_DeviceDefinition } from './switchyard/v1/Device.js';
 import type { DifferenceTable as _switchyard_v1_DifferenceTable, DifferenceTable__Output as _switchyard_v1_DifferenceTable__Output } from './switchyard/v1/DifferenceTable.js';
@@ -59,12 +56,9 @@ export interface ProtoGrpcType {
     v1: {
       AcquireLeaseRequest: MessageTypeDefinition<_switchyard_v1_AcquireLeaseRequest, _switchyard_v1_AcquireLeaseRequest__Output>
       ApparatusRecord: MessageTypeDefinition<_switchyard_v1_ApparatusRecord, _switchyard_v1_ApparatusRecord__Output>
-      AreaCopyEnd: MessageTypeDefinition<_switchyard_v1_AreaCopyEnd, _switchyard_v1_AreaCopyEnd__Output>
       ChangeState: EnumTypeDefinition
       CommitDeltaRequest: MessageTypeDefinition<_switchyard_v1_CommitDeltaRequest, _switchyard_v1_CommitDeltaRequest__Output>
       ConfigurationTable: MessageTypeDefinition<_switchyard_v1_ConfigurationTable, _switchyard_v1_ConfigurationTable__Output>
-      CopyExternalAreaRequest: MessageTypeDefinition<_switchyard_v1_CopyExternalAreaRequest, _switchyard_v1_CopyExternalAreaRequest__Output>
-      CopyExternalAreaResponse: MessageTypeDefinition<_switchyard_v1_CopyExternalAreaResponse, _switchyard_v1_CopyExternalAreaResponse__Output>
       CopyProgressRow: MessageTypeDefinition<_switchyard_v1_CopyProgressRow, _switchyard_v1_CopyProgressRow__Output>
       Device: SubtypeConstructor<typeof grpc.Client, _switchyard_v1_DeviceClient> & { service: _switchyard_v1_DeviceDefinition }
       DifferenceTable: MessageTypeDefinition<_switchyard_v1_DifferenceTable, _switchyard_v1_DifferenceTable__Output>

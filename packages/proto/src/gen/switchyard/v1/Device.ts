@@ -4,8 +4,6 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AcquireLeaseRequest as _switchyard_v1_AcquireLeaseRequest, AcquireLeaseRequest__Output as _switchyard_v1_AcquireLeaseRequest__Output } from '../../switchyard/v1/AcquireLeaseRequest.js';
 import type { CommitDeltaRequest as _switchyard_v1_CommitDeltaRequest, CommitDeltaRequest__Output as _switchyard_v1_CommitDeltaRequest__Output } from '../../switchyard/v1/CommitDeltaRequest.js';
-import type { CopyExternalAreaRequest as _switchyard_v1_CopyExternalAreaRequest, CopyExternalAreaRequest__Output as _switchyard_v1_CopyExternalAreaRequest__Output } from '../../switchyard/v1/CopyExternalAreaRequest.js';
-import type { CopyExternalAreaResponse as _switchyard_v1_CopyExternalAreaResponse, CopyExternalAreaResponse__Output as _switchyard_v1_CopyExternalAreaResponse__Output } from '../../switchyard/v1/CopyExternalAreaResponse.js';
 import type { EnrollRequest as _switchyard_v1_EnrollRequest, EnrollRequest__Output as _switchyard_v1_EnrollRequest__Output } from '../../switchyard/v1/EnrollRequest.js';
 import type { EnrollResponse as _switchyard_v1_EnrollResponse, EnrollResponse__Output as _switchyard_v1_EnrollResponse__Output } from '../../switchyard/v1/EnrollResponse.js';
 import type { FenceRequest as _switchyard_v1_FenceRequest, FenceRequest__Output as _switchyard_v1_FenceRequest__Output } from '../../switchyard/v1/FenceRequest.js';
@@ -51,15 +49,6 @@ export interface DeviceClient extends grpc.Client {
   commitDelta(argument: _switchyard_v1_CommitDeltaRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
   commitDelta(argument: _switchyard_v1_CommitDeltaRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
   commitDelta(argument: _switchyard_v1_CommitDeltaRequest, callback: grpc.requestCallback<_switchyard_v1_WriteStoreResponse__Output>): grpc.ClientUnaryCall;
-  
-  CopyExternalArea(argument: _switchyard_v1_CopyExternalAreaRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_CopyExternalAreaResponse__Output>): grpc.ClientUnaryCall;
-  CopyExternalArea(argument: _switchyard_v1_CopyExternalAreaRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_CopyExternalAreaResponse__Output>): grpc.ClientUnaryCall;
-  CopyExternalArea(argument: _switchyard_v1_CopyExternalAreaRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_CopyExternalAreaResponse__Output>): grpc.ClientUnaryCall;
-  CopyExternalArea(argument: _switchyard_v1_CopyExternalAreaRequest, callback: grpc.requestCallback<_switchyard_v1_CopyExternalAreaResponse__Output>): grpc.ClientUnaryCall;
-  copyExternalArea(argument: _switchyard_v1_CopyExternalAreaRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_CopyExternalAreaResponse__Output>): grpc.ClientUnaryCall;
-  copyExternalArea(argument: _switchyard_v1_CopyExternalAreaRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_CopyExternalAreaResponse__Output>): grpc.ClientUnaryCall;
-  copyExternalArea(argument: _switchyard_v1_CopyExternalAreaRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_CopyExternalAreaResponse__Output>): grpc.ClientUnaryCall;
-  copyExternalArea(argument: _switchyard_v1_CopyExternalAreaRequest, callback: grpc.requestCallback<_switchyard_v1_CopyExternalAreaResponse__Output>): grpc.ClientUnaryCall;
   
   Enroll(argument: _switchyard_v1_EnrollRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
   Enroll(argument: _switchyard_v1_EnrollRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
@@ -185,8 +174,6 @@ export interface DeviceHandlers extends grpc.UntypedServiceImplementation {
   
   CommitDelta: grpc.handleUnaryCall<_switchyard_v1_CommitDeltaRequest__Output, _switchyard_v1_WriteStoreResponse>;
   
-  CopyExternalArea: grpc.handleUnaryCall<_switchyard_v1_CopyExternalAreaRequest__Output, _switchyard_v1_CopyExternalAreaResponse>;
-  
   Enroll: grpc.handleUnaryCall<_switchyard_v1_EnrollRequest__Output, _switchyard_v1_EnrollResponse>;
   
   Fence: grpc.handleUnaryCall<_switchyard_v1_FenceRequest__Output, _switchyard_v1_FenceResponse>;
@@ -218,7 +205,6 @@ export interface DeviceHandlers extends grpc.UntypedServiceImplementation {
 export interface DeviceDefinition extends grpc.ServiceDefinition {
   AcquireLease: MethodDefinition<_switchyard_v1_AcquireLeaseRequest, _switchyard_v1_Lease, _switchyard_v1_AcquireLeaseRequest__Output, _switchyard_v1_Lease__Output>
   CommitDelta: MethodDefinition<_switchyard_v1_CommitDeltaRequest, _switchyard_v1_WriteStoreResponse, _switchyard_v1_CommitDeltaRequest__Output, _switchyard_v1_WriteStoreResponse__Output>
-  CopyExternalArea: MethodDefinition<_switchyard_v1_CopyExternalAreaRequest, _switchyard_v1_CopyExternalAreaResponse, _switchyard_v1_CopyExternalAreaRequest__Output, _switchyard_v1_CopyExternalAreaResponse__Output>
   Enroll: MethodDefinition<_switchyard_v1_EnrollRequest, _switchyard_v1_EnrollResponse, _switchyard_v1_EnrollRequest__Output, _switchyard_v1_EnrollResponse__Output>
   Fence: MethodDefinition<_switchyard_v1_FenceRequest, _switchyard_v1_FenceResponse, _switchyard_v1_FenceRequest__Output, _switchyard_v1_FenceResponse__Output>
   GetInventory: MethodDefinition<_switchyard_v1_GetInventoryRequest, _switchyard_v1_Inventory, _switchyard_v1_GetInventoryRequest__Output, _switchyard_v1_Inventory__Output>
