@@ -47,6 +47,12 @@ export const etcdLeaseMinMs = 2_000;
 export const etcdLeaseMaxMs = 300_000;
 /** etcd's own request limit is 1.5 MiB (--max-request-bytes); the store must fit in one put with room for the Txn. */
 export const storeBytesMax = 1 << 20;
+/**
+ * Attempts at one renewal, each on a member picked at random: with one
+ * member of three dead, all six miss a live one once in 729 renewals, and
+ * the next renewal, a third of a term later, tries again.
+ */
+export const keepaliveAttemptsMax = 6;
 /** Candidate ids and addresses are short names, as the arbiter's (device/src/arbiter.ts). */
 export const candidateFieldLengthMax = 256;
 
@@ -129,9 +135,7 @@ class EtcdCoordination implements Coordination {
       await this.withdraw();
       throw new CoordinationError("LEASE_LOST", `the term with token ${term.token} lapsed at ${session.validUntilMs} ms (now ${sentAtMs} ms): campaign again`);
     }
-    // The renewal must be answered while the term still stands, or it is worthless.
-    const remainingMs = session.validUntilMs - sentAtMs;
-    const ttlSeconds = await keepaliveOnce(this.client, session.leaseId, Math.min(etcdCallTimeoutMs, remainingMs));
+    const ttlSeconds = await this.keepaliveOnce(session);
     if (ttlSeconds <= 0) {
       this.session = undefined;
       throw new CoordinationError("LEASE_LOST", `etcd says the lease of token ${term.token} has ended: campaign again`);
@@ -218,6 +222,29 @@ class EtcdCoordination implements Coordination {
     return session.candidateKey;
   }
 
+  /**
+   * One renewal of the session's lease, tried again on UNAVAILABLE: each
+   * attempt opens a keepalive stream to a member the client picks at
+   * random, and a dead member fails a stream without the client learning to
+   * avoid it. Every attempt must be answered while the term still stands, or
+   * it is worthless. Resolves with the TTL etcd answers (0: the lease ended).
+   */
+  private async keepaliveOnce(session: Session): Promise<number> {
+    let lastError: CoordinationError | undefined;
+    for (let attempt = 0; attempt < keepaliveAttemptsMax; attempt += 1) {
+      const remainingMs = session.validUntilMs - this.now();
+      if (remainingMs <= 0) break;
+      try {
+        return await keepaliveAttempt(this.client, session.leaseId, Math.min(etcdCallTimeoutMs, remainingMs));
+      } catch (error) {
+        const mapped = asCoordinationError("renew", error);
+        if (mapped.code !== "UNAVAILABLE") throw mapped;
+        lastError = mapped;
+      }
+    }
+    throw lastError ?? new CoordinationError("UNAVAILABLE", "renew: the term ended before etcd answered a keepalive");
+  }
+
   private lowestCandidate(): Promise<IKeyValue | undefined> {
     return etcdCall("campaign", async () => {
       const answer = await this.client.kv.range({
@@ -255,7 +282,7 @@ class EtcdCoordination implements Coordination {
 }
 
 /** One keepalive on a stream of its own, bounded by `timeoutMs`; resolves with the TTL etcd answers (0: the lease is gone). */
-async function keepaliveOnce(client: Etcd3, leaseId: string, timeoutMs: number): Promise<number> {
+async function keepaliveAttempt(client: Etcd3, leaseId: string, timeoutMs: number): Promise<number> {
   return etcdCall("renew", async () => {
     const stream = await client.leaseClient.leaseKeepAlive({ deadline: Date.now() + timeoutMs });
     try {

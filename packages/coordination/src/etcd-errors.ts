@@ -3,6 +3,7 @@
  * mapped. An error that is not the etcd client's (or ours) is rethrown
  * unchanged: it is a broken invariant, not an operating error.
  */
+import { status as grpcStatus } from "@grpc/grpc-js";
 import {
   ClientClosedError,
   EtcdError,
@@ -40,5 +41,12 @@ export function asCoordinationError(what: string, error: unknown): CoordinationE
     error.name === brokenCircuitErrorName) {
     return new CoordinationError("UNAVAILABLE", message, { cause: error });
   }
+  // A stream's error reaches us as grpc-js raised it, not cast by the etcd client.
+  if (isUnanswered(error)) return new CoordinationError("UNAVAILABLE", message, { cause: error });
   throw error;
+}
+
+function isUnanswered(error: Error): boolean {
+  if (!("code" in error) || typeof error.code !== "number") return false;
+  return error.code === grpcStatus.UNAVAILABLE || error.code === grpcStatus.DEADLINE_EXCEEDED || error.code === grpcStatus.CANCELLED;
 }
