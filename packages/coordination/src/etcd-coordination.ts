@@ -59,7 +59,9 @@ export const candidateFieldLengthMax = 256;
 const millisecondsPerSecond = 1_000;
 
 assert.ok(etcdLeaseMinMs % millisecondsPerSecond === 0 && etcdLeaseMaxMs % millisecondsPerSecond === 0);
-assert.ok(etcdCallTimeoutMs <= etcdLeaseMinMs, "a call must be able to fail before the shortest term ends");
+// A call must be able to fail before the shortest term ends (a relation
+// between constants of two files, checked when either changes).
+assert.ok((etcdCallTimeoutMs as number) <= (etcdLeaseMinMs as number), "an etcd call outlasts the shortest term");
 
 export interface EtcdCoordinationOptions {
   /** Client URLs, http://host:port. */

@@ -46,7 +46,9 @@ export function asCoordinationError(what: string, error: unknown): CoordinationE
   throw error;
 }
 
+/** The gRPC statuses of a call that got no answer: retry it, perhaps on another member. */
+const unansweredStatuses: ReadonlySet<number> = new Set([grpcStatus.UNAVAILABLE, grpcStatus.DEADLINE_EXCEEDED, grpcStatus.CANCELLED]);
+
 function isUnanswered(error: Error): boolean {
-  if (!("code" in error) || typeof error.code !== "number") return false;
-  return error.code === grpcStatus.UNAVAILABLE || error.code === grpcStatus.DEADLINE_EXCEEDED || error.code === grpcStatus.CANCELLED;
+  return "code" in error && typeof error.code === "number" && unansweredStatuses.has(error.code);
 }
