@@ -27,6 +27,7 @@ import { decodeStoreState, encodeStoreState, type StoreState } from "@switchyard
 import { Etcd3, type IKeyValue, type ITxnRequest, type ITxnResponse } from "etcd3";
 import {
   CoordinationError,
+  isCoordinationError,
   validUntilMs,
   type Candidate,
   type Coordination,
@@ -106,24 +107,41 @@ class EtcdCoordination implements Coordination {
   async campaign(candidate: Candidate, leaseMs: number): Promise<Term> {
     validateCandidate(candidate, leaseMs);
     const held = this.session;
-    if (held !== undefined && held.candidate.id === candidate.id && held.leaseMs === leaseMs && this.now() < held.validUntilMs) {
-      // The holder asking again extends its term, as with the arbiter.
-      return this.renew(termOf(held));
+    if (held !== undefined && held.candidate.id === candidate.id && held.leaseMs === leaseMs) {
+      // The holder asking again extends its term, as with the arbiter; once
+      // the term is lost, it campaigns afresh for a new token.
+      try {
+        return await this.renew(termOf(held));
+      } catch (error) {
+        if (!isCoordinationError(error, "LEASE_LOST")) throw error;
+      }
     }
     await this.withdraw();
     const sentAtMs = this.now();
     const granted = await etcdCall("campaign", () => this.client.leaseClient.leaseGrant({ TTL: leaseMs / millisecondsPerSecond }));
-    const candidateKey = this.keys.candidate(granted.ID);
+    // Until the campaign is decided the lease is nobody's session: on any
+    // failure it is revoked, so this client never holds a term it did not see granted.
+    let decided: Term | undefined;
+    try {
+      decided = await this.decide(candidate, granted.ID, leaseMs, sentAtMs);
+      return decided;
+    } finally {
+      if (decided?.granted !== true) await this.revoke(granted.ID);
+    }
+  }
+
+  /** Puts the candidate's key on its lease and sees whether it is the lowest; makes it the session if so. */
+  private async decide(candidate: Candidate, leaseId: string, leaseMs: number, sentAtMs: number): Promise<Term> {
+    const candidateKey = this.keys.candidate(leaseId);
     const put = await etcdCall("campaign", () =>
-      this.client.kv.put({ key: candidateKey, value: Buffer.from(JSON.stringify(candidate)), lease: granted.ID }));
+      this.client.kv.put({ key: candidateKey, value: Buffer.from(JSON.stringify(candidate)), lease: leaseId }));
     // The key is new (its lease is), so the put's revision is its create revision.
     const token = revisionOf(put.header.revision);
-    const session: Session = { candidate, leaseId: granted.ID, candidateKey, token, leaseMs, validUntilMs: validUntilMs(sentAtMs, leaseMs) };
-    this.session = session;
     const first = await this.lowestCandidate();
-    if (first !== undefined && first.key.equals(candidateKey)) return termOf(session);
-    await this.withdraw();
-    return notGranted(first, leaseMs, sentAtMs);
+    if (first === undefined || !first.key.equals(candidateKey)) return notGranted(first, leaseMs, sentAtMs);
+    const session: Session = { candidate, leaseId, candidateKey, token, leaseMs, validUntilMs: validUntilMs(sentAtMs, leaseMs) };
+    this.session = session;
+    return termOf(session);
   }
 
   async renew(term: Term): Promise<Term> {
@@ -272,9 +290,12 @@ class EtcdCoordination implements Coordination {
   private async withdraw(): Promise<void> {
     const session = this.session;
     this.session = undefined;
-    if (session === undefined) return;
+    if (session !== undefined) await this.revoke(session.leaseId);
+  }
+
+  private async revoke(leaseId: string): Promise<void> {
     try {
-      await this.client.leaseClient.leaseRevoke({ ID: session.leaseId });
+      await this.client.leaseClient.leaseRevoke({ ID: leaseId });
     } catch (error) {
       const mapped = asCoordinationError("withdraw", error);
       // Unanswered, or already ended: either way it lapses within one term.
