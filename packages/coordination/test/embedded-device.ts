@@ -8,8 +8,8 @@ import * as grpc from "@grpc/grpc-js";
 import { callUnary, controlChannelOptions, deadlineAfter, loadGrpc, type DeviceClient } from "@switchyard/proto";
 import { deviceServiceHandlers } from "@switchyard/device";
 import { openTestDevice, temporaryFolder } from "@switchyard/device/testing";
-import { embeddedCoordination, type Coordination, type DeviceCoordinationPort } from "@switchyard/coordination";
-import type { CoordinationUnderTest } from "@switchyard/coordination/testing";
+import { embeddedCoordination, type Coordination, type DeviceCoordinationPort } from "../src/index.js";
+import type { CoordinationUnderTest } from "../src/testing/index.js";
 
 /** As the controller's callTimeoutMs (controller/src/device-port.ts). */
 const callTimeoutMs = 2_000;

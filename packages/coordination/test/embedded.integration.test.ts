@@ -2,7 +2,7 @@
 // registrations over the Device gRPC service) passes the shared suite.
 // Method: a real device in a temporary folder behind a real gRPC server on
 // loopback per case (embedded-device.ts); real time, 2 s terms.
-import { coordinationSuite } from "@switchyard/coordination/testing";
+import { coordinationSuite } from "../src/testing/index.js";
 import { describe, expect, it } from "vitest";
 import { freshEmbeddedCoordinator } from "./embedded-device.js";
 

@@ -7,7 +7,7 @@
 // so cases do not see each other. The kill case runs last, since the
 // cluster stays one member short after it. Teardown stops every member.
 import { randomUUID } from "node:crypto";
-import { etcdCoordination, renewIntervalMs, type Coordination } from "@switchyard/coordination";
+import { etcdCoordination, renewIntervalMs, type Coordination } from "../src/index.js";
 import {
   campaignUntilGranted,
   coordinationSuite,
@@ -16,7 +16,7 @@ import {
   nextState,
   startEtcdCluster,
   type EtcdTestCluster,
-} from "@switchyard/coordination/testing";
+} from "../src/testing/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const leaseMs = 2_000;
