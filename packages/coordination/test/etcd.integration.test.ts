@@ -4,9 +4,16 @@
 // successor after it gets a higher token and a deposed write is refused.
 // Method: scripts/etcd-cluster.sh starts the cluster once for this file
 // (startEtcdCluster); each case of the suite gets its own key prefix on it,
-// so cases do not see each other. The kill case runs last, since the
+// so cases do not see each other. The partition case runs a holder in a
+// process of its own (testing/holder-process.ts) and SIGSTOPs it; the
+// suite's deposed-holder case already shows etcd itself refusing a
+// deposed token's Txn. The kill case runs last, since the
 // cluster stays one member short after it. Teardown stops every member.
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import { etcdCoordination, renewIntervalMs, type Coordination } from "../src/index.js";
 import {
   campaignUntilGranted,
@@ -27,6 +34,8 @@ const leaseMs = 2_000;
  * itself, or the holder loses it in every etcd failover.
  */
 const failoverLeaseMs = 6_000;
+/** Built by the package's build, which turbo runs before its tests. */
+const holderProcessPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../dist/testing/holder-process.js");
 let cluster: EtcdTestCluster | undefined;
 
 beforeAll(async () => {
@@ -37,12 +46,21 @@ afterAll(async () => {
   await cluster?.stop();
 }, etcdClusterStopTimeoutMs);
 
-function clientFactory(): { connect: () => Coordination; close: () => Promise<void> } {
+interface EtcdClients {
+  readonly endpoints: readonly string[];
+  readonly keyPrefix: string;
+  connect(): Coordination;
+  close(): Promise<void>;
+}
+
+function clientFactory(): EtcdClients {
   if (cluster === undefined) throw new Error("the etcd cluster did not start");
   const endpoints = cluster.endpoints;
   const keyPrefix = `/switchyard-test/${randomUUID()}/`;
   const clients: Coordination[] = [];
   return {
+    endpoints,
+    keyPrefix,
     connect: () => {
       const client = etcdCoordination({ endpoints, keyPrefix, now: () => performance.now() });
       clients.push(client);
@@ -59,6 +77,59 @@ coordinationSuite({ describe, it, expect }, {
   leaseMs,
   caseTimeoutMs: 30_000,
   fresh: () => Promise.resolve(clientFactory()),
+});
+
+/** Reads the holder process's JSON lines as they come. */
+function eventsOf(child: ChildProcess): { next: (event: string, timeoutMs: number) => Promise<Record<string, unknown>> } {
+  const lines: Record<string, unknown>[] = [];
+  let buffered = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    buffered += chunk.toString("utf8");
+    const parts = buffered.split("\n");
+    buffered = parts.pop() ?? "";
+    for (const part of parts) lines.push(JSON.parse(part) as Record<string, unknown>);
+  });
+  return {
+    next: async (event, timeoutMs) => {
+      const deadlineMs = performance.now() + timeoutMs;
+      for (;;) {
+        const index = lines.findIndex((line) => line.event === event);
+        if (index >= 0) return lines.splice(0, index + 1)[index] ?? {};
+        if (performance.now() > deadlineMs || child.exitCode !== null) throw new Error(`no ${event} from the holder process within ${timeoutMs} ms`);
+        await sleep(50);
+      }
+    },
+  };
+}
+
+describe("etcd coordination when the holder is partitioned by SIGSTOP", () => {
+  it("lets a successor take over; the resumed holder finds its term lost and its write refused", { timeout: 60_000 }, async () => {
+    const under = clientFactory();
+    const child = spawn(process.execPath, [holderProcessPath, under.endpoints.join(","), under.keyPrefix, String(leaseMs)],
+      { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      const events = eventsOf(child);
+      const granted = await events.next("granted", 20_000);
+      const wrote = await events.next("wrote", 10_000);
+      child.kill("SIGSTOP");
+      const successor = under.connect();
+      const next = await campaignUntilGranted(successor, { id: "bob", address: "127.0.0.1:7002" }, leaseMs);
+      expect(next.token).toBeGreaterThan(Number(granted.token));
+      const read = await successor.readStore();
+      expect(read.revision).toBe(wrote.revision);
+      const written = await successor.writeStore(next.token, read.revision, nextState(read.state, "successor"));
+      child.kill("SIGCONT");
+      // Its first renewal after the pause is past its term's end: it stops acting.
+      expect(await events.next("lost", 10_000)).toMatchObject({ code: "LEASE_LOST" });
+      expect(await events.next("late-write", 10_000)).toMatchObject({ code: "NOT_HOLDER" });
+      const after = await successor.readStore();
+      expect(after.revision).toBe(written);
+      expect(after.state.apparatuses.map((record) => record.id)).toEqual(["holder-process", "successor"]);
+    } finally {
+      child.kill("SIGKILL");
+      await under.close();
+    }
+  });
 });
 
 describe("etcd coordination when the etcd leader dies", () => {
