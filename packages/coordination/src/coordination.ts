@@ -49,6 +49,23 @@ export interface StoreRead {
   readonly revision: number;
 }
 
+/** One member of the coordinator: the device (embedded) or an etcd member. */
+export interface CoordinationMember {
+  readonly name: string;
+  /** Where clients reach it: host:port (embedded) or a client URL (etcd). */
+  readonly endpoint: string;
+  /** It answered a status request within the call timeout. */
+  readonly healthy: boolean;
+  /** It is the member that orders writes (etcd's Raft leader; the one device). */
+  readonly leader: boolean;
+}
+
+/** What `cluster status`, the console and /metrics show of the coordination (issue 18 item 6). */
+export interface CoordinationStatus {
+  readonly backend: CoordinationBackend;
+  readonly members: readonly CoordinationMember[];
+}
+
 /** What a device answers an apparatus renewing its registration. */
 export type RegistrationStatus = "granted" | "fenced" | "unknown";
 
@@ -67,6 +84,8 @@ export interface Coordination {
   /** Removes the apparatus's registration: it must stop serving (claim 3). */
   fence(token: number, apparatusId: string): Promise<void>;
   registrationStatus(apparatusId: string, registrationKey: string): Promise<RegistrationStatus>;
+  /** The members and their health; never rejects for a member that does not answer (it is shown unhealthy). */
+  status(): Promise<CoordinationStatus>;
   /** Ends this client's connections; a held term lapses at its coordinator. */
   close(): Promise<void>;
 }

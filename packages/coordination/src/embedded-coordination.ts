@@ -34,6 +34,7 @@ import {
   type Candidate,
   type Coordination,
   type CoordinationErrorCode,
+  type CoordinationStatus,
   type RegistrationStatus,
   type StoreRead,
   type Term,
@@ -52,6 +53,8 @@ export interface DeviceCoordinationPort {
 
 export interface EmbeddedCoordinationOptions {
   readonly port: DeviceCoordinationPort;
+  /** The device's gRPC address, host:port, for status. */
+  readonly deviceAddress: string;
   /** The caller's clock in milliseconds (monotonic): terms end on it. */
   readonly now: () => number;
 }
@@ -97,6 +100,14 @@ export function embeddedCoordination(options: EmbeddedCoordinationOptions): Coor
       const answer = await translated("registrationStatus", "NOT_HOLDER", () =>
         port.renewRegistration({ apparatus_id: apparatusId, registration_key: registrationKey }));
       return toRegistrationStatus(answer);
+    },
+    status: async (): Promise<CoordinationStatus> => {
+      // The lightest read the device answers: no extents, no journal.
+      const healthy = await port.readStore({ omit_extents: true, omit_journal: true }).then(() => true, (error: unknown) => {
+        if (!isServiceError(error)) throw error;
+        return false;
+      });
+      return { backend: "embedded", members: [{ name: "device", endpoint: options.deviceAddress, healthy, leader: true }] };
     },
     close: (): Promise<void> => {
       port.close();

@@ -31,11 +31,13 @@ import {
   validUntilMs,
   type Candidate,
   type Coordination,
+  type CoordinationStatus,
   type RegistrationStatus,
   type StoreRead,
   type Term,
 } from "./coordination.js";
 import { etcdKeys, type EtcdKeys } from "./etcd-keys.js";
+import { etcdStatus } from "./etcd-status.js";
 import { asCoordinationError, etcdCallTimeoutMs, etcdDialTimeoutMs } from "./etcd-errors.js";
 
 /**
@@ -227,6 +229,10 @@ class EtcdCoordination implements Coordination {
     assert.ok(registration !== undefined && fenced !== undefined, "a Txn answers each of its requests");
     if (registration.response_range.kvs[0]?.value.toString() === registrationKey) return "granted";
     return fenced.response_range.kvs.length > 0 ? "fenced" : "unknown";
+  }
+
+  status(): Promise<CoordinationStatus> {
+    return etcdStatus(this.client);
   }
 
   async close(): Promise<void> {

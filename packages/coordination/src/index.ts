@@ -12,6 +12,8 @@ export {
   type Coordination,
   type CoordinationBackend,
   type CoordinationErrorCode,
+  type CoordinationMember,
+  type CoordinationStatus,
   type RegistrationStatus,
   type StoreRead,
   type Term,
@@ -26,4 +28,5 @@ export {
   type EtcdCoordinationOptions,
 } from "./etcd-coordination.js";
 export { etcdCallTimeoutMs, etcdDialTimeoutMs } from "./etcd-errors.js";
+export { etcdMembersMax } from "./etcd-status.js";
 export { apparatusIdLengthMax, keyPrefixLengthMax } from "./etcd-keys.js";

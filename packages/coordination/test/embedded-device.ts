@@ -31,7 +31,7 @@ export async function freshEmbeddedCoordinator(): Promise<CoordinationUnderTest>
   const clients: Coordination[] = [];
   return {
     connect: () => {
-      const client = embeddedCoordination({ port: grpcPort(address), now: () => performance.now() });
+      const client = embeddedCoordination({ port: grpcPort(address), deviceAddress: address, now: () => performance.now() });
       clients.push(client);
       return client;
     },

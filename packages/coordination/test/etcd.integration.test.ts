@@ -153,6 +153,11 @@ describe("etcd coordination when the etcd leader dies", () => {
       const written = await holder.writeStore(term.token, read.revision, nextState(read.state, "after-kill"));
       expect(written).toBeGreaterThan(read.revision);
       expect((await cluster.leader()).name).not.toBe(leader.name);
+      const status = await holder.status();
+      // etcd lists members by id: compare by name.
+      const health = new Map(status.members.map((member) => [member.name, member.healthy]));
+      expect(health).toEqual(new Map(cluster.members.map((member) => [member.name, member.alive])));
+      expect(status.members.find((member) => member.leader)?.name).toBe((await cluster.leader()).name);
       // The holder stops renewing: the successor takes over with a higher token.
       const next = await campaignUntilGranted(successor, { id: "bob", address: "127.0.0.1:7002" }, failoverLeaseMs);
       expect(next.token).toBeGreaterThan(term.token);

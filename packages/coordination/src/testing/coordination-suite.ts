@@ -141,6 +141,14 @@ export function coordinationSuite(runner: CoordinationSuiteRunner, target: Coord
       await expectCode(expect, holder.renew(term), "LEASE_LOST");
     }));
 
+    it("reports its backend and its members, one of them the healthy leader", options, withFresh(async (under) => {
+      const status = await under.connect().status();
+      expect(status.members.length).toBeGreaterThan(0);
+      const leaders = status.members.filter((member) => member.leader);
+      expect(leaders).toHaveLength(1);
+      expect(leaders[0]?.healthy).toBe(true);
+    }));
+
     it("registers, fences and registers again an apparatus", options, withFresh(async (under) => {
       const holder = under.connect();
       const term = await holder.campaign(alice, target.leaseMs);
