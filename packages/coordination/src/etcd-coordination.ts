@@ -135,10 +135,18 @@ class EtcdCoordination implements Coordination {
   /** Puts the candidate's key on its lease and sees whether it is the lowest; makes it the session if so. */
   private async decide(candidate: Candidate, leaseId: string, leaseMs: number, sentAtMs: number): Promise<Term> {
     const candidateKey = this.keys.candidate(leaseId);
-    const put = await etcdCall("campaign", () =>
-      this.client.kv.put({ key: candidateKey, value: Buffer.from(JSON.stringify(candidate)), lease: leaseId }));
-    // The key is new (its lease is), so the put's revision is its create revision.
-    const token = revisionOf(put.header.revision);
+    // The key's create revision is read back in the same Txn, not taken from
+    // the put's revision: the client may retry a put whose answer was lost,
+    // and the second put's revision is not the key's create revision.
+    const answer = await this.txn("campaign", {
+      success: [
+        { request_put: { key: candidateKey, value: Buffer.from(JSON.stringify(candidate)), lease: leaseId } },
+        { request_range: { key: candidateKey } },
+      ],
+    });
+    const created = answer.responses[1]?.response_range.kvs[0];
+    assert.ok(created !== undefined, "a Txn's range sees the put before it");
+    const token = revisionOf(created.create_revision);
     const first = await this.lowestCandidate();
     if (first === undefined || !first.key.equals(candidateKey)) return notGranted(first, leaseMs, sentAtMs);
     const session: Session = { candidate, leaseId, candidateKey, token, leaseMs, validUntilMs: validUntilMs(sentAtMs, leaseMs) };
