@@ -1,7 +1,8 @@
 // Goal: the etcd coordination passes the shared suite against a real
-// three-member etcd cluster, and election and store go on after the etcd
-// leader is SIGKILLed: the holder renews, writes under its token, and a
-// successor after it gets a higher token and a deposed write is refused.
+// three-member etcd cluster, and election and store go on after an etcd
+// follower or the etcd leader is SIGKILLed: the holder renews, writes under
+// its token, and a successor after it gets a higher token and a deposed
+// write is refused. The follower case starts a cluster of its own.
 // Method: scripts/etcd-cluster.sh starts the cluster once for this file
 // (startEtcdCluster); each case of the suite gets its own key prefix on it,
 // so cases do not see each other. The partition case runs a holder in a
@@ -128,6 +129,37 @@ describe("etcd coordination when the holder is partitioned by SIGSTOP", () => {
     } finally {
       child.kill("SIGKILL");
       await under.close();
+    }
+  });
+});
+
+describe("etcd coordination when an etcd follower dies", () => {
+  it("keeps a short term and the store going on the two members left", { timeout: 90_000 }, async () => {
+    // A cluster of its own: the leader-kill case below needs all three members.
+    const own = await startEtcdCluster();
+    const keyPrefix = `/switchyard-test/${randomUUID()}/`;
+    const holder = etcdCoordination({ endpoints: own.endpoints, keyPrefix, now: () => performance.now() });
+    try {
+      let term = await holder.campaign({ id: "alice", address: "127.0.0.1:7001" }, leaseMs);
+      const leader = await own.leader();
+      const follower = own.members.find((member) => member !== leader);
+      if (follower === undefined) throw new Error("a three-member cluster has followers");
+      own.kill(follower);
+      // Renewals that pick the dead member try another within the term.
+      let revision = (await holder.readStore()).revision;
+      const killedAtMs = performance.now();
+      while (performance.now() - killedAtMs < 3 * leaseMs) {
+        await sleep(renewIntervalMs(leaseMs));
+        term = await holder.renew(term);
+        const read = await holder.readStore();
+        expect(read.revision).toBe(revision);
+        revision = await holder.writeStore(term.token, read.revision, nextState(read.state, `write-${revision}`));
+      }
+      const status = await holder.status();
+      expect(status.members.filter((member) => member.healthy)).toHaveLength(2);
+    } finally {
+      await holder.close();
+      await own.stop();
     }
   });
 });
