@@ -29,6 +29,9 @@ const campaignRetryMs = 200;
  */
 const handoverMarginMs = 5_000;
 
+/** Candidates racing for one term: more than a pair, so that a race among the losers would show. */
+const concurrentCandidatesCount = 5;
+
 export interface CoordinationSuiteRunner {
   readonly describe: typeof describe;
   readonly it: typeof it;
@@ -78,6 +81,14 @@ export function coordinationSuite(runner: CoordinationSuiteRunner, target: Coord
       expect(refused).toMatchObject({ granted: false, holderId: "alice", token: held.token });
       const again = await first.campaign(alice, target.leaseMs);
       expect(again).toMatchObject({ granted: true, token: held.token });
+    }));
+
+    it("grants exactly one of several candidates campaigning at once, and the others name it", options, withFresh(async (under) => {
+      const candidates = Array.from({ length: concurrentCandidatesCount }, (_, index) => ({ id: `candidate-${index}`, address: `127.0.0.1:${7100 + index}` }));
+      const terms = await Promise.all(candidates.map((candidate) => under.connect().campaign(candidate, target.leaseMs)));
+      const granted = terms.filter((term) => term.granted);
+      expect(granted).toHaveLength(1);
+      for (const term of terms) expect(term).toMatchObject({ holderId: granted[0]?.holderId, token: granted[0]?.token });
     }));
 
     it("gives every later holder a strictly higher token", options, withFresh(async (under) => {
