@@ -136,12 +136,13 @@ cmd_stop() {
   [[ -n "$dir" ]] || usage
   [[ -d "$dir" ]] || die "$dir is not a folder"
   dir="$(cd "$dir" && pwd)"
+  # Only a folder this script filled is touched: it must hold pid files.
+  compgen -G "$dir/m*.pid" >/dev/null || die "$dir holds no member pid files: not a cluster this script started; left alone"
   for pid_file in "$dir"/m*.pid; do
     [[ -e "$pid_file" ]] || continue
     stop_member "$(cat "$pid_file")" "$dir"
   done
-  # Only a folder this script filled is removed: it must hold pid files.
-  compgen -G "$dir/m*.pid" >/dev/null && rm -rf "$dir"
+  rm -rf "$dir"
 }
 
 case "${1:-}" in
