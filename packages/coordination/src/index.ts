@@ -30,3 +30,4 @@ export {
 export { etcdCallTimeoutMs, etcdDialTimeoutMs } from "./etcd-errors.js";
 export { etcdMembersMax } from "./etcd-status.js";
 export { apparatusIdLengthMax, keyPrefixLengthMax } from "./etcd-keys.js";
+export { importRevisionRaisesMax, importStoreToEtcd, type EtcdImportOptions, type EtcdImportResult } from "./etcd-import.js";
