@@ -23,8 +23,12 @@ cd "$repo_root"
 # downloaded), and prometheus for promtool, which checks and unit-tests the
 # alert rules in deploy/prometheus (the package's own server is not used; on a
 # machine with systemd it starts one, which the tests do not need), and zsh,
-# whose completion script the CLI test loads (bash is there already).
-debian_packages=(qemu-utils libnbd-bin nbdkit fio python3-libnbd chromium prometheus zsh)
+# whose completion script the CLI test loads (bash is there already), and
+# etcd (etcd-server for the daemon, etcd-client for etcdctl), which
+# scripts/etcd-cluster.sh starts as a three-member cluster on loopback for
+# the coordination tests (like prometheus, the package's own service is not
+# used).
+debian_packages=(qemu-utils libnbd-bin nbdkit fio python3-libnbd chromium prometheus zsh etcd-server etcd-client)
 
 die() {
   echo "setup.sh: error: $*" >&2

@@ -4,7 +4,9 @@
 #   1. scripts/setup.sh (Debian tools, pinned pnpm, install, generate, build)
 #   2. the NBD tools the interop tests and benchmark drive, Chromium for the
 #      web console's browser test, promtool for deploy/prometheus, and zsh and
-#      script (a terminal for the CLI's progress) for the CLI test, are on PATH
+#      script (a terminal for the CLI's progress) for the CLI test, and etcd
+#      and etcdctl for the coordination tests (scripts/etcd-cluster.sh starts
+#      a three-member cluster from them), are on PATH
 #   3. regenerating the protobuf code changes nothing that is committed
 #   4. typecheck and lint
 #   5. every package's tests, one package at a time
@@ -34,7 +36,7 @@ if ! bash scripts/setup.sh; then
 fi
 
 step "required tools"
-required_tools=(qemu-io qemu-img qemu-nbd nbdinfo nbdcopy nbdkit fio chromium promtool zsh script)
+required_tools=(qemu-io qemu-img qemu-nbd nbdinfo nbdcopy nbdkit fio chromium promtool zsh script etcd etcdctl)
 missing_tools=()
 for tool in "${required_tools[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing_tools+=("$tool")

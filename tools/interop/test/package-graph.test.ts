@@ -25,6 +25,7 @@ const allowedDependencies: Readonly<Record<string, readonly string[] | "any">> =
   "@switchyard/device": ["@switchyard/proto", "@switchyard/nbd"],
   "@switchyard/apparatus": ["@switchyard/proto", "@switchyard/nbd"],
   "@switchyard/controller": ["@switchyard/proto"],
+  "@switchyard/coordination": ["@switchyard/proto"],
   "@switchyard/console": "any",
 };
 

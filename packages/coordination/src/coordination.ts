@@ -1,0 +1,136 @@
+/**
+ * The one coordination interface (issue 18): election with a fencing token
+ * (claim 12), the transactional configuration store, and apparatus
+ * registrations and fences (claim 3). Two implementations pass one shared
+ * suite (testing/coordination-suite.ts): the embedded one, over a storage
+ * device's arbiter and store (embedded-coordination.ts, the default of
+ * `switchyard up`), and etcd v3 (etcd-coordination.ts).
+ *
+ * The contract both keep:
+ * - `campaign` is one attempt, never a wait: it grants the term to the
+ *   candidate or names the current holder.
+ * - A term's `token` is the fencing token: a later holder's is strictly
+ *   higher, and every write names the token it is made under; a write under
+ *   a token that is no longer the holder's is refused with NOT_HOLDER.
+ * - A holder stops acting at `validUntilMs` (on the caller's clock) unless a
+ *   renewal extended it: that instant is at most one lease after the send of
+ *   the last request the coordinator granted, so it comes no later than the
+ *   moment the coordinator can let the term lapse.
+ * - A store write names the revision it read; a write on a stale revision is
+ *   refused with STALE_REVISION and changes nothing.
+ */
+import type { StoreState, StoreState__Output } from "@switchyard/proto";
+
+/** Which implementation: shown by `cluster status` and /metrics (issue 18 item 6). */
+export type CoordinationBackend = "embedded" | "etcd";
+
+export interface Candidate {
+  /** The controller's id (its apparatus id). */
+  readonly id: string;
+  /** Where followers forward console requests to, host:port. */
+  readonly address: string;
+}
+
+export interface Term {
+  readonly holderId: string;
+  readonly holderAddress: string;
+  /** The fencing token (the claims' `epoch`): strictly higher for every later holder. */
+  readonly token: number;
+  /** False when someone else holds the term; the fields then describe that holder. */
+  readonly granted: boolean;
+  readonly leaseMs: number;
+  /** On the caller's clock: the holder must have stopped acting by then unless it renewed. */
+  readonly validUntilMs: number;
+}
+
+export interface StoreRead {
+  readonly state: StoreState__Output;
+  /** What the next write must name: any committed write changes it. */
+  readonly revision: number;
+}
+
+/** One member of the coordinator: the device (embedded) or an etcd member. */
+export interface CoordinationMember {
+  readonly name: string;
+  /** Where clients reach it: host:port (embedded) or a client URL (etcd). */
+  readonly endpoint: string;
+  /** It answered a status request within the call timeout. */
+  readonly healthy: boolean;
+  /** It is the member that orders writes (etcd's Raft leader; the one device). */
+  readonly leader: boolean;
+}
+
+/** What `cluster status`, the console and /metrics show of the coordination (issue 18 item 6). */
+export interface CoordinationStatus {
+  readonly backend: CoordinationBackend;
+  readonly members: readonly CoordinationMember[];
+}
+
+/** What a device answers an apparatus renewing its registration. */
+export type RegistrationStatus = "granted" | "fenced" | "unknown";
+
+export interface Coordination {
+  readonly backend: CoordinationBackend;
+  /** One attempt to become the holder for `leaseMs`; see the contract above. */
+  campaign(candidate: Candidate, leaseMs: number): Promise<Term>;
+  /** Extends a granted term; LEASE_LOST once it has lapsed or been taken. */
+  renew(term: Term): Promise<Term>;
+  /** A consistent snapshot of the whole store. */
+  readStore(): Promise<StoreRead>;
+  /** Replaces the store under `token`, if nothing was written since `expectedRevision`; resolves with the new revision. */
+  writeStore(token: number, expectedRevision: number, state: StoreState): Promise<number>;
+  /** Registers (or replaces) the key `apparatusId` presents on I/O; clears a fence. */
+  registerKey(token: number, apparatusId: string, registrationKey: string): Promise<void>;
+  /** Removes the apparatus's registration: it must stop serving (claim 3). */
+  fence(token: number, apparatusId: string): Promise<void>;
+  registrationStatus(apparatusId: string, registrationKey: string): Promise<RegistrationStatus>;
+  /** The members and their health; never rejects for a member that does not answer (it is shown unhealthy). */
+  status(): Promise<CoordinationStatus>;
+  /** Ends this client's connections; a held term lapses at its coordinator. */
+  close(): Promise<void>;
+}
+
+/**
+ * Operating errors of every implementation, mapped by each to these codes
+ * (at the gRPC edge: NOT_HOLDER and LEASE_LOST are FAILED_PRECONDITION,
+ * STALE_REVISION is ABORTED, UNAVAILABLE is UNAVAILABLE, LIMIT_EXCEEDED is
+ * RESOURCE_EXHAUSTED).
+ */
+export type CoordinationErrorCode =
+  | "NOT_HOLDER"
+  | "LEASE_LOST"
+  | "STALE_REVISION"
+  | "UNAVAILABLE"
+  | "INVALID_ARGUMENT"
+  | "LIMIT_EXCEEDED";
+
+export class CoordinationError extends Error {
+  readonly code: CoordinationErrorCode;
+  constructor(code: CoordinationErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "CoordinationError";
+    this.code = code;
+  }
+}
+
+/** Whether `error` is a CoordinationError with `code`. */
+export function isCoordinationError(error: unknown, code: CoordinationErrorCode): boolean {
+  return error instanceof CoordinationError && error.code === code;
+}
+
+/**
+ * The instant a holder must stop acting: one lease after it sent the request
+ * that was granted (issue 18: assume loss after one TTL, not two). The
+ * coordinator started its own count no earlier than it received that
+ * request, so this instant comes first on any two clocks that run at the
+ * same rate.
+ */
+export function validUntilMs(sentAtMs: number, leaseMs: number): number {
+  return sentAtMs + leaseMs;
+}
+
+/** A holder renews at a third of its lease: two renewals can fail before the term lapses. */
+export function renewIntervalMs(leaseMs: number): number {
+  return Math.floor(leaseMs / renewFractionDivisor);
+}
+const renewFractionDivisor = 3;

@@ -1,0 +1,204 @@
+// Goal: the etcd coordination passes the shared suite against a real
+// three-member etcd cluster, and election and store go on after an etcd
+// follower or the etcd leader is SIGKILLed: the holder renews, writes under
+// its token, and a successor after it gets a higher token and a deposed
+// write is refused. The follower case starts a cluster of its own.
+// Method: scripts/etcd-cluster.sh starts the cluster once for this file
+// (startEtcdCluster); each case of the suite gets its own key prefix on it,
+// so cases do not see each other. The partition case runs a holder in a
+// process of its own (testing/holder-process.ts) and SIGSTOPs it; the
+// suite's deposed-holder case already shows etcd itself refusing a
+// deposed token's Txn. The kill case runs last, since the
+// cluster stays one member short after it. Teardown stops every member.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { etcdCoordination, renewIntervalMs, type Coordination } from "../src/index.js";
+import {
+  campaignUntilGranted,
+  coordinationSuite,
+  etcdClusterStartTimeoutMs,
+  etcdClusterStopTimeoutMs,
+  nextState,
+  startEtcdCluster,
+  type EtcdTestCluster,
+} from "../src/testing/index.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const leaseMs = 2_000;
+/**
+ * The term in the leader-kill case: etcd takes one to two election timeouts
+ * (1 s each in scripts/etcd-cluster.sh) to notice its leader is gone, and a
+ * renewal waits for the new leader; a term must outlast that and a third of
+ * itself, or the holder loses it in every etcd failover.
+ */
+const failoverLeaseMs = 6_000;
+/** Built by the package's build, which turbo runs before its tests. */
+const holderProcessPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../dist/testing/holder-process.js");
+let cluster: EtcdTestCluster | undefined;
+
+beforeAll(async () => {
+  cluster = await startEtcdCluster();
+}, etcdClusterStartTimeoutMs);
+
+afterAll(async () => {
+  await cluster?.stop();
+}, etcdClusterStopTimeoutMs);
+
+interface EtcdClients {
+  readonly endpoints: readonly string[];
+  readonly keyPrefix: string;
+  connect(): Coordination;
+  close(): Promise<void>;
+}
+
+function clientFactory(): EtcdClients {
+  if (cluster === undefined) throw new Error("the etcd cluster did not start");
+  const endpoints = cluster.endpoints;
+  const keyPrefix = `/switchyard-test/${randomUUID()}/`;
+  const clients: Coordination[] = [];
+  return {
+    endpoints,
+    keyPrefix,
+    connect: () => {
+      const client = etcdCoordination({ endpoints, keyPrefix, now: () => performance.now() });
+      clients.push(client);
+      return client;
+    },
+    close: async () => {
+      await Promise.all(clients.map((client) => client.close()));
+    },
+  };
+}
+
+coordinationSuite({ describe, it, expect }, {
+  name: "etcd (three members)",
+  leaseMs,
+  caseTimeoutMs: 30_000,
+  fresh: () => Promise.resolve(clientFactory()),
+});
+
+/** Reads the holder process's JSON lines as they come. */
+function eventsOf(child: ChildProcess): { next: (event: string, timeoutMs: number) => Promise<Record<string, unknown>> } {
+  const lines: Record<string, unknown>[] = [];
+  let buffered = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    buffered += chunk.toString("utf8");
+    const parts = buffered.split("\n");
+    buffered = parts.pop() ?? "";
+    for (const part of parts) lines.push(JSON.parse(part) as Record<string, unknown>);
+  });
+  return {
+    next: async (event, timeoutMs) => {
+      const deadlineMs = performance.now() + timeoutMs;
+      for (;;) {
+        const index = lines.findIndex((line) => line.event === event);
+        if (index >= 0) return lines.splice(0, index + 1)[index] ?? {};
+        if (performance.now() > deadlineMs || child.exitCode !== null) throw new Error(`no ${event} from the holder process within ${timeoutMs} ms`);
+        await sleep(50);
+      }
+    },
+  };
+}
+
+describe("etcd coordination when the holder is partitioned by SIGSTOP", () => {
+  it("lets a successor take over; the resumed holder finds its term lost and its write refused", { timeout: 60_000 }, async () => {
+    const under = clientFactory();
+    const child = spawn(process.execPath, [holderProcessPath, under.endpoints.join(","), under.keyPrefix, String(leaseMs)],
+      { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      const events = eventsOf(child);
+      const granted = await events.next("granted", 20_000);
+      const wrote = await events.next("wrote", 10_000);
+      child.kill("SIGSTOP");
+      const successor = under.connect();
+      const next = await campaignUntilGranted(successor, { id: "bob", address: "127.0.0.1:7002" }, leaseMs);
+      expect(next.token).toBeGreaterThan(Number(granted.token));
+      const read = await successor.readStore();
+      expect(read.revision).toBe(wrote.revision);
+      const written = await successor.writeStore(next.token, read.revision, nextState(read.state, "successor"));
+      child.kill("SIGCONT");
+      // Its first renewal after the pause is past its term's end: it stops acting.
+      expect(await events.next("lost", 10_000)).toMatchObject({ code: "LEASE_LOST" });
+      expect(await events.next("late-write", 10_000)).toMatchObject({ code: "NOT_HOLDER" });
+      const after = await successor.readStore();
+      expect(after.revision).toBe(written);
+      expect(after.state.apparatuses.map((record) => record.id)).toEqual(["holder-process", "successor"]);
+    } finally {
+      child.kill("SIGKILL");
+      await under.close();
+    }
+  });
+});
+
+describe("etcd coordination when an etcd follower dies", () => {
+  it("keeps a short term and the store going on the two members left", { timeout: 90_000 }, async () => {
+    // A cluster of its own: the leader-kill case below needs all three members.
+    const own = await startEtcdCluster();
+    const keyPrefix = `/switchyard-test/${randomUUID()}/`;
+    const holder = etcdCoordination({ endpoints: own.endpoints, keyPrefix, now: () => performance.now() });
+    try {
+      let term = await holder.campaign({ id: "alice", address: "127.0.0.1:7001" }, leaseMs);
+      const leader = await own.leader();
+      const follower = own.members.find((member) => member !== leader);
+      if (follower === undefined) throw new Error("a three-member cluster has followers");
+      own.kill(follower);
+      // Renewals that pick the dead member try another within the term.
+      let revision = (await holder.readStore()).revision;
+      const killedAtMs = performance.now();
+      while (performance.now() - killedAtMs < 3 * leaseMs) {
+        await sleep(renewIntervalMs(leaseMs));
+        term = await holder.renew(term);
+        const read = await holder.readStore();
+        expect(read.revision).toBe(revision);
+        revision = await holder.writeStore(term.token, read.revision, nextState(read.state, `write-${revision}`));
+      }
+      const status = await holder.status();
+      expect(status.members.filter((member) => member.healthy)).toHaveLength(2);
+    } finally {
+      await holder.close();
+      await own.stop();
+    }
+  });
+});
+
+describe("etcd coordination when the etcd leader dies", () => {
+  it("keeps the holder's term and store, then hands over with a higher token", { timeout: 60_000 }, async () => {
+    if (cluster === undefined) throw new Error("the etcd cluster did not start");
+    const under = clientFactory();
+    try {
+      const holder = under.connect();
+      const successor = under.connect();
+      let term = await holder.campaign({ id: "alice", address: "127.0.0.1:7001" }, failoverLeaseMs);
+      expect(term.granted).toBe(true);
+      const read = await holder.readStore();
+      const leader = await cluster.leader();
+      cluster.kill(leader);
+      // Renewing at a third of the lease carries the term across the election at etcd.
+      const killedAtMs = performance.now();
+      while (performance.now() - killedAtMs < 2 * failoverLeaseMs) {
+        await new Promise((resolve) => setTimeout(resolve, renewIntervalMs(failoverLeaseMs)));
+        term = await holder.renew(term);
+      }
+      const written = await holder.writeStore(term.token, read.revision, nextState(read.state, "after-kill"));
+      expect(written).toBeGreaterThan(read.revision);
+      expect((await cluster.leader()).name).not.toBe(leader.name);
+      const status = await holder.status();
+      // etcd lists members by id: compare by name.
+      const health = new Map(status.members.map((member) => [member.name, member.healthy]));
+      expect(health).toEqual(new Map(cluster.members.map((member) => [member.name, member.alive])));
+      expect(status.members.find((member) => member.leader)?.name).toBe((await cluster.leader()).name);
+      // The holder stops renewing: the successor takes over with a higher token.
+      const next = await campaignUntilGranted(successor, { id: "bob", address: "127.0.0.1:7002" }, failoverLeaseMs);
+      expect(next.token).toBeGreaterThan(term.token);
+      const now = await successor.readStore();
+      expect(now.revision).toBe(written);
+      await expect(holder.writeStore(term.token, now.revision, nextState(now.state, "deposed"))).rejects.toMatchObject({ code: "NOT_HOLDER" });
+      expect(await successor.writeStore(next.token, now.revision, nextState(now.state, "successor"))).toBeGreaterThan(written);
+    } finally {
+      await under.close();
+    }
+  });
+});
