@@ -90,12 +90,18 @@ export class PowerLossFiles implements DeviceFiles {
   /** Rises at every power-off: a completion from an older power period is never delivered. */
   private powerPeriod = 0;
   private operationCount = 0;
+  private cutCount = 0;
   private powerOffAt: number | undefined;
   private readonly offWaiters: (() => void)[] = [];
 
   /** Writes, syncs, truncations, creates and renames so far (across cuts). */
   get operations(): number {
     return this.operationCount;
+  }
+
+  /** Cuts so far: a caller tells the errors of a workload that lost power from real ones by it. */
+  get cuts(): number {
+    return this.cutCount;
   }
 
   get poweredOn(): boolean {
@@ -143,6 +149,7 @@ export class PowerLossFiles implements DeviceFiles {
     this.liveNames = new Map(this.durableNames);
     for (const inode of this.liveNames.values()) restartFrom(inode);
     this.openFiles.clear();
+    this.cutCount += 1;
     this.powered = true;
     return { seed, sectorsKept, sectorsDropped, nameChangesKept: names.kept, nameChangesDropped: names.dropped };
   }
