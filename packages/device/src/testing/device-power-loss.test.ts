@@ -4,8 +4,8 @@
 // at the last committed generation (or the one in flight); registrations
 // and fences answered stay; the arbiter never grants an epoch twice.
 // Method: per seed, a device on the power-loss model (PowerLossFiles) runs a
-// seeded workload through its NBD export (writes with and without FUA,
-// FLUSH), its store (log appends and checkpoints), its registrations and its
+// seeded workload through its NBD export (writes with and without FUA, one
+// at a time and several in flight with a FLUSH among them), its store (log appends and checkpoints), its registrations and its
 // arbiter. Power goes off a seeded number of file operations into a seeded
 // step (mid-LU-write, mid-store-write, mid-registration, ...), the model
 // cuts with the same seed, the device is
@@ -33,6 +33,8 @@ const stepsPerWorkload = 24;
 /** A host write: 1 to 8 pages of 4 KiB, page aligned. */
 const pageSizeBytes = 4096;
 const writePagesMax = 8;
+/** Writes in flight at once in a burst step, as several host connections send them. */
+const burstWritesMax = 6;
 const luSizeBytes = 2 << 20;
 const leaseMs = 10_000;
 /** A step does 1 to about 8 file operations (a checkpoint: slot write, fsync, log zeroing, datasync); cut within them. */
@@ -43,8 +45,8 @@ const dir = "/power-loss/device";
 const sectorsPerLu = luSizeBytes / sectorSizeBytes;
 const zeroSector = Buffer.alloc(sectorSizeBytes);
 
-type StepKind = "lu-write" | "flush" | "store-append" | "store-checkpoint" | "registration" | "epoch";
-const stepKinds: readonly StepKind[] = ["lu-write", "lu-write", "lu-write", "lu-write", "flush", "store-append", "store-checkpoint", "registration", "epoch"];
+type StepKind = "lu-write" | "burst" | "flush" | "store-append" | "store-checkpoint" | "registration" | "epoch";
+const stepKinds: readonly StepKind[] = ["lu-write", "lu-write", "lu-write", "burst", "burst", "flush", "store-append", "store-checkpoint", "registration", "epoch"];
 
 /** What was acknowledged, and what might have become durable without an answer. */
 class History {
@@ -84,10 +86,9 @@ async function openDevice(files: DeviceFiles, create: boolean): Promise<StorageD
   });
 }
 
-async function hostWrite(workload: Workload): Promise<void> {
+/** One host write of `pages` pages at `offsetBytes`, FUA by chance, recorded in the history as issued and as answered. */
+async function hostWrite(workload: Workload, offsetBytes: number, pages: number): Promise<void> {
   const { random, history } = workload;
-  const pages = 1 + random.below(writePagesMax);
-  const offsetBytes = random.below(luSizeBytes / pageSizeBytes - pages + 1) * pageSizeBytes;
   const fua = random.chance(0.3);
   const data = Buffer.alloc(pages * pageSizeBytes);
   const written: [number, number][] = [];
@@ -104,9 +105,36 @@ async function hostWrite(workload: Workload): Promise<void> {
   const nbdExport = logicalUnitExports(workload.device).open("lu0");
   assert.ok(nbdExport !== undefined);
   await nbdExport.write(offsetBytes, data, fua);
-  // NBD proto.md: FUA = durable before the reply; otherwise durable once a later FLUSH is answered.
+  // NBD proto.md: FUA = durable before the reply; otherwise durable once a FLUSH issued after the reply is answered.
   if (fua) history.raiseFloors(written);
   history.answeredSinceFlush.push(...written);
+}
+
+async function randomHostWrite(workload: Workload): Promise<void> {
+  const pages = 1 + workload.random.below(writePagesMax);
+  const offsetBytes = workload.random.below(luSizeBytes / pageSizeBytes - pages + 1) * pageSizeBytes;
+  await hostWrite(workload, offsetBytes, pages);
+}
+
+/**
+ * Writes in flight together, each in its own slice of the LU (so their
+ * order on a sector is never in question), with a FLUSH issued among them:
+ * it covers only the writes answered before it was issued.
+ */
+async function hostBurst(workload: Workload): Promise<void> {
+  const { random } = workload;
+  const count = 2 + random.below(burstWritesMax - 1);
+  const slicePages = Math.floor(luSizeBytes / pageSizeBytes / count);
+  const flushAfter = random.below(count + 1);
+  const running: Promise<void>[] = [];
+  for (let index = 0; index < count; index += 1) {
+    if (index === flushAfter) running.push(hostFlush(workload));
+    const pages = 1 + random.below(Math.min(writePagesMax, slicePages));
+    const offsetBytes = (index * slicePages + random.below(slicePages - pages + 1)) * pageSizeBytes;
+    running.push(hostWrite(workload, offsetBytes, pages));
+  }
+  if (flushAfter === count) running.push(hostFlush(workload));
+  await Promise.all(running);
 }
 
 async function hostFlush(workload: Workload): Promise<void> {
@@ -157,7 +185,8 @@ async function epochStep(workload: Workload): Promise<void> {
 
 async function runStep(workload: Workload, kind: StepKind): Promise<void> {
   switch (kind) {
-    case "lu-write": return hostWrite(workload);
+    case "lu-write": return randomHostWrite(workload);
+    case "burst": return hostBurst(workload);
     case "flush": return hostFlush(workload);
     case "store-append": return storeStep(workload, true);
     case "store-checkpoint": return storeStep(workload, false);
@@ -257,7 +286,7 @@ describe("a device losing power", () => {
     }
     if (replaySeed === undefined && seeds.length >= seedsDefault) {
       // The cuts must land inside every kind of step, or the test proves less than it says.
-      for (const kind of ["lu-write", "flush", "store-append", "store-checkpoint", "registration", "epoch"]) {
+      for (const kind of ["lu-write", "burst", "flush", "store-append", "store-checkpoint", "registration", "epoch"]) {
         expect(cutsByStep.get(kind) ?? 0, `cuts during ${kind}`).toBeGreaterThan(0);
       }
     }
