@@ -80,11 +80,11 @@ describe("the configuration store losing power", () => {
   ];
   for (const [bug, planted] of plantedBugs) {
     it(`catches a planted bug: ${bug}`, async () => {
-      let caught = false;
-      for (let seed = 0; seed < seeds.length * 5 && !caught; seed += 1) {
-        await powerCut(seed, planted).catch(() => { caught = true; });
+      const caughtBy: number[] = [];
+      for (let seed = 0; seed < seeds.length * 5 && caughtBy.length === 0; seed += 1) {
+        await powerCut(seed, planted).catch(() => { caughtBy.push(seed); });
       }
-      expect(caught).toBe(true);
+      expect(caughtBy.length).toBeGreaterThan(0);
     }, 120_000);
   }
 });
