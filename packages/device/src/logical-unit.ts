@@ -179,6 +179,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
       await files.ftruncate(fd, options.sizeBytes);
       await files.fsync(fd);
     } catch (error) {
+      // The failure above is the one to report; closing is best effort.
       await files.close(fd).catch(() => undefined);
       throw ioError(`sizing ${options.path} to ${options.sizeBytes} bytes`, error);
     }
@@ -196,10 +197,12 @@ export class LogicalUnit implements BlockIo, LuAreas {
       throw ioError(`opening ${options.path}`, error);
     }
     const stats = await files.fstat(fd).catch(async (error: unknown) => {
+      // The fstat failure is the one to report; closing is best effort.
       await files.close(fd).catch(() => undefined);
       throw ioError(`examining ${options.path}`, error);
     });
     if (stats.sizeBytes !== options.sizeBytes) {
+      // The failure above is the one to report; closing is best effort.
       await files.close(fd).catch(() => undefined);
       throw new DeviceCorruptError(
         `${options.path} is ${stats.sizeBytes} bytes, but ${options.id} was created with ${options.sizeBytes}`,
