@@ -202,7 +202,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
       throw ioError(`examining ${options.path}`, error);
     });
     if (stats.sizeBytes !== options.sizeBytes) {
-      // The failure above is the one to report; closing is best effort.
+      // The size mismatch is the one to report; closing is best effort.
       await files.close(fd).catch(() => undefined);
       throw new DeviceCorruptError(
         `${options.path} is ${stats.sizeBytes} bytes, but ${options.id} was created with ${options.sizeBytes}`,
