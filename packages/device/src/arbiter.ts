@@ -14,6 +14,7 @@
 import assert from "node:assert/strict";
 import { DeviceCorruptError, InvalidArgumentError, LeaseNotHeldError } from "./errors.js";
 import { readFileIfExists, writeFileDurably } from "./durable-file.js";
+import { nodeFiles, type DeviceFiles } from "./device-files.js";
 
 /** Shorter leases could not be renewed in time across a few network round trips. */
 export const leaseMinMs = 100;
@@ -65,12 +66,15 @@ export class Arbiter {
     this.saveHighestEpoch = options.saveHighestEpoch;
   }
 
-  /** An arbiter whose highest epoch lives in `filePath` (created at 0 when missing). */
-  static async open(filePath: string): Promise<Arbiter> {
-    const highestEpoch = await readHighestEpoch(filePath);
+  /**
+   * An arbiter whose highest epoch lives in `filePath` (created at 0 when
+   * missing), reached through `files` (node:fs unless a test passes another DeviceFiles).
+   */
+  static async open(filePath: string, files: DeviceFiles = nodeFiles): Promise<Arbiter> {
+    const highestEpoch = await readHighestEpoch(files, filePath);
     return new Arbiter({
       highestEpoch,
-      saveHighestEpoch: (epoch) => writeFileDurably(filePath, JSON.stringify({ formatVersion, highestEpoch: epoch }) + "\n"),
+      saveHighestEpoch: (epoch) => writeFileDurably(files, filePath, JSON.stringify({ formatVersion, highestEpoch: epoch }) + "\n"),
     });
   }
 
@@ -161,8 +165,8 @@ export class Arbiter {
 
 const formatVersion = 1;
 
-async function readHighestEpoch(filePath: string): Promise<number> {
-  const bytes = await readFileIfExists(filePath);
+async function readHighestEpoch(files: DeviceFiles, filePath: string): Promise<number> {
+  const bytes = await readFileIfExists(files, filePath);
   if (bytes === undefined) return 0;
   let parsed: unknown;
   try {

@@ -9,6 +9,7 @@ import zlib from "node:zlib";
 import type { StoreState } from "@switchyard/proto";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConfigurationStore, slotHeaderSizeBytes } from "./configuration-store.js";
+import { nodeFiles } from "./device-files.js";
 import { temporaryFolder, type TemporaryFolder } from "./testing.js";
 
 const slotSizeBytes = 16 * 1024;
@@ -81,11 +82,8 @@ describe("ConfigurationStore", () => {
     const store = await open();
     await store.write(stateOf(1), 0);
     expect(store.writeErrors).toBe(0);
-    // Every FileHandle shares one prototype: failing its next fsync is what a dying disk does.
-    const probe = await fs.promises.open(storePath, "r");
-    const fileHandlePrototype = Object.getPrototypeOf(probe) as { sync(): Promise<void> };
-    await probe.close();
-    const sync = vi.spyOn(fileHandlePrototype, "sync").mockRejectedValueOnce(Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" }));
+    // The store's fsyncs go through the production file port: failing its next one is what a dying disk does.
+    const sync = vi.spyOn(nodeFiles, "fsync").mockRejectedValueOnce(Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" }));
     try {
       await expect(store.write(stateOf(2), 1)).rejects.toMatchObject({ message: expect.stringMatching(/reopen the store/) as unknown });
     } finally {

@@ -20,7 +20,6 @@
  * (StoreCorruptError) instead of starting empty.
  */
 import assert from "node:assert/strict";
-import fs from "node:fs/promises";
 import {
   decodeStoreDelta,
   decodeStoreState,
@@ -43,7 +42,9 @@ import {
 } from "./errors.js";
 import { appendLogRecord, emptyLog, logPreallocatedBytesMax, logSizeMaxBytes, openLog, type StoreLog } from "./store-log.js";
 import { applyStoreDelta, checkStoreDelta } from "./store-delta.js";
-import { createStoreFile, encodeSlot, readSlot, slotHeaderSizeBytes, slotSizeDefaultBytes, slotSizeMaxBytes, slotSizeOf, writeFully, type SlotReading } from "./store-slots.js";
+import { createStoreFile, encodeSlot, readSlot, slotHeaderSizeBytes, slotSizeDefaultBytes, slotSizeMaxBytes, slotSizeOf, type SlotReading } from "./store-slots.js";
+import { nodeFiles, type DeviceFiles } from "./device-files.js";
+import { writeFully } from "./durable-file.js";
 
 export { slotAlignmentBytes, slotHeaderSizeBytes, slotSizeDefaultBytes, slotSizeMaxBytes, slotSizeMinBytes } from "./store-slots.js";
 
@@ -69,6 +70,8 @@ assert.ok(checkpointLogBytesMax + slotSizeMaxBytes <= logSizeMaxBytes);
 export interface ConfigurationStoreOptions {
   /** Used only when the file is created; an existing file's size decides its slot size. */
   readonly slotSizeBytes?: number;
+  /** Where the store's bytes go: node:fs unless a test passes another DeviceFiles. */
+  readonly files?: DeviceFiles;
 }
 
 export interface StoreSnapshot {
@@ -81,7 +84,8 @@ export class ConfigurationStore {
   readonly slotSizeBytes: number;
   readonly payloadSizeMaxBytes: number;
 
-  private readonly handle: fs.FileHandle;
+  private readonly files: DeviceFiles;
+  private readonly fd: number;
   private readonly log: StoreLog;
   private currentSequence: number;
   /** The slot holding the newest checkpoint: the next checkpoint or whole write goes to the other one. */
@@ -94,9 +98,10 @@ export class ConfigurationStore {
   private failure: DeviceError | undefined;
   private writeErrorCount = 0;
 
-  private constructor(path: string, handle: fs.FileHandle, slotSizeBytes: number, found: CurrentSlot, log: StoreLog) {
+  private constructor(path: string, opened: { files: DeviceFiles; fd: number }, slotSizeBytes: number, found: CurrentSlot, log: StoreLog) {
     this.path = path;
-    this.handle = handle;
+    this.files = opened.files;
+    this.fd = opened.fd;
     this.log = log;
     this.slotSizeBytes = slotSizeBytes;
     this.payloadSizeMaxBytes = slotSizeBytes - slotHeaderSizeBytes;
@@ -107,26 +112,27 @@ export class ConfigurationStore {
 
   /** Opens the store at `path`, creating it (empty state, sequence 0) when there is no file. */
   static async open(path: string, options: ConfigurationStoreOptions = {}): Promise<ConfigurationStore> {
-    let handle: fs.FileHandle;
+    const files = options.files ?? nodeFiles;
+    let fd: number;
     try {
-      handle = await fs.open(path, "r+");
+      fd = await files.open(path, "r+");
     } catch (error) {
       if (errnoOf(error) !== "ENOENT") throw ioError(`opening ${path}`, error);
-      await createStoreFile(path, options.slotSizeBytes ?? slotSizeDefaultBytes);
-      handle = await fs.open(path, "r+").catch((reopenError: unknown) => {
+      await createStoreFile(files, path, options.slotSizeBytes ?? slotSizeDefaultBytes);
+      fd = await files.open(path, "r+").catch((reopenError: unknown) => {
         throw ioError(`opening ${path}`, reopenError);
       });
     }
     try {
-      const slotSizeBytes = await slotSizeOf(handle, path);
-      const found = await readCurrentSlot(handle, path, slotSizeBytes);
+      const slotSizeBytes = await slotSizeOf(files, fd, path);
+      const found = await readCurrentSlot(files, fd, path, slotSizeBytes);
       // A log as big as a slot: its records are diffs of a table that fits one.
-      const log = await openLog(logPathOf(path), found.sequence, Math.min(slotSizeBytes, logPreallocatedBytesMax), (delta) => {
+      const log = await openLog(files, logPathOf(path), found.sequence, Math.min(slotSizeBytes, logPreallocatedBytesMax), (delta) => {
         replayDelta(path, found, delta);
       });
-      return new ConfigurationStore(path, handle, slotSizeBytes, found, log);
+      return new ConfigurationStore(path, { files, fd }, slotSizeBytes, found, log);
     } catch (error) {
-      await handle.close();
+      await files.close(fd);
       throw error;
     }
   }
@@ -261,8 +267,8 @@ export class ConfigurationStore {
     const slotIndex = 1 - this.currentSlotIndex;
     const slot = encodeSlot(slotIndex, this.slotSizeBytes, sequence, payload);
     await this.guarded(`writing slot ${slotIndex} of ${this.path}`, async () => {
-      await writeFully(this.handle, slot, slotIndex * this.slotSizeBytes);
-      await this.handle.sync();
+      await writeFully(this.files, this.fd, slot, slotIndex * this.slotSizeBytes);
+      await this.files.fsync(this.fd);
     });
     // Only a durable slot becomes the current one.
     this.currentSequence = sequence;
@@ -290,7 +296,7 @@ export class ConfigurationStore {
     if (this.closed) return;
     this.closed = true;
     await this.writeTail;
-    await Promise.all([this.handle.close(), this.log.handle.close()]);
+    await Promise.all([this.files.close(this.fd), this.log.files.close(this.log.fd)]);
   }
 
   private checkOpen(): void {
@@ -344,10 +350,10 @@ function encodeState(state: StoreState): Buffer {
 
 
 /** The valid slot with the highest sequence, decoded once to prove it parses. */
-async function readCurrentSlot(handle: fs.FileHandle, path: string, slotSizeBytes: number): Promise<CurrentSlot> {
+async function readCurrentSlot(files: DeviceFiles, fd: number, path: string, slotSizeBytes: number): Promise<CurrentSlot> {
   const readings: SlotReading[] = [];
   try {
-    readings.push(await readSlot(handle, 0, slotSizeBytes), await readSlot(handle, 1, slotSizeBytes));
+    readings.push(await readSlot(files, fd, 0, slotSizeBytes), await readSlot(files, fd, 1, slotSizeBytes));
   } catch (error) {
     if (error instanceof StoreCorruptError) throw new StoreCorruptError(`${path}: ${error.message}`);
     throw ioError(`reading ${path}`, error);

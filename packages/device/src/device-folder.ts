@@ -3,10 +3,10 @@
  * files it is created with, and the limits on them. StorageDevice opens what
  * this describes.
  */
-import fs from "node:fs/promises";
 import path from "node:path";
 import { ConfigurationStore, logPathOf } from "./configuration-store.js";
 import { fileExists } from "./durable-file.js";
+import type { DeviceFiles } from "./device-files.js";
 import { DeviceCorruptError, DeviceFolderConflictError, InvalidArgumentError, ioError } from "./errors.js";
 import { LogicalUnit, extentSizeDefaultBytes, validateExtentSize, validateLuSize } from "./logical-unit.js";
 
@@ -54,10 +54,10 @@ export function describeNew(create: DeviceCreateOptions): DeviceDescription {
 }
 
 /** Creates the LU files and the store; refuses any that already exist. */
-export async function createFiles(dir: string, description: DeviceDescription, storeSlotSizeBytes: number | undefined): Promise<void> {
-  await fs.mkdir(dir, { recursive: true }).catch((error: unknown) => { throw ioError(`creating ${dir}`, error); });
+export async function createFiles(files: DeviceFiles, dir: string, description: DeviceDescription, storeSlotSizeBytes: number | undefined): Promise<void> {
+  await files.mkdir(dir).catch((error: unknown) => { throw ioError(`creating ${dir}`, error); });
   for (const name of [storeFileName, logPathOf(storeFileName), arbiterFileName, ...description.lus.map((lu) => lu.file)]) {
-    if (await fileExists(path.join(dir, name))) {
+    if (await fileExists(files, path.join(dir, name))) {
       throw new DeviceFolderConflictError(
         `${path.join(dir, name)} exists but ${deviceFileName} does not: refusing to overwrite it (remove it to create a new device)`,
       );
@@ -65,11 +65,11 @@ export async function createFiles(dir: string, description: DeviceDescription, s
   }
   for (const entry of description.lus) {
     const lu = await LogicalUnit.create({
-      id: entry.id, path: path.join(dir, entry.file), sizeBytes: entry.sizeBytes, extentSizeBytes: description.extentSizeBytes,
+      id: entry.id, path: path.join(dir, entry.file), sizeBytes: entry.sizeBytes, extentSizeBytes: description.extentSizeBytes, files,
     });
     await lu.close();
   }
-  const store = await ConfigurationStore.open(path.join(dir, storeFileName), { slotSizeBytes: storeSlotSizeBytes });
+  const store = await ConfigurationStore.open(path.join(dir, storeFileName), { slotSizeBytes: storeSlotSizeBytes, files });
   await store.close();
 }
 

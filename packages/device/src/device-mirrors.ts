@@ -15,6 +15,7 @@ import path from "node:path";
 import type { ExtentRow, StoreState__Output } from "@switchyard/proto";
 import { AreaMirror, type MirrorSpec } from "./area-mirror.js";
 import { readFileIfExists, writeFileDurably } from "./durable-file.js";
+import { nodeFiles, type DeviceFiles } from "./device-files.js";
 import { DeviceCorruptError, InvalidArgumentError, LimitExceededError, MirrorNotInSyncError } from "./errors.js";
 import type { IoInterceptor, LogicalUnit, LuAreas } from "./logical-unit.js";
 
@@ -90,12 +91,12 @@ export class DeviceMirrors implements IoInterceptor {
   private progressCount = 0;
   private readonly progressWaiters = new Set<() => void>();
 
-  private constructor(private readonly filePath: string, private readonly ends: MirrorEnds) {}
+  private constructor(private readonly filePath: string, private readonly ends: MirrorEnds, private readonly files: DeviceFiles) {}
 
   /** The mirrors saved in `dir`, mirroring again and copying on from their watermarks. */
-  static async open(dir: string, ends: MirrorEnds): Promise<DeviceMirrors> {
-    const mirrors = new DeviceMirrors(path.join(dir, mirrorsFileName), ends);
-    const bytes = await readFileIfExists(mirrors.filePath);
+  static async open(dir: string, ends: MirrorEnds, files: DeviceFiles = nodeFiles): Promise<DeviceMirrors> {
+    const mirrors = new DeviceMirrors(path.join(dir, mirrorsFileName), ends, files);
+    const bytes = await readFileIfExists(files, mirrors.filePath);
     if (bytes !== undefined) for (const request of parseMirrorsFile(bytes, mirrors.filePath)) mirrors.add(request, true);
     mirrors.startCopiers();
     return mirrors;
@@ -388,7 +389,7 @@ export class DeviceMirrors implements IoInterceptor {
     const requests: StartMirrorRequest[] = [...this.entries.values()].filter((entry) => entry.started).map(({ mirror, group, rateBytesPerSecond }) => ({
       ...mirror.spec, watermarkBytes: mirror.watermarkBytes, group, rateBytesPerSecond,
     }));
-    return writeFileDurably(this.filePath, JSON.stringify({ formatVersion: 1, mirrors: requests }, null, 2) + "\n");
+    return writeFileDurably(this.files, this.filePath, JSON.stringify({ formatVersion: 1, mirrors: requests }, null, 2) + "\n");
   }
 
   private startCopiers(): void {

@@ -16,6 +16,7 @@ export {
   validateExtentSize,
   validateLuSize,
 } from "./logical-unit.js";
+export { nodeFiles, type DeviceFiles, type DoneCallback, type FileStatus, type OpenFlags, type TransferCallback } from "./device-files.js";
 export { SyncIoValve, syncIoBackoffMs, syncIoMaxBytes, syncIoSlowMs } from "./sync-io-valve.js";
 export {
   ConfigurationStore,

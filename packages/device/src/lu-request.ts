@@ -2,12 +2,14 @@
  * One read or write of an LU file in flight, pooled by its LU (logical-unit.ts):
  * the hot path's request object, split from the LU to keep each file to one job.
  */
-import fs from "node:fs";
+import type { DeviceFiles } from "./device-files.js";
 import { DeviceCorruptError, DeviceError, ioError } from "./errors.js";
 
 /** What a request needs of its LU. */
 export interface RequestOwner {
   readonly fd: number;
+  /** The file-I/O port the LU's file is open on. */
+  readonly files: DeviceFiles;
   readonly id: string;
   readonly path: string;
   readonly sizeBytes: number;
@@ -51,8 +53,8 @@ export class LuRequest {
   issue(): void {
     const length = this.buffer.length - this.doneBytes;
     const position = this.positionBytes + this.doneBytes;
-    if (this.writing) fs.write(this.lu.fd, this.buffer, this.doneBytes, length, position, this.onDone);
-    else fs.read(this.lu.fd, this.buffer, this.doneBytes, length, position, this.onDone);
+    if (this.writing) this.lu.files.write(this.lu.fd, this.buffer, this.doneBytes, length, position, this.onDone);
+    else this.lu.files.read(this.lu.fd, this.buffer, this.doneBytes, length, position, this.onDone);
   }
 
   /**
@@ -66,8 +68,8 @@ export class LuRequest {
       let bytes: number;
       try {
         bytes = this.writing
-          ? fs.writeSync(this.lu.fd, this.buffer, this.doneBytes, length, position)
-          : fs.readSync(this.lu.fd, this.buffer, this.doneBytes, length, position);
+          ? this.lu.files.writeSync(this.lu.fd, this.buffer, this.doneBytes, length, position)
+          : this.lu.files.readSync(this.lu.fd, this.buffer, this.doneBytes, length, position);
       } catch (error) {
         return this.failed(error as NodeJS.ErrnoException);
       }

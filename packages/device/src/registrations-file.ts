@@ -7,6 +7,7 @@
  */
 import { readFileIfExists, writeFileDurably } from "./durable-file.js";
 import { DeviceCorruptError } from "./errors.js";
+import type { DeviceFiles } from "./device-files.js";
 
 export const registrationsFileName = "registrations.json";
 
@@ -25,8 +26,8 @@ function isStrings(value: unknown): value is string[] {
 }
 
 /** The registrations saved at `filePath`, or none when the device never saved any. */
-export async function loadRegistrations(filePath: string): Promise<Registrations> {
-  const bytes = await readFileIfExists(filePath);
+export async function loadRegistrations(files: DeviceFiles, filePath: string): Promise<Registrations> {
+  const bytes = await readFileIfExists(files, filePath);
   if (bytes === undefined) return { keys: new Map(), fenced: new Set() };
   let parsed: unknown;
   try {
@@ -40,6 +41,6 @@ export async function loadRegistrations(filePath: string): Promise<Registrations
   return { keys: new Map(parsed.keys), fenced: new Set(parsed.fenced) };
 }
 
-export async function saveRegistrations(filePath: string, registrations: Registrations): Promise<void> {
-  await writeFileDurably(filePath, `${JSON.stringify({ keys: [...registrations.keys], fenced: [...registrations.fenced] })}\n`);
+export async function saveRegistrations(files: DeviceFiles, filePath: string, registrations: Registrations): Promise<void> {
+  await writeFileDurably(files, filePath, `${JSON.stringify({ keys: [...registrations.keys], fenced: [...registrations.fenced] })}\n`);
 }

@@ -14,6 +14,7 @@ import type { LogicalUnit__Output, StoreDelta, StoreState } from "@switchyard/pr
 import { Arbiter } from "./arbiter.js";
 import { ConfigurationStore, type StoreSnapshot } from "./configuration-store.js";
 import { readFileIfExists, writeFileDurably } from "./durable-file.js";
+import { nodeFiles, type DeviceFiles } from "./device-files.js";
 import { loadRegistrations, registrationsFileName, saveRegistrations, type Registrations } from "./registrations-file.js";
 import { ExternalLus } from "./external-lu.js";
 import { DeviceMirrors, tableHasMirror, type MirrorStatus, type StartMirrorRequest } from "./device-mirrors.js";
@@ -41,6 +42,11 @@ export interface DeviceOpenOptions {
   readonly dir: string;
   /** Creates the device when the folder has none; ignored (and logged) when it has one. */
   readonly create?: DeviceCreateOptions;
+  /**
+   * Where every file of the device is read and written: node:fs unless a
+   * test passes another DeviceFiles (from the "./testing" subpath).
+   */
+  readonly files?: DeviceFiles;
 }
 
 export interface LogicalUnitInventory {
@@ -79,13 +85,15 @@ export class StorageDevice {
   private readonly apparatusByKey: Map<string, string>;
   /** Fenced since their last registration. */
   private readonly fencedApparatuses: Set<string>;
+  private readonly files: DeviceFiles;
   /** The last registrations write; writes run one after another. */
   private registrationsSaved: Promise<void> = Promise.resolve();
 
   private constructor(parts: {
     description: DeviceDescription; dir: string; lus: LogicalUnit[]; store: ConfigurationStore; arbiter: Arbiter; registrations: Registrations;
-    mirrors: DeviceMirrors; externals: ExternalLus; created: boolean; openLog: string[];
+    mirrors: DeviceMirrors; externals: ExternalLus; created: boolean; openLog: string[]; files: DeviceFiles;
   }) {
+    this.files = parts.files;
     this.mirrors = parts.mirrors;
     this.externals = parts.externals;
     this.id = parts.description.deviceId;
@@ -106,7 +114,8 @@ export class StorageDevice {
   /** Opens the device in `options.dir`, creating it when the folder has none and `create` is given. */
   static async open(options: DeviceOpenOptions): Promise<StorageDevice> {
     const dir = path.resolve(options.dir);
-    const descriptionBytes = await readFileIfExists(path.join(dir, deviceFileName));
+    const files = options.files ?? nodeFiles;
+    const descriptionBytes = await readFileIfExists(files, path.join(dir, deviceFileName));
     const openLog: string[] = [];
     let description: DeviceDescription;
     if (descriptionBytes !== undefined) {
@@ -117,16 +126,16 @@ export class StorageDevice {
       openLog.push(`opened device ${description.deviceId} with ${description.lus.length} LUs`);
     } else if (options.create !== undefined) {
       description = describeNew(options.create);
-      await createFiles(dir, description, options.create.storeSlotSizeBytes);
+      await createFiles(files, dir, description, options.create.storeSlotSizeBytes);
       openLog.push(`created device ${description.deviceId} with ${description.lus.length} LUs in ${dir}`);
     } else {
       throw new NotFoundError(`${dir} holds no ${deviceFileName}, and no create parameters were given`);
     }
-    const device = await StorageDevice.openParts(dir, description, descriptionBytes === undefined, openLog);
+    const device = await StorageDevice.openParts(files, dir, description, { created: descriptionBytes === undefined, openLog });
     try {
       if (await device.listLusInStore()) openLog.push(`listed the LUs of ${device.id} in the configuration store`);
       // Creation commits only when every file exists and the store lists the LUs.
-      if (device.created) await writeFileDurably(path.join(dir, deviceFileName), JSON.stringify(description, null, 2) + "\n");
+      if (device.created) await writeFileDurably(files, path.join(dir, deviceFileName), JSON.stringify(description, null, 2) + "\n");
     } catch (error) {
       // The open's own failure is the one to report; closing is best effort.
       await device.close().catch(() => undefined);
@@ -135,22 +144,22 @@ export class StorageDevice {
     return device;
   }
 
-  private static async openParts(dir: string, description: DeviceDescription, created: boolean,
-    openLog: string[]): Promise<StorageDevice> {
+  private static async openParts(files: DeviceFiles, dir: string, description: DeviceDescription,
+    { created, openLog }: { created: boolean; openLog: string[] }): Promise<StorageDevice> {
     const lus: LogicalUnit[] = [];
     try {
       for (const entry of description.lus) {
         lus.push(await LogicalUnit.open({
           id: entry.id, path: path.join(dir, entry.file), sizeBytes: entry.sizeBytes,
-          extentSizeBytes: description.extentSizeBytes,
+          extentSizeBytes: description.extentSizeBytes, files,
         }));
       }
-      const store = await ConfigurationStore.open(path.join(dir, storeFileName));
-      const arbiter = await Arbiter.open(path.join(dir, arbiterFileName)).catch(async (error: unknown) => {
+      const store = await ConfigurationStore.open(path.join(dir, storeFileName), { files });
+      const arbiter = await Arbiter.open(path.join(dir, arbiterFileName), files).catch(async (error: unknown) => {
         await store.close();
         throw error;
       });
-      const registrations = await loadRegistrations(path.join(dir, registrationsFileName)).catch(async (error: unknown) => {
+      const registrations = await loadRegistrations(files, path.join(dir, registrationsFileName)).catch(async (error: unknown) => {
         await store.close();
         throw error;
       });
@@ -159,13 +168,13 @@ export class StorageDevice {
       const mirrors = await DeviceMirrors.open(dir, {
         own: (id) => luById.get(id),
         external: (id) => externals.get(id),
-      }).catch(async (error: unknown) => {
+      }, files).catch(async (error: unknown) => {
         await store.close();
         throw error;
       });
       // A crash between a commit and saving the mirrors leaves some that the commit ended.
       await mirrors.afterCommit(store.read().state);
-      return new StorageDevice({ description, dir, lus, store, arbiter, registrations, mirrors, externals, created, openLog });
+      return new StorageDevice({ description, dir, lus, store, arbiter, registrations, mirrors, externals, created, openLog, files });
     } catch (error) {
       await Promise.allSettled(lus.map((lu) => lu.close()));
       throw error;
@@ -330,7 +339,7 @@ export class StorageDevice {
    */
   saveRegistrations(): Promise<void> {
     const filePath = path.join(this.dir, registrationsFileName);
-    const save = (): Promise<void> => saveRegistrations(filePath, { keys: this.keysByApparatus, fenced: this.fencedApparatuses });
+    const save = (): Promise<void> => saveRegistrations(this.files, filePath, { keys: this.keysByApparatus, fenced: this.fencedApparatuses });
     this.registrationsSaved = this.registrationsSaved.then(save, save);
     return this.registrationsSaved;
   }

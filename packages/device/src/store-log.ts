@@ -12,12 +12,12 @@
  * other writer of the device (host writes to the LU files) for its length.
  */
 import assert from "node:assert/strict";
-import fs from "node:fs/promises";
 import { dirname } from "node:path";
 import zlib from "node:zlib";
 import { decodeStoreDelta, type StoreDelta__Output } from "@switchyard/proto";
 import { StoreCorruptError, errnoOf, ioError } from "./errors.js";
-import { syncFolder } from "./durable-file.js";
+import type { DeviceFiles } from "./device-files.js";
+import { datasync, readWhole, syncFolder, writeFully } from "./durable-file.js";
 
 export const logRecordHeaderSizeBytes = 32;
 /** 2 GiB: a checkpoint empties the log at 64 MiB, plus one record of at most a 1 GiB slot; a bigger log is not ours. */
@@ -38,7 +38,8 @@ assert.equal(logMagic.length, 8);
 
 export interface StoreLog {
   readonly path: string;
-  readonly handle: fs.FileHandle;
+  readonly files: DeviceFiles;
+  readonly fd: number;
   /** Where the next record goes: the end of the last valid one. */
   endBytes: number;
   /** Valid records in the log, replayed or not: the checkpoint cadence counts them. */
@@ -72,38 +73,30 @@ function parseLogRecord(bytes: Buffer, offsetBytes: number): { sequence: number;
 }
 
 /** Writes zeroes over [0, lengthBytes) and makes them durable: real blocks, not a hole. */
-async function writeZeroes(handle: fs.FileHandle, lengthBytes: number): Promise<void> {
+async function writeZeroes(files: DeviceFiles, fd: number, lengthBytes: number): Promise<void> {
   const zeroes = Buffer.alloc(Math.min(zeroChunkBytes, lengthBytes));
   for (let doneBytes = 0; doneBytes < lengthBytes; doneBytes += zeroes.length) {
-    await writeAt(handle, zeroes.subarray(0, Math.min(zeroes.length, lengthBytes - doneBytes)), doneBytes);
+    await writeFully(files, fd, zeroes.subarray(0, Math.min(zeroes.length, lengthBytes - doneBytes)), doneBytes);
   }
-  await handle.datasync();
+  await datasync(files, fd);
 }
 
-async function openOrCreate(path: string, preallocatedBytes: number): Promise<fs.FileHandle> {
+async function openOrCreate(files: DeviceFiles, path: string, preallocatedBytes: number): Promise<number> {
   try {
-    return await fs.open(path, "r+");
+    return await files.open(path, "r+");
   } catch (error) {
     if (errnoOf(error) !== "ENOENT") throw ioError(`opening ${path}`, error);
   }
   // A log lost with its folder entry before this sync was empty: nothing is lost.
-  const handle = await fs.open(path, "w+").catch((error: unknown) => { throw ioError(`creating ${path}`, error); });
+  const fd = await files.open(path, "w+").catch((error: unknown) => { throw ioError(`creating ${path}`, error); });
   try {
-    await writeZeroes(handle, preallocatedBytes);
+    await writeZeroes(files, fd, preallocatedBytes);
   } catch (error) {
-    await handle.close();
+    await files.close(fd);
     throw ioError(`preallocating ${path}`, error);
   }
-  await syncFolder(dirname(path));
-  return handle;
-}
-
-async function writeAt(handle: fs.FileHandle, data: Buffer, positionBytes: number): Promise<void> {
-  for (let doneBytes = 0; doneBytes < data.length;) {
-    const { bytesWritten } = await handle.write(data, doneBytes, data.length - doneBytes, positionBytes + doneBytes);
-    assert.ok(bytesWritten > 0, "a positioned write to a regular file wrote nothing");
-    doneBytes += bytesWritten;
-  }
+  await syncFolder(files, dirname(path));
+  return fd;
 }
 
 /**
@@ -112,12 +105,12 @@ async function writeAt(handle: fs.FileHandle, data: Buffer, positionBytes: numbe
  * checkpoint already. A gap in the sequence is corruption, not a torn write.
  */
 export async function openLog(
-  path: string, baseSequence: number, preallocatedBytes: number, replay: (delta: StoreDelta__Output) => void,
+  files: DeviceFiles, path: string, baseSequence: number, preallocatedBytes: number, replay: (delta: StoreDelta__Output) => void,
 ): Promise<StoreLog> {
   assert.ok(Number.isSafeInteger(preallocatedBytes) && preallocatedBytes >= 0 && preallocatedBytes <= logPreallocatedBytesMax);
-  const handle = await openOrCreate(path, preallocatedBytes);
+  const fd = await openOrCreate(files, path, preallocatedBytes);
   try {
-    const bytes = await handle.readFile();
+    const bytes = await readWhole(files, fd);
     if (bytes.length > logSizeMaxBytes) throw new StoreCorruptError(`${path} is ${bytes.length} bytes, more than a log ever holds`);
     let offsetBytes = 0;
     let recordCount = 0;
@@ -134,9 +127,9 @@ export async function openLog(
     }
     // Past the last valid record: zeroes, or the torn tail of an append that
     // was never answered, which the next append overwrites.
-    return { path, handle, endBytes: offsetBytes, recordCount };
+    return { path, files, fd, endBytes: offsetBytes, recordCount };
   } catch (error) {
-    await handle.close();
+    await files.close(fd);
     if (error instanceof StoreCorruptError) throw error;
     throw ioError(`reading ${path}`, error);
   }
@@ -160,8 +153,8 @@ export async function appendLogRecord(log: StoreLog, sequence: number, payload: 
   const record = encodeLogRecord(sequence, payload);
   const terminated = Buffer.alloc(record.length + logRecordHeaderSizeBytes);
   record.copy(terminated, 0);
-  await writeAt(log.handle, terminated, log.endBytes);
-  await log.handle.datasync();
+  await writeFully(log.files, log.fd, terminated, log.endBytes);
+  await datasync(log.files, log.fd);
   log.endBytes += record.length;
   log.recordCount += 1;
 }
@@ -172,7 +165,7 @@ export async function appendLogRecord(log: StoreLog, sequence: number, payload: 
  * below the checkpoint's sequence, so replay skips them.
  */
 export async function emptyLog(log: StoreLog): Promise<void> {
-  await writeZeroes(log.handle, log.endBytes);
+  await writeZeroes(log.files, log.fd, log.endBytes);
   log.endBytes = 0;
   log.recordCount = 0;
 }

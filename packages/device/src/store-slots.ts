@@ -6,11 +6,11 @@
  * file; which slot is current, and the log beside it, are the store's.
  */
 import assert from "node:assert/strict";
-import fs from "node:fs/promises";
 import { dirname } from "node:path";
 import zlib from "node:zlib";
 import { InvalidArgumentError, StoreCorruptError, ioError } from "./errors.js";
-import { syncFolder, temporarySuffix } from "./durable-file.js";
+import type { DeviceFiles } from "./device-files.js";
+import { readFully, syncFolder, temporarySuffix, writeFully } from "./durable-file.js";
 
 /** 64 MiB per slot: room for a table of millions of extents plus the journal; sparse until used. */
 export const slotSizeDefaultBytes = 64 << 20;
@@ -88,14 +88,16 @@ function parseHeader(header: Buffer, slotIndex: number, slotSizeBytes: number): 
   return { sequence: Number(sequence), payloadLengthBytes, payloadCrc32: header.readUInt32LE(28) };
 }
 
-export async function readSlot(handle: fs.FileHandle, slotIndex: number, slotSizeBytes: number): Promise<SlotReading> {
+export async function readSlot(files: DeviceFiles, fd: number, slotIndex: number, slotSizeBytes: number): Promise<SlotReading> {
   const slotOffsetBytes = slotIndex * slotSizeBytes;
   const headerBytes = Buffer.alloc(slotHeaderSizeBytes);
-  await readFully(handle, headerBytes, slotOffsetBytes);
+  // Past the end of a short file the missing bytes read as zeroes, which
+  // parse as "never written" or fail a checksum.
+  await readFully(files, fd, headerBytes, slotOffsetBytes);
   const header = parseHeader(headerBytes, slotIndex, slotSizeBytes);
   if (typeof header === "string") return { valid: false, reason: header };
   const payload = Buffer.alloc(header.payloadLengthBytes);
-  await readFully(handle, payload, slotOffsetBytes + slotHeaderSizeBytes);
+  await readFully(files, fd, payload, slotOffsetBytes + slotHeaderSizeBytes);
   if (zlib.crc32(payload) !== header.payloadCrc32) return { valid: false, reason: "payload checksum mismatch" };
   return { valid: true, header, payload };
 }
@@ -110,7 +112,7 @@ function validSlotSize(slotSizeBytes: number): boolean {
  * its name, so an existing store file always had a valid slot: "no valid
  * slot" then always means corruption, never "new".
  */
-export async function createStoreFile(path: string, slotSizeBytes: number): Promise<void> {
+export async function createStoreFile(files: DeviceFiles, path: string, slotSizeBytes: number): Promise<void> {
   if (!validSlotSize(slotSizeBytes)) {
     throw new InvalidArgumentError(
       `slot size ${slotSizeBytes} bytes must be a multiple of ${slotAlignmentBytes} from ${slotSizeMinBytes} to ${slotSizeMaxBytes}`,
@@ -118,47 +120,26 @@ export async function createStoreFile(path: string, slotSizeBytes: number): Prom
   }
   const temporaryPath = path + temporarySuffix;
   try {
-    const handle = await fs.open(temporaryPath, "w");
+    const fd = await files.open(temporaryPath, "w");
     try {
-      await handle.truncate(2 * slotSizeBytes);
-      await writeFully(handle, encodeSlot(0, slotSizeBytes, 0, Buffer.alloc(0)), 0);
-      await handle.sync();
+      await files.ftruncate(fd, 2 * slotSizeBytes);
+      await writeFully(files, fd, encodeSlot(0, slotSizeBytes, 0, Buffer.alloc(0)), 0);
+      await files.fsync(fd);
     } finally {
-      await handle.close();
+      await files.close(fd);
     }
-    await fs.rename(temporaryPath, path);
+    await files.rename(temporaryPath, path);
   } catch (error) {
     throw ioError(`creating ${path}`, error);
   }
-  await syncFolder(dirname(path));
+  await syncFolder(files, dirname(path));
 }
 
-export async function readFully(handle: fs.FileHandle, into: Buffer, positionBytes: number): Promise<void> {
-  for (let doneBytes = 0; doneBytes < into.length;) {
-    const { bytesRead } = await handle.read(into, doneBytes, into.length - doneBytes, positionBytes + doneBytes);
-    // Past the end of a short file: the missing bytes read as zeroes, which
-    // parse as "never written" or fail a checksum.
-    if (bytesRead === 0) {
-      into.fill(0, doneBytes);
-      return;
-    }
-    doneBytes += bytesRead;
-  }
-}
-
-export async function writeFully(handle: fs.FileHandle, data: Buffer, positionBytes: number): Promise<void> {
-  for (let doneBytes = 0; doneBytes < data.length;) {
-    const { bytesWritten } = await handle.write(data, doneBytes, data.length - doneBytes, positionBytes + doneBytes);
-    assert.ok(bytesWritten > 0, "a positioned write to a regular file wrote nothing");
-    doneBytes += bytesWritten;
-  }
-}
-
-export async function slotSizeOf(handle: fs.FileHandle, path: string): Promise<number> {
-  const stats = await handle.stat().catch((error: unknown) => { throw ioError(`examining ${path}`, error); });
-  const slotSizeBytes = stats.size / 2;
+export async function slotSizeOf(files: DeviceFiles, fd: number, path: string): Promise<number> {
+  const stats = await files.fstat(fd).catch((error: unknown) => { throw ioError(`examining ${path}`, error); });
+  const slotSizeBytes = stats.sizeBytes / 2;
   if (!validSlotSize(slotSizeBytes)) {
-    throw new StoreCorruptError(`${path} is ${stats.size} bytes: not two slots of a valid slot size`);
+    throw new StoreCorruptError(`${path} is ${stats.sizeBytes} bytes: not two slots of a valid slot size`);
   }
   return slotSizeBytes;
 }

@@ -1,6 +1,7 @@
 /**
  * Test helpers for this package and its dependents (the "./testing"
- * subpath): temporary folders that are always removed, and small devices.
+ * subpath): temporary folders that are always removed, small devices, and
+ * the power-loss storage model with its planted bug (testing/).
  */
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -35,3 +36,6 @@ export function openTestDevice(dir: string, overrides: Partial<DeviceCreateOptio
   return StorageDevice.open({ dir, create: { ...testDeviceCreateOptions, ...overrides } });
 }
 
+export { PowerLossFiles, sectorSizeBytes, type CutReport } from "./testing/power-loss-files.js";
+export { lyingSyncs } from "./testing/lying-syncs.js";
+export { SeededRandom } from "./testing/seeded-random.js";
