@@ -103,7 +103,10 @@ async function writeLoad(lu0: LogicalUnit, seed: number, stop: () => boolean): P
   return writes;
 }
 
-describe("DeviceMirrors", () => {
+/** Vitest's limit per test, in real milliseconds: a copy under racing writes took over 5 s on a busy shared machine. */
+const mirrorTestTimeoutMs = 30_000;
+
+describe("DeviceMirrors", { timeout: mirrorTestTimeoutMs }, () => {
   it("ends with the destination area equal to the source under racing writes, and mirrors nothing else", async () => {
     const { lu0, lu1, byId } = await openLus();
     await lu0.write(0, filled(3 * areaBytes, random(1)), false);

@@ -251,7 +251,7 @@ describe("an external device (nbdkit)", () => {
     const failed = await waitForChange(id, (change) => change.state !== "running", failureTimeoutMs);
     expect(failed.state).toBe("failed");
     expect(failed.message).toContain(`external device ext1 (${nbdkit.uri("disk")})`);
-    expect(failed.message).toMatch(/the extents not (moved|switched) stay on their sources/);
+    expect(failed.message).toMatch(/the extents not switched stay where they are \(\d+ on [^)]+\)/);
 
     // The extents still on lu0 serve reads and writes through every apparatus while the server is away.
     const lus = await extentLus("pat");
@@ -302,7 +302,7 @@ describe("an external device (nbdkit)", () => {
     const failed = await waitForChange(id, (change) => change.state !== "running", failureTimeoutMs);
     expect(failed.state).toBe("failed");
     expect(failed.message).toMatch(new RegExp(`external device ext1 \\(${nbdkit.uri("disk").replaceAll(".", "\\.")}\\) failed a read: .*EIO`));
-    expect(failed.message).toMatch(/the extents not (moved|switched) stay on their sources/);
+    expect(failed.message).toMatch(/the extents not switched stay where they are \(\d+ on [^)]+\)/);
     expect(new Set(await extentLus("pat"))).toEqual(new Set(["ext1:disk"]));
     // The disk reads again: every byte is where it was.
     await rm(inject);
@@ -337,7 +337,8 @@ describe("an external device (nbdkit)", () => {
       expect(new Set(await extentLus("pat"))).toEqual(new Set(["ext2:disk"]));
       // No device of ours sees the writes on ext1: the extents went onto lu0 in mirror state, then from there onto ext2.
       const hops = newSummaries(before, await changeSummaries()).filter((summary) => /^mirror \d+ extents? of pat to /.test(summary));
-      expect(hops.map((summary) => summary.split(" ").at(-1))).toEqual(["lu0", "ext2:disk"]);
+      // The staging LU is whichever device LU has the most free areas.
+      expect(hops.map((summary) => summary.split(" ").at(-1))).toEqual([expect.stringMatching(/^lu\d+$/), "ext2:disk"]);
       expect(hops.map((summary) => Number(summary.split(" ")[1]))).toEqual([volumeBytes / extentBytes, volumeBytes / extentBytes]);
       await stopCheckedLoad(load);
       expect(await firstDifference("a3", "pat")).toBeUndefined();

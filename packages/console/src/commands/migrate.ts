@@ -80,7 +80,7 @@ Example:
 
 export const migrateCancel: Command = {
   words: ["migrate", "cancel"],
-  summary: "stop a running migration: extents not yet switched stay on their sources",
+  summary: "stop a running migration: extents not yet switched stay where they are",
   help: `Usage: switchyard migrate cancel ID [--dir DIR | --endpoint HOST:PORT] [--output table|json|yaml]
 
 Stops the migration: extents already switched stay on the target, the
