@@ -81,39 +81,29 @@ export class LocalBackendSet implements BackendSet {
     this.identity = identity;
   }
 
+  /**
+   * The backend behind the device's check. Plain functions that return the
+   * backend's own promise, or a rejected one: an async wrapper cost every
+   * host request a second promise and an await.
+   */
   private guard(backend: BlockIo): BlockIo {
-    const check = (): void => {
+    const refusal = (): Promise<never> | undefined => {
       const identity = this.identity;
       const refused = identity === undefined ? undefined : this.refusal?.(identity.apparatusId, identity.key);
-      if (refused !== undefined) throw new NbdError("EPERM", refused);
+      return refused === undefined ? undefined : Promise.reject(new NbdError("EPERM", refused));
     };
     const guarded: BlockIo = {
       sizeBytes: backend.sizeBytes,
-      read: async (offsetBytes, into) => {
-        check();
-        await backend.read(offsetBytes, into);
-      },
-      write: async (offsetBytes, data, fua) => {
-        check();
-        await backend.write(offsetBytes, data, fua);
-      },
-      writeZeroes: async (offsetBytes, lengthBytes, flags) => {
-        check();
-        await backend.writeZeroes(offsetBytes, lengthBytes, flags);
-      },
-      flush: async () => {
-        check();
-        await backend.flush();
-      },
+      read: (offsetBytes, into) => refusal() ?? backend.read(offsetBytes, into),
+      write: (offsetBytes, data, fua) => refusal() ?? backend.write(offsetBytes, data, fua),
+      writeZeroes: (offsetBytes, lengthBytes, flags) => refusal() ?? backend.writeZeroes(offsetBytes, lengthBytes, flags),
+      flush: () => refusal() ?? backend.flush(),
     };
     const allocation = backend.allocation?.bind(backend);
     if (allocation === undefined) return guarded;
     return {
       ...guarded,
-      allocation: async (offsetBytes, lengthBytes) => {
-        check();
-        return await allocation(offsetBytes, lengthBytes);
-      },
+      allocation: (offsetBytes, lengthBytes) => refusal() ?? allocation(offsetBytes, lengthBytes),
     };
   }
 

@@ -11,8 +11,24 @@ import type { ExtentMap } from "./extent-map.js";
 import { Admission, HoldGate } from "./hold-gate.js";
 import { IoStats, type IoOperation } from "./io-stats.js";
 
-/** The part of a host request that falls in one extent. */
-type PartOperation = (backend: BlockIo, luOffsetBytes: number, requestOffsetBytes: number, lengthBytes: number) => Promise<void>;
+/**
+ * The part of a host request that falls in one extent. `buffer` is the
+ * request's whole READ or WRITE buffer (empty for payload-free commands) and
+ * `fua` its flag, passed in rather than captured, so that READ and WRITE use
+ * the module-level operations below and no closure is made per request.
+ */
+type PartOperation = (backend: BlockIo, luOffsetBytes: number, requestOffsetBytes: number, lengthBytes: number, buffer: Buffer, fua: boolean) => Promise<void>;
+
+/** The bytes of `buffer` that one part covers: the buffer itself when the part is the whole request (no view made). */
+function partOf(buffer: Buffer, requestOffsetBytes: number, lengthBytes: number): Buffer {
+  return requestOffsetBytes === 0 && lengthBytes === buffer.length ? buffer : buffer.subarray(requestOffsetBytes, requestOffsetBytes + lengthBytes);
+}
+
+const readPart: PartOperation = (backend, luOffsetBytes, requestOffsetBytes, lengthBytes, into) =>
+  backend.read(luOffsetBytes, partOf(into, requestOffsetBytes, lengthBytes));
+const writePart: PartOperation = (backend, luOffsetBytes, requestOffsetBytes, lengthBytes, data, fua) =>
+  backend.write(luOffsetBytes, partOf(data, requestOffsetBytes, lengthBytes), fua);
+const noBuffer = Buffer.alloc(0);
 
 /**
  * Each part of a host's WRITE_ZEROES: its FUA is one flush of the volume
@@ -30,6 +46,8 @@ const partZeroesNoHoleFlags: WriteZeroesFlags = { fua: false, noHole: true };
  * chunk buffer on the device and a request slot of its connection.
  */
 export const partsInFlightMax = 64;
+
+const resolved: Promise<void> = Promise.resolve();
 
 /**
  * Most bytes one block status request looks at: each LU finds zero runs by
@@ -49,6 +67,11 @@ export class IoPath {
   private fencedReason: string | undefined;
   /** Volumes not served until the next whole table, and why (a hold that passed its deadline). */
   private readonly shut = new Map<string, string>();
+  /**
+   * The area placeOf chose, beside the backend it returns: read at once by
+   * its caller, so that mapping a request makes no object.
+   */
+  private placedAreaIndex = 0;
   /** Host I/O is served until `lease.deadlineMs` (performance.now()); the contact lease moves it. */
   lease: { readonly deadlineMs: number } | undefined;
 
@@ -94,23 +117,18 @@ export class IoPath {
     return this.lease !== undefined && performance.now() > this.lease.deadlineMs;
   }
 
-  async read(volume: string, offsetBytes: number, into: Buffer): Promise<void> {
-    await this.run(volume, "read", offsetBytes, into.length, (backend, luOffset, requestOffset, length) =>
-      backend.read(luOffset, into.subarray(requestOffset, requestOffset + length)),
-    );
+  read(volume: string, offsetBytes: number, into: Buffer): Promise<void> {
+    return this.run(volume, "read", offsetBytes, into.length, readPart, into, false);
   }
 
-  async write(volume: string, offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
-    await this.run(volume, "write", offsetBytes, data.length, (backend, luOffset, requestOffset, length) =>
-      backend.write(luOffset, data.subarray(requestOffset, requestOffset + length), fua),
-    );
+  write(volume: string, offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
+    return this.run(volume, "write", offsetBytes, data.length, writePart, data, fua);
   }
 
   async writeZeroes(volume: string, offsetBytes: number, lengthBytes: number, flags: WriteZeroesFlags): Promise<void> {
     const partFlags = flags.noHole ? partZeroesNoHoleFlags : partZeroesFlags;
     await this.run(volume, "write_zeroes", offsetBytes, lengthBytes, (backend, luOffset, _requestOffset, length) =>
-      backend.writeZeroes(luOffset, length, partFlags),
-    );
+      backend.writeZeroes(luOffset, length, partFlags), noBuffer, false);
     const fua = flags.fua;
     if (fua) await this.flushVolume(volume);
   }
@@ -127,7 +145,7 @@ export class IoPath {
       const extents = backend.allocation === undefined ? [{ lengthBytes: length, state: 0 }] : await backend.allocation(luOffset, length);
       assertAllocation(extents, length);
       answers.set(requestOffset, { lengthBytes: length, extents });
-    });
+    }, noBuffer, false);
     const list = new AllocationList();
     for (const requestOffset of [...answers.keys()].sort((left, right) => left - right)) {
       const answer = answers.get(requestOffset);
@@ -141,7 +159,7 @@ export class IoPath {
 
   /** TRIM is advisory (NBD proto.md): the range is checked and left as it is. */
   async trim(volume: string, offsetBytes: number, lengthBytes: number): Promise<void> {
-    await this.run(volume, "trim", offsetBytes, lengthBytes, () => Promise.resolve());
+    await this.run(volume, "trim", offsetBytes, lengthBytes, () => Promise.resolve(), noBuffer, false);
   }
 
   /** NBD proto.md: FLUSH makes durable every write completed before it, on any connection. */
@@ -190,7 +208,7 @@ export class IoPath {
    * took from arrival (one async frame per request: the count is taken in
    * its finally, not in a wrapper).
    */
-  private async run(volume: string, kind: IoOperation, offsetBytes: number, lengthBytes: number, operation: PartOperation): Promise<void> {
+  private async run(volume: string, kind: IoOperation, offsetBytes: number, lengthBytes: number, operation: PartOperation, buffer: Buffer, fua: boolean): Promise<void> {
     const startedMs = performance.now();
     let failed = true;
     try {
@@ -211,7 +229,7 @@ export class IoPath {
       }
       const tick = this.admission.begin();
       try {
-        await this.forEachPart(map, offsetBytes, lengthBytes, operation);
+        await this.forEachPart(map, offsetBytes, lengthBytes, operation, buffer, fua);
       } finally {
         this.admission.end(tick);
       }
@@ -221,16 +239,21 @@ export class IoPath {
     }
   }
 
-  private async forEachPart(map: ExtentMap, offsetBytes: number, lengthBytes: number, operation: PartOperation): Promise<void> {
-    if (lengthBytes === 0) return;
+  /** Runs the parts; a request inside one extent (nearly every one) is one call, with no async frame of its own. */
+  private forEachPart(map: ExtentMap, offsetBytes: number, lengthBytes: number, operation: PartOperation, buffer: Buffer, fua: boolean): Promise<void> {
+    if (lengthBytes === 0) return resolved;
     const extentSize = map.extentSizeBytes;
     const first = Math.floor(offsetBytes / extentSize);
     const last = Math.floor((offsetBytes + lengthBytes - 1) / extentSize);
-    if (first === last) {
-      const { backend, areaIndex } = this.placeOf(map, first);
-      await operation(backend, areaIndex * extentSize + (offsetBytes % extentSize), 0, lengthBytes);
-      return;
-    }
+    if (first !== last) return this.forEachPartInWaves(map, offsetBytes, lengthBytes, operation, buffer, fua);
+    const backend = this.placeOf(map, first);
+    return operation(backend, this.placedAreaIndex * extentSize + (offsetBytes % extentSize), 0, lengthBytes, buffer, fua);
+  }
+
+  private async forEachPartInWaves(map: ExtentMap, offsetBytes: number, lengthBytes: number, operation: PartOperation, buffer: Buffer, fua: boolean): Promise<void> {
+    const extentSize = map.extentSizeBytes;
+    const first = Math.floor(offsetBytes / extentSize);
+    const last = Math.floor((offsetBytes + lengthBytes - 1) / extentSize);
     for (let waveFirst = first; waveFirst <= last; waveFirst += partsInFlightMax) {
       const waveLast = Math.min(last, waveFirst + partsInFlightMax - 1);
       const parts: Promise<void>[] = [];
@@ -239,8 +262,8 @@ export class IoPath {
         const partEnd = Math.min(offsetBytes + lengthBytes, (extent + 1) * extentSize);
         // A later wave maps after an await, still right: a change that remaps these
         // extents holds them and drains this admitted request before it applies (claim 4).
-        const { backend, areaIndex } = this.placeOf(map, extent);
-        parts.push(operation(backend, areaIndex * extentSize + partStart - extent * extentSize, partStart - offsetBytes, partEnd - partStart));
+        const backend = this.placeOf(map, extent);
+        parts.push(startPart(operation, backend, this.placedAreaIndex * extentSize + partStart - extent * extentSize, partStart - offsetBytes, partEnd - partStart, buffer, fua));
       }
       await allSettledOrFirstError(parts);
     }
@@ -251,8 +274,9 @@ export class IoPath {
    * from an external device's area onto one of a device's own, that area:
    * the device there passes writes on to the source and keeps the watermark
    * (the external server cannot), and reads come from the source through it.
+   * Returns the backend and leaves the area in `placedAreaIndex`.
    */
-  private placeOf(map: ExtentMap, extent: number): { backend: BlockIo; areaIndex: number } {
+  private placeOf(map: ExtentMap, extent: number): BlockIo {
     const lus = this.faces.active.lus;
     const luIndex = map.luIndex[extent];
     const areaIndex = map.areaIndex[extent];
@@ -262,9 +286,23 @@ export class IoPath {
     const mirrorLuPlusOne = map.mirrorLuIndexPlusOne[extent] ?? 0;
     const mirrorLu = mirrorLuPlusOne === 0 ? undefined : lus.get(mirrorLuPlusOne - 1);
     if (lu.external && mirrorLu !== undefined && !mirrorLu.external) {
-      return { backend: this.backends.backend(mirrorLu), areaIndex: map.mirrorAreaIndex[extent] ?? 0 };
+      this.placedAreaIndex = map.mirrorAreaIndex[extent] ?? 0;
+      return this.backends.backend(mirrorLu);
     }
-    return { backend: this.backends.backend(lu), areaIndex };
+    this.placedAreaIndex = areaIndex;
+    return this.backends.backend(lu);
+  }
+}
+
+/**
+ * One part of a request of several, a synchronous throw turned into a
+ * rejection: its siblings already started are still waited for.
+ */
+function startPart(operation: PartOperation, backend: BlockIo, luOffsetBytes: number, requestOffsetBytes: number, lengthBytes: number, buffer: Buffer, fua: boolean): Promise<void> {
+  try {
+    return operation(backend, luOffsetBytes, requestOffsetBytes, lengthBytes, buffer, fua);
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 }
 

@@ -69,13 +69,30 @@ export class AllocationList {
  * Appends the allocation of `data`, bytes read from an offset that is a
  * multiple of the granule: each granule that reads as zeroes is a zero run,
  * anything else data. The last granule may be short.
+ *
+ * Hot on a copy out of a volume (every byte a block status answers for was
+ * read for it): a granule whose first byte is not zero is data without a
+ * call into Buffer.compare, whose fixed cost, paid per 4 KiB of freshly
+ * read memory, was most of the scan; and a run of granules of one state is
+ * appended once, not once per granule.
  */
 export function appendAllocationOfBytes(list: AllocationList, data: Buffer): void {
+  let runStart = 0;
+  let runState = -1;
   for (let at = 0; at < data.length; at += allocationGranuleBytes) {
-    const end = Math.min(at + allocationGranuleBytes, data.length);
-    const zero = zeroGranule.compare(data, at, end, 0, end - at) === 0;
-    list.append(end - at, zero ? allocationZeroState : allocationDataState);
+    const state = data[at] !== 0 ? allocationDataState : granuleState(data, at);
+    if (state === runState) continue;
+    if (runState !== -1) list.append(at - runStart, runState);
+    runStart = at;
+    runState = state;
   }
+  if (runState !== -1) list.append(data.length - runStart, runState);
+}
+
+/** The state of the granule at `at` (the last may be short), by comparing it with zeroes. */
+function granuleState(data: Buffer, at: number): number {
+  const end = Math.min(at + allocationGranuleBytes, data.length);
+  return zeroGranule.compare(data, at, end, 0, end - at) === 0 ? allocationZeroState : allocationDataState;
 }
 
 /**

@@ -85,6 +85,12 @@ describe("meta contexts and allocation, sans I/O", () => {
       { lengthBytes: 8192, state: 0 },
       { lengthBytes: 8192 - 100, state: allocationZeroState },
     ]);
+    // Data granules with and without a zero first byte, then a short one, merge into one run.
+    const data = Buffer.alloc(3 * 4096 + 10, 0xab);
+    data[0] = 0;
+    const dataList = new AllocationList();
+    appendAllocationOfBytes(dataList, data);
+    expect(dataList.toArray()).toEqual([{ lengthBytes: data.length, state: 0 }]);
     const payload = encodeBlockStatus(7, list.toArray(), bytes.length, false);
     expect(payload.readUInt32BE(0)).toBe(7);
     expect(payload.length).toBe(4 + 3 * 8);

@@ -13,48 +13,22 @@
  *
  * Chunks given to onData are the connection's reused receive buffer: nothing
  * here keeps a view of one past the call.
+ *
+ * The parts this drives: request-validation.ts decides whether a request
+ * may run, request-operation.ts runs it on the export, reply-writer.ts
+ * encodes and queues the replies; this file owns the parser state and the
+ * admission (flow control) of requests.
  */
-import { PayloadPool } from "./payload-pool.js";
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
-import { encodeBlockStatus } from "./allocation.js";
-import {
-  NBD_CMD_BLOCK_STATUS,
-  NBD_CMD_DISC,
-  NBD_CMD_FLAG_DF,
-  NBD_CMD_FLAG_FAST_ZERO,
-  NBD_CMD_FLAG_FUA,
-  NBD_CMD_FLAG_NO_HOLE,
-  NBD_CMD_FLAG_REQ_ONE,
-  NBD_CMD_FLUSH,
-  NBD_CMD_READ,
-  NBD_CMD_TRIM,
-  NBD_CMD_WRITE,
-  NBD_CMD_WRITE_ZEROES,
-  NBD_EINVAL,
-  NBD_EIO,
-  NBD_ENOSPC,
-  NBD_ENOTSUP,
-  NBD_EPERM,
-  NBD_ERRNO_BY_CODE,
-  NBD_ERROR_CHUNK_PREFIX_BYTES,
-  NBD_OFFSET_DATA_PREFIX_BYTES,
-  NBD_REPLY_FLAG_DONE,
-  NBD_REPLY_TYPE_BLOCK_STATUS,
-  NBD_REPLY_TYPE_ERROR,
-  NBD_REPLY_TYPE_NONE,
-  NBD_REPLY_TYPE_OFFSET_DATA,
-  NBD_REQUEST_BYTES,
-  NBD_REQUEST_MAGIC,
-  NBD_SIMPLE_REPLY_BYTES,
-  NBD_SIMPLE_REPLY_MAGIC,
-  NBD_STRUCTURED_REPLY_HEADER_BYTES,
-  NBD_STRUCTURED_REPLY_MAGIC,
-} from "./constants.js";
+import { NBD_CMD_DISC, NBD_CMD_WRITE, NBD_EIO, NBD_ERRNO_BY_CODE, NBD_REQUEST_BYTES, NBD_REQUEST_MAGIC } from "./constants.js";
 import { NbdError, type NbdExport } from "./export.js";
-import { errorMessageMaxBytes, type NbdServerLimits } from "./limits.js";
-import { readUInt64, truncatedUtf8, writeUInt64 } from "./wire.js";
-import { BufferSlab, WriteBatch } from "./write-batch.js";
+import type { NbdServerLimits } from "./limits.js";
+import { PayloadPool } from "./payload-pool.js";
+import { ReplyWriter } from "./reply-writer.js";
+import { RequestSlot, replySuccess, startOperation, type OperationContext, type SlotOwner } from "./request-operation.js";
+import { dataBytesOf, errorMessageOf, requestErrno, type RequestPolicy } from "./request-validation.js";
+import { readUInt64 } from "./wire.js";
 
 export interface TransmissionHooks {
   /** An export operation failed with something other than an NbdError. */
@@ -63,10 +37,6 @@ export interface TransmissionHooks {
   readonly onDisconnect: (reason: string) => void;
 }
 
-/** Read replies up to this size are carved from a shared slab. */
-const readReplyCarveMaxBytes = 128 * 1024;
-/** One slab of read replies: 8 carve-max replies, a few hundred 4 KiB ones. */
-const readReplySlabBytes = 1024 * 1024;
 /**
  * A WRITE payload still missing at least this much is received straight into
  * its buffer; a smaller rest comes with the next header in one read instead.
@@ -86,41 +56,10 @@ const enum ParseState {
 
 /** Why a failed operation is answered with EIO: the cause stays in our logs. */
 const ioErrorMessage = "I/O error";
-const resolved: Promise<void> = Promise.resolve();
-
-/** One request in flight; pooled, so its callbacks are bound once. */
-class RequestSlot {
-  command = 0;
-  flags = 0;
-  handleHigh = 0;
-  handleLow = 0;
-  offsetBytes = 0;
-  lengthBytes = 0;
-  payload: Buffer | undefined = undefined;
-  /** True when `payload` came from the connection's PayloadPool and goes back to it. */
-  payloadPooled = false;
-  /** Read reply: header room followed by the data the export fills. */
-  replyBuffer: Buffer | undefined = undefined;
-  /** BLOCK_STATUS reply: the chunk's payload, once the export has answered. */
-  blockStatus: Buffer | undefined = undefined;
-  readonly onSuccess: () => void;
-  readonly onFailure: (error: unknown) => void;
-
-  constructor(session: ServerTransmission) {
-    this.onSuccess = () => {
-      session.complete(this, undefined);
-    };
-    this.onFailure = (error: unknown) => {
-      session.complete(this, error ?? new Error("export operation rejected without a reason"));
-    };
-  }
-}
-
-export class ServerTransmission {
-  private readonly batch: WriteBatch;
-  private readonly readSlab = new BufferSlab(readReplySlabBytes, readReplyCarveMaxBytes);
-  private readonly readReplies = new PayloadPool();
-  private readonly readReplyHeaderBytes: number;
+export class ServerTransmission implements SlotOwner {
+  private readonly replies: ReplyWriter;
+  private readonly policy: RequestPolicy;
+  private readonly operations: OperationContext;
   private readonly header = Buffer.allocUnsafe(NBD_REQUEST_BYTES);
   private headerFilledBytes = 0;
   /** Where the header being handled lies: `header`, or the input chunk. */
@@ -148,16 +87,15 @@ export class ServerTransmission {
   constructor(
     private readonly socket: Socket,
     private readonly nbdExport: NbdExport,
-    private readonly structuredReplies: boolean,
+    structuredReplies: boolean,
     /** Set when the client selected `base:allocation` for this export (server-handshake.ts). */
-    private readonly baseAllocationContextId: number | undefined,
+    baseAllocationContextId: number | undefined,
     private readonly limits: NbdServerLimits,
     private readonly hooks: TransmissionHooks,
   ) {
-    this.batch = new WriteBatch(socket);
-    this.readReplyHeaderBytes = structuredReplies
-      ? NBD_STRUCTURED_REPLY_HEADER_BYTES + NBD_OFFSET_DATA_PREFIX_BYTES
-      : NBD_SIMPLE_REPLY_BYTES;
+    this.replies = new ReplyWriter(socket, structuredReplies);
+    this.policy = { structuredReplies, blockStatusSelected: baseAllocationContextId !== undefined, requestSizeMaxBytes: limits.requestSizeMaxBytes };
+    this.operations = { nbdExport, replies: this.replies, baseAllocationContextId };
   }
 
   get requestsInFlight(): number {
@@ -325,74 +263,17 @@ export class ServerTransmission {
       this.stop();
       return;
     }
-    const errno = this.validate(command, flags, offsetBytes, lengthBytes);
+    const errno = requestErrno(command, flags, offsetBytes, lengthBytes, this.nbdExport, this.policy);
     if (command === NBD_CMD_WRITE) {
       this.startWrite(errno, flags, handleHigh, handleLow, offsetBytes, lengthBytes);
       return;
     }
     if (errno !== 0) {
-      this.replyError(handleHigh, handleLow, errno, errorMessageOf(errno, command));
+      this.replies.error(handleHigh, handleLow, errno, errorMessageOf(errno, command));
       return;
     }
     const slot = this.acquireSlot(command, flags, handleHigh, handleLow, offsetBytes, lengthBytes);
     this.dispatch(slot);
-  }
-
-  /**
-   * The errno for a request, or 0 when it may run (proto.md "Error values"
-   * and "Block size constraints"). Checks in order: unknown command or flag
-   * (EINVAL), write to a read-only export (EPERM), length over the maximum
-   * block size for READ and WRITE, whose payload it bounds (EINVAL), range
-   * past the end (ENOSPC for WRITE and WRITE_ZEROES, EINVAL for READ and
-   * TRIM, as proto.md says).
-   */
-  private validate(command: number, flags: number, offsetBytes: number, lengthBytes: number): number {
-    const sizeBytes = this.nbdExport.sizeBytes;
-    const pastEnd = offsetBytes + lengthBytes > sizeBytes;
-    const overMax = lengthBytes > this.limits.requestSizeMaxBytes;
-    const readOnly = this.nbdExport.readOnly;
-    switch (command) {
-      case NBD_CMD_READ: {
-        // DF is valid only when SEND_DF was advertised, i.e. with structured
-        // replies; our reads are always one chunk, so it needs no action.
-        const allowed = NBD_CMD_FLAG_FUA | (this.structuredReplies ? NBD_CMD_FLAG_DF : 0);
-        if ((flags & ~allowed) !== 0 || overMax || pastEnd) return NBD_EINVAL;
-        return 0;
-      }
-      case NBD_CMD_WRITE:
-        if ((flags & ~NBD_CMD_FLAG_FUA) !== 0) return NBD_EINVAL;
-        if (readOnly) return NBD_EPERM;
-        if (overMax) return NBD_EINVAL;
-        return pastEnd ? NBD_ENOSPC : 0;
-      case NBD_CMD_WRITE_ZEROES:
-        if ((flags & ~(NBD_CMD_FLAG_FUA | NBD_CMD_FLAG_NO_HOLE | NBD_CMD_FLAG_FAST_ZERO)) !== 0) return NBD_EINVAL;
-        if (readOnly) return NBD_EPERM;
-        // proto.md "Block size constraints": the maximum is a payload limit;
-        // WRITE_ZEROES carries none and may be as long as the export.
-        if (pastEnd) return NBD_ENOSPC;
-        // proto.md: a fast zero that would be no faster than a WRITE MUST fail quickly with ENOTSUP.
-        return (flags & NBD_CMD_FLAG_FAST_ZERO) !== 0 && this.nbdExport.fastZero !== true ? NBD_ENOTSUP : 0;
-      case NBD_CMD_BLOCK_STATUS:
-        // proto.md: only after SET_META_CONTEXT selected a context for this
-        // export; a length of 0 is unspecified, refused like a range past the end.
-        // FUA is valid on every command once SEND_FUA is negotiated and MUST be
-        // accepted (proto.md "Command flags"); block status writes nothing, so it is ignored.
-        if ((flags & ~(NBD_CMD_FLAG_REQ_ONE | NBD_CMD_FLAG_FUA)) !== 0 || this.baseAllocationContextId === undefined) return NBD_EINVAL;
-        return lengthBytes === 0 || pastEnd ? NBD_EINVAL : 0;
-      case NBD_CMD_TRIM:
-        // TRIM has no payload and no maximum block size (proto.md).
-        if ((flags & ~NBD_CMD_FLAG_FUA) !== 0) return NBD_EINVAL;
-        if (readOnly) return NBD_EPERM;
-        return pastEnd ? NBD_EINVAL : 0;
-      case NBD_CMD_FLUSH:
-        // proto.md: offset and length are reserved and MUST be zero.
-        if ((flags & ~NBD_CMD_FLAG_FUA) !== 0 || offsetBytes !== 0 || lengthBytes !== 0) return NBD_EINVAL;
-        return 0;
-      default:
-        // Unknown commands, and CACHE, which we do not advertise (proto.md:
-        // SHOULD return EINVAL).
-        return NBD_EINVAL;
-    }
   }
 
   private startWrite(errno: number, flags: number, handleHigh: number, handleLow: number, offsetBytes: number, lengthBytes: number): void {
@@ -451,7 +332,7 @@ export class ServerTransmission {
   private finishDiscard(): void {
     this.state = ParseState.Header;
     const errno = this.discardErrno;
-    this.replyError(this.discardHandleHigh, this.discardHandleLow, errno, errorMessageOf(errno, NBD_CMD_WRITE));
+    this.replies.error(this.discardHandleHigh, this.discardHandleLow, errno, errorMessageOf(errno, NBD_CMD_WRITE));
   }
 
   private acquireSlot(command: number, flags: number, handleHigh: number, handleLow: number, offsetBytes: number, lengthBytes: number): RequestSlot {
@@ -476,7 +357,7 @@ export class ServerTransmission {
   private dispatch(slot: RequestSlot): void {
     let operation: Promise<void>;
     try {
-      operation = this.startOperation(slot);
+      operation = startOperation(slot, this.operations);
     } catch (error) {
       // A synchronous throw is answered like a rejection, and still
       // asynchronously, so completion never re-enters the parser.
@@ -485,60 +366,10 @@ export class ServerTransmission {
     operation.then(slot.onSuccess, slot.onFailure);
   }
 
-  private startOperation(slot: RequestSlot): Promise<void> {
-    const fua = (slot.flags & NBD_CMD_FLAG_FUA) !== 0;
-    const nbdExport = this.nbdExport;
-    switch (slot.command) {
-      case NBD_CMD_READ: {
-        const headerBytes = this.readReplyHeaderBytes;
-        const replyBytes = headerBytes + slot.lengthBytes;
-        // Big replies come from a pool, back in it once the socket has sent them: a new
-        // mebibyte per sequential read kept the garbage collector busy a quarter of the time.
-        const reply = replyBytes > readReplyCarveMaxBytes ? this.readReplies.take(replyBytes) : this.readSlab.allocate(replyBytes);
-        slot.replyBuffer = reply;
-        // proto.md: a zero-length read is unspecified; we answer success.
-        if (slot.lengthBytes === 0) return resolved;
-        return nbdExport.read(slot.offsetBytes, reply.subarray(headerBytes));
-      }
-      case NBD_CMD_WRITE:
-        if (slot.lengthBytes === 0) return resolved;
-        return nbdExport.write(slot.offsetBytes, slot.payload as Buffer, fua);
-      case NBD_CMD_FLUSH:
-        return nbdExport.flush();
-      case NBD_CMD_TRIM:
-        if (slot.lengthBytes === 0) return resolved;
-        return nbdExport.trim(slot.offsetBytes, slot.lengthBytes, fua);
-      case NBD_CMD_WRITE_ZEROES: {
-        if (slot.lengthBytes === 0) return resolved;
-        const noHole = (slot.flags & NBD_CMD_FLAG_NO_HOLE) !== 0;
-        return nbdExport.writeZeroes(slot.offsetBytes, slot.lengthBytes, { fua, noHole });
-      }
-      case NBD_CMD_BLOCK_STATUS:
-        return this.blockStatus(slot);
-      default:
-        assert.fail(`dispatch of command ${slot.command}, which validate refuses`);
-    }
-  }
-
-  /**
-   * Asks the export how the range is allocated and keeps the encoded reply
-   * in the slot. An export that cannot tell reports data, always true
-   * (proto.md: a server MAY always report status 0).
-   */
-  private async blockStatus(slot: RequestSlot): Promise<void> {
-    const contextId = this.baseAllocationContextId;
-    assert.ok(contextId !== undefined, "BLOCK_STATUS dispatched without a selected context");
-    const requestOne = (slot.flags & NBD_CMD_FLAG_REQ_ONE) !== 0;
-    const extents = this.nbdExport.allocation === undefined
-      ? [{ lengthBytes: slot.lengthBytes, state: 0 }]
-      : await this.nbdExport.allocation(slot.offsetBytes, slot.lengthBytes);
-    slot.blockStatus = encodeBlockStatus(contextId, extents, slot.lengthBytes, requestOne);
-  }
-
   /** Called once per dispatched request, from its promise callbacks. */
   complete(slot: RequestSlot, error: unknown): void {
     if (!this.socketClosed && !this.ending) {
-      if (error === undefined) this.replySuccess(slot);
+      if (error === undefined) replySuccess(slot, this.replies);
       else this.replyFailure(slot, error);
     }
     this.releaseSlot(slot);
@@ -562,55 +393,6 @@ export class ServerTransmission {
     this.freeSlots.push(slot);
   }
 
-  private replySuccess(slot: RequestSlot): void {
-    if (slot.command === NBD_CMD_BLOCK_STATUS) {
-      // proto.md: one BLOCK_STATUS chunk per selected context; ours is the only one, so it is DONE.
-      const payload = slot.blockStatus as Buffer;
-      this.writeChunkHeader(NBD_REPLY_TYPE_BLOCK_STATUS, slot.handleHigh, slot.handleLow, payload.length, false);
-      this.batch.push(payload);
-      return;
-    }
-    if (slot.command !== NBD_CMD_READ) {
-      this.writeSimpleReply(slot.handleHigh, slot.handleLow, 0);
-      return;
-    }
-    const reply = slot.replyBuffer as Buffer;
-    if (!this.structuredReplies) {
-      reply.writeUInt32BE(NBD_SIMPLE_REPLY_MAGIC, 0);
-      reply.writeUInt32BE(0, 4);
-      reply.writeUInt32BE(slot.handleHigh, 8);
-      reply.writeUInt32BE(slot.handleLow, 12);
-      this.pushReadReply(reply);
-      return;
-    }
-    if (slot.lengthBytes === 0) {
-      // OFFSET_DATA must carry at least one byte; an empty read is just DONE.
-      this.writeChunkHeader(NBD_REPLY_TYPE_NONE, slot.handleHigh, slot.handleLow, 0);
-      return;
-    }
-    // proto.md: a structured READ reply; a single OFFSET_DATA chunk marked
-    // DONE is enough, since all data is in hand before it is sent.
-    reply.writeUInt32BE(NBD_STRUCTURED_REPLY_MAGIC, 0);
-    reply.writeUInt16BE(NBD_REPLY_FLAG_DONE, 4);
-    reply.writeUInt16BE(NBD_REPLY_TYPE_OFFSET_DATA, 6);
-    reply.writeUInt32BE(slot.handleHigh, 8);
-    reply.writeUInt32BE(slot.handleLow, 12);
-    reply.writeUInt32BE(NBD_OFFSET_DATA_PREFIX_BYTES + slot.lengthBytes, 16);
-    writeUInt64(reply, slot.offsetBytes, 20);
-    this.pushReadReply(reply);
-  }
-
-  /** Queues a read reply; a pooled one goes back to its pool once sent. */
-  private pushReadReply(reply: Buffer): void {
-    if (reply.length <= readReplyCarveMaxBytes) {
-      this.batch.push(reply);
-      return;
-    }
-    this.batch.push(reply, () => {
-      this.readReplies.give(reply);
-    });
-  }
-
   private replyFailure(slot: RequestSlot, error: unknown): void {
     let errno: number;
     let message: string;
@@ -623,58 +405,14 @@ export class ServerTransmission {
       errno = NBD_EIO;
       message = ioErrorMessage;
     }
-    this.replyError(slot.handleHigh, slot.handleLow, errno, message);
-  }
-
-  /**
-   * An error reply. With structured replies, an NBD_REPLY_TYPE_ERROR chunk
-   * with a message (proto.md: MUST for READ, SHOULD prefer for the rest);
-   * without, a simple reply with no payload, even for READ.
-   */
-  private replyError(handleHigh: number, handleLow: number, errno: number, message: string): void {
-    if (!this.structuredReplies) {
-      this.writeSimpleReply(handleHigh, handleLow, errno);
-      return;
-    }
-    const text = truncatedUtf8(message, errorMessageMaxBytes);
-    const payloadBytes = NBD_ERROR_CHUNK_PREFIX_BYTES + text.length;
-    const at = this.writeChunkHeader(NBD_REPLY_TYPE_ERROR, handleHigh, handleLow, payloadBytes);
-    const slab = this.batch.slab;
-    slab.writeUInt32BE(errno, at + NBD_STRUCTURED_REPLY_HEADER_BYTES);
-    slab.writeUInt16BE(text.length, at + NBD_STRUCTURED_REPLY_HEADER_BYTES + 4);
-    text.copy(slab, at + NBD_STRUCTURED_REPLY_HEADER_BYTES + NBD_ERROR_CHUNK_PREFIX_BYTES);
-  }
-
-  private writeSimpleReply(handleHigh: number, handleLow: number, errno: number): void {
-    const at = this.batch.reserve(NBD_SIMPLE_REPLY_BYTES);
-    const slab = this.batch.slab;
-    slab.writeUInt32BE(NBD_SIMPLE_REPLY_MAGIC, at);
-    slab.writeUInt32BE(errno, at + 4);
-    slab.writeUInt32BE(handleHigh, at + 8);
-    slab.writeUInt32BE(handleLow, at + 12);
-  }
-
-  /**
-   * Reserves a chunk header, plus `payloadBytes` in the batch unless the
-   * payload is pushed after it (`payloadInline` false); returns its offset.
-   */
-  private writeChunkHeader(replyType: number, handleHigh: number, handleLow: number, payloadBytes: number, payloadInline = true): number {
-    const at = this.batch.reserve(NBD_STRUCTURED_REPLY_HEADER_BYTES + (payloadInline ? payloadBytes : 0));
-    const slab = this.batch.slab;
-    slab.writeUInt32BE(NBD_STRUCTURED_REPLY_MAGIC, at);
-    slab.writeUInt16BE(NBD_REPLY_FLAG_DONE, at + 4);
-    slab.writeUInt16BE(replyType, at + 6);
-    slab.writeUInt32BE(handleHigh, at + 8);
-    slab.writeUInt32BE(handleLow, at + 12);
-    slab.writeUInt32BE(payloadBytes, at + 16);
-    return at;
+    this.replies.error(slot.handleHigh, slot.handleLow, errno, message);
   }
 
   /** Once stopped and idle: send what is queued, then close our side. */
   private endIfIdle(): void {
     if (this.inFlightCount !== 0 || this.ending || this.socketClosed) return;
     this.ending = true;
-    this.batch.flush();
+    this.replies.flush();
     this.socket.end();
   }
 
@@ -692,23 +430,5 @@ export class ServerTransmission {
     this.halt();
     this.socket.destroy();
     this.hooks.onDisconnect(reason);
-  }
-}
-
-/** Bytes of data a request holds in memory while in flight. */
-function dataBytesOf(command: number, lengthBytes: number): number {
-  return command === NBD_CMD_READ || command === NBD_CMD_WRITE ? lengthBytes : 0;
-}
-
-function errorMessageOf(errno: number, command: number): string {
-  switch (errno) {
-    case NBD_EPERM:
-      return "the export is read-only";
-    case NBD_ENOSPC:
-      return "write past the end of the export";
-    case NBD_ENOTSUP:
-      return "this export cannot zero faster than it writes: fast zero not supported";
-    default:
-      return `invalid request (command ${command}): unknown command or flag, length over the maximum block size, or range past the end`;
   }
 }

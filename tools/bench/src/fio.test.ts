@@ -3,10 +3,9 @@
 // counted. Method: parse a report shaped like fio 3.33's (trimmed to the
 // fields read, with the nbd engine's stray stdout line in front), a failed
 // job, a job that moved no data, and broken reports; check median and ratio
-// on small known inputs; check the fio command line for one workload.
+// on small known inputs. (Command lines: workloads.test.ts.)
 import { describe, expect, it } from "vitest";
 import { FioReportError, median, parseFioReport, ratio, singleJobFigures } from "./fio.js";
-import { fioArguments, workloads } from "./workloads.js";
 
 function directionSection(ioBytes: number, bandwidthBytesPerSecond: number, iops: number, p99Ns?: number): Record<string, unknown> {
   return {
@@ -80,16 +79,5 @@ describe("median and ratio", () => {
     expect(ratio(50, 200)).toBe(0.25);
     expect(ratio(300, 150)).toBe(2);
     expect(ratio(1, 0)).toBeNull();
-  });
-});
-
-describe("fioArguments", () => {
-  it("builds a timed nbd-engine run with the workload's pattern, block size and depth", () => {
-    const randomWrite = workloads.find((workload) => workload.name === "rand-write-4k");
-    expect(randomWrite).toBeDefined();
-    if (randomWrite === undefined) return;
-    const args = fioArguments(randomWrite, { uri: "nbd://127.0.0.1:1/v", sizeBytes: 64 << 20, runtimeSeconds: 3, outputPath: "/tmp/out.json" });
-    expect(args).toEqual(expect.arrayContaining(["--ioengine=nbd", "--uri=nbd://127.0.0.1:1/v", "--rw=randwrite", "--bs=4096", "--iodepth=16", "--time_based", "--runtime=3", "--output-format=json", "--output=/tmp/out.json"]));
-    expect(() => fioArguments(randomWrite, { uri: "nbd://x/", sizeBytes: 4097, runtimeSeconds: 3, outputPath: "/tmp/o" })).toThrow();
   });
 });

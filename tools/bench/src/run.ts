@@ -8,23 +8,25 @@
 // could not be measured.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { open, readFile, writeFile } from "node:fs/promises";
+import { copyFile, open, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { median, parseFioReport, ratio, singleJobFigures } from "./fio.js";
+import { parseFioReport, singleJobFigures } from "./fio.js";
 import { benchArguments, runTool, runToolChecked } from "./processes.js";
 import { runOrder } from "./schedule.js";
 import { startNbdkit, startQemuNbd, startSwitchyard, type StartedServer } from "./servers.js";
-import { fioArguments, workloads, type Workload, type WorkloadName } from "./workloads.js";
+import { ratioFor, renderTable, serverNames, workloadResult, type ServerName, type ServerResult } from "./report.js";
+import { copyRateMebibytesPerSecond, fioArguments, nbdcopyArguments, workloads, type CopyWorkload, type FioWorkload, type Workload, type WorkloadName } from "./workloads.js";
 
 const mebibyte = 1024 * 1024;
-// Defaults keep the whole benchmark near 2.5 minutes on 2 cores:
-// 3 servers x 4 workloads x 3 runs x 3 s, plus start-up and prefill.
+// Defaults keep the whole benchmark near 6 minutes on 2 cores:
+// 3 servers x 6 fio workloads x 3 runs x 3 s, 3 x 2 x 3 copies of the
+// image, plus start-up and prefill; 1 GiB is the size issue 20 names.
 const runsDefault = 3;
 const runSecondsDefault = 3;
-const sizeMebibytesDefault = 256;
+const sizeMebibytesDefault = 1024;
 // Upper bounds so a typo cannot start an hour-long run or fill the disk.
 const runsMax = 25;
 const runSecondsMax = 60;
@@ -32,9 +34,10 @@ const sizeMebibytesMax = 8192;
 // fio runs for its --runtime plus connection set-up; past this it is hung.
 const fioTimeoutMarginMs = 30_000;
 const prefillChunkBytes = mebibyte;
+const copyImageName = "copy-source.img";
+// One nbdcopy of the whole image: at 20 MiB/s, far below any server here, 8 GiB (the size maximum) takes under 7 minutes.
+const copyTimeoutMs = 420_000;
 
-type ServerName = "nbdkit" | "qemu-nbd" | "switchyard";
-const serverNames: readonly ServerName[] = ["nbdkit", "qemu-nbd", "switchyard"];
 
 interface Options {
   readonly runs: number;
@@ -88,25 +91,6 @@ function parseOptions(argv: readonly string[]): Options {
   };
 }
 
-interface WorkloadResult {
-  readonly workload: WorkloadName;
-  readonly description: string;
-  readonly unit: "MiB/s" | "IOPS";
-  /** The primary figure of each run, in `unit`. */
-  readonly runs: readonly number[];
-  readonly median: number;
-  readonly medianCompletionLatencyP99Us: number | null;
-}
-
-interface ServerResult {
-  readonly name: ServerName;
-  readonly status: "ok" | "failed";
-  readonly error: string | null;
-  readonly settings: string;
-  readonly version: string;
-  readonly workloads: readonly WorkloadResult[];
-}
-
 async function writeRandomFile(path: string, sizeBytes: number): Promise<void> {
   const file = await open(path, "w");
   try {
@@ -119,13 +103,30 @@ async function writeRandomFile(path: string, sizeBytes: number): Promise<void> {
   }
 }
 
-async function runFio(workload: Workload, server: StartedServer, options: Options, workDir: string): Promise<{ primary: number; p99Ns: number | null }> {
+/** One measurement: the primary figure, and fio's p99 completion latency where there is one. */
+interface Measurement {
+  readonly primary: number;
+  readonly p99Ns: number | null;
+}
+
+async function runFio(workload: FioWorkload, server: StartedServer, options: Options, workDir: string): Promise<Measurement> {
   const outputPath = join(workDir, `fio-${server.name}-${workload.name}.json`);
   const args = fioArguments(workload, { uri: server.uri, sizeBytes: options.sizeBytes, runtimeSeconds: options.runSeconds, outputPath });
   await runToolChecked("fio", args, options.runSeconds * 1000 + fioTimeoutMarginMs, workDir);
   const figures = singleJobFigures(parseFioReport(await readFile(outputPath, "utf8")), workload.direction);
   const primary = workload.primaryMetric === "bandwidth" ? figures.bandwidthBytesPerSecond / mebibyte : figures.iops;
   return { primary, p99Ns: figures.completionLatencyP99Ns };
+}
+
+/** One whole-image nbdcopy, timed from start to exit (connection set-up included, as a user sees it). */
+async function runCopy(workload: CopyWorkload, server: StartedServer, options: Options, workDir: string): Promise<Measurement> {
+  const startMs = performance.now();
+  await runToolChecked("nbdcopy", nbdcopyArguments(workload, server.uri, join(workDir, copyImageName)), copyTimeoutMs, workDir);
+  return { primary: copyRateMebibytesPerSecond(options.sizeBytes, performance.now() - startMs), p99Ns: null };
+}
+
+function measure(workload: Workload, server: StartedServer, options: Options, workDir: string): Promise<Measurement> {
+  return workload.kind === "fio" ? runFio(workload, server, options, workDir) : runCopy(workload, server, options, workDir);
 }
 
 async function startServer(name: ServerName, options: Options, backingPath: string, workDir: string): Promise<StartedServer> {
@@ -184,7 +185,7 @@ async function measureOnce(slot: ServerSlot, workload: Workload, options: Option
   if (server === null || slot.error !== null) return;
   try {
     if (server.process.hasExited) throw new Error(server.process.describeExit());
-    const { primary, p99Ns } = await runFio(workload, server, options, workDir);
+    const { primary, p99Ns } = await measure(workload, server, options, workDir);
     slot.primaries.get(workload.name)?.push(primary);
     if (p99Ns !== null) slot.latenciesUs.get(workload.name)?.push(p99Ns / 1000);
     process.stderr.write(`  ${label} ${workload.name} ${slot.name}: ${primary.toFixed(1)}\n`);
@@ -230,54 +231,8 @@ function resultOf(slot: ServerSlot): ServerResult {
   const settings = slot.server?.settings ?? "";
   const version = slot.server?.version ?? "";
   if (slot.error !== null) return { name: slot.name, status: "failed", error: slot.error, settings, version, workloads: [] };
-  const results = workloads.map((workload): WorkloadResult => {
-    const runs = slot.primaries.get(workload.name) ?? [];
-    const p99s = slot.latenciesUs.get(workload.name) ?? [];
-    return {
-      workload: workload.name,
-      description: workload.description,
-      unit: workload.primaryMetric === "bandwidth" ? "MiB/s" : "IOPS",
-      runs,
-      median: median(runs),
-      medianCompletionLatencyP99Us: p99s.length === 0 ? null : median(p99s),
-    };
-  });
+  const results = workloads.map((workload) => workloadResult(workload, slot.primaries.get(workload.name) ?? [], slot.latenciesUs.get(workload.name) ?? []));
   return { name: slot.name, status: "ok", error: null, settings, version, workloads: results };
-}
-
-function formatFigure(value: number | null | undefined): string {
-  if (value === null || value === undefined) return "n/a";
-  return value >= 100 ? value.toFixed(0) : value.toFixed(2);
-}
-
-function ratioFor(results: readonly ServerResult[], subject: ServerName, baseline: ServerName, workload: WorkloadName): number | null {
-  const find = (name: ServerName): number | undefined =>
-    results.find((result) => result.name === name)?.workloads.find((entry) => entry.workload === workload)?.median;
-  const subjectMedian = find(subject);
-  const baselineMedian = find(baseline);
-  return subjectMedian === undefined || baselineMedian === undefined ? null : ratio(subjectMedian, baselineMedian);
-}
-
-function renderTable(results: readonly ServerResult[]): string {
-  const header = ["workload", "unit", ...results.map((result) => result.name), "switchyard/nbdkit", "switchyard/qemu-nbd"];
-  const rows = workloads.map((workload) => [
-    workload.name,
-    workload.primaryMetric === "bandwidth" ? "MiB/s" : "IOPS",
-    ...results.map((result) => {
-      if (result.status === "failed") return "FAILED";
-      const entry = result.workloads.find((candidate) => candidate.workload === workload.name);
-      if (entry === undefined) return "n/a";
-      // The spread beside the median says how far to trust a ratio.
-      const spread = entry.runs.length > 1 ? ` (${formatFigure(Math.min(...entry.runs))}–${formatFigure(Math.max(...entry.runs))})` : "";
-      return `${formatFigure(entry.median)}${spread}`;
-    }),
-    formatFigure(ratioFor(results, "switchyard", "nbdkit", workload.name)),
-    formatFigure(ratioFor(results, "switchyard", "qemu-nbd", workload.name)),
-  ]);
-  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column]?.length ?? 0)));
-  const line = (cells: readonly string[]): string =>
-    cells.map((cell, column) => (column < 2 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  ");
-  return [line(header), ...rows.map(line)].join("\n");
 }
 
 /** The 1, 5 and 15 minute load averages, as `uptime` prints them. */
@@ -287,6 +242,7 @@ function formatLoad(load: readonly number[]): string {
 
 interface Report {
   readonly fioVersion: string;
+  readonly nbdcopyVersion: string;
   readonly results: readonly ServerResult[];
   readonly orders: readonly (readonly ServerName[])[];
   /** os.loadavg() before anything started and after the last fio run. */
@@ -299,14 +255,14 @@ function printReport(report: Report, options: Options): void {
   const lines = [
     "",
     `Switchyard NBD benchmark — ${new Date().toISOString()}, ${cpus().length} CPUs, Node ${process.version}`,
-    `client: ${report.fioVersion}, nbd engine, one connection; median of ${options.runs} runs of ${options.runSeconds} s each; ${options.sizeBytes / mebibyte} MiB of random data`,
+    `clients: ${report.fioVersion} (nbd engine, one connection per job; median of ${options.runs} runs of ${options.runSeconds} s each) and ${report.nbdcopyVersion} (median of ${options.runs} whole-image copies); ${options.sizeBytes / mebibyte} MiB of random data`,
     "nbdkit and qemu-nbd serve the same backing file; the Switchyard volume is backed by its own LU file, of the same size and prefilled with the same bytes.",
     "All servers run at once; each run measures every workload on every server back to back, the order rotated each run.",
     // The end figure includes the benchmark's own fio and servers; a start figure near the CPU count means other work shared the machine.
     `load average (1, 5, 15 min): at start ${formatLoad(report.loadAtStart)}; at end ${formatLoad(report.loadAtEnd)} (includes this benchmark's own load)`,
     "Each cell: median (lowest–highest run). Ratios divide medians.",
     "",
-    renderTable(results),
+    renderTable(results, workloads),
     "",
     ...workloads.map((workload) => `${workload.name}: ${workload.description}`),
     ...results.map((result) => `${result.name}: ${result.status === "ok" ? `${result.version}; ${result.settings}` : `FAILED: ${result.error ?? ""}`}`),
@@ -320,7 +276,7 @@ async function writeJsonReport(path: string, report: Report, options: Options): 
     generatedAt: new Date().toISOString(),
     machine: { cpus: cpus().length, node: process.version },
     loadAverage: { start: report.loadAtStart, end: report.loadAtEnd },
-    client: report.fioVersion,
+    clients: [report.fioVersion, report.nbdcopyVersion],
     runs: options.runs,
     runSeconds: options.runSeconds,
     sizeBytes: options.sizeBytes,
@@ -354,8 +310,11 @@ async function main(): Promise<number> {
   process.once("SIGTERM", () => { process.exit(143); });
 
   const fioVersion = (await runToolChecked("fio", ["--version"], 10_000)).trim();
+  const nbdcopyVersion = (await runToolChecked("nbdcopy", ["--version"], 10_000)).split("\n")[0]?.trim() ?? "nbdcopy";
   const backingPath = join(workDir, "backing.img");
   await writeRandomFile(backingPath, options.sizeBytes);
+  // nbdcopy-in's source: the same bytes, in a file of its own, so no server reads the file it is written from.
+  await copyFile(backingPath, join(workDir, copyImageName));
 
   const slots = await startServers(options, backingPath, workDir);
   let orders: ServerName[][];
@@ -367,7 +326,7 @@ async function main(): Promise<number> {
   } finally {
     allStopped = await stopServers(slots);
   }
-  const report: Report = { fioVersion, results: slots.map(resultOf), orders, loadAtStart, loadAtEnd };
+  const report: Report = { fioVersion, nbdcopyVersion, results: slots.map(resultOf), orders, loadAtStart, loadAtEnd };
   printReport(report, options);
   if (options.jsonPath !== null) await writeJsonReport(options.jsonPath, report, options);
   return allStopped && report.results.every((result) => result.status === "ok") ? 0 : 1;

@@ -9,13 +9,12 @@
 // after extent 1 (which holds a whole 1 MiB chunk of data) moves onto
 // nbdkit; after the move nbdkit's file has only about that chunk allocated,
 // and nbdcopy copies the volume out into a sparse file with the same bytes.
-import { open, rm, truncate, writeFile } from "node:fs/promises";
+import { rm, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   assertQemuIoClean,
   assertSucceeded,
-  isRecord,
   kibibyte,
   makeScratchDir,
   mebibyte,
@@ -27,22 +26,19 @@ import {
 } from "./appliance.js";
 import { ProcessCluster, type ApparatusId } from "./cluster.js";
 import { Nbdkit } from "./nbdkit.js";
-import { allocatedBytes, firstDifference, type DataRun } from "./sparse-images.js";
+import { allocatedBytes, expectedMap, fillCommands, firstDifference, parseMap, writeFilledImage, type FilledRun, type MapEntry } from "./sparse-images.js";
 
 const volumeBytes = 64 * mebibyte;
 const externalBytes = 64 * mebibyte;
 /** The cluster's extent size (`device serve`'s default): extent 1 is [4 MiB, 8 MiB). */
 const extentBytes = 4 * mebibyte;
-const dataRuns: readonly (DataRun & { readonly byte: number })[] = [
+const dataRuns: readonly FilledRun[] = [
   // A whole copy chunk (1 MiB) of extent 1: what the move writes to nbdkit is exactly this.
   { offsetBytes: extentBytes + mebibyte, lengthBytes: mebibyte, byte: 0x44 },
   // Extent 3, which stays on the device.
   { offsetBytes: 13 * mebibyte, lengthBytes: 64 * kibibyte, byte: 0x55 },
 ];
 const toolTimeoutMs = 60_000;
-/** nbdinfo --map's types: hole and zero, or data. */
-const holeType = 3;
-const dataType = 0;
 
 let cluster: ProcessCluster;
 let nbdkit: Nbdkit;
@@ -58,10 +54,7 @@ beforeAll(async () => {
   nbdkit = await Nbdkit.start(externalPath);
   cluster = await ProcessCluster.start({ luSize: "128MiB" });
   assertSucceeded(await cli(["volume", "create", "remote", "--size", `${volumeBytes / mebibyte}MiB`]));
-  assertQemuIoClean(await qemuIo(cluster.nbdUri("a1", "remote"), [
-    ...dataRuns.map((run) => `write -P 0x${run.byte.toString(16)} ${run.offsetBytes} ${run.lengthBytes}`),
-    "flush",
-  ]));
+  assertQemuIoClean(await qemuIo(cluster.nbdUri("a1", "remote"), fillCommands(dataRuns)));
 }, 90_000);
 
 afterAll(async () => {
@@ -74,43 +67,24 @@ function cli(args: readonly string[]): Promise<CommandResult> {
   return runCli([...args, "--endpoint", cluster.controller]);
 }
 
-/** nbdinfo --map through an apparatus, as [offset, length, type] triples. */
-async function mapThrough(id: ApparatusId): Promise<[number, number, number][]> {
+/** nbdinfo --map through an apparatus. */
+async function mapThrough(id: ApparatusId): Promise<MapEntry[]> {
   const result = await runTool("nbdinfo", ["--map", "--json", cluster.nbdUri(id, "remote")], { timeoutMs: toolTimeoutMs });
   assertSucceeded(result);
-  const entries: unknown = JSON.parse(result.stdout);
-  if (!Array.isArray(entries)) throw new Error(`nbdinfo --map --json is not an array: ${result.stdout}`);
-  return entries.map((entry: unknown): [number, number, number] => {
-    if (!isRecord(entry) || typeof entry.offset !== "number" || typeof entry.length !== "number" || typeof entry.type !== "number") {
-      throw new Error(`nbdinfo --map entry: ${JSON.stringify(entry)}`);
-    }
-    return [entry.offset, entry.length, entry.type];
-  });
-}
-
-function expectedMap(): [number, number, number][] {
-  const map: [number, number, number][] = [];
-  let at = 0;
-  for (const run of dataRuns) {
-    if (run.offsetBytes > at) map.push([at, run.offsetBytes - at, holeType]);
-    map.push([run.offsetBytes, run.lengthBytes, dataType]);
-    at = run.offsetBytes + run.lengthBytes;
-  }
-  map.push([at, volumeBytes - at, holeType]);
-  return map;
+  return parseMap(result.stdout);
 }
 
 describe("block status across processes and external servers", () => {
   it("apparatus processes answer from the device's LU export: the map shows exactly the data written", async () => {
-    expect(await mapThrough("a2")).toEqual(expectedMap());
-    expect(await mapThrough("a3")).toEqual(expectedMap());
+    expect(await mapThrough("a2")).toEqual(expectedMap(volumeBytes, dataRuns));
+    expect(await mapThrough("a3")).toEqual(expectedMap(volumeBytes, dataRuns));
   });
 
   it("after extent 1 moves onto nbdkit, the map is the same (nbdkit's own block status), and only data was copied there", async () => {
     assertSucceeded(await cli(["device", "add-external", "ext1", nbdkit.uri("disk")]));
     assertSucceeded(await cli(["volume", "move", "remote", "--extent", "1", "--to", "ext1:disk"]));
-    expect(await mapThrough("a2")).toEqual(expectedMap());
-    expect(await mapThrough("a3")).toEqual(expectedMap());
+    expect(await mapThrough("a2")).toEqual(expectedMap(volumeBytes, dataRuns));
+    expect(await mapThrough("a3")).toEqual(expectedMap(volumeBytes, dataRuns));
     // The move wrote the one chunk of data, not the extent's 3 MiB of holes.
     expect(await allocatedBytes(externalPath)).toBeLessThanOrEqual(mebibyte + 64 * kibibyte);
     expect(await allocatedBytes(externalPath)).toBeGreaterThanOrEqual(mebibyte);
@@ -118,13 +92,7 @@ describe("block status across processes and external servers", () => {
 
   it("nbdcopy copies the volume out through a3 into a sparse file with the same bytes", async () => {
     const expectedPath = join(scratchDir, "expected.img");
-    const expected = await open(expectedPath, "wx");
-    try {
-      await expected.truncate(volumeBytes);
-      for (const run of dataRuns) await expected.write(Buffer.alloc(run.lengthBytes, run.byte), 0, run.lengthBytes, run.offsetBytes);
-    } finally {
-      await expected.close();
-    }
+    await writeFilledImage(expectedPath, volumeBytes, dataRuns);
     const out = join(scratchDir, "out.img");
     assertSucceeded(await runTool("nbdcopy", [cluster.nbdUri("a3", "remote"), out], { timeoutMs: toolTimeoutMs }));
     expect(await firstDifference(expectedPath, out)).toBeUndefined();

@@ -9,7 +9,7 @@
 // through both; each copy is compared byte for byte with an image the test
 // builds itself, and its allocated blocks (st_blocks, what du counts) must be
 // a small fraction of its size.
-import { open, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -26,11 +26,11 @@ import {
   requireTools,
   runTool,
 } from "./appliance.js";
-import { allocatedBytes, firstDifference, type DataRun } from "./sparse-images.js";
+import { allocatedBytes, expectedMap, fillCommands, firstDifference, parseMap, writeFilledImage, type FilledRun } from "./sparse-images.js";
 
 const volumeBytes = 256 * mebibyte;
 /** Runs of data, each filled with its own byte by qemu-io; 4 KiB-aligned, as our holes are found in 4 KiB granules. */
-const dataRuns: readonly (DataRun & { readonly byte: number })[] = [
+const dataRuns: readonly FilledRun[] = [
   { offsetBytes: 10 * mebibyte, lengthBytes: mebibyte, byte: 0x11 },
   // Across the extent boundary at 200 MiB.
   { offsetBytes: 200 * mebibyte - 32 * kibibyte, lengthBytes: 64 * kibibyte, byte: 0x22 },
@@ -40,9 +40,6 @@ const dataBytes = dataRuns.reduce((sum, run) => sum + run.lengthBytes, 0);
 /** A sparse copy holds the data and a little filesystem slack; 8 MiB is far below the 256 MiB of a full one. */
 const sparseCopyAllocatedMaxBytes = 8 * mebibyte;
 const copyTimeoutMs = 60_000;
-/** nbdinfo --map's type: NBD_STATE_HOLE | NBD_STATE_ZERO for a hole, 0 for data. */
-const holeType = 3;
-const dataType = 0;
 
 let appliance: Appliance;
 let scratchDir: string;
@@ -53,18 +50,9 @@ beforeAll(async () => {
   scratchDir = await makeScratchDir();
   appliance = await Appliance.start();
   await createVolume(appliance, "sparse", `${volumeBytes / mebibyte}MiB`);
-  assertQemuIoClean(await qemuIo(appliance.nbdUri("sparse", 0), [
-    ...dataRuns.map((run) => `write -P 0x${run.byte.toString(16)} ${run.offsetBytes} ${run.lengthBytes}`),
-    "flush",
-  ]));
+  assertQemuIoClean(await qemuIo(appliance.nbdUri("sparse", 0), fillCommands(dataRuns)));
   expectedPath = join(scratchDir, "expected.img");
-  const expected = await open(expectedPath, "wx");
-  try {
-    await expected.truncate(volumeBytes);
-    for (const run of dataRuns) await expected.write(Buffer.alloc(run.lengthBytes, run.byte), 0, run.lengthBytes, run.offsetBytes);
-  } finally {
-    await expected.close();
-  }
+  await writeFilledImage(expectedPath, volumeBytes, dataRuns);
 });
 
 afterAll(async () => {
@@ -75,42 +63,12 @@ afterAll(async () => {
   for (const result of results) if (result.status === "rejected") throw result.reason;
 });
 
-interface MapEntry {
-  readonly offset: number;
-  readonly length: number;
-  readonly type: number;
-}
-
-function parseMap(stdout: string): MapEntry[] {
-  const value: unknown = JSON.parse(stdout);
-  if (!Array.isArray(value)) throw new Error(`nbdinfo --map --json is not an array: ${stdout}`);
-  return value.map((entry: unknown) => {
-    if (!isRecord(entry) || typeof entry.offset !== "number" || typeof entry.length !== "number" || typeof entry.type !== "number") {
-      throw new Error(`nbdinfo --map entry is not {offset, length, type}: ${JSON.stringify(entry)}`);
-    }
-    return { offset: entry.offset, length: entry.length, type: entry.type };
-  });
-}
-
-/** The map a volume holding exactly `dataRuns` has: holes around each run, runs merged where they touch. */
-function expectedMap(): MapEntry[] {
-  const map: MapEntry[] = [];
-  let at = 0;
-  for (const run of dataRuns) {
-    if (run.offsetBytes > at) map.push({ offset: at, length: run.offsetBytes - at, type: holeType });
-    map.push({ offset: run.offsetBytes, length: run.lengthBytes, type: dataType });
-    at = run.offsetBytes + run.lengthBytes;
-  }
-  if (at < volumeBytes) map.push({ offset: at, length: volumeBytes - at, type: holeType });
-  return map;
-}
-
 describe("block status of a mostly empty volume", () => {
   it("nbdinfo --map through either apparatus shows the holes and exactly the data written", async () => {
     for (const apparatusIndex of [0, 1]) {
       const result = await runTool("nbdinfo", ["--map", "--json", appliance.nbdUri("sparse", apparatusIndex)], { timeoutMs: copyTimeoutMs });
       assertSucceeded(result);
-      expect(parseMap(result.stdout), `map through apparatus ${apparatusIndex}`).toEqual(expectedMap());
+      expect(parseMap(result.stdout), `map through apparatus ${apparatusIndex}`).toEqual(expectedMap(volumeBytes, dataRuns));
     }
   });
 
