@@ -14,6 +14,9 @@ import type { Composition } from "./composition.js";
 import type { EndpointFile } from "./endpoints.js";
 import { startConsoleServer, type ConsoleServer } from "./web/console-server.js";
 
+/** The id of the device an appliance creates in a new data folder. */
+export const applianceDeviceId = "dev0";
+
 export interface ApplianceOptions {
   readonly dir: string;
   readonly host: string;
@@ -80,7 +83,7 @@ export async function serveDevice(
 export async function startAppliance(options: ApplianceOptions): Promise<Appliance> {
   const device = await StorageDevice.open({
     dir: options.dir,
-    create: { deviceId: "dev0", luCount: options.luCount, luSizeBytes: options.luSizeBytes, extentSizeBytes: options.extentSizeBytes },
+    create: { deviceId: applianceDeviceId, luCount: options.luCount, luSizeBytes: options.luSizeBytes, extentSizeBytes: options.extentSizeBytes },
   });
   const served = await serveDevice(device, options);
   const backends = new Map<string, BlockIo>(device.lus.map((lu) => [lu.id, lu]));

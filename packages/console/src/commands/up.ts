@@ -1,7 +1,9 @@
 /** `switchyard up`: the embedded default appliance, serving until interrupted. */
 import assert from "node:assert/strict";
 import { mkdir, rm } from "node:fs/promises";
+import { isSecurityError } from "@switchyard/security";
 import { startAppliance, type Appliance } from "../appliance.js";
+import { certificateFolderOf, ensureApplianceCertificates } from "../appliance-certificates.js";
 import type { ControllerThreadMode } from "@switchyard/controller";
 import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
@@ -169,6 +171,22 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The CA and certificates in DIR/tls, made on the first start. Nothing
+ * serves TLS with them yet, so a machine without openssl still starts, told
+ * how to make them later; any other failure (a CA key without its
+ * certificate, a folder it may not write) stops the start.
+ */
+async function ensureCertificatesAtStart(dir: string, host: string, apparatusCount: number, io: Io): Promise<void> {
+  try {
+    const made = await ensureApplianceCertificates(dir, host, apparatusCount);
+    if (made.length > 0) io.stderr.write(`switchyard up: made ${made.length} new certificate(s) in ${certificateFolderOf(dir)} ('switchyard cert list --dir ${dir}' shows them)\n`);
+  } catch (error) {
+    if (!isSecurityError(error) || error.code !== "openssl-failed") throw error;
+    io.stderr.write(`switchyard up: no certificates made in ${certificateFolderOf(dir)} (${error.message}); install openssl and start again, or use 'switchyard cert'\n`);
+  }
+}
+
 /** Resolves on SIGINT or SIGTERM. */
 export function interrupted(): Promise<string> {
   return new Promise((resolve) => {
@@ -193,6 +211,8 @@ export function upCommand(composition: Composition): Command {
 Starts one storage device in DIR with two LUs, N apparatuses and an elected
 controller, all in this process, prints every endpoint (the web console's
 URL too), and serves until Ctrl-C. Starting again with the same DIR brings back every volume and its data.
+On the first start it makes a cluster CA and certificates in DIR/tls
+(the device, each apparatus, and an operator: 'switchyard cert list').
 
 Given no port option, when a default port is taken (another appliance on
 this machine) it serves on free ports instead and says so; given any, a
@@ -240,6 +260,7 @@ Example:
       };
       await mkdir(dir, { recursive: true });
       await rm(endpointFilePath(dir), { force: true });
+      await ensureCertificatesAtStart(dir, host, apparatusCount, io);
       const appliance = await startAppliance(settings);
       // Listen for the signal before announcing the endpoints: a script may send it as soon as it sees them.
       const stop = interrupted();
