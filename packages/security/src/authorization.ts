@@ -23,13 +23,19 @@ export interface MethodRule {
   /**
    * A request field naming an id (a lease holder, an apparatus): the
    * caller's certificate id must equal it, so a node acts only for itself.
+   * A dotted path ("apparatus.id") reaches into a nested message.
    * Only for methods whose request is one message (unary, server-streaming).
    */
   readonly callerIdField?: string;
 }
 
-/** One rule per method of a service: a method missing from the table does not compile. */
-export type AuthorizationTable<Handlers> = { readonly [Method in keyof Handlers]-?: MethodRule };
+/**
+ * One rule per method of a service: a method missing from the table does
+ * not compile. Generated handler interfaces extend grpc-js's
+ * UntypedServiceImplementation, whose string index signature is dropped
+ * here, so only the service's own method names are keys.
+ */
+export type AuthorizationTable<Handlers> = { readonly [Method in keyof Handlers as string extends Method ? never : Method]-?: MethodRule };
 
 /** What a handler's call offers for this: grpc-js's ServerSurfaceCall, which it does not export. */
 export interface AuthenticatedCall {
@@ -47,6 +53,16 @@ export function peerIdentity(call: AuthenticatedCall): Identity | undefined {
   return identityOfSubject(certificate.subject);
 }
 
+/** The value at a dotted path of fields ("apparatus.id"); undefined where a step is missing. */
+function fieldAt(message: unknown, path: string): unknown {
+  let value = message;
+  for (const name of path.split(".")) {
+    if (typeof value !== "object" || value === null) return undefined;
+    value = (value as Record<string, unknown>)[name];
+  }
+  return value;
+}
+
 /** Why a call is refused, as the status the caller gets; undefined when it may go on. */
 export function refusal(method: string, rule: MethodRule, identity: Identity | undefined, request: unknown): grpc.StatusObject | undefined {
   const status = (code: grpc.status, details: string): grpc.StatusObject => ({ code, details, metadata: new grpc.Metadata() });
@@ -58,7 +74,7 @@ export function refusal(method: string, rule: MethodRule, identity: Identity | u
     return status(grpc.status.PERMISSION_DENIED, `${method} is for ${allowed}; the caller is ${identity.role} ${identity.id}`);
   }
   if (rule.callerIdField === undefined) return undefined;
-  const named: unknown = typeof request === "object" && request !== null ? (request as Record<string, unknown>)[rule.callerIdField] : undefined;
+  const named = fieldAt(request, rule.callerIdField);
   if (named !== identity.id) {
     return status(grpc.status.PERMISSION_DENIED, `${method} for ${rule.callerIdField} ${JSON.stringify(named)} must come from that id's certificate; the caller is ${identity.role} ${identity.id}`);
   }

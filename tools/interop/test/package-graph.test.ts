@@ -23,7 +23,7 @@ const allowedDependencies: Readonly<Record<string, readonly string[] | "any">> =
   "@switchyard/proto": [],
   "@switchyard/nbd": [],
   "@switchyard/security": [],
-  "@switchyard/device": ["@switchyard/proto", "@switchyard/nbd"],
+  "@switchyard/device": ["@switchyard/proto", "@switchyard/nbd", "@switchyard/security"],
   "@switchyard/apparatus": ["@switchyard/proto", "@switchyard/nbd"],
   "@switchyard/controller": ["@switchyard/proto"],
   "@switchyard/console": "any",
