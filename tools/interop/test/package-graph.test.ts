@@ -1,6 +1,6 @@
 // Goal: the package graph of DESIGN.md holds and the declared dependencies
 // enforce it: `proto`, `nbd` and `security` are leaves, `device` and `apparatus` use
-// only them, `controller` uses `proto` alone (it has no data path), and
+// only them, `controller` uses `proto` and `security` alone (it has no data path), and
 // only `console` and the tools may use everything. Every import of a
 // Switchyard package is declared in the importing package.json and goes
 // through the target's `exports` map; no relative import leaves its
@@ -24,8 +24,8 @@ const allowedDependencies: Readonly<Record<string, readonly string[] | "any">> =
   "@switchyard/nbd": [],
   "@switchyard/security": [],
   "@switchyard/device": ["@switchyard/proto", "@switchyard/nbd", "@switchyard/security"],
-  "@switchyard/apparatus": ["@switchyard/proto", "@switchyard/nbd"],
-  "@switchyard/controller": ["@switchyard/proto"],
+  "@switchyard/apparatus": ["@switchyard/proto", "@switchyard/nbd", "@switchyard/security"],
+  "@switchyard/controller": ["@switchyard/proto", "@switchyard/security"],
   "@switchyard/console": "any",
 };
 

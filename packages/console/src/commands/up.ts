@@ -12,7 +12,7 @@ import { defaultDataDir, endpointFilePath, readEndpointFile, writeEndpointFile }
 import { firstTakenPort, PortTakenError, type PortClaim } from "../ports.js";
 import { dataFormat, outputOptions, printData, type DataFormat, type Io } from "../output.js";
 import { formatBytes } from "../sizes.js";
-import { integerOption, parse, portOption, sizeOption, stringOption, UsageError, type Parsed } from "../usage.js";
+import { flag, integerOption, parse, portOption, sizeOption, stringOption, UsageError, type Parsed } from "../usage.js";
 
 /** Apparatuses one `up` may start: each takes an NBD port and a gRPC port. */
 export const apparatusesMax: number = 16;
@@ -46,6 +46,7 @@ const options = {
   "extent-size": { type: "string" },
   ...outputOptions,
   processors: { type: "string" },
+  "device-tls": { type: "boolean" },
 } as const;
 
 /** `--processors 1|2` (claims 10-11): the threads the change-control and configuration-management loops run on. */
@@ -177,12 +178,12 @@ function processAlive(pid: number): boolean {
  * how to make them later; any other failure (a CA key without its
  * certificate, a folder it may not write) stops the start.
  */
-async function ensureCertificatesAtStart(dir: string, host: string, apparatusCount: number, io: Io): Promise<void> {
+async function ensureCertificatesAtStart(dir: string, host: string, apparatusCount: number, io: Io, required: boolean): Promise<void> {
   try {
     const made = await ensureApplianceCertificates(dir, host, apparatusCount);
     if (made.length > 0) io.stderr.write(`switchyard up: made ${made.length} new certificate(s) in ${certificateFolderOf(dir)} ('switchyard cert list --dir ${dir}' shows them)\n`);
   } catch (error) {
-    if (!isSecurityError(error) || error.code !== "openssl-failed") throw error;
+    if (required || !isSecurityError(error) || error.code !== "openssl-failed") throw error;
     io.stderr.write(`switchyard up: no certificates made in ${certificateFolderOf(dir)} (${error.message}); install openssl and start again, or use 'switchyard cert'\n`);
   }
 }
@@ -206,7 +207,7 @@ export function upCommand(composition: Composition): Command {
     summary: "start the embedded appliance: a device, apparatuses and a controller",
     help: `Usage: switchyard up [--dir DIR] [--apparatuses N] [--nbd-port P] [--grpc-port P]
                      [--device-nbd-port P] [--http-port P] [--lu-size SIZE] [--extent-size SIZE] [--host H]
-                     [--processors 1|2] [--output table|json|yaml]
+                     [--processors 1|2] [--device-tls] [--output table|json|yaml]
 
 Starts one storage device in DIR with two LUs, N apparatuses and an elected
 controller, all in this process, prints every endpoint (the web console's
@@ -230,6 +231,8 @@ Options:
   --lu-size SIZE         size of each LU when DIR is new (default 1GiB; sparse files)
   --extent-size SIZE     storage area size when DIR is new, a power of two from 1MiB to 1GiB (default 4MiB)
   --host H               address to listen on (default 127.0.0.1)
+  --device-tls           serve the device's gRPC over mutual TLS with the certificates in DIR/tls, each
+                         Device method checked against the caller's role (the other servers stay plain)
   --output FORMAT, -o    how to print the endpoints: table (default), json or yaml
   --json                 the same as --output json
 ${processorsHelp}
@@ -260,8 +263,9 @@ Example:
       };
       await mkdir(dir, { recursive: true });
       await rm(endpointFilePath(dir), { force: true });
-      await ensureCertificatesAtStart(dir, host, apparatusCount, io);
-      const appliance = await startAppliance(settings);
+      const deviceTls = flag(parsed, "device-tls");
+      await ensureCertificatesAtStart(dir, host, apparatusCount, io, deviceTls);
+      const appliance = await startAppliance(deviceTls ? { ...settings, deviceTlsDir: certificateFolderOf(dir) } : settings);
       // Listen for the signal before announcing the endpoints: a script may send it as soon as it sees them.
       const stop = interrupted();
       await writeEndpointFile(dir, appliance.endpoints);
