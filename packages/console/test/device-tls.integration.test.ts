@@ -1,10 +1,12 @@
 // Goal (issue 17, first step): `switchyard up --device-tls` serves the
 // device's gRPC over mutual TLS with its authorization table, and the
 // appliance keeps working through it: the controller writes the store and
-// holds the lease with its apparatus certificate, and the apparatuses'
-// registration renewals keep them serving past several leases. A caller
-// without TLS is refused, and the operator certificate `up` made may read
-// the inventory but not take the lease.
+// holds the lease with its apparatus certificate, and a volume serves I/O
+// three apparatus leases later. (The controller rejoins an apparatus out of
+// contact, so this does not prove the renewals go through: that is
+// apparatus/test/contact-lease-tls.integration.test.ts.) A caller without
+// TLS is refused, and the operator certificate `up` made may read the
+// inventory but not take the lease.
 // Method: the built CLI's `up` as a child process on free loopback ports in
 // a temporary folder; a volume made through the controller and written and
 // read over NBD after three apparatus leases; Device calls from this test
@@ -24,7 +26,7 @@ import type { EndpointFile } from "../src/endpoints.js";
 import { CliServers } from "../src/testing.js";
 
 const callTimeoutMs = 5_000;
-/** Three of the apparatuses' 3 s leases: renewals that failed would have fenced them by then. */
+/** Three of the apparatuses' 3 s leases. */
 const leasesWaitMs = 9_000;
 const mebibyte = 1 << 20;
 
