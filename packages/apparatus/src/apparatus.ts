@@ -22,6 +22,7 @@ import type {
 import { applyDifference, checkDifference } from "./difference.js";
 import { heldRanges } from "./held-ranges.js";
 import { ContactLease, leaseMaxMs, leaseMinMs } from "./contact-lease.js";
+import { channelCredentialsFromFolder } from "@switchyard/security";
 import type { NbdExport, NbdExportListing, NbdExportProvider } from "@switchyard/nbd";
 import type { BackendSet } from "./backend.js";
 import { ConfigurationFaces } from "./configuration-faces.js";
@@ -75,6 +76,11 @@ export interface ApparatusOptions {
   readonly clock?: ApparatusClock;
   /** Where it says what it did on its own (a hold that expired); process.emitWarning if absent. */
   readonly warn?: (message: string) => void;
+  /**
+   * An identity folder (@switchyard/security layout.ts) whose certificate
+   * registration renewals present to the device over mutual TLS; plain if absent.
+   */
+  readonly deviceTlsFolder?: string;
   /** Where this apparatus is reached, for GetState. */
   readonly nbdAddress?: string;
   readonly grpcAddress?: string;
@@ -107,9 +113,10 @@ export class VirtualizationApparatus {
     const behaviour = options.behaviour ?? apparatusBehaviourDefault;
     this.behaviour = behaviour;
     this.io = new IoPath(this.faces, options.backends);
+    const deviceCredentials = options.deviceTlsFolder === undefined ? undefined : channelCredentialsFromFolder(options.deviceTlsFolder);
     this.contact = new ContactLease((reason) => {
       if (behaviour.submitsToFencing) this.io.fence(reason);
-    });
+    }, deviceCredentials);
     if (behaviour.submitsToFencing) this.io.lease = this.contact;
     if (options.fencedUntilRegistered === true) this.io.fence("not registered by a controller yet");
     this.holdDeadlineMs = options.holdDeadlineMs ?? holdDeadlineMsDefault;

@@ -31,8 +31,12 @@ export class ContactLease {
   deadlineMs = Infinity;
   private readonly onFenced: (reason: string) => void;
 
-  constructor(onFenced: (reason: string) => void) {
+  /** How renewals reach the device: mutual TLS with the apparatus's own certificate, or plain. */
+  private readonly credentials: grpc.ChannelCredentials;
+
+  constructor(onFenced: (reason: string) => void, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()) {
     this.onFenced = onFenced;
+    this.credentials = credentials;
   }
 
   /** The key renewals present; "" until the first registration. */
@@ -45,7 +49,7 @@ export class ContactLease {
     this.stop();
     if (deviceAddress !== this.deviceAddress) {
       this.device?.close();
-      this.device = new (loadGrpc().switchyard.v1.Device)(deviceAddress, grpc.credentials.createInsecure());
+      this.device = new (loadGrpc().switchyard.v1.Device)(deviceAddress, this.credentials);
       this.deviceAddress = deviceAddress;
     }
     this.apparatusId = apparatusId;

@@ -5,7 +5,8 @@
  * builder would compose their own.
  */
 import * as grpc from "@grpc/grpc-js";
-import { StorageDevice, deviceServiceHandlers, logicalUnitExports } from "@switchyard/device";
+import { StorageDevice, authorizedDeviceHandlers, deviceServiceHandlers, logicalUnitExports } from "@switchyard/device";
+import { identityFolder, serverCredentialsFromFolder } from "@switchyard/security";
 import { NbdServer, type BlockIo } from "@switchyard/nbd";
 import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ServedApparatus } from "@switchyard/apparatus";
@@ -13,6 +14,9 @@ import { controllerForwarder, startController, type ControllerThreadMode, type S
 import type { Composition } from "./composition.js";
 import type { EndpointFile } from "./endpoints.js";
 import { startConsoleServer, type ConsoleServer } from "./web/console-server.js";
+
+/** The id of the device an appliance creates in a new data folder. */
+export const applianceDeviceId = "dev0";
 
 export interface ApplianceOptions {
   readonly dir: string;
@@ -33,6 +37,13 @@ export interface ApplianceOptions {
   readonly composition?: Composition;
   /** Where the web console and /metrics listen (0: a free port); none if absent. */
   readonly httpPort?: number;
+  /**
+   * A cluster certificate folder (appliance-certificates.ts): the device's
+   * gRPC is then served over mutual TLS with its authorization table, and
+   * the controller and apparatuses reach it with their own certificates.
+   * Plain gRPC everywhere if absent. The other servers stay plain for now.
+   */
+  readonly deviceTlsDir?: string;
 }
 
 export interface Appliance {
@@ -60,7 +71,7 @@ export interface ServedDevice {
 /** Puts a device on the network: its LUs over NBD, its Device service over gRPC (with health and reflection, added by bindGrpc). */
 export async function serveDevice(
   device: StorageDevice,
-  options: { readonly host: string; readonly grpcPort: number; readonly deviceNbdPort: number },
+  options: { readonly host: string; readonly grpcPort: number; readonly deviceNbdPort: number; readonly tlsFolder?: string },
 ): Promise<ServedDevice> {
   const nbdServer = new NbdServer({ provider: logicalUnitExports(device), host: options.host, port: options.deviceNbdPort });
   const nbd = await nbdServer.listen();
@@ -71,8 +82,16 @@ export async function serveDevice(
   // The handlers read the addresses when asked, so the gRPC address can be filled in once bound.
   // The arbiter's clock: monotonic, expressed as wall-clock milliseconds for display.
   const addresses = { nbdAddress, grpcAddress: "", now: () => performance.timeOrigin + performance.now() };
-  grpcServer.addService(loadGrpc().switchyard.v1.Device.service, deviceServiceHandlers(device, addresses));
-  const port = await bindGrpc(grpcServer, options.host, options.grpcPort);
+  const service = loadGrpc().switchyard.v1.Device.service;
+  const handlers = deviceServiceHandlers(device, addresses);
+  if (options.tlsFolder === undefined) {
+    grpcServer.addService(service, handlers);
+  } else {
+    // Mutual TLS only with the table: the table refuses every caller without a certificate.
+    grpcServer.addService(service, authorizedDeviceHandlers(service, handlers));
+  }
+  const credentials = options.tlsFolder === undefined ? undefined : serverCredentialsFromFolder(options.tlsFolder);
+  const port = await bindGrpc(grpcServer, options.host, options.grpcPort, credentials);
   addresses.grpcAddress = `${options.host}:${port}`;
   return { grpcServer, nbdServer, grpc: addresses.grpcAddress, nbd: nbdAddress };
 }
@@ -80,17 +99,22 @@ export async function serveDevice(
 export async function startAppliance(options: ApplianceOptions): Promise<Appliance> {
   const device = await StorageDevice.open({
     dir: options.dir,
-    create: { deviceId: "dev0", luCount: options.luCount, luSizeBytes: options.luSizeBytes, extentSizeBytes: options.extentSizeBytes },
+    create: { deviceId: applianceDeviceId, luCount: options.luCount, luSizeBytes: options.luSizeBytes, extentSizeBytes: options.extentSizeBytes },
   });
-  const served = await serveDevice(device, options);
+  const tlsFolderOf = (role: "device" | "apparatus", id: string): string | undefined =>
+    options.deviceTlsDir === undefined ? undefined : identityFolder(options.deviceTlsDir, { role, id });
+  const deviceTlsFolder = tlsFolderOf("device", device.id);
+  const served = await serveDevice(device, { ...options, ...(deviceTlsFolder === undefined ? {} : { tlsFolder: deviceTlsFolder }) });
   const backends = new Map<string, BlockIo>(device.lus.map((lu) => [lu.id, lu]));
   // Every apparatus answers console requests by passing them to the controller, once it listens.
   const slot: { controllerAddress?: string } = {};
   const forwarder = controllerForwarder(() => slot.controllerAddress);
   const apparatuses: ServedApparatus[] = [];
   for (let index = 0; index < options.apparatusCount; index += 1) {
+    const apparatusTlsFolder = tlsFolderOf("apparatus", `a${index}`);
     const apparatus = new VirtualizationApparatus({
       id: `a${index}`,
+      ...(apparatusTlsFolder === undefined ? {} : { deviceTlsFolder: apparatusTlsFolder }),
       backends: new LocalBackendSet(backends, (apparatusId, key) => device.ioRefusal(apparatusId, key)),
       ...(options.composition?.apparatusBehaviour === undefined ? {} : { behaviour: options.composition.apparatusBehaviour }),
     });
@@ -113,6 +137,8 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       host: options.host,
       grpcPort: portAt(options.grpcPort, 1 + options.apparatusCount),
       deviceAddress: served.grpc,
+      // The controller runs as the first apparatus: it presents that apparatus's certificate.
+      ...(options.deviceTlsDir === undefined ? {} : { deviceTlsFolder: identityFolder(options.deviceTlsDir, { role: "apparatus", id: first.apparatus.id }) }),
       apparatuses: apparatuses.map((entry) => ({ id: entry.apparatus.id, grpc: entry.grpcAddress, nbd: entry.nbdAddress })),
       ...(options.composition?.changePortsModule === undefined ? {} : { changePortsModule: options.composition.changePortsModule }),
     },

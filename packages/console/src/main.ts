@@ -5,6 +5,7 @@
  */
 import type { Command } from "./command.js";
 import { apparatusFence, apparatusList, apparatusRejoin } from "./commands/apparatus.js";
+import { certCa, certClient, certList, certNode } from "./commands/cert.js";
 import { changeList, changeShow, changeWatch, volumeMove, volumeResize } from "./commands/change.js";
 import { clusterStatus, deviceList } from "./commands/cluster.js";
 import { deviceAddExternal, deviceRemoveExternal } from "./commands/device.js";
@@ -40,6 +41,10 @@ export const commands: readonly Command[] = [
   apparatusRejoin,
   deviceServe,
   apparatusServe,
+  certCa,
+  certNode,
+  certClient,
+  certList,
   version,
   // It completes this very list, read when it runs.
   completionCommand(() => commands),

@@ -13,6 +13,7 @@
 import assert from "node:assert/strict";
 import { threadId } from "node:worker_threads";
 import * as grpc from "@grpc/grpc-js";
+import { channelCredentialsFromFolder } from "@switchyard/security";
 import { isRpcError, type ChangeInfo, type ClusterStatus, type DeviceStatus, type JournalEntry, type StoreState, type StoreState__Output, type VolumeInfo } from "@switchyard/proto";
 import { allocateAreas, type AreaRef } from "./allocation.js";
 import { grpcApparatusPort, type ApparatusPortFactory } from "./apparatus-port.js";
@@ -54,6 +55,12 @@ export interface ClusterControllerOptions {
   /** This controller's own gRPC address, registered with the lease for consoles to find. */
   readonly address: string;
   readonly deviceAddress: string;
+  /**
+   * An identity folder (@switchyard/security layout.ts) whose certificate the
+   * controller presents to the device over mutual TLS; a plain connection if
+   * absent. A path, not credentials, so the options cross to a worker thread.
+   */
+  readonly deviceTlsFolder?: string;
   readonly apparatuses: readonly ApparatusEndpoint[];
   readonly leaseMs?: number;
   /** An apparatus silent this long in one phase of a change is fenced (default 2 s). */
@@ -102,7 +109,8 @@ export class ClusterController {
     const warn = options.warn ?? processWarn;
     const apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
     const onLeader = options.onLeader ?? (() => undefined);
-    const device = options.device ?? grpcDevicePort(options.deviceAddress, credentials);
+    const deviceCredentials = options.deviceTlsFolder === undefined ? credentials : channelCredentialsFromFolder(options.deviceTlsFolder);
+    const device = options.device ?? grpcDevicePort(options.deviceAddress, deviceCredentials);
     const serialized = <T>(work: () => Promise<T>): Promise<T> => this.serialized(work);
     this.id = options.id;
     this.deviceAddress = options.deviceAddress;

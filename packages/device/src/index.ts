@@ -55,6 +55,7 @@ export {
 export { mirrorChunkBytes, mirrorCopiesMax } from "./device-mirrors.js";
 export { applyStoreDelta, checkStoreDelta } from "./store-delta.js";
 export { deviceServiceHandlers, deviceServiceName, grpcStatusOf, type DeviceServiceOptions } from "./device-service.js";
+export { authorizedDeviceHandlers, deviceAuthorizationTable } from "./device-authorization.js";
 export { logicalUnitExports, toNbdError } from "./lu-exports.js";
 export {
   ClosedError,

@@ -92,12 +92,13 @@ export function isRpcError(error: unknown, code?: number): error is grpc.Service
 /**
  * Binds a gRPC server, resolving to the port it got. It first adds the
  * standard services (server-services.ts: health and reflection), so add the
- * server's own services before binding it.
+ * server's own services before binding it. Insecure unless `credentials`
+ * say otherwise (mutual TLS: @switchyard/security's serverCredentials).
  */
-export async function bindGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
+export async function bindGrpc(server: grpc.Server, host: string, port: number, credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
   await addStandardServices(server);
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
+    server.bindAsync(`${host}:${port}`, credentials, (error, boundPort) => {
       if (error !== null) {
         reject(error);
         return;

@@ -1,6 +1,6 @@
 // Goal: the package graph of DESIGN.md holds and the declared dependencies
-// enforce it: `proto` and `nbd` are leaves, `device` and `apparatus` use
-// only them, `controller` uses `proto` alone (it has no data path), and
+// enforce it: `proto`, `nbd` and `security` are leaves, `device` and `apparatus` use
+// only them, `controller` uses `proto` and `security` alone (it has no data path), and
 // only `console` and the tools may use everything. Every import of a
 // Switchyard package is declared in the importing package.json and goes
 // through the target's `exports` map; no relative import leaves its
@@ -22,9 +22,10 @@ const scope = "@switchyard/";
 const allowedDependencies: Readonly<Record<string, readonly string[] | "any">> = {
   "@switchyard/proto": [],
   "@switchyard/nbd": [],
-  "@switchyard/device": ["@switchyard/proto", "@switchyard/nbd"],
-  "@switchyard/apparatus": ["@switchyard/proto", "@switchyard/nbd"],
-  "@switchyard/controller": ["@switchyard/proto"],
+  "@switchyard/security": [],
+  "@switchyard/device": ["@switchyard/proto", "@switchyard/nbd", "@switchyard/security"],
+  "@switchyard/apparatus": ["@switchyard/proto", "@switchyard/nbd", "@switchyard/security"],
+  "@switchyard/controller": ["@switchyard/proto", "@switchyard/security"],
   "@switchyard/coordination": ["@switchyard/proto"],
   "@switchyard/console": "any",
 };
@@ -135,7 +136,7 @@ describe("the package graph", () => {
 
   it("has no cycle, test dependencies included, and the leaves depend on no Switchyard package even for tests", () => {
     const breaches: string[] = [];
-    for (const leaf of ["@switchyard/proto", "@switchyard/nbd"]) {
+    for (const leaf of ["@switchyard/proto", "@switchyard/nbd", "@switchyard/security"]) {
       const pkg = packageByName.get(leaf);
       const named = Object.keys({ ...pkg?.dependencies, ...pkg?.devDependencies }).filter((name) => name.startsWith(scope));
       if (named.length > 0) breaches.push(`${leaf} names ${named.join(", ")}`);

@@ -1,7 +1,9 @@
 /** `switchyard up`: the embedded default appliance, serving until interrupted. */
 import assert from "node:assert/strict";
 import { mkdir, rm } from "node:fs/promises";
+import { isSecurityError } from "@switchyard/security";
 import { startAppliance, type Appliance } from "../appliance.js";
+import { certificateFolderOf, ensureApplianceCertificates } from "../appliance-certificates.js";
 import type { ControllerThreadMode } from "@switchyard/controller";
 import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
@@ -10,7 +12,7 @@ import { defaultDataDir, endpointFilePath, readEndpointFile, writeEndpointFile }
 import { firstTakenPort, PortTakenError, type PortClaim } from "../ports.js";
 import { dataFormat, outputOptions, printData, type DataFormat, type Io } from "../output.js";
 import { formatBytes } from "../sizes.js";
-import { integerOption, parse, portOption, sizeOption, stringOption, UsageError, type Parsed } from "../usage.js";
+import { flag, integerOption, parse, portOption, sizeOption, stringOption, UsageError, type Parsed } from "../usage.js";
 
 /** Apparatuses one `up` may start: each takes an NBD port and a gRPC port. */
 export const apparatusesMax: number = 16;
@@ -44,6 +46,7 @@ const options = {
   "extent-size": { type: "string" },
   ...outputOptions,
   processors: { type: "string" },
+  "device-tls": { type: "boolean" },
 } as const;
 
 /** `--processors 1|2` (claims 10-11): the threads the change-control and configuration-management loops run on. */
@@ -169,6 +172,22 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The CA and certificates in DIR/tls, made on the first start. Nothing
+ * serves TLS with them yet, so a machine without openssl still starts, told
+ * how to make them later; any other failure (a CA key without its
+ * certificate, a folder it may not write) stops the start.
+ */
+async function ensureCertificatesAtStart(dir: string, host: string, apparatusCount: number, io: Io, required: boolean): Promise<void> {
+  try {
+    const made = await ensureApplianceCertificates(dir, host, apparatusCount);
+    if (made.length > 0) io.stderr.write(`switchyard up: made ${made.length} new certificate(s) in ${certificateFolderOf(dir)} ('switchyard cert list --dir ${dir}' shows them)\n`);
+  } catch (error) {
+    if (required || !isSecurityError(error) || error.code !== "openssl-failed") throw error;
+    io.stderr.write(`switchyard up: no certificates made in ${certificateFolderOf(dir)} (${error.message}); install openssl and start again, or use 'switchyard cert'\n`);
+  }
+}
+
 /** Resolves on SIGINT or SIGTERM. */
 export function interrupted(): Promise<string> {
   return new Promise((resolve) => {
@@ -188,11 +207,13 @@ export function upCommand(composition: Composition): Command {
     summary: "start the embedded appliance: a device, apparatuses and a controller",
     help: `Usage: switchyard up [--dir DIR] [--apparatuses N] [--nbd-port P] [--grpc-port P]
                      [--device-nbd-port P] [--http-port P] [--lu-size SIZE] [--extent-size SIZE] [--host H]
-                     [--processors 1|2] [--output table|json|yaml]
+                     [--processors 1|2] [--device-tls] [--output table|json|yaml]
 
 Starts one storage device in DIR with two LUs, N apparatuses and an elected
 controller, all in this process, prints every endpoint (the web console's
 URL too), and serves until Ctrl-C. Starting again with the same DIR brings back every volume and its data.
+On the first start it makes a cluster CA and certificates in DIR/tls
+(the device, each apparatus, and an operator: 'switchyard cert list').
 
 Given no port option, when a default port is taken (another appliance on
 this machine) it serves on free ports instead and says so; given any, a
@@ -210,6 +231,8 @@ Options:
   --lu-size SIZE         size of each LU when DIR is new (default 1GiB; sparse files)
   --extent-size SIZE     storage area size when DIR is new, a power of two from 1MiB to 1GiB (default 4MiB)
   --host H               address to listen on (default 127.0.0.1)
+  --device-tls           serve the device's gRPC over mutual TLS with the certificates in DIR/tls, each
+                         Device method checked against the caller's role (the other servers stay plain)
   --output FORMAT, -o    how to print the endpoints: table (default), json or yaml
   --json                 the same as --output json
 ${processorsHelp}
@@ -240,7 +263,9 @@ Example:
       };
       await mkdir(dir, { recursive: true });
       await rm(endpointFilePath(dir), { force: true });
-      const appliance = await startAppliance(settings);
+      const deviceTls = flag(parsed, "device-tls");
+      await ensureCertificatesAtStart(dir, host, apparatusCount, io, deviceTls);
+      const appliance = await startAppliance(deviceTls ? { ...settings, deviceTlsDir: certificateFolderOf(dir) } : settings);
       // Listen for the signal before announcing the endpoints: a script may send it as soon as it sees them.
       const stop = interrupted();
       await writeEndpointFile(dir, appliance.endpoints);

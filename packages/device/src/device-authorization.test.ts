@@ -1,0 +1,201 @@
+// Goal (issue 17): every Device method, called with no certificate, with a
+// certificate of another CA, and with each role, gets the exact status the
+// authorization table gives, and a refused call changes nothing: not the
+// store, the lease, the registrations nor the mirrors.
+// Method: real certificates from openssl (@switchyard/security/testing), a
+// device in a temporary folder served over real mutual TLS on loopback (and
+// the same handlers on an insecure port, for callers without TLS), real
+// clients from the proto package; a fingerprint of the device's state is
+// taken before and after each refused call. The requests name apparatus a1
+// where a request names an apparatus, so the caller a0 must be refused them.
+import * as grpc from "@grpc/grpc-js";
+import { loadGrpc, type DeviceClient, type DeviceHandlers } from "@switchyard/proto";
+import type { AuthorizationTable } from "@switchyard/security";
+import { channelCredentials, readTlsMaterial, serverCredentialsFromFolder, type Identity } from "@switchyard/security";
+import { makeTestPki, type TestPki } from "@switchyard/security/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { authorizedDeviceHandlers, deviceAuthorizationTable } from "./device-authorization.js";
+import { deviceServiceHandlers } from "./device-service.js";
+import type { StorageDevice } from "./storage-device.js";
+import { openTestDevice, temporaryFolder, type TemporaryFolder } from "./testing.js";
+
+type Method = keyof AuthorizationTable<DeviceHandlers>;
+const mebibyte = 1 << 20;
+const nowMs = 1_000_000;
+const callDeadlineMs = 10_000;
+
+/** One request per method that would change the device if it ran for a1 (where a request names an apparatus). */
+const requests: Readonly<Record<Method, object>> = {
+  GetInventory: {},
+  AcquireLease: { candidate_id: "a1", candidate_address: "127.0.0.1:1", lease_ms: 5_000 },
+  RenewLease: { holder_id: "a1", epoch: 1, lease_ms: 5_000 },
+  ReadStore: {},
+  WriteStore: { epoch: 1, expected_sequence: 0, state: { generation: 1 } },
+  CommitDelta: { epoch: 1, delta: {} },
+  RegisterKey: { epoch: 1, apparatus_id: "a1", registration_key: "k1" },
+  Fence: { epoch: 1, apparatus_id: "a1" },
+  CopyExternalArea: {
+    epoch: 1,
+    source: { lu_id: "lu0", device_id: "test-device", nbd_uri: "", area_index: 0 },
+    destination: { lu_id: "lu1", device_id: "test-device", nbd_uri: "", area_index: 0 },
+    extent_size_bytes: mebibyte,
+    length_bytes: mebibyte,
+  },
+  ProbeNbdExport: { nbd_uri: "nbd://127.0.0.1:1/x" },
+  RenewRegistration: { apparatus_id: "a1", registration_key: "k1" },
+  Enroll: { apparatus: { id: "a1", nbd: "127.0.0.1:1", grpc: "127.0.0.1:2" } },
+  ScrubAreas: { epoch: 1, lu_id: "lu0", area_indexes: [0] },
+  StartMirror: {
+    epoch: 1,
+    mirror: { volume: "v", extent_index: 0, source_lu_id: "lu0", source_area_index: 0, destination_lu_id: "lu1", destination_area_index: 0 },
+  },
+  StopMirror: { epoch: 1, volume: "v", extent_index: 0 },
+  ListMirrors: { after_progress: 0, wait_ms: 0 },
+};
+const methods = Object.keys(requests) as Method[];
+
+let pki: TestPki;
+let folder: TemporaryFolder;
+let device: StorageDevice;
+let tlsServer: grpc.Server;
+let plainServer: grpc.Server;
+let tlsAddress = "";
+let plainAddress = "";
+
+async function listen(server: grpc.Server, credentials: grpc.ServerCredentials): Promise<string> {
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync("127.0.0.1:0", credentials, (error, bound) => {
+      if (error !== null) {
+        reject(error);
+        return;
+      }
+      resolve(bound);
+    });
+  });
+  return `127.0.0.1:${port}`;
+}
+
+beforeAll(async () => {
+  pki = await makeTestPki();
+  folder = await temporaryFolder();
+  device = await openTestDevice(folder.path, { storeSlotSizeBytes: 64 * 1024 });
+  const service = loadGrpc().switchyard.v1.Device.service;
+  const handlers = authorizedDeviceHandlers(service, deviceServiceHandlers(device, { grpcAddress: "", nbdAddress: "127.0.0.1:10809", now: () => nowMs }));
+  tlsServer = new grpc.Server();
+  tlsServer.addService(service, handlers);
+  tlsAddress = await listen(tlsServer, serverCredentialsFromFolder(pki.folder({ role: "device", id: "dev0" })));
+  plainServer = new grpc.Server();
+  plainServer.addService(service, handlers);
+  plainAddress = await listen(plainServer, grpc.ServerCredentials.createInsecure());
+}, 60_000);
+
+afterAll(async () => {
+  tlsServer.forceShutdown();
+  plainServer.forceShutdown();
+  await device.close();
+  await folder.remove();
+  await pki.remove();
+});
+
+/** What a call could change, as one text. */
+function fingerprint(): string {
+  return JSON.stringify({
+    store: device.viewStore(),
+    lease: device.arbiter.lease(nowMs) ?? null,
+    highestEpoch: device.arbiter.highestEpoch,
+    registrations: ["a0", "a1"].map((id) => device.registrationStatus(id, "k1")),
+    mirrors: device.mirrors.list(),
+  });
+}
+
+type UnaryMethod = (request: object, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null) => void) => grpc.ClientUnaryCall;
+
+async function call(address: string, credentials: grpc.ChannelCredentials, method: Method): Promise<grpc.status> {
+  const client: DeviceClient = new (loadGrpc().switchyard.v1.Device)(address, credentials);
+  const unary = (client as unknown as Record<Method, UnaryMethod>)[method];
+  try {
+    return await new Promise((resolve) => {
+      unary.call(client, requests[method], { deadline: Date.now() + callDeadlineMs }, (error) => {
+        resolve(error === null ? grpc.status.OK : error.code);
+      });
+    });
+  } finally {
+    client.close();
+  }
+}
+
+function credentialsOf(identity: Identity, foreign = false): grpc.ChannelCredentials {
+  const own = readTlsMaterial(pki.folder(identity, foreign), "client");
+  return channelCredentials({ ...own, ca: readTlsMaterial(pki.folder(identity), "client").ca });
+}
+
+const callers: readonly (readonly [string, Identity])[] = [
+  ["device dev0", { role: "device", id: "dev0" }],
+  ["apparatus a0", { role: "apparatus", id: "a0" }],
+  ["operator admin", { role: "operator", id: "admin" }],
+  ["viewer watcher", { role: "viewer", id: "watcher" }],
+];
+
+/** The status the table promises `identity` for `method` with the request above, if it refuses; undefined when the handler runs. */
+function expectedRefusal(identity: Identity, method: Method): grpc.status | undefined {
+  const rule = deviceAuthorizationTable[method];
+  if (!rule.roles.includes(identity.role)) return grpc.status.PERMISSION_DENIED;
+  // Every request above that names an apparatus names a1, never the caller.
+  return rule.callerIdField === undefined ? undefined : grpc.status.PERMISSION_DENIED;
+}
+
+async function expectRefused(address: string, credentials: grpc.ChannelCredentials, method: Method, code: grpc.status): Promise<void> {
+  const before = fingerprint();
+  expect(await call(address, credentials, method)).toBe(code);
+  expect(fingerprint()).toBe(before);
+}
+
+describe("Device authorization", () => {
+  it.each(methods)("%s without TLS: UNAUTHENTICATED, nothing changed", async (method) => {
+    await expectRefused(plainAddress, grpc.credentials.createInsecure(), method, grpc.status.UNAUTHENTICATED);
+  });
+
+  it.each(methods)("%s with a certificate of another CA: UNAVAILABLE (handshake refused), nothing changed", async (method) => {
+    await expectRefused(tlsAddress, credentialsOf({ role: "apparatus", id: "a0" }, true), method, grpc.status.UNAVAILABLE);
+  });
+
+  it.each(methods)("%s over TLS without a client certificate: UNAVAILABLE, nothing changed", async (method) => {
+    const ca = readTlsMaterial(pki.folder({ role: "viewer", id: "watcher" }), "client").ca;
+    await expectRefused(tlsAddress, grpc.credentials.createSsl(ca), method, grpc.status.UNAVAILABLE);
+  });
+
+  const refusals = callers.flatMap(([name, identity]) =>
+    methods.flatMap((method) => {
+      const code = expectedRefusal(identity, method);
+      return code === undefined ? [] : [[name, method, identity, code] as const];
+    }),
+  );
+  it.each(refusals)("%s calling %s: refused with status %i, nothing changed", async (_name, method, identity, code) => {
+    await expectRefused(tlsAddress, credentialsOf(identity), method, code);
+  });
+
+  const allowed = callers.flatMap(([name, identity]) => methods.filter((method) => expectedRefusal(identity, method) === undefined).map((method) => [name, method, identity] as const));
+  it.each(allowed)("%s calling %s: reaches the handler", async (_name, method, identity) => {
+    const code = await call(tlsAddress, credentialsOf(identity), method);
+    expect([grpc.status.UNAUTHENTICATED, grpc.status.PERMISSION_DENIED, grpc.status.UNAVAILABLE]).not.toContain(code);
+  });
+
+  it("lets an apparatus act for itself: a0 takes the lease, enrolls and renews its own registration", async () => {
+    const a0 = credentialsOf({ role: "apparatus", id: "a0" });
+    const client: DeviceClient = new (loadGrpc().switchyard.v1.Device)(tlsAddress, a0);
+    const unary = (method: Method, request: object): Promise<grpc.status> =>
+      new Promise((resolve) => {
+        (client as unknown as Record<Method, UnaryMethod>)[method].call(client, request, { deadline: Date.now() + callDeadlineMs }, (error) => {
+          resolve(error === null ? grpc.status.OK : error.code);
+        });
+      });
+    try {
+      expect(await unary("AcquireLease", { candidate_id: "a0", candidate_address: "127.0.0.1:1", lease_ms: 5_000 })).toBe(grpc.status.OK);
+      expect(device.arbiter.lease(nowMs)?.holderId).toBe("a0");
+      expect(await unary("Enroll", { apparatus: { id: "a0", nbd: "127.0.0.1:1", grpc: "127.0.0.1:2" } })).toBe(grpc.status.OK);
+      expect(await unary("RenewRegistration", { apparatus_id: "a0", registration_key: "k0" })).toBe(grpc.status.OK);
+    } finally {
+      client.close();
+    }
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * gRPC credentials from an identity folder (layout.ts): a server that
+ * requires a client certificate signed by the cluster CA, and a channel that
+ * presents the folder's certificate and trusts only that CA.
+ *
+ * The files are read once, when the server or client is made (startup);
+ * a renewed certificate is taken up on the next start.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { SecurityError } from "./errors.js";
+import { caCertificateFile, clientCertificateFile, clientKeyFile, serverCertificateFile, serverKeyFile } from "./layout.js";
+
+/** The PEM files one side of a TLS connection needs. */
+export interface TlsMaterial {
+  readonly ca: Buffer;
+  readonly certificate: Buffer;
+  readonly key: Buffer;
+}
+
+export type TlsSide = "server" | "client";
+
+function readPart(folder: string, file: string): Buffer {
+  try {
+    return readFileSync(join(folder, file));
+  } catch (error) {
+    throw new SecurityError("bad-certificate-folder", `cannot read ${join(folder, file)}: a ${file} is needed in a certificate folder ('switchyard cert' makes them)`, { cause: error });
+  }
+}
+
+/** The CA, certificate and key of `side` in an identity folder. */
+export function readTlsMaterial(folder: string, side: TlsSide): TlsMaterial {
+  const [certificateFile, keyFile] = side === "server" ? [serverCertificateFile, serverKeyFile] : [clientCertificateFile, clientKeyFile];
+  return { ca: readPart(folder, caCertificateFile), certificate: readPart(folder, certificateFile), key: readPart(folder, keyFile) };
+}
+
+/**
+ * Server credentials that require a client certificate (the third argument):
+ * a caller without one, or with one from another CA, fails the TLS handshake
+ * and never reaches a handler.
+ */
+export function serverCredentials(material: TlsMaterial): grpc.ServerCredentials {
+  return grpc.ServerCredentials.createSsl(material.ca, [{ cert_chain: material.certificate, private_key: material.key }], true);
+}
+
+/**
+ * Channel credentials that present our certificate and trust only the
+ * cluster CA (not the system's roots). The server's name or address must be
+ * among its certificate's subjectAltName entries: gRPC checks the one dialled.
+ */
+export function channelCredentials(material: TlsMaterial): grpc.ChannelCredentials {
+  return grpc.credentials.createSsl(material.ca, material.key, material.certificate);
+}
+
+export function serverCredentialsFromFolder(folder: string): grpc.ServerCredentials {
+  return serverCredentials(readTlsMaterial(folder, "server"));
+}
+
+export function channelCredentialsFromFolder(folder: string): grpc.ChannelCredentials {
+  return channelCredentials(readTlsMaterial(folder, "client"));
+}

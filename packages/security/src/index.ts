@@ -1,0 +1,51 @@
+/**
+ * @switchyard/security: the cluster CA and its certificates (made with
+ * openssl), gRPC mutual-TLS credentials from a certificate folder, and the
+ * per-method authorization of gRPC calls by the caller's certificate.
+ */
+export { SecurityError, isSecurityError, type SecurityErrorCode } from "./errors.js";
+export {
+  checkId,
+  clientRoles,
+  hostAltName,
+  idCharactersMax,
+  identityOfSubject,
+  isClientRole,
+  isNodeRole,
+  isRole,
+  nodeRoles,
+  organization,
+  roles,
+  subjectOf,
+  type ClientRole,
+  type Identity,
+  type NodeRole,
+  type Role,
+} from "./identity.js";
+export * from "./layout.js";
+export {
+  caLifetimeDays,
+  createCa,
+  ensureCertificates,
+  hasCa,
+  hostsMax,
+  issueClientCertificate,
+  issueNodeCertificate,
+  leafLifetimeDays,
+  modeOf,
+  type CertificatePlan,
+  type ClientCertificateRequest,
+  type NodeCertificateRequest,
+} from "./pki.js";
+export { certificateInfo, listCertificates, readCertificate, type CertificateInfo } from "./certificate-info.js";
+export {
+  channelCredentials,
+  channelCredentialsFromFolder,
+  readTlsMaterial,
+  serverCredentials,
+  serverCredentialsFromFolder,
+  type TlsMaterial,
+  type TlsSide,
+} from "./grpc-credentials.js";
+export { authorizeHandlers, peerIdentity, refusal, type AuthorizationTable, type MethodRule } from "./authorization.js";
+export { opensslCommand, opensslTimeoutMs } from "./openssl.js";

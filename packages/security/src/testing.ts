@@ -1,0 +1,48 @@
+/**
+ * Test helpers (the `./testing` subpath): a throw-away cluster folder with a
+ * real CA and real certificates made by openssl, and a second CA beside it
+ * whose certificates our servers must refuse.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Identity } from "./identity.js";
+import { identityFolder } from "./layout.js";
+import { ensureCertificates, type CertificatePlan } from "./pki.js";
+
+export interface TestPki {
+  /** The cluster folder: its CA signed every identity of the plan. */
+  readonly dir: string;
+  /** A cluster folder of another CA, with the same identities. */
+  readonly foreignDir: string;
+  /** The identity folder of `identity` in the cluster (or in the foreign one). */
+  folder(identity: Identity, foreign?: boolean): string;
+  remove(): Promise<void>;
+}
+
+/** Every role once, and the loopback hosts a test server listens on. */
+export const testPlan: CertificatePlan = {
+  nodes: [
+    { role: "device", id: "dev0", hosts: ["127.0.0.1", "localhost"] },
+    { role: "apparatus", id: "a0", hosts: ["127.0.0.1", "localhost"] },
+    { role: "apparatus", id: "a1", hosts: ["127.0.0.1", "localhost"] },
+  ],
+  clients: [
+    { role: "operator", id: "admin" },
+    { role: "viewer", id: "watcher" },
+  ],
+};
+
+export async function makeTestPki(plan: CertificatePlan = testPlan): Promise<TestPki> {
+  const root = await mkdtemp(join(tmpdir(), "switchyard-pki-"));
+  const dir = join(root, "cluster");
+  const foreignDir = join(root, "foreign");
+  await ensureCertificates(dir, plan);
+  await ensureCertificates(foreignDir, plan);
+  return {
+    dir,
+    foreignDir,
+    folder: (identity, foreign = false) => identityFolder(foreign ? foreignDir : dir, identity),
+    remove: () => rm(root, { recursive: true, force: true }),
+  };
+}
