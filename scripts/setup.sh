@@ -24,11 +24,12 @@ cd "$repo_root"
 # alert rules in deploy/prometheus (the package's own server is not used; on a
 # machine with systemd it starts one, which the tests do not need), and zsh,
 # whose completion script the CLI test loads (bash is there already), and
-# etcd (etcd-server for the daemon, etcd-client for etcdctl), which
+# openssl, which makes the cluster CA and certificates (`switchyard cert`,
+# `switchyard up`), and etcd (etcd-server for the daemon, etcd-client for etcdctl), which
 # scripts/etcd-cluster.sh starts as a three-member cluster on loopback for
 # the coordination tests (like prometheus, the package's own service is not
 # used).
-debian_packages=(qemu-utils libnbd-bin nbdkit fio python3-libnbd chromium prometheus zsh etcd-server etcd-client)
+debian_packages=(qemu-utils libnbd-bin nbdkit fio python3-libnbd chromium prometheus zsh etcd-server etcd-client openssl)
 
 die() {
   echo "setup.sh: error: $*" >&2

@@ -36,7 +36,7 @@ if ! bash scripts/setup.sh; then
 fi
 
 step "required tools"
-required_tools=(qemu-io qemu-img qemu-nbd nbdinfo nbdcopy nbdkit fio chromium promtool zsh script etcd etcdctl)
+required_tools=(qemu-io qemu-img qemu-nbd nbdinfo nbdcopy nbdkit fio chromium promtool zsh script etcd etcdctl openssl)
 missing_tools=()
 for tool in "${required_tools[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing_tools+=("$tool")

@@ -20,7 +20,6 @@ import type { StorageDevice } from "./storage-device.js";
 import { openTestDevice, temporaryFolder, type TemporaryFolder } from "./testing.js";
 
 type Method = keyof AuthorizationTable<DeviceHandlers>;
-const mebibyte = 1 << 20;
 const nowMs = 1_000_000;
 const callDeadlineMs = 10_000;
 
@@ -34,13 +33,6 @@ const requests: Readonly<Record<Method, object>> = {
   CommitDelta: { epoch: 1, delta: {} },
   RegisterKey: { epoch: 1, apparatus_id: "a1", registration_key: "k1" },
   Fence: { epoch: 1, apparatus_id: "a1" },
-  CopyExternalArea: {
-    epoch: 1,
-    source: { lu_id: "lu0", device_id: "test-device", nbd_uri: "", area_index: 0 },
-    destination: { lu_id: "lu1", device_id: "test-device", nbd_uri: "", area_index: 0 },
-    extent_size_bytes: mebibyte,
-    length_bytes: mebibyte,
-  },
   ProbeNbdExport: { nbd_uri: "nbd://127.0.0.1:1/x" },
   RenewRegistration: { apparatus_id: "a1", registration_key: "k1" },
   Enroll: { apparatus: { id: "a1", nbd: "127.0.0.1:1", grpc: "127.0.0.1:2" } },

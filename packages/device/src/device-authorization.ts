@@ -24,7 +24,6 @@ export const deviceAuthorizationTable: AuthorizationTable<DeviceHandlers> = {
   RegisterKey: { roles: ["apparatus"] },
   Fence: { roles: ["apparatus"] },
   // It makes the device connect to a URI it is given: not for viewers, nor operators without the controller.
-  CopyExternalArea: { roles: ["apparatus"] },
   ProbeNbdExport: { roles: ["apparatus"] },
   RenewRegistration: { roles: ["apparatus"], callerIdField: "apparatus_id" },
   // An apparatus enrolls its own addresses, never another's (the Enroll hijack).
