@@ -277,6 +277,7 @@ export function infoOf(entry: JournalEntry | JournalEntry__Output): ChangeInfo {
     message: entry.message ?? "",
     copy_progress: entry.copy_progress ?? [],
     copied_bytes: (entry.copy_progress ?? []).reduce((sum, row) => sum + Number(row.watermark_bytes ?? 0), 0),
+    hole_bytes_skipped: (entry.copy_progress ?? []).reduce((sum, row) => sum + Number(row.hole_bytes_skipped ?? 0), 0),
     total_bytes: Number(entry.total_bytes ?? 0),
   };
 }

@@ -31,6 +31,8 @@ import { Membership, type ApparatusEndpoint } from "./membership.js";
 import type { MigrationRequest } from "./migration.js";
 import { MigrationRuns } from "./migration-runs.js";
 import { rolledBackEntries } from "./recovery.js";
+import { eventRecord, type RecordedEventKind } from "./event-records.js";
+import { Rejoins } from "./rejoins.js";
 import { systemScheduler, type Scheduler } from "./scheduler.js";
 import { TableKeeper } from "./table-keeper.js";
 import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./volumes.js";
@@ -101,11 +103,14 @@ export class ClusterController {
   private queue: Promise<unknown> = Promise.resolve();
   /** Records of changes a predecessor left, ended by the takeover, that the journal does not have yet. */
   private recordsToWrite: JournalEntry[] = [];
+  private readonly entropy: Entropy;
+  private readonly rejoins: Rejoins;
 
   constructor(options: ClusterControllerOptions) {
     const credentials = grpc.credentials.createInsecure();
     const scheduler = options.scheduler ?? systemScheduler;
     const entropy = options.entropy ?? systemEntropy;
+    this.entropy = entropy;
     const warn = options.warn ?? processWarn;
     const apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
     const onLeader = options.onLeader ?? (() => undefined);
@@ -157,6 +162,11 @@ export class ClusterController {
       epoch: () => this.epoch,
       isLeader: () => this.isLeader,
     });
+    this.rejoins = new Rejoins({
+      members: this.members, table: this.table, serialized, warn,
+      epoch: () => this.epoch,
+      note: (kind, subject, cause) => { this.noteEvent(kind, subject, cause); },
+    });
   }
 
   /**
@@ -204,33 +214,19 @@ export class ClusterController {
     // Every few seconds: without the extent maps, which would cost a million-extent table each time.
     const { state } = await this.table.read({ omitExtents: true, omitJournal: true });
     for (const apparatusId of await this.members.probeFenced(state)) {
-      await this.rejoinApparatus(apparatusId).catch((error: unknown) => {
+      await this.rejoins.rejoin(apparatusId).catch((error: unknown) => {
         this.warn(`apparatus ${apparatusId} could not rejoin: ${String(error)}`);
       });
     }
-    for (const apparatusId of await this.members.outOfStep()) await this.restore(apparatusId);
+    for (const apparatusId of await this.members.outOfStep()) await this.rejoins.restore(apparatusId);
   }
 
-  /**
-   * An apparatus in the range that stopped serving on its own (its lease ran
-   * out, or a hold passed its deadline) loads the table and registers again,
-   * in its turn among changes; one that cannot is fenced.
-   */
-  private restore(apparatusId: string): Promise<void> {
-    return this.serialized(async () => {
-      const epoch = this.epoch;
-      this.warn(`apparatus ${apparatusId} stopped serving on its own: it loads the table again`);
-      const { state } = await this.table.read({ omitJournal: true });
-      await this.members.rejoin(apparatusId, state, epoch).catch(async (error: unknown) => {
-        this.warn(`apparatus ${apparatusId} could not load the table, so it is fenced: ${String(error)}`);
-        await this.members.fence(apparatusId, epoch);
-      });
-    }).catch((error: unknown) => {
-      this.warn(`apparatus ${apparatusId} could not be restored: ${String(error)}`);
-    });
+  /** Records an event in the journal with the next look-after's writes (event-records.ts). */
+  private noteEvent(kind: RecordedEventKind, subject: string, cause: string): void {
+    this.recordsToWrite.push(eventRecord(kind, subject, cause, { epoch: this.epoch, nowMs: this.now(), suffix: this.entropy.hex(2) }));
   }
 
-  /** Writes the journal records a takeover owes, oldest first; one left unwritten waits for the next look-after. */
+  /** Writes the journal records a takeover owes and the events noted since, oldest first; one left unwritten waits for the next look-after. */
   private async writeRecords(): Promise<void> {
     while (this.recordsToWrite[0] !== undefined) {
       await this.table.commit({ journal_entry: this.recordsToWrite[0] });
@@ -374,40 +370,14 @@ export class ClusterController {
     return [...this.changes.unrecordedChanges(), ...this.changes.runningChanges(), ...this.migrations.infos()];
   }
 
-  /**
-   * `apparatus fence`: an operator takes an apparatus out of the control
-   * range (claim 3's fence, by hand): the device refuses its I/O at once, and
-   * the store remembers, so no controller takes it back until `apparatus
-   * rejoin`, across restarts and failovers.
-   */
+  /** `apparatus fence` (rejoins.ts). */
   fenceByOperator(apparatusId: string): Promise<void> {
-    return this.serialized(async () => {
-      const { id } = this.members.named(apparatusId);
-      if (this.members.isOperatorFenced(id)) {
-        throw new ControllerError("FAILED_PRECONDITION", `apparatus ${id} is fenced already; 'switchyard apparatus rejoin ${id}' takes it back`);
-      }
-      await this.recordOperatorFence(id, true);
-      await this.members.fence(id, this.epoch);
-    });
+    return this.rejoins.fenceByOperator(apparatusId);
   }
 
-  /** Records in the store whether an operator fenced the apparatus; it writes the whole state, so it reads it whole. */
-  private async recordOperatorFence(apparatusId: string, fenced: boolean): Promise<void> {
-    const { state, sequence } = await this.table.read();
-    const others = state.fenced_by_operator.filter((candidate) => candidate !== apparatusId);
-    await this.table.write({ ...state, fenced_by_operator: fenced ? [...others, apparatusId] : others }, sequence);
-    this.members.operatorFence(apparatusId, fenced);
-  }
-
-  /** A fenced apparatus rejoins by loading the whole current table; an operator's fence is lifted first. */
+  /** `apparatus rejoin` (rejoins.ts). */
   rejoinApparatus(apparatusId: string): Promise<void> {
-    return this.serialized(async () => {
-      const { id } = this.members.named(apparatusId);
-      if (!this.members.isFenced(id)) throw new ControllerError("FAILED_PRECONDITION", `apparatus ${id} is not fenced: there is nothing to rejoin`);
-      if (this.members.isOperatorFenced(id)) await this.recordOperatorFence(id, false);
-      const { state } = await this.table.read({ omitJournal: true });
-      await this.members.rejoin(id, state, this.epoch);
-    });
+    return this.rejoins.rejoin(apparatusId);
   }
 
   /**

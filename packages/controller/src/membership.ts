@@ -57,6 +57,8 @@ export interface MembershipOptions {
 export class Membership {
   private readonly peers: ApparatusPeer[];
   private readonly core: MembershipCore;
+  /** Per apparatus, the volumes a probe last saw it had shut (takeVolumesShut). */
+  private readonly volumesShutSeen = new Map<string, readonly string[]>();
 
   constructor(endpoints: readonly ApparatusEndpoint[], private readonly options: MembershipOptions) {
     this.peers = endpoints.map((endpoint) => this.peerAt(endpoint));
@@ -151,7 +153,10 @@ export class Membership {
     const ready: string[] = [];
     for (const apparatusId of this.core.probeTargets()) {
       const peer = this.peerOf(apparatusId);
-      const answered = await peer.port.getState(probeTimeoutMs).then(() => true, () => false);
+      const answered = await peer.port.getState(probeTimeoutMs).then((state) => {
+        this.noteShut(apparatusId, state.volumes_shut);
+        return true;
+      }, () => false);
       if (this.core.probed(apparatusId, answered)) ready.push(apparatusId);
     }
     return ready;
@@ -167,9 +172,25 @@ export class Membership {
     await Promise.all(this.controlRange().map(async (peer) => {
       const state = await peer.port.getState(probeTimeoutMs).catch(() => undefined);
       if (state === undefined) return;
+      this.noteShut(peer.id, state.volumes_shut);
       if (this.core.outOfStep(peer.id, { fenced: state.status === "APPARATUS_STATUS_FENCED", volumesShut: state.volumes_shut })) found.push(peer.id);
     }));
     return found;
+  }
+
+  /**
+   * The volumes an apparatus said it shut when a hold passed its deadline,
+   * seen by a probe since the last time this was asked (then forgotten): the
+   * controller records the expired hold when it takes the apparatus back.
+   */
+  takeVolumesShut(apparatusId: string): readonly string[] {
+    const shut = this.volumesShutSeen.get(apparatusId) ?? [];
+    this.volumesShutSeen.delete(apparatusId);
+    return shut;
+  }
+
+  private noteShut(apparatusId: string, volumes: readonly string[]): void {
+    if (volumes.length > 0) this.volumesShutSeen.set(apparatusId, volumes);
   }
 
   /** A fenced apparatus, or one out of step, rejoins by loading the whole current table and registering under a fresh key. */

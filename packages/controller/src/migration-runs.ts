@@ -216,7 +216,7 @@ export class MigrationRuns {
 }
 
 function mirrorReport(mirror: Mirror__Output): MirrorReport {
-  return { volume: mirror.volume, extentIndex: mirror.extent_index, watermarkBytes: mirror.watermark_bytes, synced: mirror.synced, failure: mirror.failure };
+  return { volume: mirror.volume, extentIndex: mirror.extent_index, watermarkBytes: mirror.watermark_bytes, synced: mirror.synced, failure: mirror.failure, holeBytesSkipped: mirror.hole_bytes_skipped };
 }
 
 /** Where the committed table has extent `extentIndex` of `volume`. */

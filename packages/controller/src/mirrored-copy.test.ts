@@ -96,17 +96,20 @@ class FakeCluster implements MirrorEffects {
   private report(extent: number): MirrorReport {
     const watermarkBytes = this.copying.get(extent) ?? 0;
     const failure = extent === this.failingExtent ? "reading lu0 failed: EIO" : "";
-    return { volume: "v", extentIndex: extent, watermarkBytes, synced: failure === "" && watermarkBytes >= extentBytes, failure };
+    // Half of what it copies reads as holes on both sides: the device reports it, the rows keep it.
+    return { volume: "v", extentIndex: extent, watermarkBytes, synced: failure === "" && watermarkBytes >= extentBytes, failure, holeBytesSkipped: watermarkBytes / 2 };
   }
 }
 
 describe("MirroredCopy", () => {
-  it("mirrors the pending extents by one change, switches them once in sync, and marks them done", async () => {
+  it("mirrors the pending extents by one change, switches them once in sync, and marks them done, with the holes the device skipped", async () => {
     const cluster = new FakeCluster(3);
     const rows = pendingRows(3);
     expect(await new MirroredCopy(rows, "m", 0, extentBytes, cluster).run()).toBe("done");
     expect(cluster.changes).toEqual([{ kind: "mirror", extents: [0, 1, 2] }, { kind: "switch", extents: [0, 1, 2] }]);
     expect(rows.map((row) => [row.state, row.destination_area_index, row.watermark_bytes])).toEqual([0, 1, 2].map((extent) => ["done", 100 + extent, extentBytes]));
+    // The device's count of holes it skipped, kept per row for the console.
+    expect(rows.map((row) => row.hole_bytes_skipped)).toEqual([extentBytes / 2, extentBytes / 2, extentBytes / 2]);
     expect([...cluster.placements.values()].every((placement) => placement.luId === "lu1" && placement.mirror === undefined)).toBe(true);
     expect(cluster.persisted).toBeGreaterThanOrEqual(2);
   });

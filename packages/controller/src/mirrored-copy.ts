@@ -58,6 +58,8 @@ export interface MirrorReport {
   readonly watermarkBytes: number;
   readonly synced: boolean;
   readonly failure: string;
+  /** Copied bytes that were holes on both sides: nothing written. */
+  readonly holeBytesSkipped: number;
 }
 
 /** The device's mirrors, and its progress count to wait past next. */
@@ -205,6 +207,7 @@ export class MirroredCopy {
       if (report.failure !== "") throw new MigrationFailure(`extent ${row.extent_index ?? 0}: the copy from ${row.source_lu_id ?? ""} failed: ${report.failure}`);
       // Shown progress never goes back: a restarted device may copy again what it had not saved.
       row.watermark_bytes = Math.max(Number(row.watermark_bytes ?? 0), report.watermarkBytes);
+      row.hole_bytes_skipped = Math.max(Number(row.hole_bytes_skipped ?? 0), report.holeBytesSkipped);
       if (!report.synced || this.synced.has(row)) continue;
       if (this.synced.size === 0) this.syncedSinceMs = this.effects.now();
       this.synced.add(row);

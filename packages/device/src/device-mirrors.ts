@@ -45,6 +45,8 @@ export interface MirrorStatus extends MirrorSpec {
   readonly group: string;
   /** Why the copy stopped, or "" while it goes on or is done. */
   readonly failure: string;
+  /** Copied bytes that were holes on both sides, so not written (since this device started the copy). */
+  readonly holeBytesSkipped: number;
 }
 
 export interface StartMirrorRequest extends MirrorSpec {
@@ -106,7 +108,7 @@ export class DeviceMirrors implements IoInterceptor {
     return [...this.entries.values()].filter((entry) => entry.started).map((entry) => {
       const { mirror, group, rateBytesPerSecond } = entry;
       const failure = failureOf(entry);
-      return { ...mirror.spec, watermarkBytes: mirror.watermarkBytes, synced: mirror.synced && failure === undefined, group, rateBytesPerSecond, failure: failure ?? "" };
+      return { ...mirror.spec, watermarkBytes: mirror.watermarkBytes, synced: mirror.synced && failure === undefined, group, rateBytesPerSecond, failure: failure ?? "", holeBytesSkipped: mirror.holeBytesSkipped };
     });
   }
 

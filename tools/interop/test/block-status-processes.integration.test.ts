@@ -82,7 +82,10 @@ describe("block status across processes and external servers", () => {
 
   it("after extent 1 moves onto nbdkit, the map is the same (nbdkit's own block status), and only data was copied there", async () => {
     assertSucceeded(await cli(["device", "add-external", "ext1", nbdkit.uri("disk")]));
-    assertSucceeded(await cli(["volume", "move", "remote", "--extent", "1", "--to", "ext1:disk"]));
+    const moved = await cli(["volume", "move", "remote", "--extent", "1", "--to", "ext1:disk", "--json"]);
+    assertSucceeded(moved);
+    // And says so: the device reported the holes it skipped, and the move shows them.
+    expect(JSON.parse(moved.stdout)).toMatchObject({ state: "committed", hole_bytes_skipped: 3 * mebibyte });
     expect(await mapThrough("a2")).toEqual(expectedMap(volumeBytes, dataRuns));
     expect(await mapThrough("a3")).toEqual(expectedMap(volumeBytes, dataRuns));
     // The move wrote the one chunk of data, not the extent's 3 MiB of holes.

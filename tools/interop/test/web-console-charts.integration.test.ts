@@ -3,8 +3,9 @@
 // charts and its apparatus's draw, and move as samples come (more points,
 // different pixels); a migration started from the page shows its copy rate
 // and time left; finished changes show in the hold strip; an operator's
-// fence and rejoin appear in the events panel; after a restart the events
-// derived from the persisted journal are listed, and the ones this console
+// fence and rejoin appear in the events panel, recorded in the journal by the
+// controller; after a restart the events derived from the persisted journal
+// (that fence and rejoin among them) are listed, and the ones this console
 // only observed are not. Method: one `switchyard up` in a folder of the
 // test's own (so it can restart it), fio's nbd engine as the load, headless
 // Debian Chromium driven by playwright-core. A screenshot of the page under
@@ -127,15 +128,18 @@ describe("web console charts and events in Chromium", () => {
   it("lists an operator's fence and the rejoin in the events panel", async () => {
     assert.ok(appliance !== undefined);
     expect((await appliance.cli(["apparatus", "fence", "a1"])).exitCode).toBe(0);
-    await page.waitForSelector("#events tr[data-kind='fence'][data-source='observed']:has-text('a1')");
+    await page.waitForSelector("#events tr[data-kind='fence']:has-text('a1')");
     expect((await appliance.cli(["apparatus", "rejoin", "a1"])).exitCode).toBe(0);
-    const rejoin = await page.waitForSelector("#events tr[data-kind='rejoin']:has-text('a1')");
-    expect(await rejoin.textContent()).toMatch(/a1 loaded the whole table and serves again/);
+    // Seen at once by the console, then recorded in the journal by the controller: one row, the journal's.
+    const rejoin = await page.waitForSelector("#events tr[data-kind='rejoin'][data-source='journal']:has-text('a1')");
+    expect(await rejoin.textContent()).toMatch(/a1 loaded the whole table at generation \d+ and serves again \(an operator's rejoin lifted its fence\)/);
+    await page.waitForSelector("#events tr[data-kind='fence'][data-source='journal']:has-text('a1')");
+    expect(await page.locator("#events tr[data-kind='rejoin']:has-text('a1')").count()).toBe(1);
     await page.screenshot({ path: eventsScreenshotPath, fullPage: true });
     console.log(`web console with events: ${eventsScreenshotPath}`);
   });
 
-  it("after a restart lists the events the journal holds, and not the ones only observed", async () => {
+  it("after a restart lists the events the journal holds (the operator's fence and the rejoin among them), and not the ones only observed", async () => {
     await appliance?.stop();
     appliance = await Appliance.start({ dir, extraArgs: ["--lu-size", "256MiB"] });
     await page.goto(await consoleUrl(appliance));
@@ -143,6 +147,8 @@ describe("web console charts and events in Chromium", () => {
     // The first change under the new controller's epoch shows, from the journal, that the lease passed.
     expect((await appliance.cli(["volume", "move", "load", "--extent", "0", "--to", "lu0"])).exitCode).toBe(0);
     await page.waitForSelector("#events tr[data-kind='failover'][data-source='journal']");
+    await page.waitForSelector("#events tr[data-kind='fence'][data-source='journal']:has-text('fenced by an operator')");
+    await page.waitForSelector("#events tr[data-kind='rejoin'][data-source='journal']:has-text('a1')");
     expect(await page.locator("#events tr[data-source='observed']").count()).toBe(0);
   });
 });

@@ -5,6 +5,7 @@ import type { ConsoleClient } from "../controller-client.js";
 import { dataFormat, formatDataUpdate, printData, printTable, progressBar, type DataFormat, type Io } from "../output.js";
 import { ProgressLine, whileWaiting } from "../progress.js";
 import { formatBytes } from "../sizes.js";
+import { isEventRecord } from "../web/cluster-events.js";
 import type { ChangeJson } from "../web/snapshot-types.js";
 import { integerOption, parse, positional, requiredString, sizeOption, UsageError, type Parsed } from "../usage.js";
 
@@ -42,6 +43,7 @@ export function changeJson(change: ChangeInfo__Output): ChangeJson {
     fenced: change.fenced,
     copied_bytes: change.copied_bytes,
     total_bytes: change.total_bytes,
+    hole_bytes_skipped: change.hole_bytes_skipped,
     copy_progress: change.copy_progress.map((row) => ({
       volume: row.volume,
       extent_index: row.extent_index,
@@ -49,6 +51,7 @@ export function changeJson(change: ChangeInfo__Output): ChangeJson {
       // Where it goes is known once its area is taken, when it is moved.
       destination: row.state === "done" ? `${row.destination_lu_id}:${row.destination_area_index}` : row.destination_lu_id,
       watermark_bytes: row.watermark_bytes,
+      hole_bytes_skipped: row.hole_bytes_skipped,
       state: row.state,
     })),
   };
@@ -177,7 +180,8 @@ Example:
   async run(argv, io) {
     const parsed = parse(argv, clientOptions, 0);
     const format = dataFormat(parsed);
-    const changes = await withClient(parsed, (client) => client.listChanges());
+    // The controller's event records are the console's events panel's, not changes.
+    const changes = (await withClient(parsed, (client) => client.listChanges())).filter((change) => !isEventRecord(change));
     if (format !== undefined) {
       printData(io, format, changes.map(changeJson));
       return 0;
@@ -212,12 +216,13 @@ Example:
   },
 };
 
-/** "[####....]  40% 16 MiB of 40 MiB, 52 MiB/s, 0.5 s left": a copy's progress, its rate and what remains. */
+/** "[####....]  40% 16 MiB of 40 MiB, 52 MiB/s, 0.5 s left, 12 MiB of holes skipped": a copy's progress, its rate, what remains and the holes not written. */
 function copyProgress(change: ChangeInfo__Output, nowMs: number): string {
   const elapsedSeconds = Math.max(0.001, ((change.ended_at_ms === 0 ? nowMs : change.ended_at_ms) - change.started_at_ms) / 1000);
   const rateBytesPerSecond = change.copied_bytes / elapsedSeconds;
   const left = rateBytesPerSecond > 0 && change.state === "CHANGE_STATE_RUNNING" ? `, ${((change.total_bytes - change.copied_bytes) / rateBytesPerSecond).toFixed(1)} s left` : "";
-  return `${progressBar(change.copied_bytes / change.total_bytes)} ${formatBytes(change.copied_bytes)} of ${formatBytes(change.total_bytes)}, ${formatBytes(Math.round(rateBytesPerSecond))}/s${left}`;
+  const holes = change.hole_bytes_skipped > 0 ? `, ${formatBytes(change.hole_bytes_skipped)} of holes skipped` : "";
+  return `${progressBar(change.copied_bytes / change.total_bytes)} ${formatBytes(change.copied_bytes)} of ${formatBytes(change.total_bytes)}, ${formatBytes(Math.round(rateBytesPerSecond))}/s${left}${holes}`;
 }
 
 /** One line of `change watch`: the state, where the change is, its reports so far, and a bar when it copies. */

@@ -1,17 +1,17 @@
 // Goal: the events panel tells fences, failovers, failed migrations and disk
 // faults from the persisted journal alone (so the same journal, read after a
-// restart, gives the same events), and observes what the journal does not
-// record (rejoins, operator fences, expired holds, store write errors)
-// without reporting anything twice. Method: journal entries and cluster
+// restart, gives the same events), including those the controller records
+// there itself (rejoins, operators' fences, expired holds), and observes what
+// the journal does not record (yet) without reporting anything twice. Method: journal entries and cluster
 // states built by hand, compared with the events they must give.
 import type { ChangeInfo__Output, ClusterStatus__Output } from "@switchyard/proto";
 import { describe, expect, it } from "vitest";
-import { EventObserver, journalEvents, mergedEvents, type LocalCounters } from "./cluster-events.js";
+import { EventObserver, isEventRecord, journalEvents, mergedEvents, type LocalCounters } from "./cluster-events.js";
 
 function change(fields: Partial<ChangeInfo__Output> & { id: string }): ChangeInfo__Output {
   return {
     kind: "move", summary: "move extent 0 of vm1", state: "CHANGE_STATE_COMMITTED", base_generation: 1, epoch: 1,
-    started_at_ms: 1_000, ended_at_ms: 2_000, phases: [], reports: [], fenced: [], copy_progress: [], message: "", copied_bytes: 0, total_bytes: 0,
+    started_at_ms: 1_000, ended_at_ms: 2_000, phases: [], reports: [], fenced: [], copy_progress: [], message: "", copied_bytes: 0, total_bytes: 0, hole_bytes_skipped: 0,
     ...fields,
   };
 }
@@ -33,6 +33,23 @@ describe("journalEvents", () => {
     expect(events[0]?.at).toBe(new Date(2_000).toISOString());
     expect(events[3]?.cause).toMatch(/from epoch 1 to 2 .*first change under it: move-3$/);
     expect(events.every((event) => event.source === "journal" && !event.cause.includes("\n"))).toBe(true);
+  });
+
+  it("gives the events the controller recorded (rejoins, operators' fences, expired holds) as they were, and no change for them", () => {
+    const records = [
+      change({ id: "event-8000-ab", kind: "event", summary: "hold-expired a2", message: "a hold on a2 passed its deadline with no Release: it shut vm1 until the controller loaded the table", started_at_ms: 8_000, ended_at_ms: 8_000 }),
+      change({ id: "event-8001-cd", kind: "event", summary: "rejoin a2", message: "a2 stopped serving on its own and loaded the table at generation 7 again", started_at_ms: 8_001, ended_at_ms: 8_001 }),
+      change({ id: "event-9000-ef", kind: "event", summary: "fence a1", message: "a1 was fenced by an operator", started_at_ms: 9_000, ended_at_ms: 9_000 }),
+      change({ id: "event-9500-01", kind: "event", summary: "unknown a1", message: "a kind this console does not know is left out", started_at_ms: 9_500, ended_at_ms: 9_500 }),
+    ];
+    const events = journalEvents(records);
+    expect(events.map((event) => [event.kind, event.subject, event.at])).toEqual([
+      ["hold-expired", "a2", new Date(8_000).toISOString()], ["rejoin", "a2", new Date(8_001).toISOString()], ["fence", "a1", new Date(9_000).toISOString()],
+    ]);
+    expect(events[0]?.cause).toBe("a hold on a2 passed its deadline with no Release: it shut vm1 until the controller loaded the table");
+    expect(events.every((event) => event.source === "journal")).toBe(true);
+    expect(records.every(isEventRecord)).toBe(true);
+    expect(journal.some(isEventRecord)).toBe(false);
   });
 
   it("gives the same events from the same journal, as after a restart, and none for a quiet one", () => {
@@ -83,5 +100,14 @@ describe("EventObserver", () => {
     observer.observe(cluster({ a1: "APPARATUS_STATUS_FENCED" }, 1), counters(0, 0), recorded, 6_000);
     expect(observer.observed).toEqual([]);
     expect(mergedEvents(recorded, observer.observed).map((event) => event.subject)).toEqual(["epoch 2", "migrate-2", "migrate-2", "a1"]);
+  });
+
+  it("shows a rejoin it saw once, as the journal's, when the controller records it a few seconds later", () => {
+    const observer = new EventObserver();
+    observer.observe(cluster({ a1: "APPARATUS_STATUS_FENCED" }, 1), counters(0, 0), [], 1_000);
+    observer.observe(cluster({ a1: "APPARATUS_STATUS_SERVING" }, 1), counters(0, 0), [], 2_000);
+    expect(observer.observed.map((event) => [event.kind, event.source])).toEqual([["rejoin", "observed"]]);
+    const recorded = journalEvents([change({ id: "event-5000-ab", kind: "event", summary: "rejoin a1", message: "a1 loaded the whole table at generation 3 and serves again", started_at_ms: 5_000, ended_at_ms: 5_000 })]);
+    expect(mergedEvents(recorded, observer.observed).map((event) => [event.kind, event.subject, event.source])).toEqual([["rejoin", "a1", "journal"]]);
   });
 });

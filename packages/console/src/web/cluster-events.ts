@@ -7,15 +7,17 @@
  * change's `fenced` list and the failed report that caused each fence; a
  * migration that ended failed; a change aborted with its message; an epoch
  * that first appears in the journal (a new controller took the lease); a
- * message that names an I/O error (a disk fault).
+ * message that names an I/O error (a disk fault); and the events the
+ * controller records there itself (controller event-records.ts: rejoins,
+ * operators' fences, holds that passed their deadline).
  *
  * The rest are not in the journal, so this console observes them while it
  * runs and keeps a bounded list in memory (marked "observed"; a restarted
- * console starts it afresh): an apparatus that goes from fenced to serving
- * (a rejoin), one fenced outside any change (an operator's fence), a
- * controller epoch not yet in the journal, holds that passed their deadline
- * (the apparatus's counter behind switchyard_holds_expired_total) and failed
- * writes of the configuration store.
+ * console starts it afresh): a rejoin or fence the controller has not
+ * recorded (yet), a controller epoch not yet in the journal, holds that
+ * passed their deadline (the apparatus's counter behind
+ * switchyard_holds_expired_total) and failed writes of the configuration
+ * store.
  */
 import type { ChangeInfo__Output, ClusterStatus__Output } from "@switchyard/proto";
 import type { ClusterEventJson, ClusterEventKind } from "./snapshot-types.js";
@@ -24,7 +26,7 @@ import type { ClusterEventJson, ClusterEventKind } from "./snapshot-types.js";
 export const observedEventsMax = 1_000;
 /** Events the panel gets, newest first: the journal is bounded too (journalEntriesMax), this caps the sum. */
 export const eventsAnswerMax = 500;
-/** A fence observed this soon after the journal recorded it is the same fence, seen twice. */
+/** A fence or rejoin observed this close to one the journal recorded is the same one, seen twice. */
 export const fenceMatchWindowMs = 60_000;
 
 /** Messages that name a storage error: the errnos and gRPC codes device and apparatus use for a failed read or write. */
@@ -78,10 +80,27 @@ function failoversOf(changes: readonly ChangeInfo__Output[]): ClusterEventJson[]
   return events;
 }
 
+/** The journal kind of the events the controller records (controller event-records.ts): not changes. */
+export const eventRecordKind = "event";
+
+export function isEventRecord(change: ChangeInfo__Output): boolean {
+  return change.kind === eventRecordKind;
+}
+
+const recordedKinds: ReadonlySet<string> = new Set<ClusterEventKind>(["fence", "rejoin", "hold-expired"]);
+
+/** An event the controller recorded: its summary is "KIND SUBJECT", its message the cause. */
+function recordedEvent(record: ChangeInfo__Output): ClusterEventJson[] {
+  const [kind = "", ...subject] = record.summary.split(" ");
+  if (!recordedKinds.has(kind)) return [];
+  return [event(changeEndMs(record), kind as ClusterEventKind, subject.join(" "), record.message, "journal")];
+}
+
 /** Every event the journal shows. Pure: the same journal gives the same events, after any restart. */
 export function journalEvents(changes: readonly ChangeInfo__Output[]): ClusterEventJson[] {
-  const finished = changes.filter((change) => change.state !== "CHANGE_STATE_RUNNING");
-  return [...finished.flatMap((change) => [...fencesOf(change), ...outcomeOf(change)]), ...failoversOf(changes)];
+  const finished = changes.filter((change) => change.state !== "CHANGE_STATE_RUNNING" && !isEventRecord(change));
+  const recorded = changes.filter(isEventRecord).flatMap(recordedEvent);
+  return [...finished.flatMap((change) => [...fencesOf(change), ...outcomeOf(change)]), ...recorded, ...failoversOf(changes)];
 }
 
 /** What one look at this process's apparatuses and devices counts. */
@@ -113,9 +132,9 @@ export class EventObserver {
     for (const [id, state] of states) {
       const before = this.states.get(id);
       if (before === undefined || before === state) continue;
-      if (before === "APPARATUS_STATUS_FENCED" && state !== "APPARATUS_STATUS_DOWN") this.add(event(nowMs, "rejoin", id, `${id} loaded the whole table and serves again`, "observed"));
-      const recorded = journal.some((known) => known.kind === "fence" && known.subject === id && nowMs - Date.parse(known.at) < fenceMatchWindowMs);
-      if (state === "APPARATUS_STATUS_FENCED" && !recorded) this.add(event(nowMs, "fence", id, `${id} was fenced outside any change (by an operator, or at a takeover)`, "observed"));
+      const recorded = (kind: ClusterEventKind): boolean => journal.some((known) => known.kind === kind && known.subject === id && nowMs - Date.parse(known.at) < fenceMatchWindowMs);
+      if (before === "APPARATUS_STATUS_FENCED" && state !== "APPARATUS_STATUS_DOWN" && !recorded("rejoin")) this.add(event(nowMs, "rejoin", id, `${id} loaded the whole table and serves again`, "observed"));
+      if (state === "APPARATUS_STATUS_FENCED" && !recorded("fence")) this.add(event(nowMs, "fence", id, `${id} was fenced outside any change (by an operator, or at a takeover)`, "observed"));
     }
     this.states = states;
     const epoch = cluster.controller?.epoch ?? 0;
@@ -148,5 +167,8 @@ export class EventObserver {
 
 /** The panel's list: journal and observed events, newest first, at most eventsAnswerMax. */
 export function mergedEvents(journal: readonly ClusterEventJson[], observed: readonly ClusterEventJson[]): ClusterEventJson[] {
-  return [...journal, ...observed].sort((left, right) => Date.parse(right.at) - Date.parse(left.at)).slice(0, eventsAnswerMax);
+  // The controller records a rejoin or a fence a few seconds after this console may have seen it: one line, the journal's.
+  const seenTwice = (seen: ClusterEventJson): boolean => journal.some((known) => known.kind === seen.kind && known.subject === seen.subject && Math.abs(Date.parse(known.at) - Date.parse(seen.at)) < fenceMatchWindowMs);
+  const onlyObserved = observed.filter((seen) => !seenTwice(seen));
+  return [...journal, ...onlyObserved].sort((left, right) => Date.parse(right.at) - Date.parse(left.at)).slice(0, eventsAnswerMax);
 }

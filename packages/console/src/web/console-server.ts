@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { VirtualizationApparatus } from "@switchyard/apparatus";
 import { ConsoleClient } from "../controller-client.js";
+import { isEventRecord } from "./cluster-events.js";
 import { ChangeMetrics, renderMetrics, type MeteredDevice } from "./metrics.js";
 import { prometheusContentType } from "./prometheus-text.js";
 import { SnapshotFeed, snapshotCallTimeoutMs } from "./snapshot-feed.js";
@@ -88,7 +89,7 @@ interface Context {
 async function metrics(context: Context, response: ServerResponse): Promise<void> {
   // Both reads are bounded by the reader's deadline; one that fails shows in the page, never fails the scrape.
   const [changes, cluster] = await Promise.allSettled([context.reader.listChanges(), context.reader.clusterStatus()]);
-  if (changes.status === "fulfilled") context.changeMetrics.observe(changes.value);
+  if (changes.status === "fulfilled") context.changeMetrics.observe(changes.value.filter((change) => !isEventRecord(change)));
   response.writeHead(200, { "content-type": prometheusContentType, "cache-control": "no-store" });
   response.end(renderMetrics({
     apparatuses: context.apparatuses,

@@ -84,6 +84,8 @@ export interface ChangeJson {
   /** A migration's progress: bytes moved of the total (0 of 0 for a change that copies no table), and per extent where it goes and how far it is. */
   readonly copied_bytes: number;
   readonly total_bytes: number;
+  /** Of copied_bytes, those that were holes on both sides: the device wrote nothing there. */
+  readonly hole_bytes_skipped: number;
   readonly copy_progress: readonly CopyProgressJson[];
 }
 
@@ -94,6 +96,7 @@ export interface CopyProgressJson {
   readonly source: string;
   readonly destination: string;
   readonly watermark_bytes: number;
+  readonly hole_bytes_skipped: number;
   readonly state: string;
 }
 

@@ -7,6 +7,7 @@ import type { ChangeInfo__Output, VolumeInfo__Output } from "@switchyard/proto";
 import { changeJson } from "../commands/change.js";
 import { clusterStatusJson } from "../commands/cluster.js";
 import type { ConsoleClient } from "../controller-client.js";
+import { isEventRecord } from "./cluster-events.js";
 import type { ChangeSnapshot, ExtentRun, Snapshot, VolumeSnapshot } from "./snapshot-types.js";
 
 /**
@@ -57,6 +58,7 @@ export async function readSnapshot(client: ConsoleClient): Promise<Snapshot> {
     at: new Date().toISOString(),
     cluster: clusterStatusJson(status),
     volumes: volumes.map(volumeSnapshot),
-    changes: changes.map(changeSnapshot),
+    // The controller's event records are the events panel's, not changes.
+    changes: changes.filter((change) => !isEventRecord(change)).map(changeSnapshot),
   };
 }

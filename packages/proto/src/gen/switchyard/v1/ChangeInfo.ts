@@ -22,6 +22,10 @@ export interface ChangeInfo {
   'message'?: (string);
   'copied_bytes'?: (number | string | Long);
   'total_bytes'?: (number | string | Long);
+  /**
+   * Of copied_bytes, those that were holes on both sides: nothing written.
+   */
+  'hole_bytes_skipped'?: (number | string | Long);
 }
 
 export interface ChangeInfo__Output {
@@ -40,4 +44,8 @@ export interface ChangeInfo__Output {
   'message': (string);
   'copied_bytes': (number);
   'total_bytes': (number);
+  /**
+   * Of copied_bytes, those that were holes on both sides: nothing written.
+   */
+  'hole_bytes_skipped': (number);
 }

@@ -11,6 +11,12 @@ export interface CopyProgressRow {
   'destination_area_index'?: (number);
   'watermark_bytes'?: (number | string | Long);
   'state'?: (string);
+  /**
+   * The device's last report of the bytes it skipped as holes on both
+   * sides (copied, but nothing written): a mostly empty volume copies only
+   * its data, and says so.
+   */
+  'hole_bytes_skipped'?: (number | string | Long);
 }
 
 export interface CopyProgressRow__Output {
@@ -22,4 +28,10 @@ export interface CopyProgressRow__Output {
   'destination_area_index': (number);
   'watermark_bytes': (number);
   'state': (string);
+  /**
+   * The device's last report of the bytes it skipped as holes on both
+   * sides (copied, but nothing written): a mostly empty volume copies only
+   * its data, and says so.
+   */
+  'hole_bytes_skipped': (number);
 }

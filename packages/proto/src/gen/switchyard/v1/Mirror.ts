@@ -37,6 +37,11 @@ export interface Mirror {
    * Reported only: why the copy stopped (a read error, say), or empty.
    */
   'failure'?: (string);
+  /**
+   * Reported only: bytes below the watermark that were holes on both sides,
+   * so not written (since this device last started the copy).
+   */
+  'hole_bytes_skipped'?: (number | string | Long);
 }
 
 /**
@@ -74,4 +79,9 @@ export interface Mirror__Output {
    * Reported only: why the copy stopped (a read error, say), or empty.
    */
   'failure': (string);
+  /**
+   * Reported only: bytes below the watermark that were holes on both sides,
+   * so not written (since this device last started the copy).
+   */
+  'hole_bytes_skipped': (number);
 }
