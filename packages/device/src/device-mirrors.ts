@@ -16,8 +16,10 @@ import type { ExtentRow, StoreState__Output } from "@switchyard/proto";
 import { AreaMirror, type MirrorSpec } from "./area-mirror.js";
 import { readFileIfExists, writeFileDurably } from "./durable-file.js";
 import { nodeFiles, type DeviceFiles } from "./device-files.js";
-import { DeviceCorruptError, InvalidArgumentError, LimitExceededError, MirrorNotInSyncError } from "./errors.js";
+import { InvalidArgumentError, LimitExceededError, MirrorNotInSyncError } from "./errors.js";
 import type { IoInterceptor, LogicalUnit, LuAreas } from "./logical-unit.js";
+import { checkRate, externalSourceMirror, mirrorsFileText, parseMirrorsFile, sameAreas, tableHasMirror, type StartMirrorRequest } from "./mirror-records.js";
+import { ProgressSignal } from "./progress-signal.js";
 
 export const mirrorsFileName = "mirrors.json";
 /** A chunk of a mirror's copy: the range whose writes wait while it is copied. */
@@ -47,12 +49,6 @@ export interface MirrorStatus extends MirrorSpec {
   readonly failure: string;
   /** Copied bytes that were holes on both sides, so not written (since this device started the copy). */
   readonly holeBytesSkipped: number;
-}
-
-export interface StartMirrorRequest extends MirrorSpec {
-  /** Mirrors of one group (a migration) share its rate limit. */
-  readonly group: string;
-  readonly rateBytesPerSecond: number;
 }
 
 interface MirrorEntry {
@@ -90,8 +86,7 @@ export class DeviceMirrors implements IoInterceptor {
   private saveQueued: Promise<void> | undefined = undefined;
   private closed = false;
   /** Rises whenever what list() reports changes in a way a migration waits for (see bumpProgress). */
-  private progressCount = 0;
-  private readonly progressWaiters = new Set<() => void>();
+  private readonly progressSignal = new ProgressSignal();
 
   private constructor(private readonly filePath: string, private readonly ends: MirrorEnds, private readonly files: DeviceFiles) {}
 
@@ -114,7 +109,7 @@ export class DeviceMirrors implements IoInterceptor {
 
   /** How many times the mirrors' reported state has moved on; see waitForProgress. */
   get progress(): number {
-    return this.progressCount;
+    return this.progressSignal.count;
   }
 
   /**
@@ -126,16 +121,8 @@ export class DeviceMirrors implements IoInterceptor {
     if (!Number.isSafeInteger(waitMs) || waitMs < 0 || waitMs > mirrorListWaitMaxMs) {
       return Promise.reject(new InvalidArgumentError(`wait of ${waitMs} ms is not a whole number of ms from 0 to ${mirrorListWaitMaxMs}`));
     }
-    if (this.progressCount > afterProgress || waitMs === 0 || this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.progressWaiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, waitMs);
-      this.progressWaiters.add(done);
-    });
+    if (this.closed) return Promise.resolve();
+    return this.progressSignal.waitPast(afterProgress, waitMs);
   }
 
   /**
@@ -306,7 +293,7 @@ export class DeviceMirrors implements IoInterceptor {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const wake of [...this.progressWaiters]) wake();
+    this.progressSignal.wakeAll();
     await Promise.all([...this.entries.values()].map(({ mirror }) => mirror.idle()));
     await this.flushing;
     await this.flushCopies();
@@ -388,10 +375,9 @@ export class DeviceMirrors implements IoInterceptor {
 
   private writeFile(): Promise<void> {
     // A mirror not started yet is set up again from the table on open.
-    const requests: StartMirrorRequest[] = [...this.entries.values()].filter((entry) => entry.started).map(({ mirror, group, rateBytesPerSecond }) => ({
-      ...mirror.spec, watermarkBytes: mirror.watermarkBytes, group, rateBytesPerSecond,
-    }));
-    return writeFileDurably(this.files, this.filePath, JSON.stringify({ formatVersion: 1, mirrors: requests }, null, 2) + "\n");
+    const started = [...this.entries.values()].filter((entry) => entry.started);
+    const requests = started.map(({ mirror, group, rateBytesPerSecond }) => ({ ...mirror.spec, watermarkBytes: mirror.watermarkBytes, group, rateBytesPerSecond }));
+    return writeFileDurably(this.files, this.filePath, mirrorsFileText(requests));
   }
 
   private startCopiers(): void {
@@ -488,8 +474,7 @@ export class DeviceMirrors implements IoInterceptor {
 
   /** Wakes every long poll (waitForProgress). */
   private bumpProgress(): void {
-    this.progressCount += 1;
-    for (const wake of [...this.progressWaiters]) wake();
+    this.progressSignal.bump();
   }
 
   private takeMirror(): MirrorEntry | undefined {
@@ -511,72 +496,4 @@ export class DeviceMirrors implements IoInterceptor {
 }
 
 /** Why a mirror's copy stopped, or a mirrored write failed at its destination. */
-function failureOf(entry: MirrorEntry): string | undefined {
-  return entry.failure ?? entry.mirror.failure;
-}
-
-function sameAreas(a: Omit<MirrorSpec, "watermarkBytes">, b: MirrorSpec): boolean {
-  return a.sourceLuId === b.sourceLuId && a.sourceAreaIndex === b.sourceAreaIndex &&
-    a.destinationLuId === b.destinationLuId && a.destinationAreaIndex === b.destinationAreaIndex;
-}
-
-function checkRate(rateBytesPerSecond: number): void {
-  if (!Number.isSafeInteger(rateBytesPerSecond) || rateBytesPerSecond < 0) {
-    throw new InvalidArgumentError(`copy rate ${rateBytesPerSecond} bytes per second is not a whole number >= 0`);
-  }
-}
-
-/** The mirror a row puts its extent in when it is from an external device's area; undefined otherwise. */
-function externalSourceMirror(state: StoreState__Output, row: ExtentRow): Omit<MirrorSpec, "watermarkBytes"> | undefined {
-  const mirrorLuPlusOne = row.mirror_lu_index_plus_one ?? 0;
-  if (mirrorLuPlusOne === 0) return undefined;
-  const source = state.lus.find((lu) => lu.index === (row.lu_index ?? 0));
-  const destination = state.lus.find((lu) => lu.index === mirrorLuPlusOne - 1);
-  if (source?.external !== true || destination === undefined || destination.external) return undefined;
-  return {
-    volume: row.volume ?? "", extentIndex: row.extent_index ?? 0, sourceLuId: source.id, sourceAreaIndex: row.area_index ?? 0,
-    destinationLuId: destination.id, destinationAreaIndex: row.mirror_area_index ?? 0,
-  };
-}
-
-/**
- * True when the committed table has the mirror's extent in mirror state from
- * its source area to its destination (DESIGN.md: a change puts the extent in
- * mirror state; the device only carries it out).
- */
-export function tableHasMirror(state: StoreState__Output, spec: Omit<MirrorSpec, "watermarkBytes">): boolean {
-  const volume = state.volumes.find((candidate) => candidate.name === spec.volume);
-  const sourceLu = state.lus.find((lu) => lu.id === spec.sourceLuId)?.index;
-  const destinationLu = state.lus.find((lu) => lu.id === spec.destinationLuId)?.index;
-  if (volume === undefined || volume.extents === null || sourceLu === undefined || destinationLu === undefined) return false;
-  const columns = volume.extents;
-  const at = spec.extentIndex;
-  return columns.lu_index[at] === sourceLu && columns.area_index[at] === spec.sourceAreaIndex &&
-    columns.mirror_lu_index_plus_one[at] === destinationLu + 1 && columns.mirror_area_index[at] === spec.destinationAreaIndex;
-}
-
-function parseMirrorsFile(bytes: Buffer, filePath: string): StartMirrorRequest[] {
-  const corrupt = (why: string): DeviceCorruptError => new DeviceCorruptError(`${filePath}: ${why}`);
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString("utf8"));
-  } catch {
-    throw corrupt("not JSON");
-  }
-  if (typeof value !== "object" || value === null || !("mirrors" in value) || !Array.isArray(value.mirrors)) throw corrupt("no mirrors list");
-  return value.mirrors.map((entry: unknown, index) => {
-    if (typeof entry !== "object" || entry === null) throw corrupt(`mirror ${index} is not an object`);
-    const field = (name: string, type: "string" | "number"): unknown => {
-      const found: unknown = (entry as Record<string, unknown>)[name];
-      if (typeof found !== type) throw corrupt(`mirror ${index} has no ${type} ${name}`);
-      return found;
-    };
-    return {
-      volume: field("volume", "string") as string, extentIndex: field("extentIndex", "number") as number,
-      sourceLuId: field("sourceLuId", "string") as string, sourceAreaIndex: field("sourceAreaIndex", "number") as number,
-      destinationLuId: field("destinationLuId", "string") as string, destinationAreaIndex: field("destinationAreaIndex", "number") as number,
-      watermarkBytes: field("watermarkBytes", "number") as number, group: field("group", "string") as string,
-      rateBytesPerSecond: field("rateBytesPerSecond", "number") as number,
-    };
-  });
-}
+const failureOf = (entry: MirrorEntry): string | undefined => entry.failure ?? entry.mirror.failure;

@@ -17,7 +17,8 @@ import { readFileIfExists, writeFileDurably } from "./durable-file.js";
 import { nodeFiles, type DeviceFiles } from "./device-files.js";
 import { loadRegistrations, registrationsFileName, saveRegistrations, type Registrations } from "./registrations-file.js";
 import { ExternalLus } from "./external-lu.js";
-import { DeviceMirrors, tableHasMirror, type MirrorStatus, type StartMirrorRequest } from "./device-mirrors.js";
+import { DeviceMirrors, type MirrorStatus } from "./device-mirrors.js";
+import { tableHasMirror, type StartMirrorRequest } from "./mirror-records.js";
 import {
   DeviceCorruptError,
   DeviceError,

@@ -24,7 +24,7 @@
  *
  * Run: pnpm bench:pause   (from the root; builds first)
  *  or: pnpm --filter @switchyard/bench run bench:pause   (already built)
- *      (options: --apparatuses 4 --extents 16 --rate 2000 --seconds 5 --rounds 6 --move-gap-ms 0 --idle-load --cpu-bursts 1 --embedded)
+ *      (options: --apparatuses 4 --extents 16 --rate 2000 --seconds 5 --rounds 6 --move-gap-ms 0 --warm-up-seconds 5 --idle-load --cpu-bursts 1 --embedded)
  * Two calibrations add a phase to each round, under the same load: a busy
  * loop at the lowest priority (--idle-load), and bursts of CPU standing in
  * for each process's CPU per move in that round, at the same rate, with no
@@ -52,10 +52,11 @@ const extentBytes = 4 << 20;
 const luSize = "1GiB";
 /**
  * Before the first measured phase: this long of load alone, then this long of
- * moves as well, unmeasured. Without moves in it, the first quiet phase
- * measured a p99 several times that of the later ones, run after run.
+ * moves as well, unmeasured (--warm-up-seconds). Without moves in it, the
+ * first quiet phase measured a p99 several times that of the later ones, run
+ * after run.
  */
-const warmUpMs = 5_000;
+const warmUpSecondsDefault = 5;
 /** Prefill writes: big, so that filling the volume takes well under a second. */
 const prefillWriteBytes = 1 << 20;
 /** Targets of issue 3. */
@@ -113,6 +114,7 @@ interface Settings {
   readonly seconds: number;
   readonly rounds: number;
   readonly moveGapMs: number;
+  readonly warmUpMs: number;
   readonly idleLoad: boolean;
   /** The stand-ins spin this fraction of the moves' CPU; 0 leaves the phase out. */
   readonly cpuBursts: number;
@@ -126,6 +128,7 @@ function options(): Settings {
     options: {
       apparatuses: { type: "string", default: "4" }, extents: { type: "string", default: "16" }, rate: { type: "string", default: "2000" },
       seconds: { type: "string", default: "5" }, rounds: { type: "string", default: "6" }, "move-gap-ms": { type: "string", default: "0" },
+      "warm-up-seconds": { type: "string", default: String(warmUpSecondsDefault) },
       "idle-load": { type: "boolean", default: false }, "cpu-bursts": { type: "string", default: "0" },
       embedded: { type: "boolean", default: false },
     },
@@ -142,7 +145,7 @@ function options(): Settings {
   };
   return {
     apparatuses: whole(values.apparatuses, 1), extents: whole(values.extents, 2), rate: whole(values.rate, 1), seconds: whole(values.seconds, 1),
-    rounds: whole(values.rounds, 1), moveGapMs: whole(values["move-gap-ms"], 0), idleLoad: values["idle-load"], cpuBursts: fraction(values["cpu-bursts"]), embedded: values.embedded,
+    rounds: whole(values.rounds, 1), moveGapMs: whole(values["move-gap-ms"], 0), warmUpMs: 1000 * whole(values["warm-up-seconds"], 0), idleLoad: values["idle-load"], cpuBursts: fraction(values["cpu-bursts"]), embedded: values.embedded,
   };
 }
 
@@ -237,7 +240,7 @@ async function run(cluster: Cluster, settings: Settings): Promise<{ classified: 
   await prefill(cluster, first, settings.extents);
   const phaseMs = settings.seconds * 1000;
   const phasesPerRound = 2 + Number(settings.idleLoad) + Number(settings.cpuBursts > 0);
-  const log = new WriteLog(Math.ceil(settings.rate * ((2 * warmUpMs + phasesPerRound * settings.rounds * phaseMs) / 1000) * 1.2));
+  const log = new WriteLog(Math.ceil(settings.rate * ((2 * settings.warmUpMs + phasesPerRound * settings.rounds * phaseMs) / 1000) * 1.2));
   const state: LoadState = { phase: undefined, round: 0, stop: false };
   const windows: MoveWindow[] = [];
   const load = writeLoad(clients, settings.extents, settings.rate, log, state);
@@ -245,8 +248,8 @@ async function run(cluster: Cluster, settings: Settings): Promise<{ classified: 
   const cpu: CpuUse = { baseline: new Map(), moves: new Map(), standIns: [], baselineMs: 0, movesMs: 0 };
   const operator = new MoveWorker(cluster.apparatuses[0]?.grpc ?? "");
   try {
-    await sleep(warmUpMs);
-    let movesDone = (await operator.run({ volume: "bench", extentCount: settings.extents, firstMove: 0, untilMs: wallNowMs() + warmUpMs, gapMs: settings.moveGapMs })).length;
+    await sleep(settings.warmUpMs);
+    let movesDone = (await operator.run({ volume: "bench", extentCount: settings.extents, firstMove: 0, untilMs: wallNowMs() + settings.warmUpMs, gapMs: settings.moveGapMs })).length;
     for (let round = 0; round < settings.rounds; round += 1) {
       state.round = round;
       state.phase = "baseline";

@@ -14,7 +14,8 @@
 import assert from "node:assert/strict";
 import type { StoreState } from "@switchyard/proto";
 import { describe, expect, it } from "vitest";
-import { mirrorChunkBytes, type StartMirrorRequest } from "../device-mirrors.js";
+import { mirrorChunkBytes } from "../device-mirrors.js";
+import type { StartMirrorRequest } from "../mirror-records.js";
 import { logicalUnitExports } from "../lu-exports.js";
 import { StorageDevice } from "../storage-device.js";
 import { PowerLossFiles, sectorSizeBytes } from "./power-loss-files.js";

@@ -1,0 +1,88 @@
+/**
+ * What the device's mirrors (device-mirrors.ts) read from elsewhere: the
+ * committed table's mirror columns (a mirror lives only while the table has
+ * its extent in mirror state) and mirrors.json, the file that keeps them
+ * across a restart.
+ */
+import type { ExtentRow, StoreState__Output } from "@switchyard/proto";
+import type { MirrorSpec } from "./area-mirror.js";
+import { DeviceCorruptError, InvalidArgumentError } from "./errors.js";
+
+export interface StartMirrorRequest extends MirrorSpec {
+  /** Mirrors of one group (a migration) share its rate limit. */
+  readonly group: string;
+  readonly rateBytesPerSecond: number;
+}
+
+/** Whether two mirrors of an extent are between the same two areas. */
+export function sameAreas(a: Omit<MirrorSpec, "watermarkBytes">, b: MirrorSpec): boolean {
+  return a.sourceLuId === b.sourceLuId && a.sourceAreaIndex === b.sourceAreaIndex &&
+    a.destinationLuId === b.destinationLuId && a.destinationAreaIndex === b.destinationAreaIndex;
+}
+
+export function checkRate(rateBytesPerSecond: number): void {
+  if (!Number.isSafeInteger(rateBytesPerSecond) || rateBytesPerSecond < 0) {
+    throw new InvalidArgumentError(`copy rate ${rateBytesPerSecond} bytes per second is not a whole number >= 0`);
+  }
+}
+
+/** The mirror a row puts its extent in when it is from an external device's area; undefined otherwise. */
+export function externalSourceMirror(state: StoreState__Output, row: ExtentRow): Omit<MirrorSpec, "watermarkBytes"> | undefined {
+  const mirrorLuPlusOne = row.mirror_lu_index_plus_one ?? 0;
+  if (mirrorLuPlusOne === 0) return undefined;
+  const source = state.lus.find((lu) => lu.index === (row.lu_index ?? 0));
+  const destination = state.lus.find((lu) => lu.index === mirrorLuPlusOne - 1);
+  if (source?.external !== true || destination === undefined || destination.external) return undefined;
+  return {
+    volume: row.volume ?? "", extentIndex: row.extent_index ?? 0, sourceLuId: source.id, sourceAreaIndex: row.area_index ?? 0,
+    destinationLuId: destination.id, destinationAreaIndex: row.mirror_area_index ?? 0,
+  };
+}
+
+/**
+ * True when the committed table has the mirror's extent in mirror state from
+ * its source area to its destination (DESIGN.md: a change puts the extent in
+ * mirror state; the device only carries it out).
+ */
+export function tableHasMirror(state: StoreState__Output, spec: Omit<MirrorSpec, "watermarkBytes">): boolean {
+  const volume = state.volumes.find((candidate) => candidate.name === spec.volume);
+  const sourceLu = state.lus.find((lu) => lu.id === spec.sourceLuId)?.index;
+  const destinationLu = state.lus.find((lu) => lu.id === spec.destinationLuId)?.index;
+  if (volume === undefined || volume.extents === null || sourceLu === undefined || destinationLu === undefined) return false;
+  const columns = volume.extents;
+  const at = spec.extentIndex;
+  return columns.lu_index[at] === sourceLu && columns.area_index[at] === spec.sourceAreaIndex &&
+    columns.mirror_lu_index_plus_one[at] === destinationLu + 1 && columns.mirror_area_index[at] === spec.destinationAreaIndex;
+}
+
+/** mirrors.json listing `requests`: what parseMirrorsFile reads back. */
+export function mirrorsFileText(requests: readonly StartMirrorRequest[]): string {
+  return JSON.stringify({ formatVersion: 1, mirrors: requests }, null, 2) + "\n";
+}
+
+/** The mirrors mirrors.json lists; DeviceCorruptError when it is not what this device writes. */
+export function parseMirrorsFile(bytes: Buffer, filePath: string): StartMirrorRequest[] {
+  const corrupt = (why: string): DeviceCorruptError => new DeviceCorruptError(`${filePath}: ${why}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    throw corrupt("not JSON");
+  }
+  if (typeof value !== "object" || value === null || !("mirrors" in value) || !Array.isArray(value.mirrors)) throw corrupt("no mirrors list");
+  return value.mirrors.map((entry: unknown, index) => {
+    if (typeof entry !== "object" || entry === null) throw corrupt(`mirror ${index} is not an object`);
+    const field = (name: string, type: "string" | "number"): unknown => {
+      const found: unknown = (entry as Record<string, unknown>)[name];
+      if (typeof found !== type) throw corrupt(`mirror ${index} has no ${type} ${name}`);
+      return found;
+    };
+    return {
+      volume: field("volume", "string") as string, extentIndex: field("extentIndex", "number") as number,
+      sourceLuId: field("sourceLuId", "string") as string, sourceAreaIndex: field("sourceAreaIndex", "number") as number,
+      destinationLuId: field("destinationLuId", "string") as string, destinationAreaIndex: field("destinationAreaIndex", "number") as number,
+      watermarkBytes: field("watermarkBytes", "number") as number, group: field("group", "string") as string,
+      rateBytesPerSecond: field("rateBytesPerSecond", "number") as number,
+    };
+  });
+}
