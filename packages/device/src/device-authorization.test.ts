@@ -12,7 +12,7 @@ import * as grpc from "@grpc/grpc-js";
 import { loadGrpc, type DeviceClient, type DeviceHandlers } from "@switchyard/proto";
 import type { AuthorizationTable } from "@switchyard/security";
 import { channelCredentials, readTlsMaterial, serverCredentialsFromFolder, type Identity } from "@switchyard/security";
-import { makeTestPki, type TestPki } from "@switchyard/security/testing";
+import { listenOnLoopback, makeTestPki, type TestPki } from "@switchyard/security/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authorizedDeviceHandlers, deviceAuthorizationTable } from "./device-authorization.js";
 import { deviceServiceHandlers } from "./device-service.js";
@@ -54,19 +54,6 @@ let plainServer: grpc.Server;
 let tlsAddress = "";
 let plainAddress = "";
 
-async function listen(server: grpc.Server, credentials: grpc.ServerCredentials): Promise<string> {
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync("127.0.0.1:0", credentials, (error, bound) => {
-      if (error !== null) {
-        reject(error);
-        return;
-      }
-      resolve(bound);
-    });
-  });
-  return `127.0.0.1:${port}`;
-}
-
 beforeAll(async () => {
   pki = await makeTestPki();
   folder = await temporaryFolder();
@@ -75,10 +62,10 @@ beforeAll(async () => {
   const handlers = authorizedDeviceHandlers(service, deviceServiceHandlers(device, { grpcAddress: "", nbdAddress: "127.0.0.1:10809", now: () => nowMs }));
   tlsServer = new grpc.Server();
   tlsServer.addService(service, handlers);
-  tlsAddress = await listen(tlsServer, serverCredentialsFromFolder(pki.folder({ role: "device", id: "dev0" })));
+  tlsAddress = await listenOnLoopback(tlsServer, serverCredentialsFromFolder(pki.folder({ role: "device", id: "dev0" })));
   plainServer = new grpc.Server();
   plainServer.addService(service, handlers);
-  plainAddress = await listen(plainServer, grpc.ServerCredentials.createInsecure());
+  plainAddress = await listenOnLoopback(plainServer, grpc.ServerCredentials.createInsecure());
 }, 60_000);
 
 afterAll(async () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authorizeHandlers, type AuthorizationTable } from "./authorization.js";
 import { channelCredentials, readTlsMaterial, serverCredentialsFromFolder } from "./grpc-credentials.js";
 import type { Identity } from "./identity.js";
-import { makeTestPki, type TestPki } from "./testing.js";
+import { listenOnLoopback, makeTestPki, type TestPki } from "./testing.js";
 
 interface Message {
   readonly holder_id?: string;
@@ -78,29 +78,16 @@ let plainServer: grpc.Server;
 let tlsAddress = "";
 let plainAddress = "";
 
-async function listen(server: grpc.Server, credentials: grpc.ServerCredentials): Promise<string> {
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync("127.0.0.1:0", credentials, (error, bound) => {
-      if (error !== null) {
-        reject(error);
-        return;
-      }
-      resolve(bound);
-    });
-  });
-  return `127.0.0.1:${port}`;
-}
-
 beforeAll(async () => {
   pki = await makeTestPki();
   const authorized = authorizeHandlers(probeService, handlers, table);
   tlsServer = new grpc.Server();
   tlsServer.addService(probeService, authorized);
-  tlsAddress = await listen(tlsServer, serverCredentialsFromFolder(pki.folder({ role: "device", id: "dev0" })));
+  tlsAddress = await listenOnLoopback(tlsServer, serverCredentialsFromFolder(pki.folder({ role: "device", id: "dev0" })));
   // The same table behind an insecure port: what a caller without TLS meets.
   plainServer = new grpc.Server();
   plainServer.addService(probeService, authorized);
-  plainAddress = await listen(plainServer, grpc.ServerCredentials.createInsecure());
+  plainAddress = await listenOnLoopback(plainServer, grpc.ServerCredentials.createInsecure());
 }, 60_000);
 
 afterAll(async () => {

@@ -3,6 +3,7 @@
  * real CA and real certificates made by openssl, and a second CA beside it
  * whose certificates our servers must refuse.
  */
+import type * as grpc from "@grpc/grpc-js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,4 +46,18 @@ export async function makeTestPki(plan: CertificatePlan = testPlan): Promise<Tes
     folder: (identity, foreign = false) => identityFolder(foreign ? foreignDir : dir, identity),
     remove: () => rm(root, { recursive: true, force: true }),
   };
+}
+
+/** Binds `server` to a free loopback port with `credentials`; its address. */
+export async function listenOnLoopback(server: grpc.Server, credentials: grpc.ServerCredentials): Promise<string> {
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync("127.0.0.1:0", credentials, (error, bound) => {
+      if (error !== null) {
+        reject(error);
+        return;
+      }
+      resolve(bound);
+    });
+  });
+  return `127.0.0.1:${port}`;
 }
