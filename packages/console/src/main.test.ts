@@ -1,6 +1,7 @@
 // Goal: every command documents itself (usage and an example under --help),
 // and usage mistakes exit 2 with one line. Method: run main() in-process with
 // captured output; no appliance is needed for these paths.
+import { createServer, type AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { commands, exitUsage, main } from "./main.js";
 import { captureIo as capture } from "./testing.js";
@@ -29,5 +30,18 @@ describe("switchyard", () => {
     expect(await main(argv, io)).toBe(exitUsage);
     expect(err()).toMatch(message);
     expect(err().trimEnd().split("\n")).toHaveLength(1);
+  });
+
+  it("up checks every option before it probes a port: a bad one is the only line, even with the port taken", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const { io, err } = capture();
+      expect(await main(["up", "--grpc-port", String(port), "--processors", "3"], io)).toBe(exitUsage);
+      expect(err().trimEnd().split("\n")).toEqual(["switchyard up: --processors must be 1 or 2, not 3"]);
+    } finally {
+      taken.close();
+    }
   });
 });

@@ -249,18 +249,20 @@ Example:
       const dir = stringOption(parsed, "dir") ?? defaultDataDir;
       const host = stringOption(parsed, "host") ?? "127.0.0.1";
       const apparatusCount = integerOption(parsed, "apparatuses", 2, 1, apparatusesMax);
-      await refuseIfServed(dir);
-      const settings = {
+      // Every option is checked before anything is probed or written: a usage mistake says one line and changes nothing.
+      const checked = {
         dir,
         host,
         apparatusCount,
-        ...(await choosePorts(parsed, host, apparatusCount, io)),
         luCount,
         luSizeBytes: sizeOption(parsed, "lu-size") ?? luSizeDefaultBytes,
         extentSizeBytes: checkExtentSize(sizeOption(parsed, "extent-size") ?? extentSizeDefaultBytes),
         composition,
         controllerThread: processorsOption(stringOption(parsed, "processors")),
       };
+      portPlan(parsed);
+      await refuseIfServed(dir);
+      const settings = { ...checked, ...(await choosePorts(parsed, host, apparatusCount, io)) };
       await mkdir(dir, { recursive: true });
       await rm(endpointFilePath(dir), { force: true });
       const deviceTls = flag(parsed, "device-tls");
