@@ -22,7 +22,7 @@ import type {
 import { applyDifference, checkDifference } from "./difference.js";
 import { heldRanges } from "./held-ranges.js";
 import { ContactLease, leaseMaxMs, leaseMinMs } from "./contact-lease.js";
-import { channelCredentialsFromFolder } from "@switchyard/security";
+import { nodeCredentials, type NodeCredentials } from "@switchyard/security";
 import type { NbdExport, NbdExportListing, NbdExportProvider } from "@switchyard/nbd";
 import type { BackendSet } from "./backend.js";
 import { ConfigurationFaces } from "./configuration-faces.js";
@@ -77,10 +77,12 @@ export interface ApparatusOptions {
   /** Where it says what it did on its own (a hold that expired); process.emitWarning if absent. */
   readonly warn?: (message: string) => void;
   /**
-   * An identity folder (@switchyard/security layout.ts) whose certificate
-   * registration renewals present to the device over mutual TLS; plain if absent.
+   * Its identity folder (@switchyard/security layout.ts): registration
+   * renewals present its certificate to the device, and serveApparatus
+   * serves its gRPC with it over mutual TLS, each call checked against
+   * apparatus-authorization.ts. Plain gRPC both ways if absent.
    */
-  readonly deviceTlsFolder?: string;
+  readonly tlsFolder?: string;
   /** Where this apparatus is reached, for GetState. */
   readonly nbdAddress?: string;
   readonly grpcAddress?: string;
@@ -92,6 +94,8 @@ export class VirtualizationApparatus {
   readonly io: IoPath;
   nbdAddress: string;
   grpcAddress: string;
+  /** Its gRPC credentials, as a server and as a client (options.tlsFolder). */
+  readonly credentials: NodeCredentials;
   private readonly backends: BackendSet;
   private readonly behaviour: ApparatusBehaviour;
   private epochSeen = 0;
@@ -113,10 +117,10 @@ export class VirtualizationApparatus {
     const behaviour = options.behaviour ?? apparatusBehaviourDefault;
     this.behaviour = behaviour;
     this.io = new IoPath(this.faces, options.backends);
-    const deviceCredentials = options.deviceTlsFolder === undefined ? undefined : channelCredentialsFromFolder(options.deviceTlsFolder);
+    this.credentials = nodeCredentials(options.tlsFolder);
     this.contact = new ContactLease((reason) => {
       if (behaviour.submitsToFencing) this.io.fence(reason);
-    }, deviceCredentials);
+    }, this.credentials.channel);
     if (behaviour.submitsToFencing) this.io.lease = this.contact;
     if (options.fencedUntilRegistered === true) this.io.fence("not registered by a controller yet");
     this.holdDeadlineMs = options.holdDeadlineMs ?? holdDeadlineMsDefault;

@@ -9,6 +9,7 @@ export type { ApparatusOptions } from "./apparatus.js";
 export { apparatusBehaviourDefault } from "./apparatus-behaviour.js";
 export type { ApparatusBehaviour } from "./apparatus-behaviour.js";
 export { apparatusHandlers } from "./apparatus-service.js";
+export { apparatusAuthorizationTable, authorizedApparatusHandlers } from "./apparatus-authorization.js";
 export { LocalBackendSet, type IoRefusal } from "./backend.js";
 export { NbdBackendSet, deviceNbdTimeoutMs, parseNbdUri } from "./nbd-backend.js";
 export type { BackendSet } from "./backend.js";

@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { NbdServer } from "@switchyard/nbd";
 import type { VirtualizationApparatus } from "./apparatus.js";
+import { authorizedApparatusHandlers } from "./apparatus-authorization.js";
 import { apparatusHandlers } from "./apparatus-service.js";
 
 export interface ServeApparatusOptions {
@@ -14,7 +15,11 @@ export interface ServeApparatusOptions {
   /** 0 picks a free port. */
   readonly nbdPort: number;
   readonly grpcPort: number;
-  /** Adds more services to the apparatus's gRPC server before it starts. */
+  /**
+   * Adds more services to the apparatus's gRPC server before it starts;
+   * each must guard itself with its authorization table when the
+   * apparatus's credentials are secure (mutual TLS).
+   */
   readonly addServices?: (server: grpc.Server) => void;
 }
 
@@ -29,9 +34,10 @@ export interface ServedApparatus {
 export async function serveApparatus(apparatus: VirtualizationApparatus, options: ServeApparatusOptions): Promise<ServedApparatus> {
   const v1 = loadGrpc().switchyard.v1;
   const grpcServer = new grpc.Server(controlChannelOptions);
-  grpcServer.addService(v1.Apparatus.service, apparatusHandlers(apparatus));
+  const { secure, server: credentials } = apparatus.credentials;
+  grpcServer.addService(v1.Apparatus.service, authorizedApparatusHandlers(secure, v1.Apparatus.service, apparatusHandlers(apparatus)));
   options.addServices?.(grpcServer);
-  const grpcPort = await bindGrpc(grpcServer, options.host, options.grpcPort);
+  const grpcPort = await bindGrpc(grpcServer, options.host, options.grpcPort, credentials);
   const nbdServer = new NbdServer({ provider: apparatus.exports(), host: options.host, port: options.nbdPort });
   const nbd = await nbdServer.listen();
   apparatus.nbdAddress = `${options.host}:${nbd.port}`;

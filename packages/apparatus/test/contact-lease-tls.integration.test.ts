@@ -34,19 +34,19 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A TLS device, and apparatus a0 registered with it, renewing through `deviceTlsFolder` (plain if undefined). */
-async function registeredApparatus(deviceTlsFolder: string | undefined): Promise<VirtualizationApparatus> {
+/** A TLS device, and apparatus a0 registered with it, renewing with the certificate in `tlsFolder` (plain if undefined). */
+async function registeredApparatus(tlsFolder: string | undefined): Promise<VirtualizationApparatus> {
   const folder = await temporaryFolder();
   const device = await openTestDevice(folder.path);
   const server = new grpc.Server();
   const service = loadGrpc().switchyard.v1.Device.service;
-  server.addService(service, authorizedDeviceHandlers(service, deviceServiceHandlers(device, { nbdAddress: "", grpcAddress: "", now: () => performance.now() })));
+  server.addService(service, authorizedDeviceHandlers(true, service, deviceServiceHandlers(device, { nbdAddress: "", grpcAddress: "", now: () => performance.now() })));
   const port = await bindGrpc(server, "127.0.0.1", 0, serverCredentialsFromFolder(pki.folder({ role: "device", id: "dev0" })));
   const epoch = (await device.arbiter.acquire("a0", "", 60_000, performance.now())).epoch;
   const apparatus = new VirtualizationApparatus({
     id: "a0",
     backends: memoryBackends([new MemoryLu(8 * extentSizeBytes)]),
-    ...(deviceTlsFolder === undefined ? {} : { deviceTlsFolder }),
+    ...(tlsFolder === undefined ? {} : { tlsFolder }),
   });
   cleanups.push(async () => {
     await apparatus.close();

@@ -5,12 +5,14 @@
  * builder would compose their own.
  */
 import * as grpc from "@grpc/grpc-js";
+import { join } from "node:path";
 import { StorageDevice, authorizedDeviceHandlers, deviceServiceHandlers, logicalUnitExports } from "@switchyard/device";
-import { identityFolder, serverCredentialsFromFolder } from "@switchyard/security";
+import { callerCredentials, caCertificateFile, identityFolder, nodeCredentials, type Identity } from "@switchyard/security";
 import { NbdServer, type BlockIo } from "@switchyard/nbd";
 import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ServedApparatus } from "@switchyard/apparatus";
-import { controllerForwarder, startController, type ControllerThreadMode, type ServedController } from "@switchyard/controller";
+import { controllerForwarder, startController, type ControllerForwarder, type ControllerThreadMode, type ServedController } from "@switchyard/controller";
+import { applianceOperatorName } from "./appliance-certificates.js";
 import type { Composition } from "./composition.js";
 import type { EndpointFile } from "./endpoints.js";
 import { startConsoleServer, type ConsoleServer } from "./web/console-server.js";
@@ -38,12 +40,13 @@ export interface ApplianceOptions {
   /** Where the web console and /metrics listen (0: a free port); none if absent. */
   readonly httpPort?: number;
   /**
-   * A cluster certificate folder (appliance-certificates.ts): the device's
-   * gRPC is then served over mutual TLS with its authorization table, and
-   * the controller and apparatuses reach it with their own certificates.
-   * Plain gRPC everywhere if absent. The other servers stay plain for now.
+   * A cluster certificate folder (appliance-certificates.ts): every gRPC
+   * server (the device, each apparatus, the controller) then serves mutual
+   * TLS with its authorization table, each part calls the others with its
+   * own certificate, and the web console with the operator's. Plain gRPC
+   * everywhere if absent.
    */
-  readonly deviceTlsDir?: string;
+  readonly tlsDir?: string;
 }
 
 export interface Appliance {
@@ -71,7 +74,7 @@ export interface ServedDevice {
 /** Puts a device on the network: its LUs over NBD, its Device service over gRPC (with health and reflection, added by bindGrpc). */
 export async function serveDevice(
   device: StorageDevice,
-  options: { readonly host: string; readonly grpcPort: number; readonly deviceNbdPort: number; readonly tlsFolder?: string },
+  options: { readonly host: string; readonly grpcPort: number; readonly deviceNbdPort: number; readonly tlsFolder: string | undefined },
 ): Promise<ServedDevice> {
   const nbdServer = new NbdServer({ provider: logicalUnitExports(device), host: options.host, port: options.deviceNbdPort });
   const nbd = await nbdServer.listen();
@@ -83,15 +86,9 @@ export async function serveDevice(
   // The arbiter's clock: monotonic, expressed as wall-clock milliseconds for display.
   const addresses = { nbdAddress, grpcAddress: "", now: () => performance.timeOrigin + performance.now() };
   const service = loadGrpc().switchyard.v1.Device.service;
-  const handlers = deviceServiceHandlers(device, addresses);
-  if (options.tlsFolder === undefined) {
-    grpcServer.addService(service, handlers);
-  } else {
-    // Mutual TLS only with the table: the table refuses every caller without a certificate.
-    grpcServer.addService(service, authorizedDeviceHandlers(service, handlers));
-  }
-  const credentials = options.tlsFolder === undefined ? undefined : serverCredentialsFromFolder(options.tlsFolder);
-  const port = await bindGrpc(grpcServer, options.host, options.grpcPort, credentials);
+  const credentials = nodeCredentials(options.tlsFolder);
+  grpcServer.addService(service, authorizedDeviceHandlers(credentials.secure, service, deviceServiceHandlers(device, addresses)));
+  const port = await bindGrpc(grpcServer, options.host, options.grpcPort, credentials.server);
   addresses.grpcAddress = `${options.host}:${port}`;
   return { grpcServer, nbdServer, grpc: addresses.grpcAddress, nbd: nbdAddress };
 }
@@ -101,23 +98,27 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     dir: options.dir,
     create: { deviceId: applianceDeviceId, luCount: options.luCount, luSizeBytes: options.luSizeBytes, extentSizeBytes: options.extentSizeBytes },
   });
-  const tlsFolderOf = (role: "device" | "apparatus", id: string): string | undefined =>
-    options.deviceTlsDir === undefined ? undefined : identityFolder(options.deviceTlsDir, { role, id });
-  const deviceTlsFolder = tlsFolderOf("device", device.id);
-  const served = await serveDevice(device, { ...options, ...(deviceTlsFolder === undefined ? {} : { tlsFolder: deviceTlsFolder }) });
+  const { tlsDir } = options;
+  const tlsFolderOf = (identity: Identity): string | undefined => (tlsDir === undefined ? undefined : identityFolder(tlsDir, identity));
+  const tlsOf = (identity: Identity): { tlsFolder?: string } => {
+    const tlsFolder = tlsFolderOf(identity);
+    return tlsFolder === undefined ? {} : { tlsFolder };
+  };
+  const served = await serveDevice(device, { ...options, tlsFolder: tlsFolderOf({ role: "device", id: device.id }) });
   const backends = new Map<string, BlockIo>(device.lus.map((lu) => [lu.id, lu]));
   // Every apparatus answers console requests by passing them to the controller, once it listens.
   const slot: { controllerAddress?: string } = {};
-  const forwarder = controllerForwarder(() => slot.controllerAddress);
+  const forwarders: ControllerForwarder[] = [];
   const apparatuses: ServedApparatus[] = [];
   for (let index = 0; index < options.apparatusCount; index += 1) {
-    const apparatusTlsFolder = tlsFolderOf("apparatus", `a${index}`);
     const apparatus = new VirtualizationApparatus({
       id: `a${index}`,
-      ...(apparatusTlsFolder === undefined ? {} : { deviceTlsFolder: apparatusTlsFolder }),
+      ...tlsOf({ role: "apparatus", id: `a${index}` }),
       backends: new LocalBackendSet(backends, (apparatusId, key) => device.ioRefusal(apparatusId, key)),
       ...(options.composition?.apparatusBehaviour === undefined ? {} : { behaviour: options.composition.apparatusBehaviour }),
     });
+    const forwarder = controllerForwarder(() => slot.controllerAddress, apparatus.credentials);
+    forwarders.push(forwarder);
     apparatuses.push(
       await serveApparatus(apparatus, {
         host: options.host,
@@ -138,18 +139,26 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       grpcPort: portAt(options.grpcPort, 1 + options.apparatusCount),
       deviceAddress: served.grpc,
       // The controller runs as the first apparatus: it presents that apparatus's certificate.
-      ...(options.deviceTlsDir === undefined ? {} : { deviceTlsFolder: identityFolder(options.deviceTlsDir, { role: "apparatus", id: first.apparatus.id }) }),
+      ...tlsOf({ role: "apparatus", id: first.apparatus.id }),
       apparatuses: apparatuses.map((entry) => ({ id: entry.apparatus.id, grpc: entry.grpcAddress, nbd: entry.nbdAddress })),
       ...(options.composition?.changePortsModule === undefined ? {} : { changePortsModule: options.composition.changePortsModule }),
     },
     options.controllerThread,
   );
   slot.controllerAddress = controller.address;
+  const operatorFolder = tlsFolderOf({ role: "operator", id: applianceOperatorName });
   // The console asks through apparatus a0's forwarding, as it would in a cluster of processes.
   const web =
     options.httpPort === undefined
       ? undefined
-      : await startConsoleServer({ host: options.host, port: options.httpPort, controllerAddress: first.grpcAddress, apparatuses: apparatuses.map((entry) => entry.apparatus), devices: [device] });
+      : await startConsoleServer({
+          host: options.host,
+          port: options.httpPort,
+          controllerAddress: first.grpcAddress,
+          credentials: callerCredentials(operatorFolder),
+          apparatuses: apparatuses.map((entry) => entry.apparatus),
+          devices: [device],
+        });
   return {
     endpoints: {
       pid: process.pid,
@@ -157,6 +166,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       controller: { grpc: controller.address },
       apparatuses: apparatuses.map((entry) => ({ id: entry.apparatus.id, nbd: entry.nbdAddress, grpc: entry.grpcAddress })),
       ...(web === undefined ? {} : { console: { http: web.address, url: web.url } }),
+      ...(tlsDir === undefined || operatorFolder === undefined ? {} : { tls: { ca: join(tlsDir, caCertificateFile), client_dir: operatorFolder } }),
     },
     device,
     apparatuses,
@@ -165,7 +175,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     async close() {
       await web?.close();
       await controller.close();
-      forwarder.close();
+      for (const forwarder of forwarders) forwarder.close();
       for (const entry of apparatuses) await entry.close();
       await served.nbdServer.close();
       await stopGrpc(served.grpcServer, grpcShutdownGraceMs);

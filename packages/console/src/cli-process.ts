@@ -9,8 +9,11 @@
  */
 const threadPoolSize = 4;
 
-export function prepareCliProcess(): void {
+export async function prepareCliProcess(): Promise<void> {
   process.env.UV_THREADPOOL_SIZE ??= String(threadPoolSize);
+  // Imported only now, like main.js: after the thread pool is sized.
+  const { quietIpServerNameWarning } = await import("@switchyard/security");
+  quietIpServerNameWarning();
   // A reader that stops early (`switchyard volume list | head`) is not an error.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code !== "EPIPE") throw error;

@@ -5,6 +5,6 @@
  */
 import { prepareCliProcess } from "./cli-process.js";
 
-prepareCliProcess();
+await prepareCliProcess();
 const { main } = await import("./main.js");
 process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });

@@ -21,10 +21,20 @@ export class ConsoleClient {
   private readonly client: ControllerClient;
   private readonly callTimeoutMs: number;
 
-  /** `callTimeoutMs`: each call's deadline (a reader that polls wants a shorter one than a command). */
-  constructor(address: string, callTimeoutMs: number = consoleCallTimeoutMs) {
-    this.client = new (loadGrpc().switchyard.v1.Controller)(address, grpc.credentials.createInsecure(), controlChannelOptions);
+  /**
+   * `credentials`: an operator's or viewer's certificate for an appliance
+   * with mutual TLS (controllerConnection in endpoints.ts finds it), plain
+   * otherwise. `callTimeoutMs`: each call's deadline (a reader that polls
+   * wants a shorter one than a command).
+   */
+  constructor(address: string, credentials: grpc.ChannelCredentials, callTimeoutMs: number = consoleCallTimeoutMs) {
+    this.client = new (loadGrpc().switchyard.v1.Controller)(address, credentials, controlChannelOptions);
     this.callTimeoutMs = callTimeoutMs;
+  }
+
+  /** A client of an appliance without TLS (plain gRPC, as `up` without --tls serves). */
+  static plain(address: string, callTimeoutMs: number = consoleCallTimeoutMs): ConsoleClient {
+    return new ConsoleClient(address, grpc.credentials.createInsecure(), callTimeoutMs);
   }
 
   private options(): grpc.CallOptions {

@@ -3,8 +3,10 @@
  * names a controller's gRPC address; otherwise `--dir DIR` (default
  * ./switchyard-data) holds the endpoint file that `switchyard up` writes.
  */
+import type * as grpc from "@grpc/grpc-js";
 import { readFile, rename, writeFile, open } from "node:fs/promises";
 import path from "node:path";
+import { callerCredentials } from "@switchyard/security";
 import { UsageError } from "./usage.js";
 
 export const endpointFileName = "endpoints.json";
@@ -17,6 +19,12 @@ export interface EndpointFile {
   readonly apparatuses: readonly { readonly id: string; readonly nbd: string; readonly grpc: string }[];
   /** The web console and /metrics (`up --http-port`), when served. */
   readonly console?: { readonly http: string; readonly url: string };
+  /**
+   * With mutual TLS (`up --tls`): the cluster CA's certificate, and the
+   * operator's client folder (ca-cert.pem, client-cert.pem,
+   * client-key.pem) that commands on this machine present.
+   */
+  readonly tls?: { readonly ca: string; readonly client_dir: string };
 }
 
 export function endpointFilePath(dir: string): string {
@@ -69,9 +77,25 @@ export function checkAddress(text: string, what: string): string {
   return text;
 }
 
-/** The controller address a console command talks to. */
-export async function controllerAddress(endpoint: string | undefined, dir: string | undefined): Promise<string> {
-  if (endpoint !== undefined) return checkAddress(endpoint, "--endpoint");
-  const file = await readEndpointFile(dir ?? defaultDataDir);
-  return file.controller.grpc;
+/** Where a console command reaches the controller, and how. */
+export interface ControllerConnection {
+  readonly address: string;
+  readonly credentials: grpc.ChannelCredentials;
+}
+
+/**
+ * The controller a console command talks to: `--endpoint` with the
+ * certificate folder of `--cert-dir` (plain without one), or the appliance
+ * whose endpoint file is in `--dir`, with the client folder it names
+ * (unless `--cert-dir` names another: a viewer's, say).
+ */
+export async function controllerConnection(options: {
+  readonly endpoint: string | undefined;
+  readonly dir: string | undefined;
+  readonly certDir: string | undefined;
+}): Promise<ControllerConnection> {
+  const credentials = (folder: string | undefined): grpc.ChannelCredentials => callerCredentials(options.certDir ?? folder);
+  if (options.endpoint !== undefined) return { address: checkAddress(options.endpoint, "--endpoint"), credentials: credentials(undefined) };
+  const file = await readEndpointFile(options.dir ?? defaultDataDir);
+  return { address: file.controller.grpc, credentials: credentials(file.tls?.client_dir) };
 }

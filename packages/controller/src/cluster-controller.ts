@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { threadId } from "node:worker_threads";
 import * as grpc from "@grpc/grpc-js";
-import { channelCredentialsFromFolder } from "@switchyard/security";
+import { nodeCredentials } from "@switchyard/security";
 import { isRpcError, type ChangeInfo, type ClusterStatus, type DeviceStatus, type JournalEntry, type StoreState, type StoreState__Output, type VolumeInfo } from "@switchyard/proto";
 import { allocateAreas, type AreaRef } from "./allocation.js";
 import { grpcApparatusPort, type ApparatusPortFactory } from "./apparatus-port.js";
@@ -58,11 +58,13 @@ export interface ClusterControllerOptions {
   readonly address: string;
   readonly deviceAddress: string;
   /**
-   * An identity folder (@switchyard/security layout.ts) whose certificate the
-   * controller presents to the device over mutual TLS; a plain connection if
-   * absent. A path, not credentials, so the options cross to a worker thread.
+   * The identity folder (@switchyard/security layout.ts) of the apparatus
+   * it runs in: the controller presents that certificate to devices and
+   * apparatuses over mutual TLS, and serves its Controller service with it
+   * (controller-serve.ts). Plain gRPC everywhere if absent. A path, not
+   * credentials, so the options cross to a worker thread.
    */
-  readonly deviceTlsFolder?: string;
+  readonly tlsFolder?: string;
   readonly apparatuses: readonly ApparatusEndpoint[];
   readonly leaseMs?: number;
   /** An apparatus silent this long in one phase of a change is fenced (default 2 s). */
@@ -107,15 +109,14 @@ export class ClusterController {
   private readonly rejoins: Rejoins;
 
   constructor(options: ClusterControllerOptions) {
-    const credentials = grpc.credentials.createInsecure();
+    const credentials = nodeCredentials(options.tlsFolder).channel;
     const scheduler = options.scheduler ?? systemScheduler;
     const entropy = options.entropy ?? systemEntropy;
     this.entropy = entropy;
     const warn = options.warn ?? processWarn;
     const apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
     const onLeader = options.onLeader ?? (() => undefined);
-    const deviceCredentials = options.deviceTlsFolder === undefined ? credentials : channelCredentialsFromFolder(options.deviceTlsFolder);
-    const device = options.device ?? grpcDevicePort(options.deviceAddress, deviceCredentials);
+    const device = options.device ?? grpcDevicePort(options.deviceAddress, credentials);
     const serialized = <T>(work: () => Promise<T>): Promise<T> => this.serialized(work);
     this.id = options.id;
     this.deviceAddress = options.deviceAddress;

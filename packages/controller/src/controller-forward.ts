@@ -6,6 +6,8 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { controlChannelOptions, loadGrpc } from "@switchyard/proto";
+import type { NodeCredentials } from "@switchyard/security";
+import { authorizedControllerHandlers } from "./controller-authorization.js";
 
 function passBytes(bytes: Buffer): Buffer {
   return bytes;
@@ -23,15 +25,20 @@ const notYet = (): grpc.StatusObject => ({
   metadata: new grpc.Metadata(),
 });
 
-/** `target()` is the controller's address, or undefined until it listens. */
-export function controllerForwarder(target: () => string | undefined): ControllerForwarder {
+/**
+ * `target()` is the controller's address, or undefined until it listens.
+ * `credentials` are the apparatus's own: with mutual TLS its callers are
+ * checked against the Controller's table here, and the call goes on under
+ * the apparatus's certificate (controller-authorization.ts).
+ */
+export function controllerForwarder(target: () => string | undefined, credentials: NodeCredentials): ControllerForwarder {
   let client: { readonly address: string; readonly channel: grpc.Client } | undefined;
   const channel = (): grpc.Client | undefined => {
     const address = target();
     if (address === undefined) return undefined;
     if (client?.address !== address) {
       client?.channel.close();
-      client = { address, channel: new grpc.Client(address, grpc.credentials.createInsecure(), controlChannelOptions) };
+      client = { address, channel: new grpc.Client(address, credentials.channel, controlChannelOptions) };
     }
     return client.channel;
   };
@@ -47,7 +54,7 @@ export function controllerForwarder(target: () => string | undefined): Controlle
     };
     handlers[name] = method.responseStream ? forwardStream(method.path, channel) : forwardUnary(method.path, channel);
   }
-  return { service, handlers, close: () => client?.channel.close() };
+  return { service, handlers: authorizedControllerHandlers(credentials.secure, service, handlers), close: () => client?.channel.close() };
 }
 
 function forwardUnary(path: string, channel: () => grpc.Client | undefined): grpc.handleUnaryCall<Buffer, Buffer> {

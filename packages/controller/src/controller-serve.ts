@@ -8,7 +8,9 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { nodeCredentials } from "@switchyard/security";
 import { ClusterController, type ClusterControllerOptions } from "./cluster-controller.js";
+import { authorizedControllerHandlers } from "./controller-authorization.js";
 import { controllerHandlers } from "./controller-service.js";
 import { ControllerError } from "./errors.js";
 import { controllerLogger } from "./change-log.js";
@@ -64,12 +66,15 @@ export async function serveController(options: ServeControllerOptions, onLeader?
   const decorateChangePorts = changePortsModule === undefined ? undefined : await loadChangePortsDecorator(changePortsModule);
   const server = new grpc.Server(controlChannelOptions);
   const slot: { controller?: ClusterController } = {};
-  server.addService(loadGrpc().switchyard.v1.Controller.service, controllerHandlers(() => {
+  const service = loadGrpc().switchyard.v1.Controller.service;
+  const handlers = controllerHandlers(() => {
     // The service listens before the controller has its lease: until then it answers UNAVAILABLE.
     if (slot.controller === undefined) throw new ControllerError("UNAVAILABLE", "the controller is starting; try again in a moment");
     return slot.controller;
-  }));
-  const port = await bindGrpc(server, options.host, options.grpcPort);
+  });
+  const credentials = nodeCredentials(options.tlsFolder);
+  server.addService(service, authorizedControllerHandlers(credentials.secure, service, handlers));
+  const port = await bindGrpc(server, options.host, options.grpcPort, credentials.server);
   const address = `${options.host}:${port}`;
   // The logger is made here, in the thread the controller runs on: a logger cannot cross to a worker.
   const logger = controllerLogger(options.id);

@@ -4,6 +4,7 @@
  * messages crosses the thread boundary; the protocol itself goes over gRPC.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { quietIpServerNameWarning } from "@switchyard/security";
 import { serveController, type ServeControllerOptions } from "./controller-serve.js";
 import type { ThreadMessage } from "./controller-thread.js";
 
@@ -12,6 +13,7 @@ function isServeControllerOptions(value: unknown): value is ServeControllerOptio
 }
 
 async function main(): Promise<void> {
+  quietIpServerNameWarning();
   const port = parentPort;
   if (port === null) throw new Error("controller-worker.js runs only as a worker thread");
   const options: unknown = workerData;

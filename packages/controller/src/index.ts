@@ -29,4 +29,5 @@ export type { ChangePortsModule, ServeControllerOptions, ServedController } from
 export { startController, threadStopTimeoutMs } from "./controller-thread.js";
 export type { ControllerThreadMode } from "./controller-thread.js";
 export { controllerForwarder } from "./controller-forward.js";
+export { authorizedControllerHandlers, controllerAuthorizationTable } from "./controller-authorization.js";
 export type { ControllerForwarder } from "./controller-forward.js";

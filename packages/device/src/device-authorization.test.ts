@@ -9,10 +9,10 @@
 // taken before and after each refused call. The requests name apparatus a1
 // where a request names an apparatus, so the caller a0 must be refused them.
 import * as grpc from "@grpc/grpc-js";
-import { loadGrpc, type DeviceClient, type DeviceHandlers } from "@switchyard/proto";
+import { loadGrpc, type DeviceHandlers } from "@switchyard/proto";
 import type { AuthorizationTable } from "@switchyard/security";
-import { channelCredentials, readTlsMaterial, serverCredentialsFromFolder, type Identity } from "@switchyard/security";
-import { listenOnLoopback, makeTestPki, type TestPki } from "@switchyard/security/testing";
+import { readTlsMaterial, serverCredentialsFromFolder } from "@switchyard/security";
+import { authorizationCases, callOnce, listenOnLoopback, makeTestPki, refusedStatuses, type TestPki } from "@switchyard/security/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authorizedDeviceHandlers, deviceAuthorizationTable } from "./device-authorization.js";
 import { deviceServiceHandlers } from "./device-service.js";
@@ -59,7 +59,7 @@ beforeAll(async () => {
   folder = await temporaryFolder();
   device = await openTestDevice(folder.path, { storeSlotSizeBytes: 64 * 1024 });
   const service = loadGrpc().switchyard.v1.Device.service;
-  const handlers = authorizedDeviceHandlers(service, deviceServiceHandlers(device, { grpcAddress: "", nbdAddress: "127.0.0.1:10809", now: () => nowMs }));
+  const handlers = authorizedDeviceHandlers(true, service, deviceServiceHandlers(device, { grpcAddress: "", nbdAddress: "127.0.0.1:10809", now: () => nowMs }));
   tlsServer = new grpc.Server();
   tlsServer.addService(service, handlers);
   tlsAddress = await listenOnLoopback(tlsServer, serverCredentialsFromFolder(pki.folder({ role: "device", id: "dev0" })));
@@ -87,40 +87,9 @@ function fingerprint(): string {
   });
 }
 
-type UnaryMethod = (request: object, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null) => void) => grpc.ClientUnaryCall;
-
-async function call(address: string, credentials: grpc.ChannelCredentials, method: Method): Promise<grpc.status> {
-  const client: DeviceClient = new (loadGrpc().switchyard.v1.Device)(address, credentials);
-  const unary = (client as unknown as Record<Method, UnaryMethod>)[method];
-  try {
-    return await new Promise((resolve) => {
-      unary.call(client, requests[method], { deadline: Date.now() + callDeadlineMs }, (error) => {
-        resolve(error === null ? grpc.status.OK : error.code);
-      });
-    });
-  } finally {
-    client.close();
-  }
-}
-
-function credentialsOf(identity: Identity, foreign = false): grpc.ChannelCredentials {
-  const own = readTlsMaterial(pki.folder(identity, foreign), "client");
-  return channelCredentials({ ...own, ca: readTlsMaterial(pki.folder(identity), "client").ca });
-}
-
-const callers: readonly (readonly [string, Identity])[] = [
-  ["device dev0", { role: "device", id: "dev0" }],
-  ["apparatus a0", { role: "apparatus", id: "a0" }],
-  ["operator admin", { role: "operator", id: "admin" }],
-  ["viewer watcher", { role: "viewer", id: "watcher" }],
-];
-
-/** The status the table promises `identity` for `method` with the request above, if it refuses; undefined when the handler runs. */
-function expectedRefusal(identity: Identity, method: Method): grpc.status | undefined {
-  const rule = deviceAuthorizationTable[method];
-  if (!rule.roles.includes(identity.role)) return grpc.status.PERMISSION_DENIED;
-  // Every request above that names an apparatus names a1, never the caller.
-  return rule.callerIdField === undefined ? undefined : grpc.status.PERMISSION_DENIED;
+function call(address: string, credentials: grpc.ChannelCredentials, method: Method, request: object = requests[method]): Promise<grpc.status> {
+  const definition = loadGrpc().switchyard.v1.Device.service[method] as grpc.MethodDefinition<object, unknown>;
+  return callOnce(address, credentials, definition, request, callDeadlineMs);
 }
 
 async function expectRefused(address: string, credentials: grpc.ChannelCredentials, method: Method, code: grpc.status): Promise<void> {
@@ -135,7 +104,7 @@ describe("Device authorization", () => {
   });
 
   it.each(methods)("%s with a certificate of another CA: UNAVAILABLE (handshake refused), nothing changed", async (method) => {
-    await expectRefused(tlsAddress, credentialsOf({ role: "apparatus", id: "a0" }, true), method, grpc.status.UNAVAILABLE);
+    await expectRefused(tlsAddress, pki.credentials({ role: "apparatus", id: "a0" }, true), method, grpc.status.UNAVAILABLE);
   });
 
   it.each(methods)("%s over TLS without a client certificate: UNAVAILABLE, nothing changed", async (method) => {
@@ -143,38 +112,20 @@ describe("Device authorization", () => {
     await expectRefused(tlsAddress, grpc.credentials.createSsl(ca), method, grpc.status.UNAVAILABLE);
   });
 
-  const refusals = callers.flatMap(([name, identity]) =>
-    methods.flatMap((method) => {
-      const code = expectedRefusal(identity, method);
-      return code === undefined ? [] : [[name, method, identity, code] as const];
-    }),
-  );
-  it.each(refusals)("%s calling %s: refused with status %i, nothing changed", async (_name, method, identity, code) => {
-    await expectRefused(tlsAddress, credentialsOf(identity), method, code);
+  const cases = authorizationCases(deviceAuthorizationTable);
+  it.each(cases.refused)("%s calling %s: refused with status %i, nothing changed", async (_name, method, identity, code) => {
+    await expectRefused(tlsAddress, pki.credentials(identity), method, code);
   });
 
-  const allowed = callers.flatMap(([name, identity]) => methods.filter((method) => expectedRefusal(identity, method) === undefined).map((method) => [name, method, identity] as const));
-  it.each(allowed)("%s calling %s: reaches the handler", async (_name, method, identity) => {
-    const code = await call(tlsAddress, credentialsOf(identity), method);
-    expect([grpc.status.UNAUTHENTICATED, grpc.status.PERMISSION_DENIED, grpc.status.UNAVAILABLE]).not.toContain(code);
+  it.each(cases.allowed)("%s calling %s: reaches the handler", async (_name, method, identity) => {
+    expect(refusedStatuses).not.toContain(await call(tlsAddress, pki.credentials(identity), method));
   });
 
   it("lets an apparatus act for itself: a0 takes the lease, enrolls and renews its own registration", async () => {
-    const a0 = credentialsOf({ role: "apparatus", id: "a0" });
-    const client: DeviceClient = new (loadGrpc().switchyard.v1.Device)(tlsAddress, a0);
-    const unary = (method: Method, request: object): Promise<grpc.status> =>
-      new Promise((resolve) => {
-        (client as unknown as Record<Method, UnaryMethod>)[method].call(client, request, { deadline: Date.now() + callDeadlineMs }, (error) => {
-          resolve(error === null ? grpc.status.OK : error.code);
-        });
-      });
-    try {
-      expect(await unary("AcquireLease", { candidate_id: "a0", candidate_address: "127.0.0.1:1", lease_ms: 5_000 })).toBe(grpc.status.OK);
-      expect(device.arbiter.lease(nowMs)?.holderId).toBe("a0");
-      expect(await unary("Enroll", { apparatus: { id: "a0", nbd: "127.0.0.1:1", grpc: "127.0.0.1:2" } })).toBe(grpc.status.OK);
-      expect(await unary("RenewRegistration", { apparatus_id: "a0", registration_key: "k0" })).toBe(grpc.status.OK);
-    } finally {
-      client.close();
-    }
+    const a0 = pki.credentials({ role: "apparatus", id: "a0" });
+    expect(await call(tlsAddress, a0, "AcquireLease", { candidate_id: "a0", candidate_address: "127.0.0.1:1", lease_ms: 5_000 })).toBe(grpc.status.OK);
+    expect(device.arbiter.lease(nowMs)?.holderId).toBe("a0");
+    expect(await call(tlsAddress, a0, "Enroll", { apparatus: { id: "a0", nbd: "127.0.0.1:1", grpc: "127.0.0.1:2" } })).toBe(grpc.status.OK);
+    expect(await call(tlsAddress, a0, "RenewRegistration", { apparatus_id: "a0", registration_key: "k0" })).toBe(grpc.status.OK);
   });
 });

@@ -10,7 +10,7 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import type { DeviceHandlers } from "@switchyard/proto";
-import { authorizeHandlers, type AuthorizationTable } from "@switchyard/security";
+import { authorizeHandlersWhen, type AuthorizationTable } from "@switchyard/security";
 
 export const deviceAuthorizationTable: AuthorizationTable<DeviceHandlers> = {
   GetInventory: { roles: ["apparatus", "operator", "viewer"] },
@@ -34,7 +34,7 @@ export const deviceAuthorizationTable: AuthorizationTable<DeviceHandlers> = {
   ListMirrors: { roles: ["apparatus", "operator", "viewer"] },
 };
 
-/** The Device handlers with every call checked against deviceAuthorizationTable first; serve them only over mutual TLS. */
-export function authorizedDeviceHandlers(service: grpc.ServiceDefinition, handlers: DeviceHandlers): DeviceHandlers {
-  return authorizeHandlers(service, handlers, deviceAuthorizationTable);
+/** The Device handlers, each call checked against deviceAuthorizationTable first when the server has mutual TLS (`secure`). */
+export function authorizedDeviceHandlers(secure: boolean, service: grpc.ServiceDefinition, handlers: DeviceHandlers): DeviceHandlers {
+  return authorizeHandlersWhen(secure, service, handlers, deviceAuthorizationTable);
 }

@@ -132,3 +132,17 @@ export function authorizeHandlers<Handlers extends grpc.UntypedServiceImplementa
   }
   return wrapped as Handlers;
 }
+
+/**
+ * `handlers` checked against `table` on a server with mutual TLS (`secure`),
+ * and as they are on a plain one, where no caller has a certificate to
+ * check: NodeCredentials says which the server is.
+ */
+export function authorizeHandlersWhen<Handlers extends grpc.UntypedServiceImplementation>(
+  secure: boolean,
+  service: grpc.ServiceDefinition,
+  handlers: Handlers,
+  table: AuthorizationTable<Handlers>,
+): Handlers {
+  return secure ? authorizeHandlers(service, handlers, table) : handlers;
+}

@@ -60,3 +60,27 @@ export function serverCredentialsFromFolder(folder: string): grpc.ServerCredenti
 export function channelCredentialsFromFolder(folder: string): grpc.ChannelCredentials {
   return channelCredentials(readTlsMaterial(folder, "client"));
 }
+
+/**
+ * How one node talks gRPC: mutual TLS from its identity folder, each server
+ * guarded by its authorization table, or plain on both sides with no table
+ * (an appliance started without certificates; the table would refuse every
+ * caller there, having no certificate to read a role from).
+ */
+export interface NodeCredentials {
+  /** True for mutual TLS: servers then check every call against their table. */
+  readonly secure: boolean;
+  readonly server: grpc.ServerCredentials;
+  readonly channel: grpc.ChannelCredentials;
+}
+
+/** Mutual TLS from `folder`, or plain without one. Reads the files now. */
+export function nodeCredentials(folder: string | undefined): NodeCredentials {
+  if (folder === undefined) return { secure: false, server: grpc.ServerCredentials.createInsecure(), channel: grpc.credentials.createInsecure() };
+  return { secure: true, server: serverCredentialsFromFolder(folder), channel: channelCredentialsFromFolder(folder) };
+}
+
+/** The channel a caller presents: the client certificate of an identity folder (a person's or a node's), or plain without one. */
+export function callerCredentials(folder: string | undefined): grpc.ChannelCredentials {
+  return folder === undefined ? grpc.credentials.createInsecure() : channelCredentialsFromFolder(folder);
+}

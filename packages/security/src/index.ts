@@ -40,12 +40,16 @@ export {
 export { certificateInfo, listCertificates, readCertificate, type CertificateInfo } from "./certificate-info.js";
 export {
   channelCredentials,
+  callerCredentials,
   channelCredentialsFromFolder,
+  nodeCredentials,
   readTlsMaterial,
   serverCredentials,
   serverCredentialsFromFolder,
+  type NodeCredentials,
   type TlsMaterial,
   type TlsSide,
 } from "./grpc-credentials.js";
-export { authorizeHandlers, peerIdentity, refusal, type AuthorizationTable, type MethodRule } from "./authorization.js";
+export { authorizeHandlers, authorizeHandlersWhen, peerIdentity, refusal, type AuthorizationTable, type MethodRule } from "./authorization.js";
 export { opensslCommand, opensslTimeoutMs } from "./openssl.js";
+export { quietIpServerNameWarning } from "./process-warnings.js";

@@ -4,6 +4,7 @@
  * whose certificates our servers must refuse.
  */
 import type * as grpc from "@grpc/grpc-js";
+import { channelCredentials, readTlsMaterial } from "./grpc-credentials.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +19,12 @@ export interface TestPki {
   readonly foreignDir: string;
   /** The identity folder of `identity` in the cluster (or in the foreign one). */
   folder(identity: Identity, foreign?: boolean): string;
+  /**
+   * A channel that presents `identity`'s certificate (the foreign CA's copy
+   * if `foreign`) and trusts the cluster CA, so only the server's check of
+   * the client decides.
+   */
+  credentials(identity: Identity, foreign?: boolean): grpc.ChannelCredentials;
   remove(): Promise<void>;
 }
 
@@ -40,10 +47,13 @@ export async function makeTestPki(plan: CertificatePlan = testPlan): Promise<Tes
   const foreignDir = join(root, "foreign");
   await ensureCertificates(dir, plan);
   await ensureCertificates(foreignDir, plan);
+  const folder = (identity: Identity, foreign = false): string => identityFolder(foreign ? foreignDir : dir, identity);
   return {
     dir,
     foreignDir,
-    folder: (identity, foreign = false) => identityFolder(foreign ? foreignDir : dir, identity),
+    folder,
+    credentials: (identity, foreign = false) =>
+      channelCredentials({ ...readTlsMaterial(folder(identity, foreign), "client"), ca: readTlsMaterial(folder(identity), "client").ca }),
     remove: () => rm(root, { recursive: true, force: true }),
   };
 }
@@ -61,3 +71,13 @@ export async function listenOnLoopback(server: grpc.Server, credentials: grpc.Se
   });
   return `127.0.0.1:${port}`;
 }
+
+export {
+  authorizationCases,
+  callOnce,
+  everyRole,
+  expectedRefusal,
+  refusedStatuses,
+  type AuthorizationCases,
+  type Caller,
+} from "./authorization-matrix.js";

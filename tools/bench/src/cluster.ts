@@ -85,7 +85,7 @@ export class Cluster {
       const announced = (await announcement(appliance)).apparatuses;
       assert.ok(Array.isArray(announced), "switchyard up --json names no apparatuses");
       const apparatuses = announced.map((entry: unknown) => ({ id: field(entry, "id"), nbd: field(entry, "nbd"), grpc: field(entry, "grpc"), process: appliance }));
-      const cluster = new Cluster(appliance, apparatuses, new ConsoleClient(apparatuses[0]?.grpc ?? ""));
+      const cluster = new Cluster(appliance, apparatuses, ConsoleClient.plain(apparatuses[0]?.grpc ?? ""));
       await cluster.waitUntilServing();
       return cluster;
     } catch (error) {
@@ -120,7 +120,7 @@ export class Cluster {
         const announced = await announcement(server);
         apparatuses.push({ id, nbd: field(announced, "nbd"), grpc: field(announced, "grpc"), process: server });
       }
-      const cluster = new Cluster(device, apparatuses, new ConsoleClient(apparatuses[0]?.grpc ?? ""));
+      const cluster = new Cluster(device, apparatuses, ConsoleClient.plain(apparatuses[0]?.grpc ?? ""));
       await cluster.waitUntilServing();
       return cluster;
     } catch (error) {

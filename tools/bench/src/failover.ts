@@ -92,7 +92,7 @@ async function startApparatus(id: Id, deviceGrpc: string): Promise<Apparatus> {
 /** The controller's id once every apparatus serves under it, asked through `via`. */
 async function settledController(via: Apparatus): Promise<string> {
   const deadlineMs = performance.now() + roundTimeoutMs;
-  const client = new ConsoleClient(via.grpc);
+  const client = ConsoleClient.plain(via.grpc);
   try {
     for (;;) {
       const status = await client.clusterStatus().catch(() => undefined);
@@ -108,7 +108,7 @@ async function settledController(via: Apparatus): Promise<string> {
 
 /** Moves through `via` until one commits; resolves when it did. */
 async function untilAMoveCommits(via: Apparatus, extent: number): Promise<void> {
-  const client = new ConsoleClient(via.grpc);
+  const client = ConsoleClient.plain(via.grpc);
   const deadlineMs = performance.now() + roundTimeoutMs;
   try {
     for (;;) {
@@ -145,14 +145,14 @@ async function main(): Promise<void> {
   const rounds: Round[] = [];
   try {
     await settledController(get("a1"));
-    const setup = new ConsoleClient(get("a1").grpc);
+    const setup = ConsoleClient.plain(get("a1").grpc);
     await setup.createVolume("v", extents * extentBytes, "lu0");
     setup.close();
     for (const id of ids) writers.push(new HostWriter(() => get(id).nbd));
     for (let round = 1; round <= kills; round += 1) {
       const leader = (await settledController(get("a1"))) as Id;
       const survivor = get(ids.find((id) => id !== leader) ?? "a1");
-      const moving = new ConsoleClient(survivor.grpc);
+      const moving = ConsoleClient.plain(survivor.grpc);
       const extent = round % extents;
       const on = (await moving.getVolume("v")).extents[extent]?.lu;
       void moving.submitMove("v", extent, on === "lu0" ? "lu1" : "lu0").catch(() => undefined).finally(() => {

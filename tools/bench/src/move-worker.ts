@@ -116,7 +116,7 @@ export class MoveWorker {
 if (!isMainThread) {
   const port = parentPort;
   assert.ok(port !== null);
-  const consoleClient = new ConsoleClient(workerData as string);
+  const consoleClient = ConsoleClient.plain(workerData as string);
   port.on("message", (orders: MoveOrders) => {
     void moveLoop(consoleClient, orders, (window) => {
       port.postMessage({ kind: "window", window } satisfies MoveMessage);

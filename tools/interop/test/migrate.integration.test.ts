@@ -159,7 +159,7 @@ describe("switchyard migrate", () => {
     // expecting the sequence it read: a progress record appended in between would make that write stale.
     // Creates and deletes go back to back over gRPC (no CLI start-up between them), so that the
     // migration's timed progress records fall inside one, as they would with a person at a console.
-    const client = new ConsoleClient(appliance.endpoints.controller.grpc);
+    const client = ConsoleClient.plain(appliance.endpoints.controller.grpc);
     try {
       const started = await appliance.cli(["migrate", "mig", "--to", "lu0", "--rate", "32MiB/s", "--json"]);
       assertSucceeded(started);

@@ -140,7 +140,7 @@ describe("volume move under continuous writes to the moving extent", () => {
   it("holds each write at most one chunk's copy, not the whole extent's, and keeps every byte", async () => {
     const shadow = randomBytes(extentCount * extentBytes);
     const writer = await connect(appliance.nbdUri("hot", 0));
-    const controller = new ConsoleClient(appliance.endpoints.controller.grpc, moveCallTimeoutMs);
+    const controller = ConsoleClient.plain(appliance.endpoints.controller.grpc, moveCallTimeoutMs);
     let host: OpenLoopHost | undefined;
     try {
       for (let offset = 0; offset < shadow.length; offset += readBackChunkBytes) await writer.write(offset, shadow.subarray(offset, offset + readBackChunkBytes), false);

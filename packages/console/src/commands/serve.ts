@@ -8,7 +8,7 @@
  * take over when it stops renewing; console calls to any apparatus are passed
  * on to whichever leads.
  */
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { StorageDevice } from "@switchyard/device";
 import { NbdBackendSet, VirtualizationApparatus, serveApparatus } from "@switchyard/apparatus";
 import { controllerForwarder, startController, type ServedController } from "@switchyard/controller";
@@ -35,7 +35,7 @@ export const deviceServe: Command = {
   words: ["device", "serve"],
   summary: "serve a storage device on its own: its LUs over NBD, its store and arbiter over gRPC",
   help: `Usage: switchyard device serve [--dir DIR] [--host H] [--grpc-port P] [--nbd-port P]
-                               [--lu-size SIZE] [--extent-size SIZE] [--output table|json|yaml]
+                               [--lu-size SIZE] [--extent-size SIZE] [--cert-dir DIR] [--output table|json|yaml]
 
 Opens (or creates, with two LUs) the device in DIR and serves it until Ctrl-C:
 the Device gRPC service (inventory, arbiter, configuration store, fencing,
@@ -48,15 +48,17 @@ Options:
   --nbd-port P           NBD port of the LUs (default ${deviceNbdPortDefault}; 0: a free port)
   --lu-size SIZE         size of each LU when DIR is new (default 1GiB)
   --extent-size SIZE     storage area size when DIR is new (default 4MiB)
+${certDirHelp("device")}
   --output FORMAT, -o    how to print the endpoints: table (default), json or yaml
   --json                 the same as --output json
 
 Example:
-  switchyard device serve --dir ./dev0 --grpc-port 50051`,
+  switchyard device serve --dir ./dev0 --grpc-port 50051
+  switchyard device serve --dir ./dev0 --cert-dir ./tls/device-dev0   # mutual TLS ('switchyard cert node')`,
   async run(argv, io) {
     const parsed = parse(argv, {
       dir: { type: "string" }, host: { type: "string" }, "grpc-port": { type: "string" }, "nbd-port": { type: "string" },
-      "lu-size": { type: "string" }, "extent-size": { type: "string" }, ...outputOptions,
+      "lu-size": { type: "string" }, "extent-size": { type: "string" }, "cert-dir": { type: "string" }, ...outputOptions,
     }, 0);
     const host = stringOption(parsed, "host") ?? "127.0.0.1";
     const grpcPort = portOption(parsed, "grpc-port", grpcPortDefault);
@@ -69,7 +71,7 @@ Example:
       { port: deviceNbdPort, option: "--nbd-port", what: "the device's LUs over NBD" },
     ]);
     const device = await StorageDevice.open({ dir, create: { deviceId: "dev0", luCount, luSizeBytes, extentSizeBytes } });
-    const served = await serveDevice(device, { host, grpcPort, deviceNbdPort });
+    const served = await serveDevice(device, { host, grpcPort, deviceNbdPort, tlsFolder: stringOption(parsed, "cert-dir") });
     const stop = interrupted();
     announce(io, dataFormat(parsed), { pid: process.pid, device: { id: device.id, grpc: served.grpc, nbd: served.nbd } }, [
       `switchyard device serve: ${device.id} from ${device.dir} (pid ${process.pid})`,
@@ -83,8 +85,15 @@ Example:
   },
 };
 
-async function enroll(deviceAddress: string, record: { id: string; nbd: string; grpc: string }): Promise<void> {
-  const device = new (loadGrpc().switchyard.v1.Device)(deviceAddress, grpc.credentials.createInsecure());
+/** Help for --cert-dir of a node: the identity folder its servers and calls use. */
+function certDirHelp(role: "device" | "apparatus"): string {
+  return `  --cert-dir DIR         this ${role}'s certificate folder ('switchyard cert node --role ${role}'): its gRPC
+                         then serves mutual TLS, each method checked against the caller's role, and
+                         it calls the other parts with that certificate (default: plain gRPC)`;
+}
+
+async function enroll(deviceAddress: string, credentials: grpc.ChannelCredentials, record: { id: string; nbd: string; grpc: string }): Promise<void> {
+  const device = new (loadGrpc().switchyard.v1.Device)(deviceAddress, credentials);
   try {
     await callUnary((done) => device.Enroll({ apparatus: record }, { deadline: deadlineAfter(enrollTimeoutMs) }, done));
   } finally {
@@ -98,7 +107,8 @@ export function apparatusServeCommand(composition: Composition): Command {
     words: ["apparatus", "serve"],
     summary: "serve one virtualization apparatus on its own, against a device",
     help: `Usage: switchyard apparatus serve --id ID --device HOST:PORT [--host H] [--nbd-port P]
-                                  [--grpc-port P] [--http-port P] [--processors 1|2] [--no-candidate] [--output table|json|yaml]
+                                  [--grpc-port P] [--http-port P] [--processors 1|2] [--no-candidate]
+                                  [--cert-dir DIR] [--output table|json|yaml]
 
 Serves the volumes over NBD through a configuration table kept up to date by
 the controller, reaching the device's LUs over NBD. It enrolls with the
@@ -120,6 +130,7 @@ Options:
 ${processorsHelp}
   --no-candidate         never campaign for the controller role: another process (a controller
                          elsewhere, or a conformance suite) must drive this apparatus
+${certDirHelp("apparatus")}
   --output FORMAT, -o    how to print the endpoints: table (default), json or yaml
   --json                 the same as --output json
 
@@ -130,8 +141,10 @@ Example:
       const parsed = parse(argv, {
         id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "nbd-port": { type: "string" },
         "grpc-port": { type: "string" }, ...outputOptions, processors: { type: "string" },
-        "http-port": { type: "string" }, "no-candidate": { type: "boolean" },
+        "http-port": { type: "string" }, "no-candidate": { type: "boolean" }, "cert-dir": { type: "string" },
       }, 0);
+      const tlsFolder = stringOption(parsed, "cert-dir");
+      const tls = tlsFolder === undefined ? {} : { tlsFolder };
       const httpPort = stringOption(parsed, "http-port") === undefined ? undefined : portOption(parsed, "http-port", 0);
       const controllerThread = processorsOption(stringOption(parsed, "processors"));
       const id = requiredString(parsed, "id");
@@ -148,11 +161,12 @@ Example:
         id,
         backends: new NbdBackendSet(),
         fencedUntilRegistered: true,
+        ...tls,
         ...(composition.apparatusBehaviour === undefined ? {} : { behaviour: composition.apparatusBehaviour }),
       });
       const slot: { controller?: ServedController; leader?: string } = {};
       // Console calls go to the controller the arbiter named last, or to our own candidate until one is named.
-      const forwarder = controllerForwarder(() => (slot.leader === undefined || slot.leader === "" ? slot.controller?.address : slot.leader));
+      const forwarder = controllerForwarder(() => (slot.leader === undefined || slot.leader === "" ? slot.controller?.address : slot.leader), apparatus.credentials);
       const served = await serveApparatus(apparatus, {
         host,
         nbdPort,
@@ -161,17 +175,20 @@ Example:
           server.addService(forwarder.service, forwarder.handlers);
         },
       });
-      await enroll(deviceAddress, { id, nbd: served.nbdAddress, grpc: served.grpcAddress });
+      await enroll(deviceAddress, apparatus.credentials.channel, { id, nbd: served.nbdAddress, grpc: served.grpcAddress });
       // A conformance run needs its suite to be the only controller: with --no-candidate this process never asks for the lease.
       if (!flag(parsed, "no-candidate")) {
         const changePortsModule = composition.changePortsModule;
-        const candidate = { id, host, grpcPort: 0, deviceAddress, apparatuses: [], ...(changePortsModule === undefined ? {} : { changePortsModule }) };
+        const candidate = { id, host, grpcPort: 0, deviceAddress, apparatuses: [], ...tls, ...(changePortsModule === undefined ? {} : { changePortsModule }) };
         slot.controller = await startController(candidate, controllerThread, (address) => {
           slot.leader = address;
         });
       }
       // Through this apparatus's own Controller forwarding: it follows the lease wherever it goes.
-      const web = httpPort === undefined ? undefined : await startConsoleServer({ host, port: httpPort, controllerAddress: served.grpcAddress, apparatuses: [apparatus], devices: [] });
+      const web =
+        httpPort === undefined
+          ? undefined
+          : await startConsoleServer({ host, port: httpPort, controllerAddress: served.grpcAddress, credentials: apparatus.credentials.channel, apparatuses: [apparatus], devices: [] });
       const stop = interrupted();
       const controllerAddress = slot.controller?.address ?? "";
       const endpoints = { pid: process.pid, id, nbd: served.nbdAddress, grpc: served.grpcAddress, controller: controllerAddress };

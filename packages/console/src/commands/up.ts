@@ -1,7 +1,7 @@
 /** `switchyard up`: the embedded default appliance, serving until interrupted. */
 import assert from "node:assert/strict";
 import { mkdir, rm } from "node:fs/promises";
-import { isSecurityError } from "@switchyard/security";
+import { callerCredentials, isSecurityError } from "@switchyard/security";
 import { startAppliance, type Appliance } from "../appliance.js";
 import { certificateFolderOf, ensureApplianceCertificates } from "../appliance-certificates.js";
 import type { ControllerThreadMode } from "@switchyard/controller";
@@ -46,7 +46,7 @@ const options = {
   "extent-size": { type: "string" },
   ...outputOptions,
   processors: { type: "string" },
-  "device-tls": { type: "boolean" },
+  tls: { type: "boolean" },
 } as const;
 
 /** `--processors 1|2` (claims 10-11): the threads the change-control and configuration-management loops run on. */
@@ -75,7 +75,7 @@ export function checkExtentSize(bytes: number): number {
 }
 
 async function printEndpoints(io: Io, appliance: Appliance, format: DataFormat | undefined): Promise<void> {
-  const client = new ConsoleClient(appliance.endpoints.controller.grpc);
+  const client = new ConsoleClient(appliance.endpoints.controller.grpc, callerCredentials(appliance.endpoints.tls?.client_dir));
   const volumes = await client.listVolumes().finally(() => {
     client.close();
   });
@@ -207,7 +207,7 @@ export function upCommand(composition: Composition): Command {
     summary: "start the embedded appliance: a device, apparatuses and a controller",
     help: `Usage: switchyard up [--dir DIR] [--apparatuses N] [--nbd-port P] [--grpc-port P]
                      [--device-nbd-port P] [--http-port P] [--lu-size SIZE] [--extent-size SIZE] [--host H]
-                     [--processors 1|2] [--device-tls] [--output table|json|yaml]
+                     [--processors 1|2] [--tls] [--output table|json|yaml]
 
 Starts one storage device in DIR with two LUs, N apparatuses and an elected
 controller, all in this process, prints every endpoint (the web console's
@@ -231,8 +231,9 @@ Options:
   --lu-size SIZE         size of each LU when DIR is new (default 1GiB; sparse files)
   --extent-size SIZE     storage area size when DIR is new, a power of two from 1MiB to 1GiB (default 4MiB)
   --host H               address to listen on (default 127.0.0.1)
-  --device-tls           serve the device's gRPC over mutual TLS with the certificates in DIR/tls, each
-                         Device method checked against the caller's role (the other servers stay plain)
+  --tls                  serve every gRPC server (device, apparatuses, controller) over mutual TLS with
+                         the certificates in DIR/tls, each method checked against the caller's role;
+                         commands given --dir DIR present DIR/tls/operator-admin
   --output FORMAT, -o    how to print the endpoints: table (default), json or yaml
   --json                 the same as --output json
 ${processorsHelp}
@@ -265,9 +266,9 @@ Example:
       const settings = { ...checked, ...(await choosePorts(parsed, host, apparatusCount, io)) };
       await mkdir(dir, { recursive: true });
       await rm(endpointFilePath(dir), { force: true });
-      const deviceTls = flag(parsed, "device-tls");
-      await ensureCertificatesAtStart(dir, host, apparatusCount, io, deviceTls);
-      const appliance = await startAppliance(deviceTls ? { ...settings, deviceTlsDir: certificateFolderOf(dir) } : settings);
+      const tls = flag(parsed, "tls");
+      await ensureCertificatesAtStart(dir, host, apparatusCount, io, tls);
+      const appliance = await startAppliance(tls ? { ...settings, tlsDir: certificateFolderOf(dir) } : settings);
       // Listen for the signal before announcing the endpoints: a script may send it as soon as it sees them.
       const stop = interrupted();
       await writeEndpointFile(dir, appliance.endpoints);

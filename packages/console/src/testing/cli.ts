@@ -8,6 +8,6 @@
  */
 import { prepareCliProcess } from "../cli-process.js";
 
-prepareCliProcess();
+await prepareCliProcess();
 const { testBuildMain } = await import("./test-build.js");
 process.exitCode = await testBuildMain(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });

@@ -7,6 +7,7 @@
  * controller lease, so the page goes on working when the controller moves.
  */
 import assert from "node:assert/strict";
+import type * as grpc from "@grpc/grpc-js";
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -26,6 +27,8 @@ export interface ConsoleServerOptions {
   readonly port: number;
   /** A gRPC address that answers Controller calls: an apparatus's (which forwards) or the controller's own. */
   readonly controllerAddress: string;
+  /** How it calls there: a certificate allowed to change the cluster when the appliance has mutual TLS. */
+  readonly credentials: grpc.ChannelCredentials;
   /** The apparatuses in this process, whose I/O and holds /metrics shows. */
   readonly apparatuses: readonly VirtualizationApparatus[];
   /** The devices in this process, whose store errors /metrics shows. */
@@ -158,8 +161,8 @@ async function route(context: Context, request: IncomingMessage, response: Serve
 export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
   // Forms may wait as long as a command does; the page's reads give up sooner, so a
   // controller that stopped answering shows as unavailable within a few polls.
-  const client = new ConsoleClient(options.controllerAddress);
-  const reader = new ConsoleClient(options.controllerAddress, snapshotCallTimeoutMs);
+  const client = new ConsoleClient(options.controllerAddress, options.credentials);
+  const reader = new ConsoleClient(options.controllerAddress, options.credentials, snapshotCallTimeoutMs);
   const context: Context = {
     client,
     reader,

@@ -3,6 +3,7 @@
 // consecutive areas on one LU. Method: run the CLI in-process (main) and the
 // form handlers with the same values against an address nothing listens on
 // (the checks run before any call), and compare.
+import * as grpc from "@grpc/grpc-js";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConsoleClient } from "../controller-client.js";
 import { main } from "../main.js";
@@ -11,7 +12,7 @@ import { createVolumeFromForm, FormError, moveExtentFromForm } from "./forms.js"
 import { extentRuns } from "./snapshot.js";
 
 const nowhere = "127.0.0.1:9";
-const client = new ConsoleClient(nowhere);
+const client = new ConsoleClient(nowhere, grpc.credentials.createInsecure());
 afterAll(() => {
   client.close();
 });
