@@ -4,7 +4,7 @@
  * invariant and is answered INTERNAL.
  */
 import * as grpc from "@grpc/grpc-js";
-import { type ApparatusHandlers, type ControlReply, type ControlRequest__Output, type RpcFailure, unaryHandler } from "@switchyard/proto";
+import { integerRangeRefusal, type ApparatusHandlers, type ControlReply, type ControlRequest__Output, type RpcFailure, unaryHandler } from "@switchyard/proto";
 import type { VirtualizationApparatus } from "./apparatus.js";
 import { ApparatusError, grpcStatusOf } from "./errors.js";
 
@@ -47,6 +47,8 @@ export function apparatusHandlers(apparatus: VirtualizationApparatus): Apparatus
 /** The answer to one Control message: what its unary call returns, or the status it fails with. Never rejects. */
 async function controlReply(apparatus: VirtualizationApparatus, message: ControlRequest__Output): Promise<ControlReply> {
   const sequence = message.sequence;
+  const outOfRange = integerRangeRefusal(message);
+  if (outOfRange !== undefined) return { sequence: Number.isSafeInteger(sequence) ? sequence : 0, failure: { code: grpc.status.INVALID_ARGUMENT, details: outOfRange } };
   try {
     switch (message.request) {
       case "hold":

@@ -28,7 +28,29 @@ afterAll(async () => {
 const range = { volume: "v", offset_bytes: 0, length_bytes: extentSizeBytes };
 const row = { volume: "v", extent_index: 0, lu_index: 1, area_index: 2 };
 
+/** 2^64 - 1: the largest uint64 on the wire, far past what a number holds exactly. */
+const epochOverflow = "18446744073709551615";
+
 describe("Apparatus service", () => {
+  it("refuses an epoch of 2^64 - 1 with INVALID_ARGUMENT, unary or on the Control stream, and the next real epoch still works", async () => {
+    const before = await callUnary<ApparatusState__Output>((done) => client.GetState({}, done));
+    const hold = { change_id: "cx", epoch: epochOverflow, base_generation: 1, ranges: [range], mode: "HOLD_MODE_ALL" } as const;
+    const refused = callUnary<HoldReport__Output>((done) => client.Hold(hold, done));
+    await expect(refused).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/^epoch = 18446744073709552000 is out of range/) as string });
+    const stream = client.Control();
+    const reply = new Promise<unknown>((resolve) => stream.once("data", resolve));
+    stream.write({ sequence: 1, hold });
+    expect(await reply).toMatchObject({ sequence: 1, failure: { code: grpc.status.INVALID_ARGUMENT } });
+    stream.end();
+    const after = await callUnary<ApparatusState__Output>((done) => client.GetState({}, done));
+    expect(after.epoch_seen).toBe(before.epoch_seen);
+    expect(after.holds).toEqual([]);
+    // Not wedged: the epoch the table was loaded at still holds and releases.
+    await callUnary<HoldReport__Output>((done) => client.Hold({ ...hold, change_id: "cy", epoch: 3 }, done));
+    await callUnary((done) => client.Abort({ change_id: "cy", epoch: 3 }, done));
+    await callUnary((done) => client.Release({ change_id: "cy", epoch: 3 }, done));
+  });
+
   it("refuses a stale epoch with FAILED_PRECONDITION and holds nothing", async () => {
     const hold = callUnary<HoldReport__Output>((done) =>
       client.Hold({ change_id: "c0", epoch: 2, base_generation: 1, ranges: [range], mode: "HOLD_MODE_ALL" }, done),

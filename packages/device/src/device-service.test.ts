@@ -189,6 +189,22 @@ describe("deviceServiceHandlers", () => {
       .rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
   });
 
+  it("refuses epochs and generations past 2^53 - 1 with INVALID_ARGUMENT before the arbiter or the store sees them", async () => {
+    const { epoch } = await call<Lease__Output>((callback) => client.AcquireLease({ candidate_id: "c1", lease_ms: 1000 }, callback));
+    const before = await call<StoreSnapshot__Output>((callback) => client.ReadStore({}, callback));
+    const overflow = "18446744073709551615";
+    const refusals = [
+      call((callback) => client.RenewLease({ holder_id: "c1", epoch: overflow, lease_ms: 1000 }, callback)),
+      call((callback) => client.Fence({ epoch: overflow, apparatus_id: "a1" }, callback)),
+      call((callback) => client.WriteStore({ epoch, expected_sequence: before.sequence, state: { generation: overflow } }, callback)),
+    ];
+    for (const refused of refusals) {
+      await expect(refused).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/is out of range: integers in requests go up to 2\^53 - 1/) as unknown });
+    }
+    expect(device.arbiter.highestEpoch).toBe(epoch);
+    expect(await call<StoreSnapshot__Output>((callback) => client.ReadStore({}, callback))).toEqual(before);
+  });
+
   it("maps every device error code to a status, INTERNAL for none", () => {
     const codes: Record<DeviceErrorCode, grpc.status> = {
       INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,

@@ -5,7 +5,7 @@
  * device's typed errors to gRPC status codes in one switch (grpcStatusOf).
  */
 import * as grpc from "@grpc/grpc-js";
-import type { DeviceHandlers, Lease, Mirror } from "@switchyard/proto";
+import { unaryHandler, type DeviceHandlers, type Lease, type Mirror, type RpcFailure } from "@switchyard/proto";
 import type { LeaseState } from "./arbiter.js";
 import { DeviceError, InvalidArgumentError } from "./errors.js";
 import type { StorageDevice } from "./storage-device.js";
@@ -160,23 +160,18 @@ function toLease(lease: LeaseState): Lease {
   };
 }
 
-/** A unary handler from a function of the request; thrown DeviceErrors become statuses. */
+/**
+ * A unary handler from a function of the request (unaryHandler: integers
+ * past 2^53 - 1 are refused first); thrown DeviceErrors become statuses,
+ * anything else is answered INTERNAL and handed to `onBrokenInvariant`.
+ */
 function unaryWith(onBrokenInvariant: (error: unknown) => void) {
-  return <Request, Response>(work: (request: Request) => Response | Promise<Response>): grpc.handleUnaryCall<Request, Response> =>
-    (call, callback) => {
-      // Inside then(), a synchronous throw from `work` becomes a rejection too.
-      Promise.resolve(call.request).then(work).then(
-        (response) => { callback(null, response); },
-        (error: unknown) => {
-          if (error instanceof DeviceError) {
-            callback({ code: grpcStatusOf(error), details: error.message });
-            return;
-          }
-          callback({ code: grpc.status.INTERNAL, details: `broken invariant: ${String(error)}` });
-          onBrokenInvariant(error);
-        },
-      );
-    };
+  const mapError = (error: unknown): RpcFailure => {
+    if (error instanceof DeviceError) return { code: grpcStatusOf(error), details: error.message };
+    onBrokenInvariant(error);
+    return { code: grpc.status.INTERNAL, details: `broken invariant: ${String(error)}` };
+  };
+  return <Request, Response>(work: (request: Request) => Response | Promise<Response>): grpc.handleUnaryCall<Request, Response> => unaryHandler(work, mapError);
 }
 
 /** Assertions stay on: a broken invariant ends the process, outside any promise that could swallow it. */

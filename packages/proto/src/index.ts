@@ -72,6 +72,7 @@ export function decodeStoreDelta(bytes: Uint8Array): StoreDelta__Output {
 export * from "./messages.js";
 export { loadGrpc, loaderOptions, packageDefinition, protoFiles, protoIncludeDir, type SwitchyardGrpc } from "./grpc-loader.js";
 export * from "./rpc.js";
+export { integerOutOfRange, integerRangeRefusal, requestIntegerMax } from "./integer-range.js";
 export * from "./limits.js";
 export { addStandardServices, healthServiceName, servedServiceNames } from "./server-services.js";
 export { HealthService, healthHandlers, healthWatchersMax, overallServiceName, type ServingStatus } from "./health.js";

@@ -4,6 +4,7 @@
  * with the status the service's own error mapping chose. No domain logic.
  */
 import * as grpc from "@grpc/grpc-js";
+import { integerRangeRefusal } from "./integer-range.js";
 import { addStandardServices } from "./server-services.js";
 
 /** A gRPC error as a handler answers it: a status code and a message that says what was wrong. */
@@ -15,12 +16,21 @@ export interface RpcFailure {
 /** Maps an error thrown by a handler body to the status it answers; one switch per service. */
 export type ErrorMapper = (error: unknown) => RpcFailure;
 
-/** Wraps an async body as a unary handler; the callback is answered exactly once. */
+/**
+ * Wraps an async body as a unary handler; the callback is answered exactly
+ * once. A request with an integer past 2^53 - 1 is refused before the body
+ * runs (integer-range.ts).
+ */
 export function unaryHandler<Request, Response>(
   body: (request: Request) => Promise<Response> | Response,
   mapError: ErrorMapper,
 ): grpc.handleUnaryCall<Request, Response> {
   return (call, callback) => {
+    const refused = integerRangeRefusal(call.request);
+    if (refused !== undefined) {
+      callback({ code: grpc.status.INVALID_ARGUMENT, details: refused });
+      return;
+    }
     Promise.resolve()
       .then(() => body(call.request))
       .then(
