@@ -4,7 +4,7 @@
 // in-memory LUs, driven by the generated grpc-js client.
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callUnary, loadGrpc, type ApparatusClient, type ApparatusState__Output, type ApplyReport__Output, type HoldReport__Output } from "@switchyard/proto";
+import { callUnary, loadGrpc, type HoldRequest, type ApparatusClient, type ApparatusState__Output, type ApplyReport__Output, type HoldReport__Output } from "@switchyard/proto";
 import { VirtualizationApparatus, serveApparatus, type ServedApparatus } from "../src/index.js";
 import { MemoryLu, memoryBackends, oneVolumeTable } from "../src/testing.js";
 
@@ -34,7 +34,7 @@ const epochOverflow = "18446744073709551615";
 describe("Apparatus service", () => {
   it("refuses an epoch of 2^64 - 1 with INVALID_ARGUMENT, unary or on the Control stream, and the next real epoch still works", async () => {
     const before = await callUnary<ApparatusState__Output>((done) => client.GetState({}, done));
-    const hold = { change_id: "cx", epoch: epochOverflow, base_generation: 1, ranges: [range], mode: "HOLD_MODE_ALL" } as const;
+    const hold: HoldRequest = { change_id: "cx", epoch: epochOverflow, base_generation: 1, ranges: [range], mode: "HOLD_MODE_ALL" };
     const refused = callUnary<HoldReport__Output>((done) => client.Hold(hold, done));
     await expect(refused).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/^epoch = 18446744073709552000 is out of range/) as string });
     const stream = client.Control();
