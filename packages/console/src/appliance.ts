@@ -5,7 +5,7 @@
  * builder would compose their own.
  */
 import * as grpc from "@grpc/grpc-js";
-import { StorageDevice, authorizedDeviceHandlers, deviceServiceHandlers, logicalUnitExports } from "@switchyard/device";
+import { StorageDevice, authorizedDeviceHandlers, deviceServiceHandlers, logicalUnitBlockIo, logicalUnitExports } from "@switchyard/device";
 import { identityFolder, serverCredentialsFromFolder } from "@switchyard/security";
 import { NbdServer, type BlockIo } from "@switchyard/nbd";
 import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
@@ -100,12 +100,14 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
   const device = await StorageDevice.open({
     dir: options.dir,
     create: { deviceId: applianceDeviceId, luCount: options.luCount, luSizeBytes: options.luSizeBytes, extentSizeBytes: options.extentSizeBytes },
+    ...(options.composition?.deviceFiles === undefined ? {} : { files: options.composition.deviceFiles }),
   });
   const tlsFolderOf = (role: "device" | "apparatus", id: string): string | undefined =>
     options.deviceTlsDir === undefined ? undefined : identityFolder(options.deviceTlsDir, { role, id });
   const deviceTlsFolder = tlsFolderOf("device", device.id);
   const served = await serveDevice(device, { ...options, ...(deviceTlsFolder === undefined ? {} : { tlsFolder: deviceTlsFolder }) });
-  const backends = new Map<string, BlockIo>(device.lus.map((lu) => [lu.id, lu]));
+  // With the errnos the device's NBD export answers: a full file system is ENOSPC to a host here too, not EIO.
+  const backends = new Map<string, BlockIo>(device.lus.map((lu) => [lu.id, logicalUnitBlockIo(lu)]));
   // Every apparatus answers console requests by passing them to the controller, once it listens.
   const slot: { controllerAddress?: string } = {};
   const forwarder = controllerForwarder(() => slot.controllerAddress);
