@@ -10,7 +10,9 @@
 import assert from "node:assert/strict";
 import type { StoreDelta, StoreState, StoreState__Output } from "@switchyard/proto";
 import { applyExtentRows, type ChangePlan } from "./change-plans.js";
+import { isSilence, refusalMessage } from "./call-errors.js";
 import type { DevicePort } from "./device-port.js";
+import { ControllerError } from "./errors.js";
 
 export interface StoreRead {
   readonly state: StoreState__Output;
@@ -39,11 +41,30 @@ export class TableKeeper {
     return { state: snapshot.state, sequence: snapshot.sequence };
   }
 
-  /** Writes the whole state, unless the store moved past `expectedSequence`. */
+  /**
+   * Writes the whole state, unless the store moved past `expectedSequence`.
+   * A write the device did not answer may or may not have been made; when
+   * the store, read again, is still below the generation written, it was
+   * not (a store whose disk failed the write answers so, and keeps its last
+   * committed state), and the caller hears ABORTED with the device's reason
+   * instead of a silence that reads as a device gone.
+   */
   async write(state: StoreState, expectedSequence: number): Promise<void> {
     // The table may change under any whole write: the next change reads it again.
     this.cached = undefined;
-    await this.device.writeStore({ epoch: this.epoch(), expected_sequence: expectedSequence, state });
+    try {
+      await this.device.writeStore({ epoch: this.epoch(), expected_sequence: expectedSequence, state });
+    } catch (error) {
+      throw await this.notMade(error, Number(state.generation ?? 0));
+    }
+  }
+
+  /** `error` as ABORTED if the store is known not to hold `generation`; as it is otherwise. */
+  private async notMade(error: unknown, generation: number): Promise<unknown> {
+    if (!isSilence(error)) return error;
+    const stored = await this.read({ omitExtents: true, omitJournal: true }).then((read) => read.state.generation, () => undefined);
+    if (stored === undefined || stored >= generation) return error;
+    return new ControllerError("ABORTED", `the configuration store did not take generation ${generation} and stays at ${stored}: ${refusalMessage(error)}`, { cause: error });
   }
 
   /** Appends a delta: a commit's diff, or journal records. */

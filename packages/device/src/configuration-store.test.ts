@@ -103,6 +103,20 @@ describe("ConfigurationStore", () => {
     expect(reopened.read()).toMatchObject({ sequence: 4, state: { generation: 3 } });
   });
 
+  it("leaves a write whose sync failed invalid in the file, so a restart before any recovery does not find it committed", async () => {
+    const faults = new DiskFaults();
+    const store = await ConfigurationStore.open(storePath, { slotSizeBytes, files: faults.decorate(nodeFiles) });
+    opened.push(store);
+    await store.write(stateOf(1), 0);
+    faults.set([{ file: "store.slots.log", operations: ["sync"], errno: "EIO" }, { file: "store.slots", operations: ["sync"], errno: "EIO" }]);
+    await expect(store.append({ diff: { base_generation: 1, generation: 2, rows: [] } })).rejects.toMatchObject({ code: "IO_FAILED" });
+    await expect(store.write(stateOf(7), 1)).rejects.toMatchObject({ code: "IO_FAILED" });
+    await store.close();
+    // The page cache (what a restarted process reads) holds neither the record nor the slot.
+    const reopened = await open();
+    expect(reopened.read()).toMatchObject({ sequence: 1, state: { generation: 1 } });
+  });
+
   it("refuses a stale expected sequence, and serialises writes that chain", async () => {
     const store = await open();
     await expect(Promise.all([store.write(stateOf(1), 0), store.write(stateOf(2), 1), store.write(stateOf(3), 2)]))

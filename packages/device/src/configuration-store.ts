@@ -51,7 +51,7 @@ import {
   errnoOf,
   ioError,
 } from "./errors.js";
-import { appendLogRecord, emptyLog, logPreallocatedBytesMax, logSizeMaxBytes, openLog, type StoreLog } from "./store-log.js";
+import { appendLogRecord, emptyLog, logPreallocatedBytesMax, logSizeMaxBytes, openLog, unwriteLogTail, type StoreLog } from "./store-log.js";
 import { applyStoreDelta, checkStoreDelta } from "./store-delta.js";
 import { createStoreFile, encodeSlot, readSlot, slotHeaderSizeBytes, slotSizeDefaultBytes, slotSizeMaxBytes, slotSizeOf, type SlotReading } from "./store-slots.js";
 import { nodeFiles, type DeviceFiles } from "./device-files.js";
@@ -228,7 +228,7 @@ export class ConfigurationStore {
       options.guard?.();
       checkStoreDelta(this.currentState, decoded);
       const sequence = this.currentSequence + 1;
-      await this.guarded(`appending to ${this.log.path}`, () => appendLogRecord(this.log, sequence, payload));
+      await this.guarded(`appending to ${this.log.path}`, () => appendLogRecord(this.log, sequence, payload), () => unwriteLogTail(this.log, payload.length));
       applyStoreDelta(this.currentState, decoded);
       this.currentSequence = sequence;
       this.stateSequence = sequence;
@@ -287,10 +287,11 @@ export class ConfigurationStore {
     this.checkPayloadSize(payload);
     const slotIndex = 1 - this.currentSlotIndex;
     const slot = encodeSlot(slotIndex, this.slotSizeBytes, sequence, payload);
+    // On failure this slot's header is zeroed: it is not the current one, the other slot and the log hold the committed state.
     await this.guarded(`writing slot ${slotIndex} of ${this.path}`, async () => {
       await writeFully(this.files, this.fd, slot, slotIndex * this.slotSizeBytes);
       await this.files.fsync(this.fd);
-    });
+    }, () => writeFully(this.files, this.fd, Buffer.alloc(slotHeaderSizeBytes), slotIndex * this.slotSizeBytes));
     // Only a durable slot becomes the current one.
     this.currentSequence = sequence;
     this.currentSlotIndex = slotIndex;
@@ -301,14 +302,21 @@ export class ConfigurationStore {
    * Runs an I/O step; on failure the store trusts nothing it wrote since its
    * last good write: the bytes written are unknown, and after a failed fsync
    * the kernel may report later ones as durable when they are not. The next
-   * write recovers first (recover()).
+   * write recovers first (recover()). `unwrite`, if given, makes what the
+   * step wrote invalid in the page cache, so that the failed write is not
+   * written back later and found at the next open (a process restart keeps
+   * the page cache); it is not synced, and its own failure changes nothing.
    */
-  private async guarded(what: string, step: () => Promise<void>): Promise<void> {
+  private async guarded(what: string, step: () => Promise<void>, unwrite?: () => Promise<void>): Promise<void> {
     try {
       await step();
     } catch (error) {
       this.writeErrorCount += 1;
       this.failure = ioError(what, error);
+      // The step's failure is the one to report; the unwrite's own I/O failure is not (the recovery rewrites all anyway).
+      await unwrite?.().catch((unwriteError: unknown) => {
+        if (unwriteError instanceof assert.AssertionError) throw unwriteError;
+      });
       throw this.failure;
     }
   }
