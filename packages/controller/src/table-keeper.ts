@@ -59,6 +59,11 @@ export class TableKeeper {
     }
   }
 
+  /** Whether the journal holds an entry of `changeId`; undefined when the store could not be read. */
+  async journalHolds(changeId: string): Promise<boolean | undefined> {
+    return this.read({ omitExtents: true }).then((read) => read.state.journal.some((entry) => entry.change_id === changeId), () => undefined);
+  }
+
   /** `error` as ABORTED if the store is known not to hold `generation`; as it is otherwise. */
   private async notMade(error: unknown, generation: number): Promise<unknown> {
     if (!isSilence(error)) return error;

@@ -175,12 +175,17 @@ describe("disk faults end to end", () => {
     const control = await controlFile();
     const appliance = await startAppliance({ extraArgs: ["--lu-size", "64MiB"], testFlags: ["--test-disk-faults", control.path] });
     await createVolume(appliance, "before", "4MiB");
+    const placedOn = (await listVolumes(appliance))[0]?.extents[0]?.lu;
+    const otherLu = placedOn === "lu0" ? "lu1" : "lu0";
     const generation = (): Promise<number> => appliance.cli(["cluster", "status", "--json"]).then((result) => (jsonOfSuccess(result) as { generation: number }).generation);
     const committed = await generation();
     await control.set(["store.slots", "store.slots.log"].map((file) => ({ file, operations: ["sync"], errno: "EIO" })));
 
     const refused = await appliance.cli(["volume", "create", "after", "--size", "4MiB"]);
     assertOneLineFailure(refused, 1, new RegExp(`^switchyard volume create: the configuration store did not take generation ${committed + 1} and stays at ${committed}: writing slot \\d of \\S+store\\.slots failed: EIO`));
+    // A move (a migration of one extent) is refused at the journal entry that would start it.
+    const moveRefused = await appliance.cli(["volume", "move", "before", "--extent", "0", "--to", otherLu]);
+    assertOneLineFailure(moveRefused, 1, /^switchyard volume move: the configuration store did not take the journal entry that starts move-\S+, so nothing started: .*store\.slots(\.log)? failed: EIO/);
     expect(await generation(), "the last committed generation stands").toBe(committed);
     expect((await listVolumes(appliance)).map((volume) => volume.name)).toEqual(["before"]);
     const client = await host(appliance, "before");
@@ -190,10 +195,14 @@ describe("disk faults end to end", () => {
     await rm(control.path);
     assertSucceeded(await appliance.cli(["volume", "create", "after", "--size", "4MiB"]));
     expect(await generation()).toBe(committed + 1);
+    assertSucceeded(await appliance.cli(["volume", "move", "before", "--extent", "0", "--to", otherLu]));
+    const moved = await generation();
     await appliance.stop();
     const restarted = await startAppliance({ dir: appliance.dir, extraArgs: ["--lu-size", "64MiB"] });
     const status = jsonOfSuccess(await restarted.cli(["cluster", "status", "--json"])) as { generation: number };
-    expect(status.generation, "the change after the fault is durable").toBe(committed + 1);
-    expect((await listVolumes(restarted)).map((volume) => volume.name).sort()).toEqual(["after", "before"]);
+    expect(status.generation, "the changes after the fault are durable").toBe(moved);
+    const volumes = await listVolumes(restarted);
+    expect(volumes.map((volume) => volume.name).sort()).toEqual(["after", "before"]);
+    expect(volumes.find((volume) => volume.name === "before")?.extents[0]?.lu).toBe(otherLu);
   });
 });
