@@ -134,11 +134,12 @@ export class MigrationRuns {
       await this.options.table.commit({ journal_entry: entry });
     } catch (error) {
       if (!isSilence(error)) throw error;
+      // Looked for either way: a write lost in transit may still land after the read below.
+      this.stopped = true;
       const id = entry.change_id ?? "";
       if (await this.options.table.journalHolds(id) === false) {
         throw new ControllerError("ABORTED", `the configuration store did not take the journal entry that starts ${id}, so nothing started: ${refusalMessage(error)}`, { cause: error });
       }
-      this.stopped = true;
       throw new ControllerError("UNAVAILABLE", `the device did not answer the journal write that starts ${id}; if it was written, ${id} goes on: 'switchyard change show ${id}'`, { cause: error });
     }
   }

@@ -47,7 +47,9 @@ export class TableKeeper {
    * the store, read again, is still below the generation written, it was
    * not (a store whose disk failed the write answers so, and keeps its last
    * committed state), and the caller hears ABORTED with the device's reason
-   * instead of a silence that reads as a device gone.
+   * instead of a silence that reads as a device gone. A write lost in
+   * transit could still land after that read; a whole table is complete in
+   * itself, so the store stays consistent, and the next read shows it.
    */
   async write(state: StoreState, expectedSequence: number): Promise<void> {
     // The table may change under any whole write: the next change reads it again.
