@@ -21,7 +21,7 @@
  * and marked them clean, so only bytes written again and fsynced again are
  * known to be on disk; a checkpoint above the failed write's sequence makes
  * whatever of it reached the disk dead on open (replay skips records at or
- * below the slot's sequence). While the fault lasts, every write fails in
+ * below the slot's sequence). While the disk keeps failing, every write fails in
  * that recovery and reads go on serving the last committed state.
  *
  * On open, the valid slot with the highest sequence wins, then the log's
@@ -325,7 +325,7 @@ export class ConfigurationStore {
    * After a failed write: the committed state, written whole into the other
    * slot above every sequence the failed write may have left on disk, and
    * the log emptied (see the file's comment). Throws, with the failure
-   * recorded again, while the fault lasts.
+   * recorded again, while the disk keeps failing.
    */
   private async recover(): Promise<void> {
     assert.ok(this.failure !== undefined);
