@@ -6,7 +6,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { join } from "node:path";
-import { StorageDevice, authorizedDeviceHandlers, deviceServiceHandlers, logicalUnitExports } from "@switchyard/device";
+import { StorageDevice, authorizedDeviceHandlers, deviceServiceHandlers, logicalUnitBlockIo, logicalUnitExports } from "@switchyard/device";
 import { callerCredentials, caCertificateFile, identityFolder, nodeCredentials, type Identity } from "@switchyard/security";
 import { NbdServer, type BlockIo } from "@switchyard/nbd";
 import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
@@ -97,6 +97,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
   const device = await StorageDevice.open({
     dir: options.dir,
     create: { deviceId: applianceDeviceId, luCount: options.luCount, luSizeBytes: options.luSizeBytes, extentSizeBytes: options.extentSizeBytes },
+    ...(options.composition?.deviceFiles === undefined ? {} : { files: options.composition.deviceFiles }),
   });
   const { tlsDir } = options;
   const tlsFolderOf = (identity: Identity): string | undefined => (tlsDir === undefined ? undefined : identityFolder(tlsDir, identity));
@@ -105,7 +106,8 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     return tlsFolder === undefined ? {} : { tlsFolder };
   };
   const served = await serveDevice(device, { ...options, tlsFolder: tlsFolderOf({ role: "device", id: device.id }) });
-  const backends = new Map<string, BlockIo>(device.lus.map((lu) => [lu.id, lu]));
+  // With the errnos the device's NBD export answers: a full file system is ENOSPC to a host here too, not EIO.
+  const backends = new Map<string, BlockIo>(device.lus.map((lu) => [lu.id, logicalUnitBlockIo(lu)]));
   // Every apparatus answers console requests by passing them to the controller, once it listens.
   const slot: { controllerAddress?: string } = {};
   const forwarders: ControllerForwarder[] = [];

@@ -16,6 +16,8 @@ export type ControllerErrorCode =
   | "NOT_CONTROLLER"
   | "STALE_EPOCH"
   | "UNAVAILABLE"
+  /** The change was not made (a store write the device could not make durable): nothing changed, try it again. */
+  | "ABORTED"
   | "NOT_IMPLEMENTED";
 
 export class ControllerError extends Error {
@@ -47,6 +49,8 @@ function grpcStatusOf(code: ControllerErrorCode): grpc.status {
     case "NOT_CONTROLLER":
     case "UNAVAILABLE":
       return grpc.status.UNAVAILABLE;
+    case "ABORTED":
+      return grpc.status.ABORTED;
     case "NOT_IMPLEMENTED":
       return grpc.status.UNIMPLEMENTED;
   }

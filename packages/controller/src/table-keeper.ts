@@ -10,7 +10,9 @@
 import assert from "node:assert/strict";
 import type { StoreDelta, StoreState, StoreState__Output } from "@switchyard/proto";
 import { applyExtentRows, type ChangePlan } from "./change-plans.js";
+import { isSilence, refusalMessage } from "./call-errors.js";
 import type { DevicePort } from "./device-port.js";
+import { ControllerError } from "./errors.js";
 
 export interface StoreRead {
   readonly state: StoreState__Output;
@@ -39,11 +41,37 @@ export class TableKeeper {
     return { state: snapshot.state, sequence: snapshot.sequence };
   }
 
-  /** Writes the whole state, unless the store moved past `expectedSequence`. */
+  /**
+   * Writes the whole state, unless the store moved past `expectedSequence`.
+   * A write the device did not answer may or may not have been made; when
+   * the store, read again, is still below the generation written, it was
+   * not (a store whose disk failed the write answers so, and keeps its last
+   * committed state), and the caller hears ABORTED with the device's reason
+   * instead of a silence that reads as a device gone. A write lost in
+   * transit could still land after that read; a whole table is complete in
+   * itself, so the store stays consistent, and the next read shows it.
+   */
   async write(state: StoreState, expectedSequence: number): Promise<void> {
     // The table may change under any whole write: the next change reads it again.
     this.cached = undefined;
-    await this.device.writeStore({ epoch: this.epoch(), expected_sequence: expectedSequence, state });
+    try {
+      await this.device.writeStore({ epoch: this.epoch(), expected_sequence: expectedSequence, state });
+    } catch (error) {
+      throw await this.notMade(error, Number(state.generation ?? 0));
+    }
+  }
+
+  /** Whether the journal holds an entry of `changeId`; undefined when the store could not be read. */
+  async journalHolds(changeId: string): Promise<boolean | undefined> {
+    return this.read({ omitExtents: true }).then((read) => read.state.journal.some((entry) => entry.change_id === changeId), () => undefined);
+  }
+
+  /** `error` as ABORTED if the store is known not to hold `generation`; as it is otherwise. */
+  private async notMade(error: unknown, generation: number): Promise<unknown> {
+    if (!isSilence(error)) return error;
+    const stored = await this.read({ omitExtents: true, omitJournal: true }).then((read) => read.state.generation, () => undefined);
+    if (stored === undefined || stored >= generation) return error;
+    return new ControllerError("ABORTED", `the configuration store did not take generation ${generation} and stays at ${stored}: ${refusalMessage(error)}`, { cause: error });
   }
 
   /** Appends a delta: a commit's diff, or journal records. */

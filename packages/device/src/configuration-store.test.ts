@@ -7,10 +7,11 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import type { StoreState } from "@switchyard/proto";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigurationStore, slotHeaderSizeBytes } from "./configuration-store.js";
 import { nodeFiles } from "./device-files.js";
 import { temporaryFolder, type TemporaryFolder } from "./testing.js";
+import { DiskFaults } from "./testing/disk-faults.js";
 
 const slotSizeBytes = 16 * 1024;
 let folder: TemporaryFolder;
@@ -78,19 +79,42 @@ describe("ConfigurationStore", () => {
     expect(reopened.read().state.volumes[0]?.name).toBe("v2");
   });
 
-  it("counts a failed write of its file (an fsync failing with EIO) for /metrics, and refuses writes after it", async () => {
-    const store = await open();
+  it("counts a failed write of its file (an fsync failing with EIO) for /metrics, refuses it, and takes the next once the fault clears", async () => {
+    const faults = new DiskFaults();
+    const store = await ConfigurationStore.open(storePath, { slotSizeBytes, files: faults.decorate(nodeFiles) });
+    opened.push(store);
     await store.write(stateOf(1), 0);
+    await store.append({ diff: { base_generation: 1, generation: 2, rows: [] } });
     expect(store.writeErrors).toBe(0);
-    // The store's fsyncs go through the production file port: failing its next one is what a dying disk does.
-    const sync = vi.spyOn(nodeFiles, "fsync").mockRejectedValueOnce(Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" }));
-    try {
-      await expect(store.write(stateOf(2), 1)).rejects.toMatchObject({ message: expect.stringMatching(/reopen the store/) as unknown });
-    } finally {
-      sync.mockRestore();
-    }
-    expect(store.writeErrors).toBe(1);
-    await expect(store.write(stateOf(2), 1)).rejects.toThrow();
+    // A dying disk: the log's fdatasync and the slots' fsync fail.
+    faults.set([{ file: "store.slots.log", operations: ["sync"], errno: "EIO" }, { file: "store.slots", operations: ["sync"], errno: "EIO" }]);
+    await expect(store.append({ diff: { base_generation: 2, generation: 3, rows: [] } })).rejects.toMatchObject({ code: "IO_FAILED" });
+    expect(store.read(), "reads serve the last committed state").toMatchObject({ sequence: 2, state: { generation: 2 } });
+    await expect(store.write(stateOf(9), 2)).rejects.toMatchObject({ code: "IO_FAILED" });
+    expect(store.writeErrors).toBe(2);
+
+    faults.clear();
+    // The recovery first rewrites the same state whole as sequence 3, so a writer that read sequence 2 still writes.
+    expect(await store.append({ diff: { base_generation: 2, generation: 3, rows: [] } })).toBe(4);
+    await expect(store.write(stateOf(9), 3), "a write based on a state that did change is still stale").rejects.toMatchObject({ code: "STALE_SEQUENCE" });
+    await store.close();
+    // The failed append's record may be in the file (its bytes were written, only the sync failed): it must stay dead.
+    const reopened = await open();
+    expect(reopened.read()).toMatchObject({ sequence: 4, state: { generation: 3 } });
+  });
+
+  it("leaves a write whose sync failed invalid in the file, so a restart before any recovery does not find it committed", async () => {
+    const faults = new DiskFaults();
+    const store = await ConfigurationStore.open(storePath, { slotSizeBytes, files: faults.decorate(nodeFiles) });
+    opened.push(store);
+    await store.write(stateOf(1), 0);
+    faults.set([{ file: "store.slots.log", operations: ["sync"], errno: "EIO" }, { file: "store.slots", operations: ["sync"], errno: "EIO" }]);
+    await expect(store.append({ diff: { base_generation: 1, generation: 2, rows: [] } })).rejects.toMatchObject({ code: "IO_FAILED" });
+    await expect(store.write(stateOf(7), 1)).rejects.toMatchObject({ code: "IO_FAILED" });
+    await store.close();
+    // The page cache (what a restarted process reads) holds neither the record nor the slot.
+    const reopened = await open();
+    expect(reopened.read()).toMatchObject({ sequence: 1, state: { generation: 1 } });
   });
 
   it("refuses a stale expected sequence, and serialises writes that chain", async () => {

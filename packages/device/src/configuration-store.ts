@@ -13,6 +13,17 @@
  * current + 1. Every checkpointLogRecordsMax records the state is folded into
  * the other slot, after the commit was answered, and the log emptied.
  *
+ * A failed write (a write error, ENOSPC, a failed fsync) refuses that write
+ * and leaves the state in memory at the last committed one: nothing is
+ * applied before it is durable. The next write first rewrites that whole
+ * state into the other slot as sequence current + 1 and empties the log
+ * (recover()): after a failed fsync Linux may have dropped the dirty pages
+ * and marked them clean, so only bytes written again and fsynced again are
+ * known to be on disk; a checkpoint above the failed write's sequence makes
+ * whatever of it reached the disk dead on open (replay skips records at or
+ * below the slot's sequence). While the disk keeps failing, every write fails in
+ * that recovery and reads go on serving the last committed state.
+ *
  * On open, the valid slot with the highest sequence wins, then the log's
  * records above that sequence are replayed in order; the first invalid
  * record ends the log (a torn append that was never acknowledged) and is cut
@@ -40,7 +51,7 @@ import {
   errnoOf,
   ioError,
 } from "./errors.js";
-import { appendLogRecord, emptyLog, logPreallocatedBytesMax, logSizeMaxBytes, openLog, type StoreLog } from "./store-log.js";
+import { appendLogRecord, emptyLog, logPreallocatedBytesMax, logSizeMaxBytes, openLog, unwriteLogTail, type StoreLog } from "./store-log.js";
 import { applyStoreDelta, checkStoreDelta } from "./store-delta.js";
 import { createStoreFile, encodeSlot, readSlot, slotHeaderSizeBytes, slotSizeDefaultBytes, slotSizeMaxBytes, slotSizeOf, type SlotReading } from "./store-slots.js";
 import { nodeFiles, type DeviceFiles } from "./device-files.js";
@@ -88,6 +99,12 @@ export class ConfigurationStore {
   private readonly fd: number;
   private readonly log: StoreLog;
   private currentSequence: number;
+  /**
+   * The lowest sequence whose state is the current one: a recovery (see the
+   * file's comment) raises the sequence without changing the state, and a
+   * writer that read the state just before it has read the current state.
+   */
+  private stateSequence: number;
   /** The slot holding the newest checkpoint: the next checkpoint or whole write goes to the other one. */
   private currentSlotIndex: number;
   /** The state at currentSequence: the newest checkpoint with the log replayed on it. */
@@ -106,6 +123,7 @@ export class ConfigurationStore {
     this.slotSizeBytes = slotSizeBytes;
     this.payloadSizeMaxBytes = slotSizeBytes - slotHeaderSizeBytes;
     this.currentSequence = found.sequence;
+    this.stateSequence = found.sequence;
     this.currentSlotIndex = found.slotIndex;
     this.currentState = found.state;
   }
@@ -143,8 +161,8 @@ export class ConfigurationStore {
 
   /**
    * Writes of the store's files (slot, log, fsync) that failed since it was
-   * opened, for /metrics: after the first the store refuses every write, so
-   * an operator must hear of it at once, not at the next change.
+   * opened, for /metrics: each one refused a write (a change, a
+   * registration), so an operator must hear of it at once.
    */
   get writeErrors(): number {
     return this.writeErrorCount;
@@ -152,7 +170,7 @@ export class ConfigurationStore {
 
   /** The current state, copied: callers may change it without touching the store. */
   read(): StoreSnapshot {
-    this.checkOpen();
+    this.checkNotClosed();
     return { state: structuredClone(this.currentState), sequence: this.currentSequence };
   }
 
@@ -162,7 +180,7 @@ export class ConfigurationStore {
    * caller, and good only until the next write.
    */
   view(): StoreSnapshot {
-    this.checkOpen();
+    this.checkNotClosed();
     return { state: this.currentState, sequence: this.currentSequence };
   }
 
@@ -174,7 +192,7 @@ export class ConfigurationStore {
    * throw to refuse it (the device checks the writer's epoch there).
    */
   async write(state: StoreState, expectedSequence: number, options: { guard?: () => void } = {}): Promise<number> {
-    this.checkOpen();
+    this.checkNotClosed();
     if (!Number.isSafeInteger(expectedSequence) || expectedSequence < 0) {
       throw new InvalidArgumentError(`expected sequence ${expectedSequence} is not a sequence number`);
     }
@@ -182,12 +200,13 @@ export class ConfigurationStore {
     this.checkPayloadSize(payload);
     return this.enqueue(async () => {
       options.guard?.();
-      if (expectedSequence !== this.currentSequence) {
+      if (expectedSequence < this.stateSequence || expectedSequence > this.currentSequence) {
         throw new StaleSequenceError(expectedSequence, this.currentSequence);
       }
       const decoded = decodeStoreState(payload);
       await this.writeCheckpoint(payload, this.currentSequence + 1);
       Object.assign(this.currentState, decoded);
+      this.stateSequence = this.currentSequence;
       return this.currentSequence;
     });
   }
@@ -200,7 +219,7 @@ export class ConfigurationStore {
    * in the same turn, as for write().
    */
   async append(delta: StoreDelta, options: { guard?: () => void } = {}): Promise<number> {
-    this.checkOpen();
+    this.checkNotClosed();
     const payload = encodeDelta(delta);
     this.checkPayloadSize(payload);
     // Applied as decoded from its own bytes, so that replay at open does exactly what is done now.
@@ -209,9 +228,10 @@ export class ConfigurationStore {
       options.guard?.();
       checkStoreDelta(this.currentState, decoded);
       const sequence = this.currentSequence + 1;
-      await this.guarded(`appending to ${this.log.path}`, () => appendLogRecord(this.log, sequence, payload));
+      await this.guarded(`appending to ${this.log.path}`, () => appendLogRecord(this.log, sequence, payload), () => unwriteLogTail(this.log, payload.length));
       applyStoreDelta(this.currentState, decoded);
       this.currentSequence = sequence;
+      this.stateSequence = sequence;
       if (this.log.recordCount >= checkpointLogRecordsMax || this.log.endBytes >= checkpointLogBytesMax) this.scheduleCheckpoint();
       return sequence;
     });
@@ -231,8 +251,9 @@ export class ConfigurationStore {
       throw new LimitExceededError(`${this.writesQueued} store writes are already queued (limit ${storeWritesQueuedMax})`);
     }
     this.writesQueued += 1;
-    const done = this.writeTail.then(() => {
-      this.checkOpen();
+    const done = this.writeTail.then(async () => {
+      this.checkNotClosed();
+      if (this.failure !== undefined) await this.recover();
       return operation();
     });
     this.writeTail = done.then(
@@ -266,10 +287,11 @@ export class ConfigurationStore {
     this.checkPayloadSize(payload);
     const slotIndex = 1 - this.currentSlotIndex;
     const slot = encodeSlot(slotIndex, this.slotSizeBytes, sequence, payload);
+    // On failure this slot's header is zeroed: it is not the current one, the other slot and the log hold the committed state.
     await this.guarded(`writing slot ${slotIndex} of ${this.path}`, async () => {
       await writeFully(this.files, this.fd, slot, slotIndex * this.slotSizeBytes);
       await this.files.fsync(this.fd);
-    });
+    }, () => writeFully(this.files, this.fd, Buffer.alloc(slotHeaderSizeBytes), slotIndex * this.slotSizeBytes));
     // Only a durable slot becomes the current one.
     this.currentSequence = sequence;
     this.currentSlotIndex = slotIndex;
@@ -277,18 +299,40 @@ export class ConfigurationStore {
   }
 
   /**
-   * Runs an I/O step; on failure the store refuses everything after: the
-   * bytes written are unknown, and after a failed fsync the kernel may report
-   * later ones as durable when they are not.
+   * Runs an I/O step; on failure the store trusts nothing it wrote since its
+   * last good write: the bytes written are unknown, and after a failed fsync
+   * the kernel may report later ones as durable when they are not. The next
+   * write recovers first (recover()). `unwrite`, if given, makes what the
+   * step wrote invalid in the page cache, so that the failed write is not
+   * written back later and found at the next open (a process restart keeps
+   * the page cache); it is not synced, and its own failure changes nothing.
    */
-  private async guarded(what: string, step: () => Promise<void>): Promise<void> {
+  private async guarded(what: string, step: () => Promise<void>, unwrite?: () => Promise<void>): Promise<void> {
     try {
       await step();
     } catch (error) {
       this.writeErrorCount += 1;
-      this.failure = ioError(`${what} (reopen the store)`, error);
+      this.failure = ioError(what, error);
+      // The step's failure is the one to report; the unwrite's own I/O failure is not (the recovery rewrites all anyway).
+      await unwrite?.().catch((unwriteError: unknown) => {
+        if (unwriteError instanceof assert.AssertionError) throw unwriteError;
+      });
       throw this.failure;
     }
+  }
+
+  /**
+   * After a failed write: the committed state, written whole into the other
+   * slot above every sequence the failed write may have left on disk, and
+   * the log emptied (see the file's comment). Throws, with the failure
+   * recorded again, while the disk keeps failing.
+   */
+  private async recover(): Promise<void> {
+    assert.ok(this.failure !== undefined);
+    const sequenceBefore = this.currentSequence;
+    await this.writeCheckpoint(encodeState(this.currentState), sequenceBefore + 1);
+    assert.ok(this.currentSequence === sequenceBefore + 1 && this.log.recordCount === 0);
+    this.failure = undefined;
   }
 
   /** Waits for queued writes and closes the file. */
@@ -299,9 +343,9 @@ export class ConfigurationStore {
     await Promise.all([this.files.close(this.fd), this.log.files.close(this.log.fd)]);
   }
 
-  private checkOpen(): void {
+  /** Only closing ends reads: after a failed write the state in memory is still the last committed one. */
+  private checkNotClosed(): void {
     if (this.closed) throw new ClosedError(`the configuration store ${this.path} is closed`);
-    if (this.failure !== undefined) throw this.failure;
   }
 }
 

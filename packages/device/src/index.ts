@@ -56,7 +56,8 @@ export { mirrorChunkBytes, mirrorCopiesMax } from "./device-mirrors.js";
 export { applyStoreDelta, checkStoreDelta } from "./store-delta.js";
 export { deviceServiceHandlers, deviceServiceName, grpcStatusOf, type DeviceServiceOptions } from "./device-service.js";
 export { authorizedDeviceHandlers, deviceAuthorizationTable } from "./device-authorization.js";
-export { logicalUnitExports, toNbdError } from "./lu-exports.js";
+export { logicalUnitBlockIo, logicalUnitExports, toNbdError } from "./lu-exports.js";
+export { LuIoErrors, luIoErrorMessageLengthMax, luIoOperations, type LuIoOperation } from "./lu-io-errors.js";
 export {
   ClosedError,
   DeviceCorruptError,

@@ -15,6 +15,7 @@ import assert from "node:assert/strict";
 import { AllocationList, allocationZeroState, appendAllocationOfBytes, type AllocationExtent, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
 import { SyncIoValve } from "./sync-io-valve.js";
 import { LuRequest } from "./lu-request.js";
+import { LuIoErrors } from "./lu-io-errors.js";
 import { nodeFiles, type DeviceFiles } from "./device-files.js";
 import { datasync } from "./durable-file.js";
 import {
@@ -124,6 +125,8 @@ export class LogicalUnit implements BlockIo, LuAreas {
   /** The open file and its port; read by pooled requests. */
   readonly fd: number;
   readonly files: DeviceFiles;
+  /** Failed reads, writes and fdatasyncs of the file, for the console to name this LU. */
+  readonly ioErrors = new LuIoErrors();
 
   private readonly pool: LuRequest[] = [];
   private inFlightCount = 0;
@@ -355,6 +358,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
         // After a failed fdatasync Linux may mark the lost pages clean, and a
         // retry would succeed without them: fail this LU until reopened.
         this.failure = ioError(`fdatasync of ${this.id} (reopen the device)`, error);
+        this.ioErrors.record("flush", this.failure);
         throw this.failure;
       },
     );

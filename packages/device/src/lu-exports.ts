@@ -14,7 +14,7 @@
  */
 import { DeviceError } from "./errors.js";
 import type { LogicalUnit } from "./logical-unit.js";
-import { NbdError, type AllocationExtent, type NbdErrorCode, type NbdExport, type NbdExportListing, type NbdExportProvider, type WriteZeroesFlags } from "@switchyard/nbd";
+import { NbdError, type AllocationExtent, type BlockIo, type NbdErrorCode, type NbdExport, type NbdExportListing, type NbdExportProvider, type WriteZeroesFlags } from "@switchyard/nbd";
 import type { StorageDevice } from "./storage-device.js";
 import { parseExportName } from "@switchyard/proto";
 
@@ -93,6 +93,24 @@ class LogicalUnitExport implements NbdExport {
   close(): void {
     // The LU is shared by every connection and closed with the device.
   }
+}
+
+/**
+ * An LU as an apparatus in the device's own process reaches it: the LU's
+ * bytes, with the device's errors turned into the errnos the LU's NBD
+ * export answers. The apparatus's NBD server answers EIO for any error that
+ * is not an NbdError, so without this a full file system (NO_SPACE) reached
+ * a host as EIO instead of ENOSPC.
+ */
+export function logicalUnitBlockIo(lu: LogicalUnit): BlockIo {
+  return {
+    sizeBytes: lu.sizeBytes,
+    read: (offsetBytes, into) => lu.read(offsetBytes, into).catch(rethrowAsNbd),
+    write: (offsetBytes, data, fua) => lu.write(offsetBytes, data, fua).catch(rethrowAsNbd),
+    writeZeroes: (offsetBytes, lengthBytes, flags) => lu.writeZeroes(offsetBytes, lengthBytes, flags).catch(rethrowAsNbd),
+    flush: () => lu.flush().catch(rethrowAsNbd),
+    allocation: (offsetBytes, lengthBytes) => lu.allocation(offsetBytes, lengthBytes).catch(rethrowAsNbd),
+  };
 }
 
 function rethrowAsNbd(error: unknown): never {

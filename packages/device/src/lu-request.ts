@@ -4,6 +4,7 @@
  */
 import type { DeviceFiles } from "./device-files.js";
 import { DeviceCorruptError, DeviceError, ioError } from "./errors.js";
+import type { LuIoErrors } from "./lu-io-errors.js";
 
 /** What a request needs of its LU. */
 export interface RequestOwner {
@@ -13,6 +14,8 @@ export interface RequestOwner {
   readonly id: string;
   readonly path: string;
   readonly sizeBytes: number;
+  /** Where a failed request is counted, for the operator to learn which LU failed. */
+  readonly ioErrors: LuIoErrors;
   /** Takes the request back once it finished. */
   release(request: LuRequest): void;
 }
@@ -100,13 +103,18 @@ export class LuRequest {
 
   private failed(error: NodeJS.ErrnoException): DeviceError {
     const position = this.positionBytes + this.doneBytes;
-    return ioError(`${this.writing ? "writing" : "reading"} ${this.lu.id} at ${position}`, error);
+    return this.counted(ioError(`${this.writing ? "writing" : "reading"} ${this.lu.id} at ${position}`, error));
   }
 
   /** A read of 0 bytes inside the checked range: the file was shortened behind our back. */
   private nothingDone(): DeviceError {
-    if (this.writing) return new DeviceError("IO_FAILED", `${this.lu.id}: a write to ${this.lu.path} wrote nothing`);
-    return new DeviceCorruptError(`${this.lu.id}: ${this.lu.path} ends before ${this.lu.sizeBytes} bytes`);
+    if (this.writing) return this.counted(new DeviceError("IO_FAILED", `${this.lu.id}: a write to ${this.lu.path} wrote nothing`));
+    return this.counted(new DeviceCorruptError(`${this.lu.id}: ${this.lu.path} ends before ${this.lu.sizeBytes} bytes`));
+  }
+
+  private counted(failure: DeviceError): DeviceError {
+    this.lu.ioErrors.record(this.writing ? "write" : "read", failure);
+    return failure;
   }
 }
 

@@ -160,6 +160,19 @@ export async function appendLogRecord(log: StoreLog, sequence: number, payload: 
 }
 
 /**
+ * After a failed append: zeroes where the record went, not made durable (the
+ * sync is what failed). The page cache then holds no valid record there, so
+ * a record whose sync failed is not written back later and read at the next
+ * open as if committed; only a power cut before the next good sync may keep
+ * it (a failed fsync leaves the disk's contents unknown).
+ */
+export async function unwriteLogTail(log: StoreLog, payloadLengthBytes: number): Promise<void> {
+  // The record (header and payload) and the zeroed header appendLogRecord wrote after it.
+  const writtenBytes = logRecordHeaderSizeBytes + payloadLengthBytes + logRecordHeaderSizeBytes;
+  await writeFully(log.files, log.fd, Buffer.alloc(writtenBytes), log.endBytes);
+}
+
+/**
  * Empties the log once a checkpoint covers every record in it, by zeroing
  * what was used. A crash halfway leaves some of those records: all at or
  * below the checkpoint's sequence, so replay skips them.

@@ -1,7 +1,8 @@
 /**
  * Test helpers for this package and its dependents (the "./testing"
  * subpath): temporary folders that are always removed, small devices, and
- * the power-loss storage model with its planted bug (testing/).
+ * the power-loss storage model with its planted bug, and a failing disk
+ * (testing/).
  */
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -38,4 +39,14 @@ export function openTestDevice(dir: string, overrides: Partial<DeviceCreateOptio
 
 export { PowerLossFiles, sectorSizeBytes, type CutReport } from "./testing/power-loss-files.js";
 export { lyingSyncs } from "./testing/lying-syncs.js";
+export {
+  ControlledDiskFaults,
+  DiskFaults,
+  checkDiskFaults,
+  diskFaultOperations,
+  diskFaultsMax,
+  type DiskFault,
+  type DiskFaultErrno,
+  type DiskFaultOperation,
+} from "./testing/disk-faults.js";
 export { SeededRandom } from "./testing/seeded-random.js";

@@ -4,11 +4,15 @@
  * the `./testing` subpaths: `--test-fault F` builds every apparatus with
  * the planted bug F (@switchyard/apparatus/testing), `--test-crash-at P` and
  * `--test-stop-at P` decorate the controller's change ports with a crash
- * point (@switchyard/controller/testing). The flags are taken out of the
+ * point (@switchyard/controller/testing), and `up --test-disk-faults FILE`
+ * keeps the device's files through a failing disk whose faults the test
+ * writes into FILE while the process runs (@switchyard/device/testing). The flags are taken out of the
  * arguments here; the production command parses the rest as it always does.
  */
 import { apparatusFaultBehaviours, apparatusFaultNamed, apparatusFaults } from "@switchyard/apparatus/testing";
 import { crashPoints, crashPointsModule, type CrashPoint, type TestCrash } from "@switchyard/controller/testing";
+import { nodeFiles } from "@switchyard/device";
+import { ControlledDiskFaults } from "@switchyard/device/testing";
 import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
 import { apparatusServe, apparatusServeCommand } from "../commands/serve.js";
@@ -17,7 +21,7 @@ import { commands, main } from "../main.js";
 import type { Io } from "../output.js";
 import { UsageError } from "../usage.js";
 
-type TestFlag = "test-fault" | "test-crash-at" | "test-stop-at";
+type TestFlag = "test-fault" | "test-crash-at" | "test-stop-at" | "test-disk-faults";
 
 /** Removes `--NAME VALUE` and `--NAME=VALUE` from `argv`; returns the value (the last, if repeated). */
 function takeFlag(argv: string[], name: TestFlag): string | undefined {
@@ -43,6 +47,10 @@ function faultComposition(text: string | undefined): Composition {
   const fault = apparatusFaultNamed(text);
   if (fault === undefined) throw new UsageError(`--test-fault must be one of ${apparatusFaults.join(", ")}`);
   return { apparatusBehaviour: apparatusFaultBehaviours[fault] };
+}
+
+function diskFaultsComposition(controlPath: string | undefined): Composition {
+  return controlPath === undefined ? {} : { deviceFiles: new ControlledDiskFaults(controlPath).decorate(nodeFiles) };
 }
 
 function crashPointNamed(text: string, option: string): CrashPoint {
@@ -77,13 +85,17 @@ function withTestFlags(production: Command, flags: readonly TestFlag[], help: st
       const composition: Composition = {
         ...faultComposition(taken.get("test-fault")),
         ...crashComposition(taken.get("test-crash-at"), taken.get("test-stop-at")),
+        ...diskFaultsComposition(taken.get("test-disk-faults")),
       };
       return build(composition).run(rest, io);
     },
   };
 }
 
-const testUp = withTestFlags(up, ["test-fault"], faultHelp, upCommand);
+const diskFaultsHelp = `  --test-disk-faults FILE  keep the device's files through a failing disk: reads, writes or syncs
+                         of the files FILE lists (JSON, DiskFault[]) fail with EIO or ENOSPC;
+                         FILE is read again whenever it is replaced`;
+const testUp = withTestFlags(up, ["test-fault", "test-disk-faults"], `${faultHelp}\n${diskFaultsHelp}`, upCommand);
 const testApparatusServe = withTestFlags(apparatusServe, ["test-fault", "test-crash-at", "test-stop-at"], `${faultHelp}\n${crashHelp}`, apparatusServeCommand);
 
 /** The production commands, `up` and `apparatus serve` taking the test flags. */

@@ -68,7 +68,7 @@ function cluster(states: Readonly<Record<string, string>>, epoch: number): Clust
 }
 
 function counters(holdsExpired: number, storeWriteErrors: number): LocalCounters {
-  return { holdsExpired: new Map([["a0", holdsExpired]]), storeWriteErrors: new Map([["d0", storeWriteErrors]]) };
+  return { holdsExpired: new Map([["a0", holdsExpired]]), storeWriteErrors: new Map([["d0", storeWriteErrors]]), luIoErrors: new Map() };
 }
 
 describe("EventObserver", () => {
@@ -91,6 +91,17 @@ describe("EventObserver", () => {
       ["disk-fault", "d0", new Date(20_000).toISOString()],
     ]);
     expect(observer.observed[3]?.cause).toMatch(/^2 holds on a0 passed the deadline/);
+  });
+
+  it("observes an LU's failed I/O, naming the device and the LU, with the last error", () => {
+    const observer = new EventObserver();
+    const withLuErrors = (count: number): LocalCounters => ({ ...counters(0, 0), luIoErrors: new Map([["dev0/lu1", { count, lastError: count === 0 ? "" : "IO_FAILED: reading lu1 at 4194304 failed: EIO: i/o error" }]]) });
+    observer.observe(cluster({ a0: "APPARATUS_STATUS_SERVING" }, 1), withLuErrors(0), [], 1_000);
+    observer.observe(cluster({ a0: "APPARATUS_STATUS_SERVING" }, 1), withLuErrors(3), [], 6_000);
+    observer.observe(cluster({ a0: "APPARATUS_STATUS_SERVING" }, 1), withLuErrors(3), [], 11_000);
+    expect(observer.observed.map((event) => [event.kind, event.subject, event.cause])).toEqual([
+      ["disk-fault", "dev0/lu1", "3 I/Os of LU dev0/lu1 failed, the last: IO_FAILED: reading lu1 at 4194304 failed: EIO: i/o error"],
+    ]);
   });
 
   it("does not observe a fence the journal recorded", () => {

@@ -109,6 +109,8 @@ export interface LocalCounters {
   readonly holdsExpired: ReadonlyMap<string, number>;
   /** Per device id: failed writes of its configuration store so far. */
   readonly storeWriteErrors: ReadonlyMap<string, number>;
+  /** Per "DEVICE/LU": failed reads, writes and flushes of the LU's file so far, and the last one's message. */
+  readonly luIoErrors: ReadonlyMap<string, { readonly count: number; readonly lastError: string }>;
 }
 
 /** Watches for what the journal does not record; see the file's comment. */
@@ -116,7 +118,7 @@ export class EventObserver {
   private readonly events: ClusterEventJson[] = [];
   private states = new Map<string, string>();
   private epoch = 0;
-  private counters: LocalCounters = { holdsExpired: new Map(), storeWriteErrors: new Map() };
+  private counters: LocalCounters = { holdsExpired: new Map(), storeWriteErrors: new Map(), luIoErrors: new Map() };
   private first = true;
 
   /** Compares with the last look; the first look only sets what is known, so a restart reports nothing twice. */
@@ -151,7 +153,11 @@ export class EventObserver {
     }
     for (const [id, count] of counters.storeWriteErrors) {
       const more = count - (this.counters.storeWriteErrors.get(id) ?? 0);
-      if (more > 0) this.add(event(nowMs, "disk-fault", id, `${more} write${more === 1 ? "" : "s"} of device ${id}'s configuration store failed: it refuses every write until reopened`, "observed"));
+      if (more > 0) this.add(event(nowMs, "disk-fault", id, `${more} write${more === 1 ? "" : "s"} of device ${id}'s configuration store failed: each refused a change; it retries at the next write`, "observed"));
+    }
+    for (const [id, { count, lastError }] of counters.luIoErrors) {
+      const more = count - (this.counters.luIoErrors.get(id)?.count ?? 0);
+      if (more > 0) this.add(event(nowMs, "disk-fault", id, `${more} I/O${more === 1 ? "" : "s"} of LU ${id} failed, the last: ${lastError}`, "observed"));
     }
   }
 

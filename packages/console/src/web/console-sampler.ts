@@ -35,6 +35,7 @@ export class ConsoleSampler {
     return {
       holdsExpired: new Map(this.apparatuses.map((apparatus) => [apparatus.id, apparatus.io.gate.stats.holdsExpired])),
       storeWriteErrors: new Map(this.devices.map((device) => [device.id, device.store.writeErrors])),
+      luIoErrors: new Map(this.devices.flatMap((device) => device.lus.map((lu) => [`${device.id}/${lu.id}`, { count: lu.ioErrors.total, lastError: lu.ioErrors.lastError }]))),
     };
   }
 

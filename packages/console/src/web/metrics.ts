@@ -15,6 +15,7 @@
  * console shows the same cluster-wide change history.
  */
 import { Histogram, ioOperations, type VirtualizationApparatus } from "@switchyard/apparatus";
+import { luIoOperations, type LuIoOperation } from "@switchyard/device";
 import type { ChangeInfo__Output, ClusterStatus__Output } from "@switchyard/proto";
 import { PrometheusText, type HistogramSeries, type Sample } from "./prometheus-text.js";
 
@@ -148,10 +149,17 @@ function holdFamilies(text: PrometheusText, apparatuses: readonly Virtualization
   text.gauge("switchyard_table_generation", "The configuration table generation of each apparatus's active face.", byApparatus((apparatus) => apparatus.generation));
 }
 
-/** What a device in this process shows: its id and its configuration store's failed writes. */
+/** What a device in this process shows: its id, its configuration store's failed writes, and each LU's failed I/O. */
 export interface MeteredDevice {
   readonly id: string;
   readonly store: { readonly writeErrors: number };
+  readonly lus: readonly MeteredLu[];
+}
+
+/** An LU's failed I/O, as the device counts it (LuIoErrors). */
+export interface MeteredLu {
+  readonly id: string;
+  readonly ioErrors: { count(operation: LuIoOperation): number; readonly total: number; readonly lastError: string };
 }
 
 /** Everything one scrape renders. */
@@ -192,7 +200,9 @@ export function renderMetrics(sources: MetricsSources): string {
     { labels: {}, value: sources.journalReadable ? 1 : 0 },
   ]);
   clusterFamilies(text, sources.cluster);
-  text.counter("switchyard_store_write_errors_total", "Failed writes of the configuration store's files (after one the store refuses every write until reopened).",
+  text.counter("switchyard_store_write_errors_total", "Failed writes of the configuration store's files (each refused a change or a registration; the store retries at the next write).",
     sources.devices.map((device) => ({ labels: { device: device.id }, value: device.store.writeErrors })));
+  text.counter("switchyard_lu_io_errors_total", "Failed reads, writes and flushes of an LU's file (EIO, ENOSPC, ...): which device and LU a host's I/O error came from.",
+    sources.devices.flatMap((device) => device.lus.flatMap((lu) => luIoOperations.map((operation) => ({ labels: { device: device.id, lu: lu.id, operation }, value: lu.ioErrors.count(operation) })))));
   return text.toString();
 }
