@@ -11,7 +11,10 @@ import { authorizedApparatusHandlers } from "./apparatus-authorization.js";
 import { apparatusHandlers } from "./apparatus-service.js";
 
 export interface ServeApparatusOptions {
+  /** Where its gRPC (control) listens, and its NBD server unless nbdHost says otherwise. */
   readonly host: string;
+  /** Where hosts reach its NBD server, if not on `host` (`up --data-host`). */
+  readonly nbdHost?: string;
   /** 0 picks a free port. */
   readonly nbdPort: number;
   readonly grpcPort: number;
@@ -38,9 +41,10 @@ export async function serveApparatus(apparatus: VirtualizationApparatus, options
   grpcServer.addService(v1.Apparatus.service, authorizedApparatusHandlers(secure, v1.Apparatus.service, apparatusHandlers(apparatus)));
   options.addServices?.(grpcServer);
   const grpcPort = await bindGrpc(grpcServer, options.host, options.grpcPort, credentials);
-  const nbdServer = new NbdServer({ provider: apparatus.exports(), host: options.host, port: options.nbdPort });
+  const nbdHost = options.nbdHost ?? options.host;
+  const nbdServer = new NbdServer({ provider: apparatus.exports(), host: nbdHost, port: options.nbdPort });
   const nbd = await nbdServer.listen();
-  apparatus.nbdAddress = `${options.host}:${nbd.port}`;
+  apparatus.nbdAddress = `${nbdHost}:${nbd.port}`;
   apparatus.grpcAddress = `${options.host}:${grpcPort}`;
   return {
     apparatus,

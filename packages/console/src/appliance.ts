@@ -22,7 +22,12 @@ export const applianceDeviceId = "dev0";
 
 export interface ApplianceOptions {
   readonly dir: string;
+  /** Where every gRPC server listens (control), and the device's LU exports: apparatuses reach the device there. */
   readonly host: string;
+  /** Where the apparatuses' NBD servers listen for hosts (data); `host` if absent. */
+  readonly dataHost?: string;
+  /** Where the web console and /metrics listen; `host` if absent. */
+  readonly httpHost?: string;
   readonly apparatusCount: number;
   /** Apparatus i serves NBD on nbdPort + i; 0 picks free ports. */
   readonly nbdPort: number;
@@ -124,6 +129,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     apparatuses.push(
       await serveApparatus(apparatus, {
         host: options.host,
+        ...(options.dataHost === undefined ? {} : { nbdHost: options.dataHost }),
         nbdPort: portAt(options.nbdPort, index),
         grpcPort: portAt(options.grpcPort, 1 + index),
         addServices: (server) => {
@@ -154,7 +160,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     options.httpPort === undefined
       ? undefined
       : await startConsoleServer({
-          host: options.host,
+          host: options.httpHost ?? options.host,
           port: options.httpPort,
           controllerAddress: first.grpcAddress,
           credentials: callerCredentials(operatorFolder),

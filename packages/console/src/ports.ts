@@ -10,6 +10,8 @@ import { UsageError } from "./usage.js";
 /** A port a command will listen on, the option that sets it, and what listens there. */
 export interface PortClaim {
   readonly port: number;
+  /** Where it listens, if not on the host the command checks by default. */
+  readonly host?: string;
   readonly option: string;
   readonly what: string;
 }
@@ -46,7 +48,7 @@ function listenProblem(host: string, port: number): Promise<Error | undefined> {
 export async function firstTakenPort(host: string, claims: readonly PortClaim[]): Promise<{ claim: PortClaim; problem: Error } | undefined> {
   for (const claim of claims) {
     if (claim.port === 0) continue;
-    const problem = await listenProblem(host, claim.port);
+    const problem = await listenProblem(claim.host ?? host, claim.port);
     if (problem !== undefined) return { claim, problem };
   }
   return undefined;

@@ -37,6 +37,9 @@ export const luCount = 2;
 const options = {
   dir: { type: "string" },
   host: { type: "string" },
+  "data-host": { type: "string" },
+  "control-host": { type: "string" },
+  "http-host": { type: "string" },
   apparatuses: { type: "string" },
   "nbd-port": { type: "string" },
   "grpc-port": { type: "string" },
@@ -126,17 +129,37 @@ export function portPlan(parsed: Parsed): PortPlan {
   };
 }
 
-/** Each port of the plan with the option that sets it (appliance.ts lays them out the same way). */
-export function portClaims(plan: PortPlan, apparatusCount: number): PortClaim[] {
+/**
+ * Where each kind of server listens: hosts' NBD (data), every gRPC server
+ * and the device's raw LU exports (control: only apparatuses need them), and
+ * the web console (http). --host sets the default of all three.
+ */
+export interface ListenHosts {
+  readonly control: string;
+  readonly data: string;
+  readonly http: string;
+}
+
+export function listenHosts(parsed: Parsed): ListenHosts {
+  const host = stringOption(parsed, "host") ?? "127.0.0.1";
+  return {
+    control: stringOption(parsed, "control-host") ?? host,
+    data: stringOption(parsed, "data-host") ?? host,
+    http: stringOption(parsed, "http-host") ?? host,
+  };
+}
+
+/** Each port of the plan with the option that sets it and where it listens (appliance.ts lays them out the same way). */
+export function portClaims(plan: PortPlan, apparatusCount: number, hosts: ListenHosts): PortClaim[] {
   const at = (base: number, offset: number): number => (base === 0 ? 0 : base + offset);
   const apparatusIds = Array.from({ length: apparatusCount }, (_unused, index) => index);
   return [
-    { port: plan.grpcPort, option: "--grpc-port", what: "the device's gRPC" },
-    ...apparatusIds.map((index) => ({ port: at(plan.grpcPort, 1 + index), option: "--grpc-port", what: `apparatus a${index}'s gRPC` })),
-    { port: at(plan.grpcPort, 1 + apparatusCount), option: "--grpc-port", what: "the controller's gRPC" },
-    ...apparatusIds.map((index) => ({ port: at(plan.nbdPort, index), option: "--nbd-port", what: `apparatus a${index}'s NBD` })),
-    { port: plan.deviceNbdPort, option: "--device-nbd-port", what: "the device's LUs over NBD" },
-    { port: plan.httpPort, option: "--http-port", what: "the web console" },
+    { port: plan.grpcPort, option: "--grpc-port", what: "the device's gRPC", host: hosts.control },
+    ...apparatusIds.map((index) => ({ port: at(plan.grpcPort, 1 + index), option: "--grpc-port", what: `apparatus a${index}'s gRPC`, host: hosts.control })),
+    { port: at(plan.grpcPort, 1 + apparatusCount), option: "--grpc-port", what: "the controller's gRPC", host: hosts.control },
+    ...apparatusIds.map((index) => ({ port: at(plan.nbdPort, index), option: "--nbd-port", what: `apparatus a${index}'s NBD`, host: hosts.data })),
+    { port: plan.deviceNbdPort, option: "--device-nbd-port", what: "the device's LUs over NBD", host: hosts.control },
+    { port: plan.httpPort, option: "--http-port", what: "the web console", host: hosts.http },
   ];
 }
 
@@ -146,9 +169,9 @@ export function portClaims(plan: PortPlan, apparatusCount: number): PortClaim[] 
  * second appliance on this machine) makes every port a free one instead,
  * said on stderr: the endpoints are printed and in DIR/endpoints.json.
  */
-async function choosePorts(parsed: Parsed, host: string, apparatusCount: number, io: Io): Promise<PortPlan> {
+async function choosePorts(parsed: Parsed, hosts: ListenHosts, apparatusCount: number, io: Io): Promise<PortPlan> {
   const plan = portPlan(parsed);
-  const taken = await firstTakenPort(host, portClaims(plan, apparatusCount));
+  const taken = await firstTakenPort(hosts.control, portClaims(plan, apparatusCount, hosts));
   if (taken === undefined) return plan;
   if (portOptionNames.some((name) => stringOption(parsed, name) !== undefined)) throw new PortTakenError(taken.claim, taken.problem);
   io.stderr.write(`switchyard up: default port ${taken.claim.port} (${taken.claim.what}) is taken, so every port is a free one instead (printed below, and in endpoints.json); ${portOptionNames.map((name) => `--${name}`).join(", ")} choose them\n`);
@@ -207,6 +230,7 @@ export function upCommand(composition: Composition): Command {
     summary: "start the embedded appliance: a device, apparatuses and a controller",
     help: `Usage: switchyard up [--dir DIR] [--apparatuses N] [--nbd-port P] [--grpc-port P]
                      [--device-nbd-port P] [--http-port P] [--lu-size SIZE] [--extent-size SIZE] [--host H]
+                     [--data-host H] [--control-host H] [--http-host H]
                      [--processors 1|2] [--tls] [--output table|json|yaml]
 
 Starts one storage device in DIR with two LUs, N apparatuses and an elected
@@ -230,7 +254,10 @@ Options:
   --http-port P          the web console and /metrics (default ${httpPortDefault}, or a free port when --grpc-port is 0)
   --lu-size SIZE         size of each LU when DIR is new (default 1GiB; sparse files)
   --extent-size SIZE     storage area size when DIR is new, a power of two from 1MiB to 1GiB (default 4MiB)
-  --host H               address to listen on (default 127.0.0.1)
+  --host H               address to listen on (default 127.0.0.1); the three below each take one part
+  --data-host H          where hosts reach the apparatuses' NBD (default: --host)
+  --control-host H       where the gRPC servers listen, and the device's raw LU exports (default: --host)
+  --http-host H          where the web console and /metrics listen (default: --host)
   --tls                  serve every gRPC server (device, apparatuses, controller) over mutual TLS with
                          the certificates in DIR/tls, each method checked against the caller's role;
                          commands given --dir DIR present DIR/tls/operator-admin
@@ -241,6 +268,7 @@ ${processorsHelp}
 Example:
   switchyard up --dir ./switchyard-data
   switchyard up --dir ./second --nbd-port 11809 --grpc-port 51051 --http-port 8081   # another one beside it
+  switchyard up --tls --data-host 192.0.2.10 --control-host 127.0.0.1   # hosts on their network, control on loopback
   switchyard volume create vm1 --size 1GiB
   nbdinfo nbd://127.0.0.1:10809/vm1
   xdg-open http://127.0.0.1:8080/`,
@@ -248,12 +276,14 @@ Example:
       const parsed = parse(argv, options, 0);
       const format = dataFormat(parsed);
       const dir = stringOption(parsed, "dir") ?? defaultDataDir;
-      const host = stringOption(parsed, "host") ?? "127.0.0.1";
+      const hosts = listenHosts(parsed);
       const apparatusCount = integerOption(parsed, "apparatuses", 2, 1, apparatusesMax);
       // Every option is checked before anything is probed or written: a usage mistake says one line and changes nothing.
       const checked = {
         dir,
-        host,
+        host: hosts.control,
+        dataHost: hosts.data,
+        httpHost: hosts.http,
         apparatusCount,
         luCount,
         luSizeBytes: sizeOption(parsed, "lu-size") ?? luSizeDefaultBytes,
@@ -263,11 +293,11 @@ Example:
       };
       portPlan(parsed);
       await refuseIfServed(dir);
-      const settings = { ...checked, ...(await choosePorts(parsed, host, apparatusCount, io)) };
+      const settings = { ...checked, ...(await choosePorts(parsed, hosts, apparatusCount, io)) };
       await mkdir(dir, { recursive: true });
       await rm(endpointFilePath(dir), { force: true });
       const tls = flag(parsed, "tls");
-      await ensureCertificatesAtStart(dir, host, apparatusCount, io, tls);
+      await ensureCertificatesAtStart(dir, hosts.control, apparatusCount, io, tls);
       const appliance = await startAppliance(tls ? { ...settings, tlsDir: certificateFolderOf(dir) } : settings);
       // Listen for the signal before announcing the endpoints: a script may send it as soon as it sees them.
       const stop = interrupted();
