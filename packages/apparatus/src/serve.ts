@@ -4,7 +4,7 @@
  * such as the Controller; bindGrpc adds health and reflection of them all).
  */
 import * as grpc from "@grpc/grpc-js";
-import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { bindGrpc, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { NbdServer } from "@switchyard/nbd";
 import type { VirtualizationApparatus } from "./apparatus.js";
 import { authorizedApparatusHandlers } from "./apparatus-authorization.js";
@@ -36,7 +36,7 @@ export interface ServedApparatus {
 
 export async function serveApparatus(apparatus: VirtualizationApparatus, options: ServeApparatusOptions): Promise<ServedApparatus> {
   const v1 = loadGrpc().switchyard.v1;
-  const grpcServer = new grpc.Server(controlChannelOptions);
+  const grpcServer = new grpc.Server(controlServerOptions);
   const { secure, server: credentials } = apparatus.credentials;
   grpcServer.addService(v1.Apparatus.service, authorizedApparatusHandlers(secure, v1.Apparatus.service, apparatusHandlers(apparatus)));
   options.addServices?.(grpcServer);

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { StorageDevice, authorizedDeviceHandlers, deviceServiceHandlers, logicalUnitBlockIo, logicalUnitExports } from "@switchyard/device";
 import { callerCredentials, caCertificateFile, identityFolder, nodeCredentials, type Identity } from "@switchyard/security";
 import { NbdServer, type BlockIo } from "@switchyard/nbd";
-import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { bindGrpc, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ServedApparatus } from "@switchyard/apparatus";
 import { controllerForwarder, startController, type ControllerForwarder, type ControllerThreadMode, type ServedController } from "@switchyard/controller";
 import { applianceOperatorName } from "./appliance-certificates.js";
@@ -86,7 +86,7 @@ export async function serveDevice(
   const nbdAddress = `${options.host}:${nbd.port}`;
   // Apparatuses in other processes find each LU at the address the store records.
   await device.publishNbdAddress(nbdAddress);
-  const grpcServer = new grpc.Server(controlChannelOptions);
+  const grpcServer = new grpc.Server(controlServerOptions);
   // The handlers read the addresses when asked, so the gRPC address can be filled in once bound.
   // The arbiter's clock: monotonic, expressed as wall-clock milliseconds for display.
   const addresses = { nbdAddress, grpcAddress: "", now: () => performance.timeOrigin + performance.now() };

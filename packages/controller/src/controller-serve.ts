@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
-import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { bindGrpc, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { nodeCredentials } from "@switchyard/security";
 import { ClusterController, type ClusterControllerOptions } from "./cluster-controller.js";
 import { authorizedControllerHandlers } from "./controller-authorization.js";
@@ -64,7 +64,7 @@ export interface ServedController {
 export async function serveController(options: ServeControllerOptions, onLeader?: (address: string) => void): Promise<ServedController> {
   const { changePortsModule, ...controllerOptions } = options;
   const decorateChangePorts = changePortsModule === undefined ? undefined : await loadChangePortsDecorator(changePortsModule);
-  const server = new grpc.Server(controlChannelOptions);
+  const server = new grpc.Server(controlServerOptions);
   const slot: { controller?: ClusterController } = {};
   const service = loadGrpc().switchyard.v1.Controller.service;
   const handlers = controllerHandlers(() => {

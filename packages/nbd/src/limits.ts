@@ -53,6 +53,18 @@ export interface NbdServerLimits {
    * take and the peer may linger before the socket is destroyed.
    */
   readonly disconnectTimeoutMs: number;
+  /**
+   * Connections one server keeps open, in either phase; one more is closed
+   * as soon as it is accepted. Each open connection may hold up to
+   * inFlightBytesMax of payload, so this bounds a server's memory too.
+   */
+  readonly connectionsMax: number;
+  /**
+   * Connections in the handshake at once: a flood of clients that connect
+   * and say nothing fills this, not connectionsMax, and each is dropped at
+   * handshakeTimeoutMs; clients already transmitting are not disturbed.
+   */
+  readonly handshakesMax: number;
 }
 
 export const nbdServerLimitsDefault: NbdServerLimits = {
@@ -65,6 +77,9 @@ export const nbdServerLimitsDefault: NbdServerLimits = {
   optionPayloadMaxBytes: 16 * 1024,
   handshakeOptionsMax: 1024,
   disconnectTimeoutMs: 10_000,
+  // qemu opens one connection per disk (up to 16 with multi-conn), fio one per job: room for many hosts.
+  connectionsMax: 512,
+  handshakesMax: 64,
 };
 
 /** proto.md "Block size constraints": our minimum and preferred block sizes. */
@@ -88,5 +103,6 @@ export function resolveServerLimits(overrides: Partial<NbdServerLimits> | undefi
   assert.ok(limits.requestSizeMaxBytes <= 0xffffffff);
   assert.ok(limits.writeDiscardMaxBytes >= limits.requestSizeMaxBytes);
   assert.ok(limits.optionPayloadMaxBytes >= 4 + NBD_STRING_MAX_BYTES + 2);
+  assert.ok(limits.handshakesMax <= limits.connectionsMax, "handshakesMax above connectionsMax never binds");
   return limits;
 }

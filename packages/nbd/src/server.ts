@@ -204,6 +204,14 @@ export class NbdServer {
     return count;
   }
 
+  /** Why a connection accepted now must be closed at once (limits.ts), or undefined. */
+  private refusal(): string | undefined {
+    if (this.connections.size >= this.limits.connectionsMax) return `already ${this.connections.size} connections, the most one server keeps (connectionsMax)`;
+    const handshaking = this.connections.size - this.transmissionCount;
+    if (handshaking >= this.limits.handshakesMax) return `already ${handshaking} connections in the handshake (handshakesMax)`;
+    return undefined;
+  }
+
   async listen(): Promise<NbdServerAddress> {
     assert.ok(!this.listening, "NbdServer.listen called twice");
     await new Promise<void>((resolve, reject) => {
@@ -247,6 +255,13 @@ export class NbdServer {
   }
 
   private accept(socket: net.Socket): void {
+    const refusal = this.refusal();
+    if (refusal !== undefined) {
+      // No greeting: a client sees the connection closed, as at a server that is not there.
+      socket.destroy();
+      this.onDisconnect(refusal);
+      return;
+    }
     const connection = new ServerConnection(socket, this.provider, this.limits, this.onError, this.onDisconnect);
     this.connections.add(connection);
     void connection.closed.then(() => {

@@ -33,5 +33,20 @@ export const controlChannelOptions = {
   "grpc.max_reconnect_backoff_ms": reconnectBackoffMaxMs,
 } as const;
 
+/**
+ * Calls one client connection may have open at once on a server: each
+ * apparatus's Control stream, a long poll of the mirrors and a console's
+ * watches are a handful; beyond this the client's next call waits for one
+ * to end (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS), so one peer cannot make
+ * a server hold unbounded calls.
+ */
+export const controlStreamsPerConnectionMax = 256;
+
+/** Options of every gRPC server: the channel's, and the cap on concurrent calls per connection. */
+export const controlServerOptions = {
+  ...controlChannelOptions,
+  "grpc.max_concurrent_streams": controlStreamsPerConnectionMax,
+} as const;
+
 /** Change journal entries the configuration store keeps, the newest: enough for `change list`, small beside the table. */
 export const journalEntriesMax = 256;

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import { StorageDevice, deviceServiceHandlers, logicalUnitExports } from "@switchyard/device";
 import { NbdServer, type NbdExport, type NbdExportProvider, type WriteZeroesFlags } from "@switchyard/nbd";
-import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { bindGrpc, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 
 /** Small and quick to create: 2 LUs of 16 areas of 1 MiB (the smallest extent a device allows). */
 const luSizeBytes = 16 << 20;
@@ -108,7 +108,7 @@ export async function startSuiteDevice(host: string): Promise<SuiteDevice> {
   const nbdAddress = `${host}:${nbd.port}`;
   // Apparatuses find each LU at the nbd_uri the store records, as in a real cluster.
   await device.publishNbdAddress(nbdAddress);
-  const grpcServer = new grpc.Server(controlChannelOptions);
+  const grpcServer = new grpc.Server(controlServerOptions);
   const addresses = { nbdAddress, grpcAddress: "", now: () => performance.timeOrigin + performance.now() };
   grpcServer.addService(loadGrpc().switchyard.v1.Device.service, deviceServiceHandlers(device, addresses));
   const port = await bindGrpc(grpcServer, host, 0);

@@ -10,7 +10,7 @@ import { MemoryLu, memoryBackends } from "@switchyard/apparatus/testing";
 import { serveController } from "@switchyard/controller";
 import { deviceServiceHandlers } from "@switchyard/device";
 import { openTestDevice, temporaryFolder } from "@switchyard/device/testing";
-import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { bindGrpc, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { fuzzMethods, type GrpcFuzzTarget } from "../src/index.js";
 
 /** Small LUs: the apparatus only needs to exist for its control methods. */
@@ -32,7 +32,7 @@ function targetOf(address: string, serviceNames: readonly string[]): GrpcFuzzTar
 export async function startGrpcCluster(): Promise<GrpcCluster> {
   const folder = await temporaryFolder("switchyard-fuzz-");
   const device = await openTestDevice(folder.path, { storeSlotSizeBytes: 64 * 1024 });
-  const deviceServer = new grpc.Server(controlChannelOptions);
+  const deviceServer = new grpc.Server(controlServerOptions);
   const devicePort = await bindGrpc(deviceServer, "127.0.0.1", 0);
   const deviceAddress = `127.0.0.1:${devicePort}`;
   const brokenInvariants: unknown[] = [];
