@@ -5,7 +5,7 @@
  * device's typed errors to gRPC status codes in one switch (grpcStatusOf).
  */
 import * as grpc from "@grpc/grpc-js";
-import type { DeviceHandlers, Lease, Mirror } from "@switchyard/proto";
+import { errorCodeMetadataKey, type DeviceHandlers, type Lease, type Mirror } from "@switchyard/proto";
 import type { LeaseState } from "./arbiter.js";
 import { DeviceError, InvalidArgumentError } from "./errors.js";
 import type { StorageDevice } from "./storage-device.js";
@@ -169,7 +169,7 @@ function unaryWith(onBrokenInvariant: (error: unknown) => void) {
         (response) => { callback(null, response); },
         (error: unknown) => {
           if (error instanceof DeviceError) {
-            callback({ code: grpcStatusOf(error), details: error.message });
+            callback({ code: grpcStatusOf(error), details: error.message, metadata: errorMetadata(error) });
             return;
           }
           callback({ code: grpc.status.INTERNAL, details: `broken invariant: ${String(error)}` });
@@ -177,6 +177,13 @@ function unaryWith(onBrokenInvariant: (error: unknown) => void) {
         },
       );
     };
+}
+
+/** The error's stable code, so a client can tell apart the codes one status covers (proto's errorCodeMetadataKey). */
+function errorMetadata(error: DeviceError): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set(errorCodeMetadataKey, error.code);
+  return metadata;
 }
 
 /** Assertions stay on: a broken invariant ends the process, outside any promise that could swallow it. */

@@ -83,6 +83,23 @@ export class ClosedChannelError extends Error implements grpc.ServiceError {
   }
 }
 
+/**
+ * The trailing-metadata key under which a server may name its typed
+ * error's stable code (the device's DeviceErrorCode): one gRPC status covers
+ * several codes (FAILED_PRECONDITION is a stale epoch, a stale generation or
+ * a mirror not in sync), and a client that must tell them apart reads this.
+ */
+export const errorCodeMetadataKey = "switchyard-error-code";
+
+/** The stable error code a server put in `error`'s metadata, if any. */
+export function errorCodeOf(error: grpc.ServiceError): string | undefined {
+  // A port that is not gRPC (the simulator's) may reject with an error without metadata.
+  const metadata: unknown = error.metadata;
+  if (!(metadata instanceof grpc.Metadata)) return undefined;
+  const [value] = metadata.get(errorCodeMetadataKey);
+  return typeof value === "string" ? value : undefined;
+}
+
 /** True for a gRPC error of the given status code. */
 export function isRpcError(error: unknown, code?: number): error is grpc.ServiceError {
   if (!(error instanceof Error) || !("code" in error) || typeof error.code !== "number") return false;
