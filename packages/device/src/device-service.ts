@@ -119,8 +119,8 @@ export function deviceServiceHandlers(device: StorageDevice, options: DeviceServ
       const probe = await probeNbdExport(request.nbd_uri);
       return { size_bytes: probe.sizeBytes, read_only: probe.readOnly, export_name: probe.exportName };
     }),
-    RenewRegistration: unary((request) => {
-      const status = device.registrationStatus(request.apparatus_id, request.registration_key);
+    RenewRegistration: unary(async (request) => {
+      const status = await device.renewRegistration(request.apparatus_id, request.registration_key);
       return { status: status === "granted" ? "REGISTRATION_STATUS_GRANTED" : status === "fenced" ? "REGISTRATION_STATUS_FENCED" : "REGISTRATION_STATUS_UNKNOWN" };
     }),
     Enroll: unary(async (request) => {
