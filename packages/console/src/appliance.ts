@@ -10,7 +10,8 @@ import { identityFolder, serverCredentialsFromFolder } from "@switchyard/securit
 import { NbdServer, type BlockIo } from "@switchyard/nbd";
 import { bindGrpc, controlChannelOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ServedApparatus } from "@switchyard/apparatus";
-import { controllerForwarder, startController, type ControllerThreadMode, type ServedController } from "@switchyard/controller";
+import { controllerForwarder, startController, type ControllerThreadMode, type EtcdSettings, type ServedController } from "@switchyard/controller";
+import { followedCoordination, seedEtcdStore } from "./appliance-etcd.js";
 import type { Composition } from "./composition.js";
 import type { EndpointFile } from "./endpoints.js";
 import { startConsoleServer, type ConsoleServer } from "./web/console-server.js";
@@ -44,6 +45,8 @@ export interface ApplianceOptions {
    * Plain gRPC everywhere if absent. The other servers stay plain for now.
    */
   readonly deviceTlsDir?: string;
+  /** Coordination on an existing etcd cluster (appliance-etcd.ts); the device is the coordination if absent. */
+  readonly etcd?: EtcdSettings;
 }
 
 export interface Appliance {
@@ -97,14 +100,17 @@ export async function serveDevice(
 }
 
 export async function startAppliance(options: ApplianceOptions): Promise<Appliance> {
+  const followed = options.etcd === undefined ? undefined : followedCoordination(options.etcd);
   const device = await StorageDevice.open({
     dir: options.dir,
     create: { deviceId: applianceDeviceId, luCount: options.luCount, luSizeBytes: options.luSizeBytes, extentSizeBytes: options.extentSizeBytes },
+    ...(followed === undefined ? {} : { coordination: followed }),
   });
   const tlsFolderOf = (role: "device" | "apparatus", id: string): string | undefined =>
     options.deviceTlsDir === undefined ? undefined : identityFolder(options.deviceTlsDir, { role, id });
   const deviceTlsFolder = tlsFolderOf("device", device.id);
   const served = await serveDevice(device, { ...options, ...(deviceTlsFolder === undefined ? {} : { tlsFolder: deviceTlsFolder }) });
+  if (followed !== undefined && options.etcd !== undefined) await seedEtcdStore(device, followed, options.etcd);
   const backends = new Map<string, BlockIo>(device.lus.map((lu) => [lu.id, lu]));
   // Every apparatus answers console requests by passing them to the controller, once it listens.
   const slot: { controllerAddress?: string } = {};
@@ -141,6 +147,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       ...(options.deviceTlsDir === undefined ? {} : { deviceTlsFolder: identityFolder(options.deviceTlsDir, { role: "apparatus", id: first.apparatus.id }) }),
       apparatuses: apparatuses.map((entry) => ({ id: entry.apparatus.id, grpc: entry.grpcAddress, nbd: entry.nbdAddress })),
       ...(options.composition?.changePortsModule === undefined ? {} : { changePortsModule: options.composition.changePortsModule }),
+      ...(options.etcd === undefined ? {} : { etcd: options.etcd }),
     },
     options.controllerThread,
   );
@@ -170,6 +177,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       await served.nbdServer.close();
       await stopGrpc(served.grpcServer, grpcShutdownGraceMs);
       await device.close();
+      await followed?.close();
     },
   };
 }

@@ -33,13 +33,27 @@ import {
   type StoreSnapshot__Output,
   type StoreState__Output,
 } from "@switchyard/proto";
-import { CoordinationError, type Coordination, type CoordinationErrorCode, type Term } from "@switchyard/coordination";
+import { CoordinationError, etcdCoordination, type Coordination, type CoordinationErrorCode, type Term } from "@switchyard/coordination";
 import type { DevicePort } from "./device-port.js";
 
 export interface CoordinationDevicePortOptions {
   readonly coordination: Coordination;
   /** The storage device: its scrub, mirror and probe calls; its coordination calls are never made. */
   readonly storage: DevicePort;
+}
+
+/** Where a controller finds its coordination on etcd (ClusterControllerOptions.etcd): plain data, so it crosses to a worker thread. */
+export interface EtcdSettings {
+  /** Client URLs, http://host:port. */
+  readonly endpoints: readonly string[];
+  /** Every key of this cluster lives under it; ends with "/". */
+  readonly keyPrefix: string;
+}
+
+/** The device's storage calls beside a coordination on etcd; `now` is the controller's clock, on which terms end. */
+export function etcdDevicePort(settings: EtcdSettings, storage: DevicePort, now: () => number): DevicePort {
+  const coordination = etcdCoordination({ endpoints: settings.endpoints, keyPrefix: settings.keyPrefix, now });
+  return coordinationDevicePort({ coordination, storage });
 }
 
 export function coordinationDevicePort(options: CoordinationDevicePortOptions): DevicePort {
