@@ -7,9 +7,9 @@
 // startEtcdCluster), one `up --etcd` process with three apparatuses (a0
 // leads; hosts on a1 and a2, the history checker's load of cluster.ts),
 // moves of one extent at a time between lu0 and lu1 sent to the
-// controller; after a few commits the etcd leader is SIGKILLed, and the
-// moves go on (a move refused while etcd elects is sent again) until as
-// many more have committed. Then the table is read from etcd (the volume
+// controller; after a few commits the etcd leader is SIGKILLed during the
+// next move, and the moves go on (a move refused while etcd elects is sent
+// again) until as many more have committed after the kill. Then the table is read from etcd (the volume
 // and every committed move are there) and from the device's own store,
 // which must have none of it: the device was storage only.
 import * as grpc from "@grpc/grpc-js";
@@ -29,6 +29,8 @@ const changeTimeoutMs = 20_000;
 /** Time for the moves after the kill: etcd elects within about 2 s; the controller's 6 s term outlasts that. */
 const afterKillMs = 30_000;
 const retryPauseMs = 250;
+/** A move takes a few hundred milliseconds: the kill lands inside the one after the last counted commit. */
+const killDelayMs = 100;
 const testTimeoutMs = 90_000;
 
 let etcd: EtcdTestCluster | undefined;
@@ -48,25 +50,31 @@ function moveOnce(controller: ControllerClient, extent: number, to: string): Pro
   ).catch(() => undefined);
 }
 
-/** Moves extents back and forth until `count` more have committed, or `withinMs` has passed; resolves with the outcomes seen. */
-async function commitMoves(controller: ControllerClient, onLu: string[], count: number, withinMs: number): Promise<string[]> {
-  const outcomes: string[] = [];
+interface MoveLog {
+  readonly outcomes: string[];
+  /** When each committed move was answered. */
+  readonly committedAtMs: number[];
+}
+
+/** Moves extents back and forth, one at a time, until `enough` says so or `withinMs` has passed. */
+async function moveUntil(controller: ControllerClient, enough: (log: MoveLog) => boolean, withinMs: number): Promise<MoveLog> {
+  const onLu = Array.from({ length: extents }, () => "lu0");
+  const log: MoveLog = { outcomes: [], committedAtMs: [] };
   const deadlineMs = performance.now() + withinMs;
-  let committed = 0;
-  for (let move = 0; committed < count; move += 1) {
-    if (performance.now() > deadlineMs) throw new Error(`${committed} of ${count} moves committed within ${withinMs} ms: ${outcomes.join(", ")}`);
+  for (let move = 0; !enough(log); move += 1) {
+    if (performance.now() > deadlineMs) throw new Error(`moves did not get there within ${withinMs} ms: ${log.outcomes.join(", ")}`);
     const extent = move % extents;
     const to = onLu[extent] === "lu0" ? "lu1" : "lu0";
     const change = await moveOnce(controller, extent, to);
-    outcomes.push(change === undefined ? "unanswered" : `${change.state} ${change.message}`.trim());
+    log.outcomes.push(change === undefined ? "unanswered" : `${change.state} ${change.message}`.trim());
     if (change?.state === "CHANGE_STATE_COMMITTED") {
       onLu[extent] = to;
-      committed += 1;
+      log.committedAtMs.push(performance.now());
     } else {
       await new Promise((resolve) => setTimeout(resolve, retryPauseMs));
     }
   }
-  return outcomes;
+  return log;
 }
 
 /** The volume and the committed moves are in etcd's store under up's prefix; the device's own store has no volume. */
@@ -89,10 +97,26 @@ async function expectTableOnEtcdOnly(cluster: EtcdTestCluster, running: Applianc
   }
 }
 
+/** The kill of the etcd leader, once it happened. */
+interface Kill {
+  name?: string;
+  atMs?: number;
+}
+
+/** SIGKILLs the etcd leader a moment from now, in the middle of the next move, and notes it in `kill`. */
+async function killLeaderSoon(cluster: EtcdTestCluster, kill: Kill): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, killDelayMs));
+  const leader = await cluster.leader();
+  cluster.kill(leader);
+  kill.name = leader.name;
+  kill.atMs = performance.now();
+}
+
 describe("switchyard up --etcd", () => {
   it("keeps moving extents under host I/O when the etcd leader is SIGKILLed", async () => {
-    etcd = await startEtcdCluster();
-    appliance = await Appliance.start({ apparatusCount: 3, extraArgs: ["--lu-size", "64MiB", "--etcd", etcd.endpoints.join(",")] });
+    const cluster = await startEtcdCluster();
+    etcd = cluster;
+    appliance = await Appliance.start({ apparatusCount: 3, extraArgs: ["--lu-size", "64MiB", "--etcd", cluster.endpoints.join(",")] });
     const { endpoints } = appliance;
     const controllerAddress = endpoints.controller.grpc;
     assertSucceeded(await runCli(["volume", "create", "p", "--size", `${(extents * extentSizeBytes) / mebibyte}MiB`, "--lu", "lu0", "--endpoint", controllerAddress]));
@@ -100,19 +124,22 @@ describe("switchyard up --etcd", () => {
     const load = await startHostLoad({ connect: (id, exportName) => connectHost(nbdOf(id), exportName) }, writersAndReaders(["a1", "a2"]), "p", blockCount);
     const controller = new (loadGrpc().switchyard.v1.Controller)(controllerAddress, grpc.credentials.createInsecure());
     try {
-      const onLu = Array.from({ length: extents }, () => "lu0");
-      const before = await commitMoves(controller, onLu, commitsEachSide, afterKillMs);
-      const leader = await etcd.leader();
-      etcd.kill(leader);
-      const killedAtMs = performance.now();
-      const after = await commitMoves(controller, onLu, commitsEachSide, afterKillMs);
-      console.log(`etcd leader ${leader.name} killed; before: ${before.join(" | ")}; after (${Math.round(performance.now() - killedAtMs)} ms): ${after.join(" | ")}`);
+      // The kill comes while the moves go on, not between two runs of them.
+      const kill: Kill = {};
+      let killing: Promise<void> | undefined;
+      const log = await moveUntil(controller, ({ committedAtMs }) => {
+        if (killing === undefined && committedAtMs.length >= commitsEachSide) killing = killLeaderSoon(cluster, kill);
+        const { atMs } = kill;
+        return atMs !== undefined && committedAtMs.filter((committedMs) => committedMs > atMs).length >= commitsEachSide;
+      }, 2 * afterKillMs);
+      await killing;
+      console.log(`etcd leader ${kill.name ?? "?"} killed after ${commitsEachSide} commits; moves: ${log.outcomes.join(" | ")}`);
     } finally {
       controller.close();
     }
     await load.stop();
     expect(load.history.found()).toEqual([]);
     expect(load.history.writtenBlocks().length).toBeGreaterThan(0);
-    await expectTableOnEtcdOnly(etcd, appliance);
+    await expectTableOnEtcdOnly(cluster, appliance);
   }, testTimeoutMs);
 });
