@@ -2,7 +2,7 @@
 // coordination on an existing etcd cluster, and back-to-back moves go on
 // across a SIGKILL of the etcd leader: hosts writing and reading through two
 // apparatuses the whole time see no stale read and lose no write, and moves
-// commit again after the kill.
+// commit again after the kill. The same with an etcd follower killed.
 // Method: a real three-member etcd (scripts/etcd-cluster.sh through
 // startEtcdCluster), one `up --etcd` process with three apparatuses (a0
 // leads; hosts on a1 and a2, the history checker's load of cluster.ts),
@@ -103,17 +103,21 @@ interface Kill {
   atMs?: number;
 }
 
-/** SIGKILLs the etcd leader a moment from now, in the middle of the next move, and notes it in `kill`. */
-async function killLeaderSoon(cluster: EtcdTestCluster, kill: Kill): Promise<void> {
+type Victim = "leader" | "follower";
+
+/** SIGKILLs the etcd leader, or a follower, a moment from now, in the middle of the next move, and notes it in `kill`. */
+async function killMemberSoon(cluster: EtcdTestCluster, victim: Victim, kill: Kill): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, killDelayMs));
   const leader = await cluster.leader();
-  cluster.kill(leader);
-  kill.name = leader.name;
+  const member = victim === "leader" ? leader : cluster.members.find((candidate) => candidate.alive && candidate !== leader);
+  if (member === undefined) throw new Error("no live follower to kill");
+  cluster.kill(member);
+  kill.name = `${victim} ${member.name}`;
   kill.atMs = performance.now();
 }
 
 describe("switchyard up --etcd", () => {
-  it("keeps moving extents under host I/O when the etcd leader is SIGKILLed", async () => {
+  it.each<[Victim]>([["leader"], ["follower"]])("keeps moving extents under host I/O when the etcd %s is SIGKILLed", async (victim) => {
     const cluster = await startEtcdCluster();
     etcd = cluster;
     appliance = await Appliance.start({ apparatusCount: 3, extraArgs: ["--lu-size", "64MiB", "--etcd", cluster.endpoints.join(",")] });
@@ -128,12 +132,12 @@ describe("switchyard up --etcd", () => {
       const kill: Kill = {};
       let killing: Promise<void> | undefined;
       const log = await moveUntil(controller, ({ committedAtMs }) => {
-        if (killing === undefined && committedAtMs.length >= commitsEachSide) killing = killLeaderSoon(cluster, kill);
+        if (killing === undefined && committedAtMs.length >= commitsEachSide) killing = killMemberSoon(cluster, victim, kill);
         const { atMs } = kill;
         return atMs !== undefined && committedAtMs.filter((committedMs) => committedMs > atMs).length >= commitsEachSide;
       }, 2 * afterKillMs);
       await killing;
-      console.log(`etcd leader ${kill.name ?? "?"} killed after ${commitsEachSide} commits; moves: ${log.outcomes.join(" | ")}`);
+      console.log(`etcd ${kill.name ?? "?"} killed after ${commitsEachSide} commits; moves: ${log.outcomes.join(" | ")}`);
     } finally {
       controller.close();
     }
