@@ -13,6 +13,9 @@
  *   is the one coordination.ts names for its code, with the code in the
  *   trailers (proto's errorCodeMetadataKey), so callers that tell silence
  *   from refusal (call-errors.ts) need no second path.
+ * - Registrations and fences go to both: the coordination holds them, and
+ *   the storage device keeps the copy its I/O check reads (claim 3, as a
+ *   SCSI initiator registers with every target).
  * - The mirror check. The device refuses, in its store's turn, a commit that
  *   switches an extent onto a mirror destination not in sync
  *   (device-mirrors.ts checkCommit). With the store elsewhere the controller
@@ -86,14 +89,18 @@ export function coordinationDevicePort(options: CoordinationDevicePortOptions): 
       await checkSwitchesInSync(coordination, storage, request.delta);
       return { sequence: await coordination.commitDelta(uint64Of(request.epoch), request.delta) };
     }),
-    registerKey: (request) => mapped(async () => {
-      await coordination.registerKey(uint64Of(request.epoch), request.apparatus_id ?? "", request.registration_key ?? "");
-      return {};
-    }),
-    fence: (request) => mapped(async () => {
-      await coordination.fence(uint64Of(request.epoch), request.apparatus_id ?? "");
-      return {};
-    }),
+    // Registrations and fences: the coordination's record first (the truth,
+    // which the device asks on each renewal), then the storage device's own
+    // copy, so its I/O check knows a new key at once instead of from the
+    // apparatus's next renewal, and refuses a fenced one at once.
+    registerKey: async (request) => {
+      await mapped(() => coordination.registerKey(uint64Of(request.epoch), request.apparatus_id ?? "", request.registration_key ?? ""));
+      return storage.registerKey(request);
+    },
+    fence: async (request) => {
+      await mapped(() => coordination.fence(uint64Of(request.epoch), request.apparatus_id ?? ""));
+      return storage.fence(request);
+    },
     scrubAreas: (request) => storage.scrubAreas(request),
     probeNbdExport: (request) => storage.probeNbdExport(request),
     startMirror: (request) => storage.startMirror(request),

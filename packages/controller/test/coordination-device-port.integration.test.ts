@@ -44,12 +44,23 @@ afterAll(async () => {
   await cluster.stop();
 }, etcdClusterStopTimeoutMs);
 
-/** A storage device that answers ListMirrors with `mirrors` and nothing else. */
+/** What the stand-in storage device was told of registrations, in order. */
+const storageRegistrations: string[] = [];
+
+/** A storage device that answers ListMirrors with `mirrors`, notes registrations and fences, and nothing else. */
 function storageWith(mirrors: () => Mirror__Output[]): DevicePort {
   const unanswered = (): Promise<never> => Promise.reject(new Error("not a storage call these cases make"));
   return {
     acquireLease: unanswered, renewLease: unanswered, readStore: unanswered, writeStore: unanswered, commitDelta: unanswered,
-    registerKey: unanswered, fence: unanswered, scrubAreas: unanswered, probeNbdExport: unanswered, startMirror: unanswered,
+    registerKey: (request) => {
+      storageRegistrations.push(`register ${request.apparatus_id ?? ""} ${request.registration_key ?? ""}`);
+      return Promise.resolve({});
+    },
+    fence: (request) => {
+      storageRegistrations.push(`fence ${request.apparatus_id ?? ""}`);
+      return Promise.resolve({});
+    },
+    scrubAreas: unanswered, probeNbdExport: unanswered, startMirror: unanswered,
     listMirrors: () => Promise.resolve({ mirrors: mirrors(), progress: 0 }),
     close: () => undefined,
   };
@@ -140,5 +151,23 @@ describe("the controller over etcd coordination", () => {
     const { state } = await keeper.read();
     expect(state.generation).toBe(2);
     expect(state.volumes[0]?.extents).toMatchObject({ lu_index: [0, 1], area_index: [0, 9], mirror_lu_index_plus_one: [0, 0] });
+  });
+
+  it("registers and fences on etcd first, then on the storage device; a deposed token reaches neither", { timeout: caseTimeoutMs }, async () => {
+    const prefix = `controller-${randomUUID()}/`;
+    const coordination = etcdCoordination({ endpoints: cluster.endpoints, keyPrefix: prefix, now: () => systemScheduler.now() });
+    opened.push(coordination);
+    const port = coordinationDevicePort({ coordination, storage: storageWith(() => []) });
+    const driver = driverOn("registrar", port);
+    await driver.start();
+    const epoch = await until("the controller leads", () => driver.epochNow(), handoverWaitMs);
+    storageRegistrations.length = 0;
+    await port.registerKey({ epoch, apparatus_id: "a1", registration_key: "k1" });
+    expect(await coordination.registrationStatus("a1", "k1")).toBe("granted");
+    await port.fence({ epoch, apparatus_id: "a1" });
+    expect(await coordination.registrationStatus("a1", "k1")).toBe("fenced");
+    expect(await refusal(port.registerKey({ epoch: epoch - 1, apparatus_id: "a2", registration_key: "k2" })))
+      .toEqual({ code: grpc.status.FAILED_PRECONDITION, coordinationCode: "NOT_HOLDER" });
+    expect(storageRegistrations).toEqual(["register a1 k1", "fence a1"]);
   });
 });
