@@ -11,8 +11,9 @@ import { callerCredentials, caCertificateFile, identityFolder, nodeCredentials, 
 import { NbdServer, type BlockIo } from "@switchyard/nbd";
 import { bindGrpc, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ServedApparatus } from "@switchyard/apparatus";
-import { controllerForwarder, startController, type ControllerForwarder, type ControllerThreadMode, type ServedController } from "@switchyard/controller";
+import { controllerForwarder, startController, type ControllerForwarder, type ControllerThreadMode, type EtcdSettings, type ServedController } from "@switchyard/controller";
 import { applianceOperatorName } from "./appliance-certificates.js";
+import { followedCoordination, seedEtcdStore } from "./appliance-etcd.js";
 import type { Composition } from "./composition.js";
 import type { EndpointFile } from "./endpoints.js";
 import { startConsoleServer, type ConsoleServer } from "./web/console-server.js";
@@ -52,6 +53,8 @@ export interface ApplianceOptions {
    * everywhere if absent.
    */
   readonly tlsDir?: string;
+  /** Coordination on an existing etcd cluster (appliance-etcd.ts); the device is the coordination if absent. */
+  readonly etcd?: EtcdSettings;
 }
 
 export interface Appliance {
@@ -99,10 +102,12 @@ export async function serveDevice(
 }
 
 export async function startAppliance(options: ApplianceOptions): Promise<Appliance> {
+  const followed = options.etcd === undefined ? undefined : followedCoordination(options.etcd);
   const device = await StorageDevice.open({
     dir: options.dir,
     create: { deviceId: applianceDeviceId, luCount: options.luCount, luSizeBytes: options.luSizeBytes, extentSizeBytes: options.extentSizeBytes },
     ...(options.composition?.deviceFiles === undefined ? {} : { files: options.composition.deviceFiles }),
+    ...(followed === undefined ? {} : { coordination: followed }),
   });
   const { tlsDir } = options;
   const tlsFolderOf = (identity: Identity): string | undefined => (tlsDir === undefined ? undefined : identityFolder(tlsDir, identity));
@@ -111,6 +116,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     return tlsFolder === undefined ? {} : { tlsFolder };
   };
   const served = await serveDevice(device, { ...options, tlsFolder: tlsFolderOf({ role: "device", id: device.id }) });
+  if (followed !== undefined && options.etcd !== undefined) await seedEtcdStore(device, followed, options.etcd);
   // With the errnos the device's NBD export answers: a full file system is ENOSPC to a host here too, not EIO.
   const backends = new Map<string, BlockIo>(device.lus.map((lu) => [lu.id, logicalUnitBlockIo(lu)]));
   // Every apparatus answers console requests by passing them to the controller, once it listens.
@@ -150,6 +156,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       ...tlsOf({ role: "apparatus", id: first.apparatus.id }),
       apparatuses: apparatuses.map((entry) => ({ id: entry.apparatus.id, grpc: entry.grpcAddress, nbd: entry.nbdAddress })),
       ...(options.composition?.changePortsModule === undefined ? {} : { changePortsModule: options.composition.changePortsModule }),
+      ...(options.etcd === undefined ? {} : { etcd: options.etcd }),
     },
     options.controllerThread,
   );
@@ -188,6 +195,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       await served.nbdServer.close();
       await stopGrpc(served.grpcServer, grpcShutdownGraceMs);
       await device.close();
+      await followed?.close();
     },
   };
 }

@@ -23,6 +23,8 @@ describe("switchyard", () => {
     [["change", "show", "--endpoint", "nowhere"], /missing change ID/],
     [["up", "--processors", "3"], /--processors must be 1 or 2, not 3/],
     [["up", "--http-port", "80800"], /--http-port "80800" is not a port/],
+    [["up", "--etcd", "127.0.0.1:2379"], /--etcd takes client URLs like http:\/\/127.0.0.1:2379, not "127.0.0.1:2379"/],
+    [["up", "--etcd", "http://127.0.0.1:2379,"], /--etcd takes client URLs/],
     [["apparatus", "serve", "--id", "a1", "--device", "127.0.0.1:1", "--http-port", "web"], /--http-port "web" is not a port/],
     [["apparatus", "serve", "--id", "a1", "--device", "127.0.0.1:1", "--processors", "two"], /--processors must be 1 or 2/],
   ])("%j exits 2 with one line", async (argv, message) => {

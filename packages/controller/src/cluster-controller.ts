@@ -22,6 +22,7 @@ import { ChangeExecutor, infoOf, phaseTimeoutMsDefault } from "./change-executor
 import type { ChangeLogger } from "./change-log.js";
 import { planResize, type ChangePlan } from "./change-plans.js";
 import { grpcDevicePort, type DevicePort } from "./device-port.js";
+import { etcdDevicePort, type EtcdSettings } from "./coordination-device-port.js";
 import { processWarn, systemEntropy, type Entropy, type Warn } from "./environment.js";
 import { ControllerError } from "./errors.js";
 import { requireLu, type ExternalProbe } from "./external-devices.js";
@@ -73,8 +74,16 @@ export interface ClusterControllerOptions {
   readonly apparatusLeaseMs?: number;
   /** An apparatus that has not loaded a whole table this long after it was sent is fenced (default loadTableTimeoutMs). */
   readonly loadTableTimeoutMs?: number;
-  /** The device's calls (default: its gRPC service at deviceAddress). */
+  /** The device's calls (default: its gRPC service at deviceAddress, with `etcd` as below). */
   readonly device?: DevicePort;
+  /**
+   * Coordination on an existing etcd cluster (issue 18): the lease, the
+   * store, registrations and fences go there under this key prefix, and only
+   * the storage calls to the device (coordination-device-port.ts). Plain
+   * data, so the options cross to a worker thread. The device is the
+   * coordination if absent.
+   */
+  readonly etcd?: EtcdSettings;
   /** Each apparatus's calls, by its gRPC address (default: its gRPC service). */
   readonly apparatusPort?: ApparatusPortFactory;
   /** The clock and timers of the lease, changes and migrations (default: the system's). */
@@ -116,7 +125,8 @@ export class ClusterController {
     const warn = options.warn ?? processWarn;
     const apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
     const onLeader = options.onLeader ?? (() => undefined);
-    const device = options.device ?? grpcDevicePort(options.deviceAddress, credentials);
+    const deviceGrpc = (): DevicePort => grpcDevicePort(options.deviceAddress, credentials);
+    const device = options.device ?? (options.etcd === undefined ? deviceGrpc() : etcdDevicePort(options.etcd, deviceGrpc(), () => scheduler.now()));
     const serialized = <T>(work: () => Promise<T>): Promise<T> => this.serialized(work);
     this.id = options.id;
     this.deviceAddress = options.deviceAddress;

@@ -18,8 +18,12 @@
  *   moment the coordinator can let the term lapse.
  * - A store write names the revision it read; a write on a stale revision is
  *   refused with STALE_REVISION and changes nothing.
+ * - A delta (a change's commit, journal records) applies to whatever store is
+ *   current when it lands, folded by the one applier (proto's
+ *   store-delta.ts); a diff not based on the stored generation is refused
+ *   with STALE_GENERATION and changes nothing.
  */
-import type { StoreState, StoreState__Output } from "@switchyard/proto";
+import type { StoreDelta, StoreState, StoreState__Output } from "@switchyard/proto";
 
 /** Which implementation: shown by `cluster status` and /metrics (issue 18 item 6). */
 export type CoordinationBackend = "embedded" | "etcd";
@@ -79,6 +83,13 @@ export interface Coordination {
   readStore(): Promise<StoreRead>;
   /** Replaces the store under `token`, if nothing was written since `expectedRevision`; resolves with the new revision. */
   writeStore(token: number, expectedRevision: number, state: StoreState): Promise<number>;
+  /**
+   * Folds `delta` into the store under `token` (claim 1: a change's commit
+   * point; claim 2: it carries the diff, not the table); resolves with the
+   * new revision. It does not depend on what the caller read: a concurrent
+   * write of the same holder is folded into, not overwritten.
+   */
+  commitDelta(token: number, delta: StoreDelta): Promise<number>;
   /** Registers (or replaces) the key `apparatusId` presents on I/O; clears a fence. */
   registerKey(token: number, apparatusId: string, registrationKey: string): Promise<void>;
   /** Removes the apparatus's registration: it must stop serving (claim 3). */
@@ -94,12 +105,17 @@ export interface Coordination {
  * Operating errors of every implementation, mapped by each to these codes
  * (at the gRPC edge: NOT_HOLDER and LEASE_LOST are FAILED_PRECONDITION,
  * STALE_REVISION is ABORTED, UNAVAILABLE is UNAVAILABLE, LIMIT_EXCEEDED is
- * RESOURCE_EXHAUSTED).
+ * RESOURCE_EXHAUSTED, STALE_GENERATION and MIRROR_NOT_IN_SYNC are
+ * FAILED_PRECONDITION).
  */
 export type CoordinationErrorCode =
   | "NOT_HOLDER"
   | "LEASE_LOST"
   | "STALE_REVISION"
+  /** A delta's diff is not based on the stored generation: another change committed first. */
+  | "STALE_GENERATION"
+  /** The embedded store refused to switch an extent onto a mirror destination not in sync (device-mirrors.ts checkCommit). */
+  | "MIRROR_NOT_IN_SYNC"
   | "UNAVAILABLE"
   | "INVALID_ARGUMENT"
   | "LIMIT_EXCEEDED";

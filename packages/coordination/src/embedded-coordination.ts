@@ -12,8 +12,10 @@
  */
 import assert from "node:assert/strict";
 import { status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
+import { errorCodeOf } from "@switchyard/proto";
 import type {
   AcquireLeaseRequest,
+  CommitDeltaRequest,
   Lease__Output,
   ReadStoreRequest,
   RegisterKeyRequest,
@@ -23,6 +25,7 @@ import type {
   RenewRegistrationResponse__Output,
   FenceRequest,
   FenceResponse__Output,
+  StoreDelta,
   StoreSnapshot__Output,
   StoreState,
   WriteStoreRequest,
@@ -45,6 +48,7 @@ export interface DeviceCoordinationPort {
   renewLease(request: RenewLeaseRequest): Promise<Lease__Output>;
   readStore(request: ReadStoreRequest): Promise<StoreSnapshot__Output>;
   writeStore(request: WriteStoreRequest): Promise<WriteStoreResponse__Output>;
+  commitDelta(request: CommitDeltaRequest): Promise<WriteStoreResponse__Output>;
   registerKey(request: RegisterKeyRequest): Promise<RegisterKeyResponse__Output>;
   fence(request: FenceRequest): Promise<FenceResponse__Output>;
   renewRegistration(request: RenewRegistrationRequest): Promise<RenewRegistrationResponse__Output>;
@@ -87,6 +91,13 @@ export function embeddedCoordination(options: EmbeddedCoordinationOptions): Coor
     writeStore: async (token: number, expectedRevision: number, state: StoreState): Promise<number> => {
       const written = await translated("writeStore", "NOT_HOLDER", () =>
         port.writeStore({ epoch: token, expected_sequence: expectedRevision, state }));
+      return written.sequence;
+    },
+    commitDelta: async (token: number, delta: StoreDelta): Promise<number> => {
+      // The device folds the delta in its store's turn, with its own checks
+      // (storage-device.ts commitDelta: the epoch, the generation, a
+      // switching mirror in sync), so the adapter only passes it on.
+      const written = await translated("commitDelta", "NOT_HOLDER", () => port.commitDelta({ epoch: token, delta }));
       return written.sequence;
     },
     registerKey: async (token: number, apparatusId: string, registrationKey: string): Promise<void> => {
@@ -154,22 +165,26 @@ function lapsed(term: Term, nowMs: number): CoordinationError {
 /**
  * Runs one device call, mapping its gRPC status to a coordination code:
  * FAILED_PRECONDITION (stale epoch, lease not held) means `refusal` for this
- * call; ABORTED is a stale store sequence. Anything unmapped is rethrown.
+ * call, unless the device's error code says it was a stale generation or a
+ * mirror not in sync; ABORTED is a stale store sequence. Anything unmapped
+ * is rethrown.
  */
 async function translated<Response>(what: string, refusal: CoordinationErrorCode, call: () => Promise<Response>): Promise<Response> {
   try {
     return await call();
   } catch (error) {
     if (!isServiceError(error)) throw error;
-    const code = codeOf(error.code, refusal);
+    const code = codeOf(error.code, refusal, errorCodeOf(error));
     if (code === undefined) throw error;
     throw new CoordinationError(code, `${what}: ${error.details}`, { cause: error });
   }
 }
 
-function codeOf(status: grpcStatus, refusal: CoordinationErrorCode): CoordinationErrorCode | undefined {
+function codeOf(status: grpcStatus, refusal: CoordinationErrorCode, deviceCode: string | undefined): CoordinationErrorCode | undefined {
   switch (status) {
     case grpcStatus.FAILED_PRECONDITION:
+      // The device names its code (device-service.ts); these two are not about who holds the term.
+      if (deviceCode === "STALE_GENERATION" || deviceCode === "MIRROR_NOT_IN_SYNC") return deviceCode;
       return refusal;
     case grpcStatus.ABORTED:
       return "STALE_REVISION";

@@ -23,7 +23,7 @@
  * the lease at least that long (a leader change at etcd only extends it).
  */
 import assert from "node:assert/strict";
-import { decodeStoreState, encodeStoreState, type StoreState } from "@switchyard/proto";
+import { decodeStoreState, encodeStoreState, type StoreDelta, type StoreState } from "@switchyard/proto";
 import { Etcd3, type IKeyValue, type ITxnRequest, type ITxnResponse } from "etcd3";
 import {
   CoordinationError,
@@ -39,6 +39,7 @@ import {
 import { etcdKeys, type EtcdKeys } from "./etcd-keys.js";
 import { etcdStatus } from "./etcd-status.js";
 import { asCoordinationError, etcdCallTimeoutMs, etcdDialTimeoutMs } from "./etcd-errors.js";
+import { commitByRewrite } from "./store-commit.js";
 
 /**
  * etcd grants no lease shorter than about 1.5 election timeouts (2 s with
@@ -199,6 +200,11 @@ class EtcdCoordination implements Coordination {
       throw new CoordinationError("STALE_REVISION", `the store changed since revision ${expectedRevision}: read again and retry`);
     }
     return revisionOf(answer.header.revision);
+  }
+
+  /** Read, fold, Txn under the token and the revision read (store-commit.ts): the store is one key. */
+  commitDelta(token: number, delta: StoreDelta): Promise<number> {
+    return commitByRewrite(this, token, delta);
   }
 
   async registerKey(token: number, apparatusId: string, registrationKey: string): Promise<void> {

@@ -52,6 +52,7 @@ function grpcPort(address: string): DeviceCoordinationPort {
     renewLease: (request) => callUnary((done) => client.RenewLease(request, within(), done)),
     readStore: (request) => callUnary((done) => client.ReadStore(request, within(), done)),
     writeStore: (request) => callUnary((done) => client.WriteStore(request, within(), done)),
+    commitDelta: (request) => callUnary((done) => client.CommitDelta(request, within(), done)),
     registerKey: (request) => callUnary((done) => client.RegisterKey(request, within(), done)),
     fence: (request) => callUnary((done) => client.Fence(request, within(), done)),
     renewRegistration: (request) => callUnary((done) => client.RenewRegistration(request, within(), done)),

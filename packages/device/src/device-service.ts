@@ -5,7 +5,7 @@
  * device's typed errors to gRPC status codes in one switch (grpcStatusOf).
  */
 import * as grpc from "@grpc/grpc-js";
-import { unaryHandler, type DeviceHandlers, type Lease, type Mirror, type RpcFailure } from "@switchyard/proto";
+import { errorCodeMetadataKey, unaryHandler, type DeviceHandlers, type Lease, type Mirror, type RpcFailure } from "@switchyard/proto";
 import type { LeaseState } from "./arbiter.js";
 import { DeviceError, InvalidArgumentError } from "./errors.js";
 import type { StorageDevice } from "./storage-device.js";
@@ -119,8 +119,8 @@ export function deviceServiceHandlers(device: StorageDevice, options: DeviceServ
       const probe = await probeNbdExport(request.nbd_uri);
       return { size_bytes: probe.sizeBytes, read_only: probe.readOnly, export_name: probe.exportName };
     }),
-    RenewRegistration: unary((request) => {
-      const status = device.registrationStatus(request.apparatus_id, request.registration_key);
+    RenewRegistration: unary(async (request) => {
+      const status = await device.renewRegistration(request.apparatus_id, request.registration_key);
       return { status: status === "granted" ? "REGISTRATION_STATUS_GRANTED" : status === "fenced" ? "REGISTRATION_STATUS_FENCED" : "REGISTRATION_STATUS_UNKNOWN" };
     }),
     Enroll: unary(async (request) => {
@@ -167,11 +167,18 @@ function toLease(lease: LeaseState): Lease {
  */
 function unaryWith(onBrokenInvariant: (error: unknown) => void) {
   const mapError = (error: unknown): RpcFailure => {
-    if (error instanceof DeviceError) return { code: grpcStatusOf(error), details: error.message };
+    if (error instanceof DeviceError) return { code: grpcStatusOf(error), details: error.message, metadata: errorMetadata(error) };
     onBrokenInvariant(error);
     return { code: grpc.status.INTERNAL, details: `broken invariant: ${String(error)}` };
   };
   return <Request, Response>(work: (request: Request) => Response | Promise<Response>): grpc.handleUnaryCall<Request, Response> => unaryHandler(work, mapError);
+}
+
+/** The error's stable code, so a client can tell apart the codes one status covers (proto's errorCodeMetadataKey). */
+function errorMetadata(error: DeviceError): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set(errorCodeMetadataKey, error.code);
+  return metadata;
 }
 
 /** Assertions stay on: a broken invariant ends the process, outside any promise that could swallow it. */

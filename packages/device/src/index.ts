@@ -53,6 +53,8 @@ export {
   storeRetriesMax,
 } from "./storage-device.js";
 export { mirrorChunkBytes, mirrorCopiesMax } from "./device-mirrors.js";
+export { type FollowedCoordination } from "./followed-coordination.js";
+export { type RegistrationStatus } from "./device-registrations.js";
 export { applyStoreDelta, checkStoreDelta } from "./store-delta.js";
 export { deviceServiceHandlers, deviceServiceName, grpcStatusOf, type DeviceServiceOptions } from "./device-service.js";
 export { authorizedDeviceHandlers, deviceAuthorizationTable } from "./device-authorization.js";

@@ -10,12 +10,14 @@
  */
 import assert from "node:assert/strict";
 import path from "node:path";
-import type { LogicalUnit__Output, StoreDelta, StoreState } from "@switchyard/proto";
+import type { LogicalUnit__Output, StoreDelta, StoreState, StoreState__Output } from "@switchyard/proto";
 import { Arbiter } from "./arbiter.js";
 import { ConfigurationStore, type StoreSnapshot } from "./configuration-store.js";
 import { readFileIfExists, writeFileDurably } from "./durable-file.js";
 import { nodeFiles, type DeviceFiles } from "./device-files.js";
 import { loadRegistrations, registrationsFileName, saveRegistrations, type Registrations } from "./registrations-file.js";
+import { DeviceRegistrations, registrationsMax, type RegistrationStatus } from "./device-registrations.js";
+import { TokenFloor, type FollowedCoordination } from "./followed-coordination.js";
 import { ExternalLus } from "./external-lu.js";
 import { DeviceMirrors, type MirrorStatus } from "./device-mirrors.js";
 import { tableHasMirror, type StartMirrorRequest } from "./mirror-records.js";
@@ -33,9 +35,7 @@ import { arbiterFileName, createFiles, describeNew, deviceFileName, deviceIdPatt
 
 export { arbiterFileName, deviceFileName, deviceIdPattern, luCountMax, storeFileName, type DeviceCreateOptions } from "./device-folder.js";
 
-/** Apparatuses registered at once; far above any cluster this design serves. */
-export const registrationsMax = 1024;
-export const registrationKeyLengthMax = 256;
+export { registrationKeyLengthMax, registrationsMax } from "./device-registrations.js";
 /** Retries of the device's own read-modify-write of the store when a controller wrote in between. */
 export const storeRetriesMax = 3;
 
@@ -48,6 +48,8 @@ export interface DeviceOpenOptions {
    * test passes another DeviceFiles (from the "./testing" subpath).
    */
   readonly files?: DeviceFiles;
+  /** A coordination that is not the device's own (followed-coordination.ts); without it the device is the coordination, as in `switchyard up`. */
+  readonly coordination?: FollowedCoordination;
 }
 
 export interface LogicalUnitInventory {
@@ -82,10 +84,8 @@ export class StorageDevice {
    * saveRegistrations so that a restart changes nothing: a fenced apparatus
    * stays fenced, a registered one is not refused.
    */
-  private readonly keysByApparatus: Map<string, string>;
-  private readonly apparatusByKey: Map<string, string>;
-  /** Fenced since their last registration. */
-  private readonly fencedApparatuses: Set<string>;
+  private readonly registrations: DeviceRegistrations;
+  private readonly followed: { readonly coordination: FollowedCoordination; readonly tokens: TokenFloor } | undefined;
   private readonly files: DeviceFiles;
   /** The last registrations write; writes run one after another. */
   private registrationsSaved: Promise<void> = Promise.resolve();
@@ -93,6 +93,7 @@ export class StorageDevice {
   private constructor(parts: {
     description: DeviceDescription; dir: string; lus: LogicalUnit[]; store: ConfigurationStore; arbiter: Arbiter; registrations: Registrations;
     mirrors: DeviceMirrors; externals: ExternalLus; created: boolean; openLog: string[]; files: DeviceFiles;
+    coordination: FollowedCoordination | undefined;
   }) {
     this.files = parts.files;
     this.mirrors = parts.mirrors;
@@ -107,9 +108,8 @@ export class StorageDevice {
     this.openLog = parts.openLog;
     this.lusById = new Map(parts.lus.map((lu) => [lu.id, lu]));
     assert.equal(this.lusById.size, this.lus.length);
-    this.keysByApparatus = new Map(parts.registrations.keys);
-    this.apparatusByKey = new Map([...parts.registrations.keys].map(([apparatusId, key]) => [key, apparatusId]));
-    this.fencedApparatuses = new Set(parts.registrations.fenced);
+    this.registrations = new DeviceRegistrations(parts.registrations);
+    this.followed = parts.coordination === undefined ? undefined : { coordination: parts.coordination, tokens: new TokenFloor(parts.arbiter.highestEpoch) };
   }
 
   /** Opens the device in `options.dir`, creating it when the folder has none and `create` is given. */
@@ -132,7 +132,7 @@ export class StorageDevice {
     } else {
       throw new NotFoundError(`${dir} holds no ${deviceFileName}, and no create parameters were given`);
     }
-    const device = await StorageDevice.openParts(files, dir, description, { created: descriptionBytes === undefined, openLog });
+    const device = await StorageDevice.openParts(files, dir, description, { created: descriptionBytes === undefined, openLog, coordination: options.coordination });
     try {
       if (await device.listLusInStore()) openLog.push(`listed the LUs of ${device.id} in the configuration store`);
       // Creation commits only when every file exists and the store lists the LUs.
@@ -146,7 +146,7 @@ export class StorageDevice {
   }
 
   private static async openParts(files: DeviceFiles, dir: string, description: DeviceDescription,
-    { created, openLog }: { created: boolean; openLog: string[] }): Promise<StorageDevice> {
+    { created, openLog, coordination }: { created: boolean; openLog: string[]; coordination: FollowedCoordination | undefined }): Promise<StorageDevice> {
     const lus: LogicalUnit[] = [];
     try {
       for (const entry of description.lus) {
@@ -175,7 +175,7 @@ export class StorageDevice {
       });
       // A crash between a commit and saving the mirrors leaves some that the commit ended.
       await mirrors.afterCommit(store.read().state);
-      return new StorageDevice({ description, dir, lus, store, arbiter, registrations, mirrors, externals, created, openLog, files });
+      return new StorageDevice({ description, dir, lus, store, arbiter, registrations, mirrors, externals, created, openLog, files, coordination });
     } catch (error) {
       await Promise.allSettled(lus.map((lu) => lu.close()));
       throw error;
@@ -269,7 +269,7 @@ export class StorageDevice {
   /** Puts an extent's source area in mirror state for the controller holding `epoch` (device-mirrors.ts). */
   async startMirror(epoch: number, request: StartMirrorRequest): Promise<MirrorStatus> {
     this.checkEpoch(epoch);
-    if (!tableHasMirror(this.store.view().state, request)) {
+    if (!tableHasMirror(await this.committedTable(), request)) {
       throw new InvalidArgumentError(`the committed table does not have extent ${request.extentIndex} of ${request.volume} in mirror state from ${request.sourceLuId} area ${request.sourceAreaIndex} to ${request.destinationLuId} area ${request.destinationAreaIndex}`);
     }
     return this.mirrors.start(request);
@@ -287,6 +287,10 @@ export class StorageDevice {
    */
   checkEpoch(epoch: number): void {
     if (!Number.isSafeInteger(epoch) || epoch < 0) throw new InvalidArgumentError(`epoch ${epoch} is not an epoch`);
+    if (this.followed !== undefined) {
+      this.followed.tokens.check(epoch);
+      return;
+    }
     const highest = this.arbiter.highestEpoch;
     if (epoch < highest) throw new StaleEpochError(epoch, highest);
     if (epoch === 0 || epoch > highest) {
@@ -294,43 +298,46 @@ export class StorageDevice {
     }
   }
 
+  /**
+   * The committed table: the device's store, or the followed coordination's.
+   * With the latter, mirrors the table no longer has are ended first, as a
+   * commit ends them on the device's own store (device-mirrors.ts
+   * afterCommit): a commit on etcd never reaches the device.
+   */
+  private async committedTable(): Promise<StoreState__Output> {
+    if (this.followed === undefined) return this.store.view().state;
+    const { state } = await this.followed.coordination.readStore();
+    await this.mirrors.afterCommit(state);
+    return state;
+  }
+
   /** Registers (or replaces) the key `apparatusId` presents on I/O; a fenced apparatus rejoins this way. */
   registerKey(apparatusId: string, key: string, epoch: number): void {
     this.checkEpoch(epoch);
-    if (apparatusId.length === 0 || key.length === 0 || key.length > registrationKeyLengthMax) {
-      throw new InvalidArgumentError(`apparatus id and a key of 1 to ${registrationKeyLengthMax} characters are required`);
-    }
-    const holder = this.apparatusByKey.get(key);
-    if (holder !== undefined && holder !== apparatusId) {
-      throw new InvalidArgumentError(`registration key is already registered by apparatus ${holder}`);
-    }
-    if (!this.keysByApparatus.has(apparatusId) && this.keysByApparatus.size >= registrationsMax) {
-      throw new LimitExceededError(`${registrationsMax} apparatuses are registered already (limit)`);
-    }
-    const previous = this.keysByApparatus.get(apparatusId);
-    if (previous !== undefined) this.apparatusByKey.delete(previous);
-    this.keysByApparatus.set(apparatusId, key);
-    this.apparatusByKey.set(key, apparatusId);
-    this.fencedApparatuses.delete(apparatusId);
+    this.registrations.register(apparatusId, key);
   }
 
   /** Removes the apparatus's key: I/O presenting it is refused until it registers again (claim 3). */
   fence(apparatusId: string, epoch: number): void {
     this.checkEpoch(epoch);
-    if (!this.fencedApparatuses.has(apparatusId) && this.fencedApparatuses.size >= registrationsMax) {
-      throw new LimitExceededError(`${registrationsMax} apparatuses are fenced already (limit)`);
-    }
-    this.fencedApparatuses.add(apparatusId);
-    const key = this.keysByApparatus.get(apparatusId);
-    if (key === undefined) return;
-    this.keysByApparatus.delete(apparatusId);
-    this.apparatusByKey.delete(key);
+    this.registrations.fence(apparatusId);
   }
 
-  /** Whether `apparatusId` may renew its registration under `key` (see RenewRegistration). */
-  registrationStatus(apparatusId: string, key: string): "granted" | "fenced" | "unknown" {
-    if (this.apparatusByKey.get(key) === apparatusId) return "granted";
-    return this.fencedApparatuses.has(apparatusId) ? "fenced" : "unknown";
+  /** What the device holds of `apparatusId`'s registration under `key`. */
+  registrationStatus(apparatusId: string, key: string): RegistrationStatus {
+    return this.registrations.status(apparatusId, key);
+  }
+
+  /**
+   * Whether `apparatusId` may renew its registration under `key` (see
+   * RenewRegistration): the device's answer, or with a followed
+   * coordination its answer, recorded here so that I/O is refused as it says.
+   */
+  async renewRegistration(apparatusId: string, key: string): Promise<RegistrationStatus> {
+    if (this.followed === undefined) return this.registrationStatus(apparatusId, key);
+    const status = await this.followed.coordination.registrationStatus(apparatusId, key);
+    this.registrations.record(apparatusId, key, status);
+    return status;
   }
 
   /**
@@ -340,29 +347,18 @@ export class StorageDevice {
    */
   saveRegistrations(): Promise<void> {
     const filePath = path.join(this.dir, registrationsFileName);
-    const save = (): Promise<void> => saveRegistrations(this.files, filePath, { keys: this.keysByApparatus, fenced: this.fencedApparatuses });
+    const save = (): Promise<void> => saveRegistrations(this.files, filePath, this.registrations.saved);
     this.registrationsSaved = this.registrationsSaved.then(save, save);
     return this.registrationsSaved;
   }
 
-  /**
-   * Why I/O from `apparatusId` presenting `key` is refused, or undefined when
-   * it may go on (claim 3, as SCSI persistent reservations refuse a
-   * preempted initiator): a fenced apparatus, one presenting a key that a
-   * newer registration replaced, and one no controller has registered (the
-   * registrations survive a restart in registrations.json, so an unknown id
-   * is not one the device forgot).
-   */
+  /** Why I/O from `apparatusId` presenting `key` is refused, or undefined when it may go on (device-registrations.ts). */
   ioRefusal(apparatusId: string, key: string): string | undefined {
-    if (this.fencedApparatuses.has(apparatusId)) return `apparatus ${apparatusId} is fenced: the device refuses its I/O`;
-    const registered = this.keysByApparatus.get(apparatusId);
-    if (registered === undefined) return `apparatus ${apparatusId} has no registration: no controller has taken it in`;
-    if (registered !== key) return `apparatus ${apparatusId} presents a registration key that was replaced`;
-    return undefined;
+    return this.registrations.ioRefusal(apparatusId, key);
   }
 
   isAllowed(key: string): boolean {
-    return this.apparatusByKey.has(key);
+    return this.registrations.isAllowed(key);
   }
 
   /**

@@ -2,7 +2,8 @@
  * @switchyard/proto: the only place that touches protobufjs and
  * proto-loader. It loads the `.proto` files (the single source of truth of
  * every control message), and exports their typed gRPC service constructors,
- * the generated message types, the binary codec of the configuration store,
+ * the generated message types, the binary codec of the configuration store
+ * and the one way a StoreDelta folds into a StoreState (store-delta.ts),
  * the standard health service, and the shape of the export name an apparatus
  * opens a device's LU by. No protocol logic lives here.
  */
@@ -74,6 +75,7 @@ export { loadGrpc, loaderOptions, packageDefinition, protoFiles, protoIncludeDir
 export * from "./rpc.js";
 export { integerOutOfRange, integerRangeRefusal, requestIntegerMax } from "./integer-range.js";
 export * from "./limits.js";
+export { applyStoreDelta, checkStoreDelta, StoreDeltaError, type StoreDeltaErrorCode } from "./store-delta.js";
 export { addStandardServices, healthServiceName, servedServiceNames } from "./server-services.js";
 export { HealthService, healthHandlers, healthWatchersMax, overallServiceName, type ServingStatus } from "./health.js";
 export { apparatusExportName, parseExportName, type ApparatusIdentity } from "./export-name.js";

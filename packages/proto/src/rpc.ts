@@ -11,6 +11,8 @@ import { addStandardServices } from "./server-services.js";
 export interface RpcFailure {
   readonly code: grpc.status;
   readonly details: string;
+  /** Trailers to send with it (errorCodeMetadataKey), if any. */
+  readonly metadata?: grpc.Metadata;
 }
 
 /** Maps an error thrown by a handler body to the status it answers; one switch per service. */
@@ -39,7 +41,7 @@ export function unaryHandler<Request, Response>(
         },
         (error: unknown) => {
           const failure = mapError(error);
-          callback({ code: failure.code, details: failure.details });
+          callback({ code: failure.code, details: failure.details, ...(failure.metadata === undefined ? {} : { metadata: failure.metadata }) });
         },
       );
   };
@@ -91,6 +93,23 @@ export class ClosedChannelError extends Error implements grpc.ServiceError {
     super(`${grpc.status.UNAVAILABLE} UNAVAILABLE: the gRPC client was closed before the call started`, { cause });
     this.name = "ClosedChannelError";
   }
+}
+
+/**
+ * The trailing-metadata key under which a server may name its typed
+ * error's stable code (the device's DeviceErrorCode): one gRPC status covers
+ * several codes (FAILED_PRECONDITION is a stale epoch, a stale generation or
+ * a mirror not in sync), and a client that must tell them apart reads this.
+ */
+export const errorCodeMetadataKey = "switchyard-error-code";
+
+/** The stable error code a server put in `error`'s metadata, if any. */
+export function errorCodeOf(error: grpc.ServiceError): string | undefined {
+  // A port that is not gRPC (the simulator's) may reject with an error without metadata.
+  const metadata: unknown = error.metadata;
+  if (!(metadata instanceof grpc.Metadata)) return undefined;
+  const [value] = metadata.get(errorCodeMetadataKey);
+  return typeof value === "string" ? value : undefined;
 }
 
 /** True for a gRPC error of the given status code. */

@@ -184,8 +184,7 @@ export class ProcessCluster {
   }
 
   connect(id: ApparatusId, exportName: string): Promise<NbdClient> {
-    const [host = "", port = ""] = this.apparatus(id).nbd.split(":");
-    return NbdClient.connect({ host, port: Number(port), exportName, timeoutMs: hostTimeoutMs });
+    return connectHost(this.apparatus(id).nbd, exportName);
   }
 
   async apparatusStates(via: ApparatusId = "a1"): Promise<Map<string, string>> {
@@ -257,13 +256,24 @@ export function writersAndReaders(ids: readonly ApparatusId[]): HostRoles {
   return { writers: ids, readers: ids };
 }
 
+/** Where hosts connect: a process cluster's apparatuses, or an appliance's (by the same ids). */
+export interface HostConnector {
+  connect(id: ApparatusId, exportName: string): Promise<NbdClient>;
+}
+
+/** A host's connection to `address` (host:port), as ProcessCluster.connect makes it. */
+export function connectHost(address: string, exportName: string): Promise<NbdClient> {
+  const [host = "", port = ""] = address.split(":");
+  return NbdClient.connect({ host, port: Number(port), exportName, timeoutMs: hostTimeoutMs });
+}
+
 /**
  * Writer and reader loops of 4 KiB blocks through the apparatuses `roles`
  * names, every operation in the history. A request that fails (an apparatus
  * fenced, or the device away) is recorded as possibly done and the loop goes
  * on after a pause, on a new connection if the old one is over.
  */
-export async function startHostLoad(running: ProcessCluster, roles: HostRoles, exportName: string, blockCount: number): Promise<HostLoad> {
+export async function startHostLoad(running: HostConnector, roles: HostRoles, exportName: string, blockCount: number): Promise<HostLoad> {
   const history = new History();
   const clients = new Map<ApparatusId, NbdClient>();
   for (const id of new Set([...roles.writers, ...roles.readers])) clients.set(id, await running.connect(id, exportName));

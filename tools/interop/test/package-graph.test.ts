@@ -25,7 +25,8 @@ const allowedDependencies: Readonly<Record<string, readonly string[] | "any">> =
   "@switchyard/security": [],
   "@switchyard/device": ["@switchyard/proto", "@switchyard/nbd", "@switchyard/security"],
   "@switchyard/apparatus": ["@switchyard/proto", "@switchyard/nbd", "@switchyard/security"],
-  "@switchyard/controller": ["@switchyard/proto", "@switchyard/security"],
+  // DESIGN.md: the controller's one driver runs its cores over ports, coordination among them (issue 18).
+  "@switchyard/controller": ["@switchyard/proto", "@switchyard/security", "@switchyard/coordination"],
   "@switchyard/coordination": ["@switchyard/proto"],
   "@switchyard/console": "any",
 };

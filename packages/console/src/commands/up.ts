@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { mkdir, rm } from "node:fs/promises";
 import { callerCredentials, isSecurityError } from "@switchyard/security";
 import { startAppliance, type Appliance } from "../appliance.js";
+import { etcdOption } from "../appliance-etcd.js";
 import { certificateFolderOf, ensureApplianceCertificates } from "../appliance-certificates.js";
 import type { ControllerThreadMode } from "@switchyard/controller";
 import type { Command } from "../command.js";
@@ -50,6 +51,7 @@ const options = {
   ...outputOptions,
   processors: { type: "string" },
   tls: { type: "boolean" },
+  etcd: { type: "string" },
 } as const;
 
 /** `--processors 1|2` (claims 10-11): the threads the change-control and configuration-management loops run on. */
@@ -231,7 +233,7 @@ export function upCommand(composition: Composition): Command {
     help: `Usage: switchyard up [--dir DIR] [--apparatuses N] [--nbd-port P] [--grpc-port P]
                      [--device-nbd-port P] [--http-port P] [--lu-size SIZE] [--extent-size SIZE] [--host H]
                      [--data-host H] [--control-host H] [--http-host H]
-                     [--processors 1|2] [--tls] [--output table|json|yaml]
+                     [--processors 1|2] [--tls] [--etcd URLS] [--output table|json|yaml]
 
 Starts one storage device in DIR with two LUs, N apparatuses and an elected
 controller, all in this process, prints every endpoint (the web console's
@@ -261,6 +263,9 @@ Options:
   --tls                  serve every gRPC server (device, apparatuses, controller) over mutual TLS with
                          the certificates in DIR/tls, each method checked against the caller's role;
                          commands given --dir DIR present DIR/tls/operator-admin
+  --etcd URLS            coordinate on an existing etcd cluster (comma-separated client URLs): the
+                         election, the configuration store and registrations live there, the device
+                         keeps storage and copies; a new cluster is seeded from DIR's store
   --output FORMAT, -o    how to print the endpoints: table (default), json or yaml
   --json                 the same as --output json
 ${processorsHelp}
@@ -290,6 +295,7 @@ Example:
         extentSizeBytes: checkExtentSize(sizeOption(parsed, "extent-size") ?? extentSizeDefaultBytes),
         composition,
         controllerThread: processorsOption(stringOption(parsed, "processors")),
+        ...withEtcd(etcdOption(stringOption(parsed, "etcd"))),
       };
       portPlan(parsed);
       await refuseIfServed(dir);
@@ -313,3 +319,7 @@ Example:
 }
 
 export const up: Command = upCommand({});
+
+function withEtcd(etcd: ReturnType<typeof etcdOption>): { readonly etcd?: NonNullable<ReturnType<typeof etcdOption>> } {
+  return etcd === undefined ? {} : { etcd };
+}

@@ -19,6 +19,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { StoreState, StoreState__Output } from "@switchyard/proto";
 import type { describe, expect, it } from "vitest";
 import { CoordinationError, type Candidate, type Coordination, type CoordinationErrorCode, type Term } from "../coordination.js";
+import { commitDeltaCases } from "./commit-delta-cases.js";
 
 /** How often a candidate asks again while waiting for a term to lapse: a tenth of the shortest term. */
 const campaignRetryMs = 200;
@@ -173,6 +174,8 @@ export function coordinationSuite(runner: CoordinationSuiteRunner, target: Coord
       expect(await holder.registrationStatus("apparatus-1", "key-1b")).toBe("granted");
       expect(await holder.registrationStatus("apparatus-1", "key-1")).toBe("unknown");
     }));
+
+    commitDeltaCases(runner, target, { options, withFresh, campaignUntilGranted });
   });
 }
 
