@@ -21,6 +21,8 @@ const dataHost = "127.0.0.2";
 const controlHost = "127.0.0.1";
 const httpHost = "127.0.0.3";
 const callTimeoutMs = 5_000;
+/** Each case starts processes or makes certificates: seconds on a loaded machine, past vitest's 5 s default. */
+const testTimeoutMs = 60_000;
 
 const servers = new CliServers(fileURLToPath(new URL("../dist/cli.js", import.meta.url)));
 let dir = "";
@@ -41,7 +43,7 @@ afterAll(async () => {
 const hostOf = (address: string): string => address.slice(0, address.lastIndexOf(":"));
 const portOf = (address: string): number => Number(address.slice(address.lastIndexOf(":") + 1));
 
-describe("switchyard up --data-host --control-host --http-host", () => {
+describe("switchyard up --data-host --control-host --http-host", { timeout: testTimeoutMs }, () => {
   it("announces each server on its own address", () => {
     expect(endpoints.apparatuses.map((apparatus) => hostOf(apparatus.nbd))).toEqual([dataHost, dataHost]);
     expect(endpoints.apparatuses.map((apparatus) => hostOf(apparatus.grpc))).toEqual([controlHost, controlHost]);

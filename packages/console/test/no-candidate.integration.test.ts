@@ -14,6 +14,8 @@ import { callUnary, deadlineAfter, loadGrpc, type Lease__Output } from "@switchy
 import { CliServers } from "../src/testing.js";
 
 const callTimeoutMs = 2_000;
+/** Two processes started and a probe: seconds on a loaded machine, where vitest's 5 s default is too short. */
+const testTimeoutMs = 30_000;
 
 // The built CLI: this test runs from the sources, where there is no cli.js.
 const servers = new CliServers(fileURLToPath(new URL("../dist/cli.js", import.meta.url)));
@@ -50,11 +52,11 @@ describe("apparatus serve --no-candidate", () => {
     const lease = await probeLease(await deviceAndApparatus(["--no-candidate"]));
     expect(lease.granted).toBe(true);
     expect(lease.holder_id).toBe("probe");
-  });
+  }, testTimeoutMs);
 
   it("is needed: without it the apparatus holds the lease once it serves", async () => {
     const lease = await probeLease(await deviceAndApparatus([]));
     expect(lease.granted).toBe(false);
     expect(lease.holder_id).toBe("a1");
-  });
+  }, testTimeoutMs);
 });

@@ -23,6 +23,8 @@ import { main } from "../src/main.js";
 import { CliServers, captureIo } from "../src/testing.js";
 
 const callTimeoutMs = 5_000;
+/** Each case starts processes or makes certificates: seconds on a loaded machine, past vitest's 5 s default. */
+const testTimeoutMs = 60_000;
 /** The apparatuses serve once the controller has registered them: a few of their 3 s leases at most. */
 const servingWaitMs = 20_000;
 const mebibyte = 1 << 20;
@@ -71,7 +73,7 @@ afterAll(async () => {
 
 const operatorFolder = (): string => path.join(tls, "operator-admin");
 
-describe("device serve and apparatus serve with --cert-dir", () => {
+describe("device serve and apparatus serve with --cert-dir", { timeout: testTimeoutMs }, () => {
   it("form a cluster over mutual TLS: the operator creates a volume through an apparatus, hosts use it on both", async () => {
     const created = await cli(["volume", "create", "vm1", "--size", "4MiB", "--endpoint", apparatuses[1]?.grpc ?? "", "--cert-dir", operatorFolder()]);
     expect(created.err).toBe("");

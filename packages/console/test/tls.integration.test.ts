@@ -27,6 +27,8 @@ import { main } from "../src/main.js";
 import { CliServers, captureIo } from "../src/testing.js";
 
 const callTimeoutMs = 5_000;
+/** Each case starts processes or makes certificates: seconds on a loaded machine, past vitest's 5 s default. */
+const testTimeoutMs = 60_000;
 /** Three of the apparatuses' 3 s leases. */
 const leasesWaitMs = 9_000;
 const mebibyte = 1 << 20;
@@ -60,7 +62,7 @@ function call(address: string, credentials: grpc.ChannelCredentials, service: Se
   return callOnce(address, credentials, definition, request, callTimeoutMs);
 }
 
-describe("switchyard up --tls", () => {
+describe("switchyard up --tls", { timeout: testTimeoutMs }, () => {
   it("keeps the appliance working: the CLI creates a volume with the operator's certificate, written and read after three apparatus leases", async () => {
     expect(endpoints.tls?.client_dir).toBe(applianceClientFolder(dir));
     await access(endpoints.tls?.ca ?? "");

@@ -6,7 +6,7 @@
  * another apparatus) the server says so and the page keeps the last
  * snapshot on screen until a new one comes.
  */
-import type { ChangeSnapshot, EventsAnswer, FormAnswer, IoHistoryAnswer, LuSnapshot, Snapshot, VolumeSnapshot } from "../src/web/snapshot-types.js";
+import type { ChangeSnapshot, CoordinationSnapshot, EventsAnswer, FormAnswer, IoHistoryAnswer, LuSnapshot, Snapshot, VolumeSnapshot } from "../src/web/snapshot-types.js";
 import { ChartBoard, element, MigrationCharts, renderHoldStrip } from "./charts.js";
 
 /** LU colours, from style.css (--lu0 …); LUs past the palette reuse it. */
@@ -79,12 +79,17 @@ function luColour(luIds: readonly string[], lu: string): string {
   return `var(--lu${(index < 0 ? luColoursCount - 1 : index) % luColoursCount})`;
 }
 
+/** "coordination etcd: 2/3 healthy, leader etcd0": the backend at a glance (cluster status lists each member). */
+function coordinationText(coordination: CoordinationSnapshot): string {
+  const healthy = coordination.members.filter((member) => member.healthy).length;
+  const leader = coordination.members.find((member) => member.leader)?.name ?? "none";
+  return `coordination ${coordination.backend}: ${healthy}/${coordination.members.length} healthy, leader ${leader}`;
+}
+
 function renderCluster(snapshot: Snapshot): void {
   const controller = snapshot.cluster.controller;
-  byId("controller").textContent =
-    controller === null
-      ? `no controller   table generation ${snapshot.cluster.generation}`
-      : `controller ${controller.id}, epoch ${controller.epoch}   table generation ${snapshot.cluster.generation}`;
+  const leading = controller === null ? "no controller" : `controller ${controller.id}, epoch ${controller.epoch}`;
+  byId("controller").textContent = `${leading}   table generation ${snapshot.cluster.generation}   ${coordinationText(snapshot.cluster.coordination)}`;
   const lus = byIdOf("lus", HTMLTableElement).tBodies[0];
   lus?.replaceChildren(
     ...allLus(snapshot).map(({ device, lu }) => {

@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { threadId } from "node:worker_threads";
 import * as grpc from "@grpc/grpc-js";
 import { nodeCredentials } from "@switchyard/security";
-import { isRpcError, type ChangeInfo, type ClusterStatus, type DeviceStatus, type JournalEntry, type StoreState, type StoreState__Output, type VolumeInfo } from "@switchyard/proto";
+import { isRpcError, type ChangeInfo, type ClusterStatus, type CoordinationStatus, type DeviceStatus, type JournalEntry, type StoreState, type StoreState__Output, type VolumeInfo } from "@switchyard/proto";
 import { allocateAreas, type AreaRef } from "./allocation.js";
 import { grpcApparatusPort, type ApparatusPortFactory } from "./apparatus-port.js";
 import type { ChangePortsDecorator } from "./change-driver.js";
@@ -463,7 +463,15 @@ export class ClusterController {
           ? null
           : { id: this.id, epoch: lease.epoch, lease_expires_at_ms: lease.expires_at_ms, pid: process.pid, thread_id: threadId },
       generation: state.generation,
+      coordination: await this.coordinationStatus(state),
     };
+  }
+
+  /** The coordination's members; embedded, the device that just answered the table read, healthy by that answer. */
+  private async coordinationStatus(state: StoreState__Output): Promise<CoordinationStatus> {
+    if (this.device.coordinationStatus !== undefined) return this.device.coordinationStatus();
+    const deviceId = devicesStatus(state, this.deviceAddress).find((device) => !device.external)?.id ?? "";
+    return { backend: "embedded", members: [{ name: deviceId, endpoint: this.deviceAddress, healthy: true, leader: true }] };
   }
 
   /** Writes the final journal records of changes that ended lately (change-executor.ts): before close, to keep them. */

@@ -105,6 +105,10 @@ export function coordinationDevicePort(options: CoordinationDevicePortOptions): 
     probeNbdExport: (request) => storage.probeNbdExport(request),
     startMirror: (request) => storage.startMirror(request),
     listMirrors: (request) => storage.listMirrors(request),
+    coordinationStatus: () => mapped(async () => {
+      const { backend, members } = await coordination.status();
+      return { backend, members: members.map((member) => ({ ...member })) };
+    }),
     close: () => {
       storage.close();
       coordination.close().catch(() => undefined); // best effort: a held term lapses at the coordinator anyway

@@ -23,6 +23,7 @@ import {
   type FenceRequest,
   type FenceResponse__Output,
   type Lease__Output,
+  type CoordinationStatus,
   type ListMirrorsRequest,
   type ListMirrorsResponse__Output,
   type Mirror__Output,
@@ -63,6 +64,13 @@ export interface DevicePort {
   startMirror(request: StartMirrorRequest): Promise<Mirror__Output>;
   /** Long-polls: answers once progress passes `after_progress` or `wait_ms` has gone by. */
   listMirrors(request: ListMirrorsRequest): Promise<ListMirrorsResponse__Output>;
+  /**
+   * Where the election and the store live, with each member's health, for
+   * `cluster status`, the console and /metrics. Absent when the device is
+   * the coordination (embedded): the device that answered the table read is
+   * then its one member.
+   */
+  coordinationStatus?(): Promise<CoordinationStatus>;
   close(): void;
 }
 

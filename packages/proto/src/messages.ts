@@ -23,6 +23,8 @@ export type * from "./gen/switchyard/v1/ControlReply.js";
 export type * from "./gen/switchyard/v1/ControlRequest.js";
 export type * from "./gen/switchyard/v1/Controller.js";
 export type * from "./gen/switchyard/v1/ControllerSummary.js";
+export type * from "./gen/switchyard/v1/CoordinationMember.js";
+export type * from "./gen/switchyard/v1/CoordinationStatus.js";
 export type * from "./gen/switchyard/v1/CopyProgressRow.js";
 export type * from "./gen/switchyard/v1/CreateVolumeRequest.js";
 export type * from "./gen/switchyard/v1/DeleteVolumeRequest.js";

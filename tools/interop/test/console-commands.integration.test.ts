@@ -144,6 +144,11 @@ describe("switchyard console commands", () => {
     const devices = records(jsonOfSuccess(await appliance.cli(["device", "list", "--json"])), "device list");
     const status = jsonOfSuccess(await appliance.cli(["cluster", "status", "--json"]));
     expect(isRecord(status) ? status.devices : undefined).toEqual(devices);
+    // The embedded coordination is the device itself, healthy since it just answered.
+    expect(isRecord(status) ? status.coordination : undefined).toEqual({
+      backend: "embedded",
+      members: [{ name: "dev0", endpoint: appliance.endpoints.device.grpc, healthy: true, leader: true }],
+    });
     const lus = records(devices[0]?.lus, "device list[0].lus");
     for (const lu of lus) {
       const { extent_size_bytes: extent, areas_total: total, areas_free: free, used_bytes: used, free_bytes: freeBytes } = lu;

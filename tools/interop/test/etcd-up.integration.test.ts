@@ -100,6 +100,8 @@ async function expectTableOnEtcdOnly(cluster: EtcdTestCluster, running: Applianc
 /** The kill of the etcd leader, once it happened. */
 interface Kill {
   name?: string;
+  /** The etcd member's own name, as `cluster status` lists it. */
+  member?: string;
   atMs?: number;
 }
 
@@ -113,7 +115,24 @@ async function killMemberSoon(cluster: EtcdTestCluster, victim: Victim, kill: Ki
   if (member === undefined) throw new Error("no live follower to kill");
   cluster.kill(member);
   kill.name = `${victim} ${member.name}`;
+  kill.member = member.name;
   kill.atMs = performance.now();
+}
+
+interface CoordinationJson {
+  readonly backend: string;
+  readonly members: readonly { readonly name: string; readonly healthy: boolean; readonly leader: boolean }[];
+}
+
+/** `cluster status` shows etcd with its three members: the one killed unhealthy, one of the others the leader. */
+async function expectCoordinationStatus(controllerAddress: string, killed: string): Promise<void> {
+  const result = await runCli(["cluster", "status", "--json", "--endpoint", controllerAddress]);
+  assertSucceeded(result);
+  const { coordination } = JSON.parse(result.stdout) as { coordination: CoordinationJson };
+  expect(coordination.backend).toBe("etcd");
+  expect(coordination.members).toHaveLength(3);
+  expect(coordination.members.filter((member) => !member.healthy).map((member) => member.name)).toEqual([killed]);
+  expect(coordination.members.filter((member) => member.leader && member.healthy)).toHaveLength(1);
 }
 
 describe("switchyard up --etcd", () => {
@@ -138,6 +157,7 @@ describe("switchyard up --etcd", () => {
       }, 2 * afterKillMs);
       await killing;
       console.log(`etcd ${kill.name ?? "?"} killed after ${commitsEachSide} commits; moves: ${log.outcomes.join(" | ")}`);
+      await expectCoordinationStatus(controllerAddress, kill.member ?? "");
     } finally {
       controller.close();
     }

@@ -2,7 +2,7 @@
 import type { ApparatusStatus__Output, ApparatusSummary__Output, ClusterStatus__Output, DeviceStatus__Output } from "@switchyard/proto";
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
 import { dataFormat, printData, printTable, type Io } from "../output.js";
-import type { ApparatusSnapshot, ClusterSnapshot, DeviceSnapshot } from "../web/snapshot-types.js";
+import type { ApparatusSnapshot, ClusterSnapshot, CoordinationSnapshot, DeviceSnapshot } from "../web/snapshot-types.js";
 import { formatBytes } from "../sizes.js";
 import { parse } from "../usage.js";
 
@@ -62,7 +62,22 @@ export function clusterStatusJson(status: ClusterStatus__Output): ClusterSnapsho
             pid: status.controller.pid,
             thread_id: status.controller.thread_id,
           },
+    coordination: coordinationJson(status.coordination),
   };
+}
+
+function coordinationJson(coordination: ClusterStatus__Output["coordination"]): CoordinationSnapshot {
+  if (coordination === null) return { backend: "unknown", members: [] };
+  return { backend: coordination.backend, members: coordination.members.map(({ name, endpoint, healthy, leader }) => ({ name, endpoint, healthy, leader })) };
+}
+
+/** "etcd: etcd0 (leader), etcd1, etcd2 (unhealthy)": the backend and how each member is. */
+export function coordinationLine(coordination: CoordinationSnapshot): string {
+  const members = coordination.members.map((member) => {
+    const notes = [...(member.leader ? ["leader"] : []), ...(member.healthy ? [] : ["unhealthy"])];
+    return notes.length === 0 ? member.name : `${member.name} (${notes.join(", ")})`;
+  });
+  return `${coordination.backend}: ${members.length === 0 ? "no members known" : members.join(", ")}`;
 }
 
 function threadWords(threadId: number): string {
@@ -92,7 +107,8 @@ function printStatus(io: Io, status: ClusterStatus__Output): void {
     status.controller === null
       ? "none"
       : `${status.controller.id} (epoch ${status.controller.epoch}, pid ${status.controller.pid}, ${threadWords(status.controller.thread_id)})`;
-  io.stdout.write(`controller: ${controller}   table generation: ${status.generation}\n\n`);
+  io.stdout.write(`controller: ${controller}   table generation: ${status.generation}\n`);
+  io.stdout.write(`coordination: ${coordinationLine(coordinationJson(status.coordination))}\n\n`);
   printTable(io, luHeader, luRows(status.devices));
   io.stdout.write("\n");
   printApparatuses(io, status.apparatuses);

@@ -64,6 +64,7 @@ function cluster(states: Readonly<Record<string, string>>, epoch: number): Clust
     generation: 1,
     controller: { id: "a0", epoch, lease_expires_at_ms: 0, pid: 1, thread_id: 0 },
     apparatuses: Object.entries(states).map(([id, state]) => ({ id, nbd: "", grpc: "", pid: 1, generation: 1, state: state as ClusterStatus__Output["apparatuses"][number]["state"] })),
+    coordination: { backend: "embedded", members: [{ name: "dev0", endpoint: "127.0.0.1:1", healthy: true, leader: true }] },
   };
 }
 

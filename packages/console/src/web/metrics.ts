@@ -188,6 +188,14 @@ function clusterFamilies(text: PrometheusText, cluster: ClusterStatus__Output | 
   const lus = (cluster?.devices ?? []).flatMap((device) => device.lus.map((lu) => ({ labels: { device: device.id, lu: lu.id }, lu })));
   text.gauge("switchyard_lu_areas", "Storage areas an LU is cut into.", lus.map(({ labels, lu }) => ({ labels, value: lu.areas_total })));
   text.gauge("switchyard_lu_areas_free", "Storage areas of an LU that no volume uses.", lus.map(({ labels, lu }) => ({ labels, value: lu.areas_free })));
+  const coordination = cluster?.coordination ?? null;
+  const members = coordination === null ? [] : coordination.members.map((member) => ({ labels: { backend: coordination.backend, member: member.name }, member }));
+  text.gauge("switchyard_coordination_member_healthy", "1 if the coordination member (the device, or an etcd member) answered the controller's status request.",
+    members.map(({ labels, member }) => ({ labels, value: member.healthy ? 1 : 0 })));
+  text.gauge("switchyard_coordination_member_leader", "1 for the member that orders the coordination's writes (etcd's Raft leader; the one device).",
+    members.map(({ labels, member }) => ({ labels, value: member.leader ? 1 : 0 })));
+  text.gauge("switchyard_controller_token", "The controller's fencing token (its lease epoch; an etcd revision on etcd).",
+    cluster?.controller == null ? [] : [{ labels: { controller: cluster.controller.id }, value: cluster.controller.epoch }]);
 }
 
 /** The whole /metrics page. A controller that does not answer shows as switchyard_change_journal_up 0 rather than failing the scrape: the I/O series are still good. */

@@ -47,6 +47,14 @@ export interface ClusterSnapshot {
     readonly pid: number;
     readonly thread_id: number;
   } | null;
+  /** Where the election and the store live (issue 18); the controller's epoch is its token. */
+  readonly coordination: CoordinationSnapshot;
+}
+
+export interface CoordinationSnapshot {
+  /** "embedded" (the device) or "etcd". */
+  readonly backend: string;
+  readonly members: readonly { readonly name: string; readonly endpoint: string; readonly healthy: boolean; readonly leader: boolean }[];
 }
 
 /** Consecutive extents on consecutive areas of one LU: the strip draws one block per run. */

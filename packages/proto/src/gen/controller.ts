@@ -21,6 +21,8 @@ import type { ControlReply as _switchyard_v1_ControlReply, ControlReply__Output 
 import type { ControlRequest as _switchyard_v1_ControlRequest, ControlRequest__Output as _switchyard_v1_ControlRequest__Output } from './switchyard/v1/ControlRequest.js';
 import type { ControllerClient as _switchyard_v1_ControllerClient, ControllerDefinition as _switchyard_v1_ControllerDefinition } from './switchyard/v1/Controller.js';
 import type { ControllerSummary as _switchyard_v1_ControllerSummary, ControllerSummary__Output as _switchyard_v1_ControllerSummary__Output } from './switchyard/v1/ControllerSummary.js';
+import type { CoordinationMember as _switchyard_v1_CoordinationMember, CoordinationMember__Output as _switchyard_v1_CoordinationMember__Output } from './switchyard/v1/CoordinationMember.js';
+import type { CoordinationStatus as _switchyard_v1_CoordinationStatus, CoordinationStatus__Output as _switchyard_v1_CoordinationStatus__Output } from './switchyard/v1/CoordinationStatus.js';
 import type { CopyProgressRow as _switchyard_v1_CopyProgressRow, CopyProgressRow__Output as _switchyard_v1_CopyProgressRow__Output } from './switchyard/v1/CopyProgressRow.js';
 import type { CreateVolumeRequest as _switchyard_v1_CreateVolumeRequest, CreateVolumeRequest__Output as _switchyard_v1_CreateVolumeRequest__Output } from './switchyard/v1/CreateVolumeRequest.js';
 import type { DeleteVolumeRequest as _switchyard_v1_DeleteVolumeRequest, DeleteVolumeRequest__Output as _switchyard_v1_DeleteVolumeRequest__Output } from './switchyard/v1/DeleteVolumeRequest.js';
@@ -98,6 +100,8 @@ export interface ProtoGrpcType {
       ControlRequest: MessageTypeDefinition<_switchyard_v1_ControlRequest, _switchyard_v1_ControlRequest__Output>
       Controller: SubtypeConstructor<typeof grpc.Client, _switchyard_v1_ControllerClient> & { service: _switchyard_v1_ControllerDefinition }
       ControllerSummary: MessageTypeDefinition<_switchyard_v1_ControllerSummary, _switchyard_v1_ControllerSummary__Output>
+      CoordinationMember: MessageTypeDefinition<_switchyard_v1_CoordinationMember, _switchyard_v1_CoordinationMember__Output>
+      CoordinationStatus: MessageTypeDefinition<_switchyard_v1_CoordinationStatus, _switchyard_v1_CoordinationStatus__Output>
       CopyProgressRow: MessageTypeDefinition<_switchyard_v1_CopyProgressRow, _switchyard_v1_CopyProgressRow__Output>
       CreateVolumeRequest: MessageTypeDefinition<_switchyard_v1_CreateVolumeRequest, _switchyard_v1_CreateVolumeRequest__Output>
       DeleteVolumeRequest: MessageTypeDefinition<_switchyard_v1_DeleteVolumeRequest, _switchyard_v1_DeleteVolumeRequest__Output>
