@@ -19,6 +19,7 @@ import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
 import { checkAddress, defaultDataDir } from "../endpoints.js";
 import { dataFormat, outputOptions, printData, type DataFormat, type Io } from "../output.js";
+import { checkPlainControl, insecureWarning } from "../plain-control.js";
 import { checkPortsFree } from "../ports.js";
 import { flag, parse, portOption, requiredString, sizeOption, stringOption } from "../usage.js";
 import { checkExtentSize, processorsHelp, processorsOption, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
@@ -35,7 +36,7 @@ export const deviceServe: Command = {
   words: ["device", "serve"],
   summary: "serve a storage device on its own: its LUs over NBD, its store and arbiter over gRPC",
   help: `Usage: switchyard device serve [--dir DIR] [--host H] [--grpc-port P] [--nbd-port P]
-                               [--lu-size SIZE] [--extent-size SIZE] [--cert-dir DIR] [--output table|json|yaml]
+                               [--lu-size SIZE] [--extent-size SIZE] [--cert-dir DIR | --insecure] [--output table|json|yaml]
 
 Opens (or creates, with two LUs) the device in DIR and serves it until Ctrl-C:
 the Device gRPC service (inventory, arbiter, configuration store, fencing,
@@ -58,9 +59,11 @@ Example:
   async run(argv, io) {
     const parsed = parse(argv, {
       dir: { type: "string" }, host: { type: "string" }, "grpc-port": { type: "string" }, "nbd-port": { type: "string" },
-      "lu-size": { type: "string" }, "extent-size": { type: "string" }, "cert-dir": { type: "string" }, ...outputOptions,
+      "lu-size": { type: "string" }, "extent-size": { type: "string" }, "cert-dir": { type: "string" }, insecure: { type: "boolean" }, ...outputOptions,
     }, 0);
     const host = stringOption(parsed, "host") ?? "127.0.0.1";
+    const certDir = stringOption(parsed, "cert-dir");
+    checkPlainControl(host, certDir !== undefined, flag(parsed, "insecure"), "--cert-dir");
     const grpcPort = portOption(parsed, "grpc-port", grpcPortDefault);
     const deviceNbdPort = portOption(parsed, "nbd-port", deviceNbdPortDefault);
     const luSizeBytes = sizeOption(parsed, "lu-size") ?? luSizeDefaultBytes;
@@ -71,7 +74,8 @@ Example:
       { port: deviceNbdPort, option: "--nbd-port", what: "the device's LUs over NBD" },
     ]);
     const device = await StorageDevice.open({ dir, create: { deviceId: "dev0", luCount, luSizeBytes, extentSizeBytes } });
-    const served = await serveDevice(device, { host, grpcPort, deviceNbdPort, tlsFolder: stringOption(parsed, "cert-dir") });
+    if (flag(parsed, "insecure")) io.stderr.write(insecureWarning("device serve"));
+    const served = await serveDevice(device, { host, grpcPort, deviceNbdPort, tlsFolder: certDir });
     const stop = interrupted();
     announce(io, dataFormat(parsed), { pid: process.pid, device: { id: device.id, grpc: served.grpc, nbd: served.nbd } }, [
       `switchyard device serve: ${device.id} from ${device.dir} (pid ${process.pid})`,
@@ -89,7 +93,10 @@ Example:
 function certDirHelp(role: "device" | "apparatus"): string {
   return `  --cert-dir DIR         this ${role}'s certificate folder ('switchyard cert node --role ${role}'): its gRPC
                          then serves mutual TLS, each method checked against the caller's role, and
-                         it calls the other parts with that certificate (default: plain gRPC)`;
+                         it calls the other parts with that certificate; needed when --host is not a
+                         loopback address (without it: plain gRPC, on loopback only)
+  --insecure             plain gRPC, said on purpose: warns at every start; refused with an address
+                         other machines reach`;
 }
 
 async function enroll(deviceAddress: string, credentials: grpc.ChannelCredentials, record: { id: string; nbd: string; grpc: string }): Promise<void> {
@@ -108,7 +115,7 @@ export function apparatusServeCommand(composition: Composition): Command {
     summary: "serve one virtualization apparatus on its own, against a device",
     help: `Usage: switchyard apparatus serve --id ID --device HOST:PORT [--host H] [--nbd-port P]
                                   [--grpc-port P] [--http-port P] [--processors 1|2] [--no-candidate]
-                                  [--cert-dir DIR] [--output table|json|yaml]
+                                  [--cert-dir DIR | --insecure] [--output table|json|yaml]
 
 Serves the volumes over NBD through a configuration table kept up to date by
 the controller, reaching the device's LUs over NBD. It enrolls with the
@@ -141,7 +148,7 @@ Example:
       const parsed = parse(argv, {
         id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "nbd-port": { type: "string" },
         "grpc-port": { type: "string" }, ...outputOptions, processors: { type: "string" },
-        "http-port": { type: "string" }, "no-candidate": { type: "boolean" }, "cert-dir": { type: "string" },
+        "http-port": { type: "string" }, "no-candidate": { type: "boolean" }, "cert-dir": { type: "string" }, insecure: { type: "boolean" },
       }, 0);
       const tlsFolder = stringOption(parsed, "cert-dir");
       const tls = tlsFolder === undefined ? {} : { tlsFolder };
@@ -150,6 +157,8 @@ Example:
       const id = requiredString(parsed, "id");
       const deviceAddress = checkAddress(requiredString(parsed, "device"), "--device");
       const host = stringOption(parsed, "host") ?? "127.0.0.1";
+      checkPlainControl(host, tlsFolder !== undefined, flag(parsed, "insecure"), "--cert-dir");
+      if (flag(parsed, "insecure")) io.stderr.write(insecureWarning("apparatus serve"));
       const nbdPort = portOption(parsed, "nbd-port", nbdPortDefault);
       const grpcPort = portOption(parsed, "grpc-port", 0);
       await checkPortsFree(host, [

@@ -10,6 +10,7 @@ import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
 import { ConsoleClient } from "../controller-client.js";
 import { defaultDataDir, endpointFilePath, readEndpointFile, writeEndpointFile } from "../endpoints.js";
+import { checkPlainControl, insecureWarning } from "../plain-control.js";
 import { firstTakenPort, PortTakenError, type PortClaim } from "../ports.js";
 import { dataFormat, outputOptions, printData, type DataFormat, type Io } from "../output.js";
 import { formatBytes } from "../sizes.js";
@@ -51,6 +52,7 @@ const options = {
   ...outputOptions,
   processors: { type: "string" },
   tls: { type: "boolean" },
+  insecure: { type: "boolean" },
   etcd: { type: "string" },
 } as const;
 
@@ -233,7 +235,7 @@ export function upCommand(composition: Composition): Command {
     help: `Usage: switchyard up [--dir DIR] [--apparatuses N] [--nbd-port P] [--grpc-port P]
                      [--device-nbd-port P] [--http-port P] [--lu-size SIZE] [--extent-size SIZE] [--host H]
                      [--data-host H] [--control-host H] [--http-host H]
-                     [--processors 1|2] [--tls] [--etcd URLS] [--output table|json|yaml]
+                     [--processors 1|2] [--tls | --insecure] [--etcd URLS] [--output table|json|yaml]
 
 Starts one storage device in DIR with two LUs, N apparatuses and an elected
 controller, all in this process, prints every endpoint (the web console's
@@ -262,7 +264,10 @@ Options:
   --http-host H          where the web console and /metrics listen (default: --host)
   --tls                  serve every gRPC server (device, apparatuses, controller) over mutual TLS with
                          the certificates in DIR/tls, each method checked against the caller's role;
-                         commands given --dir DIR present DIR/tls/operator-admin
+                         commands given --dir DIR present DIR/tls/operator-admin; needed when
+                         --control-host (or --host) is not a loopback address
+  --insecure             plain gRPC, said on purpose: warns at every start; refused with an address
+                         other machines reach (without --tls or --insecure: plain, on loopback only)
   --etcd URLS            coordinate on an existing etcd cluster (comma-separated client URLs): the
                          election, the configuration store and registrations live there, the device
                          keeps storage and copies; a new cluster is seeded from DIR's store
@@ -298,11 +303,14 @@ Example:
         ...withEtcd(etcdOption(stringOption(parsed, "etcd"))),
       };
       portPlan(parsed);
+      const tls = flag(parsed, "tls");
+      const insecure = flag(parsed, "insecure");
+      checkPlainControl(hosts.control, tls, insecure, "--tls");
       await refuseIfServed(dir);
       const settings = { ...checked, ...(await choosePorts(parsed, hosts, apparatusCount, io)) };
       await mkdir(dir, { recursive: true });
       await rm(endpointFilePath(dir), { force: true });
-      const tls = flag(parsed, "tls");
+      if (insecure) io.stderr.write(insecureWarning("up"));
       await ensureCertificatesAtStart(dir, hosts.control, apparatusCount, io, tls);
       const appliance = await startAppliance(tls ? { ...settings, tlsDir: certificateFolderOf(dir) } : settings);
       // Listen for the signal before announcing the endpoints: a script may send it as soon as it sees them.
