@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import type { ChangeInfo, CopyProgressRow, JournalEntry, Mirror__Output, StoreState__Output } from "@switchyard/proto";
-import { isSilence, refusalMessage } from "./call-errors.js";
+import { isSilence, isStoreWriteRefused, refusalMessage } from "./call-errors.js";
 import { freeAreaCount, usedAreaMaps } from "./allocation.js";
 import { planMirror, planMirrorEnd, type ChangePlan } from "./change-plans.js";
 import type { DevicePort } from "./device-port.js";
@@ -126,20 +126,19 @@ export class MigrationRuns {
   /**
    * Writes a migration's first journal entry. Unanswered, it may have been
    * written: resumeStopped() takes it up if so, and the console is told.
-   * When the store, read again, does not hold it (a store whose disk failed
-   * the write), the migration did not start: ABORTED, with the reason.
+   * Refused because the store could not write (isStoreWriteRefused), the
+   * migration did not start: ABORTED, with the reason.
    */
   private async journalStart(entry: JournalEntry): Promise<void> {
     try {
       await this.options.table.commit({ journal_entry: entry });
     } catch (error) {
-      if (!isSilence(error)) throw error;
-      // Looked for either way: a write lost in transit may still land after the read below.
-      this.stopped = true;
       const id = entry.change_id ?? "";
-      if (await this.options.table.journalHolds(id) === false) {
+      if (isStoreWriteRefused(error)) {
         throw new ControllerError("ABORTED", `the configuration store did not take the journal entry that starts ${id}, so nothing started: ${refusalMessage(error)}`, { cause: error });
       }
+      if (!isSilence(error)) throw error;
+      this.stopped = true;
       throw new ControllerError("UNAVAILABLE", `the device did not answer the journal write that starts ${id}; if it was written, ${id} goes on: 'switchyard change show ${id}'`, { cause: error });
     }
   }

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import type { StoreDelta, StoreState, StoreState__Output } from "@switchyard/proto";
 import { applyExtentRows, type ChangePlan } from "./change-plans.js";
-import { isSilence, refusalMessage } from "./call-errors.js";
+import { isStoreWriteRefused, refusalMessage } from "./call-errors.js";
 import type { DevicePort } from "./device-port.js";
 import { ControllerError } from "./errors.js";
 
@@ -43,13 +43,11 @@ export class TableKeeper {
 
   /**
    * Writes the whole state, unless the store moved past `expectedSequence`.
-   * A write the device did not answer may or may not have been made; when
-   * the store, read again, is still below the generation written, it was
-   * not (a store whose disk failed the write answers so, and keeps its last
-   * committed state), and the caller hears ABORTED with the device's reason
-   * instead of a silence that reads as a device gone. A write lost in
-   * transit could still land after that read; a whole table is complete in
-   * itself, so the store stays consistent, and the next read shows it.
+   * A write the device refused because its store could not write
+   * (isStoreWriteRefused) was not made: the caller hears ABORTED with the
+   * device's reason and the generation the store stays at, instead of an
+   * UNAVAILABLE that reads as a device gone. A write the device did not
+   * answer may or may not have been made, and stays a silence.
    */
   async write(state: StoreState, expectedSequence: number): Promise<void> {
     // The table may change under any whole write: the next change reads it again.
@@ -61,17 +59,11 @@ export class TableKeeper {
     }
   }
 
-  /** Whether the journal holds an entry of `changeId`; undefined when the store could not be read. */
-  async journalHolds(changeId: string): Promise<boolean | undefined> {
-    return this.read({ omitExtents: true }).then((read) => read.state.journal.some((entry) => entry.change_id === changeId), () => undefined);
-  }
-
-  /** `error` as ABORTED if the store is known not to hold `generation`; as it is otherwise. */
+  /** `error` as ABORTED if the device refused it for its store's sake; as it is otherwise. */
   private async notMade(error: unknown, generation: number): Promise<unknown> {
-    if (!isSilence(error)) return error;
-    const stored = await this.read({ omitExtents: true, omitJournal: true }).then((read) => read.state.generation, () => undefined);
-    if (stored === undefined || stored >= generation) return error;
-    return new ControllerError("ABORTED", `the configuration store did not take generation ${generation} and stays at ${stored}: ${refusalMessage(error)}`, { cause: error });
+    if (!isStoreWriteRefused(error)) return error;
+    const stored = await this.read({ omitExtents: true, omitJournal: true }).then((read) => `stays at ${read.state.generation}`, () => "cannot be read now");
+    return new ControllerError("ABORTED", `the configuration store did not take generation ${generation} and ${stored}: ${refusalMessage(error)}`, { cause: error });
   }
 
   /** Appends a delta: a commit's diff, or journal records. */
