@@ -126,6 +126,9 @@ Example:
     if (out === "") throw new UsageError("--out needs a file name");
     if (out === undefined && format === "yaml") throw new UsageError("without --out the document itself is printed, as JSON; give --out FILE for a YAML summary");
     const document = exportDocument(await readDevice(dir));
+    const storeBytes = Buffer.byteLength(document.store_state, "base64");
+    // Still written (a copy of the store is worth having), but said at once rather than at import.
+    if (storeBytes > storeBytesMax) io.stderr.write(`switchyard coordination export: the store is ${storeBytes} bytes, over the ${storeBytesMax} bytes one etcd write takes: import will refuse it\n`);
     const text = `${JSON.stringify(document, null, 2)}\n`;
     if (out === undefined) {
       io.stdout.write(text);
