@@ -11,6 +11,7 @@ import { clusterStatus, deviceList } from "./commands/cluster.js";
 import { deviceAddExternal, deviceRemoveExternal } from "./commands/device.js";
 import { migrate, migrateCancel } from "./commands/migrate.js";
 import { completionCommand } from "./commands/completion.js";
+import { coordinationExport, coordinationImport } from "./commands/coordination.js";
 import { apparatusServe, deviceServe } from "./commands/serve.js";
 import { up } from "./commands/up.js";
 import { version } from "./commands/version.js";
@@ -41,6 +42,8 @@ export const commands: readonly Command[] = [
   apparatusRejoin,
   deviceServe,
   apparatusServe,
+  coordinationExport,
+  coordinationImport,
   certCa,
   certNode,
   certClient,

@@ -1,7 +1,7 @@
 /**
- * Moving an appliance's store onto etcd (issue 18 item 4, the library part;
- * the `switchyard coordination export/import` commands are not written
- * yet): the embedded store's state goes into an empty key prefix, and etcd's
+ * Moving an appliance's store onto etcd (issue 18 item 4, the library part
+ * of `switchyard coordination import` and of `up --etcd`'s seeding): the
+ * embedded store's state goes into an empty key prefix, and etcd's
  * revision is raised above the embedded arbiter's highest epoch first.
  *
  * Why the revision: apparatuses and devices keep the highest epoch they have

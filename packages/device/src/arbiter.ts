@@ -71,7 +71,7 @@ export class Arbiter {
    * missing), reached through `files` (node:fs unless a test passes another DeviceFiles).
    */
   static async open(filePath: string, files: DeviceFiles = nodeFiles): Promise<Arbiter> {
-    const highestEpoch = await readHighestEpoch(files, filePath);
+    const highestEpoch = await readHighestEpoch(filePath, files);
     return new Arbiter({
       highestEpoch,
       saveHighestEpoch: (epoch) => writeFileDurably(files, filePath, JSON.stringify({ formatVersion, highestEpoch: epoch }) + "\n"),
@@ -165,7 +165,8 @@ export class Arbiter {
 
 const formatVersion = 1;
 
-async function readHighestEpoch(files: DeviceFiles, filePath: string): Promise<number> {
+/** The highest epoch arbiter.json records (0 without the file); reads only. */
+export async function readHighestEpoch(filePath: string, files: DeviceFiles = nodeFiles): Promise<number> {
   const bytes = await readFileIfExists(files, filePath);
   if (bytes === undefined) return 0;
   let parsed: unknown;

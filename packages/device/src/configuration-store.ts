@@ -51,11 +51,11 @@ import {
   errnoOf,
   ioError,
 } from "./errors.js";
-import { appendLogRecord, emptyLog, logPreallocatedBytesMax, logSizeMaxBytes, openLog, unwriteLogTail, type StoreLog } from "./store-log.js";
+import { appendLogRecord, emptyLog, logPreallocatedBytesMax, logSizeMaxBytes, openLog, replayLogBytes, unwriteLogTail, type StoreLog } from "./store-log.js";
 import { applyStoreDelta, checkStoreDelta } from "./store-delta.js";
 import { createStoreFile, encodeSlot, readSlot, slotHeaderSizeBytes, slotSizeDefaultBytes, slotSizeMaxBytes, slotSizeOf, type SlotReading } from "./store-slots.js";
 import { nodeFiles, type DeviceFiles } from "./device-files.js";
-import { writeFully } from "./durable-file.js";
+import { readFileIfExists, writeFully } from "./durable-file.js";
 
 export { slotAlignmentBytes, slotHeaderSizeBytes, slotSizeDefaultBytes, slotSizeMaxBytes, slotSizeMinBytes } from "./store-slots.js";
 
@@ -347,6 +347,35 @@ export class ConfigurationStore {
   private checkNotClosed(): void {
     if (this.closed) throw new ClosedError(`the configuration store ${this.path} is closed`);
   }
+}
+
+/**
+ * The state a stopped device's store holds, read without writing: the
+ * store's file is opened read-only and the log only read, so a torn tail
+ * stays where it is (the next open for writing overwrites it, as ever) and
+ * no file is created. What ConfigurationStore.open would find, for tools
+ * that must not change a device they only look at (`coordination export`).
+ * A store being written meanwhile may be read torn: the caller makes sure
+ * no process serves the device.
+ */
+export async function readStoreFile(path: string, files: DeviceFiles = nodeFiles): Promise<StoreSnapshot> {
+  const fd = await files.open(path, "r").catch((error: unknown) => {
+    throw ioError(`opening ${path}`, error);
+  });
+  let found: CurrentSlot;
+  try {
+    found = await readCurrentSlot(files, fd, path, await slotSizeOf(files, fd, path));
+  } finally {
+    await files.close(fd);
+  }
+  const logPath = logPathOf(path);
+  const logBytes = await readFileIfExists(files, logPath);
+  if (logBytes !== undefined) {
+    replayLogBytes(logPath, logBytes, found.sequence, (delta) => {
+      replayDelta(path, found, delta);
+    });
+  }
+  return { state: found.state, sequence: found.sequence };
 }
 
 interface CurrentSlot {

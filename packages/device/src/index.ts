@@ -28,7 +28,9 @@ export {
   slotSizeMaxBytes,
   slotSizeMinBytes,
   storeWritesQueuedMax,
+  readStoreFile,
 } from "./configuration-store.js";
+export { readStoppedDevice, type DeviceReading } from "./device-reading.js";
 export {
   Arbiter,
   type ArbiterOptions,
@@ -37,6 +39,7 @@ export {
   holderIdLengthMax,
   leaseMaxMs,
   leaseMinMs,
+  readHighestEpoch,
 } from "./arbiter.js";
 export {
   StorageDevice,

@@ -110,29 +110,40 @@ export async function openLog(
   assert.ok(Number.isSafeInteger(preallocatedBytes) && preallocatedBytes >= 0 && preallocatedBytes <= logPreallocatedBytesMax);
   const fd = await openOrCreate(files, path, preallocatedBytes);
   try {
-    const bytes = await readWhole(files, fd);
-    if (bytes.length > logSizeMaxBytes) throw new StoreCorruptError(`${path} is ${bytes.length} bytes, more than a log ever holds`);
-    let offsetBytes = 0;
-    let recordCount = 0;
-    let expected = baseSequence + 1;
-    for (let record = parseLogRecord(bytes, 0); record !== undefined; record = parseLogRecord(bytes, offsetBytes)) {
-      if (record.sequence === expected) {
-        replay(decodeRecord(path, record.payload, record.sequence));
-        expected += 1;
-      } else if (record.sequence > baseSequence || expected > baseSequence + 1) {
-        throw new StoreCorruptError(`${path}: record ${record.sequence} where ${expected} was due`);
-      }
-      offsetBytes += logRecordHeaderSizeBytes + record.payload.length;
-      recordCount += 1;
-    }
-    // Past the last valid record: zeroes, or the torn tail of an append that
-    // was never answered, which the next append overwrites.
-    return { path, files, fd, endBytes: offsetBytes, recordCount };
+    const { endBytes, recordCount } = replayLogBytes(path, await readWhole(files, fd), baseSequence, replay);
+    return { path, files, fd, endBytes, recordCount };
   } catch (error) {
     await files.close(fd);
     if (error instanceof StoreCorruptError) throw error;
     throw ioError(`reading ${path}`, error);
   }
+}
+
+/**
+ * Hands `replay` every record of the log's `bytes` above `baseSequence`, in
+ * order, and says where the valid records end. Reads only: openLog and a
+ * read-only reading of a stopped device's store (readStoreFile) share it.
+ */
+export function replayLogBytes(
+  path: string, bytes: Buffer, baseSequence: number, replay: (delta: StoreDelta__Output) => void,
+): { endBytes: number; recordCount: number } {
+  if (bytes.length > logSizeMaxBytes) throw new StoreCorruptError(`${path} is ${bytes.length} bytes, more than a log ever holds`);
+  let offsetBytes = 0;
+  let recordCount = 0;
+  let expected = baseSequence + 1;
+  for (let record = parseLogRecord(bytes, 0); record !== undefined; record = parseLogRecord(bytes, offsetBytes)) {
+    if (record.sequence === expected) {
+      replay(decodeRecord(path, record.payload, record.sequence));
+      expected += 1;
+    } else if (record.sequence > baseSequence || expected > baseSequence + 1) {
+      throw new StoreCorruptError(`${path}: record ${record.sequence} where ${expected} was due`);
+    }
+    offsetBytes += logRecordHeaderSizeBytes + record.payload.length;
+    recordCount += 1;
+  }
+  // Past the last valid record: zeroes, or the torn tail of an append that
+  // was never answered, which the next append overwrites.
+  return { endBytes: offsetBytes, recordCount };
 }
 
 function decodeRecord(path: string, payload: Buffer, sequence: number): StoreDelta__Output {

@@ -182,8 +182,12 @@ async function choosePorts(parsed: Parsed, hosts: ListenHosts, apparatusCount: n
   return freePortPlan;
 }
 
-/** Two appliances on one data folder would write one store: refuse while endpoints.json names a live process. */
-async function refuseIfServed(dir: string): Promise<void> {
+/**
+ * Two appliances on one data folder would write one store: refuse while
+ * endpoints.json names a live process (a UsageError: exit 2). Also what
+ * `coordination export` asks before it reads a store that must be still.
+ */
+export async function refuseIfServed(dir: string): Promise<void> {
   const running = await readEndpointFile(dir).catch(() => undefined);
   if (running === undefined || running.pid === process.pid || !processAlive(running.pid)) return;
   throw new UsageError(`${dir} is served already by pid ${running.pid}; stop it first, give another --dir, or remove ${endpointFilePath(dir)} if no appliance runs there`);
