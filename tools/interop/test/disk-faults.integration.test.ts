@@ -34,6 +34,8 @@ const badLengthBytes = 64 * kibibyte;
 const tmpfsSizeSmall = "80M";
 const tmpfsSizeGrown = "160M";
 const chunkBytes = mebibyte;
+/** The store case starts two appliances and runs ten commands: 23 s on a quiet machine, over a minute on a loaded one. */
+const storeCaseTimeoutMs = 150_000;
 
 let cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -204,5 +206,5 @@ describe("disk faults end to end", () => {
     const volumes = await listVolumes(restarted);
     expect(volumes.map((volume) => volume.name).sort()).toEqual(["after", "before"]);
     expect(volumes.find((volume) => volume.name === "before")?.extents[0]?.lu).toBe(otherLu);
-  });
+  }, storeCaseTimeoutMs);
 });
