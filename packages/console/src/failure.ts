@@ -18,7 +18,10 @@ export function failureLine(error: unknown): { line: string; code: number } {
   if (error instanceof UsageError) return { line: error.message, code: exitUsage };
   if (isRpcError(error)) {
     const code = usageStatuses.has(error.code) ? exitUsage : exitFailed;
-    if (error.code === status.UNAVAILABLE) return { line: `the appliance did not answer (${error.details}); is 'switchyard up' running?`, code };
+    // A plain client of a server with mutual TLS fails the handshake, which reads as UNAVAILABLE too.
+    if (error.code === status.UNAVAILABLE) {
+      return { line: `the appliance did not answer (${error.details}); is 'switchyard up' running? (one started with --tls answers only a certificate: give --dir DIR or --cert-dir)`, code };
+    }
     return { line: error.details, code };
   }
   return { line: error instanceof Error ? error.message : String(error), code: exitFailed };
