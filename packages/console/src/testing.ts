@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { main } from "./main.js";
 
 /** The built CLI, beside this file in dist/. */
 export const cliPath = fileURLToPath(new URL("./cli.js", import.meta.url));
@@ -73,4 +74,18 @@ export function captureIo(): CapturedIo {
       },
     });
   return { io: { stdout: sink((text) => (out += text)), stderr: sink((text) => (err += text)) }, out: () => out, err: () => err };
+}
+
+/** What one in-process `switchyard ARGV` gave: its exit code and its two streams. */
+export interface CliResult {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+/** Runs `switchyard ARGV` in this process, as the CLI would, and captures what it printed. */
+export async function runCli(argv: readonly string[]): Promise<CliResult> {
+  const { io, out, err } = captureIo();
+  const code = await main([...argv], io);
+  return { code, out: out(), err: err() };
 }

@@ -10,7 +10,7 @@
 // from it into a real three-member etcd (scripts/etcd-cluster.sh through
 // startEtcdCluster); `up --etcd` started on the same folder and read back
 // through the CLI (`volume show --json`, `change list --json`), all CLI
-// commands in-process through main(). Teardown stops both processes and the
+// commands in-process through runCli (main()). Teardown stops both processes and the
 // cluster and removes the folder, whatever failed.
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
@@ -19,8 +19,7 @@ import { fileURLToPath } from "node:url";
 import { etcdCoordination } from "@switchyard/coordination";
 import { etcdClusterStopTimeoutMs, startEtcdCluster, type EtcdTestCluster } from "@switchyard/coordination/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../src/main.js";
-import { CliServers, captureIo } from "../src/testing.js";
+import { CliServers, runCli } from "../src/testing.js";
 
 const cliPath = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const upArgv = ["--grpc-port", "0", "--nbd-port", "0", "--lu-size", "16MiB", "--extent-size", "1MiB", "--apparatuses", "1"];
@@ -45,15 +44,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 }, etcdClusterStopTimeoutMs);
 
-async function cli(argv: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  const { io, out, err } = captureIo();
-  const code = await main([...argv], io);
-  return { code, out: out(), err: err() };
-}
-
 /** `switchyard ARGV --json`, which must succeed: its JSON. */
 async function cliJson(argv: readonly string[]): Promise<unknown> {
-  const result = await cli([...argv, "--json"]);
+  const result = await runCli([...argv, "--json"]);
   expect(result, `switchyard ${argv.join(" ")}`).toMatchObject({ code: 0 });
   return JSON.parse(result.out);
 }
@@ -62,7 +55,7 @@ async function cliJson(argv: readonly string[]): Promise<unknown> {
 async function cliJsonOnceElected(argv: readonly string[]): Promise<unknown> {
   const deadlineMs = performance.now() + electionWaitMs;
   for (;;) {
-    const result = await cli([...argv, "--json"]);
+    const result = await runCli([...argv, "--json"]);
     if (result.code === 0) return JSON.parse(result.out);
     if (performance.now() > deadlineMs) throw new Error(`switchyard ${argv.join(" ")} failed for ${electionWaitMs} ms: ${result.err}`);
     await new Promise((resolve) => setTimeout(resolve, retryPauseMs));
@@ -122,10 +115,10 @@ describe("switchyard coordination export / import", () => {
     const changesOnEtcd = (await cliJsonOnceElected(["change", "list", "--dir", dir])) as ChangeRow[];
     expect(changesOnEtcd).toContainEqual(expect.objectContaining({ id: move.id, kind: move.kind, state: "committed" }));
 
-    const again = await cli(["coordination", "import", "--etcd", urls, "--from", file]);
+    const again = await runCli(["coordination", "import", "--etcd", urls, "--from", file]);
     expect(again.code).toBe(1);
     expect(again.err).toMatch(/^switchyard coordination import: switchyard\/ holds a store already: import into an empty prefix\n$/);
-    const servedAgain = await cli(["coordination", "import", "--etcd", urls, "--dir", dir]);
+    const servedAgain = await runCli(["coordination", "import", "--etcd", urls, "--dir", dir]);
     expect(servedAgain.code).toBe(2);
     expect((await readFile(file, "utf8")).length).toBeGreaterThan(0);
   }, testTimeoutMs);

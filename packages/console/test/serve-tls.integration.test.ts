@@ -19,8 +19,7 @@ import { loadGrpc } from "@switchyard/proto";
 import { channelCredentialsFromFolder } from "@switchyard/security";
 import { callOnce } from "@switchyard/security/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../src/main.js";
-import { CliServers, captureIo } from "../src/testing.js";
+import { CliServers, runCli } from "../src/testing.js";
 
 const callTimeoutMs = 5_000;
 /** Each case starts processes or makes certificates: seconds on a loaded machine, past vitest's 5 s default. */
@@ -35,14 +34,8 @@ let tls = "";
 let deviceGrpc = "";
 const apparatuses: { nbd: string; grpc: string }[] = [];
 
-async function cli(argv: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  const { io, out, err } = captureIo();
-  const code = await main([...argv], io);
-  return { code, out: out(), err: err() };
-}
-
 async function made(argv: readonly string[]): Promise<void> {
-  const result = await cli([...argv, "--dir", tls]);
+  const result = await runCli([...argv, "--dir", tls]);
   expect(result.err).toBe("");
 }
 
@@ -75,7 +68,7 @@ const operatorFolder = (): string => path.join(tls, "operator-admin");
 
 describe("device serve and apparatus serve with --cert-dir", { timeout: testTimeoutMs }, () => {
   it("form a cluster over mutual TLS: the operator creates a volume through an apparatus, hosts use it on both", async () => {
-    const created = await cli(["volume", "create", "vm1", "--size", "4MiB", "--endpoint", apparatuses[1]?.grpc ?? "", "--cert-dir", operatorFolder()]);
+    const created = await runCli(["volume", "create", "vm1", "--size", "4MiB", "--endpoint", apparatuses[1]?.grpc ?? "", "--cert-dir", operatorFolder()]);
     expect(created.err).toBe("");
     const data = Buffer.alloc(4096, 0x3c);
     const deadlineMs = Date.now() + servingWaitMs;
@@ -118,7 +111,7 @@ describe("device serve and apparatus serve with --cert-dir", { timeout: testTime
     const a0 = channelCredentialsFromFolder(path.join(tls, "apparatus-a0"));
     const hijack = { apparatus: { id: "a1", nbd: "127.0.0.1:1", grpc: "127.0.0.1:2" } };
     expect(await callOnce(deviceGrpc, a0, enroll, hijack, callTimeoutMs)).toBe(grpc.status.PERMISSION_DENIED);
-    const status = await cli(["apparatus", "list", "--endpoint", apparatuses[0]?.grpc ?? "", "--cert-dir", operatorFolder(), "--json"]);
+    const status = await runCli(["apparatus", "list", "--endpoint", apparatuses[0]?.grpc ?? "", "--cert-dir", operatorFolder(), "--json"]);
     expect(status.out).toContain(apparatuses[1]?.grpc ?? "no address");
   });
 });

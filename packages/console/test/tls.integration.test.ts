@@ -23,8 +23,7 @@ import { callOnce } from "@switchyard/security/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applianceClientFolder } from "../src/appliance-certificates.js";
 import type { EndpointFile } from "../src/endpoints.js";
-import { main } from "../src/main.js";
-import { CliServers, captureIo } from "../src/testing.js";
+import { CliServers, runCli } from "../src/testing.js";
 
 const callTimeoutMs = 5_000;
 /** Each case starts processes or makes certificates: seconds on a loaded machine, past vitest's 5 s default. */
@@ -49,12 +48,6 @@ afterAll(async () => {
 });
 
 /** `switchyard ARGV` in this process: its exit code and what it wrote. */
-async function cli(argv: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  const { io, out, err } = captureIo();
-  const code = await main([...argv], io);
-  return { code, out: out(), err: err() };
-}
-
 type Service = "Device" | "Apparatus" | "Controller";
 
 function call(address: string, credentials: grpc.ChannelCredentials, service: Service, method: string, request: object): Promise<grpc.status> {
@@ -66,7 +59,7 @@ describe("switchyard up --tls", { timeout: testTimeoutMs }, () => {
   it("keeps the appliance working: the CLI creates a volume with the operator's certificate, written and read after three apparatus leases", async () => {
     expect(endpoints.tls?.client_dir).toBe(applianceClientFolder(dir));
     await access(endpoints.tls?.ca ?? "");
-    const created = await cli(["volume", "create", "vm1", "--size", "4MiB", "--dir", dir]);
+    const created = await runCli(["volume", "create", "vm1", "--size", "4MiB", "--dir", dir]);
     expect(created.err).toBe("");
     expect(created.code).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, leasesWaitMs));
@@ -94,18 +87,18 @@ describe("switchyard up --tls", { timeout: testTimeoutMs }, () => {
   });
 
   it("lets a viewer read but not change, at the controller and through an apparatus", async () => {
-    const made = await cli(["cert", "client", "--role", "viewer", "--name", "watcher", "--dir", dir]);
+    const made = await runCli(["cert", "client", "--role", "viewer", "--name", "watcher", "--dir", dir]);
     expect(made.code).toBe(0);
     const viewer = path.join(dir, "tls", "viewer-watcher");
     for (const endpoint of [endpoints.controller.grpc, endpoints.apparatuses[0]?.grpc ?? ""]) {
-      const listed = await cli(["volume", "list", "--endpoint", endpoint, "--cert-dir", viewer, "--json"]);
+      const listed = await runCli(["volume", "list", "--endpoint", endpoint, "--cert-dir", viewer, "--json"]);
       expect(listed.code).toBe(0);
       expect(listed.out).toContain("vm1");
-      const refused = await cli(["volume", "create", "vm2", "--size", "4MiB", "--endpoint", endpoint, "--cert-dir", viewer]);
+      const refused = await runCli(["volume", "create", "vm2", "--size", "4MiB", "--endpoint", endpoint, "--cert-dir", viewer]);
       expect(refused.code).not.toBe(0);
       expect(refused.err).toMatch(/CreateVolume is for the operator or apparatus role; the caller is viewer watcher/);
     }
-    const after = await cli(["volume", "list", "--dir", dir, "--json"]);
+    const after = await runCli(["volume", "list", "--dir", dir, "--json"]);
     expect(after.out).not.toContain("vm2");
   });
 

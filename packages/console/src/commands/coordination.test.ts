@@ -6,7 +6,7 @@
 // bytes, and an etcd that does not answer (exit 1, one line). And an export round-trips: the document's store decodes
 // to what the device holds.
 // Method: real devices (small LUs) in temporary folders, the commands run
-// in-process through main(); the live process is this test's parent (alive,
+// in-process through runCli (main()); the live process is this test's parent (alive,
 // and not this process, which refuseIfServed lets through). No etcd: every
 // case is refused before import connects, or finds no one on a closed
 // loopback port (a real etcd is in test/coordination-commands.integration.test.ts).
@@ -17,8 +17,7 @@ import { openTestDevice } from "@switchyard/device/testing";
 import { decodeStoreState } from "@switchyard/proto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { endpointFilePath } from "../endpoints.js";
-import { main } from "../main.js";
-import { captureIo } from "../testing.js";
+import { runCli } from "../testing.js";
 
 let dir = "";
 
@@ -29,12 +28,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function cli(argv: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  const { io, out, err } = captureIo();
-  const code = await main([...argv], io);
-  return { code, out: out(), err: err() };
-}
 
 /** A stopped device in `folder`, as `up` would have left it. */
 async function stoppedDevice(folder: string): Promise<void> {
@@ -48,7 +41,7 @@ describe("switchyard coordination export", () => {
   it("refuses a folder that a live process serves: exit 2, one line", async () => {
     await stoppedDevice(dir);
     await writeFile(endpointFilePath(dir), JSON.stringify({ pid: process.ppid, controller: { grpc: "127.0.0.1:1" }, apparatuses: [] }));
-    const result = await cli(["coordination", "export", "--dir", dir]);
+    const result = await runCli(["coordination", "export", "--dir", dir]);
     expect(result.code).toBe(2);
     expect(result.out).toBe("");
     expect(result.err).toMatch(new RegExp(`^switchyard coordination export: .* is served already by pid ${process.ppid}; stop it first.*\\n$`));
@@ -56,7 +49,7 @@ describe("switchyard coordination export", () => {
   });
 
   it("refuses a folder without a device: exit 2", async () => {
-    const result = await cli(["coordination", "export", "--dir", dir]);
+    const result = await runCli(["coordination", "export", "--dir", dir]);
     expect(result.code).toBe(2);
     expect(result.err).toMatch(/holds no device\.json: not a device's folder; give the data folder of a stopped 'switchyard up'\n$/);
   });
@@ -64,7 +57,7 @@ describe("switchyard coordination export", () => {
   it("writes the store's bytes, which decode to the device's store, and a summary", async () => {
     await stoppedDevice(dir);
     const out = path.join(dir, "export.json");
-    const result = await cli(["coordination", "export", "--dir", dir, "--out", out, "--json"]);
+    const result = await runCli(["coordination", "export", "--dir", dir, "--out", out, "--json"]);
     expect(result).toMatchObject({ code: 0, err: "" });
     expect(JSON.parse(result.out)).toMatchObject({ out, device_id: "dev0", volumes: [], highest_epoch: 0 });
     const document = JSON.parse(await readFile(out, "utf8")) as { store_state: string };
@@ -81,7 +74,7 @@ describe("switchyard coordination import", () => {
     [["--etcd", etcdUrl, "--dir", "x", "--prefix", "noslash"], "--prefix must end in"],
     [["--etcd", "localhost", "--dir", "x"], "--etcd takes client URLs"],
   ])("refuses %j with exit 2 and one line", async (argv, message) => {
-    const result = await cli(["coordination", "import", ...argv]);
+    const result = await runCli(["coordination", "import", ...argv]);
     expect(result.code).toBe(2);
     expect(result.err).toContain(message);
     expect(result.err.split("\n")).toHaveLength(2);
@@ -90,7 +83,7 @@ describe("switchyard coordination import", () => {
   it("says in one line, exit 1, that etcd did not answer", async () => {
     await stoppedDevice(dir);
     // Port 1 on loopback: nothing listens, so the connection is refused at once.
-    const result = await cli(["coordination", "import", "--etcd", "http://127.0.0.1:1", "--dir", dir]);
+    const result = await runCli(["coordination", "import", "--etcd", "http://127.0.0.1:1", "--dir", dir]);
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/^switchyard coordination import: etcd did not answer at http:\/\/127\.0\.0\.1:1 \(.*\); no store was written\n$/);
   });
@@ -98,10 +91,10 @@ describe("switchyard coordination import", () => {
   it("refuses an export document whose summary was edited: exit 1, nothing sent to etcd", async () => {
     await stoppedDevice(dir);
     const out = path.join(dir, "export.json");
-    expect((await cli(["coordination", "export", "--dir", dir, "--out", out])).code).toBe(0);
+    expect((await runCli(["coordination", "export", "--dir", dir, "--out", out])).code).toBe(0);
     const document = JSON.parse(await readFile(out, "utf8")) as Record<string, unknown>;
     await writeFile(out, JSON.stringify({ ...document, volumes: ["vm9"] }));
-    const result = await cli(["coordination", "import", "--etcd", etcdUrl, "--from", out]);
+    const result = await runCli(["coordination", "import", "--etcd", etcdUrl, "--from", out]);
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/its summary does not match its store_state \(was it edited\?\); export again\n$/);
   });

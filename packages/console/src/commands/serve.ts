@@ -63,7 +63,8 @@ Example:
     }, 0);
     const host = stringOption(parsed, "host") ?? "127.0.0.1";
     const certDir = stringOption(parsed, "cert-dir");
-    checkPlainControl(host, certDir !== undefined, flag(parsed, "insecure"), "--cert-dir");
+    const insecure = flag(parsed, "insecure");
+    checkPlainControl(host, certDir !== undefined, insecure, "--cert-dir");
     const grpcPort = portOption(parsed, "grpc-port", grpcPortDefault);
     const deviceNbdPort = portOption(parsed, "nbd-port", deviceNbdPortDefault);
     const luSizeBytes = sizeOption(parsed, "lu-size") ?? luSizeDefaultBytes;
@@ -74,7 +75,7 @@ Example:
       { port: deviceNbdPort, option: "--nbd-port", what: "the device's LUs over NBD" },
     ]);
     const device = await StorageDevice.open({ dir, create: { deviceId: "dev0", luCount, luSizeBytes, extentSizeBytes } });
-    if (flag(parsed, "insecure")) io.stderr.write(insecureWarning("device serve"));
+    if (insecure) io.stderr.write(insecureWarning("device serve"));
     const served = await serveDevice(device, { host, grpcPort, deviceNbdPort, tlsFolder: certDir });
     const stop = interrupted();
     announce(io, dataFormat(parsed), { pid: process.pid, device: { id: device.id, grpc: served.grpc, nbd: served.nbd } }, [
@@ -157,8 +158,9 @@ Example:
       const id = requiredString(parsed, "id");
       const deviceAddress = checkAddress(requiredString(parsed, "device"), "--device");
       const host = stringOption(parsed, "host") ?? "127.0.0.1";
-      checkPlainControl(host, tlsFolder !== undefined, flag(parsed, "insecure"), "--cert-dir");
-      if (flag(parsed, "insecure")) io.stderr.write(insecureWarning("apparatus serve"));
+      const insecure = flag(parsed, "insecure");
+      checkPlainControl(host, tlsFolder !== undefined, insecure, "--cert-dir");
+      if (insecure) io.stderr.write(insecureWarning("apparatus serve"));
       const nbdPort = portOption(parsed, "nbd-port", nbdPortDefault);
       const grpcPort = portOption(parsed, "grpc-port", 0);
       await checkPortsFree(host, [
