@@ -16,6 +16,7 @@ import { applianceOperatorName } from "./appliance-certificates.js";
 import { followedCoordination, seedEtcdStore } from "./appliance-etcd.js";
 import type { Composition } from "./composition.js";
 import type { EndpointFile } from "./endpoints.js";
+import { consoleFolderName, consoleHttps } from "./web/console-listen.js";
 import { startConsoleServer, type ConsoleServer } from "./web/console-server.js";
 
 /** The id of the device an appliance creates in a new data folder. */
@@ -173,6 +174,8 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
           credentials: callerCredentials(operatorFolder),
           apparatuses: apparatuses.map((entry) => entry.apparatus),
           devices: [device],
+          tokensFolder: join(options.dir, consoleFolderName),
+          ...(await consoleHttps(options.httpHost ?? options.host, tlsFolderOf({ role: "apparatus", id: first.apparatus.id }))),
         });
   return {
     endpoints: {
@@ -180,7 +183,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       device: { id: device.id, grpc: served.grpc, nbd: served.nbd },
       controller: { grpc: controller.address },
       apparatuses: apparatuses.map((entry) => ({ id: entry.apparatus.id, nbd: entry.nbdAddress, grpc: entry.grpcAddress })),
-      ...(web === undefined ? {} : { console: { http: web.address, url: web.url } }),
+      ...(web === undefined ? {} : { console: { http: web.address, url: web.url, tokens: web.tokens } }),
       ...(tlsDir === undefined || operatorFolder === undefined ? {} : { tls: { ca: join(tlsDir, caCertificateFile), client_dir: operatorFolder } }),
     },
     device,

@@ -17,8 +17,11 @@ export interface EndpointFile {
   readonly device: { readonly id: string; readonly grpc: string; readonly nbd: string };
   readonly controller: { readonly grpc: string };
   readonly apparatuses: readonly { readonly id: string; readonly nbd: string; readonly grpc: string }[];
-  /** The web console and /metrics (`up --http-port`), when served. */
-  readonly console?: { readonly http: string; readonly url: string };
+  /**
+   * The web console and /metrics (`up --http-port`), when served, and the
+   * folder of its login tokens (operator-token, viewer-token, metrics-token).
+   */
+  readonly console?: { readonly http: string; readonly url: string; readonly tokens: string };
   /**
    * With mutual TLS (`up --tls`): the cluster CA's certificate, and the
    * operator's client folder (ca-cert.pem, client-cert.pem,

@@ -32,3 +32,14 @@ export function checkPlainControl(controlHost: string, tls: boolean, insecure: b
   if (insecure) throw new UsageError(`--insecure is for this machine only: it is refused with ${controlHost}, which other machines reach; use ${tlsOption}`);
   throw new UsageError(`gRPC on ${controlHost} reaches other machines: serve it with ${tlsOption} (mutual TLS), or listen on 127.0.0.1`);
 }
+
+/**
+ * Throws UsageError unless the web console may listen on `httpHost`: on
+ * loopback in plain HTTP; elsewhere only over HTTPS, which needs the
+ * appliance's certificates (`tlsOption`). A login token or session cookie
+ * sent in plain text to another machine is one anybody on the path can use.
+ */
+export function checkPlainHttp(httpHost: string, tls: boolean, tlsOption: string): void {
+  if (tls || isLoopback(httpHost)) return;
+  throw new UsageError(`the web console on ${httpHost} reaches other machines: serve it over HTTPS with ${tlsOption}, or listen on 127.0.0.1`);
+}

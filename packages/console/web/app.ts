@@ -240,9 +240,18 @@ const apparatusCharts = new ChartBoard(byId("apparatus-charts"), "apparatus");
 const volumeCharts = new ChartBoard(byId("volume-charts"), "volume");
 const migrationCharts = new MigrationCharts(byId("migration-charts"));
 
+/** The session's role and the CSRF token every form sends back (GET api/session), once read. */
+let session: { readonly role: string; readonly csrf: string } | undefined;
+
+/** The session ended (logged out elsewhere, or the console restarted): the login page opens a new one. */
+function toLogin(): void {
+  window.location.assign("login");
+}
+
 async function getJson<T>(path: string): Promise<T | undefined> {
   try {
     const response = await fetch(path, { signal: AbortSignal.timeout(pollTimeoutMs) });
+    if (response.status === 401) toLogin();
     return response.ok ? ((await response.json()) as T) : undefined;
   } catch {
     // The console server is restarting: the next poll tries again, and the connection line already says so.
@@ -327,7 +336,8 @@ function follow(): void {
 
 async function post(path: string, fields: Record<string, string>): Promise<FormAnswer> {
   try {
-    const response = await fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(fields) });
+    const response = await fetch(path, { method: "POST", headers: { "content-type": "application/json", "x-csrf-token": session?.csrf ?? "" }, body: JSON.stringify(fields) });
+    if (response.status === 401) toLogin();
     return (await response.json()) as FormAnswer;
   } catch (error: unknown) {
     return { ok: false, error: `the console server did not answer: ${String(error)}` };
@@ -368,6 +378,21 @@ function wireForm(formId: string, resultId: string, path: string, then: (answer:
   });
 }
 
+/** Shows who is logged in and wires the logout button; a viewer's forms are disabled (the server refuses them anyway). */
+async function startSession(): Promise<void> {
+  session = await getJson<{ role: string; csrf: string }>("api/session");
+  if (session === undefined) return;
+  byId("session-role").textContent = session.role;
+  if (session.role !== "operator") {
+    for (const button of document.querySelectorAll<HTMLButtonElement>("form button")) button.disabled = true;
+    byId("session-role").title = "a viewer may look but not change";
+  }
+  byIdOf("logout", HTMLButtonElement).addEventListener("click", () => {
+    void fetch("logout", { method: "POST", headers: { "x-csrf-token": session?.csrf ?? "" } }).finally(toLogin);
+  });
+}
+
+void startSession();
 wireForm("create-form", "create-result", "api/volumes");
 wireForm("move-form", "move-result", "api/moves");
 wireForm("migrate-form", "migrate-result", "api/migrations", (answer) => {

@@ -36,8 +36,8 @@ interface Served {
   readonly nbd: string;
   readonly grpc: string;
   readonly pid: number;
-  /** Present when started with --http-port: the web console. */
-  readonly console?: { readonly url: string };
+  /** Present when started with --http-port: the web console, and the folder of its login tokens. */
+  readonly console?: { readonly url: string; readonly tokens: string };
 }
 
 export class ProcessCluster {
@@ -73,9 +73,13 @@ export class ProcessCluster {
     const start = async (id: ApparatusId): Promise<void> => {
       const fault = options.faults?.[id];
       const testFlags = [...(fault === undefined ? [] : ["--test-fault", fault]), ...(options.testFlags?.[id] ?? [])];
+      const extra = options.extraArgs?.[id] ?? [];
+      // A console keeps its login tokens in a folder of this cluster's own.
+      const consoleDir = extra.includes("--http-port") && !extra.includes("--console-dir") ? ["--console-dir", join(this.dir, `console-${id}`)] : [];
       const args = [
         "apparatus", "serve", "--id", id, "--device", deviceGrpc, "--nbd-port", "0", "--grpc-port", "0",
-        ...(options.extraArgs?.[id] ?? []),
+        ...extra,
+        ...consoleDir,
         ...testFlags,
       ];
       this.served.set(id, (await this.startServing(args, testFlags.length === 0 ? cliPath : testingCliPath)).json as Served);
@@ -176,6 +180,13 @@ export class ProcessCluster {
     const url = this.apparatus(id).console?.url;
     if (url === undefined) throw new Error(`apparatus ${id} serves no web console: start it with --http-port`);
     return url;
+  }
+
+  /** The folder of the login tokens of an apparatus's web console. */
+  consoleTokens(id: ApparatusId): string {
+    const tokens = this.apparatus(id).console?.tokens;
+    if (tokens === undefined) throw new Error(`apparatus ${id} serves no web console: start it with --http-port`);
+    return tokens;
   }
 
   /** nbd://HOST:PORT/EXPORT of an apparatus, for external NBD clients. */

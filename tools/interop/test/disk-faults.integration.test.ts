@@ -20,7 +20,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { NbdClient } from "@switchyard/nbd";
 import type { DiskFault } from "@switchyard/device/testing";
 import { Appliance, assertOneLineFailure, assertSucceeded, createVolume, describeResult, extentSizeBytes, jsonOfSuccess, kibibyte, listVolumes, makeScratchDir, mebibyte, qemuIo } from "./appliance.js";
-import { consoleUrl, scrape } from "./console-helpers.js";
+import { consoleToken, consoleTokensFolder, consoleUrl, scrape, sessionCookieFor } from "./console-helpers.js";
 
 const run = promisify(execFile);
 const hostTimeoutMs = 10_000;
@@ -86,10 +86,10 @@ async function readBack(client: NbdClient, offsetBytes: number, lengthBytes: num
 }
 
 /** Polls the console's events until one is a disk fault of `subject`. */
-async function diskFaultEvent(url: string, subject: string): Promise<{ kind: string; subject: string; cause: string }> {
+async function diskFaultEvent(url: string, cookie: string, subject: string): Promise<{ kind: string; subject: string; cause: string }> {
   const deadlineMs = Date.now() + eventWithinMs;
   for (;;) {
-    const answer = (await (await fetch(new URL("api/events", url))).json()) as { events: { kind: string; subject: string; cause: string }[] };
+    const answer = (await (await fetch(new URL("api/events", url), { headers: { cookie } })).json()) as { events: { kind: string; subject: string; cause: string }[] };
     const found = answer.events.find((event) => event.kind === "disk-fault" && event.subject === subject);
     if (found !== undefined) return found;
     if (Date.now() > deadlineMs) throw new Error(`no disk-fault event for ${subject} within ${eventWithinMs} ms: ${JSON.stringify(answer.events)}`);
@@ -124,7 +124,8 @@ describe("disk faults end to end", () => {
     const series = (operation: string): Record<string, string> => ({ device: "dev0", lu: extent.lu, operation });
     expect(errors.value("switchyard_lu_io_errors_total", series("read"))).toBe(2);
     expect(errors.value("switchyard_lu_io_errors_total", series("write"))).toBe(1);
-    const event = await diskFaultEvent(url, `dev0/${extent.lu}`);
+    const cookie = await sessionCookieFor(url, await consoleToken(await consoleTokensFolder(appliance), "viewer"));
+    const event = await diskFaultEvent(url, cookie, `dev0/${extent.lu}`);
     expect(event.cause).toMatch(/failed: EIO/);
 
     await rm(control.path);

@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Appliance, createVolume, makeScratchDir, requireTools } from "./appliance.js";
-import { consoleUrl } from "./console-helpers.js";
+import { consoleToken, consoleTokensFolder, consoleUrl, logIn } from "./console-helpers.js";
 
 /** Debian's chromium package (scripts/setup.sh installs it). */
 const chromiumPath = "/usr/bin/chromium";
@@ -78,7 +78,7 @@ describe("web console charts and events in Chromium", () => {
     browser = await chromium.launch({ executablePath: chromiumPath, headless: true });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.setDefaultTimeout(chartWaitTimeoutMs);
-    await page.goto(await consoleUrl(appliance));
+    await logIn(page, await consoleUrl(appliance), await consoleToken(await consoleTokensFolder(appliance), "operator"));
     await page.waitForSelector("#connection[data-state='live']");
   });
 
@@ -142,7 +142,7 @@ describe("web console charts and events in Chromium", () => {
   it("after a restart lists the events the journal holds (the operator's fence and the rejoin among them), and not the ones only observed", async () => {
     await appliance?.stop();
     appliance = await Appliance.start({ dir, extraArgs: ["--lu-size", "256MiB"] });
-    await page.goto(await consoleUrl(appliance));
+    await logIn(page, await consoleUrl(appliance), await consoleToken(await consoleTokensFolder(appliance), "operator"));
     await page.waitForSelector("#connection[data-state='live']");
     // The first change under the new controller's epoch shows, from the journal, that the lease passed.
     expect((await appliance.cli(["volume", "move", "load", "--extent", "0", "--to", "lu0"])).exitCode).toBe(0);

@@ -14,6 +14,7 @@ import { chromium, type Browser } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { assertSucceeded, runCli } from "./appliance.js";
 import { ProcessCluster } from "./cluster.js";
+import { consoleToken, logIn } from "./console-helpers.js";
 
 const chromiumPath = "/usr/bin/chromium";
 /** The lease (6 s) runs out, the next campaign step (2 s) takes it, and the page's next poll shows it. */
@@ -38,7 +39,7 @@ describe("web console across a controller failover", () => {
     browser = await chromium.launch({ executablePath: chromiumPath, headless: true });
     const page = await browser.newPage();
     page.setDefaultTimeout(uiWaitTimeoutMs);
-    await page.goto(running.consoleUrl("a2"));
+    await logIn(page, running.consoleUrl("a2"), await consoleToken(running.consoleTokens("a2"), "operator"));
     await page.waitForSelector("#connection[data-state='live']");
     await page.waitForFunction("document.querySelector('#controller').textContent.startsWith('controller a1,')");
     const before = (await page.locator("#controller").textContent()) ?? "";

@@ -4,17 +4,21 @@
 // reaches committed in the history and its block of the strip changes LU and
 // colour; a migration started through its form shows a progress bar that
 // climbs to 100% and leaves the whole strip in the target's colour, all
-// without a reload. Method: one `switchyard up` with ephemeral ports, headless Debian
+// without a reload. Nobody gets in without a login: a wrong token is refused,
+// a viewer's forms are shut and refused by the server, and a form without the
+// session's CSRF token or posted from another origin changes nothing. Method: one `switchyard up` with ephemeral ports, headless Debian
 // Chromium driven by playwright-core; a screenshot is left in
 // test-artifacts/ (git-ignored). A missing Chromium fails the test.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Appliance } from "./appliance.js";
-import { consoleUrl } from "./console-helpers.js";
+import { consoleToken, consoleTokensFolder, consoleUrl, logIn } from "./console-helpers.js";
 
 /** Debian's chromium package (scripts/setup.sh installs it). */
 const chromiumPath = "/usr/bin/chromium";
@@ -50,7 +54,7 @@ describe("web console in Chromium", () => {
     browser = await chromium.launch({ executablePath: chromiumPath, headless: true });
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     page.setDefaultTimeout(uiWaitTimeoutMs);
-    await page.goto(await consoleUrl(appliance));
+    await logIn(page, await consoleUrl(appliance), await consoleToken(await consoleTokensFolder(appliance), "operator"));
     await page.waitForSelector("#connection[data-state='live']");
   });
 
@@ -126,5 +130,51 @@ describe("web console in Chromium", () => {
     expect(await stripBlock(page, "web1", 3)).toEqual(target);
     await mkdir(artifactsDir, { recursive: true });
     await page.screenshot({ path: `${artifactsDir}web-console.png`, fullPage: true });
+  });
+
+  it("lets nobody in without a login: the login page refuses a wrong token, and a viewer sees the page with its forms shut", async () => {
+    const url = await consoleUrl(appliance as Appliance);
+    const folder = await consoleTokensFolder(appliance as Appliance);
+    const context = await (browser as Browser).newContext();
+    const stranger = await context.newPage();
+    stranger.setDefaultTimeout(uiWaitTimeoutMs);
+    await stranger.goto(url);
+    expect(stranger.url()).toBe(new URL("login", url).href);
+    await stranger.fill("#token", "a-guess-that-is-long-enough-to-look-like-a-token");
+    await stranger.click("#login button[type='submit']");
+    await stranger.waitForSelector("#login-failed");
+    await logIn(stranger, url, await consoleToken(folder, "viewer"));
+    await stranger.waitForSelector("#session-role:has-text('viewer')");
+    expect(await stranger.locator("#create-submit").isDisabled()).toBe(true);
+    // The server refuses a viewer's form even when the page's button is forced.
+    const status: unknown = await stranger.evaluate(
+      `fetch("api/session").then((r) => r.json()).then((s) => fetch("api/volumes", { method: "POST", headers: { "content-type": "application/json", "x-csrf-token": s.csrf }, body: JSON.stringify({ name: "viewer1", size: "4MiB" }) })).then((r) => r.status)`,
+    );
+    expect(status).toBe(403);
+    await context.close();
+  });
+
+  it("refuses a form without the session's CSRF token, and a form posted from another origin, changing nothing", async () => {
+    const noToken: unknown = await page.evaluate(
+      `fetch("api/volumes", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "forged1", size: "4MiB" }) }).then((r) => r.status)`,
+    );
+    expect(noToken).toBe(403);
+    // Another site on this machine (same site, other port: the session cookie goes along) posts a form at the console.
+    const target = new URL("api/volumes", await consoleUrl(appliance as Appliance)).href;
+    const attacker = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "text/html" });
+      response.end(`<form id="f" method="post" action="${target}"><input name="name" value="forged2"><input name="size" value="4MiB"></form><script>document.getElementById("f").submit()</script>`);
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = attacker.address() as AddressInfo;
+      const answer = page.waitForResponse(target);
+      await page.goto(`http://127.0.0.1:${port}/`);
+      expect((await answer).status()).toBe(403);
+    } finally {
+      attacker.close();
+    }
+    const listed = await (appliance as Appliance).cli(["volume", "list", "--json"]);
+    expect(listed.stdout).not.toMatch(/forged/);
   });
 });

@@ -14,14 +14,15 @@ import { NbdBackendSet, VirtualizationApparatus, serveApparatus } from "@switchy
 import { controllerForwarder, startController, type ServedController } from "@switchyard/controller";
 import { callUnary, deadlineAfter, loadGrpc } from "@switchyard/proto";
 import { serveDevice } from "../appliance.js";
+import { consoleHttps } from "../web/console-listen.js";
 import { startConsoleServer } from "../web/console-server.js";
 import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
 import { checkAddress, defaultDataDir } from "../endpoints.js";
 import { dataFormat, outputOptions, printData, type DataFormat, type Io } from "../output.js";
-import { checkPlainControl, insecureWarning } from "../plain-control.js";
+import { checkPlainControl, checkPlainHttp, insecureWarning } from "../plain-control.js";
 import { checkPortsFree } from "../ports.js";
-import { flag, parse, portOption, requiredString, sizeOption, stringOption } from "../usage.js";
+import { flag, parse, portOption, requiredString, sizeOption, stringOption, UsageError, type Parsed } from "../usage.js";
 import { checkExtentSize, processorsHelp, processorsOption, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
 
 /** How long an apparatus waits for the device to take its enrollment. */
@@ -109,13 +110,21 @@ async function enroll(deviceAddress: string, credentials: grpc.ChannelCredential
   }
 }
 
+/** `--console-dir`, which a console needs for its login tokens; beyond loopback it serves HTTPS, so it needs --cert-dir too. */
+function consoleDirOption(parsed: Parsed, host: string, tlsFolder: string | undefined): string {
+  checkPlainHttp(host, tlsFolder !== undefined, "--cert-dir");
+  const dir = stringOption(parsed, "console-dir");
+  if (dir === undefined) throw new UsageError("--http-port needs --console-dir DIR: the folder where the web console keeps its login tokens");
+  return dir;
+}
+
 /** `switchyard apparatus serve` built with `composition` (composition.ts). */
 export function apparatusServeCommand(composition: Composition): Command {
   return {
     words: ["apparatus", "serve"],
     summary: "serve one virtualization apparatus on its own, against a device",
     help: `Usage: switchyard apparatus serve --id ID --device HOST:PORT [--host H] [--nbd-port P]
-                                  [--grpc-port P] [--http-port P] [--processors 1|2] [--no-candidate]
+                                  [--grpc-port P] [--http-port P --console-dir DIR] [--processors 1|2] [--no-candidate]
                                   [--cert-dir DIR | --insecure] [--output table|json|yaml]
 
 Serves the volumes over NBD through a configuration table kept up to date by
@@ -135,6 +144,8 @@ Options:
   --grpc-port P          gRPC port (default 0: a free port)
   --http-port P          serve the web console and this process's /metrics on P (0: a free port);
                          the page asks whichever apparatus leads through this one (default: none)
+  --console-dir DIR      with --http-port: where the console keeps its login tokens (made on first
+                         start, 0600: operator-token, viewer-token, and metrics-token for scrapers)
 ${processorsHelp}
   --no-candidate         never campaign for the controller role: another process (a controller
                          elsewhere, or a conformance suite) must drive this apparatus
@@ -150,6 +161,7 @@ Example:
         id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "nbd-port": { type: "string" },
         "grpc-port": { type: "string" }, ...outputOptions, processors: { type: "string" },
         "http-port": { type: "string" }, "no-candidate": { type: "boolean" }, "cert-dir": { type: "string" }, insecure: { type: "boolean" },
+        "console-dir": { type: "string" },
       }, 0);
       const tlsFolder = stringOption(parsed, "cert-dir");
       const tls = tlsFolder === undefined ? {} : { tlsFolder };
@@ -161,6 +173,7 @@ Example:
       const insecure = flag(parsed, "insecure");
       checkPlainControl(host, tlsFolder !== undefined, insecure, "--cert-dir");
       if (insecure) io.stderr.write(insecureWarning("apparatus serve"));
+      const consoleDir = httpPort === undefined ? undefined : consoleDirOption(parsed, host, tlsFolder);
       const nbdPort = portOption(parsed, "nbd-port", nbdPortDefault);
       const grpcPort = portOption(parsed, "grpc-port", 0);
       await checkPortsFree(host, [
@@ -199,11 +212,14 @@ Example:
       const web =
         httpPort === undefined
           ? undefined
-          : await startConsoleServer({ host, port: httpPort, controllerAddress: served.grpcAddress, credentials: apparatus.credentials.channel, apparatuses: [apparatus], devices: [] });
+          : await startConsoleServer({
+              host, port: httpPort, controllerAddress: served.grpcAddress, credentials: apparatus.credentials.channel, apparatuses: [apparatus], devices: [],
+              tokensFolder: consoleDir ?? "", ...(await consoleHttps(host, tlsFolder)),
+            });
       const stop = interrupted();
       const controllerAddress = slot.controller?.address ?? "";
       const endpoints = { pid: process.pid, id, nbd: served.nbdAddress, grpc: served.grpcAddress, controller: controllerAddress };
-      announce(io, dataFormat(parsed), web === undefined ? endpoints : { ...endpoints, console: { http: web.address, url: web.url } }, [
+      announce(io, dataFormat(parsed), web === undefined ? endpoints : { ...endpoints, console: { http: web.address, url: web.url, tokens: web.tokens } }, [
         `switchyard apparatus serve: ${id} (pid ${process.pid})`,
         `  NBD ${served.nbdAddress}, gRPC ${served.grpcAddress}, device ${deviceAddress}, ` +
           (controllerAddress === "" ? "no controller candidate" : `controller candidate ${controllerAddress}`),

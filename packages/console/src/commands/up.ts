@@ -1,6 +1,7 @@
 /** `switchyard up`: the embedded default appliance, serving until interrupted. */
 import assert from "node:assert/strict";
 import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { callerCredentials, isSecurityError } from "@switchyard/security";
 import { startAppliance, type Appliance } from "../appliance.js";
 import { etcdOption } from "../appliance-etcd.js";
@@ -10,10 +11,11 @@ import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
 import { ConsoleClient } from "../controller-client.js";
 import { defaultDataDir, endpointFilePath, readEndpointFile, writeEndpointFile } from "../endpoints.js";
-import { checkPlainControl, insecureWarning } from "../plain-control.js";
+import { checkPlainControl, checkPlainHttp, insecureWarning } from "../plain-control.js";
 import { firstTakenPort, PortTakenError, type PortClaim } from "../ports.js";
 import { dataFormat, outputOptions, printData, type DataFormat, type Io } from "../output.js";
 import { formatBytes } from "../sizes.js";
+import { consoleTokenFiles } from "../web/console-login.js";
 import { flag, integerOption, parse, portOption, sizeOption, stringOption, UsageError, type Parsed } from "../usage.js";
 
 /** Apparatuses one `up` may start: each takes an NBD port and a gRPC port. */
@@ -95,7 +97,10 @@ async function printEndpoints(io: Io, appliance: Appliance, format: DataFormat |
   io.stdout.write(`  device ${endpoints.device.id}: gRPC ${endpoints.device.grpc}, LUs over NBD at ${endpoints.device.nbd}\n`);
   for (const lu of appliance.device.lus) io.stdout.write(`    ${lu.id}: ${formatBytes(lu.sizeBytes)}\n`);
   io.stdout.write(`  controller: gRPC ${endpoints.controller.grpc}\n`);
-  if (endpoints.console !== undefined) io.stdout.write(`  web console: ${endpoints.console.url} (Prometheus metrics at ${endpoints.console.url}metrics)\n`);
+  if (endpoints.console !== undefined) {
+    io.stdout.write(`  web console: ${endpoints.console.url} (Prometheus metrics at ${endpoints.console.url}metrics)\n`);
+    io.stdout.write(`  console login: the token in ${join(endpoints.console.tokens, consoleTokenFiles.operator)} (${consoleTokenFiles.viewer}: look only)\n`);
+  }
   for (const apparatus of endpoints.apparatuses) {
     io.stdout.write(`  apparatus ${apparatus.id}: NBD ${apparatus.nbd}, gRPC ${apparatus.grpc}\n`);
     for (const volume of volumes) io.stdout.write(`    nbd://${apparatus.nbd}/${volume.name}\n`);
@@ -245,7 +250,9 @@ Starts one storage device in DIR with two LUs, N apparatuses and an elected
 controller, all in this process, prints every endpoint (the web console's
 URL too), and serves until Ctrl-C. Starting again with the same DIR brings back every volume and its data.
 On the first start it makes a cluster CA and certificates in DIR/tls
-(the device, each apparatus, and an operator: 'switchyard cert list').
+(the device, each apparatus, and an operator: 'switchyard cert list'), and
+the web console's login tokens in DIR/console (operator-token to change,
+viewer-token to look, metrics-token for scrapers beyond loopback).
 
 Given no port option, when a default port is taken (another appliance on
 this machine) it serves on free ports instead and says so; given any, a
@@ -265,7 +272,8 @@ Options:
   --host H               address to listen on (default 127.0.0.1); the three below each take one part
   --data-host H          where hosts reach the apparatuses' NBD (default: --host)
   --control-host H       where the gRPC servers listen, and the device's raw LU exports (default: --host)
-  --http-host H          where the web console and /metrics listen (default: --host)
+  --http-host H          where the web console and /metrics listen (default: --host); beyond
+                         loopback it needs --tls and serves HTTPS
   --tls                  serve every gRPC server (device, apparatuses, controller) over mutual TLS with
                          the certificates in DIR/tls, each method checked against the caller's role;
                          commands given --dir DIR present DIR/tls/operator-admin; needed when
@@ -285,7 +293,7 @@ Example:
   switchyard up --tls --data-host 192.0.2.10 --control-host 127.0.0.1   # hosts on their network, control on loopback
   switchyard volume create vm1 --size 1GiB
   nbdinfo nbd://127.0.0.1:10809/vm1
-  xdg-open http://127.0.0.1:8080/`,
+  xdg-open http://127.0.0.1:8080/   # log in with the token in ./switchyard-data/console/operator-token`,
     async run(argv, io) {
       const parsed = parse(argv, options, 0);
       const format = dataFormat(parsed);
@@ -310,6 +318,7 @@ Example:
       const tls = flag(parsed, "tls");
       const insecure = flag(parsed, "insecure");
       checkPlainControl(hosts.control, tls, insecure, "--tls");
+      checkPlainHttp(hosts.http, tls, "--tls");
       await refuseIfServed(dir);
       const settings = { ...checked, ...(await choosePorts(parsed, hosts, apparatusCount, io)) };
       await mkdir(dir, { recursive: true });

@@ -9,10 +9,13 @@
 import assert from "node:assert/strict";
 import type * as grpc from "@grpc/grpc-js";
 import { readFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { VirtualizationApparatus } from "@switchyard/apparatus";
 import { ConsoleClient } from "../controller-client.js";
+import { ConsoleAccess } from "./console-access.js";
+import { loadConsoleTokens } from "./console-login.js";
 import { isEventRecord } from "./cluster-events.js";
 import { ChangeMetrics, renderMetrics, type MeteredDevice } from "./metrics.js";
 import { prometheusContentType } from "./prometheus-text.js";
@@ -33,13 +36,19 @@ export interface ConsoleServerOptions {
   readonly apparatuses: readonly VirtualizationApparatus[];
   /** The devices in this process, whose store errors /metrics shows. */
   readonly devices: readonly MeteredDevice[];
+  /** Where the login tokens are kept (console-login.ts), made on first start. */
+  readonly tokensFolder: string;
+  /** Serve HTTPS with this key and certificate (PEM): required beyond loopback (console-listen.ts). */
+  readonly https?: { readonly key: Buffer; readonly cert: Buffer };
 }
 
 export interface ConsoleServer {
   /** host:port */
   readonly address: string;
-  /** http://host:port/ */
+  /** http://host:port/ (https:// beyond loopback) */
   readonly url: string;
+  /** The folder of its login tokens. */
+  readonly tokens: string;
   close(): Promise<void>;
 }
 
@@ -87,6 +96,7 @@ interface Context {
   readonly apparatuses: readonly VirtualizationApparatus[];
   readonly devices: readonly MeteredDevice[];
   readonly files: Map<string, Buffer>;
+  readonly access: ConsoleAccess;
 }
 
 async function metrics(context: Context, response: ServerResponse): Promise<void> {
@@ -129,6 +139,13 @@ async function postForm(context: Context, request: IncomingMessage, response: Se
 async function route(context: Context, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = new URL(request.url ?? "/", "http://console").pathname;
   const method = request.method ?? "GET";
+  const admission = await context.access.admit(request, response, path);
+  if (admission.answered) return;
+  if (method === "GET" && path === "/api/session") {
+    // The page's role and the CSRF token its forms send back; only its own origin can read this answer.
+    sendJson(response, 200, { role: admission.session?.role, csrf: admission.session?.csrf });
+    return;
+  }
   const file = staticFiles[path];
   if (method === "GET" && file !== undefined) {
     response.writeHead(200, { "content-type": file.type, "cache-control": "no-cache" });
@@ -163,6 +180,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   // controller that stopped answering shows as unavailable within a few polls.
   const client = new ConsoleClient(options.controllerAddress, options.credentials);
   const reader = new ConsoleClient(options.controllerAddress, options.credentials, snapshotCallTimeoutMs);
+  // The port is known once listening (0 picks one); until then no Host matches, so nothing is let in.
+  const listen = { host: options.host, port: -1 };
   const context: Context = {
     client,
     reader,
@@ -172,14 +191,19 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     apparatuses: options.apparatuses,
     devices: options.devices,
     files: await loadStaticFiles(),
+    access: new ConsoleAccess(await loadConsoleTokens(options.tokensFolder), listen, options.https !== undefined),
   };
-  const server: Server = createServer({ headersTimeout: headersTimeoutMs }, (request, response) => {
+  const handler: RequestListener = (request, response) => {
     route(context, request, response).catch((error: unknown) => {
       // The controller did not answer a read (/api/snapshot): the page says so and tries again.
       if (!response.headersSent) sendJson(response, 503, { ok: false, error: error instanceof Error ? error.message : String(error) });
       else response.end();
     });
-  });
+  };
+  const server: Server =
+    options.https === undefined
+      ? createServer({ headersTimeout: headersTimeoutMs }, handler)
+      : createHttpsServer({ headersTimeout: headersTimeoutMs, key: options.https.key, cert: options.https.cert }, handler);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
@@ -188,10 +212,12 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     });
   });
   const { port } = server.address() as AddressInfo;
+  listen.port = port;
   const address = options.host.includes(":") ? `[${options.host}]:${port}` : `${options.host}:${port}`;
   return {
     address,
-    url: `http://${address}/`,
+    tokens: options.tokensFolder,
+    url: `${options.https === undefined ? "http" : "https"}://${address}/`,
     async close() {
       context.feed.close();
       context.sampler.close();
