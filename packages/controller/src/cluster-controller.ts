@@ -213,6 +213,8 @@ export class ClusterController {
     const pending = await this.members.takeOver(state, epoch);
     this.migrations.resume(state);
     this.recordsToWrite = rolledBackEntries(state, pending, { controllerId: this.id, epoch, nowMs: this.now() });
+    // The whole table just served again whatever a hold shut while no controller acted: each is an event.
+    for (const { apparatusId } of pending) this.rejoins.noteHoldsExpired(apparatusId);
     await this.writeRecords();
   }
 

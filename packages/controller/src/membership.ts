@@ -107,6 +107,7 @@ export class Membership {
       try {
         const status = await peer.port.getState(callTimeoutMs);
         pending.push({ apparatusId: peer.id, changeId: status.pending_change_id, phase: status.pending_phase });
+        this.noteShut(peer.id, status.volumes_shut);
         await this.loadTableInto(peer, state, epoch);
         await this.keepRegistration(peer, status, epoch);
       } catch (error: unknown) {

@@ -89,8 +89,8 @@ export class Rejoins {
     });
   }
 
-  /** An apparatus taken back that said it shut volumes at a hold's deadline: the expired hold is an event. */
-  private noteHoldsExpired(apparatusId: string): void {
+  /** An apparatus taken back (here, or by a takeover's whole table) that said it shut volumes at a hold's deadline: the expired hold is an event. */
+  noteHoldsExpired(apparatusId: string): void {
     const shut = this.options.members.takeVolumesShut(apparatusId);
     if (shut.length === 0) return;
     this.options.note("hold-expired", apparatusId, `a hold on ${apparatusId} passed its deadline with no Release: it shut ${shut.join(", ")} until the controller loaded the table`);

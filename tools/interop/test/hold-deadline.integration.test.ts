@@ -3,7 +3,8 @@
 // apparatus fails with ESHUTDOWN at the hold's deadline instead of waiting
 // for ever, while I/O outside the held range goes on; once the controller
 // comes back it has the apparatuses load the table, and the volume is
-// served again with nothing acknowledged lost.
+// served again with nothing acknowledged lost, and the expired hold is an
+// event record in the journal (the console's events panel, after restarts too).
 // Method: `device serve` and three `apparatus serve` children; a1 holds the
 // lease and stops itself (SIGSTOP, the test build's --test-stop-at) after the
 // Hold of a move's first change; a2 and a3 are not candidates. A host writes
@@ -11,7 +12,7 @@
 // the held write waited.
 import { afterEach, describe, expect, it } from "vitest";
 import { NbdError } from "@switchyard/nbd";
-import { callUnary, deadlineAfter, loadGrpc } from "@switchyard/proto";
+import { callUnary, deadlineAfter, loadGrpc, type ControllerClient } from "@switchyard/proto";
 import * as grpc from "@grpc/grpc-js";
 import { holdDeadlineMsDefault } from "@switchyard/apparatus";
 import { assertSucceeded, runCli } from "./appliance.js";
@@ -50,6 +51,18 @@ async function waitForHold(address: string): Promise<void> {
     }
   } finally {
     apparatus.close();
+  }
+}
+
+/** Polls the journal until the controller has recorded the event `summary` (kind "event", event-records.ts). */
+async function journalEvent(control: ControllerClient, summary: string): Promise<{ message: string }> {
+  const startedMs = performance.now();
+  for (;;) {
+    const journal = await callUnary<{ changes: { kind: string; summary: string; message: string }[] }>((done) => control.ListChanges({}, { deadline: deadlineAfter(callTimeoutMs) }, done));
+    const found = journal.changes.find((change) => change.kind === "event" && change.summary === summary);
+    if (found !== undefined) return found;
+    if (performance.now() - startedMs > restoredWithinMs) throw new Error(`no "${summary}" in the journal within ${restoredWithinMs} ms: ${JSON.stringify(journal.changes.map((change) => change.summary))}`);
+    await new Promise((resolve) => setTimeout(resolve, wakeIntervalMs));
   }
 }
 
@@ -112,6 +125,9 @@ describe("a hold whose controller never comes back in time", () => {
     await host.read(2 * extentBytes, other);
     expect(other.equals(stamp(2, blockBytes))).toBe(true);
     await host.close();
+    // The controller recorded the expired hold in the journal, where the console's events panel reads it after any restart.
+    const recorded = await journalEvent(control, "hold-expired a2");
+    expect(recorded.message).toMatch(/^a hold on a2 passed its deadline with no Release: it shut p until the controller loaded the table$/);
     control.close();
   }, 180_000);
 });
