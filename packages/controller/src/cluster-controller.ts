@@ -32,6 +32,7 @@ import { Membership, type ApparatusEndpoint } from "./membership.js";
 import type { MigrationRequest } from "./migration.js";
 import { MigrationRuns } from "./migration-runs.js";
 import { rolledBackEntries } from "./recovery.js";
+import { DiskFaultWatch } from "./disk-fault-watch.js";
 import { eventRecord, type RecordedEventKind } from "./event-records.js";
 import { Rejoins } from "./rejoins.js";
 import { systemScheduler, type Scheduler } from "./scheduler.js";
@@ -116,6 +117,7 @@ export class ClusterController {
   private recordsToWrite: JournalEntry[] = [];
   private readonly entropy: Entropy;
   private readonly rejoins: Rejoins;
+  private readonly diskFaults = new DiskFaultWatch();
 
   constructor(options: ClusterControllerOptions) {
     const credentials = nodeCredentials(options.tlsFolder).channel;
@@ -211,6 +213,7 @@ export class ClusterController {
     const { state } = await this.table.read();
     const epoch = this.epoch;
     const pending = await this.members.takeOver(state, epoch);
+    this.diskFaults.seed(state.journal);
     this.migrations.resume(state);
     this.recordsToWrite = rolledBackEntries(state, pending, { controllerId: this.id, epoch, nowMs: this.now() });
     // The whole table just served again whatever a hold shut while no controller acted: each is an event.
@@ -222,6 +225,7 @@ export class ClusterController {
   private async lookAfter(): Promise<void> {
     if (this.members.owesFences) await this.serialized(() => this.members.recordOwedFences(this.epoch));
     await this.migrations.resumeStopped();
+    if (this.diskFaults.due(this.now())) await this.noteDiskFaults();
     if (this.recordsToWrite.length > 0) await this.serialized(() => this.writeRecords());
     await this.members.refreshKeys(this.epoch);
     // Every few seconds: without the extent maps, which would cost a million-extent table each time.
@@ -232,6 +236,14 @@ export class ClusterController {
       });
     }
     for (const apparatusId of await this.members.outOfStep()) await this.rejoins.restore(apparatusId);
+  }
+
+  /** Failures of LU files newer than the journal's (disk-fault-watch.ts): events at their own time; a device that does not answer is asked again next time. */
+  private async noteDiskFaults(): Promise<void> {
+    const inventory = await this.device.getInventory({}).catch(() => undefined);
+    for (const fault of inventory === undefined ? [] : this.diskFaults.newFaults(inventory)) {
+      this.recordsToWrite.push(eventRecord("disk-fault", fault.subject, fault.cause, { epoch: this.epoch, nowMs: fault.atMs, suffix: this.entropy.hex(2) }));
+    }
   }
 
   /** Records an event in the journal with the next look-after's writes (event-records.ts). */

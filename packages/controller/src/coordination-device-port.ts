@@ -101,6 +101,7 @@ export function coordinationDevicePort(options: CoordinationDevicePortOptions): 
       await mapped(() => coordination.fence(uint64Of(request.epoch), request.apparatus_id ?? ""));
       return storage.fence(request);
     },
+    getInventory: (request) => storage.getInventory(request),
     scrubAreas: (request) => storage.scrubAreas(request),
     probeNbdExport: (request) => storage.probeNbdExport(request),
     startMirror: (request) => storage.startMirror(request),

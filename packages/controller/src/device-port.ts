@@ -22,6 +22,8 @@ import {
   type DeviceClient,
   type FenceRequest,
   type FenceResponse__Output,
+  type GetInventoryRequest,
+  type Inventory__Output,
   type Lease__Output,
   type CoordinationStatus,
   type ListMirrorsRequest,
@@ -51,6 +53,8 @@ export const externalProbeCallTimeoutMs = 8_000;
 export const scrubTimeoutMs = 120_000;
 
 export interface DevicePort {
+  /** The device's LUs, with the failures of their files (disk-fault-watch.ts). */
+  getInventory(request: GetInventoryRequest): Promise<Inventory__Output>;
   acquireLease(request: AcquireLeaseRequest): Promise<Lease__Output>;
   renewLease(request: RenewLeaseRequest): Promise<Lease__Output>;
   readStore(request: ReadStoreRequest): Promise<StoreSnapshot__Output>;
@@ -79,6 +83,7 @@ export function grpcDevicePort(address: string, credentials: grpc.ChannelCredent
   const client: DeviceClient = new (loadGrpc().switchyard.v1.Device)(address, credentials, controlChannelOptions);
   const within = (timeoutMs: number): grpc.CallOptions => ({ deadline: deadlineAfter(timeoutMs) });
   return {
+    getInventory: (request) => callUnary((done) => client.GetInventory(request, within(callTimeoutMs), done)),
     acquireLease: (request) => callUnary((done) => client.AcquireLease(request, within(callTimeoutMs), done)),
     renewLease: (request) => callUnary((done) => client.RenewLease(request, within(callTimeoutMs), done)),
     readStore: (request) => callUnary((done) => client.ReadStore(request, within(callTimeoutMs), done)),

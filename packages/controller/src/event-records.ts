@@ -1,6 +1,7 @@
 /**
  * Cluster events the controller sees outside any change (a rejoin, an
- * operator's fence, a hold that passed its deadline), recorded in the change
+ * operator's fence, a hold that passed its deadline, a failed read or write
+ * of an LU's file: disk-fault-watch.ts), recorded in the change
  * journal so that the console's events panel shows them after any restart
  * (issue 21): one journal entry each, of kind "event", whose summary is the
  * event's kind and subject ("rejoin a1") and whose message is its cause.
@@ -12,7 +13,7 @@ import type { JournalEntry } from "@switchyard/proto";
 export const eventRecordKind = "event";
 
 /** What the controller records; the console's events panel has more kinds of its own. */
-export type RecordedEventKind = "rejoin" | "fence" | "hold-expired";
+export type RecordedEventKind = "rejoin" | "fence" | "hold-expired" | "disk-fault";
 
 export interface EventContext {
   readonly epoch: number;

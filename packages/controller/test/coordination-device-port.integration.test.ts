@@ -51,7 +51,7 @@ const storageRegistrations: string[] = [];
 function storageWith(mirrors: () => Mirror__Output[]): DevicePort {
   const unanswered = (): Promise<never> => Promise.reject(new Error("not a storage call these cases make"));
   return {
-    acquireLease: unanswered, renewLease: unanswered, readStore: unanswered, writeStore: unanswered, commitDelta: unanswered,
+    getInventory: unanswered, acquireLease: unanswered, renewLease: unanswered, readStore: unanswered, writeStore: unanswered, commitDelta: unanswered,
     registerKey: (request) => {
       storageRegistrations.push(`register ${request.apparatus_id ?? ""} ${request.registration_key ?? ""}`);
       return Promise.resolve({});

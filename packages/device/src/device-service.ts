@@ -78,6 +78,9 @@ export function deviceServiceHandlers(device: StorageDevice, options: DeviceServ
         areas_total: lu.areasTotal,
         areas_free: lu.areasFree,
         export_name: lu.id,
+        io_errors_total: lu.ioErrors.total,
+        last_io_error: lu.ioErrors.lastError,
+        last_io_error_at_ms: lu.ioErrors.lastErrorAtMs,
       })),
     })),
     AcquireLease: unary(async (request) =>

@@ -25,12 +25,15 @@ export class LuIoErrors {
   flushErrors = 0;
   /** The newest failure's message (device error code first), or "" before any. */
   lastError = "";
+  /** When it failed, on the wall clock (ms since the epoch: a controller compares it across restarts), or 0 before any. */
+  lastErrorAtMs = 0;
 
   record(operation: LuIoOperation, error: DeviceError): void {
     if (operation === "read") this.readErrors += 1;
     else if (operation === "write") this.writeErrors += 1;
     else this.flushErrors += 1;
     this.lastError = `${error.code}: ${error.message}`.slice(0, luIoErrorMessageLengthMax);
+    this.lastErrorAtMs = Date.now();
     assert.ok(this.total > 0);
   }
 

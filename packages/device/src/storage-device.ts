@@ -31,6 +31,7 @@ import {
   StaleEpochError,
 } from "./errors.js";
 import { LogicalUnit } from "./logical-unit.js";
+import type { LuIoErrors } from "./lu-io-errors.js";
 import { arbiterFileName, createFiles, describeNew, deviceFileName, deviceIdPattern, parseDescription, storeFileName, type DeviceCreateOptions, type DeviceDescription } from "./device-folder.js";
 
 export { arbiterFileName, deviceFileName, deviceIdPattern, luCountMax, storeFileName, type DeviceCreateOptions } from "./device-folder.js";
@@ -60,6 +61,8 @@ export interface LogicalUnitInventory {
   readonly extentSizeBytes: number;
   readonly areasTotal: number;
   readonly areasFree: number;
+  /** What failed on its file since the device opened (GetInventory reports it). */
+  readonly ioErrors: Readonly<LuIoErrors>;
 }
 
 export class StorageDevice {
@@ -223,7 +226,7 @@ export class StorageDevice {
     }
     return [...used].map(([index, { lu, areas }]) => ({
       id: lu.id, index, sizeBytes: lu.sizeBytes, extentSizeBytes: lu.extentSizeBytes,
-      areasTotal: lu.areaCount, areasFree: lu.areaCount - countBits(areas),
+      areasTotal: lu.areaCount, areasFree: lu.areaCount - countBits(areas), ioErrors: lu.ioErrors,
     }));
   }
 

@@ -156,6 +156,8 @@ export function simulatedDevicePort(node: ControllerNode, device: ClusterDevice)
       return device.listMirrors(decoded as never);
     }, "Device.ListMirrors"),
     probeNbdExport: () => notSimulated("ProbeNbdExport"),
+    // Disk faults are not simulated: the controller's check finds nothing to record.
+    getInventory: () => notSimulated("GetInventory"),
     close: () => undefined,
   };
 }

@@ -9,7 +9,8 @@
  * that first appears in the journal (a new controller took the lease); a
  * message that names an I/O error (a disk fault); and the events the
  * controller records there itself (controller event-records.ts: rejoins,
- * operators' fences, holds that passed their deadline).
+ * operators' fences, holds that passed their deadline, failed I/O of an
+ * LU's file).
  *
  * The rest are not in the journal, so this console observes them while it
  * runs and keeps a bounded list in memory (marked "observed"; a restarted
@@ -87,7 +88,7 @@ export function isEventRecord(change: ChangeInfo__Output): boolean {
   return change.kind === eventRecordKind;
 }
 
-const recordedKinds: ReadonlySet<string> = new Set<ClusterEventKind>(["fence", "rejoin", "hold-expired"]);
+const recordedKinds: ReadonlySet<string> = new Set<ClusterEventKind>(["fence", "rejoin", "hold-expired", "disk-fault"]);
 
 /** An event the controller recorded: its summary is "KIND SUBJECT", its message the cause. */
 function recordedEvent(record: ChangeInfo__Output): ClusterEventJson[] {
