@@ -30,6 +30,8 @@ export interface ClusterOptions {
   /** More arguments for one apparatus's `apparatus serve`. */
   readonly extraArgs?: Partial<Record<ApparatusId, readonly string[]>>;
   readonly luSize?: string;
+  /** More arguments for `device serve` (--extent-size SIZE). */
+  readonly deviceArgs?: readonly string[];
   /**
    * etcd client URLs (issue 18): every process gets `--etcd`, the device
    * publishes its address there and the apparatuses find it there (no
@@ -71,7 +73,7 @@ export class ProcessCluster {
 
   private async startChildren(options: ClusterOptions): Promise<void> {
     const etcdArgs = options.etcd === undefined ? [] : ["--etcd", options.etcd.join(",")];
-    const deviceArgs = ["device", "serve", "--dir", join(this.dir, "dev"), "--lu-size", options.luSize ?? "128MiB", ...etcdArgs];
+    const deviceArgs = ["device", "serve", "--dir", join(this.dir, "dev"), "--lu-size", options.luSize ?? "128MiB", ...etcdArgs, ...(options.deviceArgs ?? [])];
     const started = await this.startServing([...deviceArgs, "--grpc-port", "0", "--nbd-port", "0"]);
     const device = started.json as { device: { grpc: string; nbd: string } };
     this.device = { child: started.child, args: deviceArgs, ...device.device };
