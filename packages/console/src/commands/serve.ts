@@ -23,7 +23,7 @@ import { checkAddress, defaultDataDir } from "../endpoints.js";
 import { dataFormat, outputOptions, printData, type DataFormat, type Io } from "../output.js";
 import { checkPlainControl, insecureWarning } from "../plain-control.js";
 import { checkPortsFree } from "../ports.js";
-import { flag, parse, portOption, requiredString, sizeOption, stringOption } from "../usage.js";
+import { flag, parse, portOption, requiredString, sizeOption, stringOption, UsageError } from "../usage.js";
 import { checkExtentSize, processorsHelp, processorsOption, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
 
 /** How long an apparatus waits for the device to take its enrollment. */
@@ -179,7 +179,9 @@ Example:
       const controllerThread = processorsOption(stringOption(parsed, "processors"));
       const id = requiredString(parsed, "id");
       // With --etcd the device is found there; without it, --device is required.
-      const deviceGiven = etcd === undefined || stringOption(parsed, "device") !== undefined ? checkAddress(requiredString(parsed, "device"), "--device") : undefined;
+      const deviceText = stringOption(parsed, "device");
+      if (deviceText === undefined && etcd === undefined) throw new UsageError("--device HOST:PORT is required (or --etcd URLS, where the device publishes its address)");
+      const deviceGiven = deviceText === undefined ? undefined : checkAddress(deviceText, "--device");
       const host = stringOption(parsed, "host") ?? "127.0.0.1";
       const insecure = flag(parsed, "insecure");
       checkPlainControl(host, tlsFolder !== undefined, insecure, "--cert-dir");
