@@ -24,6 +24,7 @@ import { parseArgs } from "node:util";
 import { ConsoleClient } from "@switchyard/console";
 import { NbdClient } from "@switchyard/nbd";
 import { announcement, cliPath, field, percentile } from "./cluster.js";
+import { ElectionWatch } from "./election-watch.js";
 import { ServerProcess, benchArguments, runToolChecked, sleep } from "./processes.js";
 
 const extentBytes = 4 << 20;
@@ -140,6 +141,8 @@ async function untilAMoveCommits(via: Apparatus, extent: number): Promise<void> 
 interface Round {
   readonly failoverMs: number;
   readonly longestWriteMs: number;
+  /** On etcd: from the kill to the deletion of the dead holder's election key (its lease ended). */
+  readonly leaseEndMs?: number;
 }
 
 interface Settings {
@@ -147,8 +150,12 @@ interface Settings {
   readonly killDelayMs: number;
 }
 
-/** The kills of one backend: a device and three apparatuses, on etcd if `etcdUrls` is given. */
+/** The key prefix `--etcd` keeps a cluster's keys under (console's appliance-etcd.ts). */
+const etcdKeyPrefix = "switchyard/";
+
+/** The kills of one backend: a device and three apparatuses, on etcd if `etcdUrls` is given (its election keys watched). */
 async function killRounds(settings: Settings, dir: string, etcdUrls: string | undefined): Promise<Round[]> {
+  const watch = etcdUrls === undefined ? undefined : ElectionWatch.start(etcdUrls, etcdKeyPrefix);
   const etcdArgs = etcdUrls === undefined ? [] : ["--etcd", etcdUrls];
   const device = await ServerProcess.start("device", process.execPath, [
     cliPath, "device", "serve", "--dir", join(dir, "device"), "--grpc-port", "0", "--nbd-port", "0", "--lu-size", "256MiB", ...etcdArgs, "--json",
@@ -169,8 +176,9 @@ async function killRounds(settings: Settings, dir: string, etcdUrls: string | un
     for (let round = 1; round <= settings.kills; round += 1) {
       const result = await killRound(get, round, settings);
       rounds.push(result.round);
+      const leaseEnd = result.round.leaseEndMs === undefined ? "" : `; its etcd lease ended ${Math.round(result.round.leaseEndMs)} ms after the kill`;
       console.log(`${etcdUrls === undefined ? "embedded" : "etcd"} kill ${round}/${settings.kills}: ${result.leader} killed; a move committed through ${result.survivor} ` +
-        `${Math.round(result.round.failoverMs)} ms later; longest host write across it ${Math.round(result.round.longestWriteMs)} ms`);
+        `${Math.round(result.round.failoverMs)} ms later${leaseEnd}; longest host write across it ${Math.round(result.round.longestWriteMs)} ms`);
       await get(result.leader).process.stop();
       running.set(result.leader, await startApparatus(result.leader, where));
     }
@@ -179,6 +187,7 @@ async function killRounds(settings: Settings, dir: string, etcdUrls: string | un
     await Promise.all(writers.map((writer) => writer.stop()));
     for (const apparatus of running.values()) await apparatus.process.stop();
     await device.stop();
+    watch?.stop();
   }
 
   /** One round: a move through a survivor, the controller's process killed inside it, then moves until one commits. */
@@ -192,13 +201,16 @@ async function killRounds(settings: Settings, dir: string, etcdUrls: string | un
       moving.close();
     });
     await sleep(killDelayMs);
+    const holderKey = watch?.holderKey();
     get(leader).process.killNow();
     const killedMs = performance.now();
     await untilAMoveCommits(survivor, (extent + 1) % extents);
     const actingMs = performance.now();
+    const leaseEndedAtMs = holderKey === undefined ? undefined : await watch?.deletedAt(holderKey, 0);
     const across = writers.flatMap((writer) => writer.writes.filter((write) => write.endMs >= killedMs && write.startMs <= actingMs));
     const longestWriteMs = Math.max(0, ...across.map((write) => write.endMs - write.startMs));
-    return { round: { failoverMs: actingMs - killedMs, longestWriteMs }, leader, survivor: survivor.id };
+    const leaseEnd = leaseEndedAtMs === undefined ? {} : { leaseEndMs: leaseEndedAtMs - killedMs };
+    return { round: { failoverMs: actingMs - killedMs, longestWriteMs, ...leaseEnd }, leader, survivor: survivor.id };
   }
 }
 
@@ -229,14 +241,19 @@ function backendsOption(text: string): Backend[] {
 function printSideBySide(results: ReadonlyMap<Backend, readonly Round[]>): void {
   const milliseconds = (value: number): string => `${Math.round(value)} ms`;
   console.log("\nfrom SIGKILL of the controller's process to the first committed move, and the longest host write across it");
-  console.log(["backend".padEnd(10), "kills".padStart(5), "failover p50".padStart(13), "failover max".padStart(13), "write p50".padStart(10), "write max".padStart(10)].join("  "));
+  console.log([
+    "backend".padEnd(10), "kills".padStart(5), "failover p50".padStart(13), "failover max".padStart(13), "write p50".padStart(10), "write max".padStart(10),
+    "etcd lease end p50".padStart(19),
+  ].join("  "));
   for (const [backend, rounds] of results) {
     const failovers = rounds.map((round) => round.failoverMs);
     const holds = rounds.map((round) => round.longestWriteMs);
+    const leaseEnds = rounds.flatMap((round) => (round.leaseEndMs === undefined ? [] : [round.leaseEndMs]));
     console.log([
       backend.padEnd(10), String(rounds.length).padStart(5),
       milliseconds(percentile(failovers, 0.5)).padStart(13), milliseconds(Math.max(...failovers)).padStart(13),
       milliseconds(percentile(holds, 0.5)).padStart(10), milliseconds(Math.max(...holds)).padStart(10),
+      (leaseEnds.length === 0 ? "-" : milliseconds(percentile(leaseEnds, 0.5))).padStart(19),
     ].join("  "));
   }
 }
