@@ -6,7 +6,8 @@
  * registered it. Every apparatus runs a controller candidate (claim 12): the
  * one the device's arbiter grants the lease to acts, the others follow and
  * take over when it stops renewing; console calls to any apparatus are passed
- * on to whichever leads.
+ * on to whichever leads. With --etcd the arbiter, store and registrations
+ * are etcd's, and the parts find each other there (serve-etcd.ts).
  */
 import type * as grpc from "@grpc/grpc-js";
 import { StorageDevice } from "@switchyard/device";
