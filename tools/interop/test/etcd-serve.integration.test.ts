@@ -42,7 +42,8 @@ const retryPauseMs = 200;
 const faultDelayMs = 100;
 /** The resumed controller's next tick (a third of its term) finds its term over. */
 const stepDownWithinMs = 10_000;
-const testTimeoutMs = 45_000;
+/** About 22 s a case on an idle 2-core machine; twice that under a parallel build (seen: 43 s at a load average of 30). */
+const testTimeoutMs = 60_000;
 
 let etcd: EtcdTestCluster | undefined;
 let cluster: ProcessCluster | undefined;
