@@ -76,10 +76,15 @@ function moveOnce(controller: ControllerClient, extent: number, to: string): Pro
   ).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
 }
 
-/** The outcomes, each cut to its status and runs of the same one counted: "COMMITTED x3 | 14 UNAVAILABLE x30 | ...". */
+/** A refusal's text kept in the summary: its status and the start of its reason. */
+const outcomeCharactersMax = 160;
+
+/** The outcomes, each cut short, runs of the same one counted: "COMMITTED x3 | 14 UNAVAILABLE: ... x30 | ...". */
 function summary(outcomes: readonly string[]): string {
   const runs: { outcome: string; count: number }[] = [];
-  for (const outcome of outcomes.map((text) => text.split(":")[0] ?? text)) {
+  // gRPC's own details (remote address, timings) vary call by call: only its status and first words are kept.
+  const short = (text: string): string => (/^[0-9]+ /.test(text) ? text.split(":")[0] ?? text : text.slice(0, outcomeCharactersMax));
+  for (const outcome of outcomes.map(short)) {
     const last = runs.at(-1);
     if (last?.outcome === outcome) last.count += 1;
     else runs.push({ outcome, count: 1 });
