@@ -25,6 +25,10 @@ describe("switchyard", () => {
     [["up", "--http-port", "80800"], /--http-port "80800" is not a port/],
     [["up", "--etcd", "127.0.0.1:2379"], /--etcd takes client URLs like http:\/\/127.0.0.1:2379, not "127.0.0.1:2379"/],
     [["up", "--etcd", "http://127.0.0.1:2379,"], /--etcd takes client URLs/],
+    [["device", "serve", "--etcd", "localhost:2379"], /--etcd takes client URLs like http:\/\/127.0.0.1:2379, not "localhost:2379"/],
+    [["apparatus", "serve", "--id", "a1", "--etcd", "http://127.0.0.1"], /--etcd takes client URLs/],
+    [["apparatus", "serve", "--id", "a1"], /--device HOST:PORT is required \(or --etcd URLS/],
+    [["apparatus", "serve", "--id", "a1", "--etcd", "http://127.0.0.1:2379", "--device", "nowhere"], /--device "nowhere" is not HOST:PORT/],
     [["apparatus", "serve", "--id", "a1", "--device", "127.0.0.1:1", "--http-port", "web"], /--http-port "web" is not a port/],
     [["apparatus", "serve", "--id", "a1", "--device", "127.0.0.1:1", "--processors", "two"], /--processors must be 1 or 2/],
     // Plain gRPC stays on loopback (plain-control.ts): each refused before anything listens.

@@ -40,6 +40,7 @@ import { etcdKeys, type EtcdKeys } from "./etcd-keys.js";
 import { etcdStatus } from "./etcd-status.js";
 import { asCoordinationError, etcdCallTimeoutMs, etcdDialTimeoutMs } from "./etcd-errors.js";
 import { commitByRewrite } from "./store-commit.js";
+import { directoryRecordsMax, recordsOf } from "./etcd-directory.js";
 
 /**
  * etcd grants no lease shorter than about 1.5 election timeouts (2 s with
@@ -175,12 +176,29 @@ class EtcdCoordination implements Coordination {
     return termOf(session);
   }
 
+  /**
+   * The store key and the enrolled apparatuses' records in one Txn (one
+   * revision): the records stand in the state's `apparatuses` over any of
+   * the same id stored there (etcd-directory.ts), as Device.Enroll writes
+   * them into the device's store. The revision is the store key's alone:
+   * an enrollment does not make a holder's write stale.
+   */
   async readStore(): Promise<StoreRead> {
-    const answer = await etcdCall("readStore", () => this.client.kv.range({ key: this.keys.store }));
-    const stored = answer.kvs[0];
+    const { apparatuses } = this.keys;
+    const answer = await this.txn("readStore", {
+      success: [
+        { request_range: { key: this.keys.store } },
+        { request_range: { key: apparatuses.prefix, range_end: apparatuses.end, limit: directoryRecordsMax + 1 } },
+      ],
+    });
+    const [store, enrolled] = answer.responses;
+    assert.ok(store !== undefined && enrolled !== undefined, "a Txn answers each of its requests");
+    const stored = store.response_range.kvs[0];
     // Never written: the empty store, at revision 0 (etcd's mod revision of a missing key).
-    if (stored === undefined) return { state: decodeStoreState(new Uint8Array(0)), revision: 0 };
-    return { state: decodeStoreState(stored.value), revision: revisionOf(stored.mod_revision) };
+    const state = decodeStoreState(stored === undefined ? new Uint8Array(0) : stored.value);
+    const records = recordsOf(enrolled.response_range.kvs);
+    const others = state.apparatuses.filter((existing) => !records.some((record) => record.id === existing.id));
+    return { state: { ...state, apparatuses: [...others, ...records] }, revision: stored === undefined ? 0 : revisionOf(stored.mod_revision) };
   }
 
   async writeStore(token: number, expectedRevision: number, state: StoreState): Promise<number> {

@@ -31,10 +31,20 @@ describe("etcdKeys", () => {
   });
 
   it("keeps the store, registrations and fences outside the election range", () => {
-    for (const key of [keys.store, keys.registration("a"), keys.fenced("a")]) {
+    for (const key of [keys.store, keys.registration("a"), keys.fenced("a"), keys.device("dev0"), keys.apparatus("a")]) {
       const inRange = Buffer.compare(key, keys.electionPrefix) >= 0 && Buffer.compare(key, keys.electionRangeEnd) < 0;
       expect(inRange).toBe(false);
     }
+  });
+
+  it("keeps device and apparatus records each in its own range", () => {
+    expect(keys.device("dev0").toString()).toBe("/switchyard/device/dev0");
+    const inRange = (key: Buffer, range: { prefix: Buffer; end: Buffer }): boolean =>
+      Buffer.compare(key, range.prefix) >= 0 && Buffer.compare(key, range.end) < 0;
+    expect(inRange(keys.apparatus("a1"), keys.apparatuses)).toBe(true);
+    expect(inRange(keys.device("a1"), keys.apparatuses)).toBe(false);
+    expect(inRange(keys.registration("a1"), keys.apparatuses)).toBe(false);
+    expect(inRange(keys.device("dev0"), keys.devices)).toBe(true);
   });
 
   it("refuses an apparatus id that is empty, too long or has a slash", () => {

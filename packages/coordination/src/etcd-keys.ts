@@ -7,6 +7,8 @@
  *   <prefix>store                                the configuration store (StoreState, protobuf)
  *   <prefix>registration/<apparatus id>          the key the apparatus presents on I/O
  *   <prefix>fenced/<apparatus id>                present while the apparatus is fenced
+ *   <prefix>device/<device id>                   where a device is reached (etcd-directory.ts)
+ *   <prefix>apparatus/<apparatus id>             where an enrolled apparatus is reached (etcd-directory.ts)
  *
  * Pure: names and bytes only; an apparatus id that cannot be a key is
  * refused with INVALID_ARGUMENT.
@@ -27,6 +29,23 @@ export interface EtcdKeys {
   candidate(leaseId: string): Buffer;
   registration(apparatusId: string): Buffer;
   fenced(apparatusId: string): Buffer;
+  /** Every device's address record: device(id) for each. */
+  readonly devices: KeyRange;
+  device(deviceId: string): Buffer;
+  /** Every enrolled apparatus's address record: apparatus(id) for each. */
+  readonly apparatuses: KeyRange;
+  apparatus(apparatusId: string): Buffer;
+}
+
+/** The keys that start with `prefix`: [prefix, end). */
+export interface KeyRange {
+  readonly prefix: Buffer;
+  readonly end: Buffer;
+}
+
+function keyRange(prefix: string): KeyRange {
+  const bytes = Buffer.from(prefix);
+  return { prefix: bytes, end: rangeEndOf(bytes) };
 }
 
 export function etcdKeys(prefix: string): EtcdKeys {
@@ -39,6 +58,11 @@ export function etcdKeys(prefix: string): EtcdKeys {
     candidate: (leaseId) => Buffer.concat([electionPrefix, Buffer.from(leaseIdHex(leaseId))]),
     registration: (apparatusId) => Buffer.from(`${prefix}registration/${checkedApparatusId(apparatusId)}`),
     fenced: (apparatusId) => Buffer.from(`${prefix}fenced/${checkedApparatusId(apparatusId)}`),
+    devices: keyRange(`${prefix}device/`),
+    // Device ids are names as apparatus ids are: the same check.
+    device: (deviceId) => Buffer.from(`${prefix}device/${checkedApparatusId(deviceId)}`),
+    apparatuses: keyRange(`${prefix}apparatus/`),
+    apparatus: (apparatusId) => Buffer.from(`${prefix}apparatus/${checkedApparatusId(apparatusId)}`),
   };
 }
 

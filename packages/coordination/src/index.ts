@@ -31,3 +31,4 @@ export { etcdCallTimeoutMs, etcdDialTimeoutMs } from "./etcd-errors.js";
 export { etcdMembersMax } from "./etcd-status.js";
 export { apparatusIdLengthMax, keyPrefixLengthMax } from "./etcd-keys.js";
 export { importRevisionRaisesMax, importStoreToEtcd, type EtcdImportOptions, type EtcdImportResult } from "./etcd-import.js";
+export { addressLengthMax, directoryRecordsMax, etcdDirectory, type AddressRecord, type EtcdDirectory, type EtcdDirectoryOptions } from "./etcd-directory.js";

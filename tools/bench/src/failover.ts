@@ -9,16 +9,23 @@
  * survivor (the new controller acting), and the longest any host write
  * waited across the failover. The killed apparatus is then started again.
  *
- * Run: pnpm --filter @switchyard/bench run bench:failover [-- --kills 20 --kill-delay-ms 40]
+ * It runs twice, with the coordination embedded in the device (the default)
+ * and on a three-member etcd on loopback (issue 18: scripts/etcd-cluster.sh,
+ * `device serve --etcd` and `apparatus serve --etcd`), and prints the two
+ * side by side. `--backends embedded` or `--backends etcd` runs one.
+ *
+ * Run: pnpm --filter @switchyard/bench run bench:failover [-- --kills 20 --kill-delay-ms 40 --backends embedded,etcd]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ConsoleClient } from "@switchyard/console";
 import { NbdClient } from "@switchyard/nbd";
 import { announcement, cliPath, field, percentile } from "./cluster.js";
-import { ServerProcess, benchArguments, sleep } from "./processes.js";
+import { ElectionWatch } from "./election-watch.js";
+import { ServerProcess, benchArguments, runToolChecked, sleep } from "./processes.js";
 
 const extentBytes = 4 << 20;
 const extents = 16;
@@ -29,6 +36,12 @@ const retryMs = 50;
 /** A round gives up after this: the lease is 6 s, a campaign step 2 s. */
 const roundTimeoutMs = 60_000;
 const ids = ["a1", "a2", "a3"] as const;
+/** The script that starts and stops a three-member etcd on loopback. */
+const etcdScript = fileURLToPath(new URL("../../../scripts/etcd-cluster.sh", import.meta.url));
+/** The script waits up to 30 s for a healthy cluster, and stops each member within 10 s. */
+const etcdScriptTimeoutMs = 60_000;
+type Backend = "embedded" | "etcd";
+const backends: readonly Backend[] = ["embedded", "etcd"];
 type Id = (typeof ids)[number];
 
 interface Apparatus {
@@ -81,9 +94,10 @@ class HostWriter {
   }
 }
 
-async function startApparatus(id: Id, deviceGrpc: string): Promise<Apparatus> {
+/** Where an apparatus finds the device: `--device HOST:PORT`, or `--etcd URLS` (the device published its address there). */
+async function startApparatus(id: Id, where: readonly string[]): Promise<Apparatus> {
   const server = await ServerProcess.start(id, process.execPath, [
-    cliPath, "apparatus", "serve", "--id", id, "--device", deviceGrpc, "--nbd-port", "0", "--grpc-port", "0", "--json",
+    cliPath, "apparatus", "serve", "--id", id, ...where, "--nbd-port", "0", "--grpc-port", "0", "--json",
   ], { ownGroup: false });
   const announced = await announcement(server);
   return { id, nbd: field(announced, "nbd"), grpc: field(announced, "grpc"), process: server };
@@ -127,58 +141,132 @@ async function untilAMoveCommits(via: Apparatus, extent: number): Promise<void> 
 interface Round {
   readonly failoverMs: number;
   readonly longestWriteMs: number;
+  /** On etcd: from the kill to the deletion of the dead holder's election key (its lease ended). */
+  readonly leaseEndMs?: number;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ args: benchArguments(), options: { kills: { type: "string", default: "20" }, "kill-delay-ms": { type: "string", default: "40" } } });
-  const kills = Number(values.kills);
-  const killDelayMs = Number(values["kill-delay-ms"]);
-  const dir = mkdtempSync(join(tmpdir(), "switchyard-failover-"));
+interface Settings {
+  readonly kills: number;
+  readonly killDelayMs: number;
+}
+
+/** The key prefix `--etcd` keeps a cluster's keys under (console's appliance-etcd.ts). */
+const etcdKeyPrefix = "switchyard/";
+
+/** The kills of one backend: a device and three apparatuses, on etcd if `etcdUrls` is given (its election keys watched). */
+async function killRounds(settings: Settings, dir: string, etcdUrls: string | undefined): Promise<Round[]> {
+  const watch = etcdUrls === undefined ? undefined : ElectionWatch.start(etcdUrls, etcdKeyPrefix);
+  const etcdArgs = etcdUrls === undefined ? [] : ["--etcd", etcdUrls];
   const device = await ServerProcess.start("device", process.execPath, [
-    cliPath, "device", "serve", "--dir", join(dir, "device"), "--grpc-port", "0", "--nbd-port", "0", "--lu-size", "256MiB", "--json",
+    cliPath, "device", "serve", "--dir", join(dir, "device"), "--grpc-port", "0", "--nbd-port", "0", "--lu-size", "256MiB", ...etcdArgs, "--json",
   ], { ownGroup: false });
   const deviceGrpc = field((await announcement(device)).device, "grpc");
+  const where = etcdUrls === undefined ? ["--device", deviceGrpc] : etcdArgs;
   const running = new Map<Id, Apparatus>();
-  for (const id of ids) running.set(id, await startApparatus(id, deviceGrpc));
-  const get = (id: Id): Apparatus => running.get(id) as Apparatus;
   const writers: HostWriter[] = [];
   const rounds: Round[] = [];
   try {
+    for (const id of ids) running.set(id, await startApparatus(id, where));
+    const get = (id: Id): Apparatus => running.get(id) as Apparatus;
     await settledController(get("a1"));
     const setup = ConsoleClient.plain(get("a1").grpc);
     await setup.createVolume("v", extents * extentBytes, "lu0");
     setup.close();
     for (const id of ids) writers.push(new HostWriter(() => get(id).nbd));
-    for (let round = 1; round <= kills; round += 1) {
-      const leader = (await settledController(get("a1"))) as Id;
-      const survivor = get(ids.find((id) => id !== leader) ?? "a1");
-      const moving = ConsoleClient.plain(survivor.grpc);
-      const extent = round % extents;
-      const on = (await moving.getVolume("v")).extents[extent]?.lu;
-      void moving.submitMove("v", extent, on === "lu0" ? "lu1" : "lu0").catch(() => undefined).finally(() => {
-        moving.close();
-      });
-      await sleep(killDelayMs);
-      get(leader).process.killNow();
-      const killedMs = performance.now();
-      await untilAMoveCommits(survivor, (extent + 1) % extents);
-      const actingMs = performance.now();
-      const longestWriteMs = Math.max(0, ...writers.flatMap((writer) => writer.writes.filter((write) => write.endMs >= killedMs && write.startMs <= actingMs).map((write) => write.endMs - write.startMs)));
-      rounds.push({ failoverMs: actingMs - killedMs, longestWriteMs });
-      console.log(`kill ${round}/${kills}: ${leader} killed; a move committed through ${survivor.id} ${Math.round(actingMs - killedMs)} ms later; longest host write across it ${Math.round(longestWriteMs)} ms`);
-      await get(leader).process.stop();
-      running.set(leader, await startApparatus(leader, deviceGrpc));
+    for (let round = 1; round <= settings.kills; round += 1) {
+      const result = await killRound(get, round, settings);
+      rounds.push(result.round);
+      const leaseEnd = result.round.leaseEndMs === undefined ? "" : `; its etcd lease ended ${Math.round(result.round.leaseEndMs)} ms after the kill`;
+      console.log(`${etcdUrls === undefined ? "embedded" : "etcd"} kill ${round}/${settings.kills}: ${result.leader} killed; a move committed through ${result.survivor} ` +
+        `${Math.round(result.round.failoverMs)} ms later${leaseEnd}; longest host write across it ${Math.round(result.round.longestWriteMs)} ms`);
+      await get(result.leader).process.stop();
+      running.set(result.leader, await startApparatus(result.leader, where));
     }
+    return rounds;
   } finally {
     await Promise.all(writers.map((writer) => writer.stop()));
     for (const apparatus of running.values()) await apparatus.process.stop();
     await device.stop();
+    watch?.stop();
+  }
+
+  /** One round: a move through a survivor, the controller's process killed inside it, then moves until one commits. */
+  async function killRound(get: (id: Id) => Apparatus, round: number, { killDelayMs }: Settings): Promise<{ round: Round; leader: Id; survivor: Id }> {
+    const leader = (await settledController(get("a1"))) as Id;
+    const survivor = get(ids.find((id) => id !== leader) ?? "a1");
+    const moving = ConsoleClient.plain(survivor.grpc);
+    const extent = round % extents;
+    const on = (await moving.getVolume("v")).extents[extent]?.lu;
+    void moving.submitMove("v", extent, on === "lu0" ? "lu1" : "lu0").catch(() => undefined).finally(() => {
+      moving.close();
+    });
+    await sleep(killDelayMs);
+    const holderKey = watch?.holderKey();
+    get(leader).process.killNow();
+    const killedMs = performance.now();
+    await untilAMoveCommits(survivor, (extent + 1) % extents);
+    const actingMs = performance.now();
+    const leaseEndedAtMs = holderKey === undefined ? undefined : await watch?.deletedAt(holderKey, 0);
+    const across = writers.flatMap((writer) => writer.writes.filter((write) => write.endMs >= killedMs && write.startMs <= actingMs));
+    const longestWriteMs = Math.max(0, ...across.map((write) => write.endMs - write.startMs));
+    const leaseEnd = leaseEndedAtMs === undefined ? {} : { leaseEndMs: leaseEndedAtMs - killedMs };
+    return { round: { failoverMs: actingMs - killedMs, longestWriteMs, ...leaseEnd }, leader, survivor: survivor.id };
+  }
+}
+
+/** The rounds of `backend`, each in a folder (and on an etcd cluster) of its own. */
+async function runBackend(backend: Backend, settings: Settings): Promise<Round[]> {
+  const dir = mkdtempSync(join(tmpdir(), `switchyard-failover-${backend}-`));
+  try {
+    if (backend === "embedded") return await killRounds(settings, dir, undefined);
+    const etcdDir = join(dir, "etcd");
+    const urls = (await runToolChecked(etcdScript, ["start", etcdDir], etcdScriptTimeoutMs)).trim();
+    try {
+      return await killRounds(settings, dir, urls);
+    } finally {
+      await runToolChecked(etcdScript, ["stop", etcdDir], etcdScriptTimeoutMs);
+    }
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const failovers = rounds.map((round) => round.failoverMs);
-  const holds = rounds.map((round) => round.longestWriteMs);
-  console.log(`\nfailover, kill of the controller's process to the first committed move, over ${rounds.length} kills: p50 ${Math.round(percentile(failovers, 0.5))} ms, max ${Math.round(Math.max(...failovers))} ms`);
-  console.log(`longest host write across a failover: p50 ${Math.round(percentile(holds, 0.5))} ms, max ${Math.round(Math.max(...holds))} ms`);
+}
+
+function backendsOption(text: string): Backend[] {
+  const chosen = text.split(",").map((name) => backends.find((backend) => backend === name.trim()));
+  if (chosen.length === 0 || chosen.some((backend) => backend === undefined)) throw new Error(`--backends takes ${backends.join(",")} or one of them, not ${text}`);
+  return chosen.filter((backend) => backend !== undefined);
+}
+
+/** p50 and max of each backend's failovers and longest writes, one row each. */
+function printSideBySide(results: ReadonlyMap<Backend, readonly Round[]>): void {
+  const milliseconds = (value: number): string => `${Math.round(value)} ms`;
+  console.log("\nfrom SIGKILL of the controller's process to the first committed move, and the longest host write across it");
+  console.log([
+    "backend".padEnd(10), "kills".padStart(5), "failover p50".padStart(13), "failover max".padStart(13), "write p50".padStart(10), "write max".padStart(10),
+    "etcd lease end p50".padStart(19),
+  ].join("  "));
+  for (const [backend, rounds] of results) {
+    const failovers = rounds.map((round) => round.failoverMs);
+    const holds = rounds.map((round) => round.longestWriteMs);
+    const leaseEnds = rounds.flatMap((round) => (round.leaseEndMs === undefined ? [] : [round.leaseEndMs]));
+    console.log([
+      backend.padEnd(10), String(rounds.length).padStart(5),
+      milliseconds(percentile(failovers, 0.5)).padStart(13), milliseconds(Math.max(...failovers)).padStart(13),
+      milliseconds(percentile(holds, 0.5)).padStart(10), milliseconds(Math.max(...holds)).padStart(10),
+      (leaseEnds.length === 0 ? "-" : milliseconds(percentile(leaseEnds, 0.5))).padStart(19),
+    ].join("  "));
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: benchArguments(),
+    options: { kills: { type: "string", default: "20" }, "kill-delay-ms": { type: "string", default: "40" }, backends: { type: "string", default: backends.join(",") } },
+  });
+  const settings = { kills: Number(values.kills), killDelayMs: Number(values["kill-delay-ms"]) };
+  const results = new Map<Backend, Round[]>();
+  for (const backend of backendsOption(values.backends)) results.set(backend, await runBackend(backend, settings));
+  printSideBySide(results);
 }
 
 await main();

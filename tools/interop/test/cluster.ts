@@ -30,12 +30,22 @@ export interface ClusterOptions {
   /** More arguments for one apparatus's `apparatus serve`. */
   readonly extraArgs?: Partial<Record<ApparatusId, readonly string[]>>;
   readonly luSize?: string;
+  /** More arguments for `device serve` (--extent-size SIZE). */
+  readonly deviceArgs?: readonly string[];
+  /**
+   * etcd client URLs (issue 18): every process gets `--etcd`, the device
+   * publishes its address there and the apparatuses find it there (no
+   * `--device`).
+   */
+  readonly etcd?: readonly string[];
 }
 
 interface Served {
   readonly nbd: string;
   readonly grpc: string;
   readonly pid: number;
+  /** Its controller candidate's own Controller service (not the forwarding one). */
+  readonly controller: string;
   /** Present when started with --http-port: the web console, and the folder of its login tokens. */
   readonly console?: { readonly url: string; readonly tokens: string };
 }
@@ -45,6 +55,8 @@ export class ProcessCluster {
   /** The last of what each child wrote on stderr, for failure messages. */
   private readonly stderrTails = new Map<string, string>();
   private readonly served = new Map<ApparatusId, Served>();
+  /** Each apparatus's process, with everything it wrote on stderr since it started. */
+  private readonly apparatusChildren = new Map<ApparatusId, { readonly child: ChildProcess; stderr: string }>();
   private device: { child: ChildProcess; args: readonly string[]; grpc: string; nbd: string } | undefined;
   private constructor(readonly dir: string) {}
 
@@ -60,7 +72,8 @@ export class ProcessCluster {
   }
 
   private async startChildren(options: ClusterOptions): Promise<void> {
-    const deviceArgs = ["device", "serve", "--dir", join(this.dir, "dev"), "--lu-size", options.luSize ?? "128MiB"];
+    const etcdArgs = options.etcd === undefined ? [] : ["--etcd", options.etcd.join(",")];
+    const deviceArgs = ["device", "serve", "--dir", join(this.dir, "dev"), "--lu-size", options.luSize ?? "128MiB", ...etcdArgs, ...(options.deviceArgs ?? [])];
     const started = await this.startServing([...deviceArgs, "--grpc-port", "0", "--nbd-port", "0"]);
     const device = started.json as { device: { grpc: string; nbd: string } };
     this.device = { child: started.child, args: deviceArgs, ...device.device };
@@ -76,13 +89,20 @@ export class ProcessCluster {
       const extra = options.extraArgs?.[id] ?? [];
       // A console keeps its login tokens in a folder of this cluster's own.
       const consoleDir = extra.includes("--http-port") && !extra.includes("--console-dir") ? ["--console-dir", join(this.dir, `console-${id}`)] : [];
+      const where = options.etcd === undefined ? ["--device", deviceGrpc] : ["--etcd", options.etcd.join(",")];
       const args = [
-        "apparatus", "serve", "--id", id, "--device", deviceGrpc, "--nbd-port", "0", "--grpc-port", "0",
+        "apparatus", "serve", "--id", id, ...where, "--nbd-port", "0", "--grpc-port", "0",
         ...extra,
         ...consoleDir,
         ...testFlags,
       ];
-      this.served.set(id, (await this.startServing(args, testFlags.length === 0 ? cliPath : testingCliPath)).json as Served);
+      const started = await this.startServing(args, testFlags.length === 0 ? cliPath : testingCliPath);
+      this.served.set(id, started.json as Served);
+      const record = { child: started.child, stderr: "" };
+      started.child.stderr?.on("data", (chunk: Buffer) => {
+        record.stderr += chunk.toString();
+      });
+      this.apparatusChildren.set(id, record);
     };
     if (options.startTogether === true) await Promise.all(apparatusIds.map(start));
     else for (const id of apparatusIds) await start(id);
@@ -165,6 +185,29 @@ export class ProcessCluster {
   /** The gRPC address of a1, which wins the first election (any apparatus passes console calls on to the controller). */
   get controller(): string {
     return this.apparatus("a1").grpc;
+  }
+
+  /** Sends `signal` to an apparatus's process (SIGKILL, SIGSTOP, SIGCONT); resolves once a killed one has exited. */
+  async signal(id: ApparatusId, signal: "SIGKILL" | "SIGSTOP" | "SIGCONT"): Promise<void> {
+    const child = this.apparatusChildren.get(id)?.child;
+    if (child === undefined) throw new Error(`apparatus ${id} was not started`);
+    const exited = signal === "SIGKILL" && child.exitCode === null ? new Promise((resolve) => child.once("exit", resolve)) : undefined;
+    child.kill(signal);
+    await exited;
+  }
+
+  /** Resolves once the apparatus has written a line matching `pattern` on stderr (since it started). */
+  async waitForStderr(id: ApparatusId, pattern: RegExp, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.apparatusChildren.get(id)?.stderr ?? "")) {
+      if (Date.now() > deadline) throw new Error(`apparatus ${id} did not write ${String(pattern)} within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, servingPollMs));
+    }
+  }
+
+  /** The controller candidate's own Controller address in apparatus `id`'s process. */
+  candidate(id: ApparatusId): string {
+    return this.apparatus(id).controller;
   }
 
   pid(id: ApparatusId): number {

@@ -6,7 +6,8 @@
  * registered it. Every apparatus runs a controller candidate (claim 12): the
  * one the device's arbiter grants the lease to acts, the others follow and
  * take over when it stops renewing; console calls to any apparatus are passed
- * on to whichever leads.
+ * on to whichever leads. With --etcd the arbiter, store and registrations
+ * are etcd's, and the parts find each other there (serve-etcd.ts).
  */
 import type * as grpc from "@grpc/grpc-js";
 import { StorageDevice } from "@switchyard/device";
@@ -15,6 +16,8 @@ import { controllerForwarder, startController, type ServedController } from "@sw
 import { callUnary, deadlineAfter, loadGrpc } from "@switchyard/proto";
 import { serveDevice } from "../appliance.js";
 import { consoleHttps } from "../web/console-listen.js";
+import { etcdOption, followedCoordination } from "../appliance-etcd.js";
+import { enrollOnEtcd, findDeviceOnEtcd, joinEtcdAsDevice } from "./serve-etcd.js";
 import { startConsoleServer } from "../web/console-server.js";
 import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
@@ -37,7 +40,8 @@ export const deviceServe: Command = {
   words: ["device", "serve"],
   summary: "serve a storage device on its own: its LUs over NBD, its store and arbiter over gRPC",
   help: `Usage: switchyard device serve [--dir DIR] [--host H] [--grpc-port P] [--nbd-port P]
-                               [--lu-size SIZE] [--extent-size SIZE] [--cert-dir DIR | --insecure] [--output table|json|yaml]
+                               [--lu-size SIZE] [--extent-size SIZE] [--cert-dir DIR | --insecure] [--etcd URLS]
+                               [--output table|json|yaml]
 
 Opens (or creates, with two LUs) the device in DIR and serves it until Ctrl-C:
 the Device gRPC service (inventory, arbiter, configuration store, fencing,
@@ -51,17 +55,24 @@ Options:
   --lu-size SIZE         size of each LU when DIR is new (default 1GiB)
   --extent-size SIZE     storage area size when DIR is new (default 4MiB)
 ${certDirHelp("device")}
+  --etcd URLS            coordinate on an existing etcd cluster (comma-separated client URLs): the
+                         election, the configuration store and registrations live there; an empty
+                         cluster is seeded from DIR's store; the device publishes its addresses
+                         there, so 'apparatus serve --etcd' finds it
   --output FORMAT, -o    how to print the endpoints: table (default), json or yaml
   --json                 the same as --output json
 
 Example:
   switchyard device serve --dir ./dev0 --grpc-port 50051
+  switchyard device serve --dir ./dev0 --etcd http://10.0.0.1:2379,http://10.0.0.2:2379,http://10.0.0.3:2379
   switchyard device serve --dir ./dev0 --cert-dir ./tls/device-dev0   # mutual TLS ('switchyard cert node')`,
   async run(argv, io) {
     const parsed = parse(argv, {
       dir: { type: "string" }, host: { type: "string" }, "grpc-port": { type: "string" }, "nbd-port": { type: "string" },
       "lu-size": { type: "string" }, "extent-size": { type: "string" }, "cert-dir": { type: "string" }, insecure: { type: "boolean" }, ...outputOptions,
+      etcd: { type: "string" },
     }, 0);
+    const etcd = etcdOption(stringOption(parsed, "etcd"));
     const host = stringOption(parsed, "host") ?? "127.0.0.1";
     const certDir = stringOption(parsed, "cert-dir");
     const insecure = flag(parsed, "insecure");
@@ -75,9 +86,13 @@ Example:
       { port: grpcPort, option: "--grpc-port", what: "the device's gRPC" },
       { port: deviceNbdPort, option: "--nbd-port", what: "the device's LUs over NBD" },
     ]);
-    const device = await StorageDevice.open({ dir, create: { deviceId: "dev0", luCount, luSizeBytes, extentSizeBytes } });
+    const followed = etcd === undefined ? undefined : followedCoordination(etcd);
+    const device = await StorageDevice.open({
+      dir, create: { deviceId: "dev0", luCount, luSizeBytes, extentSizeBytes }, ...(followed === undefined ? {} : { coordination: followed }),
+    });
     if (insecure) io.stderr.write(insecureWarning("device serve"));
     const served = await serveDevice(device, { host, grpcPort, deviceNbdPort, tlsFolder: certDir });
+    if (followed !== undefined && etcd !== undefined) await joinEtcdAsDevice(device, followed, etcd, { grpc: served.grpc, nbd: served.nbd });
     const stop = interrupted();
     announce(io, dataFormat(parsed), { pid: process.pid, device: { id: device.id, grpc: served.grpc, nbd: served.nbd } }, [
       `switchyard device serve: ${device.id} from ${device.dir} (pid ${process.pid})`,
@@ -87,6 +102,7 @@ Example:
     await served.nbdServer.close();
     served.grpcServer.forceShutdown();
     await device.close();
+    await followed?.close();
     return 0;
   },
 };
@@ -123,7 +139,7 @@ export function apparatusServeCommand(composition: Composition): Command {
   return {
     words: ["apparatus", "serve"],
     summary: "serve one virtualization apparatus on its own, against a device",
-    help: `Usage: switchyard apparatus serve --id ID --device HOST:PORT [--host H] [--nbd-port P]
+    help: `Usage: switchyard apparatus serve --id ID (--device HOST:PORT | --etcd URLS) [--host H] [--nbd-port P]
                                   [--grpc-port P] [--http-port P --console-dir DIR] [--processors 1|2] [--no-candidate]
                                   [--cert-dir DIR | --insecure] [--output table|json|yaml]
 
@@ -138,7 +154,11 @@ which passes them on to the controller.
 
 Options:
   --id ID                the apparatus's name (letters, digits, '.', '_', '-')
-  --device HOST:PORT     the device's gRPC address
+  --device HOST:PORT     the device's gRPC address (with --etcd: only to choose another than the one
+                         the device published there)
+  --etcd URLS            coordinate on an existing etcd cluster (comma-separated client URLs): find
+                         the device there (published by 'device serve --etcd'), enroll there, and
+                         campaign there for the controller role
   --host H               address to listen on (default 127.0.0.1)
   --nbd-port P           NBD port for hosts (default ${nbdPortDefault}; 0: a free port)
   --grpc-port P          gRPC port (default 0: a free port)
@@ -155,20 +175,25 @@ ${certDirHelp("apparatus")}
 
 Example:
   switchyard apparatus serve --id a1 --device 127.0.0.1:50051 --grpc-port 50060
+  switchyard apparatus serve --id a2 --etcd http://10.0.0.1:2379,http://10.0.0.2:2379,http://10.0.0.3:2379
   switchyard volume create vm1 --size 1GiB --endpoint 127.0.0.1:50060`,
     async run(argv, io) {
       const parsed = parse(argv, {
         id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "nbd-port": { type: "string" },
         "grpc-port": { type: "string" }, ...outputOptions, processors: { type: "string" },
         "http-port": { type: "string" }, "no-candidate": { type: "boolean" }, "cert-dir": { type: "string" }, insecure: { type: "boolean" },
-        "console-dir": { type: "string" },
+        "console-dir": { type: "string" }, etcd: { type: "string" },
       }, 0);
+      const etcd = etcdOption(stringOption(parsed, "etcd"));
       const tlsFolder = stringOption(parsed, "cert-dir");
       const tls = tlsFolder === undefined ? {} : { tlsFolder };
       const httpPort = stringOption(parsed, "http-port") === undefined ? undefined : portOption(parsed, "http-port", 0);
       const controllerThread = processorsOption(stringOption(parsed, "processors"));
       const id = requiredString(parsed, "id");
-      const deviceAddress = checkAddress(requiredString(parsed, "device"), "--device");
+      // With --etcd the device is found there; without it, --device is required.
+      const deviceText = stringOption(parsed, "device");
+      if (deviceText === undefined && etcd === undefined) throw new UsageError("--device HOST:PORT is required (or --etcd URLS, where the device publishes its address)");
+      const deviceGiven = deviceText === undefined ? undefined : checkAddress(deviceText, "--device");
       const host = stringOption(parsed, "host") ?? "127.0.0.1";
       const insecure = flag(parsed, "insecure");
       checkPlainControl(host, tlsFolder !== undefined, insecure, "--cert-dir");
@@ -181,6 +206,7 @@ Example:
         { port: grpcPort, option: "--grpc-port", what: `apparatus ${id}'s gRPC` },
         { port: httpPort ?? 0, option: "--http-port", what: "the web console" },
       ]);
+      const deviceAddress = deviceGiven ?? (etcd === undefined ? "" : (await findDeviceOnEtcd(etcd)).grpc);
       const apparatus = new VirtualizationApparatus({
         id,
         backends: new NbdBackendSet(),
@@ -199,11 +225,14 @@ Example:
           server.addService(forwarder.service, forwarder.handlers);
         },
       });
-      await enroll(deviceAddress, apparatus.credentials.channel, { id, nbd: served.nbdAddress, grpc: served.grpcAddress });
+      const record = { id, nbd: served.nbdAddress, grpc: served.grpcAddress };
+      await (etcd === undefined ? enroll(deviceAddress, apparatus.credentials.channel, record) : enrollOnEtcd(etcd, record));
       // A conformance run needs its suite to be the only controller: with --no-candidate this process never asks for the lease.
       if (!flag(parsed, "no-candidate")) {
         const changePortsModule = composition.changePortsModule;
-        const candidate = { id, host, grpcPort: 0, deviceAddress, apparatuses: [], ...tls, ...(changePortsModule === undefined ? {} : { changePortsModule }) };
+        const candidate = {
+          id, host, grpcPort: 0, deviceAddress, apparatuses: [], ...tls, ...(changePortsModule === undefined ? {} : { changePortsModule }), ...(etcd === undefined ? {} : { etcd }),
+        };
         slot.controller = await startController(candidate, controllerThread, (address) => {
           slot.leader = address;
         });
@@ -218,7 +247,7 @@ Example:
             });
       const stop = interrupted();
       const controllerAddress = slot.controller?.address ?? "";
-      const endpoints = { pid: process.pid, id, nbd: served.nbdAddress, grpc: served.grpcAddress, controller: controllerAddress };
+      const endpoints = { pid: process.pid, id, nbd: served.nbdAddress, grpc: served.grpcAddress, device: deviceAddress, controller: controllerAddress };
       announce(io, dataFormat(parsed), web === undefined ? endpoints : { ...endpoints, console: { http: web.address, url: web.url, tokens: web.tokens } }, [
         `switchyard apparatus serve: ${id} (pid ${process.pid})`,
         `  NBD ${served.nbdAddress}, gRPC ${served.grpcAddress}, device ${deviceAddress}, ` +

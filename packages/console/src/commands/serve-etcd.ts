@@ -1,0 +1,90 @@
+/**
+ * `device serve --etcd URLS` and `apparatus serve --etcd URLS` (issue 18):
+ * the parts as separate processes with their coordination on etcd, found
+ * through etcd (coordination's etcd-directory.ts).
+ *
+ * - The device follows etcd as under `up --etcd` (appliance-etcd.ts): its
+ *   epochs are etcd tokens, registrations and the committed table etcd's. An
+ *   empty prefix is seeded from its store, as `up --etcd` does. Then it
+ *   publishes where it is reached (<prefix>device/<id>).
+ * - An apparatus reads the device's address there, so it needs no --device
+ *   (given, --device wins: a device on another address than it published,
+ *   or a choice among several), and enrolls its own addresses there, where
+ *   the controller's store reads find them: the device's store is not the
+ *   controller's on etcd, so enrolling with the device would go unseen.
+ *   Its controller candidate campaigns on etcd.
+ */
+import { etcdDirectory, isCoordinationError, type AddressRecord, type Coordination } from "@switchyard/coordination";
+import type { EtcdSettings } from "@switchyard/controller";
+import type { StorageDevice } from "@switchyard/device";
+import { seedEtcdStore } from "../appliance-etcd.js";
+
+/**
+ * How long an apparatus waits for a device to publish its address: the
+ * processes of a cluster start in any order (a service manager starts them
+ * together), and a device opening a large folder takes seconds.
+ */
+export const devicePublishWaitMs = 30_000;
+/** Between two looks for the device's record while waiting. */
+const devicePublishPollMs = 250;
+
+export type ServeEtcdErrorCode = "DEVICE_NOT_PUBLISHED" | "SEVERAL_DEVICES";
+
+/** An operating error of finding parts through etcd: exit 1 with its message. */
+export class ServeEtcdError extends Error {
+  readonly code: ServeEtcdErrorCode;
+  constructor(code: ServeEtcdErrorCode, message: string) {
+    super(message);
+    this.name = "ServeEtcdError";
+    this.code = code;
+  }
+}
+
+/** Seeds an empty prefix (as `up --etcd`), then publishes the device's addresses; true when it seeded. */
+export async function joinEtcdAsDevice(device: StorageDevice, followed: Coordination, settings: EtcdSettings, addresses: { grpc: string; nbd: string }): Promise<boolean> {
+  const seeded = await seedEtcdStore(device, followed, settings);
+  const directory = etcdDirectory(settings);
+  try {
+    await directory.publishDevice({ id: device.id, ...addresses });
+  } finally {
+    await directory.close();
+  }
+  return seeded;
+}
+
+/** The one device published under the prefix, waiting up to devicePublishWaitMs for it to appear. */
+export async function findDeviceOnEtcd(settings: EtcdSettings, waitMs: number = devicePublishWaitMs): Promise<AddressRecord> {
+  const directory = etcdDirectory(settings);
+  const deadlineMs = performance.now() + waitMs;
+  try {
+    for (;;) {
+      // etcd not answering yet (its members starting too) is waited for as a device not published yet.
+      const devices = await directory.devices().catch((error: unknown) => {
+        if (isCoordinationError(error, "UNAVAILABLE") && performance.now() < deadlineMs) return [];
+        throw error;
+      });
+      const [only] = devices;
+      if (devices.length > 1) {
+        // Several devices per cluster is not done (issue 18): the operator names the one meant.
+        throw new ServeEtcdError("SEVERAL_DEVICES", `etcd lists ${devices.length} devices under ${settings.keyPrefix} (${devices.map((record) => `${record.id} at ${record.grpc}`).join(", ")}): give --device HOST:PORT`);
+      }
+      if (only !== undefined) return only;
+      if (performance.now() >= deadlineMs) {
+        throw new ServeEtcdError("DEVICE_NOT_PUBLISHED", `no device has published its address under ${settings.keyPrefix} in etcd within ${waitMs} ms: start 'switchyard device serve --etcd' with the same URLs, or give --device HOST:PORT`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, devicePublishPollMs));
+    }
+  } finally {
+    await directory.close();
+  }
+}
+
+/** Enrolls the apparatus's addresses in etcd, where the controller's store reads find them. */
+export async function enrollOnEtcd(settings: EtcdSettings, record: AddressRecord): Promise<void> {
+  const directory = etcdDirectory(settings);
+  try {
+    await directory.enrollApparatus(record);
+  } finally {
+    await directory.close();
+  }
+}
