@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { NbdClient } from "@switchyard/nbd";
 import { loadGrpc } from "@switchyard/proto";
+import { ReflectionClient } from "@switchyard/proto/testing";
 import { channelCredentialsFromFolder } from "@switchyard/security";
 import { callOnce } from "@switchyard/security/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -111,5 +112,22 @@ describe("switchyard up --tls", { timeout: testTimeoutMs }, () => {
     expect(await call(endpoints.device.grpc, operator, "Device", "AcquireLease", { candidate_id: "admin", candidate_address: "", lease_ms: 1_000 })).toBe(
       grpc.status.PERMISSION_DENIED,
     );
+  });
+
+  it("answers reflection and health over mutual TLS, as grpcurl with -cacert, -cert and -key sees them", async () => {
+    const reflection = new ReflectionClient(endpoints.controller.grpc, "v1", channelCredentialsFromFolder(applianceClientFolder(dir)));
+    try {
+      expect(await reflection.listServices()).toEqual(expect.arrayContaining(["switchyard.v1.Controller", "grpc.health.v1.Health"]));
+      expect(await reflection.callUnary("grpc.health.v1.Health", "Check", {})).toMatchObject({ status: "SERVING" });
+      expect(await reflection.callUnary("switchyard.v1.Controller", "ListVolumes", {})).toHaveProperty("volumes");
+    } finally {
+      reflection.close();
+    }
+    const plain = new ReflectionClient(endpoints.controller.grpc);
+    try {
+      await expect(plain.listServices()).rejects.toThrow(/UNAVAILABLE/);
+    } finally {
+      plain.close();
+    }
   });
 });

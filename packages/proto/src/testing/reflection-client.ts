@@ -45,14 +45,19 @@ function isReflectionStub(value: unknown): value is ReflectionStub {
 export class ReflectionClient {
   private readonly stub: ReflectionStub;
 
-  constructor(readonly address: string, version: ReflectionVersion = "v1") {
+  /** `credentials`: plain by default; a client certificate's for a server with mutual TLS (grpcurl's -cacert, -cert, -key). */
+  constructor(
+    readonly address: string,
+    version: ReflectionVersion = "v1",
+    private readonly credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  ) {
     const definition = protoLoader.loadSync(`grpc/reflection/${version}/reflection.proto`, {
       keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [reflectionProtoDir()],
     });
     const loaded = grpc.loadPackageDefinition(definition);
     const service = (loaded.grpc as grpc.GrpcObject).reflection as grpc.GrpcObject;
     const constructor = (service[version] as grpc.GrpcObject).ServerReflection as grpc.ServiceClientConstructor;
-    const stub: unknown = new constructor(address, grpc.credentials.createInsecure());
+    const stub: unknown = new constructor(address, credentials);
     assert.ok(isReflectionStub(stub));
     this.stub = stub;
   }
@@ -100,7 +105,7 @@ export class ReflectionClient {
     if (found === undefined) throw new Error(`${service} has no method ${method} in its descriptor`);
     const requestType = root.lookupType(found.requestType);
     const responseType = root.lookupType(found.responseType);
-    const client = new grpc.Client(this.address, grpc.credentials.createInsecure());
+    const client = new grpc.Client(this.address, this.credentials);
     try {
       return await new Promise((resolve, reject) => {
         client.makeUnaryRequest(
