@@ -75,8 +75,8 @@ describe("deviceServiceHandlers", () => {
       grpc_address: expect.stringMatching(/^127\.0\.0\.1:\d+$/) as unknown,
       nbd_address: "127.0.0.1:10809",
       lus: [
-        { id: "lu0", size_bytes: 16 * mebibyte, extent_size_bytes: mebibyte, areas_total: 16, areas_free: 16, export_name: "lu0" },
-        { id: "lu1", size_bytes: 16 * mebibyte, extent_size_bytes: mebibyte, areas_total: 16, areas_free: 16, export_name: "lu1" },
+        { id: "lu0", size_bytes: 16 * mebibyte, extent_size_bytes: mebibyte, areas_total: 16, areas_free: 16, export_name: "lu0", io_errors_total: 0, last_io_error: "", last_io_error_at_ms: 0 },
+        { id: "lu1", size_bytes: 16 * mebibyte, extent_size_bytes: mebibyte, areas_total: 16, areas_free: 16, export_name: "lu1", io_errors_total: 0, last_io_error: "", last_io_error_at_ms: 0 },
       ],
     });
     const lease = await call<Lease__Output>((callback) => client.AcquireLease({ candidate_id: "c1", lease_ms: 1000 }, callback));

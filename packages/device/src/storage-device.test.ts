@@ -127,8 +127,8 @@ describe("StorageDevice", () => {
     const lease = await device.arbiter.acquire("controller", "", 1000, 0);
     await device.writeStore(stateWithVolume(device), device.readStore().sequence, lease.epoch);
     expect(device.inventory()).toEqual([
-      { id: "lu0", index: 0, sizeBytes: 16 * mebibyte, extentSizeBytes: mebibyte, areasTotal: 16, areasFree: 13 },
-      { id: "lu1", index: 1, sizeBytes: 16 * mebibyte, extentSizeBytes: mebibyte, areasTotal: 16, areasFree: 15 },
+      { id: "lu0", index: 0, sizeBytes: 16 * mebibyte, extentSizeBytes: mebibyte, areasTotal: 16, areasFree: 13, ioErrors: expect.objectContaining({ total: 0, lastErrorAtMs: 0 }) as unknown },
+      { id: "lu1", index: 1, sizeBytes: 16 * mebibyte, extentSizeBytes: mebibyte, areasTotal: 16, areasFree: 15, ioErrors: expect.objectContaining({ total: 0, lastErrorAtMs: 0 }) as unknown },
     ]);
   });
 
