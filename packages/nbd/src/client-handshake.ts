@@ -1,6 +1,6 @@
 /**
  * The client side of the NBD handshake: connect, fixed newstyle greeting,
- * then NBD_OPT_GO (falling back to NBD_OPT_EXPORT_NAME for a server that
+ * NBD_OPT_STARTTLS when TLS is asked for (client-tls.ts), then NBD_OPT_GO (falling back to NBD_OPT_EXPORT_NAME for a server that
  * does not know it) or NBD_OPT_LIST. Every step is bounded by one deadline.
  */
 import assert from "node:assert/strict";
@@ -27,6 +27,7 @@ import {
   NBD_OPTS_MAGIC_HIGH,
   NBD_OPTS_MAGIC_LOW,
   NBD_REP_ACK,
+  NBD_REP_ERR_TLS_REQD,
   NBD_REP_ERR_UNKNOWN,
   NBD_REP_ERR_UNSUP,
   NBD_REP_FLAG_ERROR,
@@ -49,7 +50,11 @@ export type NbdClientErrorCode =
   /** The deadline passed. */
   | "TIMEOUT"
   /** The connection failed or closed before the handshake ended. */
-  | "CLOSED";
+  | "CLOSED"
+  /** The server refused NBD_OPT_STARTTLS, or the TLS handshake failed. */
+  | "TLS"
+  /** The server requires TLS and the client did not ask for it (NBD_REP_ERR_TLS_REQD). */
+  | "TLS_REQUIRED";
 
 /** A handshake failure, with a stable code; transmission errors are NbdError. */
 export class NbdClientError extends Error {
@@ -114,8 +119,12 @@ export class HandshakeReader {
     this.fail(new NbdClientError("CLOSED", `connection failed during the NBD handshake: ${error.message}`, { cause: error }));
   };
 
+  private failedReject: (error: Error) => void = dropChunk;
+  /** Rejects when the handshake fails (a deadline, a close): for waits that are not reads. */
+  readonly failed: Promise<never>;
+
   constructor(
-    readonly socket: net.Socket,
+    private currentSocket: net.Socket,
     private readonly input: SocketInput,
     timeoutMs: number,
   ) {
@@ -124,11 +133,37 @@ export class HandshakeReader {
       this.buffered = Buffer.concat([this.buffered, chunk]);
       this.serve();
     };
-    socket.on("close", this.onCloseBound);
-    socket.on("error", this.onErrorBound);
+    currentSocket.on("close", this.onCloseBound);
+    currentSocket.on("error", this.onErrorBound);
+    this.failed = new Promise<never>((_resolve, reject) => {
+      this.failedReject = reject;
+    });
+    // Observed by whoever races it; a failure with no such wait is reported through read().
+    this.failed.catch(dropChunk);
     this.deadline = setTimeout(() => {
       this.fail(new NbdClientError("TIMEOUT", `NBD handshake not finished within ${timeoutMs} ms`));
     }, timeoutMs);
+  }
+
+  /** The socket the handshake speaks on: the TCP one, or the TLS socket over it after STARTTLS. */
+  get socket(): net.Socket {
+    return this.currentSocket;
+  }
+
+  /** Bytes received and not read yet (none may be pending when TLS starts). */
+  get bufferedBytes(): number {
+    return this.buffered.length;
+  }
+
+  /** Goes on over `secured` (TLS over the old socket), under the same deadline. */
+  replaceSocket(secured: net.Socket): void {
+    this.currentSocket.off("close", this.onCloseBound);
+    this.currentSocket.off("error", this.onErrorBound);
+    // The TCP socket's late errors show up on the TLS socket.
+    this.currentSocket.on("error", ignoreError);
+    this.currentSocket = secured;
+    secured.on("close", this.onCloseBound);
+    secured.on("error", this.onErrorBound);
   }
 
   read(byteCount: number): Promise<Buffer> {
@@ -167,6 +202,7 @@ export class HandshakeReader {
     if (this.failure !== undefined) return;
     this.failure = error;
     clearTimeout(this.deadline);
+    this.failedReject(error);
     if (soft && !this.socket.destroyed) {
       writeOption(this.socket, NBD_OPT_ABORT, Buffer.alloc(0));
       this.socket.end();
@@ -376,7 +412,7 @@ export async function optionList(reader: HandshakeReader): Promise<NbdExportEntr
 function optionError(reader: HandshakeReader, reply: OptionReply, subject: string): NbdClientError {
   const message = reply.data.toString("utf8");
   const isError = (reply.replyType & NBD_REP_FLAG_ERROR) !== 0;
-  const code = reply.replyType === NBD_REP_ERR_UNKNOWN ? "UNKNOWN_EXPORT" : isError ? "REFUSED" : "PROTOCOL";
+  const code = reply.replyType === NBD_REP_ERR_UNKNOWN ? "UNKNOWN_EXPORT" : reply.replyType === NBD_REP_ERR_TLS_REQD ? "TLS_REQUIRED" : isError ? "REFUSED" : "PROTOCOL";
   const error = new NbdClientError(
     code,
     `${subject}: server replied 0x${reply.replyType.toString(16)}${message === "" ? "" : `: ${message}`}`,
