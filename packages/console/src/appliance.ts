@@ -8,11 +8,12 @@ import * as grpc from "@grpc/grpc-js";
 import { join } from "node:path";
 import { StorageDevice, authorizedDeviceHandlers, deviceServiceHandlers, logicalUnitBlockIo, logicalUnitExports } from "@switchyard/device";
 import { callerCredentials, caCertificateFile, identityFolder, nodeCredentials, type Identity } from "@switchyard/security";
-import { NbdServer, type BlockIo } from "@switchyard/nbd";
+import { NbdServer, type BlockIo, type NbdTlsMode } from "@switchyard/nbd";
 import { bindGrpc, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ServedApparatus } from "@switchyard/apparatus";
 import { controllerForwarder, startController, type ControllerForwarder, type ControllerThreadMode, type EtcdSettings, type ServedController } from "@switchyard/controller";
 import { applianceOperatorName } from "./appliance-certificates.js";
+import { nbdServerTls } from "./nbd-tls.js";
 import { followedCoordination, seedEtcdStore } from "./appliance-etcd.js";
 import type { Composition } from "./composition.js";
 import type { EndpointFile } from "./endpoints.js";
@@ -53,6 +54,11 @@ export interface ApplianceOptions {
    * everywhere if absent.
    */
   readonly tlsDir?: string;
+  /**
+   * Hosts' NBD over TLS with each apparatus's node certificate (nbd-tls.ts);
+   * "off" if absent. "on" and "require" need `tlsDir`.
+   */
+  readonly nbdTls?: NbdTlsMode;
   /** Coordination on an existing etcd cluster (appliance-etcd.ts); the device is the coordination if absent. */
   readonly etcd?: EtcdSettings;
 }
@@ -137,6 +143,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
         host: options.host,
         ...(options.dataHost === undefined ? {} : { nbdHost: options.dataHost }),
         nbdPort: portAt(options.nbdPort, index),
+        nbdTls: nbdServerTls(options.nbdTls ?? "off", tlsFolderOf({ role: "apparatus", id: `a${index}` })),
         grpcPort: portAt(options.grpcPort, 1 + index),
         addServices: (server) => {
           server.addService(forwarder.service, forwarder.handlers);
@@ -181,7 +188,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       controller: { grpc: controller.address },
       apparatuses: apparatuses.map((entry) => ({ id: entry.apparatus.id, nbd: entry.nbdAddress, grpc: entry.grpcAddress })),
       ...(web === undefined ? {} : { console: { http: web.address, url: web.url } }),
-      ...(tlsDir === undefined || operatorFolder === undefined ? {} : { tls: { ca: join(tlsDir, caCertificateFile), client_dir: operatorFolder } }),
+      ...(tlsDir === undefined || operatorFolder === undefined ? {} : { tls: { ca: join(tlsDir, caCertificateFile), client_dir: operatorFolder, nbd: options.nbdTls ?? "off" } }),
     },
     device,
     apparatuses,
