@@ -1,9 +1,21 @@
 /**
  * Encoders and parsers of option data for the server handshake: the request
- * of NBD_OPT_INFO / NBD_OPT_GO and the data of NBD_REP_META_CONTEXT and
- * NBD_REP_INFO strings. Pure functions over buffers.
+ * of NBD_OPT_INFO / NBD_OPT_GO, the data of NBD_REP_META_CONTEXT and
+ * NBD_REP_INFO strings, and an export's transmission flags. Pure functions.
  */
-import { NBD_STRING_MAX_BYTES } from "./constants.js";
+import {
+  NBD_FLAG_CAN_MULTI_CONN,
+  NBD_FLAG_HAS_FLAGS,
+  NBD_FLAG_READ_ONLY,
+  NBD_FLAG_SEND_DF,
+  NBD_FLAG_SEND_FAST_ZERO,
+  NBD_FLAG_SEND_FLUSH,
+  NBD_FLAG_SEND_FUA,
+  NBD_FLAG_SEND_TRIM,
+  NBD_FLAG_SEND_WRITE_ZEROES,
+  NBD_STRING_MAX_BYTES,
+} from "./constants.js";
+import type { NbdExport } from "./export.js";
 import { truncatedUtf8 } from "./wire.js";
 
 export interface InfoRequest {
@@ -43,4 +55,19 @@ export function infoString(infoType: number, text: string): Buffer {
   data.writeUInt16BE(infoType, 0);
   encoded.copy(data, 2);
   return data;
+}
+
+/** Transmission flags for an export (proto.md "Transmission flags"). */
+export function transmissionFlagsOf(nbdExport: NbdExport, structuredReplies: boolean): number {
+  let flags = NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_FLUSH;
+  // A read-only export advertises no write-side feature; writes still get
+  // EPERM if a client sends them anyway.
+  if (nbdExport.readOnly) flags |= NBD_FLAG_READ_ONLY;
+  // SEND_FAST_ZERO: proto.md lets a server advertise it and answer ENOTSUP
+  // to every fast zero it cannot do quickly, which is what a client needs to know.
+  else flags |= NBD_FLAG_SEND_FUA | NBD_FLAG_SEND_TRIM | NBD_FLAG_SEND_WRITE_ZEROES | NBD_FLAG_SEND_FAST_ZERO;
+  // proto.md: SEND_DF MUST be clear unless structured replies were negotiated.
+  if (structuredReplies) flags |= NBD_FLAG_SEND_DF;
+  if (nbdExport.multiConn) flags |= NBD_FLAG_CAN_MULTI_CONN;
+  return flags;
 }

@@ -25,17 +25,8 @@ import {
   NBD_EXPORT_NAME_REPLY_ZEROES_BYTES,
   NBD_FLAG_C_FIXED_NEWSTYLE,
   NBD_FLAG_C_NO_ZEROES,
-  NBD_FLAG_CAN_MULTI_CONN,
   NBD_FLAG_FIXED_NEWSTYLE,
-  NBD_FLAG_HAS_FLAGS,
   NBD_FLAG_NO_ZEROES,
-  NBD_FLAG_READ_ONLY,
-  NBD_FLAG_SEND_DF,
-  NBD_FLAG_SEND_FAST_ZERO,
-  NBD_FLAG_SEND_FLUSH,
-  NBD_FLAG_SEND_FUA,
-  NBD_FLAG_SEND_TRIM,
-  NBD_FLAG_SEND_WRITE_ZEROES,
   NBD_INFO_BLOCK_SIZE,
   NBD_INFO_BLOCK_SIZE_BYTES,
   NBD_INFO_DESCRIPTION,
@@ -72,7 +63,7 @@ import {
 import type { NbdExport, NbdExportProvider } from "./export.js";
 import { blockSizeMinimumBytes, blockSizePreferredBytes, errorMessageMaxBytes, type NbdServerLimits } from "./limits.js";
 import { baseAllocationContextId, listedContexts, parseMetaContextRequest, selectsBaseAllocation } from "./meta-context.js";
-import { infoString, metaContextReply, parseInfoRequest } from "./handshake-wire.js";
+import { infoString, metaContextReply, parseInfoRequest, transmissionFlagsOf } from "./handshake-wire.js";
 import { tlsDecision, type NbdTlsMode } from "./tls-policy.js";
 import { exportSizeAssert, truncatedUtf8, writeUInt64 } from "./wire.js";
 
@@ -100,21 +91,6 @@ export interface HandshakeHooks {
 }
 
 const clientFlagsKnown = NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES;
-
-/** Transmission flags for an export (proto.md "Transmission flags"). */
-export function transmissionFlagsOf(nbdExport: NbdExport, structuredReplies: boolean): number {
-  let flags = NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_FLUSH;
-  // A read-only export advertises no write-side feature; writes still get
-  // EPERM if a client sends them anyway.
-  if (nbdExport.readOnly) flags |= NBD_FLAG_READ_ONLY;
-  // SEND_FAST_ZERO: proto.md lets a server advertise it and answer ENOTSUP
-  // to every fast zero it cannot do quickly, which is what a client needs to know.
-  else flags |= NBD_FLAG_SEND_FUA | NBD_FLAG_SEND_TRIM | NBD_FLAG_SEND_WRITE_ZEROES | NBD_FLAG_SEND_FAST_ZERO;
-  // proto.md: SEND_DF MUST be clear unless structured replies were negotiated.
-  if (structuredReplies) flags |= NBD_FLAG_SEND_DF;
-  if (nbdExport.multiConn) flags |= NBD_FLAG_CAN_MULTI_CONN;
-  return flags;
-}
 
 export class ServerHandshake {
   private pending: Buffer = Buffer.alloc(0);
