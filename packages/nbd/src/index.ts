@@ -16,7 +16,7 @@ export {
   assertAllocation,
   blockStatusDescriptorsMax,
 } from "./allocation.js";
-export { NbdError, type NbdErrorCode, type NbdExport, type NbdExportListing, type NbdExportProvider } from "./export.js";
+export { NbdError, type NbdErrorCode, type NbdExport, type NbdExportListing, type NbdExportProvider, type NbdPeer } from "./export.js";
 export { NbdAllocationClient, type NbdAllocationClientOptions } from "./allocation-client.js";
 export { parseNbdUri, type NbdUri } from "./uri.js";
 export { NbdServer, nbdPortDefault, type NbdServerAddress, type NbdServerOptions } from "./server.js";

@@ -50,6 +50,7 @@ import {
   NBD_OPTS_MAGIC_LOW,
   NBD_REP_ACK,
   NBD_REP_ERR_INVALID,
+  NBD_REP_ERR_POLICY,
   NBD_REP_ERR_UNKNOWN,
   NBD_REP_ERR_UNSUP,
   NBD_REP_INFO,
@@ -60,7 +61,7 @@ import {
   NBD_SERVER_GREETING_BYTES,
   NBD_STRING_MAX_BYTES,
 } from "./constants.js";
-import type { NbdExport, NbdExportProvider } from "./export.js";
+import { NbdError, type NbdExport, type NbdExportProvider, type NbdPeer } from "./export.js";
 import { blockSizeMinimumBytes, blockSizePreferredBytes, errorMessageMaxBytes, type NbdServerLimits } from "./limits.js";
 import { baseAllocationContextId, listedContexts, parseMetaContextRequest, selectsBaseAllocation } from "./meta-context.js";
 import { infoString, metaContextReply, parseInfoRequest, transmissionFlagsOf } from "./handshake-wire.js";
@@ -106,6 +107,10 @@ export class ServerHandshake {
   private tlsActive = false;
   /** Between the ACK of NBD_OPT_STARTTLS and resumeInTls: nothing is parsed. */
   private upgrading = false;
+  /** Who the client is, for the provider: its verified certificate once inside TLS. */
+  private peer: NbdPeer = { tls: false, certificateSubject: undefined };
+  /** Why the provider refused the last open to this peer (NbdError EPERM), if it did. */
+  private openRefusal: string | undefined;
 
   constructor(
     private socket: Socket,
@@ -119,9 +124,11 @@ export class ServerHandshake {
    * The socket is now `secured`, a TLS socket over the old one. proto.md:
    * no negotiation state from before STARTTLS survives it.
    */
-  resumeInTls(secured: Socket): void {
+  resumeInTls(secured: Socket, peer: NbdPeer): void {
     assert.ok(this.upgrading && !this.tlsActive, "resumeInTls without an upgrade under way");
+    assert.ok(peer.tls, "a peer inside TLS");
     this.socket = secured;
+    this.peer = peer;
     this.upgrading = false;
     this.tlsActive = true;
     this.structuredReplies = false;
@@ -265,7 +272,7 @@ export class ServerHandshake {
     }
     const nbdExport = this.openExport(request.exportName);
     if (nbdExport === undefined) {
-      this.sendError(option, NBD_REP_ERR_UNKNOWN, `no export named "${request.exportName}"`);
+      this.sendOpenFailure(option, request.exportName);
       return;
     }
     this.closeExport(nbdExport);
@@ -288,7 +295,7 @@ export class ServerHandshake {
     }
     const nbdExport = this.openExport(payload.toString("utf8"));
     if (nbdExport === undefined) {
-      this.disconnect("NBD_OPT_EXPORT_NAME for an unknown export");
+      this.disconnect(this.openRefusal ?? "NBD_OPT_EXPORT_NAME for an unknown export");
       return;
     }
     const flags = transmissionFlagsOf(nbdExport, this.structuredReplies);
@@ -308,7 +315,7 @@ export class ServerHandshake {
     }
     const nbdExport = this.openExport(request.name);
     if (nbdExport === undefined) {
-      this.sendError(option, NBD_REP_ERR_UNKNOWN, `no export named "${request.name}"`);
+      this.sendOpenFailure(option, request.name);
       return;
     }
     const flags = transmissionFlagsOf(nbdExport, this.structuredReplies);
@@ -364,9 +371,14 @@ export class ServerHandshake {
     const listing = this.provider.list();
     const resolvedName = name === "" && listing.length === 1 ? (listing[0]?.name ?? "") : name;
     let nbdExport: NbdExport | undefined;
+    this.openRefusal = undefined;
     try {
-      nbdExport = this.provider.open(resolvedName);
+      nbdExport = this.provider.open(resolvedName, this.peer);
     } catch (error) {
+      if (error instanceof NbdError && error.code === "EPERM") {
+        this.openRefusal = error.message;
+        return undefined;
+      }
       // A provider failure is ours, not the client's: report it, and tell
       // the client the export is not available.
       this.hooks.onError(error);
@@ -374,6 +386,12 @@ export class ServerHandshake {
     }
     if (nbdExport !== undefined) exportSizeAssert(nbdExport.sizeBytes);
     return nbdExport;
+  }
+
+  /** The reply to an open that failed: the provider's refusal of this peer, or no such export. */
+  private sendOpenFailure(option: number, name: string): void {
+    if (this.openRefusal !== undefined) this.sendError(option, NBD_REP_ERR_POLICY, this.openRefusal);
+    else this.sendError(option, NBD_REP_ERR_UNKNOWN, `no export named "${name}"`);
   }
 
   private closeExport(nbdExport: NbdExport): void {

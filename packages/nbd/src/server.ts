@@ -195,7 +195,8 @@ class ServerConnection implements ReceiveTarget {
     secured.on("close", () => {
       this.plain.destroy();
     });
-    this.handshake.resumeInTls(secured);
+    // tls.Server verified the certificate; its subject says who the client is (export.ts NbdPeer).
+    this.handshake.resumeInTls(secured, { tls: true, certificateSubject: { ...secured.getPeerCertificate().subject } });
   }
 
   /** A chunk read from the TLS socket: a fresh buffer per 'data' event. */

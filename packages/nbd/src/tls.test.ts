@@ -29,6 +29,7 @@ import {
   NBD_REP_ERR_TLS_REQD,
   NBD_REP_INFO,
 } from "./constants.js";
+import { NbdError, type NbdExportProvider, type NbdPeer } from "./export.js";
 import type { NbdServerLimits } from "./limits.js";
 import { MemoryExportProvider } from "./memory-export.js";
 import { RawPeer, goData, metaContextData } from "./raw-peer.js";
@@ -65,13 +66,13 @@ interface Fixture {
   readonly errors: unknown[];
 }
 
-async function startServer(mode: NbdTlsMode, limits?: Partial<NbdServerLimits>): Promise<Fixture> {
+async function startServer(mode: NbdTlsMode, limits?: Partial<NbdServerLimits>, wrap?: (memory: MemoryExportProvider) => NbdExportProvider): Promise<Fixture> {
   const provider = new MemoryExportProvider([{ name: "disk", sizeBytes: 8 * mebibyte, description: "test disk" }]);
   const disconnects: string[] = [];
   const errors: unknown[] = [];
   const { key, cert, ca } = certificates.server;
   const server = new NbdServer({
-    provider,
+    provider: wrap === undefined ? provider : wrap(provider),
     port: 0,
     tls: mode === "off" ? { mode } : { mode, key, cert, ca },
     limits: { handshakeTimeoutMs, ...limits },
@@ -227,6 +228,27 @@ describe("NBD over TLS", () => {
     expect((await peer.readOptionReply()).replyType).toBe(NBD_REP_ERR_INVALID);
     peer.sendOption(NBD_OPT_GO, goData("disk", []));
     expect((await peer.readOptionReply()).replyType).toBe(NBD_REP_INFO);
+  });
+
+  it("tells the provider the client's verified certificate, and answers its EPERM refusal with ERR_POLICY", async () => {
+    const peers: NbdPeer[] = [];
+    const fixture = await startServer("on", undefined, (memory) => ({
+      list: () => memory.list(),
+      open: (name, peer) => {
+        if (peer !== undefined) peers.push(peer);
+        if (name === "forbidden") throw new NbdError("EPERM", "not for this certificate");
+        return memory.open(name);
+      },
+    }));
+    await connect(fixture, clientTls());
+    await connect(fixture, undefined);
+    expect(peers.map((peer) => [peer.tls, peer.certificateSubject?.CN])).toEqual([
+      [true, "nbd-client"],
+      [false, undefined],
+    ]);
+    const refused = await failureOf(NbdClient.connect({ host: "127.0.0.1", port: fixture.port, exportName: "forbidden", timeoutMs: 5000, tls: clientTls() }));
+    expect([refused.code, refused.optionReply]).toEqual(["REFUSED", NBD_REP_ERR_POLICY]);
+    expect(refused.message).toContain("not for this certificate");
   });
 
   it("drops a peer that goes silent after the STARTTLS ACK at the handshake timeout", async () => {
