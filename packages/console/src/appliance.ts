@@ -90,7 +90,10 @@ export async function serveDevice(
   device: StorageDevice,
   options: { readonly host: string; readonly grpcPort: number; readonly deviceNbdPort: number; readonly tlsFolder: string | undefined },
 ): Promise<ServedDevice> {
-  const nbdServer = new NbdServer({ provider: logicalUnitExports(device), host: options.host, port: options.deviceNbdPort });
+  // With a certificate folder the LU exports require TLS: every apparatus (and
+  // tool) presents a certificate, and lu-exports.ts checks it against the name.
+  const tls = options.tlsFolder === undefined ? {} : { tls: nbdServerTls("require", options.tlsFolder) };
+  const nbdServer = new NbdServer({ provider: logicalUnitExports(device), host: options.host, port: options.deviceNbdPort, ...tls });
   const nbd = await nbdServer.listen();
   const nbdAddress = `${options.host}:${nbd.port}`;
   // Apparatuses in other processes find each LU at the address the store records.

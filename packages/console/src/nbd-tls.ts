@@ -10,7 +10,7 @@
  * client is this machine's own.
  */
 import { readTlsMaterial } from "@switchyard/security";
-import { isNbdTlsMode, nbdTlsModes, type NbdServerTls, type NbdTlsMode } from "@switchyard/nbd";
+import { isNbdTlsMode, nbdTlsModes, type NbdClientTls, type NbdServerTls, type NbdTlsMode } from "@switchyard/nbd";
 import { isLoopback } from "./plain-control.js";
 import { UsageError } from "./usage.js";
 
@@ -52,6 +52,12 @@ export function chooseNbdTls(choice: NbdTlsChoice): NbdTlsMode {
     throw new UsageError(`plain NBD on ${choice.dataHost} lets other machines read and write every volume: serve it with --nbd-tls require (and ${choice.certificateOption}), listen on 127.0.0.1, or say --insecure`);
   }
   return mode;
+}
+
+/** A node calling another's NBD (an apparatus to the device's LUs) with the client pair and CA of `folder`. */
+export function nbdClientTls(folder: string): NbdClientTls {
+  const material = readTlsMaterial(folder, "client");
+  return { ca: material.ca, cert: material.certificate, key: material.key };
 }
 
 /** The NBD server's TLS setting: in "on" and "require", the node's server pair and CA from `folder`. */

@@ -21,7 +21,7 @@ import { checkAddress, defaultDataDir } from "../endpoints.js";
 import { dataFormat, outputOptions, printData, type DataFormat, type Io } from "../output.js";
 import { checkPlainControl, insecureWarning } from "../plain-control.js";
 import { checkPortsFree } from "../ports.js";
-import { chooseNbdTls, nbdServerTls, nbdTlsHelp, nbdTlsOption } from "../nbd-tls.js";
+import { chooseNbdTls, nbdClientTls, nbdServerTls, nbdTlsHelp, nbdTlsOption } from "../nbd-tls.js";
 import { flag, parse, portOption, requiredString, sizeOption, stringOption } from "../usage.js";
 import { checkExtentSize, processorsHelp, processorsOption, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
 
@@ -41,7 +41,9 @@ export const deviceServe: Command = {
 
 Opens (or creates, with two LUs) the device in DIR and serves it until Ctrl-C:
 the Device gRPC service (inventory, arbiter, configuration store, fencing,
-copy offload) and each LU as an NBD export for apparatuses.
+copy offload) and each LU as an NBD export for apparatuses. With --cert-dir
+the LU exports require TLS, and an apparatus opens an LU only under the name
+its certificate carries.
 
 Options:
   --dir DIR              data folder (default ./${defaultDataDir})
@@ -174,7 +176,7 @@ Example:
       ]);
       const apparatus = new VirtualizationApparatus({
         id,
-        backends: new NbdBackendSet(),
+        backends: new NbdBackendSet(tlsFolder === undefined ? {} : { tls: nbdClientTls(tlsFolder) }),
         fencedUntilRegistered: true,
         ...tls,
         ...(composition.apparatusBehaviour === undefined ? {} : { behaviour: composition.apparatusBehaviour }),
