@@ -8,7 +8,7 @@
 // ports, fresh folder), give each client its own volume, move data in and
 // out over nbds:// or qemu's tls-creds-x509 object, and compare bytes.
 import { createHash } from "node:crypto";
-import { readFile, rm } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -78,7 +78,7 @@ function qemuTlsArgs(volume: string): { object: string[]; image: string } {
 }
 
 describe("hosts' NBD over TLS (switchyard up --tls --nbd-tls require)", () => {
-  it("nbdinfo reads the export over TLS, and a plain nbdinfo is refused", async () => {
+  it("nbdinfo reads the export over TLS; a plain nbdinfo, and one without a client certificate, are refused", async () => {
     await createVolume(appliance, "info", "8MiB");
     const secured = await runTool("nbdinfo", ["--json", nbdsUri("info")], { timeoutMs: toolTimeoutMs });
     const info: unknown = JSON.parse(secured.stdout || "{}");
@@ -91,6 +91,12 @@ describe("hosts' NBD over TLS (switchyard up --tls --nbd-tls require)", () => {
     expect(plain.exitCode, describeResult(plain)).not.toBe(0);
     // libnbd words NBD_REP_ERR_TLS_REQD to NBD_OPT_GO as "not supported for export".
     expect(plain.stderr, describeResult(plain)).toMatch(/TLS|not supported for export/);
+    // The CA alone: the server is trusted, but the host has no certificate to present.
+    const caOnly = join(scratchDir, "ca-only");
+    await mkdir(caOnly);
+    await copyFile(join(clientDir, "ca-cert.pem"), join(caOnly, "ca-cert.pem"));
+    const anonymous = await runTool("nbdinfo", [`nbds://${host}:${port}/info?tls-certificates=${caOnly}`], { timeoutMs: toolTimeoutMs });
+    expect(anonymous.exitCode, describeResult(anonymous)).not.toBe(0);
   });
 
   it("nbdcopy copies 16 MiB in and out over TLS unchanged", async () => {
