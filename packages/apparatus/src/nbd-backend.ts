@@ -8,7 +8,7 @@
  * registered, the apparatus opens each LU under a name that presents its
  * identity, which the device checks on every request (fencing).
  */
-import { NbdAllocationClient, NbdClient, NbdError, type AllocationExtent, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
+import { NbdAllocationClient, NbdClient, NbdError, type AllocationExtent, type BlockIo, type NbdClientTls, type WriteZeroesFlags } from "@switchyard/nbd";
 import { apparatusExportName, type ApparatusIdentity, type LogicalUnit__Output } from "@switchyard/proto";
 import type { BackendSet } from "./backend.js";
 
@@ -44,9 +44,13 @@ export class NbdBlockIo implements BlockIo {
   /** Block status has a connection of its own (allocation-client.ts), opened on first use. */
   private allocationConnection: Promise<NbdAllocationClient> | undefined;
 
-  constructor(uri: NbdUri, sizeBytes: number) {
+  /** TLS to the server (a device serving its LUs with TLS), if it wants it. */
+  private readonly tls: { readonly tls?: NbdClientTls };
+
+  constructor(uri: NbdUri, sizeBytes: number, tls?: NbdClientTls) {
     this.uri = uri;
     this.sizeBytes = sizeBytes;
+    this.tls = tls === undefined ? {} : { tls };
   }
 
   private client(): Promise<NbdClient> {
@@ -57,7 +61,7 @@ export class NbdBlockIo implements BlockIo {
       this.connected = undefined;
     }
     if (this.connection === undefined) {
-      const connecting = NbdClient.connect({ ...this.uri, timeoutMs: deviceNbdTimeoutMs });
+      const connecting = NbdClient.connect({ ...this.uri, timeoutMs: deviceNbdTimeoutMs, ...this.tls });
       this.connection = connecting;
       void connecting.then(
         (client) => {
@@ -106,7 +110,7 @@ export class NbdBlockIo implements BlockIo {
    * A broken connection is forgotten, and the next call opens another.
    */
   async allocation(offsetBytes: number, lengthBytes: number): Promise<readonly AllocationExtent[]> {
-    const connecting = (this.allocationConnection ??= NbdAllocationClient.connect({ ...this.uri, timeoutMs: deviceNbdTimeoutMs }));
+    const connecting = (this.allocationConnection ??= NbdAllocationClient.connect({ ...this.uri, timeoutMs: deviceNbdTimeoutMs, ...this.tls }));
     try {
       const client = await connecting;
       if (!client.supported) return [{ lengthBytes, state: 0 }];
@@ -175,6 +179,13 @@ export class NbdBackendSet implements BackendSet {
   private readonly external = new ExternalBackends();
   private identity: ApparatusIdentity | undefined;
 
+  /**
+   * `tls`: the apparatus's certificate (and the CA) for the device's LU
+   * exports, which then know it by that certificate as well as by its key.
+   * External NBD servers are reached as their table entry says, without it.
+   */
+  constructor(private readonly options: { readonly tls?: NbdClientTls } = {}) {}
+
   backend(lu: LogicalUnit__Output): BlockIo {
     if (lu.external) return this.external.backend(lu);
     this.reached.set(lu.nbd_uri, lu);
@@ -183,7 +194,7 @@ export class NbdBackendSet implements BackendSet {
     if (backend === undefined) {
       const uri = parseNbdUri(lu.nbd_uri);
       const exportName = this.identity === undefined ? uri.exportName : apparatusExportName(uri.exportName, this.identity);
-      backend = new NbdBlockIo({ ...uri, exportName }, lu.size_bytes);
+      backend = new NbdBlockIo({ ...uri, exportName }, lu.size_bytes, this.options.tls);
       this.backends.set(lu.nbd_uri, backend);
     }
     return backend;

@@ -5,7 +5,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { bindGrpc, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
-import { NbdServer } from "@switchyard/nbd";
+import { NbdServer, type NbdServerTls } from "@switchyard/nbd";
 import type { VirtualizationApparatus } from "./apparatus.js";
 import { authorizedApparatusHandlers } from "./apparatus-authorization.js";
 import { apparatusHandlers } from "./apparatus-service.js";
@@ -18,6 +18,8 @@ export interface ServeApparatusOptions {
   /** 0 picks a free port. */
   readonly nbdPort: number;
   readonly grpcPort: number;
+  /** Hosts' NBD over TLS (NBD_OPT_STARTTLS, client certificates of the CA); plain if absent. */
+  readonly nbdTls?: NbdServerTls;
   /**
    * Adds more services to the apparatus's gRPC server before it starts;
    * each must guard itself with its authorization table when the
@@ -42,7 +44,7 @@ export async function serveApparatus(apparatus: VirtualizationApparatus, options
   options.addServices?.(grpcServer);
   const grpcPort = await bindGrpc(grpcServer, options.host, options.grpcPort, credentials);
   const nbdHost = options.nbdHost ?? options.host;
-  const nbdServer = new NbdServer({ provider: apparatus.exports(), host: nbdHost, port: options.nbdPort });
+  const nbdServer = new NbdServer({ provider: apparatus.exports(), host: nbdHost, port: options.nbdPort, ...(options.nbdTls === undefined ? {} : { tls: options.nbdTls }) });
   const nbd = await nbdServer.listen();
   apparatus.nbdAddress = `${nbdHost}:${nbd.port}`;
   apparatus.grpcAddress = `${options.host}:${grpcPort}`;

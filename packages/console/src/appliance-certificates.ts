@@ -28,9 +28,15 @@ export function applianceHosts(host: string): string[] {
   return hosts;
 }
 
-export function appliancePlan(host: string, apparatusCount: number): CertificatePlan {
+/**
+ * `dataHost`: where hosts reach the apparatuses' NBD (`up --data-host`), if
+ * not `host`; apparatus certificates name it too, since NBD clients check
+ * the address they dialled against the certificate.
+ */
+export function appliancePlan(host: string, apparatusCount: number, dataHost: string = host): CertificatePlan {
   const hosts = applianceHosts(host);
-  const apparatuses = Array.from({ length: apparatusCount }, (_unused, index) => ({ role: "apparatus" as const, id: `a${index}`, hosts }));
+  const apparatusHosts = [...new Set([...applianceHosts(dataHost), ...hosts])];
+  const apparatuses = Array.from({ length: apparatusCount }, (_unused, index) => ({ role: "apparatus" as const, id: `a${index}`, hosts: apparatusHosts }));
   return {
     nodes: [{ role: "device", id: applianceDeviceId, hosts }, ...apparatuses],
     clients: [{ role: "operator", id: applianceOperatorName }],
@@ -43,6 +49,6 @@ export function applianceClientFolder(dataDir: string): string {
 }
 
 /** Makes what is missing of the appliance's certificates; returns the folders made. */
-export function ensureApplianceCertificates(dataDir: string, host: string, apparatusCount: number): Promise<string[]> {
-  return ensureCertificates(certificateFolderOf(dataDir), appliancePlan(host, apparatusCount));
+export function ensureApplianceCertificates(dataDir: string, host: string, apparatusCount: number, dataHost: string = host): Promise<string[]> {
+  return ensureCertificates(certificateFolderOf(dataDir), appliancePlan(host, apparatusCount, dataHost));
 }

@@ -8,11 +8,12 @@ import * as grpc from "@grpc/grpc-js";
 import { join } from "node:path";
 import { StorageDevice, authorizedDeviceHandlers, deviceServiceHandlers, logicalUnitBlockIo, logicalUnitExports } from "@switchyard/device";
 import { callerCredentials, caCertificateFile, identityFolder, nodeCredentials, type Identity } from "@switchyard/security";
-import { NbdServer, type BlockIo } from "@switchyard/nbd";
+import { NbdServer, type BlockIo, type NbdTlsMode } from "@switchyard/nbd";
 import { bindGrpc, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ServedApparatus } from "@switchyard/apparatus";
 import { controllerForwarder, startController, type ControllerForwarder, type ControllerThreadMode, type EtcdSettings, type ServedController } from "@switchyard/controller";
 import { applianceOperatorName } from "./appliance-certificates.js";
+import { nbdServerTls } from "./nbd-tls.js";
 import { followedCoordination, seedEtcdStore } from "./appliance-etcd.js";
 import type { Composition } from "./composition.js";
 import type { EndpointFile } from "./endpoints.js";
@@ -54,6 +55,11 @@ export interface ApplianceOptions {
    * everywhere if absent.
    */
   readonly tlsDir?: string;
+  /**
+   * Hosts' NBD over TLS with each apparatus's node certificate (nbd-tls.ts);
+   * "off" if absent. "on" and "require" need `tlsDir`.
+   */
+  readonly nbdTls?: NbdTlsMode;
   /** Coordination on an existing etcd cluster (appliance-etcd.ts); the device is the coordination if absent. */
   readonly etcd?: EtcdSettings;
 }
@@ -85,7 +91,10 @@ export async function serveDevice(
   device: StorageDevice,
   options: { readonly host: string; readonly grpcPort: number; readonly deviceNbdPort: number; readonly tlsFolder: string | undefined },
 ): Promise<ServedDevice> {
-  const nbdServer = new NbdServer({ provider: logicalUnitExports(device), host: options.host, port: options.deviceNbdPort });
+  // With a certificate folder the LU exports require TLS: every apparatus (and
+  // tool) presents a certificate, and lu-exports.ts checks it against the name.
+  const tls = options.tlsFolder === undefined ? {} : { tls: nbdServerTls("require", options.tlsFolder) };
+  const nbdServer = new NbdServer({ provider: logicalUnitExports(device), host: options.host, port: options.deviceNbdPort, ...tls });
   const nbd = await nbdServer.listen();
   const nbdAddress = `${options.host}:${nbd.port}`;
   // Apparatuses in other processes find each LU at the address the store records.
@@ -138,6 +147,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
         host: options.host,
         ...(options.dataHost === undefined ? {} : { nbdHost: options.dataHost }),
         nbdPort: portAt(options.nbdPort, index),
+        nbdTls: nbdServerTls(options.nbdTls ?? "off", tlsFolderOf({ role: "apparatus", id: `a${index}` })),
         grpcPort: portAt(options.grpcPort, 1 + index),
         addServices: (server) => {
           server.addService(forwarder.service, forwarder.handlers);
@@ -184,7 +194,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       controller: { grpc: controller.address },
       apparatuses: apparatuses.map((entry) => ({ id: entry.apparatus.id, nbd: entry.nbdAddress, grpc: entry.grpcAddress })),
       ...(web === undefined ? {} : { console: { http: web.address, url: web.url, tokens: web.tokens } }),
-      ...(tlsDir === undefined || operatorFolder === undefined ? {} : { tls: { ca: join(tlsDir, caCertificateFile), client_dir: operatorFolder } }),
+      ...(tlsDir === undefined || operatorFolder === undefined ? {} : { tls: { ca: join(tlsDir, caCertificateFile), client_dir: operatorFolder, nbd: options.nbdTls ?? "off" } }),
     },
     device,
     apparatuses,

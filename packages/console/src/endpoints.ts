@@ -25,9 +25,11 @@ export interface EndpointFile {
   /**
    * With mutual TLS (`up --tls`): the cluster CA's certificate, and the
    * operator's client folder (ca-cert.pem, client-cert.pem,
-   * client-key.pem) that commands on this machine present.
+   * client-key.pem) that commands on this machine present; `nbd`: the
+   * apparatuses' NBD TLS mode (`--nbd-tls`), and libnbd and qemu read that
+   * client folder as it is (nbds://…?tls-certificates=DIR).
    */
-  readonly tls?: { readonly ca: string; readonly client_dir: string };
+  readonly tls?: { readonly ca: string; readonly client_dir: string; readonly nbd?: "off" | "on" | "require" };
 }
 
 export function endpointFilePath(dir: string): string {

@@ -4,7 +4,8 @@
 // other, an operator (its folder from `switchyard cert client`) creates a
 // volume through either apparatus, and hosts read and write it; a caller
 // without a certificate gets nowhere, and an apparatus certificate cannot
-// enroll under another apparatus's id.
+// enroll under another apparatus's id, nor open the device's LUs over NBD
+// under another apparatus's name (the LU exports require TLS).
 // Method: `switchyard cert ca|node|client` in a temporary folder, then the
 // built CLI's `device serve` and two `apparatus serve` as child processes on
 // free loopback ports; CLI commands in-process with --endpoint and
@@ -14,9 +15,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import { NbdClient } from "@switchyard/nbd";
+import { NbdClient, NbdClientError, type NbdClientTls } from "@switchyard/nbd";
 import { loadGrpc } from "@switchyard/proto";
-import { channelCredentialsFromFolder } from "@switchyard/security";
+import { channelCredentialsFromFolder, readTlsMaterial } from "@switchyard/security";
 import { callOnce } from "@switchyard/security/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliServers, runCli } from "../src/testing.js";
@@ -32,6 +33,7 @@ const servers = new CliServers(fileURLToPath(new URL("../dist/cli.js", import.me
 let root = "";
 let tls = "";
 let deviceGrpc = "";
+let deviceNbd = "";
 const apparatuses: { nbd: string; grpc: string }[] = [];
 
 async function made(argv: readonly string[]): Promise<void> {
@@ -51,6 +53,7 @@ beforeAll(async () => {
     "--cert-dir", path.join(tls, "device-dev0"),
   ]);
   deviceGrpc = (device.device as { grpc: string }).grpc;
+  deviceNbd = (device.device as { nbd: string }).nbd;
   for (const id of ["a0", "a1"]) {
     const announced = await servers.serve([
       "apparatus", "serve", "--id", id, "--device", deviceGrpc, "--nbd-port", "0", "--processors", "1", "--cert-dir", path.join(tls, `apparatus-${id}`),
@@ -113,5 +116,27 @@ describe("device serve and apparatus serve with --cert-dir", { timeout: testTime
     expect(await callOnce(deviceGrpc, a0, enroll, hijack, callTimeoutMs)).toBe(grpc.status.PERMISSION_DENIED);
     const status = await runCli(["apparatus", "list", "--endpoint", apparatuses[0]?.grpc ?? "", "--cert-dir", operatorFolder(), "--json"]);
     expect(status.out).toContain(apparatuses[1]?.grpc ?? "no address");
+  });
+
+  it("serves the device's LUs over NBD only inside TLS, each apparatus under its own name only", async () => {
+    const [host = "", port = "0"] = deviceNbd.split(":");
+    const tlsOf = (folder: string): NbdClientTls => {
+      const material = readTlsMaterial(path.join(tls, folder), "client");
+      return { ca: material.ca, cert: material.certificate, key: material.key };
+    };
+    const open = (exportName: string, clientTls?: NbdClientTls): Promise<NbdClient> =>
+      NbdClient.connect({ host, port: Number(port), exportName, timeoutMs: callTimeoutMs, ...(clientTls === undefined ? {} : { tls: clientTls }) });
+    const codeOf = (attempt: Promise<NbdClient>): Promise<string> =>
+      attempt.then(
+        async (client) => {
+          await client.close();
+          return "OPENED";
+        },
+        (error: unknown) => (error instanceof NbdClientError ? `${error.code}: ${error.message}` : String(error)),
+      );
+    expect(await codeOf(open("lu0"))).toMatch(/^TLS_REQUIRED/);
+    // a0's valid certificate naming a1 (whatever key it guesses) is refused at the export.
+    expect(await codeOf(open("lu0;apparatus=a1;key=guessed", tlsOf("apparatus-a0")))).toMatch(/^REFUSED: .*apparatus a0 may not open LUs as apparatus a1/);
+    expect(await codeOf(open("lu0", tlsOf("operator-admin")))).toBe("OPENED");
   });
 });

@@ -2,14 +2,15 @@
 // whose operations reach the LU file, and whose errors are the spec's errnos
 // (EINVAL past the end, ESHUTDOWN once closed); an apparatus that names
 // itself is refused (EPERM) once fenced or once its key was replaced, on
-// connections already open too.
+// connections already open too; over TLS the certificate must name the
+// apparatus the export name claims (a forged name is refused at open).
 // Method: the export provider over a real device in a temporary folder,
 // called directly as the NBD server would; removed after each test.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { apparatusExportName } from "@switchyard/proto";
 import { logicalUnitExports, toNbdError } from "./lu-exports.js";
 import { DeviceError } from "./errors.js";
-import { NbdError } from "@switchyard/nbd";
+import { NbdError, type NbdPeer } from "@switchyard/nbd";
 import type { StorageDevice } from "./storage-device.js";
 import { openTestDevice, temporaryFolder, type TemporaryFolder } from "./testing.js";
 
@@ -27,7 +28,32 @@ afterEach(async () => {
   await folder.remove();
 });
 
+/** A verified client certificate of `role` and `id`, as the NBD server hands it to the provider. */
+function certificatePeer(role: string, id: string): NbdPeer {
+  return { tls: true, certificateSubject: { O: "switchyard", OU: role, CN: id } };
+}
+
 describe("logicalUnitExports", () => {
+  it("over TLS, opens an LU only under the apparatus its certificate names; plain names for operators only", async () => {
+    const lease = await device.arbiter.acquire("controller", "", 1000, 0);
+    device.registerKey("a1", "k1", lease.epoch);
+    const provider = logicalUnitExports(device);
+    const asA1 = apparatusExportName("lu0", { apparatusId: "a1", key: "k1" });
+    // A forged name: a2's valid certificate presenting a1 and a1's key is refused at open.
+    expect(() => provider.open(asA1, certificatePeer("apparatus", "a2"))).toThrow(expect.objectContaining({ code: "EPERM", message: expect.stringContaining("apparatus a2 may not open LUs as apparatus a1") as unknown }) as Error);
+    const own = provider.open(asA1, certificatePeer("apparatus", "a1"));
+    await own?.write(0, Buffer.alloc(512, 7), false);
+    expect(() => provider.open("lu0", certificatePeer("apparatus", "a1"))).toThrow(NbdError);
+    expect(() => provider.open("lu0", certificatePeer("viewer", "watcher"))).toThrow(NbdError);
+    expect(() => provider.open("lu0", { tls: true, certificateSubject: { CN: "someone" } })).toThrow(/no Switchyard identity/);
+    const operator = provider.open("lu0", certificatePeer("operator", "admin"));
+    const into = Buffer.alloc(512);
+    await operator?.read(0, into);
+    expect(into.every((byte) => byte === 7)).toBe(true);
+    // Without TLS nothing is asked of the certificate (the server's mode keeps plain clients out).
+    expect(provider.open(asA1, { tls: false, certificateSubject: undefined })).toBeDefined();
+  });
+
   it("lists one export per LU and opens them by id", () => {
     const provider = logicalUnitExports(device);
     expect(provider.list().map((listing) => listing.name)).toEqual(["lu0", "lu1"]);

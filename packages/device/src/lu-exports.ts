@@ -11,12 +11,30 @@
  * touch an area whatever its own state (a process resumed after SIGSTOP
  * with writes still queued, say). A plain `lu0` is an administrator's
  * connection (tools, tests) and is not checked.
+ *
+ * Over TLS (the device's NBD server serves with its node certificate and
+ * requires client certificates of the cluster CA) the certificate says who
+ * connects, and the export name must agree with it: an apparatus opens only
+ * as itself (the key in the name stays the fencing token: it changes with
+ * each registration), and only an operator (or a device) opens a plain
+ * `lu0`. So a stolen key is worthless without that apparatus's certificate.
  */
 import { DeviceError } from "./errors.js";
 import type { LogicalUnit } from "./logical-unit.js";
-import { NbdError, type AllocationExtent, type BlockIo, type NbdErrorCode, type NbdExport, type NbdExportListing, type NbdExportProvider, type WriteZeroesFlags } from "@switchyard/nbd";
+import {
+  NbdError,
+  type AllocationExtent,
+  type BlockIo,
+  type NbdErrorCode,
+  type NbdExport,
+  type NbdExportListing,
+  type NbdExportProvider,
+  type NbdPeer,
+  type WriteZeroesFlags,
+} from "@switchyard/nbd";
+import { identityOfSubject } from "@switchyard/security";
 import type { StorageDevice } from "./storage-device.js";
-import { parseExportName } from "@switchyard/proto";
+import { parseExportName, type ApparatusIdentity } from "@switchyard/proto";
 
 export function logicalUnitExports(device: StorageDevice): NbdExportProvider {
   const listing: readonly NbdExportListing[] = device.lus.map((lu) => ({
@@ -25,12 +43,14 @@ export function logicalUnitExports(device: StorageDevice): NbdExportProvider {
   }));
   return {
     list: () => listing,
-    open: (name) => {
+    open: (name, peer) => {
       const parsed = parseExportName(name);
       if (parsed === undefined) return undefined;
       const lu = device.lus.find((candidate) => candidate.id === parsed.luId);
       if (lu === undefined) return undefined;
       const identity = parsed.identity;
+      const refusal = certificateRefusal(peer, identity);
+      if (refusal !== undefined) throw new NbdError("EPERM", refusal);
       const admit = identity === undefined ? admitAll : () => device.ioRefusal(identity.apparatusId, identity.key);
       return new LogicalUnitExport(lu, admit);
     },
@@ -38,6 +58,23 @@ export function logicalUnitExports(device: StorageDevice): NbdExportProvider {
 }
 
 const admitAll = (): undefined => undefined;
+
+/**
+ * Why the certificate of `peer` may not open an LU under `named` (the
+ * apparatus the export name claims, or none for an administrator's plain
+ * name); undefined when it may, or when the connection has no TLS (the
+ * server's mode decides whether plain connections reach here at all).
+ */
+export function certificateRefusal(peer: NbdPeer | undefined, named: ApparatusIdentity | undefined): string | undefined {
+  if (peer?.tls !== true) return undefined;
+  const holder = peer.certificateSubject === undefined ? undefined : identityOfSubject(peer.certificateSubject);
+  if (holder === undefined) return "the client certificate names no Switchyard identity";
+  if (named === undefined) {
+    return holder.role === "operator" || holder.role === "device" ? undefined : `a ${holder.role} certificate opens an LU only under its own apparatus name`;
+  }
+  if (holder.role === "apparatus" && holder.id === named.apparatusId) return undefined;
+  return `the certificate of ${holder.role} ${holder.id} may not open LUs as apparatus ${named.apparatusId}`;
+}
 
 /** One connection's view of an LU: checks who may send, delegates, and maps device errors to NBD errnos. */
 class LogicalUnitExport implements NbdExport {

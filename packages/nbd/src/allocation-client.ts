@@ -15,6 +15,7 @@ import assert from "node:assert/strict";
 import type net from "node:net";
 import { decodeBlockStatus } from "./allocation.js";
 import type { AllocationExtent } from "./block-io.js";
+import { startTls, type NbdClientTls } from "./client-tls.js";
 import { greet, HandshakeReader, NbdClientError, optionGo, readOptionReply, sendOption, connectSocket, type SocketInput } from "./client-handshake.js";
 import {
   NBD_CMD_BLOCK_STATUS,
@@ -60,6 +61,8 @@ export interface NbdAllocationClientOptions {
   readonly exportName: string;
   /** Bound on the connect and handshake, and on each reply. */
   readonly timeoutMs: number;
+  /** NBD_OPT_STARTTLS first, as NbdClient does. */
+  readonly tls?: NbdClientTls;
 }
 
 export class NbdAllocationClient {
@@ -85,21 +88,25 @@ export class NbdAllocationClient {
     const { socket, input } = await connectSocket(options.host, options.port, options.timeoutMs, readBufferBytes);
     const reader = new HandshakeReader(socket, input, options.timeoutMs);
     try {
-      const contextId = await negotiate(reader, options.exportName);
+      const contextId = await negotiate(reader, input, options);
       if (contextId === undefined) {
         sendOption(reader, NBD_OPT_ABORT, Buffer.alloc(0));
         reader.detach();
-        socket.end();
+        reader.socket.end();
         return new NbdAllocationClient(false, undefined, undefined, 0, options.timeoutMs);
       }
       const negotiated = await optionGo(reader, options.exportName);
       if (negotiated === undefined) throw new NbdClientError("PROTOCOL", "server has meta contexts but not NBD_OPT_GO");
       const leftover = reader.detach();
       assert.equal(leftover.length, 0, "the server sent bytes before any request");
-      return new NbdAllocationClient(true, socket, input, contextId, options.timeoutMs);
+      // Inside TLS, reader.socket is the TLS socket over `socket`.
+      return new NbdAllocationClient(true, reader.socket, input, contextId, options.timeoutMs);
     } catch (error) {
       reader.detach();
-      if (!socket.writableEnded) socket.destroy();
+      if (!reader.socket.writableEnded) {
+        reader.socket.destroy();
+        socket.destroy();
+      }
       throw error;
     }
   }
@@ -182,8 +189,10 @@ export class NbdAllocationClient {
  * Structured replies, then SET_META_CONTEXT `base:allocation` for the
  * export: the context's id, or undefined when the server offers either not.
  */
-async function negotiate(reader: HandshakeReader, exportName: string): Promise<number | undefined> {
+async function negotiate(reader: HandshakeReader, input: SocketInput, options: NbdAllocationClientOptions): Promise<number | undefined> {
+  const { exportName } = options;
   const { fixedNewstyle } = await greet(reader);
+  if (options.tls !== undefined) await startTls(reader, input, options.tls, options.host, fixedNewstyle);
   if (!fixedNewstyle) return undefined;
   sendOption(reader, NBD_OPT_STRUCTURED_REPLY, Buffer.alloc(0));
   if ((await readOptionReply(reader, NBD_OPT_STRUCTURED_REPLY)).replyType !== NBD_REP_ACK) return undefined;

@@ -1,10 +1,10 @@
 /**
- * The client side of the NBD handshake: connect, fixed newstyle greeting,
- * then NBD_OPT_GO (falling back to NBD_OPT_EXPORT_NAME for a server that
- * does not know it) or NBD_OPT_LIST. Every step is bounded by one deadline.
+ * The client side of the NBD handshake: fixed newstyle greeting,
+ * NBD_OPT_STARTTLS when TLS is asked for (client-tls.ts), then NBD_OPT_GO
+ * (falling back to NBD_OPT_EXPORT_NAME for a server that does not know it)
+ * or NBD_OPT_LIST, over the connection of client-socket.ts. Every step is
+ * bounded by one deadline.
  */
-import assert from "node:assert/strict";
-import net from "node:net";
 import {
   NBD_EXPORT_NAME_REPLY_BYTES,
   NBD_EXPORT_NAME_REPLY_ZEROES_BYTES,
@@ -22,11 +22,11 @@ import {
   NBD_OPT_EXPORT_NAME,
   NBD_OPT_GO,
   NBD_OPT_LIST,
-  NBD_OPTION_HEADER_BYTES,
   NBD_OPTION_REPLY_HEADER_BYTES,
   NBD_OPTS_MAGIC_HIGH,
   NBD_OPTS_MAGIC_LOW,
   NBD_REP_ACK,
+  NBD_REP_ERR_TLS_REQD,
   NBD_REP_ERR_UNKNOWN,
   NBD_REP_ERR_UNSUP,
   NBD_REP_FLAG_ERROR,
@@ -37,32 +37,10 @@ import {
   NBD_SERVER_GREETING_BYTES,
   NBD_STRING_MAX_BYTES,
 } from "./constants.js";
+import { HandshakeReader, NbdClientError, writeOption } from "./client-socket.js";
 import { readUInt64 } from "./wire.js";
 
-export type NbdClientErrorCode =
-  /** The server has no export of that name. */
-  | "UNKNOWN_EXPORT"
-  /** The server refused an option with an error reply. */
-  | "REFUSED"
-  /** The server broke the protocol (bad magic, impossible lengths). */
-  | "PROTOCOL"
-  /** The deadline passed. */
-  | "TIMEOUT"
-  /** The connection failed or closed before the handshake ended. */
-  | "CLOSED";
-
-/** A handshake failure, with a stable code; transmission errors are NbdError. */
-export class NbdClientError extends Error {
-  readonly code: NbdClientErrorCode;
-  /** The option error reply type, when the server sent one. */
-  readonly optionReply: number | undefined;
-  constructor(code: NbdClientErrorCode, message: string, options?: { cause?: unknown; optionReply?: number }) {
-    super(message, options);
-    this.name = "NbdClientError";
-    this.code = code;
-    this.optionReply = options?.optionReply;
-  }
-}
+export { connectSocket, HandshakeReader, NbdClientError, SocketInput, type NbdClientErrorCode } from "./client-socket.js";
 
 /**
  * Largest option reply the client accepts: a REP_SERVER or REP_INFO carries
@@ -70,9 +48,6 @@ export class NbdClientError extends Error {
  * or hostile server.
  */
 const optionReplyMaxBytes = 4 * NBD_STRING_MAX_BYTES;
-
-/** After NBD_OPT_ABORT, how long the server may take to close before we do. */
-const softDisconnectLingerMs = 1000;
 
 /** What NBD_OPT_GO (or EXPORT_NAME) told us about the export. */
 export interface NegotiatedExport {
@@ -83,153 +58,6 @@ export interface NegotiatedExport {
   readonly blockSizeMaximumBytes: number;
 }
 
-/**
- * Where a client socket's bytes go. The socket reads into one reused buffer
- * (`onread`), several times faster than a fresh Buffer per 'data' event for
- * large reads; so each chunk is a view valid only during the call, and a
- * handler that keeps bytes must copy them.
- */
-export class SocketInput {
-  handler: (chunk: Buffer) => void = dropChunk;
-}
-
-function dropChunk(): void {
-  // No reader attached: between owners, or after the connection failed.
-}
-
-/**
- * Reads exact byte counts from a socket during the handshake. After it,
- * `detach` hands the socket and any bytes already received to the
- * transmission phase.
- */
-export class HandshakeReader {
-  private buffered: Buffer = Buffer.alloc(0);
-  private waiter: { byteCount: number; resolve: (data: Buffer) => void; reject: (error: Error) => void } | undefined;
-  private failure: NbdClientError | undefined;
-  private readonly deadline: NodeJS.Timeout;
-  private readonly onCloseBound = (): void => {
-    this.fail(new NbdClientError("CLOSED", "connection closed during the NBD handshake"));
-  };
-  private readonly onErrorBound = (error: Error): void => {
-    this.fail(new NbdClientError("CLOSED", `connection failed during the NBD handshake: ${error.message}`, { cause: error }));
-  };
-
-  constructor(
-    readonly socket: net.Socket,
-    private readonly input: SocketInput,
-    timeoutMs: number,
-  ) {
-    input.handler = (chunk) => {
-      // Copied: the chunk is a view of the socket's reused read buffer.
-      this.buffered = Buffer.concat([this.buffered, chunk]);
-      this.serve();
-    };
-    socket.on("close", this.onCloseBound);
-    socket.on("error", this.onErrorBound);
-    this.deadline = setTimeout(() => {
-      this.fail(new NbdClientError("TIMEOUT", `NBD handshake not finished within ${timeoutMs} ms`));
-    }, timeoutMs);
-  }
-
-  read(byteCount: number): Promise<Buffer> {
-    assert.ok(this.waiter === undefined, "one handshake read at a time");
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.waiter = { byteCount, resolve, reject };
-      this.serve();
-    });
-  }
-
-  write(data: Buffer): void {
-    this.socket.write(data);
-  }
-
-  /** Stops reading for the handshake; returns the bytes received beyond it. */
-  detach(): Buffer {
-    clearTimeout(this.deadline);
-    // Whoever owns the socket next adds its own listener; until then a late
-    // reset must not become an uncaught 'error' event.
-    this.socket.on("error", ignoreError);
-    this.input.handler = dropChunk;
-    this.socket.off("close", this.onCloseBound);
-    this.socket.off("error", this.onErrorBound);
-    const leftover = this.buffered;
-    this.buffered = Buffer.alloc(0);
-    return leftover;
-  }
-
-  /**
-   * Fails the handshake: rejects the pending read and ends the session.
-   * `soft`: the server refused an option, so proto.md wants a soft
-   * disconnect (NBD_OPT_ABORT) rather than dropping the connection.
-   */
-  fail(error: NbdClientError, soft = false): void {
-    if (this.failure !== undefined) return;
-    this.failure = error;
-    clearTimeout(this.deadline);
-    if (soft && !this.socket.destroyed) {
-      writeOption(this.socket, NBD_OPT_ABORT, Buffer.alloc(0));
-      this.socket.end();
-      // Bounded: the reset of a lingering peer is not worth waiting for.
-      setTimeout(() => this.socket.destroy(), softDisconnectLingerMs).unref();
-    } else {
-      this.socket.destroy();
-    }
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.reject(error);
-  }
-
-  private serve(): void {
-    const waiter = this.waiter;
-    if (waiter === undefined || this.buffered.length < waiter.byteCount) return;
-    this.waiter = undefined;
-    const data = this.buffered.subarray(0, waiter.byteCount);
-    this.buffered = this.buffered.subarray(waiter.byteCount);
-    waiter.resolve(data);
-  }
-}
-
-function ignoreError(): void {
-  // A socket error after the handshake is reported by its next owner, if any.
-}
-
-/** Opens a TCP connection with Nagle off, within the deadline. */
-export async function connectSocket(
-  host: string,
-  port: number,
-  timeoutMs: number,
-  readBufferBytes: number,
-): Promise<{ socket: net.Socket; input: SocketInput }> {
-  const input = new SocketInput();
-  const readBuffer = Buffer.allocUnsafe(readBufferBytes);
-  const onread = {
-    buffer: readBuffer,
-    callback: (bytesRead: number): boolean => {
-      input.handler(readBuffer.subarray(0, bytesRead));
-      return true;
-    },
-  };
-  const socket = net.connect({ host, port, noDelay: true, onread });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new NbdClientError("TIMEOUT", `connect to ${host}:${port} not done within ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.once("connect", () => {
-      clearTimeout(timer);
-      socket.off("error", onError);
-      resolve();
-    });
-    const onError = (error: Error): void => {
-      clearTimeout(timer);
-      reject(new NbdClientError("CLOSED", `connect to ${host}:${port} failed: ${error.message}`, { cause: error }));
-    };
-    socket.once("error", onError);
-  });
-  socket.setNoDelay(true);
-  return { socket, input };
-}
 
 /** Reads the greeting and sends client flags; true when fixed newstyle. */
 export async function greet(reader: HandshakeReader): Promise<{ fixedNewstyle: boolean; noZeroes: boolean }> {
@@ -257,15 +85,6 @@ export function sendOption(reader: HandshakeReader, option: number, data: Buffer
   writeOption(reader.socket, option, data);
 }
 
-function writeOption(socket: net.Socket, option: number, data: Buffer): void {
-  const message = Buffer.allocUnsafe(NBD_OPTION_HEADER_BYTES + data.length);
-  message.writeUInt32BE(NBD_OPTS_MAGIC_HIGH, 0);
-  message.writeUInt32BE(NBD_OPTS_MAGIC_LOW, 4);
-  message.writeUInt32BE(option, 8);
-  message.writeUInt32BE(data.length, 12);
-  data.copy(message, NBD_OPTION_HEADER_BYTES);
-  socket.write(message);
-}
 
 interface OptionReply {
   readonly replyType: number;
@@ -376,7 +195,7 @@ export async function optionList(reader: HandshakeReader): Promise<NbdExportEntr
 function optionError(reader: HandshakeReader, reply: OptionReply, subject: string): NbdClientError {
   const message = reply.data.toString("utf8");
   const isError = (reply.replyType & NBD_REP_FLAG_ERROR) !== 0;
-  const code = reply.replyType === NBD_REP_ERR_UNKNOWN ? "UNKNOWN_EXPORT" : isError ? "REFUSED" : "PROTOCOL";
+  const code = reply.replyType === NBD_REP_ERR_UNKNOWN ? "UNKNOWN_EXPORT" : reply.replyType === NBD_REP_ERR_TLS_REQD ? "TLS_REQUIRED" : isError ? "REFUSED" : "PROTOCOL";
   const error = new NbdClientError(
     code,
     `${subject}: server replied 0x${reply.replyType.toString(16)}${message === "" ? "" : `: ${message}`}`,

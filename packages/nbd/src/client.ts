@@ -42,11 +42,13 @@ import {
   type NbdExportEntry,
   type NegotiatedExport,
 } from "./client-handshake.js";
+import { startTls, type NbdClientTls } from "./client-tls.js";
 import { NbdError } from "./export.js";
 import { writeUInt64 } from "./wire.js";
 import { WriteBatch } from "./write-batch.js";
 
 export { NbdClientError, type NbdClientErrorCode, type NbdExportEntry } from "./client-handshake.js";
+export type { NbdClientTls } from "./client-tls.js";
 
 export interface NbdClientConnectOptions {
   readonly host: string;
@@ -64,12 +66,15 @@ export interface NbdClientConnectOptions {
    * fewer reads for big requests.
    */
   readonly readBufferBytes?: number;
+  /** Upgrade with NBD_OPT_STARTTLS before anything else; refused or failed TLS fails the connect. */
+  readonly tls?: NbdClientTls;
 }
 
 export interface NbdListOptions {
   readonly host: string;
   readonly port: number;
   readonly timeoutMs?: number;
+  readonly tls?: NbdClientTls;
 }
 
 /** Default bound on every wait of the client. */
@@ -115,12 +120,17 @@ export async function listExports(options: NbdListOptions): Promise<NbdExportEnt
   const reader = new HandshakeReader(socket, input, timeoutMs);
   try {
     const { fixedNewstyle } = await greet(reader);
+    if (options.tls !== undefined) await startTls(reader, input, options.tls, options.host, fixedNewstyle);
     if (!fixedNewstyle) throw new NbdClientError("PROTOCOL", "server does not speak fixed newstyle; it cannot list exports");
     return await optionList(reader);
   } finally {
     reader.detach();
-    socket.end();
-    setTimeout(() => socket.destroy(), 1000).unref();
+    const last = reader.socket;
+    last.end();
+    setTimeout(() => {
+      last.destroy();
+      socket.destroy();
+    }, 1000).unref();
   }
 }
 
@@ -159,16 +169,21 @@ export class NbdClient {
     let negotiated: NegotiatedExport;
     try {
       const { fixedNewstyle, noZeroes } = await greet(reader);
+      if (options.tls !== undefined) await startTls(reader, input, options.tls, options.host, fixedNewstyle);
       const viaGo = fixedNewstyle ? await optionGo(reader, options.exportName) : undefined;
       negotiated = viaGo ?? (await optionExportName(reader, options.exportName, noZeroes));
     } catch (error) {
       reader.detach();
       // A refused option ended with a soft disconnect already under way.
-      if (!socket.writableEnded) socket.destroy();
+      if (!reader.socket.writableEnded) {
+        reader.socket.destroy();
+        socket.destroy();
+      }
       throw error;
     }
     const leftover = reader.detach();
-    return new NbdClient(socket, input, options.exportName, negotiated, timeoutMs, leftover);
+    // Inside TLS, `reader.socket` is the TLS socket over `socket`.
+    return new NbdClient(reader.socket, input, options.exportName, negotiated, timeoutMs, leftover);
   }
 
   private constructor(

@@ -52,8 +52,20 @@ export interface NbdExportListing {
   readonly description: string;
 }
 
+/** Who is on the other end of a connection, as far as the transport says. */
+export interface NbdPeer {
+  /** TLS was initiated (NBD_OPT_STARTTLS), so the client's certificate was verified against the CA. */
+  readonly tls: boolean;
+  /** The verified client certificate's subject fields (CN, OU, O, ...), under TLS. */
+  readonly certificateSubject: Readonly<Record<string, unknown>> | undefined;
+}
+
 export interface NbdExportProvider {
   list(): readonly NbdExportListing[];
-  /** Opens an export for a new connection; undefined when there is none of that name. */
-  open(name: string): NbdExport | undefined;
+  /**
+   * Opens an export for a new connection; undefined when there is none of
+   * that name. Throwing NbdError EPERM refuses this peer: the client gets
+   * NBD_REP_ERR_POLICY with the message (EXPORT_NAME: the session ends).
+   */
+  open(name: string, peer?: NbdPeer): NbdExport | undefined;
 }

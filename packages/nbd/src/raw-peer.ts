@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import net from "node:net";
+import tls from "node:tls";
 import {
   NBD_FLAG_C_FIXED_NEWSTYLE,
   NBD_FLAG_C_NO_ZEROES,
@@ -56,12 +57,14 @@ export class RawPeer {
   private buffered: Buffer = Buffer.alloc(0);
   private waiter: (() => void) | undefined;
   private isClosed = false;
+  /** Where sends go: the TCP socket, or the TLS socket over it after startTls. */
+  private channel: net.Socket;
   readonly whenClosed: Promise<void>;
 
   private constructor(readonly socket: net.Socket) {
+    this.channel = socket;
     socket.on("data", (chunk: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, chunk]);
-      this.waiter?.();
+      this.append(chunk);
     });
     socket.on("error", () => undefined);
     this.whenClosed = new Promise((resolve) => {
@@ -87,7 +90,33 @@ export class RawPeer {
   }
 
   send(data: Buffer): void {
-    this.socket.write(data);
+    this.channel.write(data);
+  }
+
+  /**
+   * After the server acknowledged NBD_OPT_STARTTLS: TLS over the connection
+   * with `options` (CA, certificate); later sends and reads go through it.
+   * Resolves once the client side of the TLS handshake is done.
+   */
+  async startTls(options: tls.ConnectionOptions): Promise<void> {
+    const secured = tls.connect({ ...options, socket: this.socket });
+    this.channel = secured;
+    secured.on("data", (chunk: Buffer) => {
+      this.append(chunk);
+    });
+    await new Promise<void>((resolve, reject) => {
+      secured.once("secureConnect", resolve);
+      secured.once("error", reject);
+      secured.once("close", () => {
+        reject(new Error("connection closed during the TLS handshake"));
+      });
+    });
+    secured.on("error", () => undefined);
+  }
+
+  private append(chunk: Buffer): void {
+    this.buffered = Buffer.concat([this.buffered, chunk]);
+    this.waiter?.();
   }
 
   /** Exactly `byteCount` bytes; rejects if the server closes first or time runs out. */
@@ -116,6 +145,7 @@ export class RawPeer {
   }
 
   destroy(): void {
+    this.channel.destroy();
     this.socket.destroy();
   }
 

@@ -7,11 +7,17 @@
  * It is synchronous: options are answered as soon as they are parsed, since
  * the provider's `list` and `open` are synchronous.
  *
+ * TLS (proto.md "TLS support"): tls-policy.ts decides, per option, whether
+ * TLS is required first; after the ACK of NBD_OPT_STARTTLS the connection
+ * upgrades the socket (server.ts) and calls `resumeInTls`, and haggling
+ * starts over inside TLS with no state carried from before.
+ *
  * Default export: proto.md reserves the empty name for a "default" export
  * without defining it. Ours is the only export when the provider lists
  * exactly one; otherwise the empty name is passed to the provider, which may
  * open a default of its own or answer that there is none.
  */
+import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import {
   NBD_CLIENT_FLAGS_BYTES,
@@ -19,17 +25,8 @@ import {
   NBD_EXPORT_NAME_REPLY_ZEROES_BYTES,
   NBD_FLAG_C_FIXED_NEWSTYLE,
   NBD_FLAG_C_NO_ZEROES,
-  NBD_FLAG_CAN_MULTI_CONN,
   NBD_FLAG_FIXED_NEWSTYLE,
-  NBD_FLAG_HAS_FLAGS,
   NBD_FLAG_NO_ZEROES,
-  NBD_FLAG_READ_ONLY,
-  NBD_FLAG_SEND_DF,
-  NBD_FLAG_SEND_FAST_ZERO,
-  NBD_FLAG_SEND_FLUSH,
-  NBD_FLAG_SEND_FUA,
-  NBD_FLAG_SEND_TRIM,
-  NBD_FLAG_SEND_WRITE_ZEROES,
   NBD_INFO_BLOCK_SIZE,
   NBD_INFO_BLOCK_SIZE_BYTES,
   NBD_INFO_DESCRIPTION,
@@ -53,6 +50,7 @@ import {
   NBD_OPTS_MAGIC_LOW,
   NBD_REP_ACK,
   NBD_REP_ERR_INVALID,
+  NBD_REP_ERR_POLICY,
   NBD_REP_ERR_UNKNOWN,
   NBD_REP_ERR_UNSUP,
   NBD_REP_INFO,
@@ -63,9 +61,11 @@ import {
   NBD_SERVER_GREETING_BYTES,
   NBD_STRING_MAX_BYTES,
 } from "./constants.js";
-import type { NbdExport, NbdExportProvider } from "./export.js";
+import { NbdError, type NbdExport, type NbdExportProvider, type NbdPeer } from "./export.js";
 import { blockSizeMinimumBytes, blockSizePreferredBytes, errorMessageMaxBytes, type NbdServerLimits } from "./limits.js";
 import { baseAllocationContextId, listedContexts, parseMetaContextRequest, selectsBaseAllocation } from "./meta-context.js";
+import { infoString, metaContextReply, parseInfoRequest, transmissionFlagsOf } from "./handshake-wire.js";
+import { tlsDecision, type NbdTlsMode } from "./tls-policy.js";
 import { exportSizeAssert, truncatedUtf8, writeUInt64 } from "./wire.js";
 
 /** What the handshake hands to the transmission phase. */
@@ -87,24 +87,11 @@ export interface HandshakeHooks {
   /** The session ends here; `reason` says why, for logs and tests. */
   readonly onDisconnect: (reason: string) => void;
   readonly onError: (error: unknown) => void;
+  /** NBD_OPT_STARTTLS was acknowledged: upgrade the socket, then call resumeInTls. */
+  readonly onStartTls: () => void;
 }
 
 const clientFlagsKnown = NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES;
-
-/** Transmission flags for an export (proto.md "Transmission flags"). */
-export function transmissionFlagsOf(nbdExport: NbdExport, structuredReplies: boolean): number {
-  let flags = NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_FLUSH;
-  // A read-only export advertises no write-side feature; writes still get
-  // EPERM if a client sends them anyway.
-  if (nbdExport.readOnly) flags |= NBD_FLAG_READ_ONLY;
-  // SEND_FAST_ZERO: proto.md lets a server advertise it and answer ENOTSUP
-  // to every fast zero it cannot do quickly, which is what a client needs to know.
-  else flags |= NBD_FLAG_SEND_FUA | NBD_FLAG_SEND_TRIM | NBD_FLAG_SEND_WRITE_ZEROES | NBD_FLAG_SEND_FAST_ZERO;
-  // proto.md: SEND_DF MUST be clear unless structured replies were negotiated.
-  if (structuredReplies) flags |= NBD_FLAG_SEND_DF;
-  if (nbdExport.multiConn) flags |= NBD_FLAG_CAN_MULTI_CONN;
-  return flags;
-}
 
 export class ServerHandshake {
   private pending: Buffer = Buffer.alloc(0);
@@ -115,13 +102,38 @@ export class ServerHandshake {
   private baseAllocationExport: string | undefined = undefined;
   private optionCount = 0;
   private finished = false;
+  private fixedNewstyle = false;
+  /** TLS was initiated: haggling goes on inside it. */
+  private tlsActive = false;
+  /** Between the ACK of NBD_OPT_STARTTLS and resumeInTls: nothing is parsed. */
+  private upgrading = false;
+  /** Who the client is, for the provider: its verified certificate once inside TLS. */
+  private peer: NbdPeer = { tls: false, certificateSubject: undefined };
+  /** Why the provider refused the last open to this peer (NbdError EPERM), if it did. */
+  private openRefusal: string | undefined;
 
   constructor(
-    private readonly socket: Socket,
+    private socket: Socket,
     private readonly provider: NbdExportProvider,
     private readonly limits: NbdServerLimits,
+    private readonly tlsMode: NbdTlsMode,
     private readonly hooks: HandshakeHooks,
   ) {}
+
+  /**
+   * The socket is now `secured`, a TLS socket over the old one. proto.md:
+   * no negotiation state from before STARTTLS survives it.
+   */
+  resumeInTls(secured: Socket, peer: NbdPeer): void {
+    assert.ok(this.upgrading && !this.tlsActive, "resumeInTls without an upgrade under way");
+    assert.ok(peer.tls, "a peer inside TLS");
+    this.socket = secured;
+    this.peer = peer;
+    this.upgrading = false;
+    this.tlsActive = true;
+    this.structuredReplies = false;
+    this.baseAllocationExport = undefined;
+  }
 
   start(): void {
     const greeting = Buffer.allocUnsafe(NBD_SERVER_GREETING_BYTES);
@@ -143,7 +155,7 @@ export class ServerHandshake {
 
   /** Parses one message from `pending`; false when it needs more bytes. */
   private parseOne(): boolean {
-    if (this.finished) return false;
+    if (this.finished || this.upgrading) return false;
     if (!this.clientFlagsReceived) {
       if (this.pending.length < NBD_CLIENT_FLAGS_BYTES) return false;
       const clientFlags = this.pending.readUInt32BE(0);
@@ -151,6 +163,7 @@ export class ServerHandshake {
       // proto.md: the server MUST drop the connection on an unknown client flag.
       if ((clientFlags & ~clientFlagsKnown) !== 0) return this.disconnect(`unknown client flags 0x${clientFlags.toString(16)}`);
       this.clientFlagsReceived = true;
+      this.fixedNewstyle = (clientFlags & NBD_FLAG_C_FIXED_NEWSTYLE) !== 0;
       this.noZeroes = (clientFlags & NBD_FLAG_C_NO_ZEROES) !== 0;
       return true;
     }
@@ -168,8 +181,34 @@ export class ServerHandshake {
     this.consume(NBD_OPTION_HEADER_BYTES + payloadBytes);
     this.optionCount += 1;
     if (this.optionCount > this.limits.handshakeOptionsMax) return this.disconnect(`more than ${this.limits.handshakeOptionsMax} options`);
-    this.handleOption(option, payload);
+    this.handleOptionUnderTls(option, payload);
     return true;
+  }
+
+  /** Applies the TLS policy (tls-policy.ts) before the option itself. */
+  private handleOptionUnderTls(option: number, payload: Buffer): void {
+    const decision = tlsDecision({ mode: this.tlsMode, fixedNewstyle: this.fixedNewstyle, active: this.tlsActive }, option, payload.length);
+    switch (decision.kind) {
+      case "handle":
+        this.handleOption(option, payload);
+        return;
+      case "refuse":
+        this.sendError(option, decision.replyType, decision.message);
+        return;
+      case "disconnect":
+        this.disconnect(decision.reason);
+        return;
+      case "upgrade":
+        this.sendReply(option, NBD_REP_ACK);
+        // proto.md: the client sends nothing until the reply; bytes already here would be read as plain text.
+        if (this.pending.length > 0) {
+          this.disconnect("data sent after NBD_OPT_STARTTLS before its reply");
+          return;
+        }
+        this.upgrading = true;
+        this.hooks.onStartTls();
+        return;
+    }
   }
 
   private handleOption(option: number, payload: Buffer): void {
@@ -209,8 +248,7 @@ export class ServerHandshake {
         this.sendReply(option, NBD_REP_ACK);
         return;
       default:
-        // Baseline: an unimplemented option gets NBD_REP_ERR_UNSUP, payload
-        // skipped (this includes STARTTLS: NOTLS mode).
+        // Baseline: an unimplemented option gets NBD_REP_ERR_UNSUP, payload skipped.
         this.sendError(option, NBD_REP_ERR_UNSUP, `option ${option} is not supported`);
         return;
     }
@@ -234,7 +272,7 @@ export class ServerHandshake {
     }
     const nbdExport = this.openExport(request.exportName);
     if (nbdExport === undefined) {
-      this.sendError(option, NBD_REP_ERR_UNKNOWN, `no export named "${request.exportName}"`);
+      this.sendOpenFailure(option, request.exportName);
       return;
     }
     this.closeExport(nbdExport);
@@ -257,7 +295,7 @@ export class ServerHandshake {
     }
     const nbdExport = this.openExport(payload.toString("utf8"));
     if (nbdExport === undefined) {
-      this.disconnect("NBD_OPT_EXPORT_NAME for an unknown export");
+      this.disconnect(this.openRefusal ?? "NBD_OPT_EXPORT_NAME for an unknown export");
       return;
     }
     const flags = transmissionFlagsOf(nbdExport, this.structuredReplies);
@@ -277,7 +315,7 @@ export class ServerHandshake {
     }
     const nbdExport = this.openExport(request.name);
     if (nbdExport === undefined) {
-      this.sendError(option, NBD_REP_ERR_UNKNOWN, `no export named "${request.name}"`);
+      this.sendOpenFailure(option, request.name);
       return;
     }
     const flags = transmissionFlagsOf(nbdExport, this.structuredReplies);
@@ -333,9 +371,14 @@ export class ServerHandshake {
     const listing = this.provider.list();
     const resolvedName = name === "" && listing.length === 1 ? (listing[0]?.name ?? "") : name;
     let nbdExport: NbdExport | undefined;
+    this.openRefusal = undefined;
     try {
-      nbdExport = this.provider.open(resolvedName);
+      nbdExport = this.provider.open(resolvedName, this.peer);
     } catch (error) {
+      if (error instanceof NbdError && error.code === "EPERM") {
+        this.openRefusal = error.message;
+        return undefined;
+      }
       // A provider failure is ours, not the client's: report it, and tell
       // the client the export is not available.
       this.hooks.onError(error);
@@ -343,6 +386,12 @@ export class ServerHandshake {
     }
     if (nbdExport !== undefined) exportSizeAssert(nbdExport.sizeBytes);
     return nbdExport;
+  }
+
+  /** The reply to an open that failed: the provider's refusal of this peer, or no such export. */
+  private sendOpenFailure(option: number, name: string): void {
+    if (this.openRefusal !== undefined) this.sendError(option, NBD_REP_ERR_POLICY, this.openRefusal);
+    else this.sendError(option, NBD_REP_ERR_UNKNOWN, `no export named "${name}"`);
   }
 
   private closeExport(nbdExport: NbdExport): void {
@@ -389,43 +438,4 @@ export class ServerHandshake {
     this.hooks.onDisconnect(reason);
     return false;
   }
-}
-
-interface InfoRequest {
-  readonly name: string;
-  readonly infoTypes: ReadonlySet<number>;
-}
-
-/**
- * Parses NBD_OPT_INFO / NBD_OPT_GO data: 32-bit name length, name, 16-bit
- * count, count × 16-bit info types. Returns why it is invalid, as a string.
- */
-function parseInfoRequest(payload: Buffer): InfoRequest | string {
-  if (payload.length < 6) return "option data shorter than 6 bytes";
-  const nameBytes = payload.readUInt32BE(0);
-  // proto.md: the name length MUST be no larger than the data length - 6.
-  if (nameBytes > payload.length - 6) return "export name length exceeds the option data";
-  if (nameBytes > NBD_STRING_MAX_BYTES) return "export name longer than 4096 bytes";
-  const count = payload.readUInt16BE(4 + nameBytes);
-  if (payload.length !== 4 + nameBytes + 2 + 2 * count) return "information request count does not match the option length";
-  const infoTypes = new Set<number>();
-  for (let index = 0; index < count; index += 1) infoTypes.add(payload.readUInt16BE(4 + nameBytes + 2 + 2 * index));
-  return { name: payload.toString("utf8", 4, 4 + nameBytes), infoTypes };
-}
-
-/** NBD_REP_META_CONTEXT data: 32-bit context id, then the context's name. */
-function metaContextReply(contextId: number, name: string): Buffer {
-  const encoded = Buffer.from(name, "utf8");
-  const data = Buffer.allocUnsafe(4 + encoded.length);
-  data.writeUInt32BE(contextId, 0);
-  encoded.copy(data, 4);
-  return data;
-}
-
-function infoString(infoType: number, text: string): Buffer {
-  const encoded = truncatedUtf8(text, NBD_STRING_MAX_BYTES);
-  const data = Buffer.allocUnsafe(2 + encoded.length);
-  data.writeUInt16BE(infoType, 0);
-  encoded.copy(data, 2);
-  return data;
 }

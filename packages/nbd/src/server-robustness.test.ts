@@ -38,6 +38,7 @@ import {
   NBD_INFO_NAME,
   NBD_OPT_ABORT,
   NBD_OPT_EXPORT_NAME,
+  NBD_OPT_EXTENDED_HEADERS,
   NBD_OPT_GO,
   NBD_OPT_INFO,
   NBD_OPT_LIST,
@@ -45,6 +46,7 @@ import {
   NBD_OPT_STRUCTURED_REPLY,
   NBD_REP_ACK,
   NBD_REP_ERR_INVALID,
+  NBD_REP_ERR_POLICY,
   NBD_REP_ERR_UNKNOWN,
   NBD_REP_ERR_UNSUP,
   NBD_REP_INFO,
@@ -141,12 +143,15 @@ describe("handshake", () => {
 
   it("answers unknown and unsupported options with NBD_REP_ERR_UNSUP, skipping their payload", async () => {
     const connected = await haggling();
-    for (const option of [NBD_OPT_STARTTLS, 0x7fff_fff0]) {
+    for (const option of [NBD_OPT_EXTENDED_HEADERS, 0x7fff_fff0]) {
       connected.sendOption(option, Buffer.alloc(300, 0xee));
       const reply = await connected.readOptionReply();
       expect(reply.option).toBe(option);
       expect(reply.replyType).toBe(NBD_REP_ERR_UNSUP);
     }
+    // proto.md NOTLS: a server without TLS by choice answers STARTTLS with ERR_POLICY.
+    connected.sendOption(NBD_OPT_STARTTLS);
+    expect((await connected.readOptionReply()).replyType).toBe(NBD_REP_ERR_POLICY);
     connected.sendOption(NBD_OPT_GO, goData("disk", []));
     expect((await connected.readOptionReply()).replyType).toBe(NBD_REP_INFO);
   });
@@ -246,7 +251,7 @@ describe("handshake", () => {
     const connected = await haggling();
     for (let index = 0; index < limits.handshakeOptionsMax; index += 1) {
       connected.sendOption(NBD_OPT_STARTTLS);
-      expect((await connected.readOptionReply()).replyType).toBe(NBD_REP_ERR_UNSUP);
+      expect((await connected.readOptionReply()).replyType).toBe(NBD_REP_ERR_POLICY);
     }
     connected.sendOption(NBD_OPT_STARTTLS);
     expect((await connected.expectClose()).length).toBe(0);

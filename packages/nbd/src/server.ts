@@ -2,16 +2,19 @@
  * NbdServer: a fixed newstyle NBD server over TCP serving the exports of an
  * NbdExportProvider. Each connection runs the handshake
  * (server-handshake.ts), then the transmission phase
- * (server-transmission.ts). A misbehaving client loses its own connection
- * only; nothing a peer sends can throw out of a socket callback.
+ * (server-transmission.ts), inside TLS when the client asks for it with
+ * NBD_OPT_STARTTLS (server-tls.ts). A misbehaving client loses its own
+ * connection only; nothing a peer sends can throw out of a socket callback.
  */
 import assert from "node:assert/strict";
 import net from "node:net";
+import type tls from "node:tls";
 import type { NbdExportProvider } from "./export.js";
 import { resolveServerLimits, type NbdServerLimits } from "./limits.js";
 import { ServerHandshake, type HandshakeOutcome } from "./server-handshake.js";
 import { ServerTransmission } from "./server-transmission.js";
 import { receiveDirectly, type ReceiveTarget } from "./direct-receive.js";
+import { TlsUpgrader, type NbdServerTls } from "./server-tls.js";
 
 /** Default NBD port (IANA-reserved for newstyle negotiation). */
 export const nbdPortDefault = 10809;
@@ -23,6 +26,12 @@ export interface NbdServerOptions {
   /** 0 picks an ephemeral port; default 10809. */
   readonly port?: number;
   readonly limits?: Partial<NbdServerLimits>;
+  /**
+   * NBD_OPT_STARTTLS: "off" (default) refuses it, "on" upgrades a client
+   * that asks, "require" serves nothing but STARTTLS and ABORT before TLS.
+   * Clients must present a certificate signed by `ca`.
+   */
+  readonly tls?: NbdServerTls;
   /**
    * Unexpected errors: an export operation failing with something other
    * than an NbdError (answered EIO), or a provider throwing.
@@ -43,7 +52,22 @@ export interface NbdServerAddress {
  */
 const receiveChunkBytes = 256 * 1024;
 
-/** One accepted socket, in the handshake or the transmission phase. */
+/** What every connection of one server shares. */
+interface ConnectionContext {
+  readonly provider: NbdExportProvider;
+  readonly limits: NbdServerLimits;
+  readonly tlsMode: NbdServerTls["mode"];
+  readonly tls: TlsUpgrader | undefined;
+  readonly onError: (error: unknown) => void;
+  readonly onDisconnect: (reason: string) => void;
+}
+
+/**
+ * One accepted socket, in the handshake or the transmission phase. A plain
+ * connection reads through direct-receive.ts; after STARTTLS the TLS socket
+ * over it is read with ordinary 'data' events (the kernel's bytes are
+ * ciphertext, so nothing can land in a WRITE payload directly).
+ */
 class ServerConnection implements ReceiveTarget {
   private handshake: ServerHandshake | undefined;
   private transmission: ServerTransmission | undefined;
@@ -51,33 +75,45 @@ class ServerConnection implements ReceiveTarget {
   private disconnectTimer: NodeJS.Timeout | undefined;
   /** Where reads land unless a WRITE payload takes them; reused, so whoever keeps bytes copies them. */
   private readonly staging = Buffer.allocUnsafe(receiveChunkBytes);
-  private readonly socket: net.Socket;
+  /** The TCP connection, read directly until a TLS upgrade takes it over. */
+  private readonly plain: net.Socket;
+  /** What the protocol reads and writes: `plain`, or the TLS socket over it. */
+  private socket: net.Socket;
+  private readonly limits: NbdServerLimits;
+  private readonly onError: (error: unknown) => void;
+  private readonly onDisconnect: (reason: string) => void;
   readonly closed: Promise<void>;
 
   constructor(
     accepted: net.Socket,
-    provider: NbdExportProvider,
-    private readonly limits: NbdServerLimits,
-    private readonly onError: (error: unknown) => void,
-    private readonly onDisconnect: (reason: string) => void,
+    private readonly context: ConnectionContext,
   ) {
+    this.limits = context.limits;
+    this.onError = context.onError;
+    this.onDisconnect = context.onDisconnect;
     // allowHalfOpen: a client may shut down its sending side right after
     // NBD_CMD_DISC; the replies to its earlier requests must still go out.
     const socket = receiveDirectly(accepted, this, true);
+    this.plain = socket;
     this.socket = socket;
-    this.handshake = new ServerHandshake(socket, provider, limits, {
+    this.handshake = new ServerHandshake(socket, context.provider, context.limits, context.tlsMode, {
       onTransmission: (outcome) => {
         this.startTransmission(outcome);
       },
       onDisconnect: (reason) => {
         this.onDisconnect(reason);
       },
-      onError,
+      onError: context.onError,
+      onStartTls: () => {
+        this.startTls();
+      },
     });
+    // The TLS handshake happens inside the NBD handshake, so this bounds both.
     this.handshakeTimer = setTimeout(() => {
-      this.onDisconnect(`handshake not finished within ${limits.handshakeTimeoutMs} ms`);
+      this.onDisconnect(`handshake not finished within ${context.limits.handshakeTimeoutMs} ms`);
+      this.socket.destroy();
       socket.destroy();
-    }, limits.handshakeTimeoutMs);
+    }, context.limits.handshakeTimeoutMs);
     this.closed = new Promise((resolve) => {
       socket.once("close", () => {
         this.onClose();
@@ -124,6 +160,51 @@ class ServerConnection implements ReceiveTarget {
     else this.handshake?.onData(Buffer.from(chunk));
   }
 
+  /** After the ACK of NBD_OPT_STARTTLS: the TLS handshake, then haggling resumes inside it. */
+  private startTls(): void {
+    const upgrader = this.context.tls;
+    assert.ok(upgrader !== undefined, "STARTTLS acknowledged without TLS material");
+    // A peer that leaves in the middle of the TLS handshake must close the
+    // connection at once (not hold a handshake slot until the timeout), so
+    // the TLS socket made over `plain` starts without half-open.
+    this.plain.allowHalfOpen = false;
+    upgrader.upgrade(this.plain, (secured) => {
+      this.onSecured(secured);
+    });
+  }
+
+  private onSecured(secured: tls.TLSSocket): void {
+    if (this.handshake === undefined || this.plain.destroyed) {
+      secured.destroy();
+      return;
+    }
+    this.socket = secured;
+    // As for a plain connection: replies still go out after the client's half-close (DISC, then shutdown).
+    secured.allowHalfOpen = true;
+    secured.on("data", (chunk: Buffer) => {
+      this.receivedStream(chunk);
+    });
+    secured.on("end", () => {
+      this.onEnd();
+    });
+    secured.on("drain", () => {
+      this.transmission?.onDrain();
+    });
+    secured.on("error", () => undefined);
+    // The TCP connection goes with it; 'close' of `plain` settles `closed`.
+    secured.on("close", () => {
+      this.plain.destroy();
+    });
+    // tls.Server verified the certificate; its subject says who the client is (export.ts NbdPeer).
+    this.handshake.resumeInTls(secured, { tls: true, certificateSubject: { ...secured.getPeerCertificate().subject } });
+  }
+
+  /** A chunk read from the TLS socket: a fresh buffer per 'data' event. */
+  private receivedStream(chunk: Buffer): void {
+    if (this.transmission !== undefined) this.transmission.onData(chunk);
+    else this.handshake?.onData(chunk);
+  }
+
   private onEnd(): void {
     if (this.transmission === undefined) {
       this.socket.destroy();
@@ -164,31 +245,36 @@ class ServerConnection implements ReceiveTarget {
 }
 
 export class NbdServer {
-  private readonly provider: NbdExportProvider;
   private readonly host: string;
   private readonly port: number;
   private readonly limits: NbdServerLimits;
-  private readonly onError: (error: unknown) => void;
-  private readonly onDisconnect: (reason: string) => void;
+  private readonly context: ConnectionContext;
   private readonly connections = new Set<ServerConnection>();
   private readonly server: net.Server;
   private listening = false;
 
   constructor(options: NbdServerOptions) {
-    this.provider = options.provider;
     this.host = options.host ?? "127.0.0.1";
     this.port = options.port ?? nbdPortDefault;
     assert.ok(Number.isInteger(this.port) && this.port >= 0 && this.port <= 65535, `invalid port ${this.port}`);
     this.limits = resolveServerLimits(options.limits);
-    this.onError = options.onError ?? (() => undefined);
-    this.onDisconnect = options.onDisconnect ?? (() => undefined);
+    const onDisconnect = options.onDisconnect ?? (() => undefined);
+    const tlsMode = options.tls?.mode ?? "off";
+    this.context = {
+      provider: options.provider,
+      limits: this.limits,
+      tlsMode,
+      tls: options.tls === undefined || tlsMode === "off" ? undefined : new TlsUpgrader(options.tls, this.limits.handshakeTimeoutMs, onDisconnect),
+      onError: options.onError ?? (() => undefined),
+      onDisconnect,
+    };
     // pauseOnConnect: each connection reads into buffers of its own choosing
     // (direct-receive.ts), so nothing may be read before it takes the socket.
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => {
       this.accept(socket);
     });
     this.server.on("error", (error) => {
-      if (this.listening) this.onError(error);
+      if (this.listening) this.context.onError(error);
     });
   }
 
@@ -259,10 +345,10 @@ export class NbdServer {
     if (refusal !== undefined) {
       // No greeting: a client sees the connection closed, as at a server that is not there.
       socket.destroy();
-      this.onDisconnect(refusal);
+      this.context.onDisconnect(refusal);
       return;
     }
-    const connection = new ServerConnection(socket, this.provider, this.limits, this.onError, this.onDisconnect);
+    const connection = new ServerConnection(socket, this.context);
     this.connections.add(connection);
     void connection.closed.then(() => {
       this.connections.delete(connection);

@@ -2,7 +2,8 @@
  * Test helpers of the NBD package (the "./testing" subpath): the shared
  * suite every BlockIo passes, an in-memory export (a BlockIo too) whose
  * operations a test can gate, fail or stall, a raw peer that sends exact
- * bytes for spec-level checks of any NBD server, and a wait for a server's
+ * bytes for spec-level checks of any NBD server, test certificates for
+ * NBD over TLS (a CA, a server, a client, a foreign client), and a wait for a server's
  * connections to settle.
  */
 import { setTimeout as sleep } from "node:timers/promises";
@@ -25,6 +26,7 @@ export {
   type MemoryOperationGate,
   type MemoryOperationInfo,
 } from "./memory-export.js";
+export { makeTlsTestCertificates, type TlsTestCertificates, type TlsTestIdentity } from "./tls-certificates.js";
 export { RawPeer, encodeRequest, goData, metaContextData, type RawChunk, type RawOptionReply, type RawRequest } from "./raw-peer.js";
 
 /** How long waitForConnections waits for connections that close in the background. */

@@ -105,6 +105,10 @@ describe("the certificates of switchyard up", () => {
     expect(plan.nodes[0]?.hosts).toEqual(["10.1.2.3", "127.0.0.1", "localhost"]);
     expect(appliancePlan("0.0.0.0", 1).nodes[0]?.hosts).toEqual(["127.0.0.1", "localhost"]);
     expect(plan.clients).toEqual([{ role: "operator", id: "admin" }]);
+    // Hosts' NBD clients check the data address against the apparatus's certificate.
+    const split = appliancePlan("127.0.0.1", 1, "192.0.2.10");
+    expect(split.nodes[1]?.hosts).toEqual(["192.0.2.10", "127.0.0.1", "localhost"]);
+    expect(split.nodes[0]?.hosts).toEqual(["127.0.0.1", "localhost"]);
   });
 
   it("are made on the first start, only the missing ones later, and found by cert list --dir DATA", async () => {

@@ -25,6 +25,7 @@ import { checkAddress, defaultDataDir } from "../endpoints.js";
 import { dataFormat, outputOptions, printData, type DataFormat, type Io } from "../output.js";
 import { checkPlainControl, checkPlainHttp, insecureWarning } from "../plain-control.js";
 import { checkPortsFree } from "../ports.js";
+import { chooseNbdTls, nbdClientTls, nbdServerTls, nbdTlsHelp, nbdTlsOption } from "../nbd-tls.js";
 import { flag, parse, portOption, requiredString, sizeOption, stringOption, UsageError, type Parsed } from "../usage.js";
 import { checkExtentSize, processorsHelp, processorsOption, deviceNbdPortDefault, grpcPortDefault, interrupted, luCount, luSizeDefaultBytes, extentSizeDefaultBytes, nbdPortDefault } from "./up.js";
 
@@ -45,7 +46,9 @@ export const deviceServe: Command = {
 
 Opens (or creates, with two LUs) the device in DIR and serves it until Ctrl-C:
 the Device gRPC service (inventory, arbiter, configuration store, fencing,
-copy offload) and each LU as an NBD export for apparatuses.
+copy offload) and each LU as an NBD export for apparatuses. With --cert-dir
+the LU exports require TLS, and an apparatus opens an LU only under the name
+its certificate carries.
 
 Options:
   --dir DIR              data folder (default ./${defaultDataDir})
@@ -141,7 +144,7 @@ export function apparatusServeCommand(composition: Composition): Command {
     summary: "serve one virtualization apparatus on its own, against a device",
     help: `Usage: switchyard apparatus serve --id ID (--device HOST:PORT | --etcd URLS) [--host H] [--nbd-port P]
                                   [--grpc-port P] [--http-port P --console-dir DIR] [--processors 1|2] [--no-candidate]
-                                  [--cert-dir DIR | --insecure] [--output table|json|yaml]
+                                  [--cert-dir DIR | --insecure] [--nbd-tls MODE] [--output table|json|yaml]
 
 Serves the volumes over NBD through a configuration table kept up to date by
 the controller, reaching the device's LUs over NBD. It enrolls with the
@@ -170,18 +173,20 @@ ${processorsHelp}
   --no-candidate         never campaign for the controller role: another process (a controller
                          elsewhere, or a conformance suite) must drive this apparatus
 ${certDirHelp("apparatus")}
+${nbdTlsHelp("--cert-dir")}
   --output FORMAT, -o    how to print the endpoints: table (default), json or yaml
   --json                 the same as --output json
 
 Example:
   switchyard apparatus serve --id a1 --device 127.0.0.1:50051 --grpc-port 50060
   switchyard apparatus serve --id a2 --etcd http://10.0.0.1:2379,http://10.0.0.2:2379,http://10.0.0.3:2379
-  switchyard volume create vm1 --size 1GiB --endpoint 127.0.0.1:50060`,
+  switchyard volume create vm1 --size 1GiB --endpoint 127.0.0.1:50060
+  switchyard apparatus serve --id a1 --device 192.0.2.5:50051 --host 192.0.2.6 --cert-dir ./tls/apparatus-a1 --nbd-tls require`,
     async run(argv, io) {
       const parsed = parse(argv, {
         id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "nbd-port": { type: "string" },
         "grpc-port": { type: "string" }, ...outputOptions, processors: { type: "string" },
-        "http-port": { type: "string" }, "no-candidate": { type: "boolean" }, "cert-dir": { type: "string" }, insecure: { type: "boolean" },
+        "http-port": { type: "string" }, "no-candidate": { type: "boolean" }, "cert-dir": { type: "string" }, insecure: { type: "boolean" }, "nbd-tls": { type: "string" },
         "console-dir": { type: "string" }, etcd: { type: "string" },
       }, 0);
       const etcd = etcdOption(stringOption(parsed, "etcd"));
@@ -197,6 +202,7 @@ Example:
       const host = stringOption(parsed, "host") ?? "127.0.0.1";
       const insecure = flag(parsed, "insecure");
       checkPlainControl(host, tlsFolder !== undefined, insecure, "--cert-dir");
+      const nbdTls = chooseNbdTls({ requested: nbdTlsOption(stringOption(parsed, "nbd-tls")), dataHost: host, certificates: tlsFolder !== undefined, insecure, certificateOption: "--cert-dir" });
       if (insecure) io.stderr.write(insecureWarning("apparatus serve"));
       const consoleDir = httpPort === undefined ? undefined : consoleDirOption(parsed, host, tlsFolder);
       const nbdPort = portOption(parsed, "nbd-port", nbdPortDefault);
@@ -209,7 +215,7 @@ Example:
       const deviceAddress = deviceGiven ?? (etcd === undefined ? "" : (await findDeviceOnEtcd(etcd)).grpc);
       const apparatus = new VirtualizationApparatus({
         id,
-        backends: new NbdBackendSet(),
+        backends: new NbdBackendSet(tlsFolder === undefined ? {} : { tls: nbdClientTls(tlsFolder) }),
         fencedUntilRegistered: true,
         ...tls,
         ...(composition.apparatusBehaviour === undefined ? {} : { behaviour: composition.apparatusBehaviour }),
@@ -221,6 +227,7 @@ Example:
         host,
         nbdPort,
         grpcPort,
+        nbdTls: nbdServerTls(nbdTls, tlsFolder),
         addServices: (server) => {
           server.addService(forwarder.service, forwarder.handlers);
         },

@@ -10,7 +10,8 @@ import type { ControllerThreadMode } from "@switchyard/controller";
 import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
 import { ConsoleClient } from "../controller-client.js";
-import { defaultDataDir, endpointFilePath, readEndpointFile, writeEndpointFile } from "../endpoints.js";
+import { defaultDataDir, endpointFilePath, readEndpointFile, writeEndpointFile, type EndpointFile } from "../endpoints.js";
+import { chooseNbdTls, nbdTlsHelp, nbdTlsOption } from "../nbd-tls.js";
 import { checkPlainControl, checkPlainHttp, insecureWarning } from "../plain-control.js";
 import { firstTakenPort, PortTakenError, type PortClaim } from "../ports.js";
 import { dataFormat, outputOptions, printData, type DataFormat, type Io } from "../output.js";
@@ -56,6 +57,7 @@ const options = {
   tls: { type: "boolean" },
   insecure: { type: "boolean" },
   etcd: { type: "string" },
+  "nbd-tls": { type: "string" },
 } as const;
 
 /** `--processors 1|2` (claims 10-11): the threads the change-control and configuration-management loops run on. */
@@ -103,10 +105,16 @@ async function printEndpoints(io: Io, appliance: Appliance, format: DataFormat |
   }
   for (const apparatus of endpoints.apparatuses) {
     io.stdout.write(`  apparatus ${apparatus.id}: NBD ${apparatus.nbd}, gRPC ${apparatus.grpc}\n`);
-    for (const volume of volumes) io.stdout.write(`    nbd://${apparatus.nbd}/${volume.name}\n`);
+    for (const volume of volumes) io.stdout.write(`    ${nbdUri(apparatus.nbd, volume.name, endpoints.tls)}\n`);
   }
   if (volumes.length === 0) io.stdout.write(`  no volumes yet: switchyard volume create NAME --size 1GiB --dir ${appliance.device.dir}\n`);
   io.stdout.write("Press Ctrl-C to stop.\n");
+}
+
+/** A volume's URI as libnbd reads it: nbds:// with the operator's client folder when NBD runs TLS. */
+function nbdUri(address: string, volume: string, tls: EndpointFile["tls"]): string {
+  if (tls === undefined || tls.nbd === undefined || tls.nbd === "off") return `nbd://${address}/${volume}`;
+  return `nbds://${address}/${volume}?tls-certificates=${tls.client_dir}`;
 }
 
 /** The ports `up` listens on; 0 is a free one. */
@@ -214,9 +222,9 @@ function processAlive(pid: number): boolean {
  * how to make them later; any other failure (a CA key without its
  * certificate, a folder it may not write) stops the start.
  */
-async function ensureCertificatesAtStart(dir: string, host: string, apparatusCount: number, io: Io, required: boolean): Promise<void> {
+async function ensureCertificatesAtStart(dir: string, hosts: ListenHosts, apparatusCount: number, io: Io, required: boolean): Promise<void> {
   try {
-    const made = await ensureApplianceCertificates(dir, host, apparatusCount);
+    const made = await ensureApplianceCertificates(dir, hosts.control, apparatusCount, hosts.data);
     if (made.length > 0) io.stderr.write(`switchyard up: made ${made.length} new certificate(s) in ${certificateFolderOf(dir)} ('switchyard cert list --dir ${dir}' shows them)\n`);
   } catch (error) {
     if (required || !isSecurityError(error) || error.code !== "openssl-failed") throw error;
@@ -244,7 +252,8 @@ export function upCommand(composition: Composition): Command {
     help: `Usage: switchyard up [--dir DIR] [--apparatuses N] [--nbd-port P] [--grpc-port P]
                      [--device-nbd-port P] [--http-port P] [--lu-size SIZE] [--extent-size SIZE] [--host H]
                      [--data-host H] [--control-host H] [--http-host H]
-                     [--processors 1|2] [--tls | --insecure] [--etcd URLS] [--output table|json|yaml]
+                     [--processors 1|2] [--tls | --insecure] [--nbd-tls MODE] [--etcd URLS]
+                     [--output table|json|yaml]
 
 Starts one storage device in DIR with two LUs, N apparatuses and an elected
 controller, all in this process, prints every endpoint (the web console's
@@ -280,6 +289,7 @@ Options:
                          --control-host (or --host) is not a loopback address
   --insecure             plain gRPC, said on purpose: warns at every start; refused with an address
                          other machines reach (without --tls or --insecure: plain, on loopback only)
+${nbdTlsHelp("--tls")}
   --etcd URLS            coordinate on an existing etcd cluster (comma-separated client URLs): the
                          election, the configuration store and registrations live there, the device
                          keeps storage and copies; a new cluster is seeded from DIR's store
@@ -293,6 +303,7 @@ Example:
   switchyard up --tls --data-host 192.0.2.10 --control-host 127.0.0.1   # hosts on their network, control on loopback
   switchyard volume create vm1 --size 1GiB
   nbdinfo nbd://127.0.0.1:10809/vm1
+  nbdinfo 'nbds://127.0.0.1:10809/vm1?tls-certificates=./switchyard-data/tls/operator-admin'   # after up --tls
   xdg-open http://127.0.0.1:8080/   # log in with the token in ./switchyard-data/console/operator-token`,
     async run(argv, io) {
       const parsed = parse(argv, options, 0);
@@ -319,13 +330,14 @@ Example:
       const insecure = flag(parsed, "insecure");
       checkPlainControl(hosts.control, tls, insecure, "--tls");
       checkPlainHttp(hosts.http, tls, "--tls");
+      const nbdTls = chooseNbdTls({ requested: nbdTlsOption(stringOption(parsed, "nbd-tls")), dataHost: hosts.data, certificates: tls, insecure, certificateOption: "--tls" });
       await refuseIfServed(dir);
       const settings = { ...checked, ...(await choosePorts(parsed, hosts, apparatusCount, io)) };
       await mkdir(dir, { recursive: true });
       await rm(endpointFilePath(dir), { force: true });
       if (insecure) io.stderr.write(insecureWarning("up"));
-      await ensureCertificatesAtStart(dir, hosts.control, apparatusCount, io, tls);
-      const appliance = await startAppliance(tls ? { ...settings, tlsDir: certificateFolderOf(dir) } : settings);
+      await ensureCertificatesAtStart(dir, hosts, apparatusCount, io, tls);
+      const appliance = await startAppliance(tls ? { ...settings, tlsDir: certificateFolderOf(dir), nbdTls } : settings);
       // Listen for the signal before announcing the endpoints: a script may send it as soon as it sees them.
       const stop = interrupted();
       await writeEndpointFile(dir, appliance.endpoints);
