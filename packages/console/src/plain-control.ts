@@ -18,7 +18,7 @@ export function isLoopback(host: string): boolean {
 
 /** The warning `--insecure` prints on every start. */
 export function insecureWarning(command: string): string {
-  return `switchyard ${command}: --insecure: gRPC in plain text, no caller checked; for experiments on this machine only\n`;
+  return `switchyard ${command}: --insecure: gRPC (and NBD, where it allows plain) in plain text, no caller checked; for experiments on this machine only\n`;
 }
 
 /**
