@@ -225,7 +225,9 @@ export class ClusterController {
   private async lookAfter(): Promise<void> {
     if (this.members.owesFences) await this.serialized(() => this.members.recordOwedFences(this.epoch));
     await this.migrations.resumeStopped();
-    if (this.diskFaults.due(this.now())) await this.noteDiskFaults();
+    for (const fault of await this.diskFaults.check(this.device, this.now())) {
+      this.recordsToWrite.push(eventRecord("disk-fault", fault.subject, fault.cause, { epoch: this.epoch, nowMs: fault.atMs, suffix: this.entropy.hex(2) }));
+    }
     if (this.recordsToWrite.length > 0) await this.serialized(() => this.writeRecords());
     await this.members.refreshKeys(this.epoch);
     // Every few seconds: without the extent maps, which would cost a million-extent table each time.
@@ -236,14 +238,6 @@ export class ClusterController {
       });
     }
     for (const apparatusId of await this.members.outOfStep()) await this.rejoins.restore(apparatusId);
-  }
-
-  /** Failures of LU files newer than the journal's (disk-fault-watch.ts): events at their own time; a device that does not answer is asked again next time. */
-  private async noteDiskFaults(): Promise<void> {
-    const inventory = await this.device.getInventory({}).catch(() => undefined);
-    for (const fault of inventory === undefined ? [] : this.diskFaults.newFaults(inventory)) {
-      this.recordsToWrite.push(eventRecord("disk-fault", fault.subject, fault.cause, { epoch: this.epoch, nowMs: fault.atMs, suffix: this.entropy.hex(2) }));
-    }
   }
 
   /** Records an event in the journal with the next look-after's writes (event-records.ts). */

@@ -39,4 +39,22 @@ describe("DiskFaultWatch", () => {
     expect(watch.due(10 + diskFaultCheckIntervalMs - 1)).toBe(false);
     expect(watch.due(10 + diskFaultCheckIntervalMs)).toBe(true);
   });
+
+  it("checks once per interval, and a device that does not answer is asked again at the next check", async () => {
+    const watch = new DiskFaultWatch();
+    let answers = false;
+    let asked = 0;
+    const device = {
+      getInventory: () => {
+        asked += 1;
+        return answers ? Promise.resolve(inventory([{ id: "lu0", errors: 1, last: "EIO", atMs: 5 }])) : Promise.reject(new Error("UNAVAILABLE"));
+      },
+    };
+    expect(await watch.check(device, 0)).toEqual([]);
+    answers = true;
+    expect(await watch.check(device, diskFaultCheckIntervalMs - 1)).toEqual([]);
+    expect(asked).toBe(1);
+    expect((await watch.check(device, diskFaultCheckIntervalMs)).map((fault) => fault.subject)).toEqual(["dev0/lu0"]);
+    expect(asked).toBe(2);
+  });
 });

@@ -12,6 +12,7 @@
  * counts (a failure before it that nobody saw stays unrecorded).
  */
 import type { Inventory__Output, JournalEntry__Output } from "@switchyard/proto";
+import type { DevicePort } from "./device-port.js";
 import { eventRecordKind } from "./event-records.js";
 
 /** How often the leading controller reads the device's inventory for new failures: within a scrape or two of the console's. */
@@ -45,6 +46,13 @@ export class DiskFaultWatch {
     if (nowMs < this.nextCheckAtMs) return false;
     this.nextCheckAtMs = nowMs + diskFaultCheckIntervalMs;
     return true;
+  }
+
+  /** When a check is due: the failures newer than the journal's; none when the device does not answer (asked again next time). */
+  async check(device: Pick<DevicePort, "getInventory">, nowMs: number): Promise<DiskFault[]> {
+    if (!this.due(nowMs)) return [];
+    const inventory = await device.getInventory({}).catch(() => undefined);
+    return inventory === undefined ? [] : this.newFaults(inventory);
   }
 
   /** The LUs whose newest failure is newer than the one recorded; each is taken as recorded. */
