@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import { NbdClient, NbdClientError, type NbdClientTls } from "@switchyard/nbd";
+import { NbdClient, NbdClientError, NbdError, type NbdClientTls } from "@switchyard/nbd";
 import { loadGrpc } from "@switchyard/proto";
 import { channelCredentialsFromFolder, readTlsMaterial } from "@switchyard/security";
 import { callOnce } from "@switchyard/security/testing";
@@ -92,6 +92,11 @@ describe("device serve and apparatus serve with --cert-dir", { timeout: testTime
           const back = Buffer.alloc(data.length);
           await nbd.read(mebibyte, back);
           expect(back.equals(data)).toBe(true);
+        } catch (error: unknown) {
+          // Not registered yet (or registering again): ESHUTDOWN, and per proto.md the host reconnects.
+          if (!(error instanceof NbdError && error.code === "ESHUTDOWN") || Date.now() > deadlineMs) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          continue;
         } finally {
           await nbd.close();
         }
