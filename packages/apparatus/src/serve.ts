@@ -1,11 +1,12 @@
 /**
  * Puts an apparatus on the network: an NBD server for hosts and a gRPC server
  * for control (the Apparatus service and any other service the caller adds,
- * such as the Controller; bindGrpc adds health and reflection of them all).
+ * such as the Controller; addStandardServices adds health and reflection of them all).
  */
 import * as grpc from "@grpc/grpc-js";
-import { bindGrpc, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { addStandardServices, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { NbdServer, type NbdServerTls } from "@switchyard/nbd";
+import { GuardedServer } from "@switchyard/security";
 import type { VirtualizationApparatus } from "./apparatus.js";
 import { authorizedApparatusHandlers } from "./apparatus-authorization.js";
 import { apparatusHandlers } from "./apparatus-service.js";
@@ -38,11 +39,12 @@ export interface ServedApparatus {
 
 export async function serveApparatus(apparatus: VirtualizationApparatus, options: ServeApparatusOptions): Promise<ServedApparatus> {
   const v1 = loadGrpc().switchyard.v1;
-  const grpcServer = new grpc.Server(controlServerOptions);
-  const { secure, server: credentials } = apparatus.credentials;
+  const grpcServer = new GuardedServer(controlServerOptions);
+  const { secure, serverTls } = apparatus.credentials;
   grpcServer.addService(v1.Apparatus.service, authorizedApparatusHandlers(secure, v1.Apparatus.service, apparatusHandlers(apparatus)));
   options.addServices?.(grpcServer);
-  const grpcPort = await bindGrpc(grpcServer, options.host, options.grpcPort, credentials);
+  await addStandardServices(grpcServer);
+  const grpcPort = await grpcServer.listen(options.host, options.grpcPort, serverTls);
   const nbdHost = options.nbdHost ?? options.host;
   const nbdServer = new NbdServer({ provider: apparatus.exports(), host: nbdHost, port: options.nbdPort, ...(options.nbdTls === undefined ? {} : { tls: options.nbdTls }) });
   const nbd = await nbdServer.listen();

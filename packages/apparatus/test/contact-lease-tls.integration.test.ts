@@ -6,12 +6,11 @@
 // its authorization table on loopback, real certificates from openssl
 // (@switchyard/security/testing), an apparatus over in-memory LUs, host I/O
 // through its I/O path.
-import * as grpc from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { authorizedDeviceHandlers, deviceServiceHandlers } from "@switchyard/device";
 import { openTestDevice, temporaryFolder } from "@switchyard/device/testing";
-import { bindGrpc, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
-import { serverCredentialsFromFolder } from "@switchyard/security";
+import { grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { GuardedServer, readTlsMaterial } from "@switchyard/security";
 import { makeTestPki, type TestPki } from "@switchyard/security/testing";
 import { VirtualizationApparatus } from "../src/index.js";
 import { MemoryLu, memoryBackends, oneVolumeTable } from "../src/testing.js";
@@ -38,10 +37,10 @@ afterEach(async () => {
 async function registeredApparatus(tlsFolder: string | undefined): Promise<VirtualizationApparatus> {
   const folder = await temporaryFolder();
   const device = await openTestDevice(folder.path);
-  const server = new grpc.Server();
+  const server = new GuardedServer({});
   const service = loadGrpc().switchyard.v1.Device.service;
   server.addService(service, authorizedDeviceHandlers(true, service, deviceServiceHandlers(device, { nbdAddress: "", grpcAddress: "", now: () => performance.now() })));
-  const port = await bindGrpc(server, "127.0.0.1", 0, serverCredentialsFromFolder(pki.folder({ role: "device", id: "dev0" })));
+  const port = await server.listen("127.0.0.1", 0, readTlsMaterial(pki.folder({ role: "device", id: "dev0" }), "server"));
   const epoch = (await device.arbiter.acquire("a0", "", 60_000, performance.now())).epoch;
   const apparatus = new VirtualizationApparatus({
     id: "a0",

@@ -4,12 +4,11 @@
  * loopback. Built only from the packages' public APIs, as an appliance
  * builder would compose their own.
  */
-import * as grpc from "@grpc/grpc-js";
 import { join } from "node:path";
 import { StorageDevice, authorizedDeviceHandlers, deviceServiceHandlers, logicalUnitBlockIo, logicalUnitExports } from "@switchyard/device";
-import { callerCredentials, caCertificateFile, identityFolder, nodeCredentials, type Identity } from "@switchyard/security";
+import { callerCredentials, caCertificateFile, GuardedServer, identityFolder, nodeCredentials, type Identity } from "@switchyard/security";
 import { NbdServer, type BlockIo, type NbdTlsMode } from "@switchyard/nbd";
-import { bindGrpc, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { addStandardServices, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ServedApparatus } from "@switchyard/apparatus";
 import { controllerForwarder, startController, type ControllerForwarder, type ControllerThreadMode, type EtcdSettings, type ServedController } from "@switchyard/controller";
 import { applianceOperatorName } from "./appliance-certificates.js";
@@ -80,13 +79,13 @@ function portAt(base: number, offset: number): number {
 }
 
 export interface ServedDevice {
-  readonly grpcServer: grpc.Server;
+  readonly grpcServer: GuardedServer;
   readonly nbdServer: NbdServer;
   readonly grpc: string;
   readonly nbd: string;
 }
 
-/** Puts a device on the network: its LUs over NBD, its Device service over gRPC (with health and reflection, added by bindGrpc). */
+/** Puts a device on the network: its LUs over NBD, its Device service over gRPC (with health and reflection). */
 export async function serveDevice(
   device: StorageDevice,
   options: { readonly host: string; readonly grpcPort: number; readonly deviceNbdPort: number; readonly tlsFolder: string | undefined },
@@ -99,14 +98,15 @@ export async function serveDevice(
   const nbdAddress = `${options.host}:${nbd.port}`;
   // Apparatuses in other processes find each LU at the address the store records.
   await device.publishNbdAddress(nbdAddress);
-  const grpcServer = new grpc.Server(controlServerOptions);
+  const grpcServer = new GuardedServer(controlServerOptions);
   // The handlers read the addresses when asked, so the gRPC address can be filled in once bound.
   // The arbiter's clock: monotonic, expressed as wall-clock milliseconds for display.
   const addresses = { nbdAddress, grpcAddress: "", now: () => performance.timeOrigin + performance.now() };
   const service = loadGrpc().switchyard.v1.Device.service;
   const credentials = nodeCredentials(options.tlsFolder);
   grpcServer.addService(service, authorizedDeviceHandlers(credentials.secure, service, deviceServiceHandlers(device, addresses)));
-  const port = await bindGrpc(grpcServer, options.host, options.grpcPort, credentials.server);
+  await addStandardServices(grpcServer);
+  const port = await grpcServer.listen(options.host, options.grpcPort, credentials.serverTls);
   addresses.grpcAddress = `${options.host}:${port}`;
   return { grpcServer, nbdServer, grpc: addresses.grpcAddress, nbd: nbdAddress };
 }

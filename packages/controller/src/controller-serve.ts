@@ -6,9 +6,8 @@
  * without anything else changing.
  */
 import assert from "node:assert/strict";
-import * as grpc from "@grpc/grpc-js";
-import { bindGrpc, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
-import { nodeCredentials } from "@switchyard/security";
+import { addStandardServices, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { GuardedServer, nodeCredentials } from "@switchyard/security";
 import { ClusterController, type ClusterControllerOptions } from "./cluster-controller.js";
 import { authorizedControllerHandlers } from "./controller-authorization.js";
 import { controllerHandlers } from "./controller-service.js";
@@ -64,7 +63,7 @@ export interface ServedController {
 export async function serveController(options: ServeControllerOptions, onLeader?: (address: string) => void): Promise<ServedController> {
   const { changePortsModule, ...controllerOptions } = options;
   const decorateChangePorts = changePortsModule === undefined ? undefined : await loadChangePortsDecorator(changePortsModule);
-  const server = new grpc.Server(controlServerOptions);
+  const server = new GuardedServer(controlServerOptions);
   const slot: { controller?: ClusterController } = {};
   const service = loadGrpc().switchyard.v1.Controller.service;
   const handlers = controllerHandlers(() => {
@@ -74,7 +73,8 @@ export async function serveController(options: ServeControllerOptions, onLeader?
   });
   const credentials = nodeCredentials(options.tlsFolder);
   server.addService(service, authorizedControllerHandlers(credentials.secure, service, handlers));
-  const port = await bindGrpc(server, options.host, options.grpcPort, credentials.server);
+  await addStandardServices(server);
+  const port = await server.listen(options.host, options.grpcPort, credentials.serverTls);
   const address = `${options.host}:${port}`;
   // The logger is made here, in the thread the controller runs on: a logger cannot cross to a worker.
   const logger = controllerLogger(options.id);

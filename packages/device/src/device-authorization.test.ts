@@ -11,7 +11,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { loadGrpc, type DeviceHandlers } from "@switchyard/proto";
 import type { AuthorizationTable } from "@switchyard/security";
-import { readTlsMaterial, serverCredentialsFromFolder } from "@switchyard/security";
+import { GuardedServer, readTlsMaterial } from "@switchyard/security";
 import { authorizationCases, callOnce, listenOnLoopback, makeTestPki, refusedStatuses, type TestPki } from "@switchyard/security/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authorizedDeviceHandlers, deviceAuthorizationTable } from "./device-authorization.js";
@@ -49,8 +49,8 @@ const methods = Object.keys(requests) as Method[];
 let pki: TestPki;
 let folder: TemporaryFolder;
 let device: StorageDevice;
-let tlsServer: grpc.Server;
-let plainServer: grpc.Server;
+let tlsServer: GuardedServer;
+let plainServer: GuardedServer;
 let tlsAddress = "";
 let plainAddress = "";
 
@@ -60,12 +60,12 @@ beforeAll(async () => {
   device = await openTestDevice(folder.path, { storeSlotSizeBytes: 64 * 1024 });
   const service = loadGrpc().switchyard.v1.Device.service;
   const handlers = authorizedDeviceHandlers(true, service, deviceServiceHandlers(device, { grpcAddress: "", nbdAddress: "127.0.0.1:10809", now: () => nowMs }));
-  tlsServer = new grpc.Server();
+  tlsServer = new GuardedServer({});
   tlsServer.addService(service, handlers);
-  tlsAddress = await listenOnLoopback(tlsServer, serverCredentialsFromFolder(pki.folder({ role: "device", id: "dev0" })));
-  plainServer = new grpc.Server();
+  tlsAddress = await listenOnLoopback(tlsServer, readTlsMaterial(pki.folder({ role: "device", id: "dev0" }), "server"));
+  plainServer = new GuardedServer({});
   plainServer.addService(service, handlers);
-  plainAddress = await listenOnLoopback(plainServer, grpc.ServerCredentials.createInsecure());
+  plainAddress = await listenOnLoopback(plainServer, undefined);
 }, 60_000);
 
 afterAll(async () => {

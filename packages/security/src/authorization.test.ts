@@ -8,7 +8,8 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authorizeHandlers, type AuthorizationTable } from "./authorization.js";
-import { channelCredentials, readTlsMaterial, serverCredentialsFromFolder } from "./grpc-credentials.js";
+import { channelCredentials, readTlsMaterial } from "./grpc-credentials.js";
+import { GuardedServer } from "./guarded-server.js";
 import type { Identity } from "./identity.js";
 import { listenOnLoopback, makeTestPki, type TestPki } from "./testing.js";
 
@@ -73,21 +74,21 @@ const ProbeClient = grpc.makeGenericClientConstructor(probeService, "Probe");
 const callDeadlineMs = 10_000;
 
 let pki: TestPki;
-let tlsServer: grpc.Server;
-let plainServer: grpc.Server;
+let tlsServer: GuardedServer;
+let plainServer: GuardedServer;
 let tlsAddress = "";
 let plainAddress = "";
 
 beforeAll(async () => {
   pki = await makeTestPki();
   const authorized = authorizeHandlers(probeService, handlers, table);
-  tlsServer = new grpc.Server();
+  tlsServer = new GuardedServer({});
   tlsServer.addService(probeService, authorized);
-  tlsAddress = await listenOnLoopback(tlsServer, serverCredentialsFromFolder(pki.folder({ role: "device", id: "dev0" })));
+  tlsAddress = await listenOnLoopback(tlsServer, readTlsMaterial(pki.folder({ role: "device", id: "dev0" }), "server"));
   // The same table behind an insecure port: what a caller without TLS meets.
-  plainServer = new grpc.Server();
+  plainServer = new GuardedServer({});
   plainServer.addService(probeService, authorized);
-  plainAddress = await listenOnLoopback(plainServer, grpc.ServerCredentials.createInsecure());
+  plainAddress = await listenOnLoopback(plainServer, undefined);
 }, 60_000);
 
 afterAll(async () => {

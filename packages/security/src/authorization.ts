@@ -6,7 +6,7 @@
  *
  * - No certificate of ours (an insecure channel, or a subject not in our
  *   form): UNAUTHENTICATED. A certificate of another CA fails the TLS
- *   handshake before any call (serverCredentials requires ours), so it
+ *   handshake before any call (GuardedServer requires ours), so it
  *   reaches the client as UNAVAILABLE.
  * - A certificate of ours with a role not in the method's list, or whose id
  *   is not the one the request names (`callerIdField`): PERMISSION_DENIED.

@@ -1,7 +1,8 @@
 /**
- * gRPC credentials from an identity folder (layout.ts): a server that
- * requires a client certificate signed by the cluster CA, and a channel that
- * presents the folder's certificate and trusts only that CA.
+ * gRPC credentials from an identity folder (layout.ts): the material a
+ * GuardedServer requires client certificates with (signed by the cluster
+ * CA), and a channel that presents the folder's certificate and trusts only
+ * that CA.
  *
  * The files are read once, when the server or client is made (startup);
  * a renewed certificate is taken up on the next start.
@@ -36,25 +37,12 @@ export function readTlsMaterial(folder: string, side: TlsSide): TlsMaterial {
 }
 
 /**
- * Server credentials that require a client certificate (the third argument):
- * a caller without one, or with one from another CA, fails the TLS handshake
- * and never reaches a handler.
- */
-export function serverCredentials(material: TlsMaterial): grpc.ServerCredentials {
-  return grpc.ServerCredentials.createSsl(material.ca, [{ cert_chain: material.certificate, private_key: material.key }], true);
-}
-
-/**
  * Channel credentials that present our certificate and trust only the
  * cluster CA (not the system's roots). The server's name or address must be
  * among its certificate's subjectAltName entries: gRPC checks the one dialled.
  */
 export function channelCredentials(material: TlsMaterial): grpc.ChannelCredentials {
   return grpc.credentials.createSsl(material.ca, material.key, material.certificate);
-}
-
-export function serverCredentialsFromFolder(folder: string): grpc.ServerCredentials {
-  return serverCredentials(readTlsMaterial(folder, "server"));
 }
 
 export function channelCredentialsFromFolder(folder: string): grpc.ChannelCredentials {
@@ -70,14 +58,15 @@ export function channelCredentialsFromFolder(folder: string): grpc.ChannelCreden
 export interface NodeCredentials {
   /** True for mutual TLS: servers then check every call against their table. */
   readonly secure: boolean;
-  readonly server: grpc.ServerCredentials;
+  /** What a GuardedServer listens with: the node's server certificate, or undefined for plain HTTP/2. */
+  readonly serverTls: TlsMaterial | undefined;
   readonly channel: grpc.ChannelCredentials;
 }
 
 /** Mutual TLS from `folder`, or plain without one. Reads the files now. */
 export function nodeCredentials(folder: string | undefined): NodeCredentials {
-  if (folder === undefined) return { secure: false, server: grpc.ServerCredentials.createInsecure(), channel: grpc.credentials.createInsecure() };
-  return { secure: true, server: serverCredentialsFromFolder(folder), channel: channelCredentialsFromFolder(folder) };
+  if (folder === undefined) return { secure: false, serverTls: undefined, channel: grpc.credentials.createInsecure() };
+  return { secure: true, serverTls: readTlsMaterial(folder, "server"), channel: channelCredentialsFromFolder(folder) };
 }
 
 /** The channel a caller presents: the client certificate of an identity folder (a person's or a node's), or plain without one. */

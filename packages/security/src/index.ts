@@ -44,12 +44,12 @@ export {
   channelCredentialsFromFolder,
   nodeCredentials,
   readTlsMaterial,
-  serverCredentials,
-  serverCredentialsFromFolder,
   type NodeCredentials,
   type TlsMaterial,
   type TlsSide,
 } from "./grpc-credentials.js";
 export { authorizeHandlers, authorizeHandlersWhen, peerIdentity, refusal, type AuthorizationTable, type MethodRule } from "./authorization.js";
+export { ConnectionGate, controlConnectionLimits, type Admission, type ConnectionCounts, type ConnectionLimits } from "./connection-gate.js";
+export { GuardedServer } from "./guarded-server.js";
 export { opensslCommand, opensslTimeoutMs } from "./openssl.js";
 export { quietIpServerNameWarning } from "./process-warnings.js";

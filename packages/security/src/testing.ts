@@ -4,7 +4,8 @@
  * whose certificates our servers must refuse.
  */
 import type * as grpc from "@grpc/grpc-js";
-import { channelCredentials, readTlsMaterial } from "./grpc-credentials.js";
+import { channelCredentials, readTlsMaterial, type TlsMaterial } from "./grpc-credentials.js";
+import type { GuardedServer } from "./guarded-server.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -58,18 +59,9 @@ export async function makeTestPki(plan: CertificatePlan = testPlan): Promise<Tes
   };
 }
 
-/** Binds `server` to a free loopback port with `credentials`; its address. */
-export async function listenOnLoopback(server: grpc.Server, credentials: grpc.ServerCredentials): Promise<string> {
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync("127.0.0.1:0", credentials, (error, bound) => {
-      if (error !== null) {
-        reject(error);
-        return;
-      }
-      resolve(bound);
-    });
-  });
-  return `127.0.0.1:${port}`;
+/** Listens with `server` on a free loopback port, with mutual TLS from `material` or plain without; its address. */
+export async function listenOnLoopback(server: GuardedServer, material: TlsMaterial | undefined): Promise<string> {
+  return `127.0.0.1:${await server.listen("127.0.0.1", 0, material)}`;
 }
 
 export {
