@@ -32,7 +32,7 @@ describe("switchyard", () => {
     [["apparatus", "serve", "--id", "a1", "--device", "127.0.0.1:1", "--http-port", "web"], /--http-port "web" is not a port/],
     [["apparatus", "serve", "--id", "a1", "--device", "127.0.0.1:1", "--processors", "two"], /--processors must be 1 or 2/],
     // Plain gRPC stays on loopback (plain-control.ts): each refused before anything listens.
-    [["up", "--host", "0.0.0.0"], /gRPC on 0\.0\.0\.0 reaches other machines: serve it with --tls/],
+    [["up", "--host", "0.0.0.0", "--insecure"], /--insecure is for this machine only: it is refused with 0\.0\.0\.0/],
     [["up", "--control-host", "192.0.2.1", "--insecure"], /--insecure is for this machine only: it is refused with 192\.0\.2\.1/],
     [["up", "--tls", "--insecure"], /--insecure and --tls contradict each other/],
     [["device", "serve", "--host", "10.0.0.1"], /gRPC on 10\.0\.0\.1 reaches other machines: serve it with --cert-dir/],

@@ -11,6 +11,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { callerCredentials } from "@switchyard/security";
 import { NbdClient } from "@switchyard/nbd";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConsoleClient } from "../src/controller-client.js";
@@ -52,7 +53,8 @@ describe("switchyard up --data-host --control-host --http-host", { timeout: test
   });
 
   it("serves hosts on the data address only, and the console on the HTTP address", async () => {
-    const client = ConsoleClient.plain(endpoints.controller.grpc);
+    // TLS is up's default: the operator certificate the endpoint file names.
+    const client = new ConsoleClient(endpoints.controller.grpc, callerCredentials(endpoints.tls?.client_dir));
     try {
       await client.createVolume("vm1", 4 << 20, "");
     } finally {

@@ -1,4 +1,4 @@
-// Goal (issue 17): `switchyard up --tls` serves every gRPC server (the
+// Goal (issue 17): `switchyard up` (TLS is its default) serves every gRPC server (the
 // device, each apparatus, the controller) over mutual TLS with its
 // authorization table, and the appliance keeps working through it: the CLI
 // finds the operator certificate through endpoints.json, the controller
@@ -7,7 +7,7 @@
 // caller without TLS gets nowhere at any server; a viewer may read but not
 // change, also through an apparatus's forwarding; the operator may not
 // drive an apparatus nor take the device's lease.
-// Method: the built CLI's `up --tls` as a child process on free loopback
+// Method: the built CLI's `up` (no --tls) as a child process on free loopback
 // ports in a temporary folder; CLI commands in-process with --dir and
 // --cert-dir; a viewer certificate made by `switchyard cert client`; gRPC
 // calls from this test with no TLS and with the operator's folder.
@@ -39,7 +39,7 @@ let endpoints: EndpointFile;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "switchyard-tls-"));
-  const announced = await servers.serve(["up", "--dir", dir, "--grpc-port", "0", "--nbd-port", "0", "--lu-size", "64MiB", "--extent-size", "1MiB", "--tls"]);
+  const announced = await servers.serve(["up", "--dir", dir, "--grpc-port", "0", "--nbd-port", "0", "--lu-size", "64MiB", "--extent-size", "1MiB"]);
   endpoints = announced as unknown as EndpointFile;
 }, 60_000);
 
@@ -56,7 +56,7 @@ function call(address: string, credentials: grpc.ChannelCredentials, service: Se
   return callOnce(address, credentials, definition, request, callTimeoutMs);
 }
 
-describe("switchyard up --tls", { timeout: testTimeoutMs }, () => {
+describe("switchyard up, TLS by default", { timeout: testTimeoutMs }, () => {
   it("keeps the appliance working: the CLI creates a volume with the operator's certificate, written and read after three apparatus leases", async () => {
     expect(endpoints.tls?.client_dir).toBe(applianceClientFolder(dir));
     await access(endpoints.tls?.ca ?? "");

@@ -80,6 +80,8 @@ export class Cluster {
     const appliance = await ServerProcess.start("appliance", process.execPath, [
       ...serverNodeFlags(), cliPath, "up", "--dir", join(options.dir, "appliance"), "--apparatuses", String(options.apparatusCount),
       "--grpc-port", "0", "--nbd-port", "0", "--device-nbd-port", "0", "--lu-size", options.luSize, "--extent-size", options.extentSize, "--json",
+      // Plain control, as the separate processes of startProcesses: the benchmark's clients carry no certificate.
+      "--insecure",
     ], { ownGroup: false });
     try {
       const announced = (await announcement(appliance)).apparatuses;

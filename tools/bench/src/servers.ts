@@ -124,7 +124,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Start
   const server = await ServerProcess.start(
     "switchyard",
     process.execPath,
-    [options.cliPath, "up", "--dir", dataDir, "--nbd-port", "0", "--grpc-port", "0", "--device-nbd-port", "0", "--lu-size", `${luSizeMebibytes}MiB`],
+    [options.cliPath, "up", "--dir", dataDir, "--nbd-port", "0", "--grpc-port", "0", "--device-nbd-port", "0", "--lu-size", `${luSizeMebibytes}MiB`, "--insecure"],
     // Its own process group, so stopping it also stops anything it forked.
     { ownGroup: true },
   );

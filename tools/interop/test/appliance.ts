@@ -260,6 +260,12 @@ export interface ApplianceOptions {
   readonly portArgs?: readonly string[];
   /** Flags of the test build (["--test-fault", "hold-nothing"]): given any, the test build runs. */
   readonly testFlags?: readonly string[];
+  /**
+   * Plain gRPC (`up --insecure`) for a test whose own gRPC clients carry no
+   * certificate; by default the appliance runs as `up` does, with mutual TLS,
+   * and `cli` finds the operator certificate through --dir.
+   */
+  readonly plain?: boolean;
 }
 
 /** Every port of `switchyard up` a free one, so tests never collide with each other or with 8080. */
@@ -308,6 +314,7 @@ export class Appliance {
       ...(options.portArgs ?? freePortArgs),
       "--extent-size", `${extentSizeBytes / mebibyte}MiB`,
       ...(options.extraArgs ?? []),
+      ...(options.plain === true ? ["--insecure"] : []),
       ...testFlags,
     ];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });

@@ -139,7 +139,7 @@ describe("switchyard up --etcd", () => {
   it.each<[Victim]>([["leader"], ["follower"]])("keeps moving extents under host I/O when the etcd %s is SIGKILLed", async (victim) => {
     const cluster = await startEtcdCluster();
     etcd = cluster;
-    appliance = await Appliance.start({ apparatusCount: 3, extraArgs: ["--lu-size", "64MiB", "--etcd", cluster.endpoints.join(",")] });
+    appliance = await Appliance.start({ apparatusCount: 3, extraArgs: ["--lu-size", "64MiB", "--etcd", cluster.endpoints.join(",")], plain: true });
     const { endpoints } = appliance;
     const controllerAddress = endpoints.controller.grpc;
     assertSucceeded(await runCli(["volume", "create", "p", "--size", `${(extents * extentSizeBytes) / mebibyte}MiB`, "--lu", "lu0", "--endpoint", controllerAddress]));

@@ -36,7 +36,7 @@ let expectedSha256: string;
 beforeAll(async () => {
   await requireTools(["nbdcopy"]);
   scratchDir = await makeScratchDir();
-  appliance = await Appliance.start();
+  appliance = await Appliance.start({ plain: true });
   await createVolume(appliance, "mig", "256MiB", ["--lu", "lu0"]);
   const source = join(scratchDir, "mig-source.bin");
   expectedSha256 = await writeRandomFile(source, volumeBytes);

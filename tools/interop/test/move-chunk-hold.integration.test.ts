@@ -128,7 +128,7 @@ function copyPhaseOf(move: ChangeInfo__Output): { startMs: number; endMs: number
 let appliance: Appliance;
 
 beforeAll(async () => {
-  appliance = await Appliance.start({ extraArgs: ["--extent-size", `${extentBytes / mebibyte}MiB`, "--lu-size", `${(4 * extentBytes) / mebibyte}MiB`] });
+  appliance = await Appliance.start({ extraArgs: ["--extent-size", `${extentBytes / mebibyte}MiB`, "--lu-size", `${(4 * extentBytes) / mebibyte}MiB`], plain: true });
   await createVolume(appliance, "hot", `${(extentCount * extentBytes) / mebibyte}MiB`, ["--lu", "lu0"]);
 }, testTimeoutMs);
 

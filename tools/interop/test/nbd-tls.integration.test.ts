@@ -158,8 +158,8 @@ describe("hosts' NBD over TLS (switchyard up --tls --nbd-tls require)", () => {
 
   it("refuses --nbd-tls without certificates, and plain NBD on a network address, with one line", async () => {
     const dir = join(scratchDir, "refused");
-    assertOneLineFailure(await runCli(["up", "--dir", dir, "--nbd-tls", "require"]), 2, /--nbd-tls require needs certificates: give --tls/);
-    assertOneLineFailure(await runCli(["up", "--dir", dir, "--data-host", "192.0.2.10"]), 2, /plain NBD on 192\.0\.2\.10/);
+    assertOneLineFailure(await runCli(["up", "--dir", dir, "--insecure", "--nbd-tls", "require"]), 2, /--nbd-tls require needs certificates: give TLS \(the default: leave out --insecure\)/);
+    assertOneLineFailure(await runCli(["up", "--dir", dir, "--data-host", "192.0.2.10", "--nbd-tls", "off"]), 2, /plain NBD on 192\.0\.2\.10/);
     assertOneLineFailure(await runCli(["up", "--dir", dir, "--nbd-tls", "maybe"]), 2, /--nbd-tls must be off, on, require/);
   });
 });

@@ -244,6 +244,9 @@ export function interrupted(): Promise<string> {
   });
 }
 
+/** How messages name what gives `up` its certificates: they are the default, so what stops them. */
+const upTlsWording = "TLS (the default: leave out --insecure)";
+
 /** `switchyard up` built with `composition` (composition.ts). */
 export function upCommand(composition: Composition): Command {
   return {
@@ -282,14 +285,14 @@ Options:
   --data-host H          where hosts reach the apparatuses' NBD (default: --host)
   --control-host H       where the gRPC servers listen, and the device's raw LU exports (default: --host)
   --http-host H          where the web console and /metrics listen (default: --host); beyond
-                         loopback it needs --tls and serves HTTPS
-  --tls                  serve every gRPC server (device, apparatuses, controller) over mutual TLS with
-                         the certificates in DIR/tls, each method checked against the caller's role;
-                         commands given --dir DIR present DIR/tls/operator-admin; needed when
-                         --control-host (or --host) is not a loopback address
-  --insecure             plain gRPC, said on purpose: warns at every start; refused with an address
-                         other machines reach (without --tls or --insecure: plain, on loopback only)
-${nbdTlsHelp("--tls")}
+                         loopback it serves HTTPS
+  --tls                  the default, said out loud: every gRPC server (device, apparatuses, controller)
+                         speaks mutual TLS with the certificates in DIR/tls, each method checked against
+                         the caller's role; commands find DIR/tls/operator-admin through --dir DIR
+                         (or --endpoint HOST:PORT --cert-dir DIR/tls/operator-admin)
+  --insecure             plain gRPC and no caller checked, for experiments: warns at every start; refused
+                         with an address other machines reach
+${nbdTlsHelp("TLS (the default)")}
   --etcd URLS            coordinate on an existing etcd cluster (comma-separated client URLs): the
                          election, the configuration store and registrations live there, the device
                          keeps storage and copies; a new cluster is seeded from DIR's store
@@ -300,10 +303,10 @@ ${processorsHelp}
 Example:
   switchyard up --dir ./switchyard-data
   switchyard up --dir ./second --nbd-port 11809 --grpc-port 51051 --http-port 8081   # another one beside it
-  switchyard up --tls --data-host 192.0.2.10 --control-host 127.0.0.1   # hosts on their network, control on loopback
-  switchyard volume create vm1 --size 1GiB
-  nbdinfo nbd://127.0.0.1:10809/vm1
-  nbdinfo 'nbds://127.0.0.1:10809/vm1?tls-certificates=./switchyard-data/tls/operator-admin'   # after up --tls
+  switchyard up --data-host 192.0.2.10 --control-host 127.0.0.1   # hosts on their network (NBD over TLS), control on loopback
+  switchyard volume create vm1 --size 1GiB   # finds ./switchyard-data and its operator certificate
+  nbdinfo 'nbds://127.0.0.1:10809/vm1?tls-certificates=./switchyard-data/tls/operator-admin'
+  nbdinfo nbd://127.0.0.1:10809/vm1   # plain NBD too, on loopback (--nbd-tls on)
   xdg-open http://127.0.0.1:8080/   # log in with the token in ./switchyard-data/console/operator-token`,
     async run(argv, io) {
       const parsed = parse(argv, options, 0);
@@ -326,11 +329,13 @@ Example:
         ...withEtcd(etcdOption(stringOption(parsed, "etcd"))),
       };
       portPlan(parsed);
-      const tls = flag(parsed, "tls");
+      // Mutual TLS unless --insecure says otherwise (issue 17): --tls only says the default out loud.
       const insecure = flag(parsed, "insecure");
-      checkPlainControl(hosts.control, tls, insecure, "--tls");
-      checkPlainHttp(hosts.http, tls, "--tls");
-      const nbdTls = chooseNbdTls({ requested: nbdTlsOption(stringOption(parsed, "nbd-tls")), dataHost: hosts.data, certificates: tls, insecure, certificateOption: "--tls" });
+      if (insecure && flag(parsed, "tls")) throw new UsageError("--insecure and --tls contradict each other: give one");
+      const tls = !insecure;
+      checkPlainControl(hosts.control, tls, insecure, upTlsWording);
+      checkPlainHttp(hosts.http, tls, upTlsWording);
+      const nbdTls = chooseNbdTls({ requested: nbdTlsOption(stringOption(parsed, "nbd-tls")), dataHost: hosts.data, certificates: tls, insecure, certificateOption: upTlsWording });
       await refuseIfServed(dir);
       const settings = { ...checked, ...(await choosePorts(parsed, hosts, apparatusCount, io)) };
       await mkdir(dir, { recursive: true });
