@@ -151,8 +151,9 @@ export class CaseContext {
     return this.certificates.nbdTls();
   }
 
-  /** A new host connection to `volumeName`, over TLS when the run has it (or with `tls` given: exactly that). */
-  connectHost(volumeName: string, tls: NbdClientTls | undefined = this.hostTls): Promise<NbdClient> {
+  /** A new host connection to `volumeName`, over TLS when the run has it (or as `chosen` says: "plain", or those settings). */
+  connectHost(volumeName: string, chosen: NbdClientTls | "plain" | undefined = this.hostTls): Promise<NbdClient> {
+    const tls = chosen === "plain" ? undefined : chosen;
     return NbdClient.connect({ host: this.nbd.host, port: this.nbd.port, exportName: volumeName, timeoutMs: nbdTimeoutMs, ...(tls === undefined ? {} : { tls }) });
   }
 

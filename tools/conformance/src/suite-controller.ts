@@ -60,7 +60,7 @@ export class SuiteController {
   registrationKey = "";
 
   /** `credentials`: the suite's controller certificate in a run with TLS, plain without. */
-  constructor(deviceAddress: string, apparatusAddress: string, readonly credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()) {
+  constructor(deviceAddress: string, readonly apparatusAddress: string, readonly credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()) {
     const v1 = loadGrpc().switchyard.v1;
     this.deviceAddress = deviceAddress;
     this.device = new v1.Device(deviceAddress, credentials, controlChannelOptions);

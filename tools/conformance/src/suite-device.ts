@@ -63,7 +63,9 @@ class SlowExport implements NbdExport {
   }
 
   flush(): Promise<void> {
-    this.disk.flushes.set(this.name, (this.disk.flushes.get(this.name) ?? 0) + 1);
+    // An apparatus opens "lu0;apparatus=ID;key=KEY": counted under the LU's own name.
+    const luId = this.name.split(";")[0] ?? this.name;
+    this.disk.flushes.set(luId, (this.disk.flushes.get(luId) ?? 0) + 1);
     return this.inner.flush();
   }
 

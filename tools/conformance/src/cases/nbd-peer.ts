@@ -48,8 +48,12 @@ export async function startTls(context: CaseContext, peer: RawPeer, tls: NbdClie
   await peer.startTls({ host: context.nbd.host, ca: tls.ca, ...(tls.cert === undefined ? {} : { cert: tls.cert }), ...(tls.key === undefined ? {} : { key: tls.key }) });
 }
 
+/** What a case passes to stay in plain text whatever the run's hosts do. */
+export const plainText = "plain";
+
 /** A raw connection past the greeting and the client flags; inside TLS when the run's hosts use it (or `tls` says so). */
-export async function greeted(context: CaseContext, tls: NbdClientTls | undefined = context.hostTls): Promise<RawPeer> {
+export async function greeted(context: CaseContext, chosen: NbdClientTls | typeof plainText = context.hostTls ?? plainText): Promise<RawPeer> {
+  const tls = chosen === plainText ? undefined : chosen;
   const peer = await RawPeer.connect(context.nbd.port, context.nbd.host);
   try {
     const greeting = await peer.read(NBD_SERVER_GREETING_BYTES);
