@@ -10,8 +10,8 @@ export default defineConfig({
     testTimeout: 60_000,
     // Runs of the suite start processes of their own; one file at a time.
     fileParallelism: false,
-    // Two suite runs at a time: each is an apparatus process and a few seconds of mostly waiting.
-    maxConcurrency: 2,
+    // Three suite runs at a time: each is an apparatus process and seconds of mostly waiting.
+    maxConcurrency: 3,
     pool: "forks",
   },
 });

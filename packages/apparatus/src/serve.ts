@@ -40,7 +40,7 @@ export async function serveApparatus(apparatus: VirtualizationApparatus, options
   const v1 = loadGrpc().switchyard.v1;
   const grpcServer = new grpc.Server(controlServerOptions);
   const { secure, server: credentials } = apparatus.credentials;
-  grpcServer.addService(v1.Apparatus.service, authorizedApparatusHandlers(secure, v1.Apparatus.service, apparatusHandlers(apparatus)));
+  grpcServer.addService(v1.Apparatus.service, authorizedApparatusHandlers(secure && apparatus.checksCallers, v1.Apparatus.service, apparatusHandlers(apparatus)));
   options.addServices?.(grpcServer);
   const grpcPort = await bindGrpc(grpcServer, options.host, options.grpcPort, credentials);
   const nbdHost = options.nbdHost ?? options.host;

@@ -7,7 +7,7 @@ import { junitXml, summaryLine, tapHeader, tapLine, type CaseResult } from "./re
 
 const passed: CaseResult = { id: "health", title: "health answers", checks: "grpc health", outcome: "passed", message: "", durationMs: 12 };
 const failed: CaseResult = { id: "hold-drains", title: "Hold drains", checks: "claims 1, 6", outcome: "failed", message: 'write 1 <late> & "lost"', durationMs: 321.4 };
-const skipped: CaseResult = { id: "nbd-tls-required", title: "TLS", checks: "proto.md", outcome: "skipped", message: "by declaration: the features file declares nbd-tls absent", durationMs: 0 };
+const skipped: CaseResult = { id: "nbd-tls-required", title: "TLS", checks: "proto.md", outcome: "skipped", message: "by declaration: nbd-tls declared absent", durationMs: 0 };
 const listed: CaseResult = { ...failed, id: "stale-epoch", outcome: "expected-failure" };
 const surprise: CaseResult = { ...passed, id: "idempotent", outcome: "unexpected-pass", message: "passed, but listed" };
 
@@ -21,7 +21,7 @@ describe("reports", () => {
   });
 
   it("TAP: a skip says why, an expected failure is a TODO, an unexpected pass fails", () => {
-    expect(tapLine(skipped, 3)).toBe("ok 3 - nbd-tls-required: TLS # SKIP by declaration: the features file declares nbd-tls absent\n");
+    expect(tapLine(skipped, 3)).toBe("ok 3 - nbd-tls-required: TLS # SKIP by declaration: nbd-tls declared absent\n");
     expect(tapLine(listed, 4)).toMatch(/^not ok 4 - stale-epoch: Hold drains # TODO expected failure \(listed\)\n {2}---\n/);
     expect(tapLine(surprise, 5)).toMatch(/^not ok 5 - idempotent: health answers\n {2}---\n.*passed, but listed/s);
   });
@@ -31,7 +31,7 @@ describe("reports", () => {
     expect(xml).toContain('<testsuite name="suite" tests="3" failures="1" errors="0" skipped="1"');
     expect(xml).toContain('<testcase classname="suite" name="health: health answers" time="0.012"/>');
     expect(xml).toContain('<failure message="write 1 &lt;late&gt; &amp; &quot;lost&quot;" type="claims 1, 6">');
-    expect(xml).toContain('<skipped message="by declaration: the features file declares nbd-tls absent"/>');
+    expect(xml).toContain('<skipped message="by declaration: nbd-tls declared absent"/>');
   });
 
   it("the summary counts passes, failures (unexpected passes among them) and skips", () => {

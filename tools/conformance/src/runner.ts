@@ -122,7 +122,7 @@ async function runCase(context: CaseContext, conformanceCase: ConformanceCase, d
   const startedAtMs = performance.now();
   const base = { id: conformanceCase.id, title: conformanceCase.title, checks: conformanceCase.checks };
   const missing = missingFeatures(conformanceCase, declarations.features);
-  if (missing.length > 0) return { ...base, outcome: "skipped", message: `by declaration: the features file declares ${missing.join(", ")} absent`, durationMs: 0 };
+  if (missing.length > 0) return { ...base, outcome: "skipped", message: `by declaration: ${missing.join(", ")} declared absent`, durationMs: 0 };
   const listed = declarations.expectedFailures.has(conformanceCase.id);
   try {
     await withTimeout(context.reset().then(() => conformanceCase.run(context)), caseTimeoutMs);
