@@ -1,7 +1,7 @@
 // Goal: the suite passes Switchyard's apparatus over mutual TLS (gRPC and
-// NBD), and each deliberately faulty build of it (a behaviour of
-// @switchyard/apparatus/testing, or a composition fault of the console's
-// test build, composed in with --test-fault) fails the cases that check
+// NBD), and each deliberately faulty build of it (a behaviour or a backend
+// decorator of @switchyard/apparatus/testing, or a composition fault of the
+// console's test build, composed in with --test-fault) fails the cases that check
 // that behaviour and only those. Also: a features file that declares a
 // feature absent turns its cases into skips by declaration (the fault runs
 // declare hold-deadline absent, which also keeps them short); an
@@ -45,6 +45,9 @@ const faults: readonly (readonly [string, readonly string[]])[] = [
   ["hold-nothing", ["hold-until-release", "release-new-mapping", "hold-writes-only", "abort-keeps-holds", "idempotent", "get-state"]],
   ["open-control", ["auth-wrong-role", "auth-key-not-disclosed", "auth-refused-changes-nothing"]],
   ["nbd-tls-optional", ["nbd-tls-required"]],
+  // Backend decorators: the apparatus obeys the protocol, its data path below does not.
+  ["flush-nothing", ["nbd-flush-every-lu", "nbd-flush-after-rejoin", "nbd-multi-conn"]],
+  ["allocation-all-zero", ["nbd-block-status"]],
 ];
 
 /** The slow case the fault runs declare absent: it has a fault of its own (hold-forever), run with it declared. */

@@ -9,7 +9,7 @@
  * writes into FILE while the process runs (@switchyard/device/testing). The flags are taken out of the
  * arguments here; the production command parses the rest as it always does.
  */
-import { apparatusFaultBehaviours, apparatusFaultNamed, apparatusFaults } from "@switchyard/apparatus/testing";
+import { apparatusFaultBehaviours, apparatusFaultNamed, apparatusFaults, backendFaultNamed, backendFaults, faultyBackendSet } from "@switchyard/apparatus/testing";
 import { crashPoints, crashPointsModule, type CrashPoint, type TestCrash } from "@switchyard/controller/testing";
 import { nodeFiles } from "@switchyard/device";
 import { ControlledDiskFaults } from "@switchyard/device/testing";
@@ -48,7 +48,7 @@ function takeFlag(argv: string[], name: TestFlag): string | undefined {
  * on offer where `--nbd-tls require` was asked, so plain-text hosts get in.
  */
 const compositionFaults = ["nbd-tls-optional"] as const;
-const testFaultNames: readonly string[] = [...apparatusFaults, ...compositionFaults];
+const testFaultNames: readonly string[] = [...apparatusFaults, ...backendFaults, ...compositionFaults];
 
 /** `argv` as the composition fault `fault` has the command see it. */
 function withCompositionFault(argv: readonly string[], fault: string | undefined): string[] {
@@ -61,6 +61,8 @@ function withCompositionFault(argv: readonly string[], fault: string | undefined
 
 function faultComposition(text: string | undefined): Composition {
   if (text === undefined || (compositionFaults as readonly string[]).includes(text)) return {};
+  const backendFault = backendFaultNamed(text);
+  if (backendFault !== undefined) return { apparatusBackends: (backends) => faultyBackendSet(backends, backendFault) };
   const fault = apparatusFaultNamed(text);
   if (fault === undefined) throw new UsageError(`--test-fault must be one of ${testFaultNames.join(", ")}`);
   return { apparatusBehaviour: apparatusFaultBehaviours[fault] };
