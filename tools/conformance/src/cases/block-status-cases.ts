@@ -57,7 +57,7 @@ async function selectAllocation(peer: RawPeer, exportName: string): Promise<numb
   expectThat(selected.length === 1 && selected[0]?.name === NBD_META_CONTEXT_BASE_ALLOCATION, `NBD_OPT_SET_META_CONTEXT selected ${JSON.stringify(selected)}, expected base:allocation alone`);
   peer.sendOption(NBD_OPT_GO, goData(exportName, []));
   expectThat((await optionReplies(peer, NBD_OPT_GO)).at(-1)?.replyType === NBD_REP_ACK, "NBD_OPT_GO after selecting base:allocation failed");
-  return selected[0]?.id ?? 0;
+  return selected[0].id;
 }
 
 /** The chunks of the reply to `handle`, up to the one flagged DONE. */

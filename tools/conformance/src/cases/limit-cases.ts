@@ -8,9 +8,10 @@
  * and generation to see that the apparatus still obeys.
  */
 import * as grpc from "@grpc/grpc-js";
-import { callUnary, deadlineAfter, type ApparatusState__Output } from "@switchyard/proto";
+import { loadGrpc, type ApparatusState__Output } from "@switchyard/proto";
 import { expectThat, statusName } from "../check.js";
 import type { CaseContext } from "../context.js";
+import { callMethod, type CallOutcome } from "../grpc-call.js";
 import { baselineTable, moveDiff } from "../layout.js";
 import { callTimeoutMs } from "../suite-controller.js";
 import type { ConformanceCase } from "./case.js";
@@ -26,23 +27,17 @@ const clearRefusals: readonly grpc.status[] = [grpc.status.INVALID_ARGUMENT, grp
 
 type ApparatusMethod = "Hold" | "Apply" | "Release" | "Abort" | "LoadTable" | "Register";
 
-/** Calls `method` of the apparatus with a request the typed helpers would not build (limit values as text). */
-function call(context: CaseContext, method: ApparatusMethod, request: object): Promise<unknown> {
-  const client = context.controller.apparatus as unknown as Record<ApparatusMethod, (request: object, options: grpc.CallOptions, done: grpc.requestCallback<unknown>) => void>;
-  return callUnary<unknown>((done) => {
-    client[method].call(context.controller.apparatus, request, { deadline: deadlineAfter(callTimeoutMs) }, done);
-  });
+/** Calls `method` as the controller with a request the typed helpers would not build (limit values as text); never rejects. */
+function call(context: CaseContext, method: ApparatusMethod, request: object): Promise<CallOutcome> {
+  const definition = loadGrpc().switchyard.v1.Apparatus.service[method] as grpc.MethodDefinition<object, unknown>;
+  return callMethod(context.controller.apparatusAddress, context.controller.credentials, definition, request, callTimeoutMs);
 }
 
 async function expectClearRefusal(context: CaseContext, method: ApparatusMethod, request: object, what: string): Promise<void> {
-  try {
-    await call(context, method, request);
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === "number" && clearRefusals.includes(code)) return;
-    throw new Error(`${what}: expected a refusal (INVALID_ARGUMENT, OUT_OF_RANGE or FAILED_PRECONDITION), got ${typeof code === "number" ? statusName(code) : String(error)}`, { cause: error });
-  }
-  throw new Error(`${what}: expected a refusal (INVALID_ARGUMENT, OUT_OF_RANGE or FAILED_PRECONDITION), but it was accepted`);
+  const outcome = await call(context, method, request);
+  const expected = "a refusal (INVALID_ARGUMENT, OUT_OF_RANGE or FAILED_PRECONDITION)";
+  expectThat(outcome.code !== grpc.status.OK, `${what}: expected ${expected}, but it was accepted`);
+  expectThat(clearRefusals.includes(outcome.code), `${what}: expected ${expected}, got ${statusName(outcome.code)} (${outcome.details})`);
 }
 
 function essentials(state: ApparatusState__Output): string {
