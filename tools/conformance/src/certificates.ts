@@ -83,7 +83,7 @@ export class SuiteCertificates {
     return channelCredentials({ ...foreign, ca: readTlsMaterial(this.folder(suiteIdentities.controller), "client").ca });
   }
 
-  /** A channel that trusts the cluster CA and presents no certificate at all. */
+  /** The cluster CA (PEM): what a caller with no certificate of its own still trusts the server by. */
   clusterCa(): Buffer {
     return readTlsMaterial(this.folder(suiteIdentities.host), "client").ca;
   }
