@@ -27,6 +27,10 @@ export interface ApparatusBehaviour {
    * that the device can refuse its I/O.
    */
   readonly submitsToFencing: boolean;
+  /** Whether a hold past its deadline ends by itself, failing the held requests (DESIGN.md "Progress"). */
+  readonly expiresHolds: boolean;
+  /** Whether the control service checks each caller's role on a server with mutual TLS (apparatus-authorization.ts). */
+  readonly checksCallers: boolean;
 }
 
 /** The protocol as DESIGN.md states it. */
@@ -40,4 +44,8 @@ export const apparatusBehaviourDefault: ApparatusBehaviour = {
   // claim 1: held I/O runs only after the commit point, at Release.
   releasesAtApply: false,
   submitsToFencing: true,
+  // DESIGN.md "Progress": every hold ends within a bound.
+  expiresHolds: true,
+  // DESIGN.md "Security": each method checks the caller's role before its handler runs.
+  checksCallers: true,
 };

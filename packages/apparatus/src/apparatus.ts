@@ -130,6 +130,11 @@ export class VirtualizationApparatus {
     this.grpcAddress = options.grpcAddress ?? "";
   }
 
+  /** Whether its control service checks callers' roles (its behaviour decides; serve.ts asks). */
+  get checksCallers(): boolean {
+    return this.behaviour.checksCallers;
+  }
+
   get generation(): number {
     return this.faces.active.generation;
   }
@@ -265,6 +270,7 @@ export class VirtualizationApparatus {
   /** The hold's deadline (holdDeadlineMs): past it, the held volumes stop being served (expireHold). */
   private armHoldDeadline(changeId: string, ranges: readonly HeldRange[]): void {
     this.holdDeadline?.cancel();
+    if (!this.behaviour.expiresHolds) return;
     const cancel = this.clock.after(this.holdDeadlineMs, () => {
       this.expireHold(changeId, ranges);
     });

@@ -41,7 +41,7 @@ export async function serveApparatus(apparatus: VirtualizationApparatus, options
   const v1 = loadGrpc().switchyard.v1;
   const grpcServer = new GuardedServer(controlServerOptions);
   const { secure, serverTls } = apparatus.credentials;
-  grpcServer.addService(v1.Apparatus.service, authorizedApparatusHandlers(secure, v1.Apparatus.service, apparatusHandlers(apparatus)));
+  grpcServer.addService(v1.Apparatus.service, authorizedApparatusHandlers(secure && apparatus.checksCallers, v1.Apparatus.service, apparatusHandlers(apparatus)));
   options.addServices?.(grpcServer);
   await addStandardServices(grpcServer);
   const grpcPort = await grpcServer.listen(options.host, options.grpcPort, serverTls);

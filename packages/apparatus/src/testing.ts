@@ -9,6 +9,8 @@ import { LocalBackendSet } from "./backend.js";
 
 export { apparatusFaultBehaviours, apparatusFaultNamed, apparatusFaults } from "./testing/apparatus-faults.js";
 export type { ApparatusFault } from "./testing/apparatus-faults.js";
+export { backendFaultNamed, backendFaults, faultyBackendSet } from "./testing/backend-faults.js";
+export type { BackendFault } from "./testing/backend-faults.js";
 
 /**
  * An LU in memory, a BlockIo (it passes the shared suite, block-io.test.ts).

@@ -15,6 +15,19 @@ export class CheckFailure extends Error {
   }
 }
 
+/**
+ * A case that cannot check what it is about in this run (it needs the
+ * suite's own device, say): reported as skipped with this reason, never as
+ * passed.
+ */
+export class SkipCase extends Error {
+  readonly code = "CASE_SKIPPED";
+  constructor(reason: string) {
+    super(reason);
+    this.name = "SkipCase";
+  }
+}
+
 export function expectThat(condition: boolean, message: string): asserts condition {
   if (!condition) throw new CheckFailure(message);
 }

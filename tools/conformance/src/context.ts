@@ -2,13 +2,16 @@
  * What every case works with: the suite as controller, the volumes it
  * serves through the apparatus and hosts' NBD connections to them, direct
  * (administrator) access to the storage areas behind them on the device,
- * and the slow-disk switch when the device is the suite's own. `reset`
+ * and the slow-disk switch when the device is the suite's own; in a run
+ * with TLS, the certificates; and what the features file declares. `reset`
  * brings the apparatus back to the baseline table between cases, so that
  * one failing case leaves nothing behind for the next.
  */
-import { NbdClient } from "@switchyard/nbd";
+import { NbdClient, type NbdClientTls } from "@switchyard/nbd";
 import { callUnary, deadlineAfter, type Inventory__Output } from "@switchyard/proto";
-import { CheckFailure } from "./check.js";
+import type { SuiteCertificates } from "./certificates.js";
+import { CheckFailure, SkipCase } from "./check.js";
+import type { Features } from "./features.js";
 import { baselineTable, blockBytes, planLayout, stamp, stampValue, type Area, type Layout, type TestVolume } from "./layout.js";
 import type { SlowDisk } from "./suite-device.js";
 import { callTimeoutMs, SuiteController } from "./suite-controller.js";
@@ -28,6 +31,16 @@ export function endpointOf(address: string): Endpoint {
   return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
 }
 
+/** What a run is made of beside the controller: the suite's device (if its own), certificates, features. */
+export interface RunSetting {
+  /** The suite's own device's slow-disk switch; undefined against a tester's device. */
+  readonly disk: SlowDisk | undefined;
+  readonly writeDelayMs: number;
+  /** The run's certificates; undefined in a run without TLS. */
+  readonly certificates: SuiteCertificates | undefined;
+  readonly features: Features;
+}
+
 export class CaseContext {
   readonly controller: SuiteController;
   readonly layout: Layout;
@@ -35,6 +48,8 @@ export class CaseContext {
   /** The suite's own device's slow-disk switch; undefined against a tester's device. */
   readonly disk: SlowDisk | undefined;
   readonly writeDelayMs: number;
+  readonly certificates: SuiteCertificates | undefined;
+  readonly features: Features;
   /** The generation of the baseline table the apparatus has now. */
   generation = 0;
   volumeA!: NbdClient;
@@ -44,23 +59,25 @@ export class CaseContext {
   private changeCount = 0;
   private stampCount = 0;
 
-  private constructor(controller: SuiteController, layout: Layout, nbd: Endpoint, deviceNbd: Endpoint, disk: SlowDisk | undefined, writeDelayMs: number) {
+  private constructor(controller: SuiteController, layout: Layout, nbd: Endpoint, deviceNbd: Endpoint, setting: RunSetting) {
     this.controller = controller;
     this.layout = layout;
     this.nbd = nbd;
     this.deviceNbd = deviceNbd;
-    this.disk = disk;
-    this.writeDelayMs = writeDelayMs;
+    this.disk = setting.disk;
+    this.writeDelayMs = setting.writeDelayMs;
+    this.certificates = setting.certificates;
+    this.features = setting.features;
   }
 
   /** The suite takes the lease, loads the baseline into the apparatus, registers it, and connects as a host. */
-  static async open(controller: SuiteController, nbdAddress: string, disk: SlowDisk | undefined, writeDelayMs: number): Promise<CaseContext> {
+  static async open(controller: SuiteController, nbdAddress: string, setting: RunSetting): Promise<CaseContext> {
     await controller.takeLease();
     const snapshot = await controller.readStore();
     if (snapshot.state === null) throw new CheckFailure("the device answered ReadStore without a state");
     const inventory = await callUnary<Inventory__Output>((done) => controller.device.GetInventory({}, { deadline: deadlineAfter(callTimeoutMs) }, done));
     const layout = planLayout(snapshot.state);
-    const context = new CaseContext(controller, layout, endpointOf(nbdAddress), endpointOf(inventory.nbd_address), disk, writeDelayMs);
+    const context = new CaseContext(controller, layout, endpointOf(nbdAddress), endpointOf(inventory.nbd_address), setting);
     context.generation = snapshot.state.generation + generationStep;
     const state = await controller.getState();
     controller.apparatusId = state.apparatus_id;
@@ -128,11 +145,41 @@ export class CaseContext {
     await this.connectHosts();
   }
 
+  /** How hosts start TLS: when the apparatus's NBD offers it and the run has certificates. */
+  get hostTls(): NbdClientTls | undefined {
+    if (this.certificates === undefined || this.features.nbdTls === "off") return undefined;
+    return this.certificates.nbdTls();
+  }
+
+  /** A new host connection to `volumeName`, over TLS when the run has it (or as `chosen` says: "plain", or those settings). */
+  connectHost(volumeName: string, chosen: NbdClientTls | "plain" | undefined = this.hostTls): Promise<NbdClient> {
+    const tls = chosen === "plain" ? undefined : chosen;
+    return NbdClient.connect({ host: this.nbd.host, port: this.nbd.port, exportName: volumeName, timeoutMs: nbdTimeoutMs, ...(tls === undefined ? {} : { tls }) });
+  }
+
+  /** The long volume, or a CheckFailure saying the device had no room for it. */
+  longVolume(): TestVolume {
+    if (this.layout.volumeC === undefined) {
+      throw new CheckFailure("the device had too few free storage areas for the suite's long volume (over 32 MiB): give it a device with more room");
+    }
+    return this.layout.volumeC;
+  }
+
+  /** The suite's own device's counters, or a SkipCase: against a tester's device the suite cannot see inside it. */
+  ownDisk(what: string): SlowDisk {
+    if (this.disk === undefined) throw new SkipCase(`${what} needs the suite's own device (--launch without --device)`);
+    return this.disk;
+  }
+
+  /** Skips unless the run uses TLS: a case about certificates has nothing to check without them. */
+  requireCertificates(): SuiteCertificates {
+    if (this.certificates === undefined) throw new SkipCase("the run has no certificates (give --cert-dir, or {cert_dir} in --launch)");
+    return this.certificates;
+  }
+
   private async connectHosts(): Promise<void> {
-    const connect = (volume: TestVolume): Promise<NbdClient> =>
-      NbdClient.connect({ host: this.nbd.host, port: this.nbd.port, exportName: volume.name, timeoutMs: nbdTimeoutMs });
-    this.volumeA = await connect(this.layout.volumeA);
-    this.volumeB = await connect(this.layout.volumeB);
+    this.volumeA = await this.connectHost(this.layout.volumeA.name);
+    this.volumeB = await this.connectHost(this.layout.volumeB.name);
   }
 
   private async closeHosts(): Promise<void> {
@@ -145,7 +192,9 @@ export class CaseContext {
     const lu = this.layout.lus.find((candidate) => candidate.index === luIndex);
     if (lu === undefined) throw new CheckFailure(`no LU index ${luIndex} in the device's store`);
     // A plain LU name is an administrator's connection: the device does not check a registration for it.
-    const client = await NbdClient.connect({ host: this.deviceNbd.host, port: this.deviceNbd.port, exportName: lu.id, timeoutMs: nbdTimeoutMs });
+    // With TLS the device's LUs require it, and an operator's certificate opens them (device serve --cert-dir).
+    const tls = this.certificates?.nbdTls();
+    const client = await NbdClient.connect({ host: this.deviceNbd.host, port: this.deviceNbd.port, exportName: lu.id, timeoutMs: nbdTimeoutMs, ...(tls === undefined ? {} : { tls }) });
     this.luClients.set(luIndex, client);
     return client;
   }

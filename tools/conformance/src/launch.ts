@@ -38,8 +38,12 @@ export function freePort(host: string): Promise<number> {
   });
 }
 
-export function fillPlaceholders(template: string, values: { device: string; nbdPort: number; grpcPort: number }): string {
-  return template.replaceAll("{device}", values.device).replaceAll("{nbd_port}", String(values.nbdPort)).replaceAll("{grpc_port}", String(values.grpcPort));
+export function fillPlaceholders(template: string, values: { device: string; nbdPort: number; grpcPort: number; certDir: string }): string {
+  return template
+    .replaceAll("{device}", values.device)
+    .replaceAll("{nbd_port}", String(values.nbdPort))
+    .replaceAll("{grpc_port}", String(values.grpcPort))
+    .replaceAll("{cert_dir}", values.certDir);
 }
 
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
@@ -65,10 +69,11 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-export async function launchApparatus(template: string, host: string, deviceAddress: string): Promise<LaunchedApparatus> {
+/** `certDir`: the apparatus's own certificate folder, for {cert_dir} ("" in a run without TLS). */
+export async function launchApparatus(template: string, host: string, deviceAddress: string, certDir: string): Promise<LaunchedApparatus> {
   const nbdPort = await freePort(host);
   const grpcPort = await freePort(host);
-  const command = fillPlaceholders(template, { device: deviceAddress, nbdPort, grpcPort });
+  const command = fillPlaceholders(template, { device: deviceAddress, nbdPort, grpcPort, certDir });
   const child = spawn("/bin/sh", ["-c", command], { detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const keep = (chunk: Buffer): void => {

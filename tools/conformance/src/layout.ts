@@ -2,10 +2,14 @@
  * The volumes the suite serves through the apparatus under test, on storage
  * areas that no volume of the device's store uses: volume A of four extents
  * (the changes move its extent 1 or 2), volume B of one extent (a bystander
- * no change names), and one spare area that moves take extents to. The
+ * no change names), one spare area that moves take extents to, and volume C,
+ * longer than NBD's portable payload limit (32 MiB) by two extents, for the
+ * TRIM and WRITE_ZEROES that proto.md lets be longer than any payload, and
+ * spanning two LUs where the device has two, for the FLUSH cases. The
  * tables and diffs are the protocol's own messages (table.proto).
  */
 import { allocateAreas } from "@switchyard/controller";
+import { NBD_PORTABLE_BLOCK_SIZE_MAX_BYTES } from "@switchyard/nbd";
 import type { ConfigurationTable, DifferenceTable, LogicalUnit__Output, StoreState__Output, VolumeTable } from "@switchyard/proto";
 import { CheckFailure } from "./check.js";
 
@@ -25,10 +29,14 @@ export interface Layout {
   readonly volumeA: TestVolume;
   readonly volumeB: TestVolume;
   readonly spare: Area;
+  /** Longer than the portable payload limit; undefined when the device has too few free areas (its cases then say so). */
+  readonly volumeC: TestVolume | undefined;
 }
 
 export const volumeAExtents = 4;
 const volumeBExtents = 1;
+/** Extents past the payload limit: one for a request longer than it, one more for a bystander after it. */
+const volumeCSpareExtents = 2;
 /** The bytes every stamp fills: one block as hosts write them. */
 export const blockBytes = 4096;
 
@@ -40,17 +48,27 @@ export function planLayout(state: StoreState__Output): Layout {
   const extentSizeBytes = first.extent_size_bytes;
   // A move between LUs of different extent sizes is no move at all: one size keeps every diff valid.
   if (state.lus.some((lu) => lu.extent_size_bytes !== extentSizeBytes)) throw new CheckFailure("the suite needs a device whose LUs share one extent size");
-  const picked = allocateAreas(state, volumeAExtents + volumeBExtents + 1);
+  const smallCount = volumeAExtents + volumeBExtents + 1;
+  const longCount = Math.ceil(NBD_PORTABLE_BLOCK_SIZE_MAX_BYTES / extentSizeBytes) + volumeCSpareExtents;
+  let picked: ReturnType<typeof allocateAreas>;
+  try {
+    // In one call, so that C begins where the small volumes end and runs on into the next LU.
+    picked = allocateAreas(state, smallCount + longCount);
+  } catch {
+    picked = allocateAreas(state, smallCount);
+  }
   const areaA = picked.slice(0, volumeAExtents);
   const areaB = picked.slice(volumeAExtents, volumeAExtents + volumeBExtents);
   const spare = picked[volumeAExtents + volumeBExtents];
   if (spare === undefined) throw new CheckFailure("the device has too few free storage areas for the suite's volumes");
+  const areaC = picked.slice(smallCount);
   return {
     extentSizeBytes,
     lus: state.lus,
     volumeA: { name: "conformance-a", areas: areaA },
     volumeB: { name: "conformance-b", areas: areaB },
     spare,
+    volumeC: areaC.length === longCount ? { name: "conformance-c", areas: areaC } : undefined,
   };
 }
 
@@ -74,7 +92,7 @@ export function baselineTable(layout: Layout, generation: number): Configuration
   return {
     generation,
     lus: [...layout.lus],
-    volumes: [volumeTable(layout.volumeA, layout.extentSizeBytes), volumeTable(layout.volumeB, layout.extentSizeBytes)],
+    volumes: [layout.volumeA, layout.volumeB, ...(layout.volumeC === undefined ? [] : [layout.volumeC])].map((volume) => volumeTable(volume, layout.extentSizeBytes)),
   };
 }
 

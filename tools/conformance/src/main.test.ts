@@ -1,6 +1,7 @@
 // Goal: the command line documents itself and refuses mistakes the way the
 // brief of issue 7 asks: --help with an example, exit 2 with one line on
-// bad usage, --list naming every case with what it checks. Method: main()
+// bad usage (a features or expected-failures file that cannot be read is
+// bad usage too), --list naming every case with what it checks. Method: main()
 // in-process with captured output; nothing is launched.
 import { describe, expect, it } from "vitest";
 import { capture } from "../test/io.js";
@@ -22,6 +23,8 @@ describe("switchyard-conformance command line", () => {
     expect(lines).toHaveLength(allCases.length);
     for (const line of lines) expect(line).toMatch(/^[a-z0-9-]+\t.+\t\(.+\)$/);
     expect(new Set(allCases.map((conformanceCase) => conformanceCase.id)).size).toBe(allCases.length);
+    // Issue 22: at least forty cases, each citing its claim or clause.
+    expect(allCases.length).toBeGreaterThanOrEqual(40);
   });
 
   it.each([
@@ -34,6 +37,9 @@ describe("switchyard-conformance command line", () => {
     [["--launch", "x", "--only", "^no-such-case$"], /matches no case/],
     [["--launch", "x", "--write-delay-ms", "-1"], /--write-delay-ms/],
     [["--frobnicate"], /Unknown option '--frobnicate'; --help lists the options/],
+    [["--launch", "x", "--format", "xml"], /--format must be tap or junit/],
+    [["--launch", "x", "--features", "/no/such/features.yaml"], /cannot read the features file/],
+    [["--launch", "x", "--expected-failures", "/no/such/failing.txt"], /cannot read the expected-failures file/],
   ])("%j exits 2 with one line", async (argv, message) => {
     const captured = capture();
     expect(await main(argv, captured.io)).toBe(exitUsage);

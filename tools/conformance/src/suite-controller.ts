@@ -31,6 +31,7 @@ import {
   type ReleaseRequest,
   type StoreSnapshot__Output,
 } from "@switchyard/proto";
+import { suiteIdentities } from "./certificates.js";
 import { CheckFailure } from "./check.js";
 
 /** One control call: longer than a drain the suite provokes (a slow disk), short enough to fail a stuck apparatus soon. */
@@ -43,8 +44,8 @@ export const apparatusLeaseMs = 1_000;
 export const staleEpochMin = 1;
 /** Past a lease's end by this much, the arbiter (on its own clock) has surely let it lapse. */
 const leaseLapseSlackMs = 50;
-/** The suite's name at the arbiter. */
-const candidateId = "switchyard-conformance";
+/** The suite's name at the arbiter: its controller certificate's id (the device checks that they match). */
+const candidateId = suiteIdentities.controller.id;
 
 export class SuiteController {
   readonly device: DeviceClient;
@@ -58,9 +59,9 @@ export class SuiteController {
   apparatusId = "";
   registrationKey = "";
 
-  constructor(deviceAddress: string, apparatusAddress: string) {
+  /** `credentials`: the suite's controller certificate in a run with TLS, plain without. */
+  constructor(deviceAddress: string, readonly apparatusAddress: string, readonly credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()) {
     const v1 = loadGrpc().switchyard.v1;
-    const credentials = grpc.credentials.createInsecure();
     this.deviceAddress = deviceAddress;
     this.device = new v1.Device(deviceAddress, credentials, controlChannelOptions);
     this.apparatus = new v1.Apparatus(apparatusAddress, credentials, controlChannelOptions);

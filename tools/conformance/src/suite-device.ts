@@ -5,19 +5,28 @@
  * health services on gRPC and its LUs on NBD. Its NBD exports can be made a
  * slow disk: while `writeDelayMs` is set, every write waits that long before
  * it lands, so that writes are still in flight when a Hold arrives (the
- * drain case), as on a busy array.
+ * drain case), as on a busy array; and they count the FLUSHes each LU gets,
+ * so that the flush cases can see which LUs a host's FLUSH reached. In a
+ * run with TLS the device serves as `switchyard device serve --cert-dir`
+ * does: mutual TLS on gRPC with each method checked, and its LUs over NBD
+ * only inside TLS.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
-import { StorageDevice, deviceServiceHandlers, logicalUnitExports } from "@switchyard/device";
-import { NbdServer, type NbdExport, type NbdExportProvider, type WriteZeroesFlags } from "@switchyard/nbd";
+import { StorageDevice, authorizedDeviceHandlers, deviceServiceHandlers, logicalUnitExports } from "@switchyard/device";
+import { NbdServer, type NbdExport, type NbdExportProvider, type NbdServerTls, type WriteZeroesFlags } from "@switchyard/nbd";
 import { bindGrpc, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { nodeCredentials, readTlsMaterial } from "@switchyard/security";
 
-/** Small and quick to create: 2 LUs of 16 areas of 1 MiB (the smallest extent a device allows). */
-const luSizeBytes = 16 << 20;
+/**
+ * Quick to create (sparse files): 2 LUs of 32 areas of 1 MiB (the smallest
+ * extent a device allows), room for the suite's long volume, which is
+ * longer than NBD's 32 MiB payload limit and so spans both LUs.
+ */
+const luSizeBytes = 32 << 20;
 const extentSizeBytes = 1 << 20;
 const luCount = 2;
 
@@ -27,6 +36,8 @@ export class SlowDisk {
   writeDelayMs = 0;
   /** Writes that have arrived and not landed yet. */
   writesInFlight = 0;
+  /** FLUSHes each LU (by export name) has received. */
+  readonly flushes = new Map<string, number>();
 }
 
 /** One connection's export, with writes delayed by the switch. */
@@ -52,6 +63,9 @@ class SlowExport implements NbdExport {
   }
 
   flush(): Promise<void> {
+    // An apparatus opens "lu0;apparatus=ID;key=KEY": counted under the LU's own name.
+    const luId = this.name.split(";")[0] ?? this.name;
+    this.disk.flushes.set(luId, (this.disk.flushes.get(luId) ?? 0) + 1);
     return this.inner.flush();
   }
 
@@ -99,19 +113,29 @@ export interface SuiteDevice {
   close(): Promise<void>;
 }
 
-export async function startSuiteDevice(host: string): Promise<SuiteDevice> {
+/** The LU exports' TLS: required with a certificate folder, as `device serve --cert-dir` has it. */
+function luTls(tlsFolder: string | undefined): NbdServerTls {
+  if (tlsFolder === undefined) return { mode: "off" };
+  const material = readTlsMaterial(tlsFolder, "server");
+  return { mode: "require", key: material.key, cert: material.certificate, ca: material.ca };
+}
+
+/** `tlsFolder`: the device's identity folder in a run with TLS. */
+export async function startSuiteDevice(host: string, tlsFolder: string | undefined): Promise<SuiteDevice> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "switchyard-conformance-"));
   const device = await StorageDevice.open({ dir, create: { deviceId: "conformance", luCount, luSizeBytes, extentSizeBytes } });
   const disk = new SlowDisk();
-  const nbdServer = new NbdServer({ provider: slowExports(logicalUnitExports(device), disk), host, port: 0 });
+  const nbdServer = new NbdServer({ provider: slowExports(logicalUnitExports(device), disk), host, port: 0, tls: luTls(tlsFolder) });
   const nbd = await nbdServer.listen();
   const nbdAddress = `${host}:${nbd.port}`;
   // Apparatuses find each LU at the nbd_uri the store records, as in a real cluster.
   await device.publishNbdAddress(nbdAddress);
   const grpcServer = new grpc.Server(controlServerOptions);
   const addresses = { nbdAddress, grpcAddress: "", now: () => performance.timeOrigin + performance.now() };
-  grpcServer.addService(loadGrpc().switchyard.v1.Device.service, deviceServiceHandlers(device, addresses));
-  const port = await bindGrpc(grpcServer, host, 0);
+  const service = loadGrpc().switchyard.v1.Device.service;
+  const credentials = nodeCredentials(tlsFolder);
+  grpcServer.addService(service, authorizedDeviceHandlers(credentials.secure, service, deviceServiceHandlers(device, addresses)));
+  const port = await bindGrpc(grpcServer, host, 0, credentials.server);
   addresses.grpcAddress = `${host}:${port}`;
   return {
     grpcAddress: addresses.grpcAddress,

@@ -5,3 +5,8 @@ export { captureIo as capture } from "@switchyard/console/testing";
 export function failedIds(tap: string): string[] {
   return Array.from(tap.matchAll(/^not ok \d+ - ([a-z0-9-]+):/gm), (match) => match[1] ?? "");
 }
+
+/** The ids of the cases a TAP run reported as skipped. */
+export function skippedIds(tap: string): string[] {
+  return Array.from(tap.matchAll(/^ok \d+ - ([a-z0-9-]+):.* # SKIP /gm), (match) => match[1] ?? "");
+}

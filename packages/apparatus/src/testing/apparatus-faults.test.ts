@@ -83,4 +83,19 @@ describe("planted apparatus bugs", () => {
     expect(map?.areaIndex[1]).toBe(0);
     expect(apparatus.faces.active.volumes.has("w")).toBe(false);
   });
+
+  it("hold-forever keeps held I/O waiting past the deadline; open-control asks serve.ts not to check callers", async () => {
+    const lus = [new MemoryLu(luSizeBytes), new MemoryLu(luSizeBytes)];
+    const behaviour = apparatusFaultBehaviours["hold-forever"];
+    const apparatus = new VirtualizationApparatus({ id: "a", backends: memoryBackends(lus), behaviour, holdDeadlineMs: 1 });
+    await apparatus.loadTable(2, oneVolumeTable(1, 2, luSizeBytes, extentSizeBytes, "v", [0, 0], [0, 1]));
+    await apparatus.hold(holdExtent0);
+    const held = apparatus.io.write("v", 0, Buffer.alloc(512, 1), false);
+    expect(await settledWithin(held, heldWindowMs)).toBe(false);
+    expect(apparatus.state().status).toBe("APPARATUS_STATUS_HELD");
+    apparatus.release({ change_id: "c1", epoch: 2 });
+    await held;
+    expect(new VirtualizationApparatus({ id: "b", backends: memoryBackends(lus), behaviour: apparatusFaultBehaviours["open-control"] }).checksCallers).toBe(false);
+    expect(apparatus.checksCallers).toBe(true);
+  });
 });

@@ -14,6 +14,10 @@
  * "accept-stale-epoch": a message below the highest epoch seen is obeyed.
  * "apply-whole-table": Apply takes the diff for the whole table, so volumes
  * it does not name vanish and rows it does not name map to area 0 of LU 0.
+ * "hold-forever": a hold past its deadline never ends by itself, so held
+ * requests wait for a Release that may never come. "open-control": the
+ * control service lets every caller with a certificate of the CA in,
+ * whatever its role.
  */
 import type { DifferenceTable__Output } from "@switchyard/proto";
 import { apparatusBehaviourDefault, type ApparatusBehaviour } from "../apparatus-behaviour.js";
@@ -27,7 +31,9 @@ export type ApparatusFault =
   | "release-early"
   | "hold-whole-volume"
   | "accept-stale-epoch"
-  | "apply-whole-table";
+  | "apply-whole-table"
+  | "hold-forever"
+  | "open-control";
 
 /** "apply-whole-table": the face keeps only what the diff names, every other row reset to area 0 of LU 0. */
 function applyAsWholeTable(face: TableFace, diff: DifferenceTable__Output): void {
@@ -56,6 +62,8 @@ export const apparatusFaultBehaviours: Readonly<Record<ApparatusFault, Apparatus
   },
   "accept-stale-epoch": { ...apparatusBehaviourDefault, acceptsEpoch: () => true },
   "apply-whole-table": { ...apparatusBehaviourDefault, applyToStandby: applyAsWholeTable },
+  "hold-forever": { ...apparatusBehaviourDefault, expiresHolds: false },
+  "open-control": { ...apparatusBehaviourDefault, checksCallers: false },
 };
 
 /** Every planted bug, for option parsers. */
@@ -67,6 +75,8 @@ export const apparatusFaults: readonly ApparatusFault[] = [
   "hold-whole-volume",
   "accept-stale-epoch",
   "apply-whole-table",
+  "hold-forever",
+  "open-control",
 ];
 
 /** The planted bug named `text`, or undefined for a name that is none. */

@@ -11,7 +11,7 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import { StorageDevice } from "@switchyard/device";
-import { NbdBackendSet, VirtualizationApparatus, serveApparatus } from "@switchyard/apparatus";
+import { NbdBackendSet, VirtualizationApparatus, serveApparatus, type BackendSet } from "@switchyard/apparatus";
 import { controllerForwarder, startController, type ServedController } from "@switchyard/controller";
 import { callUnary, deadlineAfter, loadGrpc } from "@switchyard/proto";
 import { serveDevice } from "../appliance.js";
@@ -213,9 +213,10 @@ Example:
         { port: httpPort ?? 0, option: "--http-port", what: "the web console" },
       ]);
       const deviceAddress = deviceGiven ?? (etcd === undefined ? "" : (await findDeviceOnEtcd(etcd)).grpc);
+      const decorateBackends = composition.apparatusBackends ?? ((backends: BackendSet): BackendSet => backends);
       const apparatus = new VirtualizationApparatus({
         id,
-        backends: new NbdBackendSet(tlsFolder === undefined ? {} : { tls: nbdClientTls(tlsFolder) }),
+        backends: decorateBackends(new NbdBackendSet(tlsFolder === undefined ? {} : { tls: nbdClientTls(tlsFolder) })),
         fencedUntilRegistered: true,
         ...tls,
         ...(composition.apparatusBehaviour === undefined ? {} : { behaviour: composition.apparatusBehaviour }),

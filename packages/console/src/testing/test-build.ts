@@ -9,7 +9,7 @@
  * writes into FILE while the process runs (@switchyard/device/testing). The flags are taken out of the
  * arguments here; the production command parses the rest as it always does.
  */
-import { apparatusFaultBehaviours, apparatusFaultNamed, apparatusFaults } from "@switchyard/apparatus/testing";
+import { apparatusFaultBehaviours, apparatusFaultNamed, apparatusFaults, backendFaultNamed, backendFaults, faultyBackendSet } from "@switchyard/apparatus/testing";
 import { crashPoints, crashPointsModule, type CrashPoint, type TestCrash } from "@switchyard/controller/testing";
 import { nodeFiles } from "@switchyard/device";
 import { ControlledDiskFaults } from "@switchyard/device/testing";
@@ -42,10 +42,29 @@ function takeFlag(argv: string[], name: TestFlag): string | undefined {
   return value;
 }
 
+/**
+ * Planted bugs of how the command is put together rather than of an
+ * apparatus's behaviour. "nbd-tls-optional": hosts' NBD is served with TLS
+ * on offer where `--nbd-tls require` was asked, so plain-text hosts get in.
+ */
+const compositionFaults = ["nbd-tls-optional"] as const;
+const testFaultNames: readonly string[] = [...apparatusFaults, ...backendFaults, ...compositionFaults];
+
+/** `argv` as the composition fault `fault` has the command see it. */
+function withCompositionFault(argv: readonly string[], fault: string | undefined): string[] {
+  if (fault !== "nbd-tls-optional") return [...argv];
+  return argv.map((argument, index) => {
+    if (argument === "--nbd-tls=require") return "--nbd-tls=on";
+    return argument === "require" && argv[index - 1] === "--nbd-tls" ? "on" : argument;
+  });
+}
+
 function faultComposition(text: string | undefined): Composition {
-  if (text === undefined) return {};
+  if (text === undefined || (compositionFaults as readonly string[]).includes(text)) return {};
+  const backendFault = backendFaultNamed(text);
+  if (backendFault !== undefined) return { apparatusBackends: (backends) => faultyBackendSet(backends, backendFault) };
   const fault = apparatusFaultNamed(text);
-  if (fault === undefined) throw new UsageError(`--test-fault must be one of ${apparatusFaults.join(", ")}`);
+  if (fault === undefined) throw new UsageError(`--test-fault must be one of ${testFaultNames.join(", ")}`);
   return { apparatusBehaviour: apparatusFaultBehaviours[fault] };
 }
 
@@ -67,7 +86,7 @@ function crashComposition(killAt: string | undefined, stopAt: string | undefined
   return crash === undefined ? {} : { changePortsModule: crashPointsModule(crash) };
 }
 
-const faultHelp = `  --test-fault F         plant a deliberate apparatus bug (${apparatusFaults.join(", ")})
+const faultHelp = `  --test-fault F         plant a deliberate apparatus bug (${testFaultNames.join(", ")})
                          to test a checker; never for real data`;
 const crashHelp = `  --test-crash-at P      if this apparatus's controller leads, kill this process (SIGKILL) at point P
                          of a change (${crashPoints.join(", ")}), to test failover
@@ -87,7 +106,7 @@ function withTestFlags(production: Command, flags: readonly TestFlag[], help: st
         ...crashComposition(taken.get("test-crash-at"), taken.get("test-stop-at")),
         ...diskFaultsComposition(taken.get("test-disk-faults")),
       };
-      return build(composition).run(rest, io);
+      return build(composition).run(withCompositionFault(rest, taken.get("test-fault")), io);
     },
   };
 }

@@ -1,5 +1,6 @@
 /** One conformance case: what it checks (a claim of claims.txt or a spec clause) and how. */
 import type { CaseContext } from "../context.js";
+import type { Feature } from "../features.js";
 
 export interface ConformanceCase {
   /** Stable, kebab-case: what --only matches and reports name. */
@@ -7,6 +8,8 @@ export interface ConformanceCase {
   readonly title: string;
   /** The claim number(s) or spec clause it holds the apparatus to. */
   readonly checks: string;
+  /** Features it needs: declared absent in the features file, the case is skipped by declaration. */
+  readonly needs?: readonly Feature[];
   run(context: CaseContext): Promise<void>;
 }
 

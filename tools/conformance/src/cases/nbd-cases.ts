@@ -9,9 +9,6 @@ import {
   NBD_CMD_FLAG_FUA,
   NBD_CMD_READ,
   NBD_EINVAL,
-  NBD_FLAG_C_FIXED_NEWSTYLE,
-  NBD_FLAG_C_NO_ZEROES,
-  NBD_FLAG_FIXED_NEWSTYLE,
   NBD_FLAG_HAS_FLAGS,
   NBD_FLAG_SEND_FLUSH,
   NBD_FLAG_SEND_FUA,
@@ -19,27 +16,24 @@ import {
   NBD_FLAG_SEND_WRITE_ZEROES,
   NBD_INFO_BLOCK_SIZE,
   NBD_INFO_EXPORT,
-  NBD_INIT_PASSWD,
   NBD_OPT_ABORT,
   NBD_OPT_GO,
   NBD_OPT_INFO,
   NBD_OPT_LIST,
-  NBD_OPTS_MAGIC,
   NBD_REP_ACK,
   NBD_REP_ERR_UNKNOWN,
   NBD_REP_ERR_UNSUP,
   NBD_REP_INFO,
   NBD_REP_SERVER,
-  NBD_SERVER_GREETING_BYTES,
   NBD_SIMPLE_REPLY_MAGIC,
-  NbdError,
   type NbdClient,
 } from "@switchyard/nbd";
-import { RawPeer, goData, type RawOptionReply } from "@switchyard/nbd/testing";
+import { goData } from "@switchyard/nbd/testing";
 import { expectThat } from "../check.js";
 import type { CaseContext } from "../context.js";
 import { blockBytes, stamp } from "../layout.js";
 import type { ConformanceCase } from "./case.js";
+import { expectNbdError, greeted, hexOf, optionReplies, transmitting } from "./nbd-peer.js";
 
 /** An option number nobody defines: the server must answer NBD_REP_ERR_UNSUP. */
 const unknownOption = 0x7fff_0001;
@@ -49,35 +43,6 @@ const unknownCommand = 0x1f;
 const unknownCommandFlag = 1 << 14;
 /** proto.md: the minimum block size cannot be larger than 64 KiB. */
 const blockSizeMinimumMaxBytes = 1 << 16;
-
-async function rawPeer(context: CaseContext): Promise<RawPeer> {
-  return RawPeer.connect(context.nbd.port, context.nbd.host);
-}
-
-function hexOf(value: number): string {
-  return `0x${value.toString(16)}`;
-}
-
-/** Option replies up to and including the final one (ACK or an error). */
-async function optionReplies(peer: RawPeer, option: number): Promise<RawOptionReply[]> {
-  const replies: RawOptionReply[] = [];
-  for (;;) {
-    const reply = await peer.readOptionReply();
-    expectThat(reply.option === option, `a reply to option ${option} names option ${reply.option}`);
-    replies.push(reply);
-    if (reply.replyType !== NBD_REP_SERVER && reply.replyType !== NBD_REP_INFO) return replies;
-  }
-}
-
-async function greeted(context: CaseContext): Promise<RawPeer> {
-  const peer = await rawPeer(context);
-  const greeting = await peer.read(NBD_SERVER_GREETING_BYTES);
-  expectThat(greeting.readBigUInt64BE(0) === NBD_INIT_PASSWD, "the greeting does not start with NBDMAGIC");
-  expectThat(greeting.readBigUInt64BE(8) === NBD_OPTS_MAGIC, "the greeting is not newstyle (no IHAVEOPT)");
-  expectThat((greeting.readUInt16BE(16) & NBD_FLAG_FIXED_NEWSTYLE) !== 0, "the server does not offer fixed newstyle");
-  peer.sendClientFlags(NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES);
-  return peer;
-}
 
 async function handshakeCase(context: CaseContext): Promise<void> {
   const peer = await greeted(context);
@@ -153,17 +118,6 @@ function flagsOf(client: NbdClient): number {
   return client.transmissionFlags;
 }
 
-async function expectNbdError(operation: Promise<void>, code: string, what: string): Promise<void> {
-  try {
-    await operation;
-  } catch (error) {
-    const got = error instanceof NbdError ? error.code : String(error);
-    expectThat(got === code, `${what}: expected ${code}, got ${got}`);
-    return;
-  }
-  expectThat(false, `${what}: expected ${code}, but it succeeded`);
-}
-
 async function flushFuaCase(context: CaseContext): Promise<void> {
   const client = context.volumeA;
   const flags = flagsOf(client);
@@ -203,10 +157,8 @@ async function errorsCase(context: CaseContext): Promise<void> {
   const end = client.sizeBytes;
   await expectNbdError(client.read(end - blockBytes, Buffer.alloc(2 * blockBytes)), "EINVAL", "a READ past the end");
   await expectNbdError(client.write(end - blockBytes, Buffer.alloc(2 * blockBytes)), "ENOSPC", "a WRITE past the end");
-  const peer = await greeted(context);
+  const peer = await transmitting(context, context.layout.volumeA.name);
   try {
-    peer.sendOption(NBD_OPT_GO, goData(context.layout.volumeA.name, []));
-    expectThat((await optionReplies(peer, NBD_OPT_GO)).at(-1)?.replyType === NBD_REP_ACK, "NBD_OPT_GO of a volume failed");
     peer.sendRequest({ command: unknownCommand, handle: 11 });
     const unknown = await peer.readSimpleReply();
     expectThat(unknown.handle === 11 && unknown.errno === NBD_EINVAL, `an unknown command got errno ${unknown.errno}, expected EINVAL`);

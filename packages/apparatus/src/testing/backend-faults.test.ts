@@ -1,0 +1,36 @@
+// Goal: each planted backend bug does the one wrong thing its name says and
+// passes everything else through, so that a conformance case failing
+// against it proves the case checks that thing. Method: in-memory LUs behind
+// the decorator, called directly.
+import { describe, expect, it } from "vitest";
+import { NBD_STATE_HOLE, NBD_STATE_ZERO } from "@switchyard/nbd";
+import { MemoryLu, memoryBackends, memoryLuDescription } from "../testing.js";
+import { faultyBackendSet } from "./backend-faults.js";
+
+const extentSizeBytes = 1 << 20;
+const luSizeBytes = 4 * extentSizeBytes;
+
+describe("planted backend bugs", () => {
+  it("flush-nothing acknowledges FLUSH without reaching the LU, and still writes", async () => {
+    const lu = new MemoryLu(luSizeBytes);
+    const backends = faultyBackendSet(memoryBackends([lu]), "flush-nothing");
+    const backend = backends.backend(memoryLuDescription(0, luSizeBytes, extentSizeBytes));
+    await backend.write(0, Buffer.alloc(512, 7), false);
+    await backend.flush();
+    await backends.flushAll();
+    expect(lu.flushes).toBe(0);
+    expect(lu.bytes[0]).toBe(7);
+  });
+
+  it("allocation-all-zero calls written data a zero hole; its backend is the same object each time", async () => {
+    const lu = new MemoryLu(luSizeBytes);
+    const backends = faultyBackendSet(memoryBackends([lu]), "allocation-all-zero");
+    const description = memoryLuDescription(0, luSizeBytes, extentSizeBytes);
+    const backend = backends.backend(description);
+    expect(backends.backend(description)).toBe(backend);
+    await backend.write(0, Buffer.alloc(512, 7), false);
+    expect(await backend.allocation?.(0, 4096)).toEqual([{ lengthBytes: 4096, state: NBD_STATE_HOLE | NBD_STATE_ZERO }]);
+    await backend.flush();
+    expect(lu.flushes).toBe(1);
+  });
+});

@@ -1,0 +1,73 @@
+/**
+ * Deliberate bugs of the data path below the apparatus, each a BackendSet
+ * decorator that does one thing wrong and passes the rest through, to prove
+ * that the conformance suite catches that one thing. Test code only: an
+ * apparatus gets one when whoever builds it decorates its backends.
+ *
+ * "flush-nothing": a FLUSH reaches no LU (every write is still acknowledged,
+ * so only a check of what a FLUSH covers can tell). "allocation-all-zero":
+ * block status calls every byte a hole that reads as zeroes, data included.
+ */
+import { NBD_STATE_HOLE, NBD_STATE_ZERO, type AllocationExtent, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
+import type { ApparatusIdentity, LogicalUnit__Output } from "@switchyard/proto";
+import type { BackendSet } from "../backend.js";
+
+export type BackendFault = "flush-nothing" | "allocation-all-zero";
+
+export const backendFaults: readonly BackendFault[] = ["flush-nothing", "allocation-all-zero"];
+
+export function backendFaultNamed(text: string): BackendFault | undefined {
+  return backendFaults.find((fault) => fault === text);
+}
+
+class FaultyBlockIo implements BlockIo {
+  constructor(private readonly inner: BlockIo, private readonly fault: BackendFault) {}
+
+  get sizeBytes(): number {
+    return this.inner.sizeBytes;
+  }
+
+  read(offsetBytes: number, into: Buffer): Promise<void> {
+    return this.inner.read(offsetBytes, into);
+  }
+
+  write(offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
+    return this.inner.write(offsetBytes, data, fua);
+  }
+
+  writeZeroes(offsetBytes: number, lengthBytes: number, flags: WriteZeroesFlags): Promise<void> {
+    return this.inner.writeZeroes(offsetBytes, lengthBytes, flags);
+  }
+
+  flush(): Promise<void> {
+    return this.fault === "flush-nothing" ? Promise.resolve() : this.inner.flush();
+  }
+
+  allocation(offsetBytes: number, lengthBytes: number): Promise<readonly AllocationExtent[]> {
+    if (this.fault === "allocation-all-zero") return Promise.resolve([{ lengthBytes, state: NBD_STATE_HOLE | NBD_STATE_ZERO }]);
+    return this.inner.allocation === undefined ? Promise.resolve([{ lengthBytes, state: 0 }]) : this.inner.allocation(offsetBytes, lengthBytes);
+  }
+}
+
+/** `inner` with the planted bug `fault`. */
+export function faultyBackendSet(inner: BackendSet, fault: BackendFault): BackendSet {
+  const wrapped = new WeakMap<BlockIo, BlockIo>();
+  return {
+    backend(lu: LogicalUnit__Output): BlockIo {
+      const backend = inner.backend(lu);
+      const existing = wrapped.get(backend);
+      if (existing !== undefined) return existing;
+      const faulty = new FaultyBlockIo(backend, fault);
+      wrapped.set(backend, faulty);
+      return faulty;
+    },
+    identify: (identity: ApparatusIdentity) => {
+      inner.identify(identity);
+    },
+    flushAll: () => (fault === "flush-nothing" ? Promise.resolve() : inner.flushAll()),
+    retainExternal: (lus) => {
+      inner.retainExternal(lus);
+    },
+    close: () => inner.close(),
+  };
+}
