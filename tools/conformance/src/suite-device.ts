@@ -15,11 +15,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import * as grpc from "@grpc/grpc-js";
 import { StorageDevice, authorizedDeviceHandlers, deviceServiceHandlers, logicalUnitExports } from "@switchyard/device";
 import { NbdServer, type NbdExport, type NbdExportProvider, type NbdServerTls, type WriteZeroesFlags } from "@switchyard/nbd";
-import { bindGrpc, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
-import { nodeCredentials, readTlsMaterial } from "@switchyard/security";
+import { addStandardServices, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { GuardedServer, nodeCredentials, readTlsMaterial } from "@switchyard/security";
 
 /**
  * Quick to create (sparse files): 2 LUs of 32 areas of 1 MiB (the smallest
@@ -130,12 +129,13 @@ export async function startSuiteDevice(host: string, tlsFolder: string | undefin
   const nbdAddress = `${host}:${nbd.port}`;
   // Apparatuses find each LU at the nbd_uri the store records, as in a real cluster.
   await device.publishNbdAddress(nbdAddress);
-  const grpcServer = new grpc.Server(controlServerOptions);
+  const grpcServer = new GuardedServer(controlServerOptions);
   const addresses = { nbdAddress, grpcAddress: "", now: () => performance.timeOrigin + performance.now() };
   const service = loadGrpc().switchyard.v1.Device.service;
   const credentials = nodeCredentials(tlsFolder);
   grpcServer.addService(service, authorizedDeviceHandlers(credentials.secure, service, deviceServiceHandlers(device, addresses)));
-  const port = await bindGrpc(grpcServer, host, 0, credentials.server);
+  await addStandardServices(grpcServer);
+  const port = await grpcServer.listen(host, 0, credentials.serverTls);
   addresses.grpcAddress = `${host}:${port}`;
   return {
     grpcAddress: addresses.grpcAddress,
