@@ -41,11 +41,12 @@ import { etcdStatus } from "./etcd-status.js";
 import { asCoordinationError, etcdCallTimeoutMs, etcdDialTimeoutMs } from "./etcd-errors.js";
 import { commitByRewrite } from "./store-commit.js";
 import { directoryRecordsMax, recordsOf } from "./etcd-directory.js";
+import { ElectionVacancyWatch } from "./etcd-vacancy.js";
 
 /**
  * etcd grants no lease shorter than about 1.5 election timeouts (2 s with
- * the 1 s election timeout of scripts/etcd-cluster.sh), and counts in whole
- * seconds.
+ * etcd's default 1 s election timeout, about 1 s with the 500 ms of
+ * scripts/etcd-cluster.sh), and counts in whole seconds.
  */
 export const etcdLeaseMinMs = 2_000;
 /** As the embedded arbiter's: a crashed controller blocks changes at most this long. */
@@ -101,12 +102,20 @@ export function etcdCoordination(options: EtcdCoordinationOptions): Coordination
 class EtcdCoordination implements Coordination {
   readonly backend = "etcd";
   private session: Session | undefined;
+  private readonly vacancies: ElectionVacancyWatch;
 
   constructor(
     private readonly client: Etcd3,
     private readonly keys: EtcdKeys,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.vacancies = new ElectionVacancyWatch(client, keys.electionPrefix);
+  }
+
+  /** Told when the holder a lost campaign named has lost its key (etcd-vacancy.ts): campaign at once. */
+  onVacancy(listener: () => void): () => void {
+    return this.vacancies.subscribe(listener);
+  }
 
   async campaign(candidate: Candidate, leaseMs: number): Promise<Term> {
     validateCandidate(candidate, leaseMs);
@@ -150,7 +159,9 @@ class EtcdCoordination implements Coordination {
     assert.ok(created !== undefined, "a Txn's range sees the put before it");
     const token = revisionOf(created.create_revision);
     const first = await this.lowestCandidate();
-    if (first === undefined || !first.key.equals(candidateKey)) return notGranted(first, leaseMs, sentAtMs);
+    const holding = first?.key.equals(candidateKey) === true;
+    this.vacancies.follow(holding ? undefined : first?.key);
+    if (!holding) return notGranted(first, leaseMs, sentAtMs);
     const session: Session = { candidate, leaseId, candidateKey, token, leaseMs, validUntilMs: validUntilMs(sentAtMs, leaseMs) };
     this.session = session;
     return termOf(session);
@@ -268,6 +279,7 @@ class EtcdCoordination implements Coordination {
   }
 
   async close(): Promise<void> {
+    await this.vacancies.close();
     await this.withdraw();
     this.client.close();
   }

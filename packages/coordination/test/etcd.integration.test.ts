@@ -29,12 +29,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const leaseMs = 2_000;
 /**
- * The term in the leader-kill case: etcd takes one to two election timeouts
- * (1 s each in scripts/etcd-cluster.sh) to notice its leader is gone, and a
+ * The term in the leader-kill case, the controller's on etcd
+ * (etcdControllerLeaseMs): etcd takes one to two election timeouts (500 ms
+ * each in scripts/etcd-cluster.sh) to notice its leader is gone, and a
  * renewal waits for the new leader; a term must outlast that and a third of
  * itself, or the holder loses it in every etcd failover.
  */
-const failoverLeaseMs = 6_000;
+const failoverLeaseMs = 3_000;
 /** Built by the package's build, which turbo runs before its tests. */
 const holderProcessPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../dist/testing/holder-process.js");
 let cluster: EtcdTestCluster | undefined;
