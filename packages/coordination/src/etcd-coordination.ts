@@ -39,7 +39,7 @@ import {
 import { etcdKeys, type EtcdKeys } from "./etcd-keys.js";
 import { etcdStatus } from "./etcd-status.js";
 import { asCoordinationError, etcdCallTimeoutMs, etcdDialTimeoutMs } from "./etcd-errors.js";
-import { commitByRewrite } from "./store-commit.js";
+import { commitByRewrite, LastCommit } from "./store-commit.js";
 import { directoryRecordsMax, recordsOf } from "./etcd-directory.js";
 import { ElectionVacancyWatch } from "./etcd-vacancy.js";
 
@@ -103,6 +103,8 @@ class EtcdCoordination implements Coordination {
   readonly backend = "etcd";
   private session: Session | undefined;
   private readonly vacancies: ElectionVacancyWatch;
+  /** The store as this holder's last commitDelta left it (store-commit.ts): the next one folds into it without a read. */
+  private readonly lastCommit = new LastCommit();
 
   constructor(
     private readonly client: Etcd3,
@@ -212,7 +214,13 @@ class EtcdCoordination implements Coordination {
     return { state: { ...state, apparatuses: [...others, ...records] }, revision: stored === undefined ? 0 : revisionOf(stored.mod_revision) };
   }
 
-  async writeStore(token: number, expectedRevision: number, state: StoreState): Promise<number> {
+  writeStore(token: number, expectedRevision: number, state: StoreState): Promise<number> {
+    // A whole write the last commit did not make: the next commit reads the store.
+    this.lastCommit.forget();
+    return this.write(token, expectedRevision, state);
+  }
+
+  private async write(token: number, expectedRevision: number, state: StoreState): Promise<number> {
     assert.ok(Number.isSafeInteger(expectedRevision) && expectedRevision >= 0, "revisions are non-negative integers");
     const bytes = Buffer.from(encodeStoreState(state));
     if (bytes.length > storeBytesMax) {
@@ -233,7 +241,7 @@ class EtcdCoordination implements Coordination {
 
   /** Read, fold, Txn under the token and the revision read (store-commit.ts): the store is one key. */
   commitDelta(token: number, delta: StoreDelta): Promise<number> {
-    return commitByRewrite(this, token, delta);
+    return commitByRewrite({ readStore: () => this.readStore(), writeStore: (...write) => this.write(...write) }, token, delta, this.lastCommit);
   }
 
   async registerKey(token: number, apparatusId: string, registrationKey: string): Promise<void> {
