@@ -6,9 +6,8 @@
 // each run, so drifting load on a shared machine falls on all of them alike.
 // Benchmarks are not tests: this prints figures; it fails only when a server
 // could not be measured.
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { copyFile, open, readFile, writeFile } from "node:fs/promises";
+import { copyFile, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,7 +15,7 @@ import { parseArgs } from "node:util";
 import { parseFioReport, singleJobFigures } from "./fio.js";
 import { benchArguments, runTool, runToolChecked } from "./processes.js";
 import { runOrder } from "./schedule.js";
-import { startNbdkit, startQemuNbd, startSwitchyard, type StartedServer } from "./servers.js";
+import { startNbdkit, startQemuNbd, startSwitchyard, writeRandomFile, type StartedServer } from "./servers.js";
 import { ratioFor, renderTable, serverNames, workloadResult, type ServerName, type ServerResult } from "./report.js";
 import { copyRateMebibytesPerSecond, fioArguments, nbdcopyArguments, workloads, type CopyWorkload, type FioWorkload, type Workload, type WorkloadName } from "./workloads.js";
 
@@ -33,7 +32,6 @@ const runSecondsMax = 60;
 const sizeMebibytesMax = 8192;
 // fio runs for its --runtime plus connection set-up; past this it is hung.
 const fioTimeoutMarginMs = 30_000;
-const prefillChunkBytes = mebibyte;
 const copyImageName = "copy-source.img";
 // One nbdcopy of the whole image: at 20 MiB/s, far below any server here, 8 GiB (the size maximum) takes under 7 minutes.
 const copyTimeoutMs = 420_000;
@@ -89,18 +87,6 @@ function parseOptions(argv: readonly string[]): Options {
     servers: servers.filter(isServerName),
     cliPath: values["switchyard-cli"] ?? fileURLToPath(new URL("../../../packages/console/dist/cli.js", import.meta.url)),
   };
-}
-
-async function writeRandomFile(path: string, sizeBytes: number): Promise<void> {
-  const file = await open(path, "w");
-  try {
-    for (let offsetBytes = 0; offsetBytes < sizeBytes; offsetBytes += prefillChunkBytes) {
-      await file.write(randomBytes(prefillChunkBytes), 0, prefillChunkBytes, offsetBytes);
-    }
-    await file.sync();
-  } finally {
-    await file.close();
-  }
 }
 
 /** One measurement: the primary figure, and fio's p99 completion latency where there is one. */

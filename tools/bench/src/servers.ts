@@ -2,7 +2,8 @@
 // benchmark itself and described by the settings that matter for a fair
 // reading of the figures.
 import assert from "node:assert/strict";
-import { readFile, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { findFreePort, pollIntervalMs, runToolChecked, ServerProcess, sleep, waitForNbd } from "./processes.js";
 
@@ -107,6 +108,47 @@ export interface SwitchyardOptions {
   readonly sizeBytes: number;
   /** Copied into the volume first so reads hit real data. */
   readonly prefillPath: string;
+  /**
+   * `up`'s default, mutual TLS on gRPC and NBD TLS "on" (plain and TLS hosts
+   * both served), with certificates in switchyard-data/tls; otherwise
+   * `--insecure`, plain everywhere (the data-path comparison's setting).
+   */
+  readonly tls?: boolean;
+}
+
+const mebibyteBytes = 1024 * 1024;
+
+/** A file of `sizeBytes` random bytes, made durable: the data every server serves. */
+export async function writeRandomFile(path: string, sizeBytes: number): Promise<void> {
+  const file = await open(path, "w");
+  try {
+    for (let offsetBytes = 0; offsetBytes < sizeBytes; offsetBytes += mebibyteBytes) {
+      await file.write(randomBytes(mebibyteBytes), 0, mebibyteBytes, offsetBytes);
+    }
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+/** nbdkit's file plugin as startNbdkit, requiring TLS with a client certificate of the CA in `certificateFolder` (GnuTLS layout). */
+export async function startNbdkitTls(backingPath: string, certificateFolder: string, clientFolder: string): Promise<StartedServer> {
+  const port = await findFreePort();
+  const server = await ServerProcess.start(
+    "nbdkit-tls",
+    "nbdkit",
+    ["-f", "--exit-with-parent", "-i", "127.0.0.1", "-p", String(port), "--tls=require", `--tls-certificates=${certificateFolder}`, "--tls-verify-peer", "file", `file=${backingPath}`],
+    { ownGroup: false },
+  );
+  const uri = `nbds://127.0.0.1:${port}/`;
+  await waitForNbd(server, `${uri}?tls-certificates=${clientFolder}`, serverStartTimeoutMs);
+  return {
+    name: "nbdkit-tls",
+    uri,
+    settings: "file plugin as nbdkit, --tls=require --tls-verify-peer (x509, client certificate required)",
+    version: await firstLine("nbdkit", ["--version"]),
+    process: server,
+  };
 }
 
 /**
@@ -124,7 +166,7 @@ export async function startSwitchyard(options: SwitchyardOptions): Promise<Start
   const server = await ServerProcess.start(
     "switchyard",
     process.execPath,
-    [options.cliPath, "up", "--dir", dataDir, "--nbd-port", "0", "--grpc-port", "0", "--device-nbd-port", "0", "--lu-size", `${luSizeMebibytes}MiB`, "--insecure"],
+    [options.cliPath, "up", "--dir", dataDir, "--nbd-port", "0", "--grpc-port", "0", "--device-nbd-port", "0", "--lu-size", `${luSizeMebibytes}MiB`, ...(options.tls === true ? [] : ["--insecure"])],
     // Its own process group, so stopping it also stops anything it forked.
     { ownGroup: true },
   );
