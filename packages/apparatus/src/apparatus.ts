@@ -19,6 +19,7 @@ import type {
   RegisterRequest__Output,
   RegisterReport,
 } from "@switchyard/proto";
+import { registrationKeyDigest } from "@switchyard/proto";
 import { applyDifference, checkDifference } from "./difference.js";
 import { heldRanges } from "./held-ranges.js";
 import { ContactLease, leaseMaxMs, leaseMinMs } from "./contact-lease.js";
@@ -409,7 +410,7 @@ export class VirtualizationApparatus {
       grpc_address: this.grpcAddress,
       requests_in_flight: this.io.inFlight,
       volumes_shut: this.io.volumesShut,
-      registration_key: this.contact.registrationKey,
+      registration_key_sha256: registrationKeyDigest(this.contact.registrationKey),
     };
   }
 

@@ -64,11 +64,11 @@ describe("the membership core", () => {
   // takeover while still serving, kept its key, then heard of the fence and stopped for good.
   it("keeps a reported key only for a serving apparatus this controller has not fenced", () => {
     const core = new MembershipCore(["a0", "a1"], 2);
-    expect(core.keepsKey("a0", { key: "k0", fenced: false })).toBe(true);
-    expect(core.keepsKey("a0", { key: "", fenced: false })).toBe(false);
-    expect(core.keepsKey("a0", { key: "k0", fenced: true })).toBe(false);
+    expect(core.keepsKey("a0", { keyDigest: "k0", fenced: false })).toBe(true);
+    expect(core.keepsKey("a0", { keyDigest: "", fenced: false })).toBe(false);
+    expect(core.keepsKey("a0", { keyDigest: "k0", fenced: true })).toBe(false);
     core.fence("a1");
-    expect(core.keepsKey("a1", { key: "k1", fenced: false })).toBe(false);
+    expect(core.keepsKey("a1", { keyDigest: "k1", fenced: false })).toBe(false);
   });
 
   it("finds an apparatus in the range out of step when it says it is fenced or shut a volume, never one already fenced", () => {

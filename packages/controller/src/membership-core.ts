@@ -36,7 +36,8 @@ export interface ServingSeen {
 
 /** What an apparatus reported of its registration when a new controller asked. */
 export interface RegistrationSeen {
-  readonly key: string;
+  /** The digest of the key it presents (registration_key_sha256); "" when it has none. */
+  readonly keyDigest: string;
   /** It says it is fenced (its renewals were refused, or its lease ran out). */
   readonly fenced: boolean;
 }
@@ -107,13 +108,13 @@ export class MembershipCore {
   }
 
   /**
-   * Whether a takeover may keep the key an apparatus reports. Not when it
-   * says it is fenced, has none, or this controller fenced it: it may have
+   * Whether a takeover may keep the registration an apparatus reports. Not
+   * when it says it is fenced, has none, or this controller fenced it: it may have
    * heard of that fence since it answered and stopped renewing, and only a
    * Register starts it again.
    */
   keepsKey(apparatusId: string, seen: RegistrationSeen): boolean {
-    return seen.key !== "" && !seen.fenced && !this.isFenced(apparatusId);
+    return seen.keyDigest !== "" && !seen.fenced && !this.isFenced(apparatusId);
   }
 
   /**
@@ -125,8 +126,12 @@ export class MembershipCore {
     return !this.isFenced(apparatusId) && (seen.fenced || seen.volumesShut.length > 0);
   }
 
-  /** It loaded the table and is registered under `key`: in the range; any fence owed is moot (its old key is gone). */
-  joined(apparatusId: string, key: string): void {
+  /**
+   * It loaded the table and is registered under `key`: in the range; any
+   * fence owed is moot (its old key is gone). `key` undefined: a registration
+   * kept at a takeover, whose key this controller never learns.
+   */
+  joined(apparatusId: string, key: string | undefined): void {
     const member = this.member(apparatusId);
     member.inRange = true;
     member.key = key;

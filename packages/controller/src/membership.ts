@@ -291,15 +291,20 @@ export class Membership {
     await peer.port.loadTable({ epoch, table }, this.options.loadTableTimeoutMs);
   }
 
-  /** A serving apparatus keeps the key it has, the device told it again (membership-core.ts keepsKey); any other registers afresh. */
+  /**
+   * A serving apparatus keeps the registration it has (membership-core.ts
+   * keepsKey): the device holds its key, and this controller learns only its
+   * digest, so it neither tells the device again nor refreshes it later.
+   * Should the device not hold that key after all, the apparatus's renewals
+   * fail, its lease runs out and it falls out of step, to be registered
+   * afresh (outOfStep). Any other apparatus registers afresh now.
+   */
   private async keepRegistration(peer: ApparatusPeer, status: ApparatusState__Output, epoch: number): Promise<void> {
-    const key = status.registration_key;
-    if (!this.core.keepsKey(peer.id, { key, fenced: status.status === "APPARATUS_STATUS_FENCED" })) {
+    if (!this.core.keepsKey(peer.id, { keyDigest: status.registration_key_sha256, fenced: status.status === "APPARATUS_STATUS_FENCED" })) {
       await this.register(peer, epoch);
       return;
     }
-    await this.options.device.registerKey({ epoch, apparatus_id: peer.id, registration_key: key });
-    this.core.joined(peer.id, key);
+    this.core.joined(peer.id, undefined);
   }
 
   /**

@@ -75,6 +75,7 @@ export { loadGrpc, loaderOptions, packageDefinition, protoFiles, protoIncludeDir
 export * from "./rpc.js";
 export { integerOutOfRange, integerRangeRefusal, requestIntegerMax } from "./integer-range.js";
 export * from "./limits.js";
+export { registrationKeyDigest } from "./registration-key.js";
 export { applyStoreDelta, checkStoreDelta, StoreDeltaError, type StoreDeltaErrorCode } from "./store-delta.js";
 export { addStandardServices, healthServiceName, servedServiceNames } from "./server-services.js";
 export { HealthService, healthHandlers, healthWatchersMax, overallServiceName, type ServingStatus } from "./health.js";

@@ -8,7 +8,7 @@
  * one failing case leaves nothing behind for the next.
  */
 import { NbdClient, type NbdClientTls } from "@switchyard/nbd";
-import { callUnary, deadlineAfter, type Inventory__Output } from "@switchyard/proto";
+import { callUnary, deadlineAfter, registrationKeyDigest, type Inventory__Output } from "@switchyard/proto";
 import type { SuiteCertificates } from "./certificates.js";
 import { CheckFailure, SkipCase } from "./check.js";
 import type { Features } from "./features.js";
@@ -134,7 +134,7 @@ export class CaseContext {
     this.generation += generationStep;
     await this.controller.loadTable(baselineTable(this.layout, this.generation));
     const state = await this.controller.getState();
-    if (state.status === "APPARATUS_STATUS_FENCED" || state.registration_key !== this.controller.registrationKey) await this.controller.register();
+    if (state.status === "APPARATUS_STATUS_FENCED" || state.registration_key_sha256 !== registrationKeyDigest(this.controller.registrationKey)) await this.controller.register();
     await this.reconnectHosts();
   }
 

@@ -43,7 +43,7 @@ const faults: readonly (readonly [string, readonly string[]])[] = [
   ["ignore-fencing", ["fenced-no-io"]],
   // No gate at all: everything that needs I/O held fails, and GetState shows no hold.
   ["hold-nothing", ["hold-until-release", "release-new-mapping", "hold-writes-only", "abort-keeps-holds", "idempotent", "get-state"]],
-  ["open-control", ["auth-wrong-role", "auth-key-not-disclosed", "auth-refused-changes-nothing"]],
+  ["open-control", ["auth-wrong-role", "auth-refused-changes-nothing"]],
   ["nbd-tls-optional", ["nbd-tls-required"]],
   // Backend decorators: the apparatus obeys the protocol, its data path below does not.
   ["flush-nothing", ["nbd-flush-every-lu", "nbd-flush-after-rejoin", "nbd-multi-conn"]],

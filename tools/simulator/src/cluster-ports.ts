@@ -9,7 +9,7 @@
 import { ApparatusError, type VirtualizationApparatus } from "@switchyard/apparatus";
 import type { ApparatusPort, DevicePort, Scheduler } from "@switchyard/controller";
 import { DeviceError, grpcStatusOf } from "@switchyard/device";
-import { loadGrpc } from "@switchyard/proto";
+import { loadGrpc, registrationKeyDigest } from "@switchyard/proto";
 import type { ClusterDevice } from "./cluster-device.js";
 import type { Random } from "./prng.js";
 import type { VirtualWorld } from "./virtual-world.js";
@@ -175,8 +175,8 @@ export function simulatedApparatusPort(node: ControllerNode, apparatus: Virtuali
     apply: (request, timeoutMs) => call("Apply", request, timeoutMs, (decoded) => apparatus.apply(decoded)),
     release: (request, timeoutMs) => call("Release", request, timeoutMs, (decoded) => apparatus.release(decoded)),
     abort: (request, timeoutMs) => call("Abort", request, timeoutMs, (decoded) => apparatus.abort(decoded)),
-    // The key it renews with, as the real apparatus reports its contact lease's.
-    getState: (timeoutMs) => call("GetState", {}, timeoutMs, () => ({ ...apparatus.state(), registration_key: keyOf(apparatus.id) })),
+    // The digest of the key it renews with, as the real apparatus reports its contact lease's.
+    getState: (timeoutMs) => call("GetState", {}, timeoutMs, () => ({ ...apparatus.state(), registration_key_sha256: registrationKeyDigest(keyOf(apparatus.id)) })),
     loadTable: async (request, timeoutMs) => {
       await call("LoadTable", request, timeoutMs, async (decoded: { epoch: number; table: Parameters<VirtualizationApparatus["loadTable"]>[1] | null }) => {
         if (decoded.table === null) throw new ApparatusError("INVALID_TABLE", "LoadTable needs a table");

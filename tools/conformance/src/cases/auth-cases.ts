@@ -112,6 +112,9 @@ async function keyNotDisclosedCase(context: CaseContext): Promise<void> {
       expectThat(!seen.includes(key), `${method} answered ${identity.role} ${identity.id} with the registration key: keys never appear in replies a role must not see`);
     }
   }
+  // Not even to the controller: GetState names the registration by its digest only.
+  const state = JSON.stringify(await context.controller.getState());
+  expectThat(!state.includes(key), "GetState answered the controller with the registration key itself: a reply carries at most its digest");
   // Hosts see export names and descriptions: those carry no key either.
   const peer = await greeted(context);
   try {
@@ -142,6 +145,6 @@ export const authCases: readonly ConformanceCase[] = [
   { id: "auth-no-certificate", title: "every control method refuses a caller without a certificate", checks: `${securityClause}; UNAUTHENTICATED`, needs: ["tls"], run: noCertificateCase },
   { id: "auth-foreign-ca", title: "every control method refuses a certificate of another CA", checks: `${securityClause}; the cluster CA is the only signer trusted`, needs: ["tls"], run: foreignCaCase },
   { id: "auth-wrong-role", title: "every control method refuses operators, viewers and devices", checks: `${securityClause}; PERMISSION_DENIED`, needs: ["tls"], run: wrongRoleCase },
-  { id: "auth-key-not-disclosed", title: "the registration key appears in no reply to another role, nor to hosts", checks: "DESIGN.md \"Security\": registration keys and credentials never appear in replies", needs: ["tls"], run: keyNotDisclosedCase },
+  { id: "auth-key-not-disclosed", title: "the registration key appears in no reply: not to another role, not to the controller, not to hosts", checks: "DESIGN.md \"Security\": registration keys and credentials never appear in replies", needs: ["tls"], run: keyNotDisclosedCase },
   { id: "auth-refused-changes-nothing", title: "a refused Hold holds nothing", checks: "DESIGN.md \"Security\": the role is checked before the handler runs; DESIGN.md errors (bad input changes nothing)", needs: ["tls"], run: refusedChangesNothingCase },
 ];

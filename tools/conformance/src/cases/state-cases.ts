@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { status } from "@grpc/grpc-js";
-import { callUnary, deadlineAfter, type ApparatusState__Output, type HealthCheckResponse__Output } from "@switchyard/proto";
+import { callUnary, deadlineAfter, registrationKeyDigest, type ApparatusState__Output, type HealthCheckResponse__Output } from "@switchyard/proto";
 import { eventually, expectRefused, expectThat, settlesWithin, track } from "../check.js";
 import type { CaseContext } from "../context.js";
 import { baselineTable, blockBytes, moveDiff, stamp } from "../layout.js";
@@ -28,7 +28,7 @@ async function baselineStateCheck(context: CaseContext): Promise<ApparatusState_
   expectThat(state.status === "APPARATUS_STATUS_SERVING", `a registered apparatus with no hold says ${state.status} (${seen})`);
   expectThat(state.holds.length === 0 && state.pending_change_id === "" && state.pending_phase === "", `no change is pending, but GetState says ${seen}`);
   expectThat(state.epoch_seen === context.controller.epoch, `GetState says epoch_seen ${state.epoch_seen}, the suite sent ${context.controller.epoch}`);
-  expectThat(state.registration_key === context.controller.registrationKey, "GetState's registration_key is not the key the suite registered it with");
+  expectThat(state.registration_key_sha256 === registrationKeyDigest(context.controller.registrationKey), "GetState's registration_key_sha256 is not the digest of the key the suite registered it with");
   return state;
 }
 

@@ -24,16 +24,18 @@ export interface ApparatusState {
   'grpc_address'?: (string);
   'requests_in_flight'?: (number);
   /**
-   * The key it presents to the device now; "" until registered. A new
-   * controller adopts it, so that a failover does not re-key (and so
-   * interrupt) an apparatus that is serving.
-   */
-  'registration_key'?: (string);
-  /**
    * Volumes it stopped serving because a hold outlived its deadline with no
    * Release, Abort or whole table: it serves them again after a LoadTable.
    */
   'volumes_shut'?: (string)[];
+  /**
+   * SHA-256 (hex) of the key it presents to the device now; "" until
+   * registered. A new controller keeps a serving apparatus's registration
+   * as it is (the device holds the key), so that a failover does not re-key
+   * (and so interrupt) it; the digest says which registration that is
+   * without handing the key to whoever may read the state.
+   */
+  'registration_key_sha256'?: (string);
 }
 
 export interface ApparatusState__Output {
@@ -56,14 +58,16 @@ export interface ApparatusState__Output {
   'grpc_address': (string);
   'requests_in_flight': (number);
   /**
-   * The key it presents to the device now; "" until registered. A new
-   * controller adopts it, so that a failover does not re-key (and so
-   * interrupt) an apparatus that is serving.
-   */
-  'registration_key': (string);
-  /**
    * Volumes it stopped serving because a hold outlived its deadline with no
    * Release, Abort or whole table: it serves them again after a LoadTable.
    */
   'volumes_shut': (string)[];
+  /**
+   * SHA-256 (hex) of the key it presents to the device now; "" until
+   * registered. A new controller keeps a serving apparatus's registration
+   * as it is (the device holds the key), so that a failover does not re-key
+   * (and so interrupt) it; the digest says which registration that is
+   * without handing the key to whoever may read the state.
+   */
+  'registration_key_sha256': (string);
 }
