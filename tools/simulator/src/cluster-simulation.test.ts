@@ -4,7 +4,8 @@
 // migrations (every `volume move` is one), and every controller down at once
 // (holds end at their deadline, so no host request waits past a bound), over
 // at least 1,000 seeds; the
-// run catches a planted bug; a seed replays the same run.
+// run catches a planted bug (a diff applied as the whole table, and holds
+// with no deadline); a seed replays the same run.
 // Method: simulateCluster() (on a worker thread per core for the sweep) runs two controller candidates, three
 // apparatuses with hosts, and the simulated device; failures start with the
 // seed that replays them.
@@ -17,6 +18,8 @@ import { sweepClusterSeeds } from "../dist/cluster-sweep.js";
 const sweepSeedCount = Number(process.env.SWITCHYARD_CLUSTER_SEEDS ?? 1_000);
 const movesPerRun = 3;
 const plantedSeedCount = 30;
+/** Blackouts (every controller down past a hold's deadline) come in about one seed in five. */
+const holdForeverSeedCount = 100;
 /** Vitest's limit for the sweep, in real milliseconds. */
 const sweepTimeoutMs = 600_000;
 
@@ -47,6 +50,17 @@ describe("seeded simulation of the cluster", () => {
     const first = caught[0];
     expect(first, `apply-whole-table went unnoticed over seeds 1-${plantedSeedCount}`).toBeDefined();
     if (first !== undefined) console.log(describeClusterFailure(first, "planted apply-whole-table"));
+  }, sweepTimeoutMs);
+
+  // Issue 19: a hold with no deadline waits for a Release that, with every controller down, nobody sends.
+  it("catches the planted hold-forever bug: a host request waits past the bound", async () => {
+    let found: ClusterSimulationResult | undefined;
+    for (let seed = 1; seed <= holdForeverSeedCount && found === undefined; seed += 1) {
+      const result = await simulateCluster({ seed, moves: movesPerRun, fault: "hold-forever" });
+      if (result.longestHostWaitMs > hostWaitMaxMs) found = result;
+    }
+    expect(found, `hold-forever kept every host wait within ${hostWaitMaxMs} ms over seeds 1-${holdForeverSeedCount}`).toBeDefined();
+    if (found !== undefined) console.log(`planted hold-forever: seed ${found.seed} (replay: simulateCluster({"seed":${found.seed},"moves":${movesPerRun},"fault":"hold-forever"})): a host request waited ${Math.round(found.longestHostWaitMs)} ms, bound ${hostWaitMaxMs} ms`);
   }, sweepTimeoutMs);
 
   it("replays the same run from the same seed", async () => {
