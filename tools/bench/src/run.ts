@@ -14,24 +14,13 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { parseFioReport, singleJobFigures } from "./fio.js";
 import { benchArguments, runTool, runToolChecked } from "./processes.js";
+import { fioTimeoutMarginMs, runOptions, UsageError } from "./run-options.js";
 import { runOrder } from "./schedule.js";
 import { startNbdkit, startQemuNbd, startSwitchyard, writeRandomFile, type StartedServer } from "./servers.js";
 import { ratioFor, renderTable, serverNames, workloadResult, type ServerName, type ServerResult } from "./report.js";
 import { copyRateMebibytesPerSecond, fioArguments, nbdcopyArguments, workloads, type CopyWorkload, type FioWorkload, type Workload, type WorkloadName } from "./workloads.js";
 
 const mebibyte = 1024 * 1024;
-// Defaults keep the whole benchmark near 6 minutes on 2 cores:
-// 3 servers x 6 fio workloads x 3 runs x 3 s, 3 x 2 x 3 copies of the
-// image, plus start-up and prefill; 1 GiB is the size issue 20 names.
-const runsDefault = 3;
-const runSecondsDefault = 3;
-const sizeMebibytesDefault = 1024;
-// Upper bounds so a typo cannot start an hour-long run or fill the disk.
-const runsMax = 25;
-const runSecondsMax = 60;
-const sizeMebibytesMax = 8192;
-// fio runs for its --runtime plus connection set-up; past this it is hung.
-const fioTimeoutMarginMs = 30_000;
 const copyImageName = "copy-source.img";
 // One nbdcopy of the whole image: at 20 MiB/s, far below any server here, 8 GiB (the size maximum) takes under 7 minutes.
 const copyTimeoutMs = 420_000;
@@ -48,16 +37,6 @@ interface Options {
 
 const usage = "usage: node dist/run.js [--runs K] [--seconds S] [--size-mib N] [--servers nbdkit,qemu-nbd,switchyard] [--json FILE] [--switchyard-cli PATH]";
 
-class UsageError extends Error {
-  readonly code = "BENCH_USAGE";
-}
-
-function boundedInteger(text: string | undefined, fallback: number, maximum: number, flag: string): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > maximum) throw new UsageError(`${flag} must be an integer from 1 to ${maximum}, got '${text}'`);
-  return value;
-}
 
 function isServerName(value: string): value is ServerName {
   return (serverNames as readonly string[]).includes(value);
@@ -80,9 +59,7 @@ function parseOptions(argv: readonly string[]): Options {
   const servers = (values.servers ?? serverNames.join(",")).split(",").map((name) => name.trim());
   for (const name of servers) if (!isServerName(name)) throw new UsageError(`unknown server '${name}'; choose from ${serverNames.join(", ")}`);
   return {
-    runs: boundedInteger(values.runs, runsDefault, runsMax, "--runs"),
-    runSeconds: boundedInteger(values.seconds, runSecondsDefault, runSecondsMax, "--seconds"),
-    sizeBytes: boundedInteger(values["size-mib"], sizeMebibytesDefault, sizeMebibytesMax, "--size-mib") * mebibyte,
+    ...runOptions(values),
     jsonPath: values.json ?? null,
     servers: servers.filter(isServerName),
     cliPath: values["switchyard-cli"] ?? fileURLToPath(new URL("../../../packages/console/dist/cli.js", import.meta.url)),

@@ -22,18 +22,11 @@ import { parseArgs } from "node:util";
 import { median, parseFioReport, ratio, singleJobFigures } from "./fio.js";
 import { benchArguments, runToolChecked } from "./processes.js";
 import { formatFigure } from "./report.js";
+import { fioTimeoutMarginMs, runOptions } from "./run-options.js";
 import { startNbdkit, startNbdkitTls, startSwitchyard, writeRandomFile, type StartedServer } from "./servers.js";
 import { fioArguments, unitOf, workloads, type FioWorkload } from "./workloads.js";
 
 const mebibyte = 1024 * 1024;
-const runsDefault = 3;
-const runSecondsDefault = 3;
-const sizeMebibytesDefault = 1024;
-const runsMax = 25;
-const runSecondsMax = 60;
-const sizeMebibytesMax = 8192;
-// fio runs for its --runtime plus connection set-up and the TLS handshake; past this it is hung.
-const fioTimeoutMarginMs = 30_000;
 const cliTimeoutMs = 30_000;
 /** The user fio runs as when the benchmark is root: nobody, whose libnbd folder is $HOME/.pki/libnbd. */
 const unprivilegedId = 65534;
@@ -58,12 +51,6 @@ interface Options {
 
 const usage = "usage: node dist/tls-cost.js [--runs K] [--seconds S] [--size-mib N] [--switchyard-cli PATH]";
 
-function boundedInteger(text: string | undefined, fallback: number, maximum: number, flag: string): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > maximum) throw new Error(`${flag} must be an integer from 1 to ${maximum}, got '${text}'\n${usage}`);
-  return value;
-}
 
 function parseOptions(argv: readonly string[]): Options {
   const { values } = parseArgs({
@@ -72,9 +59,7 @@ function parseOptions(argv: readonly string[]): Options {
     options: { runs: { type: "string" }, seconds: { type: "string" }, "size-mib": { type: "string" }, "switchyard-cli": { type: "string" } },
   });
   return {
-    runs: boundedInteger(values.runs, runsDefault, runsMax, "--runs"),
-    runSeconds: boundedInteger(values.seconds, runSecondsDefault, runSecondsMax, "--seconds"),
-    sizeBytes: boundedInteger(values["size-mib"], sizeMebibytesDefault, sizeMebibytesMax, "--size-mib") * mebibyte,
+    ...runOptions(values),
     cliPath: values["switchyard-cli"] ?? fileURLToPath(new URL("../../../packages/console/dist/cli.js", import.meta.url)),
   };
 }
@@ -145,7 +130,14 @@ async function startTargets(options: Options, workDir: string): Promise<{ server
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(benchArguments());
+  let options: Options;
+  try {
+    options = parseOptions(benchArguments());
+  } catch (error) {
+    process.stderr.write(`bench:tls: ${error instanceof Error ? error.message : String(error)}\n${usage}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const measured = workloads.filter((workload): workload is FioWorkload => workload.kind === "fio" && measuredNames.includes(workload.name));
   const workDir = await mkdtemp(join(tmpdir(), "switchyard-bench-tls-"));
   const started = await startTargets(options, workDir).catch(async (error: unknown) => {
