@@ -20,7 +20,7 @@ export function failureLine(error: unknown): { line: string; code: number } {
     const code = usageStatuses.has(error.code) ? exitUsage : exitFailed;
     // A plain client of a server with mutual TLS fails the handshake, which reads as UNAVAILABLE too.
     if (error.code === status.UNAVAILABLE) {
-      return { line: `the appliance did not answer (${error.details}); is 'switchyard up' running? (one started with --tls answers only a certificate: give --dir DIR or --cert-dir)`, code };
+      return { line: `the appliance did not answer (${error.details}); is 'switchyard up' running? (unless started with --insecure it answers only a certificate of its CA: give --dir DIR or --cert-dir FOLDER)`, code };
     }
     return { line: error.details, code };
   }

@@ -99,6 +99,9 @@ async function printEndpoints(io: Io, appliance: Appliance, format: DataFormat |
   io.stdout.write(`  device ${endpoints.device.id}: gRPC ${endpoints.device.grpc}, LUs over NBD at ${endpoints.device.nbd}\n`);
   for (const lu of appliance.device.lus) io.stdout.write(`    ${lu.id}: ${formatBytes(lu.sizeBytes)}\n`);
   io.stdout.write(`  controller: gRPC ${endpoints.controller.grpc}\n`);
+  const tls = endpoints.tls;
+  if (tls === undefined) io.stdout.write("  gRPC in plain text (--insecure): any local process may call every method\n");
+  else io.stdout.write(`  gRPC over mutual TLS: commands given --dir ${appliance.device.dir} present ${tls.client_dir}\n`);
   if (endpoints.console !== undefined) {
     io.stdout.write(`  web console: ${endpoints.console.url} (Prometheus metrics at ${endpoints.console.url}metrics)\n`);
     io.stdout.write(`  console login: the token in ${join(endpoints.console.tokens, consoleTokenFiles.operator)} (${consoleTokenFiles.viewer}: look only)\n`);
