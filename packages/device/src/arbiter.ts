@@ -155,18 +155,6 @@ export class Arbiter {
   }
 
   /** Saves in the order epochs were decided, so the file never goes back to a lower epoch. */
-  /**
-   * Raises the highest epoch to a token of a coordination the device follows
-   * (etcd, issue 18; the arbiter grants nothing then), durably, so that a
-   * restarted device keeps refusing the tokens below it. Saved in rising
-   * order with every other save; resolves once this one is on disk.
-   */
-  raiseTo(epoch: number): Promise<void> {
-    assert.ok(Number.isSafeInteger(epoch) && epoch > this.highest, `epoch ${epoch} does not raise the highest ${this.highest}`);
-    this.highest = epoch;
-    return this.save(epoch);
-  }
-
   private save(epoch: number): Promise<void> {
     const saved = this.saveTail.then(() => this.saveHighestEpoch(epoch));
     // A failed save is reported to its own acquire; the next save still runs.
