@@ -5,6 +5,7 @@
 // the same data folder, then check that the volume is still listed with the
 // same shape and that qemu-io reads the patterns back through both apparatuses.
 import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   Appliance,
@@ -52,9 +53,9 @@ describe("restart after a crash", () => {
 
     const second = await start(dataDir);
     expect(second.pid).not.toBe(first.pid);
-    // `up` prints a ready-to-use URI for each volume it serves.
+    // `up` prints a ready-to-use URI for each volume it serves: over TLS with the operator's folder, its default.
     for (const apparatusIndex of [0, 1]) {
-      const uri = second.nbdUri("durable", apparatusIndex);
+      const uri = `${second.nbdUri("durable", apparatusIndex).replace(/^nbd:/, "nbds:")}?tls-certificates=${join(second.dir, "tls", "operator-admin")}`;
       await second.waitForStdout(uri);
       expect(second.stdout, `stdout of switchyard up:\n${second.stdout}`).toContain(uri);
     }
