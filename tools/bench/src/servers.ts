@@ -29,23 +29,35 @@ async function firstLine(file: string, args: readonly string[]): Promise<string>
   return output.split("\n")[0]?.trim() ?? "";
 }
 
-/** nbdkit's file plugin on `backingPath`: its defaults (page cache, 16 threads). */
-export async function startNbdkit(backingPath: string): Promise<StartedServer> {
+/** nbdkit over TLS: its server folder and the client folder its readiness probe presents (GnuTLS layout, one CA). */
+export interface NbdkitTls {
+  readonly certificateFolder: string;
+  readonly clientFolder: string;
+}
+
+/**
+ * nbdkit's file plugin on `backingPath`: its defaults (page cache, 16
+ * threads); with `tls`, --tls=require --tls-verify-peer as well.
+ */
+export async function startNbdkit(backingPath: string, tls?: NbdkitTls): Promise<StartedServer> {
   const port = await findFreePort();
+  const tlsArgs = tls === undefined ? [] : ["--tls=require", `--tls-certificates=${tls.certificateFolder}`, "--tls-verify-peer"];
+  const name = tls === undefined ? "nbdkit" : "nbdkit-tls";
   const server = await ServerProcess.start(
-    "nbdkit",
+    name,
     "nbdkit",
     // -f: stay in the foreground so the handle is the server; --exit-with-parent:
     // it cannot outlive the benchmark.
-    ["-f", "--exit-with-parent", "-i", "127.0.0.1", "-p", String(port), "file", `file=${backingPath}`],
+    ["-f", "--exit-with-parent", "-i", "127.0.0.1", "-p", String(port), ...tlsArgs, "file", `file=${backingPath}`],
     { ownGroup: false },
   );
-  const uri = `nbd://127.0.0.1:${port}/`;
-  await waitForNbd(server, uri, serverStartTimeoutMs);
+  const uri = tls === undefined ? `nbd://127.0.0.1:${port}/` : `nbds://127.0.0.1:${port}/`;
+  await waitForNbd(server, tls === undefined ? uri : `${uri}?tls-certificates=${tls.clientFolder}`, serverStartTimeoutMs);
+  const tlsSettings = tls === undefined ? "" : "; --tls=require --tls-verify-peer (x509, client certificate required)";
   return {
-    name: "nbdkit",
+    name,
     uri,
-    settings: "file plugin, defaults: cache=default (host page cache), fadvise=normal, 16 threads; backing file shared with qemu-nbd",
+    settings: `file plugin, defaults: cache=default (host page cache), fadvise=normal, 16 threads; backing file shared with qemu-nbd${tlsSettings}`,
     version: await firstLine("nbdkit", ["--version"]),
     process: server,
   };
@@ -132,24 +144,6 @@ export async function writeRandomFile(path: string, sizeBytes: number): Promise<
 }
 
 /** nbdkit's file plugin as startNbdkit, requiring TLS with a client certificate of the CA in `certificateFolder` (GnuTLS layout). */
-export async function startNbdkitTls(backingPath: string, certificateFolder: string, clientFolder: string): Promise<StartedServer> {
-  const port = await findFreePort();
-  const server = await ServerProcess.start(
-    "nbdkit-tls",
-    "nbdkit",
-    ["-f", "--exit-with-parent", "-i", "127.0.0.1", "-p", String(port), "--tls=require", `--tls-certificates=${certificateFolder}`, "--tls-verify-peer", "file", `file=${backingPath}`],
-    { ownGroup: false },
-  );
-  const uri = `nbds://127.0.0.1:${port}/`;
-  await waitForNbd(server, `${uri}?tls-certificates=${clientFolder}`, serverStartTimeoutMs);
-  return {
-    name: "nbdkit-tls",
-    uri,
-    settings: "file plugin as nbdkit, --tls=require --tls-verify-peer (x509, client certificate required)",
-    version: await firstLine("nbdkit", ["--version"]),
-    process: server,
-  };
-}
 
 /**
  * `switchyard up` with ephemeral ports, then one volume of the benchmark's

@@ -23,7 +23,7 @@ import { median, parseFioReport, ratio, singleJobFigures } from "./fio.js";
 import { benchArguments, runToolChecked } from "./processes.js";
 import { formatFigure } from "./report.js";
 import { fioTimeoutMarginMs, runOptions } from "./run-options.js";
-import { startNbdkit, startNbdkitTls, startSwitchyard, writeRandomFile, type StartedServer } from "./servers.js";
+import { startNbdkit, startSwitchyard, writeRandomFile, type StartedServer } from "./servers.js";
 import { fioArguments, unitOf, workloads, type FioWorkload } from "./workloads.js";
 
 const mebibyte = 1024 * 1024;
@@ -119,7 +119,7 @@ async function startTargets(options: Options, workDir: string): Promise<{ server
   // nbdkit's certificate from the appliance's own CA, so one client folder trusts both servers.
   await runToolChecked(process.execPath, [options.cliPath, "cert", "node", "--role", "apparatus", "--id", "nbdkit", "--host", "127.0.0.1", "--dir", tlsDir], cliTimeoutMs);
   const nbdkitPlain = await startNbdkit(backingPath);
-  const nbdkitTls = await startNbdkitTls(backingPath, join(tlsDir, "apparatus-nbdkit"), clientFolder);
+  const nbdkitTls = await startNbdkit(backingPath, { certificateFolder: join(tlsDir, "apparatus-nbdkit"), clientFolder });
   const targets: Target[] = [
     { server: "switchyard", mode: "plain", uri: switchyard.uri },
     { server: "switchyard", mode: "tls", uri: switchyard.uri.replace(/^nbd:/, "nbds:") },
