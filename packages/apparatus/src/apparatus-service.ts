@@ -5,6 +5,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { integerRangeRefusal, type ApparatusHandlers, type ControlReply, type ControlRequest__Output, type RpcFailure, unaryHandler } from "@switchyard/proto";
+import { peerIdentity, type Identity, type LeaseHolderCheck } from "@switchyard/security";
 import type { VirtualizationApparatus } from "./apparatus.js";
 import { ApparatusError, grpcStatusOf } from "./errors.js";
 
@@ -17,7 +18,12 @@ function unary<Request, Response>(body: (request: Request) => Promise<Response> 
   return unaryHandler(body, mapError);
 }
 
-export function apparatusHandlers(apparatus: VirtualizationApparatus): ApparatusHandlers {
+/**
+ * The handlers over `apparatus`. With `holders` (a server with mutual TLS),
+ * each Control message is checked as its unary call's rule would be: from
+ * the certificate its epoch was granted to (apparatus-authorization.ts).
+ */
+export function apparatusHandlers(apparatus: VirtualizationApparatus, holders?: LeaseHolderCheck): ApparatusHandlers {
   return {
     GetState: unary(() => apparatus.state()),
     LoadTable: unary(async (request) => {
@@ -31,9 +37,10 @@ export function apparatusHandlers(apparatus: VirtualizationApparatus): Apparatus
     Abort: unary((request) => apparatus.abort(request)),
     Register: unary((request) => apparatus.register(request)),
     Control: (call) => {
+      const identity = peerIdentity(call);
       call.on("data", (message: ControlRequest__Output) => {
         // Each message is answered when it is done, not in turn: a Hold that drains must not delay another's answer.
-        void controlReply(apparatus, message).then((reply) => {
+        void checkedControlReply(apparatus, message, holders === undefined || identity === undefined ? undefined : { holders, identity }).then((reply) => {
           if (!call.destroyed && call.writable) call.write(reply);
         });
       });
@@ -42,6 +49,20 @@ export function apparatusHandlers(apparatus: VirtualizationApparatus): Apparatus
       call.on("error", () => undefined);
     },
   };
+}
+
+/** The answer to one Control message, after `check` says its caller holds its epoch. Never rejects. */
+async function checkedControlReply(
+  apparatus: VirtualizationApparatus,
+  message: ControlRequest__Output,
+  check: { readonly holders: LeaseHolderCheck; readonly identity: Identity } | undefined,
+): Promise<ControlReply> {
+  const request = message.request === undefined ? undefined : message[message.request];
+  if (check !== undefined && request != null) {
+    const refused = await check.holders.refusal(`Control ${message.request ?? ""}`, check.identity, request.epoch);
+    if (refused !== undefined) return { sequence: Number.isSafeInteger(message.sequence) ? message.sequence : 0, failure: { code: refused.code, details: refused.details } };
+  }
+  return controlReply(apparatus, message);
 }
 
 /** The answer to one Control message: what its unary call returns, or the status it fails with. Never rejects. */

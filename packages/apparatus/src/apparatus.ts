@@ -23,7 +23,8 @@ import { registrationKeyDigest } from "@switchyard/proto";
 import { applyDifference, checkDifference } from "./difference.js";
 import { heldRanges } from "./held-ranges.js";
 import { ContactLease, leaseMaxMs, leaseMinMs } from "./contact-lease.js";
-import { nodeCredentials, type NodeCredentials } from "@switchyard/security";
+import { deviceLeaseHolders, type DeviceLeaseHolders } from "./lease-holder-lookup.js";
+import { LeaseHolderCheck, nodeCredentials, type NodeCredentials } from "@switchyard/security";
 import type { NbdExport, NbdExportListing, NbdExportProvider } from "@switchyard/nbd";
 import type { BackendSet } from "./backend.js";
 import { ConfigurationFaces } from "./configuration-faces.js";
@@ -84,6 +85,12 @@ export interface ApparatusOptions {
    * apparatus-authorization.ts. Plain gRPC both ways if absent.
    */
   readonly tlsFolder?: string;
+  /**
+   * The device that grants epochs (host:port): with mutual TLS, the
+   * apparatus asks it who holds an epoch the first time a caller acts under
+   * it, and refuses callers other than that holder (lease-holder-lookup.ts).
+   */
+  readonly deviceAddress?: string;
   /** Where this apparatus is reached, for GetState. */
   readonly nbdAddress?: string;
   readonly grpcAddress?: string;
@@ -101,6 +108,9 @@ export class VirtualizationApparatus {
   private readonly behaviour: ApparatusBehaviour;
   private epochSeen = 0;
   private readonly contact: ContactLease;
+  /** Which certificate may act under each epoch: checked before the handlers when its gRPC has mutual TLS (serve.ts). */
+  readonly holders: LeaseHolderCheck;
+  private readonly deviceHolders: DeviceLeaseHolders;
   /** The change between Hold and Release (or Abort), if any. */
   private pending: PendingChange | undefined;
   /** Reports of the last finished change, to answer a repeated Release or Abort as before. */
@@ -123,6 +133,8 @@ export class VirtualizationApparatus {
       if (behaviour.submitsToFencing) this.io.fence(reason);
     }, this.credentials.channel);
     if (behaviour.submitsToFencing) this.io.lease = this.contact;
+    this.deviceHolders = deviceLeaseHolders(options.deviceAddress, this.credentials.channel);
+    this.holders = new LeaseHolderCheck(this.deviceHolders.lookup);
     if (options.fencedUntilRegistered === true) this.io.fence("not registered by a controller yet");
     this.holdDeadlineMs = options.holdDeadlineMs ?? holdDeadlineMsDefault;
     this.clock = options.clock ?? systemApparatusClock;
@@ -157,10 +169,12 @@ export class VirtualizationApparatus {
 
   /** Refuses a message from a controller older than one already heard (DESIGN.md: fencing token). */
   checkEpoch(epoch: number): void {
-    if (!this.behaviour.acceptsEpoch(epoch, this.epochSeen)) {
-      throw new ApparatusError("STALE_EPOCH", `stale epoch ${epoch}: apparatus ${this.id} has seen epoch ${this.epochSeen}`);
+    // An epoch the device named as granted counts as seen: every one below it is a deposed controller's.
+    const seen = Math.max(this.epochSeen, this.holders.newestEpoch);
+    if (!this.behaviour.acceptsEpoch(epoch, seen)) {
+      throw new ApparatusError("STALE_EPOCH", `stale epoch ${epoch}: apparatus ${this.id} has seen epoch ${seen}`);
     }
-    this.epochSeen = Math.max(this.epochSeen, epoch);
+    this.epochSeen = Math.max(seen, epoch);
   }
 
   private statusWord(): ApparatusStatus {
@@ -416,6 +430,7 @@ export class VirtualizationApparatus {
 
   async close(): Promise<void> {
     this.contact.close();
+    this.deviceHolders.close();
     await this.backends.close();
   }
 }

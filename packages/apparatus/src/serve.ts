@@ -41,7 +41,9 @@ export async function serveApparatus(apparatus: VirtualizationApparatus, options
   const v1 = loadGrpc().switchyard.v1;
   const grpcServer = new GuardedServer(controlServerOptions);
   const { secure, serverTls } = apparatus.credentials;
-  grpcServer.addService(v1.Apparatus.service, authorizedApparatusHandlers(secure && apparatus.checksCallers, v1.Apparatus.service, apparatusHandlers(apparatus)));
+  const checked = secure && apparatus.checksCallers;
+  const handlers = apparatusHandlers(apparatus, checked ? apparatus.holders : undefined);
+  grpcServer.addService(v1.Apparatus.service, authorizedApparatusHandlers(checked, v1.Apparatus.service, handlers, apparatus.holders));
   options.addServices?.(grpcServer);
   await addStandardServices(grpcServer);
   const grpcPort = await grpcServer.listen(options.host, options.grpcPort, serverTls);

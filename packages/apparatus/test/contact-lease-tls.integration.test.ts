@@ -39,7 +39,7 @@ async function registeredApparatus(tlsFolder: string | undefined): Promise<Virtu
   const device = await openTestDevice(folder.path);
   const server = new GuardedServer({});
   const service = loadGrpc().switchyard.v1.Device.service;
-  server.addService(service, authorizedDeviceHandlers(true, service, deviceServiceHandlers(device, { nbdAddress: "", grpcAddress: "", now: () => performance.now() })));
+  server.addService(service, authorizedDeviceHandlers(true, service, deviceServiceHandlers(device, { nbdAddress: "", grpcAddress: "", now: () => performance.now() }), () => device.leaseHolder()));
   const port = await server.listen("127.0.0.1", 0, readTlsMaterial(pki.folder({ role: "device", id: "dev0" }), "server"));
   const epoch = (await device.arbiter.acquire("a0", "", 60_000, performance.now())).epoch;
   const apparatus = new VirtualizationApparatus({

@@ -104,7 +104,7 @@ export async function serveDevice(
   const addresses = { nbdAddress, grpcAddress: "", now: () => performance.timeOrigin + performance.now() };
   const service = loadGrpc().switchyard.v1.Device.service;
   const credentials = nodeCredentials(options.tlsFolder);
-  grpcServer.addService(service, authorizedDeviceHandlers(credentials.secure, service, deviceServiceHandlers(device, addresses)));
+  grpcServer.addService(service, authorizedDeviceHandlers(credentials.secure, service, deviceServiceHandlers(device, addresses), () => device.leaseHolder()));
   await addStandardServices(grpcServer);
   const port = await grpcServer.listen(options.host, options.grpcPort, credentials.serverTls);
   addresses.grpcAddress = `${options.host}:${port}`;
@@ -137,6 +137,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     const apparatus = new VirtualizationApparatus({
       id: `a${index}`,
       ...tlsOf({ role: "apparatus", id: `a${index}` }),
+      deviceAddress: served.grpc,
       backends: new LocalBackendSet(backends, (apparatusId, key) => device.ioRefusal(apparatusId, key)),
       ...(options.composition?.apparatusBehaviour === undefined ? {} : { behaviour: options.composition.apparatusBehaviour }),
     });

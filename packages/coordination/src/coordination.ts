@@ -70,6 +70,17 @@ export interface CoordinationStatus {
   readonly members: readonly CoordinationMember[];
 }
 
+/**
+ * Who holds the current term: an epoch (the token) names one holder for
+ * ever, so servers bind each epoch to the certificate allowed to act under
+ * it (GetLeaseHolder, @switchyard/security lease-holder-check.ts).
+ */
+export interface TermHolder {
+  readonly holderId: string;
+  /** The term's token. */
+  readonly epoch: number;
+}
+
 /** What a device answers an apparatus renewing its registration. */
 export type RegistrationStatus = "granted" | "fenced" | "unknown";
 
@@ -95,6 +106,8 @@ export interface Coordination {
   /** Removes the apparatus's registration: it must stop serving (claim 3). */
   fence(token: number, apparatusId: string): Promise<void>;
   registrationStatus(apparatusId: string, registrationKey: string): Promise<RegistrationStatus>;
+  /** The holder of the newest term and its token; undefined when none is known (etcd: nobody holds one now). */
+  leaseHolder(): Promise<TermHolder | undefined>;
   /** The members and their health; never rejects for a member that does not answer (it is shown unhealthy). */
   status(): Promise<CoordinationStatus>;
   /** Ends this client's connections; a held term lapses at its coordinator. */

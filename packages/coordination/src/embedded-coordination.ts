@@ -25,6 +25,8 @@ import type {
   RenewRegistrationResponse__Output,
   FenceRequest,
   FenceResponse__Output,
+  GetLeaseHolderRequest,
+  LeaseHolder__Output,
   StoreDelta,
   StoreSnapshot__Output,
   StoreState,
@@ -41,6 +43,7 @@ import {
   type RegistrationStatus,
   type StoreRead,
   type Term,
+  type TermHolder,
 } from "./coordination.js";
 
 export interface DeviceCoordinationPort {
@@ -52,6 +55,7 @@ export interface DeviceCoordinationPort {
   registerKey(request: RegisterKeyRequest): Promise<RegisterKeyResponse__Output>;
   fence(request: FenceRequest): Promise<FenceResponse__Output>;
   renewRegistration(request: RenewRegistrationRequest): Promise<RenewRegistrationResponse__Output>;
+  getLeaseHolder(request: GetLeaseHolderRequest): Promise<LeaseHolder__Output>;
   close(): void;
 }
 
@@ -111,6 +115,10 @@ export function embeddedCoordination(options: EmbeddedCoordinationOptions): Coor
       const answer = await translated("registrationStatus", "NOT_HOLDER", () =>
         port.renewRegistration({ apparatus_id: apparatusId, registration_key: registrationKey }));
       return toRegistrationStatus(answer);
+    },
+    leaseHolder: async (): Promise<TermHolder | undefined> => {
+      const answer = await translated("leaseHolder", "NOT_HOLDER", () => port.getLeaseHolder({}));
+      return answer.epoch === 0 ? undefined : { holderId: answer.holder_id, epoch: answer.epoch };
     },
     status: async (): Promise<CoordinationStatus> => {
       // The lightest read the device answers: no extents, no journal.

@@ -33,6 +33,7 @@ import {
   type Coordination,
   type CoordinationStatus,
   type RegistrationStatus,
+  type TermHolder,
   type StoreRead,
   type Term,
 } from "./coordination.js";
@@ -263,6 +264,11 @@ class EtcdCoordination implements Coordination {
     return fenced.response_range.kvs.length > 0 ? "fenced" : "unknown";
   }
 
+  async leaseHolder(): Promise<TermHolder | undefined> {
+    const first = await this.lowestCandidate("leaseHolder");
+    return first === undefined ? undefined : { holderId: parseCandidate(first.value).id, epoch: revisionOf(first.create_revision) };
+  }
+
   status(): Promise<CoordinationStatus> {
     return etcdStatus(this.client);
   }
@@ -303,8 +309,8 @@ class EtcdCoordination implements Coordination {
     throw lastError ?? new CoordinationError("UNAVAILABLE", "renew: the term ended before etcd answered a keepalive");
   }
 
-  private lowestCandidate(): Promise<IKeyValue | undefined> {
-    return etcdCall("campaign", async () => {
+  private lowestCandidate(what = "campaign"): Promise<IKeyValue | undefined> {
+    return etcdCall(what, async () => {
       const answer = await this.client.kv.range({
         key: this.keys.electionPrefix,
         range_end: this.keys.electionRangeEnd,

@@ -15,6 +15,7 @@ export {
   type CoordinationMember,
   type CoordinationStatus,
   type RegistrationStatus,
+  type TermHolder,
   type StoreRead,
   type Term,
 } from "./coordination.js";

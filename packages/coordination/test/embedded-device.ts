@@ -56,6 +56,7 @@ function grpcPort(address: string): DeviceCoordinationPort {
     registerKey: (request) => callUnary((done) => client.RegisterKey(request, within(), done)),
     fence: (request) => callUnary((done) => client.Fence(request, within(), done)),
     renewRegistration: (request) => callUnary((done) => client.RenewRegistration(request, within(), done)),
+    getLeaseHolder: (request) => callUnary((done) => client.GetLeaseHolder(request, within(), done)),
     close: () => {
       client.close();
     },

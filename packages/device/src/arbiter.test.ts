@@ -140,9 +140,22 @@ describe("Arbiter", () => {
       expect(await first.acquire("a1", "", 1000, 0)).toMatchObject({ epoch: 1 });
       const second = await Arbiter.open(filePath);
       expect(second.highestEpoch).toBe(1);
-      // A restarted arbiter does not know the holder, but never reuses its epoch.
+      // A restarted arbiter knows whom the epoch went to (its certificate may
+      // still act under it), not the lease, and never reuses the epoch.
+      expect(second.newestGrant).toEqual({ holderId: "a1", epoch: 1 });
+      expect(second.lease(0)).toBeUndefined();
       expect(await second.acquire("a2", "", 1000, 0)).toMatchObject({ granted: true, epoch: 2 });
-      expect((await Arbiter.open(filePath)).highestEpoch).toBe(2);
+      const third = await Arbiter.open(filePath);
+      expect(third.highestEpoch).toBe(2);
+      expect(third.newestGrant).toEqual({ holderId: "a2", epoch: 2 });
+    });
+
+    it("reads an arbiter.json saved before holders were: the epoch, no holder", async () => {
+      const filePath = path.join(folder.path, "arbiter.json");
+      fs.writeFileSync(filePath, JSON.stringify({ formatVersion: 1, highestEpoch: 7 }));
+      const arbiter = await Arbiter.open(filePath);
+      expect(arbiter.highestEpoch).toBe(7);
+      expect(arbiter.newestGrant).toBeUndefined();
     });
 
     it("refuses a damaged arbiter.json instead of starting from epoch 0", async () => {
@@ -150,6 +163,8 @@ describe("Arbiter", () => {
       fs.writeFileSync(filePath, "{\"formatVersion\":1,\"highest");
       await expect(Arbiter.open(filePath)).rejects.toMatchObject({ code: "DEVICE_CORRUPT" });
       fs.writeFileSync(filePath, "{\"formatVersion\":1,\"highestEpoch\":-3}");
+      await expect(Arbiter.open(filePath)).rejects.toMatchObject({ code: "DEVICE_CORRUPT" });
+      fs.writeFileSync(filePath, "{\"formatVersion\":1,\"highestEpoch\":3,\"holderId\":7}");
       await expect(Arbiter.open(filePath)).rejects.toMatchObject({ code: "DEVICE_CORRUPT" });
     });
   });

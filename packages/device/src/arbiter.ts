@@ -7,9 +7,11 @@
  * arbiter's own clock; a monotonic one is best), so tests drive time by hand.
  * The one effect is durable: a new epoch is saved (arbiter.json, written
  * with fsync and rename) before it is granted, so epochs rise across device
- * restarts. What is not saved is the holder: after a restart the first
- * candidate gets the next epoch, and the deposed holder is fenced by the
- * epoch checks, not by timing.
+ * restarts, with the id it was granted to (so that after a restart the
+ * device still knows whose certificate may act under it). What is not
+ * saved is the lease itself: after a restart the first candidate gets the
+ * next epoch, and the deposed holder is fenced by the epoch checks, not by
+ * timing.
  */
 import assert from "node:assert/strict";
 import { DeviceCorruptError, InvalidArgumentError, LeaseNotHeldError } from "./errors.js";
@@ -35,11 +37,19 @@ export interface LeaseState {
   readonly granted: boolean;
 }
 
+/** An epoch and the candidate it was granted to: a fact for ever, as no epoch is granted twice. */
+export interface EpochGrant {
+  readonly holderId: string;
+  readonly epoch: number;
+}
+
 export interface ArbiterOptions {
   /** The highest epoch ever granted, as last saved. */
   readonly highestEpoch: number;
-  /** Makes `epoch` durable as the highest epoch; called in rising order, one at a time. */
-  readonly saveHighestEpoch: (epoch: number) => Promise<void>;
+  /** Who it was granted to, as last saved; undefined in a file from before holders were saved. */
+  readonly highestHolderId?: string;
+  /** Makes `epoch` durable as the highest epoch, granted to `holderId`; called in rising order, one at a time. */
+  readonly saveHighestEpoch: (epoch: number, holderId: string) => Promise<void>;
 }
 
 interface Holder {
@@ -54,15 +64,19 @@ interface Holder {
 
 export class Arbiter {
   private highest: number;
+  /** The newest epoch whose grant is durable, and its holder. */
+  private granted: EpochGrant | undefined;
   private holder: Holder | undefined;
   /** Time never runs backwards for the arbiter, even if its clock does. */
   private lastNowMs = 0;
-  private readonly saveHighestEpoch: (epoch: number) => Promise<void>;
+  private readonly saveHighestEpoch: (epoch: number, holderId: string) => Promise<void>;
   private saveTail: Promise<unknown> = Promise.resolve();
 
   constructor(options: ArbiterOptions) {
     assert.ok(Number.isSafeInteger(options.highestEpoch) && options.highestEpoch >= 0);
     this.highest = options.highestEpoch;
+    const holderId = options.highestHolderId;
+    if (holderId !== undefined && options.highestEpoch > 0) this.granted = { holderId, epoch: options.highestEpoch };
     this.saveHighestEpoch = options.saveHighestEpoch;
   }
 
@@ -71,16 +85,22 @@ export class Arbiter {
    * missing), reached through `files` (node:fs unless a test passes another DeviceFiles).
    */
   static async open(filePath: string, files: DeviceFiles = nodeFiles): Promise<Arbiter> {
-    const highestEpoch = await readHighestEpoch(filePath, files);
+    const saved = await readArbiterFile(filePath, files);
     return new Arbiter({
-      highestEpoch,
-      saveHighestEpoch: (epoch) => writeFileDurably(files, filePath, JSON.stringify({ formatVersion, highestEpoch: epoch }) + "\n"),
+      ...saved,
+      saveHighestEpoch: (epoch, holderId) =>
+        writeFileDurably(files, filePath, JSON.stringify({ formatVersion, highestEpoch: epoch, holderId }) + "\n"),
     });
   }
 
   /** The highest epoch granted (or being granted): store writes below it are stale. */
   get highestEpoch(): number {
     return this.highest;
+  }
+
+  /** The newest epoch granted and its holder, whether or not the lease still runs; undefined before the first. */
+  get newestGrant(): EpochGrant | undefined {
+    return this.granted;
   }
 
   /** The current lease, if one has not expired at `nowMs`. */
@@ -116,7 +136,7 @@ export class Arbiter {
     // stop acting, and a new epoch tells its late messages apart.
     this.highest += 1;
     const epoch = this.highest;
-    const fresh: Holder = { id: candidateId, address: candidateAddress, epoch, expiresAtMs: now + leaseMs, leaseMs, saved: this.save(epoch) };
+    const fresh: Holder = { id: candidateId, address: candidateAddress, epoch, expiresAtMs: now + leaseMs, leaseMs, saved: this.save(epoch, candidateId) };
     this.holder = fresh;
     try {
       await fresh.saved;
@@ -125,6 +145,7 @@ export class Arbiter {
       if (this.holder === fresh) this.holder = undefined;
       throw error;
     }
+    if (this.granted === undefined || epoch > this.granted.epoch) this.granted = { holderId: candidateId, epoch };
     return describe(fresh, true);
   }
 
@@ -155,8 +176,8 @@ export class Arbiter {
   }
 
   /** Saves in the order epochs were decided, so the file never goes back to a lower epoch. */
-  private save(epoch: number): Promise<void> {
-    const saved = this.saveTail.then(() => this.saveHighestEpoch(epoch));
+  private save(epoch: number, holderId: string): Promise<void> {
+    const saved = this.saveTail.then(() => this.saveHighestEpoch(epoch, holderId));
     // A failed save is reported to its own acquire; the next save still runs.
     this.saveTail = saved.catch(() => undefined);
     return saved;
@@ -165,10 +186,10 @@ export class Arbiter {
 
 const formatVersion = 1;
 
-/** The highest epoch arbiter.json records (0 without the file); reads only. */
-export async function readHighestEpoch(filePath: string, files: DeviceFiles = nodeFiles): Promise<number> {
+/** What arbiter.json records: the highest epoch (0 without the file) and, since holders are saved, whom it was granted to. */
+export async function readArbiterFile(filePath: string, files: DeviceFiles = nodeFiles): Promise<{ highestEpoch: number; highestHolderId?: string }> {
   const bytes = await readFileIfExists(files, filePath);
-  if (bytes === undefined) return 0;
+  if (bytes === undefined) return { highestEpoch: 0 };
   let parsed: unknown;
   try {
     parsed = JSON.parse(bytes.toString("utf8"));
@@ -180,7 +201,16 @@ export async function readHighestEpoch(filePath: string, files: DeviceFiles = no
     !Number.isSafeInteger(parsed.highestEpoch) || parsed.highestEpoch < 0) {
     throw new DeviceCorruptError(`${filePath} does not hold a highest epoch in format ${formatVersion}`);
   }
-  return parsed.highestEpoch;
+  const holderId = "holderId" in parsed ? parsed.holderId : undefined;
+  if (holderId !== undefined && (typeof holderId !== "string" || holderId.length === 0 || holderId.length > holderIdLengthMax)) {
+    throw new DeviceCorruptError(`${filePath} names no valid holder of epoch ${parsed.highestEpoch}`);
+  }
+  return holderId === undefined ? { highestEpoch: parsed.highestEpoch } : { highestEpoch: parsed.highestEpoch, highestHolderId: holderId };
+}
+
+/** The highest epoch arbiter.json records (0 without the file); reads only. */
+export async function readHighestEpoch(filePath: string, files: DeviceFiles = nodeFiles): Promise<number> {
+  return (await readArbiterFile(filePath, files)).highestEpoch;
 }
 
 function describe(holder: Holder, granted: boolean): LeaseState {

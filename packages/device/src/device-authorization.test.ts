@@ -28,6 +28,7 @@ const requests: Readonly<Record<Method, object>> = {
   GetInventory: {},
   AcquireLease: { candidate_id: "a1", candidate_address: "127.0.0.1:1", lease_ms: 5_000 },
   RenewLease: { holder_id: "a1", epoch: 1, lease_ms: 5_000 },
+  GetLeaseHolder: {},
   ReadStore: {},
   WriteStore: { epoch: 1, expected_sequence: 0, state: { generation: 1 } },
   CommitDelta: { epoch: 1, delta: {} },
@@ -59,7 +60,7 @@ beforeAll(async () => {
   folder = await temporaryFolder();
   device = await openTestDevice(folder.path, { storeSlotSizeBytes: 64 * 1024 });
   const service = loadGrpc().switchyard.v1.Device.service;
-  const handlers = authorizedDeviceHandlers(true, service, deviceServiceHandlers(device, { grpcAddress: "", nbdAddress: "127.0.0.1:10809", now: () => nowMs }));
+  const handlers = authorizedDeviceHandlers(true, service, deviceServiceHandlers(device, { grpcAddress: "", nbdAddress: "127.0.0.1:10809", now: () => nowMs }), () => device.leaseHolder());
   tlsServer = new GuardedServer({});
   tlsServer.addService(service, handlers);
   tlsAddress = await listenOnLoopback(tlsServer, readTlsMaterial(pki.folder({ role: "device", id: "dev0" }), "server"));
@@ -127,5 +128,22 @@ describe("Device authorization", () => {
     expect(device.arbiter.lease(nowMs)?.holderId).toBe("a0");
     expect(await call(tlsAddress, a0, "Enroll", { apparatus: { id: "a0", nbd: "127.0.0.1:1", grpc: "127.0.0.1:2" } })).toBe(grpc.status.OK);
     expect(await call(tlsAddress, a0, "RenewRegistration", { apparatus_id: "a0", registration_key: "k0" })).toBe(grpc.status.OK);
+  });
+
+  // The forged write: any apparatus certificate passes the role check, and
+  // epochs are small integers, so the epoch must be bound to its holder.
+  const underEpoch: readonly Method[] = ["WriteStore", "CommitDelta", "RegisterKey", "Fence", "ScrubAreas", "StartMirror", "StopMirror"];
+  it.each(underEpoch)("%s under a0's epoch from apparatus a1: PERMISSION_DENIED, nothing changed", async (method) => {
+    expect(device.arbiter.lease(nowMs)).toMatchObject({ holderId: "a0", epoch: 1 });
+    await expectRefused(tlsAddress, pki.credentials({ role: "apparatus", id: "a1" }), method, grpc.status.PERMISSION_DENIED);
+  });
+
+  it("an epoch never granted: FAILED_PRECONDITION, nothing changed; the holder's own call goes through", async () => {
+    const a0 = pki.credentials({ role: "apparatus", id: "a0" });
+    const before = fingerprint();
+    expect(await call(tlsAddress, a0, "RegisterKey", { epoch: 2, apparatus_id: "a1", registration_key: "k1" })).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(fingerprint()).toBe(before);
+    expect(await call(tlsAddress, a0, "RegisterKey", { epoch: 1, apparatus_id: "a1", registration_key: "k1" })).toBe(grpc.status.OK);
+    expect(device.registrationStatus("a1", "k1")).toBe("granted");
   });
 });

@@ -87,6 +87,10 @@ export function deviceServiceHandlers(device: StorageDevice, options: DeviceServ
       toLease(await device.arbiter.acquire(request.candidate_id, request.candidate_address, request.lease_ms, options.now()))),
     RenewLease: unary((request) =>
       toLease(device.arbiter.renew(request.holder_id, request.epoch, request.lease_ms, options.now()))),
+    GetLeaseHolder: unary(async () => {
+      const holder = await device.leaseHolder();
+      return holder === undefined ? { holder_id: "", epoch: 0 } : { holder_id: holder.holderId, epoch: holder.epoch };
+    }),
     ReadStore: unary((request) => {
       const snapshot = device.viewStore();
       if (!request.omit_extents && !request.omit_journal) return snapshot;

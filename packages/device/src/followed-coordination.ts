@@ -8,12 +8,15 @@
  */
 import { LeaseNotHeldError, StaleEpochError } from "./errors.js";
 import type { RegistrationStatus } from "./device-registrations.js";
+import type { EpochGrant } from "./arbiter.js";
 import type { StoreState__Output } from "@switchyard/proto";
 
 /** What a device asks of a coordination it follows: the Coordination interface's read calls. */
 export interface FollowedCoordination {
   readStore(): Promise<{ readonly state: StoreState__Output }>;
   registrationStatus(apparatusId: string, registrationKey: string): Promise<RegistrationStatus>;
+  /** Who holds the current term and its token; undefined when nobody does. */
+  leaseHolder(): Promise<EpochGrant | undefined>;
 }
 
 /**
@@ -24,6 +27,11 @@ export interface FollowedCoordination {
  */
 export class TokenFloor {
   constructor(private highest: number) {}
+
+  /** Takes `token` as seen: a token the coordination named as granted. */
+  raise(token: number): void {
+    this.highest = Math.max(this.highest, token);
+  }
 
   check(token: number): void {
     if (token === 0) throw new LeaseNotHeldError("epoch 0 is never granted: acquire the lease first");

@@ -39,7 +39,9 @@ export {
   holderIdLengthMax,
   leaseMaxMs,
   leaseMinMs,
+  readArbiterFile,
   readHighestEpoch,
+  type EpochGrant,
 } from "./arbiter.js";
 export {
   StorageDevice,

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import type { LogicalUnit__Output, StoreDelta, StoreState, StoreState__Output } from "@switchyard/proto";
-import { Arbiter } from "./arbiter.js";
+import { Arbiter, type EpochGrant } from "./arbiter.js";
 import { ConfigurationStore, type StoreSnapshot } from "./configuration-store.js";
 import { readFileIfExists, writeFileDurably } from "./durable-file.js";
 import { nodeFiles, type DeviceFiles } from "./device-files.js";
@@ -324,6 +324,19 @@ export class StorageDevice {
   fence(apparatusId: string, epoch: number): void {
     this.checkEpoch(epoch);
     this.registrations.fence(apparatusId);
+  }
+
+  /**
+   * The newest epoch granted and its holder (GetLeaseHolder): the arbiter's,
+   * or the followed coordination's current holder. Undefined when none is
+   * known; rejects when the followed coordination cannot say.
+   */
+  async leaseHolder(): Promise<EpochGrant | undefined> {
+    if (this.followed === undefined) return this.arbiter.newestGrant;
+    const holder = await this.followed.coordination.leaseHolder();
+    // A token etcd named as granted is a floor: every one below it is a deposed holder's.
+    if (holder !== undefined) this.followed.tokens.raise(holder.epoch);
+    return holder;
   }
 
   /** What the device holds of `apparatusId`'s registration under `key`. */

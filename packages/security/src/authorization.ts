@@ -10,12 +10,16 @@
  *   reaches the client as UNAVAILABLE.
  * - A certificate of ours with a role not in the method's list, or whose id
  *   is not the one the request names (`callerIdField`): PERMISSION_DENIED.
+ * - A request acting under an epoch (`holderEpochField`) from a certificate
+ *   other than the one the epoch was granted to: PERMISSION_DENIED; under
+ *   an epoch never granted, FAILED_PRECONDITION (lease-holder-check.ts).
  */
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import type { EventEmitter } from "node:events";
 import type { PeerCertificate } from "node:tls";
 import { identityOfSubject, type Identity, type Role } from "./identity.js";
+import type { LeaseHolderCheck } from "./lease-holder-check.js";
 
 export interface MethodRule {
   /** Roles that may call the method; empty: nobody (a method kept for later). */
@@ -27,6 +31,12 @@ export interface MethodRule {
    * Only for methods whose request is one message (unary, server-streaming).
    */
   readonly callerIdField?: string;
+  /**
+   * A request field holding the epoch the call acts under: the caller's
+   * certificate id must be the one that epoch was granted to. Checked where
+   * the server is given a LeaseHolderCheck; same request kinds as callerIdField.
+   */
+  readonly holderEpochField?: string;
 }
 
 /**
@@ -83,44 +93,62 @@ export function refusal(method: string, rule: MethodRule, identity: Identity | u
 
 type AnyRequestCall = AuthenticatedCall & EventEmitter & { readonly request?: unknown };
 
-/** The handler wrapped so `rule` is checked first; the kind of call decides how a refusal is sent. */
-function guarded(method: string, definition: grpc.MethodDefinition<unknown, unknown>, handler: grpc.UntypedHandleCall, rule: MethodRule): grpc.UntypedHandleCall {
+type CallCheck = (call: AnyRequestCall) => Promise<grpc.StatusObject | undefined> | grpc.StatusObject | undefined;
+
+/** The whole check of one method: the rule's, then the epoch's holder where the rule names an epoch field. */
+function callCheck(method: string, definition: grpc.MethodDefinition<unknown, unknown>, rule: MethodRule, holders: LeaseHolderCheck | undefined): CallCheck {
   const single = !definition.requestStream;
-  assert.ok(single || rule.callerIdField === undefined, `${method}: callerIdField needs a request that is one message`);
-  const check = (call: AnyRequestCall): grpc.StatusObject | undefined => refusal(method, rule, peerIdentity(call), single ? call.request : undefined);
+  assert.ok(single || (rule.callerIdField === undefined && rule.holderEpochField === undefined), `${method}: a request field rule needs a request that is one message`);
+  const epochField = holders === undefined ? undefined : rule.holderEpochField;
+  return (call) => {
+    const identity = peerIdentity(call);
+    const request = single ? call.request : undefined;
+    const refused = refusal(method, rule, identity, request);
+    if (refused !== undefined || epochField === undefined || identity === undefined || holders === undefined) return refused;
+    return holders.refusal(method, identity, fieldAt(request, epochField));
+  };
+}
+
+/** The handler wrapped so `check` runs first; the kind of call decides how a refusal is sent. */
+function guarded(definition: grpc.MethodDefinition<unknown, unknown>, handler: grpc.UntypedHandleCall, check: CallCheck): grpc.UntypedHandleCall {
+  // A check never rejects (LeaseHolderCheck.refusal answers UNAVAILABLE instead); a synchronous one answers in the same tick.
+  const then = (call: AnyRequestCall, refuse: (status: grpc.StatusObject) => void, go: () => void): void => {
+    const outcome = check(call);
+    if (!(outcome instanceof Promise)) {
+      if (outcome === undefined) go();
+      else refuse(outcome);
+      return;
+    }
+    void outcome.then((refused) => {
+      if (refused === undefined) go();
+      else refuse(refused);
+    });
+  };
   if (!definition.responseStream) {
     // Unary and client-streaming: a callback answers.
     const inner = handler as (call: AnyRequestCall, callback: grpc.sendUnaryData<unknown>) => void;
     return ((call: AnyRequestCall, callback: grpc.sendUnaryData<unknown>) => {
-      const refused = check(call);
-      if (refused !== undefined) {
-        callback(refused);
-        return;
-      }
-      inner(call, callback);
+      then(call, (status) => { callback(status); }, () => { inner(call, callback); });
     }) as grpc.UntypedHandleCall;
   }
   // Server-streaming and bidirectional: the stream's 'error' event sends the status.
   const inner = handler as (call: AnyRequestCall) => void;
   return ((call: AnyRequestCall) => {
-    const refused = check(call);
-    if (refused !== undefined) {
-      call.emit("error", refused);
-      return;
-    }
-    inner(call);
+    then(call, (status) => { call.emit("error", status); }, () => { inner(call); });
   }) as grpc.UntypedHandleCall;
 }
 
 /**
  * `handlers` with every method checked against `table` before it runs.
  * `service` is the definition the handlers are added with (its paths name
- * the methods in messages, its stream flags say how to refuse).
+ * the methods in messages, its stream flags say how to refuse); `holders`
+ * checks the rules' holderEpochField, which are not checked without it.
  */
 export function authorizeHandlers<Handlers extends grpc.UntypedServiceImplementation>(
   service: grpc.ServiceDefinition,
   handlers: Handlers,
   table: AuthorizationTable<Handlers>,
+  holders?: LeaseHolderCheck,
 ): Handlers {
   const wrapped: grpc.UntypedServiceImplementation = {};
   for (const [name, handler] of Object.entries(handlers)) {
@@ -128,7 +156,7 @@ export function authorizeHandlers<Handlers extends grpc.UntypedServiceImplementa
     const rule: MethodRule | undefined = (table as Readonly<Record<string, MethodRule | undefined>>)[name];
     assert.ok(definition !== undefined, `${name} is not a method of the service`);
     assert.ok(rule !== undefined, `${name} has no rule in the authorization table`);
-    wrapped[name] = guarded(definition.path, definition, handler, rule);
+    wrapped[name] = guarded(definition, handler, callCheck(definition.path, definition, rule, holders));
   }
   return wrapped as Handlers;
 }
@@ -143,6 +171,7 @@ export function authorizeHandlersWhen<Handlers extends grpc.UntypedServiceImplem
   service: grpc.ServiceDefinition,
   handlers: Handlers,
   table: AuthorizationTable<Handlers>,
+  holders?: LeaseHolderCheck,
 ): Handlers {
-  return secure ? authorizeHandlers(service, handlers, table) : handlers;
+  return secure ? authorizeHandlers(service, handlers, table, holders) : handlers;
 }

@@ -49,6 +49,7 @@ export {
   type TlsSide,
 } from "./grpc-credentials.js";
 export { authorizeHandlers, authorizeHandlersWhen, peerIdentity, refusal, type AuthorizationTable, type MethodRule } from "./authorization.js";
+export { LeaseHolderCheck, epochBindingsKept, type EpochHolder, type EpochHolderLookup } from "./lease-holder-check.js";
 export { ConnectionGate, controlConnectionLimits, type Admission, type ConnectionCounts, type ConnectionLimits } from "./connection-gate.js";
 export { GuardedServer } from "./guarded-server.js";
 export { opensslCommand, opensslTimeoutMs } from "./openssl.js";

@@ -133,7 +133,7 @@ export async function startSuiteDevice(host: string, tlsFolder: string | undefin
   const addresses = { nbdAddress, grpcAddress: "", now: () => performance.timeOrigin + performance.now() };
   const service = loadGrpc().switchyard.v1.Device.service;
   const credentials = nodeCredentials(tlsFolder);
-  grpcServer.addService(service, authorizedDeviceHandlers(credentials.secure, service, deviceServiceHandlers(device, addresses)));
+  grpcServer.addService(service, authorizedDeviceHandlers(credentials.secure, service, deviceServiceHandlers(device, addresses), () => device.leaseHolder()));
   await addStandardServices(grpcServer);
   const port = await grpcServer.listen(host, 0, credentials.serverTls);
   addresses.grpcAddress = `${host}:${port}`;

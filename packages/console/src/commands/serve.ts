@@ -219,6 +219,7 @@ Example:
         backends: decorateBackends(new NbdBackendSet(tlsFolder === undefined ? {} : { tls: nbdClientTls(tlsFolder) })),
         fencedUntilRegistered: true,
         ...tls,
+        deviceAddress,
         ...(composition.apparatusBehaviour === undefined ? {} : { behaviour: composition.apparatusBehaviour }),
       });
       const slot: { controller?: ServedController; leader?: string } = {};

@@ -92,6 +92,15 @@ export function coordinationSuite(runner: CoordinationSuiteRunner, target: Coord
       for (const term of terms) expect(term).toMatchObject({ holderId: granted[0]?.holderId, token: granted[0]?.token });
     }));
 
+    it("names the holder of the newest term and its token, and the successor's once it takes over", options, withFresh(async (under) => {
+      const first = under.connect();
+      const second = under.connect();
+      const held = await first.campaign(alice, target.leaseMs);
+      expect(await second.leaseHolder()).toEqual({ holderId: "alice", epoch: held.token });
+      const taken = await campaignUntilGranted(second, bob, target.leaseMs);
+      expect(await first.leaseHolder()).toEqual({ holderId: "bob", epoch: taken.token });
+    }));
+
     it("gives every later holder a strictly higher token", options, withFresh(async (under) => {
       const first = under.connect();
       const second = under.connect();

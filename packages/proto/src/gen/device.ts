@@ -16,9 +16,11 @@ import type { ExternalDevice as _switchyard_v1_ExternalDevice, ExternalDevice__O
 import type { FenceRequest as _switchyard_v1_FenceRequest, FenceRequest__Output as _switchyard_v1_FenceRequest__Output } from './switchyard/v1/FenceRequest.js';
 import type { FenceResponse as _switchyard_v1_FenceResponse, FenceResponse__Output as _switchyard_v1_FenceResponse__Output } from './switchyard/v1/FenceResponse.js';
 import type { GetInventoryRequest as _switchyard_v1_GetInventoryRequest, GetInventoryRequest__Output as _switchyard_v1_GetInventoryRequest__Output } from './switchyard/v1/GetInventoryRequest.js';
+import type { GetLeaseHolderRequest as _switchyard_v1_GetLeaseHolderRequest, GetLeaseHolderRequest__Output as _switchyard_v1_GetLeaseHolderRequest__Output } from './switchyard/v1/GetLeaseHolderRequest.js';
 import type { Inventory as _switchyard_v1_Inventory, Inventory__Output as _switchyard_v1_Inventory__Output } from './switchyard/v1/Inventory.js';
 import type { JournalEntry as _switchyard_v1_JournalEntry, JournalEntry__Output as _switchyard_v1_JournalEntry__Output } from './switchyard/v1/JournalEntry.js';
 import type { Lease as _switchyard_v1_Lease, Lease__Output as _switchyard_v1_Lease__Output } from './switchyard/v1/Lease.js';
+import type { LeaseHolder as _switchyard_v1_LeaseHolder, LeaseHolder__Output as _switchyard_v1_LeaseHolder__Output } from './switchyard/v1/LeaseHolder.js';
 import type { ListMirrorsRequest as _switchyard_v1_ListMirrorsRequest, ListMirrorsRequest__Output as _switchyard_v1_ListMirrorsRequest__Output } from './switchyard/v1/ListMirrorsRequest.js';
 import type { ListMirrorsResponse as _switchyard_v1_ListMirrorsResponse, ListMirrorsResponse__Output as _switchyard_v1_ListMirrorsResponse__Output } from './switchyard/v1/ListMirrorsResponse.js';
 import type { LogicalUnit as _switchyard_v1_LogicalUnit, LogicalUnit__Output as _switchyard_v1_LogicalUnit__Output } from './switchyard/v1/LogicalUnit.js';
@@ -70,9 +72,11 @@ export interface ProtoGrpcType {
       FenceRequest: MessageTypeDefinition<_switchyard_v1_FenceRequest, _switchyard_v1_FenceRequest__Output>
       FenceResponse: MessageTypeDefinition<_switchyard_v1_FenceResponse, _switchyard_v1_FenceResponse__Output>
       GetInventoryRequest: MessageTypeDefinition<_switchyard_v1_GetInventoryRequest, _switchyard_v1_GetInventoryRequest__Output>
+      GetLeaseHolderRequest: MessageTypeDefinition<_switchyard_v1_GetLeaseHolderRequest, _switchyard_v1_GetLeaseHolderRequest__Output>
       Inventory: MessageTypeDefinition<_switchyard_v1_Inventory, _switchyard_v1_Inventory__Output>
       JournalEntry: MessageTypeDefinition<_switchyard_v1_JournalEntry, _switchyard_v1_JournalEntry__Output>
       Lease: MessageTypeDefinition<_switchyard_v1_Lease, _switchyard_v1_Lease__Output>
+      LeaseHolder: MessageTypeDefinition<_switchyard_v1_LeaseHolder, _switchyard_v1_LeaseHolder__Output>
       ListMirrorsRequest: MessageTypeDefinition<_switchyard_v1_ListMirrorsRequest, _switchyard_v1_ListMirrorsRequest__Output>
       ListMirrorsResponse: MessageTypeDefinition<_switchyard_v1_ListMirrorsResponse, _switchyard_v1_ListMirrorsResponse__Output>
       LogicalUnit: MessageTypeDefinition<_switchyard_v1_LogicalUnit, _switchyard_v1_LogicalUnit__Output>

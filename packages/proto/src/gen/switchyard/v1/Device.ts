@@ -9,8 +9,10 @@ import type { EnrollResponse as _switchyard_v1_EnrollResponse, EnrollResponse__O
 import type { FenceRequest as _switchyard_v1_FenceRequest, FenceRequest__Output as _switchyard_v1_FenceRequest__Output } from '../../switchyard/v1/FenceRequest.js';
 import type { FenceResponse as _switchyard_v1_FenceResponse, FenceResponse__Output as _switchyard_v1_FenceResponse__Output } from '../../switchyard/v1/FenceResponse.js';
 import type { GetInventoryRequest as _switchyard_v1_GetInventoryRequest, GetInventoryRequest__Output as _switchyard_v1_GetInventoryRequest__Output } from '../../switchyard/v1/GetInventoryRequest.js';
+import type { GetLeaseHolderRequest as _switchyard_v1_GetLeaseHolderRequest, GetLeaseHolderRequest__Output as _switchyard_v1_GetLeaseHolderRequest__Output } from '../../switchyard/v1/GetLeaseHolderRequest.js';
 import type { Inventory as _switchyard_v1_Inventory, Inventory__Output as _switchyard_v1_Inventory__Output } from '../../switchyard/v1/Inventory.js';
 import type { Lease as _switchyard_v1_Lease, Lease__Output as _switchyard_v1_Lease__Output } from '../../switchyard/v1/Lease.js';
+import type { LeaseHolder as _switchyard_v1_LeaseHolder, LeaseHolder__Output as _switchyard_v1_LeaseHolder__Output } from '../../switchyard/v1/LeaseHolder.js';
 import type { ListMirrorsRequest as _switchyard_v1_ListMirrorsRequest, ListMirrorsRequest__Output as _switchyard_v1_ListMirrorsRequest__Output } from '../../switchyard/v1/ListMirrorsRequest.js';
 import type { ListMirrorsResponse as _switchyard_v1_ListMirrorsResponse, ListMirrorsResponse__Output as _switchyard_v1_ListMirrorsResponse__Output } from '../../switchyard/v1/ListMirrorsResponse.js';
 import type { Mirror as _switchyard_v1_Mirror, Mirror__Output as _switchyard_v1_Mirror__Output } from '../../switchyard/v1/Mirror.js';
@@ -76,6 +78,15 @@ export interface DeviceClient extends grpc.Client {
   getInventory(argument: _switchyard_v1_GetInventoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_Inventory__Output>): grpc.ClientUnaryCall;
   getInventory(argument: _switchyard_v1_GetInventoryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_Inventory__Output>): grpc.ClientUnaryCall;
   getInventory(argument: _switchyard_v1_GetInventoryRequest, callback: grpc.requestCallback<_switchyard_v1_Inventory__Output>): grpc.ClientUnaryCall;
+  
+  GetLeaseHolder(argument: _switchyard_v1_GetLeaseHolderRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_LeaseHolder__Output>): grpc.ClientUnaryCall;
+  GetLeaseHolder(argument: _switchyard_v1_GetLeaseHolderRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_LeaseHolder__Output>): grpc.ClientUnaryCall;
+  GetLeaseHolder(argument: _switchyard_v1_GetLeaseHolderRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_LeaseHolder__Output>): grpc.ClientUnaryCall;
+  GetLeaseHolder(argument: _switchyard_v1_GetLeaseHolderRequest, callback: grpc.requestCallback<_switchyard_v1_LeaseHolder__Output>): grpc.ClientUnaryCall;
+  getLeaseHolder(argument: _switchyard_v1_GetLeaseHolderRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_LeaseHolder__Output>): grpc.ClientUnaryCall;
+  getLeaseHolder(argument: _switchyard_v1_GetLeaseHolderRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_LeaseHolder__Output>): grpc.ClientUnaryCall;
+  getLeaseHolder(argument: _switchyard_v1_GetLeaseHolderRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_LeaseHolder__Output>): grpc.ClientUnaryCall;
+  getLeaseHolder(argument: _switchyard_v1_GetLeaseHolderRequest, callback: grpc.requestCallback<_switchyard_v1_LeaseHolder__Output>): grpc.ClientUnaryCall;
   
   ListMirrors(argument: _switchyard_v1_ListMirrorsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_switchyard_v1_ListMirrorsResponse__Output>): grpc.ClientUnaryCall;
   ListMirrors(argument: _switchyard_v1_ListMirrorsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_switchyard_v1_ListMirrorsResponse__Output>): grpc.ClientUnaryCall;
@@ -180,6 +191,8 @@ export interface DeviceHandlers extends grpc.UntypedServiceImplementation {
   
   GetInventory: grpc.handleUnaryCall<_switchyard_v1_GetInventoryRequest__Output, _switchyard_v1_Inventory>;
   
+  GetLeaseHolder: grpc.handleUnaryCall<_switchyard_v1_GetLeaseHolderRequest__Output, _switchyard_v1_LeaseHolder>;
+  
   ListMirrors: grpc.handleUnaryCall<_switchyard_v1_ListMirrorsRequest__Output, _switchyard_v1_ListMirrorsResponse>;
   
   ProbeNbdExport: grpc.handleUnaryCall<_switchyard_v1_ProbeNbdExportRequest__Output, _switchyard_v1_ProbeNbdExportResponse>;
@@ -208,6 +221,7 @@ export interface DeviceDefinition extends grpc.ServiceDefinition {
   Enroll: MethodDefinition<_switchyard_v1_EnrollRequest, _switchyard_v1_EnrollResponse, _switchyard_v1_EnrollRequest__Output, _switchyard_v1_EnrollResponse__Output>
   Fence: MethodDefinition<_switchyard_v1_FenceRequest, _switchyard_v1_FenceResponse, _switchyard_v1_FenceRequest__Output, _switchyard_v1_FenceResponse__Output>
   GetInventory: MethodDefinition<_switchyard_v1_GetInventoryRequest, _switchyard_v1_Inventory, _switchyard_v1_GetInventoryRequest__Output, _switchyard_v1_Inventory__Output>
+  GetLeaseHolder: MethodDefinition<_switchyard_v1_GetLeaseHolderRequest, _switchyard_v1_LeaseHolder, _switchyard_v1_GetLeaseHolderRequest__Output, _switchyard_v1_LeaseHolder__Output>
   ListMirrors: MethodDefinition<_switchyard_v1_ListMirrorsRequest, _switchyard_v1_ListMirrorsResponse, _switchyard_v1_ListMirrorsRequest__Output, _switchyard_v1_ListMirrorsResponse__Output>
   ProbeNbdExport: MethodDefinition<_switchyard_v1_ProbeNbdExportRequest, _switchyard_v1_ProbeNbdExportResponse, _switchyard_v1_ProbeNbdExportRequest__Output, _switchyard_v1_ProbeNbdExportResponse__Output>
   ReadStore: MethodDefinition<_switchyard_v1_ReadStoreRequest, _switchyard_v1_StoreSnapshot, _switchyard_v1_ReadStoreRequest__Output, _switchyard_v1_StoreSnapshot__Output>
