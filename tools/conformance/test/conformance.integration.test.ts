@@ -1,6 +1,7 @@
 // Goal: the suite passes Switchyard's apparatus over mutual TLS (gRPC and
 // NBD), and each deliberately faulty build of it (a behaviour or a backend
-// decorator of @switchyard/apparatus/testing, or a composition fault of the
+// decorator of @switchyard/apparatus/testing, a request check of its NBD
+// server from @switchyard/nbd/testing, or a composition fault of the
 // console's test build, composed in with --test-fault) fails the cases that check
 // that behaviour and only those. Also: a features file that declares a
 // feature absent turns its cases into skips by declaration (the fault runs
@@ -48,6 +49,13 @@ const faults: readonly (readonly [string, readonly string[]])[] = [
   // Backend decorators: the apparatus obeys the protocol, its data path below does not.
   ["flush-nothing", ["nbd-flush-every-lu", "nbd-flush-after-rejoin", "nbd-multi-conn"]],
   ["allocation-all-zero", ["nbd-block-status"]],
+  // Integers past 2^53 - 1 wrap instead of being refused: a wrapped epoch is stale (still refused), a wrapped range or generation is obeyed.
+  ["wrap-large-integers", ["generation-limit", "hold-range-limit"]],
+  // The key where its digest belongs: the digest check of get-state sees it too.
+  ["state-shows-key", ["auth-key-not-disclosed", "get-state"]],
+  // Request-check decorators of the apparatus's NBD server (@switchyard/nbd/testing).
+  ["long-zeroes-refused", ["nbd-write-zeroes-long", "nbd-trim-long"]],
+  ["fast-zero-invalid", ["nbd-fast-zero"]],
 ];
 
 /** The slow case the fault runs declare absent: it has a fault of its own (hold-forever), run with it declared. */

@@ -229,6 +229,7 @@ Example:
         nbdPort,
         grpcPort,
         nbdTls: nbdServerTls(nbdTls, tlsFolder),
+        ...(composition.apparatusNbdRequestCheck === undefined ? {} : { nbdRequestCheck: composition.apparatusNbdRequestCheck }),
         addServices: (server) => {
           server.addService(forwarder.service, forwarder.handlers);
         },
