@@ -8,7 +8,9 @@
 // declare hold-deadline absent, which also keeps them short); an
 // expected-failures entry that passes fails the run, one that fails does
 // not; the --apparatus mode against an apparatus already running on a
-// device the tester started; a launch that never comes up.
+// device the tester started; a launch that never comes up; and the suite as
+// a third party installs it (one tarball, no dependencies, installed
+// offline into an empty folder), its bin run as a process of its own.
 // Method: main() in-process, launching the real `switchyard apparatus serve
 // --no-candidate` (the built CLI, or its test build for a faulty one;
 // SWITCHYARD_CLI and SWITCHYARD_TESTING_CLI override them) against the
@@ -22,6 +24,7 @@ import { exitFailed, exitPassed, main } from "../src/main.js";
 import { allCases } from "../src/cases/index.js";
 import { SuiteCertificates } from "../src/certificates.js";
 import { capture, failedIds, skippedIds } from "./io.js";
+import { importedPackages, packAndInstall, runProcess } from "./package.js";
 
 const cliPath = process.env.SWITCHYARD_CLI ?? builtCliPath;
 const testingCliPath = process.env.SWITCHYARD_TESTING_CLI ?? builtTestingCliPath;
@@ -145,6 +148,21 @@ describe.concurrent("switchyard-conformance", () => {
     expect(captured.out()).toMatch(/^ok \d+ - nbd-flush-every-lu: .* # SKIP .*needs the suite's own device/m);
     expect(code).toBe(exitPassed);
     expect(lastLine(captured.out())).toBe("6 passed, 0 failed, 1 skipped");
+  });
+
+  it("installs from its tarball as one package with no dependencies, whose bin checks Switchyard's apparatus", async () => {
+    const folder = await scratch("conformance-installed-");
+    const installed = await packAndInstall(folder);
+    expect(installed.manifest.dependencies).toBeUndefined();
+    expect(importedPackages(installed.bundle)).toEqual([]);
+    const help = await runProcess(installed.bin, ["--help"], folder);
+    expect(help.code).toBe(exitPassed);
+    expect(help.stdout).toMatch(/^Usage: switchyard-conformance --launch/);
+    const only = "^(health|nbd-handshake|nbd-tls-required|hold-until-release|auth-wrong-role)$";
+    const run = await runProcess(installed.bin, ["--launch", serveCommand(undefined), "--cert-dir", certDir, "--only", only], folder);
+    expect(failedIds(run.stdout)).toEqual([]);
+    expect(lastLine(run.stdout)).toBe("5 passed, 0 failed, 0 skipped");
+    expect(run.code).toBe(exitPassed);
   });
 
   it("bails out, counting the cases as failed, when the launched apparatus never answers", async () => {
