@@ -120,6 +120,15 @@ describe.concurrent("switchyard-conformance", () => {
     expect(code).toBe(exitFailed);
   });
 
+  it("an apparatus that obeys an epoch at the uint64 limit fails epoch-limit", async () => {
+    // The epoch it obeys outranks the suite's for good: every later case would fail at its reset, so it runs with the cases before the wedge.
+    const captured = capture();
+    const code = await main(["--launch", serveCommand("unscreened-integers"), "--cert-dir", certDir, "--only", "^(health|stale-epoch|epoch-limit)$"], captured.io);
+    expect(failedIds(captured.out())).toEqual(["epoch-limit"]);
+    expect(captured.out()).toContain("Hold with epoch 18446744073709551615: expected a refusal (INVALID_ARGUMENT, OUT_OF_RANGE or FAILED_PRECONDITION), but it was accepted");
+    expect(code).toBe(exitFailed);
+  });
+
   it("an expected failure does not fail the run; a listed case that passes does", async () => {
     const folder = await scratch("conformance-expected-");
     const listed = path.join(folder, "failing.txt");

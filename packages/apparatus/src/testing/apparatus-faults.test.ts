@@ -111,6 +111,15 @@ describe("planted apparatus bugs", () => {
     expect(correct.integerRefusal({ epoch: 2 ** 53 - 1 })).toBeUndefined();
   });
 
+  it("unscreened-integers refuses no integer, so an epoch at the uint64 limit is obeyed and outranks every real one", async () => {
+    const { apparatus } = await setup("unscreened-integers");
+    const epoch = 2 ** 64;
+    expect(apparatus.integerRefusal({ epoch })).toBeUndefined();
+    await apparatus.hold({ ...holdExtent0, epoch });
+    expect(apparatus.state().epoch_seen).toBe(epoch);
+    expect(() => apparatus.release({ change_id: "c1", epoch: 2 })).toThrow(ApparatusError);
+  });
+
   it("state-shows-key names the registration by the key itself; the default by its SHA-256", () => {
     expect(apparatusFaultBehaviours["state-shows-key"].registrationInState("secret")).toBe("secret");
     expect(apparatusBehaviourDefault.registrationInState("secret")).toBe(registrationKeyDigest("secret"));

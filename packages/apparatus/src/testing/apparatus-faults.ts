@@ -22,8 +22,11 @@
  * field would (2^64 - 1 and 2^53 both become 0): a Hold of a range at the
  * uint64 limit holds from byte 0, a table at such a generation loads as
  * generation 0, and an epoch there turns stale (so it is still refused).
- * "state-shows-key": GetState carries the registration key itself where its
- * SHA-256 belongs.
+ * "unscreened-integers": no request is refused for its integers, so one
+ * past 2^53 - 1 reaches the handlers rounded to a double: an epoch of
+ * 2^64 - 1 is obeyed and outranks every real epoch, wedging the apparatus
+ * until it restarts. "state-shows-key": GetState carries the registration
+ * key itself where its SHA-256 belongs.
  */
 import type { DifferenceTable__Output } from "@switchyard/proto";
 import { apparatusBehaviourDefault, type ApparatusBehaviour } from "../apparatus-behaviour.js";
@@ -41,6 +44,7 @@ export type ApparatusFault =
   | "hold-forever"
   | "open-control"
   | "wrap-large-integers"
+  | "unscreened-integers"
   | "state-shows-key";
 
 /** "apply-whole-table": the face keeps only what the diff names, every other row reset to area 0 of LU 0. */
@@ -97,6 +101,7 @@ export const apparatusFaultBehaviours: Readonly<Record<ApparatusFault, Apparatus
       return undefined;
     },
   },
+  "unscreened-integers": { ...apparatusBehaviourDefault, integerRefusal: () => undefined },
   "state-shows-key": { ...apparatusBehaviourDefault, registrationInState: (key) => key },
 };
 
@@ -112,6 +117,7 @@ export const apparatusFaults: readonly ApparatusFault[] = [
   "hold-forever",
   "open-control",
   "wrap-large-integers",
+  "unscreened-integers",
   "state-shows-key",
 ];
 
