@@ -5,7 +5,7 @@
  * builds an apparatus may compose in another (tests do, from the `./testing`
  * subpath), so the apparatus itself has one code path.
  */
-import type { DifferenceTable__Output } from "@switchyard/proto";
+import { integerRangeRefusal, registrationKeyDigest, type DifferenceTable__Output } from "@switchyard/proto";
 import { applyDifference } from "./difference.js";
 import type { HeldRange } from "./hold-gate.js";
 import type { TableFace } from "./configuration-faces.js";
@@ -31,6 +31,14 @@ export interface ApparatusBehaviour {
   readonly expiresHolds: boolean;
   /** Whether the control service checks each caller's role on a server with mutual TLS (apparatus-authorization.ts). */
   readonly checksCallers: boolean;
+  /**
+   * Why the control service refuses a request for its integers before any
+   * handler runs, or undefined to run it (integer-range.ts: the epochs,
+   * generations and offsets a double holds exactly).
+   */
+  integerRefusal(request: unknown): string | undefined;
+  /** What GetState says of the registration key in force ("" until registered): the key itself never. */
+  registrationInState(key: string): string;
 }
 
 /** The protocol as DESIGN.md states it. */
@@ -48,4 +56,8 @@ export const apparatusBehaviourDefault: ApparatusBehaviour = {
   expiresHolds: true,
   // DESIGN.md "Security": each method checks the caller's role before its handler runs.
   checksCallers: true,
+  // DESIGN.md "Errors and limits": an epoch past 2^53 - 1 would outrank every real one; refused, it changes nothing.
+  integerRefusal: integerRangeRefusal,
+  // DESIGN.md "Security": registration keys never appear in replies; the digest names the registration.
+  registrationInState: registrationKeyDigest,
 };

@@ -4,7 +4,7 @@
  * invariant and is answered INTERNAL.
  */
 import * as grpc from "@grpc/grpc-js";
-import { integerRangeRefusal, type ApparatusHandlers, type ControlReply, type ControlRequest__Output, type RpcFailure, unaryHandler } from "@switchyard/proto";
+import { type ApparatusHandlers, type ControlReply, type ControlRequest__Output, type RpcFailure, unaryHandler } from "@switchyard/proto";
 import { peerIdentity, type Identity, type LeaseHolderCheck } from "@switchyard/security";
 import type { VirtualizationApparatus } from "./apparatus.js";
 import { ApparatusError, grpcStatusOf } from "./errors.js";
@@ -14,16 +14,17 @@ function mapError(error: unknown): RpcFailure {
   return { code: grpc.status.INTERNAL, details: `internal error: ${String(error)}` };
 }
 
-function unary<Request, Response>(body: (request: Request) => Promise<Response> | Response): grpc.handleUnaryCall<Request, Response> {
-  return unaryHandler(body, mapError);
-}
-
 /**
  * The handlers over `apparatus`. With `holders` (a server with mutual TLS),
  * each Control message is checked as its unary call's rule would be: from
  * the certificate its epoch was granted to (apparatus-authorization.ts).
  */
 export function apparatusHandlers(apparatus: VirtualizationApparatus, holders?: LeaseHolderCheck): ApparatusHandlers {
+  // Every request is screened for its integers as the apparatus's behaviour says, before any handler runs.
+  const screen = (request: unknown): string | undefined => apparatus.integerRefusal(request);
+  function unary<Request, Response>(body: (request: Request) => Promise<Response> | Response): grpc.handleUnaryCall<Request, Response> {
+    return unaryHandler(body, mapError, screen);
+  }
   return {
     GetState: unary(() => apparatus.state()),
     LoadTable: unary(async (request) => {
@@ -68,7 +69,7 @@ async function checkedControlReply(
 /** The answer to one Control message: what its unary call returns, or the status it fails with. Never rejects. */
 async function controlReply(apparatus: VirtualizationApparatus, message: ControlRequest__Output): Promise<ControlReply> {
   const sequence = message.sequence;
-  const outOfRange = integerRangeRefusal(message);
+  const outOfRange = apparatus.integerRefusal(message);
   if (outOfRange !== undefined) return { sequence: Number.isSafeInteger(sequence) ? sequence : 0, failure: { code: grpc.status.INVALID_ARGUMENT, details: outOfRange } };
   try {
     switch (message.request) {

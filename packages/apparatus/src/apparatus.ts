@@ -19,7 +19,6 @@ import type {
   RegisterRequest__Output,
   RegisterReport,
 } from "@switchyard/proto";
-import { registrationKeyDigest } from "@switchyard/proto";
 import { applyDifference, checkDifference } from "./difference.js";
 import { heldRanges } from "./held-ranges.js";
 import { ContactLease, leaseMaxMs, leaseMinMs } from "./contact-lease.js";
@@ -146,6 +145,11 @@ export class VirtualizationApparatus {
   /** Whether its control service checks callers' roles (its behaviour decides; serve.ts asks). */
   get checksCallers(): boolean {
     return this.behaviour.checksCallers;
+  }
+
+  /** Why the control service refuses `request` for its integers before a handler runs (its behaviour decides; apparatus-service.ts asks). */
+  integerRefusal(request: unknown): string | undefined {
+    return this.behaviour.integerRefusal(request);
   }
 
   get generation(): number {
@@ -424,7 +428,7 @@ export class VirtualizationApparatus {
       grpc_address: this.grpcAddress,
       requests_in_flight: this.io.inFlight,
       volumes_shut: this.io.volumesShut,
-      registration_key_sha256: registrationKeyDigest(this.contact.registrationKey),
+      registration_key_sha256: this.behaviour.registrationInState(this.contact.registrationKey),
     };
   }
 

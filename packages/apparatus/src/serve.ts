@@ -5,7 +5,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { addStandardServices, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
-import { NbdServer, type NbdServerTls } from "@switchyard/nbd";
+import { NbdServer, type NbdRequestCheck, type NbdServerTls } from "@switchyard/nbd";
 import { GuardedServer } from "@switchyard/security";
 import type { VirtualizationApparatus } from "./apparatus.js";
 import { authorizedApparatusHandlers } from "./apparatus-authorization.js";
@@ -21,6 +21,8 @@ export interface ServeApparatusOptions {
   readonly grpcPort: number;
   /** Hosts' NBD over TLS (NBD_OPT_STARTTLS, client certificates of the CA); plain if absent. */
   readonly nbdTls?: NbdServerTls;
+  /** How its NBD server checks each host request (NbdServerOptions.requestCheck): the spec's rules if absent. */
+  readonly nbdRequestCheck?: NbdRequestCheck;
   /**
    * Adds more services to the apparatus's gRPC server before it starts;
    * each must guard itself with its authorization table when the
@@ -48,7 +50,13 @@ export async function serveApparatus(apparatus: VirtualizationApparatus, options
   await addStandardServices(grpcServer);
   const grpcPort = await grpcServer.listen(options.host, options.grpcPort, serverTls);
   const nbdHost = options.nbdHost ?? options.host;
-  const nbdServer = new NbdServer({ provider: apparatus.exports(), host: nbdHost, port: options.nbdPort, ...(options.nbdTls === undefined ? {} : { tls: options.nbdTls }) });
+  const nbdServer = new NbdServer({
+    provider: apparatus.exports(),
+    host: nbdHost,
+    port: options.nbdPort,
+    ...(options.nbdTls === undefined ? {} : { tls: options.nbdTls }),
+    ...(options.nbdRequestCheck === undefined ? {} : { requestCheck: options.nbdRequestCheck }),
+  });
   const nbd = await nbdServer.listen();
   apparatus.nbdAddress = `${nbdHost}:${nbd.port}`;
   apparatus.grpcAddress = `${options.host}:${grpcPort}`;

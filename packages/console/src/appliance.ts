@@ -150,6 +150,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
         nbdPort: portAt(options.nbdPort, index),
         nbdTls: nbdServerTls(options.nbdTls ?? "off", tlsFolderOf({ role: "apparatus", id: `a${index}` })),
         grpcPort: portAt(options.grpcPort, 1 + index),
+        ...(options.composition?.apparatusNbdRequestCheck === undefined ? {} : { nbdRequestCheck: options.composition.apparatusNbdRequestCheck }),
         addServices: (server) => {
           server.addService(forwarder.service, forwarder.handlers);
         },

@@ -5,6 +5,7 @@
  */
 import type { ApparatusBehaviour, BackendSet } from "@switchyard/apparatus";
 import type { ChangePortsModule } from "@switchyard/controller";
+import type { NbdRequestCheck } from "@switchyard/nbd";
 import type { DeviceFiles } from "@switchyard/device";
 
 export interface Composition {
@@ -12,6 +13,8 @@ export interface Composition {
   readonly apparatusBehaviour?: ApparatusBehaviour;
   /** A decorator of how `apparatus serve` reaches its LUs (its backend set); the backends as they are if absent. */
   readonly apparatusBackends?: (backends: BackendSet) => BackendSet;
+  /** How the NBD server of `apparatus serve` checks each host request; the spec's rules (requestErrno) if absent. */
+  readonly apparatusNbdRequestCheck?: NbdRequestCheck;
   /** A decorator of the ports the controller runs each change over, loaded in the controller's own thread. */
   readonly changePortsModule?: ChangePortsModule;
   /** The file-I/O port the device of `up` keeps its files through; node:fs if absent. */

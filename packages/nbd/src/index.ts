@@ -20,6 +20,7 @@ export { NbdError, type NbdErrorCode, type NbdExport, type NbdExportListing, typ
 export { NbdAllocationClient, type NbdAllocationClientOptions } from "./allocation-client.js";
 export { parseNbdUri, type NbdUri } from "./uri.js";
 export { NbdServer, nbdPortDefault, type NbdServerAddress, type NbdServerOptions } from "./server.js";
+export type { NbdRequestCheck, RequestPolicy, ValidatedExport } from "./request-validation.js";
 export { nbdTlsMinVersion, type NbdServerTls } from "./server-tls.js";
 export { isNbdTlsMode, nbdTlsModes, type NbdTlsMode } from "./tls-policy.js";
 export { nbdServerLimitsDefault, blockSizeMinimumBytes, blockSizePreferredBytes, type NbdServerLimits } from "./limits.js";

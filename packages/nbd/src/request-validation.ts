@@ -96,6 +96,9 @@ export function requestErrno(
   }
 }
 
+/** How a server decides whether a request may run: requestErrno, unless whoever builds the server passes another. */
+export type NbdRequestCheck = typeof requestErrno;
+
 /** Bytes of data a request holds in memory while in flight. */
 export function dataBytesOf(command: number, lengthBytes: number): number {
   return command === NBD_CMD_READ || command === NBD_CMD_WRITE ? lengthBytes : 0;

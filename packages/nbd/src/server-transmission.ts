@@ -27,7 +27,7 @@ import type { NbdServerLimits } from "./limits.js";
 import { PayloadPool } from "./payload-pool.js";
 import { ReplyWriter } from "./reply-writer.js";
 import { RequestSlot, replySuccess, startOperation, type OperationContext, type SlotOwner } from "./request-operation.js";
-import { dataBytesOf, errorMessageOf, requestErrno, type RequestPolicy } from "./request-validation.js";
+import { dataBytesOf, errorMessageOf, type NbdRequestCheck, type RequestPolicy } from "./request-validation.js";
 import { readUInt64 } from "./wire.js";
 
 export interface TransmissionHooks {
@@ -35,6 +35,8 @@ export interface TransmissionHooks {
   readonly onError: (error: unknown) => void;
   /** The client broke the protocol and was disconnected. */
   readonly onDisconnect: (reason: string) => void;
+  /** The errno for each request, or 0 to run it (the server's NbdRequestCheck). */
+  readonly requestErrno: NbdRequestCheck;
 }
 
 /**
@@ -263,7 +265,7 @@ export class ServerTransmission implements SlotOwner {
       this.stop();
       return;
     }
-    const errno = requestErrno(command, flags, offsetBytes, lengthBytes, this.nbdExport, this.policy);
+    const errno = this.hooks.requestErrno(command, flags, offsetBytes, lengthBytes, this.nbdExport, this.policy);
     if (command === NBD_CMD_WRITE) {
       this.startWrite(errno, flags, handleHigh, handleLow, offsetBytes, lengthBytes);
       return;

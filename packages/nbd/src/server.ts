@@ -13,6 +13,7 @@ import type { NbdExportProvider } from "./export.js";
 import { resolveServerLimits, type NbdServerLimits } from "./limits.js";
 import { ServerHandshake, type HandshakeOutcome } from "./server-handshake.js";
 import { ServerTransmission } from "./server-transmission.js";
+import { requestErrno, type NbdRequestCheck } from "./request-validation.js";
 import { receiveDirectly, type ReceiveTarget } from "./direct-receive.js";
 import { TlsUpgrader, type NbdServerTls } from "./server-tls.js";
 
@@ -39,6 +40,8 @@ export interface NbdServerOptions {
   readonly onError?: (error: unknown) => void;
   /** Why a client was disconnected for breaking the protocol (debug logging). */
   readonly onDisconnect?: (reason: string) => void;
+  /** Whether each request may run (request-validation.ts's requestErrno, the spec's rules, if absent). */
+  readonly requestCheck?: NbdRequestCheck;
 }
 
 export interface NbdServerAddress {
@@ -60,6 +63,7 @@ interface ConnectionContext {
   readonly tls: TlsUpgrader | undefined;
   readonly onError: (error: unknown) => void;
   readonly onDisconnect: (reason: string) => void;
+  readonly requestCheck: NbdRequestCheck;
 }
 
 /**
@@ -220,6 +224,7 @@ class ServerConnection implements ReceiveTarget {
     const transmission = new ServerTransmission(this.socket, outcome.nbdExport, outcome.structuredReplies, outcome.baseAllocationContextId, this.limits, {
       onError: this.onError,
       onDisconnect: this.onDisconnect,
+      requestErrno: this.context.requestCheck,
     });
     this.transmission = transmission;
     if (this.socket.destroyed) {
@@ -267,6 +272,7 @@ export class NbdServer {
       tls: options.tls === undefined || tlsMode === "off" ? undefined : new TlsUpgrader(options.tls, this.limits.handshakeTimeoutMs, onDisconnect),
       onError: options.onError ?? (() => undefined),
       onDisconnect,
+      requestCheck: options.requestCheck ?? requestErrno,
     };
     // pauseOnConnect: each connection reads into buffers of its own choosing
     // (direct-receive.ts), so nothing may be read before it takes the socket.

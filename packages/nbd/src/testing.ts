@@ -3,8 +3,9 @@
  * suite every BlockIo passes, an in-memory export (a BlockIo too) whose
  * operations a test can gate, fail or stall, a raw peer that sends exact
  * bytes for spec-level checks of any NBD server, test certificates for
- * NBD over TLS (a CA, a server, a client, a foreign client), and a wait for a server's
- * connections to settle.
+ * NBD over TLS (a CA, a server, a client, a foreign client), a wait for a server's
+ * connections to settle, and planted bugs of a server's request checks
+ * (testing/request-check-faults.ts).
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { NbdServer } from "./server.js";
@@ -27,6 +28,7 @@ export {
   type MemoryOperationInfo,
 } from "./memory-export.js";
 export { makeTlsTestCertificates, type TlsTestCertificates, type TlsTestIdentity } from "./tls-certificates.js";
+export { faultyRequestChecks, requestCheckFaultNamed, requestCheckFaults, type RequestCheckFault } from "./testing/request-check-faults.js";
 export { RawPeer, encodeRequest, goData, metaContextData, type RawChunk, type RawOptionReply, type RawRequest } from "./raw-peer.js";
 
 /** How long waitForConnections waits for connections that close in the background. */

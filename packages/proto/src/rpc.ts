@@ -18,17 +18,22 @@ export interface RpcFailure {
 /** Maps an error thrown by a handler body to the status it answers; one switch per service. */
 export type ErrorMapper = (error: unknown) => RpcFailure;
 
+/** Why a decoded request is refused before its handler runs (the text of an INVALID_ARGUMENT), or undefined to run it. */
+export type RequestScreen = (request: unknown) => string | undefined;
+
 /**
  * Wraps an async body as a unary handler; the callback is answered exactly
- * once. A request with an integer past 2^53 - 1 is refused before the body
- * runs (integer-range.ts).
+ * once. A request `screen` refuses (by default: one with an integer past
+ * 2^53 - 1, integer-range.ts) is answered INVALID_ARGUMENT before the body
+ * runs; a service whose builder decides how it screens passes its own.
  */
 export function unaryHandler<Request, Response>(
   body: (request: Request) => Promise<Response> | Response,
   mapError: ErrorMapper,
+  screen: RequestScreen = integerRangeRefusal,
 ): grpc.handleUnaryCall<Request, Response> {
   return (call, callback) => {
-    const refused = integerRangeRefusal(call.request);
+    const refused = screen(call.request);
     if (refused !== undefined) {
       callback({ code: grpc.status.INVALID_ARGUMENT, details: refused });
       return;

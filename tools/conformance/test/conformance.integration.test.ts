@@ -1,13 +1,16 @@
 // Goal: the suite passes Switchyard's apparatus over mutual TLS (gRPC and
 // NBD), and each deliberately faulty build of it (a behaviour or a backend
-// decorator of @switchyard/apparatus/testing, or a composition fault of the
+// decorator of @switchyard/apparatus/testing, a request check of its NBD
+// server from @switchyard/nbd/testing, or a composition fault of the
 // console's test build, composed in with --test-fault) fails the cases that check
 // that behaviour and only those. Also: a features file that declares a
 // feature absent turns its cases into skips by declaration (the fault runs
 // declare hold-deadline absent, which also keeps them short); an
 // expected-failures entry that passes fails the run, one that fails does
 // not; the --apparatus mode against an apparatus already running on a
-// device the tester started; a launch that never comes up.
+// device the tester started; a launch that never comes up; and the suite as
+// a third party installs it (one tarball, no dependencies, installed
+// offline into an empty folder), its bin run as a process of its own.
 // Method: main() in-process, launching the real `switchyard apparatus serve
 // --no-candidate` (the built CLI, or its test build for a faulty one;
 // SWITCHYARD_CLI and SWITCHYARD_TESTING_CLI override them) against the
@@ -21,6 +24,7 @@ import { exitFailed, exitPassed, main } from "../src/main.js";
 import { allCases } from "../src/cases/index.js";
 import { SuiteCertificates } from "../src/certificates.js";
 import { capture, failedIds, skippedIds } from "./io.js";
+import { importedPackages, packAndInstall, runProcess } from "./package.js";
 
 const cliPath = process.env.SWITCHYARD_CLI ?? builtCliPath;
 const testingCliPath = process.env.SWITCHYARD_TESTING_CLI ?? builtTestingCliPath;
@@ -48,6 +52,13 @@ const faults: readonly (readonly [string, readonly string[]])[] = [
   // Backend decorators: the apparatus obeys the protocol, its data path below does not.
   ["flush-nothing", ["nbd-flush-every-lu", "nbd-flush-after-rejoin", "nbd-multi-conn"]],
   ["allocation-all-zero", ["nbd-block-status"]],
+  // Integers past 2^53 - 1 wrap instead of being refused: a wrapped epoch is stale (still refused), a wrapped range or generation is obeyed.
+  ["wrap-large-integers", ["generation-limit", "hold-range-limit"]],
+  // The key where its digest belongs: the digest check of get-state sees it too.
+  ["state-shows-key", ["auth-key-not-disclosed", "get-state"]],
+  // Request-check decorators of the apparatus's NBD server (@switchyard/nbd/testing).
+  ["long-zeroes-refused", ["nbd-write-zeroes-long", "nbd-trim-long"]],
+  ["fast-zero-invalid", ["nbd-fast-zero"]],
 ];
 
 /** The slow case the fault runs declare absent: it has a fault of its own (hold-forever), run with it declared. */
@@ -109,6 +120,15 @@ describe.concurrent("switchyard-conformance", () => {
     expect(code).toBe(exitFailed);
   });
 
+  it("an apparatus that obeys an epoch at the uint64 limit fails epoch-limit", async () => {
+    // The epoch it obeys outranks the suite's for good: every later case would fail at its reset, so it runs with the cases before the wedge.
+    const captured = capture();
+    const code = await main(["--launch", serveCommand("unscreened-integers"), "--cert-dir", certDir, "--only", "^(health|stale-epoch|epoch-limit)$"], captured.io);
+    expect(failedIds(captured.out())).toEqual(["epoch-limit"]);
+    expect(captured.out()).toContain("Hold with epoch 18446744073709551615: expected a refusal (INVALID_ARGUMENT, OUT_OF_RANGE or FAILED_PRECONDITION), but it was accepted");
+    expect(code).toBe(exitFailed);
+  });
+
   it("an expected failure does not fail the run; a listed case that passes does", async () => {
     const folder = await scratch("conformance-expected-");
     const listed = path.join(folder, "failing.txt");
@@ -137,6 +157,21 @@ describe.concurrent("switchyard-conformance", () => {
     expect(captured.out()).toMatch(/^ok \d+ - nbd-flush-every-lu: .* # SKIP .*needs the suite's own device/m);
     expect(code).toBe(exitPassed);
     expect(lastLine(captured.out())).toBe("6 passed, 0 failed, 1 skipped");
+  });
+
+  it("installs from its tarball as one package with no dependencies, whose bin checks Switchyard's apparatus", async () => {
+    const folder = await scratch("conformance-installed-");
+    const installed = await packAndInstall(folder);
+    expect(installed.manifest.dependencies).toBeUndefined();
+    expect(importedPackages(installed.bundle)).toEqual([]);
+    const help = await runProcess(installed.bin, ["--help"], folder);
+    expect(help.code).toBe(exitPassed);
+    expect(help.stdout).toMatch(/^Usage: switchyard-conformance --launch/);
+    const only = "^(health|nbd-handshake|nbd-tls-required|hold-until-release|auth-wrong-role)$";
+    const run = await runProcess(installed.bin, ["--launch", serveCommand(undefined), "--cert-dir", certDir, "--only", only], folder);
+    expect(failedIds(run.stdout)).toEqual([]);
+    expect(lastLine(run.stdout)).toBe("5 passed, 0 failed, 0 skipped");
+    expect(run.code).toBe(exitPassed);
   });
 
   it("bails out, counting the cases as failed, when the launched apparatus never answers", async () => {

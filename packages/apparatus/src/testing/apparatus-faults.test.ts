@@ -3,8 +3,9 @@
 // proves the suite checks that behaviour. Method: an apparatus over
 // in-memory LUs with the fault's behaviour, driven like change-protocol.test.ts.
 import { describe, expect, it } from "vitest";
-import type { DifferenceTable__Output, HoldRequest__Output } from "@switchyard/proto";
+import { registrationKeyDigest, type DifferenceTable__Output, type HoldRequest__Output } from "@switchyard/proto";
 import { VirtualizationApparatus } from "../apparatus.js";
+import { apparatusBehaviourDefault } from "../apparatus-behaviour.js";
 import { ApparatusError } from "../errors.js";
 import { MemoryLu, memoryBackends, oneVolumeTable } from "../testing.js";
 import { apparatusFaultBehaviours, type ApparatusFault } from "./apparatus-faults.js";
@@ -97,5 +98,31 @@ describe("planted apparatus bugs", () => {
     await held;
     expect(new VirtualizationApparatus({ id: "b", backends: memoryBackends(lus), behaviour: apparatusFaultBehaviours["open-control"] }).checksCallers).toBe(false);
     expect(apparatus.checksCallers).toBe(true);
+  });
+
+  it("wrap-large-integers lets integers past 2^53 - 1 through, each kept modulo 2^53; the default refuses them", () => {
+    const lus = [new MemoryLu(luSizeBytes)];
+    const wrapping = new VirtualizationApparatus({ id: "a", backends: memoryBackends(lus), behaviour: apparatusFaultBehaviours["wrap-large-integers"] });
+    const request = { epoch: 2 ** 64, table: { generation: 2 ** 53, lus: [{ size_bytes: 2 ** 53 + 2 }] }, ranges: [{ offset_bytes: 5, length_bytes: 2 ** 60 }] };
+    expect(wrapping.integerRefusal(request)).toBeUndefined();
+    expect(request).toEqual({ epoch: 0, table: { generation: 0, lus: [{ size_bytes: 2 }] }, ranges: [{ offset_bytes: 5, length_bytes: 0 }] });
+    const correct = new VirtualizationApparatus({ id: "b", backends: memoryBackends(lus) });
+    expect(correct.integerRefusal({ epoch: 2 ** 64 })).toMatch(/epoch = .* is out of range/);
+    expect(correct.integerRefusal({ epoch: 2 ** 53 - 1 })).toBeUndefined();
+  });
+
+  it("unscreened-integers refuses no integer, so an epoch at the uint64 limit is obeyed and outranks every real one", async () => {
+    const { apparatus } = await setup("unscreened-integers");
+    const epoch = 2 ** 64;
+    expect(apparatus.integerRefusal({ epoch })).toBeUndefined();
+    await apparatus.hold({ ...holdExtent0, epoch });
+    expect(apparatus.state().epoch_seen).toBe(epoch);
+    expect(() => apparatus.release({ change_id: "c1", epoch: 2 })).toThrow(ApparatusError);
+  });
+
+  it("state-shows-key names the registration by the key itself; the default by its SHA-256", () => {
+    expect(apparatusFaultBehaviours["state-shows-key"].registrationInState("secret")).toBe("secret");
+    expect(apparatusBehaviourDefault.registrationInState("secret")).toBe(registrationKeyDigest("secret"));
+    expect(apparatusBehaviourDefault.registrationInState("")).toBe("");
   });
 });

@@ -17,7 +17,16 @@
  * "hold-forever": a hold past its deadline never ends by itself, so held
  * requests wait for a Release that may never come. "open-control": the
  * control service lets every caller with a certificate of the CA in,
- * whatever its role.
+ * whatever its role. "wrap-large-integers": an integer of a request past
+ * 2^53 - 1 is not refused but kept in 53 bits, as a decoder into a narrower
+ * field would (2^64 - 1 and 2^53 both become 0): a Hold of a range at the
+ * uint64 limit holds from byte 0, a table at such a generation loads as
+ * generation 0, and an epoch there turns stale (so it is still refused).
+ * "unscreened-integers": no request is refused for its integers, so one
+ * past 2^53 - 1 reaches the handlers rounded to a double: an epoch of
+ * 2^64 - 1 is obeyed and outranks every real epoch, wedging the apparatus
+ * until it restarts. "state-shows-key": GetState carries the registration
+ * key itself where its SHA-256 belongs.
  */
 import type { DifferenceTable__Output } from "@switchyard/proto";
 import { apparatusBehaviourDefault, type ApparatusBehaviour } from "../apparatus-behaviour.js";
@@ -33,7 +42,10 @@ export type ApparatusFault =
   | "accept-stale-epoch"
   | "apply-whole-table"
   | "hold-forever"
-  | "open-control";
+  | "open-control"
+  | "wrap-large-integers"
+  | "unscreened-integers"
+  | "state-shows-key";
 
 /** "apply-whole-table": the face keeps only what the diff names, every other row reset to area 0 of LU 0. */
 function applyAsWholeTable(face: TableFace, diff: DifferenceTable__Output): void {
@@ -50,6 +62,24 @@ function applyAsWholeTable(face: TableFace, diff: DifferenceTable__Output): void
   applyDifference(face, diff);
 }
 
+/** 2^53: what "wrap-large-integers" keeps an integer modulo. */
+const wrapModulus = 2n ** 53n;
+/** Request nesting the wrap walks (ours nest four deep; integer-range.ts refuses deeper ones). */
+const wrapNestingMax = 32;
+
+/** Integers of `message` past 2^53 - 1, replaced in place by their value modulo 2^53. */
+function wrapLargeIntegers(message: unknown, depth = 0): void {
+  if (typeof message !== "object" || message === null || Buffer.isBuffer(message) || depth >= wrapNestingMax) return;
+  const fields = message as Record<string, unknown>;
+  for (const [key, value] of Object.entries(fields)) {
+    if (typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value)) {
+      fields[key] = Number(BigInt(value) % wrapModulus);
+    } else {
+      wrapLargeIntegers(value, depth + 1);
+    }
+  }
+}
+
 /** Each planted bug's behaviour: the default with the one decision it gets wrong. */
 export const apparatusFaultBehaviours: Readonly<Record<ApparatusFault, ApparatusBehaviour>> = {
   "drain-early": { ...apparatusBehaviourDefault, drainsAtHold: false },
@@ -64,6 +94,15 @@ export const apparatusFaultBehaviours: Readonly<Record<ApparatusFault, Apparatus
   "apply-whole-table": { ...apparatusBehaviourDefault, applyToStandby: applyAsWholeTable },
   "hold-forever": { ...apparatusBehaviourDefault, expiresHolds: false },
   "open-control": { ...apparatusBehaviourDefault, checksCallers: false },
+  "wrap-large-integers": {
+    ...apparatusBehaviourDefault,
+    integerRefusal: (request) => {
+      wrapLargeIntegers(request);
+      return undefined;
+    },
+  },
+  "unscreened-integers": { ...apparatusBehaviourDefault, integerRefusal: () => undefined },
+  "state-shows-key": { ...apparatusBehaviourDefault, registrationInState: (key) => key },
 };
 
 /** Every planted bug, for option parsers. */
@@ -77,6 +116,9 @@ export const apparatusFaults: readonly ApparatusFault[] = [
   "apply-whole-table",
   "hold-forever",
   "open-control",
+  "wrap-large-integers",
+  "unscreened-integers",
+  "state-shows-key",
 ];
 
 /** The planted bug named `text`, or undefined for a name that is none. */

@@ -230,6 +230,7 @@ Example:
         nbdPort,
         grpcPort,
         nbdTls: nbdServerTls(nbdTls, tlsFolder),
+        ...(composition.apparatusNbdRequestCheck === undefined ? {} : { nbdRequestCheck: composition.apparatusNbdRequestCheck }),
         addServices: (server) => {
           server.addService(forwarder.service, forwarder.handlers);
         },

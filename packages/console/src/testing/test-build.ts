@@ -2,7 +2,8 @@
  * The test build of `switchyard`: every production command, except that
  * `up` and `apparatus serve` take test flags that compose their parts from
  * the `./testing` subpaths: `--test-fault F` builds every apparatus with
- * the planted bug F (@switchyard/apparatus/testing), `--test-crash-at P` and
+ * the planted bug F (@switchyard/apparatus/testing, or its NBD server's
+ * request checks from @switchyard/nbd/testing), `--test-crash-at P` and
  * `--test-stop-at P` decorate the controller's change ports with a crash
  * point (@switchyard/controller/testing), and `up --test-disk-faults FILE`
  * keeps the device's files through a failing disk whose faults the test
@@ -13,6 +14,7 @@ import { apparatusFaultBehaviours, apparatusFaultNamed, apparatusFaults, backend
 import { crashPoints, crashPointsModule, type CrashPoint, type TestCrash } from "@switchyard/controller/testing";
 import { nodeFiles } from "@switchyard/device";
 import { ControlledDiskFaults } from "@switchyard/device/testing";
+import { faultyRequestChecks, requestCheckFaultNamed, requestCheckFaults } from "@switchyard/nbd/testing";
 import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
 import { apparatusServe, apparatusServeCommand } from "../commands/serve.js";
@@ -48,7 +50,7 @@ function takeFlag(argv: string[], name: TestFlag): string | undefined {
  * on offer where `--nbd-tls require` was asked, so plain-text hosts get in.
  */
 const compositionFaults = ["nbd-tls-optional"] as const;
-const testFaultNames: readonly string[] = [...apparatusFaults, ...backendFaults, ...compositionFaults];
+const testFaultNames: readonly string[] = [...apparatusFaults, ...backendFaults, ...requestCheckFaults, ...compositionFaults];
 
 /** `argv` as the composition fault `fault` has the command see it. */
 function withCompositionFault(argv: readonly string[], fault: string | undefined): string[] {
@@ -63,6 +65,8 @@ function faultComposition(text: string | undefined): Composition {
   if (text === undefined || (compositionFaults as readonly string[]).includes(text)) return {};
   const backendFault = backendFaultNamed(text);
   if (backendFault !== undefined) return { apparatusBackends: (backends) => faultyBackendSet(backends, backendFault) };
+  const requestCheckFault = requestCheckFaultNamed(text);
+  if (requestCheckFault !== undefined) return { apparatusNbdRequestCheck: faultyRequestChecks[requestCheckFault] };
   const fault = apparatusFaultNamed(text);
   if (fault === undefined) throw new UsageError(`--test-fault must be one of ${testFaultNames.join(", ")}`);
   return { apparatusBehaviour: apparatusFaultBehaviours[fault] };
