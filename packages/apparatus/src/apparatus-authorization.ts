@@ -33,7 +33,7 @@ export function authorizedApparatusHandlers(
   secure: boolean,
   service: grpc.ServiceDefinition,
   handlers: ApparatusHandlers,
-  holders: LeaseHolderCheck,
+  holders: LeaseHolderCheck | undefined,
 ): ApparatusHandlers {
   return authorizeHandlersWhen(secure, service, handlers, apparatusAuthorizationTable, holders);
 }

@@ -31,6 +31,8 @@ export interface ApparatusBehaviour {
   readonly expiresHolds: boolean;
   /** Whether the control service checks each caller's role on a server with mutual TLS (apparatus-authorization.ts). */
   readonly checksCallers: boolean;
+  /** Whether it also checks that the caller holds the epoch a request acts under (lease-holder-lookup.ts). */
+  readonly checksEpochHolders: boolean;
   /**
    * Why the control service refuses a request for its integers before any
    * handler runs, or undefined to run it (integer-range.ts: the epochs,
@@ -56,6 +58,8 @@ export const apparatusBehaviourDefault: ApparatusBehaviour = {
   expiresHolds: true,
   // DESIGN.md "Security": each method checks the caller's role before its handler runs.
   checksCallers: true,
+  // DESIGN.md "Security": the change protocol only from the apparatus holding the lease.
+  checksEpochHolders: true,
   // DESIGN.md "Errors and limits": an epoch past 2^53 - 1 would outrank every real one; refused, it changes nothing.
   integerRefusal: integerRangeRefusal,
   // DESIGN.md "Security": registration keys never appear in replies; the digest names the registration.

@@ -147,6 +147,11 @@ export class VirtualizationApparatus {
     return this.behaviour.checksCallers;
   }
 
+  /** Whether its control service checks that each caller holds the request's epoch (its behaviour decides; serve.ts asks). */
+  get checksEpochHolders(): boolean {
+    return this.behaviour.checksEpochHolders;
+  }
+
   /** Why the control service refuses `request` for its integers before a handler runs (its behaviour decides; apparatus-service.ts asks). */
   integerRefusal(request: unknown): string | undefined {
     return this.behaviour.integerRefusal(request);

@@ -44,8 +44,8 @@ export async function serveApparatus(apparatus: VirtualizationApparatus, options
   const grpcServer = new GuardedServer(controlServerOptions);
   const { secure, serverTls } = apparatus.credentials;
   const checked = secure && apparatus.checksCallers;
-  const handlers = apparatusHandlers(apparatus, checked ? apparatus.holders : undefined);
-  grpcServer.addService(v1.Apparatus.service, authorizedApparatusHandlers(checked, v1.Apparatus.service, handlers, apparatus.holders));
+  const holders = checked && apparatus.checksEpochHolders ? apparatus.holders : undefined;
+  grpcServer.addService(v1.Apparatus.service, authorizedApparatusHandlers(checked, v1.Apparatus.service, apparatusHandlers(apparatus, holders), holders));
   options.addServices?.(grpcServer);
   await addStandardServices(grpcServer);
   const grpcPort = await grpcServer.listen(options.host, options.grpcPort, serverTls);

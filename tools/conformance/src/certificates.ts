@@ -30,6 +30,8 @@ export const suiteIdentities = {
   device: { role: "device", id: "conformance-device" },
   /** The apparatus the suite launches: the folder {cert_dir} names. */
   underTest: { role: "apparatus", id: "under-test" },
+  /** Another apparatus of the cluster: the right role, but the lease is not its own. */
+  peer: { role: "apparatus", id: "conformance-peer" },
 } as const satisfies Record<string, Identity>;
 
 const plan: CertificatePlan = {
@@ -37,6 +39,7 @@ const plan: CertificatePlan = {
     { ...suiteIdentities.controller, hosts: loopbackHosts },
     { ...suiteIdentities.device, hosts: loopbackHosts },
     { ...suiteIdentities.underTest, hosts: loopbackHosts },
+    { ...suiteIdentities.peer, hosts: loopbackHosts },
   ],
   clients: [suiteIdentities.host, suiteIdentities.viewer],
 };

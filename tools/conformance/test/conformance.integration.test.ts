@@ -47,7 +47,7 @@ const faults: readonly (readonly [string, readonly string[]])[] = [
   ["ignore-fencing", ["fenced-no-io"]],
   // No gate at all: everything that needs I/O held fails, and GetState shows no hold.
   ["hold-nothing", ["hold-until-release", "release-new-mapping", "hold-writes-only", "abort-keeps-holds", "idempotent", "get-state"]],
-  ["open-control", ["auth-wrong-role", "auth-refused-changes-nothing"]],
+  ["open-control", ["auth-wrong-role", "auth-not-holder", "auth-refused-changes-nothing"]],
   ["nbd-tls-optional", ["nbd-tls-required"]],
   // Backend decorators: the apparatus obeys the protocol, its data path below does not.
   ["flush-nothing", ["nbd-flush-every-lu", "nbd-flush-after-rejoin", "nbd-multi-conn"]],
@@ -111,6 +111,15 @@ describe.concurrent("switchyard-conformance", () => {
     expect(captured.out()).toMatch(/^ok \d+ - hold-deadline: .* # SKIP by declaration: hold-deadline declared absent$/m);
     expect(code).toBe(exitFailed);
     expect(lastLine(captured.out())).toBe(`${allCases.length - expected.length - 1} passed, ${expected.length} failed, 1 skipped`);
+  });
+
+  it("an apparatus that lets any apparatus act under the controller's epoch fails exactly auth-not-holder", async () => {
+    // Roles are still checked, so only the holder case can see it: run with the other role cases, not the whole suite.
+    const captured = capture();
+    const code = await main(["--launch", serveCommand("any-apparatus-commands"), "--cert-dir", certDir, "--only", "^(health|auth-wrong-role|auth-not-holder|auth-refused-changes-nothing)$"], captured.io);
+    expect(failedIds(captured.out())).toEqual(["auth-not-holder"]);
+    expect(code).toBe(exitFailed);
+    expect(lastLine(captured.out())).toBe("3 passed, 1 failed, 0 skipped");
   });
 
   it("an apparatus whose holds never expire fails exactly hold-deadline", async () => {

@@ -85,7 +85,7 @@ describe("planted apparatus bugs", () => {
     expect(apparatus.faces.active.volumes.has("w")).toBe(false);
   });
 
-  it("hold-forever keeps held I/O waiting past the deadline; open-control asks serve.ts not to check callers", async () => {
+  it("hold-forever keeps held I/O waiting past the deadline; open-control asks serve.ts not to check callers, any-apparatus-commands not their epochs", async () => {
     const lus = [new MemoryLu(luSizeBytes), new MemoryLu(luSizeBytes)];
     const behaviour = apparatusFaultBehaviours["hold-forever"];
     const apparatus = new VirtualizationApparatus({ id: "a", backends: memoryBackends(lus), behaviour, holdDeadlineMs: 1 });
@@ -97,6 +97,8 @@ describe("planted apparatus bugs", () => {
     apparatus.release({ change_id: "c1", epoch: 2 });
     await held;
     expect(new VirtualizationApparatus({ id: "b", backends: memoryBackends(lus), behaviour: apparatusFaultBehaviours["open-control"] }).checksCallers).toBe(false);
+    const anyCommands = new VirtualizationApparatus({ id: "c", backends: memoryBackends(lus), behaviour: apparatusFaultBehaviours["any-apparatus-commands"] });
+    expect([anyCommands.checksCallers, anyCommands.checksEpochHolders]).toEqual([true, false]);
     expect(apparatus.checksCallers).toBe(true);
   });
 

@@ -26,7 +26,10 @@
  * past 2^53 - 1 reaches the handlers rounded to a double: an epoch of
  * 2^64 - 1 is obeyed and outranks every real epoch, wedging the apparatus
  * until it restarts. "state-shows-key": GetState carries the registration
- * key itself where its SHA-256 belongs.
+ * key itself where its SHA-256 belongs. "any-apparatus-commands": the
+ * control service checks roles but not whose epoch a request acts under,
+ * so any apparatus of the cluster can hold, apply or load a table under the
+ * controller's epoch.
  */
 import type { DifferenceTable__Output } from "@switchyard/proto";
 import { apparatusBehaviourDefault, type ApparatusBehaviour } from "../apparatus-behaviour.js";
@@ -45,7 +48,8 @@ export type ApparatusFault =
   | "open-control"
   | "wrap-large-integers"
   | "unscreened-integers"
-  | "state-shows-key";
+  | "state-shows-key"
+  | "any-apparatus-commands";
 
 /** "apply-whole-table": the face keeps only what the diff names, every other row reset to area 0 of LU 0. */
 function applyAsWholeTable(face: TableFace, diff: DifferenceTable__Output): void {
@@ -103,6 +107,7 @@ export const apparatusFaultBehaviours: Readonly<Record<ApparatusFault, Apparatus
   },
   "unscreened-integers": { ...apparatusBehaviourDefault, integerRefusal: () => undefined },
   "state-shows-key": { ...apparatusBehaviourDefault, registrationInState: (key) => key },
+  "any-apparatus-commands": { ...apparatusBehaviourDefault, checksEpochHolders: false },
 };
 
 /** Every planted bug, for option parsers. */
@@ -119,6 +124,7 @@ export const apparatusFaults: readonly ApparatusFault[] = [
   "wrap-large-integers",
   "unscreened-integers",
   "state-shows-key",
+  "any-apparatus-commands",
 ];
 
 /** The planted bug named `text`, or undefined for a name that is none. */

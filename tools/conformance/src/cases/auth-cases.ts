@@ -6,7 +6,9 @@
  * definition so that a method added later is covered too, is called as a
  * caller without a certificate, with a certificate of a CA nobody trusts,
  * and as each role that is not the controller's (operator, viewer,
- * device); each must be refused before anything changes.
+ * device); each must be refused before anything changes. Another apparatus
+ * has the right role, but the epoch is the controller's: whatever acts
+ * under it must come from the certificate it was granted to.
  */
 import * as grpc from "@grpc/grpc-js";
 import { NBD_OPT_LIST } from "@switchyard/nbd";
@@ -101,6 +103,37 @@ async function wrongRoleCase(context: CaseContext): Promise<void> {
   }
 }
 
+/** The failure a Control stream's first answer carries, if any. */
+function controlFailure(outcome: CallOutcome): { readonly code: number; readonly details: string } | undefined {
+  const reply = outcome.response;
+  if (typeof reply !== "object" || reply === null || !("failure" in reply)) return undefined;
+  const failure = reply.failure;
+  if (typeof failure !== "object" || failure === null || !("code" in failure) || typeof failure.code !== "number") return undefined;
+  return { code: failure.code, details: "details" in failure && typeof failure.details === "string" ? failure.details : "" };
+}
+
+/** The methods that act under an epoch: all but GetState. */
+function underEpochMethods(): [string, MethodDefinition][] {
+  return apparatusMethods().filter(([method]) => method !== "GetState");
+}
+
+async function notHolderCase(context: CaseContext): Promise<void> {
+  const certificates = context.requireCertificates();
+  const peer = suiteIdentities.peer;
+  const credentials = certificates.channel(peer);
+  const before = await context.controller.getState();
+  for (const [method, definition] of underEpochMethods()) {
+    const outcome = await callAs(context, credentials, method, definition);
+    // A Control stream is accepted; the refusal is its one answer's failure.
+    const code = method === "Control" ? controlFailure(outcome)?.code : outcome.code;
+    expectThat(code === grpc.status.PERMISSION_DENIED,
+      `${method} under the controller's epoch ${context.controller.epoch} from apparatus ${peer.id}: expected PERMISSION_DENIED, got ${method === "Control" ? JSON.stringify(controlFailure(outcome) ?? outcome.response) : outcomeText(outcome)}`);
+  }
+  const after = await context.controller.getState();
+  expectThat(after.holds.length === 0 && after.pending_change_id === "" && after.generation === before.generation,
+    `after refused calls from ${peer.id} GetState shows ${after.holds.length} holds, pending ${JSON.stringify(after.pending_change_id)}, generation ${after.generation} (was ${before.generation})`);
+}
+
 async function keyNotDisclosedCase(context: CaseContext): Promise<void> {
   const certificates = context.requireCertificates();
   const key = context.controller.registrationKey;
@@ -145,6 +178,7 @@ export const authCases: readonly ConformanceCase[] = [
   { id: "auth-no-certificate", title: "every control method refuses a caller without a certificate", checks: `${securityClause}; UNAUTHENTICATED`, needs: ["tls"], run: noCertificateCase },
   { id: "auth-foreign-ca", title: "every control method refuses a certificate of another CA", checks: `${securityClause}; the cluster CA is the only signer trusted`, needs: ["tls"], run: foreignCaCase },
   { id: "auth-wrong-role", title: "every control method refuses operators, viewers and devices", checks: `${securityClause}; PERMISSION_DENIED`, needs: ["tls"], run: wrongRoleCase },
+  { id: "auth-not-holder", title: "another apparatus cannot act under the controller's epoch", checks: "DESIGN.md \"Security\": Apparatus methods only from the apparatus that holds the lease; PERMISSION_DENIED", needs: ["tls"], run: notHolderCase },
   { id: "auth-key-not-disclosed", title: "the registration key appears in no reply: not to another role, not to the controller, not to hosts", checks: "DESIGN.md \"Security\": registration keys and credentials never appear in replies", needs: ["tls"], run: keyNotDisclosedCase },
   { id: "auth-refused-changes-nothing", title: "a refused Hold holds nothing", checks: "DESIGN.md \"Security\": the role is checked before the handler runs; DESIGN.md errors (bad input changes nothing)", needs: ["tls"], run: refusedChangesNothingCase },
 ];
