@@ -6,14 +6,20 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
 import { History } from "@switchyard/checker";
 import { NbdClient, NbdError } from "@switchyard/nbd";
-import { assertSucceeded, cliPath, runCli, testingCliPath } from "./appliance.js";
+import { callUnary, deadlineAfter, loadGrpc, type ClusterStatus__Output, type StoreSnapshot__Output } from "@switchyard/proto";
+import { cliPath, testingCliPath } from "./appliance.js";
 
 /** How long a child may take to print its endpoints, and the cluster to have every apparatus serving. */
 export const startTimeoutMs = 20_000;
 /** Polling interval while waiting for apparatuses to serve. */
 const servingPollMs = 250;
+/** One status call over loopback gRPC; a cluster in the middle of a takeover may hold it a while. */
+const statusCallTimeoutMs = 10_000;
+/** Between looks at the device's store for an apparatus's enrollment: a store read on loopback takes a few ms. */
+const enrollmentPollMs = 50;
 /** A host connection waits this long for one answer before it counts as broken. */
 const hostTimeoutMs = 30_000;
 const stderrTailBytes = 4096;
@@ -80,7 +86,7 @@ export class ProcessCluster {
     await this.startApparatuses(options);
   }
 
-  /** Starts a1, a2 and a3 one after another (a1 then wins the first election) or all at once, and waits until all serve. */
+  /** Starts a1 and then a2 and a3 (a1 then wins the first election), or all three at once, and waits until all serve. */
   private async startApparatuses(options: ClusterOptions): Promise<void> {
     const deviceGrpc = this.device?.grpc ?? "";
     const start = async (id: ApparatusId): Promise<void> => {
@@ -104,9 +110,52 @@ export class ProcessCluster {
       });
       this.apparatusChildren.set(id, record);
     };
-    if (options.startTogether === true) await Promise.all(apparatusIds.map(start));
-    else for (const id of apparatusIds) await start(id);
+    if (options.startTogether === true) {
+      await Promise.all(apparatusIds.map(start));
+    } else {
+      // a1 prints its endpoints only once its candidate's first campaign step
+      // has been answered (and won), so a2 and a3, started after that, can
+      // only follow it.
+      await start("a1");
+      // The controller works through the apparatuses in the order they
+      // enrolled, and cases name which of a2 and a3 a crash left in which
+      // state: a3 starts once a2 has enrolled, while a2's candidate is still
+      // starting (about a second of a start-up that used to come first).
+      const a2 = start("a2");
+      await this.untilEnrolledOrStarted("a2", a2);
+      await Promise.all([a2, start("a3")]);
+    }
     await this.waitUntilServing(apparatusIds);
+  }
+
+  /**
+   * Resolves once apparatus `id` has enrolled with the device (its record is
+   * in the device's store) or `started` has resolved, whichever is first;
+   * rejects when `started` does. With --etcd an apparatus enrolls in etcd,
+   * which the device's store may not show: then `started` decides.
+   */
+  private async untilEnrolledOrStarted(id: ApparatusId, started: Promise<void>): Promise<void> {
+    let settled = false;
+    const done = started.finally(() => {
+      settled = true;
+    });
+    const deviceGrpc = this.device?.grpc ?? "";
+    const device = new (loadGrpc().switchyard.v1.Device)(deviceGrpc, grpc.credentials.createInsecure());
+    const enrolled = async (): Promise<void> => {
+      while (!settled) {
+        const snapshot = await callUnary<StoreSnapshot__Output>((answer) =>
+          device.ReadStore({ omit_extents: true, omit_journal: true }, { deadline: deadlineAfter(statusCallTimeoutMs) }, answer),
+        ).catch(() => undefined);
+        if (snapshot?.state?.apparatuses.some((record) => record.id === id) === true) return;
+        await new Promise((resolve) => setTimeout(resolve, enrollmentPollMs));
+      }
+    };
+    try {
+      await Promise.race([done, enrolled()]);
+    } finally {
+      settled = true;
+      device.close();
+    }
   }
 
   /**
@@ -241,11 +290,20 @@ export class ProcessCluster {
     return connectHost(this.apparatus(id).nbd, exportName);
   }
 
+  /**
+   * Each apparatus's state as the controller reports it, asked through
+   * apparatus `via` over gRPC in this process: a `cluster status` child
+   * process per poll would cost a Node start-up (a second or more on a busy
+   * CI machine) every time, and the CLI's own tests cover that command.
+   */
   async apparatusStates(via: ApparatusId = "a1"): Promise<Map<string, string>> {
-    const result = await runCli(["cluster", "status", "--json", "--endpoint", this.grpc(via)]);
-    assertSucceeded(result);
-    const status = JSON.parse(result.stdout) as { apparatuses: { id: string; state: string }[] };
-    return new Map(status.apparatuses.map((apparatus) => [apparatus.id, apparatus.state]));
+    const client = new (loadGrpc().switchyard.v1.Controller)(this.grpc(via), grpc.credentials.createInsecure());
+    try {
+      const status = await callUnary<ClusterStatus__Output>((done) => client.GetClusterStatus({}, { deadline: deadlineAfter(statusCallTimeoutMs) }, done));
+      return new Map(status.apparatuses.map((apparatus) => [apparatus.id, apparatus.state]));
+    } finally {
+      client.close();
+    }
   }
 
   async waitUntilServing(ids: readonly ApparatusId[], via: ApparatusId = "a1"): Promise<void> {
@@ -253,7 +311,7 @@ export class ProcessCluster {
     for (;;) {
       // A cluster recovering (a device restarting, a controller taking over) may not answer yet.
       const states = await this.apparatusStates(via).catch(() => new Map<string, string>());
-      if (ids.every((id) => states.get(id) === "serving")) return;
+      if (ids.every((id) => states.get(id) === "APPARATUS_STATUS_SERVING")) return;
       if (Date.now() > deadline) throw new Error(`not all serving: ${JSON.stringify([...states])}`);
       await new Promise((resolve) => setTimeout(resolve, servingPollMs));
     }

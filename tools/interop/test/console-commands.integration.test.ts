@@ -25,6 +25,7 @@ import {
   requireTools,
   runCli,
 } from "./appliance.js";
+import { inTurns } from "./in-turns.js";
 import { Nbdkit } from "./nbdkit.js";
 
 let appliance: Appliance;
@@ -59,26 +60,6 @@ async function apparatusStates(): Promise<Map<string, unknown>> {
     expect(Object.keys(apparatus).sort()).toEqual(["generation", "grpc", "id", "nbd", "pid", "state"]);
   }
   return new Map(listed.map((apparatus) => [String(apparatus.id), apparatus.state]));
-}
-
-/**
- * CLI processes started at once: dozens at a time on 2 busy CPUs each took
- * longer than the CLI's own limit to start (CI failed so with a load of 20).
- */
-const cliProcessesAtOnce = 4;
-
-/** Runs `tasks` at most cliProcessesAtOnce at a time; their results in order. */
-async function inTurns<T>(tasks: readonly (() => Promise<T>)[]): Promise<T[]> {
-  const results: T[] = new Array<T>(tasks.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let index = next++; index < tasks.length; index = next++) {
-      const task = tasks[index];
-      if (task !== undefined) results[index] = await task();
-    }
-  };
-  await Promise.all(Array.from({ length: cliProcessesAtOnce }, worker));
-  return results;
 }
 
 describe("switchyard console commands", () => {

@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertOneLineFailure, assertSucceeded, describeResult, jsonOfSuccess, isRecord, makeScratchDir, mebibyte, requireTools, runCli, type CommandResult } from "./appliance.js";
 import { ProcessCluster, hostBlockBytes, startHostLoad, writersAndReaders, type ApparatusId, type HostLoad } from "./cluster.js";
+import { inTurns } from "./in-turns.js";
 import { Nbdkit } from "./nbdkit.js";
 
 const volumeBytes = 256 * mebibyte;
@@ -195,8 +196,14 @@ describe("an external device (nbdkit)", () => {
       [["device", "add-external", "x", "nbd://127.0.0.1:1/disk"], /cannot reach nbd:\/\/127.0.0.1:1\/disk for device x: .*ECONNREFUSED.*is the NBD server running\?/],
       [["device", "add-external", "x", uri, "--extent-size", "3MiB"], /is 536870912 bytes, not a whole number of 3145728-byte areas/],
     ];
-    for (const [args, pattern] of usage) assertOneLineFailure(await cli(args), 2, pattern);
-    for (const [args, pattern] of failed) assertOneLineFailure(await cli(args), 1, pattern);
+    // Each is refused on its own and changes nothing, so they run a few at once; the
+    // device list after all of them shows that none registered anything.
+    const refusals = [...usage.map(([args, pattern]) => [args, pattern, 2] as const), ...failed.map(([args, pattern]) => [args, pattern, 1] as const)];
+    const refused = await inTurns(refusals.map(([args]) => () => cli(args)));
+    refused.forEach((result, index) => {
+      const [, pattern, exitCode] = refusals[index] ?? [[], /never/, 0];
+      assertOneLineFailure(result, exitCode, pattern);
+    });
     expect((await cli(["device", "list", "--json"])).stdout).toBe(before);
 
     const added = jsonOfSuccess(await cli(["device", "add-external", "ext1", uri, "--json"]));
@@ -207,14 +214,24 @@ describe("an external device (nbdkit)", () => {
       nbd_uri: uri,
       lus: [{ id: "ext1:disk", size_bytes: externalBytes, extent_size_bytes: extentBytes, areas_total: 128, areas_free: 128, used_bytes: 0, free_bytes: externalBytes }],
     });
-    assertOneLineFailure(await cli(["device", "add-external", "ext1", uri]), 2, /a device or LU named ext1 exists already/);
-    assertOneLineFailure(await cli(["device", "add-external", "ext2", uri]), 2, /is registered already, as device ext1/);
+    // Two refusals at once, then three reads at once (fewer than cliProcessesAtOnce): the
+    // reads come after both, so they would show a device that a refusal registered all the same.
+    const [sameName, sameServer] = await Promise.all([
+      cli(["device", "add-external", "ext1", uri]),
+      cli(["device", "add-external", "ext2", uri]),
+    ]);
+    assertOneLineFailure(sameName, 2, /a device or LU named ext1 exists already/);
+    assertOneLineFailure(sameServer, 2, /is registered already, as device ext1/);
+    const [listed, shown, table] = await Promise.all([
+      cli(["device", "list", "--json"]),
+      cli(["cluster", "status", "--json"]),
+      cli(["device", "list"]),
+    ]);
 
-    const devices = jsonOfSuccess(await cli(["device", "list", "--json"]));
+    const devices = jsonOfSuccess(listed);
     expect(Array.isArray(devices) ? devices.map((device) => (isRecord(device) ? [device.id, device.external] : [])) : devices).toEqual([["dev0", false], ["ext1", true]]);
-    const status = jsonOfSuccess(await cli(["cluster", "status", "--json"]));
+    const status = jsonOfSuccess(shown);
     expect(isRecord(status) ? status.devices : undefined).toEqual(devices);
-    const table = await cli(["device", "list"]);
     assertSucceeded(table);
     expect(table.stdout).toMatch(new RegExp(`^ext1\\s+ext1:disk\\s+512 MiB\\s+4 MiB\\s+0 B\\s+512 MiB\\s+128/128\\s+${uri}$`, "m"));
   }, refusalsTimeoutMs);
