@@ -24,7 +24,8 @@
  */
 import assert from "node:assert/strict";
 import { decodeStoreState, encodeStoreState, type StoreDelta, type StoreState } from "@switchyard/proto";
-import { Etcd3, type IKeyValue, type ITxnRequest, type ITxnResponse } from "etcd3";
+import type { Etcd3, IKeyValue, ITxnRequest, ITxnResponse } from "etcd3";
+import { etcdLibrary } from "./etcd-library.js";
 import {
   CoordinationError,
   isCoordinationError,
@@ -90,7 +91,7 @@ interface Session {
 
 export function etcdCoordination(options: EtcdCoordinationOptions): Coordination {
   assert.ok(options.endpoints.length > 0, "etcd needs at least one endpoint");
-  const client = new Etcd3({
+  const client = new (etcdLibrary().Etcd3)({
     hosts: [...options.endpoints],
     dialTimeout: etcdDialTimeoutMs,
     // Streams (the keepalive) get their own deadline at the call.

@@ -16,7 +16,8 @@
  * the device's store stays; the next start replaces it.
  */
 import assert from "node:assert/strict";
-import { Etcd3, type IKeyValue } from "etcd3";
+import type { Etcd3, IKeyValue } from "etcd3";
+import { etcdLibrary } from "./etcd-library.js";
 import { CoordinationError } from "./coordination.js";
 import { etcdCallTimeoutMs, etcdDialTimeoutMs, asCoordinationError } from "./etcd-errors.js";
 import { etcdKeys, type KeyRange } from "./etcd-keys.js";
@@ -56,7 +57,7 @@ export interface EtcdDirectory {
 
 export function etcdDirectory(options: EtcdDirectoryOptions): EtcdDirectory {
   assert.ok(options.endpoints.length > 0, "etcd needs at least one endpoint");
-  const client = new Etcd3({
+  const client = new (etcdLibrary().Etcd3)({
     hosts: [...options.endpoints],
     dialTimeout: etcdDialTimeoutMs,
     defaultCallOptions: () => ({ deadline: Date.now() + etcdCallTimeoutMs }),

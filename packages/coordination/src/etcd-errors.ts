@@ -4,15 +4,8 @@
  * unchanged: it is a broken invariant, not an operating error.
  */
 import { status as grpcStatus } from "@grpc/grpc-js";
-import {
-  ClientClosedError,
-  EtcdError,
-  EtcdLeaseInvalidError,
-  GRPCGenericError,
-  GRPCInvalidArgumentError,
-  GRPCResourceExhastedError,
-} from "etcd3";
 import { CoordinationError } from "./coordination.js";
+import { etcdLibrary } from "./etcd-library.js";
 
 /**
  * How long one etcd call may take: a member that died is skipped by the
@@ -34,6 +27,8 @@ export function asCoordinationError(what: string, error: unknown): CoordinationE
   if (error instanceof CoordinationError) return error;
   if (!(error instanceof Error)) throw error;
   const message = `${what}: ${error.message}`;
+  // Only an etcd call's failure comes here, so the library is loaded already.
+  const { ClientClosedError, EtcdError, EtcdLeaseInvalidError, GRPCGenericError, GRPCInvalidArgumentError, GRPCResourceExhastedError } = etcdLibrary();
   if (error instanceof EtcdLeaseInvalidError) return new CoordinationError("LEASE_LOST", message, { cause: error });
   if (error instanceof GRPCInvalidArgumentError) return new CoordinationError("INVALID_ARGUMENT", message, { cause: error });
   if (error instanceof GRPCResourceExhastedError) return new CoordinationError("LIMIT_EXCEEDED", message, { cause: error });

@@ -14,7 +14,8 @@
  */
 import assert from "node:assert/strict";
 import { encodeStoreState, type StoreState } from "@switchyard/proto";
-import { Etcd3 } from "etcd3";
+import type { Etcd3 } from "etcd3";
+import { etcdLibrary } from "./etcd-library.js";
 import { CoordinationError } from "./coordination.js";
 import { asCoordinationError, etcdCallTimeoutMs, etcdDialTimeoutMs } from "./etcd-errors.js";
 import { storeBytesMax } from "./etcd-coordination.js";
@@ -52,7 +53,7 @@ export async function importStoreToEtcd(options: EtcdImportOptions): Promise<Etc
   }
   const keys = etcdKeys(options.keyPrefix);
   const raiseKey = Buffer.from(`${options.keyPrefix}import-revision-floor`);
-  const client = new Etcd3({
+  const client = new (etcdLibrary().Etcd3)({
     hosts: [...options.endpoints],
     dialTimeout: etcdDialTimeoutMs,
     defaultCallOptions: () => ({ deadline: Date.now() + etcdCallTimeoutMs }),

@@ -6,7 +6,8 @@
  * unhealthy, not an error: that is what the status is for.
  */
 import assert from "node:assert/strict";
-import { Etcd3 } from "etcd3";
+import type { Etcd3 } from "etcd3";
+import { etcdLibrary } from "./etcd-library.js";
 import type { CoordinationMember, CoordinationStatus } from "./coordination.js";
 import { asCoordinationError, etcdCallTimeoutMs, etcdDialTimeoutMs } from "./etcd-errors.js";
 
@@ -35,7 +36,7 @@ export async function etcdStatus(client: Etcd3): Promise<CoordinationStatus> {
 
 /** The leader id `endpoint` reports, or undefined when it does not answer in time. */
 async function memberLeaderId(endpoint: string): Promise<string | undefined> {
-  const single = new Etcd3({
+  const single = new (etcdLibrary().Etcd3)({
     hosts: endpoint,
     dialTimeout: etcdDialTimeoutMs,
     defaultCallOptions: () => ({ deadline: Date.now() + etcdCallTimeoutMs }),
