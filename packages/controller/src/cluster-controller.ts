@@ -22,7 +22,7 @@ import { ChangeExecutor, infoOf, phaseTimeoutMsDefault } from "./change-executor
 import type { ChangeLogger } from "./change-log.js";
 import { planResize, type ChangePlan } from "./change-plans.js";
 import { grpcDevicePort, type DevicePort } from "./device-port.js";
-import { etcdDevicePort, type EtcdSettings } from "./coordination-device-port.js";
+import { etcdControllerLeaseMs, etcdDevicePort, type EtcdSettings } from "./coordination-device-port.js";
 import { processWarn, systemEntropy, type Entropy, type Warn } from "./environment.js";
 import { ControllerError } from "./errors.js";
 import { requireLu, type ExternalProbe } from "./external-devices.js";
@@ -41,7 +41,7 @@ import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./vol
 
 export type { ApparatusEndpoint } from "./membership.js";
 
-/** The controller lease asked of the arbiter; renewed every third of it. */
+/** The controller lease asked of the embedded arbiter (on etcd: etcdControllerLeaseMs); renewed every third of it. */
 export const leaseMsDefault = 6_000;
 /**
  * A whole table sent to an apparatus (LoadTable): a million-extent table is
@@ -145,7 +145,7 @@ export class ClusterController {
     });
     this.table = new TableKeeper(device, () => this.epoch);
     this.lease = new LeaseDriver({
-      id: options.id, address: options.address, leaseMs: options.leaseMs ?? leaseMsDefault, device, scheduler, warn,
+      id: options.id, address: options.address, leaseMs: options.leaseMs ?? (options.etcd === undefined ? leaseMsDefault : etcdControllerLeaseMs), device, scheduler, warn,
       duties: {
         lead: () => this.serialized(() => this.takeOver()),
         lookAfter: () => this.lookAfter(),

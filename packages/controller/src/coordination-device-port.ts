@@ -36,8 +36,26 @@ import {
   type StoreSnapshot__Output,
   type StoreState__Output,
 } from "@switchyard/proto";
-import { CoordinationError, etcdCoordination, type Coordination, type CoordinationErrorCode, type Term } from "@switchyard/coordination";
+import { CoordinationError, etcdCoordination, etcdLeaseMinMs, renewIntervalMs, type Coordination, type CoordinationErrorCode, type Term } from "@switchyard/coordination";
 import type { DevicePort } from "./device-port.js";
+
+/**
+ * The controller's term on etcd (ClusterControllerOptions.etcd, unless
+ * leaseMs is given): a SIGKILLed controller's successor acts within about
+ * one term of its last renewal (issue 18: p50 under 3 s from the kill to the
+ * next commit), since followers hear of the lapse through etcd's watch
+ * rather than at a campaign step. Renewed every second (a third); a term
+ * must also outlast an etcd leader failover (three election timeouts and a
+ * renewal interval, so etcd's election timeout must be at most 500 ms, as in
+ * scripts/etcd-cluster.sh; see docs/design-notes.md).
+ */
+export const etcdControllerLeaseMs = 3_000;
+/** The election timeout of the etcd clusters this term is made for (scripts/etcd-cluster.sh). */
+const etcdElectionTimeoutMsMax = 500;
+const etcdFailoverElectionTimeouts = 3;
+assert.ok((etcdControllerLeaseMs as number) >= (etcdLeaseMinMs as number), "etcd grants no shorter term");
+assert.ok(etcdControllerLeaseMs >= etcdFailoverElectionTimeouts * etcdElectionTimeoutMsMax + renewIntervalMs(etcdControllerLeaseMs),
+  "a controller term on etcd must outlast an etcd leader failover and a missed renewal");
 
 export interface CoordinationDevicePortOptions {
   readonly coordination: Coordination;
@@ -106,6 +124,7 @@ export function coordinationDevicePort(options: CoordinationDevicePortOptions): 
     probeNbdExport: (request) => storage.probeNbdExport(request),
     startMirror: (request) => storage.startMirror(request),
     listMirrors: (request) => storage.listMirrors(request),
+    ...vacancyNotices(coordination),
     coordinationStatus: () => mapped(async () => {
       const { backend, members } = await coordination.status();
       return { backend, members: members.map((member) => ({ ...member })) };
@@ -115,6 +134,12 @@ export function coordinationDevicePort(options: CoordinationDevicePortOptions): 
       coordination.close().catch(() => undefined); // best effort: a held term lapses at the coordinator anyway
     },
   };
+}
+
+/** The coordinator's notices that the holder lost its term, where it gives them (etcd's watch). */
+function vacancyNotices(coordination: Coordination): Pick<DevicePort, "onLeaseVacant"> {
+  if (coordination.onVacancy === undefined) return {};
+  return { onLeaseVacant: (listener) => coordination.onVacancy?.(listener) ?? (() => undefined) };
 }
 
 /**

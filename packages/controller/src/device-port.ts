@@ -75,6 +75,13 @@ export interface DevicePort {
    * then its one member.
    */
   coordinationStatus?(): Promise<CoordinationStatus>;
+  /**
+   * Calls `listener` when the controller lease's holder has lost it at the
+   * coordinator (etcd: its election key deleted), so a follower campaigns at
+   * once instead of at its next step; returns what stops it. Absent where
+   * the coordinator does not tell (the embedded arbiter, asked each step).
+   */
+  onLeaseVacant?(listener: () => void): () => void;
   close(): void;
 }
 

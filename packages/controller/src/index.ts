@@ -4,7 +4,7 @@
  */
 export { ClusterController, apparatusLeaseMsDefault, leaseMsDefault, volumesMax } from "./cluster-controller.js";
 export { callTimeoutMs, externalProbeCallTimeoutMs, grpcDevicePort, scrubTimeoutMs, type DevicePort } from "./device-port.js";
-export { coordinationDevicePort, etcdDevicePort, grpcStatusOfCoordination, type CoordinationDevicePortOptions, type EtcdSettings } from "./coordination-device-port.js";
+export { coordinationDevicePort, etcdControllerLeaseMs, etcdDevicePort, grpcStatusOfCoordination, type CoordinationDevicePortOptions, type EtcdSettings } from "./coordination-device-port.js";
 export { grpcApparatusPort, type ApparatusPort, type ApparatusPortFactory } from "./apparatus-port.js";
 export { isSilence, refusalMessage } from "./call-errors.js";
 export type { ApparatusEndpoint, ClusterControllerOptions } from "./cluster-controller.js";

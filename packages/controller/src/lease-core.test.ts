@@ -1,7 +1,8 @@
 // Goal: the lease core (claim 12) leads only while the arbiter's grant can
 // still hold, counts a lease from when it asked, never has two requests in
-// flight, steps down when a renewal is refused or never comes, and tells who
-// leads. Method: the core alone, fed times and answers by hand; every
+// flight, steps down when a renewal is refused or never comes, tells who
+// leads, and campaigns at once when the coordinator says the holder's term
+// ended (a vacancy) rather than at its next tick. Method: the core alone, fed times and answers by hand; every
 // command list is compared whole.
 import { describe, expect, it } from "vitest";
 import { LeaseCore, type LeaseAnswer } from "./lease-core.js";
@@ -91,5 +92,37 @@ describe("LeaseCore", () => {
     const held = leading(5);
     held.onTick(1_000);
     expect(() => held.onAnswer(granted(4), 1_001)).toThrow(/below the held 5/);
+  });
+
+  it("campaigns at once on a vacancy, the next tick a third of a lease from then", () => {
+    const core = new LeaseCore(leaseMs);
+    core.onTick(0);
+    core.onAnswer(refused("other:2"), 5);
+    expect(core.onVacancy(400)).toEqual([{ kind: "acquire" }]);
+    expect(core.nextTickMs).toBe(1_400);
+    expect(core.onAnswer(granted(8), 420)).toEqual([{ kind: "leader", address: "me:1" }, { kind: "lead", epoch: 8 }]);
+    expect(core.epochAt(3_399)).toBe(8);
+  });
+
+  it("campaigns again as soon as a campaign in flight during a vacancy is refused, once", () => {
+    const core = new LeaseCore(leaseMs);
+    core.onTick(0);
+    expect(core.onVacancy(10)).toEqual([]);
+    // The campaign in flight saw the old holder still there.
+    expect(core.onAnswer(refused("other:2"), 20)).toEqual([{ kind: "leader", address: "other:2" }, { kind: "acquire" }]);
+    expect(core.onAnswer(refused("other:3"), 30)).toEqual([{ kind: "leader", address: "other:3" }]);
+    expect(core.onTick(1_000)).toEqual([{ kind: "acquire" }]);
+  });
+
+  it("ignores a vacancy while leading, and one whose campaign went unanswered (the next tick campaigns)", () => {
+    const held = leading(4);
+    expect(held.onVacancy(500)).toEqual([]);
+    expect(held.epochAt(500)).toBe(4);
+    const core = new LeaseCore(leaseMs);
+    core.onTick(0);
+    expect(core.onVacancy(10)).toEqual([]);
+    expect(core.onSilence(2_000)).toEqual([]);
+    expect(core.onTick(2_000)).toEqual([{ kind: "acquire" }]);
+    expect(core.onAnswer(refused("other:2"), 2_010)).toEqual([{ kind: "leader", address: "other:2" }]);
   });
 });

@@ -53,6 +53,8 @@ export class LeaseCore {
   private asking: { readonly kind: "acquire" | "renew"; readonly sentAtMs: number } | undefined;
   private leaderAddress = "";
   private nextTickAtMs = 0;
+  /** The holder's term ended while a campaign was in flight: that campaign may have seen it still there. */
+  private vacantWhileAsking = false;
 
   constructor(leaseMs: number) {
     assert.ok(Number.isFinite(leaseMs) && leaseMs > 0, `lease of ${leaseMs} ms`);
@@ -81,6 +83,21 @@ export class LeaseCore {
     return commands;
   }
 
+  /**
+   * The coordinator says the holder's term ended (etcd's watch): a follower
+   * campaigns now instead of at its next tick. A leader ignores it (its own
+   * renewals say whether it still holds); with a request in flight, the
+   * campaign goes again as soon as that one is refused.
+   */
+  onVacancy(nowMs: number): LeaseCommand[] {
+    if (this.held !== undefined) return [];
+    if (this.asking !== undefined) {
+      this.vacantWhileAsking = true;
+      return [];
+    }
+    return this.onTick(nowMs);
+  }
+
   /** The arbiter's answer to the request in flight. */
   onAnswer(answer: LeaseAnswer, nowMs: number): LeaseCommand[] {
     const asking = this.asking;
@@ -89,9 +106,10 @@ export class LeaseCore {
     this.asking = undefined;
     const commands = this.expire(nowMs);
     if (asking.kind === "acquire") this.announce(answer.holderAddress, commands);
+    if (answer.granted) this.vacantWhileAsking = false;
     if (!answer.granted) {
       if (this.held !== undefined) commands.push(this.stepDown(`the arbiter refused to renew epoch ${this.held.epoch}`));
-      return commands;
+      return this.campaignAgainIfVacant(commands, nowMs);
     }
     const validUntilMs = asking.sentAtMs + answer.leaseMs;
     const previous = this.held;
@@ -109,7 +127,18 @@ export class LeaseCore {
   onSilence(nowMs: number): LeaseCommand[] {
     assert.ok(this.asking !== undefined, "silence with no request in flight");
     this.asking = undefined;
+    // The next tick campaigns anyway; a vacancy kept for a later refusal would only add a campaign then.
+    this.vacantWhileAsking = false;
     return this.expire(nowMs);
+  }
+
+  /** A vacancy came while the refused campaign was in flight: one more campaign at once, not at the next tick. */
+  private campaignAgainIfVacant(commands: LeaseCommand[], nowMs: number): LeaseCommand[] {
+    if (!this.vacantWhileAsking) return commands;
+    this.vacantWhileAsking = false;
+    this.asking = { kind: "acquire", sentAtMs: nowMs };
+    commands.push({ kind: "acquire" });
+    return commands;
   }
 
   private get renewIntervalMs(): number {

@@ -45,6 +45,8 @@ export class LeaseDriver {
   private closed = false;
   /** The takeover at this epoch failed: the next renewal tries it again. */
   private takeoverOwed = false;
+  /** Stops the coordinator's vacancy notices (DevicePort.onLeaseVacant), where it gives them. */
+  private stopVacancies: (() => void) | undefined;
 
   constructor(options: LeaseDriverOptions) {
     this.options = options;
@@ -53,6 +55,9 @@ export class LeaseDriver {
 
   /** The first step of the campaign; resolves after its answer, and after the takeover if it won. */
   start(): Promise<void> {
+    this.stopVacancies = this.options.device.onLeaseVacant?.(() => {
+      this.vacancy();
+    });
     return this.tick();
   }
 
@@ -74,11 +79,24 @@ export class LeaseDriver {
   close(): void {
     this.closed = true;
     this.cancelTimer?.();
+    this.stopVacancies?.();
   }
 
   /** One step of the campaign; the next is due at a third of the lease whatever this one waits for. */
   private tick(): Promise<void> {
-    const commands = this.core.onTick(this.options.scheduler.now());
+    return this.step(this.core.onTick(this.options.scheduler.now()));
+  }
+
+  /** The holder's term ended at the coordinator: a follower campaigns now (the core decides), the ticks counting from here. */
+  private vacancy(): void {
+    if (this.closed) return;
+    const commands = this.core.onVacancy(this.options.scheduler.now());
+    if (commands.length > 0) void this.step(commands);
+  }
+
+  /** Performs a campaign step's commands with the next tick set at the core's time for it (one timer at a time). */
+  private step(commands: readonly LeaseCommand[]): Promise<void> {
+    this.cancelTimer?.();
     if (!this.closed) this.cancelTimer = this.options.scheduler.at(this.core.nextTickMs, () => void this.tick());
     return this.perform(commands);
   }

@@ -88,6 +88,14 @@ export interface Coordination {
   readonly backend: CoordinationBackend;
   /** One attempt to become the holder for `leaseMs`; see the contract above. */
   campaign(candidate: Candidate, leaseMs: number): Promise<Term>;
+  /**
+   * Calls `listener` when the holder a lost campaign named has ended its
+   * term at the coordinator, so a follower campaigns at once rather than at
+   * its next step; returns what stops it. Only a hint: the campaign decides.
+   * Absent where the coordinator cannot tell (the embedded arbiter is asked
+   * at each campaign step).
+   */
+  onVacancy?(listener: () => void): () => void;
   /** Extends a granted term; LEASE_LOST once it has lapsed or been taken. */
   renew(term: Term): Promise<Term>;
   /** A consistent snapshot of the whole store. */

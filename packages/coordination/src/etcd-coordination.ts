@@ -41,13 +41,14 @@ import {
 import { etcdKeys, type EtcdKeys } from "./etcd-keys.js";
 import { etcdStatus } from "./etcd-status.js";
 import { asCoordinationError, etcdCallTimeoutMs, etcdDialTimeoutMs } from "./etcd-errors.js";
-import { commitByRewrite } from "./store-commit.js";
+import { commitByRewrite, LastCommit } from "./store-commit.js";
 import { directoryRecordsMax, recordsOf } from "./etcd-directory.js";
+import { ElectionVacancyWatch } from "./etcd-vacancy.js";
 
 /**
  * etcd grants no lease shorter than about 1.5 election timeouts (2 s with
- * the 1 s election timeout of scripts/etcd-cluster.sh), and counts in whole
- * seconds.
+ * etcd's default 1 s election timeout, about 1 s with the 500 ms of
+ * scripts/etcd-cluster.sh), and counts in whole seconds.
  */
 export const etcdLeaseMinMs = 2_000;
 /** As the embedded arbiter's: a crashed controller blocks changes at most this long. */
@@ -103,12 +104,22 @@ export function etcdCoordination(options: EtcdCoordinationOptions): Coordination
 class EtcdCoordination implements Coordination {
   readonly backend = "etcd";
   private session: Session | undefined;
+  private readonly vacancies: ElectionVacancyWatch;
+  /** The store as this holder's last commitDelta left it (store-commit.ts): the next one folds into it without a read. */
+  private readonly lastCommit = new LastCommit();
 
   constructor(
     private readonly client: Etcd3,
     private readonly keys: EtcdKeys,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.vacancies = new ElectionVacancyWatch(client, keys.electionPrefix);
+  }
+
+  /** Told when the holder a lost campaign named has lost its key (etcd-vacancy.ts): campaign at once. */
+  onVacancy(listener: () => void): () => void {
+    return this.vacancies.subscribe(listener);
+  }
 
   async campaign(candidate: Candidate, leaseMs: number): Promise<Term> {
     validateCandidate(candidate, leaseMs);
@@ -152,7 +163,9 @@ class EtcdCoordination implements Coordination {
     assert.ok(created !== undefined, "a Txn's range sees the put before it");
     const token = revisionOf(created.create_revision);
     const first = await this.lowestCandidate();
-    if (first === undefined || !first.key.equals(candidateKey)) return notGranted(first, leaseMs, sentAtMs);
+    const holding = first?.key.equals(candidateKey) === true;
+    this.vacancies.follow(holding ? undefined : first?.key);
+    if (!holding) return notGranted(first, leaseMs, sentAtMs);
     const session: Session = { candidate, leaseId, candidateKey, token, leaseMs, validUntilMs: validUntilMs(sentAtMs, leaseMs) };
     this.session = session;
     return termOf(session);
@@ -203,7 +216,13 @@ class EtcdCoordination implements Coordination {
     return { state: { ...state, apparatuses: [...others, ...records] }, revision: stored === undefined ? 0 : revisionOf(stored.mod_revision) };
   }
 
-  async writeStore(token: number, expectedRevision: number, state: StoreState): Promise<number> {
+  writeStore(token: number, expectedRevision: number, state: StoreState): Promise<number> {
+    // A whole write the last commit did not make: the next commit reads the store.
+    this.lastCommit.forget();
+    return this.write(token, expectedRevision, state);
+  }
+
+  private async write(token: number, expectedRevision: number, state: StoreState): Promise<number> {
     assert.ok(Number.isSafeInteger(expectedRevision) && expectedRevision >= 0, "revisions are non-negative integers");
     const bytes = Buffer.from(encodeStoreState(state));
     if (bytes.length > storeBytesMax) {
@@ -224,7 +243,7 @@ class EtcdCoordination implements Coordination {
 
   /** Read, fold, Txn under the token and the revision read (store-commit.ts): the store is one key. */
   commitDelta(token: number, delta: StoreDelta): Promise<number> {
-    return commitByRewrite(this, token, delta);
+    return commitByRewrite({ readStore: () => this.readStore(), writeStore: (...write) => this.write(...write) }, token, delta, this.lastCommit);
   }
 
   async registerKey(token: number, apparatusId: string, registrationKey: string): Promise<void> {
@@ -275,6 +294,7 @@ class EtcdCoordination implements Coordination {
   }
 
   async close(): Promise<void> {
+    await this.vacancies.close();
     await this.withdraw();
     this.client.close();
   }

@@ -10,7 +10,8 @@ import { etcdLibrary } from "./etcd-library.js";
 /**
  * How long one etcd call may take: a member that died is skipped by the
  * client's next attempt, and a leader election at etcd takes about one
- * election timeout (1 s in scripts/etcd-cluster.sh), so 2 s covers one.
+ * election timeout (500 ms in scripts/etcd-cluster.sh, 1 s by etcd's
+ * default), so 2 s covers one.
  */
 export const etcdCallTimeoutMs = 2_000;
 /** How long the client waits to connect to a member before trying another. */

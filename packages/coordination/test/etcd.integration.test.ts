@@ -8,7 +8,9 @@
 // so cases do not see each other. The partition case runs a holder in a
 // process of its own (testing/holder-process.ts) and SIGSTOPs it; the
 // suite's deposed-holder case already shows etcd itself refusing a
-// deposed token's Txn. The kill case runs last, since the
+// deposed token's Txn. The vacancy case has a follower told when the
+// holder's key goes (etcd's watch), and not when another follower's does.
+// The kill case runs last, since the
 // cluster stays one member short after it. Teardown stops every member.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -28,13 +30,16 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const leaseMs = 2_000;
+/** Long enough for a watch event to arrive on loopback, were one sent. */
+const vacancyQuietMs = 500;
 /**
- * The term in the leader-kill case: etcd takes one to two election timeouts
- * (1 s each in scripts/etcd-cluster.sh) to notice its leader is gone, and a
+ * The term in the leader-kill case, the controller's on etcd
+ * (etcdControllerLeaseMs): etcd takes one to two election timeouts (500 ms
+ * each in scripts/etcd-cluster.sh) to notice its leader is gone, and a
  * renewal waits for the new leader; a term must outlast that and a third of
  * itself, or the holder loses it in every etcd failover.
  */
-const failoverLeaseMs = 6_000;
+const failoverLeaseMs = 3_000;
 /** Built by the package's build, which turbo runs before its tests. */
 const holderProcessPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../dist/testing/holder-process.js");
 let cluster: EtcdTestCluster | undefined;
@@ -128,6 +133,37 @@ describe("etcd coordination when the holder is partitioned by SIGSTOP", () => {
       expect(after.state.apparatuses.map((record) => record.id)).toEqual(["holder-process", "successor"]);
     } finally {
       child.kill("SIGKILL");
+      await under.close();
+    }
+  });
+});
+
+describe("etcd coordination telling followers that the holder's term ended", () => {
+  it("calls a follower's listener when the holder's key goes, not when another follower withdraws", { timeout: 30_000 }, async () => {
+    const under = clientFactory();
+    try {
+      const [holder, follower, other] = [under.connect(), under.connect(), under.connect()];
+      const held = await campaignUntilGranted(holder, { id: "alice", address: "127.0.0.1:7001" }, leaseMs);
+      let vacancies = 0;
+      const stop = follower.onVacancy?.(() => { vacancies += 1; });
+      expect(stop).toBeDefined();
+      const bob = { id: "bob", address: "127.0.0.1:7002" };
+      expect((await follower.campaign(bob, leaseMs)).granted).toBe(false);
+      // A lost campaign revokes the loser's own key at once: a deletion, not a vacancy.
+      expect((await other.campaign({ id: "carol", address: "127.0.0.1:7003" }, leaseMs)).granted).toBe(false);
+      await sleep(vacancyQuietMs);
+      expect(vacancies).toBe(0);
+      const endedAtMs = performance.now();
+      await holder.close();
+      while (vacancies === 0 && performance.now() - endedAtMs < leaseMs) await sleep(10);
+      // Told well before a campaign step (a third of the term) would have looked.
+      expect(vacancies).toBe(1);
+      expect(performance.now() - endedAtMs).toBeLessThan(renewIntervalMs(leaseMs));
+      const next = await follower.campaign(bob, leaseMs);
+      expect(next).toMatchObject({ granted: true, holderId: "bob" });
+      expect(next.token).toBeGreaterThan(held.token);
+      stop?.();
+    } finally {
       await under.close();
     }
   });

@@ -1,12 +1,15 @@
 // Goal: the arbiter grants one lease at a time, extends it only for its
 // holder, hands it on after expiry with a higher epoch, and never grants an
-// epoch twice, also across restarts.
+// epoch twice, also across restarts; a device following etcd keeps its
+// token floor across restarts through it.
 // Method: the clock is a number the test sets; epochs are saved in memory,
 // or in a real arbiter.json in a temporary folder for the restart cases.
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Arbiter } from "./arbiter.js";
+import { LeaseNotHeldError, StaleEpochError } from "./errors.js";
+import { TokenFloor } from "./followed-coordination.js";
 import { temporaryFolder, type TemporaryFolder } from "./testing.js";
 
 function inMemoryArbiter(highestEpoch = 0): { arbiter: Arbiter; saved: number[] } {
@@ -156,6 +159,22 @@ describe("Arbiter", () => {
       const arbiter = await Arbiter.open(filePath);
       expect(arbiter.highestEpoch).toBe(7);
       expect(arbiter.newestGrant).toBeUndefined();
+    });
+
+    it("keeps a followed coordination's token floor across restarts (TokenFloor over raiseTo)", async () => {
+      const filePath = path.join(folder.path, "arbiter.json");
+      const floor = new TokenFloor(await Arbiter.open(filePath));
+      floor.check(40);
+      // Raises not waited for are saved in order: the last one is what a restart reads.
+      floor.check(41);
+      floor.check(41);
+      await floor.durable();
+      const restarted = new TokenFloor(await Arbiter.open(filePath));
+      // A deposed controller's token stays refused after the device restarts.
+      expect(() => { restarted.check(40); }).toThrow(StaleEpochError);
+      expect(() => { restarted.check(0); }).toThrow(LeaseNotHeldError);
+      restarted.check(41);
+      expect((await Arbiter.open(filePath)).highestEpoch).toBe(41);
     });
 
     it("refuses a damaged arbiter.json instead of starting from epoch 0", async () => {

@@ -49,7 +49,7 @@ export interface ArbiterOptions {
   /** Who it was granted to, as last saved; undefined in a file from before holders were saved. */
   readonly highestHolderId?: string;
   /** Makes `epoch` durable as the highest epoch, granted to `holderId`; called in rising order, one at a time. */
-  readonly saveHighestEpoch: (epoch: number, holderId: string) => Promise<void>;
+  readonly saveHighestEpoch: (epoch: number, holderId: string | undefined) => Promise<void>;
 }
 
 interface Holder {
@@ -69,7 +69,7 @@ export class Arbiter {
   private holder: Holder | undefined;
   /** Time never runs backwards for the arbiter, even if its clock does. */
   private lastNowMs = 0;
-  private readonly saveHighestEpoch: (epoch: number, holderId: string) => Promise<void>;
+  private readonly saveHighestEpoch: (epoch: number, holderId: string | undefined) => Promise<void>;
   private saveTail: Promise<unknown> = Promise.resolve();
 
   constructor(options: ArbiterOptions) {
@@ -176,7 +176,20 @@ export class Arbiter {
   }
 
   /** Saves in the order epochs were decided, so the file never goes back to a lower epoch. */
-  private save(epoch: number, holderId: string): Promise<void> {
+  /**
+   * Raises the highest epoch to a token of a coordination the device follows
+   * (etcd, issue 18; the arbiter grants nothing then), durably, so that a
+   * restarted device keeps refusing the tokens below it. Saved in rising
+   * order with every other save; resolves once this one is on disk. The
+   * holder is saved when the caller knows it (etcd named it).
+   */
+  raiseTo(epoch: number, holderId?: string): Promise<void> {
+    assert.ok(Number.isSafeInteger(epoch) && epoch > this.highest, `epoch ${epoch} does not raise the highest ${this.highest}`);
+    this.highest = epoch;
+    return this.save(epoch, holderId);
+  }
+
+  private save(epoch: number, holderId: string | undefined): Promise<void> {
     const saved = this.saveTail.then(() => this.saveHighestEpoch(epoch, holderId));
     // A failed save is reported to its own acquire; the next save still runs.
     this.saveTail = saved.catch(() => undefined);

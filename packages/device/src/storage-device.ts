@@ -112,7 +112,7 @@ export class StorageDevice {
     this.lusById = new Map(parts.lus.map((lu) => [lu.id, lu]));
     assert.equal(this.lusById.size, this.lus.length);
     this.registrations = new DeviceRegistrations(parts.registrations);
-    this.followed = parts.coordination === undefined ? undefined : { coordination: parts.coordination, tokens: new TokenFloor(parts.arbiter.highestEpoch) };
+    this.followed = parts.coordination === undefined ? undefined : { coordination: parts.coordination, tokens: new TokenFloor(parts.arbiter) };
   }
 
   /** Opens the device in `options.dir`, creating it when the folder has none and `create` is given. */
@@ -272,6 +272,7 @@ export class StorageDevice {
   /** Puts an extent's source area in mirror state for the controller holding `epoch` (device-mirrors.ts). */
   async startMirror(epoch: number, request: StartMirrorRequest): Promise<MirrorStatus> {
     this.checkEpoch(epoch);
+    await this.followed?.tokens.durable();
     if (!tableHasMirror(await this.committedTable(), request)) {
       throw new InvalidArgumentError(`the committed table does not have extent ${request.extentIndex} of ${request.volume} in mirror state from ${request.sourceLuId} area ${request.sourceAreaIndex} to ${request.destinationLuId} area ${request.destinationAreaIndex}`);
     }
@@ -281,6 +282,7 @@ export class StorageDevice {
   /** Ends an extent's mirror for the controller holding `epoch`; true when there was one. */
   async stopMirror(epoch: number, volume: string, extentIndex: number): Promise<boolean> {
     this.checkEpoch(epoch);
+    await this.followed?.tokens.durable();
     return this.mirrors.stop(volume, extentIndex);
   }
 
@@ -335,7 +337,7 @@ export class StorageDevice {
     if (this.followed === undefined) return this.arbiter.newestGrant;
     const holder = await this.followed.coordination.leaseHolder();
     // A token etcd named as granted is a floor: every one below it is a deposed holder's.
-    if (holder !== undefined) this.followed.tokens.raise(holder.epoch);
+    if (holder !== undefined) this.followed.tokens.raise(holder.epoch, holder.holderId);
     return holder;
   }
 
@@ -384,6 +386,7 @@ export class StorageDevice {
    */
   async scrubAreas(epoch: number, luId: string, areaIndexes: readonly number[]): Promise<number> {
     this.checkEpoch(epoch);
+    await this.followed?.tokens.durable();
     const lu = this.lu(luId);
     const offsets = areaIndexes.map((areaIndex) => lu.areaOffsetBytes(areaIndex));
     if (await lu.holdsNoData()) return 0;

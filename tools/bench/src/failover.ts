@@ -14,7 +14,9 @@
  * `device serve --etcd` and `apparatus serve --etcd`), and prints the two
  * side by side. `--backends embedded` or `--backends etcd` runs one.
  *
- * Run: pnpm --filter @switchyard/bench run bench:failover [-- --kills 20 --kill-delay-ms 40 --backends embedded,etcd]
+ * Run: pnpm --filter @switchyard/bench run bench:failover [-- --kills 20 --kill-delay-ms 40 --backends embedded,etcd --log-dir DIR]
+ * (--log-dir keeps each server's output there, every line stamped with the
+ * time it arrived, and prints each kill's time: where a failover's time went.)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,7 +35,7 @@ const blockBytes = 4096;
 const blockCount = (extents * extentBytes) / blockBytes;
 /** Between attempts to reach a controller, or for the cluster to settle. */
 const retryMs = 50;
-/** A round gives up after this: the lease is 6 s, a campaign step 2 s. */
+/** A round gives up after this: the lease is 6 s embedded (3 s on etcd), a campaign step a third of it. */
 const roundTimeoutMs = 60_000;
 const ids = ["a1", "a2", "a3"] as const;
 /** The script that starts and stops a three-member etcd on loopback. */
@@ -95,10 +97,10 @@ class HostWriter {
 }
 
 /** Where an apparatus finds the device: `--device HOST:PORT`, or `--etcd URLS` (the device published its address there). */
-async function startApparatus(id: Id, where: readonly string[]): Promise<Apparatus> {
+async function startApparatus(id: Id, where: readonly string[], logPath: string | undefined): Promise<Apparatus> {
   const server = await ServerProcess.start(id, process.execPath, [
     cliPath, "apparatus", "serve", "--id", id, ...where, "--nbd-port", "0", "--grpc-port", "0", "--json",
-  ], { ownGroup: false });
+  ], { ownGroup: false, ...(logPath === undefined ? {} : { logPath }) });
   const announced = await announcement(server);
   return { id, nbd: field(announced, "nbd"), grpc: field(announced, "grpc"), process: server };
 }
@@ -120,16 +122,31 @@ async function settledController(via: Apparatus): Promise<string> {
   }
 }
 
-/** Moves through `via` until one commits; resolves when it did. */
-async function untilAMoveCommits(via: Apparatus, extent: number): Promise<void> {
+/** A move that did not commit, as the console answered it: where the time after a kill went. */
+interface Refusal {
+  readonly afterKillMs: number;
+  readonly answer: string;
+}
+
+/**
+ * Moves through `via` until one commits; resolves when it did, with the
+ * moves that reached a controller and were refused first (a controller not
+ * elected yet, UNAVAILABLE, is not counted: that is the failover itself).
+ */
+async function untilAMoveCommits(via: Apparatus, extent: number, killedMs: number): Promise<Refusal[]> {
   const client = ConsoleClient.plain(via.grpc);
   const deadlineMs = performance.now() + roundTimeoutMs;
+  const refusals: Refusal[] = [];
   try {
     for (;;) {
       // Where the extent is now, as the table says: the move sent just before a kill may have committed.
       const on = await client.getVolume("v").then((volume) => volume.extents[extent]?.lu, () => undefined);
-      const change = on === undefined ? undefined : await client.submitMove("v", extent, on === "lu0" ? "lu1" : "lu0").catch(() => undefined);
-      if (change?.state === "CHANGE_STATE_COMMITTED") return;
+      const change = on === undefined ? undefined : await client.submitMove("v", extent, on === "lu0" ? "lu1" : "lu0").catch((error: unknown) => {
+        if (!String(error).includes("UNAVAILABLE")) refusals.push({ afterKillMs: performance.now() - killedMs, answer: String(error) });
+        return undefined;
+      });
+      if (change?.state === "CHANGE_STATE_COMMITTED") return refusals;
+      if (change !== undefined) refusals.push({ afterKillMs: performance.now() - killedMs, answer: `${change.state}: ${change.message}` });
       if (performance.now() > deadlineMs) throw new Error("no move committed after the controller was killed");
       await sleep(retryMs);
     }
@@ -148,6 +165,8 @@ interface Round {
 interface Settings {
   readonly kills: number;
   readonly killDelayMs: number;
+  /** Where each server's output goes, stamped line by line (--log-dir); kept nowhere if absent. */
+  readonly logDir: string | undefined;
 }
 
 /** The key prefix `--etcd` keeps a cluster's keys under (console's appliance-etcd.ts). */
@@ -157,16 +176,18 @@ const etcdKeyPrefix = "switchyard/";
 async function killRounds(settings: Settings, dir: string, etcdUrls: string | undefined): Promise<Round[]> {
   const watch = etcdUrls === undefined ? undefined : ElectionWatch.start(etcdUrls, etcdKeyPrefix);
   const etcdArgs = etcdUrls === undefined ? [] : ["--etcd", etcdUrls];
+  const backend: Backend = etcdUrls === undefined ? "embedded" : "etcd";
+  const logPath = (name: string): string | undefined => (settings.logDir === undefined ? undefined : join(settings.logDir, `${backend}-${name}.log`));
   const device = await ServerProcess.start("device", process.execPath, [
     cliPath, "device", "serve", "--dir", join(dir, "device"), "--grpc-port", "0", "--nbd-port", "0", "--lu-size", "256MiB", ...etcdArgs, "--json",
-  ], { ownGroup: false });
+  ], { ownGroup: false, ...(settings.logDir === undefined ? {} : { logPath: logPath("device") }) });
   const deviceGrpc = field((await announcement(device)).device, "grpc");
   const where = etcdUrls === undefined ? ["--device", deviceGrpc] : etcdArgs;
   const running = new Map<Id, Apparatus>();
   const writers: HostWriter[] = [];
   const rounds: Round[] = [];
   try {
-    for (const id of ids) running.set(id, await startApparatus(id, where));
+    for (const id of ids) running.set(id, await startApparatus(id, where, logPath(id)));
     const get = (id: Id): Apparatus => running.get(id) as Apparatus;
     await settledController(get("a1"));
     const setup = ConsoleClient.plain(get("a1").grpc);
@@ -177,10 +198,10 @@ async function killRounds(settings: Settings, dir: string, etcdUrls: string | un
       const result = await killRound(get, round, settings);
       rounds.push(result.round);
       const leaseEnd = result.round.leaseEndMs === undefined ? "" : `; its etcd lease ended ${Math.round(result.round.leaseEndMs)} ms after the kill`;
-      console.log(`${etcdUrls === undefined ? "embedded" : "etcd"} kill ${round}/${settings.kills}: ${result.leader} killed; a move committed through ${result.survivor} ` +
+      console.log(`${backend} kill ${round}/${settings.kills}: ${result.leader} killed; a move committed through ${result.survivor} ` +
         `${Math.round(result.round.failoverMs)} ms later${leaseEnd}; longest host write across it ${Math.round(result.round.longestWriteMs)} ms`);
       await get(result.leader).process.stop();
-      running.set(result.leader, await startApparatus(result.leader, where));
+      running.set(result.leader, await startApparatus(result.leader, where, logPath(result.leader)));
     }
     return rounds;
   } finally {
@@ -204,8 +225,10 @@ async function killRounds(settings: Settings, dir: string, etcdUrls: string | un
     const holderKey = watch?.holderKey();
     get(leader).process.killNow();
     const killedMs = performance.now();
-    await untilAMoveCommits(survivor, (extent + 1) % extents);
+    if (settings.logDir !== undefined) console.log(`  ${leader} killed at ${new Date().toISOString()}`);
+    const refusals = await untilAMoveCommits(survivor, (extent + 1) % extents, killedMs);
     const actingMs = performance.now();
+    for (const refusal of refusals) console.log(`  refused ${Math.round(refusal.afterKillMs)} ms after the kill: ${refusal.answer}`);
     const leaseEndedAtMs = holderKey === undefined ? undefined : await watch?.deletedAt(holderKey, 0);
     const across = writers.flatMap((writer) => writer.writes.filter((write) => write.endMs >= killedMs && write.startMs <= actingMs));
     const longestWriteMs = Math.max(0, ...across.map((write) => write.endMs - write.startMs));
@@ -261,9 +284,12 @@ function printSideBySide(results: ReadonlyMap<Backend, readonly Round[]>): void 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: benchArguments(),
-    options: { kills: { type: "string", default: "20" }, "kill-delay-ms": { type: "string", default: "40" }, backends: { type: "string", default: backends.join(",") } },
+    options: {
+      kills: { type: "string", default: "20" }, "kill-delay-ms": { type: "string", default: "40" }, backends: { type: "string", default: backends.join(",") },
+      "log-dir": { type: "string" },
+    },
   });
-  const settings = { kills: Number(values.kills), killDelayMs: Number(values["kill-delay-ms"]) };
+  const settings = { kills: Number(values.kills), killDelayMs: Number(values["kill-delay-ms"]), logDir: values["log-dir"] };
   const results = new Map<Backend, Round[]>();
   for (const backend of backendsOption(values.backends)) results.set(backend, await runBackend(backend, settings));
   printSideBySide(results);

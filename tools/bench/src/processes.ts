@@ -3,6 +3,7 @@
 // stopped through the handle that started it, and only that one.
 import assert from "node:assert/strict";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import { createServer } from "node:net";
 
 // A server that ignores SIGTERM this long is hung; it gets SIGKILL.
@@ -119,7 +120,8 @@ export class ServerProcess {
     running.add(this);
   }
 
-  static async start(name: string, file: string, args: readonly string[], options: { ownGroup: boolean }): Promise<ServerProcess> {
+  /** `logPath`: every line the server prints is appended there, stamped with the wall-clock time it arrived (where a run's time went). */
+  static async start(name: string, file: string, args: readonly string[], options: { ownGroup: boolean; logPath?: string }): Promise<ServerProcess> {
     const child = spawn(file, args, { stdio: ["ignore", "pipe", "pipe"], detached: options.ownGroup });
     const spawnError = await new Promise<Error | null>((resolve) => {
       child.once("spawn", () => { resolve(null); });
@@ -128,6 +130,7 @@ export class ServerProcess {
     if (spawnError !== null || child.pid === undefined) {
       throw new Error(`${name}: could not start ${file}: ${String(spawnError)}`, { cause: spawnError });
     }
+    if (options.logPath !== undefined) stampLines(child, options.logPath);
     return new ServerProcess(name, Object.assign(child, { pid: child.pid }), options.ownGroup);
   }
 
@@ -175,6 +178,18 @@ export class ServerProcess {
       if (!(isErrnoException(error) && error.code === "ESRCH")) throw error;
     }
   }
+}
+
+/** Appends the child's output to `logPath`, each line after the ISO time it arrived and its pid. */
+function stampLines(child: ChildProcess, logPath: string): void {
+  const stamp = (chunk: Buffer): void => {
+    const prefix = `${new Date().toISOString()} [${String(child.pid)}] `;
+    const lines = chunk.toString("utf8").split("\n").filter((line) => line.length > 0);
+    // Synchronous: a benchmark's logs are small, and a SIGKILLed server's last lines must not be lost on the way.
+    appendFileSync(logPath, lines.map((line) => `${prefix}${line}\n`).join(""));
+  };
+  child.stdout?.on("data", stamp);
+  child.stderr?.on("data", stamp);
 }
 
 /**

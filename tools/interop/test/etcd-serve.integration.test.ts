@@ -35,7 +35,7 @@ const commitsEachSide = 3;
  * move that committed unanswered is then found done).
  */
 const moveTimeoutMs = 2_500;
-/** The successor campaigns once the 6 s term lapses at etcd, a third of a term apart: within about 10 s. */
+/** The successor campaigns as etcd ends the 3 s term (its watch), or at a step a third of a term later: within about 5 s. */
 const afterFaultMs = 20_000;
 const retryPauseMs = 200;
 /** A move takes a few hundred milliseconds: the fault lands inside the one after the last counted commit. */
@@ -78,12 +78,16 @@ function moveOnce(controller: ControllerClient, extent: number, to: string): Pro
 
 /** A refusal's text kept in the summary: its status and the start of its reason. */
 const outcomeCharactersMax = 160;
+/** How a controller's refusal reads as a gRPC error's message (status 9). */
+const failedPreconditionPrefix = `${String(grpc.status.FAILED_PRECONDITION)} FAILED_PRECONDITION`;
 
 /** The outcomes, each cut short, runs of the same one counted: "COMMITTED x3 | 14 UNAVAILABLE: ... x30 | ...". */
 function summary(outcomes: readonly string[]): string {
   const runs: { outcome: string; count: number }[] = [];
-  // gRPC's own details (remote address, timings) vary call by call: only its status and first words are kept.
-  const short = (text: string): string => (/^[0-9]+ /.test(text) ? text.split(":")[0] ?? text : text.slice(0, outcomeCharactersMax));
+  // gRPC's own details (remote address, timings) vary call by call: only its status and first words are kept. A
+  // refusal by the controller (FAILED_PRECONDITION) keeps its reason: after a failover it says why a move was refused.
+  const short = (text: string): string =>
+    (/^[0-9]+ /.test(text) && !text.startsWith(failedPreconditionPrefix) ? text.split(":")[0] ?? text : text.slice(0, outcomeCharactersMax));
   for (const outcome of outcomes.map(short)) {
     const last = runs.at(-1);
     if (last?.outcome === outcome) last.count += 1;

@@ -14,10 +14,28 @@
  *   controller's on etcd, so enrolling with the device would go unseen.
  *   Its controller candidate campaigns on etcd.
  */
-import { etcdDirectory, isCoordinationError, type AddressRecord, type Coordination } from "@switchyard/coordination";
-import type { EtcdSettings } from "@switchyard/controller";
+import assert from "node:assert/strict";
+import { holdDeadlineMsDefault } from "@switchyard/apparatus";
+import { etcdDirectory, isCoordinationError, renewIntervalMs, type AddressRecord, type Coordination } from "@switchyard/coordination";
+import { etcdControllerLeaseMs, leaseMsDefault, type EtcdSettings } from "@switchyard/controller";
 import type { StorageDevice } from "@switchyard/device";
 import { seedEtcdStore } from "../appliance-etcd.js";
+
+/**
+ * etcd ends an expired lease at its next check, at most this long after the
+ * lease ran out (its lessor looks every 500 ms).
+ */
+const etcdExpiryCheckMs = 500;
+// A hold a killed controller left must end before its deadline: the
+// successor loads every apparatus's table one term after the last renewal
+// at the latest, plus etcd's expiry check, plus one campaign step if the
+// watch missed the vacancy (on the embedded arbiter: a term and a step).
+// Past the deadline the apparatus would fail the held volumes' requests
+// with ESHUTDOWN, which a failover alone must never cause.
+assert.ok(etcdControllerLeaseMs + etcdExpiryCheckMs + renewIntervalMs(etcdControllerLeaseMs) < holdDeadlineMsDefault,
+  "a successor on etcd must act before a predecessor's hold passes its deadline");
+assert.ok(leaseMsDefault + renewIntervalMs(leaseMsDefault) < holdDeadlineMsDefault,
+  "a successor on the embedded arbiter must act before a predecessor's hold passes its deadline");
 
 /**
  * How long an apparatus waits for a device to publish its address: the
