@@ -39,6 +39,18 @@ class MemoryStore implements WholeStore {
   }
 }
 
+/** A store whose first write lands but answers STALE_REVISION: the etcd client's retry of a Txn whose answer was lost. */
+class RetriedTxnStore extends MemoryStore {
+  private retried = false;
+
+  override async writeStore(writer: number, expectedRevision: number, state: StoreState): Promise<number> {
+    const revision = await super.writeStore(writer, expectedRevision, state);
+    if (this.retried) return revision;
+    this.retried = true;
+    throw new CoordinationError("STALE_REVISION", "the retry found the store moved on: by the first attempt");
+  }
+}
+
 function record(changeId: string): StoreDelta {
   return { journal_entry: { change_id: changeId, kind: "move", state: "CHANGE_STATE_RUNNING" } };
 }
@@ -74,6 +86,25 @@ describe("commitByRewrite", () => {
     await commitByRewrite(store, token + 1, record("c3"), last);
     expect(store.reads).toBe(3);
     expect(await store.changeIds()).toEqual(["c1", "c2", "c3"]);
+  });
+
+  it("says the outcome is unknown, not refused, when a write that lost its compare had landed (a retried Txn)", async () => {
+    const store = new RetriedTxnStore();
+    const diff = { diff: { base_generation: 0, generation: 1, rows: [] } };
+    const refusal = await commitByRewrite(store, token, diff, new LastCommit()).then(() => undefined, (error: unknown) => error);
+    // The first Txn landed (generation 1) and its retry lost the compare: the controller must read the generation.
+    expect(refusal).toBeInstanceOf(CoordinationError);
+    expect((refusal as CoordinationError).code).toBe("UNAVAILABLE");
+    expect((refusal as CoordinationError).message).toMatch(/outcome unknown/);
+    expect((await store.readStore()).state.generation).toBe(1);
+  });
+
+  it("still refuses a stale diff as STALE_GENERATION when no write of it was made", async () => {
+    const store = new MemoryStore();
+    await commitByRewrite(store, token, { diff: { base_generation: 0, generation: 1, rows: [] } }, new LastCommit());
+    const refusal = await commitByRewrite(store, token, { diff: { base_generation: 0, generation: 1, rows: [] } }, new LastCommit())
+      .then(() => undefined, (error: unknown) => error);
+    expect((refusal as CoordinationError).code).toBe("STALE_GENERATION");
   });
 
   it("lets concurrent commits share nothing: each lands once", async () => {

@@ -10,10 +10,16 @@
  * into what the caller once read, so a concurrent journal record of the same
  * holder is kept, and a diff whose base generation is no longer stored is
  * refused (STALE_GENERATION) rather than applied twice. A Txn that committed
- * but whose answer was lost comes back as a STALE_REVISION too; the next
- * read finds the diff's generation stored, and the refusal then says so to
- * the controller, which reads the generation to learn its change committed
- * (change-executor.ts storedGeneration), as it does with the device.
+ * but whose answer was lost, retried by the etcd client on another member
+ * (an etcd leader killed mid-commit does it), comes back as a STALE_REVISION
+ * too; the next read finds the diff's base generation gone. That refusal
+ * cannot tell "mine landed" from "stale": after a lost compare it is
+ * UNAVAILABLE (outcome unknown), never FAILED_PRECONDITION, so the
+ * controller reads the generation to learn whether its change committed
+ * (change-run.ts check-commit), as after a device that did not answer. A
+ * refusal there would have aborted at the apparatuses a change the store
+ * had committed (seen in CI: the store at generation 11, every apparatus
+ * at 10, and every later move refused).
  *
  * The first attempt folds into the holder's own last commit when it has one
  * (LastCommit) instead of reading: only the holder writes the store, so
@@ -76,6 +82,8 @@ export async function commitByRewrite(store: WholeStore, token: number, delta: S
   // Folded as decoded from its own bytes, as the device folds what it logs:
   // defaults filled in, so that every store reads the same delta.
   const decoded = decodeStoreDelta(encodeStoreDelta(delta));
+  // Set once a write of this commit lost its compare: it may have been a retry of one that landed.
+  let mayHaveLanded = false;
   for (let attempt = 1; ; attempt += 1) {
     const kept = attempt === 1 ? last.take(token) : undefined;
     const read = kept ?? await store.readStore();
@@ -84,6 +92,7 @@ export async function commitByRewrite(store: WholeStore, token: number, delta: S
     } catch (error) {
       // Refused against the kept state: a write it did not see may have changed the store; the next attempt reads.
       if (kept !== undefined) continue;
+      if (mayHaveLanded && error instanceof CoordinationError && error.code === "STALE_GENERATION") throw outcomeUnknown(error);
       throw error;
     }
     try {
@@ -92,11 +101,18 @@ export async function commitByRewrite(store: WholeStore, token: number, delta: S
       return revision;
     } catch (error) {
       if (!isCoordinationError(error, "STALE_REVISION")) throw error;
+      mayHaveLanded = true;
       if (attempt >= commitAttemptsMax) {
         throw new CoordinationError("STALE_REVISION", `commitDelta: the store changed under each of ${commitAttemptsMax} attempts: is another writer using this prefix?`, { cause: error });
       }
     }
   }
+}
+
+function outcomeUnknown(refusal: CoordinationError): CoordinationError {
+  return new CoordinationError("UNAVAILABLE",
+    `commitDelta: outcome unknown: an earlier attempt lost its revision compare, and the store no longer holds the delta's base generation (${refusal.message}); read the generation to learn whether it committed`,
+    { cause: refusal });
 }
 
 function fold(read: StoreRead, delta: StoreDelta__Output): void {
