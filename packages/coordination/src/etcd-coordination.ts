@@ -232,10 +232,14 @@ class EtcdCoordination implements Coordination {
     const answer = await this.txn("writeStore", {
       compare: [holderCompare(candidateKey, token), { key: this.keys.store, target: "Mod", result: "Equal", mod_revision: expectedRevision }],
       success: [{ request_put: { key: this.keys.store, value: bytes } }],
-      failure: [{ request_range: { key: candidateKey, keys_only: true } }],
+      failure: [{ request_range: { key: candidateKey, keys_only: true } }, { request_range: { key: this.keys.store } }],
     });
     if (!answer.succeeded) {
       if (!holderStillThere(answer, token)) throw notHolder(token);
+      // The etcd client retries a call whose answer was lost, perhaps on another member: the store holding exactly
+      // these bytes is this write, landed by the first try (store-commit.ts says why a refusal here would be wrong).
+      const stored = answer.responses[1]?.response_range.kvs[0];
+      if (stored !== undefined && stored.value.equals(bytes)) return revisionOf(stored.mod_revision);
       throw new CoordinationError("STALE_REVISION", `the store changed since revision ${expectedRevision}: read again and retry`);
     }
     return revisionOf(answer.header.revision);

@@ -10,6 +10,8 @@
 // suite's deposed-holder case already shows etcd itself refusing a
 // deposed token's Txn. The vacancy case has a follower told when the
 // holder's key goes (etcd's watch), and not when another follower's does.
+// A store write sent twice (the client retrying a Txn whose answer was
+// lost) is taken as the one write when the store holds exactly its bytes.
 // The kill case runs last, since the
 // cluster stays one member short after it. Teardown stops every member.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -107,6 +109,26 @@ function eventsOf(child: ChildProcess): { next: (event: string, timeoutMs: numbe
     },
   };
 }
+
+describe("etcd coordination when a store write is sent twice (the etcd client's retry of a Txn whose answer was lost)", () => {
+  it("takes the second copy of a landed write as that write, and still refuses a different one", { timeout: 30_000 }, async () => {
+    const clients = clientFactory();
+    try {
+      const holder = clients.connect();
+      const term = await campaignUntilGranted(holder, { id: "a0", address: "127.0.0.1:7000" }, leaseMs);
+      const read = await holder.readStore();
+      const next = nextState(read.state, "first");
+      const landed = await holder.writeStore(term.token, read.revision, next);
+      // The same bytes under the same revision again: what the client sends when the first answer was lost.
+      expect(await holder.writeStore(term.token, read.revision, next)).toBe(landed);
+      const other = nextState(read.state, "other");
+      await expect(holder.writeStore(term.token, read.revision, other)).rejects.toMatchObject({ code: "STALE_REVISION" });
+      expect((await holder.readStore()).state.apparatuses.map((record) => record.id)).toContain("first");
+    } finally {
+      await clients.close();
+    }
+  });
+});
 
 describe("etcd coordination when the holder is partitioned by SIGSTOP", () => {
   it("lets a successor take over; the resumed holder finds its term lost and its write refused", { timeout: 60_000 }, async () => {
