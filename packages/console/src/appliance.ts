@@ -88,14 +88,16 @@ export interface ServedDevice {
 /** Puts a device on the network: its LUs over NBD, its Device service over gRPC (with health and reflection). */
 export async function serveDevice(
   device: StorageDevice,
-  options: { readonly host: string; readonly grpcPort: number; readonly deviceNbdPort: number; readonly tlsFolder: string | undefined },
+  options: { readonly host: string; readonly grpcPort: number; readonly deviceNbdPort: number; readonly tlsFolder: string | undefined; readonly publishHost?: string },
 ): Promise<ServedDevice> {
+  // Where others reach it (publish-host.ts): the listen host unless the caller names another.
+  const reachedAt = options.publishHost ?? options.host;
   // With a certificate folder the LU exports require TLS: every apparatus (and
   // tool) presents a certificate, and lu-exports.ts checks it against the name.
   const tls = options.tlsFolder === undefined ? {} : { tls: nbdServerTls("require", options.tlsFolder) };
   const nbdServer = new NbdServer({ provider: logicalUnitExports(device), host: options.host, port: options.deviceNbdPort, ...tls });
   const nbd = await nbdServer.listen();
-  const nbdAddress = `${options.host}:${nbd.port}`;
+  const nbdAddress = `${reachedAt}:${nbd.port}`;
   // Apparatuses in other processes find each LU at the address the store records.
   await device.publishNbdAddress(nbdAddress);
   const grpcServer = new GuardedServer(controlServerOptions);
@@ -107,7 +109,7 @@ export async function serveDevice(
   grpcServer.addService(service, authorizedDeviceHandlers(credentials.secure, service, deviceServiceHandlers(device, addresses), () => device.leaseHolder()));
   await addStandardServices(grpcServer);
   const port = await grpcServer.listen(options.host, options.grpcPort, credentials.serverTls);
-  addresses.grpcAddress = `${options.host}:${port}`;
+  addresses.grpcAddress = `${reachedAt}:${port}`;
   return { grpcServer, nbdServer, grpc: addresses.grpcAddress, nbd: nbdAddress };
 }
 

@@ -37,6 +37,9 @@ describe("switchyard", () => {
     [["up", "--tls", "--insecure"], /--insecure and --tls contradict each other/],
     [["device", "serve", "--host", "10.0.0.1"], /gRPC on 10\.0\.0\.1 reaches other machines: serve it with --cert-dir/],
     [["apparatus", "serve", "--id", "a1", "--device", "127.0.0.1:1", "--host", "::"], /gRPC on :: reaches other machines/],
+    // An address others can dial (publish-host.ts): a wildcard listen host needs --publish-host.
+    [["device", "serve", "--host", "0.0.0.0", "--cert-dir", "/nonexistent"], /--host 0\.0\.0\.0 listens on every address.*--publish-host/],
+    [["apparatus", "serve", "--id", "a1", "--device", "127.0.0.1:1", "--publish-host", "a:1"], /--publish-host "a:1" is not a host others can dial/],
   ])("%j exits 2 with one line", async (argv, message) => {
     const { io, err } = capture();
     expect(await main(argv, io)).toBe(exitUsage);

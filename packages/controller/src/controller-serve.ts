@@ -33,6 +33,8 @@ export interface ChangePortsModule {
 export interface ServeControllerOptions extends Omit<ClusterControllerOptions, "address" | "now" | "onLeader" | "logger" | "decorateChangePorts"> {
   /** Address the Controller service listens on. */
   readonly host: string;
+  /** Where others reach it, named in the election (another than `host` when that is 0.0.0.0); `host` if absent. */
+  readonly publishHost?: string;
   /** 0 picks a free port. */
   readonly grpcPort: number;
   /** Where the decorator of its changes' ports comes from; none if absent. */
@@ -61,7 +63,7 @@ export interface ServedController {
 
 /** `onLeader` hears the controller's address whenever the arbiter names another holder (this one's own when it wins). */
 export async function serveController(options: ServeControllerOptions, onLeader?: (address: string) => void): Promise<ServedController> {
-  const { changePortsModule, ...controllerOptions } = options;
+  const { changePortsModule, publishHost, ...controllerOptions } = options;
   const decorateChangePorts = changePortsModule === undefined ? undefined : await loadChangePortsDecorator(changePortsModule);
   const server = new GuardedServer(controlServerOptions);
   const slot: { controller?: ClusterController } = {};
@@ -75,7 +77,7 @@ export async function serveController(options: ServeControllerOptions, onLeader?
   server.addService(service, authorizedControllerHandlers(credentials.secure, service, handlers));
   await addStandardServices(server);
   const port = await server.listen(options.host, options.grpcPort, credentials.serverTls);
-  const address = `${options.host}:${port}`;
+  const address = `${publishHost ?? options.host}:${port}`;
   // The logger is made here, in the thread the controller runs on: a logger cannot cross to a worker.
   const logger = controllerLogger(options.id);
   const controller = new ClusterController({

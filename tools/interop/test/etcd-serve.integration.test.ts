@@ -9,6 +9,9 @@
 // and its own Controller service refuses a change: it does not hold the
 // lease), and no write under its token landed after the successor's: the
 // committed journal, in generation order, never goes back to a lower epoch.
+// Every part publishes "localhost" (--publish-host) while listening on
+// 127.0.0.1: etcd's directory and the LUs' URIs name it, and the cluster
+// works through those addresses.
 // Method: a real three-member etcd (scripts/etcd-cluster.sh), one device and
 // three apparatuses (a1, a2, a3) each its own process of the built CLI, the
 // apparatuses given only the etcd URLs (they find the device there); the
@@ -16,7 +19,7 @@
 // extent at a time sent through a surviving apparatus's forwarding, the
 // fault landing inside one of them; the journal read back from etcd.
 import * as grpc from "@grpc/grpc-js";
-import { etcdCoordination } from "@switchyard/coordination";
+import { etcdCoordination, etcdDirectory } from "@switchyard/coordination";
 import { etcdClusterStopTimeoutMs, startEtcdCluster, type EtcdTestCluster } from "@switchyard/coordination/testing";
 import { callUnary, deadlineAfter, loadGrpc, type ChangeInfo__Output, type ControllerClient } from "@switchyard/proto";
 import { afterEach, describe, expect, it } from "vitest";
@@ -140,6 +143,26 @@ async function movesAcross(controller: ControllerClient, fault: () => Promise<vo
   return run;
 }
 
+/** The host every part publishes (--publish-host), another name than the 127.0.0.1 they listen on. */
+const publishHost = "localhost";
+
+/** Every address in etcd's directory and every LU's NBD URI in its store names the published host. */
+async function expectPublishedHost(cluster: EtcdTestCluster): Promise<void> {
+  const directory = etcdDirectory({ endpoints: cluster.endpoints, keyPrefix: "switchyard/" });
+  const reader = etcdCoordination({ endpoints: cluster.endpoints, keyPrefix: "switchyard/", now: () => performance.now() });
+  try {
+    const devices = await directory.devices();
+    const { state } = await reader.readStore();
+    const addresses = [...devices.flatMap((record) => [record.grpc, record.nbd]), ...state.apparatuses.flatMap((record) => [record.grpc, record.nbd])];
+    expect(addresses.length).toBe(2 + 2 * apparatusIds.length);
+    for (const address of addresses) expect(address).toMatch(new RegExp(`^${publishHost}:[0-9]+$`));
+    for (const lu of state.lus) expect(lu.nbd_uri).toMatch(new RegExp(`^nbd://${publishHost}:[0-9]+/`));
+  } finally {
+    await reader.close();
+    await directory.close();
+  }
+}
+
 /** Three processes on a fresh etcd, volume p on lu0, hosts on the two apparatuses that do not hold the controller. */
 async function startWithHosts(): Promise<{ coordinator: EtcdTestCluster; running: ProcessCluster; leader: ControllerSeen; survivors: ApparatusId[]; controller: ControllerClient }> {
   const coordinator = await startEtcdCluster();
@@ -147,10 +170,11 @@ async function startWithHosts(): Promise<{ coordinator: EtcdTestCluster; running
   const running = await ProcessCluster.start({
     etcd: coordinator.endpoints,
     luSize: "16MiB",
-    deviceArgs: ["--extent-size", "1MiB"],
+    // Published under another name than the listen address: everything reaches the parts as etcd names them.
+    deviceArgs: ["--extent-size", "1MiB", "--publish-host", publishHost],
     // The controller on the apparatus's own thread: a worker thread's start costs seconds of the case's budget on a
     // loaded 2-core machine, and SIGKILL and SIGSTOP take the whole process either way.
-    extraArgs: Object.fromEntries(apparatusIds.map((id) => [id, ["--processors", "1"]])),
+    extraArgs: Object.fromEntries(apparatusIds.map((id) => [id, ["--processors", "1", "--publish-host", publishHost]])),
   });
   cluster = running;
   assertSucceeded(await runCli(["volume", "create", "p", "--size", `${(extents * extentSizeBytes) / mebibyte}MiB`, "--lu", "lu0", "--endpoint", running.grpc("a1")]));
@@ -177,7 +201,8 @@ async function expectEpochsNeverFall(cluster: EtcdTestCluster): Promise<number[]
 
 describe("device serve and apparatus serve on etcd", () => {
   it("a successor in another process commits after SIGKILL of the controller's apparatus", async () => {
-    const { running, leader, survivors, controller } = await startWithHosts();
+    const { coordinator, running, leader, survivors, controller } = await startWithHosts();
+    await expectPublishedHost(coordinator);
     const load = await startHostLoad(running, writersAndReaders(survivors), "p", blockCount);
     try {
       const run = await movesAcross(controller, () => running.signal(leader.id, "SIGKILL"));

@@ -22,6 +22,7 @@ import { startConsoleServer } from "../web/console-server.js";
 import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
 import { checkAddress, defaultDataDir } from "../endpoints.js";
+import { publishedAddress, publishHostHelp, publishHostOf } from "../publish-host.js";
 import { dataFormat, outputOptions, printData, type DataFormat, type Io } from "../output.js";
 import { checkPlainControl, checkPlainHttp, insecureWarning } from "../plain-control.js";
 import { checkPortsFree } from "../ports.js";
@@ -40,7 +41,7 @@ function announce(io: Io, format: DataFormat | undefined, endpoints: Record<stri
 export const deviceServe: Command = {
   words: ["device", "serve"],
   summary: "serve a storage device on its own: its LUs over NBD, its store and arbiter over gRPC",
-  help: `Usage: switchyard device serve [--dir DIR] [--host H] [--grpc-port P] [--nbd-port P]
+  help: `Usage: switchyard device serve [--dir DIR] [--host H] [--publish-host H] [--grpc-port P] [--nbd-port P]
                                [--lu-size SIZE] [--extent-size SIZE] [--cert-dir DIR | --insecure] [--etcd URLS]
                                [--output table|json|yaml]
 
@@ -53,6 +54,7 @@ its certificate carries.
 Options:
   --dir DIR              data folder (default ./${defaultDataDir})
   --host H               address to listen on (default 127.0.0.1)
+${publishHostHelp}
   --grpc-port P          gRPC port (default ${grpcPortDefault}; 0: a free port)
   --nbd-port P           NBD port of the LUs (default ${deviceNbdPortDefault}; 0: a free port)
   --lu-size SIZE         size of each LU when DIR is new (default 1GiB)
@@ -68,10 +70,11 @@ ${certDirHelp("device")}
 Example:
   switchyard device serve --dir ./dev0 --grpc-port 50051
   switchyard device serve --dir ./dev0 --etcd http://10.0.0.1:2379,http://10.0.0.2:2379,http://10.0.0.3:2379
-  switchyard device serve --dir ./dev0 --cert-dir ./tls/device-dev0   # mutual TLS ('switchyard cert node')`,
+  switchyard device serve --dir ./dev0 --cert-dir ./tls/device-dev0   # mutual TLS ('switchyard cert node')
+  switchyard device serve --dir ./dev0 --host 0.0.0.0 --publish-host 192.0.2.5 --cert-dir ./tls/device-dev0 --etcd http://192.0.2.1:2379`,
   async run(argv, io) {
     const parsed = parse(argv, {
-      dir: { type: "string" }, host: { type: "string" }, "grpc-port": { type: "string" }, "nbd-port": { type: "string" },
+      dir: { type: "string" }, host: { type: "string" }, "publish-host": { type: "string" }, "grpc-port": { type: "string" }, "nbd-port": { type: "string" },
       "lu-size": { type: "string" }, "extent-size": { type: "string" }, "cert-dir": { type: "string" }, insecure: { type: "boolean" }, ...outputOptions,
       etcd: { type: "string" },
     }, 0);
@@ -80,6 +83,7 @@ Example:
     const certDir = stringOption(parsed, "cert-dir");
     const insecure = flag(parsed, "insecure");
     checkPlainControl(host, certDir !== undefined, insecure, "--cert-dir");
+    const publishHost = publishHostOf(host, stringOption(parsed, "publish-host"));
     const grpcPort = portOption(parsed, "grpc-port", grpcPortDefault);
     const deviceNbdPort = portOption(parsed, "nbd-port", deviceNbdPortDefault);
     const luSizeBytes = sizeOption(parsed, "lu-size") ?? luSizeDefaultBytes;
@@ -94,7 +98,7 @@ Example:
       dir, create: { deviceId: "dev0", luCount, luSizeBytes, extentSizeBytes }, ...(followed === undefined ? {} : { coordination: followed }),
     });
     if (insecure) io.stderr.write(insecureWarning("device serve"));
-    const served = await serveDevice(device, { host, grpcPort, deviceNbdPort, tlsFolder: certDir });
+    const served = await serveDevice(device, { host, publishHost, grpcPort, deviceNbdPort, tlsFolder: certDir });
     if (followed !== undefined && etcd !== undefined) await joinEtcdAsDevice(device, followed, etcd, { grpc: served.grpc, nbd: served.nbd });
     const stop = interrupted();
     announce(io, dataFormat(parsed), { pid: process.pid, device: { id: device.id, grpc: served.grpc, nbd: served.nbd } }, [
@@ -142,7 +146,7 @@ export function apparatusServeCommand(composition: Composition): Command {
   return {
     words: ["apparatus", "serve"],
     summary: "serve one virtualization apparatus on its own, against a device",
-    help: `Usage: switchyard apparatus serve --id ID (--device HOST:PORT | --etcd URLS) [--host H] [--nbd-port P]
+    help: `Usage: switchyard apparatus serve --id ID (--device HOST:PORT | --etcd URLS) [--host H] [--publish-host H] [--nbd-port P]
                                   [--grpc-port P] [--http-port P --console-dir DIR] [--processors 1|2] [--no-candidate]
                                   [--cert-dir DIR | --insecure] [--nbd-tls MODE] [--output table|json|yaml]
 
@@ -163,6 +167,7 @@ Options:
                          the device there (published by 'device serve --etcd'), enroll there, and
                          campaign there for the controller role
   --host H               address to listen on (default 127.0.0.1)
+${publishHostHelp}
   --nbd-port P           NBD port for hosts (default ${nbdPortDefault}; 0: a free port)
   --grpc-port P          gRPC port (default 0: a free port)
   --http-port P          serve the web console and this process's /metrics on P (0: a free port);
@@ -184,7 +189,7 @@ Example:
   switchyard apparatus serve --id a1 --device 192.0.2.5:50051 --host 192.0.2.6 --cert-dir ./tls/apparatus-a1 --nbd-tls require`,
     async run(argv, io) {
       const parsed = parse(argv, {
-        id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "nbd-port": { type: "string" },
+        id: { type: "string" }, device: { type: "string" }, host: { type: "string" }, "publish-host": { type: "string" }, "nbd-port": { type: "string" },
         "grpc-port": { type: "string" }, ...outputOptions, processors: { type: "string" },
         "http-port": { type: "string" }, "no-candidate": { type: "boolean" }, "cert-dir": { type: "string" }, insecure: { type: "boolean" }, "nbd-tls": { type: "string" },
         "console-dir": { type: "string" }, etcd: { type: "string" },
@@ -202,6 +207,7 @@ Example:
       const host = stringOption(parsed, "host") ?? "127.0.0.1";
       const insecure = flag(parsed, "insecure");
       checkPlainControl(host, tlsFolder !== undefined, insecure, "--cert-dir");
+      const publishHost = publishHostOf(host, stringOption(parsed, "publish-host"));
       const nbdTls = chooseNbdTls({ requested: nbdTlsOption(stringOption(parsed, "nbd-tls")), dataHost: host, certificates: tlsFolder !== undefined, insecure, certificateOption: "--cert-dir" });
       if (insecure) io.stderr.write(insecureWarning("apparatus serve"));
       const consoleDir = httpPort === undefined ? undefined : consoleDirOption(parsed, host, tlsFolder);
@@ -235,13 +241,13 @@ Example:
           server.addService(forwarder.service, forwarder.handlers);
         },
       });
-      const record = { id, nbd: served.nbdAddress, grpc: served.grpcAddress };
+      const record = { id, nbd: publishedAddress(served.nbdAddress, publishHost), grpc: publishedAddress(served.grpcAddress, publishHost) };
       await (etcd === undefined ? enroll(deviceAddress, apparatus.credentials.channel, record) : enrollOnEtcd(etcd, record));
       // A conformance run needs its suite to be the only controller: with --no-candidate this process never asks for the lease.
       if (!flag(parsed, "no-candidate")) {
         const changePortsModule = composition.changePortsModule;
         const candidate = {
-          id, host, grpcPort: 0, deviceAddress, apparatuses: [], ...tls, ...(changePortsModule === undefined ? {} : { changePortsModule }), ...(etcd === undefined ? {} : { etcd }),
+          id, host, publishHost, grpcPort: 0, deviceAddress, apparatuses: [], ...tls, ...(changePortsModule === undefined ? {} : { changePortsModule }), ...(etcd === undefined ? {} : { etcd }),
         };
         slot.controller = await startController(candidate, controllerThread, (address) => {
           slot.leader = address;
