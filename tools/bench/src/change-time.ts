@@ -9,9 +9,16 @@
  * No host load: this isolates what the table's size costs a change.
  * Target: the median with a million extents within 2x of a thousand.
  *
+ * With `--backends embedded,etcd` it runs the same on each coordination
+ * (issue 18: the store in the device, or in a three-member etcd on loopback
+ * that each measurement starts afresh) and prints etcd/embedded per row.
+ * etcd keeps the store in one key of at most 1 MiB, so with etcd the
+ * extents stay at most etcdExtentsMax.
+ *
  * Run: pnpm bench:change   (from the root; builds first)
  *  or: pnpm --filter @switchyard/bench run bench:change   (already built)
- *      (options: --counts 1,2,4,8 --extents 1000,1000000 --moves 15)
+ *      (options: --counts 1,2,4,8 --extents 1000,1000000 --moves 15 --backends embedded)
+ *  etcd against embedded: pnpm bench:change -- --counts 1,8 --extents 1000 --backends embedded,etcd
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +26,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { median } from "./fio.js";
 import { Cluster, holdToReleaseMs, percentile } from "./cluster.js";
+import { backendsOption, withBackend, type Backend } from "./coordination-backends.js";
 import { benchArguments } from "./processes.js";
+import { UsageError } from "./run-options.js";
 
 /** 4 MiB extents, as hosts' volumes use by default; 4 TiB sparse LUs hold a million of them. */
 const extentSize = "4MiB";
@@ -37,8 +46,15 @@ interface Measured {
   readonly callMs: number[];
 }
 
-async function measure(dir: string, apparatusCount: number, extentCount: number, moves: number): Promise<Measured> {
-  const cluster = await Cluster.start({ dir, apparatusCount, luSize, extentSize });
+/**
+ * The most extents a measurement on etcd may have: etcd's store is one key
+ * under its 1 MiB value limit (coordination's storeBytesMax), a few bytes
+ * an extent, and a million is over it.
+ */
+const etcdExtentsMax = 10_000;
+
+async function measure(dir: string, apparatusCount: number, extentCount: number, moves: number, etcdUrls: string | undefined): Promise<Measured> {
+  const cluster = await Cluster.start({ dir, apparatusCount, luSize, extentSize, ...(etcdUrls === undefined ? {} : { etcdUrls }) });
   try {
     await cluster.console.createVolume("bench", extentCount * extentSizeMebibytes * 2 ** 20, "lu0");
     await cluster.waitUntilCurrent();
@@ -66,48 +82,89 @@ function row(cells: readonly (string | number)[]): string {
 function numbers(text: string): number[] {
   return text.split(",").map((word) => {
     const value = Number(word);
-    if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`not a positive whole number: ${word}`);
+    if (!Number.isSafeInteger(value) || value <= 0) throw new UsageError(`not a positive whole number: ${word}`);
     return value;
   });
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({ args: benchArguments(), options: { counts: { type: "string", default: "1,2,4,8" }, extents: { type: "string", default: "1000,1000000" }, moves: { type: "string", default: "15" } } });
-  const counts = numbers(values.counts);
-  const extentCounts = numbers(values.extents);
+interface Settings {
+  readonly counts: readonly number[];
+  readonly extentCounts: readonly number[];
+  readonly moves: number;
+  readonly backends: readonly Backend[];
+}
+
+function settingsOf(): Settings {
+  const { values } = parseArgs({
+    args: benchArguments(),
+    options: {
+      counts: { type: "string", default: "1,2,4,8" }, extents: { type: "string", default: "1000,1000000" }, moves: { type: "string", default: "15" },
+      backends: { type: "string", default: "embedded" },
+    },
+  });
   const [moves = 1] = numbers(values.moves);
+  const settings = { counts: numbers(values.counts), extentCounts: numbers(values.extents), moves, backends: backendsOption(values.backends) };
+  if (settings.backends.includes("etcd") && settings.extentCounts.some((count) => count > etcdExtentsMax)) {
+    throw new UsageError(`etcd keeps the store in one key of at most 1 MiB: give --extents up to ${etcdExtentsMax} with --backends etcd`);
+  }
+  return settings;
+}
+
+async function main(): Promise<number> {
+  const settings = settingsOf();
   const workDir = mkdtempSync(join(tmpdir(), "switchyard-change-bench-"));
   const medians = new Map<string, number>();
   try {
-    process.stdout.write(`volume move of a ${extentSize} extent, ${moves} moves each after ${warmUpMoves} warm-up; device and apparatuses as separate processes; no host load\n`);
-    process.stdout.write(row(["apparatuses", "extents", "median ms", "p90 ms", "max ms", "call med ms"]));
-    for (const count of counts) {
-      for (const extentCount of extentCounts) {
-        const measured = await measure(join(workDir, `n${count}-e${extentCount}`), count, extentCount, moves);
-        const times = measured.holdToReleaseMs;
-        medians.set(`${count}/${extentCount}`, median(times));
-        process.stdout.write(row([count, extentCount, median(times), percentile(times, 0.9), Math.max(...times), median(measured.callMs)]));
+    process.stdout.write(`volume move of a ${extentSize} extent, ${settings.moves} moves each after ${warmUpMoves} warm-up; device and apparatuses as separate processes; no host load\n`);
+    process.stdout.write(row(["backend", "apparatuses", "extents", "median ms", "p90 ms", "max ms", "call med ms"]));
+    for (const backend of settings.backends) {
+      for (const count of settings.counts) {
+        for (const extentCount of settings.extentCounts) {
+          const dir = join(workDir, `${backend}-n${count}-e${extentCount}`);
+          const measured = await withBackend(backend, dir, (etcdUrls) => measure(dir, count, extentCount, settings.moves, etcdUrls));
+          const times = measured.holdToReleaseMs;
+          medians.set(`${backend}/${count}/${extentCount}`, median(times));
+          process.stdout.write(row([backend, count, extentCount, median(times), percentile(times, 0.9), Math.max(...times), median(measured.callMs)]));
+        }
       }
+      printRatios(backend, settings.counts, settings.extentCounts, medians);
     }
-    printRatios(counts, extentCounts, medians);
+    printBackendRatios(settings, medians);
     return 0;
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
 }
 
+/** etcd's median change time against the embedded store's, per apparatus count and table size. */
+function printBackendRatios(settings: Settings, medians: ReadonlyMap<string, number>): void {
+  if (!settings.backends.includes("etcd") || !settings.backends.includes("embedded")) return;
+  process.stdout.write("median change time, etcd / embedded:\n");
+  for (const count of settings.counts) {
+    for (const extentCount of settings.extentCounts) {
+      const embedded = medians.get(`embedded/${count}/${extentCount}`) ?? Number.NaN;
+      const etcd = medians.get(`etcd/${count}/${extentCount}`) ?? Number.NaN;
+      process.stdout.write(`  ${count} apparatuses, ${extentCount} extents: ${(etcd / embedded).toFixed(2)}x (${etcd.toFixed(0)} ms / ${embedded.toFixed(0)} ms)\n`);
+    }
+  }
+}
+
 /** The largest table against the smallest, per apparatus count, against the target. */
-function printRatios(counts: readonly number[], extentCounts: readonly number[], medians: ReadonlyMap<string, number>): void {
+function printRatios(backend: Backend, counts: readonly number[], extentCounts: readonly number[], medians: ReadonlyMap<string, number>): void {
   const smallest = Math.min(...extentCounts);
   const largest = Math.max(...extentCounts);
   if (smallest === largest) return;
-  process.stdout.write(`median change time, ${largest} extents / ${smallest} extents (target <= ${tableSizeRatioTarget}x):\n`);
+  process.stdout.write(`${backend}: median change time, ${largest} extents / ${smallest} extents (target <= ${tableSizeRatioTarget}x):\n`);
   for (const count of counts) {
-    const small = medians.get(`${count}/${smallest}`) ?? Number.NaN;
-    const large = medians.get(`${count}/${largest}`) ?? Number.NaN;
+    const small = medians.get(`${backend}/${count}/${smallest}`) ?? Number.NaN;
+    const large = medians.get(`${backend}/${count}/${largest}`) ?? Number.NaN;
     const ratio = small > 0 ? large / small : Number.NaN;
     process.stdout.write(`  ${count} apparatuses: ${ratio.toFixed(2)}x ${ratio <= tableSizeRatioTarget ? "met" : "NOT met"}\n`);
   }
 }
 
-process.exitCode = await main();
+process.exitCode = await main().catch((error: unknown) => {
+  if (!(error instanceof UsageError)) throw error;
+  process.stderr.write(`bench:change: ${error.message}\n`);
+  return 2;
+});

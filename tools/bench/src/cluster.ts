@@ -35,6 +35,8 @@ export interface ClusterOptions {
   readonly apparatusCount: number;
   readonly luSize: string;
   readonly extentSize: string;
+  /** Coordinate on this etcd (client URLs, comma-separated): the apparatuses find the device there. Embedded if absent. */
+  readonly etcdUrls?: string;
 }
 
 export interface ApparatusProcess {
@@ -105,17 +107,20 @@ export class Cluster {
   static async start(options: ClusterOptions): Promise<Cluster> {
     const started: ServerProcess[] = [];
     try {
+      const etcdArgs = options.etcdUrls === undefined ? [] : ["--etcd", options.etcdUrls];
       const device = await ServerProcess.start("device", process.execPath, [
         ...serverNodeFlags(), cliPath, "device", "serve", "--dir", join(options.dir, "device"), "--grpc-port", "0", "--nbd-port", "0",
-        "--lu-size", options.luSize, "--extent-size", options.extentSize, "--json",
+        "--lu-size", options.luSize, "--extent-size", options.extentSize, ...etcdArgs, "--json",
       ], { ownGroup: false });
       started.push(device);
       const deviceGrpc = field((await announcement(device)).device, "grpc");
+      // On etcd an apparatus finds the device where it published itself, as an operator's would.
+      const where = options.etcdUrls === undefined ? ["--device", deviceGrpc] : etcdArgs;
       const apparatuses: ApparatusProcess[] = [];
       for (let index = 0; index < options.apparatusCount; index += 1) {
         const id = `a${index}`;
         const server = await ServerProcess.start(id, process.execPath, [
-          ...serverNodeFlags(), cliPath, "apparatus", "serve", "--id", id, "--device", deviceGrpc, "--nbd-port", "0", "--grpc-port", "0",
+          ...serverNodeFlags(), cliPath, "apparatus", "serve", "--id", id, ...where, "--nbd-port", "0", "--grpc-port", "0",
           "--json",
         ], { ownGroup: false });
         started.push(server);

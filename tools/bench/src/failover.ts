@@ -21,13 +21,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ConsoleClient } from "@switchyard/console";
 import { NbdClient } from "@switchyard/nbd";
 import { announcement, cliPath, field, percentile } from "./cluster.js";
 import { ElectionWatch } from "./election-watch.js";
-import { ServerProcess, benchArguments, runToolChecked, sleep } from "./processes.js";
+import { backends, backendsOption, withBackend, type Backend } from "./coordination-backends.js";
+import { ServerProcess, benchArguments, sleep } from "./processes.js";
 
 const extentBytes = 4 << 20;
 const extents = 16;
@@ -38,12 +38,6 @@ const retryMs = 50;
 /** A round gives up after this: the lease is 6 s embedded (3 s on etcd), a campaign step a third of it. */
 const roundTimeoutMs = 60_000;
 const ids = ["a1", "a2", "a3"] as const;
-/** The script that starts and stops a three-member etcd on loopback. */
-const etcdScript = fileURLToPath(new URL("../../../scripts/etcd-cluster.sh", import.meta.url));
-/** The script waits up to 30 s for a healthy cluster, and stops each member within 10 s. */
-const etcdScriptTimeoutMs = 60_000;
-type Backend = "embedded" | "etcd";
-const backends: readonly Backend[] = ["embedded", "etcd"];
 type Id = (typeof ids)[number];
 
 interface Apparatus {
@@ -241,24 +235,12 @@ async function killRounds(settings: Settings, dir: string, etcdUrls: string | un
 async function runBackend(backend: Backend, settings: Settings): Promise<Round[]> {
   const dir = mkdtempSync(join(tmpdir(), `switchyard-failover-${backend}-`));
   try {
-    if (backend === "embedded") return await killRounds(settings, dir, undefined);
-    const etcdDir = join(dir, "etcd");
-    const urls = (await runToolChecked(etcdScript, ["start", etcdDir], etcdScriptTimeoutMs)).trim();
-    try {
-      return await killRounds(settings, dir, urls);
-    } finally {
-      await runToolChecked(etcdScript, ["stop", etcdDir], etcdScriptTimeoutMs);
-    }
+    return await withBackend(backend, dir, (etcdUrls) => killRounds(settings, dir, etcdUrls));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function backendsOption(text: string): Backend[] {
-  const chosen = text.split(",").map((name) => backends.find((backend) => backend === name.trim()));
-  if (chosen.length === 0 || chosen.some((backend) => backend === undefined)) throw new Error(`--backends takes ${backends.join(",")} or one of them, not ${text}`);
-  return chosen.filter((backend) => backend !== undefined);
-}
 
 /** p50 and max of each backend's failovers and longest writes, one row each. */
 function printSideBySide(results: ReadonlyMap<Backend, readonly Round[]>): void {
