@@ -353,6 +353,8 @@ export interface HostLoad {
   writeBlock(id: ApparatusId, block: number): Promise<boolean>;
   /** Reads one block through `id` and checks it in the history; false when refused. */
   readBlock(id: ApparatusId, block: number): Promise<boolean>;
+  /** Ends the loops and waits for the requests in flight; stop() then reads back. */
+  end(): Promise<void>;
   /** Ends the loops, reads back every written block through every apparatus, and closes. */
   stop(): Promise<void>;
 }
@@ -385,7 +387,12 @@ export function connectHost(address: string, exportName: string): Promise<NbdCli
  * fenced, or the device away) is recorded as possibly done and the loop goes
  * on after a pause, on a new connection if the old one is over.
  */
-export async function startHostLoad(running: HostConnector, roles: HostRoles, exportName: string, blockCount: number): Promise<HostLoad> {
+export interface HostLoadOptions {
+  /** Every write with FUA: acknowledged then means durable, so a power cut may lose none of them. */
+  readonly fua?: boolean;
+}
+
+export async function startHostLoad(running: HostConnector, roles: HostRoles, exportName: string, blockCount: number, options: HostLoadOptions = {}): Promise<HostLoad> {
   const history = new History();
   const clients = new Map<ApparatusId, NbdClient>();
   for (const id of new Set([...roles.writers, ...roles.readers])) clients.set(id, await running.connect(id, exportName));
@@ -407,7 +414,7 @@ export async function startHostLoad(running: HostConnector, roles: HostRoles, ex
     const record = history.beginWrite(block, value, performance.now());
     let acknowledged = false;
     try {
-      await client(id).write(block * hostBlockBytes, stamp(value, hostBlockBytes), false);
+      await client(id).write(block * hostBlockBytes, stamp(value, hostBlockBytes), options.fua === true);
       acknowledged = true;
     } catch (error) {
       if (!(error instanceof NbdError)) throw error;
@@ -462,6 +469,10 @@ export async function startHostLoad(running: HostConnector, roles: HostRoles, ex
     },
     writeBlock,
     readBlock,
+    async end() {
+      stopped = true;
+      await Promise.all(load);
+    },
     async stop() {
       stopped = true;
       await Promise.all(load);
