@@ -76,10 +76,10 @@ interface MoveLoop {
 /** Moves extents between lu0 and lu1, one at a time, until stopped; a refused or failed move is only counted. */
 function moveLoop(controller: ConsoleClient): MoveLoop {
   const onLu = Array.from({ length: extents }, () => "lu0");
-  let stopped = false;
-  const loop: MoveLoop = { committed: 0, stop: async () => { stopped = true; await running; } };
+  const control = { stopped: false };
+  const loop: MoveLoop = { committed: 0, stop: async () => { control.stopped = true; await running; } };
   const running = (async () => {
-    for (let move = 0; !stopped; move += 1) {
+    for (let move = 0; !control.stopped; move += 1) {
       const extent = move % extents;
       const to = onLu[extent] === "lu0" ? "lu1" : "lu0";
       const change = await controller.submitMove("p", extent, to).catch(() => undefined);
@@ -144,7 +144,7 @@ async function powerCut(seed: number, filesOf: FilesOf = machineFiles, afterCrea
     controller = ConsoleClient.plain(appliance.endpoints.controller.grpc);
     await until("the restarted appliance did not end the interrupted change and serve", changesEndWithinMs, () => settled(controller));
     // The move loop's last move may have committed unanswered and the controller resumed it; the journal says so.
-    const generationAfter = Number(appliance.device.readStore().state.generation);
+    const generationAfter = appliance.device.readStore().state.generation;
     await load.stop();
     return { seed, movesBefore: moves.committed, generationAfter, sectorsDropped: report.sectorsDropped, load };
   } finally {
