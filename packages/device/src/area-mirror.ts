@@ -54,7 +54,7 @@ interface InFlight extends Span {
 
 /** The write-intent record as a mirror uses it (write-intent-file.ts WriteIntents). */
 export interface WriteIntentPort {
-  /** Undefined when the regions are durably marked already; else resolves once they are (then `end` follows). */
+  /** Undefined when the regions are durably marked already; else resolves once they are (then `end` follows), or rejects (then not). */
   begin(mirrorId: string, firstRegion: number, lastRegion: number): Promise<void> | undefined;
   end(mirrorId: string, firstRegion: number, lastRegion: number): void;
   recopied(mirrorId: string, regionIndex: number): void;
@@ -208,10 +208,11 @@ export class AreaMirror {
       }
       const firstRegion = Math.floor(areaOffsetBytes / writeIntentRegionBytes);
       const lastRegion = Math.floor((areaOffsetBytes + mirroredBytes - 1) / writeIntentRegionBytes);
-      if (!(await this.marked(firstRegion, lastRegion))) {
-        await this.source.direct.write(this.sourceBaseBytes + areaOffsetBytes, data, fua);
-        return;
-      }
+      // A write whose regions cannot be marked (the record's file failed, or it is full) fails
+      // before it touches either area: written to both unmarked it could be torn unseen, and to
+      // the source alone it would leave a destination that a restart trusts.
+      const marking = this.intents.begin(this.intentId, firstRegion, lastRegion);
+      if (marking !== undefined) await marking;
       try {
         await this.writeBoth(areaOffsetBytes, data, mirroredBytes, fua);
       } finally {
@@ -220,23 +221,6 @@ export class AreaMirror {
     } finally {
       this.inFlight.delete(record);
       finish();
-    }
-  }
-
-  /**
-   * Waits until the regions are durably marked; false when they cannot be
-   * (the record's file failed, or it is full): then the mirror fails, as for
-   * a failed destination, and the write goes to the source alone.
-   */
-  private async marked(firstRegion: number, lastRegion: number): Promise<boolean> {
-    const marking = this.intents.begin(this.intentId, firstRegion, lastRegion);
-    if (marking === undefined) return true;
-    try {
-      await marking;
-      return true;
-    } catch (error) {
-      this.writeFailure ??= `marking regions ${firstRegion} to ${lastRegion} in the write-intent record: ${error instanceof Error ? error.message : String(error)}`;
-      return false;
     }
   }
 

@@ -17,7 +17,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import type { ExtentRow, StoreState__Output } from "@switchyard/proto";
-import { AreaMirror, type CopyProgress, type MirrorSpec } from "./area-mirror.js";
+import { AreaMirror, type MirrorSpec } from "./area-mirror.js";
 import { readFileIfExists, writeFileDurably } from "./durable-file.js";
 import { nodeFiles, type DeviceFiles } from "./device-files.js";
 import { InvalidArgumentError, LimitExceededError, MirrorNotInSyncError } from "./errors.js";
@@ -77,7 +77,6 @@ interface MirrorEntry {
 }
 
 const noop = (): void => undefined;
-const noProgress: CopyProgress = { copiedBytes: 0, recopiedCount: 0 };
 const keyOf = (volume: string, extentIndex: number): string => `${volume}\u0000${extentIndex}`;
 
 export class DeviceMirrors implements IoInterceptor {
@@ -102,11 +101,7 @@ export class DeviceMirrors implements IoInterceptor {
   private constructor(private readonly filePath: string, private readonly ends: MirrorEnds, private readonly files: DeviceFiles,
     private readonly intents: WriteIntents) {}
 
-  /**
-   * The mirrors saved in `dir`, mirroring again and copying on from their
-   * watermarks, after copying again the regions the write-intent record
-   * holds; all of every area when the record could not be read.
-   */
+  /** The mirrors saved in `dir`, mirroring again and copying on: first the regions the write-intent record holds. */
   static async open(dir: string, ends: MirrorEnds, files: DeviceFiles = nodeFiles): Promise<DeviceMirrors> {
     const filePath = path.join(dir, mirrorsFileName);
     const bytes = await readFileIfExists(files, filePath);
@@ -115,7 +110,13 @@ export class DeviceMirrors implements IoInterceptor {
     const { intents, unreadable } = await WriteIntents.open(files, dir, (ids) => flusher.mirrors?.flushEnds(ids) ?? Promise.resolve());
     const mirrors = new DeviceMirrors(filePath, ends, files, intents);
     flusher.mirrors = mirrors;
-    for (const request of requests) mirrors.add(unreadable === undefined ? request : { ...request, watermarkBytes: 0 }, true);
+    try {
+      // An unreadable record cannot say which regions to copy again, so all are.
+      for (const request of requests) mirrors.add(unreadable === undefined ? request : { ...request, watermarkBytes: 0 }, true);
+    } catch (error) {
+      await intents.close();
+      throw error;
+    }
     mirrors.startCopiers();
     return mirrors;
   }
@@ -443,7 +444,7 @@ export class DeviceMirrors implements IoInterceptor {
   private async flushCopies(): Promise<void> {
     const behind = this.copiesAhead();
     if (behind.length === 0) return;
-    const reached = behind.map(({ mirror }) => mirror.progress);
+    const reached = behind.map(({ mirror }) => ({ mirror, progress: mirror.progress }));
     try {
       await Promise.all([...new Set(behind.map(({ mirror }) => mirror.destination))].map((lu) => lu.direct.flush()));
     } catch (error) {
@@ -451,7 +452,7 @@ export class DeviceMirrors implements IoInterceptor {
       this.bumpProgress();
       return;
     }
-    behind.forEach(({ mirror }, at) => { mirror.markDurable(reached[at] ?? noProgress); });
+    for (const { mirror, progress } of reached) mirror.markDurable(progress);
     // Told before the save: the watermarks are durable in the LU already, and the
     // table, not mirrors.json, decides a switch; the file only lets a restart resume.
     this.bumpProgress();

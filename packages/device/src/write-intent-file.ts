@@ -24,7 +24,7 @@ import path from "node:path";
 import type { MirrorSpec } from "./area-mirror.js";
 import type { DeviceFiles } from "./device-files.js";
 import { datasync, fileExists, writeFully } from "./durable-file.js";
-import { LimitExceededError, ioError } from "./errors.js";
+import { ClosedError, LimitExceededError, ioError } from "./errors.js";
 import { createStoreFile, encodeSlot, readSlot, slotHeaderSizeBytes, slotSizeOf } from "./store-slots.js";
 import { WriteIntentLedger, writeIntentRegionsMax, type IntentRegion, type MarkNeed } from "./write-intent.js";
 
@@ -234,8 +234,9 @@ export class WriteIntents {
    * the Promise rejects it must not (nothing is counted then).
    */
   begin(mirrorId: string, firstRegion: number, lastRegion: number): Promise<void> | undefined {
-    assert.ok(!this.closed, "no mirrored write after the mirrors closed");
     assert.ok(Number.isSafeInteger(firstRegion) && firstRegion >= 0 && lastRegion >= firstRegion);
+    // A host write racing the device's close: refused, as the LUs' own I/O is once they close.
+    if (this.closed) return Promise.reject(new ClosedError(`${this.filePath} is closed: no more mirrored writes`));
     let need: MarkNeed = "marked";
     let region = firstRegion;
     for (; region <= lastRegion; region += 1) {
