@@ -161,11 +161,6 @@ export class AreaMirror {
     this.recopies.sort((left, right) => left - right);
   }
 
-  /** Regions still to copy again. */
-  get recopiesPending(): number {
-    return this.recopies.length;
-  }
-
   /** Why a mirrored write failed at the destination, if one did. */
   get failure(): string | undefined {
     return this.writeFailure;
