@@ -11,8 +11,18 @@
  *
  * Overlapping writes to a mirrored area run one after another: two at once
  * could land in one order on the source and the other on the destination.
+ *
+ * A write to both areas first has the regions it touches marked in the
+ * write-intent record (write-intent.ts), durably: a crash amid the two
+ * writes may tear them differently on each side, and the marks tell the
+ * restart which regions below the watermark to copy again. Those recopies
+ * come before any further chunk, and the mirror is not in sync until they
+ * are durable.
  */
+import assert from "node:assert/strict";
 import type { LogicalUnit, LuAreas } from "./logical-unit.js";
+import { writeIntentRegionBytes } from "./write-intent.js";
+import { mirrorIntentId } from "./write-intent-file.js";
 
 /** Where a mirror copies from and to, and how far it has come. */
 export interface MirrorSpec {
@@ -42,6 +52,20 @@ interface InFlight extends Span {
   readonly done: Promise<void>;
 }
 
+/** The write-intent record as a mirror uses it (write-intent-file.ts WriteIntents). */
+export interface WriteIntentPort {
+  /** Undefined when the regions are durably marked already; else resolves once they are (then `end` follows), or rejects (then not). */
+  begin(mirrorId: string, firstRegion: number, lastRegion: number): Promise<void> | undefined;
+  end(mirrorId: string, firstRegion: number, lastRegion: number): void;
+  recopied(mirrorId: string, regionIndex: number): void;
+}
+
+/** How far a copy has come, taken before a flush and made durable by markDurable after it. */
+export interface CopyProgress {
+  readonly copiedBytes: number;
+  readonly recopiedCount: number;
+}
+
 export class AreaMirror {
   readonly spec: Omit<MirrorSpec, "watermarkBytes">;
   readonly areaBytes: number;
@@ -60,6 +84,13 @@ export class AreaMirror {
 
   /** Why mirroring a write to the destination failed; from then on the mirror only writes the source, and is never in sync. */
   private writeFailure: string | undefined = undefined;
+  /** The mirror's name in the write-intent record. */
+  readonly intentId: string;
+  /** Regions below the watermark marked at an unclean stop, to copy again before any chunk: ascending region indexes. */
+  private readonly recopies: number[] = [];
+  /** Regions copied again, and of those the ones made durable (markDurable). */
+  private recopiedCount = 0;
+  private recopiedDurableCount = 0;
 
   /**
    * `watched` is the device's own LU whose area hosts' I/O reaches: the
@@ -67,9 +98,11 @@ export class AreaMirror {
    * to which the apparatuses then send the extent's I/O (reads then come
    * from the source, which has every write).
    */
-  constructor(spec: MirrorSpec, readonly source: LuAreas, readonly destination: LuAreas, readonly watched: LogicalUnit) {
+  constructor(spec: MirrorSpec, readonly source: LuAreas, readonly destination: LuAreas, readonly watched: LogicalUnit,
+    private readonly intents: WriteIntentPort) {
     const { watermarkBytes, ...where } = spec;
     this.spec = where;
+    this.intentId = mirrorIntentId(where);
     this.areaBytes = watched.extentSizeBytes;
     // Checked before anything is mirrored: an area past either end is refused, not failed later.
     this.sourceBaseBytes = source.areaOffsetBytes(spec.sourceAreaIndex);
@@ -94,14 +127,38 @@ export class AreaMirror {
     return this.skippedBytes;
   }
 
-  /** Every byte copied; durable only once synced. */
+  /** Every byte copied, and every marked region copied again; durable only once synced. */
   get copied(): boolean {
-    return this.watermark >= this.areaBytes;
+    return this.watermark >= this.areaBytes && this.recopies.length === 0;
   }
 
-  /** Every byte copied and durable, and every write mirrored: the extent may be switched. */
+  /** Every byte copied and durable, marked regions too, and every write mirrored: the extent may be switched. */
   get synced(): boolean {
-    return this.durableWatermark >= this.areaBytes && this.writeFailure === undefined;
+    return this.durableWatermark >= this.areaBytes && this.recopies.length === 0 &&
+      this.recopiedDurableCount === this.recopiedCount && this.writeFailure === undefined;
+  }
+
+  /** Copied (or copied again) past what was made durable: a flush would move something on. */
+  get ahead(): boolean {
+    return this.watermark > this.durableWatermark || this.recopiedCount > this.recopiedDurableCount;
+  }
+
+  /** Where the copy is now, for markDurable once a flush that starts after this has completed. */
+  get progress(): CopyProgress {
+    return { copiedBytes: this.watermark, recopiedCount: this.recopiedCount };
+  }
+
+  /**
+   * Regions the write-intent record held for this mirror after an unclean
+   * stop: those below the watermark are copied again before anything else;
+   * above it the copy writes them anyway, so their marks are released now.
+   */
+  takeRecopies(regionIndexes: readonly number[]): void {
+    for (const regionIndex of regionIndexes) {
+      if (regionIndex * writeIntentRegionBytes < this.watermark) this.recopies.push(regionIndex);
+      else this.intents.recopied(this.intentId, regionIndex);
+    }
+    this.recopies.sort((left, right) => left - right);
   }
 
   /** Why a mirrored write failed at the destination, if one did. */
@@ -109,9 +166,10 @@ export class AreaMirror {
     return this.writeFailure;
   }
 
-  /** The destination was made durable after the copy reached `watermarkBytes`. */
-  markDurable(watermarkBytes: number): void {
-    this.durableWatermark = Math.max(this.durableWatermark, Math.min(watermarkBytes, this.watermark));
+  /** The destination was made durable after the copy reached `progress`. */
+  markDurable(progress: CopyProgress): void {
+    this.durableWatermark = Math.max(this.durableWatermark, Math.min(progress.copiedBytes, this.watermark));
+    this.recopiedDurableCount = Math.max(this.recopiedDurableCount, Math.min(progress.recopiedCount, this.recopiedCount));
   }
 
   /** The byte range of the watched LU this mirror takes hosts' I/O for. */
@@ -137,21 +195,37 @@ export class AreaMirror {
     const record: InFlight = { ...span, done: new Promise<void>((resolve) => { finish = resolve; }) };
     this.inFlight.add(record);
     try {
-      const toSource = this.source.direct.write(this.sourceBaseBytes + areaOffsetBytes, data, fua);
+      // Stable across the awaits below: a chunk copy overlapping this write waits for it.
       const mirroredBytes = Math.min(span.endBytes, this.watermark) - areaOffsetBytes;
       if (mirroredBytes <= 0 || this.writeFailure !== undefined) {
-        await toSource;
+        await this.source.direct.write(this.sourceBaseBytes + areaOffsetBytes, data, fua);
         return;
       }
-      // The host's write stands on the source alone: a destination that fails (an external
-      // server gone) fails the migration, which leaves the extent on its source, not the host.
-      const toDestination = this.destination.direct.write(this.destinationBaseBytes + areaOffsetBytes, data.subarray(0, mirroredBytes), fua)
-        .catch((error: unknown) => { this.writeFailure ??= error instanceof Error ? error.message : String(error); });
-      await Promise.all([toSource, toDestination]);
+      const firstRegion = Math.floor(areaOffsetBytes / writeIntentRegionBytes);
+      const lastRegion = Math.floor((areaOffsetBytes + mirroredBytes - 1) / writeIntentRegionBytes);
+      // A write whose regions cannot be marked (the record's file failed, or it is full) fails
+      // before it touches either area: written to both unmarked it could be torn unseen, and to
+      // the source alone it would leave a destination that a restart trusts.
+      const marking = this.intents.begin(this.intentId, firstRegion, lastRegion);
+      if (marking !== undefined) await marking;
+      try {
+        await this.writeBoth(areaOffsetBytes, data, mirroredBytes, fua);
+      } finally {
+        this.intents.end(this.intentId, firstRegion, lastRegion);
+      }
     } finally {
       this.inFlight.delete(record);
       finish();
     }
+  }
+
+  private async writeBoth(areaOffsetBytes: number, data: Buffer, mirroredBytes: number, fua: boolean): Promise<void> {
+    const toSource = this.source.direct.write(this.sourceBaseBytes + areaOffsetBytes, data, fua);
+    // The host's write stands on the source alone: a destination that fails (an external
+    // server gone) fails the migration, which leaves the extent on its source, not the host.
+    const toDestination = this.destination.direct.write(this.destinationBaseBytes + areaOffsetBytes, data.subarray(0, mirroredBytes), fua)
+      .catch((error: unknown) => { this.writeFailure ??= error instanceof Error ? error.message : String(error); });
+    await Promise.all([toSource, toDestination]);
   }
 
   /**
@@ -163,8 +237,25 @@ export class AreaMirror {
    * of cp's speed).
    */
   async copyNextChunk(chunkBytes: number, buffer: Buffer): Promise<void> {
+    const regionIndex = this.recopies[0];
+    if (regionIndex !== undefined) {
+      // A region marked at an unclean stop: the source has what the host may read, so it is copied again.
+      const startBytes = regionIndex * writeIntentRegionBytes;
+      await this.copySpan({ startBytes, endBytes: Math.min(startBytes + writeIntentRegionBytes, this.watermark) }, buffer);
+      this.recopies.shift();
+      this.recopiedCount += 1;
+      this.intents.recopied(this.intentId, regionIndex);
+      return;
+    }
     if (this.copied) return;
     const chunk = { startBytes: this.watermark, endBytes: Math.min(this.areaBytes, this.watermark + chunkBytes) };
+    await this.copySpan(chunk, buffer);
+    this.watermark = chunk.endBytes;
+  }
+
+  /** Copies `chunk` of the area from the source to the destination, while writes there wait. */
+  private async copySpan(chunk: Span, buffer: Buffer): Promise<void> {
+    assert.ok(chunk.endBytes - chunk.startBytes <= buffer.length && chunk.startBytes < chunk.endBytes);
     let finish = (): void => undefined;
     this.copying = { ...chunk, done: new Promise<void>((resolve) => { finish = resolve; }) };
     try {
@@ -176,7 +267,6 @@ export class AreaMirror {
       } else {
         await this.destination.direct.write(this.destinationBaseBytes + chunk.startBytes, piece, false);
       }
-      this.watermark = chunk.endBytes;
     } finally {
       this.copying = undefined;
       finish();

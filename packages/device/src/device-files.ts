@@ -1,7 +1,7 @@
 /**
  * The device's file-I/O port: every byte the device keeps (LU files, the
  * store's slots and log, arbiter.json, registrations.json, mirrors.json,
- * device.json) goes through one `DeviceFiles`. Production runs on
+ * the write-intent record, device.json) goes through one `DeviceFiles`. Production runs on
  * `nodeFiles`, a thin pass-through to node:fs; tests may pass another
  * implementation (from the "./testing" subpath) to
  * StorageDevice.open, ConfigurationStore.open, Arbiter.open or LogicalUnit.

@@ -9,6 +9,10 @@
  * extent to the destination (or cancels the mirror, moves the extent
  * elsewhere, or deletes it) ends it in the same step, so an area freed by the
  * commit is never written by a mirror once it may belong to a volume.
+ *
+ * Beside mirrors.json, the write-intent record (write-intent-file.ts) lists
+ * the regions whose mirrored writes may not have reached both areas whole;
+ * after an unclean stop each mirror copies those again before it is in sync.
  */
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -18,8 +22,11 @@ import { readFileIfExists, writeFileDurably } from "./durable-file.js";
 import { nodeFiles, type DeviceFiles } from "./device-files.js";
 import { InvalidArgumentError, LimitExceededError, MirrorNotInSyncError } from "./errors.js";
 import type { IoInterceptor, LogicalUnit, LuAreas } from "./logical-unit.js";
-import { checkRate, externalSourceMirror, mirrorsFileText, parseMirrorsFile, sameAreas, tableHasMirror, type StartMirrorRequest } from "./mirror-records.js";
+import { checkRate, externalSourceMirror, externalSourceMirrors, mirrorsFileText, parseMirrorsFile, sameAreas, tableHasMirror, type StartMirrorRequest } from "./mirror-records.js";
+import { splitAtAreas } from "./mirror-io-split.js";
 import { ProgressSignal } from "./progress-signal.js";
+import { writeIntentRegionBytes } from "./write-intent.js";
+import { WriteIntents } from "./write-intent-file.js";
 
 export const mirrorsFileName = "mirrors.json";
 /** A chunk of a mirror's copy: the range whose writes wait while it is copied. */
@@ -30,6 +37,9 @@ export const mirrorCopiesMax = 4;
 export const mirrorsMax = 4096;
 /** The longest a ListMirrors long poll may wait for progress. */
 export const mirrorListWaitMaxMs = 5_000;
+
+// A recopied region is copied like a chunk, into a copier's chunk buffer.
+assert.ok(writeIntentRegionBytes <= mirrorChunkBytes);
 
 /** Where a mirror's areas are. */
 export interface MirrorEnds {
@@ -88,13 +98,25 @@ export class DeviceMirrors implements IoInterceptor {
   /** Rises whenever what list() reports changes in a way a migration waits for (see bumpProgress). */
   private readonly progressSignal = new ProgressSignal();
 
-  private constructor(private readonly filePath: string, private readonly ends: MirrorEnds, private readonly files: DeviceFiles) {}
+  private constructor(private readonly filePath: string, private readonly ends: MirrorEnds, private readonly files: DeviceFiles,
+    private readonly intents: WriteIntents) {}
 
-  /** The mirrors saved in `dir`, mirroring again and copying on from their watermarks. */
+  /** The mirrors saved in `dir`, mirroring again and copying on: first the regions the write-intent record holds. */
   static async open(dir: string, ends: MirrorEnds, files: DeviceFiles = nodeFiles): Promise<DeviceMirrors> {
-    const mirrors = new DeviceMirrors(path.join(dir, mirrorsFileName), ends, files);
-    const bytes = await readFileIfExists(files, mirrors.filePath);
-    if (bytes !== undefined) for (const request of parseMirrorsFile(bytes, mirrors.filePath)) mirrors.add(request, true);
+    const filePath = path.join(dir, mirrorsFileName);
+    const bytes = await readFileIfExists(files, filePath);
+    const requests = bytes === undefined ? [] : parseMirrorsFile(bytes, filePath);
+    const flusher: { mirrors?: DeviceMirrors } = {};
+    const { intents, unreadable } = await WriteIntents.open(files, dir, (ids) => flusher.mirrors?.flushEnds(ids) ?? Promise.resolve());
+    const mirrors = new DeviceMirrors(filePath, ends, files, intents);
+    flusher.mirrors = mirrors;
+    try {
+      // An unreadable record cannot say which regions to copy again, so all are.
+      for (const request of requests) mirrors.add(unreadable === undefined ? request : { ...request, watermarkBytes: 0 }, true);
+    } catch (error) {
+      await intents.close();
+      throw error;
+    }
     mirrors.startCopiers();
     return mirrors;
   }
@@ -206,6 +228,8 @@ export class DeviceMirrors implements IoInterceptor {
       this.remove(key);
       ended.push(mirror);
     }
+    // Marks recovered for a mirror not set up again are kept while the table has it (StartMirror may yet come).
+    this.intents.forgetUnless((identity) => this.entries.has(keyOf(identity.volume, identity.extentIndex)) || tableHasMirror(state, identity));
     if (ended.length === 0) return;
     this.bumpProgress();
     // A chunk still being copied would land in an area the commit may have given away.
@@ -215,14 +239,14 @@ export class DeviceMirrors implements IoInterceptor {
   }
 
   write(lu: LogicalUnit, offsetBytes: number, data: Buffer, fua: boolean): Promise<void> | undefined {
-    return this.split(lu, offsetBytes, data, () => true,
+    return splitAtAreas(lu, this.byWatchedArea.get(lu), offsetBytes, data, () => true,
       (mirror, areaOffsetBytes, part) => mirror.write(areaOffsetBytes, part, fua),
       (at, part) => lu.writeDirect(at, part, fua));
   }
 
   /** Reads of an area filled from an external source come from that source; others are left to the LU. */
   read(lu: LogicalUnit, offsetBytes: number, into: Buffer): Promise<void> | undefined {
-    return this.split(lu, offsetBytes, into, (mirror) => mirror.takesReads,
+    return splitAtAreas(lu, this.byWatchedArea.get(lu), offsetBytes, into, (mirror) => mirror.takesReads,
       (mirror, areaOffsetBytes, part) => mirror.read(areaOffsetBytes, part),
       (at, part) => lu.readDirect(at, part));
   }
@@ -237,38 +261,6 @@ export class DeviceMirrors implements IoInterceptor {
   }
 
   /**
-   * Splits an I/O on `lu` at the edges of the watched areas it touches:
-   * the parts in areas whose mirror `takes` go to it, the rest to the LU.
-   * A host I/O lies within one area (apparatuses split at extents); an
-   * administrator's may span a few. Undefined when no mirror takes a part.
-   */
-  private split(lu: LogicalUnit, offsetBytes: number, buffer: Buffer, takes: (mirror: AreaMirror) => boolean,
-    toMirror: (mirror: AreaMirror, areaOffsetBytes: number, part: Buffer) => Promise<void>,
-    toLu: (offsetBytes: number, part: Buffer) => Promise<void>): Promise<void> | undefined {
-    const end = offsetBytes + buffer.length;
-    const byArea = this.byWatchedArea.get(lu);
-    if (byArea === undefined || buffer.length === 0) return undefined;
-    const touched: AreaMirror[] = [];
-    for (let area = Math.floor(offsetBytes / lu.extentSizeBytes); area * lu.extentSizeBytes < end; area += 1) {
-      const mirror = byArea.get(area);
-      if (mirror !== undefined && takes(mirror)) touched.push(mirror);
-    }
-    if (touched.length === 0) return undefined;
-    const parts: Promise<void>[] = [];
-    let at = offsetBytes;
-    for (const mirror of touched) {
-      const span = mirror.watchedSpan;
-      if (at < span.startBytes) parts.push(toLu(at, buffer.subarray(at - offsetBytes, span.startBytes - offsetBytes)));
-      const partEnd = Math.min(end, span.endBytes);
-      const partStart = Math.max(at, span.startBytes);
-      parts.push(toMirror(mirror, partStart - span.startBytes, buffer.subarray(partStart - offsetBytes, partEnd - offsetBytes)));
-      at = partEnd;
-    }
-    if (at < end) parts.push(toLu(at, buffer.subarray(at - offsetBytes)));
-    return Promise.all(parts).then(() => undefined);
-  }
-
-  /**
    * Sets up, mirroring but not yet copying, every mirror the committed table
    * has from an external device's area onto one of this device's: the
    * apparatuses send such an extent's I/O here from the commit's release
@@ -276,14 +268,7 @@ export class DeviceMirrors implements IoInterceptor {
    * looked at, so a commit costs its diff; the whole table on open.
    */
   private adoptExternalSources(state: StoreState__Output, rows: readonly ExtentRow[] | undefined): void {
-    const specs = rows?.map((row) => externalSourceMirror(state, row)) ?? state.volumes.flatMap((volume) => {
-      const columns = volume.extents;
-      return (columns?.mirror_lu_index_plus_one ?? []).map((_, extentIndex) => externalSourceMirror(state, {
-        volume: volume.name, extent_index: extentIndex, lu_index: columns?.lu_index[extentIndex], area_index: columns?.area_index[extentIndex],
-        mirror_lu_index_plus_one: columns?.mirror_lu_index_plus_one[extentIndex], mirror_area_index: columns?.mirror_area_index[extentIndex],
-      }));
-    });
-    for (const spec of specs) {
+    for (const spec of externalSourceMirrors(state, rows)) {
       if (spec === undefined || this.entries.has(keyOf(spec.volume, spec.extentIndex)) || this.ends.own(spec.destinationLuId) === undefined) continue;
       this.add({ ...spec, watermarkBytes: 0, group: "", rateBytesPerSecond: 0 }, false);
     }
@@ -297,6 +282,7 @@ export class DeviceMirrors implements IoInterceptor {
     await Promise.all([...this.entries.values()].map(({ mirror }) => mirror.idle()));
     await this.flushing;
     await this.flushCopies();
+    await this.intents.close();
   }
 
   /** Read through a call: a copy's awaits may close the device meanwhile. */
@@ -332,7 +318,8 @@ export class DeviceMirrors implements IoInterceptor {
       const taken = areas.some(([luId, area]) => (luId === request.sourceLuId && area === request.sourceAreaIndex) || (luId === request.destinationLuId && area === request.destinationAreaIndex));
       if (taken) throw new InvalidArgumentError(`${request.sourceLuId} area ${request.sourceAreaIndex} or ${request.destinationLuId} area ${request.destinationAreaIndex} is in another mirror`);
     }
-    const mirror = new AreaMirror(request, source, destination, watched);
+    const mirror = new AreaMirror(request, source, destination, watched, this.intents);
+    mirror.takeRecopies(this.intents.pendingRecopies(mirror.intentId));
     this.entries.set(keyOf(request.volume, request.extentIndex), { mirror, group: request.group, rateBytesPerSecond: request.rateBytesPerSecond, started, failure: undefined });
     let byArea = this.byWatchedArea.get(watched);
     if (byArea === undefined) {
@@ -348,6 +335,7 @@ export class DeviceMirrors implements IoInterceptor {
     if (entry === undefined) return false;
     this.entries.delete(key);
     const { mirror } = entry;
+    this.intents.forget(mirror.intentId);
     const byArea = this.byWatchedArea.get(mirror.watched);
     byArea?.delete(mirror.watched === mirror.source ? mirror.spec.sourceAreaIndex : mirror.spec.destinationAreaIndex);
     if (byArea?.size === 0) {
@@ -445,7 +433,7 @@ export class DeviceMirrors implements IoInterceptor {
 
   /** Mirrors copied past their durable watermark, and not failed (a failed flush is not tried again). */
   private copiesAhead(): MirrorEntry[] {
-    return [...this.entries.values()].filter((entry) => failureOf(entry) === undefined && entry.mirror.copiedBytes > entry.mirror.watermarkBytes);
+    return [...this.entries.values()].filter((entry) => failureOf(entry) === undefined && entry.mirror.ahead);
   }
 
   /**
@@ -456,7 +444,7 @@ export class DeviceMirrors implements IoInterceptor {
   private async flushCopies(): Promise<void> {
     const behind = this.copiesAhead();
     if (behind.length === 0) return;
-    const reached = behind.map(({ mirror }) => mirror.copiedBytes);
+    const reached = behind.map(({ mirror }) => ({ mirror, progress: mirror.progress }));
     try {
       await Promise.all([...new Set(behind.map(({ mirror }) => mirror.destination))].map((lu) => lu.direct.flush()));
     } catch (error) {
@@ -464,12 +452,23 @@ export class DeviceMirrors implements IoInterceptor {
       this.bumpProgress();
       return;
     }
-    behind.forEach(({ mirror }, at) => { mirror.markDurable(reached[at] ?? 0); });
+    for (const { mirror, progress } of reached) mirror.markDurable(progress);
     // Told before the save: the watermarks are durable in the LU already, and the
     // table, not mirrors.json, decides a switch; the file only lets a restart resume.
     this.bumpProgress();
     // A failed save leaves older watermarks in the file, from which a restart copies again; the next save writes them all.
     await this.save().catch(noop);
+  }
+
+  /** Flushes both ends of the mirrors named (write-intent-file.ts), each LU once; an ended mirror needs none. */
+  private async flushEnds(mirrorIds: ReadonlySet<string>): Promise<void> {
+    const ends = new Set<LuAreas>();
+    for (const { mirror } of this.entries.values()) {
+      if (!mirrorIds.has(mirror.intentId)) continue;
+      ends.add(mirror.source);
+      ends.add(mirror.destination);
+    }
+    await Promise.all([...ends].map((end) => end.direct.flush()));
   }
 
   /** Wakes every long poll (waitForProgress). */

@@ -39,6 +39,17 @@ export function externalSourceMirror(state: StoreState__Output, row: ExtentRow):
   };
 }
 
+/** The mirrors from external sources that `rows` put extents in, or the whole table does when there are no rows. */
+export function externalSourceMirrors(state: StoreState__Output, rows: readonly ExtentRow[] | undefined): (Omit<MirrorSpec, "watermarkBytes"> | undefined)[] {
+  return rows?.map((row) => externalSourceMirror(state, row)) ?? state.volumes.flatMap((volume) => {
+    const columns = volume.extents;
+    return (columns?.mirror_lu_index_plus_one ?? []).map((_, extentIndex) => externalSourceMirror(state, {
+      volume: volume.name, extent_index: extentIndex, lu_index: columns?.lu_index[extentIndex], area_index: columns?.area_index[extentIndex],
+      mirror_lu_index_plus_one: columns?.mirror_lu_index_plus_one[extentIndex], mirror_area_index: columns?.mirror_area_index[extentIndex],
+    }));
+  });
+}
+
 /**
  * True when the committed table has the mirror's extent in mirror state from
  * its source area to its destination (DESIGN.md: a change puts the extent in

@@ -59,7 +59,7 @@ describe("StorageDevice", () => {
     const device = await open();
     expect(device.created).toBe(true);
     expect(device.lus.map((lu) => lu.id)).toEqual(["lu0", "lu1"]);
-    expect(fs.readdirSync(folder.path).sort()).toEqual(["device.json", "lu0.img", "lu1.img", "store.slots", "store.slots.log"]);
+    expect(fs.readdirSync(folder.path).sort()).toEqual(["device.json", "lu0.img", "lu1.img", "store.slots", "store.slots.log", "write-intent.slots"]);
     const description: unknown = JSON.parse(fs.readFileSync(path.join(folder.path, "device.json"), "utf8"));
     expect(description).toMatchObject({ deviceId: "test-device", extentSizeBytes: mebibyte, lus: [{ id: "lu0", file: "lu0.img", sizeBytes: 16 * mebibyte }, { id: "lu1" }] });
     expect(device.readStore().state.lus).toEqual([
