@@ -9,8 +9,11 @@
  * recorded, as the takeover's `catch` once took it: the controller keeps no
  * fence owed, so its commits go on while the apparatus it fenced, cut off
  * from the controllers but not from the device, renews and serves the old
- * map. Planted at the controller's device port, so every failed Fence is
- * swallowed (a change's too), not only a takeover's.
+ * map. Planted at the controller's device port (the controller's code runs
+ * unchanged): a Fence that fails at the very moment this controller's
+ * GetState of that apparatus failed is a takeover's (membership.ts takeOver
+ * fences at once), and only those are swallowed; a change's failed Fence
+ * still fails.
  * "unknown-id-io": the device lets I/O through from an apparatus that has no
  * registered key (a fenced one: the fence removed it) and refuses only a key
  * that another registration replaced.
