@@ -81,7 +81,7 @@ async function firstCatch(fault: SimulatedFault): Promise<ClusterSimulationResul
 }
 
 describe("seeded simulation of the cluster", () => {
-  it(`keeps every invariant over ${sweepSeedCount} seeds with failovers, lost commit answers and device restarts`, async () => {
+  it(`keeps every invariant over ${sweepSeedCount} seeds with failovers, lost commit answers and fences, power cuts, failing disks and cut-off apparatuses`, async () => {
     const startedMs = performance.now();
     const { totals, failures } = await sweepClusterSeeds(sweepSeedCount, movesPerRun);
     const seconds = (performance.now() - startedMs) / 1_000;

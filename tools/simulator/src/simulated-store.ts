@@ -80,6 +80,12 @@ export interface DiskModel {
   readonly syncMaxMs: number;
 }
 
+/**
+ * A write in flight at a power cut landed whole this often: a coin, since
+ * whether its sectors reached the platter before the cut is anybody's guess.
+ */
+const landedAtCutProbability = 0.5;
+
 /** A durable write on its way: `landed` records it as on the disk (what a reopen finds). */
 interface DiskWrite {
   readonly what: string;
@@ -160,7 +166,7 @@ export class DeviceDisk {
     if (this.inFlight.size > 0) this.stats.cutsMidWrite += 1;
     let ended = false;
     for (const entry of this.inFlight) {
-      ended = ended || !this.random.chance(0.5);
+      ended = ended || !this.random.chance(landedAtCutProbability);
       this.world.note(`power cut: ${entry.what} ${ended ? "did not land" : "landed whole"}`);
       if (ended) {
         this.stats.lostAtCut += 1;
