@@ -423,7 +423,7 @@ async function scenario(simulation: ClusterSimulation): Promise<void> {
   simulation.load.stop();
   await Promise.race([Promise.all(clients), world.sleep(settleMaxMs)]);
   // The network heals too: a message lost after the run settled would fence an apparatus with nobody to notice.
-  simulation.wire = { ...simulation.wire, lossProbability: 0, commitAnswerLossProbability: 0 };
+  simulation.wire = { ...simulation.wire, lossProbability: 0, commitAnswerLossProbability: 0, fenceLossProbability: 0 };
   for (const id of candidateIds) if (!(simulation.nodes.get(id)?.node.alive ?? false)) simulation.startController(id);
   const settleStartMs = world.nowMs;
   let settledSinceMs: number | undefined;
