@@ -63,7 +63,18 @@ const plantedSearch: Readonly<Record<SimulatedFault, { readonly seedsMax: number
  * loaded, while the controller counts it as fenced, owes no fence, and
  * commits the next change without it: a stale read.
  */
-const knownControllerGaps: ReadonlyMap<number, RegExp> = new Map([[557, /could not rejoin: RpcFailure: 4 a\d\.Register: no answer/]]);
+const rejoinGap = /could not rejoin: RpcFailure: 4 a\d\.Register: no answer/;
+/**
+ * Seed 557 is in CI's range; the others show in a longer sweep
+ * (SWITCHYARD_CLUSTER_SEEDS=5000). That sweep also fails seed 3470 through
+ * another gap, left off the list for want of a trace line that names it: a
+ * change whose commit went unanswered retries it under whatever epoch the
+ * controller holds when it retries, so after the lease ran out and the same
+ * controller took it again, the old change's diff commits under the new
+ * epoch before its takeover has given the apparatuses the table; they serve
+ * the old map (a stale read).
+ */
+const knownControllerGaps: ReadonlyMap<number, RegExp> = new Map([557, 1979, 3540, 4675, 4788].map((seed) => [seed, rejoinGap]));
 
 /** The seed a sweep failure's description starts with (describeClusterFailure). */
 function seedOfFailure(failure: string): number {
