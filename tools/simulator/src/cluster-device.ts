@@ -6,9 +6,14 @@
  * registration keys and fences (claim 3), and mirrors modelled at one chunk
  * per extent: while an extent's copy runs, writes to its source area wait
  * for it; once in sync, each write lands on both areas (device-mirrors.ts,
- * with extents no larger than a chunk). A restart forgets the lease holder
- * and the copies' progress, as the real device does, and keeps the store,
- * the keys and the highest epoch.
+ * with extents no larger than a chunk). A restart is a power cut: it
+ * forgets the lease holder and the copies' progress, as the real device
+ * does, and keeps the keys and what reached its disk (simulated-store.ts):
+ * the store at its last record that landed, the highest epoch saved. A
+ * failed write to that disk crashes the device the same way.
+ *
+ * Not modelled: the registrations file (keys are durable at once) and the
+ * LUs' own write cache (every write that lands is durable).
  */
 import assert from "node:assert/strict";
 import type { MemoryLu } from "@switchyard/apparatus/testing";
@@ -43,12 +48,40 @@ import {
   type WriteStoreRequest__Output,
 } from "@switchyard/proto";
 import type { Random } from "./prng.js";
+import { DeviceDisk, DurableStore, type DiskModel } from "./simulated-store.js";
 import type { VirtualWorld } from "./virtual-world.js";
 
 /** How long one extent's copy takes on the virtual clock. */
 export interface CopyModel {
   readonly copyMinMs: number;
   readonly copyMaxMs: number;
+}
+
+/** The device's durable writes and how it restarts after a crash. */
+export interface DeviceModel {
+  readonly copy: CopyModel;
+  readonly disk: DiskModel;
+  /** How long the device is down after its disk failed a write (a crash and a restart). */
+  readonly crashDownMinMs: number;
+  readonly crashDownMaxMs: number;
+  /** Planted: the arbiter grants a new epoch before it is saved (saves after, and a failed save goes unnoticed). */
+  readonly grantsBeforeSave: boolean;
+  /** Planted: I/O from an apparatus with no registered key (a fenced one) is let through. */
+  readonly letsUnknownIdsIo: boolean;
+  /** Planted: the store answers a commit before its record is on the disk. */
+  readonly acksStoreBeforeSync: boolean;
+}
+
+/** The epoch arbiter.json holds, and whom it was granted to. */
+interface SavedGrant {
+  readonly epoch: number;
+  readonly holderId: string | undefined;
+}
+
+/** An epoch the arbiter granted, and in which incarnation of the device (restarts so far). */
+interface GrantSeen {
+  readonly holderId: string;
+  readonly incarnation: number;
 }
 
 interface AreaRef {
@@ -73,9 +106,12 @@ const mirrorKey = (volume: string, extentIndex: number): string => `${volume}\u0
 
 export class ClusterDevice {
   private arbiter: Arbiter;
-  private highestEpoch = 0;
-  private store: StoreState__Output;
-  private sequence = 1;
+  private savedGrant: SavedGrant = { epoch: 0, holderId: undefined };
+  private readonly grants = new Map<number, GrantSeen>();
+  readonly disk: DeviceDisk;
+  private readonly store: DurableStore;
+  /** Broken invariants the device sees itself: an acknowledged commit lost, an epoch granted twice. */
+  readonly violations: string[] = [];
   /** The key each registered apparatus presents; absent while fenced. */
   private readonly keys = new Map<string, string>();
   private readonly mirrors = new Map<string, SimulatedMirror>();
@@ -90,24 +126,43 @@ export class ClusterDevice {
     private readonly random: Random,
     readonly lus: readonly MemoryLu[],
     initial: StoreState,
-    private readonly copy: CopyModel,
+    private readonly model: DeviceModel,
   ) {
-    this.store = decodeStoreState(encodeStoreState(initial));
+    this.disk = new DeviceDisk(world, random, model.disk, () => {
+      // A failed fsync: the process stops, and a supervisor starts it again.
+      this.restart(random.between(model.crashDownMinMs, model.crashDownMaxMs));
+    });
+    this.store = new DurableStore(initial, this.disk, model.acksStoreBeforeSync, () => { this.endMirrorsNotInTable(); });
     this.arbiter = this.newArbiter();
   }
 
+  private get copy(): CopyModel {
+    return this.model.copy;
+  }
+
+  /** The arbiter as it opens arbiter.json: the epoch saved last, not the highest it may have granted. */
   private newArbiter(): Arbiter {
+    const { epoch, holderId } = this.savedGrant;
     return new Arbiter({
-      highestEpoch: this.highestEpoch,
-      saveHighestEpoch: (epoch) => {
-        this.highestEpoch = epoch;
-        return Promise.resolve();
-      },
+      highestEpoch: epoch,
+      ...(holderId === undefined ? {} : { highestHolderId: holderId }),
+      saveHighestEpoch: (next, nextHolderId) => this.saveEpoch(next, nextHolderId),
     });
   }
 
+  /** arbiter.json written and renamed: resolves once durable; never when the disk fails it or power is cut first. */
+  private saveEpoch(epoch: number, holderId: string): Promise<void> {
+    const saved = this.disk.write(`epoch ${epoch}`, () => {
+      if (epoch > this.savedGrant.epoch) this.savedGrant = { epoch, holderId };
+    });
+    if (!this.model.grantsBeforeSave) return saved;
+    // Planted: granted now, saved later; a save that never ends is not noticed.
+    void saved;
+    return Promise.resolve();
+  }
+
   get state(): StoreState__Output {
-    return this.store;
+    return this.store.state;
   }
 
   get epoch(): number {
@@ -118,13 +173,35 @@ export class ClusterDevice {
     return this.keys.get(apparatusId);
   }
 
-  /** Down for `downMs`: the lease holder and the copies' progress are forgotten; store, keys and epoch stay. */
+  /**
+   * The check of an I/O as it arrives (lu-exports.ts): refused unless the
+   * apparatus presents the key registered for it. A fence removes the key,
+   * so "unknown-id-io" (an id with no key let through) lets a fenced
+   * apparatus's I/O land.
+   */
+  refusesIo(apparatusId: string, presentedKey: string | undefined): boolean {
+    const registered = this.keys.get(apparatusId);
+    if (registered !== undefined) return presentedKey !== registered;
+    if (!this.model.letsUnknownIdsIo) return true;
+    this.world.note(`device lets I/O of ${apparatusId}, which has no registered key, through`);
+    return false;
+  }
+
+  /**
+   * A power cut, down for `downMs`: the lease holder and the copies'
+   * progress are forgotten; the keys stay, and the store and the epoch as
+   * far as they reached the disk. Ignored while already down.
+   */
   restart(downMs: number): void {
+    if (!this.up) return;
     this.restarts += 1;
     this.up = false;
+    this.disk.powerCut();
     this.world.note(`device restarts, down for ${downMs.toFixed(3)} ms`);
     this.world.schedule(downMs, () => {
       this.arbiter = this.newArbiter();
+      const lost = this.store.reopen();
+      if (lost !== undefined) this.violations.push(lost);
       this.progress = 0;
       for (const mirror of this.mirrors.values()) {
         if (mirror.synced) continue;
@@ -136,8 +213,29 @@ export class ClusterDevice {
     });
   }
 
+  /** Power is cut while the next store or epoch write is in flight (issue 19: a power cut mid-store-write). */
+  cutDuringNextWrite(downMs: number): void {
+    this.disk.armCut(() => { this.restart(downMs); });
+  }
+
   acquireLease(request: AcquireLeaseRequest__Output): Promise<Lease> {
-    return this.arbiter.acquire(request.candidate_id, request.candidate_address, request.lease_ms, this.world.nowMs).then(leaseOf);
+    return this.arbiter.acquire(request.candidate_id, request.candidate_address, request.lease_ms, this.world.nowMs).then((lease) => {
+      if (lease.granted) this.noteGrant(lease.epoch, lease.holderId);
+      return leaseOf(lease);
+    });
+  }
+
+  /** Claim 12: no epoch is granted twice, across restarts too, or two controllers would act under one. */
+  private noteGrant(epoch: number, holderId: string): void {
+    const first = this.grants.get(epoch);
+    if (first === undefined) {
+      this.grants.set(epoch, { holderId, incarnation: this.restarts });
+      return;
+    }
+    if (first.incarnation === this.restarts) return;
+    // Reported once per restart that granted it again.
+    this.grants.set(epoch, { holderId, incarnation: this.restarts });
+    this.violations.push(`arbiter: epoch ${epoch} granted twice, to ${first.holderId} and after a device restart to ${holderId}: two controllers with one epoch`);
   }
 
   renewLease(request: RenewLeaseRequest__Output): Lease {
@@ -145,9 +243,9 @@ export class ClusterDevice {
   }
 
   readStore(request: ReadStoreRequest__Output): StoreSnapshot {
-    const state = this.store;
+    const state = this.store.state;
     return {
-      sequence: this.sequence,
+      sequence: this.store.sequence,
       state: {
         ...state,
         volumes: request.omit_extents ? state.volumes.map((volume) => ({ ...volume, extents: null })) : state.volumes,
@@ -156,20 +254,28 @@ export class ClusterDevice {
     };
   }
 
-  writeStore(request: WriteStoreRequest__Output): { sequence: number } {
+  async writeStore(request: WriteStoreRequest__Output): Promise<{ sequence: number }> {
     this.checkEpoch(request.epoch);
-    if (request.state === null) throw new InvalidArgumentError("WriteStore needs a state");
-    if (request.expected_sequence !== this.sequence) throw new StaleSequenceError(request.expected_sequence, this.sequence);
-    this.store = decodeStoreState(encodeStoreState(request.state));
-    return { sequence: this.committed() };
+    const { state } = request;
+    if (state === null) throw new InvalidArgumentError("WriteStore needs a state");
+    const sequence = await this.store.write(() => {
+      if (request.expected_sequence !== this.store.sequence) throw new StaleSequenceError(request.expected_sequence, this.store.sequence);
+      return decodeStoreState(encodeStoreState(state));
+    });
+    return { sequence };
   }
 
-  commitDelta(request: CommitDeltaRequest__Output): { sequence: number } {
+  async commitDelta(request: CommitDeltaRequest__Output): Promise<{ sequence: number }> {
     this.checkEpoch(request.epoch);
-    if (request.delta === null) throw new InvalidArgumentError("CommitDelta needs a delta");
-    checkStoreDelta(this.store, request.delta);
-    applyStoreDelta(this.store, request.delta);
-    return { sequence: this.committed() };
+    const { delta } = request;
+    if (delta === null) throw new InvalidArgumentError("CommitDelta needs a delta");
+    const sequence = await this.store.write((current) => {
+      checkStoreDelta(current, delta);
+      const next = decodeStoreState(encodeStoreState(current));
+      applyStoreDelta(next, delta);
+      return next;
+    });
+    return { sequence };
   }
 
   registerKey(request: RegisterKeyRequest__Output): Record<string, never> {
@@ -188,7 +294,7 @@ export class ClusterDevice {
 
   scrubAreas(request: ScrubAreasRequest__Output): { zeroed_bytes: number } {
     this.checkEpoch(request.epoch);
-    const lu = this.store.lus.find((candidate) => candidate.id === request.lu_id);
+    const lu = this.store.state.lus.find((candidate) => candidate.id === request.lu_id);
     if (lu === undefined) throw new InvalidArgumentError(`no LU ${request.lu_id}`);
     for (const areaIndex of request.area_indexes) this.area({ luIndex: lu.index, areaIndex }).fill(0);
     return { zeroed_bytes: request.area_indexes.length * lu.extent_size_bytes };
@@ -271,9 +377,8 @@ export class ClusterDevice {
     });
   }
 
-  /** After every store write: mirrors the table no longer has end, and their waiting writes land on the source alone. */
-  private committed(): number {
-    this.sequence += 1;
+  /** After every store write and reopen: mirrors the table no longer has end, and their waiting writes land on the source alone. */
+  private endMirrorsNotInTable(): void {
     for (const [key, mirror] of this.mirrors) {
       if (this.tableMirrors(mirror.volume, mirror.extentIndex, mirror.source, mirror.destination)) continue;
       this.mirrors.delete(key);
@@ -281,7 +386,6 @@ export class ClusterDevice {
       for (const write of mirror.waiting.splice(0)) write();
       this.bumpProgress();
     }
-    return this.sequence;
   }
 
   private bumpProgress(): void {
@@ -290,14 +394,14 @@ export class ClusterDevice {
   }
 
   private tableMirrors(volume: string, extentIndex: number, source: AreaRef, destination: AreaRef): boolean {
-    const columns = this.store.volumes.find((candidate) => candidate.name === volume)?.extents;
+    const columns = this.store.state.volumes.find((candidate) => candidate.name === volume)?.extents;
     if (columns == null) return false;
     return columns.lu_index[extentIndex] === source.luIndex && columns.area_index[extentIndex] === source.areaIndex &&
       columns.mirror_lu_index_plus_one[extentIndex] === destination.luIndex + 1 && columns.mirror_area_index[extentIndex] === destination.areaIndex;
   }
 
   private report(mirror: SimulatedMirror): Mirror {
-    const lu = (index: number): string => this.store.lus.find((candidate) => candidate.index === index)?.id ?? "";
+    const lu = (index: number): string => this.store.state.lus.find((candidate) => candidate.index === index)?.id ?? "";
     return {
       volume: mirror.volume, extent_index: mirror.extentIndex,
       source_lu_id: lu(mirror.source.luIndex), source_area_index: mirror.source.areaIndex,
@@ -314,13 +418,13 @@ export class ClusterDevice {
   }
 
   private luIndexOf(luId: string): number {
-    const lu = this.store.lus.find((candidate) => candidate.id === luId);
+    const lu = this.store.state.lus.find((candidate) => candidate.id === luId);
     if (lu === undefined) throw new InvalidArgumentError(`no LU ${luId}`);
     return lu.index;
   }
 
   private extentSizeBytes(): number {
-    const size = this.store.lus[0]?.extent_size_bytes;
+    const size = this.store.state.lus[0]?.extent_size_bytes;
     assert.ok(size !== undefined);
     return size;
   }

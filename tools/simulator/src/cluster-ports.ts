@@ -8,6 +8,7 @@
  */
 import { ApparatusError, type VirtualizationApparatus } from "@switchyard/apparatus";
 import type { ApparatusPort, DevicePort, Scheduler } from "@switchyard/controller";
+import type { ApparatusState__Output } from "@switchyard/proto";
 import { DeviceError, grpcStatusOf } from "@switchyard/device";
 import { loadGrpc, registrationKeyDigest } from "@switchyard/proto";
 import type { ClusterDevice } from "./cluster-device.js";
@@ -34,6 +35,13 @@ export interface WireModel {
   readonly lossProbability: number;
   /** An answer to CommitDelta that never arrives though the commit took place. */
   readonly commitAnswerLossProbability: number;
+  /**
+   * A Fence request the device never gets: rare on a real network, but the
+   * one loss the fencing argument must survive (a fence owed blocks every
+   * commit until the device has it), so the sweep meets it often, as it
+   * meets lost commit answers.
+   */
+  readonly fenceLossProbability: number;
   /** How long a Device call waits for its answer (grpcDevicePort's deadlines, scaled down). */
   readonly deviceCallTimeoutMs: number;
 }
@@ -53,6 +61,14 @@ export class ControllerNode {
   alive = true;
   /** Calls lost or left unanswered, by what they were. */
   lostCommitAnswers = 0;
+  /** Fence requests lost on their way to the device. */
+  lostFences = 0;
+  /**
+   * When each apparatus's last GetState from this node failed (virtual ms):
+   * a takeover fences at once an apparatus whose GetState failed
+   * (membership.ts takeOver), so a Fence at that same moment is a takeover's.
+   */
+  readonly getStateFailedAtMs = new Map<string, number>();
 
   constructor(readonly id: string, readonly world: VirtualWorld, readonly random: Random, private readonly wireNow: () => WireModel, readonly internalErrors: string[]) {}
 
@@ -83,7 +99,7 @@ export class ControllerNode {
    * DEADLINE_EXCEEDED at `timeoutMs` if nothing came. A crashed node hears
    * nothing ever.
    */
-  call<T>(method: Method, request: object, timeoutMs: number, serve: (decoded: unknown) => Served, what: string, answerLossProbability = 0): Promise<T> {
+  call<T>(method: Method, request: object, timeoutMs: number, serve: (decoded: unknown) => Served, what: string, answerLossProbability = 0, requestLossProbability = 0): Promise<T> {
     const { world, random, wire } = this;
     const bytes = method.requestSerialize(request);
     return new Promise<T>((resolve, reject) => {
@@ -96,7 +112,13 @@ export class ControllerNode {
       world.schedule(timeoutMs, () => {
         settle(() => { reject(new RpcFailure(deadlineExceededStatus, `${what}: no answer within ${timeoutMs} ms`)); });
       });
-      if (random.chance(wire.lossProbability)) return;
+      if (random.chance(wire.lossProbability + requestLossProbability)) {
+        if (requestLossProbability > 0) {
+          this.lostFences += 1;
+          world.note(`${this.id}'s ${what} lost on its way`);
+        }
+        return;
+      }
       world.schedule(random.between(wire.delayMinMs, wire.delayMaxMs), () => {
         const answer = (deliver: () => void): void => {
           if (random.chance(wire.lossProbability + answerLossProbability)) {
@@ -131,15 +153,28 @@ function refusalOf(error: unknown, what: string, internalErrors: string[]): RpcF
   return undefined;
 }
 
-/** The device as one controller node reaches it; every call silent while the device is down. */
-export function simulatedDevicePort(node: ControllerNode, device: ClusterDevice): DevicePort {
+/**
+ * The device as one controller node reaches it; every call silent while the
+ * device is down. `swallowsFailedFences` plants takeover-fence-swallowed
+ * (cluster-faults.ts): a Fence that failed is answered as recorded.
+ */
+export function simulatedDevicePort(node: ControllerNode, device: ClusterDevice, swallowsFailedFences: boolean): DevicePort {
   const methods = loadGrpc().switchyard.v1.Device.service;
   const timeoutMs = node.wire.deviceCallTimeoutMs;
-  const call = <T>(name: keyof typeof methods, request: object, serve: (decoded: never) => Served, answerLoss = 0): Promise<T> =>
+  const call = <T>(name: keyof typeof methods, request: object, serve: (decoded: never) => Served, answerLoss = 0, requestLoss = 0): Promise<T> =>
     node.call<T>(methods[name] as Method, request, timeoutMs, (decoded) => {
       if (!device.up) return new Promise<object>(() => undefined);
       return serve(decoded as never);
-    }, `Device.${String(name)}`, answerLoss);
+    }, `Device.${String(name)}`, answerLoss, requestLoss);
+  const fence = (request: Parameters<DevicePort["fence"]>[0]): Promise<Record<string, never>> => {
+    const sent = call<Record<string, never>>("Fence", request, (decoded) => device.fence(decoded), 0, node.wire.fenceLossProbability);
+    const inTakeover = node.getStateFailedAtMs.get(request.apparatus_id ?? "") === node.world.nowMs;
+    if (!swallowsFailedFences || !inTakeover) return sent;
+    return sent.catch(() => {
+      node.world.note(`${node.id} takes its failed Fence of ${request.apparatus_id ?? ""} as recorded`);
+      return {};
+    });
+  };
   const notSimulated = (name: string): Promise<never> => Promise.reject(new RpcFailure(unimplementedStatus, `${name}: external devices are not simulated`));
   return {
     acquireLease: (request) => call("AcquireLease", request, (decoded) => device.acquireLease(decoded)),
@@ -148,7 +183,7 @@ export function simulatedDevicePort(node: ControllerNode, device: ClusterDevice)
     writeStore: (request) => call("WriteStore", request, (decoded) => device.writeStore(decoded)),
     commitDelta: (request) => call("CommitDelta", request, (decoded) => device.commitDelta(decoded), node.wire.commitAnswerLossProbability),
     registerKey: (request) => call("RegisterKey", request, (decoded) => device.registerKey(decoded)),
-    fence: (request) => call("Fence", request, (decoded) => device.fence(decoded)),
+    fence,
     scrubAreas: (request) => call("ScrubAreas", request, (decoded) => device.scrubAreas(decoded)),
     startMirror: (request) => call("StartMirror", request, (decoded) => device.startMirror(decoded)),
     listMirrors: (request) => node.call(methods.ListMirrors, request, timeoutMs + (request.wait_ms ?? 0), (decoded) => {
@@ -165,18 +200,33 @@ export function simulatedDevicePort(node: ControllerNode, device: ClusterDevice)
 /** What the simulation does when a controller registers an apparatus (the apparatus's side of Register). */
 export type RegisterApparatus = (apparatus: VirtualizationApparatus, key: string, leaseMs: number) => void;
 
-/** One apparatus as one controller node reaches it over the control network. */
-export function simulatedApparatusPort(node: ControllerNode, apparatus: VirtualizationApparatus, register: RegisterApparatus, keyOf: (apparatusId: string) => string): ApparatusPort {
+/** What the simulation tells an apparatus's port: the key it renews with, and whether the control network reaches it now. */
+export interface ApparatusReach {
+  keyOf(apparatusId: string): string;
+  /** False while the apparatus is cut off from every controller (its path to the device still works). */
+  reachable(apparatusId: string): boolean;
+}
+
+/** One apparatus as one controller node reaches it over the control network; a request sent while it is cut off never arrives. */
+export function simulatedApparatusPort(node: ControllerNode, apparatus: VirtualizationApparatus, register: RegisterApparatus, reach: ApparatusReach): ApparatusPort {
   const methods = loadGrpc().switchyard.v1.Apparatus.service;
   const call = <T>(name: keyof typeof methods, request: object, timeoutMs: number, serve: (decoded: never) => Served): Promise<T> =>
-    node.call<T>(methods[name] as Method, request, timeoutMs, (decoded) => serve(decoded as never), `${apparatus.id}.${String(name)}`);
+    node.call<T>(methods[name] as Method, request, timeoutMs, (decoded) => {
+      if (!reach.reachable(apparatus.id)) return new Promise<object>(() => undefined);
+      return serve(decoded as never);
+    }, `${apparatus.id}.${String(name)}`);
+  const getState = (timeoutMs: number): Promise<ApparatusState__Output> =>
+    call<ApparatusState__Output>("GetState", {}, timeoutMs, () => ({ ...apparatus.state(), registration_key_sha256: registrationKeyDigest(reach.keyOf(apparatus.id)) })).catch((error: unknown) => {
+      node.getStateFailedAtMs.set(apparatus.id, node.world.nowMs);
+      throw error;
+    });
   return {
     hold: (request, timeoutMs) => call("Hold", request, timeoutMs, (decoded) => apparatus.hold(decoded)),
     apply: (request, timeoutMs) => call("Apply", request, timeoutMs, (decoded) => apparatus.apply(decoded)),
     release: (request, timeoutMs) => call("Release", request, timeoutMs, (decoded) => apparatus.release(decoded)),
     abort: (request, timeoutMs) => call("Abort", request, timeoutMs, (decoded) => apparatus.abort(decoded)),
     // The digest of the key it renews with, as the real apparatus reports its contact lease's.
-    getState: (timeoutMs) => call("GetState", {}, timeoutMs, () => ({ ...apparatus.state(), registration_key_sha256: registrationKeyDigest(keyOf(apparatus.id)) })),
+    getState,
     loadTable: async (request, timeoutMs) => {
       await call("LoadTable", request, timeoutMs, async (decoded: { epoch: number; table: Parameters<VirtualizationApparatus["loadTable"]>[1] | null }) => {
         if (decoded.table === null) throw new ApparatusError("INVALID_TABLE", "LoadTable needs a table");

@@ -6,20 +6,27 @@
  * (cluster-device.ts). A console asks the leader for `volume move`s, each a
  * migration of one extent through the device's mirror; meanwhile the run
  * crashes the leader (a successor takes over at a higher epoch and finishes
- * its moves), loses commit answers, and restarts the device (every lease
- * runs out). After the run it checks that no acknowledged write was lost and
- * no read was stale (the history checker), that every move ended, and that
- * every serving apparatus is at the committed generation with no hold left.
+ * its moves), loses commit answers and fences, cuts the device's power
+ * (every lease runs out; the store keeps what reached its disk), cuts power
+ * in the middle of a store or epoch write, fails the device's disk for a
+ * while (each failed write crashes it), cuts an apparatus off from the
+ * controllers while it still reaches the device, and delays some I/O on the
+ * way to the device. After the run it checks that no acknowledged write was
+ * lost and no read was stale (the history checker), that every move ended,
+ * that every serving apparatus is at the committed generation with no hold
+ * left, that no acknowledged commit was lost and no epoch granted twice.
  */
 import assert from "node:assert/strict";
 import { VirtualizationApparatus, LocalBackendSet } from "@switchyard/apparatus";
-import { MemoryLu, apparatusFaultBehaviours, type ApparatusFault } from "@switchyard/apparatus/testing";
+import { MemoryLu, apparatusFaultBehaviours } from "@switchyard/apparatus/testing";
 import { History } from "@switchyard/checker";
 import { ClusterController, ControllerError, type Entropy } from "@switchyard/controller";
 import type { BlockIo } from "@switchyard/nbd";
 import type { StoreState } from "@switchyard/proto";
-import { ClusterDevice } from "./cluster-device.js";
-import { ControllerNode, simulatedApparatusPort, simulatedDevicePort, type WireModel } from "./cluster-ports.js";
+import { ClusterDevice, type DeviceModel } from "./cluster-device.js";
+import { isSimulatedFault, plantedBugs, type ClusterFault, type PlantedBugs } from "./cluster-faults.js";
+import { ControllerNode, simulatedApparatusPort, simulatedDevicePort, type ApparatusReach, type WireModel } from "./cluster-ports.js";
+import { deviceDownMaxMs, deviceDownMinMs, moveGapMaxMs, weather, type WeatherTarget } from "./cluster-weather.js";
 import { HostLoad, blockSizeBytes } from "./host-load.js";
 import { Random } from "./prng.js";
 import { DeviceRefusedError } from "./simulated-device.js";
@@ -44,16 +51,33 @@ const renewIntervalMs = apparatusLeaseMs / 4;
 /** Backend I/O latency on the virtual clock. */
 const ioMinMs = 0.05;
 const ioMaxMs = 3;
+/**
+ * Some I/O arrives late at the device (a queue on the storage network, a
+ * retried packet): late enough to outlast a Hold's phase and the fence wait
+ * after it, so the device's own check is what refuses it then.
+ */
+const ioLateMinMs = 100;
+const ioLateMaxMs = 250;
 const wireOf = (random: Random): WireModel => ({
   delayMinMs: 0.05,
   delayMaxMs: random.pick([1, 3, 8]),
   lossProbability: random.pick([0, 0.005, 0.02]),
   commitAnswerLossProbability: random.pick([0, 0.1, 0.3]),
+  fenceLossProbability: random.pick([0, 0.5, 0.9]),
   deviceCallTimeoutMs: 60,
+});
+/** The device's disk: a store record or arbiter.json takes this long to be durable (an fdatasync on an SSD, scaled). */
+const deviceModelOf = (bugs: PlantedBugs): DeviceModel => ({
+  copy: { copyMinMs: 1, copyMaxMs },
+  disk: { syncMinMs: 0.2, syncMaxMs: 2 },
+  crashDownMinMs: deviceDownMinMs,
+  crashDownMaxMs: deviceDownMaxMs,
+  grantsBeforeSave: bugs.grantsBeforeSave,
+  letsUnknownIdsIo: bugs.letsUnknownIdsIo,
+  acksStoreBeforeSync: bugs.acksStoreBeforeSync,
 });
 /** A move the console asked for answers within this, or the console goes on and asks the journal later. */
 const consoleWaitMs = 5_000;
-const moveGapMaxMs = 150;
 /** After the last move, every move must have ended and the cluster settled within this. */
 const settleMaxMs = 60_000;
 const settlePollMs = 50;
@@ -65,8 +89,6 @@ const quietMs = 2_500;
 /** A crashed controller comes back this long after (a restarted process), as a candidate again. */
 const restartMinMs = 50;
 const restartMaxMs = 600;
-const deviceDownMinMs = 50;
-const deviceDownMaxMs = 400;
 /** Hosts pause up to this between requests: enough load to meet every change, few enough events for a thousand seeds. */
 const thinkMaxMs = 8;
 /** The apparatuses' hold deadline: above the phase timeout and the leases, and reached when no controller is left. */
@@ -75,17 +97,18 @@ export const holdDeadlineMs = 400;
 const copyMaxMs = 40;
 /**
  * No host request may take longer (issue 19: every wait bounded): a hold's
- * deadline and one phase, a copy the write waited for, and its own I/O.
+ * deadline and one phase, a copy the write waited for, and its own I/O
+ * (late, at worst).
  */
-export const hostWaitMaxMs = holdDeadlineMs + phaseTimeoutMs + copyMaxMs + 2 * ioMaxMs;
+export const hostWaitMaxMs = holdDeadlineMs + phaseTimeoutMs + copyMaxMs + ioMaxMs + ioLateMaxMs;
 /** A blackout: every controller down this long, so holds meet their deadline. */
 const blackoutMs = 3 * holdDeadlineMs;
 
 export interface ClusterSimulationOptions {
   readonly seed: number;
   readonly moves: number;
-  /** A planted bug in every apparatus, to prove the run catches it. */
-  readonly fault?: ApparatusFault;
+  /** A planted bug in every apparatus, or in the simulated device and ports (cluster-faults.ts), to prove the run catches it. */
+  readonly fault?: ClusterFault;
 }
 
 export interface ClusterSimulationResult {
@@ -100,7 +123,21 @@ export interface ClusterSimulationResult {
   readonly failovers: number;
   readonly highestEpoch: number;
   readonly lostCommitAnswers: number;
+  /** Fence requests the device never got. */
+  readonly lostFences: number;
+  /** Power cuts of the device, a crash after a failed disk write among them. */
   readonly deviceRestarts: number;
+  /** Power cuts that found a store record or epoch save in flight, and what became of those writes. */
+  readonly cutsMidWrite: number;
+  readonly writesLandedAtCut: number;
+  readonly writesLostAtCut: number;
+  /** Times the device's disk failed for a while, and the writes it failed. */
+  readonly diskFaults: number;
+  readonly diskWritesFailed: number;
+  /** Times an apparatus was cut off from the controllers. */
+  readonly isolations: number;
+  /** I/O requests that reached the device late. */
+  readonly lateIos: number;
   /** Times every controller was down at once. */
   readonly blackouts: number;
   /** Holds that passed their deadline, over every apparatus. */
@@ -123,7 +160,7 @@ function initialStore(): StoreState {
   return startingStore({ volumeName, volumeExtentCount, luCount, luSizeBytes: areasPerLu * extentSizeBytes, extentSizeBytes });
 }
 
-class ClusterSimulation {
+class ClusterSimulation implements WeatherTarget {
   readonly world = new VirtualWorld();
   readonly random: Random;
   readonly device: ClusterDevice;
@@ -138,6 +175,15 @@ class ClusterSimulation {
   crashes = 0;
   blackouts = 0;
   lostCommitAnswers = 0;
+  lostFences = 0;
+  diskFaults = 0;
+  isolations = 0;
+  lateIos = 0;
+  readonly bugs: PlantedBugs;
+  /** Until when each apparatus is cut off from the controllers (virtual ms). */
+  readonly isolatedUntilMs = new Map<string, number>();
+  /** The late I/O of this run: how often a request reaches the device late. */
+  private readonly lateIoProbability: number;
   /** Faults stop once the console is done, so the run can settle. */
   faultsOn = true;
   private readonly entropy: Entropy;
@@ -145,15 +191,17 @@ class ClusterSimulation {
   constructor(readonly options: ClusterSimulationOptions) {
     this.random = new Random(options.seed);
     this.wire = wireOf(this.random);
+    this.lateIoProbability = this.random.pick([0, 0.01, 0.03]);
+    this.bugs = plantedBugs(options.fault);
     const lus = Array.from({ length: luCount }, () => new MemoryLu(areasPerLu * extentSizeBytes));
-    this.device = new ClusterDevice(this.world, this.random, lus, initialStore(), { copyMinMs: 1, copyMaxMs });
+    this.device = new ClusterDevice(this.world, this.random, lus, initialStore(), deviceModelOf(this.bugs));
     this.entropy = { hex: (bytes) => Array.from({ length: bytes }, () => this.random.below(256).toString(16).padStart(2, "0")).join("") };
     const blockCount = (volumeExtentCount * extentSizeBytes) / blockSizeBytes;
     this.load = new HostLoad(this.world, this.random, { volume: volumeName, blockCount, thinkMaxMs, writeProbability: 0.5 }, new History());
     for (let index = 0; index < apparatusCount; index += 1) {
       const id = `a${index}`;
       const backends = new LocalBackendSet(new Map(lus.map((lu, luIndex) => [`lu${luIndex}`, this.backend(id, luIndex, lu.sizeBytes)])));
-      const behaviour = options.fault === undefined ? {} : { behaviour: apparatusFaultBehaviours[options.fault] };
+      const behaviour = options.fault === undefined || isSimulatedFault(options.fault) ? {} : { behaviour: apparatusFaultBehaviours[options.fault] };
       // Fenced until a controller registers it, as `apparatus serve` starts.
       const clock = { after: (delayMs: number, fire: () => void) => this.world.timer(delayMs, fire) };
       const warn = (message: string): void => { this.world.note(message); };
@@ -161,13 +209,20 @@ class ClusterSimulation {
     }
   }
 
+  /** How long one I/O takes to reach the device: now and then late. */
+  private ioLatencyMs(): number {
+    if (!this.random.chance(this.lateIoProbability)) return this.random.between(ioMinMs, ioMaxMs);
+    this.lateIos += 1;
+    return this.random.between(ioLateMinMs, ioLateMaxMs);
+  }
+
   /** One apparatus's path to one LU: I/O lands after a latency, refused if the device no longer has the key it was issued under. */
   private backend(apparatusId: string, luIndex: number, sizeBytes: number): BlockIo {
     const land = (offsetBytes: number, effect: (bytes: Buffer, offsetBytes: number) => void, write: boolean): Promise<void> => {
       const key = this.contacts.get(apparatusId)?.key;
       return new Promise<void>((resolve, reject) => {
-        this.world.schedule(this.random.between(ioMinMs, ioMaxMs), () => {
-          if (key === undefined || this.device.keyOf(apparatusId) !== key) {
+        this.world.schedule(this.ioLatencyMs(), () => {
+          if (this.device.refusesIo(apparatusId, key)) {
             reject(new DeviceRefusedError(`device refuses I/O of fenced apparatus ${apparatusId}`));
             return;
           }
@@ -240,8 +295,8 @@ class ClusterSimulation {
       phaseTimeoutMs,
       apparatusLeaseMs,
       loadTableTimeoutMs,
-      device: simulatedDevicePort(node, this.device),
-      apparatusPort: (address) => simulatedApparatusPort(node, this.apparatusOf(address), (apparatus, key, lease) => { this.register(apparatus, key, lease); }, (apparatusId) => this.contacts.get(apparatusId)?.key ?? ""),
+      device: simulatedDevicePort(node, this.device, this.bugs.swallowsFailedFences),
+      apparatusPort: (address) => simulatedApparatusPort(node, this.apparatusOf(address), (apparatus, key, lease) => { this.register(apparatus, key, lease); }, this.reach),
       scheduler: node.scheduler(),
       entropy: this.entropy,
       warn: (message) => { this.world.note(`${id} warns: ${message}`); },
@@ -251,11 +306,31 @@ class ClusterSimulation {
     void controller.start();
   }
 
+  /** What an apparatus's port asks the simulation: its key, and whether the control network reaches it. */
+  readonly reach: ApparatusReach = {
+    keyOf: (apparatusId) => this.contacts.get(apparatusId)?.key ?? "",
+    reachable: (apparatusId) => this.world.nowMs >= (this.isolatedUntilMs.get(apparatusId) ?? 0),
+  };
+
+  /** Cuts `apparatusId` off from every controller for `forMs`; its renewals and I/O go on. */
+  isolate(apparatusId: string, forMs: number): void {
+    this.isolations += 1;
+    this.isolatedUntilMs.set(apparatusId, Math.max(this.isolatedUntilMs.get(apparatusId) ?? 0, this.world.nowMs + forMs));
+    this.world.note(`${apparatusId} cut off from the controllers for ${forMs.toFixed(3)} ms`);
+  }
+
+  /** The device's disk fails every write for `forMs`. */
+  failDisk(forMs: number): void {
+    this.diskFaults += 1;
+    this.device.disk.failFor(forMs);
+    this.world.note(`device disk fails for ${forMs.toFixed(3)} ms`);
+  }
+
   crash(id: string, downMs = this.random.between(restartMinMs, restartMaxMs)): void {
     const entry = this.nodes.get(id);
     if (entry === undefined || !entry.node.alive) return;
     entry.node.alive = false;
-    this.lostCommitAnswers += entry.node.lostCommitAnswers;
+    this.collectNodeCounts(entry.node);
     this.crashes += 1;
     this.world.note(`controller ${id} crashes`);
     this.world.schedule(downMs, () => {
@@ -269,11 +344,32 @@ class ClusterSimulation {
     return undefined;
   }
 
+  get apparatusIds(): readonly string[] {
+    return [...this.apparatuses.keys()];
+  }
+
+  readonly candidateIds: readonly string[] = candidateIds;
+
+  leaderId(): string | undefined {
+    return this.leader()?.id;
+  }
+
+  blackout(): void {
+    this.blackouts += 1;
+    for (const id of candidateIds) this.crash(id, blackoutMs);
+  }
+
+  /** Counts of a node that is gone: it counted what it lost. */
+  private collectNodeCounts(node: ControllerNode): void {
+    this.lostCommitAnswers += node.lostCommitAnswers;
+    this.lostFences += node.lostFences;
+  }
+
   /** Stops every controller and renewal loop, so the world runs out of events. */
   stop(): void {
     this.running = false;
     for (const { node } of this.nodes.values()) {
-      this.lostCommitAnswers += node.lostCommitAnswers;
+      if (node.alive) this.collectNodeCounts(node);
       node.alive = false;
     }
   }
@@ -299,26 +395,6 @@ async function consoleMove(simulation: ClusterSimulation): Promise<void> {
   await Promise.race([answered, simulation.world.sleep(consoleWaitMs)]);
 }
 
-/** Faults between moves: a controller crash, a device restart. */
-function weather(simulation: ClusterSimulation): void {
-  const { random } = simulation;
-  if (random.chance(0.35)) {
-    const victim = simulation.leader()?.id ?? random.pick(candidateIds);
-    simulation.world.schedule(random.between(0, moveGapMaxMs), () => {
-      if (simulation.faultsOn) simulation.crash(victim);
-    });
-  }
-  if (random.chance(0.1) && simulation.device.up) simulation.device.restart(random.between(deviceDownMinMs, deviceDownMaxMs));
-  if (random.chance(0.08)) {
-    // Every controller at once, mid-move: nobody releases the holds until the deadline ends them.
-    simulation.world.schedule(random.between(0, moveGapMaxMs), () => {
-      if (!simulation.faultsOn) return;
-      simulation.blackouts += 1;
-      for (const id of candidateIds) simulation.crash(id, blackoutMs);
-    });
-  }
-}
-
 function runningMoves(simulation: ClusterSimulation): string[] {
   return simulation.device.state.journal.filter((entry) => entry.state === "CHANGE_STATE_RUNNING").map((entry) => entry.change_id);
 }
@@ -341,11 +417,13 @@ async function scenario(simulation: ClusterSimulation): Promise<void> {
     await consoleMove(simulation);
   }
   simulation.faultsOn = false;
+  simulation.isolatedUntilMs.clear();
+  simulation.device.disk.heal();
   // Hosts stop with the faults: what follows is the cluster settling, then every block read back.
   simulation.load.stop();
   await Promise.race([Promise.all(clients), world.sleep(settleMaxMs)]);
   // The network heals too: a message lost after the run settled would fence an apparatus with nobody to notice.
-  simulation.wire = { ...simulation.wire, lossProbability: 0, commitAnswerLossProbability: 0 };
+  simulation.wire = { ...simulation.wire, lossProbability: 0, commitAnswerLossProbability: 0, fenceLossProbability: 0 };
   for (const id of candidateIds) if (!(simulation.nodes.get(id)?.node.alive ?? false)) simulation.startController(id);
   const settleStartMs = world.nowMs;
   let settledSinceMs: number | undefined;
@@ -383,7 +461,7 @@ export async function simulateCluster(options: ClusterSimulationOptions): Promis
   if (ending.failure !== undefined) throw ending.failure;
   const violations = [...simulation.violations];
   if (!ending.finished) violations.push("progress: the scenario never finished (something waits for ever)");
-  violations.push(...simulation.internalErrors, ...simulation.load.violations);
+  violations.push(...simulation.internalErrors, ...simulation.device.violations, ...simulation.load.violations);
   if (simulation.load.longestMs > hostWaitMaxMs) violations.push(`progress: a host request took ${simulation.load.longestMs.toFixed(3)} ms, bound ${hostWaitMaxMs} ms`);
   violations.push(...simulation.load.history.found().map((violation) => `${violation.kind} of block ${violation.block}: ${violation.detail}`));
   const moves = simulation.device.state.journal.filter((entry) => entry.kind === "move");
@@ -398,7 +476,15 @@ export async function simulateCluster(options: ClusterSimulationOptions): Promis
     failovers: Math.max(0, simulation.device.epoch - 1),
     highestEpoch: simulation.device.epoch,
     lostCommitAnswers: simulation.lostCommitAnswers,
+    lostFences: simulation.lostFences,
     deviceRestarts: simulation.device.restarts,
+    cutsMidWrite: simulation.device.disk.stats.cutsMidWrite,
+    writesLandedAtCut: simulation.device.disk.stats.landedAtCut,
+    writesLostAtCut: simulation.device.disk.stats.lostAtCut,
+    diskFaults: simulation.diskFaults,
+    diskWritesFailed: simulation.device.disk.stats.failed,
+    isolations: simulation.isolations,
+    lateIos: simulation.lateIos,
     blackouts: simulation.blackouts,
     holdsExpired: [...simulation.apparatuses.values()].reduce((sum, apparatus) => sum + apparatus.io.gate.stats.holdsExpired, 0),
     longestHostWaitMs: simulation.load.longestMs,

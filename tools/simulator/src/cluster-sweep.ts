@@ -16,7 +16,15 @@ export interface SweepTotals {
   crashes: number;
   failovers: number;
   lostCommitAnswers: number;
+  lostFences: number;
   deviceRestarts: number;
+  cutsMidWrite: number;
+  writesLandedAtCut: number;
+  writesLostAtCut: number;
+  diskFaults: number;
+  diskWritesFailed: number;
+  isolations: number;
+  lateIos: number;
   blackouts: number;
   holdsExpired: number;
   hostOperations: number;
@@ -43,7 +51,11 @@ interface SweepRange {
 export const sweepWorkersMax = 8;
 
 function emptyTotals(): SweepTotals {
-  return { movesCommitted: 0, movesFailed: 0, crashes: 0, failovers: 0, lostCommitAnswers: 0, deviceRestarts: 0, blackouts: 0, holdsExpired: 0, hostOperations: 0, events: 0, highestEpoch: 0, longestHostWaitMs: 0 };
+  return {
+    movesCommitted: 0, movesFailed: 0, crashes: 0, failovers: 0, lostCommitAnswers: 0, lostFences: 0, deviceRestarts: 0,
+    cutsMidWrite: 0, writesLandedAtCut: 0, writesLostAtCut: 0, diskFaults: 0, diskWritesFailed: 0, isolations: 0, lateIos: 0,
+    blackouts: 0, holdsExpired: 0, hostOperations: 0, events: 0, highestEpoch: 0, longestHostWaitMs: 0,
+  };
 }
 
 function addTotals(into: SweepTotals, more: Readonly<SweepTotals>): void {
