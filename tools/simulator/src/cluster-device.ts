@@ -151,7 +151,7 @@ export class ClusterDevice {
   }
 
   /** arbiter.json written and renamed: resolves once durable; never when the disk fails it or power is cut first. */
-  private saveEpoch(epoch: number, holderId: string): Promise<void> {
+  private saveEpoch(epoch: number, holderId: string | undefined): Promise<void> {
     const saved = this.disk.write(`epoch ${epoch}`, () => {
       if (epoch > this.savedGrant.epoch) this.savedGrant = { epoch, holderId };
     });
