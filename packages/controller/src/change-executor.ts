@@ -55,8 +55,8 @@ export interface ChangeExecutorOptions {
   readonly fence: (apparatusId: string, epoch: number) => Promise<void>;
   /** The lease apparatuses hold: a fenced one has stopped serving this long after its fence. */
   readonly apparatusLeaseMs: number;
-  /** Appends to the configuration store: a commit (diff and journal entry) or a journal update. */
-  readonly commitDelta: (delta: StoreDelta) => Promise<void>;
+  /** Appends to the configuration store: a commit (diff and journal entry) under its change's epoch, or a journal update. */
+  readonly commitDelta: (delta: StoreDelta, changeEpoch?: number) => Promise<void>;
   /**
    * Runs `work` in its turn among the controller's store writes. The timed
    * write of waiting final records goes through it: appended between the
@@ -113,7 +113,7 @@ export class ChangeExecutor {
         // table; the store refuses it unless the stored generation is still
         // the plan's base. It also carries earlier changes' final records.
         // The core waits out fences first and tries again when no answer came.
-        await this.carryingWaiting((earlier) => this.options.commitDelta({ diff: plan.diff, journal_entry: committed, earlier_journal_entries: earlier }));
+        await this.carryingWaiting((earlier) => this.options.commitDelta({ diff: plan.diff, journal_entry: committed, earlier_journal_entries: earlier }, epoch));
       },
       isSilence,
       storedGeneration: () => this.options.storeGeneration(),

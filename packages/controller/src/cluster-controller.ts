@@ -161,7 +161,7 @@ export class ClusterController {
       controlRange: () => this.members.controlRange(),
       fence: (apparatusId, epoch) => this.members.fence(apparatusId, epoch),
       apparatusLeaseMs,
-      commitDelta: (delta) => this.table.commit(delta),
+      commitDelta: (delta, changeEpoch) => this.table.commit(delta, changeEpoch),
       serialize: serialized,
       storeGeneration: async () => (await this.table.read({ omitExtents: true, omitJournal: true })).state.generation,
       selfId: options.id,

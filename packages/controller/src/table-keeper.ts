@@ -66,9 +66,20 @@ export class TableKeeper {
     return new ControllerError("ABORTED", `the configuration store did not take generation ${generation} and ${stored}: ${refusalMessage(error)}`, { cause: error });
   }
 
-  /** Appends a delta: a commit's diff, or journal records. */
-  async commit(delta: StoreDelta): Promise<void> {
-    await this.device.commitDelta({ epoch: this.epoch(), delta });
+  /**
+   * Appends a delta: a commit's diff, or journal records. A change's commit
+   * names the epoch the change began under (`changeEpoch`): if this
+   * controller lost the lease since and took it again, the apparatuses held
+   * and applied under the old epoch, and the new one's takeover loads the
+   * table instead, so the diff must not land under the new epoch before
+   * that (a stale read, found by the cluster simulation at seed 3470).
+   */
+  async commit(delta: StoreDelta, changeEpoch?: number): Promise<void> {
+    const epoch = this.epoch();
+    if (changeEpoch !== undefined && changeEpoch !== epoch) {
+      throw new ControllerError("STALE_EPOCH", `the change began under epoch ${changeEpoch}, and this controller holds epoch ${epoch} now: its takeover decides`);
+    }
+    await this.device.commitDelta({ epoch, delta });
   }
 
   /** The committed table (generation, LUs, volumes; no journal) to plan a change from. */

@@ -52,34 +52,22 @@ const plantedSearch: Readonly<Record<SimulatedFault, { readonly seedsMax: number
 };
 
 /**
- * Seeds of the sweep that break an invariant through a gap of the real
- * controller not yet closed, each with the trace line that shows the cause;
- * kept apart from the sweep so that it stays green, and checked on their
- * own so that the gap stays visible and its fix shows (the seed then
- * passes, and that test says to take it off). Found by this sweep once
- * apparatuses were cut off from the controllers (issue 19 item 6): a rejoin
- * registers the key at the device and then sends Register; when Register's
- * answer is lost, the apparatus serves under the key with the table it
- * loaded, while the controller counts it as fenced, owes no fence, and
- * commits the next change without it: a stale read.
+ * Seeds that found gaps of the real controller, now closed; each keeps every
+ * invariant in CI, whatever the sweep's range (issue 19 item 6):
+ * - 557 (CI's range), 1979, 3540, 4675, 4788 (SWITCHYARD_CLUSTER_SEEDS=5000):
+ *   a rejoin registered the key at the device and then sent Register; with
+ *   Register's answer lost, the apparatus served under the key while the
+ *   controller counted it fenced and owed no fence, and the next change
+ *   committed without it (a stale read). Now a failed registration owes a
+ *   fence (membership.ts register).
+ * - 3470: a change whose commit went unanswered retried it under the epoch
+ *   the controller held when it retried; after the lease ran out and the same
+ *   controller took it again, the old change's diff committed under the new
+ *   epoch before its takeover had loaded the table everywhere (a stale read).
+ *   Now a change commits only under the epoch it began under
+ *   (table-keeper.ts commit).
  */
-const rejoinGap = /could not rejoin: RpcFailure: 4 a\d\.Register: no answer/;
-/**
- * Seed 557 is in CI's range; the others show in a longer sweep
- * (SWITCHYARD_CLUSTER_SEEDS=5000). That sweep also fails seed 3470 through
- * another gap, left off the list for want of a trace line that names it: a
- * change whose commit went unanswered retries it under whatever epoch the
- * controller holds when it retries, so after the lease ran out and the same
- * controller took it again, the old change's diff commits under the new
- * epoch before its takeover has given the apparatuses the table; they serve
- * the old map (a stale read).
- */
-const knownControllerGaps: ReadonlyMap<number, RegExp> = new Map([557, 1979, 3540, 4675, 4788].map((seed) => [seed, rejoinGap]));
-
-/** The seed a sweep failure's description starts with (describeClusterFailure). */
-function seedOfFailure(failure: string): number {
-  return Number(/seed (\d+)/.exec(failure)?.[1] ?? Number.NaN);
-}
+const controllerGapSeeds: readonly number[] = [557, 1979, 3540, 4675, 4788, 3470];
 
 /** The first seed of 1..seedsMax whose run with `fault` breaks an invariant. */
 async function firstCatch(fault: SimulatedFault): Promise<ClusterSimulationResult | undefined> {
@@ -97,7 +85,7 @@ describe("seeded simulation of the cluster", () => {
     const { totals, failures } = await sweepClusterSeeds(sweepSeedCount, movesPerRun);
     const seconds = (performance.now() - startedMs) / 1_000;
     console.log(`cluster simulation: ${sweepSeedCount} seeds, ${totals.events} simulated steps in ${seconds.toFixed(1)} s (${Math.round(totals.events / seconds)} steps/s)`, totals);
-    expect(failures.filter((failure) => !knownControllerGaps.has(seedOfFailure(failure)))).toEqual([]);
+    expect(failures).toEqual([]);
     // Not a vacuous pass: moves committed, controllers failed over, commits lost their answers, the device restarted.
     expect(totals.movesCommitted).toBeGreaterThan(sweepSeedCount);
     expect(totals.failovers).toBeGreaterThan(sweepSeedCount / 10);
@@ -150,14 +138,9 @@ describe("seeded simulation of the cluster", () => {
     }, sweepTimeoutMs);
   }
 
-  it("still meets the known controller gaps on their seeds (take a seed off the list once it passes)", async () => {
-    for (const [seed, cause] of knownControllerGaps) {
-      if (seed > sweepSeedCount) continue;
-      const result = await simulateCluster({ seed, moves: movesPerRun });
-      expect(result.violations.length, `seed ${seed} keeps every invariant now: take it off knownControllerGaps`).toBeGreaterThan(0);
-      expect(result.trace.some((line) => cause.test(line)), `seed ${seed} fails, but not for ${String(cause)}: ${result.violations[0] ?? ""}`).toBe(true);
-      console.log(describeClusterFailure(result, "known controller gap"));
-    }
+  it.each(controllerGapSeeds)("keeps every invariant on seed %i, which found a controller gap now closed", async (seed) => {
+    const result = await simulateCluster({ seed, moves: movesPerRun });
+    expect(result.violations, describeClusterFailure(result, "controller gap seed")).toEqual([]);
   }, sweepTimeoutMs);
 
   it("replays the same run from the same seed", async () => {
