@@ -19,7 +19,8 @@ import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { etcdCoordination, renewIntervalMs, type Coordination } from "../src/index.js";
+import { isDeepStrictEqual } from "node:util";
+import { etcdCoordination, renewIntervalMs, type Coordination, type CoordinationStatus } from "../src/index.js";
 import {
   campaignUntilGranted,
   coordinationSuite,
@@ -42,6 +43,23 @@ const vacancyQuietMs = 500;
  * itself, or the holder loses it in every etcd failover.
  */
 const failoverLeaseMs = 3_000;
+/** How long the follower case asks again for a status showing both survivors healthy. */
+const statusSettleMs = 10_000;
+const statusPollMs = 250;
+
+function healthOf(status: CoordinationStatus): Map<string, boolean> {
+  return new Map(status.members.map((member) => [member.name, member.healthy]));
+}
+
+/** Asks `look` until `settled` holds of its answer, or `withinMs` has passed; resolves with the last answer either way. */
+async function eventually<Answer>(look: () => Promise<Answer>, settled: (answer: Answer) => boolean, withinMs: number): Promise<Answer> {
+  const deadlineMs = performance.now() + withinMs;
+  for (;;) {
+    const answer = await look();
+    if (settled(answer) || performance.now() > deadlineMs) return answer;
+    await sleep(statusPollMs);
+  }
+}
 /** Built by the package's build, which turbo runs before its tests. */
 const holderProcessPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../dist/testing/holder-process.js");
 let cluster: EtcdTestCluster | undefined;
@@ -192,13 +210,14 @@ describe("etcd coordination telling followers that the holder's term ended", () 
 });
 
 describe("etcd coordination when an etcd follower dies", () => {
-  it("keeps a short term and the store going on the two members left", { timeout: 90_000 }, async () => {
+  it("keeps the controller's term and the store going on the two members left", { timeout: 90_000 }, async () => {
     // A cluster of its own: the leader-kill case below needs all three members.
     const own = await startEtcdCluster();
     const keyPrefix = `/switchyard-test/${randomUUID()}/`;
     const holder = etcdCoordination({ endpoints: own.endpoints, keyPrefix, now: () => performance.now() });
     try {
-      let term = await holder.campaign({ id: "alice", address: "127.0.0.1:7001" }, leaseMs);
+      // The controller's term on etcd: a busy CI machine stalls etcd's fsyncs for a second or more.
+      let term = await holder.campaign({ id: "alice", address: "127.0.0.1:7001" }, failoverLeaseMs);
       const leader = await own.leader();
       const follower = own.members.find((member) => member !== leader);
       if (follower === undefined) throw new Error("a three-member cluster has followers");
@@ -206,15 +225,20 @@ describe("etcd coordination when an etcd follower dies", () => {
       // Renewals that pick the dead member try another within the term.
       let revision = (await holder.readStore()).revision;
       const killedAtMs = performance.now();
-      while (performance.now() - killedAtMs < 3 * leaseMs) {
-        await sleep(renewIntervalMs(leaseMs));
-        term = await holder.renew(term);
+      while (performance.now() - killedAtMs < 3 * failoverLeaseMs) {
+        await sleep(renewIntervalMs(failoverLeaseMs));
+        const sinceKillMs = Math.round(performance.now() - killedAtMs);
+        term = await holder.renew(term).catch((error: unknown) => {
+          throw new Error(`renewal ${sinceKillMs} ms after the kill: ${String(error)}`);
+        });
         const read = await holder.readStore();
-        expect(read.revision).toBe(revision);
+        expect(read.revision, `store read ${sinceKillMs} ms after the kill`).toBe(revision);
         revision = await holder.writeStore(term.token, read.revision, nextState(read.state, `write-${revision}`));
       }
-      const status = await holder.status();
-      expect(status.members.filter((member) => member.healthy)).toHaveLength(2);
+      // A member that misses a status call's deadline is shown unhealthy, rightly; a loaded survivor answers the next one.
+      const alive = new Map(own.members.map((member) => [member.name, member.alive]));
+      const status = await eventually(() => holder.status(), (answer) => isDeepStrictEqual(healthOf(answer), alive), statusSettleMs);
+      expect(healthOf(status)).toEqual(alive);
     } finally {
       await holder.close();
       await own.stop();
@@ -243,10 +267,10 @@ describe("etcd coordination when the etcd leader dies", () => {
       const written = await holder.writeStore(term.token, read.revision, nextState(read.state, "after-kill"));
       expect(written).toBeGreaterThan(read.revision);
       expect((await cluster.leader()).name).not.toBe(leader.name);
-      const status = await holder.status();
-      // etcd lists members by id: compare by name.
-      const health = new Map(status.members.map((member) => [member.name, member.healthy]));
-      expect(health).toEqual(new Map(cluster.members.map((member) => [member.name, member.alive])));
+      // etcd lists members by id: compare by name. A loaded survivor may miss one status call's deadline.
+      const alive = new Map(cluster.members.map((member) => [member.name, member.alive]));
+      const status = await eventually(() => holder.status(), (answer) => isDeepStrictEqual(healthOf(answer), alive), statusSettleMs);
+      expect(healthOf(status)).toEqual(alive);
       expect(status.members.find((member) => member.leader)?.name).toBe((await cluster.leader()).name);
       // The holder stops renewing: the successor takes over with a higher token.
       const next = await campaignUntilGranted(successor, { id: "bob", address: "127.0.0.1:7002" }, failoverLeaseMs);

@@ -127,6 +127,24 @@ describe("ConfigurationStore", () => {
     expect(store.read().state.generation).toBe(4);
   });
 
+  it("never shows a reader a write's sequence with the state before it, so a read-modify-write cannot undo another", async () => {
+    // Three apparatuses enrolling at once lost one record this way: a reader
+    // between the new slot's fsync and the log's emptying saw the new
+    // sequence with the old state, and its write over that state was taken.
+    const store = await open();
+    const seen: { sequence: number; generation: number }[] = [];
+    let writing = true;
+    const written = store.write(stateOf(1), 0).finally(() => { writing = false; });
+    while (writing) {
+      const { state, sequence } = store.read();
+      seen.push({ sequence, generation: Number(state.generation ?? 0) });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await written;
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen.filter(({ sequence, generation }) => sequence !== generation)).toEqual([]);
+  });
+
   it("returns the older state when the newest slot is torn or corrupt anywhere", async () => {
     await storeWithTwoStates();
     const pristine = fs.readFileSync(storePath);

@@ -100,9 +100,12 @@ export class ConfigurationStore {
   private readonly log: StoreLog;
   private currentSequence: number;
   /**
-   * The lowest sequence whose state is the current one: a recovery (see the
-   * file's comment) raises the sequence without changing the state, and a
-   * writer that read the state just before it has read the current state.
+   * The lowest sequence whose state is the current one, and the one readers
+   * are given: a recovery (see the file's comment) raises the sequence
+   * without changing the state, and a writer that read the state just
+   * before it has read the current state; a whole write makes its slot
+   * current before it applies its state, and readers in between must see
+   * the old state with the old sequence.
    */
   private stateSequence: number;
   /** The slot holding the newest checkpoint: the next checkpoint or whole write goes to the other one. */
@@ -168,10 +171,15 @@ export class ConfigurationStore {
     return this.writeErrorCount;
   }
 
-  /** The current state, copied: callers may change it without touching the store. */
+  /**
+   * The current state, copied: callers may change it without touching the
+   * store. Its sequence is the state's (stateSequence), never one a write in
+   * progress has made durable but not yet applied: a reader that wrote over
+   * the old state under the new sequence would undo that write.
+   */
   read(): StoreSnapshot {
     this.checkNotClosed();
-    return { state: structuredClone(this.currentState), sequence: this.currentSequence };
+    return { state: structuredClone(this.currentState), sequence: this.stateSequence };
   }
 
   /**
@@ -181,7 +189,7 @@ export class ConfigurationStore {
    */
   view(): StoreSnapshot {
     this.checkNotClosed();
-    return { state: this.currentState, sequence: this.currentSequence };
+    return { state: this.currentState, sequence: this.stateSequence };
   }
 
   /**
