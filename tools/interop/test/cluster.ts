@@ -312,7 +312,7 @@ export class ProcessCluster {
       // A cluster recovering (a device restarting, a controller taking over) may not answer yet.
       const states = await this.apparatusStates(via).catch(() => new Map<string, string>());
       if (ids.every((id) => states.get(id) === "APPARATUS_STATUS_SERVING")) return;
-      if (Date.now() > deadline) throw new Error(`not all serving: ${JSON.stringify([...states])}`);
+      if (Date.now() > deadline) throw new Error(`not all serving: ${JSON.stringify([...states])}\n${this.stderr()}`);
       await new Promise((resolve) => setTimeout(resolve, servingPollMs));
     }
   }
