@@ -84,6 +84,13 @@ export class AreaMirror {
 
   /** Why mirroring a write to the destination failed; from then on the mirror only writes the source, and is never in sync. */
   private writeFailure: string | undefined = undefined;
+  /**
+   * Resolves once the failure is saved (saveFailure: mirrors.json then says
+   * to copy the whole area again), and every write the destination misses
+   * waits for it: a restart must not trust a watermark below which the
+   * destination lacks acknowledged writes.
+   */
+  private failureSaved: Promise<void> | undefined = undefined;
   /** The mirror's name in the write-intent record. */
   readonly intentId: string;
   /** Regions below the watermark marked at an unclean stop, to copy again before any chunk: ascending region indexes. */
@@ -99,7 +106,7 @@ export class AreaMirror {
    * from the source, which has every write).
    */
   constructor(spec: MirrorSpec, readonly source: LuAreas, readonly destination: LuAreas, readonly watched: LogicalUnit,
-    private readonly intents: WriteIntentPort) {
+    private readonly intents: WriteIntentPort, private readonly saveFailure: () => Promise<void>) {
     const { watermarkBytes, ...where } = spec;
     this.spec = where;
     this.intentId = mirrorIntentId(where);
@@ -197,8 +204,12 @@ export class AreaMirror {
     try {
       // Stable across the awaits below: a chunk copy overlapping this write waits for it.
       const mirroredBytes = Math.min(span.endBytes, this.watermark) - areaOffsetBytes;
-      if (mirroredBytes <= 0 || this.writeFailure !== undefined) {
+      if (mirroredBytes <= 0) {
         await this.source.direct.write(this.sourceBaseBytes + areaOffsetBytes, data, fua);
+        return;
+      }
+      if (this.failureSaved !== undefined) {
+        await Promise.all([this.source.direct.write(this.sourceBaseBytes + areaOffsetBytes, data, fua), this.failureSaved]);
         return;
       }
       const firstRegion = Math.floor(areaOffsetBytes / writeIntentRegionBytes);
@@ -224,8 +235,17 @@ export class AreaMirror {
     // The host's write stands on the source alone: a destination that fails (an external
     // server gone) fails the migration, which leaves the extent on its source, not the host.
     const toDestination = this.destination.direct.write(this.destinationBaseBytes + areaOffsetBytes, data.subarray(0, mirroredBytes), fua)
-      .catch((error: unknown) => { this.writeFailure ??= error instanceof Error ? error.message : String(error); });
+      .catch((error: unknown) => this.failed(error));
     await Promise.all([toSource, toDestination]);
+  }
+
+  /** The first mirrored write the destination failed: never in sync from here, and saved so that a restart copies all again. */
+  private failed(error: unknown): Promise<void> {
+    if (this.failureSaved === undefined) {
+      this.writeFailure = error instanceof Error ? error.message : String(error);
+      this.failureSaved = this.saveFailure();
+    }
+    return this.failureSaved;
   }
 
   /**

@@ -133,11 +133,11 @@ describe("ConfigurationStore", () => {
     // sequence with the old state, and its write over that state was taken.
     const store = await open();
     const seen: { sequence: number; generation: number }[] = [];
-    let writing = true;
-    const written = store.write(stateOf(1), 0).finally(() => { writing = false; });
-    while (writing) {
+    const write = { running: true };
+    const written = store.write(stateOf(1), 0).finally(() => { write.running = false; });
+    while (write.running) {
       const { state, sequence } = store.read();
-      seen.push({ sequence, generation: Number(state.generation ?? 0) });
+      seen.push({ sequence, generation: state.generation });
       await new Promise((resolve) => setImmediate(resolve));
     }
     await written;

@@ -306,6 +306,27 @@ describe("DeviceMirrors", { timeout: mirrorTestTimeoutMs }, () => {
       expect(() => { mirrors.checkCommit(tableWith(0, 1), [{ volume: "v", extent_index: 0, lu_index: 0, area_index: 1 }]); }).not.toThrow();
     });
 
+    it("copies the whole area again after a reopen once the destination failed a write: the watermark no longer covers what it missed", async () => {
+      const { lu0, byId } = await openLus();
+      await lu0.write(lu0.areaOffsetBytes(1), filled(areaBytes, random(9)), false);
+      let failing = false;
+      const { provider, lus } = await external((info) => (info.operation === "write" && failing ? Promise.reject(new NbdError("EIO", "injected write failure")) : undefined));
+      const mirrors = await mirrorsOnto(lus, byId);
+      await mirrors.start(onto);
+      await until(() => mirrors.list()[0]?.synced === true, "the mirror to be in sync");
+      failing = true;
+      await lu0.write(lu0.areaOffsetBytes(1) + 8192, filled(4096, random(10)), true);
+      failing = false;
+      // Below the watermark, on the source alone: the failed mirror sends nothing more to the destination.
+      await lu0.write(lu0.areaOffsetBytes(1) + 2 * mirrorChunkBytes, filled(4096, random(11)), true);
+      await mirrors.close();
+
+      const reopened = await mirrorsOnto(lus, byId);
+      expect(reopened.list()[0]).toMatchObject({ watermarkBytes: 0, synced: false, failure: "" });
+      await until(() => reopened.list()[0]?.synced === true, "the area copied again");
+      expect(provider.dataOf("disk").subarray(3 * areaBytes, 4 * areaBytes).equals(await readArea(lu0, 1))).toBe(true);
+    });
+
     it("fills an area of its own from an external source: set up at the commit, it takes the extent's I/O, and copies once started", async () => {
       const { lu1, byId } = await openLus();
       const flushes: string[] = [];

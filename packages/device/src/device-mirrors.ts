@@ -318,7 +318,7 @@ export class DeviceMirrors implements IoInterceptor {
       const taken = areas.some(([luId, area]) => (luId === request.sourceLuId && area === request.sourceAreaIndex) || (luId === request.destinationLuId && area === request.destinationAreaIndex));
       if (taken) throw new InvalidArgumentError(`${request.sourceLuId} area ${request.sourceAreaIndex} or ${request.destinationLuId} area ${request.destinationAreaIndex} is in another mirror`);
     }
-    const mirror = new AreaMirror(request, source, destination, watched, this.intents);
+    const mirror = new AreaMirror(request, source, destination, watched, this.intents, () => this.save());
     mirror.takeRecopies(this.intents.pendingRecopies(mirror.intentId));
     this.entries.set(keyOf(request.volume, request.extentIndex), { mirror, group: request.group, rateBytesPerSecond: request.rateBytesPerSecond, started, failure: undefined });
     let byArea = this.byWatchedArea.get(watched);
@@ -364,7 +364,9 @@ export class DeviceMirrors implements IoInterceptor {
   private writeFile(): Promise<void> {
     // A mirror not started yet is set up again from the table on open.
     const started = [...this.entries.values()].filter((entry) => entry.started);
-    const requests = started.map(({ mirror, group, rateBytesPerSecond }) => ({ ...mirror.spec, watermarkBytes: mirror.watermarkBytes, group, rateBytesPerSecond }));
+    // A destination that failed a mirrored write lacks it below the watermark: a restart copies the whole area again.
+    const requests = started.map(({ mirror, group, rateBytesPerSecond }) =>
+      ({ ...mirror.spec, watermarkBytes: mirror.failure === undefined ? mirror.watermarkBytes : 0, group, rateBytesPerSecond }));
     return writeFileDurably(this.files, this.filePath, mirrorsFileText(requests));
   }
 
