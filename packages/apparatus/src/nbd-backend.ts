@@ -190,7 +190,6 @@ export class NbdBackendSet implements BackendSet {
     if (lu.external) return this.external.backend(lu);
     this.reached.set(lu.nbd_uri, lu);
     let backend = this.backends.get(lu.nbd_uri);
-    this.reached.set(lu.nbd_uri, lu);
     if (backend === undefined) {
       const uri = parseNbdUri(lu.nbd_uri);
       const exportName = this.identity === undefined ? uri.exportName : apparatusExportName(uri.exportName, this.identity);
