@@ -145,6 +145,20 @@ describe("ConfigurationStore", () => {
     expect(seen.filter(({ sequence, generation }) => sequence !== generation)).toEqual([]);
   });
 
+  it("applies racing updates each to the state its turn finds: none lost, none refused as stale", async () => {
+    const store = await open();
+    const names = Array.from({ length: 20 }, (_, index) => `v${index}`);
+    const sequences = await Promise.all(names.map((name) => store.update((current) => ({
+      ...current, volumes: [...current.volumes, { name, size_bytes: 4 << 20, extent_size_bytes: 4 << 20 }],
+    }))));
+    expect(sequences.toSorted((left, right) => left - right)).toEqual(names.map((_, index) => index + 1));
+    expect(store.read().state.volumes.map((volume) => volume.name).toSorted()).toEqual(names.toSorted());
+    // Nothing to change writes nothing; a change that throws refuses, and the state stays.
+    await expect(store.update(() => undefined)).resolves.toBe(20);
+    await expect(store.update(() => { throw new Error("refused by the change"); })).rejects.toThrow("refused by the change");
+    expect(store.read().sequence).toBe(20);
+  });
+
   it("returns the older state when the newest slot is torn or corrupt anywhere", async () => {
     await storeWithTwoStates();
     const pristine = fs.readFileSync(storePath);

@@ -211,12 +211,35 @@ export class ConfigurationStore {
       if (expectedSequence < this.stateSequence || expectedSequence > this.currentSequence) {
         throw new StaleSequenceError(expectedSequence, this.currentSequence);
       }
-      const decoded = decodeStoreState(payload);
-      await this.writeCheckpoint(payload, this.currentSequence + 1);
-      Object.assign(this.currentState, decoded);
-      this.stateSequence = this.currentSequence;
-      return this.currentSequence;
+      return this.replaceInTurn(payload);
     });
+  }
+
+  /**
+   * Persists what `change` makes of a copy of the state current in the
+   * write's turn, or nothing when it returns undefined; resolves with the
+   * sequence then current. The device's own edits (an enrollment, its LUs'
+   * addresses) use it: a read-modify-write that cannot be stale, so never
+   * retried however many writers race.
+   */
+  async update(change: (current: StoreState__Output) => StoreState | undefined): Promise<number> {
+    this.checkNotClosed();
+    return this.enqueue(async () => {
+      const next = change(structuredClone(this.currentState));
+      if (next === undefined) return this.stateSequence;
+      const payload = encodeState(next);
+      this.checkPayloadSize(payload);
+      return this.replaceInTurn(payload);
+    });
+  }
+
+  /** A whole write in its turn: the slot made durable, then the state applied with its sequence. */
+  private async replaceInTurn(payload: Buffer): Promise<number> {
+    const decoded = decodeStoreState(payload);
+    await this.writeCheckpoint(payload, this.currentSequence + 1);
+    Object.assign(this.currentState, decoded);
+    this.stateSequence = this.currentSequence;
+    return this.currentSequence;
   }
 
   /**

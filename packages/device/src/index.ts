@@ -55,7 +55,6 @@ export {
   registrationKeyLengthMax,
   registrationsMax,
   storeFileName,
-  storeRetriesMax,
 } from "./storage-device.js";
 export { mirrorChunkBytes, mirrorCopiesMax } from "./device-mirrors.js";
 export { type FollowedCoordination } from "./followed-coordination.js";

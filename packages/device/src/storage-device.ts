@@ -23,7 +23,6 @@ import { DeviceMirrors, type MirrorStatus } from "./device-mirrors.js";
 import { tableHasMirror, type StartMirrorRequest } from "./mirror-records.js";
 import {
   DeviceCorruptError,
-  DeviceError,
   InvalidArgumentError,
   LeaseNotHeldError,
   LimitExceededError,
@@ -37,8 +36,6 @@ import { arbiterFileName, createFiles, describeNew, deviceFileName, deviceIdPatt
 export { arbiterFileName, deviceFileName, deviceIdPattern, luCountMax, storeFileName, type DeviceCreateOptions } from "./device-folder.js";
 
 export { registrationKeyLengthMax, registrationsMax } from "./device-registrations.js";
-/** Retries of the device's own read-modify-write of the store when a controller wrote in between. */
-export const storeRetriesMax = 3;
 
 export interface DeviceOpenOptions {
   readonly dir: string;
@@ -401,17 +398,11 @@ export class StorageDevice {
     if (!deviceIdPattern.test(record.id) || record.nbd === "" || record.grpc === "") {
       throw new InvalidArgumentError(`an apparatus enrolls with an id matching ${String(deviceIdPattern)}, an NBD and a gRPC address`);
     }
-    for (let attempt = 1; ; attempt += 1) {
-      const { state, sequence } = this.store.read();
+    await this.store.update((state) => {
       const others = state.apparatuses.filter((existing) => existing.id !== record.id);
       if (others.length >= registrationsMax) throw new LimitExceededError(`${registrationsMax} apparatuses are enrolled already (limit)`);
-      try {
-        await this.store.write({ ...state, apparatuses: [...others, { id: record.id, nbd: record.nbd, grpc: record.grpc }] }, sequence);
-        return;
-      } catch (error) {
-        if (!(error instanceof DeviceError && error.code === "STALE_SEQUENCE") || attempt >= storeRetriesMax) throw error;
-      }
-    }
+      return { ...state, apparatuses: [...others, { id: record.id, nbd: record.nbd, grpc: record.grpc }] };
+    });
   }
 
   /**
@@ -455,13 +446,12 @@ export class StorageDevice {
   /**
    * Read-modify-write of this device's entries in the store's LU list:
    * missing LUs are appended with the next free index; `change` edits an
-   * entry in place and says whether it did. Retries when a controller wrote
-   * in between.
+   * entry in place and says whether it did. Done in the store's turn
+   * (ConfigurationStore.update), so a write in between is never undone.
    */
   private async updateStoreLus(change: (entry: LogicalUnit__Output) => boolean): Promise<boolean> {
-    for (let attempt = 1; ; attempt += 1) {
-      const { state, sequence } = this.store.read();
-      let changed = false;
+    let changed = false;
+    await this.store.update((state) => {
       for (const lu of this.lus) {
         let entry = state.lus.find((candidate) => candidate.device_id === this.id && candidate.id === lu.id);
         if (entry === undefined) {
@@ -472,14 +462,9 @@ export class StorageDevice {
         }
         changed = change(entry) || changed;
       }
-      if (!changed) return false;
-      try {
-        await this.store.write(state, sequence);
-        return true;
-      } catch (error) {
-        if (!(error instanceof DeviceError && error.code === "STALE_SEQUENCE") || attempt >= storeRetriesMax) throw error;
-      }
-    }
+      return changed ? state : undefined;
+    });
+    return changed;
   }
 }
 
