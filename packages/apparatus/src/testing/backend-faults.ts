@@ -7,6 +7,11 @@
  * "flush-nothing": a FLUSH reaches no LU (every write is still acknowledged,
  * so only a check of what a FLUSH covers can tell). "allocation-all-zero":
  * block status calls every byte a hole that reads as zeroes, data included.
+ *
+ * Beside them, not a BackendFault (the conformance suite plants those in a
+ * real apparatus, and its FLUSH-after-rejoin case already meets this gap in
+ * the NBD backends): "flush-skips-lu", flushSkipsLuBackendSet below, for the
+ * cluster simulation.
  */
 import { NBD_STATE_HOLE, NBD_STATE_ZERO, type AllocationExtent, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
 import type { ApparatusIdentity, LogicalUnit__Output } from "@switchyard/proto";
@@ -65,6 +70,36 @@ export function faultyBackendSet(inner: BackendSet, fault: BackendFault): Backen
       inner.identify(identity);
     },
     flushAll: () => (fault === "flush-nothing" ? Promise.resolve() : inner.flushAll()),
+    retainExternal: (lus) => {
+      inner.retainExternal(lus);
+    },
+    close: () => inner.close(),
+  };
+}
+
+/**
+ * "flush-skips-lu" (issue 19 fencing gap, closed in nbd-backend.ts): flushAll
+ * reaches only the device LUs the apparatus has reached since a new identity,
+ * as NbdBackendSet's did when a rejoin closed the connections opened under
+ * the old key, so a FLUSH after a rejoin skips an LU that took acknowledged
+ * writes before it and still answers OK.
+ */
+export function flushSkipsLuBackendSet(inner: BackendSet): BackendSet {
+  const reached = new Map<string, LogicalUnit__Output>();
+  let identity: ApparatusIdentity | undefined;
+  return {
+    backend(lu: LogicalUnit__Output): BlockIo {
+      if (!lu.external) reached.set(lu.id, lu);
+      return inner.backend(lu);
+    },
+    identify: (next: ApparatusIdentity) => {
+      if (identity?.apparatusId !== next.apparatusId || identity.key !== next.key) reached.clear();
+      identity = next;
+      inner.identify(next);
+    },
+    flushAll: async () => {
+      await Promise.all(Array.from(reached.values(), (lu) => inner.backend(lu).flush()));
+    },
     retainExternal: (lus) => {
       inner.retainExternal(lus);
     },
