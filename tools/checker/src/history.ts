@@ -52,8 +52,12 @@ export class History {
   private readonly flushes: { readonly startMs: number; readonly endMs: number }[] = [];
   /** Power cuts of the storage, in time order. */
   private readonly powerCutsMs: number[] = [];
-  /** When each write became durable, once known (it never changes after). */
-  private readonly durableAtMs = new WeakMap<WriteRecord, number>();
+  /**
+   * Whether a completed write outlived the first power cut after its reply,
+   * once a check after that cut asked: FLUSHes are recorded as they are
+   * answered, so every one answered before the cut is known by then.
+   */
+  private readonly outlivedCut = new WeakMap<WriteRecord, boolean>();
 
   /**
    * Records a write as it is sent: until endWrite, it is concurrent with
@@ -163,22 +167,16 @@ export class History {
   /**
    * Whether a completed write is sure to be there at `atMs`: no power cut
    * came between its reply and `atMs`, or it was durable before the first
-   * that did (a later cut cannot lose a durable write).
+   * that did (a later cut cannot lose a durable write): written with FUA, or
+   * covered by a FLUSH sent after its reply and answered before that cut.
    */
   private sureAt(write: WriteRecord, atMs: number): boolean {
     const firstCut = this.powerCutsMs.find((cutMs) => cutMs >= write.endMs);
     if (firstCut === undefined || firstCut >= atMs) return true;
-    return this.durableSinceMs(write) < firstCut;
-  }
-
-  /** When a completed write became durable: its reply, with FUA; else the end of the first FLUSH sent after its reply; Infinity if none yet. */
-  private durableSinceMs(write: WriteRecord): number {
-    const known = this.durableAtMs.get(write);
+    const known = this.outlivedCut.get(write);
     if (known !== undefined) return known;
-    // In the order they were answered: the first found of those sent after the reply is the first that made it durable.
-    const covering = write.fua ? undefined : this.flushes.find((flush) => flush.startMs > write.endMs);
-    const sinceMs = write.fua ? write.endMs : covering?.endMs ?? Infinity;
-    if (sinceMs !== Infinity) this.durableAtMs.set(write, sinceMs);
-    return sinceMs;
+    const outlived = write.fua ? write.endMs < firstCut : this.flushes.some((flush) => flush.startMs > write.endMs && flush.endMs < firstCut);
+    this.outlivedCut.set(write, outlived);
+    return outlived;
   }
 }

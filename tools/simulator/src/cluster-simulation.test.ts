@@ -55,7 +55,7 @@ const plantedSearch: Readonly<Record<SimulatedFault, { readonly seedsMax: number
   "grant-before-save": { seedsMax: 60, moves: movesPerRun, what: "after a failed save and a restart, two controllers hold one epoch" },
   "unknown-id-io": { seedsMax: 80, moves: movesPerRun, what: "a fenced apparatus's late write lands on the area a move retired" },
   "takeover-fence-swallowed": { seedsMax: 60, moves: 8, what: "an apparatus cut off from the controllers serves the old map after a takeover's commit" },
-  "flush-skips-lu": { seedsMax: 40, moves: movesPerRun, what: "a power cut after a rejoined apparatus's FLUSH loses writes acknowledged before it" },
+  "flush-skips-lu": { seedsMax: 60, moves: movesPerRun, what: "a power cut after a rejoined apparatus's FLUSH loses writes acknowledged before it" },
 };
 
 /**
