@@ -3,7 +3,7 @@
  * apparatus's real I/O path (io.write / io.read / io.flush), each operation
  * recorded with its virtual start and end in the history checker. A block
  * written with value v holds v in every 32-bit word, so a read names the one
- * write it saw, and a mix of two writes shows as a torn block. Some writes
+ * write it saw, and a mix of two writes shows as a torn block. Writes may
  * carry FUA, some span two extents (one request of two blocks, split by the
  * apparatus into a part per extent), and some operations are a FLUSH: the
  * checker then knows which writes a power cut must not lose.
