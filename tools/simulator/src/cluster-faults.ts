@@ -22,12 +22,14 @@
  * at the older epoch and grants the same one again.
  * "store-ack-before-sync": the store answers a commit before its record is
  * on the disk, so a power cut can lose a commit the controller was told of.
- * "flush-skips-lu": every apparatus's backend set flushes only the LUs it
- * reached since its last registration, as the NBD backends did before the
- * fix (flushSkipsLuBackendSet, @switchyard/apparatus/testing): a FLUSH after
- * a rejoin answers OK without reaching an LU that holds acknowledged writes,
- * and a power cut then loses them (the LUs' write cache, lu-write-cache.ts;
- * the history checker knows which writes a FLUSH made durable).
+ * "flush-skips-lu": after a rejoin, every apparatus's backend set flushes
+ * only the LUs it reached since, as the NBD backends did before the fix
+ * (flushSkipsLuBackendSet, @switchyard/apparatus/testing; before a rejoin it
+ * flushes as the real set does): a FLUSH after a rejoin answers OK without
+ * reaching an LU that holds writes acknowledged before it, and a power cut
+ * then loses them (the LUs' write cache, lu-write-cache.ts; the history
+ * checker knows which writes a FLUSH made durable). The weather cuts power
+ * right after a rejoined apparatus's first FLUSH now and then.
  *
  * Not planted here, and why (issue 19 item 6 asks for each gap):
  * "early-admission-end" is inside the apparatus's I/O path (IoPath's

@@ -78,27 +78,38 @@ export function faultyBackendSet(inner: BackendSet, fault: BackendFault): Backen
 }
 
 /**
- * "flush-skips-lu" (issue 19 fencing gap, closed in nbd-backend.ts): flushAll
- * reaches only the device LUs the apparatus has reached since a new identity,
- * as NbdBackendSet's did when a rejoin closed the connections opened under
- * the old key, so a FLUSH after a rejoin skips an LU that took acknowledged
- * writes before it and still answers OK.
+ * "flush-skips-lu" (issue 19 fencing gap, closed in nbd-backend.ts): after a
+ * rejoin (a new identity), flushAll reaches only the device LUs reached
+ * since, as NbdBackendSet's did when the rejoin closed the connections opened
+ * under the old key, so a FLUSH skips an LU that took acknowledged writes
+ * before the rejoin and still answers OK. Until a rejoin leaves an LU reached
+ * before it and not since, it flushes as `inner` does: the only FLUSHes it
+ * gets wrong are those the fix changed.
  */
 export function flushSkipsLuBackendSet(inner: BackendSet): BackendSet {
-  const reached = new Map<string, LogicalUnit__Output>();
+  const reachedBefore = new Set<string>();
+  const reachedSince = new Map<string, LogicalUnit__Output>();
   let identity: ApparatusIdentity | undefined;
   return {
     backend(lu: LogicalUnit__Output): BlockIo {
-      if (!lu.external) reached.set(lu.id, lu);
+      if (!lu.external) reachedSince.set(lu.id, lu);
       return inner.backend(lu);
     },
     identify: (next: ApparatusIdentity) => {
-      if (identity?.apparatusId !== next.apparatusId || identity.key !== next.key) reached.clear();
+      if (identity !== undefined && (identity.apparatusId !== next.apparatusId || identity.key !== next.key)) {
+        for (const id of reachedSince.keys()) reachedBefore.add(id);
+        reachedSince.clear();
+      }
       identity = next;
       inner.identify(next);
     },
     flushAll: async () => {
-      await Promise.all(Array.from(reached.values(), (lu) => inner.backend(lu).flush()));
+      const skips = [...reachedBefore].some((id) => !reachedSince.has(id));
+      if (!skips) {
+        await inner.flushAll();
+        return;
+      }
+      await Promise.all(Array.from(reachedSince.values(), (lu) => inner.backend(lu).flush()));
     },
     retainExternal: (lus) => {
       inner.retainExternal(lus);
