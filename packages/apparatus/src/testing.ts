@@ -9,7 +9,7 @@ import { LocalBackendSet } from "./backend.js";
 
 export { apparatusFaultBehaviours, apparatusFaultNamed, apparatusFaults } from "./testing/apparatus-faults.js";
 export type { ApparatusFault } from "./testing/apparatus-faults.js";
-export { backendFaultNamed, backendFaults, faultyBackendSet } from "./testing/backend-faults.js";
+export { backendFaultNamed, backendFaults, faultyBackendSet, flushSkipsLuBackendSet } from "./testing/backend-faults.js";
 export type { BackendFault } from "./testing/backend-faults.js";
 
 /**

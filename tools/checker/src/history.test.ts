@@ -1,6 +1,7 @@
 // Goal: the checker accepts every history a correct store may produce and
-// catches stale reads and lost writes, the bugs it exists for. Method:
-// hand-made histories on one block, times in milliseconds.
+// catches stale reads and lost writes, the bugs it exists for, power cuts
+// included (a cut may lose what no FLUSH or FUA made durable, and nothing
+// else). Method: hand-made histories on one block, times in milliseconds.
 import { describe, expect, it } from "vitest";
 import { History } from "./history.js";
 
@@ -74,5 +75,43 @@ describe("History", () => {
     expect(() => {
       history.write(2, 60, 2, 3, true);
     }).toThrow(/distinct/);
+  });
+
+  it("lets a power cut lose a write no FLUSH or FUA made durable, back to the last durable one", () => {
+    const history = new History();
+    history.write(1, 80, 0, 1, true);
+    history.flush(2, 3);
+    history.write(1, 81, 4, 5, true);
+    history.write(1, 82, 6, 7, true);
+    history.powerCut(8);
+    history.read(1, 80, 7.5, 8.5); // in flight across the cut: it may see what the cut left
+    history.read(1, 80, 9, 10);
+    history.read(1, 81, 9, 10);
+    history.read(1, 82, 9, 10);
+    history.final(1, 80);
+    expect(history.found()).toEqual([]);
+  });
+
+  it("catches a write lost at a power cut after a FLUSH sent after its reply was answered OK", () => {
+    const history = new History();
+    history.write(1, 90, 0, 1, true);
+    history.write(1, 91, 2, 3, true);
+    history.flush(4, 5);
+    history.powerCut(6);
+    history.read(1, 90, 7, 8);
+    history.final(1, 0);
+    expect(history.found().map((violation) => violation.kind)).toEqual(["stale-read", "lost-write"]);
+  });
+
+  it("catches a FUA write lost at a power cut, and lets one go whose FLUSH was answered only after the cut", () => {
+    const history = new History();
+    history.endWrite(history.beginWrite(1, 100, 0, true), 1, true);
+    history.powerCut(2);
+    history.read(1, 0, 3, 4);
+    history.write(2, 101, 5, 6, true);
+    history.powerCut(7);
+    history.flush(6.5, 8);
+    history.read(2, 0, 9, 10);
+    expect(history.found()).toMatchObject([{ block: 1, kind: "stale-read" }]);
   });
 });

@@ -11,6 +11,17 @@
  * value; 0 is the block's initial content. A write that failed or never
  * answered may or may not have happened, so it counts as concurrent with
  * everything after it started.
+ *
+ * Power cuts (issue 19): a storage write cache may lose, at a power cut, any
+ * acknowledged write not yet durable, and keep any. A write is durable once
+ * it was acknowledged with FUA, or once a FLUSH sent after its reply was
+ * answered OK (NBD proto.md: FLUSH covers every write completed before it).
+ * So a completed write supersedes older ones only while it is sure to be
+ * there: if a power cut came after its reply and before it was durable, the
+ * block may hold any older write it superseded, and a read of that is no
+ * violation; a read of a value that a durable write superseded still is.
+ * Without power cuts every completed write is sure, and the checks are the
+ * ones above.
  */
 
 /** Recorded operations one history may hold: enough for minutes of load, bounded memory. */
@@ -20,6 +31,8 @@ export interface WriteRecord {
   readonly block: number;
   readonly value: number;
   readonly startMs: number;
+  /** Written with FUA: durable as soon as it is acknowledged. */
+  readonly fua: boolean;
   /** Infinity while the write is in flight, and when it failed or never answered. */
   endMs: number;
 }
@@ -35,17 +48,27 @@ export class History {
   private readonly values = new Set<number>();
   private readonly violations: Violation[] = [];
   private operations = 0;
+  /** FLUSHes answered OK, as [start, end], in the order they were answered. */
+  private readonly flushes: { readonly startMs: number; readonly endMs: number }[] = [];
+  /** Power cuts of the storage, in time order. */
+  private readonly powerCutsMs: number[] = [];
+  /**
+   * Whether a completed write outlived the first power cut after its reply,
+   * once a check after that cut asked: FLUSHes are recorded as they are
+   * answered, so every one answered before the cut is known by then.
+   */
+  private readonly outlivedCut = new WeakMap<WriteRecord, boolean>();
 
   /**
    * Records a write as it is sent: until endWrite, it is concurrent with
    * every read, so a read that sees it before its reply arrives is no
    * violation.
    */
-  beginWrite(block: number, value: number, startMs: number): WriteRecord {
+  beginWrite(block: number, value: number, startMs: number, fua = false): WriteRecord {
     this.count();
     if (value <= 0 || this.values.has(value)) throw new Error(`write values must be distinct and positive: ${value}`);
     this.values.add(value);
-    const record: WriteRecord = { block, value, startMs, endMs: Infinity };
+    const record: WriteRecord = { block, value, startMs, fua, endMs: Infinity };
     const writes = this.writesByBlock.get(block) ?? [];
     writes.push(record);
     this.writesByBlock.set(block, writes);
@@ -60,6 +83,23 @@ export class History {
   /** beginWrite and endWrite at once, for histories written after the fact. */
   write(block: number, value: number, startMs: number, endMs: number, acknowledged: boolean): void {
     this.endWrite(this.beginWrite(block, value, startMs), endMs, acknowledged);
+  }
+
+  /** A FLUSH sent at `startMs` was answered OK at `endMs`: every write acknowledged before `startMs` is durable from `endMs` on. */
+  flush(startMs: number, endMs: number): void {
+    this.count();
+    if (!(startMs <= endMs)) throw new Error(`a FLUSH ends after it starts: ${startMs}, ${endMs}`);
+    const last = this.flushes.at(-1);
+    if (last !== undefined && endMs < last.endMs) throw new Error(`FLUSHes are recorded as they are answered: ${endMs} after ${last.endMs}`);
+    this.flushes.push({ startMs, endMs });
+  }
+
+  /** The storage lost power at `atMs`: every write not durable by then may be lost, or kept. */
+  powerCut(atMs: number): void {
+    this.count();
+    const last = this.powerCutsMs.at(-1);
+    if (last !== undefined && atMs < last) throw new Error(`power cuts are recorded in time order: ${atMs} after ${last}`);
+    this.powerCutsMs.push(atMs);
   }
 
   /** Records and checks a read of `block` that returned `value`. */
@@ -98,24 +138,45 @@ export class History {
   }
 
   /**
-   * Writes completed before `readStartMs` that no other such write supersedes
-   * (started after it ended), plus every write that started before
-   * `readEndMs` and had not completed by `readStartMs`. The initial 0 counts
-   * while no write completed before the read.
+   * Writes completed before `readStartMs` that no sure write supersedes
+   * (one that started after it ended and is sure to be there until the read
+   * ends: a power cut while the read is in flight may show what it lost),
+   * plus every write that started before `readEndMs` and had not completed
+   * by `readStartMs`. The initial 0 counts while no sure write completed
+   * before the read.
    */
   private allowedValues(block: number, readStartMs: number, readEndMs: number): Set<number> {
     const writes = this.writesByBlock.get(block) ?? [];
     const completed = writes.filter((write) => write.endMs < readStartMs);
     const allowed = new Set<number>();
-    if (completed.length === 0) allowed.add(0);
-    const latestStartOfCompleted = Math.max(-Infinity, ...completed.map((write) => write.startMs));
+    let latestStartOfSure = -Infinity;
     for (const write of completed) {
-      // Superseded: another completed write started after this one ended.
-      if (write.endMs >= latestStartOfCompleted) allowed.add(write.value);
+      if (write.startMs > latestStartOfSure && this.sureAt(write, readEndMs)) latestStartOfSure = write.startMs;
+    }
+    if (latestStartOfSure === -Infinity) allowed.add(0);
+    for (const write of completed) {
+      // Superseded: a sure write started after this one ended.
+      if (write.endMs >= latestStartOfSure) allowed.add(write.value);
     }
     for (const write of writes) {
       if (write.endMs >= readStartMs && write.startMs < readEndMs) allowed.add(write.value);
     }
     return allowed;
+  }
+
+  /**
+   * Whether a completed write is sure to be there at `atMs`: no power cut
+   * came between its reply and `atMs`, or it was durable before the first
+   * that did (a later cut cannot lose a durable write): written with FUA, or
+   * covered by a FLUSH sent after its reply and answered before that cut.
+   */
+  private sureAt(write: WriteRecord, atMs: number): boolean {
+    const firstCut = this.powerCutsMs.find((cutMs) => cutMs >= write.endMs);
+    if (firstCut === undefined || firstCut >= atMs) return true;
+    const known = this.outlivedCut.get(write);
+    if (known !== undefined) return known;
+    const outlived = write.fua ? write.endMs < firstCut : this.flushes.some((flush) => flush.startMs > write.endMs && flush.endMs < firstCut);
+    this.outlivedCut.set(write, outlived);
+    return outlived;
   }
 }

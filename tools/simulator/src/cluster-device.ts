@@ -12,13 +12,18 @@
  * the store at its last record that landed, the highest epoch saved. A
  * failed write to that disk crashes the device the same way.
  *
- * Not modelled: the registrations file (keys are durable at once) and the
- * LUs' own write cache (every write that lands is durable).
+ * The LUs have a volatile write cache (lu-write-cache.ts): a power cut keeps
+ * only a seeded subset of the writes no FLUSH or FUA made durable. A mirror's
+ * copy is durable before the extent is in sync, as the device's copy engine
+ * makes it (device-mirrors.ts: "copied and durable"), and a scrub is too.
+ *
+ * Not modelled: the registrations file (keys are durable at once).
  */
 import assert from "node:assert/strict";
 import type { MemoryLu } from "@switchyard/apparatus/testing";
 import {
   Arbiter,
+  DeviceError,
   InvalidArgumentError,
   LeaseNotHeldError,
   StaleEpochError,
@@ -48,6 +53,8 @@ import {
   type WriteStoreRequest__Output,
 } from "@switchyard/proto";
 import type { Random } from "./prng.js";
+import { DeviceRestartedError } from "./device-paths.js";
+import { LuWriteCache } from "./lu-write-cache.js";
 import { DeviceDisk, DurableStore, type DiskModel } from "./simulated-store.js";
 import type { VirtualWorld } from "./virtual-world.js";
 
@@ -70,6 +77,8 @@ export interface DeviceModel {
   readonly letsUnknownIdsIo: boolean;
   /** Planted: the store answers a commit before its record is on the disk. */
   readonly acksStoreBeforeSync: boolean;
+  /** What share of the LUs' volatile writes a power cut keeps, drawn per cut: all lost, some, most. */
+  readonly cacheKeepProbabilities: readonly number[];
 }
 
 /** The epoch arbiter.json holds, and whom it was granted to. */
@@ -97,9 +106,15 @@ interface SimulatedMirror {
   readonly group: string;
   synced: boolean;
   /** Writes to the source area that wait for the copy, as a chunk's writes do. */
-  readonly waiting: (() => void)[];
+  readonly waiting: WaitingWrite[];
   /** Bumped when the mirror ends or a restart forgets its copy: a copy of an older incarnation lands nowhere. */
   incarnation: number;
+}
+
+/** A write that waits for its area's copy: it lands after it, or fails when power is cut first. */
+interface WaitingWrite {
+  readonly land: () => void;
+  readonly fail: (error: Error) => void;
 }
 
 const mirrorKey = (volume: string, extentIndex: number): string => `${volume}\u0000${extentIndex}`;
@@ -117,6 +132,8 @@ export class ClusterDevice {
   private readonly mirrors = new Map<string, SimulatedMirror>();
   private progress = 0;
   private readonly progressWaiters = new Set<() => void>();
+  /** The LUs' bytes behind their write cache. */
+  readonly cache: LuWriteCache;
   /** Whether the device answers calls at all (false during a restart). */
   up = true;
   restarts = 0;
@@ -124,10 +141,13 @@ export class ClusterDevice {
   constructor(
     private readonly world: VirtualWorld,
     private readonly random: Random,
-    readonly lus: readonly MemoryLu[],
+    lus: readonly MemoryLu[],
     initial: StoreState,
     private readonly model: DeviceModel,
+    /** Told of every power cut as it happens (the history checker's powerCut). */
+    private readonly onPowerCut: () => void,
   ) {
+    this.cache = new LuWriteCache(lus);
     this.disk = new DeviceDisk(world, random, model.disk, () => {
       // A failed fsync: the process stops, and a supervisor starts it again.
       this.restart(random.between(model.crashDownMinMs, model.crashDownMaxMs));
@@ -197,7 +217,14 @@ export class ClusterDevice {
     this.restarts += 1;
     this.up = false;
     this.disk.powerCut();
-    this.world.note(`device restarts, down for ${downMs.toFixed(3)} ms`);
+    const keepProbability = this.random.pick(this.model.cacheKeepProbabilities);
+    const lostBefore = this.cache.stats.volatileLost;
+    this.cache.powerCut(this.random, keepProbability);
+    this.onPowerCut();
+    for (const mirror of this.mirrors.values()) {
+      for (const write of mirror.waiting.splice(0)) write.fail(new DeviceRestartedError("the device lost power before the write landed"));
+    }
+    this.world.note(`device restarts, down for ${downMs.toFixed(3)} ms; its LUs lost ${this.cache.stats.volatileLost - lostBefore} volatile writes`);
     this.world.schedule(downMs, () => {
       this.arbiter = this.newArbiter();
       const lost = this.store.reopen();
@@ -273,9 +300,20 @@ export class ClusterDevice {
       checkStoreDelta(current, delta);
       const next = decodeStoreState(encodeStoreState(current));
       applyStoreDelta(next, delta);
+      this.checkSwitches(next);
       return next;
     });
     return { sequence };
+  }
+
+  /** DeviceMirrors.checkSwitches: no commit puts an extent on its mirror's destination before the copy has filled it. */
+  private checkSwitches(next: StoreState__Output): void {
+    for (const mirror of this.mirrors.values()) {
+      const columns = next.volumes.find((volume) => volume.name === mirror.volume)?.extents;
+      const { luIndex, areaIndex } = mirror.destination;
+      if (mirror.synced || columns?.lu_index[mirror.extentIndex] !== luIndex || columns.area_index[mirror.extentIndex] !== areaIndex) continue;
+      throw new DeviceError("MIRROR_NOT_IN_SYNC", `extent ${mirror.extentIndex} of ${mirror.volume} cannot switch to LU index ${mirror.destination.luIndex} area ${mirror.destination.areaIndex}: its mirror is not in sync`);
+    }
   }
 
   registerKey(request: RegisterKeyRequest__Output): Record<string, never> {
@@ -296,7 +334,9 @@ export class ClusterDevice {
     this.checkEpoch(request.epoch);
     const lu = this.store.state.lus.find((candidate) => candidate.id === request.lu_id);
     if (lu === undefined) throw new InvalidArgumentError(`no LU ${request.lu_id}`);
-    for (const areaIndex of request.area_indexes) this.area({ luIndex: lu.index, areaIndex }).fill(0);
+    const zeroes = Buffer.alloc(lu.extent_size_bytes);
+    // Durable before the answer: a scrubbed area is handed out again.
+    for (const areaIndex of request.area_indexes) this.cache.write(lu.index, areaIndex * lu.extent_size_bytes, zeroes, true);
     return { zeroed_bytes: request.area_indexes.length * lu.extent_size_bytes };
   }
 
@@ -336,31 +376,47 @@ export class ClusterDevice {
     });
   }
 
+  /** What an apparatus reads from an LU: what landed there, durable or not. */
+  readBytes(luIndex: number, offsetBytes: number, into: Buffer): void {
+    into.set(this.cache.bytes(luIndex).subarray(offsetBytes, offsetBytes + into.length));
+  }
+
+  /** A FLUSH reaches an LU: what landed there is durable, and on the other end of its mirrors (DeviceMirrors.flush). */
+  flushLu(luIndex: number): void {
+    this.cache.flush(luIndex);
+    for (const mirror of this.mirrors.values()) {
+      if (mirror.source.luIndex === luIndex && mirror.destination.luIndex !== luIndex) this.cache.flush(mirror.destination.luIndex);
+      if (mirror.destination.luIndex === luIndex && mirror.source.luIndex !== luIndex) this.cache.flush(mirror.source.luIndex);
+    }
+  }
+
   /**
    * Where an apparatus's write to an LU lands: on the source, and on the
    * destination of an extent in sync; after the copy, for an extent whose
-   * copy runs. Resolves once it has landed.
+   * copy runs. Resolves once it has landed, volatile unless `fua`.
    */
-  landWrite(luIndex: number, offsetBytes: number, land: (bytes: Buffer, offsetBytes: number) => void): Promise<void> {
+  landWrite(luIndex: number, offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
     const extentSizeBytes = this.extentSizeBytes();
     const areaIndex = Math.floor(offsetBytes / extentSizeBytes);
     const mirror = [...this.mirrors.values()].find((candidate) => candidate.source.luIndex === luIndex && candidate.source.areaIndex === areaIndex);
     const apply = (): void => {
-      const lu = this.lus[luIndex];
-      assert.ok(lu !== undefined);
-      land(lu.bytes, offsetBytes);
+      this.cache.write(luIndex, offsetBytes, data, fua);
       const now = this.mirrors.get(mirrorKey(mirror?.volume ?? "", mirror?.extentIndex ?? 0));
       if (mirror === undefined || now !== mirror || !mirror.synced) return;
-      land(this.area(mirror.destination), offsetBytes - areaIndex * extentSizeBytes);
+      const { luIndex: destinationLu, areaIndex: destinationArea } = mirror.destination;
+      this.cache.write(destinationLu, destinationArea * extentSizeBytes + offsetBytes - areaIndex * extentSizeBytes, data, fua);
     };
     if (mirror === undefined || mirror.synced) {
       apply();
       return Promise.resolve();
     }
-    return new Promise((resolve) => {
-      mirror.waiting.push(() => {
-        apply();
-        resolve();
+    return new Promise((resolve, reject) => {
+      mirror.waiting.push({
+        land: () => {
+          apply();
+          resolve();
+        },
+        fail: reject,
       });
     });
   }
@@ -369,11 +425,13 @@ export class ClusterDevice {
     const incarnation = mirror.incarnation;
     this.world.schedule(this.random.between(this.copy.copyMinMs, this.copy.copyMaxMs), () => {
       if (mirror.incarnation !== incarnation) return;
-      this.area(mirror.source).copy(this.area(mirror.destination));
+      // Copied and durable before in sync, as the device's copy engine flushes before it moves the watermark.
+      const size = this.extentSizeBytes();
+      this.cache.write(mirror.destination.luIndex, mirror.destination.areaIndex * size, Buffer.from(this.area(mirror.source)), true);
       mirror.synced = true;
       this.world.note(`device: extent ${mirror.extentIndex} of ${mirror.volume} in sync`);
       this.bumpProgress();
-      for (const write of mirror.waiting.splice(0)) write();
+      for (const write of mirror.waiting.splice(0)) write.land();
     });
   }
 
@@ -383,7 +441,7 @@ export class ClusterDevice {
       if (this.tableMirrors(mirror.volume, mirror.extentIndex, mirror.source, mirror.destination)) continue;
       this.mirrors.delete(key);
       mirror.incarnation += 1;
-      for (const write of mirror.waiting.splice(0)) write();
+      for (const write of mirror.waiting.splice(0)) write.land();
       this.bumpProgress();
     }
   }
@@ -429,11 +487,10 @@ export class ClusterDevice {
     return size;
   }
 
+  /** An area's bytes as reads see them; written only through the cache. */
   private area(ref: AreaRef): Buffer {
-    const lu = this.lus[ref.luIndex];
-    assert.ok(lu !== undefined, `no LU index ${ref.luIndex}`);
     const size = this.extentSizeBytes();
-    return lu.bytes.subarray(ref.areaIndex * size, (ref.areaIndex + 1) * size);
+    return this.cache.bytes(ref.luIndex).subarray(ref.areaIndex * size, (ref.areaIndex + 1) * size);
   }
 }
 

@@ -1,8 +1,10 @@
 // Goal: the real ClusterController keeps DESIGN.md's invariants on the
 // simulator's virtual world across controller crashes and successors at
 // higher epochs, lost commit answers and lost fences, power cuts of the
-// device (leases run out; the store reopens at its last record on disk),
-// power cuts in the middle of a store or epoch write, a failing disk (each
+// device (leases run out; the store reopens at its last record on disk; the
+// LUs' write cache keeps a seeded subset of what no FLUSH or FUA made
+// durable), power cuts in the middle of a store or epoch write or right
+// after a rejoined apparatus's first FLUSH, a failing disk (each
 // failed write crashes the device), apparatuses cut off from the
 // controllers (alone, or with the leader) while they still reach the
 // device, I/O that reaches the device late, migrations (every `volume move`
@@ -11,12 +13,16 @@
 // run catches the planted version of each fault it models (issue 19 item 6):
 // a diff applied as the whole table, holds with no deadline, a takeover's
 // failed Fence swallowed, I/O of an id with no key let through, an epoch
-// granted before it is saved, a commit answered before it is on disk
-// (cluster-faults.ts says why flush-skips-lu and early-admission-end are not
-// modelled). A seed replays the same run.
+// granted before it is saved, a commit answered before it is on disk, a
+// FLUSH after a rejoin that skips an LU with acknowledged writes
+// (cluster-faults.ts says why early-admission-end is not modelled). A seed
+// replays the same run.
 // Method: simulateCluster() (on a worker thread per core for the sweep) runs
 // two controller candidates, three apparatuses with hosts, and the simulated
-// device; the checks are the history checker (stale reads, lost writes), the
+// device; hosts write single blocks and requests spanning two extents, and
+// send FLUSHes; the checks are the history checker (stale
+// reads, lost writes, and across power cuts every write a FLUSH or FUA made
+// durable), the
 // host wait bound, progress, and the device's own (no acknowledged commit
 // lost, no epoch granted twice). Each planted fault is searched for over a
 // bounded range of seeds and its first catching seed printed with its replay
@@ -49,6 +55,7 @@ const plantedSearch: Readonly<Record<SimulatedFault, { readonly seedsMax: number
   "grant-before-save": { seedsMax: 60, moves: movesPerRun, what: "after a failed save and a restart, two controllers hold one epoch" },
   "unknown-id-io": { seedsMax: 80, moves: movesPerRun, what: "a fenced apparatus's late write lands on the area a move retired" },
   "takeover-fence-swallowed": { seedsMax: 60, moves: 8, what: "an apparatus cut off from the controllers serves the old map after a takeover's commit" },
+  "flush-skips-lu": { seedsMax: 60, moves: movesPerRun, what: "a power cut after a rejoined apparatus's FLUSH loses writes acknowledged before it" },
 };
 
 /**
@@ -80,7 +87,7 @@ async function firstCatch(fault: SimulatedFault): Promise<ClusterSimulationResul
 }
 
 describe("seeded simulation of the cluster", () => {
-  it(`keeps every invariant over ${sweepSeedCount} seeds with failovers, lost commit answers and fences, power cuts, failing disks and cut-off apparatuses`, async () => {
+  it(`keeps every invariant over ${sweepSeedCount} seeds with failovers, lost commit answers and fences, power cuts (LU caches too), failing disks and cut-off apparatuses`, async () => {
     const startedMs = performance.now();
     const { totals, failures } = await sweepClusterSeeds(sweepSeedCount, movesPerRun);
     const seconds = (performance.now() - startedMs) / 1_000;
@@ -101,6 +108,12 @@ describe("seeded simulation of the cluster", () => {
     expect(totals.lostFences).toBeGreaterThan(0);
     expect(totals.isolations).toBeGreaterThan(0);
     expect(totals.lateIos).toBeGreaterThan(0);
+    // Issue 19: hosts flushed and wrote across extents, power cuts came right after a rejoin's FLUSH, and lost some volatile writes and kept others.
+    expect(totals.hostFlushes).toBeGreaterThan(sweepSeedCount);
+    expect(totals.spanningWrites).toBeGreaterThan(0);
+    expect(totals.cutsAfterRejoinFlush).toBeGreaterThan(0);
+    expect(totals.volatileWritesLost).toBeGreaterThan(0);
+    expect(totals.volatileWritesKept).toBeGreaterThan(0);
     // Holds met their deadline when no controller was left, and no host request waited past the bound.
     expect(totals.holdsExpired).toBeGreaterThan(0);
     expect(totals.longestHostWaitMs).toBeLessThanOrEqual(hostWaitMaxMs);

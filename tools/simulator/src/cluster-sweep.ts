@@ -25,6 +25,12 @@ export interface SweepTotals {
   diskWritesFailed: number;
   isolations: number;
   lateIos: number;
+  hostFlushes: number;
+  fuaWrites: number;
+  spanningWrites: number;
+  cutsAfterRejoinFlush: number;
+  volatileWritesKept: number;
+  volatileWritesLost: number;
   blackouts: number;
   holdsExpired: number;
   hostOperations: number;
@@ -54,6 +60,7 @@ function emptyTotals(): SweepTotals {
   return {
     movesCommitted: 0, movesFailed: 0, crashes: 0, failovers: 0, lostCommitAnswers: 0, lostFences: 0, deviceRestarts: 0,
     cutsMidWrite: 0, writesLandedAtCut: 0, writesLostAtCut: 0, diskFaults: 0, diskWritesFailed: 0, isolations: 0, lateIos: 0,
+    hostFlushes: 0, fuaWrites: 0, spanningWrites: 0, cutsAfterRejoinFlush: 0, volatileWritesKept: 0, volatileWritesLost: 0,
     blackouts: 0, holdsExpired: 0, hostOperations: 0, events: 0, highestEpoch: 0, longestHostWaitMs: 0,
   };
 }

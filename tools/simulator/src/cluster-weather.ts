@@ -1,7 +1,8 @@
 /**
  * The faults the cluster simulation throws between moves, seeded: a
  * controller crash, every controller down at once, a power cut of the
- * device (and one in the middle of a store or epoch write), a failing disk,
+ * device (and one in the middle of a store or epoch write, or right after
+ * the first FLUSH an apparatus answers once it registered again), a failing disk,
  * an apparatus cut off from the controllers (alone, or with the leader).
  * Each is scheduled at a seeded moment of the move that follows, and none
  * fires once the run has stopped its faults.
@@ -33,6 +34,7 @@ const isolationOutageMaxMs = 5_000;
 const crashProbability = 0.35;
 const powerCutProbability = 0.1;
 const cutMidWriteProbability = 0.15;
+const cutAfterRejoinFlushProbability = 0.3;
 const diskFaultProbability = 0.06;
 const isolationProbability = 0.2;
 const blackoutProbability = 0.08;
@@ -53,6 +55,8 @@ export interface WeatherTarget {
   blackout(): void;
   isolate(apparatusId: string, forMs: number): void;
   failDisk(forMs: number): void;
+  /** Power is cut right after the first FLUSH an apparatus answers once it registered again. */
+  armCutAfterRejoinFlush(downMs: number): void;
 }
 
 /** Runs `fault` at a seeded moment of the coming move, if faults are still on then. */
@@ -93,10 +97,12 @@ function isolationWeather(target: WeatherTarget): void {
   });
 }
 
-/** Faults of the device's disk: a power cut in the middle of a store or epoch write, a disk that fails every write for a while. */
+/** Faults of the device's disk: a power cut in the middle of a store or epoch write or right after a rejoined apparatus's first FLUSH, a disk that fails every write for a while. */
 function storageWeather(target: WeatherTarget): void {
   const { random } = target;
   if (random.chance(cutMidWriteProbability)) target.device.cutDuringNextWrite(random.between(deviceDownMinMs, deviceDownMaxMs));
+  // A rejoin's FLUSH must reach every LU with acknowledged writes, those written before the rejoin too (issue 19 fencing gap).
+  if (random.chance(cutAfterRejoinFlushProbability)) target.armCutAfterRejoinFlush(random.between(deviceDownMinMs, deviceDownMaxMs));
   if (random.chance(diskFaultProbability)) {
     const forMs = random.between(diskFaultMinMs, diskFaultMaxMs);
     soon(target, () => { target.failDisk(forMs); });

@@ -156,7 +156,7 @@ class Simulation {
     this.device = new SimulatedDevice(lus, this.fencing === "device", extentSizeBytes, (area) => this.mirrorOf(area));
     this.link = new ControlLink(this.world, this.random, networkOf(this.random));
     const blockCount = (volumeExtentCount * extentSizeBytes) / blockSizeBytes;
-    this.load = new HostLoad(this.world, this.random, { volume: volumeName, blockCount, thinkMaxMs, writeProbability: 0.5 }, new History());
+    this.load = new HostLoad(this.world, this.random, { volume: volumeName, blockCount, thinkMaxMs, writeProbability: 0.5, flushProbability: 0, fuaProbability: 0, spanningProbability: 0, blocksPerExtent: blockCount }, new History());
     const count = apparatusCountMin + this.random.below(apparatusCountMax - apparatusCountMin + 1);
     for (let index = 0; index < count; index += 1) {
       const id = `a${index}`;

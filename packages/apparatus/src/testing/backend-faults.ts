@@ -7,6 +7,11 @@
  * "flush-nothing": a FLUSH reaches no LU (every write is still acknowledged,
  * so only a check of what a FLUSH covers can tell). "allocation-all-zero":
  * block status calls every byte a hole that reads as zeroes, data included.
+ *
+ * Beside them, not a BackendFault (the conformance suite plants those in a
+ * real apparatus, and its FLUSH-after-rejoin case already meets this gap in
+ * the NBD backends): "flush-skips-lu", flushSkipsLuBackendSet below, for the
+ * cluster simulation.
  */
 import { NBD_STATE_HOLE, NBD_STATE_ZERO, type AllocationExtent, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
 import type { ApparatusIdentity, LogicalUnit__Output } from "@switchyard/proto";
@@ -65,6 +70,47 @@ export function faultyBackendSet(inner: BackendSet, fault: BackendFault): Backen
       inner.identify(identity);
     },
     flushAll: () => (fault === "flush-nothing" ? Promise.resolve() : inner.flushAll()),
+    retainExternal: (lus) => {
+      inner.retainExternal(lus);
+    },
+    close: () => inner.close(),
+  };
+}
+
+/**
+ * "flush-skips-lu" (issue 19 fencing gap, closed in nbd-backend.ts): after a
+ * rejoin (a new identity), flushAll reaches only the device LUs reached
+ * since, as NbdBackendSet's did when the rejoin closed the connections opened
+ * under the old key, so a FLUSH skips an LU that took acknowledged writes
+ * before the rejoin and still answers OK. Until a rejoin leaves an LU reached
+ * before it and not since, it flushes as `inner` does: the only FLUSHes it
+ * gets wrong are those the fix changed.
+ */
+export function flushSkipsLuBackendSet(inner: BackendSet): BackendSet {
+  const reachedBefore = new Set<string>();
+  const reachedSince = new Map<string, LogicalUnit__Output>();
+  let identity: ApparatusIdentity | undefined;
+  return {
+    backend(lu: LogicalUnit__Output): BlockIo {
+      if (!lu.external) reachedSince.set(lu.id, lu);
+      return inner.backend(lu);
+    },
+    identify: (next: ApparatusIdentity) => {
+      if (identity !== undefined && (identity.apparatusId !== next.apparatusId || identity.key !== next.key)) {
+        for (const id of reachedSince.keys()) reachedBefore.add(id);
+        reachedSince.clear();
+      }
+      identity = next;
+      inner.identify(next);
+    },
+    flushAll: async () => {
+      const skips = [...reachedBefore].some((id) => !reachedSince.has(id));
+      if (!skips) {
+        await inner.flushAll();
+        return;
+      }
+      await Promise.all(Array.from(reachedSince.values(), (lu) => inner.backend(lu).flush()));
+    },
     retainExternal: (lus) => {
       inner.retainExternal(lus);
     },
