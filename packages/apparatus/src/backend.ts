@@ -20,11 +20,13 @@ export interface BackendSet {
    */
   identify(identity: ApparatusIdentity): void;
   /**
-   * Flushes every backend of a device opened so far: a volume FLUSH covers
-   * all its LUs. External devices' LUs are left out: the I/O path flushes
-   * those a volume maps (IoPath.flush).
+   * Flushes the devices' LUs among `lus` (every LU the table names) and
+   * every backend of a device opened so far: a volume FLUSH covers the
+   * writes of every apparatus, on LUs this one never reached too, and on a
+   * mirror's destination the device wrote on its behalf. External devices'
+   * LUs are left out: the I/O path flushes those a volume maps (IoPath.flush).
    */
-  flushAll(): Promise<void>;
+  flushAll(lus: readonly LogicalUnit__Output[]): Promise<void>;
   /**
    * Closes the connections to external servers that `lus` (a newly loaded
    * table's) no longer lists: a removed external device is not kept open.
@@ -107,6 +109,7 @@ export class LocalBackendSet implements BackendSet {
     };
   }
 
+  /** Every LU of the device in this process has its backend here already: `lus` adds none. */
   async flushAll(): Promise<void> {
     // External LUs are flushed per volume by the I/O path: a server that is down must not fail every volume's FLUSH.
     await Promise.all(Array.from(this.backends, ([luId, backend]) => (this.guarded.get(luId) ?? backend).flush()));

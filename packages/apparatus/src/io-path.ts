@@ -176,7 +176,10 @@ export class IoPath {
   }
 
   /**
-   * The devices' LUs, and the external LUs that `volume` maps now. An
+   * Every device LU the table names (issue 19: a FLUSH covers writes other
+   * apparatuses made on LUs this one never reached, and those a mirror made
+   * on a destination the volume maps once switched), and the external LUs
+   * that `volume` maps now. An
    * external server (one NBD server per LU) is flushed only for the volumes
    * it holds: while it is down, a FLUSH of a volume that has no extent there
    * still succeeds. Its FLUSH covers writes from every apparatus's connection
@@ -187,7 +190,7 @@ export class IoPath {
     const map = face.volumes.get(volume);
     const external = Array.from(face.lus.values()).filter((lu) => lu.external);
     const mapped = map === undefined || external.length === 0 ? [] : external.filter((lu) => map.luIndex.includes(lu.index) || map.mirrorLuIndexPlusOne.includes(lu.index + 1));
-    await Promise.all([this.backends.flushAll(), ...mapped.map((lu) => this.backends.backend(lu).flush())]);
+    await Promise.all([this.backends.flushAll(Array.from(face.lus.values())), ...mapped.map((lu) => this.backends.backend(lu).flush())]);
   }
 
   /**

@@ -213,9 +213,11 @@ export class NbdBackendSet implements BackendSet {
    * connection, so one through a new connection covers writes acknowledged
    * through one a new registration closed.
    */
-  async flushAll(): Promise<void> {
+  async flushAll(lus: readonly LogicalUnit__Output[]): Promise<void> {
     // External LUs are flushed per volume by the I/O path: a server that is down must not fail every volume's FLUSH.
-    await Promise.all(Array.from(this.reached.values(), (lu) => this.backend(lu).flush()));
+    const devices = new Map(this.reached);
+    for (const lu of lus) if (!lu.external) devices.set(lu.nbd_uri, lu);
+    await Promise.all(Array.from(devices.values(), (lu) => this.backend(lu).flush()));
   }
 
   retainExternal(lus: readonly LogicalUnit__Output[]): void {

@@ -16,15 +16,15 @@ describe("planted backend bugs", () => {
     const backends = flushSkipsLuBackendSet(memoryBackends(lus));
     backends.identify({ apparatusId: "a", key: "k1" });
     await backends.backend(memoryLuDescription(1, luSizeBytes, extentSizeBytes)).write(0, Buffer.alloc(512, 2), false);
-    await backends.flushAll();
+    await backends.flushAll([]);
     expect(lus.map((lu) => lu.flushes)).toEqual([1, 1]);
     await backends.backend(memoryLuDescription(0, luSizeBytes, extentSizeBytes)).write(0, Buffer.alloc(512, 1), false);
     backends.identify({ apparatusId: "a", key: "k1" });
-    await backends.flushAll();
+    await backends.flushAll([]);
     expect(lus.map((lu) => lu.flushes)).toEqual([2, 2]);
     backends.identify({ apparatusId: "a", key: "k2" });
     await backends.backend(memoryLuDescription(1, luSizeBytes, extentSizeBytes)).read(0, Buffer.alloc(512));
-    await backends.flushAll();
+    await backends.flushAll([]);
     expect(lus.map((lu) => lu.flushes)).toEqual([2, 3]);
   });
 
@@ -34,7 +34,7 @@ describe("planted backend bugs", () => {
     const backend = backends.backend(memoryLuDescription(0, luSizeBytes, extentSizeBytes));
     await backend.write(0, Buffer.alloc(512, 7), false);
     await backend.flush();
-    await backends.flushAll();
+    await backends.flushAll([]);
     expect(lu.flushes).toBe(0);
     expect(lu.bytes[0]).toBe(7);
   });

@@ -69,7 +69,7 @@ export function faultyBackendSet(inner: BackendSet, fault: BackendFault): Backen
     identify: (identity: ApparatusIdentity) => {
       inner.identify(identity);
     },
-    flushAll: () => (fault === "flush-nothing" ? Promise.resolve() : inner.flushAll()),
+    flushAll: (lus) => (fault === "flush-nothing" ? Promise.resolve() : inner.flushAll(lus)),
     retainExternal: (lus) => {
       inner.retainExternal(lus);
     },
@@ -103,10 +103,10 @@ export function flushSkipsLuBackendSet(inner: BackendSet): BackendSet {
       identity = next;
       inner.identify(next);
     },
-    flushAll: async () => {
+    flushAll: async (lus) => {
       const skips = [...reachedBefore].some((id) => !reachedSince.has(id));
       if (!skips) {
-        await inner.flushAll();
+        await inner.flushAll(lus);
         return;
       }
       await Promise.all(Array.from(reachedSince.values(), (lu) => inner.backend(lu).flush()));
