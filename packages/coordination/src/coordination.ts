@@ -98,6 +98,8 @@ export type RegistrationState =
 export interface RegistrationUpdate {
   /** The coordinator's revision the states are at; never lower than the previous update's. */
   readonly revision: number;
+  /** True after a fresh read: `states` names every apparatus the coordinator knows, and any other is unknown. */
+  readonly complete: boolean;
   readonly states: ReadonlyMap<string, RegistrationState>;
 }
 

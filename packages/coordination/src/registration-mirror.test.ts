@@ -19,7 +19,7 @@ describe("registration mirror", () => {
     const mirror = new RegistrationMirror();
     expect(mirror.apply(5, [put("registration", "a1", "k1")]).states).toEqual(new Map([["a1", { kind: "registered", registrationKey: "k1" }]]));
     const fenced = mirror.apply(6, [put("fenced", "a1"), remove("registration", "a1")]);
-    expect(fenced).toEqual({ revision: 6, states: new Map([["a1", { kind: "fenced" }]]) });
+    expect(fenced).toEqual({ revision: 6, complete: false, states: new Map([["a1", { kind: "fenced" }]]) });
     expect(mirror.apply(7, [put("registration", "a1", "k2"), remove("fenced", "a1")]).states.get("a1")).toEqual({ kind: "registered", registrationKey: "k2" });
   });
 
@@ -41,6 +41,7 @@ describe("registration mirror", () => {
     const update = mirror.reset(new Map([["a3", "k3"]]), new Set(), 90);
     expect(update).toEqual({
       revision: 90,
+      complete: true,
       states: new Map([["a1", { kind: "unknown" }], ["a2", { kind: "unknown" }], ["a3", { kind: "registered", registrationKey: "k3" }]]),
     });
   });

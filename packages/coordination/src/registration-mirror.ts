@@ -52,7 +52,7 @@ export class RegistrationMirror {
     for (const [apparatusId, key] of keys) this.keys.set(apparatusId, key);
     for (const apparatusId of fenced) this.fenced.add(apparatusId);
     this.revisionSeen = revision;
-    return this.updateOf(touched);
+    return this.updateOf(touched, true);
   }
 
   /** Applies one watch answer's events (revision: the answer's last); names the apparatuses they touched. */
@@ -65,7 +65,7 @@ export class RegistrationMirror {
       this.applyOne(event);
     }
     this.revisionSeen = revision;
-    return this.updateOf(touched);
+    return this.updateOf(touched, false);
   }
 
   /** Where `apparatusId` stands now. */
@@ -85,7 +85,7 @@ export class RegistrationMirror {
     else this.keys.delete(event.apparatusId);
   }
 
-  private updateOf(touched: ReadonlySet<string>): RegistrationUpdate {
-    return { revision: this.revisionSeen, states: new Map([...touched].map((apparatusId) => [apparatusId, this.stateOf(apparatusId)])) };
+  private updateOf(touched: ReadonlySet<string>, complete: boolean): RegistrationUpdate {
+    return { revision: this.revisionSeen, complete, states: new Map([...touched].map((apparatusId) => [apparatusId, this.stateOf(apparatusId)])) };
   }
 }
