@@ -15,6 +15,7 @@
  */
 import { InvalidArgumentError, LimitExceededError } from "./errors.js";
 import type { DeviceRegistrations, FollowedRegistration } from "./device-registrations.js";
+import type { FollowedCoordination } from "./followed-coordination.js";
 
 /** One update of a followed coordination's registrations (coordination's RegistrationUpdate, by shape). */
 export interface FollowedRegistrationUpdate {
@@ -51,14 +52,19 @@ export function applyFollowedUpdate(registrations: DeviceRegistrations, update: 
   return refusals;
 }
 
-/** Follows `watch`'s updates into `registrations`, saving each; returns what stops it. */
-export function followRegistrations(
-  watch: (listener: FollowedRegistrationListener) => () => void,
+/**
+ * Follows `coordination`'s registration updates into `registrations`,
+ * saving each; returns what stops it, or undefined when there is nothing to
+ * follow (no coordination, or one that cannot be watched).
+ */
+export function followIfWatched(
+  coordination: FollowedCoordination | undefined,
   registrations: DeviceRegistrations,
   save: () => Promise<void>,
   warn: (message: string) => void,
-): () => void {
-  return watch((update) => {
+): (() => void) | undefined {
+  if (coordination?.watchRegistrations === undefined) return undefined;
+  return coordination.watchRegistrations((update) => {
     for (const refusal of applyFollowedUpdate(registrations, update)) warn(refusal);
     save().catch((error: unknown) => {
       // In memory the check already follows; the file catches up at the next update.

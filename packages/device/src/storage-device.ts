@@ -18,7 +18,7 @@ import { nodeFiles, type DeviceFiles } from "./device-files.js";
 import { loadRegistrations, registrationsFileName, saveRegistrations, type Registrations } from "./registrations-file.js";
 import { DeviceRegistrations, registrationsMax, type RegistrationStatus } from "./device-registrations.js";
 import { TokenFloor, type FollowedCoordination } from "./followed-coordination.js";
-import { followRegistrations } from "./followed-registrations.js";
+import { followIfWatched } from "./followed-registrations.js";
 import { ExternalLus } from "./external-lu.js";
 import { DeviceMirrors, type MirrorStatus } from "./device-mirrors.js";
 import { tableHasMirror, type StartMirrorRequest } from "./mirror-records.js";
@@ -116,13 +116,9 @@ export class StorageDevice {
     assert.equal(this.lusById.size, this.lus.length);
     this.registrations = new DeviceRegistrations(parts.registrations);
     this.followed = parts.coordination === undefined ? undefined : { coordination: parts.coordination, tokens: new TokenFloor(parts.arbiter) };
-    const watch = parts.coordination?.watchRegistrations?.bind(parts.coordination);
-    this.stopFollowingRegistrations = watch === undefined ? undefined : followRegistrations(
-      watch,
-      this.registrations,
-      () => this.saveRegistrations(),
-      (message) => { process.emitWarning(message); },
-    );
+    this.stopFollowingRegistrations = followIfWatched(parts.coordination, this.registrations, () => this.saveRegistrations(), (message) => {
+      process.emitWarning(message);
+    });
   }
 
   /** Opens the device in `options.dir`, creating it when the folder has none and `create` is given. */
