@@ -21,7 +21,7 @@ import type {
 } from "@switchyard/proto";
 import { applyDifference, checkDifference } from "./difference.js";
 import { heldRanges } from "./held-ranges.js";
-import { ContactLease, leaseMaxMs, leaseMinMs } from "./contact-lease.js";
+import { ContactLease, leaseMaxMs, leaseMinMs, type ContactRenewalPort } from "./contact-lease.js";
 import { deviceLeaseHolders, type DeviceLeaseHolders } from "./lease-holder-lookup.js";
 import { LeaseHolderCheck, nodeCredentials, type NodeCredentials } from "@switchyard/security";
 import type { NbdExport, NbdExportListing, NbdExportProvider } from "@switchyard/nbd";
@@ -90,6 +90,13 @@ export interface ApparatusOptions {
    * it, and refuses callers other than that holder (lease-holder-lookup.ts).
    */
   readonly deviceAddress?: string;
+  /**
+   * Where it renews its registration (contact-lease.ts): with etcd, the
+   * coordination itself, so that no device is on its liveness path (issue
+   * 18 item 3). Absent: the device each Register names, over gRPC. Closed
+   * with the apparatus.
+   */
+  readonly contactRenewal?: ContactRenewalPort;
   /** Where this apparatus is reached, for GetState. */
   readonly nbdAddress?: string;
   readonly grpcAddress?: string;
@@ -130,7 +137,7 @@ export class VirtualizationApparatus {
     this.credentials = nodeCredentials(options.tlsFolder);
     this.contact = new ContactLease((reason) => {
       if (behaviour.submitsToFencing) this.io.fence(reason);
-    }, this.credentials.channel);
+    }, { credentials: this.credentials.channel, ...(options.contactRenewal === undefined ? {} : { renewal: options.contactRenewal }) });
     if (behaviour.submitsToFencing) this.io.lease = this.contact;
     this.deviceHolders = deviceLeaseHolders(options.deviceAddress, this.credentials.channel);
     this.holders = new LeaseHolderCheck(this.deviceHolders.lookup);

@@ -23,7 +23,14 @@ export type { IoOperation } from "./io-stats.js";
 export { Admission, HoldGate, holdsMax, rangesPerHoldMax } from "./hold-gate.js";
 export type { HeldRange, HoldScope, HoldSummary } from "./hold-gate.js";
 export { applyDifference, checkDifference } from "./difference.js";
-export { ContactLease, leaseMaxMs, leaseMinMs } from "./contact-lease.js";
+export {
+  ContactLease,
+  deviceContactRenewal,
+  leaseMaxMs,
+  leaseMinMs,
+  type ContactLeaseOptions,
+  type ContactRenewalPort,
+} from "./contact-lease.js";
 export type { ContactOutcome } from "./contact-lease.js";
 export { serveApparatus } from "./serve.js";
 export type { ServeApparatusOptions, ServedApparatus } from "./serve.js";

@@ -84,6 +84,27 @@ export interface TermHolder {
 /** What a device answers an apparatus renewing its registration. */
 export type RegistrationStatus = "granted" | "fenced" | "unknown";
 
+/**
+ * Where one apparatus stands after a change at the coordinator: the key it
+ * may present on I/O, fenced, or neither (its registration removed without
+ * a fence, or never made).
+ */
+export type RegistrationState =
+  | { readonly kind: "registered"; readonly registrationKey: string }
+  | { readonly kind: "fenced" }
+  | { readonly kind: "unknown" };
+
+/** The apparatuses whose state changed at one revision of the coordinator, or every one known after a fresh read. */
+export interface RegistrationUpdate {
+  /** The coordinator's revision the states are at; never lower than the previous update's. */
+  readonly revision: number;
+  /** True after a fresh read: `states` names every apparatus the coordinator knows, and any other is unknown. */
+  readonly complete: boolean;
+  readonly states: ReadonlyMap<string, RegistrationState>;
+}
+
+export type RegistrationListener = (update: RegistrationUpdate) => void;
+
 export interface Coordination {
   readonly backend: CoordinationBackend;
   /** One attempt to become the holder for `leaseMs`; see the contract above. */
@@ -113,6 +134,15 @@ export interface Coordination {
   registerKey(token: number, apparatusId: string, registrationKey: string): Promise<void>;
   /** Removes the apparatus's registration: it must stop serving (claim 3). */
   fence(token: number, apparatusId: string): Promise<void>;
+  /**
+   * Follows every registration and fence as the coordinator orders them, so
+   * a device checks I/O against them without apparatus renewals passing
+   * through it (issue 18 item 3: losing a device stops only I/O to its
+   * LUs). The first update names every apparatus known; later ones only
+   * those that changed, in revision order. Returns what stops it. Absent
+   * where the device is the coordinator (embedded).
+   */
+  watchRegistrations?(listener: RegistrationListener): () => void;
   registrationStatus(apparatusId: string, registrationKey: string): Promise<RegistrationStatus>;
   /** The holder of the newest term and its token; undefined when none is known (etcd: nobody holds one now). */
   leaseHolder(): Promise<TermHolder | undefined>;

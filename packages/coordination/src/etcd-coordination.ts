@@ -33,6 +33,7 @@ import {
   type Candidate,
   type Coordination,
   type CoordinationStatus,
+  type RegistrationListener,
   type RegistrationStatus,
   type TermHolder,
   type StoreRead,
@@ -44,6 +45,7 @@ import { asCoordinationError, etcdCallTimeoutMs, etcdDialTimeoutMs } from "./etc
 import { commitByRewrite, LastCommit } from "./store-commit.js";
 import { directoryRecordsMax, recordsOf } from "./etcd-directory.js";
 import { ElectionVacancyWatch } from "./etcd-vacancy.js";
+import { RegistrationsWatch } from "./etcd-registrations.js";
 
 /**
  * etcd grants no lease shorter than about 1.5 election timeouts (2 s with
@@ -107,6 +109,8 @@ class EtcdCoordination implements Coordination {
   private readonly vacancies: ElectionVacancyWatch;
   /** The store as this holder's last commitDelta left it (store-commit.ts): the next one folds into it without a read. */
   private readonly lastCommit = new LastCommit();
+  /** Registration watches still running, stopped by close. */
+  private readonly registrationWatches = new Set<RegistrationsWatch>();
 
   constructor(
     private readonly client: Etcd3,
@@ -119,6 +123,16 @@ class EtcdCoordination implements Coordination {
   /** Told when the holder a lost campaign named has lost its key (etcd-vacancy.ts): campaign at once. */
   onVacancy(listener: () => void): () => void {
     return this.vacancies.subscribe(listener);
+  }
+
+  /** Follows registrations and fences at etcd (etcd-registrations.ts); returns what stops it. */
+  watchRegistrations(listener: RegistrationListener): () => void {
+    const watch = new RegistrationsWatch(this.client, this.keys, listener);
+    this.registrationWatches.add(watch);
+    return () => {
+      this.registrationWatches.delete(watch);
+      void watch.stop();
+    };
   }
 
   async campaign(candidate: Candidate, leaseMs: number): Promise<Term> {
@@ -299,6 +313,8 @@ class EtcdCoordination implements Coordination {
 
   async close(): Promise<void> {
     await this.vacancies.close();
+    await Promise.all([...this.registrationWatches].map((watch) => watch.stop()));
+    this.registrationWatches.clear();
     await this.withdraw();
     this.client.close();
   }

@@ -53,4 +53,11 @@ describe("etcdKeys", () => {
       expect(() => keys.fenced(id)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     }
   });
+
+  it("tells registration and fenced keys from the rest, with the apparatus id", () => {
+    expect(keys.registrationKeyOf(keys.registration("a1"))).toEqual({ family: "registration", apparatusId: "a1" });
+    expect(keys.registrationKeyOf(keys.fenced("a1"))).toEqual({ family: "fenced", apparatusId: "a1" });
+    expect(keys.registrationKeyOf(keys.store)).toBeUndefined();
+    expect(keys.registrationKeyOf(keys.apparatus("a1"))).toBeUndefined();
+  });
 });

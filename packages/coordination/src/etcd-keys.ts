@@ -29,6 +29,12 @@ export interface EtcdKeys {
   candidate(leaseId: string): Buffer;
   registration(apparatusId: string): Buffer;
   fenced(apparatusId: string): Buffer;
+  /** Every registration key: registration(id) for each. */
+  readonly registrations: KeyRange;
+  /** Every fenced key: fenced(id) for each. */
+  readonly fences: KeyRange;
+  /** Which registration or fenced key `key` is, if it is one. */
+  registrationKeyOf(key: Buffer): { readonly family: "registration" | "fenced"; readonly apparatusId: string } | undefined;
   /** Every device's address record: device(id) for each. */
   readonly devices: KeyRange;
   device(deviceId: string): Buffer;
@@ -51,6 +57,8 @@ function keyRange(prefix: string): KeyRange {
 export function etcdKeys(prefix: string): EtcdKeys {
   assert.ok(prefix.length > 0 && prefix.length <= keyPrefixLengthMax && prefix.endsWith("/"), `bad key prefix ${prefix}`);
   const electionPrefix = Buffer.from(`${prefix}election/`);
+  const registrations = keyRange(`${prefix}registration/`);
+  const fences = keyRange(`${prefix}fenced/`);
   return {
     electionPrefix,
     electionRangeEnd: rangeEndOf(electionPrefix),
@@ -58,6 +66,17 @@ export function etcdKeys(prefix: string): EtcdKeys {
     candidate: (leaseId) => Buffer.concat([electionPrefix, Buffer.from(leaseIdHex(leaseId))]),
     registration: (apparatusId) => Buffer.from(`${prefix}registration/${checkedApparatusId(apparatusId)}`),
     fenced: (apparatusId) => Buffer.from(`${prefix}fenced/${checkedApparatusId(apparatusId)}`),
+    registrations,
+    fences,
+    registrationKeyOf: (key) => {
+      if (key.subarray(0, registrations.prefix.length).equals(registrations.prefix)) {
+        return { family: "registration", apparatusId: key.subarray(registrations.prefix.length).toString("utf8") };
+      }
+      if (key.subarray(0, fences.prefix.length).equals(fences.prefix)) {
+        return { family: "fenced", apparatusId: key.subarray(fences.prefix.length).toString("utf8") };
+      }
+      return undefined;
+    },
     devices: keyRange(`${prefix}device/`),
     // Device ids are names as apparatus ids are: the same check.
     device: (deviceId) => Buffer.from(`${prefix}device/${checkedApparatusId(deviceId)}`),

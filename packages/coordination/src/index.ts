@@ -14,7 +14,10 @@ export {
   type CoordinationErrorCode,
   type CoordinationMember,
   type CoordinationStatus,
+  type RegistrationListener,
+  type RegistrationState,
   type RegistrationStatus,
+  type RegistrationUpdate,
   type TermHolder,
   type StoreRead,
   type Term,
@@ -33,3 +36,4 @@ export { etcdMembersMax } from "./etcd-status.js";
 export { apparatusIdLengthMax, keyPrefixLengthMax } from "./etcd-keys.js";
 export { importRevisionRaisesMax, importStoreToEtcd, type EtcdImportOptions, type EtcdImportResult } from "./etcd-import.js";
 export { addressLengthMax, directoryRecordsMax, etcdDirectory, type AddressRecord, type EtcdDirectory, type EtcdDirectoryOptions } from "./etcd-directory.js";
+export { RegistrationMirror, registrationEventsMax, type RegistrationEvent } from "./registration-mirror.js";

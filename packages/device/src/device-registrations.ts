@@ -5,10 +5,13 @@
  * lookup on the hot path). Kept in registrations.json (registrations-file.ts)
  * so that a restart changes nothing.
  *
- * Two writers, one per coordination (issue 18): with the embedded one the
- * controller registers and fences here under its epoch; with a coordination
- * that is not the device's own (etcd), each renewal an apparatus makes
- * through the device asks the coordination and `record`s its answer, so a
+ * Writers, by coordination (issue 18): with the embedded one the
+ * controller registers and fences here under its epoch. With a coordination
+ * that is not the device's own (etcd), the controller does so here after
+ * etcd, and the device follows etcd's registrations itself
+ * (followed-registrations.ts, `follow`) when the coordination can be
+ * watched; a coordination that cannot is asked at each renewal an
+ * apparatus makes through the device, whose answer is `record`ed, so a
  * fence at etcd is refused here from the apparatus's next renewal on.
  */
 import { InvalidArgumentError, LimitExceededError } from "./errors.js";
@@ -19,6 +22,12 @@ export const registrationsMax = 1024;
 export const registrationKeyLengthMax = 256;
 
 export type RegistrationStatus = "granted" | "fenced" | "unknown";
+
+/** Where a followed coordination says an apparatus stands (followed-coordination.ts, watchRegistrations). */
+export type FollowedRegistration =
+  | { readonly kind: "registered"; readonly registrationKey: string }
+  | { readonly kind: "fenced" }
+  | { readonly kind: "unknown" };
 
 export class DeviceRegistrations {
   private readonly keysByApparatus: Map<string, string>;
@@ -86,6 +95,37 @@ export class DeviceRegistrations {
         throw new Error(`unknown registration status ${String(unhandled)}`);
       }
     }
+  }
+
+  /**
+   * Takes where a followed coordination says `apparatusId` stands as the
+   * truth: registered under its key, fenced, or neither (no key and no
+   * fence, as the coordination holds none).
+   */
+  follow(apparatusId: string, state: FollowedRegistration): void {
+    switch (state.kind) {
+      case "registered":
+        this.register(apparatusId, state.registrationKey);
+        return;
+      case "fenced":
+        this.fence(apparatusId);
+        return;
+      case "unknown": {
+        const key = this.keysByApparatus.get(apparatusId);
+        if (key !== undefined) this.forget(apparatusId, key);
+        this.fencedApparatuses.delete(apparatusId);
+        return;
+      }
+      default: {
+        const unhandled: never = state;
+        throw new Error(`unknown registration state ${JSON.stringify(unhandled)}`);
+      }
+    }
+  }
+
+  /** Every apparatus registered or fenced here. */
+  known(): Set<string> {
+    return new Set([...this.keysByApparatus.keys(), ...this.fencedApparatuses]);
   }
 
   /** Whether `apparatusId` may renew its registration under `key` (see RenewRegistration). */

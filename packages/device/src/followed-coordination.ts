@@ -8,6 +8,7 @@
  */
 import { LeaseNotHeldError, StaleEpochError } from "./errors.js";
 import type { RegistrationStatus } from "./device-registrations.js";
+import type { FollowedRegistrationListener } from "./followed-registrations.js";
 import type { EpochGrant } from "./arbiter.js";
 import type { StoreState__Output } from "@switchyard/proto";
 
@@ -17,6 +18,11 @@ export interface FollowedCoordination {
   registrationStatus(apparatusId: string, registrationKey: string): Promise<RegistrationStatus>;
   /** Who holds the current term and its token; undefined when nobody does. */
   leaseHolder(): Promise<EpochGrant | undefined>;
+  /**
+   * Follows every registration and fence (followed-registrations.ts);
+   * returns what stops it. Absent: the device asks at each renewal instead.
+   */
+  watchRegistrations?(listener: FollowedRegistrationListener): () => void;
 }
 
 /** Where the floor is kept across restarts: the device's arbiter (arbiter.ts raiseTo), whose saved epoch it starts from. */

@@ -18,6 +18,7 @@ import { nodeFiles, type DeviceFiles } from "./device-files.js";
 import { loadRegistrations, registrationsFileName, saveRegistrations, type Registrations } from "./registrations-file.js";
 import { DeviceRegistrations, registrationsMax, type RegistrationStatus } from "./device-registrations.js";
 import { TokenFloor, type FollowedCoordination } from "./followed-coordination.js";
+import { followIfWatched } from "./followed-registrations.js";
 import { ExternalLus } from "./external-lu.js";
 import { DeviceMirrors, type MirrorStatus } from "./device-mirrors.js";
 import { tableHasMirror, type StartMirrorRequest } from "./mirror-records.js";
@@ -86,6 +87,8 @@ export class StorageDevice {
    */
   private readonly registrations: DeviceRegistrations;
   private readonly followed: { readonly coordination: FollowedCoordination; readonly tokens: TokenFloor } | undefined;
+  /** Stops following the coordination's registrations; undefined when they are not watched. */
+  private readonly stopFollowingRegistrations: (() => void) | undefined;
   private readonly files: DeviceFiles;
   /** The last registrations write; writes run one after another. */
   private registrationsSaved: Promise<void> = Promise.resolve();
@@ -110,6 +113,9 @@ export class StorageDevice {
     assert.equal(this.lusById.size, this.lus.length);
     this.registrations = new DeviceRegistrations(parts.registrations);
     this.followed = parts.coordination === undefined ? undefined : { coordination: parts.coordination, tokens: new TokenFloor(parts.arbiter) };
+    this.stopFollowingRegistrations = followIfWatched(parts.coordination, this.registrations, () => this.saveRegistrations(), (message) => {
+      process.emitWarning(message);
+    });
   }
 
   /** Opens the device in `options.dir`, creating it when the folder has none and `create` is given. */
@@ -346,12 +352,14 @@ export class StorageDevice {
   /**
    * Whether `apparatusId` may renew its registration under `key` (see
    * RenewRegistration): the device's answer, or with a followed
-   * coordination its answer, recorded here so that I/O is refused as it says.
+   * coordination its answer, recorded here so that I/O is refused as it says
+   * unless the device follows its registrations (followed-registrations.ts
+   * says why it then must not record).
    */
   async renewRegistration(apparatusId: string, key: string): Promise<RegistrationStatus> {
     if (this.followed === undefined) return this.registrationStatus(apparatusId, key);
     const status = await this.followed.coordination.registrationStatus(apparatusId, key);
-    this.registrations.record(apparatusId, key, status);
+    if (this.stopFollowingRegistrations === undefined) this.registrations.record(apparatusId, key, status);
     return status;
   }
 
@@ -420,6 +428,7 @@ export class StorageDevice {
 
   /** Closes every LU (after making it durable) and the store. */
   async close(): Promise<void> {
+    this.stopFollowingRegistrations?.();
     await this.mirrors.close();
     await this.externals.close();
     const results = await Promise.allSettled([...this.lus.map((lu) => lu.close()), this.store.close()]);

@@ -183,15 +183,21 @@ export class ProcessCluster {
    * the same ports, where the apparatuses look for it.
    */
   async restartDevice(downMs: number): Promise<void> {
+    const device = await this.killDevice();
+    await new Promise((resolve) => setTimeout(resolve, downMs));
+    const ports = ["--grpc-port", device.grpc.split(":")[1] ?? "", "--nbd-port", device.nbd.split(":")[1] ?? ""];
+    const started = await this.startServing([...device.args, ...ports]);
+    this.device = { ...device, child: started.child };
+  }
+
+  /** Kills the device process (SIGKILL) and leaves it down; resolves with what restarts it once it has exited. */
+  async killDevice(): Promise<{ readonly args: readonly string[]; readonly grpc: string; readonly nbd: string }> {
     const device = this.device;
     if (device === undefined) throw new Error("no device was started");
     const exited = new Promise((resolve) => device.child.once("exit", resolve));
     device.child.kill("SIGKILL");
     await exited;
-    await new Promise((resolve) => setTimeout(resolve, downMs));
-    const ports = ["--grpc-port", device.grpc.split(":")[1] ?? "", "--nbd-port", device.nbd.split(":")[1] ?? ""];
-    const started = await this.startServing([...device.args, ...ports]);
-    this.device = { ...device, child: started.child };
+    return device;
   }
 
   /** Starts `switchyard ARGS --json` (of the build `cli`) and resolves with the JSON it prints once serving. */

@@ -17,7 +17,7 @@ import { callUnary, deadlineAfter, loadGrpc } from "@switchyard/proto";
 import { serveDevice } from "../appliance.js";
 import { consoleHttps } from "../web/console-listen.js";
 import { etcdOption, followedCoordination } from "../appliance-etcd.js";
-import { enrollOnEtcd, findDeviceOnEtcd, joinEtcdAsDevice } from "./serve-etcd.js";
+import { enrollOnEtcd, etcdContactRenewal, findDeviceOnEtcd, joinEtcdAsDevice } from "./serve-etcd.js";
 import { startConsoleServer } from "../web/console-server.js";
 import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
@@ -226,6 +226,8 @@ Example:
         fencedUntilRegistered: true,
         ...tls,
         deviceAddress,
+        // On etcd the registration is renewed there, so the device is not on this apparatus's liveness path.
+        ...(etcd === undefined ? {} : { contactRenewal: etcdContactRenewal(followedCoordination(etcd)) }),
         ...(composition.apparatusBehaviour === undefined ? {} : { behaviour: composition.apparatusBehaviour }),
       });
       const slot: { controller?: ServedController; leader?: string } = {};
