@@ -18,8 +18,8 @@
  *   device's LUs (issue 18 item 3).
  */
 import assert from "node:assert/strict";
-import { holdDeadlineMsDefault, type ContactOutcome, type ContactRenewalPort } from "@switchyard/apparatus";
-import { CoordinationError, etcdDirectory, isCoordinationError, renewIntervalMs, type AddressRecord, type Coordination } from "@switchyard/coordination";
+import { holdDeadlineMsDefault, type ContactRenewalPort } from "@switchyard/apparatus";
+import { etcdDirectory, isCoordinationError, renewIntervalMs, type AddressRecord, type Coordination } from "@switchyard/coordination";
 import { etcdControllerLeaseMs, leaseMsDefault, type EtcdSettings } from "@switchyard/controller";
 import type { StorageDevice } from "@switchyard/device";
 import { seedEtcdStore } from "../appliance-etcd.js";
@@ -114,29 +114,16 @@ export async function enrollOnEtcd(settings: EtcdSettings, record: AddressRecord
  * The contact lease's renewals on etcd (contact-lease.ts): one
  * registrationStatus each, a linearizable read that only a member in touch
  * with a quorum answers, so an apparatus cut off from etcd's majority stops
- * serving one lease after its last granted renewal. The answer is given up
- * on after `timeoutMs` (the call itself ends at its own etcd deadline).
- * Closing it closes `coordination`.
+ * serving one lease after its last granted renewal. The lease stops
+ * listening at its renewal's timeout; the call itself ends at its own etcd
+ * deadline. Closing it closes `coordination`.
  */
 export function etcdContactRenewal(coordination: Coordination): ContactRenewalPort {
   return {
-    renew: (apparatusId, registrationKey, timeoutMs) => withinMs(coordination.registrationStatus(apparatusId, registrationKey), timeoutMs),
+    renew: (apparatusId, registrationKey) => coordination.registrationStatus(apparatusId, registrationKey),
     close: () => {
       // Nothing waits on a closing client; a failure to close leaves only connections the process ends.
       coordination.close().catch(() => undefined);
     },
   };
-}
-
-function withinMs(answer: Promise<ContactOutcome>, timeoutMs: number): Promise<ContactOutcome> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(new CoordinationError("UNAVAILABLE", `registrationStatus: no answer from etcd within ${timeoutMs} ms`));
-    }, timeoutMs);
-    timer.unref();
-  });
-  return Promise.race([answer, timeout]).finally(() => {
-    clearTimeout(timer);
-  });
 }
