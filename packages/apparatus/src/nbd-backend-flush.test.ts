@@ -23,17 +23,22 @@ function deviceLu(index: number, port: number): LogicalUnit__Output {
   return { index, id: `lu${index}`, device_id: "dev0", size_bytes: luBytes, extent_size_bytes: luBytes, nbd_uri: `nbd://127.0.0.1:${port}/lu${index}`, external: false };
 }
 
+/** Memory exports of `names` on loopback; `flushed` lists the export of each FLUSH, in order. */
+async function serveCountingFlushes(names: readonly string[]): Promise<{ flushed: string[]; port: number }> {
+  const flushed: string[] = [];
+  const provider = new MemoryExportProvider(names.map((name) => ({ name, sizeBytes: luBytes })), (info) => {
+    if (info.operation === "flush") flushed.push(info.exportName);
+    return undefined;
+  });
+  const server = new NbdServer({ provider, port: 0, host: "127.0.0.1" });
+  const { port } = await server.listen();
+  servers.push(server);
+  return { flushed, port };
+}
+
 describe("FLUSH through a backend set over NBD", () => {
   it("reaches every device LU written through, also after a new registration closed the old connections", async () => {
-    const flushed: string[] = [];
-    const names = ["k1", "k2"].flatMap((key) => [0, 1].map((index) => `lu${index};apparatus=a1;key=${key}`));
-    const provider = new MemoryExportProvider(names.map((name) => ({ name, sizeBytes: luBytes })), (info) => {
-      if (info.operation === "flush") flushed.push(info.exportName);
-      return undefined;
-    });
-    const server = new NbdServer({ provider, port: 0, host: "127.0.0.1" });
-    const { port } = await server.listen();
-    servers.push(server);
+    const { flushed, port } = await serveCountingFlushes(["k1", "k2"].flatMap((key) => [0, 1].map((index) => `lu${index};apparatus=a1;key=${key}`)));
     const set = new NbdBackendSet();
     set.identify({ apparatusId: "a1", key: "k1" });
     await set.backend(deviceLu(0, port)).write(0, Buffer.alloc(512, 1), false);
@@ -45,15 +50,7 @@ describe("FLUSH through a backend set over NBD", () => {
   });
 
   it("reaches every device LU the table names, those it never wrote through too, once each, and no external one", async () => {
-    const flushed: string[] = [];
-    const names = [0, 1, 2].map((index) => `lu${index};apparatus=a1;key=k1`);
-    const provider = new MemoryExportProvider(names.map((name) => ({ name, sizeBytes: luBytes })), (info) => {
-      if (info.operation === "flush") flushed.push(info.exportName);
-      return undefined;
-    });
-    const server = new NbdServer({ provider, port: 0, host: "127.0.0.1" });
-    const { port } = await server.listen();
-    servers.push(server);
+    const { flushed, port } = await serveCountingFlushes([0, 1, 2].map((index) => `lu${index};apparatus=a1;key=k1`));
     const set = new NbdBackendSet();
     set.identify({ apparatusId: "a1", key: "k1" });
     // Another apparatus wrote lu1, or a mirror wrote it as the destination of an extent this volume maps now.
