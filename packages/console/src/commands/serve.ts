@@ -164,8 +164,9 @@ Options:
   --device HOST:PORT     the device's gRPC address (with --etcd: only to choose another than the one
                          the device published there)
   --etcd URLS            coordinate on an existing etcd cluster (comma-separated client URLs): find
-                         the device there (published by 'device serve --etcd'), enroll there, and
-                         campaign there for the controller role
+                         the device there (published by 'device serve --etcd'), enroll there,
+                         campaign there for the controller role, and renew the registration there
+                         (so losing the device stops only I/O to its LUs)
   --host H               address to listen on (default 127.0.0.1)
 ${publishHostHelp}
   --nbd-port P           NBD port for hosts (default ${nbdPortDefault}; 0: a free port)
