@@ -27,6 +27,12 @@ export interface ApparatusBehaviour {
    * that the device can refuse its I/O.
    */
   readonly submitsToFencing: boolean;
+  /**
+   * Whether a request spanning extents stays admitted until every part has
+   * settled, even when one part fails at once (claim 6: otherwise a drain
+   * reports drained while a sibling part still writes).
+   */
+  readonly settlesEveryPart: boolean;
   /** Whether a hold past its deadline ends by itself, failing the held requests (DESIGN.md "Progress"). */
   readonly expiresHolds: boolean;
   /** Whether the control service checks each caller's role on a server with mutual TLS (apparatus-authorization.ts). */
@@ -54,6 +60,8 @@ export const apparatusBehaviourDefault: ApparatusBehaviour = {
   // claim 1: held I/O runs only after the commit point, at Release.
   releasesAtApply: false,
   submitsToFencing: true,
+  // claim 6: a request leaves admission once nothing of it still runs.
+  settlesEveryPart: true,
   // DESIGN.md "Progress": every hold ends within a bound.
   expiresHolds: true,
   // DESIGN.md "Security": each method checks the caller's role before its handler runs.

@@ -133,7 +133,7 @@ export class VirtualizationApparatus {
     this.backends = options.backends;
     const behaviour = options.behaviour ?? apparatusBehaviourDefault;
     this.behaviour = behaviour;
-    this.io = new IoPath(this.faces, options.backends);
+    this.io = new IoPath(this.faces, options.backends, behaviour.settlesEveryPart);
     this.credentials = nodeCredentials(options.tlsFolder);
     this.contact = new ContactLease((reason) => {
       if (behaviour.submitsToFencing) this.io.fence(reason);

@@ -31,22 +31,14 @@
  * checker knows which writes a FLUSH made durable). The weather cuts power
  * right after a rejoined apparatus's first FLUSH now and then.
  *
- * Not planted here, and why (issue 19 item 6 asks for each gap):
- * "early-admission-end" is inside the apparatus's I/O path (IoPath's
- * forEachPartInWaves waits for every part of a request spanning extents
- * before it leaves admission, allSettledOrFirstError), which the simulator
- * runs unchanged. No seam reaches it: ApparatusBehaviour is not passed to
- * IoPath, and a BlockIo or BackendSet decorator sees one part at a time, not
- * the request its siblings belong to, so it cannot end the request's
- * admission early; planting it needs a production injection point on the
- * host I/O hot path (how a wave of parts is awaited). And even planted, the
- * simulation could not show it yet: the gap hurts only when one part fails
- * at once while a sibling still goes on to land, but every failure of a
- * part here (the device refusing a fenced key, a power cut) fails its
- * siblings alike. Catching it needs LUs that fail I/O in a range while
- * others serve (issue 19 item 4's disk faults) in this model first. The
- * hosts here do write requests spanning two extents, so the fixed path is
- * exercised under holds, fences and power cuts.
+ * "early-admission-end" is the apparatus's (apparatusFaultBehaviours: a
+ * request spanning extents leaves admission at its first failed part), not
+ * one of these: the simulation shows it with a bad range of an LU
+ * (lu-range-faults.ts) under the extent after the one a move holds, and
+ * that move's LU slow (device-paths.ts), so a write spanning the two has one
+ * part refused at once while the other still runs; the drain reports
+ * drained, the move commits, and that part lands on the area the move
+ * retired, which the device's paths report (claim 6).
  */
 import type { ApparatusFault } from "@switchyard/apparatus/testing";
 

@@ -40,6 +40,11 @@ export interface ClusterSimulationResult {
   readonly isolations: number;
   /** I/O requests that reached the device late. */
   readonly lateIos: number;
+  /** I/O requests a slow LU answered. */
+  readonly slowIos: number;
+  /** LU areas that went bad for a while, and the requests they failed with EIO. */
+  readonly badRanges: number;
+  readonly badRangeRefusals: number;
   /** FLUSHes the hosts were answered OK, their writes sent with FUA, and those spanning two extents. */
   readonly hostFlushes: number;
   readonly fuaWrites: number;

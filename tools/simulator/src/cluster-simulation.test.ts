@@ -5,7 +5,8 @@
 // LUs' write cache keeps a seeded subset of what no FLUSH or FUA made
 // durable), power cuts in the middle of a store or epoch write or right
 // after a rejoined apparatus's first FLUSH, a failing disk (each
-// failed write crashes the device), apparatuses cut off from the
+// failed write crashes the device), a bad range of an LU (EIO there) and a
+// slow LU, apparatuses cut off from the
 // controllers (alone, or with the leader) while they still reach the
 // device, I/O that reaches the device late, migrations (every `volume move`
 // is one), and every controller down at once (holds end at their deadline,
@@ -14,9 +15,10 @@
 // a diff applied as the whole table, holds with no deadline, a takeover's
 // failed Fence swallowed, I/O of an id with no key let through, an epoch
 // granted before it is saved, a commit answered before it is on disk, a
-// FLUSH after a rejoin that skips an LU with acknowledged writes
-// (cluster-faults.ts says why early-admission-end is not modelled). A seed
-// replays the same run.
+// FLUSH after a rejoin that skips an LU with acknowledged writes, a request
+// spanning extents that leaves admission at its first failed part (a bad
+// range of an LU fails one part while the other, on a slow LU, still runs).
+// A seed replays the same run.
 // Method: simulateCluster() (on a worker thread per core for the sweep) runs
 // two controller candidates, three apparatuses with hosts, and the simulated
 // device; hosts write single blocks and requests spanning two extents, and
@@ -24,10 +26,12 @@
 // reads, lost writes, and across power cuts every write a FLUSH or FUA made
 // durable), the
 // host wait bound, progress, and the device's own (no acknowledged commit
-// lost, no epoch granted twice). Each planted fault is searched for over a
+// lost, no epoch granted twice) and its paths' (no write lands on an area
+// the committed table no longer maps: claim 6). Each planted fault is searched for over a
 // bounded range of seeds and its first catching seed printed with its replay
 // line; failures start with the seed that replays them.
 import { describe, expect, it } from "vitest";
+import type { ApparatusFault } from "@switchyard/apparatus/testing";
 import type { SimulatedFault } from "./cluster-faults.js";
 import { describeClusterFailure, hostWaitMaxMs, simulateCluster, type ClusterSimulationResult } from "./cluster-simulation.js";
 // Built (turbo builds before it tests): its worker threads load the module's JavaScript.
@@ -50,12 +54,14 @@ const sweepTimeoutMs = 600_000;
  * commits after the takeover while the apparatus is still cut off, so its
  * runs have more moves.
  */
-const plantedSearch: Readonly<Record<SimulatedFault, { readonly seedsMax: number; readonly moves: number; readonly what: string }>> = {
+type SearchedFault = SimulatedFault | Extract<ApparatusFault, "early-admission-end">;
+const plantedSearch: Readonly<Record<SearchedFault, { readonly seedsMax: number; readonly moves: number; readonly what: string }>> = {
   "store-ack-before-sync": { seedsMax: 40, moves: movesPerRun, what: "a power cut loses a commit the controller was told of" },
   "grant-before-save": { seedsMax: 60, moves: movesPerRun, what: "after a failed save and a restart, two controllers hold one epoch" },
   "unknown-id-io": { seedsMax: 80, moves: movesPerRun, what: "a fenced apparatus's late write lands on the area a move retired" },
   "takeover-fence-swallowed": { seedsMax: 60, moves: 8, what: "an apparatus cut off from the controllers serves the old map after a takeover's commit" },
   "flush-skips-lu": { seedsMax: 60, moves: movesPerRun, what: "a power cut after a rejoined apparatus's FLUSH loses writes acknowledged before it" },
+  "early-admission-end": { seedsMax: 200, moves: movesPerRun, what: "a drain reports drained while a spanning write's other part still runs, and it lands on the area the move retired" },
 };
 
 /**
@@ -77,7 +83,7 @@ const plantedSearch: Readonly<Record<SimulatedFault, { readonly seedsMax: number
 const controllerGapSeeds: readonly number[] = [557, 1979, 3540, 4675, 4788, 3470];
 
 /** The first seed of 1..seedsMax whose run with `fault` breaks an invariant. */
-async function firstCatch(fault: SimulatedFault): Promise<ClusterSimulationResult | undefined> {
+async function firstCatch(fault: SearchedFault): Promise<ClusterSimulationResult | undefined> {
   const { seedsMax, moves } = plantedSearch[fault];
   for (let seed = 1; seed <= seedsMax; seed += 1) {
     const result = await simulateCluster({ seed, moves, fault });
@@ -87,7 +93,7 @@ async function firstCatch(fault: SimulatedFault): Promise<ClusterSimulationResul
 }
 
 describe("seeded simulation of the cluster", () => {
-  it(`keeps every invariant over ${sweepSeedCount} seeds with failovers, lost commit answers and fences, power cuts (LU caches too), failing disks and cut-off apparatuses`, async () => {
+  it(`keeps every invariant over ${sweepSeedCount} seeds with failovers, lost commit answers and fences, power cuts (LU caches too), failing disks, bad LU ranges, slow LUs and cut-off apparatuses`, async () => {
     const startedMs = performance.now();
     const { totals, failures } = await sweepClusterSeeds(sweepSeedCount, movesPerRun);
     const seconds = (performance.now() - startedMs) / 1_000;
@@ -108,6 +114,10 @@ describe("seeded simulation of the cluster", () => {
     expect(totals.lostFences).toBeGreaterThan(0);
     expect(totals.isolations).toBeGreaterThan(0);
     expect(totals.lateIos).toBeGreaterThan(0);
+    // Issue 19 item 4: LU areas went bad (EIO) and LUs went slow, under the moves.
+    expect(totals.badRanges).toBeGreaterThan(0);
+    expect(totals.badRangeRefusals).toBeGreaterThan(0);
+    expect(totals.slowIos).toBeGreaterThan(0);
     // Issue 19: hosts flushed and wrote across extents, power cuts came right after a rejoin's FLUSH, and lost some volatile writes and kept others.
     expect(totals.hostFlushes).toBeGreaterThan(sweepSeedCount);
     expect(totals.spanningWrites).toBeGreaterThan(0);
@@ -141,8 +151,8 @@ describe("seeded simulation of the cluster", () => {
     if (found !== undefined) console.log(`planted hold-forever: seed ${found.seed} (replay: simulateCluster({"seed":${found.seed},"moves":${movesPerRun},"fault":"hold-forever"})): a host request waited ${Math.round(found.longestHostWaitMs)} ms, bound ${hostWaitMaxMs} ms`);
   }, sweepTimeoutMs);
 
-  // Issue 19 items 2 and 6: the planted version of each fencing gap and of the store's power cut, modelled in the simulated parts.
-  for (const fault of Object.keys(plantedSearch) as SimulatedFault[]) {
+  // Issue 19 items 2 and 6: the planted version of each fencing gap and of the store's power cut, modelled in the simulated parts or the apparatus.
+  for (const fault of Object.keys(plantedSearch) as SearchedFault[]) {
     const { seedsMax, what } = plantedSearch[fault];
     it(`catches the planted ${fault} bug: ${what}`, async () => {
       const found = await firstCatch(fault);

@@ -31,6 +31,7 @@ import type { ClusterSimulationOptions, ClusterSimulationResult } from "./cluste
 import { ControllerNode, simulatedApparatusPort, simulatedDevicePort, type ApparatusReach, type WireModel } from "./cluster-ports.js";
 import { deviceDownMaxMs, deviceDownMinMs, moveGapMaxMs, weather, type WeatherTarget } from "./cluster-weather.js";
 import { DevicePaths, ioLateMaxMs, ioMaxMs } from "./device-paths.js";
+import { LuRangeFaults } from "./lu-range-faults.js";
 import { HostLoad, blockSizeBytes, type LoadModel } from "./host-load.js";
 import { Random } from "./prng.js";
 import { startingStore } from "./simulated-store.js";
@@ -155,6 +156,8 @@ class ClusterSimulation implements WeatherTarget {
   cutsAfterRejoinFlush = 0;
   readonly bugs: PlantedBugs;
   readonly paths: DevicePaths;
+  /** Bad ranges of the LUs' disks, which the paths answer with EIO. */
+  readonly badRanges = new LuRangeFaults(() => this.world.nowMs);
   /** Each apparatus's backend set, told its identity at each registration as the real Register tells it. */
   private readonly backendSets = new Map<string, BackendSet>();
   /** A power cut armed for right after the first FLUSH answered by an apparatus that registers again, and how long it keeps the device down. */
@@ -165,6 +168,8 @@ class ClusterSimulation implements WeatherTarget {
   readonly isolatedUntilMs = new Map<string, number>();
   /** Faults stop once the console is done, so the run can settle. */
   faultsOn = true;
+  /** The extent the console moves next, drawn before the weather so that a fault can aim at it. */
+  nextMoveExtent = 0;
   private readonly entropy: Entropy;
 
   constructor(readonly options: ClusterSimulationOptions) {
@@ -175,7 +180,7 @@ class ClusterSimulation implements WeatherTarget {
     const lus = Array.from({ length: luCount }, () => new MemoryLu(areasPerLu * extentSizeBytes));
     const history = new History();
     this.device = new ClusterDevice(this.world, this.random, lus, initialStore(), deviceModelOf(this.bugs), () => { history.powerCut(this.world.nowMs); });
-    this.paths = new DevicePaths(this.world, this.random, this.device, lateIoProbability, (apparatusId) => this.contacts.get(apparatusId)?.key);
+    this.paths = new DevicePaths(this.world, this.random, this.device, lateIoProbability, (apparatusId) => this.contacts.get(apparatusId)?.key, this.badRanges);
     this.entropy = { hex: (bytes) => Array.from({ length: bytes }, () => this.random.below(256).toString(16).padStart(2, "0")).join("") };
     this.load = new HostLoad(this.world, this.random, loadModel, history);
     this.load.flushListener = (apparatusId) => { this.afterFlush(apparatusId); };
@@ -292,6 +297,32 @@ class ClusterSimulation implements WeatherTarget {
     this.world.note(`device disk fails for ${forMs.toFixed(3)} ms`);
   }
 
+  /**
+   * The area of a seeded extent other than the first goes bad for `forMs`:
+   * a write spanning into that extent has its second part refused while the
+   * first one, on another area, goes on.
+   */
+  failLuRange(forMs: number): void {
+    const extents = this.device.state.volumes.find((volume) => volume.name === volumeName)?.extents;
+    if (extents == null) return;
+    // Most often the extent after the one the coming move holds: a write spanning the two then has its part
+    // on the moving extent still running when its part here fails, which is where a drain must not end early.
+    const afterMoving = this.nextMoveExtent + 1;
+    const extent = afterMoving < volumeExtentCount && this.random.chance(0.8) ? afterMoving : 1 + this.random.below(volumeExtentCount - 1);
+    const luIndex = extents.lu_index[extent] ?? 0;
+    const areaIndex = extents.area_index[extent] ?? 0;
+    this.badRanges.fail(luIndex, areaIndex * extentSizeBytes, (areaIndex + 1) * extentSizeBytes, forMs);
+    this.world.note(`area ${areaIndex} of LU ${luIndex} (extent ${extent}) fails I/O for ${forMs.toFixed(3)} ms`);
+  }
+
+  /** The LU under the extent the coming move moves answers slowly for `forMs` (a congested path). */
+  slowLu(forMs: number): void {
+    const luIndex = this.device.state.volumes.find((volume) => volume.name === volumeName)?.extents?.lu_index[this.nextMoveExtent];
+    if (luIndex === undefined) return;
+    this.paths.slowDown(luIndex, forMs);
+    this.world.note(`LU ${luIndex} (extent ${this.nextMoveExtent}) slow for ${forMs.toFixed(3)} ms`);
+  }
+
   crash(id: string, downMs = this.random.between(restartMinMs, restartMaxMs)): void {
     const entry = this.nodes.get(id);
     if (entry === undefined || !entry.node.alive) return;
@@ -345,7 +376,7 @@ class ClusterSimulation implements WeatherTarget {
 async function consoleMove(simulation: ClusterSimulation): Promise<void> {
   const leader = simulation.leader();
   if (leader === undefined) return;
-  const extentIndex = simulation.random.below(volumeExtentCount);
+  const extentIndex = simulation.nextMoveExtent;
   const columns = simulation.device.state.volumes[0]?.extents;
   const here = columns?.lu_index[extentIndex] ?? 0;
   const toLu = `lu${(here + 1 + simulation.random.below(luCount - 1)) % luCount}`;
@@ -379,12 +410,14 @@ async function scenario(simulation: ClusterSimulation): Promise<void> {
     Array.from({ length: clientsPerApparatus }, () => simulation.load.client(apparatus)));
   for (let move = 0; move < simulation.options.moves; move += 1) {
     await world.sleep(simulation.random.between(0, moveGapMaxMs));
+    simulation.nextMoveExtent = simulation.random.below(volumeExtentCount);
     weather(simulation);
     await consoleMove(simulation);
   }
   simulation.faultsOn = false;
   simulation.isolatedUntilMs.clear();
   simulation.device.disk.heal();
+  simulation.badRanges.heal();
   // Hosts stop with the faults: what follows is the cluster settling, then every block read back.
   simulation.load.stop();
   await Promise.race([Promise.all(clients), world.sleep(settleMaxMs)]);
@@ -427,7 +460,7 @@ export async function simulateCluster(options: ClusterSimulationOptions): Promis
   if (ending.failure !== undefined) throw ending.failure;
   const violations = [...simulation.violations];
   if (!ending.finished) violations.push("progress: the scenario never finished (something waits for ever)");
-  violations.push(...simulation.internalErrors, ...simulation.device.violations, ...simulation.load.violations);
+  violations.push(...simulation.internalErrors, ...simulation.device.violations, ...simulation.paths.violations, ...simulation.load.violations);
   if (simulation.load.longestMs > hostWaitMaxMs) violations.push(`progress: a host request took ${simulation.load.longestMs.toFixed(3)} ms, bound ${hostWaitMaxMs} ms`);
   violations.push(...simulation.load.history.found().map((violation) => `${violation.kind} of block ${violation.block}: ${violation.detail}`));
   const moves = simulation.device.state.journal.filter((entry) => entry.kind === "move");
@@ -451,6 +484,9 @@ export async function simulateCluster(options: ClusterSimulationOptions): Promis
     diskWritesFailed: simulation.device.disk.stats.failed,
     isolations: simulation.isolations,
     lateIos: simulation.paths.lateIos,
+    slowIos: simulation.paths.slowIos,
+    badRanges: simulation.badRanges.faults,
+    badRangeRefusals: simulation.badRanges.refused,
     hostFlushes: simulation.load.flushes,
     fuaWrites: simulation.load.fuaWrites,
     spanningWrites: simulation.load.spanningWrites,

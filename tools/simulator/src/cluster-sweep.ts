@@ -25,6 +25,9 @@ export interface SweepTotals {
   diskWritesFailed: number;
   isolations: number;
   lateIos: number;
+  slowIos: number;
+  badRanges: number;
+  badRangeRefusals: number;
   hostFlushes: number;
   fuaWrites: number;
   spanningWrites: number;
@@ -60,7 +63,7 @@ function emptyTotals(): SweepTotals {
   return {
     movesCommitted: 0, movesFailed: 0, crashes: 0, failovers: 0, lostCommitAnswers: 0, lostFences: 0, deviceRestarts: 0,
     cutsMidWrite: 0, writesLandedAtCut: 0, writesLostAtCut: 0, diskFaults: 0, diskWritesFailed: 0, isolations: 0, lateIos: 0,
-    hostFlushes: 0, fuaWrites: 0, spanningWrites: 0, cutsAfterRejoinFlush: 0, volatileWritesKept: 0, volatileWritesLost: 0,
+    slowIos: 0, badRanges: 0, badRangeRefusals: 0, hostFlushes: 0, fuaWrites: 0, spanningWrites: 0, cutsAfterRejoinFlush: 0, volatileWritesKept: 0, volatileWritesLost: 0,
     blackouts: 0, holdsExpired: 0, hostOperations: 0, events: 0, highestEpoch: 0, longestHostWaitMs: 0,
   };
 }

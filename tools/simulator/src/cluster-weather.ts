@@ -2,7 +2,7 @@
  * The faults the cluster simulation throws between moves, seeded: a
  * controller crash, every controller down at once, a power cut of the
  * device (and one in the middle of a store or epoch write, or right after
- * the first FLUSH an apparatus answers once it registered again), a failing disk,
+ * the first FLUSH an apparatus answers once it registered again), a failing disk, a bad range of an LU, a slow LU,
  * an apparatus cut off from the controllers (alone, or with the leader).
  * Each is scheduled at a seeded moment of the move that follows, and none
  * fires once the run has stopped its faults.
@@ -19,6 +19,9 @@ export const deviceDownMaxMs = 400;
 /** A failing disk fails every write this long: longer than a crash's restart, so the first saves after it fail too. */
 const diskFaultMinMs = 200;
 const diskFaultMaxMs = 900;
+/** A bad range of an LU fails its I/O, or a slow LU is slow, this long: a few holds and drains. */
+const badRangeMinMs = 50;
+const badRangeMaxMs = 400;
 /**
  * An apparatus cut off from every controller (its control network), still
  * renewing with the device and serving: a blip a phase or two long, or an
@@ -36,6 +39,8 @@ const powerCutProbability = 0.1;
 const cutMidWriteProbability = 0.15;
 const cutAfterRejoinFlushProbability = 0.3;
 const diskFaultProbability = 0.06;
+const badRangeProbability = 0.25;
+const slowLuProbability = 0.25;
 const isolationProbability = 0.2;
 const blackoutProbability = 0.08;
 
@@ -55,6 +60,10 @@ export interface WeatherTarget {
   blackout(): void;
   isolate(apparatusId: string, forMs: number): void;
   failDisk(forMs: number): void;
+  /** An LU area under the volume goes bad: I/O there fails with EIO for `forMs`. */
+  failLuRange(forMs: number): void;
+  /** The LU under the coming move's extent answers slowly for `forMs`. */
+  slowLu(forMs: number): void;
   /** Power is cut right after the first FLUSH an apparatus answers once it registered again. */
   armCutAfterRejoinFlush(downMs: number): void;
 }
@@ -97,7 +106,7 @@ function isolationWeather(target: WeatherTarget): void {
   });
 }
 
-/** Faults of the device's disk: a power cut in the middle of a store or epoch write or right after a rejoined apparatus's first FLUSH, a disk that fails every write for a while. */
+/** Faults of the device's disks: a power cut in the middle of a store or epoch write or right after a rejoined apparatus's first FLUSH, a disk that fails every write for a while, a bad range of an LU, a slow LU. */
 function storageWeather(target: WeatherTarget): void {
   const { random } = target;
   if (random.chance(cutMidWriteProbability)) target.device.cutDuringNextWrite(random.between(deviceDownMinMs, deviceDownMaxMs));
@@ -106,5 +115,13 @@ function storageWeather(target: WeatherTarget): void {
   if (random.chance(diskFaultProbability)) {
     const forMs = random.between(diskFaultMinMs, diskFaultMaxMs);
     soon(target, () => { target.failDisk(forMs); });
+  }
+  if (random.chance(badRangeProbability)) {
+    const forMs = random.between(badRangeMinMs, badRangeMaxMs);
+    soon(target, () => { target.failLuRange(forMs); });
+  }
+  if (random.chance(slowLuProbability)) {
+    const forMs = random.between(badRangeMinMs, badRangeMaxMs);
+    soon(target, () => { target.slowLu(forMs); });
   }
 }

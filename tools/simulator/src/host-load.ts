@@ -13,6 +13,7 @@ import type { History } from "@switchyard/checker";
 import { NbdError } from "@switchyard/nbd";
 import type { Random } from "./prng.js";
 import { DeviceRestartedError } from "./device-paths.js";
+import { BadRangeError } from "./lu-range-faults.js";
 import { DeviceRefusedError } from "./simulated-device.js";
 import type { VirtualWorld } from "./virtual-world.js";
 
@@ -160,11 +161,12 @@ export class HostLoad {
 
   /**
    * A fenced apparatus refuses (ESHUTDOWN), the device refuses a fenced
-   * apparatus, and a power cut of the device fails what it had not
-   * answered; anything else is a bug.
+   * apparatus, a power cut of the device fails what it had not answered,
+   * and a bad range of an LU fails what touches it; anything else is a bug.
    */
   private expectRefusal(error: unknown, what: string): void {
-    const refused = error instanceof DeviceRefusedError || error instanceof DeviceRestartedError || (error instanceof NbdError && error.code === "ESHUTDOWN");
+    const refused = error instanceof DeviceRefusedError || error instanceof DeviceRestartedError || error instanceof BadRangeError ||
+      (error instanceof NbdError && error.code === "ESHUTDOWN");
     if (!refused) this.violations.push(`${what} failed unexpectedly: ${String(error)}`);
   }
 }

@@ -29,7 +29,10 @@
  * key itself where its SHA-256 belongs. "any-apparatus-commands": the
  * control service checks roles but not whose epoch a request acts under,
  * so any apparatus of the cluster can hold, apply or load a table under the
- * controller's epoch.
+ * controller's epoch. "early-admission-end": a request spanning extents
+ * leaves admission when its first part fails, while its other parts may
+ * still be writing, so a Hold can report drained with those writes still
+ * on their way to the areas the change retires.
  */
 import type { DifferenceTable__Output } from "@switchyard/proto";
 import { apparatusBehaviourDefault, type ApparatusBehaviour } from "../apparatus-behaviour.js";
@@ -49,7 +52,8 @@ export type ApparatusFault =
   | "wrap-large-integers"
   | "unscreened-integers"
   | "state-shows-key"
-  | "any-apparatus-commands";
+  | "any-apparatus-commands"
+  | "early-admission-end";
 
 /** "apply-whole-table": the face keeps only what the diff names, every other row reset to area 0 of LU 0. */
 function applyAsWholeTable(face: TableFace, diff: DifferenceTable__Output): void {
@@ -108,6 +112,7 @@ export const apparatusFaultBehaviours: Readonly<Record<ApparatusFault, Apparatus
   "unscreened-integers": { ...apparatusBehaviourDefault, integerRefusal: () => undefined },
   "state-shows-key": { ...apparatusBehaviourDefault, registrationInState: (key) => key },
   "any-apparatus-commands": { ...apparatusBehaviourDefault, checksEpochHolders: false },
+  "early-admission-end": { ...apparatusBehaviourDefault, settlesEveryPart: false },
 };
 
 /** Every planted bug, for option parsers. */
@@ -125,6 +130,7 @@ export const apparatusFaults: readonly ApparatusFault[] = [
   "unscreened-integers",
   "state-shows-key",
   "any-apparatus-commands",
+  "early-admission-end",
 ];
 
 /** The planted bug named `text`, or undefined for a name that is none. */
