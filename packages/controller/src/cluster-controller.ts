@@ -35,6 +35,7 @@ import { rolledBackEntries } from "./recovery.js";
 import { DiskFaultWatch } from "./disk-fault-watch.js";
 import { eventRecord, type RecordedEventKind } from "./event-records.js";
 import { Rejoins } from "./rejoins.js";
+import { tcpHolderProbe } from "./holder-probe.js";
 import { systemScheduler, type Scheduler } from "./scheduler.js";
 import { TableKeeper } from "./table-keeper.js";
 import { checkVolumeName, checkVolumeSize, volumeInfo, volumeTable } from "./volumes.js";
@@ -146,6 +147,7 @@ export class ClusterController {
     this.table = new TableKeeper(device, () => this.epoch);
     this.lease = new LeaseDriver({
       id: options.id, address: options.address, leaseMs: options.leaseMs ?? (options.etcd === undefined ? leaseMsDefault : etcdControllerLeaseMs), device, scheduler, warn,
+      holderProbe: tcpHolderProbe,
       duties: {
         lead: () => this.serialized(() => this.takeOver()),
         lookAfter: () => this.lookAfter(),

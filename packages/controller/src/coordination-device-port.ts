@@ -125,6 +125,7 @@ export function coordinationDevicePort(options: CoordinationDevicePortOptions): 
     startMirror: (request) => storage.startMirror(request),
     listMirrors: (request) => storage.listMirrors(request),
     ...vacancyNotices(coordination),
+    ...termEnding(coordination),
     coordinationStatus: () => mapped(async () => {
       const { backend, members } = await coordination.status();
       return { backend, members: members.map((member) => ({ ...member })) };
@@ -134,6 +135,13 @@ export function coordinationDevicePort(options: CoordinationDevicePortOptions): 
       coordination.close().catch(() => undefined); // best effort: a held term lapses at the coordinator anyway
     },
   };
+}
+
+/** Ending a dead holder's term at the coordinator, where it can (etcd: revoking the holder's lease). */
+function termEnding(coordination: Coordination): Pick<DevicePort, "endDeadHoldersTerm"> {
+  const endTerm = coordination.endTerm?.bind(coordination);
+  if (endTerm === undefined) return {};
+  return { endDeadHoldersTerm: (epoch) => mapped(() => endTerm(epoch)) };
 }
 
 /** The coordinator's notices that the holder lost its term, where it gives them (etcd's watch). */

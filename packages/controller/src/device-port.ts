@@ -82,6 +82,12 @@ export interface DevicePort {
    * the coordinator does not tell (the embedded arbiter, asked each step).
    */
   onLeaseVacant?(listener: () => void): () => void;
+  /**
+   * Ends the lease at `epoch` at the coordinator now, if its holder still
+   * holds it: for a holder whose process is gone (holder-watch.ts). Absent
+   * where the coordinator cannot (the embedded arbiter).
+   */
+  endDeadHoldersTerm?(epoch: number): Promise<boolean>;
   close(): void;
 }
 

@@ -7,6 +7,8 @@
  */
 import type { Lease__Output } from "@switchyard/proto";
 import type { DevicePort } from "./device-port.js";
+import type { HolderProbe } from "./holder-probe.js";
+import { HolderWatchCore, holderProbeIntervalMs, type HolderWatchCommand } from "./holder-watch.js";
 import { LeaseCore, type LeaseCommand } from "./lease-core.js";
 import type { CancelTimer, Scheduler } from "./scheduler.js";
 import type { Warn } from "./environment.js";
@@ -32,6 +34,11 @@ export interface LeaseDriverOptions {
   readonly scheduler: Scheduler;
   readonly warn: Warn;
   readonly duties: LeaseDuties;
+  /**
+   * Probes the holder's address while following, where the coordinator can
+   * end a dead holder's term (DevicePort.endDeadHoldersTerm; holder-watch.ts).
+   */
+  readonly holderProbe?: HolderProbe;
 }
 
 export class LeaseDriver {
@@ -47,10 +54,15 @@ export class LeaseDriver {
   private takeoverOwed = false;
   /** Stops the coordinator's vacancy notices (DevicePort.onLeaseVacant), where it gives them. */
   private stopVacancies: (() => void) | undefined;
+  private readonly holderWatch: HolderWatchCore;
+  /** The next probe of the holder, while one is due or running. */
+  private cancelProbe: CancelTimer | undefined;
+  private probing = false;
 
   constructor(options: LeaseDriverOptions) {
     this.options = options;
     this.core = new LeaseCore(options.leaseMs);
+    this.holderWatch = new HolderWatchCore(options.address);
   }
 
   /** The first step of the campaign; resolves after its answer, and after the takeover if it won. */
@@ -79,6 +91,7 @@ export class LeaseDriver {
   close(): void {
     this.closed = true;
     this.cancelTimer?.();
+    this.cancelProbe?.();
     this.stopVacancies?.();
   }
 
@@ -142,6 +155,8 @@ export class LeaseDriver {
       return;
     }
     if (lease.granted) this.granted = lease;
+    if (lease.granted) this.holderWatch.stop();
+    else this.followHolder(lease.holder_address, lease.epoch);
     await this.perform(this.core.onAnswer({ granted: lease.granted, epoch: lease.epoch, holderAddress: lease.holder_address, leaseMs: lease.lease_ms }, now()));
   }
 
@@ -167,5 +182,43 @@ export class LeaseDriver {
     });
     this.caring = settled;
     await settled;
+  }
+
+  /** A refused campaign named the holder: probe its address, where a dead holder's term can be ended. */
+  private followHolder(address: string, epoch: number): void {
+    if (this.options.holderProbe === undefined || this.options.device.endDeadHoldersTerm === undefined) return;
+    this.holderWatch.follow(address, epoch);
+    this.probeLater();
+  }
+
+  /** One probe at a time, holderProbeIntervalMs after the last. */
+  private probeLater(): void {
+    const command = this.holderWatch.next();
+    if (this.closed || this.probing || command === undefined) return;
+    this.probing = true;
+    this.cancelProbe = this.options.scheduler.at(this.options.scheduler.now() + holderProbeIntervalMs, () => void this.probe(command));
+  }
+
+  private async probe(command: HolderWatchCommand): Promise<void> {
+    const probe = this.options.holderProbe;
+    if (probe === undefined || this.closed) return;
+    const outcome = await probe(command.address);
+    this.probing = false;
+    this.cancelProbe = undefined;
+    const next = this.holderWatch.onProbe(command.address, command.epoch, outcome);
+    if (next?.kind === "end-term") await this.endTerm(next);
+    this.probeLater();
+  }
+
+  /** The holder's process is gone: its term ends at the coordinator now, and this follower campaigns. */
+  private async endTerm(command: HolderWatchCommand): Promise<void> {
+    const { id, device, warn } = this.options;
+    warn(`controller ${id}: the controller at ${command.address} (epoch ${command.epoch}) refuses connections: its process is gone, so its term ends now`);
+    try {
+      await device.endDeadHoldersTerm?.(command.epoch);
+    } catch (error: unknown) {
+      warn(`controller ${id}: ending the term at epoch ${command.epoch} failed (it runs out by itself): ${String(error)}`);
+    }
+    this.vacancy();
   }
 }

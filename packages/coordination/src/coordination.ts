@@ -117,6 +117,13 @@ export interface Coordination {
    * at each campaign step).
    */
   onVacancy?(listener: () => void): () => void;
+  /**
+   * Ends the term at `token` now, if it is still the holder's: for a holder
+   * whose process is known gone (controller holder-watch.ts), so that its
+   * followers need not wait the term out. Resolves false when that term no
+   * longer holds. Absent where the coordinator cannot (the embedded arbiter).
+   */
+  endTerm?(token: number): Promise<boolean>;
   /** Extends a granted term; LEASE_LOST once it has lapsed or been taken. */
   renew(term: Term): Promise<Term>;
   /** A consistent snapshot of the whole store. */

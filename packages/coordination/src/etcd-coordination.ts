@@ -307,6 +307,14 @@ class EtcdCoordination implements Coordination {
     return first === undefined ? undefined : { holderId: parseCandidate(first.value).id, epoch: revisionOf(first.create_revision) };
   }
 
+  async endTerm(token: number): Promise<boolean> {
+    const first = await this.lowestCandidate("endTerm");
+    if (first === undefined || revisionOf(first.create_revision) !== token) return false;
+    // Revoking the lease deletes the holder's key: the vacancy watch wakes the followers, and its Txns stop matching.
+    await this.revoke(first.lease);
+    return true;
+  }
+
   status(): Promise<CoordinationStatus> {
     return etcdStatus(this.client);
   }

@@ -9,7 +9,9 @@
 // process of its own (testing/holder-process.ts) and SIGSTOPs it; the
 // suite's deposed-holder case already shows etcd itself refusing a
 // deposed token's Txn. The vacancy case has a follower told when the
-// holder's key goes (etcd's watch), and not when another follower's does.
+// holder's key goes (etcd's watch), and not when another follower's does;
+// a follower ending a dead holder's term (endTerm) is told the same way and
+// wins, while the old token can neither renew nor write.
 // A store write sent twice (the client retrying a Txn whose answer was
 // lost) is taken as the one write when the store holds exactly its bytes.
 // The kill case runs last, since the
@@ -202,6 +204,35 @@ describe("etcd coordination telling followers that the holder's term ended", () 
       const next = await follower.campaign(bob, leaseMs);
       expect(next).toMatchObject({ granted: true, holderId: "bob" });
       expect(next.token).toBeGreaterThan(held.token);
+      stop?.();
+    } finally {
+      await under.close();
+    }
+  });
+});
+
+describe("etcd coordination ending a dead holder's term", () => {
+  it("ends the holder's term at once for a follower: the follower is told, wins, and the old token can neither renew nor write", { timeout: 30_000 }, async () => {
+    const under = clientFactory();
+    try {
+      const [holder, follower] = [under.connect(), under.connect()];
+      const held = await campaignUntilGranted(holder, { id: "alice", address: "127.0.0.1:7001" }, leaseMs);
+      let vacancies = 0;
+      const stop = follower.onVacancy?.(() => { vacancies += 1; });
+      const bob = { id: "bob", address: "127.0.0.1:7002" };
+      expect((await follower.campaign(bob, leaseMs)).granted).toBe(false);
+      // Only the term it names: a token that does not hold is left alone.
+      expect(await follower.endTerm?.(held.token + 1)).toBe(false);
+      expect(await follower.endTerm?.(held.token)).toBe(true);
+      const endedAtMs = performance.now();
+      while (vacancies === 0 && performance.now() - endedAtMs < leaseMs) await sleep(10);
+      expect(vacancies).toBe(1);
+      const next = await follower.campaign(bob, leaseMs);
+      expect(next).toMatchObject({ granted: true, holderId: "bob" });
+      expect(next.token).toBeGreaterThan(held.token);
+      // The old holder, were it alive after all: its term is lost and its write refused.
+      await expect(holder.renew(held)).rejects.toMatchObject({ code: "LEASE_LOST" });
+      await expect(holder.commitDelta(held.token, { journal_entry: { change_id: "late", kind: "move", state: "CHANGE_STATE_RUNNING" } })).rejects.toMatchObject({ code: "NOT_HOLDER" });
       stop?.();
     } finally {
       await under.close();

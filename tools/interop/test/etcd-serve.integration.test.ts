@@ -1,7 +1,8 @@
 // Goal: `device serve --etcd` and `apparatus serve --etcd` (issue 18) run the
 // parts as separate processes coordinated on etcd, and the controller's
 // failover holds up across processes: (a) SIGKILL of the apparatus process
-// that holds the controller, and (b) a partition of the controller from etcd
+// that holds the controller (the followers find its address refusing
+// connections and end its term at etcd, not waiting it out), and (b) a partition of the controller from etcd
 // by SIGSTOP of its process. In both a successor in another process commits
 // further moves while hosts write and read through the surviving
 // apparatuses, and the history checker finds no stale read and no lost
@@ -43,6 +44,9 @@ const afterFaultMs = 20_000;
 const retryPauseMs = 200;
 /** A move takes a few hundred milliseconds: the fault lands inside the one after the last counted commit. */
 const faultDelayMs = 100;
+/** What a follower says when it ends a dead holder's term (holder-watch.ts), and how soon after the successor is known. */
+const deadHolderEnded = /refuses connections: its process is gone, so its term ends now/;
+const deadHolderSeenMs = 5_000;
 /** The resumed controller's next tick (a third of its term) finds its term over. */
 const stepDownWithinMs = 10_000;
 /** About 22 s a case on an idle 2-core machine; twice that under a parallel build (seen: 43 s at a load average of 30). */
@@ -211,6 +215,8 @@ describe("device serve and apparatus serve on etcd", () => {
       const successor = await controllerOf(running, survivors[0] ?? "a1");
       expect(survivors).toContain(successor.id);
       expect(successor.epoch).toBeGreaterThan(leader.epoch);
+      // The followers saw the dead holder's address refuse connections and ended its term, rather than wait it out.
+      await Promise.any(survivors.map((id) => running.waitForStderr(id, deadHolderEnded, deadHolderSeenMs)));
     } finally {
       controller.close();
     }
