@@ -36,7 +36,7 @@ import {
   type StoreSnapshot__Output,
   type StoreState__Output,
 } from "@switchyard/proto";
-import { CoordinationError, etcdCoordination, etcdLeaseMinMs, renewIntervalMs, type Coordination, type CoordinationErrorCode, type Term } from "@switchyard/coordination";
+import { CoordinationError, etcdCoordination, etcdDirectory, etcdLeaseMinMs, renewIntervalMs, type Coordination, type CoordinationErrorCode, type EtcdDirectory, type Term } from "@switchyard/coordination";
 import type { DevicePort } from "./device-port.js";
 
 /**
@@ -61,6 +61,8 @@ export interface CoordinationDevicePortOptions {
   readonly coordination: Coordination;
   /** The storage device: its scrub, mirror and probe calls; its coordination calls are never made. */
   readonly storage: DevicePort;
+  /** Where devices publish themselves (etcd-directory.ts): the controller adds their LUs to the table. */
+  readonly directory?: Pick<EtcdDirectory, "devices" | "close">;
 }
 
 /** Where a controller finds its coordination on etcd (ClusterControllerOptions.etcd): plain data, so it crosses to a worker thread. */
@@ -74,11 +76,11 @@ export interface EtcdSettings {
 /** The device's storage calls beside a coordination on etcd; `now` is the controller's clock, on which terms end. */
 export function etcdDevicePort(settings: EtcdSettings, storage: DevicePort, now: () => number): DevicePort {
   const coordination = etcdCoordination({ endpoints: settings.endpoints, keyPrefix: settings.keyPrefix, now });
-  return coordinationDevicePort({ coordination, storage });
+  return coordinationDevicePort({ coordination, storage, directory: etcdDirectory(settings) });
 }
 
 export function coordinationDevicePort(options: CoordinationDevicePortOptions): DevicePort {
-  const { coordination, storage } = options;
+  const { coordination, storage, directory } = options;
   /** The term last granted to this controller: what a renewal extends. */
   let held: Term | undefined;
   const granted = (term: Term): Lease__Output => {
@@ -125,6 +127,7 @@ export function coordinationDevicePort(options: CoordinationDevicePortOptions): 
     startMirror: (request) => storage.startMirror(request),
     listMirrors: (request) => storage.listMirrors(request),
     ...vacancyNotices(coordination),
+    ...(directory === undefined ? {} : { publishedDevices: () => mapped(() => directory.devices()) }),
     coordinationStatus: () => mapped(async () => {
       const { backend, members } = await coordination.status();
       return { backend, members: members.map((member) => ({ ...member })) };
@@ -132,6 +135,7 @@ export function coordinationDevicePort(options: CoordinationDevicePortOptions): 
     close: () => {
       storage.close();
       coordination.close().catch(() => undefined); // best effort: a held term lapses at the coordinator anyway
+      directory?.close().catch(() => undefined); // a listing's client holds nothing but connections
     },
   };
 }

@@ -10,6 +10,7 @@
  * with the device's status.
  */
 import type * as grpc from "@grpc/grpc-js";
+import type { DeviceRecord } from "@switchyard/coordination";
 import {
   callUnary,
   controlChannelOptions,
@@ -82,6 +83,13 @@ export interface DevicePort {
    * the coordinator does not tell (the embedded arbiter, asked each step).
    */
   onLeaseVacant?(listener: () => void): () => void;
+  /**
+   * The devices published in the coordination's directory, with their LUs
+   * (etcd-directory.ts), which the controller brings into the table
+   * (published-devices.ts). Absent where the device is the coordination:
+   * its LUs are in its store from the start.
+   */
+  publishedDevices?(): Promise<DeviceRecord[]>;
   close(): void;
 }
 

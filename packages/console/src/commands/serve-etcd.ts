@@ -61,12 +61,14 @@ export class ServeEtcdError extends Error {
   }
 }
 
-/** Seeds an empty prefix (as `up --etcd`), then publishes the device's addresses; true when it seeded. */
+/** Seeds an empty prefix (as `up --etcd`), then publishes the device's addresses and LUs; true when it seeded. */
 export async function joinEtcdAsDevice(device: StorageDevice, followed: Coordination, settings: EtcdSettings, addresses: { grpc: string; nbd: string }): Promise<boolean> {
   const seeded = await seedEtcdStore(device, followed, settings);
   const directory = etcdDirectory(settings);
   try {
-    await directory.publishDevice({ id: device.id, ...addresses });
+    // Its LUs too: the controller adds those the table lacks and keeps their URIs at these addresses (issue 18).
+    const lus = device.lus.map((lu) => ({ id: lu.id, sizeBytes: lu.sizeBytes, extentSizeBytes: lu.extentSizeBytes }));
+    await directory.publishDevice({ id: device.id, ...addresses, lus });
   } finally {
     await directory.close();
   }
