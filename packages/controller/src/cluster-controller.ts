@@ -129,7 +129,8 @@ export class ClusterController {
     const apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
     const onLeader = options.onLeader ?? (() => undefined);
     const deviceGrpc = (): DevicePort => grpcDevicePort(options.deviceAddress, credentials);
-    const device = options.device ?? (options.etcd === undefined ? deviceGrpc() : etcdDevicePort(options.etcd, deviceGrpc(), () => scheduler.now()));
+    const device = options.device ?? (options.etcd === undefined ? deviceGrpc()
+      : etcdDevicePort(options.etcd, { address: options.deviceAddress, port: deviceGrpc() }, (address) => grpcDevicePort(address, credentials), () => scheduler.now()));
     const serialized = <T>(work: () => Promise<T>): Promise<T> => this.serialized(work);
     this.id = options.id;
     this.deviceAddress = options.deviceAddress;

@@ -93,6 +93,9 @@ export interface DevicePort {
   close(): void;
 }
 
+/** A device's storage calls alone: what a controller on etcd asks of each device (routed-storage.ts). */
+export type StoragePort = Pick<DevicePort, "getInventory" | "registerKey" | "fence" | "scrubAreas" | "probeNbdExport" | "startMirror" | "listMirrors" | "close">;
+
 /** The Device service at `address` over gRPC, each call with its deadline. */
 export function grpcDevicePort(address: string, credentials: grpc.ChannelCredentials): DevicePort {
   const client: DeviceClient = new (loadGrpc().switchyard.v1.Device)(address, credentials, controlChannelOptions);

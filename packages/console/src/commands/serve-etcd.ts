@@ -75,8 +75,16 @@ export async function joinEtcdAsDevice(device: StorageDevice, followed: Coordina
   return seeded;
 }
 
-/** The one device published under the prefix, waiting up to devicePublishWaitMs for it to appear. */
-export async function findDeviceOnEtcd(settings: EtcdSettings, waitMs: number = devicePublishWaitMs): Promise<AddressRecord> {
+/**
+ * The device an apparatus names as its own, waiting up to devicePublishWaitMs
+ * for one to be published. With several (issue 18), the first in id order
+ * when `several` is "first": on etcd an apparatus renews its registration
+ * there and its controller routes each storage call to the device holding
+ * the LU (controller routed-storage.ts), so the device it names is only
+ * where its controller candidate starts; "refuse" where that one device
+ * would matter (see `apparatus serve`), asking for --device.
+ */
+export async function findDeviceOnEtcd(settings: EtcdSettings, several: "first" | "refuse", waitMs: number = devicePublishWaitMs): Promise<AddressRecord> {
   const directory = etcdDirectory(settings);
   const deadlineMs = performance.now() + waitMs;
   try {
@@ -87,8 +95,7 @@ export async function findDeviceOnEtcd(settings: EtcdSettings, waitMs: number = 
         throw error;
       });
       const [only] = devices;
-      if (devices.length > 1) {
-        // Several devices per cluster is not done (issue 18): the operator names the one meant.
+      if (devices.length > 1 && several === "refuse") {
         throw new ServeEtcdError("SEVERAL_DEVICES", `etcd lists ${devices.length} devices under ${settings.keyPrefix} (${devices.map((record) => `${record.id} at ${record.grpc}`).join(", ")}): give --device HOST:PORT`);
       }
       if (only !== undefined) return only;

@@ -183,7 +183,8 @@ which passes them on to the controller.
 Options:
   --id ID                the apparatus's name (letters, digits, '.', '_', '-')
   --device HOST:PORT     the device's gRPC address (with --etcd: only to choose another than the one
-                         the device published there)
+                         the device published there; with several devices there and --cert-dir, the
+                         one whose arbiter answers who holds an epoch)
   --etcd URLS            coordinate on an existing etcd cluster (comma-separated client URLs): find
                          the device there (published by 'device serve --etcd'), enroll there,
                          campaign there for the controller role, and renew the registration there
@@ -240,7 +241,9 @@ Example:
         { port: grpcPort, option: "--grpc-port", what: `apparatus ${id}'s gRPC` },
         { port: httpPort ?? 0, option: "--http-port", what: "the web console" },
       ]);
-      const deviceAddress = deviceGiven ?? (etcd === undefined ? "" : (await findDeviceOnEtcd(etcd)).grpc);
+      // With certificates an apparatus checks each new controller's epoch with its device (lease-holder-lookup.ts):
+      // with several devices that one matters, so the operator names it. Without, any device will do.
+      const deviceAddress = deviceGiven ?? (etcd === undefined ? "" : (await findDeviceOnEtcd(etcd, tlsFolder === undefined ? "first" : "refuse")).grpc);
       const decorateBackends = composition.apparatusBackends ?? ((backends: BackendSet): BackendSet => backends);
       const apparatus = new VirtualizationApparatus({
         id,
