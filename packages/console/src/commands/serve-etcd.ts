@@ -6,10 +6,11 @@
  * - The device follows etcd as under `up --etcd` (appliance-etcd.ts): its
  *   epochs are etcd tokens, registrations and the committed table etcd's. An
  *   empty prefix is seeded from its store, as `up --etcd` does. Then it
- *   publishes where it is reached (<prefix>device/<id>).
- * - An apparatus reads the device's address there, so it needs no --device
+ *   publishes where it is reached and its LUs (<prefix>device/<id>), which
+ *   the controller adds to the table (several devices on one prefix).
+ * - An apparatus reads a device's address there, so it needs no --device
  *   (given, --device wins: a device on another address than it published,
- *   or a choice among several), and enrolls its own addresses there, where
+ *   or the one an apparatus with certificates checks epochs with), and enrolls its own addresses there, where
  *   the controller's store reads find them: the device's store is not the
  *   controller's on etcd, so enrolling with the device would go unseen.
  *   Its controller candidate campaigns on etcd. It renews its registration
