@@ -106,6 +106,17 @@ describe("storage calls routed to the device holding the LU", () => {
     expect(dev0.calls).toEqual(["listMirrors after 0"]);
   });
 
+  it("polls every device while no mirror is known, as a new controller resuming copies does, the first device down", async () => {
+    const { dev0, d2, storage } = cluster();
+    d2.mirrors = [mirror("d2-lu1")];
+    dev0.down = true;
+    const listed = await storage.listMirrors({ after_progress: 0, wait_ms: 200 });
+    expect(listed.mirrors.map((found) => found.source_lu_id)).toEqual(["d2-lu1"]);
+    expect([dev0.calls, d2.calls]).toEqual([["listMirrors after 0"], ["listMirrors after 0"]]);
+    await storage.listMirrors({ after_progress: listed.progress, wait_ms: 200 });
+    expect(dev0.calls).toHaveLength(1);
+  });
+
   it("fails a poll only when every device asked fails", async () => {
     const { d2, storage } = cluster();
     await storage.startMirror({ epoch: 1, mirror: mirror("d2-lu0") });

@@ -15,7 +15,9 @@
  *   waiting poll asks only the devices this port started a mirror on, or
  *   last saw one on, so a device with no copy does not hold the answer for
  *   the whole wait; a poll that does not wait (the mirror check before a
- *   commit) asks every device.
+ *   commit), or one while no such device is known (a new controller
+ *   resuming copies, whose first device may be the one that died), asks
+ *   every device. A poll fails only when every device asked fails.
  * - Registrations and fences go to every device, and the first device that
  *   takes one answers: the coordination holds them (the truth, which every
  *   device follows through its watch, device followed-registrations.ts), so
@@ -132,7 +134,7 @@ class StorageRoutes {
 
   async listMirrors(request: ListMirrorsRequest): Promise<ListMirrorsResponse__Output> {
     const waiting = (request.wait_ms ?? 0) > 0;
-    const asked = waiting && this.mirroring.size > 0 ? [...this.mirroring] : waiting ? [this.options.first.address] : await this.addresses();
+    const asked = waiting && this.mirroring.size > 0 ? [...this.mirroring] : await this.addresses();
     const resumed = request.after_progress === this.progressAnswered;
     const settled = await Promise.allSettled(asked.map((address) =>
       this.portAt(address).listMirrors({ ...request, after_progress: resumed ? (this.progressSeen.get(address) ?? 0) : 0 })));
