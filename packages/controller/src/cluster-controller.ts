@@ -12,9 +12,8 @@
  */
 import assert from "node:assert/strict";
 import { threadId } from "node:worker_threads";
-import * as grpc from "@grpc/grpc-js";
 import { nodeCredentials } from "@switchyard/security";
-import { isRpcError, type ChangeInfo, type ClusterStatus, type CoordinationStatus, type DeviceStatus, type JournalEntry, type StoreState, type StoreState__Output, type VolumeInfo } from "@switchyard/proto";
+import { type ChangeInfo, type ClusterStatus, type CoordinationStatus, type DeviceStatus, type JournalEntry, type StoreState, type StoreState__Output, type VolumeInfo } from "@switchyard/proto";
 import { allocateAreas, type AreaRef } from "./allocation.js";
 import { grpcApparatusPort, type ApparatusPortFactory } from "./apparatus-port.js";
 import type { ChangePortsDecorator } from "./change-driver.js";
@@ -25,8 +24,8 @@ import { grpcDevicePort, type DevicePort } from "./device-port.js";
 import { etcdControllerLeaseMs, etcdDevicePort, type EtcdSettings } from "./coordination-device-port.js";
 import { processWarn, systemEntropy, type Entropy, type Warn } from "./environment.js";
 import { ControllerError } from "./errors.js";
-import { requireLu, type ExternalProbe } from "./external-devices.js";
-import { addExternalDevice, devicesStatus, removeExternalDevice, type ExternalRegistration } from "./external-registration.js";
+import { requireLu } from "./external-devices.js";
+import { addExternalDevice, devicesStatus, probeExport, removeExternalDevice, type ExternalRegistration } from "./external-registration.js";
 import { LeaseDriver } from "./lease-driver.js";
 import { Membership, type ApparatusEndpoint } from "./membership.js";
 import type { MigrationRequest } from "./migration.js";
@@ -34,6 +33,7 @@ import { MigrationRuns } from "./migration-runs.js";
 import { rolledBackEntries } from "./recovery.js";
 import { DiskFaultWatch } from "./disk-fault-watch.js";
 import { eventRecord, type RecordedEventKind } from "./event-records.js";
+import { PublishedDevices } from "./published-devices.js";
 import { Rejoins } from "./rejoins.js";
 import { tcpHolderProbe } from "./holder-probe.js";
 import { systemScheduler, type Scheduler } from "./scheduler.js";
@@ -119,6 +119,7 @@ export class ClusterController {
   private readonly entropy: Entropy;
   private readonly rejoins: Rejoins;
   private readonly diskFaults = new DiskFaultWatch();
+  private readonly publishedDevices: PublishedDevices | undefined;
 
   constructor(options: ClusterControllerOptions) {
     const credentials = nodeCredentials(options.tlsFolder).channel;
@@ -129,7 +130,8 @@ export class ClusterController {
     const apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
     const onLeader = options.onLeader ?? (() => undefined);
     const deviceGrpc = (): DevicePort => grpcDevicePort(options.deviceAddress, credentials);
-    const device = options.device ?? (options.etcd === undefined ? deviceGrpc() : etcdDevicePort(options.etcd, deviceGrpc(), () => scheduler.now()));
+    const device = options.device ?? (options.etcd === undefined ? deviceGrpc()
+      : etcdDevicePort(options.etcd, { address: options.deviceAddress, port: deviceGrpc() }, (address) => grpcDevicePort(address, credentials), () => scheduler.now()));
     const serialized = <T>(work: () => Promise<T>): Promise<T> => this.serialized(work);
     this.id = options.id;
     this.deviceAddress = options.deviceAddress;
@@ -177,6 +179,9 @@ export class ClusterController {
       epoch: () => this.epoch,
       isLeader: () => this.isLeader,
     });
+    this.publishedDevices = PublishedDevices.over(device, {
+      read: (readOptions) => this.table.read(readOptions), writeAndPush: (state, sequence) => this.writeAndPush(state, sequence), warn,
+    });
     this.rejoins = new Rejoins({
       members: this.members, table: this.table, serialized, warn,
       epoch: () => this.epoch,
@@ -221,6 +226,7 @@ export class ClusterController {
     // The whole table just served again whatever a hold shut while no controller acted: each is an event.
     for (const { apparatusId } of pending) this.rejoins.noteHoldsExpired(apparatusId);
     await this.writeRecords();
+    await this.publishedDevices?.adopt();
   }
 
   /** After each renewal: owed work first (a failed key refresh must not keep a migration stopped), then the apparatuses. */
@@ -231,6 +237,7 @@ export class ClusterController {
       this.recordsToWrite.push(eventRecord("disk-fault", fault.subject, fault.cause, { epoch: this.epoch, nowMs: fault.atMs, suffix: this.entropy.hex(2) }));
     }
     if (this.recordsToWrite.length > 0) await this.serialized(() => this.writeRecords());
+    if (this.publishedDevices !== undefined) await this.serialized(() => this.publishedDevices?.adopt() ?? Promise.resolve());
     await this.members.refreshKeys(this.epoch);
     // Every few seconds: without the extent maps, which would cost a million-extent table each time.
     const { state } = await this.table.read({ omitExtents: true, omitJournal: true });
@@ -411,27 +418,10 @@ export class ClusterController {
     return this.serialized(async () => {
       // The whole state: it is written back whole.
       const { state, sequence } = await this.table.read();
-      const added = await addExternalDevice(state, registration, (asked) => this.probeExport(asked));
+      const added = await addExternalDevice(state, registration, (asked) => probeExport(this.device, asked));
       await this.writeAndPush(added.state, sequence);
       return added.device;
     });
-  }
-
-  /**
-   * The device connects to the server as an apparatus will and says what it
-   * serves. Its refusals keep their meaning: a URI it does not take is bad
-   * input, a server it cannot reach a state to fix first.
-   */
-  private async probeExport(registration: ExternalRegistration): Promise<ExternalProbe> {
-    try {
-      const probe = await this.device.probeNbdExport({ nbd_uri: registration.nbdUri });
-      return { sizeBytes: probe.size_bytes, readOnly: probe.read_only, exportName: probe.export_name };
-    } catch (error) {
-      if (!isRpcError(error)) throw error;
-      if (error.code === grpc.status.INVALID_ARGUMENT) throw new ControllerError("INVALID_ARGUMENT", error.details, { cause: error });
-      if (error.code !== grpc.status.FAILED_PRECONDITION) throw error;
-      throw new ControllerError("FAILED_PRECONDITION", `cannot reach ${registration.nbdUri} for device ${registration.name}: ${error.details}; is the NBD server running?`, { cause: error });
-    }
   }
 
   /**

@@ -30,14 +30,16 @@ import * as grpc from "@grpc/grpc-js";
 import {
   errorCodeMetadataKey,
   type ExtentRow,
+  type LogicalUnit__Output,
   type Lease__Output,
   type Mirror__Output,
   type StoreDelta,
   type StoreSnapshot__Output,
   type StoreState__Output,
 } from "@switchyard/proto";
-import { CoordinationError, etcdCoordination, etcdLeaseMinMs, renewIntervalMs, type Coordination, type CoordinationErrorCode, type Term } from "@switchyard/coordination";
-import type { DevicePort } from "./device-port.js";
+import { CoordinationError, etcdCoordination, etcdDirectory, etcdLeaseMinMs, renewIntervalMs, type Coordination, type CoordinationErrorCode, type EtcdDirectory, type Term } from "@switchyard/coordination";
+import type { DevicePort, StoragePort } from "./device-port.js";
+import { routedStorage } from "./routed-storage.js";
 
 /**
  * The controller's term on etcd (ClusterControllerOptions.etcd, unless
@@ -59,8 +61,14 @@ assert.ok(etcdControllerLeaseMs >= etcdFailoverElectionTimeouts * etcdElectionTi
 
 export interface CoordinationDevicePortOptions {
   readonly coordination: Coordination;
-  /** The storage device: its scrub, mirror and probe calls; its coordination calls are never made. */
-  readonly storage: DevicePort;
+  /**
+   * The storage devices' calls (scrub, mirrors, probe, inventory, the
+   * devices' copies of registrations): one device's, or routed to several
+   * (routed-storage.ts), which is told the LUs of each table read.
+   */
+  readonly storage: StoragePort & { observeLus?(lus: readonly LogicalUnit__Output[]): void };
+  /** Where devices publish themselves (etcd-directory.ts): the controller adds their LUs to the table. */
+  readonly directory?: Pick<EtcdDirectory, "devices" | "close">;
 }
 
 /** Where a controller finds its coordination on etcd (ClusterControllerOptions.etcd): plain data, so it crosses to a worker thread. */
@@ -71,14 +79,25 @@ export interface EtcdSettings {
   readonly keyPrefix: string;
 }
 
-/** The device's storage calls beside a coordination on etcd; `now` is the controller's clock, on which terms end. */
-export function etcdDevicePort(settings: EtcdSettings, storage: DevicePort, now: () => number): DevicePort {
+/**
+ * The devices' storage calls beside a coordination on etcd, each routed to
+ * the device holding its LU (routed-storage.ts), `first` (at
+ * `firstAddress`) until the directory says otherwise; `portAt` opens a port
+ * to another device; `now` is the controller's clock, on which terms end.
+ */
+export function etcdDevicePort(settings: EtcdSettings, first: { address: string; port: StoragePort }, portAt: (address: string) => StoragePort, now: () => number): DevicePort {
   const coordination = etcdCoordination({ endpoints: settings.endpoints, keyPrefix: settings.keyPrefix, now });
-  return coordinationDevicePort({ coordination, storage });
+  const directory = etcdDirectory(settings);
+  const storage = routedStorage({
+    first, portAt, now,
+    devices: () => directory.devices(),
+    lus: async () => (await coordination.readStore()).state.lus,
+  });
+  return coordinationDevicePort({ coordination, storage, directory });
 }
 
 export function coordinationDevicePort(options: CoordinationDevicePortOptions): DevicePort {
-  const { coordination, storage } = options;
+  const { coordination, storage, directory } = options;
   /** The term last granted to this controller: what a renewal extends. */
   let held: Term | undefined;
   const granted = (term: Term): Lease__Output => {
@@ -96,6 +115,7 @@ export function coordinationDevicePort(options: CoordinationDevicePortOptions): 
     }),
     readStore: (request) => mapped(async (): Promise<StoreSnapshot__Output> => {
       const read = await coordination.readStore();
+      storage.observeLus?.(read.state.lus);
       return { state: omitted(read.state, request.omit_extents === true, request.omit_journal === true), sequence: read.revision };
     }),
     writeStore: (request) => mapped(async () => {
@@ -126,6 +146,7 @@ export function coordinationDevicePort(options: CoordinationDevicePortOptions): 
     listMirrors: (request) => storage.listMirrors(request),
     ...vacancyNotices(coordination),
     ...termEnding(coordination),
+    ...(directory === undefined ? {} : { publishedDevices: () => mapped(() => directory.devices()) }),
     coordinationStatus: () => mapped(async () => {
       const { backend, members } = await coordination.status();
       return { backend, members: members.map((member) => ({ ...member })) };
@@ -133,6 +154,7 @@ export function coordinationDevicePort(options: CoordinationDevicePortOptions): 
     close: () => {
       storage.close();
       coordination.close().catch(() => undefined); // best effort: a held term lapses at the coordinator anyway
+      directory?.close().catch(() => undefined); // a listing's client holds nothing but connections
     },
   };
 }
@@ -189,7 +211,7 @@ function omitted(state: StoreState__Output, omitExtents: boolean, omitJournal: b
  * that mirror synced and unfailed (see the header). A delta without such a
  * row asks nothing.
  */
-async function checkSwitchesInSync(coordination: Coordination, storage: DevicePort, delta: StoreDelta): Promise<void> {
+async function checkSwitchesInSync(coordination: Coordination, storage: StoragePort, delta: StoreDelta): Promise<void> {
   const rows = delta.diff?.rows ?? [];
   if (rows.length === 0) return;
   const { state } = await coordination.readStore();

@@ -10,6 +10,7 @@
  * with the device's status.
  */
 import type * as grpc from "@grpc/grpc-js";
+import type { DeviceRecord } from "@switchyard/coordination";
 import {
   callUnary,
   controlChannelOptions,
@@ -88,8 +89,18 @@ export interface DevicePort {
    * where the coordinator cannot (the embedded arbiter).
    */
   endDeadHoldersTerm?(epoch: number): Promise<boolean>;
+  /**
+   * The devices published in the coordination's directory, with their LUs
+   * (etcd-directory.ts), which the controller brings into the table
+   * (published-devices.ts). Absent where the device is the coordination:
+   * its LUs are in its store from the start.
+   */
+  publishedDevices?(): Promise<DeviceRecord[]>;
   close(): void;
 }
+
+/** A device's storage calls alone: what a controller on etcd asks of each device (routed-storage.ts). */
+export type StoragePort = Pick<DevicePort, "getInventory" | "registerKey" | "fence" | "scrubAreas" | "probeNbdExport" | "startMirror" | "listMirrors" | "close">;
 
 /** The Device service at `address` over gRPC, each call with its deadline. */
 export function grpcDevicePort(address: string, credentials: grpc.ChannelCredentials): DevicePort {

@@ -6,7 +6,10 @@
  * them, external ones among them.
  */
 import assert from "node:assert/strict";
-import type { DeviceStatus, StoreState, StoreState__Output } from "@switchyard/proto";
+import * as grpc from "@grpc/grpc-js";
+import { isRpcError, type DeviceStatus, type StoreState, type StoreState__Output } from "@switchyard/proto";
+import type { DevicePort } from "./device-port.js";
+import { ControllerError } from "./errors.js";
 import { areasTotal, freeAreaCount, usedAreaMaps } from "./allocation.js";
 import { checkRegistration, checkRemoval, planExternalDevice, type ExternalProbe, type ExternalRegistration } from "./external-devices.js";
 
@@ -14,6 +17,23 @@ export type { ExternalRegistration } from "./external-devices.js";
 
 /** Asks the device what the export `nbdUri` serves; refuses with a ControllerError. */
 export type ExportProbe = (registration: ExternalRegistration) => Promise<ExternalProbe>;
+
+/**
+ * The device connects to the server as an apparatus will and says what it
+ * serves. Its refusals keep their meaning: a URI it does not take is bad
+ * input, a server it cannot reach a state to fix first.
+ */
+export async function probeExport(device: Pick<DevicePort, "probeNbdExport">, registration: ExternalRegistration): Promise<ExternalProbe> {
+  try {
+    const probe = await device.probeNbdExport({ nbd_uri: registration.nbdUri });
+    return { sizeBytes: probe.size_bytes, readOnly: probe.read_only, exportName: probe.export_name };
+  } catch (error) {
+    if (!isRpcError(error)) throw error;
+    if (error.code === grpc.status.INVALID_ARGUMENT) throw new ControllerError("INVALID_ARGUMENT", error.details, { cause: error });
+    if (error.code !== grpc.status.FAILED_PRECONDITION) throw error;
+    throw new ControllerError("FAILED_PRECONDITION", `cannot reach ${registration.nbdUri} for device ${registration.name}: ${error.details}; is the NBD server running?`, { cause: error });
+  }
+}
 
 /**
  * The store with the external device added (the next generation, so every

@@ -14,13 +14,19 @@
  * controller's first call to it, and it is fenced. A record is a plain put
  * without a lease: a part that stops leaves its address, as its record in
  * the device's store stays; the next start replaces it.
+ *
+ * A device's record also lists its LUs (id, size, extent size), so the
+ * controller can add a device that joined a cluster already seeded to the
+ * table, and keep each LU's NBD URI at the address the device last
+ * published, without a call to the device (controller published-devices.ts).
+ * A record without the list (published before it was added) lists none.
  */
 import assert from "node:assert/strict";
-import type { Etcd3, IKeyValue } from "etcd3";
+import type { IKeyValue } from "etcd3";
 import { etcdLibrary } from "./etcd-library.js";
 import { CoordinationError } from "./coordination.js";
 import { etcdCallTimeoutMs, etcdDialTimeoutMs, asCoordinationError } from "./etcd-errors.js";
-import { etcdKeys, type KeyRange } from "./etcd-keys.js";
+import { etcdKeys } from "./etcd-keys.js";
 
 /** Where one part is reached. */
 export interface AddressRecord {
@@ -30,6 +36,23 @@ export interface AddressRecord {
   /** host:port of its NBD server (a device's LUs, an apparatus's volumes). */
   readonly nbd: string;
 }
+
+/** One LU as its device publishes it. */
+export interface PublishedLu {
+  readonly id: string;
+  readonly sizeBytes: number;
+  readonly extentSizeBytes: number;
+}
+
+/** Where a device is reached, and its LUs. */
+export interface DeviceRecord extends AddressRecord {
+  readonly lus: readonly PublishedLu[];
+}
+
+/** LUs one device record may list: a device holds at most 256 (device-folder.ts luCountMax). */
+export const publishedLusMax = 256;
+/** An LU id names an NBD export: short (device-folder.ts ids are at most 70 characters). */
+const luIdLengthMax = 128;
 
 /**
  * Records one listing may hold, as the device enrolls at most this many
@@ -47,9 +70,9 @@ export interface EtcdDirectoryOptions {
 
 export interface EtcdDirectory {
   /** Puts (or replaces) the device's record. */
-  publishDevice(record: AddressRecord): Promise<void>;
+  publishDevice(record: DeviceRecord): Promise<void>;
   /** Every device that published its record, in id order. */
-  devices(): Promise<AddressRecord[]>;
+  devices(): Promise<DeviceRecord[]>;
   /** Puts (or replaces) the apparatus's record: the controller finds it at its next store read. */
   enrollApparatus(record: AddressRecord): Promise<void>;
   close(): Promise<void>;
@@ -68,20 +91,21 @@ export function etcdDirectory(options: EtcdDirectoryOptions): EtcdDirectory {
     await directoryCall(what, () => client.kv.put({ key, value: Buffer.from(JSON.stringify(record)) }));
   };
   return {
-    publishDevice: (record) => put("publishDevice", keys.device(record.id), record),
-    devices: () => listRecords(client, keys.devices),
+    publishDevice: async (record) => {
+      checkPublishedLus(record.lus);
+      await put("publishDevice", keys.device(record.id), record);
+    },
+    devices: async () => {
+      const answer = await directoryCall("devices", () =>
+        client.kv.range({ key: keys.devices.prefix, range_end: keys.devices.end, limit: directoryRecordsMax + 1 }));
+      return deviceRecordsOf(answer.kvs);
+    },
     enrollApparatus: (record) => put("enrollApparatus", keys.apparatus(record.id), record),
     close: () => {
       client.close();
       return Promise.resolve();
     },
   };
-}
-
-async function listRecords(client: Etcd3, range: KeyRange): Promise<AddressRecord[]> {
-  const answer = await directoryCall("list", () =>
-    client.kv.range({ key: range.prefix, range_end: range.end, limit: directoryRecordsMax + 1 }));
-  return recordsOf(answer.kvs);
 }
 
 /** The records of a range's answer (etcd sorts keys, so they come in id order); over the limit is LIMIT_EXCEEDED. */
@@ -92,15 +116,47 @@ export function recordsOf(kvs: readonly IKeyValue[]): AddressRecord[] {
   return kvs.map((kv) => parseRecord(kv.value));
 }
 
+/** The device records of a range's answer, each with its LUs ([] when the record lists none). */
+export function deviceRecordsOf(kvs: readonly IKeyValue[]): DeviceRecord[] {
+  const records = recordsOf(kvs);
+  return records.map((record, index) => {
+    const parsed = parseJson(kvs[index]?.value ?? Buffer.alloc(0));
+    const lus = typeof parsed === "object" && parsed !== null && "lus" in parsed ? parsed.lus : [];
+    if (!Array.isArray(lus) || lus.length > publishedLusMax || !lus.every(isPublishedLu)) {
+      throw new CoordinationError("INVALID_ARGUMENT", `device ${record.id}'s record lists its LUs wrongly: up to ${publishedLusMax} of {id, sizeBytes, extentSizeBytes}`);
+    }
+    return { ...record, lus: lus.map((lu) => ({ id: lu.id, sizeBytes: lu.sizeBytes, extentSizeBytes: lu.extentSizeBytes })) };
+  });
+}
+
 function parseRecord(value: Buffer): AddressRecord {
-  let parsed: unknown;
+  const parsed = parseJson(value);
+  if (!isRecord(parsed)) throw new CoordinationError("INVALID_ARGUMENT", `an address record needs id, grpc and nbd strings: ${value.toString("utf8").slice(0, addressLengthMax)}`);
+  return { id: parsed.id, grpc: parsed.grpc, nbd: parsed.nbd };
+}
+
+function parseJson(value: Buffer): unknown {
   try {
-    parsed = JSON.parse(value.toString("utf8"));
+    return JSON.parse(value.toString("utf8"));
   } catch (error) {
     throw new CoordinationError("INVALID_ARGUMENT", `an address record is not JSON: ${String(error)}`, { cause: error });
   }
-  if (!isRecord(parsed)) throw new CoordinationError("INVALID_ARGUMENT", `an address record needs id, grpc and nbd strings: ${value.toString("utf8").slice(0, addressLengthMax)}`);
-  return { id: parsed.id, grpc: parsed.grpc, nbd: parsed.nbd };
+}
+
+function isPublishedLu(value: unknown): value is PublishedLu {
+  return typeof value === "object" && value !== null && "id" in value && "sizeBytes" in value && "extentSizeBytes" in value &&
+    typeof value.id === "string" && value.id.length > 0 && value.id.length <= luIdLengthMax &&
+    isPositiveInteger(value.sizeBytes) && isPositiveInteger(value.extentSizeBytes);
+}
+
+function isPositiveInteger(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0;
+}
+
+function checkPublishedLus(lus: readonly PublishedLu[]): void {
+  if (lus.length > publishedLusMax || !lus.every(isPublishedLu)) {
+    throw new CoordinationError("INVALID_ARGUMENT", `a device publishes up to ${publishedLusMax} LUs, each with an id and positive sizes`);
+  }
 }
 
 function isRecord(value: unknown): value is AddressRecord {

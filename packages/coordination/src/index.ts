@@ -35,5 +35,16 @@ export { etcdCallTimeoutMs, etcdDialTimeoutMs } from "./etcd-errors.js";
 export { etcdMembersMax } from "./etcd-status.js";
 export { apparatusIdLengthMax, keyPrefixLengthMax } from "./etcd-keys.js";
 export { importRevisionRaisesMax, importStoreToEtcd, type EtcdImportOptions, type EtcdImportResult } from "./etcd-import.js";
-export { addressLengthMax, directoryRecordsMax, etcdDirectory, type AddressRecord, type EtcdDirectory, type EtcdDirectoryOptions } from "./etcd-directory.js";
+export {
+  addressLengthMax,
+  deviceRecordsOf,
+  directoryRecordsMax,
+  etcdDirectory,
+  publishedLusMax,
+  type AddressRecord,
+  type DeviceRecord,
+  type EtcdDirectory,
+  type EtcdDirectoryOptions,
+  type PublishedLu,
+} from "./etcd-directory.js";
 export { RegistrationMirror, registrationEventsMax, type RegistrationEvent } from "./registration-mirror.js";

@@ -1,6 +1,6 @@
 // Goal: the etcd directory (`device serve --etcd`, `apparatus serve --etcd`)
-// lists the devices that published their addresses, in id order, a second
-// publish replacing the first; and an enrolled apparatus appears in etcd's
+// lists the devices that published their addresses and LUs, in id order, a
+// second publish replacing the first, a record without LUs listing none; and an enrolled apparatus appears in etcd's
 // readStore as one of the state's `apparatuses`, over a stored record of
 // the same id, without changing the store's revision (an enrollment never
 // makes a holder's write stale), so a holder's write at the revision it read
@@ -8,6 +8,7 @@
 // Method: a real three-member etcd (scripts/etcd-cluster.sh), one key
 // prefix per case; a holder campaigns and writes the store under its token.
 import { randomUUID } from "node:crypto";
+import { Etcd3 } from "etcd3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { etcdCoordination, etcdDirectory } from "../src/index.js";
 import { campaignUntilGranted, etcdClusterStartTimeoutMs, etcdClusterStopTimeoutMs, startEtcdCluster, type EtcdTestCluster } from "../src/testing/index.js";
@@ -29,20 +30,37 @@ function settings(): { endpoints: readonly string[]; keyPrefix: string } {
 }
 
 describe("etcd directory", () => {
-  it("lists published devices in id order, the last publish of an id winning", async () => {
-    const directory = etcdDirectory(settings());
+  it("lists published devices in id order with their LUs, the last publish of an id winning", async () => {
+    const where = settings();
+    const directory = etcdDirectory(where);
+    const lus = [{ id: "d2-lu0", sizeBytes: 1 << 24, extentSizeBytes: 1 << 20 }];
     try {
       expect(await directory.devices()).toEqual([]);
-      await directory.publishDevice({ id: "dev1", grpc: "127.0.0.1:2", nbd: "127.0.0.1:3" });
-      await directory.publishDevice({ id: "dev0", grpc: "127.0.0.1:4", nbd: "127.0.0.1:5" });
-      await directory.publishDevice({ id: "dev1", grpc: "127.0.0.1:6", nbd: "127.0.0.1:7" });
+      await directory.publishDevice({ id: "dev1", grpc: "127.0.0.1:2", nbd: "127.0.0.1:3", lus: [] });
+      await directory.publishDevice({ id: "dev0", grpc: "127.0.0.1:4", nbd: "127.0.0.1:5", lus: [] });
+      await directory.publishDevice({ id: "dev1", grpc: "127.0.0.1:6", nbd: "127.0.0.1:7", lus });
       expect(await directory.devices()).toEqual([
-        { id: "dev0", grpc: "127.0.0.1:4", nbd: "127.0.0.1:5" },
-        { id: "dev1", grpc: "127.0.0.1:6", nbd: "127.0.0.1:7" },
+        { id: "dev0", grpc: "127.0.0.1:4", nbd: "127.0.0.1:5", lus: [] },
+        { id: "dev1", grpc: "127.0.0.1:6", nbd: "127.0.0.1:7", lus },
       ]);
-      await expect(directory.publishDevice({ id: "dev2", grpc: "", nbd: "127.0.0.1:1" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+      await expect(directory.publishDevice({ id: "dev2", grpc: "", nbd: "127.0.0.1:1", lus: [] })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+      await expect(directory.publishDevice({ id: "dev2", grpc: "127.0.0.1:1", nbd: "127.0.0.1:1", lus: [{ id: "x", sizeBytes: 0, extentSizeBytes: 1 }] }))
+        .rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     } finally {
       await directory.close();
+    }
+    // A record published before records listed LUs lists none.
+    const raw = new Etcd3({ hosts: [...where.endpoints] });
+    try {
+      await raw.put(`${where.keyPrefix}device/dev9`).value(JSON.stringify({ id: "dev9", grpc: "127.0.0.1:8", nbd: "127.0.0.1:9" }));
+    } finally {
+      raw.close();
+    }
+    const reader = etcdDirectory(where);
+    try {
+      expect((await reader.devices()).at(-1)).toEqual({ id: "dev9", grpc: "127.0.0.1:8", nbd: "127.0.0.1:9", lus: [] });
+    } finally {
+      await reader.close();
     }
   });
 

@@ -17,6 +17,8 @@ export const arbiterFileName = "arbiter.json";
 export const luCountMax = 256;
 /** Device ids appear in URIs and logs: short and plain. */
 export const deviceIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** An LU id prefix: a device id and a dash, or nothing, so that the LU ids stay plain (they name NBD exports). */
+export const luIdPrefixPattern = /^([A-Za-z0-9][A-Za-z0-9._-]{0,63}-)?$/;
 const formatVersion = 1;
 
 export interface DeviceCreateOptions {
@@ -27,6 +29,13 @@ export interface DeviceCreateOptions {
   readonly extentSizeBytes?: number;
   /** Default 64 MiB (sparse); smaller in tests. */
   readonly storeSlotSizeBytes?: number;
+  /**
+   * Put before each LU id (default ""): `d2-` names them d2-lu0, d2-lu1.
+   * LU ids name LUs in the whole cluster's table, so a device that shares
+   * one (several devices on one etcd prefix) needs ids no other device
+   * uses; the default keeps lu0, lu1 as every existing folder has them.
+   */
+  readonly luIdPrefix?: string;
 }
 
 /** What device.json records. */
@@ -45,10 +54,15 @@ export function describeNew(create: DeviceCreateOptions): DeviceDescription {
   if (!Number.isSafeInteger(create.luCount) || create.luCount < 1 || create.luCount > luCountMax) {
     throw new InvalidArgumentError(`LU count ${create.luCount} must be from 1 to ${luCountMax}`);
   }
+  const luIdPrefix = create.luIdPrefix ?? "";
+  if (!luIdPrefixPattern.test(luIdPrefix)) {
+    throw new InvalidArgumentError(`LU id prefix ${JSON.stringify(luIdPrefix)} must be empty or match ${String(luIdPrefixPattern)}`);
+  }
   validateExtentSize(extentSizeBytes);
   validateLuSize(create.luSizeBytes, extentSizeBytes);
+  // The files keep their plain names: the folder is the device's own, and device.json maps ids to files.
   const lus = Array.from({ length: create.luCount }, (_, index) => ({
-    id: `lu${index}`, file: `lu${index}.img`, sizeBytes: create.luSizeBytes,
+    id: `${luIdPrefix}lu${index}`, file: `lu${index}.img`, sizeBytes: create.luSizeBytes,
   }));
   return { formatVersion, deviceId: create.deviceId, extentSizeBytes, lus };
 }

@@ -68,6 +68,16 @@ describe("StorageDevice", () => {
     ]);
   });
 
+  it("names its LUs with the prefix it is created with, so a second device's ids differ from the first's", async () => {
+    const device = await open({ deviceId: "d2", luIdPrefix: "d2-" });
+    expect(device.lus.map((lu) => lu.id)).toEqual(["d2-lu0", "d2-lu1"]);
+    expect(fs.readdirSync(folder.path).filter((name) => name.endsWith(".img")).sort()).toEqual(["lu0.img", "lu1.img"]);
+    expect(device.readStore().state.lus.map((lu) => [lu.index, lu.device_id, lu.id])).toEqual([[0, "d2", "d2-lu0"], [1, "d2", "d2-lu1"]]);
+    await closeAll();
+    const reopened = await open({ deviceId: "d2" });
+    expect(reopened.lus.map((lu) => lu.id)).toEqual(["d2-lu0", "d2-lu1"]);
+  });
+
   it("reopens with data and volumes intact, ignoring create parameters and saying so", async () => {
     const device = await open();
     await device.lu("lu1").write(3 * mebibyte, Buffer.alloc(4096, 0x42), true);
@@ -109,6 +119,8 @@ describe("StorageDevice", () => {
   it("validates create parameters", async () => {
     await expect(open({ luCount: 0 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     await expect(open({ deviceId: "no spaces" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(open({ luIdPrefix: "d2" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(open({ luIdPrefix: "d2:" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     await expect(open({ extentSizeBytes: 3 * mebibyte })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     await expect(open({ luSizeBytes: 5 * mebibyte + 1 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     expect(fs.readdirSync(folder.path)).toEqual([]);

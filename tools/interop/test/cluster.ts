@@ -44,6 +44,8 @@ export interface ClusterOptions {
    * `--device`).
    */
   readonly etcd?: readonly string[];
+  /** With `etcd`: more devices (`device serve --id ID`, LUs ID-lu0, ID-lu1), started after the first, which seeds etcd. */
+  readonly moreDevices?: readonly string[];
 }
 
 interface Served {
@@ -83,6 +85,9 @@ export class ProcessCluster {
     const started = await this.startServing([...deviceArgs, "--grpc-port", "0", "--nbd-port", "0"]);
     const device = started.json as { device: { grpc: string; nbd: string } };
     this.device = { child: started.child, args: deviceArgs, ...device.device };
+    for (const id of options.moreDevices ?? []) {
+      await this.startServing([...deviceArgs.map((arg) => (arg === join(this.dir, "dev") ? join(this.dir, id) : arg)), "--id", id, "--grpc-port", "0", "--nbd-port", "0"]);
+    }
     await this.startApparatuses(options);
   }
 

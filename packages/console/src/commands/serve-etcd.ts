@@ -6,10 +6,11 @@
  * - The device follows etcd as under `up --etcd` (appliance-etcd.ts): its
  *   epochs are etcd tokens, registrations and the committed table etcd's. An
  *   empty prefix is seeded from its store, as `up --etcd` does. Then it
- *   publishes where it is reached (<prefix>device/<id>).
- * - An apparatus reads the device's address there, so it needs no --device
+ *   publishes where it is reached and its LUs (<prefix>device/<id>), which
+ *   the controller adds to the table (several devices on one prefix).
+ * - An apparatus reads a device's address there, so it needs no --device
  *   (given, --device wins: a device on another address than it published,
- *   or a choice among several), and enrolls its own addresses there, where
+ *   or the one an apparatus with certificates checks epochs with), and enrolls its own addresses there, where
  *   the controller's store reads find them: the device's store is not the
  *   controller's on etcd, so enrolling with the device would go unseen.
  *   Its controller candidate campaigns on etcd. It renews its registration
@@ -61,20 +62,30 @@ export class ServeEtcdError extends Error {
   }
 }
 
-/** Seeds an empty prefix (as `up --etcd`), then publishes the device's addresses; true when it seeded. */
+/** Seeds an empty prefix (as `up --etcd`), then publishes the device's addresses and LUs; true when it seeded. */
 export async function joinEtcdAsDevice(device: StorageDevice, followed: Coordination, settings: EtcdSettings, addresses: { grpc: string; nbd: string }): Promise<boolean> {
   const seeded = await seedEtcdStore(device, followed, settings);
   const directory = etcdDirectory(settings);
   try {
-    await directory.publishDevice({ id: device.id, ...addresses });
+    // Its LUs too: the controller adds those the table lacks and keeps their URIs at these addresses (issue 18).
+    const lus = device.lus.map((lu) => ({ id: lu.id, sizeBytes: lu.sizeBytes, extentSizeBytes: lu.extentSizeBytes }));
+    await directory.publishDevice({ id: device.id, ...addresses, lus });
   } finally {
     await directory.close();
   }
   return seeded;
 }
 
-/** The one device published under the prefix, waiting up to devicePublishWaitMs for it to appear. */
-export async function findDeviceOnEtcd(settings: EtcdSettings, waitMs: number = devicePublishWaitMs): Promise<AddressRecord> {
+/**
+ * The device an apparatus names as its own, waiting up to devicePublishWaitMs
+ * for one to be published. With several (issue 18), the first in id order
+ * when `several` is "first": on etcd an apparatus renews its registration
+ * there and its controller routes each storage call to the device holding
+ * the LU (controller routed-storage.ts), so the device it names is only
+ * where its controller candidate starts; "refuse" where that one device
+ * would matter (see `apparatus serve`), asking for --device.
+ */
+export async function findDeviceOnEtcd(settings: EtcdSettings, several: "first" | "refuse", waitMs: number = devicePublishWaitMs): Promise<AddressRecord> {
   const directory = etcdDirectory(settings);
   const deadlineMs = performance.now() + waitMs;
   try {
@@ -85,8 +96,7 @@ export async function findDeviceOnEtcd(settings: EtcdSettings, waitMs: number = 
         throw error;
       });
       const [only] = devices;
-      if (devices.length > 1) {
-        // Several devices per cluster is not done (issue 18): the operator names the one meant.
+      if (devices.length > 1 && several === "refuse") {
         throw new ServeEtcdError("SEVERAL_DEVICES", `etcd lists ${devices.length} devices under ${settings.keyPrefix} (${devices.map((record) => `${record.id} at ${record.grpc}`).join(", ")}): give --device HOST:PORT`);
       }
       if (only !== undefined) return only;

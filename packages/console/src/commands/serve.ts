@@ -14,7 +14,7 @@ import { StorageDevice } from "@switchyard/device";
 import { NbdBackendSet, VirtualizationApparatus, serveApparatus, type BackendSet } from "@switchyard/apparatus";
 import { controllerForwarder, startController, type ServedController } from "@switchyard/controller";
 import { callUnary, deadlineAfter, loadGrpc } from "@switchyard/proto";
-import { serveDevice } from "../appliance.js";
+import { applianceDeviceId, serveDevice } from "../appliance.js";
 import { consoleHttps } from "../web/console-listen.js";
 import { etcdOption, followedCoordination } from "../appliance-etcd.js";
 import { enrollOnEtcd, etcdContactRenewal, findDeviceOnEtcd, joinEtcdAsDevice } from "./serve-etcd.js";
@@ -41,7 +41,7 @@ function announce(io: Io, format: DataFormat | undefined, endpoints: Record<stri
 export const deviceServe: Command = {
   words: ["device", "serve"],
   summary: "serve a storage device on its own: its LUs over NBD, its store and arbiter over gRPC",
-  help: `Usage: switchyard device serve [--dir DIR] [--host H] [--publish-host H] [--grpc-port P] [--nbd-port P]
+  help: `Usage: switchyard device serve [--dir DIR] [--id ID] [--host H] [--publish-host H] [--grpc-port P] [--nbd-port P]
                                [--lu-size SIZE] [--extent-size SIZE] [--cert-dir DIR | --insecure] [--etcd URLS]
                                [--output table|json|yaml]
 
@@ -53,6 +53,9 @@ its certificate carries.
 
 Options:
   --dir DIR              data folder (default ./${defaultDataDir})
+  --id ID                the device's name when DIR is new (default ${applianceDeviceId}); a device named
+                         otherwise names its LUs ID-lu0, ID-lu1, so several devices can share one
+                         cluster (--etcd); an existing DIR keeps its name, and another ID is refused
   --host H               address to listen on (default 127.0.0.1)
 ${publishHostHelp}
   --grpc-port P          gRPC port (default ${grpcPortDefault}; 0: a free port)
@@ -69,12 +72,13 @@ ${certDirHelp("device")}
 
 Example:
   switchyard device serve --dir ./dev0 --grpc-port 50051
+  switchyard device serve --dir ./d2 --id d2 --etcd http://10.0.0.1:2379   # a second device: LUs d2-lu0, d2-lu1
   switchyard device serve --dir ./dev0 --etcd http://10.0.0.1:2379,http://10.0.0.2:2379,http://10.0.0.3:2379
   switchyard device serve --dir ./dev0 --cert-dir ./tls/device-dev0   # mutual TLS ('switchyard cert node')
   switchyard device serve --dir ./dev0 --host 0.0.0.0 --publish-host 192.0.2.5 --cert-dir ./tls/device-dev0 --etcd http://192.0.2.1:2379`,
   async run(argv, io) {
     const parsed = parse(argv, {
-      dir: { type: "string" }, host: { type: "string" }, "publish-host": { type: "string" }, "grpc-port": { type: "string" }, "nbd-port": { type: "string" },
+      dir: { type: "string" }, id: { type: "string" }, host: { type: "string" }, "publish-host": { type: "string" }, "grpc-port": { type: "string" }, "nbd-port": { type: "string" },
       "lu-size": { type: "string" }, "extent-size": { type: "string" }, "cert-dir": { type: "string" }, insecure: { type: "boolean" }, ...outputOptions,
       etcd: { type: "string" },
     }, 0);
@@ -93,10 +97,16 @@ Example:
       { port: grpcPort, option: "--grpc-port", what: "the device's gRPC" },
       { port: deviceNbdPort, option: "--nbd-port", what: "the device's LUs over NBD" },
     ]);
+    const deviceId = stringOption(parsed, "id") ?? applianceDeviceId;
     const followed = etcd === undefined ? undefined : followedCoordination(etcd);
     const device = await StorageDevice.open({
-      dir, create: { deviceId: "dev0", luCount, luSizeBytes, extentSizeBytes }, ...(followed === undefined ? {} : { coordination: followed }),
+      dir, create: { deviceId, luCount, luSizeBytes, extentSizeBytes, luIdPrefix: luIdPrefixOf(deviceId) }, ...(followed === undefined ? {} : { coordination: followed }),
     });
+    if (device.id !== deviceId && stringOption(parsed, "id") !== undefined) {
+      await device.close();
+      await followed?.close();
+      throw new UsageError(`${dir} holds device ${device.id}, not ${deviceId}: give --id ${device.id}, or another --dir`);
+    }
     if (insecure) io.stderr.write(insecureWarning("device serve"));
     const served = await serveDevice(device, { host, publishHost, grpcPort, deviceNbdPort, tlsFolder: certDir });
     if (followed !== undefined && etcd !== undefined) await joinEtcdAsDevice(device, followed, etcd, { grpc: served.grpc, nbd: served.nbd });
@@ -113,6 +123,17 @@ Example:
     return 0;
   },
 };
+
+/**
+ * The LU id prefix of a device created as `deviceId`: none for the default
+ * device, whose LUs stay lu0, lu1 as in every single-device cluster, tests
+ * and folders made before; `<id>-` for any other, since LU ids name LUs in
+ * the whole cluster's table and device ids are unique there (etcd's
+ * directory keys them), so `<id>-lu0` is unique without any coordination.
+ */
+export function luIdPrefixOf(deviceId: string): string {
+  return deviceId === applianceDeviceId ? "" : `${deviceId}-`;
+}
 
 /** Help for --cert-dir of a node: the identity folder its servers and calls use. */
 function certDirHelp(role: "device" | "apparatus"): string {
@@ -162,7 +183,8 @@ which passes them on to the controller.
 Options:
   --id ID                the apparatus's name (letters, digits, '.', '_', '-')
   --device HOST:PORT     the device's gRPC address (with --etcd: only to choose another than the one
-                         the device published there)
+                         the device published there; with several devices there and --cert-dir, the
+                         one whose arbiter answers who holds an epoch)
   --etcd URLS            coordinate on an existing etcd cluster (comma-separated client URLs): find
                          the device there (published by 'device serve --etcd'), enroll there,
                          campaign there for the controller role, and renew the registration there
@@ -219,7 +241,9 @@ Example:
         { port: grpcPort, option: "--grpc-port", what: `apparatus ${id}'s gRPC` },
         { port: httpPort ?? 0, option: "--http-port", what: "the web console" },
       ]);
-      const deviceAddress = deviceGiven ?? (etcd === undefined ? "" : (await findDeviceOnEtcd(etcd)).grpc);
+      // With certificates an apparatus checks each new controller's epoch with its device (lease-holder-lookup.ts):
+      // with several devices that one matters, so the operator names it. Without, any device will do.
+      const deviceAddress = deviceGiven ?? (etcd === undefined ? "" : (await findDeviceOnEtcd(etcd, tlsFolder === undefined ? "first" : "refuse")).grpc);
       const decorateBackends = composition.apparatusBackends ?? ((backends: BackendSet): BackendSet => backends);
       const apparatus = new VirtualizationApparatus({
         id,
