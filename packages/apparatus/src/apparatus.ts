@@ -22,7 +22,7 @@ import type {
 import { applyDifference, checkDifference } from "./difference.js";
 import { heldRanges } from "./held-ranges.js";
 import { ContactLease, leaseMaxMs, leaseMinMs, type ContactRenewalPort } from "./contact-lease.js";
-import { deviceLeaseHolders, type DeviceLeaseHolders } from "./lease-holder-lookup.js";
+import { deviceLeaseHolders, type LeaseHolderSource } from "./lease-holder-lookup.js";
 import { LeaseHolderCheck, nodeCredentials, type NodeCredentials } from "@switchyard/security";
 import type { NbdExport, NbdExportListing, NbdExportProvider } from "@switchyard/nbd";
 import type { BackendSet } from "./backend.js";
@@ -97,6 +97,8 @@ export interface ApparatusOptions {
    * with the apparatus.
    */
   readonly contactRenewal?: ContactRenewalPort;
+  /** Where it asks who holds a new epoch (default: its device, GetLeaseHolder); on etcd, etcd. */
+  readonly leaseHolders?: LeaseHolderSource;
   /** Where this apparatus is reached, for GetState. */
   readonly nbdAddress?: string;
   readonly grpcAddress?: string;
@@ -116,7 +118,7 @@ export class VirtualizationApparatus {
   private readonly contact: ContactLease;
   /** Which certificate may act under each epoch: checked before the handlers when its gRPC has mutual TLS (serve.ts). */
   readonly holders: LeaseHolderCheck;
-  private readonly deviceHolders: DeviceLeaseHolders;
+  private readonly deviceHolders: LeaseHolderSource;
   /** The change between Hold and Release (or Abort), if any. */
   private pending: PendingChange | undefined;
   /** Reports of the last finished change, to answer a repeated Release or Abort as before. */
@@ -139,7 +141,7 @@ export class VirtualizationApparatus {
       if (behaviour.submitsToFencing) this.io.fence(reason);
     }, { credentials: this.credentials.channel, ...(options.contactRenewal === undefined ? {} : { renewal: options.contactRenewal }) });
     if (behaviour.submitsToFencing) this.io.lease = this.contact;
-    this.deviceHolders = deviceLeaseHolders(options.deviceAddress, this.credentials.channel);
+    this.deviceHolders = options.leaseHolders ?? deviceLeaseHolders(options.deviceAddress, this.credentials.channel);
     this.holders = new LeaseHolderCheck(this.deviceHolders.lookup);
     if (options.fencedUntilRegistered === true) this.io.fence("not registered by a controller yet");
     this.holdDeadlineMs = options.holdDeadlineMs ?? holdDeadlineMsDefault;

@@ -1,6 +1,7 @@
 /**
  * How an apparatus learns who holds an epoch (issue 17): it asks the device
- * it was started with (GetLeaseHolder), never one a caller names, so a peer
+ * it was started with (GetLeaseHolder), or, on etcd, etcd itself (the
+ * console's serve-etcd.ts, issue 18), never one a caller names, so a peer
  * apparatus cannot point it at a device of its own choosing. The answer is
  * checked by LeaseHolderCheck (@switchyard/security) against each caller's
  * certificate before the Apparatus handlers run.
@@ -16,13 +17,14 @@ import type { EpochHolder, EpochHolderLookup } from "@switchyard/security";
  */
 export const leaseHolderLookupTimeoutMs = 1_000;
 
-export interface DeviceLeaseHolders {
+/** Where an apparatus asks who holds an epoch: its device, or the coordination itself (etcd). */
+export interface LeaseHolderSource {
   readonly lookup: EpochHolderLookup;
   close(): void;
 }
 
 /** Lookups at the Device service at `deviceAddress`; without one, every lookup says so (an apparatus with TLS needs its device). */
-export function deviceLeaseHolders(deviceAddress: string | undefined, credentials: grpc.ChannelCredentials): DeviceLeaseHolders {
+export function deviceLeaseHolders(deviceAddress: string | undefined, credentials: grpc.ChannelCredentials): LeaseHolderSource {
   if (deviceAddress === undefined) {
     return {
       lookup: () => Promise.reject(new Error("this apparatus was started without its device's address, so it cannot tell who holds an epoch")),

@@ -15,19 +15,19 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import { NbdClient, NbdClientError, NbdError, type NbdClientTls } from "@switchyard/nbd";
+import { NbdClient, NbdClientError, type NbdClientTls } from "@switchyard/nbd";
 import { loadGrpc } from "@switchyard/proto";
 import { channelCredentialsFromFolder, readTlsMaterial } from "@switchyard/security";
 import { callOnce } from "@switchyard/security/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliServers, runCli } from "../src/testing.js";
+import { useOnEach } from "./tls-cluster.js";
 
 const callTimeoutMs = 5_000;
 /** Each case starts processes or makes certificates: seconds on a loaded machine, past vitest's 5 s default. */
 const testTimeoutMs = 60_000;
 /** The apparatuses serve once the controller has registered them: a few of their 3 s leases at most. */
 const servingWaitMs = 20_000;
-const mebibyte = 1 << 20;
 
 const servers = new CliServers(fileURLToPath(new URL("../dist/cli.js", import.meta.url)));
 let root = "";
@@ -73,36 +73,7 @@ describe("device serve and apparatus serve with --cert-dir", { timeout: testTime
   it("form a cluster over mutual TLS: the operator creates a volume through an apparatus, hosts use it on both", async () => {
     const created = await runCli(["volume", "create", "vm1", "--size", "4MiB", "--endpoint", apparatuses[1]?.grpc ?? "", "--cert-dir", operatorFolder()]);
     expect(created.err).toBe("");
-    const data = Buffer.alloc(4096, 0x3c);
-    const deadlineMs = Date.now() + servingWaitMs;
-    for (const [index, apparatus] of apparatuses.entries()) {
-      const [host, port] = apparatus.nbd.split(":");
-      // An apparatus serves once the controller has registered it: try until then.
-      for (;;) {
-        const nbd = await NbdClient.connect({ host: host ?? "", port: Number(port), exportName: "vm1", timeoutMs: callTimeoutMs }).catch((error: unknown) => {
-          if (Date.now() > deadlineMs) throw error;
-          return undefined;
-        });
-        if (nbd === undefined) {
-          await new Promise((resolve) => setTimeout(resolve, 500));
-          continue;
-        }
-        try {
-          if (index === 0) await nbd.write(mebibyte, data);
-          const back = Buffer.alloc(data.length);
-          await nbd.read(mebibyte, back);
-          expect(back.equals(data)).toBe(true);
-        } catch (error: unknown) {
-          // Not registered yet (or registering again): ESHUTDOWN, and per proto.md the host reconnects.
-          if (!(error instanceof NbdError && error.code === "ESHUTDOWN") || Date.now() > deadlineMs) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 500));
-          continue;
-        } finally {
-          await nbd.close();
-        }
-        break;
-      }
-    }
+    await useOnEach(apparatuses, "vm1", servingWaitMs);
   }, 60_000);
 
   it("lets no caller without a certificate in, at the device or an apparatus", async () => {

@@ -19,7 +19,7 @@
  *   device's LUs (issue 18 item 3).
  */
 import assert from "node:assert/strict";
-import { holdDeadlineMsDefault, type ContactRenewalPort } from "@switchyard/apparatus";
+import { holdDeadlineMsDefault, type ContactRenewalPort, type LeaseHolderSource } from "@switchyard/apparatus";
 import { etcdDirectory, isCoordinationError, renewIntervalMs, type AddressRecord, type Coordination } from "@switchyard/coordination";
 import { etcdControllerLeaseMs, leaseMsDefault, type EtcdSettings } from "@switchyard/controller";
 import type { StorageDevice } from "@switchyard/device";
@@ -50,7 +50,7 @@ export const devicePublishWaitMs = 30_000;
 /** Between two looks for the device's record while waiting. */
 const devicePublishPollMs = 250;
 
-export type ServeEtcdErrorCode = "DEVICE_NOT_PUBLISHED" | "SEVERAL_DEVICES";
+export type ServeEtcdErrorCode = "DEVICE_NOT_PUBLISHED";
 
 /** An operating error of finding parts through etcd: exit 1 with its message. */
 export class ServeEtcdError extends Error {
@@ -78,14 +78,13 @@ export async function joinEtcdAsDevice(device: StorageDevice, followed: Coordina
 
 /**
  * The device an apparatus names as its own, waiting up to devicePublishWaitMs
- * for one to be published. With several (issue 18), the first in id order
- * when `several` is "first": on etcd an apparatus renews its registration
- * there and its controller routes each storage call to the device holding
- * the LU (controller routed-storage.ts), so the device it names is only
- * where its controller candidate starts; "refuse" where that one device
- * would matter (see `apparatus serve`), asking for --device.
+ * for one to be published; with several (issue 18), the first in id order.
+ * On etcd an apparatus renews its registration there, asks etcd who holds an
+ * epoch (etcdLeaseHolders), and its controller routes each storage call to
+ * the device holding the LU (controller routed-storage.ts), so the device it
+ * names is only where its controller candidate starts.
  */
-export async function findDeviceOnEtcd(settings: EtcdSettings, several: "first" | "refuse", waitMs: number = devicePublishWaitMs): Promise<AddressRecord> {
+export async function findDeviceOnEtcd(settings: EtcdSettings, waitMs: number = devicePublishWaitMs): Promise<AddressRecord> {
   const directory = etcdDirectory(settings);
   const deadlineMs = performance.now() + waitMs;
   try {
@@ -95,11 +94,8 @@ export async function findDeviceOnEtcd(settings: EtcdSettings, several: "first" 
         if (isCoordinationError(error, "UNAVAILABLE") && performance.now() < deadlineMs) return [];
         throw error;
       });
-      const [only] = devices;
-      if (devices.length > 1 && several === "refuse") {
-        throw new ServeEtcdError("SEVERAL_DEVICES", `etcd lists ${devices.length} devices under ${settings.keyPrefix} (${devices.map((record) => `${record.id} at ${record.grpc}`).join(", ")}): give --device HOST:PORT`);
-      }
-      if (only !== undefined) return only;
+      const [first] = devices;
+      if (first !== undefined) return first;
       if (performance.now() >= deadlineMs) {
         throw new ServeEtcdError("DEVICE_NOT_PUBLISHED", `no device has published its address under ${settings.keyPrefix} in etcd within ${waitMs} ms: start 'switchyard device serve --etcd' with the same URLs, or give --device HOST:PORT`);
       }
@@ -128,6 +124,21 @@ export async function enrollOnEtcd(settings: EtcdSettings, record: AddressRecord
  * listening at its renewal's timeout; the call itself ends at its own etcd
  * deadline. Closing it closes `coordination`.
  */
+/**
+ * Who holds an epoch, asked of etcd (its lowest election key): with several
+ * devices on the prefix none is the one to ask, and etcd is where the term
+ * is held anyway. An apparatus with certificates checks each new
+ * controller's caller against it (lease-holder-lookup.ts).
+ */
+export function etcdLeaseHolders(coordination: Coordination): LeaseHolderSource {
+  return {
+    lookup: () => coordination.leaseHolder(),
+    close: () => {
+      coordination.close().catch(() => undefined);
+    },
+  };
+}
+
 export function etcdContactRenewal(coordination: Coordination): ContactRenewalPort {
   return {
     renew: (apparatusId, registrationKey) => coordination.registrationStatus(apparatusId, registrationKey),

@@ -17,7 +17,7 @@ import { callUnary, deadlineAfter, loadGrpc } from "@switchyard/proto";
 import { applianceDeviceId, serveDevice } from "../appliance.js";
 import { consoleHttps } from "../web/console-listen.js";
 import { etcdOption, followedCoordination } from "../appliance-etcd.js";
-import { enrollOnEtcd, etcdContactRenewal, findDeviceOnEtcd, joinEtcdAsDevice } from "./serve-etcd.js";
+import { enrollOnEtcd, etcdContactRenewal, etcdLeaseHolders, findDeviceOnEtcd, joinEtcdAsDevice } from "./serve-etcd.js";
 import { startConsoleServer } from "../web/console-server.js";
 import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
@@ -182,9 +182,8 @@ which passes them on to the controller.
 
 Options:
   --id ID                the apparatus's name (letters, digits, '.', '_', '-')
-  --device HOST:PORT     the device's gRPC address (with --etcd: only to choose another than the one
-                         the device published there; with several devices there and --cert-dir, the
-                         one whose arbiter answers who holds an epoch)
+  --device HOST:PORT     the device's gRPC address (with --etcd: only to choose another than the first
+                         device published there)
   --etcd URLS            coordinate on an existing etcd cluster (comma-separated client URLs): find
                          the device there (published by 'device serve --etcd'), enroll there,
                          campaign there for the controller role, and renew the registration there
@@ -241,9 +240,8 @@ Example:
         { port: grpcPort, option: "--grpc-port", what: `apparatus ${id}'s gRPC` },
         { port: httpPort ?? 0, option: "--http-port", what: "the web console" },
       ]);
-      // With certificates an apparatus checks each new controller's epoch with its device (lease-holder-lookup.ts):
-      // with several devices that one matters, so the operator names it. Without, any device will do.
-      const deviceAddress = deviceGiven ?? (etcd === undefined ? "" : (await findDeviceOnEtcd(etcd, tlsFolder === undefined ? "first" : "refuse")).grpc);
+      // On etcd any published device will do: who holds an epoch is asked of etcd itself (etcdLeaseHolders).
+      const deviceAddress = deviceGiven ?? (etcd === undefined ? "" : (await findDeviceOnEtcd(etcd)).grpc);
       const decorateBackends = composition.apparatusBackends ?? ((backends: BackendSet): BackendSet => backends);
       const apparatus = new VirtualizationApparatus({
         id,
@@ -252,7 +250,7 @@ Example:
         ...tls,
         deviceAddress,
         // On etcd the registration is renewed there, so the device is not on this apparatus's liveness path.
-        ...(etcd === undefined ? {} : { contactRenewal: etcdContactRenewal(followedCoordination(etcd)) }),
+        ...(etcd === undefined ? {} : { contactRenewal: etcdContactRenewal(followedCoordination(etcd)), leaseHolders: etcdLeaseHolders(followedCoordination(etcd)) }),
         ...(composition.apparatusBehaviour === undefined ? {} : { behaviour: composition.apparatusBehaviour }),
       });
       const slot: { controller?: ServedController; leader?: string } = {};
