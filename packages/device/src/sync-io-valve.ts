@@ -35,8 +35,8 @@ export const syncIoSlowMs = 2;
  * to the thread pool: preemptions rarely come three in 100 ms, a slow disk
  * does at once.
  */
-export const syncIoSlowCountMax = 3;
-export const syncIoSlowWindowMs = 100;
+export const syncIoSlowCountMax: number = 3;
+export const syncIoSlowWindowMs: number = 100;
 /** How long requests go to the thread pool after slow synchronous ones. */
 export const syncIoBackoffMs = 1_000;
 assert.ok(syncIoSlowCountMax >= 1 && syncIoSlowWindowMs < syncIoBackoffMs);
