@@ -17,7 +17,7 @@ export {
   validateLuSize,
 } from "./logical-unit.js";
 export { nodeFiles, type DeviceFiles, type DoneCallback, type FileStatus, type OpenFlags, type TransferCallback } from "./device-files.js";
-export { SyncIoValve, syncIoBackoffMs, syncIoMaxBytes, syncIoSlowMs } from "./sync-io-valve.js";
+export { SyncIoValve, syncIoBackoffMs, syncIoMaxBytes, syncIoSlowCountMax, syncIoSlowMs, syncIoSlowWindowMs } from "./sync-io-valve.js";
 export {
   ConfigurationStore,
   type ConfigurationStoreOptions,

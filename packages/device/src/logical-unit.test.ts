@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { LogicalUnit, allocationScanMaxBytes, ioChunkSizeBytes, validateExtentSize } from "./logical-unit.js";
+import { LogicalUnit, allocationScanMaxBytes, ioChunkSizeBytes, scanChunksMax, validateExtentSize } from "./logical-unit.js";
 import { temporaryFolder, type TemporaryFolder } from "./testing.js";
 
 const mebibyte = 1 << 20;
@@ -132,6 +132,19 @@ describe.each([true, false])("LogicalUnit (synchronous small I/O: %s)", (synchro
     const tail = await lu.allocation(allocationScanMaxBytes, lu.sizeBytes - allocationScanMaxBytes);
     expect(tail.map((extent) => extent.state)).toEqual([holeAndZero, 0, holeAndZero]);
     await expect(lu.allocation(lu.sizeBytes - 4096, 8192)).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
+  });
+
+  it("answers concurrent allocation scans each from its own chunk, twice as many as it has chunks (the rest wait)", async () => {
+    const scanCount = 2 * scanChunksMax;
+    const lu = await createLu("lu0", scanCount * mebibyte);
+    // Data in every even mebibyte, none in the odd ones: any chunk shared by two scans would mix them up.
+    for (let index = 0; index < scanCount; index += 2) await lu.write(index * mebibyte, Buffer.alloc(mebibyte, 5), false);
+    for (let round = 0; round < 2; round += 1) {
+      const answers = await Promise.all(Array.from({ length: scanCount }, (_, index) => lu.allocation(index * mebibyte, mebibyte)));
+      answers.forEach((answer, index) => {
+        expect(answer).toEqual([{ lengthBytes: mebibyte, state: index % 2 === 0 ? 0 : holeAndZero }]);
+      });
+    }
   });
 
   it("answers allocation through a mirror that takes its reads, even with no block of its own", async () => {

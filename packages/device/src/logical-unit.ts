@@ -53,6 +53,15 @@ export const allocationScanMaxBytes = 64 << 20;
  * flight (NBD in-flight limit times connections); extra ones are garbage.
  */
 export const requestsPooledMax = 1024;
+/**
+ * Scan chunks (ioChunkSizeBytes each) an LU has for allocation scans; a scan
+ * past this many waits for a chunk (FIFO). A fresh mebibyte per scan was
+ * external memory that V8 answered with a full mark-compact every few
+ * calls: a sixth of the event loop during nbdcopy out, whose block status
+ * of 256 MiB starts a scan per extent at once (io-path.ts). Eight keep the
+ * thread pool's four threads busy with 1 MiB reads and cost 8 MiB per LU.
+ */
+export const scanChunksMax = 8;
 assert.ok(extentSizeMinBytes <= extentSizeDefaultBytes && extentSizeDefaultBytes <= extentSizeMaxBytes);
 assert.ok(luSizeMaxBytes / extentSizeMinBytes <= 2 ** 32, "area indexes must fit uint32");
 assert.ok(Number.isSafeInteger(luSizeMaxBytes + extentSizeMaxBytes));
@@ -129,6 +138,14 @@ export class LogicalUnit implements BlockIo, LuAreas {
   readonly ioErrors = new LuIoErrors();
 
   private readonly pool: LuRequest[] = [];
+  /** Idle chunks for allocation scans; with the ones in use, at most scanChunksMax. */
+  private readonly scanChunks: Buffer[] = [];
+  private scanChunkCount = 0;
+  /**
+   * Scans waiting for a chunk, oldest first. Bounded by the scans callers
+   * start: NBD requests in flight times the parts of each (io-path.ts).
+   */
+  private readonly scanChunkWaiters: ((chunk: Buffer) => void)[] = [];
   private inFlightCount = 0;
   private closing: (() => void) | undefined;
   private closed = false;
@@ -414,15 +431,39 @@ export class LogicalUnit implements BlockIo, LuAreas {
     const empty = await this.holdsNoData();
     if (empty && this.interceptor === undefined) return [{ lengthBytes, state: allocationZeroState }];
     const scanBytes = Math.min(lengthBytes, allocationScanMaxBytes);
-    const chunk = Buffer.allocUnsafe(Math.min(ioChunkSizeBytes, scanBytes));
+    const chunk = await this.takeScanChunk();
     const list = new AllocationList();
-    for (let doneBytes = 0; doneBytes < scanBytes; doneBytes += ioChunkSizeBytes) {
-      const piece = chunk.subarray(0, Math.min(ioChunkSizeBytes, scanBytes - doneBytes));
-      // Through any mirror, as a host's read: what the range holds for the host.
-      await this.read(offsetBytes + doneBytes, piece);
-      appendAllocationOfBytes(list, piece);
+    let scanned = false;
+    try {
+      for (let doneBytes = 0; doneBytes < scanBytes; doneBytes += ioChunkSizeBytes) {
+        const piece = chunk.subarray(0, Math.min(ioChunkSizeBytes, scanBytes - doneBytes));
+        // Through any mirror, as a host's read: what the range holds for the host.
+        await this.read(offsetBytes + doneBytes, piece);
+        appendAllocationOfBytes(list, piece);
+      }
+      scanned = true;
+    } finally {
+      // A failed read through a mirror may still have parts writing into the chunk: a fresh one replaces it.
+      this.giveScanChunk(scanned ? chunk : Buffer.allocUnsafe(ioChunkSizeBytes));
     }
     return list.toArray();
+  }
+
+  private takeScanChunk(): Promise<Buffer> {
+    const idle = this.scanChunks.pop();
+    if (idle !== undefined) return Promise.resolve(idle);
+    if (this.scanChunkCount < scanChunksMax) {
+      this.scanChunkCount += 1;
+      return Promise.resolve(Buffer.allocUnsafe(ioChunkSizeBytes));
+    }
+    return new Promise((resolve) => this.scanChunkWaiters.push(resolve));
+  }
+
+  private giveScanChunk(chunk: Buffer): void {
+    assert.ok(chunk.length === ioChunkSizeBytes && this.scanChunks.length < this.scanChunkCount);
+    const waiter = this.scanChunkWaiters.shift();
+    if (waiter === undefined) this.scanChunks.push(chunk);
+    else waiter(chunk);
   }
 
   /**

@@ -6,11 +6,21 @@
  * But a request that misses the page cache, or a write that the kernel
  * throttles during writeback, would
  * stall every connection and the control plane while it waits. So a request
- * runs synchronously only while recent synchronous ones were fast: one slower
- * than `syncIoSlowMs` sends its kind of request to the thread pool for
+ * runs synchronously only while recent synchronous ones were fast:
+ * `syncIoSlowCountMax` requests slower than `syncIoSlowMs` within
+ * `syncIoSlowWindowMs` send its kind of request to the thread pool for
  * `syncIoBackoffMs`, after which synchronous I/O is tried again. The loop is
- * blocked at most about `syncIoSlowMs` plus one slow request per backoff.
+ * blocked at most about `syncIoSlowCountMax` slow requests per backoff.
+ *
+ * Why several and not one: on a loaded machine a page-cache read is now and
+ * then preempted for a few milliseconds, which the clock cannot tell from a
+ * cache miss. Tripping on one such read sent 4 KiB random reads to the
+ * thread pool most of the time (the handing over took twice the main
+ * thread's time of a synchronous read, plus the threads' wake-ups). A real
+ * miss or throttled write comes in runs: a disk slower than the page cache
+ * makes every request slow, and trips the valve within a few of them.
  */
+import assert from "node:assert/strict";
 
 /**
  * The largest request run synchronously. 1 MiB requests measured the same
@@ -20,11 +30,22 @@
 export const syncIoMaxBytes = 64 * 1024;
 /** Slower than this, a synchronous request missed the cache or was throttled. */
 export const syncIoSlowMs = 2;
-/** How long requests go to the thread pool after a slow synchronous one. */
+/**
+ * Slow synchronous requests within `syncIoSlowWindowMs` that send requests
+ * to the thread pool: preemptions rarely come three in 100 ms, a slow disk
+ * does at once.
+ */
+export const syncIoSlowCountMax: number = 3;
+export const syncIoSlowWindowMs: number = 100;
+/** How long requests go to the thread pool after slow synchronous ones. */
 export const syncIoBackoffMs = 1_000;
+assert.ok(syncIoSlowCountMax >= 1 && syncIoSlowWindowMs < syncIoBackoffMs);
 
 export class SyncIoValve {
   private threadPoolUntilMs = 0;
+  /** Slow synchronous requests since `slowWindowStartMs`. */
+  private slowCount = 0;
+  private slowWindowStartMs = 0;
   private readonly enabled: boolean;
 
   constructor(enabled: boolean) {
@@ -37,6 +58,14 @@ export class SyncIoValve {
 
   /** Records how long a synchronous request took, ending at `nowMs`. */
   record(durationMs: number, nowMs: number): void {
-    if (durationMs > syncIoSlowMs) this.threadPoolUntilMs = nowMs + syncIoBackoffMs;
+    if (durationMs <= syncIoSlowMs) return;
+    if (nowMs - this.slowWindowStartMs > syncIoSlowWindowMs) {
+      this.slowWindowStartMs = nowMs;
+      this.slowCount = 0;
+    }
+    this.slowCount += 1;
+    if (this.slowCount < syncIoSlowCountMax) return;
+    this.slowCount = 0;
+    this.threadPoolUntilMs = nowMs + syncIoBackoffMs;
   }
 }

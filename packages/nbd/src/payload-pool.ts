@@ -1,36 +1,52 @@
 /**
- * WRITE payloads that arrive across several socket chunks are assembled in a
- * buffer of their own. Allocating one per request made a sequential 1 MiB
- * write stream spend about a seventh of its time in the garbage collector;
- * a connection's finished payload buffers are kept, per size, for the next
- * WRITE of the same size. Exports never keep a payload after their promise
- * settles (NbdExport), so a buffer is free again when its request completes.
+ * Buffers of one connection kept for reuse, per size: WRITE payloads that
+ * arrive across several socket chunks, and READ replies (reply-writer.ts).
+ * Allocating one per request made a sequential 1 MiB write stream spend
+ * about a seventh of its time in the garbage collector; carving 4 KiB read
+ * replies out of fresh 1 MiB slabs made V8 run a full mark-compact every
+ * 150 ms or so (each new slab is external memory), a sixth of the event
+ * loop at 26k random reads a second. A buffer goes back once its user is
+ * done with it: exports never keep a payload after their promise settles
+ * (NbdExport), and a read reply is done once the socket has sent it.
  */
 import assert from "node:assert/strict";
 
-/** Bytes of idle payload buffers one connection keeps: two queue-depth-16 rounds of 1 MiB writes. */
+/** Bytes of idle buffers one pool keeps: two queue-depth-16 rounds of 1 MiB requests. */
 export const payloadPoolBytesMax = 32 * 1024 * 1024;
 
-export class PayloadPool {
-  private readonly idleBySize = new Map<number, Buffer[]>();
+/** What a pool keeps: a buffer, or an object around one that is reused with it. */
+export interface Pooled {
+  readonly byteLength: number;
+}
+
+export class PayloadPool<Item extends Pooled = Buffer> {
+  private readonly idleBySize = new Map<number, Item[]>();
   private idleBytes = 0;
 
-  take(lengthBytes: number): Buffer {
-    const reused = this.idleBySize.get(lengthBytes)?.pop();
-    if (reused === undefined) return Buffer.allocUnsafe(lengthBytes);
-    this.idleBytes -= lengthBytes;
+  /** `create` makes an item of `byteLength` bytes when none of that size is idle. */
+  constructor(private readonly create: (byteLength: number) => Item) {}
+
+  take(byteLength: number): Item {
+    const reused = this.idleBySize.get(byteLength)?.pop();
+    if (reused === undefined) return this.create(byteLength);
+    this.idleBytes -= byteLength;
     return reused;
   }
 
-  give(buffer: Buffer): void {
-    if (this.idleBytes + buffer.length > payloadPoolBytesMax) return;
-    let idle = this.idleBySize.get(buffer.length);
+  give(item: Item): void {
+    if (this.idleBytes + item.byteLength > payloadPoolBytesMax) return;
+    let idle = this.idleBySize.get(item.byteLength);
     if (idle === undefined) {
       idle = [];
-      this.idleBySize.set(buffer.length, idle);
+      this.idleBySize.set(item.byteLength, idle);
     }
-    assert.ok(!idle.includes(buffer), "a payload buffer was given back twice");
-    idle.push(buffer);
-    this.idleBytes += buffer.length;
+    assert.ok(!idle.includes(item), "a pooled buffer was given back twice");
+    idle.push(item);
+    this.idleBytes += item.byteLength;
   }
+}
+
+/** A pool of plain buffers, for WRITE payloads. */
+export function bufferPool(): PayloadPool {
+  return new PayloadPool((byteLength) => Buffer.allocUnsafe(byteLength));
 }

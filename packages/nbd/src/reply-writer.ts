@@ -4,9 +4,10 @@
  * that every reply of one event-loop turn goes out in one socket write.
  *
  * A read reply is one buffer, header room followed by the data the export
- * fills: small ones are carved from a shared slab, big ones come from a pool
- * and go back to it once the socket has sent them.
+ * fills, taken from a pool of the connection and given back once the socket
+ * has sent it (payload-pool.ts says why not a fresh or carved buffer).
  */
+import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import {
   NBD_ERROR_CHUNK_PREFIX_BYTES,
@@ -24,17 +25,37 @@ import {
 import { errorMessageMaxBytes } from "./limits.js";
 import { PayloadPool } from "./payload-pool.js";
 import { truncatedUtf8, writeUInt64 } from "./wire.js";
-import { BufferSlab, WriteBatch } from "./write-batch.js";
+import { WriteBatch } from "./write-batch.js";
 
-/** Read replies up to this size are carved from a shared slab. */
-const readReplyCarveMaxBytes = 128 * 1024;
-/** One slab of read replies: 8 carve-max replies, a few hundred 4 KiB ones. */
-const readReplySlabBytes = 1024 * 1024;
+/**
+ * One read reply buffer and what its reuse needs, made once per buffer: the
+ * view of its data the export fills, and the callback that gives it back
+ * once the socket has sent it. So a pooled reply costs a request no view,
+ * no closure and no allocation.
+ */
+export class ReadReply {
+  readonly buffer: Buffer;
+  /** The buffer past the header room: what the export fills. */
+  readonly data: Buffer;
+  readonly whenWritten: () => void;
+
+  constructor(byteLength: number, headerBytes: number, pool: PayloadPool<ReadReply>) {
+    assert.ok(byteLength >= headerBytes);
+    this.buffer = Buffer.allocUnsafe(byteLength);
+    this.data = this.buffer.subarray(headerBytes);
+    this.whenWritten = () => {
+      pool.give(this);
+    };
+  }
+
+  get byteLength(): number {
+    return this.buffer.length;
+  }
+}
 
 export class ReplyWriter {
   private readonly batch: WriteBatch;
-  private readonly readSlab = new BufferSlab(readReplySlabBytes, readReplyCarveMaxBytes);
-  private readonly readReplies = new PayloadPool();
+  private readonly readReplies: PayloadPool<ReadReply>;
   /** Room before a read reply's data: a simple reply, or a chunk header and its offset. */
   readonly readReplyHeaderBytes: number;
 
@@ -43,29 +64,35 @@ export class ReplyWriter {
     this.readReplyHeaderBytes = structuredReplies
       ? NBD_STRUCTURED_REPLY_HEADER_BYTES + NBD_OFFSET_DATA_PREFIX_BYTES
       : NBD_SIMPLE_REPLY_BYTES;
+    const headerBytes = this.readReplyHeaderBytes;
+    this.readReplies = new PayloadPool((byteLength) => new ReadReply(byteLength, headerBytes, this.readReplies));
   }
 
-  /** A read reply's buffer for `lengthBytes` of data, after `readReplyHeaderBytes` of header room. */
-  allocateReadReply(lengthBytes: number): Buffer {
-    const replyBytes = this.readReplyHeaderBytes + lengthBytes;
-    // Big replies come from a pool, back in it once the socket has sent them: a new
-    // mebibyte per sequential read kept the garbage collector busy a quarter of the time.
-    return replyBytes > readReplyCarveMaxBytes ? this.readReplies.take(replyBytes) : this.readSlab.allocate(replyBytes);
+  /**
+   * A read reply for `lengthBytes` of data, after `readReplyHeaderBytes` of
+   * header room. It goes back to the pool when readSuccess's write is done;
+   * one never passed to readSuccess (a failed READ) is left to the garbage
+   * collector, since its export may not be done with it.
+   */
+  takeReadReply(lengthBytes: number): ReadReply {
+    return this.readReplies.take(this.readReplyHeaderBytes + lengthBytes);
   }
 
-  /** A successful READ: fills the header room of `reply` and queues it. */
-  readSuccess(handleHigh: number, handleLow: number, offsetBytes: number, lengthBytes: number, reply: Buffer): void {
+  /** A successful READ: fills the header room of `readReply` and queues it. */
+  readSuccess(handleHigh: number, handleLow: number, offsetBytes: number, lengthBytes: number, readReply: ReadReply): void {
+    const reply = readReply.buffer;
     if (!this.structuredReplies) {
       reply.writeUInt32BE(NBD_SIMPLE_REPLY_MAGIC, 0);
       reply.writeUInt32BE(0, 4);
       reply.writeUInt32BE(handleHigh, 8);
       reply.writeUInt32BE(handleLow, 12);
-      this.pushReadReply(reply);
+      this.batch.push(reply, readReply.whenWritten);
       return;
     }
     if (lengthBytes === 0) {
       // OFFSET_DATA must carry at least one byte; an empty read is just DONE.
       this.writeChunkHeader(NBD_REPLY_TYPE_NONE, handleHigh, handleLow, 0);
+      this.readReplies.give(readReply);
       return;
     }
     // proto.md: a structured READ reply; a single OFFSET_DATA chunk marked
@@ -77,7 +104,7 @@ export class ReplyWriter {
     reply.writeUInt32BE(handleLow, 12);
     reply.writeUInt32BE(NBD_OFFSET_DATA_PREFIX_BYTES + lengthBytes, 16);
     writeUInt64(reply, offsetBytes, 20);
-    this.pushReadReply(reply);
+    this.batch.push(reply, readReply.whenWritten);
   }
 
   /** proto.md: one BLOCK_STATUS chunk per selected context; ours is the only one, so it is DONE. */
@@ -113,17 +140,6 @@ export class ReplyWriter {
   /** Sends what is queued now, not at the end of the turn. */
   flush(): void {
     this.batch.flush();
-  }
-
-  /** Queues a read reply; a pooled one goes back to its pool once sent. */
-  private pushReadReply(reply: Buffer): void {
-    if (reply.length <= readReplyCarveMaxBytes) {
-      this.batch.push(reply);
-      return;
-    }
-    this.batch.push(reply, () => {
-      this.readReplies.give(reply);
-    });
   }
 
   private writeSimpleReply(handleHigh: number, handleLow: number, errno: number): void {

@@ -19,7 +19,7 @@ import {
   NBD_CMD_WRITE_ZEROES,
 } from "./constants.js";
 import type { NbdExport } from "./export.js";
-import type { ReplyWriter } from "./reply-writer.js";
+import type { ReadReply, ReplyWriter } from "./reply-writer.js";
 
 /** Where a slot's operation reports its end. */
 export interface SlotOwner {
@@ -40,7 +40,7 @@ export class RequestSlot {
   /** True when `payload` came from the connection's PayloadPool and goes back to it. */
   payloadPooled = false;
   /** Read reply: header room followed by the data the export fills. */
-  replyBuffer: Buffer | undefined = undefined;
+  readReply: ReadReply | undefined = undefined;
   /** BLOCK_STATUS reply: the chunk's payload, once the export has answered. */
   blockStatus: Buffer | undefined = undefined;
   readonly onSuccess: () => void;
@@ -70,11 +70,11 @@ export function startOperation(slot: RequestSlot, context: OperationContext): Pr
   const nbdExport = context.nbdExport;
   switch (slot.command) {
     case NBD_CMD_READ: {
-      const reply = context.replies.allocateReadReply(slot.lengthBytes);
-      slot.replyBuffer = reply;
+      const reply = context.replies.takeReadReply(slot.lengthBytes);
+      slot.readReply = reply;
       // proto.md: a zero-length read is unspecified; we answer success.
       if (slot.lengthBytes === 0) return resolved;
-      return nbdExport.read(slot.offsetBytes, reply.subarray(context.replies.readReplyHeaderBytes));
+      return nbdExport.read(slot.offsetBytes, reply.data);
     }
     case NBD_CMD_WRITE:
       if (slot.lengthBytes === 0) return resolved;
@@ -118,7 +118,7 @@ export function replySuccess(slot: RequestSlot, replies: ReplyWriter): void {
       replies.blockStatus(slot.handleHigh, slot.handleLow, slot.blockStatus as Buffer);
       return;
     case NBD_CMD_READ:
-      replies.readSuccess(slot.handleHigh, slot.handleLow, slot.offsetBytes, slot.lengthBytes, slot.replyBuffer as Buffer);
+      replies.readSuccess(slot.handleHigh, slot.handleLow, slot.offsetBytes, slot.lengthBytes, slot.readReply as ReadReply);
       return;
     default:
       replies.done(slot.handleHigh, slot.handleLow);

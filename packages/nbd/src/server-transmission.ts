@@ -9,7 +9,7 @@
  * is received straight into its own pooled buffer (payloadReceiveBuffer), a
  * small one copied into one from the chunk; request state lives in a pool of
  * preallocated slots with pre-bound completion callbacks; a read reply is one
- * buffer carved from a slab, header and data together.
+ * pooled buffer, header and data together.
  *
  * Chunks given to onData are the connection's reused receive buffer: nothing
  * here keeps a view of one past the call.
@@ -24,7 +24,7 @@ import type { Socket } from "node:net";
 import { NBD_CMD_DISC, NBD_CMD_WRITE, NBD_EIO, NBD_ERRNO_BY_CODE, NBD_REQUEST_BYTES, NBD_REQUEST_MAGIC } from "./constants.js";
 import { NbdError, type NbdExport } from "./export.js";
 import type { NbdServerLimits } from "./limits.js";
-import { PayloadPool } from "./payload-pool.js";
+import { bufferPool } from "./payload-pool.js";
 import { ReplyWriter } from "./reply-writer.js";
 import { RequestSlot, replySuccess, startOperation, type OperationContext, type SlotOwner } from "./request-operation.js";
 import { dataBytesOf, errorMessageOf, type NbdRequestCheck, type RequestPolicy } from "./request-validation.js";
@@ -77,7 +77,7 @@ export class ServerTransmission implements SlotOwner {
   private discardHandleHigh = 0;
   private discardHandleLow = 0;
   private readonly freeSlots: RequestSlot[] = [];
-  private readonly payloads = new PayloadPool();
+  private readonly payloads = bufferPool();
   private slotCount = 0;
   private inFlightCount = 0;
   private inFlightBytes = 0;
@@ -390,7 +390,7 @@ export class ServerTransmission implements SlotOwner {
     if (slot.payloadPooled && slot.payload !== undefined) this.payloads.give(slot.payload);
     slot.payloadPooled = false;
     slot.payload = undefined;
-    slot.replyBuffer = undefined;
+    slot.readReply = undefined;
     slot.blockStatus = undefined;
     this.freeSlots.push(slot);
   }

@@ -15,39 +15,6 @@ import type { Socket } from "node:net";
 const headerSlabBytes = 64 * 1024;
 
 /**
- * Carves buffers out of big slabs so that small allocations (a read reply of
- * a few KiB with its header) do not each allocate an ArrayBuffer. A slab is
- * never written twice: once carved, a region belongs to its user until
- * garbage-collected, so a pending socket write can never see it change.
- */
-export class BufferSlab {
-  private slab: Buffer;
-  private usedBytes = 0;
-
-  constructor(
-    private readonly slabBytes: number,
-    /** Allocations larger than this get a Buffer of their own. */
-    private readonly carveMaxBytes: number,
-  ) {
-    assert.ok(carveMaxBytes <= slabBytes);
-    this.slab = Buffer.allocUnsafe(slabBytes);
-  }
-
-  allocate(byteCount: number): Buffer {
-    if (byteCount > this.carveMaxBytes) return Buffer.allocUnsafe(byteCount);
-    if (this.usedBytes + byteCount > this.slabBytes) {
-      this.slab = Buffer.allocUnsafe(this.slabBytes);
-      this.usedBytes = 0;
-    }
-    const start = this.usedBytes;
-    // Keep every carved buffer 8-byte aligned, which the typed-array views
-    // of some export implementations need.
-    this.usedBytes += (byteCount + 7) & ~7;
-    return this.slab.subarray(start, start + byteCount);
-  }
-}
-
-/**
  * Queues messages for one socket and writes them together at the end of the
  * current event-loop turn (setImmediate: after every I/O callback of this
  * turn, so completions from many sockets and disk reads coalesce).

@@ -1,0 +1,82 @@
+// Goal: read replies are reused, and never while a socket write may still
+// read them: a reply goes back to its connection's pool only when the
+// socket's write callback says the bytes are sent, and the pool keeps no
+// more than its bound.
+// Method: a ReplyWriter over a fake socket that holds write callbacks until
+// the test releases them; the reply taken after a release is the same object.
+import type { Socket } from "node:net";
+import { describe, expect, it } from "vitest";
+import { NBD_SIMPLE_REPLY_BYTES } from "./constants.js";
+import { PayloadPool, payloadPoolBytesMax } from "./payload-pool.js";
+import { ReplyWriter } from "./reply-writer.js";
+
+/** A socket that takes writes and calls their callbacks only when told. */
+class HeldSocket {
+  readonly written: Buffer[] = [];
+  private readonly callbacks: (() => void)[] = [];
+  destroyed = false;
+  writableLength = 0;
+
+  write(buffer: Buffer, callback?: () => void): boolean {
+    this.written.push(buffer);
+    if (callback !== undefined) this.callbacks.push(callback);
+    return true;
+  }
+
+  cork(): void {
+    // Writes are recorded in order either way.
+  }
+
+  uncork(): void {
+    // As cork.
+  }
+
+  sendAll(): void {
+    for (const callback of this.callbacks.splice(0)) callback();
+  }
+}
+
+describe("ReplyWriter read replies", () => {
+  it("reuses a reply only after the socket has sent it", () => {
+    const socket = new HeldSocket();
+    const replies = new ReplyWriter(socket as unknown as Socket, false);
+    const first = replies.takeReadReply(4096);
+    expect(first.data.length).toBe(4096);
+    expect(first.buffer.length).toBe(NBD_SIMPLE_REPLY_BYTES + 4096);
+    replies.readSuccess(1, 2, 0, 4096, first);
+    replies.flush();
+    expect(socket.written).toContain(first.buffer);
+    // Still being written: a new request gets another buffer.
+    const second = replies.takeReadReply(4096);
+    expect(second).not.toBe(first);
+    socket.sendAll();
+    expect(replies.takeReadReply(4096)).toBe(first);
+  });
+
+  it("leaves a reply that was never sent (a failed READ) out of the pool", () => {
+    const socket = new HeldSocket();
+    const replies = new ReplyWriter(socket as unknown as Socket, true);
+    const failed = replies.takeReadReply(4096);
+    replies.error(1, 2, 5, "I/O error");
+    replies.flush();
+    socket.sendAll();
+    expect(replies.takeReadReply(4096)).not.toBe(failed);
+  });
+});
+
+describe("PayloadPool", () => {
+  it("keeps idle buffers per size up to its bound", () => {
+    const pool = new PayloadPool((byteLength) => Buffer.allocUnsafe(byteLength));
+    const big = payloadPoolBytesMax / 2;
+    const buffers = [pool.take(big), pool.take(big), pool.take(big)];
+    for (const buffer of buffers) pool.give(buffer);
+    // The third did not fit: two come back, then fresh ones.
+    const again = [pool.take(big), pool.take(big), pool.take(big)];
+    expect(again.filter((buffer) => buffers.includes(buffer))).toHaveLength(2);
+    expect(() => {
+      const once = pool.take(16);
+      pool.give(once);
+      pool.give(once);
+    }).toThrow(/given back twice/);
+  });
+});
