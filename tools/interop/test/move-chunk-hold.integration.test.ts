@@ -7,20 +7,21 @@
 // to each extent every writeIntervalMs, whatever is still in flight, so that
 // a hold shows as many late writes, not as one stalled writer, and records
 // each write's latency. One chunk's copy time comes from the device's copy
-// rate: the move's copy phase over the extent's chunks. A write counts as
-// held when its latency exceeds that plus what the control extent's writes
-// took at their p99 in the same window (the noise every write has on a busy
-// 2-CPU machine, with the copy in the same process), and is at least half
-// of what was left of the copy when it was sent: a whole-extent hold keeps
-// every write until the copy ends, so it holds all of them so long. A
-// mirrored write may also wait for its write-intent region's durable mark
-// (an fdatasync, well over a chunk's copy here); that is a cost, not a
-// hold, and the half-of-the-rest test leaves it out where a bound alone
-// did not. The moving extent's held writes are counted and compared with
-// what a whole-extent hold gives (every write sent during the copy more
-// than the bound before its end): counts, not wall-clock thresholds. That
-// a write waits for its own chunk only is shown exactly, with a copy held
-// as long as the test likes, in the device's device-mirrors.test.ts.
+// rate: the move's copy phase over the extent's chunks; beside it, for the
+// record, the noise every write has on a busy 2-CPU machine: what the
+// control extent's writes took at their p99 in the same window. A whole-extent hold keeps every write sent during the copy until
+// the copy ends, so each waits about the rest of the copy; a chunk's hold
+// keeps a write at most one chunk's copy, whatever is left of the copy. So
+// for the moving extent's writes sent in the first half of the copy, the
+// share of the rest of the copy each waited is about 1 under a whole-extent
+// hold; the test takes their median and requires it far below. A median,
+// because a mirrored write may also wait for its write-intent region's
+// durable mark (an fdatasync, tens of milliseconds on a loaded machine: a
+// cost, not a hold), which a bound on every write took for holds and failed
+// CI on. That a write waits for its own chunk only is shown exactly, with a
+// copy held as long as the test likes, in the device's
+// device-mirrors.test.ts. A copy too short to tell (a loaded machine sends
+// few writes in it) is taken again, the extent moved back.
 import { randomBytes, randomInt } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,14 +47,17 @@ const writesInFlightMax = 100;
 const settleMs = 300;
 /** The quantile of the control extent's latencies taken as the noise any write has. */
 const noiseQuantile = 0.99;
-/** Writes held past the bound that noise may still give (a scheduling stall on the moving extent only). */
-const heldAllowance = 5;
-/** Held writes may be at most this share of what a whole-extent hold gives. */
-const heldShareMax = 0.1;
-/** Below this many writes a whole-extent hold would have held, the copy was too short to tell the two apart. */
-const wholeExtentHeldMin = 50;
+/**
+ * The median share of the rest of the copy that the moving extent's early
+ * writes waited may be at most this: a whole-extent hold gives about 1.
+ */
+const waitedShareMedianMax = 0.25;
+/** Below this many early writes, the copy was too short to tell the two apart. */
+const earlyWritesMin = 25;
+/** Moves tried for a copy long enough to tell (back and forth between lu0 and lu1). */
+const movesMax = 3;
 const moveCallTimeoutMs = 60_000;
-const testTimeoutMs = 120_000;
+const testTimeoutMs = 240_000;
 const readBackChunkBytes = 4 * mebibyte;
 
 interface WriteRecord {
@@ -132,6 +136,46 @@ function copyPhaseOf(move: ChangeInfo__Output): { startMs: number; endMs: number
   return { startMs: copy.started_at_ms, endMs: copy.started_at_ms + copy.elapsed_ms };
 }
 
+interface MoveFigures {
+  readonly copyMs: number;
+  readonly chunkCopyMs: number;
+  readonly noiseMs: number;
+  /** Moving-extent writes sent in the first half of the copy, and the median share of the rest of the copy they waited. */
+  readonly earlyWrites: number;
+  readonly waitedShareMedian: number;
+  /** For the record: the longest moving-extent write, and how many took longer than a chunk's copy plus the noise. */
+  readonly movingMaxMs: number;
+  readonly pastChunkAndNoise: number;
+}
+
+/** Moves extent 0 of hot to `toLu` under the host's open-loop writes, and measures how its writes waited. */
+async function measuredMove(controller: ConsoleClient, host: OpenLoopHost, toLu: string): Promise<MoveFigures> {
+  const load = host.run();
+  await sleep(settleMs);
+  const move = await controller.submitMove("hot", 0, toLu);
+  await sleep(settleMs);
+  host.stop();
+  await load;
+  expect(host.failures).toEqual([]);
+  expect(move.state, move.message).toBe("CHANGE_STATE_COMMITTED");
+  expect(move.summary).toMatch(new RegExp(`^move extent 0 of hot from lu\\d:\\d+ to ${toLu}:\\d+$`));
+  const copy = copyPhaseOf(move);
+  const copyMs = copy.endMs - copy.startMs;
+  const chunkCopyMs = (copyMs * mirrorChunkBytes) / extentBytes;
+  const inCopy = host.records.filter((record) => record.sentAtMs >= copy.startMs && record.sentAtMs < copy.endMs);
+  const latencyMs = (record: WriteRecord): number => record.endedAtMs - record.sentAtMs;
+  const noiseMs = quantile(inCopy.filter((record) => record.extentIndex === 1).map(latencyMs), noiseQuantile);
+  const moving = inCopy.filter((record) => record.extentIndex === 0);
+  const early = moving.filter((record) => record.sentAtMs < copy.startMs + copyMs / 2);
+  return {
+    copyMs, chunkCopyMs, noiseMs,
+    earlyWrites: early.length,
+    waitedShareMedian: quantile(early.map((record) => latencyMs(record) / (copy.endMs - record.sentAtMs)), 0.5),
+    movingMaxMs: Math.max(...moving.map(latencyMs)),
+    pastChunkAndNoise: moving.filter((record) => latencyMs(record) > chunkCopyMs + noiseMs).length,
+  };
+}
+
 let appliance: Appliance;
 
 beforeAll(async () => {
@@ -144,40 +188,23 @@ afterAll(async () => {
 });
 
 describe("volume move under continuous writes to the moving extent", () => {
-  it("holds no write for the rest of the extent's copy, only for its chunk's, and keeps every byte", async () => {
+  it("holds writes for their chunk's copy, not for the rest of the extent's, and keeps every byte", async () => {
     const shadow = randomBytes(extentCount * extentBytes);
     const writer = await connect(appliance.nbdUri("hot", 0));
     const controller = ConsoleClient.plain(appliance.endpoints.controller.grpc, moveCallTimeoutMs);
     let host: OpenLoopHost | undefined;
     try {
       for (let offset = 0; offset < shadow.length; offset += readBackChunkBytes) await writer.write(offset, shadow.subarray(offset, offset + readBackChunkBytes), false);
-      host = new OpenLoopHost(writer, shadow);
-      const load = host.run();
-      await sleep(settleMs);
-      const move = await controller.submitMove("hot", 0, "lu1");
-      await sleep(settleMs);
-      host.stop();
-      await load;
-      expect(host.failures).toEqual([]);
-      expect(move.state, move.message).toBe("CHANGE_STATE_COMMITTED");
-      expect(move.summary).toMatch(/^move extent 0 of hot from lu0:0 to lu1:\d+$/);
-
-      const copy = copyPhaseOf(move);
-      const chunkCopyMs = ((copy.endMs - copy.startMs) * mirrorChunkBytes) / extentBytes;
-      const inCopy = host.records.filter((record) => record.sentAtMs >= copy.startMs && record.sentAtMs < copy.endMs);
-      const latencyMs = (record: WriteRecord): number => record.endedAtMs - record.sentAtMs;
-      const noiseMs = quantile(inCopy.filter((record) => record.extentIndex === 1).map(latencyMs), noiseQuantile);
-      const boundMs = chunkCopyMs + noiseMs;
-      // Writes sent in the last boundMs of the copy may wait for the switch's hold instead: left out of both counts.
-      const moving = inCopy.filter((record) => record.extentIndex === 0 && record.sentAtMs < copy.endMs - boundMs);
-      const heldAsWhole = (record: WriteRecord): boolean => latencyMs(record) > Math.max(boundMs, (copy.endMs - record.sentAtMs) / 2);
-      const held = moving.filter(heldAsWhole).length;
-      // A hold of the whole extent for its copy would hold every one of them past the bound.
-      const wholeExtentHeld = moving.length;
-      const figures = { copyMs: copy.endMs - copy.startMs, chunkCopyMs, noiseMs, boundMs, held, wholeExtentHeld, movingMaxMs: Math.max(...moving.map(latencyMs)), pastBound: moving.filter((record) => latencyMs(record) > boundMs).length };
-      process.stdout.write(`volume move figures: ${JSON.stringify(figures)}\n`);
-      expect(wholeExtentHeld, `the copy was too short to tell a chunk's hold from the extent's: ${JSON.stringify(figures)}`).toBeGreaterThanOrEqual(wholeExtentHeldMin);
-      expect(held, JSON.stringify(figures)).toBeLessThanOrEqual(Math.max(heldAllowance, heldShareMax * wholeExtentHeld));
+      // A copy too short to tell the two holds apart (a loaded machine sends few writes in it) is taken
+      // again, the extent moved back and forth; each sample that can tell is held to the bound.
+      let figures: MoveFigures | undefined;
+      for (let attempt = 0; attempt < movesMax && (figures === undefined || figures.earlyWrites < earlyWritesMin); attempt += 1) {
+        host = new OpenLoopHost(writer, shadow);
+        figures = await measuredMove(controller, host, attempt % 2 === 0 ? "lu1" : "lu0");
+        process.stdout.write(`volume move figures: ${JSON.stringify(figures)}\n`);
+      }
+      expect(figures?.earlyWrites, `the copy was too short to tell a chunk's hold from the extent's in ${movesMax} moves: ${JSON.stringify(figures)}`).toBeGreaterThanOrEqual(earlyWritesMin);
+      expect(figures?.waitedShareMedian, JSON.stringify(figures)).toBeLessThanOrEqual(waitedShareMedianMax);
 
       // Every byte as the host last wrote it, read through the other apparatus.
       const reader = await connect(appliance.nbdUri("hot", 1));
