@@ -7,7 +7,8 @@
 // the device the apparatuses named (the first published) is SIGKILLed, and
 // after it the controller's process: the successor is still obeyed, since
 // no device is asked who holds its epoch, and the other device's volume is
-// served through the survivors.
+// served through the survivors. `cluster status` names each device at its
+// own published address.
 // Method: `switchyard cert ca|node|client` in a temporary folder; a real
 // three-member etcd (startEtcdCluster); the built CLI's `device serve --etcd`
 // for dev0 and d2 and two `apparatus serve --etcd` (no --device), each with
@@ -35,6 +36,7 @@ let tls = "";
 const apparatusIds = ["a0", "a1", "a2"] as const;
 const apparatuses: { id: string; nbd: string; grpc: string; pid: number }[] = [];
 const devicePids = new Map<string, number>();
+const deviceGrpcs = new Map<string, string>();
 
 async function made(argv: readonly string[]): Promise<void> {
   const result = await runCli([...argv, "--dir", tls]);
@@ -56,6 +58,7 @@ beforeAll(async () => {
       "--cert-dir", path.join(tls, `device-${id}`), "--etcd", urls,
     ]);
     devicePids.set(id, announced.pid as number);
+    deviceGrpcs.set(id, (announced.device as { grpc: string }).grpc);
   }
   for (const id of apparatusIds) {
     const announced = await servers.serve([
@@ -80,6 +83,10 @@ describe("device serve and apparatus serve with --cert-dir on etcd, two devices"
     await useOnEach(apparatuses, "on-d2", servingWaitMs, 0x5a);
     const listed = await runCli(["volume", "show", "on-d2", "--json", ...operator]);
     expect(listed.out).toContain("d2-lu0");
+    // `cluster status` names each device at its own address, as it published it.
+    const status = await runCli(["cluster", "status", "--json", ...operator]);
+    const { devices } = JSON.parse(status.out) as { devices: { id: string; grpc: string }[] };
+    expect(new Map(devices.map((device) => [device.id, device.grpc]))).toEqual(deviceGrpcs);
   });
 
   it("obeys a successor after the device the apparatuses named and then the controller's process are SIGKILLed", async () => {

@@ -455,8 +455,10 @@ export class ClusterController {
     const { state } = await this.table.read();
     const apparatuses = await this.members.summaries();
     const lease = this.lease.lease;
+    // On etcd each device's own address, from the directory ("" for one not listed); embedded, the one device.
+    const published = await this.publishedDevices?.grpcAddresses().catch(() => new Map<string, string>());
     return {
-      devices: devicesStatus(state, this.deviceAddress),
+      devices: devicesStatus(state, (id) => (published === undefined ? this.deviceAddress : published.get(id) ?? "")),
       apparatuses,
       controller:
         lease === undefined
@@ -470,7 +472,7 @@ export class ClusterController {
   /** The coordination's members; embedded, the device that just answered the table read, healthy by that answer. */
   private async coordinationStatus(state: StoreState__Output): Promise<CoordinationStatus> {
     if (this.device.coordinationStatus !== undefined) return this.device.coordinationStatus();
-    const deviceId = devicesStatus(state, this.deviceAddress).find((device) => !device.external)?.id ?? "";
+    const deviceId = devicesStatus(state, () => this.deviceAddress).find((device) => !device.external)?.id ?? "";
     return { backend: "embedded", members: [{ name: deviceId, endpoint: this.deviceAddress, healthy: true, leader: true }] };
   }
 

@@ -65,7 +65,7 @@ export async function addExternalDevice(state: StoreState__Output, registration:
  */
 export function removeExternalDevice(state: StoreState__Output, name: string): { state: StoreState; device: DeviceStatus } {
   checkRemoval(state, name);
-  const device = devicesStatus(state, "").find((candidate) => candidate.id === name);
+  const device = devicesStatus(state, () => "").find((candidate) => candidate.id === name);
   assert.ok(device !== undefined);
   const next: StoreState = {
     ...state,
@@ -80,13 +80,13 @@ export function removeExternalDevice(state: StoreState__Output, name: string): {
  * Every device with its LUs and free areas, in the store's LU order: the
  * Switchyard device (reached at `deviceAddress`) and the external ones.
  */
-export function devicesStatus(state: StoreState__Output, deviceAddress: string): DeviceStatus[] {
+export function devicesStatus(state: StoreState__Output, grpcOf: (deviceId: string) => string): DeviceStatus[] {
   const used = usedAreaMaps(state);
   const devices = new Map<string, DeviceStatus & { lus: NonNullable<DeviceStatus["lus"]> }>();
   for (const lu of state.lus) {
     let device = devices.get(lu.device_id);
     if (device === undefined) {
-      device = { id: lu.device_id, grpc: lu.external ? "" : deviceAddress, external: lu.external, nbd_uri: lu.external ? lu.nbd_uri : "", lus: [] };
+      device = { id: lu.device_id, grpc: lu.external ? "" : grpcOf(lu.device_id), external: lu.external, nbd_uri: lu.external ? lu.nbd_uri : "", lus: [] };
       devices.set(lu.device_id, device);
     }
     device.lus.push({

@@ -112,6 +112,11 @@ export class PublishedDevices {
     return devices === undefined ? undefined : new PublishedDevices({ ...ports, devices });
   }
 
+  /** Each published device's gRPC address, by id (cluster status). */
+  async grpcAddresses(): Promise<Map<string, string>> {
+    return new Map((await this.ports.devices()).map((record) => [record.id, record.grpc]));
+  }
+
   /** Never rejects: a directory or store that does not answer now is tried again at the next look-after, and said. */
   async adopt(): Promise<void> {
     try {
