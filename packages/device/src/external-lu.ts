@@ -114,16 +114,29 @@ export class ExternalLu implements BlockIo, LuAreas {
   }
 }
 
+/** The committed table's LU list as last read from a followed coordination (undefined: the device's own store is the table). */
+export interface TableLus {
+  followed: readonly LogicalUnit__Output[] | undefined;
+}
+
 /** The external LUs the store lists, each opened when a mirror first needs it. */
 export class ExternalLus {
   private readonly byId = new Map<string, ExternalLu>();
 
-  constructor(private readonly listed: () => readonly LogicalUnit__Output[]) {}
+  /**
+   * @param listed the committed table's LUs
+   * @param ownDeviceId this device's id: an LU of another Switchyard device
+   *   (on one etcd prefix, issue 18) is reached over NBD at the address the
+   *   table records for it, as an external device's is, so an extent moves
+   *   between devices by the same copy; that device's LU export lets a
+   *   device (or an operator) open a plain LU name (lu-exports.ts).
+   */
+  constructor(private readonly listed: () => readonly LogicalUnit__Output[], private readonly ownDeviceId = "") {}
 
-  /** The external LU `luId`; NOT_FOUND when the store lists none by that id. */
+  /** The LU `luId` of an external device or of another device; NOT_FOUND when the table lists none by that id. */
   get(luId: string): ExternalLu {
-    const entry = this.listed().find((lu) => lu.id === luId && lu.external);
-    if (entry === undefined) throw new NotFoundError(`no LU ${JSON.stringify(luId)} on this device or on an external device the store lists`);
+    const entry = this.listed().find((lu) => lu.id === luId && this.reachedOverNbd(lu));
+    if (entry === undefined) throw new NotFoundError(`no LU ${JSON.stringify(luId)} on this device, on another device or on an external device the table lists`);
     const open = this.byId.get(luId);
     if (open !== undefined && open.entry.nbdUri === entry.nbd_uri) return open;
     void open?.close();
@@ -140,7 +153,7 @@ export class ExternalLus {
   retainListed(): void {
     const listed = this.listed();
     for (const [luId, lu] of this.byId) {
-      if (listed.some((entry) => entry.external && entry.id === luId && entry.nbd_uri === lu.entry.nbdUri)) continue;
+      if (listed.some((entry) => this.reachedOverNbd(entry) && entry.id === luId && entry.nbd_uri === lu.entry.nbdUri)) continue;
       this.byId.delete(luId);
       void lu.close();
     }
@@ -148,5 +161,10 @@ export class ExternalLus {
 
   async close(): Promise<void> {
     await Promise.all([...this.byId.values()].map((lu) => lu.close()));
+  }
+
+  /** An external device's LU, or another device's that publishes an NBD address. */
+  private reachedOverNbd(lu: LogicalUnit__Output): boolean {
+    return lu.external || (this.ownDeviceId !== "" && lu.device_id !== this.ownDeviceId && lu.nbd_uri !== "");
   }
 }

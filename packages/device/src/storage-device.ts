@@ -19,7 +19,7 @@ import { loadRegistrations, registrationsFileName, saveRegistrations, type Regis
 import { DeviceRegistrations, registrationsMax, type RegistrationStatus } from "./device-registrations.js";
 import { TokenFloor, type FollowedCoordination } from "./followed-coordination.js";
 import { followIfWatched } from "./followed-registrations.js";
-import { ExternalLus } from "./external-lu.js";
+import { ExternalLus, type TableLus } from "./external-lu.js";
 import { DeviceMirrors, type MirrorStatus } from "./device-mirrors.js";
 import { tableHasMirror, type StartMirrorRequest } from "./mirror-records.js";
 import {
@@ -37,6 +37,7 @@ import { arbiterFileName, createFiles, describeNew, deviceFileName, deviceIdPatt
 export { arbiterFileName, deviceFileName, deviceIdPattern, luCountMax, storeFileName, type DeviceCreateOptions } from "./device-folder.js";
 
 export { registrationKeyLengthMax, registrationsMax } from "./device-registrations.js";
+
 
 export interface DeviceOpenOptions {
   readonly dir: string;
@@ -80,6 +81,8 @@ export class StorageDevice {
   private readonly lusById: ReadonlyMap<string, LogicalUnit>;
   /** External devices' LUs that mirrors copy onto or from. */
   private readonly externals: ExternalLus;
+  /** The LUs of the table last read from the followed coordination, where ExternalLus looks for other devices' LUs. */
+  private readonly tableLus: TableLus;
   /**
    * Registration keys (fencing), kept in registrations.json by
    * saveRegistrations so that a restart changes nothing: a fenced apparatus
@@ -95,12 +98,13 @@ export class StorageDevice {
 
   private constructor(parts: {
     description: DeviceDescription; dir: string; lus: LogicalUnit[]; store: ConfigurationStore; arbiter: Arbiter; registrations: Registrations;
-    mirrors: DeviceMirrors; externals: ExternalLus; created: boolean; openLog: string[]; files: DeviceFiles;
+    mirrors: DeviceMirrors; externals: ExternalLus; tableLus: TableLus; created: boolean; openLog: string[]; files: DeviceFiles;
     coordination: FollowedCoordination | undefined;
   }) {
     this.files = parts.files;
     this.mirrors = parts.mirrors;
     this.externals = parts.externals;
+    this.tableLus = parts.tableLus;
     this.id = parts.description.deviceId;
     this.dir = parts.dir;
     this.extentSizeBytes = parts.description.extentSizeBytes;
@@ -171,7 +175,9 @@ export class StorageDevice {
         throw error;
       });
       const luById = new Map(lus.map((lu) => [lu.id, lu]));
-      const externals = new ExternalLus(() => store.view().state.lus);
+      // On etcd the committed table (every device's LUs) is etcd's, as last read (committedTable); else the store's.
+      const tableLus: TableLus = { followed: undefined };
+      const externals = new ExternalLus(() => tableLus.followed ?? store.view().state.lus, description.deviceId);
       const mirrors = await DeviceMirrors.open(dir, {
         own: (id) => luById.get(id),
         external: (id) => externals.get(id),
@@ -181,7 +187,7 @@ export class StorageDevice {
       });
       // A crash between a commit and saving the mirrors leaves some that the commit ended.
       await mirrors.afterCommit(store.read().state);
-      return new StorageDevice({ description, dir, lus, store, arbiter, registrations, mirrors, externals, created, openLog, files, coordination });
+      return new StorageDevice({ description, dir, lus, store, arbiter, registrations, mirrors, externals, tableLus, created, openLog, files, coordination });
     } catch (error) {
       await Promise.allSettled(lus.map((lu) => lu.close()));
       throw error;
@@ -315,6 +321,7 @@ export class StorageDevice {
   private async committedTable(): Promise<StoreState__Output> {
     if (this.followed === undefined) return this.store.view().state;
     const { state } = await this.followed.coordination.readStore();
+    this.tableLus.followed = state.lus;
     await this.mirrors.afterCommit(state);
     return state;
   }

@@ -72,9 +72,9 @@ async function createOnSecondDevice(running: ProcessCluster, lus: SecondLus): Pr
   }
 }
 
-function moveOnce(controller: ControllerClient, extent: number, to: string): Promise<ChangeInfo__Output | string> {
+function moveOnce(controller: ControllerClient, extent: number, to: string, volume = "q"): Promise<ChangeInfo__Output | string> {
   return callUnary<ChangeInfo__Output>((done) =>
-    controller.SubmitChange({ move: { volume: "q", extent_index: extent, to_lu: to } }, { deadline: deadlineAfter(moveTimeoutMs) }, done),
+    controller.SubmitChange({ move: { volume, extent_index: extent, to_lu: to } }, { deadline: deadlineAfter(moveTimeoutMs) }, done),
   ).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
 }
 
@@ -159,5 +159,44 @@ describe("two devices on one etcd prefix", () => {
     expect(codes).toEqual(Object.fromEntries(apparatusIds.map((id) => [id, "EIO"])));
     const states = await running.apparatusStates("a1");
     for (const id of apparatusIds) expect(states.get(id), `apparatus ${id}`).toBe("APPARATUS_STATUS_SERVING");
+  }, testTimeoutMs);
+
+  it("moves a volume's extents from one device to the other and back under host I/O, losing nothing", async () => {
+    const coordinator = await startEtcdCluster();
+    etcd = coordinator;
+    const running = await ProcessCluster.start({
+      etcd: coordinator.endpoints,
+      moreDevices: ["d2"],
+      luSize: "16MiB",
+      deviceArgs: ["--extent-size", "1MiB"],
+      extraArgs: Object.fromEntries(apparatusIds.map((id) => [id, ["--processors", "1"]])),
+    });
+    cluster = running;
+    assertSucceeded(await runCli(["volume", "create", "p", "--size", `${(extents * extentSizeBytes) / mebibyte}MiB`, "--lu", "lu0", "--endpoint", running.grpc("a1")]));
+    const load = await startHostLoad(running, { writers: ["a2", "a3"], readers: ["a2", "a3"] }, "p", blockCount);
+    const controller = new (loadGrpc().switchyard.v1.Controller)(running.grpc("a1"), grpc.credentials.createInsecure());
+    const outcomes: string[] = [];
+    try {
+      // d2's LUs join the table at a look-after: a move there is refused until then.
+      const deadlineMs = performance.now() + devicesAdoptedWithinMs;
+      for (const to of ["d2-lu0", "lu1"]) {
+        for (let extent = 0; extent < extents; extent += 1) {
+          let change = await moveOnce(controller, extent, to, "p");
+          while (typeof change === "string" && performance.now() < deadlineMs) {
+            await new Promise((resolve) => setTimeout(resolve, retryPauseMs));
+            change = await moveOnce(controller, extent, to, "p");
+          }
+          outcomes.push(typeof change === "string" ? change.slice(0, 160) : `${change.state} ${change.summary} ${change.message}`);
+          expect(typeof change === "string" ? change : change.state, outcomes.join(" | ")).toBe("CHANGE_STATE_COMMITTED");
+        }
+      }
+    } finally {
+      controller.close();
+    }
+    await load.stop();
+    console.log(`moves between devices: ${outcomes.join(" | ")}`);
+    expect(load.history.found(), running.stderr()).toEqual([]);
+    expect(load.failedRequests, "p's hosts saw an error").toBe(0);
+    expect(load.history.writtenBlocks().length).toBeGreaterThan(0);
   }, testTimeoutMs);
 });
