@@ -3,7 +3,8 @@
 // device, who holds a new controller's epoch before it obeys that
 // controller, and the controller reaches every device's LUs over TLS. The
 // operator creates a volume on each device through an apparatus, and hosts
-// write it through one apparatus and read it back through the others. Then
+// write it through one apparatus and read it back through the others; an
+// extent moves from one device to the other over TLS. Then
 // the device the apparatuses named (the first published) is SIGKILLed, and
 // after it the controller's process: the successor is still obeyed, since
 // no device is asked who holds its epoch, and the other device's volume is
@@ -83,6 +84,11 @@ describe("device serve and apparatus serve with --cert-dir on etcd, two devices"
     await useOnEach(apparatuses, "on-d2", servingWaitMs, 0x5a);
     const listed = await runCli(["volume", "show", "on-d2", "--json", ...operator]);
     expect(listed.out).toContain("d2-lu0");
+    // An extent moved from dev0 to d2: dev0 copies onto d2's LU over NBD, presenting its device certificate.
+    const moved = await runCli(["volume", "move", "on-dev0", "--extent", "0", "--to", "d2-lu1", "--json", ...operator]);
+    expect(moved.err).toBe("");
+    expect(JSON.parse(moved.out)).toMatchObject({ state: "committed", summary: "move extent 0 of on-dev0 from lu0:0 to d2-lu1:0" });
+    await useOnEach(apparatuses, "on-dev0", servingWaitMs, 0x3d);
     // `cluster status` names each device at its own address, as it published it.
     const status = await runCli(["cluster", "status", "--json", ...operator]);
     const { devices } = JSON.parse(status.out) as { devices: { id: string; grpc: string }[] };

@@ -11,7 +11,7 @@
  * it; a connection that broke is replaced on the next use, so a target that
  * comes back serves the next migration.
  */
-import { NbdClient, parseNbdUri, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
+import { NbdClient, parseNbdUri, type BlockIo, type NbdClientTls, type WriteZeroesFlags } from "@switchyard/nbd";
 import type { LogicalUnit__Output } from "@switchyard/proto";
 import { DeviceError, NotFoundError, OutOfRangeError } from "./errors.js";
 import type { LuAreas } from "./logical-unit.js";
@@ -26,6 +26,8 @@ export interface ExternalLuEntry {
   readonly nbdUri: string;
   readonly sizeBytes: number;
   readonly extentSizeBytes: number;
+  /** The certificate this device presents: to another Switchyard device's LU export, which requires TLS when it has certificates. */
+  readonly tls?: NbdClientTls;
 }
 
 /**
@@ -109,7 +111,7 @@ export class ExternalLu implements BlockIo, LuAreas {
     const uri = parseNbdUri(this.entry.nbdUri);
     if (uri === undefined) throw new Error(`${JSON.stringify(this.entry.nbdUri)} is not an NBD URI`);
     // Set before awaiting: requests made meanwhile share this connection.
-    this.client = NbdClient.connect({ ...uri, timeoutMs: externalRequestTimeoutMs });
+    this.client = NbdClient.connect({ ...uri, timeoutMs: externalRequestTimeoutMs, ...(this.entry.tls === undefined ? {} : { tls: this.entry.tls }) });
     return this.client;
   }
 }
@@ -130,8 +132,10 @@ export class ExternalLus {
    *   table records for it, as an external device's is, so an extent moves
    *   between devices by the same copy; that device's LU export lets a
    *   device (or an operator) open a plain LU name (lu-exports.ts).
+   * @param peerTls the certificate presented to another device's LU export
+   *   (never to an external server, which is plain NBD).
    */
-  constructor(private readonly listed: () => readonly LogicalUnit__Output[], private readonly ownDeviceId = "") {}
+  constructor(private readonly listed: () => readonly LogicalUnit__Output[], private readonly ownDeviceId = "", private readonly peerTls?: NbdClientTls) {}
 
   /** The LU `luId` of an external device or of another device; NOT_FOUND when the table lists none by that id. */
   get(luId: string): ExternalLu {
@@ -140,7 +144,8 @@ export class ExternalLus {
     const open = this.byId.get(luId);
     if (open !== undefined && open.entry.nbdUri === entry.nbd_uri) return open;
     void open?.close();
-    const lu = new ExternalLu({ id: entry.id, deviceId: entry.device_id, nbdUri: entry.nbd_uri, sizeBytes: entry.size_bytes, extentSizeBytes: entry.extent_size_bytes });
+    const tls = entry.external || this.peerTls === undefined ? {} : { tls: this.peerTls };
+    const lu = new ExternalLu({ id: entry.id, deviceId: entry.device_id, nbdUri: entry.nbd_uri, sizeBytes: entry.size_bytes, extentSizeBytes: entry.extent_size_bytes, ...tls });
     this.byId.set(luId, lu);
     return lu;
   }

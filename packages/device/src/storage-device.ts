@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import type { LogicalUnit__Output, StoreDelta, StoreState, StoreState__Output } from "@switchyard/proto";
+import type { NbdClientTls } from "@switchyard/nbd";
 import { Arbiter, type EpochGrant } from "./arbiter.js";
 import { ConfigurationStore, type StoreSnapshot } from "./configuration-store.js";
 import { readFileIfExists, writeFileDurably } from "./durable-file.js";
@@ -50,6 +51,8 @@ export interface DeviceOpenOptions {
   readonly files?: DeviceFiles;
   /** A coordination that is not the device's own (followed-coordination.ts); without it the device is the coordination, as in `switchyard up`. */
   readonly coordination?: FollowedCoordination;
+  /** The certificate it presents to other devices' LU exports when it copies an extent onto one (external-lu.ts). */
+  readonly peerTls?: NbdClientTls;
 }
 
 export interface LogicalUnitInventory {
@@ -142,7 +145,7 @@ export class StorageDevice {
     } else {
       throw new NotFoundError(`${dir} holds no ${deviceFileName}, and no create parameters were given`);
     }
-    const device = await StorageDevice.openParts(files, dir, description, { created: descriptionBytes === undefined, openLog, coordination: options.coordination });
+    const device = await StorageDevice.openParts(files, dir, description, { created: descriptionBytes === undefined, openLog, coordination: options.coordination, peerTls: options.peerTls });
     try {
       if (await device.listLusInStore()) openLog.push(`listed the LUs of ${device.id} in the configuration store`);
       // Creation commits only when every file exists and the store lists the LUs.
@@ -156,7 +159,7 @@ export class StorageDevice {
   }
 
   private static async openParts(files: DeviceFiles, dir: string, description: DeviceDescription,
-    { created, openLog, coordination }: { created: boolean; openLog: string[]; coordination: FollowedCoordination | undefined }): Promise<StorageDevice> {
+    { created, openLog, coordination, peerTls }: { created: boolean; openLog: string[]; coordination: FollowedCoordination | undefined; peerTls: NbdClientTls | undefined }): Promise<StorageDevice> {
     const lus: LogicalUnit[] = [];
     try {
       for (const entry of description.lus) {
@@ -177,7 +180,7 @@ export class StorageDevice {
       const luById = new Map(lus.map((lu) => [lu.id, lu]));
       // On etcd the committed table (every device's LUs) is etcd's, as last read (committedTable); else the store's.
       const tableLus: TableLus = { followed: undefined };
-      const externals = new ExternalLus(() => tableLus.followed ?? store.view().state.lus, description.deviceId);
+      const externals = new ExternalLus(() => tableLus.followed ?? store.view().state.lus, description.deviceId, peerTls);
       const mirrors = await DeviceMirrors.open(dir, {
         own: (id) => luById.get(id),
         external: (id) => externals.get(id),

@@ -101,6 +101,8 @@ Example:
     const followed = etcd === undefined ? undefined : followedCoordination(etcd);
     const device = await StorageDevice.open({
       dir, create: { deviceId, luCount, luSizeBytes, extentSizeBytes, luIdPrefix: luIdPrefixOf(deviceId) }, ...(followed === undefined ? {} : { coordination: followed }),
+      // Copying an extent onto another device's LU, it presents its own certificate there.
+      ...(certDir === undefined ? {} : { peerTls: nbdClientTls(certDir) }),
     });
     if (device.id !== deviceId && stringOption(parsed, "id") !== undefined) {
       await device.close();
