@@ -16,10 +16,11 @@
 // the apparatuses' states asked of the controller. Teardown stops every
 // process and etcd member.
 import { apparatusLeaseMsDefault } from "@switchyard/controller";
-import { etcdClusterStopTimeoutMs, startEtcdCluster, type EtcdTestCluster } from "@switchyard/coordination/testing";
+import { startEtcdCluster } from "@switchyard/coordination/testing";
 import { NbdError } from "@switchyard/nbd";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { assertSucceeded, runCli } from "./appliance.js";
+import { etcdCaseParts } from "./etcd-case.js";
 import { ProcessCluster, apparatusIds, hostBlockBytes } from "./cluster.js";
 
 /** Past twice the apparatus's lease, with a second for a renewal in flight at the kill and a loaded machine's timers. */
@@ -31,14 +32,7 @@ const downMs = 2 * apparatusLeaseMsDefault + 1_000;
  */
 const testTimeoutMs = 150_000;
 
-let etcd: EtcdTestCluster | undefined;
-let cluster: ProcessCluster | undefined;
-afterEach(async () => {
-  await cluster?.stop();
-  cluster = undefined;
-  await etcd?.stop();
-  etcd = undefined;
-}, etcdClusterStopTimeoutMs);
+const started = etcdCaseParts();
 
 /** The code a request's error carries: an NBD errno name, or the error's message. */
 function codeOf(error: unknown): string {
@@ -50,14 +44,14 @@ describe("apparatuses on etcd when the device dies", () => {
   it("stay in contact past twice their lease: I/O to the dead device's LU fails with EIO, never ESHUTDOWN", async () => {
     const startedAtMs = performance.now();
     const coordinator = await startEtcdCluster();
-    etcd = coordinator;
+    started.etcd = coordinator;
     const running = await ProcessCluster.start({
       etcd: coordinator.endpoints,
       luSize: "16MiB",
       deviceArgs: ["--extent-size", "1MiB"],
       extraArgs: Object.fromEntries(apparatusIds.map((id) => [id, ["--processors", "1"]])),
     });
-    cluster = running;
+    started.cluster = running;
     assertSucceeded(await runCli(["volume", "create", "p", "--size", "4MiB", "--lu", "lu0", "--endpoint", running.grpc("a1")]));
     await running.waitUntilServing(apparatusIds);
     const block = Buffer.alloc(hostBlockBytes, 0x5a);

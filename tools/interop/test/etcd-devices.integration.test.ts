@@ -20,11 +20,12 @@
 // device the apparatuses and their controller candidates were started with
 // is the one that dies (only the routing by LU keeps q going).
 import * as grpc from "@grpc/grpc-js";
-import { etcdClusterStopTimeoutMs, startEtcdCluster, type EtcdTestCluster } from "@switchyard/coordination/testing";
+import { startEtcdCluster } from "@switchyard/coordination/testing";
 import { NbdError } from "@switchyard/nbd";
 import { callUnary, deadlineAfter, loadGrpc, type ChangeInfo__Output, type ControllerClient } from "@switchyard/proto";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { assertSucceeded, mebibyte, runCli } from "./appliance.js";
+import { etcdCaseParts } from "./etcd-case.js";
 import { ProcessCluster, apparatusIds, hostBlockBytes, startHostLoad } from "./cluster.js";
 
 const extents = 4;
@@ -46,14 +47,7 @@ const deadVolumeAnswerMs = 5_000;
 /** Starting etcd, two devices and three apparatuses takes 15 to 25 s on a loaded 2-core machine; the moves 10 s more. */
 const testTimeoutMs = 90_000;
 
-let etcd: EtcdTestCluster | undefined;
-let cluster: ProcessCluster | undefined;
-afterEach(async () => {
-  await cluster?.stop();
-  cluster = undefined;
-  await etcd?.stop();
-  etcd = undefined;
-}, etcdClusterStopTimeoutMs);
+const started = etcdCaseParts();
 
 /** The code a request's error carries: an NBD errno name, or the error's message. */
 function codeOf(error: unknown): string {
@@ -125,7 +119,7 @@ describe("two devices on one etcd prefix", () => {
     const lus: SecondLus = [`${secondId}-lu0`, `${secondId}-lu1`];
     const startedAtMs = performance.now();
     const coordinator = await startEtcdCluster();
-    etcd = coordinator;
+    started.etcd = coordinator;
     const running = await ProcessCluster.start({
       etcd: coordinator.endpoints,
       moreDevices: [secondId],
@@ -133,7 +127,7 @@ describe("two devices on one etcd prefix", () => {
       deviceArgs: ["--extent-size", "1MiB"],
       extraArgs: Object.fromEntries(apparatusIds.map((id) => [id, ["--processors", "1"]])),
     });
-    cluster = running;
+    started.cluster = running;
     assertSucceeded(await runCli(["volume", "create", "p", "--size", `${(extents * extentSizeBytes) / mebibyte}MiB`, "--lu", "lu0", "--endpoint", running.grpc("a1")]));
     await createOnSecondDevice(running, lus);
     const onDead = await startHostLoad(running, { writers: ["a1"], readers: ["a1"] }, "p", blockCount);
@@ -163,7 +157,7 @@ describe("two devices on one etcd prefix", () => {
 
   it("moves a volume's extents from one device to the other and back under host I/O, losing nothing", async () => {
     const coordinator = await startEtcdCluster();
-    etcd = coordinator;
+    started.etcd = coordinator;
     const running = await ProcessCluster.start({
       etcd: coordinator.endpoints,
       moreDevices: ["d2"],
@@ -171,7 +165,7 @@ describe("two devices on one etcd prefix", () => {
       deviceArgs: ["--extent-size", "1MiB"],
       extraArgs: Object.fromEntries(apparatusIds.map((id) => [id, ["--processors", "1"]])),
     });
-    cluster = running;
+    started.cluster = running;
     assertSucceeded(await runCli(["volume", "create", "p", "--size", `${(extents * extentSizeBytes) / mebibyte}MiB`, "--lu", "lu0", "--endpoint", running.grpc("a1")]));
     const load = await startHostLoad(running, { writers: ["a2", "a3"], readers: ["a2", "a3"] }, "p", blockCount);
     const controller = new (loadGrpc().switchyard.v1.Controller)(running.grpc("a1"), grpc.credentials.createInsecure());

@@ -21,10 +21,11 @@
 // fault landing inside one of them; the journal read back from etcd.
 import * as grpc from "@grpc/grpc-js";
 import { etcdCoordination, etcdDirectory } from "@switchyard/coordination";
-import { etcdClusterStopTimeoutMs, startEtcdCluster, type EtcdTestCluster } from "@switchyard/coordination/testing";
+import { startEtcdCluster, type EtcdTestCluster } from "@switchyard/coordination/testing";
 import { callUnary, deadlineAfter, loadGrpc, type ChangeInfo__Output, type ControllerClient } from "@switchyard/proto";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { assertSucceeded, mebibyte, runCli } from "./appliance.js";
+import { etcdCaseParts } from "./etcd-case.js";
 import { ProcessCluster, apparatusIds, hostBlockBytes, startHostLoad, writersAndReaders, type ApparatusId } from "./cluster.js";
 
 const extents = 4;
@@ -52,14 +53,7 @@ const stepDownWithinMs = 10_000;
 /** About 22 s a case on an idle 2-core machine; twice that under a parallel build (seen: 43 s at a load average of 30). */
 const testTimeoutMs = 60_000;
 
-let etcd: EtcdTestCluster | undefined;
-let cluster: ProcessCluster | undefined;
-afterEach(async () => {
-  await cluster?.stop();
-  cluster = undefined;
-  await etcd?.stop();
-  etcd = undefined;
-}, etcdClusterStopTimeoutMs);
+const started = etcdCaseParts();
 
 interface ControllerSeen {
   readonly id: ApparatusId;
@@ -170,7 +164,7 @@ async function expectPublishedHost(cluster: EtcdTestCluster): Promise<void> {
 /** Three processes on a fresh etcd, volume p on lu0, hosts on the two apparatuses that do not hold the controller. */
 async function startWithHosts(): Promise<{ coordinator: EtcdTestCluster; running: ProcessCluster; leader: ControllerSeen; survivors: ApparatusId[]; controller: ControllerClient }> {
   const coordinator = await startEtcdCluster();
-  etcd = coordinator;
+  started.etcd = coordinator;
   const running = await ProcessCluster.start({
     etcd: coordinator.endpoints,
     luSize: "16MiB",
@@ -180,7 +174,7 @@ async function startWithHosts(): Promise<{ coordinator: EtcdTestCluster; running
     // loaded 2-core machine, and SIGKILL and SIGSTOP take the whole process either way.
     extraArgs: Object.fromEntries(apparatusIds.map((id) => [id, ["--processors", "1", "--publish-host", publishHost]])),
   });
-  cluster = running;
+  started.cluster = running;
   assertSucceeded(await runCli(["volume", "create", "p", "--size", `${(extents * extentSizeBytes) / mebibyte}MiB`, "--lu", "lu0", "--endpoint", running.grpc("a1")]));
   const leader = await controllerOf(running, "a1");
   const survivors = apparatusIds.filter((id) => id !== leader.id);
