@@ -8,7 +8,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { LogicalUnit, allocationScanMaxBytes, ioChunkSizeBytes, scanChunksMax, validateExtentSize } from "./logical-unit.js";
+import { LogicalUnit, allocationScanMaxBytes, ioChunkSizeBytes, validateExtentSize } from "./logical-unit.js";
+import { scanChunksMax } from "./scan-chunks.js";
 import { temporaryFolder, type TemporaryFolder } from "./testing.js";
 
 const mebibyte = 1 << 20;

@@ -16,6 +16,7 @@ import { AllocationList, allocationZeroState, appendAllocationOfBytes, type Allo
 import { SyncIoValve } from "./sync-io-valve.js";
 import { LuRequest } from "./lu-request.js";
 import { LuIoErrors } from "./lu-io-errors.js";
+import { ScanChunks } from "./scan-chunks.js";
 import { nodeFiles, type DeviceFiles } from "./device-files.js";
 import { datasync } from "./durable-file.js";
 import {
@@ -53,15 +54,6 @@ export const allocationScanMaxBytes = 64 << 20;
  * flight (NBD in-flight limit times connections); extra ones are garbage.
  */
 export const requestsPooledMax = 1024;
-/**
- * Scan chunks (ioChunkSizeBytes each) an LU has for allocation scans; a scan
- * past this many waits for a chunk (FIFO). A fresh mebibyte per scan was
- * external memory that V8 answered with a full mark-compact every few
- * calls: a sixth of the event loop during nbdcopy out, whose block status
- * of 256 MiB starts a scan per extent at once (io-path.ts). Eight keep the
- * thread pool's four threads busy with 1 MiB reads and cost 8 MiB per LU.
- */
-export const scanChunksMax = 8;
 assert.ok(extentSizeMinBytes <= extentSizeDefaultBytes && extentSizeDefaultBytes <= extentSizeMaxBytes);
 assert.ok(luSizeMaxBytes / extentSizeMinBytes <= 2 ** 32, "area indexes must fit uint32");
 assert.ok(Number.isSafeInteger(luSizeMaxBytes + extentSizeMaxBytes));
@@ -138,14 +130,8 @@ export class LogicalUnit implements BlockIo, LuAreas {
   readonly ioErrors = new LuIoErrors();
 
   private readonly pool: LuRequest[] = [];
-  /** Idle chunks for allocation scans; with the ones in use, at most scanChunksMax. */
-  private readonly scanChunks: Buffer[] = [];
-  private scanChunkCount = 0;
-  /**
-   * Scans waiting for a chunk, oldest first. Bounded by the scans callers
-   * start: NBD requests in flight times the parts of each (io-path.ts).
-   */
-  private readonly scanChunkWaiters: ((chunk: Buffer) => void)[] = [];
+  /** The reused chunks allocation scans read into (scan-chunks.ts). */
+  private readonly scanChunks = new ScanChunks(ioChunkSizeBytes);
   private inFlightCount = 0;
   private closing: (() => void) | undefined;
   private closed = false;
@@ -431,7 +417,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
     const empty = await this.holdsNoData();
     if (empty && this.interceptor === undefined) return [{ lengthBytes, state: allocationZeroState }];
     const scanBytes = Math.min(lengthBytes, allocationScanMaxBytes);
-    const chunk = await this.takeScanChunk();
+    const chunk = await this.scanChunks.take();
     const list = new AllocationList();
     let scanned = false;
     try {
@@ -444,26 +430,9 @@ export class LogicalUnit implements BlockIo, LuAreas {
       scanned = true;
     } finally {
       // A failed read through a mirror may still have parts writing into the chunk: a fresh one replaces it.
-      this.giveScanChunk(scanned ? chunk : Buffer.allocUnsafe(ioChunkSizeBytes));
+      this.scanChunks.give(scanned ? chunk : Buffer.allocUnsafe(ioChunkSizeBytes));
     }
     return list.toArray();
-  }
-
-  private takeScanChunk(): Promise<Buffer> {
-    const idle = this.scanChunks.pop();
-    if (idle !== undefined) return Promise.resolve(idle);
-    if (this.scanChunkCount < scanChunksMax) {
-      this.scanChunkCount += 1;
-      return Promise.resolve(Buffer.allocUnsafe(ioChunkSizeBytes));
-    }
-    return new Promise((resolve) => this.scanChunkWaiters.push(resolve));
-  }
-
-  private giveScanChunk(chunk: Buffer): void {
-    assert.ok(chunk.length === ioChunkSizeBytes && this.scanChunks.length < this.scanChunkCount);
-    const waiter = this.scanChunkWaiters.shift();
-    if (waiter === undefined) this.scanChunks.push(chunk);
-    else waiter(chunk);
   }
 
   /**
