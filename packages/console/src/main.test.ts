@@ -28,6 +28,8 @@ describe("switchyard", () => {
     [["device", "serve", "--etcd", "localhost:2379"], /--etcd takes client URLs like http:\/\/127.0.0.1:2379, not "localhost:2379"/],
     [["apparatus", "serve", "--id", "a1", "--etcd", "http://127.0.0.1"], /--etcd takes client URLs/],
     [["apparatus", "serve", "--id", "a1"], /--device HOST:PORT is required \(or --etcd URLS/],
+    [["apparatus", "serve", "--id", "a 1", "--device", "127.0.0.1:1"], /--id "a 1": an id is 1 to 64 letters/],
+    [["device", "serve", "--id=.dev"], /--id ".dev": an id is 1 to 64 letters/],
     [["apparatus", "serve", "--id", "a1", "--etcd", "http://127.0.0.1:2379", "--device", "nowhere"], /--device "nowhere" is not HOST:PORT/],
     [["apparatus", "serve", "--id", "a1", "--device", "127.0.0.1:1", "--http-port", "web"], /--http-port "web" is not a port/],
     [["apparatus", "serve", "--id", "a1", "--device", "127.0.0.1:1", "--processors", "two"], /--processors must be 1 or 2/],

@@ -10,7 +10,7 @@
  * are etcd's, and the parts find each other there (serve-etcd.ts).
  */
 import type * as grpc from "@grpc/grpc-js";
-import { StorageDevice } from "@switchyard/device";
+import { StorageDevice, deviceIdPattern } from "@switchyard/device";
 import { NbdBackendSet, VirtualizationApparatus, serveApparatus, type BackendSet } from "@switchyard/apparatus";
 import { controllerForwarder, startController, type ServedController } from "@switchyard/controller";
 import { callUnary, deadlineAfter, loadGrpc } from "@switchyard/proto";
@@ -97,7 +97,7 @@ Example:
       { port: grpcPort, option: "--grpc-port", what: "the device's gRPC" },
       { port: deviceNbdPort, option: "--nbd-port", what: "the device's LUs over NBD" },
     ]);
-    const deviceId = stringOption(parsed, "id") ?? applianceDeviceId;
+    const deviceId = nodeIdOption(parsed) ?? applianceDeviceId;
     const followed = etcd === undefined ? undefined : followedCoordination(etcd);
     const device = await StorageDevice.open({
       dir, create: { deviceId, luCount, luSizeBytes, extentSizeBytes, luIdPrefix: luIdPrefixOf(deviceId) }, ...(followed === undefined ? {} : { coordination: followed }),
@@ -135,6 +135,15 @@ Example:
  */
 export function luIdPrefixOf(deviceId: string): string {
   return deviceId === applianceDeviceId ? "" : `${deviceId}-`;
+}
+
+/** --id of a node: letters, digits, '.', '_', '-', at most 64, as device.json and certificates name it; a usage error otherwise. */
+function nodeIdOption(parsed: Parsed): string | undefined {
+  const id = stringOption(parsed, "id");
+  if (id !== undefined && !deviceIdPattern.test(id)) {
+    throw new UsageError(`--id ${JSON.stringify(id)}: an id is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  }
+  return id;
 }
 
 /** Help for --cert-dir of a node: the identity folder its servers and calls use. */
@@ -223,7 +232,7 @@ Example:
       const tls = tlsFolder === undefined ? {} : { tlsFolder };
       const httpPort = stringOption(parsed, "http-port") === undefined ? undefined : portOption(parsed, "http-port", 0);
       const controllerThread = processorsOption(stringOption(parsed, "processors"));
-      const id = requiredString(parsed, "id");
+      const id = nodeIdOption(parsed) ?? requiredString(parsed, "id");
       // With --etcd the device is found there; without it, --device is required.
       const deviceText = stringOption(parsed, "device");
       if (deviceText === undefined && etcd === undefined) throw new UsageError("--device HOST:PORT is required (or --etcd URLS, where the device publishes its address)");
@@ -269,7 +278,12 @@ Example:
         },
       });
       const record = { id, nbd: publishedAddress(served.nbdAddress, publishHost), grpc: publishedAddress(served.grpcAddress, publishHost) };
-      await (etcd === undefined ? enroll(deviceAddress, apparatus.credentials.channel, record) : enrollOnEtcd(etcd, record));
+      // A start that fails from here closes what it opened, so the process exits with its error instead of serving half.
+      await (etcd === undefined ? enroll(deviceAddress, apparatus.credentials.channel, record) : enrollOnEtcd(etcd, record)).catch(async (error: unknown) => {
+        forwarder.close();
+        await served.close();
+        throw error;
+      });
       // A conformance run needs its suite to be the only controller: with --no-candidate this process never asks for the lease.
       if (!flag(parsed, "no-candidate")) {
         const changePortsModule = composition.changePortsModule;
