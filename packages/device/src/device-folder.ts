@@ -8,7 +8,8 @@ import { ConfigurationStore, logPathOf } from "./configuration-store.js";
 import { fileExists } from "./durable-file.js";
 import type { DeviceFiles } from "./device-files.js";
 import { DeviceCorruptError, DeviceFolderConflictError, InvalidArgumentError, ioError } from "./errors.js";
-import { LogicalUnit, extentSizeDefaultBytes, validateExtentSize, validateLuSize } from "./logical-unit.js";
+import { LogicalUnit } from "./logical-unit.js";
+import { extentSizeDefaultBytes, validateExtentSize, validateLuSize } from "./lu-geometry.js";
 
 export const deviceFileName = "device.json";
 export const storeFileName = "store.slots";

@@ -4,18 +4,8 @@
  * the gRPC Device service and NBD exports that serve them. The NBD protocol
  * is the package @switchyard/nbd.
  */
-export {
-  LogicalUnit,
-  type LogicalUnitOptions,
-  extentSizeDefaultBytes,
-  extentSizeMaxBytes,
-  extentSizeMinBytes,
-  ioChunkSizeBytes,
-  luSizeMaxBytes,
-  requestsPooledMax,
-  validateExtentSize,
-  validateLuSize,
-} from "./logical-unit.js";
+export { LogicalUnit, type LogicalUnitOptions, ioChunkSizeBytes, requestsPooledMax } from "./logical-unit.js";
+export { extentSizeDefaultBytes, extentSizeMaxBytes, extentSizeMinBytes, luSizeMaxBytes, validateExtentSize, validateLuSize } from "./lu-geometry.js";
 export { nodeFiles, type DeviceFiles, type DoneCallback, type FileStatus, type OpenFlags, type TransferCallback } from "./device-files.js";
 export { SyncIoValve, syncIoBackoffMs, syncIoMaxBytes, syncIoSlowCountMax, syncIoSlowMs, syncIoSlowWindowMs } from "./sync-io-valve.js";
 export {

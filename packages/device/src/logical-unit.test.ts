@@ -8,7 +8,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { LogicalUnit, allocationScanMaxBytes, ioChunkSizeBytes, validateExtentSize } from "./logical-unit.js";
+import { LogicalUnit, allocationScanMaxBytes, ioChunkSizeBytes } from "./logical-unit.js";
+import { validateExtentSize } from "./lu-geometry.js";
 import { scanChunksMax } from "./scan-chunks.js";
 import { temporaryFolder, type TemporaryFolder } from "./testing.js";
 
@@ -133,6 +134,15 @@ describe.each([true, false])("LogicalUnit (synchronous small I/O: %s)", (synchro
     const tail = await lu.allocation(allocationScanMaxBytes, lu.sizeBytes - allocationScanMaxBytes);
     expect(tail.map((extent) => extent.state)).toEqual([holeAndZero, 0, holeAndZero]);
     await expect(lu.allocation(lu.sizeBytes - 4096, 8192)).rejects.toMatchObject({ code: "OUT_OF_RANGE" });
+  });
+
+  it("answers a file with no hole as all data at any length, without reading (zeroes written with NO_HOLE are data then)", async () => {
+    const lu = await createLu("lu0", allocationScanMaxBytes + 8 * mebibyte);
+    await lu.write(0, Buffer.alloc(4096, 1), false);
+    expect(await lu.allocation(0, 2 * mebibyte)).toEqual([{ lengthBytes: 4096, state: 0 }, { lengthBytes: 2 * mebibyte - 4096, state: holeAndZero }]);
+    await lu.writeZeroes(4096, lu.sizeBytes - 4096, { fua: true, noHole: true });
+    // A scan stops at allocationScanMaxBytes; this answer covers more, so no scan made it.
+    expect(await lu.allocation(0, lu.sizeBytes)).toEqual([{ lengthBytes: lu.sizeBytes, state: 0 }]);
   });
 
   it("answers concurrent allocation scans each from its own chunk, twice as many as it has chunks (the rest wait)", async () => {

@@ -12,13 +12,14 @@
  * any mirror: what a mirror itself reads and writes.
  */
 import assert from "node:assert/strict";
-import { AllocationList, allocationZeroState, appendAllocationOfBytes, type AllocationExtent, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
+import { AllocationList, allocationDataState, allocationZeroState, appendAllocationOfBytes, type AllocationExtent, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
 import { SyncIoValve } from "./sync-io-valve.js";
 import { LuRequest } from "./lu-request.js";
 import { LuIoErrors } from "./lu-io-errors.js";
 import { ScanChunks } from "./scan-chunks.js";
 import { nodeFiles, type DeviceFiles } from "./device-files.js";
 import { datasync } from "./durable-file.js";
+import { extentSizeMinBytes, validateLuOptions } from "./lu-geometry.js";
 import {
   ClosedError,
   DeviceError,
@@ -30,17 +31,6 @@ import {
   ioError,
 } from "./errors.js";
 
-/** A storage area is at least 1 MiB: smaller ones make extent maps too long. */
-export const extentSizeMinBytes = 1 << 20;
-/** At most 1 GiB: a migration copies one area at a time, and must finish in minutes. */
-export const extentSizeMaxBytes = 1 << 30;
-export const extentSizeDefaultBytes = 4 << 20;
-/**
- * 16 TiB, the largest file ext4 holds with 4 KiB blocks. It keeps byte
- * offsets far below 2^53, area indexes inside uint32, and a bitmap of used
- * areas (inventory) at most 2 MiB.
- */
-export const luSizeMaxBytes = 2 ** 44;
 /** Chunk of writeZeroes and scrub: large enough for sequential speed, small enough to share the disk. */
 export const ioChunkSizeBytes = 1 << 20;
 /**
@@ -49,14 +39,14 @@ export const ioChunkSizeBytes = 1 << 20;
  * a shorter answer stopped (proto.md BLOCK_STATUS).
  */
 export const allocationScanMaxBytes = 64 << 20;
+
+/** The unit of st_blocks (FileStatus.blockCount), whatever the file system's block size. */
+const fileBlockBytes = 512;
 /**
  * Request objects kept for reuse per LU: above any sane number of I/Os in
  * flight (NBD in-flight limit times connections); extra ones are garbage.
  */
 export const requestsPooledMax = 1024;
-assert.ok(extentSizeMinBytes <= extentSizeDefaultBytes && extentSizeDefaultBytes <= extentSizeMaxBytes);
-assert.ok(luSizeMaxBytes / extentSizeMinBytes <= 2 ** 32, "area indexes must fit uint32");
-assert.ok(Number.isSafeInteger(luSizeMaxBytes + extentSizeMaxBytes));
 assert.ok(ioChunkSizeBytes <= extentSizeMinBytes);
 
 /** Shared, never written: the source of every writeZeroes. */
@@ -94,27 +84,6 @@ export interface LogicalUnitOptions {
   readonly syncIo?: boolean;
   /** Where the LU file lives: node:fs unless a test passes another DeviceFiles. */
   readonly files?: DeviceFiles;
-}
-
-/** Throws a typed error unless `extentSizeBytes` is a power of two within the limits. */
-export function validateExtentSize(extentSizeBytes: number): void {
-  const powerOfTwo = Number.isSafeInteger(extentSizeBytes) && extentSizeBytes > 0 &&
-    2 ** Math.round(Math.log2(extentSizeBytes)) === extentSizeBytes;
-  if (!powerOfTwo || extentSizeBytes < extentSizeMinBytes || extentSizeBytes > extentSizeMaxBytes) {
-    throw new InvalidArgumentError(
-      `extent size ${extentSizeBytes} bytes must be a power of two from ${extentSizeMinBytes} to ${extentSizeMaxBytes}`,
-    );
-  }
-}
-
-/** Throws a typed error unless `sizeBytes` is a positive whole number of areas within the limit. */
-export function validateLuSize(sizeBytes: number, extentSizeBytes: number): void {
-  if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes > luSizeMaxBytes ||
-    sizeBytes % extentSizeBytes !== 0) {
-    throw new InvalidArgumentError(
-      `LU size ${sizeBytes} bytes must be a positive multiple of the extent size ${extentSizeBytes}, at most ${luSizeMaxBytes}`,
-    );
-  }
 }
 
 export class LogicalUnit implements BlockIo, LuAreas {
@@ -170,7 +139,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
 
   /** Creates a new sparse file of `sizeBytes`; refuses an existing file (it may hold data). */
   static async create(options: LogicalUnitOptions): Promise<LogicalUnit> {
-    validateOptions(options);
+    validateLuOptions(options);
     const files = options.files ?? nodeFiles;
     let fd: number;
     try {
@@ -194,7 +163,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
 
   /** Opens an existing LU file; its size must be the recorded one. */
   static async open(options: LogicalUnitOptions): Promise<LogicalUnit> {
-    validateOptions(options);
+    validateLuOptions(options);
     const files = options.files ?? nodeFiles;
     let fd: number;
     try {
@@ -223,11 +192,23 @@ export class LogicalUnit implements BlockIo, LuAreas {
    * otherwise be read whole (minutes) to create its first large volume.
    */
   async holdsNoData(): Promise<boolean> {
+    return (await this.fileBlocks()) === "none";
+  }
+
+  /**
+   * How much of the file has blocks (st_blocks against its size): "none",
+   * every byte reads as zero; "all", it has no hole, so every range of it is
+   * data to a copy; "some" otherwise. Blocks of the file system's own
+   * metadata count too, so a file with a small hole may show as "all": then
+   * that hole is reported as data, which is always a true answer.
+   */
+  async fileBlocks(): Promise<"none" | "all" | "some"> {
     this.checkOpen();
     const stats = await this.files.fstat(this.fd).catch((error: unknown) => {
       throw ioError(`examining ${this.path}`, error);
     });
-    return stats.blockCount === 0;
+    if (stats.blockCount === 0) return "none";
+    return stats.blockCount * fileBlockBytes >= stats.sizeBytes ? "all" : "some";
   }
 
   /** The byte offset where storage area `areaIndex` starts. */
@@ -408,14 +389,17 @@ export class LogicalUnit implements BlockIo, LuAreas {
    * allocationScanMaxBytes. Node has no SEEK_DATA or FIEMAP; reading is
    * exact about zeroes, and a zero run is never data to copy, which is what
    * block status is asked for (docs/design-notes.md, "Zeroing and block status"). A file with
-   * no block allocated at all, and no mirror, answers without reading.
+   * no block allocated at all, or with no hole (fileBlocks), and no mirror,
+   * answers without reading: all zero, or all data. The second spares a
+   * copy out of a full LU reading every byte twice, once to learn it is data.
    */
   async allocation(offsetBytes: number, lengthBytes: number): Promise<readonly AllocationExtent[]> {
     this.checkOpen();
     this.checkRange(offsetBytes, lengthBytes);
+    const blocks = await this.fileBlocks();
     // Not while a mirror takes reads: the area's bytes may then be another LU's (an external source's).
-    const empty = await this.holdsNoData();
-    if (empty && this.interceptor === undefined) return [{ lengthBytes, state: allocationZeroState }];
+    if (blocks === "none" && this.interceptor === undefined) return [{ lengthBytes, state: allocationZeroState }];
+    if (blocks === "all" && this.interceptor === undefined) return [{ lengthBytes, state: allocationDataState }];
     const scanBytes = Math.min(lengthBytes, allocationScanMaxBytes);
     const chunk = await this.scanChunks.take();
     const list = new AllocationList();
@@ -479,9 +463,4 @@ export class LogicalUnit implements BlockIo, LuAreas {
     if (this.closed) return new ClosedError(`${this.id} is closed`);
     return this.failure;
   }
-}
-
-function validateOptions(options: LogicalUnitOptions): void {
-  validateExtentSize(options.extentSizeBytes);
-  validateLuSize(options.sizeBytes, options.extentSizeBytes);
 }

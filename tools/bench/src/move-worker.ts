@@ -15,6 +15,7 @@ import { sleep } from "./processes.js";
 
 /** One phase of moves: from move number `firstMove` on until `untilMs` (wall clock), each extent in turn. */
 export interface MoveOrders {
+  readonly kind: "moves";
   readonly volume: string;
   readonly extentCount: number;
   readonly firstMove: number;
@@ -22,8 +23,24 @@ export interface MoveOrders {
   readonly gapMs: number;
 }
 
+/**
+ * The fair control of a phase without moves: the operator's console asks
+ * for change `changeId` (a finished move: an answer the size of a move's)
+ * every `paceMs` until `untilMs`, through the same apparatus and controller
+ * as a move's call. Everything a move's call costs the console, the
+ * apparatus forwarding it and the controller answering it happens at the
+ * same pace; only the change itself does not.
+ */
+export interface LookOrders {
+  readonly kind: "looks";
+  readonly changeId: string;
+  readonly untilMs: number;
+  readonly paceMs: number;
+}
+
 /** One committed move as the host side classifies writes by it. */
 export interface MoveWindow {
+  readonly changeId: string;
   readonly extentIndex: number;
   readonly startMs: number;
   readonly endMs: number;
@@ -37,7 +54,7 @@ export interface MoveWindow {
 /** What the worker posts: each move's window, then the end of the phase (or why it failed). */
 type MoveMessage =
   | { readonly kind: "window"; readonly window: MoveWindow }
-  | { readonly kind: "done" }
+  | { readonly kind: "done"; readonly looks: number }
   | { readonly kind: "failed"; readonly message: string };
 
 /** Wall-clock ms, as the controller stamps phases. */
@@ -56,11 +73,23 @@ async function moveLoop(consoleClient: ConsoleClient, orders: MoveOrders, report
     const last = change.phases.at(-1);
     assert.ok(first !== undefined && last !== undefined);
     report({
+      changeId: change.id,
       extentIndex, startMs: first.started_at_ms, endMs: last.started_at_ms + last.elapsed_ms, holdToReleaseMs: holdToReleaseMs(change),
       phaseMs: new Map(change.phases.map((phase) => [phase.phase, phase.elapsed_ms])),
       phaseSpans: change.phases.map((phase) => ({ phase: phase.phase, startMs: phase.started_at_ms, endMs: phase.started_at_ms + phase.elapsed_ms })),
     });
   }
+}
+
+/** The fair control's calls (LookOrders); how many it made. */
+async function lookLoop(consoleClient: ConsoleClient, orders: LookOrders): Promise<number> {
+  let looks = 0;
+  for (let nextMs = wallNowMs(); nextMs < orders.untilMs; nextMs += orders.paceMs) {
+    await sleep(Math.max(0, nextMs - wallNowMs()));
+    await consoleClient.getChange(orders.changeId);
+    looks += 1;
+  }
+  return looks;
 }
 
 /**
@@ -71,6 +100,8 @@ export class MoveWorker {
   private readonly worker: Worker;
   private windows: MoveWindow[] = [];
   private settle: { resolve: (windows: MoveWindow[]) => void; reject: (error: Error) => void } | undefined;
+  /** The fair control's calls in its last phase of looks. */
+  looks = 0;
 
   constructor(consoleAddress: string) {
     this.worker = new Worker(new URL(import.meta.url), { workerData: consoleAddress });
@@ -83,8 +114,8 @@ export class MoveWorker {
     });
   }
 
-  /** Moves until `orders.untilMs`; resolves with each move's window. */
-  run(orders: MoveOrders): Promise<MoveWindow[]> {
+  /** Moves (or looks) until `orders.untilMs`; resolves with each move's window (none for looks). */
+  run(orders: MoveOrders | LookOrders): Promise<MoveWindow[]> {
     assert.ok(this.settle === undefined, "one phase of moves at a time");
     this.windows = [];
     return new Promise((resolve, reject) => {
@@ -103,6 +134,7 @@ export class MoveWorker {
         this.windows.push(message.window);
         return;
       case "done":
+        this.looks = message.looks;
         this.settle?.resolve(this.windows);
         break;
       case "failed":
@@ -117,11 +149,14 @@ if (!isMainThread) {
   const port = parentPort;
   assert.ok(port !== null);
   const consoleClient = ConsoleClient.plain(workerData as string);
-  port.on("message", (orders: MoveOrders) => {
-    void moveLoop(consoleClient, orders, (window) => {
-      port.postMessage({ kind: "window", window } satisfies MoveMessage);
-    }).then(
-      () => { port.postMessage({ kind: "done" } satisfies MoveMessage); },
+  port.on("message", (orders: MoveOrders | LookOrders) => {
+    const phase = orders.kind === "looks"
+      ? lookLoop(consoleClient, orders)
+      : moveLoop(consoleClient, orders, (window) => {
+        port.postMessage({ kind: "window", window } satisfies MoveMessage);
+      }).then(() => 0);
+    void phase.then(
+      (looks) => { port.postMessage({ kind: "done", looks } satisfies MoveMessage); },
       (error: unknown) => { port.postMessage({ kind: "failed", message: String(error) } satisfies MoveMessage); },
     );
   });
