@@ -64,6 +64,14 @@ export class ServerTransmission implements SlotOwner {
   private readonly operations: OperationContext;
   private readonly header = Buffer.allocUnsafe(NBD_REQUEST_BYTES);
   private headerFilledBytes = 0;
+  /**
+   * The last request was a WRITE with a payload received directly: read the
+   * next header alone, so that a next big payload is not half in the
+   * staging buffer (copied) and half received directly. Streams of big
+   * writes (nbdcopy's 256 KiB, 1 MiB sequential) pay one small read per
+   * request instead of a copy of up to the staging buffer's length.
+   */
+  private headerAloneNext = false;
   /** Where the header being handled lies: `header`, or the input chunk. */
   private headerSource: Buffer = this.header;
   private headerOffset = 0;
@@ -122,6 +130,11 @@ export class ServerTransmission implements SlotOwner {
     const payload = (this.payloadSlot as RequestSlot).payload as Buffer;
     if (payload.length - this.payloadFilledBytes < directPayloadMinBytes) return undefined;
     return payload.subarray(this.payloadFilledBytes);
+  }
+
+  /** True when the next socket read should take one whole request header and nothing more. */
+  wantsHeaderAlone(): boolean {
+    return this.headerAloneNext && this.state === ParseState.Header && this.input === undefined && this.headerFilledBytes === 0;
   }
 
   /** `bytes` arrived in the buffer payloadReceiveBuffer gave. */
@@ -260,6 +273,7 @@ export class ServerTransmission implements SlotOwner {
     const handleLow = source.readUInt32BE(at + 12);
     const offsetBytes = readUInt64(source, at + 16);
     const lengthBytes = source.readUInt32BE(at + 24);
+    this.headerAloneNext = false;
     if (command === NBD_CMD_DISC) {
       // proto.md: handle all outstanding requests, then close; no reply.
       this.stop();
@@ -300,6 +314,7 @@ export class ServerTransmission implements SlotOwner {
     }
     // The export may keep the payload until its promise settles, longer than the chunk lives.
     slot.payload = this.payloads.take(lengthBytes);
+    this.headerAloneNext = lengthBytes >= directPayloadMinBytes;
     slot.payloadPooled = true;
     this.payloadSlot = slot;
     this.payloadFilledBytes = 0;

@@ -16,6 +16,7 @@ import { ServerTransmission } from "./server-transmission.js";
 import { requestErrno, type NbdRequestCheck } from "./request-validation.js";
 import { receiveDirectly, type ReceiveTarget } from "./direct-receive.js";
 import { TlsUpgrader, type NbdServerTls } from "./server-tls.js";
+import { NBD_REQUEST_BYTES } from "./constants.js";
 
 /** Default NBD port (IANA-reserved for newstyle negotiation). */
 export const nbdPortDefault = 10809;
@@ -79,6 +80,8 @@ class ServerConnection implements ReceiveTarget {
   private disconnectTimer: NodeJS.Timeout | undefined;
   /** Where reads land unless a WRITE payload takes them; reused, so whoever keeps bytes copies them. */
   private readonly staging = Buffer.allocUnsafe(receiveChunkBytes);
+  /** The staging buffer's first request header's worth: one header alone (ServerTransmission.wantsHeaderAlone). */
+  private readonly headerStaging = this.staging.subarray(0, NBD_REQUEST_BYTES);
   /** The TCP connection, read directly until a TLS upgrade takes it over. */
   private readonly plain: net.Socket;
   /** What the protocol reads and writes: `plain`, or the TLS socket over it. */
@@ -150,15 +153,17 @@ class ServerConnection implements ReceiveTarget {
   }
 
   nextBuffer(): Buffer {
-    return this.transmission?.payloadReceiveBuffer() ?? this.staging;
+    const transmission = this.transmission;
+    if (transmission === undefined) return this.staging;
+    return transmission.payloadReceiveBuffer() ?? (transmission.wantsHeaderAlone() ? this.headerStaging : this.staging);
   }
 
   received(bytes: number, into: Buffer): void {
-    if (into !== this.staging) {
+    if (into !== this.staging && into !== this.headerStaging) {
       this.transmission?.onPayloadReceived(bytes);
       return;
     }
-    const chunk = this.staging.subarray(0, bytes);
+    const chunk = into.subarray(0, bytes);
     if (this.transmission !== undefined) this.transmission.onData(chunk);
     // The handshake keeps partial messages across reads: it gets its own copy.
     else this.handshake?.onData(Buffer.from(chunk));
