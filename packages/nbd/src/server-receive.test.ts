@@ -41,7 +41,8 @@ describe("NbdServer receiving WRITE payloads", () => {
     opened.push({ close: () => { peer.destroy(); } });
     await peer.handshake("disk");
     let copiedIntoPayloadBytes = 0;
-    const copy = Buffer.prototype.copy;
+    // Through Reflect: @types/node types Buffer.prototype as any.
+    const copy = Reflect.get(Buffer.prototype, "copy") as Buffer["copy"];
     vi.spyOn(Buffer.prototype, "copy").mockImplementation(function (this: Buffer, target: Uint8Array, targetStart?: number, sourceStart?: number, sourceEnd?: number) {
       const copied = copy.call(this, target, targetStart, sourceStart, sourceEnd);
       if (target.length === bigWriteBytes) copiedIntoPayloadBytes += copied;
