@@ -4,13 +4,13 @@
  * payload is read alone. Small requests that follow are parsed as before.
  * Method: a real server on loopback over a memory export; a RawPeer sends
  * eight 256 KiB WRITEs, then small WRITEs and READs, pipelined, in one
- * socket write. Buffer.prototype.copy is spied on and copies into a
+ * socket write. Buffer.prototype.copy is wrapped and copies into a
  * 256 KiB buffer counted: those are payloads the server assembled from its
  * staging buffer (the memory export's own copies go into its 4 MiB store).
  * Without the header read alone, each payload but the first comes almost
  * whole with the header before it, and is copied.
  */
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { NBD_CMD_READ, NBD_CMD_WRITE } from "./constants.js";
 import { MemoryExportProvider } from "./memory-export.js";
 import { RawPeer, encodeRequest } from "./raw-peer.js";
@@ -20,8 +20,11 @@ const bigWriteBytes = 256 * 1024;
 const bigWriteCount = 8;
 const opened: { close(): unknown }[] = [];
 
+/** Undo what a test patched, if it failed before undoing it itself. */
+const restores: (() => unknown)[] = [];
+
 afterEach(async () => {
-  vi.restoreAllMocks();
+  for (const restore of restores.splice(0)) restore();
   for (const resource of opened.splice(0).reverse()) await resource.close();
 });
 
@@ -43,11 +46,13 @@ describe("NbdServer receiving WRITE payloads", () => {
     let copiedIntoPayloadBytes = 0;
     // Through Reflect: @types/node types Buffer.prototype as any.
     const copy = Reflect.get(Buffer.prototype, "copy") as Buffer["copy"];
-    vi.spyOn(Buffer.prototype, "copy").mockImplementation(function (this: Buffer, target: Uint8Array, targetStart?: number, sourceStart?: number, sourceEnd?: number) {
+    function countingCopy(this: Buffer, target: Uint8Array, targetStart?: number, sourceStart?: number, sourceEnd?: number): number {
       const copied = copy.call(this, target, targetStart, sourceStart, sourceEnd);
       if (target.length === bigWriteBytes) copiedIntoPayloadBytes += copied;
       return copied;
-    });
+    }
+    Reflect.set(Buffer.prototype, "copy", countingCopy);
+    restores.push(() => Reflect.set(Buffer.prototype, "copy", copy));
     const bigs = Array.from({ length: bigWriteCount }, (_, index) => pattern(bigWriteBytes, index));
     const small = pattern(4096, 99);
     const requests = [
@@ -63,7 +68,7 @@ describe("NbdServer receiving WRITE payloads", () => {
       expect(reply.errno).toBe(0);
       replies.set(reply.handle, reply.handle > 100 ? await peer.read(4096) : Buffer.alloc(0));
     }
-    vi.restoreAllMocks();
+    for (const restore of restores.splice(0)) restore();
     expect(copiedIntoPayloadBytes).toBeLessThanOrEqual(2 * bigWriteBytes);
     expect(replies.get(101)?.equals(small)).toBe(true);
     expect(replies.get(102)?.equals(bigs[5]?.subarray(0, 4096) ?? Buffer.alloc(0))).toBe(true);
