@@ -81,6 +81,16 @@ async function moveLoop(consoleClient: ConsoleClient, orders: MoveOrders, report
   }
 }
 
+/**
+ * The pace of the fair control's calls after a phase of moves: one every
+ * phase length / moves (the moves' own rate), asking for the phase's last
+ * move; undefined if it made none.
+ */
+export function movePace(moved: readonly MoveWindow[], phaseMs: number): { readonly changeId: string; readonly paceMs: number } | undefined {
+  const last = moved.at(-1);
+  return last === undefined ? undefined : { changeId: last.changeId, paceMs: phaseMs / moved.length };
+}
+
 /** The fair control's calls (LookOrders); how many it made. */
 async function lookLoop(consoleClient: ConsoleClient, orders: LookOrders): Promise<number> {
   let looks = 0;

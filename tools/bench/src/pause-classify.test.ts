@@ -10,7 +10,7 @@ import { classify, roundRatios, windowAt } from "./pause-classify.js";
 function window(extentIndex: number, startMs: number, endMs: number): MoveWindow {
   const middleMs = (startMs + endMs) / 2;
   return {
-    extentIndex, startMs, endMs, holdToReleaseMs: endMs - startMs, phaseMs: new Map(),
+    changeId: `change-${extentIndex}-${startMs}`, extentIndex, startMs, endMs, holdToReleaseMs: endMs - startMs, phaseMs: new Map(),
     phaseSpans: [{ phase: "hold", startMs, endMs: middleMs }, { phase: "copy", startMs: middleMs, endMs }],
   };
 }

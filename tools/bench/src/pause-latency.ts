@@ -52,7 +52,7 @@ import { addCpuBetween, cpuAboveQuiet, cpuSnapshot } from "./process-cpu.js";
 import { burstSpecs, startCpuBursts } from "./cpu-bursts.js";
 import { benchArguments, sleep } from "./processes.js";
 import { median } from "./fio.js";
-import { MoveWorker, type MoveWindow } from "./move-worker.js";
+import { MoveWorker, movePace, type MoveWindow } from "./move-worker.js";
 
 const extentBytes = 4 << 20;
 const luSize = "1GiB";
@@ -304,16 +304,6 @@ async function run(cluster: Cluster, settings: Settings): Promise<{ classified: 
     await Promise.all(clients.map((client) => client.close()));
   }
   return { classified: classify(log, windows), windows, skipped: log.skipped, cpu, looks };
-}
-
-/**
- * The pace of the fair control's calls after a phase of moves: one every
- * phase length / moves (the moves' own rate), asking for the phase's last
- * move; undefined if it made none.
- */
-function movePace(moved: readonly MoveWindow[], phaseMs: number): { readonly changeId: string; readonly paceMs: number } | undefined {
-  const last = moved.at(-1);
-  return last === undefined ? undefined : { changeId: last.changeId, paceMs: phaseMs / moved.length };
 }
 
 function report(settings: Settings, result: Awaited<ReturnType<typeof run>>, apparatusNames: readonly string[]): void {
