@@ -1,5 +1,5 @@
 /**
- * Buffers of one connection kept for reuse, per size: WRITE payloads that
+ * Buffers kept for reuse, per size, by a server for all its connections: WRITE payloads that
  * arrive across several socket chunks, and READ replies (reply-writer.ts).
  * Allocating one per request made a sequential 1 MiB write stream spend
  * about a seventh of its time in the garbage collector; carving 4 KiB read
@@ -11,8 +11,12 @@
  */
 import assert from "node:assert/strict";
 
-/** Bytes of idle buffers one pool keeps: two queue-depth-16 rounds of 1 MiB requests. */
-export const payloadPoolBytesMax = 32 * 1024 * 1024;
+/**
+ * Bytes of idle buffers one pool keeps. A server's pools are shared by its
+ * connections (ServerBuffers): four connections of 64 requests of 256 KiB
+ * (nbdcopy's defaults), or four queue-depth-16 rounds of 1 MiB.
+ */
+export const payloadPoolBytesMax = 64 * 1024 * 1024;
 
 /** What a pool keeps: a buffer, or an object around one that is reused with it. */
 export interface Pooled {

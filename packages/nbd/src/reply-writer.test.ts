@@ -1,14 +1,15 @@
 // Goal: read replies are reused, and never while a socket write may still
-// read them: a reply goes back to its connection's pool only when the
-// socket's write callback says the bytes are sent, and the pool keeps no
-// more than its bound.
+// read them: a reply goes back to its server's pool only when the socket's
+// write callback says the bytes are sent; the pool is shared by the
+// server's connections, one per kind of reply; and it keeps no more than
+// its bound.
 // Method: a ReplyWriter over a fake socket that holds write callbacks until
 // the test releases them; the reply taken after a release is the same object.
 import type { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { NBD_SIMPLE_REPLY_BYTES } from "./constants.js";
 import { PayloadPool, payloadPoolBytesMax } from "./payload-pool.js";
-import { ReplyWriter } from "./reply-writer.js";
+import { ReadReplyPools, ReplyWriter } from "./reply-writer.js";
 
 /** A socket that takes writes and calls their callbacks only when told. */
 class HeldSocket {
@@ -51,6 +52,20 @@ describe("ReplyWriter read replies", () => {
     expect(second).not.toBe(first);
     socket.sendAll();
     expect(replies.takeReadReply(4096)).toBe(first);
+  });
+
+  it("gives a reply one connection sent to the next connection of the same server, of the same kind of replies", () => {
+    const pools = new ReadReplyPools();
+    const closedSocket = new HeldSocket();
+    const closed = new ReplyWriter(closedSocket as unknown as Socket, false, pools);
+    const sent = closed.takeReadReply(262144);
+    closed.readSuccess(1, 2, 0, 262144, sent);
+    closed.flush();
+    closedSocket.sendAll();
+    const structured = new ReplyWriter(new HeldSocket() as unknown as Socket, true, pools);
+    expect(structured.takeReadReply(262144 + NBD_SIMPLE_REPLY_BYTES - structured.readReplyHeaderBytes)).not.toBe(sent);
+    const next = new ReplyWriter(new HeldSocket() as unknown as Socket, false, pools);
+    expect(next.takeReadReply(262144)).toBe(sent);
   });
 
   it("leaves a reply that was never sent (a failed READ) out of the pool", () => {

@@ -24,11 +24,23 @@ import type { Socket } from "node:net";
 import { NBD_CMD_DISC, NBD_CMD_WRITE, NBD_EIO, NBD_ERRNO_BY_CODE, NBD_REQUEST_BYTES, NBD_REQUEST_MAGIC } from "./constants.js";
 import { NbdError, type NbdExport } from "./export.js";
 import type { NbdServerLimits } from "./limits.js";
-import { bufferPool } from "./payload-pool.js";
-import { ReplyWriter } from "./reply-writer.js";
+import { bufferPool, type PayloadPool } from "./payload-pool.js";
+import { ReadReplyPools, ReplyWriter } from "./reply-writer.js";
 import { RequestSlot, replySuccess, startOperation, type OperationContext, type SlotOwner } from "./request-operation.js";
 import { dataBytesOf, errorMessageOf, type NbdRequestCheck, type RequestPolicy } from "./request-validation.js";
 import { readUInt64 } from "./wire.js";
+
+/** Buffers a server keeps for reuse by all its connections. */
+export interface ServerBuffers {
+  /** WRITE payloads. */
+  readonly writes: PayloadPool;
+  readonly readReplies: ReadReplyPools;
+}
+
+/** A server's buffers: WRITE payloads and read replies of every connection come from here and go back here. */
+export function serverBuffers(): ServerBuffers {
+  return { writes: bufferPool(), readReplies: new ReadReplyPools() };
+}
 
 export interface TransmissionHooks {
   /** An export operation failed with something other than an NbdError. */
@@ -85,7 +97,7 @@ export class ServerTransmission implements SlotOwner {
   private discardHandleHigh = 0;
   private discardHandleLow = 0;
   private readonly freeSlots: RequestSlot[] = [];
-  private readonly payloads = bufferPool();
+  private readonly payloads: PayloadPool;
   private slotCount = 0;
   private inFlightCount = 0;
   private inFlightBytes = 0;
@@ -102,8 +114,10 @@ export class ServerTransmission implements SlotOwner {
     baseAllocationContextId: number | undefined,
     private readonly limits: NbdServerLimits,
     private readonly hooks: TransmissionHooks,
+    buffers: ServerBuffers,
   ) {
-    this.replies = new ReplyWriter(socket, structuredReplies);
+    this.payloads = buffers.writes;
+    this.replies = new ReplyWriter(socket, structuredReplies, buffers.readReplies);
     this.policy = { structuredReplies, blockStatusSelected: baseAllocationContextId !== undefined, requestSizeMaxBytes: limits.requestSizeMaxBytes };
     this.operations = { nbdExport, replies: this.replies, baseAllocationContextId };
   }

@@ -12,7 +12,7 @@ import type tls from "node:tls";
 import type { NbdExportProvider } from "./export.js";
 import { resolveServerLimits, type NbdServerLimits } from "./limits.js";
 import { ServerHandshake, type HandshakeOutcome } from "./server-handshake.js";
-import { ServerTransmission } from "./server-transmission.js";
+import { ServerTransmission, serverBuffers, type ServerBuffers } from "./server-transmission.js";
 import { requestErrno, type NbdRequestCheck } from "./request-validation.js";
 import { receiveDirectly, type ReceiveTarget } from "./direct-receive.js";
 import { TlsUpgrader, type NbdServerTls } from "./server-tls.js";
@@ -65,6 +65,8 @@ interface ConnectionContext {
   readonly onError: (error: unknown) => void;
   readonly onDisconnect: (reason: string) => void;
   readonly requestCheck: NbdRequestCheck;
+  /** Payload and reply buffers, shared by all the server's connections. */
+  readonly buffers: ServerBuffers;
 }
 
 /**
@@ -230,7 +232,7 @@ class ServerConnection implements ReceiveTarget {
       onError: this.onError,
       onDisconnect: this.onDisconnect,
       requestErrno: this.context.requestCheck,
-    });
+    }, this.context.buffers);
     this.transmission = transmission;
     if (this.socket.destroyed) {
       transmission.onClose();
@@ -278,6 +280,7 @@ export class NbdServer {
       onError: options.onError ?? (() => undefined),
       onDisconnect,
       requestCheck: options.requestCheck ?? requestErrno,
+      buffers: serverBuffers(),
     };
     // pauseOnConnect: each connection reads into buffers of its own choosing
     // (direct-receive.ts), so nothing may be read before it takes the socket.
