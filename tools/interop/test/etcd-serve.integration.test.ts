@@ -26,6 +26,7 @@ import { callUnary, deadlineAfter, loadGrpc, type ChangeInfo__Output, type Contr
 import { describe, expect, it } from "vitest";
 import { assertSucceeded, mebibyte, runCli } from "./appliance.js";
 import { etcdCaseParts } from "./etcd-case.js";
+import { movesSummary } from "./move-outcomes.js";
 import { ProcessCluster, apparatusIds, hostBlockBytes, startHostLoad, writersAndReaders, type ApparatusId } from "./cluster.js";
 
 const extents = 4;
@@ -77,26 +78,6 @@ function moveOnce(controller: ControllerClient, extent: number, to: string): Pro
   ).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
 }
 
-/** A refusal's text kept in the summary: its status and the start of its reason. */
-const outcomeCharactersMax = 160;
-/** How a controller's refusal reads as a gRPC error's message (status 9). */
-const failedPreconditionPrefix = `${String(grpc.status.FAILED_PRECONDITION)} FAILED_PRECONDITION`;
-
-/** The outcomes, each cut short, runs of the same one counted: "COMMITTED x3 | 14 UNAVAILABLE: ... x30 | ...". */
-function summary(outcomes: readonly string[]): string {
-  const runs: { outcome: string; count: number }[] = [];
-  // gRPC's own details (remote address, timings) vary call by call: only its status and first words are kept. A
-  // refusal by the controller (FAILED_PRECONDITION) keeps its reason: after a failover it says why a move was refused.
-  const short = (text: string): string =>
-    (/^[0-9]+ /.test(text) && !text.startsWith(failedPreconditionPrefix) ? text.split(":")[0] ?? text : text.slice(0, outcomeCharactersMax));
-  for (const outcome of outcomes.map(short)) {
-    const last = runs.at(-1);
-    if (last?.outcome === outcome) last.count += 1;
-    else runs.push({ outcome, count: 1 });
-  }
-  return runs.map(({ outcome, count }) => (count === 1 ? outcome : `${outcome} x${count}`)).join(" | ");
-}
-
 interface MoveRun {
   readonly outcomes: string[];
   /** When each committed move was answered. */
@@ -117,7 +98,7 @@ async function movesAcross(controller: ControllerClient, fault: () => Promise<vo
   const deadlineMs = performance.now() + afterFaultMs + testTimeoutMs / 3;
   const committedAfter = (): number => run.committedAtMs.filter((atMs) => run.faultAtMs !== undefined && atMs > run.faultAtMs).length;
   for (let move = 0; committedAfter() < commitsEachSide; move += 1) {
-    if (performance.now() > deadlineMs) throw new Error(`moves did not get there in time: ${summary(run.outcomes)}`);
+    if (performance.now() > deadlineMs) throw new Error(`moves did not get there in time: ${movesSummary(run.outcomes)}`);
     if (faulting === undefined && run.committedAtMs.length >= commitsEachSide) {
       faulting = new Promise((resolve) => setTimeout(resolve, faultDelayMs)).then(fault).then(() => {
         run.faultAtMs = performance.now();
@@ -205,7 +186,7 @@ describe("device serve and apparatus serve on etcd", () => {
     try {
       const run = await movesAcross(controller, () => running.signal(leader.id, "SIGKILL"));
       const firstAfterMs = (run.committedAtMs.find((atMs) => atMs > (run.faultAtMs ?? 0)) ?? 0) - (run.faultAtMs ?? 0);
-      console.log(`SIGKILL of ${leader.id} (controller): first commit after it in ${Math.round(firstAfterMs)} ms; moves: ${summary(run.outcomes)}`);
+      console.log(`SIGKILL of ${leader.id} (controller): first commit after it in ${Math.round(firstAfterMs)} ms; moves: ${movesSummary(run.outcomes)}`);
       const successor = await controllerOf(running, survivors[0] ?? "a1");
       expect(survivors).toContain(successor.id);
       expect(successor.epoch).toBeGreaterThan(leader.epoch);
@@ -224,7 +205,7 @@ describe("device serve and apparatus serve on etcd", () => {
     const load = await startHostLoad(running, writersAndReaders(survivors), "p", blockCount);
     try {
       const run = await movesAcross(controller, () => running.signal(leader.id, "SIGSTOP"));
-      console.log(`SIGSTOP of ${leader.id} (controller); moves: ${summary(run.outcomes)}`);
+      console.log(`SIGSTOP of ${leader.id} (controller); moves: ${movesSummary(run.outcomes)}`);
       const successor = await controllerOf(running, survivors[0] ?? "a1");
       expect(survivors).toContain(successor.id);
       await running.signal(leader.id, "SIGCONT");

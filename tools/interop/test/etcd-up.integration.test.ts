@@ -20,6 +20,7 @@ import { callUnary, deadlineAfter, loadGrpc, type ChangeInfo__Output, type Contr
 import { afterEach, describe, expect, it } from "vitest";
 import { Appliance, assertSucceeded, extentSizeBytes, mebibyte, runCli } from "./appliance.js";
 import { connectHost, hostBlockBytes, startHostLoad, writersAndReaders, type ApparatusId } from "./cluster.js";
+import { movesSummary } from "./move-outcomes.js";
 
 const extents = 4;
 const blockCount = (extents * extentSizeBytes) / hostBlockBytes;
@@ -43,11 +44,11 @@ afterEach(async () => {
   etcd = undefined;
 }, etcdClusterStopTimeoutMs);
 
-/** Moves extent `extent` to the LU it is not on; resolves with the change, committed or not, or undefined when no answer came. */
-function moveOnce(controller: ControllerClient, extent: number, to: string): Promise<ChangeInfo__Output | undefined> {
+/** Moves extent `extent` to the LU it is not on; resolves with the change, committed or not, or with the error the call got (a run that fails says what the controller answered). */
+function moveOnce(controller: ControllerClient, extent: number, to: string): Promise<ChangeInfo__Output | string> {
   return callUnary<ChangeInfo__Output>((done) =>
     controller.SubmitChange({ move: { volume: "p", extent_index: extent, to_lu: to } }, { deadline: deadlineAfter(changeTimeoutMs) }, done),
-  ).catch(() => undefined);
+  ).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
 }
 
 interface MoveLog {
@@ -62,12 +63,12 @@ async function moveUntil(controller: ControllerClient, enough: (log: MoveLog) =>
   const log: MoveLog = { outcomes: [], committedAtMs: [] };
   const deadlineMs = performance.now() + withinMs;
   for (let move = 0; !enough(log); move += 1) {
-    if (performance.now() > deadlineMs) throw new Error(`moves did not get there within ${withinMs} ms: ${log.outcomes.join(", ")}`);
+    if (performance.now() > deadlineMs) throw new Error(`moves did not get there within ${withinMs} ms: ${movesSummary(log.outcomes)}`);
     const extent = move % extents;
     const to = onLu[extent] === "lu0" ? "lu1" : "lu0";
     const change = await moveOnce(controller, extent, to);
-    log.outcomes.push(change === undefined ? "unanswered" : `${change.state} ${change.message}`.trim());
-    if (change?.state === "CHANGE_STATE_COMMITTED") {
+    log.outcomes.push(typeof change === "string" ? change : `${change.state} ${change.message}`.trim());
+    if (typeof change !== "string" && change.state === "CHANGE_STATE_COMMITTED") {
       onLu[extent] = to;
       log.committedAtMs.push(performance.now());
     } else {
@@ -156,7 +157,7 @@ describe("switchyard up --etcd", () => {
         return atMs !== undefined && committedAtMs.filter((committedMs) => committedMs > atMs).length >= commitsEachSide;
       }, 2 * afterKillMs);
       await killing;
-      console.log(`etcd ${kill.name ?? "?"} killed after ${commitsEachSide} commits; moves: ${log.outcomes.join(" | ")}`);
+      console.log(`etcd ${kill.name ?? "?"} killed after ${commitsEachSide} commits; moves: ${movesSummary(log.outcomes)}`);
       await expectCoordinationStatus(controllerAddress, kill.member ?? "");
     } finally {
       controller.close();
