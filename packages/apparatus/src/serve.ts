@@ -1,12 +1,11 @@
 /**
  * Puts an apparatus on the network: an NBD server for hosts and a gRPC server
- * for control (the Apparatus service and any other service the caller adds,
- * such as the Controller; addStandardServices adds health and reflection of them all).
+ * for control (the Apparatus service, with health and reflection), on this
+ * thread or wherever `serving` runs control servers (a control thread).
  */
-import * as grpc from "@grpc/grpc-js";
-import { addStandardServices, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { loadGrpc } from "@switchyard/proto";
 import { NbdServer, type NbdRequestCheck, type NbdServerTls } from "@switchyard/nbd";
-import { GuardedServer } from "@switchyard/security";
+import { serveControlHere, type ControlServing } from "@switchyard/security";
 import type { VirtualizationApparatus } from "./apparatus.js";
 import { authorizedApparatusHandlers } from "./apparatus-authorization.js";
 import { apparatusHandlers } from "./apparatus-service.js";
@@ -24,11 +23,11 @@ export interface ServeApparatusOptions {
   /** How its NBD server checks each host request (NbdServerOptions.requestCheck): the spec's rules if absent. */
   readonly nbdRequestCheck?: NbdRequestCheck;
   /**
-   * Adds more services to the apparatus's gRPC server before it starts;
-   * each must guard itself with its authorization table when the
-   * apparatus's credentials are secure (mutual TLS).
+   * Where its gRPC server runs: a process that serves hosts passes its
+   * control thread's (the controller package's ControlThread, which also
+   * adds the Controller forwarding); this thread if absent.
    */
-  readonly addServices?: (server: grpc.Server) => void;
+  readonly serving?: ControlServing;
 }
 
 export interface ServedApparatus {
@@ -41,14 +40,13 @@ export interface ServedApparatus {
 
 export async function serveApparatus(apparatus: VirtualizationApparatus, options: ServeApparatusOptions): Promise<ServedApparatus> {
   const v1 = loadGrpc().switchyard.v1;
-  const grpcServer = new GuardedServer(controlServerOptions);
   const { secure, serverTls } = apparatus.credentials;
   const checked = secure && apparatus.checksCallers;
   const holders = checked && apparatus.checksEpochHolders ? apparatus.holders : undefined;
-  grpcServer.addService(v1.Apparatus.service, authorizedApparatusHandlers(checked, v1.Apparatus.service, apparatusHandlers(apparatus, holders), holders));
-  options.addServices?.(grpcServer);
-  await addStandardServices(grpcServer);
-  const grpcPort = await grpcServer.listen(options.host, options.grpcPort, serverTls);
+  const handlers = authorizedApparatusHandlers(checked, v1.Apparatus.service, apparatusHandlers(apparatus, holders), holders);
+  const serving = options.serving ?? serveControlHere;
+  const grpcServer = await serving({ host: options.host, port: options.grpcPort, tls: serverTls, services: [{ service: v1.Apparatus.service, handlers }] });
+  const grpcPort = grpcServer.port;
   const nbdHost = options.nbdHost ?? options.host;
   const nbdServer = new NbdServer({
     provider: apparatus.exports(),
@@ -67,7 +65,7 @@ export async function serveApparatus(apparatus: VirtualizationApparatus, options
     nbdServer,
     async close() {
       await nbdServer.close();
-      await stopGrpc(grpcServer, grpcShutdownGraceMs);
+      await grpcServer.close();
       await apparatus.close();
     },
   };

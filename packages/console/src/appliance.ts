@@ -6,14 +6,15 @@
  */
 import { join } from "node:path";
 import { StorageDevice, authorizedDeviceHandlers, deviceServiceHandlers, logicalUnitBlockIo, logicalUnitExports } from "@switchyard/device";
-import { callerCredentials, caCertificateFile, GuardedServer, identityFolder, nodeCredentials, type Identity } from "@switchyard/security";
+import { callerCredentials, caCertificateFile, identityFolder, nodeCredentials, serveControlHere, type ControlServing, type Identity, type ServedControlServer } from "@switchyard/security";
 import { NbdServer, type BlockIo, type NbdTlsMode } from "@switchyard/nbd";
-import { addStandardServices, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
+import { loadGrpc } from "@switchyard/proto";
 import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ServedApparatus } from "@switchyard/apparatus";
-import { controllerForwarder, startController, type ControllerForwarder, type ControllerThreadMode, type EtcdSettings, type ServedController } from "@switchyard/controller";
+import { startController, type ControllerThreadMode, type EtcdSettings, type ServedController } from "@switchyard/controller";
 import { applianceOperatorName } from "./appliance-certificates.js";
 import { nbdServerTls } from "./nbd-tls.js";
 import { followedCoordination, seedEtcdStore } from "./appliance-etcd.js";
+import { processControl } from "./process-control.js";
 import type { Composition } from "./composition.js";
 import type { EndpointFile } from "./endpoints.js";
 import { consoleFolderName, consoleHttps } from "./web/console-listen.js";
@@ -40,7 +41,11 @@ export interface ApplianceOptions {
   readonly luCount: number;
   readonly luSizeBytes: number;
   readonly extentSizeBytes: number;
-  /** The controller's own thread (the default), or the apparatuses' thread. */
+  /**
+   * "worker" (the default): the controller on a thread of its own, and
+   * every gRPC server on a control thread (process-control.ts); "shared":
+   * all on the thread that answers hosts.
+   */
   readonly controllerThread: ControllerThreadMode;
   /** The parts it is built with (composition.ts); the production parts if absent. */
   readonly composition?: Composition;
@@ -79,7 +84,7 @@ function portAt(base: number, offset: number): number {
 }
 
 export interface ServedDevice {
-  readonly grpcServer: GuardedServer;
+  readonly grpcServer: ServedControlServer;
   readonly nbdServer: NbdServer;
   readonly grpc: string;
   readonly nbd: string;
@@ -88,7 +93,15 @@ export interface ServedDevice {
 /** Puts a device on the network: its LUs over NBD, its Device service over gRPC (with health and reflection). */
 export async function serveDevice(
   device: StorageDevice,
-  options: { readonly host: string; readonly grpcPort: number; readonly deviceNbdPort: number; readonly tlsFolder: string | undefined; readonly publishHost?: string },
+  options: {
+    readonly host: string;
+    readonly grpcPort: number;
+    readonly deviceNbdPort: number;
+    readonly tlsFolder: string | undefined;
+    readonly publishHost?: string;
+    /** Where its gRPC server runs (process-control.ts); this thread if absent. */
+    readonly serving?: ControlServing;
+  },
 ): Promise<ServedDevice> {
   // Where others reach it (publish-host.ts): the listen host unless the caller names another.
   const reachedAt = options.publishHost ?? options.host;
@@ -100,16 +113,15 @@ export async function serveDevice(
   const nbdAddress = `${reachedAt}:${nbd.port}`;
   // Apparatuses in other processes find each LU at the address the store records.
   await device.publishNbdAddress(nbdAddress);
-  const grpcServer = new GuardedServer(controlServerOptions);
   // The handlers read the addresses when asked, so the gRPC address can be filled in once bound.
   // The arbiter's clock: monotonic, expressed as wall-clock milliseconds for display.
   const addresses = { nbdAddress, grpcAddress: "", now: () => performance.timeOrigin + performance.now() };
   const service = loadGrpc().switchyard.v1.Device.service;
   const credentials = nodeCredentials(options.tlsFolder);
-  grpcServer.addService(service, authorizedDeviceHandlers(credentials.secure, service, deviceServiceHandlers(device, addresses), () => device.leaseHolder()));
-  await addStandardServices(grpcServer);
-  const port = await grpcServer.listen(options.host, options.grpcPort, credentials.serverTls);
-  addresses.grpcAddress = `${reachedAt}:${port}`;
+  const handlers = authorizedDeviceHandlers(credentials.secure, service, deviceServiceHandlers(device, addresses), () => device.leaseHolder());
+  const serving = options.serving ?? serveControlHere;
+  const grpcServer = await serving({ host: options.host, port: options.grpcPort, tls: credentials.serverTls, services: [{ service, handlers }] });
+  addresses.grpcAddress = `${reachedAt}:${grpcServer.port}`;
   return { grpcServer, nbdServer, grpc: addresses.grpcAddress, nbd: nbdAddress };
 }
 
@@ -127,13 +139,12 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     const tlsFolder = tlsFolderOf(identity);
     return tlsFolder === undefined ? {} : { tlsFolder };
   };
-  const served = await serveDevice(device, { ...options, tlsFolder: tlsFolderOf({ role: "device", id: device.id }) });
+  const control = processControl(options.controllerThread);
+  const served = await serveDevice(device, { ...options, tlsFolder: tlsFolderOf({ role: "device", id: device.id }), serving: control.plain });
   if (followed !== undefined && options.etcd !== undefined) await seedEtcdStore(device, followed, options.etcd);
   // With the errnos the device's NBD export answers: a full file system is ENOSPC to a host here too, not EIO.
   const backends = new Map<string, BlockIo>(device.lus.map((lu) => [lu.id, logicalUnitBlockIo(lu)]));
-  // Every apparatus answers console requests by passing them to the controller, once it listens.
-  const slot: { controllerAddress?: string } = {};
-  const forwarders: ControllerForwarder[] = [];
+  // Every apparatus answers console requests by passing them to the controller, once it listens (control.forwardTo).
   const apparatuses: ServedApparatus[] = [];
   for (let index = 0; index < options.apparatusCount; index += 1) {
     const apparatus = new VirtualizationApparatus({
@@ -143,8 +154,6 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       backends: new LocalBackendSet(backends, (apparatusId, key) => device.ioRefusal(apparatusId, key)),
       ...(options.composition?.apparatusBehaviour === undefined ? {} : { behaviour: options.composition.apparatusBehaviour }),
     });
-    const forwarder = controllerForwarder(() => slot.controllerAddress, apparatus.credentials);
-    forwarders.push(forwarder);
     apparatuses.push(
       await serveApparatus(apparatus, {
         host: options.host,
@@ -153,9 +162,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
         nbdTls: nbdServerTls(options.nbdTls ?? "off", tlsFolderOf({ role: "apparatus", id: `a${index}` })),
         grpcPort: portAt(options.grpcPort, 1 + index),
         ...(options.composition?.apparatusNbdRequestCheck === undefined ? {} : { nbdRequestCheck: options.composition.apparatusNbdRequestCheck }),
-        addServices: (server) => {
-          server.addService(forwarder.service, forwarder.handlers);
-        },
+        serving: control.forwarding(tlsFolderOf({ role: "apparatus", id: `a${index}` })),
       }),
     );
   }
@@ -175,7 +182,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     },
     options.controllerThread,
   );
-  slot.controllerAddress = controller.address;
+  control.forwardTo(controller.address);
   const operatorFolder = tlsFolderOf({ role: "operator", id: applianceOperatorName });
   // The console asks through apparatus a0's forwarding, as it would in a cluster of processes.
   const web =
@@ -207,10 +214,10 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     async close() {
       await web?.close();
       await controller.close();
-      for (const forwarder of forwarders) forwarder.close();
       for (const entry of apparatuses) await entry.close();
       await served.nbdServer.close();
-      await stopGrpc(served.grpcServer, grpcShutdownGraceMs);
+      await served.grpcServer.close();
+      await control.close();
       await device.close();
       await followed?.close();
     },

@@ -32,3 +32,4 @@ export type { ControllerThreadMode } from "./controller-thread.js";
 export { controllerForwarder } from "./controller-forward.js";
 export { authorizedControllerHandlers, controllerAuthorizationTable } from "./controller-authorization.js";
 export type { ControllerForwarder } from "./controller-forward.js";
+export { ControlThread, controlThreadStopTimeoutMs, type ControlForwarding } from "./control-thread.js";

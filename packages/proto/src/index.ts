@@ -81,3 +81,4 @@ export { addStandardServices, healthServiceName, servedServiceNames } from "./se
 export { HealthService, healthHandlers, healthWatchersMax, overallServiceName, type ServingStatus } from "./health.js";
 export { apparatusExportName, parseExportName, type ApparatusIdentity } from "./export-name.js";
 export { externalNameBytesMax, externalNameRule, isExternalName } from "./external-name.js";
+export { RelayEndpoint, RelaySender, handlerTypeOf, type RelayedCaller, type RelayedMethod, type RelayReply, type RelayRequest } from "./rpc-relay.js";

@@ -47,9 +47,13 @@ export interface MethodRule {
  */
 export type AuthorizationTable<Handlers> = { readonly [Method in keyof Handlers as string extends Method ? never : Method]-?: MethodRule };
 
-/** What a handler's call offers for this: grpc-js's ServerSurfaceCall, which it does not export. */
+/**
+ * What a handler's call offers for this: grpc-js's ServerSurfaceCall, which
+ * it does not export, or a call relayed from the control thread (proto's
+ * rpc-relay.ts), which carries the certificate's subject alone.
+ */
 export interface AuthenticatedCall {
-  getAuthContext(): { readonly sslPeerCertificate?: PeerCertificate };
+  getAuthContext(): { readonly sslPeerCertificate?: Pick<PeerCertificate, "subject"> };
 }
 
 /**

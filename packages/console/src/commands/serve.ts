@@ -12,9 +12,10 @@
 import type * as grpc from "@grpc/grpc-js";
 import { StorageDevice, deviceIdPattern } from "@switchyard/device";
 import { NbdBackendSet, VirtualizationApparatus, serveApparatus, type BackendSet } from "@switchyard/apparatus";
-import { controllerForwarder, startController, type ServedController } from "@switchyard/controller";
+import { startController, type ServedController } from "@switchyard/controller";
 import { callUnary, deadlineAfter, loadGrpc } from "@switchyard/proto";
 import { applianceDeviceId, serveDevice } from "../appliance.js";
+import { processControl } from "../process-control.js";
 import { consoleHttps } from "../web/console-listen.js";
 import { etcdOption, followedCoordination } from "../appliance-etcd.js";
 import { enrollOnEtcd, etcdContactRenewal, etcdLeaseHolders, findDeviceOnEtcd, joinEtcdAsDevice } from "./serve-etcd.js";
@@ -110,7 +111,9 @@ Example:
       throw new UsageError(`${dir} holds device ${device.id}, not ${deviceId}: give --id ${device.id}, or another --dir`);
     }
     if (insecure) io.stderr.write(insecureWarning("device serve"));
-    const served = await serveDevice(device, { host, publishHost, grpcPort, deviceNbdPort, tlsFolder: certDir });
+    // Its gRPC server on a control thread, apart from the LUs' NBD serving (process-control.ts).
+    const control = processControl("worker");
+    const served = await serveDevice(device, { host, publishHost, grpcPort, deviceNbdPort, tlsFolder: certDir, serving: control.plain });
     if (followed !== undefined && etcd !== undefined) await joinEtcdAsDevice(device, followed, etcd, { grpc: served.grpc, nbd: served.nbd });
     const stop = interrupted();
     announce(io, dataFormat(parsed), { pid: process.pid, device: { id: device.id, grpc: served.grpc, nbd: served.nbd } }, [
@@ -119,7 +122,8 @@ Example:
     ]);
     io.stderr.write(`switchyard device serve: ${await stop}, stopping\n`);
     await served.nbdServer.close();
-    served.grpcServer.forceShutdown();
+    await served.grpcServer.close();
+    await control.close();
     await device.close();
     await followed?.close();
     return 0;
@@ -265,23 +269,24 @@ Example:
         ...(composition.apparatusBehaviour === undefined ? {} : { behaviour: composition.apparatusBehaviour }),
       });
       const slot: { controller?: ServedController; leader?: string } = {};
+      const control = processControl(controllerThread);
       // Console calls go to the controller the arbiter named last, or to our own candidate until one is named.
-      const forwarder = controllerForwarder(() => (slot.leader === undefined || slot.leader === "" ? slot.controller?.address : slot.leader), apparatus.credentials);
+      const followLeader = (): void => {
+        control.forwardTo(slot.leader === undefined || slot.leader === "" ? slot.controller?.address : slot.leader);
+      };
       const served = await serveApparatus(apparatus, {
         host,
         nbdPort,
         grpcPort,
         nbdTls: nbdServerTls(nbdTls, tlsFolder),
         ...(composition.apparatusNbdRequestCheck === undefined ? {} : { nbdRequestCheck: composition.apparatusNbdRequestCheck }),
-        addServices: (server) => {
-          server.addService(forwarder.service, forwarder.handlers);
-        },
+        serving: control.forwarding(tlsFolder),
       });
       const record = { id, nbd: publishedAddress(served.nbdAddress, publishHost), grpc: publishedAddress(served.grpcAddress, publishHost) };
       // A start that fails from here closes what it opened, so the process exits with its error instead of serving half.
       await (etcd === undefined ? enroll(deviceAddress, apparatus.credentials.channel, record) : enrollOnEtcd(etcd, record)).catch(async (error: unknown) => {
-        forwarder.close();
         await served.close();
+        await control.close();
         throw error;
       });
       // A conformance run needs its suite to be the only controller: with --no-candidate this process never asks for the lease.
@@ -292,7 +297,9 @@ Example:
         };
         slot.controller = await startController(candidate, controllerThread, (address) => {
           slot.leader = address;
+          followLeader();
         });
+        followLeader();
       }
       // Through this apparatus's own Controller forwarding: it follows the lease wherever it goes.
       const web =
@@ -314,8 +321,8 @@ Example:
       io.stderr.write(`switchyard apparatus serve: ${await stop}, stopping\n`);
       await web?.close();
       await slot.controller?.close();
-      forwarder.close();
       await served.close();
+      await control.close();
       return 0;
     },
   };

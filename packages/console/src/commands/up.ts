@@ -74,8 +74,9 @@ export function processorsOption(text: string | undefined): ControllerThreadMode
 }
 
 /** Help text for --processors, shared by every command that can run the controller. */
-export const processorsHelp = `  --processors 1|2       2: the controller's change-control loop runs on a worker thread of its
-                         own (default); 1: on the thread of the apparatuses' configuration loops`;
+export const processorsHelp = `  --processors 1|2       2 (default): the controller's change-control loop runs on a thread of its
+                         own, and the gRPC servers (TLS, HTTP/2) on a control thread, apart from
+                         host I/O; 1: all on the thread that answers hosts`;
 
 export function checkExtentSize(bytes: number): number {
   const powerOfTwo = (bytes & (bytes - 1)) === 0;

@@ -1,0 +1,48 @@
+/**
+ * Where a process's gRPC servers run (issue 20 item 3). A composition that
+ * serves host I/O hands its servers to a control thread (the controller
+ * package's ControlThread), so that TLS, HTTP/2 and the connection gate run
+ * off the thread that answers hosts, and only each call's handler runs
+ * there; a test, or a process told to use one processor, serves them on
+ * its own thread (serveControlHere). Either way a server is described the
+ * same: where it listens, with what certificate, and which services.
+ */
+import type * as grpc from "@grpc/grpc-js";
+import { addStandardServices, controlServerOptions, grpcShutdownGraceMs, stopGrpc } from "@switchyard/proto";
+import { GuardedServer } from "./guarded-server.js";
+import type { TlsMaterial } from "./grpc-credentials.js";
+
+/** A service and the handlers that answer it, as grpc.Server.addService takes them. */
+export interface ServedService {
+  readonly service: grpc.ServiceDefinition;
+  readonly handlers: grpc.UntypedServiceImplementation;
+}
+
+export interface ControlServerSpec {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Mutual TLS with this node's server certificate, or plain HTTP/2 if undefined. */
+  readonly tls: TlsMaterial | undefined;
+  /** Its own services; health and reflection of them are added wherever it runs. */
+  readonly services: readonly ServedService[];
+}
+
+export interface ServedControlServer {
+  /** The port bound. */
+  readonly port: number;
+  /** Stops it, cutting calls still open after grpcShutdownGraceMs. */
+  close(): Promise<void>;
+}
+
+/** Starts a control server described by `spec`, wherever the implementation runs them. */
+export type ControlServing = (spec: ControlServerSpec) => Promise<ServedControlServer>;
+
+/** Serves `spec` on this thread: a GuardedServer with health and reflection. */
+export const serveControlHere: ControlServing = async (spec) => {
+  const server = new GuardedServer(controlServerOptions);
+  for (const { service, handlers } of spec.services) server.addService(service, handlers);
+  await addStandardServices(server);
+  const port = await server.listen(spec.host, spec.port, spec.tls);
+  return { port, close: () => stopGrpc(server, grpcShutdownGraceMs) };
+};
