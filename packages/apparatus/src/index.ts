@@ -33,6 +33,6 @@ export {
 } from "./contact-lease.js";
 export type { ContactOutcome } from "./contact-lease.js";
 export { leaseHolderLookupTimeoutMs, type LeaseHolderSource } from "./lease-holder-lookup.js";
-export { serveApparatus } from "./serve.js";
+export { serveApparatus, serveControlHere } from "./serve.js";
 export type { ServeApparatusOptions, ServedApparatus } from "./serve.js";
 export { VolumeExport } from "./volume-export.js";

@@ -3,9 +3,9 @@
  * for control (the Apparatus service, with health and reflection), on this
  * thread or wherever `serving` runs control servers (a control thread).
  */
-import { loadGrpc } from "@switchyard/proto";
+import { addStandardServices, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { NbdServer, type NbdRequestCheck, type NbdServerTls } from "@switchyard/nbd";
-import { serveControlHere, type ControlServing } from "@switchyard/security";
+import { GuardedServer, type ControlServing } from "@switchyard/security";
 import type { VirtualizationApparatus } from "./apparatus.js";
 import { authorizedApparatusHandlers } from "./apparatus-authorization.js";
 import { apparatusHandlers } from "./apparatus-service.js";
@@ -29,6 +29,15 @@ export interface ServeApparatusOptions {
    */
   readonly serving?: ControlServing;
 }
+
+/** Serves a control server on this thread: a GuardedServer with health and reflection. */
+export const serveControlHere: ControlServing = async (spec) => {
+  const server = new GuardedServer(controlServerOptions);
+  for (const { service, handlers } of spec.services) server.addService(service, handlers);
+  await addStandardServices(server);
+  const port = await server.listen(spec.host, spec.port, spec.tls);
+  return { port, close: () => stopGrpc(server, grpcShutdownGraceMs) };
+};
 
 export interface ServedApparatus {
   readonly apparatus: VirtualizationApparatus;

@@ -6,10 +6,10 @@
  */
 import { join } from "node:path";
 import { StorageDevice, authorizedDeviceHandlers, deviceServiceHandlers, logicalUnitBlockIo, logicalUnitExports } from "@switchyard/device";
-import { callerCredentials, caCertificateFile, identityFolder, nodeCredentials, serveControlHere, type ControlServing, type Identity, type ServedControlServer } from "@switchyard/security";
+import { callerCredentials, caCertificateFile, identityFolder, nodeCredentials, type ControlServing, type Identity, type ServedControlServer } from "@switchyard/security";
 import { NbdServer, type BlockIo, type NbdTlsMode } from "@switchyard/nbd";
 import { loadGrpc } from "@switchyard/proto";
-import { LocalBackendSet, VirtualizationApparatus, serveApparatus, type ServedApparatus } from "@switchyard/apparatus";
+import { LocalBackendSet, VirtualizationApparatus, serveApparatus, serveControlHere, type ServedApparatus } from "@switchyard/apparatus";
 import { startController, type ControllerThreadMode, type EtcdSettings, type ServedController } from "@switchyard/controller";
 import { applianceOperatorName } from "./appliance-certificates.js";
 import { nbdServerTls } from "./nbd-tls.js";

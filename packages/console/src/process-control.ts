@@ -6,7 +6,8 @@
  * Controller forwarding, so every apparatus answers console calls.
  */
 import { ControlThread, controllerForwarder, type ControllerForwarder, type ControllerThreadMode } from "@switchyard/controller";
-import { nodeCredentials, serveControlHere, type ControlServing } from "@switchyard/security";
+import { serveControlHere } from "@switchyard/apparatus";
+import { nodeCredentials, type ControlServing } from "@switchyard/security";
 
 export interface ProcessControl {
   /** For a server that also forwards console calls to the controller, calling it with the certificate in `tlsFolder`. */

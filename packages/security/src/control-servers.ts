@@ -4,12 +4,11 @@
  * package's ControlThread), so that TLS, HTTP/2 and the connection gate run
  * off the thread that answers hosts, and only each call's handler runs
  * there; a test, or a process told to use one processor, serves them on
- * its own thread (serveControlHere). Either way a server is described the
- * same: where it listens, with what certificate, and which services.
+ * its own thread (the apparatus package's serveControlHere). Either way a
+ * server is described the same: where it listens, with what certificate,
+ * and which services.
  */
 import type * as grpc from "@grpc/grpc-js";
-import { addStandardServices, controlServerOptions, grpcShutdownGraceMs, stopGrpc } from "@switchyard/proto";
-import { GuardedServer } from "./guarded-server.js";
 import type { TlsMaterial } from "./grpc-credentials.js";
 
 /** A service and the handlers that answer it, as grpc.Server.addService takes them. */
@@ -37,12 +36,3 @@ export interface ServedControlServer {
 
 /** Starts a control server described by `spec`, wherever the implementation runs them. */
 export type ControlServing = (spec: ControlServerSpec) => Promise<ServedControlServer>;
-
-/** Serves `spec` on this thread: a GuardedServer with health and reflection. */
-export const serveControlHere: ControlServing = async (spec) => {
-  const server = new GuardedServer(controlServerOptions);
-  for (const { service, handlers } of spec.services) server.addService(service, handlers);
-  await addStandardServices(server);
-  const port = await server.listen(spec.host, spec.port, spec.tls);
-  return { port, close: () => stopGrpc(server, grpcShutdownGraceMs) };
-};

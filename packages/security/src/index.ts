@@ -54,4 +54,4 @@ export { ConnectionGate, controlConnectionLimits, type Admission, type Connectio
 export { GuardedServer } from "./guarded-server.js";
 export { opensslCommand, opensslTimeoutMs } from "./openssl.js";
 export { quietIpServerNameWarning } from "./process-warnings.js";
-export { serveControlHere, type ControlServerSpec, type ControlServing, type ServedControlServer, type ServedService } from "./control-servers.js";
+export type { ControlServerSpec, ControlServing, ServedControlServer, ServedService } from "./control-servers.js";
