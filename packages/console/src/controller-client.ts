@@ -13,6 +13,7 @@ import {
   type ControllerClient,
   type VolumeInfo__Output,
 } from "@switchyard/proto";
+import { callerCredentials } from "@switchyard/security";
 
 /** A console call waits this long: volume creation may flush the store and reach every apparatus. */
 export const consoleCallTimeoutMs = 15_000;
@@ -35,6 +36,11 @@ export class ConsoleClient {
   /** A client of an appliance without TLS (plain gRPC, as `up` without --tls serves). */
   static plain(address: string, callTimeoutMs: number = consoleCallTimeoutMs): ConsoleClient {
     return new ConsoleClient(address, grpc.credentials.createInsecure(), callTimeoutMs);
+  }
+
+  /** A client that presents the certificate in an identity folder (an operator's: `up` makes DIR/tls/operator-admin). */
+  static withCertificate(address: string, folder: string, callTimeoutMs: number = consoleCallTimeoutMs): ConsoleClient {
+    return new ConsoleClient(address, callerCredentials(folder), callTimeoutMs);
   }
 
   private options(): grpc.CallOptions {

@@ -37,6 +37,8 @@ export interface ClusterOptions {
   readonly extentSize: string;
   /** Coordinate on this etcd (client URLs, comma-separated): the apparatuses find the device there. Embedded if absent. */
   readonly etcdUrls?: string;
+  /** The embedded appliance with its default certificates (mutual TLS on every gRPC call; hosts' NBD stays plain on loopback). */
+  readonly tls?: boolean;
 }
 
 export interface ApparatusProcess {
@@ -71,6 +73,8 @@ export class Cluster {
     readonly device: ServerProcess,
     readonly apparatuses: readonly ApparatusProcess[],
     readonly console: ConsoleClient,
+    /** The operator's certificate folder, for an appliance with TLS. */
+    readonly operatorFolder?: string,
   ) {}
 
   /**
@@ -82,14 +86,18 @@ export class Cluster {
     const appliance = await ServerProcess.start("appliance", process.execPath, [
       ...serverNodeFlags(), cliPath, "up", "--dir", join(options.dir, "appliance"), "--apparatuses", String(options.apparatusCount),
       "--grpc-port", "0", "--nbd-port", "0", "--device-nbd-port", "0", "--lu-size", options.luSize, "--extent-size", options.extentSize, "--json",
-      // Plain control, as the separate processes of startProcesses: the benchmark's clients carry no certificate.
-      "--insecure",
+      // Plain control unless asked, as the separate processes of startProcesses.
+      ...(options.tls === true ? [] : ["--insecure"]),
     ], { ownGroup: false });
     try {
-      const announced = (await announcement(appliance)).apparatuses;
+      const endpoints = await announcement(appliance);
+      const announced = endpoints.apparatuses;
       assert.ok(Array.isArray(announced), "switchyard up --json names no apparatuses");
       const apparatuses = announced.map((entry: unknown) => ({ id: field(entry, "id"), nbd: field(entry, "nbd"), grpc: field(entry, "grpc"), process: appliance }));
-      const cluster = new Cluster(appliance, apparatuses, ConsoleClient.plain(apparatuses[0]?.grpc ?? ""));
+      const via = apparatuses[0]?.grpc ?? "";
+      const operatorFolder = options.tls === true ? field(endpoints.tls, "client_dir") : undefined;
+      const client = operatorFolder === undefined ? ConsoleClient.plain(via) : ConsoleClient.withCertificate(via, operatorFolder);
+      const cluster = new Cluster(appliance, apparatuses, client, operatorFolder);
       await cluster.waitUntilServing();
       return cluster;
     } catch (error) {

@@ -13,6 +13,12 @@ import { ConsoleClient } from "@switchyard/console";
 import { holdToReleaseMs } from "./cluster.js";
 import { sleep } from "./processes.js";
 
+/** Where the worker's console calls go, and with which certificate (none: plain). */
+interface ConsoleTarget {
+  readonly consoleAddress: string;
+  readonly operatorFolder: string | undefined;
+}
+
 /** One phase of moves: from move number `firstMove` on until `untilMs` (wall clock), each extent in turn. */
 export interface MoveOrders {
   readonly kind: "moves";
@@ -113,8 +119,9 @@ export class MoveWorker {
   /** The fair control's calls in its last phase of looks. */
   looks = 0;
 
-  constructor(consoleAddress: string) {
-    this.worker = new Worker(new URL(import.meta.url), { workerData: consoleAddress });
+  /** `operatorFolder`: the certificate to call with, for an appliance with TLS. */
+  constructor(consoleAddress: string, operatorFolder?: string) {
+    this.worker = new Worker(new URL(import.meta.url), { workerData: { consoleAddress, operatorFolder } satisfies ConsoleTarget });
     this.worker.on("message", (message: MoveMessage) => {
       this.onMessage(message);
     });
@@ -158,7 +165,8 @@ export class MoveWorker {
 if (!isMainThread) {
   const port = parentPort;
   assert.ok(port !== null);
-  const consoleClient = ConsoleClient.plain(workerData as string);
+  const { consoleAddress, operatorFolder } = workerData as ConsoleTarget;
+  const consoleClient = operatorFolder === undefined ? ConsoleClient.plain(consoleAddress) : ConsoleClient.withCertificate(consoleAddress, operatorFolder);
   port.on("message", (orders: MoveOrders | LookOrders) => {
     const phase = orders.kind === "looks"
       ? lookLoop(consoleClient, orders)

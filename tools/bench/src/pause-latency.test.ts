@@ -35,8 +35,9 @@ function writesIn(report: string, name: string): number {
 
 describe.each([
   { shape: "a process per part", extra: [] as string[], cpuNames: /device [\d.]+, a0 [\d.]+, a1 [\d.]+/ },
-  { shape: "the embedded appliance", extra: ["--embedded"], cpuNames: /appliance [\d.]+/ },
-])("pnpm bench:pause, $shape", ({ extra, cpuNames }) => {
+  // As `up` runs by default: its certificates, mutual TLS on every gRPC call, the fair control's and the moves' included.
+  { shape: "the embedded appliance over TLS", extra: ["--embedded", "--tls"], cpuNames: /appliance [\d.]+/, heading: /embedded: switchyard up, one process, gRPC over mutual TLS\)/ },
+])("pnpm bench:pause, $shape", ({ extra, cpuNames, heading }) => {
   it("measures writes in every phase and prints every figure", async () => {
     // The shortest run with every phase: its figures are not judged here, so the warm-up is cut to 1 s each.
     const result = await runBench(["--", "--apparatuses", "2", "--extents", "4", "--rounds", "1", "--seconds", "1", "--warm-up-seconds", "1", "--rate", "500", "--idle-load", "--cpu-bursts", "0.01", ...extra]);
@@ -50,6 +51,7 @@ describe.each([
     // The fair control made its read-only calls in the phase without moves.
     expect(report).toMatch(/fair control: [1-9]\d* read-only console calls/);
     expect(report).toMatch(cpuNames);
+    if (heading !== undefined) expect(report).toMatch(heading);
     expect(report).toMatch(/the stand-ins used \d+ ms of CPU per s .*; moves added \d+/);
     expect(report).toMatch(/elsewhere p99 \/ baseline p99, median of the rounds: [\d.]+x \(target <= 1\.1x\) (met|NOT met)/);
     expect(report).toMatch(/moved-extent p99: [\d.]+ ms \(target < 10 ms\) (met|NOT met)/);

@@ -30,13 +30,14 @@
  *
  * Run: pnpm bench:pause   (from the root; builds first)
  *  or: pnpm --filter @switchyard/bench run bench:pause   (already built)
- *      (options: --apparatuses 4 --extents 16 --rate 2000 --seconds 5 --rounds 6 --move-gap-ms 0 --warm-up-seconds 5 --idle-load --cpu-bursts 1 --embedded --bare-baseline)
+ *      (options: --apparatuses 4 --extents 16 --rate 2000 --seconds 5 --rounds 6 --move-gap-ms 0 --warm-up-seconds 5 --idle-load --cpu-bursts 1 --embedded --tls --bare-baseline)
  * Two calibrations add a phase to each round, under the same load: a busy
  * loop at the lowest priority (--idle-load), and bursts of CPU standing in
  * for each process's CPU per move in that round, at the same rate, with no
  * change at all (--cpu-bursts F spins F times that CPU, cpu-bursts.ts).
  * --embedded measures `switchyard up` (device, apparatuses and controller in
- * one process) instead of a process per part.
+ * one process) instead of a process per part; with --tls, as `up` runs by
+ * default: mutual TLS on every gRPC call, the operator's calls included.
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -128,6 +129,8 @@ interface Settings {
   readonly embedded: boolean;
   /** Phases without moves carry no console calls (no fair control). */
   readonly bareBaseline: boolean;
+  /** The embedded appliance with its certificates: mutual TLS on every gRPC call, the console's included. */
+  readonly tls: boolean;
 }
 
 function options(): Settings {
@@ -138,7 +141,7 @@ function options(): Settings {
       seconds: { type: "string", default: "5" }, rounds: { type: "string", default: "6" }, "move-gap-ms": { type: "string", default: "0" },
       "warm-up-seconds": { type: "string", default: String(warmUpSecondsDefault) },
       "idle-load": { type: "boolean", default: false }, "cpu-bursts": { type: "string", default: "0" },
-      embedded: { type: "boolean", default: false }, "bare-baseline": { type: "boolean", default: false },
+      embedded: { type: "boolean", default: false }, "bare-baseline": { type: "boolean", default: false }, tls: { type: "boolean", default: false },
     },
   });
   const whole = (text: string, least: number): number => {
@@ -151,11 +154,13 @@ function options(): Settings {
     if (text.trim() === "" || !Number.isFinite(value) || value < 0) throw new Error(`not a fraction of at least 0: ${text}`);
     return value;
   };
-  return {
+  const settings: Settings = {
     apparatuses: whole(values.apparatuses, 1), extents: whole(values.extents, 2), rate: whole(values.rate, 1), seconds: whole(values.seconds, 1),
     rounds: whole(values.rounds, 1), moveGapMs: whole(values["move-gap-ms"], 0), warmUpMs: 1000 * whole(values["warm-up-seconds"], 0), idleLoad: values["idle-load"], cpuBursts: fraction(values["cpu-bursts"]), embedded: values.embedded,
-    bareBaseline: values["bare-baseline"],
+    bareBaseline: values["bare-baseline"], tls: values.tls,
   };
+  if (settings.tls && !settings.embedded) throw new Error("--tls needs --embedded: the separate processes run with plain gRPC");
+  return settings;
 }
 
 /**
@@ -255,7 +260,7 @@ async function run(cluster: Cluster, settings: Settings): Promise<{ classified: 
   const load = writeLoad(clients, settings.extents, settings.rate, log, state);
   const pids = serverPids(cluster);
   const cpu: CpuUse = { baseline: new Map(), moves: new Map(), standIns: [], baselineMs: 0, movesMs: 0 };
-  const operator = new MoveWorker(cluster.apparatuses[0]?.grpc ?? "");
+  const operator = new MoveWorker(cluster.apparatuses[0]?.grpc ?? "", cluster.operatorFolder);
   let looks = 0;
   try {
     await sleep(settings.warmUpMs);
@@ -309,7 +314,7 @@ async function run(cluster: Cluster, settings: Settings): Promise<{ classified: 
 function report(settings: Settings, result: Awaited<ReturnType<typeof run>>, apparatusNames: readonly string[]): void {
   const { classified, windows } = result;
   const out = process.stdout;
-  out.write(`${settings.apparatuses} apparatuses (${settings.embedded ? "embedded: switchyard up, one process" : "separate processes"}), volume of ${settings.extents} x 4 MiB extents, ${settings.rate} writes/s of 4 KiB at random through all of them\n`);
+  out.write(`${settings.apparatuses} apparatuses (${settings.embedded ? `embedded: switchyard up, one process${settings.tls ? ", gRPC over mutual TLS" : ""}` : "separate processes"}), volume of ${settings.extents} x 4 MiB extents, ${settings.rate} writes/s of 4 KiB at random through all of them\n`);
   out.write(`${settings.rounds} rounds of ${settings.seconds} s without moves and ${settings.seconds} s of moves (${settings.moveGapMs === 0 ? "back to back" : `${settings.moveGapMs} ms apart`})${settings.idleLoad ? `, ${settings.seconds} s beside an idle-priority busy loop` : ""}${settings.cpuBursts > 0 ? `, ${settings.seconds} s beside bursts of ${settings.cpuBursts} times the moves' CPU` : ""}; ${windows.length} moves\n`);
   out.write(`${"write latency, ms".padEnd(30)}${"p50".padStart(9)}${"p99".padStart(9)}${"max".padStart(9)}${"writes".padStart(9)}\n`);
   out.write(line(settings.bareBaseline ? "no moves (bare baseline)" : "no moves (fair baseline)", classified.baseline));
@@ -355,7 +360,7 @@ async function main(): Promise<number> {
   const settings = options();
   const workDir = mkdtempSync(join(tmpdir(), "switchyard-pause-bench-"));
   try {
-    const clusterOptions = { dir: workDir, apparatusCount: settings.apparatuses, luSize, extentSize: "4MiB" };
+    const clusterOptions = { dir: workDir, apparatusCount: settings.apparatuses, luSize, extentSize: "4MiB", tls: settings.tls };
     const cluster = await (settings.embedded ? Cluster.startEmbedded(clusterOptions) : Cluster.start(clusterOptions));
     try {
       await cluster.console.createVolume("bench", settings.extents * extentBytes, "lu0");
