@@ -73,7 +73,11 @@ export class ControlThread {
   }
 
   static start(): ControlThread {
-    return new ControlThread(new Worker(new URL("./control-worker.js", import.meta.url)));
+    const worker = new Worker(new URL("./control-worker.js", import.meta.url));
+    // The host I/O servers keep a serving process alive, and the thread only while it owes an answer (ask):
+    // a start that fails half-way must still end the process.
+    worker.unref();
+    return new ControlThread(worker);
   }
 
   /** Serves each spec on this thread, with a Controller forwarding if `forwarding` is given. */
@@ -99,6 +103,7 @@ export class ControlThread {
     for (const { service, handlers } of spec.services) endpoint.addService(service, handlers);
     const { port1, port2 } = new MessageChannel();
     endpoint.attach(port1);
+    port1.unref();
     const server = this.nextServer;
     this.nextServer += 1;
     const request: ControlThreadRequest = { kind: "serve", server, host: spec.host, port: spec.port, tls: spec.tls, methods: endpoint.methods, forwarding, relay: port2 };
@@ -121,6 +126,7 @@ export class ControlThread {
   private ask(server: number, request: ControlThreadRequest, moved: MessagePort[] = []): Promise<number> {
     return new Promise((resolve, reject) => {
       this.pending.set(server, { resolve, reject });
+      this.worker.ref();
       this.worker.postMessage(request, moved);
     });
   }
@@ -133,6 +139,7 @@ export class ControlThread {
     const pending = this.pending.get(reply.server);
     if (pending === undefined) return;
     this.pending.delete(reply.server);
+    if (this.pending.size === 0) this.worker.unref();
     switch (reply.kind) {
       case "served":
         pending.resolve(reply.port);
