@@ -14,7 +14,7 @@ import type { HealthClient } from "./gen/grpc/health/v1/Health.js";
 import type { HealthCheckResponse__Output } from "./gen/grpc/health/v1/HealthCheckResponse.js";
 import type { ControlReply__Output } from "./gen/switchyard/v1/ControlReply.js";
 import type { ControlRequest__Output } from "./gen/switchyard/v1/ControlRequest.js";
-import { RelayEndpoint, RelaySender, bindGrpc, callUnary, errorCodeMetadataKey, errorCodeOf, loadGrpc } from "./index.js";
+import { RelayEndpoint, RelaySender, bindGrpc, type RelayRequest, callUnary, errorCodeMetadataKey, errorCodeOf, loadGrpc } from "./index.js";
 
 /** What the handlers saw of their calls. */
 interface Seen {
@@ -26,6 +26,8 @@ interface Seen {
 
 let server: grpc.Server;
 let endpoint: RelayEndpoint;
+/** The cancels the handlers' side was sent. */
+let cancelsSent: number;
 let health: HealthClient;
 let address: string;
 let seen: Seen;
@@ -84,6 +86,10 @@ beforeEach(async () => {
   endpoint.addService({ Control: loadGrpc().switchyard.v1.Apparatus.service.Control }, controlHandlers());
   endpoint.attach(port1);
   server = new grpc.Server();
+  cancelsSent = 0;
+  port1.on("message", (request: RelayRequest) => {
+    if (request.kind === "cancel") cancelsSent += 1;
+  });
   new RelaySender(port2).registerOn(server, endpoint.methods);
   address = `127.0.0.1:${await bindGrpc(server, "127.0.0.1", 0)}`;
   health = new (loadGrpc().grpc.health.v1.Health)(address, grpc.credentials.createInsecure());
@@ -113,12 +119,18 @@ describe("a relayed call", () => {
     expect(seen.deadlineMs).toBeGreaterThan(deadline - 1_000);
     // Sent as a timeout (grpc-timeout), so the server's clock adds a few milliseconds.
     expect(seen.deadlineMs).toBeLessThanOrEqual(deadline + 100);
+    // grpc-js says 'cancelled' after every call it ends; an answered call is not cancelled to its handler.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(cancelsSent).toBe(0);
+    expect(seen.cancelled).toBe(0);
   });
 
   it("fails a unary call with the handler's status, message and trailers", async () => {
     const failure = await callUnary((done) => health.Check({ service: "other" }, done)).catch((error: unknown) => error);
     expect(failure).toMatchObject({ code: grpc.status.NOT_FOUND, details: "no service other" });
     expect(errorCodeOf(failure as grpc.ServiceError)).toBe("NOT_FOUND_HERE");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(cancelsSent).toBe(0);
   });
 
   it("streams a server stream's messages, then its end or its failure", async () => {
@@ -142,6 +154,7 @@ describe("a relayed call", () => {
     stream.on("error", () => undefined);
     stream.cancel();
     await eventually(() => seen.cancelled === 1);
+    expect(cancelsSent).toBe(1);
   });
 
   it("carries a bidirectional stream both ways, and its end", async () => {
@@ -158,6 +171,8 @@ describe("a relayed call", () => {
     await ended;
     client.close();
     expect(replies).toEqual(["seen 1", "seen 2", "seen 3"]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(cancelsSent).toBe(0);
   });
 
   it("refuses bytes that are no message of the method's type, naming the method", async () => {

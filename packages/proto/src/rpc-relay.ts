@@ -82,6 +82,8 @@ export function handlerTypeOf(method: RelayedMethod): "unary" | "serverStream" |
 
 /** What the control side keeps of a call in progress: how its answers reach the client. */
 interface SentCall {
+  /** A unary or client-streaming call: its one response message ends it. */
+  readonly endsOnMessage: boolean;
   message(bytes: Buffer): void;
   status(status: grpc.StatusObject): void;
 }
@@ -101,8 +103,8 @@ function callerOf(call: ServerCall): RelayedCaller {
 
 /**
  * The control thread's side: grpc-js handlers that pass every call over
- * `port` as bytes. Register each with `register(path, handler, bytes, bytes,
- * handlerTypeOf(method))` so grpc-js neither decodes nor encodes.
+ * `port` as bytes, registered (registerOn) so that grpc-js neither decodes
+ * nor encodes.
  */
 export class RelaySender {
   private nextCall = 1;
@@ -132,7 +134,7 @@ export class RelaySender {
     switch (handlerTypeOf(method)) {
       case "unary":
         return (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-          this.open(path, call, call.request, { message: (bytes) => { callback(null, bytes); }, status: (status) => { callback(status); } });
+          this.open(path, call, call.request, callbackAnswers(callback));
         };
       case "serverStream":
         return (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
@@ -140,7 +142,7 @@ export class RelaySender {
         };
       case "clientStream":
         return (call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-          const id = this.open(path, call, undefined, { message: (bytes) => { callback(null, bytes); }, status: (status) => { callback(status); } });
+          const id = this.open(path, call, undefined, callbackAnswers(callback));
           this.forwardReads(id, call);
         };
       case "bidi":
@@ -178,6 +180,8 @@ export class RelaySender {
     const call = this.calls.get(reply.call);
     if (call === undefined) return; // cancelled meanwhile: the answer has nowhere to go
     if (reply.kind === "message") {
+      // Forgotten now: grpc-js says 'cancelled' after every call it ends, which must not reach the handlers as a cancel.
+      if (call.endsOnMessage) this.calls.delete(reply.call);
       call.message(asBuffer(reply.message));
       return;
     }
@@ -188,9 +192,23 @@ export class RelaySender {
   }
 }
 
+/** How a unary or client-streaming call's answer reaches its client: the callback, once. */
+function callbackAnswers(callback: grpc.sendUnaryData<Buffer>): SentCall {
+  return {
+    endsOnMessage: true,
+    message: (bytes) => {
+      callback(null, bytes);
+    },
+    status: (status) => {
+      callback(status);
+    },
+  };
+}
+
 /** How a streaming call's answers reach its client. */
 function streamAnswers(call: grpc.ServerWritableStream<Buffer, Buffer> | grpc.ServerDuplexStream<Buffer, Buffer>): SentCall {
   return {
+    endsOnMessage: false,
     message: (bytes) => {
       call.write(bytes);
     },
