@@ -46,11 +46,12 @@ async function openLus(): Promise<{ lu0: LogicalUnit; lu1: LogicalUnit; byId: (i
   return { lu0, lu1, byId: (id) => (id === "lu0" ? lu0 : lu1) };
 }
 
-async function openMirrors(byId: (id: string) => LogicalUnit): Promise<DeviceMirrors> {
+/** The mirrors, reopened against a committed table that has `request`'s mirror unless another is given. */
+async function openMirrors(byId: (id: string) => LogicalUnit, committed = tableWith({ luIndex: 0, areaIndex: 1, mirrorLuPlusOne: 2 })): Promise<DeviceMirrors> {
   const mirrors = await DeviceMirrors.open(folder.path, {
     own: byId,
     external: (id) => { throw new Error(`no external LU ${id} here`); },
-  });
+  }, committed);
   opened.push(mirrors);
   return mirrors;
 }
@@ -89,6 +90,14 @@ const request: StartMirrorRequest = {
   volume: "v", extentIndex: 0, sourceLuId: "lu0", sourceAreaIndex: 1, destinationLuId: "lu1", destinationAreaIndex: 2,
   watermarkBytes: 0, group: "m1", rateBytesPerSecond: 0,
 };
+
+/** The committed table of volume v's one extent: its LU and area, and its mirror's LU plus one (0: none) to area 2. */
+function tableWith(extent: { luIndex: number; areaIndex: number; mirrorLuPlusOne: number }): StoreState__Output {
+  return {
+    lus: [{ id: "lu0", index: 0 }, { id: "lu1", index: 1 }],
+    volumes: [{ name: "v", extents: { lu_index: [extent.luIndex], area_index: [extent.areaIndex], mirror_lu_index_plus_one: [extent.mirrorLuPlusOne], mirror_area_index: [2] } }],
+  } as unknown as StoreState__Output;
+}
 
 /** Writes at random places of lu0 areas 0-2 (the mirrored one, its neighbours, across their edges) until `stop`. */
 async function writeLoad(lu0: LogicalUnit, seed: number, stop: () => boolean): Promise<number> {
@@ -188,6 +197,27 @@ describe("DeviceMirrors", { timeout: mirrorTestTimeoutMs }, () => {
     expect((await readArea(second.lu1, 2)).equals(await readArea(second.lu0, 1))).toBe(true);
   });
 
+  it("copies nothing into the extent's new home after a reopen that finds a mirror the committed table has ended (a crash just after the switch)", async () => {
+    const first = await openLus();
+    await first.lu0.write(first.lu0.areaOffsetBytes(1), filled(areaBytes, random(9)), false);
+    const mirrors = await openMirrors(first.byId);
+    await mirrors.start(request);
+    await until(() => mirrors.list()[0]?.synced === true, "the mirror to be in sync");
+    // A mirrored write marks its region; the switch commits; a host write lands in the new home, lu1 area 2.
+    await first.lu0.write(first.lu0.areaOffsetBytes(1) + 4096, filled(4096, random(10)), true);
+    const afterSwitch = filled(8192, random(11));
+    await first.lu1.write(first.lu1.areaOffsetBytes(2) + 4096, afterSwitch, true);
+    // The crash: neither mirrors.json nor the write-intent record learnt of the switch.
+    await Promise.all([first.lu0.close(), first.lu1.close()]);
+
+    const second = await openLus();
+    const reopened = await openMirrors(second.byId, tableWith({ luIndex: 1, areaIndex: 2, mirrorLuPlusOne: 0 }));
+    expect(reopened.list()).toEqual([]);
+    await reopened.close();
+    const home = await readArea(second.lu1, 2);
+    expect(home.subarray(4096, 4096 + afterSwitch.length).equals(afterSwitch)).toBe(true);
+  });
+
   it("refuses a mirrored write once the mirrors are closed, touching neither area", async () => {
     const { lu0, lu1, byId } = await openLus();
     const mirrors = await openMirrors(byId);
@@ -259,7 +289,7 @@ describe("DeviceMirrors", { timeout: mirrorTestTimeoutMs }, () => {
       const mirrors = await DeviceMirrors.open(folder.path, {
         own: (id) => (id === externalId ? undefined : byId(id)),
         external: (id) => lus.get(id),
-      });
+      }, tableWith(0, 1));
       opened.push(mirrors);
       return mirrors;
     }

@@ -101,11 +101,19 @@ export class DeviceMirrors implements IoInterceptor {
   private constructor(private readonly filePath: string, private readonly ends: MirrorEnds, private readonly files: DeviceFiles,
     private readonly intents: WriteIntents) {}
 
-  /** The mirrors saved in `dir`, mirroring again and copying on: first the regions the write-intent record holds. */
-  static async open(dir: string, ends: MirrorEnds, files: DeviceFiles = nodeFiles): Promise<DeviceMirrors> {
+  /**
+   * The mirrors saved in `dir` that the `committed` table still has,
+   * mirroring again and copying on: first the regions the write-intent
+   * record holds. A crash between a commit and the save after it leaves
+   * mirrors.json (and marks) naming mirrors the commit ended; those are
+   * dropped before anything copies, since a switch made their destination
+   * the extent's home, and a copy from the old source would write over
+   * every write acknowledged there since.
+   */
+  static async open(dir: string, ends: MirrorEnds, committed: StoreState__Output, files: DeviceFiles = nodeFiles): Promise<DeviceMirrors> {
     const filePath = path.join(dir, mirrorsFileName);
     const bytes = await readFileIfExists(files, filePath);
-    const requests = bytes === undefined ? [] : parseMirrorsFile(bytes, filePath);
+    const requests = (bytes === undefined ? [] : parseMirrorsFile(bytes, filePath)).filter((request) => tableHasMirror(committed, request));
     const flusher: { mirrors?: DeviceMirrors } = {};
     const { intents, unreadable } = await WriteIntents.open(files, dir, (ids) => flusher.mirrors?.flushEnds(ids) ?? Promise.resolve());
     const mirrors = new DeviceMirrors(filePath, ends, files, intents);
@@ -113,6 +121,8 @@ export class DeviceMirrors implements IoInterceptor {
     try {
       // An unreadable record cannot say which regions to copy again, so all are.
       for (const request of requests) mirrors.add(unreadable === undefined ? request : { ...request, watermarkBytes: 0 }, true);
+      // Mirrors from external sources the table has, and the marks of mirrors it no longer has.
+      await mirrors.afterCommit(committed);
     } catch (error) {
       await intents.close();
       throw error;

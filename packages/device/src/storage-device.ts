@@ -184,12 +184,10 @@ export class StorageDevice {
       const mirrors = await DeviceMirrors.open(dir, {
         own: (id) => luById.get(id),
         external: (id) => externals.get(id),
-      }, files).catch(async (error: unknown) => {
+      }, store.read().state, files).catch(async (error: unknown) => {
         await store.close();
         throw error;
       });
-      // A crash between a commit and saving the mirrors leaves some that the commit ended.
-      await mirrors.afterCommit(store.read().state);
       return new StorageDevice({ description, dir, lus, store, arbiter, registrations, mirrors, externals, tableLus, created, openLog, files, coordination });
     } catch (error) {
       await Promise.allSettled(lus.map((lu) => lu.close()));

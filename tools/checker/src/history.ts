@@ -123,6 +123,11 @@ export class History {
     }
   }
 
+  /** The writes sent to `block`, in the order sent: for a test to explain a violation. */
+  writesTo(block: number): readonly WriteRecord[] {
+    return this.writesByBlock.get(block) ?? [];
+  }
+
   /** Blocks that any write touched. */
   writtenBlocks(): number[] {
     return [...this.writesByBlock.keys()];

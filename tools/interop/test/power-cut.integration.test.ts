@@ -13,11 +13,15 @@
 // mid store write: wherever the seed lands); the hosts and the moves stop,
 // the appliance is closed, the model cuts with the seed (a seeded subset of
 // what was not durable survives, torn at sector granularity), and a new
-// appliance opens the same files. Replay: SWITCHYARD_POWER_CUT_SEED=<seed>;
+// appliance opens the same files. Even seeds cut just after a move's
+// switch, with slow renames (the mirrors.json save still under way). A
+// failure prints where each lost block's extent was at the cut, as the
+// restart opened the store and once it settled. Replay: SWITCHYARD_POWER_CUT_SEED=<seed>;
 // more seeds: SWITCHYARD_POWER_CUT_SEEDS=<n>. A planted bug (the device's
 // LU syncs answered without doing anything, lyingSyncs) must be caught.
 import { startAppliance, type Appliance, ConsoleClient } from "@switchyard/console";
 import type { DeviceFiles } from "@switchyard/device";
+import type { StoreState__Output } from "@switchyard/proto";
 import { lyingSyncs, PowerLossFiles, SeededRandom } from "@switchyard/device/testing";
 import { describe, expect, it } from "vitest";
 import { connectHost, hostBlockBytes, startHostLoad, writersAndReaders, type ApparatusId, type HostLoad } from "./cluster.js";
@@ -39,12 +43,24 @@ const movesBeforeCut = 2;
  * so the cut lands within the next move or so, anywhere in it.
  */
 const cutOperationsMax = 300;
+/**
+ * Every other seed cuts within this many file operations of a move's
+ * answer instead: just after its switch, while hosts already write to the
+ * new home. Its renames are slow there (as a loaded disk's metadata writes
+ * are), so the save of mirrors.json that the switch starts is still under
+ * way: a reopen once copied the old source over the new home in that
+ * window (device-mirrors.ts open).
+ */
+const cutAfterSwitchOperationsMax = 40;
+const slowRenameMs = 200;
 /** The restarted appliance's controller waits out the old lease (6 s) before it acts, then finishes a move it finds. */
 const changesEndWithinMs = 30_000;
 const pollMs = 100;
 /** Seeds the planted bug gets to lose an acknowledged write in: with its LU syncs lying, the first cut almost always does. */
 const plantedSeedsMax = 3;
 const caseTimeoutMs = 120_000;
+/** Lost blocks a failure explains one by one (a planted bug loses hundreds). */
+const explainedBlocksMax = 4;
 const dir = "/power-cut/appliance";
 
 /** How the device reaches its files: the machine's view of the model, or a planted bug around it. */
@@ -55,6 +71,17 @@ function openAppliance(files: PowerLossFiles, filesOf: FilesOf): Promise<Applian
     dir, host: "127.0.0.1", apparatusCount: 3, nbdPort: 0, grpcPort: 0, deviceNbdPort: 0,
     luCount: 2, luSizeBytes: 16 * mebibyte, extentSizeBytes, controllerThread: "shared", composition: { deviceFiles: filesOf(files) },
   });
+}
+
+/** `filesOf`, with every rename taking `slowRenameMs` longer. */
+function slowRenames(filesOf: FilesOf): FilesOf {
+  return (files) => {
+    const inner = filesOf(files);
+    return { ...inner, rename: async (fromPath, toPath) => {
+      await new Promise((resolve) => setTimeout(resolve, slowRenameMs));
+      await inner.rename(fromPath, toPath);
+    } };
+  };
 }
 
 /** Hosts reach apparatus a1 and a2 of whichever appliance runs now (a0 runs the controller). */
@@ -70,6 +97,8 @@ function hostsOf(current: () => Appliance): { connect: (id: ApparatusId, exportN
 
 interface MoveLoop {
   committed: number;
+  /** Resolves as the next move's commit is answered. */
+  nextCommit(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,7 +106,12 @@ interface MoveLoop {
 function moveLoop(controller: ConsoleClient): MoveLoop {
   const onLu = Array.from({ length: extents }, () => "lu0");
   const control = { stopped: false };
-  const loop: MoveLoop = { committed: 0, stop: async () => { control.stopped = true; await running; } };
+  const waiters: (() => void)[] = [];
+  const loop: MoveLoop = {
+    committed: 0,
+    nextCommit: () => new Promise((resolve) => { waiters.push(resolve); }),
+    stop: async () => { control.stopped = true; await running; },
+  };
   const running = (async () => {
     for (let move = 0; !control.stopped; move += 1) {
       const extent = move % extents;
@@ -86,6 +120,7 @@ function moveLoop(controller: ConsoleClient): MoveLoop {
       if (change?.state === "CHANGE_STATE_COMMITTED") {
         onLu[extent] = to;
         loop.committed += 1;
+        for (const wake of waiters.splice(0)) wake();
       } else {
         await new Promise((resolve) => setTimeout(resolve, pollMs));
       }
@@ -99,6 +134,17 @@ async function until(what: string, withinMs: number, done: () => Promise<boolean
   while (!(await done().catch(() => false))) {
     if (performance.now() > deadlineMs) throw new Error(`${what} within ${withinMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+/** `promise`, or a failure naming `what` after `withinMs`. */
+async function within(what: string, withinMs: number, promise: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => { reject(new Error(`${what} within ${withinMs} ms`)); }, withinMs); });
+  try {
+    await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -116,6 +162,47 @@ interface CutRun {
   readonly generationAfter: number;
   readonly sectorsDropped: number;
   readonly load: HostLoad;
+  /** What a failure is explained with: the tables and journals around the cut (see explain). */
+  readonly tables: CutTables;
+}
+
+/** The store as the old appliance had applied it at the cut, as the restarted one opened it, and once it settled. */
+interface CutTables {
+  readonly cutAtMs: number;
+  readonly atCut: StoreState__Output;
+  readonly opened: StoreState__Output;
+  readonly settled: StoreState__Output;
+}
+
+/** Where the table has `extent` of the volume: its LU and area, and its mirror's when in mirror state. */
+function placement(state: StoreState__Output, extent: number): string {
+  const columns = state.volumes.find((volume) => volume.name === "p")?.extents;
+  if (columns === null || columns === undefined) return "no volume";
+  const luId = (index: number | undefined): string => state.lus.find((lu) => lu.index === index)?.id ?? `lu#${String(index)}`;
+  const mirror = columns.mirror_lu_index_plus_one[extent] ?? 0;
+  const home = `${luId(columns.lu_index[extent])} area ${String(columns.area_index[extent])}`;
+  return mirror === 0 ? home : `${home}, mirrored to ${luId(mirror - 1)} area ${String(columns.mirror_area_index[extent])}`;
+}
+
+/** The journal's last entries: id, state, and each copy row's state. */
+function journalTail(state: StoreState__Output): string[] {
+  return state.journal.slice(-4).map((entry) => `${entry.change_id} ${entry.state.replace("CHANGE_STATE_", "")}` +
+    entry.copy_progress.map((row) => ` [extent ${String(row.extent_index)} ${row.source_lu_id}->${row.destination_lu_id} ${row.state}]`).join(""));
+}
+
+/** A failed run explained: each lost block's writes (times from the cut) and where its extent was around the cut. */
+function explain(run: CutRun): string {
+  const { tables } = run;
+  const lines = [`generation at the cut ${tables.atCut.generation}, opened at ${tables.opened.generation}, settled at ${tables.settled.generation}`];
+  for (const block of [...new Set(run.load.history.found().map((violation) => violation.block))].slice(0, explainedBlocksMax)) {
+    const extent = Math.floor((block * hostBlockBytes) / extentSizeBytes);
+    const writes = run.load.history.writesTo(block).map((write) =>
+      `${write.value} [${(write.startMs - tables.cutAtMs).toFixed(1)}, ${(write.endMs - tables.cutAtMs).toFixed(1)}] ms`);
+    lines.push(`block ${block} (extent ${extent}): writes ${writes.join("; ")}`,
+      `  extent ${extent} at the cut: ${placement(tables.atCut, extent)}; opened: ${placement(tables.opened, extent)}; settled: ${placement(tables.settled, extent)}`);
+  }
+  lines.push(`journal at the cut: ${journalTail(tables.atCut).join(" | ")}`, `journal settled: ${journalTail(tables.settled).join(" | ")}`);
+  return lines.join("\n");
 }
 
 /** `afterCreate` runs once the volume exists (a planted bug starts there, so the device's own creation stays sound). */
@@ -132,8 +219,15 @@ async function powerCut(seed: number, filesOf: FilesOf = machineFiles, afterCrea
     load = await startHostLoad(hosts, writersAndReaders(["a1", "a2"]), "p", blockCount, { fua: true });
     const moves = moveLoop(controller);
     await until(`${movesBeforeCut} moves committed`, changesEndWithinMs, () => Promise.resolve(moves.committed >= movesBeforeCut));
-    files.powerOffAtOperation(files.operations + 1 + random.below(cutOperationsMax));
+    if (seed % 2 === 0) {
+      await within("one more move committed", changesEndWithinMs, moves.nextCommit());
+      files.powerOffAtOperation(files.operations + 1 + random.below(cutAfterSwitchOperationsMax));
+    } else {
+      files.powerOffAtOperation(files.operations + 1 + random.below(cutOperationsMax));
+    }
     await files.whenPoweredOff();
+    const cutAtMs = performance.now();
+    const atCut = appliance.device.readStore().state;
     // The old machine's file operations never complete from here on (machine-files.ts): its close never ends,
     // but it closes its servers first, so the hosts' requests and the move in flight fail.
     void appliance.close().catch(() => undefined);
@@ -141,12 +235,16 @@ async function powerCut(seed: number, filesOf: FilesOf = machineFiles, afterCrea
     controller.close();
     const report = files.cut(seed);
     appliance = await openAppliance(files, filesOf);
+    const opened = appliance.device.readStore().state;
     controller = ConsoleClient.plain(appliance.endpoints.controller.grpc);
     await until("the restarted appliance did not end the interrupted change and serve", changesEndWithinMs, () => settled(controller));
     // The move loop's last move may have committed unanswered and the controller resumed it; the journal says so.
-    const generationAfter = appliance.device.readStore().state.generation;
+    const settledState = appliance.device.readStore().state;
     await load.stop();
-    return { seed, movesBefore: moves.committed, generationAfter, sectorsDropped: report.sectorsDropped, load };
+    return {
+      seed, movesBefore: moves.committed, generationAfter: settledState.generation, sectorsDropped: report.sectorsDropped, load,
+      tables: { cutAtMs, atCut, opened, settled: settledState },
+    };
   } finally {
     controller.close();
     await appliance.close().catch(() => undefined);
@@ -157,9 +255,10 @@ const seeds = replaySeed === undefined ? Array.from({ length: seedCount }, (_, i
 
 describe("a power cut of the appliance under host writes and moves", () => {
   it.each(seeds)("loses no write acknowledged with FUA, and ends the change it cut (seed %i)", async (seed) => {
-    const run = await powerCut(seed);
+    const run = await powerCut(seed, seed % 2 === 0 ? slowRenames(machineFiles) : machineFiles);
     console.log(`power cut seed ${seed}: after ${run.movesBefore} moves, ${run.sectorsDropped} unsynced sectors dropped; ` +
       `${run.load.history.writtenBlocks().length} blocks written, ${run.load.failedRequests} requests refused; store at generation ${run.generationAfter} after the restart`);
+    if (run.load.history.found().length > 0) console.log(`power cut seed ${seed} lost writes:\n${explain(run)}`);
     expect(run.load.history.found(), `replay: SWITCHYARD_POWER_CUT_SEED=${seed}`).toEqual([]);
     expect(run.load.history.writtenBlocks().length).toBeGreaterThan(0);
     expect(run.generationAfter).toBeGreaterThanOrEqual(1);
@@ -175,6 +274,6 @@ describe("a power cut of the appliance under host writes and moves", () => {
       if (run.load.history.found().length > 0) caught = run;
     }
     expect(caught, `lying LU syncs went unnoticed over seeds 1-${plantedSeedsMax}`).toBeDefined();
-    if (caught !== undefined) console.log(`planted lying LU syncs: caught at seed ${caught.seed}: ${caught.load.history.found().length} violations, the first ${JSON.stringify(caught.load.history.found()[0])}`);
+    if (caught !== undefined) console.log(`planted lying LU syncs: caught at seed ${caught.seed}: ${caught.load.history.found().length} violations, the first ${JSON.stringify(caught.load.history.found()[0])}\n${explain(caught)}`);
   }, plantedSeedsMax * caseTimeoutMs);
 });

@@ -10,6 +10,7 @@
 // time on a shared machine is noisy, the file operations (pwrites and
 // syncs) per write, counted at the file-I/O port, which do not vary.
 import path from "node:path";
+import type { StoreState__Output } from "@switchyard/proto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { DeviceFiles } from "../device-files.js";
 import { nodeFiles } from "../device-files.js";
@@ -52,6 +53,8 @@ const countingFiles: DeviceFiles = {
 
 let folder: TemporaryFolder;
 const opened: { close(): Promise<void> }[] = [];
+/** The committed table the mirrors open against: nothing saved is reopened here. */
+const emptyTable = { lus: [], volumes: [] } as unknown as StoreState__Output;
 
 beforeEach(async () => {
   folder = await temporaryFolder();
@@ -99,7 +102,7 @@ describe("the cost of a mirrored 4 KiB write", () => {
     const mirrors = await DeviceMirrors.open(folder.path, {
       own: (id) => (id === "lu0" ? lu0 : id === "lu1" ? lu1 : undefined),
       external: (id) => { throw new Error(`no external LU ${id} here`); },
-    }, countingFiles);
+    }, emptyTable, countingFiles);
     opened.push(mirrors);
     await mirrors.start({
       volume: "v", extentIndex: 0, sourceLuId: "lu0", sourceAreaIndex: 1, destinationLuId: "lu1", destinationAreaIndex: 2,
