@@ -4,14 +4,15 @@
 // by a watch, with no renewal passing through it, and still answers an
 // apparatus's renewal as etcd says; it starts a mirror only
 // when etcd's table has it, and a commit on etcd that ends a mirror ends it
-// on the device too, so the same extent can be moved back at once.
+// on the device too, so the same extent can be moved back at once, and a
+// scrub of its old source writes nothing into its new home.
 // Method: a real three-member etcd (scripts/etcd-cluster.sh) and a real
 // device in a temporary folder whose followed coordination is an etcd
 // client; the holder is a second client, seeded with the device's own store
 // (its LU list), as `up --etcd` would seed a fresh prefix.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { StorageDevice } from "@switchyard/device";
+import { StorageDevice, type LogicalUnit } from "@switchyard/device";
 import { temporaryFolder, testDeviceCreateOptions, type TemporaryFolder } from "@switchyard/device/testing";
 import type { StoreDelta } from "@switchyard/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -69,26 +70,26 @@ async function codeOf(promise: Promise<unknown>): Promise<unknown> {
   return error instanceof Error && "code" in error ? error.code : error;
 }
 
-/** Extent 0 of volume v on `from` area `fromArea`, in mirror state towards `to` area `toArea`. */
-function mirrorDelta(generation: number, from: number, fromArea: number, to: number, toArea: number, created: boolean): StoreDelta {
+/** Extent 0 of `volume` (v unless named) on `from` area `fromArea`, in mirror state towards `to` area `toArea`. */
+function mirrorDelta(generation: number, from: number, fromArea: number, to: number, toArea: number, created: boolean, volume = "v"): StoreDelta {
   return {
     diff: {
       base_generation: generation, generation: generation + 1,
-      shapes: created ? [] : [{ name: "v", size_bytes: extentSizeBytes, extent_size_bytes: extentSizeBytes, extent_count: 1 }],
-      rows: [{ volume: "v", extent_index: 0, lu_index: from, area_index: fromArea, mirror_lu_index_plus_one: to + 1, mirror_area_index: toArea }],
+      shapes: created ? [] : [{ name: volume, size_bytes: extentSizeBytes, extent_size_bytes: extentSizeBytes, extent_count: 1 }],
+      rows: [{ volume, extent_index: 0, lu_index: from, area_index: fromArea, mirror_lu_index_plus_one: to + 1, mirror_area_index: toArea }],
     },
   };
 }
 
-function switchDelta(generation: number, to: number, toArea: number): StoreDelta {
-  return { diff: { base_generation: generation, generation: generation + 1, rows: [{ volume: "v", extent_index: 0, lu_index: to, area_index: toArea }] } };
+function switchDelta(generation: number, to: number, toArea: number, volume = "v"): StoreDelta {
+  return { diff: { base_generation: generation, generation: generation + 1, rows: [{ volume, extent_index: 0, lu_index: to, area_index: toArea }] } };
 }
 
-async function startAndSync(from: string, fromArea: number, to: string, toArea: number): Promise<void> {
-  const spec = { volume: "v", extentIndex: 0, sourceLuId: from, sourceAreaIndex: fromArea, destinationLuId: to, destinationAreaIndex: toArea };
+async function startAndSync(from: string, fromArea: number, to: string, toArea: number, volume = "v"): Promise<void> {
+  const spec = { volume, extentIndex: 0, sourceLuId: from, sourceAreaIndex: fromArea, destinationLuId: to, destinationAreaIndex: toArea };
   await device.startMirror(term.token, { ...spec, watermarkBytes: 0, group: "move", rateBytesPerSecond: 0 });
   const deadlineMs = performance.now() + syncWaitMs;
-  while (device.mirrors.list().find((mirror) => mirror.extentIndex === 0)?.synced !== true) {
+  while (device.mirrors.list().find((mirror) => mirror.volume === volume && mirror.extentIndex === 0)?.synced !== true) {
     if (performance.now() > deadlineMs) throw new Error(`the mirror ${from}/${fromArea} -> ${to}/${toArea} did not sync within ${syncWaitMs} ms`);
     await sleep(50);
   }
@@ -126,5 +127,26 @@ describe("a device that follows etcd", () => {
     await holder.commitDelta(term.token, mirrorDelta(generation, index("lu1"), 2, index("lu0"), 3, true));
     await startAndSync("lu1", 2, "lu0", 3);
     expect(device.mirrors.list().map((mirror) => [mirror.sourceLuId, mirror.destinationLuId])).toEqual([["lu1", "lu0"]]);
+  });
+
+  it("writes nothing through a mirror etcd's table ended when its old source is scrubbed for a new owner", { timeout: caseTimeoutMs }, async () => {
+    const lus = (await holder.readStore()).state.lus;
+    const index = (id: string): number => lus.find((lu) => lu.id === id)?.index ?? -1;
+    const lu = (id: string): LogicalUnit => device.lus.find((candidate) => candidate.id === id) as LogicalUnit;
+    const [lu0, lu1] = [lu("lu0"), lu("lu1")];
+    const areaBytes = lu0.extentSizeBytes;
+    await lu0.write(lu0.areaOffsetBytes(5), Buffer.alloc(areaBytes, 0x11), true);
+    let generation = (await holder.readStore()).state.generation;
+    await holder.commitDelta(term.token, mirrorDelta(generation, index("lu0"), 5, index("lu1"), 6, false, "w"));
+    generation += 1;
+    await startAndSync("lu0", 5, "lu1", 6, "w");
+    await holder.commitDelta(term.token, switchDelta(generation, index("lu1"), 6, "w"));
+    // Written to the extent's new home; then lu0 area 5, free on etcd, is scrubbed for a volume about to take it.
+    const home = Buffer.alloc(areaBytes, 0x22);
+    await lu1.write(lu1.areaOffsetBytes(6), home, true);
+    await device.scrubAreas(term.token, "lu0", [5]);
+    const read = Buffer.alloc(areaBytes);
+    await lu1.read(lu1.areaOffsetBytes(6), read);
+    expect(read.equals(home)).toBe(true);
   });
 });
