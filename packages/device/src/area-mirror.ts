@@ -98,6 +98,8 @@ export class AreaMirror {
   /** Regions copied again, and of those the ones made durable (markDurable). */
   private recopiedCount = 0;
   private recopiedDurableCount = 0;
+  /** Writes that went past this mirror before it took the watched LU's writes (copyAfter). */
+  private earlierWrites: Promise<void> = Promise.resolve();
 
   /**
    * `watched` is the device's own LU whose area hosts' I/O reaches: the
@@ -273,12 +275,22 @@ export class AreaMirror {
     this.watermark = chunk.endBytes;
   }
 
+  /**
+   * Copies nothing before `settled` resolves: the writes to the watched LU
+   * that started before this mirror took its writes, which went past it and
+   * may not have reached the source yet (LogicalUnit.writesSettled).
+   */
+  copyAfter(settled: Promise<void>): void {
+    this.earlierWrites = settled;
+  }
+
   /** Copies `chunk` of the area from the source to the destination, while writes there wait. */
   private async copySpan(chunk: Span, buffer: Buffer): Promise<void> {
     assert.ok(chunk.endBytes - chunk.startBytes <= buffer.length && chunk.startBytes < chunk.endBytes);
     let finish = (): void => undefined;
     this.copying = { ...chunk, done: new Promise<void>((resolve) => { finish = resolve; }) };
     try {
+      await this.earlierWrites;
       await this.waitForWrites(chunk);
       const piece = buffer.subarray(0, chunk.endBytes - chunk.startBytes);
       await this.source.direct.read(this.sourceBaseBytes + chunk.startBytes, piece);

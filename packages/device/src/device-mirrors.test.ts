@@ -10,6 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { StoreState__Output } from "@switchyard/proto";
+import { nodeFiles, type DeviceFiles } from "./device-files.js";
 import { DeviceMirrors, mirrorChunkBytes, mirrorListWaitMaxMs } from "./device-mirrors.js";
 import type { StartMirrorRequest } from "./mirror-records.js";
 import { ExternalLus } from "./external-lu.js";
@@ -33,10 +34,10 @@ afterEach(async () => {
   await folder.remove();
 });
 
-async function openLus(): Promise<{ lu0: LogicalUnit; lu1: LogicalUnit; byId: (id: string) => LogicalUnit }> {
+async function openLus(files: DeviceFiles = nodeFiles): Promise<{ lu0: LogicalUnit; lu1: LogicalUnit; byId: (id: string) => LogicalUnit }> {
   const open = async (id: string): Promise<LogicalUnit> => {
     // syncIo off: every write is in flight for a while, so copies and writes overlap.
-    const options = { id, path: path.join(folder.path, `${id}.img`), sizeBytes: luBytes, extentSizeBytes: areaBytes, syncIo: false };
+    const options = { id, path: path.join(folder.path, `${id}.img`), sizeBytes: luBytes, extentSizeBytes: areaBytes, syncIo: false, files };
     const lu = await LogicalUnit.open(options).catch(() => LogicalUnit.create(options));
     opened.push(lu);
     return lu;
@@ -115,6 +116,8 @@ async function writeLoad(lu0: LogicalUnit, seed: number, stop: () => boolean): P
   return writes;
 }
 
+/** How late the slow file's writes land: far longer than starting a mirror takes. */
+const slowWriteMs = 300;
 /** How long writes outside the chunk being copied may take on a busy machine, in milliseconds. */
 const otherWritesWaitMs = 5_000;
 /** Vitest's limit per test, in real milliseconds: a copy under racing writes took over 5 s on a busy shared machine. */
@@ -216,6 +219,22 @@ describe("DeviceMirrors", { timeout: mirrorTestTimeoutMs }, () => {
     await reopened.close();
     const home = await readArea(second.lu1, 2);
     expect(home.subarray(4096, 4096 + afterSwitch.length).equals(afterSwitch)).toBe(true);
+  });
+
+  it("copies a write that was on its way to the source when the mirror started only once it has landed", async () => {
+    // Every write to an LU file lands slowWriteMs late, as on a disk busy with writeback.
+    const slowWrites: DeviceFiles = {
+      ...nodeFiles,
+      write: (fd, buffer, offset, length, position, callback) => { setTimeout(() => { nodeFiles.write(fd, buffer, offset, length, position, callback); }, slowWriteMs); },
+    };
+    const { lu0, lu1, byId } = await openLus(slowWrites);
+    const mirrors = await openMirrors(byId);
+    const data = filled(65536, random(12));
+    const writing = lu0.write(lu0.areaOffsetBytes(1) + 4096, data, false);
+    await mirrors.start(request);
+    await writing;
+    await until(() => mirrors.list()[0]?.synced === true, "the mirror to be in sync");
+    expect((await readArea(lu1, 2)).equals(await readArea(lu0, 1))).toBe(true);
   });
 
   it("refuses a mirrored write once the mirrors are closed, touching neither area", async () => {

@@ -338,6 +338,8 @@ export class DeviceMirrors implements IoInterceptor {
     }
     byArea.set(watched === source ? request.sourceAreaIndex : request.destinationAreaIndex, mirror);
     watched.intercept(this);
+    // From here every write to the area comes through the mirror; one already on its way did not.
+    mirror.copyAfter(watched.writesSettled());
   }
 
   private remove(key: string): boolean {

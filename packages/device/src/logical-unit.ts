@@ -14,6 +14,7 @@
 import assert from "node:assert/strict";
 import { AllocationList, allocationDataState, allocationZeroState, appendAllocationOfBytes, type AllocationExtent, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
 import { SyncIoValve } from "./sync-io-valve.js";
+import { WriteBarriers } from "./write-barriers.js";
 import { LuRequest } from "./lu-request.js";
 import { LuIoErrors } from "./lu-io-errors.js";
 import { ScanChunks } from "./scan-chunks.js";
@@ -102,6 +103,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
   /** The reused chunks allocation scans read into (scan-chunks.ts). */
   private readonly scanChunks = new ScanChunks(ioChunkSizeBytes);
   private inFlightCount = 0;
+  private readonly writeBarriers = new WriteBarriers();
   private closing: (() => void) | undefined;
   private closed = false;
   /** Set by a failed fdatasync: the kernel may have dropped dirty pages, so nothing after is trusted. */
@@ -261,6 +263,15 @@ export class LogicalUnit implements BlockIo, LuAreas {
     return this.interceptor?.write(this, offsetBytes, data, fua) ?? this.writeDirect(offsetBytes, data, fua);
   }
 
+  /**
+   * Resolves once every write to the file started before the call has
+   * ended: a mirror set up now must not copy a range such a write, gone
+   * past it, has not yet reached (area-mirror.ts).
+   */
+  writesSettled(): Promise<void> {
+    return this.writeBarriers.settled();
+  }
+
   /** Sends I/O touching mirrored areas to their mirrors; one per device. */
   intercept(interceptor: IoInterceptor | undefined): void {
     this.interceptor = interceptor;
@@ -284,6 +295,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
     request.positionBytes = offsetBytes;
     request.doneBytes = 0;
     this.inFlightCount += 1;
+    if (writing) request.epoch = this.writeBarriers.started();
     const valve = writing ? this.writeValve : this.readValve;
     const startMs = performance.now();
     if (!valve.allowsSync(buffer.length, startMs)) return new Promise<void>(request.executor);
@@ -298,6 +310,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
   release(request: LuRequest): void {
     assert.ok(this.inFlightCount > 0);
     this.inFlightCount -= 1;
+    if (request.writing) this.writeBarriers.ended(request.epoch);
     request.reset();
     if (this.pool.length < requestsPooledMax) this.pool.push(request);
     if (this.inFlightCount === 0 && this.closing !== undefined) this.closing();

@@ -33,6 +33,8 @@ export class LuRequest {
   buffer: Buffer = idleBuffer;
   doneBytes = 0;
   positionBytes = 0;
+  /** A write's epoch (write-barriers.ts), handed back when it ends. */
+  epoch = 0;
   resolve: () => void = noop;
   reject: (error: unknown) => void = noop;
 
