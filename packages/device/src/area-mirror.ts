@@ -98,6 +98,8 @@ export class AreaMirror {
   /** Regions copied again, and of those the ones made durable (markDurable). */
   private recopiedCount = 0;
   private recopiedDurableCount = 0;
+  /** Set by end(): writes go to the source alone. */
+  private ended = false;
   /** Writes that went past this mirror before it took the watched LU's writes (copyAfter). */
   private earlierWrites: Promise<void> = Promise.resolve();
 
@@ -200,6 +202,10 @@ export class AreaMirror {
   async write(areaOffsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
     const span = { startBytes: areaOffsetBytes, endBytes: areaOffsetBytes + data.length };
     await this.waitUntilClear(span);
+    if (this.ended) {
+      await this.source.direct.write(this.sourceBaseBytes + areaOffsetBytes, data, fua);
+      return;
+    }
     let finish = (): void => undefined;
     const record: InFlight = { ...span, done: new Promise<void>((resolve) => { finish = resolve; }) };
     this.inFlight.add(record);
@@ -323,6 +329,19 @@ export class AreaMirror {
   /** Resolves once no chunk is being copied. */
   idle(): Promise<void> {
     return this.copying?.done ?? Promise.resolve();
+  }
+
+  /**
+   * The commit that ended this mirror was made (or it was stopped): a write
+   * that has not reached its mirrored part goes to the source alone from
+   * now on. Resolves once no copy and no mirrored write is under way, so
+   * that nothing reaches the destination, an area the commit may have
+   * freed, after the caller answers. A switch or an unmirror holds the
+   * extent's writes, but deleting a volume, and StopMirror, hold none.
+   */
+  end(): Promise<void> {
+    this.ended = true;
+    return Promise.all([this.idle(), ...[...this.inFlight].map((writing) => writing.done)]).then(() => undefined);
   }
 
   /** Waits until no copy and no other write overlaps `span`. */

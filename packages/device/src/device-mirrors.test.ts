@@ -237,6 +237,35 @@ describe("DeviceMirrors", { timeout: mirrorTestTimeoutMs }, () => {
     expect((await readArea(lu1, 2)).equals(await readArea(lu0, 1))).toBe(true);
   });
 
+  it("answers the commit that ends a mirror only once the mirrored writes under way have landed: nothing reaches the freed destination after", async () => {
+    const slow = { on: false };
+    const sometimesSlow: DeviceFiles = {
+      ...nodeFiles,
+      write: (fd, buffer, offset, length, position, callback) => {
+        if (!slow.on) { nodeFiles.write(fd, buffer, offset, length, position, callback); return; }
+        setTimeout(() => { nodeFiles.write(fd, buffer, offset, length, position, callback); }, slowWriteMs);
+      },
+    };
+    const { lu0, lu1, byId } = await openLus(sometimesSlow);
+    const mirrors = await openMirrors(byId);
+    await mirrors.start(request);
+    await until(() => mirrors.list()[0]?.synced === true, "the mirror to be in sync");
+    slow.on = true;
+    const writing = lu0.write(lu0.areaOffsetBytes(1), filled(4096, random(13)), false);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The volume deleted under I/O (a commit that holds no writes): the mirror ends, its destination is free.
+    let answered = false;
+    const deleted = { lus: [{ id: "lu0", index: 0 }, { id: "lu1", index: 1 }], volumes: [] } as unknown as StoreState__Output;
+    const committing = mirrors.afterCommit(deleted).then(() => { answered = true; });
+    await new Promise((resolve) => setTimeout(resolve, slowWriteMs / 2));
+    expect(answered).toBe(false);
+    await Promise.all([writing, committing]);
+    slow.on = false;
+    const destination = await readArea(lu1, 2);
+    await lu0.write(lu0.areaOffsetBytes(1), filled(4096, random(14)), false);
+    expect((await readArea(lu1, 2)).equals(destination)).toBe(true);
+  });
+
   it("refuses a mirrored write once the mirrors are closed, touching neither area", async () => {
     const { lu0, lu1, byId } = await openLus();
     const mirrors = await openMirrors(byId);

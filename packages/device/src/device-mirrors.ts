@@ -185,7 +185,9 @@ export class DeviceMirrors implements IoInterceptor {
 
   /** Ends an extent's mirror (a cancelled migration); true when there was one. Saved before it returns. */
   async stop(volume: string, extentIndex: number): Promise<boolean> {
-    if (!this.remove(keyOf(volume, extentIndex))) return false;
+    const entry = this.entries.get(keyOf(volume, extentIndex));
+    if (entry === undefined || !this.remove(keyOf(volume, extentIndex))) return false;
+    await entry.mirror.end();
     await this.save();
     this.bumpProgress();
     return true;
@@ -242,8 +244,8 @@ export class DeviceMirrors implements IoInterceptor {
     this.intents.forgetUnless((identity) => this.entries.has(keyOf(identity.volume, identity.extentIndex)) || tableHasMirror(state, identity));
     if (ended.length === 0) return;
     this.bumpProgress();
-    // A chunk still being copied would land in an area the commit may have given away.
-    await Promise.all(ended.map((mirror) => mirror.idle()));
+    // A chunk still being copied, or a mirrored write under way, would land in an area the commit may have given away.
+    await Promise.all(ended.map((mirror) => mirror.end()));
     // Saved later, not waited for: a restart drops what the table no longer has anyway (open).
     this.save().catch(() => undefined);
   }
