@@ -22,8 +22,9 @@ import { readFileIfExists, writeFileDurably } from "./durable-file.js";
 import { nodeFiles, type DeviceFiles } from "./device-files.js";
 import { InvalidArgumentError, LimitExceededError, MirrorNotInSyncError } from "./errors.js";
 import type { IoInterceptor, LogicalUnit, LuAreas } from "./logical-unit.js";
-import { checkRate, externalSourceMirror, externalSourceMirrors, mirrorsFileText, parseMirrorsFile, sameAreas, tableHasMirror, type StartMirrorRequest } from "./mirror-records.js";
+import { checkMirrorRequest, checkRate, externalSourceMirror, externalSourceMirrors, mirrorsFileText, parseMirrorsFile, sameAreas, tableHasMirror, type StartMirrorRequest } from "./mirror-records.js";
 import { splitAtAreas } from "./mirror-io-split.js";
+import { ChunkPacer } from "./chunk-pacer.js";
 import { ProgressSignal } from "./progress-signal.js";
 import { writeIntentRegionBytes } from "./write-intent.js";
 import { WriteIntents } from "./write-intent-file.js";
@@ -81,8 +82,7 @@ const keyOf = (volume: string, extentIndex: number): string => `${volume}\u0000$
 
 export class DeviceMirrors implements IoInterceptor {
   private readonly entries = new Map<string, MirrorEntry>();
-  /** Per group, when its next chunk may start under its rate limit. */
-  private readonly nextChunkAtMs = new Map<string, number>();
+  private readonly pacer = new ChunkPacer(mirrorChunkBytes);
   /** Mirrors by watched LU and area: an I/O finds its mirror without a scan. */
   private readonly byWatchedArea = new Map<LogicalUnit, Map<number, AreaMirror>>();
   /** Mirrors a copier is working on. */
@@ -102,13 +102,10 @@ export class DeviceMirrors implements IoInterceptor {
     private readonly intents: WriteIntents) {}
 
   /**
-   * The mirrors saved in `dir` that the `committed` table still has,
-   * mirroring again and copying on: first the regions the write-intent
-   * record holds. A crash between a commit and the save after it leaves
-   * mirrors.json (and marks) naming mirrors the commit ended; those are
-   * dropped before anything copies, since a switch made their destination
-   * the extent's home, and a copy from the old source would write over
-   * every write acknowledged there since.
+   * The mirrors saved in `dir` that the `committed` table still has, mirroring
+   * again and copying on, marked regions first. Those it has ended (a crash
+   * between a commit and the save after it) are dropped before anything
+   * copies: a switch made their destination the extent's home.
    */
   static async open(dir: string, ends: MirrorEnds, committed: StoreState__Output, files: DeviceFiles = nodeFiles): Promise<DeviceMirrors> {
     const filePath = path.join(dir, mirrorsFileName);
@@ -318,18 +315,7 @@ export class DeviceMirrors implements IoInterceptor {
     }
     const source = ownSource ?? this.ends.external(request.sourceLuId);
     const destination = ownDestination ?? this.ends.external(request.destinationLuId);
-    if (!Number.isSafeInteger(request.watermarkBytes) || request.watermarkBytes < 0 || request.watermarkBytes > watched.extentSizeBytes) {
-      throw new InvalidArgumentError(`watermark ${request.watermarkBytes} is not within an area of ${watched.extentSizeBytes} bytes`);
-    }
-    checkRate(request.rateBytesPerSecond);
-    if (source.id === destination.id && request.sourceAreaIndex === request.destinationAreaIndex) {
-      throw new InvalidArgumentError(`a mirror of ${source.id} area ${request.sourceAreaIndex} onto itself`);
-    }
-    for (const { mirror } of this.entries.values()) {
-      const areas = [[mirror.spec.sourceLuId, mirror.spec.sourceAreaIndex], [mirror.spec.destinationLuId, mirror.spec.destinationAreaIndex]];
-      const taken = areas.some(([luId, area]) => (luId === request.sourceLuId && area === request.sourceAreaIndex) || (luId === request.destinationLuId && area === request.destinationAreaIndex));
-      if (taken) throw new InvalidArgumentError(`${request.sourceLuId} area ${request.sourceAreaIndex} or ${request.destinationLuId} area ${request.destinationAreaIndex} is in another mirror`);
-    }
+    checkMirrorRequest(request, watched.extentSizeBytes, [...this.entries.values()].map((entry) => entry.mirror.spec));
     const mirror = new AreaMirror(request, source, destination, watched, this.intents, () => this.save());
     mirror.takeRecopies(this.intents.pendingRecopies(mirror.intentId));
     this.entries.set(keyOf(request.volume, request.extentIndex), { mirror, group: request.group, rateBytesPerSecond: request.rateBytesPerSecond, started, failure: undefined });
@@ -419,7 +405,7 @@ export class DeviceMirrors implements IoInterceptor {
     const { mirror } = entry;
     const key = keyOf(mirror.spec.volume, mirror.spec.extentIndex);
     while (!mirror.copied && !this.isClosed() && this.entries.get(key) === entry) {
-      await this.waitForRate(entry);
+      await this.pacer.turn(entry.group, entry.rateBytesPerSecond);
       await mirror.copyNextChunk(mirrorChunkBytes, buffer);
       this.scheduleFlush();
     }
@@ -499,14 +485,6 @@ export class DeviceMirrors implements IoInterceptor {
       return entry;
     }
     return undefined;
-  }
-
-  private async waitForRate(entry: MirrorEntry): Promise<void> {
-    if (entry.rateBytesPerSecond === 0) return;
-    const nowMs = performance.now();
-    const startAtMs = Math.max(nowMs, this.nextChunkAtMs.get(entry.group) ?? nowMs);
-    this.nextChunkAtMs.set(entry.group, startAtMs + (1000 * mirrorChunkBytes) / entry.rateBytesPerSecond);
-    if (startAtMs > nowMs) await new Promise((resolve) => setTimeout(resolve, startAtMs - nowMs));
   }
 }
 

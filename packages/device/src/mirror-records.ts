@@ -27,6 +27,26 @@ export function checkRate(rateBytesPerSecond: number): void {
 }
 
 /** The mirror a row puts its extent in when it is from an external device's area; undefined otherwise. */
+/**
+ * Refuses, before anything is mirrored, a watermark outside the area of
+ * `areaBytes`, a rate that is none, a mirror of an area onto itself, and one
+ * that shares an area with any of `others` (the mirrors there are).
+ */
+export function checkMirrorRequest(request: StartMirrorRequest, areaBytes: number, others: readonly Omit<MirrorSpec, "watermarkBytes">[]): void {
+  if (!Number.isSafeInteger(request.watermarkBytes) || request.watermarkBytes < 0 || request.watermarkBytes > areaBytes) {
+    throw new InvalidArgumentError(`watermark ${request.watermarkBytes} is not within an area of ${areaBytes} bytes`);
+  }
+  checkRate(request.rateBytesPerSecond);
+  if (request.sourceLuId === request.destinationLuId && request.sourceAreaIndex === request.destinationAreaIndex) {
+    throw new InvalidArgumentError(`a mirror of ${request.sourceLuId} area ${request.sourceAreaIndex} onto itself`);
+  }
+  const uses = (luId: string, area: number): boolean =>
+    (luId === request.sourceLuId && area === request.sourceAreaIndex) || (luId === request.destinationLuId && area === request.destinationAreaIndex);
+  if (others.some((other) => uses(other.sourceLuId, other.sourceAreaIndex) || uses(other.destinationLuId, other.destinationAreaIndex))) {
+    throw new InvalidArgumentError(`${request.sourceLuId} area ${request.sourceAreaIndex} or ${request.destinationLuId} area ${request.destinationAreaIndex} is in another mirror`);
+  }
+}
+
 export function externalSourceMirror(state: StoreState__Output, row: ExtentRow): Omit<MirrorSpec, "watermarkBytes"> | undefined {
   const mirrorLuPlusOne = row.mirror_lu_index_plus_one ?? 0;
   if (mirrorLuPlusOne === 0) return undefined;

@@ -400,9 +400,7 @@ export class StorageDevice {
   async scrubAreas(epoch: number, luId: string, areaIndexes: readonly number[]): Promise<number> {
     this.checkEpoch(epoch);
     await this.followed?.tokens.durable();
-    // On etcd the commit that freed these areas never reached this device: a mirror it ended may
-    // still watch one, and would copy the zeroes, then the new owner's writes, to its destination,
-    // which that commit made the moved extent's home. Ended first, as a commit here ends it.
+    // On etcd the commit that freed these areas never reached here: a mirror it ended would copy the zeroes into the moved extent's home.
     if (this.followed !== undefined) await this.committedTable();
     const lu = this.lu(luId);
     const offsets = areaIndexes.map((areaIndex) => lu.areaOffsetBytes(areaIndex));
