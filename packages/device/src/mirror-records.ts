@@ -26,7 +26,6 @@ export function checkRate(rateBytesPerSecond: number): void {
   }
 }
 
-/** The mirror a row puts its extent in when it is from an external device's area; undefined otherwise. */
 /**
  * Refuses, before anything is mirrored, a watermark outside the area of
  * `areaBytes`, a rate that is none, a mirror of an area onto itself, and one
@@ -47,6 +46,7 @@ export function checkMirrorRequest(request: StartMirrorRequest, areaBytes: numbe
   }
 }
 
+/** The mirror a row puts its extent in when it is from an external device's area; undefined otherwise. */
 export function externalSourceMirror(state: StoreState__Output, row: ExtentRow): Omit<MirrorSpec, "watermarkBytes"> | undefined {
   const mirrorLuPlusOne = row.mirror_lu_index_plus_one ?? 0;
   if (mirrorLuPlusOne === 0) return undefined;
