@@ -17,17 +17,16 @@
  *
  * Run: pnpm bench:change   (from the root; builds first)
  *  or: pnpm --filter @switchyard/bench run bench:change   (already built)
- *      (options: --counts 1,2,4,8 --extents 1000,1000000 --moves 15 --backends embedded)
+ *      (`-- --help` lists the options)
  *  etcd against embedded: pnpm bench:change -- --counts 1,8 --extents 1000 --backends embedded,etcd
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { median } from "./fio.js";
 import { Cluster, holdToReleaseMs, percentile } from "./cluster.js";
 import { backendsOption, withBackend, type Backend } from "./coordination-backends.js";
-import { benchArguments } from "./processes.js";
+import { benchSettings, type BenchHelp } from "./bench-cli.js";
 import { UsageError } from "./run-options.js";
 
 /** 4 MiB extents, as hosts' volumes use by default; 4 TiB sparse LUs hold a million of them. */
@@ -79,10 +78,10 @@ function row(cells: readonly (string | number)[]): string {
   return cells.map((cell) => (typeof cell === "number" ? cell.toFixed(0) : cell).padStart(11)).join(" ") + "\n";
 }
 
-function numbers(text: string): number[] {
+function numbers(text: string, flag: string): number[] {
   return text.split(",").map((word) => {
     const value = Number(word);
-    if (!Number.isSafeInteger(value) || value <= 0) throw new UsageError(`not a positive whole number: ${word}`);
+    if (!Number.isSafeInteger(value) || value <= 0) throw new UsageError(`${flag} takes positive whole numbers, not '${word}'`);
     return value;
   });
 }
@@ -94,20 +93,40 @@ interface Settings {
   readonly backends: readonly Backend[];
 }
 
+const changeOptions = {
+  counts: { type: "string", default: "1,2,4,8" }, extents: { type: "string", default: "1000,1000000" }, moves: { type: "string", default: "15" },
+  backends: { type: "string", default: "embedded" },
+} as const;
+
+const changeHelp: BenchHelp = {
+  command: "bench:change",
+  summary: [
+    "How long one `volume move` of a 4 MiB extent takes from Hold sent to Release acknowledged,",
+    "with each count of apparatuses (separate processes) and each volume size, with no host load:",
+    "what the table's size costs a change. Prints median, p90 and max per row, and the target",
+    "(the median with the most extents within 2x of the fewest).",
+  ].join("\n"),
+  options: [
+    ["--counts N,N", "apparatus counts to measure (default 1,2,4,8)"],
+    ["--extents N,N", "volume sizes in 4 MiB extents (default 1000,1000000)"],
+    ["--moves N", `measured moves per row, after ${warmUpMoves} warm-up moves (default 15)`],
+    ["--backends B,B", `where the configuration store lives: embedded, etcd or both (default embedded; etcd up to ${etcdExtentsMax} extents)`],
+  ],
+  examples: [
+    "pnpm bench:change",
+    "pnpm bench:change -- --counts 1,8 --extents 1000 --backends embedded,etcd",
+  ],
+};
+
 function settingsOf(): Settings {
-  const { values } = parseArgs({
-    args: benchArguments(),
-    options: {
-      counts: { type: "string", default: "1,2,4,8" }, extents: { type: "string", default: "1000,1000000" }, moves: { type: "string", default: "15" },
-      backends: { type: "string", default: "embedded" },
-    },
+  return benchSettings(changeHelp, changeOptions, (values) => {
+    const [moves = 1] = numbers(values.moves, "--moves");
+    const settings = { counts: numbers(values.counts, "--counts"), extentCounts: numbers(values.extents, "--extents"), moves, backends: backendsOption(values.backends) };
+    if (settings.backends.includes("etcd") && settings.extentCounts.some((count) => count > etcdExtentsMax)) {
+      throw new UsageError(`etcd keeps the store in one key of at most 1 MiB: give --extents up to ${etcdExtentsMax} with --backends etcd`);
+    }
+    return settings;
   });
-  const [moves = 1] = numbers(values.moves);
-  const settings = { counts: numbers(values.counts), extentCounts: numbers(values.extents), moves, backends: backendsOption(values.backends) };
-  if (settings.backends.includes("etcd") && settings.extentCounts.some((count) => count > etcdExtentsMax)) {
-    throw new UsageError(`etcd keeps the store in one key of at most 1 MiB: give --extents up to ${etcdExtentsMax} with --backends etcd`);
-  }
-  return settings;
 }
 
 async function main(): Promise<number> {

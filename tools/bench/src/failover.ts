@@ -14,20 +14,20 @@
  * `device serve --etcd` and `apparatus serve --etcd`), and prints the two
  * side by side. `--backends embedded` or `--backends etcd` runs one.
  *
- * Run: pnpm --filter @switchyard/bench run bench:failover [-- --kills 20 --kill-delay-ms 40 --backends embedded,etcd --log-dir DIR]
+ * Run: pnpm bench:failover [-- --kills 20 --kill-delay-ms 40 --backends embedded,etcd --log-dir DIR]   (`-- --help` lists them)
  * (--log-dir keeps each server's output there, every line stamped with the
  * time it arrived, and prints each kill's time: where a failover's time went.)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { ConsoleClient } from "@switchyard/console";
 import { NbdClient } from "@switchyard/nbd";
 import { announcement, cliPath, field, percentile } from "./cluster.js";
 import { ElectionWatch } from "./election-watch.js";
 import { backends, backendsOption, withBackend, type Backend } from "./coordination-backends.js";
-import { ServerProcess, benchArguments, sleep } from "./processes.js";
+import { ServerProcess, sleep } from "./processes.js";
+import { benchSettings, wholeOption, type BenchHelp } from "./bench-cli.js";
 
 const extentBytes = 4 << 20;
 const extents = 16;
@@ -263,17 +263,38 @@ function printSideBySide(results: ReadonlyMap<Backend, readonly Round[]>): void 
   }
 }
 
+const failoverOptions = {
+  kills: { type: "string", default: "20" }, "kill-delay-ms": { type: "string", default: "40" }, backends: { type: "string", default: backends.join(",") },
+  "log-dir": { type: "string" },
+} as const;
+
+const failoverHelp: BenchHelp = {
+  command: "bench:failover",
+  summary: [
+    "How long the cluster has no acting controller after the apparatus process running it is",
+    "killed (SIGKILL, most often mid-move), and the longest any host write waits meanwhile. A",
+    "device and three apparatuses run as separate processes, with the store embedded in the",
+    "device and on a three-member etcd, side by side.",
+  ].join("\n"),
+  options: [
+    ["--kills N", "rounds, one kill each (default 20)"],
+    ["--kill-delay-ms MS", "from a move's submission to the kill (default 40)"],
+    ["--backends B,B", `${backends.join(", ")} or one of them (default both)`],
+    ["--log-dir DIR", "keep each server's output there, each line stamped, and print each kill's time"],
+  ],
+  examples: [
+    "pnpm bench:failover",
+    "pnpm bench:failover -- --kills 5 --backends embedded --log-dir /tmp/failover-logs",
+  ],
+};
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: benchArguments(),
-    options: {
-      kills: { type: "string", default: "20" }, "kill-delay-ms": { type: "string", default: "40" }, backends: { type: "string", default: backends.join(",") },
-      "log-dir": { type: "string" },
-    },
-  });
-  const settings = { kills: Number(values.kills), killDelayMs: Number(values["kill-delay-ms"]), logDir: values["log-dir"] };
+  const settings = benchSettings(failoverHelp, failoverOptions, (values) => ({
+    kills: wholeOption(values.kills, 1, "--kills"), killDelayMs: wholeOption(values["kill-delay-ms"], 0, "--kill-delay-ms"), logDir: values["log-dir"],
+    backends: backendsOption(values.backends),
+  }));
   const results = new Map<Backend, Round[]>();
-  for (const backend of backendsOption(values.backends)) results.set(backend, await runBackend(backend, settings));
+  for (const backend of settings.backends) results.set(backend, await runBackend(backend, settings));
   printSideBySide(results);
 }
 

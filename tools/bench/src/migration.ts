@@ -15,15 +15,16 @@
  *
  * Run: pnpm bench:migration   (from the root; builds first)
  *  or: pnpm --filter @switchyard/bench run bench:migration   (already built)
- *      (options: --apparatuses 2 --size-mib 256 --rate 2000 --seconds 5 --rounds 5)
+ *      (`-- --help` lists the options)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { Cluster, percentile } from "./cluster.js";
 import { WriteLog, connectAll, writeLoad, type LoadState } from "./host-writes.js";
-import { benchArguments, runToolChecked, sleep } from "./processes.js";
+import { runToolChecked, sleep } from "./processes.js";
+import { benchSettings, wholeOption, type BenchHelp } from "./bench-cli.js";
+import { UsageError } from "./run-options.js";
 
 const mebibyte = 1 << 20;
 const extentBytes = 4 * mebibyte;
@@ -37,24 +38,41 @@ const migrationTimeoutMs = 600_000;
 /** Target of issue 5. */
 const throughputRatioTarget = 0.7;
 
+const migrationOptions = {
+  apparatuses: { type: "string", default: "2" }, "size-mib": { type: "string", default: "256" }, rate: { type: "string", default: "2000" },
+  seconds: { type: "string", default: "5" }, rounds: { type: "string", default: "5" },
+} as const;
+
+const migrationHelp: BenchHelp = {
+  command: "bench:migration",
+  summary: [
+    "How fast `migrate` moves a volume to another LU, against a plain durable copy (cp, then sync)",
+    "of as many bytes on the same machine, in one run: with no host load, and under a steady load",
+    "of 4 KiB random writes through every apparatus, whose latency during the migration is shown",
+    "against the same load before it. Target: at least 0.7 of the plain copy with no load.",
+  ].join("\n"),
+  options: [
+    ["--apparatuses N", "apparatuses, each its own process (default 2)"],
+    ["--size-mib N", "volume size, a multiple of the 4 MiB extent (default 256)"],
+    ["--rate N", "host writes per second during the loaded migration (default 2000)"],
+    ["--seconds S", "load measured before the loaded migration (default 5)"],
+    ["--rounds N", "rounds of each measurement (default 5)"],
+  ],
+  examples: [
+    "pnpm bench:migration",
+    "pnpm bench:migration -- --size-mib 1024 --rounds 3",
+  ],
+};
+
 function options(): { apparatuses: number; sizeMebibytes: number; rate: number; seconds: number; rounds: number } {
-  const { values } = parseArgs({
-    args: benchArguments(),
-    options: {
-      apparatuses: { type: "string", default: "2" }, "size-mib": { type: "string", default: "256" }, rate: { type: "string", default: "2000" },
-      seconds: { type: "string", default: "5" }, rounds: { type: "string", default: "5" },
-    },
+  return benchSettings(migrationHelp, migrationOptions, (values) => {
+    const sizeMebibytes = wholeOption(values["size-mib"], 4, "--size-mib");
+    if (sizeMebibytes % 4 !== 0) throw new UsageError(`--size-mib must be a multiple of the 4 MiB extent, not ${sizeMebibytes}`);
+    return {
+      apparatuses: wholeOption(values.apparatuses, 1, "--apparatuses"), sizeMebibytes, rate: wholeOption(values.rate, 1, "--rate"),
+      seconds: wholeOption(values.seconds, 1, "--seconds"), rounds: wholeOption(values.rounds, 1, "--rounds"),
+    };
   });
-  const whole = (text: string, least: number): number => {
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < least) throw new Error(`not a whole number of at least ${least}: ${text}`);
-    return value;
-  };
-  const sizeMebibytes = whole(values["size-mib"], 4);
-  if (sizeMebibytes % 4 !== 0) throw new Error(`--size-mib must be a multiple of the 4 MiB extent: ${sizeMebibytes}`);
-  return {
-    apparatuses: whole(values.apparatuses, 1), sizeMebibytes, rate: whole(values.rate, 1), seconds: whole(values.seconds, 1), rounds: whole(values.rounds, 1),
-  };
 }
 
 /** Seconds a durable plain copy of `sizeBytes` takes: cp of a file written first, then sync of the copy. */

@@ -23,14 +23,14 @@
  * The volume is written whole and every extent moved there and back first,
  * so that no measured I/O allocates blocks in the sparse LU files.
  * It prints p50, p99 and max latency of each, and the targets: elsewhere p99
- * within 10% of baseline p99; moved p99 under 50 ms. The elsewhere ratio is
+ * within 10% of baseline p99; moved p99 under 10 ms (issue 20). The elsewhere ratio is
  * the median over rounds of each round's ratio to the quiet phase just before
  * it: this shared VM's p99 drifts by tens of percent from one ten seconds to
  * the next, and short alternating phases see the same drift.
  *
  * Run: pnpm bench:pause   (from the root; builds first)
  *  or: pnpm --filter @switchyard/bench run bench:pause   (already built)
- *      (options: --apparatuses 4 --extents 16 --rate 2000 --seconds 5 --rounds 6 --move-gap-ms 0 --warm-up-seconds 5 --idle-load --cpu-bursts 1 --embedded --tls --bare-baseline)
+ *      (`-- --help` lists the options)
  * Two calibrations add a phase to each round, under the same load: a busy
  * loop at the lowest priority (--idle-load), and bursts of CPU standing in
  * for each process's CPU per move in that round, at the same rate, with no
@@ -44,14 +44,15 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import type { NbdClient } from "@switchyard/nbd";
 import { WriteLog, connectAll, wallNowMs, writeLoad, type LoadState } from "./host-writes.js";
 import { classify, roundRatios, type Classified } from "./pause-classify.js";
 import { Cluster, holdToReleaseMs, percentile } from "./cluster.js";
 import { addCpuBetween, cpuAboveQuiet, cpuSnapshot } from "./process-cpu.js";
 import { burstSpecs, startCpuBursts } from "./cpu-bursts.js";
-import { benchArguments, sleep } from "./processes.js";
+import { sleep } from "./processes.js";
+import { benchSettings, wholeOption, type BenchHelp } from "./bench-cli.js";
+import { UsageError } from "./run-options.js";
 import { median } from "./fio.js";
 import { MoveWorker, movePace, type MoveWindow } from "./move-worker.js";
 
@@ -133,34 +134,59 @@ interface Settings {
   readonly tls: boolean;
 }
 
+const pauseOptions = {
+  apparatuses: { type: "string", default: "4" }, extents: { type: "string", default: "16" }, rate: { type: "string", default: "2000" },
+  seconds: { type: "string", default: "5" }, rounds: { type: "string", default: "6" }, "move-gap-ms": { type: "string", default: "0" },
+  "warm-up-seconds": { type: "string", default: String(warmUpSecondsDefault) },
+  "idle-load": { type: "boolean", default: false }, "cpu-bursts": { type: "string", default: "0" },
+  embedded: { type: "boolean", default: false }, "bare-baseline": { type: "boolean", default: false }, tls: { type: "boolean", default: false },
+} as const;
+
+const pauseHelp: BenchHelp = {
+  command: "bench:pause",
+  summary: [
+    "What hosts see of `volume move` under a steady load of 4 KiB random writes through every",
+    "apparatus: phases without moves (the fair baseline: the same console calls, read-only)",
+    "alternate with phases of moves. Prints p50, p99 and max write latency of the baseline, of",
+    "writes elsewhere and to the moved extent during moves, each phase's time, the CPU per move,",
+    "and the targets (elsewhere p99 within 1.1x of the baseline's, moved extent's p99 under 10 ms).",
+  ].join("\n"),
+  options: [
+    ["--apparatuses N", "apparatuses writing and moving (default 4)"],
+    ["--extents N", "4 MiB extents in the volume (default 16)"],
+    ["--rate N", "host writes per second, all apparatuses together (default 2000)"],
+    ["--seconds S", "length of each phase (default 5)"],
+    ["--rounds N", "rounds of a phase without moves and one with (default 6)"],
+    ["--move-gap-ms MS", "pause between moves; 0 runs them back to back, 900 gives about one a second (default 0)"],
+    ["--warm-up-seconds S", `load before the first round (default ${warmUpSecondsDefault})`],
+    ["--embedded", "measure `switchyard up` (one process) instead of a process per part"],
+    ["--tls", "with --embedded: mutual TLS on every gRPC call, as `up` runs by default"],
+    ["--bare-baseline", "no console calls in the phases without moves (no fair control)"],
+    ["--idle-load", "a phase beside a lowest-priority busy loop in each round"],
+    ["--cpu-bursts F", "a phase beside bursts of F times the moves' CPU in each round (default 0: none)"],
+  ],
+  examples: [
+    "pnpm bench:pause -- --move-gap-ms 900 --rounds 8 --embedded --tls",
+    "pnpm bench:pause -- --rounds 2 --seconds 3",
+  ],
+};
+
 function options(): Settings {
-  const { values } = parseArgs({
-    args: benchArguments(),
-    options: {
-      apparatuses: { type: "string", default: "4" }, extents: { type: "string", default: "16" }, rate: { type: "string", default: "2000" },
-      seconds: { type: "string", default: "5" }, rounds: { type: "string", default: "6" }, "move-gap-ms": { type: "string", default: "0" },
-      "warm-up-seconds": { type: "string", default: String(warmUpSecondsDefault) },
-      "idle-load": { type: "boolean", default: false }, "cpu-bursts": { type: "string", default: "0" },
-      embedded: { type: "boolean", default: false }, "bare-baseline": { type: "boolean", default: false }, tls: { type: "boolean", default: false },
-    },
+  return benchSettings(pauseHelp, pauseOptions, (values) => {
+    const fraction = (text: string, flag: string): number => {
+      const value = Number(text);
+      if (text.trim() === "" || !Number.isFinite(value) || value < 0) throw new UsageError(`${flag} must be a number of at least 0, not '${text}'`);
+      return value;
+    };
+    const settings: Settings = {
+      apparatuses: wholeOption(values.apparatuses, 1, "--apparatuses"), extents: wholeOption(values.extents, 2, "--extents"), rate: wholeOption(values.rate, 1, "--rate"),
+      seconds: wholeOption(values.seconds, 1, "--seconds"), rounds: wholeOption(values.rounds, 1, "--rounds"), moveGapMs: wholeOption(values["move-gap-ms"], 0, "--move-gap-ms"),
+      warmUpMs: 1000 * wholeOption(values["warm-up-seconds"], 0, "--warm-up-seconds"), idleLoad: values["idle-load"], cpuBursts: fraction(values["cpu-bursts"], "--cpu-bursts"),
+      embedded: values.embedded, bareBaseline: values["bare-baseline"], tls: values.tls,
+    };
+    if (settings.tls && !settings.embedded) throw new UsageError("--tls needs --embedded: the separate processes run with plain gRPC");
+    return settings;
   });
-  const whole = (text: string, least: number): number => {
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < least) throw new Error(`not a whole number of at least ${least}: ${text}`);
-    return value;
-  };
-  const fraction = (text: string): number => {
-    const value = Number(text);
-    if (text.trim() === "" || !Number.isFinite(value) || value < 0) throw new Error(`not a fraction of at least 0: ${text}`);
-    return value;
-  };
-  const settings: Settings = {
-    apparatuses: whole(values.apparatuses, 1), extents: whole(values.extents, 2), rate: whole(values.rate, 1), seconds: whole(values.seconds, 1),
-    rounds: whole(values.rounds, 1), moveGapMs: whole(values["move-gap-ms"], 0), warmUpMs: 1000 * whole(values["warm-up-seconds"], 0), idleLoad: values["idle-load"], cpuBursts: fraction(values["cpu-bursts"]), embedded: values.embedded,
-    bareBaseline: values["bare-baseline"], tls: values.tls,
-  };
-  if (settings.tls && !settings.embedded) throw new Error("--tls needs --embedded: the separate processes run with plain gRPC");
-  return settings;
 }
 
 /**

@@ -11,9 +11,9 @@ import { copyFile, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { parseFioReport, singleJobFigures } from "./fio.js";
-import { benchArguments, runTool, runToolChecked } from "./processes.js";
+import { runTool, runToolChecked } from "./processes.js";
+import { benchSettings, type BenchHelp } from "./bench-cli.js";
 import { fioTimeoutMarginMs, runOptions, UsageError } from "./run-options.js";
 import { runOrder } from "./schedule.js";
 import { startNbdkit, startQemuNbd, startSwitchyard, writeRandomFile, type StartedServer } from "./servers.js";
@@ -35,35 +35,50 @@ interface Options {
   readonly cliPath: string;
 }
 
-const usage = "usage: node dist/run.js [--runs K] [--seconds S] [--size-mib N] [--servers nbdkit,qemu-nbd,switchyard] [--json FILE] [--switchyard-cli PATH]";
+const speedOptions = {
+  runs: { type: "string" }, seconds: { type: "string" }, "size-mib": { type: "string" }, servers: { type: "string" },
+  json: { type: "string" }, "switchyard-cli": { type: "string" },
+} as const;
 
+const speedHelp: BenchHelp = {
+  command: "bench:speed",
+  summary: [
+    "Switchyard (one apparatus) against nbdkit's file plugin and qemu-nbd on the same random data,",
+    "in one run: fio's nbd engine (4 KiB random read and write at QD 16 on 1 and 4 connections,",
+    "1 MiB sequential read and write) and nbdcopy of the image in and out on 4 connections.",
+    "Prints the median of the runs for each server and the ratios Switchyard/nbdkit and",
+    "Switchyard/qemu-nbd; the servers take turns so that drifting load falls on all alike.",
+  ].join("\n"),
+  options: [
+    ["--runs K", "runs of every workload on every server (default 3)"],
+    ["--seconds S", "seconds per fio run (default 3)"],
+    ["--size-mib N", "size of the data (default 1024)"],
+    ["--servers A,B", `${serverNames.join(",")} or some of them (default all)`],
+    ["--json FILE", "also write the figures as JSON to FILE"],
+    ["--switchyard-cli PATH", "the switchyard CLI to measure (default this checkout's)"],
+  ],
+  examples: [
+    "pnpm bench:speed",
+    "pnpm bench:speed -- --runs 5 --json /tmp/speed.json",
+    "pnpm bench:speed -- --servers nbdkit,switchyard --size-mib 256",
+  ],
+};
 
 function isServerName(value: string): value is ServerName {
   return (serverNames as readonly string[]).includes(value);
 }
 
-function parseOptions(argv: readonly string[]): Options {
-  const { values } = parseArgs({
-    args: [...argv],
-    strict: true,
-    allowPositionals: false,
-    options: {
-      runs: { type: "string" },
-      seconds: { type: "string" },
-      "size-mib": { type: "string" },
-      servers: { type: "string" },
-      json: { type: "string" },
-      "switchyard-cli": { type: "string" },
-    },
+function parseOptions(): Options {
+  return benchSettings(speedHelp, speedOptions, (values) => {
+    const servers = (values.servers ?? serverNames.join(",")).split(",").map((name) => name.trim());
+    for (const name of servers) if (!isServerName(name)) throw new UsageError(`unknown server '${name}'; choose from ${serverNames.join(", ")}`);
+    return {
+      ...runOptions(values),
+      jsonPath: values.json ?? null,
+      servers: servers.filter(isServerName),
+      cliPath: values["switchyard-cli"] ?? fileURLToPath(new URL("../../../packages/console/dist/cli.js", import.meta.url)),
+    };
   });
-  const servers = (values.servers ?? serverNames.join(",")).split(",").map((name) => name.trim());
-  for (const name of servers) if (!isServerName(name)) throw new UsageError(`unknown server '${name}'; choose from ${serverNames.join(", ")}`);
-  return {
-    ...runOptions(values),
-    jsonPath: values.json ?? null,
-    servers: servers.filter(isServerName),
-    cliPath: values["switchyard-cli"] ?? fileURLToPath(new URL("../../../packages/console/dist/cli.js", import.meta.url)),
-  };
 }
 
 /** One measurement: the primary figure, and fio's p99 completion latency where there is one. */
@@ -257,13 +272,7 @@ async function writeJsonReport(path: string, report: Report, options: Options): 
 }
 
 async function main(): Promise<number> {
-  let options: Options;
-  try {
-    options = parseOptions(benchArguments());
-  } catch (error) {
-    process.stderr.write(`bench: ${errorText(error)}\n${usage}\n`);
-    return 2;
-  }
+  const options = parseOptions();
   const loadAtStart = loadavg();
   const workDir = mkdtempSync(join(tmpdir(), "switchyard-bench-"));
   // Ctrl-C: the exit handlers in processes.ts SIGKILL the servers; this one

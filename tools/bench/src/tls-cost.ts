@@ -18,9 +18,9 @@ import { chmod, chown, copyFile, mkdir, mkdtemp, readFile, rm } from "node:fs/pr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { median, parseFioReport, ratio, singleJobFigures } from "./fio.js";
-import { benchArguments, runToolChecked } from "./processes.js";
+import { runToolChecked } from "./processes.js";
+import { benchSettings, type BenchHelp } from "./bench-cli.js";
 import { formatFigure } from "./report.js";
 import { fioTimeoutMarginMs, runOptions } from "./run-options.js";
 import { startNbdkit, startSwitchyard, writeRandomFile, type StartedServer } from "./servers.js";
@@ -49,19 +49,29 @@ interface Options {
   readonly cliPath: string;
 }
 
-const usage = "usage: node dist/tls-cost.js [--runs K] [--seconds S] [--size-mib N] [--switchyard-cli PATH]";
+const tlsOptions = { runs: { type: "string" }, seconds: { type: "string" }, "size-mib": { type: "string" }, "switchyard-cli": { type: "string" } } as const;
 
+const tlsHelp: BenchHelp = {
+  command: "bench:tls",
+  summary: [
+    "What TLS costs on the host data path: fio's nbd engine against Switchyard and nbdkit, each",
+    "plain and over TLS (nbdkit with --tls=require), on the same data in one run; prints the",
+    "medians, each server's TLS/plain ratio, and Switchyard/nbdkit over TLS.",
+  ].join("\n"),
+  options: [
+    ["--runs K", "runs of every workload on every target (default 3)"],
+    ["--seconds S", "seconds per fio run (default 3)"],
+    ["--size-mib N", "size of the data (default 1024)"],
+    ["--switchyard-cli PATH", "the switchyard CLI to measure (default this checkout's)"],
+  ],
+  examples: ["pnpm bench:tls", "pnpm bench:tls -- --runs 5 --size-mib 256"],
+};
 
-function parseOptions(argv: readonly string[]): Options {
-  const { values } = parseArgs({
-    args: [...argv],
-    strict: true,
-    options: { runs: { type: "string" }, seconds: { type: "string" }, "size-mib": { type: "string" }, "switchyard-cli": { type: "string" } },
-  });
-  return {
+function parseOptions(): Options {
+  return benchSettings(tlsHelp, tlsOptions, (values) => ({
     ...runOptions(values),
     cliPath: values["switchyard-cli"] ?? fileURLToPath(new URL("../../../packages/console/dist/cli.js", import.meta.url)),
-  };
+  }));
 }
 
 /** A HOME for fio whose .pki/libnbd holds the client certificate of `clientFolder`, owned by the user fio runs as. */
@@ -130,14 +140,7 @@ async function startTargets(options: Options, workDir: string): Promise<{ server
 }
 
 async function main(): Promise<void> {
-  let options: Options;
-  try {
-    options = parseOptions(benchArguments());
-  } catch (error) {
-    process.stderr.write(`bench:tls: ${error instanceof Error ? error.message : String(error)}\n${usage}\n`);
-    process.exitCode = 2;
-    return;
-  }
+  const options = parseOptions();
   const measured = workloads.filter((workload): workload is FioWorkload => workload.kind === "fio" && measuredNames.includes(workload.name));
   const workDir = await mkdtemp(join(tmpdir(), "switchyard-bench-tls-"));
   const started = await startTargets(options, workDir).catch(async (error: unknown) => {
