@@ -7,6 +7,9 @@
 // The figures themselves are not judged here: this machine's timings are
 // the benchmark's subject, not a test's.
 import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -40,9 +43,17 @@ describe.each([
 ])("pnpm bench:pause, $shape", ({ extra, cpuNames, heading }) => {
   it("measures writes in every phase and prints every figure", async () => {
     // The shortest run with every phase: its figures are not judged here, so the warm-up is cut to 1 s each.
-    const result = await runBench(["--", "--apparatuses", "2", "--extents", "4", "--rounds", "1", "--seconds", "1", "--warm-up-seconds", "1", "--rate", "500", "--idle-load", "--cpu-bursts", "0.01", ...extra]);
+    const jsonDir = mkdtempSync(join(tmpdir(), "pause-bench-json-"));
+    const jsonPath = join(jsonDir, "pause.json");
+    const result = await runBench(["--", "--apparatuses", "2", "--extents", "4", "--rounds", "1", "--seconds", "1", "--warm-up-seconds", "1", "--rate", "500", "--idle-load", "--cpu-bursts", "0.01", "--json", jsonPath, ...extra]);
     const report = result.stdout;
     expect(result.code, `${report}\n${result.stderr}`).toBe(0);
+    // --json: the same figures for a script, the baseline's write count as the report prints it.
+    const figures = JSON.parse(readFileSync(jsonPath, "utf8")) as { writes: { baseline: { writes: number } }; targets: { movedP99Ms: { target: number; met: boolean } }; phasesMs: Record<string, unknown> };
+    rmSync(jsonDir, { recursive: true, force: true });
+    expect(figures.writes.baseline.writes).toBe(writesIn(report, "no moves (fair baseline)"));
+    expect(figures.targets.movedP99Ms.target).toBe(10);
+    expect(Object.keys(figures.phasesMs)).toEqual(expect.arrayContaining(["mirror", "copy", "switch"]));
     for (const name of ["no moves (fair baseline)", "during moves, elsewhere", "beside an idle-priority loop", "beside CPU bursts, no moves"]) {
       expect(writesIn(report, name), `${name} in\n${report}`).toBeGreaterThan(0);
     }

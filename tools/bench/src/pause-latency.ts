@@ -41,7 +41,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NbdClient } from "@switchyard/nbd";
@@ -132,6 +132,8 @@ interface Settings {
   readonly bareBaseline: boolean;
   /** The embedded appliance with its certificates: mutual TLS on every gRPC call, the console's included. */
   readonly tls: boolean;
+  /** Where the figures go as JSON too (--json); nowhere if absent. */
+  readonly jsonPath: string | undefined;
 }
 
 const pauseOptions = {
@@ -140,6 +142,7 @@ const pauseOptions = {
   "warm-up-seconds": { type: "string", default: String(warmUpSecondsDefault) },
   "idle-load": { type: "boolean", default: false }, "cpu-bursts": { type: "string", default: "0" },
   embedded: { type: "boolean", default: false }, "bare-baseline": { type: "boolean", default: false }, tls: { type: "boolean", default: false },
+  json: { type: "string" },
 } as const;
 
 const pauseHelp: BenchHelp = {
@@ -164,10 +167,11 @@ const pauseHelp: BenchHelp = {
     ["--bare-baseline", "no console calls in the phases without moves (no fair control)"],
     ["--idle-load", "a phase beside a lowest-priority busy loop in each round"],
     ["--cpu-bursts F", "a phase beside bursts of F times the moves' CPU in each round (default 0: none)"],
+    ["--json FILE", "also write the figures and the targets as JSON to FILE"],
   ],
   examples: [
     "pnpm bench:pause -- --move-gap-ms 900 --rounds 8 --embedded --tls",
-    "pnpm bench:pause -- --rounds 2 --seconds 3",
+    "pnpm bench:pause -- --rounds 2 --seconds 3 --json /tmp/pause.json",
   ],
 };
 
@@ -182,7 +186,7 @@ function options(): Settings {
       apparatuses: wholeOption(values.apparatuses, 1, "--apparatuses"), extents: wholeOption(values.extents, 2, "--extents"), rate: wholeOption(values.rate, 1, "--rate"),
       seconds: wholeOption(values.seconds, 1, "--seconds"), rounds: wholeOption(values.rounds, 1, "--rounds"), moveGapMs: wholeOption(values["move-gap-ms"], 0, "--move-gap-ms"),
       warmUpMs: 1000 * wholeOption(values["warm-up-seconds"], 0, "--warm-up-seconds"), idleLoad: values["idle-load"], cpuBursts: fraction(values["cpu-bursts"], "--cpu-bursts"),
-      embedded: values.embedded, bareBaseline: values["bare-baseline"], tls: values.tls,
+      embedded: values.embedded, bareBaseline: values["bare-baseline"], tls: values.tls, jsonPath: values.json,
     };
     if (settings.tls && !settings.embedded) throw new UsageError("--tls needs --embedded: the separate processes run with plain gRPC");
     return settings;
@@ -382,6 +386,40 @@ function report(settings: Settings, result: Awaited<ReturnType<typeof run>>, app
   out.write(`moved-extent p99: ${movedP99.toFixed(1)} ms (target < ${movedP99TargetMs} ms) ${movedP99 < movedP99TargetMs ? "met" : "NOT met"}; moved p99 / baseline p99: ${(movedP99 / baselineP99).toFixed(1)}x\n`);
 }
 
+/** p50, p99 and max of a class of writes, in ms, and how many. */
+function latencyFigures(values: readonly number[]): { p50Ms: number; p99Ms: number; maxMs: number; writes: number } | null {
+  if (values.length === 0) return null;
+  return { p50Ms: percentile(values, 0.5), p99Ms: percentile(values, 0.99), maxMs: Math.max(...values), writes: values.length };
+}
+
+/** What --json writes: the settings, each class's latency, each phase's time, and the two targets with whether each was met. */
+function summary(settings: Settings, result: Awaited<ReturnType<typeof run>>): Record<string, unknown> {
+  const { classified, windows } = result;
+  const phaseNames = [...new Set(windows.flatMap((window) => [...window.phaseMs.keys()]))];
+  const ratios = roundRatios(classified, "elsewhere");
+  const elsewhereRatio = ratios.length === 0 ? null : median(ratios);
+  const movedP99 = classified.moved.length === 0 ? null : percentile(classified.moved, 0.99);
+  return {
+    settings: { ...settings, jsonPath: undefined },
+    moves: windows.length,
+    writes: {
+      baseline: latencyFigures(classified.baseline), elsewhere: latencyFigures(classified.elsewhere),
+      moved: latencyFigures(classified.moved), between: latencyFigures(classified.between),
+    },
+    phasesMs: Object.fromEntries(phaseNames.map((name) => {
+      const times = windows.map((window) => window.phaseMs.get(name) ?? 0);
+      return [name, { median: percentile(times, 0.5), p99: percentile(times, 0.99) }];
+    })),
+    elsewhereP99RatioByRound: ratios,
+    targets: {
+      elsewhereP99Ratio: { value: elsewhereRatio, target: elsewhereP99RatioTarget, met: elsewhereRatio !== null && elsewhereRatio <= elsewhereP99RatioTarget },
+      movedP99Ms: { value: movedP99, target: movedP99TargetMs, met: movedP99 !== null && movedP99 < movedP99TargetMs },
+    },
+    unanswered: classified.unanswered,
+    skipped: result.skipped,
+  };
+}
+
 async function main(): Promise<number> {
   const settings = options();
   const workDir = mkdtempSync(join(tmpdir(), "switchyard-pause-bench-"));
@@ -391,7 +429,12 @@ async function main(): Promise<number> {
     try {
       await cluster.console.createVolume("bench", settings.extents * extentBytes, "lu0");
       await cluster.waitUntilCurrent();
-      report(settings, await run(cluster, settings), cluster.apparatuses.map((apparatus) => apparatus.id));
+      const result = await run(cluster, settings);
+      report(settings, result, cluster.apparatuses.map((apparatus) => apparatus.id));
+      if (settings.jsonPath !== undefined) {
+        writeFileSync(settings.jsonPath, `${JSON.stringify(summary(settings, result), null, 2)}\n`);
+        process.stdout.write(`JSON written to ${settings.jsonPath}\n`);
+      }
     } finally {
       await cluster.stop();
     }
