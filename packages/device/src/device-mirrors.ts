@@ -22,7 +22,7 @@ import { readFileIfExists, writeFileDurably } from "./durable-file.js";
 import { nodeFiles, type DeviceFiles } from "./device-files.js";
 import { InvalidArgumentError, LimitExceededError, MirrorNotInSyncError } from "./errors.js";
 import type { IoInterceptor, LogicalUnit, LuAreas } from "./logical-unit.js";
-import { checkMirrorRequest, checkRate, externalSourceMirror, externalSourceMirrors, mirrorsFileText, parseMirrorsFile, sameAreas, tableHasMirror, type StartMirrorRequest } from "./mirror-records.js";
+import { checkMirrorRequest, checkRate, externalSourceMirror, externalSourceMirrors, mirrorsFileText, parseMirrorsFile, sameAreas, switchRefusal, tableHasMirror, type StartMirrorRequest } from "./mirror-records.js";
 import { splitAtAreas } from "./mirror-io-split.js";
 import { ChunkPacer } from "./chunk-pacer.js";
 import { ProgressSignal } from "./progress-signal.js";
@@ -194,8 +194,9 @@ export class DeviceMirrors implements IoInterceptor {
    * Before a commit, in its turn: refuses rows that would put an extent on
    * its mirror's destination while the mirror is not in sync, for example
    * because a mirrored write failed there after the controller saw it in
-   * sync, so that a switch can never lose a write the host was told is
-   * done; and rows that put an external source's extent in mirror state
+   * sync, or while this device copies nothing there at all (switchRefusal),
+   * so that a switch can never lose a write the host was told is done; and
+   * rows that put an external source's extent in mirror state
    * onto this device when it could not set that mirror up (afterCommit).
    */
   checkCommit(state: StoreState__Output, rows: readonly ExtentRow[]): void {
@@ -214,14 +215,9 @@ export class DeviceMirrors implements IoInterceptor {
   private checkSwitches(state: StoreState__Output, rows: readonly ExtentRow[]): void {
     for (const row of rows) {
       const entry = this.entries.get(keyOf(row.volume ?? "", row.extent_index ?? 0));
-      if (entry === undefined) continue;
-      const { spec } = entry.mirror;
-      const destinationIndex = state.lus.find((lu) => lu.id === spec.destinationLuId)?.index;
-      if ((row.lu_index ?? 0) !== destinationIndex || (row.area_index ?? 0) !== spec.destinationAreaIndex) continue;
-      const failure = failureOf(entry);
-      if (failure === undefined && entry.mirror.synced) continue;
-      const why = failure ?? `${entry.mirror.watermarkBytes} of ${entry.mirror.areaBytes} bytes copied and durable`;
-      throw new MirrorNotInSyncError(`extent ${spec.extentIndex} of ${spec.volume} cannot switch to ${spec.destinationLuId} area ${spec.destinationAreaIndex}: its mirror is not in sync (${why})`);
+      const copy = entry === undefined ? undefined : { spec: entry.mirror.spec, synced: entry.mirror.synced, failure: failureOf(entry), watermarkBytes: entry.mirror.watermarkBytes, areaBytes: entry.mirror.areaBytes };
+      const refusal = switchRefusal(state, row, copy);
+      if (refusal !== undefined) throw new MirrorNotInSyncError(refusal);
     }
   }
 

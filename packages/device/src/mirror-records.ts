@@ -75,6 +75,47 @@ export function externalSourceMirrors(state: StoreState__Output, rows: readonly 
  * its source area to its destination (DESIGN.md: a change puts the extent in
  * mirror state; the device only carries it out).
  */
+/** Where the committed table has extent `extentIndex` of `volume` mirrored to (LU index and area), if it is in mirror state. */
+function tableMirrorDestination(state: StoreState__Output, volume: string, extentIndex: number): { readonly luIndex: number; readonly areaIndex: number } | undefined {
+  const extents = state.volumes.find((candidate) => candidate.name === volume)?.extents;
+  const luPlusOne = extents?.mirror_lu_index_plus_one[extentIndex] ?? 0;
+  if (extents == null || luPlusOne === 0) return undefined;
+  return { luIndex: luPlusOne - 1, areaIndex: extents.mirror_area_index[extentIndex] ?? 0 };
+}
+
+/** What the device knows of the copy of one extent's mirror. */
+export interface CopyState {
+  readonly spec: Omit<MirrorSpec, "watermarkBytes">;
+  readonly synced: boolean;
+  readonly failure: string | undefined;
+  readonly watermarkBytes: number;
+  readonly areaBytes: number;
+}
+
+/**
+ * Why `row` may not be committed over `state`, if it may not: it puts its
+ * extent on an area only a copy fills (its copy's destination, or the
+ * destination the table mirrors it to) while that copy is not in sync, has
+ * failed, or is not this device's to begin with (no StartMirror for it since
+ * the mirror change: a controller that lost track of its copy).
+ */
+export function switchRefusal(state: StoreState__Output, row: ExtentRow, copy: CopyState | undefined): string | undefined {
+  const volume = row.volume ?? "";
+  const extentIndex = row.extent_index ?? 0;
+  const onto = { luIndex: row.lu_index ?? 0, areaIndex: row.area_index ?? 0 };
+  const spec = copy?.spec;
+  const ontoCopy = spec !== undefined && onto.luIndex === state.lus.find((lu) => lu.id === spec.destinationLuId)?.index && onto.areaIndex === spec.destinationAreaIndex;
+  if (copy === undefined || spec === undefined || !ontoCopy) {
+    const mirrored = tableMirrorDestination(state, volume, extentIndex);
+    if (mirrored?.luIndex !== onto.luIndex || mirrored.areaIndex !== onto.areaIndex) return undefined;
+    const luId = state.lus.find((lu) => lu.index === onto.luIndex)?.id ?? `LU index ${onto.luIndex}`;
+    return `extent ${extentIndex} of ${volume} cannot switch to ${luId} area ${onto.areaIndex}: this device is copying nothing there (no StartMirror for it since its mirror change)`;
+  }
+  if (copy.failure === undefined && copy.synced) return undefined;
+  const why = copy.failure ?? `${copy.watermarkBytes} of ${copy.areaBytes} bytes copied and durable`;
+  return `extent ${extentIndex} of ${volume} cannot switch to ${spec.destinationLuId} area ${spec.destinationAreaIndex}: its mirror is not in sync (${why})`;
+}
+
 export function tableHasMirror(state: StoreState__Output, spec: Omit<MirrorSpec, "watermarkBytes">): boolean {
   const volume = state.volumes.find((candidate) => candidate.name === spec.volume);
   const sourceLu = state.lus.find((lu) => lu.id === spec.sourceLuId)?.index;
