@@ -66,19 +66,43 @@ export class MigrationRuns {
   /** Those that stopped on an error while this controller kept the lease go on from the journal. */
   async resumeStopped(): Promise<void> {
     if (!this.stopped) return;
-    await this.options.serialized(async () => {
-      const { state } = await this.options.table.read({ omitExtents: true });
-      this.stopped = false;
-      this.resume(state);
-    });
+    await this.options.serialized(() => this.reconcile());
+  }
+
+  /**
+   * In the queue: once a run stopped or a start went unanswered, the journal
+   * is read again and what it shows running goes on, so that this.runs is
+   * every migration the journal has running before a new one is planned.
+   */
+  private async reconcile(): Promise<void> {
+    if (!this.stopped) return;
+    const { state } = await this.options.table.read({ omitExtents: true });
+    this.stopped = false;
+    this.resume(state);
+  }
+
+  /**
+   * One migration at a time per extent: two would each mirror, copy and
+   * switch it from what they last saw, and one could switch it onto an area
+   * nothing was copied to (the cluster simulator found two moves of one
+   * extent after a start's answer was lost, and hosts read zeros).
+   */
+  private checkNotMoving(volume: string, extents: readonly number[]): void {
+    for (const { run } of this.runs.values()) {
+      const row = run.entry.copy_progress.find((candidate) => candidate.volume === volume && candidate.state !== "done" && extents.includes(candidate.extent_index ?? 0));
+      if (row === undefined) continue;
+      throw new ControllerError("FAILED_PRECONDITION", `extent ${row.extent_index ?? 0} of ${volume} is being moved by ${run.id}: watch it ('switchyard change watch ${run.id}') or cancel it ('switchyard migrate cancel ${run.id}') first`);
+    }
   }
 
   /** `migrate`: starts moving a volume's extents to another LU, and answers at once with the migration's id and progress table. */
   submitMigrate(request: MigrationRequest): Promise<ChangeInfo> {
     return this.options.serialized(async () => {
+      await this.reconcile();
       const { state } = await this.options.table.read({ omitJournal: true });
       // The LU as the store names it: `ext1` or `dev0:lu1` given, `ext1:disk` or `lu1` kept.
       const { rows, extentSizeBytes, targetLuId } = planMigration(state, request);
+      this.checkNotMoving(request.volume, rows.map((row) => row.extent_index ?? 0));
       const summary = `migrate ${rows.length} extent${rows.length === 1 ? "" : "s"} of ${request.volume} to ${targetLuId}`;
       const entry = this.entry(`migrate-${state.generation}`, "migrate", summary, state, rows, targetLuId, request.rateBytesPerSecond, extentSizeBytes);
       // Recorded before the first extent moves: a controller that dies now leaves a migration its successor resumes.
@@ -95,6 +119,8 @@ export class MigrationRuns {
    */
   async submitMove(volume: string, extentIndex: number, toLu: string): Promise<ChangeInfo> {
     const run = await this.options.serialized(async () => {
+      await this.reconcile();
+      this.checkNotMoving(volume, [extentIndex]);
       const state = await this.options.table.committed();
       const { rows, extentSizeBytes, targetLuId } = planMoveMigration(state, volume, extentIndex, toLu);
       const [row] = rows;

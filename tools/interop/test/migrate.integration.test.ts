@@ -1,7 +1,8 @@
 // Goal: `switchyard migrate` moves a live volume to another LU (issue 5):
 // the bytes are identical afterwards, after a cancel, and through every
 // apparatus; progress is reported, monotonic and complete; the rate limit
-// holds within 20%; the copy progress table says where each extent went.
+// holds within 20%; the copy progress table says where each extent went;
+// an extent a migration has is moved by nothing else until it ends.
 // Method: `switchyard up`, a 256 MiB volume filled with random data by
 // nbdcopy, migrations through the real CLI (--watch --json lines), and the
 // volume read back whole through the other apparatus and hashed.
@@ -131,6 +132,13 @@ describe("switchyard migrate", () => {
       if (shown.copy_progress.filter((row) => row.state === "done").length >= 2) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    // One migration at a time per extent: a move of an extent it has yet to switch, and a second migration, are refused.
+    const moveRefused = await appliance.cli(["volume", "move", "mig", "--extent", "63", "--to", "lu0"]);
+    expect(moveRefused.exitCode, describeResult(moveRefused)).toBe(1);
+    expect(moveRefused.stderr.trim()).toBe(`switchyard volume move: extent 63 of mig is being moved by ${id}: watch it ('switchyard change watch ${id}') or cancel it ('switchyard migrate cancel ${id}') first`);
+    const migrateRefused = await appliance.cli(["migrate", "mig", "--to", "lu0"]);
+    expect(migrateRefused.exitCode, describeResult(migrateRefused)).toBe(1);
+    expect(migrateRefused.stderr).toMatch(new RegExp(`^switchyard migrate: extent \\d+ of mig is being moved by ${id}: `));
     const cancelled = await appliance.cli(["migrate", "cancel", id, "--json"]);
     assertSucceeded(cancelled);
     const final = asChange(cancelled.stdout);
