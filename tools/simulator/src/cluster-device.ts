@@ -132,6 +132,8 @@ export class ClusterDevice {
   private readonly mirrors = new Map<string, SimulatedMirror>();
   private progress = 0;
   private readonly progressWaiters = new Set<() => void>();
+  /** Run once each, `leadMs` before the next mirror to start gets in sync: its switch follows (the weather aims faults at it). */
+  private inSyncWatchers: { readonly leadMs: number; readonly watcher: () => void }[] = [];
   /** The LUs' bytes behind their write cache. */
   readonly cache: LuWriteCache;
   /** Whether the device answers calls at all (false during a restart). */
@@ -301,6 +303,7 @@ export class ClusterDevice {
       const next = decodeStoreState(encodeStoreState(current));
       applyStoreDelta(next, delta);
       this.checkSwitches(next);
+      this.checkCopied(current, next);
       return next;
     });
     return { sequence };
@@ -313,6 +316,23 @@ export class ClusterDevice {
       const { luIndex, areaIndex } = mirror.destination;
       if (mirror.synced || columns?.lu_index[mirror.extentIndex] !== luIndex || columns.area_index[mirror.extentIndex] !== areaIndex) continue;
       throw new DeviceError("MIRROR_NOT_IN_SYNC", `extent ${mirror.extentIndex} of ${mirror.volume} cannot switch to LU index ${mirror.destination.luIndex} area ${mirror.destination.areaIndex}: its mirror is not in sync`);
+    }
+  }
+
+  /** DeviceMirrors.checkSwitches too: an extent leaves mirror state onto its destination only if this device copied it there. */
+  private checkCopied(current: StoreState__Output, next: StoreState__Output): void {
+    for (const volume of current.volumes) {
+      const before = volume.extents;
+      const after = next.volumes.find((candidate) => candidate.name === volume.name)?.extents;
+      if (before == null || after == null) continue;
+      for (let extent = 0; extent < before.lu_index.length; extent += 1) {
+        const luPlusOne = before.mirror_lu_index_plus_one[extent] ?? 0;
+        const areaIndex = before.mirror_area_index[extent] ?? 0;
+        if (luPlusOne === 0 || after.lu_index[extent] !== luPlusOne - 1 || after.area_index[extent] !== areaIndex) continue;
+        const mirror = this.mirrors.get(mirrorKey(volume.name, extent));
+        if (mirror?.destination.luIndex === luPlusOne - 1 && mirror.destination.areaIndex === areaIndex) continue;
+        throw new DeviceError("MIRROR_NOT_IN_SYNC", `extent ${extent} of ${volume.name} cannot switch to LU index ${luPlusOne - 1} area ${areaIndex}: this device is copying nothing there`);
+      }
     }
   }
 
@@ -423,7 +443,9 @@ export class ClusterDevice {
 
   private startCopy(mirror: SimulatedMirror): void {
     const incarnation = mirror.incarnation;
-    this.world.schedule(this.random.between(this.copy.copyMinMs, this.copy.copyMaxMs), () => {
+    const copyMs = this.random.between(this.copy.copyMinMs, this.copy.copyMaxMs);
+    for (const { leadMs, watcher } of this.inSyncWatchers.splice(0)) this.world.schedule(Math.max(0, copyMs - leadMs), watcher);
+    this.world.schedule(copyMs, () => {
       if (mirror.incarnation !== incarnation) return;
       // Copied and durable before in sync, as the device's copy engine flushes before it moves the watermark.
       const size = this.extentSizeBytes();
@@ -433,6 +455,11 @@ export class ClusterDevice {
       this.bumpProgress();
       for (const write of mirror.waiting.splice(0)) write.land();
     });
+  }
+
+  /** Runs `watcher` once, `leadMs` before the next mirror to start gets in sync (the controller's switch follows). */
+  whenNextInSync(leadMs: number, watcher: () => void): void {
+    this.inSyncWatchers.push({ leadMs, watcher });
   }
 
   /** After every store write and reopen: mirrors the table no longer has end, and their waiting writes land on the source alone. */

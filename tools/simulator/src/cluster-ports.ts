@@ -8,7 +8,7 @@
  */
 import { ApparatusError, type VirtualizationApparatus } from "@switchyard/apparatus";
 import type { ApparatusPort, DevicePort, Scheduler } from "@switchyard/controller";
-import type { ApparatusState__Output } from "@switchyard/proto";
+import type { ApparatusState__Output, HoldRequest__Output } from "@switchyard/proto";
 import { DeviceError, grpcStatusOf } from "@switchyard/device";
 import { loadGrpc, registrationKeyDigest } from "@switchyard/proto";
 import type { ClusterDevice } from "./cluster-device.js";
@@ -205,6 +205,8 @@ export interface ApparatusReach {
   keyOf(apparatusId: string): string;
   /** False while the apparatus is cut off from every controller (its path to the device still works). */
   reachable(apparatusId: string): boolean;
+  /** The apparatus answered this Hold: from now on, it says, nothing it admitted before the Hold is still running. */
+  drained(apparatusId: string, request: HoldRequest__Output): void;
 }
 
 /** One apparatus as one controller node reaches it over the control network; a request sent while it is cut off never arrives. */
@@ -221,7 +223,11 @@ export function simulatedApparatusPort(node: ControllerNode, apparatus: Virtuali
       throw error;
     });
   return {
-    hold: (request, timeoutMs) => call("Hold", request, timeoutMs, (decoded) => apparatus.hold(decoded)),
+    hold: (request, timeoutMs) => call("Hold", request, timeoutMs, async (decoded: HoldRequest__Output) => {
+      const report = await apparatus.hold(decoded);
+      reach.drained(apparatus.id, decoded);
+      return report;
+    }),
     apply: (request, timeoutMs) => call("Apply", request, timeoutMs, (decoded) => apparatus.apply(decoded)),
     release: (request, timeoutMs) => call("Release", request, timeoutMs, (decoded) => apparatus.release(decoded)),
     abort: (request, timeoutMs) => call("Abort", request, timeoutMs, (decoded) => apparatus.abort(decoded)),

@@ -58,7 +58,7 @@ type SearchedFault = SimulatedFault | Extract<ApparatusFault, "early-admission-e
 const plantedSearch: Readonly<Record<SearchedFault, { readonly seedsMax: number; readonly moves: number; readonly what: string }>> = {
   "store-ack-before-sync": { seedsMax: 40, moves: movesPerRun, what: "a power cut loses a commit the controller was told of" },
   "grant-before-save": { seedsMax: 60, moves: movesPerRun, what: "after a failed save and a restart, two controllers hold one epoch" },
-  "unknown-id-io": { seedsMax: 80, moves: movesPerRun, what: "a fenced apparatus's late write lands on the area a move retired" },
+  "unknown-id-io": { seedsMax: 200, moves: movesPerRun, what: "a fenced apparatus's late write lands on the area a move retired" },
   "takeover-fence-swallowed": { seedsMax: 60, moves: 8, what: "an apparatus cut off from the controllers serves the old map after a takeover's commit" },
   "flush-skips-lu": { seedsMax: 60, moves: movesPerRun, what: "a power cut after a rejoined apparatus's FLUSH loses writes acknowledged before it" },
   "early-admission-end": { seedsMax: 200, moves: movesPerRun, what: "a drain reports drained while a spanning write's other part still runs, and it lands on the area the move retired" },
@@ -79,8 +79,17 @@ const plantedSearch: Readonly<Record<SearchedFault, { readonly seedsMax: number;
  *   epoch before its takeover had loaded the table everywhere (a stale read).
  *   Now a change commits only under the epoch it began under
  *   (table-keeper.ts commit).
+ * - 725 (once the weather had congested switches): the answer to the
+ *   journal write that started a move was lost, and the console's next move
+ *   of the same extent was journaled beside it; the takeover resumed both,
+ *   and one switched the extent onto a mirror destination nothing had been
+ *   copied to, which the device let through (hosts read zeros). Now a
+ *   submission reads the journal again after such a loss and refuses an
+ *   extent a running migration has (migration-runs.ts checkNotMoving), and
+ *   the device refuses a switch onto an area it copies nothing to
+ *   (mirror-records.ts switchRefusal).
  */
-const controllerGapSeeds: readonly number[] = [557, 1979, 3540, 4675, 4788, 3470];
+const controllerGapSeeds: readonly number[] = [557, 1979, 3540, 4675, 4788, 3470, 725];
 
 /** The first seed of 1..seedsMax whose run with `fault` breaks an invariant. */
 async function firstCatch(fault: SearchedFault): Promise<ClusterSimulationResult | undefined> {

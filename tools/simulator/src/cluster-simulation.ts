@@ -281,6 +281,7 @@ class ClusterSimulation implements WeatherTarget {
   readonly reach: ApparatusReach = {
     keyOf: (apparatusId) => this.contacts.get(apparatusId)?.key ?? "",
     reachable: (apparatusId) => this.world.nowMs >= (this.isolatedUntilMs.get(apparatusId) ?? 0),
+    drained: (apparatusId, request) => { this.paths.drains.noteDrained(apparatusId, request, this.device.state, this.world.nowMs); },
   };
 
   /** Cuts `apparatusId` off from every controller for `forMs`; its renewals and I/O go on. */

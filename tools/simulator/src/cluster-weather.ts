@@ -3,9 +3,11 @@
  * controller crash, every controller down at once, a power cut of the
  * device (and one in the middle of a store or epoch write, or right after
  * the first FLUSH an apparatus answers once it registered again), a failing disk, a bad range of an LU, a slow LU,
+ * both at once around a switch,
  * an apparatus cut off from the controllers (alone, or with the leader).
- * Each is scheduled at a seeded moment of the move that follows, and none
- * fires once the run has stopped its faults.
+ * Each is scheduled at a seeded moment of the move that follows, or (a
+ * congested switch) just before its switch, and none fires once the run has
+ * stopped its faults.
  */
 import type { ClusterDevice } from "./cluster-device.js";
 import type { Random } from "./prng.js";
@@ -43,6 +45,9 @@ const badRangeProbability = 0.25;
 const slowLuProbability = 0.25;
 const isolationProbability = 0.2;
 const blackoutProbability = 0.08;
+const congestedSwitchProbability = 0.2;
+/** A congested switch begins up to this long before the copy ends: about a slow LU's answer (device-paths.ts ioSlowMaxMs). */
+const switchLeadMaxMs = 30;
 
 /** What the weather acts on: the simulation, as far as its faults go. */
 export interface WeatherTarget {
@@ -72,6 +77,24 @@ export interface WeatherTarget {
 function soon(target: WeatherTarget, fault: () => void): void {
   target.world.schedule(target.random.between(0, moveGapMaxMs), () => {
     if (target.faultsOn) fault();
+  });
+}
+
+/**
+ * A congested switch: a bad range on the extent after the moving one and a
+ * slow path to the moving one's LU, from a little before its copy ends, so
+ * that the switch's Hold comes while a write spanning the two has its first
+ * part still on its way and its second refused: the moment a drain must not
+ * end early. Only the switch holds the extent's writes (a mirror change
+ * holds nothing), so faults aimed at a move's start seldom meet a drain.
+ */
+function congestedSwitch(target: WeatherTarget): void {
+  const { random } = target;
+  const forMs = random.between(badRangeMinMs, badRangeMaxMs);
+  target.device.whenNextInSync(random.between(0, switchLeadMaxMs), () => {
+    if (!target.faultsOn) return;
+    target.failLuRange(forMs);
+    target.slowLu(forMs);
   });
 }
 
@@ -124,4 +147,5 @@ function storageWeather(target: WeatherTarget): void {
     const forMs = random.between(badRangeMinMs, badRangeMaxMs);
     soon(target, () => { target.slowLu(forMs); });
   }
+  if (random.chance(congestedSwitchProbability)) congestedSwitch(target);
 }

@@ -20,6 +20,7 @@
 import type { BlockIo } from "@switchyard/nbd";
 import type { StoreState__Output } from "@switchyard/proto";
 import type { ClusterDevice } from "./cluster-device.js";
+import { DrainWatch } from "./drain-watch.js";
 import type { LuRangeFaults } from "./lu-range-faults.js";
 import type { Random } from "./prng.js";
 import { DeviceRefusedError } from "./simulated-device.js";
@@ -82,8 +83,10 @@ export class DevicePaths {
   slowIos = 0;
   /** Until when each slow LU is slow (virtual ms). */
   private readonly slowUntilMs = new Map<number, number>();
-  /** Writes that landed on an area the committed table no longer maps: each one breaks claim 6. */
+  /** Writes that landed on an area the committed table no longer maps, or after a drain said they had: each one breaks claim 6. */
   readonly violations: string[] = [];
+  /** Each apparatus's answered Holds, for the writes that land after them. */
+  readonly drains = new DrainWatch();
 
   constructor(
     private readonly world: VirtualWorld,
@@ -132,6 +135,7 @@ export class DevicePaths {
   private arrive(apparatusId: string, arrival: Arrival, target: Target): Promise<void> {
     const key = this.keyOf(apparatusId);
     const restartsAtSend = this.device.up ? this.device.restarts : undefined;
+    const sentAtMs = this.world.nowMs;
     return new Promise<void>((resolve, reject) => {
       this.world.schedule(this.latencyMs(target.luIndex), () => {
         if (restartsAtSend !== this.device.restarts || !this.device.up) {
@@ -147,7 +151,7 @@ export class DevicePaths {
           reject(bad);
           return;
         }
-        if (target.writes) this.checkMapped(apparatusId, target);
+        if (target.writes) this.checkMapped(apparatusId, target, sentAtMs);
         const landing = arrival();
         if (landing === undefined) resolve();
         else landing.then(resolve, reject);
@@ -155,14 +159,16 @@ export class DevicePaths {
     });
   }
 
-  /** Claim 6 as the device sees it: a write lands only where the committed table maps an extent or a mirror. */
-  private checkMapped(apparatusId: string, target: Target): void {
+  /** Claim 6 as the device sees it: a write lands only where the committed table maps an extent or a mirror, and not after a drain that covered it (drain-watch.ts). */
+  private checkMapped(apparatusId: string, target: Target, sentAtMs: number): void {
     const state = this.device.state;
     const extentSizeBytes = state.lus[0]?.extent_size_bytes ?? 0;
     if (extentSizeBytes <= 0) return;
     const first = Math.floor(target.offsetBytes / extentSizeBytes);
     const last = Math.floor((target.offsetBytes + target.lengthBytes - 1) / extentSizeBytes);
     for (let areaIndex = first; areaIndex <= last; areaIndex += 1) {
+      const drainBroken = this.drains.check(apparatusId, target.luIndex, areaIndex, sentAtMs, this.world.nowMs);
+      if (drainBroken !== undefined) this.violations.push(drainBroken);
       if (areaMapped(state, target.luIndex, areaIndex)) continue;
       this.violations.push(`drain: a write of ${apparatusId} landed on area ${areaIndex} of LU ${target.luIndex} at ${this.world.nowMs.toFixed(3)} ms, which the committed table (generation ${state.generation}) no longer maps: admitted before a Hold and still running after its drain, or let through from an apparatus that should be fenced`);
     }
