@@ -186,11 +186,14 @@ function rateAt(points: { timesMs: number[]; copiedBytes: number[] }, index: num
 
 /**
  * How long each recent change held I/O, as the controller timed it: from the
- * start of its hold phase to the end of its release, that is every phase it
- * ran (change-run.ts: hold, copy, apply, commit, release, or abort).
+ * start of its first phase to the end of its last (change-run.ts: hold,
+ * apply and commit at once, release, or abort). Not a sum: phases overlap.
  */
 export function holdMs(change: ChangeSnapshot): number {
-  return change.phases.reduce((sum, phase) => sum + phase.elapsed_ms, 0);
+  if (change.phases.length === 0) return 0;
+  const startMs = Math.min(...change.phases.map((phase) => phase.started_at_ms));
+  const endMs = Math.max(...change.phases.map((phase) => phase.started_at_ms + phase.elapsed_ms));
+  return endMs - startMs;
 }
 
 /** The strip: one bar per finished change, its height by hold duration, red when past the apparatus's hold deadline. */

@@ -178,10 +178,12 @@ export class Cluster {
   }
 }
 
-/** Hold sent to Release acknowledged: the change's own phase timings, summed. */
-export function holdToReleaseMs(change: { readonly state: string; readonly phases: readonly { readonly phase: string; readonly elapsed_ms: number }[] }): number {
+/** Hold sent to Release acknowledged: from the change's first phase's start to its last one's end (phases may overlap). */
+export function holdToReleaseMs(change: { readonly state: string; readonly phases: readonly { readonly phase: string; readonly started_at_ms: number; readonly elapsed_ms: number }[] }): number {
   if (change.state !== "CHANGE_STATE_COMMITTED") throw new Error(`the change did not commit: ${JSON.stringify(change)}`);
-  return change.phases.reduce((sum, phase) => sum + phase.elapsed_ms, 0);
+  if (change.phases.length === 0) return 0;
+  const startMs = Math.min(...change.phases.map((phase) => phase.started_at_ms));
+  return Math.max(...change.phases.map((phase) => phase.started_at_ms + phase.elapsed_ms)) - startMs;
 }
 
 export function percentile(values: readonly number[], fraction: number): number {

@@ -38,7 +38,7 @@ export function changeJson(change: ChangeInfo__Output): ChangeJson {
     epoch: change.epoch,
     started_at: new Date(change.started_at_ms).toISOString(),
     ended_at: change.ended_at_ms === 0 ? null : new Date(change.ended_at_ms).toISOString(),
-    phases: change.phases.map((phase) => ({ phase: phase.phase, elapsed_ms: phase.elapsed_ms })),
+    phases: change.phases.map((phase) => ({ phase: phase.phase, started_at_ms: phase.started_at_ms, elapsed_ms: phase.elapsed_ms })),
     reports: change.reports.map((report) => ({ phase: report.phase, apparatus: report.apparatus_id, ok: report.ok, message: report.message, elapsed_ms: report.elapsed_ms })),
     fenced: change.fenced,
     copied_bytes: change.copied_bytes,

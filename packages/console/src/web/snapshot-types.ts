@@ -86,7 +86,8 @@ export interface ChangeJson {
   readonly epoch: number;
   readonly started_at: string;
   readonly ended_at: string | null;
-  readonly phases: readonly { readonly phase: string; readonly elapsed_ms: number }[];
+  /** In the order they began; a change's apply round and commit overlap (change-run.ts). */
+  readonly phases: readonly { readonly phase: string; readonly started_at_ms: number; readonly elapsed_ms: number }[];
   readonly reports: readonly { readonly phase: string; readonly apparatus: string; readonly ok: boolean; readonly message: string; readonly elapsed_ms: number }[];
   readonly fenced: readonly string[];
   /** A migration's progress: bytes moved of the total (0 of 0 for a change that copies no table), and per extent where it goes and how far it is. */

@@ -8,7 +8,9 @@
  * "during-release" one apparatus other than the controller's own gets the
  * phase's message and answers it, the others never get it, and then the
  * process dies: the survivors are left in different states, which is what a
- * successor must sort out.
+ * successor must sort out. At "after-apply" the commit, which goes out with
+ * the Apply messages, waits for the signal: the change dies before its
+ * commit, and a stopped one writes it, under its old epoch, once resumed.
  *
  * A controller on a worker thread gets it as `crashPointsModule(crash)`
  * (controller-serve.ts ChangePortsModule): this module, loaded there.
@@ -41,12 +43,13 @@ type Send = ChangeEffects["send"];
  * and its answer brings the signal. The others' messages are never sent (the
  * phase times out for them, should the process be resumed).
  */
-function sendWithCrash(crash: TestCrash, phase: MessagePhase, victim: string, send: Send): Send {
+function sendWithCrash(crash: TestCrash, phase: MessagePhase, victim: string, send: Send, signalled: () => void): Send {
   return async (sent, apparatusId) => {
     if (sent !== phase) return send(sent, apparatusId);
     if (apparatusId !== victim) return new Promise<PhaseAnswer>(() => undefined);
     const answer = await send(sent, apparatusId);
     crashNow(crash, `after ${apparatusId} answered ${sent}`);
+    signalled();
     return answer;
   };
 }
@@ -57,7 +60,11 @@ export function crashingPorts(crash: TestCrash): ChangePortsDecorator {
     const phase = phaseOfPoint[crash.point];
     const victim = change.apparatusIds.find((id) => id !== change.selfId);
     const forward: Send = (sent, apparatusId) => ports.send(sent, apparatusId);
-    const send = phase === undefined || victim === undefined ? forward : sendWithCrash(crash, phase, victim, forward);
+    let signalled = (): void => undefined;
+    const afterSignal = new Promise<void>((resolve) => {
+      signalled = resolve;
+    });
+    const send = phase === undefined || victim === undefined ? forward : sendWithCrash(crash, phase, victim, forward, signalled);
     let holdSent = false;
     return {
       ...ports,
@@ -68,6 +75,8 @@ export function crashingPorts(crash: TestCrash): ChangePortsDecorator {
         return send(sent, apparatusId);
       },
       effect: async (kind) => {
+        // The commit goes out with Apply (change-run.ts): at "after-apply" it leaves only after the signal, as if it had been slower.
+        if (crash.point === "after-apply") await afterSignal;
         await ports.effect(kind);
         if (crash.point === "after-commit") crashNow(crash, `right after the commit of ${change.changeId}`);
       },
