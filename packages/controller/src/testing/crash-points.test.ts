@@ -74,16 +74,6 @@ describe("crash points", () => {
     expect(events).toEqual([`${phase} a2`, "signal SIGSTOP"]);
   });
 
-  it("after-apply writes the commit that goes out with Apply only after the signal", async () => {
-    const ports = decorated({ point: "after-apply", signal: "SIGSTOP" });
-    const commit = ports.effect("commit");
-    expect(await answerOf(commit)).toBe("pending");
-    expect(events).toEqual([]);
-    await ports.send("apply", "a2");
-    await commit;
-    expect(events).toEqual(["apply a2", "signal SIGSTOP", "commit"]);
-  });
-
   it("after-commit signals once the commit is done", async () => {
     const ports = decorated({ point: "after-commit", signal: "SIGKILL" });
     await ports.send("hold", "a2");

@@ -8,9 +8,7 @@
  * "during-release" one apparatus other than the controller's own gets the
  * phase's message and answers it, the others never get it, and then the
  * process dies: the survivors are left in different states, which is what a
- * successor must sort out. At "after-apply" the commit, which goes out with
- * the Apply messages, waits for the signal: the change dies before its
- * commit, and a stopped one writes it, under its old epoch, once resumed.
+ * successor must sort out.
  *
  * A controller on a worker thread gets it as `crashPointsModule(crash)`
  * (controller-serve.ts ChangePortsModule): this module, loaded there.
@@ -43,13 +41,12 @@ type Send = ChangeEffects["send"];
  * and its answer brings the signal. The others' messages are never sent (the
  * phase times out for them, should the process be resumed).
  */
-function sendWithCrash(crash: TestCrash, phase: MessagePhase, victim: string, send: Send, signalled: () => void): Send {
+function sendWithCrash(crash: TestCrash, phase: MessagePhase, victim: string, send: Send): Send {
   return async (sent, apparatusId) => {
     if (sent !== phase) return send(sent, apparatusId);
     if (apparatusId !== victim) return new Promise<PhaseAnswer>(() => undefined);
     const answer = await send(sent, apparatusId);
     crashNow(crash, `after ${apparatusId} answered ${sent}`);
-    signalled();
     return answer;
   };
 }
@@ -60,11 +57,7 @@ export function crashingPorts(crash: TestCrash): ChangePortsDecorator {
     const phase = phaseOfPoint[crash.point];
     const victim = change.apparatusIds.find((id) => id !== change.selfId);
     const forward: Send = (sent, apparatusId) => ports.send(sent, apparatusId);
-    let signalled = (): void => undefined;
-    const afterSignal = new Promise<void>((resolve) => {
-      signalled = resolve;
-    });
-    const send = phase === undefined || victim === undefined ? forward : sendWithCrash(crash, phase, victim, forward, signalled);
+    const send = phase === undefined || victim === undefined ? forward : sendWithCrash(crash, phase, victim, forward);
     let holdSent = false;
     return {
       ...ports,
@@ -75,8 +68,6 @@ export function crashingPorts(crash: TestCrash): ChangePortsDecorator {
         return send(sent, apparatusId);
       },
       effect: async (kind) => {
-        // The commit goes out with Apply (change-run.ts): at "after-apply" it leaves only after the signal, as if it had been slower.
-        if (crash.point === "after-apply") await afterSignal;
         await ports.effect(kind);
         if (crash.point === "after-commit") crashNow(crash, `right after the commit of ${change.changeId}`);
       },
