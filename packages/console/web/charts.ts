@@ -187,7 +187,8 @@ function rateAt(points: { timesMs: number[]; copiedBytes: number[] }, index: num
 /**
  * How long each recent change held I/O, as the controller timed it: from the
  * start of its first phase to the end of its last (change-run.ts: hold,
- * apply and commit at once, release, or abort). Not a sum: phases overlap.
+ * apply, commit, release, or abort), with the controller's time between
+ * phases, which a sum of the phases would leave out.
  */
 export function holdMs(change: ChangeSnapshot): number {
   if (change.phases.length === 0) return 0;

@@ -178,7 +178,7 @@ export class Cluster {
   }
 }
 
-/** Hold sent to Release acknowledged: from the change's first phase's start to its last one's end (phases may overlap). */
+/** Hold sent to Release acknowledged: from the change's first phase's start to its last one's end, the time between phases included. */
 export function holdToReleaseMs(change: { readonly state: string; readonly phases: readonly { readonly phase: string; readonly started_at_ms: number; readonly elapsed_ms: number }[] }): number {
   if (change.state !== "CHANGE_STATE_COMMITTED") throw new Error(`the change did not commit: ${JSON.stringify(change)}`);
   if (change.phases.length === 0) return 0;

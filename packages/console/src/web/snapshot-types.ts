@@ -86,7 +86,7 @@ export interface ChangeJson {
   readonly epoch: number;
   readonly started_at: string;
   readonly ended_at: string | null;
-  /** In the order they began; a change's apply round and commit overlap (change-run.ts). */
+  /** In the order they began, each with its start (ms since the epoch). */
   readonly phases: readonly { readonly phase: string; readonly started_at_ms: number; readonly elapsed_ms: number }[];
   readonly reports: readonly { readonly phase: string; readonly apparatus: string; readonly ok: boolean; readonly message: string; readonly elapsed_ms: number }[];
   readonly fenced: readonly string[];
