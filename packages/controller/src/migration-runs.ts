@@ -82,6 +82,16 @@ export class MigrationRuns {
   }
 
   /**
+   * NOT_CONTROLLER before anything else: a deposed controller may still list
+   * a run it started (it learns of the loss at its next store write), and
+   * "extent 0 is being moved" would send the operator after a run its
+   * successor now owns (seen in CI: a controller resumed after SIGSTOP).
+   */
+  private checkLeader(): void {
+    this.options.epoch();
+  }
+
+  /**
    * One migration at a time per extent: two would each mirror, copy and
    * switch it from what they last saw, and one could switch it onto an area
    * nothing was copied to (the cluster simulator found two moves of one
@@ -98,6 +108,7 @@ export class MigrationRuns {
   /** `migrate`: starts moving a volume's extents to another LU, and answers at once with the migration's id and progress table. */
   submitMigrate(request: MigrationRequest): Promise<ChangeInfo> {
     return this.options.serialized(async () => {
+      this.checkLeader();
       await this.reconcile();
       const { state } = await this.options.table.read({ omitJournal: true });
       // The LU as the store names it: `ext1` or `dev0:lu1` given, `ext1:disk` or `lu1` kept.
@@ -119,6 +130,7 @@ export class MigrationRuns {
    */
   async submitMove(volume: string, extentIndex: number, toLu: string): Promise<ChangeInfo> {
     const run = await this.options.serialized(async () => {
+      this.checkLeader();
       await this.reconcile();
       this.checkNotMoving(volume, [extentIndex]);
       const state = await this.options.table.committed();
