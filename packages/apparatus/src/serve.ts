@@ -3,6 +3,7 @@
  * for control (the Apparatus service, with health and reflection), on this
  * thread or wherever `serving` runs control servers (a control thread).
  */
+import type { MessagePort } from "node:worker_threads";
 import { addStandardServices, controlServerOptions, grpcShutdownGraceMs, loadGrpc, stopGrpc } from "@switchyard/proto";
 import { NbdServer, type NbdRequestCheck, type NbdServerTls } from "@switchyard/nbd";
 import { GuardedServer, type ControlServing } from "@switchyard/security";
@@ -44,6 +45,8 @@ export interface ServedApparatus {
   readonly nbdAddress: string;
   readonly grpcAddress: string;
   readonly nbdServer: NbdServer;
+  /** A port into its Apparatus handlers for the controller on another thread of this process (ServedControlServer.link). */
+  readonly link?: () => MessagePort;
   close(): Promise<void>;
 }
 
@@ -56,6 +59,7 @@ export async function serveApparatus(apparatus: VirtualizationApparatus, options
   const serving = options.serving ?? serveControlHere;
   const grpcServer = await serving({ host: options.host, port: options.grpcPort, tls: serverTls, services: [{ service: v1.Apparatus.service, handlers }] });
   const grpcPort = grpcServer.port;
+  const link = grpcServer.link?.bind(grpcServer);
   const nbdHost = options.nbdHost ?? options.host;
   const nbdServer = new NbdServer({
     provider: apparatus.exports(),
@@ -72,6 +76,7 @@ export async function serveApparatus(apparatus: VirtualizationApparatus, options
     nbdAddress: apparatus.nbdAddress,
     grpcAddress: apparatus.grpcAddress,
     nbdServer,
+    ...(link === undefined ? {} : { link }),
     async close() {
       await nbdServer.close();
       await grpcServer.close();

@@ -10,7 +10,7 @@ import { callerCredentials, caCertificateFile, identityFolder, nodeCredentials, 
 import { NbdServer, type BlockIo, type NbdTlsMode } from "@switchyard/nbd";
 import { loadGrpc } from "@switchyard/proto";
 import { LocalBackendSet, VirtualizationApparatus, serveApparatus, serveControlHere, type ServedApparatus } from "@switchyard/apparatus";
-import { startController, type ControllerThreadMode, type EtcdSettings, type ServedController } from "@switchyard/controller";
+import { startController, type ControllerThreadMode, type EtcdSettings, type ProcessLink, type ServedController } from "@switchyard/controller";
 import { applianceOperatorName } from "./appliance-certificates.js";
 import { nbdServerTls } from "./nbd-tls.js";
 import { followedCoordination, seedEtcdStore } from "./appliance-etcd.js";
@@ -125,6 +125,18 @@ export async function serveDevice(
   return { grpcServer, nbdServer, grpc: addresses.grpcAddress, nbd: nbdAddress };
 }
 
+/** Ports into the handlers of the device and apparatuses this process serves, where a control thread serves their gRPC. */
+function processLinks(device: ServedDevice, apparatuses: readonly ServedApparatus[]): ProcessLink[] {
+  const links: ProcessLink[] = [];
+  const deviceLink = device.grpcServer.link?.();
+  if (deviceLink !== undefined) links.push({ address: device.grpc, port: deviceLink });
+  for (const entry of apparatuses) {
+    const port = entry.link?.();
+    if (port !== undefined) links.push({ address: entry.grpcAddress, port });
+  }
+  return links;
+}
+
 export async function startAppliance(options: ApplianceOptions): Promise<Appliance> {
   const followed = options.etcd === undefined ? undefined : followedCoordination(options.etcd);
   const device = await StorageDevice.open({
@@ -177,6 +189,8 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       // The controller runs as the first apparatus: it presents that apparatus's certificate.
       ...tlsOf({ role: "apparatus", id: first.apparatus.id }),
       apparatuses: apparatuses.map((entry) => ({ id: entry.apparatus.id, grpc: entry.grpcAddress, nbd: entry.nbdAddress })),
+      // Its calls to the apparatuses and the device here cross one MessagePort each, not TLS through the control thread.
+      links: processLinks(served, apparatuses),
       ...(options.composition?.changePortsModule === undefined ? {} : { changePortsModule: options.composition.changePortsModule }),
       ...(options.etcd === undefined ? {} : { etcd: options.etcd }),
     },

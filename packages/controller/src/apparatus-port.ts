@@ -10,7 +10,6 @@
 import * as grpc from "@grpc/grpc-js";
 import {
   callUnary,
-  controlChannelOptions,
   deadlineAfter,
   loadGrpc,
   type AbortReport__Output,
@@ -25,8 +24,10 @@ import {
   type RegisterRequest,
   type ReleaseReport__Output,
   type ReleaseRequest,
+  type RelayLink,
 } from "@switchyard/proto";
 import { ControlStream } from "./control-stream.js";
+import { linkedChannelOptions } from "./process-links.js";
 
 export interface ApparatusPort {
   hold(request: HoldRequest, timeoutMs: number): Promise<HoldReport__Output>;
@@ -42,9 +43,9 @@ export interface ApparatusPort {
 /** Makes the port of the apparatus at a gRPC address. */
 export type ApparatusPortFactory = (grpcAddress: string) => ApparatusPort;
 
-/** The Apparatus service at `address` over gRPC. */
-export function grpcApparatusPort(address: string, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): ApparatusPort {
-  const client: ApparatusClient = new (loadGrpc().switchyard.v1.Apparatus)(address, credentials, controlChannelOptions);
+/** The Apparatus service at `address` over gRPC, or over `link` if it serves in this process (rpc-relay-link.ts). */
+export function grpcApparatusPort(address: string, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(), link?: RelayLink): ApparatusPort {
+  const client: ApparatusClient = new (loadGrpc().switchyard.v1.Apparatus)(address, credentials, linkedChannelOptions(link));
   const control = new ControlStream(client);
   const within = (timeoutMs: number): grpc.CallOptions => ({ deadline: deadlineAfter(timeoutMs) });
   return {

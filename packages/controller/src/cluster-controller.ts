@@ -21,6 +21,7 @@ import { ChangeExecutor, infoOf, phaseTimeoutMsDefault } from "./change-executor
 import type { ChangeLogger } from "./change-log.js";
 import { planResize, type ChangePlan } from "./change-plans.js";
 import { grpcDevicePort, type DevicePort } from "./device-port.js";
+import { relayLinks, type ProcessLink } from "./process-links.js";
 import { etcdControllerLeaseMs, etcdDevicePort, type EtcdSettings } from "./coordination-device-port.js";
 import { processWarn, systemEntropy, type Entropy, type Warn } from "./environment.js";
 import { ControllerError } from "./errors.js";
@@ -86,8 +87,14 @@ export interface ClusterControllerOptions {
    * coordination if absent.
    */
   readonly etcd?: EtcdSettings;
-  /** Each apparatus's calls, by its gRPC address (default: its gRPC service). */
+  /** Each apparatus's calls, by its gRPC address (default: its gRPC service, or its link). */
   readonly apparatusPort?: ApparatusPortFactory;
+  /**
+   * The apparatuses and device that serve in this process, reached over
+   * these ports rather than gRPC (process-links.ts). MessagePorts, moved to
+   * a worker thread with the options.
+   */
+  readonly links?: readonly ProcessLink[];
   /** The clock and timers of the lease, changes and migrations (default: the system's). */
   readonly scheduler?: Scheduler;
   /** Where change ids and registration keys get their random part (default: the system's). */
@@ -129,9 +136,10 @@ export class ClusterController {
     const warn = options.warn ?? processWarn;
     const apparatusLeaseMs = options.apparatusLeaseMs ?? apparatusLeaseMsDefault;
     const onLeader = options.onLeader ?? (() => undefined);
-    const deviceGrpc = (): DevicePort => grpcDevicePort(options.deviceAddress, credentials);
-    const device = options.device ?? (options.etcd === undefined ? deviceGrpc()
-      : etcdDevicePort(options.etcd, { address: options.deviceAddress, port: deviceGrpc() }, (address) => grpcDevicePort(address, credentials), () => scheduler.now()));
+    const links = relayLinks(options.links, options.tlsFolder);
+    const deviceGrpc = (address: string): DevicePort => grpcDevicePort(address, credentials, links.get(address));
+    const device = options.device ?? (options.etcd === undefined ? deviceGrpc(options.deviceAddress)
+      : etcdDevicePort(options.etcd, { address: options.deviceAddress, port: deviceGrpc(options.deviceAddress) }, deviceGrpc, () => scheduler.now()));
     const serialized = <T>(work: () => Promise<T>): Promise<T> => this.serialized(work);
     this.id = options.id;
     this.deviceAddress = options.deviceAddress;
@@ -139,7 +147,7 @@ export class ClusterController {
     this.warn = warn;
     this.members = new Membership(options.apparatuses, {
       device,
-      apparatusPort: options.apparatusPort ?? ((address) => grpcApparatusPort(address, credentials)),
+      apparatusPort: options.apparatusPort ?? ((address) => grpcApparatusPort(address, credentials, links.get(address))),
       deviceAddress: options.deviceAddress,
       apparatusLeaseMs,
       loadTableTimeoutMs: options.loadTableTimeoutMs ?? loadTableTimeoutMs,

@@ -50,6 +50,16 @@ interface Pending {
   reject(error: Error): void;
 }
 
+/** An endpoint answering `spec`'s services on this thread, and the port its caller gets. */
+function attachedEndpoint(spec: ControlServerSpec): { endpoint: RelayEndpoint; port: MessagePort } {
+  const endpoint = new RelayEndpoint();
+  for (const { service, handlers } of spec.services) endpoint.addService(service, handlers);
+  const { port1, port2 } = new MessageChannel();
+  endpoint.attach(port1);
+  port1.unref();
+  return { endpoint, port: port2 };
+}
+
 export class ControlThread {
   private nextServer = 1;
   private readonly pending = new Map<number, Pending>();
@@ -99,11 +109,9 @@ export class ControlThread {
   }
 
   private async serve(spec: ControlServerSpec, forwarding: ControlForwarding | undefined): Promise<ServedControlServer> {
-    const endpoint = new RelayEndpoint();
-    for (const { service, handlers } of spec.services) endpoint.addService(service, handlers);
-    const { port1, port2 } = new MessageChannel();
-    endpoint.attach(port1);
-    port1.unref();
+    const { endpoint, port: port2 } = attachedEndpoint(spec);
+    // Links (ServedControlServer.link): each its own endpoint on the same handlers, closed with the server.
+    const links: RelayEndpoint[] = [];
     const server = this.nextServer;
     this.nextServer += 1;
     const request: ControlThreadRequest = { kind: "serve", server, host: spec.host, port: spec.port, tls: spec.tls, methods: endpoint.methods, forwarding, relay: port2 };
@@ -119,6 +127,12 @@ export class ControlThread {
       close: async () => {
         await this.ask(server, { kind: "stop", server });
         endpoint.detach();
+        for (const link of links.splice(0)) link.detach();
+      },
+      link: () => {
+        const linked = attachedEndpoint(spec);
+        links.push(linked.endpoint);
+        return linked.port;
       },
     };
   }

@@ -30,7 +30,7 @@ export function startController(options: ServeControllerOptions, mode: Controlle
 }
 
 async function startControllerThread(options: ServeControllerOptions, onLeader: (address: string) => void): Promise<ServedController> {
-  const worker = new Worker(new URL("./controller-worker.js", import.meta.url), { workerData: options });
+  const worker = new Worker(new URL("./controller-worker.js", import.meta.url), { workerData: options, transferList: options.links?.map((link) => link.port) ?? [] });
   const exited = new Promise<number>((resolve) => {
     worker.once("exit", resolve);
   });

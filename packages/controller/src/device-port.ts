@@ -13,7 +13,6 @@ import type * as grpc from "@grpc/grpc-js";
 import type { DeviceRecord } from "@switchyard/coordination";
 import {
   callUnary,
-  controlChannelOptions,
   deadlineAfter,
   loadGrpc,
   type AcquireLeaseRequest,
@@ -40,7 +39,9 @@ import {
   type StoreSnapshot__Output,
   type WriteStoreRequest,
   type WriteStoreResponse__Output,
+  type RelayLink,
 } from "@switchyard/proto";
+import { linkedChannelOptions } from "./process-links.js";
 
 /** How long one call to a device or an apparatus may take before it counts as unanswered. */
 export const callTimeoutMs = 2_000;
@@ -102,9 +103,9 @@ export interface DevicePort {
 /** A device's storage calls alone: what a controller on etcd asks of each device (routed-storage.ts). */
 export type StoragePort = Pick<DevicePort, "getInventory" | "registerKey" | "fence" | "scrubAreas" | "probeNbdExport" | "startMirror" | "listMirrors" | "close">;
 
-/** The Device service at `address` over gRPC, each call with its deadline. */
-export function grpcDevicePort(address: string, credentials: grpc.ChannelCredentials): DevicePort {
-  const client: DeviceClient = new (loadGrpc().switchyard.v1.Device)(address, credentials, controlChannelOptions);
+/** The Device service at `address` over gRPC (or over `link` if it serves in this process), each call with its deadline. */
+export function grpcDevicePort(address: string, credentials: grpc.ChannelCredentials, link?: RelayLink): DevicePort {
+  const client: DeviceClient = new (loadGrpc().switchyard.v1.Device)(address, credentials, linkedChannelOptions(link));
   const within = (timeoutMs: number): grpc.CallOptions => ({ deadline: deadlineAfter(timeoutMs) });
   return {
     getInventory: (request) => callUnary((done) => client.GetInventory(request, within(callTimeoutMs), done)),

@@ -6,6 +6,7 @@ export { ClusterController, apparatusLeaseMsDefault, leaseMsDefault, volumesMax 
 export { callTimeoutMs, externalProbeCallTimeoutMs, grpcDevicePort, scrubTimeoutMs, type DevicePort } from "./device-port.js";
 export { coordinationDevicePort, etcdControllerLeaseMs, etcdDevicePort, grpcStatusOfCoordination, type CoordinationDevicePortOptions, type EtcdSettings } from "./coordination-device-port.js";
 export { grpcApparatusPort, type ApparatusPort, type ApparatusPortFactory } from "./apparatus-port.js";
+export { linkedChannelOptions, relayLinks, type ProcessLink } from "./process-links.js";
 export { isSilence, refusalMessage } from "./call-errors.js";
 export type { ApparatusEndpoint, ClusterControllerOptions } from "./cluster-controller.js";
 export { controllerHandlers } from "./controller-service.js";

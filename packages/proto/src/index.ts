@@ -82,3 +82,4 @@ export { HealthService, healthHandlers, healthWatchersMax, overallServiceName, t
 export { apparatusExportName, parseExportName, type ApparatusIdentity } from "./export-name.js";
 export { externalNameBytesMax, externalNameRule, isExternalName } from "./external-name.js";
 export { RelayEndpoint, RelaySender, handlerTypeOf, type RelayedCaller, type RelayedMethod, type RelayReply, type RelayRequest } from "./rpc-relay.js";
+export { RelayLink } from "./rpc-relay-link.js";

@@ -8,6 +8,7 @@
  * server is described the same: where it listens, with what certificate,
  * and which services.
  */
+import type { MessagePort } from "node:worker_threads";
 import type * as grpc from "@grpc/grpc-js";
 import type { TlsMaterial } from "./grpc-credentials.js";
 
@@ -32,6 +33,13 @@ export interface ServedControlServer {
   readonly port: number;
   /** Stops it, cutting calls still open after grpcShutdownGraceMs. */
   close(): Promise<void>;
+  /**
+   * A new port into its handlers for a caller on another thread of this
+   * process (proto's RelayLink), where the handlers run apart from the
+   * server (a control thread); absent where they run with it. Closed with
+   * the server.
+   */
+  link?(): MessagePort;
 }
 
 /** Starts a control server described by `spec`, wherever the implementation runs them. */

@@ -8,9 +8,11 @@
  * a renewed certificate is taken up on the next start.
  */
 import * as grpc from "@grpc/grpc-js";
+import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SecurityError } from "./errors.js";
+import { parseSubjectText } from "./identity.js";
 import { caCertificateFile, clientCertificateFile, clientKeyFile, serverCertificateFile, serverKeyFile } from "./layout.js";
 
 /** The PEM files one side of a TLS connection needs. */
@@ -67,6 +69,21 @@ export interface NodeCredentials {
 export function nodeCredentials(folder: string | undefined): NodeCredentials {
   if (folder === undefined) return { secure: false, serverTls: undefined, channel: grpc.credentials.createInsecure() };
   return { secure: true, serverTls: readTlsMaterial(folder, "server"), channel: channelCredentialsFromFolder(folder) };
+}
+
+/**
+ * The subject fields of the client certificate in `folder`, as a TLS server
+ * would read them from the verified peer: what a caller in the same process
+ * presents over a relay link instead (proto's rpc-relay-link.ts). Undefined
+ * without a folder (plain gRPC, no authorization to present to).
+ */
+export function presentedSubject(folder: string | undefined): Readonly<Record<string, string>> | undefined {
+  if (folder === undefined) return undefined;
+  const fields: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parseSubjectText(new X509Certificate(readPart(folder, clientCertificateFile)).subject))) {
+    if (typeof value === "string") fields[key] = value;
+  }
+  return fields;
 }
 
 /** The channel a caller presents: the client certificate of an identity folder (a person's or a node's), or plain without one. */

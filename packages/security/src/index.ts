@@ -43,6 +43,7 @@ export {
   callerCredentials,
   channelCredentialsFromFolder,
   nodeCredentials,
+  presentedSubject,
   readTlsMaterial,
   type NodeCredentials,
   type TlsMaterial,
