@@ -292,8 +292,10 @@ Example:
       // A conformance run needs its suite to be the only controller: with --no-candidate this process never asks for the lease.
       if (!flag(parsed, "no-candidate")) {
         const changePortsModule = composition.changePortsModule;
+        // Its own apparatus, at the address the store has for it, over a MessagePort (process-links.ts in the controller package).
+        const links = served.link === undefined ? [] : [{ address: record.grpc, port: served.link() }];
         const candidate = {
-          id, host, publishHost, grpcPort: 0, deviceAddress, apparatuses: [], ...tls, ...(changePortsModule === undefined ? {} : { changePortsModule }), ...(etcd === undefined ? {} : { etcd }),
+          id, host, publishHost, grpcPort: 0, deviceAddress, apparatuses: [], links, ...tls, ...(changePortsModule === undefined ? {} : { changePortsModule }), ...(etcd === undefined ? {} : { etcd }),
         };
         slot.controller = await startController(candidate, controllerThread, (address) => {
           slot.leader = address;
