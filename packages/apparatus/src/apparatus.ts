@@ -18,7 +18,9 @@ import type {
   AbortReport,
   RegisterRequest__Output,
   RegisterReport,
+  RelayLink,
 } from "@switchyard/proto";
+import type * as grpc from "@grpc/grpc-js";
 import { applyDifference, checkDifference } from "./difference.js";
 import { heldRanges } from "./held-ranges.js";
 import { ContactLease, leaseMaxMs, leaseMinMs, type ContactRenewalPort } from "./contact-lease.js";
@@ -99,6 +101,12 @@ export interface ApparatusOptions {
   readonly contactRenewal?: ContactRenewalPort;
   /** Where it asks who holds a new epoch (default: its device, GetLeaseHolder); on etcd, etcd. */
   readonly leaseHolders?: LeaseHolderSource;
+  /**
+   * The device in this process (the embedded appliance): its calls to the
+   * device at `address` go over `link` (RelayLink in proto), not TLS on the
+   * thread that serves hosts. Closed with the apparatus.
+   */
+  readonly deviceLink?: { readonly address: string; readonly link: RelayLink };
   /** Where this apparatus is reached, for GetState. */
   readonly nbdAddress?: string;
   readonly grpcAddress?: string;
@@ -119,6 +127,7 @@ export class VirtualizationApparatus {
   /** Which certificate may act under each epoch: checked before the handlers when its gRPC has mutual TLS (serve.ts). */
   readonly holders: LeaseHolderCheck;
   private readonly deviceHolders: LeaseHolderSource;
+  private readonly deviceLink: ApparatusOptions["deviceLink"];
   /** The change between Hold and Release (or Abort), if any. */
   private pending: PendingChange | undefined;
   /** Reports of the last finished change, to answer a repeated Release or Abort as before. */
@@ -137,11 +146,13 @@ export class VirtualizationApparatus {
     this.behaviour = behaviour;
     this.io = new IoPath(this.faces, options.backends, behaviour.settlesEveryPart);
     this.credentials = nodeCredentials(options.tlsFolder);
+    this.deviceLink = options.deviceLink;
+    const deviceClientOptions = (address: string): grpc.ClientOptions => (address === this.deviceLink?.address ? { interceptors: [this.deviceLink.link.interceptor()] } : {});
     this.contact = new ContactLease((reason) => {
       if (behaviour.submitsToFencing) this.io.fence(reason);
-    }, { credentials: this.credentials.channel, ...(options.contactRenewal === undefined ? {} : { renewal: options.contactRenewal }) });
+    }, { credentials: this.credentials.channel, deviceClientOptions, ...(options.contactRenewal === undefined ? {} : { renewal: options.contactRenewal }) });
     if (behaviour.submitsToFencing) this.io.lease = this.contact;
-    this.deviceHolders = options.leaseHolders ?? deviceLeaseHolders(options.deviceAddress, this.credentials.channel);
+    this.deviceHolders = options.leaseHolders ?? deviceLeaseHolders(options.deviceAddress, this.credentials.channel, deviceClientOptions(options.deviceAddress ?? ""));
     this.holders = new LeaseHolderCheck(this.deviceHolders.lookup);
     if (options.fencedUntilRegistered === true) this.io.fence("not registered by a controller yet");
     this.holdDeadlineMs = options.holdDeadlineMs ?? holdDeadlineMsDefault;
@@ -449,6 +460,7 @@ export class VirtualizationApparatus {
   async close(): Promise<void> {
     this.contact.close();
     this.deviceHolders.close();
+    this.deviceLink?.link.close();
     await this.backends.close();
   }
 }

@@ -34,9 +34,13 @@ export interface ContactRenewalPort {
   close(): void;
 }
 
-/** Today's renewal: Device.RenewRegistration on the device at `deviceAddress`, with the apparatus's credentials. */
-export function deviceContactRenewal(deviceAddress: string, credentials: grpc.ChannelCredentials): ContactRenewalPort {
-  const device: DeviceClient = new (loadGrpc().switchyard.v1.Device)(deviceAddress, credentials);
+/**
+ * Today's renewal: Device.RenewRegistration on the device at `deviceAddress`,
+ * with the apparatus's credentials; `clientOptions` carry a relay link's
+ * interceptor when the device serves in this process (RelayLink in proto).
+ */
+export function deviceContactRenewal(deviceAddress: string, credentials: grpc.ChannelCredentials, clientOptions: grpc.ClientOptions = {}): ContactRenewalPort {
+  const device: DeviceClient = new (loadGrpc().switchyard.v1.Device)(deviceAddress, credentials, clientOptions);
   return {
     renew: async (apparatusId, registrationKey, timeoutMs) => {
       const response = await callUnary<RenewRegistrationResponse__Output>((done) =>
@@ -63,6 +67,8 @@ export interface ContactLeaseOptions {
   readonly credentials?: grpc.ChannelCredentials;
   /** Renew here instead of with the device each registration names (etcd: the coordination itself). */
   readonly renewal?: ContactRenewalPort;
+  /** The gRPC client options for the device at an address: a relay link's for the device in this process (apparatus.ts). */
+  readonly deviceClientOptions?: (deviceAddress: string) => grpc.ClientOptions;
   /** The clock deadlines are on; performance.now() unless a test passes another (io-path.ts compares with performance.now()). */
   readonly now?: () => number;
 }
@@ -79,12 +85,14 @@ export class ContactLease {
   deadlineMs = Infinity;
   private readonly onFenced: (reason: string) => void;
   private readonly credentials: grpc.ChannelCredentials;
+  private readonly deviceClientOptions: (deviceAddress: string) => grpc.ClientOptions;
   private readonly now: () => number;
 
   constructor(onFenced: (reason: string) => void, options: ContactLeaseOptions = {}) {
     this.onFenced = onFenced;
     this.credentials = options.credentials ?? grpc.credentials.createInsecure();
     this.fixedPort = options.renewal;
+    this.deviceClientOptions = options.deviceClientOptions ?? (() => ({}));
     this.now = options.now ?? (() => performance.now());
   }
 
@@ -98,7 +106,7 @@ export class ContactLease {
     this.stop();
     if (this.fixedPort === undefined && deviceAddress !== this.device?.address) {
       this.device?.port.close();
-      this.device = { address: deviceAddress, port: deviceContactRenewal(deviceAddress, this.credentials) };
+      this.device = { address: deviceAddress, port: deviceContactRenewal(deviceAddress, this.credentials, this.deviceClientOptions(deviceAddress)) };
     }
     this.apparatusId = apparatusId;
     this.key = key;

@@ -24,7 +24,7 @@ export interface LeaseHolderSource {
 }
 
 /** Lookups at the Device service at `deviceAddress`; without one, every lookup says so (an apparatus with TLS needs its device). */
-export function deviceLeaseHolders(deviceAddress: string | undefined, credentials: grpc.ChannelCredentials): LeaseHolderSource {
+export function deviceLeaseHolders(deviceAddress: string | undefined, credentials: grpc.ChannelCredentials, clientOptions: grpc.ClientOptions = {}): LeaseHolderSource {
   if (deviceAddress === undefined) {
     return {
       lookup: () => Promise.reject(new Error("this apparatus was started without its device's address, so it cannot tell who holds an epoch")),
@@ -34,7 +34,7 @@ export function deviceLeaseHolders(deviceAddress: string | undefined, credential
   let client: DeviceClient | undefined;
   return {
     lookup: async (): Promise<EpochHolder | undefined> => {
-      client ??= new (loadGrpc().switchyard.v1.Device)(deviceAddress, credentials);
+      client ??= new (loadGrpc().switchyard.v1.Device)(deviceAddress, credentials, clientOptions);
       const device = client;
       const answer = await callUnary<LeaseHolder__Output>((done) =>
         device.GetLeaseHolder({}, { deadline: deadlineAfter(leaseHolderLookupTimeoutMs) }, done));

@@ -6,9 +6,9 @@
  */
 import { join } from "node:path";
 import { StorageDevice, authorizedDeviceHandlers, deviceServiceHandlers, logicalUnitBlockIo, logicalUnitExports } from "@switchyard/device";
-import { callerCredentials, caCertificateFile, identityFolder, nodeCredentials, type ControlServing, type Identity, type ServedControlServer } from "@switchyard/security";
+import { callerCredentials, caCertificateFile, identityFolder, nodeCredentials, presentedSubject, type ControlServing, type Identity, type ServedControlServer } from "@switchyard/security";
 import { NbdServer, type BlockIo, type NbdTlsMode } from "@switchyard/nbd";
-import { loadGrpc } from "@switchyard/proto";
+import { loadGrpc, RelayLink } from "@switchyard/proto";
 import { LocalBackendSet, VirtualizationApparatus, serveApparatus, serveControlHere, type ServedApparatus } from "@switchyard/apparatus";
 import { startController, type ControllerThreadMode, type EtcdSettings, type ProcessLink, type ServedController } from "@switchyard/controller";
 import { applianceOperatorName } from "./appliance-certificates.js";
@@ -137,6 +137,12 @@ function processLinks(device: ServedDevice, apparatuses: readonly ServedApparatu
   return links;
 }
 
+/** A link into the device's handlers for an apparatus of this process, presenting the apparatus's certificate subject. */
+function deviceLinkOf(device: ServedDevice, tlsFolder: string | undefined): { deviceLink?: { address: string; link: RelayLink } } {
+  const port = device.grpcServer.link?.();
+  return port === undefined ? {} : { deviceLink: { address: device.grpc, link: new RelayLink(port, presentedSubject(tlsFolder)) } };
+}
+
 export async function startAppliance(options: ApplianceOptions): Promise<Appliance> {
   const followed = options.etcd === undefined ? undefined : followedCoordination(options.etcd);
   const device = await StorageDevice.open({
@@ -164,6 +170,8 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       ...tlsOf({ role: "apparatus", id: `a${index}` }),
       deviceAddress: served.grpc,
       backends: new LocalBackendSet(backends, (apparatusId, key) => device.ioRefusal(apparatusId, key)),
+      // Renewals and lease-holder lookups reach the device here over a MessagePort: no TLS client on the host I/O thread.
+      ...deviceLinkOf(served, tlsFolderOf({ role: "apparatus", id: `a${index}` })),
       ...(options.composition?.apparatusBehaviour === undefined ? {} : { behaviour: options.composition.apparatusBehaviour }),
     });
     apparatuses.push(

@@ -1,11 +1,12 @@
 // Goal (issue 20): in the embedded appliance the controller, on its own
 // thread, calls the apparatuses and the device in its process over a
 // MessagePort each (proto's RelayLink), not over TLS through the control
-// thread; and a link is no way around authorization: it reaches the same
-// handlers with their authorization, as the subject it presents.
+// thread, and the apparatuses call the device so too; and a link is no way
+// around authorization: it reaches the same handlers with their
+// authorization, as the subject it presents.
 // Method: the appliance with mutual TLS in this process, two apparatuses.
 // A move runs; /proc/net/tcp then shows no connection to an apparatus's
-// gRPC port (a controller calling over gRPC holds one to each; with
+// or the device's gRPC port (a caller over gRPC holds one to each; with
 // --processors 1 it still does, which shows the check can fail). A link of
 // our own into apparatus a1, presenting an operator's subject, is refused
 // as a TLS caller with that certificate would be; presenting the
@@ -81,6 +82,8 @@ describe("the controller's calls inside the appliance", { timeout: testTimeoutMs
     const move = await createAndMove(running);
     expect(move.state).toBe("CHANGE_STATE_COMMITTED");
     expect(await connectionsTo(grpcPortOf(running.endpoints.apparatuses[1]?.grpc))).toBe(0);
+    // The apparatuses' registration renewals and lease-holder lookups, and the controller's store calls, reach the device so too.
+    expect(await connectionsTo(grpcPortOf(running.endpoints.device.grpc))).toBe(0);
   });
 
   it("on the host I/O thread (--processors 1): go over gRPC, which the connection count shows", async () => {
@@ -88,6 +91,7 @@ describe("the controller's calls inside the appliance", { timeout: testTimeoutMs
     const move = await createAndMove(running);
     expect(move.state).toBe("CHANGE_STATE_COMMITTED");
     expect(await connectionsTo(grpcPortOf(running.endpoints.apparatuses[1]?.grpc))).toBeGreaterThan(0);
+    expect(await connectionsTo(grpcPortOf(running.endpoints.device.grpc))).toBeGreaterThan(0);
   });
 
   it("a link presents a subject to the same authorization: an operator's is refused, an apparatus's answered", async () => {
