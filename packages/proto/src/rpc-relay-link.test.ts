@@ -13,72 +13,26 @@ import { MessageChannel } from "node:worker_threads";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ApparatusClient } from "./gen/switchyard/v1/Apparatus.js";
 import type { ControlReply__Output } from "./gen/switchyard/v1/ControlReply.js";
-import type { ControlRequest__Output } from "./gen/switchyard/v1/ControlRequest.js";
 import type { HealthClient } from "./gen/grpc/health/v1/Health.js";
 import type { HealthCheckResponse__Output } from "./gen/grpc/health/v1/HealthCheckResponse.js";
-import { RelayEndpoint, RelayLink, callUnary, errorCodeMetadataKey, errorCodeOf, loadGrpc } from "./index.js";
+import { RelayEndpoint, RelayLink, callUnary, errorCodeOf, loadGrpc } from "./index.js";
+import { controlHandlers, eventually, healthHandlers, silentService, type SeenCalls } from "./testing/relay-handlers.js";
 
 /** An address nothing listens on: a call that reached the channel would fail UNAVAILABLE, not answer. */
 const neverDialled = "127.0.0.1:9";
 const subject = { O: "switchyard", OU: "apparatus", CN: "a0" };
 
-interface Seen {
-  subject?: unknown;
-  deadlineMs?: number;
-  cancelled: number;
-}
-
 let endpoint: RelayEndpoint;
 let link: RelayLink;
 let health: HealthClient;
 let apparatus: ApparatusClient;
-let seen: Seen;
-
-function healthHandlers(): grpc.UntypedServiceImplementation {
-  return {
-    Check: (call: grpc.ServerUnaryCall<{ service: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      seen.subject = call.getAuthContext().sslPeerCertificate?.subject;
-      seen.deadlineMs = Number(call.getDeadline());
-      call.on("cancelled", () => {
-        seen.cancelled += 1;
-      });
-      if (call.request.service === "silent") return;
-      if (call.request.service === "") {
-        callback(null, { status: "SERVING" });
-        return;
-      }
-      const metadata = new grpc.Metadata();
-      metadata.set(errorCodeMetadataKey, "NOT_FOUND_HERE");
-      callback({ code: grpc.status.NOT_FOUND, details: `no service ${call.request.service}`, metadata });
-    },
-    List: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => {
-      callback(null, { statuses: {} });
-    },
-    Watch: (call: grpc.ServerWritableStream<{ service: string }, unknown>) => {
-      call.write({ status: "SERVING" });
-      call.write({ status: "NOT_SERVING" });
-      if (call.request.service === "") call.end();
-      else call.emit("error", { code: grpc.status.FAILED_PRECONDITION, details: "broken on purpose" });
-    },
-  };
-}
-
-function controlHandlers(): grpc.UntypedServiceImplementation {
-  return {
-    Control: (call: grpc.ServerDuplexStream<ControlRequest__Output, unknown>) => {
-      call.on("data", (message: ControlRequest__Output) => {
-        call.write({ sequence: message.sequence, failure: { code: 0, details: `seen ${message.sequence}` } });
-      });
-      call.on("end", () => call.end());
-    },
-  };
-}
+let seen: SeenCalls;
 
 beforeEach(() => {
   seen = { cancelled: 0 };
   const { port1, port2 } = new MessageChannel();
   endpoint = new RelayEndpoint();
-  endpoint.addService(loadGrpc().grpc.health.v1.Health.service, healthHandlers());
+  endpoint.addService(loadGrpc().grpc.health.v1.Health.service, healthHandlers(seen));
   endpoint.addService({ Control: loadGrpc().switchyard.v1.Apparatus.service.Control }, controlHandlers());
   endpoint.attach(port1);
   link = new RelayLink(port2, subject);
@@ -93,14 +47,6 @@ afterEach(() => {
   endpoint.detach();
   link.close();
 });
-
-async function eventually(check: () => boolean, withinMs = 2_000): Promise<void> {
-  const until = Date.now() + withinMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error("not within the time allowed");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe("a call over a relay link", () => {
   it("answers a unary call; the handler sees the link's subject and the deadline", async () => {
@@ -145,13 +91,13 @@ describe("a call over a relay link", () => {
   });
 
   it("ends a call past its deadline DEADLINE_EXCEEDED and tells the handler", async () => {
-    const failure = await callUnary((done) => health.Check({ service: "silent" }, { deadline: Date.now() + 100 }, done)).then(() => undefined, (error: unknown) => error);
+    const failure = await callUnary((done) => health.Check({ service: silentService }, { deadline: Date.now() + 100 }, done)).then(() => undefined, (error: unknown) => error);
     expect(failure).toMatchObject({ code: grpc.status.DEADLINE_EXCEEDED });
     await eventually(() => seen.cancelled === 1);
   });
 
   it("ends a call in progress UNAVAILABLE when the handlers go away, and refuses new ones so", async () => {
-    const pending = callUnary((done) => health.Check({ service: "silent" }, done)).then(() => undefined, (error: unknown) => error);
+    const pending = callUnary((done) => health.Check({ service: silentService }, done)).then(() => undefined, (error: unknown) => error);
     await eventually(() => seen.subject !== undefined);
     endpoint.detach();
     expect(await pending).toMatchObject({ code: grpc.status.UNAVAILABLE });

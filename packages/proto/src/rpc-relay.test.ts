@@ -13,16 +13,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { HealthClient } from "./gen/grpc/health/v1/Health.js";
 import type { HealthCheckResponse__Output } from "./gen/grpc/health/v1/HealthCheckResponse.js";
 import type { ControlReply__Output } from "./gen/switchyard/v1/ControlReply.js";
-import type { ControlRequest__Output } from "./gen/switchyard/v1/ControlRequest.js";
-import { RelayEndpoint, RelaySender, bindGrpc, type RelayRequest, callUnary, errorCodeMetadataKey, errorCodeOf, loadGrpc } from "./index.js";
-
-/** What the handlers saw of their calls. */
-interface Seen {
-  peer?: string;
-  subject?: unknown;
-  deadlineMs?: number;
-  cancelled: number;
-}
+import { RelayEndpoint, RelaySender, bindGrpc, type RelayRequest, callUnary, errorCodeOf, loadGrpc } from "./index.js";
+import { controlHandlers, eventually, healthHandlers, silentService, type SeenCalls } from "./testing/relay-handlers.js";
 
 let server: grpc.Server;
 let endpoint: RelayEndpoint;
@@ -30,59 +22,13 @@ let endpoint: RelayEndpoint;
 let cancelsSent: number;
 let health: HealthClient;
 let address: string;
-let seen: Seen;
-/** A Check for this service is never answered. */
-const silentService = "silent";
-
-function handlers(): grpc.UntypedServiceImplementation {
-  return {
-    Check: (call: grpc.ServerUnaryCall<{ service: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      seen.peer = call.getPeer();
-      seen.subject = call.getAuthContext().sslPeerCertificate;
-      seen.deadlineMs = Number(call.getDeadline());
-      call.on("cancelled", () => {
-        seen.cancelled += 1;
-      });
-      if (call.request.service === silentService) return;
-      if (call.request.service === "") {
-        callback(null, { status: "SERVING" });
-        return;
-      }
-      const metadata = new grpc.Metadata();
-      metadata.set(errorCodeMetadataKey, "NOT_FOUND_HERE");
-      callback({ code: grpc.status.NOT_FOUND, details: `no service ${call.request.service}`, metadata });
-    },
-    List: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => {
-      callback(null, { statuses: {} });
-    },
-    Watch: (call: grpc.ServerWritableStream<{ service: string }, unknown>) => {
-      call.on("cancelled", () => {
-        seen.cancelled += 1;
-      });
-      call.write({ status: "SERVING" });
-      call.write({ status: "NOT_SERVING" });
-      if (call.request.service === "") call.end();
-      else if (call.request.service === "broken") call.emit("error", { code: grpc.status.FAILED_PRECONDITION, details: "broken on purpose" });
-    },
-  };
-}
-
-function controlHandlers(): grpc.UntypedServiceImplementation {
-  return {
-    Control: (call: grpc.ServerDuplexStream<ControlRequest__Output, unknown>) => {
-      call.on("data", (message: ControlRequest__Output) => {
-        call.write({ sequence: message.sequence, failure: { code: 0, details: `seen ${message.sequence}` } });
-      });
-      call.on("end", () => call.end());
-    },
-  };
-}
+let seen: SeenCalls;
 
 beforeEach(async () => {
   seen = { cancelled: 0 };
   const { port1, port2 } = new MessageChannel();
   endpoint = new RelayEndpoint();
-  endpoint.addService(loadGrpc().grpc.health.v1.Health.service, handlers());
+  endpoint.addService(loadGrpc().grpc.health.v1.Health.service, healthHandlers(seen));
   endpoint.addService({ Control: loadGrpc().switchyard.v1.Apparatus.service.Control }, controlHandlers());
   endpoint.attach(port1);
   server = new grpc.Server();
@@ -100,14 +46,6 @@ afterEach(() => {
   server.forceShutdown();
   endpoint.detach();
 });
-
-async function eventually(check: () => boolean, withinMs = 2_000): Promise<void> {
-  const until = Date.now() + withinMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error("not within the time allowed");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe("a relayed call", () => {
   it("answers a unary call, and its handler sees the caller and the deadline", async () => {
