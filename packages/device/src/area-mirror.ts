@@ -58,6 +58,8 @@ export interface WriteIntentPort {
   begin(mirrorId: string, firstRegion: number, lastRegion: number): Promise<void> | undefined;
   end(mirrorId: string, firstRegion: number, lastRegion: number): void;
   recopied(mirrorId: string, regionIndex: number): void;
+  /** Marks regions for writes that may come, making no one wait (WriteIntents.premark). */
+  premark(mirrorId: string, firstRegion: number, lastRegion: number): void;
 }
 
 /** How far a copy has come, taken before a flush and made durable by markDurable after it. */
@@ -98,6 +100,12 @@ export class AreaMirror {
   /** Regions copied again, and of those the ones made durable (markDurable). */
   private recopiedCount = 0;
   private recopiedDurableCount = 0;
+  /**
+   * A host write has reached this mirror: the copy then marks regions ahead
+   * of the writes that may follow it (premarkAhead). A mirror no host
+   * writes to, as in most migrations, writes no marks for its copy.
+   */
+  private hostWritten = false;
   /** Set by end(): writes go to the source alone. */
   private ended = false;
   /** Writes that went past this mirror before it took the watched LU's writes (copyAfter). */
@@ -201,6 +209,7 @@ export class AreaMirror {
   /** A host write of `data` at `areaOffsetBytes` within the area. */
   async write(areaOffsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
     const span = { startBytes: areaOffsetBytes, endBytes: areaOffsetBytes + data.length };
+    this.hostWritten = true;
     await this.waitUntilClear(span);
     if (this.ended) {
       await this.source.direct.write(this.sourceBaseBytes + areaOffsetBytes, data, fua);
@@ -277,8 +286,23 @@ export class AreaMirror {
     }
     if (this.copied) return;
     const chunk = { startBytes: this.watermark, endBytes: Math.min(this.areaBytes, this.watermark + chunkBytes) };
+    if (this.hostWritten) this.premarkAhead(chunk, chunkBytes);
     await this.copySpan(chunk, buffer);
     this.watermark = chunk.endBytes;
+  }
+
+  /**
+   * Marks the regions of `chunk` and of the chunk after it in the
+   * write-intent record, without waiting: a host write that lands behind
+   * the watermark once the copy has passed them then finds its regions
+   * marked already. Waiting for its own mark, such a write took the file's
+   * fdatasync, some milliseconds: bench:pause put the moved extent's median
+   * write at 3-4 ms with each write marking for itself, and at about 1 ms
+   * with the copy marking ahead.
+   */
+  private premarkAhead(chunk: Span, chunkBytes: number): void {
+    const aheadEndBytes = Math.min(this.areaBytes, chunk.endBytes + chunkBytes);
+    this.intents.premark(this.intentId, Math.floor(chunk.startBytes / writeIntentRegionBytes), Math.floor((aheadEndBytes - 1) / writeIntentRegionBytes));
   }
 
   /**

@@ -15,7 +15,7 @@ import {
   encodeIntentPayload, mirrorIdentityOf, mirrorIntentId, parseIntentPayload, readIntentFile, writeIntentFileName, writeIntentFullWaitsMax,
   WriteIntents, writeIntentSlotBytes, type MirrorIdentity,
 } from "./write-intent-file.js";
-import { writeIntentRegionsMax } from "./write-intent.js";
+import { writeIntentPremarkRegionsMax, writeIntentRegionsMax } from "./write-intent.js";
 
 const dir = "/intent";
 const filePath = `${dir}/${writeIntentFileName}`;
@@ -31,6 +31,14 @@ async function openIntents(files: PowerLossFiles, flushes = { count: 0 }): Promi
     flushes.count += 1;
     return Promise.resolve();
   });
+}
+
+async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 /** The regions the file lists now, read as open reads them. */
@@ -80,6 +88,30 @@ describe("the write-intent record", () => {
     await intents.clearNow();
     expect(flushes.count).toBe(1);
     expect(await listed(files)).toEqual([]);
+    await intents.close();
+  });
+
+  it("marks ahead for a copy without anyone waiting, so that a write there after needs no write of the file, and leaves host writes half the record", async () => {
+    const files = new PowerLossFiles();
+    const { intents } = await openIntents(files);
+    intents.premark(mirror, 4, 5);
+    expect(intents.markedCount).toBe(2);
+    await until(async () => JSON.stringify(await listed(files)) === JSON.stringify([4, 5]), "the premarks written");
+    const operations = files.operations;
+    expect(intents.begin(mirror, 5, 5), "premarked: durable already").toBeUndefined();
+    intents.end(mirror, 5, 5);
+    expect(files.operations).toBe(operations);
+    // Premarks are let go at once: the next pass clears them.
+    await intents.clearNow();
+    expect(await listed(files)).toEqual([]);
+
+    // Host writes hold all but one region of the premarks' share: a premark of two is skipped, of one taken.
+    await intents.begin(mirror, 100, 100 + writeIntentPremarkRegionsMax - 2);
+    intents.premark(mirror, 0, 1);
+    expect(intents.markedCount).toBe(writeIntentPremarkRegionsMax - 1);
+    intents.premark(mirror, 0, 0);
+    expect(intents.markedCount).toBe(writeIntentPremarkRegionsMax);
+    intents.end(mirror, 100, 100 + writeIntentPremarkRegionsMax - 2);
     await intents.close();
   });
 

@@ -26,7 +26,7 @@ import type { DeviceFiles } from "./device-files.js";
 import { datasync, fileExists, writeFully } from "./durable-file.js";
 import { ClosedError, LimitExceededError, ioError } from "./errors.js";
 import { createStoreFile, encodeSlot, readSlot, slotHeaderSizeBytes, slotSizeOf } from "./store-slots.js";
-import { WriteIntentLedger, writeIntentRegionsMax, type IntentRegion, type MarkNeed } from "./write-intent.js";
+import { WriteIntentLedger, writeIntentPremarkRegionsMax, writeIntentRegionsMax, type IntentRegion, type MarkNeed } from "./write-intent.js";
 
 export const writeIntentFileName = "write-intent.slots";
 /**
@@ -246,6 +246,31 @@ export class WriteIntents {
     }
     if (region > lastRegion && need === "marked") return undefined;
     return this.markSlowly(mirrorId, firstRegion, region, lastRegion, need === "write");
+  }
+
+  /**
+   * Marks regions `firstRegion` to `lastRegion` for the host writes that may
+   * come once a copy has passed them, and makes no one wait: the marks are
+   * taken, written and let go at once, so they stay until a clearing pass
+   * (writeIntentClearDelayMs) and a host write there finds them durable
+   * instead of waiting for a write of the file. Skipped when the record
+   * holds writeIntentPremarkRegionsMax regions or more. A mark that was not
+   * needed costs a copy of its region after an unclean stop, nothing else.
+   */
+  premark(mirrorId: string, firstRegion: number, lastRegion: number): void {
+    assert.ok(Number.isSafeInteger(firstRegion) && firstRegion >= 0 && lastRegion >= firstRegion);
+    if (this.closed || this.ledger.size + (lastRegion - firstRegion + 1) > writeIntentPremarkRegionsMax) return;
+    let mustWrite = false;
+    for (let region = firstRegion; region <= lastRegion; region += 1) {
+      const found = this.ledger.begin(mirrorId, region);
+      // Room was checked above, and nothing between takes it.
+      assert.ok(found !== "full");
+      mustWrite ||= found === "write";
+    }
+    const letGo = (): void => this.end(mirrorId, firstRegion, lastRegion);
+    if (!mustWrite) letGo();
+    // A failed write leaves the marks to the next version, which a host write there waits for.
+    else void this.writes.request().then(letGo, letGo);
   }
 
   /** Regions `firstRegion` to `lastRegion` have no write in flight any more: their marks may clear later. */

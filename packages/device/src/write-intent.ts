@@ -31,6 +31,13 @@ export const writeIntentRegionBytes = 1 << 20;
  */
 export const writeIntentRegionsMax = 1024;
 
+/**
+ * Regions that copies may mark ahead of host writes (WriteIntents.premark):
+ * half the record, so that host writes, which cannot go without a mark,
+ * keep room.
+ */
+export const writeIntentPremarkRegionsMax = writeIntentRegionsMax / 2;
+
 /** One marked region, as the intent file lists it. */
 export interface IntentRegion {
   readonly mirrorId: string;
