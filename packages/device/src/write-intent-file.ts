@@ -267,7 +267,9 @@ export class WriteIntents {
       assert.ok(found !== "full");
       mustWrite ||= found === "write";
     }
-    const letGo = (): void => this.end(mirrorId, firstRegion, lastRegion);
+    const letGo = (): void => {
+      this.end(mirrorId, firstRegion, lastRegion);
+    };
     if (!mustWrite) letGo();
     // A failed write leaves the marks to the next version, which a host write there waits for.
     else void this.writes.request().then(letGo, letGo);
