@@ -6,12 +6,12 @@
 // record itself, and what a mark costs, are write-intent-file.test.ts's).
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AreaMirror, type WriteIntentPort } from "./area-mirror.js";
+import { AreaMirror, premarkAheadRegions, type WriteIntentPort } from "./area-mirror.js";
 import { LogicalUnit } from "./logical-unit.js";
 import { temporaryFolder, type TemporaryFolder } from "./testing.js";
 import { writeIntentRegionBytes } from "./write-intent.js";
 
-const regionsPerArea = 4;
+const regionsPerArea = 8;
 const areaBytes = regionsPerArea * writeIntentRegionBytes;
 const chunkBytes = writeIntentRegionBytes;
 const writeBytes = 4096;
@@ -61,17 +61,18 @@ async function mirrorFromArea0(intents: WriteIntentPort): Promise<AreaMirror> {
 }
 
 describe("AreaMirror's marks ahead of the copy", () => {
-  it("marks each chunk's regions and the next chunk's once a host has written, and the write behind the copy still asks for its own", async () => {
+  it("marks each chunk's regions and some after them once a host has written, and the write behind the copy still asks for its own", async () => {
     const intents = new RecordedIntents();
     const mirror = await mirrorFromArea0(intents);
     const buffer = Buffer.alloc(chunkBytes);
     await mirror.copyNextChunk(chunkBytes, buffer);
     expect(intents.premarked, "no host has written yet").toEqual([]);
     // Above the watermark: the source alone, no mark.
-    await mirror.write(3 * writeIntentRegionBytes + 100, Buffer.alloc(writeBytes, 1), false);
+    await mirror.write(6 * writeIntentRegionBytes + 100, Buffer.alloc(writeBytes, 1), false);
     expect(intents.begun).toEqual([]);
     for (let chunk = 1; chunk < regionsPerArea; chunk += 1) await mirror.copyNextChunk(chunkBytes, buffer);
-    expect(intents.premarked).toEqual([[1, 2], [2, 3], [3, 3]]);
+    // Each chunk's regions and premarkAheadRegions after it, up to the area's end.
+    expect(intents.premarked).toEqual([1, 2, 3, 4, 5, 6, 7].map((chunk) => [chunk, Math.min(regionsPerArea - 1, chunk + premarkAheadRegions)]));
     expect(mirror.copied).toBe(true);
     // Behind the copy: the write still takes its mark (found durable, in the record, when premarked).
     await mirror.write(writeIntentRegionBytes + 100, Buffer.alloc(writeBytes, 2), false);

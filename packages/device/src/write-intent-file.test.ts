@@ -115,6 +115,27 @@ describe("the write-intent record", () => {
     await intents.close();
   });
 
+  it("has a write to a region whose version is being written wait for that write alone", async () => {
+    const files = new PowerLossFiles();
+    const { intents } = await openIntents(files);
+    // What one version costs the file: a write to a region not marked yet.
+    let operations = files.operations;
+    await intents.begin(mirror, 9, 9);
+    intents.end(mirror, 9, 9);
+    const oneVersion = files.operations - operations;
+    operations = files.operations;
+    intents.premark(mirror, 4, 4);
+    // Once the premark's version is on its way.
+    await new Promise((resolve) => setImmediate(resolve));
+    const waiting = intents.begin(mirror, 4, 4);
+    expect(waiting, "not durable yet").toBeInstanceOf(Promise);
+    await waiting;
+    intents.end(mirror, 4, 4);
+    expect(files.operations - operations, "the premark's version only").toBe(oneVersion);
+    expect(await listed(files)).toEqual([4, 9]);
+    await intents.close();
+  });
+
   it("keeps the marks written before a power cut that tears its next write, over many seeds", async () => {
     const outcomes = { fellBack: 0, kept: 0 };
     for (let seed = 0; seed < tornSeeds; seed += 1) {

@@ -181,6 +181,8 @@ export class WriteIntents {
   private readonly ledger = new WriteIntentLedger();
   private readonly writes = new CoalescedRuns(() => this.writeVersion());
   private readonly passes = new CoalescedRuns(() => this.clearPass());
+  /** The file version being written, while one is: a mark it lists is durable once it is. */
+  private writing: { readonly version: number; readonly done: Promise<void> } | undefined = undefined;
   private clearTimer: NodeJS.Timeout | undefined = undefined;
   private closed = false;
   /** Why the last clearing pass failed, if it did: its marks stay, and the next pass tries again. */
@@ -272,7 +274,7 @@ export class WriteIntents {
     };
     if (!mustWrite) letGo();
     // A failed write leaves the marks to the next version, which a host write there waits for.
-    else void this.writes.request().then(letGo, letGo);
+    else void this.durableThrough(this.ledger.listedIn(mirrorId, firstRegion, lastRegion)).then(letGo, letGo);
   }
 
   /** Regions `firstRegion` to `lastRegion` have no write in flight any more: their marks may clear later. */
@@ -337,7 +339,7 @@ export class WriteIntents {
           mustWrite ||= found === "write";
         }
       }
-      if (mustWrite) await this.writes.request();
+      if (mustWrite) await this.durableThrough(this.ledger.listedIn(mirrorId, firstRegion, lastRegion));
     } catch (error) {
       // Nothing stays counted for a write that will not run.
       if (region > firstRegion) this.end(mirrorId, firstRegion, region - 1);
@@ -368,9 +370,38 @@ export class WriteIntents {
     if (this.ledger.fileBehind) await this.writes.request();
   }
 
+  /**
+   * Resolves once file version `version`, or a later one, is durable. When
+   * the version being written lists it, that write is enough: a premark's
+   * region reached by a host write while its version is on its way waits
+   * for one fdatasync, not that one and the next.
+   */
+  private async durableThrough(version: number): Promise<void> {
+    const writing = this.writing;
+    if (writing !== undefined && writing.version >= version) {
+      try {
+        await writing.done;
+        return;
+      } catch {
+        // That write failed: the next one lists the region again, and its failure is the caller's.
+      }
+    }
+    await this.writes.request();
+  }
+
   /** Writes the ledger's regions as the next version, into the slot the current one is not in, and syncs it. */
   private async writeVersion(): Promise<void> {
     const { version, regions } = this.ledger.snapshot();
+    const done = this.writeSlot(version, regions);
+    this.writing = { version, done };
+    try {
+      await done;
+    } finally {
+      if (this.writing?.version === version) this.writing = undefined;
+    }
+  }
+
+  private async writeSlot(version: number, regions: IntentRegion[]): Promise<void> {
     const payload = encodeIntentPayload(regions);
     // Not advanced until durable: a failed write is retried into the same slot (see the header).
     const sequence = this.sequence + 1;

@@ -127,6 +127,17 @@ export class WriteIntentLedger {
     if (region.forgotten && region.inFlight === 0) this.delete(key);
   }
 
+  /** The file version that lists all of regions `firstRegion` to `lastRegion` (begun, so in the ledger) for the first time. */
+  listedIn(mirrorId: string, firstRegion: number, lastRegion: number): number {
+    let version = 0;
+    for (let regionIndex = firstRegion; regionIndex <= lastRegion; regionIndex += 1) {
+      const region = this.regions.get(regionKey(mirrorId, regionIndex));
+      assert.ok(region !== undefined, "only a begun region is asked after");
+      version = Math.max(version, region.listedInVersion);
+    }
+    return version;
+  }
+
   /** Marks recovered for `mirrorId`, still to copy again: the mirror takes them on. */
   pendingRecopies(mirrorId: string): number[] {
     const found: number[] = [];

@@ -19,6 +19,8 @@ export interface RoundWrites {
 export interface Classified {
   readonly baseline: number[];
   readonly moved: number[];
+  /** Where each write to the moved extent began, as elsewhereBeganIn. */
+  readonly movedBeganIn: string[];
   readonly elsewhere: number[];
   /** Where each write elsewhere began: the name of the phase in progress, or "between phases". */
   readonly elsewhereBeganIn: string[];
@@ -67,7 +69,7 @@ export function windowAt(windows: readonly MoveWindow[], timeMs: number): MoveWi
 export function classify(log: WriteLog, windows: readonly MoveWindow[]): Classified {
   const sorted = [...windows].sort((first, second) => first.startMs - second.startMs);
   const result: Classified & { unanswered: number } = {
-    baseline: [], moved: [], elsewhere: [], elsewhereBeganIn: [], elsewhereClient: [], baselineByClient: [], between: [], idleLoad: [], cpuBursts: [], rounds: [], unanswered: 0,
+    baseline: [], moved: [], movedBeganIn: [], elsewhere: [], elsewhereBeganIn: [], elsewhereClient: [], baselineByClient: [], between: [], idleLoad: [], cpuBursts: [], rounds: [], unanswered: 0,
   };
   for (let index = 0; index < log.count; index += 1) {
     const latencyMs = log.latencyMs[index] ?? Number.NaN;
@@ -94,8 +96,10 @@ export function classify(log: WriteLog, windows: readonly MoveWindow[]): Classif
     const startMs = log.startMs[index] ?? 0;
     const window = windowAt(sorted, startMs);
     if (window === undefined) result.between.push(latencyMs);
-    else if (window.extentIndex === log.extentIndex[index]) result.moved.push(latencyMs);
-    else {
+    else if (window.extentIndex === log.extentIndex[index]) {
+      result.moved.push(latencyMs);
+      result.movedBeganIn.push(phaseAt(window, startMs));
+    } else {
       result.elsewhere.push(latencyMs);
       round.elsewhere.push(latencyMs);
       result.elsewhereBeganIn.push(phaseAt(window, startMs));

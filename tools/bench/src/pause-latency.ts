@@ -103,10 +103,11 @@ function byApparatus(classified: Classified, names: readonly string[]): string {
 }
 
 /** "hold 3/120 (2.5%), copy …": how many writes elsewhere that began in each phase were slower than `thresholdMs`. */
-function slowByPhase(classified: Classified, thresholdMs: number): string {
+/** How many of `latenciesMs` exceed `thresholdMs`, by the phase each began in (`beganIn`, index for index). */
+function slowByPhase(latenciesMs: readonly number[], beganIn: readonly string[], thresholdMs: number): string {
   const counts = new Map<string, { slow: number; all: number }>();
-  classified.elsewhere.forEach((latencyMs, index) => {
-    const phase = classified.elsewhereBeganIn[index] ?? "?";
+  latenciesMs.forEach((latencyMs, index) => {
+    const phase = beganIn[index] ?? "?";
     const count = counts.get(phase) ?? { slow: 0, all: 0 };
     count.all += 1;
     if (latencyMs > thresholdMs) count.slow += 1;
@@ -362,7 +363,8 @@ function report(settings: Settings, result: Awaited<ReturnType<typeof run>>, app
   out.write(`${cpuLine(result.cpu, windows.length)}\n`);
   if (classified.baseline.length === 0 || classified.elsewhere.length === 0) return;
   const baselineP99 = percentile(classified.baseline, 0.99);
-  out.write(`writes elsewhere slower than baseline p99, by the phase they began in: ${slowByPhase(classified, baselineP99)}\n`);
+  out.write(`writes elsewhere slower than baseline p99, by the phase they began in: ${slowByPhase(classified.elsewhere, classified.elsewhereBeganIn, baselineP99)}\n`);
+  out.write(`moved-extent writes slower than ${movedP99TargetMs} ms, by the phase they began in: ${slowByPhase(classified.moved, classified.movedBeganIn, movedP99TargetMs)}\n`);
   out.write(`elsewhere p99 / baseline p99 through each apparatus (a0 runs the controller): ${byApparatus(classified, apparatusNames)}\n`);
   const ratios = roundRatios(classified, "elsewhere");
   out.write(`baseline p99 by round, ms: ${classified.rounds.map((round) => round.baseline.length === 0 ? "-" : percentile(round.baseline, 0.99).toFixed(2)).join(", ")}\n`);
