@@ -397,8 +397,13 @@ export class WriteIntents {
     try {
       await done;
     } finally {
-      if (this.writing?.version === version) this.writing = undefined;
+      this.wrote(version);
     }
+  }
+
+  /** Version `version`'s write ended: no longer the one being written, unless a later one is. */
+  private wrote(version: number): void {
+    if (this.writing?.version === version) this.writing = undefined;
   }
 
   private async writeSlot(version: number, regions: IntentRegion[]): Promise<void> {
