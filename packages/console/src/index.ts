@@ -10,6 +10,8 @@ export { readEndpointFile, writeEndpointFile, endpointFilePath } from "./endpoin
 export type { EndpointFile } from "./endpoints.js";
 export { parseSize, formatBytes } from "./sizes.js";
 export { ConsoleClient, consoleCallTimeoutMs } from "./controller-client.js";
+// For other entry points that dial over TLS with ConsoleClient (the benchmarks).
+export { quietIpServerNameWarning } from "@switchyard/security";
 export { startConsoleServer } from "./web/console-server.js";
 export type { ConsoleServer, ConsoleServerOptions } from "./web/console-server.js";
 export { parsePrometheusText, prometheusContentType } from "./web/prometheus-text.js";

@@ -5,6 +5,7 @@
  * stack trace.
  */
 import { parseArgs } from "node:util";
+import { quietIpServerNameWarning } from "@switchyard/console";
 import { benchArguments } from "./processes.js";
 import { UsageError } from "./run-options.js";
 
@@ -52,6 +53,8 @@ export function helpText(help: BenchHelp): string {
  * exits 0; any mistake prints one line and exits 2.
  */
 export function benchSettings<T extends OptionSpecs, S>(help: BenchHelp, options: T, settingsOf: (values: ValuesOf<T>) => S, args: readonly string[] = benchArguments()): S {
+  // Every benchmark starts here; those with console calls over TLS would print DEP0123 (see the function).
+  quietIpServerNameWarning();
   if (args.includes("--help") || args.includes("-h")) {
     process.stdout.write(helpText(help));
     process.exit(0);

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { ConsoleClient } from "@switchyard/console";
+import { ConsoleClient, quietIpServerNameWarning } from "@switchyard/console";
 import { holdToReleaseMs } from "./cluster.js";
 import { sleep } from "./processes.js";
 
@@ -163,6 +163,8 @@ export class MoveWorker {
 }
 
 if (!isMainThread) {
+  // Node warns once per thread; this one's console calls go over TLS too.
+  quietIpServerNameWarning();
   const port = parentPort;
   assert.ok(port !== null);
   const { consoleAddress, operatorFolder } = workerData as ConsoleTarget;
