@@ -1,6 +1,8 @@
-// Goal: a copy marks the regions ahead of it in the write-intent record once
-// hosts write to its area, so that a host write landing behind the copy
-// finds its region marked; a copy no host writes to marks nothing.
+// Goal: once hosts write to a mirror's area, the regions copied and some
+// ahead of the copy are marked in the write-intent record, durably before
+// the copy passes them, so that a host write landing behind the copy finds
+// its region marked; a copy no host writes to marks only its first regions,
+// when it is set up.
 // Method: one AreaMirror over two real LU files, its chunks copied by hand,
 // with a write-intent port that records what the mirror asks of it (the
 // record itself, and what a mark costs, are write-intent-file.test.ts's).
@@ -11,7 +13,8 @@ import { LogicalUnit } from "./logical-unit.js";
 import { temporaryFolder, type TemporaryFolder } from "./testing.js";
 import { writeIntentRegionBytes } from "./write-intent.js";
 
-const regionsPerArea = 8;
+/** Room for several batches of marks ahead (an extent is a power of two). */
+const regionsPerArea = 2 * premarkAheadRegions;
 const areaBytes = regionsPerArea * writeIntentRegionBytes;
 const chunkBytes = writeIntentRegionBytes;
 const writeBytes = 4096;
@@ -20,6 +23,8 @@ const writeBytes = 4096;
 class RecordedIntents implements WriteIntentPort {
   readonly begun: [number, number][] = [];
   readonly premarked: [number, number][] = [];
+  /** What each premark's promise waits for: resolved at once unless a test holds it. */
+  durable: Promise<void> = Promise.resolve();
 
   begin(_mirrorId: string, firstRegion: number, lastRegion: number): undefined {
     this.begun.push([firstRegion, lastRegion]);
@@ -30,8 +35,9 @@ class RecordedIntents implements WriteIntentPort {
 
   recopied(): void {}
 
-  premark(_mirrorId: string, firstRegion: number, lastRegion: number): void {
+  premark(_mirrorId: string, firstRegion: number, lastRegion: number): Promise<void> {
     this.premarked.push([firstRegion, lastRegion]);
+    return this.durable;
   }
 }
 
@@ -61,29 +67,51 @@ async function mirrorFromArea0(intents: WriteIntentPort): Promise<AreaMirror> {
 }
 
 describe("AreaMirror's marks ahead of the copy", () => {
-  it("marks each chunk's regions and some after them once a host has written, and the write behind the copy still asks for its own", async () => {
+  it("marks what it copied at the first host write and then keeps ahead of the copy, and the write behind the copy still asks for its own", async () => {
     const intents = new RecordedIntents();
     const mirror = await mirrorFromArea0(intents);
     const buffer = Buffer.alloc(chunkBytes);
     await mirror.copyNextChunk(chunkBytes, buffer);
     expect(intents.premarked, "no host has written yet").toEqual([]);
     // Above the watermark: the source alone, no mark.
-    await mirror.write(6 * writeIntentRegionBytes + 100, Buffer.alloc(writeBytes, 1), false);
+    await mirror.write((regionsPerArea - 1) * writeIntentRegionBytes + 100, Buffer.alloc(writeBytes, 1), false);
     expect(intents.begun).toEqual([]);
     for (let chunk = 1; chunk < regionsPerArea; chunk += 1) await mirror.copyNextChunk(chunkBytes, buffer);
-    // Each chunk's regions and premarkAheadRegions after it, up to the area's end.
-    expect(intents.premarked).toEqual([1, 2, 3, 4, 5, 6, 7].map((chunk) => [chunk, Math.min(regionsPerArea - 1, chunk + premarkAheadRegions)]));
+    // At the first write, what is copied and premarkAheadRegions past it; then on to the area's end, in batches one after another.
+    expect(intents.premarked[0]).toEqual([0, premarkAheadRegions]);
+    expect(intents.premarked.length).toBeGreaterThan(2);
+    intents.premarked.forEach(([first, last], at) => {
+      expect(first).toBe(at === 0 ? 0 : (intents.premarked[at - 1]?.[1] ?? 0) + 1);
+      expect(last - first).toBeLessThanOrEqual(premarkAheadRegions);
+    });
+    expect(intents.premarked.at(-1)?.[1]).toBe(regionsPerArea - 1);
     expect(mirror.copied).toBe(true);
     // Behind the copy: the write still takes its mark (found durable, in the record, when premarked).
     await mirror.write(writeIntentRegionBytes + 100, Buffer.alloc(writeBytes, 2), false);
     expect(intents.begun).toEqual([[1, 1]]);
   });
 
-  it("marks nothing for a copy no host writes to", async () => {
+  it("copies a chunk only once its regions' marks are durable", async () => {
+    const intents = new RecordedIntents();
+    let markDurable = (): void => undefined;
+    intents.durable = new Promise<void>((resolve) => { markDurable = resolve; });
+    const mirror = await mirrorFromArea0(intents);
+    await mirror.write(5 * writeIntentRegionBytes, Buffer.alloc(writeBytes, 1), false);
+    const copying = mirror.copyNextChunk(chunkBytes, Buffer.alloc(chunkBytes));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(mirror.copiedBytes, "waiting for the marks").toBe(0);
+    markDurable();
+    await copying;
+    expect(mirror.copiedBytes).toBe(chunkBytes);
+  });
+
+  it("marks the first regions it will copy when set up, and nothing more for a copy no host writes to", async () => {
     const intents = new RecordedIntents();
     const mirror = await mirrorFromArea0(intents);
+    mirror.premarkStart();
+    expect(intents.premarked).toEqual([[0, premarkAheadRegions - 1]]);
     const buffer = Buffer.alloc(chunkBytes);
     while (!mirror.copied) await mirror.copyNextChunk(chunkBytes, buffer);
-    expect(intents.premarked).toEqual([]);
+    expect(intents.premarked).toHaveLength(1);
   });
 });

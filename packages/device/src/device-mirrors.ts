@@ -314,6 +314,7 @@ export class DeviceMirrors implements IoInterceptor {
     checkMirrorRequest(request, watched.extentSizeBytes, [...this.entries.values()].map((entry) => entry.mirror.spec));
     const mirror = new AreaMirror(request, source, destination, watched, this.intents, () => this.save());
     mirror.takeRecopies(this.intents.pendingRecopies(mirror.intentId));
+    mirror.premarkStart();
     this.entries.set(keyOf(request.volume, request.extentIndex), { mirror, group: request.group, rateBytesPerSecond: request.rateBytesPerSecond, started, failure: undefined });
     let byArea = this.byWatchedArea.get(watched);
     if (byArea === undefined) {

@@ -33,14 +33,6 @@ async function openIntents(files: PowerLossFiles, flushes = { count: 0 }): Promi
   });
 }
 
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /** The regions the file lists now, read as open reads them. */
 async function listed(files: PowerLossFiles): Promise<number[] | string> {
   const fd = await files.open(filePath, "r");
@@ -94,9 +86,10 @@ describe("the write-intent record", () => {
   it("marks ahead for a copy without anyone waiting, so that a write there after needs no write of the file, and leaves host writes half the record", async () => {
     const files = new PowerLossFiles();
     const { intents } = await openIntents(files);
-    intents.premark(mirror, 4, 5);
+    const premarked = intents.premark(mirror, 4, 5);
     expect(intents.markedCount).toBe(2);
-    await until(async () => JSON.stringify(await listed(files)) === JSON.stringify([4, 5]), "the premarks written");
+    await premarked;
+    expect(await listed(files)).toEqual([4, 5]);
     const operations = files.operations;
     expect(intents.begin(mirror, 5, 5), "premarked: durable already").toBeUndefined();
     intents.end(mirror, 5, 5);
@@ -107,9 +100,9 @@ describe("the write-intent record", () => {
 
     // Host writes hold all but one region of the premarks' share: a premark of two is skipped, of one taken.
     await intents.begin(mirror, 100, 100 + writeIntentPremarkRegionsMax - 2);
-    intents.premark(mirror, 0, 1);
+    await intents.premark(mirror, 0, 1);
     expect(intents.markedCount).toBe(writeIntentPremarkRegionsMax - 1);
-    intents.premark(mirror, 0, 0);
+    await intents.premark(mirror, 0, 0);
     expect(intents.markedCount).toBe(writeIntentPremarkRegionsMax);
     intents.end(mirror, 100, 100 + writeIntentPremarkRegionsMax - 2);
     await intents.close();
@@ -124,13 +117,14 @@ describe("the write-intent record", () => {
     intents.end(mirror, 9, 9);
     const oneVersion = files.operations - operations;
     operations = files.operations;
-    intents.premark(mirror, 4, 4);
+    const premarked = intents.premark(mirror, 4, 4);
     // Once the premark's version is on its way.
     await new Promise((resolve) => setImmediate(resolve));
     const waiting = intents.begin(mirror, 4, 4);
     expect(waiting, "not durable yet").toBeInstanceOf(Promise);
     await waiting;
     intents.end(mirror, 4, 4);
+    await premarked;
     expect(files.operations - operations, "the premark's version only").toBe(oneVersion);
     expect(await listed(files)).toEqual([4, 9]);
     await intents.close();

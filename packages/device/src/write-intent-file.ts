@@ -252,16 +252,18 @@ export class WriteIntents {
 
   /**
    * Marks regions `firstRegion` to `lastRegion` for the host writes that may
-   * come once a copy has passed them, and makes no one wait: the marks are
-   * taken, written and let go at once, so they stay until a clearing pass
-   * (writeIntentClearDelayMs) and a host write there finds them durable
-   * instead of waiting for a write of the file. Skipped when the record
-   * holds writeIntentPremarkRegionsMax regions or more. A mark that was not
-   * needed costs a copy of its region after an unclean stop, nothing else.
+   * come once a copy has passed them: the marks are taken, written and let
+   * go at once, so they stay until a clearing pass (writeIntentClearDelayMs)
+   * and a host write there finds them durable instead of waiting for a write
+   * of the file. Resolves once they are durable, or at once when skipped
+   * (the record holds writeIntentPremarkRegionsMax regions or more); never
+   * rejects: a failed write leaves them to the next version, which a host
+   * write there then waits for. A mark that was not needed costs a copy of
+   * its region after an unclean stop, nothing else.
    */
-  premark(mirrorId: string, firstRegion: number, lastRegion: number): void {
+  premark(mirrorId: string, firstRegion: number, lastRegion: number): Promise<void> {
     assert.ok(Number.isSafeInteger(firstRegion) && firstRegion >= 0 && lastRegion >= firstRegion);
-    if (this.closed || this.ledger.size + (lastRegion - firstRegion + 1) > writeIntentPremarkRegionsMax) return;
+    if (this.closed || this.ledger.size + (lastRegion - firstRegion + 1) > writeIntentPremarkRegionsMax) return Promise.resolve();
     let mustWrite = false;
     for (let region = firstRegion; region <= lastRegion; region += 1) {
       const found = this.ledger.begin(mirrorId, region);
@@ -272,9 +274,11 @@ export class WriteIntents {
     const letGo = (): void => {
       this.end(mirrorId, firstRegion, lastRegion);
     };
-    if (!mustWrite) letGo();
-    // A failed write leaves the marks to the next version, which a host write there waits for.
-    else void this.durableThrough(this.ledger.listedIn(mirrorId, firstRegion, lastRegion)).then(letGo, letGo);
+    if (!mustWrite) {
+      letGo();
+      return Promise.resolve();
+    }
+    return this.durableThrough(this.ledger.listedIn(mirrorId, firstRegion, lastRegion)).then(letGo, letGo);
   }
 
   /** Regions `firstRegion` to `lastRegion` have no write in flight any more: their marks may clear later. */
