@@ -25,8 +25,9 @@ import { writeIntentRegionBytes } from "./write-intent.js";
 import { mirrorIntentId } from "./write-intent-file.js";
 
 /**
- * Regions a copy that hosts write to keeps marked ahead of itself
- * (premarkAhead): asked for in batches once fewer than half are left, and
+ * Regions a mirror marks ahead of its copy: the first ones when it is set
+ * up (premarkStart), and, once hosts write to it, as the copy goes
+ * (premarkAhead), asked for in batches once fewer than half are left, and
  * each chunk waits until its own regions' marks are durable. On this
  * machine the record's fdatasync took up to 15-20 ms while a 1 MiB chunk
  * copied in about one, so a lead of a few regions was passed before its
@@ -114,7 +115,8 @@ export class AreaMirror {
   /**
    * A host write has reached this mirror: the copy then marks regions ahead
    * of the writes that may follow it (premarkAhead). A mirror no host
-   * writes to, as in most migrations, writes no marks for its copy.
+   * writes to, as in most migrations, marks only its first regions
+   * (premarkStart).
    */
   private hostWritten = false;
   /** Regions below this were asked to be premarked (premarkAhead)... */
