@@ -52,8 +52,11 @@ export interface TransmissionHooks {
 }
 
 /**
- * A WRITE payload still missing at least this much is received straight into
- * its buffer; a smaller rest comes with the next header in one read instead.
+ * A WRITE payload at least this long is received straight into its buffer,
+ * to its last byte. Its rest is never read into the staging buffer, even when
+ * a read ends a few bytes short of the end: that read would also take the
+ * next header and up to the staging buffer's length of the next payload,
+ * which would then be copied.
  */
 const directPayloadMinBytes = 64 * 1024;
 
@@ -142,7 +145,7 @@ export class ServerTransmission implements SlotOwner {
   payloadReceiveBuffer(): Buffer | undefined {
     if (this.state !== ParseState.Payload || this.input !== undefined) return undefined;
     const payload = (this.payloadSlot as RequestSlot).payload as Buffer;
-    if (payload.length - this.payloadFilledBytes < directPayloadMinBytes) return undefined;
+    if (payload.length < directPayloadMinBytes) return undefined;
     return payload.subarray(this.payloadFilledBytes);
   }
 
