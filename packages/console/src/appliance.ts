@@ -10,7 +10,7 @@ import { callerCredentials, caCertificateFile, identityFolder, nodeCredentials, 
 import { NbdServer, type BlockIo, type NbdTlsMode } from "@switchyard/nbd";
 import { loadGrpc, RelayLink } from "@switchyard/proto";
 import { LocalBackendSet, VirtualizationApparatus, serveApparatus, serveControlHere, type ServedApparatus } from "@switchyard/apparatus";
-import { startController, type ControllerThreadMode, type EtcdSettings, type ProcessLink, type ServedController } from "@switchyard/controller";
+import { prepareController, type ControllerThreadMode, type EtcdSettings, type ProcessLink, type ServedController } from "@switchyard/controller";
 import { applianceOperatorName } from "./appliance-certificates.js";
 import { nbdServerTls } from "./nbd-tls.js";
 import { followedCoordination, seedEtcdStore } from "./appliance-etcd.js";
@@ -145,11 +145,18 @@ function deviceLinkOf(device: ServedDevice, tlsFolder: string | undefined): { de
 
 export async function startAppliance(options: ApplianceOptions): Promise<Appliance> {
   const followed = options.etcd === undefined ? undefined : followedCoordination(options.etcd);
+  // The threads load gRPC, TLS and the controller while the device opens and syncs its files.
+  const control = processControl(options.controllerThread);
+  const candidate = prepareController(options.controllerThread);
   const device = await StorageDevice.open({
     dir: options.dir,
     create: { deviceId: applianceDeviceId, luCount: options.luCount, luSizeBytes: options.luSizeBytes, extentSizeBytes: options.extentSizeBytes },
     ...(options.composition?.deviceFiles === undefined ? {} : { files: options.composition.deviceFiles }),
     ...(followed === undefined ? {} : { coordination: followed }),
+  }).catch(async (error: unknown) => {
+    await candidate.abandon();
+    await control.close();
+    throw error;
   });
   const { tlsDir } = options;
   const tlsFolderOf = (identity: Identity): string | undefined => (tlsDir === undefined ? undefined : identityFolder(tlsDir, identity));
@@ -157,7 +164,6 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     const tlsFolder = tlsFolderOf(identity);
     return tlsFolder === undefined ? {} : { tlsFolder };
   };
-  const control = processControl(options.controllerThread);
   const served = await serveDevice(device, { ...options, tlsFolder: tlsFolderOf({ role: "device", id: device.id }), serving: control.plain });
   if (followed !== undefined && options.etcd !== undefined) await seedEtcdStore(device, followed, options.etcd);
   // With the errnos the device's NBD export answers: a full file system is ENOSPC to a host here too, not EIO.
@@ -188,7 +194,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
   }
   const first = apparatuses[0];
   if (first === undefined) throw new Error("an appliance needs at least one apparatus");
-  const controller = await startController(
+  const controller = await candidate.start(
     {
       id: first.apparatus.id,
       host: options.host,
@@ -202,7 +208,6 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       ...(options.composition?.changePortsModule === undefined ? {} : { changePortsModule: options.composition.changePortsModule }),
       ...(options.etcd === undefined ? {} : { etcd: options.etcd }),
     },
-    options.controllerThread,
   );
   control.forwardTo(controller.address);
   const operatorFolder = tlsFolderOf({ role: "operator", id: applianceOperatorName });

@@ -12,7 +12,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import { StorageDevice, deviceIdPattern } from "@switchyard/device";
 import { NbdBackendSet, VirtualizationApparatus, serveApparatus, type BackendSet } from "@switchyard/apparatus";
-import { startController, type ServedController } from "@switchyard/controller";
+import { prepareController, type ServedController } from "@switchyard/controller";
 import { callUnary, deadlineAfter, loadGrpc } from "@switchyard/proto";
 import { applianceDeviceId, serveDevice } from "../appliance.js";
 import { processControl } from "../process-control.js";
@@ -100,19 +100,25 @@ Example:
     ]);
     const deviceId = nodeIdOption(parsed) ?? applianceDeviceId;
     const followed = etcd === undefined ? undefined : followedCoordination(etcd);
+    // Its gRPC server on a control thread, apart from the LUs' NBD serving
+    // (process-control.ts). Started first, so that the thread loads gRPC and
+    // TLS while the device opens and syncs its files (about 0.4 s sooner up).
+    const control = processControl("worker");
     const device = await StorageDevice.open({
       dir, create: { deviceId, luCount, luSizeBytes, extentSizeBytes, luIdPrefix: luIdPrefixOf(deviceId) }, ...(followed === undefined ? {} : { coordination: followed }),
       // Copying an extent onto another device's LU, it presents its own certificate there.
       ...(certDir === undefined ? {} : { peerTls: nbdClientTls(certDir) }),
+    }).catch(async (error: unknown) => {
+      await control.close();
+      throw error;
     });
     if (device.id !== deviceId && stringOption(parsed, "id") !== undefined) {
       await device.close();
       await followed?.close();
+      await control.close();
       throw new UsageError(`${dir} holds device ${device.id}, not ${deviceId}: give --id ${device.id}, or another --dir`);
     }
     if (insecure) io.stderr.write(insecureWarning("device serve"));
-    // Its gRPC server on a control thread, apart from the LUs' NBD serving (process-control.ts).
-    const control = processControl("worker");
     const served = await serveDevice(device, { host, publishHost, grpcPort, deviceNbdPort, tlsFolder: certDir, serving: control.plain });
     if (followed !== undefined && etcd !== undefined) await joinEtcdAsDevice(device, followed, etcd, { grpc: served.grpc, nbd: served.nbd });
     const stop = interrupted();
@@ -255,6 +261,8 @@ Example:
         { port: grpcPort, option: "--grpc-port", what: `apparatus ${id}'s gRPC` },
         { port: httpPort ?? 0, option: "--http-port", what: "the web console" },
       ]);
+      // Its thread loads while the apparatus serves and enrolls: the candidate campaigns about 0.4 s sooner.
+      const candidateThread = flag(parsed, "no-candidate") ? undefined : prepareController(controllerThread);
       // On etcd any published device will do: who holds an epoch is asked of etcd itself (etcdLeaseHolders).
       const deviceAddress = deviceGiven ?? (etcd === undefined ? "" : (await findDeviceOnEtcd(etcd)).grpc);
       const decorateBackends = composition.apparatusBackends ?? ((backends: BackendSet): BackendSet => backends);
@@ -287,17 +295,18 @@ Example:
       await (etcd === undefined ? enroll(deviceAddress, apparatus.credentials.channel, record) : enrollOnEtcd(etcd, record)).catch(async (error: unknown) => {
         await served.close();
         await control.close();
+        await candidateThread?.abandon();
         throw error;
       });
       // A conformance run needs its suite to be the only controller: with --no-candidate this process never asks for the lease.
-      if (!flag(parsed, "no-candidate")) {
+      if (candidateThread !== undefined) {
         const changePortsModule = composition.changePortsModule;
         // Its own apparatus, at the address the store has for it, over a MessagePort (process-links.ts in the controller package).
         const links = served.link === undefined ? [] : [{ address: record.grpc, port: served.link() }];
         const candidate = {
           id, host, publishHost, grpcPort: 0, deviceAddress, apparatuses: [], links, ...tls, ...(changePortsModule === undefined ? {} : { changePortsModule }), ...(etcd === undefined ? {} : { etcd }),
         };
-        slot.controller = await startController(candidate, controllerThread, (address) => {
+        slot.controller = await candidateThread.start(candidate, (address) => {
           slot.leader = address;
           followLeader();
         });
