@@ -8,9 +8,9 @@
 #      and etcdctl for the coordination tests (scripts/etcd-cluster.sh starts
 #      a three-member cluster from them), are on PATH
 #   3. regenerating the protobuf code changes nothing that is committed
-#   4. typecheck and lint
-#   5. every package's tests: the interop suite in one lane, the other
-#      packages one at a time in a second lane beside it
+#   4. typecheck and lint, then every package's tests but the interop
+#      suite's, one at a time, beside
+#   5. the interop suite's tests, in a lane of their own
 # A missing tool is a failure, never a skip. Steps 3-5 all run even when an
 # earlier one fails, so one run reports everything; the exit code is non-zero
 # if anything failed.
@@ -66,19 +66,17 @@ else
   echo "skipped: not a git checkout, so there is nothing to compare the regenerated code with"
 fi
 
-step "typecheck and lint"
-pnpm turbo run typecheck lint --continue=dependencies-successful --output-logs=errors-only || failures+=("typecheck/lint")
-
-step "tests"
-# Each package's vitest also writes a JSON report (the path is relative to the
-# package, in the git-ignored test-artifacts/); summarize-tests.mjs sums them.
-node scripts/summarize-tests.mjs --clean
+step "typecheck, lint and tests"
 # Two lanes for CI's two cores. Run one package at a time, the tests took
 # 28 minutes with the machine two-thirds busy: the interop suite alone was 17
 # of them, keeping about 1.5 cores busy, and the other packages together 11,
-# about one core. So the interop suite runs in a lane of its own, and every
-# other package one at a time beside it. --only: setup built everything, and
-# two runs must not restore the same build outputs under each other's tests.
+# about one core. So the interop suite runs in a lane of its own from the
+# start, and typecheck, lint and every other package one at a time in a
+# second lane beside it. --only: setup built everything, and two runs must
+# not restore the same build outputs under each other's tests.
+# Each package's vitest also writes a JSON report (the path is relative to the
+# package, in the git-ignored test-artifacts/); summarize-tests.mjs sums them.
+node scripts/summarize-tests.mjs --clean
 test_lane() {
   pnpm turbo run test --only --concurrency=1 --continue "$@" -- \
     --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest-report.json
@@ -86,6 +84,7 @@ test_lane() {
 interop_status=0
 test_lane --filter=@switchyard/interop &
 interop_lane=$!
+pnpm turbo run typecheck lint --only --continue --output-logs=errors-only || failures+=("typecheck/lint")
 test_status=0
 test_lane --filter='!@switchyard/interop' || test_status=$?
 wait "$interop_lane" || interop_status=$?

@@ -259,7 +259,15 @@ export class MigrationRuns {
 }
 
 function mirrorReport(mirror: Mirror__Output): MirrorReport {
-  return { volume: mirror.volume, extentIndex: mirror.extent_index, watermarkBytes: mirror.watermark_bytes, synced: mirror.synced, failure: mirror.failure, holeBytesSkipped: mirror.hole_bytes_skipped };
+  return {
+    volume: mirror.volume,
+    extentIndex: mirror.extent_index,
+    destination: { luId: mirror.destination_lu_id, areaIndex: mirror.destination_area_index },
+    watermarkBytes: mirror.watermark_bytes,
+    synced: mirror.synced,
+    failure: mirror.failure,
+    holeBytesSkipped: mirror.hole_bytes_skipped,
+  };
 }
 
 /** Where the committed table has extent `extentIndex` of `volume`. */

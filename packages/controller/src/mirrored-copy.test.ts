@@ -97,7 +97,8 @@ class FakeCluster implements MirrorEffects {
     const watermarkBytes = this.copying.get(extent) ?? 0;
     const failure = extent === this.failingExtent ? "reading lu0 failed: EIO" : "";
     // Half of what it copies reads as holes on both sides: the device reports it, the rows keep it.
-    return { volume: "v", extentIndex: extent, watermarkBytes, synced: failure === "" && watermarkBytes >= extentBytes, failure, holeBytesSkipped: watermarkBytes / 2 };
+    const destination = this.placements.get(extent)?.mirror ?? { luId: "lu1", areaIndex: 100 + extent };
+    return { volume: "v", extentIndex: extent, destination, watermarkBytes, synced: failure === "" && watermarkBytes >= extentBytes, failure, holeBytesSkipped: watermarkBytes / 2 };
   }
 }
 
@@ -182,5 +183,35 @@ describe("MirroredCopy", () => {
     expect(await new MirroredCopy(rows, "m", 0, extentBytes, cluster).run()).toBe("done");
     expect(cluster.changes).toEqual([{ kind: "mirror", extents: [1] }, { kind: "switch", extents: [0, 1] }]);
     expect(rows.map((row) => [row.state, row.destination_area_index])).toEqual([["done", 100], ["done", 101]]);
+  });
+
+  it("takes no report of another copy of its extent for its own: an 'in sync' towards another area neither syncs nor switches the row", async () => {
+    const cluster = new FakeCluster(1);
+    cluster.stepBytes = extentBytes / 4;
+    const foreign: MirrorReport = { volume: "v", extentIndex: 0, destination: { luId: "lu2", areaIndex: 7 }, watermarkBytes: extentBytes, synced: true, failure: "", holeBytesSkipped: 0 };
+    const listed = cluster.listMirrors.bind(cluster);
+    // Listed first, as the device lists mirrors in the order they began.
+    cluster.listMirrors = async () => {
+      const list = await listed();
+      return { ...list, reports: [foreign, ...list.reports] };
+    };
+    const change = cluster.change.bind(cluster);
+    let watermarkAtSwitch: number | undefined;
+    cluster.change = (kind: "mirror" | "switch" | "unmirror", volume: string, extents: readonly number[]) => {
+      if (kind === "switch") watermarkAtSwitch = cluster.copying.get(0);
+      return change(kind, volume, extents);
+    };
+    expect(await new MirroredCopy(pendingRows(1), "m", 0, extentBytes, cluster).run()).toBe("done");
+    expect(watermarkAtSwitch).toBe(extentBytes);
+  });
+
+  it("fails a resumed row whose extent the table mirrors towards another area, naming both", async () => {
+    const cluster = new FakeCluster(1);
+    cluster.placements.set(0, { luId: "lu0", areaIndex: 0, mirror: { luId: "lu2", areaIndex: 7 } });
+    const rows = pendingRows(1).map((row) => ({ ...row, state: "copying", destination_area_index: 100 }));
+    await expect(new MirroredCopy(rows, "m", 0, extentBytes, cluster).run()).rejects.toThrow(
+      new MigrationFailure("extent 0 is in mirror state towards lu2 area 7, not towards this migration's lu1 area 100: another change put it there"),
+    );
+    expect(cluster.copying.size).toBe(0);
   });
 });

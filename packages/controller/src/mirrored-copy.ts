@@ -51,10 +51,18 @@ export const mirrorPollRetryMs = 20;
 /** How long the device may stay unreachable (a restart) before the migration fails. */
 export const deviceAbsenceMaxMs = 60_000;
 
+/** An area of an LU. */
+export interface AreaPlace {
+  readonly luId: string;
+  readonly areaIndex: number;
+}
+
 /** What the device reports of one mirror. */
 export interface MirrorReport {
   readonly volume: string;
   readonly extentIndex: number;
+  /** Where it copies to: the report is a row's only when this is the row's destination too. */
+  readonly destination: AreaPlace;
   readonly watermarkBytes: number;
   readonly synced: boolean;
   readonly failure: string;
@@ -73,7 +81,7 @@ export interface Placement {
   readonly luId: string;
   readonly areaIndex: number;
   /** Its mirror's destination, when in mirror state. */
-  readonly mirror: { readonly luId: string; readonly areaIndex: number } | undefined;
+  readonly mirror: AreaPlace | undefined;
 }
 
 export interface MirrorEffects {
@@ -152,7 +160,8 @@ export class MirroredCopy {
       if (placement.luId === row.destination_lu_id && placement.areaIndex === row.destination_area_index) {
         this.markDone(row);
       } else if (placement.mirror !== undefined) {
-        row.destination_lu_id = placement.mirror.luId;
+        // A pending row learns its area here; the LU is the migration's own either way.
+        checkMirroredHere(row, placement.mirror, row.state === "copying");
         row.destination_area_index = placement.mirror.areaIndex;
         row.state = "copying";
         await this.startMirror(row);
@@ -198,7 +207,7 @@ export class MirroredCopy {
       return;
     }
     for (const row of this.rowsIn("copying")) {
-      const report = reports.find((candidate) => candidate.volume === row.volume && candidate.extentIndex === row.extent_index);
+      const report = reports.find((candidate) => isReportOf(candidate, row));
       // A restarted device may not have it yet; it is told again when the table still mirrors.
       if (report === undefined) {
         await this.resumeRow(row);
@@ -217,6 +226,7 @@ export class MirroredCopy {
   private async resumeRow(row: CopyProgressRow): Promise<void> {
     const placement = await this.effects.placement(this.volume, row.extent_index ?? 0);
     if (placement.mirror === undefined) throw new MigrationFailure(`extent ${row.extent_index ?? 0} left mirror state without being switched`);
+    checkMirroredHere(row, placement.mirror, true);
     await this.startMirror(row);
   }
 
@@ -287,4 +297,28 @@ export class MirroredCopy {
   private async persist(): Promise<void> {
     await this.effects.persist();
   }
+}
+
+/**
+ * Whether `report` is of `row`'s own copy. By extent alone it could be
+ * another copy of that extent's (a second migration of it, which the
+ * controller refuses but a lost answer once let through): its "in sync"
+ * would let this row's switch land on an area nothing was copied to.
+ */
+function isReportOf(report: MirrorReport, row: CopyProgressRow): boolean {
+  return (
+    report.volume === row.volume &&
+    report.extentIndex === row.extent_index &&
+    report.destination.luId === row.destination_lu_id &&
+    report.destination.areaIndex === row.destination_area_index
+  );
+}
+
+/** The table mirrors `row`'s extent towards `mirror`: fails the migration unless that is the row's destination (its LU, and its area when `areaKnown`). */
+function checkMirroredHere(row: CopyProgressRow, mirror: AreaPlace, areaKnown: boolean): void {
+  if (mirror.luId === row.destination_lu_id && (!areaKnown || mirror.areaIndex === row.destination_area_index)) return;
+  throw new MigrationFailure(
+    `extent ${row.extent_index ?? 0} is in mirror state towards ${mirror.luId} area ${mirror.areaIndex}, not towards this migration's ` +
+      `${row.destination_lu_id ?? ""}${areaKnown ? ` area ${row.destination_area_index ?? 0}` : ""}: another change put it there`,
+  );
 }
