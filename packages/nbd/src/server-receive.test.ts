@@ -54,15 +54,21 @@ function countCopiesIntoPayloads(): { bytes: number } {
   return counted;
 }
 
+/** A RawPeer in transmission with a server on loopback over a 4 MiB memory export. */
+async function servedPeer(): Promise<RawPeer> {
+  const provider = new MemoryExportProvider([{ name: "disk", sizeBytes: 4 << 20 }]);
+  const server = new NbdServer({ provider, port: 0 });
+  opened.push(server);
+  const { port } = await server.listen();
+  const peer = await RawPeer.connect(port);
+  opened.push({ close: () => { peer.destroy(); } });
+  await peer.handshake("disk");
+  return peer;
+}
+
 describe("NbdServer receiving WRITE payloads", () => {
   it("receives pipelined big WRITEs into their payloads, copying at most part of the first, and parses the small requests after them", async () => {
-    const provider = new MemoryExportProvider([{ name: "disk", sizeBytes: 4 << 20 }]);
-    const server = new NbdServer({ provider, port: 0 });
-    opened.push(server);
-    const { port } = await server.listen();
-    const peer = await RawPeer.connect(port);
-    opened.push({ close: () => { peer.destroy(); } });
-    await peer.handshake("disk");
+    const peer = await servedPeer();
     const copies = countCopiesIntoPayloads();
     const bigs = Array.from({ length: bigWriteCount }, (_, index) => pattern(bigWriteBytes, index));
     const small = pattern(4096, 99);
@@ -86,13 +92,7 @@ describe("NbdServer receiving WRITE payloads", () => {
   });
 
   it("receives the last bytes of a big WRITE that come late into its payload too, so the next WRITE is not copied either", async () => {
-    const provider = new MemoryExportProvider([{ name: "disk", sizeBytes: 4 << 20 }]);
-    const server = new NbdServer({ provider, port: 0 });
-    opened.push(server);
-    const { port } = await server.listen();
-    const peer = await RawPeer.connect(port);
-    opened.push({ close: () => { peer.destroy(); } });
-    await peer.handshake("disk");
+    const peer = await servedPeer();
     // The first WRITE after the handshake starts in the staging buffer; it is done before counting starts.
     peer.send(encodeRequest({ command: NBD_CMD_WRITE, handle: 1, offsetBytes: 0 }, pattern(bigWriteBytes, 1)));
     expect((await peer.readSimpleReply()).errno).toBe(0);
