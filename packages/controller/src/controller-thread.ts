@@ -60,11 +60,6 @@ export function prepareController(mode: ControllerThreadMode): PreparedControlle
   };
 }
 
-/** Starts a controller candidate in `mode`; `onLeader` hears who the controller is whenever that changes. */
-export function startController(options: ServeControllerOptions, mode: ControllerThreadMode, onLeader?: (address: string) => void): Promise<ServedController> {
-  return prepareController(mode).start(options, onLeader);
-}
-
 async function startControllerThread(worker: Worker, exited: Promise<number>, options: ServeControllerOptions, onLeader: (address: string) => void): Promise<ServedController> {
   worker.ref();
   worker.on("message", (message: unknown) => {

@@ -28,7 +28,7 @@ export { planMirror, planMirrorEnd, planResize } from "./change-plans.js";
 export type { ChangePlan } from "./change-plans.js";
 export { serveController } from "./controller-serve.js";
 export type { ChangePortsModule, ServeControllerOptions, ServedController } from "./controller-serve.js";
-export { prepareController, startController, threadStopTimeoutMs } from "./controller-thread.js";
+export { prepareController, threadStopTimeoutMs } from "./controller-thread.js";
 export type { ControllerThreadMode, PreparedController } from "./controller-thread.js";
 export { controllerForwarder } from "./controller-forward.js";
 export { authorizedControllerHandlers, controllerAuthorizationTable } from "./controller-authorization.js";

@@ -87,7 +87,7 @@ export function changePortsDecorator(settings: unknown): ChangePortsDecorator {
   return crashingPorts(settings);
 }
 
-/** This module as a ChangePortsModule: what to give serveController or startController in any thread mode. */
+/** This module as a ChangePortsModule: what to give serveController or a prepared controller (prepareController) in any thread mode. */
 export function crashPointsModule(crash: TestCrash): ChangePortsModule {
   return { url: import.meta.url, settings: crash };
 }
