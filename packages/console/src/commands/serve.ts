@@ -102,7 +102,7 @@ Example:
     const followed = etcd === undefined ? undefined : followedCoordination(etcd);
     // Its gRPC server on a control thread, apart from the LUs' NBD serving
     // (process-control.ts). Started first, so that the thread loads gRPC and
-    // TLS while the device opens and syncs its files (about 0.4 s sooner up).
+    // TLS while the device opens and syncs its files (0.2 s sooner up here).
     const control = processControl("worker");
     const device = await StorageDevice.open({
       dir, create: { deviceId, luCount, luSizeBytes, extentSizeBytes, luIdPrefix: luIdPrefixOf(deviceId) }, ...(followed === undefined ? {} : { coordination: followed }),
@@ -261,7 +261,7 @@ Example:
         { port: grpcPort, option: "--grpc-port", what: `apparatus ${id}'s gRPC` },
         { port: httpPort ?? 0, option: "--http-port", what: "the web console" },
       ]);
-      // Its thread loads while the apparatus serves and enrolls: the candidate campaigns about 0.4 s sooner.
+      // Its thread loads while the apparatus serves and enrolls: the candidate campaigns 0.2-0.3 s sooner here.
       const candidateThread = flag(parsed, "no-candidate") ? undefined : prepareController(controllerThread);
       // On etcd any published device will do: who holds an epoch is asked of etcd itself (etcdLeaseHolders).
       const deviceAddress = deviceGiven ?? (etcd === undefined ? "" : (await findDeviceOnEtcd(etcd)).grpc);
