@@ -6,8 +6,8 @@
 //       removes every package's report, so a package whose tests did not run
 //       this time cannot show last run's numbers.
 //   node scripts/summarize-tests.mjs [--runner-exit-code N]
-//       prints each failure, then the summary line; exits 1 if anything failed
-//       or no test ran at all.
+//       prints each failure with an excerpt of its message, then the summary
+//       line; exits 1 if anything failed or no test ran at all.
 //
 // What counts as failed: every failed test; every test file that failed
 // outside a test (an import error, a failing beforeAll) as one; every package
@@ -67,6 +67,17 @@ function count(value, where) {
   return value;
 }
 
+/** Lines of a failure's message shown from its start and from its end: enough to say why it failed where only the log's tail is seen. */
+const failureExcerptLines = 8;
+
+/** A failed test's first message without colours or stack frames: its first and last lines, indented under the test's name. */
+function failureExcerpt(messages) {
+  const first = Array.isArray(messages) ? String(messages[0] ?? "") : "";
+  const lines = first.replace(/\u001b\[[0-9;]*m/g, "").split("\n").filter((line) => line.trim() !== "" && !/^\s+at /.test(line));
+  const shown = lines.length <= 2 * failureExcerptLines ? lines : [...lines.slice(0, failureExcerptLines), "...", ...lines.slice(-failureExcerptLines)];
+  return shown.length === 0 ? "" : `\n${shown.map((line) => `      ${line}`).join("\n")}`;
+}
+
 function summarizePackage(dir, totals, problems) {
   const name = relative(repoRoot, dir);
   const path = join(dir, reportPath);
@@ -83,7 +94,7 @@ function summarizePackage(dir, totals, problems) {
   for (const file of report.testResults ?? []) {
     const fileName = relative(repoRoot, file.name);
     const failing = (file.assertionResults ?? []).filter((test) => test.status === "failed");
-    for (const test of failing) problems.push(`${fileName}: ${test.fullName}`);
+    for (const test of failing) problems.push(`${fileName}: ${test.fullName}${failureExcerpt(test.failureMessages)}`);
     if (file.status === "failed" && failing.length === 0) {
       failed += 1;
       const reason = String(file.message ?? "").split("\n")[0] || "failed outside any test";

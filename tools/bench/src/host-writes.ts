@@ -33,31 +33,65 @@ export interface LoadState {
   stop: boolean;
 }
 
-/** Every write's start (wall-clock ms, as the controller stamps phases), latency, extent and phase; preallocated. */
+/** A write as it is issued: where it went, when, and what the benchmark was doing. */
+export interface IssuedWrite {
+  readonly extentIndex: number;
+  /** Which client (apparatus) it went through. */
+  readonly client: number;
+  readonly phase: Phase | undefined;
+  readonly round: number;
+  /** Wall-clock ms, as the controller stamps phases. */
+  readonly startMs: number;
+}
+
+/** Writes the log holds before it first grows: about 8 s at 500 writes/s. */
+const initialLogCapacity = 4096;
+
+/**
+ * Every write's start (wall-clock ms, as the controller stamps phases),
+ * latency (NaN until answered), extent, client, phase and round, in typed
+ * arrays that double when full: a phase that runs long on a busy machine
+ * keeps its writes. The arrays are replaced as the log grows, so read them
+ * through the log each time.
+ */
 export class WriteLog {
-  readonly startMs: Float64Array;
-  readonly latencyMs: Float64Array;
-  readonly extentIndex: Int32Array;
-  readonly phase: Uint8Array;
-  /** Which client (apparatus) the write went through. */
-  readonly client: Uint8Array;
+  startMs = new Float64Array(initialLogCapacity);
+  latencyMs = new Float64Array(initialLogCapacity).fill(Number.NaN);
+  extentIndex = new Int32Array(initialLogCapacity);
+  phase = new Uint8Array(initialLogCapacity);
+  client = new Uint8Array(initialLogCapacity);
   /** The round of phases it was issued in (state.round). */
-  readonly round: Uint16Array;
+  round = new Uint16Array(initialLogCapacity);
   count = 0;
   skipped = 0;
 
-  constructor(capacity: number) {
-    this.startMs = new Float64Array(capacity);
-    this.latencyMs = new Float64Array(capacity).fill(Number.NaN);
-    this.extentIndex = new Int32Array(capacity);
-    this.phase = new Uint8Array(capacity);
-    this.client = new Uint8Array(capacity);
-    this.round = new Uint16Array(capacity);
+  /** Logs a write just issued; returns its index, for its latency. */
+  append(write: IssuedWrite): number {
+    if (this.count === this.startMs.length) this.grow();
+    const index = this.count;
+    this.count += 1;
+    this.extentIndex[index] = write.extentIndex;
+    this.client[index] = write.client;
+    this.phase[index] = write.phase === undefined ? 0 : phaseCodes[write.phase];
+    this.round[index] = write.round;
+    this.startMs[index] = write.startMs;
+    return index;
   }
 
-  get full(): boolean {
-    return this.count >= this.startMs.length;
+  private grow(): void {
+    const capacity = 2 * this.startMs.length;
+    this.startMs = grown(this.startMs, new Float64Array(capacity));
+    this.latencyMs = grown(this.latencyMs, new Float64Array(capacity).fill(Number.NaN));
+    this.extentIndex = grown(this.extentIndex, new Int32Array(capacity));
+    this.phase = grown(this.phase, new Uint8Array(capacity));
+    this.client = grown(this.client, new Uint8Array(capacity));
+    this.round = grown(this.round, new Uint16Array(capacity));
   }
+}
+
+function grown<T extends Float64Array | Int32Array | Uint8Array | Uint16Array>(old: T, larger: T): T {
+  larger.set(old);
+  return larger;
 }
 
 export function wallNowMs(): number {
@@ -73,10 +107,10 @@ export async function writeLoad(clients: readonly NbdClient[], extentCount: numb
   let next = 0;
   const pending = new Set<Promise<void>>();
   // A function, not a condition on the fields: they change while this loop awaits.
-  const running = (): boolean => !state.stop && !log.full;
+  const running = (): boolean => !state.stop;
   while (running()) {
     const due = Math.floor(((performance.now() - startedMs) * rate) / 1000);
-    for (; issued < due && !log.full; issued += 1) {
+    for (; issued < due; issued += 1) {
       const clientIndex = next % clients.length;
       const client = clients[clientIndex];
       next += 1;
@@ -85,14 +119,8 @@ export async function writeLoad(clients: readonly NbdClient[], extentCount: numb
         log.skipped += 1;
         continue;
       }
-      const index = log.count;
-      log.count += 1;
       const extentIndex = Math.floor(Math.random() * extentCount);
-      log.extentIndex[index] = extentIndex;
-      log.client[index] = clientIndex;
-      log.phase[index] = state.phase === undefined ? 0 : phaseCodes[state.phase];
-      log.round[index] = state.round;
-      log.startMs[index] = wallNowMs();
+      const index = log.append({ extentIndex, client: clientIndex, phase: state.phase, round: state.round, startMs: wallNowMs() });
       const offsetBytes = extentIndex * extentBytes + Math.floor(Math.random() * blocksPerExtent) * blockBytes;
       const write = client.write(offsetBytes, data).then(() => {
         log.latencyMs[index] = wallNowMs() - (log.startMs[index] ?? 0);

@@ -116,7 +116,7 @@ function latencyLine(name: string, values: readonly number[]): string {
 async function underLoad(cluster: Cluster, settings: ReturnType<typeof options>, toLu: string): Promise<{ seconds: number; baseline: number[]; during: number[] }> {
   const clients = await connectAll(cluster);
   const extentCount = (settings.sizeMebibytes * mebibyte) / extentBytes;
-  const log = new WriteLog(settings.rate * (2 * settings.seconds + 600));
+  const log = new WriteLog();
   const state: LoadState = { phase: "baseline", round: 0, stop: false };
   const load = writeLoad(clients, extentCount, settings.rate, log, state);
   let seconds: number;

@@ -15,4 +15,8 @@ describe("movePace", () => {
   it("has no pace after a phase without moves", () => {
     expect(movePace([], 5_000)).toBeUndefined();
   });
+
+  it("refuses a phase that took no time, which would pace the calls 0 ms apart", () => {
+    expect(() => movePace([moved("a")], 0)).toThrow(/took 0 ms/);
+  });
 });

@@ -68,8 +68,12 @@ function wallNowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/**
+ * Moves until `orders.untilMs`, and at least one: a warm-up that ends before
+ * this thread has loaded (a busy machine) still sets the fair control's pace.
+ */
 async function moveLoop(consoleClient: ConsoleClient, orders: MoveOrders, report: (window: MoveWindow) => void): Promise<void> {
-  for (let move = orders.firstMove; wallNowMs() < orders.untilMs; move += 1) {
+  for (let move = orders.firstMove; move === orders.firstMove || wallNowMs() < orders.untilMs; move += 1) {
     if (orders.gapMs > 0 && move > orders.firstMove) await sleep(orders.gapMs);
     const extentIndex = move % orders.extentCount;
     // Extents start on lu0; each round of moves takes them all across, the next brings them back.
@@ -89,15 +93,18 @@ async function moveLoop(consoleClient: ConsoleClient, orders: MoveOrders, report
 
 /**
  * The pace of the fair control's calls after a phase of moves: one every
- * phase length / moves (the moves' own rate), asking for the phase's last
- * move; undefined if it made none.
+ * elapsed / moves (the moves' own rate), asking for the phase's last move;
+ * undefined if it made none. `elapsedMs` is how long the phase really took,
+ * not its nominal length: a phase's last move may run past its end, and a
+ * warm-up of no length still makes its one move.
  */
-export function movePace(moved: readonly MoveWindow[], phaseMs: number): { readonly changeId: string; readonly paceMs: number } | undefined {
+export function movePace(moved: readonly MoveWindow[], elapsedMs: number): { readonly changeId: string; readonly paceMs: number } | undefined {
+  if (!(elapsedMs > 0)) throw new RangeError(`a phase of moves took ${elapsedMs} ms: no pace can come of it`);
   const last = moved.at(-1);
-  return last === undefined ? undefined : { changeId: last.changeId, paceMs: phaseMs / moved.length };
+  return last === undefined ? undefined : { changeId: last.changeId, paceMs: elapsedMs / moved.length };
 }
 
-/** The fair control's calls (LookOrders); how many it made. */
+/** The fair control's calls (LookOrders) until `orders.untilMs`, however few fit; how many it made. */
 async function lookLoop(consoleClient: ConsoleClient, orders: LookOrders): Promise<number> {
   let looks = 0;
   for (let nextMs = wallNowMs(); nextMs < orders.untilMs; nextMs += orders.paceMs) {
@@ -105,6 +112,8 @@ async function lookLoop(consoleClient: ConsoleClient, orders: LookOrders): Promi
     await consoleClient.getChange(orders.changeId);
     looks += 1;
   }
+  // The phase lasts its length: a pace longer than what is left must not end it early.
+  await sleep(Math.max(0, orders.untilMs - wallNowMs()));
   return looks;
 }
 
@@ -131,7 +140,7 @@ export class MoveWorker {
     });
   }
 
-  /** Moves (or looks) until `orders.untilMs`; resolves with each move's window (none for looks). */
+  /** Moves (at least one) or looks until `orders.untilMs`; resolves with each move's window (none for looks). */
   run(orders: MoveOrders | LookOrders): Promise<MoveWindow[]> {
     assert.ok(this.settle === undefined, "one phase of moves at a time");
     this.windows = [];

@@ -3,7 +3,7 @@
 // buckets, and judges each round against its own quiet phase. Method: small
 // hand-made logs and windows, with the expected bucket of every write.
 import { describe, expect, it } from "vitest";
-import { WriteLog, phaseCodes, type Phase } from "./host-writes.js";
+import { WriteLog, type Phase } from "./host-writes.js";
 import type { MoveWindow } from "./move-worker.js";
 import { classify, roundRatios, windowAt } from "./pause-classify.js";
 
@@ -17,14 +17,9 @@ function window(extentIndex: number, startMs: number, endMs: number): MoveWindow
 
 /** A log of writes, each [phase, round, extent, start ms, latency ms]. */
 function logOf(writes: readonly (readonly [Phase, number, number, number, number])[]): WriteLog {
-  const log = new WriteLog(writes.length);
+  const log = new WriteLog();
   for (const [phase, round, extentIndex, startMs, latencyMs] of writes) {
-    const index = log.count;
-    log.count += 1;
-    log.phase[index] = phaseCodes[phase];
-    log.round[index] = round;
-    log.extentIndex[index] = extentIndex;
-    log.startMs[index] = startMs;
+    const index = log.append({ extentIndex, client: 0, phase, round, startMs });
     log.latencyMs[index] = latencyMs;
   }
   return log;

@@ -284,8 +284,7 @@ async function run(cluster: Cluster, settings: Settings): Promise<{ classified: 
   assert.ok(first !== undefined);
   await prefill(cluster, first, settings.extents);
   const phaseMs = settings.seconds * 1000;
-  const phasesPerRound = 2 + Number(settings.idleLoad) + Number(settings.cpuBursts > 0);
-  const log = new WriteLog(Math.ceil(settings.rate * ((2 * settings.warmUpMs + phasesPerRound * settings.rounds * phaseMs) / 1000) * 1.2));
+  const log = new WriteLog();
   const state: LoadState = { phase: undefined, round: 0, stop: false };
   const windows: MoveWindow[] = [];
   const load = writeLoad(clients, settings.extents, settings.rate, log, state);
@@ -295,9 +294,10 @@ async function run(cluster: Cluster, settings: Settings): Promise<{ classified: 
   let looks = 0;
   try {
     await sleep(settings.warmUpMs);
+    const warmUpStartMs = performance.now();
     const warmUp = await operator.run({ kind: "moves", volume: "bench", extentCount: settings.extents, firstMove: 0, untilMs: wallNowMs() + settings.warmUpMs, gapMs: settings.moveGapMs });
     let movesDone = warmUp.length;
-    let pace = movePace(warmUp, settings.warmUpMs);
+    let pace = movePace(warmUp, performance.now() - warmUpStartMs);
     for (let round = 0; round < settings.rounds; round += 1) {
       state.round = round;
       state.phase = "baseline";
@@ -314,9 +314,9 @@ async function run(cluster: Cluster, settings: Settings): Promise<{ classified: 
       const moved = await operator.run({ kind: "moves", volume: "bench", extentCount: settings.extents, firstMove: movesDone, untilMs: wallNowMs() + phaseMs, gapMs: settings.moveGapMs });
       windows.push(...moved);
       movesDone += moved.length;
-      pace = movePace(moved, phaseMs) ?? pace;
       const medianChangeMs = moved.length === 0 ? 0 : percentile(moved.map((window) => window.holdToReleaseMs), 0.5);
       const moves = { cpuMs: new Map<string, number>(), elapsedMs: performance.now() - movesStart.atMs, count: moved.length, medianChangeMs };
+      pace = movePace(moved, moves.elapsedMs) ?? pace;
       addCpuBetween(moves.cpuMs, movesStart.cpu, cpuSnapshot(pids));
       addCpuUse(cpu, quiet, moves);
       if (settings.idleLoad) {
