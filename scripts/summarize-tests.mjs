@@ -78,6 +78,11 @@ function failureExcerpt(messages) {
   return shown.length === 0 ? "" : `\n${shown.map((line) => `      ${line}`).join("\n")}`;
 }
 
+/** " (N ms)" for a test that ran: a timeout's message says nothing more than where the test began. */
+function tookMs(duration) {
+  return Number.isFinite(duration) ? ` (${Math.round(duration)} ms)` : "";
+}
+
 function summarizePackage(dir, totals, problems) {
   const name = relative(repoRoot, dir);
   const path = join(dir, reportPath);
@@ -94,7 +99,7 @@ function summarizePackage(dir, totals, problems) {
   for (const file of report.testResults ?? []) {
     const fileName = relative(repoRoot, file.name);
     const failing = (file.assertionResults ?? []).filter((test) => test.status === "failed");
-    for (const test of failing) problems.push(`${fileName}: ${test.fullName}${failureExcerpt(test.failureMessages)}`);
+    for (const test of failing) problems.push(`${fileName}: ${test.fullName}${tookMs(test.duration)}${failureExcerpt(test.failureMessages)}`);
     if (file.status === "failed" && failing.length === 0) {
       failed += 1;
       const reason = String(file.message ?? "").split("\n")[0] || "failed outside any test";

@@ -84,7 +84,10 @@ test_lane() {
 interop_status=0
 test_lane --filter=@switchyard/interop &
 interop_lane=$!
-pnpm turbo run typecheck lint --only --continue --output-logs=errors-only || failures+=("typecheck/lint")
+# One at a time: turbo's default runs ten tsc and eslint processes at once,
+# which starved the interop lane's first cases for four minutes (a cluster's
+# start took over a minute and a hook timed out; CI failed so, session 26).
+pnpm turbo run typecheck lint --only --continue --concurrency=1 --output-logs=errors-only || failures+=("typecheck/lint")
 test_status=0
 test_lane --filter='!@switchyard/interop' || test_status=$?
 wait "$interop_lane" || interop_status=$?

@@ -58,11 +58,14 @@ export const etcdLeaseMaxMs = 300_000;
 /** etcd's own request limit is 1.5 MiB (--max-request-bytes); the store must fit in one put with room for the Txn. */
 export const storeBytesMax = 1 << 20;
 /**
- * Attempts at one renewal, each on a member picked at random: with one
- * member of three dead, all six miss a live one once in 729 renewals, and
- * the next renewal, a third of a term later, tries again.
+ * Attempts at one renewal, each on a member the etcd client picks at
+ * random: with one member of three dead, all twelve miss a live one once in
+ * 531,441 renewals (with six, once in 729: a CI run's etcd follower-kill
+ * case met it), and the next renewal, a third of a term later, tries again.
+ * An attempt on a dead member fails at once (connection refused); one on a
+ * stalled member waits its deadline, and the term's end bounds them all.
  */
-export const keepaliveAttemptsMax = 6;
+export const keepaliveAttemptsMax = 12;
 /** Candidate ids and addresses are short names, as the arbiter's (device/src/arbiter.ts). */
 export const candidateFieldLengthMax = 256;
 

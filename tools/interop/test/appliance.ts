@@ -10,6 +10,7 @@ import { mkdtemp, open, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { endOnWorkerExit } from "./worker-exit.js";
 
 /**
  * The CLI under test, found from this file so the suite runs from any cwd.
@@ -227,10 +228,11 @@ function groupAlive(pid: number): boolean {
   }
 }
 
-// Appliances still running when the worker exits (a crashed hook, say): their
-// process groups are SIGKILLed so no test leaves servers behind.
+// Appliances still running when the worker exits or is ended (a hook that
+// timed out, say): their process groups are SIGKILLed so no test leaves
+// servers behind.
 const liveGroupLeaders = new Set<number>();
-process.on("exit", () => {
+endOnWorkerExit(() => {
   for (const pid of liveGroupLeaders) {
     try {
       process.kill(-pid, "SIGKILL");

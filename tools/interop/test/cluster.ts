@@ -11,6 +11,7 @@ import type { NbdClient } from "@switchyard/nbd";
 import { callUnary, deadlineAfter, loadGrpc, type ClusterStatus__Output, type StoreSnapshot__Output } from "@switchyard/proto";
 import { cliPath, testingCliPath } from "./appliance.js";
 import { connectHost } from "./host-load.js";
+import { endOnWorkerExit } from "./worker-exit.js";
 
 /** How long a child may take to print its endpoints, and the cluster to have every apparatus serving. */
 export const startTimeoutMs = 20_000;
@@ -207,6 +208,9 @@ export class ProcessCluster {
   private startServing(args: readonly string[], cli: string = cliPath): Promise<{ child: ChildProcess; json: unknown }> {
     const child = spawn(process.execPath, [cli, ...args, "--json"], { stdio: ["ignore", "pipe", "pipe"] });
     this.children.push(child);
+    // A cluster whose start outlived its hook's timeout is stopped by nobody else.
+    const forget = endOnWorkerExit(() => child.kill("SIGKILL"));
+    child.once("exit", forget);
     return new Promise((resolve, reject) => {
       let out = "";
       let err = "";

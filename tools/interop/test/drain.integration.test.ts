@@ -28,6 +28,8 @@ const extents = 8;
 const blockCount = (extents * extentBytes) / blockBytes;
 const writersPerApparatus = 4;
 const moves = 16;
+/** Runs of the planted bug's case before it counts as not caught: each takes about 2 s. */
+const plantedBugRunsMax = 3;
 
 /** An LU whose writes land `writeLatencyMs` after they are sent; reads are not delayed. */
 class SlowWrites implements BlockIo {
@@ -151,8 +153,12 @@ describe("writes still on their way to a slow disk when a Hold arrives", () => {
   });
 
   it("are lost by an apparatus that reports drained at once (a planted bug), and the checker says so", async () => {
-    const run = await withCluster("drain-early");
-    expect(run.committed).toBe(moves);
-    expect(run.violations.length).toBeGreaterThan(0);
+    // A loss needs a write to the moving extent on its way at a Hold, and no later write to its block: likely in
+    // one run, not certain (a CI run starved of CPU made too few writes). Each run is a fresh cluster; the first to
+    // show the loss ends the search.
+    const runs: Run[] = [];
+    while (runs.length < plantedBugRunsMax && !runs.some((run) => run.violations.length > 0)) runs.push(await withCluster("drain-early"));
+    expect(runs.map((run) => run.committed)).toEqual(runs.map(() => moves));
+    expect(runs.at(-1)?.violations.length, `no loss found in ${runs.length} runs of ${moves} moves`).toBeGreaterThan(0);
   });
 });
