@@ -73,6 +73,9 @@ const operationIndex: Readonly<Record<IoOperation, number>> = { read: 0, write: 
 export class IoStats {
   private readonly volumes = new Map<string, VolumeIoStats>();
 
+  /** `now`: the clock latencies end on, performance.now() unless a test fixes it (startedMs is on the same clock). */
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
   /** Counts one finished request; `startedMs` is its performance.now() on arrival, so a held request's wait is in its latency. */
   record(volume: string, operation: IoOperation, lengthBytes: number, startedMs: number, failed: boolean): void {
     const stats = this.volumeStats(volume);
@@ -82,7 +85,7 @@ export class IoStats {
     counters.requests += 1;
     if (failed) counters.errors += 1;
     else counters.bytes += lengthBytes;
-    counters.latency.observe((performance.now() - startedMs) / 1000);
+    counters.latency.observe((this.now() - startedMs) / 1000);
   }
 
   private volumeStats(volume: string): VolumeIoStats | undefined {

@@ -38,8 +38,14 @@ import { CheckFailure } from "./check.js";
 export const callTimeoutMs = 8_000;
 /** The controller lease the suite asks for; renewed every third of it. */
 const leaseMs = 10_000;
-/** The lease the apparatus gets: short, so that a fenced apparatus notices within a second. */
-export const apparatusLeaseMs = 1_000;
+/**
+ * The lease the apparatus gets: short, so that a fenced apparatus notices
+ * within seconds, and long enough that its renewals (every quarter lease,
+ * each given that long) outlast a busy machine: at 1 s, a CI run with a
+ * dozen suites at once let one lapse, and the apparatus showed itself
+ * fenced in the middle of an unrelated case.
+ */
+export const apparatusLeaseMs = 3_000;
 /** The lowest epoch the stale-epoch case sends: a real term, not the "no epoch" 0. */
 export const staleEpochMin = 1;
 /** Past a lease's end by this much, the arbiter (on its own clock) has surely let it lapse. */

@@ -23,7 +23,7 @@ import { CliServers, cliPath as builtCliPath, testingCliPath as builtTestingCliP
 import { exitFailed, exitPassed, main } from "../src/main.js";
 import { allCases } from "../src/cases/index.js";
 import { SuiteCertificates } from "../src/certificates.js";
-import { capture, failedIds, skippedIds } from "./io.js";
+import { capture, failedIds, failureBlocks, skippedIds } from "./io.js";
 import { importedPackages, packAndInstall, runProcess } from "./package.js";
 
 const cliPath = process.env.SWITCHYARD_CLI ?? builtCliPath;
@@ -99,7 +99,7 @@ describe.concurrent("switchyard-conformance", () => {
     const junit = path.join(await scratch("conformance-junit-"), "results.xml");
     const captured = capture();
     const code = await main(["--launch", serveCommand(undefined), "--cert-dir", certDir, "--junit", junit], captured.io);
-    expect(failedIds(captured.out())).toEqual([]);
+    expect(failedIds(captured.out()), failureBlocks(captured.out())).toEqual([]);
     expect(code).toBe(exitPassed);
     expect(lastLine(captured.out())).toBe(`${allCases.length} passed, 0 failed, 0 skipped`);
     expect(await readFile(junit, "utf8")).toContain(`tests="${allCases.length}" failures="0" skipped="0"`);
@@ -110,7 +110,7 @@ describe.concurrent("switchyard-conformance", () => {
     // The drain case sees a drain-early apparatus only while the held writes are still delayed: with a dozen of
     // these runs at once on a busy CI machine, its Hold and reads outlasted the default 300 ms (a run met it).
     const code = await main(["--launch", serveCommand(fault), "--cert-dir", certDir, "--features", withoutDeadline, "--write-delay-ms", String(plantedBugWriteDelayMs)], captured.io);
-    expect(failedIds(captured.out()).sort()).toEqual([...expected].sort());
+    expect(failedIds(captured.out()).sort(), failureBlocks(captured.out())).toEqual([...expected].sort());
     expect(skippedIds(captured.out())).toEqual([slowCase]);
     expect(captured.out()).toMatch(/^ok \d+ - hold-deadline: .* # SKIP by declaration: hold-deadline declared absent$/m);
     expect(code).toBe(exitFailed);
@@ -121,7 +121,7 @@ describe.concurrent("switchyard-conformance", () => {
     // Roles are still checked, so only the holder case can see it: run with the other role cases, not the whole suite.
     const captured = capture();
     const code = await main(["--launch", serveCommand("any-apparatus-commands"), "--cert-dir", certDir, "--only", "^(health|auth-wrong-role|auth-not-holder|auth-refused-changes-nothing)$"], captured.io);
-    expect(failedIds(captured.out())).toEqual(["auth-not-holder"]);
+    expect(failedIds(captured.out()), failureBlocks(captured.out())).toEqual(["auth-not-holder"]);
     expect(code).toBe(exitFailed);
     expect(lastLine(captured.out())).toBe("3 passed, 1 failed, 0 skipped");
   });
@@ -129,7 +129,7 @@ describe.concurrent("switchyard-conformance", () => {
   it("an apparatus whose holds never expire fails exactly hold-deadline", async () => {
     const captured = capture();
     const code = await main(["--launch", serveCommand("hold-forever"), "--cert-dir", certDir, "--only", "^(health|hold-until-release|hold-deadline)$"], captured.io);
-    expect(failedIds(captured.out())).toEqual([slowCase]);
+    expect(failedIds(captured.out()), failureBlocks(captured.out())).toEqual([slowCase]);
     expect(code).toBe(exitFailed);
   });
 
@@ -137,7 +137,7 @@ describe.concurrent("switchyard-conformance", () => {
     // The epoch it obeys outranks the suite's for good: every later case would fail at its reset, so it runs with the cases before the wedge.
     const captured = capture();
     const code = await main(["--launch", serveCommand("unscreened-integers"), "--cert-dir", certDir, "--only", "^(health|stale-epoch|epoch-limit)$"], captured.io);
-    expect(failedIds(captured.out())).toEqual(["epoch-limit"]);
+    expect(failedIds(captured.out()), failureBlocks(captured.out())).toEqual(["epoch-limit"]);
     expect(captured.out()).toContain("Hold with epoch 18446744073709551615: expected a refusal (INVALID_ARGUMENT, OUT_OF_RANGE or FAILED_PRECONDITION), but it was accepted");
     expect(code).toBe(exitFailed);
   });
@@ -153,7 +153,7 @@ describe.concurrent("switchyard-conformance", () => {
     await writeFile(listed, "health\n");
     const fixed = capture();
     expect(await main(["--launch", serveCommand(undefined, true), "--only", "^health$", "--expected-failures", listed], fixed.io)).toBe(exitFailed);
-    expect(failedIds(fixed.out())).toEqual(["health"]);
+    expect(failedIds(fixed.out()), failureBlocks(fixed.out())).toEqual(["health"]);
     expect(fixed.out()).toContain("remove it from the list");
     expect(lastLine(fixed.out())).toBe("0 passed, 1 failed, 0 skipped");
   });
@@ -166,7 +166,7 @@ describe.concurrent("switchyard-conformance", () => {
     const captured = capture();
     const only = "^(health|nbd-handshake|hold-until-release|stale-epoch|nbd-write-zeroes-long|nbd-flush-every-lu|fenced-no-io)$";
     const code = await main(["--apparatus", String(apparatus.grpc), "--nbd", String(apparatus.nbd), "--device", deviceAddress, "--only", only], captured.io);
-    expect(failedIds(captured.out())).toEqual([]);
+    expect(failedIds(captured.out()), failureBlocks(captured.out())).toEqual([]);
     expect(captured.out()).toMatch(/^ok \d+ - nbd-flush-every-lu: .* # SKIP .*needs the suite's own device/m);
     expect(code).toBe(exitPassed);
     expect(lastLine(captured.out())).toBe("6 passed, 0 failed, 1 skipped");
@@ -182,7 +182,7 @@ describe.concurrent("switchyard-conformance", () => {
     expect(help.stdout).toMatch(/^Usage: switchyard-conformance --launch/);
     const only = "^(health|nbd-handshake|nbd-tls-required|hold-until-release|auth-wrong-role)$";
     const run = await runProcess(installed.bin, ["--launch", serveCommand(undefined), "--cert-dir", certDir, "--only", only], folder);
-    expect(failedIds(run.stdout)).toEqual([]);
+    expect(failedIds(run.stdout), failureBlocks(run.stdout)).toEqual([]);
     expect(lastLine(run.stdout)).toBe("5 passed, 0 failed, 0 skipped");
     expect(run.code).toBe(exitPassed);
   });

@@ -10,3 +10,9 @@ export function failedIds(tap: string): string[] {
 export function skippedIds(tap: string): string[] {
   return Array.from(tap.matchAll(/^ok \d+ - ([a-z0-9-]+):.* # SKIP /gm), (match) => match[1] ?? "");
 }
+
+/** The "not ok" lines of a TAP run with the diagnostics under each: what an assertion on failedIds should show when it fails. */
+export function failureBlocks(tap: string): string {
+  const blocks = tap.split(/^(?=(?:not )?ok \d+ |\d+ passed|Bail out!)/m).filter((block) => block.startsWith("not ok "));
+  return blocks.length === 0 ? "no case failed" : blocks.join("");
+}

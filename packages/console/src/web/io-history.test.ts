@@ -20,18 +20,24 @@ describe("histogramQuantileSeconds", () => {
   });
 });
 
-/** Each request below arrived this long before it is recorded: inside the (2.5 ms, 5 ms] bucket, with room for a slow machine. */
+/** Each request below took this long: inside the (2.5 ms, 5 ms] bucket. */
 const requestLatencyMs = 3;
+/** The counters' clock: fixed, so a busy machine cannot push a request into the next bucket (CI met it with performance.now()). */
+const clockMs = 1_000;
+
+function fixedStats(): IoStats {
+  return new IoStats(() => clockMs);
+}
 
 /** `count` requests of `bytes` each on `volume`. */
 function requests(stats: IoStats, volume: string, count: number, bytes: number): void {
-  for (let index = 0; index < count; index += 1) stats.record(volume, "read", bytes, performance.now() - requestLatencyMs, false);
+  for (let index = 0; index < count; index += 1) stats.record(volume, "read", bytes, clockMs - requestLatencyMs, false);
 }
 
 describe("IoHistory", () => {
   it("gives requests/s, bytes/s and latency per interval, per volume and per apparatus", () => {
-    const a0 = new IoStats();
-    const a1 = new IoStats();
+    const a0 = fixedStats();
+    const a1 = fixedStats();
     const history = new IoHistory(ioLatencyBucketsSeconds);
     const apparatuses = [{ id: "a0", io: { stats: a0 } }, { id: "a1", io: { stats: a1 } }];
     history.sample(apparatuses, 0);
@@ -53,7 +59,7 @@ describe("IoHistory", () => {
   });
 
   it("keeps the last ioSamplesMax samples, oldest first", () => {
-    const stats = new IoStats();
+    const stats = fixedStats();
     const history = new IoHistory(ioLatencyBucketsSeconds);
     const apparatuses = [{ id: "a0", io: { stats } }];
     const extra = 7;
@@ -71,7 +77,7 @@ describe("IoHistory", () => {
   });
 
   it("pages and searches hundreds of volumes", () => {
-    const stats = new IoStats();
+    const stats = fixedStats();
     const history = new IoHistory(ioLatencyBucketsSeconds);
     const volumeCount = 300;
     for (let index = 0; index < volumeCount; index += 1) requests(stats, `vol-${String(index).padStart(3, "0")}`, 1, 1);
