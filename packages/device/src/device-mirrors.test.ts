@@ -313,7 +313,8 @@ describe("DeviceMirrors", { timeout: mirrorTestTimeoutMs }, () => {
     expect(mirrors.list()[0]?.watermarkBytes).toBeGreaterThan(0);
     const answeredStartMs = performance.now();
     await mirrors.waitForProgress(before, mirrorListWaitMaxMs);
-    expect(performance.now() - answeredStartMs).toBeLessThan(50);
+    // At once, not after the 5 s wait: the bound leaves room for a busy CI machine, not for the wait.
+    expect(performance.now() - answeredStartMs).toBeLessThan(mirrorListWaitMaxMs / 5);
     await expect(mirrors.waitForProgress(0, mirrorListWaitMaxMs + 1)).rejects.toThrow(/wait of 5001 ms/);
   });
 
