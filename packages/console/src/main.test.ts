@@ -49,14 +49,18 @@ describe("switchyard", () => {
     expect(err().trimEnd().split("\n")).toHaveLength(1);
   });
 
-  it("up checks every option before it probes a port: a bad one is the only line, even with the port taken", async () => {
+  it.each([
+    [["up", "--processors", "3"], "switchyard up: --processors must be 1 or 2, not 3"],
+    // CI met it: device serve probed its default ports first, and another test held 50051.
+    [["device", "serve", "--id=.dev"], `switchyard device serve: --id ".dev": an id is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit`],
+  ])("%j checks every option before it probes a port: a bad one is the only line, even with the port taken", async (argv, line) => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
     const { port } = taken.address() as AddressInfo;
     try {
       const { io, err } = capture();
-      expect(await main(["up", "--grpc-port", String(port), "--processors", "3"], io)).toBe(exitUsage);
-      expect(err().trimEnd().split("\n")).toEqual(["switchyard up: --processors must be 1 or 2, not 3"]);
+      expect(await main([...argv, "--grpc-port", String(port)], io)).toBe(exitUsage);
+      expect(err().trimEnd().split("\n")).toEqual([line]);
     } finally {
       taken.close();
     }

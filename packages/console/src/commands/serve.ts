@@ -94,11 +94,12 @@ Example:
     const luSizeBytes = sizeOption(parsed, "lu-size") ?? luSizeDefaultBytes;
     const extentSizeBytes = checkExtentSize(sizeOption(parsed, "extent-size") ?? extentSizeDefaultBytes);
     const dir = stringOption(parsed, "dir") ?? defaultDataDir;
+    // Every option is checked before the ports: a bad --id is the error to print, whatever else holds the ports.
+    const deviceId = nodeIdOption(parsed) ?? applianceDeviceId;
     await checkPortsFree(host, [
       { port: grpcPort, option: "--grpc-port", what: "the device's gRPC" },
       { port: deviceNbdPort, option: "--nbd-port", what: "the device's LUs over NBD" },
     ]);
-    const deviceId = nodeIdOption(parsed) ?? applianceDeviceId;
     const followed = etcd === undefined ? undefined : followedCoordination(etcd);
     // Its gRPC server on a control thread, apart from the LUs' NBD serving
     // (process-control.ts). Started first, so that the thread loads gRPC and
