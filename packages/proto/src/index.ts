@@ -34,15 +34,18 @@ function loadStoreTypes(): StoreTypes {
   };
 }
 
-function storeType(name: "StoreState" | "StoreDelta"): protobuf.Type {
+function loadedStoreTypes(): StoreTypes {
   storeTypes ??= loadStoreTypes();
-  return storeTypes[name];
+  return storeTypes;
+}
+
+function storeType(name: "StoreState" | "StoreDelta"): protobuf.Type {
+  return loadedStoreTypes()[name];
 }
 
 /** Journal entries with their enum by number, as verify() wants them; messages carry it by name (the loader's convention). */
 function numberedJournalState<Entry extends { state?: unknown }>(entry: Entry): Entry {
-  storeTypes ??= loadStoreTypes();
-  const changeStates = storeTypes.changeStates;
+  const { changeStates } = loadedStoreTypes();
   return { ...entry, state: typeof entry.state === "string" ? (changeStates[entry.state] ?? entry.state) : entry.state };
 }
 

@@ -41,9 +41,10 @@ const leaseMs = 10_000;
 /**
  * The lease the apparatus gets: short, so that a fenced apparatus notices
  * within seconds, and long enough that its renewals (every quarter lease,
- * each given that long) outlast a busy machine: at 1 s, a CI run with a
- * dozen suites at once let one lapse, and the apparatus showed itself
- * fenced in the middle of an unrelated case.
+ * each given that long) outlast a busy machine. At 1 s, four renewals in a
+ * row could miss with a dozen suites running at once in CI, and the
+ * apparatus would show itself fenced in the middle of an unrelated case:
+ * the likely cause of a malformed-diff failure there.
  */
 export const apparatusLeaseMs = 3_000;
 /** The lowest epoch the stale-epoch case sends: a real term, not the "no epoch" 0. */
