@@ -85,12 +85,18 @@ async function readBack(client: NbdClient, offsetBytes: number, lengthBytes: num
   return into;
 }
 
-/** Polls the console's events until one is a disk fault of `subject` that the controller recorded in the journal (so it outlives restarts). */
-async function diskFaultEvent(url: string, cookie: string, subject: string): Promise<{ kind: string; subject: string; cause: string; source: string }> {
+/**
+ * Polls the console's events until one is a disk fault of `subject` whose
+ * cause matches `cause` and that the controller recorded in the journal (so
+ * it outlives restarts). The controller looks every few seconds and records
+ * each newer failure, so a look between two failures records a smaller
+ * count first; the count after the last failure comes at the next look.
+ */
+async function diskFaultEvent(url: string, cookie: string, subject: string, cause: RegExp): Promise<{ kind: string; subject: string; cause: string; source: string }> {
   const deadlineMs = Date.now() + eventWithinMs;
   for (;;) {
     const answer = (await (await fetch(new URL("api/events", url), { headers: { cookie } })).json()) as { events: { kind: string; subject: string; cause: string; source: string }[] };
-    const found = answer.events.find((event) => event.kind === "disk-fault" && event.subject === subject && event.source === "journal");
+    const found = answer.events.find((event) => event.kind === "disk-fault" && event.subject === subject && event.source === "journal" && cause.test(event.cause));
     if (found !== undefined) return found;
     if (Date.now() > deadlineMs) throw new Error(`no disk-fault event for ${subject} within ${eventWithinMs} ms: ${JSON.stringify(answer.events)}`);
     await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
@@ -125,7 +131,7 @@ describe("disk faults end to end", () => {
     expect(errors.value("switchyard_lu_io_errors_total", series("read"))).toBe(2);
     expect(errors.value("switchyard_lu_io_errors_total", series("write"))).toBe(1);
     const cookie = await sessionCookieFor(url, await consoleToken(await consoleTokensFolder(appliance), "viewer"));
-    const event = await diskFaultEvent(url, cookie, `dev0/${extent.lu}`);
+    const event = await diskFaultEvent(url, cookie, `dev0/${extent.lu}`, /^3 failed/);
     expect(event.cause).toMatch(/^3 failed I\/Os of LU lu\d's file on device dev0 so far; the newest: .*failed: EIO/);
 
     await rm(control.path);
