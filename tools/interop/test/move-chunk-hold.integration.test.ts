@@ -18,9 +18,10 @@
 // because a mirrored write may also wait for its write-intent region's
 // durable mark (an fdatasync, tens of milliseconds on a loaded machine: a
 // cost, not a hold), which a bound on every write took for holds and failed
-// CI on. That a write waits for its own chunk only is shown exactly, with a
-// copy held as long as the test likes, in the device's
-// device-mirrors.test.ts. A copy too short to tell (a loaded machine sends
+// CI on. That a write into the chunk being copied waits at most for that
+// chunk's last pass, and one elsewhere not at all, is shown exactly, with a
+// copy held as long as the test likes, in the device's area-mirror.test.ts
+// and device-mirrors.test.ts. A copy too short to tell (a loaded machine sends
 // few writes in it) is taken again, the extent moved back.
 import { randomBytes, randomInt } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
