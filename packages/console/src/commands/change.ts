@@ -115,8 +115,8 @@ export const volumeMove: Command = {
 
 Moves virtual extent I to a free area of LU while hosts do I/O, as a
 migration of one extent: a change puts it in mirror state, the device copies
-it in 1 MiB chunks (a write waits only while the chunk it touches is being
-copied; writes below the copy go to both areas), and a change switches every
+it in 1 MiB chunks (a write into the chunk being copied does not wait: the
+chunk is copied again; writes below the copy go to both areas), and a change switches every
 apparatus to the new area and frees the old one. Onto or off an external
 device (switchyard device add-external) the device copies over NBD. Prints
 the move with its phases (mirror, copy, switch) and each apparatus's reports;

@@ -39,8 +39,9 @@ export const migrate: Command = {
 
 Moves the volume's extents (all, or A to B) that are not on LU yet, in
 mirror state, in batches: the device writes below each one's watermark to
-both areas and copies it chunk by chunk itself, holding only the chunk
-being copied, and a change switches the extents in sync to their copies.
+both areas and copies it chunk by chunk itself (a chunk that hosts wrote
+into while it was copied is copied again), and a change switches the
+extents in sync to their copies.
 That works between the device's LUs and onto or off an external device;
 only between two external devices does a device copy one extent at a time
 from one server to the other while its writes are held.
