@@ -185,8 +185,8 @@ describe("AreaMirror's copy under host writes into its chunk", () => {
 
     expect(await settledWithin(mirror.write(writeBytes, Buffer.alloc(writeBytes, 0xbb), false), unheldWriteMs), "the write waited for the chunk's copy").toBe(true);
     sourceReads.release();
-    await copy;
 
+    expect(await copy, "copies of the chunk").toBe(2);
     expect(sourceReads.reads).toBe(2);
     expect(mirror.copiedBytes).toBe(chunkBytes);
     const expected = Buffer.alloc(chunkBytes, 0xaa).fill(0xbb, writeBytes, 2 * writeBytes);
@@ -210,9 +210,8 @@ describe("AreaMirror's copy under host writes into its chunk", () => {
       }
       sourceReads.release();
     }
-    await copy;
+    expect(await copy, "copies of the chunk").toBe(chunkCopyPassesMax);
     await waited;
-
     expect(sourceReads.reads).toBe(chunkCopyPassesMax);
     const expected = Buffer.alloc(chunkBytes);
     for (let pass = 1; pass <= chunkCopyPassesMax; pass += 1) expected.fill(pass, pass * writeBytes, (pass + 1) * writeBytes);

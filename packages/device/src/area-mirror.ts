@@ -313,25 +313,26 @@ export class AreaMirror {
    * caller flushes the destination and then calls markDurable, so that one
    * flush covers many chunks (a durable write per chunk into a sparse LU
    * waited for the file system's journal each time, and copied at a fifth
-   * of cp's speed).
+   * of cp's speed). Returns how many times it copied a chunk: more than
+   * once when host writes touched it (copySpan), 0 when all is copied.
    */
-  async copyNextChunk(chunkBytes: number, buffer: Buffer): Promise<void> {
+  async copyNextChunk(chunkBytes: number, buffer: Buffer): Promise<number> {
     const regionIndex = this.recopies[0];
     if (regionIndex !== undefined) {
       // A region marked at an unclean stop: the source has what the host may read, so it is copied again.
       const startBytes = regionIndex * writeIntentRegionBytes;
       // Below the watermark, where writes go to both areas: they wait, as a recopy is rare.
-      await this.copySpan({ startBytes, endBytes: Math.min(startBytes + writeIntentRegionBytes, this.watermark) }, buffer, true);
+      const copies = await this.copySpan({ startBytes, endBytes: Math.min(startBytes + writeIntentRegionBytes, this.watermark) }, buffer, true);
       this.recopies.shift();
       this.recopiedCount += 1;
       this.intents.recopied(this.intentId, regionIndex);
-      return;
+      return copies;
     }
-    if (this.copied) return;
+    if (this.copied) return 0;
     const chunk = { startBytes: this.watermark, endBytes: Math.min(this.areaBytes, this.watermark + chunkBytes) };
     if (this.hostWritten) this.premarkAhead(chunk);
     await this.premarkedFor(chunk);
-    await this.copySpan(chunk, buffer, false);
+    return this.copySpan(chunk, buffer, false);
   }
 
   /**
@@ -410,8 +411,9 @@ export class AreaMirror {
    * write that begins later touches the chunk. So a pass no write
    * touched read every write the source alone has there. With `hostsWait`,
    * or from the chunkCopyPassesMax-th pass on, writes into the chunk wait.
+   * Returns the number of passes.
    */
-  private async copySpan(chunk: Span, buffer: Buffer, hostsWait: boolean): Promise<void> {
+  private async copySpan(chunk: Span, buffer: Buffer, hostsWait: boolean): Promise<number> {
     assert.ok(chunk.endBytes - chunk.startBytes <= buffer.length && chunk.startBytes < chunk.endBytes);
     let finish = (): void => undefined;
     const copying: Copying = { ...chunk, done: new Promise<void>((resolve) => { finish = resolve; }), touches: 0, hostsWait };
@@ -426,7 +428,7 @@ export class AreaMirror {
         if (copying.touches !== touchesBefore) continue;
         if (skipped) this.skippedBytes += chunk.endBytes - chunk.startBytes;
         this.watermark = Math.max(this.watermark, chunk.endBytes);
-        return;
+        return pass;
       }
     } finally {
       this.copying = undefined;

@@ -403,7 +403,8 @@ export class DeviceMirrors implements IoInterceptor {
     const key = keyOf(mirror.spec.volume, mirror.spec.extentIndex);
     while (!mirror.copied && !this.isClosed() && this.entries.get(key) === entry) {
       await this.pacer.turn(entry.group, entry.rateBytesPerSecond);
-      await mirror.copyNextChunk(mirrorChunkBytes, buffer);
+      const copies = await mirror.copyNextChunk(mirrorChunkBytes, buffer);
+      this.pacer.charge(entry.group, entry.rateBytesPerSecond, copies - 1);
       this.scheduleFlush();
     }
   }

@@ -58,7 +58,8 @@ when piped), and exits 0 only if it completed.
 Options:
   --to LU               the LU to move the extents to: lu1, dev0:lu1, ext1:disk, or ext1 (a device with one LU)
   --extents A-B         only extents A to B (0 is the first); default: all
-  --rate R              at most R per second on average (200MiB/s); default: no limit
+  --rate R              copies at most R per second on average (200MiB/s), chunks copied again
+                        because hosts wrote into them included; default: no limit
   --watch               follow the migration until it ends
 ${clientOptionsHelp}
 
