@@ -24,6 +24,7 @@
 import assert from "node:assert/strict";
 import type { LogicalUnit, LuAreas } from "./logical-unit.js";
 import { writeIntentRegionBytes } from "./write-intent.js";
+import { isZero } from "./zero-bytes.js";
 import { mirrorIntentId } from "./write-intent-file.js";
 
 /**
@@ -492,15 +493,4 @@ export class AreaMirror {
     for (const writing of this.inFlight) if (overlaps(writing, span)) return writing;
     return undefined;
   }
-}
-
-/** Compared against in slices: a chunk is at most this long (device-mirrors.ts mirrorChunkBytes). */
-const zeroes = Buffer.alloc(1 << 20);
-
-function isZero(data: Buffer): boolean {
-  for (let at = 0; at < data.length; at += zeroes.length) {
-    const end = Math.min(data.length, at + zeroes.length);
-    if (zeroes.compare(data, at, end, 0, end - at) !== 0) return false;
-  }
-  return true;
 }
