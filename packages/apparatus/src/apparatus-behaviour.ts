@@ -15,7 +15,7 @@ export interface ApparatusBehaviour {
   acceptsEpoch(epoch: number, epochSeen: number): boolean;
   /** The ranges a Hold installs its gate on, from those it was asked for; none: no gate. */
   rangesToHold(asked: readonly HeldRange[]): readonly HeldRange[];
-  /** Whether a Hold waits for the I/O admitted before it before it reports drained. */
+  /** Whether a Hold (an Apply under HOLD_MODE_NONE) waits for the I/O admitted before it before it answers. */
   readonly drainsAtHold: boolean;
   /** Writes an Apply's diff into the standby face (checked already). */
   applyToStandby(standby: TableFace, diff: DifferenceTable__Output): void;

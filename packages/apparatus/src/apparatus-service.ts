@@ -76,7 +76,7 @@ async function controlReply(apparatus: VirtualizationApparatus, message: Control
       case "hold":
         return { sequence, hold: await apparatus.hold(present(message.hold)) };
       case "apply":
-        return { sequence, apply: apparatus.apply(present(message.apply)) };
+        return { sequence, apply: await apparatus.apply(present(message.apply)) };
       case "release":
         return { sequence, release: apparatus.release(present(message.release)) };
       case "abort":

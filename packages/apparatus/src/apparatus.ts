@@ -52,9 +52,15 @@ interface PendingChange {
   readonly changeId: string;
   /** "aborted": flipped back, still holding until Release. */
   phase: "held" | "applied" | "aborted";
+  /**
+   * False for HOLD_MODE_NONE: nothing is held, and Apply answers once the
+   * requests admitted under the old face have ended (the device's mirror
+   * takes either face's I/O until the commit, area-mirror.ts).
+   */
+  readonly holds: boolean;
   readonly holdReport: HoldReport;
   diff: DifferenceTable__Output | undefined;
-  applyReport: ApplyReport | undefined;
+  applied: Promise<ApplyReport> | undefined;
 }
 
 interface FinishedChange {
@@ -227,7 +233,9 @@ export class VirtualizationApparatus {
     if (request.base_generation !== this.generation) {
       throw new ApparatusError("WRONG_GENERATION", `Hold for generation ${request.base_generation}, but apparatus ${this.id} is at ${this.generation}`);
     }
-    const ranges = this.behaviour.rangesToHold(heldRanges(this.faces.active, request));
+    const asked = heldRanges(this.faces.active, request);
+    const holds = request.mode !== "HOLD_MODE_NONE";
+    const ranges = holds ? this.behaviour.rangesToHold(asked) : [];
     if (ranges.length > 0) {
       this.io.gate.install(request.change_id, ranges, request.mode === "HOLD_MODE_WRITES" ? "writes" : "all");
       this.armHoldDeadline(request.change_id, ranges);
@@ -235,7 +243,7 @@ export class VirtualizationApparatus {
     const startedMs = performance.now();
     let drained: number;
     try {
-      drained = this.behaviour.drainsAtHold ? await this.drain() : 0;
+      drained = holds && this.behaviour.drainsAtHold ? await this.drain() : 0;
     } catch (error) {
       this.endHold(request.change_id);
       throw error;
@@ -246,20 +254,22 @@ export class VirtualizationApparatus {
       drained_requests: drained,
       drain_ms: Math.round(performance.now() - startedMs),
     };
-    this.pending = { changeId: request.change_id, phase: "held", holdReport, diff: undefined, applyReport: undefined };
+    this.pending = { changeId: request.change_id, phase: "held", holds, holdReport, diff: undefined, applied: undefined };
     return holdReport;
   }
 
   /**
    * Apply (claims 2, 13): write the diff into the standby face and flip.
-   * Held I/O stays held until Release.
+   * Held I/O stays held until Release. Under HOLD_MODE_NONE it answers once
+   * the requests admitted under the old face have ended: the commit that
+   * ends the device's mirror must find none of them still on their way.
    */
-  apply(request: ApplyRequest__Output): ApplyReport {
+  async apply(request: ApplyRequest__Output): Promise<ApplyReport> {
     this.checkEpoch(request.epoch);
     const pending = this.pendingChange(request.change_id, "Apply");
     // A late Apply must not flip an apparatus that was told to abort.
     if (pending.phase === "aborted") throw new ApparatusError("CHANGE_IN_PROGRESS", `change ${pending.changeId} was aborted: waiting for its Release`);
-    if (pending.applyReport !== undefined) return pending.applyReport;
+    if (pending.applied !== undefined) return pending.applied;
     const diff = request.diff;
     if (diff === null) throw new ApparatusError("INVALID_DIFF", "malformed diff: Apply carries no difference table");
     if (diff.base_generation !== this.generation) {
@@ -271,8 +281,9 @@ export class VirtualizationApparatus {
     if (this.behaviour.releasesAtApply) this.endHold(request.change_id);
     pending.phase = "applied";
     pending.diff = diff;
-    pending.applyReport = { apparatus_id: this.id, change_id: request.change_id, generation: this.generation, active_face: this.faces.activeFaceIndex };
-    return pending.applyReport;
+    const report: ApplyReport = { apparatus_id: this.id, change_id: request.change_id, generation: this.generation, active_face: this.faces.activeFaceIndex };
+    pending.applied = pending.holds || !this.behaviour.drainsAtHold ? Promise.resolve(report) : this.drain().then(() => report);
+    return pending.applied;
   }
 
   /**

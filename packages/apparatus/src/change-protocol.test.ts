@@ -70,7 +70,7 @@ describe("change protocol on one apparatus", () => {
     await apparatus.io.read("v", 0, Buffer.alloc(512));
     expect(apparatus.state().status).toBe("APPARATUS_STATUS_HELD");
     expect(apparatus.state().holds?.[0]?.held_requests).toBe(1);
-    apparatus.apply({ change_id: "c1", epoch: 1, diff: moveExtent0() });
+    await apparatus.apply({ change_id: "c1", epoch: 1, diff: moveExtent0() });
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(written).toBe(false);
     expect(apparatus.release({ change_id: "c1", epoch: 1 }).released_requests).toBe(1);
@@ -82,6 +82,37 @@ describe("change protocol on one apparatus", () => {
     expect(apparatus.faces.standby.volumes.get("v")?.areaIndex[0]).toBe(4);
     expect(apparatus.faces.standby.generation).toBe(2);
     expect(apparatus.state().status).toBe("APPARATUS_STATUS_SERVING");
+  });
+
+  it("holds nothing under HOLD_MODE_NONE, and answers Apply once the old face's requests have ended", async () => {
+    const { apparatus, lus } = await setup();
+    const gate = opening();
+    (lus[0] as MemoryLu).gate = gate.promise;
+    const oldFace = apparatus.io.write("v", 0, Buffer.alloc(512, 0x41), false);
+    const report = await apparatus.hold(holdExtent0({ mode: "HOLD_MODE_NONE" }));
+    // No drain at Hold, no gate: the write in flight is not waited for, and writes go on.
+    expect(report.drained_requests).toBe(0);
+    expect(apparatus.io.gate.empty).toBe(true);
+    expect(apparatus.state().status).toBe("APPARATUS_STATUS_SERVING");
+    let applied = false;
+    const apply = apparatus.apply({ change_id: "c1", epoch: 1, diff: moveExtent0() }).then((value) => {
+      applied = true;
+      return value;
+    });
+    // Flipped at once: a write admitted now goes through the new face and is not held.
+    await apparatus.io.write("v", 512, Buffer.alloc(512, 0x42), false);
+    expect(lus[1]?.bytes[lu1Area4 + 512]).toBe(0x42);
+    // A repeated Apply while it drains is the same answer, not a second flip.
+    const repeated = apparatus.apply({ change_id: "c1", epoch: 1, diff: moveExtent0() });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(applied).toBe(false);
+    gate.open();
+    await oldFace;
+    expect(await apply).toEqual(await repeated);
+    expect(apparatus.generation).toBe(2);
+    expect(lus[0]?.bytes[0]).toBe(0x41);
+    expect(apparatus.release({ change_id: "c1", epoch: 1 }).released_requests).toBe(0);
+    expect(apparatus.faces.standby.volumes.get("v")?.areaIndex[0]).toBe(4);
   });
 
   it("holds reads too under an all-I/O hold", async () => {
@@ -102,8 +133,8 @@ describe("change protocol on one apparatus", () => {
     const { apparatus } = await setup();
     const first = await apparatus.hold(holdExtent0());
     expect(await apparatus.hold(holdExtent0())).toEqual(first);
-    const applied = apparatus.apply({ change_id: "c1", epoch: 1, diff: moveExtent0() });
-    expect(apparatus.apply({ change_id: "c1", epoch: 1, diff: moveExtent0() })).toEqual(applied);
+    const applied = await apparatus.apply({ change_id: "c1", epoch: 1, diff: moveExtent0() });
+    expect(await apparatus.apply({ change_id: "c1", epoch: 1, diff: moveExtent0() })).toEqual(applied);
     const released = apparatus.release({ change_id: "c1", epoch: 1 });
     expect(apparatus.release({ change_id: "c1", epoch: 1 })).toEqual(released);
     expect(apparatus.generation).toBe(2);
@@ -113,12 +144,12 @@ describe("change protocol on one apparatus", () => {
     const { apparatus, lus } = await setup();
     await apparatus.hold(holdExtent0());
     const held = apparatus.io.write("v", 0, Buffer.alloc(512, 0x33), false);
-    apparatus.apply({ change_id: "c1", epoch: 1, diff: moveExtent0() });
+    await apparatus.apply({ change_id: "c1", epoch: 1, diff: moveExtent0() });
     apparatus.abort({ change_id: "c1", epoch: 1 });
     // Flipped back but still holding: writes wait for Release, so no apparatus still reading the new area can miss them.
     expect(apparatus.generation).toBe(1);
     expect(apparatus.io.gate.empty).toBe(false);
-    expect(() => apparatus.apply({ change_id: "c1", epoch: 1, diff: moveExtent0() })).toThrow(/was aborted/);
+    await expect(apparatus.apply({ change_id: "c1", epoch: 1, diff: moveExtent0() })).rejects.toThrow(/was aborted/);
     expect(lus[0]?.bytes[0]).toBe(0);
     expect(apparatus.release({ change_id: "c1", epoch: 1 })).toMatchObject({ released_requests: 1 });
     await held;
@@ -127,7 +158,7 @@ describe("change protocol on one apparatus", () => {
     expect(lus[1]?.bytes[lu1Area4]).toBe(0);
     expect(apparatus.faces.standby.volumes.get("v")?.areaIndex[0]).toBe(0);
     await apparatus.hold(holdExtent0({ change_id: "c2" }));
-    apparatus.apply({ change_id: "c2", epoch: 1, diff: moveExtent0() });
+    await apparatus.apply({ change_id: "c2", epoch: 1, diff: moveExtent0() });
     apparatus.release({ change_id: "c2", epoch: 1 });
     expect(apparatus.faces.active.volumes.get("v")?.luIndex[0]).toBe(1);
   });
@@ -147,10 +178,8 @@ describe("change protocol on one apparatus", () => {
     await expect(apparatus.hold(holdExtent0({ epoch: 5, base_generation: 7 }))).rejects.toMatchObject({ code: "WRONG_GENERATION" });
     expect(apparatus.io.gate.empty).toBe(true);
     await apparatus.hold(holdExtent0({ epoch: 5 }));
-    expect(() => apparatus.apply({ change_id: "c1", epoch: 5, diff: moveExtent0({ base_generation: 3, generation: 4 }) })).toThrow(
-      expect.objectContaining({ code: "WRONG_GENERATION" }) as Error,
-    );
-    expect(() => apparatus.apply({ change_id: "other", epoch: 5, diff: moveExtent0() })).toThrow(/pending change is c1/);
+    await expect(apparatus.apply({ change_id: "c1", epoch: 5, diff: moveExtent0({ base_generation: 3, generation: 4 }) })).rejects.toMatchObject({ code: "WRONG_GENERATION" });
+    await expect(apparatus.apply({ change_id: "other", epoch: 5, diff: moveExtent0() })).rejects.toThrow(/pending change is c1/);
     expect(apparatus.generation).toBe(1);
   });
 
@@ -163,7 +192,7 @@ describe("change protocol on one apparatus", () => {
   ])("refuses a diff with %s and changes nothing", async (_what, diff) => {
     const { apparatus } = await setup();
     await apparatus.hold(holdExtent0());
-    expect(() => apparatus.apply({ change_id: "c1", epoch: 1, diff })).toThrow(expect.objectContaining({ code: "INVALID_DIFF" }) as Error);
+    await expect(apparatus.apply({ change_id: "c1", epoch: 1, diff })).rejects.toMatchObject({ code: "INVALID_DIFF" });
     expect(apparatus.generation).toBe(1);
     expect(apparatus.faces.standby.volumes.get("v")?.luIndex[0]).toBe(0);
     expect(apparatus.faces.standby.generation).toBe(1);

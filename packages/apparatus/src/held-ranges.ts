@@ -7,7 +7,7 @@ import { rangesPerHoldMax, type HeldRange } from "./hold-gate.js";
 export function heldRanges(face: TableFace, request: HoldRequest__Output): HeldRange[] {
   if (request.change_id === "") throw new ApparatusError("INVALID_HOLD", "Hold needs a change_id");
   if (request.mode === "HOLD_MODE_UNSPECIFIED") {
-    throw new ApparatusError("INVALID_HOLD", "Hold needs a mode: HOLD_MODE_WRITES or HOLD_MODE_ALL");
+    throw new ApparatusError("INVALID_HOLD", "Hold needs a mode: HOLD_MODE_WRITES, HOLD_MODE_ALL or HOLD_MODE_NONE");
   }
   if (request.ranges.length === 0 || request.ranges.length > rangesPerHoldMax) {
     throw new ApparatusError("INVALID_HOLD", `Hold needs 1 to ${rangesPerHoldMax} ranges, not ${request.ranges.length}`);

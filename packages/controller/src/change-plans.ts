@@ -151,23 +151,33 @@ function extentRanges(volume: VolumeTable__Output, extents: readonly number[]): 
  * every apparatus switches. Reads too when an extent's source is an external
  * device's: putting it in mirror state or taking it out sends its reads to
  * another place (io-path.ts), and a read already on its way to the old one
- * must end first.
+ * must end first. Nothing is held for a switch whose every extent moves
+ * between two areas of one Switchyard device: that device's mirror takes
+ * the I/O of either area until the commit (HOLD_MODE_NONE).
  */
 function migrationPlan(state: StoreState__Output, volume: VolumeTable__Output, kind: "mirror" | "switch" | "unmirror", summary: string, rows: readonly ExtentRow[]): ChangePlan {
   const columns = volume.extents;
   assert.ok(columns !== null);
   const external = new Set(state.lus.filter((lu) => lu.external).map((lu) => lu.index));
   const reroutesReads = kind !== "switch" && rows.some((changed) => external.has(changed.lu_index ?? 0));
+  const withinOneDevice = kind === "switch" && rows.every((changed) => sameOwnDevice(state, columns.lu_index[changed.extent_index ?? 0], changed.lu_index));
   return {
     kind,
     summary,
     baseGeneration: state.generation,
     diff: { base_generation: state.generation, generation: state.generation + 1, rows: [...rows] },
     holdRanges: extentRanges(volume, rows.map((changed) => changed.extent_index ?? 0)),
-    holdMode: reroutesReads ? "HOLD_MODE_ALL" : "HOLD_MODE_WRITES",
+    holdMode: withinOneDevice ? "HOLD_MODE_NONE" : reroutesReads ? "HOLD_MODE_ALL" : "HOLD_MODE_WRITES",
     newAreas: [],
     volumesAfter: () => replaceVolume(state, volumeAfter(volume, volume.size_bytes, columns.lu_index.length, rows)),
   };
+}
+
+/** True when both LU indexes name LUs of one Switchyard device (not an external NBD server). */
+function sameOwnDevice(state: StoreState__Output, luIndex: number | undefined, otherLuIndex: number | undefined): boolean {
+  const lu = state.lus.find((candidate) => candidate.index === luIndex);
+  const other = state.lus.find((candidate) => candidate.index === otherLuIndex);
+  return lu !== undefined && other !== undefined && !lu.external && !other.external && lu.device_id === other.device_id;
 }
 
 /**

@@ -14,6 +14,11 @@
  * Overlapping writes to a mirrored area run one after another: two at once
  * could land in one order on the source and the other on the destination.
  *
+ * I/O addressed to the destination comes here too when both areas are the
+ * device's own, and is the source's (reads come from the source), so both
+ * faces of a switch read and write the same bytes until the commit ends the
+ * mirror: no hold (HOLD_MODE_NONE, design notes "A switch without a hold").
+ *
  * A write to both areas first has the regions it touches marked in the
  * write-intent record (write-intent.ts), durably: a crash amid the two
  * writes may tear them differently on each side, and the marks tell the
@@ -47,6 +52,9 @@ export const premarkAheadRegions = 32;
  * among the moved extent's slowest (4 of 171 over 10 ms in the copy phase).
  */
 export const chunkCopyPassesMax = 3;
+
+/** Which of a mirror's two areas an I/O was addressed to. */
+export type MirrorSide = "source" | "destination";
 
 /** Where a mirror copies from and to, and how far it has come. */
 export interface MirrorSpec {
@@ -113,7 +121,6 @@ export class AreaMirror {
   private durableWatermark: number;
   private readonly sourceBaseBytes: number;
   private readonly destinationBaseBytes: number;
-  private readonly watchedBaseBytes: number;
   private readonly inFlight = new Set<InFlight>();
   /** The chunk being copied, and when its copy ends. */
   private copying: Copying | undefined = undefined;
@@ -151,10 +158,9 @@ export class AreaMirror {
   private earlierWrites: Promise<void> = Promise.resolve();
 
   /**
-   * `watched` is the device's own LU whose area hosts' I/O reaches: the
-   * source, or, when the source is an external device's, the destination,
-   * to which the apparatuses then send the extent's I/O (reads then come
-   * from the source, which has every write).
+   * `watched` is an own LU whose area hosts' I/O reaches: the source, or the
+   * destination when the source is an external device's (the apparatuses
+   * then send the extent's I/O there, and reads come from the source).
    */
   constructor(spec: MirrorSpec, readonly source: LuAreas, readonly destination: LuAreas, readonly watched: LogicalUnit,
     private readonly intents: WriteIntentPort, private readonly saveFailure: () => Promise<void>) {
@@ -167,7 +173,6 @@ export class AreaMirror {
     this.destinationBaseBytes = destination.areaOffsetBytes(spec.destinationAreaIndex);
     this.watermark = watermarkBytes;
     this.durableWatermark = watermarkBytes;
-    this.watchedBaseBytes = watched === source ? this.sourceBaseBytes : this.destinationBaseBytes;
   }
 
   /** The durable watermark. */
@@ -230,14 +235,10 @@ export class AreaMirror {
     this.recopiedDurableCount = Math.max(this.recopiedDurableCount, Math.min(progress.recopiedCount, this.recopiedCount));
   }
 
-  /** The byte range of the watched LU this mirror takes hosts' I/O for. */
-  get watchedSpan(): Span {
-    return { startBytes: this.watchedBaseBytes, endBytes: this.watchedBaseBytes + this.areaBytes };
-  }
-
-  /** Reads arriving at the watched LU come from the source: true when the watched LU is the destination. */
-  get takesReads(): boolean {
-    return this.watched !== this.source;
+  /** The byte range of one area's LU this mirror takes hosts' I/O for. */
+  spanOn(side: MirrorSide): Span {
+    const baseBytes = side === "source" ? this.sourceBaseBytes : this.destinationBaseBytes;
+    return { startBytes: baseBytes, endBytes: baseBytes + this.areaBytes };
   }
 
   /** A host read of `into.length` bytes at `areaOffsetBytes` within the area: the source has every write. */
@@ -245,15 +246,19 @@ export class AreaMirror {
     return this.source.direct.read(this.sourceBaseBytes + areaOffsetBytes, into);
   }
 
-  /** A host write of `data` at `areaOffsetBytes` within the area. */
-  async write(areaOffsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
+  /**
+   * A host write of `data` at `areaOffsetBytes` within the area, addressed to
+   * `side`, where it goes alone once the mirror has ended (the commit drained the other face).
+   */
+  async write(areaOffsetBytes: number, data: Buffer, fua: boolean, side: MirrorSide = "source"): Promise<void> {
     const span = { startBytes: areaOffsetBytes, endBytes: areaOffsetBytes + data.length };
     if (!this.hostWritten && !this.ended) this.premarkCopied();
     // The last check and everything up to the watermark's reading below run in one turn, so a
     // chunk's copy either sees this write in flight or sees it touch the chunk.
     for (let waitFor = this.blockerOf(span); waitFor !== undefined; waitFor = this.blockerOf(span)) await waitFor;
     if (this.ended) {
-      await this.source.direct.write(this.sourceBaseBytes + areaOffsetBytes, data, fua);
+      const [lu, baseBytes] = side === "source" ? [this.source, this.sourceBaseBytes] : [this.destination, this.destinationBaseBytes];
+      await lu.direct.write(baseBytes + areaOffsetBytes, data, fua);
       return;
     }
     let finish = (): void => undefined;
@@ -462,14 +467,12 @@ export class AreaMirror {
   }
 
   /** Resolves once no chunk is being copied. */
-  idle(): Promise<void> {
-    return this.copying?.done ?? Promise.resolve();
-  }
+  idle(): Promise<void> { return this.copying?.done ?? Promise.resolve(); }
 
   /**
    * The commit that ended this mirror was made (or it was stopped): a write
-   * that has not reached its mirrored part goes to the source alone from
-   * now on. Resolves once no copy and no mirrored write is under way, so
+   * that has not reached its mirrored part goes to the area it was
+   * addressed to alone from now on. Resolves once no copy and no mirrored write is under way, so
    * that nothing reaches the destination, an area the commit may have
    * freed, after the caller answers. A switch or an unmirror holds the
    * extent's writes, but deleting a volume, and StopMirror, hold none.

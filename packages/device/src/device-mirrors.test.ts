@@ -266,6 +266,68 @@ describe("DeviceMirrors", { timeout: mirrorTestTimeoutMs }, () => {
     expect((await readArea(lu1, 2)).equals(destination)).toBe(true);
   });
 
+  it("takes I/O addressed to the destination as the source's while it mirrors, racing the copy, and the destination's own once the switch ends it", async () => {
+    const { lu0, lu1, byId } = await openLus();
+    await lu0.write(lu0.areaOffsetBytes(1), filled(areaBytes, random(21)), false);
+    const mirrors = await openMirrors(byId);
+    const next = random(22);
+    // Four writers, each write through either area, while the copy runs and after it is in sync.
+    let stop = false;
+    const writer = async (): Promise<void> => {
+      while (!stop) {
+        const lengthBytes = [512, 4096, 65536][Math.floor(next() * 3)] ?? 4096;
+        const offsetBytes = Math.floor(next() * (areaBytes - lengthBytes) / 512) * 512;
+        const [lu, areaIndex] = next() < 0.5 ? [lu0, 1] : [lu1, 2];
+        await lu.write(lu.areaOffsetBytes(areaIndex) + offsetBytes, filled(lengthBytes, next), next() < 0.1);
+      }
+    };
+    const load = Promise.all([writer(), writer(), writer(), writer()]);
+    await mirrors.start(request);
+    await until(() => mirrors.list()[0]?.synced === true, "the mirror to be in sync");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    stop = true;
+    await load;
+    const source = await readArea(lu0, 1);
+    // What each LU file holds, past the mirror: the same bytes.
+    const direct = Buffer.alloc(areaBytes);
+    await lu1.readDirect(lu1.areaOffsetBytes(2), direct);
+    expect(direct.equals(source)).toBe(true);
+    // A read of the destination comes from the source: a byte only the destination's file has is not seen.
+    await lu1.writeDirect(lu1.areaOffsetBytes(2), Buffer.alloc(512, 0xd5), false);
+    expect((await readArea(lu1, 2)).equals(source)).toBe(true);
+    await lu1.write(lu1.areaOffsetBytes(2), Buffer.alloc(512, 0x5d), false);
+    expect((await readArea(lu0, 1)).subarray(0, 512).every((byte) => byte === 0x5d)).toBe(true);
+    // The switch: the extent lives on the destination, which takes its own I/O again; the old source none.
+    await mirrors.afterCommit(tableWith({ luIndex: 1, areaIndex: 2, mirrorLuPlusOne: 0 }));
+    await lu1.write(lu1.areaOffsetBytes(2) + 4096, Buffer.alloc(512, 0x7e), false);
+    expect((await readArea(lu1, 2)).subarray(4096, 4608).every((byte) => byte === 0x7e)).toBe(true);
+    expect((await readArea(lu0, 1)).subarray(4096, 4608).equals(source.subarray(4096, 4608))).toBe(true);
+  });
+
+  it("sends a write to the destination that waited behind another when the switch ended the mirror to the destination, not the old source", async () => {
+    const slow = { on: false };
+    const sometimesSlow: DeviceFiles = {
+      ...nodeFiles,
+      write: (fd, buffer, offset, length, position, callback) => {
+        if (!slow.on) { nodeFiles.write(fd, buffer, offset, length, position, callback); return; }
+        setTimeout(() => { nodeFiles.write(fd, buffer, offset, length, position, callback); }, slowWriteMs);
+      },
+    };
+    const { lu0, lu1, byId } = await openLus(sometimesSlow);
+    const mirrors = await openMirrors(byId);
+    await mirrors.start(request);
+    await until(() => mirrors.list()[0]?.synced === true, "the mirror to be in sync");
+    slow.on = true;
+    const first = lu1.write(lu1.areaOffsetBytes(2), Buffer.alloc(4096, 0x11), false);
+    const second = lu1.write(lu1.areaOffsetBytes(2), Buffer.alloc(4096, 0x22), false);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await mirrors.afterCommit(tableWith({ luIndex: 1, areaIndex: 2, mirrorLuPlusOne: 0 }));
+    await Promise.all([first, second]);
+    slow.on = false;
+    expect((await readArea(lu1, 2)).subarray(0, 4096).every((byte) => byte === 0x22)).toBe(true);
+    expect((await readArea(lu0, 1)).subarray(0, 4096).every((byte) => byte === 0x11)).toBe(true);
+  });
+
   it("refuses a mirrored write once the mirrors are closed, touching neither area", async () => {
     const { lu0, lu1, byId } = await openLus();
     const mirrors = await openMirrors(byId);

@@ -23,7 +23,7 @@ import { nodeFiles, type DeviceFiles } from "./device-files.js";
 import { InvalidArgumentError, LimitExceededError, MirrorNotInSyncError } from "./errors.js";
 import type { IoInterceptor, LogicalUnit, LuAreas } from "./logical-unit.js";
 import { checkMirrorRequest, checkRate, externalSourceMirror, externalSourceMirrors, mirrorsFileText, parseMirrorsFile, sameAreas, switchRefusal, tableHasMirror, type StartMirrorRequest } from "./mirror-records.js";
-import { splitAtAreas } from "./mirror-io-split.js";
+import { splitAtAreas, watchedAreas, WatchedAreas } from "./mirror-io-split.js";
 import { ChunkPacer } from "./chunk-pacer.js";
 import { ProgressSignal } from "./progress-signal.js";
 import { writeIntentRegionBytes } from "./write-intent.js";
@@ -83,8 +83,8 @@ const keyOf = (volume: string, extentIndex: number): string => `${volume}\u0000$
 export class DeviceMirrors implements IoInterceptor {
   private readonly entries = new Map<string, MirrorEntry>();
   private readonly pacer = new ChunkPacer(mirrorChunkBytes);
-  /** Mirrors by watched LU and area: an I/O finds its mirror without a scan. */
-  private readonly byWatchedArea = new Map<LogicalUnit, Map<number, AreaMirror>>();
+  /** The areas whose hosts' I/O the mirrors take. */
+  private readonly watched = new WatchedAreas(this);
   /** Mirrors a copier is working on. */
   private readonly busy = new Set<MirrorEntry>();
   private copiers = 0;
@@ -180,6 +180,11 @@ export class DeviceMirrors implements IoInterceptor {
     return this.statusOf(request.volume, request.extentIndex);
   }
 
+  /** Where an extent's mirror copies from and to, if it has one. */
+  specOf(volume: string, extentIndex: number): AreaMirror["spec"] | undefined {
+    return this.entries.get(keyOf(volume, extentIndex))?.mirror.spec;
+  }
+
   /** Ends an extent's mirror (a cancelled migration); true when there was one. Saved before it returns. */
   async stop(volume: string, extentIndex: number): Promise<boolean> {
     const entry = this.entries.get(keyOf(volume, extentIndex));
@@ -244,24 +249,24 @@ export class DeviceMirrors implements IoInterceptor {
   }
 
   write(lu: LogicalUnit, offsetBytes: number, data: Buffer, fua: boolean): Promise<void> | undefined {
-    return splitAtAreas(lu, this.byWatchedArea.get(lu), offsetBytes, data, () => true,
-      (mirror, areaOffsetBytes, part) => mirror.write(areaOffsetBytes, part, fua),
+    return splitAtAreas(lu, this.watched.of(lu), offsetBytes, data, () => true,
+      ({ mirror, side }, areaOffsetBytes, part) => mirror.write(areaOffsetBytes, part, fua, side),
       (at, part) => lu.writeDirect(at, part, fua));
   }
 
-  /** Reads of an area filled from an external source come from that source; others are left to the LU. */
+  /** Reads of a mirror's destination come from its source, which has every write; others are left to the LU. */
   read(lu: LogicalUnit, offsetBytes: number, into: Buffer): Promise<void> | undefined {
-    return splitAtAreas(lu, this.byWatchedArea.get(lu), offsetBytes, into, (mirror) => mirror.takesReads,
-      (mirror, areaOffsetBytes, part) => mirror.read(areaOffsetBytes, part),
+    return splitAtAreas(lu, this.watched.of(lu), offsetBytes, into, (area) => area.side === "destination",
+      ({ mirror }, areaOffsetBytes, part) => mirror.read(areaOffsetBytes, part),
       (at, part) => lu.readDirect(at, part));
   }
 
   /** A host's FLUSH of `lu` also flushes the other end of every mirror it is watched for. */
   flush(lu: LogicalUnit): Promise<void> | undefined {
-    const byArea = this.byWatchedArea.get(lu);
+    const byArea = this.watched.of(lu);
     if (byArea === undefined) return undefined;
     const others = new Set<LuAreas>();
-    for (const mirror of byArea.values()) others.add(mirror.watched === mirror.source ? mirror.destination : mirror.source);
+    for (const { mirror, side } of byArea.values()) others.add(side === "source" ? mirror.destination : mirror.source);
     return Promise.all([...others].map((end) => end.direct.flush())).then(() => undefined);
   }
 
@@ -316,15 +321,12 @@ export class DeviceMirrors implements IoInterceptor {
     mirror.takeRecopies(this.intents.pendingRecopies(mirror.intentId));
     mirror.premarkStart();
     this.entries.set(keyOf(request.volume, request.extentIndex), { mirror, group: request.group, rateBytesPerSecond: request.rateBytesPerSecond, started, failure: undefined });
-    let byArea = this.byWatchedArea.get(watched);
-    if (byArea === undefined) {
-      byArea = new Map();
-      this.byWatchedArea.set(watched, byArea);
-    }
-    byArea.set(watched === source ? request.sourceAreaIndex : request.destinationAreaIndex, mirror);
-    watched.intercept(this);
-    // From here every write to the area comes through the mirror; one already on its way did not.
-    mirror.copyAfter(watched.writesSettled());
+    const watchedLus = [...watchedAreas(mirror, ownSource, ownDestination)].map(([lu, areaIndex, area]) => {
+      this.watched.watch(lu, areaIndex, area);
+      return lu;
+    });
+    // From here every write to the areas comes through the mirror; one already on its way did not.
+    mirror.copyAfter(Promise.all(watchedLus.map((lu) => lu.writesSettled())).then(noop));
   }
 
   private remove(key: string): boolean {
@@ -333,12 +335,7 @@ export class DeviceMirrors implements IoInterceptor {
     this.entries.delete(key);
     const { mirror } = entry;
     this.intents.forget(mirror.intentId);
-    const byArea = this.byWatchedArea.get(mirror.watched);
-    byArea?.delete(mirror.watched === mirror.source ? mirror.spec.sourceAreaIndex : mirror.spec.destinationAreaIndex);
-    if (byArea?.size === 0) {
-      this.byWatchedArea.delete(mirror.watched);
-      mirror.watched.intercept(undefined);
-    }
+    this.watched.unwatch(mirror);
     return true;
   }
 

@@ -115,6 +115,10 @@ describe("deviceServiceHandlers", () => {
     const copied = Buffer.alloc(mebibyte);
     await device.lu("lu1").read(9 * mebibyte, copied);
     expect(copied.equals(data)).toBe(true);
+    // While the table has it, only a commit ends it: apparatuses may send the extent's I/O to either area until then.
+    await expect(call<StopMirrorResponse__Output>((callback) => client.StopMirror({ epoch: lease.epoch, volume: "v", extent_index: 1 }, callback)))
+      .rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/in mirror state in the committed table/) as unknown });
+    expect((await call<ListMirrorsResponse__Output>((callback) => client.ListMirrors({}, callback))).mirrors).toHaveLength(1);
     // The switch: extent 1 on lu1 area 9, no longer mirrored.
     const delta = { diff: { base_generation: 1, generation: 2, rows: [{ volume: "v", extent_index: 1, lu_index: 1, area_index: 9, mirror_lu_index_plus_one: 0 }] } };
     await call<WriteStoreResponse__Output>((callback) => client.CommitDelta({ epoch: lease.epoch, delta }, callback));

@@ -1,9 +1,47 @@
 /**
- * How the device's mirrors (device-mirrors.ts) take hosts' I/O: an I/O on a
- * watched LU is split at the edges of the mirrored areas it touches.
+ * How the device's mirrors (device-mirrors.ts) take hosts' I/O: the areas
+ * they watch (a mirror's source, and its destination too when both are the
+ * device's own), and an I/O on a watched LU split at their edges.
  */
-import type { AreaMirror } from "./area-mirror.js";
-import type { LogicalUnit } from "./logical-unit.js";
+import type { AreaMirror, MirrorSide } from "./area-mirror.js";
+import type { IoInterceptor, LogicalUnit } from "./logical-unit.js";
+
+/** An area whose hosts' I/O a mirror takes, and which of the mirror's two it is. */
+export interface WatchedArea {
+  readonly mirror: AreaMirror;
+  readonly side: MirrorSide;
+}
+
+/** The watched areas by LU and area index: an I/O finds its mirror without a scan. */
+export class WatchedAreas {
+  private readonly byLu = new Map<LogicalUnit, Map<number, WatchedArea>>();
+
+  /** `interceptor` takes the I/O of every LU with a watched area. */
+  constructor(private readonly interceptor: IoInterceptor) {}
+
+  of(lu: LogicalUnit): ReadonlyMap<number, WatchedArea> | undefined {
+    return this.byLu.get(lu);
+  }
+
+  watch(lu: LogicalUnit, areaIndex: number, area: WatchedArea): void {
+    let byArea = this.byLu.get(lu);
+    if (byArea === undefined) {
+      byArea = new Map();
+      this.byLu.set(lu, byArea);
+    }
+    byArea.set(areaIndex, area);
+    lu.intercept(this.interceptor);
+  }
+
+  unwatch(mirror: AreaMirror): void {
+    for (const [lu, byArea] of this.byLu) {
+      for (const [areaIndex, area] of byArea) if (area.mirror === mirror) byArea.delete(areaIndex);
+      if (byArea.size > 0) continue;
+      this.byLu.delete(lu);
+      lu.intercept(undefined);
+    }
+  }
+}
 
 /**
  * Splits an I/O on `lu` at the edges of the watched areas it touches:
@@ -11,28 +49,39 @@ import type { LogicalUnit } from "./logical-unit.js";
  * A host I/O lies within one area (apparatuses split at extents); an
  * administrator's may span a few. Undefined when no mirror takes a part.
  */
-export function splitAtAreas(lu: LogicalUnit, byArea: ReadonlyMap<number, AreaMirror> | undefined, offsetBytes: number, buffer: Buffer,
-  takes: (mirror: AreaMirror) => boolean,
-  toMirror: (mirror: AreaMirror, areaOffsetBytes: number, part: Buffer) => Promise<void>,
+export function splitAtAreas(lu: LogicalUnit, byArea: ReadonlyMap<number, WatchedArea> | undefined, offsetBytes: number, buffer: Buffer,
+  takes: (area: WatchedArea) => boolean,
+  toMirror: (area: WatchedArea, areaOffsetBytes: number, part: Buffer) => Promise<void>,
   toLu: (offsetBytes: number, part: Buffer) => Promise<void>): Promise<void> | undefined {
   const end = offsetBytes + buffer.length;
   if (byArea === undefined || buffer.length === 0) return undefined;
-  const touched: AreaMirror[] = [];
-  for (let area = Math.floor(offsetBytes / lu.extentSizeBytes); area * lu.extentSizeBytes < end; area += 1) {
-    const mirror = byArea.get(area);
-    if (mirror !== undefined && takes(mirror)) touched.push(mirror);
+  const touched: WatchedArea[] = [];
+  for (let index = Math.floor(offsetBytes / lu.extentSizeBytes); index * lu.extentSizeBytes < end; index += 1) {
+    const area = byArea.get(index);
+    if (area !== undefined && takes(area)) touched.push(area);
   }
   if (touched.length === 0) return undefined;
   const parts: Promise<void>[] = [];
   let at = offsetBytes;
-  for (const mirror of touched) {
-    const span = mirror.watchedSpan;
+  for (const area of touched) {
+    const span = area.mirror.spanOn(area.side);
     if (at < span.startBytes) parts.push(toLu(at, buffer.subarray(at - offsetBytes, span.startBytes - offsetBytes)));
     const partEnd = Math.min(end, span.endBytes);
     const partStart = Math.max(at, span.startBytes);
-    parts.push(toMirror(mirror, partStart - span.startBytes, buffer.subarray(partStart - offsetBytes, partEnd - offsetBytes)));
+    parts.push(toMirror(area, partStart - span.startBytes, buffer.subarray(partStart - offsetBytes, partEnd - offsetBytes)));
     at = partEnd;
   }
   if (at < end) parts.push(toLu(at, buffer.subarray(at - offsetBytes)));
   return Promise.all(parts).then(() => undefined);
+}
+
+/**
+ * The own areas whose hosts' I/O a mirror takes: its source's, and its
+ * destination's when that is this device's too (the source's alias until
+ * the commit ends the mirror, so a switch needs no hold); only the
+ * destination's when the source is an external device's.
+ */
+export function* watchedAreas(mirror: AreaMirror, ownSource: LogicalUnit | undefined, ownDestination: LogicalUnit | undefined): Generator<[LogicalUnit, number, WatchedArea]> {
+  if (ownSource !== undefined) yield [ownSource, mirror.spec.sourceAreaIndex, { mirror, side: "source" }];
+  if (ownDestination !== undefined) yield [ownDestination, mirror.spec.destinationAreaIndex, { mirror, side: "destination" }];
 }

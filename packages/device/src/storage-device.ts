@@ -289,10 +289,20 @@ export class StorageDevice {
     return this.mirrors.start(request);
   }
 
-  /** Ends an extent's mirror for the controller holding `epoch`; true when there was one. */
+  /**
+   * Ends an extent's mirror for the controller holding `epoch`; true when
+   * there was one. Refused while the committed table still has it: the
+   * commit that takes the extent out of mirror state ends it, and until
+   * then apparatuses may send the extent's I/O to either area (a switch
+   * without a hold), which only the mirror keeps whole.
+   */
   async stopMirror(epoch: number, volume: string, extentIndex: number): Promise<boolean> {
     this.checkEpoch(epoch);
     await this.followed?.tokens.durable();
+    const spec = this.mirrors.specOf(volume, extentIndex);
+    if (spec !== undefined && tableHasMirror(await this.committedTable(), spec)) {
+      throw new InvalidArgumentError(`extent ${extentIndex} of ${volume} is in mirror state in the committed table: a commit that takes it out ends its mirror`);
+    }
     return this.mirrors.stop(volume, extentIndex);
   }
 

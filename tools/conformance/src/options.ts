@@ -33,7 +33,7 @@ export interface SuiteOptions {
   readonly format: OutputFormat;
   readonly junitPath: string | undefined;
   readonly only: RegExp | undefined;
-  /** How long each write waits at the suite's own device while the drain case runs. */
+  /** How long each write waits at the suite's own device while a drain case runs. */
   readonly writeDelayMs: number;
 }
 
@@ -73,7 +73,7 @@ controller (it takes the device's controller lease) and the host.
   --only PATTERN        run only the cases whose id matches this regular expression
   --junit FILE          also write the results as JUnit XML to FILE
   --write-delay-ms N    how long the suite's own device delays writes during the
-                        drain case (default ${writeDelayMsDefault})
+                        drain cases (default ${writeDelayMsDefault})
   --list                list the cases and what each checks, and exit
   -h, --help            this text
 

@@ -41,7 +41,7 @@ function serveCommand(fault: string | undefined, plain = false): string {
 /** The suite's write delay in the drain case for the planted-bug runs (the default is 300 ms). */
 const plantedBugWriteDelayMs = 2_000;
 const faults: readonly (readonly [string, readonly string[]])[] = [
-  ["drain-early", ["hold-drains"]],
+  ["drain-early", ["hold-drains", "unheld-apply-drains"]],
   ["release-early", ["hold-until-release", "abort-keeps-holds"]],
   ["hold-whole-volume", ["hold-range-only"]],
   ["accept-stale-epoch", ["stale-epoch"]],

@@ -77,6 +77,8 @@ export interface DeviceModel {
   readonly letsUnknownIdsIo: boolean;
   /** Planted: the store answers a commit before its record is on the disk. */
   readonly acksStoreBeforeSync: boolean;
+  /** False plants a bug: I/O addressed to a live mirror's destination goes there alone, not to the mirror (area-mirror.ts). */
+  readonly aliasesDestinations: boolean;
   /** What share of the LUs' volatile writes a power cut keeps, drawn per cut: all lost, some, most. */
   readonly cacheKeepProbabilities: readonly number[];
 }
@@ -396,9 +398,28 @@ export class ClusterDevice {
     });
   }
 
-  /** What an apparatus reads from an LU: what landed there, durable or not. */
+  /**
+   * What an apparatus reads from an LU: what landed there, durable or not;
+   * from the source for a live mirror's destination (DeviceMirrors.read).
+   */
   readBytes(luIndex: number, offsetBytes: number, into: Buffer): void {
-    into.set(this.cache.bytes(luIndex).subarray(offsetBytes, offsetBytes + into.length));
+    const { luIndex: from, offsetBytes: at } = this.aliased(luIndex, offsetBytes)?.source ?? { luIndex, offsetBytes };
+    into.set(this.cache.bytes(from).subarray(at, at + into.length));
+  }
+
+  /**
+   * A live mirror whose destination area holds `offsetBytes` of LU
+   * `luIndex`, and where that byte is on its source: I/O addressed there is
+   * the source's until the commit ends the mirror (a switch without a
+   * hold). Undefined when no mirror has it, or with the planted bug.
+   */
+  private aliased(luIndex: number, offsetBytes: number): { readonly mirror: SimulatedMirror; readonly source: { readonly luIndex: number; readonly offsetBytes: number } } | undefined {
+    if (!this.model.aliasesDestinations) return undefined;
+    const size = this.extentSizeBytes();
+    const areaIndex = Math.floor(offsetBytes / size);
+    const mirror = [...this.mirrors.values()].find((candidate) => candidate.destination.luIndex === luIndex && candidate.destination.areaIndex === areaIndex);
+    if (mirror === undefined) return undefined;
+    return { mirror, source: { luIndex: mirror.source.luIndex, offsetBytes: mirror.source.areaIndex * size + offsetBytes - areaIndex * size } };
   }
 
   /** A FLUSH reaches an LU: what landed there is durable, and on the other end of its mirrors (DeviceMirrors.flush). */
@@ -413,16 +434,24 @@ export class ClusterDevice {
   /**
    * Where an apparatus's write to an LU lands: on the source, and on the
    * destination of an extent in sync; after the copy, for an extent whose
-   * copy runs. Resolves once it has landed, volatile unless `fua`.
+   * copy runs. A write addressed to a live mirror's destination is the
+   * source's; once the mirror has ended it lands where it was addressed.
+   * Resolves once it has landed, volatile unless `fua`.
    */
-  landWrite(luIndex: number, offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
+  landWrite(addressedLu: number, addressedOffsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
     const extentSizeBytes = this.extentSizeBytes();
+    const alias = this.aliased(addressedLu, addressedOffsetBytes);
+    const { luIndex, offsetBytes } = alias?.source ?? { luIndex: addressedLu, offsetBytes: addressedOffsetBytes };
     const areaIndex = Math.floor(offsetBytes / extentSizeBytes);
-    const mirror = [...this.mirrors.values()].find((candidate) => candidate.source.luIndex === luIndex && candidate.source.areaIndex === areaIndex);
+    const mirror = alias?.mirror ?? [...this.mirrors.values()].find((candidate) => candidate.source.luIndex === luIndex && candidate.source.areaIndex === areaIndex);
     const apply = (): void => {
-      this.cache.write(luIndex, offsetBytes, data, fua);
       const now = this.mirrors.get(mirrorKey(mirror?.volume ?? "", mirror?.extentIndex ?? 0));
-      if (mirror === undefined || now !== mirror || !mirror.synced) return;
+      if (mirror === undefined || now !== mirror) {
+        this.cache.write(addressedLu, addressedOffsetBytes, data, fua);
+        return;
+      }
+      this.cache.write(luIndex, offsetBytes, data, fua);
+      if (!mirror.synced) return;
       const { luIndex: destinationLu, areaIndex: destinationArea } = mirror.destination;
       this.cache.write(destinationLu, destinationArea * extentSizeBytes + offsetBytes - areaIndex * extentSizeBytes, data, fua);
     };
@@ -462,7 +491,7 @@ export class ClusterDevice {
     this.inSyncWatchers.push({ leadMs, watcher });
   }
 
-  /** After every store write and reopen: mirrors the table no longer has end, and their waiting writes land on the source alone. */
+  /** After every store write and reopen: mirrors the table no longer has end, and their waiting writes land where they were addressed alone. */
   private endMirrorsNotInTable(): void {
     for (const [key, mirror] of this.mirrors) {
       if (this.tableMirrors(mirror.volume, mirror.extentIndex, mirror.source, mirror.destination)) continue;

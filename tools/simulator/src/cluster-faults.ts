@@ -31,6 +31,12 @@
  * checker knows which writes a FLUSH made durable). The weather cuts power
  * right after a rejoined apparatus's first FLUSH now and then.
  *
+ * "destination-not-aliased": the device takes I/O addressed to a live
+ * mirror's destination as that area's alone, as it did before switches
+ * went without a hold (HOLD_MODE_NONE): an apparatus that took the new face
+ * writes the destination only, and one still on the old face reads the
+ * source without that write, or an aborted switch leaves it behind.
+ *
  * "early-admission-end" is the apparatus's (apparatusFaultBehaviours: a
  * request spanning extents leaves admission at its first failed part), not
  * one of these: the simulation shows it with a bad range of an LU
@@ -42,12 +48,12 @@
  */
 import type { ApparatusFault } from "@switchyard/apparatus/testing";
 
-export type SimulatedFault = "takeover-fence-swallowed" | "unknown-id-io" | "grant-before-save" | "store-ack-before-sync" | "flush-skips-lu";
+export type SimulatedFault = "takeover-fence-swallowed" | "unknown-id-io" | "grant-before-save" | "store-ack-before-sync" | "flush-skips-lu" | "destination-not-aliased";
 
 /** A planted bug in every apparatus, or in the simulated device and ports. */
 export type ClusterFault = ApparatusFault | SimulatedFault;
 
-export const simulatedFaults: readonly SimulatedFault[] = ["takeover-fence-swallowed", "unknown-id-io", "grant-before-save", "store-ack-before-sync", "flush-skips-lu"];
+export const simulatedFaults: readonly SimulatedFault[] = ["takeover-fence-swallowed", "unknown-id-io", "grant-before-save", "store-ack-before-sync", "flush-skips-lu", "destination-not-aliased"];
 
 export function isSimulatedFault(fault: ClusterFault): fault is SimulatedFault {
   return (simulatedFaults as readonly string[]).includes(fault);
@@ -60,6 +66,7 @@ export interface PlantedBugs {
   readonly grantsBeforeSave: boolean;
   readonly acksStoreBeforeSync: boolean;
   readonly flushSkipsLu: boolean;
+  readonly skipsDestinationAlias: boolean;
 }
 
 export function plantedBugs(fault: ClusterFault | undefined): PlantedBugs {
@@ -69,5 +76,6 @@ export function plantedBugs(fault: ClusterFault | undefined): PlantedBugs {
     grantsBeforeSave: fault === "grant-before-save",
     acksStoreBeforeSync: fault === "store-ack-before-sync",
     flushSkipsLu: fault === "flush-skips-lu",
+    skipsDestinationAlias: fault === "destination-not-aliased",
   };
 }

@@ -8,7 +8,7 @@
  */
 import { ApparatusError, type VirtualizationApparatus } from "@switchyard/apparatus";
 import type { ApparatusPort, DevicePort, Scheduler } from "@switchyard/controller";
-import type { ApparatusState__Output, HoldRequest__Output } from "@switchyard/proto";
+import type { ApparatusState__Output, ApplyRequest__Output, HoldRequest__Output } from "@switchyard/proto";
 import { DeviceError, grpcStatusOf } from "@switchyard/device";
 import { loadGrpc, registrationKeyDigest } from "@switchyard/proto";
 import type { ClusterDevice } from "./cluster-device.js";
@@ -205,8 +205,12 @@ export interface ApparatusReach {
   keyOf(apparatusId: string): string;
   /** False while the apparatus is cut off from every controller (its path to the device still works). */
   reachable(apparatusId: string): boolean;
-  /** The apparatus answered this Hold: from now on, it says, nothing it admitted before the Hold is still running. */
-  drained(apparatusId: string, request: HoldRequest__Output): void;
+  /** The apparatus answered this Hold: from now on, it says, nothing it admitted before the Hold is still running (HOLD_MODE_NONE: see applied). */
+  held(apparatusId: string, request: HoldRequest__Output): void;
+  /** An Apply of `changeId` reached the apparatus: it flips now. */
+  applying(apparatusId: string, changeId: string): void;
+  /** The apparatus answered that Apply: under HOLD_MODE_NONE, nothing it admitted before the flip is still running. */
+  applied(apparatusId: string, changeId: string): void;
 }
 
 /** One apparatus as one controller node reaches it over the control network; a request sent while it is cut off never arrives. */
@@ -225,10 +229,15 @@ export function simulatedApparatusPort(node: ControllerNode, apparatus: Virtuali
   return {
     hold: (request, timeoutMs) => call("Hold", request, timeoutMs, async (decoded: HoldRequest__Output) => {
       const report = await apparatus.hold(decoded);
-      reach.drained(apparatus.id, decoded);
+      reach.held(apparatus.id, decoded);
       return report;
     }),
-    apply: (request, timeoutMs) => call("Apply", request, timeoutMs, (decoded) => apparatus.apply(decoded)),
+    apply: (request, timeoutMs) => call("Apply", request, timeoutMs, async (decoded: ApplyRequest__Output) => {
+      reach.applying(apparatus.id, decoded.change_id);
+      const report = await apparatus.apply(decoded);
+      reach.applied(apparatus.id, decoded.change_id);
+      return report;
+    }),
     release: (request, timeoutMs) => call("Release", request, timeoutMs, (decoded) => apparatus.release(decoded)),
     abort: (request, timeoutMs) => call("Abort", request, timeoutMs, (decoded) => apparatus.abort(decoded)),
     // The digest of the key it renews with, as the real apparatus reports its contact lease's.

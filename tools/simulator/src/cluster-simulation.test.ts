@@ -61,6 +61,7 @@ const plantedSearch: Readonly<Record<SearchedFault, { readonly seedsMax: number;
   "unknown-id-io": { seedsMax: 200, moves: movesPerRun, what: "a fenced apparatus's late write lands on the area a move retired" },
   "takeover-fence-swallowed": { seedsMax: 60, moves: 8, what: "an apparatus cut off from the controllers serves the old map after a takeover's commit" },
   "flush-skips-lu": { seedsMax: 60, moves: movesPerRun, what: "a power cut after a rejoined apparatus's FLUSH loses writes acknowledged before it" },
+  "destination-not-aliased": { seedsMax: 60, moves: movesPerRun, what: "without a hold, a write through the new face misses the source that the old face reads" },
   "early-admission-end": { seedsMax: 200, moves: movesPerRun, what: "a drain reports drained while a spanning write's other part still runs, and it lands on the area the move retired" },
 };
 

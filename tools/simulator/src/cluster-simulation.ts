@@ -72,6 +72,7 @@ const deviceModelOf = (bugs: PlantedBugs): DeviceModel => ({
   grantsBeforeSave: bugs.grantsBeforeSave,
   letsUnknownIdsIo: bugs.letsUnknownIdsIo,
   acksStoreBeforeSync: bugs.acksStoreBeforeSync,
+  aliasesDestinations: !bugs.skipsDestinationAlias,
   cacheKeepProbabilities: [0, 0.5, 0.9],
 });
 /** A move the console asked for answers within this, or the console goes on and asks the journal later. */
@@ -281,7 +282,12 @@ class ClusterSimulation implements WeatherTarget {
   readonly reach: ApparatusReach = {
     keyOf: (apparatusId) => this.contacts.get(apparatusId)?.key ?? "",
     reachable: (apparatusId) => this.world.nowMs >= (this.isolatedUntilMs.get(apparatusId) ?? 0),
-    drained: (apparatusId, request) => { this.paths.drains.noteDrained(apparatusId, request, this.device.state, this.world.nowMs); },
+    held: (apparatusId, request) => {
+      if (request.mode !== "HOLD_MODE_NONE") this.paths.drains.noteDrained(apparatusId, request, this.device.state, this.world.nowMs);
+      else this.paths.drains.noteUnheld(apparatusId, request);
+    },
+    applying: (apparatusId, changeId) => { this.paths.drains.noteFlip(apparatusId, changeId, this.world.nowMs); },
+    applied: (apparatusId, changeId) => { this.paths.drains.noteApplied(apparatusId, changeId, this.device.state, this.world.nowMs); },
   };
 
   /** Cuts `apparatusId` off from every controller for `forMs`; its renewals and I/O go on. */

@@ -54,7 +54,7 @@ function exchangeOf(phase: MessagePhase, apparatus: VirtualizationApparatus, cha
       const method = methods.Apply;
       return {
         requestBytes: method.requestSerialize({ change_id: changeId, epoch, diff: plan.diff }),
-        serve: (bytes) => Promise.resolve().then(() => method.responseSerialize(apparatus.apply(method.requestDeserialize(bytes)))),
+        serve: async (bytes) => method.responseSerialize(await apparatus.apply(method.requestDeserialize(bytes))),
         describe: (bytes) => `at generation ${method.responseDeserialize(bytes).generation}`,
       };
     }

@@ -3,7 +3,9 @@
  * apparatus has answered a Hold, nothing it admitted before that Hold and
  * aimed at the held ranges is still running. So no write of its that left
  * for the device before the answer may land on a held extent's area after
- * it. The device's own check (device-paths.ts checkMapped) sees such a write
+ * it. Under HOLD_MODE_NONE the promise is the Apply's: once answered,
+ * nothing admitted before its flip still runs (a write sent after the flip
+ * went through the new face, which the device's mirror takes). The device's own check (device-paths.ts checkMapped) sees such a write
  * only when it lands after the commit on an area the move retired; this one
  * sees it whatever the commit's timing, at a mirror change as at a switch.
  */
@@ -15,6 +17,8 @@ const drainsKeptMax = 8;
 interface Drained {
   readonly changeId: string;
   readonly atMs: number;
+  /** Writes sent before this must have landed by atMs: the Hold's answer, or an Apply's flip under HOLD_MODE_NONE. */
+  readonly admittedBeforeMs: number;
   /** "lu:area" of every area the held ranges mapped to then, mirror destinations included. */
   readonly areas: ReadonlySet<string>;
 }
@@ -43,15 +47,43 @@ function heldAreas(state: StoreState__Output, request: HoldRequest__Output): Set
   return areas;
 }
 
+/** A Hold under HOLD_MODE_NONE, waiting for its Apply, and when that Apply first flipped the apparatus. */
+interface Unheld {
+  readonly request: HoldRequest__Output;
+  flippedAtMs: number | undefined;
+}
+
+const changeKey = (apparatusId: string, changeId: string): string => `${apparatusId}\u0000${changeId}`;
+
 export class DrainWatch {
   private readonly drained = new Map<string, Drained[]>();
+  private readonly unheld = new Map<string, Unheld>();
 
   /** `apparatusId` answered `request` at `atMs`, with the committed table `state` (the Hold's base). */
-  noteDrained(apparatusId: string, request: HoldRequest__Output, state: StoreState__Output, atMs: number): void {
+  noteDrained(apparatusId: string, request: HoldRequest__Output, state: StoreState__Output, atMs: number, admittedBeforeMs = atMs): void {
     const list = this.drained.get(apparatusId) ?? [];
-    list.push({ changeId: request.change_id, atMs, areas: heldAreas(state, request) });
+    list.push({ changeId: request.change_id, atMs, admittedBeforeMs, areas: heldAreas(state, request) });
     if (list.length > drainsKeptMax) list.shift();
     this.drained.set(apparatusId, list);
+  }
+
+  /** `apparatusId` answered a Hold under HOLD_MODE_NONE: its drain comes with the Apply. */
+  noteUnheld(apparatusId: string, request: HoldRequest__Output): void {
+    this.unheld.set(changeKey(apparatusId, request.change_id), { request, flippedAtMs: undefined });
+    if (this.unheld.size > drainsKeptMax * 8) this.unheld.delete(this.unheld.keys().next().value ?? "");
+  }
+
+  /** An Apply reached the apparatus; a repeated one does not flip again. */
+  noteFlip(apparatusId: string, changeId: string, atMs: number): void {
+    const unheld = this.unheld.get(changeKey(apparatusId, changeId));
+    if (unheld !== undefined) unheld.flippedAtMs ??= atMs;
+  }
+
+  /** The apparatus answered an Apply at `atMs`: under HOLD_MODE_NONE, what it admitted before the flip has ended. */
+  noteApplied(apparatusId: string, changeId: string, state: StoreState__Output, atMs: number): void {
+    const unheld = this.unheld.get(changeKey(apparatusId, changeId));
+    if (unheld?.flippedAtMs === undefined) return;
+    this.noteDrained(apparatusId, unheld.request, state, atMs, unheld.flippedAtMs);
   }
 
   /**
@@ -61,7 +93,7 @@ export class DrainWatch {
    */
   check(apparatusId: string, luIndex: number, areaIndex: number, sentAtMs: number, nowMs: number): string | undefined {
     const key = areaKey(luIndex, areaIndex);
-    const broken = this.drained.get(apparatusId)?.find((drained) => sentAtMs < drained.atMs && drained.atMs < nowMs && drained.areas.has(key));
+    const broken = this.drained.get(apparatusId)?.find((drained) => sentAtMs < drained.admittedBeforeMs && drained.atMs < nowMs && drained.areas.has(key));
     if (broken === undefined) return undefined;
     return `drain: a write of ${apparatusId} sent at ${sentAtMs.toFixed(3)} ms landed on area ${areaIndex} of LU ${luIndex} at ${nowMs.toFixed(3)} ms, after ${apparatusId} answered the Hold of ${broken.changeId} over that area at ${broken.atMs.toFixed(3)} ms: admitted before the Hold and still running after its drain`;
   }

@@ -7,7 +7,9 @@
  * completion event fires, so it is really in flight when a Hold arrives, and
  * the device checks the key the I/O was issued under at that moment. An
  * area the committed table has in mirror state gets every write landing on
- * it written to its mirror too, as the real device's mirrors do.
+ * it written to its mirror too, as the real device's mirrors do; and I/O
+ * addressed to the mirror's destination is the source's until the commit
+ * that ends the mirror (a switch without a hold, area-mirror.ts).
  */
 import assert from "node:assert/strict";
 import { LocalBackendSet } from "@switchyard/apparatus";
@@ -54,25 +56,42 @@ export class SimulatedDevice {
   private readonly keys = new Map<string, number>();
   private keysIssued = 0;
 
-  constructor(lus: readonly MemoryLu[], refusesFencedIo: boolean, private readonly extentSizeBytes: number, private readonly mirrorOf: MirrorLookup) {
+  /** `sourceOf` is the reverse of `mirrorOf`: the source of the mirror whose destination an area is. */
+  constructor(lus: readonly MemoryLu[], refusesFencedIo: boolean, private readonly extentSizeBytes: number, private readonly mirrorOf: MirrorLookup,
+    private readonly sourceOf: MirrorLookup) {
     this.lus = lus;
     this.refusesFencedIo = refusesFencedIo;
   }
 
   /**
    * Lands a write (or zeroes, for `data` undefined) of `lengthBytes` on an
-   * LU, and on the mirror of each area it touches.
+   * LU, and on the mirror of each area it touches; a part addressed to a
+   * mirror's destination lands as its source's.
    */
   land(luIndex: number, offsetBytes: number, lengthBytes: number, data: Buffer | undefined): void {
-    this.put(this.lu(luIndex).bytes, offsetBytes, lengthBytes, data, 0);
+    this.eachArea(luIndex, offsetBytes, lengthBytes, (area, withinBytes, partBytes, fromBytes) => {
+      const target = this.sourceOf(area) ?? area;
+      this.put(this.lu(target.luIndex).bytes, target.areaIndex * this.extentSizeBytes + withinBytes, partBytes, data, fromBytes);
+      const mirror = this.mirrorOf(target);
+      if (mirror !== undefined) this.put(this.lu(mirror.luIndex).bytes, mirror.areaIndex * this.extentSizeBytes + withinBytes, partBytes, data, fromBytes);
+    });
+  }
+
+  /** Reads what an LU holds; a part addressed to a mirror's destination from its source. */
+  read(luIndex: number, offsetBytes: number, into: Buffer): void {
+    this.eachArea(luIndex, offsetBytes, into.length, (area, withinBytes, partBytes, fromBytes) => {
+      const target = this.sourceOf(area) ?? area;
+      const at = target.areaIndex * this.extentSizeBytes + withinBytes;
+      into.set(this.lu(target.luIndex).bytes.subarray(at, at + partBytes), fromBytes);
+    });
+  }
+
+  /** Calls `part` for each area the range touches: the area, the offset within it, the part's length and its offset in the range. */
+  private eachArea(luIndex: number, offsetBytes: number, lengthBytes: number, part: (area: AreaPlace, withinBytes: number, partBytes: number, fromBytes: number) => void): void {
     for (let start = offsetBytes; start < offsetBytes + lengthBytes;) {
       const areaIndex = Math.floor(start / this.extentSizeBytes);
       const end = Math.min(offsetBytes + lengthBytes, (areaIndex + 1) * this.extentSizeBytes);
-      const mirror = this.mirrorOf({ luIndex, areaIndex });
-      if (mirror !== undefined) {
-        const into = mirror.areaIndex * this.extentSizeBytes + (start - areaIndex * this.extentSizeBytes);
-        this.put(this.lu(mirror.luIndex).bytes, into, end - start, data, start - offsetBytes);
-      }
+      part({ luIndex, areaIndex }, start - areaIndex * this.extentSizeBytes, end - start, start - offsetBytes);
       start = end;
     }
   }
@@ -133,7 +152,7 @@ class SimulatedBackend implements BlockIo {
 
   read(offsetBytes: number, into: Buffer): Promise<void> {
     return this.land(() => {
-      into.set(this.device.lu(this.luIndex).bytes.subarray(offsetBytes, offsetBytes + into.length));
+      this.device.read(this.luIndex, offsetBytes, into);
     });
   }
 

@@ -153,7 +153,7 @@ class Simulation {
     this.random = new Random(options.seed);
     this.fencing = options.fencing ?? "device";
     const lus = Array.from({ length: luCount }, () => new MemoryLu(luSizeBytes));
-    this.device = new SimulatedDevice(lus, this.fencing === "device", extentSizeBytes, (area) => this.mirrorOf(area));
+    this.device = new SimulatedDevice(lus, this.fencing === "device", extentSizeBytes, (area) => this.mirrorOf(area), (area) => this.sourceOf(area));
     this.link = new ControlLink(this.world, this.random, networkOf(this.random));
     const blockCount = (volumeExtentCount * extentSizeBytes) / blockSizeBytes;
     this.load = new HostLoad(this.world, this.random, { volume: volumeName, blockCount, thinkMaxMs, writeProbability: 0.5, flushProbability: 0, fuaProbability: 0, spanningProbability: 0, blocksPerExtent: blockCount }, new History());
@@ -176,6 +176,19 @@ class Simulation {
       const mirrorPlusOne = columns.mirror_lu_index_plus_one[extent] ?? 0;
       if (mirrorPlusOne !== 0 && columns.lu_index[extent] === area.luIndex && columns.area_index[extent] === area.areaIndex) {
         return { luIndex: mirrorPlusOne - 1, areaIndex: columns.mirror_area_index[extent] ?? 0 };
+      }
+    }
+    return undefined;
+  }
+
+  /** The source of the mirror the committed table has onto `area`, if any: I/O addressed there is the source's. */
+  sourceOf(area: AreaPlace): AreaPlace | undefined {
+    const columns = this.store.state.volumes.find((volume) => volume.name === volumeName)?.extents;
+    if (columns == null) return undefined;
+    for (let extent = 0; extent < columns.lu_index.length; extent += 1) {
+      const mirrorPlusOne = columns.mirror_lu_index_plus_one[extent] ?? 0;
+      if (mirrorPlusOne - 1 === area.luIndex && columns.mirror_area_index[extent] === area.areaIndex) {
+        return { luIndex: columns.lu_index[extent] ?? 0, areaIndex: columns.area_index[extent] ?? 0 };
       }
     }
     return undefined;
@@ -251,7 +264,8 @@ async function change(simulation: Simulation, plan: ChangePlan, move: number): P
 
 /**
  * A move of a random extent to a random other LU, as a migration makes it:
- * a mirror change, the device's copy, then a switch change; when the copy
+ * a mirror change, the device's copy, then a switch change (held or not,
+ * heldOnCoin); when the copy
  * or the switch fails, an unmirror change leaves the extent on its source.
  */
 async function moveRandomExtent(simulation: Simulation, move: number): Promise<void> {
@@ -269,13 +283,24 @@ async function moveRandomExtent(simulation: Simulation, move: number): Promise<v
     assert.ok(destination !== undefined, `extent ${extentIndex} left mirror state before its copy`);
     simulation.device.copyArea(source, destination);
     world.note(`device copies extent ${extentIndex} to lu${destination.luIndex}:${destination.areaIndex}`);
-    const switched = planned(simulation, `switch of extent ${extentIndex}`, () => planMirrorEnd(store.state, volumeName, [extentIndex], "switch"));
+    const planSwitch = (): ChangePlan => heldOnCoin(simulation, planMirrorEnd(store.state, volumeName, [extentIndex], "switch"));
+    const switched = planned(simulation, `switch of extent ${extentIndex}`, planSwitch);
     if (switched !== undefined && (await change(simulation, switched, move)).outcome === "committed") return;
   } else {
     world.note(`device copy of extent ${extentIndex} fails`);
   }
   const unmirror = planned(simulation, `unmirror of extent ${extentIndex}`, () => planMirrorEnd(store.state, volumeName, [extentIndex], "unmirror"));
   if (unmirror !== undefined) await change(simulation, unmirror, move);
+}
+
+/**
+ * Every LU here is one device's, so the controller plans a switch without a
+ * hold (HOLD_MODE_NONE); on a coin toss the switch holds writes instead, as
+ * one between two devices does, so both protocols meet every fault.
+ */
+function heldOnCoin(simulation: Simulation, plan: ChangePlan): ChangePlan {
+  if (plan.holdMode !== "HOLD_MODE_NONE" || !simulation.random.chance(0.5)) return plan;
+  return { ...plan, holdMode: "HOLD_MODE_WRITES" };
 }
 
 function columnsOf(simulation: Simulation): { readonly lu_index: readonly number[]; readonly area_index: readonly number[] } {

@@ -50,7 +50,7 @@ describe("planted apparatus bugs", () => {
     await apparatus.hold(holdExtent0);
     const held = apparatus.io.write("v", 0, Buffer.alloc(512, 0x55), false);
     expect(await settledWithin(held, heldWindowMs)).toBe(false);
-    apparatus.apply({ change_id: "c1", epoch: 2, diff: moveExtent0 });
+    await apparatus.apply({ change_id: "c1", epoch: 2, diff: moveExtent0 });
     expect(await settledWithin(held, heldWindowMs)).toBe(true);
     expect(lus[1]?.bytes[4 * extentSizeBytes]).toBe(0x55);
   });
@@ -78,8 +78,8 @@ describe("planted apparatus bugs", () => {
     const other = { ...table.volumes[0], name: "w" } as (typeof table.volumes)[number];
     await apparatus.loadTable(2, { ...table, volumes: [...table.volumes, other] });
     await apparatus.hold(holdExtent0);
-    expect(() => apparatus.apply({ change_id: "c1", epoch: 2, diff: { ...moveExtent0, generation: 3 } })).toThrow(ApparatusError);
-    apparatus.apply({ change_id: "c1", epoch: 2, diff: moveExtent0 });
+    await expect(apparatus.apply({ change_id: "c1", epoch: 2, diff: { ...moveExtent0, generation: 3 } })).rejects.toThrow(ApparatusError);
+    await apparatus.apply({ change_id: "c1", epoch: 2, diff: moveExtent0 });
     const map = apparatus.faces.active.volumes.get("v");
     expect(map?.areaIndex[1]).toBe(0);
     expect(apparatus.faces.active.volumes.has("w")).toBe(false);

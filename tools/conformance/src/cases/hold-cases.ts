@@ -2,7 +2,7 @@
  * Holds (claims 1, 4, 6, 18): Hold drains what is in flight before it
  * reports; what it holds does not run before Release and runs after it
  * through the new mapping; it holds only its byte ranges, and only writes
- * when asked to.
+ * when asked to; asked to hold nothing, Apply drains instead.
  */
 import { eventually, expectThat, settlesWithin, track, waitAtMost, type Tracked } from "../check.js";
 import type { CaseContext } from "../context.js";
@@ -15,7 +15,7 @@ const drainWritesCount = 8;
 const inFlightWaitMs = 2_000;
 
 /** Hold request for extent `extentIndex` of volume A, whole. */
-function holdExtent(context: CaseContext, changeId: string, extentIndex: number, mode: "HOLD_MODE_ALL" | "HOLD_MODE_WRITES") {
+function holdExtent(context: CaseContext, changeId: string, extentIndex: number, mode: "HOLD_MODE_ALL" | "HOLD_MODE_WRITES" | "HOLD_MODE_NONE") {
   return {
     change_id: changeId,
     epoch: context.controller.epoch,
@@ -39,16 +39,7 @@ function area(context: CaseContext, extentIndex: number) {
 }
 
 async function drainCase(context: CaseContext): Promise<void> {
-  const disk = context.disk;
-  if (disk !== undefined) disk.writeDelayMs = context.writeDelayMs;
-  const writes = Array.from({ length: drainWritesCount }, (_, block) => {
-    const value = context.nextStamp();
-    return { block, value, tracked: track(context.volumeA.write(context.offsetIn(0, block), stamp(value))) };
-  });
-  if (disk !== undefined) {
-    const reached = await eventually(() => Promise.resolve(disk.writesInFlight >= drainWritesCount), inFlightWaitMs, 5);
-    expectThat(reached, `precondition: only ${disk.writesInFlight} of ${drainWritesCount} writes reached the suite's device within ${inFlightWaitMs} ms`);
-  }
+  const writes = await writesInFlight(context);
   const changeId = context.changeId("drain");
   await context.controller.hold(holdExtent(context, changeId, 0, "HOLD_MODE_ALL"));
   // What is on the device the moment Hold has reported drained.
@@ -64,6 +55,46 @@ async function drainCase(context: CaseContext): Promise<void> {
       !acknowledgedBeforeRelease || onDevice[index] === write.value,
       `write ${index + 1} of ${drainWritesCount} was in flight when Hold arrived and was acknowledged before Release, ` +
         "but it was not on the device when Hold reported drained: Hold must wait for I/O in flight before it reports",
+    );
+  });
+}
+
+/** Writes to extent 0 kept in flight on the suite's slow device, once they have reached it. */
+async function writesInFlight(context: CaseContext): Promise<{ block: number; value: number; tracked: Tracked }[]> {
+  const disk = context.disk;
+  if (disk !== undefined) disk.writeDelayMs = context.writeDelayMs;
+  const writes = Array.from({ length: drainWritesCount }, (_, block) => {
+    const value = context.nextStamp();
+    return { block, value, tracked: track(context.volumeA.write(context.offsetIn(0, block), stamp(value))) };
+  });
+  if (disk !== undefined) {
+    const reached = await eventually(() => Promise.resolve(disk.writesInFlight >= drainWritesCount), inFlightWaitMs, 5);
+    expectThat(reached, `precondition: only ${disk.writesInFlight} of ${drainWritesCount} writes reached the suite's device within ${inFlightWaitMs} ms`);
+  }
+  return writes;
+}
+
+/**
+ * HOLD_MODE_NONE (a switch the device's mirror covers): Hold holds nothing,
+ * and Apply answers only once what was admitted under the old face has ended.
+ */
+async function unheldApplyDrainsCase(context: CaseContext): Promise<void> {
+  const writes = await writesInFlight(context);
+  const changeId = context.changeId("unheld");
+  await context.controller.hold(holdExtent(context, changeId, 0, "HOLD_MODE_NONE"));
+  const during = track(context.volumeA.write(context.offsetIn(0, drainWritesCount), stamp(context.nextStamp())));
+  await context.controller.apply({ change_id: changeId, epoch: context.controller.epoch, diff: moveDiff(context.layout, context.generation, 0, context.layout.spare) });
+  // What is on the old area the moment Apply has answered.
+  const onDevice = await Promise.all(writes.map((write) => context.areaStamp(area(context, 0), write.block)));
+  expectThat(await settlesWithin(during, context.writeDelayMs + unheldBoundMs), "a write to the range of a HOLD_MODE_NONE hold was held: that mode holds nothing");
+  expectThat(during.error === undefined, `a write during a HOLD_MODE_NONE hold failed: ${String(during.error)}`);
+  await context.controller.release({ change_id: changeId, epoch: context.controller.epoch });
+  await waitAtMost(Promise.all(writes.map((write) => write.tracked.done)), context.writeDelayMs + releasedBoundMs);
+  writes.forEach((write, index) => {
+    expectThat(
+      write.tracked.error !== undefined || onDevice[index] === write.value,
+      `write ${index + 1} of ${drainWritesCount} was admitted before Apply under HOLD_MODE_NONE but was not on the old area when Apply answered: ` +
+        "without a hold, Apply must wait for the I/O admitted under the old face before it answers",
     );
   });
 }
@@ -153,4 +184,5 @@ export const holdCases: readonly ConformanceCase[] = [
   { id: "release-new-mapping", title: "held I/O runs after Release through the new mapping", checks: "claims 1, 13 (held I/O is mapped again by the new active face)", run: releaseNewMappingCase },
   { id: "hold-range-only", title: "I/O outside a range hold is not held", checks: "claim 4 (hold only the address range being changed)", run: rangeOnlyCase },
   { id: "hold-writes-only", title: "a writes-only hold lets reads through and holds writes", checks: "apparatus.proto HOLD_MODE_WRITES", run: writesOnlyCase },
+  { id: "unheld-apply-drains", title: "HOLD_MODE_NONE holds nothing, and Apply drains the old face before answering", checks: "claim 6, apparatus.proto HOLD_MODE_NONE", run: unheldApplyDrainsCase },
 ];

@@ -10,6 +10,13 @@ export const HoldMode = {
    * Hold every request that touches the range.
    */
   HOLD_MODE_ALL: 'HOLD_MODE_ALL',
+  /**
+   * Hold nothing: a switch of extents whose mirror and source are areas of
+   * one Switchyard device, which takes either face's I/O into the mirror
+   * until the commit. Apply then answers once the requests admitted under
+   * the old face have ended, instead of Hold.
+   */
+  HOLD_MODE_NONE: 'HOLD_MODE_NONE',
 } as const;
 
 export type HoldMode =
@@ -25,5 +32,13 @@ export type HoldMode =
    */
   | 'HOLD_MODE_ALL'
   | 2
+  /**
+   * Hold nothing: a switch of extents whose mirror and source are areas of
+   * one Switchyard device, which takes either face's I/O into the mirror
+   * until the commit. Apply then answers once the requests admitted under
+   * the old face have ended, instead of Hold.
+   */
+  | 'HOLD_MODE_NONE'
+  | 3
 
 export type HoldMode__Output = typeof HoldMode[keyof typeof HoldMode]
