@@ -197,9 +197,14 @@ export function holdMs(change: ChangeSnapshot): number {
   return endMs - startMs;
 }
 
-/** The strip: one bar per finished change, its height by hold duration, red when past the apparatus's hold deadline. */
+/**
+ * The strip: one bar per finished change that held I/O, its height by hold
+ * duration, red when past the apparatus's hold deadline. A switch within one
+ * device held nothing (held "nothing": the device's mirror took both faces'
+ * I/O), so it has no bar.
+ */
 export function renderHoldStrip(container: HTMLElement, changes: readonly ChangeSnapshot[], holdDeadlineMs: number): void {
-  const held = changes.filter((change) => change.state !== "running" && change.phases.some((phase) => phase.phase === "hold")).slice(-holdStripChangesMax);
+  const held = changes.filter((change) => change.state !== "running" && change.held !== "nothing" && change.phases.some((phase) => phase.phase === "hold")).slice(-holdStripChangesMax);
   if (held.length === 0) {
     container.replaceChildren(element("p", "no change has held I/O yet", { class: "empty" }));
     return;

@@ -221,6 +221,7 @@ export class ChangeExecutor {
       })),
       reports: run.reports.map((report) => ({ phase: report.phase, apparatus_id: report.apparatusId, ok: report.ok, message: report.message, elapsed_ms: Math.round(report.elapsedMs) })),
       fenced: [...run.fenced],
+      hold_mode: plan.holdMode,
     };
   }
 
@@ -279,5 +280,6 @@ export function infoOf(entry: JournalEntry | JournalEntry__Output): ChangeInfo {
     copied_bytes: (entry.copy_progress ?? []).reduce((sum, row) => sum + Number(row.watermark_bytes ?? 0), 0),
     hole_bytes_skipped: (entry.copy_progress ?? []).reduce((sum, row) => sum + Number(row.hole_bytes_skipped ?? 0), 0),
     total_bytes: Number(entry.total_bytes ?? 0),
+    hold_mode: entry.hold_mode ?? "HOLD_MODE_UNSPECIFIED",
   };
 }

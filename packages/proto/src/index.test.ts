@@ -25,17 +25,18 @@ describe("proto", () => {
   });
 
   it("takes enums by name, as gRPC messages carry them", () => {
-    const bytes = encodeStoreState({ journal: [{ change_id: "c", state: "CHANGE_STATE_COMMITTED" }] });
-    expect(decodeStoreState(bytes).journal[0]?.state).toBe("CHANGE_STATE_COMMITTED");
+    const bytes = encodeStoreState({ journal: [{ change_id: "c", state: "CHANGE_STATE_COMMITTED", hold_mode: "HOLD_MODE_NONE" }] });
+    expect(decodeStoreState(bytes).journal[0]).toMatchObject({ state: "CHANGE_STATE_COMMITTED", hold_mode: "HOLD_MODE_NONE" });
   });
 
   it("takes enums by name in every journal entry of a store delta", () => {
     const bytes = encodeStoreDelta({
-      journal_entry: { change_id: "c2", state: "CHANGE_STATE_COMMITTED" },
+      journal_entry: { change_id: "c2", state: "CHANGE_STATE_COMMITTED", hold_mode: "HOLD_MODE_WRITES" },
       earlier_journal_entries: [{ change_id: "c1", state: "CHANGE_STATE_COMMITTED" }],
     });
     const delta = decodeStoreDelta(bytes);
     expect([delta.journal_entry?.state, delta.earlier_journal_entries.map((entry) => entry.state)]).toEqual(["CHANGE_STATE_COMMITTED", ["CHANGE_STATE_COMMITTED"]]);
+    expect([delta.journal_entry?.hold_mode, delta.earlier_journal_entries[0]?.hold_mode]).toEqual(["HOLD_MODE_WRITES", "HOLD_MODE_UNSPECIFIED"]);
   });
 
   it("refuses a state that does not fit the schema", () => {

@@ -18,6 +18,8 @@ interface StoreTypes {
   readonly StoreDelta: protobuf.Type;
   /** ChangeState's numbers by name. */
   readonly changeStates: Readonly<Record<string, number>>;
+  /** HoldMode's numbers by name. */
+  readonly holdModes: Readonly<Record<string, number>>;
 }
 
 let storeTypes: StoreTypes | undefined;
@@ -31,6 +33,7 @@ function loadStoreTypes(): StoreTypes {
     StoreState: root.lookupType("switchyard.v1.StoreState"),
     StoreDelta: root.lookupType("switchyard.v1.StoreDelta"),
     changeStates: root.lookupEnum("switchyard.v1.ChangeState").values,
+    holdModes: root.lookupEnum("switchyard.v1.HoldMode").values,
   };
 }
 
@@ -43,10 +46,15 @@ function storeType(name: "StoreState" | "StoreDelta"): protobuf.Type {
   return loadedStoreTypes()[name];
 }
 
-/** Journal entries with their enum by number, as verify() wants them; messages carry it by name (the loader's convention). */
-function numberedJournalState<Entry extends { state?: unknown }>(entry: Entry): Entry {
-  const { changeStates } = loadedStoreTypes();
-  return { ...entry, state: typeof entry.state === "string" ? (changeStates[entry.state] ?? entry.state) : entry.state };
+/** Journal entries with their enums by number, as verify() wants them; messages carry them by name (the loader's convention). */
+function numberedJournalState<Entry extends { state?: unknown; hold_mode?: unknown }>(entry: Entry): Entry {
+  const { changeStates, holdModes } = loadedStoreTypes();
+  const numbered = { ...entry, state: byNumber(changeStates, entry.state) };
+  return entry.hold_mode === undefined ? numbered : { ...numbered, hold_mode: byNumber(holdModes, entry.hold_mode) };
+}
+
+function byNumber(values: Readonly<Record<string, number>>, value: unknown): unknown {
+  return typeof value === "string" ? (values[value] ?? value) : value;
 }
 
 function encodeVerified(type: protobuf.Type, numbered: object, message: object): Uint8Array {

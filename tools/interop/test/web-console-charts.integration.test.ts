@@ -122,6 +122,9 @@ describe("web console charts and events in Chromium", () => {
     await page.waitForSelector("#history tr[data-state='committed']", { state: "attached" });
     await page.waitForSelector("#migration-charts p.empty");
     expect(await page.locator("#hold-strip > div[data-hold-ms]").count()).toBeGreaterThan(0);
+    // Its switches moved extents between two LUs of the one device, which held nothing: no bar of theirs.
+    expect(await page.locator("#hold-strip > div[data-change-id^='switch']").count()).toBe(0);
+    expect(await page.locator("#hold-strip > div[data-change-id^='mirror']").count()).toBeGreaterThan(0);
     fio?.kill("SIGTERM");
   });
 

@@ -1,5 +1,5 @@
 /** `switchyard volume move | resize` and `switchyard change list | show`. */
-import type { ChangeInfo__Output, ChangeState__Output } from "@switchyard/proto";
+import type { ChangeInfo__Output, ChangeState__Output, HoldMode__Output } from "@switchyard/proto";
 import { clientOptions, clientOptionsHelp, withClient, type Command } from "../command.js";
 import type { ConsoleClient } from "../controller-client.js";
 import { dataFormat, formatDataUpdate, printData, printTable, progressBar, type DataFormat, type Io } from "../output.js";
@@ -8,6 +8,20 @@ import { formatBytes } from "../sizes.js";
 import { isEventRecord } from "../web/cluster-events.js";
 import type { ChangeJson } from "../web/snapshot-types.js";
 import { integerOption, parse, positional, requiredString, sizeOption, UsageError, type Parsed } from "../usage.js";
+
+/** What a change's Hold held, as --json and the web console say it (ChangeJson.held). */
+function heldWord(mode: HoldMode__Output): ChangeJson["held"] {
+  switch (mode) {
+    case "HOLD_MODE_WRITES":
+      return "writes";
+    case "HOLD_MODE_ALL":
+      return "all";
+    case "HOLD_MODE_NONE":
+      return "nothing";
+    case "HOLD_MODE_UNSPECIFIED":
+      return null;
+  }
+}
 
 function stateWord(state: ChangeState__Output): string {
   switch (state) {
@@ -41,6 +55,7 @@ export function changeJson(change: ChangeInfo__Output): ChangeJson {
     phases: change.phases.map((phase) => ({ phase: phase.phase, started_at_ms: phase.started_at_ms, elapsed_ms: phase.elapsed_ms })),
     reports: change.reports.map((report) => ({ phase: report.phase, apparatus: report.apparatus_id, ok: report.ok, message: report.message, elapsed_ms: report.elapsed_ms })),
     fenced: change.fenced,
+    held: heldWord(change.hold_mode),
     copied_bytes: change.copied_bytes,
     total_bytes: change.total_bytes,
     hole_bytes_skipped: change.hole_bytes_skipped,
@@ -64,6 +79,7 @@ function printChange(io: Io, change: ChangeInfo__Output): void {
   io.stdout.write(`change ${change.id}: ${stateWord(change.state)} — ${change.summary}\n`);
   if (change.message !== "") io.stdout.write(`  ${change.message}\n`);
   if (change.fenced.length > 0) io.stdout.write(`  fenced: ${change.fenced.join(", ")}\n`);
+  if (change.hold_mode === "HOLD_MODE_NONE") io.stdout.write("  held: nothing (a switch within one device: its mirror took both faces' I/O until the commit)\n");
   // A migration has no phases of its own (its moves and switches do, each a change of its own): its copy instead.
   if (change.total_bytes > 0) printCopy(io, change);
   if (change.phases.length === 0 && change.reports.length === 0) return;

@@ -4,6 +4,7 @@ import type { ChangeState as _switchyard_v1_ChangeState, ChangeState__Output as 
 import type { PhaseTiming as _switchyard_v1_PhaseTiming, PhaseTiming__Output as _switchyard_v1_PhaseTiming__Output } from '../../switchyard/v1/PhaseTiming.js';
 import type { PhaseReport as _switchyard_v1_PhaseReport, PhaseReport__Output as _switchyard_v1_PhaseReport__Output } from '../../switchyard/v1/PhaseReport.js';
 import type { CopyProgressRow as _switchyard_v1_CopyProgressRow, CopyProgressRow__Output as _switchyard_v1_CopyProgressRow__Output } from '../../switchyard/v1/CopyProgressRow.js';
+import type { HoldMode as _switchyard_v1_HoldMode, HoldMode__Output as _switchyard_v1_HoldMode__Output } from '../../switchyard/v1/HoldMode.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ChangeInfo {
@@ -26,6 +27,10 @@ export interface ChangeInfo {
    * Of copied_bytes, those that were holes on both sides: nothing written.
    */
   'hole_bytes_skipped'?: (number | string | Long);
+  /**
+   * What its Hold held (JournalEntry.hold_mode).
+   */
+  'hold_mode'?: (_switchyard_v1_HoldMode);
 }
 
 export interface ChangeInfo__Output {
@@ -48,4 +53,8 @@ export interface ChangeInfo__Output {
    * Of copied_bytes, those that were holes on both sides: nothing written.
    */
   'hole_bytes_skipped': (number);
+  /**
+   * What its Hold held (JournalEntry.hold_mode).
+   */
+  'hold_mode': (_switchyard_v1_HoldMode__Output);
 }

@@ -5,6 +5,7 @@ import type { DifferenceTable as _switchyard_v1_DifferenceTable, DifferenceTable
 import type { PhaseTiming as _switchyard_v1_PhaseTiming, PhaseTiming__Output as _switchyard_v1_PhaseTiming__Output } from '../../switchyard/v1/PhaseTiming.js';
 import type { PhaseReport as _switchyard_v1_PhaseReport, PhaseReport__Output as _switchyard_v1_PhaseReport__Output } from '../../switchyard/v1/PhaseReport.js';
 import type { CopyProgressRow as _switchyard_v1_CopyProgressRow, CopyProgressRow__Output as _switchyard_v1_CopyProgressRow__Output } from '../../switchyard/v1/CopyProgressRow.js';
+import type { HoldMode as _switchyard_v1_HoldMode, HoldMode__Output as _switchyard_v1_HoldMode__Output } from '../../switchyard/v1/HoldMode.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface JournalEntry {
@@ -38,6 +39,12 @@ export interface JournalEntry {
    * Bytes a migration moves in all; its rows' watermarks say how many are moved.
    */
   'total_bytes'?: (number | string | Long);
+  /**
+   * What its Hold held: HOLD_MODE_NONE for a switch within one device,
+   * whose mirror took both faces' I/O (nothing held); unspecified for a
+   * change with no Hold (a migration, an event record).
+   */
+  'hold_mode'?: (_switchyard_v1_HoldMode);
 }
 
 export interface JournalEntry__Output {
@@ -71,4 +78,10 @@ export interface JournalEntry__Output {
    * Bytes a migration moves in all; its rows' watermarks say how many are moved.
    */
   'total_bytes': (number);
+  /**
+   * What its Hold held: HOLD_MODE_NONE for a switch within one device,
+   * whose mirror took both faces' I/O (nothing held); unspecified for a
+   * change with no Hold (a migration, an event record).
+   */
+  'hold_mode': (_switchyard_v1_HoldMode__Output);
 }
