@@ -34,3 +34,4 @@ export { controllerForwarder } from "./controller-forward.js";
 export { authorizedControllerHandlers, controllerAuthorizationTable } from "./controller-authorization.js";
 export type { ControllerForwarder } from "./controller-forward.js";
 export { ControlThread, controlThreadStopTimeoutMs, type ControlForwarding } from "./control-thread.js";
+export { eventRecordKind } from "./event-records.js";

@@ -21,6 +21,7 @@
 // fault landing inside one of them; the journal read back from etcd.
 import * as grpc from "@grpc/grpc-js";
 import { etcdCoordination, etcdDirectory } from "@switchyard/coordination";
+import { eventRecordKind } from "@switchyard/controller";
 import { startEtcdCluster, type EtcdTestCluster } from "@switchyard/coordination/testing";
 import { callUnary, deadlineAfter, loadGrpc, type ChangeInfo__Output, type ControllerClient } from "@switchyard/proto";
 import { describe, expect, it } from "vitest";
@@ -164,12 +165,18 @@ async function startWithHosts(): Promise<{ coordinator: EtcdTestCluster; running
   return { coordinator, running, leader, survivors, controller };
 }
 
-/** Committed journal entries in generation order never go back to a lower epoch: no deposed controller committed after its successor. */
+/**
+ * Committed journal entries in generation order never go back to a lower
+ * epoch: no deposed controller committed after its successor. Event records
+ * (a fence, a rejoin) are not changes: they carry generation 0 and the epoch
+ * of whoever recorded them, so a successor's would sort before every change.
+ */
 async function expectEpochsNeverFall(cluster: EtcdTestCluster): Promise<number[]> {
   const reader = etcdCoordination({ endpoints: cluster.endpoints, keyPrefix: "switchyard/", now: () => performance.now() });
   try {
     const { state } = await reader.readStore();
-    const committed = state.journal.filter((entry) => entry.state === "CHANGE_STATE_COMMITTED").sort((left, right) => left.base_generation - right.base_generation);
+    const committed = state.journal.filter((entry) => entry.state === "CHANGE_STATE_COMMITTED" && entry.kind !== eventRecordKind)
+      .sort((left, right) => left.base_generation - right.base_generation);
     const epochs = committed.map((entry) => entry.epoch);
     expect(epochs).toEqual([...epochs].sort((left, right) => left - right));
     return epochs;

@@ -20,6 +20,7 @@
  * switchyard_holds_expired_total) and failed writes of the configuration
  * store.
  */
+import { eventRecordKind } from "@switchyard/controller";
 import type { ChangeInfo__Output, ClusterStatus__Output } from "@switchyard/proto";
 import type { ClusterEventJson, ClusterEventKind } from "./snapshot-types.js";
 
@@ -80,9 +81,6 @@ function failoversOf(changes: readonly ChangeInfo__Output[]): ClusterEventJson[]
   }
   return events;
 }
-
-/** The journal kind of the events the controller records (controller event-records.ts): not changes. */
-export const eventRecordKind = "event";
 
 export function isEventRecord(change: ChangeInfo__Output): boolean {
   return change.kind === eventRecordKind;
