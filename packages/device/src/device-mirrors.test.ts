@@ -118,6 +118,19 @@ async function writeLoad(lu0: LogicalUnit, seed: number, stop: () => boolean): P
 
 /** How late the slow file's writes land: far longer than starting a mirror takes. */
 const slowWriteMs = 300;
+
+/** LU files whose writes land slowWriteMs late while `slow.on`. */
+function sometimesSlowFiles(): { slow: { on: boolean }; files: DeviceFiles } {
+  const slow = { on: false };
+  const files: DeviceFiles = {
+    ...nodeFiles,
+    write: (fd, buffer, offset, length, position, callback) => {
+      if (!slow.on) { nodeFiles.write(fd, buffer, offset, length, position, callback); return; }
+      setTimeout(() => { nodeFiles.write(fd, buffer, offset, length, position, callback); }, slowWriteMs);
+    },
+  };
+  return { slow, files };
+}
 /** How long writes outside the chunk being copied may take on a busy machine, in milliseconds. */
 const otherWritesWaitMs = 5_000;
 /** Vitest's limit per test, in real milliseconds: a copy under racing writes took over 5 s on a busy shared machine. */
@@ -238,15 +251,8 @@ describe("DeviceMirrors", { timeout: mirrorTestTimeoutMs }, () => {
   });
 
   it("answers the commit that ends a mirror only once the mirrored writes under way have landed: nothing reaches the freed destination after", async () => {
-    const slow = { on: false };
-    const sometimesSlow: DeviceFiles = {
-      ...nodeFiles,
-      write: (fd, buffer, offset, length, position, callback) => {
-        if (!slow.on) { nodeFiles.write(fd, buffer, offset, length, position, callback); return; }
-        setTimeout(() => { nodeFiles.write(fd, buffer, offset, length, position, callback); }, slowWriteMs);
-      },
-    };
-    const { lu0, lu1, byId } = await openLus(sometimesSlow);
+    const { slow, files } = sometimesSlowFiles();
+    const { lu0, lu1, byId } = await openLus(files);
     const mirrors = await openMirrors(byId);
     await mirrors.start(request);
     await until(() => mirrors.list()[0]?.synced === true, "the mirror to be in sync");
@@ -305,15 +311,8 @@ describe("DeviceMirrors", { timeout: mirrorTestTimeoutMs }, () => {
   });
 
   it("sends a write to the destination that waited behind another when the switch ended the mirror to the destination, not the old source", async () => {
-    const slow = { on: false };
-    const sometimesSlow: DeviceFiles = {
-      ...nodeFiles,
-      write: (fd, buffer, offset, length, position, callback) => {
-        if (!slow.on) { nodeFiles.write(fd, buffer, offset, length, position, callback); return; }
-        setTimeout(() => { nodeFiles.write(fd, buffer, offset, length, position, callback); }, slowWriteMs);
-      },
-    };
-    const { lu0, lu1, byId } = await openLus(sometimesSlow);
+    const { slow, files } = sometimesSlowFiles();
+    const { lu0, lu1, byId } = await openLus(files);
     const mirrors = await openMirrors(byId);
     await mirrors.start(request);
     await until(() => mirrors.list()[0]?.synced === true, "the mirror to be in sync");
