@@ -119,6 +119,16 @@ async function writeLoad(lu0: LogicalUnit, seed: number, stop: () => boolean): P
 /** How late the slow file's writes land: far longer than starting a mirror takes. */
 const slowWriteMs = 300;
 
+/** A mirror of `request` in sync over LU files whose writes land slowWriteMs late once `slow.on` is set. */
+async function syncedOverSlowFiles(): Promise<{ slow: { on: boolean }; lu0: LogicalUnit; lu1: LogicalUnit; mirrors: DeviceMirrors }> {
+  const { slow, files } = sometimesSlowFiles();
+  const { lu0, lu1, byId } = await openLus(files);
+  const mirrors = await openMirrors(byId);
+  await mirrors.start(request);
+  await until(() => mirrors.list()[0]?.synced === true, "the mirror to be in sync");
+  return { slow, lu0, lu1, mirrors };
+}
+
 /** LU files whose writes land slowWriteMs late while `slow.on`. */
 function sometimesSlowFiles(): { slow: { on: boolean }; files: DeviceFiles } {
   const slow = { on: false };
@@ -251,11 +261,7 @@ describe("DeviceMirrors", { timeout: mirrorTestTimeoutMs }, () => {
   });
 
   it("answers the commit that ends a mirror only once the mirrored writes under way have landed: nothing reaches the freed destination after", async () => {
-    const { slow, files } = sometimesSlowFiles();
-    const { lu0, lu1, byId } = await openLus(files);
-    const mirrors = await openMirrors(byId);
-    await mirrors.start(request);
-    await until(() => mirrors.list()[0]?.synced === true, "the mirror to be in sync");
+    const { slow, lu0, lu1, mirrors } = await syncedOverSlowFiles();
     slow.on = true;
     const writing = lu0.write(lu0.areaOffsetBytes(1), filled(4096, random(13)), false);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -311,11 +317,7 @@ describe("DeviceMirrors", { timeout: mirrorTestTimeoutMs }, () => {
   });
 
   it("sends a write to the destination that waited behind another when the switch ended the mirror to the destination, not the old source", async () => {
-    const { slow, files } = sometimesSlowFiles();
-    const { lu0, lu1, byId } = await openLus(files);
-    const mirrors = await openMirrors(byId);
-    await mirrors.start(request);
-    await until(() => mirrors.list()[0]?.synced === true, "the mirror to be in sync");
+    const { slow, lu0, lu1, mirrors } = await syncedOverSlowFiles();
     slow.on = true;
     const first = lu1.write(lu1.areaOffsetBytes(2), Buffer.alloc(4096, 0x11), false);
     const second = lu1.write(lu1.areaOffsetBytes(2), Buffer.alloc(4096, 0x22), false);
