@@ -23,14 +23,7 @@ import { followIfWatched } from "./followed-registrations.js";
 import { ExternalLus, type TableLus } from "./external-lu.js";
 import { DeviceMirrors, type MirrorStatus } from "./device-mirrors.js";
 import { tableHasMirror, type StartMirrorRequest } from "./mirror-records.js";
-import {
-  DeviceCorruptError,
-  InvalidArgumentError,
-  LeaseNotHeldError,
-  LimitExceededError,
-  NotFoundError,
-  StaleEpochError,
-} from "./errors.js";
+import { DeviceCorruptError, InvalidArgumentError, LeaseNotHeldError, LimitExceededError, NotFoundError, StaleEpochError } from "./errors.js";
 import { LogicalUnit } from "./logical-unit.js";
 import type { LuIoErrors } from "./lu-io-errors.js";
 import { arbiterFileName, createFiles, describeNew, deviceFileName, deviceIdPattern, parseDescription, storeFileName, type DeviceCreateOptions, type DeviceDescription } from "./device-folder.js";
@@ -290,19 +283,14 @@ export class StorageDevice {
   }
 
   /**
-   * Ends an extent's mirror for the controller holding `epoch`; true when
-   * there was one. Refused while the committed table still has it: the
-   * commit that takes the extent out of mirror state ends it, and until
-   * then apparatuses may send the extent's I/O to either area (a switch
-   * without a hold), which only the mirror keeps whole.
+   * Ends an extent's mirror for the controller holding `epoch`; true when there was one. Refused while the
+   * committed table has it: until that commit, apparatuses may address either area, which the mirror keeps one.
    */
   async stopMirror(epoch: number, volume: string, extentIndex: number): Promise<boolean> {
     this.checkEpoch(epoch);
     await this.followed?.tokens.durable();
     const spec = this.mirrors.specOf(volume, extentIndex);
-    if (spec !== undefined && tableHasMirror(await this.committedTable(), spec)) {
-      throw new InvalidArgumentError(`extent ${extentIndex} of ${volume} is in mirror state in the committed table: a commit that takes it out ends its mirror`);
-    }
+    if (spec !== undefined && tableHasMirror(await this.committedTable(), spec)) throw new InvalidArgumentError(`extent ${extentIndex} of ${volume} is in mirror state in the committed table: a commit that takes it out ends its mirror`);
     return this.mirrors.stop(volume, extentIndex);
   }
 
