@@ -15,6 +15,8 @@ export interface WatchedArea {
 /** The watched areas by LU and area index: an I/O finds its mirror without a scan. */
 export class WatchedAreas {
   private readonly byLu = new Map<LogicalUnit, Map<number, WatchedArea>>();
+  /** Where each mirror is watched, so that ending one costs its own areas, not a scan of all. */
+  private readonly byMirror = new Map<AreaMirror, [LogicalUnit, number][]>();
 
   /** `interceptor` takes the I/O of every LU with a watched area. */
   constructor(private readonly interceptor: IoInterceptor) {}
@@ -30,16 +32,19 @@ export class WatchedAreas {
       this.byLu.set(lu, byArea);
     }
     byArea.set(areaIndex, area);
+    this.byMirror.set(area.mirror, [...(this.byMirror.get(area.mirror) ?? []), [lu, areaIndex]]);
     lu.intercept(this.interceptor);
   }
 
   unwatch(mirror: AreaMirror): void {
-    for (const [lu, byArea] of this.byLu) {
-      for (const [areaIndex, area] of byArea) if (area.mirror === mirror) byArea.delete(areaIndex);
-      if (byArea.size > 0) continue;
+    for (const [lu, areaIndex] of this.byMirror.get(mirror) ?? []) {
+      const byArea = this.byLu.get(lu);
+      byArea?.delete(areaIndex);
+      if (byArea === undefined || byArea.size > 0) continue;
       this.byLu.delete(lu);
       lu.intercept(undefined);
     }
+    this.byMirror.delete(mirror);
   }
 }
 
