@@ -1,11 +1,11 @@
 /**
  * How a migration tries a step again (a change that aborted, a call to a
- * device that is restarting): the same few tries, a second apart, for both
- * of its engines, and no try at all after a refusal that no retry changes.
+ * device that is restarting): a second apart, a few times after answers
+ * that failed, and no try at all after a refusal that no retry changes.
  */
 import { ControllerError } from "./errors.js";
 
-/** Tries of one step before the migration fails: a device or apparatus restart takes a few seconds. */
+/** Tries of one step whose failures were answers (a change that aborted) before the migration fails. */
 export const stepAttemptsMax = 5;
 /** Pause between tries of one step. */
 export const stepRetryPauseMs = 1_000;

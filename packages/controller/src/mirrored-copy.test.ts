@@ -6,9 +6,10 @@
 // Method: MirroredCopy with effects that stand for the controller and the
 // device: a table of placements, a device whose copies progress per poll,
 // and a fake clock.
+import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import type { ChangeInfo, CopyProgressRow, ExtentRow } from "@switchyard/proto";
-import { MigrationFailure, MirroredCopy, mirroredExtentsMax, switchBatchMin, type MirrorEffects, type MirrorList, type MirrorReport, type Placement } from "./mirrored-copy.js";
+import { deviceAbsenceMaxMs, MigrationFailure, MirroredCopy, mirroredExtentsMax, switchBatchMin, type MirrorEffects, type MirrorList, type MirrorReport, type Placement } from "./mirrored-copy.js";
 
 const extentBytes = 4 << 20;
 const pollStepMs = 20;
@@ -32,6 +33,8 @@ class FakeCluster implements MirrorEffects {
   failingExtent: number | undefined;
   /** Bytes each device copy moves per poll. */
   stepBytes = extentBytes;
+  /** StartMirror finds no device (gRPC UNAVAILABLE) until the fake clock reaches this. */
+  deviceBackAtMs = 0;
   /** Extents whose copies move half as fast. */
   slowExtents: (extent: number) => boolean = () => false;
 
@@ -54,6 +57,7 @@ class FakeCluster implements MirrorEffects {
   }
 
   startMirror(row: CopyProgressRow): Promise<MirrorReport> {
+    if (this.nowMs < this.deviceBackAtMs) return Promise.reject(Object.assign(new Error("14 UNAVAILABLE: connect ECONNREFUSED"), { code: grpc.status.UNAVAILABLE }));
     const extent = row.extent_index ?? 0;
     if (!this.copying.has(extent)) this.copying.set(extent, Number(row.watermark_bytes ?? 0));
     return Promise.resolve(this.report(extent));
@@ -145,6 +149,22 @@ describe("MirroredCopy", () => {
     await copy.abandon();
     expect(cluster.changes.at(-1)).toEqual({ kind: "unmirror", extents: [0, 1] });
     expect([...cluster.placements.values()].every((placement) => placement.luId === "lu0" && placement.mirror === undefined)).toBe(true);
+  });
+
+  it("starts its copies on a device that stays unreachable for a while, and fails once it has been gone deviceAbsenceMaxMs", async () => {
+    // Restarted twice in a row, the device was gone for more than the five tries of a refused step (CI, seed 752388).
+    const back = new FakeCluster(2);
+    back.deviceBackAtMs = 10_000;
+    const rows = pendingRows(2);
+    expect(await new MirroredCopy(rows, "m", 0, extentBytes, back).run()).toBe("done");
+    expect(rows.every((row) => row.state === "done")).toBe(true);
+
+    const gone = new FakeCluster(2);
+    gone.deviceBackAtMs = Number.POSITIVE_INFINITY;
+    await expect(new MirroredCopy(pendingRows(2), "m", 0, extentBytes, gone).run()).rejects.toThrow(/could not start copying extent 0: 14 UNAVAILABLE/);
+    expect(gone.nowMs).toBeGreaterThan(deviceAbsenceMaxMs);
+    // Two copies start at once, and each pause of theirs moves the one fake clock.
+    expect(gone.nowMs).toBeLessThanOrEqual(deviceAbsenceMaxMs + 2 * 1_000);
   });
 
   it("on cancel, takes the extents copying out of mirror state and leaves them pending", async () => {

@@ -17,6 +17,7 @@
  * resumes from it.
  */
 import type { ChangeInfo, CopyProgressRow, ExtentRow } from "@switchyard/proto";
+import { isSilence } from "./call-errors.js";
 import { ControllerError } from "./errors.js";
 import { isLeaseLost, isPermanentRefusal, stepAttemptsMax, stepRetryPauseMs } from "./migration-retry.js";
 
@@ -48,7 +49,7 @@ export const switchWaitMaxMs = 500;
 export const mirrorPollWaitMs = 200;
 /** The pause before asking again when the device did not answer. */
 export const mirrorPollRetryMs = 20;
-/** How long the device may stay unreachable (a restart) before the migration fails. */
+/** How long the device may stay unreachable (a restart) before the migration fails: while it polls, and while a step calls it. */
 export const deviceAbsenceMaxMs = 60_000;
 
 /** An area of an LU. */
@@ -272,14 +273,31 @@ export class MirroredCopy {
     });
   }
 
-  /** `step`, again after a failure that may pass, up to `stepAttemptsMax` times. */
+  /**
+   * `step`, again after a failure that may pass: up to `stepAttemptsMax`
+   * answers that refused, and no answer for up to `deviceAbsenceMaxMs`, as
+   * the poll waits for a restarting device. Counted as tries, silences gave
+   * up after 4 s: a device that restarted twice in a row (down, serving for
+   * a second, down again) outlasted them on a busy CI machine.
+   */
   private async retried<T>(what: string, step: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt += 1) {
+    let refusals = 0;
+    let silentSinceMs: number | undefined;
+    for (;;) {
       try {
         return await step();
       } catch (error) {
         if (isLeaseLost(error)) throw error;
-        if (isPermanentRefusal(error) || attempt >= stepAttemptsMax) throw new MigrationFailure(`could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
+        const failure = (): MigrationFailure => new MigrationFailure(`could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
+        if (isPermanentRefusal(error)) throw failure();
+        if (isSilence(error)) {
+          silentSinceMs ??= this.effects.now();
+          if (this.effects.now() - silentSinceMs > deviceAbsenceMaxMs) throw failure();
+        } else {
+          silentSinceMs = undefined;
+          refusals += 1;
+          if (refusals >= stepAttemptsMax) throw failure();
+        }
         await this.effects.sleep(stepRetryPauseMs);
       }
     }
