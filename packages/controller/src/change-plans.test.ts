@@ -49,23 +49,28 @@ describe("planMirror and planMirrorEnd", () => {
 });
 
 describe("the hold a migration's change asks for", () => {
-  it("holds writes to put extents in mirror state and to take them out, and nothing to switch them between two areas of one device", () => {
+  it("holds nothing to put extents in mirror state, switch them or take them out between two areas of one device", () => {
     const table = state();
     const mirror = planMirror(table, "v", [0, 2], "lu1");
-    expect(mirror.holdMode).toBe("HOLD_MODE_WRITES");
+    expect(mirror.holdMode).toBe("HOLD_MODE_NONE");
     applyExtentRows(table, mirror.diff);
     expect(planMirrorEnd(table, "v", [0, 2], "switch").holdMode).toBe("HOLD_MODE_NONE");
-    expect(planMirrorEnd(table, "v", [0, 2], "unmirror").holdMode).toBe("HOLD_MODE_WRITES");
+    expect(planMirrorEnd(table, "v", [0, 2], "unmirror").holdMode).toBe("HOLD_MODE_NONE");
   });
 
   it.each([
     ["an LU of another device", { device_id: "dev1", external: false }],
     ["an external NBD server's LU", { device_id: "", external: true }],
-  ])("holds writes to switch an extent onto %s: no one device sees both areas' I/O", (_what, target) => {
+  ])("holds writes to mirror, switch or unmirror an extent towards %s: no one device sees both areas' I/O", (_what, target) => {
     const table = state();
     table.lus.push({ index: 2, id: "lu2", size_bytes: 8 * mebibyte, extent_size_bytes: mebibyte, nbd_uri: "nbd://127.0.0.1:10810/lu2", ...target });
-    applyExtentRows(table, planMirror(table, "v", [1], "lu2").diff);
+    const mirror = planMirror(table, "v", [1], "lu2");
+    expect(mirror.holdMode).toBe("HOLD_MODE_WRITES");
+    applyExtentRows(table, mirror.diff);
     expect(planMirrorEnd(table, "v", [1], "switch").holdMode).toBe("HOLD_MODE_WRITES");
+    expect(planMirrorEnd(table, "v", [1], "unmirror").holdMode).toBe("HOLD_MODE_WRITES");
+    // One row towards another device is enough to hold the change's every extent.
+    expect(planMirror(table, "v", [0, 2], "lu2").holdMode).toBe("HOLD_MODE_WRITES");
   });
 });
 

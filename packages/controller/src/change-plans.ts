@@ -151,16 +151,23 @@ function extentRanges(volume: VolumeTable__Output, extents: readonly number[]): 
  * every apparatus switches. Reads too when an extent's source is an external
  * device's: putting it in mirror state or taking it out sends its reads to
  * another place (io-path.ts), and a read already on its way to the old one
- * must end first. Nothing is held for a switch whose every extent moves
- * between two areas of one Switchyard device: that device's mirror takes
- * the I/O of either area until the commit (HOLD_MODE_NONE).
+ * must end first. Nothing is held when every area of the rows, before and
+ * after, is one Switchyard device's (HOLD_MODE_NONE): that device's mirror
+ * takes the I/O of both areas as one until the commit that ends it, and
+ * putting an extent into mirror state or out of it sends no apparatus's I/O
+ * anywhere new.
  */
 function migrationPlan(state: StoreState__Output, volume: VolumeTable__Output, kind: "mirror" | "switch" | "unmirror", summary: string, rows: readonly ExtentRow[]): ChangePlan {
   const columns = volume.extents;
   assert.ok(columns !== null);
   const external = new Set(state.lus.filter((lu) => lu.external).map((lu) => lu.index));
   const reroutesReads = kind !== "switch" && rows.some((changed) => external.has(changed.lu_index ?? 0));
-  const withinOneDevice = kind === "switch" && rows.every((changed) => sameOwnDevice(state, columns.lu_index[changed.extent_index ?? 0], changed.lu_index));
+  const withinOneDevice = rows.every((changed) => {
+    const extent = changed.extent_index ?? 0;
+    const before = [columns.lu_index[extent] ?? 0, (columns.mirror_lu_index_plus_one[extent] ?? 0) - 1];
+    const after = [changed.lu_index ?? 0, (changed.mirror_lu_index_plus_one ?? 0) - 1];
+    return onOneOwnDevice(state, [...before, ...after].filter((luIndex) => luIndex >= 0));
+  });
   return {
     kind,
     summary,
@@ -173,11 +180,11 @@ function migrationPlan(state: StoreState__Output, volume: VolumeTable__Output, k
   };
 }
 
-/** True when both LU indexes name LUs of one Switchyard device (not an external NBD server). */
-function sameOwnDevice(state: StoreState__Output, luIndex: number | undefined, otherLuIndex: number | undefined): boolean {
-  const lu = state.lus.find((candidate) => candidate.index === luIndex);
-  const other = state.lus.find((candidate) => candidate.index === otherLuIndex);
-  return lu !== undefined && other !== undefined && !lu.external && !other.external && lu.device_id === other.device_id;
+/** True when every one of `luIndexes` names an LU of one Switchyard device (none an external NBD server's). */
+function onOneOwnDevice(state: StoreState__Output, luIndexes: readonly number[]): boolean {
+  const lus = luIndexes.map((luIndex) => state.lus.find((candidate) => candidate.index === luIndex));
+  const deviceId = lus[0]?.device_id;
+  return lus.every((lu) => lu !== undefined && !lu.external && lu.device_id === deviceId);
 }
 
 /**

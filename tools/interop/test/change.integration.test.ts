@@ -139,7 +139,7 @@ describe("moves under host I/O", () => {
       return movesUnderLoad(appliance, clients);
     });
     for (const move of result.moveResults) assertSucceeded(move);
-    // I/O kept flowing around the held extent while each change ran.
+    // I/O kept flowing while each change ran.
     for (const count of result.writesDuringMoves) expect(count).toBeGreaterThan(0);
     expect(result.reads).toBeGreaterThan(0);
     expect(result.violations).toEqual([]);

@@ -7,9 +7,10 @@
 // event record in the journal (the console's events panel, after restarts too).
 // Method: `device serve` and three `apparatus serve` children; a1 holds the
 // lease and stops itself (SIGSTOP, the test build's --test-stop-at) after the
-// Hold of a move's first change; a2 and a3 are not candidates. A host writes
-// through a2 into the held extent and elsewhere; the test measures how long
-// the held write waited.
+// Hold of a shrink by one extent (a move between two LUs of one device holds
+// nothing); a2 and a3 are not candidates. A host writes through a2 into the
+// held last extent and elsewhere; the test measures how long the held write
+// waited.
 import { afterEach, describe, expect, it } from "vitest";
 import { NbdError } from "@switchyard/nbd";
 import { callUnary, deadlineAfter, loadGrpc, type ControllerClient } from "@switchyard/proto";
@@ -27,7 +28,7 @@ const slackMs = 3_000;
 /** The controller's look-after restores the apparatuses within a few renewals of waking. */
 const restoredWithinMs = 30_000;
 const callTimeoutMs = 10_000;
-/** a1 is woken this often once the test lets the controller back (each change of the resumed move stops it again). */
+/** a1 is woken this often once the test lets the controller back (a change's Hold stops it again). */
 const wakeIntervalMs = 200;
 
 let cluster: ProcessCluster | undefined;
@@ -87,18 +88,18 @@ describe("a hold whose controller never comes back in time", () => {
     assertSucceeded(await runCli(["volume", "create", "p", "--size", `${(extents * extentBytes) >> 20}MiB`, "--lu", "lu0", "--endpoint", running.grpc("a1")]));
     let host = await running.connect("a2", "p");
     const control = new (loadGrpc().switchyard.v1.Controller)(running.grpc("a1"), grpc.credentials.createInsecure());
-    // The move's first change holds writes to extent 1 everywhere; then a1 stops itself.
-    const move = callUnary((done) => control.SubmitChange({ move: { volume: "p", extent_index: 1, to_lu: "lu1" } }, { deadline: deadlineAfter(120_000) }, done)).catch(() => undefined);
+    // The shrink holds I/O from the new end everywhere; then a1 stops itself.
+    const heldExtent = extents - 1;
+    const shrink = callUnary((done) => control.SubmitChange({ resize: { volume: "p", size_bytes: heldExtent * extentBytes } }, { deadline: deadlineAfter(120_000) }, done)).catch(() => undefined);
     await waitForHold(running.grpc("a2"));
-    const held = timedWrite(() => host.write(extentBytes, stamp(1, blockBytes)));
+    const held = timedWrite(() => host.write(heldExtent * extentBytes, stamp(1, blockBytes)));
     const elsewhere = await timedWrite(() => host.write(2 * extentBytes, stamp(2, blockBytes)));
     expect(elsewhere.outcome).toBe("ok");
     const ended = await held;
     console.log(`held write ended ${Math.round(ended.elapsedMs)} ms after it was sent (${ended.outcome}); hold deadline ${holdDeadlineMsDefault} ms`);
     expect(ended.outcome).toBe("ESHUTDOWN");
     expect(ended.elapsedMs).toBeLessThanOrEqual(holdDeadlineMsDefault + phaseTimeoutMs + slackMs);
-    // The controller comes back: it has the apparatuses load the table again, and resumes the move (whose
-    // changes stop a1 again after each Hold: it is woken each time).
+    // The controller comes back: it has the apparatuses load the table again (a change's Hold stops a1 again: it is woken each time).
     const a1 = running.pid("a1");
     const waking = setInterval(() => { process.kill(a1, "SIGCONT"); }, wakeIntervalMs);
     try {
@@ -114,7 +115,7 @@ describe("a hold whose controller never comes back in time", () => {
         again = await timedWrite(() => host.write(extentBytes, stamp(3, blockBytes)));
       }
       expect(again.outcome, `${lastError}\n${running.stderr()}`).toBe("ok");
-      await move;
+      await shrink;
     } finally {
       clearInterval(waking);
     }

@@ -105,7 +105,7 @@ describe("switchyard migrate", () => {
     const shown = await appliance.cli(["change", "show", last?.id ?? ""]);
     assertSucceeded(shown);
     expect(shown.stdout).toMatch(/\n {2}copied: \[#+\] 100% 256 MiB of 256 MiB, [\d.]+ MiB\/s\n {2}64 extents: 64 done\n$/);
-    // Its changes: the mirror changes held writes, the switches between two LUs of the one device nothing.
+    // Its changes, between two LUs of the one device, held nothing: not the mirror changes, not the switches.
     const listed: unknown = JSON.parse((await appliance.cli(["change", "list", "--json"])).stdout);
     const held = new Map<string, Set<unknown>>();
     for (const change of Array.isArray(listed) ? listed : []) {
@@ -113,11 +113,11 @@ describe("switchyard migrate", () => {
       const kind = change.id.split("-")[0] ?? "";
       held.set(kind, (held.get(kind) ?? new Set()).add(change.held));
     }
-    expect([held.get("mirror"), held.get("switch"), held.get("migrate")]).toEqual([new Set(["writes"]), new Set(["nothing"]), new Set([null])]);
+    expect([held.get("mirror"), held.get("switch"), held.get("migrate")]).toEqual([new Set(["nothing"]), new Set(["nothing"]), new Set([null])]);
     const switchId = (Array.isArray(listed) ? listed : []).map((change) => (isRecord(change) ? String(change.id) : "")).find((id) => id.startsWith("switch-"));
     const shownSwitch = await appliance.cli(["change", "show", switchId ?? ""]);
     assertSucceeded(shownSwitch);
-    expect(shownSwitch.stdout).toContain("\n  held: nothing (a switch within one device: its mirror took both faces' I/O until the commit)\n");
+    expect(shownSwitch.stdout).toContain("\n  held: nothing (every area it touched is one device's, whose mirror took both faces' I/O until the commit)\n");
     expect(await volumeSha256(1)).toBe(expectedSha256);
   }, 3 * copyTimeoutMs);
 

@@ -411,15 +411,23 @@ export class ClusterDevice {
    * A live mirror whose destination area holds `offsetBytes` of LU
    * `luIndex`, and where that byte is on its source: I/O addressed there is
    * the source's until the commit ends the mirror (a switch without a
-   * hold). Undefined when no mirror has it, or with the planted bug.
+   * hold). Undefined when no mirror has it, when its two areas are not
+   * one device's (an LU the table gives another device stands for one this
+   * device reaches over NBD, and apparatuses address it there), or with
+   * the planted bug.
    */
   private aliased(luIndex: number, offsetBytes: number): { readonly mirror: SimulatedMirror; readonly source: { readonly luIndex: number; readonly offsetBytes: number } } | undefined {
     if (!this.model.aliasesDestinations) return undefined;
     const size = this.extentSizeBytes();
     const areaIndex = Math.floor(offsetBytes / size);
     const mirror = [...this.mirrors.values()].find((candidate) => candidate.destination.luIndex === luIndex && candidate.destination.areaIndex === areaIndex);
-    if (mirror === undefined) return undefined;
+    if (mirror === undefined || this.deviceOf(mirror.source.luIndex) !== this.deviceOf(luIndex)) return undefined;
     return { mirror, source: { luIndex: mirror.source.luIndex, offsetBytes: mirror.source.areaIndex * size + offsetBytes - areaIndex * size } };
+  }
+
+  /** The device the table gives LU `luIndex`. */
+  private deviceOf(luIndex: number): string | undefined {
+    return this.state.lus.find((lu) => lu.index === luIndex)?.device_id;
   }
 
   /** A FLUSH reaches an LU: what landed there is durable, and on the other end of its mirrors (DeviceMirrors.flush). */

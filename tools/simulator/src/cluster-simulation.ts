@@ -132,8 +132,17 @@ interface Contact {
   generation: number;
 }
 
+/**
+ * The last LU stands for another Switchyard device's: a move onto it or off
+ * it holds the extent's writes (no one device sees both areas' I/O), while
+ * one between the first two holds nothing. So both kinds of change meet the
+ * run's faults, and holds still meet their deadlines in blackouts.
+ */
+const otherDeviceLuIndex = luCount - 1;
+
 function initialStore(): StoreState {
-  return startingStore({ volumeName, volumeExtentCount, luCount, luSizeBytes: areasPerLu * extentSizeBytes, extentSizeBytes });
+  const store = startingStore({ volumeName, volumeExtentCount, luCount, luSizeBytes: areasPerLu * extentSizeBytes, extentSizeBytes });
+  return { ...store, lus: store.lus?.map((lu) => (lu.index === otherDeviceLuIndex ? { ...lu, device_id: "other-device" } : lu)) };
 }
 
 class ClusterSimulation implements WeatherTarget {

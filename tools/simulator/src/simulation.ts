@@ -264,15 +264,15 @@ async function change(simulation: Simulation, plan: ChangePlan, move: number): P
 
 /**
  * A move of a random extent to a random other LU, as a migration makes it:
- * a mirror change, the device's copy, then a switch change (held or not,
- * heldOnCoin); when the copy
- * or the switch fails, an unmirror change leaves the extent on its source.
+ * a mirror change, the device's copy, then a switch change, each held or
+ * not (heldOnCoin); when the copy or the switch fails, an unmirror change
+ * leaves the extent on its source.
  */
 async function moveRandomExtent(simulation: Simulation, move: number): Promise<void> {
   const { random, store, world } = simulation;
   const extentIndex = random.below(volumeExtentCount);
   const toLuId = `lu${random.below(luCount)}`;
-  const mirror = planned(simulation, `extent ${extentIndex} to ${toLuId}`, () => planMirror(store.state, volumeName, [extentIndex], toLuId));
+  const mirror = planned(simulation, `extent ${extentIndex} to ${toLuId}`, () => heldOnCoin(simulation, planMirror(store.state, volumeName, [extentIndex], toLuId)));
   if (mirror === undefined || (await change(simulation, mirror, move)).outcome !== "committed") return;
   await world.sleep(random.between(deviceCopy.minMs, deviceCopy.maxMs));
   const copied = !random.chance(deviceCopy.failureProbability);
@@ -289,14 +289,15 @@ async function moveRandomExtent(simulation: Simulation, move: number): Promise<v
   } else {
     world.note(`device copy of extent ${extentIndex} fails`);
   }
-  const unmirror = planned(simulation, `unmirror of extent ${extentIndex}`, () => planMirrorEnd(store.state, volumeName, [extentIndex], "unmirror"));
+  const unmirror = planned(simulation, `unmirror of extent ${extentIndex}`, () => heldOnCoin(simulation, planMirrorEnd(store.state, volumeName, [extentIndex], "unmirror")));
   if (unmirror !== undefined) await change(simulation, unmirror, move);
 }
 
 /**
- * Every LU here is one device's, so the controller plans a switch without a
- * hold (HOLD_MODE_NONE); on a coin toss the switch holds writes instead, as
- * one between two devices does, so both protocols meet every fault.
+ * Every LU here is one device's, so the controller plans a migration's
+ * changes without a hold (HOLD_MODE_NONE); on a coin toss a change holds
+ * writes instead, as one between two devices does, so both protocols meet
+ * every fault.
  */
 function heldOnCoin(simulation: Simulation, plan: ChangePlan): ChangePlan {
   if (plan.holdMode !== "HOLD_MODE_NONE" || !simulation.random.chance(0.5)) return plan;

@@ -79,7 +79,7 @@ function printChange(io: Io, change: ChangeInfo__Output): void {
   io.stdout.write(`change ${change.id}: ${stateWord(change.state)} — ${change.summary}\n`);
   if (change.message !== "") io.stdout.write(`  ${change.message}\n`);
   if (change.fenced.length > 0) io.stdout.write(`  fenced: ${change.fenced.join(", ")}\n`);
-  if (change.hold_mode === "HOLD_MODE_NONE") io.stdout.write("  held: nothing (a switch within one device: its mirror took both faces' I/O until the commit)\n");
+  if (change.hold_mode === "HOLD_MODE_NONE") io.stdout.write("  held: nothing (every area it touched is one device's, whose mirror took both faces' I/O until the commit)\n");
   // A migration has no phases of its own (its moves and switches do, each a change of its own): its copy instead.
   if (change.total_bytes > 0) printCopy(io, change);
   if (change.phases.length === 0 && change.reports.length === 0) return;

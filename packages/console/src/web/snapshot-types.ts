@@ -90,7 +90,7 @@ export interface ChangeJson {
   readonly phases: readonly { readonly phase: string; readonly started_at_ms: number; readonly elapsed_ms: number }[];
   readonly reports: readonly { readonly phase: string; readonly apparatus: string; readonly ok: boolean; readonly message: string; readonly elapsed_ms: number }[];
   readonly fenced: readonly string[];
-  /** What its Hold held: "writes", "all", "nothing" (a switch within one device, whose mirror took both faces' I/O), or null with no Hold. */
+  /** What its Hold held: "writes", "all", "nothing" (a change whose every area was one device's, whose mirror took both faces' I/O), or null with no Hold. */
   readonly held: "writes" | "all" | "nothing" | null;
   /** A migration's progress: bytes moved of the total (0 of 0 for a change that copies no table), and per extent where it goes and how far it is. */
   readonly copied_bytes: number;

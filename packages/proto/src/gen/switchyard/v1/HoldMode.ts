@@ -11,10 +11,10 @@ export const HoldMode = {
    */
   HOLD_MODE_ALL: 'HOLD_MODE_ALL',
   /**
-   * Hold nothing: a switch of extents whose mirror and source are areas of
-   * one Switchyard device, which takes either face's I/O into the mirror
-   * until the commit. Apply then answers once the requests admitted under
-   * the old face have ended, instead of Hold.
+   * Hold nothing: a change (mirror, switch, unmirror) of extents whose
+   * every area is one Switchyard device's, which takes either face's I/O
+   * into the mirror until the commit. Apply then answers once the requests
+   * admitted under the old face have ended, instead of Hold.
    */
   HOLD_MODE_NONE: 'HOLD_MODE_NONE',
 } as const;
@@ -33,10 +33,10 @@ export type HoldMode =
   | 'HOLD_MODE_ALL'
   | 2
   /**
-   * Hold nothing: a switch of extents whose mirror and source are areas of
-   * one Switchyard device, which takes either face's I/O into the mirror
-   * until the commit. Apply then answers once the requests admitted under
-   * the old face have ended, instead of Hold.
+   * Hold nothing: a change (mirror, switch, unmirror) of extents whose
+   * every area is one Switchyard device's, which takes either face's I/O
+   * into the mirror until the commit. Apply then answers once the requests
+   * admitted under the old face have ended, instead of Hold.
    */
   | 'HOLD_MODE_NONE'
   | 3

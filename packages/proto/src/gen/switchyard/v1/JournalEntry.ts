@@ -40,9 +40,10 @@ export interface JournalEntry {
    */
   'total_bytes'?: (number | string | Long);
   /**
-   * What its Hold held: HOLD_MODE_NONE for a switch within one device,
-   * whose mirror took both faces' I/O (nothing held); unspecified for a
-   * change with no Hold (a migration, an event record).
+   * What its Hold held: HOLD_MODE_NONE for a mirror, switch or unmirror
+   * whose every area is one device's, whose mirror took both faces' I/O
+   * (nothing held); unspecified for a change with no Hold (a migration, an
+   * event record).
    */
   'hold_mode'?: (_switchyard_v1_HoldMode);
 }
@@ -79,9 +80,10 @@ export interface JournalEntry__Output {
    */
   'total_bytes': (number);
   /**
-   * What its Hold held: HOLD_MODE_NONE for a switch within one device,
-   * whose mirror took both faces' I/O (nothing held); unspecified for a
-   * change with no Hold (a migration, an event record).
+   * What its Hold held: HOLD_MODE_NONE for a mirror, switch or unmirror
+   * whose every area is one device's, whose mirror took both faces' I/O
+   * (nothing held); unspecified for a change with no Hold (a migration, an
+   * event record).
    */
   'hold_mode': (_switchyard_v1_HoldMode__Output);
 }
