@@ -241,6 +241,8 @@ export class ChangeExecutor {
       switch (phase) {
         case "hold": {
           const report = await control.hold({ change_id: changeId, epoch, base_generation: plan.baseGeneration, ranges: [...plan.holdRanges], mode: plan.holdMode }, timeoutMs);
+          // Under HOLD_MODE_NONE a Hold neither gates nor drains: the Apply waits for the requests admitted before it.
+          if (plan.holdMode === "HOLD_MODE_NONE") return { ok: true, message: "held nothing; its Apply drains" };
           return { ok: true, message: `drained ${report.drained_requests} requests in ${report.drain_ms} ms` };
         }
         case "apply":

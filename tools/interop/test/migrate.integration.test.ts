@@ -118,6 +118,8 @@ describe("switchyard migrate", () => {
     const shownSwitch = await appliance.cli(["change", "show", switchId ?? ""]);
     assertSucceeded(shownSwitch);
     expect(shownSwitch.stdout).toContain("\n  held: nothing (every area it touched is one device's, whose mirror took both faces' I/O until the commit)\n");
+    // Each apparatus's Hold row says so too, rather than "drained 0 requests": under HOLD_MODE_NONE the Apply drains.
+    expect(shownSwitch.stdout).toMatch(/\nhold +a0 +yes +\d+ +held nothing; its Apply drains\n/);
     expect(await volumeSha256(1)).toBe(expectedSha256);
   }, 3 * copyTimeoutMs);
 

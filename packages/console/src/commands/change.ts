@@ -96,7 +96,7 @@ function printCopy(io: Io, change: ChangeInfo__Output): void {
   io.stdout.write(`  copied: ${copyProgress(change, Date.now())}\n`);
   const byState = new Map<string, number>();
   for (const row of change.copy_progress) byState.set(row.state, (byState.get(row.state) ?? 0) + 1);
-  io.stdout.write(`  ${change.copy_progress.length} extents: ${[...byState].map(([state, count]) => `${count} ${state}`).join(", ")}\n`);
+  io.stdout.write(`  ${change.copy_progress.length} extent${change.copy_progress.length === 1 ? "" : "s"}: ${[...byState].map(([state, count]) => `${count} ${state}`).join(", ")}\n`);
   const notDone = changeJson(change).copy_progress.filter((row) => row.state !== "done");
   if (notDone.length === 0) return;
   printTable(
