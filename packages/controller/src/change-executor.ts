@@ -281,6 +281,7 @@ export function infoOf(entry: JournalEntry | JournalEntry__Output): ChangeInfo {
     copy_progress: entry.copy_progress ?? [],
     copied_bytes: (entry.copy_progress ?? []).reduce((sum, row) => sum + Number(row.watermark_bytes ?? 0), 0),
     hole_bytes_skipped: (entry.copy_progress ?? []).reduce((sum, row) => sum + Number(row.hole_bytes_skipped ?? 0), 0),
+    chunks_copied_again: (entry.copy_progress ?? []).reduce((sum, row) => sum + Number(row.chunks_copied_again ?? 0), 0),
     total_bytes: Number(entry.total_bytes ?? 0),
     hold_mode: entry.hold_mode ?? "HOLD_MODE_UNSPECIFIED",
   };

@@ -28,7 +28,7 @@ function runningMove(): JournalEntry__Output {
   return {
     change_id: "move-10-abc", kind: "move", diff: null, summary: "move extent 0 of p to lu1", state: "CHANGE_STATE_RUNNING", base_generation: 9, epoch: 1,
     started_at_ms: 0, ended_at_ms: 0, message: "", phases: [], reports: [], fenced: [], target_lu_id: "lu1", rate_bytes_per_second: 0, total_bytes: mebibyte,
-    copy_progress: [{ volume: "p", extent_index: 0, source_lu_id: "lu0", source_area_index: 0, destination_lu_id: "lu1", destination_area_index: 0, watermark_bytes: 0, state: "pending", hole_bytes_skipped: 0 }], hold_mode: "HOLD_MODE_UNSPECIFIED",
+    copy_progress: [{ volume: "p", extent_index: 0, source_lu_id: "lu0", source_area_index: 0, destination_lu_id: "lu1", destination_area_index: 0, watermark_bytes: 0, state: "pending", hole_bytes_skipped: 0, chunks_copied_again: 0 }], hold_mode: "HOLD_MODE_UNSPECIFIED",
   };
 }
 

@@ -267,6 +267,7 @@ function mirrorReport(mirror: Mirror__Output): MirrorReport {
     synced: mirror.synced,
     failure: mirror.failure,
     holeBytesSkipped: mirror.hole_bytes_skipped,
+    chunksCopiedAgain: mirror.chunks_copied_again,
   };
 }
 

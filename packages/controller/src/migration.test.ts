@@ -44,12 +44,12 @@ class World implements MigrationEffects {
       change: (kind, volume, extents, toLuId) => this.change(kind, volume, extents, toLuId),
       startMirror: (row) => Promise.resolve({
         volume: row.volume ?? "", extentIndex: row.extent_index ?? 0, destination: { luId: row.destination_lu_id ?? "", areaIndex: row.destination_area_index ?? 0 },
-        watermarkBytes: 0, synced: false, failure: "", holeBytesSkipped: 0,
+        watermarkBytes: 0, synced: false, failure: "", holeBytesSkipped: 0, chunksCopiedAgain: 0,
       }),
       listMirrors: () => {
         this.nowMs += 30;
         const reports = [...this.placements].flatMap(([extentIndex, { mirror }]) =>
-          mirror === undefined ? [] : [{ volume: "v", extentIndex, destination: mirror, watermarkBytes: extentBytes, synced: true, failure: "", holeBytesSkipped: 0 }]);
+          mirror === undefined ? [] : [{ volume: "v", extentIndex, destination: mirror, watermarkBytes: extentBytes, synced: true, failure: "", holeBytesSkipped: 0, chunksCopiedAgain: 0 }]);
         return Promise.resolve({ reports, progress: this.nowMs });
       },
       placement: (_volume, extentIndex) => Promise.resolve(this.placementOf(extentIndex)),

@@ -100,14 +100,14 @@ class FakeCluster implements MirrorEffects {
   private report(extent: number): MirrorReport {
     const watermarkBytes = this.copying.get(extent) ?? 0;
     const failure = extent === this.failingExtent ? "reading lu0 failed: EIO" : "";
-    // Half of what it copies reads as holes on both sides: the device reports it, the rows keep it.
+    // Half of what it copies reads as holes on both sides, and extent i had i chunks copied again: the device reports both, the rows keep them.
     const destination = this.placements.get(extent)?.mirror ?? { luId: "lu1", areaIndex: 100 + extent };
-    return { volume: "v", extentIndex: extent, destination, watermarkBytes, synced: failure === "" && watermarkBytes >= extentBytes, failure, holeBytesSkipped: watermarkBytes / 2 };
+    return { volume: "v", extentIndex: extent, destination, watermarkBytes, synced: failure === "" && watermarkBytes >= extentBytes, failure, holeBytesSkipped: watermarkBytes / 2, chunksCopiedAgain: extent };
   }
 }
 
 describe("MirroredCopy", () => {
-  it("mirrors the pending extents by one change, switches them once in sync, and marks them done, with the holes the device skipped", async () => {
+  it("mirrors the pending extents by one change, switches them once in sync, and marks them done, with the holes the device skipped and the chunks it copied again", async () => {
     const cluster = new FakeCluster(3);
     const rows = pendingRows(3);
     expect(await new MirroredCopy(rows, "m", 0, extentBytes, cluster).run()).toBe("done");
@@ -115,6 +115,8 @@ describe("MirroredCopy", () => {
     expect(rows.map((row) => [row.state, row.destination_area_index, row.watermark_bytes])).toEqual([0, 1, 2].map((extent) => ["done", 100 + extent, extentBytes]));
     // The device's count of holes it skipped, kept per row for the console.
     expect(rows.map((row) => row.hole_bytes_skipped)).toEqual([extentBytes / 2, extentBytes / 2, extentBytes / 2]);
+    // And of its chunks copied again (here: as many as the extent's index).
+    expect(rows.map((row) => row.chunks_copied_again)).toEqual([0, 1, 2]);
     expect([...cluster.placements.values()].every((placement) => placement.luId === "lu1" && placement.mirror === undefined)).toBe(true);
     expect(cluster.persisted).toBeGreaterThanOrEqual(2);
   });
@@ -208,7 +210,7 @@ describe("MirroredCopy", () => {
   it("takes no report of another copy of its extent for its own: an 'in sync' towards another area neither syncs nor switches the row", async () => {
     const cluster = new FakeCluster(1);
     cluster.stepBytes = extentBytes / 4;
-    const foreign: MirrorReport = { volume: "v", extentIndex: 0, destination: { luId: "lu2", areaIndex: 7 }, watermarkBytes: extentBytes, synced: true, failure: "", holeBytesSkipped: 0 };
+    const foreign: MirrorReport = { volume: "v", extentIndex: 0, destination: { luId: "lu2", areaIndex: 7 }, watermarkBytes: extentBytes, synced: true, failure: "", holeBytesSkipped: 0, chunksCopiedAgain: 0 };
     const listed = cluster.listMirrors.bind(cluster);
     // Listed first, as the device lists mirrors in the order they began.
     cluster.listMirrors = async () => {

@@ -69,6 +69,8 @@ export interface MirrorReport {
   readonly failure: string;
   /** Copied bytes that were holes on both sides: nothing written. */
   readonly holeBytesSkipped: number;
+  /** Chunk copies beyond the first, made because host writes went into the chunk meanwhile. */
+  readonly chunksCopiedAgain: number;
 }
 
 /** The device's mirrors, and its progress count to wait past next. */
@@ -218,6 +220,7 @@ export class MirroredCopy {
       // Shown progress never goes back: a restarted device may copy again what it had not saved.
       row.watermark_bytes = Math.max(Number(row.watermark_bytes ?? 0), report.watermarkBytes);
       row.hole_bytes_skipped = Math.max(Number(row.hole_bytes_skipped ?? 0), report.holeBytesSkipped);
+      row.chunks_copied_again = Math.max(Number(row.chunks_copied_again ?? 0), report.chunksCopiedAgain);
       if (!report.synced || this.synced.has(row)) continue;
       if (this.synced.size === 0) this.syncedSinceMs = this.effects.now();
       this.synced.add(row);

@@ -43,7 +43,7 @@ function fakeDevice(name: string): FakeDevice {
 function mirror(sourceLuId: string): Mirror__Output {
   return {
     volume: "v", extent_index: 0, source_lu_id: sourceLuId, source_area_index: 0, destination_lu_id: sourceLuId, destination_area_index: 1,
-    watermark_bytes: 0, group: "", rate_bytes_per_second: 0, synced: false, failure: "", hole_bytes_skipped: 0,
+    watermark_bytes: 0, group: "", rate_bytes_per_second: 0, synced: false, failure: "", hole_bytes_skipped: 0, chunks_copied_again: 0,
   };
 }
 

@@ -111,7 +111,7 @@ function mirroredVolumeDelta(): StoreDelta {
 
 const mirror = (synced: boolean): Mirror__Output => ({
   volume: "v", extent_index: 1, source_lu_id: "lu0", source_area_index: 1, destination_lu_id: "lu1", destination_area_index: 9,
-  watermark_bytes: synced ? mebibyte : mebibyte / 2, group: "", rate_bytes_per_second: 0, synced, failure: "", hole_bytes_skipped: 0,
+  watermark_bytes: synced ? mebibyte : mebibyte / 2, group: "", rate_bytes_per_second: 0, synced, failure: "", hole_bytes_skipped: 0, chunks_copied_again: 0,
 });
 
 describe("the controller over etcd coordination", () => {

@@ -461,8 +461,9 @@ describe("DeviceMirrors", { timeout: mirrorTestTimeoutMs }, () => {
       expect([...settled].sort()).toEqual(["a later chunk of the area", "in the chunk being copied", "the area before", "the last chunk of the area"]);
       release();
       await until(() => mirrors.list()[0]?.synced === true, "the mirror to be in sync");
-      // The chunk's first copy read it before the write: it was copied again.
+      // The chunk's first copy read it before the write: it was copied again, and the mirror says so once.
       expect(provider.dataOf("disk").subarray(3 * areaBytes, 4 * areaBytes).equals(await readArea(lu0, 1))).toBe(true);
+      expect(mirrors.list()[0]?.chunksCopiedAgain).toBe(1);
     });
 
     it("keeps a host write whose mirror fails on the source, reports the failure, and refuses the switch", async () => {

@@ -60,6 +60,8 @@ export interface MirrorStatus extends MirrorSpec {
   readonly failure: string;
   /** Copied bytes that were holes on both sides, so not written (since this device started the copy). */
   readonly holeBytesSkipped: number;
+  /** Chunk copies beyond each chunk's first, made because host writes went into it meanwhile (since this device started the copy). */
+  readonly chunksCopiedAgain: number;
 }
 
 interface MirrorEntry {
@@ -75,6 +77,7 @@ interface MirrorEntry {
   started: boolean;
   /** Why its copy stopped (a read error on the source, say); the mirror goes on mirroring. */
   failure: string | undefined;
+  chunksCopiedAgain: number;
 }
 
 const noop = (): void => undefined;
@@ -132,7 +135,8 @@ export class DeviceMirrors implements IoInterceptor {
     return [...this.entries.values()].filter((entry) => entry.started).map((entry) => {
       const { mirror, group, rateBytesPerSecond } = entry;
       const failure = failureOf(entry);
-      return { ...mirror.spec, watermarkBytes: mirror.watermarkBytes, synced: mirror.synced && failure === undefined, group, rateBytesPerSecond, failure: failure ?? "", holeBytesSkipped: mirror.holeBytesSkipped };
+      return { ...mirror.spec, watermarkBytes: mirror.watermarkBytes, synced: mirror.synced && failure === undefined, group, rateBytesPerSecond, failure: failure ?? "", holeBytesSkipped: mirror.holeBytesSkipped,
+        chunksCopiedAgain: entry.chunksCopiedAgain };
     });
   }
 
@@ -320,7 +324,7 @@ export class DeviceMirrors implements IoInterceptor {
     const mirror = new AreaMirror(request, source, destination, watched, this.intents, () => this.save());
     mirror.takeRecopies(this.intents.pendingRecopies(mirror.intentId));
     mirror.premarkStart();
-    this.entries.set(keyOf(request.volume, request.extentIndex), { mirror, group: request.group, rateBytesPerSecond: request.rateBytesPerSecond, started, failure: undefined });
+    this.entries.set(keyOf(request.volume, request.extentIndex), { mirror, group: request.group, rateBytesPerSecond: request.rateBytesPerSecond, started, failure: undefined, chunksCopiedAgain: 0 });
     const watchedLus = [...watchedAreas(mirror, ownSource, ownDestination)].map(([lu, areaIndex, area]) => {
       this.watched.watch(lu, areaIndex, area);
       return lu;
@@ -401,6 +405,7 @@ export class DeviceMirrors implements IoInterceptor {
     while (!mirror.copied && !this.isClosed() && this.entries.get(key) === entry) {
       await this.pacer.turn(entry.group, entry.rateBytesPerSecond);
       const copies = await mirror.copyNextChunk(mirrorChunkBytes, buffer);
+      entry.chunksCopiedAgain += Math.max(0, copies - 1);
       this.pacer.charge(entry.group, entry.rateBytesPerSecond, copies - 1);
       this.scheduleFlush();
     }

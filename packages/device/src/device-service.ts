@@ -201,6 +201,6 @@ function mirrorMessage(status: MirrorStatus): Mirror {
     source_lu_id: status.sourceLuId, source_area_index: status.sourceAreaIndex,
     destination_lu_id: status.destinationLuId, destination_area_index: status.destinationAreaIndex,
     watermark_bytes: status.watermarkBytes, group: status.group, rate_bytes_per_second: status.rateBytesPerSecond,
-    synced: status.synced, failure: status.failure, hole_bytes_skipped: status.holeBytesSkipped,
+    synced: status.synced, failure: status.failure, hole_bytes_skipped: status.holeBytesSkipped, chunks_copied_again: status.chunksCopiedAgain,
   };
 }

@@ -57,7 +57,8 @@ interface ChangeLine {
   readonly ended_at: string | null;
   readonly copied_bytes: number;
   readonly total_bytes: number;
-  readonly copy_progress: readonly { readonly extent_index: number; readonly source: string; readonly destination: string; readonly watermark_bytes: number; readonly state: string }[];
+  readonly chunks_copied_again: number;
+  readonly copy_progress: readonly { readonly extent_index: number; readonly source: string; readonly destination: string; readonly watermark_bytes: number; readonly chunks_copied_again: number; readonly state: string }[];
 }
 
 function asChange(text: string): ChangeLine {
@@ -104,7 +105,11 @@ describe("switchyard migrate", () => {
     // Without --json: the copy and its extents by state, not an empty table of phases a migration does not have.
     const shown = await appliance.cli(["change", "show", last?.id ?? ""]);
     assertSucceeded(shown);
-    expect(shown.stdout).toMatch(/\n {2}copied: \[#+\] 100% 256 MiB of 256 MiB, [\d.]+ MiB\/s\n {2}64 extents: 64 done\n$/);
+    // Chunks that the host writes went into while they were copied are counted, if any.
+    expect(shown.stdout).toMatch(/\n {2}copied: \[#+\] 100% 256 MiB of 256 MiB, [\d.]+ MiB\/s(, \d+ chunks? copied again)?\n {2}64 extents: 64 done\n$/);
+    const again = Number(/, (\d+) chunks? copied again/.exec(shown.stdout)?.[1] ?? 0);
+    expect(again).toBe(last?.chunks_copied_again);
+    expect(last?.copy_progress.reduce((sum, row) => sum + row.chunks_copied_again, 0)).toBe(again);
     // Its changes, between two LUs of the one device, held nothing: not the mirror changes, not the switches.
     const listed: unknown = JSON.parse((await appliance.cli(["change", "list", "--json"])).stdout);
     const held = new Map<string, Set<unknown>>();

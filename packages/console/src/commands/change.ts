@@ -59,6 +59,7 @@ export function changeJson(change: ChangeInfo__Output): ChangeJson {
     copied_bytes: change.copied_bytes,
     total_bytes: change.total_bytes,
     hole_bytes_skipped: change.hole_bytes_skipped,
+    chunks_copied_again: change.chunks_copied_again,
     copy_progress: change.copy_progress.map((row) => ({
       volume: row.volume,
       extent_index: row.extent_index,
@@ -67,6 +68,7 @@ export function changeJson(change: ChangeInfo__Output): ChangeJson {
       destination: row.state === "done" ? `${row.destination_lu_id}:${row.destination_area_index}` : row.destination_lu_id,
       watermark_bytes: row.watermark_bytes,
       hole_bytes_skipped: row.hole_bytes_skipped,
+      chunks_copied_again: row.chunks_copied_again,
       state: row.state,
     })),
   };
@@ -232,13 +234,19 @@ Example:
   },
 };
 
-/** "[####....]  40% 16 MiB of 40 MiB, 52 MiB/s, 0.5 s left, 12 MiB of holes skipped": a copy's progress, its rate, what remains and the holes not written. */
+/**
+ * "[####....]  40% 16 MiB of 40 MiB, 52 MiB/s, 0.5 s left, 12 MiB of holes
+ * skipped, 3 chunks copied again": a copy's progress, its rate, what
+ * remains, the holes not written, and the chunks copied again because host
+ * writes went into them meanwhile.
+ */
 function copyProgress(change: ChangeInfo__Output, nowMs: number): string {
   const elapsedSeconds = Math.max(0.001, ((change.ended_at_ms === 0 ? nowMs : change.ended_at_ms) - change.started_at_ms) / 1000);
   const rateBytesPerSecond = change.copied_bytes / elapsedSeconds;
   const left = rateBytesPerSecond > 0 && change.state === "CHANGE_STATE_RUNNING" ? `, ${((change.total_bytes - change.copied_bytes) / rateBytesPerSecond).toFixed(1)} s left` : "";
   const holes = change.hole_bytes_skipped > 0 ? `, ${formatBytes(change.hole_bytes_skipped)} of holes skipped` : "";
-  return `${progressBar(change.copied_bytes / change.total_bytes)} ${formatBytes(change.copied_bytes)} of ${formatBytes(change.total_bytes)}, ${formatBytes(Math.round(rateBytesPerSecond))}/s${left}${holes}`;
+  const again = change.chunks_copied_again > 0 ? `, ${change.chunks_copied_again} chunk${change.chunks_copied_again === 1 ? "" : "s"} copied again` : "";
+  return `${progressBar(change.copied_bytes / change.total_bytes)} ${formatBytes(change.copied_bytes)} of ${formatBytes(change.total_bytes)}, ${formatBytes(Math.round(rateBytesPerSecond))}/s${left}${holes}${again}`;
 }
 
 /** One line of `change watch`: the state, where the change is, its reports so far, and a bar when it copies. */

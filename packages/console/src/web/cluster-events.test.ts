@@ -11,7 +11,7 @@ import { EventObserver, isEventRecord, journalEvents, mergedEvents, type LocalCo
 function change(fields: Partial<ChangeInfo__Output> & { id: string }): ChangeInfo__Output {
   return {
     kind: "move", summary: "move extent 0 of vm1", state: "CHANGE_STATE_COMMITTED", base_generation: 1, epoch: 1,
-    started_at_ms: 1_000, ended_at_ms: 2_000, phases: [], reports: [], fenced: [], copy_progress: [], message: "", copied_bytes: 0, total_bytes: 0, hole_bytes_skipped: 0, hold_mode: "HOLD_MODE_UNSPECIFIED",
+    started_at_ms: 1_000, ended_at_ms: 2_000, phases: [], reports: [], fenced: [], copy_progress: [], message: "", copied_bytes: 0, total_bytes: 0, hole_bytes_skipped: 0, chunks_copied_again: 0, hold_mode: "HOLD_MODE_UNSPECIFIED",
     ...fields,
   };
 }

@@ -13,7 +13,7 @@ function change(id: string, state: ChangeInfo__Output["state"], phases: [string,
   return {
     id, kind: "move", summary: "", state, base_generation: 1, epoch: 1, started_at_ms: 0, ended_at_ms: 0,
     phases: phases.map(([phase, elapsed]) => ({ phase, started_at_ms: 0, elapsed_ms: elapsed })),
-    reports: [], fenced: [], copy_progress: [], message: "", copied_bytes: 0, total_bytes: 0, hole_bytes_skipped: 0, hold_mode: "HOLD_MODE_UNSPECIFIED",
+    reports: [], fenced: [], copy_progress: [], message: "", copied_bytes: 0, total_bytes: 0, hole_bytes_skipped: 0, chunks_copied_again: 0, hold_mode: "HOLD_MODE_UNSPECIFIED",
   };
 }
 

@@ -97,6 +97,8 @@ export interface ChangeJson {
   readonly total_bytes: number;
   /** Of copied_bytes, those that were holes on both sides: the device wrote nothing there. */
   readonly hole_bytes_skipped: number;
+  /** Chunk copies beyond the first, made because host writes went into a chunk while it was copied (they did not wait). */
+  readonly chunks_copied_again: number;
   readonly copy_progress: readonly CopyProgressJson[];
 }
 
@@ -108,6 +110,7 @@ export interface CopyProgressJson {
   readonly destination: string;
   readonly watermark_bytes: number;
   readonly hole_bytes_skipped: number;
+  readonly chunks_copied_again: number;
   readonly state: string;
 }
 

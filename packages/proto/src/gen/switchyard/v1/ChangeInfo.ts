@@ -31,6 +31,10 @@ export interface ChangeInfo {
    * What its Hold held (JournalEntry.hold_mode).
    */
   'hold_mode'?: (_switchyard_v1_HoldMode);
+  /**
+   * Chunk copies beyond the first, over its rows (CopyProgressRow.chunks_copied_again).
+   */
+  'chunks_copied_again'?: (number | string | Long);
 }
 
 export interface ChangeInfo__Output {
@@ -57,4 +61,8 @@ export interface ChangeInfo__Output {
    * What its Hold held (JournalEntry.hold_mode).
    */
   'hold_mode': (_switchyard_v1_HoldMode__Output);
+  /**
+   * Chunk copies beyond the first, over its rows (CopyProgressRow.chunks_copied_again).
+   */
+  'chunks_copied_again': (number);
 }

@@ -17,6 +17,12 @@ export interface CopyProgressRow {
    * its data, and says so.
    */
   'hole_bytes_skipped'?: (number | string | Long);
+  /**
+   * The device's last report of its chunk copies beyond the first, made
+   * because host writes went into a chunk while it was copied: the price
+   * of not holding those writes, shown to whoever watches the copy.
+   */
+  'chunks_copied_again'?: (number | string | Long);
 }
 
 export interface CopyProgressRow__Output {
@@ -34,4 +40,10 @@ export interface CopyProgressRow__Output {
    * its data, and says so.
    */
   'hole_bytes_skipped': (number);
+  /**
+   * The device's last report of its chunk copies beyond the first, made
+   * because host writes went into a chunk while it was copied: the price
+   * of not holding those writes, shown to whoever watches the copy.
+   */
+  'chunks_copied_again': (number);
 }

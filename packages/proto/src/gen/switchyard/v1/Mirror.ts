@@ -42,6 +42,12 @@ export interface Mirror {
    * so not written (since this device last started the copy).
    */
   'hole_bytes_skipped'?: (number | string | Long);
+  /**
+   * Reported only: chunks copied more than once because host writes went
+   * into them while they were copied, counting each copy after the first
+   * (since this device last started the copy).
+   */
+  'chunks_copied_again'?: (number | string | Long);
 }
 
 /**
@@ -84,4 +90,10 @@ export interface Mirror__Output {
    * so not written (since this device last started the copy).
    */
   'hole_bytes_skipped': (number);
+  /**
+   * Reported only: chunks copied more than once because host writes went
+   * into them while they were copied, counting each copy after the first
+   * (since this device last started the copy).
+   */
+  'chunks_copied_again': (number);
 }
