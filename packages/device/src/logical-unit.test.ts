@@ -4,13 +4,16 @@
 // Method: real sparse files in a temporary folder, removed after each test;
 // fdatasync calls are counted by spying on node:fs. Every case runs twice:
 // with small requests done synchronously (the default) and all through the
-// thread pool, so both I/O paths are held to the same behaviour.
+// thread pool, so both I/O paths are held to the same behaviour. Which
+// requests take which path is checked through a recording file port.
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { LogicalUnit, allocationScanMaxBytes, ioChunkSizeBytes } from "./logical-unit.js";
 import { validateExtentSize } from "./lu-geometry.js";
 import { scanChunksMax } from "./scan-chunks.js";
+import { nodeFiles, type DeviceFiles } from "./device-files.js";
+import { hostSyncIoMaxBytes, syncIoMaxBytes } from "./sync-io-valve.js";
 import { temporaryFolder, type TemporaryFolder } from "./testing.js";
 
 const mebibyte = 1 << 20;
@@ -245,5 +248,34 @@ describe.each([true, false])("LogicalUnit (synchronous small I/O: %s)", (synchro
     await Promise.all(reads);
     await expect(lu.read(0, Buffer.alloc(1))).rejects.toMatchObject({ code: "CLOSED" });
     await expect(lu.flush()).rejects.toMatchObject({ code: "CLOSED" });
+  });
+});
+
+describe("LogicalUnit: which requests run on the loop", () => {
+  /** nodeFiles, recording each pread and pwrite as "sync" or "pool" with its length. */
+  function recordingFiles(calls: string[]): DeviceFiles {
+    return {
+      ...nodeFiles,
+      read: (fd, buffer, offset, length, position, callback) => { calls.push(`pool read ${length}`); nodeFiles.read(fd, buffer, offset, length, position, callback); },
+      write: (fd, buffer, offset, length, position, callback) => { calls.push(`pool write ${length}`); nodeFiles.write(fd, buffer, offset, length, position, callback); },
+      readSync: (fd, buffer, offset, length, position) => { calls.push(`sync read ${length}`); return nodeFiles.readSync(fd, buffer, offset, length, position); },
+      writeSync: (fd, buffer, offset, length, position) => { calls.push(`sync write ${length}`); return nodeFiles.writeSync(fd, buffer, offset, length, position); },
+    };
+  }
+
+  it("runs a host's 1 MiB read and write on the loop, and sends the same length from a mirror or the LU's own loops to the pool", async () => {
+    const calls: string[] = [];
+    const lu = await LogicalUnit.create({ id: "lu0", path: path.join(folder.path, "lu0.img"), sizeBytes: 8 * mebibyte, extentSizeBytes: mebibyte, files: recordingFiles(calls) });
+    opened.push(lu);
+    await lu.write(0, pattern(hostSyncIoMaxBytes, 1), false);
+    await lu.read(0, Buffer.alloc(hostSyncIoMaxBytes));
+    await lu.write(0, pattern(hostSyncIoMaxBytes + 4096, 2), false);
+    expect(calls).toEqual([`sync write ${hostSyncIoMaxBytes}`, `sync read ${hostSyncIoMaxBytes}`, `pool write ${hostSyncIoMaxBytes + 4096}`]);
+    calls.length = 0;
+    await lu.writeDirect(0, pattern(mebibyte, 3), false);
+    await lu.readDirect(0, Buffer.alloc(mebibyte));
+    await lu.readDirect(0, Buffer.alloc(syncIoMaxBytes));
+    await lu.scrub(0, mebibyte);
+    expect(calls).toEqual([`pool write ${mebibyte}`, `pool read ${mebibyte}`, `sync read ${syncIoMaxBytes}`, `pool read ${mebibyte}`, `pool write ${mebibyte}`]);
   });
 });

@@ -13,7 +13,7 @@
  */
 import assert from "node:assert/strict";
 import { AllocationList, allocationDataState, allocationZeroState, appendAllocationOfBytes, type AllocationExtent, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
-import { SyncIoValve } from "./sync-io-valve.js";
+import { hostSyncIoMaxBytes, SyncIoValve, syncIoMaxBytes } from "./sync-io-valve.js";
 import { WriteBarriers } from "./write-barriers.js";
 import { LuRequest } from "./lu-request.js";
 import { LuIoErrors } from "./lu-io-errors.js";
@@ -116,7 +116,8 @@ export class LogicalUnit implements BlockIo, LuAreas {
   /** Built once per LU: no closure per I/O. */
   readonly direct: BlockIo;
   /** write and writeDirect as values, for writeZeroes to go through one or the other. */
-  private readonly writeThroughMirrors = (offsetBytes: number, data: Buffer, fua: boolean): Promise<void> => this.write(offsetBytes, data, fua);
+  private readonly writeThroughMirrors = (offsetBytes: number, data: Buffer, fua: boolean): Promise<void> =>
+    this.interceptor?.write(this, offsetBytes, data, fua) ?? this.writeDirect(offsetBytes, data, fua);
   private readonly writePastMirrors = (offsetBytes: number, data: Buffer, fua: boolean): Promise<void> => this.writeDirect(offsetBytes, data, fua);
 
   private constructor(options: LogicalUnitOptions, fd: number) {
@@ -246,12 +247,17 @@ export class LogicalUnit implements BlockIo, LuAreas {
    * fills from an external source goes to that source (device-mirrors.ts).
    */
   read(offsetBytes: number, into: Buffer): Promise<void> {
-    return this.interceptor?.read(this, offsetBytes, into) ?? this.start(offsetBytes, into, false);
+    return this.interceptor?.read(this, offsetBytes, into) ?? this.start(offsetBytes, into, false, hostSyncIoMaxBytes);
+  }
+
+  /** read, for the LU's own loops (scans, scrubbing): never a host's, so chunks go to the pool. */
+  private readThroughMirrors(offsetBytes: number, into: Buffer): Promise<void> {
+    return this.interceptor?.read(this, offsetBytes, into) ?? this.start(offsetBytes, into, false, syncIoMaxBytes);
   }
 
   /** read, past any mirror: for the mirror itself. */
   readDirect(offsetBytes: number, into: Buffer): Promise<void> {
-    return this.start(offsetBytes, into, false);
+    return this.start(offsetBytes, into, false, syncIoMaxBytes);
   }
 
   /**
@@ -260,7 +266,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
    * mirror (area-mirror.ts), which writes with writeDirect.
    */
   write(offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
-    return this.interceptor?.write(this, offsetBytes, data, fua) ?? this.writeDirect(offsetBytes, data, fua);
+    return this.interceptor?.write(this, offsetBytes, data, fua) ?? this.writeDurably(this.start(offsetBytes, data, true, hostSyncIoMaxBytes), fua);
   }
 
   /**
@@ -279,13 +285,17 @@ export class LogicalUnit implements BlockIo, LuAreas {
 
   /** write, past any mirror: for the mirror itself. */
   writeDirect(offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
-    const written = this.start(offsetBytes, data, true);
+    return this.writeDurably(this.start(offsetBytes, data, true, syncIoMaxBytes), fua);
+  }
+
+  private writeDurably(written: Promise<void>, fua: boolean): Promise<void> {
     // NBD proto.md: FUA = the write is on stable storage before the reply; a
     // shared flush started after the write completed covers it.
     return fua ? written.then(() => this.flush()) : written;
   }
 
-  private start(offsetBytes: number, buffer: Buffer, writing: boolean): Promise<void> {
+  /** One read or write of the file: on the loop when the valve allows it and it is at most `syncMaxBytes`, else in the pool. */
+  private start(offsetBytes: number, buffer: Buffer, writing: boolean, syncMaxBytes: number): Promise<void> {
     const problem = this.openProblem() ?? this.rangeProblem(offsetBytes, buffer.length);
     if (problem !== undefined) return Promise.reject(problem);
     if (buffer.length === 0) return Promise.resolve();
@@ -298,7 +308,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
     if (writing) request.epoch = this.writeBarriers.started();
     const valve = writing ? this.writeValve : this.readValve;
     const startMs = performance.now();
-    if (!valve.allowsSync(buffer.length, startMs)) return new Promise<void>(request.executor);
+    if (!valve.allowsSync(buffer.length, startMs, syncMaxBytes)) return new Promise<void>(request.executor);
     const failure = request.runSync();
     const endMs = performance.now();
     valve.record(endMs - startMs, endMs);
@@ -421,7 +431,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
       for (let doneBytes = 0; doneBytes < scanBytes; doneBytes += ioChunkSizeBytes) {
         const piece = chunk.subarray(0, Math.min(ioChunkSizeBytes, scanBytes - doneBytes));
         // Through any mirror, as a host's read: what the range holds for the host.
-        await this.read(offsetBytes + doneBytes, piece);
+        await this.readThroughMirrors(offsetBytes + doneBytes, piece);
         appendAllocationOfBytes(list, piece);
       }
       scanned = true;
@@ -444,9 +454,9 @@ export class LogicalUnit implements BlockIo, LuAreas {
     let zeroedBytes = 0;
     for (let doneBytes = 0; doneBytes < lengthBytes; doneBytes += ioChunkSizeBytes) {
       const piece = chunk.subarray(0, Math.min(ioChunkSizeBytes, lengthBytes - doneBytes));
-      await this.read(offsetBytes + doneBytes, piece);
+      await this.readThroughMirrors(offsetBytes + doneBytes, piece);
       if (piece.equals(zeroChunk.subarray(0, piece.length))) continue;
-      await this.write(offsetBytes + doneBytes, zeroChunk.subarray(0, piece.length), false);
+      await this.writeThroughMirrors(offsetBytes + doneBytes, zeroChunk.subarray(0, piece.length), false);
       zeroedBytes += piece.length;
     }
     return zeroedBytes;

@@ -23,16 +23,29 @@
 import assert from "node:assert/strict";
 
 /**
- * The largest request run synchronously: nbdcopy's 256 KiB writes. Handing
- * a write to the pool cost the loop more than its copy into the page cache:
- * importing 512 MiB with nbdcopy (4 connections, 256 KiB writes) took
- * 1.24-1.32 s and 0.89-0.97 s of the process's CPU synchronously, against
- * 1.45-1.63 s and 1.34-1.50 s through the pool. 1 MiB requests stay in the
- * pool: 1 MiB sequential writes at queue depth 4 ran at 1.5-2.0 GiB/s
- * synchronously against 3.8-4.5 through it, where four pool threads copy
- * while the loop receives.
+ * The largest request run synchronously when it is not a host's own: a
+ * piece of a host request split by a mirror, a copy's chunk, a chunk of
+ * zeroing, scrubbing or an allocation scan. That covers nbdcopy's 256 KiB
+ * writes: handing a write to the pool cost the loop more than its copy into
+ * the page cache (importing 512 MiB with nbdcopy, 4 connections: 1.24-1.32 s
+ * and 0.89-0.97 s of the process's CPU synchronously, against 1.45-1.63 s
+ * and 1.34-1.50 s through the pool). The 1 MiB chunks of copies and of the
+ * LU's own loops stay in the pool: they come back to back, and run on the
+ * loop they would be the copy work that item 3 of issue 20 keeps off the
+ * thread serving hosts (a copy at 1 GiB/s would take a third of it).
  */
 export const syncIoMaxBytes = 256 * 1024;
+/**
+ * The largest host request run synchronously: one NBD READ or WRITE of an
+ * LU, not split by a mirror. A host's 1 MiB request is one request per
+ * round trip, not a stream of them, and the hand-over to a pool thread and
+ * back was on its critical path: fio, 1 MiB at queue depth 4, one
+ * connection, against nbdkit in the same run (`pnpm bench:speed --
+ * --workloads seq-read-1m,seq-write-1m`, 2026-12-07), reads 0.73-1.02x
+ * through the pool and 1.07x synchronously, writes 0.62-0.75x and 0.92x.
+ */
+export const hostSyncIoMaxBytes = 1024 * 1024;
+assert.ok(syncIoMaxBytes <= hostSyncIoMaxBytes);
 /** Slower than this, a synchronous request missed the cache or was throttled. */
 export const syncIoSlowMs = 2;
 /**
@@ -57,8 +70,9 @@ export class SyncIoValve {
     this.enabled = enabled;
   }
 
-  allowsSync(lengthBytes: number, nowMs: number): boolean {
-    return this.enabled && lengthBytes <= syncIoMaxBytes && nowMs >= this.threadPoolUntilMs;
+  /** Whether a request of `lengthBytes` may run on the loop now; `maxBytes` is its kind's cap. */
+  allowsSync(lengthBytes: number, nowMs: number, maxBytes: number = syncIoMaxBytes): boolean {
+    return this.enabled && lengthBytes <= maxBytes && nowMs >= this.threadPoolUntilMs;
   }
 
   /** Records how long a synchronous request took, ending at `nowMs`. */

@@ -32,12 +32,14 @@ interface Options {
   readonly sizeBytes: number;
   readonly jsonPath: string | null;
   readonly servers: readonly ServerName[];
+  /** The workloads measured, in the table's order: all by default. */
+  readonly workloads: readonly Workload[];
   readonly cliPath: string;
 }
 
 const speedOptions = {
   runs: { type: "string" }, seconds: { type: "string" }, "size-mib": { type: "string" }, servers: { type: "string" },
-  json: { type: "string" }, "switchyard-cli": { type: "string" },
+  json: { type: "string" }, "switchyard-cli": { type: "string" }, workloads: { type: "string" },
 } as const;
 
 const speedHelp: BenchHelp = {
@@ -54,6 +56,7 @@ const speedHelp: BenchHelp = {
     ["--seconds S", "seconds per fio run (default 3)"],
     ["--size-mib N", "size of the data (default 1024)"],
     ["--servers A,B", `${serverNames.join(",")} or some of them (default all)`],
+    ["--workloads A,B", "some of the workloads below, by name (default all)"],
     ["--json FILE", "also write the figures as JSON to FILE"],
     ["--switchyard-cli PATH", "the switchyard CLI to measure (default this checkout's)"],
   ],
@@ -61,11 +64,21 @@ const speedHelp: BenchHelp = {
     "pnpm bench:speed",
     "pnpm bench:speed -- --runs 5 --json /tmp/speed.json",
     "pnpm bench:speed -- --servers nbdkit,switchyard --size-mib 256",
+    "pnpm bench:speed -- --servers nbdkit,switchyard --workloads seq-read-1m,seq-write-1m --runs 5",
   ],
 };
 
 function isServerName(value: string): value is ServerName {
   return (serverNames as readonly string[]).includes(value);
+}
+
+/** --workloads: names from the table, each known; the table's order is kept. */
+function chosenWorkloads(text: string | undefined): readonly Workload[] {
+  if (text === undefined) return workloads;
+  const names = text.split(",").map((name) => name.trim());
+  const known = workloads.map((workload) => workload.name as string);
+  for (const name of names) if (!known.includes(name)) throw new UsageError(`unknown workload '${name}'; choose from ${known.join(", ")}`);
+  return workloads.filter((workload) => names.includes(workload.name));
 }
 
 function parseOptions(): Options {
@@ -76,6 +89,7 @@ function parseOptions(): Options {
       ...runOptions(values),
       jsonPath: values.json ?? null,
       servers: servers.filter(isServerName),
+      workloads: chosenWorkloads(values.workloads),
       cliPath: values["switchyard-cli"] ?? fileURLToPath(new URL("../../../packages/console/dist/cli.js", import.meta.url)),
     };
   });
@@ -185,7 +199,7 @@ async function measureInterleaved(slots: readonly ServerSlot[], options: Options
     orders.push(order.map((slot) => slot.name));
     const label = `run ${runIndex + 1}/${options.runs}`;
     process.stderr.write(`${label}: order ${order.map((slot) => slot.name).join(", ")}\n`);
-    for (const workload of workloads) {
+    for (const workload of options.workloads) {
       for (const slot of order) await measureOnce(slot, workload, options, workDir, label);
     }
   }
@@ -205,11 +219,11 @@ async function stopServers(slots: readonly ServerSlot[]): Promise<boolean> {
   return allStopped;
 }
 
-function resultOf(slot: ServerSlot): ServerResult {
+function resultOf(slot: ServerSlot, options: Options): ServerResult {
   const settings = slot.server?.settings ?? "";
   const version = slot.server?.version ?? "";
   if (slot.error !== null) return { name: slot.name, status: "failed", error: slot.error, settings, version, workloads: [] };
-  const results = workloads.map((workload) => workloadResult(workload, slot.primaries.get(workload.name) ?? [], slot.latenciesUs.get(workload.name) ?? []));
+  const results = options.workloads.map((workload) => workloadResult(workload, slot.primaries.get(workload.name) ?? [], slot.latenciesUs.get(workload.name) ?? []));
   return { name: slot.name, status: "ok", error: null, settings, version, workloads: results };
 }
 
@@ -240,9 +254,9 @@ function printReport(report: Report, options: Options): void {
     `load average (1, 5, 15 min): at start ${formatLoad(report.loadAtStart)}; at end ${formatLoad(report.loadAtEnd)} (includes this benchmark's own load)`,
     "Each cell: median (lowest–highest run). Ratios divide medians.",
     "",
-    renderTable(results, workloads),
+    renderTable(results, options.workloads),
     "",
-    ...workloads.map((workload) => `${workload.name}: ${workload.description}`),
+    ...options.workloads.map((workload) => `${workload.name}: ${workload.description}`),
     ...results.map((result) => `${result.name}: ${result.status === "ok" ? `${result.version}; ${result.settings}` : `FAILED: ${result.error ?? ""}`}`),
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
@@ -261,7 +275,7 @@ async function writeJsonReport(path: string, report: Report, options: Options): 
     schedule: "interleaved: all servers started once; in each run every workload is measured on every server back to back",
     orderByRun: report.orders,
     servers: results,
-    ratios: workloads.map((workload) => ({
+    ratios: options.workloads.map((workload) => ({
       workload: workload.name,
       switchyardOverNbdkit: ratioFor(results, "switchyard", "nbdkit", workload.name),
       switchyardOverQemuNbd: ratioFor(results, "switchyard", "qemu-nbd", workload.name),
@@ -298,7 +312,7 @@ async function main(): Promise<number> {
   } finally {
     allStopped = await stopServers(slots);
   }
-  const report: Report = { fioVersion, nbdcopyVersion, results: slots.map(resultOf), orders, loadAtStart, loadAtEnd };
+  const report: Report = { fioVersion, nbdcopyVersion, results: slots.map((slot) => resultOf(slot, options)), orders, loadAtStart, loadAtEnd };
   printReport(report, options);
   if (options.jsonPath !== null) await writeJsonReport(options.jsonPath, report, options);
   return allStopped && report.results.every((result) => result.status === "ok") ? 0 : 1;
