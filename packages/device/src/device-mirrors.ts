@@ -77,6 +77,7 @@ interface MirrorEntry {
   started: boolean;
   /** Why its copy stopped (a read error on the source, say); the mirror goes on mirroring. */
   failure: string | undefined;
+  /** Copies of its chunks beyond each one's first: host writes landed in a chunk while it was copied. */
   chunksCopiedAgain: number;
 }
 

@@ -18,7 +18,7 @@ import { fioTimeoutMarginMs, runOptions, UsageError } from "./run-options.js";
 import { runOrder } from "./schedule.js";
 import { startNbdkit, startQemuNbd, startSwitchyard, writeRandomFile, type StartedServer } from "./servers.js";
 import { ratioFor, renderTable, serverNames, workloadResult, type ServerName, type ServerResult } from "./report.js";
-import { copyRateMebibytesPerSecond, fioArguments, nbdcopyArguments, workloads, type CopyWorkload, type FioWorkload, type Workload, type WorkloadName } from "./workloads.js";
+import { chosenWorkloads, copyRateMebibytesPerSecond, fioArguments, nbdcopyArguments, workloads, type CopyWorkload, type FioWorkload, type Workload, type WorkloadName } from "./workloads.js";
 
 const mebibyte = 1024 * 1024;
 const copyImageName = "copy-source.img";
@@ -70,15 +70,6 @@ const speedHelp: BenchHelp = {
 
 function isServerName(value: string): value is ServerName {
   return (serverNames as readonly string[]).includes(value);
-}
-
-/** --workloads: names from the table, each known; the table's order is kept. */
-function chosenWorkloads(text: string | undefined): readonly Workload[] {
-  if (text === undefined) return workloads;
-  const names = text.split(",").map((name) => name.trim());
-  const known = workloads.map((workload) => workload.name as string);
-  for (const name of names) if (!known.includes(name)) throw new UsageError(`unknown workload '${name}'; choose from ${known.join(", ")}`);
-  return workloads.filter((workload) => names.includes(workload.name));
 }
 
 function parseOptions(): Options {

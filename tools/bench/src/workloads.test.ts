@@ -3,7 +3,7 @@
 // connections, direction of a copy). Method: look the workloads up by name
 // and check their fio and nbdcopy arguments, and the copy-rate arithmetic.
 import { describe, expect, it } from "vitest";
-import { copyRateMebibytesPerSecond, fioArguments, nbdcopyArguments, workloads, type CopyWorkload, type FioWorkload, type WorkloadName } from "./workloads.js";
+import { chosenWorkloads, copyRateMebibytesPerSecond, fioArguments, nbdcopyArguments, workloads, type CopyWorkload, type FioWorkload, type WorkloadName } from "./workloads.js";
 
 function fioWorkload(name: WorkloadName): FioWorkload {
   const workload = workloads.find((candidate) => candidate.name === name);
@@ -43,5 +43,13 @@ describe("nbdcopyArguments", () => {
   it("turns a copy's size and wall time into MiB/s, and refuses a time of zero", () => {
     expect(copyRateMebibytesPerSecond(1 << 30, 2000)).toBe(512);
     expect(() => copyRateMebibytesPerSecond(1 << 30, 0)).toThrow();
+  });
+});
+
+describe("chosenWorkloads", () => {
+  it("keeps the table's order, takes all by default and refuses an unknown name", () => {
+    expect(chosenWorkloads(undefined)).toBe(workloads);
+    expect(chosenWorkloads("seq-write-1m, seq-read-1m").map((workload) => workload.name)).toEqual(["seq-read-1m", "seq-write-1m"]);
+    expect(() => chosenWorkloads("seq-read-1m,seq-read")).toThrow("unknown workload 'seq-read'; choose from seq-read-1m,");
   });
 });

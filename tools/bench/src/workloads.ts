@@ -4,6 +4,7 @@
 // server, so differences come from the servers.
 import assert from "node:assert/strict";
 import type { Direction } from "./fio.js";
+import { UsageError } from "./run-options.js";
 
 export type WorkloadName =
   | "seq-read-1m"
@@ -66,6 +67,15 @@ export const workloads: readonly Workload[] = [
 ];
 
 /** The unit of a workload's primary figure. */
+/** The workloads --workloads names (comma-separated, each known), in the table's order; all when absent. */
+export function chosenWorkloads(text: string | undefined): readonly Workload[] {
+  if (text === undefined) return workloads;
+  const names = text.split(",").map((name) => name.trim());
+  const known: readonly string[] = workloads.map((workload) => workload.name);
+  for (const name of names) if (!known.includes(name)) throw new UsageError(`unknown workload '${name}'; choose from ${known.join(", ")}`);
+  return workloads.filter((workload) => names.includes(workload.name));
+}
+
 export function unitOf(workload: Workload): "MiB/s" | "IOPS" {
   return workload.primaryMetric === "bandwidth" ? "MiB/s" : "IOPS";
 }
