@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { StorageDevice, authorizedDeviceHandlers, deviceServiceHandlers, logicalUnitBlockIo, logicalUnitExports } from "@switchyard/device";
-import { callerCredentials, caCertificateFile, identityFolder, nodeCredentials, presentedSubject, type ControlServing, type Identity, type ServedControlServer } from "@switchyard/security";
+import { caCertificateFile, identityFolder, nodeCredentials, presentedSubject, type ControlServing, type Identity, type ServedControlServer } from "@switchyard/security";
 import { NbdServer, type BlockIo, type NbdTlsMode } from "@switchyard/nbd";
 import { loadGrpc, RelayLink } from "@switchyard/proto";
 import { LocalBackendSet, VirtualizationApparatus, serveApparatus, serveControlHere, type ServedApparatus } from "@switchyard/apparatus";
@@ -18,7 +18,8 @@ import { processControl } from "./process-control.js";
 import type { Composition } from "./composition.js";
 import type { EndpointFile } from "./endpoints.js";
 import { consoleFolderName, consoleHttps } from "./web/console-listen.js";
-import { startConsoleServer, type ConsoleServer } from "./web/console-server.js";
+import type { ConsoleServer } from "./web/console-server.js";
+import { startWebConsole } from "./web/console-thread.js";
 
 /** The id of the device an appliance creates in a new data folder. */
 export const applianceDeviceId = "dev0";
@@ -215,16 +216,14 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
   const web =
     options.httpPort === undefined
       ? undefined
-      : await startConsoleServer({
+      : await startWebConsole(options.controllerThread, {
           host: options.httpHost ?? options.host,
           port: options.httpPort,
           controllerAddress: first.grpcAddress,
-          credentials: callerCredentials(operatorFolder),
-          apparatuses: apparatuses.map((entry) => entry.apparatus),
-          devices: [device],
+          credentialsFolder: operatorFolder,
           tokensFolder: join(options.dir, consoleFolderName),
           ...(await consoleHttps(options.httpHost ?? options.host, tlsFolderOf({ role: "apparatus", id: first.apparatus.id }))),
-        });
+        }, apparatuses.map((entry) => entry.apparatus), [device]);
   return {
     endpoints: {
       pid: process.pid,

@@ -13,6 +13,8 @@ export { ConsoleClient, consoleCallTimeoutMs } from "./controller-client.js";
 // For other entry points that dial over TLS with ConsoleClient (the benchmarks).
 export { quietIpServerNameWarning } from "@switchyard/security";
 export { startConsoleServer } from "./web/console-server.js";
+export { startConsoleThread, startWebConsole, type ConsoleThreadOptions } from "./web/console-thread.js";
+export { figuresHere, takeLocalFigures, type LocalFigures, type LocalFiguresSource } from "./web/local-figures.js";
 export type { ConsoleServer, ConsoleServerOptions } from "./web/console-server.js";
 export { parsePrometheusText, prometheusContentType } from "./web/prometheus-text.js";
 export type { ParsedSample } from "./web/prometheus-text.js";

@@ -16,6 +16,7 @@ import { serverCertificateFile, serverKeyFile } from "@switchyard/security";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startConsoleServer, type ConsoleServer } from "../dist/web/console-server.js"; // built: it serves the page from dist/public
 import { consoleTokenFiles } from "../dist/web/console-login.js";
+import { figuresHere } from "../dist/web/local-figures.js";
 
 /** Nobody listens here: reads that pass the door fail fast instead of waiting on a controller. */
 const closedControllerAddress = "127.0.0.1:1";
@@ -71,7 +72,7 @@ function getWithHost(url: string, host: string): Promise<number> {
 beforeAll(async () => {
   folder = await mkdtemp(join(tmpdir(), "switchyard-console-login-"));
   pki = await makeTestPki();
-  const common = { controllerAddress: closedControllerAddress, credentials: grpc.credentials.createInsecure(), apparatuses: [], devices: [] };
+  const common = { controllerAddress: closedControllerAddress, credentials: grpc.credentials.createInsecure(), figures: figuresHere([], []) };
   plain = await startConsoleServer({ ...common, host: "127.0.0.1", port: 0, tokensFolder: join(folder, "plain") });
   const node = pki.folder({ role: "apparatus", id: "a0" });
   secure = await startConsoleServer({
@@ -95,7 +96,7 @@ describe("the web console's login", () => {
     for (const name of Object.values(consoleTokenFiles)) expect((await stat(join(plain.tokens, name))).mode & 0o777).toBe(0o600);
     expect((await stat(plain.tokens)).mode & 0o777).toBe(0o700);
     const before = await token("operator");
-    const again = await startConsoleServer({ controllerAddress: closedControllerAddress, credentials: grpc.credentials.createInsecure(), apparatuses: [], devices: [], host: "127.0.0.1", port: 0, tokensFolder: plain.tokens });
+    const again = await startConsoleServer({ controllerAddress: closedControllerAddress, credentials: grpc.credentials.createInsecure(), figures: figuresHere([], []), host: "127.0.0.1", port: 0, tokensFolder: plain.tokens });
     await again.close();
     expect(await token("operator")).toBe(before);
     expect(before).not.toBe(await token("viewer"));

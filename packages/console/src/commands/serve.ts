@@ -19,7 +19,7 @@ import { processControl } from "../process-control.js";
 import { consoleHttps } from "../web/console-listen.js";
 import { etcdOption, followedCoordination } from "../appliance-etcd.js";
 import { enrollOnEtcd, etcdContactRenewal, etcdLeaseHolders, findDeviceOnEtcd, joinEtcdAsDevice } from "./serve-etcd.js";
-import { startConsoleServer } from "../web/console-server.js";
+import { startWebConsole } from "../web/console-thread.js";
 import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
 import { checkAddress, defaultDataDir } from "../endpoints.js";
@@ -317,10 +317,10 @@ Example:
       const web =
         httpPort === undefined
           ? undefined
-          : await startConsoleServer({
-              host, port: httpPort, controllerAddress: served.grpcAddress, credentials: apparatus.credentials.channel, apparatuses: [apparatus], devices: [],
+          : await startWebConsole(controllerThread, {
+              host, port: httpPort, controllerAddress: served.grpcAddress, credentialsFolder: tlsFolder,
               tokensFolder: consoleDir ?? "", ...(await consoleHttps(host, tlsFolder)),
-            });
+            }, [apparatus], []);
       const stop = interrupted();
       const controllerAddress = slot.controller?.address ?? "";
       const endpoints = { pid: process.pid, id, nbd: served.nbdAddress, grpc: served.grpcAddress, device: deviceAddress, controller: controllerAddress };

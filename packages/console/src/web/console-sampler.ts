@@ -4,14 +4,16 @@
  * the minutes since a page opened), it reads this process's counters, and
  * the cluster status and journal through the Controller service with the
  * reader's short deadline. A read that fails skips the observer's look at
- * the cluster, never the I/O sample.
+ * the cluster, never the I/O sample. The counters come from a
+ * LocalFiguresSource: this thread's, or the host I/O thread's when the
+ * console runs on a thread of its own (console-thread.ts).
  */
-import { ioLatencyBucketsSeconds, type VirtualizationApparatus } from "@switchyard/apparatus";
+import { ioLatencyBucketsSeconds } from "@switchyard/apparatus";
 import type { ChangeInfo__Output, ClusterStatus__Output } from "@switchyard/proto";
 import type { ConsoleClient } from "../controller-client.js";
 import { EventObserver, journalEvents, mergedEvents, type LocalCounters } from "./cluster-events.js";
 import { IoHistory, ioSampleIntervalMs } from "./io-history.js";
-import type { MeteredDevice } from "./metrics.js";
+import type { LocalFigures, LocalFiguresSource } from "./local-figures.js";
 import type { EventsAnswer } from "./snapshot-types.js";
 
 export class ConsoleSampler {
@@ -22,8 +24,7 @@ export class ConsoleSampler {
 
   constructor(
     private readonly reader: ConsoleClient,
-    private readonly apparatuses: readonly VirtualizationApparatus[],
-    private readonly devices: readonly MeteredDevice[],
+    private readonly figures: LocalFiguresSource,
   ) {
     void this.tick();
     this.timer = setInterval(() => void this.tick(), ioSampleIntervalMs);
@@ -31,22 +32,25 @@ export class ConsoleSampler {
     this.timer.unref();
   }
 
-  private counters(): LocalCounters {
+  private static counters(figures: LocalFigures): LocalCounters {
     return {
-      holdsExpired: new Map(this.apparatuses.map((apparatus) => [apparatus.id, apparatus.io.gate.stats.holdsExpired])),
-      storeWriteErrors: new Map(this.devices.map((device) => [device.id, device.store.writeErrors])),
-      luIoErrors: new Map(this.devices.flatMap((device) => device.lus.map((lu) => [`${device.id}/${lu.id}`, { count: lu.ioErrors.total, lastError: lu.ioErrors.lastError }]))),
+      holdsExpired: new Map(figures.apparatuses.map((apparatus) => [apparatus.id, apparatus.holds.expired])),
+      storeWriteErrors: new Map(figures.devices.map((device) => [device.id, device.storeWriteErrors])),
+      luIoErrors: new Map(figures.devices.flatMap((device) => device.lus.map((lu) => [`${device.id}/${lu.id}`, { count: lu.errorsTotal, lastError: lu.lastError }]))),
     };
   }
 
   private async tick(): Promise<void> {
-    this.history.sample(this.apparatuses, Date.now());
+    // Read through a MessagePort, the figures fail only when the console closes: that tick takes no sample.
+    const figures = await this.figures().catch(() => undefined);
+    if (figures === undefined) return;
+    this.history.sample(figures.apparatuses, Date.now());
     // A slow controller must not stack reads: a tick that finds the last still reading skips its look.
     if (this.sampling) return;
     this.sampling = true;
     try {
       const [cluster, changes] = await this.read();
-      this.observer.observe(cluster, this.counters(), changes === undefined ? [] : journalEvents(changes), Date.now());
+      this.observer.observe(cluster, ConsoleSampler.counters(figures), changes === undefined ? [] : journalEvents(changes), Date.now());
     } finally {
       this.sampling = false;
     }

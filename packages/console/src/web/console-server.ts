@@ -12,12 +12,12 @@ import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import type { VirtualizationApparatus } from "@switchyard/apparatus";
 import { ConsoleClient } from "../controller-client.js";
 import { ConsoleAccess } from "./console-access.js";
 import { loadConsoleTokens } from "./console-login.js";
 import { isEventRecord } from "./cluster-events.js";
-import { ChangeMetrics, renderMetrics, type MeteredDevice } from "./metrics.js";
+import { ChangeMetrics, renderMetrics } from "./metrics.js";
+import type { LocalFiguresSource } from "./local-figures.js";
 import { prometheusContentType } from "./prometheus-text.js";
 import { SnapshotFeed, snapshotCallTimeoutMs } from "./snapshot-feed.js";
 import { readSnapshot } from "./snapshot.js";
@@ -32,10 +32,8 @@ export interface ConsoleServerOptions {
   readonly controllerAddress: string;
   /** How it calls there: a certificate allowed to change the cluster when the appliance has mutual TLS. */
   readonly credentials: grpc.ChannelCredentials;
-  /** The apparatuses in this process, whose I/O and holds /metrics shows. */
-  readonly apparatuses: readonly VirtualizationApparatus[];
-  /** The devices in this process, whose store errors /metrics shows. */
-  readonly devices: readonly MeteredDevice[];
+  /** This process's apparatuses and devices, whose I/O, holds and errors /metrics and the charts show. */
+  readonly figures: LocalFiguresSource;
   /** Where the login tokens are kept (console-login.ts), made on first start. */
   readonly tokensFolder: string;
   /** Serve HTTPS with this key and certificate (PEM): required beyond loopback (console-listen.ts). */
@@ -93,8 +91,7 @@ interface Context {
   readonly feed: SnapshotFeed;
   readonly changeMetrics: ChangeMetrics;
   readonly sampler: ConsoleSampler;
-  readonly apparatuses: readonly VirtualizationApparatus[];
-  readonly devices: readonly MeteredDevice[];
+  readonly figures: LocalFiguresSource;
   readonly files: Map<string, Buffer>;
   readonly access: ConsoleAccess;
 }
@@ -102,11 +99,11 @@ interface Context {
 async function metrics(context: Context, response: ServerResponse): Promise<void> {
   // Both reads are bounded by the reader's deadline; one that fails shows in the page, never fails the scrape.
   const [changes, cluster] = await Promise.allSettled([context.reader.listChanges(), context.reader.clusterStatus()]);
+  const figures = await context.figures();
   if (changes.status === "fulfilled") context.changeMetrics.observe(changes.value.filter((change) => !isEventRecord(change)));
   response.writeHead(200, { "content-type": prometheusContentType, "cache-control": "no-store" });
   response.end(renderMetrics({
-    apparatuses: context.apparatuses,
-    devices: context.devices,
+    figures,
     changes: context.changeMetrics,
     journalReadable: changes.status === "fulfilled",
     cluster: cluster.status === "fulfilled" ? cluster.value : undefined,
@@ -187,9 +184,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     reader,
     feed: new SnapshotFeed(reader),
     changeMetrics: new ChangeMetrics(),
-    sampler: new ConsoleSampler(reader, options.apparatuses, options.devices),
-    apparatuses: options.apparatuses,
-    devices: options.devices,
+    sampler: new ConsoleSampler(reader, options.figures),
+    figures: options.figures,
     files: await loadStaticFiles(),
     access: new ConsoleAccess(await loadConsoleTokens(options.tokensFolder), listen, options.https !== undefined),
   };

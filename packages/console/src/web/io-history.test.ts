@@ -5,7 +5,7 @@
 // answer compared with the numbers the counters imply.
 import { IoStats, ioLatencyBucketsSeconds } from "@switchyard/apparatus";
 import { describe, expect, it } from "vitest";
-import { histogramQuantileSeconds, IoHistory, ioSampleIntervalMs, ioSamplesMax, volumeChartsPageMax } from "./io-history.js";
+import { histogramQuantileSeconds, IoHistory, ioSampleIntervalMs, ioSamplesMax, volumeChartsPageMax, type SampledApparatus } from "./io-history.js";
 
 describe("histogramQuantileSeconds", () => {
   it("interpolates inside the bucket that holds the rank, as Prometheus does", () => {
@@ -34,12 +34,17 @@ function requests(stats: IoStats, volume: string, count: number, bytes: number):
   for (let index = 0; index < count; index += 1) stats.record(volume, "read", bytes, clockMs - requestLatencyMs, false);
 }
 
+/** An apparatus as the ring reads it, its volumes read from `stats` at each sample. */
+function sampled(id: string, stats: IoStats): SampledApparatus {
+  return { id, get volumes() { return stats.snapshot(); } };
+}
+
 describe("IoHistory", () => {
   it("gives requests/s, bytes/s and latency per interval, per volume and per apparatus", () => {
     const a0 = fixedStats();
     const a1 = fixedStats();
     const history = new IoHistory(ioLatencyBucketsSeconds);
-    const apparatuses = [{ id: "a0", io: { stats: a0 } }, { id: "a1", io: { stats: a1 } }];
+    const apparatuses = [sampled("a0", a0), sampled("a1", a1)];
     history.sample(apparatuses, 0);
     requests(a0, "vm1", 50, 4096);
     requests(a1, "vm1", 25, 4096);
@@ -61,7 +66,7 @@ describe("IoHistory", () => {
   it("keeps the last ioSamplesMax samples, oldest first", () => {
     const stats = fixedStats();
     const history = new IoHistory(ioLatencyBucketsSeconds);
-    const apparatuses = [{ id: "a0", io: { stats } }];
+    const apparatuses = [sampled("a0", stats)];
     const extra = 7;
     for (let index = 0; index <= ioSamplesMax + extra; index += 1) {
       requests(stats, "vm1", index, 1);
@@ -81,8 +86,8 @@ describe("IoHistory", () => {
     const history = new IoHistory(ioLatencyBucketsSeconds);
     const volumeCount = 300;
     for (let index = 0; index < volumeCount; index += 1) requests(stats, `vol-${String(index).padStart(3, "0")}`, 1, 1);
-    history.sample([{ id: "a0", io: { stats } }], 0);
-    history.sample([{ id: "a0", io: { stats } }], 5_000);
+    history.sample([sampled("a0", stats)], 0);
+    history.sample([sampled("a0", stats)], 5_000);
     const second = history.answer("", volumeChartsPageMax);
     expect(second.volumes).toMatchObject({ matched: volumeCount, offset: volumeChartsPageMax, page_size: volumeChartsPageMax });
     expect(second.volumes.items.map((series) => series.id)).toEqual(Array.from({ length: volumeChartsPageMax }, (_, index) => `vol-${String(volumeChartsPageMax + index).padStart(3, "0")}`));

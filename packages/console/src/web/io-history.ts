@@ -12,7 +12,8 @@
  * apparatus's counters restart with it anyway).
  */
 import assert from "node:assert/strict";
-import { holdDeadlineMsDefault, type Histogram, type VolumeIoStats } from "@switchyard/apparatus";
+import { holdDeadlineMsDefault } from "@switchyard/apparatus";
+import type { ApparatusFigures, HistogramFigures } from "./local-figures.js";
 import type { IoHistoryAnswer, IoSeriesJson } from "./snapshot-types.js";
 
 /** One sample every 5 s: a person reads a rate over seconds, and a tick costs one pass over the counters. */
@@ -25,11 +26,8 @@ export const ioSamplesMax = ioWindowMs / ioSampleIntervalMs;
 export const volumeChartsPageMax = 6;
 assert.ok(Number.isInteger(ioSamplesMax) && ioSamplesMax > 1);
 
-/** What the ring reads of an apparatus (a VirtualizationApparatus is one): its id and its I/O counters. */
-export interface SampledApparatus {
-  readonly id: string;
-  readonly io: { readonly stats: { snapshot(): readonly VolumeIoStats[] } };
-}
+/** What the ring reads of an apparatus: its id and its volumes' I/O counters (local-figures.ts). */
+export type SampledApparatus = Pick<ApparatusFigures, "id" | "volumes">;
 
 /** The cumulative counters of one series at the last reading. */
 interface Reading {
@@ -72,7 +70,7 @@ export function histogramQuantileSeconds(boundsSeconds: readonly number[], count
 }
 
 /** Adds one histogram's counts into `into` (the series sums every operation, and every volume or apparatus). */
-function addCounts(into: Float64Array, histogram: Histogram): void {
+function addCounts(into: Float64Array, histogram: HistogramFigures): void {
   for (let index = 0; index < into.length; index += 1) into[index] = (into[index] ?? 0) + (histogram.counts[index] ?? 0);
 }
 
@@ -116,7 +114,7 @@ export class IoHistory {
     };
     for (const apparatus of apparatuses) {
       const ofApparatus = readingOf(byApparatus, apparatus.id);
-      for (const volume of apparatus.io.stats.snapshot()) {
+      for (const volume of apparatus.volumes) {
         const ofVolume = readingOf(volumes, volume.volume);
         for (const counters of volume.operations) {
           for (const reading of [ofVolume, ofApparatus]) {

@@ -14,8 +14,9 @@
  * worker thread or in another process, and the journal outlives it, so any
  * console shows the same cluster-wide change history.
  */
-import { Histogram, ioOperations, type VirtualizationApparatus } from "@switchyard/apparatus";
-import { luIoOperations, type LuIoOperation } from "@switchyard/device";
+import { Histogram, ioOperations } from "@switchyard/apparatus";
+import { luIoOperations } from "@switchyard/device";
+import type { ApparatusFigures, DeviceFigures, LocalFigures } from "./local-figures.js";
 import type { ChangeInfo__Output, ClusterStatus__Output } from "@switchyard/proto";
 import { PrometheusText, type HistogramSeries, type Sample } from "./prometheus-text.js";
 
@@ -104,13 +105,13 @@ export class ChangeMetrics {
   }
 }
 
-function ioFamilies(text: PrometheusText, apparatuses: readonly VirtualizationApparatus[]): void {
+function ioFamilies(text: PrometheusText, apparatuses: readonly ApparatusFigures[]): void {
   const requests: Sample[] = [];
   const bytes: Sample[] = [];
   const errors: Sample[] = [];
   const latency: HistogramSeries[] = [];
   for (const apparatus of apparatuses) {
-    for (const volume of apparatus.io.stats.snapshot()) {
+    for (const volume of apparatus.volumes) {
       volume.operations.forEach((counters, index) => {
         if (counters.requests === 0) return;
         const labels = { apparatus: apparatus.id, volume: volume.volume, operation: ioOperations[index] ?? "" };
@@ -128,46 +129,31 @@ function ioFamilies(text: PrometheusText, apparatuses: readonly VirtualizationAp
   text.gauge(
     "switchyard_io_requests_in_flight",
     "Host requests admitted and not yet finished.",
-    apparatuses.map((apparatus) => ({ labels: { apparatus: apparatus.id }, value: apparatus.io.inFlight })),
+    apparatuses.map((apparatus) => ({ labels: { apparatus: apparatus.id }, value: apparatus.inFlight })),
   );
 }
 
-function holdFamilies(text: PrometheusText, apparatuses: readonly VirtualizationApparatus[]): void {
-  const byApparatus = (value: (apparatus: VirtualizationApparatus) => number): Sample[] =>
+function holdFamilies(text: PrometheusText, apparatuses: readonly ApparatusFigures[]): void {
+  const byApparatus = (value: (apparatus: ApparatusFigures) => number): Sample[] =>
     apparatuses.map((apparatus) => ({ labels: { apparatus: apparatus.id }, value: value(apparatus) }));
-  text.counter("switchyard_holds_total", "Holds installed by configuration changes (claim 4).", byApparatus((apparatus) => apparatus.io.gate.stats.holdsInstalled));
-  text.gauge("switchyard_holds_active", "Holds in force now.", byApparatus((apparatus) => apparatus.io.gate.stats.holdsActive));
-  text.counter("switchyard_holds_expired_total", "Holds that passed their deadline with no Release: their volumes stop being served until a controller loads the table.", byApparatus((apparatus) => apparatus.io.gate.stats.holdsExpired));
-  text.counter("switchyard_held_requests_total", "Host requests that waited at a hold until it was released.", byApparatus((apparatus) => apparatus.io.gate.stats.heldRequests));
+  text.counter("switchyard_holds_total", "Holds installed by configuration changes (claim 4).", byApparatus((apparatus) => apparatus.holds.installed));
+  text.gauge("switchyard_holds_active", "Holds in force now.", byApparatus((apparatus) => apparatus.holds.active));
+  text.counter("switchyard_holds_expired_total", "Holds that passed their deadline with no Release: their volumes stop being served until a controller loads the table.", byApparatus((apparatus) => apparatus.holds.expired));
+  text.counter("switchyard_held_requests_total", "Host requests that waited at a hold until it was released.", byApparatus((apparatus) => apparatus.holds.heldRequests));
   text.histogram(
     "switchyard_hold_duration_seconds",
     "How long each hold lasted, from Hold to Release (or to a whole-table load that ended it).",
-    apparatuses.map((apparatus) => ({ labels: { apparatus: apparatus.id }, histogram: apparatus.io.gate.stats.duration })),
+    apparatuses.map((apparatus) => ({ labels: { apparatus: apparatus.id }, histogram: apparatus.holds.duration })),
   );
   text.gauge("switchyard_hold_oldest_age_seconds", "How long the oldest hold in force has lasted, 0 with none (a hold never released never reaches the histogram).",
-    byApparatus((apparatus) => apparatus.io.gate.oldestHoldAgeMs() / 1000));
+    byApparatus((apparatus) => apparatus.holds.oldestAgeMs / 1000));
   text.gauge("switchyard_table_generation", "The configuration table generation of each apparatus's active face.", byApparatus((apparatus) => apparatus.generation));
-}
-
-/** What a device in this process shows: its id, its configuration store's failed writes, and each LU's failed I/O. */
-export interface MeteredDevice {
-  readonly id: string;
-  readonly store: { readonly writeErrors: number };
-  readonly lus: readonly MeteredLu[];
-}
-
-/** An LU's failed I/O, as the device counts it (LuIoErrors). */
-export interface MeteredLu {
-  readonly id: string;
-  readonly ioErrors: { count(operation: LuIoOperation): number; readonly total: number; readonly lastError: string };
 }
 
 /** Everything one scrape renders. */
 export interface MetricsSources {
-  /** The apparatuses in this process. */
-  readonly apparatuses: readonly VirtualizationApparatus[];
-  /** The devices in this process (the one of `switchyard up`; none for an apparatus process). */
-  readonly devices: readonly MeteredDevice[];
+  /** The apparatuses and devices in this process (a device only in `switchyard up`), read for this scrape. */
+  readonly figures: LocalFigures;
   readonly changes: ChangeMetrics;
   readonly journalReadable: boolean;
   /** The cluster as the controller answered this scrape, or undefined if it did not. */
@@ -201,16 +187,16 @@ function clusterFamilies(text: PrometheusText, cluster: ClusterStatus__Output | 
 /** The whole /metrics page. A controller that does not answer shows as switchyard_change_journal_up 0 rather than failing the scrape: the I/O series are still good. */
 export function renderMetrics(sources: MetricsSources): string {
   const text = new PrometheusText();
-  ioFamilies(text, sources.apparatuses);
-  holdFamilies(text, sources.apparatuses);
+  ioFamilies(text, sources.figures.apparatuses);
+  holdFamilies(text, sources.figures.apparatuses);
   sources.changes.write(text);
   text.gauge("switchyard_change_journal_up", "1 if this scrape read the change journal from the controller, 0 if the controller did not answer.", [
     { labels: {}, value: sources.journalReadable ? 1 : 0 },
   ]);
   clusterFamilies(text, sources.cluster);
   text.counter("switchyard_store_write_errors_total", "Failed writes of the configuration store's files (each refused a change or a registration; the store retries at the next write).",
-    sources.devices.map((device) => ({ labels: { device: device.id }, value: device.store.writeErrors })));
+    sources.figures.devices.map((device) => ({ labels: { device: device.id }, value: device.storeWriteErrors })));
   text.counter("switchyard_lu_io_errors_total", "Failed reads, writes and flushes of an LU's file (EIO, ENOSPC, ...): which device and LU a host's I/O error came from.",
-    sources.devices.flatMap((device) => device.lus.flatMap((lu) => luIoOperations.map((operation) => ({ labels: { device: device.id, lu: lu.id, operation }, value: lu.ioErrors.count(operation) })))));
+    sources.figures.devices.flatMap((device: DeviceFigures) => device.lus.flatMap((lu) => luIoOperations.map((operation) => ({ labels: { device: device.id, lu: lu.id, operation }, value: lu.errors[operation] })))));
   return text.toString();
 }

@@ -4,7 +4,7 @@
  * histograms (io-stats.ts in @switchyard/apparatus), so what is left is
  * formatting, which needs no client library and no copy of the numbers into one.
  */
-import type { Histogram } from "@switchyard/apparatus";
+import type { HistogramFigures } from "./local-figures.js";
 
 export const prometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -17,7 +17,7 @@ export interface Sample {
 
 export interface HistogramSeries {
   readonly labels: Labels;
-  readonly histogram: Histogram;
+  readonly histogram: HistogramFigures;
 }
 
 /** Label values escape backslash, double quote and newline (exposition format spec). */
