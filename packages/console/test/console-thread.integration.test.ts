@@ -139,4 +139,10 @@ describe("the web console's thread", () => {
       await here.close();
     }
   }, testTimeoutMs);
+
+  it("refuses a port already taken with the listen error's code", async () => {
+    const taken = Number(new URL(threaded.url).port);
+    await expect(startConsoleThread({ host: "127.0.0.1", port: taken, controllerAddress: closedControllerAddress, credentialsFolder: undefined, tokensFolder: join(folder, "taken") }, figures))
+      .rejects.toMatchObject({ code: "EADDRINUSE" });
+  }, testTimeoutMs);
 });

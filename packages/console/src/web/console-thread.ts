@@ -78,14 +78,22 @@ export async function startConsoleThread(options: ConsoleThreadOptions, figures:
   const data: ConsoleWorkerData = { options, figures: port2 };
   const worker = new Worker(workerScript, { workerData: data, transferList: [port2] });
   const exited = new Promise<number>((resolve) => { worker.once("exit", resolve); });
-  const started = await new Promise<Extract<ConsoleThreadReply, { kind: "listening" }>>((resolve, reject) => {
-    worker.once("message", (reply: ConsoleThreadReply) => {
-      if (reply.kind === "listening") resolve(reply);
-      else reject(reply.kind === "failed" ? failure(reply) : new Error("the web console's thread closed before it listened"));
+  let started: Extract<ConsoleThreadReply, { kind: "listening" }>;
+  try {
+    started = await new Promise((resolve, reject) => {
+      worker.once("message", (reply: ConsoleThreadReply) => {
+        if (reply.kind === "listening") resolve(reply);
+        else reject(reply.kind === "failed" ? failure(reply) : new Error("the web console's thread closed before it listened"));
+      });
+      worker.once("error", reject);
+      void exited.then((code) => { reject(new Error(`the web console's thread exited with code ${code} before it listened`)); });
     });
-    worker.once("error", reject);
-    void exited.then((code) => { reject(new Error(`the web console's thread exited with code ${code} before it listened`)); });
-  });
+  } catch (error) {
+    // Nothing listens: the thread must not keep the process alive.
+    await worker.terminate();
+    port1.close();
+    throw error;
+  }
   // Host I/O goes on without the console: a failure later is said, not thrown on this thread.
   worker.on("error", (error: Error) => { process.emitWarning(`the web console's thread failed: ${error.message}`); });
   return {

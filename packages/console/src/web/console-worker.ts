@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     server = await startConsoleServer({ ...options, credentials: callerCredentials(credentialsFolder), figures: figuresThrough(data.figures) });
   } catch (error: unknown) {
     const code = typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" ? error.code : undefined;
+    data.figures.close();
     reply({ kind: "failed", message: error instanceof Error ? error.message : String(error), code });
     return;
   }
