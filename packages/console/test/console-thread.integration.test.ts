@@ -15,7 +15,7 @@ import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { parsePrometheusText } from "@switchyard/console";
+import { parsePrometheusText } from "../dist/web/prometheus-text.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startConsoleServer, type ConsoleServer } from "../dist/web/console-server.js"; // built: it serves the page from dist/public
 import { startConsoleThread } from "../dist/web/console-thread.js";
