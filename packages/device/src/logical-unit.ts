@@ -115,7 +115,11 @@ export class LogicalUnit implements BlockIo, LuAreas {
   private readonly writeValve: SyncIoValve;
   /** Built once per LU: no closure per I/O. */
   readonly direct: BlockIo;
-  /** write and writeDirect as values, for writeZeroes to go through one or the other. */
+  /**
+   * Writes through or past any mirror as values, for writeZeroes and scrub:
+   * the LU's own loops, whose chunks keep the pool's cap (syncIoMaxBytes),
+   * unlike a host's write.
+   */
   private readonly writeThroughMirrors = (offsetBytes: number, data: Buffer, fua: boolean): Promise<void> =>
     this.interceptor?.write(this, offsetBytes, data, fua) ?? this.writeDirect(offsetBytes, data, fua);
   private readonly writePastMirrors = (offsetBytes: number, data: Buffer, fua: boolean): Promise<void> => this.writeDirect(offsetBytes, data, fua);

@@ -89,7 +89,9 @@ export interface MeteredLu {
 }
 
 function histogramFigures(histogram: HistogramFigures): HistogramFigures {
-  // A copy of the counts: a reading must not change under a console that keeps it.
+  // A copy of the counts, also on the console's own thread: its source answers
+  // through a promise, and host I/O continuations that run before the console
+  // reads it would otherwise make the buckets disagree with `count`.
   return { boundsSeconds: histogram.boundsSeconds, counts: Float64Array.from(histogram.counts), sumSeconds: histogram.sumSeconds, count: histogram.count };
 }
 

@@ -16,7 +16,7 @@
  */
 import { Histogram, ioOperations } from "@switchyard/apparatus";
 import { luIoOperations } from "@switchyard/device";
-import type { ApparatusFigures, DeviceFigures, LocalFigures } from "./local-figures.js";
+import type { ApparatusFigures, LocalFigures } from "./local-figures.js";
 import type { ChangeInfo__Output, ClusterStatus__Output } from "@switchyard/proto";
 import { PrometheusText, type HistogramSeries, type Sample } from "./prometheus-text.js";
 
@@ -197,6 +197,6 @@ export function renderMetrics(sources: MetricsSources): string {
   text.counter("switchyard_store_write_errors_total", "Failed writes of the configuration store's files (each refused a change or a registration; the store retries at the next write).",
     sources.figures.devices.map((device) => ({ labels: { device: device.id }, value: device.storeWriteErrors })));
   text.counter("switchyard_lu_io_errors_total", "Failed reads, writes and flushes of an LU's file (EIO, ENOSPC, ...): which device and LU a host's I/O error came from.",
-    sources.figures.devices.flatMap((device: DeviceFigures) => device.lus.flatMap((lu) => luIoOperations.map((operation) => ({ labels: { device: device.id, lu: lu.id, operation }, value: lu.errors[operation] })))));
+    sources.figures.devices.flatMap((device) => device.lus.flatMap((lu) => luIoOperations.map((operation) => ({ labels: { device: device.id, lu: lu.id, operation }, value: lu.errors[operation] })))));
   return text.toString();
 }
