@@ -12,8 +12,8 @@
  * tokens carry on above any epoch the device has seen. A prefix that holds a
  * store already is used as it is.
  */
-import { etcdCoordination, importStoreToEtcd, isCoordinationError, type Coordination } from "@switchyard/coordination";
-import type { EtcdSettings } from "@switchyard/controller";
+import { etcdCoordination, followedEtcdOnThread, importStoreToEtcd, isCoordinationError, type FollowedClient } from "@switchyard/coordination";
+import type { ControllerThreadMode, EtcdSettings } from "@switchyard/controller";
 import type { StorageDevice } from "@switchyard/device";
 import { UsageError } from "./usage.js";
 
@@ -34,13 +34,20 @@ export function etcdOption(text: string | undefined): EtcdSettings | undefined {
   return { endpoints, keyPrefix: applianceEtcdKeyPrefix };
 }
 
-/** The device's client of etcd: terms are not its to hold, so its clock only times its calls. */
-export function followedCoordination(settings: EtcdSettings): Coordination {
+/**
+ * A follower's client of etcd (a device's, or an apparatus's renewals):
+ * terms are not its to hold, so its clock only times its calls. In "worker"
+ * mode it runs on a thread of its own (coordination's followed-thread.ts),
+ * so that its watch and calls are not parsed on the thread that answers
+ * hosts; "shared" (`--processors 1`) keeps it on the caller's thread.
+ */
+export function followedCoordination(settings: EtcdSettings, mode: ControllerThreadMode): FollowedClient {
+  if (mode === "worker") return followedEtcdOnThread(settings);
   return etcdCoordination({ endpoints: settings.endpoints, keyPrefix: settings.keyPrefix, now: () => performance.timeOrigin + performance.now() });
 }
 
 /** Seeds an empty prefix from the device's store (see the header); true when it did. */
-export async function seedEtcdStore(device: StorageDevice, coordination: Coordination, settings: EtcdSettings): Promise<boolean> {
+export async function seedEtcdStore(device: StorageDevice, coordination: FollowedClient, settings: EtcdSettings): Promise<boolean> {
   if ((await coordination.readStore()).revision !== 0) return false;
   try {
     await importStoreToEtcd({ ...settings, state: device.readStore().state, highestEpoch: device.arbiter.highestEpoch });

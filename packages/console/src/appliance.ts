@@ -145,7 +145,7 @@ function deviceLinkOf(device: ServedDevice, tlsFolder: string | undefined): { de
 }
 
 export async function startAppliance(options: ApplianceOptions): Promise<Appliance> {
-  const followed = options.etcd === undefined ? undefined : followedCoordination(options.etcd);
+  const followed = options.etcd === undefined ? undefined : followedCoordination(options.etcd, options.controllerThread);
   // The threads load gRPC, TLS and the controller while the device opens and syncs its files.
   const control = processControl(options.controllerThread);
   const candidate = prepareController(options.controllerThread);

@@ -32,6 +32,7 @@ export {
   type EtcdCoordinationOptions,
 } from "./etcd-coordination.js";
 export { etcdCallTimeoutMs, etcdDialTimeoutMs } from "./etcd-errors.js";
+export { followedAnswerTimeoutMs, followedCloseTimeoutMs, followedEtcdOnThread, type FollowedClient, type FollowedThreadOptions } from "./followed-thread.js";
 export { etcdMembersMax } from "./etcd-status.js";
 export { apparatusIdLengthMax, keyPrefixLengthMax } from "./etcd-keys.js";
 export { importRevisionRaisesMax, importStoreToEtcd, type EtcdImportOptions, type EtcdImportResult } from "./etcd-import.js";

@@ -8,7 +8,8 @@
 // scrub of its old source writes nothing into its new home.
 // Method: a real three-member etcd (scripts/etcd-cluster.sh) and a real
 // device in a temporary folder whose followed coordination is an etcd
-// client; the holder is a second client, seeded with the device's own store
+// client on a thread of its own, as `up --etcd` and `device serve --etcd`
+// run it (followed-thread.ts); the holder is a second client, seeded with the device's own store
 // (its LU list), as `up --etcd` would seed a fresh prefix.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -16,7 +17,7 @@ import { StorageDevice, type LogicalUnit } from "@switchyard/device";
 import { temporaryFolder, testDeviceCreateOptions, type TemporaryFolder } from "@switchyard/device/testing";
 import type { StoreDelta } from "@switchyard/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { etcdCoordination, type Coordination, type Term } from "../src/index.js";
+import { etcdCoordination, followedEtcdOnThread, type Coordination, type FollowedClient, type Term } from "../src/index.js";
 import { etcdClusterStartTimeoutMs, etcdClusterStopTimeoutMs, startEtcdCluster, type EtcdTestCluster } from "../src/testing/index.js";
 
 const leaseMs = 6_000;
@@ -29,7 +30,7 @@ let cluster: EtcdTestCluster;
 let folder: TemporaryFolder;
 let device: StorageDevice;
 let holder: Coordination;
-let followed: Coordination;
+let followed: FollowedClient;
 let term: Term;
 
 beforeAll(async () => {
@@ -37,7 +38,7 @@ beforeAll(async () => {
   const prefix = `followed-${randomUUID()}/`;
   const now = (): number => performance.now();
   holder = etcdCoordination({ endpoints: cluster.endpoints, keyPrefix: prefix, now });
-  followed = etcdCoordination({ endpoints: cluster.endpoints, keyPrefix: prefix, now });
+  followed = followedEtcdOnThread({ endpoints: cluster.endpoints, keyPrefix: prefix });
   folder = await temporaryFolder("switchyard-followed-");
   device = await StorageDevice.open({ dir: folder.path, create: testDeviceCreateOptions, coordination: followed });
   term = await holder.campaign({ id: "controller", address: "127.0.0.1:7000" }, leaseMs);

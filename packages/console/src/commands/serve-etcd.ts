@@ -14,13 +14,13 @@
  *   the controller's store reads find them: the device's store is not the
  *   controller's on etcd, so enrolling with the device would go unseen.
  *   Its controller candidate campaigns on etcd. It renews its registration
- *   with etcd itself (etcdContactRenewal), not through the device, so no
+ *   with etcd itself (etcdApparatusPorts), not through the device, so no
  *   device is on its liveness path: losing a device stops only I/O to the
  *   device's LUs (issue 18 item 3).
  */
 import assert from "node:assert/strict";
 import { holdDeadlineMsDefault, type ContactRenewalPort, type LeaseHolderSource } from "@switchyard/apparatus";
-import { etcdDirectory, isCoordinationError, renewIntervalMs, type AddressRecord, type Coordination } from "@switchyard/coordination";
+import { etcdDirectory, isCoordinationError, renewIntervalMs, type AddressRecord, type FollowedClient } from "@switchyard/coordination";
 import { etcdControllerLeaseMs, leaseMsDefault, type EtcdSettings } from "@switchyard/controller";
 import type { StorageDevice } from "@switchyard/device";
 import { seedEtcdStore } from "../appliance-etcd.js";
@@ -63,7 +63,7 @@ export class ServeEtcdError extends Error {
 }
 
 /** Seeds an empty prefix (as `up --etcd`), then publishes the device's addresses and LUs; true when it seeded. */
-export async function joinEtcdAsDevice(device: StorageDevice, followed: Coordination, settings: EtcdSettings, addresses: { grpc: string; nbd: string }): Promise<boolean> {
+export async function joinEtcdAsDevice(device: StorageDevice, followed: FollowedClient, settings: EtcdSettings, addresses: { grpc: string; nbd: string }): Promise<boolean> {
   const seeded = await seedEtcdStore(device, followed, settings);
   const directory = etcdDirectory(settings);
   try {
@@ -80,7 +80,7 @@ export async function joinEtcdAsDevice(device: StorageDevice, followed: Coordina
  * The device an apparatus names as its own, waiting up to devicePublishWaitMs
  * for one to be published; with several (issue 18), the first in id order.
  * On etcd an apparatus renews its registration there, asks etcd who holds an
- * epoch (etcdLeaseHolders), and its controller routes each storage call to
+ * epoch (etcdApparatusPorts), and its controller routes each storage call to
  * the device holding the LU (controller routed-storage.ts), so the device it
  * names is only where its controller candidate starts.
  */
@@ -117,34 +117,40 @@ export async function enrollOnEtcd(settings: EtcdSettings, record: AddressRecord
 }
 
 /**
- * The contact lease's renewals on etcd (contact-lease.ts): one
- * registrationStatus each, a linearizable read that only a member in touch
- * with a quorum answers, so an apparatus cut off from etcd's majority stops
- * serving one lease after its last granted renewal. The lease stops
- * listening at its renewal's timeout; the call itself ends at its own etcd
- * deadline. Closing it closes `coordination`.
+ * An apparatus's two ports onto etcd over one follower client
+ * (`followedCoordination`: on a thread of its own unless --processors 1):
+ *
+ * - The contact lease's renewals (contact-lease.ts): one
+ *   registrationStatus each, a linearizable read that only a member in
+ *   touch with a quorum answers, so an apparatus cut off from etcd's
+ *   majority stops serving one lease after its last granted renewal. The
+ *   lease stops listening at its renewal's timeout; the call itself ends at
+ *   its own etcd deadline.
+ * - Who holds an epoch, asked of etcd (its lowest election key): with
+ *   several devices on the prefix none is the one to ask, and etcd is where
+ *   the term is held anyway. An apparatus with certificates checks each new
+ *   controller's caller against it (lease-holder-lookup.ts).
+ *
+ * The client is closed once both ports are.
  */
-/**
- * Who holds an epoch, asked of etcd (its lowest election key): with several
- * devices on the prefix none is the one to ask, and etcd is where the term
- * is held anyway. An apparatus with certificates checks each new
- * controller's caller against it (lease-holder-lookup.ts).
- */
-export function etcdLeaseHolders(coordination: Coordination): LeaseHolderSource {
+export function etcdApparatusPorts(client: FollowedClient): { contactRenewal: ContactRenewalPort; leaseHolders: LeaseHolderSource } {
+  let open = 2;
+  const closeOne = (): void => {
+    open -= 1;
+    // Nothing waits on a closing client; a failure to close leaves only connections the process ends.
+    if (open === 0) client.close().catch(() => undefined);
+  };
   return {
-    lookup: () => coordination.leaseHolder(),
-    close: () => {
-      coordination.close().catch(() => undefined);
-    },
+    contactRenewal: { renew: (apparatusId, registrationKey) => client.registrationStatus(apparatusId, registrationKey), close: once(closeOne) },
+    leaseHolders: { lookup: () => client.leaseHolder(), close: once(closeOne) },
   };
 }
 
-export function etcdContactRenewal(coordination: Coordination): ContactRenewalPort {
-  return {
-    renew: (apparatusId, registrationKey) => coordination.registrationStatus(apparatusId, registrationKey),
-    close: () => {
-      // Nothing waits on a closing client; a failure to close leaves only connections the process ends.
-      coordination.close().catch(() => undefined);
-    },
+function once(action: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    action();
   };
 }

@@ -18,7 +18,7 @@ import { applianceDeviceId, serveDevice } from "../appliance.js";
 import { processControl } from "../process-control.js";
 import { consoleHttps } from "../web/console-listen.js";
 import { etcdOption, followedCoordination } from "../appliance-etcd.js";
-import { enrollOnEtcd, etcdContactRenewal, etcdLeaseHolders, findDeviceOnEtcd, joinEtcdAsDevice } from "./serve-etcd.js";
+import { enrollOnEtcd, etcdApparatusPorts, findDeviceOnEtcd, joinEtcdAsDevice } from "./serve-etcd.js";
 import { startWebConsole } from "../web/console-thread.js";
 import type { Command } from "../command.js";
 import type { Composition } from "../composition.js";
@@ -100,7 +100,7 @@ Example:
       { port: grpcPort, option: "--grpc-port", what: "the device's gRPC" },
       { port: deviceNbdPort, option: "--nbd-port", what: "the device's LUs over NBD" },
     ]);
-    const followed = etcd === undefined ? undefined : followedCoordination(etcd);
+    const followed = etcd === undefined ? undefined : followedCoordination(etcd, "worker");
     // Its gRPC server on a control thread, apart from the LUs' NBD serving
     // (process-control.ts). Started first, so that the thread loads gRPC and
     // TLS while the device opens and syncs its files (0.2 s sooner up here).
@@ -264,7 +264,7 @@ Example:
       ]);
       // Its thread loads while the apparatus serves and enrolls: the candidate campaigns 0.2-0.3 s sooner here.
       const candidateThread = flag(parsed, "no-candidate") ? undefined : prepareController(controllerThread);
-      // On etcd any published device will do: who holds an epoch is asked of etcd itself (etcdLeaseHolders).
+      // On etcd any published device will do: who holds an epoch is asked of etcd itself (etcdApparatusPorts).
       const deviceAddress = deviceGiven ?? (etcd === undefined ? "" : (await findDeviceOnEtcd(etcd)).grpc);
       const decorateBackends = composition.apparatusBackends ?? ((backends: BackendSet): BackendSet => backends);
       const apparatus = new VirtualizationApparatus({
@@ -274,7 +274,7 @@ Example:
         ...tls,
         deviceAddress,
         // On etcd the registration is renewed there, so the device is not on this apparatus's liveness path.
-        ...(etcd === undefined ? {} : { contactRenewal: etcdContactRenewal(followedCoordination(etcd)), leaseHolders: etcdLeaseHolders(followedCoordination(etcd)) }),
+        ...(etcd === undefined ? {} : etcdApparatusPorts(followedCoordination(etcd, controllerThread))),
         ...(composition.apparatusBehaviour === undefined ? {} : { behaviour: composition.apparatusBehaviour }),
       });
       const slot: { controller?: ServedController; leader?: string } = {};
