@@ -5,7 +5,7 @@
  * Controller forwarding; stops them when told.
  */
 import { parentPort, type MessagePort } from "node:worker_threads";
-import { addStandardServices, controlServerOptions, grpcShutdownGraceMs, lowerThisThreadPriority, RelaySender, stopGrpc } from "@switchyard/proto";
+import { addStandardServices, controlServerOptions, grpcShutdownGraceMs, RelaySender, stopGrpc } from "@switchyard/proto";
 import { GuardedServer, nodeCredentials, quietIpServerNameWarning, type TlsMaterial } from "@switchyard/security";
 import { controllerForwarder, type ControllerForwarder } from "./controller-forward.js";
 import type { ControlThreadReply, ControlThreadRequest } from "./control-thread.js";
@@ -54,8 +54,6 @@ async function stop(server: number): Promise<void> {
 
 function main(): void {
   quietIpServerNameWarning();
-  // Control work yields the CPU to the thread that answers hosts (proto thread-priority.ts).
-  lowerThisThreadPriority();
   const port = parentPort;
   if (port === null) throw new Error("control-worker.js runs only as a worker thread");
   const tell = (reply: ControlThreadReply): void => {

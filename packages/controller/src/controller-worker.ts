@@ -5,7 +5,6 @@
  * itself goes over gRPC.
  */
 import { parentPort, type MessagePort } from "node:worker_threads";
-import { lowerThisThreadPriority } from "@switchyard/proto";
 import { quietIpServerNameWarning } from "@switchyard/security";
 import { serveController, type ServeControllerOptions } from "./controller-serve.js";
 import type { ParentMessage, ThreadMessage } from "./controller-thread.js";
@@ -30,8 +29,6 @@ function optionsFrom(port: MessagePort): Promise<ServeControllerOptions> {
 
 async function main(): Promise<void> {
   quietIpServerNameWarning();
-  // A change's computation yields the CPU to the thread that answers hosts (proto thread-priority.ts).
-  lowerThisThreadPriority();
   const port = parentPort;
   if (port === null) throw new Error("controller-worker.js runs only as a worker thread");
   const tell = (message: ThreadMessage): void => {

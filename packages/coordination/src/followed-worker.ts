@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { parentPort, workerData } from "node:worker_threads";
-import { encodeStoreState, lowerThisThreadPriority } from "@switchyard/proto";
+import { encodeStoreState } from "@switchyard/proto";
 import { CoordinationError, type Coordination } from "./coordination.js";
 import { etcdCoordination } from "./etcd-coordination.js";
 import type { FollowedCall, FollowedFailure, FollowedReply, FollowedRequest, FollowedThreadOptions, FollowedValue } from "./followed-thread.js";
@@ -31,8 +31,6 @@ function failureOf(error: unknown): FollowedFailure {
 function main(): void {
   const parent = parentPort;
   assert.ok(parent !== null, "followed-worker.js runs as a worker thread (followed-thread.ts)");
-  // Watch events and calls yield the CPU to the thread that answers hosts (proto thread-priority.ts).
-  lowerThisThreadPriority();
   const options = workerData as FollowedThreadOptions;
   // The caller's clock is not this thread's; a follower holds no term, so the clock only times calls.
   const coordination = etcdCoordination({ ...options, now: () => performance.timeOrigin + performance.now() });

@@ -109,4 +109,3 @@ export { apparatusExportName, parseExportName, type ApparatusIdentity } from "./
 export { externalNameBytesMax, externalNameRule, isExternalName } from "./external-name.js";
 export { RelayEndpoint, RelaySender, handlerTypeOf, type RelayedCaller, type RelayedMethod, type RelayReply, type RelayRequest } from "./rpc-relay.js";
 export { RelayLink } from "./rpc-relay-link.js";
-export { controlThreadNiceSteps, currentThreadId, lowerThisThreadPriority } from "./thread-priority.js";

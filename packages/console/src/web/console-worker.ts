@@ -4,7 +4,6 @@
  */
 import assert from "node:assert/strict";
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
-import { lowerThisThreadPriority } from "@switchyard/proto";
 import { callerCredentials, quietIpServerNameWarning } from "@switchyard/security";
 import { startConsoleServer } from "./console-server.js";
 import type { ConsoleThreadReply, ConsoleWorkerData, FiguresReply, FiguresRequest } from "./console-thread.js";
@@ -54,8 +53,6 @@ async function main(): Promise<void> {
   const parent = parentPort;
   assert.ok(parent !== null, "console-worker.js runs as a worker thread (console-thread.ts)");
   quietIpServerNameWarning();
-  // Pages and scrapes yield the CPU to the thread that answers hosts (proto thread-priority.ts).
-  lowerThisThreadPriority();
   const data = workerData as ConsoleWorkerData;
   const { credentialsFolder, ...options } = data.options;
   const reply = (message: ConsoleThreadReply): void => { parent.postMessage(message); };
