@@ -18,7 +18,7 @@ export interface LaunchedApparatus {
   readonly command: string;
   /** The last of what it printed on stdout and stderr. */
   output(): string;
-  /** Set once it exited: its exit code or signal. */
+  /** Set once it exited and its output was read to the end: its exit code or signal. */
   exitStatus(): string | undefined;
   stop(): Promise<void>;
 }
@@ -82,7 +82,9 @@ export async function launchApparatus(template: string, host: string, deviceAddr
   child.stdout.on("data", keep);
   child.stderr.on("data", keep);
   let status: string | undefined;
-  child.once("exit", (code, signal) => {
+  // "close", not "exit": it comes once stdout and stderr are drained, so a
+  // failed start's message carries everything the process printed.
+  child.once("close", (code, signal) => {
     status = signal === null ? `exit code ${String(code)}` : `signal ${signal}`;
   });
   return {
