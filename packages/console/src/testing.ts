@@ -40,7 +40,7 @@ export class CliServers {
           // Not the whole object yet: wait for more output.
         }
       });
-      child.once("exit", (code) => {
+      child.once("close", (code) => {
         clearTimeout(timer);
         reject(new Error(`${argv.join(" ")} exited with ${String(code)}`));
       });

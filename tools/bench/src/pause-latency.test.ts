@@ -25,7 +25,7 @@ function runBench(args: readonly string[]): Promise<{ code: number | null; stdou
     child.stdout.on("data", (chunk: Buffer) => { stdout += chunk.toString(); });
     child.stderr.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
     child.once("error", reject);
-    child.once("exit", (code) => { resolve({ code, stdout, stderr }); });
+    child.once("close", (code) => { resolve({ code, stdout, stderr }); });
   });
 }
 

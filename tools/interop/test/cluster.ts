@@ -231,7 +231,7 @@ export class ProcessCluster {
           // Not all of it yet.
         }
       });
-      child.once("exit", (code) => {
+      child.once("close", (code) => {
         clearTimeout(timer);
         reject(new Error(`${args.join(" ")} exited ${code}\n${err}`));
       });
