@@ -7,7 +7,7 @@
 export { LogicalUnit, type LogicalUnitOptions, ioChunkSizeBytes, requestsPooledMax } from "./logical-unit.js";
 export { extentSizeDefaultBytes, extentSizeMaxBytes, extentSizeMinBytes, luSizeMaxBytes, validateExtentSize, validateLuSize } from "./lu-geometry.js";
 export { nodeFiles, type DeviceFiles, type DoneCallback, type FileStatus, type OpenFlags, type TransferCallback } from "./device-files.js";
-export { SyncIoValve, hostSyncIoMaxBytes, syncIoBackoffMs, syncIoMaxBytes, syncIoSlowCountMax, syncIoSlowMs, syncIoSlowWindowMs } from "./sync-io-valve.js";
+export { SyncIoValve, hostSyncWriteMaxBytes, syncIoBackoffMs, syncIoMaxBytes, syncIoSlowCountMax, syncIoSlowMs, syncIoSlowWindowMs } from "./sync-io-valve.js";
 export {
   ConfigurationStore,
   type ConfigurationStoreOptions,

@@ -13,7 +13,7 @@ import { LogicalUnit, allocationScanMaxBytes, ioChunkSizeBytes } from "./logical
 import { validateExtentSize } from "./lu-geometry.js";
 import { scanChunksMax } from "./scan-chunks.js";
 import { nodeFiles, type DeviceFiles } from "./device-files.js";
-import { hostSyncIoMaxBytes, syncIoMaxBytes } from "./sync-io-valve.js";
+import { hostSyncWriteMaxBytes, syncIoMaxBytes } from "./sync-io-valve.js";
 import { temporaryFolder, type TemporaryFolder } from "./testing.js";
 
 const mebibyte = 1 << 20;
@@ -263,14 +263,15 @@ describe("LogicalUnit: which requests run on the loop", () => {
     };
   }
 
-  it("runs a host's 1 MiB read and write on the loop, and sends the same length from a mirror or the LU's own loops to the pool", async () => {
+  it("runs a host's 1 MiB write on the loop and its 1 MiB read in the pool, and sends a mirror's or the LU's own 1 MiB to the pool", async () => {
     const calls: string[] = [];
     const lu = await LogicalUnit.create({ id: "lu0", path: path.join(folder.path, "lu0.img"), sizeBytes: 8 * mebibyte, extentSizeBytes: mebibyte, files: recordingFiles(calls) });
     opened.push(lu);
-    await lu.write(0, pattern(hostSyncIoMaxBytes, 1), false);
-    await lu.read(0, Buffer.alloc(hostSyncIoMaxBytes));
-    await lu.write(0, pattern(hostSyncIoMaxBytes + 4096, 2), false);
-    expect(calls).toEqual([`sync write ${hostSyncIoMaxBytes}`, `sync read ${hostSyncIoMaxBytes}`, `pool write ${hostSyncIoMaxBytes + 4096}`]);
+    await lu.write(0, pattern(hostSyncWriteMaxBytes, 1), false);
+    await lu.read(0, Buffer.alloc(hostSyncWriteMaxBytes));
+    await lu.read(0, Buffer.alloc(syncIoMaxBytes));
+    await lu.write(0, pattern(hostSyncWriteMaxBytes + 4096, 2), false);
+    expect(calls).toEqual([`sync write ${hostSyncWriteMaxBytes}`, `pool read ${hostSyncWriteMaxBytes}`, `sync read ${syncIoMaxBytes}`, `pool write ${hostSyncWriteMaxBytes + 4096}`]);
     calls.length = 0;
     await lu.writeDirect(0, pattern(mebibyte, 3), false);
     await lu.readDirect(0, Buffer.alloc(mebibyte));

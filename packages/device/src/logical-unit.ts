@@ -13,7 +13,7 @@
  */
 import assert from "node:assert/strict";
 import { AllocationList, allocationDataState, allocationZeroState, appendAllocationOfBytes, type AllocationExtent, type BlockIo, type WriteZeroesFlags } from "@switchyard/nbd";
-import { hostSyncIoMaxBytes, SyncIoValve, syncIoMaxBytes } from "./sync-io-valve.js";
+import { hostSyncWriteMaxBytes, SyncIoValve, syncIoMaxBytes } from "./sync-io-valve.js";
 import { WriteBarriers } from "./write-barriers.js";
 import { LuRequest } from "./lu-request.js";
 import { LuIoErrors } from "./lu-io-errors.js";
@@ -251,7 +251,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
    * fills from an external source goes to that source (device-mirrors.ts).
    */
   read(offsetBytes: number, into: Buffer): Promise<void> {
-    return this.interceptor?.read(this, offsetBytes, into) ?? this.start(offsetBytes, into, false, hostSyncIoMaxBytes);
+    return this.interceptor?.read(this, offsetBytes, into) ?? this.start(offsetBytes, into, false, syncIoMaxBytes);
   }
 
   /** read, for the LU's own loops (scans, scrubbing): never a host's, so chunks go to the pool. */
@@ -270,7 +270,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
    * mirror (area-mirror.ts), which writes with writeDirect.
    */
   write(offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
-    return this.interceptor?.write(this, offsetBytes, data, fua) ?? this.writeDurably(this.start(offsetBytes, data, true, hostSyncIoMaxBytes), fua);
+    return this.interceptor?.write(this, offsetBytes, data, fua) ?? this.writeDurably(this.start(offsetBytes, data, true, hostSyncWriteMaxBytes), fua);
   }
 
   /**

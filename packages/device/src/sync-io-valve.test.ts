@@ -3,7 +3,7 @@
 // close together, not after one (a preempted page-cache read).
 // Method: drive it with made-up durations and clock values.
 import { describe, expect, it } from "vitest";
-import { SyncIoValve, hostSyncIoMaxBytes, syncIoBackoffMs, syncIoMaxBytes, syncIoSlowCountMax, syncIoSlowMs, syncIoSlowWindowMs } from "./sync-io-valve.js";
+import { SyncIoValve, hostSyncWriteMaxBytes, syncIoBackoffMs, syncIoMaxBytes, syncIoSlowCountMax, syncIoSlowMs, syncIoSlowWindowMs } from "./sync-io-valve.js";
 
 describe("SyncIoValve", () => {
   it("allows small requests, not large ones, and none when disabled", () => {
@@ -11,8 +11,8 @@ describe("SyncIoValve", () => {
     expect(valve.allowsSync(4096, 0)).toBe(true);
     expect(valve.allowsSync(syncIoMaxBytes, 0)).toBe(true);
     expect(valve.allowsSync(syncIoMaxBytes + 1, 0)).toBe(false);
-    expect(valve.allowsSync(hostSyncIoMaxBytes, 0, hostSyncIoMaxBytes)).toBe(true);
-    expect(valve.allowsSync(hostSyncIoMaxBytes + 1, 0, hostSyncIoMaxBytes)).toBe(false);
+    expect(valve.allowsSync(hostSyncWriteMaxBytes, 0, hostSyncWriteMaxBytes)).toBe(true);
+    expect(valve.allowsSync(hostSyncWriteMaxBytes + 1, 0, hostSyncWriteMaxBytes)).toBe(false);
     expect(new SyncIoValve(false).allowsSync(4096, 0)).toBe(false);
   });
 
