@@ -249,13 +249,10 @@ export class LogicalUnit implements BlockIo, LuAreas {
   /**
    * Fills all of `into` from `offsetBytes`. A read of an area that a mirror
    * fills from an external source goes to that source (device-mirrors.ts).
+   * Hosts' reads and the LU's own loops (scans, scrubbing) alike: both keep
+   * the pool's cap, so a loop's 1 MiB chunks stay off the loop.
    */
   read(offsetBytes: number, into: Buffer): Promise<void> {
-    return this.interceptor?.read(this, offsetBytes, into) ?? this.start(offsetBytes, into, false, syncIoMaxBytes);
-  }
-
-  /** read, for the LU's own loops (scans, scrubbing): never a host's, so chunks go to the pool. */
-  private readThroughMirrors(offsetBytes: number, into: Buffer): Promise<void> {
     return this.interceptor?.read(this, offsetBytes, into) ?? this.start(offsetBytes, into, false, syncIoMaxBytes);
   }
 
@@ -435,7 +432,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
       for (let doneBytes = 0; doneBytes < scanBytes; doneBytes += ioChunkSizeBytes) {
         const piece = chunk.subarray(0, Math.min(ioChunkSizeBytes, scanBytes - doneBytes));
         // Through any mirror, as a host's read: what the range holds for the host.
-        await this.readThroughMirrors(offsetBytes + doneBytes, piece);
+        await this.read(offsetBytes + doneBytes, piece);
         appendAllocationOfBytes(list, piece);
       }
       scanned = true;
@@ -458,7 +455,7 @@ export class LogicalUnit implements BlockIo, LuAreas {
     let zeroedBytes = 0;
     for (let doneBytes = 0; doneBytes < lengthBytes; doneBytes += ioChunkSizeBytes) {
       const piece = chunk.subarray(0, Math.min(ioChunkSizeBytes, lengthBytes - doneBytes));
-      await this.readThroughMirrors(offsetBytes + doneBytes, piece);
+      await this.read(offsetBytes + doneBytes, piece);
       if (piece.equals(zeroChunk.subarray(0, piece.length))) continue;
       await this.writeThroughMirrors(offsetBytes + doneBytes, zeroChunk.subarray(0, piece.length), false);
       zeroedBytes += piece.length;
